@@ -1,0 +1,79 @@
+// swift-tools-version: 6.0
+// picpipe: an image pipeline of three services (thumbnail, metadata, fetch) on a thin core.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "picpipe",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "picpipe", targets: ["picpipe"]),
+        .library(name: "ImageCore", targets: ["ImageCore"]),
+        .library(name: "PipelineCore", targets: ["PipelineCore"]),
+        .library(name: "ThumbnailService", targets: ["ThumbnailService"]),
+        .library(name: "MetadataService", targets: ["MetadataService"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // System-library bridges (pkg-config) and the C shims that own setjmp/longjmp.
+        .systemLibrary(
+            name: "CJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg-dev"])]),
+        .target(name: "CJPEGShims", dependencies: ["CJPEG"]),
+        .systemLibrary(
+            name: "CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CEXIF", pkgConfig: "libexif",
+            providers: [.apt(["libexif-dev"])]),
+
+        // Pure image operations over buffers: probe, decode, resize, orient, encode.
+        .target(name: "ImageCore", dependencies: ["CJPEGShims", "CPNG"], swiftSettings: strict),
+
+        // The function model, the store, events, journal and runtime.
+        .target(
+            name: "PipelineCore",
+            dependencies: [
+                "ImageCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        // The services.
+        .target(name: "ThumbnailService", dependencies: ["ImageCore", "PipelineCore"], swiftSettings: strict),
+        .target(
+            name: "MetadataService",
+            dependencies: [
+                "CEXIF", "ImageCore", "PipelineCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+
+        // The thin executable.
+        .executableTarget(
+            name: "picpipe",
+            dependencies: [
+                "ImageCore", "PipelineCore", "ThumbnailService", "MetadataService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        .testTarget(name: "ImageCoreTests", dependencies: ["ImageCore"], swiftSettings: strict),
+        .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore"], swiftSettings: strict),
+        .testTarget(
+            name: "ThumbnailServiceTests", dependencies: ["ThumbnailService", "PipelineCore", "ImageCore"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "MetadataServiceTests", dependencies: ["MetadataService", "PipelineCore", "ImageCore"],
+            swiftSettings: strict),
+        .testTarget(name: "PicpipeCLITests", dependencies: ["picpipe"], swiftSettings: strict),
+    ]
+)

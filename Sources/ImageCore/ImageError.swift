@@ -1,0 +1,42 @@
+// The one error type of ImageCore: each case carries what a user needs to act on it.
+
+/// Why an image could not be read, resized or written.
+public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The bytes are neither JPEG nor PNG.
+    case unsupportedFormat(hint: String)
+    /// The file is larger than the configured limit.
+    case fileTooLarge(bytes: Int, limit: Int)
+    /// The header declares more pixels than the configured limit (a decompression bomb, or just too big).
+    case tooManyPixels(width: Int, height: Int, limit: Int)
+    /// The header declares a zero or absurd dimension.
+    case invalidDimensions(width: Int, height: Int)
+    /// The file ends before the image data does.
+    case truncated(detail: String)
+    /// The codec library refused the data.
+    case corrupt(format: ImageFormat, detail: String)
+    /// Encoding failed.
+    case encodeFailed(format: ImageFormat, detail: String)
+    /// A recipe or argument that cannot be applied (zero size, bad quality).
+    case invalidRequest(String)
+
+    public var description: String {
+        switch self {
+        case .unsupportedFormat(let hint):
+            return "not a JPEG or PNG image (\(hint))"
+        case .fileTooLarge(let bytes, let limit):
+            return "file is \(bytes) bytes, over the limit of \(limit) bytes"
+        case .tooManyPixels(let width, let height, let limit):
+            return "image declares \(width)x\(height) = \(width * height) pixels, over the limit of \(limit) pixels"
+        case .invalidDimensions(let width, let height):
+            return "image declares invalid dimensions \(width)x\(height)"
+        case .truncated(let detail):
+            return "image data is truncated (\(detail))"
+        case .corrupt(let format, let detail):
+            return "corrupt \(format.rawValue.uppercased()) data: \(detail)"
+        case .encodeFailed(let format, let detail):
+            return "could not encode \(format.rawValue.uppercased()): \(detail)"
+        case .invalidRequest(let message):
+            return message
+        }
+    }
+}

@@ -1,0 +1,1 @@
+// MetadataService: the metadata function.

@@ -1,0 +1,41 @@
+// The folders of a picpipe store, named in one place.
+import Foundation
+
+/// Where each area of a store lives on disk.
+///
+/// ```
+/// STORE/uploads/     the drop folder       STORE/failed/  dead letters + NAME.error.json
+/// STORE/originals/   content-addressed      STORE/db/      metadata.sqlite, events.sqlite
+/// STORE/thumbnails/  derivatives by recipe
+/// ```
+public struct StoreLayout: Sendable, Hashable {
+    /// The store's root folder.
+    public let root: URL
+
+    /// - Parameter root: the store's root folder; it need not exist yet (see `createFolders()`).
+    public init(root: URL) {
+        self.root = root.standardizedFileURL
+    }
+
+    /// The drop folder watched for upload events.
+    public var uploads: URL { root.appendingPathComponent("uploads", isDirectory: true) }
+    /// Originals, content-addressed by SHA-256.
+    public var originals: URL { root.appendingPathComponent("originals", isDirectory: true) }
+    /// Derivatives, one folder per size.
+    public var thumbnails: URL { root.appendingPathComponent("thumbnails", isDirectory: true) }
+    /// Dead letters: failed inputs and their `.error.json`.
+    public var failed: URL { root.appendingPathComponent("failed", isDirectory: true) }
+    /// The services' databases.
+    public var databases: URL { root.appendingPathComponent("db", isDirectory: true) }
+    /// The metadata service's own database.
+    public var metadataDatabase: URL { databases.appendingPathComponent("metadata.sqlite") }
+    /// The pipeline's journal.
+    public var eventsDatabase: URL { databases.appendingPathComponent("events.sqlite") }
+
+    /// Creates every folder of the store that does not exist yet.
+    public func createFolders() throws {
+        for folder in [root, uploads, originals, thumbnails, failed, databases] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+    }
+}

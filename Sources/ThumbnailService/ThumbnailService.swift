@@ -1,0 +1,1 @@
+// ThumbnailService: the thumbnail function.
