@@ -1,0 +1,105 @@
+// Events in the shape of S3 event notification records, so a function reads the JSON it would get from S3.
+import Foundation
+
+/// An S3-style event notification: `{"Records": [...]}`.
+public struct S3Event: Codable, Sendable, Equatable {
+    /// The records; picpipe sends one per event.
+    public var Records: [S3EventRecord]
+
+    /// - Parameter records: the records to carry.
+    public init(records: [S3EventRecord]) { self.Records = records }
+}
+
+/// The name of an event, as S3 spells it (`ObjectCreated:Put`, `ObjectRemoved:Delete`).
+public struct EventName: RawRepresentable, Codable, Sendable, Hashable, CustomStringConvertible {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    /// A new object arrived (dropped file, batch, HTTP POST).
+    public static let objectCreatedPut = EventName(rawValue: "ObjectCreated:Put")
+    /// An object was replaced under a chosen id (HTTP PUT).
+    public static let objectCreatedCopy = EventName(rawValue: "ObjectCreated:Copy")
+    /// An object was deleted.
+    public static let objectRemovedDelete = EventName(rawValue: "ObjectRemoved:Delete")
+
+    /// The family before the colon: `ObjectCreated` or `ObjectRemoved`; subscriptions match on it.
+    public var family: String { String(rawValue.split(separator: ":").first ?? "") }
+
+    public var description: String { rawValue }
+}
+
+/// One record, with the fields S3 sends and that picpipe fills.
+public struct S3EventRecord: Codable, Sendable, Equatable {
+    public var eventVersion: String
+    public var eventSource: String
+    public var awsRegion: String
+    /// ISO 8601 with milliseconds, UTC.
+    public var eventTime: String
+    public var eventName: EventName
+    public var s3: S3Entity
+
+    /// The `s3` part of a record.
+    public struct S3Entity: Codable, Sendable, Equatable {
+        public var s3SchemaVersion: String
+        public var configurationId: String
+        public var bucket: Bucket
+        public var object: Object
+    }
+
+    /// The bucket: the store.
+    public struct Bucket: Codable, Sendable, Equatable {
+        /// The store's folder name.
+        public var name: String
+        public var arn: String
+    }
+
+    /// The object: an original in the store.
+    public struct Object: Codable, Sendable, Equatable {
+        /// The store-relative path of the original: `originals/ab/abcdef….jpg`.
+        public var key: String
+        /// Size in bytes.
+        public var size: Int
+        /// The SHA-256 of the bytes (S3 uses an MD5 here; the content address is the better tag).
+        public var eTag: String
+        /// Orders events of one key: later events have larger sequencers (hex, fixed width).
+        public var sequencer: String
+        /// The name the object arrived under (upload file name, HTTP id): a picpipe addition.
+        public var sourceName: String?
+    }
+
+    /// Makes a record for a store object.
+    /// - Parameters:
+    ///   - name: the event name.
+    ///   - bucket: the store's name.
+    ///   - key: the store-relative key of the original.
+    ///   - size: its size in bytes.
+    ///   - eTag: its SHA-256 hex.
+    ///   - sequence: a number that grows with every event in the store.
+    ///   - sourceName: the name it arrived under.
+    ///   - time: when it happened.
+    public init(
+        name: EventName, bucket: String, key: String, size: Int, eTag: String, sequence: Int64,
+        sourceName: String? = nil, time: Date = Date()
+    ) {
+        self.eventVersion = "2.1"
+        self.eventSource = "picpipe:s3"
+        self.awsRegion = "local"
+        self.eventTime = Self.timestamp(time)
+        self.eventName = name
+        self.s3 = S3Entity(
+            s3SchemaVersion: "1.0", configurationId: "picpipe",
+            bucket: Bucket(name: bucket, arn: "arn:picpipe:s3:::\(bucket)"),
+            object: Object(
+                key: key, size: size, eTag: eTag, sequencer: String(format: "%016llX", UInt64(max(sequence, 0))),
+                sourceName: sourceName))
+    }
+
+    /// The content hash the record names, taken from its eTag.
+    public var contentHash: ContentHash? { ContentHash(hex: s3.object.eTag) }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+}

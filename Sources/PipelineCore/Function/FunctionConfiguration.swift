@@ -1,0 +1,43 @@
+// A function's Lambda-style settings.
+
+/// How the runtime runs one function: the settings a Lambda function has.
+public struct FunctionConfiguration: Codable, Sendable, Hashable {
+    /// Seconds an invocation may run before it is cancelled and counted as an error.
+    public var timeout: Double
+    /// Memory bound in MiB; it bounds the pixels the function may decode.
+    public var memoryMB: Int
+    /// Reserved workers: invocations of this function that may run at once.
+    public var concurrency: Int
+    /// Retries after a failed asynchronous invocation (0-2), with backoff.
+    public var maxRetries: Int
+    /// Seconds after which a queued event goes to the dead-letter instead of running.
+    public var maxEventAge: Double
+    /// Where a finally failed event goes: `failed` (the dead-letter folder and the journal) or `none` (journal only).
+    public var onFailure: String
+
+    /// - Parameters: see the properties; defaults as AWS Lambda's where they exist.
+    public init(
+        timeout: Double = 30, memoryMB: Int = 1024, concurrency: Int = 1, maxRetries: Int = 2,
+        maxEventAge: Double = 6 * 3600, onFailure: String = "failed"
+    ) {
+        self.timeout = timeout
+        self.memoryMB = memoryMB
+        self.concurrency = concurrency
+        self.maxRetries = maxRetries
+        self.maxEventAge = maxEventAge
+        self.onFailure = onFailure
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case timeout
+        case memoryMB = "memory_mb"
+        case concurrency
+        case maxRetries = "max_retries"
+        case maxEventAge = "max_event_age"
+        case onFailure = "on_failure"
+    }
+
+    /// The most pixels a decode may hold within the memory bound: a decoded RGBA pixel costs 4 bytes and
+    /// the resize needs about as much again, so 8 bytes of the budget per pixel.
+    public var maxPixels: Int { max(1, memoryMB) * 1024 * 1024 / 8 }
+}

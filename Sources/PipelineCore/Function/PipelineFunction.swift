@@ -1,0 +1,88 @@
+// The function model: a handler that takes an event and a context, the way a Lambda function does.
+import Foundation
+import Logging
+
+/// A picpipe function: thumbnail, metadata, or any other handler of store events.
+///
+/// The runtime gives it only the store handles its `role` grants, a logger and a deadline;
+/// it may run asynchronously from the journal (Event), synchronously (RequestResponse), or be
+/// validated only (DryRun). Handlers must be idempotent: a replay of the same event changes nothing.
+public protocol PipelineFunction: Sendable {
+    /// The function's name (`thumbnail`, `metadata`).
+    var name: String { get }
+    /// The store areas it may read and write.
+    var role: FunctionRole { get }
+    /// The event families it subscribes to (`ObjectCreated`, `ObjectRemoved`).
+    var subscriptions: Set<String> { get }
+    /// Handles one event record; the result is the JSON a RequestResponse invocation prints.
+    func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult
+    /// Checks that a record can be handled (DryRun), running nothing.
+    func validate(_ record: S3EventRecord, context: FunctionContext) throws
+}
+
+extension PipelineFunction {
+    /// By default a record is valid when its key is an original of the store with a content-hash eTag.
+    public func validate(_ record: S3EventRecord, context: FunctionContext) throws {
+        guard record.contentHash != nil else {
+            throw FunctionError.invalidPayload("eTag '\(record.s3.object.eTag)' is not a SHA-256 content hash")
+        }
+        guard record.s3.object.key.hasPrefix("originals/") else {
+            throw FunctionError.invalidPayload("key '\(record.s3.object.key)' is not an original of the store")
+        }
+    }
+}
+
+/// What an invocation gets besides its event: its settings, its granted store handles, a logger, a deadline.
+public struct FunctionContext: Sendable {
+    /// The function's settings.
+    public var configuration: FunctionConfiguration
+    /// The store handles its role grants, and no others.
+    public var store: StoreHandles
+    /// A logger with the invocation's metadata.
+    public var logger: Logger
+    /// When the invocation is cancelled.
+    public var deadline: ContinuousClock.Instant
+    /// An id for this invocation (journal id, or a UUID for synchronous calls).
+    public var invocationID: String
+
+    /// - Parameters: see the properties.
+    public init(
+        configuration: FunctionConfiguration, store: StoreHandles, logger: Logger,
+        deadline: ContinuousClock.Instant, invocationID: String
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        self.deadline = deadline
+        self.invocationID = invocationID
+    }
+
+    /// The original the record names, read through the `originals` handle.
+    public func readOriginal(_ record: S3EventRecord) throws -> Data {
+        let originals = try store.handle(.originals, .read)
+        let key = record.s3.object.key
+        guard key.hasPrefix("originals/") else { throw FunctionError.invalidPayload("key '\(key)' is not an original") }
+        return try originals.read(String(key.dropFirst("originals/".count)))
+    }
+}
+
+/// A function's result: a JSON object, printed by RequestResponse invocations and kept in the journal.
+public typealias FunctionResult = [String: JSONValue]
+
+/// Why a function invocation failed.
+public enum FunctionError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The payload is not an event the function can handle.
+    case invalidPayload(String)
+    /// The input cannot be processed, and retrying will not help (a corrupt image).
+    case unprocessable(file: String, reason: String)
+    /// The invocation ran past its timeout.
+    case timedOut(seconds: Double)
+
+    public var description: String {
+        switch self {
+        case .invalidPayload(let message): return "invalid payload: \(message)"
+        case .unprocessable(let file, let reason): return "\(file): \(reason)"
+        case .timedOut(let seconds): return "timed out after \(seconds) s"
+        }
+    }
+}

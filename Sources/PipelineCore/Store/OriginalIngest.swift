@@ -1,0 +1,59 @@
+// Ingest: bytes become a content-addressed original, the first step of every path into the store.
+import Foundation
+import ImageCore
+
+/// An original stored in the `originals` area.
+public struct IngestedOriginal: Sendable, Equatable {
+    /// The SHA-256 of the bytes.
+    public var hash: ContentHash
+    /// The format sniffed from the bytes.
+    public var format: ImageFormat
+    /// The path inside `originals/`.
+    public var relativePath: String
+    /// The size in bytes.
+    public var size: Int
+    /// Whether the same bytes were already stored (nothing was written).
+    public var alreadyStored: Bool
+
+    /// The store-relative key used in event records: `originals/ab/abcdef….jpg`.
+    public var key: String { "originals/" + relativePath }
+}
+
+/// Why an input could not be ingested.
+public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The bytes are not JPEG or PNG.
+    case notAnImage(file: String)
+    /// The input is larger than allowed.
+    case tooLarge(file: String, bytes: Int, limit: Int)
+    /// The file is empty.
+    case empty(file: String)
+
+    public var description: String {
+        switch self {
+        case .notAnImage(let file): return "\(file): not a JPEG or PNG image (format sniffed from its bytes)"
+        case .tooLarge(let file, let bytes, let limit): return "\(file): \(bytes) bytes, over the limit of \(limit) bytes"
+        case .empty(let file): return "\(file): the file is empty"
+        }
+    }
+}
+
+/// Stores bytes as a content-addressed original.
+public enum OriginalIngest {
+    /// Hashes, sniffs and stores `bytes` in `originals/` atomically (no-op when the same bytes are there).
+    /// - Parameters:
+    ///   - bytes: the file's content.
+    ///   - name: the name it arrived under, for error messages.
+    ///   - maxBytes: the largest accepted input.
+    ///   - originals: a writable handle on the `originals` area.
+    public static func ingest(_ bytes: Data, name: String, maxBytes: Int, into originals: StoreHandle) throws
+        -> IngestedOriginal
+    {
+        guard !bytes.isEmpty else { throw IngestError.empty(file: name) }
+        guard bytes.count <= maxBytes else { throw IngestError.tooLarge(file: name, bytes: bytes.count, limit: maxBytes) }
+        let (hash, sniffed) = bytes.withUnsafeBytes { raw in (ContentHash(of: raw), ImageFormat.sniff(raw)) }
+        guard let format = sniffed else { throw IngestError.notAnImage(file: name) }
+        let relative = OriginalName.relativePath(hash: hash, format: format)
+        let wrote = try originals.write(bytes, to: relative, overwrite: false)
+        return IngestedOriginal(hash: hash, format: format, relativePath: relative, size: bytes.count, alreadyStored: !wrote)
+    }
+}
