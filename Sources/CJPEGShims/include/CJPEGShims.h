@@ -1,3 +1,62 @@
-// STUB: replaced by the ImageCore work.
+// CJPEGShims: libjpeg-turbo calls that own setjmp/longjmp, so a corrupt file becomes an error code and a
+// message instead of exit() or text on stderr. Self-contained: Swift never needs jpeglib.h to call these.
 #pragma once
-int CJPEGShims_version(void);
+#include <stddef.h>
+
+/// Outcome codes of every CJPEGShims call.
+enum {
+    CJPEGShims_ok = 0,
+    /// libjpeg raised an error (message holds its text).
+    CJPEGShims_corrupt = 1,
+    /// The data ended before the image did (libjpeg's "Premature end of JPEG file" warning).
+    CJPEGShims_truncated = 2,
+    /// libjpeg warned about damaged data (bad Huffman code, extraneous bytes, ...): rejected.
+    CJPEGShims_corruptWarning = 3,
+    /// The header declares more pixels than allowed.
+    CJPEGShims_tooManyPixels = 4,
+    /// The caller's output buffer is smaller than the decoded picture.
+    CJPEGShims_bufferTooSmall = 5,
+    /// Out of memory or an invalid argument.
+    CJPEGShims_failed = 6,
+};
+
+/// What the frame header says.
+typedef struct CJPEGShims_Header {
+    int width;
+    int height;
+    /// Number of components (1 gray, 3 YCbCr/RGB, 4 CMYK/YCCK).
+    int components;
+    /// 1 when the file is progressive.
+    int progressive;
+} CJPEGShims_Header;
+
+/// How a call ended: a code from the enum above and libjpeg's formatted message.
+typedef struct CJPEGShims_Status {
+    int code;
+    /// Warnings seen before the call ended.
+    int warnings;
+    char message[160];
+} CJPEGShims_Status;
+
+/// Reads the header only (no pixels). Returns the status code.
+int CJPEGShims_readHeader(const unsigned char *data, size_t size, CJPEGShims_Header *header,
+                          CJPEGShims_Status *status);
+
+/// The output size libjpeg gives for a DCT scale of 1/scaleDenom (1, 2, 4 or 8).
+void CJPEGShims_scaledSize(int width, int height, int scaleDenom, int *outWidth, int *outHeight);
+
+/// Decodes to 8-bit interleaved RGB (gray and CMYK/YCCK converted) at a DCT scale of 1/scaleDenom.
+/// `fast` trades a little quality for speed (merged upsampling, fast integer IDCT).
+/// Any libjpeg warning aborts the decode: damaged data never becomes a grey or garbled thumbnail.
+/// `output` must hold outWidth * outHeight * 3 bytes for the scaled size (see CJPEGShims_scaledSize).
+int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom, int fast, long long maxPixels,
+                         unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
+                         CJPEGShims_Status *status);
+
+/// Encodes 8-bit interleaved RGB as a JFIF JPEG (4:2:0, optimised Huffman tables, no APP1/EXIF).
+/// On success *output is a malloc'd buffer the caller releases with CJPEGShims_free.
+int CJPEGShims_encodeRGB(const unsigned char *pixels, int width, int height, int quality, int progressive,
+                         unsigned char **output, unsigned long *outputSize, CJPEGShims_Status *status);
+
+/// Releases a buffer returned by CJPEGShims_encodeRGB.
+void CJPEGShims_free(void *pointer);

@@ -1,0 +1,39 @@
+// Decoding a whole file: limits first (from the header), then JPEG (with shrink-on-load) or PNG.
+
+/// Decodes JPEG and PNG files held in memory.
+public enum ImageDecoder {
+    /// Decodes an image after checking its size and header against the limits.
+    /// - Parameters:
+    ///   - bytes: the whole file.
+    ///   - limits: refused before any pixel buffer is allocated when exceeded.
+    ///   - minimumSize: the smallest picture (stored orientation) the caller needs; a JPEG is then decoded at the
+    ///     largest DCT reduction (1/2, 1/4, 1/8) that still gives at least this size. `nil` decodes at full size.
+    /// - Returns: RGB (or RGBA for PNGs with alpha) pixels in stored orientation.
+    public static func decode(
+        _ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, minimumSize: (width: Int, height: Int)?
+    ) throws(ImageError) -> DecodedImage {
+        try limits.check(fileBytes: bytes.count)
+        let header = try ImageHeader.read(from: bytes)
+        try limits.check(header)
+        switch header.format {
+        case .jpeg:
+            let shrink = minimumSize.map { shrinkFactor(for: header, minimumWidth: $0.width, minimumHeight: $0.height) } ?? 1
+            let pixels = try JPEGDecoder.decode(bytes, header: header, shrink: shrink, limits: limits)
+            return DecodedImage(header: header, pixels: pixels, shrink: shrink)
+        case .png:
+            let pixels = try PNGDecoder.decode(bytes, header: header)
+            return DecodedImage(header: header, pixels: pixels, shrink: 1)
+        }
+    }
+
+    /// The largest DCT reduction (8, 4, 2, else 1) that keeps a JPEG at least the given size.
+    public static func shrinkFactor(for header: ImageHeader, minimumWidth: Int, minimumHeight: Int) -> Int {
+        guard header.format == .jpeg else { return 1 }
+        for factor in [8, 4, 2] {
+            let width = (header.width + factor - 1) / factor
+            let height = (header.height + factor - 1) / factor
+            if width >= minimumWidth, height >= minimumHeight { return factor }
+        }
+        return 1
+    }
+}

@@ -1,0 +1,53 @@
+// JPEG pixels through libjpeg-turbo, via the C shim that owns setjmp and turns warnings into errors.
+
+import CJPEGShims
+
+/// Decodes JPEG data to RGB with libjpeg-turbo.
+enum JPEGDecoder {
+    static func decode(_ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits)
+        throws(ImageError) -> PixelBuffer
+    {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            throw .truncated(detail: "no JPEG data")
+        }
+        var width: Int32 = 0
+        var height: Int32 = 0
+        CJPEGShims_scaledSize(Int32(header.width), Int32(header.height), Int32(shrink), &width, &height)
+        let capacity = Int(width) * Int(height) * 3
+        var status = CJPEGShims_Status()
+        var outWidth: Int32 = 0
+        var outHeight: Int32 = 0
+        // Reduced decodes go on to a resize, which hides the small loss of the fast IDCT and plain upsampling.
+        let fast: Int32 = shrink > 1 ? 1 : 0
+        var code = 0
+        let pixels = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            code = Int(
+                CJPEGShims_decodeRGB(
+                base, bytes.count, Int32(shrink), fast, Int64(limits.maxPixels), buffer.baseAddress, capacity,
+                &outWidth, &outHeight, &status))
+            // On failure the buffer is dropped; the bytes are plain UInt8, so no element needs deinitializing.
+            initialized = code == CJPEGShims_ok ? capacity : 0
+        }
+        guard code == CJPEGShims_ok else { throw error(code: code, status: status, header: header, limits: limits) }
+        guard Int(outWidth) == Int(width), Int(outHeight) == Int(height) else {
+            throw .corrupt(format: .jpeg, detail: "decoded size \(outWidth)x\(outHeight) differs from the header")
+        }
+        return PixelBuffer(width: Int(width), height: Int(height), channels: 3, bytes: pixels)
+    }
+
+    static func error(code: Int, status: CJPEGShims_Status, header: ImageHeader, limits: DecodeLimits) -> ImageError {
+        let message = withUnsafeBytes(of: status.message) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        switch code {
+        case CJPEGShims_truncated:
+            return .truncated(detail: message.isEmpty ? "premature end of JPEG data" : message)
+        case CJPEGShims_tooManyPixels:
+            return .tooManyPixels(width: header.width, height: header.height, limit: limits.maxPixels)
+        case CJPEGShims_corruptWarning:
+            return .corrupt(format: .jpeg, detail: message + " (damaged data is refused, not repaired)")
+        default:
+            return .corrupt(format: .jpeg, detail: message.isEmpty ? "libjpeg failed (code \(code))" : message)
+        }
+    }
+}

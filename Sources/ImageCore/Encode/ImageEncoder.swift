@@ -1,0 +1,92 @@
+// Encoding pixels to JPEG (libjpeg-turbo via the shim) or PNG (libpng's simplified writer). No metadata is written.
+
+import CJPEGShims
+import CPNG
+
+/// Encodes pixel buffers to files in memory.
+public enum ImageEncoder {
+    /// The encoded file.
+    /// - Parameters:
+    ///   - image: RGB or RGBA pixels.
+    ///   - format: JPEG (4:2:0, alpha flattened onto `background`) or PNG (alpha kept).
+    ///   - quality: JPEG quality 1-100.
+    ///   - progressive: progressive JPEG.
+    ///   - background: the colour under transparent pixels for JPEG.
+    /// - Returns: the file's bytes; JPEG output carries no APP1 (no EXIF, no GPS).
+    public static func encode(
+        _ image: PixelBuffer, format: ImageFormat, quality: Int = 82, progressive: Bool = false,
+        background: RGBColor = .white
+    ) throws(ImageError) -> [UInt8] {
+        guard image.width > 0, image.height > 0, image.bytes.count == image.width * image.height * image.channels
+        else {
+            throw .invalidRequest("cannot encode a \(image.width)x\(image.height) picture of \(image.bytes.count) bytes")
+        }
+        switch format {
+        case .jpeg:
+            guard (1...100).contains(quality) else { throw .invalidRequest("JPEG quality \(quality) is not in 1-100") }
+            return try encodeJPEG(image.flattened(onto: background), quality: quality, progressive: progressive)
+        case .png:
+            return try encodePNG(image)
+        }
+    }
+
+    private static func encodeJPEG(_ image: PixelBuffer, quality: Int, progressive: Bool) throws(ImageError) -> [UInt8] {
+        guard image.channels == 3 else { throw .invalidRequest("JPEG needs RGB pixels, got \(image.channels) channels") }
+        var status = CJPEGShims_Status()
+        var output: UnsafeMutablePointer<UInt8>?
+        var size: UInt = 0
+        let code = image.bytes.withUnsafeBufferPointer { pixels in
+            Int(
+                CJPEGShims_encodeRGB(
+                pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(quality), progressive ? 1 : 0,
+                &output, &size, &status))
+        }
+        defer { CJPEGShims_free(output) }
+        guard code == CJPEGShims_ok, let output else {
+            let message = withUnsafeBytes(of: status.message) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            throw .encodeFailed(format: .jpeg, detail: message.isEmpty ? "libjpeg failed (code \(code))" : message)
+        }
+        return Array(UnsafeBufferPointer(start: output, count: Int(size)))
+    }
+
+    private static func encodePNG(_ image: PixelBuffer) throws(ImageError) -> [UInt8] {
+        var png = png_image()
+        png.version = CPNG_imageVersion()
+        png.width = UInt32(image.width)
+        png.height = UInt32(image.height)
+        switch image.channels {
+        case 3: png.format = CPNG_formatRGB()
+        case 4: png.format = CPNG_formatRGBA()
+        case 1: png.format = CPNG_formatGray()
+        case 2: png.format = CPNG_formatGray() | CPNG_formatFlagAlpha()
+        default: throw .invalidRequest("PNG needs 1 to 4 channels, got \(image.channels)")
+        }
+        var size = 0
+        // First call measures, second call writes into a buffer of that size.
+        let measured = image.bytes.withUnsafeBufferPointer { pixels in
+            png_image_write_to_memory(&png, nil, &size, 0, pixels.baseAddress, 0, nil)
+        }
+        guard measured != 0, size > 0 else { throw encodeError(png) }
+        var written = size
+        var succeeded = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            succeeded = image.bytes.withUnsafeBufferPointer { pixels in
+                png_image_write_to_memory(&png, buffer.baseAddress, &written, 0, pixels.baseAddress, 0, nil) != 0
+            }
+            initialized = succeeded ? min(written, size) : 0
+        }
+        guard succeeded else { throw encodeError(png) }
+        return bytes
+    }
+
+    private static func encodeError(_ png: png_image) -> ImageError {
+        var image = png
+        let message = withUnsafeBytes(of: image.message) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        png_image_free(&image)
+        return .encodeFailed(format: .png, detail: message.isEmpty ? "libpng failed" : message)
+    }
+}

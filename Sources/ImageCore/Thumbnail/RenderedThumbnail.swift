@@ -1,0 +1,23 @@
+// The outputs of one render: each encoded thumbnail, and the decode facts they came from.
+
+/// One encoded thumbnail.
+public struct RenderedThumbnail: Sendable {
+    /// The spec it was made for.
+    public var spec: ThumbnailSpec
+    /// Its width in pixels.
+    public var width: Int
+    /// Its height in pixels.
+    public var height: Int
+    /// The encoded file.
+    public var bytes: [UInt8]
+}
+
+/// Everything one render produced.
+public struct ThumbnailRender: Sendable {
+    /// The source header (stored size, orientation).
+    public var header: ImageHeader
+    /// The DCT denominator used by the single decode: 1, 2, 4 or 8; 1 for PNG.
+    public var shrink: Int
+    /// The thumbnails, in the order of the specs.
+    public var thumbnails: [RenderedThumbnail]
+}

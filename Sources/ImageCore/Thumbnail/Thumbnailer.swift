@@ -1,0 +1,56 @@
+// The thumbnail pipeline: header → limits → one decode (shrink-on-load for the largest spec) → per spec
+// resize → orient → crop → encode.
+
+/// Makes thumbnails from an image file in memory.
+public enum Thumbnailer {
+    /// One header read, ONE decode (shrink-on-load chosen for the largest spec), then per spec:
+    /// resize → orient → encode.
+    /// - Parameters:
+    ///   - bytes: the whole source file (format sniffed from the bytes).
+    ///   - specs: the thumbnails to make; the fit box applies to the upright picture.
+    ///   - limits: checked from the header before decoding.
+    /// - Throws: `ImageError` for unreadable, damaged, oversize input or an invalid spec.
+    public static func render(_ bytes: UnsafeRawBufferPointer, specs: [ThumbnailSpec], limits: DecodeLimits)
+        throws(ImageError) -> ThumbnailRender
+    {
+        for spec in specs {
+            guard spec.width > 0, spec.height > 0 else {
+                throw .invalidRequest("thumbnail box \(spec.width)x\(spec.height) must be at least 1x1")
+            }
+            guard spec.format == .png || (1...100).contains(spec.quality) else {
+                throw .invalidRequest("JPEG quality \(spec.quality) is not in 1-100")
+            }
+        }
+        try limits.check(fileBytes: bytes.count)
+        let header = try ImageHeader.read(from: bytes)
+        try limits.check(header)
+        let swapsAxes = header.orientation >= 5
+        let upright = swapsAxes ? (header.height, header.width) : (header.width, header.height)
+        // Per spec, the resized size in stored orientation.
+        let plans = specs.map { spec in
+            let resized = ThumbnailGeometry.resizedSize(
+                sourceWidth: upright.0, sourceHeight: upright.1, boxWidth: spec.width, boxHeight: spec.height,
+                fit: spec.fit)
+            return swapsAxes ? (width: resized.height, height: resized.width) : resized
+        }
+        let needed = (width: plans.map(\.width).max() ?? 1, height: plans.map(\.height).max() ?? 1)
+        let decoded = try ImageDecoder.decode(bytes, limits: limits, minimumSize: needed)
+        var thumbnails: [RenderedThumbnail] = []
+        thumbnails.reserveCapacity(specs.count)
+        for (spec, plan) in zip(specs, plans) {
+            let resized = ImageResizer.resize(decoded.pixels, width: plan.width, height: plan.height)
+            var picture = resized.oriented(header.orientation)
+            if spec.fit == .cover {
+                let width = min(spec.width, picture.width)
+                let height = min(spec.height, picture.height)
+                picture = picture.cropped(
+                    x: (picture.width - width) / 2, y: (picture.height - height) / 2, width: width, height: height)
+            }
+            let encoded = try ImageEncoder.encode(
+                picture, format: spec.format, quality: spec.quality, progressive: spec.progressive,
+                background: spec.background)
+            thumbnails.append(RenderedThumbnail(spec: spec, width: picture.width, height: picture.height, bytes: encoded))
+        }
+        return ThumbnailRender(header: header, shrink: decoded.shrink, thumbnails: thumbnails)
+    }
+}
