@@ -37,6 +37,20 @@ public struct FunctionConfiguration: Codable, Sendable, Hashable {
         case onFailure = "on_failure"
     }
 
+    /// Decodes a partial configuration: every missing key keeps its default, so a config file names only
+    /// what it changes.
+    public init(from decoder: any Decoder) throws {
+        let defaults = FunctionConfiguration()
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            timeout: try container.decodeIfPresent(Double.self, forKey: .timeout) ?? defaults.timeout,
+            memoryMB: try container.decodeIfPresent(Int.self, forKey: .memoryMB) ?? defaults.memoryMB,
+            concurrency: try container.decodeIfPresent(Int.self, forKey: .concurrency) ?? defaults.concurrency,
+            maxRetries: try container.decodeIfPresent(Int.self, forKey: .maxRetries) ?? defaults.maxRetries,
+            maxEventAge: try container.decodeIfPresent(Double.self, forKey: .maxEventAge) ?? defaults.maxEventAge,
+            onFailure: try container.decodeIfPresent(String.self, forKey: .onFailure) ?? defaults.onFailure)
+    }
+
     /// The most pixels a decode may hold within the memory bound: a decoded RGBA pixel costs 4 bytes and
     /// the resize needs about as much again, so 8 bytes of the budget per pixel.
     public var maxPixels: Int { max(1, memoryMB) * 1024 * 1024 / 8 }

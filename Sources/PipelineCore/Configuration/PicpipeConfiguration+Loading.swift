@@ -1,0 +1,196 @@
+// Loading: defaults, then the file (YAML, or JSON which is YAML), then environment overrides, then validation.
+import Foundation
+import Yams
+
+extension PicpipeConfiguration {
+    /// Loads the effective configuration.
+    /// - Parameters:
+    ///   - file: the configuration file; `nil` uses `$PICPIPE_CONFIG` when set, else the defaults.
+    ///   - environment: the variables that override the file (`PICPIPE_STORE`, `PICPIPE_THUMBNAIL_SIZES`, …).
+    ///   - store: a store path given on the command line, which overrides everything else.
+    public static func load(
+        file: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
+        store: String? = nil
+    ) throws -> PicpipeConfiguration {
+        var configuration = PicpipeConfiguration()
+        if let path = file ?? environment["PICPIPE_CONFIG"], !path.isEmpty {
+            configuration = try parse(fileAt: path)
+        }
+        try configuration.applyEnvironment(environment)
+        if let store { configuration.store = store }
+        try configuration.validate()
+        return configuration
+    }
+
+    /// Parses a YAML (or JSON) configuration file; missing keys keep their defaults.
+    public static func parse(fileAt path: String) throws -> PicpipeConfiguration {
+        if path.hasSuffix(".toml") {
+            throw ConfigurationError.unreadable(path: path, reason: "TOML is not supported; write the file in YAML")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError.unreadable(path: path, reason: "no such file or not readable")
+        }
+        return try parse(yaml: String(decoding: data, as: UTF8.self), path: path)
+    }
+
+    /// Parses YAML text; `path` names it in errors.
+    public static func parse(yaml: String, path: String = "<text>") throws -> PicpipeConfiguration {
+        if yaml.allSatisfy(\.isWhitespace) { return PicpipeConfiguration() }
+        do {
+            return try YAMLDecoder().decode(PicpipeConfiguration.self, from: yaml)
+        } catch let error as DecodingError {
+            throw ConfigurationError.malformed(path: path, reason: Self.explain(error))
+        } catch {
+            throw ConfigurationError.malformed(path: path, reason: "\(error)")
+        }
+    }
+
+    /// The configuration as YAML, the way `picpipe config` prints it.
+    public func yaml() throws -> String {
+        try YAMLEncoder().encode(self)
+    }
+
+    /// Applies `PICPIPE_*` environment variables over the current values.
+    public mutating func applyEnvironment(_ environment: [String: String]) throws {
+        let env = EnvironmentReader(environment)
+        if let value = env.string("PICPIPE_STORE") { store = value }
+        if let value = try env.ints("PICPIPE_THUMBNAIL_SIZES") { thumbnails.sizes = value }
+        if let value = env.string("PICPIPE_THUMBNAIL_FIT") { thumbnails.fit = value }
+        if let value = env.string("PICPIPE_THUMBNAIL_FORMAT") { thumbnails.format = value }
+        if let value = try env.int("PICPIPE_THUMBNAIL_QUALITY") { thumbnails.quality = value }
+        if let value = try env.bool("PICPIPE_THUMBNAIL_PROGRESSIVE") { thumbnails.progressive = value }
+        if let value = env.string("PICPIPE_THUMBNAIL_BACKGROUND") { thumbnails.background = value }
+        if let value = try env.int("PICPIPE_MAX_PIXELS") { limits.maxPixels = value }
+        if let value = try env.int("PICPIPE_MAX_FILE_BYTES") { limits.maxFileBytes = value }
+        for name in FunctionSettings.names {
+            let prefix = "PICPIPE_FUNCTIONS_\(name.uppercased())_"
+            var function = functions[name]
+            if let value = try env.double(prefix + "TIMEOUT") { function.timeout = value }
+            if let value = try env.int(prefix + "MEMORY_MB") { function.memoryMB = value }
+            if let value = try env.int(prefix + "CONCURRENCY") { function.concurrency = value }
+            if let value = try env.int(prefix + "MAX_RETRIES") { function.maxRetries = value }
+            if let value = try env.double(prefix + "MAX_EVENT_AGE") { function.maxEventAge = value }
+            if let value = env.string(prefix + "ON_FAILURE") { function.onFailure = value }
+            functions[name] = function
+        }
+        if let value = try env.bool("PICPIPE_WATCHER_ENABLED") { watcher.enabled = value }
+        if let value = try env.int("PICPIPE_WATCHER_MAX_QUEUED_EVENTS") { watcher.maxQueuedEvents = value }
+        if let value = try env.double("PICPIPE_WATCHER_RESCAN_INTERVAL") { watcher.rescanInterval = value }
+        if let value = try env.doubles("PICPIPE_RETRY_BACKOFF") { runtime.retryBackoff = value }
+        if let value = try env.double("PICPIPE_POLL_INTERVAL") { runtime.pollInterval = value }
+        if let value = env.string("PICPIPE_LISTEN") { http.listen = value }
+        if let value = env.list("PICPIPE_API_KEYS") { http.apiKeys = value }
+        if let value = try env.int("PICPIPE_MAX_BODY_BYTES") { http.maxBodyBytes = value }
+        if let value = env.string("PICPIPE_SIGNING_KEY") { http.signingKey = value }
+        if let value = env.string("PICPIPE_LOG_LEVEL") { logging.level = value }
+    }
+
+    /// Checks every value is in its range.
+    public func validate() throws {
+        func check(_ ok: Bool, _ key: String, _ reason: String) throws {
+            if !ok { throw ConfigurationError.invalid(key: key, reason: reason) }
+        }
+        try check(!store.isEmpty, "store", "must name a folder")
+        try check(!thumbnails.sizes.isEmpty, "thumbnails.sizes", "needs at least one size")
+        try check(thumbnails.sizes.allSatisfy { (1...16384).contains($0) }, "thumbnails.sizes", "sizes are 1-16384 px")
+        try check(["inside", "cover"].contains(thumbnails.fit), "thumbnails.fit", "is inside or cover")
+        try check(["jpeg", "png"].contains(thumbnails.format), "thumbnails.format", "is jpeg or png")
+        try check((1...100).contains(thumbnails.quality), "thumbnails.quality", "is 1-100")
+        try check(
+            thumbnails.background.count == 6 && thumbnails.background.allSatisfy(\.isHexDigit),
+            "thumbnails.background", "is 6 hex digits such as ffffff")
+        try check(limits.maxPixels > 0, "limits.max_pixels", "must be positive")
+        try check(limits.maxFileBytes > 0, "limits.max_file_bytes", "must be positive")
+        for name in FunctionSettings.names {
+            let function = functions[name]
+            let key = "functions.\(name)"
+            try check(function.timeout > 0, key + ".timeout", "must be positive seconds")
+            try check(function.memoryMB > 0, key + ".memory_mb", "must be positive")
+            try check(function.concurrency >= 1, key + ".concurrency", "needs at least one worker")
+            try check((0...2).contains(function.maxRetries), key + ".max_retries", "is 0, 1 or 2")
+            try check(function.maxEventAge > 0, key + ".max_event_age", "must be positive seconds")
+            try check(["failed", "none"].contains(function.onFailure), key + ".on_failure", "is failed or none")
+        }
+        try check(watcher.maxQueuedEvents >= 1, "watcher.max_queued_events", "must be at least 1")
+        try check(watcher.rescanInterval >= 0, "watcher.rescan_interval", "must be 0 or more seconds")
+        try check(runtime.retryBackoff.allSatisfy { $0 >= 0 }, "runtime.retry_backoff", "waits are 0 or more seconds")
+        try check(runtime.pollInterval > 0, "runtime.poll_interval", "must be positive seconds")
+        try check(http.maxBodyBytes > 0, "http.max_body_bytes", "must be positive")
+        try check(
+            ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logging.level),
+            "logging.level", "is trace, debug, info, notice, warning, error or critical")
+    }
+
+    private static func explain(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map(\.stringValue).joined(separator: ".")
+        }
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "\(path(context)): \(context.debugDescription)"
+        case .keyNotFound(let key, let context):
+            return "\(path(context)): missing key \(key.stringValue)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+/// Typed reads of environment variables, with errors that name the variable.
+struct EnvironmentReader {
+    let environment: [String: String]
+
+    init(_ environment: [String: String]) { self.environment = environment }
+
+    func string(_ name: String) -> String? {
+        guard let value = environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    func list(_ name: String) -> [String]? {
+        string(name).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+    }
+
+    func int(_ name: String) throws -> Int? {
+        guard let value = string(name) else { return nil }
+        guard let number = Int(value.replacingOccurrences(of: "_", with: "")) else {
+            throw ConfigurationError.badEnvironment(variable: name, value: value, expected: "an integer")
+        }
+        return number
+    }
+
+    func double(_ name: String) throws -> Double? {
+        guard let value = string(name) else { return nil }
+        guard let number = Double(value) else {
+            throw ConfigurationError.badEnvironment(variable: name, value: value, expected: "a number")
+        }
+        return number
+    }
+
+    func bool(_ name: String) throws -> Bool? {
+        guard let value = string(name)?.lowercased() else { return nil }
+        switch value {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError.badEnvironment(variable: name, value: value, expected: "true or false")
+        }
+    }
+
+    func ints(_ name: String) throws -> [Int]? {
+        guard let items = list(name), let value = string(name) else { return nil }
+        let numbers = items.compactMap { Int($0) }
+        guard numbers.count == items.count else {
+            throw ConfigurationError.badEnvironment(variable: name, value: value, expected: "integers separated by commas")
+        }
+        return numbers
+    }
+
+    func doubles(_ name: String) throws -> [Double]? {
+        guard let items = list(name), let value = string(name) else { return nil }
+        let numbers = items.compactMap { Double($0) }
+        guard numbers.count == items.count else {
+            throw ConfigurationError.badEnvironment(variable: name, value: value, expected: "numbers separated by commas")
+        }
+        return numbers
+    }
+}

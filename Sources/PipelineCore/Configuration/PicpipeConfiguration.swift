@@ -1,0 +1,247 @@
+// The whole application's configuration: one Codable value, loaded once (file, then environment), passed down.
+import Foundation
+
+/// Everything picpipe can be configured with. `picpipe config` prints the effective value.
+///
+/// Every section and key is optional in a file; what is missing keeps the default shown by `picpipe config`.
+public struct PicpipeConfiguration: Codable, Sendable, Equatable {
+    /// The store folder.
+    public var store: String
+    /// How thumbnails are made.
+    public var thumbnails: ThumbnailSettings
+    /// Input limits.
+    public var limits: LimitSettings
+    /// Each function's Lambda-style settings.
+    public var functions: FunctionSettings
+    /// The upload watcher.
+    public var watcher: WatcherSettings
+    /// The invocation runtime (retries, polling).
+    public var runtime: RuntimeSettings
+    /// The HTTP fetch service.
+    public var http: HTTPSettings
+    /// Logging.
+    public var logging: LoggingSettings
+
+    /// The defaults.
+    public init() {
+        store = "./picstore"
+        thumbnails = ThumbnailSettings()
+        limits = LimitSettings()
+        functions = FunctionSettings()
+        watcher = WatcherSettings()
+        runtime = RuntimeSettings()
+        http = HTTPSettings()
+        logging = LoggingSettings()
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let defaults = PicpipeConfiguration()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        store = try c.decode(.store, default: defaults.store)
+        thumbnails = try c.decode(.thumbnails, default: defaults.thumbnails)
+        limits = try c.decode(.limits, default: defaults.limits)
+        functions = try c.decode(.functions, default: defaults.functions)
+        watcher = try c.decode(.watcher, default: defaults.watcher)
+        runtime = try c.decode(.runtime, default: defaults.runtime)
+        http = try c.decode(.http, default: defaults.http)
+        logging = try c.decode(.logging, default: defaults.logging)
+    }
+
+    /// The store folder as a URL, relative paths resolved against the working directory.
+    public var storeURL: URL { URL(fileURLWithPath: store) }
+}
+
+/// The `thumbnails` section.
+public struct ThumbnailSettings: Codable, Sendable, Equatable {
+    /// Long-side sizes in pixels, one derivative each.
+    public var sizes: [Int] = [128, 256, 1024]
+    /// How the picture fits the size: `inside` (keep the aspect ratio) or `cover` (crop to a square).
+    public var fit: String = "inside"
+    /// `jpeg` or `png`.
+    public var format: String = "jpeg"
+    /// JPEG quality, 1-100.
+    public var quality: Int = 82
+    /// Whether JPEG thumbnails are progressive.
+    public var progressive: Bool = false
+    /// The colour transparent pixels are flattened onto for JPEG, as 6 hex digits.
+    public var background: String = "ffffff"
+
+    /// The defaults.
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let d = ThumbnailSettings()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sizes = try c.decode(.sizes, default: d.sizes)
+        fit = try c.decode(.fit, default: d.fit)
+        format = try c.decode(.format, default: d.format)
+        quality = try c.decode(.quality, default: d.quality)
+        progressive = try c.decode(.progressive, default: d.progressive)
+        background = try c.decode(.background, default: d.background)
+    }
+}
+
+/// The `limits` section.
+public struct LimitSettings: Codable, Sendable, Equatable {
+    /// The most pixels any decode may hold (a function's `memory_mb` may lower it).
+    public var maxPixels: Int = 100_000_000
+    /// The largest accepted input file.
+    public var maxFileBytes: Int = 256 * 1024 * 1024
+
+    /// The defaults.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case maxPixels = "max_pixels"
+        case maxFileBytes = "max_file_bytes"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let d = LimitSettings()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxPixels = try c.decode(.maxPixels, default: d.maxPixels)
+        maxFileBytes = try c.decode(.maxFileBytes, default: d.maxFileBytes)
+    }
+}
+
+/// The `functions` section: one `FunctionConfiguration` per function.
+public struct FunctionSettings: Codable, Sendable, Equatable {
+    /// The thumbnail function.
+    public var thumbnail: FunctionConfiguration = FunctionConfiguration()
+    /// The metadata function.
+    public var metadata: FunctionConfiguration = FunctionConfiguration()
+
+    /// The defaults.
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let d = FunctionSettings()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        thumbnail = try c.decode(.thumbnail, default: d.thumbnail)
+        metadata = try c.decode(.metadata, default: d.metadata)
+    }
+
+    /// The names of the configured functions.
+    public static let names = ["thumbnail", "metadata"]
+
+    /// A function's settings by name; unknown names get the defaults.
+    public subscript(name: String) -> FunctionConfiguration {
+        get {
+            switch name {
+            case "thumbnail": return thumbnail
+            case "metadata": return metadata
+            default: return FunctionConfiguration()
+            }
+        }
+        set {
+            switch name {
+            case "thumbnail": thumbnail = newValue
+            case "metadata": metadata = newValue
+            default: break
+            }
+        }
+    }
+}
+
+/// The `watcher` section.
+public struct WatcherSettings: Codable, Sendable, Equatable {
+    /// Whether `serve` watches `uploads/`.
+    public var enabled: Bool = true
+    /// The most file events waiting for ingest; past it the watcher drops them and rescans, as inotify does
+    /// after `IN_Q_OVERFLOW`.
+    public var maxQueuedEvents: Int = 16384
+    /// Seconds between safety rescans of `uploads/` (0: only at start and after an overflow).
+    public var rescanInterval: Double = 0
+
+    /// The defaults.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case enabled
+        case maxQueuedEvents = "max_queued_events"
+        case rescanInterval = "rescan_interval"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let d = WatcherSettings()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        enabled = try c.decode(.enabled, default: d.enabled)
+        maxQueuedEvents = try c.decode(.maxQueuedEvents, default: d.maxQueuedEvents)
+        rescanInterval = try c.decode(.rescanInterval, default: d.rescanInterval)
+    }
+}
+
+/// The `runtime` section.
+public struct RuntimeSettings: Codable, Sendable, Equatable {
+    /// Seconds to wait before each retry: the first entry before the first retry, and so on (the last repeats).
+    public var retryBackoff: [Double] = [1, 2]
+    /// Seconds between looks at the journal for work queued by other processes.
+    public var pollInterval: Double = 0.2
+
+    /// The defaults.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case retryBackoff = "retry_backoff"
+        case pollInterval = "poll_interval"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let d = RuntimeSettings()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        retryBackoff = try c.decode(.retryBackoff, default: d.retryBackoff)
+        pollInterval = try c.decode(.pollInterval, default: d.pollInterval)
+    }
+
+    /// The wait before retry number `retry` (1-based).
+    public func backoff(beforeRetry retry: Int) -> Double {
+        guard let last = retryBackoff.last else { return 0 }
+        let index = retry - 1
+        return index >= 0 && index < retryBackoff.count ? retryBackoff[index] : last
+    }
+}
+
+/// The `http` section, read by the HTTP fetch service.
+public struct HTTPSettings: Codable, Sendable, Equatable {
+    /// `HOST:PORT` to listen on.
+    public var listen: String = "127.0.0.1:8080"
+    /// Keys accepted for writes (empty: no key needed).
+    public var apiKeys: [String] = []
+    /// The largest request body accepted.
+    public var maxBodyBytes: Int = 256 * 1024 * 1024
+    /// The key signed URLs are signed with (none: signing disabled).
+    public var signingKey: String?
+
+    /// The defaults.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case listen
+        case apiKeys = "api_keys"
+        case maxBodyBytes = "max_body_bytes"
+        case signingKey = "signing_key"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let d = HTTPSettings()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        listen = try c.decode(.listen, default: d.listen)
+        apiKeys = try c.decode(.apiKeys, default: d.apiKeys)
+        maxBodyBytes = try c.decode(.maxBodyBytes, default: d.maxBodyBytes)
+        signingKey = try c.decodeIfPresent(String.self, forKey: .signingKey)
+    }
+}
+
+/// The `logging` section.
+public struct LoggingSettings: Codable, Sendable, Equatable {
+    /// `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.
+    public var level: String = "info"
+
+    /// The defaults.
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        level = try c.decode(.level, default: LoggingSettings().level)
+    }
+}

@@ -1,0 +1,54 @@
+// The metering values of one function, as derived from the journal.
+
+/// Per-function metering: what `picpipe stats` prints and `/metrics` exports.
+public struct FunctionStatistics: Codable, Sendable, Equatable {
+    /// The function.
+    public var function: String
+    /// Attempts run (each retry is an invocation, as Lambda counts them).
+    public var invocations: Int
+    /// Attempts that failed (including timeouts).
+    public var errors: Int
+    /// Attempts that were retries.
+    public var retries: Int
+    /// Invocations that had to wait because every reserved worker was busy.
+    public var throttles: Int
+    /// Invocations that ended in the dead-letter.
+    public var deadLettered: Int
+    /// Invocations that succeeded.
+    public var succeeded: Int
+    /// Invocations running now.
+    public var running: Int
+    /// Invocations waiting (queued or retrying).
+    public var queueDepth: Int
+    /// Seconds since the oldest waiting invocation was queued (0 when none waits).
+    public var oldestQueuedAge: Double
+    /// Sum over attempts of duration (s) × memory (GB).
+    public var gbSeconds: Double
+    /// Duration percentiles in seconds (nil when nothing ran).
+    public var p50: Double?
+    /// 99th percentile duration in seconds.
+    public var p99: Double?
+    /// Cumulative duration histogram: attempts that took at most `le` seconds.
+    public var histogram: [HistogramBucket]
+
+    /// One cumulative histogram bucket.
+    public struct HistogramBucket: Codable, Sendable, Equatable {
+        /// The upper bound in seconds; `nil` for the last bucket, which counts every attempt.
+        public var le: Double?
+        /// Attempts at most that long.
+        public var count: Int
+    }
+
+    /// The histogram's upper bounds in seconds, before the unbounded last bucket.
+    public static let bucketBounds: [Double] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+
+    enum CodingKeys: String, CodingKey {
+        case function, invocations, errors, retries, throttles
+        case deadLettered = "dead_lettered"
+        case succeeded, running
+        case queueDepth = "queue_depth"
+        case oldestQueuedAge = "oldest_queued_age"
+        case gbSeconds = "gb_seconds"
+        case p50, p99, histogram
+    }
+}

@@ -1,0 +1,189 @@
+// The seam between the runtime and where events and invocations are recorded: SQLite today, PostgreSQL later.
+import Foundation
+
+/// The durable record of events and invocations: everything is written here before work starts.
+///
+/// Implementations must be safe to use from several tasks and several processes at once (the CLI lists,
+/// invokes and replays while `serve` runs), and every method is one transaction.
+public protocol InvocationJournal: Sendable {
+    /// Records an event and one queued invocation per function, in one transaction.
+    ///
+    /// The journal assigns the event id and stamps it into the record's `sequencer`.
+    /// - Parameters:
+    ///   - record: the event.
+    ///   - functions: the subscribed functions to invoke.
+    ///   - type: `.event` (queued for the workers) or `.requestResponse` (recorded as running, by the caller).
+    ///   - memoryMB: each function's memory, for metering.
+    ///   - deduplicate: when true, an `ObjectCreated` event for a key whose latest event is already the same
+    ///     `ObjectCreated` from the same source name records nothing and returns that event.
+    func append(
+        _ record: S3EventRecord, functions: [String], type: InvocationType, deduplicate: Bool
+    ) throws -> JournalAppend
+
+    /// Whether an invocation of `function` is ready to run (a read, cheap enough to poll).
+    func hasReady(function: String, now: Date) throws -> Bool
+
+    /// Takes the oldest ready invocation of `function`: it becomes `running` with its attempt counted.
+    func claim(function: String, now: Date) throws -> ClaimedInvocation?
+
+    /// Records a successful attempt.
+    func succeed(_ claim: ClaimedInvocation, result: String?, duration: Double, memoryMB: Int) throws
+
+    /// Records a failed attempt: `retryAt` queues it again (`retrying`), else it ends `dead`
+    /// (or `failed` for RequestResponse invocations, which the caller reports instead).
+    func fail(_ claim: ClaimedInvocation, error: String, duration: Double, memoryMB: Int, retryAt: Date?) throws
+
+    /// Puts a running invocation back in the queue without counting its attempt (graceful shutdown).
+    func putBack(_ claim: ClaimedInvocation) throws
+
+    /// Crash recovery: every `running` asynchronous invocation goes back to `queued`. Returns how many.
+    func recoverRunning() throws -> Int
+
+    /// Marks the ready invocations of `function` as throttled (they waited for a reserved worker).
+    func markThrottled(function: String, now: Date) throws
+
+    /// Re-queues the finished or dead invocations of one event. Returns how many.
+    func replay(eventID: Int64) throws -> Int
+
+    /// Re-queues every `dead` and `failed` invocation. Returns how many.
+    func replayFailed() throws -> Int
+
+    /// One event.
+    func event(id: Int64) throws -> JournaledEvent?
+
+    /// Invocations, newest first, optionally of one state and one function.
+    func invocations(state: InvocationState?, function: String?, limit: Int) throws -> [InvocationSummary]
+
+    /// Per-function counters derived from the journal.
+    func statistics(now: Date) throws -> [FunctionStatistics]
+}
+
+/// How a function is invoked, named as Lambda names it.
+public enum InvocationType: String, Codable, Sendable, CaseIterable {
+    /// Run now and return the result to the caller.
+    case requestResponse = "RequestResponse"
+    /// Queue it; the runtime runs it with retries and a dead-letter.
+    case event = "Event"
+    /// Validate the payload and the role; run nothing.
+    case dryRun = "DryRun"
+}
+
+/// Where an invocation is in its life: queued → running → succeeded | retrying → … → dead.
+public enum InvocationState: String, Codable, Sendable, CaseIterable {
+    /// Waiting for a worker.
+    case queued
+    /// A worker is running it.
+    case running
+    /// Failed, waiting for its backoff before the next attempt.
+    case retrying
+    /// Done.
+    case succeeded
+    /// A RequestResponse invocation that failed (its caller got the error).
+    case failed
+    /// Out of retries or too old: dead-lettered.
+    case dead
+}
+
+/// What `append` did.
+public struct JournalAppend: Sendable, Equatable {
+    /// The event's id.
+    public var eventID: Int64
+    /// The record as journaled (with its sequencer).
+    public var record: S3EventRecord
+    /// The invocation ids, by function.
+    public var invocations: [String: Int64]
+    /// True when the event was already journaled and nothing new was recorded.
+    public var duplicate: Bool
+
+    /// - Parameters: see the properties.
+    public init(eventID: Int64, record: S3EventRecord, invocations: [String: Int64], duplicate: Bool) {
+        self.eventID = eventID
+        self.record = record
+        self.invocations = invocations
+        self.duplicate = duplicate
+    }
+}
+
+/// An event as the journal holds it.
+public struct JournaledEvent: Sendable, Equatable {
+    /// Its id (also its sequencer).
+    public var id: Int64
+    /// The S3-shaped record.
+    public var record: S3EventRecord
+    /// When it was journaled.
+    public var createdAt: Date
+}
+
+/// An invocation a worker has taken.
+public struct ClaimedInvocation: Sendable, Equatable {
+    /// The invocation's id.
+    public var id: Int64
+    /// The function to run.
+    public var function: String
+    /// How it was invoked.
+    public var type: InvocationType
+    /// This attempt's number, from 1.
+    public var attempt: Int
+    /// When it was (re)queued, for `max_event_age`.
+    public var enqueuedAt: Date
+    /// When this attempt started.
+    public var startedAt: Date
+    /// The event it handles.
+    public var event: JournaledEvent
+}
+
+/// One line of `picpipe events`.
+public struct InvocationSummary: Codable, Sendable, Equatable {
+    /// The invocation's id.
+    public var id: Int64
+    /// The event's id.
+    public var eventID: Int64
+    /// `ObjectCreated:Put`, …
+    public var eventName: String
+    /// The object key.
+    public var key: String
+    /// The name it arrived under.
+    public var sourceName: String?
+    /// The function.
+    public var function: String
+    /// How it was invoked.
+    public var type: String
+    /// Its state.
+    public var state: String
+    /// Attempts made so far.
+    public var attempt: Int
+    /// The last attempt's duration in seconds.
+    public var duration: Double?
+    /// The last error.
+    public var error: String?
+    /// When it was (re)queued, ISO 8601.
+    public var enqueuedAt: String
+    /// When it will be tried next, for `retrying`, ISO 8601.
+    public var notBefore: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case eventID = "event_id"
+        case eventName = "event_name"
+        case key
+        case sourceName = "source_name"
+        case function, type, state, attempt, duration, error
+        case enqueuedAt = "enqueued_at"
+        case notBefore = "not_before"
+    }
+}
+
+/// Why the journal refused.
+public enum JournalError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No event has that id.
+    case noSuchEvent(Int64)
+    /// A journaled record could not be decoded.
+    case corruptRecord(eventID: Int64, reason: String)
+
+    public var description: String {
+        switch self {
+        case .noSuchEvent(let id): return "no event with id \(id) in the journal"
+        case .corruptRecord(let id, let reason): return "event \(id): its record cannot be read: \(reason)"
+        }
+    }
+}

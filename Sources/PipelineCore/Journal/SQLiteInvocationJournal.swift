@@ -1,0 +1,429 @@
+// The journal in STORE/db/events.sqlite: SQLite in WAL mode, shared by `serve` and the CLI.
+import Foundation
+import GRDB
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The SQLite implementation of `InvocationJournal`.
+///
+/// One `DatabasePool` per process: WAL lets readers in other processes (`picpipe events`, `stats`) run while
+/// `serve` writes; every write is an IMMEDIATE transaction, and a busy timeout makes concurrent writers from
+/// other processes wait instead of failing. `synchronous=NORMAL`: a commit survives a process crash
+/// (kill -9), which is the failure the journal is for; a power loss may lose the last commits.
+public final class SQLiteInvocationJournal: InvocationJournal {
+    private let pool: DatabasePool
+
+    /// Opens (creating and migrating as needed) the journal at `path`.
+    /// - Parameter busyTimeout: seconds a write waits for another process's write to finish.
+    public init(path: URL, busyTimeout: Double = 10) throws {
+        try FileManager.default.createDirectory(
+            at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path.path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    /// Opens the journal of a store.
+    public convenience init(layout: StoreLayout) throws {
+        try self.init(path: layout.eventsDatabase)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: events, invocations, attempts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE events (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        source_name TEXT,
+                        etag TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        record TEXT NOT NULL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE INDEX events_by_key ON events(key, id);
+                    CREATE TABLE invocations (
+                        id INTEGER PRIMARY KEY,
+                        event_id INTEGER NOT NULL REFERENCES events(id),
+                        function TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        attempt INTEGER NOT NULL DEFAULT 0,
+                        enqueued_at REAL NOT NULL,
+                        not_before REAL NOT NULL,
+                        started_at REAL,
+                        finished_at REAL,
+                        duration REAL,
+                        error TEXT,
+                        result TEXT,
+                        throttled INTEGER NOT NULL DEFAULT 0,
+                        owner_pid INTEGER
+                    );
+                    CREATE INDEX invocations_ready ON invocations(function, state, not_before);
+                    CREATE INDEX invocations_by_event ON invocations(event_id);
+                    CREATE TABLE attempts (
+                        id INTEGER PRIMARY KEY,
+                        invocation_id INTEGER NOT NULL REFERENCES invocations(id),
+                        function TEXT NOT NULL,
+                        attempt INTEGER NOT NULL,
+                        started_at REAL NOT NULL,
+                        duration REAL NOT NULL,
+                        memory_mb INTEGER NOT NULL,
+                        error TEXT
+                    );
+                    CREATE INDEX attempts_by_function ON attempts(function, duration);
+                    """)
+        }
+        return migrator
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction { db in
+            var value: T?
+            try db.inTransaction(.immediate) {
+                value = try body(db)
+                return .commit
+            }
+            guard let value else { throw JournalError.corruptRecord(eventID: 0, reason: "transaction returned nothing") }
+            return value
+        }
+    }
+
+    public func append(
+        _ record: S3EventRecord, functions: [String], type: InvocationType, deduplicate: Bool
+    ) throws -> JournalAppend {
+        let now = Date().timeIntervalSince1970
+        let pid = Int64(getpid())
+        return try write { db in
+            if deduplicate, record.eventName.family == "ObjectCreated",
+                let latest = try Row.fetchOne(
+                    db, sql: "SELECT id, name, source_name, record FROM events WHERE key = ? ORDER BY id DESC LIMIT 1",
+                    arguments: [record.s3.object.key])
+            {
+                let name: String = latest["name"]
+                let source: String? = latest["source_name"]
+                if EventName(rawValue: name).family == "ObjectCreated", source == record.s3.object.sourceName {
+                    let id: Int64 = latest["id"]
+                    let existing = try Self.decodeRecord(latest["record"], id: id)
+                    var invocations: [String: Int64] = [:]
+                    for row in try Row.fetchAll(
+                        db, sql: "SELECT id, function FROM invocations WHERE event_id = ?", arguments: [id])
+                    {
+                        invocations[row["function"]] = row["id"]
+                    }
+                    return JournalAppend(eventID: id, record: existing, invocations: invocations, duplicate: true)
+                }
+            }
+            let id = (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM events")) ?? 1
+            var stamped = record
+            stamped.s3.object.sequencer = String(format: "%016llX", UInt64(id))
+            let json = String(decoding: try JSONEncoder().encode(stamped), as: UTF8.self)
+            try db.execute(
+                sql: """
+                    INSERT INTO events (id, name, key, source_name, etag, size, record, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    id, stamped.eventName.rawValue, stamped.s3.object.key, stamped.s3.object.sourceName,
+                    stamped.s3.object.eTag, stamped.s3.object.size, json, now,
+                ])
+            var invocations: [String: Int64] = [:]
+            let initialState: InvocationState = type == .event ? .queued : .running
+            for function in functions {
+                try db.execute(
+                    sql: """
+                        INSERT INTO invocations (event_id, function, type, state, attempt, enqueued_at, not_before,
+                            started_at, owner_pid)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        id, function, type.rawValue, initialState.rawValue, type == .event ? 0 : 1, now, now,
+                        type == .event ? nil : now, pid,
+                    ])
+                invocations[function] = db.lastInsertedRowID
+            }
+            return JournalAppend(eventID: id, record: stamped, invocations: invocations, duplicate: false)
+        }
+    }
+
+    public func hasReady(function: String, now: Date) throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM invocations
+                        WHERE function = ? AND state IN ('queued', 'retrying') AND not_before <= ?)
+                    """,
+                arguments: [function, now.timeIntervalSince1970]) ?? false
+        }
+    }
+
+    public func claim(function: String, now: Date) throws -> ClaimedInvocation? {
+        let at = now.timeIntervalSince1970
+        return try write { db -> ClaimedInvocation? in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT i.id, i.type, i.attempt, i.enqueued_at, e.id AS event_id, e.record, e.created_at
+                        FROM invocations i JOIN events e ON e.id = i.event_id
+                        WHERE i.function = ? AND i.state IN ('queued', 'retrying') AND i.not_before <= ?
+                        ORDER BY i.not_before, i.id LIMIT 1
+                        """,
+                    arguments: [function, at])
+            else { return nil }
+            let id: Int64 = row["id"]
+            let attempt: Int = row["attempt"]
+            try db.execute(
+                sql: """
+                    UPDATE invocations SET state = 'running', attempt = attempt + 1, started_at = ?, owner_pid = ?
+                    WHERE id = ?
+                    """,
+                arguments: [at, Int64(getpid()), id])
+            let eventID: Int64 = row["event_id"]
+            let event = JournaledEvent(
+                id: eventID, record: try Self.decodeRecord(row["record"], id: eventID),
+                createdAt: Date(timeIntervalSince1970: row["created_at"]))
+            return ClaimedInvocation(
+                id: id, function: function, type: InvocationType(rawValue: row["type"]) ?? .event,
+                attempt: attempt + 1, enqueuedAt: Date(timeIntervalSince1970: row["enqueued_at"]), startedAt: now,
+                event: event)
+        }
+    }
+
+    public func succeed(_ claim: ClaimedInvocation, result: String?, duration: Double, memoryMB: Int) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE invocations SET state = 'succeeded', finished_at = ?, duration = ?, error = NULL, result = ?
+                    WHERE id = ?
+                    """,
+                arguments: [Date().timeIntervalSince1970, duration, result, claim.id])
+            try Self.recordAttempt(db, claim, duration: duration, memoryMB: memoryMB, error: nil)
+        }
+    }
+
+    public func fail(_ claim: ClaimedInvocation, error: String, duration: Double, memoryMB: Int, retryAt: Date?) throws {
+        let state: InvocationState =
+            retryAt != nil ? .retrying : (claim.type == .requestResponse ? .failed : .dead)
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE invocations SET state = ?, finished_at = ?, duration = ?, error = ?, not_before = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    state.rawValue, Date().timeIntervalSince1970, duration, error,
+                    (retryAt ?? Date()).timeIntervalSince1970, claim.id,
+                ])
+            try Self.recordAttempt(db, claim, duration: duration, memoryMB: memoryMB, error: error)
+        }
+    }
+
+    private static func recordAttempt(
+        _ db: Database, _ claim: ClaimedInvocation, duration: Double, memoryMB: Int, error: String?
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO attempts (invocation_id, function, attempt, started_at, duration, memory_mb, error)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                claim.id, claim.function, claim.attempt, claim.startedAt.timeIntervalSince1970, duration, memoryMB,
+                error,
+            ])
+    }
+
+    public func putBack(_ claim: ClaimedInvocation) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE invocations SET state = 'queued', attempt = MAX(attempt - 1, 0), started_at = NULL
+                    WHERE id = ? AND state = 'running'
+                    """,
+                arguments: [claim.id])
+        }
+    }
+
+    public func recoverRunning() throws -> Int {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE invocations SET state = 'queued', attempt = MAX(attempt - 1, 0), started_at = NULL
+                    WHERE state = 'running' AND type = 'Event'
+                    """)
+            let recovered = db.changesCount
+            // A RequestResponse caller that died cannot receive a result: close its row.
+            for row in try Row.fetchAll(
+                db, sql: "SELECT id, owner_pid FROM invocations WHERE state = 'running' AND type = 'RequestResponse'")
+            {
+                let pid: Int64? = row["owner_pid"]
+                if let pid, pid > 0, kill(pid_t(pid), 0) == 0 || errno == EPERM { continue }
+                try db.execute(
+                    sql: "UPDATE invocations SET state = 'failed', error = ? WHERE id = ?",
+                    arguments: ["the invoking process exited before the invocation finished", row["id"]])
+            }
+            return recovered
+        }
+    }
+
+    public func markThrottled(function: String, now: Date) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE invocations SET throttled = 1
+                    WHERE function = ? AND state IN ('queued', 'retrying') AND not_before <= ? AND throttled = 0
+                    """,
+                arguments: [function, now.timeIntervalSince1970])
+        }
+    }
+
+    public func replay(eventID: Int64) throws -> Int {
+        try write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events WHERE id = ?)", arguments: [eventID])
+                == true
+            else { throw JournalError.noSuchEvent(eventID) }
+            try Self.requeue(db, where: "event_id = ? AND state IN ('succeeded', 'failed', 'dead')", [eventID])
+            return db.changesCount
+        }
+    }
+
+    public func replayFailed() throws -> Int {
+        try write { db in
+            try Self.requeue(db, where: "state IN ('failed', 'dead')", [])
+            return db.changesCount
+        }
+    }
+
+    private static func requeue(_ db: Database, where condition: String, _ arguments: StatementArguments) throws {
+        let now = Date().timeIntervalSince1970
+        try db.execute(
+            sql: """
+                UPDATE invocations SET state = 'queued', type = 'Event', attempt = 0, error = NULL, result = NULL,
+                    enqueued_at = \(now), not_before = \(now), started_at = NULL, finished_at = NULL
+                WHERE \(condition)
+                """,
+            arguments: arguments)
+    }
+
+    public func event(id: Int64) throws -> JournaledEvent? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT record, created_at FROM events WHERE id = ?", arguments: [id])
+            else { return nil }
+            return JournaledEvent(
+                id: id, record: try Self.decodeRecord(row["record"], id: id),
+                createdAt: Date(timeIntervalSince1970: row["created_at"]))
+        }
+    }
+
+    public func invocations(state: InvocationState?, function: String?, limit: Int) throws -> [InvocationSummary] {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let state {
+            conditions.append("i.state = ?")
+            _ = arguments.append(contentsOf: [state.rawValue])
+        }
+        if let function {
+            conditions.append("i.function = ?")
+            _ = arguments.append(contentsOf: [function])
+        }
+        _ = arguments.append(contentsOf: [max(limit, 0)])
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT i.id, i.event_id, e.name, e.key, e.source_name, i.function, i.type, i.state, i.attempt,
+                        i.duration, i.error, i.enqueued_at, i.not_before
+                    FROM invocations i JOIN events e ON e.id = i.event_id
+                    \(filter) ORDER BY i.id DESC LIMIT ?
+                    """,
+                arguments: arguments
+            ).map { row in
+                let state: String = row["state"]
+                let notBefore: Double = row["not_before"]
+                return InvocationSummary(
+                    id: row["id"], eventID: row["event_id"], eventName: row["name"], key: row["key"],
+                    sourceName: row["source_name"], function: row["function"], type: row["type"], state: state,
+                    attempt: row["attempt"], duration: row["duration"], error: row["error"],
+                    enqueuedAt: Self.iso(row["enqueued_at"]),
+                    notBefore: state == InvocationState.retrying.rawValue ? Self.iso(notBefore) : nil)
+            }
+        }
+    }
+
+    public func statistics(now: Date) throws -> [FunctionStatistics] {
+        let bounds = FunctionStatistics.bucketBounds
+        let buckets = bounds.map { "SUM(CASE WHEN duration <= \($0) THEN 1 ELSE 0 END)" }.joined(separator: ", ")
+        return try pool.read { db in
+            let functions = try String.fetchAll(
+                db, sql: "SELECT function FROM invocations UNION SELECT function FROM attempts ORDER BY 1")
+            return try functions.map { function in
+                let attempts = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) AS n, COUNT(error) AS errors, SUM(CASE WHEN attempt > 1 THEN 1 ELSE 0 END) AS retries,
+                            TOTAL(duration * memory_mb / 1024.0) AS gbs, \(buckets)
+                        FROM attempts WHERE function = ?
+                        """,
+                    arguments: [function])
+                let states = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT SUM(throttled) AS throttles,
+                            SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END) AS dead,
+                            SUM(CASE WHEN state = 'succeeded' THEN 1 ELSE 0 END) AS succeeded,
+                            SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END) AS running,
+                            SUM(CASE WHEN state IN ('queued', 'retrying') THEN 1 ELSE 0 END) AS waiting,
+                            MIN(CASE WHEN state IN ('queued', 'retrying') THEN enqueued_at END) AS oldest
+                        FROM invocations WHERE function = ?
+                        """,
+                    arguments: [function])
+                let count: Int = attempts?["n"] ?? 0
+                func percentile(_ p: Double) throws -> Double? {
+                    guard count > 0 else { return nil }
+                    return try Double.fetchOne(
+                        db, sql: "SELECT duration FROM attempts WHERE function = ? ORDER BY duration LIMIT 1 OFFSET ?",
+                        arguments: [function, Int((Double(count - 1) * p).rounded())])
+                }
+                var histogram: [FunctionStatistics.HistogramBucket] = []
+                for (index, bound) in bounds.enumerated() {
+                    let value: Int? = attempts?[4 + index]
+                    histogram.append(.init(le: bound, count: value ?? 0))
+                }
+                histogram.append(.init(le: nil, count: count))
+                let oldest: Double? = states?["oldest"]
+                return FunctionStatistics(
+                    function: function, invocations: count, errors: attempts?["errors"] ?? 0,
+                    retries: attempts?["retries"] ?? 0, throttles: states?["throttles"] ?? 0,
+                    deadLettered: states?["dead"] ?? 0, succeeded: states?["succeeded"] ?? 0,
+                    running: states?["running"] ?? 0, queueDepth: states?["waiting"] ?? 0,
+                    oldestQueuedAge: oldest.map { max(0, now.timeIntervalSince1970 - $0) } ?? 0,
+                    gbSeconds: attempts?["gbs"] ?? 0, p50: try percentile(0.5), p99: try percentile(0.99),
+                    histogram: histogram)
+            }
+        }
+    }
+
+    private static func decodeRecord(_ json: String, id: Int64) throws -> S3EventRecord {
+        do {
+            return try JSONDecoder().decode(S3EventRecord.self, from: Data(json.utf8))
+        } catch {
+            throw JournalError.corruptRecord(eventID: id, reason: "\(error)")
+        }
+    }
+
+    private static func iso(_ seconds: Double) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: seconds))
+    }
+}

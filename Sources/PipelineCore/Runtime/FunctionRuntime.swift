@@ -1,0 +1,361 @@
+// The runtime around the functions: what Lambda gives a function (queue, workers, retries, timeouts, dead-letter).
+import Foundation
+import Logging
+import Synchronization
+
+/// Runs functions the way Lambda does, from a durable journal.
+///
+/// - `submit(_:)` journals an event with one queued invocation per subscribed function (fan-out).
+/// - `run()` starts each function's reserved workers; they claim ready invocations, enforce the timeout by
+///   cancellation, retry with backoff up to `max_retries`, dead-letter what is out of retries or older than
+///   `max_event_age`, and poll the journal for work queued by other processes.
+/// - `invoke(function:record:type:)` is the synchronous (RequestResponse), queued (Event) or checking (DryRun)
+///   entry point the CLI and the HTTP service use.
+public final class FunctionRuntime: Sendable {
+    /// The store the functions work on.
+    public let layout: StoreLayout
+    /// The journal every event and invocation is recorded in.
+    public let journal: any InvocationJournal
+    /// Retry and polling settings.
+    public let settings: RuntimeSettings
+    private let functions: [String: RegisteredFunction]
+    private let order: [String]
+    private let logger: Logger
+    private let signal = WorkSignal()
+    private let metrics: [String: FunctionMetrics]
+    private let state = Mutex(RunState())
+
+    private struct RunState {
+        var stopping = false
+        var busy: [String: Int] = [:]
+    }
+
+    /// - Parameters:
+    ///   - layout: the store.
+    ///   - journal: where events and invocations are recorded.
+    ///   - functions: the functions and their settings.
+    ///   - settings: retry backoff and journal polling.
+    ///   - logger: the runtime's logger; each invocation adds its metadata.
+    public init(
+        layout: StoreLayout, journal: any InvocationJournal, functions: [RegisteredFunction],
+        settings: RuntimeSettings = RuntimeSettings(), logger: Logger = Logger(label: "picpipe.runtime")
+    ) {
+        self.layout = layout
+        self.journal = journal
+        self.settings = settings
+        self.logger = logger
+        var byName: [String: RegisteredFunction] = [:]
+        for function in functions { byName[function.name] = function }
+        self.functions = byName
+        self.order = functions.map(\.name)
+        self.metrics = byName.mapValues { FunctionMetrics(function: $0.name) }
+    }
+
+    /// The registered function names, in registration order.
+    public var functionNames: [String] { order }
+
+    /// A registered function's settings.
+    public func configuration(of function: String) -> FunctionConfiguration? { functions[function]?.configuration }
+
+    /// The functions subscribed to an event name.
+    public func subscribers(of name: EventName) -> [String] {
+        order.filter { functions[$0]?.function.subscriptions.contains(name.family) == true }
+    }
+
+    // MARK: Submitting events
+
+    /// Journals an event and queues one invocation per subscribed function, then wakes the workers.
+    /// - Parameters:
+    ///   - record: the event (its sequencer is assigned by the journal).
+    ///   - deduplicate: skip an `ObjectCreated` already journaled for the same key and source name (rescans).
+    @discardableResult
+    public func submit(_ record: S3EventRecord, deduplicate: Bool = false) throws -> JournalAppend {
+        let appended = try journal.append(
+            record, functions: subscribers(of: record.eventName), type: .event, deduplicate: deduplicate)
+        if !appended.duplicate { signal.notify() }
+        return appended
+    }
+
+    /// Makes an event record for an original of this store, ready for `submit`.
+    public func record(
+        _ name: EventName, for original: IngestedOriginal, sourceName: String?, time: Date = Date()
+    ) -> S3EventRecord {
+        S3EventRecord(
+            name: name, bucket: layout.root.lastPathComponent, key: original.key, size: original.size,
+            eTag: original.hash.hex, sequence: 0, sourceName: sourceName, time: time)
+    }
+
+    // MARK: Invoking one function
+
+    /// Invokes one function with one record.
+    /// - `.requestResponse`: runs it now (journaled as it runs) and returns its result or its error payload.
+    /// - `.event`: journals a queued invocation and returns at once (202); `serve` runs it.
+    /// - `.dryRun`: checks the record and the role, runs nothing (204).
+    /// - Throws: `RuntimeError` for an unknown function, `FunctionError.invalidPayload` from DryRun validation.
+    public func invoke(function name: String, record: S3EventRecord, type: InvocationType) async throws
+        -> InvocationResponse
+    {
+        guard let registered = functions[name] else { throw RuntimeError.unknownFunction(name, known: order) }
+        switch type {
+        case .dryRun:
+            let context = makeContext(registered, invocationID: "dry-run")
+            try registered.function.validate(record, context: context)
+            let areas = context.store.areas.sorted { $0.key.rawValue < $1.key.rawValue }
+            return InvocationResponse(
+                statusCode: 204,
+                payload: .object([
+                    "function": .string(name), "valid": .bool(true),
+                    "role": .object(Dictionary(uniqueKeysWithValues: areas.map { ($0.key.rawValue, .string($0.value.rawValue)) })),
+                ]))
+        case .event:
+            let appended = try journal.append(record, functions: [name], type: .event, deduplicate: false)
+            signal.notify()
+            return InvocationResponse(
+                statusCode: 202, eventID: appended.eventID, invocationID: appended.invocations[name])
+        case .requestResponse:
+            let appended = try journal.append(record, functions: [name], type: .requestResponse, deduplicate: false)
+            guard let id = appended.invocations[name] else { throw RuntimeError.unknownFunction(name, known: order) }
+            let claim = ClaimedInvocation(
+                id: id, function: name, type: .requestResponse, attempt: 1, enqueuedAt: Date(), startedAt: Date(),
+                event: JournaledEvent(id: appended.eventID, record: appended.record, createdAt: Date()))
+            let log = invocationLogger(claim)
+            let memory = registered.configuration.memoryMB
+            let (outcome, duration) = await execute(claim, registered, log: log)
+            var response = InvocationResponse(statusCode: 200, eventID: appended.eventID, invocationID: id)
+            switch outcome {
+            case .succeeded(let result):
+                journaling { try journal.succeed(claim, result: Self.json(result), duration: duration, memoryMB: memory) }
+                response.payload = .object(result)
+            case .failed(let error):
+                journaling {
+                    try journal.fail(claim, error: Self.describe(error), duration: duration, memoryMB: memory, retryAt: nil)
+                }
+                log.warning("invocation failed", metadata: ["error": "\(Self.describe(error))"])
+                response.functionError = "Unhandled"
+                response.payload = Self.errorPayload(error)
+            }
+            return response
+        }
+    }
+
+    // MARK: Running the workers
+
+    /// Runs every function's reserved workers until `stop()` (or cancellation).
+    ///
+    /// First returns crashed `running` invocations to the queue. After `stop()`, workers take no new
+    /// invocation; in-flight ones finish within their timeout, or go back to the queue if they time out.
+    public func run() async {
+        do {
+            let recovered = try journal.recoverRunning()
+            if recovered > 0 { logger.notice("requeued invocations left running by a previous process", metadata: ["count": "\(recovered)"]) }
+        } catch {
+            logger.error("crash recovery failed", metadata: ["error": "\(error)"])
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for name in order {
+                guard let registered = functions[name] else { continue }
+                for worker in 0..<max(1, registered.configuration.concurrency) {
+                    group.addTask { await self.workerLoop(registered, worker: worker) }
+                }
+            }
+            group.addTask { await self.gaugeLoop() }
+        }
+    }
+
+    /// Stops taking work; `run()` returns once in-flight invocations are done.
+    public func stop() {
+        state.withLock { $0.stopping = true }
+        signal.notify()
+    }
+
+    /// Whether `stop()` was called.
+    public var isStopping: Bool { state.withLock { $0.stopping } }
+
+    /// Per-function metering from the journal.
+    public func statistics() throws -> [FunctionStatistics] {
+        try journal.statistics(now: Date())
+    }
+
+    private func workerLoop(_ registered: RegisteredFunction, worker: Int) async {
+        let name = registered.name
+        while !isStopping, !Task.isCancelled {
+            let generation = signal.generation
+            let claim: ClaimedInvocation?
+            do {
+                let now = Date()
+                claim = try journal.hasReady(function: name, now: now) ? try journal.claim(function: name, now: now) : nil
+            } catch {
+                logger.error("journal read failed", metadata: ["function": "\(name)", "error": "\(error)"])
+                claim = nil
+            }
+            guard let claim else {
+                await signal.wait(after: generation, upTo: settings.pollInterval)
+                continue
+            }
+            let saturated = state.withLock { state -> Bool in
+                state.busy[name, default: 0] += 1
+                return state.busy[name, default: 0] >= registered.configuration.concurrency
+            }
+            if saturated, (try? journal.hasReady(function: name, now: Date())) == true {
+                try? journal.markThrottled(function: name, now: Date())
+                metrics[name]?.throttles.increment()
+            }
+            await runQueued(claim, registered)
+            state.withLock { $0.busy[name, default: 1] -= 1 }
+        }
+    }
+
+    private func gaugeLoop() async {
+        while !isStopping, !Task.isCancelled {
+            if let statistics = try? journal.statistics(now: Date()) {
+                for entry in statistics { metrics[entry.function]?.update(from: entry) }
+            }
+            let generation = signal.generation
+            await signal.wait(after: generation, upTo: 5)
+        }
+    }
+
+    /// Runs one queued invocation and records what happened: success, retry, dead-letter, or back to the queue.
+    private func runQueued(_ claim: ClaimedInvocation, _ registered: RegisteredFunction) async {
+        let configuration = registered.configuration
+        let memory = configuration.memoryMB
+        let log = invocationLogger(claim)
+        let age = Date().timeIntervalSince(claim.enqueuedAt)
+        if age > configuration.maxEventAge {
+            let reason = "event is \(Int(age)) s old, over max_event_age \(Int(configuration.maxEventAge)) s"
+            journaling { try journal.fail(claim, error: reason, duration: 0, memoryMB: memory, retryAt: nil) }
+            deadLetter(claim, reason: reason, configuration: configuration, log: log)
+            return
+        }
+        let (outcome, duration) = await execute(claim, registered, log: log)
+        switch outcome {
+        case .succeeded(let result):
+            journaling { try journal.succeed(claim, result: Self.json(result), duration: duration, memoryMB: memory) }
+            log.info("invocation succeeded", metadata: ["duration_ms": "\(Self.milliseconds(duration))"])
+        case .failed(let error):
+            if case FunctionError.timedOut = error, isStopping {
+                // Shutting down: the attempt did not fail on its own; the next start runs it again.
+                journaling { try journal.putBack(claim) }
+                log.notice("invocation put back in the queue at shutdown")
+                return
+            }
+            let reason = Self.describe(error)
+            if claim.attempt <= configuration.maxRetries {
+                let wait = settings.backoff(beforeRetry: claim.attempt)
+                journaling {
+                    try journal.fail(
+                        claim, error: reason, duration: duration, memoryMB: memory,
+                        retryAt: Date().addingTimeInterval(wait))
+                }
+                log.warning("invocation failed; will retry", metadata: ["error": "\(reason)", "retry_in_s": "\(wait)"])
+            } else {
+                journaling { try journal.fail(claim, error: reason, duration: duration, memoryMB: memory, retryAt: nil) }
+                deadLetter(claim, reason: reason, configuration: configuration, log: log)
+            }
+        }
+    }
+
+    private enum Outcome {
+        case succeeded(FunctionResult)
+        case failed(any Error)
+    }
+
+    /// Runs the handler under its timeout and meters the attempt; the caller journals it.
+    private func execute(
+        _ claim: ClaimedInvocation, _ registered: RegisteredFunction, log: Logger
+    ) async -> (Outcome, Double) {
+        let configuration = registered.configuration
+        let context = makeContext(registered, invocationID: String(claim.id), logger: log)
+        let function = registered.function
+        let record = claim.event.record
+        let clock = ContinuousClock()
+        let start = clock.now
+        let outcome: Outcome
+        do {
+            outcome = .succeeded(
+                try await InvocationTimeout.run(seconds: configuration.timeout) {
+                    try await function.handle(record, context: context)
+                })
+        } catch {
+            outcome = .failed(error)
+        }
+        let elapsed = start.duration(to: clock.now)
+        let duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        var failed = false
+        if case .failed = outcome { failed = true }
+        metrics[claim.function]?.record(
+            attempt: claim.attempt, duration: duration, memoryMB: configuration.memoryMB, failed: failed)
+        return (outcome, duration)
+    }
+
+    static func json(_ result: FunctionResult) -> String? {
+        (try? JSONEncoder().encode(result)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    static func milliseconds(_ seconds: Double) -> Int { Int((seconds * 1000).rounded()) }
+
+    private func deadLetter(
+        _ claim: ClaimedInvocation, reason: String, configuration: FunctionConfiguration, log: Logger
+    ) {
+        metrics[claim.function]?.deadLettered.increment()
+        log.error("invocation dead-lettered", metadata: ["error": "\(reason)", "attempts": "\(claim.attempt)"])
+        guard configuration.onFailure == "failed" else { return }
+        let object = claim.event.record.s3.object
+        let source = object.sourceName ?? object.eTag
+        let letter = DeadLetter(
+            file: source, error: reason, stage: claim.function, sha256: claim.event.record.contentHash?.hex,
+            attempts: claim.attempt)
+        let failed = StoreHandle(area: .failed, access: .write, location: layout.failed, function: "runtime")
+        do {
+            try letter.store(bytes: nil, name: "\(source).\(claim.function)", in: failed)
+        } catch {
+            log.error("could not write the dead letter", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func makeContext(
+        _ registered: RegisteredFunction, invocationID: String, logger: Logger? = nil
+    ) -> FunctionContext {
+        FunctionContext(
+            configuration: registered.configuration,
+            store: layout.handles(for: registered.function.role, function: registered.name),
+            logger: logger ?? self.logger,
+            deadline: ContinuousClock.now.advanced(by: .seconds(registered.configuration.timeout)),
+            invocationID: invocationID)
+    }
+
+    private func invocationLogger(_ claim: ClaimedInvocation) -> Logger {
+        var log = logger
+        log[metadataKey: "function"] = "\(claim.function)"
+        log[metadataKey: "invocation"] = "\(claim.id)"
+        log[metadataKey: "event"] = "\(claim.event.id)"
+        log[metadataKey: "attempt"] = "\(claim.attempt)"
+        log[metadataKey: "key"] = "\(claim.event.record.s3.object.sourceName ?? claim.event.record.s3.object.key)"
+        return log
+    }
+
+    private func journaling(_ write: () throws -> Void) {
+        do {
+            try write()
+        } catch {
+            logger.error("journal write failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        String(describing: error)
+    }
+
+    static func errorPayload(_ error: any Error) -> JSONValue {
+        let type: String
+        switch error {
+        case FunctionError.timedOut: type = "TimedOut"
+        case FunctionError.unprocessable: type = "Unprocessable"
+        case FunctionError.invalidPayload: type = "InvalidPayload"
+        case StoreError.accessDenied: type = "AccessDenied"
+        case is CancellationError: type = "Cancelled"
+        default: type = String(describing: Swift.type(of: error))
+        }
+        return .object(["errorType": .string(type), "errorMessage": .string(describe(error))])
+    }
+}

@@ -1,0 +1,38 @@
+// What an invocation returns to its caller, in the shape of Lambda's Invoke response.
+
+/// The answer to `FunctionRuntime.invoke`: Lambda's `StatusCode`, `FunctionError` and `Payload`.
+public struct InvocationResponse: Codable, Sendable, Equatable {
+    /// 200 for RequestResponse, 202 for Event (queued), 204 for DryRun.
+    public var statusCode: Int
+    /// `Unhandled` when the function failed (the payload then holds the error); nil on success.
+    public var functionError: String?
+    /// The function's result, or `{"errorType", "errorMessage"}` when it failed.
+    public var payload: JSONValue?
+    /// The journaled event's id (none for DryRun).
+    public var eventID: Int64?
+    /// The journaled invocation's id (none for DryRun).
+    public var invocationID: Int64?
+
+    /// - Parameters: see the properties.
+    public init(
+        statusCode: Int, functionError: String? = nil, payload: JSONValue? = nil, eventID: Int64? = nil,
+        invocationID: Int64? = nil
+    ) {
+        self.statusCode = statusCode
+        self.functionError = functionError
+        self.payload = payload
+        self.eventID = eventID
+        self.invocationID = invocationID
+    }
+
+    /// Whether the invocation failed.
+    public var failed: Bool { functionError != nil }
+
+    enum CodingKeys: String, CodingKey {
+        case statusCode = "StatusCode"
+        case functionError = "FunctionError"
+        case payload = "Payload"
+        case eventID = "EventId"
+        case invocationID = "InvocationId"
+    }
+}

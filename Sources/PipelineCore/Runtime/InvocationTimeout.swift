@@ -1,0 +1,52 @@
+// Enforcing a function's timeout by cancellation, without waiting for a handler that ignores it.
+import Synchronization
+
+/// Runs a handler against its deadline.
+///
+/// On timeout the handler's task is cancelled and the caller gets `FunctionError.timedOut` at once.
+/// Cancellation is cooperative: a handler inside a long synchronous call (a JPEG decode in C) stops at its
+/// next check between steps, and until then it may still be running while its worker takes the next event.
+enum InvocationTimeout {
+    static func run(
+        seconds: Double, _ body: @escaping @Sendable () async throws -> FunctionResult
+    ) async throws -> FunctionResult {
+        let handler = Task { try await body() }
+        let once = ResumeOnce()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                once.set(continuation)
+                let timer = Task {
+                    try await Task.sleep(for: .seconds(seconds))
+                    if once.resume(with: .failure(FunctionError.timedOut(seconds: seconds))) { handler.cancel() }
+                }
+                Task {
+                    let result = await handler.result
+                    timer.cancel()
+                    once.resume(with: result)
+                }
+            }
+        } onCancel: {
+            handler.cancel()
+        }
+    }
+}
+
+/// A continuation resumed by whichever of the handler and the timer finishes first.
+private final class ResumeOnce: Sendable {
+    private let gate = Mutex<CheckedContinuation<FunctionResult, any Error>?>(nil)
+
+    func set(_ continuation: CheckedContinuation<FunctionResult, any Error>) {
+        gate.withLock { $0 = continuation }
+    }
+
+    /// Resumes the continuation if nobody did yet; returns whether this call did.
+    @discardableResult
+    func resume(with result: Result<FunctionResult, any Error>) -> Bool {
+        let continuation = gate.withLock { value in
+            defer { value = nil }
+            return value
+        }
+        continuation?.resume(with: result)
+        return continuation != nil
+    }
+}

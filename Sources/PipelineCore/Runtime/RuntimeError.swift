@@ -1,0 +1,20 @@
+// Errors of the runtime itself (as opposed to a function's own failures).
+
+/// Why the runtime refused an invocation.
+public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No function has that name.
+    case unknownFunction(String, known: [String])
+    /// The payload is not an S3 event or record.
+    case invalidPayload(String)
+    /// The runtime is shutting down.
+    case stopping
+
+    public var description: String {
+        switch self {
+        case .unknownFunction(let name, let known):
+            return "no function named '\(name)' (functions: \(known.joined(separator: ", ")))"
+        case .invalidPayload(let reason): return "invalid payload: \(reason)"
+        case .stopping: return "the runtime is shutting down and takes no new work"
+        }
+    }
+}

@@ -1,0 +1,52 @@
+// One `serve` per store: an advisory lock on STORE/db/serve.lock, released by the kernel if the process dies.
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why the serve lock could not be taken.
+public enum ServeLockError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Another process holds it.
+    case held(path: String, by: String)
+    /// The lock file cannot be opened.
+    case io(path: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .held(let path, let owner):
+            return "another serve (\(owner)) is running on this store (lock \(path)); stop it first"
+        case .io(let path, let code): return "cannot open the lock file \(path): \(String(cString: strerror(code)))"
+        }
+    }
+}
+
+/// The exclusive lock a `serve` holds on its store while it runs.
+public final class ServeLock: Sendable {
+    private let fd: Int32
+
+    /// Takes the lock without waiting.
+    /// - Throws: `ServeLockError.held` when another process holds it.
+    public init(layout: StoreLayout) throws {
+        try FileManager.default.createDirectory(at: layout.databases, withIntermediateDirectories: true)
+        let path = layout.databases.appendingPathComponent("serve.lock").path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ServeLockError.io(path: path, errno: errno) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let owner = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            close(fd)
+            throw ServeLockError.held(path: path, by: owner.map { "pid \($0)" } ?? "unknown pid")
+        }
+        let pid = "\(getpid())\n"
+        _ = ftruncate(fd, 0)
+        _ = pid.withCString { pwrite(fd, $0, strlen($0), 0) }
+        self.fd = fd
+    }
+
+    /// Releases the lock (the kernel also releases it when the process exits).
+    public func release() {
+        _ = flock(fd, LOCK_UN)
+    }
+
+    deinit { close(fd) }
+}

@@ -1,0 +1,93 @@
+// Turning a complete upload into an original, a journaled event and its queued invocations.
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What became of one upload.
+public enum UploadOutcome: Sendable, Equatable {
+    /// Stored as an original and journaled (or found already journaled), then removed from uploads/.
+    case ingested(eventID: Int64, key: String, duplicate: Bool)
+    /// Not ingestible: moved to failed/ beside its `.error.json`.
+    case rejected(failedName: String, reason: String)
+    /// Gone, ignored or not a regular file: nothing done.
+    case skipped
+}
+
+/// Ingests uploads: read, store the original, journal the event, then remove the upload.
+///
+/// Crash safety comes from the order: the original is written atomically before the journal commit, and the
+/// upload is removed only after it; a restart's rescan ingests a still-present upload again, and the journal
+/// deduplicates it (same key and source name), so no event or row is doubled.
+public struct UploadIngest: Sendable {
+    /// The store.
+    public let layout: StoreLayout
+    /// The runtime the events are submitted to.
+    public let runtime: FunctionRuntime
+    /// The largest accepted upload.
+    public let maxFileBytes: Int
+    private let logger: Logger
+
+    /// - Parameters: see the properties.
+    public init(layout: StoreLayout, runtime: FunctionRuntime, maxFileBytes: Int, logger: Logger) {
+        self.layout = layout
+        self.runtime = runtime
+        self.maxFileBytes = maxFileBytes
+        self.logger = logger
+    }
+
+    /// Ingests one file of uploads/.
+    @discardableResult
+    public func ingest(_ file: URL) -> UploadOutcome {
+        let path = file.standardizedFileURL.path
+        let uploadsPath = layout.uploads.path
+        guard path.hasPrefix(uploadsPath + "/") else { return .skipped }
+        let name = String(path.dropFirst(uploadsPath.count + 1))
+        guard !name.split(separator: "/").contains(where: { UploadName.isIgnored(String($0)) }) else { return .skipped }
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return .skipped }
+        let originals = StoreHandle(area: .originals, access: .write, location: layout.originals, function: "ingest")
+        do {
+            guard Int(info.st_size) <= maxFileBytes else {
+                throw IngestError.tooLarge(file: name, bytes: Int(info.st_size), limit: maxFileBytes)
+            }
+            guard let bytes = FileManager.default.contents(atPath: path) else { return .skipped }
+            let original = try OriginalIngest.ingest(bytes, name: name, maxBytes: maxFileBytes, into: originals)
+            let record = runtime.record(.objectCreatedPut, for: original, sourceName: name)
+            let appended = try runtime.submit(record, deduplicate: true)
+            unlink(path)
+            logger.info(
+                "upload ingested",
+                metadata: [
+                    "upload": "\(name)", "key": "\(original.key)", "event": "\(appended.eventID)",
+                    "duplicate": "\(appended.duplicate)",
+                ])
+            return .ingested(eventID: appended.eventID, key: original.key, duplicate: appended.duplicate)
+        } catch let error as IngestError {
+            return reject(path: path, name: name, reason: error.description)
+        } catch {
+            // The store or the journal failed, not the file: leave it for the next rescan.
+            logger.error("upload not ingested; it stays in uploads/", metadata: ["upload": "\(name)", "error": "\(error)"])
+            return .skipped
+        }
+    }
+
+    /// Moves an upload that cannot be ingested to failed/ with its `.error.json`.
+    private func reject(path: String, name: String, reason: String) -> UploadOutcome {
+        let failed = StoreHandle(area: .failed, access: .write, location: layout.failed, function: "ingest")
+        do {
+            let chosen = try DeadLetter(file: name, error: reason, stage: "ingest").store(bytes: nil, name: name, in: failed)
+            let target = try failed.url(chosen)
+            if rename(path, target.path) != 0 {
+                throw StoreError.io(path: target.path, operation: "rename", errno: errno)
+            }
+            logger.warning("upload rejected", metadata: ["upload": "\(name)", "failed": "\(chosen)", "error": "\(reason)"])
+            return .rejected(failedName: chosen, reason: reason)
+        } catch {
+            logger.error("could not move a rejected upload to failed/", metadata: ["upload": "\(name)", "error": "\(error)"])
+            return .skipped
+        }
+    }
+}

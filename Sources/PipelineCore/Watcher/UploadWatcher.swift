@@ -1,0 +1,278 @@
+// Watching uploads/ with inotify: a file is taken when its writer closes it or renames it into place.
+import Foundation
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Watches a folder tree with Linux inotify and yields the files that are complete.
+///
+/// A file is yielded on `IN_CLOSE_WRITE` (its writer closed it) or `IN_MOVED_TO` (renamed into place),
+/// never on create or modify. New subfolders are watched as they appear and then scanned, since files may
+/// land in them before the watch exists. A full rescan runs at start, after `IN_Q_OVERFLOW`, after the
+/// consumer fell more than `maxQueuedEvents` behind (events were dropped), and on `requestRescan()`;
+/// rescans skip files that another process still has open for writing (their close will be seen).
+/// Ignored names (`.*`, `*.part`, `*.tmp`, `*~`) are never yielded.
+///
+/// inotify runs on a dedicated thread blocked in `poll(2)`, never on the cooperative pool. A file may be
+/// yielded more than once (an event and a rescan): consumers must tolerate files that are already gone.
+public final class UploadWatcher: Sendable {
+    /// The watched folder.
+    public let root: URL
+    /// The complete files, as absolute URLs, in the order they were seen.
+    public let files: AsyncStream<URL>
+    private let continuation: AsyncStream<URL>.Continuation
+    private let rescanInterval: Double
+    private let logger: Logger
+    private let control = Mutex(Control())
+
+    private struct Control {
+        var wakeWriter: Int32 = -1
+        var started = false
+        var stopped = false
+    }
+
+    /// - Parameters:
+    ///   - root: the folder to watch (usually `STORE/uploads`).
+    ///   - maxQueuedEvents: files waiting for the consumer before the watcher drops them and rescans later.
+    ///   - rescanInterval: seconds between safety rescans; 0 for none.
+    ///   - logger: for watch errors.
+    public init(root: URL, maxQueuedEvents: Int = 16384, rescanInterval: Double = 0, logger: Logger) {
+        self.root = root.standardizedFileURL
+        (files, continuation) = AsyncStream.makeStream(of: URL.self, bufferingPolicy: .bufferingOldest(max(1, maxQueuedEvents)))
+        self.rescanInterval = rescanInterval
+        self.logger = logger
+    }
+
+    /// Starts watching: sets up inotify, then scans what is already there, on the watcher's thread.
+    /// - Throws: `StoreError.io` when inotify or its wake-up pipe cannot be created.
+    public func start() throws {
+        let inotify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard inotify >= 0 else { throw StoreError.io(path: root.path, operation: "inotify_init1", errno: errno) }
+        var pipeEnds: [Int32] = [-1, -1]
+        guard pipe(&pipeEnds) == 0 else {
+            close(inotify)
+            throw StoreError.io(path: root.path, operation: "pipe2", errno: errno)
+        }
+        for end in pipeEnds {
+            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+        }
+        control.withLock {
+            $0.wakeWriter = pipeEnds[1]
+            $0.started = true
+        }
+        let loop = WatchLoopSettings(
+            inotify: inotify, wakeReader: pipeEnds[0], root: root.path, rescanInterval: rescanInterval,
+            continuation: continuation, logger: logger)
+        let thread = Thread { WatchLoop(loop).run() }
+        thread.name = "picpipe-upload-watcher"
+        thread.start()
+    }
+
+    /// Asks for a full rescan (as after an inotify queue overflow).
+    public func requestRescan() { wake("r") }
+
+    /// Stops watching and finishes `files`.
+    public func stop() {
+        let first = control.withLock { state -> Bool in
+            defer { state.stopped = true }
+            return !state.stopped
+        }
+        guard first else { return }
+        if control.withLock({ $0.started }) {
+            wake("q")
+        } else {
+            continuation.finish()
+        }
+    }
+
+    private func wake(_ command: Character) {
+        control.withLock { state in
+            guard state.wakeWriter >= 0, let byte = command.asciiValue else { return }
+            var value = byte
+            _ = write(state.wakeWriter, &value, 1)
+            if command == "q" {
+                close(state.wakeWriter)
+                state.wakeWriter = -1
+            }
+        }
+    }
+}
+
+/// What the watcher thread needs; all of it Sendable, so the thread owns every mutable part itself.
+struct WatchLoopSettings: Sendable {
+    let inotify: Int32
+    let wakeReader: Int32
+    let root: String
+    let rescanInterval: Double
+    let continuation: AsyncStream<URL>.Continuation
+    let logger: Logger
+}
+
+/// The watcher thread's state: the watch descriptors and the pending-rescan flag, confined to that thread.
+final class WatchLoop {
+    private let settings: WatchLoopSettings
+    private var watches: [Int32: String] = [:]
+    private var rescanPending = false
+    private var lastRescan = Date()
+    private var running = true
+
+    private static let mask = UInt32(
+        IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE_SELF | IN_ONLYDIR)
+
+    init(_ settings: WatchLoopSettings) { self.settings = settings }
+
+    func run() {
+        defer {
+            close(settings.inotify)
+            close(settings.wakeReader)
+            settings.continuation.finish()
+        }
+        fullRescan()
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while running {
+            var fds = [
+                pollfd(fd: settings.inotify, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: settings.wakeReader, events: Int16(POLLIN), revents: 0),
+            ]
+            let ready = poll(&fds, 2, pollTimeout())
+            if ready < 0 {
+                if errno == EINTR { continue }
+                settings.logger.error("poll on inotify failed", metadata: ["errno": "\(errno)"])
+                return
+            }
+            if ready == 0 {
+                fullRescan()
+                continue
+            }
+            if fds[1].revents != 0 { readCommands() }
+            if fds[0].revents != 0 { drainEvents(&buffer) }
+        }
+    }
+
+    private func pollTimeout() -> Int32 {
+        if rescanPending { return 250 }
+        guard settings.rescanInterval > 0 else { return -1 }
+        let due = settings.rescanInterval - Date().timeIntervalSince(lastRescan)
+        return Int32(max(0, min(due, 3600)) * 1000)
+    }
+
+    private func readCommands() {
+        var byte: UInt8 = 0
+        while true {
+            let count = read(settings.wakeReader, &byte, 1)
+            if count == 0 {
+                running = false
+                return
+            }
+            guard count == 1 else { return }
+            switch byte {
+            case UInt8(ascii: "q"): running = false
+            case UInt8(ascii: "r"): fullRescan()
+            default: break
+            }
+        }
+    }
+
+    private func drainEvents(_ buffer: inout [UInt8]) {
+        while running {
+            let count = buffer.withUnsafeMutableBytes { read(settings.inotify, $0.baseAddress, $0.count) }
+            guard count > 0 else { return }
+            buffer.withUnsafeBytes { raw in
+                var offset = 0
+                let header = MemoryLayout<inotify_event>.size
+                while offset + header <= count {
+                    let event = raw.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
+                    let nameStart = offset + header
+                    let nameEnd = min(nameStart + Int(event.len), count)
+                    let nameBytes = raw[nameStart..<nameEnd].prefix { $0 != 0 }
+                    handle(event, name: String(decoding: nameBytes, as: UTF8.self))
+                    offset = nameEnd
+                }
+            }
+        }
+    }
+
+    private func handle(_ event: inotify_event, name: String) {
+        let mask = event.mask
+        if mask & UInt32(IN_Q_OVERFLOW) != 0 {
+            settings.logger.warning("inotify queue overflowed; rescanning uploads")
+            fullRescan()
+            return
+        }
+        if mask & UInt32(IN_IGNORED) != 0 {
+            watches[event.wd] = nil
+            return
+        }
+        guard let folder = watches[event.wd], !name.isEmpty, !UploadName.isIgnored(name) else { return }
+        let path = folder + "/" + name
+        if mask & UInt32(IN_ISDIR) != 0 {
+            if mask & UInt32(IN_MOVED_FROM) != 0 {
+                unwatch(below: path)
+            } else if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 {
+                var found: [String] = []
+                watchTree(path, collecting: &found)
+                let busy = OpenWriters.among(Set(found))
+                emit(found.filter { !busy.contains($0) })
+            }
+            return
+        }
+        if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 { emit([path]) }
+    }
+
+    /// Watches `root` and every folder below it, then yields every complete file found.
+    private func fullRescan() {
+        rescanPending = false
+        lastRescan = Date()
+        var found: [String] = []
+        watchTree(settings.root, collecting: &found)
+        let busy = OpenWriters.among(Set(found))
+        emit(found.filter { !busy.contains($0) })
+    }
+
+    /// Adds a watch on `folder` first, then lists it, so nothing can land unseen between the two.
+    private func watchTree(_ folder: String, collecting files: inout [String]) {
+        let wd = inotify_add_watch(settings.inotify, folder, Self.mask)
+        if wd >= 0 {
+            watches[wd] = folder
+        } else {
+            settings.logger.warning("cannot watch folder", metadata: ["folder": "\(folder)", "errno": "\(errno)"])
+        }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names.sorted() where !UploadName.isIgnored(name) {
+            let path = folder + "/" + name
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR: watchTree(path, collecting: &files)
+            case S_IFREG: files.append(path)
+            default: continue
+            }
+        }
+    }
+
+    private func unwatch(below path: String) {
+        for (wd, folder) in watches where folder == path || folder.hasPrefix(path + "/") {
+            inotify_rm_watch(settings.inotify, wd)
+            watches[wd] = nil
+        }
+    }
+
+    private func emit(_ paths: [String]) {
+        for path in paths {
+            switch settings.continuation.yield(URL(fileURLWithPath: path)) {
+            case .dropped:
+                if !rescanPending {
+                    settings.logger.warning("upload events dropped (max_queued_events); a rescan will follow")
+                }
+                rescanPending = true
+            case .terminated: running = false
+            case .enqueued: break
+            @unknown default: break
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+// The watcher and the ingest loop as one Service: uploads/ in, journaled events out.
+import Logging
+import ServiceLifecycle
+
+/// Watches uploads/ and ingests every complete file; on graceful shutdown it stops watching and returns.
+public struct UploadWatcherService: Service {
+    /// The watcher.
+    public let watcher: UploadWatcher
+    /// The ingest step.
+    public let ingest: UploadIngest
+
+    /// - Parameters: see the properties.
+    public init(watcher: UploadWatcher, ingest: UploadIngest) {
+        self.watcher = watcher
+        self.ingest = ingest
+    }
+
+    public func run() async throws {
+        try watcher.start()
+        await withGracefulShutdownHandler {
+            for await file in watcher.files {
+                ingest.ingest(file)
+            }
+        } onGracefulShutdown: {
+            watcher.stop()
+        }
+    }
+}
