@@ -44,12 +44,16 @@ public struct FunctionContext: Sendable {
     public var deadline: ContinuousClock.Instant
     /// An id for this invocation (journal id, or a UUID for synchronous calls).
     public var invocationID: String
+    /// The original's bytes when the caller already holds them (batch, HTTP upload), so a function need
+    /// not read them back; `readOriginal` still checks the role grants `originals`.
+    public var preloadedOriginal: Data?
 
     /// - Parameters: see the properties.
     public init(
         configuration: FunctionConfiguration, store: StoreHandles, logger: Logger,
-        deadline: ContinuousClock.Instant, invocationID: String
+        deadline: ContinuousClock.Instant, invocationID: String, preloadedOriginal: Data? = nil
     ) {
+        self.preloadedOriginal = preloadedOriginal
         self.configuration = configuration
         self.store = store
         self.logger = logger
@@ -62,6 +66,7 @@ public struct FunctionContext: Sendable {
         let originals = try store.handle(.originals, .read)
         let key = record.s3.object.key
         guard key.hasPrefix("originals/") else { throw FunctionError.invalidPayload("key '\(key)' is not an original") }
+        if let preloadedOriginal { return preloadedOriginal }
         return try originals.read(String(key.dropFirst("originals/".count)))
     }
 }

@@ -63,6 +63,12 @@ public struct StoreHandle: Sendable {
         return try AtomicFile.write(data, to: url(relative), overwrite: overwrite)
     }
 
+    /// The names in a folder of the area (`""` for the area's root); empty when it does not exist.
+    public func list(_ relativeFolder: String = "") throws -> [String] {
+        let folder = relativeFolder.isEmpty ? location : try url(relativeFolder)
+        return (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    }
+
     /// Removes a file of the area; removing a missing file is not an error.
     public func remove(_ relative: String) throws {
         try requireWrite()

@@ -1,0 +1,59 @@
+// What a batch reports: per-file outcomes, progress, and the closing summary.
+
+/// The outcome of one file.
+public enum BatchOutcome: String, Sendable, Codable {
+    /// Something new was stored (original, thumbnails or metadata).
+    case ok
+    /// Everything was already in the store.
+    case skipped
+    /// The file could not be processed; it went to `failed/`.
+    case failed
+}
+
+/// Counters while a batch runs, for a progress display.
+public struct BatchProgress: Sendable {
+    /// Files finished so far.
+    public var done: Int
+    /// Files in the batch.
+    public var total: Int
+    /// Of those finished: stored, skipped, failed.
+    public var ok: Int
+    public var skipped: Int
+    public var failed: Int
+    /// Seconds since the batch started.
+    public var elapsed: Double
+    /// The file just finished, with its outcome and, when failed, the reason.
+    public var lastFile: String
+    public var lastOutcome: BatchOutcome
+    public var lastError: String?
+
+    /// Files per second so far.
+    public var rate: Double { elapsed > 0 ? Double(done) / elapsed : 0 }
+    /// Estimated seconds left.
+    public var eta: Double? { rate > 0 ? Double(total - done) / rate : nil }
+}
+
+/// The closing summary of a batch (`--json` prints it).
+public struct BatchSummary: Sendable, Codable {
+    /// A failed file and why.
+    public struct Failure: Sendable, Codable {
+        public var file: String
+        public var error: String
+    }
+
+    public var ok: Int
+    public var failed: Int
+    public var skipped: Int
+    public var total: Int
+    public var seconds: Double
+    public var imagesPerSecond: Double
+    public var failures: [Failure]
+    /// The store the batch wrote to.
+    public var store: String
+
+    enum CodingKeys: String, CodingKey {
+        case ok, failed, skipped, total, seconds
+        case imagesPerSecond = "images_per_second"
+        case failures, store
+    }
+}

@@ -1,0 +1,67 @@
+// The thumbnail service as a pipeline function: ObjectCreated makes the configured thumbnails, ObjectRemoved removes them.
+import Foundation
+import ImageCore
+import PipelineCore
+
+/// The thumbnail function. Role: read `originals`, write `thumbnails`.
+public struct ThumbnailFunction: PipelineFunction {
+    public let name = "thumbnail"
+    public let role = FunctionRole(read: [.originals], write: [.thumbnails])
+    public let subscriptions: Set<String> = ["ObjectCreated", "ObjectRemoved"]
+
+    /// The recipes made for every original.
+    public let recipes: [ThumbnailRecipe]
+    /// Decode limits; the function's memory bound may lower `maxPixels` further.
+    public let limits: DecodeLimits
+
+    /// - Parameters:
+    ///   - recipes: the thumbnails to make for each original.
+    ///   - limits: decode limits.
+    public init(recipes: [ThumbnailRecipe], limits: DecodeLimits) {
+        self.recipes = recipes
+        self.limits = limits
+    }
+
+    public func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
+        try validate(record, context: context)
+        guard let hash = record.contentHash else { throw FunctionError.invalidPayload("no content hash") }
+        let thumbnails = try context.store.handle(.thumbnails, .write)
+        if record.eventName.family == "ObjectRemoved" {
+            let removed = try ThumbnailGenerator.removeAll(hash: hash, from: thumbnails)
+            return ["function": .string(name), "sha256": .string(hash.hex), "removed": .array(removed.map { .string("thumbnails/" + $0) })]
+        }
+        let original = try context.readOriginal(record)
+        try Task.checkCancellation()
+        var bounded = limits
+        bounded.maxPixels = min(limits.maxPixels, context.configuration.maxPixels)
+        let outcome: ThumbnailOutcome
+        do {
+            outcome = try original.withUnsafeBytes {
+                try ThumbnailGenerator.generate(original: $0, hash: hash, recipes: recipes, limits: bounded, into: thumbnails)
+            }
+        } catch let error as ImageError {
+            throw FunctionError.unprocessable(file: record.s3.object.sourceName ?? record.s3.object.key, reason: error.description)
+        }
+        return Self.result(outcome, hash: hash, name: name)
+    }
+
+    /// The JSON result of a generation.
+    static func result(_ outcome: ThumbnailOutcome, hash: ContentHash, name: String) -> FunctionResult {
+        let entries: [JSONValue] = outcome.thumbnails.map { entry in
+            var object: [String: JSONValue] = [
+                "size": .string(entry.recipe.sizeLabel),
+                "path": .string("thumbnails/" + entry.relativePath),
+                "created": .bool(entry.created),
+            ]
+            if let width = entry.width, let height = entry.height {
+                object["width"] = .int(width)
+                object["height"] = .int(height)
+            }
+            return .object(object)
+        }
+        return [
+            "function": .string(name), "sha256": .string(hash.hex), "shrink": .int(outcome.shrink),
+            "thumbnails": .array(entries), "changed": .bool(outcome.createdCount > 0),
+        ]
+    }
+}

@@ -1,0 +1,83 @@
+// The thumbnail service's work: one decode of an original serves every missing recipe, each written atomically.
+import Foundation
+import ImageCore
+import PipelineCore
+
+/// What one generation did.
+public struct ThumbnailOutcome: Sendable {
+    /// One entry per recipe, in order.
+    public var thumbnails: [Entry]
+    /// The DCT shrink-on-load denominator used (1 when nothing was decoded or for PNG).
+    public var shrink: Int
+    /// The original's header, when it was decoded.
+    public var header: ImageHeader?
+
+    /// A thumbnail of the outcome.
+    public struct Entry: Sendable {
+        /// Its recipe.
+        public var recipe: ThumbnailRecipe
+        /// Its path inside `thumbnails/`.
+        public var relativePath: String
+        /// Whether it was made now (false: it was already in the store).
+        public var created: Bool
+        /// Its pixel size, when made now.
+        public var width: Int?
+        public var height: Int?
+        /// Its size in bytes, when made now.
+        public var bytes: Int?
+    }
+
+    /// How many thumbnails were made now.
+    public var createdCount: Int { thumbnails.filter(\.created).count }
+}
+
+/// Makes the thumbnails of an original that are not in the store yet.
+public enum ThumbnailGenerator {
+    /// Renders the missing recipes from `original` and writes them through `thumbnails`.
+    /// - Parameters:
+    ///   - original: the original's bytes.
+    ///   - hash: its content hash (names the derivatives).
+    ///   - recipes: the recipes to have.
+    ///   - limits: decode limits (pixels, bytes).
+    ///   - thumbnails: a writable handle on the `thumbnails` area.
+    ///   - force: render even recipes whose file exists.
+    /// - Throws: `ImageError` for an undecodable original, `StoreError` for write failures.
+    public static func generate(
+        original: UnsafeRawBufferPointer, hash: ContentHash, recipes: [ThumbnailRecipe], limits: DecodeLimits,
+        into thumbnails: StoreHandle, force: Bool = false
+    ) throws -> ThumbnailOutcome {
+        try thumbnails.requireWrite()
+        let missing = recipes.filter { force || !thumbnails.exists($0.relativePath(for: hash)) }
+        var entries = recipes.map {
+            ThumbnailOutcome.Entry(recipe: $0, relativePath: $0.relativePath(for: hash), created: false)
+        }
+        guard !missing.isEmpty else { return ThumbnailOutcome(thumbnails: entries, shrink: 1, header: nil) }
+        let render = try Thumbnailer.render(original, specs: missing.map(\.spec), limits: limits)
+        for (recipe, thumbnail) in zip(missing, render.thumbnails) {
+            let path = recipe.relativePath(for: hash)
+            try thumbnails.write(thumbnail.bytes, to: path)
+            if let index = entries.firstIndex(where: { $0.recipe == recipe }) {
+                entries[index].created = true
+                entries[index].width = thumbnail.width
+                entries[index].height = thumbnail.height
+                entries[index].bytes = thumbnail.bytes.count
+            }
+        }
+        return ThumbnailOutcome(thumbnails: entries, shrink: render.shrink, header: render.header)
+    }
+
+    /// Removes every derivative of `hash`, whatever recipe made it (an `ObjectRemoved` clean-up).
+    /// - Returns: the removed paths inside `thumbnails/`.
+    @discardableResult
+    public static func removeAll(hash: ContentHash, from thumbnails: StoreHandle) throws -> [String] {
+        var removed: [String] = []
+        for label in try thumbnails.list() where !label.hasPrefix(".") {
+            let folder = "\(label)/\(hash.shard)"
+            for name in try thumbnails.list(folder) where name.hasPrefix(hash.hex + "-") {
+                try thumbnails.remove("\(folder)/\(name)")
+                removed.append("\(folder)/\(name)")
+            }
+        }
+        return removed.sorted()
+    }
+}

@@ -1,0 +1,54 @@
+// A thumbnail recipe and the derivative name it gives: source hash + recipe, so a changed preset never serves a stale file.
+import ImageCore
+import PipelineCore
+
+/// How to make one thumbnail: box size, fit, format, quality, background. The name of the file it
+/// makes depends on the source's hash and on every field here.
+public struct ThumbnailRecipe: Sendable, Hashable, Codable {
+    /// The ImageCore rendering settings.
+    public var spec: ThumbnailSpec
+
+    /// - Parameter spec: the rendering settings.
+    public init(spec: ThumbnailSpec) { self.spec = spec }
+
+    /// A square box of `size` with the other settings.
+    public init(
+        size: Int, fit: FitMode = .inside, format: ImageFormat = .jpeg, quality: Int = 82, progressive: Bool = false,
+        background: RGBColor = .white
+    ) {
+        self.spec = ThumbnailSpec(
+            width: size, height: size, fit: fit, format: format, quality: quality, progressive: progressive,
+            background: background)
+    }
+
+    /// The folder under `thumbnails/`: `256` for a square box, `320x200` otherwise.
+    public var sizeLabel: String {
+        spec.width == spec.height ? "\(spec.width)" : "\(spec.width)x\(spec.height)"
+    }
+
+    /// The recipe part of the file name, e.g. `inside-q82` or `cover-q90p-bg000000`, readable and unique per recipe.
+    public var recipeTag: String {
+        var tag = spec.fit.rawValue
+        if spec.format == .jpeg {
+            tag += "-q\(spec.quality)"
+            if spec.progressive { tag += "p" }
+            if spec.background != .white { tag += "-bg\(spec.background.hex)" }
+        }
+        return tag
+    }
+
+    /// The derivative's path inside `thumbnails/`: `256/ab/<hash>-inside-q82.jpg`.
+    public func relativePath(for hash: ContentHash) -> String {
+        "\(sizeLabel)/\(hash.shard)/\(hash.hex)-\(recipeTag).\(spec.format.fileExtension)"
+    }
+
+    /// Checks the settings can be applied.
+    public func validate() throws {
+        guard spec.width > 0, spec.height > 0, spec.width <= 16384, spec.height <= 16384 else {
+            throw ImageError.invalidRequest("thumbnail size \(spec.width)x\(spec.height) must be 1 to 16384 pixels")
+        }
+        guard (1...100).contains(spec.quality) else {
+            throw ImageError.invalidRequest("quality \(spec.quality) must be 1 to 100")
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// ThumbnailService: the thumbnail function.

@@ -1,0 +1,69 @@
+// `picpipe thumbnail IN -o OUT`: one file, no store.
+import ArgumentParser
+import Foundation
+import ImageCore
+import PipelineCore
+
+/// Makes one thumbnail from one file.
+struct ThumbnailCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "thumbnail",
+        abstract: "Make one thumbnail of one JPEG or PNG file.",
+        discussion: """
+            The format is sniffed from the input's bytes, never from its name. The output is written atomically.
+            Examples:
+              picpipe thumbnail photo.jpg -o thumb.jpg --size 256
+              picpipe thumbnail photo.jpg -o thumb.png --width 320 --height 200 --fit cover
+            """)
+
+    @Argument(help: "The input JPEG or PNG file.")
+    var input: String
+
+    @Option(name: .shortAndLong, help: "The output file (its extension picks the format unless --format is given).")
+    var output: String
+
+    @Option(help: "The box's side: the thumbnail fits in size x size.")
+    var size: Int?
+
+    @Option(help: "The box's width (with --height).")
+    var width: Int?
+
+    @Option(help: "The box's height (with --width).")
+    var height: Int?
+
+    @OptionGroup var recipe: RecipeOptions
+
+    func validate() throws {
+        if size != nil, width != nil || height != nil {
+            throw ValidationError("give either --size or --width and --height, not both")
+        }
+        if (width == nil) != (height == nil) { throw ValidationError("--width and --height go together") }
+        let (w, h) = box
+        guard w > 0, h > 0, w <= 16384, h <= 16384 else { throw ValidationError("the box must be 1 to 16384 pixels a side") }
+    }
+
+    /// The box: --size, or --width/--height, or 256.
+    var box: (Int, Int) {
+        if let size { return (size, size) }
+        if let width, let height { return (width, height) }
+        return (256, 256)
+    }
+
+    func run() async throws {
+        let extensionFormat: ImageFormat = URL(fileURLWithPath: output).pathExtension.lowercased() == "png" ? .png : .jpeg
+        let spec = recipe.recipe(width: box.0, height: box.1, defaultFormat: extensionFormat).spec
+        do {
+            let size = (try? FileManager.default.attributesOfItem(atPath: input)[.size] as? Int) ?? 0
+            if size > recipe.maxFileBytes { throw ImageError.fileTooLarge(bytes: size, limit: recipe.maxFileBytes) }
+            guard let data = FileManager.default.contents(atPath: input) else {
+                throw StoreError.notFound(path: input)
+            }
+            let render = try data.withUnsafeBytes { try Thumbnailer.render($0, specs: [spec], limits: recipe.limits) }
+            guard let thumbnail = render.thumbnails.first else { throw ImageError.invalidRequest("nothing rendered") }
+            try AtomicFile.write(thumbnail.bytes, to: URL(fileURLWithPath: output))
+        } catch {
+            FileHandleOutput.standardError.write("picpipe: \(input): \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,113 @@
+// The store: atomic writes, content addresses, role-scoped handles, ingest, dead letters.
+import Foundation
+import ImageCore
+import Testing
+
+@testable import PipelineCore
+
+struct StoreTests {
+    static func withStore(_ body: (StoreLayout) throws -> Void) throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let layout = StoreLayout(root: root)
+        try layout.createFolders()
+        try body(layout)
+    }
+
+    static let pngBytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3]
+
+    @Test func contentHashIsSHA256() {
+        let hash = Array("abc".utf8).withUnsafeBytes { ContentHash(of: $0) }
+        #expect(hash.hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(hash.shard == "ba")
+        #expect(ContentHash(hex: hash.hex.uppercased()) == hash)
+        #expect(ContentHash(hex: "../etc/passwd") == nil)
+    }
+
+    @Test func atomicWriteLeavesNoTemporaries() throws {
+        try Self.withStore { layout in
+            let target = layout.thumbnails.appendingPathComponent("256/ab/file.jpg")
+            #expect(try AtomicFile.write([1, 2, 3], to: target))
+            #expect(try Data(contentsOf: target) == Data([1, 2, 3]))
+            #expect(try AtomicFile.write([4, 5], to: target))
+            #expect(try Data(contentsOf: target) == Data([4, 5]))
+            #expect(try AtomicFile.write([9], to: target, overwrite: false) == false)
+            #expect(try Data(contentsOf: target) == Data([4, 5]))
+            let names = try FileManager.default.contentsOfDirectory(atPath: target.deletingLastPathComponent().path)
+            #expect(names == ["file.jpg"])
+        }
+    }
+
+    @Test func sweepRemovesCrashLeftovers() throws {
+        try Self.withStore { layout in
+            let folder = layout.originals.appendingPathComponent("ab")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let leftover = folder.appendingPathComponent(AtomicFile.temporaryPrefix + "dead")
+            try Data([1]).write(to: leftover)
+            #expect(AtomicFile.sweepTemporaries(in: layout.originals) == 1)
+            #expect(!FileManager.default.fileExists(atPath: leftover.path))
+        }
+    }
+
+    @Test func handlesGrantOnlyTheRole() throws {
+        try Self.withStore { layout in
+            let handles = layout.handles(for: FunctionRole(read: [.originals], write: [.thumbnails]), function: "thumbnail")
+            #expect(throws: StoreError.accessDenied(area: .metadata, access: .read, function: "thumbnail")) {
+                try handles.handle(.metadata)
+            }
+            #expect(throws: StoreError.accessDenied(area: .originals, access: .write, function: "thumbnail")) {
+                try handles.handle(.originals, .write)
+            }
+            let originals = try handles.handle(.originals)
+            #expect(throws: StoreError.accessDenied(area: .originals, access: .write, function: "thumbnail")) {
+                try originals.write([1], to: "ab/x.jpg")
+            }
+            let thumbnails = try handles.handle(.thumbnails, .write)
+            try thumbnails.write([7], to: "256/ab/x.jpg")
+            #expect(try thumbnails.read("256/ab/x.jpg") == Data([7]))
+        }
+    }
+
+    @Test(arguments: ["../x", "a/../../x", "/etc/passwd", "a//b", "", "a/\0b", "./a"])
+    func handlesRefusePathsOutsideTheArea(path: String) throws {
+        try Self.withStore { layout in
+            let thumbnails = try layout.handles(for: FunctionRole(write: [.thumbnails]), function: "t").handle(.thumbnails, .write)
+            #expect(throws: StoreError.pathOutsideArea(path: path, area: .thumbnails)) { try thumbnails.url(path) }
+        }
+    }
+
+    @Test func ingestIsContentAddressedAndIdempotent() throws {
+        try Self.withStore { layout in
+            let originals = try layout.handles(for: FunctionRole(write: [.originals]), function: "ingest")
+                .handle(.originals, .write)
+            let first = try OriginalIngest.ingest(Data(Self.pngBytes), name: "a.jpg", maxBytes: 100, into: originals)
+            #expect(first.format == .png)  // sniffed from the bytes, not the name
+            #expect(first.relativePath == "\(first.hash.shard)/\(first.hash.hex).png")
+            #expect(first.alreadyStored == false)
+            let second = try OriginalIngest.ingest(Data(Self.pngBytes), name: "b.png", maxBytes: 100, into: originals)
+            #expect(second.alreadyStored)
+            #expect(second.hash == first.hash)
+            #expect(throws: IngestError.notAnImage(file: "x.jpg")) {
+                try OriginalIngest.ingest(Data("<html>".utf8), name: "x.jpg", maxBytes: 100, into: originals)
+            }
+            #expect(throws: IngestError.tooLarge(file: "big.png", bytes: 11, limit: 10)) {
+                try OriginalIngest.ingest(Data(Self.pngBytes), name: "big.png", maxBytes: 10, into: originals)
+            }
+        }
+    }
+
+    @Test func deadLetterKeepsFileAndReason() throws {
+        try Self.withStore { layout in
+            let failed = try layout.handles(for: FunctionRole(write: [.failed]), function: "batch").handle(.failed, .write)
+            let letter = DeadLetter(file: "in/a.jpg", error: "corrupt JPEG data", stage: "batch")
+            #expect(try letter.store(bytes: Data([1, 2]), name: "in/a.jpg", in: failed) == "a.jpg")
+            // The same bytes again reuse the slot; other bytes under the same name get a numbered one.
+            #expect(try letter.store(bytes: Data([1, 2]), name: "in/a.jpg", in: failed) == "a.jpg")
+            #expect(try letter.store(bytes: Data([3]), name: "other/a.jpg", in: failed) == "a.1.jpg")
+            let json = try JSONDecoder().decode(DeadLetter.self, from: failed.read("a.jpg.error.json"))
+            #expect(json.error == "corrupt JPEG data")
+            #expect(json.file == "in/a.jpg")
+            #expect(try failed.list().sorted() == ["a.1.jpg", "a.1.jpg.error.json", "a.jpg", "a.jpg.error.json"])
+        }
+    }
+}
