@@ -19,24 +19,74 @@ enum PNGDecoder {
             throw .corrupt(format: .png, detail: "libpng reads \(image.width)x\(image.height), the IHDR says otherwise")
         }
         let hasAlpha = image.format & CPNG_formatFlagAlpha() != 0
+        let isPalette = image.format & CPNG_formatFlagColormap() != 0
         image.format = hasAlpha ? CPNG_formatRGBA() : CPNG_formatRGB()
         // 16-bit files are sRGB-encoded like 8-bit ones unless a gAMA chunk says otherwise (libpng assumes linear).
         image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
         let channels = hasAlpha ? 4 : 3
-        let capacity = header.width * header.height * channels
+        let pixels: [UInt8]
+        if isPalette {
+            pixels = try readPalette(&image, header: header, channels: channels)
+        } else {
+            pixels = try readDirect(&image, count: header.width * header.height * channels)
+        }
+        // Warnings (a damaged ancillary chunk that libpng skipped) leave the pixels intact: accepted.
+        png_image_free(&image)
+        return PixelBuffer(width: header.width, height: header.height, channels: channels, bytes: pixels)
+    }
+
+    /// Reads straight into the output format; frees the image on failure.
+    private static func readDirect(_ image: inout png_image, count: Int) throws(ImageError) -> [UInt8] {
         var succeeded = false
-        let pixels = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+        let pixels = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             succeeded = png_image_finish_read(&image, nil, buffer.baseAddress, 0, nil) != 0
-            initialized = succeeded ? capacity : 0
+            initialized = succeeded ? count : 0
         }
         guard succeeded else {
             let detail = message(of: image)
             png_image_free(&image)
             throw .corrupt(format: .png, detail: detail)
         }
-        // Warnings (a damaged ancillary chunk that libpng skipped) leave the pixels intact: accepted.
-        png_image_free(&image)
-        return PixelBuffer(width: header.width, height: header.height, channels: channels, bytes: pixels)
+        return pixels
+    }
+
+    /// Palette files are read as indices plus colormap, so an index past the end of PLTE is caught (libpng's
+    /// simplified reader would silently show it black); frees the image on failure.
+    private static func readPalette(_ image: inout png_image, header: ImageHeader, channels: Int) throws(ImageError)
+        -> [UInt8]
+    {
+        image.format |= CPNG_formatFlagColormap()
+        let pixelCount = header.width * header.height
+        var colormap = [UInt8](repeating: 0, count: 256 * channels)
+        var succeeded = false
+        let indices = [UInt8](unsafeUninitializedCapacity: pixelCount) { buffer, initialized in
+            succeeded = colormap.withUnsafeMutableBytes { map in
+                png_image_finish_read(&image, nil, buffer.baseAddress, 0, map.baseAddress) != 0
+            }
+            initialized = succeeded ? pixelCount : 0
+        }
+        guard succeeded else {
+            let detail = message(of: image)
+            png_image_free(&image)
+            throw .corrupt(format: .png, detail: detail)
+        }
+        let entries = Int(image.colormap_entries)
+        let highest = Int(indices.max() ?? 0)
+        guard highest < entries else {
+            png_image_free(&image)
+            throw .corrupt(format: .png, detail: "a pixel uses palette index \(highest) but PLTE has \(entries) entries")
+        }
+        return [UInt8](unsafeUninitializedCapacity: pixelCount * channels) { buffer, initialized in
+            colormap.withUnsafeBufferPointer { map in
+                guard let out = buffer.baseAddress, let palette = map.baseAddress else { return }
+                for (position, index) in indices.enumerated() {
+                    let from = palette + Int(index) * channels
+                    let to = out + position * channels
+                    for c in 0..<channels { to[c] = from[c] }
+                }
+            }
+            initialized = pixelCount * channels
+        }
     }
 
     private static func message(of image: png_image) -> String {
