@@ -1,0 +1,69 @@
+// The normalisation rules: which tag feeds which field, and how exiftool -n would print it.
+
+extension ExifBlock {
+    /// Fills the EXIF-derived fields of `metadata` (make ... gps_altitude) and, when asked, its raw tags.
+    func apply(to metadata: inout ImageMetadata, includeRaw: Bool) {
+        metadata.make = value(.ifd0, 0x010F)?.text
+        metadata.model = value(.ifd0, 0x0110)?.text
+        metadata.orientation = value(.ifd0, 0x0112)?.integer(at: 0).map { Int($0) }
+        metadata.lensModel = value(.exif, 0xA434)?.text
+        metadata.takenAt = value(.exif, 0x9003)?.text.flatMap(Self.isoDateTime)
+        metadata.takenAtOffset = (value(.exif, 0x9011) ?? value(.exif, 0x9010))?.text.flatMap(Self.utcOffset)
+        metadata.exposureTime = value(.exif, 0x829A)?.number(at: 0)
+        metadata.fNumber = value(.exif, 0x829D)?.number(at: 0)
+        metadata.iso = value(.exif, 0x8827)?.integer(at: 0).map { Int($0) }
+        metadata.focalLength = value(.exif, 0x920A)?.number(at: 0)
+        metadata.focalLength35mm = value(.exif, 0xA405)?.integer(at: 0).map { Int($0) }
+        metadata.gpsLatitude = Self.degrees(value(.gps, 0x02)).map { Self.sign(value(.gps, 0x01), negative: "S") * $0 }
+        metadata.gpsLongitude = Self.degrees(value(.gps, 0x04)).map { Self.sign(value(.gps, 0x03), negative: "W") * $0 }
+        if let altitude = value(.gps, 0x06)?.number(at: 0) {
+            // GPSAltitudeRef 1 means below sea level (exiftool's Composite:GPSAltitude).
+            let below = value(.gps, 0x05)?.integer(at: 0) == 1
+            metadata.gpsAltitude = below ? -altitude : altitude
+        }
+        if includeRaw { metadata.exif = rawTags() }
+    }
+
+    /// EXIF "YYYY:MM:DD HH:MM:SS" as "YYYY-MM-DDTHH:MM:SS"; `nil` when blank, all zero or malformed.
+    static func isoDateTime(_ text: String) -> String? {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 19 else { return nil }
+        let digitPositions = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+        guard digitPositions.allSatisfy({ (0x30...0x39).contains(bytes[$0]) }) else { return nil }
+        guard [4, 7].allSatisfy({ bytes[$0] == 0x3A || bytes[$0] == 0x2D }),
+            bytes[10] == 0x20 || bytes[10] == 0x54, bytes[13] == 0x3A, bytes[16] == 0x3A
+        else { return nil }
+        guard digitPositions.contains(where: { bytes[$0] != 0x30 }) else { return nil }
+        var out = bytes[0..<19]
+        out[4] = 0x2D
+        out[7] = 0x2D
+        out[10] = 0x54
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// "+HH:MM" / "-HH:MM", or `nil` when the text is not such an offset.
+    static func utcOffset(_ text: String) -> String? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 6, bytes[0] == 0x2B || bytes[0] == 0x2D, bytes[3] == 0x3A,
+            [1, 2, 4, 5].allSatisfy({ (0x30...0x39).contains(bytes[$0]) })
+        else { return nil }
+        return text
+    }
+
+    /// Degrees + minutes/60 + seconds/3600 from one to three rationals; `nil` when any is undefined.
+    static func degrees(_ value: ExifEntryValue?) -> Double? {
+        guard let value, value.isFractional || value.isInteger, value.availableCount > 0 else { return nil }
+        var total = 0.0
+        for (index, scale) in [1.0, 60.0, 3600.0].enumerated() where index < value.availableCount {
+            guard let part = value.number(at: index) else { return nil }
+            total += part / scale
+        }
+        return total
+    }
+
+    /// -1 when the reference tag starts with `negative` ("S", "W"), else 1.
+    static func sign(_ reference: ExifEntryValue?, negative: String) -> Double {
+        guard let text = reference?.text?.uppercased() else { return 1 }
+        return text.hasPrefix(negative) ? -1 : 1
+    }
+}

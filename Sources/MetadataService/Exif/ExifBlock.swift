@@ -1,0 +1,100 @@
+// One parsed EXIF block (libexif), and what the metadata service takes from it.
+import CEXIF
+
+/// A TIFF-structured EXIF block parsed by libexif; entries are read while the block lives (`withBlock`).
+struct ExifBlock: ~Copyable {
+    private let data: OpaquePointer?
+    private let bigEndian: Bool
+    /// libexif's first complaint about the block, and how many there were.
+    let problem: String?
+
+    /// Parses the TIFF block `tiff` (the bytes after "Exif\0\0").
+    init(tiff: UnsafeRawBufferPointer) {
+        var sink = CEXIF_LogSink()
+        // libexif wants the 6-byte "Exif\0\0" header first and reads at most 64 KiB.
+        let length = min(tiff.count, 0xFFFE - 6)
+        var block = [UInt8](repeating: 0, count: length + 6)
+        block[0] = 0x45
+        block[1] = 0x78
+        block[2] = 0x69
+        block[3] = 0x66
+        block.withUnsafeMutableBytes { buffer in
+            if length > 0, let base = tiff.baseAddress {
+                buffer.baseAddress?.advanced(by: 6).copyMemory(from: base, byteCount: length)
+            }
+        }
+        let parsed = block.withUnsafeBufferPointer { buffer in
+            CEXIF_loadExif(buffer.baseAddress, UInt32(buffer.count), &sink)
+        }
+        data = OpaquePointer(parsed)
+        bigEndian = parsed.map { exif_data_get_byte_order($0) == EXIF_BYTE_ORDER_MOTOROLA } ?? true
+        if sink.corruptCount > 0 {
+            let message = withUnsafeBytes(of: &sink.firstMessage) { raw in
+                ExifEntryValue.trimmed(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.firstIndex(of: 0) ?? raw.count)]))
+            }
+            let more = sink.corruptCount > 1 ? " (and \(sink.corruptCount - 1) more problems)" : ""
+            problem = (message ?? "corrupt EXIF data") + more
+        } else if length < 8 {
+            problem = "EXIF block of \(tiff.count) bytes is too short for a TIFF header"
+        } else if !Self.hasTIFFHeader(tiff) {
+            problem = "EXIF block does not start with a TIFF header (II*\\0 or MM\\0*)"
+        } else {
+            problem = nil
+        }
+    }
+
+    deinit {
+        if let data { exif_data_unref(UnsafeMutablePointer<ExifData>(data)) }
+    }
+
+    private static func hasTIFFHeader(_ tiff: UnsafeRawBufferPointer) -> Bool {
+        guard tiff.count >= 8 else { return false }
+        let intel = tiff[0] == 0x49 && tiff[1] == 0x49 && tiff[2] == 0x2A && tiff[3] == 0
+        let motorola = tiff[0] == 0x4D && tiff[1] == 0x4D && tiff[2] == 0 && tiff[3] == 0x2A
+        return intel || motorola
+    }
+
+    /// libexif's IFD index for a group.
+    private static func index(of group: ExifGroup) -> Int32 {
+        switch group {
+        case .ifd0: return Int32(EXIF_IFD_0.rawValue)
+        case .ifd1: return Int32(EXIF_IFD_1.rawValue)
+        case .exif: return Int32(EXIF_IFD_EXIF.rawValue)
+        case .gps: return Int32(EXIF_IFD_GPS.rawValue)
+        case .interop: return Int32(EXIF_IFD_INTEROPERABILITY.rawValue)
+        }
+    }
+
+    private func content(_ group: ExifGroup) -> UnsafeMutablePointer<ExifContent>? {
+        guard let data else { return nil }
+        return CEXIF_content(UnsafeMutablePointer<ExifData>(data), Self.index(of: group))
+    }
+
+    /// The value of tag `id` in `group`, when present.
+    func value(_ group: ExifGroup, _ id: UInt16) -> ExifEntryValue? {
+        guard let content = content(group), let entries = content.pointee.entries else { return nil }
+        for index in 0..<Int(content.pointee.count) {
+            guard let entry = entries[index], entry.pointee.tag.rawValue == UInt32(id) else { continue }
+            return ExifEntryValue(entry: entry, bigEndian: bigEndian)
+        }
+        return nil
+    }
+
+    /// Calls `body` for every entry of `group`, in file order.
+    func forEach(in group: ExifGroup, _ body: (UInt16, ExifEntryValue) -> Void) {
+        guard let content = content(group), let entries = content.pointee.entries else { return }
+        for index in 0..<Int(content.pointee.count) {
+            guard let entry = entries[index], let value = ExifEntryValue(entry: entry, bigEndian: bigEndian) else {
+                continue
+            }
+            body(UInt16(truncatingIfNeeded: entry.pointee.tag.rawValue), value)
+        }
+    }
+
+    /// libexif's own name for a tag, for tags exiftool's table here lacks.
+    static func libexifName(_ id: UInt16, in group: ExifGroup) -> String? {
+        guard let name = exif_tag_get_name_in_ifd(CEXIF.ExifTag(rawValue: UInt32(id)), ExifIfd(UInt32(index(of: group))))
+        else { return nil }
+        return String(cString: name)
+    }
+}

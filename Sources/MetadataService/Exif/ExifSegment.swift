@@ -1,0 +1,85 @@
+// Finding the EXIF block inside a file: the first JPEG APP1 "Exif\0\0" segment, or the PNG eXIf chunk.
+import ImageCore
+
+/// Where a file keeps its EXIF block, found by walking the JPEG segments or PNG chunks (no pixel data is read).
+enum ExifSegment: Equatable {
+    /// The TIFF block (after any "Exif\0\0" header) is at this range of the bytes.
+    case found(Range<Int>)
+    /// The file holds no EXIF block.
+    case absent
+    /// The bytes end before the walk could finish: a longer prefix of the file is needed.
+    case incomplete
+    /// The container announces an EXIF block it does not hold (a length past the end of the file).
+    case broken(String)
+
+    /// Walks `bytes` (a whole file, or a prefix when `isWholeFile` is false).
+    static func locate(in bytes: UnsafeRawBufferPointer, format: ImageFormat, isWholeFile: Bool) -> ExifSegment {
+        switch format {
+        case .jpeg: return locateInJPEG(bytes, isWholeFile: isWholeFile)
+        case .png: return locateInPNG(bytes, isWholeFile: isWholeFile)
+        }
+    }
+
+    private static let exifHeader: [UInt8] = [0x45, 0x78, 0x69, 0x66, 0x00, 0x00]
+
+    private static func hasExifHeader(_ bytes: UnsafeRawBufferPointer, at offset: Int, end: Int) -> Bool {
+        guard end - offset >= 6 else { return false }
+        for index in 0..<6 where bytes[offset + index] != exifHeader[index] { return false }
+        return true
+    }
+
+    private static func locateInJPEG(_ bytes: UnsafeRawBufferPointer, isWholeFile: Bool) -> ExifSegment {
+        var offset = 2
+        let count = bytes.count
+        while true {
+            // A marker is 0xFF (any number of fill bytes) then a code.
+            guard offset < count else { return isWholeFile ? .absent : .incomplete }
+            guard bytes[offset] == 0xFF else { return .absent }
+            while offset < count && bytes[offset] == 0xFF { offset += 1 }
+            guard offset < count else { return isWholeFile ? .absent : .incomplete }
+            let marker = bytes[offset]
+            offset += 1
+            switch marker {
+            case 0xD8, 0x01, 0xD0...0xD7: continue  // standalone markers
+            case 0xD9, 0xDA: return .absent  // end of image, start of scan: EXIF comes before both
+            default: break
+            }
+            guard offset + 2 <= count else { return isWholeFile ? .absent : .incomplete }
+            let length = Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
+            guard length >= 2 else { return .absent }
+            let payloadStart = offset + 2
+            let segmentEnd = offset + length
+            if marker == 0xE1 && hasExifHeader(bytes, at: payloadStart, end: min(segmentEnd, count)) {
+                if segmentEnd <= count { return .found(payloadStart + 6..<segmentEnd) }
+                if !isWholeFile { return .incomplete }
+                return .broken("APP1 EXIF segment of \(length) bytes runs past the end of the file")
+            }
+            offset = segmentEnd
+        }
+    }
+
+    private static func locateInPNG(_ bytes: UnsafeRawBufferPointer, isWholeFile: Bool) -> ExifSegment {
+        var offset = 8
+        let count = bytes.count
+        while true {
+            guard offset + 8 <= count else { return isWholeFile ? .absent : .incomplete }
+            let length =
+                Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8
+                | Int(bytes[offset + 3])
+            let type = (bytes[offset + 4], bytes[offset + 5], bytes[offset + 6], bytes[offset + 7])
+            let dataStart = offset + 8
+            let dataEnd = dataStart + length
+            if type == (0x65, 0x58, 0x49, 0x66) {  // eXIf
+                guard dataEnd <= count else {
+                    if !isWholeFile { return .incomplete }
+                    return .broken("eXIf chunk of \(length) bytes runs past the end of the file")
+                }
+                let start = hasExifHeader(bytes, at: dataStart, end: dataEnd) ? dataStart + 6 : dataStart
+                return .found(start..<dataEnd)
+            }
+            if type == (0x49, 0x45, 0x4E, 0x44) { return .absent }  // IEND
+            guard length <= Int(Int32.max) else { return .absent }
+            offset = dataEnd + 4  // data and CRC
+        }
+    }
+}

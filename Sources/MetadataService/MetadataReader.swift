@@ -1,0 +1,108 @@
+// Reading a picture's metadata: the image header (size, format) and the EXIF block, from memory or disk.
+import Foundation
+import ImageCore
+import PipelineCore
+
+/// Reads the normalised metadata (and optionally every raw tag) of a JPEG or PNG.
+///
+/// Safe to call from any thread: every call owns its buffers and its libexif state.
+public enum MetadataReader {
+    /// How much of a file is read first when the file is not hashed: enough for APP1 (at most 64 KiB) and SOF
+    /// in nearly every camera file; more is read only when the header or the EXIF block lies further in.
+    public static let headLength = 128 * 1024
+
+    /// Reads metadata from a whole file already in memory (the batch and pipeline path).
+    /// - Parameters:
+    ///   - bytes: the whole file.
+    ///   - file: the path to report.
+    ///   - sha256: the hash the caller already computed, or `nil`.
+    ///   - includeRaw: also return every raw tag in `exif`.
+    /// - Throws: `MetadataError.unsupportedImage` only when the bytes are not a JPEG/PNG with a readable header;
+    ///   bad EXIF never throws, it is reported in `exifError`.
+    public static func read(
+        bytes: UnsafeRawBufferPointer, file: String, sha256: String?, includeRaw: Bool
+    ) throws -> ImageMetadata {
+        switch read(
+            bytes: bytes, isWholeFile: true, fileSize: bytes.count, file: file, sha256: sha256, includeRaw: includeRaw)
+        {
+        case .success(let metadata): return metadata
+        case .failure(.error(let error)): throw error
+        case .failure(.needMoreBytes): throw MetadataError.unsupportedImage(path: file, reason: "truncated header")
+        }
+    }
+
+    /// Reads metadata from a file on disk: only its head unless `hash` is true.
+    /// - Parameters:
+    ///   - path: the file, reported as given in `file`.
+    ///   - hash: read the whole file and fill `sha256`; otherwise `sha256` is `nil`.
+    ///   - includeRaw: also return every raw tag in `exif`.
+    /// - Throws: `MetadataError` when the file cannot be read or is not a JPEG/PNG with a readable header.
+    public static func read(fileAt path: String, hash: Bool, includeRaw: Bool) throws -> ImageMetadata {
+        let file = try OpenFile(path: path)
+        if hash {
+            let whole = try file.read(upTo: file.size)
+            return try whole.withUnsafeBytes { bytes in
+                try read(bytes: bytes, file: path, sha256: ContentHash(of: bytes).hex, includeRaw: includeRaw)
+            }
+        }
+        var length = min(headLength, file.size)
+        while true {
+            let head = try file.read(upTo: length)
+            let isWholeFile = head.count >= file.size
+            let outcome = head.withUnsafeBytes { bytes in
+                read(bytes: bytes, isWholeFile: isWholeFile, fileSize: file.size, file: path, sha256: nil,
+                    includeRaw: includeRaw)
+            }
+            switch outcome {
+            case .success(let metadata): return metadata
+            case .failure(.needMoreBytes) where !isWholeFile:
+                // Rare: a big APP2/ICC before SOF, or a PNG whose eXIf follows IDAT. Read the rest at once.
+                length = file.size
+            case .failure(.needMoreBytes): throw MetadataError.unsupportedImage(path: path, reason: "truncated header")
+            case .failure(.error(let error)): throw error
+            }
+        }
+    }
+
+    enum Failure: Error {
+        case needMoreBytes
+        case error(MetadataError)
+    }
+
+    static func read(
+        bytes: UnsafeRawBufferPointer, isWholeFile: Bool, fileSize: Int, file: String, sha256: String?,
+        includeRaw: Bool
+    ) -> Result<ImageMetadata, Failure> {
+        guard let format = ImageFormat.sniff(bytes) else {
+            return .failure(.error(.unsupportedImage(path: file, reason: "not a JPEG or PNG image (unknown signature)")))
+        }
+        let header: ImageHeader
+        do {
+            header = try ImageHeader.read(from: bytes)
+        } catch .truncated(let detail) {
+            if !isWholeFile { return .failure(.needMoreBytes) }
+            return .failure(.error(.unsupportedImage(path: file, reason: "image data is truncated (\(detail))")))
+        } catch {
+            return .failure(.error(.unsupportedImage(path: file, reason: error.description)))
+        }
+        var metadata = ImageMetadata(file: file)
+        metadata.format = format.rawValue
+        metadata.width = header.width
+        metadata.height = header.height
+        metadata.bytes = fileSize
+        metadata.sha256 = sha256
+        switch ExifSegment.locate(in: bytes, format: format, isWholeFile: isWholeFile) {
+        case .incomplete:
+            return .failure(.needMoreBytes)
+        case .absent:
+            break
+        case .broken(let reason):
+            metadata.exifError = reason
+        case .found(let range):
+            let block = ExifBlock(tiff: UnsafeRawBufferPointer(rebasing: bytes[range]))
+            block.apply(to: &metadata, includeRaw: includeRaw)
+            metadata.exifError = block.problem
+        }
+        return .success(metadata)
+    }
+}

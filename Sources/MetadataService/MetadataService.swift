@@ -1,1 +1,0 @@
-// MetadataService: the metadata function.

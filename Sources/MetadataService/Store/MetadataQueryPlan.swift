@@ -1,0 +1,72 @@
+// A MetadataQuery as SQL: filters, the R*Tree prefilter for GPS boxes, the newest-first order and the cursor.
+import GRDB
+
+/// The SQL and arguments for one query.
+struct MetadataQueryPlan {
+    var sql: String
+    var arguments: StatementArguments
+
+    init(_ query: MetadataQuery) throws {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if let make = query.make {
+            conditions.append("make = ? COLLATE NOCASE")
+            _ = arguments.append(contentsOf: [make])
+        }
+        if let model = query.model {
+            conditions.append("model = ? COLLATE NOCASE")
+            _ = arguments.append(contentsOf: [model])
+        }
+        if let after = query.takenAfter {
+            conditions.append("taken_at >= ?")
+            _ = arguments.append(contentsOf: [after])
+        }
+        if let before = query.takenBefore {
+            conditions.append("taken_at < ?")
+            _ = arguments.append(contentsOf: [before])
+        }
+        for box in [query.bbox, query.near?.boundingBox].compactMap({ $0 }) {
+            guard box.south <= box.north else { throw MetadataError.invalidQuery("bbox: south is north of north") }
+            // The R*Tree keeps 32-bit floats rounded outward: it prefilters, the typed columns decide.
+            let longitude: String
+            if box.west <= box.east {
+                longitude = "g.max_lon >= ? AND g.min_lon <= ?"
+                _ = arguments.append(contentsOf: [box.west, box.east])
+            } else {
+                longitude = "(g.max_lon >= ? OR g.min_lon <= ?)"
+                _ = arguments.append(contentsOf: [box.west, box.east])
+            }
+            conditions.append(
+                "id IN (SELECT g.id FROM image_geo g WHERE \(longitude) AND g.max_lat >= ? AND g.min_lat <= ?)")
+            _ = arguments.append(contentsOf: [box.south, box.north])
+            conditions.append("gps_latitude BETWEEN ? AND ?")
+            _ = arguments.append(contentsOf: [box.south, box.north])
+            if box.west <= box.east {
+                conditions.append("gps_longitude BETWEEN ? AND ?")
+            } else {
+                conditions.append("(gps_longitude >= ? OR gps_longitude <= ?)")
+            }
+            _ = arguments.append(contentsOf: [box.west, box.east])
+        }
+        if let cursor = query.afterCursor {
+            guard let bar = cursor.lastIndex(of: "|") else { throw MetadataError.invalidQuery("invalid cursor") }
+            let takenAt = String(cursor[..<bar]), sha256 = String(cursor[cursor.index(after: bar)...])
+            if takenAt.isEmpty {
+                conditions.append("(taken_at IS NULL AND sha256 > ?)")
+                _ = arguments.append(contentsOf: [sha256])
+            } else {
+                conditions.append("(taken_at < ? OR (taken_at = ? AND sha256 > ?) OR taken_at IS NULL)")
+                _ = arguments.append(contentsOf: [takenAt, takenAt, sha256])
+            }
+        }
+        var sql = "SELECT * FROM image"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        sql += " ORDER BY taken_at DESC NULLS LAST, sha256"
+        if let limit = query.limit, query.near == nil {
+            guard limit >= 0 else { throw MetadataError.invalidQuery("limit must not be negative") }
+            sql += " LIMIT \(limit)"
+        }
+        self.sql = sql
+        self.arguments = arguments
+    }
+}

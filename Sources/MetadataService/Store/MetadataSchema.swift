@@ -1,0 +1,40 @@
+// The metadata database's schema: named, append-only migrations.
+import GRDB
+
+/// The versioned schema of `metadata.sqlite`.
+enum MetadataSchema {
+    /// Every migration, in order. Never edit a registered migration: append a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: images, raw tags, time/camera indexes, GPS R*Tree") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE image (
+                        id INTEGER PRIMARY KEY,
+                        sha256 TEXT NOT NULL UNIQUE,
+                        file TEXT NOT NULL,
+                        make TEXT, model TEXT, lens_model TEXT,
+                        taken_at TEXT, taken_at_offset TEXT,
+                        exposure_time REAL, f_number REAL, iso INTEGER,
+                        focal_length REAL, focal_length_35mm INTEGER, orientation INTEGER,
+                        gps_latitude REAL, gps_longitude REAL, gps_altitude REAL,
+                        width INTEGER, height INTEGER, format TEXT, bytes INTEGER,
+                        exif_error TEXT
+                    );
+                    CREATE INDEX image_taken_at ON image(taken_at DESC, sha256);
+                    CREATE INDEX image_make_model ON image(make COLLATE NOCASE, model COLLATE NOCASE);
+                    CREATE TABLE exif_tag (
+                        image_id INTEGER NOT NULL REFERENCES image(id) ON DELETE CASCADE,
+                        ifd TEXT NOT NULL,
+                        tag_id INTEGER NOT NULL,
+                        position INTEGER NOT NULL,
+                        name TEXT NOT NULL,
+                        value,
+                        PRIMARY KEY (image_id, ifd, tag_id)
+                    ) WITHOUT ROWID;
+                    CREATE VIRTUAL TABLE image_geo USING rtree(id, min_lat, max_lat, min_lon, max_lon);
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,140 @@
+// The seam between the metadata service's callers and its database: a protocol, queries and results.
+import Foundation
+
+/// Where image metadata is kept and queried. The SQLite implementation is `SQLiteMetadataStore`;
+/// a shared-database one (PostgreSQL) can join later behind the same protocol.
+///
+/// Implementations are safe to call from many threads at once.
+public protocol MetadataStore: Sendable {
+    /// Inserts or replaces the row keyed by `metadata.sha256`; raw tags are replaced when `metadata.exif` is set.
+    /// Storing the same metadata twice changes nothing.
+    /// - Parameter originalPath: the stored original's path, reported as `file` by queries.
+    func upsert(_ metadata: ImageMetadata, originalPath: String) throws
+    /// One image by id (its SHA-256), raw tags included, or `nil`.
+    func image(sha256: String) throws -> StoredImage?
+    /// Images matching every given filter, newest first (taken_at descending, unknown dates last, then id).
+    func query(_ query: MetadataQuery) throws -> [StoredImage]
+    /// Removes an image and its raw tags; removing a missing image does nothing.
+    func delete(sha256: String) throws
+    /// How many images the store holds.
+    func count() throws -> Int
+}
+
+/// One stored image: its id and its metadata (`file` is the stored original's path).
+public struct StoredImage: Codable, Sendable, Equatable {
+    /// The image's SHA-256, lowercase hex.
+    public var id: String
+    /// The normalised metadata.
+    public var metadata: ImageMetadata
+
+    /// An image with its id.
+    public init(id: String, metadata: ImageMetadata) {
+        self.id = id
+        self.metadata = metadata
+    }
+}
+
+/// A bounding box in decimal degrees; `west > east` crosses the antimeridian.
+public struct GeoBox: Sendable, Equatable {
+    /// Southern edge.
+    public var south: Double
+    /// Western edge.
+    public var west: Double
+    /// Northern edge.
+    public var north: Double
+    /// Eastern edge.
+    public var east: Double
+
+    /// A box from its four edges.
+    public init(south: Double, west: Double, north: Double, east: Double) {
+        self.south = south
+        self.west = west
+        self.north = north
+        self.east = east
+    }
+}
+
+/// A circle on the Earth: a centre in decimal degrees and a radius in kilometres.
+public struct GeoCircle: Sendable, Equatable {
+    /// Centre latitude.
+    public var latitude: Double
+    /// Centre longitude.
+    public var longitude: Double
+    /// Radius in kilometres.
+    public var kilometres: Double
+
+    /// A circle from its centre and radius.
+    public init(latitude: Double, longitude: Double, kilometres: Double) {
+        self.latitude = latitude
+        self.longitude = longitude
+        self.kilometres = kilometres
+    }
+
+    /// Mean Earth radius (IUGG), kilometres.
+    static let earthRadius = 6371.0088
+
+    /// Great-circle distance (haversine) from the centre, in kilometres.
+    func distance(latitude otherLatitude: Double, longitude otherLongitude: Double) -> Double {
+        let radians = Double.pi / 180
+        let deltaLatitude = (otherLatitude - latitude) * radians
+        let deltaLongitude = (otherLongitude - longitude) * radians
+        let a =
+            pow(sin(deltaLatitude / 2), 2) + cos(latitude * radians) * cos(otherLatitude * radians)
+            * pow(sin(deltaLongitude / 2), 2)
+        return 2 * Self.earthRadius * asin(min(1, sqrt(a)))
+    }
+
+    /// A box that holds the whole circle (the poles and the antimeridian included).
+    var boundingBox: GeoBox {
+        let latitudeSpan = kilometres / (Self.earthRadius * Double.pi / 180)
+        let south = max(-90, latitude - latitudeSpan), north = min(90, latitude + latitudeSpan)
+        let widest = max(abs(south), abs(north))
+        if widest >= 89.999 { return GeoBox(south: south, west: -180, north: north, east: 180) }
+        let longitudeSpan = latitudeSpan / cos(widest * Double.pi / 180)
+        if longitudeSpan >= 180 { return GeoBox(south: south, west: -180, north: north, east: 180) }
+        var west = longitude - longitudeSpan, east = longitude + longitudeSpan
+        if west < -180 { west += 360 }
+        if east > 180 { east -= 360 }
+        return GeoBox(south: south, west: west, north: north, east: east)
+    }
+}
+
+/// A metadata query: every filter that is set must match.
+public struct MetadataQuery: Sendable, Equatable {
+    /// Make, compared without case.
+    public var make: String?
+    /// Model, compared without case.
+    public var model: String?
+    /// Keep images with taken_at ≥ this (a prefix such as "2024-05" or "2024-05-01T10:00" works).
+    public var takenAfter: String?
+    /// Keep images with taken_at < this.
+    public var takenBefore: String?
+    /// Keep images whose GPS position is inside this box.
+    public var bbox: GeoBox?
+    /// Keep images within this circle.
+    public var near: GeoCircle?
+    /// At most this many images.
+    public var limit: Int?
+    /// Continue after this item (the `cursor` of the last item of the previous page).
+    public var afterCursor: String?
+
+    /// A query; every filter is optional.
+    public init(
+        make: String? = nil, model: String? = nil, takenAfter: String? = nil, takenBefore: String? = nil,
+        bbox: GeoBox? = nil, near: GeoCircle? = nil, limit: Int? = nil, afterCursor: String? = nil
+    ) {
+        self.make = make
+        self.model = model
+        self.takenAfter = takenAfter
+        self.takenBefore = takenBefore
+        self.bbox = bbox
+        self.near = near
+        self.limit = limit
+        self.afterCursor = afterCursor
+    }
+}
+
+extension StoredImage {
+    /// An opaque cursor for the position of this image in the newest-first order (for `afterCursor`).
+    public var cursor: String { (metadata.takenAt ?? "") + "|" + id }
+}
