@@ -9,12 +9,11 @@ import Glibc
 ///
 /// Only processes this one may inspect are seen (all of them when running as root or as the writer's user).
 enum OpenWriters {
-    /// The subset of `paths` that some other process has open with write access.
+    /// The subset of `paths` that some process (this one included) has open with write access.
     static func among(_ paths: Set<String>) -> Set<String> {
         guard !paths.isEmpty, let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
-        let me = String(getpid())
         var open: Set<String> = []
-        for pid in pids where pid != me && pid.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+        for pid in pids where pid.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
             let fdFolder = "/proc/\(pid)/fd"
             guard let fds = try? FileManager.default.contentsOfDirectory(atPath: fdFolder) else { continue }
             for fd in fds {

@@ -1,0 +1,300 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@testable import PipelineCore
+
+/// Counts and remembers what a test function saw.
+final class Tally: Sendable {
+    private let state = Mutex<(calls: Int, cancelled: Int, keys: [String])>((0, 0, []))
+
+    /// Counts a call; returns its number, from 1.
+    func call(_ record: S3EventRecord) -> Int {
+        state.withLock {
+            $0.calls += 1
+            $0.keys.append(record.s3.object.key)
+            return $0.calls
+        }
+    }
+
+    func cancelled() { state.withLock { $0.cancelled += 1 } }
+
+    var calls: Int { state.withLock { $0.calls } }
+    var cancellations: Int { state.withLock { $0.cancelled } }
+    var keys: [String] { state.withLock { $0.keys } }
+}
+
+/// Records every event; succeeds.
+struct RecordingFunction: PipelineFunction {
+    var name = "recorder"
+    let role = FunctionRole(read: [.originals])
+    let subscriptions: Set<String> = ["ObjectCreated", "ObjectRemoved"]
+    let tally: Tally
+
+    func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
+        let n = tally.call(record)
+        return ["call": .int(n), "key": .string(record.s3.object.key), "event": .string(record.eventName.rawValue)]
+    }
+}
+
+/// Fails its first `failures` calls as a poison input would, then succeeds.
+struct FlakyFunction: PipelineFunction {
+    var name = "flaky"
+    let role = FunctionRole(read: [.originals])
+    let subscriptions: Set<String> = ["ObjectCreated"]
+    let failures: Int
+    let tally: Tally
+    /// When set, only this source name fails; others succeed.
+    var onlySource: String? = nil
+
+    func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
+        let n = tally.call(record)
+        if onlySource != nil, record.s3.object.sourceName != onlySource { return ["call": .int(n)] }
+        if n <= failures {
+            throw FunctionError.unprocessable(file: record.s3.object.sourceName ?? "?", reason: "corrupt on call \(n)")
+        }
+        return ["call": .int(n)]
+    }
+}
+
+/// Sleeps `seconds`; notes when it is cancelled.
+struct SleepyFunction: PipelineFunction {
+    var name = "sleepy"
+    let role = FunctionRole(read: [.originals])
+    let subscriptions: Set<String> = ["ObjectCreated"]
+    let seconds: Double
+    let tally: Tally
+
+    func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
+        _ = tally.call(record)
+        do {
+            try await Task.sleep(for: .seconds(seconds))
+        } catch {
+            tally.cancelled()
+            throw error
+        }
+        return ["slept": .double(seconds)]
+    }
+}
+
+/// Tries to write thumbnails with a role that grants only reading originals.
+struct TrespassingFunction: PipelineFunction {
+    let name = "trespasser"
+    let role = FunctionRole(read: [.originals])
+    let subscriptions: Set<String> = ["ObjectCreated"]
+
+    func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
+        let thumbnails = try context.store.handle(.thumbnails, .write)
+        try thumbnails.write([1, 2, 3], to: "stolen.bin")
+        return [:]
+    }
+}
+
+@Suite struct FunctionRuntimeTests {
+    /// A fresh store and journal, and a runtime over `functions` with fast retries.
+    static func makeRuntime(_ functions: [RegisteredFunction]) throws -> FunctionRuntime {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-runtime-\(UUID().uuidString)")
+        let layout = StoreLayout(root: root)
+        try layout.createFolders()
+        var settings = RuntimeSettings()
+        settings.retryBackoff = [0.05, 0.1]
+        settings.pollInterval = 0.05
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return FunctionRuntime(
+            layout: layout, journal: try SQLiteInvocationJournal(layout: layout), functions: functions,
+            settings: settings, logger: logger)
+    }
+
+    static func record(_ n: Int, name: EventName = .objectCreatedPut) -> S3EventRecord {
+        JournalTests.record(n, name: name)
+    }
+
+    /// Runs the runtime's workers during `body`, then stops them and waits.
+    static func running(_ runtime: FunctionRuntime, _ body: () async throws -> Void) async throws {
+        let workers = Task { await runtime.run() }
+        do {
+            try await body()
+        } catch {
+            runtime.stop()
+            await workers.value
+            throw error
+        }
+        runtime.stop()
+        await workers.value
+    }
+
+    /// Polls `condition` until it holds or a generous deadline passes (a bound on waiting, not a timing check).
+    static func eventually(_ what: String, within seconds: Double = 60, _ condition: () throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("timed out waiting for: \(what)")
+        throw CancellationError()
+    }
+
+    static func states(_ runtime: FunctionRuntime, _ function: String) throws -> [String] {
+        try runtime.journal.invocations(state: nil, function: function, limit: 100).map(\.state)
+    }
+
+    @Test func eachEventFansOutToEverySubscribedFunctionOnce() async throws {
+        let tally = Tally()
+        let other = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(RecordingFunction(tally: tally), configuration: FunctionConfiguration()),
+            RegisteredFunction(RecordingFunction(name: "second", tally: other), configuration: FunctionConfiguration(concurrency: 2)),
+        ])
+        try await Self.running(runtime) {
+            for n in 0..<10 { try runtime.submit(Self.record(n)) }
+            try runtime.submit(Self.record(0, name: .objectRemovedDelete))
+            try await Self.eventually("all succeeded") {
+                try Self.states(runtime, "recorder") == Array(repeating: "succeeded", count: 11)
+                    && Self.states(runtime, "second") == Array(repeating: "succeeded", count: 11)
+            }
+        }
+        #expect(tally.calls == 11)
+        #expect(other.calls == 11)
+        #expect(Set(tally.keys).count == 10)
+    }
+
+    @Test func aFailingFunctionIsRetriedThenSucceeds() async throws {
+        let tally = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(FlakyFunction(failures: 2, tally: tally), configuration: FunctionConfiguration(maxRetries: 2))
+        ])
+        try await Self.running(runtime) {
+            try runtime.submit(Self.record(1))
+            try await Self.eventually("succeeded") { try Self.states(runtime, "flaky") == ["succeeded"] }
+        }
+        #expect(tally.calls == 3)
+        let statistics = try #require(try runtime.statistics().first)
+        #expect(statistics.invocations == 3)
+        #expect(statistics.errors == 2)
+        #expect(statistics.retries == 2)
+        #expect(statistics.deadLettered == 0)
+    }
+
+    @Test func aPoisonEventIsDeadLetteredWithItsReasonAndOthersAreServed() async throws {
+        let poison = Tally()
+        let good = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(FlakyFunction(failures: .max, tally: poison, onlySource: "file1.jpg"), configuration: FunctionConfiguration(maxRetries: 2)),
+            RegisteredFunction(RecordingFunction(tally: good), configuration: FunctionConfiguration()),
+        ])
+        try await Self.running(runtime) {
+            try runtime.submit(Self.record(1))
+            try await Self.eventually("dead") { try Self.states(runtime, "flaky") == ["dead"] }
+            try runtime.submit(Self.record(2))
+            try await Self.eventually("others served") {
+                try Self.states(runtime, "recorder") == ["succeeded", "succeeded"]
+                    && Self.states(runtime, "flaky") == ["succeeded", "dead"]
+            }
+        }
+        #expect(poison.calls == 4)
+        let dead = try #require(try runtime.journal.invocations(state: .dead, function: "flaky", limit: 1).first)
+        #expect(dead.attempt == 3)
+        #expect(dead.error?.contains("corrupt on call 3") == true)
+        let letterURL = runtime.layout.failed.appendingPathComponent("file1.jpg.flaky.error.json")
+        let letter = try JSONDecoder().decode(DeadLetter.self, from: try Data(contentsOf: letterURL))
+        #expect(letter.stage == "flaky")
+        #expect(letter.attempts == 3)
+        #expect(letter.error.contains("corrupt on call 3"))
+    }
+
+    @Test func aFunctionPastItsTimeoutIsCancelledAndRetried() async throws {
+        let tally = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(
+                SleepyFunction(seconds: 3600, tally: tally), configuration: FunctionConfiguration(timeout: 0.2, maxRetries: 1))
+        ])
+        try await Self.running(runtime) {
+            try runtime.submit(Self.record(1))
+            try await Self.eventually("dead after retry") { try Self.states(runtime, "sleepy") == ["dead"] }
+            try await Self.eventually("both attempts cancelled") { tally.cancellations == 2 }
+        }
+        #expect(tally.calls == 2)
+        let dead = try #require(try runtime.journal.invocations(state: .dead, function: "sleepy", limit: 1).first)
+        #expect(dead.error == FunctionError.timedOut(seconds: 0.2).description)
+    }
+
+    @Test func aFunctionCannotUseAnAreaItsRoleDoesNotGrant() async throws {
+        let runtime = try Self.makeRuntime([RegisteredFunction(TrespassingFunction(), configuration: FunctionConfiguration())])
+        let response = try await runtime.invoke(function: "trespasser", record: Self.record(1), type: .requestResponse)
+        #expect(response.failed)
+        guard case .object(let payload) = response.payload else {
+            Issue.record("no error payload")
+            return
+        }
+        #expect(payload["errorType"] == .string("AccessDenied"))
+        #expect(!FileManager.default.fileExists(atPath: runtime.layout.thumbnails.appendingPathComponent("stolen.bin").path))
+        #expect(try runtime.journal.invocations(state: .failed, function: "trespasser", limit: 1).count == 1)
+    }
+
+    @Test func invocationTypes() async throws {
+        let tally = Tally()
+        let runtime = try Self.makeRuntime([RegisteredFunction(RecordingFunction(tally: tally), configuration: FunctionConfiguration())])
+        let dry = try await runtime.invoke(function: "recorder", record: Self.record(1), type: .dryRun)
+        #expect(dry.statusCode == 204)
+        #expect(tally.calls == 0)
+        var bad = Self.record(1)
+        bad.s3.object.eTag = "not-a-hash"
+        await #expect(throws: FunctionError.self) { try await runtime.invoke(function: "recorder", record: bad, type: .dryRun) }
+        await #expect(throws: RuntimeError.self) { try await runtime.invoke(function: "nobody", record: bad, type: .dryRun) }
+
+        let direct = try await runtime.invoke(function: "recorder", record: Self.record(1), type: .requestResponse)
+        #expect(direct.statusCode == 200)
+        #expect(!direct.failed)
+        #expect(tally.calls == 1)
+
+        let queued = try await runtime.invoke(function: "recorder", record: Self.record(2), type: .event)
+        #expect(queued.statusCode == 202)
+        #expect(tally.calls == 1)
+        try await Self.running(runtime) {
+            try await Self.eventually("queued event ran") { tally.calls == 2 }
+        }
+    }
+
+    @Test func eventsOlderThanMaxEventAgeAreDeadLettered() async throws {
+        let tally = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(RecordingFunction(tally: tally), configuration: FunctionConfiguration(maxEventAge: 0.05))
+        ])
+        try runtime.submit(Self.record(1))
+        try await Task.sleep(for: .milliseconds(200))
+        try await Self.running(runtime) {
+            try await Self.eventually("dead") { try Self.states(runtime, "recorder") == ["dead"] }
+        }
+        #expect(tally.calls == 0)
+        let dead = try #require(try runtime.journal.invocations(state: .dead, function: "recorder", limit: 1).first)
+        #expect(dead.error?.contains("max_event_age") == true)
+    }
+
+    @Test func invocationsLeftRunningByACrashRunAgain() async throws {
+        let tally = Tally()
+        let runtime = try Self.makeRuntime([RegisteredFunction(RecordingFunction(tally: tally), configuration: FunctionConfiguration())])
+        try runtime.submit(Self.record(1))
+        // A worker of a crashed process had claimed it.
+        _ = try #require(try runtime.journal.claim(function: "recorder", now: Date()))
+        try await Self.running(runtime) {
+            try await Self.eventually("recovered and run") { try Self.states(runtime, "recorder") == ["succeeded"] }
+        }
+        #expect(tally.calls == 1)
+    }
+
+    @Test func stoppingLetsInFlightInvocationsFinish() async throws {
+        let tally = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(SleepyFunction(seconds: 0.5, tally: tally), configuration: FunctionConfiguration(timeout: 30))
+        ])
+        let workers = Task { await runtime.run() }
+        try runtime.submit(Self.record(1))
+        try await Self.eventually("started") { tally.calls == 1 }
+        runtime.stop()
+        await workers.value
+        #expect(try Self.states(runtime, "sleepy") == ["succeeded"])
+        #expect(tally.cancellations == 0)
+    }
+}

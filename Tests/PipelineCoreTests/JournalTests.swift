@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+@testable import PipelineCore
+
+@Suite struct JournalTests {
+    static func withJournal(_ body: (URL, SQLiteInvocationJournal) throws -> Void) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-journal-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("events.sqlite")
+        try body(path, try SQLiteInvocationJournal(path: path))
+    }
+
+    static func record(_ n: Int, source: String? = nil, name: EventName = .objectCreatedPut) -> S3EventRecord {
+        let hex = String(repeating: String(format: "%02x", n % 256), count: 32)
+        return S3EventRecord(
+            name: name, bucket: "store", key: "originals/\(hex.prefix(2))/\(hex).jpg", size: 10 + n, eTag: hex,
+            sequence: 0, sourceName: source ?? "file\(n).jpg")
+    }
+
+    @Test func anEventFansOutToOneQueuedInvocationPerFunction() throws {
+        try Self.withJournal { _, journal in
+            let appended = try journal.append(Self.record(1), functions: ["a", "b"], type: .event, deduplicate: true)
+            #expect(!appended.duplicate)
+            #expect(Set(appended.invocations.keys) == ["a", "b"])
+            #expect(appended.record.s3.object.sequencer == String(format: "%016llX", UInt64(appended.eventID)))
+            let queued = try journal.invocations(state: .queued, function: nil, limit: 10)
+            #expect(queued.count == 2)
+            #expect(try journal.event(id: appended.eventID)?.record == appended.record)
+            let second = try journal.append(Self.record(2), functions: ["a"], type: .event, deduplicate: true)
+            #expect(second.record.s3.object.sequencer > appended.record.s3.object.sequencer)
+        }
+    }
+
+    @Test func theSameUploadIsJournaledOnce() throws {
+        try Self.withJournal { _, journal in
+            let first = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: true)
+            let again = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: true)
+            #expect(again.duplicate)
+            #expect(again.eventID == first.eventID)
+            #expect(again.invocations == first.invocations)
+            let otherName = try journal.append(Self.record(1, source: "copy.jpg"), functions: ["a"], type: .event, deduplicate: true)
+            #expect(!otherName.duplicate)
+            _ = try journal.append(Self.record(1, name: .objectRemovedDelete), functions: ["a"], type: .event, deduplicate: true)
+            let afterRemoval = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: true)
+            #expect(!afterRemoval.duplicate)
+            #expect(try journal.invocations(state: nil, function: nil, limit: 100).count == 4)
+        }
+    }
+
+    @Test func claimRetryDeadAndReplay() throws {
+        try Self.withJournal { _, journal in
+            let appended = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: false)
+            let now = Date()
+            let claim = try #require(try journal.claim(function: "a", now: now))
+            #expect(claim.attempt == 1)
+            #expect(claim.event.id == appended.eventID)
+            #expect(try journal.claim(function: "a", now: now) == nil)
+            try journal.fail(claim, error: "boom", duration: 0.01, memoryMB: 512, retryAt: now.addingTimeInterval(60))
+            #expect(try journal.claim(function: "a", now: now) == nil)
+            let retry = try #require(try journal.claim(function: "a", now: now.addingTimeInterval(61)))
+            #expect(retry.attempt == 2)
+            try journal.fail(retry, error: "boom again", duration: 0.02, memoryMB: 512, retryAt: nil)
+            let dead = try journal.invocations(state: .dead, function: "a", limit: 10)
+            #expect(dead.count == 1)
+            #expect(dead.first?.error == "boom again")
+            #expect(dead.first?.attempt == 2)
+            let statistics = try #require(try journal.statistics(now: Date()).first)
+            #expect(statistics.invocations == 2)
+            #expect(statistics.errors == 2)
+            #expect(statistics.retries == 1)
+            #expect(statistics.deadLettered == 1)
+            #expect(abs(statistics.gbSeconds - 0.03 * 0.5) < 1e-9)
+            #expect(try journal.replayFailed() == 1)
+            let replayed = try #require(try journal.claim(function: "a", now: Date()))
+            #expect(replayed.attempt == 1)
+            try journal.succeed(replayed, result: "{}", duration: 0.01, memoryMB: 512)
+            #expect(try journal.replay(eventID: appended.eventID) == 1)
+            #expect(throws: JournalError.noSuchEvent(999)) { try journal.replay(eventID: 999) }
+        }
+    }
+
+    @Test func runningInvocationsReturnToTheQueueAfterACrash() throws {
+        try Self.withJournal { _, journal in
+            _ = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: false)
+            let claim = try #require(try journal.claim(function: "a", now: Date()))
+            #expect(try journal.recoverRunning() == 1)
+            let again = try #require(try journal.claim(function: "a", now: Date()))
+            #expect(again.id == claim.id)
+            #expect(again.attempt == 1)
+        }
+    }
+
+    @Test func twoProcessesWriteAndClaimWithoutLossOrDoubleClaims() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-journal-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("events.sqlite")
+        // Two pools on one file behave as two processes do: separate connections, WAL, busy timeout.
+        let first = try SQLiteInvocationJournal(path: path)
+        let second = try SQLiteInvocationJournal(path: path)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (offset, journal) in [(0, first), (1000, second)] {
+                group.addTask {
+                    for n in 0..<100 {
+                        _ = try journal.append(
+                            Self.record(offset + n, source: "f\(offset + n)"), functions: ["a"], type: .event,
+                            deduplicate: true)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try first.invocations(state: .queued, function: "a", limit: 1000).count == 200)
+        let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for journal in [first, second] {
+                group.addTask {
+                    var ids: [Int64] = []
+                    while let claim = try journal.claim(function: "a", now: Date()) { ids.append(claim.id) }
+                    return ids
+                }
+            }
+            return try await group.reduce(into: [Int64]()) { $0 += $1 }
+        }
+        #expect(claimed.count == 200)
+        #expect(Set(claimed).count == 200)
+    }
+}

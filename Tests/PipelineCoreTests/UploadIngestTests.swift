@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+@testable import PipelineCore
+
+@Suite struct UploadIngestTests {
+    static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    static func makeIngest() throws -> (UploadIngest, FunctionRuntime) {
+        let runtime = try FunctionRuntimeTests.makeRuntime([
+            RegisteredFunction(RecordingFunction(tally: Tally()), configuration: FunctionConfiguration())
+        ])
+        let ingest = UploadIngest(
+            layout: runtime.layout, runtime: runtime, maxFileBytes: 1 << 20, logger: .init(label: "test"))
+        return (ingest, runtime)
+    }
+
+    @Test func anUploadBecomesAnOriginalAndOneQueuedEventThenLeavesUploads() throws {
+        let (ingest, runtime) = try Self.makeIngest()
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        let folder = runtime.layout.uploads.appendingPathComponent("trip")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let upload = folder.appendingPathComponent("a.png")
+        try Data(Self.pngSignature + [1, 2, 3]).write(to: upload)
+        guard case .ingested(let eventID, let key, let duplicate) = ingest.ingest(upload) else {
+            Issue.record("not ingested")
+            return
+        }
+        #expect(!duplicate)
+        #expect(!FileManager.default.fileExists(atPath: upload.path))
+        #expect(FileManager.default.fileExists(atPath: runtime.layout.root.appendingPathComponent(key).path))
+        let event = try #require(try runtime.journal.event(id: eventID))
+        #expect(event.record.eventName == .objectCreatedPut)
+        #expect(event.record.s3.object.sourceName == "trip/a.png")
+        #expect(event.record.s3.bucket.name == runtime.layout.root.lastPathComponent)
+        #expect(try runtime.journal.invocations(state: .queued, function: "recorder", limit: 10).count == 1)
+
+        // The same upload again (a crash before its removal, then a rescan) journals nothing new.
+        try Data(Self.pngSignature + [1, 2, 3]).write(to: upload)
+        #expect(ingest.ingest(upload) == .ingested(eventID: eventID, key: key, duplicate: true))
+        #expect(try runtime.journal.invocations(state: nil, function: nil, limit: 10).count == 1)
+        #expect(ingest.ingest(upload) == .skipped)
+    }
+
+    @Test func aFileThatIsNotAnImageGoesToFailedWithItsReason() throws {
+        let (ingest, runtime) = try Self.makeIngest()
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        let upload = runtime.layout.uploads.appendingPathComponent("notes.txt")
+        try Data("hello".utf8).write(to: upload)
+        guard case .rejected(let name, let reason) = ingest.ingest(upload) else {
+            Issue.record("not rejected")
+            return
+        }
+        #expect(name == "notes.txt")
+        #expect(reason.contains("not a JPEG or PNG"))
+        #expect(!FileManager.default.fileExists(atPath: upload.path))
+        let failed = runtime.layout.failed
+        #expect(try Data(contentsOf: failed.appendingPathComponent("notes.txt")) == Data("hello".utf8))
+        let letter = try JSONDecoder().decode(
+            DeadLetter.self, from: try Data(contentsOf: failed.appendingPathComponent("notes.txt.error.json")))
+        #expect(letter.stage == "ingest")
+        #expect(try runtime.journal.invocations(state: nil, function: nil, limit: 10).isEmpty)
+    }
+}

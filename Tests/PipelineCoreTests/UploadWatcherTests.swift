@@ -1,0 +1,145 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@testable import PipelineCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a watcher yielded, collected by a consuming task.
+final class Yielded: Sendable {
+    private let paths = Mutex<[String]>([])
+    func add(_ path: String) { paths.withLock { $0.append(path) } }
+    var all: [String] { paths.withLock { $0 } }
+    func count(_ path: String) -> Int { all.filter { $0 == path }.count }
+}
+
+@Suite struct UploadWatcherTests {
+    /// Runs a watcher on a fresh folder during `body`; `consume` false leaves its events unread until `body` returns.
+    static func watching(
+        maxQueuedEvents: Int = 1024, prepare: (URL) throws -> Void = { _ in },
+        _ body: (URL, UploadWatcher, Yielded) async throws -> Void
+    ) async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-watch-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        try prepare(root)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let watcher = UploadWatcher(root: root, maxQueuedEvents: maxQueuedEvents, logger: logger)
+        let yielded = Yielded()
+        try watcher.start()
+        let consumer = Task {
+            for await url in watcher.files { yielded.add(url.path) }
+        }
+        try await body(root, watcher, yielded)
+        watcher.stop()
+        await consumer.value
+    }
+
+    static func store(_ bytes: [UInt8], to url: URL) throws {
+        try Data(bytes).write(to: url)
+    }
+
+    /// Waits a moment for events to arrive (to show something does NOT arrive, or to let settle).
+    static func settle() async throws { try await Task.sleep(for: .milliseconds(300)) }
+
+    @Test func aFileIsYieldedOnceWhenItsWriterClosesIt() async throws {
+        try await Self.watching { root, _, yielded in
+            let path = root.appendingPathComponent("slow.jpg").path
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            #expect(fd >= 0)
+            _ = [UInt8](repeating: 1, count: 1000).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            try await Self.settle()
+            #expect(yielded.count(path) == 0, "yielded while the writer still had it open")
+            _ = [UInt8](repeating: 2, count: 1000).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+            try await FunctionRuntimeTests.eventually("yielded after close") { yielded.count(path) == 1 }
+            try await Self.settle()
+            #expect(yielded.count(path) == 1)
+        }
+    }
+
+    @Test func aFileRenamedIntoPlaceIsYieldedAndItsTempNameNever() async throws {
+        try await Self.watching { root, _, yielded in
+            let temp = root.appendingPathComponent("photo.jpg.part")
+            let final = root.appendingPathComponent("photo.jpg")
+            try Self.store([1, 2, 3], to: temp)
+            try Self.store([1], to: root.appendingPathComponent(".hidden.jpg"))
+            try Self.store([1], to: root.appendingPathComponent("x.tmp"))
+            try Self.store([1], to: root.appendingPathComponent("backup.jpg~"))
+            #expect(rename(temp.path, final.path) == 0)
+            try await FunctionRuntimeTests.eventually("renamed file yielded") { yielded.count(final.path) == 1 }
+            try await Self.settle()
+            #expect(yielded.all == [final.path])
+        }
+    }
+
+    @Test func filesInNewSubfoldersAreYielded() async throws {
+        try await Self.watching { root, _, yielded in
+            let deep = root.appendingPathComponent("a/b/c")
+            try FileManager.default.createDirectory(at: deep, withIntermediateDirectories: true)
+            let file = deep.appendingPathComponent("deep.png")
+            try Self.store([9, 9], to: file)
+            try await FunctionRuntimeTests.eventually("deep file yielded") { yielded.count(file.path) >= 1 }
+            let later = root.appendingPathComponent("a/later.jpg")
+            try Self.store([7], to: later)
+            try await FunctionRuntimeTests.eventually("later file yielded") { yielded.count(later.path) == 1 }
+        }
+    }
+
+    @Test func filesPresentAtStartAreFoundByTheRescan() async throws {
+        try await Self.watching(prepare: { root in
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("sub"), withIntermediateDirectories: true)
+            try Self.store([1], to: root.appendingPathComponent("old.jpg"))
+            try Self.store([1], to: root.appendingPathComponent("sub/older.jpg"))
+            try Self.store([1], to: root.appendingPathComponent("sub/.ignored"))
+        }) { root, _, yielded in
+            try await FunctionRuntimeTests.eventually("both found") { yielded.all.count == 2 }
+            #expect(Set(yielded.all) == [root.appendingPathComponent("old.jpg").path, root.appendingPathComponent("sub/older.jpg").path])
+        }
+    }
+
+    @Test func aRescanFindsFilesNobodySaw() async throws {
+        try await Self.watching { root, watcher, yielded in
+            // A hard link makes only IN_CREATE: no close-write, no moved-to; only a rescan can find it.
+            let outside = root.deletingLastPathComponent().appendingPathComponent("unseen-\(UUID().uuidString).jpg")
+            try Self.store([5, 5], to: outside)
+            defer { unlink(outside.path) }
+            let inside = root.appendingPathComponent("unseen.jpg")
+            #expect(link(outside.path, inside.path) == 0)
+            try await Self.settle()
+            #expect(yielded.count(inside.path) == 0)
+            watcher.requestRescan()
+            try await FunctionRuntimeTests.eventually("found by the rescan") { yielded.count(inside.path) == 1 }
+        }
+    }
+
+    @Test func droppedEventsPastMaxQueuedEventsAreRecoveredByARescan() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-watch-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let watcher = UploadWatcher(root: root, maxQueuedEvents: 2, logger: logger)
+        try watcher.start()
+        // Nobody consumes yet: past two queued files the watcher drops events, as inotify does on overflow.
+        let names = (0..<20).map { "f\($0).jpg" }
+        for name in names { try Self.store([1], to: root.appendingPathComponent(name)) }
+        try await Self.settle()
+        let yielded = Yielded()
+        let consumer = Task {
+            for await url in watcher.files {
+                yielded.add(url.lastPathComponent)
+                // Consumers remove what they took, as ingest does.
+                unlink(url.path)
+            }
+        }
+        try await FunctionRuntimeTests.eventually("every file seen") { Set(yielded.all).isSuperset(of: names) }
+        watcher.stop()
+        await consumer.value
+    }
+}
