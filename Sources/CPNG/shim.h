@@ -7,4 +7,5 @@ static inline png_uint_32 CPNG_formatGray(void) { return PNG_FORMAT_GRAY; }
 static inline png_uint_32 CPNG_formatFlagAlpha(void) { return PNG_FORMAT_FLAG_ALPHA; }
 static inline png_uint_32 CPNG_formatFlagColor(void) { return PNG_FORMAT_FLAG_COLOR; }
 static inline png_uint_32 CPNG_formatFlagColormap(void) { return PNG_FORMAT_FLAG_COLORMAP; }
+static inline png_uint_32 CPNG_formatFlagLinear(void) { return PNG_FORMAT_FLAG_LINEAR; }
 static inline png_uint_32 CPNG_imageVersion(void) { return PNG_IMAGE_VERSION; }

@@ -2,6 +2,12 @@
 
 import CPNG
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Decodes PNG data to 8-bit RGB, or RGBA when the file has alpha or tRNS.
 enum PNGDecoder {
     static func decode(_ bytes: UnsafeRawBufferPointer, header: ImageHeader) throws(ImageError) -> PixelBuffer {
@@ -25,7 +31,9 @@ enum PNGDecoder {
         image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
         let channels = hasAlpha ? 4 : 3
         let pixels: [UInt8]
-        if isPalette {
+        if bytes[24] == 16 && bytes[28] == 1 {
+            pixels = try readInterlacedSixteenBit(&image, count: header.width * header.height, channels: channels)
+        } else if isPalette {
             pixels = try readPalette(&image, header: header, channels: channels)
         } else {
             pixels = try readDirect(&image, count: header.width * header.height * channels)
@@ -48,6 +56,37 @@ enum PNGDecoder {
             throw .corrupt(format: .png, detail: detail)
         }
         return pixels
+    }
+
+    /// libpng 1.6.39's simplified reader scrambles Adam7 16-bit files when it converts them to 8-bit; its 16-bit
+    /// linear output is right, so read that (alpha premultiplied) and encode it back to 8-bit here.
+    private static func readInterlacedSixteenBit(_ image: inout png_image, count: Int, channels: Int)
+        throws(ImageError) -> [UInt8]
+    {
+        image.format = (channels == 4 ? CPNG_formatRGBA() : CPNG_formatRGB()) | CPNG_formatFlagLinear()
+        var linear = [UInt16](repeating: 0, count: count * channels)
+        let succeeded = linear.withUnsafeMutableBytes { buffer in
+            png_image_finish_read(&image, nil, buffer.baseAddress, 0, nil) != 0
+        }
+        guard succeeded else {
+            let detail = message(of: image)
+            png_image_free(&image)
+            throw .corrupt(format: .png, detail: detail)
+        }
+        // libpng's simplified API encodes with a plain 2.2 power law; use the same to get its 8-bit values back.
+        let hasAlpha = channels == 4
+        return [UInt8](unsafeUninitializedCapacity: count * channels) { out, initialized in
+            for pixel in 0..<count {
+                let base = pixel * channels
+                let alpha = hasAlpha ? Double(linear[base + 3]) : 65535
+                for c in 0..<3 {
+                    let value = alpha > 0 ? min(1, Double(linear[base + c]) / alpha) : 0
+                    out[base + c] = UInt8((255 * pow(value, 1 / 2.2)).rounded())
+                }
+                if hasAlpha { out[base + 3] = UInt8((alpha / 257).rounded()) }
+            }
+            initialized = count * channels
+        }
     }
 
     /// Palette files are read as indices plus colormap, so an index past the end of PLTE is caught (libpng's
