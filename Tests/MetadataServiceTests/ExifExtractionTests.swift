@@ -1,0 +1,162 @@
+// Extraction and normalisation on pictures the tests write: hemispheres, altitude, missing tags, offsets, PNG.
+import Foundation
+import MetadataService
+import Testing
+
+struct ExifExtractionTests {
+    static let degrees: [(UInt32, UInt32)] = [(40, 1), (26, 1), (4614, 100)]  // 40° 26' 46.14"
+    static let expectedDegrees = 40.0 + 26.0 / 60 + 46.14 / 3600
+
+    @Test(arguments: [
+        ("N", "E", 1.0, 1.0), ("N", "W", 1.0, -1.0), ("S", "E", -1.0, 1.0), ("S", "W", -1.0, -1.0),
+    ])
+    func everyHemisphereIsSigned(latitudeRef: String, longitudeRef: String, latitudeSign: Double, longitudeSign: Double)
+        throws
+    {
+        for bigEndian in [true, false] {
+            let fixture = ExifFixture.camera(
+                bigEndian: bigEndian, latitude: (latitudeRef, Self.degrees), longitude: (longitudeRef, Self.degrees))
+            let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff()))
+            let latitude = try #require(metadata.gpsLatitude)
+            let longitude = try #require(metadata.gpsLongitude)
+            #expect(abs(latitude - latitudeSign * Self.expectedDegrees) < 1e-9)
+            #expect(abs(longitude - longitudeSign * Self.expectedDegrees) < 1e-9)
+            #expect(metadata.exifError == nil)
+        }
+    }
+
+    @Test func altitudeBelowSeaLevelIsNegative() throws {
+        let below = ExifFixture.camera(altitude: (1, (4235, 10)))
+        #expect(try ExifFixture.read(ExifFixture.jpeg(tiff: below.tiff())).gpsAltitude == -423.5)
+        let above = ExifFixture.camera(altitude: (0, (4235, 10)))
+        #expect(try ExifFixture.read(ExifFixture.jpeg(tiff: above.tiff())).gpsAltitude == 423.5)
+    }
+
+    @Test func cameraFieldsAreNormalised() throws {
+        let fixture = ExifFixture.camera(bigEndian: false)
+        let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff(), width: 640, height: 480), file: "a.jpg")
+        #expect(metadata.file == "a.jpg")
+        #expect(metadata.make == "FixtureCam")  // trailing padding trimmed
+        #expect(metadata.model == "Model X")
+        #expect(metadata.lensModel == "Fixture 50mm F2.8")
+        #expect(metadata.takenAt == "2021-06-15T08:30:05")
+        #expect(metadata.takenAtOffset == "-04:00")
+        #expect(metadata.exposureTime == 1.0 / 250)
+        #expect(metadata.fNumber == 2.8)
+        #expect(metadata.iso == 400)
+        #expect(metadata.focalLength == 50)
+        #expect(metadata.focalLength35mm == 75)
+        #expect(metadata.orientation == 6)
+        #expect(metadata.width == 640 && metadata.height == 480)
+        #expect(metadata.format == "jpeg")
+        #expect(metadata.bytes == ExifFixture.jpeg(tiff: fixture.tiff(), width: 640, height: 480).count)
+        #expect(metadata.sha256 == nil)
+    }
+
+    @Test func missingTagsStayNull() throws {
+        var fixture = ExifFixture()
+        fixture.ifd0 = [fixture.short(0x0112, [1])]
+        let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff()))
+        #expect(metadata.orientation == 1)
+        #expect(metadata.make == nil && metadata.model == nil && metadata.lensModel == nil)
+        #expect(metadata.takenAt == nil && metadata.takenAtOffset == nil)
+        #expect(metadata.exposureTime == nil && metadata.fNumber == nil && metadata.iso == nil)
+        #expect(metadata.focalLength == nil && metadata.focalLength35mm == nil)
+        #expect(metadata.gpsLatitude == nil && metadata.gpsLongitude == nil && metadata.gpsAltitude == nil)
+        #expect(metadata.exifError == nil)
+        // No EXIF at all: every EXIF field is null, the header fields are not.
+        let bare = try ExifFixture.read(ExifFixture.jpeg(tiff: nil, width: 7, height: 5))
+        #expect(bare.orientation == nil && bare.make == nil && bare.exif == nil && bare.exifError == nil)
+        #expect(bare.width == 7 && bare.height == 5)
+        let line = bare.jsonLine()
+        #expect(line.contains("\"make\":null") && line.contains("\"gps_altitude\":null"))
+    }
+
+    @Test func blankStringsAndBlankDatesAreNull() throws {
+        var fixture = ExifFixture()
+        fixture.ifd0 = [.asciiRaw(0x010F, [0x20, 0x20, 0, 0]), .asciiRaw(0x0110, [0, 0, 0, 0, 0])]
+        fixture.exif = [.ascii(0x9003, "    :  :     :  :  "), .ascii(0x9011, "")]
+        let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff()))
+        #expect(metadata.make == nil && metadata.model == nil && metadata.takenAt == nil)
+        #expect(metadata.takenAtOffset == nil)
+    }
+
+    @Test func offsetFallsBackToOffsetTimeAndIsNeverGuessed() throws {
+        var fixture = ExifFixture()
+        fixture.exif = [.ascii(0x9003, "2020:01:02 03:04:05"), .ascii(0x9010, "+05:30")]
+        #expect(try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff())).takenAtOffset == "+05:30")
+        fixture.exif = [.ascii(0x9003, "2020:01:02 03:04:05"), .ascii(0x9010, "+05:30"), .ascii(0x9011, "-02:00")]
+        #expect(try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff())).takenAtOffset == "-02:00")
+        fixture.exif = [.ascii(0x9003, "2020:01:02 03:04:05")]
+        let local = try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff()))
+        #expect(local.takenAt == "2020-01-02T03:04:05" && local.takenAtOffset == nil)
+    }
+
+    @Test func pngExifChunkIsRead() throws {
+        let fixture = ExifFixture.camera(latitude: ("S", Self.degrees), longitude: ("W", Self.degrees))
+        let metadata = try ExifFixture.read(ExifFixture.png(tiff: fixture.tiff(), width: 33, height: 17))
+        #expect(metadata.format == "png")
+        #expect(metadata.width == 33 && metadata.height == 17)
+        #expect(metadata.make == "FixtureCam" && metadata.orientation == 6)
+        #expect(metadata.gpsLatitude.map { $0 < 0 } == true && metadata.gpsLongitude.map { $0 < 0 } == true)
+        // Some writers keep the JPEG "Exif\0\0" header inside the chunk: accepted too.
+        let withHeader = try ExifFixture.read(ExifFixture.png(tiff: Array("Exif".utf8) + [0, 0] + fixture.tiff()))
+        #expect(withHeader.make == "FixtureCam")
+    }
+
+    @Test func rawTagsUseExiftoolNamesAndTypes() throws {
+        let fixture = ExifFixture.camera(latitude: ("N", Self.degrees), longitude: ("E", Self.degrees))
+        let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff()))
+        let exif = try #require(metadata.exif)
+        #expect(exif[.ifd0, "Make"] == .text("FixtureCam"))
+        #expect(exif[.ifd0, "Orientation"] == .integer(6))
+        #expect(exif[.exif, "ISO"] == .integer(400))
+        #expect(exif[.exif, "FNumber"] == .real(2.8))
+        #expect(exif[.exif, "FocalLengthIn35mmFormat"] == .integer(75))
+        #expect(exif[.exif, "DateTimeOriginal"] == .text("2021:06:15 08:30:05"))
+        #expect(exif[.gps, "GPSLatitudeRef"] == .text("N"))
+        #expect(exif[.gps, "GPSVersionID"] == .text("2 3 0 0"))
+        if case .real(let latitude) = exif[.gps, "GPSLatitude"] {
+            #expect(abs(latitude - Self.expectedDegrees) < 1e-9)
+        } else {
+            Issue.record("GPSLatitude is not a number")
+        }
+        // The JSON groups are exiftool's.
+        let line = metadata.jsonLine()
+        #expect(line.contains("\"exif\":{\"IFD0\":{"))
+        #expect(line.contains("\"ExifIFD\":{") && line.contains("\"GPS\":{"))
+        // Without asking, no raw tags.
+        #expect(try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff()), raw: false).exif == nil)
+    }
+
+    @Test func notAnImageThrows() throws {
+        #expect(throws: MetadataError.self) { try ExifFixture.read(Array("GIF89a not a picture".utf8)) }
+        #expect(throws: MetadataError.self) { try ExifFixture.read([]) }
+    }
+
+    @Test func fileReaderHashesOrReadsOnlyTheHead() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("meta-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // EXIF, then 300 KiB of APP2 padding before the SOF: the head read must grow to find the size.
+        var bytes = ExifFixture.jpeg(tiff: ExifFixture.camera().tiff(), width: 99, height: 77)
+        let sof = bytes.count - 21
+        var padding: [UInt8] = []
+        for _ in 0..<5 { padding += [0xFF, 0xE2, 0xFF, 0xFF] + [UInt8](repeating: 0x41, count: 0xFFFD) }
+        bytes.insert(contentsOf: padding, at: sof)
+        let url = folder.appendingPathComponent("padded.jpg")
+        try Data(bytes).write(to: url)
+        let head = try MetadataReader.read(fileAt: url.path, hash: false, includeRaw: false)
+        #expect(head.width == 99 && head.height == 77 && head.make == "FixtureCam")
+        #expect(head.sha256 == nil && head.bytes == bytes.count)
+        let hashed = try MetadataReader.read(fileAt: url.path, hash: true, includeRaw: false)
+        #expect(hashed.sha256?.count == 64)
+        #expect(hashed.sha256 == hashed.sha256?.lowercased())
+        var withoutHash = hashed
+        withoutHash.sha256 = nil
+        #expect(withoutHash == head)
+        #expect(throws: MetadataError.self) {
+            try MetadataReader.read(fileAt: folder.appendingPathComponent("missing.jpg").path, hash: false, includeRaw: false)
+        }
+    }
+}

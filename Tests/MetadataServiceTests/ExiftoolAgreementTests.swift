@@ -1,0 +1,177 @@
+// Every normalised field against exiftool -n on ../shared/corpus/expected-exif.jsonl.
+import Foundation
+import MetadataService
+import Testing
+
+@Suite(.enabled(if: CorpusLocation.hasExpectedExif, "../shared/corpus/expected-exif.jsonl is absent"))
+struct ExiftoolAgreementTests {
+    /// Values exiftool prints as text where our field is null, each with the file and the reason.
+    /// exiftool -n prints the raw value; a blank date or an undefined rational (0/0) is no value for us.
+    static let exiftoolQuirks: [String: String] = [
+        "jpeg-exif/fujifilm-sp-2500.jpg":
+            "DateTimeOriginal is the blank placeholder \"    :  :     :  :  \": exiftool prints it, taken_at is null",
+        "jpeg-exif/leica-t-typ701.jpg":
+            "GPSLatitude/GPSLongitude are 0/0 rationals (exiftool prints \"\") and GPSAltitude 0/0 (\"undef\"): null",
+        "jpeg-exif/nikon-d5000.jpg": "GPSLatitude/GPSLongitude are 0/0 rationals (exiftool prints \"\"): null",
+    ]
+
+    typealias Expected = [String: JSONValue]
+
+    static func expectedLines() throws -> [Expected] {
+        let text = try String(contentsOf: CorpusLocation.root.appendingPathComponent("expected-exif.jsonl"), encoding: .utf8)
+        return try text.split(separator: "\n").map { line in
+            try JSONDecoder().decode(Expected.self, from: Data(line.utf8))
+        }
+    }
+
+    @Test func everyFieldAgreesWithExiftool() throws {
+        let lines = try Self.expectedLines()
+        #expect(lines.count >= 60)
+        var checked = 0, agreed = 0, quirks = 0
+        var failures: [String] = []
+        for expected in lines {
+            guard case .string(let relative) = expected["SourceFile"] else { continue }
+            let path = CorpusLocation.root.appendingPathComponent(relative).path
+            let metadata = try MetadataReader.read(fileAt: path, hash: false, includeRaw: false)
+            for comparison in Self.comparisons(expected, metadata) {
+                checked += 1
+                if comparison.agrees {
+                    agreed += 1
+                } else if comparison.isQuirk, Self.exiftoolQuirks[relative] != nil {
+                    quirks += 1
+                } else {
+                    failures.append("\(relative) \(comparison.field): exiftool \(comparison.exiftool), ours \(comparison.ours)")
+                }
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+        #expect(agreed + quirks == checked)
+        #expect(quirks == 6)  // 1 date (fujifilm) + 3 GPS values (leica) + 2 GPS values (nikon)
+    }
+
+    @Test func quirkFilesAreAsDescribed() throws {
+        let fuji = try MetadataReader.read(
+            fileAt: CorpusLocation.root.appendingPathComponent("jpeg-exif/fujifilm-sp-2500.jpg").path, hash: false,
+            includeRaw: true)
+        #expect(fuji.takenAt == nil)
+        #expect(fuji.exif?[.exif, "DateTimeOriginal"] == .text(":  :     :  :"))  // trimmed blank placeholder
+        let leica = try MetadataReader.read(
+            fileAt: CorpusLocation.root.appendingPathComponent("jpeg-exif/leica-t-typ701.jpg").path, hash: false,
+            includeRaw: true)
+        #expect(leica.gpsLatitude == nil && leica.gpsLongitude == nil && leica.gpsAltitude == nil)
+        #expect(leica.exif?[.gps, "GPSAltitude"] == .text("undef"))
+    }
+
+    struct Comparison {
+        var field: String
+        var exiftool: String
+        var ours: String
+        var agrees: Bool
+        /// exiftool printed text (blank date, "", "undef") where we have null.
+        var isQuirk: Bool
+    }
+
+    static func comparisons(_ expected: Expected, _ metadata: ImageMetadata) -> [Comparison] {
+        var out: [Comparison] = []
+        func text(_ field: String, _ key: String, _ ours: String?) {
+            let theirs = expected[key]
+            let theirText = theirs?.text
+            out.append(
+                Comparison(
+                    field: field, exiftool: theirText ?? "nil", ours: ours ?? "nil", agrees: theirText == ours,
+                    isQuirk: ours == nil && theirText != nil))
+        }
+        func number(_ field: String, _ key: String, _ ours: Double?, sign: Double = 1, absolute: Double? = nil) {
+            let theirs = expected[key]?.number.map { $0 * sign }
+            let agrees: Bool
+            switch (theirs, ours) {
+            case (nil, nil): agrees = expected[key] == nil  // absent on both sides; exiftool text is not
+            case (let theirs?, let ours?):
+                agrees = absolute.map { abs(theirs - ours) <= $0 } ?? (abs(theirs - ours) <= 1e-6 * max(abs(theirs), 1e-300))
+            default: agrees = false
+            }
+            out.append(
+                Comparison(
+                    field: field, exiftool: expected[key].map { "\($0)" } ?? "nil", ours: ours.map { "\($0)" } ?? "nil",
+                    agrees: agrees, isQuirk: ours == nil && expected[key]?.number == nil && expected[key] != nil))
+        }
+        func reference(_ key: String, negative: String) -> Double {
+            (expected[key]?.text?.uppercased().hasPrefix(negative) ?? false) ? -1 : 1
+        }
+        text("make", "IFD0:Make", metadata.make)
+        text("model", "IFD0:Model", metadata.model)
+        text("lens_model", "ExifIFD:LensModel", metadata.lensModel)
+        // exiftool's "YYYY:MM:DD HH:MM:SS" against our ISO form.
+        text("taken_at", "ExifIFD:DateTimeOriginal", metadata.takenAt.map(Self.exifDate))
+        text("taken_at_offset", "ExifIFD:OffsetTimeOriginal", expected["ExifIFD:OffsetTimeOriginal"] == nil
+            ? nil : metadata.takenAtOffset)
+        if expected["ExifIFD:OffsetTimeOriginal"] == nil {
+            text("taken_at_offset (OffsetTime)", "ExifIFD:OffsetTime", metadata.takenAtOffset)
+        }
+        number("exposure_time", "ExifIFD:ExposureTime", metadata.exposureTime)
+        number("f_number", "ExifIFD:FNumber", metadata.fNumber)
+        number("iso", "ExifIFD:ISO", metadata.iso.map(Double.init))
+        number("focal_length", "ExifIFD:FocalLength", metadata.focalLength)
+        number("focal_length_35mm", "ExifIFD:FocalLengthIn35mmFormat", metadata.focalLength35mm.map(Double.init))
+        number("orientation", "IFD0:Orientation", metadata.orientation.map(Double.init))
+        number("gps_latitude", "GPS:GPSLatitude", metadata.gpsLatitude,
+            sign: reference("GPS:GPSLatitudeRef", negative: "S"), absolute: 1e-7)
+        number("gps_longitude", "GPS:GPSLongitude", metadata.gpsLongitude,
+            sign: reference("GPS:GPSLongitudeRef", negative: "W"), absolute: 1e-7)
+        number("gps_altitude", "GPS:GPSAltitude", metadata.gpsAltitude,
+            sign: expected["GPS:GPSAltitudeRef"]?.number == 1 ? -1 : 1)
+        let sizeGroup = expected["PNG:ImageWidth"] != nil ? "PNG" : "File"
+        number("width", "\(sizeGroup):ImageWidth", metadata.width.map(Double.init))
+        number("height", "\(sizeGroup):ImageHeight", metadata.height.map(Double.init))
+        return out
+    }
+
+    static func exifDate(_ iso: String) -> String {
+        var characters = Array(iso)
+        characters[4] = ":"
+        characters[7] = ":"
+        characters[10] = " "
+        return String(characters)
+    }
+}
+
+/// A JSON scalar as exiftool prints it (numbers for numeric-looking text).
+enum JSONValue: Decodable, Equatable, CustomStringConvertible {
+    case number(Double)
+    case string(String)
+    case other
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else if let string = try? container.decode(String.self) {
+            self = .string(string)
+        } else {
+            self = .other
+        }
+    }
+
+    var number: Double? {
+        if case .number(let value) = self { return value }
+        return nil
+    }
+
+    /// Text as exiftool meant it: numbers it printed bare (Model "4.1") back to their shortest text.
+    var text: String? {
+        switch self {
+        case .string(let value): return value
+        case .number(let value):
+            return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        case .other: return nil
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .number(let value): return "\(value)"
+        case .string(let value): return "\"\(value)\""
+        case .other: return "?"
+        }
+    }
+}

@@ -1,0 +1,136 @@
+// Bad EXIF never crashes or hangs: the picture is still read, exif_error says why.
+import Foundation
+import MetadataService
+import Testing
+
+struct HostileExifTests {
+    /// A block whose IFD0 points to itself as IFD1 and as its ExifIFD.
+    static func loopingBlock(bigEndian: Bool) -> [UInt8] {
+        var fixture = ExifFixture(bigEndian: bigEndian)
+        var out: [UInt8] = bigEndian ? [0x4D, 0x4D, 0x00, 0x2A] : [0x49, 0x49, 0x2A, 0x00]
+        out += fixture.bytes32(8)
+        fixture.ifd0 = [.ascii(0x010F, "Loop"), fixture.long(0x8769, [8]), fixture.long(0x8825, [8])]
+        _ = fixture.write(fixture.ifd0, next: 8, into: &out)
+        return out
+    }
+
+    @Test func ifdLoopsTerminate() throws {
+        for bigEndian in [true, false] {
+            let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: Self.loopingBlock(bigEndian: bigEndian)))
+            #expect(metadata.make == "Loop")
+            #expect(metadata.width == 64)
+        }
+    }
+
+    @Test func hugeCountsAndOffsetsPastTheEndAreRefused() throws {
+        var fixture = ExifFixture.camera()
+        var huge = fixture.long(0x0111, [1])
+        huge.count = 0x7FFF_FFFF
+        huge.forcedOffset = 16
+        var pastEnd = FixtureEntry.ascii(0x0131, "a long software name that is stored out of line")
+        pastEnd.forcedOffset = 0xFFFF_FF00
+        fixture.ifd0 += [huge, pastEnd]
+        fixture.gps = []
+        let tiff = fixture.tiff()
+        // And an IFD that declares 65535 entries.
+        var absurd = ExifFixture()
+        absurd.ifd0 = [.ascii(0x010F, "Absurd")]
+        var absurdTiff = absurd.tiff()
+        absurdTiff.replaceSubrange(8..<10, with: [0xFF, 0xFF])
+        for block in [tiff, absurdTiff] {
+            let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: block))
+            #expect(metadata.width == 64 && metadata.height == 48)
+        }
+        let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: tiff))
+        #expect(metadata.make == "FixtureCam")  // the good tags survive
+        #expect(metadata.exifError != nil)
+        #expect(try ExifFixture.read(ExifFixture.jpeg(tiff: absurdTiff)).exifError != nil)
+    }
+
+    @Test func truncatedBlocksAndWrongTypes() throws {
+        let whole = ExifFixture.camera(latitude: ("N", [(1, 1)]), longitude: ("E", [(2, 1)])).tiff()
+        for length in stride(from: 0, through: whole.count, by: 7) {
+            let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: Array(whole.prefix(length))))
+            #expect(metadata.width == 64)
+        }
+        var wrong = ExifFixture()
+        wrong.ifd0 = [wrong.short(0x010F, [7]), wrong.long(0x0112, [3])]  // Make as a number, Orientation as LONG
+        wrong.exif = [wrong.long(0x9003, [1]), wrong.short(0x829A, [2])]
+        wrong.gps = [.ascii(0x0002, "north"), .ascii(0x0006, "high")]
+        let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: wrong.tiff()))
+        #expect(metadata.make == nil)
+        #expect(metadata.orientation == 3)
+        #expect(metadata.takenAt == nil)
+        #expect(metadata.exposureTime == 2)
+        #expect(metadata.gpsLatitude == nil && metadata.gpsAltitude == nil)
+    }
+
+    @Test func brokenContainers() throws {
+        // APP1 that claims more bytes than the file has.
+        var cut = ExifFixture.jpeg(tiff: ExifFixture.camera().tiff())
+        cut = Array(cut.prefix(40))
+        #expect(throws: MetadataError.self) { try ExifFixture.read(cut) }  // no SOF: not a readable image
+        // eXIf chunk with a length past the end, and an empty one.
+        var png = ExifFixture.png(tiff: [])
+        let metadata = try ExifFixture.read(png)
+        #expect(metadata.exifError != nil && metadata.make == nil)
+        png = ExifFixture.png(tiff: ExifFixture.camera().tiff())
+        png.replaceSubrange(33..<37, with: [0x3F, 0xFF, 0xFF, 0xFF])
+        let huge = try ExifFixture.read(png)
+        #expect(huge.exifError?.contains("eXIf") == true && huge.make == nil)
+        // A block that is not TIFF.
+        let garbage = try ExifFixture.read(ExifFixture.jpeg(tiff: Array("XX garbage that is not TIFF".utf8)))
+        #expect(garbage.exifError != nil)
+    }
+
+    @Test func randomGarbageNeverCrashes() throws {
+        var generator = SystemRandomNumberGenerator()
+        let good = ExifFixture.camera(latitude: ("S", [(1, 1), (2, 1), (3, 1)]), longitude: ("W", [(4, 1)])).tiff()
+        for _ in 0..<300 {
+            var block = good
+            for _ in 0..<8 {
+                let index = Int.random(in: 0..<block.count, using: &generator)
+                block[index] = UInt8.random(in: 0...255, using: &generator)
+            }
+            let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: block), raw: true)
+            #expect(metadata.width == 64)
+            _ = metadata.jsonLine()
+        }
+    }
+
+    @Test(.enabled(if: CorpusLocation.hasManifest, "../shared/corpus is absent"))
+    func corpusHostileFilesNeverCrash() throws {
+        let fileManager = FileManager.default
+        var paths: [String] = []
+        for folder in ["bad", "jpeg-odd", "png-odd"] {
+            let url = CorpusLocation.root.appendingPathComponent(folder)
+            for name in try fileManager.contentsOfDirectory(atPath: url.path).sorted() {
+                paths.append(url.appendingPathComponent(name).path)
+            }
+        }
+        #expect(paths.count > 100)
+        var read = 0
+        for path in paths {
+            for includeRaw in [false, true] {
+                do {
+                    let metadata = try MetadataReader.read(fileAt: path, hash: true, includeRaw: includeRaw)
+                    _ = metadata.jsonLine()
+                    read += 1
+                } catch is MetadataError {
+                    // Not a JPEG/PNG with a readable header: reported, never a crash.
+                }
+            }
+        }
+        #expect(read > 0)
+        // The malformed-EXIF corpus files are still processed, with exif_error where libexif objected.
+        for (name, hasError) in [
+            ("jpeg-odd/exif-malformed-exifpy-01137.jpg", false), ("jpeg-odd/exif-malformed-exifpy-01551.jpg", false),
+            ("jpeg-odd/exif-bad-ifd-offset.jpg", true), ("jpeg-odd/exif-invalid-pillow.jpg", true),
+            ("jpeg-odd/exif-bad-hopper.jpg", true),
+        ] {
+            let metadata = try MetadataReader.read(
+                fileAt: CorpusLocation.root.appendingPathComponent(name).path, hash: false, includeRaw: true)
+            #expect((metadata.exifError != nil) == hasError, "\(name): \(metadata.exifError ?? "no exif_error")")
+        }
+    }
+}

@@ -1,0 +1,135 @@
+// The SQLite store: migrations from an empty database, idempotent upserts, filters, bbox, order, paging.
+import Foundation
+import MetadataService
+import Testing
+
+struct SQLiteMetadataStoreTests {
+    static func withStore(_ body: (SQLiteMetadataStore, URL) throws -> Void) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("metastore-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("db/metadata.sqlite")
+        try body(try SQLiteMetadataStore(url: url), url)
+    }
+
+    static func image(
+        _ sha: Character, make: String? = "Canon", model: String? = "EOS", takenAt: String? = nil,
+        latitude: Double? = nil, longitude: Double? = nil
+    ) -> ImageMetadata {
+        var metadata = ImageMetadata(file: "upload-\(sha).jpg")
+        metadata.sha256 = String(repeating: sha, count: 64)
+        metadata.make = make
+        metadata.model = model
+        metadata.takenAt = takenAt
+        metadata.gpsLatitude = latitude
+        metadata.gpsLongitude = longitude
+        metadata.width = 10
+        metadata.height = 20
+        metadata.format = "jpeg"
+        metadata.bytes = 1234
+        return metadata
+    }
+
+    @Test func migratesAnEmptyDatabaseAndReopens() throws {
+        try Self.withStore { store, url in
+            #expect(try store.count() == 0)
+            #expect(try store.appliedMigrations().count == 1)
+            #expect(FileManager.default.fileExists(atPath: url.path))
+            try store.upsert(Self.image("a"), originalPath: "/s/originals/aa/a.jpg")
+            let reopened = try SQLiteMetadataStore(url: url)  // migrations already applied: nothing to do
+            #expect(try reopened.count() == 1)
+            // WAL mode, so readers in other processes do not block the writer.
+            let wal = FileManager.default.fileExists(atPath: url.path + "-wal")
+            #expect(wal)
+        }
+    }
+
+    @Test func upsertIsIdempotentAndReplacesRawTags() throws {
+        try Self.withStore { store, _ in
+            let fixture = ExifFixture.camera(latitude: ("S", [(33, 1)]), longitude: ("E", [(151, 1)]))
+            var metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff()), raw: true)
+            metadata.sha256 = String(repeating: "f", count: 64)
+            try store.upsert(metadata, originalPath: "/s/originals/ff/f.jpg")
+            let first = try #require(try store.image(sha256: metadata.sha256 ?? ""))
+            try store.upsert(metadata, originalPath: "/s/originals/ff/f.jpg")
+            let second = try #require(try store.image(sha256: metadata.sha256 ?? ""))
+            #expect(first == second)
+            #expect(try store.count() == 1)
+            #expect(second.id == metadata.sha256)
+            #expect(second.metadata.file == "/s/originals/ff/f.jpg")
+            var expected = metadata
+            expected.file = "/s/originals/ff/f.jpg"
+            #expect(second.metadata == expected)  // every field, raw tags included, round-trips
+            // A new reading with fewer tags replaces the raw tags; one without raw tags keeps them.
+            var fewer = metadata
+            fewer.exif = ExifTags(tags: [ExifTag(group: .ifd0, id: 0x010F, name: "Make", value: .text("X"))])
+            try store.upsert(fewer, originalPath: "/s/originals/ff/f.jpg")
+            #expect(try store.image(sha256: metadata.sha256 ?? "")?.metadata.exif?.tags.count == 1)
+            fewer.exif = nil
+            try store.upsert(fewer, originalPath: "/s/originals/ff/f.jpg")
+            #expect(try store.image(sha256: metadata.sha256 ?? "")?.metadata.exif?.tags.count == 1)
+            try store.delete(sha256: metadata.sha256 ?? "")
+            #expect(try store.count() == 0)
+            #expect(try store.image(sha256: metadata.sha256 ?? "") == nil)
+        }
+    }
+
+    @Test func queriesFilterAndOrderNewestFirst() throws {
+        try Self.withStore { store, _ in
+            let images = [
+                Self.image("a", takenAt: "2020-01-01T10:00:00", latitude: 48.85, longitude: 2.35),  // Paris
+                Self.image("b", make: "NIKON", model: "D5000", takenAt: "2022-06-01T12:00:00", latitude: -33.87,
+                    longitude: 151.21),  // Sydney
+                Self.image("c", takenAt: "2021-03-03T03:03:03", latitude: 40.71, longitude: -74.0),  // New York
+                Self.image("d", make: nil, model: nil, takenAt: nil),
+                Self.image("e", takenAt: "2021-03-03T03:03:03"),
+            ]
+            for image in images { try store.upsert(image, originalPath: image.file) }
+            func ids(_ query: MetadataQuery) throws -> [Character] {
+                try store.query(query).map { $0.id.first ?? "?" }
+            }
+            #expect(try ids(MetadataQuery()) == ["b", "c", "e", "a", "d"])
+            #expect(try ids(MetadataQuery(make: "canon")) == ["c", "e", "a"])
+            #expect(try ids(MetadataQuery(make: "Nikon", model: "d5000")) == ["b"])
+            #expect(try ids(MetadataQuery(takenAfter: "2021")) == ["b", "c", "e"])
+            #expect(try ids(MetadataQuery(takenBefore: "2021-03-03T03:03:03")) == ["a"])
+            #expect(try ids(MetadataQuery(takenAfter: "2021-01-01", takenBefore: "2022")) == ["c", "e"])
+            #expect(try ids(MetadataQuery(bbox: GeoBox(south: 35, west: -80, north: 50, east: 10))) == ["c", "a"])
+            #expect(try ids(MetadataQuery(bbox: GeoBox(south: -40, west: 150, north: -30, east: 152))) == ["b"])
+            // West > east crosses the antimeridian: Sydney (151 E) is inside 140 E ... 170 W.
+            #expect(try ids(MetadataQuery(bbox: GeoBox(south: -60, west: 140, north: 0, east: -170))) == ["b"])
+            #expect(try ids(MetadataQuery(near: GeoCircle(latitude: 48.86, longitude: 2.34, kilometres: 5))) == ["a"])
+            #expect(try ids(MetadataQuery(near: GeoCircle(latitude: 51.5, longitude: -0.12, kilometres: 300))) == [])
+            #expect(try ids(MetadataQuery(near: GeoCircle(latitude: 51.5, longitude: -0.12, kilometres: 400))) == ["a"])
+            #expect(try ids(MetadataQuery(limit: 2)) == ["b", "c"])
+            // Paging with the cursor of the last item gives the rest, in order, without repeats.
+            var seen: [Character] = []
+            var cursor: String?
+            repeat {
+                let page = try store.query(MetadataQuery(limit: 2, afterCursor: cursor))
+                seen += page.map { $0.id.first ?? "?" }
+                cursor = page.count == 2 ? page.last?.cursor : nil
+            } while cursor != nil
+            #expect(seen == ["b", "c", "e", "a", "d"])
+        }
+    }
+
+    @Test func manyThreadsShareOneStore() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("metastore-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try SQLiteMetadataStore(url: folder.appendingPathComponent("metadata.sqlite"))
+        let hexDigits = Array("0123456789abcdef")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<64 {
+                group.addTask {
+                    var metadata = Self.image("0", takenAt: "2020-01-01T00:00:\(index % 60 < 10 ? "0" : "")\(index % 60)")
+                    metadata.sha256 = String(repeating: hexDigits[index % 16], count: 62) + String(format: "%02x", index)
+                    try store.upsert(metadata, originalPath: "x")
+                    try store.upsert(metadata, originalPath: "x")
+                    _ = try store.query(MetadataQuery(limit: 5))
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try store.count() == 64)
+    }
+}
