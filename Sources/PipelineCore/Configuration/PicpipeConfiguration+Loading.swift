@@ -47,7 +47,14 @@ extension PicpipeConfiguration {
 
     /// The configuration as YAML, the way `picpipe config` prints it.
     public func yaml() throws -> String {
-        try YAMLEncoder().encode(self)
+        let text = try YAMLEncoder().encode(self)
+        // Yams writes doubles in exponent form (30 as 3e+1); print them the way people write them.
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            guard let cut = line.range(of: ": ", options: .backwards) ?? line.range(of: "- ") else { return String(line) }
+            let value = line[cut.upperBound...]
+            guard value.contains("e"), let number = Double(value) else { return String(line) }
+            return line[..<cut.upperBound] + (number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : "\(number)")
+        }.joined(separator: "\n")
     }
 
     /// Applies `PICPIPE_*` environment variables over the current values.

@@ -1,0 +1,59 @@
+// `picpipe events`: the journal's invocations, newest first.
+import ArgumentParser
+import Foundation
+import PipelineCore
+
+extension InvocationState: ExpressibleByArgument {}
+
+/// Lists journaled invocations with their event, state, attempts and last error.
+struct EventsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "List the journal's invocations (newest first), optionally of one state or function.",
+        discussion: """
+            States: queued, running, retrying, succeeded, failed (RequestResponse), dead (dead-lettered).
+            Safe to run while serve runs on the same store.
+            Example:
+              picpipe events --store ./picstore --state dead
+            """)
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(help: "Only this state: queued, running, retrying, succeeded, failed or dead.")
+    var state: InvocationState?
+
+    @Option(help: "Only this function.")
+    var function: String?
+
+    @Option(help: "At most this many lines.")
+    var limit: Int = 100
+
+    @Flag(help: "Print JSON lines instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() throws {
+        let journal = try SQLiteInvocationJournal(layout: storeOptions.layout)
+        let rows = try journal.invocations(state: state, function: function, limit: limit)
+        var out = ""
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            for row in rows { out += String(decoding: try encoder.encode(row), as: UTF8.self) + "\n" }
+        } else {
+            var table = [["ID", "EVENT", "NAME", "FUNCTION", "STATE", "ATTEMPT", "MS", "SOURCE", "ERROR"]]
+            for row in rows {
+                table.append([
+                    String(row.id), String(row.eventID), row.eventName, row.function, row.state, String(row.attempt),
+                    row.duration.map { String(Int(($0 * 1000).rounded())) } ?? "-", row.sourceName ?? row.key,
+                    row.error ?? "",
+                ])
+            }
+            out = TextTable.render(table)
+        }
+        FileHandleOutput.standardOutput.write(out)
+    }
+}

@@ -1,0 +1,122 @@
+// `picpipe invoke FUNCTION`: run one function the Lambda way (RequestResponse, Event, DryRun).
+import ArgumentParser
+import Foundation
+import Logging
+import PipelineCore
+
+extension InvocationType: ExpressibleByArgument {}
+
+/// Invokes one function with an S3-event payload.
+struct InvokeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "invoke",
+        abstract: "Invoke a function with an S3 event payload: now, queued for serve, or as a dry run.",
+        discussion: """
+            The payload is an S3 event ({"Records": [...]}) or one record, inline or @FILE. Records name an
+            original of the store by key (originals/ab/<sha256>.jpg) and eTag (its SHA-256); `--key` builds
+            that record for you from an original already in the store.
+            RequestResponse: runs now, prints the result JSON (exit 0) or the error JSON (exit 1).
+            Event: journals a queued invocation for a running (or the next) serve, prints its ids, exit 0.
+            DryRun: checks the payload and the function's role, runs nothing.
+            Example:
+              picpipe invoke thumbnail --key originals/ab/ab12….jpg --store ./picstore
+              picpipe invoke metadata --payload @event.json --invocation-type Event
+            """)
+
+    @Argument(help: "The function: thumbnail or metadata.")
+    var function: String
+
+    @Option(help: "The payload: JSON text, or @FILE to read it from a file.")
+    var payload: String?
+
+    @Option(help: "Build an ObjectCreated:Put record for this original of the store (originals/…).")
+    var key: String?
+
+    @Option(help: "RequestResponse (default), Event or DryRun.")
+    var invocationType: InvocationType = .requestResponse
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var configOptions: ConfigOptions
+
+    func validate() throws {
+        guard (payload == nil) != (key == nil) else { throw ValidationError("give exactly one of --payload or --key") }
+    }
+
+    func run() async throws {
+        let configuration = try configOptions.load(store: storeOptions)
+        var logger = Logger(label: "picpipe.invoke")
+        logger.logLevel = .error
+        let runtime = try FunctionCatalog.runtime(for: configuration, logger: logger)
+        let records: [S3EventRecord]
+        do {
+            records = try readRecords(runtime: runtime)
+        } catch {
+            fail(with: error)
+        }
+        var failed = false
+        for record in records {
+            do {
+                let response = try await runtime.invoke(function: function, record: record, type: invocationType)
+                failed = failed || response.failed
+                print(response, payloadOnly: invocationType != .event)
+            } catch {
+                fail(with: error)
+            }
+        }
+        if failed { throw ExitCode.failure }
+    }
+
+    private func readRecords(runtime: FunctionRuntime) throws -> [S3EventRecord] {
+        if let key {
+            let hex = key.split(separator: "/").last.map { String($0.split(separator: ".").first ?? "") } ?? ""
+            guard key.hasPrefix("originals/"), let hash = ContentHash(hex: hex) else {
+                throw RuntimeError.invalidPayload("--key must be an original of the store: originals/ab/<sha256>.<ext>")
+            }
+            let url = runtime.layout.root.appendingPathComponent(key)
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int else {
+                throw RuntimeError.invalidPayload("no original \(key) in the store \(runtime.layout.root.path)")
+            }
+            return [
+                S3EventRecord(
+                    name: .objectCreatedPut, bucket: runtime.layout.root.lastPathComponent, key: key, size: size,
+                    eTag: hash.hex, sequence: 0)
+            ]
+        }
+        var text = payload ?? ""
+        if text.hasPrefix("@") {
+            let path = String(text.dropFirst())
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw RuntimeError.invalidPayload("cannot read the payload file \(path)")
+            }
+            text = String(decoding: data, as: UTF8.self)
+        }
+        return try EventPayload.records(from: Data(text.utf8))
+    }
+
+    private func print(_ response: InvocationResponse, payloadOnly: Bool) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data: Data?
+        if payloadOnly, let payload = response.payload {
+            data = try? encoder.encode(payload)
+        } else {
+            data = try? encoder.encode(response)
+        }
+        FileHandleOutput.standardOutput.write(String(decoding: data ?? Data("{}".utf8), as: UTF8.self) + "\n")
+    }
+
+    /// Prints the error as Lambda's error JSON and exits 1.
+    private func fail(with error: any Error) -> Never {
+        let type: String
+        switch error {
+        case is RuntimeError: type = "InvalidRequest"
+        case FunctionError.invalidPayload: type = "InvalidPayload"
+        case is StoreError: type = "AccessDenied"
+        default: type = "Error"
+        }
+        let message = String(describing: error)
+        let payload: JSONValue = .object(["errorType": .string(type), "errorMessage": .string(message)])
+        print(InvocationResponse(statusCode: 400, functionError: "Unhandled", payload: payload), payloadOnly: true)
+        Foundation.exit(1)
+    }
+}

@@ -1,0 +1,54 @@
+// `picpipe serve`: one long-running process that watches uploads/, journals events and runs the functions.
+import ArgumentParser
+import Foundation
+import Logging
+import PipelineCore
+
+/// Watches `STORE/uploads/`, queues events in the journal and runs the functions until SIGTERM/SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Watch STORE/uploads/, journal the events and run the functions (Ctrl-C to stop).",
+        discussion: """
+            Files dropped into STORE/uploads/ (and its subfolders) are taken once their writer closes them or
+            renames them into place; they leave uploads/ once stored as originals. Each upload becomes an
+            ObjectCreated:Put event in STORE/db/events.sqlite with one invocation per subscribed function.
+            Structured logs go to stderr. SIGTERM or SIGINT: stop taking work, let running invocations finish,
+            exit 0. Only one serve may run on a store.
+            Example:
+              picpipe serve --store ./picstore
+            """)
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var configOptions: ConfigOptions
+
+    func run() async throws {
+        let configuration = try configOptions.load(store: storeOptions)
+        let level = Logger.Level(rawValue: configuration.logging.level) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "picpipe.serve")
+        let layout = StoreLayout(root: configuration.storeURL)
+        try layout.createFolders()
+        let lock: ServeLock
+        do {
+            lock = try ServeLock(layout: layout)
+        } catch let error as ServeLockError {
+            FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
+            throw ExitCode.failure
+        }
+        let application = try ServeApplication.build(configuration: configuration, logger: logger)
+        logger.info(
+            "serving",
+            metadata: [
+                "store": "\(layout.root.path)", "functions": "\(application.runtime.functionNames.joined(separator: ","))",
+                "pid": "\(ProcessInfo.processInfo.processIdentifier)",
+            ])
+        try await application.run(logger: logger)
+        logger.info("stopped")
+        lock.release()
+    }
+}
