@@ -85,6 +85,6 @@ let package = Package(
         .testTarget(
             name: "MetadataServiceTests", dependencies: ["MetadataService", "PipelineCore", "ImageCore"],
             swiftSettings: strict),
-        .testTarget(name: "PicpipeCLITests", dependencies: ["picpipe"], swiftSettings: strict),
+        .testTarget(name: "PicpipeCLITests", dependencies: ["picpipe", "ImageCore"], swiftSettings: strict),
     ]
 )

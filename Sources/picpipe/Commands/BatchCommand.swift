@@ -64,7 +64,7 @@ struct BatchCommand: AsyncParsableCommand {
             layout: layout,
             functions: [
                 ThumbnailFunction(recipes: recipes, limits: recipe.limits),
-                // MetadataFunction() joins when the metadata store lands.
+                MetadataFunction(),
             ],
             maxFileBytes: recipe.maxFileBytes, logger: logger)
         let display = BatchProgressDisplay(output: .standardError, quiet: quiet)

@@ -1,0 +1,60 @@
+// The metadata service as a pipeline function: ObjectCreated reads EXIF into metadata.sqlite, ObjectRemoved deletes the row.
+import Foundation
+import PipelineCore
+import Synchronization
+
+/// The metadata function. Role: read `originals`, write `metadata` (its own database).
+public struct MetadataFunction: PipelineFunction {
+    public let name = "metadata"
+    public let role = FunctionRole(read: [.originals], write: [.metadata])
+    public let subscriptions: Set<String> = ["ObjectCreated", "ObjectRemoved"]
+
+    /// Databases opened by this function, one pool per file for the life of the process.
+    private let databases = OpenDatabases()
+
+    /// Makes the function; its database is opened on first use, through the handle its role grants.
+    public init() {}
+
+    public func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
+        try validate(record, context: context)
+        guard let hash = record.contentHash else { throw FunctionError.invalidPayload("no content hash") }
+        let database = try databases.store(at: context.store.handle(.metadata, .write).location)
+        if record.eventName.family == "ObjectRemoved" {
+            let existed = try database.image(sha256: hash.hex) != nil
+            try database.delete(sha256: hash.hex)
+            return ["function": .string(name), "sha256": .string(hash.hex), "removed": .bool(existed), "changed": .bool(existed)]
+        }
+        if try database.image(sha256: hash.hex) != nil {
+            return ["function": .string(name), "sha256": .string(hash.hex), "changed": .bool(false)]
+        }
+        let original = try context.readOriginal(record)
+        let source = record.s3.object.sourceName ?? record.s3.object.key
+        let metadata: ImageMetadata
+        do {
+            metadata = try original.withUnsafeBytes {
+                try MetadataReader.read(bytes: $0, file: source, sha256: hash.hex, includeRaw: true)
+            }
+        } catch {
+            throw FunctionError.unprocessable(file: source, reason: String(describing: error))
+        }
+        try database.upsert(metadata, originalPath: record.s3.object.key)
+        var result: FunctionResult = ["function": .string(name), "sha256": .string(hash.hex), "changed": .bool(true)]
+        if let error = metadata.exifError { result["exif_error"] = .string(error) }
+        return result
+    }
+}
+
+/// The metadata databases a process has open, so each is opened (and migrated) once.
+final class OpenDatabases: Sendable {
+    private let open = Mutex<[URL: SQLiteMetadataStore]>([:])
+
+    func store(at url: URL) throws -> SQLiteMetadataStore {
+        try open.withLock { stores in
+            if let store = stores[url] { return store }
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let store = try SQLiteMetadataStore(url: url)
+            stores[url] = store
+            return store
+        }
+    }
+}
