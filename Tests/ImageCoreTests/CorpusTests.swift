@@ -7,12 +7,13 @@
 // be trusted); a PNG is accepted when libpng decodes every pixel and only warns about an ancillary chunk it skipped
 // (bad CRC in iCCP/cLLI, misplaced sRGB, empty eXIf): the picture itself is intact.
 
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import ImageCore
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite(.serialized, .enabled(if: CorpusLocation.isAvailable))
 struct CorpusTests {
@@ -29,7 +30,8 @@ struct CorpusTests {
     static var corpusDirectory: URL { CorpusLocation.directory }
 
     static func rows() -> [Row] {
-        guard let text = try? String(contentsOf: corpusDirectory.appendingPathComponent("MANIFEST.tsv"), encoding: .utf8)
+        guard
+            let text = try? String(contentsOf: corpusDirectory.appendingPathComponent("MANIFEST.tsv"), encoding: .utf8)
         else { return [] }
         return text.split(separator: "\n").dropFirst().compactMap { line in
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
@@ -72,7 +74,9 @@ struct CorpusTests {
         var caught: ImageError?
         let output = try Self.capturingStandardError {
             do {
-                _ = try file.withUnsafeBytes { try Thumbnailer.render($0, specs: [ThumbnailSpec(width: 256, height: 256)], limits: .default) }
+                _ = try file.withUnsafeBytes {
+                    try Thumbnailer.render($0, specs: [ThumbnailSpec(width: 256, height: 256)], limits: .default)
+                }
             } catch let error as ImageError {
                 caught = error
             } catch {

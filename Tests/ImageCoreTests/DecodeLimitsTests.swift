@@ -6,8 +6,10 @@ import Testing
 struct DecodeLimitsTests {
     /// SOI, a baseline SOF declaring the size (one gray component), EOI: a 'picture' of a few bytes.
     static func jpegBomb(width: Int, height: Int) -> [UInt8] {
-        [0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 0x08, UInt8(height >> 8), UInt8(height & 0xFF), UInt8(width >> 8),
-         UInt8(width & 0xFF), 0x01, 0x01, 0x11, 0x00, 0xFF, 0xD9]
+        [
+            0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 0x08, UInt8(height >> 8), UInt8(height & 0xFF), UInt8(width >> 8),
+            UInt8(width & 0xFF), 0x01, 0x01, 0x11, 0x00, 0xFF, 0xD9,
+        ]
     }
 
     /// A valid IHDR declaring the size, one tiny IDAT, IEND.
@@ -49,7 +51,8 @@ struct DecodeLimitsTests {
             try TestPictures.render(file, [ThumbnailSpec(width: 32, height: 32)], limits: limits)
         }
         #expect(throws: Never.self) {
-            try TestPictures.render(file, [ThumbnailSpec(width: 32, height: 32)], limits: DecodeLimits(maxFileBytes: file.count))
+            try TestPictures.render(
+                file, [ThumbnailSpec(width: 32, height: 32)], limits: DecodeLimits(maxFileBytes: file.count))
         }
     }
 
@@ -57,11 +60,14 @@ struct DecodeLimitsTests {
         let jpeg = TestPictures.jpeg(
             try ImageEncoder.encode(TestPictures.photo(width: 300, height: 200), format: .jpeg),
             withEXIF: TestPictures.tiff(orientation: 8, bigEndian: false))
-        #expect(try TestPictures.header(Array(jpeg.prefix(1024))) == ImageHeader(format: .jpeg, width: 300, height: 200, orientation: 8))
+        #expect(
+            try TestPictures.header(Array(jpeg.prefix(1024)))
+                == ImageHeader(format: .jpeg, width: 300, height: 200, orientation: 8))
         #expect(throws: ImageError.self) { try TestPictures.header(Array(jpeg.prefix(20))) }
         let png = try ImageEncoder.encode(TestPictures.photo(width: 30, height: 20), format: .png)
         #expect(try TestPictures.header(Array(png.prefix(33))) == ImageHeader(format: .png, width: 30, height: 20))
-        if case .truncated = try #require(throwing(try TestPictures.header(Array(png.prefix(20))))) {} else {
+        if case .truncated = try #require(throwing(try TestPictures.header(Array(png.prefix(20))))) {
+        } else {
             Issue.record("a PNG prefix without a whole IHDR should be .truncated")
         }
     }

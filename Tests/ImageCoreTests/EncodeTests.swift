@@ -55,7 +55,9 @@ struct EncodeTests {
     @Test func invalidRequestsThrow() {
         let picture = TestPictures.photo(width: 4, height: 4)
         #expect(throws: ImageError.self) { try ImageEncoder.encode(picture, format: .jpeg, quality: 0) }
-        #expect(throws: ImageError.self) { try TestPictures.render([0xFF, 0xD8, 0xFF], [ThumbnailSpec(width: 0, height: 10)]) }
+        #expect(throws: ImageError.self) {
+            try TestPictures.render([0xFF, 0xD8, 0xFF], [ThumbnailSpec(width: 0, height: 10)])
+        }
     }
 
     @Test func colourHex() {

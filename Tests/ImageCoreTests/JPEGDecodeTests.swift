@@ -27,7 +27,8 @@ struct JPEGDecodeTests {
             var caught: ImageError?
             let output = try CorpusTests.capturingStandardError {
                 do {
-                    _ = try TestPictures.decode(Array(file.prefix(length)), minimumSize: length % 2 == 0 ? (40, 30) : nil)
+                    _ = try TestPictures.decode(
+                        Array(file.prefix(length)), minimumSize: length % 2 == 0 ? (40, 30) : nil)
                 } catch let error as ImageError {
                     caught = error
                 } catch {

@@ -18,8 +18,9 @@ struct OrientationTests {
     ]
 
     /// Checks the centre of each displayed quadrant against the stored quadrant that should land there.
-    static func expectUpright(_ picture: PixelBuffer, storedWidth: Int, storedHeight: Int, orientation: Int, tolerance: Int)
-    {
+    static func expectUpright(
+        _ picture: PixelBuffer, storedWidth: Int, storedHeight: Int, orientation: Int, tolerance: Int
+    ) {
         let swaps = orientation >= 5
         #expect(picture.width == (swaps ? storedHeight : storedWidth))
         #expect(picture.height == (swaps ? storedWidth : storedHeight))

@@ -12,7 +12,8 @@ struct PNGDecodeTests {
         for y in 0..<Self.height {
             for x in 0..<Self.width { samples += [x * 6000 + 0xAB, y * 7000 + 0x12, 0xFFFF] }
         }
-        let file = TestPictures.png(width: Self.width, height: Self.height, colorType: 2, bitDepth: 16, samples: samples)
+        let file = TestPictures.png(
+            width: Self.width, height: Self.height, colorType: 2, bitDepth: 16, samples: samples)
         let pixels = try TestPictures.decode(file).pixels
         #expect(pixels.channels == 3)
         for (x, y) in [(0, 0), (5, 4), (10, 8)] {
@@ -26,7 +27,8 @@ struct PNGDecodeTests {
         for y in 0..<Self.height {
             for x in 0..<Self.width { samples += [x * 6553, y * 8191] }
         }
-        let file = TestPictures.png(width: Self.width, height: Self.height, colorType: 4, bitDepth: 16, samples: samples)
+        let file = TestPictures.png(
+            width: Self.width, height: Self.height, colorType: 4, bitDepth: 16, samples: samples)
         let pixels = try TestPictures.decode(file).pixels
         #expect(pixels.channels == 4)
         let gray = UInt8(5 * 6553 * 255 / 65535)
@@ -84,13 +86,16 @@ struct PNGDecodeTests {
     func grayBitDepths(bitDepth: Int) throws {
         let maximum = (1 << bitDepth) - 1
         let samples = (0..<(Self.width * Self.height)).map { $0 % 2 == 0 ? maximum : 0 }
-        let file = TestPictures.png(width: Self.width, height: Self.height, colorType: 0, bitDepth: UInt8(bitDepth), samples: samples)
+        let file = TestPictures.png(
+            width: Self.width, height: Self.height, colorType: 0, bitDepth: UInt8(bitDepth), samples: samples)
         let pixels = try TestPictures.decode(file).pixels
         #expect(Array(pixels.pixel(x: 0, y: 0)) == [255, 255, 255])
         #expect(Array(pixels.pixel(x: 1, y: 0)) == [0, 0, 0])
     }
 
-    @Test(arguments: [(2, 8, 3), (6, 8, 4), (6, 16, 4), (2, 16, 3), (4, 16, 2), (0, 16, 1), (3, 4, 1), (0, 1, 1), (4, 8, 2)])
+    @Test(arguments: [
+        (2, 8, 3), (6, 8, 4), (6, 16, 4), (2, 16, 3), (4, 16, 2), (0, 16, 1), (3, 4, 1), (0, 1, 1), (4, 8, 2),
+    ])
     func adam7MatchesTheSamePictureNonInterlaced(colorType: Int, bitDepth: Int, perPixel: Int) throws {
         let (width, height) = (13, 11)
         let maximum = (1 << bitDepth) - 1
@@ -112,8 +117,10 @@ struct PNGDecodeTests {
         #expect(a.width == b.width && a.height == b.height && a.channels == b.channels)
         // 16-bit interlaced files take a different libpng path (see PNGDecoder): allow rounding differences.
         let tolerance = bitDepth == 16 ? 2 : 0
-        let differing = zip(a.bytes, b.bytes).enumerated().filter { abs(Int($0.element.0) - Int($0.element.1)) > tolerance }
-            .prefix(5)
+        let differing = zip(a.bytes, b.bytes).enumerated().filter {
+            abs(Int($0.element.0) - Int($0.element.1)) > tolerance
+        }
+        .prefix(5)
         #expect(differing.isEmpty, "first differences (index, interlaced, plain): \(Array(differing))")
     }
 

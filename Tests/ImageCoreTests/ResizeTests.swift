@@ -62,7 +62,8 @@ struct ResizeTests {
         for _ in 0..<64 {
             for x in 0..<400 { bytes += x < 200 ? [0, 0, 0] : [255, 255, 255] }
         }
-        let resized = ImageResizer.resize(PixelBuffer(width: 400, height: 64, channels: 3, bytes: bytes), width: 100, height: 16)
+        let resized = ImageResizer.resize(
+            PixelBuffer(width: 400, height: 64, channels: 3, bytes: bytes), width: 100, height: 16)
         #expect(resized.pixel(x: 45, y: 8).allSatisfy { $0 <= 3 })
         #expect(resized.pixel(x: 54, y: 8).allSatisfy { $0 >= 252 })
     }

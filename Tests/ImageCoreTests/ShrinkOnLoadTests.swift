@@ -14,7 +14,9 @@ struct ShrinkOnLoadTests {
     @Test func twelveMegapixelsToThumbnailUsesAnEighth() {
         let header = ImageHeader(format: .jpeg, width: 4000, height: 3000)
         #expect(ImageDecoder.shrinkFactor(for: header, minimumWidth: 256, minimumHeight: 192) == 8)
-        #expect(ImageDecoder.shrinkFactor(for: ImageHeader(format: .png, width: 4000, height: 3000), minimumWidth: 1, minimumHeight: 1) == 1)
+        #expect(
+            ImageDecoder.shrinkFactor(
+                for: ImageHeader(format: .png, width: 4000, height: 3000), minimumWidth: 1, minimumHeight: 1) == 1)
     }
 
     @Test func shrunkDecodeLooksLikeFullDecodePlusResize() throws {

@@ -43,7 +43,9 @@ enum TestPictures {
         func u16(_ value: Int) -> [UInt8] {
             bigEndian ? [UInt8(value >> 8), UInt8(value & 0xFF)] : [UInt8(value & 0xFF), UInt8(value >> 8)]
         }
-        func u32(_ value: Int) -> [UInt8] { bigEndian ? u16(value >> 16) + u16(value & 0xFFFF) : u16(value & 0xFFFF) + u16(value >> 16) }
+        func u32(_ value: Int) -> [UInt8] {
+            bigEndian ? u16(value >> 16) + u16(value & 0xFFFF) : u16(value & 0xFFFF) + u16(value >> 16)
+        }
         let order: [UInt8] = bigEndian ? [0x4D, 0x4D] : [0x49, 0x49]
         // Header, IFD0 at offset 8 with one entry: tag 0x0112, SHORT, count 1, value.
         return order + u16(42) + u32(8) + u16(1) + u16(0x0112) + u16(3) + u32(1) + u16(orientation) + u16(0) + u32(0)
@@ -102,7 +104,9 @@ enum TestPictures {
         }
         var raw = [UInt8]()
         if interlaced {
-            let passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+            let passes = [
+                (0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2),
+            ]
             for (x0, y0, dx, dy) in passes {
                 let columns = Array(stride(from: x0, to: width, by: dx))
                 let rows = Array(stride(from: y0, to: height, by: dy))
@@ -148,7 +152,9 @@ enum TestPictures {
         repeat {
             let length = min(65535, data.count - offset)
             let final: UInt8 = offset + length == data.count ? 1 : 0
-            out += [final, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8((~length >> 8) & 0xFF)]
+            out += [
+                final, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8((~length >> 8) & 0xFF),
+            ]
             out += data[offset..<(offset + length)]
             offset += length
         } while offset < data.count

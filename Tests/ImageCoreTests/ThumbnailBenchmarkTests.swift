@@ -24,25 +24,30 @@ struct ThumbnailBenchmarkTests {
         let cpu = (cpuMilliseconds() - start) / Double(runs)
         let wall = (ContinuousClock.now - clock) / runs
         let thumbnail = try #require(render?.thumbnails.first)
-        print("BENCH \(name): \(String(format: "%.1f", cpu)) ms CPU, \(wall) wall per image; shrink \(render?.shrink ?? 0), \(thumbnail.width)x\(thumbnail.height), \(thumbnail.bytes.count) bytes")
+        print(
+            "BENCH \(name): \(String(format: "%.1f", cpu)) ms CPU, \(wall) wall per image; shrink \(render?.shrink ?? 0), \(thumbnail.width)x\(thumbnail.height), \(thumbnail.bytes.count) bytes"
+        )
         #expect(thumbnail.width == 256)
     }
 
     static func writeIfRequested(_ name: String, _ bytes: [UInt8]) {
         guard let folder = ProcessInfo.processInfo.environment["PICPIPE_BENCH_OUT"] else { return }
-        FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(bytes))
     }
 
     @Test func jpeg12Megapixels() throws {
         let file = try ImageEncoder.encode(TestPictures.photo(width: 4000, height: 3000), format: .jpeg, quality: 90)
         Self.writeIfRequested("bench-4000x3000.jpg", file)
-        try Self.measure("jpeg 4000x3000 q90 -> 256 q85", file: file, spec: ThumbnailSpec(width: 256, height: 256, quality: 85))
+        try Self.measure(
+            "jpeg 4000x3000 q90 -> 256 q85", file: file, spec: ThumbnailSpec(width: 256, height: 256, quality: 85))
     }
 
     @Test func pngRGB() throws {
         let file = try ImageEncoder.encode(TestPictures.photo(width: 2000, height: 1500), format: .png)
         Self.writeIfRequested("bench-2000x1500-rgb.png", file)
-        try Self.measure("png rgb 2000x1500 -> 256 jpeg", file: file, spec: ThumbnailSpec(width: 256, height: 256, quality: 85), runs: 10)
+        try Self.measure(
+            "png rgb 2000x1500 -> 256 jpeg", file: file, spec: ThumbnailSpec(width: 256, height: 256, quality: 85),
+            runs: 10)
     }
 
     @Test func pngRGBA() throws {
@@ -53,8 +58,11 @@ struct ThumbnailBenchmarkTests {
             bytes += photo.bytes[(index * 3)..<(index * 3 + 3)]
             bytes.append(UInt8(truncatingIfNeeded: index % 2000 / 8))
         }
-        let file = try ImageEncoder.encode(PixelBuffer(width: 2000, height: 1500, channels: 4, bytes: bytes), format: .png)
+        let file = try ImageEncoder.encode(
+            PixelBuffer(width: 2000, height: 1500, channels: 4, bytes: bytes), format: .png)
         Self.writeIfRequested("bench-2000x1500-rgba.png", file)
-        try Self.measure("png rgba 2000x1500 -> 256 png", file: file, spec: ThumbnailSpec(width: 256, height: 256, format: .png), runs: 10)
+        try Self.measure(
+            "png rgba 2000x1500 -> 256 png", file: file, spec: ThumbnailSpec(width: 256, height: 256, format: .png),
+            runs: 10)
     }
 }

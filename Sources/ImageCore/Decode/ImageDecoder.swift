@@ -17,7 +17,8 @@ public enum ImageDecoder {
         try limits.check(header)
         switch header.format {
         case .jpeg:
-            let shrink = minimumSize.map { shrinkFactor(for: header, minimumWidth: $0.width, minimumHeight: $0.height) } ?? 1
+            let shrink =
+                minimumSize.map { shrinkFactor(for: header, minimumWidth: $0.width, minimumHeight: $0.height) } ?? 1
             let pixels = try JPEGDecoder.decode(bytes, header: header, shrink: shrink, limits: limits)
             return DecodedImage(header: header, pixels: pixels, shrink: shrink)
         case .png:

@@ -23,8 +23,8 @@ enum JPEGDecoder {
         let pixels = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
             code = Int(
                 CJPEGShims_decodeRGB(
-                base, bytes.count, Int32(shrink), fast, Int64(limits.maxPixels), buffer.baseAddress, capacity,
-                &outWidth, &outHeight, &status))
+                    base, bytes.count, Int32(shrink), fast, Int64(limits.maxPixels), buffer.baseAddress, capacity,
+                    &outWidth, &outHeight, &status))
             // On failure the buffer is dropped; the bytes are plain UInt8, so no element needs deinitializing.
             initialized = code == CJPEGShims_ok ? capacity : 0
         }

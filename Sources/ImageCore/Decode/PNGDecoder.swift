@@ -3,9 +3,9 @@
 import CPNG
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Decodes PNG data to 8-bit RGB, or RGBA when the file has alpha or tRNS.
@@ -113,7 +113,8 @@ enum PNGDecoder {
         let highest = Int(indices.max() ?? 0)
         guard highest < entries else {
             png_image_free(&image)
-            throw .corrupt(format: .png, detail: "a pixel uses palette index \(highest) but PLTE has \(entries) entries")
+            throw .corrupt(
+                format: .png, detail: "a pixel uses palette index \(highest) but PLTE has \(entries) entries")
         }
         return [UInt8](unsafeUninitializedCapacity: pixelCount * channels) { buffer, initialized in
             colormap.withUnsafeBufferPointer { map in

@@ -19,7 +19,8 @@ public enum ImageEncoder {
     ) throws(ImageError) -> [UInt8] {
         guard image.width > 0, image.height > 0, image.bytes.count == image.width * image.height * image.channels
         else {
-            throw .invalidRequest("cannot encode a \(image.width)x\(image.height) picture of \(image.bytes.count) bytes")
+            throw .invalidRequest(
+                "cannot encode a \(image.width)x\(image.height) picture of \(image.bytes.count) bytes")
         }
         switch format {
         case .jpeg:
@@ -30,16 +31,19 @@ public enum ImageEncoder {
         }
     }
 
-    private static func encodeJPEG(_ image: PixelBuffer, quality: Int, progressive: Bool) throws(ImageError) -> [UInt8] {
-        guard image.channels == 3 else { throw .invalidRequest("JPEG needs RGB pixels, got \(image.channels) channels") }
+    private static func encodeJPEG(_ image: PixelBuffer, quality: Int, progressive: Bool) throws(ImageError) -> [UInt8]
+    {
+        guard image.channels == 3 else {
+            throw .invalidRequest("JPEG needs RGB pixels, got \(image.channels) channels")
+        }
         var status = CJPEGShims_Status()
         var output: UnsafeMutablePointer<UInt8>?
         var size: UInt = 0
         let code = image.bytes.withUnsafeBufferPointer { pixels in
             Int(
                 CJPEGShims_encodeRGB(
-                pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(quality), progressive ? 1 : 0,
-                &output, &size, &status))
+                    pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(quality), progressive ? 1 : 0,
+                    &output, &size, &status))
         }
         defer { CJPEGShims_free(output) }
         guard code == CJPEGShims_ok, let output else {

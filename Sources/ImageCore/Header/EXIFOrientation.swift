@@ -17,7 +17,9 @@ enum EXIFOrientation {
                 ? Int(tiff[offset]) << 8 | Int(tiff[offset + 1])
                 : Int(tiff[offset + 1]) << 8 | Int(tiff[offset])
         }
-        func uint32(_ offset: Int) -> Int { bigEndian ? uint16(offset) << 16 | uint16(offset + 2) : uint16(offset + 2) << 16 | uint16(offset) }
+        func uint32(_ offset: Int) -> Int {
+            bigEndian ? uint16(offset) << 16 | uint16(offset + 2) : uint16(offset + 2) << 16 | uint16(offset)
+        }
         guard uint16(2) == 42 else { return nil }
         let directory = uint32(4)
         guard directory >= 8, directory <= tiff.count - 2 else { return nil }

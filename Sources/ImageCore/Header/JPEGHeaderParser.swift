@@ -43,7 +43,8 @@ enum JPEGHeaderParser {
             if marker == 0xE1, end <= count, length >= 8 {
                 let exif = UnsafeRawBufferPointer(rebasing: bytes[body..<end])
                 if exif.starts(with: [0x45, 0x78, 0x69, 0x66, 0x00, 0x00]) {  // "Exif\0\0"
-                    orientation = EXIFOrientation.read(tiff: UnsafeRawBufferPointer(rebasing: exif[6...])) ?? orientation
+                    orientation =
+                        EXIFOrientation.read(tiff: UnsafeRawBufferPointer(rebasing: exif[6...])) ?? orientation
                 }
             }
             position = end

@@ -32,7 +32,9 @@ enum PNGHeaderParser {
             let next = position + 12 + length
             guard next <= bytes.count else {
                 throw .truncated(
-                    detail: "chunk \(name(of: type)) declares \(length) bytes but the file ends \(bytes.count - position - 8) bytes later")
+                    detail:
+                        "chunk \(name(of: type)) declares \(length) bytes but the file ends \(bytes.count - position - 8) bytes later"
+                )
             }
             if type == chunkType("IEND") { return }
             position = next

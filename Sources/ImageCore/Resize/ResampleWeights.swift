@@ -1,9 +1,9 @@
 // Lanczos-3 weights for one axis, widened by the reduction factor so a downscale does not alias.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// For each output position along one axis: the first source index, the number of taps and their weights.

@@ -49,7 +49,8 @@ public enum Thumbnailer {
             let encoded = try ImageEncoder.encode(
                 picture, format: spec.format, quality: spec.quality, progressive: spec.progressive,
                 background: spec.background)
-            thumbnails.append(RenderedThumbnail(spec: spec, width: picture.width, height: picture.height, bytes: encoded))
+            thumbnails.append(
+                RenderedThumbnail(spec: spec, width: picture.width, height: picture.height, bytes: encoded))
         }
         return ThumbnailRender(header: header, shrink: decoded.shrink, thumbnails: thumbnails)
     }
