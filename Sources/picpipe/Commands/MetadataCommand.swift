@@ -1,7 +1,59 @@
-// STUB: replaced by the metadata work.
+// `picpipe metadata FILE...`: one JSON line of normalised metadata per file.
 import ArgumentParser
+import Foundation
+import MetadataService
 
-struct MetadataCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "metadata", abstract: "Not yet implemented.")
-    func run() async throws {}
+struct MetadataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metadata",
+        abstract: "Print the metadata of pictures as JSON lines (EXIF through libexif, size from the header).",
+        discussion: """
+            One JSON object per line and file, keys as in the README (null where absent). A file that is not a \
+            readable JPEG or PNG is reported on stderr and skipped; the command then exits 1.
+            """)
+
+    @Argument(help: "JPEG or PNG files.")
+    var files: [String]
+
+    @Flag(name: .long, help: "Add every raw tag as an \"exif\" object, by IFD, with exiftool's tag names.")
+    var raw = false
+
+    @Flag(name: .customLong("no-hash"), help: "Read only the head of each file and leave sha256 null (faster).")
+    var noHash = false
+
+    func run() throws {
+        var output = StandardOutputBuffer()
+        var failures = 0
+        for file in files {
+            do {
+                let metadata = try MetadataReader.read(fileAt: file, hash: !noHash, includeRaw: raw)
+                output.append(metadata.jsonLine())
+            } catch {
+                output.flush()
+                FileHandle.standardError.write(Data("picpipe metadata: \(error)\n".utf8))
+                failures += 1
+            }
+        }
+        output.flush()
+        if failures > 0 { throw ExitCode(1) }
+    }
+}
+
+/// Lines gathered into large writes to stdout.
+struct StandardOutputBuffer {
+    private var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(1 << 16) }
+
+    mutating func append(_ line: String) {
+        bytes.append(contentsOf: line.utf8)
+        bytes.append(0x0A)
+        if bytes.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        guard !bytes.isEmpty else { return }
+        FileHandle.standardOutput.write(Data(bytes))
+        bytes.removeAll(keepingCapacity: true)
+    }
 }

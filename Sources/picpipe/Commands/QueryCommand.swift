@@ -1,7 +1,133 @@
-// STUB: replaced by the metadata work.
+// `picpipe query`: images in the store's metadata database, newest first.
 import ArgumentParser
+import Foundation
+import MetadataService
 
-struct QueryCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "query", abstract: "Not yet implemented.")
-    func run() async throws {}
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "List the store's images matching filters, newest first (a table, or JSON lines with --json).",
+        discussion: """
+            Times compare with taken_at, the camera's local wall time (YYYY-MM-DDTHH:MM:SS); a prefix such as \
+            2024 or 2024-05-01 works. --taken-after keeps taken_at >= T, --taken-before keeps taken_at < T.
+            """)
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(help: "Camera make (case-insensitive, exact).")
+    var make: String?
+
+    @Option(help: "Camera model (case-insensitive, exact).")
+    var model: String?
+
+    @Option(name: .customLong("taken-after"), help: "Keep images taken at or after T (YYYY[-MM[-DD[THH:MM[:SS]]]]).")
+    var takenAfter: String?
+
+    @Option(name: .customLong("taken-before"), help: "Keep images taken before T.")
+    var takenBefore: String?
+
+    @Option(help: "GPS bounding box S,W,N,E in decimal degrees (W > E crosses the antimeridian).")
+    var bbox: String?
+
+    @Option(help: "GPS circle LAT,LON,KM.")
+    var near: String?
+
+    @Option(help: "At most N images.")
+    var limit: Int?
+
+    @Flag(help: "Print JSON lines (the keys of `picpipe metadata`, plus id) instead of a table.")
+    var json = false
+
+    func validate() throws {
+        if bbox != nil && near != nil { throw ValidationError("Give --bbox or --near, not both.") }
+        if let bbox { _ = try Self.box(bbox) }
+        if let near { _ = try Self.circle(near) }
+        if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more.") }
+        for (name, time) in [("--taken-after", takenAfter), ("--taken-before", takenBefore)] {
+            if let time, Self.normalisedTime(time) == nil {
+                throw ValidationError("\(name) '\(time)' is not a time like 2024-05-01 or 2024-05-01T10:30:00.")
+            }
+        }
+    }
+
+    func run() throws {
+        let query = MetadataQuery(
+            make: make, model: model, takenAfter: takenAfter.flatMap(Self.normalisedTime),
+            takenBefore: takenBefore.flatMap(Self.normalisedTime), bbox: try bbox.map(Self.box),
+            near: try near.map(Self.circle), limit: limit)
+        let database = storeOptions.layout.metadataDatabase
+        let images: [StoredImage]
+        if FileManager.default.fileExists(atPath: database.path) {
+            images = try SQLiteMetadataStore(url: database).query(query)
+        } else {
+            images = []  // a store that has not stored metadata yet holds no image
+        }
+        var output = StandardOutputBuffer()
+        if json {
+            for image in images { output.append(image.metadata.jsonLine(id: image.id)) }
+        } else {
+            let header = ["ID", "TAKEN AT", "MAKE", "MODEL", "SIZE", "GPS", "FILE"]
+            let rows = images.map { image -> [String] in
+                let metadata = image.metadata
+                let size = metadata.width.flatMap { width in metadata.height.map { "\(width)x\($0)" } } ?? "-"
+                let gps = metadata.gpsLatitude.flatMap { latitude in
+                    metadata.gpsLongitude.map { String(format: "%.5f,%.5f", latitude, $0) }
+                }
+                return [
+                    String(image.id.prefix(12)), metadata.takenAt ?? "-", metadata.make ?? "-", metadata.model ?? "-",
+                    size, gps ?? "-", metadata.file,
+                ]
+            }
+            output.append(String(TextTable.render([header] + rows).dropLast()))
+        }
+        output.flush()
+    }
+
+    /// "S,W,N,E" as a box.
+    static func box(_ text: String) throws -> GeoBox {
+        let parts = try numbers(text, count: 4, option: "--bbox", shape: "S,W,N,E")
+        let box = GeoBox(south: parts[0], west: parts[1], north: parts[2], east: parts[3])
+        guard (-90...90).contains(box.south), (-90...90).contains(box.north), box.south <= box.north,
+            (-180...180).contains(box.west), (-180...180).contains(box.east)
+        else { throw ValidationError("--bbox needs -90 <= S <= N <= 90 and longitudes within -180...180.") }
+        return box
+    }
+
+    /// "LAT,LON,KM" as a circle.
+    static func circle(_ text: String) throws -> GeoCircle {
+        let parts = try numbers(text, count: 3, option: "--near", shape: "LAT,LON,KM")
+        guard (-90...90).contains(parts[0]), (-180...180).contains(parts[1]), parts[2] >= 0 else {
+            throw ValidationError("--near needs a latitude within -90...90, a longitude within -180...180, KM >= 0.")
+        }
+        return GeoCircle(latitude: parts[0], longitude: parts[1], kilometres: parts[2])
+    }
+
+    private static func numbers(_ text: String, count: Int, option: String, shape: String) throws -> [Double] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {
+            Double($0.trimmingCharacters(in: .whitespaces))
+        }
+        guard parts.count == count, parts.allSatisfy({ $0?.isFinite == true }) else {
+            throw ValidationError("\(option) expects \(shape), decimal numbers separated by commas.")
+        }
+        return parts.compactMap { $0 }
+    }
+
+    /// A time prefix in taken_at's shape ("2024:05:01 10:00" is accepted too), or nil when malformed.
+    static func normalisedTime(_ text: String) -> String? {
+        var characters = Array(text.trimmingCharacters(in: .whitespaces))
+        let pattern = Array("dddd-dd-ddTdd:dd:dd")
+        guard characters.count >= 4, characters.count <= pattern.count else { return nil }
+        for (index, expected) in pattern.prefix(characters.count).enumerated() {
+            let character = characters[index]
+            switch expected {
+            case "d": guard character.isASCII, character.isNumber else { return nil }
+            case "-": guard character == "-" || character == ":" else { return nil }
+            case "T": guard character == "T" || character == " " else { return nil }
+            default: guard character == expected else { return nil }
+            }
+            characters[index] = expected == "d" ? character : expected
+        }
+        guard ![5, 8, 11, 14, 17].contains(characters.count) else { return nil }  // no dangling separator
+        return String(characters)
+    }
 }
