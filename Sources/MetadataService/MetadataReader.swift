@@ -99,7 +99,7 @@ public enum MetadataReader {
         case .broken(let reason):
             metadata.exifError = reason
         case .found(let range):
-            let block = ExifBlock(tiff: UnsafeRawBufferPointer(rebasing: bytes[range]))
+            let block = ExifBlock(in: bytes, tiffRange: range)
             block.apply(to: &metadata, includeRaw: includeRaw)
             metadata.exifError = block.problem
         }

@@ -1,30 +1,40 @@
 // One parsed EXIF block (libexif), and what the metadata service takes from it.
 import CEXIF
 
-/// A TIFF-structured EXIF block parsed by libexif; entries are read while the block lives (`withBlock`).
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A TIFF-structured EXIF block parsed by libexif; its entries are read while the value lives.
 struct ExifBlock: ~Copyable {
     private let data: OpaquePointer?
     private let bigEndian: Bool
     /// libexif's first complaint about the block, and how many there were.
     let problem: String?
 
-    /// Parses the TIFF block `tiff` (the bytes after "Exif\0\0").
-    init(tiff: UnsafeRawBufferPointer) {
+    /// Parses the TIFF block at `range` of `file`. libexif wants the 6-byte "Exif\0\0" header first and reads
+    /// at most 64 KiB: a JPEG APP1 already has the header before the block, a PNG eXIf chunk needs a copy.
+    init(in file: UnsafeRawBufferPointer, tiffRange range: Range<Int>) {
         var sink = CEXIF_LogSink()
-        // libexif wants the 6-byte "Exif\0\0" header first and reads at most 64 KiB.
+        let tiff = UnsafeRawBufferPointer(rebasing: file[range])
         let length = min(tiff.count, 0xFFFE - 6)
-        var block = [UInt8](repeating: 0, count: length + 6)
-        block[0] = 0x45
-        block[1] = 0x78
-        block[2] = 0x69
-        block[3] = 0x66
-        block.withUnsafeMutableBytes { buffer in
-            if length > 0, let base = tiff.baseAddress {
-                buffer.baseAddress?.advanced(by: 6).copyMemory(from: base, byteCount: length)
+        let parsed: UnsafeMutablePointer<ExifData>?
+        if range.lowerBound >= 6, let base = file.baseAddress,
+            memcmp(base + range.lowerBound - 6, Self.exifHeader, 6) == 0
+        {
+            parsed = CEXIF_loadExif(
+                (base + range.lowerBound - 6).assumingMemoryBound(to: UInt8.self), UInt32(length + 6), &sink)
+        } else {
+            var block = [UInt8](repeating: 0, count: length + 6)
+            for index in 0..<4 { block[index] = Self.exifHeader[index] }
+            block.withUnsafeMutableBytes { buffer in
+                if length > 0, let source = tiff.baseAddress {
+                    buffer.baseAddress?.advanced(by: 6).copyMemory(from: source, byteCount: length)
+                }
             }
-        }
-        let parsed = block.withUnsafeBufferPointer { buffer in
-            CEXIF_loadExif(buffer.baseAddress, UInt32(buffer.count), &sink)
+            parsed = block.withUnsafeBufferPointer { buffer in
+                CEXIF_loadExif(buffer.baseAddress, UInt32(buffer.count), &sink)
+            }
         }
         data = OpaquePointer(parsed)
         bigEndian = parsed.map { exif_data_get_byte_order($0) == EXIF_BYTE_ORDER_MOTOROLA } ?? true
@@ -42,6 +52,8 @@ struct ExifBlock: ~Copyable {
             problem = nil
         }
     }
+
+    private static let exifHeader: [UInt8] = [0x45, 0x78, 0x69, 0x66, 0x00, 0x00]
 
     deinit {
         if let data { exif_data_unref(UnsafeMutablePointer<ExifData>(data)) }
