@@ -8,6 +8,8 @@ public enum MetadataError: Error, Sendable, Equatable, CustomStringConvertible {
     case unsupportedImage(path: String, reason: String)
     /// A query argument that cannot be applied.
     case invalidQuery(String)
+    /// Metadata without a SHA-256 cannot be stored: the hash is the image's id.
+    case missingSHA256(path: String)
 
     public var description: String {
         switch self {
@@ -17,6 +19,8 @@ public enum MetadataError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(path): \(reason)"
         case .invalidQuery(let message):
             return message
+        case .missingSHA256(let path):
+            return "\(path): metadata without a sha256 cannot be stored (the hash is the image's id)"
         }
     }
 }

@@ -33,6 +33,9 @@ struct SQLiteMetadataStoreTests {
         try Self.withStore { store, url in
             #expect(try store.count() == 0)
             #expect(try store.appliedMigrations().count == 1)
+            #expect(throws: MetadataError.missingSHA256(path: "x.jpg")) {
+                try store.upsert(ImageMetadata(file: "x.jpg"), originalPath: "x.jpg")
+            }
             #expect(FileManager.default.fileExists(atPath: url.path))
             try store.upsert(Self.image("a"), originalPath: "/s/originals/aa/a.jpg")
             let reopened = try SQLiteMetadataStore(url: url)  // migrations already applied: nothing to do

@@ -24,7 +24,7 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func upsert(_ metadata: ImageMetadata, originalPath: String) throws {
         guard let sha256 = metadata.sha256 else {
-            throw MetadataError.invalidQuery("\(metadata.file): metadata without sha256 cannot be stored")
+            throw MetadataError.missingSHA256(path: metadata.file)
         }
         try pool.write { db in
             let row = Self.columns(metadata, sha256: sha256, file: originalPath)
