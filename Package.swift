@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "PipelineCore", targets: ["PipelineCore"]),
         .library(name: "ThumbnailService", targets: ["ThumbnailService"]),
         .library(name: "MetadataService", targets: ["MetadataService"]),
+        .library(name: "FetchService", targets: ["FetchService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System-library bridges (pkg-config) and the C shims that own setjmp/longjmp.
@@ -63,13 +66,31 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // The HTTP API: a route table over the store and the two services' public APIs.
+        .target(
+            name: "FetchService",
+            dependencies: [
+                "ImageCore", "PipelineCore", "ThumbnailService", "MetadataService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+
         // The thin executable.
         .executableTarget(
             name: "picpipe",
             dependencies: [
-                "ImageCore", "PipelineCore", "ThumbnailService", "MetadataService",
+                "ImageCore", "PipelineCore", "ThumbnailService", "MetadataService", "FetchService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
@@ -84,6 +105,16 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "MetadataServiceTests", dependencies: ["MetadataService", "PipelineCore", "ImageCore"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "FetchServiceTests",
+            dependencies: [
+                "FetchService", "PipelineCore", "ThumbnailService", "MetadataService", "ImageCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict),
         .testTarget(name: "PicpipeCLITests", dependencies: ["picpipe", "ImageCore"], swiftSettings: strict),
     ]

@@ -1,0 +1,113 @@
+// Every error the HTTP API answers with: a status, a stable code and a sentence, rendered as
+// {"error": {"code": …, "message": …}}.
+import Foundation
+import Hummingbird
+
+/// An error with an HTTP meaning; the router turns it into a JSON error response.
+public struct APIError: Error, HTTPResponseError, CustomStringConvertible, Sendable {
+    /// The HTTP status.
+    public var status: HTTPResponse.Status
+    /// A stable, machine-readable code (`not_found`, `unsupported_media_type`, …).
+    public var code: String
+    /// A sentence a person can act on.
+    public var message: String
+    /// Extra headers (`Allow` for 405, `WWW-Authenticate` for 401, `Content-Range` for 416).
+    public var headers: HTTPFields
+
+    /// - Parameters: see the properties.
+    public init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+
+    public var description: String { "\(status.code) \(code): \(message)" }
+
+    /// The JSON body: `{"error":{"code":"…","message":"…"}}`.
+    public var jsonBody: String {
+        "{\"error\":{\"code\":\(JSONText.quoted(code)),\"message\":\(JSONText.quoted(message))}}"
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        let body = ByteBuffer(string: jsonBody)
+        fields[.contentLength] = String(body.readableBytes)
+        // HEAD answers carry the headers of the GET answer, without the body.
+        return Response(
+            status: status, headers: fields,
+            body: request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: body))
+    }
+}
+
+extension APIError {
+    /// 400: a malformed parameter, header or body.
+    static func badRequest(_ message: String) -> APIError { APIError(.badRequest, code: "bad_request", message: message) }
+    /// 400: an id that does not match `[A-Za-z0-9._-]{1,128}`.
+    static func invalidID(_ id: String) -> APIError {
+        APIError(
+            .badRequest, code: "invalid_id",
+            message: "id '\(JSONText.printable(id))' must match [A-Za-z0-9._-]{1,128} and not be '.' or '..'")
+    }
+    /// 404: no image with this id.
+    static func imageNotFound(_ id: String) -> APIError {
+        APIError(.notFound, code: "not_found", message: "no image with id '\(id)'")
+    }
+    /// 404: no such route.
+    static func routeNotFound(_ path: String) -> APIError {
+        APIError(.notFound, code: "not_found", message: "no route for \(JSONText.printable(path))")
+    }
+    /// 404: a thumbnail size that is not configured.
+    static func unknownSize(_ size: String, configured: [String]) -> APIError {
+        APIError(
+            .notFound, code: "unknown_size",
+            message: "thumbnail size '\(JSONText.printable(size))' is not configured; sizes: \(configured.joined(separator: ", "))")
+    }
+    /// 405: the path exists, the method does not.
+    static func methodNotAllowed(_ method: HTTPRequest.Method, allowed: [String]) -> APIError {
+        var headers = HTTPFields()
+        headers[.allow] = allowed.joined(separator: ", ")
+        return APIError(
+            .methodNotAllowed, code: "method_not_allowed",
+            message: "\(method.rawValue) is not allowed here; allowed: \(allowed.joined(separator: ", "))", headers: headers)
+    }
+    /// 401: a key is needed and none (or an unknown one) was sent.
+    static func unauthorized(_ message: String) -> APIError {
+        var headers = HTTPFields()
+        headers[.wwwAuthenticate] = "Bearer realm=\"picpipe\""
+        return APIError(.unauthorized, code: "unauthorized", message: message, headers: headers)
+    }
+    /// 403: a signed URL that is wrong or expired.
+    static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message: message) }
+    /// 413: the body is larger than `http.max_body_bytes`.
+    static func bodyTooLarge(limit: Int) -> APIError {
+        APIError(
+            .contentTooLarge, code: "body_too_large",
+            message: "the request body is over the limit of \(limit) bytes (http.max_body_bytes)")
+    }
+    /// 415: the body is not a JPEG or PNG (or the Content-Type is not one the route takes).
+    static func unsupportedMediaType(_ message: String) -> APIError {
+        APIError(.unsupportedMediaType, code: "unsupported_media_type", message: message)
+    }
+    /// 422: an image that cannot be decoded within the limits (corrupt, truncated, a decompression bomb).
+    static func unprocessableImage(_ reason: String) -> APIError {
+        APIError(.unprocessableContent, code: "unprocessable_image", message: reason)
+    }
+    /// 416: a Range outside the file.
+    static func rangeNotSatisfiable(size: Int) -> APIError {
+        var headers = HTTPFields()
+        headers[.contentRange] = "bytes */\(size)"
+        return APIError(
+            .rangeNotSatisfiable, code: "range_not_satisfiable", message: "the range is outside the \(size) bytes of the file",
+            headers: headers)
+    }
+    /// 500: something failed on the server; the message says what, never a path outside the store.
+    static func internalError(_ message: String) -> APIError {
+        APIError(.internalServerError, code: "internal_error", message: message)
+    }
+    /// 503: the pipeline could not take the work now.
+    static func unavailable(_ message: String) -> APIError {
+        APIError(.serviceUnavailable, code: "unavailable", message: message)
+    }
+}

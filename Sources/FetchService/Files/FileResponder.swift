@@ -1,0 +1,124 @@
+// Serving a store file: conditional requests, ranges, and a body read from disk in chunks.
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Answers GET and HEAD for a stored file.
+///
+/// Small files (thumbnails) cost one hop to the I/O thread pool: open, fstat, one `pread` of the bytes asked for,
+/// close. Larger files are streamed in 128 KiB chunks by Hummingbird's `FileIO`, so no file is ever held whole.
+struct FileResponder: Sendable {
+    /// Files up to this size are read in the same thread-pool hop as the `open`.
+    static let singleReadLimit = 256 * 1024
+    let threadPool: NIOThreadPool
+    let fileIO: FileIO
+
+    init(threadPool: NIOThreadPool = .singleton) {
+        self.threadPool = threadPool
+        self.fileIO = FileIO(threadPool: threadPool)
+    }
+
+    /// What the thread-pool hop found.
+    private enum Opened: Sendable {
+        case missing
+        case notModified(modified: Int)
+        case unsatisfiable(size: Int)
+        case read(ByteBuffer?, range: ClosedRange<Int>?, size: Int, modified: Int)
+        case stream(range: ClosedRange<Int>?, size: Int, modified: Int)
+    }
+
+    /// The response for `file`, or `nil` when the file does not exist.
+    func respond(to request: Request, file: StoredFile, context: some RequestContext) async throws -> Response? {
+        let headers = request.headers
+        let notModified = Self.matches(headers[.ifNoneMatch], eTag: file.eTag)
+        let rangeHeader = headers[.range].flatMap { value in
+            // If-Range with another validator: the representation changed, send it whole.
+            headers[.ifRange].map { $0 == file.eTag ? value : nil } ?? value
+        }
+        let isHead = request.method == .head
+        let path = file.path
+        let opened: Opened = try await threadPool.runIfActive {
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { return .missing }
+            defer { close(descriptor) }
+            var info = stat()
+            guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return .missing }
+            let size = Int(info.st_size)
+            let modified = Int(info.st_mtim.tv_sec)
+            if notModified { return .notModified(modified: modified) }
+            let range: ClosedRange<Int>?
+            switch ByteRange.parse(rangeHeader, size: size) {
+            case .whole: range = nil
+            case .part(let part): range = part
+            case .unsatisfiable: return .unsatisfiable(size: size)
+            }
+            let span = range ?? 0...max(0, size - 1)
+            if isHead || size == 0 { return .read(nil, range: range, size: size, modified: modified) }
+            guard span.count <= Self.singleReadLimit else { return .stream(range: range, size: size, modified: modified) }
+            var buffer = ByteBufferAllocator().buffer(capacity: span.count)
+            var offset = span.lowerBound
+            while offset <= span.upperBound {
+                let want = span.upperBound - offset + 1
+                let got = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw in
+                    pread(descriptor, raw.baseAddress, want, off_t(offset))
+                }
+                guard got > 0 else { break }
+                offset += got
+            }
+            return .read(buffer, range: range, size: size, modified: modified)
+        }
+        var fields = HTTPFields()
+        fields.reserveCapacity(8)
+        fields[.eTag] = file.eTag
+        fields[.cacheControl] = file.cacheControl
+        switch opened {
+        case .missing:
+            return nil
+        case .notModified(let modified):
+            fields[.lastModified] = HTTPDate.format(modified)
+            return Response(status: .notModified, headers: fields)
+        case .unsatisfiable(let size):
+            throw APIError.rangeNotSatisfiable(size: size)
+        case .read(let buffer, let range, let size, let modified):
+            Self.describe(&fields, file: file, range: range, size: size, modified: modified)
+            let body = buffer.map { ResponseBody(byteBuffer: $0) } ?? ResponseBody()
+            return Response(status: range == nil ? .ok : .partialContent, headers: fields, body: body)
+        case .stream(let range, let size, let modified):
+            Self.describe(&fields, file: file, range: range, size: size, modified: modified)
+            let body = try await fileIO.loadFile(path: path, range: range ?? 0...(size - 1), context: context)
+            return Response(status: range == nil ? .ok : .partialContent, headers: fields, body: body)
+        }
+    }
+
+    private static func describe(
+        _ fields: inout HTTPFields, file: StoredFile, range: ClosedRange<Int>?, size: Int, modified: Int
+    ) {
+        fields[.contentType] = file.contentType
+        fields[.lastModified] = HTTPDate.format(modified)
+        fields[.acceptRanges] = "bytes"
+        if let range {
+            fields[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
+            fields[.contentLength] = String(range.count)
+        } else {
+            fields[.contentLength] = String(size)
+        }
+    }
+
+    /// Whether an If-None-Match value matches the entity tag (weak comparison, as RFC 9110 requires there).
+    static func matches(_ ifNoneMatch: String?, eTag: String) -> Bool {
+        guard let ifNoneMatch else { return false }
+        let bare = eTag.hasPrefix("W/") ? String(eTag.dropFirst(2)) : eTag
+        for candidate in ifNoneMatch.split(separator: ",") {
+            var tag = candidate.trimmingCharacters(in: .whitespaces)
+            if tag == "*" { return true }
+            if tag.hasPrefix("W/") { tag = String(tag.dropFirst(2)) }
+            if tag == bare { return true }
+        }
+        return false
+    }
+}

@@ -1,0 +1,85 @@
+// Content entering and leaving the store through the HTTP API, on the same event path as a dropped file:
+// the original is installed content-addressed, then an S3-shaped event fans out to the functions.
+import Foundation
+import ImageCore
+import Logging
+import NIOPosix
+import PipelineCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Installs uploads as originals and removes content no id uses any more.
+struct ContentLifecycle: Sendable {
+    let runtime: FunctionRuntime
+    let index: any ImageIndex
+    /// A writable handle on `originals/`: the fetch service is the HTTP path of ingest.
+    let originals: StoreHandle
+    let threadPool: NIOThreadPool
+    let logger: Logger
+
+    /// Moves a validated spool file into `originals/` (kept as is when the same bytes are there) and journals
+    /// `ObjectCreated` for it, which queues the thumbnail and metadata functions.
+    /// - Parameters:
+    ///   - upload: the spooled, validated file (consumed: moved or removed).
+    ///   - event: `ObjectCreated:Put` (POST) or `ObjectCreated:Copy` (PUT).
+    ///   - sourceName: the id, recorded as the event's source name.
+    func install(_ upload: SpooledUpload, event: EventName, sourceName: String) async throws {
+        let relative = OriginalName.relativePath(hash: upload.hash, format: upload.format)
+        let target = try originals.url(relative)
+        try await threadPool.runIfActive {
+            defer { unlink(upload.path) }
+            try FileManager.default.createDirectory(
+                at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            // link() keeps the first copy when the same bytes arrive twice at once; the spool file was fsynced.
+            if link(upload.path, target.path) != 0, errno != EEXIST {
+                throw APIError.internalError("could not store the original (errno \(errno))")
+            }
+        }
+        let record = S3EventRecord(
+            name: event, bucket: runtime.layout.root.lastPathComponent, key: "originals/" + relative, size: upload.size,
+            eTag: upload.hash.hex, sequence: 0, sourceName: sourceName)
+        do {
+            try runtime.submit(record, deduplicate: true)
+        } catch {
+            throw APIError.unavailable("the upload was stored but its event could not be journaled: \(error)")
+        }
+    }
+
+    /// Removes a content's derivatives, metadata and original when no id of the index names it any more.
+    ///
+    /// The subscribed functions run the `ObjectRemoved:Delete` event now (RequestResponse), so the answer means
+    /// it is done; a function that fails gets the event queued for retries instead.
+    /// - Returns: whether the content was removed (false: another id still uses it).
+    @discardableResult
+    func removeIfUnused(hash: ContentHash, format: ImageFormat, sourceName: String) async -> Bool {
+        guard index.ids(using: hash).isEmpty else { return false }
+        let relative = OriginalName.relativePath(hash: hash, format: format)
+        let size = (try? originals.url(relative)).flatMap { url in
+            (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
+        } ?? 0
+        let record = S3EventRecord(
+            name: .objectRemovedDelete, bucket: runtime.layout.root.lastPathComponent, key: "originals/" + relative,
+            size: size, eTag: hash.hex, sequence: 0, sourceName: sourceName)
+        var failed = false
+        for function in runtime.subscribers(of: .objectRemovedDelete) {
+            do {
+                let response = try await runtime.invoke(function: function, record: record, type: .requestResponse)
+                if response.failed { failed = true }
+            } catch {
+                failed = true
+            }
+        }
+        if failed {
+            logger.warning("a function failed to clean up a deleted image; the event is queued", metadata: ["sha256": "\(hash.hex)"])
+            _ = try? runtime.submit(record)
+        }
+        do {
+            try originals.remove(relative)
+        } catch {
+            logger.error("could not remove a deleted original", metadata: ["sha256": "\(hash.hex)", "error": "\(error)"])
+        }
+        return true
+    }
+}

@@ -1,0 +1,43 @@
+// The fetch service's own record of the ids it gave out: id → content hash, so DELETE knows whether another
+// id still uses the content, and a client-chosen PUT id finds its bytes.
+import Foundation
+import ImageCore
+import PipelineCore
+
+/// One id the HTTP API created (POST: the content id; PUT: a client-chosen name).
+public struct IndexedImage: Sendable, Equatable {
+    /// The id.
+    public var id: String
+    /// The content it names.
+    public var hash: ContentHash
+    /// The content's format.
+    public var format: ImageFormat
+    /// The content's size in bytes.
+    public var size: Int
+    /// The name it arrived under (multipart file name, `?name=`), when one was given.
+    public var name: String?
+    /// When the id was created or last replaced.
+    public var updatedAt: Date
+
+    /// - Parameters: see the properties.
+    public init(id: String, hash: ContentHash, format: ImageFormat, size: Int, name: String?, updatedAt: Date) {
+        self.id = id
+        self.hash = hash
+        self.format = format
+        self.size = size
+        self.name = name
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Where the ids are kept. `SQLiteImageIndex` is the local implementation; lookups are answered from memory.
+public protocol ImageIndex: Sendable {
+    /// The entry for an id, or `nil`.
+    func entry(for id: String) -> IndexedImage?
+    /// The ids naming a content, sorted.
+    func ids(using hash: ContentHash) -> [String]
+    /// Creates or replaces an id. - Returns: the entry it replaced, if any.
+    @discardableResult func upsert(_ entry: IndexedImage) throws -> IndexedImage?
+    /// Removes an id. - Returns: the removed entry, or `nil` when there was none.
+    @discardableResult func remove(id: String) throws -> IndexedImage?
+}

@@ -1,0 +1,41 @@
+// Outermost middleware: every error becomes the JSON error body, and every answer is counted by route and status.
+import Hummingbird
+import Logging
+
+/// Turns any error into `{"error": {...}}` and records HTTP metrics.
+struct APIErrorMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let metrics: HTTPMetrics
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let start = ContinuousClock.now
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as APIError {
+            response = try error.response(from: request, context: context)
+        } catch let error as HTTPError {
+            let converted: APIError
+            switch error.status {
+            case .notFound where context.endpointPath == nil || context.endpointPath == "NotFound":
+                converted = .routeNotFound(request.uri.path)
+            default:
+                converted = APIError(
+                    error.status, code: error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_"),
+                    message: error.body ?? error.status.reasonPhrase)
+            }
+            response = try converted.response(from: request, context: context)
+        } catch {
+            logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            response = try APIError.internalError("the server failed to answer; see its log")
+                .response(from: request, context: context)
+        }
+        let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
+        metrics.record(
+            route: route, method: request.method.rawValue, status: response.status.code, duration: ContinuousClock.now - start)
+        return response
+    }
+}

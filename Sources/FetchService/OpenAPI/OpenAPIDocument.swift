@@ -1,0 +1,431 @@
+// The OpenAPI 3.1 description of every route, parameter, response and error, served at /openapi.yaml and
+// /openapi.json. It lives in the binary (not a resource bundle) so an installed `picpipe` serves it too.
+import Foundation
+import Yams
+
+/// The API's OpenAPI document.
+public enum OpenAPIDocument {
+    /// The document as JSON, converted once from the YAML.
+    public static let json: String = {
+        guard let object = try? Yams.load(yaml: yaml),
+            let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }()
+
+    /// Every `METHOD /path` the document describes (uppercase method), for checking against the route table.
+    public static func operations() throws -> Set<String> {
+        guard let root = try Yams.load(yaml: yaml) as? [String: Any], let paths = root["paths"] as? [String: Any] else {
+            return []
+        }
+        var found: Set<String> = []
+        for (path, item) in paths {
+            guard let item = item as? [String: Any] else { continue }
+            for method in ["get", "head", "post", "put", "delete", "patch", "options"] where item[method] != nil {
+                found.insert("\(method.uppercased()) \(path)")
+            }
+        }
+        return found
+    }
+
+    /// The document as written.
+    public static let yaml = #"""
+openapi: 3.1.0
+info:
+  title: picpipe fetch service
+  version: 1.0.0
+  description: |
+    The HTTP API of `picpipe serve`: originals, thumbnails and metadata of the pictures in a store, and
+    uploads, replacements and deletions, each route mapped to one function (see RouteTable.swift).
+
+    **Ids.** An id matches `[A-Za-z0-9._-]{1,128}` and is neither `.` nor `..`; anything else is 400
+    `invalid_id` before the store is touched. Files are found from the content hash an id resolves to,
+    never from the id's text. Resolution:
+    1. an id created by this API (POST: the SHA-256 of the bytes; PUT: a name chosen by the client) names
+       the content recorded for it in `STORE/db/fetch.sqlite`;
+    2. otherwise an id of 64 lowercase hex digits names the stored original with that SHA-256, provided no
+       id created by this API names that content (pictures dropped into `uploads/` or made by `batch`);
+    3. anything else is 404 `not_found`.
+
+    **Listing.** `GET /images` walks the metadata database newest first (`taken_at` descending, unknown dates
+    last, then SHA-256) and lists, for each picture, the ids that resolve to it, sorted; a picture appears
+    once the metadata function has read it.
+
+    **Deleting.** `DELETE` removes the id; when no id created by this API names the content any more, the
+    thumbnail and metadata functions run the `ObjectRemoved:Delete` event at once (RequestResponse) and the
+    original is removed. A picture that also arrived through `uploads/` is removed with its last HTTP id.
+
+    **Auth.** With keys configured (`http.api_keys`, `PICPIPE_API_KEYS`), POST, PUT and DELETE need
+    `Authorization: Bearer <key>`; with `http.protect_reads` reads need one too. Without keys the server
+    only listens on loopback. Thumbnail URLs may carry `expires` and `sig` (HMAC-SHA256 of
+    `"<path>\n<expires>"` with `http.signing_key`, hex), which stand in for a key.
+
+    **Errors** are `{"error": {"code": "...", "message": "..."}}` with the status of the table below.
+servers:
+  - url: http://127.0.0.1:8080
+security:
+  - {}
+  - bearer: []
+paths:
+  /images:
+    get:
+      operationId: listImages
+      summary: List images, newest first.
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 50}}
+        - {name: cursor, in: query, description: The next_cursor of the previous page., schema: {type: string}}
+        - {name: make, in: query, description: Camera make, compared without case., schema: {type: string}}
+        - {name: model, in: query, description: Camera model, compared without case., schema: {type: string}}
+        - {name: taken_after, in: query, description: "taken_at >= this (a prefix such as 2024-05 works).", schema: {type: string}}
+        - {name: taken_before, in: query, description: "taken_at < this.", schema: {type: string}}
+        - {name: bbox, in: query, description: "S,W,N,E in decimal degrees; W > E crosses the antimeridian.", schema: {type: string, example: "48.8,2.2,48.9,2.5"}}
+      responses:
+        "200":
+          description: A page of images.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/ImageList"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "405": {$ref: "#/components/responses/MethodNotAllowed"}
+    post:
+      operationId: uploadImage
+      summary: Upload an image; its id is the SHA-256 of its bytes (the same bytes give the same id).
+      description: |
+        The body is streamed to disk while it is hashed, checked (JPEG or PNG, decodable within the limits)
+        and stored as an original; an ObjectCreated:Put event then queues the thumbnail and metadata functions.
+      parameters:
+        - {name: name, in: query, description: A display name (a multipart part's filename wins)., schema: {type: string}}
+        - {name: Content-Length, in: header, schema: {type: integer}}
+      requestBody:
+        required: true
+        content:
+          image/jpeg: {schema: {type: string, format: binary}}
+          image/png: {schema: {type: string, format: binary}}
+          multipart/form-data:
+            schema:
+              type: object
+              description: The first part with a filename (or named file) is the image; other parts are ignored.
+              properties:
+                file: {type: string, format: binary}
+      responses:
+        "202":
+          description: Stored; thumbnails and metadata follow.
+          headers:
+            Location: {schema: {type: string}, description: "/images/{id}"}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [id]
+                properties:
+                  id: {type: string}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "405": {$ref: "#/components/responses/MethodNotAllowed"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+        "422": {$ref: "#/components/responses/Unprocessable"}
+  /images/{id}:
+    parameters:
+      - $ref: "#/components/parameters/id"
+    get:
+      operationId: getImage
+      summary: The original.
+      parameters:
+        - $ref: "#/components/parameters/ifNoneMatch"
+        - $ref: "#/components/parameters/range"
+        - $ref: "#/components/parameters/ifRange"
+      responses:
+        "200": {$ref: "#/components/responses/File"}
+        "206": {$ref: "#/components/responses/PartialFile"}
+        "304": {$ref: "#/components/responses/NotModified"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "416": {$ref: "#/components/responses/RangeNotSatisfiable"}
+    head:
+      operationId: headImage
+      summary: The original's headers.
+      parameters:
+        - $ref: "#/components/parameters/ifNoneMatch"
+        - $ref: "#/components/parameters/range"
+      responses:
+        "200": {description: As GET, without a body.}
+        "206": {description: As GET, without a body.}
+        "304": {$ref: "#/components/responses/NotModified"}
+        "400": {description: Invalid id (no body).}
+        "401": {description: A key is needed (no body).}
+        "404": {description: No such image (no body).}
+        "416": {description: Range outside the file (no body).}
+    put:
+      operationId: putImage
+      summary: Create or replace the image under a client-chosen id.
+      description: |
+        A 64-hex-digit id must be the SHA-256 of the body. When the id named other content, that content is
+        removed if no other id uses it. The event is ObjectCreated:Copy; thumbnails and metadata follow.
+      parameters:
+        - {name: name, in: query, schema: {type: string}}
+      requestBody:
+        required: true
+        content:
+          image/jpeg: {schema: {type: string, format: binary}}
+          image/png: {schema: {type: string, format: binary}}
+          multipart/form-data:
+            schema:
+              type: object
+              properties:
+                file: {type: string, format: binary}
+      responses:
+        "200": {$ref: "#/components/responses/Put"}
+        "201": {$ref: "#/components/responses/Put"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+        "422": {$ref: "#/components/responses/Unprocessable"}
+    delete:
+      operationId: deleteImage
+      summary: Remove the id, and the content (thumbnails, metadata, original) when no other id uses it.
+      responses:
+        "204": {description: Removed.}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {$ref: "#/components/responses/NotFound"}
+  /images/{id}/thumbnails/{size}:
+    parameters:
+      - $ref: "#/components/parameters/id"
+      - {name: size, in: path, required: true, description: "A configured size label (thumbnails.sizes, e.g. 256).", schema: {type: string}}
+      - {name: expires, in: query, description: Signed URLs only, seconds since 1970., schema: {type: integer}}
+      - {name: sig, in: query, description: Signed URLs only, hex HMAC-SHA256., schema: {type: string}}
+    get:
+      operationId: getThumbnail
+      summary: A thumbnail; made at once (RequestResponse) when it does not exist yet.
+      description: |
+        Under a content id the URL is content-addressed: Cache-Control is public, max-age=31536000, immutable.
+        Under a PUT id it is public, no-cache (revalidate with the ETag).
+      parameters:
+        - $ref: "#/components/parameters/ifNoneMatch"
+        - $ref: "#/components/parameters/range"
+        - $ref: "#/components/parameters/ifRange"
+      responses:
+        "200": {$ref: "#/components/responses/File"}
+        "206": {$ref: "#/components/responses/PartialFile"}
+        "304": {$ref: "#/components/responses/NotModified"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "416": {$ref: "#/components/responses/RangeNotSatisfiable"}
+        "422": {$ref: "#/components/responses/Unprocessable"}
+    head:
+      operationId: headThumbnail
+      summary: A thumbnail's headers (made at once when missing).
+      parameters:
+        - $ref: "#/components/parameters/ifNoneMatch"
+        - $ref: "#/components/parameters/range"
+      responses:
+        "200": {description: As GET, without a body.}
+        "206": {description: As GET, without a body.}
+        "304": {$ref: "#/components/responses/NotModified"}
+        "400": {description: Invalid id (no body).}
+        "401": {description: A key is needed (no body).}
+        "403": {description: Bad or expired signature (no body).}
+        "404": {description: No such image or size (no body).}
+        "416": {description: Range outside the file (no body).}
+        "422": {description: The original cannot be made into thumbnails (no body).}
+  /images/{id}/metadata:
+    parameters:
+      - $ref: "#/components/parameters/id"
+    get:
+      operationId: getMetadata
+      summary: The metadata JSON of the metadata service (read at once if its function has not run yet).
+      responses:
+        "200":
+          description: "The normalised metadata: id first, then file, make, model, ..., sha256, exif_error, exif."
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Metadata"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "422": {$ref: "#/components/responses/Unprocessable"}
+  /healthz:
+    get:
+      operationId: health
+      summary: Liveness and queue depths.
+      security: [{}]
+      responses:
+        "200":
+          description: Up.
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  status: {type: string, const: ok}
+                  queued: {type: object, additionalProperties: {type: integer}}
+  /metrics:
+    get:
+      operationId: metrics
+      summary: "Prometheus text: picpipe_http_requests_total and picpipe_http_request_duration_seconds by route, method and status; the runtime's picpipe_invocations_total, picpipe_invocation_duration_seconds, picpipe_queue_depth, ... by function."
+      responses:
+        "200":
+          description: Prometheus text exposition format 0.0.4.
+          content:
+            text/plain: {schema: {type: string}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+  /openapi.json:
+    get:
+      operationId: openAPIJSON
+      summary: This document as JSON.
+      security: [{}]
+      responses:
+        "200":
+          description: The document.
+          content:
+            application/json: {schema: {type: object}}
+  /openapi.yaml:
+    get:
+      operationId: openAPIYAML
+      summary: This document as YAML.
+      security: [{}]
+      responses:
+        "200":
+          description: The document.
+          content:
+            application/yaml: {schema: {type: string}}
+components:
+  securitySchemes:
+    bearer: {type: http, scheme: bearer}
+  parameters:
+    id:
+      name: id
+      in: path
+      required: true
+      schema: {type: string, pattern: "^[A-Za-z0-9._-]{1,128}$"}
+    ifNoneMatch: {name: If-None-Match, in: header, schema: {type: string}}
+    range: {name: Range, in: header, description: "One range: bytes=A-B, bytes=A- or bytes=-N (several ranges get the whole file).", schema: {type: string}}
+    ifRange: {name: If-Range, in: header, description: An ETag; when it differs the whole file is sent., schema: {type: string}}
+  headers:
+    ETag: {schema: {type: string}, description: "Strong: \"<sha256>\" for originals, \"<sha256>-<size>-<recipe>\" for thumbnails."}
+    Last-Modified: {schema: {type: string}}
+    Cache-Control: {schema: {type: string}}
+    Accept-Ranges: {schema: {type: string, const: bytes}}
+    Content-Range: {schema: {type: string}}
+  responses:
+    File:
+      description: The file, streamed from the store.
+      headers:
+        ETag: {$ref: "#/components/headers/ETag"}
+        Last-Modified: {$ref: "#/components/headers/Last-Modified"}
+        Cache-Control: {$ref: "#/components/headers/Cache-Control"}
+        Accept-Ranges: {$ref: "#/components/headers/Accept-Ranges"}
+      content:
+        image/jpeg: {schema: {type: string, format: binary}}
+        image/png: {schema: {type: string, format: binary}}
+    PartialFile:
+      description: The requested byte range.
+      headers:
+        Content-Range: {$ref: "#/components/headers/Content-Range"}
+        ETag: {$ref: "#/components/headers/ETag"}
+      content:
+        image/jpeg: {schema: {type: string, format: binary}}
+        image/png: {schema: {type: string, format: binary}}
+    NotModified:
+      description: If-None-Match matched the ETag.
+      headers:
+        ETag: {$ref: "#/components/headers/ETag"}
+        Cache-Control: {$ref: "#/components/headers/Cache-Control"}
+    Put:
+      description: 201 when the id is new, 200 when it was replaced.
+      headers:
+        Location: {schema: {type: string}}
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [id, sha256]
+            properties:
+              id: {type: string}
+              sha256: {type: string}
+    BadRequest:
+      description: "invalid_id (malformed id, '..', encoded slashes, NUL) or bad_request (parameter, body)."
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    Unauthorized:
+      description: unauthorized (no key, or an unknown key); WWW-Authenticate is Bearer.
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    Forbidden:
+      description: forbidden (a signed URL that is wrong or expired).
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    NotFound:
+      description: not_found (unknown id or path) or unknown_size (a size that is not configured).
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    MethodNotAllowed:
+      description: method_not_allowed; the Allow header lists the methods of the path. Every path answers it.
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    TooLarge:
+      description: body_too_large (over http.max_body_bytes; nothing is kept).
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    UnsupportedMediaType:
+      description: unsupported_media_type (a Content-Type other than image/jpeg, image/png, multipart/form-data, or bytes that are not JPEG or PNG).
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    Unprocessable:
+      description: unprocessable_image (corrupt, truncated, or over the pixel limit; nothing is kept).
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    RangeNotSatisfiable:
+      description: range_not_satisfiable; Content-Range is bytes */SIZE.
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+  schemas:
+    Error:
+      type: object
+      required: [error]
+      properties:
+        error:
+          type: object
+          required: [code, message]
+          properties:
+            code: {type: string}
+            message: {type: string}
+    ImageList:
+      type: object
+      required: [items, next_cursor]
+      properties:
+        items: {type: array, items: {$ref: "#/components/schemas/ImageItem"}}
+        next_cursor: {type: [string, "null"]}
+    ImageItem:
+      type: object
+      required: [id, sha256, name, size, format, width, height, taken_at, urls]
+      properties:
+        id: {type: string}
+        sha256: {type: string}
+        name: {type: [string, "null"]}
+        size: {type: [integer, "null"]}
+        format: {type: [string, "null"], enum: [jpeg, png, null]}
+        width: {type: [integer, "null"]}
+        height: {type: [integer, "null"]}
+        taken_at: {type: [string, "null"]}
+        urls:
+          type: object
+          properties:
+            original: {type: string}
+            metadata: {type: string}
+            thumbnails: {type: object, description: "Size label to URL (signed when http.signing_key is set).", additionalProperties: {type: string}}
+    Metadata:
+      type: object
+      properties:
+        id: {type: string}
+        file: {type: string}
+        make: {type: [string, "null"]}
+        model: {type: [string, "null"]}
+        taken_at: {type: [string, "null"]}
+        gps_latitude: {type: [number, "null"]}
+        gps_longitude: {type: [number, "null"]}
+        width: {type: [integer, "null"]}
+        height: {type: [integer, "null"]}
+        format: {type: [string, "null"]}
+        bytes: {type: [integer, "null"]}
+        sha256: {type: [string, "null"]}
+      additionalProperties: true
+"""#
+}

@@ -1,0 +1,128 @@
+// GET /images: newest first, filtered, with cursor pagination over (metadata row, id) positions.
+import Foundation
+import Hummingbird
+import MetadataService
+import PipelineCore
+
+extension ImageAPI {
+    /// The most items a page may hold, and the default.
+    static let maxPageSize = 1000
+    static let defaultPageSize = 50
+
+    /// Lists images: for each metadata row (newest `taken_at` first, unknown dates last), the ids that resolve
+    /// to it, sorted; an image is listed once the metadata function has read it.
+    func listImages(_ request: Request, context: some RequestContext) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        let limit = try Self.integer(parameters["limit"].map(String.init), name: "limit") ?? Self.defaultPageSize
+        guard (1...Self.maxPageSize).contains(limit) else {
+            throw APIError.badRequest("limit must be 1 to \(Self.maxPageSize)")
+        }
+        var position = try parameters["cursor"].map { try ListCursor(decoding: String($0)) } ?? ListCursor()
+        var query = MetadataQuery(
+            make: parameters["make"].map(String.init), model: parameters["model"].map(String.init),
+            takenAfter: parameters["taken_after"].map(String.init), takenBefore: parameters["taken_before"].map(String.init))
+        if let bbox = parameters["bbox"] { query.bbox = try Self.box(String(bbox)) }
+        query.limit = limit + 1
+
+        var items: [String] = []
+        var next: ListCursor?
+        var before = position.afterRow
+        scan: while true {
+            query.afterCursor = before
+            let rows = try metadata.query(query)
+            for row in rows {
+                var lastInRow = position.afterID
+                for id in listedIDs(row) where position.afterID.map({ id > $0 }) ?? true {
+                    if items.count == limit {
+                        next = ListCursor(afterRow: before, afterID: lastInRow)
+                        break scan
+                    }
+                    items.append(item(id: id, row: row))
+                    lastInRow = id
+                }
+                position.afterID = nil
+                before = row.cursor
+            }
+            if rows.count < limit + 1 { break }
+        }
+        let nextText = next.map { JSONText.quoted($0.encoded) } ?? "null"
+        return Self.json("{\"items\":[\(items.joined(separator: ","))],\"next_cursor\":\(nextText)}")
+    }
+
+    /// The ids that name a metadata row's content: the index's ids, else the content id itself.
+    func listedIDs(_ row: StoredImage) -> [String] {
+        guard let hash = ContentHash(hex: row.id) else { return [] }
+        let named = index.ids(using: hash)
+        return named.isEmpty ? [hash.hex] : named
+    }
+
+    /// One list item as JSON.
+    func item(id: String, row: StoredImage) -> String {
+        let entry = index.entry(for: id)
+        let meta = row.metadata
+        let name = entry?.name ?? (entry == nil ? (meta.file as NSString).lastPathComponent : id)
+        let base = "/images/\(id)"
+        let now = Int(Date().timeIntervalSince1970)
+        let thumbs = thumbnails.labels.map { label -> String in
+            var url = "\(base)/thumbnails/\(label)"
+            if let signer = access.signer { url = signer.sign(path: url, expires: now + settings.signedURLLifetime) }
+            return "\(JSONText.quoted(label)):\(JSONText.quoted(url))"
+        }
+        func number(_ value: Int?) -> String { value.map(String.init) ?? "null" }
+        func text(_ value: String?) -> String { value.map(JSONText.quoted) ?? "null" }
+        return "{\"id\":\(JSONText.quoted(id)),\"sha256\":\(JSONText.quoted(row.id)),\"name\":\(text(name)),"
+            + "\"size\":\(number(entry?.size ?? meta.bytes)),\"format\":\(text(entry?.format.rawValue ?? meta.format)),"
+            + "\"width\":\(number(meta.width)),\"height\":\(number(meta.height)),\"taken_at\":\(text(meta.takenAt)),"
+            + "\"urls\":{\"original\":\(JSONText.quoted(base)),\"metadata\":\(JSONText.quoted(base + "/metadata")),"
+            + "\"thumbnails\":{\(thumbs.joined(separator: ","))}}}"
+    }
+
+    static func integer(_ text: String?, name: String) throws -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text) else { throw APIError.badRequest("\(name) must be an integer") }
+        return value
+    }
+
+    /// `S,W,N,E` in decimal degrees.
+    static func box(_ text: String) throws -> GeoBox {
+        let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Double($0) }
+        guard values.count == 4, let south = values[0], let west = values[1], let north = values[2],
+            let east = values[3], (-90...90).contains(south), (-90...90).contains(north), south <= north,
+            (-180...180).contains(west), (-180...180).contains(east)
+        else {
+            throw APIError.badRequest("bbox must be S,W,N,E in decimal degrees (latitudes -90..90, S <= N; longitudes -180..180)")
+        }
+        return GeoBox(south: south, west: west, north: north, east: east)
+    }
+}
+
+/// Where a page ends: after the metadata row before the current one, and after one id of the current row.
+struct ListCursor: Equatable {
+    /// The metadata cursor of the row before the current one (`nil`: the current row is the first).
+    var afterRow: String?
+    /// The last id of the current row already listed.
+    var afterID: String?
+
+    init(afterRow: String? = nil, afterID: String? = nil) {
+        self.afterRow = afterRow
+        self.afterID = afterID
+    }
+
+    /// Decodes the opaque text the previous page returned.
+    init(decoding text: String) throws {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64) else { throw APIError.badRequest("cursor is not one this API returned") }
+        let parts = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "v1" else { throw APIError.badRequest("cursor is not one this API returned") }
+        afterRow = parts[1].isEmpty ? nil : String(parts[1])
+        afterID = parts[2].isEmpty ? nil : String(parts[2])
+    }
+
+    /// Opaque URL-safe text.
+    var encoded: String {
+        Data("v1\n\(afterRow ?? "")\n\(afterID ?? "")".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

@@ -1,0 +1,81 @@
+// POST /images and PUT /images/{id}: stream, check, install, journal ObjectCreated, record the id.
+import Foundation
+import Hummingbird
+import PipelineCore
+
+extension ImageAPI {
+    /// Uploads an image; its id is the SHA-256 of its bytes, so the same bytes always get the same id.
+    func uploadImage(_ request: Request, context: some RequestContext) async throws -> Response {
+        let upload = try await receive(request)
+        let id = upload.hash.hex
+        let name = upload.fileName ?? request.uri.queryParameters["name"].map(String.init)
+        try await accept(upload, id: id, name: name, event: .objectCreatedPut)
+        var headers = HTTPFields()
+        headers[.location] = "/images/\(id)"
+        return Self.json("{\"id\":\(JSONText.quoted(id))}", status: .accepted, headers: headers)
+    }
+
+    /// Creates or replaces the image under a client-chosen id (the article's CreateOrUpdateContactById).
+    /// 201 when the id is new, 200 when it was replaced; the old content is removed when no id uses it any more.
+    func putImage(_ request: Request, context: some RequestContext) async throws -> Response {
+        let id = try Self.id(context)
+        if let hash = id.contentHash {
+            // A content id can only name its own bytes.
+            let upload = try await receive(request)
+            guard upload.hash == hash else {
+                upload.discard()
+                throw APIError.badRequest("a 64-hex-digit id is a content id: it must be the SHA-256 of the body")
+            }
+            return try await store(upload, id: id, request: request)
+        }
+        return try await store(try await receive(request), id: id, request: request)
+    }
+
+    private func store(_ upload: SpooledUpload, id: ImageID, request: Request) async throws -> Response {
+        let name = upload.fileName ?? request.uri.queryParameters["name"].map(String.init)
+        let previous = try await accept(upload, id: id.value, name: name, event: .objectCreatedCopy)
+        if let previous, previous.hash != upload.hash {
+            await lifecycle.removeIfUnused(hash: previous.hash, format: previous.format, sourceName: id.value)
+        }
+        var headers = HTTPFields()
+        headers[.location] = "/images/\(id.value)"
+        return Self.json(
+            "{\"id\":\(JSONText.quoted(id.value)),\"sha256\":\(JSONText.quoted(upload.hash.hex))}",
+            status: previous == nil ? .created : .ok, headers: headers)
+    }
+
+    /// Streams the body to a checked temporary file.
+    private func receive(_ request: Request) async throws -> SpooledUpload {
+        let kind = try UploadBody.kind(contentType: request.headers[.contentType])
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > settings.maxBodyBytes { throw APIError.bodyTooLarge(limit: settings.maxBodyBytes) }
+        let upload = try await spool.spool(request.body, kind: kind, declaredLength: declared)
+        do {
+            try await validator.validate(upload)
+        } catch {
+            upload.discard()
+            throw error
+        }
+        return upload
+    }
+
+    /// Installs the upload, journals its event and records the id. - Returns: the entry the id had before.
+    @discardableResult
+    private func accept(_ upload: SpooledUpload, id: String, name: String?, event: EventName) async throws
+        -> IndexedImage?
+    {
+        try await lifecycle.install(upload, event: event, sourceName: id)
+        return try index.upsert(
+            IndexedImage(
+                id: id, hash: upload.hash, format: upload.format, size: upload.size, name: name, updatedAt: Date()))
+    }
+
+    /// Removes the id; the content goes too (ObjectRemoved: thumbnails, metadata, original) when no other id
+    /// uses it.
+    func deleteImage(_ request: Request, context: some RequestContext) async throws -> Response {
+        let image = try resolve(Self.id(context))
+        if image.entry != nil { try index.remove(id: image.id.value) }
+        await lifecycle.removeIfUnused(hash: image.hash, format: image.format, sourceName: image.id.value)
+        return Response(status: .noContent)
+    }
+}

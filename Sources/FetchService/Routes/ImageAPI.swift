@@ -1,0 +1,70 @@
+// The handlers of the HTTP API and what they share; the route table maps method + path onto them.
+import Foundation
+import Hummingbird
+import ImageCore
+import Logging
+import MetadataService
+import NIOPosix
+import PipelineCore
+import ThumbnailService
+
+/// The functions behind the routes, like the Lambda functions behind the article's /phonebook resource.
+struct ImageAPI: Sendable {
+    let settings: FetchSettings
+    let layout: StoreLayout
+    let runtime: FunctionRuntime
+    let metadata: any MetadataStore
+    let index: any ImageIndex
+    let resolver: ImageResolver
+    let lifecycle: ContentLifecycle
+    let spool: UploadSpool
+    let validator: UploadValidator
+    let files: FileResponder
+    let thumbnails: ThumbnailCatalog
+    let access: AccessPolicy
+    let metrics: HTTPMetrics
+    let logger: Logger
+
+    init(
+        settings: FetchSettings, runtime: FunctionRuntime, metadata: any MetadataStore, index: any ImageIndex,
+        recipes: [ThumbnailRecipe], metrics: HTTPMetrics, logger: Logger, threadPool: NIOThreadPool = .singleton
+    ) {
+        self.settings = settings
+        self.layout = runtime.layout
+        self.runtime = runtime
+        self.metadata = metadata
+        self.index = index
+        let originals = StoreHandle(area: .originals, access: .write, location: layout.originals, function: "fetch")
+        self.resolver = ImageResolver(index: index, originals: originals)
+        self.lifecycle = ContentLifecycle(
+            runtime: runtime, index: index, originals: originals, threadPool: threadPool, logger: logger)
+        self.spool = UploadSpool(folder: layout.uploads, maxBytes: settings.maxBodyBytes, threadPool: threadPool)
+        self.validator = UploadValidator(limits: settings.decodeLimits, threadPool: threadPool)
+        self.files = FileResponder(threadPool: threadPool)
+        self.thumbnails = ThumbnailCatalog(recipes: recipes, root: layout.thumbnails.path, runtime: runtime)
+        self.access = AccessPolicy(
+            apiKeys: settings.apiKeys, protectReads: settings.protectReads, signingKey: settings.signingKey)
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// The id path parameter, validated (400) before anything else happens.
+    static func id(_ context: some RequestContext) throws -> ImageID {
+        try ImageID.parse(context.parameters.get("id"))
+    }
+
+    /// The id resolved to stored content, or 404.
+    func resolve(_ id: ImageID) throws -> ResolvedImage {
+        guard let resolved = resolver.resolve(id) else { throw APIError.imageNotFound(id.value) }
+        return resolved
+    }
+
+    /// A JSON response.
+    static func json(_ text: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        let body = ByteBuffer(string: text)
+        fields[.contentType] = "application/json"
+        fields[.contentLength] = String(body.readableBytes)
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: body))
+    }
+}

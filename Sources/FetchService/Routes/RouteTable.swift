@@ -1,0 +1,69 @@
+// The whole HTTP API in one place: method + path → named function, like the article's /phonebook → Lambda map.
+import Hummingbird
+
+/// One route: what it answers, who may call it, and the function that does the work.
+public struct Route: Sendable {
+    /// The method.
+    public let method: HTTPRequest.Method
+    /// The path, with `{parameters}` as in the OpenAPI document.
+    public let path: String
+    /// The handler's name, which is also the OpenAPI `operationId`.
+    public let name: String
+    /// Who may call it.
+    public let access: RouteAccess
+    let handler: @Sendable (Request, BasicRequestContext) async throws -> Response
+}
+
+/// The route table.
+enum RouteTable {
+    /// Every route the server answers, in one list. Methods a path does not list answer 405.
+    static func routes(_ api: ImageAPI) -> [Route] {
+        [
+            Route(method: .get, path: "/images", name: "listImages", access: .read, handler: api.listImages),
+            Route(method: .post, path: "/images", name: "uploadImage", access: .write, handler: api.uploadImage),
+            Route(method: .get, path: "/images/{id}", name: "getImage", access: .read, handler: api.getOriginal),
+            Route(method: .head, path: "/images/{id}", name: "headImage", access: .read, handler: api.getOriginal),
+            Route(method: .put, path: "/images/{id}", name: "putImage", access: .write, handler: api.putImage),
+            Route(method: .delete, path: "/images/{id}", name: "deleteImage", access: .write, handler: api.deleteImage),
+            Route(
+                method: .get, path: "/images/{id}/thumbnails/{size}", name: "getThumbnail", access: .signedRead,
+                handler: api.getThumbnail),
+            Route(
+                method: .head, path: "/images/{id}/thumbnails/{size}", name: "headThumbnail", access: .signedRead,
+                handler: api.getThumbnail),
+            Route(method: .get, path: "/images/{id}/metadata", name: "getMetadata", access: .read, handler: api.getMetadata),
+            Route(method: .get, path: "/healthz", name: "health", access: .open, handler: api.health),
+            Route(method: .get, path: "/metrics", name: "metrics", access: .read, handler: api.metrics),
+            Route(method: .get, path: "/openapi.json", name: "openAPIJSON", access: .open, handler: api.openAPIJSON),
+            Route(method: .get, path: "/openapi.yaml", name: "openAPIYAML", access: .open, handler: api.openAPIYAML),
+        ]
+    }
+
+    /// The methods that answer 405 where a path does not list them.
+    static let otherMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options]
+
+    /// Registers every route (with its access check) and the 405 answers on a router.
+    static func register(_ routes: [Route], access: AccessPolicy, on router: Router<BasicRequestContext>) {
+        var methodsByPath: [String: [HTTPRequest.Method]] = [:]
+        var paths: [String] = []
+        for route in routes {
+            if methodsByPath[route.path] == nil { paths.append(route.path) }
+            methodsByPath[route.path, default: []].append(route.method)
+            let handler = route.handler
+            let needed = route.access
+            router.on(RouterPath(route.path), method: route.method) { request, context in
+                try access.check(needed, request: request)
+                return try await handler(request, context)
+            }
+        }
+        for path in paths {
+            let allowed = methodsByPath[path] ?? []
+            let allowText = allowed.map(\.rawValue)
+            for method in otherMethods where !allowed.contains(method) {
+                router.on(RouterPath(path), method: method) { request, _ -> Response in
+                    throw APIError.methodNotAllowed(request.method, allowed: allowText)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+// Building the HTTP server: the seam `serve` and the tests use.
+import Foundation
+import Hummingbird
+import Logging
+import MetadataService
+import NIOCore
+import PipelineCore
+import Prometheus
+import ServiceLifecycle
+import ThumbnailService
+
+/// The fetch service's HTTP server, ready to run as a `Service`.
+public struct FetchApplication: Sendable {
+    /// The Hummingbird application (a ServiceLifecycle `Service`).
+    public let application: Application<RouterResponder<BasicRequestContext>>
+    /// Every route the router answers (besides 405s), as `METHOD /path`.
+    public let routes: [Route]
+
+    /// Builds the server over a store.
+    /// - Parameters:
+    ///   - settings: the `http` settings (listen address, keys, limits).
+    ///   - runtime: the pipeline runtime events are submitted to and functions invoked through.
+    ///   - recipes: the configured thumbnail recipes (one per size).
+    ///   - metrics: the HTTP instruments and the registry /metrics renders.
+    ///   - logger: the server's logger (keep it at info or above: no per-request lines then).
+    ///   - onServerRunning: called with the bound port once the server listens (port 0 picks a free one).
+    /// - Throws: when the store's databases cannot be opened.
+    public static func build(
+        settings: FetchSettings, runtime: FunctionRuntime, recipes: [ThumbnailRecipe], metrics: HTTPMetrics,
+        logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> FetchApplication {
+        let layout = runtime.layout
+        try layout.createFolders()
+        let metadata = try SQLiteMetadataStore(url: layout.metadataDatabase)
+        let index = try SQLiteImageIndex(url: SQLiteImageIndex.location(in: layout))
+        let api = ImageAPI(
+            settings: settings, runtime: runtime, metadata: metadata, index: index, recipes: recipes, metrics: metrics,
+            logger: logger)
+        let swept = api.spool.sweep()
+        if swept > 0 { logger.notice("removed unfinished HTTP uploads", metadata: ["count": "\(swept)"]) }
+
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: APIErrorMiddleware(metrics: metrics, logger: logger))
+        let routes = RouteTable.routes(api)
+        RouteTable.register(routes, access: api.access, on: router)
+
+        let application = Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))),
+            configuration: ApplicationConfiguration(
+                address: .hostname(settings.listen.host, port: settings.listen.port), serverName: "picpipe"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        return FetchApplication(application: application, routes: routes)
+    }
+}
+
+extension FetchApplication: Service {
+    /// Runs the server until graceful shutdown.
+    public func run() async throws { try await application.run() }
+}

@@ -1,0 +1,40 @@
+// The fetch service's settings, taken from the one configuration's `http` and `limits` sections.
+import ImageCore
+import PipelineCore
+
+/// What the HTTP API is configured with.
+public struct FetchSettings: Sendable {
+    /// Where to listen.
+    public var listen: ListenAddress
+    /// Accepted API keys.
+    public var apiKeys: [String]
+    /// Whether reads need a key (only when keys are configured).
+    public var protectReads: Bool
+    /// The largest upload body.
+    public var maxBodyBytes: Int
+    /// The HMAC key of signed thumbnail URLs.
+    public var signingKey: String?
+    /// How long the thumbnail URLs in listings stay valid when a signing key is set, in seconds.
+    public var signedURLLifetime: Int
+    /// A connection with no bytes in or out for this long is closed (and a half-sent upload discarded).
+    public var idleTimeoutSeconds: Int
+    /// Decode limits for the upload check.
+    public var decodeLimits: DecodeLimits
+
+    /// - Parameters:
+    ///   - http: the `http` section.
+    ///   - limits: the `limits` section.
+    ///   - listen: overrides `http.listen` (the `--listen` option).
+    /// - Throws: `ListenAddressError` for a malformed address or an exposed one without keys.
+    public init(http: HTTPSettings, limits: LimitSettings, listen: String? = nil) throws {
+        self.listen = try ListenAddress(parsing: listen ?? http.listen)
+        apiKeys = http.apiKeys.filter { !$0.isEmpty }
+        protectReads = http.protectReads
+        maxBodyBytes = http.maxBodyBytes
+        signingKey = http.signingKey
+        signedURLLifetime = 3600
+        idleTimeoutSeconds = 30
+        decodeLimits = DecodeLimits(maxPixels: limits.maxPixels, maxFileBytes: limits.maxFileBytes)
+        try self.listen.checkExposure(apiKeys: apiKeys)
+    }
+}

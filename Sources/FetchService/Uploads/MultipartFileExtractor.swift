@@ -1,0 +1,146 @@
+// A streaming multipart/form-data reader that passes on the bytes of one file part as they arrive, so an
+// upload is never held whole in memory.
+
+/// Extracts the file part of a multipart body: the first part with a `filename`, or named `file`.
+///
+/// Feed the body in any chunking; file bytes come out through `emit` as soon as they cannot be the start of the
+/// closing delimiter. Other parts are skipped.
+struct MultipartFileExtractor {
+    private enum State {
+        case preamble
+        case headers
+        case fileBody
+        case otherBody
+        case done
+    }
+
+    private let delimiter: [UInt8]  // "\r\n--boundary"
+    private var pending: [UInt8] = []
+    private var state = State.preamble
+    /// The file name the part was sent with, once its headers are read.
+    private(set) var fileName: String?
+    /// Whether the file part arrived complete.
+    var foundFile: Bool { state == .done }
+    private var inFile = false
+
+    /// The most header bytes a part may have.
+    static let maxHeaderBytes = 16 * 1024
+
+    init(boundary: String) {
+        delimiter = Array("\r\n--\(boundary)".utf8)
+        // The body starts with "--boundary" (no CRLF before it); pretend one was there.
+        pending = Array("\r\n".utf8)
+    }
+
+    /// Takes the next chunk of the body.
+    /// - Throws: 400 for a malformed body; whatever `emit` throws.
+    mutating func feed(_ chunk: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard state != .done else { return }
+        pending.append(contentsOf: chunk)
+        var progressed = true
+        while progressed {
+            progressed = false
+            switch state {
+            case .preamble, .otherBody, .fileBody:
+                if let range = Self.find(delimiter, in: pending) {
+                    if state == .fileBody {
+                        try pending.withUnsafeBytes { try emit(UnsafeRawBufferPointer(rebasing: $0[..<range.lowerBound])) }
+                        pending.removeAll()
+                        state = .done
+                        return
+                    }
+                    pending.removeSubrange(..<range.upperBound)
+                    state = .headers
+                    progressed = true
+                } else {
+                    // Keep what could be the start of the delimiter; the rest is file bytes or skipped.
+                    let keep = min(pending.count, delimiter.count - 1)
+                    let flush = pending.count - keep
+                    if flush > 0 {
+                        if state == .fileBody {
+                            try pending.withUnsafeBytes { try emit(UnsafeRawBufferPointer(rebasing: $0[..<flush])) }
+                        }
+                        pending.removeSubrange(..<flush)
+                    }
+                }
+            case .headers:
+                guard let end = Self.find(Array("\r\n\r\n".utf8), in: pending) else {
+                    guard pending.count <= Self.maxHeaderBytes else {
+                        throw APIError.badRequest("a multipart part has more than \(Self.maxHeaderBytes) bytes of headers")
+                    }
+                    return
+                }
+                // After the delimiter: "--" ends the body; otherwise CRLF then the part's headers.
+                if pending.starts(with: Array("--".utf8)) {
+                    throw APIError.badRequest("the multipart body has no file part (send one with a filename, or named 'file')")
+                }
+                let text = String(decoding: pending[..<end.lowerBound], as: UTF8.self)
+                pending.removeSubrange(..<end.upperBound)
+                if let name = Self.fileName(headers: text) {
+                    fileName = name.isEmpty ? nil : name
+                    state = .fileBody
+                } else {
+                    state = .otherBody
+                }
+                // The part's body starts right here; it ends at the next CRLF "--boundary".
+                progressed = true
+            case .done:
+                return
+            }
+        }
+    }
+
+    /// Checks the body ended after a complete file part.
+    /// - Throws: 400 when it did not.
+    func finish() throws {
+        guard state == .done else {
+            throw APIError.badRequest(
+                state == .fileBody
+                    ? "the multipart body ended inside the file part"
+                    : "the multipart body has no file part (send one with a filename, or named 'file')")
+        }
+    }
+
+    /// The part's file name when it is the file part: it has `filename=`, or `name="file"`.
+    static func fileName(headers: String) -> String? {
+        for line in headers.split(separator: "\r\n") {
+            let pair = line.split(separator: ":", maxSplits: 1)
+            guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == "content-disposition"
+            else { continue }
+            var name: String?
+            var filename: String?
+            for parameter in pair[1].split(separator: ";").dropFirst() {
+                let kv = parameter.split(separator: "=", maxSplits: 1)
+                guard kv.count == 2 else { continue }
+                var value = kv[1].trimmingCharacters(in: .whitespaces)
+                if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+                switch kv[0].trimmingCharacters(in: .whitespaces).lowercased() {
+                case "name": name = value
+                case "filename": filename = value
+                default: break
+                }
+            }
+            if let filename { return filename }
+            if name == "file" { return "" }
+        }
+        return nil
+    }
+
+    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Range<Int>? {
+        guard needle.count <= haystack.count, let first = needle.first else { return nil }
+        var index = 0
+        let last = haystack.count - needle.count
+        while index <= last {
+            if haystack[index] == first {
+                var matched = true
+                for offset in 1..<needle.count where haystack[index + offset] != needle[offset] {
+                    matched = false
+                    break
+                }
+                if matched { return index..<(index + needle.count) }
+            }
+            index += 1
+        }
+        return nil
+    }
+}

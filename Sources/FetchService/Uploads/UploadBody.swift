@@ -1,0 +1,41 @@
+// What a POST or PUT body is, from its Content-Type: the image itself, or a multipart form holding it.
+
+/// The two body shapes an upload may have.
+enum UploadBody: Equatable {
+    /// `image/jpeg` or `image/png`: the body is the file.
+    case raw
+    /// `multipart/form-data; boundary=…`: the first part with a file name (or named `file`) is the file.
+    case multipart(boundary: String)
+
+    /// Reads the Content-Type.
+    /// - Throws: 415 for any other type, 400 for a multipart type without a boundary.
+    static func kind(contentType: String?) throws -> UploadBody {
+        guard let contentType else {
+            throw APIError.unsupportedMediaType("send Content-Type image/jpeg, image/png or multipart/form-data")
+        }
+        let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        let type = parts.first?.lowercased() ?? ""
+        switch type {
+        case "image/jpeg", "image/png":
+            return .raw
+        case "multipart/form-data":
+            for parameter in parts.dropFirst() {
+                let pair = parameter.split(separator: "=", maxSplits: 1)
+                guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == "boundary" else {
+                    continue
+                }
+                var boundary = pair[1].trimmingCharacters(in: .whitespaces)
+                if boundary.hasPrefix("\""), boundary.hasSuffix("\""), boundary.count >= 2 {
+                    boundary = String(boundary.dropFirst().dropLast())
+                }
+                guard (1...70).contains(boundary.utf8.count) else { break }
+                return .multipart(boundary: boundary)
+            }
+            throw APIError.badRequest("multipart/form-data needs a boundary parameter of 1 to 70 characters")
+        default:
+            throw APIError.unsupportedMediaType(
+                "Content-Type '\(JSONText.printable(contentType))' is not accepted: send image/jpeg, image/png or "
+                    + "multipart/form-data")
+        }
+    }
+}

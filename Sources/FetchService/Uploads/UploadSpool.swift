@@ -1,0 +1,182 @@
+// Streaming a request body to a temporary file in uploads/ while hashing it: never whole in memory, never past
+// the size limit, and removed whatever goes wrong (limit, not an image, client gone).
+import Crypto
+import Foundation
+import Hummingbird
+import ImageCore
+import NIOCore
+import NIOPosix
+import PipelineCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A body written to a temporary file, hashed and sniffed; the caller installs or removes it.
+struct SpooledUpload: Sendable {
+    /// The temporary file (dot-prefixed, so the upload watcher ignores it).
+    var path: String
+    /// The SHA-256 of the bytes.
+    var hash: ContentHash
+    /// The format sniffed from the first bytes.
+    var format: ImageFormat
+    /// The size in bytes.
+    var size: Int
+    /// The file name a multipart part carried.
+    var fileName: String?
+
+    /// Removes the temporary file.
+    func discard() { unlink(path) }
+}
+
+/// Writes upload bodies to temporary files in `uploads/`.
+struct UploadSpool: Sendable {
+    /// The prefix of the spool's temporary files (under the store's temporary prefix, so sweeps find them).
+    static let temporaryPrefix = AtomicFile.temporaryPrefix + "http-"
+    /// Bytes gathered before each write to disk.
+    static let writeBatch = 256 * 1024
+    /// The folder temporary files are written in (the store's uploads/, same file system as originals/).
+    let folder: URL
+    /// The largest accepted file.
+    let maxBytes: Int
+    let threadPool: NIOThreadPool
+
+    /// Streams `body` to a new temporary file.
+    /// - Parameters:
+    ///   - body: the request body.
+    ///   - kind: raw image bytes, or a multipart form to take the file part from.
+    ///   - declaredLength: the Content-Length, when sent (a shorter body is an interrupted upload).
+    /// - Throws: `APIError` 413 (over the limit), 415 (not JPEG or PNG), 400 (empty, malformed, incomplete);
+    ///   the temporary file is removed before any throw.
+    func spool(_ body: RequestBody, kind: UploadBody, declaredLength: Int?) async throws -> SpooledUpload {
+        let path = folder.appendingPathComponent(Self.temporaryPrefix + UUID().uuidString).path
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw APIError.internalError("could not create a temporary upload file (errno \(errno))")
+        }
+        var sink = Sink(descriptor: descriptor, maxBytes: maxBytes, threadPool: threadPool)
+        var kept = false
+        defer {
+            close(descriptor)
+            if !kept { unlink(path) }
+        }
+        var extractor: MultipartFileExtractor?
+        if case .multipart(let boundary) = kind { extractor = MultipartFileExtractor(boundary: boundary) }
+        var received = 0
+        do {
+            try await read(body, into: &sink, extractor: &extractor, received: &received)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            // The connection closed or broke mid-body: the client is gone, the temporary file goes too.
+            throw APIError.badRequest("the upload was interrupted after \(received) bytes")
+        }
+        if let declaredLength, received < declaredLength {
+            throw APIError.badRequest("the body ended after \(received) of \(declaredLength) bytes")
+        }
+        try extractor?.finish()
+        try await sink.flush()
+        guard sink.size > 0 else { throw APIError.badRequest("the upload is empty") }
+        guard let format = sink.format else { throw Sink.notAnImage }
+        try await threadPool.runIfActive {
+            guard fsync(descriptor) == 0 else { throw APIError.internalError("could not sync the upload (errno \(errno))") }
+        }
+        kept = true
+        return SpooledUpload(
+            path: path, hash: sink.finalHash(), format: format, size: sink.size, fileName: extractor?.fileName)
+    }
+
+    private func read(
+        _ body: RequestBody, into sink: inout Sink, extractor: inout MultipartFileExtractor?, received: inout Int
+    ) async throws {
+        for try await chunk in body {
+            received += chunk.readableBytes
+            if var parser = extractor {
+                try chunk.withUnsafeReadableBytes { raw in try parser.feed(raw) { try sink.take($0) } }
+                extractor = parser
+            } else {
+                try chunk.withUnsafeReadableBytes { try sink.take($0) }
+            }
+            if sink.needsFlush { try await sink.flush() }
+        }
+    }
+
+    /// Removes temporary files a crash left in the folder; returns how many.
+    @discardableResult
+    func sweep() -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        var removed = 0
+        for name in names where name.hasPrefix(Self.temporaryPrefix) {
+            if unlink(folder.appendingPathComponent(name).path) == 0 { removed += 1 }
+        }
+        return removed
+    }
+
+    /// Hashes, sniffs, counts and batches the file bytes.
+    private struct Sink {
+        let descriptor: Int32
+        let maxBytes: Int
+        let threadPool: NIOThreadPool
+        var hasher = SHA256()
+        var size = 0
+        var format: ImageFormat?
+        var head: [UInt8] = []
+        var batch = ByteBufferAllocator().buffer(capacity: UploadSpool.writeBatch)
+
+        static let notAnImage = APIError.unsupportedMediaType("the body is not a JPEG or PNG image (sniffed from its bytes)")
+
+        init(descriptor: Int32, maxBytes: Int, threadPool: NIOThreadPool) {
+            self.descriptor = descriptor
+            self.maxBytes = maxBytes
+            self.threadPool = threadPool
+        }
+
+        var needsFlush: Bool { batch.readableBytes >= UploadSpool.writeBatch }
+
+        mutating func take(_ bytes: UnsafeRawBufferPointer) throws {
+            guard !bytes.isEmpty else { return }
+            size += bytes.count
+            guard size <= maxBytes else { throw APIError.bodyTooLarge(limit: maxBytes) }
+            if format == nil {
+                head.append(contentsOf: bytes.prefix(16 - head.count))
+                if head.count >= 8 {
+                    guard let sniffed = head.withUnsafeBytes({ ImageFormat.sniff($0) }) else { throw Self.notAnImage }
+                    format = sniffed
+                }
+            }
+            hasher.update(bufferPointer: bytes)
+            batch.writeBytes(bytes)
+        }
+
+        mutating func flush() async throws {
+            guard batch.readableBytes > 0 else { return }
+            let pending = batch
+            batch.clear()
+            let descriptor = self.descriptor
+            try await threadPool.runIfActive {
+                try pending.withUnsafeReadableBytes { raw in
+                    var offset = 0
+                    while offset < raw.count {
+                        guard let base = raw.baseAddress else { return }
+                        let written = write(descriptor, base + offset, raw.count - offset)
+                        if written < 0 {
+                            if errno == EINTR { continue }
+                            throw APIError.internalError("could not write the upload (errno \(errno))")
+                        }
+                        offset += written
+                    }
+                }
+            }
+        }
+
+        func finalHash() -> ContentHash {
+            let digest = hasher.finalize()
+            let hex = digest.map { byte in
+                let text = String(byte, radix: 16)
+                return byte < 16 ? "0" + text : text
+            }.joined()
+            // The digest is always 32 bytes, so this is always a valid hash.
+            return ContentHash(hex: hex) ?? ContentHash(of: UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+    }
+}

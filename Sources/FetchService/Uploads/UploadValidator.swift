@@ -1,0 +1,31 @@
+// The last check before an upload is kept: it must decode within the limits (so corrupt files and
+// decompression bombs are refused with 422 and leave nothing behind).
+import Foundation
+import ImageCore
+import NIOPosix
+
+/// Decodes a spooled upload once, at the smallest JPEG scale, to prove it is a whole, decodable picture.
+struct UploadValidator: Sendable {
+    /// The decode limits (pixels, bytes) of the configuration.
+    let limits: DecodeLimits
+    let threadPool: NIOThreadPool
+
+    /// - Throws: 422 with ImageCore's reason.
+    func validate(_ upload: SpooledUpload) async throws {
+        let limits = self.limits
+        let path = upload.path
+        let failure: String? = try await threadPool.runIfActive {
+            // Mapped, not read: the pages come from the page cache the spool just filled.
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            do {
+                _ = try bytes.withUnsafeBytes { raw in
+                    try ImageDecoder.decode(raw, limits: limits, minimumSize: (width: 1, height: 1))
+                }
+                return nil
+            } catch {
+                return String(describing: error)
+            }
+        }
+        if let failure { throw APIError.unprocessableImage("the image cannot be used: \(failure)") }
+    }
+}

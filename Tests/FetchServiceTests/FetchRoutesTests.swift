@@ -1,0 +1,220 @@
+// Every route over real HTTP on loopback: the upload → thumbnail → GET round trip, caching headers, ranges,
+// listing, metadata, PUT replacement, DELETE clean-up, 405s, and the OpenAPI document against the router.
+import FetchService
+import Foundation
+import PipelineCore
+import Testing
+
+@Suite(.serialized)
+struct FetchRoutesTests {
+    @Test func uploadThumbnailAndOriginalRoundTrip() async throws {
+        let jpeg = try FetchServer.picture()
+        try await FetchServer.with { client, layout in
+            let posted = try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg)
+            #expect(posted.status == 202)
+            let id = try #require(posted.json?["id"] as? String)
+            #expect(id.count == 64)
+            #expect(posted.header("Location") == "/images/\(id)")
+            // The same bytes give the same id.
+            let again = try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg)
+            #expect(again.json?["id"] as? String == id)
+
+            let original = try await client.send("GET", "/images/\(id)")
+            #expect(original.status == 200)
+            #expect(original.body == jpeg)
+            #expect(original.header("Content-Type") == "image/jpeg")
+            #expect(original.header("Content-Length") == String(jpeg.count))
+            #expect(original.header("ETag") == "\"\(id)\"")
+            #expect(original.header("Last-Modified")?.hasSuffix("GMT") == true)
+
+            let thumbnail = try await client.send("GET", "/images/\(id)/thumbnails/256")
+            #expect(thumbnail.status == 200)
+            #expect(thumbnail.header("Content-Type") == "image/jpeg")
+            #expect(thumbnail.header("Cache-Control") == "public, max-age=31536000, immutable")
+            #expect(Array(thumbnail.body.prefix(2)) == [0xFF, 0xD8])
+            #expect(thumbnail.header("Content-Length") == String(thumbnail.body.count))
+            let etag = try #require(thumbnail.header("ETag"))
+            #expect(etag.hasPrefix("\"\(id)-256-"))
+            #expect(FetchServer.files(under: layout.thumbnails).contains { $0.hasPrefix("256/") && $0.contains(id) })
+
+            let revalidated = try await client.send("GET", "/images/\(id)/thumbnails/256", headers: [("If-None-Match", etag)])
+            #expect(revalidated.status == 304)
+            #expect(revalidated.body.isEmpty)
+            #expect(revalidated.header("ETag") == etag)
+
+            let head = try await client.send("HEAD", "/images/\(id)/thumbnails/64")
+            #expect(head.status == 200)
+            #expect(head.header("Content-Length").flatMap(Int.init) ?? 0 > 0)
+        }
+    }
+
+    @Test func rangesGive206And416() async throws {
+        let jpeg = try FetchServer.picture()
+        try await FetchServer.with { client, _ in
+            let id = try #require(
+                try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg).json?["id"]
+                    as? String)
+            let part = try await client.send("GET", "/images/\(id)", headers: [("Range", "bytes=10-19")])
+            #expect(part.status == 206)
+            #expect(part.body == Array(jpeg[10...19]))
+            #expect(part.header("Content-Range") == "bytes 10-19/\(jpeg.count)")
+            #expect(part.header("Content-Length") == "10")
+            let tail = try await client.send("GET", "/images/\(id)", headers: [("Range", "bytes=-5")])
+            #expect(tail.status == 206)
+            #expect(tail.body == Array(jpeg.suffix(5)))
+            let outside = try await client.send("GET", "/images/\(id)", headers: [("Range", "bytes=\(jpeg.count)-")])
+            #expect(outside.status == 416)
+            #expect(outside.header("Content-Range") == "bytes */\(jpeg.count)")
+            #expect(outside.errorCode == "range_not_satisfiable")
+            let thumbnailRange = try await client.send("GET", "/images/\(id)/thumbnails/64", headers: [("Range", "bytes=0-1")])
+            #expect(thumbnailRange.status == 206)
+            #expect(thumbnailRange.body == [0xFF, 0xD8])
+        }
+    }
+
+    @Test func metadataAndListing() async throws {
+        try await FetchServer.with { client, _ in
+            var ids: [String] = []
+            for seed in 0..<3 {
+                let bytes = try FetchServer.picture(seed: UInt8(seed * 40))
+                let answer = try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: bytes)
+                ids.append(try #require(answer.json?["id"] as? String))
+            }
+            let named = try await client.send(
+                "PUT", "/images/holiday.cat", headers: [("Content-Type", "image/png")], body: try FetchServer.picture(.png))
+            #expect(named.status == 201)
+            // Metadata is read on demand when the function has not run yet.
+            for id in ids + ["holiday.cat"] {
+                let metadata = try await client.send("GET", "/images/\(id)/metadata")
+                #expect(metadata.status == 200)
+                #expect(metadata.json?["id"] as? String == id)
+                #expect(metadata.json?["width"] as? Int == 400)
+            }
+            var listed: [String] = []
+            var cursor: String?
+            repeat {
+                let page = try await client.send("GET", "/images?limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""))
+                #expect(page.status == 200)
+                let items = try #require(page.json?["items"] as? [[String: Any]])
+                #expect(items.count <= 2)
+                for item in items {
+                    listed.append(try #require(item["id"] as? String))
+                    let urls = try #require(item["urls"] as? [String: Any])
+                    let thumbnails = try #require(urls["thumbnails"] as? [String: String])
+                    #expect(Set(thumbnails.keys) == ["64", "256"])
+                    #expect(item["width"] as? Int == 400)
+                }
+                cursor = page.json?["next_cursor"] as? String
+            } while cursor != nil
+            #expect(Set(listed) == Set(ids + ["holiday.cat"]))
+            #expect(listed.count == 4)
+            let filtered = try await client.send("GET", "/images?make=NoSuchCamera")
+            #expect((filtered.json?["items"] as? [Any])?.isEmpty == true)
+            let badBox = try await client.send("GET", "/images?bbox=1,2,3")
+            #expect(badBox.status == 400)
+            #expect(badBox.errorCode == "bad_request")
+            let badLimit = try await client.send("GET", "/images?limit=0")
+            #expect(badLimit.status == 400)
+        }
+    }
+
+    @Test func putReplacesAndDeleteCleansEverything() async throws {
+        let first = try FetchServer.picture(seed: 10)
+        let second = try FetchServer.picture(seed: 200)
+        try await FetchServer.with { client, layout in
+            let created = try await client.send("PUT", "/images/cat-1", headers: [("Content-Type", "image/jpeg")], body: first)
+            #expect(created.status == 201)
+            #expect(created.header("Location") == "/images/cat-1")
+            let firstHash = try #require(created.json?["sha256"] as? String)
+            let thumbnail = try await client.send("GET", "/images/cat-1/thumbnails/64")
+            #expect(thumbnail.status == 200)
+            #expect(thumbnail.header("Cache-Control") == "public, no-cache")
+
+            let replaced = try await client.send("PUT", "/images/cat-1", headers: [("Content-Type", "image/jpeg")], body: second)
+            #expect(replaced.status == 200)
+            let secondHash = try #require(replaced.json?["sha256"] as? String)
+            #expect(secondHash != firstHash)
+            let original = try await client.send("GET", "/images/cat-1")
+            #expect(original.body == second)
+            // The old content had no other id: its original and thumbnails are gone.
+            let afterReplace = FetchServer.files(under: layout.root)
+            #expect(!afterReplace.contains { $0.contains(firstHash) })
+            let newThumbnail = try await client.send("GET", "/images/cat-1/thumbnails/256")
+            #expect(newThumbnail.header("ETag")?.contains(secondHash) == true)
+
+            // A second id on the same content keeps it alive through the first id's DELETE.
+            #expect(try await client.send("PUT", "/images/cat-2", headers: [("Content-Type", "image/jpeg")], body: second).status == 201)
+            _ = try await client.send("GET", "/images/cat-1/metadata")
+            #expect(try await client.send("DELETE", "/images/cat-1").status == 204)
+            #expect(try await client.send("GET", "/images/cat-1").status == 404)
+            #expect(try await client.send("GET", "/images/cat-2").status == 200)
+            #expect(FetchServer.files(under: layout.originals).contains { $0.contains(secondHash) })
+
+            #expect(try await client.send("DELETE", "/images/cat-2").status == 204)
+            let gone = try await client.send("GET", "/images/cat-2/thumbnails/64")
+            #expect(gone.status == 404)
+            #expect(gone.errorCode == "not_found")
+            #expect(try await client.send("GET", "/images/\(secondHash)").status == 404)
+            let remaining = FetchServer.files(under: layout.root).filter { !$0.hasPrefix("db/") }
+            #expect(!remaining.contains { $0.contains(secondHash) })
+            #expect(FetchServer.files(under: layout.thumbnails).isEmpty)
+            let list = try await client.send("GET", "/images")
+            #expect((list.json?["items"] as? [Any])?.isEmpty == true)
+            #expect(try await client.send("DELETE", "/images/cat-2").status == 404)
+        }
+    }
+
+    @Test func serviceRoutesAndMethodErrors() async throws {
+        try await FetchServer.with { client, _ in
+            let health = try await client.send("GET", "/healthz")
+            #expect(health.status == 200)
+            #expect(health.json?["status"] as? String == "ok")
+            _ = try await client.send("GET", "/images/nothing-here")
+            let metrics = try await client.send("GET", "/metrics")
+            #expect(metrics.status == 200)
+            #expect(metrics.header("Content-Type")?.hasPrefix("text/plain") == true)
+            #expect(metrics.text.contains("picpipe_http_requests_total{"))
+            #expect(metrics.text.contains("route=\"/images/{id}\""))
+            #expect(metrics.text.contains("status=\"404\""))
+            #expect(metrics.text.contains("picpipe_http_request_duration_seconds_bucket"))
+
+            let wrong = try await client.send("PATCH", "/images")
+            #expect(wrong.status == 405)
+            #expect(wrong.errorCode == "method_not_allowed")
+            #expect(wrong.header("Allow") == "GET, POST")
+            #expect(try await client.send("POST", "/images/abc/metadata").status == 405)
+            let unknown = try await client.send("GET", "/nope")
+            #expect(unknown.status == 404)
+            #expect(unknown.errorCode == "not_found")
+            let size = try await client.send("GET", "/images/\(String(repeating: "a", count: 64))/thumbnails/999")
+            #expect(size.status == 404)
+            #expect(size.errorCode == "unknown_size")
+        }
+    }
+
+    @Test func openAPIDocumentListsExactlyTheRouterRoutes() async throws {
+        try await FetchServer.with { client, _ in
+            let answer = try await client.send("GET", "/openapi.json")
+            #expect(answer.status == 200)
+            let paths = try #require(answer.json?["paths"] as? [String: [String: Any]])
+            var documented: Set<String> = []
+            for (path, item) in paths {
+                for method in ["get", "head", "post", "put", "delete", "patch", "options"] where item[method] != nil {
+                    documented.insert("\(method.uppercased()) \(path)")
+                }
+            }
+            #expect(documented == (try OpenAPIDocument.operations()))
+            let served = Set(try FetchServer.routes().map { "\($0.method.rawValue) \($0.path)" })
+            #expect(documented == served)
+            // Every documented operation reaches its handler (no router 404 or 405).
+            for operation in documented {
+                let parts = operation.split(separator: " ")
+                let target = String(parts[1]).replacingOccurrences(of: "{id}", with: "x").replacingOccurrences(
+                    of: "{size}", with: "64")
+                let reply = try await client.send(String(parts[0]), target, headers: [("Content-Type", "text/plain")], body: [])
+                #expect(reply.status != 405, "\(operation)")
+                if reply.status == 404, parts[0] != "HEAD" { #expect(reply.errorCode == "not_found" && !reply.text.contains("no route"), "\(operation)") }
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+// A real fetch server on a loopback port, over a temporary store, with the real runtime and functions.
+import FetchService
+import Foundation
+import ImageCore
+import Logging
+import MetadataService
+import PipelineCore
+import Prometheus
+import ServiceLifecycle
+import ThumbnailService
+
+/// Runs a fetch server for the duration of a test body.
+enum FetchServer {
+    /// The sizes tests configure.
+    static let sizes = [64, 256]
+
+    /// Starts the runtime and the server on a free loopback port, runs `body`, then shuts both down gracefully.
+    static func with(
+        configure: (inout PicpipeConfiguration) -> Void = { _ in },
+        _ body: @Sendable (LoopbackClient, StoreLayout) async throws -> Void
+    ) async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fetch-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var configuration = PicpipeConfiguration()
+        configuration.store = root.path
+        configuration.thumbnails.sizes = sizes
+        configuration.http.listen = "127.0.0.1:0"
+        configuration.runtime.pollInterval = 0.05
+        configure(&configuration)
+        let layout = StoreLayout(root: root)
+        try layout.createFolders()
+        var logger = Logger(label: "fetch-test")
+        logger.logLevel = .warning
+        let recipes = configuration.thumbnails.sizes.map { ThumbnailRecipe(size: $0) }
+        let runtime = FunctionRuntime(
+            layout: layout, journal: try SQLiteInvocationJournal(layout: layout),
+            functions: [
+                RegisteredFunction(
+                    ThumbnailFunction(recipes: recipes, limits: DecodeLimits(maxPixels: configuration.limits.maxPixels)),
+                    configuration: configuration.functions.thumbnail),
+                RegisteredFunction(MetadataFunction(), configuration: configuration.functions.metadata),
+            ], settings: configuration.runtime, logger: logger)
+        var settings = try FetchSettings(http: configuration.http, limits: configuration.limits)
+        settings.idleTimeoutSeconds = 2
+        let port = PortBox()
+        let app = try FetchApplication.build(
+            settings: settings, runtime: runtime, recipes: recipes,
+            metrics: HTTPMetrics(registry: PrometheusCollectorRegistry()), logger: logger,
+            onServerRunning: { await port.set($0) })
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: FunctionRuntimeService(runtime: runtime)), .init(service: app)], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let bound = await port.wait()
+            do {
+                try await body(LoopbackClient(port: bound), layout)
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    /// The route table of a server (built on a throwaway store, never run).
+    static func routes() throws -> [Route] {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fetch-routes-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let layout = StoreLayout(root: root)
+        try layout.createFolders()
+        let runtime = FunctionRuntime(layout: layout, journal: try SQLiteInvocationJournal(layout: layout), functions: [])
+        var http = HTTPSettings()
+        http.listen = "127.0.0.1:0"
+        let app = try FetchApplication.build(
+            settings: try FetchSettings(http: http, limits: LimitSettings()), runtime: runtime,
+            recipes: [ThumbnailRecipe(size: 64)], metrics: HTTPMetrics(registry: PrometheusCollectorRegistry()),
+            logger: Logger(label: "routes"))
+        return app.routes
+    }
+
+    /// A test picture: a gradient with a red corner.
+    static func picture(_ format: ImageFormat = .jpeg, width: Int = 400, height: Int = 300, seed: UInt8 = 0) throws
+        -> [UInt8]
+    {
+        var bytes = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                let i = (y * width + x) * 3
+                let corner = x < width / 4 && y < height / 4
+                bytes[i] = corner ? 255 : UInt8(x * 255 / width)
+                bytes[i + 1] = corner ? seed : UInt8(y * 255 / height)
+                bytes[i + 2] = corner ? 0 : 128 &+ seed
+            }
+        }
+        return try ImageEncoder.encode(
+            PixelBuffer(width: width, height: height, channels: 3, bytes: bytes), format: format, quality: 90)
+    }
+
+    /// Every regular file under a folder, relative, sorted.
+    static func files(under folder: URL) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: folder.path) else { return [] }
+        var found: [String] = []
+        while let name = walker.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path, isDirectory: &isDirectory),
+                !isDirectory.boolValue
+            {
+                found.append(name)
+            }
+        }
+        return found.sorted()
+    }
+}
+
+/// The bound port, set once the server listens.
+actor PortBox {
+    private var port: Int?
+    private var waiters: [CheckedContinuation<Int, Never>] = []
+
+    func set(_ value: Int) {
+        port = value
+        for waiter in waiters { waiter.resume(returning: value) }
+        waiters = []
+    }
+
+    func wait() async -> Int {
+        if let port { return port }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
+}

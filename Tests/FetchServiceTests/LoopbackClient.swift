@@ -1,0 +1,122 @@
+// A raw HTTP/1.1 client over a loopback socket: it sends paths exactly as written (`%2e%2e`, NUL bytes), can
+// stop mid-body, and parses the answer. Blocking socket calls run on a Dispatch queue, off the cooperative pool.
+import Dispatch
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An HTTP answer.
+struct HTTPAnswer: Sendable {
+    var status: Int
+    var headers: [String: String]
+    var body: [UInt8]
+
+    func header(_ name: String) -> String? { headers[name.lowercased()] }
+    var text: String { String(decoding: body, as: UTF8.self) }
+    /// The error code of a JSON error body.
+    var errorCode: String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            let error = object["error"] as? [String: Any]
+        else { return nil }
+        return error["code"] as? String
+    }
+    var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] }
+}
+
+/// Sends requests to 127.0.0.1:port, one connection each.
+struct LoopbackClient: Sendable {
+    let port: Int
+
+    /// Sends a request and reads the whole answer.
+    func send(
+        _ method: String, _ target: String, headers: [(String, String)] = [], body: [UInt8]? = nil
+    ) async throws -> HTTPAnswer {
+        var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        if let body, !headers.contains(where: { $0.0.lowercased() == "content-length" || $0.0.lowercased() == "transfer-encoding" }) {
+            head += "Content-Length: \(body.count)\r\n"
+        }
+        head += "\r\n"
+        let request = Array(head.utf8) + (body ?? [])
+        return try await raw(request, isHead: method == "HEAD")
+    }
+
+    /// Sends bytes as they are, then reads until the server closes; with `abort`, closes right after sending.
+    func raw(_ bytes: [UInt8], isHead: Bool = false, abort: Bool = false) async throws -> HTTPAnswer {
+        let port = self.port
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try Self.exchange(bytes, port: port, isHead: isHead, abort: abort) })
+            }
+        }
+    }
+
+    private static func exchange(_ bytes: [UInt8], port: Int, isHead: Bool, abort: Bool) throws -> HTTPAnswer {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ClientError.socket }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw ClientError.connect }
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            if sent <= 0 { break }
+            offset += sent
+        }
+        if abort { return HTTPAnswer(status: 0, headers: [:], body: []) }
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 65536, 0) }
+            if count <= 0 { break }
+            received.append(contentsOf: chunk[0..<count])
+        }
+        return try parse(received, isHead: isHead)
+    }
+
+    static func parse(_ bytes: [UInt8], isHead: Bool) throws -> HTTPAnswer {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard let end = (0...(max(0, bytes.count - 4))).first(where: { Array(bytes[$0..<min(bytes.count, $0 + 4)]) == separator })
+        else { throw ClientError.malformed }
+        let head = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        let statusParts = head[0].split(separator: " ")
+        guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw ClientError.malformed }
+        var headers: [String: String] = [:]
+        for line in head.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        var body = Array(bytes[(end + 4)...])
+        if isHead { body = [] }
+        if headers["transfer-encoding"]?.lowercased() == "chunked" { body = dechunk(body) }
+        return HTTPAnswer(status: status, headers: headers, body: body)
+    }
+
+    static func dechunk(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            var lineEnd = index
+            while lineEnd + 1 < bytes.count, !(bytes[lineEnd] == 13 && bytes[lineEnd + 1] == 10) { lineEnd += 1 }
+            let sizeText = String(decoding: bytes[index..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(sizeText, radix: 16), size > 0 else { break }
+            let start = lineEnd + 2
+            guard start + size <= bytes.count else { break }
+            out.append(contentsOf: bytes[start..<(start + size)])
+            index = start + size + 2
+        }
+        return out
+    }
+
+    enum ClientError: Error { case socket, connect, malformed }
+}
