@@ -211,6 +211,8 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
     public var maxBodyBytes: Int = 256 * 1024 * 1024
     /// The key signed URLs are signed with (none: signing disabled).
     public var signingKey: String?
+    /// Whether reads need an API key too (only when keys are configured; signed thumbnail URLs still work).
+    public var protectReads: Bool = false
 
     /// The defaults.
     public init() {}
@@ -220,6 +222,7 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
         case apiKeys = "api_keys"
         case maxBodyBytes = "max_body_bytes"
         case signingKey = "signing_key"
+        case protectReads = "protect_reads"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -229,6 +232,7 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
         apiKeys = try c.decode(.apiKeys, default: d.apiKeys)
         maxBodyBytes = try c.decode(.maxBodyBytes, default: d.maxBodyBytes)
         signingKey = try c.decodeIfPresent(String.self, forKey: .signingKey)
+        protectReads = try c.decode(.protectReads, default: d.protectReads)
     }
 }
 

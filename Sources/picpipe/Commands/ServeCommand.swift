@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import FetchService
 import PipelineCore
 
 /// Watches `STORE/uploads/`, queues events in the journal and runs the functions until SIGTERM/SIGINT.
@@ -22,6 +23,9 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var configOptions: ConfigOptions
 
+    @Option(name: .long, help: "Where the HTTP API listens, HOST:PORT (default: http.listen, $PICPIPE_LISTEN, 127.0.0.1:8080).")
+    var listen: String?
+
     func run() async throws {
         let configuration = try configOptions.load(store: storeOptions)
         let level = Logger.Level(rawValue: configuration.logging.level) ?? .info
@@ -40,7 +44,13 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
             throw ExitCode.failure
         }
-        let application = try ServeApplication.build(configuration: configuration, logger: logger)
+        let application: ServeApplication
+        do {
+            application = try ServeApplication.build(configuration: configuration, listen: listen, logger: logger)
+        } catch let error as ListenAddressError {
+            FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
+            throw ExitCode.failure
+        }
         logger.info(
             "serving",
             metadata: [

@@ -1,7 +1,10 @@
 // `serve` assembled: the runtime and the watcher as Services of one ServiceGroup (the HTTP service joins it).
+import FetchService
 import Foundation
 import Logging
+import Metrics
 import PipelineCore
+import Prometheus
 import ServiceLifecycle
 
 /// The parts of a running `serve`, built from the configuration; tests and the HTTP service use this seam.
@@ -11,8 +14,12 @@ struct ServeApplication {
     /// The services, in start order; graceful shutdown runs in reverse (watcher first, runtime last).
     let services: [ServiceGroupConfiguration.ServiceConfiguration]
 
-    /// Builds the runtime, the watcher and their services.
-    static func build(configuration: PicpipeConfiguration, logger: Logger) throws -> ServeApplication {
+    /// Builds the runtime, the watcher, the HTTP fetch service and their services.
+    /// - Parameter listen: `--listen HOST:PORT`, over `http.listen`.
+    static func build(configuration: PicpipeConfiguration, listen: String? = nil, logger: Logger) throws -> ServeApplication {
+        // Before the runtime makes its instruments: the Prometheus registry /metrics renders backs swift-metrics.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let runtime = try FunctionCatalog.runtime(for: configuration, logger: logger)
         let layout = runtime.layout
         for area in [layout.originals, layout.thumbnails, layout.failed] {
@@ -29,6 +36,13 @@ struct ServeApplication {
                 layout: layout, runtime: runtime, maxFileBytes: configuration.limits.maxFileBytes, logger: logger)
             services.append(.init(service: UploadWatcherService(watcher: watcher, ingest: ingest)))
         }
+        // The HTTP API; the same Prometheus registry backs swift-metrics, so /metrics shows the runtime's metering.
+        let settings = try FetchSettings(http: configuration.http, limits: configuration.limits, listen: listen)
+        let fetch = try FetchApplication.build(
+            settings: settings, runtime: runtime, recipes: FunctionCatalog.thumbnail(configuration).recipes,
+            metrics: HTTPMetrics(registry: registry), logger: logger,
+            onServerRunning: { port in logger.info("http listening", metadata: ["address": "\(settings.listen.host):\(port)"]) })
+        services.append(.init(service: fetch))
         return ServeApplication(runtime: runtime, services: services)
     }
 
