@@ -57,7 +57,7 @@ public struct UploadIngest: Sendable {
             let original = try OriginalIngest.ingest(bytes, name: name, maxBytes: maxFileBytes, into: originals)
             let record = runtime.record(.objectCreatedPut, for: original, sourceName: name)
             let appended = try runtime.submit(record, deduplicate: true)
-            unlink(path)
+            removeIfUnchanged(path, since: info)
             logger.info(
                 "upload ingested",
                 metadata: [
@@ -72,6 +72,16 @@ public struct UploadIngest: Sendable {
             logger.error("upload not ingested; it stays in uploads/", metadata: ["upload": "\(name)", "error": "\(error)"])
             return .skipped
         }
+    }
+
+    /// Removes the upload unless another file took its name meanwhile (that one brings its own event).
+    private func removeIfUnchanged(_ path: String, since before: stat) {
+        var now = stat()
+        guard lstat(path, &now) == 0, now.st_ino == before.st_ino, now.st_dev == before.st_dev,
+            now.st_size == before.st_size, now.st_mtim.tv_sec == before.st_mtim.tv_sec,
+            now.st_mtim.tv_nsec == before.st_mtim.tv_nsec
+        else { return }
+        unlink(path)
     }
 
     /// Moves an upload that cannot be ingested to failed/ with its `.error.json`.
