@@ -34,6 +34,7 @@ public struct PicpipeConfiguration: Codable, Sendable, Equatable {
         logging = LoggingSettings()
     }
 
+    /// Decodes a partial section: missing keys keep their defaults.
     public init(from decoder: any Decoder) throws {
         let defaults = PicpipeConfiguration()
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -69,6 +70,7 @@ public struct ThumbnailSettings: Codable, Sendable, Equatable {
     /// The defaults.
     public init() {}
 
+    /// Decodes a partial section: missing keys keep their defaults.
     public init(from decoder: any Decoder) throws {
         let d = ThumbnailSettings()
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -96,6 +98,7 @@ public struct LimitSettings: Codable, Sendable, Equatable {
         case maxFileBytes = "max_file_bytes"
     }
 
+    /// Decodes a partial section: missing keys keep their defaults.
     public init(from decoder: any Decoder) throws {
         let d = LimitSettings()
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -114,6 +117,7 @@ public struct FunctionSettings: Codable, Sendable, Equatable {
     /// The defaults.
     public init() {}
 
+    /// Decodes a partial section: missing keys keep their defaults.
     public init(from decoder: any Decoder) throws {
         let d = FunctionSettings()
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -162,6 +166,7 @@ public struct WatcherSettings: Codable, Sendable, Equatable {
         case rescanInterval = "rescan_interval"
     }
 
+    /// Decodes a partial section: missing keys keep their defaults.
     public init(from decoder: any Decoder) throws {
         let d = WatcherSettings()
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -186,6 +191,7 @@ public struct RuntimeSettings: Codable, Sendable, Equatable {
         case pollInterval = "poll_interval"
     }
 
+    /// Decodes a partial section: missing keys keep their defaults.
     public init(from decoder: any Decoder) throws {
         let d = RuntimeSettings()
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -225,6 +231,7 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
         case protectReads = "protect_reads"
     }
 
+    /// Decodes a partial section: missing keys keep their defaults.
     public init(from decoder: any Decoder) throws {
         let d = HTTPSettings()
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -244,6 +251,7 @@ public struct LoggingSettings: Codable, Sendable, Equatable {
     /// The defaults.
     public init() {}
 
+    /// Decodes a partial section: missing keys keep their defaults.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         level = try c.decode(.level, default: LoggingSettings().level)

@@ -26,10 +26,9 @@ enum OpenWriters {
 
     private static func readLink(_ path: String) -> String? {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBufferPointer { pointer in
-            pointer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: pointer.count) {
-                readlink(path, $0, pointer.count)
-            }
+        let count = buffer.withUnsafeMutableBufferPointer { pointer -> Int in
+            guard let base = pointer.baseAddress else { return -1 }
+            return base.withMemoryRebound(to: CChar.self, capacity: pointer.count) { readlink(path, $0, pointer.count) }
         }
         guard count > 0 else { return nil }
         return String(decoding: buffer[0..<count], as: UTF8.self)
