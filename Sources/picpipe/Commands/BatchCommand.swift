@@ -1,11 +1,8 @@
 // `picpipe batch INPUT...`: every JPEG and PNG under the inputs into the store.
 import ArgumentParser
 import Foundation
-import ImageCore
 import Logging
-import MetadataService
 import PipelineCore
-import ThumbnailService
 
 /// Processes folders of pictures into the store: originals, a thumbnail per size, metadata.
 struct BatchCommand: AsyncParsableCommand {
@@ -25,18 +22,20 @@ struct BatchCommand: AsyncParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
 
+    @OptionGroup var configOptions: ConfigOptions
+
     @Option(name: .short, help: "Files processed at once (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Thumbnail sizes (box sides in pixels), comma-separated.")
-    var sizes: String = "128,256,1024"
+    @Option(help: "Thumbnail sizes (box sides in pixels), comma-separated (default: the configured sizes, 128,256,1024).")
+    var sizes: String?
 
     @OptionGroup var recipe: RecipeOptions
 
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
 
-    @Flag(help: "Do not print progress.")
+    @Flag(name: .shortAndLong, help: "Do not print progress.")
     var quiet = false
 
     func validate() throws {
@@ -44,7 +43,8 @@ struct BatchCommand: AsyncParsableCommand {
         _ = try parsedSizes()
     }
 
-    func parsedSizes() throws -> [Int] {
+    func parsedSizes() throws -> [Int]? {
+        guard let sizes else { return nil }
         let parts = sizes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let values = parts.compactMap { Int($0) }
         guard !parts.isEmpty, values.count == parts.count, values.allSatisfy({ (1...16384).contains($0) }) else {
@@ -54,19 +54,19 @@ struct BatchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let layout = storeOptions.layout
+        var configuration = recipe.applied(to: try configOptions.load(store: storeOptions))
+        if let sizes = try parsedSizes() { configuration.thumbnails.sizes = sizes }
+        let layout = StoreLayout(root: configuration.storeURL)
         let (found, missing) = BatchInput.discover(inputs)
         for path in missing { FileHandleOutput.standardError.write("picpipe: \(path): no such file or folder\n") }
-        let recipes = try parsedSizes().map { recipe.recipe(width: $0, height: $0) }
         var logger = Logger(label: "picpipe.batch")
         logger.logLevel = .warning
+        // The same functions `serve` runs, in order: the thumbnail's full decode validates the picture first.
+        let functions = FunctionCatalog.functions(for: configuration)
         let runner = BatchRunner(
-            layout: layout,
-            functions: [
-                ThumbnailFunction(recipes: recipes, limits: recipe.limits),
-                MetadataFunction(),
-            ],
-            maxFileBytes: recipe.maxFileBytes, logger: logger)
+            layout: layout, functions: functions.map(\.function),
+            configurations: Dictionary(uniqueKeysWithValues: functions.map { ($0.function.name, $0.configuration) }),
+            maxFileBytes: configuration.limits.maxFileBytes, logger: logger)
         let display = BatchProgressDisplay(output: .standardError, quiet: quiet)
         let summary = try await runner.run(found, jobs: jobs) { display.show($0) }
         display.finish()

@@ -33,6 +33,8 @@ struct ThumbnailCommand: AsyncParsableCommand {
 
     @OptionGroup var recipe: RecipeOptions
 
+    @OptionGroup var configOptions: ConfigOptions
+
     func validate() throws {
         if size != nil, width != nil || height != nil {
             throw ValidationError("give either --size or --width and --height, not both")
@@ -51,14 +53,25 @@ struct ThumbnailCommand: AsyncParsableCommand {
 
     func run() async throws {
         let extensionFormat: ImageFormat = URL(fileURLWithPath: output).pathExtension.lowercased() == "png" ? .png : .jpeg
-        let spec = recipe.recipe(width: box.0, height: box.1, defaultFormat: extensionFormat).spec
+        let configured: PicpipeConfiguration
+        do {
+            configured = try PicpipeConfiguration.load(file: configOptions.config)
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
+        let configuration = recipe.applied(to: configured, defaultFormat: recipe.format ?? extensionFormat)
+        let thumbnailFunction = FunctionCatalog.thumbnail(configuration)
+        guard var spec = thumbnailFunction.recipes.first?.spec else { throw ValidationError("no thumbnail size configured") }
+        spec.width = box.0
+        spec.height = box.1
+        let limits = thumbnailFunction.limits
         do {
             let size = (try? FileManager.default.attributesOfItem(atPath: input)[.size] as? Int) ?? 0
-            if size > recipe.maxFileBytes { throw ImageError.fileTooLarge(bytes: size, limit: recipe.maxFileBytes) }
+            if size > limits.maxFileBytes { throw ImageError.fileTooLarge(bytes: size, limit: limits.maxFileBytes) }
             guard let data = FileManager.default.contents(atPath: input) else {
                 throw StoreError.notFound(path: input)
             }
-            let render = try data.withUnsafeBytes { try Thumbnailer.render($0, specs: [spec], limits: recipe.limits) }
+            let render = try data.withUnsafeBytes { try Thumbnailer.render($0, specs: [spec], limits: limits) }
             guard let thumbnail = render.thumbnails.first else { throw ImageError.invalidRequest("nothing rendered") }
             try AtomicFile.write(thumbnail.bytes, to: URL(fileURLWithPath: output))
         } catch {

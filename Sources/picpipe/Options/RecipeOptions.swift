@@ -1,50 +1,57 @@
-// The thumbnail recipe options shared by `thumbnail` and `batch`.
+// The thumbnail recipe options shared by `thumbnail` and `batch`: each one overrides the configuration.
 import ArgumentParser
 import ImageCore
+import PipelineCore
 import ThumbnailService
 
 extension FitMode: ExpressibleByArgument {}
 extension ImageFormat: ExpressibleByArgument {}
 
-/// `--fit`, `--format`, `--quality`, `--progressive`, `--background`.
+/// `--fit`, `--format`, `--quality`, `--progressive`, `--background`, `--max-pixels`, `--max-file-bytes`.
+/// Options not given keep the configured values (`picpipe config` shows them).
 struct RecipeOptions: ParsableArguments {
-    @Option(help: "How the picture fills the box: inside (keep aspect, never upscale) or cover (fill, centre crop).")
-    var fit: FitMode = .inside
+    @Option(help: "How the picture fills the box: inside (keep aspect, never upscale) or cover (fill, centre crop). Default: inside.")
+    var fit: FitMode?
 
     @Option(help: "Output format: jpeg or png (default: jpeg; `thumbnail` follows the output's extension).")
     var format: ImageFormat?
 
-    @Option(help: "JPEG quality, 1-100.")
-    var quality: Int = 82
+    @Option(help: "JPEG quality, 1-100 (default: 82).")
+    var quality: Int?
 
     @Flag(help: "Write progressive JPEGs.")
     var progressive = false
 
-    @Option(help: "Background for flattening alpha in JPEG output, as hex RRGGBB.")
-    var background: String = "ffffff"
+    @Option(help: "Background for flattening alpha in JPEG output, as hex RRGGBB (default: ffffff).")
+    var background: String?
 
-    @Option(help: "Refuse images with more pixels than this (decompression bombs).")
-    var maxPixels: Int = DecodeLimits.default.maxPixels
+    @Option(help: "Refuse images with more pixels than this (decompression bombs; default: 100000000).")
+    var maxPixels: Int?
 
-    @Option(help: "Refuse files larger than this many bytes.")
-    var maxFileBytes: Int = DecodeLimits.default.maxFileBytes
+    @Option(help: "Refuse files larger than this many bytes (default: 268435456).")
+    var maxFileBytes: Int?
 
     func validate() throws {
-        guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1 to 100, not \(quality)") }
-        guard RGBColor(hex: background) != nil else {
+        if let quality, !(1...100).contains(quality) {
+            throw ValidationError("--quality must be 1 to 100, not \(quality)")
+        }
+        if let background, RGBColor(hex: background) == nil {
             throw ValidationError("--background must be a hex colour like ffffff, not '\(background)'")
         }
-        guard maxPixels > 0, maxFileBytes > 0 else { throw ValidationError("limits must be positive") }
+        if let maxPixels, maxPixels <= 0 { throw ValidationError("--max-pixels must be positive") }
+        if let maxFileBytes, maxFileBytes <= 0 { throw ValidationError("--max-file-bytes must be positive") }
     }
 
-    /// A recipe for a box of `width` x `height`.
-    func recipe(width: Int, height: Int, defaultFormat: ImageFormat = .jpeg) -> ThumbnailRecipe {
-        ThumbnailRecipe(
-            spec: ThumbnailSpec(
-                width: width, height: height, fit: fit, format: format ?? defaultFormat, quality: quality, progressive: progressive,
-                background: RGBColor(hex: background) ?? .white))
+    /// The configuration with these options applied over it.
+    func applied(to configuration: PicpipeConfiguration, defaultFormat: ImageFormat? = nil) -> PicpipeConfiguration {
+        var result = configuration
+        if let fit { result.thumbnails.fit = fit.rawValue }
+        if let format = format ?? defaultFormat { result.thumbnails.format = format.rawValue }
+        if let quality { result.thumbnails.quality = quality }
+        if progressive { result.thumbnails.progressive = true }
+        if let background { result.thumbnails.background = background }
+        if let maxPixels { result.limits.maxPixels = maxPixels }
+        if let maxFileBytes { result.limits.maxFileBytes = maxFileBytes }
+        return result
     }
-
-    /// The decode limits.
-    var limits: DecodeLimits { DecodeLimits(maxPixels: maxPixels, maxFileBytes: maxFileBytes) }
 }
