@@ -34,7 +34,8 @@ struct ExifExtractionTests {
 
     @Test func cameraFieldsAreNormalised() throws {
         let fixture = ExifFixture.camera(bigEndian: false)
-        let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff(), width: 640, height: 480), file: "a.jpg")
+        let metadata = try ExifFixture.read(
+            ExifFixture.jpeg(tiff: fixture.tiff(), width: 640, height: 480), file: "a.jpg")
         #expect(metadata.file == "a.jpg")
         #expect(metadata.make == "FixtureCam")  // trailing padding trimmed
         #expect(metadata.model == "Model X")
@@ -156,7 +157,8 @@ struct ExifExtractionTests {
         withoutHash.sha256 = nil
         #expect(withoutHash == head)
         #expect(throws: MetadataError.self) {
-            try MetadataReader.read(fileAt: folder.appendingPathComponent("missing.jpg").path, hash: false, includeRaw: false)
+            try MetadataReader.read(
+                fileAt: folder.appendingPathComponent("missing.jpg").path, hash: false, includeRaw: false)
         }
     }
 }

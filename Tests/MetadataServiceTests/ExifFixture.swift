@@ -46,7 +46,8 @@ struct ExifFixture {
     }
 
     func rational(_ tag: UInt16, _ values: [(UInt32, UInt32)]) -> FixtureEntry {
-        FixtureEntry(tag: tag, type: 5, count: UInt32(values.count), payload: values.flatMap { bytes32($0.0) + bytes32($0.1) })
+        FixtureEntry(
+            tag: tag, type: 5, count: UInt32(values.count), payload: values.flatMap { bytes32($0.0) + bytes32($0.1) })
     }
 
     func bytes16(_ value: UInt16) -> [UInt8] {
@@ -105,8 +106,10 @@ struct ExifFixture {
             let payload = Array("Exif".utf8) + [0, 0] + tiff
             out += [0xFF, 0xE1, UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF)] + payload
         }
-        out += [0xFF, 0xC0, 0x00, 0x11, 0x08, UInt8(height >> 8), UInt8(height & 0xFF), UInt8(width >> 8),
-            UInt8(width & 0xFF), 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]
+        out += [
+            0xFF, 0xC0, 0x00, 0x11, 0x08, UInt8(height >> 8), UInt8(height & 0xFF), UInt8(width >> 8),
+            UInt8(width & 0xFF), 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01,
+        ]
         out += [0xFF, 0xD9]
         return out
     }

@@ -18,7 +18,8 @@ struct ExiftoolAgreementTests {
     typealias Expected = [String: JSONValue]
 
     static func expectedLines() throws -> [Expected] {
-        let text = try String(contentsOf: CorpusLocation.root.appendingPathComponent("expected-exif.jsonl"), encoding: .utf8)
+        let text = try String(
+            contentsOf: CorpusLocation.root.appendingPathComponent("expected-exif.jsonl"), encoding: .utf8)
         return try text.split(separator: "\n").map { line in
             try JSONDecoder().decode(Expected.self, from: Data(line.utf8))
         }
@@ -27,7 +28,9 @@ struct ExiftoolAgreementTests {
     @Test func everyFieldAgreesWithExiftool() throws {
         let lines = try Self.expectedLines()
         #expect(lines.count >= 60)
-        var checked = 0, agreed = 0, quirks = 0
+        var checked = 0
+        var agreed = 0
+        var quirks = 0
         var failures: [String] = []
         for expected in lines {
             guard case .string(let relative) = expected["SourceFile"] else { continue }
@@ -40,12 +43,14 @@ struct ExiftoolAgreementTests {
                 } else if comparison.isQuirk, Self.exiftoolQuirks[relative] != nil {
                     quirks += 1
                 } else {
-                    failures.append("\(relative) \(comparison.field): exiftool \(comparison.exiftool), ours \(comparison.ours)")
+                    failures.append(
+                        "\(relative) \(comparison.field): exiftool \(comparison.exiftool), ours \(comparison.ours)")
                 }
             }
         }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         #expect(agreed + quirks == checked)
+        #expect(checked == 16 * lines.count)  // 16 fields per file
         #expect(quirks == 6)  // 1 date (fujifilm) + 3 GPS values (leica) + 2 GPS values (nikon)
     }
 
@@ -87,7 +92,8 @@ struct ExiftoolAgreementTests {
             switch (theirs, ours) {
             case (nil, nil): agrees = expected[key] == nil  // absent on both sides; exiftool text is not
             case (let theirs?, let ours?):
-                agrees = absolute.map { abs(theirs - ours) <= $0 } ?? (abs(theirs - ours) <= 1e-6 * max(abs(theirs), 1e-300))
+                agrees =
+                    absolute.map { abs(theirs - ours) <= $0 } ?? (abs(theirs - ours) <= 1e-6 * max(abs(theirs), 1e-300))
             default: agrees = false
             }
             out.append(
@@ -103,22 +109,24 @@ struct ExiftoolAgreementTests {
         text("lens_model", "ExifIFD:LensModel", metadata.lensModel)
         // exiftool's "YYYY:MM:DD HH:MM:SS" against our ISO form.
         text("taken_at", "ExifIFD:DateTimeOriginal", metadata.takenAt.map(Self.exifDate))
-        text("taken_at_offset", "ExifIFD:OffsetTimeOriginal", expected["ExifIFD:OffsetTimeOriginal"] == nil
-            ? nil : metadata.takenAtOffset)
-        if expected["ExifIFD:OffsetTimeOriginal"] == nil {
-            text("taken_at_offset (OffsetTime)", "ExifIFD:OffsetTime", metadata.takenAtOffset)
-        }
+        // OffsetTimeOriginal, else OffsetTime (the time rule).
+        let offsetKey =
+            expected["ExifIFD:OffsetTimeOriginal"] != nil ? "ExifIFD:OffsetTimeOriginal" : "ExifIFD:OffsetTime"
+        text("taken_at_offset", offsetKey, metadata.takenAtOffset)
         number("exposure_time", "ExifIFD:ExposureTime", metadata.exposureTime)
         number("f_number", "ExifIFD:FNumber", metadata.fNumber)
         number("iso", "ExifIFD:ISO", metadata.iso.map(Double.init))
         number("focal_length", "ExifIFD:FocalLength", metadata.focalLength)
         number("focal_length_35mm", "ExifIFD:FocalLengthIn35mmFormat", metadata.focalLength35mm.map(Double.init))
         number("orientation", "IFD0:Orientation", metadata.orientation.map(Double.init))
-        number("gps_latitude", "GPS:GPSLatitude", metadata.gpsLatitude,
+        number(
+            "gps_latitude", "GPS:GPSLatitude", metadata.gpsLatitude,
             sign: reference("GPS:GPSLatitudeRef", negative: "S"), absolute: 1e-7)
-        number("gps_longitude", "GPS:GPSLongitude", metadata.gpsLongitude,
+        number(
+            "gps_longitude", "GPS:GPSLongitude", metadata.gpsLongitude,
             sign: reference("GPS:GPSLongitudeRef", negative: "W"), absolute: 1e-7)
-        number("gps_altitude", "GPS:GPSAltitude", metadata.gpsAltitude,
+        number(
+            "gps_altitude", "GPS:GPSAltitude", metadata.gpsAltitude,
             sign: expected["GPS:GPSAltitudeRef"]?.number == 1 ? -1 : 1)
         let sizeGroup = expected["PNG:ImageWidth"] != nil ? "PNG" : "File"
         number("width", "\(sizeGroup):ImageWidth", metadata.width.map(Double.init))

@@ -80,7 +80,8 @@ struct SQLiteMetadataStoreTests {
         try Self.withStore { store, _ in
             let images = [
                 Self.image("a", takenAt: "2020-01-01T10:00:00", latitude: 48.85, longitude: 2.35),  // Paris
-                Self.image("b", make: "NIKON", model: "D5000", takenAt: "2022-06-01T12:00:00", latitude: -33.87,
+                Self.image(
+                    "b", make: "NIKON", model: "D5000", takenAt: "2022-06-01T12:00:00", latitude: -33.87,
                     longitude: 151.21),  // Sydney
                 Self.image("c", takenAt: "2021-03-03T03:03:03", latitude: 40.71, longitude: -74.0),  // New York
                 Self.image("d", make: nil, model: nil, takenAt: nil),
@@ -124,8 +125,10 @@ struct SQLiteMetadataStoreTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<64 {
                 group.addTask {
-                    var metadata = Self.image("0", takenAt: "2020-01-01T00:00:\(index % 60 < 10 ? "0" : "")\(index % 60)")
-                    metadata.sha256 = String(repeating: hexDigits[index % 16], count: 62) + String(format: "%02x", index)
+                    var metadata = Self.image(
+                        "0", takenAt: "2020-01-01T00:00:\(index % 60 < 10 ? "0" : "")\(index % 60)")
+                    metadata.sha256 =
+                        String(repeating: hexDigits[index % 16], count: 62) + String(format: "%02x", index)
                     try store.upsert(metadata, originalPath: "x")
                     try store.upsert(metadata, originalPath: "x")
                     _ = try store.query(MetadataQuery(limit: 5))

@@ -64,9 +64,10 @@ struct QueryCommandTests {
         let lines = table.stdout.split(separator: "\n")
         #expect(lines.count == 4)  // header + 3 images
         #expect(lines.first?.hasPrefix("ID") == true && lines.contains { $0.contains("NIKON") })
-        for bad in [["--bbox", "1,2,3"], ["--near", "1,2,-5"], ["--bbox", "1,2,3,4", "--near", "1,2,3"],
-            ["--taken-after", "yesterday"], ["--limit", "-1"]]
-        {
+        for bad in [
+            ["--bbox", "1,2,3"], ["--near", "1,2,-5"], ["--bbox", "1,2,3,4", "--near", "1,2,3"],
+            ["--taken-after", "yesterday"], ["--limit", "-1"],
+        ] {
             let run = try PicpipeProcess.run(["query", "--store", store.path] + bad)
             #expect(run.status == 2, "\(bad)")
         }
