@@ -7,9 +7,12 @@ import PipelineCore
 ///
 /// Safe to call from any thread: every call owns its buffers and its libexif state.
 public enum MetadataReader {
-    /// How much of a file is read first when the file is not hashed: enough for APP1 (at most 64 KiB) and SOF
-    /// in nearly every camera file; more is read only when the header or the EXIF block lies further in.
-    public static let headLength = 128 * 1024
+    /// How much of a file is read first when the file is not hashed: APP1 and SOF of most camera files.
+    /// When the SOF/IHDR or the EXIF block lies further in, `growingHeadLength`, then the whole file.
+    public static let headLength = 32 * 1024
+    /// The second read: an APP1 is at most 64 KiB, so this holds it and the SOF unless a large ICC profile
+    /// or other APPn segment comes first.
+    public static let growingHeadLength = 256 * 1024
 
     /// Reads metadata from a whole file already in memory (the batch and pipeline path).
     /// - Parameters:
@@ -56,8 +59,8 @@ public enum MetadataReader {
             switch outcome {
             case .success(let metadata): return metadata
             case .failure(.needMoreBytes) where !isWholeFile:
-                // Rare: a big APP2/ICC before SOF, or a PNG whose eXIf follows IDAT. Read the rest at once.
-                length = file.size
+                // A large APP1 or APP2/ICC before SOF, or a PNG whose eXIf follows IDAT: read more.
+                length = length < growingHeadLength ? min(growingHeadLength, file.size) : file.size
             case .failure(.needMoreBytes): throw MetadataError.unsupportedImage(path: path, reason: "truncated header")
             case .failure(.error(let error)): throw error
             }
