@@ -2,6 +2,10 @@
 import Foundation
 import ImageCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One file a batch will process.
 public struct BatchInput: Sendable, Hashable {
     /// The path as found (under an input folder, or as named).
@@ -50,6 +54,37 @@ public struct BatchInput: Sendable, Hashable {
             }
         }
         return (inputs, missing)
+    }
+
+    /// Reads a whole input file with one sized buffer and plain `read(2)` calls.
+    ///
+    /// Not memory-mapped on purpose: a file truncated by another process while mapped would kill the batch
+    /// with SIGBUS. The size is taken from `fstat`; a file that grows meanwhile is read as it was at the start.
+    static func read(_ path: String) throws -> Data {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { throw StoreError.notFound(path: path) }
+            throw StoreError.io(path: path, operation: "open", errno: errno)
+        }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw StoreError.io(path: path, operation: "stat", errno: errno) }
+        var data = Data(count: Int(status.st_size))
+        let filled = try data.withUnsafeMutableBytes { buffer -> Int in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.read(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw StoreError.io(path: path, operation: "read", errno: errno)
+                }
+                if n == 0 { break }
+                offset += n
+            }
+            return offset
+        }
+        if filled < data.count { data.removeSubrange(filled...) }
+        return data
     }
 
     /// Whether the first bytes of the file are JPEG or PNG.
