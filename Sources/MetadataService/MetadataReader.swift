@@ -53,7 +53,8 @@ public enum MetadataReader {
             let head = try file.read(upTo: length)
             let isWholeFile = head.count >= file.size
             let outcome = head.withUnsafeBytes { bytes in
-                read(bytes: bytes, isWholeFile: isWholeFile, fileSize: file.size, file: path, sha256: nil,
+                read(
+                    bytes: bytes, isWholeFile: isWholeFile, fileSize: file.size, file: path, sha256: nil,
                     includeRaw: includeRaw)
             }
             switch outcome {
@@ -77,7 +78,8 @@ public enum MetadataReader {
         includeRaw: Bool
     ) -> Result<ImageMetadata, Failure> {
         guard let format = ImageFormat.sniff(bytes) else {
-            return .failure(.error(.unsupportedImage(path: file, reason: "not a JPEG or PNG image (unknown signature)")))
+            return .failure(
+                .error(.unsupportedImage(path: file, reason: "not a JPEG or PNG image (unknown signature)")))
         }
         let header: ImageHeader
         do {

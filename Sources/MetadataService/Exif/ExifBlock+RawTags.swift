@@ -9,7 +9,8 @@ extension ExifBlock {
         var tags: [ExifTag] = []
         for group in ExifGroup.allCases {
             forEach(in: group) { id, value in
-                let name = ExifTagNames.name(for: id, in: group) ?? Self.libexifName(id, in: group)
+                let name =
+                    ExifTagNames.name(for: id, in: group) ?? Self.libexifName(id, in: group)
                     ?? "Exif_0x" + String(id, radix: 16).leftPadded(to: 4)
                 tags.append(ExifTag(group: group, id: id, name: name, value: Self.typed(value, id: id, group: group)))
             }

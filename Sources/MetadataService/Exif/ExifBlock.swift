@@ -105,7 +105,8 @@ struct ExifBlock: ~Copyable {
 
     /// libexif's own name for a tag, for tags exiftool's table here lacks.
     static func libexifName(_ id: UInt16, in group: ExifGroup) -> String? {
-        guard let name = exif_tag_get_name_in_ifd(CEXIF.ExifTag(rawValue: UInt32(id)), ExifIfd(UInt32(index(of: group))))
+        guard
+            let name = exif_tag_get_name_in_ifd(CEXIF.ExifTag(rawValue: UInt32(id)), ExifIfd(UInt32(index(of: group))))
         else { return nil }
         return String(cString: name)
     }

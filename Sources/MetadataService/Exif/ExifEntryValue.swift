@@ -55,7 +55,8 @@ struct ExifEntryValue {
     }
 
     private func u64(_ offset: Int) -> UInt64 {
-        let high = UInt64(u32(offset)), low = UInt64(u32(offset + 4))
+        let high = UInt64(u32(offset))
+        let low = UInt64(u32(offset + 4))
         return bigEndian ? high << 32 | low : low << 32 | high
     }
 
@@ -78,10 +79,12 @@ struct ExifEntryValue {
         guard index >= 0, index < availableCount else { return nil }
         switch format {
         case 5:
-            let numerator = u32(index * 8), denominator = u32(index * 8 + 4)
+            let numerator = u32(index * 8)
+            let denominator = u32(index * 8 + 4)
             return denominator == 0 ? nil : Double(numerator) / Double(denominator)
         case 10:
-            let numerator = Int32(bitPattern: u32(index * 8)), denominator = Int32(bitPattern: u32(index * 8 + 4))
+            let numerator = Int32(bitPattern: u32(index * 8))
+            let denominator = Int32(bitPattern: u32(index * 8 + 4))
             return denominator == 0 ? nil : Double(numerator) / Double(denominator)
         case 11:
             let value = Double(Float(bitPattern: u32(index * 4)))
@@ -108,7 +111,8 @@ struct ExifEntryValue {
 
     /// Text of a buffer trimmed of spaces and NUL padding; `nil` when empty.
     static func trimmed(_ slice: UnsafeRawBufferPointer) -> String? {
-        var start = 0, end = slice.count
+        var start = 0
+        var end = slice.count
         func isPadding(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0 || (0x09...0x0D).contains(byte) }
         while start < end && isPadding(slice[start]) { start += 1 }
         while end > start && isPadding(slice[end - 1]) { end -= 1 }

@@ -90,7 +90,9 @@ public struct ExifTags: Sendable, Equatable, Codable {
             for key in names.allKeys {
                 let id = ExifTagNames.id(forName: key.stringValue, in: group) ?? 0
                 tags.append(
-                    ExifTag(group: group, id: id, name: key.stringValue, value: try names.decode(ExifValue.self, forKey: key)))
+                    ExifTag(
+                        group: group, id: id, name: key.stringValue,
+                        value: try names.decode(ExifValue.self, forKey: key)))
             }
         }
         self.tags = tags

@@ -50,7 +50,8 @@ struct MetadataQueryPlan {
         }
         if let cursor = query.afterCursor {
             guard let bar = cursor.lastIndex(of: "|") else { throw MetadataError.invalidQuery("invalid cursor") }
-            let takenAt = String(cursor[..<bar]), sha256 = String(cursor[cursor.index(after: bar)...])
+            let takenAt = String(cursor[..<bar])
+            let sha256 = String(cursor[cursor.index(after: bar)...])
             if takenAt.isEmpty {
                 conditions.append("(taken_at IS NULL AND sha256 > ?)")
                 _ = arguments.append(contentsOf: [sha256])

@@ -87,12 +87,14 @@ public struct GeoCircle: Sendable, Equatable {
     /// A box that holds the whole circle (the poles and the antimeridian included).
     var boundingBox: GeoBox {
         let latitudeSpan = kilometres / (Self.earthRadius * Double.pi / 180)
-        let south = max(-90, latitude - latitudeSpan), north = min(90, latitude + latitudeSpan)
+        let south = max(-90, latitude - latitudeSpan)
+        let north = min(90, latitude + latitudeSpan)
         let widest = max(abs(south), abs(north))
         if widest >= 89.999 { return GeoBox(south: south, west: -180, north: north, east: 180) }
         let longitudeSpan = latitudeSpan / cos(widest * Double.pi / 180)
         if longitudeSpan >= 180 { return GeoBox(south: south, west: -180, north: north, east: 180) }
-        var west = longitude - longitudeSpan, east = longitude + longitudeSpan
+        var west = longitude - longitudeSpan
+        var east = longitude + longitudeSpan
         if west < -180 { west += 360 }
         if east > 180 { east -= 360 }
         return GeoBox(south: south, west: west, north: north, east: east)
