@@ -80,9 +80,11 @@ store = os.path.join(work, "idle")
 proc = start(store, 1)
 db = None
 latencies = []
+renamed_at = {}
 for path, digest in files[:idle_count]:
     target = os.path.join(store, "uploads", os.path.basename(path))
     t0 = time.perf_counter()
+    renamed_at[digest] = time.time()
     os.rename(path, target)
     if db is None:
         db = open_db(store)
@@ -94,6 +96,22 @@ for path, digest in files[:idle_count]:
 stop(proc)
 print(f"idle latency over {len(latencies)} files: p50 {pct(latencies, 0.5):.1f} ms, p99 {pct(latencies, 0.99):.1f} ms, "
       f"max {max(latencies):.1f} ms")
+
+# Where the idle time goes, from the journal: ingest (rename -> event journaled), queue (journaled -> function
+# started), and each function's own duration.
+journal = sqlite3.connect(f"file:{os.path.join(store, 'db', 'events.sqlite')}?mode=ro", uri=True)
+rows = journal.execute("""SELECT e.etag, e.created_at, a.function, a.started_at, a.duration FROM events e
+    JOIN invocations i ON i.event_id = e.id JOIN attempts a ON a.invocation_id = i.id""").fetchall()
+ingest, queue, duration = [], {}, {}
+for etag, created, function, started, seconds in rows:
+    if function == "thumbnail":
+        ingest.append((created - renamed_at[etag]) * 1000)
+    queue.setdefault(function, []).append((started - created) * 1000)
+    duration.setdefault(function, []).append(seconds * 1000)
+print(f"  ingest (rename -> journaled): p50 {pct(ingest, 0.5):.1f} ms, p99 {pct(ingest, 0.99):.1f} ms")
+for function in sorted(queue):
+    print(f"  {function}: queue p50 {pct(queue[function], 0.5):.1f} ms p99 {pct(queue[function], 0.99):.1f} ms; "
+          f"run p50 {pct(duration[function], 0.5):.1f} ms p99 {pct(duration[function], 0.99):.1f} ms")
 
 # Throughput: all 200 renamed in at once; time from the first rename to the last file visible.
 results = {}

@@ -51,13 +51,16 @@ import Glibc
 
         // A slow writer that pauses mid-file: nothing happens before it closes.
         let slowTarget = uploads.appendingPathComponent("slow.jpg")
-        let writer = try Self.slowWriter(try Self.picture(4), to: slowTarget, pause: 3, scratch: work)
+        let writer = try Self.slowWriter(try Self.picture(4), to: slowTarget, pause: 6, scratch: work)
         try await ServeProcess.eventually("the other three processed") {
             try StoreView.processed(store) == ["copied.jpg", "renamed.jpg", "2024/trip/day1/deep.jpg"]
         }
+        let stillThere = FileManager.default.fileExists(atPath: slowTarget.path)
+        let journaled = try StoreView.events(store).contains { $0.source_name == "slow.jpg" }
         if writer.isRunning {
-            #expect(FileManager.default.fileExists(atPath: slowTarget.path), "taken while its writer had it open")
-            #expect(!(try StoreView.events(store).contains { $0.source_name == "slow.jpg" }))
+            // Both looks happened while the writer still had the file open.
+            #expect(stillThere, "taken while its writer had it open")
+            #expect(!journaled, "journaled while its writer had it open")
         }
         writer.waitUntilExit()
         try await ServeProcess.eventually("slow file processed") { try StoreView.processed(store).contains("slow.jpg") }
