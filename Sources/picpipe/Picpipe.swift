@@ -20,7 +20,15 @@ struct Picpipe: AsyncParsableCommand {
 
     static func main() async {
         do {
-            var command = try parseAsRoot()
+            // `metadata` gets thousands of paths from xargs; ArgumentParser's per-value bookkeeping is quadratic in
+            // their number, so all but the first are set aside and given back after parsing.
+            var arguments = Array(CommandLine.arguments.dropFirst())
+            let extraFiles = MetadataCommand.setAsideExtraFiles(&arguments)
+            var command = try parseAsRoot(arguments)
+            if var metadata = command as? MetadataCommand {
+                metadata.files += extraFiles
+                command = metadata
+            }
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

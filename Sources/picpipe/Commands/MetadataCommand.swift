@@ -21,6 +21,30 @@ struct MetadataCommand: ParsableCommand {
     @Flag(name: .customLong("no-hash"), help: "Read only the head of each file and leave sha256 null (faster).")
     var noHash = false
 
+    /// Removes every path after the first from `metadata` arguments and returns them, so that ArgumentParser
+    /// (whose cost grows with the square of the number of values) parses only the flags and one path.
+    /// Arguments after `--`, and arguments of other commands, are left alone.
+    static func setAsideExtraFiles(_ arguments: inout [String]) -> [String] {
+        guard arguments.first == configuration.commandName else { return [] }
+        var kept = [arguments[0]]
+        var extra: [String] = []
+        var seenFirstFile = false
+        for (index, argument) in arguments.enumerated().dropFirst() {
+            if argument == "--" {
+                kept += arguments[index...]
+                break
+            }
+            if argument.hasPrefix("-") || !seenFirstFile {
+                seenFirstFile = seenFirstFile || !argument.hasPrefix("-")
+                kept.append(argument)
+            } else {
+                extra.append(argument)
+            }
+        }
+        arguments = kept
+        return extra
+    }
+
     func run() throws {
         var output = StandardOutputBuffer()
         var failures = 0
