@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite(.serialized) struct EventsCommandTests {
@@ -17,7 +17,7 @@ import Glibc
         try ServeCommandTests.picture(2).prefix(400).write(to: uploads.appendingPathComponent("bad.jpg"))
         try await ServeProcess.eventually("good processed, bad dead") {
             try StoreView.processed(store).contains("good.jpg")
-                && StoreView.events(store, state: "dead").contains { $0.source_name == "bad.jpg" }
+                && StoreView.events(store, state: "dead").contains { $0.sourceName == "bad.jpg" }
         }
 
         let table = try PicpipeProcess.run(["events", "--store", store.path])
@@ -25,18 +25,18 @@ import Glibc
         #expect(table.stdout.hasPrefix("ID"))
         #expect(table.stdout.contains("good.jpg"))
         let dead = try StoreView.events(store, state: "dead")
-        #expect(Set(dead.map(\.source_name)) == ["bad.jpg"])
+        #expect(Set(dead.map(\.sourceName)) == ["bad.jpg"])
         let onlyMetadata = try PicpipeProcess.run(["events", "--store", store.path, "--function", "metadata", "--json"])
         #expect(onlyMetadata.stdout.split(separator: "\n").count == 2)
 
         // Replay the good event: idempotent, it runs again and changes nothing on disk.
         let before = PicpipeProcess.files(under: store.appendingPathComponent("thumbnails"))
         let rowsBefore = try StoreView.metadataRows(store)
-        let good = try #require(try StoreView.events(store).first { $0.source_name == "good.jpg" })
-        let replay = try PicpipeProcess.run(["replay", String(good.event_id), "--store", store.path])
+        let good = try #require(try StoreView.events(store).first { $0.sourceName == "good.jpg" })
+        let replay = try PicpipeProcess.run(["replay", String(good.eventID), "--store", store.path])
         #expect(replay.stdout == "re-queued 2 invocations\n")
         try await ServeProcess.eventually("replayed") {
-            try StoreView.events(store).filter { $0.source_name == "good.jpg" }.allSatisfy { $0.state == "succeeded" }
+            try StoreView.events(store).filter { $0.sourceName == "good.jpg" }.allSatisfy { $0.state == "succeeded" }
         }
         #expect(PicpipeProcess.files(under: store.appendingPathComponent("thumbnails")) == before)
         #expect(try StoreView.metadataRows(store) == rowsBefore)
@@ -46,7 +46,7 @@ import Glibc
         #expect(again.status == 0)
         #expect(again.stdout.hasPrefix("re-queued"))
         try await ServeProcess.eventually("dead again") {
-            let lines = try StoreView.events(store).filter { $0.source_name == "bad.jpg" && $0.function == "thumbnail" }
+            let lines = try StoreView.events(store).filter { $0.sourceName == "bad.jpg" && $0.function == "thumbnail" }
             return lines.first?.state == "dead" && lines.first?.attempt == 3
         }
         let missing = try PicpipeProcess.run(["replay", "424242", "--store", store.path])
@@ -68,7 +68,8 @@ import Glibc
         let file = work.appendingPathComponent("picpipe.yaml")
         try Data("thumbnails:\n  sizes: [64]\nfunctions:\n  metadata:\n    timeout: 5\n".utf8).write(to: file)
         let output = try PicpipeProcess.run(
-            ["config", "--config", file.path, "--store", "/tmp/somewhere"], environment: ["PICPIPE_LISTEN": "0.0.0.0:9000"])
+            ["config", "--config", file.path, "--store", "/tmp/somewhere"],
+            environment: ["PICPIPE_LISTEN": "0.0.0.0:9000"])
         #expect(output.status == 0)
         #expect(output.stdout.contains("store: /tmp/somewhere"))
         #expect(output.stdout.contains("  - 64"))

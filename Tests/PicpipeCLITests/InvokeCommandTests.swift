@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite(.serialized) struct InvokeCommandTests {
@@ -36,7 +36,8 @@ import Glibc
 
         // The same record as an S3 event payload from a file, to the metadata function.
         let hash = String(key.split(separator: "/").last?.split(separator: ".").first ?? "")
-        let size = try FileManager.default.attributesOfItem(atPath: store.appendingPathComponent(key).path)[.size] as? Int ?? 0
+        let size =
+            try FileManager.default.attributesOfItem(atPath: store.appendingPathComponent(key).path)[.size] as? Int ?? 0
         let event = """
             {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"local",
             "eventTime":"2024-01-01T00:00:00.000Z","eventName":"ObjectCreated:Put",
@@ -45,7 +46,9 @@ import Glibc
             """
         let payloadFile = work.appendingPathComponent("event.json")
         try Data(event.utf8).write(to: payloadFile)
-        let metadata = try PicpipeProcess.run(["invoke", "metadata", "--payload", "@" + payloadFile.path, "--store", store.path])
+        let metadata = try PicpipeProcess.run([
+            "invoke", "metadata", "--payload", "@" + payloadFile.path, "--store", store.path,
+        ])
         #expect(metadata.status == 0, "\(metadata.stdout) \(metadata.stderr)")
         #expect(Self.json(metadata.stdout)?["sha256"] as? String == hash)
 
@@ -68,7 +71,8 @@ import Glibc
         try ServeCommandTests.picture(78).prefix(500).write(to: broken)
         let brokenEvent = event.replacingOccurrences(of: key, with: "originals/zz/broken.jpg")
             .replacingOccurrences(of: hash, with: String(repeating: "ab", count: 32))
-        try FileManager.default.createDirectory(at: store.appendingPathComponent("originals/zz"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: store.appendingPathComponent("originals/zz"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: broken, to: store.appendingPathComponent("originals/zz/broken.jpg"))
         let failing = try PicpipeProcess.run(["invoke", "thumbnail", "--payload", brokenEvent, "--store", store.path])
         #expect(failing.status == 1)

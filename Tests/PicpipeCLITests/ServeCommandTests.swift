@@ -4,11 +4,13 @@ import ImageCore
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite(.serialized) struct ServeCommandTests {
-    static func picture(_ seed: Int) throws -> Data { try BatchCommandTests.picture(.jpeg, seed: seed, width: 160, height: 120) }
+    static func picture(_ seed: Int) throws -> Data {
+        try BatchCommandTests.picture(.jpeg, seed: seed, width: 160, height: 120)
+    }
 
     /// Writes a file with a separate writer process: part one, a pause, part two, then close.
     static func slowWriter(_ data: Data, to target: URL, pause: Double, scratch: URL) throws -> Process {
@@ -19,7 +21,9 @@ import Glibc
         try data.suffix(from: half).write(to: second)
         let writer = Process()
         writer.executableURL = URL(fileURLWithPath: "/bin/sh")
-        writer.arguments = ["-c", "exec 3>\"$0\"; cat \"$1\" >&3; sleep \(pause); cat \"$2\" >&3", target.path, first.path, second.path]
+        writer.arguments = [
+            "-c", "exec 3>\"$0\"; cat \"$1\" >&3; sleep \(pause); cat \"$2\" >&3", target.path, first.path, second.path,
+        ]
         try writer.run()
         return writer
     }
@@ -42,7 +46,10 @@ import Glibc
 
         // write-then-rename: the temp name is ignored, the rename is taken.
         try Self.picture(2).write(to: uploads.appendingPathComponent("renamed.jpg.part"))
-        #expect(rename(uploads.appendingPathComponent("renamed.jpg.part").path, uploads.appendingPathComponent("renamed.jpg").path) == 0)
+        #expect(
+            rename(
+                uploads.appendingPathComponent("renamed.jpg.part").path,
+                uploads.appendingPathComponent("renamed.jpg").path) == 0)
 
         // New subfolders, nested, created just before the file lands.
         let deep = uploads.appendingPathComponent("2024/trip/day1")
@@ -56,7 +63,7 @@ import Glibc
             try StoreView.processed(store) == ["copied.jpg", "renamed.jpg", "2024/trip/day1/deep.jpg"]
         }
         let stillThere = FileManager.default.fileExists(atPath: slowTarget.path)
-        let journaled = try StoreView.events(store).contains { $0.source_name == "slow.jpg" }
+        let journaled = try StoreView.events(store).contains { $0.sourceName == "slow.jpg" }
         if writer.isRunning {
             // Both looks happened while the writer still had the file open.
             #expect(stillThere, "taken while its writer had it open")
@@ -67,8 +74,9 @@ import Glibc
 
         let events = try StoreView.events(store)
         #expect(events.count == 8, "one thumbnail and one metadata invocation per file")
-        #expect(events.allSatisfy { $0.state == "succeeded" && $0.attempt == 1 && $0.event_name == "ObjectCreated:Put" })
-        #expect(Set(events.map(\.event_id)).count == 4)
+        #expect(
+            events.allSatisfy { $0.state == "succeeded" && $0.attempt == 1 && $0.eventName == "ObjectCreated:Put" })
+        #expect(Set(events.map(\.eventID)).count == 4)
         #expect(StoreView.files(store, "uploads").isEmpty)
         #expect(StoreView.files(store, "originals").count == 4)
         for size in ["128", "256", "1024"] { #expect(StoreView.files(store, "thumbnails/\(size)").count == 4) }
@@ -93,7 +101,9 @@ import Glibc
         try await ServeProcess.eventually("poison dead-lettered, fine processed") {
             let events = try StoreView.events(store)
             let processed = try StoreView.processed(store)
-            return events.contains { $0.source_name == "poison.jpg" && $0.function == "thumbnail" && $0.state == "dead" }
+            return events.contains {
+                $0.sourceName == "poison.jpg" && $0.function == "thumbnail" && $0.state == "dead"
+            }
                 && processed.contains("fine.jpg")
         }
         let poison = try #require(try StoreView.events(store, state: "dead").first { $0.function == "thumbnail" })
@@ -106,11 +116,14 @@ import Glibc
         #expect((record?["error"] as? String)?.contains("truncated") == true)
         // Not an image at all: never an event, straight to failed/ with its reason.
         #expect(FileManager.default.fileExists(atPath: store.appendingPathComponent("failed/notes.txt").path))
-        #expect(FileManager.default.fileExists(atPath: store.appendingPathComponent("failed/notes.txt.error.json").path))
+        #expect(
+            FileManager.default.fileExists(atPath: store.appendingPathComponent("failed/notes.txt.error.json").path))
 
         // Still serving after the poison.
         try Self.picture(12).write(to: uploads.appendingPathComponent("after.jpg"))
-        try await ServeProcess.eventually("served after the poison") { try StoreView.processed(store).contains("after.jpg") }
+        try await ServeProcess.eventually("served after the poison") {
+            try StoreView.processed(store).contains("after.jpg")
+        }
 
         let stats = try PicpipeProcess.run(["stats", "--store", store.path, "--json"])
         let functions = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [[String: Any]]

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite(.serialized) struct ServeCrashRecoveryTests {
@@ -24,13 +24,16 @@ import Glibc
         // A writer that is still writing across the crash and the restart.
         let inflight = uploads.appendingPathComponent("inflight.jpg")
         let writer = try ServeCommandTests.slowWriter(
-            try BatchCommandTests.picture(.jpeg, seed: 1, width: 170, height: 120), to: inflight, pause: 10, scratch: work)
+            try BatchCommandTests.picture(.jpeg, seed: 1, width: 170, height: 120), to: inflight, pause: 10,
+            scratch: work)
         var dropped = 0
         for name in names.prefix(120) {
             #expect(rename(staging.appendingPathComponent(name).path, uploads.appendingPathComponent(name).path) == 0)
             dropped += 1
         }
-        try await ServeProcess.eventually("some processed before the crash") { try StoreView.processed(store).count >= 5 }
+        try await ServeProcess.eventually("some processed before the crash") {
+            try StoreView.processed(store).count >= 5
+        }
         first.signal(SIGKILL)
         _ = await first.waitForExit()
         await first.stop()
@@ -42,17 +45,18 @@ import Glibc
         try await ServeProcess.eventually("all 200 processed after the restart") {
             try StoreView.processed(store).isSuperset(of: names)
         }
-        #expect(Set(StoreView.files(store, "uploads")).isSubset(of: ["inflight.jpg"]), "only what is still being written")
+        #expect(
+            Set(StoreView.files(store, "uploads")).isSubset(of: ["inflight.jpg"]), "only what is still being written")
         writer.waitUntilExit()
         try await ServeProcess.eventually("the in-flight file processed after its writer closed") {
             try StoreView.processed(store).contains("inflight.jpg")
         }
 
         let events = try StoreView.events(store)
-        let bySource = Dictionary(grouping: events, by: { $0.source_name ?? "" })
+        let bySource = Dictionary(grouping: events, by: { $0.sourceName ?? "" })
         #expect(bySource.count == 201)
         for (source, lines) in bySource {
-            #expect(Set(lines.map(\.event_id)).count == 1, "\(source) has one event")
+            #expect(Set(lines.map(\.eventID)).count == 1, "\(source) has one event")
             #expect(lines.map(\.function).sorted() == ["metadata", "thumbnail"], "\(source) ran each function once")
             #expect(lines.allSatisfy { $0.state == "succeeded" })
         }

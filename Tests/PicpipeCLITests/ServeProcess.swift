@@ -2,7 +2,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A running `picpipe serve` on a test store.
@@ -90,15 +90,24 @@ enum ServeTestError: Error, CustomStringConvertible {
 /// One line of `picpipe events --json`.
 struct EventLine: Decodable, Equatable {
     var id: Int64
-    var event_id: Int64
-    var event_name: String
+    var eventID: Int64
+    var eventName: String
     var key: String
-    var source_name: String?
+    var sourceName: String?
     var function: String
     var type: String
     var state: String
     var attempt: Int
     var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case eventID = "event_id"
+        case eventName = "event_name"
+        case key
+        case sourceName = "source_name"
+        case function, type, state, attempt, error
+    }
 }
 
 /// Reading a store the way a user in another terminal does: through the CLI.
@@ -108,20 +117,23 @@ enum StoreView {
         if let state { arguments += ["--state", state] }
         let output = try PicpipeProcess.run(arguments, timeout: 120)
         guard output.status == 0 else { throw ServeTestError.timedOut("events failed: \(output.stderr)") }
-        return try output.stdout.split(separator: "\n").map { try JSONDecoder().decode(EventLine.self, from: Data($0.utf8)) }
+        return try output.stdout.split(separator: "\n").map {
+            try JSONDecoder().decode(EventLine.self, from: Data($0.utf8))
+        }
     }
 
     /// Source names whose thumbnail and metadata invocations have both succeeded.
     static func processed(_ store: URL) throws -> Set<String> {
         let lines = try events(store, state: "succeeded")
         var functions: [String: Set<String>] = [:]
-        for line in lines { functions[line.source_name ?? line.key, default: []].insert(line.function) }
+        for line in lines { functions[line.sourceName ?? line.key, default: []].insert(line.function) }
         return Set(functions.filter { $0.value.isSuperset(of: ["thumbnail", "metadata"]) }.keys)
     }
 
     /// Rows in the metadata database, through `picpipe query`.
     static func metadataRows(_ store: URL) throws -> Int {
-        let output = try PicpipeProcess.run(["query", "--store", store.path, "--json", "--limit", "100000"], timeout: 120)
+        let output = try PicpipeProcess.run(
+            ["query", "--store", store.path, "--json", "--limit", "100000"], timeout: 120)
         return output.stdout.split(separator: "\n").count
     }
 

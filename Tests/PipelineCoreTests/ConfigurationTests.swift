@@ -36,7 +36,8 @@ import Testing
     }
 
     @Test func environmentOverridesTheFileAndTheStoreOptionOverridesAll() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-config-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "picpipe-config-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("picpipe.yaml")

@@ -145,7 +145,8 @@ struct TrespassingFunction: PipelineFunction {
         let other = Tally()
         let runtime = try Self.makeRuntime([
             RegisteredFunction(RecordingFunction(tally: tally), configuration: FunctionConfiguration()),
-            RegisteredFunction(RecordingFunction(name: "second", tally: other), configuration: FunctionConfiguration(concurrency: 2)),
+            RegisteredFunction(
+                RecordingFunction(name: "second", tally: other), configuration: FunctionConfiguration(concurrency: 2)),
         ])
         try await Self.running(runtime) {
             for n in 0..<10 { try runtime.submit(Self.record(n)) }
@@ -163,7 +164,8 @@ struct TrespassingFunction: PipelineFunction {
     @Test func aFailingFunctionIsRetriedThenSucceeds() async throws {
         let tally = Tally()
         let runtime = try Self.makeRuntime([
-            RegisteredFunction(FlakyFunction(failures: 2, tally: tally), configuration: FunctionConfiguration(maxRetries: 2))
+            RegisteredFunction(
+                FlakyFunction(failures: 2, tally: tally), configuration: FunctionConfiguration(maxRetries: 2))
         ])
         try await Self.running(runtime) {
             try runtime.submit(Self.record(1))
@@ -181,7 +183,9 @@ struct TrespassingFunction: PipelineFunction {
         let poison = Tally()
         let good = Tally()
         let runtime = try Self.makeRuntime([
-            RegisteredFunction(FlakyFunction(failures: .max, tally: poison, onlySource: "file1.jpg"), configuration: FunctionConfiguration(maxRetries: 2)),
+            RegisteredFunction(
+                FlakyFunction(failures: .max, tally: poison, onlySource: "file1.jpg"),
+                configuration: FunctionConfiguration(maxRetries: 2)),
             RegisteredFunction(RecordingFunction(tally: good), configuration: FunctionConfiguration()),
         ])
         try await Self.running(runtime) {
@@ -208,7 +212,8 @@ struct TrespassingFunction: PipelineFunction {
         let tally = Tally()
         let runtime = try Self.makeRuntime([
             RegisteredFunction(
-                SleepyFunction(seconds: 3600, tally: tally), configuration: FunctionConfiguration(timeout: 0.2, maxRetries: 1))
+                SleepyFunction(seconds: 3600, tally: tally),
+                configuration: FunctionConfiguration(timeout: 0.2, maxRetries: 1))
         ])
         try await Self.running(runtime) {
             try runtime.submit(Self.record(1))
@@ -221,7 +226,9 @@ struct TrespassingFunction: PipelineFunction {
     }
 
     @Test func aFunctionCannotUseAnAreaItsRoleDoesNotGrant() async throws {
-        let runtime = try Self.makeRuntime([RegisteredFunction(TrespassingFunction(), configuration: FunctionConfiguration())])
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(TrespassingFunction(), configuration: FunctionConfiguration())
+        ])
         let response = try await runtime.invoke(function: "trespasser", record: Self.record(1), type: .requestResponse)
         #expect(response.failed)
         guard case .object(let payload) = response.payload else {
@@ -229,20 +236,28 @@ struct TrespassingFunction: PipelineFunction {
             return
         }
         #expect(payload["errorType"] == .string("AccessDenied"))
-        #expect(!FileManager.default.fileExists(atPath: runtime.layout.thumbnails.appendingPathComponent("stolen.bin").path))
+        #expect(
+            !FileManager.default.fileExists(atPath: runtime.layout.thumbnails.appendingPathComponent("stolen.bin").path)
+        )
         #expect(try runtime.journal.invocations(state: .failed, function: "trespasser", limit: 1).count == 1)
     }
 
     @Test func invocationTypes() async throws {
         let tally = Tally()
-        let runtime = try Self.makeRuntime([RegisteredFunction(RecordingFunction(tally: tally), configuration: FunctionConfiguration())])
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(RecordingFunction(tally: tally), configuration: FunctionConfiguration())
+        ])
         let dry = try await runtime.invoke(function: "recorder", record: Self.record(1), type: .dryRun)
         #expect(dry.statusCode == 204)
         #expect(tally.calls == 0)
         var bad = Self.record(1)
         bad.s3.object.eTag = "not-a-hash"
-        await #expect(throws: FunctionError.self) { try await runtime.invoke(function: "recorder", record: bad, type: .dryRun) }
-        await #expect(throws: RuntimeError.self) { try await runtime.invoke(function: "nobody", record: bad, type: .dryRun) }
+        await #expect(throws: FunctionError.self) {
+            try await runtime.invoke(function: "recorder", record: bad, type: .dryRun)
+        }
+        await #expect(throws: RuntimeError.self) {
+            try await runtime.invoke(function: "nobody", record: bad, type: .dryRun)
+        }
 
         let direct = try await runtime.invoke(function: "recorder", record: Self.record(1), type: .requestResponse)
         #expect(direct.statusCode == 200)
@@ -274,7 +289,9 @@ struct TrespassingFunction: PipelineFunction {
 
     @Test func invocationsLeftRunningByACrashRunAgain() async throws {
         let tally = Tally()
-        let runtime = try Self.makeRuntime([RegisteredFunction(RecordingFunction(tally: tally), configuration: FunctionConfiguration())])
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(RecordingFunction(tally: tally), configuration: FunctionConfiguration())
+        ])
         try runtime.submit(Self.record(1))
         // A worker of a crashed process had claimed it.
         _ = try #require(try runtime.journal.claim(function: "recorder", now: Date()))
@@ -287,7 +304,8 @@ struct TrespassingFunction: PipelineFunction {
     @Test func stoppingLetsInFlightInvocationsFinish() async throws {
         let tally = Tally()
         let runtime = try Self.makeRuntime([
-            RegisteredFunction(SleepyFunction(seconds: 0.5, tally: tally), configuration: FunctionConfiguration(timeout: 30))
+            RegisteredFunction(
+                SleepyFunction(seconds: 0.5, tally: tally), configuration: FunctionConfiguration(timeout: 30))
         ])
         let workers = Task { await runtime.run() }
         try runtime.submit(Self.record(1))

@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct JournalTests {
     static func withJournal(_ body: (URL, SQLiteInvocationJournal) throws -> Void) throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-journal-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "picpipe-journal-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("events.sqlite")
         try body(path, try SQLiteInvocationJournal(path: path))
@@ -39,9 +40,11 @@ import Testing
             #expect(again.duplicate)
             #expect(again.eventID == first.eventID)
             #expect(again.invocations == first.invocations)
-            let otherName = try journal.append(Self.record(1, source: "copy.jpg"), functions: ["a"], type: .event, deduplicate: true)
+            let otherName = try journal.append(
+                Self.record(1, source: "copy.jpg"), functions: ["a"], type: .event, deduplicate: true)
             #expect(!otherName.duplicate)
-            _ = try journal.append(Self.record(1, name: .objectRemovedDelete), functions: ["a"], type: .event, deduplicate: true)
+            _ = try journal.append(
+                Self.record(1, name: .objectRemovedDelete), functions: ["a"], type: .event, deduplicate: true)
             let afterRemoval = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: true)
             #expect(!afterRemoval.duplicate)
             #expect(try journal.invocations(state: nil, function: nil, limit: 100).count == 4)
@@ -92,7 +95,8 @@ import Testing
     }
 
     @Test func twoProcessesWriteAndClaimWithoutLossOrDoubleClaims() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-journal-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "picpipe-journal-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("events.sqlite")
         // Two pools on one file behave as two processes do: separate connections, WAL, busy timeout.

@@ -6,7 +6,7 @@ import Testing
 @testable import PipelineCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What a watcher yielded, collected by a consuming task.
@@ -92,14 +92,19 @@ final class Yielded: Sendable {
     }
 
     @Test func filesPresentAtStartAreFoundByTheRescan() async throws {
-        try await Self.watching(prepare: { root in
-            try FileManager.default.createDirectory(at: root.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        let prepare: (URL) throws -> Void = { root in
+            try FileManager.default.createDirectory(
+                at: root.appendingPathComponent("sub"), withIntermediateDirectories: true)
             try Self.store([1], to: root.appendingPathComponent("old.jpg"))
             try Self.store([1], to: root.appendingPathComponent("sub/older.jpg"))
             try Self.store([1], to: root.appendingPathComponent("sub/.ignored"))
-        }) { root, _, yielded in
+        }
+        try await Self.watching(prepare: prepare) { root, _, yielded in
             try await FunctionRuntimeTests.eventually("both found") { yielded.all.count == 2 }
-            #expect(Set(yielded.all) == [root.appendingPathComponent("old.jpg").path, root.appendingPathComponent("sub/older.jpg").path])
+            #expect(
+                Set(yielded.all) == [
+                    root.appendingPathComponent("old.jpg").path, root.appendingPathComponent("sub/older.jpg").path,
+                ])
         }
     }
 

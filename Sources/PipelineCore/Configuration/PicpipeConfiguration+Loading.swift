@@ -50,10 +50,13 @@ extension PicpipeConfiguration {
         let text = try YAMLEncoder().encode(self)
         // Yams writes doubles in exponent form (30 as 3e+1); print them the way people write them.
         return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            guard let cut = line.range(of: ": ", options: .backwards) ?? line.range(of: "- ") else { return String(line) }
+            guard let cut = line.range(of: ": ", options: .backwards) ?? line.range(of: "- ") else {
+                return String(line)
+            }
             let value = line[cut.upperBound...]
             guard value.contains("e"), let number = Double(value) else { return String(line) }
-            return line[..<cut.upperBound] + (number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : "\(number)")
+            return line[..<cut.upperBound]
+                + (number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : "\(number)")
         }.joined(separator: "\n")
     }
 
@@ -187,7 +190,8 @@ struct EnvironmentReader {
         guard let items = list(name), let value = string(name) else { return nil }
         let numbers = items.compactMap { Int($0) }
         guard numbers.count == items.count else {
-            throw ConfigurationError.badEnvironment(variable: name, value: value, expected: "integers separated by commas")
+            throw ConfigurationError.badEnvironment(
+                variable: name, value: value, expected: "integers separated by commas")
         }
         return numbers
     }
@@ -196,7 +200,8 @@ struct EnvironmentReader {
         guard let items = list(name), let value = string(name) else { return nil }
         let numbers = items.compactMap { Double($0) }
         guard numbers.count == items.count else {
-            throw ConfigurationError.badEnvironment(variable: name, value: value, expected: "numbers separated by commas")
+            throw ConfigurationError.badEnvironment(
+                variable: name, value: value, expected: "numbers separated by commas")
         }
         return numbers
     }

@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The SQLite implementation of `InvocationJournal`.
@@ -92,7 +92,9 @@ public final class SQLiteInvocationJournal: InvocationJournal {
                 value = try body(db)
                 return .commit
             }
-            guard let value else { throw JournalError.corruptRecord(eventID: 0, reason: "transaction returned nothing") }
+            guard let value else {
+                throw JournalError.corruptRecord(eventID: 0, reason: "transaction returned nothing")
+            }
             return value
         }
     }
@@ -211,7 +213,8 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         }
     }
 
-    public func fail(_ claim: ClaimedInvocation, error: String, duration: Double, memoryMB: Int, retryAt: Date?) throws {
+    public func fail(_ claim: ClaimedInvocation, error: String, duration: Double, memoryMB: Int, retryAt: Date?) throws
+    {
         let state: InvocationState =
             retryAt != nil ? .retrying : (claim.type == .requestResponse ? .failed : .dead)
         try write { db in
@@ -288,8 +291,9 @@ public final class SQLiteInvocationJournal: InvocationJournal {
 
     public func replay(eventID: Int64) throws -> Int {
         try write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events WHERE id = ?)", arguments: [eventID])
-                == true
+            guard
+                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events WHERE id = ?)", arguments: [eventID])
+                    == true
             else { throw JournalError.noSuchEvent(eventID) }
             try Self.requeue(db, where: "event_id = ? AND state IN ('succeeded', 'failed', 'dead')", [eventID])
             return db.changesCount
@@ -316,7 +320,9 @@ public final class SQLiteInvocationJournal: InvocationJournal {
 
     public func event(id: Int64) throws -> JournaledEvent? {
         try pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT record, created_at FROM events WHERE id = ?", arguments: [id])
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT record, created_at FROM events WHERE id = ?", arguments: [id])
             else { return nil }
             return JournaledEvent(
                 id: id, record: try Self.decodeRecord(row["record"], id: id),

@@ -105,7 +105,8 @@ public final class FunctionRuntime: Sendable {
                 statusCode: 204,
                 payload: .object([
                     "function": .string(name), "valid": .bool(true),
-                    "role": .object(Dictionary(uniqueKeysWithValues: areas.map { ($0.key.rawValue, .string($0.value.rawValue)) })),
+                    "role": .object(
+                        Dictionary(uniqueKeysWithValues: areas.map { ($0.key.rawValue, .string($0.value.rawValue)) })),
                 ]))
         case .event:
             let appended = try journal.append(record, functions: [name], type: .event, deduplicate: false)
@@ -124,11 +125,14 @@ public final class FunctionRuntime: Sendable {
             var response = InvocationResponse(statusCode: 200, eventID: appended.eventID, invocationID: id)
             switch outcome {
             case .succeeded(let result):
-                journaling { try journal.succeed(claim, result: Self.json(result), duration: duration, memoryMB: memory) }
+                journaling {
+                    try journal.succeed(claim, result: Self.json(result), duration: duration, memoryMB: memory)
+                }
                 response.payload = .object(result)
             case .failed(let error):
                 journaling {
-                    try journal.fail(claim, error: Self.describe(error), duration: duration, memoryMB: memory, retryAt: nil)
+                    try journal.fail(
+                        claim, error: Self.describe(error), duration: duration, memoryMB: memory, retryAt: nil)
                 }
                 log.warning("invocation failed", metadata: ["error": "\(Self.describe(error))"])
                 response.functionError = "Unhandled"
@@ -147,7 +151,10 @@ public final class FunctionRuntime: Sendable {
     public func run() async {
         do {
             let recovered = try journal.recoverRunning()
-            if recovered > 0 { logger.notice("requeued invocations left running by a previous process", metadata: ["count": "\(recovered)"]) }
+            if recovered > 0 {
+                logger.notice(
+                    "requeued invocations left running by a previous process", metadata: ["count": "\(recovered)"])
+            }
         } catch {
             logger.error("crash recovery failed", metadata: ["error": "\(error)"])
         }
@@ -183,7 +190,8 @@ public final class FunctionRuntime: Sendable {
             let claim: ClaimedInvocation?
             do {
                 let now = Date()
-                claim = try journal.hasReady(function: name, now: now) ? try journal.claim(function: name, now: now) : nil
+                claim =
+                    try journal.hasReady(function: name, now: now) ? try journal.claim(function: name, now: now) : nil
             } catch {
                 logger.error("journal read failed", metadata: ["function": "\(name)", "error": "\(error)"])
                 claim = nil
@@ -249,7 +257,9 @@ public final class FunctionRuntime: Sendable {
                 }
                 log.warning("invocation failed; will retry", metadata: ["error": "\(reason)", "retry_in_s": "\(wait)"])
             } else {
-                journaling { try journal.fail(claim, error: reason, duration: duration, memoryMB: memory, retryAt: nil) }
+                journaling {
+                    try journal.fail(claim, error: reason, duration: duration, memoryMB: memory, retryAt: nil)
+                }
                 deadLetter(claim, reason: reason, configuration: configuration, log: log)
             }
         }

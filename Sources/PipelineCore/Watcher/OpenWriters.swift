@@ -2,7 +2,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads `/proc/PID/fd` and `/proc/PID/fdinfo` to tell which of some paths are open for writing.
@@ -11,7 +11,9 @@ import Glibc
 enum OpenWriters {
     /// The subset of `paths` that some process (this one included) has open with write access.
     static func among(_ paths: Set<String>) -> Set<String> {
-        guard !paths.isEmpty, let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        guard !paths.isEmpty, let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else {
+            return []
+        }
         var open: Set<String> = []
         for pid in pids where pid.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
             let fdFolder = "/proc/\(pid)/fd"

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What became of one upload.
@@ -69,7 +69,8 @@ public struct UploadIngest: Sendable {
             return reject(path: path, name: name, reason: error.description)
         } catch {
             // The store or the journal failed, not the file: leave it for the next rescan.
-            logger.error("upload not ingested; it stays in uploads/", metadata: ["upload": "\(name)", "error": "\(error)"])
+            logger.error(
+                "upload not ingested; it stays in uploads/", metadata: ["upload": "\(name)", "error": "\(error)"])
             return .skipped
         }
     }
@@ -88,15 +89,18 @@ public struct UploadIngest: Sendable {
     private func reject(path: String, name: String, reason: String) -> UploadOutcome {
         let failed = StoreHandle(area: .failed, access: .write, location: layout.failed, function: "ingest")
         do {
-            let chosen = try DeadLetter(file: name, error: reason, stage: "ingest").store(bytes: nil, name: name, in: failed)
+            let chosen = try DeadLetter(file: name, error: reason, stage: "ingest").store(
+                bytes: nil, name: name, in: failed)
             let target = try failed.url(chosen)
             if rename(path, target.path) != 0 {
                 throw StoreError.io(path: target.path, operation: "rename", errno: errno)
             }
-            logger.warning("upload rejected", metadata: ["upload": "\(name)", "failed": "\(chosen)", "error": "\(reason)"])
+            logger.warning(
+                "upload rejected", metadata: ["upload": "\(name)", "failed": "\(chosen)", "error": "\(reason)"])
             return .rejected(failedName: chosen, reason: reason)
         } catch {
-            logger.error("could not move a rejected upload to failed/", metadata: ["upload": "\(name)", "error": "\(error)"])
+            logger.error(
+                "could not move a rejected upload to failed/", metadata: ["upload": "\(name)", "error": "\(error)"])
             return .skipped
         }
     }

@@ -4,7 +4,7 @@ import Logging
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Watches a folder tree with Linux inotify and yields the files that are complete.
@@ -41,7 +41,8 @@ public final class UploadWatcher: Sendable {
     ///   - logger: for watch errors.
     public init(root: URL, maxQueuedEvents: Int = 16384, rescanInterval: Double = 0, logger: Logger) {
         self.root = root.standardizedFileURL
-        (files, continuation) = AsyncStream.makeStream(of: URL.self, bufferingPolicy: .bufferingOldest(max(1, maxQueuedEvents)))
+        (files, continuation) = AsyncStream.makeStream(
+            of: URL.self, bufferingPolicy: .bufferingOldest(max(1, maxQueuedEvents)))
         self.rescanInterval = rescanInterval
         self.logger = logger
     }

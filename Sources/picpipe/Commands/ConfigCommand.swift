@@ -29,7 +29,8 @@ struct ConfigCommand: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            FileHandleOutput.standardOutput.write(String(decoding: try encoder.encode(configuration), as: UTF8.self) + "\n")
+            FileHandleOutput.standardOutput.write(
+                String(decoding: try encoder.encode(configuration), as: UTF8.self) + "\n")
         } else {
             FileHandleOutput.standardOutput.write(try configuration.yaml())
         }

@@ -1,8 +1,8 @@
 // `picpipe serve`: one long-running process that watches uploads/, journals events and runs the functions.
 import ArgumentParser
+import FetchService
 import Foundation
 import Logging
-import FetchService
 import PipelineCore
 
 /// Watches `STORE/uploads/`, queues events in the journal and runs the functions until SIGTERM/SIGINT.
@@ -23,7 +23,9 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var configOptions: ConfigOptions
 
-    @Option(name: .long, help: "Where the HTTP API listens, HOST:PORT (default: http.listen, $PICPIPE_LISTEN, 127.0.0.1:8080).")
+    @Option(
+        name: .long,
+        help: "Where the HTTP API listens, HOST:PORT (default: http.listen, $PICPIPE_LISTEN, 127.0.0.1:8080).")
     var listen: String?
 
     func run() async throws {
@@ -54,7 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info(
             "serving",
             metadata: [
-                "store": "\(layout.root.path)", "functions": "\(application.runtime.functionNames.joined(separator: ","))",
+                "store": "\(layout.root.path)",
+                "functions": "\(application.runtime.functionNames.joined(separator: ","))",
                 "pid": "\(ProcessInfo.processInfo.processIdentifier)",
             ])
         try await application.run(logger: logger)

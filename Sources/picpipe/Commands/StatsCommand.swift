@@ -26,7 +26,8 @@ struct StatsCommand: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            FileHandleOutput.standardOutput.write(String(decoding: try encoder.encode(statistics), as: UTF8.self) + "\n")
+            FileHandleOutput.standardOutput.write(
+                String(decoding: try encoder.encode(statistics), as: UTF8.self) + "\n")
             return
         }
         var table = [

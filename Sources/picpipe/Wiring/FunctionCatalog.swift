@@ -27,7 +27,8 @@ enum FunctionCatalog {
         }
         return ThumbnailFunction(
             recipes: recipes,
-            limits: DecodeLimits(maxPixels: configuration.limits.maxPixels, maxFileBytes: configuration.limits.maxFileBytes))
+            limits: DecodeLimits(
+                maxPixels: configuration.limits.maxPixels, maxFileBytes: configuration.limits.maxFileBytes))
     }
 
     /// A runtime over the store's journal with every function.

@@ -1,7 +1,6 @@
 // Aligned plain-text tables for `events` and `stats`.
 import Foundation
 
-
 /// Renders rows as left-aligned columns separated by two spaces.
 enum TextTable {
     static func render(_ rows: [[String]]) -> String {
@@ -15,7 +14,9 @@ enum TextTable {
         for row in rows {
             var line = ""
             for (index, cell) in row.enumerated() {
-                line += index == row.count - 1 ? cell : cell.padding(toLength: widths[index] + 2, withPad: " ", startingAt: 0)
+                line +=
+                    index == row.count - 1
+                    ? cell : cell.padding(toLength: widths[index] + 2, withPad: " ", startingAt: 0)
             }
             out += line + "\n"
         }
