@@ -35,12 +35,13 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
+        .target(name: "CPNGShims", dependencies: ["CPNG"]),
         .systemLibrary(
             name: "CEXIF", pkgConfig: "libexif",
             providers: [.apt(["libexif-dev"])]),
 
         // Pure image operations over buffers: probe, decode, resize, orient, encode.
-        .target(name: "ImageCore", dependencies: ["CJPEGShims", "CPNG"], swiftSettings: strict),
+        .target(name: "ImageCore", dependencies: ["CJPEGShims", "CPNG", "CPNGShims"], swiftSettings: strict),
 
         // The function model, the store, events, journal and runtime.
         .target(

@@ -6,6 +6,6 @@ public struct DecodedImage: Sendable, Equatable {
     public var header: ImageHeader
     /// The pixels in stored orientation, possibly reduced by `shrink`.
     public var pixels: PixelBuffer
-    /// The DCT scale denominator used (1, 2, 4 or 8); always 1 for PNG.
+    /// The reduction used: the DCT scale denominator (1, 2, 4 or 8) for JPEG, the box factor for PNG.
     public var shrink: Int
 }

@@ -7,7 +7,9 @@ public enum ImageDecoder {
     ///   - bytes: the whole file.
     ///   - limits: refused before any pixel buffer is allocated when exceeded.
     ///   - minimumSize: the smallest picture (stored orientation) the caller needs; a JPEG is then decoded at the
-    ///     largest DCT reduction (1/2, 1/4, 1/8) that still gives at least this size. `nil` decodes at full size.
+    ///     largest DCT reduction (1/2, 1/4, 1/8) that still gives at least this size; a non-interlaced PNG is
+    ///     box-shrunk while streaming by the largest whole factor that leaves twice this size. `nil` decodes at full
+    ///     size.
     /// - Returns: RGB (or RGBA for PNGs with alpha) pixels in stored orientation.
     public static func decode(
         _ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, minimumSize: (width: Int, height: Int)?
@@ -22,6 +24,16 @@ public enum ImageDecoder {
             let pixels = try JPEGDecoder.decode(bytes, header: header, shrink: shrink, limits: limits)
             return DecodedImage(header: header, pixels: pixels, shrink: shrink)
         case .png:
+            // Non-interlaced files stream into a box pre-shrink (never holding the full raster); others decode whole.
+            let shrink =
+                minimumSize.map {
+                    PNGStreamDecoder.shrinkFactor(
+                        width: header.width, height: header.height, minimumWidth: $0.width,
+                        minimumHeight: $0.height)
+                } ?? 1
+            if let pixels = try PNGStreamDecoder.decode(bytes, header: header, shrink: shrink) {
+                return DecodedImage(header: header, pixels: pixels, shrink: shrink)
+            }
             let pixels = try PNGDecoder.decode(bytes, header: header)
             return DecodedImage(header: header, pixels: pixels, shrink: 1)
         }

@@ -1,0 +1,48 @@
+// CPNGShims: libpng's classic row-by-row reader behind setjmp/longjmp, so a damaged file becomes an error code
+// and a message instead of text on stderr. Self-contained: Swift never needs png.h to call these.
+#pragma once
+#include <stddef.h>
+
+/// Outcome codes of every CPNGShims call.
+enum {
+    CPNGShims_ok = 0,
+    /// libpng raised an error (message holds its text).
+    CPNGShims_corrupt = 1,
+    /// A pixel uses a palette index past the end of PLTE.
+    CPNGShims_badPaletteIndex = 2,
+    /// The file needs the full (simplified API) decoder: interlaced, or a gAMA that is not sRGB's.
+    CPNGShims_unsupported = 3,
+    /// Out of memory or an invalid argument.
+    CPNGShims_failed = 4,
+};
+
+/// What the reader delivers: every row is `width * channels` 8-bit samples (RGB, or RGBA when `channels` is 4).
+typedef struct CPNGShims_Info {
+    int width;
+    int height;
+    /// 3 (RGB) or 4 (RGBA: the file has an alpha channel or tRNS).
+    int channels;
+} CPNGShims_Info;
+
+/// How a call ended: a code from the enum above, the warnings libpng gave so far, and its message.
+typedef struct CPNGShims_Status {
+    int code;
+    int warnings;
+    char message[160];
+} CPNGShims_Status;
+
+/// An open row reader (opaque).
+typedef struct CPNGShims_Reader CPNGShims_Reader;
+
+/// Reads the chunks up to the first IDAT from a whole PNG file in memory and sets up the transforms to 8-bit RGB
+/// or RGBA (16-bit scaled, low bit depths and gray expanded, palette mapped with its tRNS, tRNS to alpha).
+/// `data` must stay valid until CPNGShims_close. On success *reader is set; close it with CPNGShims_close.
+int CPNGShims_open(const unsigned char *data, size_t size, CPNGShims_Reader **reader, CPNGShims_Info *info,
+                   CPNGShims_Status *status);
+
+/// Reads the next `count` rows into `rows` (count * width * channels bytes, row after row).
+/// A palette index past the end of PLTE is an error (CPNGShims_badPaletteIndex), not a black pixel.
+int CPNGShims_readRows(CPNGShims_Reader *reader, unsigned char *rows, int count, CPNGShims_Status *status);
+
+/// Releases the reader (safe with NULL).
+void CPNGShims_close(CPNGShims_Reader *reader);
