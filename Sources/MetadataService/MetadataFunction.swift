@@ -34,8 +34,14 @@ public struct MetadataFunction: PipelineFunction {
             metadata = try original.withUnsafeBytes {
                 try MetadataReader.read(bytes: $0, file: source, sha256: hash.hex, includeRaw: true)
             }
-        } catch {
-            throw FunctionError.unprocessable(file: source, reason: String(describing: error))
+        } catch let error as MetadataError {
+            // The error names the file already; the function error names it once.
+            switch error {
+            case .unreadableFile(_, let reason), .unsupportedImage(_, let reason):
+                throw FunctionError.unprocessable(file: source, reason: reason)
+            default:
+                throw FunctionError.unprocessable(file: source, reason: error.description)
+            }
         }
         try database.upsert(metadata, originalPath: record.s3.object.key)
         var result: FunctionResult = ["function": .string(name), "sha256": .string(hash.hex), "changed": .bool(true)]

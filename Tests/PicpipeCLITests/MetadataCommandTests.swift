@@ -58,7 +58,7 @@ struct MetadataCommandTests {
         let folder = try PicpipeProcess.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let files = try Self.writeFixtures(in: folder)
-        let run = try PicpipeProcess.run(["metadata", files.jpeg.path, files.png.path])
+        let run = try PicpipeProcess.run(["metadata", "--hash", files.jpeg.path, files.png.path])
         #expect(run.status == 0, "\(run.stderr)")
         let objects = try Self.objects(run.stdout)
         try #require(objects.count == 2)

@@ -18,8 +18,10 @@ struct MetadataCommand: ParsableCommand {
     @Flag(name: .long, help: "Add every raw tag as an \"exif\" object, by IFD, with exiftool's tag names.")
     var raw = false
 
-    @Flag(name: .customLong("no-hash"), help: "Read only the head of each file and leave sha256 null (faster).")
-    var noHash = false
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Hash each whole file to fill sha256 (default: off; only the head of each file is read, as exiftool does).")
+    var hash = false
 
     /// Removes every path after the first from `metadata` arguments and returns them, so that ArgumentParser
     /// (whose cost grows with the square of the number of values) parses only the flags and one path.
@@ -50,7 +52,7 @@ struct MetadataCommand: ParsableCommand {
         var failures = 0
         for file in files {
             do {
-                let metadata = try MetadataReader.read(fileAt: file, hash: !noHash, includeRaw: raw)
+                let metadata = try MetadataReader.read(fileAt: file, hash: hash, includeRaw: raw)
                 output.append(metadata.jsonLine())
             } catch {
                 output.flush()
