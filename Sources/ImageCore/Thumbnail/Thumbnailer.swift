@@ -35,10 +35,16 @@ public enum Thumbnailer {
         }
         let needed = (width: plans.map(\.width).max() ?? 1, height: plans.map(\.height).max() ?? 1)
         let decoded = try ImageDecoder.decode(bytes, limits: limits, minimumSize: needed)
-        var thumbnails: [RenderedThumbnail] = []
-        thumbnails.reserveCapacity(specs.count)
-        for (spec, plan) in zip(specs, plans) {
-            let resized = ImageResizer.resize(decoded.pixels, width: plan.width, height: plan.height)
+        var thumbnails: [RenderedThumbnail?] = Array(repeating: nil, count: specs.count)
+        // Largest first: each smaller size is reduced from the smallest larger result already made (a
+        // Lanczos-filtered picture), not from the decode again, the way an image pyramid is built.
+        var made: [PixelBuffer] = []
+        let order = plans.indices.sorted { plans[$0].width * plans[$0].height > plans[$1].width * plans[$1].height }
+        for index in order {
+            let (spec, plan) = (specs[index], plans[index])
+            let source = made.last { $0.width >= plan.width && $0.height >= plan.height } ?? decoded.pixels
+            let resized = ImageResizer.resize(source, width: plan.width, height: plan.height)
+            made.append(resized)
             var picture = resized.oriented(header.orientation)
             if spec.fit == .cover {
                 let width = min(spec.width, picture.width)
@@ -49,9 +55,8 @@ public enum Thumbnailer {
             let encoded = try ImageEncoder.encode(
                 picture, format: spec.format, quality: spec.quality, progressive: spec.progressive,
                 background: spec.background)
-            thumbnails.append(
-                RenderedThumbnail(spec: spec, width: picture.width, height: picture.height, bytes: encoded))
+            thumbnails[index] = RenderedThumbnail(spec: spec, width: picture.width, height: picture.height, bytes: encoded)
         }
-        return ThumbnailRender(header: header, shrink: decoded.shrink, thumbnails: thumbnails)
+        return ThumbnailRender(header: header, shrink: decoded.shrink, thumbnails: thumbnails.compactMap { $0 })
     }
 }
