@@ -17,22 +17,31 @@ public enum ImageResizer {
         let boxY = max(1, image.height / (2 * height))
         let middleWidth = (image.width + boxX - 1) / boxX
         let middleHeight = (image.height + boxY - 1) / boxY
-        let middle = UnsafeMutableBufferPointer<Float>.allocate(capacity: middleWidth * middleHeight * channels)
-        defer { middle.deallocate() }
-        image.bytes.withUnsafeBufferPointer { source in
-            BoxShrink.run(
-                source: source, width: image.width, height: image.height, channels: channels, hasAlpha: image.hasAlpha,
-                boxX: boxX, boxY: boxY, into: middle)
-        }
         let columns = ResampleWeights(
             sourceCount: middleWidth, outputCount: width, originalSpan: image.width, boxFactor: boxX)
         let rows = ResampleWeights(
             sourceCount: middleHeight, outputCount: height, originalSpan: image.height, boxFactor: boxY)
         let narrow = UnsafeMutableBufferPointer<Float>.allocate(capacity: width * middleHeight * channels)
         defer { narrow.deallocate() }
-        LanczosPass.horizontal(
-            source: UnsafeBufferPointer(middle), sourceWidth: middleWidth, rows: middleHeight, channels: channels,
-            weights: columns, into: narrow)
+        if boxX == 1 && boxY == 1 && (channels == 3 || channels == 4) {
+            // No pre-shrink: the horizontal pass reads the 8-bit samples itself (no full-size float copy).
+            image.bytes.withUnsafeBufferPointer { source in
+                LanczosPass.horizontal(
+                    bytes: source, sourceWidth: image.width, rows: image.height, channels: channels,
+                    hasAlpha: image.hasAlpha, weights: columns, into: narrow)
+            }
+        } else {
+            let middle = UnsafeMutableBufferPointer<Float>.allocate(capacity: middleWidth * middleHeight * channels)
+            defer { middle.deallocate() }
+            image.bytes.withUnsafeBufferPointer { source in
+                BoxShrink.run(
+                    source: source, width: image.width, height: image.height, channels: channels,
+                    hasAlpha: image.hasAlpha, boxX: boxX, boxY: boxY, into: middle)
+            }
+            LanczosPass.horizontal(
+                source: UnsafeBufferPointer(middle), sourceWidth: middleWidth, rows: middleHeight, channels: channels,
+                weights: columns, into: narrow)
+        }
         let count = width * height * channels
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { target, initialized in
             LanczosPass.vertical(

@@ -105,21 +105,23 @@ enum RowBoxShrink {
                 if channels == 4 { total.3 &+= Int(cell[3]) }
                 cell += channels
             }
+            // Reciprocals instead of integer divisions (three per pixel would dominate this loop).
+            let inverseArea = 1 / Float(area)
             if channels == 3 {
-                target[0] = UInt8((2 * total.0 + area) / (2 * area))
-                target[1] = UInt8((2 * total.1 + area) / (2 * area))
-                target[2] = UInt8((2 * total.2 + area) / (2 * area))
+                target[0] = UInt8(min(255, Float(total.0) * inverseArea + 0.5))
+                target[1] = UInt8(min(255, Float(total.1) * inverseArea + 0.5))
+                target[2] = UInt8(min(255, Float(total.2) * inverseArea + 0.5))
             } else {
-                let alpha = (2 * total.3 + area) / (2 * area)
-                if alpha == 0 {
+                let alpha = Float(total.3) * inverseArea + 0.5
+                if alpha < 1 {
                     target.update(repeating: 0, count: 4)
                 } else {
                     // Colour sums are sample x alpha: dividing by the alpha sum gives the alpha-weighted mean.
-                    let weight = total.3
-                    target[0] = UInt8(min(255, (2 * total.0 + weight) / (2 * weight)))
-                    target[1] = UInt8(min(255, (2 * total.1 + weight) / (2 * weight)))
-                    target[2] = UInt8(min(255, (2 * total.2 + weight) / (2 * weight)))
-                    target[3] = UInt8(alpha)
+                    let inverseWeight = 1 / Float(total.3)
+                    target[0] = UInt8(min(255, Float(total.0) * inverseWeight + 0.5))
+                    target[1] = UInt8(min(255, Float(total.1) * inverseWeight + 0.5))
+                    target[2] = UInt8(min(255, Float(total.2) * inverseWeight + 0.5))
+                    target[3] = UInt8(min(255, alpha))
                 }
             }
             target += channels
