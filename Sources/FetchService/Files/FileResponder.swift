@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOPosix
+import PipelineCore
 
 #if canImport(Glibc)
 import Glibc
@@ -12,15 +13,19 @@ import Glibc
 ///
 /// Small files (thumbnails) cost one hop to the I/O thread pool: open, fstat, one `pread` of the bytes asked for,
 /// close. Larger files are streamed in 128 KiB chunks by Hummingbird's `FileIO`, so no file is ever held whole.
+/// Content-addressed small files (thumbnails) are kept in a `FileCache`: a hit does no I/O and no hop at all.
 struct FileResponder: Sendable {
     /// Files up to this size are read in the same thread-pool hop as the `open`.
     static let singleReadLimit = 256 * 1024
     let threadPool: NIOThreadPool
     let fileIO: FileIO
+    /// Where immutable small files are kept between requests.
+    let cache: FileCache
 
-    init(threadPool: NIOThreadPool = .singleton) {
+    init(threadPool: NIOThreadPool = .singleton, cache: FileCache = FileCache()) {
         self.threadPool = threadPool
         self.fileIO = FileIO(threadPool: threadPool)
+        self.cache = cache
     }
 
     /// What the thread-pool hop found.
@@ -29,11 +34,17 @@ struct FileResponder: Sendable {
         case notModified(modified: Int)
         case unsatisfiable(size: Int)
         case read(ByteBuffer?, range: ClosedRange<Int>?, size: Int, modified: Int)
+        /// The whole file, read to be cached.
+        case whole(ByteBuffer, modified: Int)
         case stream(range: ClosedRange<Int>?, size: Int, modified: Int)
     }
 
     /// The response for `file`, or `nil` when the file does not exist.
-    func respond(to request: Request, file: StoredFile, context: some RequestContext) async throws -> Response? {
+    /// - Parameter cacheAs: the content `file` derives from, when its path names immutable bytes (a thumbnail):
+    ///   the file is then served from and kept in the cache when small enough.
+    func respond(
+        to request: Request, file: StoredFile, cacheAs hash: ContentHash? = nil, context: some RequestContext
+    ) async throws -> Response? {
         let headers = request.headers
         let notModified = Self.matches(headers[.ifNoneMatch], eTag: file.eTag)
         let rangeHeader = headers[.range].flatMap { value in
@@ -42,6 +53,11 @@ struct FileResponder: Sendable {
         }
         let isHead = request.method == .head
         let path = file.path
+        if hash != nil, let cached = cache.lookup(path, now: .now) {
+            return try cached.response(to: request, file: file, notModified: notModified, rangeHeader: rangeHeader)
+        }
+        let generation = hash == nil ? 0 : cache.generation
+        let wholeLimit = hash == nil ? -1 : cache.entryLimit
         let opened: Opened = try await threadPool.runIfActive {
             let descriptor = open(path, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { return .missing }
@@ -50,6 +66,11 @@ struct FileResponder: Sendable {
             guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return .missing }
             let size = Int(info.st_size)
             let modified = Int(info.st_mtim.tv_sec)
+            if size > 0, size <= wholeLimit, let buffer = Self.read(descriptor, 0...(size - 1)),
+                buffer.readableBytes == size
+            {
+                return .whole(buffer, modified: modified)
+            }
             if notModified { return .notModified(modified: modified) }
             let range: ClosedRange<Int>?
             switch ByteRange.parse(rangeHeader, size: size) {
@@ -60,16 +81,7 @@ struct FileResponder: Sendable {
             let span = range ?? 0...max(0, size - 1)
             if isHead || size == 0 { return .read(nil, range: range, size: size, modified: modified) }
             guard span.count <= Self.singleReadLimit else { return .stream(range: range, size: size, modified: modified) }
-            var buffer = ByteBufferAllocator().buffer(capacity: span.count)
-            var offset = span.lowerBound
-            while offset <= span.upperBound {
-                let want = span.upperBound - offset + 1
-                let got = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw in
-                    pread(descriptor, raw.baseAddress, want, off_t(offset))
-                }
-                guard got > 0 else { break }
-                offset += got
-            }
+            let buffer = Self.read(descriptor, span) ?? ByteBuffer()
             return .read(buffer, range: range, size: size, modified: modified)
         }
         var fields = HTTPFields()
@@ -79,6 +91,11 @@ struct FileResponder: Sendable {
         switch opened {
         case .missing:
             return nil
+        case .whole(let buffer, let modified):
+            guard let hash else { return nil }
+            let cached = CachedFile(body: buffer, hash: hash, file: file, modified: modified, readAt: .now)
+            cache.insert(path, cached, generation: generation)
+            return try cached.response(to: request, file: file, notModified: notModified, rangeHeader: rangeHeader)
         case .notModified(let modified):
             fields[.lastModified] = HTTPDate.format(modified)
             return Response(status: .notModified, headers: fields)
@@ -93,6 +110,23 @@ struct FileResponder: Sendable {
             let body = try await fileIO.loadFile(path: path, range: range ?? 0...(size - 1), context: context)
             return Response(status: range == nil ? .ok : .partialContent, headers: fields, body: body)
         }
+    }
+
+    /// Reads `span` of an open file with `pread` (short reads continued; stops early at end of file).
+    /// - Returns: `nil` when `span` is empty.
+    private static func read(_ descriptor: Int32, _ span: ClosedRange<Int>) -> ByteBuffer? {
+        guard !span.isEmpty else { return nil }
+        var buffer = ByteBufferAllocator().buffer(capacity: span.count)
+        var offset = span.lowerBound
+        while offset <= span.upperBound {
+            let want = span.upperBound - offset + 1
+            let got = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw in
+                pread(descriptor, raw.baseAddress, want, off_t(offset))
+            }
+            guard got > 0 else { break }
+            offset += got
+        }
+        return buffer
     }
 
     private static func describe(

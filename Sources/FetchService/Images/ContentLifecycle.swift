@@ -17,6 +17,8 @@ struct ContentLifecycle: Sendable {
     /// A writable handle on `originals/`: the fetch service is the HTTP path of ingest.
     let originals: StoreHandle
     let threadPool: NIOThreadPool
+    /// The served-file cache, emptied of a content's files once they are removed.
+    let cache: FileCache
     let logger: Logger
 
     /// Moves a validated spool file into `originals/` (kept as is when the same bytes are there) and journals
@@ -80,6 +82,7 @@ struct ContentLifecycle: Sendable {
         } catch {
             logger.error("could not remove a deleted original", metadata: ["sha256": "\(hash.hex)", "error": "\(error)"])
         }
+        cache.invalidate(hash: hash)
         return true
     }
 }

@@ -36,11 +36,12 @@ struct ImageAPI: Sendable {
         self.index = index
         let originals = StoreHandle(area: .originals, access: .write, location: layout.originals, function: "fetch")
         self.resolver = ImageResolver(index: index, originals: originals)
+        let cache = FileCache()
         self.lifecycle = ContentLifecycle(
-            runtime: runtime, index: index, originals: originals, threadPool: threadPool, logger: logger)
+            runtime: runtime, index: index, originals: originals, threadPool: threadPool, cache: cache, logger: logger)
         self.spool = UploadSpool(folder: layout.uploads, maxBytes: settings.maxBodyBytes, threadPool: threadPool)
         self.validator = UploadValidator(limits: settings.decodeLimits, threadPool: threadPool)
-        self.files = FileResponder(threadPool: threadPool)
+        self.files = FileResponder(threadPool: threadPool, cache: cache)
         self.thumbnails = ThumbnailCatalog(recipes: recipes, root: layout.thumbnails.path, runtime: runtime)
         self.access = AccessPolicy(
             apiKeys: settings.apiKeys, protectReads: settings.protectReads, signingKey: settings.signingKey)

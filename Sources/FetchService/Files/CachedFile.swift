@@ -1,0 +1,74 @@
+// A small store file held in memory with the headers that describe it, so a hit answers without file I/O.
+import Hummingbird
+import NIOCore
+import PipelineCore
+
+/// One file of the `FileCache`: its bytes and the headers of its 200 answer, built once.
+struct CachedFile: Sendable {
+    /// The whole file.
+    let body: ByteBuffer
+    /// The content whose derivative this is (what DELETE and PUT invalidate by).
+    let hash: ContentHash
+    /// The entity tag the file was cached under.
+    let eTag: String
+    /// Last-Modified, formatted once.
+    let lastModified: String
+    /// The headers of a 200 (ETag, Cache-Control, Content-Type, Last-Modified, Accept-Ranges, Content-Length).
+    let fields: HTTPFields
+    /// The Cache-Control value in `fields`.
+    let cacheControl: String
+    /// When the file was last read from disk; after `FileCache.revalidateAfter` the next request reads it again.
+    let readAt: ContinuousClock.Instant
+
+    init(body: ByteBuffer, hash: ContentHash, file: StoredFile, modified: Int, readAt: ContinuousClock.Instant) {
+        self.body = body
+        self.hash = hash
+        self.eTag = file.eTag
+        self.cacheControl = file.cacheControl
+        self.readAt = readAt
+        lastModified = HTTPDate.format(modified)
+        var fields = HTTPFields()
+        fields.reserveCapacity(8)
+        fields[.eTag] = file.eTag
+        fields[.cacheControl] = file.cacheControl
+        fields[.contentType] = file.contentType
+        fields[.lastModified] = lastModified
+        fields[.acceptRanges] = "bytes"
+        fields[.contentLength] = String(body.readableBytes)
+        self.fields = fields
+    }
+
+    /// The bytes held (what counts against the cache's budget).
+    var size: Int { body.readableBytes }
+
+    /// The answer to a GET or HEAD of `file` (whose path this entry was cached under), as `FileResponder` would
+    /// give it from disk: 304 for a matching If-None-Match, 206/416 for a Range, otherwise 200.
+    func response(to request: Request, file: StoredFile, notModified: Bool, rangeHeader: String?) throws -> Response {
+        if notModified {
+            var fields = HTTPFields()
+            fields.reserveCapacity(4)
+            fields[.eTag] = file.eTag
+            fields[.cacheControl] = file.cacheControl
+            fields[.lastModified] = lastModified
+            return Response(status: .notModified, headers: fields)
+        }
+        let isHead = request.method == .head
+        var fields = self.fields
+        if file.cacheControl != cacheControl { fields[.cacheControl] = file.cacheControl }
+        guard let rangeHeader else {
+            return Response(status: .ok, headers: fields, body: isHead ? ResponseBody() : ResponseBody(byteBuffer: body))
+        }
+        switch ByteRange.parse(rangeHeader, size: size) {
+        case .whole:
+            return Response(status: .ok, headers: fields, body: isHead ? ResponseBody() : ResponseBody(byteBuffer: body))
+        case .unsatisfiable:
+            throw APIError.rangeNotSatisfiable(size: size)
+        case .part(let range):
+            fields[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
+            fields[.contentLength] = String(range.count)
+            let part = isHead ? nil : body.getSlice(at: body.readerIndex + range.lowerBound, length: range.count)
+            return Response(
+                status: .partialContent, headers: fields, body: part.map { ResponseBody(byteBuffer: $0) } ?? ResponseBody())
+        }
+    }
+}

@@ -1,0 +1,131 @@
+// The in-memory thumbnail cache: a hit answers exactly as a read from disk, removed or replaced content is never
+// served from it, ranges still work, and the cache keeps to its budget.
+import Foundation
+import NIOCore
+import PipelineCore
+import Testing
+
+@testable import FetchService
+
+@Suite(.serialized)
+struct FileCacheTests {
+    /// The headers that must be identical between a miss and a hit (Date differs by design).
+    static let described = ["ETag", "Last-Modified", "Content-Type", "Content-Length", "Cache-Control", "Accept-Ranges"]
+
+    @Test func aHitAnswersAsTheMissDid() async throws {
+        let jpeg = try FetchServer.picture(seed: 33)
+        try await FetchServer.with { client, _ in
+            let posted = try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg)
+            let id = try #require(posted.json?["id"] as? String)
+            let path = "/images/\(id)/thumbnails/256"
+            let miss = try await client.send("GET", path)
+            #expect(miss.status == 200)
+            let hit = try await client.send("GET", path)
+            #expect(hit.status == 200)
+            #expect(hit.body == miss.body)
+            for name in Self.described { #expect(hit.header(name) == miss.header(name), "\(name)") }
+            #expect(hit.header("Content-Length") == String(hit.body.count))
+            #expect(hit.header("Cache-Control") == "public, max-age=31536000, immutable")
+
+            let head = try await client.send("HEAD", path)
+            #expect(head.status == 200)
+            #expect(head.body.isEmpty)
+            for name in Self.described { #expect(head.header(name) == miss.header(name), "\(name)") }
+
+            let etag = try #require(miss.header("ETag"))
+            let notModified = try await client.send("GET", path, headers: [("If-None-Match", "W/\(etag)")])
+            #expect(notModified.status == 304)
+            #expect(notModified.body.isEmpty)
+            #expect(notModified.header("ETag") == etag)
+            #expect(notModified.header("Last-Modified") == miss.header("Last-Modified"))
+
+            let part = try await client.send("GET", path, headers: [("Range", "bytes=10-19")])
+            #expect(part.status == 206)
+            #expect(part.body == Array(miss.body[10...19]))
+            #expect(part.header("Content-Range") == "bytes 10-19/\(miss.body.count)")
+            #expect(part.header("Content-Length") == "10")
+            let tail = try await client.send("GET", path, headers: [("Range", "bytes=-5")])
+            #expect(tail.status == 206)
+            #expect(tail.body == Array(miss.body.suffix(5)))
+            let stale = try await client.send("GET", path, headers: [("Range", "bytes=0-3"), ("If-Range", "\"other\"")])
+            #expect(stale.status == 200)
+            #expect(stale.body == miss.body)
+            let past = try await client.send("GET", path, headers: [("Range", "bytes=\(miss.body.count)-")])
+            #expect(past.status == 416)
+            #expect(past.header("Content-Range") == "bytes */\(miss.body.count)")
+        }
+    }
+
+    @Test func deletedAndReplacedContentIsNotServedFromTheCache() async throws {
+        let first = try FetchServer.picture(seed: 60)
+        let second = try FetchServer.picture(seed: 160)
+        try await FetchServer.with { client, _ in
+            let created = try await client.send("PUT", "/images/dog", headers: [("Content-Type", "image/jpeg")], body: first)
+            let firstHash = try #require(created.json?["sha256"] as? String)
+            let before = try await client.send("GET", "/images/dog/thumbnails/64")
+            #expect(try await client.send("GET", "/images/dog/thumbnails/64").body == before.body)
+            #expect(before.header("Cache-Control") == "public, no-cache")
+
+            // The content id of the same bytes shares the cached file, with its own Cache-Control.
+            let byHash = try await client.send("PUT", "/images/\(firstHash)", headers: [("Content-Type", "image/jpeg")], body: first)
+            #expect(byHash.status == 201)
+            let shared = try await client.send("GET", "/images/\(firstHash)/thumbnails/64")
+            #expect(shared.body == before.body)
+            #expect(shared.header("ETag") == before.header("ETag"))
+            #expect(shared.header("Cache-Control") == "public, max-age=31536000, immutable")
+            #expect(try await client.send("GET", "/images/dog/thumbnails/64").header("Cache-Control") == "public, no-cache")
+            #expect(try await client.send("DELETE", "/images/\(firstHash)").status == 204)
+
+            _ = try await client.send("PUT", "/images/dog", headers: [("Content-Type", "image/jpeg")], body: second)
+            let after = try await client.send("GET", "/images/dog/thumbnails/64")
+            #expect(after.status == 200)
+            #expect(after.body != before.body)
+            #expect(after.header("ETag") != before.header("ETag"))
+            #expect(try await client.send("GET", "/images/\(firstHash)/thumbnails/64").status == 404)
+
+            #expect(try await client.send("DELETE", "/images/dog").status == 204)
+            #expect(try await client.send("GET", "/images/dog/thumbnails/64").status == 404)
+            // Uploaded again, the content is served from the new files, not from anything kept.
+            let again = try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: second)
+            let secondHash = try #require(again.json?["id"] as? String)
+            let fresh = try await client.send("GET", "/images/\(secondHash)/thumbnails/64")
+            #expect(fresh.status == 200)
+            #expect(fresh.body == after.body)
+        }
+    }
+
+    @Test func invalidationBudgetAndRevalidation() throws {
+        let cache = FileCache(budget: 250, entryLimit: 100, revalidateAfter: .seconds(60))
+        let a = try #require(ContentHash(hex: String(repeating: "a", count: 64)))
+        let b = try #require(ContentHash(hex: String(repeating: "b", count: 64)))
+        let now = ContinuousClock.now
+        func entry(_ hash: ContentHash, _ size: Int, readAt: ContinuousClock.Instant = now) -> CachedFile {
+            CachedFile(
+                body: ByteBuffer(repeating: 7, count: size), hash: hash,
+                file: StoredFile(path: "", contentType: "image/jpeg", eTag: "\"e\"", cacheControl: CachePolicy.immutable),
+                modified: 0, readAt: readAt)
+        }
+        cache.insert("/a/1", entry(a, 100), generation: cache.generation)
+        cache.insert("/b/1", entry(b, 100), generation: cache.generation)
+        #expect(cache.lookup("/a/1", now: now)?.size == 100)
+        // Over the budget: the least recently used (/b/1) goes.
+        cache.insert("/a/2", entry(a, 100), generation: cache.generation)
+        #expect(cache.lookup("/b/1", now: now) == nil)
+        #expect(cache.usage.count == 2 && cache.usage.bytes == 200)
+        // Too large for one entry: not kept.
+        cache.insert("/b/2", entry(b, 101), generation: cache.generation)
+        #expect(cache.lookup("/b/2", now: now) == nil)
+
+        // A read that began before an invalidation is not inserted.
+        let generation = cache.generation
+        cache.invalidate(hash: a)
+        #expect(cache.usage.count == 0 && cache.usage.bytes == 0)
+        cache.insert("/a/1", entry(a, 10), generation: generation)
+        #expect(cache.lookup("/a/1", now: now) == nil)
+
+        // An entry past its revalidation time is a miss (the file is read again).
+        cache.insert("/b/1", entry(b, 10), generation: cache.generation)
+        #expect(cache.lookup("/b/1", now: now + .seconds(59)) != nil)
+        #expect(cache.lookup("/b/1", now: now + .seconds(61)) == nil)
+    }
+}
