@@ -82,6 +82,23 @@ struct PNGStreamingTests {
         #expect(try TestPictures.decode(srgb, minimumSize: (width: 40, height: 27)).shrink == 3)
     }
 
+    @Test func transparentColourDoesNotBleedWhileStreaming() throws {
+        // Left third: fully transparent red; the rest opaque blue. The box average is alpha-weighted.
+        var samples = [Int]()
+        for _ in 0..<Self.height {
+            for x in 0..<Self.width { samples += x < 101 ? [255, 0, 0, 0] : [0, 0, 255, 255] }
+        }
+        let file = TestPictures.png(
+            width: Self.width, height: Self.height, colorType: 6, bitDepth: 8, samples: samples)
+        let render = try TestPictures.render(file, [ThumbnailSpec(width: 48, height: 48, format: .png)])
+        #expect(render.shrink == 3)
+        let pixels = try TestPictures.decode(#require(render.thumbnails.first).bytes).pixels
+        #expect(pixels.channels == 4)
+        for index in stride(from: 0, to: pixels.bytes.count, by: 4) where pixels.bytes[index + 3] > 0 {
+            #expect(pixels.bytes[index] <= 2, "red bled into pixel \(index / 4)")
+        }
+    }
+
     @Test func paletteIndexPastTheEndIsRefusedWhileStreaming() {
         var samples = Self.samples(colorType: 3, bitDepth: 8)
         samples[Self.width * 150 + 77] = 200
