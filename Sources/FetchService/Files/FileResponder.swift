@@ -45,12 +45,7 @@ struct FileResponder: Sendable {
     func respond(
         to request: Request, file: StoredFile, cacheAs hash: ContentHash? = nil, context: some RequestContext
     ) async throws -> Response? {
-        let headers = request.headers
-        let notModified = Self.matches(headers[.ifNoneMatch], eTag: file.eTag)
-        let rangeHeader = headers[.range].flatMap { value in
-            // If-Range with another validator: the representation changed, send it whole.
-            headers[.ifRange].map { $0 == file.eTag ? value : nil } ?? value
-        }
+        let (notModified, rangeHeader) = Self.conditions(request, file: file)
         let isHead = request.method == .head
         let path = file.path
         if hash != nil, let cached = cache.lookup(path, now: .now) {
@@ -110,6 +105,25 @@ struct FileResponder: Sendable {
             let body = try await fileIO.loadFile(path: path, range: range ?? 0...(size - 1), context: context)
             return Response(status: range == nil ? .ok : .partialContent, headers: fields, body: body)
         }
+    }
+
+    /// The answer for `file` from the cache alone, or `nil` when it is not cached (or due for a new read).
+    /// - Throws: `APIError.rangeNotSatisfiable` for a Range past the end.
+    func cachedResponse(to request: Request, file: StoredFile) throws -> Response? {
+        guard let cached = cache.lookup(file.path, now: .now) else { return nil }
+        let (notModified, rangeHeader) = Self.conditions(request, file: file)
+        return try cached.response(to: request, file: file, notModified: notModified, rangeHeader: rangeHeader)
+    }
+
+    /// Whether If-None-Match matches, and the Range header to honour (none when If-Range names another validator).
+    private static func conditions(_ request: Request, file: StoredFile) -> (notModified: Bool, range: String?) {
+        let headers = request.headers
+        let notModified = matches(headers[.ifNoneMatch], eTag: file.eTag)
+        let rangeHeader = headers[.range].flatMap { value in
+            // If-Range with another validator: the representation changed, send it whole.
+            headers[.ifRange].map { $0 == file.eTag ? value : nil } ?? value
+        }
+        return (notModified, rangeHeader)
     }
 
     /// Reads `span` of an open file with `pread` (short reads continued; stops early at end of file).

@@ -16,6 +16,9 @@ public struct Route: Sendable {
 
 /// The route table.
 enum RouteTable {
+    /// The thumbnail route's path (the hot one: `FetchResponder` answers cached thumbnails before the router).
+    static let thumbnailPath = "/images/{id}/thumbnails/{size}"
+
     /// Every route the server answers, in one list. Methods a path does not list answer 405.
     static func routes(_ api: ImageAPI) -> [Route] {
         [
@@ -26,10 +29,10 @@ enum RouteTable {
             Route(method: .put, path: "/images/{id}", name: "putImage", access: .write, handler: api.putImage),
             Route(method: .delete, path: "/images/{id}", name: "deleteImage", access: .write, handler: api.deleteImage),
             Route(
-                method: .get, path: "/images/{id}/thumbnails/{size}", name: "getThumbnail", access: .signedRead,
+                method: .get, path: thumbnailPath, name: "getThumbnail", access: .signedRead,
                 handler: api.getThumbnail),
             Route(
-                method: .head, path: "/images/{id}/thumbnails/{size}", name: "headThumbnail", access: .signedRead,
+                method: .head, path: thumbnailPath, name: "headThumbnail", access: .signedRead,
                 handler: api.getThumbnail),
             Route(method: .get, path: "/images/{id}/metadata", name: "getMetadata", access: .read, handler: api.getMetadata),
             Route(method: .get, path: "/healthz", name: "health", access: .open, handler: api.health),

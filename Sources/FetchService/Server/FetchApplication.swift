@@ -12,7 +12,7 @@ import ThumbnailService
 /// The fetch service's HTTP server, ready to run as a `Service`.
 public struct FetchApplication: Sendable {
     /// The Hummingbird application (a ServiceLifecycle `Service`).
-    public let application: Application<RouterResponder<BasicRequestContext>>
+    public let application: Application<FetchResponder>
     /// Every route the router answers (besides 405s), as `METHOD /path`.
     public let routes: [Route]
 
@@ -45,7 +45,7 @@ public struct FetchApplication: Sendable {
         RouteTable.register(routes, access: api.access, on: router)
 
         let application = Application(
-            router: router,
+            responder: FetchResponder(router: router.buildResponder(), api: api),
             server: .http1(configuration: .init(idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))),
             configuration: ApplicationConfiguration(
                 address: .hostname(settings.listen.host, port: settings.listen.port), serverName: "picpipe"),

@@ -1,0 +1,67 @@
+// The hot route without the router: a GET or HEAD of a thumbnail already in the file cache is answered before
+// the router's trie and middleware chain run; everything else goes to the router unchanged.
+import Hummingbird
+
+/// The server's responder: cached thumbnails first, then the router.
+///
+/// The shortcut only answers what the router would answer the same way: GET or HEAD of
+/// `/images/{id}/thumbnails/{size}` with no query (so no signed URL), reads not key-protected, a valid id, a
+/// configured size, and the file in the cache (ranges and 304s included; a 416 goes to the router). It records
+/// the request in the same metrics, under the same route, as `APIErrorMiddleware` does.
+public struct FetchResponder: HTTPResponder {
+    /// The request context.
+    public typealias Context = BasicRequestContext
+    let router: RouterResponder<BasicRequestContext>
+    let api: ImageAPI
+    /// The route label the router's endpoint path gives the thumbnail route (`/images/{id}/thumbnails/{size}`).
+    let route: String
+
+    init(router: RouterResponder<BasicRequestContext>, api: ImageAPI) {
+        self.router = router
+        self.api = api
+        route = RouterPath(RouteTable.thumbnailPath).description
+    }
+
+    /// Answers from the cache when it can, otherwise through the router.
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        let start = ContinuousClock.now
+        if let response = api.cachedThumbnail(request) {
+            api.metrics.record(
+                route: route, method: request.method.rawValue, status: response.status.code,
+                duration: ContinuousClock.now - start)
+            return response
+        }
+        return try await router.respond(to: request, context: context)
+    }
+}
+
+extension ImageAPI {
+    /// The answer to a thumbnail request from the file cache, or `nil` when it needs the full route (not a plain
+    /// thumbnail GET/HEAD, anything to check or resolve on disk, not cached, or an error to answer).
+    func cachedThumbnail(_ request: Request) -> Response? {
+        guard request.method == .get || request.method == .head, !access.protectReads else { return nil }
+        let uri = request.uri
+        guard uri.query == nil, let (idText, label) = ThumbnailURLPath.split(uri.path),
+            let id = ImageID(String(idText)), let recipe = thumbnails.recipes[String(label)],
+            let hash = resolver.hashWithoutDisk(id)
+        else { return nil }
+        let file = thumbnails.file(recipe, hash: hash, immutable: id.value == hash.hex, protected: false)
+        return try? files.cachedResponse(to: request, file: file)
+    }
+}
+
+/// `/images/{id}/thumbnails/{size}` taken apart without the router.
+enum ThumbnailURLPath {
+    /// The id and size components, or `nil` unless the path has exactly that shape (no empty component).
+    static func split(_ path: String) -> (id: Substring, size: Substring)? {
+        let prefix = "/images/", middle = "/thumbnails/"
+        guard path.hasPrefix(prefix) else { return nil }
+        let rest = path.utf8.dropFirst(prefix.utf8.count)
+        guard let slash = rest.firstIndex(of: UInt8(ascii: "/")), slash > rest.startIndex else { return nil }
+        let tail = Substring(path.utf8[slash...])
+        guard tail.hasPrefix(middle) else { return nil }
+        let size = tail.dropFirst(middle.count)
+        guard !size.isEmpty, !size.utf8.contains(UInt8(ascii: "/")) else { return nil }
+        return (Substring(rest[..<slash]), size)
+    }
+}
