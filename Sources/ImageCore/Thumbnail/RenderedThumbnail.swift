@@ -16,7 +16,8 @@ public struct RenderedThumbnail: Sendable {
 public struct ThumbnailRender: Sendable {
     /// The source header (stored size, orientation).
     public var header: ImageHeader
-    /// The DCT denominator used by the single decode: 1, 2, 4 or 8; 1 for PNG.
+    /// The reduction of the single decode: the DCT denominator (1, 2, 4 or 8) for JPEG, the box factor for a
+    /// streamed (non-interlaced) PNG, else 1.
     public var shrink: Int
     /// The thumbnails, in the order of the specs.
     public var thumbnails: [RenderedThumbnail]
