@@ -7,7 +7,8 @@ import PipelineCore
 public struct ThumbnailOutcome: Sendable {
     /// One entry per recipe, in order.
     public var thumbnails: [Entry]
-    /// The DCT shrink-on-load denominator used (1 when nothing was decoded or for PNG).
+    /// The shrink-on-load factor used: the DCT denominator for JPEG, the streaming box factor for PNG (1 when
+    /// nothing was decoded).
     public var shrink: Int
     /// The original's header, when it was decoded.
     public var header: ImageHeader?
