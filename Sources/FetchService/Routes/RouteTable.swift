@@ -54,9 +54,20 @@ enum RouteTable {
             methodsByPath[route.path, default: []].append(route.method)
             let handler = route.handler
             let needed = route.access
-            router.on(RouterPath(route.path), method: route.method) { request, context in
-                try access.check(needed, request: request)
-                return try await handler(request, context)
+            if route.path == thumbnailPath {
+                // Cheap unless the thumbnail is made, which runs in its own task: stays on the event loop.
+                router.on(RouterPath(route.path), method: route.method) { request, context in
+                    try access.check(needed, request: request)
+                    return try await handler(request, context)
+                }
+            } else {
+                // May block (SQLite, uploads, metadata): off the event loops, on the global executor.
+                router.on(RouterPath(route.path), method: route.method) { request, context in
+                    try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                        try access.check(needed, request: request)
+                        return try await handler(request, context)
+                    }
+                }
             }
         }
         for path in paths {

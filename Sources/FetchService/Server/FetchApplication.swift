@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import MetadataService
 import NIOCore
+import NIOPosix
 import PipelineCore
 import Prometheus
 import ServiceLifecycle
@@ -15,6 +16,11 @@ public struct FetchApplication: Sendable {
     public let application: Application<FetchResponder>
     /// Every route the router answers (besides 405s), as `METHOD /path`.
     public let routes: [Route]
+    /// Runs the connection tasks on the event loops.
+    let executor: EventLoopTaskExecutor
+
+    /// The event loops (one per core; one thread per core measured best here, 2 against 1 on 2 cores).
+    static var group: MultiThreadedEventLoopGroup { .singleton }
 
     /// Builds the server over a store.
     /// - Parameters:
@@ -50,12 +56,18 @@ public struct FetchApplication: Sendable {
             configuration: ApplicationConfiguration(
                 address: .hostname(settings.listen.host, port: settings.listen.port), serverName: "picpipe"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            eventLoopGroupProvider: .shared(Self.group),
             logger: logger)
-        return FetchApplication(application: application, routes: routes)
+        return FetchApplication(
+            application: application, routes: routes,
+            executor: EventLoopTaskExecutor(group: Self.group))
     }
 }
 
 extension FetchApplication: Service {
     /// Runs the server until graceful shutdown.
-    public func run() async throws { try await application.run() }
+    public func run() async throws {
+        // The connection tasks (children of the server's task group) inherit the preference.
+        try await withTaskExecutorPreference(executor) { try await application.run() }
+    }
 }
