@@ -11,7 +11,6 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 images="${1:-/tmp/bench-imgs}"
 peers="${PEERS:-$here/../shared/bench/peers.sh}"
-[ -x "$peers" ] || peers="/work/shared/bench/peers.sh"
 picture="$(ls "$images"/jpeg12/*.jpg | head -n 1)"
 [ -f "$picture" ] || { echo "no pictures in $images/jpeg12 (run shared/bench/make-images.sh)" >&2; exit 1; }
 
