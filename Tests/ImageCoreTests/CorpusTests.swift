@@ -1,6 +1,6 @@
 // The real-world corpus (../shared/corpus beside the checkout, skipped when absent): every `ok` row decodes to
-// its listed size and renders, every `reject` row throws a specific ImageError, `either` rows follow picpipe's rule (see below), and
-// no codec library writes anything to stderr.
+// its listed size and renders, every `reject` row throws a specific ImageError, `either` rows follow picpipe's
+// rule (see below), and no codec library writes anything to stderr.
 //
 // The rule for `either` rows: a JPEG is refused on any libjpeg warning (extraneous bytes, premature end, bad
 // Huffman code: the entropy-coded data or the marker structure is not what an encoder wrote, so the pixels cannot
