@@ -111,3 +111,15 @@ struct StoreTests {
         }
     }
 }
+
+struct TimestampTests {
+    /// The shared formatter writes what `ISO8601DateFormatter` wrote before it (S3's shape), in UTC.
+    @Test(arguments: [0.0, 1_764_185_742.123, 1_764_185_742.9996, 951_782_400.5])
+    func matchesISO8601DateFormatter(seconds: Double) {
+        let date = Date(timeIntervalSince1970: seconds)
+        let reference = ISO8601DateFormatter()
+        #expect(Timestamp.string(date, fractional: false) == reference.string(from: date))
+        reference.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        #expect(Timestamp.string(date) == reference.string(from: date))
+    }
+}

@@ -97,9 +97,5 @@ public struct S3EventRecord: Codable, Sendable, Equatable {
     /// The content hash the record names, taken from its eTag.
     public var contentHash: ContentHash? { ContentHash(hex: s3.object.eTag) }
 
-    static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
+    static func timestamp(_ date: Date) -> String { Timestamp.string(date) }
 }

@@ -428,8 +428,6 @@ public final class SQLiteInvocationJournal: InvocationJournal {
     }
 
     private static func iso(_ seconds: Double) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: seconds))
+        Timestamp.string(Date(timeIntervalSince1970: seconds))
     }
 }

@@ -21,7 +21,7 @@ public struct DeadLetter: Codable, Sendable, Equatable {
         self.file = file
         self.error = error
         self.stage = stage
-        self.time = ISO8601DateFormatter().string(from: time)
+        self.time = Timestamp.string(time, fractional: false)
         self.sha256 = sha256
         self.attempts = attempts
     }
