@@ -85,7 +85,7 @@ public struct BatchRunner: Sendable {
         do {
             let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
             if size > maxFileBytes { throw IngestError.tooLarge(file: file, bytes: size, limit: maxFileBytes) }
-            let data = try BatchInput.read(file)
+            let data = try InputFile.read(file)
             bytes = data
             let originals = layout.handles(for: FunctionRole(write: [.originals]), function: "ingest")
             let original = try OriginalIngest.ingest(

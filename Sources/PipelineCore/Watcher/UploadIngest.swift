@@ -53,7 +53,7 @@ public struct UploadIngest: Sendable {
             guard Int(info.st_size) <= maxFileBytes else {
                 throw IngestError.tooLarge(file: name, bytes: Int(info.st_size), limit: maxFileBytes)
             }
-            guard let bytes = FileManager.default.contents(atPath: path) else { return .skipped }
+            guard let bytes = try? InputFile.read(path) else { return .skipped }
             let original = try OriginalIngest.ingest(bytes, name: name, maxBytes: maxFileBytes, into: originals)
             let record = runtime.record(.objectCreatedPut, for: original, sourceName: name)
             let appended = try runtime.submit(record, deduplicate: true)

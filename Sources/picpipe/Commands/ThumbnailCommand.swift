@@ -68,9 +68,7 @@ struct ThumbnailCommand: AsyncParsableCommand {
         do {
             let size = (try? FileManager.default.attributesOfItem(atPath: input)[.size] as? Int) ?? 0
             if size > limits.maxFileBytes { throw ImageError.fileTooLarge(bytes: size, limit: limits.maxFileBytes) }
-            guard let data = FileManager.default.contents(atPath: input) else {
-                throw StoreError.notFound(path: input)
-            }
+            let data = try InputFile.read(input)
             let render = try data.withUnsafeBytes { try Thumbnailer.render($0, specs: [spec], limits: limits) }
             guard let thumbnail = render.thumbnails.first else { throw ImageError.invalidRequest("nothing rendered") }
             try AtomicFile.write(thumbnail.bytes, to: URL(fileURLWithPath: output))
