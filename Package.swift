@@ -117,6 +117,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "PicpipeCLITests", dependencies: ["picpipe", "ImageCore"], swiftSettings: strict),
+        .testTarget(
+            name: "PicpipeCLITests", dependencies: ["picpipe", "ImageCore", "PipelineCore"], swiftSettings: strict),
     ]
 )

@@ -27,7 +27,13 @@ public struct MetadataFunction: PipelineFunction {
         if try database.image(sha256: hash.hex) != nil {
             return ["function": .string(name), "sha256": .string(hash.hex), "changed": .bool(false)]
         }
-        let original = try context.readOriginal(record)
+        let original: Data
+        do {
+            original = try context.readOriginal(record)
+        } catch StoreError.notFound {
+            // Deleted before this invocation ran: nothing to read, and nothing to retry.
+            return Self.skipped(hash: hash, name: name)
+        }
         let source = record.s3.object.sourceName ?? record.s3.object.key
         let metadata: ImageMetadata
         do {
@@ -43,10 +49,23 @@ public struct MetadataFunction: PipelineFunction {
                 throw FunctionError.unprocessable(file: source, reason: error.description)
             }
         }
-        try database.upsert(metadata, originalPath: record.s3.object.key)
+        try database.upsert(metadata, originalPath: record.s3.object.key, sourceName: record.s3.object.sourceName)
+        if !context.originalExists(record) {
+            // Deleted while the metadata was read: the delete wins, the row goes.
+            try database.delete(sha256: hash.hex)
+            return Self.skipped(hash: hash, name: name)
+        }
         var result: FunctionResult = ["function": .string(name), "sha256": .string(hash.hex), "changed": .bool(true)]
         if let error = metadata.exifError { result["exif_error"] = .string(error) }
         return result
+    }
+
+    /// The result when the original is gone: nothing read, nothing kept.
+    static func skipped(hash: ContentHash, name: String) -> FunctionResult {
+        [
+            "function": .string(name), "sha256": .string(hash.hex), "changed": .bool(false),
+            "skipped": .string("the original was deleted"),
+        ]
     }
 }
 

@@ -8,6 +8,8 @@ public struct ThumbnailFunction: PipelineFunction {
     public let name = "thumbnail"
     public let role = FunctionRole(read: [.originals], write: [.thumbnails])
     public let subscriptions: Set<String> = ["ObjectCreated", "ObjectRemoved"]
+    /// A picture this function cannot decode is refused on every path: batch, HTTP and the upload folder.
+    public var judgesOriginals: Bool { true }
 
     /// The recipes made for every original.
     public let recipes: [ThumbnailRecipe]
@@ -30,7 +32,13 @@ public struct ThumbnailFunction: PipelineFunction {
             let removed = try ThumbnailGenerator.removeAll(hash: hash, from: thumbnails)
             return ["function": .string(name), "sha256": .string(hash.hex), "removed": .array(removed.map { .string("thumbnails/" + $0) })]
         }
-        let original = try context.readOriginal(record)
+        let original: Data
+        do {
+            original = try context.readOriginal(record)
+        } catch StoreError.notFound {
+            // Deleted before this invocation ran: nothing to make, and nothing to retry.
+            return Self.skipped(hash: hash, name: name)
+        }
         try Task.checkCancellation()
         var bounded = limits
         bounded.maxPixels = min(limits.maxPixels, context.configuration.maxPixels)
@@ -42,7 +50,20 @@ public struct ThumbnailFunction: PipelineFunction {
         } catch let error as ImageError {
             throw FunctionError.unprocessable(file: record.s3.object.sourceName ?? record.s3.object.key, reason: error.description)
         }
+        if !context.originalExists(record) {
+            // Deleted while the thumbnails were made: the delete wins, what was written goes.
+            try ThumbnailGenerator.removeAll(hash: hash, from: thumbnails)
+            return Self.skipped(hash: hash, name: name)
+        }
         return Self.result(outcome, hash: hash, name: name)
+    }
+
+    /// The result when the original is gone: nothing made, nothing kept.
+    static func skipped(hash: ContentHash, name: String) -> FunctionResult {
+        [
+            "function": .string(name), "sha256": .string(hash.hex), "changed": .bool(false),
+            "skipped": .string("the original was deleted"),
+        ]
     }
 
     /// The JSON result of a generation.

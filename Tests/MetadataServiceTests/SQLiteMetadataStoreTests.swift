@@ -29,10 +29,22 @@ struct SQLiteMetadataStoreTests {
         return metadata
     }
 
+    @Test func thePictureKeepsTheFirstNameItArrivedUnder() throws {
+        try Self.withStore { store, _ in
+            try store.upsert(Self.image("a"), originalPath: "originals/aa/a.jpg", sourceName: "2024/trip/harbour.jpg")
+            try store.upsert(Self.image("a"), originalPath: "originals/aa/a.jpg", sourceName: "copy of harbour.jpg")
+            let stored = try #require(try store.image(sha256: Self.image("a").sha256 ?? ""))
+            #expect(stored.sourceName == "2024/trip/harbour.jpg")
+            #expect(stored.displayName == "harbour.jpg")
+            try store.upsert(Self.image("b"), originalPath: "originals/bb/b.png")
+            #expect(try store.image(sha256: Self.image("b").sha256 ?? "")?.displayName == "b.png")
+        }
+    }
+
     @Test func migratesAnEmptyDatabaseAndReopens() throws {
         try Self.withStore { store, url in
             #expect(try store.count() == 0)
-            #expect(try store.appliedMigrations().count == 1)
+            #expect(try store.appliedMigrations().count == 2)
             #expect(throws: MetadataError.missingSHA256(path: "x.jpg")) {
                 try store.upsert(ImageMetadata(file: "x.jpg"), originalPath: "x.jpg")
             }

@@ -18,6 +18,9 @@ import Testing
         try await ServeProcess.eventually("good processed, bad dead") {
             try StoreView.processed(store).contains("good.jpg")
                 && StoreView.events(store, state: "dead").contains { $0.sourceName == "bad.jpg" }
+                && StoreView.events(store, state: "succeeded").contains {
+                    $0.sourceName == "bad.jpg" && $0.eventName == "ObjectRemoved:Delete" && $0.function == "metadata"
+                }
         }
 
         let table = try PicpipeProcess.run(["events", "--store", store.path])
@@ -27,7 +30,8 @@ import Testing
         let dead = try StoreView.events(store, state: "dead")
         #expect(Set(dead.map(\.sourceName)) == ["bad.jpg"])
         let onlyMetadata = try PicpipeProcess.run(["events", "--store", store.path, "--function", "metadata", "--json"])
-        #expect(onlyMetadata.stdout.split(separator: "\n").count == 2)
+        // good.jpg's and bad.jpg's ObjectCreated, and the ObjectRemoved that cleaned up after refusing bad.jpg.
+        #expect(onlyMetadata.stdout.split(separator: "\n").count == 3)
 
         // Replay the good event: idempotent, it runs again and changes nothing on disk.
         let before = PicpipeProcess.files(under: store.appendingPathComponent("thumbnails"))
@@ -41,14 +45,19 @@ import Testing
         #expect(PicpipeProcess.files(under: store.appendingPathComponent("thumbnails")) == before)
         #expect(try StoreView.metadataRows(store) == rowsBefore)
 
-        // Replay the failed ones: retried again, dead again.
+        // Replay the failed ones: bad.jpg was refused (its original left the store for failed/), so its replay
+        // finds nothing to do and ends without making anything.
         let again = try PicpipeProcess.run(["replay", "--failed", "--store", store.path])
         #expect(again.status == 0)
         #expect(again.stdout.hasPrefix("re-queued"))
-        try await ServeProcess.eventually("dead again") {
-            let lines = try StoreView.events(store).filter { $0.sourceName == "bad.jpg" && $0.function == "thumbnail" }
-            return lines.first?.state == "dead" && lines.first?.attempt == 3
+        try await ServeProcess.eventually("replayed, nothing to do") {
+            let lines = try StoreView.events(store).filter {
+                $0.sourceName == "bad.jpg" && $0.function == "thumbnail" && $0.eventName == "ObjectCreated:Put"
+            }
+            return lines.first?.state == "succeeded"
         }
+        #expect(FileManager.default.fileExists(atPath: store.appendingPathComponent("failed/bad.jpg").path))
+        #expect(PicpipeProcess.files(under: store.appendingPathComponent("thumbnails")) == before)
         let missing = try PicpipeProcess.run(["replay", "424242", "--store", store.path])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("no event with id 424242"))

@@ -1,6 +1,7 @@
 // `picpipe serve` end to end: files dropped every way a user drops them are processed once, after their writer closes.
 import Foundation
 import ImageCore
+import PipelineCore
 import Testing
 
 #if canImport(Glibc)
@@ -88,32 +89,42 @@ import Testing
         await serve.stop()
     }
 
-    @Test func aPoisonFileIsRetriedThenDeadLetteredWhileOthersAreServed() async throws {
+    @Test func aCorruptDropIsRefusedOnceAsBatchRefusesItWhileOthersAreServed() async throws {
         let work = try PicpipeProcess.temporaryFolder("picpipe-serve")
         defer { try? FileManager.default.removeItem(at: work) }
         let store = work.appendingPathComponent("store")
         let serve = try await ServeProcess(store: store)
         let uploads = store.appendingPathComponent("uploads")
-        try Self.picture(10).prefix(600).write(to: uploads.appendingPathComponent("poison.jpg"))
+        let poisonBytes = try Self.picture(10).prefix(600)
+        try poisonBytes.write(to: uploads.appendingPathComponent("poison.jpg"))
         try Data("just text".utf8).write(to: uploads.appendingPathComponent("notes.txt"))
         try Self.picture(11).write(to: uploads.appendingPathComponent("fine.jpg"))
 
-        try await ServeProcess.eventually("poison dead-lettered, fine processed") {
+        try await ServeProcess.eventually("poison refused, fine processed") {
             let events = try StoreView.events(store)
             let processed = try StoreView.processed(store)
             return events.contains {
                 $0.sourceName == "poison.jpg" && $0.function == "thumbnail" && $0.state == "dead"
             }
                 && processed.contains("fine.jpg")
+                && events.contains { $0.sourceName == "poison.jpg" && $0.eventName == "ObjectRemoved:Delete" }
+                && events.filter { $0.sourceName == "poison.jpg" }.allSatisfy { $0.state != "queued" && $0.state != "running" }
         }
         let poison = try #require(try StoreView.events(store, state: "dead").first { $0.function == "thumbnail" })
-        #expect(poison.attempt == 3, "one attempt and max_retries = 2 retries")
+        #expect(poison.attempt == 1, "a picture that cannot be decoded fails the same way every time: no retry")
         #expect(poison.error?.contains("truncated") == true)
-        let letter = store.appendingPathComponent("failed/poison.jpg.thumbnail.error.json")
+        // Refused as batch and the HTTP API refuse it: its bytes in failed/ with the reason, nothing in the store.
+        let kept = try Data(contentsOf: store.appendingPathComponent("failed/poison.jpg"))
+        #expect(kept == poisonBytes)
+        let letter = store.appendingPathComponent("failed/poison.jpg.error.json")
         let record = try JSONSerialization.jsonObject(with: Data(contentsOf: letter)) as? [String: Any]
         #expect(record?["stage"] as? String == "thumbnail")
-        #expect(record?["attempts"] as? Int == 3)
         #expect((record?["error"] as? String)?.contains("truncated") == true)
+        let poisonHash = Array(poisonBytes).withUnsafeBytes { ContentHash(of: $0) }
+        #expect(!ServeProcess.files(store, "originals").contains { $0.contains(poisonHash.hex) })
+        #expect(!ServeProcess.files(store, "thumbnails").contains { $0.contains(poisonHash.hex) })
+        let rows = try PicpipeProcess.run(["query", "--store", store.path, "--json"]).stdout
+        #expect(!rows.contains(poisonHash.hex))
         // Not an image at all: never an event, straight to failed/ with its reason.
         #expect(FileManager.default.fileExists(atPath: store.appendingPathComponent("failed/notes.txt").path))
         #expect(
@@ -129,8 +140,8 @@ import Testing
         let functions = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [[String: Any]]
         let thumbnail = functions?.first { $0["function"] as? String == "thumbnail" }
         #expect(thumbnail?["dead_lettered"] as? Int == 1)
-        #expect(thumbnail?["retries"] as? Int == 2)
-        #expect((thumbnail?["errors"] as? Int ?? 0) >= 3)
+        #expect(thumbnail?["retries"] as? Int == 0)
+        #expect(thumbnail?["errors"] as? Int == 1)
         await serve.stop()
     }
 

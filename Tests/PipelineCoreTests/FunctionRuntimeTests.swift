@@ -38,7 +38,12 @@ struct RecordingFunction: PipelineFunction {
     }
 }
 
-/// Fails its first `failures` calls as a poison input would, then succeeds.
+/// A failure that may pass on another attempt (a network blip, a busy disk): retried.
+struct TransientFailure: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Fails its first `failures` calls with a transient error, then succeeds.
 struct FlakyFunction: PipelineFunction {
     var name = "flaky"
     let role = FunctionRole(read: [.originals])
@@ -52,9 +57,25 @@ struct FlakyFunction: PipelineFunction {
         let n = tally.call(record)
         if onlySource != nil, record.s3.object.sourceName != onlySource { return ["call": .int(n)] }
         if n <= failures {
-            throw FunctionError.unprocessable(file: record.s3.object.sourceName ?? "?", reason: "corrupt on call \(n)")
+            throw TransientFailure(description: "\(record.s3.object.sourceName ?? "?"): failed on call \(n)")
         }
         return ["call": .int(n)]
+    }
+}
+
+/// Refuses every `ObjectCreated` as a corrupt picture would be refused; counts every call.
+struct RefusingFunction: PipelineFunction {
+    var name = "refuser"
+    let role = FunctionRole(read: [.originals])
+    let subscriptions: Set<String> = ["ObjectCreated", "ObjectRemoved"]
+    let tally: Tally
+    let judges: Bool
+    var judgesOriginals: Bool { judges }
+
+    func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
+        _ = tally.call(record)
+        if record.eventName.family == "ObjectRemoved" { return ["removed": .bool(true)] }
+        throw FunctionError.unprocessable(file: record.s3.object.sourceName ?? "?", reason: "not a picture")
     }
 }
 
@@ -200,12 +221,12 @@ struct TrespassingFunction: PipelineFunction {
         #expect(poison.calls == 4)
         let dead = try #require(try runtime.journal.invocations(state: .dead, function: "flaky", limit: 1).first)
         #expect(dead.attempt == 3)
-        #expect(dead.error?.contains("corrupt on call 3") == true)
+        #expect(dead.error?.contains("failed on call 3") == true)
         let letterURL = runtime.layout.failed.appendingPathComponent("file1.jpg.flaky.error.json")
         let letter = try JSONDecoder().decode(DeadLetter.self, from: try Data(contentsOf: letterURL))
         #expect(letter.stage == "flaky")
         #expect(letter.attempts == 3)
-        #expect(letter.error.contains("corrupt on call 3"))
+        #expect(letter.error.contains("failed on call 3"))
     }
 
     @Test func aFunctionPastItsTimeoutIsCancelledAndRetried() async throws {
@@ -299,6 +320,82 @@ struct TrespassingFunction: PipelineFunction {
             try await Self.eventually("recovered and run") { try Self.states(runtime, "recorder") == ["succeeded"] }
         }
         #expect(tally.calls == 1)
+    }
+
+    @Test func anUnprocessableInputIsNotRetried() async throws {
+        let tally = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(
+                RefusingFunction(tally: tally, judges: false), configuration: FunctionConfiguration(maxRetries: 2))
+        ])
+        try await Self.running(runtime) {
+            try runtime.submit(Self.record(1))
+            try await Self.eventually("dead") { try Self.states(runtime, "refuser") == ["dead"] }
+        }
+        #expect(tally.calls == 1)
+        let statistics = try #require(try runtime.statistics().first)
+        #expect(statistics.retries == 0)
+        #expect(statistics.deadLettered == 1)
+        // Not a judge: the original stays, only the dead letter says why.
+        let letter = runtime.layout.failed.appendingPathComponent("file1.jpg.refuser.error.json")
+        #expect(FileManager.default.fileExists(atPath: letter.path))
+    }
+
+    @Test func anOriginalItsJudgeRefusesLeavesTheStoreForFailed() async throws {
+        let tally = Tally()
+        let removals = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(
+                RefusingFunction(tally: tally, judges: true), configuration: FunctionConfiguration(maxRetries: 2)),
+            RegisteredFunction(RecordingFunction(tally: removals), configuration: FunctionConfiguration()),
+        ])
+        let record = Self.record(7)
+        let relative = String(record.s3.object.key.dropFirst("originals/".count))
+        let originals = StoreHandle(
+            area: .originals, access: .write, location: runtime.layout.originals, function: "test")
+        try originals.write([0xFF, 0xD8, 0xFF, 1, 2, 3], to: relative)
+        try await Self.running(runtime) {
+            try runtime.submit(record)
+            try await Self.eventually("refused and removed") {
+                try Self.states(runtime, "refuser") == ["succeeded", "dead"]
+                    && Self.states(runtime, "recorder") == ["succeeded", "succeeded"]
+            }
+        }
+        #expect(tally.calls == 2, "one attempt at the upload, then the ObjectRemoved clean-up")
+        #expect(!originals.exists(relative))
+        let failed = runtime.layout.failed
+        let kept = try Data(contentsOf: failed.appendingPathComponent("file7.jpg"))
+        #expect(Array(kept) == [0xFF, 0xD8, 0xFF, 1, 2, 3])
+        let letter = try JSONDecoder().decode(
+            DeadLetter.self, from: Data(contentsOf: failed.appendingPathComponent("file7.jpg.error.json")))
+        #expect(letter.stage == "refuser")
+        #expect(letter.error.contains("not a picture"))
+        let events = try runtime.journal.invocations(state: nil, function: "recorder", limit: 10).map(\.eventName)
+        #expect(Set(events) == ["ObjectCreated:Put", "ObjectRemoved:Delete"])
+    }
+
+    @Test func onlyInvocationsThatWaitedForABusyWorkerAreThrottles() async throws {
+        let tally = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(
+                SleepyFunction(seconds: 0.3, tally: tally), configuration: FunctionConfiguration(concurrency: 1))
+        ])
+        try await Self.running(runtime) {
+            // One at a time, each after the last finished: nobody waits.
+            for n in 1...3 {
+                try runtime.submit(Self.record(n))
+                try await Self.eventually("done \(n)") {
+                    try runtime.journal.invocations(state: .succeeded, function: "sleepy", limit: 10).count == n
+                }
+            }
+            #expect(try #require(try runtime.statistics().first).throttles == 0)
+            // Three at once with one worker: the second and third wait.
+            for n in 4...6 { try runtime.submit(Self.record(n)) }
+            try await Self.eventually("burst done") {
+                try runtime.journal.invocations(state: .succeeded, function: "sleepy", limit: 10).count == 6
+            }
+        }
+        #expect(try #require(try runtime.statistics().first).throttles == 2)
     }
 
     @Test func stoppingLetsInFlightInvocationsFinish() async throws {

@@ -129,3 +129,35 @@ import Testing
         #expect(Set(claimed).count == 200)
     }
 }
+
+extension JournalTests {
+    @Test func anInvocationWhoseOutcomeWasNotRecordedRunsAgainWhenItsLeaseExpires() throws {
+        try Self.withJournal { _, journal in
+            _ = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: false)
+            let now = Date()
+            let claim = try #require(try journal.claim(function: "a", now: now, lease: 5))
+            // Its worker could not record the outcome (a full disk): the row stays running.
+            #expect(try journal.recoverExpiredLeases(now: now.addingTimeInterval(4)) == 0)
+            #expect(try journal.claim(function: "a", now: now.addingTimeInterval(4), lease: 5) == nil)
+            #expect(try journal.recoverExpiredLeases(now: now.addingTimeInterval(6)) == 1)
+            let again = try #require(try journal.claim(function: "a", now: now.addingTimeInterval(6), lease: 5))
+            #expect(again.id == claim.id)
+            try journal.succeed(again, result: nil, duration: 0.1, memoryMB: 128)
+            #expect(try journal.invocations(state: .succeeded, function: "a", limit: 10).count == 1)
+            #expect(try journal.recoverExpiredLeases(now: now.addingTimeInterval(100)) == 0)
+        }
+    }
+
+    @Test func aClaimKnowsWhenItsInvocationBecameReady() throws {
+        try Self.withJournal { _, journal in
+            _ = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: false)
+            let claim = try #require(try journal.claim(function: "a", now: Date().addingTimeInterval(1)))
+            let ready = try #require(claim.readyAt)
+            #expect(abs(ready.timeIntervalSince(claim.enqueuedAt)) < 0.001)
+            let retryAt = Date().addingTimeInterval(30)
+            try journal.fail(claim, error: "x", duration: 0, memoryMB: 128, retryAt: retryAt)
+            let retry = try #require(try journal.claim(function: "a", now: retryAt.addingTimeInterval(1)))
+            #expect(abs((retry.readyAt ?? .distantPast).timeIntervalSince(retryAt)) < 0.001)
+        }
+    }
+}

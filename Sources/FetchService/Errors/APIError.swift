@@ -2,6 +2,11 @@
 // {"error": {"code": …, "message": …}}.
 import Foundation
 import Hummingbird
+import PipelineCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An error with an HTTP meaning; the router turns it into a JSON error response.
 public struct APIError: Error, HTTPResponseError, CustomStringConvertible, Sendable {
@@ -86,6 +91,21 @@ extension APIError {
             .contentTooLarge, code: "body_too_large",
             message: "the request body is over the limit of \(limit) bytes (http.max_body_bytes)")
     }
+    /// 408: the body arrives slower than `http.min_upload_rate`.
+    static func uploadTooSlow(received: Int, seconds: Double, minimum: Int) -> APIError {
+        APIError(
+            .requestTimeout, code: "upload_too_slow",
+            message: "the body arrived at \(Int(Double(received) / max(seconds, 1))) bytes/s, under the minimum of "
+                + "\(minimum) bytes/s (http.min_upload_rate); nothing was kept")
+    }
+    /// 503: too many uploads at once (`http.max_concurrent_uploads`).
+    static func tooManyUploads(limit: Int) -> APIError {
+        var headers = HTTPFields()
+        headers[.retryAfter] = "1"
+        return APIError(
+            .serviceUnavailable, code: "too_many_uploads",
+            message: "\(limit) uploads are being received (http.max_concurrent_uploads); retry shortly", headers: headers)
+    }
     /// 415: the body is not a JPEG or PNG (or the Content-Type is not one the route takes).
     static func unsupportedMediaType(_ message: String) -> APIError {
         APIError(.unsupportedMediaType, code: "unsupported_media_type", message: message)
@@ -105,6 +125,27 @@ extension APIError {
     /// 500: something failed on the server; the message says what, never a path outside the store.
     static func internalError(_ message: String) -> APIError {
         APIError(.internalServerError, code: "internal_error", message: message)
+    }
+    /// 507 when the store's disk is full, 503 when it is read-only, else 500: a write of the store failed.
+    /// The disk's condition is recorded (and logged once) in `StoreHealth`.
+    static func storeWriteFailed(errno code: Int32, path: String, doing what: String) -> APIError {
+        switch StoreHealth.shared.recordFailure(errno: code, path: path) {
+        case .full?: return .insufficientStorage(what)
+        case .readOnly?: return .storeReadOnly(what)
+        default: return .internalError("could not \(what) (\(String(cString: strerror(code))))")
+        }
+    }
+    /// 507: no space left on the store's disk.
+    static func insufficientStorage(_ what: String) -> APIError {
+        APIError(
+            HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), code: "insufficient_storage",
+            message: "could not \(what): the store's disk is full; nothing was kept, try again when space is freed")
+    }
+    /// 503: the store is read-only.
+    static func storeReadOnly(_ what: String) -> APIError {
+        APIError(
+            .serviceUnavailable, code: "store_read_only",
+            message: "could not \(what): the store is read-only; nothing was kept")
     }
     /// 503: the pipeline could not take the work now.
     static func unavailable(_ message: String) -> APIError {

@@ -40,10 +40,14 @@ struct FileResponder: Sendable {
     }
 
     /// The response for `file`, or `nil` when the file does not exist.
-    /// - Parameter cacheAs: the content `file` derives from, when its path names immutable bytes (a thumbnail):
-    ///   the file is then served from and kept in the cache when small enough.
+    /// - Parameters:
+    ///   - cacheAs: the content `file` derives from, when its path names immutable bytes (a thumbnail): the file
+    ///     is then served from and kept in the cache when small enough.
+    ///   - sources: paths of which one must still exist once the file is open (a thumbnail's original): a derivative
+    ///     whose original was deleted is not served, even if a late writer left it on disk for a moment.
     func respond(
-        to request: Request, file: StoredFile, cacheAs hash: ContentHash? = nil, context: some RequestContext
+        to request: Request, file: StoredFile, cacheAs hash: ContentHash? = nil, sources: [String] = [],
+        context: some RequestContext
     ) async throws -> Response? {
         let (notModified, rangeHeader) = Self.conditions(request, file: file)
         let isHead = request.method == .head
@@ -59,6 +63,7 @@ struct FileResponder: Sendable {
             defer { close(descriptor) }
             var info = stat()
             guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return .missing }
+            guard sources.isEmpty || sources.contains(where: { access($0, F_OK) == 0 }) else { return .missing }
             let size = Int(info.st_size)
             let modified = Int(info.st_mtim.tv_sec)
             if size > 0, size <= wholeLimit, let buffer = Self.read(descriptor, 0...(size - 1)),

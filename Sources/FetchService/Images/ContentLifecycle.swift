@@ -30,14 +30,19 @@ struct ContentLifecycle: Sendable {
     func install(_ upload: SpooledUpload, event: EventName, sourceName: String) async throws {
         let relative = OriginalName.relativePath(hash: upload.hash, format: upload.format)
         let target = try originals.url(relative)
-        try await threadPool.runIfActive {
+        let created: Bool = try await threadPool.runIfActive {
             defer { unlink(upload.path) }
-            try FileManager.default.createDirectory(
-                at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-            // link() keeps the first copy when the same bytes arrive twice at once; the spool file was fsynced.
-            if link(upload.path, target.path) != 0, errno != EEXIST {
-                throw APIError.internalError("could not store the original (errno \(errno))")
+            do {
+                try AtomicFile.makeFolders(target.deletingLastPathComponent().path)
+            } catch StoreError.io(let path, _, let code) {
+                throw APIError.storeWriteFailed(errno: code, path: path, doing: "store the original")
             }
+            // link() keeps the first copy when the same bytes arrive twice at once; the spool file was fsynced.
+            if link(upload.path, target.path) == 0 { return true }
+            guard errno == EEXIST else {
+                throw APIError.storeWriteFailed(errno: errno, path: target.path, doing: "store the original")
+            }
+            return false
         }
         let record = S3EventRecord(
             name: event, bucket: runtime.layout.root.lastPathComponent, key: "originals/" + relative, size: upload.size,
@@ -45,14 +50,22 @@ struct ContentLifecycle: Sendable {
         do {
             try runtime.submit(record, deduplicate: true)
         } catch {
-            throw APIError.unavailable("the upload was stored but its event could not be journaled: \(error)")
+            // Nothing is kept of an upload whose event could not be journaled.
+            if created { unlink(target.path) }
+            switch StoreHealth.shared.recordFailure(error) {
+            case .full?: throw APIError.insufficientStorage("journal the upload")
+            case .readOnly?: throw APIError.storeReadOnly("journal the upload")
+            default: throw APIError.unavailable("the upload could not be journaled, so it was not kept: \(error)")
+            }
         }
     }
 
-    /// Removes a content's derivatives, metadata and original when no id of the index names it any more.
+    /// Removes a content's original, then its derivatives and metadata, when no id of the index names it any more.
     ///
-    /// The subscribed functions run the `ObjectRemoved:Delete` event now (RequestResponse), so the answer means
-    /// it is done; a function that fails gets the event queued for retries instead.
+    /// The original goes first: a function still working on an earlier `ObjectCreated` of the same content checks
+    /// that the original exists after it wrote, and removes what it wrote when it does not, so a delete wins over
+    /// work that finishes after it. The subscribed functions then run the `ObjectRemoved:Delete` event now
+    /// (RequestResponse), so the answer means it is done; a function that fails gets the event queued for retries.
     /// - Returns: whether the content was removed (false: another id still uses it).
     @discardableResult
     func removeIfUnused(hash: ContentHash, format: ImageFormat, sourceName: String) async -> Bool {
@@ -61,6 +74,12 @@ struct ContentLifecycle: Sendable {
         let size = (try? originals.url(relative)).flatMap { url in
             (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
         } ?? 0
+        do {
+            try originals.remove(relative)
+        } catch {
+            logger.error("could not remove a deleted original", metadata: ["sha256": "\(hash.hex)", "error": "\(error)"])
+        }
+        cache.invalidate(hash: hash)
         let record = S3EventRecord(
             name: .objectRemovedDelete, bucket: runtime.layout.root.lastPathComponent, key: "originals/" + relative,
             size: size, eTag: hash.hex, sequence: 0, sourceName: sourceName)
@@ -76,11 +95,6 @@ struct ContentLifecycle: Sendable {
         if failed {
             logger.warning("a function failed to clean up a deleted image; the event is queued", metadata: ["sha256": "\(hash.hex)"])
             _ = try? runtime.submit(record)
-        }
-        do {
-            try originals.remove(relative)
-        } catch {
-            logger.error("could not remove a deleted original", metadata: ["sha256": "\(hash.hex)", "error": "\(error)"])
         }
         cache.invalidate(hash: hash)
         return true

@@ -45,6 +45,11 @@ struct ImageResolver: Sendable {
         return implicitHash(id)
     }
 
+    /// Where the original with this hash would be, one path per format (a derivative is served only while one exists).
+    func originalPaths(of hash: ContentHash) -> [String] {
+        ImageFormat.allCases.compactMap { try? originals.url(OriginalName.relativePath(hash: hash, format: $0)).path }
+    }
+
     /// The format of the stored original with this hash, or `nil` when none is stored.
     func storedFormat(of hash: ContentHash) -> ImageFormat? {
         ImageFormat.allCases.first { originals.exists(OriginalName.relativePath(hash: hash, format: $0)) }

@@ -39,7 +39,7 @@ public final class SQLiteImageIndex: ImageIndex {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         pool = try DatabasePool(path: url.path, configuration: configuration)
-        try Self.migrator.migrate(pool)
+        try Self.migrator.migrateSerialised(pool, path: url)
         var loaded = Cache()
         let rows = try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM image_id") }
         for row in rows {

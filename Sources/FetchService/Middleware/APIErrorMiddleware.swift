@@ -1,10 +1,11 @@
 // Outermost middleware: every error becomes the JSON error body, and every answer is counted by route and status.
 import Hummingbird
 import Logging
+import PipelineCore
 
 /// Turns any error into `{"error": {...}}` and records HTTP metrics.
 struct APIErrorMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = FetchRequestContext
     let metrics: HTTPMetrics
     let logger: Logger
 
@@ -29,9 +30,16 @@ struct APIErrorMiddleware: RouterMiddleware {
             }
             response = try converted.response(from: request, context: context)
         } catch {
-            logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            response = try APIError.internalError("the server failed to answer; see its log")
-                .response(from: request, context: context)
+            switch StoreHealth.shared.recordFailure(error) {
+            case .full?:
+                response = try APIError.insufficientStorage("store the request").response(from: request, context: context)
+            case .readOnly?:
+                response = try APIError.storeReadOnly("store the request").response(from: request, context: context)
+            default:
+                logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+                response = try APIError.internalError("the server failed to answer; see its log")
+                    .response(from: request, context: context)
+            }
         }
         let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
         metrics.record(

@@ -123,9 +123,12 @@ paths:
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "405": {$ref: "#/components/responses/MethodNotAllowed"}
+        "408": {$ref: "#/components/responses/UploadTooSlow"}
         "413": {$ref: "#/components/responses/TooLarge"}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {$ref: "#/components/responses/Unprocessable"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+        "507": {$ref: "#/components/responses/StoreFull"}
   /images/{id}:
     parameters:
       - $ref: "#/components/parameters/id"
@@ -181,9 +184,12 @@ paths:
         "201": {$ref: "#/components/responses/Put"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "408": {$ref: "#/components/responses/UploadTooSlow"}
         "413": {$ref: "#/components/responses/TooLarge"}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {$ref: "#/components/responses/Unprocessable"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+        "507": {$ref: "#/components/responses/StoreFull"}
     delete:
       operationId: deleteImage
       summary: Remove the id, and the content (thumbnails, metadata, original) when no other id uses it.
@@ -253,18 +259,19 @@ paths:
   /healthz:
     get:
       operationId: health
-      summary: Liveness and queue depths.
+      summary: "Health: the store's disk, the journal and the queue depths."
       security: [{}]
       responses:
         "200":
-          description: Up.
+          description: Up and able to take work.
           content:
             application/json:
-              schema:
-                type: object
-                properties:
-                  status: {type: string, const: ok}
-                  queued: {type: object, additionalProperties: {type: integer}}
+              schema: {$ref: "#/components/schemas/Health"}
+        "503":
+          description: Degraded; the store is full or read-only, or the journal cannot be read (stored files may still be served).
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Health"}
   /metrics:
     get:
       operationId: metrics
@@ -373,10 +380,38 @@ components:
     Unprocessable:
       description: unprocessable_image (corrupt, truncated, or over the pixel limit; nothing is kept).
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    UploadTooSlow:
+      description: upload_too_slow (the body arrived slower than http.min_upload_rate; nothing is kept, the connection closes).
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    Unavailable:
+      description: "store_read_only (the store cannot be written), too_many_uploads (http.max_concurrent_uploads; Retry-After), or unavailable (the journal cannot take the event). Nothing is kept."
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    StoreFull:
+      description: insufficient_storage (the store's disk is full; nothing is kept).
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     RangeNotSatisfiable:
       description: range_not_satisfiable; Content-Range is bytes */SIZE.
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
   schemas:
+    Health:
+      type: object
+      required: [status, store, journal, queued]
+      properties:
+        status: {type: string, enum: [ok, degraded]}
+        store:
+          type: object
+          required: [condition]
+          properties:
+            condition: {type: string, enum: [ok, full, read_only]}
+            path: {type: string}
+            since: {type: string}
+        journal:
+          type: object
+          required: [readable]
+          properties:
+            readable: {type: boolean}
+            error: {type: string}
+        queued: {type: object, additionalProperties: {type: integer}}
     Error:
       type: object
       required: [error]

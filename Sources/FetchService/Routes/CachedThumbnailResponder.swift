@@ -10,13 +10,13 @@ import Hummingbird
 /// the request in the same metrics, under the same route, as `APIErrorMiddleware` does.
 public struct FetchResponder: HTTPResponder {
     /// The request context.
-    public typealias Context = BasicRequestContext
-    let router: RouterResponder<BasicRequestContext>
+    public typealias Context = FetchRequestContext
+    let router: RouterResponder<FetchRequestContext>
     let api: ImageAPI
     /// The route label the router's endpoint path gives the thumbnail route (`/images/{id}/thumbnails/{size}`).
     let route: String
 
-    init(router: RouterResponder<BasicRequestContext>, api: ImageAPI) {
+    init(router: RouterResponder<FetchRequestContext>, api: ImageAPI) {
         self.router = router
         self.api = api
         route = RouterPath(RouteTable.thumbnailPath).description

@@ -25,14 +25,20 @@ extension ImageAPI {
         // Fast path: the id names its content without a disk look-up, and the file is opened directly.
         if let hash = resolver.hashWithoutDisk(id) {
             let file = thumbnails.file(recipe, hash: hash, immutable: id.value == hash.hex, protected: protected)
-            if let response = try await files.respond(to: request, file: file, cacheAs: hash, context: context) {
+            if let response = try await files.respond(
+                to: request, file: file, cacheAs: hash, sources: resolver.originalPaths(of: hash), context: context)
+            {
                 return response
             }
         }
         let image = try resolve(id)
         try await thumbnails.generate(image)
         let file = thumbnails.file(recipe, hash: image.hash, immutable: image.isContentID, protected: protected)
-        guard let response = try await files.respond(to: request, file: file, cacheAs: image.hash, context: context) else {
+        guard
+            let response = try await files.respond(
+                to: request, file: file, cacheAs: image.hash, sources: resolver.originalPaths(of: image.hash),
+                context: context)
+        else {
             throw APIError.internalError("the thumbnail function ran but \(recipe.sizeLabel) is missing")
         }
         return response

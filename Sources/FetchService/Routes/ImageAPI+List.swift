@@ -60,7 +60,7 @@ extension ImageAPI {
     func item(id: String, row: StoredImage) -> String {
         let entry = index.entry(for: id)
         let meta = row.metadata
-        let name = entry?.name ?? (entry == nil ? (meta.file as NSString).lastPathComponent : id)
+        let name = entry?.name ?? (entry == nil ? row.displayName : id)
         let base = "/images/\(id)"
         let now = Int(Date().timeIntervalSince1970)
         let thumbs = thumbnails.labels.map { label -> String in

@@ -4,11 +4,33 @@ import Hummingbird
 import PipelineCore
 
 extension ImageAPI {
-    /// Liveness plus the pipeline's queue, from the journal.
+    /// Health: the store's disk (ok, full, read-only), the journal (readable or not) and the queue depths.
+    /// 200 when picpipe can take work, 503 when it cannot (a full or read-only store, an unreadable journal);
+    /// reads of what is stored may still work then.
     func health(_ request: Request, context: some RequestContext) async throws -> Response {
-        let statistics = (try? runtime.statistics()) ?? []
+        let condition = await storeProbe.condition()
+        var journalError: String?
+        var statistics: [FunctionStatistics] = []
+        do {
+            statistics = try runtime.statistics()
+        } catch {
+            journalError = "\(error)"
+        }
         let queued = statistics.map { "\(JSONText.quoted($0.function)):\($0.queueDepth)" }
-        return Self.json("{\"status\":\"ok\",\"queued\":{\(queued.joined(separator: ","))}}")
+        var store = "{\"condition\":\(JSONText.quoted(condition.label))"
+        switch condition {
+        case .full(let path, let since), .readOnly(let path, let since):
+            store += ",\"path\":\(JSONText.quoted(path)),\"since\":\(JSONText.quoted(Timestamp.string(since)))"
+        case .ok:
+            break
+        }
+        store += "}"
+        let healthy = condition == .ok && journalError == nil
+        let journal = journalError.map { "{\"readable\":false,\"error\":\(JSONText.quoted($0))}" } ?? "{\"readable\":true}"
+        return Self.json(
+            "{\"status\":\(healthy ? "\"ok\"" : "\"degraded\""),\"store\":\(store),\"journal\":\(journal),"
+                + "\"queued\":{\(queued.joined(separator: ","))}}",
+            status: healthy ? .ok : .serviceUnavailable)
     }
 
     /// Prometheus text: the runtime's metering (when the registry is the swift-metrics backend; its queue gauges

@@ -5,8 +5,8 @@ import PipelineCore
 
 extension ImageAPI {
     /// Uploads an image; its id is the SHA-256 of its bytes, so the same bytes always get the same id.
-    func uploadImage(_ request: Request, context: some RequestContext) async throws -> Response {
-        let upload = try await receive(request)
+    func uploadImage(_ request: Request, context: FetchRequestContext) async throws -> Response {
+        let upload = try await receive(request, context: context)
         let id = upload.hash.hex
         let name = upload.fileName ?? request.uri.queryParameters["name"].map(String.init)
         try await accept(upload, id: id, name: name, event: .objectCreatedPut)
@@ -17,18 +17,24 @@ extension ImageAPI {
 
     /// Creates or replaces the image under a client-chosen id (the article's CreateOrUpdateContactById).
     /// 201 when the id is new, 200 when it was replaced; the old content is removed when no id uses it any more.
-    func putImage(_ request: Request, context: some RequestContext) async throws -> Response {
-        let id = try Self.id(context)
+    func putImage(_ request: Request, context: FetchRequestContext) async throws -> Response {
+        let id: ImageID
+        do {
+            id = try Self.id(context)
+        } catch {
+            context.stopReading()
+            throw error
+        }
         if let hash = id.contentHash {
             // A content id can only name its own bytes.
-            let upload = try await receive(request)
+            let upload = try await receive(request, context: context)
             guard upload.hash == hash else {
                 upload.discard()
                 throw APIError.badRequest("a 64-hex-digit id is a content id: it must be the SHA-256 of the body")
             }
             return try await store(upload, id: id, request: request)
         }
-        return try await store(try await receive(request), id: id, request: request)
+        return try await store(try await receive(request, context: context), id: id, request: request)
     }
 
     private func store(_ upload: SpooledUpload, id: ImageID, request: Request) async throws -> Response {
@@ -44,12 +50,23 @@ extension ImageAPI {
             status: previous == nil ? .created : .ok, headers: headers)
     }
 
-    /// Streams the body to a checked temporary file.
-    private func receive(_ request: Request) async throws -> SpooledUpload {
-        let kind = try UploadBody.kind(contentType: request.headers[.contentType])
-        let declared = request.headers[.contentLength].flatMap { Int($0) }
-        if let declared, declared > settings.maxBodyBytes { throw APIError.bodyTooLarge(limit: settings.maxBodyBytes) }
-        let upload = try await spool.spool(request.body, kind: kind, declaredLength: declared)
+    /// Streams the body to a checked temporary file. A body refused before it was read to its end (413, 408, 415,
+    /// too many uploads) stops the connection's reading: the answer is sent, the rest is not drained.
+    private func receive(_ request: Request, context: FetchRequestContext) async throws -> SpooledUpload {
+        let upload: SpooledUpload
+        do {
+            guard let slot = uploadSlots.take() else { throw APIError.tooManyUploads(limit: uploadSlots.limit) }
+            defer { slot.release() }
+            let kind = try UploadBody.kind(contentType: request.headers[.contentType])
+            let declared = request.headers[.contentLength].flatMap { Int($0) }
+            if let declared, declared > settings.maxBodyBytes {
+                throw APIError.bodyTooLarge(limit: settings.maxBodyBytes)
+            }
+            upload = try await spool.spool(request.body, kind: kind, declaredLength: declared)
+        } catch {
+            context.stopReading()
+            throw error
+        }
         do {
             try await validator.validate(upload)
         } catch {

@@ -18,11 +18,13 @@ struct ImageAPI: Sendable {
     let resolver: ImageResolver
     let lifecycle: ContentLifecycle
     let spool: UploadSpool
+    let uploadSlots: UploadSlots
     let validator: UploadValidator
     let files: FileResponder
     let thumbnails: ThumbnailCatalog
     let access: AccessPolicy
     let metrics: HTTPMetrics
+    let storeProbe: StoreProbe
     let logger: Logger
 
     init(
@@ -39,13 +41,17 @@ struct ImageAPI: Sendable {
         let cache = FileCache()
         self.lifecycle = ContentLifecycle(
             runtime: runtime, index: index, originals: originals, threadPool: threadPool, cache: cache, logger: logger)
-        self.spool = UploadSpool(folder: layout.uploads, maxBytes: settings.maxBodyBytes, threadPool: threadPool)
+        self.spool = UploadSpool(
+            folder: layout.uploads, maxBytes: settings.maxBodyBytes, minRate: settings.minUploadRate,
+            threadPool: threadPool)
+        self.uploadSlots = UploadSlots(limit: settings.maxConcurrentUploads)
         self.validator = UploadValidator(limits: settings.decodeLimits, threadPool: threadPool)
         self.files = FileResponder(threadPool: threadPool, cache: cache)
         self.thumbnails = ThumbnailCatalog(recipes: recipes, root: layout.thumbnails.path, runtime: runtime)
         self.access = AccessPolicy(
             apiKeys: settings.apiKeys, protectReads: settings.protectReads, signingKey: settings.signingKey)
         self.metrics = metrics
+        self.storeProbe = StoreProbe(layout: layout, threadPool: threadPool)
         self.logger = logger
     }
 

@@ -11,7 +11,7 @@ public struct Route: Sendable {
     public let name: String
     /// Who may call it.
     public let access: RouteAccess
-    let handler: @Sendable (Request, BasicRequestContext) async throws -> Response
+    let handler: @Sendable (Request, FetchRequestContext) async throws -> Response
 }
 
 /// The route table.
@@ -46,7 +46,7 @@ enum RouteTable {
     static let otherMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options]
 
     /// Registers every route (with its access check) and the 405 answers on a router.
-    static func register(_ routes: [Route], access: AccessPolicy, on router: Router<BasicRequestContext>) {
+    static func register(_ routes: [Route], access: AccessPolicy, on router: Router<FetchRequestContext>) {
         var methodsByPath: [String: [HTTPRequest.Method]] = [:]
         var paths: [String] = []
         for route in routes {

@@ -45,7 +45,7 @@ public struct FetchApplication: Sendable {
         let swept = api.spool.sweep()
         if swept > 0 { logger.notice("removed unfinished HTTP uploads", metadata: ["count": "\(swept)"]) }
 
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: FetchRequestContext.self)
         router.add(middleware: APIErrorMiddleware(metrics: metrics, logger: logger))
         let routes = RouteTable.routes(api)
         RouteTable.register(routes, access: api.access, on: router)

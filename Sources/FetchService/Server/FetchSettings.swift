@@ -18,6 +18,10 @@ public struct FetchSettings: Sendable {
     public var signedURLLifetime: Int
     /// A connection with no bytes in or out for this long is closed (and a half-sent upload discarded).
     public var idleTimeoutSeconds: Int
+    /// The slowest average upload rate in bytes per second after the first 10 seconds (0: no minimum).
+    public var minUploadRate: Int
+    /// The most uploads received at once.
+    public var maxConcurrentUploads: Int
     /// Decode limits for the upload check.
     public var decodeLimits: DecodeLimits
 
@@ -33,7 +37,9 @@ public struct FetchSettings: Sendable {
         maxBodyBytes = http.maxBodyBytes
         signingKey = http.signingKey
         signedURLLifetime = 3600
-        idleTimeoutSeconds = 30
+        idleTimeoutSeconds = max(1, Int(http.idleTimeout.rounded()))
+        minUploadRate = http.minUploadRate
+        maxConcurrentUploads = http.maxConcurrentUploads
         decodeLimits = DecodeLimits(maxPixels: limits.maxPixels, maxFileBytes: limits.maxFileBytes)
         try self.listen.checkExposure(apiKeys: apiKeys)
     }

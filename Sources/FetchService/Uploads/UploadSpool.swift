@@ -39,7 +39,11 @@ struct UploadSpool: Sendable {
     let folder: URL
     /// The largest accepted file.
     let maxBytes: Int
+    /// The slowest average rate a body may keep after `rateGrace` (0: none).
+    let minRate: Int
     let threadPool: NIOThreadPool
+    /// How long a body may arrive at any rate before `minRate` applies (TCP slow start, a phone waking up).
+    static let rateGrace: Duration = .seconds(10)
 
     /// Streams `body` to a new temporary file.
     /// - Parameters:
@@ -49,10 +53,10 @@ struct UploadSpool: Sendable {
     /// - Throws: `APIError` 413 (over the limit), 415 (not JPEG or PNG), 400 (empty, malformed, incomplete);
     ///   the temporary file is removed before any throw.
     func spool(_ body: RequestBody, kind: UploadBody, declaredLength: Int?) async throws -> SpooledUpload {
-        let path = folder.appendingPathComponent(Self.temporaryPrefix + UUID().uuidString).path
+        let path = folder.appendingPathComponent(AtomicFile.temporaryName(kind: "http-")).path
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw APIError.internalError("could not create a temporary upload file (errno \(errno))")
+            throw APIError.storeWriteFailed(errno: errno, path: path, doing: "create a temporary upload file")
         }
         var sink = Sink(descriptor: descriptor, maxBytes: maxBytes, threadPool: threadPool)
         var kept = false
@@ -79,7 +83,9 @@ struct UploadSpool: Sendable {
         guard sink.size > 0 else { throw APIError.badRequest("the upload is empty") }
         guard let format = sink.format else { throw Sink.notAnImage }
         try await threadPool.runIfActive {
-            guard fsync(descriptor) == 0 else { throw APIError.internalError("could not sync the upload (errno \(errno))") }
+            guard fsync(descriptor) == 0 else {
+                throw APIError.storeWriteFailed(errno: errno, path: path, doing: "sync the upload")
+            }
         }
         kept = true
         return SpooledUpload(
@@ -89,8 +95,18 @@ struct UploadSpool: Sendable {
     private func read(
         _ body: RequestBody, into sink: inout Sink, extractor: inout MultipartFileExtractor?, received: inout Int
     ) async throws {
+        let start = ContinuousClock.now
         for try await chunk in body {
             received += chunk.readableBytes
+            if minRate > 0 {
+                let elapsed = ContinuousClock.now - start
+                if elapsed > Self.rateGrace {
+                    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                    if Double(received) < Double(minRate) * seconds {
+                        throw APIError.uploadTooSlow(received: received, seconds: seconds, minimum: minRate)
+                    }
+                }
+            }
             if var parser = extractor {
                 try chunk.withUnsafeReadableBytes { raw in try parser.feed(raw) { try sink.take($0) } }
                 extractor = parser
@@ -101,13 +117,15 @@ struct UploadSpool: Sendable {
         }
     }
 
-    /// Removes temporary files a crash left in the folder; returns how many.
+    /// Removes temporary files a crash left in the folder (not those a live upload is writing); returns how many.
     @discardableResult
     func sweep() -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         var removed = 0
         for name in names where name.hasPrefix(Self.temporaryPrefix) {
-            if unlink(folder.appendingPathComponent(name).path) == 0 { removed += 1 }
+            let url = folder.appendingPathComponent(name)
+            guard TemporaryOwner.isStale(url) else { continue }
+            if unlink(url.path) == 0 { removed += 1 }
         }
         return removed
     }
@@ -161,7 +179,7 @@ struct UploadSpool: Sendable {
                         let written = write(descriptor, base + offset, raw.count - offset)
                         if written < 0 {
                             if errno == EINTR { continue }
-                            throw APIError.internalError("could not write the upload (errno \(errno))")
+                            throw APIError.storeWriteFailed(errno: errno, path: "uploads/", doing: "write the upload")
                         }
                         offset += written
                     }

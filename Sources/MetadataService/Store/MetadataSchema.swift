@@ -35,6 +35,9 @@ enum MetadataSchema {
                     CREATE VIRTUAL TABLE image_geo USING rtree(id, min_lat, max_lat, min_lon, max_lon);
                     """)
         }
+        migrator.registerMigration("v2: the name an image arrived under") { db in
+            try db.execute(sql: "ALTER TABLE image ADD COLUMN source_name TEXT")
+        }
         return migrator
     }
 }

@@ -8,8 +8,11 @@ import Foundation
 public protocol MetadataStore: Sendable {
     /// Inserts or replaces the row keyed by `metadata.sha256`; raw tags are replaced when `metadata.exif` is set.
     /// Storing the same metadata twice changes nothing.
-    /// - Parameter originalPath: the stored original's path, reported as `file` by queries.
-    func upsert(_ metadata: ImageMetadata, originalPath: String) throws
+    /// - Parameters:
+    ///   - originalPath: the stored original's path, reported as `file` by queries.
+    ///   - sourceName: the name the picture arrived under (a path in `uploads/`, a `batch` input), its display
+    ///     name; the first one given is kept when the same bytes arrive again under another name.
+    func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?) throws
     /// One image by id (its SHA-256), raw tags included, or `nil`.
     func image(sha256: String) throws -> StoredImage?
     /// Images matching every given filter, newest first (taken_at descending, unknown dates last, then id).
@@ -20,17 +23,33 @@ public protocol MetadataStore: Sendable {
     func count() throws -> Int
 }
 
+extension MetadataStore {
+    /// Stores metadata with no source name.
+    public func upsert(_ metadata: ImageMetadata, originalPath: String) throws {
+        try upsert(metadata, originalPath: originalPath, sourceName: nil)
+    }
+}
+
 /// One stored image: its id and its metadata (`file` is the stored original's path).
 public struct StoredImage: Codable, Sendable, Equatable {
     /// The image's SHA-256, lowercase hex.
     public var id: String
     /// The normalised metadata.
     public var metadata: ImageMetadata
+    /// The name it arrived under, when known.
+    public var sourceName: String?
 
     /// An image with its id.
-    public init(id: String, metadata: ImageMetadata) {
+    public init(id: String, metadata: ImageMetadata, sourceName: String? = nil) {
         self.id = id
         self.metadata = metadata
+        self.sourceName = sourceName
+    }
+
+    /// The name to show: the last component of the name it arrived under, else of the stored original.
+    public var displayName: String {
+        let name = sourceName.flatMap { $0.split(separator: "/").last.map(String.init) } ?? ""
+        return name.isEmpty ? (metadata.file as NSString).lastPathComponent : name
     }
 }
 

@@ -14,7 +14,7 @@ public final class SQLiteMetadataStore: MetadataStore {
         configuration.busyMode = .timeout(30)
         configuration.foreignKeysEnabled = true
         pool = try DatabasePool(path: url.path, configuration: configuration)
-        try MetadataSchema.migrator.migrate(pool)
+        try MetadataSchema.migrator.migrateSerialised(pool, path: url)
     }
 
     /// The names of the migrations applied so far (for tests and `picpipe config`).
@@ -22,15 +22,18 @@ public final class SQLiteMetadataStore: MetadataStore {
         try pool.read { db in try MetadataSchema.migrator.appliedMigrations(db) }
     }
 
-    public func upsert(_ metadata: ImageMetadata, originalPath: String) throws {
+    public func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?) throws {
         guard let sha256 = metadata.sha256 else {
             throw MetadataError.missingSHA256(path: metadata.file)
         }
         try pool.write { db in
-            let row = Self.columns(metadata, sha256: sha256, file: originalPath)
+            let row = Self.columns(metadata, sha256: sha256, file: originalPath) + [("source_name", sourceName)]
             let names = row.map(\.0)
             let values = StatementArguments(row.map(\.1))
-            let updates = names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+            // The first name a picture arrived under stays its name.
+            let updates = names.dropFirst().map {
+                $0 == "source_name" ? "source_name = COALESCE(image.source_name, excluded.source_name)" : "\($0) = excluded.\($0)"
+            }.joined(separator: ", ")
             try db.execute(
                 sql: """
                     INSERT INTO image (\(names.joined(separator: ", ")))
@@ -152,7 +155,7 @@ public final class SQLiteMetadataStore: MetadataStore {
         metadata.bytes = row["bytes"]
         metadata.sha256 = row["sha256"]
         metadata.exifError = row["exif_error"]
-        return StoredImage(id: row["sha256"], metadata: metadata)
+        return StoredImage(id: row["sha256"], metadata: metadata, sourceName: row["source_name"])
     }
 }
 

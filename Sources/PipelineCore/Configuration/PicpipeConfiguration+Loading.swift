@@ -92,6 +92,9 @@ extension PicpipeConfiguration {
         if let value = env.list("PICPIPE_API_KEYS") { http.apiKeys = value }
         if let value = try env.int("PICPIPE_MAX_BODY_BYTES") { http.maxBodyBytes = value }
         if let value = env.string("PICPIPE_SIGNING_KEY") { http.signingKey = value }
+        if let value = try env.int("PICPIPE_MIN_UPLOAD_RATE") { http.minUploadRate = value }
+        if let value = try env.int("PICPIPE_MAX_CONCURRENT_UPLOADS") { http.maxConcurrentUploads = value }
+        if let value = try env.double("PICPIPE_IDLE_TIMEOUT") { http.idleTimeout = value }
         if let value = env.string("PICPIPE_LOG_LEVEL") { logging.level = value }
     }
 
@@ -109,6 +112,9 @@ extension PicpipeConfiguration {
         try check(
             thumbnails.background.count == 6 && thumbnails.background.allSatisfy(\.isHexDigit),
             "thumbnails.background", "is 6 hex digits such as ffffff")
+        try check(http.minUploadRate >= 0, "http.min_upload_rate", "must be 0 (off) or more bytes per second")
+        try check(http.maxConcurrentUploads >= 1, "http.max_concurrent_uploads", "needs at least 1")
+        try check(http.idleTimeout > 0, "http.idle_timeout", "must be positive seconds")
         try check(limits.maxPixels > 0, "limits.max_pixels", "must be positive")
         try check(limits.maxFileBytes > 0, "limits.max_file_bytes", "must be positive")
         for name in FunctionSettings.names {

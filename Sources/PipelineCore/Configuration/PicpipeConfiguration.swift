@@ -154,8 +154,9 @@ public struct WatcherSettings: Codable, Sendable, Equatable {
     /// The most file events waiting for ingest; past it the watcher drops them and rescans, as inotify does
     /// after `IN_Q_OVERFLOW`.
     public var maxQueuedEvents: Int = 16384
-    /// Seconds between safety rescans of `uploads/` (0: only at start and after an overflow).
-    public var rescanInterval: Double = 0
+    /// Seconds between safety rescans of `uploads/` (0: only at start and after an overflow). On by default, so a
+    /// file that could not be ingested (full disk, journal unavailable) is taken again by itself.
+    public var rescanInterval: Double = 15
 
     /// The defaults.
     public init() {}
@@ -219,6 +220,13 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
     public var signingKey: String?
     /// Whether reads need an API key too (only when keys are configured; signed thumbnail URLs still work).
     public var protectReads: Bool = false
+    /// The slowest average an upload body may arrive at, in bytes per second, after its first 10 seconds; a slower
+    /// one is cut with 408 (a trickling client must not hold a socket and a temporary file for ever).
+    public var minUploadRate: Int = 4096
+    /// The most upload bodies received at once; more get 503 with `Retry-After`.
+    public var maxConcurrentUploads: Int = 64
+    /// A connection with no bytes read for this many seconds is closed (also cuts a stalled upload).
+    public var idleTimeout: Double = 30
 
     /// The defaults.
     public init() {}
@@ -229,6 +237,9 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
         case maxBodyBytes = "max_body_bytes"
         case signingKey = "signing_key"
         case protectReads = "protect_reads"
+        case minUploadRate = "min_upload_rate"
+        case maxConcurrentUploads = "max_concurrent_uploads"
+        case idleTimeout = "idle_timeout"
     }
 
     /// Decodes a partial section: missing keys keep their defaults.
@@ -240,6 +251,9 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
         maxBodyBytes = try c.decode(.maxBodyBytes, default: d.maxBodyBytes)
         signingKey = try c.decodeIfPresent(String.self, forKey: .signingKey)
         protectReads = try c.decode(.protectReads, default: d.protectReads)
+        minUploadRate = try c.decode(.minUploadRate, default: d.minUploadRate)
+        maxConcurrentUploads = try c.decode(.maxConcurrentUploads, default: d.maxConcurrentUploads)
+        idleTimeout = try c.decode(.idleTimeout, default: d.idleTimeout)
     }
 }
 

@@ -4,7 +4,7 @@ import Foundation
 import Synchronization
 
 /// Formats instants the way S3 does (`2026-11-26T19:35:42.123Z`).
-enum Timestamp {
+public enum Timestamp {
     /// `ISO8601DateFormatter` is a class without `Sendable`; the mutex makes each use exclusive.
     private static let formatters = Mutex(Formatters())
 
@@ -18,7 +18,7 @@ enum Timestamp {
     }
 
     /// `date` in UTC, with milliseconds unless `fractional` is false.
-    static func string(_ date: Date, fractional: Bool = true) -> String {
+    public static func string(_ date: Date, fractional: Bool = true) -> String {
         formatters.withLock { fractional ? $0.milliseconds.string(from: date) : $0.seconds.string(from: date) }
     }
 }

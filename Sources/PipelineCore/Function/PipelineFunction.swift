@@ -18,9 +18,16 @@ public protocol PipelineFunction: Sendable {
     func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult
     /// Checks that a record can be handled (DryRun), running nothing.
     func validate(_ record: S3EventRecord, context: FunctionContext) throws
+    /// Whether this function's `unprocessable` failure on `ObjectCreated` refuses the original itself (the
+    /// thumbnail function's full decode is the store's test of a picture): the runtime then removes the original
+    /// and dead-letters the file with its bytes, the way `batch` and the HTTP API refuse it.
+    var judgesOriginals: Bool { get }
 }
 
 extension PipelineFunction {
+    /// Most functions do not judge originals.
+    public var judgesOriginals: Bool { false }
+
     /// By default a record is valid when its key is an original of the store with a content-hash eTag.
     public func validate(_ record: S3EventRecord, context: FunctionContext) throws {
         guard record.contentHash != nil else {
@@ -68,6 +75,18 @@ public struct FunctionContext: Sendable {
         guard key.hasPrefix("originals/") else { throw FunctionError.invalidPayload("key '\(key)' is not an original") }
         if let preloadedOriginal { return preloadedOriginal }
         return try originals.read(String(key.dropFirst("originals/".count)))
+    }
+
+    /// Whether the original the record names is still stored.
+    ///
+    /// A function handling `ObjectCreated` checks this after it wrote its outputs and removes them when the
+    /// original is gone: the original is removed before the `ObjectRemoved` clean-up runs, so either this check
+    /// sees the removal or the clean-up sees the outputs, and a delete always wins over late work.
+    public func originalExists(_ record: S3EventRecord) -> Bool {
+        guard preloadedOriginal == nil else { return true }
+        guard let originals = try? store.handle(.originals, .read) else { return false }
+        let key = record.s3.object.key
+        return key.hasPrefix("originals/") && originals.exists(String(key.dropFirst("originals/".count)))
     }
 }
 

@@ -23,8 +23,13 @@ public protocol InvocationJournal: Sendable {
     /// Whether an invocation of `function` is ready to run (a read, cheap enough to poll).
     func hasReady(function: String, now: Date) throws -> Bool
 
-    /// Takes the oldest ready invocation of `function`: it becomes `running` with its attempt counted.
-    func claim(function: String, now: Date) throws -> ClaimedInvocation?
+    /// Takes the oldest ready invocation of `function`: it becomes `running` with its attempt counted, leased for
+    /// `lease` seconds (the function's timeout and a margin).
+    func claim(function: String, now: Date, lease: TimeInterval) throws -> ClaimedInvocation?
+
+    /// Re-queues asynchronous invocations still `running` past their lease (their outcome could not be recorded,
+    /// or their worker died) and closes synchronous ones as failed. Returns how many were re-queued.
+    func recoverExpiredLeases(now: Date) throws -> Int
 
     /// Records a successful attempt.
     func succeed(_ claim: ClaimedInvocation, result: String?, duration: Double, memoryMB: Int) throws
@@ -39,8 +44,8 @@ public protocol InvocationJournal: Sendable {
     /// Crash recovery: every `running` asynchronous invocation goes back to `queued`. Returns how many.
     func recoverRunning() throws -> Int
 
-    /// Marks the ready invocations of `function` as throttled (they waited for a reserved worker).
-    func markThrottled(function: String, now: Date) throws
+    /// Marks an invocation as throttled: it was ready while every reserved worker of its function was busy.
+    func markThrottled(invocation id: Int64) throws
 
     /// Re-queues the finished or dead invocations of one event. Returns how many.
     func replay(eventID: Int64) throws -> Int
@@ -56,6 +61,13 @@ public protocol InvocationJournal: Sendable {
 
     /// Per-function counters derived from the journal.
     func statistics(now: Date) throws -> [FunctionStatistics]
+}
+
+extension InvocationJournal {
+    /// Claims with a lease of 15 minutes (Lambda's longest timeout).
+    public func claim(function: String, now: Date) throws -> ClaimedInvocation? {
+        try claim(function: function, now: now, lease: 900)
+    }
 }
 
 /// How a function is invoked, named as Lambda names it.
@@ -130,6 +142,8 @@ public struct ClaimedInvocation: Sendable, Equatable {
     public var startedAt: Date
     /// The event it handles.
     public var event: JournaledEvent
+    /// When it became ready to run (queued, or its retry backoff over); `nil` when not known.
+    public var readyAt: Date? = nil
 }
 
 /// One line of `picpipe events`.

@@ -26,7 +26,7 @@ public final class SQLiteInvocationJournal: InvocationJournal {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         pool = try DatabasePool(path: path.path, configuration: configuration)
-        try Self.migrator.migrate(pool)
+        try Self.migrator.migrateSerialised(pool, path: path)
     }
 
     /// Opens the journal of a store.
@@ -81,6 +81,11 @@ public final class SQLiteInvocationJournal: InvocationJournal {
                     );
                     CREATE INDEX attempts_by_function ON attempts(function, duration);
                     """)
+        }
+        migrator.registerMigration("v2: invocation leases") { db in
+            // A claim holds its invocation until lease_until; past it any worker may take it again (an outcome
+            // that could not be recorded, a worker that died).
+            try db.execute(sql: "ALTER TABLE invocations ADD COLUMN lease_until REAL")
         }
         return migrator
     }
@@ -143,12 +148,12 @@ public final class SQLiteInvocationJournal: InvocationJournal {
                 try db.execute(
                     sql: """
                         INSERT INTO invocations (event_id, function, type, state, attempt, enqueued_at, not_before,
-                            started_at, owner_pid)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            started_at, owner_pid, lease_until)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         id, function, type.rawValue, initialState.rawValue, type == .event ? 0 : 1, now, now,
-                        type == .event ? nil : now, pid,
+                        type == .event ? nil : now, pid, type == .event ? nil : now + Self.synchronousLease,
                     ])
                 invocations[function] = db.lastInsertedRowID
             }
@@ -168,14 +173,19 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         }
     }
 
-    public func claim(function: String, now: Date) throws -> ClaimedInvocation? {
+    /// How long a RequestResponse invocation may stay `running` before its outcome counts as lost (Lambda's
+    /// longest timeout).
+    static let synchronousLease: TimeInterval = 900
+
+    public func claim(function: String, now: Date, lease: TimeInterval) throws -> ClaimedInvocation? {
         let at = now.timeIntervalSince1970
         return try write { db -> ClaimedInvocation? in
             guard
                 let row = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT i.id, i.type, i.attempt, i.enqueued_at, e.id AS event_id, e.record, e.created_at
+                        SELECT i.id, i.type, i.attempt, i.enqueued_at, i.not_before, e.id AS event_id, e.record,
+                            e.created_at
                         FROM invocations i JOIN events e ON e.id = i.event_id
                         WHERE i.function = ? AND i.state IN ('queued', 'retrying') AND i.not_before <= ?
                         ORDER BY i.not_before, i.id LIMIT 1
@@ -186,10 +196,11 @@ public final class SQLiteInvocationJournal: InvocationJournal {
             let attempt: Int = row["attempt"]
             try db.execute(
                 sql: """
-                    UPDATE invocations SET state = 'running', attempt = attempt + 1, started_at = ?, owner_pid = ?
+                    UPDATE invocations SET state = 'running', attempt = attempt + 1, started_at = ?, owner_pid = ?,
+                        lease_until = ?
                     WHERE id = ?
                     """,
-                arguments: [at, Int64(getpid()), id])
+                arguments: [at, Int64(getpid()), at + lease, id])
             let eventID: Int64 = row["event_id"]
             let event = JournaledEvent(
                 id: eventID, record: try Self.decodeRecord(row["record"], id: eventID),
@@ -197,7 +208,8 @@ public final class SQLiteInvocationJournal: InvocationJournal {
             return ClaimedInvocation(
                 id: id, function: function, type: InvocationType(rawValue: row["type"]) ?? .event,
                 attempt: attempt + 1, enqueuedAt: Date(timeIntervalSince1970: row["enqueued_at"]), startedAt: now,
-                event: event)
+                event: event,
+                readyAt: Date(timeIntervalSince1970: max(row["enqueued_at"] as Double, row["not_before"] as Double)))
         }
     }
 
@@ -278,14 +290,31 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         }
     }
 
-    public func markThrottled(function: String, now: Date) throws {
-        try write { db in
+    public func recoverExpiredLeases(now: Date) throws -> Int {
+        let at = now.timeIntervalSince1970
+        return try write { db in
             try db.execute(
                 sql: """
-                    UPDATE invocations SET throttled = 1
-                    WHERE function = ? AND state IN ('queued', 'retrying') AND not_before <= ? AND throttled = 0
+                    UPDATE invocations SET state = 'queued', started_at = NULL, lease_until = NULL, not_before = ?,
+                        error = 'the outcome of the last attempt was not recorded (its lease expired); run again'
+                    WHERE state = 'running' AND type = 'Event' AND lease_until < ?
                     """,
-                arguments: [function, now.timeIntervalSince1970])
+                arguments: [at, at])
+            let recovered = db.changesCount
+            try db.execute(
+                sql: """
+                    UPDATE invocations SET state = 'failed', lease_until = NULL,
+                        error = 'the outcome was not recorded (its lease expired)'
+                    WHERE state = 'running' AND type = 'RequestResponse' AND lease_until < ?
+                    """,
+                arguments: [at])
+            return recovered
+        }
+    }
+
+    public func markThrottled(invocation id: Int64) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE invocations SET throttled = 1 WHERE id = ?", arguments: [id])
         }
     }
 

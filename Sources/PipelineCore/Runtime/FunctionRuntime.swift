@@ -24,10 +24,10 @@ public final class FunctionRuntime: Sendable {
     private let signal = WorkSignal()
     private let metrics: [String: FunctionMetrics]
     private let state = Mutex(RunState())
+    private let journalProblems = RepeatedProblems()
 
     private struct RunState {
         var stopping = false
-        var busy: [String: Int] = [:]
     }
 
     /// - Parameters:
@@ -185,36 +185,57 @@ public final class FunctionRuntime: Sendable {
 
     private func workerLoop(_ registered: RegisteredFunction, worker: Int) async {
         let name = registered.name
+        // Since when this worker has been free to take work; an invocation ready before that (by more than a
+        // wake-up's delay) waited because every reserved worker of its function was busy: Lambda's throttle.
+        let started = Date()
+        var freeSince = started
         while !isStopping, !Task.isCancelled {
             let generation = signal.generation
             let claim: ClaimedInvocation?
             do {
                 let now = Date()
+                let lease = registered.configuration.timeout + Self.leaseMargin
                 claim =
-                    try journal.hasReady(function: name, now: now) ? try journal.claim(function: name, now: now) : nil
+                    try journal.hasReady(function: name, now: now)
+                    ? try journal.claim(function: name, now: now, lease: lease) : nil
+                journalProblems.clear(name)
             } catch {
-                logger.error("journal read failed", metadata: ["function": "\(name)", "error": "\(error)"])
+                StoreHealth.shared.recordFailure(error)
+                journalProblems.report(name, error: error, logger: logger)
                 claim = nil
             }
             guard let claim else {
                 await signal.wait(after: generation, upTo: settings.pollInterval)
                 continue
             }
-            let saturated = state.withLock { state -> Bool in
-                state.busy[name, default: 0] += 1
-                return state.busy[name, default: 0] >= registered.configuration.concurrency
-            }
-            if saturated, (try? journal.hasReady(function: name, now: Date())) == true {
-                try? journal.markThrottled(function: name, now: Date())
+            if let ready = claim.readyAt, ready >= started, freeSince.timeIntervalSince(ready) > Self.wakeUpAllowance {
+                try? journal.markThrottled(invocation: claim.id)
                 metrics[name]?.throttles.increment()
             }
             await runQueued(claim, registered)
-            state.withLock { $0.busy[name, default: 1] -= 1 }
+            freeSince = Date()
         }
     }
 
+    /// What a claim's lease adds to the function's timeout before another worker may take the invocation again.
+    static let leaseMargin: TimeInterval = 30
+
+    /// How long a free worker may take to notice new work before the wait counts as a throttle.
+    static let wakeUpAllowance: TimeInterval = 0.005
+
     private func gaugeLoop() async {
         while !isStopping, !Task.isCancelled {
+            do {
+                let recovered = try journal.recoverExpiredLeases(now: Date())
+                if recovered > 0 {
+                    logger.notice(
+                        "requeued invocations whose outcome was not recorded (lease expired)",
+                        metadata: ["count": "\(recovered)"])
+                    signal.notify()
+                }
+            } catch {
+                StoreHealth.shared.recordFailure(error)
+            }
             if let statistics = try? journal.statistics(now: Date()) {
                 for entry in statistics { metrics[entry.function]?.update(from: entry) }
             }
@@ -248,6 +269,20 @@ public final class FunctionRuntime: Sendable {
                 return
             }
             let reason = Self.describe(error)
+            if case FunctionError.unprocessable = error {
+                // The same bytes fail the same way every time: no retry.
+                journaling {
+                    try journal.fail(claim, error: reason, duration: duration, memoryMB: memory, retryAt: nil)
+                }
+                if registered.function.judgesOriginals, claim.event.record.eventName.family == "ObjectCreated" {
+                    metrics[claim.function]?.deadLettered.increment()
+                    log.error("original refused", metadata: ["error": "\(reason)"])
+                    refuseOriginal(claim, reason: reason, log: log)
+                } else {
+                    deadLetter(claim, reason: reason, configuration: configuration, log: log)
+                }
+                return
+            }
             if claim.attempt <= configuration.maxRetries {
                 let wait = settings.backoff(beforeRetry: claim.attempt)
                 journaling {
@@ -323,6 +358,39 @@ public final class FunctionRuntime: Sendable {
         }
     }
 
+    /// Refuses an original its judging function could not process: its bytes go to `failed/` under the name it
+    /// arrived under (with the `.error.json`), the original leaves the store, and an `ObjectRemoved:Delete` event
+    /// lets every subscriber remove what it made of it (the metadata row), exactly as a delete would.
+    private func refuseOriginal(_ claim: ClaimedInvocation, reason: String, log: Logger) {
+        let record = claim.event.record
+        let object = record.s3.object
+        let key = object.key
+        guard key.hasPrefix("originals/") else { return }
+        let relative = String(key.dropFirst("originals/".count))
+        let originals = StoreHandle(area: .originals, access: .write, location: layout.originals, function: "runtime")
+        let failed = StoreHandle(area: .failed, access: .write, location: layout.failed, function: "runtime")
+        let source = object.sourceName ?? relative
+        do {
+            let bytes = try? originals.read(relative)
+            let letter = DeadLetter(
+                file: source, error: reason, stage: claim.function, sha256: record.contentHash?.hex,
+                attempts: claim.attempt)
+            try letter.store(bytes: bytes, name: source, in: failed)
+            try originals.remove(relative)
+        } catch {
+            log.error("could not refuse the original", metadata: ["error": "\(error)"])
+            return
+        }
+        var removal = record
+        removal.eventName = .objectRemovedDelete
+        removal.eventTime = Timestamp.string(Date())
+        do {
+            try submit(removal)
+        } catch {
+            log.error("could not journal the removal of a refused original", metadata: ["error": "\(error)"])
+        }
+    }
+
     private func makeContext(
         _ registered: RegisteredFunction, invocationID: String, logger: Logger? = nil
     ) -> FunctionContext {
@@ -348,7 +416,10 @@ public final class FunctionRuntime: Sendable {
         do {
             try write()
         } catch {
-            logger.error("journal write failed", metadata: ["error": "\(error)"])
+            // The invocation stays `running` in the journal; its lease expires and it runs again (handlers are
+            // idempotent), so an outcome lost to a full disk is not lost work.
+            StoreHealth.shared.recordFailure(error)
+            logger.error("journal write failed; the invocation runs again when its lease expires", metadata: ["error": "\(error)"])
         }
     }
 

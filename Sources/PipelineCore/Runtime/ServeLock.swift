@@ -1,4 +1,6 @@
-// One `serve` per store: an advisory lock on STORE/db/serve.lock, released by the kernel if the process dies.
+// One `serve` per store: an advisory lock on the STORE/db folder itself (a file can be deleted under a running
+// serve, a folder holding the databases cannot), released by the kernel if the process dies; STORE/db/serve.lock
+// names the holder for the message.
 import Foundation
 
 #if canImport(Glibc)
@@ -29,18 +31,18 @@ public final class ServeLock: Sendable {
     /// - Throws: `ServeLockError.held` when another process holds it.
     public init(layout: StoreLayout) throws {
         try FileManager.default.createDirectory(at: layout.databases, withIntermediateDirectories: true)
+        let folder = layout.databases.path
         let path = layout.databases.appendingPathComponent("serve.lock").path
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ServeLockError.io(path: path, errno: errno) }
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw ServeLockError.io(path: folder, errno: errno) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let owner = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(
                 in: .whitespacesAndNewlines)
             close(fd)
-            throw ServeLockError.held(path: path, by: owner.map { "pid \($0)" } ?? "unknown pid")
+            throw ServeLockError.held(path: folder, by: owner.map { "pid \($0)" } ?? "unknown pid")
         }
-        let pid = "\(getpid())\n"
-        _ = ftruncate(fd, 0)
-        _ = pid.withCString { pwrite(fd, $0, strlen($0), 0) }
+        // Only a note for the message a second serve prints; the lock is the folder's.
+        try? "\(getpid())\n".write(toFile: path, atomically: false, encoding: .utf8)
         self.fd = fd
     }
 

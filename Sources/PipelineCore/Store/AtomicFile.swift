@@ -10,14 +10,32 @@ public enum AtomicFile {
     /// The prefix of temporary files, so a start-up sweep can remove what a crash left behind.
     public static let temporaryPrefix = ".picpipe-tmp-"
 
+    /// A new temporary file name: the prefix, then `HOST-PID-` of the writer, then a UUID, so a sweep can tell
+    /// a file a live process is still writing (another `batch`, `serve` or worker on this store) from one a crash
+    /// left behind.
+    public static func temporaryName(kind: String = "") -> String {
+        temporaryPrefix + kind + TemporaryOwner.current.tag + "-" + UUID().uuidString
+    }
+
     /// Writes `bytes` to `url` atomically, creating the parent folder if needed.
     /// - Returns: `false` when `url` already existed and `overwrite` is false (nothing written).
     @discardableResult
     public static func write(_ bytes: UnsafeRawBufferPointer, to url: URL, overwrite: Bool = true) throws -> Bool {
+        do {
+            let wrote = try unreportedWrite(bytes, to: url, overwrite: overwrite)
+            StoreHealth.shared.recordSuccess()
+            return wrote
+        } catch {
+            StoreHealth.shared.recordFailure(error)
+            throw error
+        }
+    }
+
+    private static func unreportedWrite(_ bytes: UnsafeRawBufferPointer, to url: URL, overwrite: Bool) throws -> Bool {
         let folder = url.deletingLastPathComponent()
         if !overwrite, FileManager.default.fileExists(atPath: url.path) { return false }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let temp = folder.appendingPathComponent(temporaryPrefix + UUID().uuidString)
+        try makeFolders(folder.path)
+        let temp = folder.appendingPathComponent(temporaryName())
         let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StoreError.io(path: temp.path, operation: "create", errno: errno) }
         var ok = false
@@ -51,6 +69,20 @@ public enum AtomicFile {
         return true
     }
 
+    /// Creates a folder and its missing parents (`mkdir -p`), with the errno of the step that failed.
+    public static func makeFolders(_ path: String) throws {
+        if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
+        guard errno == ENOENT else { throw StoreError.io(path: path, operation: "create folder", errno: errno) }
+        let parent = (path as NSString).deletingLastPathComponent
+        guard !parent.isEmpty, parent != path else {
+            throw StoreError.io(path: path, operation: "create folder", errno: ENOENT)
+        }
+        try makeFolders(parent)
+        if mkdir(path, 0o755) != 0, errno != EEXIST {
+            throw StoreError.io(path: path, operation: "create folder", errno: errno)
+        }
+    }
+
     /// Writes an array of bytes atomically.
     @discardableResult
     public static func write(_ bytes: [UInt8], to url: URL, overwrite: Bool = true) throws -> Bool {
@@ -64,12 +96,16 @@ public enum AtomicFile {
     }
 
     /// Removes temporary files a crash left in `folder` and its subfolders; returns how many.
+    ///
+    /// Only stale ones go (`TemporaryOwner.isStale`): a file that a live process on this host is writing, or
+    /// that another host wrote in the last hour, is left alone, so a sweep never breaks a concurrent writer.
     @discardableResult
-    public static func sweepTemporaries(in folder: URL) -> Int {
+    public static func sweepTemporaries(in folder: URL, now: Date = Date()) -> Int {
         guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else { return 0 }
         var removed = 0
         for case let url as URL in walker where url.lastPathComponent.hasPrefix(temporaryPrefix) {
-            if (try? FileManager.default.removeItem(at: url)) != nil { removed += 1 }
+            guard TemporaryOwner.isStale(url, now: now) else { continue }
+            if unlink(url.path) == 0 { removed += 1 }
         }
         return removed
     }

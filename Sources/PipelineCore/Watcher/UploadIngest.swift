@@ -68,9 +68,12 @@ public struct UploadIngest: Sendable {
         } catch let error as IngestError {
             return reject(path: path, name: name, reason: error.description)
         } catch {
-            // The store or the journal failed, not the file: leave it for the next rescan.
-            logger.error(
-                "upload not ingested; it stays in uploads/", metadata: ["upload": "\(name)", "error": "\(error)"])
+            // The store or the journal failed, not the file: leave it for the next rescan. A full or read-only disk
+            // is logged once by StoreHealth, not once per file and rescan.
+            let disk = StoreHealth.shared.recordFailure(error)
+            logger.log(
+                level: disk == nil ? .error : .debug, "upload not ingested; it stays in uploads/",
+                metadata: ["upload": "\(name)", "error": "\(error)"])
             return .skipped
         }
     }

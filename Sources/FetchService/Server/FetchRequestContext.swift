@@ -1,0 +1,24 @@
+// The request context of the fetch service: Hummingbird's basic context plus the connection, so a route that
+// refuses a body it has not read (413, 408, 415) can stop the connection instead of draining gigabytes.
+import Hummingbird
+import NIOCore
+
+/// Hummingbird's core context and the request's channel.
+public struct FetchRequestContext: RequestContext {
+    /// The core context (logger, allocator, parameters, endpoint path).
+    public var coreContext: CoreRequestContextStorage
+    /// The connection the request came on.
+    public let channel: any Channel
+
+    /// - Parameter source: what the application gives each request.
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// Stops reading the connection: the rest of a refused body is not read (Hummingbird would drain it before
+    /// the next request), the answer is still written, then the connection closes.
+    func stopReading() {
+        channel.close(mode: .input, promise: nil)
+    }
+}
