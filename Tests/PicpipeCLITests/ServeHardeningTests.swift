@@ -246,3 +246,78 @@ import Testing
         return result.withLock { $0 }
     }
 }
+
+extension ServeHardeningTests {
+    /// `count` distinct JPEGs in a new folder.
+    static func inputs(_ count: Int, in folder: URL, seed: Int) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for n in 0..<count {
+            try BatchCommandTests.picture(.jpeg, seed: seed + n, width: 640, height: 480)
+                .write(to: folder.appendingPathComponent("p\(n).jpg"))
+        }
+    }
+
+    /// Starts `picpipe batch` without waiting for it.
+    static func startBatch(_ arguments: [String], log: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = PicpipeProcess.binary
+        process.arguments = ["batch"] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "PICPIPE_STORE")
+        environment.removeValue(forKey: "PICPIPE_CONFIG")
+        process.environment = environment
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test func twoBatchesStartingTogetherOnAFreshStoreBothSucceed() async throws {
+        let work = try PicpipeProcess.temporaryFolder("picpipe-two-batches")
+        defer { try? FileManager.default.removeItem(at: work) }
+        try Self.inputs(4, in: work.appendingPathComponent("a"), seed: 1)
+        try Self.inputs(4, in: work.appendingPathComponent("b"), seed: 50)
+        for round in 0..<4 {
+            let store = work.appendingPathComponent("store-\(round)").path
+            let first = try Self.startBatch(
+                [work.appendingPathComponent("a").path, "--store", store, "-q"],
+                log: work.appendingPathComponent("a-\(round).log"))
+            let second = try Self.startBatch(
+                [work.appendingPathComponent("b").path, "--store", store, "-q"],
+                log: work.appendingPathComponent("b-\(round).log"))
+            first.waitUntilExit()
+            second.waitUntilExit()
+            let logs = try String(contentsOf: work.appendingPathComponent("a-\(round).log"), encoding: .utf8)
+                + String(contentsOf: work.appendingPathComponent("b-\(round).log"), encoding: .utf8)
+            #expect(first.terminationStatus == 0 && second.terminationStatus == 0, "round \(round): \(logs)")
+            #expect(try StoreView.metadataRows(URL(fileURLWithPath: store)) == 8)
+        }
+    }
+
+    @Test func serveStartingWhileABatchRunsBreaksNoneOfItsWrites() async throws {
+        let work = try PicpipeProcess.temporaryFolder("picpipe-serve-beside-batch")
+        defer { try? FileManager.default.removeItem(at: work) }
+        try Self.inputs(40, in: work.appendingPathComponent("in"), seed: 7)
+        let store = work.appendingPathComponent("store")
+        let log = work.appendingPathComponent("batch.log")
+        let batch = try Self.startBatch(
+            [work.appendingPathComponent("in").path, "--store", store.path, "-j", "2"], log: log)
+        // serve starts (sweeping temporary files) again and again while batch writes.
+        while batch.isRunning {
+            guard FileManager.default.fileExists(atPath: store.appendingPathComponent("db").path) else {
+                try await Task.sleep(for: .milliseconds(20))
+                continue
+            }
+            let serve = try await ServeProcess(store: store, environment: ["PICPIPE_WATCHER_ENABLED": "false"])
+            await serve.stop()
+        }
+        batch.waitUntilExit()
+        let output = try String(contentsOf: log, encoding: .utf8)
+        #expect(batch.terminationStatus == 0, "\(output)")
+        #expect(!output.contains("failed:"))
+        #expect(try StoreView.metadataRows(store) == 40)
+    }
+}
