@@ -217,4 +217,34 @@ struct FetchRoutesTests {
             }
         }
     }
+
+    @Test func theOpenAPIDocumentHasNoKeyWithoutAValue() throws {
+        // A comma inside an unquoted flow-mapping description splits it into a second key with a null value
+        // ("As GET, without a body." became {"description": "As GET", "without a body.": null}).
+        let object = try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8))
+        var nullKeys: [String] = []
+        func walk(_ value: Any, _ path: String) {
+            if let dictionary = value as? [String: Any] {
+                for (key, child) in dictionary {
+                    if child is NSNull { nullKeys.append(path + "/" + key) }
+                    walk(child, path + "/" + key)
+                }
+            } else if let array = value as? [Any] {
+                for (index, child) in array.enumerated() { walk(child, path + "/\(index)") }
+            }
+        }
+        walk(object, "")
+        #expect(nullKeys == [])
+        #expect(OpenAPIDocument.json.count > 1000)
+    }
+
+    @Test func everyPathAnswers405ToMethodsItDoesNotServe() async throws {
+        try await FetchServer.with { client, _ in
+            for method in ["TRACE", "QUERY", "PATCH"] {
+                let reply = try await client.send(method, "/healthz")
+                #expect(reply.status == 405, "\(method)")
+                #expect(reply.header("Allow") == "GET")
+            }
+        }
+    }
 }

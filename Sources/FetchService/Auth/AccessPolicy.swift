@@ -48,6 +48,9 @@ public struct AccessPolicy: Sendable {
             guard protectReads else { return }
             try requireKey(request)
         case .signedRead:
+            if let expires = request.uri.queryParameters["expires"], Int(expires) == nil {
+                throw APIError.badRequest("expires must be an integer (seconds since 1970)")
+            }
             if let signature = request.uri.queryParameters["sig"] {
                 guard let signer else { throw APIError.forbidden("signed URLs are not enabled (no http.signing_key)") }
                 let expires = request.uri.queryParameters["expires"].map(String.init) ?? ""

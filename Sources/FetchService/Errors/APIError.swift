@@ -106,6 +106,12 @@ extension APIError {
             .serviceUnavailable, code: "too_many_uploads",
             message: "\(limit) uploads are being received (http.max_concurrent_uploads); retry shortly", headers: headers)
     }
+    /// 409: a content id (64 hex digits) PUT with a body whose hash is another.
+    static func contentIDMismatch(id: String, body: String) -> APIError {
+        APIError(
+            .conflict, code: "content_id_mismatch",
+            message: "a 64-hex-digit id is a content id: the body's SHA-256 is \(body), not \(id)")
+    }
     /// 415: the body is not a JPEG or PNG (or the Content-Type is not one the route takes).
     static func unsupportedMediaType(_ message: String) -> APIError {
         APIError(.unsupportedMediaType, code: "unsupported_media_type", message: message)

@@ -52,8 +52,12 @@ info:
     once the metadata function has read it.
 
     **Deleting.** `DELETE` removes the id; when no id created by this API names the content any more, the
-    thumbnail and metadata functions run the `ObjectRemoved:Delete` event at once (RequestResponse) and the
-    original is removed. A picture that also arrived through `uploads/` is removed with its last HTTP id.
+    original is removed, then the thumbnail and metadata functions run the `ObjectRemoved:Delete` event at once
+    (RequestResponse). Work on the picture that finishes later keeps nothing, and nothing of it is served again.
+    A picture that also arrived through `uploads/` is removed with its last HTTP id.
+
+    **Uploads** must be JPEG or PNG bytes (sniffed, never from the Content-Type alone) decodable within the
+    limits; anything else is 415 or 422 and nothing is kept.
 
     **Auth.** With keys configured (`http.api_keys`, `PICPIPE_API_KEYS`), POST, PUT and DELETE need
     `Authorization: Bearer <key>`; with `http.protect_reads` reads need one too. Without keys the server
@@ -73,9 +77,9 @@ paths:
       summary: List images, newest first.
       parameters:
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 50}}
-        - {name: cursor, in: query, description: The next_cursor of the previous page., schema: {type: string}}
-        - {name: make, in: query, description: Camera make, compared without case., schema: {type: string}}
-        - {name: model, in: query, description: Camera model, compared without case., schema: {type: string}}
+        - {name: cursor, in: query, description: "The next_cursor of the previous page (not empty).", schema: {type: string, minLength: 1}}
+        - {name: make, in: query, description: "Camera make, compared without case.", schema: {type: string}}
+        - {name: model, in: query, description: "Camera model, compared without case.", schema: {type: string}}
         - {name: taken_after, in: query, description: "taken_at >= this (a prefix such as 2024-05 works).", schema: {type: string}}
         - {name: taken_before, in: query, description: "taken_at < this.", schema: {type: string}}
         - {name: bbox, in: query, description: "S,W,N,E in decimal degrees; W > E crosses the antimeridian.", schema: {type: string, example: "48.8,2.2,48.9,2.5"}}
@@ -95,19 +99,19 @@ paths:
         The body is streamed to disk while it is hashed, checked (JPEG or PNG, decodable within the limits)
         and stored as an original; an ObjectCreated:Put event then queues the thumbnail and metadata functions.
       parameters:
-        - {name: name, in: query, description: A display name (a multipart part's filename wins)., schema: {type: string}}
-        - {name: Content-Length, in: header, schema: {type: integer}}
+        - {name: name, in: query, description: "A display name (a multipart part's filename wins).", schema: {type: string}}
       requestBody:
         required: true
         content:
-          image/jpeg: {schema: {type: string, format: binary}}
-          image/png: {schema: {type: string, format: binary}}
+          image/jpeg: {schema: {type: string, format: binary, minLength: 1}}
+          image/png: {schema: {type: string, format: binary, minLength: 1}}
           multipart/form-data:
             schema:
               type: object
-              description: The first part with a filename (or named file) is the image; other parts are ignored.
+              description: The first part with a filename (or named file) is the image; other parts are ignored. A form without one is 400.
+              required: [file]
               properties:
-                file: {type: string, format: binary}
+                file: {type: string, format: binary, minLength: 1}
       responses:
         "202":
           description: Stored; thumbnails and metadata follow.
@@ -154,8 +158,8 @@ paths:
         - $ref: "#/components/parameters/ifNoneMatch"
         - $ref: "#/components/parameters/range"
       responses:
-        "200": {description: As GET, without a body.}
-        "206": {description: As GET, without a body.}
+        "200": {description: "As GET, without a body."}
+        "206": {description: "As GET, without a body."}
         "304": {$ref: "#/components/responses/NotModified"}
         "400": {description: Invalid id (no body).}
         "401": {description: A key is needed (no body).}
@@ -165,25 +169,29 @@ paths:
       operationId: putImage
       summary: Create or replace the image under a client-chosen id.
       description: |
-        A 64-hex-digit id must be the SHA-256 of the body. When the id named other content, that content is
-        removed if no other id uses it. The event is ObjectCreated:Copy; thumbnails and metadata follow.
+        A 64-hex-digit id is a content id: the body must be the bytes with that SHA-256, else 409
+        `content_id_mismatch`. When the id named other content, that content is removed if no other id uses it. The event is ObjectCreated:Copy; thumbnails and metadata follow.
       parameters:
         - {name: name, in: query, schema: {type: string}}
       requestBody:
         required: true
         content:
-          image/jpeg: {schema: {type: string, format: binary}}
-          image/png: {schema: {type: string, format: binary}}
+          image/jpeg: {schema: {type: string, format: binary, minLength: 1}}
+          image/png: {schema: {type: string, format: binary, minLength: 1}}
           multipart/form-data:
             schema:
               type: object
+              required: [file]
               properties:
-                file: {type: string, format: binary}
+                file: {type: string, format: binary, minLength: 1}
       responses:
         "200": {$ref: "#/components/responses/Put"}
         "201": {$ref: "#/components/responses/Put"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "409":
+          description: content_id_mismatch (a 64-hex-digit id with a body whose SHA-256 is another).
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         "408": {$ref: "#/components/responses/UploadTooSlow"}
         "413": {$ref: "#/components/responses/TooLarge"}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
@@ -202,8 +210,8 @@ paths:
     parameters:
       - $ref: "#/components/parameters/id"
       - {name: size, in: path, required: true, description: "A configured size label (thumbnails.sizes, e.g. 256).", schema: {type: string}}
-      - {name: expires, in: query, description: Signed URLs only, seconds since 1970., schema: {type: integer}}
-      - {name: sig, in: query, description: Signed URLs only, hex HMAC-SHA256., schema: {type: string}}
+      - {name: expires, in: query, description: "Signed URLs only, seconds since 1970 (not an integer: 400).", schema: {type: integer, minimum: 0, maximum: 99999999999}}
+      - {name: sig, in: query, description: "Signed URLs only, hex HMAC-SHA256.", schema: {type: string}}
     get:
       operationId: getThumbnail
       summary: A thumbnail; made at once (RequestResponse) when it does not exist yet.
@@ -231,8 +239,8 @@ paths:
         - $ref: "#/components/parameters/ifNoneMatch"
         - $ref: "#/components/parameters/range"
       responses:
-        "200": {description: As GET, without a body.}
-        "206": {description: As GET, without a body.}
+        "200": {description: "As GET, without a body."}
+        "206": {description: "As GET, without a body."}
         "304": {$ref: "#/components/responses/NotModified"}
         "400": {description: Invalid id (no body).}
         "401": {description: A key is needed (no body).}
@@ -301,7 +309,7 @@ paths:
         "200":
           description: The document.
           content:
-            application/yaml: {schema: {type: string}}
+            application/yaml: {schema: {type: object, description: This document.}}
 components:
   securitySchemes:
     bearer: {type: http, scheme: bearer}
@@ -313,7 +321,7 @@ components:
       schema: {type: string, pattern: "^[A-Za-z0-9._-]{1,128}$"}
     ifNoneMatch: {name: If-None-Match, in: header, schema: {type: string}}
     range: {name: Range, in: header, description: "One range: bytes=A-B, bytes=A- or bytes=-N (several ranges get the whole file).", schema: {type: string}}
-    ifRange: {name: If-Range, in: header, description: An ETag; when it differs the whole file is sent., schema: {type: string}}
+    ifRange: {name: If-Range, in: header, description: "An ETag; when it differs the whole file is sent.", schema: {type: string}}
   headers:
     ETag: {schema: {type: string}, description: "Strong: \"<sha256>\" for originals, \"<sha256>-<size>-<recipe>\" for thumbnails."}
     Last-Modified: {schema: {type: string}}

@@ -18,19 +18,13 @@ extension ImageAPI {
     /// Creates or replaces the image under a client-chosen id (the article's CreateOrUpdateContactById).
     /// 201 when the id is new, 200 when it was replaced; the old content is removed when no id uses it any more.
     func putImage(_ request: Request, context: FetchRequestContext) async throws -> Response {
-        let id: ImageID
-        do {
-            id = try Self.id(context)
-        } catch {
-            context.stopReading()
-            throw error
-        }
+        let id = try Self.id(context)
         if let hash = id.contentHash {
             // A content id can only name its own bytes.
             let upload = try await receive(request, context: context)
             guard upload.hash == hash else {
                 upload.discard()
-                throw APIError.badRequest("a 64-hex-digit id is a content id: it must be the SHA-256 of the body")
+                throw APIError.contentIDMismatch(id: id.value, body: upload.hash.hex)
             }
             return try await store(upload, id: id, request: request)
         }
@@ -50,8 +44,9 @@ extension ImageAPI {
             status: previous == nil ? .created : .ok, headers: headers)
     }
 
-    /// Streams the body to a checked temporary file. A body refused before it was read to its end (413, 408, 415,
-    /// too many uploads) stops the connection's reading: the answer is sent, the rest is not drained.
+    /// Streams the body to a checked temporary file. A body refused for its size or pace (413, 408) or for lack of
+    /// room (503 too many uploads) stops the connection's reading: the answer is sent, the rest is not drained.
+    /// Other refusals (415, 400) let Hummingbird drain the rest, which is within the size limit.
     private func receive(_ request: Request, context: FetchRequestContext) async throws -> SpooledUpload {
         let upload: SpooledUpload
         do {
@@ -63,8 +58,8 @@ extension ImageAPI {
                 throw APIError.bodyTooLarge(limit: settings.maxBodyBytes)
             }
             upload = try await spool.spool(request.body, kind: kind, declaredLength: declared)
-        } catch {
-            context.stopReading()
+        } catch let error as APIError {
+            if [413, 408, 503].contains(error.status.code) { context.stopReading() }
             throw error
         }
         do {

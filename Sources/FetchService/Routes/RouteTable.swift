@@ -43,7 +43,9 @@ enum RouteTable {
     }
 
     /// The methods that answer 405 where a path does not list them.
-    static let otherMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options]
+    static let otherMethods: [HTTPRequest.Method] = [
+        .get, .head, .post, .put, .delete, .patch, .options, .trace, .connect, HTTPRequest.Method("QUERY")!,
+    ]
 
     /// Registers every route (with its access check) and the 405 answers on a router.
     static func register(_ routes: [Route], access: AccessPolicy, on router: Router<FetchRequestContext>) {
