@@ -16,7 +16,7 @@ public enum AtomicFile {
     public static func write(_ bytes: UnsafeRawBufferPointer, to url: URL, overwrite: Bool = true) throws -> Bool {
         let folder = url.deletingLastPathComponent()
         if !overwrite, FileManager.default.fileExists(atPath: url.path) { return false }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Folder.create(folder)
         let temp = folder.appendingPathComponent(temporaryPrefix + UUID().uuidString)
         let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StoreError.io(path: temp.path, operation: "create", errno: errno) }

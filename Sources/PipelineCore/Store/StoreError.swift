@@ -15,6 +15,12 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case pathOutsideArea(path: String, area: StoreArea)
     /// The file does not exist.
     case notFound(path: String)
+    /// A folder could not be created (`what` says which: "the store folder", "the output folder", …).
+    case cannotCreateFolder(path: String, what: String, errno: Int32)
+    /// A path that must be a folder is a file (or something else).
+    case notAFolder(path: String, what: String)
+    /// A command that only reads a store was pointed at a folder that does not exist.
+    case storeMissing(path: String)
 
     public var description: String {
         switch self {
@@ -26,6 +32,13 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "path '\(path)' is outside the store area '\(area.rawValue)'"
         case .notFound(let path):
             return "no such file: \(path)"
+        case .cannotCreateFolder(let path, let what, let code):
+            return "cannot create \(what) \(path): \(String(cString: strerror(code)))"
+        case .notAFolder(let path, let what):
+            return "\(what) \(path) is not a folder (it is a file or another kind of entry)"
+        case .storeMissing(let path):
+            return "there is no store at \(path) (the folder does not exist); check --store or PICPIPE_STORE, "
+                + "or create it with `picpipe batch` or `picpipe serve`"
         }
     }
 }

@@ -36,7 +36,7 @@ struct EventsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let journal = try SQLiteInvocationJournal(layout: storeOptions.layout)
+        let journal = try SQLiteInvocationJournal(layout: StoreOptions.existing(storeOptions.layout))
         let rows = try journal.invocations(state: state, function: function, limit: limit)
         var out = ""
         if json {

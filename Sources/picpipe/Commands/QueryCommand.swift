@@ -55,7 +55,7 @@ struct QueryCommand: ParsableCommand {
             make: make, model: model, takenAfter: takenAfter.flatMap(Self.normalisedTime),
             takenBefore: takenBefore.flatMap(Self.normalisedTime), bbox: try bbox.map(Self.box),
             near: try near.map(Self.circle), limit: limit)
-        let database = storeOptions.layout.metadataDatabase
+        let database = try StoreOptions.existing(storeOptions.layout).metadataDatabase
         let images: [StoredImage]
         if FileManager.default.fileExists(atPath: database.path) {
             images = try SQLiteMetadataStore(url: database).query(query)

@@ -27,7 +27,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
-        let journal = try SQLiteInvocationJournal(layout: storeOptions.layout)
+        let journal = try SQLiteInvocationJournal(layout: StoreOptions.existing(storeOptions.layout))
         let count: Int
         if let eventID {
             do {

@@ -38,7 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "picpipe.serve")
         let layout = StoreLayout(root: configuration.storeURL)
-        try layout.createFolders()
+        try StoreOptions.create(layout)
         let lock: ServeLock
         do {
             lock = try ServeLock(layout: layout)

@@ -21,7 +21,7 @@ struct StatsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let journal = try SQLiteInvocationJournal(layout: storeOptions.layout)
+        let journal = try SQLiteInvocationJournal(layout: StoreOptions.existing(storeOptions.layout))
         let statistics = try journal.statistics(now: Date())
         if json {
             let encoder = JSONEncoder()
