@@ -36,6 +36,11 @@ struct ThumbnailCommand: AsyncParsableCommand {
     @OptionGroup var configOptions: ConfigOptions
 
     func validate() throws {
+        for (option, value) in [("--size", size), ("--width", width), ("--height", height)] {
+            if let value, value <= 0 {
+                throw ValidationError("\(option) must be a positive number of pixels, not \(value)")
+            }
+        }
         if size != nil, width != nil || height != nil {
             throw ValidationError("give either --size or --width and --height, not both")
         }
