@@ -53,6 +53,12 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
             throw ExitCode.failure
         }
+        do {
+            try ListenCheck.check(application.listen)
+        } catch {
+            FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
+            throw ExitCode.failure
+        }
         logger.info(
             "serving",
             metadata: [
