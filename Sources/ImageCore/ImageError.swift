@@ -38,6 +38,7 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
             if rest.lowercased().hasPrefix(lead.lowercased()) {
                 rest = rest.dropFirst(lead.count).drop { $0 == ":" || $0 == " " }
             }
+            if rest.hasPrefix("Warning: ") { rest = rest.dropFirst("Warning: ".count) }  // libjpeg's JWRN prefix
             return rest.isEmpty ? lead : "\(lead): \(rest)"
         case .encodeFailed(let format, let detail):
             return "could not encode \(format.rawValue.uppercased()): \(detail)"
