@@ -42,5 +42,6 @@ struct ServeListenTests {
         #expect(run.stderr.contains("--listen"))
         #expect(run.stderr.contains("Address already in use"))
         #expect(!run.stderr.contains("serving"))
+        #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("store").path))
     }
 }

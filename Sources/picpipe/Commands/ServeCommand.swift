@@ -37,6 +37,13 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "picpipe.serve")
+        do {
+            // Before anything is created or announced: a port in use is the commonest start-up failure.
+            try ListenCheck.check(ListenAddress(parsing: listen ?? configuration.http.listen))
+        } catch {
+            FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
+            throw ExitCode.failure
+        }
         let layout = StoreLayout(root: configuration.storeURL)
         try StoreOptions.create(layout)
         let lock: ServeLock
@@ -50,12 +57,6 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             application = try ServeApplication.build(configuration: configuration, listen: listen, logger: logger)
         } catch let error as ListenAddressError {
-            FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
-            throw ExitCode.failure
-        }
-        do {
-            try ListenCheck.check(application.listen)
-        } catch {
             FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
             throw ExitCode.failure
         }

@@ -13,8 +13,6 @@ struct ServeApplication {
     let runtime: FunctionRuntime
     /// The services, in start order; graceful shutdown runs in reverse (watcher first, runtime last).
     let services: [ServiceGroupConfiguration.ServiceConfiguration]
-    /// Where the HTTP API listens.
-    let listen: ListenAddress
 
     /// Builds the runtime, the watcher, the HTTP fetch service and their services.
     /// - Parameter listen: `--listen HOST:PORT`, over `http.listen`.
@@ -45,7 +43,7 @@ struct ServeApplication {
             metrics: HTTPMetrics(registry: registry), logger: logger,
             onServerRunning: { port in logger.info("http listening", metadata: ["address": "\(settings.listen.host):\(port)"]) })
         services.append(.init(service: fetch))
-        return ServeApplication(runtime: runtime, services: services, listen: settings.listen)
+        return ServeApplication(runtime: runtime, services: services)
     }
 
     /// Runs the services until SIGTERM or SIGINT, then shuts them down gracefully.
