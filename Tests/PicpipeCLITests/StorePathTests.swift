@@ -90,4 +90,42 @@ struct StorePathTests {
         #expect(!run.stderr.contains("NSCocoaErrorDomain"))
         #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
     }
+
+    /// A store on a read-only mount (a bind mount remounted read-only; needs root, else the test returns).
+    @Test func aReadOnlyStoreIsOneLineNamingThePath() throws {
+        let work = try PicpipeProcess.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let source = work.appendingPathComponent("source")
+        let input = work.appendingPathComponent("a.jpg")
+        try BatchCommandTests.picture(.jpeg, seed: 1).write(to: input)
+        let filled = try PicpipeProcess.run(["batch", input.path, "--store", source.path, "-q"])
+        try #require(filled.status == 0, "\(filled.stderr)")
+        let store = work.appendingPathComponent("readonly")
+        try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+        guard Self.shell("mount --bind '\(source.path)' '\(store.path)' && mount -o remount,bind,ro '\(store.path)'")
+        else { return }
+        defer { _ = Self.shell("umount '\(store.path)'") }
+
+        try BatchCommandTests.picture(.jpeg, seed: 2).write(to: input)
+        let batch = try PicpipeProcess.run(["batch", input.path, "--store", store.path, "-q"])
+        #expect(batch.status == 1)
+        #expect(batch.stderr.contains("\(store.path) is not writable: Read-only file system"), "\(batch.stderr)")
+        #expect(batch.stderr.split(separator: "\n").count == 1, "\(batch.stderr)")
+        for command in [["query"], ["events"], ["stats"]] {
+            let run = try PicpipeProcess.run(command + ["--store", store.path])
+            #expect(run.status == 1, "\(command)")
+            #expect(run.stderr.contains(store.appendingPathComponent("db").path), "\(command): \(run.stderr)")
+            #expect(run.stderr.contains("not writable"), "\(command): \(run.stderr)")
+        }
+    }
+
+    /// Runs a shell command; whether it succeeded.
+    static func shell(_ command: String) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command + " 2>/dev/null"]
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
 }

@@ -21,6 +21,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case notAFolder(path: String, what: String)
     /// A command that only reads a store was pointed at a folder that does not exist.
     case storeMissing(path: String)
+    /// A store folder a command must write to is not writable (a read-only disk, permissions).
+    case notWritable(path: String, errno: Int32)
+    /// One of the store's databases could not be opened.
+    case databaseUnavailable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -39,6 +43,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .storeMissing(let path):
             return "there is no store at \(path) (the folder does not exist); check --store or PICPIPE_STORE, "
                 + "or create it with `picpipe batch` or `picpipe serve`"
+        case .notWritable(let path, let code):
+            return "the store folder \(path) is not writable: \(String(cString: strerror(code)))"
+        case .databaseUnavailable(let path, let reason):
+            return "cannot open the database \(path): \(reason)"
         }
     }
 }

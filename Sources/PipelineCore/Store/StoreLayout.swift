@@ -1,6 +1,10 @@
 // The folders of a picpipe store, named in one place.
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where each area of a store lives on disk.
 ///
 /// ```
@@ -40,6 +44,15 @@ public struct StoreLayout: Sendable, Hashable {
         try Folder.create(root, what: "the store folder", parents: parents)
         for folder in [uploads, originals, thumbnails, failed, databases] {
             try Folder.create(folder, what: "the store folder", parents: false)
+        }
+    }
+
+    /// Checks that every folder of the store can be written, so a read-only store is one clear error at the start
+    /// instead of a failure per file.
+    /// - Throws: `StoreError.notWritable` naming the first folder that is not, with the system's reason.
+    public func checkWritable() throws {
+        for folder in [root, uploads, originals, thumbnails, failed, databases] where access(folder.path, W_OK) != 0 {
+            throw StoreError.notWritable(path: folder.path, errno: errno)
         }
     }
 

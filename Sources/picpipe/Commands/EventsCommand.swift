@@ -36,7 +36,10 @@ struct EventsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let journal = try SQLiteInvocationJournal(layout: StoreOptions.existing(storeOptions.layout))
+        let layout = try StoreOptions.existing(storeOptions.layout)
+        let journal = try StoreOptions.openDatabase(at: layout.eventsDatabase) {
+            try SQLiteInvocationJournal(layout: layout)
+        }
         let rows = try journal.invocations(state: state, function: function, limit: limit)
         var out = ""
         if json {

@@ -58,7 +58,8 @@ struct QueryCommand: ParsableCommand {
         let database = try StoreOptions.existing(storeOptions.layout).metadataDatabase
         let images: [StoredImage]
         if FileManager.default.fileExists(atPath: database.path) {
-            images = try SQLiteMetadataStore(url: database).query(query)
+            let store = try StoreOptions.openDatabase(at: database) { try SQLiteMetadataStore(url: database) }
+            images = try store.query(query)
         } else {
             images = []  // a store that has not stored metadata yet holds no image
         }

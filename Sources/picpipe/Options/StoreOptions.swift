@@ -49,5 +49,24 @@ struct StoreOptions: ParsableArguments {
             if case .notAFolder = error { throw ValidationError(error.description) }
             throw error
         }
+        try layout.checkWritable()
+    }
+
+    /// Opens one of the store's databases; a failure names the database's path and, when the store cannot be
+    /// written (SQLite's WAL needs to write beside the database even to read), says so.
+    static func openDatabase<Database>(at url: URL, _ open: () throws -> Database) throws -> Database {
+        do {
+            return try open()
+        } catch {
+            var reason = String(describing: error)
+            let folder = url.deletingLastPathComponent().path
+            if access(folder, W_OK) != 0 {
+                let cause = String(cString: strerror(errno))
+                reason +=
+                    " (the folder \(folder) is not writable: \(cause); "
+                    + "SQLite needs to write its -wal and -shm files beside the database, even to read it)"
+            }
+            throw StoreError.databaseUnavailable(path: url.path, reason: reason)
+        }
     }
 }
