@@ -1,5 +1,6 @@
 // The picpipe command line: wiring only; the work lives in the services.
 import ArgumentParser
+import Foundation
 import PipelineCore
 
 #if canImport(Glibc)
@@ -35,6 +36,12 @@ struct Picpipe: AsyncParsableCommand {
             command = metadata
         }
         do {
+            // A mistyped PICPIPE_* variable is refused by every command, also those that read no configuration.
+            do {
+                try PicpipeConfiguration.checkVariables(ProcessInfo.processInfo.environment)
+            } catch let error as ConfigurationError {
+                throw ValidationError(error.description)
+            }
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -26,6 +26,10 @@ struct ConfigCommandTests {
         #expect(run.status == 2)
         #expect(run.stderr.contains("PICPIPE_THUMBANIL_SIZES"))
         #expect(run.stderr.contains("did you mean PICPIPE_THUMBNAIL_SIZES"))
+        // Every command checks, also those that read no configuration file.
+        let query = try PicpipeProcess.run(["query", "--store", "/nonexistent"], environment: ["PICPIPE_STOR": "x"])
+        #expect(query.status == 2)
+        #expect(query.stderr.contains("did you mean PICPIPE_STORE"))
         let fine = try PicpipeProcess.run(["config"], environment: ["PICPIPE_TEST_SOMETHING": "1"])
         #expect(fine.status == 0, "\(fine.stderr)")
     }
