@@ -113,7 +113,7 @@ enum UsageHints {
     /// such a value looks like an option to the parser, so it needs `=`.
     static func negativeValue(_ arguments: [String]) -> String? {
         for (option, value) in zip(arguments, arguments.dropFirst()) {
-            guard option.hasPrefix("-"), !option.contains("="), looksNegative(value) else { continue }
+            guard option.hasPrefix("--"), !option.contains("="), looksNegative(value) else { continue }
             return "Hint: a value that starts with '-' needs '=': \(option)=\(value)"
         }
         return nil

@@ -44,7 +44,8 @@ struct StoreOptions: ParsableArguments {
             let parent = layout.root.deletingLastPathComponent().path
             throw ValidationError(
                 "cannot create the store folder \(path): its parent folder \(parent) does not exist "
-                    + "(picpipe creates only the last level of --store; check the path, or create the parent first)")
+                    + "(picpipe creates only the last level of the store path, from --store, PICPIPE_STORE or store: "
+                    + "in the configuration; check the path, or create the parent first)")
         } catch let error as StoreError {
             if case .notAFolder = error { throw ValidationError(error.description) }
             throw error
