@@ -10,14 +10,18 @@ struct BatchCommand: AsyncParsableCommand {
         commandName: "batch",
         abstract: "Put every JPEG and PNG under the inputs into the store, with thumbnails and metadata.",
         discussion: """
-            One decode serves all sizes. A file that fails is reported with its path and reason, copied to
+            One decode serves all sizes. A file that fails is reported with its path and reason, copied to \
             STORE/failed/ with a .error.json beside it, and the batch goes on. A second run skips what is done.
-            Files with the same content are stored once: the first copy is counted ok (or failed), every
-            other copy skipped. Symbolic links are followed. Inputs are checked before the store is touched: a
-            path that does not exist is a usage error. Finding no picture at all is a warning, not an error.
-            Ctrl-C stops starting files, lets the running ones finish, prints the partial summary and exits
-            130; nothing partial is left in the store, and the next run skips what is done.
+
+            Files with the same content are stored once: the first copy is counted ok (or failed), every other \
+            copy skipped. Symbolic links are followed. Inputs are checked before the store is touched: a path \
+            that does not exist is a usage error. Finding no picture at all is a warning, not an error.
+
+            Ctrl-C stops starting files, lets the running ones finish, prints the partial summary and exits 130; \
+            nothing partial is left in the store, and the next run skips what is done.
+
             Exit code: 0 all succeeded (or nothing found), 1 some failed, 2 usage error, 130 interrupted.
+
             Example:
               picpipe batch ~/Pictures --store ./picstore -j 2 --sizes 128,256,1024
             """)
@@ -29,7 +33,8 @@ struct BatchCommand: AsyncParsableCommand {
 
     @OptionGroup var configOptions: ConfigOptions
 
-    @Option(name: .short, help: "Files processed at once (default: the number of cores).")
+    @Option(
+        name: .short, help: ArgumentHelp("Files processed at once (default: the number of cores).", valueName: "jobs"))
     var jobs: Int?
 
     @Option(help: "Thumbnail sizes (box sides in pixels), comma-separated (default: the configured sizes, 128,256,1024).")

@@ -11,7 +11,9 @@ struct ConfigCommand: ParsableCommand {
         discussion: """
             Every key is optional in a file; an unknown key or PICPIPE_* variable is refused (with the closest \
             known one). Secrets (http.api_keys, http.signing_key) print as <redacted> unless --show-secrets.
+
             Variables: \(PicpipeConfiguration.environmentVariables.joined(separator: ", ")).
+
             Example:
               PICPIPE_THUMBNAIL_SIZES=128,512 picpipe config --config picpipe.yaml
             """)
