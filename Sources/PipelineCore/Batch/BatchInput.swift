@@ -49,7 +49,8 @@ public struct BatchInput: Sendable, Hashable {
             var found: [String] = []
             var visited: Set<FileIdentity> = [FileIdentity(status)]
             walk(
-                folder: path.hasSuffix("/") ? String(path.dropLast()) : path, found: &found, visited: &visited,
+                folder: path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path, found: &found,
+                visited: &visited,
                 passedOver: &discovery.passedOver)
             for file in found.sorted() where seen.insert(file).inserted {
                 discovery.inputs.append(BatchInput(path: file))
@@ -77,7 +78,7 @@ public struct BatchInput: Sendable, Hashable {
             return
         }
         for name in names.sorted() where !name.hasPrefix(".") {
-            let path = folder + "/" + name
+            let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
             var status = stat()
             guard stat(path, &status) == 0 else {
                 passedOver.append("\(path): a broken symbolic link or an unreadable entry")
