@@ -59,7 +59,8 @@ public struct ThumbnailFunction: PipelineFunction {
                 return "\(error) (set by functions.thumbnail.memory_mb: \(memoryMB) MiB at 8 bytes a pixel; "
                     + "raise memory_mb for larger pictures)"
             }
-            return "\(error) (set by limits.max_pixels, or --max-pixels on the command line)"
+            return "\(error) (set by limits.max_pixels in the configuration; "
+                + "batch and thumbnail also take --max-pixels)"
         case .fileTooLarge:
             return "\(error) (\(IngestError.fileBytesKnob))"
         default:

@@ -29,7 +29,8 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
     case empty(file: String)
 
     /// Where the file size limit is set, for messages.
-    public static let fileBytesKnob = "set by limits.max_file_bytes, or --max-file-bytes on the command line"
+    public static let fileBytesKnob =
+        "set by limits.max_file_bytes in the configuration; batch and thumbnail also take --max-file-bytes"
 
     public var description: String {
         switch self {
