@@ -36,9 +36,13 @@ struct Picpipe: AsyncParsableCommand {
             command = metadata
         }
         do {
-            // A mistyped PICPIPE_* variable is refused by every command, also those that read no configuration.
+            // A mistyped PICPIPE_* variable is refused by every command, also those that read no configuration
+            // (but not by --help and the like, which ArgumentParser runs as commands of its own).
+            let ours = configuration.subcommands.contains {
+                ObjectIdentifier($0) == ObjectIdentifier(type(of: command))
+            }
             do {
-                try PicpipeConfiguration.checkVariables(ProcessInfo.processInfo.environment)
+                if ours { try PicpipeConfiguration.checkVariables(ProcessInfo.processInfo.environment) }
             } catch let error as ConfigurationError {
                 throw ValidationError(error.description)
             }
