@@ -14,9 +14,9 @@ public struct ConfigurationKeys: Sendable {
         return root.keys
     }()
 
-    /// Every dotted path, for suggestions across sections (`max_pixels` at the top → `limits.max_pixels`).
+    /// Every dotted path, sorted, for suggestions across sections (`max_pixels` at the top → `limits.max_pixels`).
     public var paths: [String] {
-        children.flatMap { name, child in [name] + child.paths.map { name + "." + $0 } }
+        children.flatMap { name, child in [name] + child.paths.map { name + "." + $0 } }.sorted()
     }
 
     /// Refuses a key the configuration does not have, naming its dotted path, its line and the closest known key.
@@ -33,7 +33,7 @@ public struct ConfigurationKeys: Sendable {
             guard let name = keyNode.string else { continue }
             guard let child = children[name] else {
                 let path = (prefix + [name]).joined(separator: ".")
-                var suggestion = Suggestion.closest(to: name, among: children.keys).map {
+                var suggestion = Suggestion.closest(to: name, among: children.keys.sorted()).map {
                     (prefix + [$0]).joined(separator: ".")
                 }
                 if suggestion == nil {
