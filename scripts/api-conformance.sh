@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 binary=${1:-.build/debug/picpipe}
 examples=${2:-40}
-venv=${PICPIPE_VENV:-.build-venv}
+venv=${PICPIPE_TEST_VENV:-.build-venv}
 if [ ! -x "$venv/bin/schemathesis" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q 'schemathesis>=4,<5'

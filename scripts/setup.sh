@@ -1,18 +1,46 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine for picpipe: the system libraries it links, then a debug build
-# with the tests (so `swift test` starts at once). Run as root, or with sudo available.
+# Sets up a fresh Debian 12 machine for picpipe: the system libraries it links, a debug build with the tests (so
+# `swift test` starts at once), then the release binary the README's examples use (.build/release/picpipe).
+# Run as root, or with sudo available.
+#
+#   ./scripts/setup.sh               # packages, debug build + tests, release binary
+#   ./scripts/setup.sh --no-release  # skip the release build (CI does: it takes about 20 minutes on 2 cores)
+#   PICPIPE_SETUP_RELEASE=0 ./scripts/setup.sh   # the same, from the environment
+#   PICPIPE_SETUP_DRY_RUN=1 ./scripts/setup.sh   # print the steps instead of running them
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+release="${PICPIPE_SETUP_RELEASE:-1}"
+for argument in "$@"; do
+    case "$argument" in
+        --no-release) release=0 ;;
+        --release) release=1 ;;
+        -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "setup: unknown option '$argument' (known: --no-release, --release, --help)" >&2; exit 2 ;;
+    esac
+done
+
+run() {
+    if [ "${PICPIPE_SETUP_DRY_RUN:-0}" = 1 ]; then echo "+ $*"; else "$@"; fi
+}
 
 packages=(pkg-config libjpeg-dev libpng-dev libexif-dev libsqlite3-dev)
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
-"${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq
-"${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${packages[@]}"
+run "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq
+run "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${packages[@]}"
 
 if ! command -v swift > /dev/null; then
     if [ -x /opt/swift/usr/bin/swift ]; then export PATH=/opt/swift/usr/bin:$PATH
     else echo "setup: Swift 6 is needed (https://www.swift.org/install/linux/); not found on PATH" >&2; exit 1; fi
 fi
-swift build --build-tests
-echo "setup: done. Run the tests with: swift test"
+run swift build --build-tests
+if [ "$release" = 1 ]; then
+    echo "setup: building the release binary (about 20 minutes on 2 cores; --no-release skips it)"
+    run swift build -c release --product picpipe
+    echo "setup: done. The binary: $PWD/.build/release/picpipe"
+    echo "       Put it on the PATH with: export PATH=\"$PWD/.build/release:\$PATH\""
+else
+    echo "setup: done (no release build: the debug binary is .build/debug/picpipe)."
+fi
+echo "       Run the tests with: swift test"

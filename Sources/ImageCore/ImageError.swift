@@ -32,7 +32,14 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
         case .truncated(let detail):
             return "image data is truncated (\(detail))"
         case .corrupt(let format, let detail):
-            return "corrupt \(format.rawValue.uppercased()) data: \(detail)"
+            // libjpeg's own messages often start with the same words ("Corrupt JPEG data: 12 extraneous bytes").
+            let lead = "corrupt \(format.rawValue.uppercased()) data"
+            var rest = Substring(detail)
+            if rest.lowercased().hasPrefix(lead.lowercased()) {
+                rest = rest.dropFirst(lead.count).drop { $0 == ":" || $0 == " " }
+            }
+            if rest.hasPrefix("Warning: ") { rest = rest.dropFirst("Warning: ".count) }  // libjpeg's JWRN prefix
+            return rest.isEmpty ? lead : "\(lead): \(rest)"
         case .encodeFailed(let format, let detail):
             return "could not encode \(format.rawValue.uppercased()): \(detail)"
         case .invalidRequest(let message):

@@ -48,7 +48,10 @@ public struct ThumbnailFunction: PipelineFunction {
                 try ThumbnailGenerator.generate(original: $0, hash: hash, recipes: recipes, limits: bounded, into: thumbnails)
             }
         } catch let error as ImageError {
-            throw FunctionError.unprocessable(file: record.s3.object.sourceName ?? record.s3.object.key, reason: error.description)
+            let memoryMB = bounded.maxPixels < limits.maxPixels ? context.configuration.memoryMB : nil
+            throw FunctionError.unprocessable(
+                file: record.s3.object.sourceName ?? record.s3.object.key,
+                reason: Self.explain(error, memoryMB: memoryMB))
         }
         if !context.originalExists(record) {
             // Deleted while the thumbnails were made: the delete wins, what was written goes.
@@ -64,6 +67,26 @@ public struct ThumbnailFunction: PipelineFunction {
             "function": .string(name), "sha256": .string(hash.hex), "changed": .bool(false),
             "skipped": .string("the original was deleted"),
         ]
+    }
+
+    /// The error's sentence, plus where a refusing limit is set, so the user knows which knob to turn.
+    /// - Parameters:
+    ///   - error: the image error.
+    ///   - memoryMB: the function's `memory_mb` when it, not `limits.max_pixels`, set the pixel limit.
+    public static func explain(_ error: ImageError, memoryMB: Int? = nil) -> String {
+        switch error {
+        case .tooManyPixels:
+            if let memoryMB {
+                return "\(error) (set by functions.thumbnail.memory_mb: \(memoryMB) MiB at 8 bytes a pixel; "
+                    + "raise memory_mb for larger pictures)"
+            }
+            return "\(error) (set by limits.max_pixels in the configuration; "
+                + "batch and thumbnail also take --max-pixels)"
+        case .fileTooLarge:
+            return "\(error) (\(IngestError.fileBytesKnob))"
+        default:
+            return error.description
+        }
     }
 
     /// The JSON result of a generation.

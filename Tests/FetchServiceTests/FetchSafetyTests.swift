@@ -51,6 +51,7 @@ struct FetchSafetyTests {
             let bomb = try FetchServer.picture(.png, width: 1100, height: 1000)
             let refused = try await client.send("POST", "/images", headers: [("Content-Type", "image/png")], body: bomb)
             #expect(refused.status == 422)
+            #expect(refused.text.contains("limits.max_pixels"))  // the refusal names the knob
             let empty = try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: [])
             #expect(empty.status == 400)
             #expect(FetchServer.files(under: layout.originals).isEmpty)

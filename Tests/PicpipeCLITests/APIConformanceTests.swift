@@ -4,9 +4,9 @@ import Foundation
 import Testing
 
 struct APIConformanceTests {
-    /// The virtual environment `.ci/run` installs schemathesis into (or `PICPIPE_VENV`).
+    /// The virtual environment `.ci/run` installs schemathesis into (or `PICPIPE_TEST_VENV`).
     static var venv: URL {
-        if let path = ProcessInfo.processInfo.environment["PICPIPE_VENV"] { return URL(fileURLWithPath: path) }
+        if let path = ProcessInfo.processInfo.environment["PICPIPE_TEST_VENV"] { return URL(fileURLWithPath: path) }
         return PicpipeProcess.packageRoot.appendingPathComponent(".build-venv")
     }
 
@@ -27,7 +27,7 @@ struct APIConformanceTests {
             PicpipeProcess.binary.path, "40",
         ]
         var environment = ProcessInfo.processInfo.environment
-        environment["PICPIPE_VENV"] = Self.venv.path
+        environment["PICPIPE_TEST_VENV"] = Self.venv.path
         environment.removeValue(forKey: "PICPIPE_STORE")
         environment.removeValue(forKey: "PICPIPE_CONFIG")
         process.environment = environment

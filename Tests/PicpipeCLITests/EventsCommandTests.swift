@@ -27,6 +27,10 @@ import Testing
         #expect(table.status == 0)
         #expect(table.stdout.hasPrefix("ID"))
         #expect(table.stdout.contains("good.jpg"))
+        // The dead row names bad.jpg once, in SOURCE, and its error says why without repeating it.
+        let deadRow = try #require(table.stdout.split(separator: "\n").first { $0.contains(" dead ") })
+        #expect(deadRow.components(separatedBy: "bad.jpg").count == 2, "\(deadRow)")
+        #expect(deadRow.contains("truncated"))
         let dead = try StoreView.events(store, state: "dead")
         #expect(Set(dead.map(\.sourceName)) == ["bad.jpg"])
         let onlyMetadata = try PicpipeProcess.run(["events", "--store", store.path, "--function", "metadata", "--json"])

@@ -72,8 +72,13 @@ struct QueryCommandTests {
             #expect(run.status == 2, "\(bad)")
         }
         // A store without a metadata database yet holds no image.
-        let empty = try PicpipeProcess.run(["query", "--store", folder.appendingPathComponent("empty").path, "--json"])
+        let emptyStore = folder.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: emptyStore, withIntermediateDirectories: true)
+        let empty = try PicpipeProcess.run(["query", "--store", emptyStore.path, "--json"])
         #expect(empty.status == 0 && empty.stdout.isEmpty)
+        // A store that does not exist is a mistake (a typo in --store), not an empty result (StorePathTests).
+        let missing = try PicpipeProcess.run(["query", "--store", folder.appendingPathComponent("typo").path])
+        #expect(missing.status == 2)
     }
 }
 

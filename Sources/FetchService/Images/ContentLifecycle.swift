@@ -33,8 +33,8 @@ struct ContentLifecycle: Sendable {
         let created: Bool = try await threadPool.runIfActive {
             defer { unlink(upload.path) }
             do {
-                try AtomicFile.makeFolders(target.deletingLastPathComponent().path)
-            } catch StoreError.io(let path, _, let code) {
+                try Folder.create(target.deletingLastPathComponent())
+            } catch StoreError.cannotCreateFolder(let path, _, let code) {
                 throw APIError.storeWriteFailed(errno: code, path: path, doing: "store the original")
             }
             // link() keeps the first copy when the same bytes arrive twice at once; the spool file was fsynced.

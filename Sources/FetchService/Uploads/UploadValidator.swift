@@ -3,6 +3,7 @@
 import Foundation
 import ImageCore
 import NIOPosix
+import ThumbnailService
 
 /// Decodes a spooled upload once, at the smallest JPEG scale, to prove it is a whole, decodable picture.
 struct UploadValidator: Sendable {
@@ -22,6 +23,8 @@ struct UploadValidator: Sendable {
                     try ImageDecoder.decode(raw, limits: limits, minimumSize: (width: 1, height: 1))
                 }
                 return nil
+            } catch let error as ImageError {
+                return ThumbnailFunction.explain(error)  // a refused limit names its configuration key
             } catch {
                 return String(describing: error)
             }

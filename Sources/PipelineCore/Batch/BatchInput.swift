@@ -2,6 +2,9 @@
 import Foundation
 import ImageCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One file a batch will process.
 public struct BatchInput: Sendable, Hashable {
@@ -14,48 +17,93 @@ public struct BatchInput: Sendable, Hashable {
     /// Extensions that announce an image: such a file is processed (and fails if its bytes are not JPEG/PNG).
     static let imageExtensions: Set<String> = ["jpg", "jpeg", "jpe", "jfif", "png"]
 
+    /// What `discover` found.
+    public struct Discovery: Sendable {
+        /// The files to process, in a stable order.
+        public var inputs: [BatchInput] = []
+        /// Paths named on the command line that do not exist.
+        public var missing: [String] = []
+        /// Entries under the folders that were passed over, each with why (a broken symbolic link, a loop).
+        public var passedOver: [String] = []
+    }
+
     /// Every input under `paths`, recursively, in a stable order.
     ///
     /// A file named on the command line is always taken. Under a folder, a file is taken when its bytes
     /// are JPEG or PNG (sniffed, whatever its name) or its name claims an image extension; dotfiles and
-    /// other files are left alone.
-    /// - Returns: the inputs, and the paths that do not exist.
-    public static func discover(_ paths: [String]) -> (inputs: [BatchInput], missing: [String]) {
-        var inputs: [BatchInput] = []
-        var missing: [String] = []
+    /// other files are left alone. Symbolic links are followed, to files and to folders (a folder
+    /// already searched, known by device and inode, is not entered again, so a link loop ends).
+    public static func discover(_ paths: [String]) -> Discovery {
+        var discovery = Discovery()
         var seen = Set<String>()
         for path in paths {
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-                missing.append(path)
+            var status = stat()
+            guard stat(path, &status) == 0 else {
+                discovery.missing.append(path)
                 continue
             }
-            if !isFolder.boolValue {
-                if seen.insert(path).inserted { inputs.append(BatchInput(path: path)) }
+            if (status.st_mode & S_IFMT) != S_IFDIR {
+                if seen.insert(path).inserted { discovery.inputs.append(BatchInput(path: path)) }
                 continue
             }
             var found: [String] = []
-            let root = URL(fileURLWithPath: path)
-            let walker = FileManager.default.enumerator(
-                at: root, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
-            while let url = walker?.nextObject() as? URL {
-                guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
-                let relative = String(url.path.dropFirst(root.path.count).drop(while: { $0 == "/" }))
-                let file = path.hasSuffix("/") ? path + relative : path + "/" + relative
-                if imageExtensions.contains(url.pathExtension.lowercased()) || sniffsAsImage(url) {
-                    found.append(file)
-                }
-            }
+            var visited: Set<FileIdentity> = [FileIdentity(status)]
+            walk(
+                folder: path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path, found: &found,
+                visited: &visited,
+                passedOver: &discovery.passedOver)
             for file in found.sorted() where seen.insert(file).inserted {
-                inputs.append(BatchInput(path: file))
+                discovery.inputs.append(BatchInput(path: file))
             }
         }
-        return (inputs, missing)
+        return discovery
+    }
+
+    /// A file's identity: its device and inode.
+    struct FileIdentity: Hashable {
+        var device: UInt64
+        var inode: UInt64
+        init(_ status: stat) {
+            device = UInt64(status.st_dev)
+            inode = UInt64(status.st_ino)
+        }
+    }
+
+    /// Collects the candidate files under `folder` (following symbolic links), skipping dotfiles.
+    static func walk(
+        folder: String, found: inout [String], visited: inout Set<FileIdentity>, passedOver: inout [String]
+    ) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+            passedOver.append("\(folder): cannot read the folder")
+            return
+        }
+        for name in names.sorted() where !name.hasPrefix(".") {
+            let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
+            var status = stat()
+            guard stat(path, &status) == 0 else {
+                passedOver.append("\(path): a broken symbolic link or an unreadable entry")
+                continue
+            }
+            switch status.st_mode & S_IFMT {
+            case S_IFDIR:
+                guard visited.insert(FileIdentity(status)).inserted else {
+                    passedOver.append("\(path): the folder was already searched (another link to it, or a link loop)")
+                    continue
+                }
+                walk(folder: path, found: &found, visited: &visited, passedOver: &passedOver)
+            case S_IFREG:
+                if imageExtensions.contains((name as NSString).pathExtension.lowercased()) || sniffsAsImage(path) {
+                    found.append(path)
+                }
+            default:
+                continue  // sockets, FIFOs, devices: never inputs
+            }
+        }
     }
 
     /// Whether the first bytes of the file are JPEG or PNG.
-    static func sniffsAsImage(_ url: URL) -> Bool {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
+    static func sniffsAsImage(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
         guard let head = try? handle.read(upToCount: 8) else { return false }
         return head.withUnsafeBytes { ImageFormat.sniff($0) } != nil

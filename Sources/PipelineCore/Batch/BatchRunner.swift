@@ -33,8 +33,14 @@ public struct BatchRunner: Sendable {
     }
 
     /// Processes `inputs`, `jobs` files at a time, calling `progress` after each file.
+    ///
+    /// Files with the same content count the same way in every run: the first copy to reach the store does the
+    /// work and gets the outcome, every other copy is `skipped` (or `failed` with the same reason).
+    /// - Parameter shouldStop: asked before each new file is started; once it says `true` (Ctrl-C), no new file
+    ///   starts, the running ones finish, and the summary says `interrupted`.
     public func run(
-        _ inputs: [BatchInput], jobs: Int, progress: @escaping @Sendable (BatchProgress) -> Void
+        _ inputs: [BatchInput], jobs: Int, shouldStop: @escaping @Sendable () -> Bool = { false },
+        progress: @escaping @Sendable (BatchProgress) -> Void
     ) async throws -> BatchSummary {
         try layout.createFolders()
         AtomicFile.sweepTemporaries(in: layout.originals)
@@ -43,14 +49,15 @@ public struct BatchRunner: Sendable {
         var counters = BatchProgress(
             done: 0, total: inputs.count, ok: 0, skipped: 0, failed: 0, elapsed: 0, lastFile: "", lastOutcome: .ok)
         var failures: [BatchSummary.Failure] = []
+        let duplicates = BatchDuplicates()
         await withTaskGroup(of: (String, BatchOutcome, String?).self) { group in
             var next = 0
             func addNext() {
-                guard next < inputs.count else { return }
+                guard next < inputs.count, !shouldStop() else { return }
                 let input = inputs[next]
                 next += 1
                 let sequence = Int64(next)
-                group.addTask { await self.process(input, sequence: sequence) }
+                group.addTask { await self.process(input, sequence: sequence, duplicates: duplicates) }
             }
             for _ in 0..<max(1, jobs) { addNext() }
             while let (file, outcome, error) = await group.next() {
@@ -74,14 +81,18 @@ public struct BatchRunner: Sendable {
         return BatchSummary(
             ok: counters.ok, failed: counters.failed, skipped: counters.skipped, total: inputs.count, seconds: seconds,
             imagesPerSecond: seconds > 0 ? Double(counters.ok + counters.skipped) / seconds : 0,
-            failures: failures.sorted { $0.file < $1.file }, store: layout.root.path)
+            failures: failures.sorted { $0.file < $1.file }, store: layout.root.path,
+            interrupted: counters.done < inputs.count)
     }
 
     /// One file: read, ingest, run each function; on failure, the dead letter.
-    func process(_ input: BatchInput, sequence: Int64) async -> (String, BatchOutcome, String?) {
+    func process(_ input: BatchInput, sequence: Int64, duplicates: BatchDuplicates) async -> (
+        String, BatchOutcome, String?
+    ) {
         let file = input.path
         var bytes: Data?
         var ingested: IngestedOriginal?
+        var owner = false
         do {
             let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
             if size > maxFileBytes { throw IngestError.tooLarge(file: file, bytes: size, limit: maxFileBytes) }
@@ -91,6 +102,14 @@ public struct BatchRunner: Sendable {
             let original = try OriginalIngest.ingest(
                 data, name: file, maxBytes: maxFileBytes, into: originals.handle(.originals, .write))
             ingested = original
+            if await duplicates.claim(original.hash, file: file) != nil {
+                // A copy of a file already in this batch: its outcome is the first copy's.
+                switch await duplicates.outcome(of: original.hash) {
+                case .succeeded: return (file, .skipped, nil)
+                case .failed(let reason): throw SameContentFailed(reason: reason)
+                }
+            }
+            owner = true
             let record = S3EventRecord(
                 name: .objectCreatedPut, bucket: layout.root.lastPathComponent, key: original.key, size: original.size,
                 eTag: original.hash.hex, sequence: sequence, sourceName: file)
@@ -104,9 +123,11 @@ public struct BatchRunner: Sendable {
                 let result = try await function.handle(record, context: context)
                 if result["changed"] != .bool(false) { changed = true }
             }
+            await duplicates.finish(original.hash, .succeeded)
             return (file, changed ? .ok : .skipped, nil)
         } catch {
             let reason = Self.reason(error, file: file)
+            if owner, let ingested { await duplicates.finish(ingested.hash, .failed(reason: reason)) }
             if let ingested, !ingested.alreadyStored {
                 // The picture could not be processed: do not keep it among the originals.
                 try? layout.handles(for: FunctionRole(write: [.originals]), function: "ingest")
@@ -123,14 +144,22 @@ public struct BatchRunner: Sendable {
         }
     }
 
-    /// A sentence naming the file and the reason, without repeating the file name.
-    static func reason(_ error: any Error, file: String) -> String {
+    /// The reason alone: the file is named beside it, so a leading `FILE: ` or a trailing `: FILE` goes.
+    public static func reason(_ error: any Error, file: String) -> String {
         let text = String(describing: error)
-        return text.hasPrefix(file + ": ") ? String(text.dropFirst(file.count + 2)) : text
+        if text.hasPrefix(file + ": ") { return String(text.dropFirst(file.count + 2)) }
+        if text.hasSuffix(": " + file) { return String(text.dropLast(file.count + 2)) }
+        return text
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
         let elapsed = ContinuousClock.now - start
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
+}
+
+/// A copy of a file whose content already failed in this batch: the same reason.
+struct SameContentFailed: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
 }

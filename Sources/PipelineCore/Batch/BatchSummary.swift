@@ -50,10 +50,12 @@ public struct BatchSummary: Sendable, Codable {
     public var failures: [Failure]
     /// The store the batch wrote to.
     public var store: String
+    /// Whether the batch was stopped (Ctrl-C) before every file was done.
+    public var interrupted: Bool = false
 
     enum CodingKeys: String, CodingKey {
         case ok, failed, skipped, total, seconds
         case imagesPerSecond = "images_per_second"
-        case failures, store
+        case failures, store, interrupted
     }
 }

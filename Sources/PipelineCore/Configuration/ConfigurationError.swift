@@ -10,6 +10,10 @@ public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConverti
     case badEnvironment(variable: String, value: String, expected: String)
     /// A value is out of its range.
     case invalid(key: String, reason: String)
+    /// The file holds a key the configuration does not have (a typo, most likely).
+    case unknownKey(path: String, key: String, line: Int?, suggestion: String?)
+    /// A `PICPIPE_*` variable that picpipe does not read (a typo, most likely).
+    case unknownVariable(name: String, suggestion: String?)
 
     public var description: String {
         switch self {
@@ -18,6 +22,14 @@ public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConverti
         case .badEnvironment(let variable, let value, let expected):
             return "environment variable \(variable)='\(value)': expected \(expected)"
         case .invalid(let key, let reason): return "configuration '\(key)': \(reason)"
+        case .unknownKey(let path, let key, let line, let suggestion):
+            let place = line.map { "\(path), line \($0)" } ?? path
+            return "the configuration file \(place): unknown key '\(key)'"
+                + (suggestion.map { "; did you mean '\($0)'?" } ?? " (`picpipe config` prints every key)")
+        case .unknownVariable(let name, let suggestion):
+            return "unknown environment variable \(name)"
+                + (suggestion.map { "; did you mean \($0)?" } ?? "")
+                + " (picpipe refuses PICPIPE_* variables it does not read; `picpipe config --help` lists them)"
         }
     }
 }

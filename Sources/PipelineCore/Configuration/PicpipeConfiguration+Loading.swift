@@ -17,6 +17,7 @@ extension PicpipeConfiguration {
             configuration = try parse(fileAt: path)
         }
         try configuration.applyEnvironment(environment)
+        try checkVariables(environment)
         if let store { configuration.store = store }
         try configuration.validate()
         return configuration
@@ -33,9 +34,14 @@ extension PicpipeConfiguration {
         return try parse(yaml: String(decoding: data, as: UTF8.self), path: path)
     }
 
-    /// Parses YAML text; `path` names it in errors.
+    /// Parses YAML text; `path` names it in errors. Unknown keys are refused (with the closest known one).
     public static func parse(yaml: String, path: String = "<text>") throws -> PicpipeConfiguration {
         if yaml.allSatisfy(\.isWhitespace) { return PicpipeConfiguration() }
+        do {
+            if let node = try Yams.compose(yaml: yaml) { try ConfigurationKeys.known.check(node, file: path) }
+        } catch let error as YamlError {
+            throw ConfigurationError.malformed(path: path, reason: Self.explain(error))
+        }
         do {
             return try YAMLDecoder().decode(PicpipeConfiguration.self, from: yaml)
         } catch let error as DecodingError {
@@ -60,9 +66,35 @@ extension PicpipeConfiguration {
         }.joined(separator: "\n")
     }
 
+    /// Every `PICPIPE_*` variable the configuration reads, in the order they are read (for help texts).
+    public static let environmentVariables: [String] = {
+        let reader = EnvironmentReader([:])
+        var configuration = PicpipeConfiguration()
+        try? configuration.applyEnvironment(reader)
+        return ["PICPIPE_CONFIG"] + reader.consulted
+    }()
+
+    /// `PICPIPE_*` variables that are not configuration and are left alone: the set-up script's, the tests' and
+    /// the benchmarks' own.
+    static let otherVariablePrefixes = ["PICPIPE_TEST_", "PICPIPE_SETUP_", "PICPIPE_BENCH"]
+
+    /// Refuses a `PICPIPE_*` variable the configuration does not read, with the closest known name.
+    public static func checkVariables(_ environment: [String: String]) throws {
+        let known = Set(environmentVariables)
+        for name in environment.keys.sorted() where name.hasPrefix("PICPIPE_") && !known.contains(name) {
+            if otherVariablePrefixes.contains(where: { name.hasPrefix($0) }) { continue }
+            throw ConfigurationError.unknownVariable(
+                name: name, suggestion: Suggestion.closest(to: name, among: environmentVariables))
+        }
+    }
+
     /// Applies `PICPIPE_*` environment variables over the current values.
     public mutating func applyEnvironment(_ environment: [String: String]) throws {
-        let env = EnvironmentReader(environment)
+        try applyEnvironment(EnvironmentReader(environment))
+    }
+
+    /// Applies the variables `env` reads; every name asked for is a known variable (`environmentVariables`).
+    mutating func applyEnvironment(_ env: EnvironmentReader) throws {
         if let value = env.string("PICPIPE_STORE") { store = value }
         if let value = try env.ints("PICPIPE_THUMBNAIL_SIZES") { thumbnails.sizes = value }
         if let value = env.string("PICPIPE_THUMBNAIL_FIT") { thumbnails.fit = value }
@@ -137,6 +169,20 @@ extension PicpipeConfiguration {
             "logging.level", "is trace, debug, info, notice, warning, error or critical")
     }
 
+    /// A YAML syntax error as "line L, column C: problem".
+    private static func explain(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let contextText = context.map { "\($0.text) " } ?? ""
+            return "line \(mark.line), column \(mark.column): \(contextText)\(problem)"
+        case .reader(let problem, let offset, _, _):
+            return offset.map { "\(problem) at byte \($0)" } ?? problem
+        default:
+            return "\(error)"
+        }
+    }
+
     private static func explain(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context) -> String {
             context.codingPath.map(\.stringValue).joined(separator: ".")
@@ -152,13 +198,17 @@ extension PicpipeConfiguration {
     }
 }
 
-/// Typed reads of environment variables, with errors that name the variable.
-struct EnvironmentReader {
+/// Typed reads of environment variables, with errors that name the variable. It remembers every name asked for:
+/// that list is the set of known variables, so a new variable needs no second list.
+final class EnvironmentReader {
     let environment: [String: String]
+    /// The names asked for so far, in order.
+    private(set) var consulted: [String] = []
 
     init(_ environment: [String: String]) { self.environment = environment }
 
     func string(_ name: String) -> String? {
+        if !consulted.contains(name) { consulted.append(name) }
         guard let value = environment[name], !value.isEmpty else { return nil }
         return value
     }

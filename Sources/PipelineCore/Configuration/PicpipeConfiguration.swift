@@ -50,6 +50,18 @@ public struct PicpipeConfiguration: Codable, Sendable, Equatable {
 
     /// The store folder as a URL, relative paths resolved against the working directory.
     public var storeURL: URL { URL(fileURLWithPath: store) }
+
+    /// What `picpipe config` prints by default: secrets (`http.api_keys`, `http.signing_key`) replaced by
+    /// `<redacted>`, so the output can be pasted into an issue.
+    public func redactingSecrets() -> PicpipeConfiguration {
+        var copy = self
+        copy.http.apiKeys = http.apiKeys.map { _ in Self.redacted }
+        copy.http.signingKey = http.signingKey.map { _ in Self.redacted }
+        return copy
+    }
+
+    /// The text that stands for a secret in printed configuration.
+    public static let redacted = "<redacted>"
 }
 
 /// The `thumbnails` section.

@@ -34,7 +34,7 @@ public enum AtomicFile {
     private static func unreportedWrite(_ bytes: UnsafeRawBufferPointer, to url: URL, overwrite: Bool) throws -> Bool {
         let folder = url.deletingLastPathComponent()
         if !overwrite, FileManager.default.fileExists(atPath: url.path) { return false }
-        try makeFolders(folder.path)
+        try Folder.create(folder)
         let temp = folder.appendingPathComponent(temporaryName())
         let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StoreError.io(path: temp.path, operation: "create", errno: errno) }
@@ -67,20 +67,6 @@ public enum AtomicFile {
         }
         ok = true
         return true
-    }
-
-    /// Creates a folder and its missing parents (`mkdir -p`), with the errno of the step that failed.
-    public static func makeFolders(_ path: String) throws {
-        if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
-        guard errno == ENOENT else { throw StoreError.io(path: path, operation: "create folder", errno: errno) }
-        let parent = (path as NSString).deletingLastPathComponent
-        guard !parent.isEmpty, parent != path else {
-            throw StoreError.io(path: path, operation: "create folder", errno: ENOENT)
-        }
-        try makeFolders(parent)
-        if mkdir(path, 0o755) != 0, errno != EEXIST {
-            throw StoreError.io(path: path, operation: "create folder", errno: errno)
-        }
     }
 
     /// Writes an array of bytes atomically.

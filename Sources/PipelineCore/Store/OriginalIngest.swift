@@ -28,10 +28,15 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file is empty.
     case empty(file: String)
 
+    /// Where the file size limit is set, for messages.
+    public static let fileBytesKnob =
+        "set by limits.max_file_bytes in the configuration; batch and thumbnail also take --max-file-bytes"
+
     public var description: String {
         switch self {
         case .notAnImage(let file): return "\(file): not a JPEG or PNG image (format sniffed from its bytes)"
-        case .tooLarge(let file, let bytes, let limit): return "\(file): \(bytes) bytes, over the limit of \(limit) bytes"
+        case .tooLarge(let file, let bytes, let limit):
+            return "\(file): \(bytes) bytes, over the limit of \(limit) bytes (\(Self.fileBytesKnob))"
         case .empty(let file): return "\(file): the file is empty"
         }
     }

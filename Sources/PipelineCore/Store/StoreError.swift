@@ -15,6 +15,16 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case pathOutsideArea(path: String, area: StoreArea)
     /// The file does not exist.
     case notFound(path: String)
+    /// A folder could not be created (`what` says which: "the store folder", "the output folder", …).
+    case cannotCreateFolder(path: String, what: String, errno: Int32)
+    /// A path that must be a folder is a file (or something else).
+    case notAFolder(path: String, what: String)
+    /// A command that only reads a store was pointed at a folder that does not exist.
+    case storeMissing(path: String)
+    /// A store folder a command must write to is not writable (a read-only disk, permissions).
+    case notWritable(path: String, errno: Int32)
+    /// One of the store's databases could not be opened.
+    case databaseUnavailable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -26,6 +36,17 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "path '\(path)' is outside the store area '\(area.rawValue)'"
         case .notFound(let path):
             return "no such file: \(path)"
+        case .cannotCreateFolder(let path, let what, let code):
+            return "cannot create \(what) \(path): \(String(cString: strerror(code)))"
+        case .notAFolder(let path, let what):
+            return "\(what) \(path) is not a folder (it is a file or another kind of entry)"
+        case .storeMissing(let path):
+            return "there is no store at \(path) (the folder does not exist); check --store or PICPIPE_STORE, "
+                + "or create it with `picpipe batch` or `picpipe serve`"
+        case .notWritable(let path, let code):
+            return "the store folder \(path) is not writable: \(String(cString: strerror(code)))"
+        case .databaseUnavailable(let path, let reason):
+            return "cannot open the database \(path): \(reason)"
         }
     }
 }

@@ -42,7 +42,7 @@ public final class StoreHealth: Sendable {
     /// Whether an error is the disk's fault (no space, read-only), and which; `nil` for anything else.
     public static func diskCondition(of error: any Error, path: String = "") -> Condition? {
         switch error {
-        case StoreError.io(let failedPath, _, let code):
+        case StoreError.io(let failedPath, _, let code), StoreError.cannotCreateFolder(let failedPath, _, let code):
             return condition(errno: code, path: failedPath)
         case let error as DatabaseError:
             switch error.resultCode.primaryResultCode {

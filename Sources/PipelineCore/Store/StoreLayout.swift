@@ -1,6 +1,10 @@
 // The folders of a picpipe store, named in one place.
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Where each area of a store lives on disk.
 ///
 /// ```
@@ -33,9 +37,30 @@ public struct StoreLayout: Sendable, Hashable {
     public var eventsDatabase: URL { databases.appendingPathComponent("events.sqlite") }
 
     /// Creates every folder of the store that does not exist yet.
-    public func createFolders() throws {
-        for folder in [root, uploads, originals, thumbnails, failed, databases] {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    /// - Parameter parents: whether missing parents of the root are created too. Commands pass `false`, so a
+    ///   mistyped `--store` fails instead of growing a tree of folders somewhere unexpected.
+    /// - Throws: `StoreError.cannotCreateFolder` or `.notAFolder`, naming the path and the cause.
+    public func createFolders(parents: Bool = true) throws {
+        try Folder.create(root, what: "the store folder", parents: parents)
+        for folder in [uploads, originals, thumbnails, failed, databases] {
+            try Folder.create(folder, what: "the store folder", parents: false)
         }
+    }
+
+    /// Checks that every folder of the store can be written, so a read-only store is one clear error at the start
+    /// instead of a failure per file.
+    /// - Throws: `StoreError.notWritable` naming the first folder that is not, with the system's reason.
+    public func checkWritable() throws {
+        for folder in [root, uploads, originals, thumbnails, failed, databases] where access(folder.path, W_OK) != 0 {
+            throw StoreError.notWritable(path: folder.path, errno: errno)
+        }
+    }
+
+    /// Checks that the store exists, for commands that only read it (they never create one).
+    /// - Throws: `StoreError.storeMissing` when the root does not exist, `.notAFolder` when it is a file.
+    public func requireExisting() throws {
+        if Folder.isFolder(root.path) { return }
+        if Folder.exists(root.path) { throw StoreError.notAFolder(path: root.path, what: "the store path") }
+        throw StoreError.storeMissing(path: root.path)
     }
 }

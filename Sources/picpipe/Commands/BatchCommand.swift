@@ -10,9 +10,18 @@ struct BatchCommand: AsyncParsableCommand {
         commandName: "batch",
         abstract: "Put every JPEG and PNG under the inputs into the store, with thumbnails and metadata.",
         discussion: """
-            One decode serves all sizes. A file that fails is reported with its path and reason, copied to
+            One decode serves all sizes. A file that fails is reported with its path and reason, copied to \
             STORE/failed/ with a .error.json beside it, and the batch goes on. A second run skips what is done.
-            Exit code: 0 all succeeded, 1 some failed, 2 usage error.
+
+            Files with the same content are stored once: the first copy is counted ok (or failed), every other \
+            copy skipped. Symbolic links are followed. Inputs are checked before the store is touched: a path \
+            that does not exist is a usage error. Finding no picture at all is a warning, not an error.
+
+            Ctrl-C stops starting files, lets the running ones finish, prints the partial summary and exits 130; \
+            nothing partial is left in the store, and the next run skips what is done.
+
+            Exit code: 0 all succeeded (or nothing found), 1 some failed, 2 usage error, 130 interrupted.
+
             Example:
               picpipe batch ~/Pictures --store ./picstore -j 2 --sizes 128,256,1024
             """)
@@ -24,8 +33,9 @@ struct BatchCommand: AsyncParsableCommand {
 
     @OptionGroup var configOptions: ConfigOptions
 
-    @Option(name: .short, help: "Files processed at once (default: the number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(
+        name: .short, help: ArgumentHelp("Files processed at once (default: the number of cores).", valueName: "jobs"))
+    var jobs: Int?
 
     @Option(help: "Thumbnail sizes (box sides in pixels), comma-separated (default: the configured sizes, 128,256,1024).")
     var sizes: String?
@@ -39,9 +49,12 @@ struct BatchCommand: AsyncParsableCommand {
     var quiet = false
 
     func validate() throws {
-        guard jobs >= 1, jobs <= 256 else { throw ValidationError("-j must be 1 to 256, not \(jobs)") }
+        if let jobs, !(1...256).contains(jobs) { throw ValidationError("-j must be 1 to 256, not \(jobs)") }
         _ = try parsedSizes()
     }
+
+    /// Files processed at once: `-j`, else the number of cores.
+    var workers: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
 
     func parsedSizes() throws -> [Int]? {
         guard let sizes else { return nil }
@@ -57,8 +70,20 @@ struct BatchCommand: AsyncParsableCommand {
         var configuration = recipe.applied(to: try configOptions.load(store: storeOptions))
         if let sizes = try parsedSizes() { configuration.thumbnails.sizes = sizes }
         let layout = StoreLayout(root: configuration.storeURL)
-        let (found, missing) = BatchInput.discover(inputs)
-        for path in missing { FileHandleOutput.standardError.write("picpipe: \(path): no such file or folder\n") }
+        // Inputs first: a mistyped input must not leave a new store behind.
+        let discovery = BatchInput.discover(inputs)
+        if !discovery.missing.isEmpty {
+            throw ValidationError(
+                discovery.missing.map { "\($0): no such file or folder" }.joined(separator: "\n")
+                    + "\n(nothing was processed; the store was not touched)")
+        }
+        for note in discovery.passedOver { FileHandleOutput.standardError.write("picpipe: passed over \(note)\n") }
+        let found = discovery.inputs
+        if found.isEmpty {
+            FileHandleOutput.standardError.write(
+                "picpipe: warning: no JPEG or PNG file found under \(inputs.joined(separator: ", "))\n")
+        }
+        try StoreOptions.create(layout)
         var logger = Logger(label: "picpipe.batch")
         logger.logLevel = .warning
         // The same functions `serve` runs, in order: the thumbnail's full decode validates the picture first.
@@ -68,8 +93,11 @@ struct BatchCommand: AsyncParsableCommand {
             configurations: Dictionary(uniqueKeysWithValues: functions.map { ($0.function.name, $0.configuration) }),
             maxFileBytes: configuration.limits.maxFileBytes, logger: logger)
         let display = BatchProgressDisplay(output: .standardError, quiet: quiet)
-        let summary = try await runner.run(found, jobs: jobs) { display.show($0) }
+        let interrupt = InterruptSignal()
+        let summary = try await runner.run(
+            found, jobs: workers, shouldStop: { interrupt.received }, progress: { display.show($0) })
         display.finish()
+        interrupt.restore()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -81,6 +109,12 @@ struct BatchCommand: AsyncParsableCommand {
                     summary.failed, summary.skipped, summary.total, summary.seconds, summary.imagesPerSecond,
                     summary.store))
         }
-        if summary.failed > 0 || !missing.isEmpty { throw ExitCode(1) }
+        if summary.interrupted {
+            FileHandleOutput.standardError.write(
+                "picpipe: interrupted after \(summary.ok + summary.failed + summary.skipped) of \(summary.total) files; "
+                    + "run the same command again to resume (what is done is skipped)\n")
+            throw ExitCode(130)
+        }
+        if summary.failed > 0 { throw ExitCode(1) }
     }
 }

@@ -9,11 +9,11 @@ struct ConfigCommand: ParsableCommand {
         commandName: "config",
         abstract: "Print the effective configuration as YAML (defaults, then --config FILE, then PICPIPE_* variables).",
         discussion: """
-            Every key is optional in a file. Variables: PICPIPE_STORE, PICPIPE_CONFIG, PICPIPE_THUMBNAIL_SIZES,
-            PICPIPE_THUMBNAIL_FORMAT, PICPIPE_THUMBNAIL_QUALITY, PICPIPE_MAX_PIXELS, PICPIPE_MAX_FILE_BYTES,
-            PICPIPE_FUNCTIONS_<THUMBNAIL|METADATA>_<TIMEOUT|MEMORY_MB|CONCURRENCY|MAX_RETRIES|MAX_EVENT_AGE|ON_FAILURE>,
-            PICPIPE_WATCHER_MAX_QUEUED_EVENTS, PICPIPE_RETRY_BACKOFF, PICPIPE_POLL_INTERVAL, PICPIPE_LISTEN,
-            PICPIPE_API_KEYS, PICPIPE_MAX_BODY_BYTES, PICPIPE_SIGNING_KEY, PICPIPE_LOG_LEVEL.
+            Every key is optional in a file; an unknown key or PICPIPE_* variable is refused (with the closest \
+            known one). Secrets (http.api_keys, http.signing_key) print as <redacted> unless --show-secrets.
+
+            Variables: \(PicpipeConfiguration.environmentVariables.joined(separator: ", ")).
+
             Example:
               PICPIPE_THUMBNAIL_SIZES=128,512 picpipe config --config picpipe.yaml
             """)
@@ -24,8 +24,12 @@ struct ConfigCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of YAML.")
     var json = false
 
+    @Flag(help: "Print http.api_keys and http.signing_key as they are (default: <redacted>).")
+    var showSecrets = false
+
     func run() throws {
-        let configuration = try configOptions.load(store: storeOptions)
+        let loaded = try configOptions.load(store: storeOptions)
+        let configuration = showSecrets ? loaded : loaded.redactingSecrets()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -36,7 +36,10 @@ struct EventsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let journal = try SQLiteInvocationJournal(layout: storeOptions.layout)
+        let layout = try StoreOptions.existing(storeOptions.layout)
+        let journal = try StoreOptions.openDatabase(at: layout.eventsDatabase) {
+            try SQLiteInvocationJournal(layout: layout)
+        }
         let rows = try journal.invocations(state: state, function: function, limit: limit)
         var out = ""
         if json {
@@ -46,10 +49,12 @@ struct EventsCommand: ParsableCommand {
         } else {
             var table = [["ID", "EVENT", "NAME", "FUNCTION", "STATE", "ATTEMPT", "MS", "SOURCE", "ERROR"]]
             for row in rows {
+                // The SOURCE column names the file; the error need not say it again.
+                let source = row.sourceName ?? row.key
+                let error = row.error.map { $0.hasPrefix(source + ": ") ? String($0.dropFirst(source.count + 2)) : $0 }
                 table.append([
                     String(row.id), String(row.eventID), row.eventName, row.function, row.state, String(row.attempt),
-                    row.duration.map { String(Int(($0 * 1000).rounded())) } ?? "-", row.sourceName ?? row.key,
-                    row.error ?? "",
+                    row.duration.map { String(Int(($0 * 1000).rounded())) } ?? "-", source, error ?? "",
                 ])
             }
             out = TextTable.render(table)

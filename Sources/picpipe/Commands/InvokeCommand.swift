@@ -44,6 +44,7 @@ struct InvokeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try configOptions.load(store: storeOptions)
+        _ = try StoreOptions.existing(StoreLayout(root: configuration.storeURL))  // invoke never creates a store
         var logger = Logger(label: "picpipe.invoke")
         logger.logLevel = .error
         let runtime = try FunctionCatalog.runtime(for: configuration, logger: logger)

@@ -55,10 +55,11 @@ struct QueryCommand: ParsableCommand {
             make: make, model: model, takenAfter: takenAfter.flatMap(Self.normalisedTime),
             takenBefore: takenBefore.flatMap(Self.normalisedTime), bbox: try bbox.map(Self.box),
             near: try near.map(Self.circle), limit: limit)
-        let database = storeOptions.layout.metadataDatabase
+        let database = try StoreOptions.existing(storeOptions.layout).metadataDatabase
         let images: [StoredImage]
         if FileManager.default.fileExists(atPath: database.path) {
-            images = try SQLiteMetadataStore(url: database).query(query)
+            let store = try StoreOptions.openDatabase(at: database) { try SQLiteMetadataStore(url: database) }
+            images = try store.query(query)
         } else {
             images = []  // a store that has not stored metadata yet holds no image
         }

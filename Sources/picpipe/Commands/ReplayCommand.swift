@@ -27,7 +27,10 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
-        let journal = try SQLiteInvocationJournal(layout: storeOptions.layout)
+        let layout = try StoreOptions.existing(storeOptions.layout)
+        let journal = try StoreOptions.openDatabase(at: layout.eventsDatabase) {
+            try SQLiteInvocationJournal(layout: layout)
+        }
         let count: Int
         if let eventID {
             do {

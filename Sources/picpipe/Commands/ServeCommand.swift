@@ -37,8 +37,15 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "picpipe.serve")
+        do {
+            // Before anything is created or announced: a port in use is the commonest start-up failure.
+            try ListenCheck.check(ListenAddress(parsing: listen ?? configuration.http.listen))
+        } catch {
+            FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
+            throw ExitCode.failure
+        }
         let layout = StoreLayout(root: configuration.storeURL)
-        try layout.createFolders()
+        try StoreOptions.create(layout)
         let lock: ServeLock
         do {
             lock = try ServeLock(layout: layout)

@@ -21,7 +21,10 @@ struct StatsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let journal = try SQLiteInvocationJournal(layout: storeOptions.layout)
+        let layout = try StoreOptions.existing(storeOptions.layout)
+        let journal = try StoreOptions.openDatabase(at: layout.eventsDatabase) {
+            try SQLiteInvocationJournal(layout: layout)
+        }
         let statistics = try journal.statistics(now: Date())
         if json {
             let encoder = JSONEncoder()

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import ImageCore
 import PipelineCore
+import ThumbnailService
 
 /// Makes one thumbnail from one file.
 struct ThumbnailCommand: AsyncParsableCommand {
@@ -36,6 +37,11 @@ struct ThumbnailCommand: AsyncParsableCommand {
     @OptionGroup var configOptions: ConfigOptions
 
     func validate() throws {
+        for (option, value) in [("--size", size), ("--width", width), ("--height", height)] {
+            if let value, value <= 0 {
+                throw ValidationError("\(option) must be a positive number of pixels, not \(value)")
+            }
+        }
         if size != nil, width != nil || height != nil {
             throw ValidationError("give either --size or --width and --height, not both")
         }
@@ -65,15 +71,25 @@ struct ThumbnailCommand: AsyncParsableCommand {
         spec.width = box.0
         spec.height = box.1
         let limits = thumbnailFunction.limits
+        let thumbnail: RenderedThumbnail
         do {
             let size = (try? FileManager.default.attributesOfItem(atPath: input)[.size] as? Int) ?? 0
             if size > limits.maxFileBytes { throw ImageError.fileTooLarge(bytes: size, limit: limits.maxFileBytes) }
             let data = try InputFile.read(input)
             let render = try data.withUnsafeBytes { try Thumbnailer.render($0, specs: [spec], limits: limits) }
-            guard let thumbnail = render.thumbnails.first else { throw ImageError.invalidRequest("nothing rendered") }
+            guard let first = render.thumbnails.first else { throw ImageError.invalidRequest("nothing rendered") }
+            thumbnail = first
+        } catch let error as ImageError {
+            FileHandleOutput.standardError.write("picpipe: \(input): \(ThumbnailFunction.explain(error))\n")
+            throw ExitCode(1)
+        } catch {
+            FileHandleOutput.standardError.write("picpipe: \(input): \(BatchRunner.reason(error, file: input))\n")
+            throw ExitCode(1)
+        }
+        do {
             try AtomicFile.write(thumbnail.bytes, to: URL(fileURLWithPath: output))
         } catch {
-            FileHandleOutput.standardError.write("picpipe: \(input): \(error)\n")
+            FileHandleOutput.standardError.write("picpipe: cannot write \(output): \(error)\n")
             throw ExitCode(1)
         }
     }

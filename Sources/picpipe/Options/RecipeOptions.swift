@@ -13,7 +13,7 @@ struct RecipeOptions: ParsableArguments {
     @Option(help: "How the picture fills the box: inside (keep aspect, never upscale) or cover (fill, centre crop). Default: inside.")
     var fit: FitMode?
 
-    @Option(help: "Output format: jpeg or png (default: jpeg; `thumbnail` follows the output's extension).")
+    @Option(help: "Output format: jpeg or png (default: the configured thumbnails.format, jpeg).")
     var format: ImageFormat?
 
     @Option(help: "JPEG quality, 1-100 (default: 82).")

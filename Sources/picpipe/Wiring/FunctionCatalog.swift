@@ -35,7 +35,9 @@ enum FunctionCatalog {
     static func runtime(for configuration: PicpipeConfiguration, logger: Logger) throws -> FunctionRuntime {
         let layout = StoreLayout(root: configuration.storeURL)
         try layout.createFolders()
-        let journal = try SQLiteInvocationJournal(layout: layout)
+        let journal = try StoreOptions.openDatabase(at: layout.eventsDatabase) {
+            try SQLiteInvocationJournal(layout: layout)
+        }
         return FunctionRuntime(
             layout: layout, journal: journal, functions: functions(for: configuration), settings: configuration.runtime,
             logger: logger)

@@ -1,0 +1,135 @@
+// The keys a configuration file may hold, derived from the configuration types themselves (their CodingKeys, found
+// by encoding the defaults), so a key added to a section is known here without a second list to keep.
+import Yams
+
+/// The tree of known configuration keys: `functions` → `thumbnail` → `timeout`, …
+public struct ConfigurationKeys: Sendable {
+    /// The keys under this one; empty for a value.
+    public var children: [String: ConfigurationKeys]
+
+    /// Every key of `PicpipeConfiguration`, from encoding its defaults (optional keys that are nil count too).
+    public static let known: ConfigurationKeys = {
+        let root = KeyRecordingEncoder.Node()
+        try? PicpipeConfiguration().encode(to: KeyRecordingEncoder(node: root, codingPath: []))
+        return root.keys
+    }()
+
+    /// Every dotted path, sorted, for suggestions across sections (`max_pixels` at the top → `limits.max_pixels`).
+    public var paths: [String] {
+        children.flatMap { name, child in [name] + child.paths.map { name + "." + $0 } }.sorted()
+    }
+
+    /// Refuses a key the configuration does not have, naming its dotted path, its line and the closest known key.
+    /// - Parameters:
+    ///   - node: the parsed YAML document.
+    ///   - file: the file's path, for the message.
+    public func check(_ node: Node, file: String) throws {
+        try check(node, file: file, prefix: [])
+    }
+
+    private func check(_ node: Node, file: String, prefix: [String]) throws {
+        guard case .mapping(let mapping) = node, !children.isEmpty else { return }
+        for (keyNode, value) in mapping {
+            guard let name = keyNode.string else { continue }
+            guard let child = children[name] else {
+                let path = (prefix + [name]).joined(separator: ".")
+                var suggestion = Suggestion.closest(to: name, among: children.keys.sorted()).map {
+                    (prefix + [$0]).joined(separator: ".")
+                }
+                if suggestion == nil {
+                    // The right key in another section?
+                    suggestion = Self.known.paths.first { $0.hasSuffix("." + name) || $0 == name }
+                }
+                throw ConfigurationError.unknownKey(
+                    path: file, key: path, line: keyNode.mark?.line, suggestion: suggestion)
+            }
+            try child.check(value, file: file, prefix: prefix + [name])
+        }
+    }
+}
+
+/// An `Encoder` that records the keys it is asked to encode (including nil optionals) and ignores the values.
+private struct KeyRecordingEncoder: Encoder {
+    /// A key with the keys seen under it. A class so nested containers can add to it while encoding.
+    final class Node {
+        var children: [String: Node] = [:]
+        func child(_ name: String) -> Node {
+            if let existing = children[name] { return existing }
+            let node = Node()
+            children[name] = node
+            return node
+        }
+        var keys: ConfigurationKeys { ConfigurationKeys(children: children.mapValues(\.keys)) }
+    }
+
+    let node: Node
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        KeyedEncodingContainer(Container<Key>(node: node, codingPath: codingPath))
+    }
+    func unkeyedContainer() -> any UnkeyedEncodingContainer { Ignored(codingPath: codingPath) }
+    func singleValueContainer() -> any SingleValueEncodingContainer { Ignored(codingPath: codingPath) }
+
+    struct Container<Key: CodingKey>: KeyedEncodingContainerProtocol {
+        let node: Node
+        let codingPath: [any CodingKey]
+
+        func record(_ key: Key) { _ = node.child(key.stringValue) }
+        mutating func encodeNil(forKey key: Key) { record(key) }
+        mutating func encode(_ value: Bool, forKey key: Key) { record(key) }
+        mutating func encode(_ value: String, forKey key: Key) { record(key) }
+        mutating func encode(_ value: Double, forKey key: Key) { record(key) }
+        mutating func encode(_ value: Float, forKey key: Key) { record(key) }
+        mutating func encode(_ value: Int, forKey key: Key) { record(key) }
+        mutating func encode(_ value: Int8, forKey key: Key) { record(key) }
+        mutating func encode(_ value: Int16, forKey key: Key) { record(key) }
+        mutating func encode(_ value: Int32, forKey key: Key) { record(key) }
+        mutating func encode(_ value: Int64, forKey key: Key) { record(key) }
+        mutating func encode(_ value: UInt, forKey key: Key) { record(key) }
+        mutating func encode(_ value: UInt8, forKey key: Key) { record(key) }
+        mutating func encode(_ value: UInt16, forKey key: Key) { record(key) }
+        mutating func encode(_ value: UInt32, forKey key: Key) { record(key) }
+        mutating func encode(_ value: UInt64, forKey key: Key) { record(key) }
+        mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+            try value.encode(to: KeyRecordingEncoder(node: node.child(key.stringValue), codingPath: codingPath + [key]))
+        }
+        mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) { record(key) }
+        mutating func encodeIfPresent(_ value: String?, forKey key: Key) { record(key) }
+        mutating func encodeIfPresent(_ value: Double?, forKey key: Key) { record(key) }
+        mutating func encodeIfPresent(_ value: Int?, forKey key: Key) { record(key) }
+        mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
+            if let value { try encode(value, forKey: key) } else { record(key) }
+        }
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
+            -> KeyedEncodingContainer<NestedKey>
+        {
+            KeyedEncodingContainer(
+                Container<NestedKey>(node: node.child(key.stringValue), codingPath: codingPath + [key]))
+        }
+        mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+            record(key)
+            return Ignored(codingPath: codingPath + [key])
+        }
+        mutating func superEncoder() -> any Encoder { KeyRecordingEncoder(node: node, codingPath: codingPath) }
+        mutating func superEncoder(forKey key: Key) -> any Encoder {
+            KeyRecordingEncoder(node: node.child(key.stringValue), codingPath: codingPath + [key])
+        }
+    }
+
+    /// Values (and the elements of lists) hold no keys of the configuration.
+    struct Ignored: UnkeyedEncodingContainer, SingleValueEncodingContainer {
+        let codingPath: [any CodingKey]
+        var count: Int { 0 }
+        mutating func encodeNil() {}
+        mutating func encode<T: Encodable>(_ value: T) {}
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type)
+            -> KeyedEncodingContainer<NestedKey>
+        {
+            KeyedEncodingContainer(Container<NestedKey>(node: Node(), codingPath: codingPath))
+        }
+        mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer { self }
+        mutating func superEncoder() -> any Encoder { KeyRecordingEncoder(node: Node(), codingPath: codingPath) }
+    }
+}

@@ -1,0 +1,99 @@
+// Unknown configuration keys and PICPIPE_* variables are refused with their path and a "did you mean".
+import Foundation
+import Testing
+
+@testable import PipelineCore
+
+struct ConfigurationKeysTests {
+    @Test func theKnownKeysComeFromTheTypes() {
+        let paths = Set(ConfigurationKeys.known.paths)
+        for path in [
+            "store", "thumbnails.sizes", "limits.max_pixels", "functions.thumbnail.timeout",
+            "functions.metadata.memory_mb", "watcher.rescan_interval", "runtime.retry_backoff", "http.signing_key",
+            "http.api_keys", "logging.level",
+        ] {
+            #expect(paths.contains(path), "\(path)")
+        }
+    }
+
+    @Test func anUnknownKeyIsRefusedWithItsPathLineAndSuggestion() throws {
+        let yaml = """
+            store: ./picstore
+            functions:
+              thumbnail:
+                timeot: 10
+            """
+        #expect(
+            throws: ConfigurationError.unknownKey(
+                path: "picpipe.yaml", key: "functions.thumbnail.timeot", line: 4,
+                suggestion: "functions.thumbnail.timeout")
+        ) {
+            try PicpipeConfiguration.parse(yaml: yaml, path: "picpipe.yaml")
+        }
+        // A key in the wrong section points to the right one.
+        #expect(
+            throws: ConfigurationError.unknownKey(
+                path: "c.yaml", key: "max_pixels", line: 1, suggestion: "limits.max_pixels")
+        ) {
+            try PicpipeConfiguration.parse(yaml: "max_pixels: 5\n", path: "c.yaml")
+        }
+        let message = ConfigurationError.unknownKey(
+            path: "picpipe.yaml", key: "functions.thumbnail.timeot", line: 4,
+            suggestion: "functions.thumbnail.timeout"
+        ).description
+        #expect(message.contains("functions.thumbnail.timeot") && message.contains("did you mean"))
+    }
+
+    @Test func everyPrintedKeyIsKnown() throws {
+        var configuration = PicpipeConfiguration()
+        configuration.http.signingKey = "secret"
+        let text = try configuration.yaml()
+        #expect(try PicpipeConfiguration.parse(yaml: text) == configuration)
+    }
+
+    @Test func syntaxErrorsGiveLineAndColumn() throws {
+        do {
+            _ = try PicpipeConfiguration.parse(yaml: "store: ./a\nthumbnails:\n  sizes: [1, 2\n", path: "broken.yaml")
+            Issue.record("no error")
+        } catch let error as ConfigurationError {
+            let text = error.description
+            #expect(text.contains("broken.yaml"))
+            #expect(text.contains("line "))
+            #expect(text.contains("column "))
+            #expect(!text.contains(": : "))
+        }
+    }
+
+    @Test func unknownPicpipeVariablesAreRefused() throws {
+        #expect(
+            throws: ConfigurationError.unknownVariable(
+                name: "PICPIPE_THUMBANIL_SIZES", suggestion: "PICPIPE_THUMBNAIL_SIZES")
+        ) {
+            try PicpipeConfiguration.load(environment: ["PICPIPE_THUMBANIL_SIZES": "64"])
+        }
+        // Not configuration: the tests', the set-up script's and the benchmarks' own, and other programs'.
+        let fine = [
+            "PICPIPE_TEST_DATABASE_URL": "postgres://x", "PICPIPE_SETUP_RELEASE": "0", "PICPIPE_BENCH_FILES": "3",
+            "PICPIPE_CONFIG": "", "HOME": "/root", "PICPIPE_THUMBNAIL_SIZES": "64",
+        ]
+        #expect(try PicpipeConfiguration.load(environment: fine).thumbnails.sizes == [64])
+        #expect(PicpipeConfiguration.environmentVariables.contains("PICPIPE_FUNCTIONS_METADATA_MEMORY_MB"))
+        #expect(PicpipeConfiguration.environmentVariables.contains("PICPIPE_WATCHER_ENABLED"))
+    }
+
+    @Test func secretsAreRedacted() {
+        var configuration = PicpipeConfiguration()
+        configuration.http.apiKeys = ["k1", "k2"]
+        configuration.http.signingKey = "s"
+        let redacted = configuration.redactingSecrets()
+        #expect(redacted.http.apiKeys == ["<redacted>", "<redacted>"])
+        #expect(redacted.http.signingKey == "<redacted>")
+        #expect(PicpipeConfiguration().redactingSecrets().http.signingKey == nil)
+    }
+
+    @Test func suggestionsAreTyposOnly() {
+        #expect(Suggestion.closest(to: "thumbnial", among: ["thumbnail", "batch"]) == "thumbnail")
+        #expect(Suggestion.closest(to: "qery", among: ["query", "events"]) == "query")
+        #expect(Suggestion.closest(to: "zzz", among: ["query", "events"]) == nil)
+    }
+}
