@@ -321,3 +321,49 @@ extension ServeHardeningTests {
         #expect(try StoreView.metadataRows(store) == 40)
     }
 }
+
+extension ServeHardeningTests {
+    @Test func sigtermUnderLoadLosesNothingAndTheNextStartFinishesTheRest() async throws {
+        let work = try PicpipeProcess.temporaryFolder("picpipe-sigterm")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let store = work.appendingPathComponent("store")
+        // Grace 0: whatever runs at SIGTERM is cut at once and put back, the hardest case for "nothing lost".
+        let environment = ["PICPIPE_SHUTDOWN_GRACE": "0"]
+        let staging = store.appendingPathComponent("uploads/.staging")
+        let count = 200
+        var serve = try await ServeProcess(store: store, environment: environment)
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        var names: [String] = []
+        for n in 0..<count {
+            let name = "load-\(n).jpg"
+            try BatchCommandTests.picture(.jpeg, seed: 1000 + n, width: 800, height: 600)
+                .write(to: staging.appendingPathComponent(name))
+            names.append(name)
+        }
+        for name in names {
+            rename(staging.appendingPathComponent(name).path, store.appendingPathComponent("uploads/\(name)").path)
+        }
+        try await ServeProcess.eventually("some processed") { try StoreView.processed(store).count >= 10 }
+        serve.signal(SIGTERM)
+        let status = await serve.waitForExit(within: 120)
+        await serve.stop()
+        #expect(status == 0)
+        let before = try StoreView.processed(store).count
+        #expect(before < count, "SIGTERM came while work was in flight")
+
+        serve = try await ServeProcess(store: store, environment: environment)
+        try await ServeProcess.eventually("all processed after the restart", within: 300) {
+            try StoreView.processed(store).count == count
+        }
+        try await ServeProcess.eventually("settled") { try Self.settled(store) }
+        await serve.stop()
+        let events = try StoreView.events(store)
+        #expect(events.allSatisfy { $0.state == "succeeded" })
+        #expect(events.count == 2 * count, "one thumbnail and one metadata invocation per file, none doubled")
+        #expect(events.allSatisfy { $0.attempt == 1 }, "an invocation cut at shutdown is not counted as an attempt")
+        #expect(try StoreView.metadataRows(store) == count)
+        #expect(ServeProcess.files(store, "thumbnails").filter { !$0.contains(".picpipe-tmp") }.count == 3 * count)
+        #expect(ServeProcess.files(store, "uploads").isEmpty)
+        #expect(ServeProcess.files(store, "failed").isEmpty)
+    }
+}

@@ -42,7 +42,9 @@ struct StoreTests {
         try Self.withStore { layout in
             let folder = layout.originals.appendingPathComponent("ab")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let leftover = folder.appendingPathComponent(AtomicFile.temporaryPrefix + "dead")
+            // Written by a process of this host that no longer runs (a pid above any pid_max).
+            let name = AtomicFile.temporaryPrefix + "\(TemporaryOwner.current.host)-99999999-\(UUID().uuidString)"
+            let leftover = folder.appendingPathComponent(name)
             try Data([1]).write(to: leftover)
             #expect(AtomicFile.sweepTemporaries(in: layout.originals) == 1)
             #expect(!FileManager.default.fileExists(atPath: leftover.path))

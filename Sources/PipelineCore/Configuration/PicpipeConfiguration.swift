@@ -195,6 +195,9 @@ public struct RuntimeSettings: Codable, Sendable, Equatable {
     public var retryBackoff: [Double] = [1, 2]
     /// Seconds between looks at the journal for work queued by other processes.
     public var pollInterval: Double = 0.2
+    /// Seconds running invocations get to finish after SIGTERM/SIGINT; past it they are cancelled and put back in
+    /// the queue (not counted as attempts) for the next start.
+    public var shutdownGrace: Double = 10
 
     /// The defaults.
     public init() {}
@@ -202,6 +205,7 @@ public struct RuntimeSettings: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case retryBackoff = "retry_backoff"
         case pollInterval = "poll_interval"
+        case shutdownGrace = "shutdown_grace"
     }
 
     /// Decodes a partial section: missing keys keep their defaults.
@@ -210,6 +214,7 @@ public struct RuntimeSettings: Codable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         retryBackoff = try c.decode(.retryBackoff, default: d.retryBackoff)
         pollInterval = try c.decode(.pollInterval, default: d.pollInterval)
+        shutdownGrace = try c.decode(.shutdownGrace, default: d.shutdownGrace)
     }
 
     /// The wait before retry number `retry` (1-based).

@@ -25,6 +25,7 @@ public final class FunctionRuntime: Sendable {
     private let metrics: [String: FunctionMetrics]
     private let state = Mutex(RunState())
     private let journalProblems = RepeatedProblems()
+    private let grace: ShutdownGrace
 
     private struct RunState {
         var stopping = false
@@ -49,6 +50,7 @@ public final class FunctionRuntime: Sendable {
         self.functions = byName
         self.order = functions.map(\.name)
         self.metrics = byName.mapValues { FunctionMetrics(function: $0.name) }
+        self.grace = ShutdownGrace(seconds: settings.shutdownGrace)
     }
 
     /// The registered function names, in registration order.
@@ -169,9 +171,11 @@ public final class FunctionRuntime: Sendable {
         }
     }
 
-    /// Stops taking work; `run()` returns once in-flight invocations are done.
+    /// Stops taking work; `run()` returns once in-flight invocations are done, or when `runtime.shutdown_grace`
+    /// is over: invocations still running then are cancelled and put back in the queue for the next start.
     public func stop() {
         state.withLock { $0.stopping = true }
+        grace.start()
         signal.notify()
     }
 
@@ -262,7 +266,13 @@ public final class FunctionRuntime: Sendable {
             journaling { try journal.succeed(claim, result: Self.json(result), duration: duration, memoryMB: memory) }
             log.info("invocation succeeded", metadata: ["duration_ms": "\(Self.milliseconds(duration))"])
         case .failed(let error):
-            if case FunctionError.timedOut = error, isStopping {
+            let cutAtShutdown: Bool
+            switch error {
+            case RuntimeError.shutdownGraceExpired: cutAtShutdown = true
+            case FunctionError.timedOut: cutAtShutdown = isStopping
+            default: cutAtShutdown = false
+            }
+            if cutAtShutdown {
                 // Shutting down: the attempt did not fail on its own; the next start runs it again.
                 journaling { try journal.putBack(claim) }
                 log.notice("invocation put back in the queue at shutdown")
@@ -318,7 +328,7 @@ public final class FunctionRuntime: Sendable {
         let outcome: Outcome
         do {
             outcome = .succeeded(
-                try await InvocationTimeout.run(seconds: configuration.timeout) {
+                try await InvocationTimeout.run(seconds: configuration.timeout, grace: grace) {
                     try await function.handle(record, context: context)
                 })
         } catch {

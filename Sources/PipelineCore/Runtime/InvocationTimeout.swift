@@ -7,8 +7,12 @@ import Synchronization
 /// Cancellation is cooperative: a handler inside a long synchronous call (a JPEG decode in C) stops at its
 /// next check between steps, and until then it may still be running while its worker takes the next event.
 enum InvocationTimeout {
+    /// - Parameters:
+    ///   - seconds: the function's timeout.
+    ///   - grace: when given, its expiry (the end of the shutdown grace) ends the invocation with
+    ///     `RuntimeError.shutdownGraceExpired` as a timeout would.
     static func run(
-        seconds: Double, _ body: @escaping @Sendable () async throws -> FunctionResult
+        seconds: Double, grace: ShutdownGrace? = nil, _ body: @escaping @Sendable () async throws -> FunctionResult
     ) async throws -> FunctionResult {
         let handler = Task { try await body() }
         let once = ResumeOnce()
@@ -19,9 +23,14 @@ enum InvocationTimeout {
                     try await Task.sleep(for: .seconds(seconds))
                     if once.resume(with: .failure(FunctionError.timedOut(seconds: seconds))) { handler.cancel() }
                 }
+                let token = grace?.onExpiry {
+                    let error = RuntimeError.shutdownGraceExpired(seconds: grace?.seconds ?? 0)
+                    if once.resume(with: .failure(error)) { handler.cancel() }
+                }
                 Task {
                     let result = await handler.result
                     timer.cancel()
+                    if let token { grace?.remove(token) }
                     once.resume(with: result)
                 }
             }

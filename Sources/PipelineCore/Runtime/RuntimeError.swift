@@ -8,6 +8,8 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidPayload(String)
     /// The runtime is shutting down.
     case stopping
+    /// Shutting down, the invocation ran past `runtime.shutdown_grace` and was cancelled (it goes back to the queue).
+    case shutdownGraceExpired(seconds: Double)
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
             return "no function named '\(name)' (functions: \(known.joined(separator: ", ")))"
         case .invalidPayload(let reason): return "invalid payload: \(reason)"
         case .stopping: return "the runtime is shutting down and takes no new work"
+        case .shutdownGraceExpired(let seconds):
+            return "cancelled at shutdown after runtime.shutdown_grace (\(seconds) s); it runs again at the next start"
         }
     }
 }
