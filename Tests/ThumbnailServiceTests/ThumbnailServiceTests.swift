@@ -40,12 +40,13 @@ struct ThumbnailServiceTests {
     @Test func recipeNameDependsOnEveryField() throws {
         let hash = try #require(ContentHash(hex: String(repeating: "ab", count: 32)))
         let base = ThumbnailRecipe(size: 256)
-        #expect(base.relativePath(for: hash) == "256/ab/\(hash.hex)-inside-q82.jpg")
+        #expect(base.relativePath(for: hash) == "256/ab/\(hash.hex)-inside-q82-srgb.jpg")
         let variants = [
             ThumbnailRecipe(size: 128), ThumbnailRecipe(size: 256, fit: .cover), ThumbnailRecipe(size: 256, format: .png),
             ThumbnailRecipe(size: 256, quality: 90), ThumbnailRecipe(size: 256, progressive: true),
             ThumbnailRecipe(size: 256, background: RGBColor(red: 0, green: 0, blue: 0)),
             ThumbnailRecipe(spec: ThumbnailSpec(width: 256, height: 128)),
+            ThumbnailRecipe(size: 256, color: .keep),
         ]
         let names = Set(([base] + variants).map { $0.relativePath(for: hash) })
         #expect(names.count == variants.count + 1)

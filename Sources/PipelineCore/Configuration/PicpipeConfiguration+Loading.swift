@@ -70,6 +70,7 @@ extension PicpipeConfiguration {
         if let value = try env.int("PICPIPE_THUMBNAIL_QUALITY") { thumbnails.quality = value }
         if let value = try env.bool("PICPIPE_THUMBNAIL_PROGRESSIVE") { thumbnails.progressive = value }
         if let value = env.string("PICPIPE_THUMBNAIL_BACKGROUND") { thumbnails.background = value }
+        if let value = env.string("PICPIPE_THUMBNAIL_COLOR") { thumbnails.color = value }
         if let value = try env.int("PICPIPE_MAX_PIXELS") { limits.maxPixels = value }
         if let value = try env.int("PICPIPE_MAX_FILE_BYTES") { limits.maxFileBytes = value }
         for name in FunctionSettings.names {
@@ -109,6 +110,7 @@ extension PicpipeConfiguration {
         try check(
             thumbnails.background.count == 6 && thumbnails.background.allSatisfy(\.isHexDigit),
             "thumbnails.background", "is 6 hex digits such as ffffff")
+        try check(["srgb", "keep"].contains(thumbnails.color), "thumbnails.color", "is srgb or keep")
         try check(limits.maxPixels > 0, "limits.max_pixels", "must be positive")
         try check(limits.maxFileBytes > 0, "limits.max_file_bytes", "must be positive")
         for name in FunctionSettings.names {
