@@ -55,14 +55,7 @@ final class ColorTransform: @unchecked Sendable {
     /// Whether the transform leaves every 8-bit RGB value within 1 of where it was, on a 17-level grid per channel
     /// (for gray, on all 256 levels): then the profile is sRGB in all but name and no conversion is needed.
     func isIdentity(gray: Bool) -> Bool {
-        let levels = (0..<17).map { min(255, $0 * 16) }
-        var samples: [UInt8] = []
-        if gray {
-            for value in 0..<256 { samples += [UInt8(value), UInt8(value), UInt8(value)] }
-        } else {
-            samples.reserveCapacity(17 * 17 * 17 * 3)
-            for r in levels { for g in levels { for b in levels { samples += [UInt8(r), UInt8(g), UInt8(b)] } } }
-        }
+        let samples = gray ? Self.grayRamp : Self.colourGrid
         var converted = [UInt8](repeating: 0, count: samples.count)
         samples.withUnsafeBytes { from in
             converted.withUnsafeMutableBytes { to in
@@ -70,6 +63,19 @@ final class ColorTransform: @unchecked Sendable {
                 apply(source, target, count: samples.count / 3)
             }
         }
-        return zip(samples, converted).allSatisfy { abs(Int($0) - Int($1)) <= 1 }
+        for index in samples.indices where abs(Int(samples[index]) - Int(converted[index])) > 1 { return false }
+        return true
     }
+
+    /// 0, 16, 32, …, 240, 255 in every combination of R, G and B (4,913 pixels).
+    private static let colourGrid: [UInt8] = {
+        let levels = (0..<17).map { UInt8(min(255, $0 * 16)) }
+        var samples: [UInt8] = []
+        samples.reserveCapacity(17 * 17 * 17 * 3)
+        for r in levels { for g in levels { for b in levels { samples += [r, g, b] } } }
+        return samples
+    }()
+
+    /// Every gray level as an RGB pixel (the gray transform reads the first byte of three).
+    private static let grayRamp: [UInt8] = (0..<256).flatMap { [UInt8($0), UInt8($0), UInt8($0)] }
 }
