@@ -77,6 +77,37 @@ struct ThumbnailServiceTests {
         }
     }
 
+    /// A tagged original gets one file per colour rule; a thumbnail an earlier version wrote under the name without
+    /// the rule (unconverted) is not taken for the converted one, and deleting the image removes it too.
+    @Test func colourRuleHasItsOwnFileAndOldNamesAreNotReused() async throws {
+        try await Self.withStore { layout in
+            let profile = try #require(ColorProfile.adobeRGB)
+            let pixels = PixelBuffer(width: 40, height: 30, filledWith: [20, 200, 60])
+            let bytes = try ImageEncoder.encode(pixels, format: .jpeg, quality: 95, iccProfile: profile.bytes)
+            let hash = bytes.withUnsafeBytes { ContentHash(of: $0) }
+            let thumbnails = try layout.handles(for: FunctionRole(write: [.thumbnails]), function: "thumbnail")
+                .handle(.thumbnails, .write)
+            let legacy = "64/\(hash.shard)/\(hash.hex)-inside-q82.jpg"
+            try thumbnails.write(try ImageEncoder.encode(pixels, format: .jpeg), to: legacy)
+            let recipes = [ThumbnailRecipe(size: 64), ThumbnailRecipe(size: 64, color: .keep)]
+            let outcome = try bytes.withUnsafeBytes {
+                try ThumbnailGenerator.generate(
+                    original: $0, hash: hash, recipes: recipes, limits: .default, into: thumbnails)
+            }
+            #expect(outcome.createdCount == 2)
+            #expect(outcome.thumbnails.map(\.relativePath).allSatisfy { $0 != legacy })
+            let decoded = try outcome.thumbnails.map { entry in
+                try Data(contentsOf: thumbnails.url(entry.relativePath)).withUnsafeBytes {
+                    try ImageDecoder.decode($0, limits: .default, minimumSize: nil)
+                }
+            }
+            #expect(decoded[0].colorProfile == nil)
+            #expect(decoded[1].colorProfile == profile)
+            #expect(decoded[0].pixels != decoded[1].pixels)
+            #expect(try ThumbnailGenerator.removeAll(hash: hash, from: thumbnails).count == 3)
+        }
+    }
+
     @Test func functionHonoursItsRoleAndReportsPoison() async throws {
         try await Self.withStore { layout in
             let originals = try layout.handles(for: FunctionRole(write: [.originals]), function: "ingest")
