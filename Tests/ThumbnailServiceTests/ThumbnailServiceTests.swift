@@ -95,6 +95,7 @@ struct ThumbnailServiceTests {
                     original: $0, hash: hash, recipes: recipes, limits: .default, into: thumbnails)
             }
             #expect(outcome.createdCount == 2)
+            #expect(outcome.colorProfile == "Adobe RGB (1998) compatible, built by picpipe")
             #expect(outcome.thumbnails.map(\.relativePath).allSatisfy { $0 != legacy })
             let decoded = try outcome.thumbnails.map { entry in
                 try Data(contentsOf: thumbnails.url(entry.relativePath)).withUnsafeBytes {
