@@ -27,7 +27,7 @@ final class ColorEngine: @unchecked Sendable {
 
     private init() {
         let context = cmsCreateContext(nil, nil)
-        // lcms's default handler prints nothing in release builds; this one makes sure of it.
+        // lcms 2.14's default handler prints nothing either; this one makes sure no lcms build ever does.
         cmsSetLogErrorHandlerTHR(context) { _, _, _ in }
         self.context = context
         let sRGB = cmsCreate_sRGBProfileTHR(context)

@@ -11,7 +11,12 @@ import Synchronization
 public final class ColorProfile: @unchecked Sendable, Equatable, CustomStringConvertible {
     /// The colour model a profile describes.
     public enum Space: String, Sendable {
-        case rgb, gray, cmyk
+        /// Red, green and blue (ICC 'RGB ').
+        case rgb
+        /// One gray channel (ICC 'GRAY').
+        case gray
+        /// Cyan, magenta, yellow and black ink (ICC 'CMYK').
+        case cmyk
     }
 
     /// The profile as stored in the file: what `ColorMode.keep` embeds in a thumbnail.
@@ -51,8 +56,10 @@ public final class ColorProfile: @unchecked Sendable, Equatable, CustomStringCon
     /// what EXIF's "R03" marker means when a file carries no profile.
     public static var adobeRGB: ColorProfile? { ColorEngine.shared.adobeRGB }
 
+    /// Profiles are equal when their bytes are.
     public static func == (lhs: ColorProfile, rhs: ColorProfile) -> Bool { lhs.bytes == rhs.bytes }
 
+    /// `RGB profile "Adobe RGB (1998)" (560 bytes)`, for messages and logs.
     public var description: String {
         "\(space.rawValue.uppercased()) profile \"\(name)\" (\(bytes.count) bytes\(isSRGB ? ", sRGB in effect" : ""))"
     }
