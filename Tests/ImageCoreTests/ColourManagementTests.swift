@@ -210,6 +210,32 @@ struct ColourManagementTests {
         #expect(try Self.decode(Self.jpeg(plain, withICCChunks: disagreeing)).colorProfile == nil)
     }
 
+    /// Profiles and transforms are shared between threads: many renders at once, of pictures tagged with the same
+    /// profile and with profiles never seen before, give the same bytes as one render alone.
+    @Test func concurrentRendersAgree() async throws {
+        let pixels = Self.saturatedGradient(width: 48, height: 32)
+        // Reserved header bytes make distinct, equally valid profiles: the serial reference uses one set, the
+        // concurrent renders another, so they open and build theirs at the same time.
+        func files(_ mark: UInt8) throws -> [[UInt8]] {
+            try (0..<6).map { variant in
+                var profile = Self.displayP3()
+                profile[100] = UInt8(variant % 3)
+                profile[101] = mark
+                return try ImageEncoder.encode(pixels, format: .jpeg, quality: 90, iccProfile: profile)
+            }
+        }
+        let expected = try files(1).map { try Self.render($0, color: .srgb) }
+        let files = try files(2)
+        try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
+            for round in 0..<48 {
+                let index = round % files.count
+                let file = files[index]
+                group.addTask { (index, try Self.render(file, color: .srgb)) }
+            }
+            for try await (index, bytes) in group { #expect(bytes == expected[index]) }
+        }
+    }
+
     /// The ΔE helper itself, on pairs from Sharma, Wu and Dalal's CIEDE2000 test data.
     @Test func ciede2000MatchesPublishedPairs() {
         let pairs: [((Double, Double, Double), (Double, Double, Double), Double)] = [
