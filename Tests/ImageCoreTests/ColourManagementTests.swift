@@ -109,6 +109,7 @@ struct ColourManagementTests {
         let keptPNG = try Self.decode(Self.render(taggedPNG, color: .keep))
         #expect(keptPNG.colorProfile?.bytes == profile)
         #expect(keptPNG.pixels == pixels)
+        #expect(try PNGTestFile.chunkTypes(Self.render(taggedPNG, color: .keep)) == ["IHDR", "iCCP", "IDAT", "IEND"])
         #expect(try Self.render(taggedPNG, color: .srgb) != Self.render(untaggedPNG, color: .srgb))
 
         let taggedJPEG = try ImageEncoder.encode(pixels, format: .jpeg, quality: 95, iccProfile: profile)
@@ -128,6 +129,44 @@ struct ColourManagementTests {
             let score = Self.deltaE(ours, vips)
             #expect(score.mean <= 1.0, "\(score)")
         }
+    }
+
+    /// A PNG's cHRM (without iCCP or sRGB) describes its primaries: Adobe RGB's convert like an lcms profile with
+    /// those primaries and sRGB's curve; sRGB's own (PngSuite's ccwn2c08) or an sRGB chunk beside them change nothing.
+    @Test func pngChromaticitiesAreApplied() throws {
+        let pixels = Self.saturatedGradient()
+        // libpng's writer adds sRGB, gAMA and cHRM: keep only the chunks this test writes.
+        let png = PNGTestFile.withoutColorSpaceChunks(try ImageEncoder.encode(pixels, format: .png))
+        func cHRM(_ values: [Double]) -> [UInt8] {
+            values.flatMap { value -> [UInt8] in
+                let fixed = UInt32((value * 100_000).rounded())
+                return [
+                    UInt8(fixed >> 24), UInt8((fixed >> 16) & 0xFF), UInt8((fixed >> 8) & 0xFF), UInt8(fixed & 0xFF),
+                ]
+            }
+        }
+        let adobePrimaries = [0.3127, 0.3290, 0.64, 0.33, 0.21, 0.71, 0.15, 0.06]
+        let tagged = TestPictures.png(png, inserting: "cHRM", data: cHRM(adobePrimaries))
+        let decoded = try Self.decode(tagged)
+        let profile = try #require(decoded.colorProfile, "no profile from cHRM")
+        #expect(profile.space == .rgb && !profile.isSRGB)
+        let reference = try #require(
+            Self.referenceConversion(pixels, profile: Self.rgbProfile(adobePrimaries, sRGBCurve: true)))
+        let converted = try Self.decode(Self.render(tagged, color: .srgb)).pixels
+        let score = Self.deltaE(converted, reference)
+        #expect(score.mean < 0.5, "\(score)")
+        #expect(Self.deltaE(converted, pixels).mean > 2)
+
+        let sRGBPrimaries = [0.3127, 0.3290, 0.64, 0.33, 0.30, 0.60, 0.15, 0.06]
+        let plain = try Self.render(png, color: .srgb)
+        #expect(
+            try Self.decode(TestPictures.png(png, inserting: "cHRM", data: cHRM(sRGBPrimaries))).colorProfile?.isSRGB
+                == true)
+        let withSRGBChunk = TestPictures.png(tagged, inserting: "sRGB", data: [0])
+        #expect(try Self.decode(withSRGBChunk).colorProfile == nil)
+        #expect(try Self.render(withSRGBChunk, color: .srgb) == plain)
+        let nonsense = TestPictures.png(png, inserting: "cHRM", data: cHRM([0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]))
+        #expect(try Self.render(nonsense, color: .srgb) == plain)
     }
 
     /// A gray profile on a gray PNG (decoded to RGB) converts through the gray transform, alpha untouched.
@@ -408,6 +447,21 @@ extension ColourManagementTests {
         return save(profile)
     }
 
+    /// An RGB profile from white and primaries (xy), with sRGB's curve or gamma 2.2.
+    static func rgbProfile(_ c: [Double], sRGBCurve: Bool) -> [UInt8] {
+        var white = cmsCIExyY(x: c[0], y: c[1], Y: 1)
+        var primaries = cmsCIExyYTRIPLE(
+            Red: cmsCIExyY(x: c[2], y: c[3], Y: 1), Green: cmsCIExyY(x: c[4], y: c[5], Y: 1),
+            Blue: cmsCIExyY(x: c[6], y: c[7], Y: 1))
+        var parameters: [Double] = [2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045]
+        let curve = sRGBCurve ? cmsBuildParametricToneCurve(nil, 4, &parameters) : cmsBuildGamma(nil, 2.2)
+        defer { cmsFreeToneCurve(curve) }
+        var curves: [OpaquePointer?] = [curve, curve, curve]
+        guard let profile = cmsCreateRGBProfile(&white, &primaries, &curves) else { return [] }
+        defer { cmsCloseProfile(profile) }
+        return save(profile)
+    }
+
     /// A gray profile with a plain gamma curve and D50 white.
     static func grayProfile(gamma: Double) -> [UInt8]? {
         guard let curve = cmsBuildGamma(nil, gamma) else { return nil }
@@ -677,6 +731,31 @@ enum PNGTestFile {
     /// The PNG with an iCCP chunk holding `profile` (stored deflate) right after IHDR.
     static func tagged(_ png: [UInt8], profile: [UInt8]) -> [UInt8] {
         TestPictures.png(png, inserting: "iCCP", data: Array("test profile".utf8) + [0, 0] + zlibStored(profile))
+    }
+
+    /// The chunk types in file order.
+    static func chunkTypes(_ png: [UInt8]) -> [String] {
+        var types: [String] = []
+        var position = 8
+        while position + 12 <= png.count {
+            let length = png[position..<(position + 4)].reduce(0) { $0 << 8 | Int($1) }
+            types.append(String(decoding: png[(position + 4)..<(position + 8)], as: UTF8.self))
+            position += 12 + length
+        }
+        return types
+    }
+
+    /// The file without its sRGB, gAMA and cHRM chunks.
+    static func withoutColorSpaceChunks(_ png: [UInt8]) -> [UInt8] {
+        var result = Array(png.prefix(8))
+        var position = 8
+        while position + 12 <= png.count {
+            let length = png[position..<(position + 4)].reduce(0) { $0 << 8 | Int($1) }
+            let type = String(decoding: png[(position + 4)..<(position + 8)], as: UTF8.self)
+            if !["sRGB", "gAMA", "cHRM"].contains(type) { result += png[position..<(position + 12 + length)] }
+            position += 12 + length
+        }
+        return result
     }
 
     static func zlibStored(_ bytes: [UInt8]) -> [UInt8] {

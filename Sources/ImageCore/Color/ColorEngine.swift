@@ -101,26 +101,50 @@ final class ColorEngine: @unchecked Sendable {
 
     /// Adobe RGB (1998) as ICC bytes, built by lcms from the specification's values, so no file is needed.
     private static func makeAdobeRGB(context: cmsContext?) -> [UInt8]? {
-        var white = cmsCIExyY(x: 0.3127, y: 0.3290, Y: 1)
-        var primaries = cmsCIExyYTRIPLE(
-            Red: cmsCIExyY(x: 0.64, y: 0.33, Y: 1), Green: cmsCIExyY(x: 0.21, y: 0.71, Y: 1),
-            Blue: cmsCIExyY(x: 0.15, y: 0.06, Y: 1))
-        guard let curve = cmsBuildGamma(context, 563.0 / 256.0) else { return nil }
+        makeRGBProfile(
+            context: context, chromaticities: [0.3127, 0.3290, 0.64, 0.33, 0.21, 0.71, 0.15, 0.06],
+            curve: cmsBuildGamma(context, 563.0 / 256.0), description: "Adobe RGB (1998) compatible, built by picpipe")
+    }
+
+    /// An RGB profile for a PNG's cHRM chunk: its white point and primaries with sRGB's tone curve (the decoder has
+    /// already applied any gAMA), or `nil` when the values describe no colour space lcms can build.
+    func profile(chromaticities: [Double]) -> ColorProfile? {
+        guard chromaticities.count == 8, chromaticities.allSatisfy({ $0 > 0 && $0 < 1 }) else { return nil }
+        let bytes: [UInt8]? = cache.withLock { _ in
+            var parameters: [Double] = [2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045]
+            return Self.makeRGBProfile(
+                context: context, chromaticities: chromaticities,
+                curve: cmsBuildParametricToneCurve(context, 4, &parameters), description: "PNG cHRM, sRGB curve")
+        }
+        return bytes.flatMap { profile($0) }
+    }
+
+    /// An RGB matrix/TRC profile as ICC bytes, from white x, y and red, green, blue x, y; the date in its header is
+    /// zeroed so the same values give the same bytes (the cache's key). Takes ownership of `curve`.
+    private static func makeRGBProfile(
+        context: cmsContext?, chromaticities c: [Double], curve: OpaquePointer?, description: String
+    ) -> [UInt8]? {
+        guard let curve else { return nil }
         defer { cmsFreeToneCurve(curve) }
+        var white = cmsCIExyY(x: c[0], y: c[1], Y: 1)
+        var primaries = cmsCIExyYTRIPLE(
+            Red: cmsCIExyY(x: c[2], y: c[3], Y: 1), Green: cmsCIExyY(x: c[4], y: c[5], Y: 1),
+            Blue: cmsCIExyY(x: c[6], y: c[7], Y: 1))
         var curves: [OpaquePointer?] = [curve, curve, curve]
         guard let profile = cmsCreateRGBProfileTHR(context, &white, &primaries, &curves) else { return nil }
         defer { cmsCloseProfile(profile) }
         if let text = cmsMLUalloc(context, 1) {
-            cmsMLUsetASCII(text, "en", "US", "Adobe RGB (1998) compatible, built by picpipe")
+            cmsMLUsetASCII(text, "en", "US", description)
             cmsWriteTag(profile, cmsSigProfileDescriptionTag, UnsafeMutableRawPointer(text))
             cmsMLUfree(text)
         }
         var size: UInt32 = 0
-        guard cmsSaveProfileToMem(profile, nil, &size) != 0, size > 0 else { return nil }
+        guard cmsSaveProfileToMem(profile, nil, &size) != 0, size >= 128 else { return nil }
         var bytes = [UInt8](repeating: 0, count: Int(size))
         guard bytes.withUnsafeMutableBytes({ cmsSaveProfileToMem(profile, $0.baseAddress, &size) }) != 0 else {
             return nil
         }
+        bytes.replaceSubrange(24..<36, with: repeatElement(0, count: 12))  // creation date and time
         return bytes
     }
 }

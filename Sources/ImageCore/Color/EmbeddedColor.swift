@@ -1,6 +1,6 @@
 // What a file says about its colours, read from JPEG markers or PNG chunks before any pixel is decoded: an
 // embedded ICC profile (JPEG APP2 ICC_PROFILE chunks reassembled in sequence order, PNG iCCP inflated by libpng),
-// EXIF's Adobe RGB marker, PNG's sRGB chunk.
+// EXIF's Adobe RGB marker, PNG's sRGB and cHRM chunks.
 
 import CPNGShims
 
@@ -12,6 +12,10 @@ struct EmbeddedColor: Equatable {
     var exifAdobeRGB = false
     /// Colour components as stored: 1 gray, 3 RGB/YCbCr, 4 CMYK/YCCK (JPEG); 1 gray or 3 colour (PNG).
     var components = 3
+    /// PNG's sRGB chunk: the picture says it is sRGB.
+    var declaresSRGB = false
+    /// PNG's cHRM chunk: white point, red, green and blue as CIE xy (x, y pairs, in that order).
+    var chromaticities: [Double]?
 
     /// Reads the colour information of a whole file; damaged or missing pieces count as absent, never as errors.
     static func read(_ bytes: UnsafeRawBufferPointer, format: ImageFormat) -> EmbeddedColor {
@@ -100,9 +104,15 @@ struct EmbeddedColor: Equatable {
         while position + 8 <= bytes.count {
             let length = Int(readUInt32(bytes, at: position))
             let type = readUInt32(bytes, at: position + 4)
-            if type == 0x6943_4350 { hasICCP = true }  // iCCP
             if type == 0x4944_4154 || type == 0x4945_4E44 { break }  // IDAT, IEND
             guard length <= bytes.count - position - 12 else { break }
+            switch type {
+            case 0x6943_4350: hasICCP = true  // iCCP
+            case 0x7352_4742: result.declaresSRGB = true  // sRGB
+            case 0x6348_524D where length == 32:  // cHRM: eight unsigned values times 100,000
+                result.chromaticities = (0..<8).map { Double(readUInt32(bytes, at: position + 8 + $0 * 4)) / 100_000 }
+            default: break
+            }
             position += 12 + length
         }
         guard hasICCP, let base = bytes.baseAddress else { return result }

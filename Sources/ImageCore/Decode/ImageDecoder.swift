@@ -49,8 +49,9 @@ public enum ImageDecoder {
     }
 
     /// The profile that describes the file's pixels: its embedded ICC profile when lcms can use it and it fits the
-    /// stored colour model (gray, RGB, CMYK), else Adobe RGB when EXIF says R03, else `nil` (sRGB). A profile that
-    /// is damaged or does not fit is ignored: the picture is treated as untagged.
+    /// stored colour model (gray, RGB, CMYK); else, for a PNG without an sRGB chunk, one built from its cHRM; else
+    /// Adobe RGB when EXIF says R03; else `nil` (sRGB). A profile that is damaged or does not fit is ignored: the
+    /// picture is treated as untagged.
     static func colorProfile(_ embedded: EmbeddedColor, format: ImageFormat) -> ColorProfile? {
         if let bytes = embedded.iccProfile, let profile = ColorProfile.read(bytes) {
             let fits: Bool
@@ -60,6 +61,11 @@ public enum ImageDecoder {
             case .cmyk: fits = embedded.components == 4 && format == .jpeg
             }
             if fits { return profile }
+        }
+        if format == .png, !embedded.declaresSRGB, embedded.components == 3,
+            let chromaticities = embedded.chromaticities
+        {
+            return ColorEngine.shared.profile(chromaticities: chromaticities)
         }
         if format == .jpeg, embedded.components == 3, embedded.exifAdobeRGB { return ColorProfile.adobeRGB }
         return nil

@@ -1,14 +1,16 @@
 // The iCCP chunk `ColorMode.keep` puts into PNG thumbnails. libpng's simplified writer has no way to add chunks, so
 // the chunk is built here: the profile in a zlib stream of stored (uncompressed) deflate blocks, which every
-// inflater reads, then the chunk CRC. Profiles are a few kilobytes; compressing them would save little.
+// inflater reads, then the chunk CRC. Profiles are a few kilobytes; compressing them would save little. The sRGB,
+// gAMA and cHRM chunks that writer adds are taken out: a PNG should declare its colour space once.
 
 /// Builds PNG iCCP chunks.
 enum PNGColorChunk {
     /// The file with an iCCP chunk holding `profile` inserted right after IHDR (where the PNG specification wants
-    /// it: before PLTE and IDAT).
-    static func inserting(_ profile: [UInt8], into png: [UInt8]) -> [UInt8] {
+    /// it: before PLTE and IDAT), and without its sRGB, gAMA and cHRM chunks.
+    static func inserting(_ profile: [UInt8], into file: [UInt8]) -> [UInt8] {
         let afterIHDR = 8 + 12 + 13
-        guard png.count > afterIHDR else { return png }
+        guard file.count > afterIHDR else { return file }
+        let png = removingColorSpaceChunks(file)
         var data: [UInt8] = Array("ICC profile".utf8) + [0, 0]  // name, NUL, compression method 0 (zlib)
         data += zlibStored(profile)
         var result = Array(png[0..<afterIHDR])
@@ -19,6 +21,25 @@ enum PNGColorChunk {
         result += bigEndian(crc32(typeAndData))
         result += png[afterIHDR...]
         return result
+    }
+
+    /// The file without sRGB, gAMA and cHRM chunks (a well-formed file from libpng; anything else is left whole).
+    static func removingColorSpaceChunks(_ png: [UInt8]) -> [UInt8] {
+        let dropped: Set<[UInt8]> = [Array("sRGB".utf8), Array("gAMA".utf8), Array("cHRM".utf8)]
+        var result = Array(png.prefix(8))
+        var position = 8
+        while position + 12 <= png.count {
+            let length =
+                Int(png[position]) << 24 | Int(png[position + 1]) << 16 | Int(png[position + 2]) << 8
+                | Int(png[position + 3])
+            let end = position + 12 + length
+            guard length >= 0, end <= png.count else { return png }
+            if !dropped.contains(Array(png[(position + 4)..<(position + 8)])) {
+                result += png[position..<end]
+            }
+            position = end
+        }
+        return position == png.count ? result : png
     }
 
     /// A zlib stream (RFC 1950) of stored deflate blocks (RFC 1951, BTYPE 00) holding `bytes`.
