@@ -131,8 +131,8 @@ struct ColourManagementTests {
         }
     }
 
-    /// A PNG's cHRM (without iCCP or sRGB) describes its primaries: Adobe RGB's convert like an lcms profile with
-    /// those primaries and sRGB's curve; sRGB's own (PngSuite's ccwn2c08) or an sRGB chunk beside them change nothing.
+    /// A PNG's cHRM (without iCCP, sRGB or cICP) describes its primaries: Adobe RGB's convert like an lcms profile
+    /// with those primaries and sRGB's curve; sRGB's own, or an sRGB or cICP chunk beside them, change nothing.
     @Test func pngChromaticitiesAreApplied() throws {
         let pixels = Self.saturatedGradient()
         // libpng's writer adds sRGB, gAMA and cHRM: keep only the chunks this test writes.
@@ -165,6 +165,8 @@ struct ColourManagementTests {
         let withSRGBChunk = TestPictures.png(tagged, inserting: "sRGB", data: [0])
         #expect(try Self.decode(withSRGBChunk).colorProfile == nil)
         #expect(try Self.render(withSRGBChunk, color: .srgb) == plain)
+        let withCICP = TestPictures.png(tagged, inserting: "cICP", data: [9, 16, 0, 1])  // BT.2020 PQ: not interpreted
+        #expect(try Self.decode(withCICP).colorProfile == nil)
         let nonsense = TestPictures.png(png, inserting: "cHRM", data: cHRM([0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]))
         #expect(try Self.render(nonsense, color: .srgb) == plain)
     }

@@ -14,6 +14,9 @@ struct EmbeddedColor: Equatable {
     var components = 3
     /// PNG's sRGB chunk: the picture says it is sRGB.
     var declaresSRGB = false
+    /// PNG's cICP chunk (coding-independent code points, used for HDR), which outranks cHRM and which picpipe does
+    /// not interpret: with it, cHRM is not applied either.
+    var hasCICP = false
     /// PNG's cHRM chunk: white point, red, green and blue as CIE xy (x, y pairs, in that order).
     var chromaticities: [Double]?
 
@@ -109,6 +112,7 @@ struct EmbeddedColor: Equatable {
             switch type {
             case 0x6943_4350: hasICCP = true  // iCCP
             case 0x7352_4742: result.declaresSRGB = true  // sRGB
+            case 0x6349_4350: result.hasCICP = true  // cICP
             case 0x6348_524D where length == 32:  // cHRM: eight unsigned values times 100,000
                 result.chromaticities = (0..<8).map { Double(readUInt32(bytes, at: position + 8 + $0 * 4)) / 100_000 }
             default: break

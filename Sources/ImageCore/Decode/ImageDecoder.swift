@@ -49,7 +49,7 @@ public enum ImageDecoder {
     }
 
     /// The profile that describes the file's pixels: its embedded ICC profile when lcms can use it and it fits the
-    /// stored colour model (gray, RGB, CMYK); else, for a PNG without an sRGB chunk, one built from its cHRM; else
+    /// stored colour model (gray, RGB, CMYK); else, for a PNG without sRGB or cICP, one built from its cHRM; else
     /// Adobe RGB when EXIF says R03; else `nil` (sRGB). A profile that is damaged or does not fit is ignored: the
     /// picture is treated as untagged.
     static func colorProfile(_ embedded: EmbeddedColor, format: ImageFormat) -> ColorProfile? {
@@ -62,7 +62,7 @@ public enum ImageDecoder {
             }
             if fits { return profile }
         }
-        if format == .png, !embedded.declaresSRGB, embedded.components == 3,
+        if format == .png, !embedded.declaresSRGB, !embedded.hasCICP, embedded.components == 3,
             let chromaticities = embedded.chromaticities
         {
             return ColorEngine.shared.profile(chromaticities: chromaticities)
