@@ -15,8 +15,10 @@ final class ColorEngine: @unchecked Sendable {
     /// The one engine of the process.
     static let shared = ColorEngine()
 
-    /// The most profiles kept; past it the cache starts again (a store holds few distinct profiles).
+    /// The most profiles kept, and the most bytes of them (CMYK profiles run to megabytes); past either the cache
+    /// starts again (a store holds few distinct profiles).
     static let cacheLimit = 32
+    static let cacheByteLimit = 16 << 20
 
     let context: cmsContext?
     /// lcms's sRGB (IEC 61966-2-1), the target of every conversion.
@@ -41,7 +43,8 @@ final class ColorEngine: @unchecked Sendable {
         cache.withLock { cache in
             if let known = cache[bytes] { return known }
             guard let opened = Self.open(bytes, context: context, sRGB: sRGB) else { return nil }
-            if cache.count >= Self.cacheLimit { cache.removeAll() }
+            let held = cache.keys.reduce(bytes.count) { $0 + $1.count }
+            if cache.count >= Self.cacheLimit || held > Self.cacheByteLimit { cache.removeAll() }
             cache[bytes] = opened
             return opened
         }
