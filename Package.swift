@@ -27,7 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
-        // System-library bridges (pkg-config) and the C shims that own setjmp/longjmp.
+        // System-library bridges (pkg-config) and the C shims that own setjmp/longjmp; lcms2 converts colours.
         .systemLibrary(
             name: "CJPEG", pkgConfig: "libjpeg",
             providers: [.apt(["libjpeg-dev"])]),
@@ -39,9 +39,13 @@ let package = Package(
         .systemLibrary(
             name: "CEXIF", pkgConfig: "libexif",
             providers: [.apt(["libexif-dev"])]),
+        .systemLibrary(
+            name: "CLCMS", pkgConfig: "lcms2",
+            providers: [.apt(["liblcms2-dev"])]),
 
         // Pure image operations over buffers: probe, decode, resize, orient, encode.
-        .target(name: "ImageCore", dependencies: ["CJPEGShims", "CPNG", "CPNGShims"], swiftSettings: strict),
+        .target(
+            name: "ImageCore", dependencies: ["CJPEGShims", "CPNG", "CPNGShims", "CLCMS"], swiftSettings: strict),
 
         // The function model, the store, events, journal and runtime.
         .target(
@@ -96,7 +100,7 @@ let package = Package(
             ],
             swiftSettings: strict),
 
-        .testTarget(name: "ImageCoreTests", dependencies: ["ImageCore"], swiftSettings: strict),
+        .testTarget(name: "ImageCoreTests", dependencies: ["ImageCore", "CLCMS"], swiftSettings: strict),
         .testTarget(
             name: "PipelineCoreTests",
             dependencies: ["PipelineCore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],

@@ -61,7 +61,7 @@ def stop(proc):
 
 def visible(store, digest, db):
     for size in sizes:
-        if not os.path.exists(os.path.join(store, "thumbnails", size, digest[:2], f"{digest}-inside-q82.jpg")):
+        if not os.path.exists(os.path.join(store, "thumbnails", size, digest[:2], f"{digest}-inside-q82-srgb.jpg")):
             return False
     return db.execute("SELECT 1 FROM image WHERE sha256 = ?", (digest,)).fetchone() is not None
 

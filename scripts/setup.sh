@@ -24,7 +24,9 @@ run() {
     if [ "${PICPIPE_SETUP_DRY_RUN:-0}" = 1 ]; then echo "+ $*"; else "$@"; fi
 }
 
-packages=(pkg-config libjpeg-dev libpng-dev libexif-dev libsqlite3-dev)
+# liblcms2-dev converts colour profiles; icc-profiles-free and libvips-tools are for the colour tests (reference
+# profiles, and vipsthumbnail to compare with).
+packages=(pkg-config libjpeg-dev libpng-dev libexif-dev libsqlite3-dev liblcms2-dev icc-profiles-free libvips-tools)
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 run "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq

@@ -102,9 +102,11 @@ static void shimConvertCMYK(const JSAMPLE *cmyk, unsigned char *rgb, JDIMENSION 
     }
 }
 
-int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom, int fast, long long maxPixels,
-                         unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
-                         CJPEGShims_Status *status) {
+// Decodes to RGB (`inkOutput` 0: gray and CMYK/YCCK converted) or, for CMYK/YCCK files, to CMYK ink amounts
+// (`inkOutput` 1: 4 bytes a pixel, 0 = no ink, Adobe's inverted storage undone) for an ICC transform.
+static int shimDecode(const unsigned char *data, size_t size, int scaleDenom, int fast, long long maxPixels,
+                      int inkOutput, unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
+                      CJPEGShims_Status *status) {
     struct jpeg_decompress_struct cinfo;
     ShimErrorManager manager;
     JSAMPLE *volatile cmykRows = NULL;
@@ -123,6 +125,10 @@ int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom,
         return shimFail(status, CJPEGShims_tooManyPixels, "image declares more pixels than allowed");
     }
     int isCMYK = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+    if (inkOutput && !isCMYK) {
+        jpeg_destroy_decompress(&cinfo);
+        return shimFail(status, CJPEGShims_failed, "CMYK output asked of a JPEG that is not CMYK or YCCK");
+    }
     cinfo.out_color_space = isCMYK ? JCS_CMYK : JCS_EXT_RGB;
     cinfo.scale_num = 1;
     cinfo.scale_denom = (unsigned)(scaleDenom == 2 || scaleDenom == 4 || scaleDenom == 8 ? scaleDenom : 1);
@@ -131,7 +137,7 @@ int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom,
         cinfo.dct_method = JDCT_IFAST;
     }
     jpeg_calc_output_dimensions(&cinfo);
-    size_t rowBytes = (size_t)cinfo.output_width * 3;
+    size_t rowBytes = (size_t)cinfo.output_width * (inkOutput ? 4 : 3);
     if (rowBytes * cinfo.output_height > capacity) {
         jpeg_destroy_decompress(&cinfo);
         return shimFail(status, CJPEGShims_bufferTooSmall, "output buffer too small for the decoded picture");
@@ -139,7 +145,7 @@ int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom,
     *outWidth = (int)cinfo.output_width;
     *outHeight = (int)cinfo.output_height;
     jpeg_start_decompress(&cinfo);
-    if (isCMYK) {
+    if (isCMYK && !inkOutput) {
         cmykRows = malloc((size_t)cinfo.output_width * 4);
         if (cmykRows == NULL) {
             jpeg_destroy_decompress(&cinfo);
@@ -154,10 +160,17 @@ int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom,
     } else {
         JSAMPROW rows[16];
         while (cinfo.output_scanline < cinfo.output_height) {
-            JDIMENSION count = cinfo.output_height - cinfo.output_scanline;
+            JDIMENSION first = cinfo.output_scanline;
+            JDIMENSION count = cinfo.output_height - first;
             if (count > 16) count = 16;
-            for (JDIMENSION i = 0; i < count; i++) rows[i] = output + rowBytes * (cinfo.output_scanline + i);
-            if (jpeg_read_scanlines(&cinfo, rows, count) == 0) break;
+            for (JDIMENSION i = 0; i < count; i++) rows[i] = output + rowBytes * (first + i);
+            JDIMENSION read = jpeg_read_scanlines(&cinfo, rows, count);
+            if (read == 0) break;
+            // Adobe (Photoshop) files store CMYK inverted: 255 is no ink. ICC profiles count ink from 0.
+            if (inkOutput && cinfo.saw_Adobe_marker) {
+                unsigned char *sample = output + rowBytes * first;
+                for (size_t i = 0; i < rowBytes * read; i++) sample[i] = (unsigned char)(255 - sample[i]);
+            }
         }
     }
     if (cinfo.output_scanline < cinfo.output_height) {
@@ -171,8 +184,21 @@ int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom,
     return CJPEGShims_ok;
 }
 
+int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom, int fast, long long maxPixels,
+                         unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
+                         CJPEGShims_Status *status) {
+    return shimDecode(data, size, scaleDenom, fast, maxPixels, 0, output, capacity, outWidth, outHeight, status);
+}
+
+int CJPEGShims_decodeCMYK(const unsigned char *data, size_t size, int scaleDenom, int fast, long long maxPixels,
+                          unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
+                          CJPEGShims_Status *status) {
+    return shimDecode(data, size, scaleDenom, fast, maxPixels, 1, output, capacity, outWidth, outHeight, status);
+}
+
 int CJPEGShims_encodeRGB(const unsigned char *pixels, int width, int height, int quality, int progressive,
-                         unsigned char **output, unsigned long *outputSize, CJPEGShims_Status *status) {
+                         const unsigned char *iccProfile, unsigned int iccProfileSize, unsigned char **output,
+                         unsigned long *outputSize, CJPEGShims_Status *status) {
     struct jpeg_compress_struct cinfo;
     ShimErrorManager manager;
     unsigned char *volatile buffer = NULL;
@@ -206,6 +232,8 @@ int CJPEGShims_encodeRGB(const unsigned char *pixels, int width, int height, int
     cinfo.optimize_coding = TRUE;
     if (progressive) jpeg_simple_progression(&cinfo);
     jpeg_start_compress(&cinfo, TRUE);
+    // APP2 ICC_PROFILE markers, split into chunks and numbered by libjpeg-turbo.
+    if (iccProfile != NULL && iccProfileSize > 0) jpeg_write_icc_profile(&cinfo, iccProfile, iccProfileSize);
     size_t rowBytes = (size_t)width * 3;
     while (cinfo.next_scanline < cinfo.image_height) {
         JSAMPROW row = (JSAMPROW)(pixels + rowBytes * cinfo.next_scanline);

@@ -187,3 +187,54 @@ int CPNGShims_readRows(CPNGShims_Reader *reader, unsigned char *rows, int count,
     }
     return CPNGShims_ok;
 }
+
+int CPNGShims_readICCProfile(const unsigned char *data, size_t size, unsigned char **profile, size_t *length,
+                             CPNGShims_Status *status) {
+    status->warnings = 0;
+    status->code = CPNGShims_ok;
+    status->message[0] = 0;
+    *profile = NULL;
+    *length = 0;
+    if (data == NULL || size < 8) return shimFail(status, CPNGShims_failed, "no PNG data");
+    CPNGShims_Reader *reader = calloc(1, sizeof(CPNGShims_Reader));
+    if (reader == NULL) return shimFail(status, CPNGShims_failed, "out of memory");
+    shimBegin(reader, status);
+    reader->data = data;
+    reader->size = size;
+    reader->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, reader, shimError, shimWarning);
+    if (reader->png == NULL) {
+        free(reader);
+        return shimFail(status, CPNGShims_failed, "png_create_read_struct failed");
+    }
+    reader->info = png_create_info_struct(reader->png);
+    if (reader->info == NULL) {
+        CPNGShims_close(reader);
+        return shimFail(status, CPNGShims_failed, "png_create_info_struct failed");
+    }
+    png_set_read_fn(reader->png, reader, shimRead);
+    unsigned char *volatile copy = NULL;
+    if (setjmp(reader->jump)) {
+        free(copy);
+        CPNGShims_close(reader);
+        return status->code;
+    }
+    png_read_info(reader->png, reader->info);
+    png_charp name = NULL;
+    int compression = 0;
+    png_bytep bytes = NULL;
+    png_uint_32 count = 0;
+    if (png_get_iCCP(reader->png, reader->info, &name, &compression, &bytes, &count) && bytes != NULL && count > 0) {
+        copy = malloc(count);
+        if (copy == NULL) {
+            CPNGShims_close(reader);
+            return shimFail(status, CPNGShims_failed, "out of memory");
+        }
+        memcpy(copy, bytes, count);
+        *profile = copy;
+        *length = count;
+    }
+    CPNGShims_close(reader);
+    return CPNGShims_ok;
+}
+
+void CPNGShims_free(void *pointer) { free(pointer); }

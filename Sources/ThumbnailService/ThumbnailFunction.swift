@@ -103,9 +103,11 @@ public struct ThumbnailFunction: PipelineFunction {
             }
             return .object(object)
         }
-        return [
+        var result: FunctionResult = [
             "function": .string(name), "sha256": .string(hash.hex), "shrink": .int(outcome.shrink),
             "thumbnails": .array(entries), "changed": .bool(outcome.createdCount > 0),
         ]
+        if let profile = outcome.colorProfile { result["color_profile"] = .string(profile) }
+        return result
     }
 }

@@ -12,6 +12,9 @@ public struct ThumbnailOutcome: Sendable {
     public var shrink: Int
     /// The original's header, when it was decoded.
     public var header: ImageHeader?
+    /// The description of the original's RGB or gray colour profile ("Adobe RGB (1998)"), when it was decoded and
+    /// carries one.
+    public var colorProfile: String? = nil
 
     /// A thumbnail of the outcome.
     public struct Entry: Sendable {
@@ -64,7 +67,9 @@ public enum ThumbnailGenerator {
                 entries[index].bytes = thumbnail.bytes.count
             }
         }
-        return ThumbnailOutcome(thumbnails: entries, shrink: render.shrink, header: render.header)
+        let profile = render.colorProfile.map { $0.name.isEmpty ? "unnamed \($0.space.rawValue) profile" : $0.name }
+        return ThumbnailOutcome(
+            thumbnails: entries, shrink: render.shrink, header: render.header, colorProfile: profile)
     }
 
     /// Removes every derivative of `hash`, whatever recipe made it (an `ObjectRemoved` clean-up).

@@ -2,7 +2,7 @@
 import ImageCore
 import PipelineCore
 
-/// How to make one thumbnail: box size, fit, format, quality, background. The name of the file it
+/// How to make one thumbnail: box size, fit, format, quality, background, colour rule. The name of the file it
 /// makes depends on the source's hash and on every field here.
 public struct ThumbnailRecipe: Sendable, Hashable, Codable {
     /// The ImageCore rendering settings.
@@ -14,11 +14,11 @@ public struct ThumbnailRecipe: Sendable, Hashable, Codable {
     /// A square box of `size` with the other settings.
     public init(
         size: Int, fit: FitMode = .inside, format: ImageFormat = .jpeg, quality: Int = 82, progressive: Bool = false,
-        background: RGBColor = .white
+        background: RGBColor = .white, color: ColorMode = .srgb
     ) {
         self.spec = ThumbnailSpec(
             width: size, height: size, fit: fit, format: format, quality: quality, progressive: progressive,
-            background: background)
+            background: background, color: color)
     }
 
     /// The folder under `thumbnails/`: `256` for a square box, `320x200` otherwise.
@@ -26,7 +26,9 @@ public struct ThumbnailRecipe: Sendable, Hashable, Codable {
         spec.width == spec.height ? "\(spec.width)" : "\(spec.width)x\(spec.height)"
     }
 
-    /// The recipe part of the file name, e.g. `inside-q82` or `cover-q90p-bg000000`, readable and unique per recipe.
+    /// The recipe part of the file name, e.g. `inside-q82-srgb` or `cover-q90p-bg000000-keep`, readable and unique
+    /// per recipe. The colour rule is always there, so thumbnails made before colour management (named without it,
+    /// and unconverted) are never served for the converted ones.
     public var recipeTag: String {
         var tag = spec.fit.rawValue
         if spec.format == .jpeg {
@@ -34,10 +36,10 @@ public struct ThumbnailRecipe: Sendable, Hashable, Codable {
             if spec.progressive { tag += "p" }
             if spec.background != .white { tag += "-bg\(spec.background.hex)" }
         }
-        return tag
+        return tag + "-" + spec.color.rawValue
     }
 
-    /// The derivative's path inside `thumbnails/`: `256/ab/<hash>-inside-q82.jpg`.
+    /// The derivative's path inside `thumbnails/`: `256/ab/<hash>-inside-q82-srgb.jpg`.
     public func relativePath(for hash: ContentHash) -> String {
         "\(sizeLabel)/\(hash.shard)/\(hash.hex)-\(recipeTag).\(spec.format.fileExtension)"
     }

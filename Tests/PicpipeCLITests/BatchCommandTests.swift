@@ -100,7 +100,7 @@ struct BatchCommandTests {
         let thumbs = PicpipeProcess.files(under: store).filter { $0.hasPrefix("thumbnails/") }
         #expect(thumbs.count == 1)
         #expect(thumbs.first?.hasPrefix("thumbnails/64/") == true)
-        #expect(thumbs.first?.hasSuffix("-inside.png") == true)
+        #expect(thumbs.first?.hasSuffix("-inside-srgb.png") == true)
     }
 
     @Test(arguments: [
@@ -133,6 +133,37 @@ struct BatchCommandTests {
         #expect(failed.stderr.contains("bad.jpg"))
         #expect(failed.stderr.contains("not a JPEG or PNG"))
         #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("x.jpg").path))
+    }
+
+    /// `--color keep` leaves a tagged picture's pixels alone and embeds its profile; the default converts to sRGB
+    /// and embeds none; anything else is a usage error.
+    @Test func thumbnailColorOption() throws {
+        let work = try PicpipeProcess.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let profile = try #require(ColorProfile.adobeRGB)
+        let input = work.appendingPathComponent("adobe.jpg")
+        let pixels = PixelBuffer(width: 64, height: 32, filledWith: [20, 200, 60])
+        try Data(try ImageEncoder.encode(pixels, format: .jpeg, quality: 95, iccProfile: profile.bytes)).write(to: input)
+        func thumbnail(_ extra: [String]) throws -> DecodedImage {
+            let output = work.appendingPathComponent("out.png")
+            let run = try PicpipeProcess.run(["thumbnail", input.path, "-o", output.path, "--size", "64"] + extra)
+            #expect(run.status == 0, "\(run.stderr)")
+            return try Data(contentsOf: output).withUnsafeBytes {
+                try ImageDecoder.decode($0, limits: .default, minimumSize: nil)
+            }
+        }
+        let converted = try thumbnail([])
+        let kept = try thumbnail(["--color", "keep"])
+        #expect(converted.colorProfile == nil)
+        #expect(kept.colorProfile == profile)
+        // Adobe RGB (20, 200, 60) is about (0, 201, 37) in sRGB: a green sRGB can only just show.
+        let keptPixel = Array(kept.pixels.pixel(x: 32, y: 16)).map(Int.init)
+        let convertedPixel = Array(converted.pixels.pixel(x: 32, y: 16)).map(Int.init)
+        #expect(abs(keptPixel[0] - 20) <= 3 && abs(keptPixel[1] - 200) <= 3 && abs(keptPixel[2] - 60) <= 3)
+        #expect(convertedPixel[0] <= 5 && abs(convertedPixel[1] - 201) <= 3 && abs(convertedPixel[2] - 37) <= 3)
+        let bad = try PicpipeProcess.run(
+            ["thumbnail", input.path, "-o", work.appendingPathComponent("x.png").path, "--color", "p3"])
+        #expect(bad.status == 2)
     }
 
     /// The real-world corpus: ok files become originals with thumbnails, reject files land in failed/

@@ -69,6 +69,16 @@ import Testing
         #expect(throws: ConfigurationError.self) { try PicpipeConfiguration.parse(yaml: "thumbnails: [1, 2]") }
     }
 
+    @Test func thumbnailColorIsSRGBUnlessTheFileOrTheEnvironmentSaysKeep() throws {
+        #expect(try PicpipeConfiguration.load(environment: [:]).thumbnails.color == "srgb")
+        #expect(try PicpipeConfiguration.parse(yaml: "thumbnails:\n  color: keep\n").thumbnails.color == "keep")
+        let fromEnvironment = try PicpipeConfiguration.load(environment: ["PICPIPE_THUMBNAIL_COLOR": "keep"])
+        #expect(fromEnvironment.thumbnails.color == "keep")
+        #expect(throws: ConfigurationError.invalid(key: "thumbnails.color", reason: "is srgb or keep")) {
+            try PicpipeConfiguration.load(environment: ["PICPIPE_THUMBNAIL_COLOR": "p3"])
+        }
+    }
+
     @Test func printedYAMLReadsBackTheSame() throws {
         var configuration = PicpipeConfiguration()
         configuration.thumbnails.sizes = [100, 200]

@@ -40,12 +40,13 @@ struct ThumbnailServiceTests {
     @Test func recipeNameDependsOnEveryField() throws {
         let hash = try #require(ContentHash(hex: String(repeating: "ab", count: 32)))
         let base = ThumbnailRecipe(size: 256)
-        #expect(base.relativePath(for: hash) == "256/ab/\(hash.hex)-inside-q82.jpg")
+        #expect(base.relativePath(for: hash) == "256/ab/\(hash.hex)-inside-q82-srgb.jpg")
         let variants = [
             ThumbnailRecipe(size: 128), ThumbnailRecipe(size: 256, fit: .cover), ThumbnailRecipe(size: 256, format: .png),
             ThumbnailRecipe(size: 256, quality: 90), ThumbnailRecipe(size: 256, progressive: true),
             ThumbnailRecipe(size: 256, background: RGBColor(red: 0, green: 0, blue: 0)),
             ThumbnailRecipe(spec: ThumbnailSpec(width: 256, height: 128)),
+            ThumbnailRecipe(size: 256, color: .keep),
         ]
         let names = Set(([base] + variants).map { $0.relativePath(for: hash) })
         #expect(names.count == variants.count + 1)
@@ -73,6 +74,38 @@ struct ThumbnailServiceTests {
             #expect(second.createdCount == 0)
             #expect(try ThumbnailGenerator.removeAll(hash: hash, from: thumbnails).count == 3)
             #expect(PicpipeFiles.regularFiles(under: layout.thumbnails).isEmpty)
+        }
+    }
+
+    /// A tagged original gets one file per colour rule; a thumbnail an earlier version wrote under the name without
+    /// the rule (unconverted) is not taken for the converted one, and deleting the image removes it too.
+    @Test func colourRuleHasItsOwnFileAndOldNamesAreNotReused() async throws {
+        try await Self.withStore { layout in
+            let profile = try #require(ColorProfile.adobeRGB)
+            let pixels = PixelBuffer(width: 40, height: 30, filledWith: [20, 200, 60])
+            let bytes = try ImageEncoder.encode(pixels, format: .jpeg, quality: 95, iccProfile: profile.bytes)
+            let hash = bytes.withUnsafeBytes { ContentHash(of: $0) }
+            let thumbnails = try layout.handles(for: FunctionRole(write: [.thumbnails]), function: "thumbnail")
+                .handle(.thumbnails, .write)
+            let legacy = "64/\(hash.shard)/\(hash.hex)-inside-q82.jpg"
+            try thumbnails.write(try ImageEncoder.encode(pixels, format: .jpeg), to: legacy)
+            let recipes = [ThumbnailRecipe(size: 64), ThumbnailRecipe(size: 64, color: .keep)]
+            let outcome = try bytes.withUnsafeBytes {
+                try ThumbnailGenerator.generate(
+                    original: $0, hash: hash, recipes: recipes, limits: .default, into: thumbnails)
+            }
+            #expect(outcome.createdCount == 2)
+            #expect(outcome.colorProfile == "Adobe RGB (1998) compatible, built by picpipe")
+            #expect(outcome.thumbnails.map(\.relativePath).allSatisfy { $0 != legacy })
+            let decoded = try outcome.thumbnails.map { entry in
+                try Data(contentsOf: thumbnails.url(entry.relativePath)).withUnsafeBytes {
+                    try ImageDecoder.decode($0, limits: .default, minimumSize: nil)
+                }
+            }
+            #expect(decoded[0].colorProfile == nil)
+            #expect(decoded[1].colorProfile == profile)
+            #expect(decoded[0].pixels != decoded[1].pixels)
+            #expect(try ThumbnailGenerator.removeAll(hash: hash, from: thumbnails).count == 3)
         }
     }
 

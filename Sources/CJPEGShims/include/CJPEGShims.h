@@ -53,10 +53,19 @@ int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom,
                          unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
                          CJPEGShims_Status *status);
 
+/// Decodes a CMYK or YCCK JPEG to 8-bit interleaved CMYK ink amounts (0 = no ink; the inverted storage of Adobe
+/// files is undone), for an ICC transform. Same scaling, limits and warnings as CJPEGShims_decodeRGB.
+/// `output` must hold outWidth * outHeight * 4 bytes. A JPEG that is not CMYK/YCCK fails (CJPEGShims_failed).
+int CJPEGShims_decodeCMYK(const unsigned char *data, size_t size, int scaleDenom, int fast, long long maxPixels,
+                          unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
+                          CJPEGShims_Status *status);
+
 /// Encodes 8-bit interleaved RGB as a JFIF JPEG (4:2:0, optimised Huffman tables, no APP1/EXIF).
+/// `iccProfile` (NULL for none) is written as APP2 ICC_PROFILE markers.
 /// On success *output is a malloc'd buffer the caller releases with CJPEGShims_free.
 int CJPEGShims_encodeRGB(const unsigned char *pixels, int width, int height, int quality, int progressive,
-                         unsigned char **output, unsigned long *outputSize, CJPEGShims_Status *status);
+                         const unsigned char *iccProfile, unsigned int iccProfileSize, unsigned char **output,
+                         unsigned long *outputSize, CJPEGShims_Status *status);
 
 /// Releases a buffer returned by CJPEGShims_encodeRGB.
 void CJPEGShims_free(void *pointer);

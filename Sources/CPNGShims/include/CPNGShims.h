@@ -46,3 +46,13 @@ int CPNGShims_readRows(CPNGShims_Reader *reader, unsigned char *rows, int count,
 
 /// Releases the reader (safe with NULL).
 void CPNGShims_close(CPNGShims_Reader *reader);
+
+/// Reads the chunks up to the first IDAT and returns the decompressed iCCP profile, as libpng accepts it (a profile
+/// whose header libpng rejects, or whose colour space does not fit the colour type, counts as none).
+/// On success *profile is NULL (no usable iCCP) or a malloc'd copy of *length bytes the caller releases with
+/// CPNGShims_free.
+int CPNGShims_readICCProfile(const unsigned char *data, size_t size, unsigned char **profile, size_t *length,
+                             CPNGShims_Status *status);
+
+/// Releases a buffer returned by CPNGShims_readICCProfile.
+void CPNGShims_free(void *pointer);

@@ -8,4 +8,8 @@ public struct DecodedImage: Sendable, Equatable {
     public var pixels: PixelBuffer
     /// The reduction used: the DCT scale denominator (1, 2, 4 or 8) for JPEG, the box factor for PNG.
     public var shrink: Int
+    /// The colour space of `pixels` when the file declares one (an ICC profile, or EXIF's Adobe RGB marker);
+    /// `nil` for untagged pictures, which are taken as sRGB. CMYK pictures with a profile are already converted
+    /// to sRGB here (and have `nil`); RGB and gray ones are converted, or not, by the caller (`ColorMode`).
+    public var colorProfile: ColorProfile? = nil
 }

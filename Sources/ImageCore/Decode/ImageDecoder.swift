@@ -10,19 +10,28 @@ public enum ImageDecoder {
     ///     largest DCT reduction (1/2, 1/4, 1/8) that still gives at least this size; a non-interlaced PNG is
     ///     box-shrunk while streaming by the largest whole factor that leaves twice this size. `nil` decodes at full
     ///     size.
-    /// - Returns: RGB (or RGBA for PNGs with alpha) pixels in stored orientation.
+    /// - Returns: RGB (or RGBA for PNGs with alpha) pixels in stored orientation, with the colour profile the file
+    ///   declares (`DecodedImage.colorProfile`); CMYK JPEGs with a CMYK profile are converted to sRGB with it.
     public static func decode(
         _ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, minimumSize: (width: Int, height: Int)?
     ) throws(ImageError) -> DecodedImage {
         try limits.check(fileBytes: bytes.count)
         let header = try ImageHeader.read(from: bytes)
         try limits.check(header)
+        let profile = colorProfile(EmbeddedColor.read(bytes, format: header.format), format: header.format)
         switch header.format {
         case .jpeg:
             let shrink =
                 minimumSize.map { shrinkFactor(for: header, minimumWidth: $0.width, minimumHeight: $0.height) } ?? 1
+            if let profile, profile.space == .cmyk {
+                let decoded = try JPEGDecoder.decodeInk(bytes, header: header, shrink: shrink, limits: limits)
+                if let pixels = profile.convertedToSRGB(ink: decoded.ink, width: decoded.width, height: decoded.height)
+                {
+                    return DecodedImage(header: header, pixels: pixels, shrink: shrink)
+                }
+            }
             let pixels = try JPEGDecoder.decode(bytes, header: header, shrink: shrink, limits: limits)
-            return DecodedImage(header: header, pixels: pixels, shrink: shrink)
+            return DecodedImage(header: header, pixels: pixels, shrink: shrink, colorProfile: profile)
         case .png:
             // Non-interlaced files stream into a box pre-shrink (never holding the full raster); others decode whole.
             let shrink =
@@ -32,11 +41,34 @@ public enum ImageDecoder {
                         minimumHeight: $0.height)
                 } ?? 1
             if let pixels = try PNGStreamDecoder.decode(bytes, header: header, shrink: shrink) {
-                return DecodedImage(header: header, pixels: pixels, shrink: shrink)
+                return DecodedImage(header: header, pixels: pixels, shrink: shrink, colorProfile: profile)
             }
             let pixels = try PNGDecoder.decode(bytes, header: header)
-            return DecodedImage(header: header, pixels: pixels, shrink: 1)
+            return DecodedImage(header: header, pixels: pixels, shrink: 1, colorProfile: profile)
         }
+    }
+
+    /// The profile that describes the file's pixels: its embedded ICC profile when lcms can use it and it fits the
+    /// stored colour model (gray, RGB, CMYK); else, for a PNG without sRGB or cICP, one built from its cHRM; else
+    /// Adobe RGB when EXIF says R03; else `nil` (sRGB). A profile that is damaged or does not fit is ignored: the
+    /// picture is treated as untagged.
+    static func colorProfile(_ embedded: EmbeddedColor, format: ImageFormat) -> ColorProfile? {
+        if let bytes = embedded.iccProfile, let profile = ColorProfile.read(bytes) {
+            let fits: Bool
+            switch profile.space {
+            case .gray: fits = embedded.components == 1
+            case .rgb: fits = embedded.components == 3
+            case .cmyk: fits = embedded.components == 4 && format == .jpeg
+            }
+            if fits { return profile }
+        }
+        if format == .png, !embedded.declaresSRGB, !embedded.hasCICP, embedded.components == 3,
+            let chromaticities = embedded.chromaticities
+        {
+            return ColorEngine.shared.profile(chromaticities: chromaticities)
+        }
+        if format == .jpeg, embedded.components == 3, embedded.exifAdobeRGB { return ColorProfile.adobeRGB }
+        return nil
     }
 
     /// The largest DCT reduction (8, 4, 2, else 1) that keeps a JPEG at least the given size.

@@ -7,13 +7,28 @@ enum JPEGDecoder {
     static func decode(_ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits)
         throws(ImageError) -> PixelBuffer
     {
+        let (width, height, pixels) = try run(bytes, header: header, shrink: shrink, limits: limits, channels: 3)
+        return PixelBuffer(width: width, height: height, channels: 3, bytes: pixels)
+    }
+
+    /// Decodes a CMYK or YCCK JPEG to ink amounts (4 bytes a pixel, 0 = no ink) for an ICC transform.
+    static func decodeInk(_ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits)
+        throws(ImageError) -> (width: Int, height: Int, ink: [UInt8])
+    {
+        try run(bytes, header: header, shrink: shrink, limits: limits, channels: 4)
+    }
+
+    /// One decode through the shim: RGB (`channels` 3) or CMYK ink (`channels` 4).
+    private static func run(
+        _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits, channels: Int
+    ) throws(ImageError) -> (width: Int, height: Int, ink: [UInt8]) {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             throw .truncated(detail: "no JPEG data")
         }
         var width: Int32 = 0
         var height: Int32 = 0
         CJPEGShims_scaledSize(Int32(header.width), Int32(header.height), Int32(shrink), &width, &height)
-        let capacity = Int(width) * Int(height) * 3
+        let capacity = Int(width) * Int(height) * channels
         var status = CJPEGShims_Status()
         var outWidth: Int32 = 0
         var outHeight: Int32 = 0
@@ -21,8 +36,9 @@ enum JPEGDecoder {
         let fast: Int32 = shrink > 1 ? 1 : 0
         var code = 0
         let pixels = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            let decode = channels == 4 ? CJPEGShims_decodeCMYK : CJPEGShims_decodeRGB
             code = Int(
-                CJPEGShims_decodeRGB(
+                decode(
                     base, bytes.count, Int32(shrink), fast, Int64(limits.maxPixels), buffer.baseAddress, capacity,
                     &outWidth, &outHeight, &status))
             // On failure the buffer is dropped; the bytes are plain UInt8, so no element needs deinitializing.
@@ -32,7 +48,7 @@ enum JPEGDecoder {
         guard Int(outWidth) == Int(width), Int(outHeight) == Int(height) else {
             throw .corrupt(format: .jpeg, detail: "decoded size \(outWidth)x\(outHeight) differs from the header")
         }
-        return PixelBuffer(width: Int(width), height: Int(height), channels: 3, bytes: pixels)
+        return (Int(width), Int(height), pixels)
     }
 
     static func error(code: Int, status: CJPEGShims_Status, header: ImageHeader, limits: DecodeLimits) -> ImageError {

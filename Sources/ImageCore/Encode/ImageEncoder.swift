@@ -1,4 +1,5 @@
-// Encoding pixels to JPEG (libjpeg-turbo via the shim) or PNG (libpng's simplified writer). No metadata is written.
+// Encoding pixels to JPEG (libjpeg-turbo via the shim) or PNG (libpng's simplified writer). No metadata is written
+// but, when asked, an ICC profile.
 
 import CJPEGShims
 import CPNG
@@ -12,10 +13,11 @@ public enum ImageEncoder {
     ///   - quality: JPEG quality 1-100.
     ///   - progressive: progressive JPEG.
     ///   - background: the colour under transparent pixels for JPEG.
+    ///   - iccProfile: an RGB ICC profile to embed (JPEG APP2 ICC_PROFILE markers, PNG iCCP), or `nil` for none.
     /// - Returns: the file's bytes; JPEG output carries no APP1 (no EXIF, no GPS).
     public static func encode(
         _ image: PixelBuffer, format: ImageFormat, quality: Int = 82, progressive: Bool = false,
-        background: RGBColor = .white
+        background: RGBColor = .white, iccProfile: [UInt8]? = nil
     ) throws(ImageError) -> [UInt8] {
         guard image.width > 0, image.height > 0, image.bytes.count == image.width * image.height * image.channels
         else {
@@ -25,13 +27,17 @@ public enum ImageEncoder {
         switch format {
         case .jpeg:
             guard (1...100).contains(quality) else { throw .invalidRequest("JPEG quality \(quality) is not in 1-100") }
-            return try encodeJPEG(image.flattened(onto: background), quality: quality, progressive: progressive)
+            return try encodeJPEG(
+                image.flattened(onto: background), quality: quality, progressive: progressive, iccProfile: iccProfile)
         case .png:
-            return try encodePNG(image)
+            let file = try encodePNG(image)
+            guard let iccProfile, !iccProfile.isEmpty else { return file }
+            return PNGColorChunk.inserting(iccProfile, into: file)
         }
     }
 
-    private static func encodeJPEG(_ image: PixelBuffer, quality: Int, progressive: Bool) throws(ImageError) -> [UInt8]
+    private static func encodeJPEG(_ image: PixelBuffer, quality: Int, progressive: Bool, iccProfile: [UInt8]?)
+        throws(ImageError) -> [UInt8]
     {
         guard image.channels == 3 else {
             throw .invalidRequest("JPEG needs RGB pixels, got \(image.channels) channels")
@@ -39,11 +45,18 @@ public enum ImageEncoder {
         var status = CJPEGShims_Status()
         var output: UnsafeMutablePointer<UInt8>?
         var size: UInt = 0
+        let profile = iccProfile ?? []
+        guard profile.count <= 0xFFFF_0000 else {
+            throw .invalidRequest("ICC profile of \(profile.count) bytes is too large")
+        }
         let code = image.bytes.withUnsafeBufferPointer { pixels in
-            Int(
-                CJPEGShims_encodeRGB(
-                    pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(quality), progressive ? 1 : 0,
-                    &output, &size, &status))
+            profile.withUnsafeBufferPointer { icc in
+                Int(
+                    CJPEGShims_encodeRGB(
+                        pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(quality),
+                        progressive ? 1 : 0, icc.count > 0 ? icc.baseAddress : nil, UInt32(icc.count), &output, &size,
+                        &status))
+            }
         }
         defer { CJPEGShims_free(output) }
         guard code == CJPEGShims_ok, let output else {

@@ -19,6 +19,8 @@ public struct ThumbnailRender: Sendable {
     /// The reduction of the single decode: the DCT denominator (1, 2, 4 or 8) for JPEG, the box factor for a
     /// streamed (non-interlaced) PNG, else 1.
     public var shrink: Int
+    /// The source's RGB or gray colour profile (`nil`: untagged, taken as sRGB, or CMYK already converted).
+    public var colorProfile: ColorProfile?
     /// The thumbnails, in the order of the specs.
     public var thumbnails: [RenderedThumbnail]
 }

@@ -16,11 +16,13 @@ public struct ThumbnailSpec: Sendable, Hashable, Codable {
     public var progressive: Bool
     /// The colour transparent pixels are flattened onto for JPEG output.
     public var background: RGBColor
+    /// What happens to a source with a colour profile: converted to sRGB, or kept and embedded.
+    public var color: ColorMode
 
-    /// A spec with the defaults: fit inside, JPEG, quality 82, baseline, white background.
+    /// A spec with the defaults: fit inside, JPEG, quality 82, baseline, white background, converted to sRGB.
     public init(
         width: Int, height: Int, fit: FitMode = .inside, format: ImageFormat = .jpeg, quality: Int = 82,
-        progressive: Bool = false, background: RGBColor = .white
+        progressive: Bool = false, background: RGBColor = .white, color: ColorMode = .srgb
     ) {
         self.width = width
         self.height = height
@@ -29,5 +31,19 @@ public struct ThumbnailSpec: Sendable, Hashable, Codable {
         self.quality = quality
         self.progressive = progressive
         self.background = background
+        self.color = color
+    }
+
+    /// Decodes a spec; one written before `color` existed gets `.srgb`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        width = try c.decode(Int.self, forKey: .width)
+        height = try c.decode(Int.self, forKey: .height)
+        fit = try c.decode(FitMode.self, forKey: .fit)
+        format = try c.decode(ImageFormat.self, forKey: .format)
+        quality = try c.decode(Int.self, forKey: .quality)
+        progressive = try c.decode(Bool.self, forKey: .progressive)
+        background = try c.decode(RGBColor.self, forKey: .background)
+        color = try c.decodeIfPresent(ColorMode.self, forKey: .color) ?? .srgb
     }
 }

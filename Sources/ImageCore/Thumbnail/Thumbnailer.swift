@@ -1,10 +1,10 @@
 // The thumbnail pipeline: header → limits → one decode (shrink-on-load for the largest spec) → per spec
-// resize → orient → crop → encode.
+// resize → orient → crop → colour (sRGB, or the source profile kept) → encode.
 
 /// Makes thumbnails from an image file in memory.
 public enum Thumbnailer {
     /// One header read, ONE decode (shrink-on-load chosen for the largest spec), then per spec:
-    /// resize → orient → encode.
+    /// resize → orient → crop → colour (to sRGB, or the profile kept) → encode.
     /// - Parameters:
     ///   - bytes: the whole source file (format sniffed from the bytes).
     ///   - specs: the thumbnails to make; the fit box applies to the upright picture.
@@ -52,11 +52,23 @@ public enum Thumbnailer {
                 picture = picture.cropped(
                     x: (picture.width - width) / 2, y: (picture.height - height) / 2, width: width, height: height)
             }
+            // Colour last, on the fewest pixels (as vipsthumbnail does): the resize works on the source's encoded
+            // values either way, and converting the small result costs far less than converting the decode.
+            var embedded: [UInt8]? = nil
+            if let profile = decoded.colorProfile {
+                if spec.color == .keep && profile.space == .rgb {
+                    embedded = profile.bytes
+                } else if !profile.isSRGB, let converted = profile.convertedToSRGB(picture) {
+                    picture = converted
+                }
+            }
             let encoded = try ImageEncoder.encode(
                 picture, format: spec.format, quality: spec.quality, progressive: spec.progressive,
-                background: spec.background)
+                background: spec.background, iccProfile: embedded)
             thumbnails[index] = RenderedThumbnail(spec: spec, width: picture.width, height: picture.height, bytes: encoded)
         }
-        return ThumbnailRender(header: header, shrink: decoded.shrink, thumbnails: thumbnails.compactMap { $0 })
+        return ThumbnailRender(
+            header: header, shrink: decoded.shrink, colorProfile: decoded.colorProfile,
+            thumbnails: thumbnails.compactMap { $0 })
     }
 }

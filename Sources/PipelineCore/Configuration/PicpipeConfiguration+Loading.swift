@@ -102,6 +102,7 @@ extension PicpipeConfiguration {
         if let value = try env.int("PICPIPE_THUMBNAIL_QUALITY") { thumbnails.quality = value }
         if let value = try env.bool("PICPIPE_THUMBNAIL_PROGRESSIVE") { thumbnails.progressive = value }
         if let value = env.string("PICPIPE_THUMBNAIL_BACKGROUND") { thumbnails.background = value }
+        if let value = env.string("PICPIPE_THUMBNAIL_COLOR") { thumbnails.color = value }
         if let value = try env.int("PICPIPE_MAX_PIXELS") { limits.maxPixels = value }
         if let value = try env.int("PICPIPE_MAX_FILE_BYTES") { limits.maxFileBytes = value }
         for name in FunctionSettings.names {
@@ -149,6 +150,7 @@ extension PicpipeConfiguration {
         try check(http.minUploadRate >= 0, "http.min_upload_rate", "must be 0 (off) or more bytes per second")
         try check(http.maxConcurrentUploads >= 1, "http.max_concurrent_uploads", "needs at least 1")
         try check(http.idleTimeout > 0, "http.idle_timeout", "must be positive seconds")
+        try check(["srgb", "keep"].contains(thumbnails.color), "thumbnails.color", "is srgb or keep")
         try check(limits.maxPixels > 0, "limits.max_pixels", "must be positive")
         try check(limits.maxFileBytes > 0, "limits.max_file_bytes", "must be positive")
         for name in FunctionSettings.names {

@@ -78,6 +78,8 @@ public struct ThumbnailSettings: Codable, Sendable, Equatable {
     public var progressive: Bool = false
     /// The colour transparent pixels are flattened onto for JPEG, as 6 hex digits.
     public var background: String = "ffffff"
+    /// Pictures with a colour profile: `srgb` (convert to sRGB) or `keep` (leave the pixels, embed the profile).
+    public var color: String = "srgb"
 
     /// The defaults.
     public init() {}
@@ -92,6 +94,7 @@ public struct ThumbnailSettings: Codable, Sendable, Equatable {
         quality = try c.decode(.quality, default: d.quality)
         progressive = try c.decode(.progressive, default: d.progressive)
         background = try c.decode(.background, default: d.background)
+        color = try c.decode(.color, default: d.color)
     }
 }
 

@@ -6,8 +6,9 @@ import ThumbnailService
 
 extension FitMode: ExpressibleByArgument {}
 extension ImageFormat: ExpressibleByArgument {}
+extension ColorMode: ExpressibleByArgument {}
 
-/// `--fit`, `--format`, `--quality`, `--progressive`, `--background`, `--max-pixels`, `--max-file-bytes`.
+/// `--fit`, `--format`, `--quality`, `--progressive`, `--background`, `--color`, `--max-pixels`, `--max-file-bytes`.
 /// Options not given keep the configured values (`picpipe config` shows them).
 struct RecipeOptions: ParsableArguments {
     @Option(help: "How the picture fills the box: inside (keep aspect, never upscale) or cover (fill, centre crop). Default: inside.")
@@ -24,6 +25,9 @@ struct RecipeOptions: ParsableArguments {
 
     @Option(help: "Background for flattening alpha in JPEG output, as hex RRGGBB (default: ffffff).")
     var background: String?
+
+    @Option(help: "Tagged pictures (ICC, Adobe RGB): srgb (convert to sRGB) or keep (embed the profile). Default srgb.")
+    var color: ColorMode?
 
     @Option(help: "Refuse images with more pixels than this (decompression bombs; default: 100000000).")
     var maxPixels: Int?
@@ -50,6 +54,7 @@ struct RecipeOptions: ParsableArguments {
         if let quality { result.thumbnails.quality = quality }
         if progressive { result.thumbnails.progressive = true }
         if let background { result.thumbnails.background = background }
+        if let color { result.thumbnails.color = color.rawValue }
         if let maxPixels { result.limits.maxPixels = maxPixels }
         if let maxFileBytes { result.limits.maxFileBytes = maxFileBytes }
         return result

@@ -23,7 +23,8 @@ enum FunctionCatalog {
             ThumbnailRecipe(
                 size: size, fit: FitMode(rawValue: settings.fit) ?? .inside,
                 format: settings.format == "png" ? .png : .jpeg, quality: settings.quality,
-                progressive: settings.progressive, background: RGBColor(hex: settings.background) ?? .white)
+                progressive: settings.progressive, background: RGBColor(hex: settings.background) ?? .white,
+                color: ColorMode(rawValue: settings.color) ?? .srgb)
         }
         return ThumbnailFunction(
             recipes: recipes,
