@@ -247,3 +247,15 @@ int CJPEGShims_encodeRGB(const unsigned char *pixels, int width, int height, int
 }
 
 void CJPEGShims_free(void *pointer) { free(pointer); }
+
+int CJPEGShims_turboVersionNumber(void) {
+#ifdef LIBJPEG_TURBO_VERSION_NUMBER
+    return LIBJPEG_TURBO_VERSION_NUMBER;
+#else
+    return 0;
+#endif
+}
+
+int CJPEGShims_libVersion(void) { return JPEG_LIB_VERSION; }
+
+const void *CJPEGShims_libraryAnchor(void) { return (const void *)&jpeg_std_error; }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <png.h>
+#include <zlib.h>
 
 struct CPNGShims_Reader {
     png_structp png;
@@ -238,3 +239,5 @@ int CPNGShims_readICCProfile(const unsigned char *data, size_t size, unsigned ch
 }
 
 void CPNGShims_free(void *pointer) { free(pointer); }
+
+const char *CPNGShims_zlibVersion(void) { return zlibVersion(); }

@@ -13,6 +13,7 @@ struct Picpipe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "picpipe",
         abstract: "An image pipeline: thumbnails, metadata and an HTTP fetch service over one store.",
+        version: VersionReport.text,
         subcommands: [
             ThumbnailCommand.self, BatchCommand.self,
             MetadataCommand.self, QueryCommand.self,

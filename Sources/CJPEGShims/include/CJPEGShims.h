@@ -69,3 +69,10 @@ int CJPEGShims_encodeRGB(const unsigned char *pixels, int width, int height, int
 
 /// Releases a buffer returned by CJPEGShims_encodeRGB.
 void CJPEGShims_free(void *pointer);
+
+/// libjpeg-turbo's version as the headers picpipe was built with say it (LIBJPEG_TURBO_VERSION_NUMBER, e.g.
+/// 2001005 for 2.1.5), and the libjpeg API version (JPEG_LIB_VERSION, e.g. 62).
+int CJPEGShims_turboVersionNumber(void);
+int CJPEGShims_libVersion(void);
+/// The address of a function of the linked libjpeg, to find which library file was loaded (dladdr).
+const void *CJPEGShims_libraryAnchor(void);

@@ -56,3 +56,6 @@ int CPNGShims_readICCProfile(const unsigned char *data, size_t size, unsigned ch
 
 /// Releases a buffer returned by CPNGShims_readICCProfile.
 void CPNGShims_free(void *pointer);
+
+/// The version of the zlib libpng inflates with, from zlib itself (zlibVersion()).
+const char *CPNGShims_zlibVersion(void);
