@@ -367,3 +367,62 @@ extension ServeHardeningTests {
         #expect(ServeProcess.files(store, "failed").isEmpty)
     }
 }
+
+extension ServeHardeningTests {
+    @Test func sighupReloadsSizesAndLimitsWithoutDroppingWork() async throws {
+        let work = try PicpipeProcess.temporaryFolder("picpipe-sighup")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let store = work.appendingPathComponent("store")
+        let config = work.appendingPathComponent("picpipe.yaml")
+        try "thumbnails:\n  sizes: [128]\n".write(to: config, atomically: true, encoding: .utf8)
+        let serve = try await ServeProcess(store: store, environment: ["PICPIPE_CONFIG": config.path])
+        do {
+            try await reloads(serve, store: store, config: config)
+        } catch {
+            await serve.stop()
+            throw error
+        }
+        await serve.stop()
+    }
+
+    func reloads(_ serve: ServeProcess, store: URL, config: URL) async throws {
+        try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
+        let port = try #require(ServeHTTPTests.port(in: serve.log))
+        let uploads = store.appendingPathComponent("uploads")
+        let first = try BatchCommandTests.picture(.jpeg, seed: 501, width: 800, height: 600)
+        try first.write(to: uploads.appendingPathComponent("before.jpg"))
+        try await ServeProcess.eventually("before processed") { try StoreView.processed(store).contains("before.jpg") }
+        let firstHash = Array(first).withUnsafeBytes { ContentHash(of: $0).hex }
+        #expect(Set(ServeProcess.files(store, "thumbnails").filter { $0.contains(firstHash) }.map { $0.split(separator: "/")[0] }) == ["128"])
+
+        // Drop twenty files and reload while they are in flight.
+        for n in 0..<20 {
+            try BatchCommandTests.picture(.jpeg, seed: 600 + n, width: 800, height: 600)
+                .write(to: uploads.appendingPathComponent("during-\(n).jpg"))
+        }
+        try "thumbnails:\n  sizes: [128, 300]\nfunctions:\n  thumbnail:\n    timeout: 20\n".write(
+            to: config, atomically: true, encoding: .utf8)
+        serve.signal(SIGHUP)
+        try await ServeProcess.eventually("reloaded") { serve.log.contains("configuration reloaded") }
+        try await ServeProcess.eventually("all twenty processed") {
+            let processed = try StoreView.processed(store)
+            return (0..<20).allSatisfy { processed.contains("during-\($0).jpg") }
+        }
+        #expect(try StoreView.events(store, state: "dead").isEmpty)
+
+        let after = try BatchCommandTests.picture(.jpeg, seed: 777, width: 800, height: 600)
+        try after.write(to: uploads.appendingPathComponent("after.jpg"))
+        try await ServeProcess.eventually("after processed") { try StoreView.processed(store).contains("after.jpg") }
+        let afterHash = Array(after).withUnsafeBytes { ContentHash(of: $0).hex }
+        #expect(Set(ServeProcess.files(store, "thumbnails").filter { $0.contains(afterHash) }.map { $0.split(separator: "/")[0] }) == ["128", "300"])
+        // The HTTP API serves the new size too, for an older picture as well (made on request).
+        #expect(Self.blockingGet("http://127.0.0.1:\(port)/images/\(firstHash)/thumbnails/300").status == 200)
+
+        // A broken file keeps the running configuration.
+        try "thumbnails:\n  sizes: [oops\n".write(to: config, atomically: true, encoding: .utf8)
+        serve.signal(SIGHUP)
+        try await ServeProcess.eventually("refused") { serve.log.contains("configuration not reloaded") }
+        #expect(Self.blockingGet("http://127.0.0.1:\(port)/healthz").status == 200)
+        #expect(Self.blockingGet("http://127.0.0.1:\(port)/images/\(afterHash)/thumbnails/300").status == 200)
+    }
+}

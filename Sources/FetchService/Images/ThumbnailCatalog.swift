@@ -4,33 +4,52 @@ import PipelineCore
 import Synchronization
 import ThumbnailService
 
-/// Thumbnails by size label (`256`, `320x200`), from the configured recipes.
-struct ThumbnailCatalog: Sendable {
+/// Thumbnails by size label (`256`, `320x200`), from the configured recipes; `replace` swaps them on a
+/// configuration reload.
+final class ThumbnailCatalog: Sendable {
+    private struct Sizes {
+        var recipes: [String: ThumbnailRecipe]
+        var labels: [String]
+
+        init(_ recipes: [ThumbnailRecipe]) {
+            var byLabel: [String: ThumbnailRecipe] = [:]
+            var labels: [String] = []
+            for recipe in recipes where byLabel[recipe.sizeLabel] == nil {
+                byLabel[recipe.sizeLabel] = recipe
+                labels.append(recipe.sizeLabel)
+            }
+            self.recipes = byLabel
+            self.labels = labels
+        }
+    }
+
+    private let sizes: Mutex<Sizes>
     /// The recipes by size label.
-    let recipes: [String: ThumbnailRecipe]
+    var recipes: [String: ThumbnailRecipe] { sizes.withLock { $0.recipes } }
     /// The size labels, in configuration order.
-    let labels: [String]
+    var labels: [String] { sizes.withLock { $0.labels } }
     /// `STORE/thumbnails` as a path, so a file path is one concatenation.
     let root: String
     let runtime: FunctionRuntime
     private let inFlight = InFlightGenerations()
 
     init(recipes: [ThumbnailRecipe], root: String, runtime: FunctionRuntime) {
-        var byLabel: [String: ThumbnailRecipe] = [:]
-        var labels: [String] = []
-        for recipe in recipes where byLabel[recipe.sizeLabel] == nil {
-            byLabel[recipe.sizeLabel] = recipe
-            labels.append(recipe.sizeLabel)
-        }
-        self.recipes = byLabel
-        self.labels = labels
+        self.sizes = Mutex(Sizes(recipes))
         self.root = root
         self.runtime = runtime
     }
 
+    /// Serves these recipes from now on (a configuration reload).
+    func replace(_ recipes: [ThumbnailRecipe]) {
+        sizes.withLock { $0 = Sizes(recipes) }
+    }
+
     /// The recipe for a size label, or 404.
     func recipe(_ label: String?) throws -> ThumbnailRecipe {
-        guard let label, let recipe = recipes[label] else { throw APIError.unknownSize(label ?? "", configured: labels) }
+        let sizes = self.sizes.withLock { $0 }
+        guard let label, let recipe = sizes.recipes[label] else {
+            throw APIError.unknownSize(label ?? "", configured: sizes.labels)
+        }
         return recipe
     }
 

@@ -18,6 +18,13 @@ public struct FetchApplication: Sendable {
     public let routes: [Route]
     /// Runs the connection tasks on the event loops.
     let executor: EventLoopTaskExecutor
+    /// The thumbnail sizes the routes serve.
+    let thumbnails: ThumbnailCatalog
+
+    /// Serves these thumbnail recipes from now on (a configuration reload, SIGHUP).
+    public func reload(recipes: [ThumbnailRecipe]) {
+        thumbnails.replace(recipes)
+    }
 
     /// The event loops (one per core; one thread per core measured best here, 2 against 1 on 2 cores).
     static var group: MultiThreadedEventLoopGroup { .singleton }
@@ -60,7 +67,7 @@ public struct FetchApplication: Sendable {
             logger: logger)
         return FetchApplication(
             application: application, routes: routes,
-            executor: EventLoopTaskExecutor(group: Self.group))
+            executor: EventLoopTaskExecutor(group: Self.group), thumbnails: api.thumbnails)
     }
 }
 

@@ -18,7 +18,9 @@ public final class FunctionRuntime: Sendable {
     public let journal: any InvocationJournal
     /// Retry and polling settings.
     public let settings: RuntimeSettings
-    private let functions: [String: RegisteredFunction]
+    /// The functions by name; `reconfigure` replaces them (SIGHUP), each invocation uses the set it started with.
+    private let registry: Mutex<[String: RegisteredFunction]>
+    private var functions: [String: RegisteredFunction] { registry.withLock { $0 } }
     private let order: [String]
     private let logger: Logger
     private let signal = WorkSignal()
@@ -47,10 +49,31 @@ public final class FunctionRuntime: Sendable {
         self.logger = logger
         var byName: [String: RegisteredFunction] = [:]
         for function in functions { byName[function.name] = function }
-        self.functions = byName
+        self.registry = Mutex(byName)
         self.order = functions.map(\.name)
         self.metrics = byName.mapValues { FunctionMetrics(function: $0.name) }
         self.grace = ShutdownGrace(seconds: settings.shutdownGrace)
+    }
+
+    /// Replaces the functions' handlers and settings (a configuration reload): invocations that start afterwards use
+    /// the new ones, running ones finish with what they started with. The set of functions and each one's reserved
+    /// concurrency (the number of workers) stay as they were until the next start.
+    /// - Returns: the names of functions whose concurrency differs and needs a restart.
+    @discardableResult
+    public func reconfigure(_ replacements: [RegisteredFunction]) -> [String] {
+        registry.withLock { registry in
+            var needsRestart: [String] = []
+            for replacement in replacements {
+                guard let current = registry[replacement.name] else { continue }
+                var updated = replacement
+                if updated.configuration.concurrency != current.configuration.concurrency {
+                    needsRestart.append(replacement.name)
+                    updated.configuration.concurrency = current.configuration.concurrency
+                }
+                registry[replacement.name] = updated
+            }
+            return needsRestart
+        }
     }
 
     /// The registered function names, in registration order.
@@ -187,13 +210,14 @@ public final class FunctionRuntime: Sendable {
         try journal.statistics(now: Date())
     }
 
-    private func workerLoop(_ registered: RegisteredFunction, worker: Int) async {
-        let name = registered.name
+    private func workerLoop(_ initial: RegisteredFunction, worker: Int) async {
+        let name = initial.name
         // Since when this worker has been free to take work; an invocation ready before that (by more than a
         // wake-up's delay) waited because every reserved worker of its function was busy: Lambda's throttle.
         let started = Date()
         var freeSince = started
         while !isStopping, !Task.isCancelled {
+            let registered = functions[name] ?? initial
             let generation = signal.generation
             let claim: ClaimedInvocation?
             do {

@@ -14,8 +14,10 @@ struct ServeCommand: AsyncParsableCommand {
             Files dropped into STORE/uploads/ (and its subfolders) are taken once their writer closes them or
             renames them into place; they leave uploads/ once stored as originals. Each upload becomes an
             ObjectCreated:Put event in STORE/db/events.sqlite with one invocation per subscribed function.
-            Structured logs go to stderr. SIGTERM or SIGINT: stop taking work, let running invocations finish,
-            exit 0. Only one serve may run on a store.
+            Structured logs go to stderr. SIGTERM or SIGINT: stop taking work, let running invocations finish
+            within runtime.shutdown_grace (then put them back for the next start), exit 0. SIGHUP: read the
+            configuration again (thumbnail sizes and recipes, limits, function timeouts, memory, retries). Only
+            one serve may run on a store.
             Example:
               picpipe serve --store ./picstore
             """)
@@ -55,7 +57,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let application: ServeApplication
         do {
-            application = try ServeApplication.build(configuration: configuration, listen: listen, logger: logger)
+            let (configOptions, storeOptions) = (self.configOptions, self.storeOptions)
+            application = try ServeApplication.build(
+                configuration: configuration, listen: listen, logger: logger,
+                reload: { try configOptions.load(store: storeOptions) })
         } catch let error as ListenAddressError {
             FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
             throw ExitCode.failure

@@ -16,7 +16,11 @@ struct ServeApplication {
 
     /// Builds the runtime, the watcher, the HTTP fetch service and their services.
     /// - Parameter listen: `--listen HOST:PORT`, over `http.listen`.
-    static func build(configuration: PicpipeConfiguration, listen: String? = nil, logger: Logger) throws -> ServeApplication {
+    /// - Parameter reload: loads the configuration again on SIGHUP (nil: no reloading).
+    static func build(
+        configuration: PicpipeConfiguration, listen: String? = nil, logger: Logger,
+        reload: (@Sendable () throws -> PicpipeConfiguration)? = nil
+    ) throws -> ServeApplication {
         // Before the runtime makes its instruments: the Prometheus registry /metrics renders backs swift-metrics.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -43,6 +47,12 @@ struct ServeApplication {
             metrics: HTTPMetrics(registry: registry), logger: logger,
             onServerRunning: { port in logger.info("http listening", metadata: ["address": "\(settings.listen.host):\(port)"]) })
         services.append(.init(service: fetch))
+        if let reload {
+            services.append(
+                .init(
+                    service: ConfigurationReloader(
+                        load: reload, initial: configuration, runtime: runtime, fetch: fetch, logger: logger)))
+        }
         return ServeApplication(runtime: runtime, services: services)
     }
 
