@@ -732,7 +732,7 @@ extension ColourManagementTests {
 enum PNGTestFile {
     /// The PNG with an iCCP chunk holding `profile` (stored deflate) right after IHDR.
     static func tagged(_ png: [UInt8], profile: [UInt8]) -> [UInt8] {
-        TestPictures.png(png, inserting: "iCCP", data: Array("test profile".utf8) + [0, 0] + zlibStored(profile))
+        TestPictures.png(png, inserting: "iCCP", data: Array("test profile".utf8) + [0, 0] + TestPictures.zlibStored(profile))
     }
 
     /// The chunk types in file order.
@@ -758,27 +758,6 @@ enum PNGTestFile {
             position += 12 + length
         }
         return result
-    }
-
-    static func zlibStored(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = [0x78, 0x01]
-        var start = 0
-        repeat {
-            let length = min(65535, bytes.count - start)
-            let final: UInt8 = start + length == bytes.count ? 1 : 0
-            out += [
-                final, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8((~length >> 8) & 0xFF),
-            ]
-            out += bytes[start..<(start + length)]
-            start += length
-        } while start < bytes.count
-        var (a, b): (UInt32, UInt32) = (1, 0)
-        for byte in bytes {
-            a = (a + UInt32(byte)) % 65521
-            b = (b + a) % 65521
-        }
-        let adler = b << 16 | a
-        return out + [UInt8(adler >> 24), UInt8((adler >> 16) & 0xFF), UInt8((adler >> 8) & 0xFF), UInt8(adler & 0xFF)]
     }
 }
 
