@@ -123,8 +123,10 @@ static int shimConfigure(CPNGShims_Reader *reader, CPNGShims_Info *info, CPNGShi
     return CPNGShims_ok;
 }
 
-int CPNGShims_open(const unsigned char *data, size_t size, CPNGShims_Reader **result, CPNGShims_Info *info,
-                   CPNGShims_Status *status) {
+/// The start both readers share: a reader over `data` with libpng's structures and the memory source set up.
+/// The caller sets its own setjmp right after (a jump target must live in the function that uses it).
+static int shimCreateReader(const unsigned char *data, size_t size, CPNGShims_Reader **result,
+                            CPNGShims_Status *status) {
     status->warnings = 0;
     status->code = CPNGShims_ok;
     status->message[0] = 0;
@@ -146,6 +148,16 @@ int CPNGShims_open(const unsigned char *data, size_t size, CPNGShims_Reader **re
         return shimFail(status, CPNGShims_failed, "png_create_info_struct failed");
     }
     png_set_read_fn(reader->png, reader, shimRead);
+    *result = reader;
+    return CPNGShims_ok;
+}
+
+int CPNGShims_open(const unsigned char *data, size_t size, CPNGShims_Reader **result, CPNGShims_Info *info,
+                   CPNGShims_Status *status) {
+    int created = shimCreateReader(data, size, result, status);
+    if (created != CPNGShims_ok) return created;
+    CPNGShims_Reader *reader = *result;
+    *result = NULL;
     if (setjmp(reader->jump)) {
         CPNGShims_close(reader);
         return status->code;
@@ -191,28 +203,11 @@ int CPNGShims_readRows(CPNGShims_Reader *reader, unsigned char *rows, int count,
 
 int CPNGShims_readICCProfile(const unsigned char *data, size_t size, unsigned char **profile, size_t *length,
                              CPNGShims_Status *status) {
-    status->warnings = 0;
-    status->code = CPNGShims_ok;
-    status->message[0] = 0;
     *profile = NULL;
     *length = 0;
-    if (data == NULL || size < 8) return shimFail(status, CPNGShims_failed, "no PNG data");
-    CPNGShims_Reader *reader = calloc(1, sizeof(CPNGShims_Reader));
-    if (reader == NULL) return shimFail(status, CPNGShims_failed, "out of memory");
-    shimBegin(reader, status);
-    reader->data = data;
-    reader->size = size;
-    reader->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, reader, shimError, shimWarning);
-    if (reader->png == NULL) {
-        free(reader);
-        return shimFail(status, CPNGShims_failed, "png_create_read_struct failed");
-    }
-    reader->info = png_create_info_struct(reader->png);
-    if (reader->info == NULL) {
-        CPNGShims_close(reader);
-        return shimFail(status, CPNGShims_failed, "png_create_info_struct failed");
-    }
-    png_set_read_fn(reader->png, reader, shimRead);
+    CPNGShims_Reader *reader = NULL;
+    int created = shimCreateReader(data, size, &reader, status);
+    if (created != CPNGShims_ok) return created;
     unsigned char *volatile copy = NULL;
     if (setjmp(reader->jump)) {
         free(copy);
