@@ -135,6 +135,22 @@ struct BatchCommandTests {
         #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("x.jpg").path))
     }
 
+    @Test func anOutputNamedForAFormatPicpipeCannotWriteIsAUsageError() throws {
+        let work = try PicpipeProcess.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let input = work.appendingPathComponent("in.jpg")
+        try Self.picture(.jpeg, seed: 6, width: 200, height: 100).write(to: input)
+        for name in ["out.webp", "out.AVIF", "out.heic", "out.gif"] {
+            for extra in [[], ["--format", "jpeg"]] {
+                let output = work.appendingPathComponent(name)
+                let run = try PicpipeProcess.run(["thumbnail", input.path, "-o", output.path] + extra)
+                #expect(run.status == 2, "\(name) \(extra)")
+                #expect(run.stderr.contains("JPEG (.jpg, .jpeg) and PNG (.png)"))
+                #expect(!FileManager.default.fileExists(atPath: output.path), "nothing written under a false name")
+            }
+        }
+    }
+
     /// `--color keep` leaves a tagged picture's pixels alone and embeds its profile; the default converts to sRGB
     /// and embeds none; anything else is a usage error.
     @Test func thumbnailColorOption() throws {

@@ -48,7 +48,19 @@ struct ThumbnailCommand: AsyncParsableCommand {
         if (width == nil) != (height == nil) { throw ValidationError("--width and --height go together") }
         let (w, h) = box
         guard w > 0, h > 0, w <= 16384, h <= 16384 else { throw ValidationError("the box must be 1 to 16384 pixels a side") }
+        let suffix = URL(fileURLWithPath: output).pathExtension.lowercased()
+        if Self.unwritableExtensions.contains(suffix) {
+            // Writing a JPEG under a .webp name would fool every program that trusts the name.
+            throw ValidationError(
+                "picpipe cannot write .\(suffix) files; it writes JPEG (.jpg, .jpeg) and PNG (.png): "
+                    + "name the output accordingly")
+        }
     }
+
+    /// Extensions of image formats picpipe reads nothing of or cannot write.
+    static let unwritableExtensions: Set<String> = [
+        "webp", "avif", "heic", "heif", "gif", "tif", "tiff", "bmp", "jxl", "jp2", "ico", "svg",
+    ]
 
     /// The box: --size, or --width/--height, or 256.
     var box: (Int, Int) {
