@@ -1,5 +1,4 @@
 // Ctrl-C during a batch: the first SIGINT asks the batch to stop starting files; a second one exits at once.
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -7,35 +6,32 @@ import Synchronization
     import Glibc
 #endif
 
+/// SIGINTs received since the handler was installed; only the handler and `InterruptSignal` touch it.
+private let interruptsReceived = Atomic<Int>(0)
+
 /// Catches SIGINT while it lives (until `restore()`), so a command can finish cleanly and report.
+///
+/// A plain `sigaction` handler that only counts (async-signal-safe), not a Dispatch source: a source's handler
+/// needs a thread of the global pool, which a loaded machine's busy batch may not give it in time.
 final class InterruptSignal: Sendable {
-    /// The flag, in a class of its own so the signal handler can hold it (an `Atomic` cannot be captured).
-    private final class Flag: Sendable {
-        let value = Atomic<Bool>(false)
-    }
-
-    private let flag = Flag()
-    /// The dispatch source delivering SIGINT. `DispatchSourceSignal` is not `Sendable` on Linux; it is only
-    /// touched in `init` and `restore()`, both called from the one task that owns this value.
-    private nonisolated(unsafe) let source: any DispatchSourceSignal
-
-    /// Starts catching SIGINT.
+    /// Starts catching SIGINT (also when the process inherited it ignored, as background jobs do).
     init() {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [flag] in
+        interruptsReceived.store(0, ordering: .relaxed)
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in
             // The second Ctrl-C: the user wants out now (atomic writes leave nothing partial).
-            if flag.value.exchange(true, ordering: .relaxed) { Glibc.exit(130) }
+            if interruptsReceived.add(1, ordering: .relaxed).newValue >= 2 { _exit(130) }
         }
-        source.resume()
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        sigaction(SIGINT, &action, nil)
     }
 
     /// Whether SIGINT has been received.
-    var received: Bool { flag.value.load(ordering: .relaxed) }
+    var received: Bool { interruptsReceived.load(ordering: .relaxed) > 0 }
 
     /// Stops catching SIGINT (its default action again).
     func restore() {
-        source.cancel()
         signal(SIGINT, SIG_DFL)
     }
 }
