@@ -1,6 +1,7 @@
 // Building the HTTP server: the seam `serve` and the tests use.
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import MetadataService
 import NIOCore
@@ -52,7 +53,7 @@ public struct FetchApplication: Sendable {
 
         let application = Application(
             responder: FetchResponder(router: router.buildResponder(), api: api),
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))),
+            server: Self.server(settings: settings),
             configuration: ApplicationConfiguration(
                 address: .hostname(settings.listen.host, port: settings.listen.port), serverName: "picpipe"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
@@ -61,6 +62,21 @@ public struct FetchApplication: Sendable {
         return FetchApplication(
             application: application, routes: routes,
             executor: EventLoopTaskExecutor(group: Self.group))
+    }
+}
+
+extension FetchApplication {
+    /// HTTP/1.1 with the limits against hostile clients: head size, target length, head timeout, connection cap.
+    static func server(settings: FetchSettings) -> HTTPServerBuilder {
+        let limits = RequestLimits(
+            maxURIBytes: settings.maxURIBytes, maxHeaderBytes: settings.maxHeaderBytes,
+            headerTimeout: .nanoseconds(Int64(settings.headerTimeout / .nanoseconds(1))))
+        let connections = ConnectionCount(limit: settings.maxConnections)
+        let idleTimeout = TimeAmount.seconds(Int64(settings.idleTimeoutSeconds))
+        return HTTPServerBuilder { responder in
+            GuardedHTTP1Channel(
+                responder: responder, idleTimeout: idleTimeout, limits: limits, connections: connections)
+        }
     }
 }
 
