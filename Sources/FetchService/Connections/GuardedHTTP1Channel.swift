@@ -13,6 +13,8 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     let http1: HTTP1Channel
     let limits: RequestLimits
     let connections: ConnectionCount
+    /// The largest single read from a connection.
+    static let maxReadBytes = 16 * 1024
 
     /// - Parameters:
     ///   - responder: the server's responder.
@@ -40,6 +42,11 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         }
         let head = RequestHeadGuard()
         do {
+            // Reads of at most 16 KiB (NIO's default grows to 64 KiB): a connection's queued body parts are what a
+            // hundred concurrent uploads hold in memory, and 16 KiB reads still keep up with loopback uploads.
+            try channel.syncOptions?.setOption(
+                ChannelOptions.recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: Self.maxReadBytes))
             // First in the pipeline, so it sees the bytes before the decoder (which `http1` adds after it).
             try channel.pipeline.syncOperations.addHandler(head)
         } catch {
