@@ -55,7 +55,10 @@ public struct FetchApplication: Sendable {
             responder: FetchResponder(router: router.buildResponder(), api: api),
             server: Self.server(settings: settings),
             configuration: ApplicationConfiguration(
-                address: .hostname(settings.listen.host, port: settings.listen.port), serverName: "picpipe"),
+                address: .hostname(settings.listen.host, port: settings.listen.port), serverName: "picpipe",
+                // Room for a burst of connects up to the connection cap (Hummingbird's 256 overflowed when 500
+                // slow clients reconnected at once, and a dropped SYN costs the client a 1 s retransmit).
+                backlog: min(max(256, settings.maxConnections), 4096)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             eventLoopGroupProvider: .shared(Self.group),
             logger: logger)
