@@ -14,6 +14,8 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
     private(set) var awaitingHead = true
     /// Whether a byte of the awaited head has arrived.
     private var headStarted = false
+    /// Whether a byte of the awaited head's request line has arrived (not just empty lines).
+    private var requestLineStarted = false
     /// Whether the awaited head's request line has ended (a line feed after its first byte).
     private(set) var requestLineEnded = false
     /// After a refusal: bytes are dropped, and the connection closes when the client stops sending.
@@ -29,13 +31,15 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
                 startsHead = true
             }
             if !requestLineEnded {
-                // Leading empty lines are not a request line (a client may send CRLF between requests).
-                let view = buffer.readableBytesView
-                if let firstByte = view.firstIndex(where: { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }),
-                    view[firstByte...].contains(UInt8(ascii: "\n"))
-                {
-                    requestLineEnded = true
+                var view = buffer.readableBytesView[...]
+                if !requestLineStarted {
+                    // Leading empty lines are not a request line (a client may send CRLF between requests); they
+                    // do start the clock, or CRLFs trickled for ever would hold the connection.
+                    let first = view.firstIndex { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }
+                    requestLineStarted = first != nil
+                    view = view[(first ?? view.endIndex)...]
                 }
+                requestLineEnded = requestLineStarted && view.contains(UInt8(ascii: "\n"))
             }
         }
         context.fireChannelRead(data)
@@ -62,6 +66,7 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
     func requestEnded() {
         awaitingHead = true
         headStarted = false
+        requestLineStarted = false
         requestLineEnded = false
     }
 
