@@ -143,6 +143,11 @@ import Testing
                 ).status)
                     == 200
             }
+            // Refusals and open connections are on /metrics.
+            let metrics = try Self.exchange(
+                Array("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8), port: port)
+            #expect(metrics.text.contains("picpipe_http_refusals_total{code=\"too_many_connections\"}"))
+            #expect(metrics.text.contains("picpipe_http_open_connections"))
         }
     }
 

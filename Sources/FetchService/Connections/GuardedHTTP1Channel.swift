@@ -11,8 +11,12 @@ struct GuardedHTTP1Channel: ServerChildChannel {
 
     /// Hummingbird's channel, which builds the decoder, the encoder and the request loop.
     let http1: HTTP1Channel
+    /// The request limits.
     let limits: RequestLimits
+    /// The open connections, shared by all connections.
     let connections: ConnectionCount
+    /// Where refusals are counted.
+    let metrics: HTTPMetrics
     /// The largest single read from a connection.
     static let maxReadBytes = 16 * 1024
 
@@ -21,9 +25,10 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     ///   - idleTimeout: closes a connection with no bytes read for this long.
     ///   - limits: the request limits.
     ///   - connections: the count the cap is checked against, shared by all connections.
+    ///   - metrics: where refusals are counted.
     init(
         responder: @escaping HTTPChannelHandler.Responder, idleTimeout: TimeAmount, limits: RequestLimits,
-        connections: ConnectionCount
+        connections: ConnectionCount, metrics: HTTPMetrics
     ) {
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: limits.decoderLimit, maxHeaderListSize: limits.decoderLimit)
@@ -32,6 +37,7 @@ struct GuardedHTTP1Channel: ServerChildChannel {
             configuration: .init(idleTimeout: idleTimeout, httpDecoderConfiguration: decoder))
         self.limits = limits
         self.connections = connections
+        self.metrics = metrics
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -53,7 +59,7 @@ struct GuardedHTTP1Channel: ServerChildChannel {
             return channel.eventLoop.makeFailedFuture(error)
         }
         let limiter = RequestLimitHandler(
-            limits: limits, head: head,
+            limits: limits, head: head, metrics: metrics,
             connectionRefusal: admitted ? nil : .tooManyConnections(limit: connections.limit))
         // `setup` runs on the channel's event loop (the child channel initializer), as does the completed future.
         return http1.setup(channel: channel, logger: logger).assumeIsolated().flatMapThrowing { value in

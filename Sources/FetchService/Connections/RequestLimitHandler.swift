@@ -44,6 +44,7 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let limits: RequestLimits
     private let head: RequestHeadGuard
+    private let metrics: HTTPMetrics
     /// The refusal of a connection over the cap, answered as soon as the connection is active.
     private let connectionRefusal: APIError?
     private var context: ChannelHandlerContext?
@@ -55,10 +56,12 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// - Parameters:
     ///   - limits: the limits.
     ///   - head: the connection's raw-byte guard (it tells this handler when a head starts).
+    ///   - metrics: where refusals are counted.
     ///   - connectionRefusal: when set, the connection is refused with it at once (it is over the cap).
-    init(limits: RequestLimits, head: RequestHeadGuard, connectionRefusal: APIError? = nil) {
+    init(limits: RequestLimits, head: RequestHeadGuard, metrics: HTTPMetrics, connectionRefusal: APIError? = nil) {
         self.limits = limits
         self.head = head
+        self.metrics = metrics
         self.connectionRefusal = connectionRefusal
     }
 
@@ -211,6 +214,7 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// client closes its side or after `linger`.
     private func answer(_ error: APIError, context: ChannelHandlerContext) {
         refusal = .sent
+        metrics.recordRefusal(code: error.code)
         var fields = error.headers
         let body = ByteBuffer(string: error.jsonBody)
         fields[.contentType] = "application/json"

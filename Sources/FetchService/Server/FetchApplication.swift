@@ -53,7 +53,7 @@ public struct FetchApplication: Sendable {
 
         let application = Application(
             responder: FetchResponder(router: router.buildResponder(), api: api),
-            server: Self.server(settings: settings),
+            server: Self.server(settings: settings, metrics: metrics),
             configuration: ApplicationConfiguration(
                 address: .hostname(settings.listen.host, port: settings.listen.port), serverName: "picpipe",
                 // Room for a burst of connects up to the connection cap (Hummingbird's 256 overflowed when 500
@@ -70,15 +70,16 @@ public struct FetchApplication: Sendable {
 
 extension FetchApplication {
     /// HTTP/1.1 with the limits against hostile clients: head size, target length, head timeout, connection cap.
-    static func server(settings: FetchSettings) -> HTTPServerBuilder {
+    static func server(settings: FetchSettings, metrics: HTTPMetrics) -> HTTPServerBuilder {
         let limits = RequestLimits(
             maxURIBytes: settings.maxURIBytes, maxHeaderBytes: settings.maxHeaderBytes,
             headerTimeout: .nanoseconds(Int64(settings.headerTimeout / .nanoseconds(1))))
-        let connections = ConnectionCount(limit: settings.maxConnections)
+        let connections = ConnectionCount(limit: settings.maxConnections, gauge: metrics.openConnections)
         let idleTimeout = TimeAmount.seconds(Int64(settings.idleTimeoutSeconds))
         return HTTPServerBuilder { responder in
             GuardedHTTP1Channel(
-                responder: responder, idleTimeout: idleTimeout, limits: limits, connections: connections)
+                responder: responder, idleTimeout: idleTimeout, limits: limits, connections: connections,
+                metrics: metrics)
         }
     }
 }
