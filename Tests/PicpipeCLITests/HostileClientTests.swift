@@ -160,6 +160,8 @@ import Testing
                 "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n",
                 "Content-Length: 4\r\nContent-Length: 40\r\n",
                 "Content-Length: 4, 40\r\n",
+                "Transfer-Encoding: gzip\r\n",
+                "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n",
             ]
             for head in heads {
                 let request =

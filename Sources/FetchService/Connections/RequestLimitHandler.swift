@@ -3,6 +3,7 @@
 // (408), a request the decoder cannot parse is refused (400: two Content-Length headers, Content-Length beside
 // Transfer-Encoding, …), and a connection over the cap is refused at once (503). Every refusal is the API's JSON
 // error answer with `Connection: close`; then the connection stops reading and closes.
+import Foundation
 import HTTPTypes
 import HummingbirdCore
 import NIOCore
@@ -171,6 +172,14 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func check(_ request: HTTPRequest) -> APIError? {
         if let target = request.path, target.utf8.count > limits.maxURIBytes {
             return .uriTooLong(limit: limits.maxURIBytes)
+        }
+        // llhttp takes a request whose Transfer-Encoding does not end in chunked and reads its body to the end of
+        // the connection, where a proxy in front may see no body and a next request: RFC 9112 §6.3 says 400.
+        let codings = request.headerFields[values: .transferEncoding].flatMap { $0.split(separator: ",") }
+        if let last = codings.last, last.trimmingCharacters(in: .whitespaces).lowercased() != "chunked" {
+            return .malformedRequest(
+                "Transfer-Encoding '\(JSONText.printable(codings.joined(separator: ",")))' does not end in chunked, so "
+                    + "the body's length cannot be known: send Content-Length or Transfer-Encoding: chunked")
         }
         // Each field as it came: `name: value` and its line end; the Host header became the authority.
         var bytes = request.authority.map { $0.utf8.count + 8 } ?? 0
