@@ -71,7 +71,7 @@ info:
     `http.max_uri_bytes` is 414 `uri_too_long`; headers over `http.max_header_bytes` are 431
     `header_fields_too_large`; a head not complete `http.header_timeout` seconds after its first byte is 408
     `header_timeout`; a head the HTTP parser refuses (two Content-Length headers, Content-Length beside
-    Transfer-Encoding, ...) is 400 `malformed_request`; and a connection past `http.max_connections` is
+    Transfer-Encoding, a Transfer-Encoding not ending in chunked, ...) is 400 `malformed_request`; and a connection past `http.max_connections` is
     answered 503 `too_many_connections` (with Retry-After) before it sends anything.
 servers:
   - url: http://127.0.0.1:8080
