@@ -113,7 +113,9 @@ cat >"$work/probe.py" <<'PY'
 import socket, sys, time
 
 port, duration = int(sys.argv[1]), float(sys.argv[2])
+began = time.monotonic()
 time.sleep(2)  # let the attack build up
+worst = []  # (latency, seconds since the attack began)
 deadline = time.monotonic() + duration - 3
 latencies, failures = [], 0
 while time.monotonic() < deadline:
@@ -126,6 +128,7 @@ while time.monotonic() < deadline:
                 answer += chunk
         if answer.startswith(b"HTTP/1.1 200"):
             latencies.append(time.perf_counter() - start)
+            worst = sorted(worst + [(latencies[-1], time.monotonic() - began)], reverse=True)[:3]
         else:
             failures += 1
     except OSError:
@@ -135,7 +138,8 @@ latencies.sort()
 def pct(p):
     return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
 print(f"healthz under the slowloris: n={len(latencies)} failures={failures} p50={pct(0.50):.2f} ms "
-      f"p99={pct(0.99):.2f} ms max={(latencies[-1] * 1000 if latencies else 0):.2f} ms")
+      f"p99={pct(0.99):.2f} ms max={(latencies[-1] * 1000 if latencies else 0):.2f} ms; worst at "
+      + ", ".join(f"{at:.1f} s ({latency * 1000:.0f} ms)" for latency, at in worst) + " into the attack")
 PY
 python3 "$work/slowloris.py" "$port" "$connections" "$duration" &
 attack=$!
