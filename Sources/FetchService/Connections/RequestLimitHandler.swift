@@ -127,10 +127,8 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if case .none = refusal {
-        } else {
-            return  // the connection is being refused; what follows is noise
-        }
+        // Once the connection is being refused, what follows is noise.
+        guard case .none = refusal else { return }
         // Only a head the decoder could not read is answered here; an error inside a body belongs to the route
         // reading it.
         guard let parseError = error as? HTTPParserError, head.awaitingHead else {
