@@ -65,6 +65,18 @@ final class RawConnection {
         }
     }
 
+    /// Reads what has arrived without waiting; `closed` when the server has closed (or reset) the connection.
+    func receiveAvailable() -> (bytes: [UInt8], closed: Bool) {
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 65536, Int32(MSG_DONTWAIT)) }
+            if count == 0 { return (received, true) }
+            if count < 0 { return (received, errno != EAGAIN && errno != EWOULDBLOCK) }
+            received.append(contentsOf: chunk[0..<count])
+        }
+    }
+
     /// The status code of an HTTP answer's first line.
     static func status(_ bytes: [UInt8]) -> Int? {
         let text = String(decoding: bytes.prefix(64), as: UTF8.self)

@@ -79,6 +79,39 @@ import Testing
         }
     }
 
+    @Test func theConnectionLimitsHaveNginxLikeDefaultsVariablesAndRanges() throws {
+        let defaults = try PicpipeConfiguration.load(environment: [:]).http
+        #expect(defaults.maxHeaderBytes == 16384)
+        #expect(defaults.maxURIBytes == 8192)
+        #expect(defaults.headerTimeout == 10)
+        #expect(defaults.maxConnections == 1024)
+        let environment = [
+            "PICPIPE_MAX_HEADER_BYTES": "32768", "PICPIPE_MAX_URI_BYTES": "4096", "PICPIPE_HEADER_TIMEOUT": "2.5",
+            "PICPIPE_MAX_CONNECTIONS": "50",
+        ]
+        let http = try PicpipeConfiguration.load(environment: environment).http
+        #expect(http.maxHeaderBytes == 32768)
+        #expect(http.maxURIBytes == 4096)
+        #expect(http.headerTimeout == 2.5)
+        #expect(http.maxConnections == 50)
+        let file = try PicpipeConfiguration.parse(yaml: "http:\n  max_header_bytes: 8192\n  header_timeout: 3\n").http
+        #expect(file.maxHeaderBytes == 8192)
+        #expect(file.headerTimeout == 3)
+        for (variable, key) in [
+            ("PICPIPE_MAX_HEADER_BYTES", "http.max_header_bytes"), ("PICPIPE_MAX_URI_BYTES", "http.max_uri_bytes"),
+            ("PICPIPE_HEADER_TIMEOUT", "http.header_timeout"), ("PICPIPE_MAX_CONNECTIONS", "http.max_connections"),
+        ] {
+            #expect(throws: ConfigurationError.self, "\(variable)=0") {
+                try PicpipeConfiguration.load(environment: [variable: "0"])
+            }
+            do {
+                _ = try PicpipeConfiguration.load(environment: [variable: "0"])
+            } catch let ConfigurationError.invalid(refused, _) {
+                #expect(refused == key)
+            }
+        }
+    }
+
     @Test func printedYAMLReadsBackTheSame() throws {
         var configuration = PicpipeConfiguration()
         configuration.thumbnails.sizes = [100, 200]

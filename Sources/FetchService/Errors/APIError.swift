@@ -106,6 +106,42 @@ extension APIError {
             .serviceUnavailable, code: "too_many_uploads",
             message: "\(limit) uploads are being received (http.max_concurrent_uploads); retry shortly", headers: headers)
     }
+    /// 400: a request the HTTP parser refuses; the connection is closed, since where the next request would start
+    /// cannot be trusted (two Content-Length headers, or one beside Transfer-Encoding, is how requests are smuggled).
+    static func malformedRequest(_ reason: String) -> APIError {
+        APIError(
+            .badRequest, code: "malformed_request",
+            message: "\(reason); the connection is closed")
+    }
+    /// 408: the request head did not arrive within `http.header_timeout`.
+    static func headerTimeout(seconds: Double) -> APIError {
+        let shown = seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+        return APIError(
+            .requestTimeout, code: "header_timeout",
+            message: "the request head was not complete \(shown) s after its first byte "
+                + "(http.header_timeout); the connection is closed")
+    }
+    /// 414: the request target is longer than `http.max_uri_bytes`.
+    static func uriTooLong(limit: Int) -> APIError {
+        APIError(
+            .uriTooLong, code: "uri_too_long",
+            message: "the request target (path and query) is over the limit of \(limit) bytes (http.max_uri_bytes)")
+    }
+    /// 431: the header section is larger than `http.max_header_bytes`.
+    static func headerFieldsTooLarge(limit: Int) -> APIError {
+        APIError(
+            .requestHeaderFieldsTooLarge, code: "header_fields_too_large",
+            message: "the request's headers are over the limit of \(limit) bytes (http.max_header_bytes); "
+                + "send fewer or shorter headers")
+    }
+    /// 503: more connections than `http.max_connections` are open.
+    static func tooManyConnections(limit: Int) -> APIError {
+        var headers = HTTPFields()
+        headers[.retryAfter] = "1"
+        return APIError(
+            .serviceUnavailable, code: "too_many_connections",
+            message: "\(limit) connections are open (http.max_connections); retry shortly", headers: headers)
+    }
     /// 409: a content id (64 hex digits) PUT with a body whose hash is another.
     static func contentIDMismatch(id: String, body: String) -> APIError {
         APIError(

@@ -9,6 +9,10 @@ public final class HTTPMetrics: Sendable {
     /// The registry /metrics renders: these instruments, and the runtime's when it is the swift-metrics backend.
     public let registry: PrometheusCollectorRegistry
     private let instruments = Mutex<[Key: Instruments]>([:])
+    /// Connections open now (`picpipe_http_open_connections`); Prometheus' gauges synchronise themselves.
+    let openConnections: Gauge
+    /// Refusals before any route, by error code (`picpipe_http_refusals_total`).
+    private let refusals = Mutex<[String: Counter]>([:])
 
     private struct Key: Hashable {
         var route: String
@@ -32,6 +36,26 @@ public final class HTTPMetrics: Sendable {
     /// - Parameter registry: where the instruments are registered.
     public init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
+        openConnections = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "picpipe", metricName: "http_open_connections", unitName: "",
+                helpText: "HTTP connections open now (http.max_connections caps them)."))
+    }
+
+    /// Records a request or connection refused before any route ran (`uri_too_long`, `header_fields_too_large`,
+    /// `header_timeout`, `malformed_request`, `too_many_connections`).
+    func recordRefusal(code: String) {
+        let counter = refusals.withLock { counters in
+            if let counter = counters[code] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: MetricNameDescriptor(
+                    namespace: "picpipe", metricName: "http_refusals", unitName: "total",
+                    helpText: "Requests and connections refused before any route ran, by error code."),
+                labels: [("code", code)])
+            counters[code] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     /// Records one answered request.

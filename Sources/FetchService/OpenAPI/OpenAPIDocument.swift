@@ -65,6 +65,14 @@ info:
     `"<path>\n<expires>"` with `http.signing_key`, hex), which stand in for a key.
 
     **Errors** are `{"error": {"code": "...", "message": "..."}}` with the status of the table below.
+
+    **Connections.** Before any route runs, every request is held to these limits, each refused with the
+    JSON error and `Connection: close`, after which the connection closes: a request target over
+    `http.max_uri_bytes` is 414 `uri_too_long`; headers over `http.max_header_bytes` are 431
+    `header_fields_too_large`; a head not complete `http.header_timeout` seconds after its first byte is 408
+    `header_timeout`; a head the HTTP parser refuses (two Content-Length headers, Content-Length beside
+    Transfer-Encoding, a Transfer-Encoding not ending in chunked, ...) is 400 `malformed_request`; and a connection past `http.max_connections` is
+    answered 503 `too_many_connections` (with Retry-After) before it sends anything.
 servers:
   - url: http://127.0.0.1:8080
 security:
@@ -92,6 +100,8 @@ paths:
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "405": {$ref: "#/components/responses/MethodNotAllowed"}
+        "414": {$ref: "#/components/responses/URITooLong"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
     post:
       operationId: uploadImage
       summary: Upload an image; its id is the SHA-256 of its bytes (the same bytes give the same id).
@@ -129,8 +139,10 @@ paths:
         "405": {$ref: "#/components/responses/MethodNotAllowed"}
         "408": {$ref: "#/components/responses/UploadTooSlow"}
         "413": {$ref: "#/components/responses/TooLarge"}
+        "414": {$ref: "#/components/responses/URITooLong"}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {$ref: "#/components/responses/Unprocessable"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
         "503": {$ref: "#/components/responses/Unavailable"}
         "507": {$ref: "#/components/responses/StoreFull"}
   /images/{id}:
@@ -150,7 +162,9 @@ paths:
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "404": {$ref: "#/components/responses/NotFound"}
+        "414": {$ref: "#/components/responses/URITooLong"}
         "416": {$ref: "#/components/responses/RangeNotSatisfiable"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
     head:
       operationId: headImage
       summary: The original's headers.
@@ -164,7 +178,9 @@ paths:
         "400": {description: Invalid id (no body).}
         "401": {description: A key is needed (no body).}
         "404": {description: No such image (no body).}
+        "414": {description: The request target is over http.max_uri_bytes (no body).}
         "416": {description: Range outside the file (no body).}
+        "431": {description: The headers are over http.max_header_bytes (no body).}
     put:
       operationId: putImage
       summary: Create or replace the image under a client-chosen id.
@@ -189,13 +205,15 @@ paths:
         "201": {$ref: "#/components/responses/Put"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "408": {$ref: "#/components/responses/UploadTooSlow"}
         "409":
           description: content_id_mismatch (a 64-hex-digit id with a body whose SHA-256 is another).
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
-        "408": {$ref: "#/components/responses/UploadTooSlow"}
         "413": {$ref: "#/components/responses/TooLarge"}
+        "414": {$ref: "#/components/responses/URITooLong"}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {$ref: "#/components/responses/Unprocessable"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
         "503": {$ref: "#/components/responses/Unavailable"}
         "507": {$ref: "#/components/responses/StoreFull"}
     delete:
@@ -206,6 +224,8 @@ paths:
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "404": {$ref: "#/components/responses/NotFound"}
+        "414": {$ref: "#/components/responses/URITooLong"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
   /images/{id}/thumbnails/{size}:
     parameters:
       - $ref: "#/components/parameters/id"
@@ -230,8 +250,10 @@ paths:
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "404": {$ref: "#/components/responses/NotFound"}
+        "414": {$ref: "#/components/responses/URITooLong"}
         "416": {$ref: "#/components/responses/RangeNotSatisfiable"}
         "422": {$ref: "#/components/responses/Unprocessable"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
     head:
       operationId: headThumbnail
       summary: A thumbnail's headers (made at once when missing).
@@ -246,8 +268,10 @@ paths:
         "401": {description: A key is needed (no body).}
         "403": {description: Bad or expired signature (no body).}
         "404": {description: No such image or size (no body).}
+        "414": {description: The request target is over http.max_uri_bytes (no body).}
         "416": {description: Range outside the file (no body).}
         "422": {description: The original cannot be made into thumbnails (no body).}
+        "431": {description: The headers are over http.max_header_bytes (no body).}
   /images/{id}/metadata:
     parameters:
       - $ref: "#/components/parameters/id"
@@ -263,7 +287,9 @@ paths:
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "404": {$ref: "#/components/responses/NotFound"}
+        "414": {$ref: "#/components/responses/URITooLong"}
         "422": {$ref: "#/components/responses/Unprocessable"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
   /healthz:
     get:
       operationId: health
@@ -275,6 +301,8 @@ paths:
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Health"}
+        "414": {$ref: "#/components/responses/URITooLong"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
         "503":
           description: Degraded; the store is full or read-only, or the journal cannot be read (stored files may still be served).
           content:
@@ -290,6 +318,8 @@ paths:
           content:
             text/plain: {schema: {type: string}}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "414": {$ref: "#/components/responses/URITooLong"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
   /openapi.json:
     get:
       operationId: openAPIJSON
@@ -300,6 +330,8 @@ paths:
           description: The document.
           content:
             application/json: {schema: {type: object}}
+        "414": {$ref: "#/components/responses/URITooLong"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
   /openapi.yaml:
     get:
       operationId: openAPIYAML
@@ -310,6 +342,8 @@ paths:
           description: The document.
           content:
             application/yaml: {schema: {type: object, description: This document.}}
+        "414": {$ref: "#/components/responses/URITooLong"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
 components:
   securitySchemes:
     bearer: {type: http, scheme: bearer}
@@ -393,6 +427,12 @@ components:
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     Unavailable:
       description: "store_read_only (the store cannot be written), too_many_uploads (http.max_concurrent_uploads; Retry-After), or unavailable (the journal cannot take the event). Nothing is kept."
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    URITooLong:
+      description: uri_too_long (the request target, path and query, is over http.max_uri_bytes; the connection closes).
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    HeadersTooLarge:
+      description: header_fields_too_large (the headers are over http.max_header_bytes; the connection closes).
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     StoreFull:
       description: insufficient_storage (the store's disk is full; nothing is kept).

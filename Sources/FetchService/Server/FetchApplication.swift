@@ -1,6 +1,7 @@
 // Building the HTTP server: the seam `serve` and the tests use.
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import MetadataService
 import NIOCore
@@ -59,15 +60,34 @@ public struct FetchApplication: Sendable {
 
         let application = Application(
             responder: FetchResponder(router: router.buildResponder(), api: api),
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))),
+            server: Self.server(settings: settings, metrics: metrics),
             configuration: ApplicationConfiguration(
-                address: .hostname(settings.listen.host, port: settings.listen.port), serverName: "picpipe"),
+                address: .hostname(settings.listen.host, port: settings.listen.port), serverName: "picpipe",
+                // Room for a burst of connects up to the connection cap (Hummingbird's 256 overflowed when 500
+                // slow clients reconnected at once, and a dropped SYN costs the client a 1 s retransmit).
+                backlog: min(max(256, settings.maxConnections), 4096)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             eventLoopGroupProvider: .shared(Self.group),
             logger: logger)
         return FetchApplication(
             application: application, routes: routes,
             executor: EventLoopTaskExecutor(group: Self.group), thumbnails: api.thumbnails)
+    }
+}
+
+extension FetchApplication {
+    /// HTTP/1.1 with the limits against hostile clients: head size, target length, head timeout, connection cap.
+    static func server(settings: FetchSettings, metrics: HTTPMetrics) -> HTTPServerBuilder {
+        let limits = RequestLimits(
+            maxURIBytes: settings.maxURIBytes, maxHeaderBytes: settings.maxHeaderBytes,
+            headerTimeout: .nanoseconds(Int64(settings.headerTimeout / .nanoseconds(1))))
+        let connections = ConnectionCount(limit: settings.maxConnections, gauge: metrics.openConnections)
+        let idleTimeout = TimeAmount.seconds(Int64(settings.idleTimeoutSeconds))
+        return HTTPServerBuilder { responder in
+            GuardedHTTP1Channel(
+                responder: responder, idleTimeout: idleTimeout, limits: limits, connections: connections,
+                metrics: metrics)
+        }
     }
 }
 

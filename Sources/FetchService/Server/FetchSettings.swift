@@ -24,6 +24,14 @@ public struct FetchSettings: Sendable {
     public var maxConcurrentUploads: Int
     /// Decode limits for the upload check.
     public var decodeLimits: DecodeLimits
+    /// The largest request head after the request line, in bytes (431 past it).
+    public var maxHeaderBytes: Int
+    /// The longest request target, in bytes (414 past it).
+    public var maxURIBytes: Int
+    /// How long a request head may take from its first byte to its end (408 and close past it).
+    public var headerTimeout: Duration
+    /// The most connections open at once (503 and close past it).
+    public var maxConnections: Int
 
     /// - Parameters:
     ///   - http: the `http` section.
@@ -40,6 +48,10 @@ public struct FetchSettings: Sendable {
         idleTimeoutSeconds = max(1, Int(http.idleTimeout.rounded()))
         minUploadRate = http.minUploadRate
         maxConcurrentUploads = http.maxConcurrentUploads
+        maxHeaderBytes = http.maxHeaderBytes
+        maxURIBytes = http.maxURIBytes
+        headerTimeout = .milliseconds(max(1, Int((http.headerTimeout * 1000).rounded())))
+        maxConnections = http.maxConnections
         decodeLimits = DecodeLimits(maxPixels: limits.maxPixels, maxFileBytes: limits.maxFileBytes)
         try self.listen.checkExposure(apiKeys: apiKeys)
     }

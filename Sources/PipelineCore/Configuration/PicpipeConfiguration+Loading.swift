@@ -129,6 +129,10 @@ extension PicpipeConfiguration {
         if let value = try env.int("PICPIPE_MIN_UPLOAD_RATE") { http.minUploadRate = value }
         if let value = try env.int("PICPIPE_MAX_CONCURRENT_UPLOADS") { http.maxConcurrentUploads = value }
         if let value = try env.double("PICPIPE_IDLE_TIMEOUT") { http.idleTimeout = value }
+        if let value = try env.int("PICPIPE_MAX_HEADER_BYTES") { http.maxHeaderBytes = value }
+        if let value = try env.int("PICPIPE_MAX_URI_BYTES") { http.maxURIBytes = value }
+        if let value = try env.double("PICPIPE_HEADER_TIMEOUT") { http.headerTimeout = value }
+        if let value = try env.int("PICPIPE_MAX_CONNECTIONS") { http.maxConnections = value }
         if let value = env.string("PICPIPE_LOG_LEVEL") { logging.level = value }
     }
 
@@ -151,6 +155,12 @@ extension PicpipeConfiguration {
         try check(http.maxConcurrentUploads >= 1, "http.max_concurrent_uploads", "needs at least 1")
         try check(http.idleTimeout > 0, "http.idle_timeout", "must be positive seconds")
         try check(["srgb", "keep"].contains(thumbnails.color), "thumbnails.color", "is srgb or keep")
+        try check(
+            (1024...1024 * 1024).contains(http.maxHeaderBytes), "http.max_header_bytes",
+            "is 1024 to 1048576 bytes (16384 is nginx's size)")
+        try check((256...1024 * 1024).contains(http.maxURIBytes), "http.max_uri_bytes", "is 256 to 1048576 bytes")
+        try check(http.headerTimeout > 0, "http.header_timeout", "must be positive seconds")
+        try check(http.maxConnections >= 1, "http.max_connections", "needs at least 1")
         try check(limits.maxPixels > 0, "limits.max_pixels", "must be positive")
         try check(limits.maxFileBytes > 0, "limits.max_file_bytes", "must be positive")
         for name in FunctionSettings.names {

@@ -247,6 +247,16 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
     public var maxConcurrentUploads: Int = 64
     /// A connection with no bytes read for this many seconds is closed (also cuts a stalled upload).
     public var idleTimeout: Double = 30
+    /// The largest request head after the request line (header lines and their line ends), in bytes; a larger one
+    /// is refused with 431 and the connection closed (nginx's `large_client_header_buffers` is 4 × 8 KiB).
+    public var maxHeaderBytes: Int = 16 * 1024
+    /// The longest request target (path and query), in bytes; a longer one is refused with 414.
+    public var maxURIBytes: Int = 8 * 1024
+    /// A request head must be complete this many seconds after its first byte, else 408 and the connection is
+    /// closed (a slowloris client trickling header bytes must not hold a connection until the idle timeout).
+    public var headerTimeout: Double = 10
+    /// The most connections open at once; past it a new connection gets 503 and is closed at once.
+    public var maxConnections: Int = 1024
 
     /// The defaults.
     public init() {}
@@ -260,6 +270,10 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
         case minUploadRate = "min_upload_rate"
         case maxConcurrentUploads = "max_concurrent_uploads"
         case idleTimeout = "idle_timeout"
+        case maxHeaderBytes = "max_header_bytes"
+        case maxURIBytes = "max_uri_bytes"
+        case headerTimeout = "header_timeout"
+        case maxConnections = "max_connections"
     }
 
     /// Decodes a partial section: missing keys keep their defaults.
@@ -274,6 +288,10 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
         minUploadRate = try c.decode(.minUploadRate, default: d.minUploadRate)
         maxConcurrentUploads = try c.decode(.maxConcurrentUploads, default: d.maxConcurrentUploads)
         idleTimeout = try c.decode(.idleTimeout, default: d.idleTimeout)
+        maxHeaderBytes = try c.decode(.maxHeaderBytes, default: d.maxHeaderBytes)
+        maxURIBytes = try c.decode(.maxURIBytes, default: d.maxURIBytes)
+        headerTimeout = try c.decode(.headerTimeout, default: d.headerTimeout)
+        maxConnections = try c.decode(.maxConnections, default: d.maxConnections)
     }
 }
 

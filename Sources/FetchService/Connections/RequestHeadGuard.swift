@@ -1,0 +1,75 @@
+// The first handler of every connection, before the HTTP decoder: it sees the raw bytes, so it knows when a request
+// head starts (the header timeout runs from its first byte) and whether its request line has ended (an oversize
+// head the decoder stops is a long target, 414, or long headers, 431). After a refusal it drops what still arrives.
+import NIOCore
+
+/// Watches the raw bytes of request heads for `RequestLimitHandler`.
+final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    /// Told when the first byte of a request head arrives.
+    weak var limiter: RequestLimitHandler?
+    /// Between the end of a request (or the connection's start) and the decoded head of the next.
+    private(set) var awaitingHead = true
+    /// Whether a byte of the awaited head has arrived.
+    private var headStarted = false
+    /// Whether a byte of the awaited head's request line has arrived (not just empty lines).
+    private var requestLineStarted = false
+    /// Whether the awaited head's request line has ended (a line feed after its first byte).
+    private(set) var requestLineEnded = false
+    /// After a refusal: bytes are dropped, and the connection closes when the client stops sending.
+    private var discarding = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if discarding { return }
+        var startsHead = false
+        if awaitingHead {
+            let buffer = unwrapInboundIn(data)
+            if buffer.readableBytes > 0, !headStarted {
+                headStarted = true
+                startsHead = true
+            }
+            if !requestLineEnded {
+                var view = buffer.readableBytesView[...]
+                if !requestLineStarted {
+                    // Leading empty lines are not a request line (a client may send CRLF between requests); they
+                    // do start the clock, or CRLFs trickled for ever would hold the connection.
+                    let first = view.firstIndex { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }
+                    requestLineStarted = first != nil
+                    view = view[(first ?? view.endIndex)...]
+                }
+                requestLineEnded = requestLineStarted && view.contains(UInt8(ascii: "\n"))
+            }
+        }
+        context.fireChannelRead(data)
+        // The clock starts only for a head these bytes began and did not finish (a whole head in one read, the
+        // usual case, costs no timer).
+        if startsHead, awaitingHead, headStarted, !discarding {
+            limiter?.headStarted()
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if discarding, let event = event as? ChannelEvent, event == .inputClosed {
+            // The client read the refusal and closed its side: nothing is left to wait for.
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// The decoder produced the awaited head.
+    func headDecoded() { awaitingHead = false }
+
+    /// The decoder produced the end of a request: the next bytes start the next head.
+    func requestEnded() {
+        awaitingHead = true
+        headStarted = false
+        requestLineStarted = false
+        requestLineEnded = false
+    }
+
+    /// Drops everything read from now on (a refusal is being answered).
+    func discardInput() { discarding = true }
+}

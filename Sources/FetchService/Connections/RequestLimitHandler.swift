@@ -1,0 +1,240 @@
+// The per-connection policy against hostile clients, placed after the HTTP decoder: a request's target and header
+// section must fit their limits (414, 431), its head must be complete within the header timeout of its first byte
+// (408), a request the decoder cannot parse is refused (400: two Content-Length headers, Content-Length beside
+// Transfer-Encoding, …), and a connection over the cap is refused at once (503). Every refusal is the API's JSON
+// error answer with `Connection: close`; then the connection stops reading and closes.
+import Foundation
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+
+/// The limits `RequestLimitHandler` enforces.
+struct RequestLimits: Sendable {
+    /// The longest request target (path and query), in bytes.
+    var maxURIBytes: Int
+    /// The largest header section (names, values and their separators), in bytes.
+    var maxHeaderBytes: Int
+    /// How long a head may take from its first byte.
+    var headerTimeout: TimeAmount
+    /// How long a refused connection waits for the client to close before it is closed anyway: closing at once,
+    /// with the client's bytes unread, would reset the connection and could lose the answer on the way.
+    var linger: TimeAmount = .seconds(2)
+
+    /// What the HTTP decoder is allowed before it stops a head by itself: beyond both limits together, so the
+    /// decoder only acts on a head this handler could not measure, and never buffers more than that.
+    var decoderLimit: Int { maxURIBytes + maxHeaderBytes + 1024 }
+}
+
+/// Refuses requests (and connections) past the limits, with a JSON answer, before any route sees them.
+final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private enum Refusal {
+        /// Nothing refused.
+        case none
+        /// Refused while an earlier (pipelined) response is still being written: answered when it ends.
+        case pending(APIError)
+        /// Answered; the connection is closing.
+        case sent
+    }
+
+    private let limits: RequestLimits
+    private let head: RequestHeadGuard
+    private let metrics: HTTPMetrics
+    /// The refusal of a connection over the cap, answered as soon as the connection is active.
+    private let connectionRefusal: APIError?
+    private var context: ChannelHandlerContext?
+    private var headerTimer: Scheduled<Void>?
+    /// Requests whose response has not ended yet.
+    private var responsesInProgress = 0
+    private var refusal = Refusal.none
+
+    /// - Parameters:
+    ///   - limits: the limits.
+    ///   - head: the connection's raw-byte guard (it tells this handler when a head starts).
+    ///   - metrics: where refusals are counted.
+    ///   - connectionRefusal: when set, the connection is refused with it at once (it is over the cap).
+    init(limits: RequestLimits, head: RequestHeadGuard, metrics: HTTPMetrics, connectionRefusal: APIError? = nil) {
+        self.limits = limits
+        self.head = head
+        self.metrics = metrics
+        self.connectionRefusal = connectionRefusal
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        head.limiter = self
+        if context.channel.isActive { refuseConnectionIfOverCap(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        headerTimer?.cancel()
+        headerTimer = nil
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        refuseConnectionIfOverCap(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        headerTimer?.cancel()
+        headerTimer = nil
+        context.fireChannelInactive()
+    }
+
+    private func refuseConnectionIfOverCap(context: ChannelHandlerContext) {
+        if let connectionRefusal, case .none = refusal { refuse(connectionRefusal, context: context) }
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .none = refusal else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let request):
+            headerTimer?.cancel()
+            headerTimer = nil
+            head.headDecoded()
+            if let error = check(request) {
+                refuse(error, context: context)
+                return
+            }
+            responsesInProgress += 1
+        case .body:
+            break
+        case .end:
+            head.requestEnded()
+        }
+        context.fireChannelRead(data)
+    }
+
+    /// The first byte of a head arrived and the head is not complete yet: it has `headerTimeout` to be.
+    func headStarted() {
+        guard let context, headerTimer == nil, case .none = refusal else { return }
+        let timeout = limits.headerTimeout
+        headerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            headerTimer = nil
+            guard head.awaitingHead, let context = self.context else { return }
+            refuse(.headerTimeout(seconds: Double(timeout.nanoseconds) / 1e9), context: context)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Once the connection is being refused, what follows is noise.
+        guard case .none = refusal else { return }
+        // Only a head the decoder could not read is answered here; an error inside a body belongs to the route
+        // reading it.
+        guard let parseError = error as? HTTPParserError, head.awaitingHead else {
+            context.fireErrorCaught(error)
+            return
+        }
+        refuse(Self.refusal(for: parseError, requestLineEnded: head.requestLineEnded, limits: limits), context: context)
+    }
+
+    /// The answer to a head the decoder stopped.
+    static func refusal(for error: HTTPParserError, requestLineEnded: Bool, limits: RequestLimits) -> APIError {
+        switch error {
+        case .headerOverflow:
+            return requestLineEnded
+                ? .headerFieldsTooLarge(limit: limits.maxHeaderBytes) : .uriTooLong(limit: limits.maxURIBytes)
+        case .unexpectedContentLength, .invalidContentLength:
+            // llhttp's codes for Content-Length twice, beside Transfer-Encoding, or not one number.
+            return .malformedRequest(
+                "the body's length is ambiguous (Content-Length twice, Content-Length beside Transfer-Encoding, or "
+                    + "not one number): send one Content-Length or Transfer-Encoding: chunked, never both")
+        case .invalidMethod:
+            return .malformedRequest("the method is not an HTTP method")
+        case .invalidURL:
+            return .malformedRequest("the request target is not a valid URI")
+        case .invalidVersion:
+            return .malformedRequest("the HTTP version is not HTTP/1.0 or HTTP/1.1")
+        case .unknown:
+            // Among others llhttp's HPE_INVALID_TRANSFER_ENCODING: Transfer-Encoding after Content-Length, or not
+            // ending in chunked.
+            return .malformedRequest(
+                "the request head cannot be parsed (a Transfer-Encoding beside Content-Length or not ending in "
+                    + "chunked, a line end without CR, …)")
+        default:
+            return .malformedRequest("the request head cannot be parsed (\(error))")
+        }
+    }
+
+    /// The refusal a decoded head deserves, if any.
+    private func check(_ request: HTTPRequest) -> APIError? {
+        if let target = request.path, target.utf8.count > limits.maxURIBytes {
+            return .uriTooLong(limit: limits.maxURIBytes)
+        }
+        // llhttp takes a request whose Transfer-Encoding does not end in chunked and reads its body to the end of
+        // the connection, where a proxy in front may see no body and a next request: RFC 9112 §6.3 says 400.
+        let codings = request.headerFields[values: .transferEncoding].flatMap { $0.split(separator: ",") }
+        if let last = codings.last, last.trimmingCharacters(in: .whitespaces).lowercased() != "chunked" {
+            return .malformedRequest(
+                "Transfer-Encoding '\(JSONText.printable(codings.joined(separator: ",")))' does not end in chunked, so "
+                    + "the body's length cannot be known: send Content-Length or Transfer-Encoding: chunked")
+        }
+        // Each field as it came: `name: value` and its line end; the Host header became the authority.
+        var bytes = request.authority.map { $0.utf8.count + 8 } ?? 0
+        for field in request.headerFields {
+            bytes += field.name.rawName.utf8.count + field.value.utf8.count + 4
+            if bytes > limits.maxHeaderBytes { return .headerFieldsTooLarge(limit: limits.maxHeaderBytes) }
+        }
+        return nil
+    }
+
+    // MARK: Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let isEnd: Bool
+        if case .end = unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
+        context.write(data, promise: promise)
+        if isEnd {
+            responsesInProgress -= 1
+            if responsesInProgress == 0, case .pending(let error) = refusal {
+                context.flush()
+                answer(error, context: context)
+            }
+        }
+    }
+
+    // MARK: Refusing
+
+    /// Stops reading the connection and answers `error` once no earlier response is in the way.
+    private func refuse(_ error: APIError, context: ChannelHandlerContext) {
+        headerTimer?.cancel()
+        headerTimer = nil
+        head.discardInput()
+        if responsesInProgress > 0 {
+            refusal = .pending(error)
+        } else {
+            answer(error, context: context)
+        }
+    }
+
+    /// Writes the JSON answer with `Connection: close`, closes the output, and closes the connection when the
+    /// client closes its side or after `linger`.
+    private func answer(_ error: APIError, context: ChannelHandlerContext) {
+        refusal = .sent
+        metrics.recordRefusal(code: error.code)
+        var fields = error.headers
+        let body = ByteBuffer(string: error.jsonBody)
+        fields[.contentType] = "application/json"
+        fields[.contentLength] = String(body.readableBytes)
+        fields[.connection] = "close"
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: error.status, headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+        let linger = limits.linger
+        written.futureResult.assumeIsolated().whenComplete { _ in
+            context.close(mode: .output, promise: nil)
+            context.eventLoop.assumeIsolated().scheduleTask(in: linger) { context.close(promise: nil) }
+        }
+    }
+}
