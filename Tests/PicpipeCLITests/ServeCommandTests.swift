@@ -61,7 +61,8 @@ import Testing
         let slowTarget = uploads.appendingPathComponent("slow.jpg")
         let writer = try Self.slowWriter(try Self.picture(4), to: slowTarget, pause: 6, scratch: work)
         try await ServeProcess.eventually("the other three processed") {
-            try StoreView.processed(store) == ["copied.jpg", "renamed.jpg", "2024/trip/day1/deep.jpg"]
+            // A superset: on a loaded machine the slow file may be done too before a look sees the three.
+            try StoreView.processed(store).isSuperset(of: ["copied.jpg", "renamed.jpg", "2024/trip/day1/deep.jpg"])
         }
         let stillThere = FileManager.default.fileExists(atPath: slowTarget.path)
         let journaled = try StoreView.events(store).contains { $0.sourceName == "slow.jpg" }
