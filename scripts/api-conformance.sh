@@ -5,9 +5,10 @@
 #   scripts/api-conformance.sh [PICPIPE_BINARY] [MAX_EXAMPLES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-binary=${1:-.build/debug/picpipe}
+repo=$PWD
+binary=$(realpath "${1:-.build/debug/picpipe}")
 examples=${2:-40}
-venv=${PICPIPE_TEST_VENV:-.build-venv}
+venv=$(realpath -m "${PICPIPE_TEST_VENV:-.build-venv}")
 if [ ! -x "$venv/bin/schemathesis" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q 'schemathesis>=4,<5'
@@ -43,9 +44,11 @@ start_serve() { # NAME, extra env...
 run() { # NAME ADDRESS [schemathesis options...]
     local name=$1 address=$2; shift 2
     echo "== schemathesis: $name (http://$address)"
-    "$venv/bin/schemathesis" --config-file scripts/schemathesis.toml run "http://$address/openapi.json" --url "http://$address" \
+    # From the scratch folder: schemathesis keeps a .schemathesis/ cache where it runs.
+    (cd "$work" && "$venv/bin/schemathesis" --config-file "$repo/scripts/schemathesis.toml" run \
+        "http://$address/openapi.json" --url "http://$address" \
         --checks all --max-examples "$examples" --phases examples,coverage,fuzzing,stateful \
-        --suppress-health-check all --seed 1 "$@"
+        --suppress-health-check all --seed 1 "$@")
 }
 
 status=0
