@@ -3,73 +3,81 @@
 import Foundation
 import Testing
 
-struct BatchInputTests {
-    @Test func followsSymbolicLinksToFoldersAndFilesAndEndsLoops() throws {
-        let work = try PicpipeProcess.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: work) }
-        let real = work.appendingPathComponent("real")
-        let other = work.appendingPathComponent("other")
-        try FileManager.default.createDirectory(at: real, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
-        try BatchCommandTests.picture(.jpeg, seed: 1).write(to: real.appendingPathComponent("a.jpg"))
-        try BatchCommandTests.picture(.jpeg, seed: 2).write(to: other.appendingPathComponent("b.jpg"))
-        let fm = FileManager.default
-        // A link to a file, a link to a folder, a loop back to the top and a broken link, inside the folder.
-        try fm.createSymbolicLink(
-            at: real.appendingPathComponent("b-link.jpg"), withDestinationURL: other.appendingPathComponent("b.jpg"))
-        try fm.createSymbolicLink(at: real.appendingPathComponent("other-link"), withDestinationURL: other)
-        try fm.createSymbolicLink(at: real.appendingPathComponent("loop"), withDestinationURL: real)
-        try fm.createSymbolicLink(
-            at: real.appendingPathComponent("gone.jpg"), withDestinationURL: work.appendingPathComponent("gone.jpg"))
-        // The input itself is a link to the folder.
-        let linked = work.appendingPathComponent("linked")
-        try fm.createSymbolicLink(at: linked, withDestinationURL: real)
+extension PicpipeCLI {
+    @Suite(.serialized) struct BatchInputTests {
+        @Test func followsSymbolicLinksToFoldersAndFilesAndEndsLoops() throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let real = work.appendingPathComponent("real")
+            let other = work.appendingPathComponent("other")
+            try FileManager.default.createDirectory(at: real, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+            try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1).write(to: real.appendingPathComponent("a.jpg"))
+            try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 2).write(to: other.appendingPathComponent("b.jpg"))
+            let fm = FileManager.default
+            // A link to a file, a link to a folder, a loop back to the top and a broken link, inside the folder.
+            try fm.createSymbolicLink(
+                at: real.appendingPathComponent("b-link.jpg"), withDestinationURL: other.appendingPathComponent("b.jpg")
+            )
+            try fm.createSymbolicLink(at: real.appendingPathComponent("other-link"), withDestinationURL: other)
+            try fm.createSymbolicLink(at: real.appendingPathComponent("loop"), withDestinationURL: real)
+            try fm.createSymbolicLink(
+                at: real.appendingPathComponent("gone.jpg"), withDestinationURL: work.appendingPathComponent("gone.jpg")
+            )
+            // The input itself is a link to the folder.
+            let linked = work.appendingPathComponent("linked")
+            try fm.createSymbolicLink(at: linked, withDestinationURL: real)
 
-        let store = work.appendingPathComponent("store")
-        let run = try PicpipeProcess.run(["batch", linked.path, "--store", store.path, "--json", "-q", "-j", "1"])
-        #expect(run.status == 0, "\(run.stderr)")
-        let summary = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(run.stdout.utf8))
-        // a.jpg, b-link.jpg and other-link/b.jpg: two contents, so one copy of b is skipped.
-        #expect(summary.total == 3)
-        #expect(summary.ok == 2)
-        #expect(summary.skipped == 1)
-        #expect(PicpipeProcess.files(under: store).filter { $0.hasPrefix("originals/") }.count == 2)
-        #expect(run.stderr.contains("gone.jpg"))  // the broken link is named, not skipped silently
-    }
-
-    @Test func findingNothingIsAWarning() throws {
-        let work = try PicpipeProcess.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: work) }
-        let empty = work.appendingPathComponent("empty")
-        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
-        try Data("notes".utf8).write(to: empty.appendingPathComponent("notes.txt"))
-        let run = try PicpipeProcess.run(["batch", empty.path, "--store", work.appendingPathComponent("store").path])
-        #expect(run.status == 0)
-        #expect(run.stderr.contains("no JPEG or PNG file found"))
-        #expect(run.stderr.contains(empty.path))
-    }
-
-    @Test func duplicatesCountTheSameInEveryRun() throws {
-        let work = try PicpipeProcess.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: work) }
-        let inputs = work.appendingPathComponent("in")
-        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
-        // Eight files, three contents: 4 copies of one, 3 of another, and a corrupt one twice.
-        let one = try BatchCommandTests.picture(.jpeg, seed: 1)
-        let two = try BatchCommandTests.picture(.png, seed: 2)
-        let broken = try BatchCommandTests.picture(.jpeg, seed: 3).prefix(600)
-        for index in 0..<4 { try one.write(to: inputs.appendingPathComponent("one-\(index).jpg")) }
-        for index in 0..<2 { try two.write(to: inputs.appendingPathComponent("two-\(index).png")) }
-        for index in 0..<2 { try broken.write(to: inputs.appendingPathComponent("broken-\(index).jpg")) }
-        for attempt in 0..<3 {
-            let store = work.appendingPathComponent("store-\(attempt)")
-            let run = try PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "--json", "-q", "-j", "2"])
+            let store = work.appendingPathComponent("store")
+            let run = try PicpipeProcess.run(["batch", linked.path, "--store", store.path, "--json", "-q", "-j", "1"])
+            #expect(run.status == 0, "\(run.stderr)")
             let summary = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(run.stdout.utf8))
-            #expect(summary.ok == 2, "run \(attempt)")
-            #expect(summary.skipped == 4, "run \(attempt)")
-            #expect(summary.failed == 2, "run \(attempt)")
-            #expect(Set(summary.failures.map(\.error)).count == 1)  // both copies fail for the same reason
+            // a.jpg, b-link.jpg and other-link/b.jpg: two contents, so one copy of b is skipped.
+            #expect(summary.total == 3)
+            #expect(summary.ok == 2)
+            #expect(summary.skipped == 1)
             #expect(PicpipeProcess.files(under: store).filter { $0.hasPrefix("originals/") }.count == 2)
+            #expect(run.stderr.contains("gone.jpg"))  // the broken link is named, not skipped silently
+        }
+
+        @Test func findingNothingIsAWarning() throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let empty = work.appendingPathComponent("empty")
+            try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+            try Data("notes".utf8).write(to: empty.appendingPathComponent("notes.txt"))
+            let run = try PicpipeProcess.run([
+                "batch", empty.path, "--store", work.appendingPathComponent("store").path,
+            ])
+            #expect(run.status == 0)
+            #expect(run.stderr.contains("no JPEG or PNG file found"))
+            #expect(run.stderr.contains(empty.path))
+        }
+
+        @Test func duplicatesCountTheSameInEveryRun() throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let inputs = work.appendingPathComponent("in")
+            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+            // Eight files, three contents: 4 copies of one, 3 of another, and a corrupt one twice.
+            let one = try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1)
+            let two = try PicpipeCLI.BatchCommandTests.picture(.png, seed: 2)
+            let broken = try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 3).prefix(600)
+            for index in 0..<4 { try one.write(to: inputs.appendingPathComponent("one-\(index).jpg")) }
+            for index in 0..<2 { try two.write(to: inputs.appendingPathComponent("two-\(index).png")) }
+            for index in 0..<2 { try broken.write(to: inputs.appendingPathComponent("broken-\(index).jpg")) }
+            for attempt in 0..<3 {
+                let store = work.appendingPathComponent("store-\(attempt)")
+                let run = try PicpipeProcess.run([
+                    "batch", inputs.path, "--store", store.path, "--json", "-q", "-j", "2",
+                ])
+                let summary = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(run.stdout.utf8))
+                #expect(summary.ok == 2, "run \(attempt)")
+                #expect(summary.skipped == 4, "run \(attempt)")
+                #expect(summary.failed == 2, "run \(attempt)")
+                #expect(Set(summary.failures.map(\.error)).count == 1)  // both copies fail for the same reason
+                #expect(PicpipeProcess.files(under: store).filter { $0.hasPrefix("originals/") }.count == 2)
+            }
         }
     }
 }

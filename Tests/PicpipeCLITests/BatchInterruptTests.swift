@@ -7,60 +7,62 @@ import Testing
     import Glibc
 #endif
 
-struct BatchInterruptTests {
-    @Test func interruptPrintsThePartialSummaryAndTheNextRunResumes() async throws {
-        let work = try PicpipeProcess.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: work) }
-        let inputs = work.appendingPathComponent("in")
-        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
-        let count = 120
-        for seed in 0..<count {
-            try BatchCommandTests.picture(.jpeg, seed: seed, width: 640, height: 480)
-                .write(to: inputs.appendingPathComponent(String(format: "p%03d.jpg", seed)))
-        }
-        let store = work.appendingPathComponent("store")
+extension PicpipeCLI {
+    @Suite(.serialized) struct BatchInterruptTests {
+        @Test func interruptPrintsThePartialSummaryAndTheNextRunResumes() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let inputs = work.appendingPathComponent("in")
+            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+            let count = 120
+            for seed in 0..<count {
+                try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: seed, width: 640, height: 480)
+                    .write(to: inputs.appendingPathComponent(String(format: "p%03d.jpg", seed)))
+            }
+            let store = work.appendingPathComponent("store")
 
-        let process = Process()
-        process.executableURL = PicpipeProcess.binary
-        process.arguments = ["batch", inputs.path, "--store", store.path, "-j", "1", "--json", "-q"]
-        var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: "PICPIPE_STORE")
-        environment.removeValue(forKey: "PICPIPE_CONFIG")
-        process.environment = environment
-        let out = work.appendingPathComponent("stdout")
-        let err = work.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        // Interrupt once the first pictures are in: the batch is under way.
-        try await ServeProcess.eventually("first originals") {
-            ServeProcess.files(store, "originals").count >= 2 || !process.isRunning
-        }
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
-        let stdout = String(decoding: try Data(contentsOf: out), as: UTF8.self)
-        let stderr = String(decoding: try Data(contentsOf: err), as: UTF8.self)
-        try #require(process.terminationReason == .exit, "killed by the signal instead of stopping: \(stderr)")
-        #expect(process.terminationStatus == 130)
-        #expect(stderr.contains("interrupted"))
-        #expect(stderr.contains("run the same command again"))
-        let summary = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(stdout.utf8))
-        #expect(summary.total == count)
-        #expect(summary.ok + summary.skipped + summary.failed < count)
-        #expect(summary.failed == 0)
-        #expect(!PicpipeProcess.files(under: store).contains { $0.contains(".picpipe-tmp-") })
-        // Every original in the store has all its thumbnails: nothing half-done.
-        let originals = ServeProcess.files(store, "originals").count
-        for size in ["128", "256", "1024"] {
-            #expect(ServeProcess.files(store, "thumbnails/\(size)").count == originals)
-        }
+            let process = Process()
+            process.executableURL = PicpipeProcess.binary
+            process.arguments = ["batch", inputs.path, "--store", store.path, "-j", "1", "--json", "-q"]
+            var environment = ProcessInfo.processInfo.environment
+            environment.removeValue(forKey: "PICPIPE_STORE")
+            environment.removeValue(forKey: "PICPIPE_CONFIG")
+            process.environment = environment
+            let out = work.appendingPathComponent("stdout")
+            let err = work.appendingPathComponent("stderr")
+            _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: out)
+            process.standardError = try FileHandle(forWritingTo: err)
+            try process.run()
+            // Interrupt once the first pictures are in: the batch is under way.
+            try await ServeProcess.eventually("first originals") {
+                ServeProcess.files(store, "originals").count >= 2 || !process.isRunning
+            }
+            kill(process.processIdentifier, SIGINT)
+            process.waitUntilExit()
+            let stdout = String(decoding: try Data(contentsOf: out), as: UTF8.self)
+            let stderr = String(decoding: try Data(contentsOf: err), as: UTF8.self)
+            try #require(process.terminationReason == .exit, "killed by the signal instead of stopping: \(stderr)")
+            #expect(process.terminationStatus == 130)
+            #expect(stderr.contains("interrupted"))
+            #expect(stderr.contains("run the same command again"))
+            let summary = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(stdout.utf8))
+            #expect(summary.total == count)
+            #expect(summary.ok + summary.skipped + summary.failed < count)
+            #expect(summary.failed == 0)
+            #expect(!PicpipeProcess.files(under: store).contains { $0.contains(".picpipe-tmp-") })
+            // Every original in the store has all its thumbnails: nothing half-done.
+            let originals = ServeProcess.files(store, "originals").count
+            for size in ["128", "256", "1024"] {
+                #expect(ServeProcess.files(store, "thumbnails/\(size)").count == originals)
+            }
 
-        let again = try PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "--json", "-q"])
-        #expect(again.status == 0, "\(again.stderr)")
-        let rest = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(again.stdout.utf8))
-        #expect(rest.ok == count - originals)
-        #expect(rest.skipped == originals)
+            let again = try PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "--json", "-q"])
+            #expect(again.status == 0, "\(again.stderr)")
+            let rest = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(again.stdout.utf8))
+            #expect(rest.ok == count - originals)
+            #expect(rest.skipped == originals)
+        }
     }
 }

@@ -8,220 +8,230 @@ import Testing
     import Glibc
 #endif
 
-@Suite(.serialized) struct HostileClientTests {
-    /// The port of a serve's base URL.
-    static func port(_ base: String) throws -> Int {
-        try #require(Int(base.split(separator: ":").last ?? ""))
-    }
-
-    /// Sends `request` on a new connection and reads the answer until the server closes the connection.
-    /// - Returns: the answer's status, its text and whether the server closed the connection.
-    static func exchange(_ request: [UInt8], port: Int) throws -> (status: Int?, text: String, closed: Bool) {
-        let connection = try RawConnection(port: port, receiveTimeout: 20)
-        // The server may refuse before the whole request is sent: a failed send is part of the test.
-        connection.send(request)
-        let answer = connection.receive()
-        return (RawConnection.status(answer.bytes), String(decoding: answer.bytes, as: UTF8.self), answer.closed)
-    }
-
-    /// How many HTTP answers a byte stream holds.
-    static func answers(in text: String) -> Int { text.components(separatedBy: "HTTP/1.1 ").count - 1 }
-
-    @Test func headersOverTheLimitGet431AndTheConnectionCloses() async throws {
-        try await ServeHardeningTests.withServe { _, _, base in
-            let port = try Self.port(base)
-            // 100 KB of headers, far over the 16 KiB default (and over the HTTP decoder's own limit).
-            let pads = (0..<100).map { "X-Pad-\($0): \(String(repeating: "a", count: 1000))\r\n" }.joined()
-            let flood = try Self.exchange(Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\(pads)\r\n".utf8), port: port)
-            #expect(flood.status == 431)
-            #expect(flood.text.contains("header_fields_too_large"))
-            #expect(flood.text.contains("http.max_header_bytes"))
-            #expect(flood.closed)
-            // 20 KB in one cookie: the decoder takes it, the limit does not.
-            let cookie = "Cookie: c=\(String(repeating: "b", count: 20_000))\r\n"
-            let big = try Self.exchange(Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\(cookie)\r\n".utf8), port: port)
-            #expect(big.status == 431)
-            #expect(big.closed)
-            // Under the limit: answered as usual.
-            let fine = "Cookie: c=\(String(repeating: "b", count: 12_000))\r\nConnection: close\r\n"
-            let allowed = try Self.exchange(Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\(fine)\r\n".utf8), port: port)
-            #expect(allowed.status == 200)
-            #expect(try await ServeHardeningTests.request("GET", "\(base)/healthz").status == 200)
+extension PicpipeCLI {
+    @Suite(.serialized) struct HostileClientTests {
+        /// The port of a serve's base URL.
+        static func port(_ base: String) throws -> Int {
+            try #require(Int(base.split(separator: ":").last ?? ""))
         }
-    }
 
-    @Test func aTargetOverTheLimitGets414AndTheConnectionCloses() async throws {
-        try await ServeHardeningTests.withServe(environment: ["PICPIPE_MAX_URI_BYTES": "4096"]) { _, _, base in
-            let port = try Self.port(base)
-            for length in [100_000, 5000] {
-                let target = "/images?cursor=" + String(repeating: "c", count: length)
-                let answer = try Self.exchange(Array("GET \(target) HTTP/1.1\r\nHost: x\r\n\r\n".utf8), port: port)
-                #expect(answer.status == 414, "a \(length)-byte target")
-                #expect(answer.text.contains("uri_too_long"))
-                #expect(answer.text.contains("http.max_uri_bytes"))
-                #expect(answer.closed)
-            }
-            let short = "/healthz?x=" + String(repeating: "c", count: 3000)
-            let allowed = try Self.exchange(
-                Array("GET \(short) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8), port: port)
-            #expect(allowed.status == 200)
+        /// Sends `request` on a new connection and reads the answer until the server closes the connection.
+        /// - Returns: the answer's status, its text and whether the server closed the connection.
+        static func exchange(_ request: [UInt8], port: Int) throws -> (status: Int?, text: String, closed: Bool) {
+            let connection = try RawConnection(port: port, receiveTimeout: 20)
+            // The server may refuse before the whole request is sent: a failed send is part of the test.
+            connection.send(request)
+            let answer = connection.receive()
+            return (RawConnection.status(answer.bytes), String(decoding: answer.bytes, as: UTF8.self), answer.closed)
         }
-    }
 
-    @Test func headsThatTrickleInAreCutAfterTheHeaderTimeout() async throws {
-        let environment = ["PICPIPE_HEADER_TIMEOUT": "1", "PICPIPE_IDLE_TIMEOUT": "30"]
-        try await ServeHardeningTests.withServe(environment: environment) { _, _, base in
-            let port = try Self.port(base)
-            // A slowloris: each connection sends a byte of its head every 100 ms, never idle, never done.
-            let connections = try (0..<50).map { _ in try RawConnection(port: port, receiveTimeout: 5) }
-            // One in ten trickles only empty lines, which the parser skips before a request line.
-            let emptyLines = { (n: Int) in n % 10 == 0 }
-            for (n, connection) in connections.enumerated() {
-                connection.send(emptyLines(n) ? "\r\n" : "GET /healthz HTTP/1.1\r\nX-Slow: ")
+        /// How many HTTP answers a byte stream holds.
+        static func answers(in text: String) -> Int { text.components(separatedBy: "HTTP/1.1 ").count - 1 }
+
+        @Test func headersOverTheLimitGet431AndTheConnectionCloses() async throws {
+            try await PicpipeCLI.ServeHardeningTests.withServe { _, _, base in
+                let port = try Self.port(base)
+                // 100 KB of headers, far over the 16 KiB default (and over the HTTP decoder's own limit).
+                let pads = (0..<100).map { "X-Pad-\($0): \(String(repeating: "a", count: 1000))\r\n" }.joined()
+                let flood = try Self.exchange(Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\(pads)\r\n".utf8), port: port)
+                #expect(flood.status == 431)
+                #expect(flood.text.contains("header_fields_too_large"))
+                #expect(flood.text.contains("http.max_header_bytes"))
+                #expect(flood.closed)
+                // 20 KB in one cookie: the decoder takes it, the limit does not.
+                let cookie = "Cookie: c=\(String(repeating: "b", count: 20_000))\r\n"
+                let big = try Self.exchange(Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\(cookie)\r\n".utf8), port: port)
+                #expect(big.status == 431)
+                #expect(big.closed)
+                // Under the limit: answered as usual.
+                let fine = "Cookie: c=\(String(repeating: "b", count: 12_000))\r\nConnection: close\r\n"
+                let allowed = try Self.exchange(
+                    Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\(fine)\r\n".utf8), port: port)
+                #expect(allowed.status == 200)
+                #expect(try await PicpipeCLI.ServeHardeningTests.request("GET", "\(base)/healthz").status == 200)
             }
-            var answers = [[UInt8]](repeating: [], count: connections.count)
-            var closed = [Bool](repeating: false, count: connections.count)
-            var healthzDuringAttack: [Int] = []
-            let start = Date()
-            while closed.contains(false), Date().timeIntervalSince(start) < 15 {
-                for (n, connection) in connections.enumerated() where !closed[n] {
-                    let available = connection.receiveAvailable()
-                    answers[n] += available.bytes
-                    if available.closed {
-                        closed[n] = true
-                    } else if answers[n].isEmpty {
-                        connection.send(emptyLines(n) ? "\r\n" : "a")
-                    }
-                }
-                if healthzDuringAttack.count < 5 {
-                    healthzDuringAttack.append(try await ServeHardeningTests.request("GET", "\(base)/healthz").status)
-                }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            #expect(healthzDuringAttack.allSatisfy { $0 == 200 }, "healthz answers while heads trickle in")
-            #expect(!closed.contains(false), "every slow connection was closed")
-            for answer in answers {
-                #expect(RawConnection.status(answer) == 408)
-                #expect(String(decoding: answer, as: UTF8.self).contains("header_timeout"))
-            }
-            // A keep-alive connection idle between requests is not cut by the header timeout.
-            let idle = try RawConnection(port: port, receiveTimeout: 10)
-            idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(
-                RawConnection.status(idle.receive { String(decoding: $0, as: UTF8.self).hasSuffix("}") }.bytes) == 200)
-            try await Task.sleep(for: .seconds(2))
-            idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            let second = idle.receive()
-            #expect(RawConnection.status(second.bytes) == 200)
         }
-    }
 
-    @Test func connectionsOverTheCapGet503AtOnce() async throws {
-        try await ServeHardeningTests.withServe(environment: ["PICPIPE_MAX_CONNECTIONS": "3"]) { _, _, base in
-            let port = try Self.port(base)
-            var statuses: [Int] = []
-            var texts = ""
-            do {
-                let connections = try (0..<4).map { _ in try RawConnection(port: port, receiveTimeout: 10) }
-                for connection in connections {
-                    connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                }
-                for connection in connections {
-                    let answer = connection.receive()
+        @Test func aTargetOverTheLimitGets414AndTheConnectionCloses() async throws {
+            try await PicpipeCLI.ServeHardeningTests.withServe(environment: ["PICPIPE_MAX_URI_BYTES": "4096"]) {
+                _, _, base in
+                let port = try Self.port(base)
+                for length in [100_000, 5000] {
+                    let target = "/images?cursor=" + String(repeating: "c", count: length)
+                    let answer = try Self.exchange(Array("GET \(target) HTTP/1.1\r\nHost: x\r\n\r\n".utf8), port: port)
+                    #expect(answer.status == 414, "a \(length)-byte target")
+                    #expect(answer.text.contains("uri_too_long"))
+                    #expect(answer.text.contains("http.max_uri_bytes"))
                     #expect(answer.closed)
-                    statuses.append(RawConnection.status(answer.bytes) ?? 0)
-                    texts += String(decoding: answer.bytes, as: UTF8.self)
                 }
+                let short = "/healthz?x=" + String(repeating: "c", count: 3000)
+                let allowed = try Self.exchange(
+                    Array("GET \(short) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8), port: port)
+                #expect(allowed.status == 200)
             }
-            #expect(statuses.sorted() == [200, 200, 200, 503])
-            #expect(texts.contains("too_many_connections"))
-            #expect(texts.contains("Retry-After: 1") || texts.contains("retry-after: 1"))
-            // The places come back when connections close.
-            try await ServeProcess.eventually("served again", within: 30) {
-                (try? Self.exchange(
-                    Array("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8), port: port
-                ).status)
-                    == 200
-            }
-            // Refusals and open connections are on /metrics.
-            let metrics = try Self.exchange(
-                Array("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8), port: port)
-            #expect(metrics.text.contains("picpipe_http_refusals_total{code=\"too_many_connections\"}"))
-            #expect(metrics.text.contains("picpipe_http_open_connections"))
         }
-    }
 
-    @Test func smugglingShapedFramingIsRefusedAndTheConnectionCloses() async throws {
-        try await ServeHardeningTests.withServe { _, store, base in
-            let port = try Self.port(base)
-            let smuggled = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-            let heads = [
-                "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n",
-                "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n",
-                "Content-Length: 4\r\nContent-Length: 40\r\n",
-                "Content-Length: 4, 40\r\n",
-                "Transfer-Encoding: gzip\r\n",
-                "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n",
-            ]
-            for head in heads {
-                let request =
-                    "POST /images HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n\(head)\r\n0\r\n\r\n\(smuggled)"
-                let answer = try Self.exchange(Array(request.utf8), port: port)
-                #expect(answer.status == 400, "\(head)")
-                #expect(answer.text.contains("malformed_request"), "\(head)")
-                #expect(Self.answers(in: answer.text) == 1, "the smuggled request is not answered: \(head)")
-                #expect(answer.closed)
-            }
-            #expect(ServeProcess.files(store, "uploads").isEmpty)
-            #expect(try await ServeHardeningTests.request("GET", "\(base)/healthz").status == 200)
-        }
-    }
-
-    /// A valid JPEG padded with zeros after its end to `bytes` (the decoder stops at the end marker).
-    static func paddedJPEG(seed: Int, bytes: Int) throws -> Data {
-        var data = try BatchCommandTests.picture(.jpeg, seed: seed, width: 64, height: 48)
-        data.append(Data(count: max(0, bytes - data.count)))
-        return data
-    }
-
-    /// The peak resident set of a process (`VmHWM`), in bytes.
-    static func peakResidentBytes(pid: Int32) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
-        else { return nil }
-        return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }.map { $0 * 1024 }
-    }
-
-    @Test func manyLargeUploadsAtOnceStayInBoundedMemoryAndLeaveNothingPartial() async throws {
-        // The full 100 × 50 MB run is `scripts/bench-hostile.sh`; this is its small version.
-        let count = 12
-        let size = 8 << 20
-        try await ServeHardeningTests.withServe { serve, store, base in
-            let port = try Self.port(base)
-            let bodies = try (0..<count).map { try Self.paddedJPEG(seed: $0, bytes: size) }
-            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
-                for body in bodies {
-                    group.addTask { try await ServeHardeningTests.request("POST", "\(base)/images", body: body).status }
+        @Test func headsThatTrickleInAreCutAfterTheHeaderTimeout() async throws {
+            let environment = ["PICPIPE_HEADER_TIMEOUT": "1", "PICPIPE_IDLE_TIMEOUT": "30"]
+            try await PicpipeCLI.ServeHardeningTests.withServe(environment: environment) { _, _, base in
+                let port = try Self.port(base)
+                // A slowloris: each connection sends a byte of its head every 100 ms, never idle, never done.
+                let connections = try (0..<50).map { _ in try RawConnection(port: port, receiveTimeout: 5) }
+                // One in ten trickles only empty lines, which the parser skips before a request line.
+                let emptyLines = { (n: Int) in n % 10 == 0 }
+                for (n, connection) in connections.enumerated() {
+                    connection.send(emptyLines(n) ? "\r\n" : "GET /healthz HTTP/1.1\r\nX-Slow: ")
                 }
-                // Two clients that give up halfway.
-                for _ in 0..<2 {
-                    group.addTask {
-                        let connection = try RawConnection(port: port, receiveTimeout: 5)
-                        connection.send(
-                            "POST /images HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: \(size)\r\n\r\n"
-                        )
-                        connection.send(Array(bodies[0].prefix(size / 2)))
-                        return 0
+                var answers = [[UInt8]](repeating: [], count: connections.count)
+                var closed = [Bool](repeating: false, count: connections.count)
+                var healthzDuringAttack: [Int] = []
+                let start = Date()
+                while closed.contains(false), Date().timeIntervalSince(start) < 15 {
+                    for (n, connection) in connections.enumerated() where !closed[n] {
+                        let available = connection.receiveAvailable()
+                        answers[n] += available.bytes
+                        if available.closed {
+                            closed[n] = true
+                        } else if answers[n].isEmpty {
+                            connection.send(emptyLines(n) ? "\r\n" : "a")
+                        }
+                    }
+                    if healthzDuringAttack.count < 5 {
+                        healthzDuringAttack.append(
+                            try await PicpipeCLI.ServeHardeningTests.request("GET", "\(base)/healthz").status)
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(healthzDuringAttack.allSatisfy { $0 == 200 }, "healthz answers while heads trickle in")
+                #expect(!closed.contains(false), "every slow connection was closed")
+                for answer in answers {
+                    #expect(RawConnection.status(answer) == 408)
+                    #expect(String(decoding: answer, as: UTF8.self).contains("header_timeout"))
+                }
+                // A keep-alive connection idle between requests is not cut by the header timeout.
+                let idle = try RawConnection(port: port, receiveTimeout: 10)
+                idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                #expect(
+                    RawConnection.status(idle.receive { String(decoding: $0, as: UTF8.self).hasSuffix("}") }.bytes)
+                        == 200)
+                try await Task.sleep(for: .seconds(2))
+                idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                let second = idle.receive()
+                #expect(RawConnection.status(second.bytes) == 200)
+            }
+        }
+
+        @Test func connectionsOverTheCapGet503AtOnce() async throws {
+            try await PicpipeCLI.ServeHardeningTests.withServe(environment: ["PICPIPE_MAX_CONNECTIONS": "3"]) {
+                _, _, base in
+                let port = try Self.port(base)
+                var statuses: [Int] = []
+                var texts = ""
+                do {
+                    let connections = try (0..<4).map { _ in try RawConnection(port: port, receiveTimeout: 10) }
+                    for connection in connections {
+                        connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    }
+                    for connection in connections {
+                        let answer = connection.receive()
+                        #expect(answer.closed)
+                        statuses.append(RawConnection.status(answer.bytes) ?? 0)
+                        texts += String(decoding: answer.bytes, as: UTF8.self)
                     }
                 }
-                return try await group.reduce(into: []) { $0.append($1) }
+                #expect(statuses.sorted() == [200, 200, 200, 503])
+                #expect(texts.contains("too_many_connections"))
+                #expect(texts.contains("Retry-After: 1") || texts.contains("retry-after: 1"))
+                // The places come back when connections close.
+                try await ServeProcess.eventually("served again", within: 30) {
+                    (try? Self.exchange(
+                        Array("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8), port: port
+                    ).status)
+                        == 200
+                }
+                // Refusals and open connections are on /metrics.
+                let metrics = try Self.exchange(
+                    Array("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8), port: port)
+                #expect(metrics.text.contains("picpipe_http_refusals_total{code=\"too_many_connections\"}"))
+                #expect(metrics.text.contains("picpipe_http_open_connections"))
             }
-            #expect(statuses.filter { $0 == 202 }.count == count)
-            try await ServeProcess.eventually("no upload left in uploads/", within: 60) {
-                ServeProcess.files(store, "uploads").isEmpty
+        }
+
+        @Test func smugglingShapedFramingIsRefusedAndTheConnectionCloses() async throws {
+            try await PicpipeCLI.ServeHardeningTests.withServe { _, store, base in
+                let port = try Self.port(base)
+                let smuggled = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                let heads = [
+                    "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n",
+                    "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n",
+                    "Content-Length: 4\r\nContent-Length: 40\r\n",
+                    "Content-Length: 4, 40\r\n",
+                    "Transfer-Encoding: gzip\r\n",
+                    "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n",
+                ]
+                for head in heads {
+                    let request =
+                        "POST /images HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n\(head)\r\n0\r\n\r\n\(smuggled)"
+                    let answer = try Self.exchange(Array(request.utf8), port: port)
+                    #expect(answer.status == 400, "\(head)")
+                    #expect(answer.text.contains("malformed_request"), "\(head)")
+                    #expect(Self.answers(in: answer.text) == 1, "the smuggled request is not answered: \(head)")
+                    #expect(answer.closed)
+                }
+                #expect(ServeProcess.files(store, "uploads").isEmpty)
+                #expect(try await PicpipeCLI.ServeHardeningTests.request("GET", "\(base)/healthz").status == 200)
             }
-            let peak = try #require(Self.peakResidentBytes(pid: serve.process.processIdentifier))
-            #expect(peak < 300 << 20, "peak RSS \(peak >> 20) MB")
+        }
+
+        /// A valid JPEG padded with zeros after its end to `bytes` (the decoder stops at the end marker).
+        static func paddedJPEG(seed: Int, bytes: Int) throws -> Data {
+            var data = try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: seed, width: 64, height: 48)
+            data.append(Data(count: max(0, bytes - data.count)))
+            return data
+        }
+
+        /// The peak resident set of a process (`VmHWM`), in bytes.
+        static func peakResidentBytes(pid: Int32) -> Int? {
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+            else { return nil }
+            return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }.map { $0 * 1024 }
+        }
+
+        @Test func manyLargeUploadsAtOnceStayInBoundedMemoryAndLeaveNothingPartial() async throws {
+            // The full 100 × 50 MB run is `scripts/bench-hostile.sh`; this is its small version.
+            let count = 12
+            let size = 8 << 20
+            try await PicpipeCLI.ServeHardeningTests.withServe { serve, store, base in
+                let port = try Self.port(base)
+                let bodies = try (0..<count).map { try Self.paddedJPEG(seed: $0, bytes: size) }
+                let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for body in bodies {
+                        group.addTask {
+                            try await PicpipeCLI.ServeHardeningTests.request("POST", "\(base)/images", body: body)
+                                .status
+                        }
+                    }
+                    // Two clients that give up halfway.
+                    for _ in 0..<2 {
+                        group.addTask {
+                            let connection = try RawConnection(port: port, receiveTimeout: 5)
+                            connection.send(
+                                "POST /images HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: \(size)\r\n\r\n"
+                            )
+                            connection.send(Array(bodies[0].prefix(size / 2)))
+                            return 0
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(statuses.filter { $0 == 202 }.count == count)
+                try await ServeProcess.eventually("no upload left in uploads/", within: 60) {
+                    ServeProcess.files(store, "uploads").isEmpty
+                }
+                let peak = try #require(Self.peakResidentBytes(pid: serve.process.processIdentifier))
+                #expect(peak < 300 << 20, "peak RSS \(peak >> 20) MB")
+            }
         }
     }
 }

@@ -16,7 +16,9 @@ enum PicpipeProcess {
 
     /// The corpus beside the checkout, when present.
     static let corpus = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus")
-    static var hasCorpus: Bool { FileManager.default.fileExists(atPath: corpus.appendingPathComponent("MANIFEST.tsv").path) }
+    static var hasCorpus: Bool {
+        FileManager.default.fileExists(atPath: corpus.appendingPathComponent("MANIFEST.tsv").path)
+    }
 
     /// The binary beside the test bundle (the same build), else `.build/debug/picpipe`.
     static let binary: URL = {
@@ -82,7 +84,8 @@ enum PicpipeProcess {
         guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey])
         else { return [] }
         var found: [String] = []
-        for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
+        for case let url as URL in walker
+        where (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
             found.append(String(url.path.dropFirst(folder.path.count + 1)))
         }
         return found.sorted()

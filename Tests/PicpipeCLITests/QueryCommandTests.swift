@@ -2,83 +2,87 @@
 import Foundation
 import Testing
 
-struct QueryCommandTests {
-    /// Three pictures with different makes, times and positions, put into a fresh store by `picpipe batch`.
-    static func filledStore() throws -> (store: URL, folder: URL) {
-        let folder = try PicpipeProcess.temporaryFolder()
-        let inputs = folder.appendingPathComponent("in")
-        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
-        let pictures: [(String, String, String, (Double, Double)?)] = [
-            ("paris.jpg", "Canon", "2020:01:01 10:00:00", (48.85, 2.35)),
-            ("sydney.jpg", "NIKON", "2022:06:01 12:00:00", (-33.87, 151.21)),
-            ("nowhere.jpg", "Canon", "2021:03:03 03:03:03", nil),
-        ]
-        for (name, make, time, position) in pictures {
-            try Data(QueryFixture.jpeg(make: make, time: time, position: position)).write(
-                to: inputs.appendingPathComponent(name))
+extension PicpipeCLI {
+    @Suite(.serialized) struct QueryCommandTests {
+        /// Three pictures with different makes, times and positions, put into a fresh store by `picpipe batch`.
+        static func filledStore() throws -> (store: URL, folder: URL) {
+            let folder = try PicpipeProcess.temporaryFolder()
+            let inputs = folder.appendingPathComponent("in")
+            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+            let pictures: [(String, String, String, (Double, Double)?)] = [
+                ("paris.jpg", "Canon", "2020:01:01 10:00:00", (48.85, 2.35)),
+                ("sydney.jpg", "NIKON", "2022:06:01 12:00:00", (-33.87, 151.21)),
+                ("nowhere.jpg", "Canon", "2021:03:03 03:03:03", nil),
+            ]
+            for (name, make, time, position) in pictures {
+                try Data(QueryFixture.jpeg(make: make, time: time, position: position)).write(
+                    to: inputs.appendingPathComponent(name))
+            }
+            let store = folder.appendingPathComponent("store")
+            let batch = try PicpipeProcess.run([
+                "batch", inputs.path, "--store", store.path, "--sizes", "16", "--quiet",
+            ])
+            try #require(batch.status == 0, "batch failed: \(batch.stderr)")
+            return (store, folder)
         }
-        let store = folder.appendingPathComponent("store")
-        let batch = try PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "--sizes", "16", "--quiet"])
-        try #require(batch.status == 0, "batch failed: \(batch.stderr)")
-        return (store, folder)
-    }
 
-    static func makes(_ stdout: String) throws -> [String] {
-        try stdout.split(separator: "\n").map { line in
+        static func makes(_ stdout: String) throws -> [String] {
+            try stdout.split(separator: "\n").map { line in
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                return object["make"] as? String ?? "?"
+            }
+        }
+
+        @Test func filtersOrderAndJSONLines() throws {
+            let (store, folder) = try Self.filledStore()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            func query(_ arguments: [String]) throws -> [String] {
+                let run = try PicpipeProcess.run(["query", "--store", store.path, "--json"] + arguments)
+                #expect(run.status == 0, "\(run.stderr)")
+                return try Self.makes(run.stdout)
+            }
+            #expect(try query([]) == ["NIKON", "Canon", "Canon"])  // newest first
+            #expect(try query(["--make", "canon"]).count == 2)
+            #expect(try query(["--taken-after", "2021-01-01", "--taken-before", "2022"]) == ["Canon"])
+            #expect(try query(["--bbox", "40,-10,60,20"]) == ["Canon"])
+            #expect(try query(["--bbox=-40,150,-30,152"]) == ["NIKON"])  // "=" lets a value start with "-"
+            #expect(try query(["--near", "48.86,2.34,10"]) == ["Canon"])
+            #expect(try query(["--limit", "1"]) == ["NIKON"])
+
+            let run = try PicpipeProcess.run(["query", "--store", store.path, "--json", "--make", "NIKON"])
+            let line = try #require(run.stdout.split(separator: "\n").first)
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            return object["make"] as? String ?? "?"
+            let id = try #require(object["id"] as? String)
+            #expect(id.count == 64 && object["sha256"] as? String == id)
+            #expect(object["taken_at"] as? String == "2022-06-01T12:00:00")
+            #expect((object["file"] as? String)?.contains(String(id.prefix(8))) == true)  // the stored original
+            #expect(Set(object.keys) == Set(MetadataCommandTests.keys + ["id"]))
         }
-    }
 
-    @Test func filtersOrderAndJSONLines() throws {
-        let (store, folder) = try Self.filledStore()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        func query(_ arguments: [String]) throws -> [String] {
-            let run = try PicpipeProcess.run(["query", "--store", store.path, "--json"] + arguments)
-            #expect(run.status == 0, "\(run.stderr)")
-            return try Self.makes(run.stdout)
+        @Test func tableAndUsageErrors() throws {
+            let (store, folder) = try Self.filledStore()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let table = try PicpipeProcess.run(["query", "--store", store.path])
+            #expect(table.status == 0)
+            let lines = table.stdout.split(separator: "\n")
+            #expect(lines.count == 4)  // header + 3 images
+            #expect(lines.first?.hasPrefix("ID") == true && lines.contains { $0.contains("NIKON") })
+            for bad in [
+                ["--bbox", "1,2,3"], ["--near", "1,2,-5"], ["--bbox", "1,2,3,4", "--near", "1,2,3"],
+                ["--taken-after", "yesterday"], ["--limit", "-1"],
+            ] {
+                let run = try PicpipeProcess.run(["query", "--store", store.path] + bad)
+                #expect(run.status == 2, "\(bad)")
+            }
+            // A store without a metadata database yet holds no image.
+            let emptyStore = folder.appendingPathComponent("empty")
+            try FileManager.default.createDirectory(at: emptyStore, withIntermediateDirectories: true)
+            let empty = try PicpipeProcess.run(["query", "--store", emptyStore.path, "--json"])
+            #expect(empty.status == 0 && empty.stdout.isEmpty)
+            // A store that does not exist is a mistake (a typo in --store), not an empty result (StorePathTests).
+            let missing = try PicpipeProcess.run(["query", "--store", folder.appendingPathComponent("typo").path])
+            #expect(missing.status == 2)
         }
-        #expect(try query([]) == ["NIKON", "Canon", "Canon"])  // newest first
-        #expect(try query(["--make", "canon"]).count == 2)
-        #expect(try query(["--taken-after", "2021-01-01", "--taken-before", "2022"]) == ["Canon"])
-        #expect(try query(["--bbox", "40,-10,60,20"]) == ["Canon"])
-        #expect(try query(["--bbox=-40,150,-30,152"]) == ["NIKON"])  // "=" lets a value start with "-"
-        #expect(try query(["--near", "48.86,2.34,10"]) == ["Canon"])
-        #expect(try query(["--limit", "1"]) == ["NIKON"])
-
-        let run = try PicpipeProcess.run(["query", "--store", store.path, "--json", "--make", "NIKON"])
-        let line = try #require(run.stdout.split(separator: "\n").first)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-        let id = try #require(object["id"] as? String)
-        #expect(id.count == 64 && object["sha256"] as? String == id)
-        #expect(object["taken_at"] as? String == "2022-06-01T12:00:00")
-        #expect((object["file"] as? String)?.contains(String(id.prefix(8))) == true)  // the stored original
-        #expect(Set(object.keys) == Set(MetadataCommandTests.keys + ["id"]))
-    }
-
-    @Test func tableAndUsageErrors() throws {
-        let (store, folder) = try Self.filledStore()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let table = try PicpipeProcess.run(["query", "--store", store.path])
-        #expect(table.status == 0)
-        let lines = table.stdout.split(separator: "\n")
-        #expect(lines.count == 4)  // header + 3 images
-        #expect(lines.first?.hasPrefix("ID") == true && lines.contains { $0.contains("NIKON") })
-        for bad in [
-            ["--bbox", "1,2,3"], ["--near", "1,2,-5"], ["--bbox", "1,2,3,4", "--near", "1,2,3"],
-            ["--taken-after", "yesterday"], ["--limit", "-1"],
-        ] {
-            let run = try PicpipeProcess.run(["query", "--store", store.path] + bad)
-            #expect(run.status == 2, "\(bad)")
-        }
-        // A store without a metadata database yet holds no image.
-        let emptyStore = folder.appendingPathComponent("empty")
-        try FileManager.default.createDirectory(at: emptyStore, withIntermediateDirectories: true)
-        let empty = try PicpipeProcess.run(["query", "--store", emptyStore.path, "--json"])
-        #expect(empty.status == 0 && empty.stdout.isEmpty)
-        // A store that does not exist is a mistake (a typo in --store), not an empty result (StorePathTests).
-        let missing = try PicpipeProcess.run(["query", "--store", folder.appendingPathComponent("typo").path])
-        #expect(missing.status == 2)
     }
 }
 

@@ -6,67 +6,74 @@ import Testing
     import Glibc
 #endif
 
-@Suite(.serialized) struct ServeCrashRecoveryTests {
-    @Test func killMinusNineMidDropThenRestartProcessesEveryFileOnce() async throws {
-        let work = try PicpipeProcess.temporaryFolder("picpipe-crash")
-        defer { try? FileManager.default.removeItem(at: work) }
-        let store = work.appendingPathComponent("store")
-        let uploads = store.appendingPathComponent("uploads")
-        let staging = work.appendingPathComponent("staging")
-        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
-        // picture(seed) repeats every 256 seeds: 200 consecutive seeds give 200 different files.
-        let names = (0..<200).map { String(format: "drop-%03d.jpg", $0) }
-        for (n, name) in names.enumerated() {
-            try ServeCommandTests.picture(1000 + n).write(to: staging.appendingPathComponent(name))
-        }
+extension PicpipeCLI {
+    @Suite(.serialized) struct ServeCrashRecoveryTests {
+        @Test func killMinusNineMidDropThenRestartProcessesEveryFileOnce() async throws {
+            let work = try PicpipeProcess.temporaryFolder("picpipe-crash")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let store = work.appendingPathComponent("store")
+            let uploads = store.appendingPathComponent("uploads")
+            let staging = work.appendingPathComponent("staging")
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+            // picture(seed) repeats every 256 seeds: 200 consecutive seeds give 200 different files.
+            let names = (0..<200).map { String(format: "drop-%03d.jpg", $0) }
+            for (n, name) in names.enumerated() {
+                try PicpipeCLI.ServeCommandTests.picture(1000 + n).write(to: staging.appendingPathComponent(name))
+            }
 
-        let first = try await ServeProcess(store: store)
-        // A writer that is still writing across the crash and the restart.
-        let inflight = uploads.appendingPathComponent("inflight.jpg")
-        let writer = try ServeCommandTests.slowWriter(
-            try BatchCommandTests.picture(.jpeg, seed: 1, width: 170, height: 120), to: inflight, pause: 10,
-            scratch: work)
-        var dropped = 0
-        for name in names.prefix(120) {
-            #expect(rename(staging.appendingPathComponent(name).path, uploads.appendingPathComponent(name).path) == 0)
-            dropped += 1
-        }
-        try await ServeProcess.eventually("some processed before the crash") {
-            try StoreView.processed(store).count >= 5
-        }
-        first.signal(SIGKILL)
-        _ = await first.waitForExit()
-        await first.stop()
-        // The rest lands while nobody watches.
-        for name in names.dropFirst(dropped) {
-            #expect(rename(staging.appendingPathComponent(name).path, uploads.appendingPathComponent(name).path) == 0)
-        }
-        let second = try await ServeProcess(store: store)
-        try await ServeProcess.eventually("all 200 processed after the restart") {
-            try StoreView.processed(store).isSuperset(of: names)
-        }
-        #expect(
-            Set(StoreView.files(store, "uploads")).isSubset(of: ["inflight.jpg"]), "only what is still being written")
-        writer.waitUntilExit()
-        try await ServeProcess.eventually("the in-flight file processed after its writer closed") {
-            try StoreView.processed(store).contains("inflight.jpg")
-        }
+            let first = try await ServeProcess(store: store)
+            // A writer that is still writing across the crash and the restart.
+            let inflight = uploads.appendingPathComponent("inflight.jpg")
+            let writer = try PicpipeCLI.ServeCommandTests.slowWriter(
+                try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1, width: 170, height: 120), to: inflight,
+                pause: 10,
+                scratch: work)
+            var dropped = 0
+            for name in names.prefix(120) {
+                #expect(
+                    rename(staging.appendingPathComponent(name).path, uploads.appendingPathComponent(name).path) == 0)
+                dropped += 1
+            }
+            try await ServeProcess.eventually("some processed before the crash") {
+                try StoreView.processed(store).count >= 5
+            }
+            first.signal(SIGKILL)
+            _ = await first.waitForExit()
+            await first.stop()
+            // The rest lands while nobody watches.
+            for name in names.dropFirst(dropped) {
+                #expect(
+                    rename(staging.appendingPathComponent(name).path, uploads.appendingPathComponent(name).path) == 0)
+            }
+            let second = try await ServeProcess(store: store)
+            try await ServeProcess.eventually("all 200 processed after the restart") {
+                try StoreView.processed(store).isSuperset(of: names)
+            }
+            #expect(
+                Set(StoreView.files(store, "uploads")).isSubset(of: ["inflight.jpg"]),
+                "only what is still being written")
+            writer.waitUntilExit()
+            try await ServeProcess.eventually("the in-flight file processed after its writer closed") {
+                try StoreView.processed(store).contains("inflight.jpg")
+            }
 
-        let events = try StoreView.events(store)
-        let bySource = Dictionary(grouping: events, by: { $0.sourceName ?? "" })
-        #expect(bySource.count == 201)
-        for (source, lines) in bySource {
-            #expect(Set(lines.map(\.eventID)).count == 1, "\(source) has one event")
-            #expect(lines.map(\.function).sorted() == ["metadata", "thumbnail"], "\(source) ran each function once")
-            #expect(lines.allSatisfy { $0.state == "succeeded" })
+            let events = try StoreView.events(store)
+            let bySource = Dictionary(grouping: events, by: { $0.sourceName ?? "" })
+            #expect(bySource.count == 201)
+            for (source, lines) in bySource {
+                #expect(Set(lines.map(\.eventID)).count == 1, "\(source) has one event")
+                #expect(
+                    lines.map(\.function).sorted() == ["metadata", "thumbnail"], "\(source) ran each function once")
+                #expect(lines.allSatisfy { $0.state == "succeeded" })
+            }
+            #expect(StoreView.files(store, "uploads").isEmpty)
+            #expect(StoreView.files(store, "originals").count == 201)
+            for size in ["128", "256", "1024"] { #expect(StoreView.files(store, "thumbnails/\(size)").count == 201) }
+            #expect(try StoreView.metadataRows(store) == 201)
+            let everything = PicpipeProcess.files(under: store)
+            #expect(!everything.contains { $0.contains(".picpipe-tmp-") }, "no partial file left")
+            #expect(StoreView.files(store, "failed").isEmpty)
+            await second.stop()
         }
-        #expect(StoreView.files(store, "uploads").isEmpty)
-        #expect(StoreView.files(store, "originals").count == 201)
-        for size in ["128", "256", "1024"] { #expect(StoreView.files(store, "thumbnails/\(size)").count == 201) }
-        #expect(try StoreView.metadataRows(store) == 201)
-        let everything = PicpipeProcess.files(under: store)
-        #expect(!everything.contains { $0.contains(".picpipe-tmp-") }, "no partial file left")
-        #expect(StoreView.files(store, "failed").isEmpty)
-        await second.stop()
     }
 }

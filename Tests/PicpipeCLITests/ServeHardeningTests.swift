@@ -13,246 +13,255 @@ import Testing
     import Glibc
 #endif
 
-@Suite(.serialized) struct ServeHardeningTests {
-    /// A serve on a fresh store in a fresh folder, stopped and removed after `body`.
-    static func withServe(
-        environment: [String: String] = [:], store makeStore: ((URL) throws -> URL)? = nil,
-        _ body: (ServeProcess, URL, String) async throws -> Void
-    ) async throws {
-        let work = try PicpipeProcess.temporaryFolder("picpipe-hardening")
-        let store = try makeStore?(work) ?? work.appendingPathComponent("store")
-        let serve = try await ServeProcess(store: store, environment: environment)
-        do {
-            try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
-            let port = try #require(ServeHTTPTests.port(in: serve.log))
-            try await body(serve, store, "http://127.0.0.1:\(port)")
-        } catch {
+extension PicpipeCLI {
+    @Suite(.serialized) struct ServeHardeningTests {
+        /// A serve on a fresh store in a fresh folder, stopped and removed after `body`.
+        static func withServe(
+            environment: [String: String] = [:], store makeStore: ((URL) throws -> URL)? = nil,
+            _ body: (ServeProcess, URL, String) async throws -> Void
+        ) async throws {
+            let work = try PicpipeProcess.temporaryFolder("picpipe-hardening")
+            let store = try makeStore?(work) ?? work.appendingPathComponent("store")
+            let serve = try await ServeProcess(store: store, environment: environment)
+            do {
+                try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
+                let port = try #require(PicpipeCLI.ServeHTTPTests.port(in: serve.log))
+                try await body(serve, store, "http://127.0.0.1:\(port)")
+            } catch {
+                await serve.stop()
+                Self.unmount(work.appendingPathComponent("store"))
+                try? FileManager.default.removeItem(at: work)
+                throw error
+            }
             await serve.stop()
             Self.unmount(work.appendingPathComponent("store"))
             try? FileManager.default.removeItem(at: work)
-            throw error
         }
-        await serve.stop()
-        Self.unmount(work.appendingPathComponent("store"))
-        try? FileManager.default.removeItem(at: work)
-    }
 
-    static func unmount(_ folder: URL) { _ = umount2(folder.path, Int32(MNT_DETACH)) }
+        static func unmount(_ folder: URL) { _ = umount2(folder.path, Int32(MNT_DETACH)) }
 
-    /// A JPEG large enough that decoding it takes a while (so a DELETE lands while the thumbnail is made).
-    static func photo(_ seed: Int) throws -> Data {
-        try BatchCommandTests.picture(.jpeg, seed: seed, width: 2400, height: 1600)
-    }
-
-    static func request(_ method: String, _ url: String, body: Data? = nil, type: String = "image/jpeg") async throws
-        -> (status: Int, body: Data)
-    {
-        var request = URLRequest(url: try #require(URL(string: url)))
-        request.httpMethod = method
-        if let body {
-            request.setValue(type, forHTTPHeaderField: "Content-Type")
-            request.httpBody = body
+        /// A JPEG large enough that decoding it takes a while (so a DELETE lands while the thumbnail is made).
+        static func photo(_ seed: Int) throws -> Data {
+            try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: seed, width: 2400, height: 1600)
         }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
-    }
 
-    /// Whether every invocation has ended (nothing queued, running or waiting for a retry).
-    static func settled(_ store: URL) throws -> Bool {
-        try StoreView.events(store).allSatisfy { ["succeeded", "failed", "dead"].contains($0.state) }
-    }
+        static func request(_ method: String, _ url: String, body: Data? = nil, type: String = "image/jpeg")
+            async throws
+            -> (status: Int, body: Data)
+        {
+            var request = URLRequest(url: try #require(URL(string: url)))
+            request.httpMethod = method
+            if let body {
+                request.setValue(type, forHTTPHeaderField: "Content-Type")
+                request.httpBody = body
+            }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+        }
 
-    @Test func aDeleteWinsOverWorkThatFinishesAfterIt() async throws {
-        try await Self.withServe { _, store, base in
-            var hashes: [String] = []
-            for n in 0..<8 {
-                let photo = try Self.photo(100 + n)
-                hashes.append(Array(photo).withUnsafeBytes { ContentHash(of: $0).hex })
-                if n % 2 == 0 {
-                    let put = try await Self.request("PUT", "\(base)/images/pic-\(n)", body: photo)
-                    #expect(put.status == 201)
-                    #expect(try await Self.request("DELETE", "\(base)/images/pic-\(n)").status == 204)
-                } else {
-                    let post = try await Self.request("POST", "\(base)/images", body: photo)
-                    #expect(post.status == 202)
-                    #expect(try await Self.request("DELETE", "\(base)/images/\(hashes[n])").status == 204)
+        /// Whether every invocation has ended (nothing queued, running or waiting for a retry).
+        static func settled(_ store: URL) throws -> Bool {
+            try StoreView.events(store).allSatisfy { ["succeeded", "failed", "dead"].contains($0.state) }
+        }
+
+        @Test func aDeleteWinsOverWorkThatFinishesAfterIt() async throws {
+            try await Self.withServe { _, store, base in
+                var hashes: [String] = []
+                for n in 0..<8 {
+                    let photo = try Self.photo(100 + n)
+                    hashes.append(Array(photo).withUnsafeBytes { ContentHash(of: $0).hex })
+                    if n % 2 == 0 {
+                        let put = try await Self.request("PUT", "\(base)/images/pic-\(n)", body: photo)
+                        #expect(put.status == 201)
+                        #expect(try await Self.request("DELETE", "\(base)/images/pic-\(n)").status == 204)
+                    } else {
+                        let post = try await Self.request("POST", "\(base)/images", body: photo)
+                        #expect(post.status == 202)
+                        #expect(try await Self.request("DELETE", "\(base)/images/\(hashes[n])").status == 204)
+                    }
                 }
-            }
-            try await ServeProcess.eventually("every invocation ended") { try Self.settled(store) }
-            for hash in hashes {
-                #expect(!ServeProcess.files(store, "thumbnails").contains { $0.contains(hash) }, "thumbnail of \(hash)")
-                #expect(!ServeProcess.files(store, "originals").contains { $0.contains(hash) })
-                #expect(try await Self.request("GET", "\(base)/images/\(hash)/thumbnails/256").status == 404)
-                #expect(try await Self.request("GET", "\(base)/images/\(hash)/metadata").status == 404)
-            }
-            #expect(try StoreView.metadataRows(store) == 0)
-            #expect(try StoreView.events(store, state: "dead").isEmpty, "late work is skipped, not dead-lettered")
-            #expect(ServeProcess.files(store, "failed").isEmpty)
-        }
-    }
-
-    @Test func picturesKeepTheNamesTheyArrivedUnder() async throws {
-        try await Self.withServe { _, store, base in
-            let folder = store.appendingPathComponent("uploads/2024/trip")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try Self.photo(1).write(to: folder.appendingPathComponent("harbour at dusk.jpg"))
-            try await ServeProcess.eventually("processed") {
-                try StoreView.processed(store).contains("2024/trip/harbour at dusk.jpg")
-            }
-            let list = try await Self.request("GET", "\(base)/images")
-            let items =
-                (try JSONSerialization.jsonObject(with: list.body) as? [String: Any])?["items"] as? [[String: Any]]
-            #expect(items?.map { $0["name"] as? String } == ["harbour at dusk.jpg"])
-        }
-    }
-
-    @Test func aSecondServeIsRefusedEvenAfterTheLockFileWasDeleted() async throws {
-        try await Self.withServe { _, store, _ in
-            try FileManager.default.removeItem(at: store.appendingPathComponent("db/serve.lock"))
-            let second = try PicpipeProcess.run(
-                ["serve", "--store", store.path], environment: ["PICPIPE_LISTEN": "127.0.0.1:0"], timeout: 60)
-            #expect(second.status != 0)
-            #expect(second.stderr.contains("another serve"))
-        }
-    }
-
-    @Test func aTricklingUploadIsCutAndLeavesNothing() async throws {
-        try await Self.withServe(environment: ["PICPIPE_MIN_UPLOAD_RATE": "2000"]) { _, store, base in
-            let port = try #require(Int(base.split(separator: ":").last ?? ""))
-            // A one-second receive timeout: each look for the answer waits at most a second, then trickles on.
-            let connection = try RawConnection(port: port, receiveTimeout: 1)
-            connection.send(
-                "POST /images HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 1000000\r\n\r\n")
-            let start = Date()
-            var answer: [UInt8] = []
-            // One byte a second: never idle long enough for the idle timeout, far under the minimum rate.
-            var first = true
-            while answer.isEmpty, Date().timeIntervalSince(start) < 60 {
-                guard connection.send(first ? [0xFF, 0xD8, 0xFF, 0xE0] : [0]) else { break }
-                first = false
-                answer = connection.receive { $0.count >= 12 }.bytes
-            }
-            if answer.isEmpty { answer = connection.receive { $0.count >= 12 }.bytes }
-            #expect(RawConnection.status(answer) == 408)
-            #expect(String(decoding: answer, as: UTF8.self).contains("upload_too_slow"))
-            #expect(ServeProcess.files(store, "uploads").isEmpty, "no temporary file is left")
-            #expect(try await Self.request("GET", "\(base)/healthz").status == 200)
-        }
-    }
-
-    @Test func aBodyOverTheLimitIsRefusedWithoutReadingIt() async throws {
-        try await Self.withServe(environment: ["PICPIPE_MAX_BODY_BYTES": "1000000"]) { _, store, base in
-            let port = try #require(Int(base.split(separator: ":").last ?? ""))
-            let connection = try RawConnection(port: port, receiveTimeout: 30)
-            connection.send(
-                "POST /images HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 2000000000\r\n\r\n")
-            let answer = connection.receive { $0.count >= 12 }.bytes
-            #expect(RawConnection.status(answer) == 413)
-            // The server stops reading: sending on fails long before the 2 GB declared (the socket buffers hold a
-            // few MB at most).
-            let block = [UInt8](repeating: 0, count: 1 << 20)
-            var sent = 0
-            while sent < 256, connection.send(block) { sent += 1 }
-            #expect(sent < 256, "the server went on reading after its 413")
-            #expect(ServeProcess.files(store, "uploads").isEmpty)
-        }
-    }
-
-    @Test func aFullDiskKeepsUploadsWaitingAnswers507AndRecoversByItself() async throws {
-        guard getuid() == 0 else {
-            print("skipped: mounting a small tmpfs for the full-disk test needs root (CI runs as root)")
-            return
-        }
-        let environment = ["PICPIPE_WATCHER_RESCAN_INTERVAL": "1"]
-        try await Self.withServe(
-            environment: environment,
-            store: { work in
-                let store = work.appendingPathComponent("store")
-                try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
-                guard mount("tmpfs", store.path, "tmpfs", 0, "size=24m") == 0 else {
-                    throw ServeTestError.timedOut("mount tmpfs: \(String(cString: strerror(errno)))")
+                try await ServeProcess.eventually("every invocation ended") { try Self.settled(store) }
+                for hash in hashes {
+                    #expect(
+                        !ServeProcess.files(store, "thumbnails").contains { $0.contains(hash) }, "thumbnail of \(hash)")
+                    #expect(!ServeProcess.files(store, "originals").contains { $0.contains(hash) })
+                    #expect(try await Self.request("GET", "\(base)/images/\(hash)/thumbnails/256").status == 404)
+                    #expect(try await Self.request("GET", "\(base)/images/\(hash)/metadata").status == 404)
                 }
-                return store
+                #expect(try StoreView.metadataRows(store) == 0)
+                #expect(try StoreView.events(store, state: "dead").isEmpty, "late work is skipped, not dead-lettered")
+                #expect(ServeProcess.files(store, "failed").isEmpty)
             }
-        ) { serve, store, base in
-            // Pictures waiting on the same file system, in a folder the watcher ignores (a dot name).
-            let staging = store.appendingPathComponent("uploads/.staging")
-            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
-            var names: [String] = []
-            for n in 0..<3 {
-                let name = "full-\(n).jpg"
-                try Self.photo(200 + n).write(to: staging.appendingPathComponent(name))
-                names.append(name)
+        }
+
+        @Test func picturesKeepTheNamesTheyArrivedUnder() async throws {
+            try await Self.withServe { _, store, base in
+                let folder = store.appendingPathComponent("uploads/2024/trip")
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                try Self.photo(1).write(to: folder.appendingPathComponent("harbour at dusk.jpg"))
+                try await ServeProcess.eventually("processed") {
+                    try StoreView.processed(store).contains("2024/trip/harbour at dusk.jpg")
+                }
+                let list = try await Self.request("GET", "\(base)/images")
+                let items =
+                    (try JSONSerialization.jsonObject(with: list.body) as? [String: Any])?["items"] as? [[String: Any]]
+                #expect(items?.map { $0["name"] as? String } == ["harbour at dusk.jpg"])
             }
-            let upload = try Self.photo(300)
-            // Fill the disk.
-            let filler = store.appendingPathComponent("filler")
-            _ = FileManager.default.createFile(atPath: filler.path, contents: nil)
-            let handle = try #require(FileHandle(forWritingAtPath: filler.path))
-            let block = Data(repeating: 1, count: 1 << 16)
-            while (try? handle.write(contentsOf: block)) != nil {}
-            try? handle.close()
-            // Drop the pictures (a rename needs no space).
-            for name in names {
+        }
+
+        @Test func aSecondServeIsRefusedEvenAfterTheLockFileWasDeleted() async throws {
+            try await Self.withServe { _, store, _ in
+                try FileManager.default.removeItem(at: store.appendingPathComponent("db/serve.lock"))
+                let second = try PicpipeProcess.run(
+                    ["serve", "--store", store.path], environment: ["PICPIPE_LISTEN": "127.0.0.1:0"], timeout: 60)
+                #expect(second.status != 0)
+                #expect(second.stderr.contains("another serve"))
+            }
+        }
+
+        @Test func aTricklingUploadIsCutAndLeavesNothing() async throws {
+            try await Self.withServe(environment: ["PICPIPE_MIN_UPLOAD_RATE": "2000"]) { _, store, base in
+                let port = try #require(Int(base.split(separator: ":").last ?? ""))
+                // A one-second receive timeout: each look for the answer waits at most a second, then trickles on.
+                let connection = try RawConnection(port: port, receiveTimeout: 1)
+                connection.send(
+                    "POST /images HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 1000000\r\n\r\n")
+                let start = Date()
+                var answer: [UInt8] = []
+                // One byte a second: never idle long enough for the idle timeout, far under the minimum rate.
+                var first = true
+                while answer.isEmpty, Date().timeIntervalSince(start) < 60 {
+                    guard connection.send(first ? [0xFF, 0xD8, 0xFF, 0xE0] : [0]) else { break }
+                    first = false
+                    answer = connection.receive { $0.count >= 12 }.bytes
+                }
+                if answer.isEmpty { answer = connection.receive { $0.count >= 12 }.bytes }
+                #expect(RawConnection.status(answer) == 408)
+                #expect(String(decoding: answer, as: UTF8.self).contains("upload_too_slow"))
+                #expect(ServeProcess.files(store, "uploads").isEmpty, "no temporary file is left")
+                #expect(try await Self.request("GET", "\(base)/healthz").status == 200)
+            }
+        }
+
+        @Test func aBodyOverTheLimitIsRefusedWithoutReadingIt() async throws {
+            try await Self.withServe(environment: ["PICPIPE_MAX_BODY_BYTES": "1000000"]) { _, store, base in
+                let port = try #require(Int(base.split(separator: ":").last ?? ""))
+                let connection = try RawConnection(port: port, receiveTimeout: 30)
+                connection.send(
+                    "POST /images HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 2000000000\r\n\r\n"
+                )
+                let answer = connection.receive { $0.count >= 12 }.bytes
+                #expect(RawConnection.status(answer) == 413)
+                // The server stops reading: sending on fails long before the 2 GB declared (the socket buffers hold a
+                // few MB at most).
+                let block = [UInt8](repeating: 0, count: 1 << 20)
+                var sent = 0
+                while sent < 256, connection.send(block) { sent += 1 }
+                #expect(sent < 256, "the server went on reading after its 413")
+                #expect(ServeProcess.files(store, "uploads").isEmpty)
+            }
+        }
+
+        @Test func aFullDiskKeepsUploadsWaitingAnswers507AndRecoversByItself() async throws {
+            guard getuid() == 0 else {
+                print("skipped: mounting a small tmpfs for the full-disk test needs root (CI runs as root)")
+                return
+            }
+            let environment = ["PICPIPE_WATCHER_RESCAN_INTERVAL": "1"]
+            try await Self.withServe(
+                environment: environment,
+                store: { work in
+                    let store = work.appendingPathComponent("store")
+                    try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+                    guard mount("tmpfs", store.path, "tmpfs", 0, "size=24m") == 0 else {
+                        throw ServeTestError.timedOut("mount tmpfs: \(String(cString: strerror(errno)))")
+                    }
+                    return store
+                }
+            ) { serve, store, base in
+                // Pictures waiting on the same file system, in a folder the watcher ignores (a dot name).
+                let staging = store.appendingPathComponent("uploads/.staging")
+                try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+                var names: [String] = []
+                for n in 0..<3 {
+                    let name = "full-\(n).jpg"
+                    try Self.photo(200 + n).write(to: staging.appendingPathComponent(name))
+                    names.append(name)
+                }
+                let upload = try Self.photo(300)
+                // Fill the disk.
+                let filler = store.appendingPathComponent("filler")
+                _ = FileManager.default.createFile(atPath: filler.path, contents: nil)
+                let handle = try #require(FileHandle(forWritingAtPath: filler.path))
+                let block = Data(repeating: 1, count: 1 << 16)
+                while (try? handle.write(contentsOf: block)) != nil {}
+                try? handle.close()
+                // Drop the pictures (a rename needs no space).
+                for name in names {
+                    #expect(
+                        rename(
+                            staging.appendingPathComponent(name).path,
+                            store.appendingPathComponent("uploads/\(name)").path)
+                            == 0)
+                }
+                let post = try await Self.request("POST", "\(base)/images", body: upload)
+                #expect(post.status == 507)
+                #expect(String(decoding: post.body, as: UTF8.self).contains("insufficient_storage"))
+                try await ServeProcess.eventually("health says full") {
+                    let health = Self.blockingGet("\(base)/healthz")
+                    return health.status == 503 && health.body.contains("\"full\"")
+                }
+                // Several rescans later the files still wait in uploads/: not lost, not dead-lettered.
+                try await Task.sleep(for: .seconds(3))
+                for name in names {
+                    #expect(
+                        FileManager.default.fileExists(atPath: store.appendingPathComponent("uploads/\(name)").path))
+                }
+                #expect(!ServeProcess.files(store, "failed").contains { $0.hasPrefix("full-") })
                 #expect(
-                    rename(
-                        staging.appendingPathComponent(name).path, store.appendingPathComponent("uploads/\(name)").path)
-                        == 0)
-            }
-            let post = try await Self.request("POST", "\(base)/images", body: upload)
-            #expect(post.status == 507)
-            #expect(String(decoding: post.body, as: UTF8.self).contains("insufficient_storage"))
-            try await ServeProcess.eventually("health says full") {
-                let health = Self.blockingGet("\(base)/healthz")
-                return health.status == 503 && health.body.contains("\"full\"")
-            }
-            // Several rescans later the files still wait in uploads/: not lost, not dead-lettered.
-            try await Task.sleep(for: .seconds(3))
-            for name in names {
-                #expect(FileManager.default.fileExists(atPath: store.appendingPathComponent("uploads/\(name)").path))
-            }
-            #expect(!ServeProcess.files(store, "failed").contains { $0.hasPrefix("full-") })
-            #expect(
-                !PicpipeProcess.files(under: store).contains {
-                    $0.contains(".picpipe-tmp-") && !$0.hasPrefix("uploads/.staging")
-                })
-            #expect(serve.log.components(separatedBy: "disk is full").count - 1 == 1, "said once")
+                    !PicpipeProcess.files(under: store).contains {
+                        $0.contains(".picpipe-tmp-") && !$0.hasPrefix("uploads/.staging")
+                    })
+                #expect(serve.log.components(separatedBy: "disk is full").count - 1 == 1, "said once")
 
-            // Space returns: everything resumes without a restart.
-            try FileManager.default.removeItem(at: filler)
-            try await ServeProcess.eventually("resumed", within: 120) {
-                let processed = try StoreView.processed(store)
-                let settled = try Self.settled(store)
-                return names.allSatisfy { processed.contains($0) } && settled
+                // Space returns: everything resumes without a restart.
+                try FileManager.default.removeItem(at: filler)
+                try await ServeProcess.eventually("resumed", within: 120) {
+                    let processed = try StoreView.processed(store)
+                    let settled = try Self.settled(store)
+                    return names.allSatisfy { processed.contains($0) } && settled
+                }
+                #expect(Self.blockingGet("\(base)/healthz").status == 200)
+                #expect(try await Self.request("POST", "\(base)/images", body: upload).status == 202)
+                #expect(serve.log.contains("takes writes again"))
             }
-            #expect(Self.blockingGet("\(base)/healthz").status == 200)
-            #expect(try await Self.request("POST", "\(base)/images", body: upload).status == 202)
-            #expect(serve.log.contains("takes writes again"))
         }
-    }
 
-    /// A GET from a synchronous condition.
-    static func blockingGet(_ url: String) -> (status: Int, body: String) {
-        let result = Mutex<(Int, String)>((0, ""))
-        let done = DispatchSemaphore(value: 0)
-        guard let target = URL(string: url) else { return (0, "") }
-        URLSession.shared.dataTask(with: target) { data, response, _ in
-            result.withLock {
-                $0 = ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data ?? Data(), as: UTF8.self))
-            }
-            done.signal()
-        }.resume()
-        done.wait()
-        return result.withLock { $0 }
+        /// A GET from a synchronous condition.
+        static func blockingGet(_ url: String) -> (status: Int, body: String) {
+            let result = Mutex<(Int, String)>((0, ""))
+            let done = DispatchSemaphore(value: 0)
+            guard let target = URL(string: url) else { return (0, "") }
+            URLSession.shared.dataTask(with: target) { data, response, _ in
+                result.withLock {
+                    $0 = (
+                        (response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data ?? Data(), as: UTF8.self)
+                    )
+                }
+                done.signal()
+            }.resume()
+            done.wait()
+            return result.withLock { $0 }
+        }
     }
 }
 
-extension ServeHardeningTests {
+extension PicpipeCLI.ServeHardeningTests {
     /// `count` distinct JPEGs in a new folder.
     static func inputs(_ count: Int, in folder: URL, seed: Int) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for n in 0..<count {
-            try BatchCommandTests.picture(.jpeg, seed: seed + n, width: 640, height: 480)
+            try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: seed + n, width: 640, height: 480)
                 .write(to: folder.appendingPathComponent("p\(n).jpg"))
         }
     }
@@ -290,7 +299,8 @@ extension ServeHardeningTests {
                 log: work.appendingPathComponent("b-\(round).log"))
             first.waitUntilExit()
             second.waitUntilExit()
-            let logs = try String(contentsOf: work.appendingPathComponent("a-\(round).log"), encoding: .utf8)
+            let logs =
+                try String(contentsOf: work.appendingPathComponent("a-\(round).log"), encoding: .utf8)
                 + String(contentsOf: work.appendingPathComponent("b-\(round).log"), encoding: .utf8)
             #expect(first.terminationStatus == 0 && second.terminationStatus == 0, "round \(round): \(logs)")
             #expect(try StoreView.metadataRows(URL(fileURLWithPath: store)) == 8)
@@ -322,7 +332,7 @@ extension ServeHardeningTests {
     }
 }
 
-extension ServeHardeningTests {
+extension PicpipeCLI.ServeHardeningTests {
     @Test func sigtermUnderLoadLosesNothingAndTheNextStartFinishesTheRest() async throws {
         let work = try PicpipeProcess.temporaryFolder("picpipe-sigterm")
         defer { try? FileManager.default.removeItem(at: work) }
@@ -336,7 +346,7 @@ extension ServeHardeningTests {
         var names: [String] = []
         for n in 0..<count {
             let name = "load-\(n).jpg"
-            try BatchCommandTests.picture(.jpeg, seed: 1000 + n, width: 800, height: 600)
+            try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1000 + n, width: 800, height: 600)
                 .write(to: staging.appendingPathComponent(name))
             names.append(name)
         }
@@ -368,7 +378,7 @@ extension ServeHardeningTests {
     }
 }
 
-extension ServeHardeningTests {
+extension PicpipeCLI.ServeHardeningTests {
     @Test func sighupReloadsSizesAndLimitsWithoutDroppingWork() async throws {
         let work = try PicpipeProcess.temporaryFolder("picpipe-sighup")
         defer { try? FileManager.default.removeItem(at: work) }
@@ -387,17 +397,21 @@ extension ServeHardeningTests {
 
     func reloads(_ serve: ServeProcess, store: URL, config: URL) async throws {
         try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
-        let port = try #require(ServeHTTPTests.port(in: serve.log))
+        let port = try #require(PicpipeCLI.ServeHTTPTests.port(in: serve.log))
         let uploads = store.appendingPathComponent("uploads")
-        let first = try BatchCommandTests.picture(.jpeg, seed: 501, width: 800, height: 600)
+        let first = try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 501, width: 800, height: 600)
         try first.write(to: uploads.appendingPathComponent("before.jpg"))
         try await ServeProcess.eventually("before processed") { try StoreView.processed(store).contains("before.jpg") }
         let firstHash = Array(first).withUnsafeBytes { ContentHash(of: $0).hex }
-        #expect(Set(ServeProcess.files(store, "thumbnails").filter { $0.contains(firstHash) }.map { $0.split(separator: "/")[0] }) == ["128"])
+        #expect(
+            Set(
+                ServeProcess.files(store, "thumbnails").filter { $0.contains(firstHash) }.map {
+                    $0.split(separator: "/")[0]
+                }) == ["128"])
 
         // Drop twenty files and reload while they are in flight.
         for n in 0..<20 {
-            try BatchCommandTests.picture(.jpeg, seed: 600 + n, width: 800, height: 600)
+            try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 600 + n, width: 800, height: 600)
                 .write(to: uploads.appendingPathComponent("during-\(n).jpg"))
         }
         try "thumbnails:\n  sizes: [128, 300]\nfunctions:\n  thumbnail:\n    timeout: 20\n".write(
@@ -410,11 +424,15 @@ extension ServeHardeningTests {
         }
         #expect(try StoreView.events(store, state: "dead").isEmpty)
 
-        let after = try BatchCommandTests.picture(.jpeg, seed: 777, width: 800, height: 600)
+        let after = try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 777, width: 800, height: 600)
         try after.write(to: uploads.appendingPathComponent("after.jpg"))
         try await ServeProcess.eventually("after processed") { try StoreView.processed(store).contains("after.jpg") }
         let afterHash = Array(after).withUnsafeBytes { ContentHash(of: $0).hex }
-        #expect(Set(ServeProcess.files(store, "thumbnails").filter { $0.contains(afterHash) }.map { $0.split(separator: "/")[0] }) == ["128", "300"])
+        #expect(
+            Set(
+                ServeProcess.files(store, "thumbnails").filter { $0.contains(afterHash) }.map {
+                    $0.split(separator: "/")[0]
+                }) == ["128", "300"])
         // The HTTP API serves the new size too, for an older picture as well (made on request).
         #expect(Self.blockingGet("http://127.0.0.1:\(port)/images/\(firstHash)/thumbnails/300").status == 200)
 
