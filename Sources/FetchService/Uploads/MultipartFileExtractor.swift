@@ -5,7 +5,7 @@
 ///
 /// Feed the body in any chunking; file bytes come out through `emit` as soon as they cannot be the start of the
 /// closing delimiter. Other parts are skipped.
-struct MultipartFileExtractor {
+package struct MultipartFileExtractor {
     private enum State {
         case preamble
         case headers
@@ -18,15 +18,15 @@ struct MultipartFileExtractor {
     private var pending: [UInt8] = []
     private var state = State.preamble
     /// The file name the part was sent with, once its headers are read.
-    private(set) var fileName: String?
+    package private(set) var fileName: String?
     /// Whether the file part arrived complete.
-    var foundFile: Bool { state == .done }
+    package var foundFile: Bool { state == .done }
     private var inFile = false
 
     /// The most header bytes a part may have.
     static let maxHeaderBytes = 16 * 1024
 
-    init(boundary: String) {
+    package init(boundary: String) {
         delimiter = Array("\r\n--\(boundary)".utf8)
         // The body starts with "--boundary" (no CRLF before it); pretend one was there.
         pending = Array("\r\n".utf8)
@@ -34,7 +34,7 @@ struct MultipartFileExtractor {
 
     /// Takes the next chunk of the body.
     /// - Throws: 400 for a malformed body; whatever `emit` throws.
-    mutating func feed(_ chunk: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package mutating func feed(_ chunk: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard state != .done else { return }
         pending.append(contentsOf: chunk)
         var progressed = true
@@ -92,7 +92,7 @@ struct MultipartFileExtractor {
 
     /// Checks the body ended after a complete file part.
     /// - Throws: 400 when it did not.
-    func finish() throws {
+    package func finish() throws {
         guard state == .done else {
             throw APIError.badRequest(
                 state == .fileBody
