@@ -19,7 +19,7 @@ case "$(echo "$1" | tr '[:upper:]' '[:lower:]')" in
     jpeg|jpegthumbnail) target=JPEGThumbnail; dict=jpeg.dict; kind=jpeg; max_len=65536 ;;
     png|pngthumbnail) target=PNGThumbnail; dict=png.dict; kind=png; max_len=65536 ;;
     exif|exifmetadata) target=ExifMetadata; dict=exif.dict; kind=image; max_len=131072 ;;
-    multipart|multipartupload) target=MultipartUpload; dict=multipart.dict; kind=none; max_len=8192 ;;
+    multipart|multipartupload) target=MultipartUpload; dict=multipart.dict; kind=none; max_len=32768 ;;
     params|requestparameters) target=RequestParameters; dict=request.dict; kind=none; max_len=1024 ;;
     *) usage ;;
 esac
