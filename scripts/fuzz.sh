@@ -39,7 +39,8 @@ swift build -c debug --scratch-path "$scratch" --product "$product" \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
     -Xcc -fsanitize=fuzzer-no-link,address 2>&1 |
     grep -v "Cannot export local symbol '__asan" >&2  # gold's noise about ASan's own local helpers
-binary="$(swift build -c debug --scratch-path "$scratch" --show-bin-path)/$product"
+# Not `swift build --show-bin-path`: without the same flags it replans the build, and the next run relinks.
+binary="$scratch/debug/$product"
 
 corpus="$scratch/corpus/$target"
 seeds="$scratch/seeds/$target"
