@@ -18,6 +18,8 @@ shift
 # not report (they stay reachable). halt_on_error: stop at the first report, as CI would want.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}"
 export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1}"
+# Leaks inside the toolchain's Foundation and XCTest (scripts/lsan.supp says which and why) are not picpipe's.
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan.supp:print_suppressions=1}"
 swift build --build-tests --scratch-path "$scratch" --sanitize="$sanitizer" 2>&1 |
     grep -v "Cannot export local symbol '__asan"
 exec swift test --skip-build --scratch-path "$scratch" --sanitize="$sanitizer" "$@"
