@@ -6,7 +6,7 @@
 # TARGET is a folder of Fuzz/: JPEGThumbnail, PNGThumbnail, ExifMetadata, MultipartUpload, RequestParameters
 # (case-insensitive; jpeg, png, exif, multipart and params work too). The build goes to .build-fuzz (every Swift
 # module and our C shims are instrumented there; the system libjpeg, libpng and libexif are not). The working corpus
-# grows in .build-fuzz/corpus/TARGET, findings land in .build-fuzz/artifacts/TARGET; both are ignored by git. Seeds
+# grows in .build-fuzz/corpus/TARGET, findings land in .build-fuzz/findings/TARGET; both are ignored by git. Seeds
 # come from Fixtures/fuzz/TARGET and, for the parsers of image files, from ../shared/corpus when it is there.
 # The last line is a machine-readable summary (FUZZ-SUMMARY ...) that scripts/fuzz-all.sh collects.
 # Exit status: 0 when nothing was found, 1 when libFuzzer found a crash, leak, timeout or out-of-memory, 2 for usage.
@@ -44,7 +44,8 @@ binary="$scratch/debug/$product"
 
 corpus="$scratch/corpus/$target"
 seeds="$scratch/seeds/$target"
-artifacts="$scratch/artifacts/$target"
+# Not $scratch/artifacts: SwiftPM keeps binary artifacts there and empties it when it resolves the package.
+artifacts="$scratch/findings/$target"
 mkdir -p "$corpus" "$artifacts"
 rm -rf "$seeds"
 mkdir -p "$seeds"
