@@ -74,7 +74,11 @@ mkdir -p "$(dirname "$log")"
 marker="$(mktemp)"
 status=0
 # rss_limit_mb and timeout are the bounds: 512 MB and 2 s. -max_len keeps each execution short.
-ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}" "$binary" "$corpus" "$seeds" \
+# ASan keeps freed memory mapped, so a process's RSS creeps up over hundreds of thousands of runs while its live heap
+# stays small (an ExifMetadata run reached 521 MB of RSS with 31 MB live): a smaller quarantine and returning freed
+# memory to the system keep -rss_limit_mb about the inputs, not the allocator.
+asan_defaults=detect_leaks=1:allocator_may_return_null=1:quarantine_size_mb=64:allocator_release_to_os_interval_ms=1000
+ASAN_OPTIONS="${ASAN_OPTIONS:-$asan_defaults}" "$binary" "$corpus" "$seeds" \
     -dict="Fuzz/dictionaries/$dict" -max_total_time="$seconds" -rss_limit_mb=512 -timeout=2 -max_len="$max_len" \
     -artifact_prefix="$artifacts/" -print_final_stats=1 "$@" > "$log" 2>&1 || status=$?
 
