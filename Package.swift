@@ -101,6 +101,29 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // libFuzzer harnesses, one per parser fed untrusted bytes. scripts/fuzz.sh builds them with
+        // -sanitize=fuzzer,address -DFUZZING, and their main runs libFuzzer's driver; in a normal build each is a
+        // small tool that replays the files named on its command line through the same function.
+        .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+        .target(
+            name: "FuzzSupport", dependencies: ["CFuzzDriver", "ImageCore"], path: "Fuzz/Support", swiftSettings: strict),
+        .executableTarget(
+            name: "FuzzJPEGThumbnail", dependencies: ["FuzzSupport", "ImageCore"], path: "Fuzz/JPEGThumbnail",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "FuzzPNGThumbnail", dependencies: ["FuzzSupport", "ImageCore"], path: "Fuzz/PNGThumbnail",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "FuzzExifMetadata", dependencies: ["FuzzSupport", "ImageCore", "MetadataService"],
+            path: "Fuzz/ExifMetadata", swiftSettings: strict),
+        .executableTarget(
+            name: "FuzzMultipartUpload", dependencies: ["FuzzSupport", "FetchService"], path: "Fuzz/MultipartUpload",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "FuzzRequestParameters",
+            dependencies: ["FuzzSupport", "FetchService", .product(name: "HummingbirdCore", package: "hummingbird")],
+            path: "Fuzz/RequestParameters", swiftSettings: strict),
+
         .testTarget(name: "ImageCoreTests", dependencies: ["ImageCore", "CLCMS"], swiftSettings: strict),
         .testTarget(
             name: "PipelineCoreTests",
@@ -120,6 +143,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "FuzzRegressionTests",
+            dependencies: [
+                "FuzzSupport", "FuzzJPEGThumbnail", "FuzzPNGThumbnail", "FuzzExifMetadata", "FuzzMultipartUpload",
+                "FuzzRequestParameters",
             ],
             swiftSettings: strict),
         .testTarget(

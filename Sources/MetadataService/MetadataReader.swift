@@ -68,12 +68,14 @@ public enum MetadataReader {
         }
     }
 
-    enum Failure: Error {
+    /// Why a head of a file gave no metadata.
+    package enum Failure: Error {
         case needMoreBytes
         case error(MetadataError)
     }
 
-    static func read(
+    /// Reads metadata from the first bytes of a file of `fileSize` bytes (all of it when `isWholeFile`).
+    package static func read(
         bytes: UnsafeRawBufferPointer, isWholeFile: Bool, fileSize: Int, file: String, sha256: String?,
         includeRaw: Bool
     ) -> Result<ImageMetadata, Failure> {

@@ -25,7 +25,7 @@ public struct URLSigner: Sendable {
     }
 
     /// Whether the signature is right and not expired.
-    func isValid(path: String, expires: String, signature: String, now: Int) -> Bool {
+    package func isValid(path: String, expires: String, signature: String, now: Int) -> Bool {
         guard let expiry = Int(expires), expiry >= now else { return false }
         return Self.constantTimeEqual(Array(self.signature(path: path, expires: expiry).utf8), Array(signature.lowercased().utf8))
     }

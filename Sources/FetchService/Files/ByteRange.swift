@@ -1,9 +1,9 @@
 // The one `Range: bytes=…` form clients use; several ranges are answered with the whole file (RFC 9110 allows it).
 
 /// A single byte range of a file of known size.
-enum ByteRange {
+package enum ByteRange {
     /// What a Range header asks of a file of `size` bytes.
-    enum Request: Equatable {
+    package enum Request: Equatable {
         /// No usable Range header (absent, not bytes, several ranges, malformed): send the whole file.
         case whole
         /// Send these bytes (inclusive), 206.
@@ -13,7 +13,7 @@ enum ByteRange {
     }
 
     /// Interprets a Range header value for a file of `size` bytes.
-    static func parse(_ header: String?, size: Int) -> Request {
+    package static func parse(_ header: String?, size: Int) -> Request {
         guard let header, header.hasPrefix("bytes=") else { return .whole }
         let spec = header.dropFirst("bytes=".count).trimmingCharacters(in: " ")
         guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return .whole }

@@ -19,7 +19,7 @@ public struct ImageID: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses a path parameter or throws the 400 the API answers.
-    static func parse(_ raw: String?) throws -> ImageID {
+    package static func parse(_ raw: String?) throws -> ImageID {
         guard let raw, let id = ImageID(raw) else { throw APIError.invalidID(raw ?? "") }
         return id
     }

@@ -5,7 +5,7 @@
 ///
 /// Feed the body in any chunking; file bytes come out through `emit` as soon as they cannot be the start of the
 /// closing delimiter. Other parts are skipped.
-struct MultipartFileExtractor {
+package struct MultipartFileExtractor {
     private enum State {
         case preamble
         case headers
@@ -18,15 +18,18 @@ struct MultipartFileExtractor {
     private var pending: [UInt8] = []
     private var state = State.preamble
     /// The file name the part was sent with, once its headers are read.
-    private(set) var fileName: String?
+    package private(set) var fileName: String?
     /// Whether the file part arrived complete.
-    var foundFile: Bool { state == .done }
+    package var foundFile: Bool { state == .done }
     private var inFile = false
+    /// Where the search for the end of the current part's headers resumes: the bytes before it hold no CRLFCRLF,
+    /// so a part's headers sent a few bytes at a time are scanned once, not once per chunk.
+    private var headerScanStart = 0
 
     /// The most header bytes a part may have.
     static let maxHeaderBytes = 16 * 1024
 
-    init(boundary: String) {
+    package init(boundary: String) {
         delimiter = Array("\r\n--\(boundary)".utf8)
         // The body starts with "--boundary" (no CRLF before it); pretend one was there.
         pending = Array("\r\n".utf8)
@@ -34,7 +37,7 @@ struct MultipartFileExtractor {
 
     /// Takes the next chunk of the body.
     /// - Throws: 400 for a malformed body; whatever `emit` throws.
-    mutating func feed(_ chunk: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package mutating func feed(_ chunk: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard state != .done else { return }
         pending.append(contentsOf: chunk)
         var progressed = true
@@ -64,12 +67,17 @@ struct MultipartFileExtractor {
                     }
                 }
             case .headers:
-                guard let end = Self.find(Array("\r\n\r\n".utf8), in: pending) else {
-                    guard pending.count <= Self.maxHeaderBytes else {
-                        throw APIError.badRequest("a multipart part has more than \(Self.maxHeaderBytes) bytes of headers")
-                    }
+                let headerEnd = Self.find(Array("\r\n\r\n".utf8), in: pending, from: headerScanStart)
+                // The limit is on the headers' length, however the body was cut: measured where CRLFCRLF starts,
+                // or, until it arrives, at least all but the last 3 bytes (which may begin it).
+                guard (headerEnd?.lowerBound ?? pending.count - 3) <= Self.maxHeaderBytes else {
+                    throw APIError.badRequest("a multipart part has more than \(Self.maxHeaderBytes) bytes of headers")
+                }
+                guard let end = headerEnd else {
+                    headerScanStart = max(0, pending.count - 3)
                     return
                 }
+                headerScanStart = 0
                 // After the delimiter: "--" ends the body; otherwise CRLF then the part's headers.
                 if pending.starts(with: Array("--".utf8)) {
                     throw APIError.badRequest("the multipart body has no file part (send one with a filename, or named 'file')")
@@ -92,7 +100,7 @@ struct MultipartFileExtractor {
 
     /// Checks the body ended after a complete file part.
     /// - Throws: 400 when it did not.
-    func finish() throws {
+    package func finish() throws {
         guard state == .done else {
             throw APIError.badRequest(
                 state == .fileBody
@@ -126,9 +134,9 @@ struct MultipartFileExtractor {
         return nil
     }
 
-    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Range<Int>? {
+    private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int = 0) -> Range<Int>? {
         guard needle.count <= haystack.count, let first = needle.first else { return nil }
-        var index = 0
+        var index = start
         let last = haystack.count - needle.count
         while index <= last {
             if haystack[index] == first {

@@ -1,7 +1,7 @@
 // What a POST or PUT body is, from its Content-Type: the image itself, or a multipart form holding it.
 
 /// The two body shapes an upload may have.
-enum UploadBody: Equatable {
+package enum UploadBody: Equatable {
     /// `image/jpeg` or `image/png`: the body is the file.
     case raw
     /// `multipart/form-data; boundary=…`: the first part with a file name (or named `file`) is the file.
@@ -9,7 +9,7 @@ enum UploadBody: Equatable {
 
     /// Reads the Content-Type.
     /// - Throws: 415 for any other type, 400 for a multipart type without a boundary.
-    static func kind(contentType: String?) throws -> UploadBody {
+    package static func kind(contentType: String?) throws -> UploadBody {
         guard let contentType else {
             throw APIError.unsupportedMediaType("send Content-Type image/jpeg, image/png or multipart/form-data")
         }

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Builds one libFuzzer harness with AddressSanitizer and runs it for SECONDS.
+#
+#   scripts/fuzz.sh TARGET SECONDS [extra libFuzzer options...]
+#
+# TARGET is a folder of Fuzz/: JPEGThumbnail, PNGThumbnail, ExifMetadata, MultipartUpload, RequestParameters
+# (case-insensitive; jpeg, png, exif, multipart and params work too). The build goes to .build-fuzz (every Swift
+# module and our C shims are instrumented there; the system libjpeg, libpng and libexif are not). The working corpus
+# grows in .build-fuzz/corpus/TARGET, findings land in .build-fuzz/findings/TARGET; both are ignored by git. Seeds
+# come from Fixtures/fuzz/TARGET and, for the parsers of image files, from ../shared/corpus when it is there.
+# The last line is a machine-readable summary (FUZZ-SUMMARY ...) that scripts/fuzz-all.sh collects.
+# Exit status: 0 when nothing was found, 1 when libFuzzer found a crash, leak, timeout or out-of-memory, 2 for usage.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() { echo "usage: scripts/fuzz.sh JPEGThumbnail|PNGThumbnail|ExifMetadata|MultipartUpload|RequestParameters SECONDS [libFuzzer options]" >&2; exit 2; }
+[ $# -ge 2 ] || usage
+case "$(echo "$1" | tr '[:upper:]' '[:lower:]')" in
+    jpeg|jpegthumbnail) target=JPEGThumbnail; dict=jpeg.dict; kind=jpeg; max_len=65536 ;;
+    png|pngthumbnail) target=PNGThumbnail; dict=png.dict; kind=png; max_len=65536 ;;
+    exif|exifmetadata) target=ExifMetadata; dict=exif.dict; kind=image; max_len=131072 ;;
+    multipart|multipartupload) target=MultipartUpload; dict=multipart.dict; kind=none; max_len=32768 ;;
+    params|requestparameters) target=RequestParameters; dict=request.dict; kind=none; max_len=1024 ;;
+    *) usage ;;
+esac
+seconds=$2
+shift 2
+[[ "$seconds" =~ ^[0-9]+$ ]] || usage
+export PATH="/opt/swift/usr/bin:$PATH"
+
+scratch=.build-fuzz
+product=Fuzz$target
+echo "fuzz: building $product with -sanitize=fuzzer,address in $scratch" >&2
+# -sanitize=fuzzer,address: coverage counters and ASan in every Swift module, libFuzzer linked in; with FUZZING
+# defined, a harness's main calls LLVMFuzzerRunDriver (SwiftPM renames main, so libFuzzer's own is unused).
+# -fsanitize=fuzzer-no-link,address
+# for the C targets (our libjpeg/libpng shims, and the C parts of dependencies).
+swift build -c debug --scratch-path "$scratch" --product "$product" \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
+    -Xcc -fsanitize=fuzzer-no-link,address 2>&1 |
+    grep -v "Cannot export local symbol '__asan" >&2  # gold's noise about ASan's own local helpers
+# Not `swift build --show-bin-path`: without the same flags it replans the build, and the next run relinks.
+binary="$scratch/debug/$product"
+
+corpus="$scratch/corpus/$target"
+seeds="$scratch/seeds/$target"
+# Not $scratch/artifacts: SwiftPM keeps binary artifacts there and empties it when it resolves the package.
+artifacts="$scratch/findings/$target"
+mkdir -p "$corpus" "$artifacts"
+rm -rf "$seeds"
+mkdir -p "$seeds"
+# Seeds: the regression fixtures (these are the harness's own format), then files of the right kind from the shared
+# corpus, cut to max_len (the head of a camera JPEG holds its EXIF and SOF).
+if [ -d "Fixtures/fuzz/$target" ]; then
+    find "Fixtures/fuzz/$target" -type f ! -name '*.md' -exec cp {} "$seeds/" \;
+fi
+if [ "$kind" != none ] && [ -d ../shared/corpus ]; then
+    while IFS= read -r -d '' file; do
+        magic="$(head -c 4 "$file" | od -An -tx1 | tr -d ' \n')"
+        case "$magic" in
+            ffd8ff*) format=jpeg ;;
+            89504e47) format=png ;;
+            *) continue ;;
+        esac
+        [ "$kind" = image ] || [ "$kind" = "$format" ] || continue
+        name="${file#../shared/corpus/}"
+        head -c "$max_len" "$file" > "$seeds/${name//\//_}"
+    done < <(find ../shared/corpus -type f \( -name '*.jpg' -o -name '*.jpeg' -o -name '*.png' \) -print0)
+fi
+echo "fuzz: $(ls "$seeds" | wc -l) seeds, $(ls "$corpus" | wc -l) inputs in $corpus" >&2
+
+log="$scratch/logs/$target-$(date -u +%Y%m%dT%H%M%SZ).log"
+mkdir -p "$(dirname "$log")"
+marker="$(mktemp)"
+status=0
+# rss_limit_mb and timeout are the issue's bounds: 512 MB and 2 s. -max_len keeps each execution short.
+# ASan keeps freed memory mapped, so a process's RSS creeps up over hundreds of thousands of runs while its live heap
+# stays small (an ExifMetadata run reached 521 MB of RSS with 31 MB live): a smaller quarantine and returning freed
+# memory to the system keep -rss_limit_mb about the inputs, not the allocator.
+asan_defaults=detect_leaks=1:allocator_may_return_null=1:quarantine_size_mb=64:allocator_release_to_os_interval_ms=1000
+ASAN_OPTIONS="${ASAN_OPTIONS:-$asan_defaults}" "$binary" "$corpus" "$seeds" \
+    -dict="Fuzz/dictionaries/$dict" -max_total_time="$seconds" -rss_limit_mb=512 -timeout=2 -max_len="$max_len" \
+    -artifact_prefix="$artifacts/" -print_final_stats=1 "$@" > "$log" 2>&1 || status=$?
+
+# The last status line carries cov/ft; the final stats the executions and speed.
+last="$(grep -E '^#[0-9]+' "$log" | tail -1 || true)"
+cov="$(echo "$last" | sed -nE 's/.* cov: ([0-9]+).*/\1/p')"
+ft="$(echo "$last" | sed -nE 's/.* ft: ([0-9]+).*/\1/p')"
+corp="$(echo "$last" | sed -nE 's/.* corp: ([0-9]+).*/\1/p')"
+execs="$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+)/\1/p' "$log" | tail -1)"
+rate="$(sed -nE 's/^stat::average_exec_per_sec: *([0-9]+)/\1/p' "$log" | tail -1)"
+rss="$(sed -nE 's/^stat::peak_rss_mb: *([0-9]+)/\1/p' "$log" | tail -1)"
+count() { find "$artifacts" -maxdepth 1 -type f -name "$1-*" -newer "$marker" | wc -l; }
+crashes=$(count crash); leaks=$(count leak); timeouts=$(count timeout); ooms=$(count oom)
+rm -f "$marker"
+
+echo "fuzz: $target ran ${seconds}s: ${execs:-?} executions (${rate:-?}/s), cov ${cov:-?} ft ${ft:-?}, corpus ${corp:-?}, peak RSS ${rss:-?} MB"
+echo "fuzz: findings: $crashes crashes, $leaks leaks, $timeouts timeouts, $ooms out-of-memory (log: $log)"
+if [ $((crashes + leaks + timeouts + ooms)) -gt 0 ] || [ "$status" -ne 0 ]; then
+    grep -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|SUMMARY|invariant broken|Fatal error|Test unit written' "$log" | head -20 || true
+    echo "fuzz: reproduce with: $binary ARTIFACT   (or the replay tool: swift run $product ARTIFACT)"
+fi
+echo "FUZZ-SUMMARY target=$target seconds=$seconds execs=${execs:-0} rate=${rate:-0} cov=${cov:-0} ft=${ft:-0} corpus=${corp:-0} crashes=$crashes leaks=$leaks timeouts=$timeouts ooms=$ooms status=$status"
+[ "$status" -eq 0 ] || exit 1
