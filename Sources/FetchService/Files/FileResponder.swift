@@ -46,8 +46,8 @@ struct FileResponder: Sendable {
     ///   - sources: paths of which one must still exist once the file is open (a thumbnail's original): a derivative
     ///     whose original was deleted is not served, even if a late writer left it on disk for a moment.
     func respond(
-        to request: Request, file: StoredFile, cacheAs hash: ContentHash? = nil, sources: [String] = [],
-        context: some RequestContext
+        to request: Request, file: StoredFile, cacheAs hash: ContentHash? = nil,
+        sources: @autoclosure () -> [String] = [], context: some RequestContext
     ) async throws -> Response? {
         let (notModified, rangeHeader) = Self.conditions(request, file: file)
         let isHead = request.method == .head
@@ -55,6 +55,8 @@ struct FileResponder: Sendable {
         if hash != nil, let cached = cache.lookup(path, now: .now) {
             return try cached.response(to: request, file: file, notModified: notModified, rangeHeader: rangeHeader)
         }
+        // Only a read from disk checks the original (a cached entry was checked when it was read).
+        let sources = sources()
         let generation = hash == nil ? 0 : cache.generation
         let wholeLimit = hash == nil ? -1 : cache.entryLimit
         let opened: Opened = try await threadPool.runIfActive {
