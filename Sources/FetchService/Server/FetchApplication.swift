@@ -21,6 +21,9 @@ public struct FetchApplication: Sendable {
     let executor: EventLoopTaskExecutor
     /// The thumbnail sizes the routes serve.
     let thumbnails: ThumbnailCatalog
+    /// The handlers and what they share (index, upload checks, content lifecycle): other front doors (the AWS
+    /// gateway) upload and delete through them, so every way in does the same.
+    package let api: ImageAPI
 
     /// Serves these thumbnail recipes from now on (a configuration reload, SIGHUP).
     public func reload(recipes: [ThumbnailRecipe]) {
@@ -71,7 +74,7 @@ public struct FetchApplication: Sendable {
             logger: logger)
         return FetchApplication(
             application: application, routes: routes,
-            executor: EventLoopTaskExecutor(group: Self.group), thumbnails: api.thumbnails)
+            executor: EventLoopTaskExecutor(group: Self.group), thumbnails: api.thumbnails, api: api)
     }
 }
 
