@@ -76,6 +76,9 @@ public struct RequestAuthenticator: Sendable {
         if items["X-Amz-Algorithm"] != nil || items["X-Amz-Signature"] != nil {
             return try authenticatePresigned(request, items: items, service: service, now: now)
         }
+        if service == .s3, items["AWSAccessKeyId"] != nil, items["Signature"] != nil, items["Expires"] != nil {
+            return try authenticatePresignedV2(request, items: items, now: now)
+        }
         guard let authorization = request.header("authorization") else {
             if items["Signature"] != nil || items["AWSAccessKeyId"] != nil {
                 throw AWSError.invalidArgument("Signature Version 2 is not supported; sign with Signature Version 4.")
@@ -206,6 +209,50 @@ public struct RequestAuthenticator: Sendable {
         return Authenticated(credential: credential, payload: .unsigned, presigned: true)
     }
 
+    /// A query-string-signed URL of Signature Version 2, the form the AWS CLI v1's `aws s3 presign` makes unless
+    /// told `s3.signature_version = s3v4`: only GET and HEAD, only as presigned URLs (S3 still accepts them).
+    private func authenticatePresignedV2(_ request: SignedRequest, items: [String: String], now: Date) throws
+        -> Authenticated
+    {
+        guard request.method == "GET" || request.method == "HEAD" else {
+            throw AWSError.invalidArgument("Signature Version 2 URLs are accepted for GET and HEAD only; sign with Signature Version 4.")
+        }
+        guard let keyID = items["AWSAccessKeyId"], let signature = items["Signature"],
+            let expires = items["Expires"].flatMap(Int.init)
+        else {
+            throw AWSError.accessDenied("Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters.")
+        }
+        if now.timeIntervalSince1970 > TimeInterval(expires) {
+            throw AWSError.accessDenied("Request has expired (Expires \(expires)).")
+        }
+        let credential = try lookup(keyID, service: .s3)
+        let amzHeaders = request.headers.filter { $0.0.lowercased().hasPrefix("x-amz-") }
+            .map { ($0.0.lowercased(), SignatureV4.normalizeValue($0.1)) }
+            .sorted { $0.0 < $1.0 }
+            .map { "\($0.0):\($0.1)\n" }.joined()
+        let subresources = SignatureV4.queryPairs(request.query).filter { Self.v2Subresources.contains($0.0) }
+            .sorted { $0.0 < $1.0 }
+            .map { $0.1.isEmpty ? $0.0 : "\($0.0)=\($0.1)" }
+        let resource = request.path + (subresources.isEmpty ? "" : "?" + subresources.joined(separator: "&"))
+        let text = [
+            request.method, request.header("content-md5") ?? "", request.header("content-type") ?? "", String(expires),
+        ].joined(separator: "\n") + "\n" + amzHeaders + resource
+        let mac = HMAC<Insecure.SHA1>.authenticationCode(
+            for: Data(text.utf8), using: SymmetricKey(data: Data(credential.secret.utf8)))
+        guard SignatureV4.constantTimeEqual(Data(mac).base64EncodedString(), signature) else {
+            throw AWSError.signatureDoesNotMatch(.s3)
+        }
+        return Authenticated(credential: credential, payload: .unsigned, presigned: true)
+    }
+
+    /// The query parameters Signature Version 2 signs.
+    static let v2Subresources: Set<String> = [
+        "acl", "lifecycle", "location", "logging", "notification", "partNumber", "policy", "requestPayment",
+        "torrent", "uploadId", "uploads", "versionId", "versioning", "versions", "website", "response-content-type",
+        "response-content-language", "response-expires", "response-cache-control", "response-content-disposition",
+        "response-content-encoding",
+    ]
+
     private func lookup(_ keyID: String, service: AWSService) throws -> AWSCredential {
         guard let credential = credentials.credential(for: keyID) else {
             throw AWSError.unknownAccessKey(service, keyID)
@@ -264,34 +311,13 @@ public struct RequestAuthenticator: Sendable {
     // MARK: Dates
 
     /// `yyyyMMdd'T'HHmmss'Z'` of a time.
-    public static func amzDate(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        func two(_ value: Int?) -> String { let v = value ?? 0; return v < 10 ? "0\(v)" : "\(v)" }
-        return "\(c.year ?? 1970)\(two(c.month))\(two(c.day))T\(two(c.hour))\(two(c.minute))\(two(c.second))Z"
-    }
+    public static func amzDate(_ date: Date) -> String { HTTPDateText.amz(date) }
 
     /// Parses `yyyyMMdd'T'HHmmss'Z'`.
-    public static func parseAmzDate(_ text: String) -> Date? {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 16, bytes[8] == UInt8(ascii: "T"), bytes[15] == UInt8(ascii: "Z") else { return nil }
-        func number(_ range: Range<Int>) -> Int? { Int(String(decoding: bytes[range], as: UTF8.self)) }
-        guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8),
-            let hour = number(9..<11), let minute = number(11..<13), let second = number(13..<15)
-        else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar.date(
-            from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second))
-    }
+    public static func parseAmzDate(_ text: String) -> Date? { HTTPDateText.parseAmz(text) }
 
     /// An RFC 1123 `Date` header as `x-amz-date` text.
     static func amzDate(fromHTTPDate text: String) -> String? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: text).map(amzDate)
+        HTTPDateText.parse(text).map(amzDate)
     }
 }

@@ -31,7 +31,7 @@ public struct FetchApplication: Sendable {
     }
 
     /// The event loops (one per core; one thread per core measured best here, 2 against 1 on 2 cores).
-    static var group: MultiThreadedEventLoopGroup { .singleton }
+    package static var group: MultiThreadedEventLoopGroup { .singleton }
 
     /// Builds the server over a store.
     /// - Parameters:
@@ -80,7 +80,7 @@ public struct FetchApplication: Sendable {
 
 extension FetchApplication {
     /// HTTP/1.1 with the limits against hostile clients: head size, target length, head timeout, connection cap.
-    static func server(settings: FetchSettings, metrics: HTTPMetrics) -> HTTPServerBuilder {
+    package static func server(settings: FetchSettings, metrics: HTTPMetrics) -> HTTPServerBuilder {
         let limits = RequestLimits(
             maxURIBytes: settings.maxURIBytes, maxHeaderBytes: settings.maxHeaderBytes,
             headerTimeout: .nanoseconds(Int64(settings.headerTimeout / .nanoseconds(1))))
