@@ -10,7 +10,7 @@ struct ConfigCommand: ParsableCommand {
         abstract: "Print the effective configuration as YAML (defaults, then --config FILE, then PICPIPE_* variables).",
         discussion: """
             Every key is optional in a file; an unknown key or PICPIPE_* variable is refused (with the closest \
-            known one). Secrets (http.api_keys, http.signing_key, aws.credentials secrets) print as <redacted> unless
+            known one). Secrets (http.api_keys, http.signing_key, aws.credentials secrets) print as <redacted> unless \
             --show-secrets.
 
             Variables: \(PicpipeConfiguration.environmentVariables.joined(separator: ", ")).
