@@ -172,6 +172,11 @@ let package = Package(
             dependencies: ["AWSGateway", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         .testTarget(
-            name: "PicpipeCLITests", dependencies: ["picpipe", "ImageCore", "PipelineCore"], swiftSettings: strict),
+            name: "PicpipeCLITests",
+            dependencies: [
+                "picpipe", "ImageCore", "PipelineCore", "AWSGateway",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
     ]
 )
