@@ -2,6 +2,7 @@
 // credential scope, the 15-minute clock skew, the expiry of presigned URLs, and which payload promise the client made.
 import Crypto
 import Foundation
+import Synchronization
 
 /// How the body of an authenticated request must be checked while it is read.
 public enum PayloadCheck: Sendable {
@@ -50,6 +51,8 @@ public struct RequestAuthenticator: Sendable {
     public let credentials: AWSCredentialStore
     /// The region clients must sign for.
     public let region: String
+    /// Signing keys by key id, day and service: four HMACs each, the same all day.
+    private let signingKeys = SigningKeyCache()
     /// How far a request's time may be from the server's (AWS: 15 minutes).
     public static let maxSkew: TimeInterval = 15 * 60
     /// The longest a presigned URL may be valid (AWS: 7 days).
@@ -134,8 +137,7 @@ public struct RequestAuthenticator: Sendable {
             payloadHash = SignatureV4.emptyHash
             payload = .sha256(SignatureV4.emptyHash)
         }
-        let key = SignatureV4.signingKey(
-            secret: credential.secret, date: scope.date, region: scope.region, service: scope.service)
+        let key = signingKeys.key(credential, scope: scope)
         let canonical = SignatureV4.canonicalRequest(
             method: request.method, path: request.path, query: request.query, headers: request.headers,
             signedHeaders: signedHeaders, payloadHash: payloadHash)
@@ -195,8 +197,7 @@ public struct RequestAuthenticator: Sendable {
         let signedHeaders = signedText.split(separator: ";").map { String($0) }
         try checkSignedHeaders(signedHeaders, request: request, service: service)
         let credential = try lookup(scope.keyID, service: service)
-        let key = SignatureV4.signingKey(
-            secret: credential.secret, date: scope.date, region: scope.region, service: scope.service)
+        let key = signingKeys.key(credential, scope: scope)
         let canonical = SignatureV4.canonicalRequest(
             method: request.method, path: request.path, query: request.query, headers: request.headers,
             signedHeaders: signedHeaders, payloadHash: request.header("x-amz-content-sha256") ?? SignatureV4.unsignedPayload,
@@ -319,5 +320,22 @@ public struct RequestAuthenticator: Sendable {
     /// An RFC 1123 `Date` header as `x-amz-date` text.
     static func amzDate(fromHTTPDate text: String) -> String? {
         HTTPDateText.parse(text).map(amzDate)
+    }
+}
+
+/// Derived signing keys, kept per (key id, secret, scope); a day's keys replace the previous day's.
+final class SigningKeyCache: Sendable {
+    private let keys = Mutex<[String: SymmetricKey]>([:])
+
+    func key(_ credential: AWSCredential, scope: RequestAuthenticator.Scope) -> SymmetricKey {
+        let name = "\(credential.accessKeyID)\u{0}\(credential.secret)\u{0}\(scope.text)"
+        if let known = keys.withLock({ $0[name] }) { return known }
+        let key = SignatureV4.signingKey(
+            secret: credential.secret, date: scope.date, region: scope.region, service: scope.service)
+        keys.withLock { keys in
+            if keys.count > 1024 { keys.removeAll() }
+            keys[name] = key
+        }
+        return key
     }
 }
