@@ -64,8 +64,12 @@ import Testing
     @Test func multipartETagIsTheMD5OfThePartMD5s() {
         // Two parts whose MD5s are those of "a" and "b"; S3 gives md5(md5("a") ++ md5("b")) + "-2".
         let parts = [
-            UploadedPart(number: 1, size: 1, eTag: "\"0cc175b9c0f1b6a831c399e269772661\"", modified: Date(), file: URL(fileURLWithPath: "/")),
-            UploadedPart(number: 2, size: 1, eTag: "\"92eb5ffee6ae2fec3ad71c777531578f\"", modified: Date(), file: URL(fileURLWithPath: "/")),
+            UploadedPart(
+                number: 1, size: 1, eTag: "\"0cc175b9c0f1b6a831c399e269772661\"", modified: Date(),
+                file: URL(fileURLWithPath: "/")),
+            UploadedPart(
+                number: 2, size: 1, eTag: "\"92eb5ffee6ae2fec3ad71c777531578f\"", modified: Date(),
+                file: URL(fileURLWithPath: "/")),
         ]
         let expected = Data([
             0x0c, 0xc1, 0x75, 0xb9, 0xc0, 0xf1, 0xb6, 0xa8, 0x31, 0xc3, 0x99, 0xe2, 0x69, 0x77, 0x26, 0x61,

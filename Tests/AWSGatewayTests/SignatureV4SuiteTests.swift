@@ -169,7 +169,9 @@ import Testing
     ) -> SignedRequest {
         var request = SignedRequest(
             method: "GET", path: "/uploads/a%20b.jpg", query: "versionId=null",
-            headers: [("Host", "127.0.0.1:9000"), ("x-amz-date", date), ("x-amz-content-sha256", SignatureV4.emptyHash)])
+            headers: [
+                ("Host", "127.0.0.1:9000"), ("x-amz-date", date), ("x-amz-content-sha256", SignatureV4.emptyHash),
+            ])
         let signed = ["host", "x-amz-content-sha256", "x-amz-date"]
         let scope = "\(date.prefix(8))/us-east-1/s3/aws4_request"
         let canonical = SignatureV4.canonicalRequest(
@@ -177,9 +179,13 @@ import Testing
             payloadHash: SignatureV4.emptyHash)
         let signature = SignatureV4.signature(
             SignatureV4.stringToSign(amzDate: date, scope: scope, canonicalRequest: canonical),
-            key: SignatureV4.signingKey(secret: secret, date: String(date.prefix(8)), region: "us-east-1", service: "s3"))
+            key: SignatureV4.signingKey(
+                secret: secret, date: String(date.prefix(8)), region: "us-east-1", service: "s3"))
         request.headers.append(
-            ("Authorization", "AWS4-HMAC-SHA256 Credential=\(key)/\(scope), SignedHeaders=\(signed.joined(separator: ";")), Signature=\(signature)"))
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=\(key)/\(scope), SignedHeaders=\(signed.joined(separator: ";")), Signature=\(signature)"
+            ))
         return request
     }
 
@@ -232,7 +238,8 @@ import Testing
             payloadHash: SignatureV4.unsignedPayload)
         let signature = SignatureV4.signature(
             SignatureV4.stringToSign(amzDate: date, scope: scope, canonicalRequest: canonical),
-            key: SignatureV4.signingKey(secret: secret, date: String(date.prefix(8)), region: "us-east-1", service: "s3"))
+            key: SignatureV4.signingKey(
+                secret: secret, date: String(date.prefix(8)), region: "us-east-1", service: "s3"))
         query += "&X-Amz-Signature=\(signature)"
         return SignedRequest(method: "GET", path: "/thumbnails/256/ab/x.jpg", query: query, headers: headers)
     }
@@ -273,7 +280,8 @@ import Testing
                     amzDate: signing.amzDate, scope: signing.scope, previousSignature: previous,
                     trailerHash: SignatureV4.hexSHA256(Data(trailer.utf8))),
                 key: key)
-            out += Array("x-amz-checksum-crc32:\(trailerValue)\r\nx-amz-trailer-signature:\(trailerSignature)\r\n\r\n".utf8)
+            out += Array(
+                "x-amz-checksum-crc32:\(trailerValue)\r\nx-amz-trailer-signature:\(trailerSignature)\r\n\r\n".utf8)
             return out
         }
         var decoder = ChunkedPayloadDecoder(signing: signing, trailer: true)

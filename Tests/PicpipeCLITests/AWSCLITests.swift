@@ -67,12 +67,14 @@ extension PicpipeCLI {
                 let smallHash = Self.hash(smallBytes)
 
                 let put = try gateway.aws([
-                    "s3", "cp", small.path, "s3://uploads/holiday/small.jpg", "--metadata", "trip=alps", "--no-progress",
+                    "s3", "cp", small.path, "s3://uploads/holiday/small.jpg", "--metadata", "trip=alps",
+                    "--no-progress",
                 ])
                 #expect(put.status == 0, "\(put.stderr)")
                 try await ServeProcess.eventually("thumbnails and metadata of the small upload") {
                     let rows = try StoreView.metadataRows(store)
-                    return ServeProcess.files(store, "thumbnails").filter { $0.contains(smallHash) }.count == 3 && rows == 1
+                    return ServeProcess.files(store, "thumbnails").filter { $0.contains(smallHash) }.count == 3
+                        && rows == 1
                 }
                 // The event is the one a dropped file gets, named after the key.
                 let created = try StoreView.events(store).filter { $0.eventName == "ObjectCreated:Put" }
@@ -94,7 +96,10 @@ extension PicpipeCLI {
                 #expect((head["Metadata"] as? [String: String]) == ["trip": "alps"])
                 let back = try AWSTools.runBytes(
                     AWSTools.aws,
-                    ["--endpoint-url", gateway.endpoint, "s3", "cp", "s3://originals/\(Self.originalKey(smallHash))", "-"],
+                    [
+                        "--endpoint-url", gateway.endpoint, "s3", "cp", "s3://originals/\(Self.originalKey(smallHash))",
+                        "-",
+                    ],
                     environment: gateway.environment())
                 #expect(Array(back) == smallBytes)
 
@@ -111,15 +116,21 @@ extension PicpipeCLI {
                 ])
                 let eTag = try #require(bigHead["ETag"] as? String)
                 let parts = Int(eTag.dropFirst().dropLast().split(separator: "-").last ?? "") ?? 0
-                #expect(parts == (largeBytes.count + 8 * 1024 * 1024 - 1) / (8 * 1024 * 1024), "md5-of-md5s-N, one per 8 MB part: \(eTag)")
+                #expect(
+                    parts == (largeBytes.count + 8 * 1024 * 1024 - 1) / (8 * 1024 * 1024),
+                    "md5-of-md5s-N, one per 8 MB part: \(eTag)")
                 let bigBack = try AWSTools.runBytes(
                     AWSTools.aws,
-                    ["--endpoint-url", gateway.endpoint, "s3", "cp", "s3://originals/\(Self.originalKey(largeHash))", "-"],
+                    [
+                        "--endpoint-url", gateway.endpoint, "s3", "cp", "s3://originals/\(Self.originalKey(largeHash))",
+                        "-",
+                    ],
                     environment: gateway.environment())
                 #expect(bigBack == Data(largeBytes))
                 try await ServeProcess.eventually("thumbnails and metadata of the multipart upload") {
                     let rows = try StoreView.metadataRows(store)
-                    return ServeProcess.files(store, "thumbnails").filter { $0.contains(largeHash) }.count == 3 && rows == 2
+                    return ServeProcess.files(store, "thumbnails").filter { $0.contains(largeHash) }.count == 3
+                        && rows == 2
                 }
                 let multipart = try StoreView.events(store).filter {
                     $0.eventName == "ObjectCreated:CompleteMultipartUpload"
@@ -134,8 +145,13 @@ extension PicpipeCLI {
                 #expect(!ServeProcess.files(store, "originals").contains { $0.contains(smallHash) })
                 #expect(!ServeProcess.files(store, "thumbnails").contains { $0.contains(smallHash) })
                 #expect(try StoreView.metadataRows(store) == 1)
-                #expect(try StoreView.events(store).contains { $0.eventName == "ObjectRemoved:Delete" && $0.key.contains(smallHash) })
-                let after = try gateway.aws(["s3api", "head-object", "--bucket", "originals", "--key", Self.originalKey(smallHash)])
+                #expect(
+                    try StoreView.events(store).contains {
+                        $0.eventName == "ObjectRemoved:Delete" && $0.key.contains(smallHash)
+                    })
+                let after = try gateway.aws([
+                    "s3api", "head-object", "--bucket", "originals", "--key", Self.originalKey(smallHash),
+                ])
                 #expect(after.status != 0)
                 #expect(after.stderr.contains("404"))
                 // The large one stays.
@@ -154,7 +170,8 @@ extension PicpipeCLI {
                 try await ServeProcess.eventually("the 256 thumbnail") {
                     ServeProcess.files(store, "thumbnails").contains { $0.hasPrefix("256/") && $0.contains(hash) }
                 }
-                let key = try #require(ServeProcess.files(store, "thumbnails").first { $0.hasPrefix("256/") && $0.contains(hash) })
+                let key = try #require(
+                    ServeProcess.files(store, "thumbnails").first { $0.hasPrefix("256/") && $0.contains(hash) })
                 let onDisk = try Data(contentsOf: store.appendingPathComponent("thumbnails/" + key))
                 let curl = try #require(AWSTools.curl)
 
@@ -166,7 +183,8 @@ extension PicpipeCLI {
                 var urls: [String] = []
                 var lastSigned = Date()
                 for config in [nil, v4Config] {
-                    let presigned = try gateway.aws(["s3", "presign", "s3://thumbnails/\(key)", "--expires-in", "10"], config: config)
+                    let presigned = try gateway.aws(
+                        ["s3", "presign", "s3://thumbnails/\(key)", "--expires-in", "10"], config: config)
                     lastSigned = Date()
                     #expect(presigned.status == 0, "\(presigned.stderr)")
                     let url = presigned.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -197,13 +215,15 @@ extension PicpipeCLI {
                 #expect(wrongList.stderr.contains("SignatureDoesNotMatch"), "\(wrongList.stderr)")
                 let other = gateway.root.appendingPathComponent("other.jpg")
                 try Data(try Self.jpeg(seed: 3)).write(to: other)
-                let wrongPut = try gateway.aws(["s3", "cp", other.path, "s3://uploads/other.jpg"], secret: "not-the-secret")
+                let wrongPut = try gateway.aws(
+                    ["s3", "cp", other.path, "s3://uploads/other.jpg"], secret: "not-the-secret")
                 #expect(wrongPut.status != 0)
                 #expect(wrongPut.stderr.contains("SignatureDoesNotMatch"), "\(wrongPut.stderr)")
                 var unknown = gateway.environment()
                 unknown["AWS_ACCESS_KEY_ID"] = "NOBODY"
                 let unknownKey = try AWSTools.run(
-                    AWSTools.aws, ["--endpoint-url", gateway.endpoint, "s3", "ls", "s3://originals/"], environment: unknown)
+                    AWSTools.aws, ["--endpoint-url", gateway.endpoint, "s3", "ls", "s3://originals/"],
+                    environment: unknown)
                 #expect(unknownKey.stderr.contains("InvalidAccessKeyId"), "\(unknownKey.stderr)")
                 // Not a picture: refused, nothing kept.
                 let text = gateway.root.appendingPathComponent("notes.txt")
@@ -246,9 +266,10 @@ extension PicpipeCLI {
                 }
                 let sync = try gateway.aws(["s3", "sync", folder.path, "s3://uploads/", "--only-show-errors"])
                 #expect(sync.status == 0, "\(sync.stderr)")
-                let originals = Set(ServeProcess.files(gateway.store, "originals").map {
-                    String($0.split(separator: "/").last?.split(separator: ".").first ?? "")
-                })
+                let originals = Set(
+                    ServeProcess.files(gateway.store, "originals").map {
+                        String($0.split(separator: "/").last?.split(separator: ".").first ?? "")
+                    })
                 #expect(originals == Set(chosen.map(\.sha256)))
                 try await ServeProcess.eventually("all 50 processed") {
                     try StoreView.processed(gateway.store).count == 50
@@ -300,15 +321,18 @@ extension PicpipeCLI {
                 #expect(result?["function"] as? String == "metadata")
 
                 // Event: queued (202), then run by serve.
-                let before = try StoreView.events(store).filter { $0.type == "Event" && $0.function == "thumbnail" }.count
+                let before = try StoreView.events(store).filter { $0.type == "Event" && $0.function == "thumbnail" }
+                    .count
                 let queued = try gateway.awsJSON([
                     "lambda", "invoke", "--function-name", "thumbnail", "--invocation-type", "Event", "--payload",
                     "fileb://\(event.path)", out.path,
                 ])
                 #expect(queued["StatusCode"] as? Int == 202)
                 try await ServeProcess.eventually("the queued invocation ran") {
-                    try StoreView.events(store, state: "succeeded").filter { $0.type == "Event" && $0.function == "thumbnail" }
-                        .count == before + 1
+                    try StoreView.events(store, state: "succeeded").filter {
+                        $0.type == "Event" && $0.function == "thumbnail"
+                    }
+                    .count == before + 1
                 }
                 // DryRun: checked, nothing run (204).
                 let dry = try gateway.awsJSON([
@@ -343,14 +367,18 @@ extension PicpipeCLI {
                 #expect(error?["errorType"] as? String == "Unprocessable")
                 #expect((error?["errorMessage"] as? String)?.contains("truncated") == true)
                 let failedLog = String(
-                    decoding: Data(base64Encoded: try #require(failed["LogResult"] as? String)) ?? Data(), as: UTF8.self)
+                    decoding: Data(base64Encoded: try #require(failed["LogResult"] as? String)) ?? Data(), as: UTF8.self
+                )
                 #expect(failedLog.contains("ERROR"))
 
                 // list-functions, get-function-configuration, update-function-configuration round trip.
-                let functions = try gateway.awsJSON(["lambda", "list-functions"])["Functions"] as? [[String: Any]] ?? []
+                let functions =
+                    try gateway.awsJSON(["lambda", "list-functions"])["Functions"] as? [[String: Any]] ?? []
                 #expect(functions.compactMap { $0["FunctionName"] as? String } == ["thumbnail", "metadata"])
                 #expect(functions.first?["Runtime"] as? String == "provided.picpipe")
-                #expect((functions.first?["Role"] as? String)?.hasSuffix("role/picpipe-thumbnail-read-originals-write-thumbnails") == true)
+                #expect(
+                    (functions.first?["Role"] as? String)?.hasSuffix(
+                        "role/picpipe-thumbnail-read-originals-write-thumbnails") == true)
                 let updated = try gateway.awsJSON([
                     "lambda", "update-function-configuration", "--function-name", "thumbnail", "--memory-size", "512",
                     "--timeout", "45",
@@ -377,10 +405,14 @@ extension PicpipeCLI {
                 // Persisted: a new serve on the same store still has them.
                 await gateway.stop()
                 gateway = try await AWSServe.start(root: root, store: store)
-                let again = try gateway.awsJSON(["lambda", "get-function-configuration", "--function-name", "thumbnail"])
+                let again = try gateway.awsJSON([
+                    "lambda", "get-function-configuration", "--function-name", "thumbnail",
+                ])
                 #expect(again["MemorySize"] as? Int == 512)
                 #expect(again["Timeout"] as? Int == 45)
-                let againInvoke = try gateway.awsJSON(["lambda", "get-function-event-invoke-config", "--function-name", "thumbnail"])
+                let againInvoke = try gateway.awsJSON([
+                    "lambda", "get-function-event-invoke-config", "--function-name", "thumbnail",
+                ])
                 #expect(againInvoke["MaximumRetryAttempts"] as? Int == 1)
                 #expect(againInvoke["MaximumEventAgeInSeconds"] as? Int == 600)
             } catch {

@@ -22,7 +22,8 @@ extension PicpipeCLI {
             let day = String(date.prefix(8))
             let scope = "\(day)/us-east-1/s3/aws4_request"
             let host = "127.0.0.1:\(port)"
-            let payloadMode = signedChunks ? "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" : "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+            let payloadMode =
+                signedChunks ? "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" : "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
             var checksum = PayloadChecksum(.crc32)
             data.withUnsafeBytes { checksum.update($0) }
             let headers: [(String, String)] = [
@@ -39,7 +40,9 @@ extension PicpipeCLI {
 
             var body: [UInt8] = []
             var previous = seed
-            var chunks = stride(from: 0, to: data.count, by: chunkSize).map { Array(data[$0..<min(data.count, $0 + chunkSize)]) }
+            var chunks = stride(from: 0, to: data.count, by: chunkSize).map {
+                Array(data[$0..<min(data.count, $0 + chunkSize)])
+            }
             chunks.append([])
             for (index, original) in chunks.enumerated() {
                 let signature = SignatureV4.signature(

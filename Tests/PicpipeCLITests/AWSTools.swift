@@ -23,7 +23,9 @@ enum AWSTools {
             #expect(
                 ProcessInfo.processInfo.environment["CI"] != "true",
                 "\(missing.joined(separator: ", ")) missing in \(venv.path); .ci/run installs them")
-            print("skipped: \(missing.joined(separator: ", ")) not installed (python3 -m venv .build-venv && .build-venv/bin/pip install awscli boto3)")
+            print(
+                "skipped: \(missing.joined(separator: ", ")) not installed (python3 -m venv .build-venv && .build-venv/bin/pip install awscli boto3)"
+            )
             return false
         }
         return true
@@ -133,15 +135,20 @@ struct AWSServe {
     }
 
     /// `aws --endpoint-url … ARGS`.
-    func aws(_ arguments: [String], secret: String = AWSServe.secret, config: URL? = nil) throws -> PicpipeProcess.Output {
+    func aws(_ arguments: [String], secret: String = AWSServe.secret, config: URL? = nil) throws
+        -> PicpipeProcess.Output
+    {
         try AWSTools.run(
-            AWSTools.aws, ["--endpoint-url", endpoint] + arguments, environment: environment(secret: secret, config: config))
+            AWSTools.aws, ["--endpoint-url", endpoint] + arguments,
+            environment: environment(secret: secret, config: config))
     }
 
     /// `aws … ARGS`, which must succeed; its JSON output decoded.
     func awsJSON(_ arguments: [String]) throws -> [String: Any] {
         let output = try aws(arguments)
-        guard output.status == 0 else { throw ServeTestError.timedOut("aws \(arguments.joined(separator: " ")): \(output.stderr)") }
+        guard output.status == 0 else {
+            throw ServeTestError.timedOut("aws \(arguments.joined(separator: " ")): \(output.stderr)")
+        }
         return (try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]) ?? [:]
     }
 

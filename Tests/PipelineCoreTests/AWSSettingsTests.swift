@@ -27,10 +27,12 @@ import Testing
                 """)
         #expect(configuration.aws.listen == "127.0.0.1:9100")
         #expect(configuration.aws.region == "eu-west-1")
-        #expect(configuration.aws.credentials == [
-            AWSCredentialSettings(
-                accessKeyID: "READER", secretAccessKey: "r-secret", buckets: ["originals", "thumbnails"], functions: [])
-        ])
+        #expect(
+            configuration.aws.credentials == [
+                AWSCredentialSettings(
+                    accessKeyID: "READER", secretAccessKey: "r-secret", buckets: ["originals", "thumbnails"],
+                    functions: [])
+            ])
         #expect(throws: ConfigurationError.self) {
             try PicpipeConfiguration.parse(yaml: "aws:\n  lisen: 127.0.0.1:9100\n")
         }
@@ -41,7 +43,10 @@ import Testing
             "PICPIPE_AWS_ACCESS_KEY_ID": "ENVKEY", "PICPIPE_AWS_SECRET_ACCESS_KEY": "env-secret",
             "PICPIPE_AWS_LISTEN": "127.0.0.1:0", "PICPIPE_AWS_ENABLED": "true", "PICPIPE_AWS_REGION": "us-west-2",
         ])
-        #expect(configuration.aws.credentials == [AWSCredentialSettings(accessKeyID: "ENVKEY", secretAccessKey: "env-secret")])
+        #expect(
+            configuration.aws.credentials == [
+                AWSCredentialSettings(accessKeyID: "ENVKEY", secretAccessKey: "env-secret")
+            ])
         #expect(configuration.aws.listen == "127.0.0.1:0")
         #expect(configuration.aws.region == "us-west-2")
         // One without the other is a mistake, named.

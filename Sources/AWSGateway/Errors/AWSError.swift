@@ -37,8 +37,14 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
 
     static func unknownAccessKey(_ service: AWSService, _ key: String) -> AWSError {
         service == .lambda
-            ? AWSError("UnrecognizedClientException", status: 403, "The security token included in the request is invalid (access key '\(key)' is not configured in aws.credentials).")
-            : AWSError("InvalidAccessKeyId", status: 403, "The AWS Access Key Id you provided does not exist in our records (access key '\(key)' is not configured in aws.credentials).")
+            ? AWSError(
+                "UnrecognizedClientException", status: 403,
+                "The security token included in the request is invalid (access key '\(key)' is not configured in aws.credentials)."
+            )
+            : AWSError(
+                "InvalidAccessKeyId", status: 403,
+                "The AWS Access Key Id you provided does not exist in our records (access key '\(key)' is not configured in aws.credentials)."
+            )
     }
 
     static func accessDenied(_ message: String) -> AWSError { AWSError("AccessDenied", status: 403, message) }
@@ -92,7 +98,9 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     static func notImplemented(_ what: String) -> AWSError {
-        AWSError("NotImplemented", status: 501, "A header or operation you provided implies functionality that is not implemented: \(what).")
+        AWSError(
+            "NotImplemented", status: 501,
+            "A header or operation you provided implies functionality that is not implemented: \(what).")
     }
 
     static func methodNotAllowed(_ message: String) -> AWSError {
@@ -100,7 +108,10 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     static func entityTooLarge(limit: Int) -> AWSError {
-        AWSError("EntityTooLarge", status: 400, "Your proposed upload exceeds the maximum allowed size of \(limit) bytes (http.max_body_bytes / limits.max_file_bytes).")
+        AWSError(
+            "EntityTooLarge", status: 400,
+            "Your proposed upload exceeds the maximum allowed size of \(limit) bytes (http.max_body_bytes / limits.max_file_bytes)."
+        )
     }
 
     static func invalidRange(_ size: Int) -> AWSError {
@@ -112,7 +123,8 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
 
     static func invalidPart(_ message: String) -> AWSError { AWSError("InvalidPart", status: 400, message) }
     static func malformedXML(_ message: String) -> AWSError {
-        AWSError("MalformedXML", status: 400, "The XML you provided was not well-formed or did not validate: \(message)")
+        AWSError(
+            "MalformedXML", status: 400, "The XML you provided was not well-formed or did not validate: \(message)")
     }
 
     // MARK: Lambda
@@ -130,7 +142,9 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     static func tooManyRequests(_ function: String) -> AWSError {
-        AWSError("TooManyRequestsException", status: 429, "Rate Exceeded: every reserved worker of \(function) is busy (functions.\(function).concurrency).")
+        AWSError(
+            "TooManyRequestsException", status: 429,
+            "Rate Exceeded: every reserved worker of \(function) is busy (functions.\(function).concurrency).")
     }
 
     static func serviceUnavailable(_ service: AWSService, _ message: String) -> AWSError {

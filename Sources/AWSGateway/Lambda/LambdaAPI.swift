@@ -35,7 +35,8 @@ struct LambdaAPI: Sendable {
     ) async throws -> Response {
         let parts = path.split(separator: "/").map { SignatureV4.percentDecode($0) }
         guard parts.count >= 2, parts[1] == "functions" else {
-            throw AWSError("UnknownOperationException", status: 404, "Unknown operation \(request.method.rawValue) \(path)")
+            throw AWSError(
+                "UnknownOperationException", status: 404, "Unknown operation \(request.method.rawValue) \(path)")
         }
         let method = request.method
         if parts.count == 2 {
@@ -72,7 +73,8 @@ struct LambdaAPI: Sendable {
     static func unknown(_ request: Request, _ path: String) -> AWSError {
         AWSError(
             "UnknownOperationException", status: 501,
-            "picpipe's Lambda API does not implement \(request.method.rawValue) \(path) (it has Invoke, ListFunctions, GetFunction, Get/UpdateFunctionConfiguration, Get/PutFunctionEventInvokeConfig).")
+            "picpipe's Lambda API does not implement \(request.method.rawValue) \(path) (it has Invoke, ListFunctions, GetFunction, Get/UpdateFunctionConfiguration, Get/PutFunctionEventInvokeConfig)."
+        )
     }
 
     /// The function a name or ARN names, if it exists and the key may use it.
@@ -91,7 +93,8 @@ struct LambdaAPI: Sendable {
         guard auth.credential.allows(function: name) else {
             throw AWSError(
                 "AccessDeniedException", status: 403,
-                "User \(auth.credential.accessKeyID) is not authorized to use the function \(name) (aws.credentials functions).")
+                "User \(auth.credential.accessKeyID) is not authorized to use the function \(name) (aws.credentials functions)."
+            )
         }
         return name
     }
@@ -102,7 +105,8 @@ struct LambdaAPI: Sendable {
         let typeText = request.headers[AWSResponses.name("x-amz-invocation-type")] ?? "RequestResponse"
         guard let type = InvocationType(rawValue: typeText) else {
             throw AWSError.invalidParameter(
-                "1 validation error detected: Value '\(typeText)' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
+                "1 validation error detected: Value '\(typeText)' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+            )
         }
         let tail = request.headers[AWSResponses.name("x-amz-log-type")] == "Tail"
         guard body.count <= Self.maxPayload else {
@@ -112,8 +116,11 @@ struct LambdaAPI: Sendable {
         }
         let records: [S3EventRecord]
         if body.isEmpty || body.allSatisfy({ [0x20, 0x0a, 0x0d, 0x09].contains($0) }) {
-            if type == .dryRun { return AWSResponses.empty(.noContent, headers: AWSResponses.fields([("x-amzn-RequestId", requestID)])) }
-            throw AWSError.invalidRequestContent("The payload is empty; \(name) takes an S3 event ({\"Records\": [...]}) or one record.")
+            if type == .dryRun {
+                return AWSResponses.empty(.noContent, headers: AWSResponses.fields([("x-amzn-RequestId", requestID)]))
+            }
+            throw AWSError.invalidRequestContent(
+                "The payload is empty; \(name) takes an S3 event ({\"Records\": [...]}) or one record.")
         }
         guard (try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])) != nil else {
             throw AWSError.invalidRequestContent("Could not parse request body into json: the payload is not JSON.")
@@ -125,7 +132,8 @@ struct LambdaAPI: Sendable {
         }
         if type == .requestResponse, records.count != 1 {
             throw AWSError.invalidRequestContent(
-                "A RequestResponse invocation takes one record (this payload has \(records.count)); use Event to queue several.")
+                "A RequestResponse invocation takes one record (this payload has \(records.count)); use Event to queue several."
+            )
         }
         let executed = [("X-Amz-Executed-Version", "$LATEST"), ("x-amzn-RequestId", requestID)]
         switch type {
@@ -184,12 +192,14 @@ struct LambdaAPI: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         if let error, let data = try? encoder.encode(error) {
-            lines.append("\(HTTPDateText.amz(Date())) \(id) ERROR Invoke Error \(String(decoding: data, as: UTF8.self))")
+            lines.append(
+                "\(HTTPDateText.amz(Date())) \(id) ERROR Invoke Error \(String(decoding: data, as: UTF8.self))")
         }
         lines.append("END RequestId: \(id)")
         let duration = (milliseconds * 100).rounded() / 100
         lines.append(
-            "REPORT RequestId: \(id)\tDuration: \(duration) ms\tBilled Duration: \(Int(milliseconds.rounded(.up))) ms\tMemory Size: \(memoryMB) MB")
+            "REPORT RequestId: \(id)\tDuration: \(duration) ms\tBilled Duration: \(Int(milliseconds.rounded(.up))) ms\tMemory Size: \(memoryMB) MB"
+        )
         let text = lines.joined(separator: "\n") + "\n"
         return String(decoding: text.utf8.suffix(4096), as: UTF8.self)
     }
@@ -247,7 +257,8 @@ struct LambdaAPI: Sendable {
         }
         let supported: Set<String> = ["MemorySize", "Timeout", "FunctionName"]
         if let other = object.keys.sorted().first(where: { !supported.contains($0) }) {
-            throw AWSError.invalidParameter("picpipe functions take MemorySize and Timeout only; \(other) cannot be changed.")
+            throw AWSError.invalidParameter(
+                "picpipe functions take MemorySize and Timeout only; \(other) cannot be changed.")
         }
         let memory = try Self.integer(object["MemorySize"], "MemorySize", range: 128...10240)
         let timeout = try Self.integer(object["Timeout"], "Timeout", range: 1...900)
@@ -261,7 +272,10 @@ struct LambdaAPI: Sendable {
         }
         logger.notice(
             "function configuration changed through the Lambda API",
-            metadata: ["function": "\(name)", "memory_mb": "\(memory.map(String.init) ?? "-")", "timeout": "\(timeout.map(String.init) ?? "-")"])
+            metadata: [
+                "function": "\(name)", "memory_mb": "\(memory.map(String.init) ?? "-")",
+                "timeout": "\(timeout.map(String.init) ?? "-")",
+            ])
         return AWSResponses.json(configuration(name), requestID: requestID)
     }
 
@@ -285,7 +299,9 @@ struct LambdaAPI: Sendable {
             throw AWSError.invalidRequestContent("Could not parse request body into json.")
         }
         if object["DestinationConfig"] != nil {
-            throw AWSError.invalidParameter("picpipe's failure destination is functions.\(name).on_failure (failed/ or none); DestinationConfig cannot be set here.")
+            throw AWSError.invalidParameter(
+                "picpipe's failure destination is functions.\(name).on_failure (failed/ or none); DestinationConfig cannot be set here."
+            )
         }
         let retries = try Self.integer(object["MaximumRetryAttempts"], "MaximumRetryAttempts", range: 0...2)
         let age = try Self.integer(object["MaximumEventAgeInSeconds"], "MaximumEventAgeInSeconds", range: 60...21600)
@@ -302,9 +318,11 @@ struct LambdaAPI: Sendable {
 
     static func integer(_ value: Any?, _ name: String, range: ClosedRange<Int>) throws -> Int? {
         guard let value else { return nil }
-        guard let number = value as? NSNumber, let integer = Int(exactly: number.doubleValue), range.contains(integer) else {
+        guard let number = value as? NSNumber, let integer = Int(exactly: number.doubleValue), range.contains(integer)
+        else {
             throw AWSError.invalidParameter(
-                "1 validation error detected: Value '\(value)' at '\(name)' failed to satisfy constraint: Member must have value between \(range.lowerBound) and \(range.upperBound)")
+                "1 validation error detected: Value '\(value)' at '\(name)' failed to satisfy constraint: Member must have value between \(range.lowerBound) and \(range.upperBound)"
+            )
         }
         return integer
     }

@@ -59,7 +59,8 @@ struct MultipartUploads: Sendable {
     /// An upload's record.
     /// - Throws: `NoSuchUpload`.
     func upload(_ id: String, key: String) throws -> (MultipartUpload, URL) {
-        guard let folder = folder(id), let data = FileManager.default.contents(atPath: folder.appendingPathComponent("upload.json").path),
+        guard let folder = folder(id),
+            let data = FileManager.default.contents(atPath: folder.appendingPathComponent("upload.json").path),
             let upload = try? JSONDecoder().decode(MultipartUpload.self, from: data), upload.key == key
         else { throw AWSError.noSuchUpload(id) }
         return (upload, folder)
@@ -78,10 +79,14 @@ struct MultipartUploads: Sendable {
     func parts(in folder: URL) -> [UploadedPart] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         return names.compactMap { name -> UploadedPart? in
-            guard name.hasPrefix("part-"), !name.hasSuffix(".etag"), let number = Int(name.dropFirst(5)) else { return nil }
+            guard name.hasPrefix("part-"), !name.hasSuffix(".etag"), let number = Int(name.dropFirst(5)) else {
+                return nil
+            }
             let file = folder.appendingPathComponent(name)
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: file.path),
-                let eTag = FileManager.default.contents(atPath: file.path + ".etag").map({ String(decoding: $0, as: UTF8.self) })
+                let eTag = FileManager.default.contents(atPath: file.path + ".etag").map({
+                    String(decoding: $0, as: UTF8.self)
+                })
             else { return nil }
             return UploadedPart(
                 number: number, size: (attributes[.size] as? Int) ?? 0, eTag: eTag,

@@ -30,7 +30,9 @@ extension S3API {
         let listing = Self.page(
             bucket.keys(in: layout), prefix: prefix, delimiter: delimiter, after: marker, maxKeys: maxKeys)
         func encode(_ text: String) -> String {
-            urlEncoded ? text.split(separator: "/", omittingEmptySubsequences: false).map { SignatureV4.uriEncode(String($0)) }.joined(separator: "/") : text
+            urlEncoded
+                ? text.split(separator: "/", omittingEmptySubsequences: false).map { SignatureV4.uriEncode(String($0)) }
+                    .joined(separator: "/") : text
         }
         let contents = listing.objects.map { object in
             ListBucketResult.Contents(
@@ -39,7 +41,8 @@ extension S3API {
                     of: bucket.folder(in: layout).appendingPathComponent(object.key), size: object.size,
                     modified: object.modified,
                     hash: bucket == .originals
-                        ? ContentHash(hex: String(object.key.split(separator: "/").last?.split(separator: ".").first ?? ""))
+                        ? ContentHash(
+                            hex: String(object.key.split(separator: "/").last?.split(separator: ".").first ?? ""))
                         : nil),
                 size: object.size)
         }

@@ -7,7 +7,9 @@ import PipelineCore
 extension S3API {
     /// CreateMultipartUpload.
     func createMultipartUpload(_ request: Request, key: String) throws -> Response {
-        guard S3Bucket.isSafe(key) else { throw AWSError.invalidArgument("The key '\(key)' is not a plain relative path.") }
+        guard S3Bucket.isSafe(key) else {
+            throw AWSError.invalidArgument("The key '\(key)' is not a plain relative path.")
+        }
         let id = try multipart.create(
             MultipartUpload(
                 key: key, contentType: request.headers[.contentType], metadata: Self.userMetadata(request),
@@ -51,7 +53,8 @@ extension S3API {
                 nextPartNumberMarker: page.last?.number ?? marker, maxParts: maxParts,
                 isTruncated: after.count > page.count,
                 parts: page.map {
-                    .init(partNumber: $0.number, lastModified: S3XML.timestamp($0.modified), eTag: $0.eTag, size: $0.size)
+                    .init(
+                        partNumber: $0.number, lastModified: S3XML.timestamp($0.modified), eTag: $0.eTag, size: $0.size)
                 }),
             root: "ListPartsResult")
     }
@@ -71,20 +74,25 @@ extension S3API {
         var chosen: [UploadedPart] = []
         for (index, listed) in document.parts.enumerated() {
             if index > 0, listed.partNumber <= document.parts[index - 1].partNumber {
-                throw AWSError("InvalidPartOrder", status: 400, "The list of parts was not in ascending order. The parts list must be specified in order by part number.")
+                throw AWSError(
+                    "InvalidPartOrder", status: 400,
+                    "The list of parts was not in ascending order. The parts list must be specified in order by part number."
+                )
             }
             func bare(_ text: String) -> String { text.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
             guard let part = uploaded[listed.partNumber], listed.eTag.map(bare) ?? bare(part.eTag) == bare(part.eTag)
             else {
                 throw AWSError.invalidPart(
-                    "One or more of the specified parts could not be found (part \(listed.partNumber)), or its ETag did not match.")
+                    "One or more of the specified parts could not be found (part \(listed.partNumber)), or its ETag did not match."
+                )
             }
             chosen.append(part)
         }
         for part in chosen.dropLast() where part.size < MultipartUploads.minPartSize {
             throw AWSError(
                 "EntityTooSmall", status: 400,
-                "Your proposed upload is smaller than the minimum allowed object size: part \(part.number) has \(part.size) bytes (each part but the last needs 5 MiB).")
+                "Your proposed upload is smaller than the minimum allowed object size: part \(part.number) has \(part.size) bytes (each part but the last needs 5 MiB)."
+            )
         }
         let object = try await join(chosen.map(\.file), into: layout.uploads)
         let eTag = MultipartUploads.multipartETag(chosen)

@@ -32,14 +32,17 @@ extension S3API {
     static let singleReadLimit = 256 * 1024
 
     func objectInfo(bucket: S3Bucket, key: String, readSmall: Bool) async throws -> ObjectInfo {
-        guard let file = bucket.file(for: key, in: layout) else { throw AWSError.noSuchKey(bucket: bucket.rawValue, key: key) }
+        guard let file = bucket.file(for: key, in: layout) else {
+            throw AWSError.noSuchKey(bucket: bucket.rawValue, key: key)
+        }
         let catalog = self.catalog
         let info: ObjectInfo? = try await threadPool.runIfActive {
             var status = stat()
             guard stat(file.path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
             let size = Int(status.st_size)
             let modified = Date(timeIntervalSince1970: TimeInterval(status.st_mtim.tv_sec))
-            let hash = bucket == .originals ? ContentHash(hex: String(file.deletingPathExtension().lastPathComponent)) : nil
+            let hash =
+                bucket == .originals ? ContentHash(hex: String(file.deletingPathExtension().lastPathComponent)) : nil
             let record = hash.flatMap { catalog.record(for: $0) }
             var bytes: ByteBuffer?
             if readSmall, size <= Self.singleReadLimit, let data = FileManager.default.contents(atPath: file.path) {
@@ -80,7 +83,9 @@ extension S3API {
         }
         if let failed = Self.preconditionFails(request, eTag: info.eTag, modified: info.modified) {
             if failed == .notModified {
-                var notModified = AWSResponses.fields([("ETag", info.eTag), ("Last-Modified", HTTPDateText.format(info.modified))])
+                var notModified = AWSResponses.fields([
+                    ("ETag", info.eTag), ("Last-Modified", HTTPDateText.format(info.modified)),
+                ])
                 notModified[.contentLength] = nil
                 return Response(status: .notModified, headers: notModified)
             }
@@ -104,7 +109,8 @@ extension S3API {
             }
             return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: bytes))
         }
-        let body = try await fileIO.loadFile(path: info.file.path, range: range ?? 0...(info.size - 1), context: context)
+        let body = try await fileIO.loadFile(
+            path: info.file.path, range: range ?? 0...(info.size - 1), context: context)
         return Response(status: status, headers: headers, body: body)
     }
 
@@ -144,7 +150,9 @@ extension S3API {
     func putObject(
         _ request: Request, key: String, signed: SignedRequest, auth: Authenticated, context: AWSRequestContext
     ) async throws -> Response {
-        guard S3Bucket.isSafe(key) else { throw AWSError.invalidArgument("The key '\(key)' is not a plain relative path.") }
+        guard S3Bucket.isSafe(key) else {
+            throw AWSError.invalidArgument("The key '\(key)' is not a plain relative path.")
+        }
         let object = try await receive(request, signed: signed, auth: auth, into: layout.uploads, context: context)
         let eTag = object.eTag
         try await ingest(
@@ -164,7 +172,10 @@ extension S3API {
         _ request: Request, signed: SignedRequest, auth: Authenticated, into folder: URL, context: AWSRequestContext
     ) async throws -> SpooledObject {
         guard let slot = images.uploadSlots.take() else {
-            throw AWSError("SlowDown", status: 503, "Please reduce your request rate: \(images.uploadSlots.limit) uploads are in progress (http.max_concurrent_uploads).")
+            throw AWSError(
+                "SlowDown", status: 503,
+                "Please reduce your request rate: \(images.uploadSlots.limit) uploads are in progress (http.max_concurrent_uploads)."
+            )
         }
         defer { slot.release() }
         do {
@@ -185,9 +196,11 @@ extension S3API {
         guard let format = object.format else {
             object.discard()
             throw AWSError.invalidArgument(
-                "uploads/\(key) is not a JPEG or PNG image (sniffed from its bytes); the uploads bucket takes pictures only.")
+                "uploads/\(key) is not a JPEG or PNG image (sniffed from its bytes); the uploads bucket takes pictures only."
+            )
         }
-        let upload = SpooledUpload(path: object.path, hash: object.sha256, format: format, size: object.size, fileName: key)
+        let upload = SpooledUpload(
+            path: object.path, hash: object.sha256, format: format, size: object.size, fileName: key)
         do {
             try await images.validator.validate(upload)
             try await images.lifecycle.install(upload, event: event, sourceName: key)
@@ -203,11 +216,14 @@ extension S3API {
                 IndexedImage(
                     id: object.sha256.hex, hash: object.sha256, format: format, size: object.size, name: key,
                     updatedAt: Date()))
-            try catalog.store(S3ObjectRecord(eTag: eTag, contentType: contentType, metadata: metadata, key: key), for: object.sha256)
+            try catalog.store(
+                S3ObjectRecord(eTag: eTag, contentType: contentType, metadata: metadata, key: key), for: object.sha256)
         } catch {
             // The original and its event are in; only the id or the S3 record is missing: the object is served
             // (with a computed ETag), so the upload stands, and the log says what was not kept.
-            logger.error("an S3 upload's index entry or record was not written", metadata: ["key": "\(key)", "error": "\(error)"])
+            logger.error(
+                "an S3 upload's index entry or record was not written",
+                metadata: ["key": "\(key)", "error": "\(error)"])
         }
     }
 
@@ -285,7 +301,8 @@ extension S3API {
         return try await threadPool.runIfActive {
             let output = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             guard output >= 0 else {
-                throw AWSError.serviceUnavailable(.s3, "cannot create a temporary file in \(folder.path): \(String(cString: strerror(errno)))")
+                throw AWSError.serviceUnavailable(
+                    .s3, "cannot create a temporary file in \(folder.path): \(String(cString: strerror(errno)))")
             }
             var kept = false
             defer {
@@ -299,13 +316,17 @@ extension S3API {
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             for file in files {
                 let input = open(file.path, O_RDONLY | O_CLOEXEC)
-                guard input >= 0 else { throw AWSError.invalidPart("cannot read \(file.lastPathComponent): \(String(cString: strerror(errno)))") }
+                guard input >= 0 else {
+                    throw AWSError.invalidPart(
+                        "cannot read \(file.lastPathComponent): \(String(cString: strerror(errno)))")
+                }
                 defer { close(input) }
                 while true {
                     let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
                     if count < 0 {
                         if errno == EINTR { continue }
-                        throw AWSError.serviceUnavailable(.s3, "cannot read \(file.path): \(String(cString: strerror(errno)))")
+                        throw AWSError.serviceUnavailable(
+                            .s3, "cannot read \(file.path): \(String(cString: strerror(errno)))")
                     }
                     if count == 0 { break }
                     size += count
@@ -322,7 +343,8 @@ extension S3API {
                                 if errno == EINTR { continue }
                                 throw errno == ENOSPC
                                     ? AWSError("InsufficientStorage", status: 507, "The store's disk is full.")
-                                    : AWSError.serviceUnavailable(.s3, "cannot write the object: \(String(cString: strerror(errno)))")
+                                    : AWSError.serviceUnavailable(
+                                        .s3, "cannot write the object: \(String(cString: strerror(errno)))")
                             }
                             offset += written
                         }
@@ -330,12 +352,14 @@ extension S3API {
                 }
             }
             guard fsync(output) == 0 else {
-                throw AWSError.serviceUnavailable(.s3, "cannot sync the object to disk: \(String(cString: strerror(errno)))")
+                throw AWSError.serviceUnavailable(
+                    .s3, "cannot sync the object to disk: \(String(cString: strerror(errno)))")
             }
             kept = true
             let hex = sha256.hex
             return SpooledObject(
-                path: path, sha256: ContentHash(hex: hex) ?? ContentHash(of: UnsafeRawBufferPointer(start: nil, count: 0)),
+                path: path,
+                sha256: ContentHash(hex: hex) ?? ContentHash(of: UnsafeRawBufferPointer(start: nil, count: 0)),
                 md5: md5.bytes, size: size, format: head.withUnsafeBytes { ImageFormat.sniff($0) })
         }
     }
@@ -389,7 +413,8 @@ extension S3API {
     func deleteObjects(_ request: Request, bucket: S3Bucket, signed: SignedRequest, auth: Authenticated) async throws
         -> Response
     {
-        let document = try S3XML.decode(DeleteRequest.self, from: try await smallBody(request, signed: signed, auth: auth))
+        let document = try S3XML.decode(
+            DeleteRequest.self, from: try await smallBody(request, signed: signed, auth: auth))
         guard document.objects.count <= 1000 else {
             throw AWSError.malformedXML("DeleteObjects takes at most 1000 keys")
         }

@@ -50,17 +50,22 @@ struct S3API: Sendable {
         let query = signed.queryItems
         let method = request.method
         guard let bucketName else {
-            guard method == .get else { throw AWSError.methodNotAllowed("The specified method is not allowed against this resource.") }
+            guard method == .get else {
+                throw AWSError.methodNotAllowed("The specified method is not allowed against this resource.")
+            }
             return try listBuckets(auth)
         }
         guard let bucket = S3Bucket(rawValue: bucketName) else {
             if method == .put && key == nil {
-                throw AWSError.notImplemented("CreateBucket (picpipe's buckets are the store's areas: uploads, originals, thumbnails)")
+                throw AWSError.notImplemented(
+                    "CreateBucket (picpipe's buckets are the store's areas: uploads, originals, thumbnails)")
             }
             throw AWSError.noSuchBucket(bucketName)
         }
         guard auth.credential.allows(bucket: bucket.rawValue) else {
-            throw AWSError.accessDenied("Access Denied: the key \(auth.credential.accessKeyID) may not use the bucket \(bucket.rawValue) (aws.credentials buckets).")
+            throw AWSError.accessDenied(
+                "Access Denied: the key \(auth.credential.accessKeyID) may not use the bucket \(bucket.rawValue) (aws.credentials buckets)."
+            )
         }
         guard let key else {
             return try await bucketOperation(request, bucket: bucket, query: query, signed: signed, auth: auth)
@@ -81,7 +86,8 @@ struct S3API: Sendable {
                 if request.headers[AWSResponses.name("x-amz-copy-source")] != nil {
                     throw AWSError.notImplemented("UploadPartCopy")
                 }
-                return try await uploadPart(request, key: key, uploadID: id, query: query, signed: signed, auth: auth, context: context)
+                return try await uploadPart(
+                    request, key: key, uploadID: id, query: query, signed: signed, auth: auth, context: context)
             }
             if let source = request.headers[AWSResponses.name("x-amz-copy-source")] {
                 return try await copyObject(request, key: key, source: source, signed: signed, auth: auth)
@@ -115,15 +121,20 @@ struct S3API: Sendable {
             return AWSResponses.empty(.ok, headers: AWSResponses.fields([("x-amz-bucket-region", region)]))
         case .get:
             if query["location"] != nil {
-                return try AWSResponses.xml(LocationConstraint(value: region == "us-east-1" ? "" : region), root: "LocationConstraint")
+                return try AWSResponses.xml(
+                    LocationConstraint(value: region == "us-east-1" ? "" : region), root: "LocationConstraint")
             }
             if query["list-type"] == "2" { return try listObjectsV2(bucket: bucket, query: query) }
             if query["uploads"] != nil { throw AWSError.notImplemented("ListMultipartUploads") }
-            for name in ["versions", "acl", "policy", "cors", "lifecycle", "tagging", "website", "notification", "versioning", "encryption"]
+            for name in [
+                "versions", "acl", "policy", "cors", "lifecycle", "tagging", "website", "notification", "versioning",
+                "encryption",
+            ]
             where query[name] != nil {
                 throw AWSError.notImplemented("the ?\(name) subresource")
             }
-            throw AWSError.notImplemented("ListObjects (version 1); use ListObjectsV2 (list-type=2), as the AWS CLI does")
+            throw AWSError.notImplemented(
+                "ListObjects (version 1); use ListObjectsV2 (list-type=2), as the AWS CLI does")
         case .post where query["delete"] != nil:
             return try await deleteObjects(request, bucket: bucket, signed: signed, auth: auth)
         case .put:
@@ -141,7 +152,8 @@ struct S3API: Sendable {
     private func requireUploads(_ bucket: S3Bucket, operation: String) throws {
         guard bucket == .uploads else {
             throw AWSError.accessDenied(
-                "Access Denied: \(bucket.rawValue) is read-only; \(operation) goes to the uploads bucket, whose objects become originals and thumbnails.")
+                "Access Denied: \(bucket.rawValue) is read-only; \(operation) goes to the uploads bucket, whose objects become originals and thumbnails."
+            )
         }
     }
 
@@ -186,12 +198,16 @@ struct S3API: Sendable {
         switch auth.payload {
         case .sha256(let claimed):
             let computed = SignatureV4.hexSHA256(Data(bytes))
-            guard computed == claimed else { throw AWSError.contentSHA256Mismatch(claimed: claimed, computed: computed) }
+            guard computed == claimed else {
+                throw AWSError.contentSHA256Mismatch(claimed: claimed, computed: computed)
+            }
         case .chunked(let signing, let trailer):
             var decoder = ChunkedPayloadDecoder(signing: signing, trailer: trailer)
             var decoded: [UInt8] = []
             try bytes.withUnsafeBytes { raw in try decoder.feed(raw) { decoded += $0 } }
-            guard decoder.isComplete else { throw AWSError.incompleteBody("The aws-chunked body ended before its final chunk.") }
+            guard decoder.isComplete else {
+                throw AWSError.incompleteBody("The aws-chunked body ended before its final chunk.")
+            }
             bytes = decoded
         case .unsigned:
             break

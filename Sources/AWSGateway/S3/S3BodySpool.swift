@@ -54,14 +54,16 @@ struct S3BodySpool: Sendable {
         let path = folder.appendingPathComponent(AtomicFile.temporaryName(kind: Self.temporaryKind)).path
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw AWSError.serviceUnavailable(.s3, "cannot create a temporary file in \(folder.path): \(String(cString: strerror(errno)))")
+            throw AWSError.serviceUnavailable(
+                .s3, "cannot create a temporary file in \(folder.path): \(String(cString: strerror(errno)))")
         }
         var kept = false
         defer {
             close(descriptor)
             if !kept { unlink(path) }
         }
-        if let declared = request.header("x-amz-decoded-content-length").flatMap(Int.init) ?? nonChunkedLength(request, payload),
+        if let declared = request.header("x-amz-decoded-content-length").flatMap(Int.init)
+            ?? nonChunkedLength(request, payload),
             declared > maxBytes
         {
             throw AWSError.entityTooLarge(limit: maxBytes)
@@ -114,7 +116,9 @@ struct S3BodySpool: Sendable {
         case .unsigned:
             break
         }
-        if case .unsigned = payload, let length = request.header("content-length").flatMap(Int.init), length != sink.size {
+        if case .unsigned = payload, let length = request.header("content-length").flatMap(Int.init),
+            length != sink.size
+        {
             throw AWSError.incompleteBody("The body ended after \(sink.size) of \(length) bytes.")
         }
         let md5 = Array(sink.md5.finalize())
@@ -128,17 +132,20 @@ struct S3BodySpool: Sendable {
             let claimed = request.header(header) ?? decoder?.trailers.first { $0.0 == header }?.1
             if let claimed, claimed != checksum.finalValue() {
                 throw AWSError.badDigest(
-                    "The \(checksum.algorithm.rawValue.uppercased()) you specified did not match the calculated checksum.")
+                    "The \(checksum.algorithm.rawValue.uppercased()) you specified did not match the calculated checksum."
+                )
             }
         }
         try await threadPool.runIfActive {
             guard fsync(descriptor) == 0 else {
-                throw AWSError.serviceUnavailable(.s3, "cannot sync the upload to disk: \(String(cString: strerror(errno)))")
+                throw AWSError.serviceUnavailable(
+                    .s3, "cannot sync the upload to disk: \(String(cString: strerror(errno)))")
             }
         }
         kept = true
         return SpooledObject(
-            path: path, sha256: ContentHash(hex: sha256Hex) ?? ContentHash(of: UnsafeRawBufferPointer(start: nil, count: 0)),
+            path: path,
+            sha256: ContentHash(hex: sha256Hex) ?? ContentHash(of: UnsafeRawBufferPointer(start: nil, count: 0)),
             md5: md5, size: sink.size, format: sink.format)
     }
 

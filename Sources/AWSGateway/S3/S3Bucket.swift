@@ -36,14 +36,18 @@ enum S3Bucket: String, CaseIterable, Sendable {
     /// (UTF-8 bytes).
     func keys(in layout: StoreLayout) -> [(key: String, size: Int, modified: Date)] {
         let root = folder(in: layout)
-        guard let walker = FileManager.default.enumerator(
+        guard
+            let walker = FileManager.default.enumerator(
                 at: root, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey],
                 options: [.skipsHiddenFiles])
         else { return [] }
         var found: [(key: String, size: Int, modified: Date)] = []
         let base = root.standardizedFileURL.path
         for case let url as URL in walker {
-            guard let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey]),
+            guard
+                let values = try? url.resourceValues(forKeys: [
+                    .isRegularFileKey, .fileSizeKey, .contentModificationDateKey,
+                ]),
                 values.isRegularFile == true
             else { continue }
             let path = url.standardizedFileURL.path

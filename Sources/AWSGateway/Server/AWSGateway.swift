@@ -91,7 +91,8 @@ struct AWSResponder: HTTPResponder {
                     } catch {
                         throw AWSError(
                             "RequestEntityTooLargeException", status: 413,
-                            "Request must be smaller than \(LambdaAPI.maxPayload) bytes for the InvokeFunction operation")
+                            "Request must be smaller than \(LambdaAPI.maxPayload) bytes for the InvokeFunction operation"
+                        )
                     }
                     let body = Data(buffer.readableBytesView)
                     let auth = try authenticator.authenticate(
@@ -121,10 +122,12 @@ struct AWSResponder: HTTPResponder {
                 : AWSResponses.s3Error(error, requestID: requestID, head: request.method == .head)
         } catch {
             logger.error("AWS request failed", metadata: ["path": "\(signed.path)", "error": "\(error)"])
-            let failure = AWSError("InternalError", status: 500, "We encountered an internal error. Please try again. (\(error))")
+            let failure = AWSError(
+                "InternalError", status: 500, "We encountered an internal error. Please try again. (\(error))")
             response =
                 service == .lambda
-                ? AWSResponses.lambdaError(AWSError("ServiceException", status: 500, failure.message), requestID: requestID)
+                ? AWSResponses.lambdaError(
+                    AWSError("ServiceException", status: 500, failure.message), requestID: requestID)
                 : AWSResponses.s3Error(failure, requestID: requestID, head: request.method == .head)
         }
         if service == .s3 { response.headers[AWSResponses.name("x-amz-request-id")] = requestID }

@@ -60,8 +60,10 @@ enum AWSResponses {
     /// An error in Lambda's form: `x-amzn-ErrorType` and `{"Type","Message"}`.
     static func lambdaError(_ error: AWSError, requestID: String) -> Response {
         let type = error.status >= 500 ? "Service" : "User"
-        let json = (try? JSONSerialization.data(
-            withJSONObject: ["Type": type, "Message": error.message, "message": error.message], options: [.sortedKeys]))
+        let json =
+            (try? JSONSerialization.data(
+                withJSONObject: ["Type": type, "Message": error.message, "message": error.message],
+                options: [.sortedKeys]))
             ?? Data("{}".utf8)
         return body(
             json, contentType: "application/json", status: HTTPResponse.Status(code: error.status),
@@ -72,7 +74,8 @@ enum AWSResponses {
     static func json(
         _ object: Any, status: HTTPResponse.Status = .ok, requestID: String, headers: [(String, String)] = []
     ) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
             ?? Data("{}".utf8)
         return body(
             data, contentType: "application/json", status: status,

@@ -73,7 +73,8 @@ public struct ChunkedPayloadDecoder: Sendable {
                 } else {
                     line.append(byte)
                     if line.count > Self.maxLine {
-                        throw AWSError.invalidRequest("aws-chunked body: a chunk header longer than \(Self.maxLine) bytes.")
+                        throw AWSError.invalidRequest(
+                            "aws-chunked body: a chunk header longer than \(Self.maxLine) bytes.")
                     }
                 }
             }
@@ -83,7 +84,9 @@ public struct ChunkedPayloadDecoder: Sendable {
     private mutating func takeLine(_ text: String) throws {
         switch state {
         case .dataEnd:
-            guard text.isEmpty else { throw AWSError.incompleteBody("aws-chunked body: a chunk is longer than its size.") }
+            guard text.isEmpty else {
+                throw AWSError.incompleteBody("aws-chunked body: a chunk is longer than its size.")
+            }
             try verifyChunk()
             state = .header
         case .header:

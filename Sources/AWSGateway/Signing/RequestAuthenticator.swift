@@ -88,7 +88,8 @@ public struct RequestAuthenticator: Sendable {
             }
             throw service == .lambda
                 ? AWSError("MissingAuthenticationTokenException", status: 403, "Missing Authentication Token")
-                : AWSError.accessDenied("Access Denied: the request is not signed (picpipe accepts only SigV4-signed requests).")
+                : AWSError.accessDenied(
+                    "Access Denied: the request is not signed (picpipe accepts only SigV4-signed requests).")
         }
         guard authorization.hasPrefix(SignatureV4.algorithm + " ") else {
             if authorization.hasPrefix("AWS ") {
@@ -182,7 +183,9 @@ public struct RequestAuthenticator: Sendable {
             throw AWSError.accessDenied("X-Amz-Expires should be a number.")
         }
         guard expires <= Self.maxPresignedLifetime else {
-            throw AWSError.accessDenied("X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds.")
+            throw AWSError.accessDenied(
+                "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds."
+            )
         }
         guard let requestTime = Self.parseAmzDate(amzDate) else {
             throw AWSError.accessDenied("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\".")
@@ -200,7 +203,8 @@ public struct RequestAuthenticator: Sendable {
         let key = signingKeys.key(credential, scope: scope)
         let canonical = SignatureV4.canonicalRequest(
             method: request.method, path: request.path, query: request.query, headers: request.headers,
-            signedHeaders: signedHeaders, payloadHash: request.header("x-amz-content-sha256") ?? SignatureV4.unsignedPayload,
+            signedHeaders: signedHeaders,
+            payloadHash: request.header("x-amz-content-sha256") ?? SignatureV4.unsignedPayload,
             excludingQuery: ["X-Amz-Signature"])
         let expected = SignatureV4.signature(
             SignatureV4.stringToSign(amzDate: amzDate, scope: scope.text, canonicalRequest: canonical), key: key)
@@ -216,12 +220,14 @@ public struct RequestAuthenticator: Sendable {
         -> Authenticated
     {
         guard request.method == "GET" || request.method == "HEAD" else {
-            throw AWSError.invalidArgument("Signature Version 2 URLs are accepted for GET and HEAD only; sign with Signature Version 4.")
+            throw AWSError.invalidArgument(
+                "Signature Version 2 URLs are accepted for GET and HEAD only; sign with Signature Version 4.")
         }
         guard let keyID = items["AWSAccessKeyId"], let signature = items["Signature"],
             let expires = items["Expires"].flatMap(Int.init)
         else {
-            throw AWSError.accessDenied("Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters.")
+            throw AWSError.accessDenied(
+                "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters.")
         }
         if now.timeIntervalSince1970 > TimeInterval(expires) {
             throw AWSError.accessDenied("Request has expired (Expires \(expires)).")
@@ -235,9 +241,11 @@ public struct RequestAuthenticator: Sendable {
             .sorted { $0.0 < $1.0 }
             .map { $0.1.isEmpty ? $0.0 : "\($0.0)=\($0.1)" }
         let resource = request.path + (subresources.isEmpty ? "" : "?" + subresources.joined(separator: "&"))
-        let text = [
-            request.method, request.header("content-md5") ?? "", request.header("content-type") ?? "", String(expires),
-        ].joined(separator: "\n") + "\n" + amzHeaders + resource
+        let text =
+            [
+                request.method, request.header("content-md5") ?? "", request.header("content-type") ?? "",
+                String(expires),
+            ].joined(separator: "\n") + "\n" + amzHeaders + resource
         let mac = HMAC<Insecure.SHA1>.authenticationCode(
             for: Data(text.utf8), using: SymmetricKey(data: Data(credential.secret.utf8)))
         guard SignatureV4.constantTimeEqual(Data(mac).base64EncodedString(), signature) else {
@@ -269,7 +277,8 @@ public struct RequestAuthenticator: Sendable {
             throw AWSError.malformedAuthorization(service, "SignedHeaders must be lower case: \(name).")
         }
         for name in names where request.header(name) == nil {
-            throw AWSError.accessDenied("There were headers present in the request which were not signed: \(name) is signed but not sent.")
+            throw AWSError.accessDenied(
+                "There were headers present in the request which were not signed: \(name) is signed but not sent.")
         }
     }
 
@@ -286,11 +295,15 @@ public struct RequestAuthenticator: Sendable {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 5, parts[4] == "aws4_request", parts[1].count == 8 else {
             throw AWSError.malformedAuthorization(
-                service, "The credential '\(text)' is malformed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
+                service,
+                "The credential '\(text)' is malformed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\"."
+            )
         }
         guard parts[2] == region else {
             throw AWSError.malformedAuthorization(
-                service, "The authorization header is malformed; the region '\(parts[2])' is wrong; expecting '\(region)' (aws.region).")
+                service,
+                "The authorization header is malformed; the region '\(parts[2])' is wrong; expecting '\(region)' (aws.region)."
+            )
         }
         guard parts[3] == service.rawValue else {
             throw AWSError.malformedAuthorization(
