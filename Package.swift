@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/CoreOffice/XMLCoder", from: "0.18.2"),
     ],
     targets: [
         // System-library bridges (pkg-config) and the C shims that own setjmp/longjmp; lcms2 converts colours.
@@ -87,11 +88,25 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // The AWS front door: S3 (buckets over the store's areas) and the Lambda Invoke API, with SigV4, on their own
+        // listener; it calls the fetch service's upload and delete paths and the runtime's invoke.
+        .target(
+            name: "AWSGateway",
+            dependencies: [
+                "ImageCore", "PipelineCore", "FetchService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "XMLCoder", package: "XMLCoder"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+
         // The thin executable.
         .executableTarget(
             name: "picpipe",
             dependencies: [
-                "ImageCore", "PipelineCore", "ThumbnailService", "MetadataService", "FetchService",
+                "ImageCore", "PipelineCore", "ThumbnailService", "MetadataService", "FetchService", "AWSGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -153,6 +168,15 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "PicpipeCLITests", dependencies: ["picpipe", "ImageCore", "PipelineCore"], swiftSettings: strict),
+            name: "AWSGatewayTests",
+            dependencies: ["AWSGateway", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "PicpipeCLITests",
+            dependencies: [
+                "picpipe", "ImageCore", "PipelineCore", "AWSGateway",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
     ]
 )

@@ -27,6 +27,8 @@ run() {
 # liblcms2-dev converts colour profiles; icc-profiles-free and libvips-tools are for the colour tests (reference
 # profiles, and vipsthumbnail to compare with).
 packages=(pkg-config libjpeg-dev libpng-dev libexif-dev libsqlite3-dev liblcms2-dev icc-profiles-free libvips-tools)
+# curl fetches presigned S3 URLs in the AWS tests, as a user would.
+packages+=(curl)
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 run "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq

@@ -11,7 +11,7 @@ import Glibc
 #endif
 
 /// Installs uploads as originals and removes content no id uses any more.
-struct ContentLifecycle: Sendable {
+package struct ContentLifecycle: Sendable {
     let runtime: FunctionRuntime
     let index: any ImageIndex
     /// A writable handle on `originals/`: the fetch service is the HTTP path of ingest.
@@ -27,7 +27,7 @@ struct ContentLifecycle: Sendable {
     ///   - upload: the spooled, validated file (consumed: moved or removed).
     ///   - event: `ObjectCreated:Put` (POST) or `ObjectCreated:Copy` (PUT).
     ///   - sourceName: the id, recorded as the event's source name.
-    func install(_ upload: SpooledUpload, event: EventName, sourceName: String) async throws {
+    package func install(_ upload: SpooledUpload, event: EventName, sourceName: String) async throws {
         let relative = OriginalName.relativePath(hash: upload.hash, format: upload.format)
         let target = try originals.url(relative)
         let created: Bool = try await threadPool.runIfActive {
@@ -68,7 +68,7 @@ struct ContentLifecycle: Sendable {
     /// (RequestResponse), so the answer means it is done; a function that fails gets the event queued for retries.
     /// - Returns: whether the content was removed (false: another id still uses it).
     @discardableResult
-    func removeIfUnused(hash: ContentHash, format: ImageFormat, sourceName: String) async -> Bool {
+    package func removeIfUnused(hash: ContentHash, format: ImageFormat, sourceName: String) async -> Bool {
         guard index.ids(using: hash).isEmpty else { return false }
         let relative = OriginalName.relativePath(hash: hash, format: format)
         let size = (try? originals.url(relative)).flatMap { url in

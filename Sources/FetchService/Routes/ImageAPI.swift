@@ -9,17 +9,17 @@ import PipelineCore
 import ThumbnailService
 
 /// The functions behind the routes, like the Lambda functions behind the article's /phonebook resource.
-struct ImageAPI: Sendable {
-    let settings: FetchSettings
+package struct ImageAPI: Sendable {
+    package let settings: FetchSettings
     let layout: StoreLayout
-    let runtime: FunctionRuntime
+    package let runtime: FunctionRuntime
     let metadata: any MetadataStore
-    let index: any ImageIndex
+    package let index: any ImageIndex
     let resolver: ImageResolver
-    let lifecycle: ContentLifecycle
+    package let lifecycle: ContentLifecycle
     let spool: UploadSpool
-    let uploadSlots: UploadSlots
-    let validator: UploadValidator
+    package let uploadSlots: UploadSlots
+    package let validator: UploadValidator
     let files: FileResponder
     let thumbnails: ThumbnailCatalog
     let access: AccessPolicy

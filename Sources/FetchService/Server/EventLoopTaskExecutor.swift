@@ -8,14 +8,14 @@ import NIOPosix
 ///
 /// Only the server's connection tasks prefer it (`FetchApplication.run`); route handlers that may block
 /// (SQLite writes, uploads, metadata) leave it for the global executor (`RouteTable.register`).
-final class EventLoopTaskExecutor: TaskExecutor {
+package final class EventLoopTaskExecutor: TaskExecutor {
     let group: any EventLoopGroup
 
-    init(group: any EventLoopGroup) {
+    package init(group: any EventLoopGroup) {
         self.group = group
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    package func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
         group.any().execute { job.runSynchronously(on: executor) }

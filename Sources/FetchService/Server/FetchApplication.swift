@@ -21,6 +21,9 @@ public struct FetchApplication: Sendable {
     let executor: EventLoopTaskExecutor
     /// The thumbnail sizes the routes serve.
     let thumbnails: ThumbnailCatalog
+    /// The handlers and what they share (index, upload checks, content lifecycle): other front doors (the AWS
+    /// gateway) upload and delete through them, so every way in does the same.
+    package let api: ImageAPI
 
     /// Serves these thumbnail recipes from now on (a configuration reload, SIGHUP).
     public func reload(recipes: [ThumbnailRecipe]) {
@@ -28,7 +31,7 @@ public struct FetchApplication: Sendable {
     }
 
     /// The event loops (one per core; one thread per core measured best here, 2 against 1 on 2 cores).
-    static var group: MultiThreadedEventLoopGroup { .singleton }
+    package static var group: MultiThreadedEventLoopGroup { .singleton }
 
     /// Builds the server over a store.
     /// - Parameters:
@@ -71,13 +74,13 @@ public struct FetchApplication: Sendable {
             logger: logger)
         return FetchApplication(
             application: application, routes: routes,
-            executor: EventLoopTaskExecutor(group: Self.group), thumbnails: api.thumbnails)
+            executor: EventLoopTaskExecutor(group: Self.group), thumbnails: api.thumbnails, api: api)
     }
 }
 
 extension FetchApplication {
     /// HTTP/1.1 with the limits against hostile clients: head size, target length, head timeout, connection cap.
-    static func server(settings: FetchSettings, metrics: HTTPMetrics) -> HTTPServerBuilder {
+    package static func server(settings: FetchSettings, metrics: HTTPMetrics) -> HTTPServerBuilder {
         let limits = RequestLimits(
             maxURIBytes: settings.maxURIBytes, maxHeaderBytes: settings.maxHeaderBytes,
             headerTimeout: .nanoseconds(Int64(settings.headerTimeout / .nanoseconds(1))))

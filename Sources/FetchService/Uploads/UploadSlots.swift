@@ -2,15 +2,15 @@
 import Synchronization
 
 /// Counts the uploads in progress against `limit`.
-final class UploadSlots: Sendable {
+package final class UploadSlots: Sendable {
     /// The most uploads at once.
-    let limit: Int
+    package let limit: Int
     private let inUse = Mutex(0)
 
     init(limit: Int) { self.limit = max(1, limit) }
 
     /// A slot, or `nil` when all are taken.
-    func take() -> Slot? {
+    package func take() -> Slot? {
         let taken = inUse.withLock { count -> Bool in
             guard count < limit else { return false }
             count += 1
@@ -20,9 +20,9 @@ final class UploadSlots: Sendable {
     }
 
     /// One upload's place; `release()` gives it back.
-    struct Slot: Sendable {
+    package struct Slot: Sendable {
         let owner: UploadSlots
-        func release() { owner.inUse.withLock { $0 -= 1 } }
+        package func release() { owner.inUse.withLock { $0 -= 1 } }
     }
 
     /// Uploads in progress (for tests and metrics).

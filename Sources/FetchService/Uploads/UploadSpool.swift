@@ -13,20 +13,29 @@ import Glibc
 #endif
 
 /// A body written to a temporary file, hashed and sniffed; the caller installs or removes it.
-struct SpooledUpload: Sendable {
+package struct SpooledUpload: Sendable {
     /// The temporary file (dot-prefixed, so the upload watcher ignores it).
-    var path: String
+    package var path: String
     /// The SHA-256 of the bytes.
-    var hash: ContentHash
+    package var hash: ContentHash
     /// The format sniffed from the first bytes.
-    var format: ImageFormat
+    package var format: ImageFormat
     /// The size in bytes.
-    var size: Int
+    package var size: Int
     /// The file name a multipart part carried.
-    var fileName: String?
+    package var fileName: String?
+
+    /// - Parameters: see the properties.
+    package init(path: String, hash: ContentHash, format: ImageFormat, size: Int, fileName: String? = nil) {
+        self.path = path
+        self.hash = hash
+        self.format = format
+        self.size = size
+        self.fileName = fileName
+    }
 
     /// Removes the temporary file.
-    func discard() { unlink(path) }
+    package func discard() { unlink(path) }
 }
 
 /// Writes upload bodies to temporary files in `uploads/`.

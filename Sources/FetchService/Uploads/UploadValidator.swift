@@ -6,13 +6,13 @@ import NIOPosix
 import ThumbnailService
 
 /// Decodes a spooled upload once, at the smallest JPEG scale, to prove it is a whole, decodable picture.
-struct UploadValidator: Sendable {
+package struct UploadValidator: Sendable {
     /// The decode limits (pixels, bytes) of the configuration.
     let limits: DecodeLimits
     let threadPool: NIOThreadPool
 
     /// - Throws: 422 with ImageCore's reason.
-    func validate(_ upload: SpooledUpload) async throws {
+    package func validate(_ upload: SpooledUpload) async throws {
         let limits = self.limits
         let path = upload.path
         let failure: String? = try await threadPool.runIfActive {

@@ -134,6 +134,20 @@ extension PicpipeConfiguration {
         if let value = try env.double("PICPIPE_HEADER_TIMEOUT") { http.headerTimeout = value }
         if let value = try env.int("PICPIPE_MAX_CONNECTIONS") { http.maxConnections = value }
         if let value = env.string("PICPIPE_LOG_LEVEL") { logging.level = value }
+        if let value = try env.bool("PICPIPE_AWS_ENABLED") { aws.enabled = value }
+        if let value = env.string("PICPIPE_AWS_LISTEN") { aws.listen = value }
+        if let value = env.string("PICPIPE_AWS_REGION") { aws.region = value }
+        let keyID = env.string("PICPIPE_AWS_ACCESS_KEY_ID")
+        let secret = env.string("PICPIPE_AWS_SECRET_ACCESS_KEY")
+        if let keyID, let secret {
+            // The environment's key may use every bucket and function; it replaces a configured key of the same id.
+            aws.credentials.removeAll { $0.accessKeyID == keyID }
+            aws.credentials.append(AWSCredentialSettings(accessKeyID: keyID, secretAccessKey: secret))
+        } else if keyID != nil || secret != nil {
+            throw ConfigurationError.badEnvironment(
+                variable: keyID == nil ? "PICPIPE_AWS_ACCESS_KEY_ID" : "PICPIPE_AWS_SECRET_ACCESS_KEY", value: "",
+                expected: "set together with \(keyID == nil ? "PICPIPE_AWS_SECRET_ACCESS_KEY" : "PICPIPE_AWS_ACCESS_KEY_ID")")
+        }
     }
 
     /// Checks every value is in its range.
@@ -178,6 +192,15 @@ extension PicpipeConfiguration {
         try check(runtime.retryBackoff.allSatisfy { $0 >= 0 }, "runtime.retry_backoff", "waits are 0 or more seconds")
         try check(runtime.pollInterval > 0, "runtime.poll_interval", "must be positive seconds")
         try check(http.maxBodyBytes > 0, "http.max_body_bytes", "must be positive")
+        try check(!aws.region.isEmpty, "aws.region", "must name a region such as us-east-1")
+        for credential in aws.credentials {
+            try check(
+                !credential.accessKeyID.isEmpty && !credential.secretAccessKey.isEmpty, "aws.credentials",
+                "each needs access_key_id and secret_access_key")
+            try check(
+                (credential.buckets ?? []).allSatisfy { ["uploads", "originals", "thumbnails"].contains($0) },
+                "aws.credentials", "buckets are uploads, originals and thumbnails")
+        }
         try check(
             ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logging.level),
             "logging.level", "is trace, debug, info, notice, warning, error or critical")

@@ -21,6 +21,8 @@ public struct PicpipeConfiguration: Codable, Sendable, Equatable {
     public var http: HTTPSettings
     /// Logging.
     public var logging: LoggingSettings
+    /// The AWS APIs (S3, Lambda) on their own listener.
+    public var aws: AWSSettings
 
     /// The defaults.
     public init() {
@@ -32,6 +34,7 @@ public struct PicpipeConfiguration: Codable, Sendable, Equatable {
         runtime = RuntimeSettings()
         http = HTTPSettings()
         logging = LoggingSettings()
+        aws = AWSSettings()
     }
 
     /// Decodes a partial section: missing keys keep their defaults.
@@ -46,17 +49,19 @@ public struct PicpipeConfiguration: Codable, Sendable, Equatable {
         runtime = try c.decode(.runtime, default: defaults.runtime)
         http = try c.decode(.http, default: defaults.http)
         logging = try c.decode(.logging, default: defaults.logging)
+        aws = try c.decode(.aws, default: defaults.aws)
     }
 
     /// The store folder as a URL, relative paths resolved against the working directory.
     public var storeURL: URL { URL(fileURLWithPath: store) }
 
-    /// What `picpipe config` prints by default: secrets (`http.api_keys`, `http.signing_key`) replaced by
+    /// What `picpipe config` prints by default: secrets (`http.api_keys`, `http.signing_key`, `aws.credentials` secrets) replaced by
     /// `<redacted>`, so the output can be pasted into an issue.
     public func redactingSecrets() -> PicpipeConfiguration {
         var copy = self
         copy.http.apiKeys = http.apiKeys.map { _ in Self.redacted }
         copy.http.signingKey = http.signingKey.map { _ in Self.redacted }
+        for index in copy.aws.credentials.indices { copy.aws.credentials[index].secretAccessKey = Self.redacted }
         return copy
     }
 

@@ -82,6 +82,24 @@ public final class FunctionRuntime: Sendable {
     /// A registered function's settings.
     public func configuration(of function: String) -> FunctionConfiguration? { functions[function]?.configuration }
 
+    /// A registered function's role (the store areas it may read and write).
+    public func role(of function: String) -> FunctionRole? { functions[function]?.function.role }
+
+    /// Changes one function's settings for invocations that start afterwards (the Lambda API's
+    /// UpdateFunctionConfiguration); its concurrency stays (the number of workers is fixed until the next start).
+    /// - Returns: the settings now in force, or nil for an unknown function.
+    @discardableResult
+    public func update(function name: String, _ change: (inout FunctionConfiguration) -> Void) -> FunctionConfiguration? {
+        registry.withLock { registry in
+            guard var registered = registry[name] else { return nil }
+            let concurrency = registered.configuration.concurrency
+            change(&registered.configuration)
+            registered.configuration.concurrency = concurrency
+            registry[name] = registered
+            return registered.configuration
+        }
+    }
+
     /// The functions subscribed to an event name.
     public func subscribers(of name: EventName) -> [String] {
         order.filter { functions[$0]?.function.subscriptions.contains(name.family) == true }

@@ -10,7 +10,8 @@ struct ConfigCommand: ParsableCommand {
         abstract: "Print the effective configuration as YAML (defaults, then --config FILE, then PICPIPE_* variables).",
         discussion: """
             Every key is optional in a file; an unknown key or PICPIPE_* variable is refused (with the closest \
-            known one). Secrets (http.api_keys, http.signing_key) print as <redacted> unless --show-secrets.
+            known one). Secrets (http.api_keys, http.signing_key, aws.credentials secrets) print as <redacted> unless \
+            --show-secrets.
 
             Variables: \(PicpipeConfiguration.environmentVariables.joined(separator: ", ")).
 
@@ -24,7 +25,7 @@ struct ConfigCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of YAML.")
     var json = false
 
-    @Flag(help: "Print http.api_keys and http.signing_key as they are (default: <redacted>).")
+    @Flag(help: "Print http.api_keys, http.signing_key and aws.credentials secrets as they are (default: <redacted>).")
     var showSecrets = false
 
     func run() throws {

@@ -30,6 +30,15 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Where the HTTP API listens, HOST:PORT (default: http.listen, $PICPIPE_LISTEN, 127.0.0.1:8080).")
     var listen: String?
 
+    @Option(
+        name: .long,
+        help: """
+            Where the S3 and Lambda APIs listen, HOST:PORT (default: aws.listen, $PICPIPE_AWS_LISTEN, \
+            127.0.0.1:9000); they start when an access key is configured (aws.credentials or \
+            $PICPIPE_AWS_ACCESS_KEY_ID/$PICPIPE_AWS_SECRET_ACCESS_KEY) and aws.enabled is true.
+            """)
+    var awsListen: String?
+
     func run() async throws {
         let configuration = try configOptions.load(store: storeOptions)
         let level = Logger.Level(rawValue: configuration.logging.level) ?? .info
@@ -42,6 +51,11 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             // Before anything is created or announced: a port in use is the commonest start-up failure.
             try ListenCheck.check(ListenAddress(parsing: listen ?? configuration.http.listen))
+            if ServeApplication.servesAWS(configuration) {
+                try ListenCheck.check(
+                    ListenAddress(parsing: awsListen ?? configuration.aws.listen),
+                    setting: "--aws-listen HOST:PORT (or aws.listen, PICPIPE_AWS_LISTEN)")
+            }
         } catch {
             FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
             throw ExitCode.failure
@@ -59,7 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let (configOptions, storeOptions) = (self.configOptions, self.storeOptions)
             application = try ServeApplication.build(
-                configuration: configuration, listen: listen, logger: logger,
+                configuration: configuration, listen: listen, awsListen: awsListen, logger: logger,
                 reload: { try configOptions.load(store: storeOptions) })
         } catch let error as ListenAddressError {
             FileHandleOutput.standardError.write("picpipe serve: \(error)\n")

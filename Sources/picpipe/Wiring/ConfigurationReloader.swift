@@ -1,4 +1,5 @@
 // SIGHUP: read the configuration again and apply what can change while serve runs, without dropping work.
+import AWSGateway
 import FetchService
 import Logging
 import PipelineCore
@@ -14,6 +15,8 @@ struct ConfigurationReloader: Service {
     let initial: PicpipeConfiguration
     let runtime: FunctionRuntime
     let fetch: FetchApplication
+    /// The AWS listener, whose saved function settings (UpdateFunctionConfiguration) outlive a reload.
+    let gateway: AWSGateway?
     let logger: Logger
 
     func run() async throws {
@@ -27,6 +30,7 @@ struct ConfigurationReloader: Service {
                 continue
             }
             let restartNeeded = runtime.reconfigure(FunctionCatalog.functions(for: next))
+            gateway?.reapplyFunctionOverrides()
             fetch.reload(recipes: FunctionCatalog.thumbnail(next).recipes)
             var unchanged = restartNeeded.map { "functions.\($0).concurrency" }
             if next.store != current.store { unchanged.append("store") }
@@ -34,6 +38,7 @@ struct ConfigurationReloader: Service {
             if next.watcher != current.watcher { unchanged.append("watcher") }
             if next.runtime != current.runtime { unchanged.append("runtime") }
             if next.logging != current.logging { unchanged.append("logging") }
+            if next.aws != current.aws { unchanged.append("aws") }
             logger.notice(
                 "configuration reloaded",
                 metadata: [

@@ -11,14 +11,15 @@ import Foundation
 struct ListenUnavailable: Error, CustomStringConvertible {
     var address: ListenAddress
     var errno: Int32
+    /// How the user sets this address.
+    var setting = "--listen HOST:PORT (or http.listen, PICPIPE_LISTEN)"
 
     var description: String {
         let reason = String(cString: strerror(errno))
         let hint =
             errno == EADDRINUSE
-            ? "another process listens there (another serve?); choose another address with --listen HOST:PORT "
-                + "(or http.listen, PICPIPE_LISTEN)"
-            : "choose another address with --listen HOST:PORT (or http.listen, PICPIPE_LISTEN)"
+            ? "another process listens there (another serve?); choose another address with \(setting)"
+            : "choose another address with \(setting)"
         return "cannot listen on \(address): \(reason); \(hint)"
     }
 }
@@ -26,7 +27,7 @@ struct ListenUnavailable: Error, CustomStringConvertible {
 enum ListenCheck {
     /// Binds a socket to `address` and closes it again; port 0 (any free port) is always available.
     /// - Throws: `ListenUnavailable` with the system's reason when the bind fails.
-    static func check(_ address: ListenAddress) throws {
+    static func check(_ address: ListenAddress, setting: String? = nil) throws {
         guard address.port != 0 else { return }
         var hints = addrinfo()
         hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
@@ -43,7 +44,9 @@ enum ListenCheck {
         // The server sets SO_REUSEADDR too, so a socket in TIME_WAIT does not count as "in use".
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
         if bind(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) != 0 {
-            throw ListenUnavailable(address: address, errno: errno)
+            var unavailable = ListenUnavailable(address: address, errno: errno)
+            if let setting { unavailable.setting = setting }
+            throw unavailable
         }
     }
 }

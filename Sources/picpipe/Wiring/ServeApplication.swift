@@ -1,4 +1,5 @@
 // `serve` assembled: the runtime and the watcher as Services of one ServiceGroup (the HTTP service joins it).
+import AWSGateway
 import FetchService
 import Foundation
 import Logging
@@ -16,9 +17,10 @@ struct ServeApplication {
 
     /// Builds the runtime, the watcher, the HTTP fetch service and their services.
     /// - Parameter listen: `--listen HOST:PORT`, over `http.listen`.
+    /// - Parameter awsListen: `--aws-listen HOST:PORT`, over `aws.listen`.
     /// - Parameter reload: loads the configuration again on SIGHUP (nil: no reloading).
     static func build(
-        configuration: PicpipeConfiguration, listen: String? = nil, logger: Logger,
+        configuration: PicpipeConfiguration, listen: String? = nil, awsListen: String? = nil, logger: Logger,
         reload: (@Sendable () throws -> PicpipeConfiguration)? = nil
     ) throws -> ServeApplication {
         // Before the runtime makes its instruments: the Prometheus registry /metrics renders backs swift-metrics.
@@ -42,18 +44,41 @@ struct ServeApplication {
         }
         // The HTTP API; the same Prometheus registry backs swift-metrics, so /metrics shows the runtime's metering.
         let settings = try FetchSettings(http: configuration.http, limits: configuration.limits, listen: listen)
+        let httpMetrics = HTTPMetrics(registry: registry)
         let fetch = try FetchApplication.build(
             settings: settings, runtime: runtime, recipes: FunctionCatalog.thumbnail(configuration).recipes,
-            metrics: HTTPMetrics(registry: registry), logger: logger,
+            metrics: httpMetrics, logger: logger,
             onServerRunning: { port in logger.info("http listening", metadata: ["address": "\(settings.listen.host):\(port)"]) })
         services.append(.init(service: fetch))
+        // The S3 and Lambda APIs on their own listener, over the same store, upload path and runtime.
+        var gateway: AWSGateway?
+        if Self.servesAWS(configuration) {
+            let awsSettings = try AWSGatewaySettings(aws: configuration.aws, listen: awsListen)
+            let built = try AWSGateway.build(
+                settings: awsSettings, fetch: fetch, http: settings, metrics: httpMetrics,
+                logger: logger,
+                onServerRunning: { port in
+                    logger.info("aws listening", metadata: ["address": "\(awsSettings.listen.host):\(port)", "region": "\(awsSettings.region)"])
+                })
+            services.append(.init(service: built))
+            gateway = built
+        } else if configuration.aws.enabled {
+            logger.info("aws listener off: no credentials (set aws.credentials or PICPIPE_AWS_ACCESS_KEY_ID and PICPIPE_AWS_SECRET_ACCESS_KEY)")
+        }
         if let reload {
             services.append(
                 .init(
                     service: ConfigurationReloader(
-                        load: reload, initial: configuration, runtime: runtime, fetch: fetch, logger: logger)))
+                        load: reload, initial: configuration, runtime: runtime, fetch: fetch, gateway: gateway,
+                        logger: logger)))
         }
         return ServeApplication(runtime: runtime, services: services)
+    }
+
+    /// Whether serve starts the AWS listener: `aws.enabled` and at least one access key (the AWS APIs accept only
+    /// signed requests, so without a key they could answer nothing).
+    static func servesAWS(_ configuration: PicpipeConfiguration) -> Bool {
+        configuration.aws.enabled && !configuration.aws.credentials.isEmpty
     }
 
     /// Runs the services until SIGTERM or SIGINT, then shuts them down gracefully.

@@ -1,0 +1,160 @@
+// The errors of the AWS front door, as S3 (XML <Error>) and Lambda (x-amzn-ErrorType + JSON) write them.
+
+/// An AWS error: the code clients switch on, the HTTP status, and a message a person can act on.
+public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The AWS error code (`SignatureDoesNotMatch`, `NoSuchKey`, `ResourceNotFoundException`, …).
+    public var code: String
+    /// The HTTP status.
+    public var status: Int
+    /// What went wrong, naming the request's object, function or header.
+    public var message: String
+    /// The bucket/key or function it is about (S3's `<Resource>`), when there is one.
+    public var resource: String?
+
+    /// - Parameters: see the properties.
+    public init(_ code: String, status: Int, _ message: String, resource: String? = nil) {
+        self.code = code
+        self.status = status
+        self.message = message
+        self.resource = resource
+    }
+
+    public var description: String { "\(code) (\(status)): \(message)" }
+
+    // MARK: Authentication (both services)
+
+    static func signatureDoesNotMatch(_ service: AWSService) -> AWSError {
+        service == .lambda
+            ? AWSError(
+                "InvalidSignatureException", status: 403,
+                "The request signature we calculated does not match the signature you provided. Check your AWS "
+                    + "Secret Access Key and signing method.")
+            : AWSError(
+                "SignatureDoesNotMatch", status: 403,
+                "The request signature we calculated does not match the signature you provided. Check your key "
+                    + "and signing method.")
+    }
+
+    static func unknownAccessKey(_ service: AWSService, _ key: String) -> AWSError {
+        service == .lambda
+            ? AWSError(
+                "UnrecognizedClientException", status: 403,
+                "The security token included in the request is invalid (access key '\(key)' is not configured in aws.credentials)."
+            )
+            : AWSError(
+                "InvalidAccessKeyId", status: 403,
+                "The AWS Access Key Id you provided does not exist in our records (access key '\(key)' is not configured in aws.credentials)."
+            )
+    }
+
+    static func accessDenied(_ message: String) -> AWSError { AWSError("AccessDenied", status: 403, message) }
+
+    static func skewed(_ service: AWSService, requestTime: String, serverTime: String) -> AWSError {
+        service == .lambda
+            ? AWSError(
+                "InvalidSignatureException", status: 403,
+                "Signature expired: \(requestTime) is now earlier or later than \(serverTime) by more than 15 minutes.")
+            : AWSError(
+                "RequestTimeTooSkewed", status: 403,
+                "The difference between the request time (\(requestTime)) and the server's time (\(serverTime)) is "
+                    + "more than 15 minutes.")
+    }
+
+    static func malformedAuthorization(_ service: AWSService, _ message: String) -> AWSError {
+        service == .lambda
+            ? AWSError("IncompleteSignatureException", status: 400, message)
+            : AWSError("AuthorizationHeaderMalformed", status: 400, message)
+    }
+
+    static func invalidRequest(_ message: String) -> AWSError { AWSError("InvalidRequest", status: 400, message) }
+    static func invalidArgument(_ message: String) -> AWSError { AWSError("InvalidArgument", status: 400, message) }
+
+    static func contentSHA256Mismatch(claimed: String, computed: String) -> AWSError {
+        AWSError(
+            "XAmzContentSHA256Mismatch", status: 400,
+            "The provided 'x-amz-content-sha256' header (\(claimed)) does not match what was computed (\(computed)).")
+    }
+
+    static func badDigest(_ message: String) -> AWSError { AWSError("BadDigest", status: 400, message) }
+    static func incompleteBody(_ message: String) -> AWSError { AWSError("IncompleteBody", status: 400, message) }
+
+    // MARK: S3
+
+    static func noSuchBucket(_ bucket: String) -> AWSError {
+        AWSError(
+            "NoSuchBucket", status: 404,
+            "The specified bucket does not exist: '\(bucket)' (picpipe's buckets are uploads, originals, thumbnails).",
+            resource: "/" + bucket)
+    }
+
+    static func noSuchKey(bucket: String, key: String) -> AWSError {
+        AWSError("NoSuchKey", status: 404, "The specified key does not exist.", resource: "/\(bucket)/\(key)")
+    }
+
+    static func noSuchUpload(_ id: String) -> AWSError {
+        AWSError(
+            "NoSuchUpload", status: 404,
+            "The specified upload does not exist (aborted, completed, or never created): \(id).")
+    }
+
+    static func notImplemented(_ what: String) -> AWSError {
+        AWSError(
+            "NotImplemented", status: 501,
+            "A header or operation you provided implies functionality that is not implemented: \(what).")
+    }
+
+    static func methodNotAllowed(_ message: String) -> AWSError {
+        AWSError("MethodNotAllowed", status: 405, message)
+    }
+
+    static func entityTooLarge(limit: Int) -> AWSError {
+        AWSError(
+            "EntityTooLarge", status: 400,
+            "Your proposed upload exceeds the maximum allowed size of \(limit) bytes (http.max_body_bytes / limits.max_file_bytes)."
+        )
+    }
+
+    static func invalidRange(_ size: Int) -> AWSError {
+        AWSError("InvalidRange", status: 416, "The requested range is not satisfiable (the object has \(size) bytes).")
+    }
+
+    static let preconditionFailed = AWSError(
+        "PreconditionFailed", status: 412, "At least one of the pre-conditions you specified did not hold.")
+
+    static func invalidPart(_ message: String) -> AWSError { AWSError("InvalidPart", status: 400, message) }
+    static func malformedXML(_ message: String) -> AWSError {
+        AWSError(
+            "MalformedXML", status: 400, "The XML you provided was not well-formed or did not validate: \(message)")
+    }
+
+    // MARK: Lambda
+
+    static func functionNotFound(_ name: String, arn: String) -> AWSError {
+        AWSError("ResourceNotFoundException", status: 404, "Function not found: \(arn)", resource: name)
+    }
+
+    static func invalidRequestContent(_ message: String) -> AWSError {
+        AWSError("InvalidRequestContentException", status: 400, message)
+    }
+
+    static func invalidParameter(_ message: String) -> AWSError {
+        AWSError("InvalidParameterValueException", status: 400, message)
+    }
+
+    static func tooManyRequests(_ function: String) -> AWSError {
+        AWSError(
+            "TooManyRequestsException", status: 429,
+            "Rate Exceeded: every reserved worker of \(function) is busy (functions.\(function).concurrency).")
+    }
+
+    static func serviceUnavailable(_ service: AWSService, _ message: String) -> AWSError {
+        service == .lambda
+            ? AWSError("ServiceException", status: 500, message) : AWSError("ServiceUnavailable", status: 503, message)
+    }
+}
+
+/// Which AWS API a request speaks; errors are written in its dialect.
+public enum AWSService: String, Sendable {
+    case s3
+    case lambda
+}

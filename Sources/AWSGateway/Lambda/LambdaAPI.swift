@@ -1,0 +1,346 @@
+// The Lambda API over the runtime (JSON as Lambda writes it): Invoke, ListFunctions, GetFunction,
+// Get/UpdateFunctionConfiguration, Get/PutFunctionEventInvokeConfig. Invoke takes the same path as `picpipe invoke`
+// and the HTTP API: FunctionRuntime.invoke with RequestResponse, Event or DryRun.
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PipelineCore
+import Synchronization
+
+/// Answers Lambda API requests.
+struct LambdaAPI: Sendable {
+    let runtime: FunctionRuntime
+    let overrides: FunctionOverrides
+    let region: String
+    let logger: Logger
+    /// RequestResponse invocations through this API running now, by function (TooManyRequestsException past the
+    /// function's reserved concurrency).
+    let inFlight = InFlight()
+    /// The account id in ARNs (picpipe has one account: the store).
+    static let account = "000000000000"
+    /// Lambda's payload limit for RequestResponse (6 MB).
+    static let maxPayload = 6 * 1024 * 1024
+
+    /// Whether a path belongs to the Lambda API.
+    static func handles(_ path: String) -> Bool {
+        path.hasPrefix("/2015-03-31/") || path.hasPrefix("/2019-09-25/") || path.hasPrefix("/2017-03-31/")
+    }
+
+    func arn(_ function: String) -> String { "arn:aws:lambda:\(region):\(Self.account):function:\(function)" }
+
+    /// Dispatches an authenticated Lambda request (its body already read and checked).
+    func respond(
+        to request: Request, path: String, query: [String: String], body: Data, auth: Authenticated, requestID: String
+    ) async throws -> Response {
+        let parts = path.split(separator: "/").map { SignatureV4.percentDecode($0) }
+        guard parts.count >= 2, parts[1] == "functions" else {
+            throw AWSError(
+                "UnknownOperationException", status: 404, "Unknown operation \(request.method.rawValue) \(path)")
+        }
+        let method = request.method
+        if parts.count == 2 {
+            guard method == .get, parts[0] == "2015-03-31" else { throw Self.unknown(request, path) }
+            return listFunctions(auth: auth, query: query, requestID: requestID)
+        }
+        let name = try function(parts[2], auth: auth)
+        if let qualifier = query["Qualifier"], qualifier != "$LATEST" {
+            throw AWSError.functionNotFound(name, arn: arn(name) + ":" + qualifier)
+        }
+        let tail = Array(parts.dropFirst(3))
+        switch (parts[0], method, tail) {
+        case ("2015-03-31", .post, ["invocations"]):
+            return try await invoke(request, function: name, body: body, requestID: requestID)
+        case ("2015-03-31", .get, []):
+            return AWSResponses.json(
+                [
+                    "Configuration": configuration(name),
+                    "Code": ["RepositoryType": "picpipe", "Location": ""],
+                ], requestID: requestID)
+        case ("2015-03-31", .get, ["configuration"]):
+            return AWSResponses.json(configuration(name), requestID: requestID)
+        case ("2015-03-31", .put, ["configuration"]):
+            return try updateConfiguration(name, body: body, requestID: requestID)
+        case ("2019-09-25", .get, ["event-invoke-config"]):
+            return AWSResponses.json(eventInvokeConfig(name), requestID: requestID)
+        case ("2019-09-25", .put, ["event-invoke-config"]), ("2019-09-25", .post, ["event-invoke-config"]):
+            return try putEventInvokeConfig(name, body: body, requestID: requestID)
+        default:
+            throw Self.unknown(request, path)
+        }
+    }
+
+    static func unknown(_ request: Request, _ path: String) -> AWSError {
+        AWSError(
+            "UnknownOperationException", status: 501,
+            "picpipe's Lambda API does not implement \(request.method.rawValue) \(path) (it has Invoke, ListFunctions, GetFunction, Get/UpdateFunctionConfiguration, Get/PutFunctionEventInvokeConfig)."
+        )
+    }
+
+    /// The function a name or ARN names, if it exists and the key may use it.
+    func function(_ text: String, auth: Authenticated) throws -> String {
+        var name = text
+        if name.hasPrefix("arn:") {
+            let fields = name.split(separator: ":", omittingEmptySubsequences: false)
+            guard fields.count >= 7, fields[5] == "function" else {
+                throw AWSError.invalidParameter("'\(text)' is not a function name or function ARN.")
+            }
+            name = String(fields[6])
+        } else if let colon = name.firstIndex(of: ":") {
+            name = String(name[..<colon])
+        }
+        guard runtime.functionNames.contains(name) else { throw AWSError.functionNotFound(name, arn: arn(name)) }
+        guard auth.credential.allows(function: name) else {
+            throw AWSError(
+                "AccessDeniedException", status: 403,
+                "User \(auth.credential.accessKeyID) is not authorized to use the function \(name) (aws.credentials functions)."
+            )
+        }
+        return name
+    }
+
+    // MARK: Invoke
+
+    func invoke(_ request: Request, function name: String, body: Data, requestID: String) async throws -> Response {
+        let typeText = request.headers[AWSResponses.name("x-amz-invocation-type")] ?? "RequestResponse"
+        guard let type = InvocationType(rawValue: typeText) else {
+            throw AWSError.invalidParameter(
+                "1 validation error detected: Value '\(typeText)' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+            )
+        }
+        let tail = request.headers[AWSResponses.name("x-amz-log-type")] == "Tail"
+        guard body.count <= Self.maxPayload else {
+            throw AWSError(
+                "RequestEntityTooLargeException", status: 413,
+                "Request must be smaller than \(Self.maxPayload) bytes for the InvokeFunction operation")
+        }
+        let records: [S3EventRecord]
+        if body.isEmpty || body.allSatisfy({ [0x20, 0x0a, 0x0d, 0x09].contains($0) }) {
+            if type == .dryRun {
+                return AWSResponses.empty(.noContent, headers: AWSResponses.fields([("x-amzn-RequestId", requestID)]))
+            }
+            throw AWSError.invalidRequestContent(
+                "The payload is empty; \(name) takes an S3 event ({\"Records\": [...]}) or one record.")
+        }
+        guard (try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])) != nil else {
+            throw AWSError.invalidRequestContent("Could not parse request body into json: the payload is not JSON.")
+        }
+        do {
+            records = try EventPayload.records(from: body)
+        } catch {
+            throw AWSError.invalidRequestContent("Could not parse the payload as an S3 event: \(error)")
+        }
+        if type == .requestResponse, records.count != 1 {
+            throw AWSError.invalidRequestContent(
+                "A RequestResponse invocation takes one record (this payload has \(records.count)); use Event to queue several."
+            )
+        }
+        let executed = [("X-Amz-Executed-Version", "$LATEST"), ("x-amzn-RequestId", requestID)]
+        switch type {
+        case .event, .dryRun:
+            for record in records {
+                do {
+                    _ = try await runtime.invoke(function: name, record: record, type: type)
+                } catch let error as FunctionError {
+                    throw AWSError.invalidRequestContent("\(error)")
+                } catch let error as RuntimeError {
+                    throw AWSError.invalidRequestContent("\(error)")
+                } catch {
+                    throw AWSError.serviceUnavailable(.lambda, "the invocation could not be journaled: \(error)")
+                }
+            }
+            return AWSResponses.empty(type == .event ? .accepted : .noContent, headers: AWSResponses.fields(executed))
+        case .requestResponse:
+            let configuration = runtime.configuration(of: name) ?? FunctionConfiguration()
+            guard inFlight.enter(name, limit: configuration.concurrency) else { throw AWSError.tooManyRequests(name) }
+            defer { inFlight.leave(name) }
+            let clock = ContinuousClock()
+            let start = clock.now
+            let response: InvocationResponse
+            do {
+                response = try await runtime.invoke(function: name, record: records[0], type: .requestResponse)
+            } catch let error as RuntimeError {
+                throw AWSError.invalidRequestContent("\(error)")
+            } catch {
+                throw AWSError.serviceUnavailable(.lambda, "the invocation could not be journaled: \(error)")
+            }
+            let elapsed = start.duration(to: clock.now)
+            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            var headers = executed
+            if let functionError = response.functionError { headers.append(("X-Amz-Function-Error", functionError)) }
+            if tail {
+                let log = Self.logTail(
+                    invocation: response.invocationID, function: name, milliseconds: milliseconds,
+                    memoryMB: configuration.memoryMB, error: response.functionError == nil ? nil : response.payload)
+                headers.append(("X-Amz-Log-Result", Data(log.utf8).base64EncodedString()))
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let payload = (try? encoder.encode(response.payload ?? .object([:]))) ?? Data("{}".utf8)
+            return AWSResponses.body(
+                payload, contentType: "application/json", status: .ok, headers: AWSResponses.fields(headers))
+        }
+    }
+
+    /// The invocation's log as Lambda writes it around a function (START, the error if any, END, REPORT), its
+    /// last 4 KB.
+    static func logTail(invocation: Int64?, function: String, milliseconds: Double, memoryMB: Int, error: JSONValue?)
+        -> String
+    {
+        let id = invocation.map { "\(function)-\($0)" } ?? function
+        var lines = ["START RequestId: \(id) Version: $LATEST"]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if let error, let data = try? encoder.encode(error) {
+            lines.append(
+                "\(HTTPDateText.amz(Date())) \(id) ERROR Invoke Error \(String(decoding: data, as: UTF8.self))")
+        }
+        lines.append("END RequestId: \(id)")
+        let duration = (milliseconds * 100).rounded() / 100
+        lines.append(
+            "REPORT RequestId: \(id)\tDuration: \(duration) ms\tBilled Duration: \(Int(milliseconds.rounded(.up))) ms\tMemory Size: \(memoryMB) MB"
+        )
+        let text = lines.joined(separator: "\n") + "\n"
+        return String(decoding: text.utf8.suffix(4096), as: UTF8.self)
+    }
+
+    // MARK: Configuration
+
+    func configuration(_ name: String) -> [String: Any] {
+        let configuration = runtime.configuration(of: name) ?? FunctionConfiguration()
+        let modified = overrides.override(for: name)?.lastModified ?? Date(timeIntervalSince1970: 0)
+        return [
+            "FunctionName": name,
+            "FunctionArn": arn(name),
+            "Runtime": "provided.picpipe",
+            "Role": role(name),
+            "Handler": name,
+            "CodeSize": 0,
+            "CodeSha256": "",
+            "Description": "picpipe's \(name) function",
+            "Timeout": Int(configuration.timeout.rounded(.up)),
+            "MemorySize": configuration.memoryMB,
+            "LastModified": Self.lambdaTimestamp(modified),
+            "Version": "$LATEST",
+            "State": "Active",
+            "LastUpdateStatus": "Successful",
+            "PackageType": "Zip",
+            "Architectures": ["x86_64"],
+        ]
+    }
+
+    /// The role as an IAM ARN naming its store areas: `role/picpipe-thumbnail-read-originals-write-thumbnails`.
+    func role(_ name: String) -> String {
+        let role = runtime.role(of: name) ?? FunctionRole()
+        var parts = ["picpipe", name]
+        let read = role.read.subtracting(role.write).map(\.rawValue).sorted()
+        if !read.isEmpty { parts += ["read"] + read }
+        let write = role.write.map(\.rawValue).sorted()
+        if !write.isEmpty { parts += ["write"] + write }
+        return "arn:aws:iam::\(Self.account):role/" + parts.joined(separator: "-")
+    }
+
+    static func lambdaTimestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date).replacingOccurrences(of: "Z", with: "+0000")
+    }
+
+    func listFunctions(auth: Authenticated, query: [String: String], requestID: String) -> Response {
+        let names = runtime.functionNames.filter { auth.credential.allows(function: $0) }
+        return AWSResponses.json(["Functions": names.map(configuration)], requestID: requestID)
+    }
+
+    func updateConfiguration(_ name: String, body: Data, requestID: String) throws -> Response {
+        guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
+            throw AWSError.invalidRequestContent("Could not parse request body into json.")
+        }
+        let supported: Set<String> = ["MemorySize", "Timeout", "FunctionName"]
+        if let other = object.keys.sorted().first(where: { !supported.contains($0) }) {
+            throw AWSError.invalidParameter(
+                "picpipe functions take MemorySize and Timeout only; \(other) cannot be changed.")
+        }
+        let memory = try Self.integer(object["MemorySize"], "MemorySize", range: 128...10240)
+        let timeout = try Self.integer(object["Timeout"], "Timeout", range: 1...900)
+        do {
+            _ = try overrides.change(name, runtime: runtime) { entry in
+                if let memory { entry.memoryMB = memory }
+                if let timeout { entry.timeout = Double(timeout) }
+            }
+        } catch {
+            throw AWSError.serviceUnavailable(.lambda, "the configuration could not be saved: \(error)")
+        }
+        logger.notice(
+            "function configuration changed through the Lambda API",
+            metadata: [
+                "function": "\(name)", "memory_mb": "\(memory.map(String.init) ?? "-")",
+                "timeout": "\(timeout.map(String.init) ?? "-")",
+            ])
+        return AWSResponses.json(configuration(name), requestID: requestID)
+    }
+
+    func eventInvokeConfig(_ name: String) -> [String: Any] {
+        let configuration = runtime.configuration(of: name) ?? FunctionConfiguration()
+        let modified = overrides.override(for: name)?.lastModified ?? Date(timeIntervalSince1970: 0)
+        return [
+            "FunctionArn": arn(name) + ":$LATEST",
+            "MaximumRetryAttempts": configuration.maxRetries,
+            "MaximumEventAgeInSeconds": Int(configuration.maxEventAge.rounded()),
+            "LastModified": modified.timeIntervalSince1970,
+            "DestinationConfig": [
+                "OnFailure": configuration.onFailure == "failed" ? ["Destination": "picpipe:failed"] : [:],
+                "OnSuccess": [:],
+            ],
+        ]
+    }
+
+    func putEventInvokeConfig(_ name: String, body: Data, requestID: String) throws -> Response {
+        guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
+            throw AWSError.invalidRequestContent("Could not parse request body into json.")
+        }
+        if object["DestinationConfig"] != nil {
+            throw AWSError.invalidParameter(
+                "picpipe's failure destination is functions.\(name).on_failure (failed/ or none); DestinationConfig cannot be set here."
+            )
+        }
+        let retries = try Self.integer(object["MaximumRetryAttempts"], "MaximumRetryAttempts", range: 0...2)
+        let age = try Self.integer(object["MaximumEventAgeInSeconds"], "MaximumEventAgeInSeconds", range: 60...21600)
+        do {
+            _ = try overrides.change(name, runtime: runtime) { entry in
+                if let retries { entry.maxRetries = retries }
+                if let age { entry.maxEventAge = Double(age) }
+            }
+        } catch {
+            throw AWSError.serviceUnavailable(.lambda, "the configuration could not be saved: \(error)")
+        }
+        return AWSResponses.json(eventInvokeConfig(name), requestID: requestID)
+    }
+
+    static func integer(_ value: Any?, _ name: String, range: ClosedRange<Int>) throws -> Int? {
+        guard let value else { return nil }
+        guard let number = value as? NSNumber, let integer = Int(exactly: number.doubleValue), range.contains(integer)
+        else {
+            throw AWSError.invalidParameter(
+                "1 validation error detected: Value '\(value)' at '\(name)' failed to satisfy constraint: Member must have value between \(range.lowerBound) and \(range.upperBound)"
+            )
+        }
+        return integer
+    }
+}
+
+/// Counts running RequestResponse invocations per function.
+final class InFlight: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    /// Takes a place unless `limit` are taken.
+    func enter(_ function: String, limit: Int) -> Bool {
+        counts.withLock { counts in
+            let current = counts[function] ?? 0
+            guard current < max(1, limit) else { return false }
+            counts[function] = current + 1
+            return true
+        }
+    }
+
+    func leave(_ function: String) { counts.withLock { $0[function, default: 1] -= 1 } }
+}

@@ -1,0 +1,122 @@
+// Multipart uploads in progress: one folder per upload under uploads/.picpipe-s3-multipart/ (dot-named, so the
+// upload watcher never takes it), each part a file beside a file holding its ETag. Completing joins the parts into one
+// spooled object; aborting removes the folder.
+import Crypto
+import Foundation
+import PipelineCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What CreateMultipartUpload recorded.
+struct MultipartUpload: Codable, Sendable {
+    var key: String
+    var contentType: String?
+    var metadata: [String: String]
+    var initiated: Date
+}
+
+/// One uploaded part.
+struct UploadedPart: Sendable {
+    var number: Int
+    var size: Int
+    var eTag: String
+    var modified: Date
+    var file: URL
+}
+
+/// The uploads in progress in one store.
+struct MultipartUploads: Sendable {
+    /// S3's limits: parts are numbered 1-10000; every part but the last has at least 5 MiB.
+    static let maxPartNumber = 10_000
+    static let minPartSize = 5 * 1024 * 1024
+    let root: URL
+
+    init(layout: StoreLayout) {
+        root = layout.uploads.appendingPathComponent(".picpipe-s3-multipart")
+    }
+
+    /// A new upload's id (32 hex digits) after recording it.
+    func create(_ upload: MultipartUpload) throws -> String {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
+        let id = SignatureV4.hex(bytes)
+        let folder = root.appendingPathComponent(id)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        try AtomicFile.write(try encoder.encode(upload), to: folder.appendingPathComponent("upload.json"))
+        return id
+    }
+
+    /// The folder of an upload that exists, for a well-formed id.
+    func folder(_ id: String) -> URL? {
+        guard id.count == 32, id.allSatisfy(\.isHexDigit) else { return nil }
+        let folder = root.appendingPathComponent(id)
+        return FileManager.default.fileExists(atPath: folder.appendingPathComponent("upload.json").path) ? folder : nil
+    }
+
+    /// An upload's record.
+    /// - Throws: `NoSuchUpload`.
+    func upload(_ id: String, key: String) throws -> (MultipartUpload, URL) {
+        guard let folder = folder(id),
+            let data = FileManager.default.contents(atPath: folder.appendingPathComponent("upload.json").path),
+            let upload = try? JSONDecoder().decode(MultipartUpload.self, from: data), upload.key == key
+        else { throw AWSError.noSuchUpload(id) }
+        return (upload, folder)
+    }
+
+    /// Installs a spooled part as part `number` (replacing an earlier one of the same number, as S3 does).
+    func keep(_ part: SpooledObject, number: Int, in folder: URL) throws {
+        let name = Self.partName(number)
+        try AtomicFile.write(Data(part.eTag.utf8), to: folder.appendingPathComponent(name + ".etag"))
+        guard rename(part.path, folder.appendingPathComponent(name).path) == 0 else {
+            throw AWSError.serviceUnavailable(.s3, "cannot keep part \(number): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The parts uploaded so far, by number.
+    func parts(in folder: URL) -> [UploadedPart] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.compactMap { name -> UploadedPart? in
+            guard name.hasPrefix("part-"), !name.hasSuffix(".etag"), let number = Int(name.dropFirst(5)) else {
+                return nil
+            }
+            let file = folder.appendingPathComponent(name)
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: file.path),
+                let eTag = FileManager.default.contents(atPath: file.path + ".etag").map({
+                    String(decoding: $0, as: UTF8.self)
+                })
+            else { return nil }
+            return UploadedPart(
+                number: number, size: (attributes[.size] as? Int) ?? 0, eTag: eTag,
+                modified: (attributes[.modificationDate] as? Date) ?? Date(), file: file)
+        }.sorted { $0.number < $1.number }
+    }
+
+    /// Removes an upload's folder and parts.
+    func remove(_ folder: URL) {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    static func partName(_ number: Int) -> String {
+        let digits = String(number)
+        return "part-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits
+    }
+
+    /// The S3 ETag of a multipart object: the MD5 of the parts' binary MD5s, a dash, the part count.
+    static func multipartETag(_ parts: [UploadedPart]) -> String {
+        var md5 = Insecure.MD5()
+        for part in parts {
+            let hex = part.eTag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            var bytes: [UInt8] = []
+            var index = hex.startIndex
+            while index < hex.endIndex, let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex) {
+                if let byte = UInt8(hex[index..<next], radix: 16) { bytes.append(byte) }
+                index = next
+            }
+            md5.update(data: bytes)
+        }
+        return "\"\(SignatureV4.hex(Array(md5.finalize())))-\(parts.count)\""
+    }
+}

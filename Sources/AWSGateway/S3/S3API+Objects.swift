@@ -1,0 +1,433 @@
+// GetObject, HeadObject, PutObject, CopyObject, DeleteObject(s). A put into `uploads` takes the HTTP API's upload
+// path: the same checks (size, JPEG/PNG, decodable within the limits), installed as an original, an ObjectCreated
+// event journaled, the id recorded. A delete of an original is the HTTP DELETE's clean-up.
+import FetchService
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ImageCore
+import NIOCore
+import PipelineCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension S3API {
+    // MARK: Reading
+
+    /// What a stored file is, read in one hop to the thread pool.
+    struct ObjectInfo: Sendable {
+        var file: URL
+        var size: Int
+        var modified: Date
+        var eTag: String
+        var contentType: String
+        var metadata: [String: String]
+        /// The whole file when small (one read; thumbnails).
+        var bytes: ByteBuffer?
+    }
+
+    /// Files up to this size are read whole in the same hop as the stat.
+    static let singleReadLimit = 256 * 1024
+
+    func objectInfo(bucket: S3Bucket, key: String, readSmall: Bool) async throws -> ObjectInfo {
+        guard let file = bucket.file(for: key, in: layout) else {
+            throw AWSError.noSuchKey(bucket: bucket.rawValue, key: key)
+        }
+        let catalog = self.catalog
+        let info: ObjectInfo? = try await threadPool.runIfActive {
+            var status = stat()
+            guard stat(file.path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+            let size = Int(status.st_size)
+            let modified = Date(timeIntervalSince1970: TimeInterval(status.st_mtim.tv_sec))
+            let hash =
+                bucket == .originals ? ContentHash(hex: String(file.deletingPathExtension().lastPathComponent)) : nil
+            let record = hash.flatMap { catalog.record(for: $0) }
+            var bytes: ByteBuffer?
+            if readSmall, size <= Self.singleReadLimit, let data = FileManager.default.contents(atPath: file.path) {
+                bytes = ByteBuffer(bytes: data)
+            }
+            let eTag =
+                record?.eTag ?? catalog.eTag(of: file, size: size, modified: modified, hash: nil)
+            return ObjectInfo(
+                file: file, size: bytes?.readableBytes ?? size, modified: modified, eTag: eTag,
+                contentType: record?.contentType ?? Self.contentType(of: file), metadata: record?.metadata ?? [:],
+                bytes: bytes)
+        }
+        guard let info else { throw AWSError.noSuchKey(bucket: bucket.rawValue, key: key) }
+        return info
+    }
+
+    static func contentType(of file: URL) -> String {
+        switch file.pathExtension.lowercased() {
+        case "jpg", "jpeg": return "image/jpeg"
+        case "png": return "image/png"
+        default: return "binary/octet-stream"
+        }
+    }
+
+    /// GetObject and HeadObject: conditionals (If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since),
+    /// one byte range, user metadata.
+    func getObject(_ request: Request, bucket: S3Bucket, key: String, context: AWSRequestContext) async throws
+        -> Response
+    {
+        let isHead = request.method == .head
+        let info = try await objectInfo(bucket: bucket, key: key, readSmall: !isHead)
+        var headers = AWSResponses.fields([
+            ("ETag", info.eTag), ("Last-Modified", HTTPDateText.format(info.modified)), ("Accept-Ranges", "bytes"),
+        ])
+        headers[.contentType] = info.contentType
+        for (name, value) in info.metadata.sorted(by: { $0.key < $1.key }) {
+            headers.append(HTTPField(name: AWSResponses.name("x-amz-meta-" + name), value: value))
+        }
+        if let failed = Self.preconditionFails(request, eTag: info.eTag, modified: info.modified) {
+            if failed == .notModified {
+                var notModified = AWSResponses.fields([
+                    ("ETag", info.eTag), ("Last-Modified", HTTPDateText.format(info.modified)),
+                ])
+                notModified[.contentLength] = nil
+                return Response(status: .notModified, headers: notModified)
+            }
+            throw AWSError.preconditionFailed
+        }
+        var range: ClosedRange<Int>?
+        switch ByteRange.parse(request.headers[.range], size: info.size) {
+        case .whole: break
+        case .part(let part): range = part
+        case .unsatisfiable: throw AWSError.invalidRange(info.size)
+        }
+        let status: HTTPResponse.Status = range == nil ? .ok : .partialContent
+        if let range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(info.size)" }
+        let length = range.map { $0.count } ?? info.size
+        headers[.contentLength] = String(length)
+        if isHead { return Response(status: status, headers: headers) }
+        if length == 0 { return Response(status: status, headers: headers, body: ResponseBody()) }
+        if var bytes = info.bytes {
+            if let range {
+                bytes = bytes.getSlice(at: range.lowerBound, length: range.count) ?? bytes
+            }
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: bytes))
+        }
+        let body = try await fileIO.loadFile(
+            path: info.file.path, range: range ?? 0...(info.size - 1), context: context)
+        return Response(status: status, headers: headers, body: body)
+    }
+
+    enum PreconditionOutcome { case notModified, failed }
+
+    /// S3's order: If-Match, If-Unmodified-Since (unless If-Match held), If-None-Match, If-Modified-Since (unless
+    /// If-None-Match was sent).
+    static func preconditionFails(_ request: Request, eTag: String, modified: Date) -> PreconditionOutcome? {
+        func matches(_ header: String) -> Bool {
+            header.split(separator: ",").contains { candidate in
+                let trimmed = candidate.trimmingCharacters(in: .whitespaces)
+                return trimmed == "*" || trimmed == eTag || "\"\(trimmed)\"" == eTag
+                    || trimmed.replacingOccurrences(of: "W/", with: "") == eTag
+            }
+        }
+        let seconds = modified.timeIntervalSince1970.rounded(.down)
+        let ifMatch = request.headers[.ifMatch]
+        if let ifMatch, !matches(ifMatch) { return .failed }
+        if ifMatch == nil, let text = request.headers[.ifUnmodifiedSince], let date = HTTPDateText.parse(text),
+            seconds > date.timeIntervalSince1970
+        {
+            return .failed
+        }
+        let ifNoneMatch = request.headers[.ifNoneMatch]
+        if let ifNoneMatch, matches(ifNoneMatch) { return .notModified }
+        if ifNoneMatch == nil, let text = request.headers[.ifModifiedSince], let date = HTTPDateText.parse(text),
+            seconds <= date.timeIntervalSince1970
+        {
+            return .notModified
+        }
+        return nil
+    }
+
+    // MARK: Writing
+
+    /// PutObject into `uploads`: the body streamed to disk, checked, and taken in as an upload.
+    func putObject(
+        _ request: Request, key: String, signed: SignedRequest, auth: Authenticated, context: AWSRequestContext
+    ) async throws -> Response {
+        guard S3Bucket.isSafe(key) else {
+            throw AWSError.invalidArgument("The key '\(key)' is not a plain relative path.")
+        }
+        let object = try await receive(request, signed: signed, auth: auth, into: layout.uploads, context: context)
+        let eTag = object.eTag
+        try await ingest(
+            object, key: key, eTag: eTag, contentType: request.headers[.contentType],
+            metadata: Self.userMetadata(request), event: .objectCreatedPut)
+        var headers = AWSResponses.fields([("ETag", eTag)])
+        for algorithm in PayloadChecksum.Algorithm.allCases {
+            if let value = request.headers[AWSResponses.name(algorithm.header)] {
+                headers.append(HTTPField(name: AWSResponses.name(algorithm.header), value: value))
+            }
+        }
+        return AWSResponses.empty(.ok, headers: headers)
+    }
+
+    /// Streams a body to a temporary file in `folder` under an upload slot; a refused size stops the connection.
+    func receive(
+        _ request: Request, signed: SignedRequest, auth: Authenticated, into folder: URL, context: AWSRequestContext
+    ) async throws -> SpooledObject {
+        guard let slot = images.uploadSlots.take() else {
+            throw AWSError(
+                "SlowDown", status: 503,
+                "Please reduce your request rate: \(images.uploadSlots.limit) uploads are in progress (http.max_concurrent_uploads)."
+            )
+        }
+        defer { slot.release() }
+        do {
+            return try await spool.spool(
+                request.body, request: signed, payload: auth.payload, into: folder, maxBytes: maxObjectBytes)
+        } catch let error as AWSError {
+            if error.code == "EntityTooLarge" { context.stopReading() }
+            throw error
+        }
+    }
+
+    /// Takes a spooled object in as an upload named `key`: checked as the HTTP API checks uploads, installed as an
+    /// original with its event journaled, its id recorded, its ETag and metadata kept. The file is consumed.
+    func ingest(
+        _ object: SpooledObject, key: String, eTag: String, contentType: String?, metadata: [String: String],
+        event: EventName
+    ) async throws {
+        guard let format = object.format else {
+            object.discard()
+            throw AWSError.invalidArgument(
+                "uploads/\(key) is not a JPEG or PNG image (sniffed from its bytes); the uploads bucket takes pictures only."
+            )
+        }
+        let upload = SpooledUpload(
+            path: object.path, hash: object.sha256, format: format, size: object.size, fileName: key)
+        do {
+            try await images.validator.validate(upload)
+            try await images.lifecycle.install(upload, event: event, sourceName: key)
+        } catch let error as APIError {
+            upload.discard()
+            throw Self.translate(error, key: key)
+        } catch {
+            upload.discard()
+            throw error
+        }
+        do {
+            try images.index.upsert(
+                IndexedImage(
+                    id: object.sha256.hex, hash: object.sha256, format: format, size: object.size, name: key,
+                    updatedAt: Date()))
+            try catalog.store(
+                S3ObjectRecord(eTag: eTag, contentType: contentType, metadata: metadata, key: key), for: object.sha256)
+        } catch {
+            // The original and its event are in; only the id or the S3 record is missing: the object is served
+            // (with a computed ETag), so the upload stands, and the log says what was not kept.
+            logger.error(
+                "an S3 upload's index entry or record was not written",
+                metadata: ["key": "\(key)", "error": "\(error)"])
+        }
+    }
+
+    /// The HTTP API's refusals in S3's words.
+    static func translate(_ error: APIError, key: String) -> AWSError {
+        switch error.status.code {
+        case 413: return AWSError("EntityTooLarge", status: 400, "uploads/\(key): \(error.message)")
+        case 415, 422, 400: return AWSError.invalidArgument("uploads/\(key): \(error.message)")
+        case 507: return AWSError("InsufficientStorage", status: 507, error.message)
+        case 503: return AWSError("ServiceUnavailable", status: 503, error.message)
+        default: return AWSError("InternalError", status: 500, error.message)
+        }
+    }
+
+    /// CopyObject into `uploads` from any bucket: the source's bytes are uploaded again (ObjectCreated:Copy).
+    func copyObject(_ request: Request, key: String, source: String, signed: SignedRequest, auth: Authenticated)
+        async throws -> Response
+    {
+        let decoded = SignatureV4.percentDecode(source.split(separator: "?").first.map(String.init) ?? source)
+        let (sourceBucketName, sourceKey) = Self.split("/" + decoded)
+        guard let sourceBucketName, let sourceKey, let sourceBucket = S3Bucket(rawValue: sourceBucketName) else {
+            throw AWSError.invalidArgument("x-amz-copy-source must name a bucket and a key: \(source)")
+        }
+        guard auth.credential.allows(bucket: sourceBucket.rawValue) else {
+            throw AWSError.accessDenied("Access Denied: the key may not read the bucket \(sourceBucket.rawValue).")
+        }
+        let info = try await objectInfo(bucket: sourceBucket, key: sourceKey, readSmall: false)
+        if let failed = Self.copyPreconditionFails(request, eTag: info.eTag, modified: info.modified) { throw failed }
+        guard info.size <= maxObjectBytes else { throw AWSError.entityTooLarge(limit: maxObjectBytes) }
+        let object = try await copyToTemporary(info.file, in: layout.uploads)
+        let replace = request.headers[AWSResponses.name("x-amz-metadata-directive")]?.uppercased() == "REPLACE"
+        let metadata = replace ? Self.userMetadata(request) : info.metadata
+        let contentType = replace ? request.headers[.contentType] : info.contentType
+        try await ingest(
+            object, key: key, eTag: object.eTag, contentType: contentType, metadata: metadata,
+            event: .objectCreatedCopy)
+        return try AWSResponses.xml(
+            CopyObjectResult(lastModified: S3XML.timestamp(Date()), eTag: object.eTag), root: "CopyObjectResult")
+    }
+
+    static func copyPreconditionFails(_ request: Request, eTag: String, modified: Date) -> AWSError? {
+        let seconds = modified.timeIntervalSince1970.rounded(.down)
+        if let match = request.headers[AWSResponses.name("x-amz-copy-source-if-match")], match != eTag,
+            "\"\(match)\"" != eTag
+        {
+            return AWSError.preconditionFailed
+        }
+        if let noneMatch = request.headers[AWSResponses.name("x-amz-copy-source-if-none-match")],
+            noneMatch == eTag || "\"\(noneMatch)\"" == eTag
+        {
+            return AWSError.preconditionFailed
+        }
+        if let text = request.headers[AWSResponses.name("x-amz-copy-source-if-unmodified-since")],
+            let date = HTTPDateText.parse(text), seconds > date.timeIntervalSince1970
+        {
+            return AWSError.preconditionFailed
+        }
+        if let text = request.headers[AWSResponses.name("x-amz-copy-source-if-modified-since")],
+            let date = HTTPDateText.parse(text), seconds <= date.timeIntervalSince1970
+        {
+            return AWSError.preconditionFailed
+        }
+        return nil
+    }
+
+    /// Copies files (one, or a multipart upload's parts in order) into a new temporary file, hashing as it goes.
+    func copyToTemporary(_ files: URL..., in folder: URL) async throws -> SpooledObject {
+        try await join(files, into: folder)
+    }
+
+    /// Concatenates `files` into one temporary file in `folder` with its SHA-256, MD5 and sniffed format.
+    func join(_ files: [URL], into folder: URL) async throws -> SpooledObject {
+        let path = folder.appendingPathComponent(AtomicFile.temporaryName(kind: S3BodySpool.temporaryKind)).path
+        let maxBytes = maxObjectBytes
+        return try await threadPool.runIfActive {
+            let output = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard output >= 0 else {
+                throw AWSError.serviceUnavailable(
+                    .s3, "cannot create a temporary file in \(folder.path): \(String(cString: strerror(errno)))")
+            }
+            var kept = false
+            defer {
+                close(output)
+                if !kept { unlink(path) }
+            }
+            var sha256 = SHA256Stream()
+            var md5 = MD5Stream()
+            var size = 0
+            var head: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            for file in files {
+                let input = open(file.path, O_RDONLY | O_CLOEXEC)
+                guard input >= 0 else {
+                    throw AWSError.invalidPart(
+                        "cannot read \(file.lastPathComponent): \(String(cString: strerror(errno)))")
+                }
+                defer { close(input) }
+                while true {
+                    let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+                    if count < 0 {
+                        if errno == EINTR { continue }
+                        throw AWSError.serviceUnavailable(
+                            .s3, "cannot read \(file.path): \(String(cString: strerror(errno)))")
+                    }
+                    if count == 0 { break }
+                    size += count
+                    guard size <= maxBytes else { throw AWSError.entityTooLarge(limit: maxBytes) }
+                    try buffer.withUnsafeBytes { raw in
+                        let slice = UnsafeRawBufferPointer(rebasing: raw[0..<count])
+                        if head.count < 16 { head.append(contentsOf: slice.prefix(16 - head.count)) }
+                        sha256.update(slice)
+                        md5.update(slice)
+                        var offset = 0
+                        while offset < count {
+                            let written = write(output, slice.baseAddress! + offset, count - offset)
+                            if written < 0 {
+                                if errno == EINTR { continue }
+                                throw errno == ENOSPC
+                                    ? AWSError("InsufficientStorage", status: 507, "The store's disk is full.")
+                                    : AWSError.serviceUnavailable(
+                                        .s3, "cannot write the object: \(String(cString: strerror(errno)))")
+                            }
+                            offset += written
+                        }
+                    }
+                }
+            }
+            guard fsync(output) == 0 else {
+                throw AWSError.serviceUnavailable(
+                    .s3, "cannot sync the object to disk: \(String(cString: strerror(errno)))")
+            }
+            kept = true
+            let hex = sha256.hex
+            return SpooledObject(
+                path: path,
+                sha256: ContentHash(hex: hex) ?? ContentHash(of: UnsafeRawBufferPointer(start: nil, count: 0)),
+                md5: md5.bytes, size: size, format: head.withUnsafeBytes { ImageFormat.sniff($0) })
+        }
+    }
+
+    // MARK: Deleting
+
+    /// DeleteObject: an original goes the way of the HTTP DELETE (every id naming it, then its thumbnails,
+    /// metadata and file, ObjectRemoved:Delete); an object still in `uploads` is removed; thumbnails are read-only.
+    /// A missing key answers 204, as S3 does.
+    func deleteObject(bucket: S3Bucket, key: String) async throws -> Response {
+        try await delete(bucket: bucket, key: key)
+        return AWSResponses.empty(.noContent)
+    }
+
+    func delete(bucket: S3Bucket, key: String) async throws {
+        switch bucket {
+        case .thumbnails:
+            throw AWSError.accessDenied(
+                "Access Denied: thumbnails are made by the thumbnail function; delete the original to remove them.")
+        case .uploads:
+            guard let file = bucket.file(for: key, in: layout) else { return }
+            unlink(file.path)
+        case .originals:
+            guard let file = bucket.file(for: key, in: layout),
+                let hash = ContentHash(hex: file.deletingPathExtension().lastPathComponent),
+                let format = Self.format(of: file), FileManager.default.fileExists(atPath: file.path)
+            else { return }
+            for id in images.index.ids(using: hash) {
+                do {
+                    try images.index.remove(id: id)
+                } catch {
+                    throw AWSError.serviceUnavailable(.s3, "the image index could not be updated: \(error)")
+                }
+            }
+            let source = catalog.record(for: hash)?.key ?? key
+            if await images.lifecycle.removeIfUnused(hash: hash, format: format, sourceName: source) {
+                catalog.remove(hash)
+            }
+        }
+    }
+
+    static func format(of file: URL) -> ImageFormat? {
+        switch file.pathExtension.lowercased() {
+        case "jpg", "jpeg": return .jpeg
+        case "png": return .png
+        default: return nil
+        }
+    }
+
+    /// DeleteObjects: each key as DeleteObject, errors per key.
+    func deleteObjects(_ request: Request, bucket: S3Bucket, signed: SignedRequest, auth: Authenticated) async throws
+        -> Response
+    {
+        let document = try S3XML.decode(
+            DeleteRequest.self, from: try await smallBody(request, signed: signed, auth: auth))
+        guard document.objects.count <= 1000 else {
+            throw AWSError.malformedXML("DeleteObjects takes at most 1000 keys")
+        }
+        var deleted: [DeleteResult.Deleted] = []
+        var errors: [DeleteResult.Failure] = []
+        for object in document.objects {
+            do {
+                try await delete(bucket: bucket, key: object.key)
+                if !document.quiet { deleted.append(.init(key: object.key)) }
+            } catch let error as AWSError {
+                errors.append(.init(key: object.key, code: error.code, message: error.message))
+            }
+        }
+        return try AWSResponses.xml(DeleteResult(deleted: deleted, errors: errors), root: "DeleteResult")
+    }
+}

@@ -1,0 +1,223 @@
+// The S3 API over the store, path-style (`/BUCKET/KEY`): which operation a request is, and what the operations
+// share. The operations are in S3API+Objects (get, head, put, copy, delete), S3API+List and S3API+Multipart.
+import FetchService
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOPosix
+import PipelineCore
+
+/// Answers S3 requests with the store's areas as buckets.
+struct S3API: Sendable {
+    let layout: StoreLayout
+    /// The HTTP API's upload checks, index and content lifecycle: an S3 upload is an HTTP upload by another door.
+    let images: ImageAPI
+    let catalog: S3ObjectCatalog
+    let multipart: MultipartUploads
+    let spool: S3BodySpool
+    let fileIO: FileIO
+    let threadPool: NIOThreadPool
+    let region: String
+    let logger: Logger
+    /// When the buckets came to be (ListBuckets' CreationDate): the store's creation.
+    let created: Date
+
+    init(images: ImageAPI, region: String, logger: Logger, threadPool: NIOThreadPool = .singleton) {
+        layout = images.runtime.layout
+        self.images = images
+        catalog = S3ObjectCatalog(layout: layout)
+        multipart = MultipartUploads(layout: layout)
+        spool = S3BodySpool(threadPool: threadPool)
+        fileIO = FileIO(threadPool: threadPool)
+        self.threadPool = threadPool
+        self.region = region
+        self.logger = logger
+        created =
+            (try? FileManager.default.attributesOfItem(atPath: layout.root.path)[.creationDate] as? Date)
+            ?? (try? FileManager.default.attributesOfItem(atPath: layout.originals.path)[.modificationDate] as? Date)
+            ?? Date(timeIntervalSince1970: 0)
+    }
+
+    /// The largest object accepted: the HTTP API's body limit.
+    var maxObjectBytes: Int { images.settings.maxBodyBytes }
+
+    /// Dispatches an authenticated S3 request.
+    func respond(
+        to request: Request, signed: SignedRequest, auth: Authenticated, context: AWSRequestContext
+    ) async throws -> Response {
+        let (bucketName, key) = Self.split(signed.path)
+        let query = signed.queryItems
+        let method = request.method
+        guard let bucketName else {
+            guard method == .get else {
+                throw AWSError.methodNotAllowed("The specified method is not allowed against this resource.")
+            }
+            return try listBuckets(auth)
+        }
+        guard let bucket = S3Bucket(rawValue: bucketName) else {
+            if method == .put && key == nil {
+                throw AWSError.notImplemented(
+                    "CreateBucket (picpipe's buckets are the store's areas: uploads, originals, thumbnails)")
+            }
+            throw AWSError.noSuchBucket(bucketName)
+        }
+        guard auth.credential.allows(bucket: bucket.rawValue) else {
+            throw AWSError.accessDenied(
+                "Access Denied: the key \(auth.credential.accessKeyID) may not use the bucket \(bucket.rawValue) (aws.credentials buckets)."
+            )
+        }
+        guard let key else {
+            return try await bucketOperation(request, bucket: bucket, query: query, signed: signed, auth: auth)
+        }
+        for unsupported in ["acl", "tagging", "retention", "legal-hold", "torrent", "restore", "select", "attributes"]
+        where query[unsupported] != nil {
+            throw AWSError.notImplemented("the ?\(unsupported) subresource")
+        }
+        switch method {
+        case .get:
+            if let id = query["uploadId"] { return try listParts(bucket: bucket, key: key, uploadID: id, query: query) }
+            return try await getObject(request, bucket: bucket, key: key, context: context)
+        case .head:
+            return try await getObject(request, bucket: bucket, key: key, context: context)
+        case .put:
+            try requireUploads(bucket, operation: "PutObject")
+            if let id = query["uploadId"] {
+                if request.headers[AWSResponses.name("x-amz-copy-source")] != nil {
+                    throw AWSError.notImplemented("UploadPartCopy")
+                }
+                return try await uploadPart(
+                    request, key: key, uploadID: id, query: query, signed: signed, auth: auth, context: context)
+            }
+            if let source = request.headers[AWSResponses.name("x-amz-copy-source")] {
+                return try await copyObject(request, key: key, source: source, signed: signed, auth: auth)
+            }
+            return try await putObject(request, key: key, signed: signed, auth: auth, context: context)
+        case .post:
+            try requireUploads(bucket, operation: "multipart upload")
+            if query["uploads"] != nil { return try createMultipartUpload(request, key: key) }
+            if let id = query["uploadId"] {
+                return try await completeMultipartUpload(request, key: key, uploadID: id, signed: signed, auth: auth)
+            }
+            throw AWSError.notImplemented("POST on an object without ?uploads or ?uploadId")
+        case .delete:
+            if let id = query["uploadId"] {
+                try requireUploads(bucket, operation: "AbortMultipartUpload")
+                let (_, folder) = try multipart.upload(id, key: key)
+                multipart.remove(folder)
+                return AWSResponses.empty(.noContent)
+            }
+            return try await deleteObject(bucket: bucket, key: key)
+        default:
+            throw AWSError.methodNotAllowed("The specified method is not allowed against this resource.")
+        }
+    }
+
+    private func bucketOperation(
+        _ request: Request, bucket: S3Bucket, query: [String: String], signed: SignedRequest, auth: Authenticated
+    ) async throws -> Response {
+        switch request.method {
+        case .head:
+            return AWSResponses.empty(.ok, headers: AWSResponses.fields([("x-amz-bucket-region", region)]))
+        case .get:
+            if query["location"] != nil {
+                return try AWSResponses.xml(
+                    LocationConstraint(value: region == "us-east-1" ? "" : region), root: "LocationConstraint")
+            }
+            if query["list-type"] == "2" { return try listObjectsV2(bucket: bucket, query: query) }
+            if query["uploads"] != nil { throw AWSError.notImplemented("ListMultipartUploads") }
+            for name in [
+                "versions", "acl", "policy", "cors", "lifecycle", "tagging", "website", "notification", "versioning",
+                "encryption",
+            ]
+            where query[name] != nil {
+                throw AWSError.notImplemented("the ?\(name) subresource")
+            }
+            throw AWSError.notImplemented(
+                "ListObjects (version 1); use ListObjectsV2 (list-type=2), as the AWS CLI does")
+        case .post where query["delete"] != nil:
+            return try await deleteObjects(request, bucket: bucket, signed: signed, auth: auth)
+        case .put:
+            throw AWSError(
+                "BucketAlreadyOwnedByYou", status: 409,
+                "Your previous request to create the named bucket succeeded and you already own it.",
+                resource: "/" + bucket.rawValue)
+        case .delete:
+            throw AWSError.notImplemented("DeleteBucket (picpipe's buckets are the store's areas)")
+        default:
+            throw AWSError.methodNotAllowed("The specified method is not allowed against this resource.")
+        }
+    }
+
+    private func requireUploads(_ bucket: S3Bucket, operation: String) throws {
+        guard bucket == .uploads else {
+            throw AWSError.accessDenied(
+                "Access Denied: \(bucket.rawValue) is read-only; \(operation) goes to the uploads bucket, whose objects become originals and thumbnails."
+            )
+        }
+    }
+
+    /// `(bucket, key)` of a path-style path, decoded; nil bucket for `/`, nil key for `/bucket` and `/bucket/`.
+    static func split(_ path: String) -> (String?, String?) {
+        var rest = Substring(path)
+        while rest.hasPrefix("/") { rest = rest.dropFirst() }
+        guard !rest.isEmpty else { return (nil, nil) }
+        guard let slash = rest.firstIndex(of: "/") else { return (SignatureV4.percentDecode(rest), nil) }
+        let key = rest[rest.index(after: slash)...]
+        return (SignatureV4.percentDecode(rest[..<slash]), key.isEmpty ? nil : SignatureV4.percentDecode(key))
+    }
+
+    /// ListBuckets: the three areas.
+    func listBuckets(_ auth: Authenticated) throws -> Response {
+        let buckets = S3Bucket.allCases.filter { auth.credential.allows(bucket: $0.rawValue) }.map {
+            ListAllMyBucketsResult.Bucket(name: $0.rawValue, creationDate: S3XML.timestamp(created))
+        }
+        return try AWSResponses.xml(
+            ListAllMyBucketsResult(
+                owner: S3Owner(id: "picpipe", displayName: "picpipe"),
+                buckets: .init(bucket: buckets)),
+            root: "ListAllMyBucketsResult")
+    }
+
+    /// The `x-amz-meta-*` headers, names lowercased without the prefix.
+    static func userMetadata(_ request: Request) -> [String: String] {
+        var metadata: [String: String] = [:]
+        for field in request.headers {
+            let name = field.name.canonicalName
+            if name.hasPrefix("x-amz-meta-") { metadata[String(name.dropFirst("x-amz-meta-".count))] = field.value }
+        }
+        return metadata
+    }
+
+    /// Reads a small request body (an XML document) with the payload checks its signature asks for.
+    func smallBody(_ request: Request, signed: SignedRequest, auth: Authenticated, limit: Int = 2 * 1024 * 1024)
+        async throws -> Data
+    {
+        let buffer = try await request.body.collect(upTo: limit)
+        var bytes = Array(buffer.readableBytesView)
+        switch auth.payload {
+        case .sha256(let claimed):
+            let computed = SignatureV4.hexSHA256(Data(bytes))
+            guard computed == claimed else {
+                throw AWSError.contentSHA256Mismatch(claimed: claimed, computed: computed)
+            }
+        case .chunked(let signing, let trailer):
+            var decoder = ChunkedPayloadDecoder(signing: signing, trailer: trailer)
+            var decoded: [UInt8] = []
+            try bytes.withUnsafeBytes { raw in try decoder.feed(raw) { decoded += $0 } }
+            guard decoder.isComplete else {
+                throw AWSError.incompleteBody("The aws-chunked body ended before its final chunk.")
+            }
+            bytes = decoded
+        case .unsigned:
+            break
+        }
+        return Data(bytes)
+    }
+}
+
+/// `<LocationConstraint>` of GetBucketLocation (empty for us-east-1, as S3 answers).
+struct LocationConstraint: Encodable {
+    var value: String
+    enum CodingKeys: String, CodingKey { case value = "" }
+}

@@ -1,0 +1,229 @@
+// Streaming an S3 request body to a temporary file in the store: decoding aws-chunked, checking the payload's
+// SHA-256, chunk signatures, Content-MD5 and flexible checksums as it goes, hashing SHA-256 (the content id) and
+// MD5 (the ETag), never holding the body whole, and removing the file on any failure.
+import Crypto
+import Foundation
+import Hummingbird
+import ImageCore
+import NIOCore
+import NIOPosix
+import PipelineCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A body written to a temporary file with what S3 needs to know of it.
+struct SpooledObject: Sendable {
+    /// The temporary file.
+    var path: String
+    /// The SHA-256 of the object bytes (the content id).
+    var sha256: ContentHash
+    /// The MD5 of the object bytes (the single-part ETag).
+    var md5: [UInt8]
+    /// The object's size.
+    var size: Int
+    /// The image format sniffed from the first bytes, if any.
+    var format: ImageFormat?
+
+    /// The ETag S3 gives a single-part object: the hex MD5 in quotes.
+    var eTag: String { "\"\(SignatureV4.hex(md5))\"" }
+
+    /// Removes the file.
+    func discard() { unlink(path) }
+}
+
+/// Writes request bodies to temporary files.
+struct S3BodySpool: Sendable {
+    /// The prefix of the spool's temporary files (under the store's, so a crash's leftovers can be swept).
+    static let temporaryKind = "s3-"
+    /// Bytes gathered before each write.
+    static let writeBatch = 256 * 1024
+    let threadPool: NIOThreadPool
+
+    /// Streams `body` into a new temporary file in `folder`.
+    /// - Parameters:
+    ///   - request: the request's headers (checksums, decoded length, Content-MD5).
+    ///   - payload: what the signature promised about the body.
+    ///   - maxBytes: the largest object accepted.
+    /// - Throws: `AWSError` (`XAmzContentSHA256Mismatch`, `SignatureDoesNotMatch`, `BadDigest`, `IncompleteBody`,
+    ///   `EntityTooLarge`); the file is removed before any throw.
+    func spool(
+        _ body: RequestBody, request: SignedRequest, payload: PayloadCheck, into folder: URL, maxBytes: Int
+    ) async throws -> SpooledObject {
+        let path = folder.appendingPathComponent(AtomicFile.temporaryName(kind: Self.temporaryKind)).path
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw AWSError.serviceUnavailable(
+                .s3, "cannot create a temporary file in \(folder.path): \(String(cString: strerror(errno)))")
+        }
+        var kept = false
+        defer {
+            close(descriptor)
+            if !kept { unlink(path) }
+        }
+        if let declared = request.header("x-amz-decoded-content-length").flatMap(Int.init)
+            ?? nonChunkedLength(request, payload),
+            declared > maxBytes
+        {
+            throw AWSError.entityTooLarge(limit: maxBytes)
+        }
+        var sink = Sink(descriptor: descriptor, maxBytes: maxBytes, threadPool: threadPool)
+        let checksumAlgorithm = PayloadChecksum.Algorithm.allCases.first {
+            request.header($0.header) != nil
+                || request.header("x-amz-trailer")?.lowercased() == $0.header
+                || request.header("x-amz-sdk-checksum-algorithm")?.lowercased() == $0.rawValue
+        }
+        if let checksumAlgorithm { sink.checksum = PayloadChecksum(checksumAlgorithm) }
+
+        var decoder: ChunkedPayloadDecoder?
+        if case .chunked(let signing, let trailer) = payload {
+            decoder = ChunkedPayloadDecoder(signing: signing, trailer: trailer)
+        }
+        do {
+            for try await buffer in body {
+                if var chunked = decoder {
+                    try buffer.withUnsafeReadableBytes { raw in try chunked.feed(raw) { try sink.take($0) } }
+                    decoder = chunked
+                } else {
+                    try buffer.withUnsafeReadableBytes { try sink.take($0) }
+                }
+                if sink.needsFlush { try await sink.flush() }
+            }
+        } catch let error as AWSError {
+            throw error
+        } catch {
+            throw AWSError.incompleteBody("The upload was interrupted after \(sink.size) bytes.")
+        }
+        try await sink.flush()
+
+        // What the client promised about the bytes.
+        let sha256 = sink.sha256.finalize()
+        let sha256Hex = SignatureV4.hex(Array(sha256))
+        switch payload {
+        case .sha256(let claimed):
+            guard claimed == sha256Hex else {
+                throw AWSError.contentSHA256Mismatch(claimed: claimed, computed: sha256Hex)
+            }
+        case .chunked:
+            guard let decoder, decoder.isComplete else {
+                throw AWSError.incompleteBody("The aws-chunked body ended before its final chunk.")
+            }
+            if let declared = request.header("x-amz-decoded-content-length").flatMap(Int.init), declared != sink.size {
+                throw AWSError.incompleteBody(
+                    "x-amz-decoded-content-length is \(declared) but the chunks held \(sink.size) bytes.")
+            }
+        case .unsigned:
+            break
+        }
+        if case .unsigned = payload, let length = request.header("content-length").flatMap(Int.init),
+            length != sink.size
+        {
+            throw AWSError.incompleteBody("The body ended after \(sink.size) of \(length) bytes.")
+        }
+        let md5 = Array(sink.md5.finalize())
+        if let contentMD5 = request.header("content-md5") {
+            guard Data(base64Encoded: contentMD5) == Data(md5) else {
+                throw AWSError.badDigest("The Content-MD5 you specified did not match what we received.")
+            }
+        }
+        if let checksum = sink.checksum {
+            let header = checksum.algorithm.header
+            let claimed = request.header(header) ?? decoder?.trailers.first { $0.0 == header }?.1
+            if let claimed, claimed != checksum.finalValue() {
+                throw AWSError.badDigest(
+                    "The \(checksum.algorithm.rawValue.uppercased()) you specified did not match the calculated checksum."
+                )
+            }
+        }
+        try await threadPool.runIfActive {
+            guard fsync(descriptor) == 0 else {
+                throw AWSError.serviceUnavailable(
+                    .s3, "cannot sync the upload to disk: \(String(cString: strerror(errno)))")
+            }
+        }
+        kept = true
+        return SpooledObject(
+            path: path,
+            sha256: ContentHash(hex: sha256Hex) ?? ContentHash(of: UnsafeRawBufferPointer(start: nil, count: 0)),
+            md5: md5, size: sink.size, format: sink.format)
+    }
+
+    private func nonChunkedLength(_ request: SignedRequest, _ payload: PayloadCheck) -> Int? {
+        if case .chunked = payload { return nil }
+        return request.header("content-length").flatMap(Int.init)
+    }
+
+    /// Removes temporary files a crash left in `folder`; returns how many.
+    @discardableResult
+    static func sweep(_ folder: URL) -> Int {
+        let prefix = AtomicFile.temporaryPrefix + temporaryKind
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        var removed = 0
+        for name in names where name.hasPrefix(prefix) {
+            let url = folder.appendingPathComponent(name)
+            if TemporaryOwner.isStale(url), unlink(url.path) == 0 { removed += 1 }
+        }
+        return removed
+    }
+
+    /// Hashes, sniffs, counts and batches the object bytes.
+    private struct Sink {
+        let descriptor: Int32
+        let maxBytes: Int
+        let threadPool: NIOThreadPool
+        var sha256 = SHA256()
+        var md5 = Insecure.MD5()
+        var checksum: PayloadChecksum?
+        var size = 0
+        var head: [UInt8] = []
+        var format: ImageFormat?
+        var batch = ByteBufferAllocator().buffer(capacity: S3BodySpool.writeBatch)
+
+        init(descriptor: Int32, maxBytes: Int, threadPool: NIOThreadPool) {
+            self.descriptor = descriptor
+            self.maxBytes = maxBytes
+            self.threadPool = threadPool
+        }
+
+        var needsFlush: Bool { batch.readableBytes >= S3BodySpool.writeBatch }
+
+        mutating func take(_ bytes: UnsafeRawBufferPointer) throws {
+            guard !bytes.isEmpty else { return }
+            size += bytes.count
+            guard size <= maxBytes else { throw AWSError.entityTooLarge(limit: maxBytes) }
+            if head.count < 16 {
+                head.append(contentsOf: bytes.prefix(16 - head.count))
+                if head.count >= 8 { format = head.withUnsafeBytes { ImageFormat.sniff($0) } }
+            }
+            sha256.update(bufferPointer: bytes)
+            md5.update(bufferPointer: bytes)
+            checksum?.update(bytes)
+            batch.writeBytes(bytes)
+        }
+
+        mutating func flush() async throws {
+            guard batch.readableBytes > 0 else { return }
+            let pending = batch
+            batch.clear()
+            let descriptor = self.descriptor
+            try await threadPool.runIfActive {
+                try pending.withUnsafeReadableBytes { raw in
+                    var offset = 0
+                    while offset < raw.count {
+                        guard let base = raw.baseAddress else { return }
+                        let written = write(descriptor, base + offset, raw.count - offset)
+                        if written < 0 {
+                            if errno == EINTR { continue }
+                            let reason = String(cString: strerror(errno))
+                            throw errno == ENOSPC
+                                ? AWSError("InsufficientStorage", status: 507, "The store's disk is full: \(reason).")
+                                : AWSError.serviceUnavailable(.s3, "cannot write the upload: \(reason)")
+                        }
+                        offset += written
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+// The buckets are the store's areas: `uploads` (write: an object put there is an upload), `originals` and
+// `thumbnails` (read, list; an original can be deleted). Keys are paths inside the area.
+import Foundation
+import PipelineCore
+
+/// One of picpipe's three buckets.
+enum S3Bucket: String, CaseIterable, Sendable {
+    case uploads
+    case originals
+    case thumbnails
+
+    /// The area's folder in the store.
+    func folder(in layout: StoreLayout) -> URL {
+        switch self {
+        case .uploads: return layout.uploads
+        case .originals: return layout.originals
+        case .thumbnails: return layout.thumbnails
+        }
+    }
+
+    /// The file a key names, or nil for a key that could leave the area or name a temporary/hidden file.
+    func file(for key: String, in layout: StoreLayout) -> URL? {
+        guard S3Bucket.isSafe(key) else { return nil }
+        return folder(in: layout).appendingPathComponent(key)
+    }
+
+    /// Whether a key is a plain relative path: no empty, `.`, `..` or dot-prefixed component, no NUL, not too long.
+    static func isSafe(_ key: String) -> Bool {
+        guard !key.isEmpty, key.utf8.count <= 1024, !key.contains("\0") else { return false }
+        return key.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { component in
+            !component.isEmpty && !component.hasPrefix(".")
+        }
+    }
+
+    /// Every object of the bucket (regular files, hidden and temporary ones left out), sorted by key as S3 sorts
+    /// (UTF-8 bytes).
+    func keys(in layout: StoreLayout) -> [(key: String, size: Int, modified: Date)] {
+        let root = folder(in: layout)
+        guard
+            let walker = FileManager.default.enumerator(
+                at: root, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey],
+                options: [.skipsHiddenFiles])
+        else { return [] }
+        var found: [(key: String, size: Int, modified: Date)] = []
+        let base = root.standardizedFileURL.path
+        for case let url as URL in walker {
+            guard
+                let values = try? url.resourceValues(forKeys: [
+                    .isRegularFileKey, .fileSizeKey, .contentModificationDateKey,
+                ]),
+                values.isRegularFile == true
+            else { continue }
+            let path = url.standardizedFileURL.path
+            guard path.hasPrefix(base + "/") else { continue }
+            let key = String(path.dropFirst(base.count + 1))
+            guard S3Bucket.isSafe(key), !UploadName.isIgnored(url.lastPathComponent) else { continue }
+            found.append((key, values.fileSize ?? 0, values.contentModificationDate ?? Date(timeIntervalSince1970: 0)))
+        }
+        return found.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+    }
+}

@@ -1,0 +1,81 @@
+// What S3 clients expect back that the store's files do not hold: the MD5 ETag (md5-of-md5s-N after a multipart
+// upload), the user metadata (`x-amz-meta-*`), the Content-Type and the key the object was put under. One small
+// JSON file per content under STORE/db/s3/objects/, written atomically; this front door is its only reader.
+import Crypto
+import Foundation
+import PipelineCore
+import Synchronization
+
+/// What an upload through S3 recorded of its object.
+struct S3ObjectRecord: Codable, Sendable, Equatable {
+    /// The ETag, quoted (`"md5"` or `"md5-N"`).
+    var eTag: String
+    /// The Content-Type the client sent.
+    var contentType: String?
+    /// `x-amz-meta-*` headers, names lowercased without the prefix.
+    var metadata: [String: String]
+    /// The key it was put under in `uploads`.
+    var key: String?
+
+    enum CodingKeys: String, CodingKey {
+        case eTag = "etag"
+        case contentType = "content_type"
+        case metadata
+        case key
+    }
+}
+
+/// The records by content hash, and the ETags of files uploaded some other way (computed once, then kept).
+final class S3ObjectCatalog: Sendable {
+    let folder: URL
+    /// ETags of files without a record (thumbnails, dropped originals), by path, size and modification time.
+    private let computed = Mutex<[String: (size: Int, modified: Date, eTag: String)]>([:])
+
+    init(layout: StoreLayout) {
+        folder = layout.root.appendingPathComponent("db/s3/objects")
+    }
+
+    /// The record of a content.
+    func record(for hash: ContentHash) -> S3ObjectRecord? {
+        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(hash.hex + ".json").path)
+        else { return nil }
+        return try? JSONDecoder().decode(S3ObjectRecord.self, from: data)
+    }
+
+    /// Keeps a content's record (replacing an earlier one: the last upload's metadata wins, as in S3).
+    func store(_ record: S3ObjectRecord, for hash: ContentHash) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try AtomicFile.write(try encoder.encode(record), to: folder.appendingPathComponent(hash.hex + ".json"))
+    }
+
+    /// Removes a content's record (its original was deleted).
+    func remove(_ hash: ContentHash) {
+        try? FileManager.default.removeItem(at: folder.appendingPathComponent(hash.hex + ".json"))
+    }
+
+    /// The ETag of a stored file: its content's record, else the MD5 of its bytes (computed once per version).
+    /// - Parameter hash: the content the file is the original of (nil for a thumbnail).
+    func eTag(of file: URL, size: Int, modified: Date, hash: ContentHash?) -> String {
+        if let hash, let record = record(for: hash) { return record.eTag }
+        let path = file.path
+        if let known = computed.withLock({ $0[path] }), known.size == size, known.modified == modified {
+            return known.eTag
+        }
+        guard let eTag = Self.md5ETag(of: file) else { return "\"\(String(repeating: "0", count: 32))\"" }
+        computed.withLock { cache in
+            if cache.count > 100_000 { cache.removeAll() }
+            cache[path] = (size, modified, eTag)
+        }
+        return eTag
+    }
+
+    /// `"hex md5"` of a file, read in 1 MiB pieces.
+    static func md5ETag(of file: URL) -> String? {
+        guard let handle = try? FileHandle(forReadingFrom: file) else { return nil }
+        defer { try? handle.close() }
+        var md5 = Insecure.MD5()
+        while let data = try? handle.read(upToCount: 1 << 20), !data.isEmpty { md5.update(data: data) }
+        return "\"\(SignatureV4.hex(Array(md5.finalize())))\""
+    }
+}

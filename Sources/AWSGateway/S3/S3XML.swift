@@ -1,0 +1,267 @@
+// S3's XML documents, as S3 writes and reads them, through XMLCoder (no string templates).
+import Foundation
+import XMLCoder
+
+/// Encoding and decoding S3's XML.
+enum S3XML {
+    /// The namespace of every S3 response document.
+    static let namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+    /// `<?xml …?>` and the value under `root`, with S3's namespace.
+    static func encode<T: Encodable>(_ value: T, root: String, namespace: Bool = true) throws -> Data {
+        let encoder = XMLEncoder()
+        return try encoder.encode(
+            value, withRootKey: root, rootAttributes: namespace ? ["xmlns": Self.namespace] : nil,
+            header: XMLHeader(version: 1.0, encoding: "UTF-8"))
+    }
+
+    /// Decodes a request document (`CompleteMultipartUpload`, `Delete`).
+    /// - Throws: `MalformedXML`.
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        do {
+            let decoder = XMLDecoder()
+            decoder.shouldProcessNamespaces = true
+            return try decoder.decode(type, from: data)
+        } catch {
+            throw AWSError.malformedXML("\(error)")
+        }
+    }
+
+    /// S3's timestamp form in listings: `2026-12-02T03:45:58.000Z`.
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+}
+
+/// `<Error>`.
+struct S3ErrorDocument: Encodable {
+    var code: String
+    var message: String
+    var resource: String?
+    var requestID: String
+
+    enum CodingKeys: String, CodingKey {
+        case code = "Code"
+        case message = "Message"
+        case resource = "Resource"
+        case requestID = "RequestId"
+    }
+}
+
+/// `<Owner>`.
+struct S3Owner: Encodable {
+    var id: String
+    var displayName: String
+
+    enum CodingKeys: String, CodingKey {
+        case id = "ID"
+        case displayName = "DisplayName"
+    }
+}
+
+/// `<ListAllMyBucketsResult>`.
+struct ListAllMyBucketsResult: Encodable {
+    struct Bucket: Encodable {
+        var name: String
+        var creationDate: String
+        enum CodingKeys: String, CodingKey {
+            case name = "Name"
+            case creationDate = "CreationDate"
+        }
+    }
+    struct Buckets: Encodable {
+        var bucket: [Bucket]
+        enum CodingKeys: String, CodingKey { case bucket = "Bucket" }
+    }
+    var owner: S3Owner
+    var buckets: Buckets
+
+    enum CodingKeys: String, CodingKey {
+        case owner = "Owner"
+        case buckets = "Buckets"
+    }
+}
+
+/// `<ListBucketResult>` of ListObjectsV2.
+struct ListBucketResult: Encodable {
+    struct Contents: Encodable {
+        var key: String
+        var lastModified: String
+        var eTag: String
+        var size: Int
+        var storageClass = "STANDARD"
+        enum CodingKeys: String, CodingKey {
+            case key = "Key"
+            case lastModified = "LastModified"
+            case eTag = "ETag"
+            case size = "Size"
+            case storageClass = "StorageClass"
+        }
+    }
+    struct CommonPrefix: Encodable {
+        var prefix: String
+        enum CodingKeys: String, CodingKey { case prefix = "Prefix" }
+    }
+    var name: String
+    var prefix: String
+    var delimiter: String?
+    var maxKeys: Int
+    var keyCount: Int
+    var isTruncated: Bool
+    var continuationToken: String?
+    var nextContinuationToken: String?
+    var startAfter: String?
+    var encodingType: String?
+    var contents: [Contents]
+    var commonPrefixes: [CommonPrefix]
+
+    enum CodingKeys: String, CodingKey {
+        case name = "Name"
+        case prefix = "Prefix"
+        case delimiter = "Delimiter"
+        case maxKeys = "MaxKeys"
+        case keyCount = "KeyCount"
+        case isTruncated = "IsTruncated"
+        case continuationToken = "ContinuationToken"
+        case nextContinuationToken = "NextContinuationToken"
+        case startAfter = "StartAfter"
+        case encodingType = "EncodingType"
+        case contents = "Contents"
+        case commonPrefixes = "CommonPrefixes"
+    }
+}
+
+/// `<InitiateMultipartUploadResult>`.
+struct InitiateMultipartUploadResult: Encodable {
+    var bucket: String
+    var key: String
+    var uploadID: String
+    enum CodingKeys: String, CodingKey {
+        case bucket = "Bucket"
+        case key = "Key"
+        case uploadID = "UploadId"
+    }
+}
+
+/// The `<CompleteMultipartUpload>` request document.
+struct CompleteMultipartUpload: Decodable {
+    struct Part: Decodable {
+        var partNumber: Int
+        var eTag: String?
+        enum CodingKeys: String, CodingKey {
+            case partNumber = "PartNumber"
+            case eTag = "ETag"
+        }
+    }
+    var parts: [Part]
+    enum CodingKeys: String, CodingKey { case parts = "Part" }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        parts = try container.decodeIfPresent([Part].self, forKey: .parts) ?? []
+    }
+}
+
+/// `<CompleteMultipartUploadResult>`.
+struct CompleteMultipartUploadResult: Encodable {
+    var location: String
+    var bucket: String
+    var key: String
+    var eTag: String
+    enum CodingKeys: String, CodingKey {
+        case location = "Location"
+        case bucket = "Bucket"
+        case key = "Key"
+        case eTag = "ETag"
+    }
+}
+
+/// `<ListPartsResult>`.
+struct ListPartsResult: Encodable {
+    struct Part: Encodable {
+        var partNumber: Int
+        var lastModified: String
+        var eTag: String
+        var size: Int
+        enum CodingKeys: String, CodingKey {
+            case partNumber = "PartNumber"
+            case lastModified = "LastModified"
+            case eTag = "ETag"
+            case size = "Size"
+        }
+    }
+    var bucket: String
+    var key: String
+    var uploadID: String
+    var partNumberMarker: Int
+    var nextPartNumberMarker: Int
+    var maxParts: Int
+    var isTruncated: Bool
+    var parts: [Part]
+    enum CodingKeys: String, CodingKey {
+        case bucket = "Bucket"
+        case key = "Key"
+        case uploadID = "UploadId"
+        case partNumberMarker = "PartNumberMarker"
+        case nextPartNumberMarker = "NextPartNumberMarker"
+        case maxParts = "MaxParts"
+        case isTruncated = "IsTruncated"
+        case parts = "Part"
+    }
+}
+
+/// `<CopyObjectResult>`.
+struct CopyObjectResult: Encodable {
+    var lastModified: String
+    var eTag: String
+    enum CodingKeys: String, CodingKey {
+        case lastModified = "LastModified"
+        case eTag = "ETag"
+    }
+}
+
+/// The `<Delete>` request document of DeleteObjects.
+struct DeleteRequest: Decodable {
+    struct Object: Decodable {
+        var key: String
+        enum CodingKeys: String, CodingKey { case key = "Key" }
+    }
+    var quiet: Bool
+    var objects: [Object]
+    enum CodingKeys: String, CodingKey {
+        case quiet = "Quiet"
+        case objects = "Object"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        quiet = try container.decodeIfPresent(Bool.self, forKey: .quiet) ?? false
+        objects = try container.decodeIfPresent([Object].self, forKey: .objects) ?? []
+    }
+}
+
+/// `<DeleteResult>`.
+struct DeleteResult: Encodable {
+    struct Deleted: Encodable {
+        var key: String
+        enum CodingKeys: String, CodingKey { case key = "Key" }
+    }
+    struct Failure: Encodable {
+        var key: String
+        var code: String
+        var message: String
+        enum CodingKeys: String, CodingKey {
+            case key = "Key"
+            case code = "Code"
+            case message = "Message"
+        }
+    }
+    var deleted: [Deleted]
+    var errors: [Failure]
+    enum CodingKeys: String, CodingKey {
+        case deleted = "Deleted"
+        case errors = "Error"
+    }
+}

@@ -1,0 +1,159 @@
+// The AWS front door's server: its own listener, SigV4 on every request, then S3 (path-style) or Lambda, with the
+// HTTP API's connection limits and its upload, delete and invoke paths.
+import FetchService
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import PipelineCore
+import ServiceLifecycle
+
+/// The S3 and Lambda APIs, ready to run as a `Service`.
+public struct AWSGateway: Sendable {
+    /// The Hummingbird application.
+    let application: Application<AWSResponder>
+    let executor: EventLoopTaskExecutor
+    let overrides: FunctionOverrides
+    let runtime: FunctionRuntime
+
+    /// Builds the listener over the fetch service's store, index and upload checks.
+    /// - Parameters:
+    ///   - settings: the `aws` settings.
+    ///   - fetch: the HTTP API, whose upload and delete paths an S3 request takes.
+    ///   - http: the HTTP settings (connection limits, body limit, header limits) the AWS listener shares.
+    ///   - metrics: the HTTP instruments (open connections count both listeners).
+    ///   - onServerRunning: called with the bound port once the server listens.
+    public static func build(
+        settings: AWSGatewaySettings, fetch: FetchApplication, http: FetchSettings, metrics: HTTPMetrics,
+        logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> AWSGateway {
+        let images = fetch.api
+        let layout = images.runtime.layout
+        let swept = S3BodySpool.sweep(layout.uploads)
+        if swept > 0 { logger.notice("removed unfinished S3 uploads", metadata: ["count": "\(swept)"]) }
+        let overrides = FunctionOverrides(layout: layout)
+        overrides.applyAll(to: images.runtime)
+        let responder = AWSResponder(
+            authenticator: RequestAuthenticator(credentials: settings.credentials, region: settings.region),
+            s3: S3API(images: images, region: settings.region, logger: logger),
+            lambda: LambdaAPI(runtime: images.runtime, overrides: overrides, region: settings.region, logger: logger),
+            logger: logger)
+        var serverSettings = http
+        serverSettings.listen = settings.listen
+        let application = Application(
+            responder: responder,
+            server: FetchApplication.server(settings: serverSettings, metrics: metrics),
+            configuration: ApplicationConfiguration(
+                address: .hostname(settings.listen.host, port: settings.listen.port), serverName: "picpipe",
+                backlog: min(max(256, http.maxConnections), 4096)),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            eventLoopGroupProvider: .shared(FetchApplication.group),
+            logger: logger)
+        return AWSGateway(
+            application: application, executor: EventLoopTaskExecutor(group: FetchApplication.group),
+            overrides: overrides, runtime: images.runtime)
+    }
+
+    /// Applies the Lambda API's saved function settings again (after a configuration reload replaced them).
+    public func reapplyFunctionOverrides() {
+        overrides.applyAll(to: runtime)
+    }
+}
+
+extension AWSGateway: Service {
+    /// Runs the server until graceful shutdown.
+    public func run() async throws {
+        try await withTaskExecutorPreference(executor) { try await application.run() }
+    }
+}
+
+/// Authenticates each request and hands it to S3 or Lambda; errors are answered in the API's own form.
+struct AWSResponder: HTTPResponder {
+    typealias Context = AWSRequestContext
+    let authenticator: RequestAuthenticator
+    let s3: S3API
+    let lambda: LambdaAPI
+    let logger: Logger
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let requestID = AWSResponses.requestID()
+        let signed = Self.signedRequest(request)
+        let service: AWSService = LambdaAPI.handles(signed.path) ? .lambda : .s3
+        var response: Response
+        do {
+            if service == .lambda {
+                response = try await globalExecutor {
+                    let buffer: ByteBuffer
+                    do {
+                        buffer = try await request.body.collect(upTo: LambdaAPI.maxPayload + 1)
+                    } catch {
+                        throw AWSError(
+                            "RequestEntityTooLargeException", status: 413,
+                            "Request must be smaller than \(LambdaAPI.maxPayload) bytes for the InvokeFunction operation"
+                        )
+                    }
+                    let body = Data(buffer.readableBytesView)
+                    let auth = try authenticator.authenticate(
+                        signed, service: .lambda, bodyHash: SignatureV4.hexSHA256(body))
+                    return try await lambda.respond(
+                        to: request, path: signed.path, query: signed.queryItems, body: body, auth: auth,
+                        requestID: requestID)
+                }
+            } else {
+                let auth = try authenticator.authenticate(signed, service: .s3)
+                if request.method == .get || request.method == .head {
+                    response = try await s3.respond(to: request, signed: signed, auth: auth, context: context)
+                } else {
+                    // Uploads hash, write and take SQLite locks: off the event loops.
+                    response = try await globalExecutor {
+                        try await s3.respond(to: request, signed: signed, auth: auth, context: context)
+                    }
+                }
+            }
+        } catch let error as AWSError {
+            if error.status >= 500 {
+                logger.error("AWS request failed", metadata: ["path": "\(signed.path)", "error": "\(error)"])
+            }
+            response =
+                service == .lambda
+                ? AWSResponses.lambdaError(error, requestID: requestID)
+                : AWSResponses.s3Error(error, requestID: requestID, head: request.method == .head)
+        } catch {
+            logger.error("AWS request failed", metadata: ["path": "\(signed.path)", "error": "\(error)"])
+            let failure = AWSError(
+                "InternalError", status: 500, "We encountered an internal error. Please try again. (\(error))")
+            response =
+                service == .lambda
+                ? AWSResponses.lambdaError(
+                    AWSError("ServiceException", status: 500, failure.message), requestID: requestID)
+                : AWSResponses.s3Error(failure, requestID: requestID, head: request.method == .head)
+        }
+        if service == .s3 { response.headers[AWSResponses.name("x-amz-request-id")] = requestID }
+        return response
+    }
+
+    private func globalExecutor<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(globalConcurrentExecutor) { try await body() }
+    }
+
+    /// The request as SigV4 sees it: the raw path and query as sent, every header including Host.
+    static func signedRequest(_ request: Request) -> SignedRequest {
+        let target = request.uri.string
+        let path: String
+        let query: String
+        if let mark = target.firstIndex(of: "?") {
+            path = String(target[..<mark])
+            query = String(target[target.index(after: mark)...])
+        } else {
+            path = target
+            query = ""
+        }
+        var headers: [(String, String)] = []
+        headers.reserveCapacity(request.headers.count + 1)
+        if let authority = request.head.authority { headers.append(("host", authority)) }
+        for field in request.headers { headers.append((field.name.canonicalName, field.value)) }
+        return SignedRequest(method: request.method.rawValue, path: path, query: query, headers: headers)
+    }
+}

@@ -1,0 +1,23 @@
+// The request context of the AWS listener: Hummingbird's core context and the connection, so a refused upload
+// (EntityTooLarge) stops the connection's reading instead of draining the rest.
+import Hummingbird
+import NIOCore
+
+/// Hummingbird's core context and the request's channel.
+public struct AWSRequestContext: RequestContext {
+    /// The core context.
+    public var coreContext: CoreRequestContextStorage
+    /// The connection the request came on.
+    public let channel: any Channel
+
+    /// - Parameter source: what the application gives each request.
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// Stops reading the connection; the answer is still written, then the connection closes.
+    func stopReading() {
+        channel.close(mode: .input, promise: nil)
+    }
+}

@@ -1,0 +1,354 @@
+// Verifying a SigV4-signed request exactly as AWS does: the Authorization header or a presigned query, the
+// credential scope, the 15-minute clock skew, the expiry of presigned URLs, and which payload promise the client made.
+import Crypto
+import Foundation
+import Synchronization
+
+/// How the body of an authenticated request must be checked while it is read.
+public enum PayloadCheck: Sendable {
+    /// The client did not sign the body (`UNSIGNED-PAYLOAD`, presigned URLs).
+    case unsigned
+    /// The body's SHA-256 must be this hex (`x-amz-content-sha256`).
+    case sha256(String)
+    /// An `aws-chunked` body: each chunk signed in a chain from the seed signature (`signed`), or not; with
+    /// trailing headers (`trailer`) such as `x-amz-checksum-crc32`.
+    case chunked(ChunkSigning?, trailer: Bool)
+}
+
+/// What chains the signatures of an `aws-chunked` body.
+public struct ChunkSigning: Sendable {
+    /// The request's signature, which the first chunk's signature chains to.
+    public var seedSignature: String
+    /// The signing key of the request's scope.
+    public var key: SymmetricKey
+    /// The request's `x-amz-date`.
+    public var amzDate: String
+    /// `date/region/service/aws4_request`.
+    public var scope: String
+
+    /// - Parameters: see the properties.
+    public init(seedSignature: String, key: SymmetricKey, amzDate: String, scope: String) {
+        self.seedSignature = seedSignature
+        self.key = key
+        self.amzDate = amzDate
+        self.scope = scope
+    }
+}
+
+/// A request whose signature held.
+public struct Authenticated: Sendable {
+    /// The key that signed it.
+    public var credential: AWSCredential
+    /// What the body must still prove.
+    public var payload: PayloadCheck
+    /// Whether it came as a presigned URL.
+    public var presigned: Bool
+}
+
+/// Verifies SigV4 signatures against the configured keys.
+public struct RequestAuthenticator: Sendable {
+    /// The accepted keys.
+    public let credentials: AWSCredentialStore
+    /// The region clients must sign for.
+    public let region: String
+    /// Signing keys by key id, day and service: four HMACs each, the same all day.
+    private let signingKeys = SigningKeyCache()
+    /// How far a request's time may be from the server's (AWS: 15 minutes).
+    public static let maxSkew: TimeInterval = 15 * 60
+    /// The longest a presigned URL may be valid (AWS: 7 days).
+    public static let maxPresignedLifetime = 604_800
+
+    /// - Parameters: see the properties.
+    public init(credentials: AWSCredentialStore, region: String) {
+        self.credentials = credentials
+        self.region = region
+    }
+
+    /// Verifies the request's signature.
+    /// - Parameters:
+    ///   - request: the request.
+    ///   - service: `s3` or `lambda`, the scope's service and the dialect of errors.
+    ///   - bodyHash: the body's hex SHA-256 when the caller has read it already (Lambda clients sign the body
+    ///     without sending `x-amz-content-sha256`); nil: taken from `x-amz-content-sha256`.
+    ///   - now: the server's time.
+    /// - Throws: `AWSError` with AWS's code for each failure.
+    public func authenticate(
+        _ request: SignedRequest, service: AWSService, bodyHash: String? = nil, now: Date = Date()
+    ) throws -> Authenticated {
+        let items = request.queryItems
+        if items["X-Amz-Algorithm"] != nil || items["X-Amz-Signature"] != nil {
+            return try authenticatePresigned(request, items: items, service: service, now: now)
+        }
+        if service == .s3, items["AWSAccessKeyId"] != nil, items["Signature"] != nil, items["Expires"] != nil {
+            return try authenticatePresignedV2(request, items: items, now: now)
+        }
+        guard let authorization = request.header("authorization") else {
+            if items["Signature"] != nil || items["AWSAccessKeyId"] != nil {
+                throw AWSError.invalidArgument("Signature Version 2 is not supported; sign with Signature Version 4.")
+            }
+            throw service == .lambda
+                ? AWSError("MissingAuthenticationTokenException", status: 403, "Missing Authentication Token")
+                : AWSError.accessDenied(
+                    "Access Denied: the request is not signed (picpipe accepts only SigV4-signed requests).")
+        }
+        guard authorization.hasPrefix(SignatureV4.algorithm + " ") else {
+            if authorization.hasPrefix("AWS ") {
+                throw AWSError.invalidArgument("Signature Version 2 is not supported; sign with Signature Version 4.")
+            }
+            throw AWSError.malformedAuthorization(service, "Unsupported Authorization algorithm; use AWS4-HMAC-SHA256.")
+        }
+        let fields = Self.authorizationFields(String(authorization.dropFirst(SignatureV4.algorithm.count + 1)))
+        guard let credentialText = fields["Credential"], let signedText = fields["SignedHeaders"],
+            let signature = fields["Signature"]
+        else {
+            throw AWSError.malformedAuthorization(
+                service, "The authorization header is malformed; it needs Credential, SignedHeaders and Signature.")
+        }
+        let scope = try parseScope(credentialText, service: service)
+        guard let amzDate = request.header("x-amz-date") ?? request.header("date").flatMap(Self.amzDate(fromHTTPDate:)),
+            let requestTime = Self.parseAmzDate(amzDate)
+        else {
+            throw AWSError.accessDenied("AWS authentication requires a valid Date or x-amz-date header.")
+        }
+        guard abs(requestTime.timeIntervalSince(now)) <= Self.maxSkew else {
+            throw AWSError.skewed(service, requestTime: amzDate, serverTime: Self.amzDate(now))
+        }
+        guard amzDate.hasPrefix(scope.date) else {
+            throw AWSError.malformedAuthorization(
+                service, "The credential date \(scope.date) does not match the request date \(amzDate).")
+        }
+        if service == .s3, bodyHash == nil, request.header("x-amz-content-sha256") == nil {
+            throw AWSError.invalidRequest("Missing required header for this request: x-amz-content-sha256")
+        }
+        let signedHeaders = signedText.split(separator: ";").map { String($0) }
+        try checkSignedHeaders(signedHeaders, request: request, service: service)
+        let credential = try lookup(scope.keyID, service: service)
+
+        let payloadHash: String
+        let payload: PayloadCheck
+        if let bodyHash {
+            payloadHash = request.header("x-amz-content-sha256") ?? bodyHash
+            payload = .sha256(bodyHash)
+        } else if let claimed = request.header("x-amz-content-sha256") {
+            payloadHash = claimed
+            payload = .unsigned  // replaced below once the signature holds
+        } else if service == .s3 {
+            throw AWSError.invalidRequest("Missing required header for this request: x-amz-content-sha256")
+        } else {
+            payloadHash = SignatureV4.emptyHash
+            payload = .sha256(SignatureV4.emptyHash)
+        }
+        let key = signingKeys.key(credential, scope: scope)
+        let canonical = SignatureV4.canonicalRequest(
+            method: request.method, path: request.path, query: request.query, headers: request.headers,
+            signedHeaders: signedHeaders, payloadHash: payloadHash)
+        let expected = SignatureV4.signature(
+            SignatureV4.stringToSign(amzDate: amzDate, scope: scope.text, canonicalRequest: canonical), key: key)
+        guard SignatureV4.constantTimeEqual(expected, signature.lowercased()) else {
+            throw AWSError.signatureDoesNotMatch(service)
+        }
+        if bodyHash != nil { return Authenticated(credential: credential, payload: payload, presigned: false) }
+        let chunking = ChunkSigning(seedSignature: expected, key: key, amzDate: amzDate, scope: scope.text)
+        let check: PayloadCheck
+        switch payloadHash {
+        case SignatureV4.unsignedPayload: check = .unsigned
+        case "STREAMING-AWS4-HMAC-SHA256-PAYLOAD": check = .chunked(chunking, trailer: false)
+        case "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER": check = .chunked(chunking, trailer: true)
+        case "STREAMING-UNSIGNED-PAYLOAD-TRAILER": check = .chunked(nil, trailer: true)
+        default:
+            guard payloadHash.count == 64, payloadHash.allSatisfy(\.isHexDigit) else {
+                throw AWSError.invalidArgument(
+                    "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* value or a SHA256 value.")
+            }
+            check = .sha256(payloadHash.lowercased())
+        }
+        return Authenticated(credential: credential, payload: check, presigned: false)
+    }
+
+    private func authenticatePresigned(
+        _ request: SignedRequest, items: [String: String], service: AWSService, now: Date
+    ) throws -> Authenticated {
+        guard items["X-Amz-Algorithm"] == SignatureV4.algorithm else {
+            throw AWSError.accessDenied("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\".")
+        }
+        guard let credentialText = items["X-Amz-Credential"], let amzDate = items["X-Amz-Date"],
+            let signedText = items["X-Amz-SignedHeaders"], let signature = items["X-Amz-Signature"],
+            let expiresText = items["X-Amz-Expires"]
+        else {
+            throw AWSError.accessDenied(
+                "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
+                    + "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
+        }
+        guard let expires = Int(expiresText), expires >= 0 else {
+            throw AWSError.accessDenied("X-Amz-Expires should be a number.")
+        }
+        guard expires <= Self.maxPresignedLifetime else {
+            throw AWSError.accessDenied(
+                "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds."
+            )
+        }
+        guard let requestTime = Self.parseAmzDate(amzDate) else {
+            throw AWSError.accessDenied("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\".")
+        }
+        if requestTime.timeIntervalSince(now) > Self.maxSkew {
+            throw AWSError.accessDenied("Request is not valid yet (X-Amz-Date \(amzDate) is in the future).")
+        }
+        if now.timeIntervalSince(requestTime) > TimeInterval(expires) {
+            throw AWSError.accessDenied("Request has expired (X-Amz-Date \(amzDate), X-Amz-Expires \(expires)).")
+        }
+        let scope = try parseScope(credentialText, service: service)
+        let signedHeaders = signedText.split(separator: ";").map { String($0) }
+        try checkSignedHeaders(signedHeaders, request: request, service: service)
+        let credential = try lookup(scope.keyID, service: service)
+        let key = signingKeys.key(credential, scope: scope)
+        let canonical = SignatureV4.canonicalRequest(
+            method: request.method, path: request.path, query: request.query, headers: request.headers,
+            signedHeaders: signedHeaders,
+            payloadHash: request.header("x-amz-content-sha256") ?? SignatureV4.unsignedPayload,
+            excludingQuery: ["X-Amz-Signature"])
+        let expected = SignatureV4.signature(
+            SignatureV4.stringToSign(amzDate: amzDate, scope: scope.text, canonicalRequest: canonical), key: key)
+        guard SignatureV4.constantTimeEqual(expected, signature.lowercased()) else {
+            throw AWSError.signatureDoesNotMatch(service)
+        }
+        return Authenticated(credential: credential, payload: .unsigned, presigned: true)
+    }
+
+    /// A query-string-signed URL of Signature Version 2, the form the AWS CLI v1's `aws s3 presign` makes unless
+    /// told `s3.signature_version = s3v4`: only GET and HEAD, only as presigned URLs (S3 still accepts them).
+    private func authenticatePresignedV2(_ request: SignedRequest, items: [String: String], now: Date) throws
+        -> Authenticated
+    {
+        guard request.method == "GET" || request.method == "HEAD" else {
+            throw AWSError.invalidArgument(
+                "Signature Version 2 URLs are accepted for GET and HEAD only; sign with Signature Version 4.")
+        }
+        guard let keyID = items["AWSAccessKeyId"], let signature = items["Signature"],
+            let expires = items["Expires"].flatMap(Int.init)
+        else {
+            throw AWSError.accessDenied(
+                "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters.")
+        }
+        if now.timeIntervalSince1970 > TimeInterval(expires) {
+            throw AWSError.accessDenied("Request has expired (Expires \(expires)).")
+        }
+        let credential = try lookup(keyID, service: .s3)
+        let amzHeaders = request.headers.filter { $0.0.lowercased().hasPrefix("x-amz-") }
+            .map { ($0.0.lowercased(), SignatureV4.normalizeValue($0.1)) }
+            .sorted { $0.0 < $1.0 }
+            .map { "\($0.0):\($0.1)\n" }.joined()
+        let subresources = SignatureV4.queryPairs(request.query).filter { Self.v2Subresources.contains($0.0) }
+            .sorted { $0.0 < $1.0 }
+            .map { $0.1.isEmpty ? $0.0 : "\($0.0)=\($0.1)" }
+        let resource = request.path + (subresources.isEmpty ? "" : "?" + subresources.joined(separator: "&"))
+        let text =
+            [
+                request.method, request.header("content-md5") ?? "", request.header("content-type") ?? "",
+                String(expires),
+            ].joined(separator: "\n") + "\n" + amzHeaders + resource
+        let mac = HMAC<Insecure.SHA1>.authenticationCode(
+            for: Data(text.utf8), using: SymmetricKey(data: Data(credential.secret.utf8)))
+        guard SignatureV4.constantTimeEqual(Data(mac).base64EncodedString(), signature) else {
+            throw AWSError.signatureDoesNotMatch(.s3)
+        }
+        return Authenticated(credential: credential, payload: .unsigned, presigned: true)
+    }
+
+    /// The query parameters Signature Version 2 signs.
+    static let v2Subresources: Set<String> = [
+        "acl", "lifecycle", "location", "logging", "notification", "partNumber", "policy", "requestPayment",
+        "torrent", "uploadId", "uploads", "versionId", "versioning", "versions", "website", "response-content-type",
+        "response-content-language", "response-expires", "response-cache-control", "response-content-disposition",
+        "response-content-encoding",
+    ]
+
+    private func lookup(_ keyID: String, service: AWSService) throws -> AWSCredential {
+        guard let credential = credentials.credential(for: keyID) else {
+            throw AWSError.unknownAccessKey(service, keyID)
+        }
+        return credential
+    }
+
+    private func checkSignedHeaders(_ names: [String], request: SignedRequest, service: AWSService) throws {
+        guard names.contains("host") else {
+            throw AWSError.malformedAuthorization(service, "The host header must be signed (SignedHeaders lacks host).")
+        }
+        for name in names where name != name.lowercased() {
+            throw AWSError.malformedAuthorization(service, "SignedHeaders must be lower case: \(name).")
+        }
+        for name in names where request.header(name) == nil {
+            throw AWSError.accessDenied(
+                "There were headers present in the request which were not signed: \(name) is signed but not sent.")
+        }
+    }
+
+    /// `AKID/20150830/us-east-1/service/aws4_request`, checked against the region and service.
+    struct Scope {
+        var keyID: String
+        var date: String
+        var region: String
+        var service: String
+        var text: String { "\(date)/\(region)/\(service)/aws4_request" }
+    }
+
+    private func parseScope(_ text: String, service: AWSService) throws -> Scope {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 5, parts[4] == "aws4_request", parts[1].count == 8 else {
+            throw AWSError.malformedAuthorization(
+                service,
+                "The credential '\(text)' is malformed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\"."
+            )
+        }
+        guard parts[2] == region else {
+            throw AWSError.malformedAuthorization(
+                service,
+                "The authorization header is malformed; the region '\(parts[2])' is wrong; expecting '\(region)' (aws.region)."
+            )
+        }
+        guard parts[3] == service.rawValue else {
+            throw AWSError.malformedAuthorization(
+                service, "The credential scope names the service '\(parts[3])'; expecting '\(service.rawValue)'.")
+        }
+        return Scope(keyID: parts[0], date: parts[1], region: parts[2], service: parts[3])
+    }
+
+    static func authorizationFields(_ text: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for part in text.split(separator: ",") {
+            let trimmed = part.trimmingCharacters(in: .whitespaces)
+            guard let equals = trimmed.firstIndex(of: "=") else { continue }
+            fields[String(trimmed[..<equals])] = String(trimmed[trimmed.index(after: equals)...])
+        }
+        return fields
+    }
+
+    // MARK: Dates
+
+    /// `yyyyMMdd'T'HHmmss'Z'` of a time.
+    public static func amzDate(_ date: Date) -> String { HTTPDateText.amz(date) }
+
+    /// Parses `yyyyMMdd'T'HHmmss'Z'`.
+    public static func parseAmzDate(_ text: String) -> Date? { HTTPDateText.parseAmz(text) }
+
+    /// An RFC 1123 `Date` header as `x-amz-date` text.
+    static func amzDate(fromHTTPDate text: String) -> String? {
+        HTTPDateText.parse(text).map(amzDate)
+    }
+}
+
+/// Derived signing keys, kept per (key id, secret, scope); a day's keys replace the previous day's.
+final class SigningKeyCache: Sendable {
+    private let keys = Mutex<[String: SymmetricKey]>([:])
+
+    func key(_ credential: AWSCredential, scope: RequestAuthenticator.Scope) -> SymmetricKey {
+        let name = "\(credential.accessKeyID)\u{0}\(credential.secret)\u{0}\(scope.text)"
+        if let known = keys.withLock({ $0[name] }) { return known }
+        let key = SignatureV4.signingKey(
+            secret: credential.secret, date: scope.date, region: scope.region, service: scope.service)
+        keys.withLock { keys in
+            if keys.count > 1024 { keys.removeAll() }
+            keys[name] = key
+        }
+        return key
+    }
+}

@@ -1,0 +1,53 @@
+// The `aws` section: the S3 and Lambda APIs `serve` answers on their own listener.
+
+/// Where and for whom `serve` speaks the AWS wire protocols (S3, Lambda Invoke).
+public struct AWSSettings: Codable, Sendable, Equatable {
+    /// Whether `serve` starts the AWS listener (it also needs at least one credential).
+    public var enabled: Bool = true
+    /// `HOST:PORT` the S3 and Lambda APIs listen on.
+    public var listen: String = "127.0.0.1:9000"
+    /// The region clients sign for (the `--region` of the AWS CLI).
+    public var region: String = "us-east-1"
+    /// The accepted access keys.
+    public var credentials: [AWSCredentialSettings] = []
+
+    /// The defaults.
+    public init() {}
+
+    /// Decodes a partial section: missing keys keep their defaults.
+    public init(from decoder: any Decoder) throws {
+        let d = AWSSettings()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        enabled = try c.decode(.enabled, default: d.enabled)
+        listen = try c.decode(.listen, default: d.listen)
+        region = try c.decode(.region, default: d.region)
+        credentials = try c.decode(.credentials, default: d.credentials)
+    }
+}
+
+/// One access key of `aws.credentials`.
+public struct AWSCredentialSettings: Codable, Sendable, Equatable {
+    /// The access key id clients send.
+    public var accessKeyID: String
+    /// The secret they sign with.
+    public var secretAccessKey: String
+    /// The buckets it may use (`uploads`, `originals`, `thumbnails`); missing: all.
+    public var buckets: [String]?
+    /// The functions it may invoke and configure; missing: all.
+    public var functions: [String]?
+
+    /// - Parameters: see the properties.
+    public init(accessKeyID: String, secretAccessKey: String, buckets: [String]? = nil, functions: [String]? = nil) {
+        self.accessKeyID = accessKeyID
+        self.secretAccessKey = secretAccessKey
+        self.buckets = buckets
+        self.functions = functions
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case accessKeyID = "access_key_id"
+        case secretAccessKey = "secret_access_key"
+        case buckets
+        case functions
+    }
+}

@@ -1,0 +1,127 @@
+// aws-chunked uploads against the real `serve`, the encodings SDKs use over HTTPS (and some over HTTP): chunks signed
+// in a chain with a signed CRC-32 trailer, and unsigned chunks with a trailer. A changed chunk or a wrong checksum is
+// refused with S3's code and leaves nothing in the store. (The AWS CLI over http:// sends a SHA-256-signed body and an
+// x-amz-checksum-crc32 header instead, which AWSCLITests covers.)
+import AWSGateway
+import Crypto
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+extension PicpipeCLI {
+    @Suite(.serialized) struct AWSChunkedUploadTests {
+        /// A PUT of `data` to `/uploads/KEY` in aws-chunked encoding, signed as the SDKs sign it.
+        static func chunkedPut(
+            port: Int, key: String, data: [UInt8], signedChunks: Bool, chunkSize: Int = 64 * 1024,
+            corruptChunk: Int? = nil, checksumOverride: String? = nil
+        ) async throws -> (status: Int, body: String) {
+            let date = RequestAuthenticator.amzDate(Date())
+            let day = String(date.prefix(8))
+            let scope = "\(day)/us-east-1/s3/aws4_request"
+            let host = "127.0.0.1:\(port)"
+            let payloadMode =
+                signedChunks ? "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" : "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+            var checksum = PayloadChecksum(.crc32)
+            data.withUnsafeBytes { checksum.update($0) }
+            let headers: [(String, String)] = [
+                ("host", host), ("x-amz-content-sha256", payloadMode), ("x-amz-date", date),
+                ("x-amz-decoded-content-length", String(data.count)), ("x-amz-trailer", "x-amz-checksum-crc32"),
+            ]
+            let signed = headers.map(\.0).sorted()
+            let path = "/uploads/" + key
+            let key4 = SignatureV4.signingKey(secret: AWSServe.secret, date: day, region: "us-east-1", service: "s3")
+            let canonical = SignatureV4.canonicalRequest(
+                method: "PUT", path: path, query: "", headers: headers, signedHeaders: signed, payloadHash: payloadMode)
+            let seed = SignatureV4.signature(
+                SignatureV4.stringToSign(amzDate: date, scope: scope, canonicalRequest: canonical), key: key4)
+
+            var body: [UInt8] = []
+            var previous = seed
+            var chunks = stride(from: 0, to: data.count, by: chunkSize).map {
+                Array(data[$0..<min(data.count, $0 + chunkSize)])
+            }
+            chunks.append([])
+            for (index, original) in chunks.enumerated() {
+                let signature = SignatureV4.signature(
+                    SignatureV4.chunkStringToSign(
+                        amzDate: date, scope: scope, previousSignature: previous,
+                        chunkHash: SignatureV4.hexSHA256(Data(original))),
+                    key: key4)
+                previous = signature
+                var chunk = original
+                if index == corruptChunk, !chunk.isEmpty { chunk[0] ^= 0xFF }
+                let size = String(chunk.count, radix: 16)
+                body += Array((signedChunks ? "\(size);chunk-signature=\(signature)\r\n" : "\(size)\r\n").utf8) + chunk
+                if !chunk.isEmpty { body += Array("\r\n".utf8) }
+            }
+            let crc = checksumOverride ?? checksum.finalValue()
+            body += Array("x-amz-checksum-crc32:\(crc)\r\n".utf8)
+            if signedChunks {
+                let trailer = "x-amz-checksum-crc32:\(crc)\n"
+                let trailerSignature = SignatureV4.signature(
+                    SignatureV4.trailerStringToSign(
+                        amzDate: date, scope: scope, previousSignature: previous,
+                        trailerHash: SignatureV4.hexSHA256(Data(trailer.utf8))),
+                    key: key4)
+                body += Array("x-amz-trailer-signature:\(trailerSignature)\r\n".utf8)
+            }
+            body += Array("\r\n".utf8)
+
+            var request = URLRequest(url: try #require(URL(string: "http://\(host)\(path)")))
+            request.httpMethod = "PUT"
+            for (name, value) in headers where name != "host" { request.setValue(value, forHTTPHeaderField: name) }
+            request.setValue("aws-chunked", forHTTPHeaderField: "Content-Encoding")
+            request.setValue(
+                "AWS4-HMAC-SHA256 Credential=\(AWSServe.keyID)/\(scope), SignedHeaders=\(signed.joined(separator: ";")), Signature=\(seed)",
+                forHTTPHeaderField: "Authorization")
+            let (answer, response) = try await URLSession.shared.upload(for: request, from: Data(body))
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: answer, as: UTF8.self))
+        }
+
+        @Test func signedAndUnsignedChunkedUploadsBecomeOriginalsAndBadOnesLeaveNothing() async throws {
+            guard AWSTools.available() else { return }
+            let root = try PicpipeProcess.temporaryFolder("aws-chunked")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let gateway = try await AWSServe.start(root: root)
+            do {
+                let store = gateway.store
+                let signedBytes = try AWSCLITests.jpeg(seed: 11, width: 640, height: 480)
+                #expect(signedBytes.count > 3 * 8192)
+                let signed = try await Self.chunkedPut(
+                    port: gateway.port, key: "signed.jpg", data: signedBytes, signedChunks: true, chunkSize: 8192)
+                #expect(signed.status == 200, "\(signed.body)")
+                let unsignedBytes = try AWSCLITests.jpeg(seed: 12, width: 640, height: 480)
+                let unsigned = try await Self.chunkedPut(
+                    port: gateway.port, key: "unsigned.jpg", data: unsignedBytes, signedChunks: false)
+                #expect(unsigned.status == 200, "\(unsigned.body)")
+                let originals = ServeProcess.files(store, "originals")
+                for bytes in [signedBytes, unsignedBytes] {
+                    let hash = AWSCLITests.hash(bytes)
+                    let stored = try #require(originals.first { $0.contains(hash) })
+                    #expect(try Data(contentsOf: store.appendingPathComponent("originals/" + stored)) == Data(bytes))
+                }
+
+                let other = try AWSCLITests.jpeg(seed: 13, width: 640, height: 480)
+                let tampered = try await Self.chunkedPut(
+                    port: gateway.port, key: "tampered.jpg", data: other, signedChunks: true, chunkSize: 8192,
+                    corruptChunk: 1)
+                #expect(tampered.status == 403)
+                #expect(tampered.body.contains("<Code>SignatureDoesNotMatch</Code>"))
+                let wrongSum = try await Self.chunkedPut(
+                    port: gateway.port, key: "crc.jpg", data: other, signedChunks: false, checksumOverride: "AAAAAA==")
+                #expect(wrongSum.status == 400)
+                #expect(wrongSum.body.contains("<Code>BadDigest</Code>"))
+                #expect(ServeProcess.files(store, "originals") == originals)
+                #expect(ServeProcess.files(store, "uploads").isEmpty)
+            } catch {
+                print(gateway.serve.log.suffix(4000))
+                await gateway.stop()
+                throw error
+            }
+            await gateway.stop()
+        }
+    }
+}
