@@ -59,10 +59,21 @@ info:
     **Uploads** must be JPEG or PNG bytes (sniffed, never from the Content-Type alone) decodable within the
     limits; anything else is 415 or 422 and nothing is kept.
 
-    **Auth.** With keys configured (`http.api_keys`, `PICPIPE_API_KEYS`), POST, PUT and DELETE need
-    `Authorization: Bearer <key>`; with `http.protect_reads` reads need one too. Without keys the server
-    only listens on loopback. Thumbnail URLs may carry `expires` and `sig` (HMAC-SHA256 of
-    `"<path>\n<expires>"` with `http.signing_key`, hex), which stand in for a key.
+    **Auth.** `Authorization: Bearer <credential>` carries an API key (`http.api_keys`: every scope;
+    `auth.api_keys`: each with its scopes) or a JWT from the OIDC issuer `auth.oidc.issuer` (RS256 or
+    ES256, checked against its JWKS, audience, expiry; scopes from `scope`/`scp` or `auth.oidc.scope_claim`).
+    Scopes: `images:read` (reads, signed-URL minting), `images:write` (POST, PUT), `images:delete` (DELETE),
+    `functions:invoke`, `admin` (all). With credentials configured, POST, PUT and DELETE need them; with
+    `http.protect_reads` reads need them too. Without any the server only listens on loopback. Bad
+    credentials are 401 `invalid_token` (or `unauthorized`) with `WWW-Authenticate: Bearer error="invalid_token",
+    error_description="..."`; a missing scope is 403 `insufficient_scope` naming it. Thumbnail URLs may carry
+    `expires` and `sig` (HMAC-SHA256 of `"<path>\n<expires>"` with `http.signing_key`, or one of
+    `http.previous_signing_keys`, hex), which stand in for credentials.
+
+    **Usage plans.** A caller (API key or token subject) with a plan (`auth.usage_plan`, or the key's own) is
+    held to a token bucket (rate, burst) and a daily quota: answers carry `X-RateLimit-Limit`,
+    `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds), and past the limit the answer is 429
+    `too_many_requests` with `Retry-After`.
 
     **Errors** are `{"error": {"code": "...", "message": "..."}}` with the status of the table below.
 
@@ -99,6 +110,8 @@ paths:
               schema: {$ref: "#/components/schemas/ImageList"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
         "405": {$ref: "#/components/responses/MethodNotAllowed"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
@@ -136,6 +149,8 @@ paths:
                   id: {type: string}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
         "405": {$ref: "#/components/responses/MethodNotAllowed"}
         "408": {$ref: "#/components/responses/UploadTooSlow"}
         "413": {$ref: "#/components/responses/TooLarge"}
@@ -161,6 +176,8 @@ paths:
         "304": {$ref: "#/components/responses/NotModified"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
         "404": {$ref: "#/components/responses/NotFound"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "416": {$ref: "#/components/responses/RangeNotSatisfiable"}
@@ -176,7 +193,9 @@ paths:
         "206": {description: "As GET, without a body."}
         "304": {$ref: "#/components/responses/NotModified"}
         "400": {description: Invalid id (no body).}
-        "401": {description: A key is needed (no body).}
+        "401": {description: Credentials are needed or are not good (no body).}
+        "403": {description: A scope is missing, or a bad or expired signature (no body).}
+        "429": {description: Over the caller's usage plan (no body).}
         "404": {description: No such image (no body).}
         "414": {description: The request target is over http.max_uri_bytes (no body).}
         "416": {description: Range outside the file (no body).}
@@ -205,6 +224,8 @@ paths:
         "201": {$ref: "#/components/responses/Put"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
         "408": {$ref: "#/components/responses/UploadTooSlow"}
         "409":
           description: content_id_mismatch (a 64-hex-digit id with a body whose SHA-256 is another).
@@ -223,6 +244,8 @@ paths:
         "204": {description: Removed.}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
         "404": {$ref: "#/components/responses/NotFound"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
@@ -248,6 +271,7 @@ paths:
         "304": {$ref: "#/components/responses/NotModified"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "404": {$ref: "#/components/responses/NotFound"}
         "414": {$ref: "#/components/responses/URITooLong"}
@@ -265,13 +289,57 @@ paths:
         "206": {description: "As GET, without a body."}
         "304": {$ref: "#/components/responses/NotModified"}
         "400": {description: Invalid id (no body).}
-        "401": {description: A key is needed (no body).}
-        "403": {description: Bad or expired signature (no body).}
+        "401": {description: Credentials are needed or are not good (no body).}
+        "403": {description: A scope is missing, or a bad or expired signature (no body).}
+        "429": {description: Over the caller's usage plan (no body).}
         "404": {description: No such image or size (no body).}
         "414": {description: The request target is over http.max_uri_bytes (no body).}
         "416": {description: Range outside the file (no body).}
         "422": {description: The original cannot be made into thumbnails (no body).}
         "431": {description: The headers are over http.max_header_bytes (no body).}
+  /images/{id}/signed-url:
+    parameters:
+      - $ref: "#/components/parameters/id"
+    post:
+      operationId: signImageURL
+      summary: Mint a signed thumbnail URL (the one the listing signs) for a size and a lifetime.
+      description: |
+        Needs `images:read` whenever credentials are configured. The URL is signed with `http.signing_key`;
+        URLs signed with `http.previous_signing_keys` keep working until they expire.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [size]
+              properties:
+                size: {oneOf: [{type: integer}, {type: string}], description: "A configured size label (256, \"320x200\")."}
+                expires_in: {type: integer, minimum: 1, maximum: 604800, description: "Seconds (default 3600)."}
+      responses:
+        "200":
+          description: The signed URL.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [url, expires, expires_at]
+                properties:
+                  url: {type: string}
+                  expires: {type: integer}
+                  expires_at: {type: string}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409":
+          description: signing_disabled (no http.signing_key).
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "414": {$ref: "#/components/responses/URITooLong"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
   /images/{id}/metadata:
     parameters:
       - $ref: "#/components/parameters/id"
@@ -286,6 +354,8 @@ paths:
               schema: {$ref: "#/components/schemas/Metadata"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
         "404": {$ref: "#/components/responses/NotFound"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "422": {$ref: "#/components/responses/Unprocessable"}
@@ -318,6 +388,8 @@ paths:
           content:
             text/plain: {schema: {type: string}}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
   /openapi.json:
@@ -402,10 +474,20 @@ components:
       description: "invalid_id (malformed id, '..', encoded slashes, NUL) or bad_request (parameter, body)."
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     Unauthorized:
-      description: unauthorized (no key, or an unknown key); WWW-Authenticate is Bearer.
+      description: "unauthorized (no credentials, or an unknown key) or invalid_token (expired, wrong audience or issuer, unknown key id, bad signature, algorithm not accepted); WWW-Authenticate is Bearer, with error=\"invalid_token\" and error_description for a bad token."
+      headers:
+        WWW-Authenticate: {schema: {type: string}}
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     Forbidden:
-      description: forbidden (a signed URL that is wrong or expired).
+      description: "insufficient_scope (the caller lacks the scope the message names; WWW-Authenticate has error=\"insufficient_scope\" and scope) or forbidden (a signed URL that is wrong or expired)."
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    TooManyRequests:
+      description: too_many_requests (the caller's usage plan: rate and burst, or daily quota).
+      headers:
+        Retry-After: {schema: {type: integer}, description: Seconds until a request would be admitted.}
+        X-RateLimit-Limit: {schema: {type: integer}}
+        X-RateLimit-Remaining: {schema: {type: integer}}
+        X-RateLimit-Reset: {schema: {type: integer}}
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     NotFound:
       description: not_found (unknown id or path) or unknown_size (a size that is not configured).

@@ -134,6 +134,13 @@ extension PicpipeConfiguration {
         if let value = try env.double("PICPIPE_HEADER_TIMEOUT") { http.headerTimeout = value }
         if let value = try env.int("PICPIPE_MAX_CONNECTIONS") { http.maxConnections = value }
         if let value = env.string("PICPIPE_LOG_LEVEL") { logging.level = value }
+        if let value = env.list("PICPIPE_PREVIOUS_SIGNING_KEYS") { http.previousSigningKeys = value }
+        if let value = env.string("PICPIPE_OIDC_ISSUER") { auth.oidc.issuer = value }
+        if let value = env.string("PICPIPE_OIDC_AUDIENCE") { auth.oidc.audience = value }
+        if let value = env.string("PICPIPE_OIDC_SCOPE_CLAIM") { auth.oidc.scopeClaim = value }
+        if let value = try env.int("PICPIPE_IMPORT_MAX_BYTES") { imports.maxBytes = value }
+        if let value = try env.double("PICPIPE_IMPORT_TIMEOUT") { imports.timeout = value }
+        if let value = env.list("PICPIPE_IMPORT_ALLOW") { imports.allow = value }
     }
 
     /// Checks every value is in its range.
@@ -178,6 +185,8 @@ extension PicpipeConfiguration {
         try check(runtime.retryBackoff.allSatisfy { $0 >= 0 }, "runtime.retry_backoff", "waits are 0 or more seconds")
         try check(runtime.pollInterval > 0, "runtime.poll_interval", "must be positive seconds")
         try check(http.maxBodyBytes > 0, "http.max_body_bytes", "must be positive")
+        try auth.validate()
+        try imports.validate()
         try check(
             ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logging.level),
             "logging.level", "is trace, debug, info, notice, warning, error or critical")

@@ -34,6 +34,8 @@ struct ConfigurationReloader: Service {
             if next.watcher != current.watcher { unchanged.append("watcher") }
             if next.runtime != current.runtime { unchanged.append("runtime") }
             if next.logging != current.logging { unchanged.append("logging") }
+            if next.auth != current.auth { unchanged.append("auth") }
+            if next.imports != current.imports { unchanged.append("import") }
             logger.notice(
                 "configuration reloaded",
                 metadata: [

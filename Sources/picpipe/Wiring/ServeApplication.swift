@@ -41,7 +41,9 @@ struct ServeApplication {
             services.append(.init(service: UploadWatcherService(watcher: watcher, ingest: ingest)))
         }
         // The HTTP API; the same Prometheus registry backs swift-metrics, so /metrics shows the runtime's metering.
-        let settings = try FetchSettings(http: configuration.http, limits: configuration.limits, listen: listen)
+        let settings = try FetchSettings(
+            http: configuration.http, limits: configuration.limits, listen: listen, auth: configuration.auth,
+            imports: configuration.imports)
         let fetch = try FetchApplication.build(
             settings: settings, runtime: runtime, recipes: FunctionCatalog.thumbnail(configuration).recipes,
             metrics: HTTPMetrics(registry: registry), logger: logger,
