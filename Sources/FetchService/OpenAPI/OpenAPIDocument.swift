@@ -117,10 +117,19 @@ paths:
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
     post:
       operationId: uploadImage
-      summary: Upload an image; its id is the SHA-256 of its bytes (the same bytes give the same id).
+      summary: Upload an image, or import one by URL; its id is the SHA-256 of its bytes (the same bytes give the same id).
       description: |
         The body is streamed to disk while it is hashed, checked (JPEG or PNG, decodable within the limits)
         and stored as an original; an ObjectCreated:Put event then queues the thumbnail and metadata functions.
+
+        An `application/json` body `{"url": "https://…"}` imports the picture at that URL instead (needs
+        `functions:invoke` besides `images:write` when credentials are configured): http and https only; the
+        addresses the host resolves to, and every redirect's (at most `import.max_redirects`), are refused
+        when loopback, private, link-local, CGNAT, multicast or reserved (IPv4-mapped and embedded IPv6
+        included) unless `import.allow` lists them (400 `url_refused`); a source that cannot be fetched or
+        answers an error is 502 `import_failed`, one slower than `import.timeout` 504 `import_timeout`, one
+        over `import.max_bytes` 413 `import_too_large`; the type is sniffed from the bytes (415). The URL
+        becomes the picture's name and the event record's source name.
       parameters:
         - {name: name, in: query, description: "A display name (a multipart part's filename wins).", schema: {type: string}}
       requestBody:
@@ -135,6 +144,13 @@ paths:
               required: [file]
               properties:
                 file: {type: string, format: binary, minLength: 1}
+          application/json:
+            schema:
+              type: object
+              description: An import by URL.
+              required: [url]
+              properties:
+                url: {type: string, minLength: 1, maxLength: 2048, example: "https://example.com/cat.jpg"}
       responses:
         "202":
           description: Stored; thumbnails and metadata follow.
@@ -147,6 +163,8 @@ paths:
                 required: [id]
                 properties:
                   id: {type: string}
+                  source: {type: string, description: The URL of an import.}
+                  size: {type: integer}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
@@ -159,6 +177,12 @@ paths:
         "422": {$ref: "#/components/responses/Unprocessable"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
         "503": {$ref: "#/components/responses/Unavailable"}
+        "502":
+          description: import_failed (the source could not be fetched, answered an error, or redirected too often; nothing is kept).
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        "504":
+          description: import_timeout (the import took longer than import.timeout; nothing is kept).
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         "507": {$ref: "#/components/responses/StoreFull"}
   /images/{id}:
     parameters:
@@ -194,7 +218,7 @@ paths:
         "304": {$ref: "#/components/responses/NotModified"}
         "400": {description: Invalid id (no body).}
         "401": {description: Credentials are needed or are not good (no body).}
-        "403": {description: A scope is missing, or a bad or expired signature (no body).}
+        "403": {description: "A scope is missing, or a bad or expired signature (no body)."}
         "429": {description: Over the caller's usage plan (no body).}
         "404": {description: No such image (no body).}
         "414": {description: The request target is over http.max_uri_bytes (no body).}
@@ -290,7 +314,7 @@ paths:
         "304": {$ref: "#/components/responses/NotModified"}
         "400": {description: Invalid id (no body).}
         "401": {description: Credentials are needed or are not good (no body).}
-        "403": {description: A scope is missing, or a bad or expired signature (no body).}
+        "403": {description: "A scope is missing, or a bad or expired signature (no body)."}
         "429": {description: Over the caller's usage plan (no body).}
         "404": {description: No such image or size (no body).}
         "414": {description: The request target is over http.max_uri_bytes (no body).}
@@ -471,7 +495,7 @@ components:
               id: {type: string}
               sha256: {type: string}
     BadRequest:
-      description: "invalid_id (malformed id, '..', encoded slashes, NUL) or bad_request (parameter, body)."
+      description: "invalid_id (malformed id, '..', encoded slashes, NUL), bad_request (parameter, body) or url_refused (an import URL that is not http(s) or whose address is refused)."
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     Unauthorized:
       description: "unauthorized (no credentials, or an unknown key) or invalid_token (expired, wrong audience or issuer, unknown key id, bad signature, algorithm not accepted); WWW-Authenticate is Bearer, with error=\"invalid_token\" and error_description for a bad token."
@@ -482,7 +506,7 @@ components:
       description: "insufficient_scope (the caller lacks the scope the message names; WWW-Authenticate has error=\"insufficient_scope\" and scope) or forbidden (a signed URL that is wrong or expired)."
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     TooManyRequests:
-      description: too_many_requests (the caller's usage plan: rate and burst, or daily quota).
+      description: "too_many_requests (over the caller's usage plan: its rate and burst, or its daily quota)."
       headers:
         Retry-After: {schema: {type: integer}, description: Seconds until a request would be admitted.}
         X-RateLimit-Limit: {schema: {type: integer}}
@@ -496,7 +520,7 @@ components:
       description: method_not_allowed; the Allow header lists the methods of the path. Every path answers it.
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     TooLarge:
-      description: body_too_large (over http.max_body_bytes; nothing is kept).
+      description: body_too_large (over http.max_body_bytes) or import_too_large (over import.max_bytes); nothing is kept.
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     UnsupportedMediaType:
       description: unsupported_media_type (a Content-Type other than image/jpeg, image/png, multipart/form-data, or bytes that are not JPEG or PNG).
