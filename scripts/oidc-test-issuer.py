@@ -8,7 +8,7 @@ broken ones a verifier must refuse (alg none, HS256 keyed with the public key, t
 GET  /.well-known/openid-configuration   discovery ({"issuer", "jwks_uri"})
 GET  /jwks                               the published keys (rsa-1 and ec-1; rsa-2 once rotated in)
 POST /mint   {"kid": "rsa-1", "claims": {...}, "expires_in": 300, "attack": "none" | "hs256-public" | "tamper"}
-             a token: default claims iss, aud "picpipe-api", sub "alice", iat, exp; `claims` override them
+             a token: default claims iss, aud "picpipe-api", sub "alice", iat, exp, jti (unique); `claims` override them
              (a null value removes one)
 POST /rotate {"publish": ["rsa-1", "rsa-2"]} which keys the JWKS publishes from now on
 GET  /stats  {"jwks_fetches": N, "discovery_fetches": N}
@@ -20,6 +20,7 @@ import json
 import sys
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
@@ -98,7 +99,7 @@ class Issuer(BaseHTTPRequestHandler):
 def mint(request: dict) -> str:
     now = int(time.time())
     claims = {"iss": Issuer.issuer, "aud": "picpipe-api", "sub": "alice", "iat": now,
-              "exp": now + int(request.get("expires_in", 300))}
+              "exp": now + int(request.get("expires_in", 300)), "jti": str(uuid.uuid4())}
     for name, value in request.get("claims", {}).items():
         if value is None:
             claims.pop(name, None)

@@ -103,12 +103,12 @@ extension PicpipeCLI {
                 // A chain of 5 redirects is followed; 10 are too many.
                 let chained = try await Self.importing(base, "\(source.base)/r/4")
                 #expect(chained.status == 202, "\(chained.text)")
-                Self.expect(try await Self.importing(base, "\(source.base)/r/9"), 502, "import_failed", "redirects")
+                Self.expect(try await Self.importing(base, "\(source.base)/r/9"), 422, "import_failed", "redirects")
 
                 // A 2 GB stream is cut at the 1 MiB cap; a drip of a byte a second is cut by the 4 s timeout; an
                 // HTML page is not a picture. Nothing of them stays in uploads/.
                 Self.expect(try await Self.importing(base, "\(source.base)/huge"), 413, "import_too_large", "1048576")
-                Self.expect(try await Self.importing(base, "\(source.base)/drip"), 504, "import_timeout", "import.timeout")
+                Self.expect(try await Self.importing(base, "\(source.base)/drip"), 422, "import_timeout", "import.timeout")
                 Self.expect(
                     try await Self.importing(base, "\(source.base)/page.html"), 415, "unsupported_media_type",
                     "not a JPEG or PNG")

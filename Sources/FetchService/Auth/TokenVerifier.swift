@@ -14,6 +14,7 @@ struct TokenVerifier: Sendable {
     let clockSkew: Double
     let scopeClaim: String?
     let keys: JWKSCache
+    let verified = VerifiedTokens()
 
     /// - Parameters:
     ///   - settings: `auth.oidc` (must be enabled).
@@ -37,6 +38,7 @@ struct TokenVerifier: Sendable {
     /// The caller the token stands for.
     /// - Throws: `APIError.invalidToken` with the reason, or `APIError.issuerUnavailable`.
     func caller(for token: String, now: Date = Date()) async throws -> Caller {
+        if let caller = verified.caller(for: token, now: now.timeIntervalSince1970) { return caller }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerData = Self.base64URL(parts[0]),
             let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any]
@@ -69,7 +71,11 @@ struct TokenVerifier: Sendable {
         } catch {
             throw APIError.invalidToken("the token could not be verified (\(error))")
         }
-        return try check(claims, now: now)
+        let caller = try check(claims, now: now)
+        if let expires = claims.number("exp") {
+            verified.remember(token, caller: caller, expires: expires + clockSkew, now: now.timeIntervalSince1970)
+        }
+        return caller
     }
 
     /// Checks issuer, audience, times and subject, and reads the scopes.

@@ -39,7 +39,7 @@ public struct URLImporter: Sendable {
         public let finalURL: String
     }
 
-    /// Runs `body` (opening and reading the source) within `import.timeout`, else 504 `import_timeout`.
+    /// Runs `body` (opening and reading the source) within `import.timeout`, else 422 `import_timeout`.
     public func withinTimeout<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let seconds = settings.timeout
         return try await withThrowingTaskGroup(of: T?.self) { group in
@@ -50,8 +50,9 @@ public struct URLImporter: Sendable {
             }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let value = first else {
+                // 422, not 504: the request was fine, the URL cannot be made into a picture in time.
                 throw APIError(
-                    .gatewayTimeout, code: "import_timeout",
+                    .unprocessableContent, code: "import_timeout",
                     message: "the import did not finish within \(Self.seconds(seconds)) s (import.timeout); nothing was kept")
             }
             return value
@@ -59,8 +60,9 @@ public struct URLImporter: Sendable {
     }
 
     /// Follows the URL through at most `import.max_redirects` redirects to a 2xx answer.
-    /// - Throws: `APIError` 400 `url_refused` (scheme, address, credentials in the URL), 502 `import_failed` (no
-    ///   answer, an error status, too many redirects), 413 `import_too_large` (a declared length over the cap).
+    /// - Throws: `APIError` 400 `url_refused` (scheme, address, credentials in the URL), 422 `import_failed` (no
+    ///   answer, an error status, too many redirects; 422, not a 5xx: picpipe did not fail, the URL does not lead
+    ///   to a picture), 413 `import_too_large` (a declared length over the cap).
     public func open(_ text: String) async throws -> Source {
         var current = try Self.parse(text)
         var hops = 0
@@ -179,7 +181,7 @@ public struct URLImporter: Sendable {
     }
 
     static func failed(_ message: String) -> APIError {
-        APIError(.badGateway, code: "import_failed", message: message + "; nothing was kept")
+        APIError(.unprocessableContent, code: "import_failed", message: message + "; nothing was kept")
     }
 
     static func reason(_ error: any Error) -> String {

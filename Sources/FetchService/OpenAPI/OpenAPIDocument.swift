@@ -126,9 +126,10 @@ paths:
         `functions:invoke` besides `images:write` when credentials are configured): http and https only; the
         addresses the host resolves to, and every redirect's (at most `import.max_redirects`), are refused
         when loopback, private, link-local, CGNAT, multicast or reserved (IPv4-mapped and embedded IPv6
-        included) unless `import.allow` lists them (400 `url_refused`); a source that cannot be fetched or
-        answers an error is 502 `import_failed`, one slower than `import.timeout` 504 `import_timeout`, one
-        over `import.max_bytes` 413 `import_too_large`; the type is sniffed from the bytes (415). The URL
+        included) unless `import.allow` lists them (400 `url_refused`); a source that cannot be fetched, answers
+        an error or redirects too often is 422 `import_failed`, one slower than `import.timeout` 422
+        `import_timeout`, one over `import.max_bytes` 413 `import_too_large`; the type is sniffed from the
+        bytes (415). The URL
         becomes the picture's name and the event record's source name.
       parameters:
         - {name: name, in: query, description: "A display name (a multipart part's filename wins).", schema: {type: string}}
@@ -177,12 +178,6 @@ paths:
         "422": {$ref: "#/components/responses/Unprocessable"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
         "503": {$ref: "#/components/responses/Unavailable"}
-        "502":
-          description: import_failed (the source could not be fetched, answered an error, or redirected too often; nothing is kept).
-          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
-        "504":
-          description: import_timeout (the import took longer than import.timeout; nothing is kept).
-          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         "507": {$ref: "#/components/responses/StoreFull"}
   /images/{id}:
     parameters:
@@ -526,7 +521,7 @@ components:
       description: unsupported_media_type (a Content-Type other than image/jpeg, image/png, multipart/form-data, or bytes that are not JPEG or PNG).
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     Unprocessable:
-      description: unprocessable_image (corrupt, truncated, or over the pixel limit; nothing is kept).
+      description: "unprocessable_image (corrupt, truncated, or over the pixel limit), or, for an import, import_failed (the source could not be fetched, answered an error, or redirected too often) or import_timeout (longer than import.timeout); nothing is kept."
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     UploadTooSlow:
       description: upload_too_slow (the body arrived slower than http.min_upload_rate; nothing is kept, the connection closes).
