@@ -79,8 +79,10 @@ public struct AccessPolicy: Sendable {
             guard protectReads else { return try await optionalCaller(request) }
             return try await require(scope, request)
         case .signedRead:
-            if let expires = request.uri.queryParameters["expires"], Int(expires) == nil {
-                throw APIError.badRequest("expires must be an integer (seconds since 1970)")
+            if let expires = request.uri.queryParameters["expires"],
+                !(Int(expires).map { (0...99_999_999_999).contains($0) } ?? false)
+            {
+                throw APIError.badRequest("expires must be an integer of seconds since 1970, 0 to 99999999999")
             }
             if let signature = request.uri.queryParameters["sig"] {
                 guard !verifiers.isEmpty else {
