@@ -115,6 +115,7 @@ paths:
         "405": {$ref: "#/components/responses/MethodNotAllowed"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
     post:
       operationId: uploadImage
       summary: Upload an image, or import one by URL; its id is the SHA-256 of its bytes (the same bytes give the same id).
@@ -201,6 +202,7 @@ paths:
         "414": {$ref: "#/components/responses/URITooLong"}
         "416": {$ref: "#/components/responses/RangeNotSatisfiable"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
     head:
       operationId: headImage
       summary: The original's headers.
@@ -219,6 +221,7 @@ paths:
         "414": {description: The request target is over http.max_uri_bytes (no body).}
         "416": {description: Range outside the file (no body).}
         "431": {description: The headers are over http.max_header_bytes (no body).}
+        "503": {description: "The token issuer cannot be reached (issuer_unavailable), or the store cannot take the write (no body)."}
     put:
       operationId: putImage
       summary: Create or replace the image under a client-chosen id.
@@ -268,6 +271,7 @@ paths:
         "404": {$ref: "#/components/responses/NotFound"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
   /images/{id}/thumbnails/{size}:
     parameters:
       - $ref: "#/components/parameters/id"
@@ -297,6 +301,7 @@ paths:
         "416": {$ref: "#/components/responses/RangeNotSatisfiable"}
         "422": {$ref: "#/components/responses/Unprocessable"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
     head:
       operationId: headThumbnail
       summary: A thumbnail's headers (made at once when missing).
@@ -316,6 +321,7 @@ paths:
         "416": {description: Range outside the file (no body).}
         "422": {description: The original cannot be made into thumbnails (no body).}
         "431": {description: The headers are over http.max_header_bytes (no body).}
+        "503": {description: "The token issuer cannot be reached (issuer_unavailable), or the store cannot take the write (no body)."}
   /images/{id}/signed-url:
     parameters:
       - $ref: "#/components/parameters/id"
@@ -379,6 +385,7 @@ paths:
         "414": {$ref: "#/components/responses/URITooLong"}
         "422": {$ref: "#/components/responses/Unprocessable"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
   /healthz:
     get:
       operationId: health
@@ -411,6 +418,7 @@ paths:
         "429": {$ref: "#/components/responses/TooManyRequests"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
   /openapi.json:
     get:
       operationId: openAPIJSON
@@ -527,7 +535,7 @@ components:
       description: upload_too_slow (the body arrived slower than http.min_upload_rate; nothing is kept, the connection closes).
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     Unavailable:
-      description: "store_read_only (the store cannot be written), too_many_uploads (http.max_concurrent_uploads; Retry-After), or unavailable (the journal cannot take the event). Nothing is kept."
+      description: "store_read_only (the store cannot be written), too_many_uploads (http.max_concurrent_uploads; Retry-After), unavailable (the journal cannot take the event), or issuer_unavailable (a bearer token cannot be checked: the OIDC issuer's keys could not be fetched yet; Retry-After). Nothing is kept."
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     URITooLong:
       description: uri_too_long (the request target, path and query, is over http.max_uri_bytes; the connection closes).
