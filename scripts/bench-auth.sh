@@ -36,6 +36,7 @@ for _ in $(seq 1 100); do [ -s "$work/issuer.port" ] && break; sleep 0.1; done
 issuer="http://127.0.0.1:$(cat "$work/issuer.port")"
 token="$(curl -fsS -X POST "$issuer/mint" -d '{"claims": {"scope": "images:read"}, "expires_in": 3600}')"
 
+# Starts a serve in this shell (not a subshell, so cleanup can stop it) and sets $address once it listens.
 start_serve() { # NAME PLAN_YAML
     local name=$1 plan=$2
     cat > "$work/$name.yaml" <<YAML
@@ -50,10 +51,13 @@ YAML
         "$binary" serve --store "$work/$name-store" > "$work/$name.log" 2>&1 < /dev/null &
     pids+=($!)
     for _ in $(seq 1 600); do grep -q "http listening" "$work/$name.log" && break; sleep 0.1; done
-    grep -o '127.0.0.1:[0-9]*' "$work/$name.log" | tail -1
+    address="$(grep -o '127.0.0.1:[0-9]*' "$work/$name.log" | tail -1)"
+    [ -n "$address" ] || { echo "serve ($name) did not start:" >&2; cat "$work/$name.log" >&2; exit 1; }
 }
-plain="$(start_serve plain '{rate: 0}')"
-planned="$(start_serve planned '{rate: 1000000000, burst: 1000000000}')"
+start_serve plain '{rate: 0}'
+plain="$address"
+start_serve planned '{rate: 1000000000, burst: 1000000000}'
+planned="$address"
 
 thumbnail() { # ADDRESS
     local id
