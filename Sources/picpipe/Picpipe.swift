@@ -17,7 +17,8 @@ struct Picpipe: AsyncParsableCommand {
         subcommands: [
             ThumbnailCommand.self, BatchCommand.self,
             MetadataCommand.self, QueryCommand.self,
-            ServeCommand.self, InvokeCommand.self, EventsCommand.self, ReplayCommand.self, StatsCommand.self,
+            ServeCommand.self, InvokeCommand.self, ImportCommand.self, EventsCommand.self, ReplayCommand.self,
+            StatsCommand.self,
             ConfigCommand.self,
         ])
 

@@ -1,7 +1,9 @@
-// Who may call a route: API keys (Authorization: Bearer …) for writes and, when configured, for reads;
-// signed URLs for thumbnails.
+// Who may call a route: API keys and OIDC bearer tokens (Authorization: Bearer …), each with scopes; signed URLs
+// for thumbnails.
 import Foundation
 import Hummingbird
+import Logging
+import PipelineCore
 
 /// What a route needs.
 public enum RouteAccess: String, Sendable {
@@ -11,71 +13,119 @@ public enum RouteAccess: String, Sendable {
     case read
     /// A thumbnail read: as `read`, and a valid signed URL is enough.
     case signedRead
-    /// A write: a key whenever any key is configured.
+    /// A write: credentials whenever any are configured.
     case write
+    /// A read that needs credentials whenever any are configured, even with public reads (minting signed URLs).
+    case credentialedRead
+
+    /// The scope a route with this access and method needs: `images:delete` for DELETE, `images:write` for other
+    /// writes, `images:read` for reads.
+    func scope(for method: HTTPRequest.Method) -> Scope? {
+        switch self {
+        case .open: return nil
+        case .read, .signedRead, .credentialedRead: return .imagesRead
+        case .write: return method == .delete ? .imagesDelete : .imagesWrite
+        }
+    }
 }
 
-/// Checks requests against the configured keys and signing key.
+/// Checks requests against the configured keys, the OIDC issuer and the signing keys.
 ///
-/// With no key configured the server only listens on loopback (see `ListenAddress.checkExposure`), so local
-/// clients may write without one.
+/// With no key and no issuer configured the server only listens on loopback (see `ListenAddress.checkExposure`),
+/// so local clients may write without credentials.
 public struct AccessPolicy: Sendable {
-    private let keys: [[UInt8]]
-    /// Whether reads need a key too.
+    private let keys: APIKeyring
+    private let tokens: TokenVerifier?
+    /// Whether reads need credentials too.
     public let protectReads: Bool
-    /// The signer for thumbnail URLs, when a signing key is configured.
+    /// The signer for new thumbnail URLs (the newest signing key), when a signing key is configured.
     public let signer: URLSigner?
+    /// Every signer whose URLs are accepted: the newest first, then `http.previous_signing_keys`.
+    let verifiers: [URLSigner]
 
     /// - Parameters:
-    ///   - apiKeys: the accepted keys (empty: writes need none).
-    ///   - protectReads: whether reads need a key.
+    ///   - apiKeys: the accepted keys with every scope (`http.api_keys`).
+    ///   - protectReads: whether reads need credentials.
     ///   - signingKey: the HMAC key for signed thumbnail URLs.
-    public init(apiKeys: [String], protectReads: Bool, signingKey: String?) {
-        keys = apiKeys.filter { !$0.isEmpty }.map { Array($0.utf8) }
-        self.protectReads = protectReads && !apiKeys.isEmpty
+    ///   - previousSigningKeys: older HMAC keys whose URLs still verify.
+    ///   - auth: scoped keys and the OIDC issuer.
+    ///   - logger: for the issuer's key fetches.
+    public init(
+        apiKeys: [String], protectReads: Bool, signingKey: String?, previousSigningKeys: [String] = [],
+        auth: AuthSettings = AuthSettings(), logger: Logger = Logger(label: "picpipe.auth")
+    ) {
+        keys = APIKeyring(plainKeys: apiKeys, scopedKeys: auth.apiKeys)
+        tokens = auth.oidc.isEnabled ? TokenVerifier(settings: auth.oidc, logger: logger) : nil
+        self.protectReads = protectReads && (!keys.isEmpty || tokens != nil)
         signer = signingKey.flatMap { $0.isEmpty ? nil : URLSigner(key: $0) }
+        verifiers = (signer.map { [$0] } ?? []) + previousSigningKeys.filter { !$0.isEmpty }.map(URLSigner.init(key:))
     }
 
-    /// Throws 401 or 403 unless the request may use a route with this access.
-    func check(_ access: RouteAccess, request: Request) throws {
+    /// Whether any credentials are configured (then writes need them).
+    var requiresCredentials: Bool { !keys.isEmpty || tokens != nil }
+
+    /// Throws 401, 403 (naming the missing scope) or 503 unless the request may use a route with this access.
+    /// - Returns: the caller, when the request carried credentials (also on routes that need none, for the usage
+    ///   plans); `nil` for an anonymous request or one allowed by a signed URL.
+    func check(_ access: RouteAccess, request: Request) async throws -> Caller? {
+        let scope = access.scope(for: request.method)
         switch access {
         case .open:
-            return
-        case .write:
-            guard !keys.isEmpty else { return }
-            try requireKey(request)
+            return nil
+        case .write, .credentialedRead:
+            guard requiresCredentials else { return try await optionalCaller(request) }
+            return try await require(scope, request)
         case .read:
-            guard protectReads else { return }
-            try requireKey(request)
+            guard protectReads else { return try await optionalCaller(request) }
+            return try await require(scope, request)
         case .signedRead:
-            if let expires = request.uri.queryParameters["expires"], Int(expires) == nil {
-                throw APIError.badRequest("expires must be an integer (seconds since 1970)")
+            if let expires = request.uri.queryParameters["expires"],
+                !(Int(expires).map { (0...99_999_999_999).contains($0) } ?? false)
+            {
+                throw APIError.badRequest("expires must be an integer of seconds since 1970, 0 to 99999999999")
             }
             if let signature = request.uri.queryParameters["sig"] {
-                guard let signer else { throw APIError.forbidden("signed URLs are not enabled (no http.signing_key)") }
+                guard !verifiers.isEmpty else {
+                    throw APIError.forbidden("signed URLs are not enabled (no http.signing_key)")
+                }
                 let expires = request.uri.queryParameters["expires"].map(String.init) ?? ""
                 let now = Int(Date().timeIntervalSince1970)
-                guard signer.isValid(path: request.uri.path, expires: expires, signature: String(signature), now: now) else {
-                    throw APIError.forbidden("the URL signature is wrong or has expired")
+                let valid = verifiers.contains {
+                    $0.isValid(path: request.uri.path, expires: expires, signature: String(signature), now: now)
                 }
-                return
+                guard valid else { throw APIError.forbidden("the URL signature is wrong or has expired") }
+                return nil
             }
-            guard protectReads else { return }
-            try requireKey(request)
+            guard protectReads else { return try await optionalCaller(request) }
+            return try await require(scope, request)
         }
     }
 
-    private func requireKey(_ request: Request) throws {
-        guard let header = request.headers[.authorization] else {
-            throw APIError.unauthorized("this request needs an API key: send Authorization: Bearer <key>")
+    /// The caller, who must hold `scope`.
+    func require(_ scope: Scope?, _ request: Request) async throws -> Caller {
+        guard let caller = try await optionalCaller(request) else {
+            throw APIError.unauthorized(
+                "this request needs credentials: send Authorization: Bearer <API key or token>")
         }
+        if let scope, !caller.holds(scope) { throw APIError.insufficientScope(scope, caller: caller) }
+        return caller
+    }
+
+    /// The caller the request's credentials name; `nil` when it sent none. Credentials that are sent and wrong are
+    /// a 401 even where none are needed, so a client learns its key or token is bad.
+    func optionalCaller(_ request: Request) async throws -> Caller? {
+        guard let header = request.headers[.authorization] else { return nil }
+        guard requiresCredentials else { return nil }
         let prefix = "bearer "
         guard header.count > prefix.count, header.prefix(prefix.count).lowercased() == prefix else {
-            throw APIError.unauthorized("send the API key as Authorization: Bearer <key>")
+            throw APIError.unauthorized("send the API key or token as Authorization: Bearer <key or token>")
         }
-        let sent = Array(header.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces).utf8)
-        var accepted = false
-        for key in keys where URLSigner.constantTimeEqual(key, sent) { accepted = true }
-        guard accepted else { throw APIError.unauthorized("the API key is not one of the configured keys") }
+        let sent = header.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)
+        if let caller = keys.caller(presenting: Array(sent.utf8)) { return caller }
+        if let tokens, TokenVerifier.looksLikeJWT(sent) { return try await tokens.caller(for: sent) }
+        if tokens != nil {
+            throw APIError.invalidToken("the bearer credential is neither a configured API key nor a JWT")
+        }
+        throw APIError.unauthorized("the API key is not one of the configured keys")
     }
 }

@@ -59,10 +59,21 @@ info:
     **Uploads** must be JPEG or PNG bytes (sniffed, never from the Content-Type alone) decodable within the
     limits; anything else is 415 or 422 and nothing is kept.
 
-    **Auth.** With keys configured (`http.api_keys`, `PICPIPE_API_KEYS`), POST, PUT and DELETE need
-    `Authorization: Bearer <key>`; with `http.protect_reads` reads need one too. Without keys the server
-    only listens on loopback. Thumbnail URLs may carry `expires` and `sig` (HMAC-SHA256 of
-    `"<path>\n<expires>"` with `http.signing_key`, hex), which stand in for a key.
+    **Auth.** `Authorization: Bearer <credential>` carries an API key (`http.api_keys`: every scope;
+    `auth.api_keys`: each with its scopes) or a JWT from the OIDC issuer `auth.oidc.issuer` (RS256 or
+    ES256, checked against its JWKS, audience, expiry; scopes from `scope`/`scp` or `auth.oidc.scope_claim`).
+    Scopes: `images:read` (reads, signed-URL minting), `images:write` (POST, PUT), `images:delete` (DELETE),
+    `functions:invoke`, `admin` (all). With credentials configured, POST, PUT and DELETE need them; with
+    `http.protect_reads` reads need them too. Without any the server only listens on loopback. Bad
+    credentials are 401 `invalid_token` (or `unauthorized`) with `WWW-Authenticate: Bearer error="invalid_token",
+    error_description="..."`; a missing scope is 403 `insufficient_scope` naming it. Thumbnail URLs may carry
+    `expires` and `sig` (HMAC-SHA256 of `"<path>\n<expires>"` with `http.signing_key`, or one of
+    `http.previous_signing_keys`, hex), which stand in for credentials.
+
+    **Usage plans.** A caller (API key or token subject) with a plan (`auth.usage_plan`, or the key's own) is
+    held to a token bucket (rate, burst) and a daily quota: answers carry `X-RateLimit-Limit`,
+    `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds), and past the limit the answer is 429
+    `too_many_requests` with `Retry-After`.
 
     **Errors** are `{"error": {"code": "...", "message": "..."}}` with the status of the table below.
 
@@ -99,15 +110,28 @@ paths:
               schema: {$ref: "#/components/schemas/ImageList"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
         "405": {$ref: "#/components/responses/MethodNotAllowed"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
     post:
       operationId: uploadImage
-      summary: Upload an image; its id is the SHA-256 of its bytes (the same bytes give the same id).
+      summary: Upload an image, or import one by URL; its id is the SHA-256 of its bytes (the same bytes give the same id).
       description: |
         The body is streamed to disk while it is hashed, checked (JPEG or PNG, decodable within the limits)
         and stored as an original; an ObjectCreated:Put event then queues the thumbnail and metadata functions.
+
+        An `application/json` body `{"url": "https://…"}` imports the picture at that URL instead (needs
+        `functions:invoke` besides `images:write` when credentials are configured): http and https only; the
+        addresses the host resolves to, and every redirect's (at most `import.max_redirects`), are refused
+        when loopback, private, link-local, CGNAT, multicast or reserved (IPv4-mapped and embedded IPv6
+        included) unless `import.allow` lists them (400 `url_refused`); a source that cannot be fetched, answers
+        an error or redirects too often is 422 `import_failed`, one slower than `import.timeout` 422
+        `import_timeout`, one over `import.max_bytes` 413 `import_too_large`; the type is sniffed from the
+        bytes (415). The URL
+        becomes the picture's name and the event record's source name.
       parameters:
         - {name: name, in: query, description: "A display name (a multipart part's filename wins).", schema: {type: string}}
       requestBody:
@@ -122,6 +146,13 @@ paths:
               required: [file]
               properties:
                 file: {type: string, format: binary, minLength: 1}
+          application/json:
+            schema:
+              type: object
+              description: An import by URL.
+              required: [url]
+              properties:
+                url: {type: string, minLength: 1, maxLength: 2048, example: "https://example.com/cat.jpg"}
       responses:
         "202":
           description: Stored; thumbnails and metadata follow.
@@ -134,8 +165,12 @@ paths:
                 required: [id]
                 properties:
                   id: {type: string}
+                  source: {type: string, description: The URL of an import.}
+                  size: {type: integer}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
         "405": {$ref: "#/components/responses/MethodNotAllowed"}
         "408": {$ref: "#/components/responses/UploadTooSlow"}
         "413": {$ref: "#/components/responses/TooLarge"}
@@ -161,10 +196,13 @@ paths:
         "304": {$ref: "#/components/responses/NotModified"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
         "404": {$ref: "#/components/responses/NotFound"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "416": {$ref: "#/components/responses/RangeNotSatisfiable"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
     head:
       operationId: headImage
       summary: The original's headers.
@@ -176,11 +214,14 @@ paths:
         "206": {description: "As GET, without a body."}
         "304": {$ref: "#/components/responses/NotModified"}
         "400": {description: Invalid id (no body).}
-        "401": {description: A key is needed (no body).}
+        "401": {description: Credentials are needed or are not good (no body).}
+        "403": {description: "A scope is missing, or a bad or expired signature (no body)."}
+        "429": {description: Over the caller's usage plan (no body).}
         "404": {description: No such image (no body).}
         "414": {description: The request target is over http.max_uri_bytes (no body).}
         "416": {description: Range outside the file (no body).}
         "431": {description: The headers are over http.max_header_bytes (no body).}
+        "503": {description: "The token issuer cannot be reached (issuer_unavailable), or the store cannot take the write (no body)."}
     put:
       operationId: putImage
       summary: Create or replace the image under a client-chosen id.
@@ -205,6 +246,8 @@ paths:
         "201": {$ref: "#/components/responses/Put"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
         "408": {$ref: "#/components/responses/UploadTooSlow"}
         "409":
           description: content_id_mismatch (a 64-hex-digit id with a body whose SHA-256 is another).
@@ -223,9 +266,12 @@ paths:
         "204": {description: Removed.}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
         "404": {$ref: "#/components/responses/NotFound"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
   /images/{id}/thumbnails/{size}:
     parameters:
       - $ref: "#/components/parameters/id"
@@ -248,12 +294,14 @@ paths:
         "304": {$ref: "#/components/responses/NotModified"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "404": {$ref: "#/components/responses/NotFound"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "416": {$ref: "#/components/responses/RangeNotSatisfiable"}
         "422": {$ref: "#/components/responses/Unprocessable"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
     head:
       operationId: headThumbnail
       summary: A thumbnail's headers (made at once when missing).
@@ -265,13 +313,58 @@ paths:
         "206": {description: "As GET, without a body."}
         "304": {$ref: "#/components/responses/NotModified"}
         "400": {description: Invalid id (no body).}
-        "401": {description: A key is needed (no body).}
-        "403": {description: Bad or expired signature (no body).}
+        "401": {description: Credentials are needed or are not good (no body).}
+        "403": {description: "A scope is missing, or a bad or expired signature (no body)."}
+        "429": {description: Over the caller's usage plan (no body).}
         "404": {description: No such image or size (no body).}
         "414": {description: The request target is over http.max_uri_bytes (no body).}
         "416": {description: Range outside the file (no body).}
         "422": {description: The original cannot be made into thumbnails (no body).}
         "431": {description: The headers are over http.max_header_bytes (no body).}
+        "503": {description: "The token issuer cannot be reached (issuer_unavailable), or the store cannot take the write (no body)."}
+  /images/{id}/signed-url:
+    parameters:
+      - $ref: "#/components/parameters/id"
+    post:
+      operationId: signImageURL
+      summary: Mint a signed thumbnail URL (the one the listing signs) for a size and a lifetime.
+      description: |
+        Needs `images:read` whenever credentials are configured. The URL is signed with `http.signing_key`;
+        URLs signed with `http.previous_signing_keys` keep working until they expire.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [size]
+              properties:
+                size: {oneOf: [{type: integer}, {type: string}], description: "A configured size label (256, \"320x200\")."}
+                expires_in: {type: integer, minimum: 1, maximum: 604800, description: "Seconds (default 3600)."}
+      responses:
+        "200":
+          description: The signed URL.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [url, expires, expires_at]
+                properties:
+                  url: {type: string}
+                  expires: {type: integer}
+                  expires_at: {type: string}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409":
+          description: signing_disabled (no http.signing_key).
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "414": {$ref: "#/components/responses/URITooLong"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
   /images/{id}/metadata:
     parameters:
       - $ref: "#/components/parameters/id"
@@ -286,10 +379,13 @@ paths:
               schema: {$ref: "#/components/schemas/Metadata"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
         "404": {$ref: "#/components/responses/NotFound"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "422": {$ref: "#/components/responses/Unprocessable"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
   /healthz:
     get:
       operationId: health
@@ -318,8 +414,11 @@ paths:
           content:
             text/plain: {schema: {type: string}}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
   /openapi.json:
     get:
       operationId: openAPIJSON
@@ -399,13 +498,23 @@ components:
               id: {type: string}
               sha256: {type: string}
     BadRequest:
-      description: "invalid_id (malformed id, '..', encoded slashes, NUL) or bad_request (parameter, body)."
+      description: "invalid_id (malformed id, '..', encoded slashes, NUL), bad_request (parameter, body) or url_refused (an import URL that is not http(s) or whose address is refused)."
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     Unauthorized:
-      description: unauthorized (no key, or an unknown key); WWW-Authenticate is Bearer.
+      description: "unauthorized (no credentials, or an unknown key) or invalid_token (expired, wrong audience or issuer, unknown key id, bad signature, algorithm not accepted); WWW-Authenticate is Bearer, with error=\"invalid_token\" and error_description for a bad token."
+      headers:
+        WWW-Authenticate: {schema: {type: string}}
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     Forbidden:
-      description: forbidden (a signed URL that is wrong or expired).
+      description: "insufficient_scope (the caller lacks the scope the message names; WWW-Authenticate has error=\"insufficient_scope\" and scope) or forbidden (a signed URL that is wrong or expired)."
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    TooManyRequests:
+      description: "too_many_requests (over the caller's usage plan: its rate and burst, or its daily quota)."
+      headers:
+        Retry-After: {schema: {type: integer}, description: Seconds until a request would be admitted.}
+        X-RateLimit-Limit: {schema: {type: integer}}
+        X-RateLimit-Remaining: {schema: {type: integer}}
+        X-RateLimit-Reset: {schema: {type: integer}}
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     NotFound:
       description: not_found (unknown id or path) or unknown_size (a size that is not configured).
@@ -414,19 +523,19 @@ components:
       description: method_not_allowed; the Allow header lists the methods of the path. Every path answers it.
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     TooLarge:
-      description: body_too_large (over http.max_body_bytes; nothing is kept).
+      description: body_too_large (over http.max_body_bytes) or import_too_large (over import.max_bytes); nothing is kept.
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     UnsupportedMediaType:
       description: unsupported_media_type (a Content-Type other than image/jpeg, image/png, multipart/form-data, or bytes that are not JPEG or PNG).
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     Unprocessable:
-      description: unprocessable_image (corrupt, truncated, or over the pixel limit; nothing is kept).
+      description: "unprocessable_image (corrupt, truncated, or over the pixel limit), or, for an import, import_failed (the source could not be fetched, answered an error, or redirected too often) or import_timeout (longer than import.timeout); nothing is kept."
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     UploadTooSlow:
       description: upload_too_slow (the body arrived slower than http.min_upload_rate; nothing is kept, the connection closes).
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     Unavailable:
-      description: "store_read_only (the store cannot be written), too_many_uploads (http.max_concurrent_uploads; Retry-After), or unavailable (the journal cannot take the event). Nothing is kept."
+      description: "store_read_only (the store cannot be written), too_many_uploads (http.max_concurrent_uploads; Retry-After), unavailable (the journal cannot take the event), or issuer_unavailable (a bearer token cannot be checked: the OIDC issuer's keys could not be fetched yet; Retry-After). Nothing is kept."
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     URITooLong:
       description: uri_too_long (the request target, path and query, is over http.max_uri_bytes; the connection closes).

@@ -40,6 +40,8 @@ extension ImageAPI {
     /// thumbnail GET/HEAD, anything to check or resolve on disk, not cached, or an error to answer).
     func cachedThumbnail(_ request: Request) -> Response? {
         guard request.method == .get || request.method == .head, !access.protectReads else { return nil }
+        // A caller with credentials is checked and counted by the route when usage plans are on.
+        if usage.isActive && request.headers[.authorization] != nil { return nil }
         let uri = request.uri
         guard uri.query == nil, let (idText, label) = ThumbnailURLPath.split(uri.path),
             let id = ImageID(String(idText)), let recipe = thumbnails.recipes[String(label)],

@@ -6,6 +6,7 @@ import PipelineCore
 extension ImageAPI {
     /// Uploads an image; its id is the SHA-256 of its bytes, so the same bytes always get the same id.
     func uploadImage(_ request: Request, context: FetchRequestContext) async throws -> Response {
+        if ImportRequest.isImport(request) { return try await importImage(request, context: context) }
         let upload = try await receive(request, context: context)
         let id = upload.hash.hex
         let name = upload.fileName ?? request.uri.queryParameters["name"].map(String.init)

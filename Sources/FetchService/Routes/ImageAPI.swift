@@ -23,6 +23,9 @@ package struct ImageAPI: Sendable {
     let files: FileResponder
     let thumbnails: ThumbnailCatalog
     let access: AccessPolicy
+    let usage: UsageLimiter
+    let importer: URLImporter
+    let importSpool: UploadSpool
     let metrics: HTTPMetrics
     let storeProbe: StoreProbe
     let logger: Logger
@@ -49,7 +52,12 @@ package struct ImageAPI: Sendable {
         self.files = FileResponder(threadPool: threadPool, cache: cache)
         self.thumbnails = ThumbnailCatalog(recipes: recipes, root: layout.thumbnails.path, runtime: runtime)
         self.access = AccessPolicy(
-            apiKeys: settings.apiKeys, protectReads: settings.protectReads, signingKey: settings.signingKey)
+            apiKeys: settings.apiKeys, protectReads: settings.protectReads, signingKey: settings.signingKey,
+            previousSigningKeys: settings.previousSigningKeys, auth: settings.auth, logger: logger)
+        self.usage = UsageLimiter(auth: settings.auth, registry: metrics.registry)
+        self.importer = URLImporter(settings: settings.imports, threadPool: threadPool)
+        self.importSpool = UploadSpool(
+            folder: layout.uploads, maxBytes: settings.imports.maxBytes, minRate: 0, threadPool: threadPool)
         self.metrics = metrics
         self.storeProbe = StoreProbe(layout: layout, threadPool: threadPool)
         self.logger = logger

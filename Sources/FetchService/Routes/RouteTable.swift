@@ -34,6 +34,9 @@ enum RouteTable {
             Route(
                 method: .head, path: thumbnailPath, name: "headThumbnail", access: .signedRead,
                 handler: api.getThumbnail),
+            Route(
+                method: .post, path: "/images/{id}/signed-url", name: "signImageURL", access: .credentialedRead,
+                handler: api.signImageURL),
             Route(method: .get, path: "/images/{id}/metadata", name: "getMetadata", access: .read, handler: api.getMetadata),
             Route(method: .get, path: "/healthz", name: "health", access: .open, handler: api.health),
             Route(method: .get, path: "/metrics", name: "metrics", access: .read, handler: api.metrics),
@@ -42,13 +45,28 @@ enum RouteTable {
         ]
     }
 
+    /// Checks the caller (401, 403), takes its usage (429), runs the handler and adds the usage headers.
+    private static func authorized(
+        _ request: Request, _ context: FetchRequestContext, _ needed: RouteAccess, _ access: AccessPolicy,
+        _ usage: UsageLimiter, _ handler: @Sendable (Request, FetchRequestContext) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        context.caller = try await access.check(needed, request: request)
+        let headers = try await usage.admit(context.caller)
+        var response = try await handler(request, context)
+        for field in headers { response.headers[field.name] = field.value }
+        return response
+    }
+
     /// The methods that answer 405 where a path does not list them.
     static let otherMethods: [HTTPRequest.Method] = [
         .get, .head, .post, .put, .delete, .patch, .options, .trace, .connect, HTTPRequest.Method("QUERY")!,
     ]
 
     /// Registers every route (with its access check) and the 405 answers on a router.
-    static func register(_ routes: [Route], access: AccessPolicy, on router: Router<FetchRequestContext>) {
+    static func register(
+        _ routes: [Route], access: AccessPolicy, usage: UsageLimiter, on router: Router<FetchRequestContext>
+    ) {
         var methodsByPath: [String: [HTTPRequest.Method]] = [:]
         var paths: [String] = []
         for route in routes {
@@ -59,15 +77,13 @@ enum RouteTable {
             if route.path == thumbnailPath {
                 // Cheap unless the thumbnail is made, which runs in its own task: stays on the event loop.
                 router.on(RouterPath(route.path), method: route.method) { request, context in
-                    try access.check(needed, request: request)
-                    return try await handler(request, context)
+                    try await authorized(request, context, needed, access, usage, handler)
                 }
             } else {
                 // May block (SQLite, uploads, metadata): off the event loops, on the global executor.
                 router.on(RouterPath(route.path), method: route.method) { request, context in
                     try await withTaskExecutorPreference(globalConcurrentExecutor) {
-                        try access.check(needed, request: request)
-                        return try await handler(request, context)
+                        try await authorized(request, context, needed, access, usage, handler)
                     }
                 }
             }

@@ -59,7 +59,7 @@ public struct FetchApplication: Sendable {
         let router = Router(context: FetchRequestContext.self)
         router.add(middleware: APIErrorMiddleware(metrics: metrics, logger: logger))
         let routes = RouteTable.routes(api)
-        RouteTable.register(routes, access: api.access, on: router)
+        RouteTable.register(routes, access: api.access, usage: api.usage, on: router)
 
         let application = Application(
             responder: FetchResponder(router: router.buildResponder(), api: api),

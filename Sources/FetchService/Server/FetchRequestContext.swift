@@ -9,6 +9,8 @@ public struct FetchRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The connection the request came on.
     public let channel: any Channel
+    /// Who sent the request, once its credentials are checked (`nil`: anonymous or a signed URL).
+    public var caller: Caller?
 
     /// - Parameter source: what the application gives each request.
     public init(source: ApplicationRequestContextSource) {

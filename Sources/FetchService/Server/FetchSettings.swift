@@ -14,6 +14,12 @@ public struct FetchSettings: Sendable {
     public var maxBodyBytes: Int
     /// The HMAC key of signed thumbnail URLs.
     public var signingKey: String?
+    /// Older HMAC keys: the URLs they signed still verify.
+    public var previousSigningKeys: [String]
+    /// Scoped API keys, the OIDC issuer and the usage plans (the `auth` section).
+    public var auth: AuthSettings
+    /// Imports by URL (the `import` section).
+    public var imports: ImportSettings
     /// How long the thumbnail URLs in listings stay valid when a signing key is set, in seconds.
     public var signedURLLifetime: Int
     /// A connection with no bytes in or out for this long is closed (and a half-sent upload discarded).
@@ -37,13 +43,20 @@ public struct FetchSettings: Sendable {
     ///   - http: the `http` section.
     ///   - limits: the `limits` section.
     ///   - listen: overrides `http.listen` (the `--listen` option).
+    ///   - auth: the `auth` section (scoped keys, OIDC, usage plans).
     /// - Throws: `ListenAddressError` for a malformed address or an exposed one without keys.
-    public init(http: HTTPSettings, limits: LimitSettings, listen: String? = nil) throws {
+    public init(
+        http: HTTPSettings, limits: LimitSettings, listen: String? = nil, auth: AuthSettings = AuthSettings(),
+        imports: ImportSettings = ImportSettings()
+    ) throws {
         self.listen = try ListenAddress(parsing: listen ?? http.listen)
         apiKeys = http.apiKeys.filter { !$0.isEmpty }
         protectReads = http.protectReads
         maxBodyBytes = http.maxBodyBytes
         signingKey = http.signingKey
+        previousSigningKeys = http.previousSigningKeys.filter { !$0.isEmpty }
+        self.auth = auth
+        self.imports = imports
         signedURLLifetime = 3600
         idleTimeoutSeconds = max(1, Int(http.idleTimeout.rounded()))
         minUploadRate = http.minUploadRate
@@ -53,6 +66,8 @@ public struct FetchSettings: Sendable {
         headerTimeout = .milliseconds(max(1, Int((http.headerTimeout * 1000).rounded())))
         maxConnections = http.maxConnections
         decodeLimits = DecodeLimits(maxPixels: limits.maxPixels, maxFileBytes: limits.maxFileBytes)
-        try self.listen.checkExposure(apiKeys: apiKeys)
+        // Scoped keys and an issuer guard an exposed address as well as plain keys do.
+        try self.listen.checkExposure(
+            apiKeys: apiKeys + auth.apiKeys.map { $0.name } + (auth.oidc.isEnabled ? ["oidc"] : []))
     }
 }

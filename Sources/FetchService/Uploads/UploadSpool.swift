@@ -63,7 +63,8 @@ struct UploadSpool: Sendable {
     ///   - declaredLength: the Content-Length, when sent (a shorter body is an interrupted upload).
     /// - Throws: `APIError` 413 (over the limit), 415 (not JPEG or PNG), 400 (empty, malformed, incomplete);
     ///   the temporary file is removed before any throw.
-    func spool(_ body: RequestBody, kind: UploadBody, declaredLength: Int?) async throws -> SpooledUpload {
+    func spool<Body: AsyncSequence>(_ body: Body, kind: UploadBody, declaredLength: Int?) async throws -> SpooledUpload
+    where Body.Element == ByteBuffer {
         let path = folder.appendingPathComponent(AtomicFile.temporaryName(kind: "http-")).path
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
@@ -103,9 +104,9 @@ struct UploadSpool: Sendable {
             path: path, hash: sink.finalHash(), format: format, size: sink.size, fileName: extractor?.fileName)
     }
 
-    private func read(
-        _ body: RequestBody, into sink: inout Sink, extractor: inout MultipartFileExtractor?, received: inout Int
-    ) async throws {
+    private func read<Body: AsyncSequence>(
+        _ body: Body, into sink: inout Sink, extractor: inout MultipartFileExtractor?, received: inout Int
+    ) async throws where Body.Element == ByteBuffer {
         let start = ContinuousClock.now
         for try await chunk in body {
             received += chunk.readableBytes

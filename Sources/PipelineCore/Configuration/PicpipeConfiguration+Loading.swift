@@ -148,6 +148,13 @@ extension PicpipeConfiguration {
                 variable: keyID == nil ? "PICPIPE_AWS_ACCESS_KEY_ID" : "PICPIPE_AWS_SECRET_ACCESS_KEY", value: "",
                 expected: "set together with \(keyID == nil ? "PICPIPE_AWS_SECRET_ACCESS_KEY" : "PICPIPE_AWS_ACCESS_KEY_ID")")
         }
+        if let value = env.list("PICPIPE_PREVIOUS_SIGNING_KEYS") { http.previousSigningKeys = value }
+        if let value = env.string("PICPIPE_OIDC_ISSUER") { auth.oidc.issuer = value }
+        if let value = env.string("PICPIPE_OIDC_AUDIENCE") { auth.oidc.audience = value }
+        if let value = env.string("PICPIPE_OIDC_SCOPE_CLAIM") { auth.oidc.scopeClaim = value }
+        if let value = try env.int("PICPIPE_IMPORT_MAX_BYTES") { imports.maxBytes = value }
+        if let value = try env.double("PICPIPE_IMPORT_TIMEOUT") { imports.timeout = value }
+        if let value = env.list("PICPIPE_IMPORT_ALLOW") { imports.allow = value }
     }
 
     /// Checks every value is in its range.
@@ -201,6 +208,8 @@ extension PicpipeConfiguration {
                 (credential.buckets ?? []).allSatisfy { ["uploads", "originals", "thumbnails"].contains($0) },
                 "aws.credentials", "buckets are uploads, originals and thumbnails")
         }
+        try auth.validate()
+        try imports.validate()
         try check(
             ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logging.level),
             "logging.level", "is trace, debug, info, notice, warning, error or critical")

@@ -23,6 +23,10 @@ public struct PicpipeConfiguration: Codable, Sendable, Equatable {
     public var logging: LoggingSettings
     /// The AWS APIs (S3, Lambda) on their own listener.
     public var aws: AWSSettings
+    /// Who may call the HTTP API and how often: scoped API keys, OIDC tokens, usage plans.
+    public var auth: AuthSettings
+    /// Imports by URL (`import` in files).
+    public var imports: ImportSettings
 
     /// The defaults.
     public init() {
@@ -35,6 +39,8 @@ public struct PicpipeConfiguration: Codable, Sendable, Equatable {
         http = HTTPSettings()
         logging = LoggingSettings()
         aws = AWSSettings()
+        auth = AuthSettings()
+        imports = ImportSettings()
     }
 
     /// Decodes a partial section: missing keys keep their defaults.
@@ -50,6 +56,13 @@ public struct PicpipeConfiguration: Codable, Sendable, Equatable {
         http = try c.decode(.http, default: defaults.http)
         logging = try c.decode(.logging, default: defaults.logging)
         aws = try c.decode(.aws, default: defaults.aws)
+        auth = try c.decode(.auth, default: defaults.auth)
+        imports = try c.decode(.imports, default: defaults.imports)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case store, thumbnails, limits, functions, watcher, runtime, http, logging, aws, auth
+        case imports = "import"
     }
 
     /// The store folder as a URL, relative paths resolved against the working directory.
@@ -62,6 +75,8 @@ public struct PicpipeConfiguration: Codable, Sendable, Equatable {
         copy.http.apiKeys = http.apiKeys.map { _ in Self.redacted }
         copy.http.signingKey = http.signingKey.map { _ in Self.redacted }
         for index in copy.aws.credentials.indices { copy.aws.credentials[index].secretAccessKey = Self.redacted }
+        copy.http.previousSigningKeys = http.previousSigningKeys.map { _ in Self.redacted }
+        for index in copy.auth.apiKeys.indices { copy.auth.apiKeys[index].key = Self.redacted }
         return copy
     }
 
@@ -243,6 +258,8 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
     public var maxBodyBytes: Int = 256 * 1024 * 1024
     /// The key signed URLs are signed with (none: signing disabled).
     public var signingKey: String?
+    /// Older signing keys: URLs they signed still verify until they expire; `signing_key` signs new ones.
+    public var previousSigningKeys: [String] = []
     /// Whether reads need an API key too (only when keys are configured; signed thumbnail URLs still work).
     public var protectReads: Bool = false
     /// The slowest average an upload body may arrive at, in bytes per second, after its first 10 seconds; a slower
@@ -271,6 +288,7 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
         case apiKeys = "api_keys"
         case maxBodyBytes = "max_body_bytes"
         case signingKey = "signing_key"
+        case previousSigningKeys = "previous_signing_keys"
         case protectReads = "protect_reads"
         case minUploadRate = "min_upload_rate"
         case maxConcurrentUploads = "max_concurrent_uploads"
@@ -289,6 +307,7 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
         apiKeys = try c.decode(.apiKeys, default: d.apiKeys)
         maxBodyBytes = try c.decode(.maxBodyBytes, default: d.maxBodyBytes)
         signingKey = try c.decodeIfPresent(String.self, forKey: .signingKey)
+        previousSigningKeys = try c.decode(.previousSigningKeys, default: d.previousSigningKeys)
         protectReads = try c.decode(.protectReads, default: d.protectReads)
         minUploadRate = try c.decode(.minUploadRate, default: d.minUploadRate)
         maxConcurrentUploads = try c.decode(.maxConcurrentUploads, default: d.maxConcurrentUploads)

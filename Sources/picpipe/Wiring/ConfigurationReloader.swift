@@ -39,6 +39,8 @@ struct ConfigurationReloader: Service {
             if next.runtime != current.runtime { unchanged.append("runtime") }
             if next.logging != current.logging { unchanged.append("logging") }
             if next.aws != current.aws { unchanged.append("aws") }
+            if next.auth != current.auth { unchanged.append("auth") }
+            if next.imports != current.imports { unchanged.append("import") }
             logger.notice(
                 "configuration reloaded",
                 metadata: [

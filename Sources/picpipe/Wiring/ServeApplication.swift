@@ -43,8 +43,10 @@ struct ServeApplication {
             services.append(.init(service: UploadWatcherService(watcher: watcher, ingest: ingest)))
         }
         // The HTTP API; the same Prometheus registry backs swift-metrics, so /metrics shows the runtime's metering.
-        let settings = try FetchSettings(http: configuration.http, limits: configuration.limits, listen: listen)
         let httpMetrics = HTTPMetrics(registry: registry)
+        let settings = try FetchSettings(
+            http: configuration.http, limits: configuration.limits, listen: listen, auth: configuration.auth,
+            imports: configuration.imports)
         let fetch = try FetchApplication.build(
             settings: settings, runtime: runtime, recipes: FunctionCatalog.thumbnail(configuration).recipes,
             metrics: httpMetrics, logger: logger,

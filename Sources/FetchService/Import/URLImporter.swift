@@ -1,0 +1,220 @@
+// Fetching a picture by URL, safe by default as imgproxy is: http and https only; every address the host resolves
+// to checked before connecting, on the first request and on every redirect; plain-http connections made to the
+// checked address itself (so a second DNS answer cannot swap it); connect and total timeouts; the size capped
+// while the body streams; the type sniffed from the bytes by the spool, never taken from the headers.
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOPosix
+import PipelineCore
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Opens import URLs.
+public struct URLImporter: Sendable {
+    /// The limits (`import` section).
+    public let settings: ImportSettings
+    private let policy: AddressPolicy
+    private let threadPool: NIOThreadPool
+
+    /// - Parameters:
+    ///   - settings: the `import` section.
+    ///   - threadPool: where name lookups (blocking getaddrinfo) run.
+    public init(settings: ImportSettings, threadPool: NIOThreadPool = .singleton) {
+        self.settings = settings
+        policy = AddressPolicy(allow: settings.allow)
+        self.threadPool = threadPool
+    }
+
+    /// A source that answered 2xx: its body (to stream into a spool) and where it was found after redirects.
+    public struct Source: Sendable {
+        /// The body, read at most once.
+        public let body: HTTPClientResponse.Body
+        /// The Content-Length the source declared.
+        public let declaredLength: Int?
+        /// The URL that answered (the last redirect's).
+        public let finalURL: String
+    }
+
+    /// Runs `body` (opening and reading the source) within `import.timeout`, else 422 `import_timeout`.
+    public func withinTimeout<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let seconds = settings.timeout
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                // 422, not 504: the request was fine, the URL cannot be made into a picture in time.
+                throw APIError(
+                    .unprocessableContent, code: "import_timeout",
+                    message: "the import did not finish within \(Self.seconds(seconds)) s (import.timeout); nothing was kept")
+            }
+            return value
+        }
+    }
+
+    /// Follows the URL through at most `import.max_redirects` redirects to a 2xx answer.
+    /// - Throws: `APIError` 400 `url_refused` (scheme, address, credentials in the URL), 422 `import_failed` (no
+    ///   answer, an error status, too many redirects; 422, not a 5xx: picpipe did not fail, the URL does not lead
+    ///   to a picture), 413 `import_too_large` (a declared length over the cap).
+    public func open(_ text: String) async throws -> Source {
+        var current = try Self.parse(text)
+        var hops = 0
+        while true {
+            let (request, target) = try await prepare(current)
+            let response: HTTPClientResponse
+            do {
+                response = try await Self.client(connectTimeout: settings.connectTimeout).execute(
+                    request, deadline: .now() + .milliseconds(Int64(settings.timeout * 1000)))
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                throw Self.failed("\(target) could not be fetched: \(Self.reason(error))")
+            }
+            let status = Int(response.status.code)
+            if (300..<400).contains(status), status != 304 {
+                guard let location = response.headers.first(name: "location"),
+                    let next = URL(string: location, relativeTo: current)?.absoluteURL
+                else { throw Self.failed("\(target) answered \(status) without a usable Location") }
+                hops += 1
+                guard hops <= settings.maxRedirects else {
+                    throw Self.failed("more than \(settings.maxRedirects) redirects (import.max_redirects)")
+                }
+                current = try Self.parse(next.absoluteString)
+                continue
+            }
+            guard (200..<300).contains(status) else { throw Self.failed("\(target) answered \(status)") }
+            let declared = response.headers.first(name: "content-length").flatMap { Int($0) }
+            if let declared, declared > settings.maxBytes { throw tooLarge() }
+            return Source(body: response.body, declaredLength: declared, finalURL: current.absoluteString)
+        }
+    }
+
+    /// 413 `import_too_large`.
+    public func tooLarge() -> APIError {
+        APIError(
+            .contentTooLarge, code: "import_too_large",
+            message: "the source is larger than \(settings.maxBytes) bytes (import.max_bytes); nothing was kept")
+    }
+
+    /// The request for one hop, after its host's addresses are checked; plain http goes to the checked address.
+    private func prepare(_ url: URL) async throws -> (HTTPClientRequest, String) {
+        guard let host = url.host, !host.isEmpty else { throw Self.refused("the URL has no host") }
+        let port = url.port ?? (url.scheme == "https" ? 443 : 80)
+        let addresses = try await resolve(host, port: port)
+        for address in addresses {
+            if let reason = policy.refusal(for: address) {
+                throw Self.refused(
+                    "\(url.absoluteString): \(reason); such addresses are refused unless import.allow lists them")
+            }
+        }
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = .GET
+        request.headers.add(name: "User-Agent", value: "picpipe-import")
+        request.headers.add(name: "Accept", value: "image/jpeg, image/png")
+        if url.scheme == "http", var components = URLComponents(url: url, resolvingAgainstBaseURL: false),
+            let pinned = addresses.first
+        {
+            components.host = pinned.isIPv4 ? pinned.description : "[\(pinned.description)]"
+            if let pinnedURL = components.url?.absoluteString {
+                request = HTTPClientRequest(url: pinnedURL)
+                request.headers.add(name: "Host", value: url.port.map { "\(host):\($0)" } ?? host)
+                request.headers.add(name: "User-Agent", value: "picpipe-import")
+                request.headers.add(name: "Accept", value: "image/jpeg, image/png")
+            }
+        }
+        return (request, url.absoluteString)
+    }
+
+    /// Every address the host resolves to (an address literal is itself).
+    private func resolve(_ host: String, port: Int) async throws -> [IPAddress] {
+        if let literal = IPAddress(host) { return [literal] }
+        let found: [IPAddress] = try await threadPool.runIfActive {
+            var hints = addrinfo()
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var list: UnsafeMutablePointer<addrinfo>?
+            let status = getaddrinfo(host, String(port), &hints, &list)
+            guard status == 0, let first = list else {
+                throw Self.failed("the host \(host) could not be resolved (\(String(cString: gai_strerror(status))))")
+            }
+            defer { freeaddrinfo(first) }
+            var addresses: [IPAddress] = []
+            var entry: UnsafeMutablePointer<addrinfo>? = first
+            while let current = entry {
+                if let socketAddress = current.pointee.ai_addr {
+                    if current.pointee.ai_family == AF_INET {
+                        let v4 = UnsafeRawPointer(socketAddress).assumingMemoryBound(to: sockaddr_in.self).pointee
+                        addresses.append(IPAddress(bytes: withUnsafeBytes(of: v4.sin_addr) { Array($0) }))
+                    } else if current.pointee.ai_family == AF_INET6 {
+                        let v6 = UnsafeRawPointer(socketAddress).assumingMemoryBound(to: sockaddr_in6.self).pointee
+                        addresses.append(IPAddress(bytes: withUnsafeBytes(of: v6.sin6_addr) { Array($0) }))
+                    }
+                }
+                entry = current.pointee.ai_next
+            }
+            return addresses
+        }
+        guard !found.isEmpty else { throw Self.failed("the host \(host) has no address") }
+        return found
+    }
+
+    /// Parses an import URL: http or https, no user or password.
+    static func parse(_ text: String) throws -> URL {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased() else {
+            throw refused("'\(JSONText.printable(String(text.prefix(200))))' is not a URL")
+        }
+        guard scheme == "http" || scheme == "https" else {
+            throw refused("only http and https URLs are imported, not \(JSONText.printable(scheme))")
+        }
+        guard url.user == nil, url.password == nil else { throw refused("a URL with a user or password is refused") }
+        return url
+    }
+
+    static func refused(_ message: String) -> APIError {
+        APIError(.badRequest, code: "url_refused", message: message)
+    }
+
+    static func failed(_ message: String) -> APIError {
+        APIError(.unprocessableContent, code: "import_failed", message: message + "; nothing was kept")
+    }
+
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout: return "no connection within import.connect_timeout"
+            case .deadlineExceeded: return "no answer within import.timeout"
+            default: return "\(error)"
+            }
+        }
+        return "\(error)"
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+
+    /// One client per connect timeout, kept for the process's life (a client must be shut down before it is
+    /// released; these never are). Redirects are followed here, one checked hop at a time, never by the client.
+    private static let clients = Mutex<[Int64: HTTPClient]>([:])
+
+    static func client(connectTimeout: Double) -> HTTPClient {
+        let milliseconds = Int64(connectTimeout * 1000)
+        return clients.withLock { clients in
+            if let client = clients[milliseconds] { return client }
+            var configuration = HTTPClient.Configuration(
+                redirectConfiguration: .disallow,
+                timeout: .init(connect: .milliseconds(milliseconds)),
+                decompression: .disabled)
+            configuration.httpVersion = .http1Only
+            let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+            clients[milliseconds] = client
+            return client
+        }
+    }
+}

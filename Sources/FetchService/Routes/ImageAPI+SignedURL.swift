@@ -1,0 +1,67 @@
+// POST /images/{id}/signed-url: mints the signed thumbnail URL the listing signs, for one size and lifetime.
+import Foundation
+import Hummingbird
+import PipelineCore
+
+extension ImageAPI {
+    /// The longest lifetime a minted URL may have: 7 days, as S3's presigned URLs.
+    static let maxSignedURLLifetime = 7 * 86_400
+
+    /// Mints `/images/{id}/thumbnails/{size}?expires=…&sig=…` with the newest signing key.
+    /// Body: `{"size": 256, "expires_in": 3600}` (`size` a configured size label, as a number or text;
+    /// `expires_in` 1 s to 7 days, default `http` listing lifetime).
+    func signImageURL(_ request: Request, context: FetchRequestContext) async throws -> Response {
+        let id = try Self.id(context)
+        guard let signer = access.signer else {
+            throw APIError(
+                .conflict, code: "signing_disabled",
+                message: "signed URLs are not enabled: set http.signing_key (PICPIPE_SIGNING_KEY)")
+        }
+        let body = try await request.body.collect(upTo: 4096)
+        let asked: SignedURLRequest
+        do {
+            asked = try JSONDecoder().decode(SignedURLRequest.self, from: Data(body.readableBytesView))
+        } catch {
+            throw APIError.badRequest(
+                "the body must be JSON {\"size\": 256, \"expires_in\": 3600}: size a configured size (number or "
+                    + "text), expires_in whole seconds")
+        }
+        guard thumbnails.recipes[asked.size] != nil else {
+            throw APIError.unknownSize(asked.size, configured: thumbnails.labels)
+        }
+        let lifetime = asked.expiresIn ?? settings.signedURLLifetime
+        guard (1...Self.maxSignedURLLifetime).contains(lifetime) else {
+            throw APIError.badRequest("expires_in must be 1 to \(Self.maxSignedURLLifetime) seconds")
+        }
+        let label = asked.size
+        _ = try resolve(id)
+        let expires = Int(Date().timeIntervalSince1970) + lifetime
+        let url = signer.sign(path: "/images/\(id.value)/thumbnails/\(label)", expires: expires)
+        return Self.json(
+            "{\"url\":\(JSONText.quoted(url)),\"expires\":\(expires),"
+                + "\"expires_at\":\(JSONText.quoted(Timestamp.string(Date(timeIntervalSince1970: Double(expires)), fractional: false)))}")
+    }
+}
+
+/// The body of POST /images/{id}/signed-url.
+struct SignedURLRequest: Decodable {
+    /// The size label: `256` or `"256"`, `"320x200"`.
+    var size: String
+    /// Seconds the URL stays valid.
+    var expiresIn: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case size
+        case expiresIn = "expires_in"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let number = try? c.decode(Int.self, forKey: .size) {
+            size = String(number)
+        } else {
+            size = try c.decode(String.self, forKey: .size)
+        }
+        expiresIn = try c.decodeIfPresent(Int.self, forKey: .expiresIn)
+    }
+}

@@ -1,0 +1,21 @@
+// Usage counts in this process's memory: right for one `serve`; several API processes need a shared counter.
+import Foundation
+import PipelineCore
+import Synchronization
+
+/// Token buckets and daily counts under one lock (a take is a few arithmetic operations).
+public final class InProcessUsageCounter: UsageCounter {
+    private let states = Mutex<[String: UsageState]>([:])
+
+    /// An empty counter.
+    public init() {}
+
+    public func take(subject: String, plan: UsagePlan, now: Date) async throws -> UsageDecision {
+        states.withLock { states in
+            var state = states[subject] ?? UsageState(plan: plan, now: now)
+            let decision = state.take(plan: plan, now: now)
+            states[subject] = state
+            return decision
+        }
+    }
+}
