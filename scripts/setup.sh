@@ -25,8 +25,10 @@ run() {
 }
 
 # liblcms2-dev converts colour profiles; icc-profiles-free and libvips-tools are for the colour tests (reference
-# profiles, and vipsthumbnail to compare with).
-packages=(pkg-config libjpeg-dev libpng-dev libexif-dev libsqlite3-dev liblcms2-dev icc-profiles-free libvips-tools)
+# profiles, and vipsthumbnail to compare with). libwebp-dev, libgif-dev and libheif-dev (HEIC and AVIF, with its
+# libde265, dav1d and aom codecs) read and write the formats beyond JPEG and PNG.
+packages=(pkg-config libjpeg-dev libpng-dev libexif-dev libsqlite3-dev liblcms2-dev icc-profiles-free libvips-tools
+    libwebp-dev libgif-dev libheif-dev)
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 run "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq

@@ -1,6 +1,7 @@
-// Decoding a whole file: limits first (from the header), then JPEG (with shrink-on-load) or PNG.
+// Decoding a whole file: limits first (from the header), then JPEG (with shrink-on-load), PNG, WebP, GIF (first
+// frame), HEIC or AVIF.
 
-/// Decodes JPEG and PNG files held in memory.
+/// Decodes image files held in memory.
 public enum ImageDecoder {
     /// Decodes an image after checking its size and header against the limits.
     /// - Parameters:
@@ -44,6 +45,18 @@ public enum ImageDecoder {
                 return DecodedImage(header: header, pixels: pixels, shrink: shrink, colorProfile: profile)
             }
             let pixels = try PNGDecoder.decode(bytes, header: header)
+            return DecodedImage(header: header, pixels: pixels, shrink: 1, colorProfile: profile)
+        case .webp:
+            let pixels = try WebPDecoder.decode(bytes, header: header)
+            return DecodedImage(header: header, pixels: pixels, shrink: 1, colorProfile: profile)
+        case .gif:
+            let pixels = try GIFDecoder.decode(bytes, header: header, limits: limits)
+            return DecodedImage(header: header, pixels: pixels, shrink: 1)
+        case .heic, .avif:
+            // Parsing the boxes again is cheap (no picture is read); this context carries the size limit too.
+            let container = try HEIFContainer(bytes, format: header.format, limits: limits)
+            let profile = container.iccProfile.flatMap(ColorProfile.read).flatMap { $0.space == .rgb ? $0 : nil }
+            let pixels = try HEIFDecoder.decode(container, header: header)
             return DecodedImage(header: header, pixels: pixels, shrink: 1, colorProfile: profile)
         }
     }

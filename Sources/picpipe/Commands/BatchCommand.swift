@@ -81,7 +81,7 @@ struct BatchCommand: AsyncParsableCommand {
         let found = discovery.inputs
         if found.isEmpty {
             FileHandleOutput.standardError.write(
-                "picpipe: warning: no JPEG or PNG file found under \(inputs.joined(separator: ", "))\n")
+                "picpipe: warning: no image file found under \(inputs.joined(separator: ", "))\n")
         }
         try StoreOptions.create(layout)
         var logger = Logger(label: "picpipe.batch")

@@ -16,20 +16,37 @@ enum FunctionCatalog {
         ]
     }
 
-    /// The thumbnail function: one recipe per configured size.
+    /// The thumbnail function: one recipe per configured size; with `http.negotiate_formats`, the AVIF and WebP
+    /// variants of each, made on request.
     static func thumbnail(_ configuration: PicpipeConfiguration) -> ThumbnailFunction {
         let settings = configuration.thumbnails
+        let format = ImageFormat(rawValue: settings.format) ?? .jpeg
         let recipes = settings.sizes.map { size in
             ThumbnailRecipe(
                 size: size, fit: FitMode(rawValue: settings.fit) ?? .inside,
-                format: settings.format == "png" ? .png : .jpeg, quality: settings.quality,
+                format: format, quality: settings.quality(for: format.rawValue),
                 progressive: settings.progressive, background: RGBColor(hex: settings.background) ?? .white,
-                color: ColorMode(rawValue: settings.color) ?? .srgb)
+                color: ColorMode(rawValue: settings.color) ?? .srgb, lossless: settings.webpLossless,
+                speed: settings.avifSpeed)
         }
+        let variants =
+            configuration.http.negotiateFormats
+            ? recipes.flatMap { recipe in
+                ThumbnailFunction.negotiatedFormats.filter { $0 != format }.map { variant(recipe, $0, settings) }
+            } : []
         return ThumbnailFunction(
-            recipes: recipes,
+            recipes: recipes, variants: variants,
             limits: DecodeLimits(
                 maxPixels: configuration.limits.maxPixels, maxFileBytes: configuration.limits.maxFileBytes))
+    }
+
+    /// A recipe in another format at that format's configured settings.
+    static func variant(_ recipe: ThumbnailRecipe, _ format: ImageFormat, _ settings: ThumbnailSettings)
+        -> ThumbnailRecipe
+    {
+        recipe.inFormat(
+            format, quality: settings.quality(for: format.rawValue), lossless: settings.webpLossless,
+            speed: settings.avifSpeed)
     }
 
     /// A runtime over the store's journal with every function.
