@@ -13,15 +13,19 @@ public struct ThumbnailFunction: PipelineFunction {
 
     /// The recipes made for every original.
     public let recipes: [ThumbnailRecipe]
-    /// The same thumbnails in the other formats the HTTP API negotiates (AVIF, WebP): made only when a record
-    /// asks for them (`variantsConfigurationID`), the first time a client wants one, never for every upload.
+    /// The same thumbnails in the other formats the HTTP API serves (AVIF and WebP by negotiation, any by
+    /// `?format=`): made only when a record asks for their format (`variantsConfigurationID(for:)`), the first
+    /// time a client wants one, never for every upload.
     public let variants: [ThumbnailRecipe]
     /// Decode limits; the function's memory bound may lower `maxPixels` further.
     public let limits: DecodeLimits
 
-    /// The `configurationId` of a record that asks for the variants too (the HTTP API's on-demand request for a
-    /// negotiated format), the way an S3 bucket's second notification rule would trigger the same function.
-    public static let variantsConfigurationID = "picpipe-formats"
+    /// What the HTTP API serves: the configured recipes first (one per size), then their variants.
+    public var servedRecipes: [ThumbnailRecipe] { recipes + variants }
+
+    /// The `configurationId` of a record that asks for the variants in `format` too (the HTTP API's on-demand
+    /// request for another format), the way a second notification rule of an S3 bucket triggers the same function.
+    public static func variantsConfigurationID(for format: ImageFormat) -> String { "picpipe-format-" + format.rawValue }
 
     /// - Parameters:
     ///   - recipes: the thumbnails to make for each original.
@@ -33,8 +37,6 @@ public struct ThumbnailFunction: PipelineFunction {
         self.limits = limits
     }
 
-    /// The formats the HTTP API offers beside the configured one, best first.
-    public static let negotiatedFormats: [ImageFormat] = [.avif, .webp, .jpeg]
 
     public func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
         try validate(record, context: context)
@@ -55,7 +57,8 @@ public struct ThumbnailFunction: PipelineFunction {
         var bounded = limits
         bounded.maxPixels = min(limits.maxPixels, context.configuration.maxPixels)
         let outcome: ThumbnailOutcome
-        let wanted = record.s3.configurationId == Self.variantsConfigurationID ? recipes + variants : recipes
+        let asked = variants.filter { Self.variantsConfigurationID(for: $0.spec.format) == record.s3.configurationId }
+        let wanted = recipes + asked
         do {
             outcome = try original.withUnsafeBytes {
                 try ThumbnailGenerator.generate(original: $0, hash: hash, recipes: wanted, limits: bounded, into: thumbnails)

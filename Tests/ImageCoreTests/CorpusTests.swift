@@ -44,6 +44,13 @@ struct CorpusTests {
 
     /// The verdict picpipe gives an `either` row (see the rule at the top of this file).
     static func expectedVerdict(_ row: Row) -> String {
+        // The manifest predates WebP, GIF, HEIC and AVIF: a file it refuses only for not being JPEG or PNG
+        // ("other") is read now when its bytes are one of those (bad/webp-named-as.png is a valid WebP).
+        if row.verdict == "reject", row.format == "other", let file = try? load(row),
+            file.withUnsafeBytes({ ImageFormat.sniff($0) }) != nil
+        {
+            return "ok"
+        }
         guard row.verdict == "either" else { return row.verdict }
         return row.format == "png" ? "ok" : "reject"
     }

@@ -41,12 +41,15 @@ extension ImageAPI {
     func cachedThumbnail(_ request: Request) -> Response? {
         guard request.method == .get || request.method == .head, !access.protectReads else { return nil }
         let uri = request.uri
+        let negotiate = settings.negotiateFormats
         guard uri.query == nil, let (idText, label) = ThumbnailURLPath.split(uri.path),
-            let id = ImageID(String(idText)), let recipe = thumbnails.recipes[String(label)],
+            let id = ImageID(String(idText)),
+            let recipe = thumbnails.recipe(
+                cachedLabel: String(label), accept: request.headers[.accept], negotiate: negotiate),
             let hash = resolver.hashWithoutDisk(id)
         else { return nil }
         let file = thumbnails.file(recipe, hash: hash, immutable: id.value == hash.hex, protected: false)
-        return try? files.cachedResponse(to: request, file: file)
+        return (try? files.cachedResponse(to: request, file: file)).map { Self.varying($0, negotiate) }
     }
 }
 

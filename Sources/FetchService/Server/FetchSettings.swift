@@ -32,6 +32,8 @@ public struct FetchSettings: Sendable {
     public var headerTimeout: Duration
     /// The most connections open at once (503 and close past it).
     public var maxConnections: Int
+    /// Whether thumbnails are served in the format the Accept header prefers (AVIF, WebP), with `Vary: Accept`.
+    public var negotiateFormats: Bool
 
     /// - Parameters:
     ///   - http: the `http` section.
@@ -52,6 +54,7 @@ public struct FetchSettings: Sendable {
         maxURIBytes = http.maxURIBytes
         headerTimeout = .milliseconds(max(1, Int((http.headerTimeout * 1000).rounded())))
         maxConnections = http.maxConnections
+        negotiateFormats = http.negotiateFormats
         decodeLimits = DecodeLimits(maxPixels: limits.maxPixels, maxFileBytes: limits.maxFileBytes)
         try self.listen.checkExposure(apiKeys: apiKeys)
     }

@@ -9,16 +9,20 @@ import ThumbnailService
 /// The functions of picpipe with their configured settings.
 enum FunctionCatalog {
     /// Every function, configured.
-    static func functions(for configuration: PicpipeConfiguration) -> [RegisteredFunction] {
+    /// - Parameter alsoFormats: formats made for every original besides the configured one (`batch --also-formats`).
+    static func functions(for configuration: PicpipeConfiguration, alsoFormats: [ImageFormat] = [])
+        -> [RegisteredFunction]
+    {
         [
-            RegisteredFunction(thumbnail(configuration), configuration: configuration.functions.thumbnail),
+            RegisteredFunction(
+                thumbnail(configuration, alsoFormats: alsoFormats), configuration: configuration.functions.thumbnail),
             RegisteredFunction(MetadataFunction(), configuration: configuration.functions.metadata),
         ]
     }
 
-    /// The thumbnail function: one recipe per configured size; with `http.negotiate_formats`, the AVIF and WebP
-    /// variants of each, made on request.
-    static func thumbnail(_ configuration: PicpipeConfiguration) -> ThumbnailFunction {
+    /// The thumbnail function: one recipe per configured size, and each size in the other formats picpipe
+    /// writes, made only when the HTTP API asks for one (negotiated from Accept, or forced by `?format=`).
+    static func thumbnail(_ configuration: PicpipeConfiguration, alsoFormats: [ImageFormat] = []) -> ThumbnailFunction {
         let settings = configuration.thumbnails
         let format = ImageFormat(rawValue: settings.format) ?? .jpeg
         let recipes = settings.sizes.map { size in
@@ -29,13 +33,12 @@ enum FunctionCatalog {
                 color: ColorMode(rawValue: settings.color) ?? .srgb, lossless: settings.webpLossless,
                 speed: settings.avifSpeed)
         }
-        let variants =
-            configuration.http.negotiateFormats
-            ? recipes.flatMap { recipe in
-                ThumbnailFunction.negotiatedFormats.filter { $0 != format }.map { variant(recipe, $0, settings) }
-            } : []
+        let variants = recipes.flatMap { recipe in
+            ImageFormat.writable.filter { $0 != format }.map { variant(recipe, $0, settings) }
+        }
+        let eager = variants.filter { alsoFormats.contains($0.spec.format) }
         return ThumbnailFunction(
-            recipes: recipes, variants: variants,
+            recipes: recipes + eager, variants: variants.filter { !alsoFormats.contains($0.spec.format) },
             limits: DecodeLimits(
                 maxPixels: configuration.limits.maxPixels, maxFileBytes: configuration.limits.maxFileBytes))
     }

@@ -43,7 +43,7 @@ struct ServeApplication {
         // The HTTP API; the same Prometheus registry backs swift-metrics, so /metrics shows the runtime's metering.
         let settings = try FetchSettings(http: configuration.http, limits: configuration.limits, listen: listen)
         let fetch = try FetchApplication.build(
-            settings: settings, runtime: runtime, recipes: FunctionCatalog.thumbnail(configuration).recipes,
+            settings: settings, runtime: runtime, recipes: FunctionCatalog.thumbnail(configuration).servedRecipes,
             metrics: HTTPMetrics(registry: registry), logger: logger,
             onServerRunning: { port in logger.info("http listening", metadata: ["address": "\(settings.listen.host):\(port)"]) })
         services.append(.init(service: fetch))
