@@ -248,9 +248,11 @@ extension PicpipeCLI {
             for line in manifest.split(separator: "\n").dropFirst() {
                 let columns = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
                 guard columns.count > 5 else { continue }
-                let (path, sha, verdict) = (columns[0], columns[2], columns[5])
+                let (path, sha) = (columns[0], columns[2])
+                // Read since picpipe reads WebP (ImageCoreTests' CorpusTests.readSinceTheManifest says why).
+                let verdict = path == "bad/webp-named-as.png" ? "ok" : columns[5]
                 let original = "originals/\(sha.prefix(2))/\(sha)"
-                let stored = ["jpg", "png"].contains {
+                let stored = ImageFormat.allCases.map(\.fileExtension).contains {
                     FileManager.default.fileExists(atPath: store.appendingPathComponent("\(original).\($0)").path)
                 }
                 switch verdict {

@@ -56,8 +56,13 @@ info:
     (RequestResponse). Work on the picture that finishes later keeps nothing, and nothing of it is served again.
     A picture that also arrived through `uploads/` is removed with its last HTTP id.
 
-    **Uploads** must be JPEG or PNG bytes (sniffed, never from the Content-Type alone) decodable within the
-    limits; anything else is 415 or 422 and nothing is kept.
+    **Uploads** must be JPEG, PNG, WebP, GIF, HEIC/HEIF or AVIF bytes (sniffed, never from the Content-Type
+    alone) decodable within the limits; anything else is 415 or 422 and nothing is kept.
+
+    **Thumbnail formats.** With `http.negotiate_formats` on (the default), a thumbnail is answered in AVIF or
+    WebP when the Accept header names `image/avif` or `image/webp` (the higher q wins, AVIF on a tie), else in
+    the configured format (`thumbnails.format`, JPEG), with `Vary: Accept`; `?format=jpeg|png|webp|avif`
+    forces one. Each format is its own derivative with its own ETag, made at once when missing.
 
     **Auth.** With keys configured (`http.api_keys`, `PICPIPE_API_KEYS`), POST, PUT and DELETE need
     `Authorization: Bearer <key>`; with `http.protect_reads` reads need one too. Without keys the server
@@ -106,7 +111,7 @@ paths:
       operationId: uploadImage
       summary: Upload an image; its id is the SHA-256 of its bytes (the same bytes give the same id).
       description: |
-        The body is streamed to disk while it is hashed, checked (JPEG or PNG, decodable within the limits)
+        The body is streamed to disk while it is hashed, checked (JPEG, PNG, WebP, GIF, HEIC or AVIF, decodable within the limits)
         and stored as an original; an ObjectCreated:Put event then queues the thumbnail and metadata functions.
       parameters:
         - {name: name, in: query, description: "A display name (a multipart part's filename wins).", schema: {type: string}}
@@ -115,6 +120,11 @@ paths:
         content:
           image/jpeg: {schema: {type: string, format: binary, minLength: 1}}
           image/png: {schema: {type: string, format: binary, minLength: 1}}
+          image/webp: {schema: {type: string, format: binary, minLength: 1}}
+          image/gif: {schema: {type: string, format: binary, minLength: 1}}
+          image/heic: {schema: {type: string, format: binary, minLength: 1}}
+          image/heif: {schema: {type: string, format: binary, minLength: 1}}
+          image/avif: {schema: {type: string, format: binary, minLength: 1}}
           multipart/form-data:
             schema:
               type: object
@@ -194,6 +204,11 @@ paths:
         content:
           image/jpeg: {schema: {type: string, format: binary, minLength: 1}}
           image/png: {schema: {type: string, format: binary, minLength: 1}}
+          image/webp: {schema: {type: string, format: binary, minLength: 1}}
+          image/gif: {schema: {type: string, format: binary, minLength: 1}}
+          image/heic: {schema: {type: string, format: binary, minLength: 1}}
+          image/heif: {schema: {type: string, format: binary, minLength: 1}}
+          image/avif: {schema: {type: string, format: binary, minLength: 1}}
           multipart/form-data:
             schema:
               type: object
@@ -232,6 +247,8 @@ paths:
       - {name: size, in: path, required: true, description: "A configured size label (thumbnails.sizes, e.g. 256).", schema: {type: string}}
       - {name: expires, in: query, description: "Signed URLs only, seconds since 1970 (not an integer: 400).", schema: {type: integer, minimum: 0, maximum: 99999999999}}
       - {name: sig, in: query, description: "Signed URLs only, hex HMAC-SHA256.", schema: {type: string}}
+      - {name: format, in: query, description: "Forces the format (jpg is jpeg); any other value is 400. Without it the format comes from Accept (http.negotiate_formats).", schema: {type: string, enum: [jpeg, jpg, png, webp, avif]}}
+      - {name: Accept, in: header, description: "image/avif or image/webp named here (q > 0) gets that format; anything else the configured one.", schema: {type: string}}
     get:
       operationId: getThumbnail
       summary: A thumbnail; made at once (RequestResponse) when it does not exist yet.
@@ -357,10 +374,11 @@ components:
     range: {name: Range, in: header, description: "One range: bytes=A-B, bytes=A- or bytes=-N (several ranges get the whole file).", schema: {type: string}}
     ifRange: {name: If-Range, in: header, description: "An ETag; when it differs the whole file is sent.", schema: {type: string}}
   headers:
-    ETag: {schema: {type: string}, description: "Strong: \"<sha256>\" for originals, \"<sha256>-<size>-<recipe>\" for thumbnails."}
+    ETag: {schema: {type: string}, description: "Strong: \"<sha256>\" for originals, \"<sha256>-<size>-<recipe>\" for JPEG and PNG thumbnails, \"<sha256>-<size>-<recipe>.<webp|avif>\" for WebP and AVIF ones."}
     Last-Modified: {schema: {type: string}}
     Cache-Control: {schema: {type: string}}
     Accept-Ranges: {schema: {type: string, const: bytes}}
+    Vary: {schema: {type: string, const: Accept}, description: "On thumbnails whose format was chosen from Accept (http.negotiate_formats, no ?format=)."}
     Content-Range: {schema: {type: string}}
   responses:
     File:
@@ -370,9 +388,14 @@ components:
         Last-Modified: {$ref: "#/components/headers/Last-Modified"}
         Cache-Control: {$ref: "#/components/headers/Cache-Control"}
         Accept-Ranges: {$ref: "#/components/headers/Accept-Ranges"}
+        Vary: {$ref: "#/components/headers/Vary"}
       content:
         image/jpeg: {schema: {type: string, format: binary}}
         image/png: {schema: {type: string, format: binary}}
+        image/webp: {schema: {type: string, format: binary}}
+        image/avif: {schema: {type: string, format: binary}}
+        image/gif: {schema: {type: string, format: binary}}
+        image/heic: {schema: {type: string, format: binary}}
     PartialFile:
       description: The requested byte range.
       headers:
@@ -381,6 +404,10 @@ components:
       content:
         image/jpeg: {schema: {type: string, format: binary}}
         image/png: {schema: {type: string, format: binary}}
+        image/webp: {schema: {type: string, format: binary}}
+        image/avif: {schema: {type: string, format: binary}}
+        image/gif: {schema: {type: string, format: binary}}
+        image/heic: {schema: {type: string, format: binary}}
     NotModified:
       description: If-None-Match matched the ETag.
       headers:
@@ -417,7 +444,7 @@ components:
       description: body_too_large (over http.max_body_bytes; nothing is kept).
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     UnsupportedMediaType:
-      description: unsupported_media_type (a Content-Type other than image/jpeg, image/png, multipart/form-data, or bytes that are not JPEG or PNG).
+      description: unsupported_media_type (a Content-Type other than image/jpeg, image/png, image/webp, image/gif, image/heic, image/heif, image/avif, multipart/form-data, or bytes that are none of JPEG, PNG, WebP, GIF, HEIC, AVIF).
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     Unprocessable:
       description: unprocessable_image (corrupt, truncated, or over the pixel limit; nothing is kept).
