@@ -511,7 +511,7 @@ components:
         sha256: {type: string}
         name: {type: [string, "null"]}
         size: {type: [integer, "null"]}
-        format: {type: [string, "null"], enum: [jpeg, png, null]}
+        format: {type: [string, "null"], enum: [jpeg, png, webp, gif, heic, avif, null]}
         width: {type: [integer, "null"]}
         height: {type: [integer, "null"]}
         taken_at: {type: [string, "null"]}
