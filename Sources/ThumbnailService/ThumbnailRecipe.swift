@@ -27,7 +27,7 @@ public struct ThumbnailRecipe: Sendable, Hashable, Codable {
     }
 
     /// The recipe part of the file name, e.g. `inside-q82-srgb`, `cover-q90p-bg000000-keep` (JPEG),
-    /// `inside-q80-srgb` or `inside-lossless-srgb` (WebP), `inside-q60-s6-srgb` (AVIF: quality and speed),
+    /// `inside-q85-srgb` or `inside-lossless-srgb` (WebP), `inside-q70-s6-srgb` (AVIF: quality and speed),
     /// readable and unique per recipe (the format is the extension). The colour rule is always there, so
     /// thumbnails made before colour management (named without it, and unconverted) are never served for the
     /// converted ones.

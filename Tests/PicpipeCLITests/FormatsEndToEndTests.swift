@@ -249,7 +249,7 @@ extension PicpipeCLI {
 
             // Each format is its own derivative in the store, named by recipe.
             let thumbnails = ServeProcess.files(serve.store, "thumbnails").filter { $0.contains(id) && $0.hasPrefix("128/") }
-            for suffix in ["-inside-q82-srgb.jpg", "-inside-q80-srgb.webp", "-inside-q60-s6-srgb.avif", "-inside-srgb.png"] {
+            for suffix in ["-inside-q82-srgb.jpg", "-inside-q85-srgb.webp", "-inside-q70-s6-srgb.avif", "-inside-srgb.png"] {
                 #expect(thumbnails.contains { $0.hasSuffix(suffix) }, "\(suffix) in \(thumbnails)")
             }
         }

@@ -74,12 +74,13 @@ public struct ThumbnailSettings: Codable, Sendable, Equatable {
     public var format: String = "jpeg"
     /// JPEG quality, 1-100.
     public var quality: Int = 82
-    /// Lossy WebP quality, 1-100 (80 matches JPEG q82's SSIM on photos at fewer bytes; README "Formats").
-    public var webpQuality: Int = 80
+    /// Lossy WebP quality, 1-100. 85 is the lowest (in steps of 5) whose thumbnails match JPEG q82's SSIM on the
+    /// benchmark photos, at 15% fewer bytes (README "Formats", `scripts/bench-formats.sh --part bytes`).
+    public var webpQuality: Int = 85
     /// Lossless WebP instead of lossy.
     public var webpLossless: Bool = false
-    /// AVIF quality, 1-100 (libheif's scale).
-    public var avifQuality: Int = 60
+    /// AVIF quality, 1-100 (libheif's scale). 70 matches JPEG q82's SSIM the same way, at 31% fewer bytes.
+    public var avifQuality: Int = 70
     /// The AV1 encoder's speed, 0 (slowest, smallest) to 9 (fastest).
     public var avifSpeed: Int = 6
     /// Whether JPEG thumbnails are progressive.
