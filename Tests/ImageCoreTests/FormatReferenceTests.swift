@@ -326,3 +326,44 @@ import Testing
         }
     }
 }
+
+extension FormatReferenceTests {
+    /// A HEIC's embedded thumbnail image (heif-enc -t, as phones write one) serves a size it covers, the way
+    /// vipsthumbnail uses it; a larger size decodes the primary image. Both match heif-convert's decode.
+    @Test func heicEmbeddedThumbnailServesSmallSizes() throws {
+        guard ReferenceTools.available("heif-enc", "heif-convert") else { return }
+        let work = try ReferenceTools.folder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let source = work.appendingPathComponent("photo.png")
+        try ReferenceTools.writePNG(TestPictures.photo(width: 640, height: 480), to: source)
+        let file = work.appendingPathComponent("photo.heic")
+        try ReferenceTools.run("heif-enc", ["-q", "90", "-t", "320", source.path, "-o", file.path])
+        let bytes = try ReferenceTools.bytes(file)
+        let small = try bytes.withUnsafeBytes {
+            try ImageDecoder.decode($0, limits: .default, minimumSize: (width: 256, height: 192))
+        }
+        #expect(small.header.width == 640 && small.header.height == 480, "the header is the primary image's")
+        #expect(small.pixels.width == 320 && small.pixels.height == 240, "decoded from the 320x240 thumbnail")
+        let large = try bytes.withUnsafeBytes {
+            try ImageDecoder.decode($0, limits: .default, minimumSize: (width: 400, height: 300))
+        }
+        #expect(large.pixels.width == 640 && large.pixels.height == 480, "the thumbnail is too small: the primary")
+        let reference = work.appendingPathComponent("photo.heic.png")
+        try ReferenceTools.run("heif-convert", [file.path, reference.path])
+        #expect(ReferenceTools.psnr(large.pixels, try ReferenceTools.decodePNG(reference)) >= Self.minimumPSNR)
+        // The 256 px thumbnail made from the embedded one is close to the one made from the primary image.
+        let spec = ThumbnailSpec(width: 256, height: 256, format: .png)
+        let fromThumbnail = try ReferenceTools.decode(try #require(TestPictures.render(bytes, [spec]).thumbnails.first).bytes)
+        let primaryOnly = try ReferenceTools.decode(
+            try #require(
+                TestPictures.render(
+                    try ReferenceTools.bytes({
+                        let plain = work.appendingPathComponent("plain.heic")
+                        try ReferenceTools.run("heif-enc", ["-q", "90", source.path, "-o", plain.path])
+                        return plain
+                    }()), [spec]
+                ).thumbnails.first
+            ).bytes)
+        #expect(ReferenceTools.psnr(fromThumbnail.pixels, primaryOnly.pixels) >= 30)
+    }
+}

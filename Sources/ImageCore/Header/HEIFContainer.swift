@@ -58,6 +58,33 @@ final class HEIFContainer {
 
     var hasAlpha: Bool { heif_image_handle_has_alpha_channel(handle) != 0 }
 
+    /// The handle of the embedded thumbnail image when it is at least `size` and has the primary image's aspect
+    /// ratio (within 1 %); the caller releases it. `nil` when there is none that fits.
+    func thumbnail(atLeast size: (width: Int, height: Int)) -> OpaquePointer? {
+        let count = Int(heif_image_handle_get_number_of_thumbnails(handle))
+        guard count > 0 else { return nil }
+        var ids = [heif_item_id](repeating: 0, count: min(count, 16))
+        let listed = Int(heif_image_handle_get_list_of_thumbnail_IDs(handle, &ids, Int32(ids.count)))
+        let (width, height) = (Double(heif_image_handle_get_width(handle)), Double(heif_image_handle_get_height(handle)))
+        var best: (handle: OpaquePointer, pixels: Int)? = nil
+        for id in ids.prefix(listed) {
+            var thumbnail: OpaquePointer?
+            guard heif_image_handle_get_thumbnail(handle, id, &thumbnail).code == heif_error_Ok, let thumbnail else {
+                continue
+            }
+            let w = Int(heif_image_handle_get_width(thumbnail))
+            let h = Int(heif_image_handle_get_height(thumbnail))
+            let sameShape = w > 0 && h > 0 && abs(Double(w) / Double(h) - width / height) <= 0.01 * width / height
+            if sameShape, w >= size.width, h >= size.height, best == nil || w * h < best!.pixels {
+                if let previous = best { heif_image_handle_release(previous.handle) }
+                best = (thumbnail, w * h)
+            } else {
+                heif_image_handle_release(thumbnail)
+            }
+        }
+        return best?.handle
+    }
+
     /// The embedded ICC profile (`prof` or `rICC` colour box), or `nil` (none, or an nclx description).
     var iccProfile: [UInt8]? {
         let type = heif_image_handle_get_color_profile_type(handle)
