@@ -45,10 +45,21 @@ let package = Package(
         .systemLibrary(
             name: "CLCMS", pkgConfig: "lcms2",
             providers: [.apt(["liblcms2-dev"])]),
+        // The formats beyond JPEG and PNG: WebP (still and animated), GIF, HEIF/HEIC and AVIF (both via libheif).
+        .systemLibrary(
+            name: "CWebP", pkgConfig: "libwebpdemux",
+            providers: [.apt(["libwebp-dev"])]),
+        .systemLibrary(
+            name: "CGIF", pkgConfig: "libgif",
+            providers: [.apt(["libgif-dev"])]),
+        .systemLibrary(
+            name: "CHEIF", pkgConfig: "libheif",
+            providers: [.apt(["libheif-dev"])]),
 
         // Pure image operations over buffers: probe, decode, resize, orient, encode.
         .target(
-            name: "ImageCore", dependencies: ["CJPEGShims", "CPNG", "CPNGShims", "CLCMS"], swiftSettings: strict),
+            name: "ImageCore", dependencies: ["CJPEGShims", "CPNG", "CPNGShims", "CLCMS", "CWebP", "CGIF", "CHEIF"],
+            swiftSettings: strict),
 
         // The function model, the store, events, journal and runtime.
         .target(

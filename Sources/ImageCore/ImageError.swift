@@ -2,7 +2,7 @@
 
 /// Why an image could not be read, resized or written.
 public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The bytes are neither JPEG nor PNG.
+    /// The bytes are none of the formats picpipe reads.
     case unsupportedFormat(hint: String)
     /// The file is larger than the configured limit.
     case fileTooLarge(bytes: Int, limit: Int)
@@ -22,7 +22,7 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unsupportedFormat(let hint):
-            return "not a JPEG or PNG image (\(hint))"
+            return "not a JPEG, PNG, WebP, GIF, HEIC or AVIF image (\(hint))"
         case .fileTooLarge(let bytes, let limit):
             return "file is \(bytes) bytes, over the limit of \(limit) bytes"
         case .tooManyPixels(let width, let height, let limit):
@@ -33,7 +33,7 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
             return "image data is truncated (\(detail))"
         case .corrupt(let format, let detail):
             // libjpeg's own messages often start with the same words ("Corrupt JPEG data: 12 extraneous bytes").
-            let lead = "corrupt \(format.rawValue.uppercased()) data"
+            let lead = "corrupt \(format.displayName) data"
             var rest = Substring(detail)
             if rest.lowercased().hasPrefix(lead.lowercased()) {
                 rest = rest.dropFirst(lead.count).drop { $0 == ":" || $0 == " " }
@@ -41,7 +41,7 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
             if rest.hasPrefix("Warning: ") { rest = rest.dropFirst("Warning: ".count) }  // libjpeg's JWRN prefix
             return rest.isEmpty ? lead : "\(lead): \(rest)"
         case .encodeFailed(let format, let detail):
-            return "could not encode \(format.rawValue.uppercased()): \(detail)"
+            return "could not encode \(format.displayName): \(detail)"
         case .invalidRequest(let message):
             return message
         }

@@ -3,7 +3,7 @@ import Foundation
 import ImageCore
 import PipelineCore
 
-/// Reads the normalised metadata (and optionally every raw tag) of a JPEG or PNG.
+/// Reads the normalised metadata (and optionally every raw tag) of a JPEG, PNG, WebP, GIF, HEIC or AVIF.
 ///
 /// Safe to call from any thread: every call owns its buffers and its libexif state.
 public enum MetadataReader {
@@ -81,7 +81,7 @@ public enum MetadataReader {
     ) -> Result<ImageMetadata, Failure> {
         guard let format = ImageFormat.sniff(bytes) else {
             return .failure(
-                .error(.unsupportedImage(path: file, reason: "not a JPEG or PNG image (unknown signature)")))
+                .error(.unsupportedImage(path: file, reason: "not a JPEG, PNG, WebP, GIF, HEIC or AVIF image (unknown signature)")))
         }
         let header: ImageHeader
         do {
@@ -109,6 +109,12 @@ public enum MetadataReader {
             let block = ExifBlock(in: bytes, tiffRange: range)
             block.apply(to: &metadata, includeRaw: includeRaw)
             metadata.exifError = block.problem
+        case .copied(let tiff):
+            tiff.withUnsafeBytes { copy in
+                let block = ExifBlock(in: copy, tiffRange: 0..<copy.count)
+                block.apply(to: &metadata, includeRaw: includeRaw)
+                metadata.exifError = block.problem
+            }
         }
         return .success(metadata)
     }

@@ -13,16 +13,30 @@ public struct ThumbnailFunction: PipelineFunction {
 
     /// The recipes made for every original.
     public let recipes: [ThumbnailRecipe]
+    /// The same thumbnails in the other formats the HTTP API serves (AVIF and WebP by negotiation, any by
+    /// `?format=`): made only when a record asks for their format (`variantsConfigurationID(for:)`), the first
+    /// time a client wants one, never for every upload.
+    public let variants: [ThumbnailRecipe]
     /// Decode limits; the function's memory bound may lower `maxPixels` further.
     public let limits: DecodeLimits
 
+    /// What the HTTP API serves: the configured recipes first (one per size), then their variants.
+    public var servedRecipes: [ThumbnailRecipe] { recipes + variants }
+
+    /// The `configurationId` of a record that asks for the variants in `format` too (the HTTP API's on-demand
+    /// request for another format), the way a second notification rule of an S3 bucket triggers the same function.
+    public static func variantsConfigurationID(for format: ImageFormat) -> String { "picpipe-format-" + format.rawValue }
+
     /// - Parameters:
     ///   - recipes: the thumbnails to make for each original.
+    ///   - variants: the thumbnails made only on request (`variantsConfigurationID`).
     ///   - limits: decode limits.
-    public init(recipes: [ThumbnailRecipe], limits: DecodeLimits) {
+    public init(recipes: [ThumbnailRecipe], variants: [ThumbnailRecipe] = [], limits: DecodeLimits) {
         self.recipes = recipes
+        self.variants = variants
         self.limits = limits
     }
+
 
     public func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
         try validate(record, context: context)
@@ -43,9 +57,11 @@ public struct ThumbnailFunction: PipelineFunction {
         var bounded = limits
         bounded.maxPixels = min(limits.maxPixels, context.configuration.maxPixels)
         let outcome: ThumbnailOutcome
+        let asked = variants.filter { Self.variantsConfigurationID(for: $0.spec.format) == record.s3.configurationId }
+        let wanted = recipes + asked
         do {
             outcome = try original.withUnsafeBytes {
-                try ThumbnailGenerator.generate(original: $0, hash: hash, recipes: recipes, limits: bounded, into: thumbnails)
+                try ThumbnailGenerator.generate(original: $0, hash: hash, recipes: wanted, limits: bounded, into: thumbnails)
             }
         } catch let error as ImageError {
             let memoryMB = bounded.maxPixels < limits.maxPixels ? context.configuration.memoryMB : nil
@@ -94,6 +110,7 @@ public struct ThumbnailFunction: PipelineFunction {
         let entries: [JSONValue] = outcome.thumbnails.map { entry in
             var object: [String: JSONValue] = [
                 "size": .string(entry.recipe.sizeLabel),
+                "format": .string(entry.recipe.spec.format.rawValue),
                 "path": .string("thumbnails/" + entry.relativePath),
                 "created": .bool(entry.created),
             ]
@@ -101,6 +118,7 @@ public struct ThumbnailFunction: PipelineFunction {
                 object["width"] = .int(width)
                 object["height"] = .int(height)
             }
+            if let bytes = entry.bytes { object["bytes"] = .int(bytes) }
             return .object(object)
         }
         var result: FunctionResult = [

@@ -14,11 +14,11 @@ public struct ThumbnailRecipe: Sendable, Hashable, Codable {
     /// A square box of `size` with the other settings.
     public init(
         size: Int, fit: FitMode = .inside, format: ImageFormat = .jpeg, quality: Int = 82, progressive: Bool = false,
-        background: RGBColor = .white, color: ColorMode = .srgb
+        background: RGBColor = .white, color: ColorMode = .srgb, lossless: Bool = false, speed: Int = 6
     ) {
         self.spec = ThumbnailSpec(
             width: size, height: size, fit: fit, format: format, quality: quality, progressive: progressive,
-            background: background, color: color)
+            background: background, color: color, lossless: lossless, speed: speed)
     }
 
     /// The folder under `thumbnails/`: `256` for a square box, `320x200` otherwise.
@@ -26,17 +26,38 @@ public struct ThumbnailRecipe: Sendable, Hashable, Codable {
         spec.width == spec.height ? "\(spec.width)" : "\(spec.width)x\(spec.height)"
     }
 
-    /// The recipe part of the file name, e.g. `inside-q82-srgb` or `cover-q90p-bg000000-keep`, readable and unique
-    /// per recipe. The colour rule is always there, so thumbnails made before colour management (named without it,
-    /// and unconverted) are never served for the converted ones.
+    /// The recipe part of the file name, e.g. `inside-q82-srgb`, `cover-q90p-bg000000-keep` (JPEG),
+    /// `inside-q85-srgb` or `inside-lossless-srgb` (WebP), `inside-q70-s6-srgb` (AVIF: quality and speed),
+    /// readable and unique per recipe (the format is the extension). The colour rule is always there, so
+    /// thumbnails made before colour management (named without it, and unconverted) are never served for the
+    /// converted ones.
     public var recipeTag: String {
         var tag = spec.fit.rawValue
-        if spec.format == .jpeg {
+        switch spec.format {
+        case .jpeg:
             tag += "-q\(spec.quality)"
             if spec.progressive { tag += "p" }
             if spec.background != .white { tag += "-bg\(spec.background.hex)" }
+        case .webp:
+            tag += spec.lossless ? "-lossless" : "-q\(spec.quality)"
+        case .avif:
+            tag += "-q\(spec.quality)-s\(spec.speed)"
+        case .png, .gif, .heic:
+            break
         }
         return tag + "-" + spec.color.rawValue
+    }
+
+    /// The same thumbnail in another format, at that format's settings (`quality`, `lossless`, `speed`).
+    public func inFormat(_ format: ImageFormat, quality: Int, lossless: Bool = false, speed: Int = 6)
+        -> ThumbnailRecipe
+    {
+        var recipe = self
+        recipe.spec.format = format
+        recipe.spec.quality = quality
+        recipe.spec.lossless = lossless
+        recipe.spec.speed = speed
+        return recipe
     }
 
     /// The derivative's path inside `thumbnails/`: `256/ab/<hash>-inside-q82-srgb.jpg`.
@@ -51,6 +72,12 @@ public struct ThumbnailRecipe: Sendable, Hashable, Codable {
         }
         guard (1...100).contains(spec.quality) else {
             throw ImageError.invalidRequest("quality \(spec.quality) must be 1 to 100")
+        }
+        guard spec.format.isWritable else {
+            throw ImageError.invalidRequest("picpipe does not write \(spec.format.displayName) thumbnails")
+        }
+        guard (0...9).contains(spec.speed) else {
+            throw ImageError.invalidRequest("AVIF speed \(spec.speed) must be 0 to 9")
         }
     }
 }

@@ -43,7 +43,15 @@ struct CorpusTests {
     }
 
     /// The verdict picpipe gives an `either` row (see the rule at the top of this file).
+    /// Files the manifest refuses only for being neither JPEG nor PNG that picpipe reads since it reads WebP, GIF,
+    /// HEIC and AVIF, because the reference decoder reads them too: exiftool's RIFF.webp (dwebp decodes it). The
+    /// other two such files stay refused, as their reference decoders refuse them: heic-named-as.jpg (an
+    /// exiftool sample without its picture data; heif-convert: "Unexpected end of file") and
+    /// gif-with-php-named-as.jpg (a GIF header then PHP; ImageMagick: "no images defined").
+    static let readSinceTheManifest: Set<String> = ["bad/webp-named-as.png"]
+
     static func expectedVerdict(_ row: Row) -> String {
+        if readSinceTheManifest.contains(row.path) { return "ok" }
         guard row.verdict == "either" else { return row.verdict }
         return row.format == "png" ? "ok" : "reject"
     }

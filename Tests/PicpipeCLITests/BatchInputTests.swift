@@ -50,7 +50,7 @@ extension PicpipeCLI {
                 "batch", empty.path, "--store", work.appendingPathComponent("store").path,
             ])
             #expect(run.status == 0)
-            #expect(run.stderr.contains("no JPEG or PNG file found"))
+            #expect(run.stderr.contains("no image file found"))
             #expect(run.stderr.contains(empty.path))
         }
 

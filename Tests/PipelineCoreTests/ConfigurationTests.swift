@@ -79,6 +79,36 @@ import Testing
         }
     }
 
+    @Test func formatKeysHaveDefaultsVariablesAndRanges() throws {
+        let defaults = try PicpipeConfiguration.load(environment: [:])
+        #expect(defaults.thumbnails.webpQuality == 85 && defaults.thumbnails.avifQuality == 70)
+        #expect(defaults.thumbnails.avifSpeed == 6 && !defaults.thumbnails.webpLossless)
+        #expect(defaults.http.negotiateFormats)
+        #expect(defaults.thumbnails.quality(for: "webp") == 85 && defaults.thumbnails.quality(for: "jpeg") == 82)
+        let file = try PicpipeConfiguration.parse(
+            yaml: "thumbnails:\n  format: avif\n  avif_quality: 50\n  avif_speed: 9\n  webp_lossless: true\n"
+                + "http:\n  negotiate_formats: false\n")
+        #expect(file.thumbnails.format == "avif" && file.thumbnails.quality(for: "avif") == 50)
+        #expect(file.thumbnails.avifSpeed == 9 && file.thumbnails.webpLossless && !file.http.negotiateFormats)
+        let environment = try PicpipeConfiguration.load(environment: [
+            "PICPIPE_THUMBNAIL_WEBP_QUALITY": "70", "PICPIPE_NEGOTIATE_FORMATS": "false",
+            "PICPIPE_THUMBNAIL_FORMAT": "webp",
+        ])
+        #expect(environment.thumbnails.webpQuality == 70 && !environment.http.negotiateFormats)
+        #expect(
+            throws: ConfigurationError.invalid(
+                key: "thumbnails.format", reason: "is jpeg, png, webp or avif (gif and heic are read, not written)")
+        ) {
+            try PicpipeConfiguration.load(environment: ["PICPIPE_THUMBNAIL_FORMAT": "gif"])
+        }
+        #expect(throws: ConfigurationError.invalid(key: "thumbnails.avif_speed", reason: "is 0-9")) {
+            try PicpipeConfiguration.load(environment: ["PICPIPE_THUMBNAIL_AVIF_SPEED": "10"])
+        }
+        #expect(throws: ConfigurationError.invalid(key: "thumbnails.webp_quality", reason: "is 1-100")) {
+            try PicpipeConfiguration.parse(yaml: "thumbnails:\n  webp_quality: 0\n").validate()
+        }
+    }
+
     @Test func theConnectionLimitsHaveNginxLikeDefaultsVariablesAndRanges() throws {
         let defaults = try PicpipeConfiguration.load(environment: [:]).http
         #expect(defaults.maxHeaderBytes == 16384)

@@ -52,7 +52,7 @@ import Testing
             return
         }
         #expect(name == "notes.txt")
-        #expect(reason.contains("not a JPEG or PNG"))
+        #expect(reason.contains("not a JPEG, PNG, WebP, GIF, HEIC or AVIF"))
         #expect(!FileManager.default.fileExists(atPath: upload.path))
         let failed = runtime.layout.failed
         #expect(try Data(contentsOf: failed.appendingPathComponent("notes.txt")) == Data("hello".utf8))

@@ -148,7 +148,7 @@ extension APIError {
             .conflict, code: "content_id_mismatch",
             message: "a 64-hex-digit id is a content id: the body's SHA-256 is \(body), not \(id)")
     }
-    /// 415: the body is not a JPEG or PNG (or the Content-Type is not one the route takes).
+    /// 415: the body is not an image picpipe reads (or the Content-Type is not one the route takes).
     static func unsupportedMediaType(_ message: String) -> APIError {
         APIError(.unsupportedMediaType, code: "unsupported_media_type", message: message)
     }

@@ -1,30 +1,43 @@
 // The configured thumbnail sizes, where each derivative lives, and making a missing one on request.
 import Foundation
+import ImageCore
 import PipelineCore
 import Synchronization
 import ThumbnailService
 
-/// Thumbnails by size label (`256`, `320x200`), from the configured recipes; `replace` swaps them on a
-/// configuration reload.
+/// Thumbnails by size label (`256`, `320x200`), from the configured recipes, each also in the other formats the
+/// API negotiates; `replace` swaps them on a configuration reload.
 final class ThumbnailCatalog: Sendable {
     private struct Sizes {
+        /// The configured recipe of each size (the first given for its label).
         var recipes: [String: ThumbnailRecipe]
+        /// The same sizes in other formats (the later recipes given for a label).
+        var variants: [String: [ImageFormat: ThumbnailRecipe]]
         var labels: [String]
 
         init(_ recipes: [ThumbnailRecipe]) {
             var byLabel: [String: ThumbnailRecipe] = [:]
+            var variants: [String: [ImageFormat: ThumbnailRecipe]] = [:]
             var labels: [String] = []
-            for recipe in recipes where byLabel[recipe.sizeLabel] == nil {
-                byLabel[recipe.sizeLabel] = recipe
-                labels.append(recipe.sizeLabel)
+            for recipe in recipes {
+                let label = recipe.sizeLabel
+                if let primary = byLabel[label] {
+                    if recipe.spec.format != primary.spec.format, variants[label]?[recipe.spec.format] == nil {
+                        variants[label, default: [:]][recipe.spec.format] = recipe
+                    }
+                } else {
+                    byLabel[label] = recipe
+                    labels.append(label)
+                }
             }
             self.recipes = byLabel
+            self.variants = variants
             self.labels = labels
         }
     }
 
     private let sizes: Mutex<Sizes>
-    /// The recipes by size label.
+    /// The configured recipes by size label.
     var recipes: [String: ThumbnailRecipe] { sizes.withLock { $0.recipes } }
     /// The size labels, in configuration order.
     var labels: [String] { sizes.withLock { $0.labels } }
@@ -53,24 +66,74 @@ final class ThumbnailCatalog: Sendable {
         return recipe
     }
 
-    /// The file of a thumbnail; the path comes from the hash and the recipe only.
+    /// The recipe for a size label in the format `?format=` forces, or chosen from `Accept` when `negotiate` (else
+    /// the configured one); 404 for an unknown size, 400 for a format the size is not offered in.
+    func recipe(_ label: String?, forced: ImageFormat?, accept: String?, negotiate: Bool) throws -> ThumbnailRecipe {
+        let sizes = self.sizes.withLock { $0 }
+        guard let label, let primary = sizes.recipes[label] else {
+            throw APIError.unknownSize(label ?? "", configured: sizes.labels)
+        }
+        return try Self.pick(primary, variants: sizes.variants[label] ?? [:], forced: forced, accept: accept, negotiate: negotiate)
+    }
+
+    /// The recipe of a size already found, by the same rules (the cached fast path's look-up: no throwing
+    /// look-up of the label).
+    func recipe(cachedLabel label: String, accept: String?, negotiate: Bool) -> ThumbnailRecipe? {
+        let sizes = self.sizes.withLock { $0 }
+        guard let primary = sizes.recipes[label] else { return nil }
+        return try? Self.pick(primary, variants: sizes.variants[label] ?? [:], forced: nil, accept: accept, negotiate: negotiate)
+    }
+
+    private static func pick(
+        _ primary: ThumbnailRecipe, variants: [ImageFormat: ThumbnailRecipe], forced: ImageFormat?, accept: String?,
+        negotiate: Bool
+    ) throws -> ThumbnailRecipe {
+        let format: ImageFormat
+        if let forced {
+            format = forced
+        } else if negotiate {
+            format = FormatNegotiation.choose(
+                accept: accept, available: Set(variants.keys), fallback: primary.spec.format)
+        } else {
+            return primary
+        }
+        if format == primary.spec.format { return primary }
+        guard let variant = variants[format] else {
+            throw APIError.badRequest(
+                "thumbnails of size \(primary.sizeLabel) are made in "
+                    + ([primary.spec.format] + variants.keys.sorted { $0.rawValue < $1.rawValue }).map(\.rawValue)
+                    .joined(separator: ", "))
+        }
+        return variant
+    }
+
+    /// The file of a thumbnail; the path comes from the hash and the recipe only. Each format has its own ETag
+    /// (JPEG and PNG keep the tag they always had).
     func file(_ recipe: ThumbnailRecipe, hash: ContentHash, immutable: Bool, protected: Bool) -> StoredFile {
-        StoredFile(
-            path: root + "/" + recipe.relativePath(for: hash), contentType: recipe.spec.format.mediaType,
-            eTag: "\"\(hash.hex)-\(recipe.sizeLabel)-\(recipe.recipeTag)\"",
+        let format = recipe.spec.format
+        let suffix = format == .jpeg || format == .png ? "" : "." + format.fileExtension
+        return StoredFile(
+            path: root + "/" + recipe.relativePath(for: hash), contentType: format.mediaType,
+            eTag: "\"\(hash.hex)-\(recipe.sizeLabel)-\(recipe.recipeTag)\(suffix)\"",
             cacheControl: CachePolicy.forFile(immutable: immutable, protected: protected))
     }
 
     /// Runs the thumbnail function now (RequestResponse) for an original; concurrent requests for the same
-    /// original wait for one run.
+    /// original and format wait for one run. A format other than the configured one is asked for with the
+    /// record's `configurationId` (`ThumbnailFunction.variantsConfigurationID`), so only it is made besides the
+    /// configured sizes.
     /// - Throws: 422 when the function could not make thumbnails from the original.
-    func generate(_ image: ResolvedImage) async throws {
-        let record = S3EventRecord(
+    func generate(_ image: ResolvedImage, recipe: ThumbnailRecipe? = nil) async throws {
+        var record = S3EventRecord(
             name: .objectCreatedPut, bucket: runtime.layout.root.lastPathComponent, key: "originals/" + image.originalPath,
             size: 0, eTag: image.hash.hex, sequence: 0, sourceName: image.id.value)
+        if let recipe, recipe != self.recipes[recipe.sizeLabel] {
+            record.s3.configurationId = ThumbnailFunction.variantsConfigurationID(for: recipe.spec.format)
+        }
         let runtime = self.runtime
-        let task = inFlight.task(for: image.hash) {
-            try await runtime.invoke(function: "thumbnail", record: record, type: .requestResponse)
+        let event = record
+        let task = inFlight.task(for: GenerationKey(hash: image.hash, configurationId: event.s3.configurationId)) {
+            try await runtime.invoke(function: "thumbnail", record: event, type: .requestResponse)
         }
         let response = try await task.value
         if response.failed {
@@ -83,13 +146,19 @@ final class ThumbnailCatalog: Sendable {
     }
 }
 
-/// One thumbnail generation per original at a time.
+/// What one generation makes: an original's configured thumbnails, or those and one other format.
+struct GenerationKey: Hashable, Sendable {
+    var hash: ContentHash
+    var configurationId: String
+}
+
+/// One thumbnail generation per original and format at a time.
 final class InFlightGenerations: Sendable {
-    private let tasks = Mutex<[ContentHash: Task<InvocationResponse, any Error>]>([:])
+    private let tasks = Mutex<[GenerationKey: Task<InvocationResponse, any Error>]>([:])
 
     /// The running generation for `hash`, or a new one started with `work`.
     func task(
-        for hash: ContentHash, _ work: @escaping @Sendable () async throws -> InvocationResponse
+        for hash: GenerationKey, _ work: @escaping @Sendable () async throws -> InvocationResponse
     ) -> Task<InvocationResponse, any Error> {
         tasks.withLock { tasks in
             if let running = tasks[hash] { return running }
@@ -102,5 +171,5 @@ final class InFlightGenerations: Sendable {
         }
     }
 
-    private func finish(_ hash: ContentHash) { _ = tasks.withLock { $0.removeValue(forKey: hash) } }
+    private func finish(_ hash: GenerationKey) { _ = tasks.withLock { $0.removeValue(forKey: hash) } }
 }

@@ -56,8 +56,13 @@ info:
     (RequestResponse). Work on the picture that finishes later keeps nothing, and nothing of it is served again.
     A picture that also arrived through `uploads/` is removed with its last HTTP id.
 
-    **Uploads** must be JPEG or PNG bytes (sniffed, never from the Content-Type alone) decodable within the
-    limits; anything else is 415 or 422 and nothing is kept.
+    **Uploads** must be JPEG, PNG, WebP, GIF, HEIC/HEIF or AVIF bytes (sniffed, never from the Content-Type
+    alone) decodable within the limits; anything else is 415 or 422 and nothing is kept.
+
+    **Thumbnail formats.** With `http.negotiate_formats` on (the default), a thumbnail is answered in AVIF or
+    WebP when the Accept header names `image/avif` or `image/webp` (the higher q wins, AVIF on a tie), else in
+    the configured format (`thumbnails.format`, JPEG), with `Vary: Accept`; `?format=jpeg|png|webp|avif`
+    forces one. Each format is its own derivative with its own ETag, made at once when missing.
 
     **Auth.** `Authorization: Bearer <credential>` carries an API key (`http.api_keys`: every scope;
     `auth.api_keys`: each with its scopes) or a JWT from the OIDC issuer `auth.oidc.issuer` (RS256 or
@@ -120,7 +125,7 @@ paths:
       operationId: uploadImage
       summary: Upload an image, or import one by URL; its id is the SHA-256 of its bytes (the same bytes give the same id).
       description: |
-        The body is streamed to disk while it is hashed, checked (JPEG or PNG, decodable within the limits)
+        The body is streamed to disk while it is hashed, checked (JPEG, PNG, WebP, GIF, HEIC or AVIF, decodable within the limits)
         and stored as an original; an ObjectCreated:Put event then queues the thumbnail and metadata functions.
 
         An `application/json` body `{"url": "https://…"}` imports the picture at that URL instead (needs
@@ -139,6 +144,11 @@ paths:
         content:
           image/jpeg: {schema: {type: string, format: binary, minLength: 1}}
           image/png: {schema: {type: string, format: binary, minLength: 1}}
+          image/webp: {schema: {type: string, format: binary, minLength: 1}}
+          image/gif: {schema: {type: string, format: binary, minLength: 1}}
+          image/heic: {schema: {type: string, format: binary, minLength: 1}}
+          image/heif: {schema: {type: string, format: binary, minLength: 1}}
+          image/avif: {schema: {type: string, format: binary, minLength: 1}}
           multipart/form-data:
             schema:
               type: object
@@ -235,6 +245,11 @@ paths:
         content:
           image/jpeg: {schema: {type: string, format: binary, minLength: 1}}
           image/png: {schema: {type: string, format: binary, minLength: 1}}
+          image/webp: {schema: {type: string, format: binary, minLength: 1}}
+          image/gif: {schema: {type: string, format: binary, minLength: 1}}
+          image/heic: {schema: {type: string, format: binary, minLength: 1}}
+          image/heif: {schema: {type: string, format: binary, minLength: 1}}
+          image/avif: {schema: {type: string, format: binary, minLength: 1}}
           multipart/form-data:
             schema:
               type: object
@@ -278,6 +293,8 @@ paths:
       - {name: size, in: path, required: true, description: "A configured size label (thumbnails.sizes, e.g. 256).", schema: {type: string}}
       - {name: expires, in: query, description: "Signed URLs only, seconds since 1970 (not an integer: 400).", schema: {type: integer, minimum: 0, maximum: 99999999999}}
       - {name: sig, in: query, description: "Signed URLs only, hex HMAC-SHA256.", schema: {type: string}}
+      - {name: format, in: query, description: "Forces the format (jpg is jpeg); any other value is 400. Without it the format comes from Accept (http.negotiate_formats).", schema: {type: string, enum: [jpeg, jpg, png, webp, avif]}}
+      - {name: Accept, in: header, description: "image/avif or image/webp named here (q > 0) gets that format; anything else the configured one.", schema: {type: string}}
     get:
       operationId: getThumbnail
       summary: A thumbnail; made at once (RequestResponse) when it does not exist yet.
@@ -456,10 +473,11 @@ components:
     range: {name: Range, in: header, description: "One range: bytes=A-B, bytes=A- or bytes=-N (several ranges get the whole file).", schema: {type: string}}
     ifRange: {name: If-Range, in: header, description: "An ETag; when it differs the whole file is sent.", schema: {type: string}}
   headers:
-    ETag: {schema: {type: string}, description: "Strong: \"<sha256>\" for originals, \"<sha256>-<size>-<recipe>\" for thumbnails."}
+    ETag: {schema: {type: string}, description: "Strong: \"<sha256>\" for originals, \"<sha256>-<size>-<recipe>\" for JPEG and PNG thumbnails, \"<sha256>-<size>-<recipe>.<webp|avif>\" for WebP and AVIF ones."}
     Last-Modified: {schema: {type: string}}
     Cache-Control: {schema: {type: string}}
     Accept-Ranges: {schema: {type: string, const: bytes}}
+    Vary: {schema: {type: string, const: Accept}, description: "On thumbnails whose format was chosen from Accept (http.negotiate_formats, no ?format=)."}
     Content-Range: {schema: {type: string}}
   responses:
     File:
@@ -469,9 +487,14 @@ components:
         Last-Modified: {$ref: "#/components/headers/Last-Modified"}
         Cache-Control: {$ref: "#/components/headers/Cache-Control"}
         Accept-Ranges: {$ref: "#/components/headers/Accept-Ranges"}
+        Vary: {$ref: "#/components/headers/Vary"}
       content:
         image/jpeg: {schema: {type: string, format: binary}}
         image/png: {schema: {type: string, format: binary}}
+        image/webp: {schema: {type: string, format: binary}}
+        image/avif: {schema: {type: string, format: binary}}
+        image/gif: {schema: {type: string, format: binary}}
+        image/heic: {schema: {type: string, format: binary}}
     PartialFile:
       description: The requested byte range.
       headers:
@@ -480,6 +503,10 @@ components:
       content:
         image/jpeg: {schema: {type: string, format: binary}}
         image/png: {schema: {type: string, format: binary}}
+        image/webp: {schema: {type: string, format: binary}}
+        image/avif: {schema: {type: string, format: binary}}
+        image/gif: {schema: {type: string, format: binary}}
+        image/heic: {schema: {type: string, format: binary}}
     NotModified:
       description: If-None-Match matched the ETag.
       headers:
@@ -526,7 +553,7 @@ components:
       description: body_too_large (over http.max_body_bytes) or import_too_large (over import.max_bytes); nothing is kept.
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     UnsupportedMediaType:
-      description: unsupported_media_type (a Content-Type other than image/jpeg, image/png, multipart/form-data, or bytes that are not JPEG or PNG).
+      description: unsupported_media_type (a Content-Type other than image/jpeg, image/png, image/webp, image/gif, image/heic, image/heif, image/avif, multipart/form-data, or bytes that are none of JPEG, PNG, WebP, GIF, HEIC, AVIF).
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     Unprocessable:
       description: "unprocessable_image (corrupt, truncated, or over the pixel limit), or, for an import, import_failed (the source could not be fetched, answered an error, or redirected too often) or import_timeout (longer than import.timeout); nothing is kept."
@@ -593,7 +620,7 @@ components:
         sha256: {type: string}
         name: {type: [string, "null"]}
         size: {type: [integer, "null"]}
-        format: {type: [string, "null"], enum: [jpeg, png, null]}
+        format: {type: [string, "null"], enum: [jpeg, png, webp, gif, heic, avif, null]}
         width: {type: [integer, "null"]}
         height: {type: [integer, "null"]}
         taken_at: {type: [string, "null"]}

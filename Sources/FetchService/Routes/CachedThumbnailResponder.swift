@@ -43,12 +43,15 @@ extension ImageAPI {
         // A caller with credentials is checked and counted by the route when usage plans are on.
         if usage.isActive && request.headers[.authorization] != nil { return nil }
         let uri = request.uri
+        let negotiate = settings.negotiateFormats
         guard uri.query == nil, let (idText, label) = ThumbnailURLPath.split(uri.path),
-            let id = ImageID(String(idText)), let recipe = thumbnails.recipes[String(label)],
+            let id = ImageID(String(idText)),
+            let recipe = thumbnails.recipe(
+                cachedLabel: String(label), accept: request.headers[.accept], negotiate: negotiate),
             let hash = resolver.hashWithoutDisk(id)
         else { return nil }
         let file = thumbnails.file(recipe, hash: hash, immutable: id.value == hash.hex, protected: false)
-        return try? files.cachedResponse(to: request, file: file)
+        return (try? files.cachedResponse(to: request, file: file)).map { Self.varying($0, negotiate) }
     }
 }
 

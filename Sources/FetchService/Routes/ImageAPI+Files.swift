@@ -17,10 +17,16 @@ extension ImageAPI {
         return response
     }
 
-    /// A thumbnail of a configured size, made now (RequestResponse) when it does not exist yet.
+    /// A thumbnail of a configured size, made now (RequestResponse) when it does not exist yet. Its format is the
+    /// one `?format=` forces, else the one `Accept` prefers when `http.negotiate_formats` is on (then the answer
+    /// says `Vary: Accept`), else the configured one; each format is its own file with its own ETag.
     func getThumbnail(_ request: Request, context: some RequestContext) async throws -> Response {
         let id = try Self.id(context)
-        let recipe = try thumbnails.recipe(context.parameters.get("size"))
+        let forced = try request.uri.queryParameters.get("format").map { try FormatNegotiation.forced(String($0)) }
+        let recipe = try thumbnails.recipe(
+            context.parameters.get("size"), forced: forced, accept: request.headers[.accept],
+            negotiate: settings.negotiateFormats)
+        let varies = forced == nil && settings.negotiateFormats
         let protected = access.protectReads
         // Fast path: the id names its content without a disk look-up, and the file is opened directly.
         if let hash = resolver.hashWithoutDisk(id) {
@@ -28,19 +34,29 @@ extension ImageAPI {
             if let response = try await files.respond(
                 to: request, file: file, cacheAs: hash, sources: resolver.originalPaths(of: hash), context: context)
             {
-                return response
+                return Self.varying(response, varies)
             }
         }
         let image = try resolve(id)
-        try await thumbnails.generate(image)
+        try await thumbnails.generate(image, recipe: recipe)
         let file = thumbnails.file(recipe, hash: image.hash, immutable: image.isContentID, protected: protected)
         guard
             let response = try await files.respond(
                 to: request, file: file, cacheAs: image.hash, sources: resolver.originalPaths(of: image.hash),
                 context: context)
         else {
-            throw APIError.internalError("the thumbnail function ran but \(recipe.sizeLabel) is missing")
+            throw APIError.internalError(
+                "the thumbnail function ran but \(recipe.sizeLabel) in \(recipe.spec.format.rawValue) is missing")
         }
+        return Self.varying(response, varies)
+    }
+
+    /// The response with `Vary: Accept` when its format was chosen from the Accept header (so a shared cache keeps
+    /// one copy per Accept, never serves AVIF to a client that did not ask for it).
+    static func varying(_ response: Response, _ varies: Bool) -> Response {
+        guard varies else { return response }
+        var response = response
+        response.headers[.vary] = "Accept"
         return response
     }
 

@@ -38,6 +38,8 @@ public struct FetchSettings: Sendable {
     public var headerTimeout: Duration
     /// The most connections open at once (503 and close past it).
     public var maxConnections: Int
+    /// Whether thumbnails are served in the format the Accept header prefers (AVIF, WebP), with `Vary: Accept`.
+    public var negotiateFormats: Bool
 
     /// - Parameters:
     ///   - http: the `http` section.
@@ -65,6 +67,7 @@ public struct FetchSettings: Sendable {
         maxURIBytes = http.maxURIBytes
         headerTimeout = .milliseconds(max(1, Int((http.headerTimeout * 1000).rounded())))
         maxConnections = http.maxConnections
+        negotiateFormats = http.negotiateFormats
         decodeLimits = DecodeLimits(maxPixels: limits.maxPixels, maxFileBytes: limits.maxFileBytes)
         // Scoped keys and an issuer guard an exposed address as well as plain keys do.
         try self.listen.checkExposure(

@@ -2,7 +2,8 @@
 
 /// The two body shapes an upload may have.
 package enum UploadBody: Equatable {
-    /// `image/jpeg` or `image/png`: the body is the file.
+    /// `image/jpeg`, `image/png`, `image/webp`, `image/gif`, `image/heic`, `image/heif` or `image/avif`: the body
+    /// is the file (its format is sniffed from its bytes all the same).
     case raw
     /// `multipart/form-data; boundary=…`: the first part with a file name (or named `file`) is the file.
     case multipart(boundary: String)
@@ -16,7 +17,7 @@ package enum UploadBody: Equatable {
         let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
         let type = parts.first?.lowercased() ?? ""
         switch type {
-        case "image/jpeg", "image/png":
+        case "image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif", "image/avif":
             return .raw
         case "multipart/form-data":
             for parameter in parts.dropFirst() {
@@ -34,8 +35,8 @@ package enum UploadBody: Equatable {
             throw APIError.badRequest("multipart/form-data needs a boundary parameter of 1 to 70 characters")
         default:
             throw APIError.unsupportedMediaType(
-                "Content-Type '\(JSONText.printable(contentType))' is not accepted: send image/jpeg, image/png or "
-                    + "multipart/form-data")
+                "Content-Type '\(JSONText.printable(contentType))' is not accepted: send image/jpeg, image/png, "
+                    + "image/webp, image/gif, image/heic, image/heif, image/avif or multipart/form-data")
         }
     }
 }

@@ -93,7 +93,9 @@ struct UploadSpool: Sendable {
         try extractor?.finish()
         try await sink.flush()
         guard sink.size > 0 else { throw APIError.badRequest("the upload is empty") }
-        guard let format = sink.format else { throw Sink.notAnImage }
+        guard let format = sink.format ?? sink.head.withUnsafeBytes({ ImageFormat.sniff($0) }) else {
+            throw Sink.notAnImage
+        }
         try await threadPool.runIfActive {
             guard fsync(descriptor) == 0 else {
                 throw APIError.storeWriteFailed(errno: errno, path: path, doing: "sync the upload")
@@ -153,7 +155,9 @@ struct UploadSpool: Sendable {
         var head: [UInt8] = []
         var batch = ByteBufferAllocator().buffer(capacity: UploadSpool.writeBatch)
 
-        static let notAnImage = APIError.unsupportedMediaType("the body is not a JPEG or PNG image (sniffed from its bytes)")
+        /// How many first bytes are kept to sniff the format from.
+        static let sniffLength = 64
+        static let notAnImage = APIError.unsupportedMediaType("the body is not a JPEG, PNG, WebP, GIF, HEIC or AVIF image (sniffed from its bytes)")
 
         init(descriptor: Int32, maxBytes: Int, threadPool: NIOThreadPool) {
             self.descriptor = descriptor
@@ -168,9 +172,11 @@ struct UploadSpool: Sendable {
             size += bytes.count
             guard size <= maxBytes else { throw APIError.bodyTooLarge(limit: maxBytes) }
             if format == nil {
-                head.append(contentsOf: bytes.prefix(16 - head.count))
+                // JPEG and PNG show in 8 bytes; WebP needs 12 and HEIF's ftyp brands up to 64.
+                head.append(contentsOf: bytes.prefix(Self.sniffLength - head.count))
                 if head.count >= 8 {
-                    guard let sniffed = head.withUnsafeBytes({ ImageFormat.sniff($0) }) else { throw Self.notAnImage }
+                    let sniffed = head.withUnsafeBytes({ ImageFormat.sniff($0) })
+                    if sniffed == nil && head.count >= Self.sniffLength { throw Self.notAnImage }
                     format = sniffed
                 }
             }

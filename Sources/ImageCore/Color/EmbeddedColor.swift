@@ -1,6 +1,6 @@
-// What a file says about its colours, read from JPEG markers or PNG chunks before any pixel is decoded: an
-// embedded ICC profile (JPEG APP2 ICC_PROFILE chunks reassembled in sequence order, PNG iCCP inflated by libpng),
-// EXIF's Adobe RGB marker, PNG's sRGB and cHRM chunks.
+// What a file says about its colours, read from JPEG markers, PNG chunks or WebP chunks before any pixel is decoded:
+// an embedded ICC profile (JPEG APP2 ICC_PROFILE chunks reassembled in sequence order, PNG iCCP inflated by libpng,
+// WebP ICCP), EXIF's Adobe RGB marker, PNG's sRGB and cHRM chunks.
 
 import CPNGShims
 
@@ -25,6 +25,12 @@ struct EmbeddedColor: Equatable {
         switch format {
         case .jpeg: return readJPEG(bytes)
         case .png: return readPNG(bytes)
+        case .webp:
+            var result = EmbeddedColor()
+            result.iccProfile = RIFFChunks.find("ICCP", in: bytes).map { Array(bytes[$0]) }
+            return result
+        // GIF has no colour space (sRGB by convention); HEIF's profile is read from its container by the decoder.
+        case .gif, .heic, .avif: return EmbeddedColor()
         }
     }
 

@@ -1,6 +1,7 @@
-// Decoding a whole file: limits first (from the header), then JPEG (with shrink-on-load) or PNG.
+// Decoding a whole file: limits first (from the header), then JPEG (with shrink-on-load), PNG, WebP, GIF (first
+// frame), HEIC or AVIF.
 
-/// Decodes JPEG and PNG files held in memory.
+/// Decodes image files held in memory.
 public enum ImageDecoder {
     /// Decodes an image after checking its size and header against the limits.
     /// - Parameters:
@@ -8,8 +9,8 @@ public enum ImageDecoder {
     ///   - limits: refused before any pixel buffer is allocated when exceeded.
     ///   - minimumSize: the smallest picture (stored orientation) the caller needs; a JPEG is then decoded at the
     ///     largest DCT reduction (1/2, 1/4, 1/8) that still gives at least this size; a non-interlaced PNG is
-    ///     box-shrunk while streaming by the largest whole factor that leaves twice this size. `nil` decodes at full
-    ///     size.
+    ///     box-shrunk while streaming by the largest whole factor that leaves twice this size; a HEIC or AVIF whose
+    ///     embedded thumbnail image is at least this size is decoded from it. `nil` decodes at full size.
     /// - Returns: RGB (or RGBA for PNGs with alpha) pixels in stored orientation, with the colour profile the file
     ///   declares (`DecodedImage.colorProfile`); CMYK JPEGs with a CMYK profile are converted to sRGB with it.
     public static func decode(
@@ -44,6 +45,18 @@ public enum ImageDecoder {
                 return DecodedImage(header: header, pixels: pixels, shrink: shrink, colorProfile: profile)
             }
             let pixels = try PNGDecoder.decode(bytes, header: header)
+            return DecodedImage(header: header, pixels: pixels, shrink: 1, colorProfile: profile)
+        case .webp:
+            let pixels = try WebPDecoder.decode(bytes, header: header)
+            return DecodedImage(header: header, pixels: pixels, shrink: 1, colorProfile: profile)
+        case .gif:
+            let pixels = try GIFDecoder.decode(bytes, header: header, limits: limits)
+            return DecodedImage(header: header, pixels: pixels, shrink: 1)
+        case .heic, .avif:
+            // Parsing the boxes again is cheap (no picture is read); this context carries the size limit too.
+            let container = try HEIFContainer(bytes, format: header.format, limits: limits)
+            let profile = container.iccProfile.flatMap(ColorProfile.read).flatMap { $0.space == .rgb ? $0 : nil }
+            let pixels = try HEIFDecoder.decode(container, header: header, minimumSize: minimumSize)
             return DecodedImage(header: header, pixels: pixels, shrink: 1, colorProfile: profile)
         }
     }

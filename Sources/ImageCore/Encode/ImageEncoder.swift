@@ -1,5 +1,5 @@
-// Encoding pixels to JPEG (libjpeg-turbo via the shim) or PNG (libpng's simplified writer). No metadata is written
-// but, when asked, an ICC profile.
+// Encoding pixels to JPEG (libjpeg-turbo via the shim), PNG (libpng's simplified writer), WebP (libwebp) or AVIF
+// (libheif's AV1 encoder). No metadata is written but, when asked, an ICC profile (JPEG, PNG, AVIF).
 
 import CJPEGShims
 import CPNG
@@ -9,15 +9,19 @@ public enum ImageEncoder {
     /// The encoded file.
     /// - Parameters:
     ///   - image: RGB or RGBA pixels.
-    ///   - format: JPEG (4:2:0, alpha flattened onto `background`) or PNG (alpha kept).
-    ///   - quality: JPEG quality 1-100.
+    ///   - format: JPEG (4:2:0, alpha flattened onto `background`), PNG, WebP or AVIF (alpha kept); GIF and HEIC
+    ///     are refused (`ImageFormat.isWritable`).
+    ///   - quality: JPEG, lossy WebP and AVIF quality 1-100.
     ///   - progressive: progressive JPEG.
     ///   - background: the colour under transparent pixels for JPEG.
-    ///   - iccProfile: an RGB ICC profile to embed (JPEG APP2 ICC_PROFILE markers, PNG iCCP), or `nil` for none.
+    ///   - iccProfile: an RGB ICC profile to embed (JPEG APP2 ICC_PROFILE markers, PNG iCCP, AVIF colr), or `nil`
+    ///     for none; WebP output never carries one.
+    ///   - lossless: lossless WebP.
+    ///   - speed: the AVIF encoder's speed, 0-9.
     /// - Returns: the file's bytes; JPEG output carries no APP1 (no EXIF, no GPS).
     public static func encode(
         _ image: PixelBuffer, format: ImageFormat, quality: Int = 82, progressive: Bool = false,
-        background: RGBColor = .white, iccProfile: [UInt8]? = nil
+        background: RGBColor = .white, iccProfile: [UInt8]? = nil, lossless: Bool = false, speed: Int = 6
     ) throws(ImageError) -> [UInt8] {
         guard image.width > 0, image.height > 0, image.bytes.count == image.width * image.height * image.channels
         else {
@@ -33,6 +37,19 @@ public enum ImageEncoder {
             let file = try encodePNG(image)
             guard let iccProfile, !iccProfile.isEmpty else { return file }
             return PNGColorChunk.inserting(iccProfile, into: file)
+        case .webp:
+            guard lossless || (1...100).contains(quality) else {
+                throw .invalidRequest("WebP quality \(quality) is not in 1-100")
+            }
+            return try WebPEncoder.encode(image, quality: quality, lossless: lossless)
+        case .avif:
+            guard (1...100).contains(quality) else { throw .invalidRequest("AVIF quality \(quality) is not in 1-100") }
+            guard (0...9).contains(speed) else { throw .invalidRequest("AVIF speed \(speed) is not in 0-9") }
+            return try AVIFEncoder.encode(image, quality: quality, speed: speed, iccProfile: iccProfile)
+        case .gif, .heic:
+            throw .invalidRequest(
+                "picpipe reads \(format.displayName) but does not write it; it writes "
+                    + ImageFormat.writable.map(\.displayName).joined(separator: ", "))
         }
     }
 

@@ -1,9 +1,10 @@
-// Reading the header of a JPEG or PNG from the first bytes of the file: format, stored size, EXIF orientation.
+// Reading the header of an image from the first bytes of the file: format, stored size, EXIF orientation.
 
 extension ImageHeader {
     /// Reads format, stored dimensions and EXIF orientation from the first bytes of a file, decoding no pixels.
-    /// - Parameter bytes: the file, or a prefix of it; a prefix that ends before the size is known throws `.truncated`.
-    /// - Throws: `ImageError` when the bytes are not JPEG or PNG, or the header is invalid or truncated.
+    /// - Parameter bytes: the file, or a prefix of it; a prefix that ends before the size is known throws `.truncated`
+    ///   (HEIF's boxes are read by libheif, which wants the file up to the end of its `meta` box at least).
+    /// - Throws: `ImageError` when the bytes are not an image picpipe reads, or the header is invalid or truncated.
     public static func read(from bytes: UnsafeRawBufferPointer) throws(ImageError) -> ImageHeader {
         guard let format = ImageFormat.sniff(bytes) else {
             throw .unsupportedFormat(hint: bytes.isEmpty ? "the file is empty" : "unknown signature")
@@ -11,6 +12,9 @@ extension ImageHeader {
         switch format {
         case .jpeg: return try JPEGHeaderParser.parse(bytes)
         case .png: return try PNGHeaderParser.parse(bytes)
+        case .webp: return try WebPHeaderParser.parse(bytes)
+        case .gif: return try GIFHeaderParser.parse(bytes)
+        case .heic, .avif: return try HEIFContainer(bytes, format: format).header()
         }
     }
 

@@ -1,9 +1,12 @@
 // Which C libraries picpipe runs with, and their versions, so a user can check them against security advisories
 // (`picpipe --version`).
+import CGIF
+import CHEIF
 import CJPEGShims
 import CLCMS
 import CPNG
 import CPNGShims
+import CWebP
 import Foundation
 
 #if canImport(Glibc)
@@ -69,11 +72,12 @@ public struct LinkedLibrary: Sendable, Equatable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// The image libraries: libjpeg-turbo, libpng, zlib and Little CMS.
+    /// The image libraries: libjpeg-turbo, libpng, zlib, Little CMS, libwebp, giflib and libheif.
     public static func imageLibraries() -> [LinkedLibrary] {
         let turbo = Int(CJPEGShims_turboVersionNumber())
         let turboVersion = "\(turbo / 1_000_000).\(turbo / 1000 % 1000).\(turbo % 1000)"
         let lcms = Int(cmsGetEncodedCMMversion())
+        let webp = Int(WebPGetDecoderVersion())
         return [
             LinkedLibrary(
                 name: "libjpeg-turbo", version: "\(turboVersion) (libjpeg API \(CJPEGShims_libVersion()), headers)",
@@ -87,6 +91,15 @@ public struct LinkedLibrary: Sendable, Equatable {
             LinkedLibrary(
                 name: "lcms2", version: "\(lcms / 1000).\(lcms / 10 % 100)",
                 file: file(named: "liblcms2.so")),
+            LinkedLibrary(
+                name: "libwebp", version: "\(webp >> 16).\(webp >> 8 & 0xFF).\(webp & 0xFF)",
+                file: file(named: "libwebp.so")),
+            LinkedLibrary(
+                name: "giflib", version: "\(GIFLIB_MAJOR).\(GIFLIB_MINOR).\(GIFLIB_RELEASE) (headers)",
+                file: file(named: "libgif.so")),
+            LinkedLibrary(
+                name: "libheif", version: String(cString: heif_get_version()),
+                file: file(named: "libheif.so")),
         ]
     }
 }

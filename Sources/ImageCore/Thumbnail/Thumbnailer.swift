@@ -17,8 +17,17 @@ public enum Thumbnailer {
             guard spec.width > 0, spec.height > 0 else {
                 throw .invalidRequest("thumbnail box \(spec.width)x\(spec.height) must be at least 1x1")
             }
-            guard spec.format == .png || (1...100).contains(spec.quality) else {
-                throw .invalidRequest("JPEG quality \(spec.quality) is not in 1-100")
+            guard spec.format.isWritable else {
+                throw .invalidRequest(
+                    "picpipe cannot write \(spec.format.displayName); it writes "
+                        + ImageFormat.writable.map(\.displayName).joined(separator: ", "))
+            }
+            guard spec.format == .png || (spec.format == .webp && spec.lossless) || (1...100).contains(spec.quality)
+            else {
+                throw .invalidRequest("\(spec.format.displayName) quality \(spec.quality) is not in 1-100")
+            }
+            guard spec.format != .avif || (0...9).contains(spec.speed) else {
+                throw .invalidRequest("AVIF speed \(spec.speed) is not in 0-9")
             }
         }
         try limits.check(fileBytes: bytes.count)
@@ -56,7 +65,8 @@ public enum Thumbnailer {
             // values either way, and converting the small result costs far less than converting the decode.
             var embedded: [UInt8]? = nil
             if let profile = decoded.colorProfile {
-                if spec.color == .keep && profile.space == .rgb {
+                // WebP output carries no profile here (that needs libwebpmux's chunk writer): converted instead.
+                if spec.color == .keep && profile.space == .rgb && spec.format != .webp {
                     embedded = profile.bytes
                 } else if !profile.isSRGB, let converted = profile.convertedToSRGB(picture) {
                     picture = converted
@@ -64,7 +74,7 @@ public enum Thumbnailer {
             }
             let encoded = try ImageEncoder.encode(
                 picture, format: spec.format, quality: spec.quality, progressive: spec.progressive,
-                background: spec.background, iccProfile: embedded)
+                background: spec.background, iccProfile: embedded, lossless: spec.lossless, speed: spec.speed)
             thumbnails[index] = RenderedThumbnail(spec: spec, width: picture.width, height: picture.height, bytes: encoded)
         }
         return ThumbnailRender(

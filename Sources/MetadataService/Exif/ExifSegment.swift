@@ -1,10 +1,13 @@
-// Finding the EXIF block inside a file: the first JPEG APP1 "Exif\0\0" segment, or the PNG eXIf chunk.
+// Finding the EXIF block inside a file: the first JPEG APP1 "Exif\0\0" segment, the PNG eXIf chunk, the WebP EXIF
+// chunk, or the HEIC/AVIF Exif item (copied out by libheif).
 import ImageCore
 
 /// Where a file keeps its EXIF block, found by walking the JPEG segments or PNG chunks (no pixel data is read).
 enum ExifSegment: Equatable {
     /// The TIFF block (after any "Exif\0\0" header) is at this range of the bytes.
     case found(Range<Int>)
+    /// The TIFF block, copied out of a HEIF container (whose items may lie anywhere in the file).
+    case copied([UInt8])
     /// The file holds no EXIF block.
     case absent
     /// The bytes end before the walk could finish: a longer prefix of the file is needed.
@@ -17,6 +20,14 @@ enum ExifSegment: Equatable {
         switch format {
         case .jpeg: return locateInJPEG(bytes, isWholeFile: isWholeFile)
         case .png: return locateInPNG(bytes, isWholeFile: isWholeFile)
+        case .webp:
+            if let range = RIFFChunks.exifTIFF(in: bytes) { return .found(range) }
+            return isWholeFile ? .absent : .incomplete
+        case .gif: return .absent
+        case .heic, .avif:
+            // libheif needs the whole container; the header read already asked for it when a prefix fell short.
+            guard isWholeFile else { return .incomplete }
+            return HEIFMetadata.exifTIFF(in: bytes, format: format).map { .copied($0) } ?? .absent
         }
     }
 

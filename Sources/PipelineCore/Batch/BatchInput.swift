@@ -15,7 +15,9 @@ public struct BatchInput: Sendable, Hashable {
     public init(path: String) { self.path = path }
 
     /// Extensions that announce an image: such a file is processed (and fails if its bytes are not JPEG/PNG).
-    static let imageExtensions: Set<String> = ["jpg", "jpeg", "jpe", "jfif", "png"]
+    static let imageExtensions: Set<String> = [
+        "jpg", "jpeg", "jpe", "jfif", "png", "webp", "gif", "heic", "heif", "hif", "avif",
+    ]
 
     /// What `discover` found.
     public struct Discovery: Sendable {
@@ -30,7 +32,7 @@ public struct BatchInput: Sendable, Hashable {
     /// Every input under `paths`, recursively, in a stable order.
     ///
     /// A file named on the command line is always taken. Under a folder, a file is taken when its bytes
-    /// are JPEG or PNG (sniffed, whatever its name) or its name claims an image extension; dotfiles and
+    /// are an image picpipe reads (sniffed, whatever its name) or its name claims an image extension; dotfiles and
     /// other files are left alone. Symbolic links are followed, to files and to folders (a folder
     /// already searched, known by device and inode, is not entered again, so a link loop ends).
     public static func discover(_ paths: [String]) -> Discovery {
@@ -101,11 +103,11 @@ public struct BatchInput: Sendable, Hashable {
         }
     }
 
-    /// Whether the first bytes of the file are JPEG or PNG.
+    /// Whether the first bytes of the file are an image picpipe reads (64 bytes hold a HEIF's brands).
     static func sniffsAsImage(_ path: String) -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
-        guard let head = try? handle.read(upToCount: 8) else { return false }
+        guard let head = try? handle.read(upToCount: 64) else { return false }
         return head.withUnsafeBytes { ImageFormat.sniff($0) } != nil
     }
 }

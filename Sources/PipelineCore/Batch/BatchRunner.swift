@@ -50,7 +50,8 @@ public struct BatchRunner: Sendable {
             done: 0, total: inputs.count, ok: 0, skipped: 0, failed: 0, elapsed: 0, lastFile: "", lastOutcome: .ok)
         var failures: [BatchSummary.Failure] = []
         let duplicates = BatchDuplicates()
-        await withTaskGroup(of: (String, BatchOutcome, String?).self) { group in
+        var outputs: [String: BatchOutputTotal] = [:]
+        await withTaskGroup(of: (String, BatchOutcome, String?, [String: BatchOutputTotal]).self) { group in
             var next = 0
             func addNext() {
                 guard next < inputs.count, !shouldStop() else { return }
@@ -60,8 +61,9 @@ public struct BatchRunner: Sendable {
                 group.addTask { await self.process(input, sequence: sequence, duplicates: duplicates) }
             }
             for _ in 0..<max(1, jobs) { addNext() }
-            while let (file, outcome, error) = await group.next() {
+            while let (file, outcome, error, made) = await group.next() {
                 counters.done += 1
+                BatchOutputTotal.merge(made, into: &outputs)
                 switch outcome {
                 case .ok: counters.ok += 1
                 case .skipped: counters.skipped += 1
@@ -82,12 +84,12 @@ public struct BatchRunner: Sendable {
             ok: counters.ok, failed: counters.failed, skipped: counters.skipped, total: inputs.count, seconds: seconds,
             imagesPerSecond: seconds > 0 ? Double(counters.ok + counters.skipped) / seconds : 0,
             failures: failures.sorted { $0.file < $1.file }, store: layout.root.path,
-            interrupted: counters.done < inputs.count)
+            interrupted: counters.done < inputs.count, outputs: outputs)
     }
 
     /// One file: read, ingest, run each function; on failure, the dead letter.
     func process(_ input: BatchInput, sequence: Int64, duplicates: BatchDuplicates) async -> (
-        String, BatchOutcome, String?
+        String, BatchOutcome, String?, [String: BatchOutputTotal]
     ) {
         let file = input.path
         var bytes: Data?
@@ -105,7 +107,7 @@ public struct BatchRunner: Sendable {
             if await duplicates.claim(original.hash, file: file) != nil {
                 // A copy of a file already in this batch: its outcome is the first copy's.
                 switch await duplicates.outcome(of: original.hash) {
-                case .succeeded: return (file, .skipped, nil)
+                case .succeeded: return (file, .skipped, nil, [:])
                 case .failed(let reason): throw SameContentFailed(reason: reason)
                 }
             }
@@ -114,6 +116,7 @@ public struct BatchRunner: Sendable {
                 name: .objectCreatedPut, bucket: layout.root.lastPathComponent, key: original.key, size: original.size,
                 eTag: original.hash.hex, sequence: sequence, sourceName: file)
             var changed = !original.alreadyStored
+            var made: [String: BatchOutputTotal] = [:]
             for function in functions where function.subscriptions.contains(record.eventName.family) {
                 let configuration = configurations[function.name] ?? FunctionConfiguration()
                 let context = FunctionContext(
@@ -122,9 +125,10 @@ public struct BatchRunner: Sendable {
                     invocationID: "batch-\(sequence)-\(function.name)", preloadedOriginal: data)
                 let result = try await function.handle(record, context: context)
                 if result["changed"] != .bool(false) { changed = true }
+                BatchOutputTotal.merge(BatchOutputTotal.made(in: result), into: &made)
             }
             await duplicates.finish(original.hash, .succeeded)
-            return (file, changed ? .ok : .skipped, nil)
+            return (file, changed ? .ok : .skipped, nil, made)
         } catch {
             let reason = Self.reason(error, file: file)
             if owner, let ingested { await duplicates.finish(ingested.hash, .failed(reason: reason)) }
@@ -140,7 +144,7 @@ public struct BatchRunner: Sendable {
             } catch {
                 logger.error("could not record the failure of \(file) in failed/: \(error)")
             }
-            return (file, .failed, reason)
+            return (file, .failed, reason, [:])
         }
     }
 

@@ -33,6 +33,37 @@ public struct BatchProgress: Sendable {
     public var eta: Double? { rate > 0 ? Double(total - done) / rate : nil }
 }
 
+/// The thumbnails a batch made in one format: how many, and their bytes.
+public struct BatchOutputTotal: Sendable, Codable, Equatable {
+    public var thumbnails: Int = 0
+    public var bytes: Int = 0
+
+    public init(thumbnails: Int = 0, bytes: Int = 0) {
+        self.thumbnails = thumbnails
+        self.bytes = bytes
+    }
+
+    /// The totals of the thumbnails a thumbnail function's result lists as made now (`format` and `bytes`).
+    static func made(in result: FunctionResult) -> [String: BatchOutputTotal] {
+        guard case .array(let entries)? = result["thumbnails"] else { return [:] }
+        var totals: [String: BatchOutputTotal] = [:]
+        for case .object(let entry) in entries {
+            guard case .string(let format)? = entry["format"], case .int(let bytes)? = entry["bytes"] else { continue }
+            totals[format, default: BatchOutputTotal()].thumbnails += 1
+            totals[format, default: BatchOutputTotal()].bytes += bytes
+        }
+        return totals
+    }
+
+    /// Adds `other`'s counts by format.
+    static func merge(_ other: [String: BatchOutputTotal], into totals: inout [String: BatchOutputTotal]) {
+        for (format, total) in other {
+            totals[format, default: BatchOutputTotal()].thumbnails += total.thumbnails
+            totals[format, default: BatchOutputTotal()].bytes += total.bytes
+        }
+    }
+}
+
 /// The closing summary of a batch (`--json` prints it).
 public struct BatchSummary: Sendable, Codable {
     /// A failed file and why.
@@ -52,10 +83,13 @@ public struct BatchSummary: Sendable, Codable {
     public var store: String
     /// Whether the batch was stopped (Ctrl-C) before every file was done.
     public var interrupted: Bool = false
+    /// The thumbnails made by this run, by format (`jpeg`, `webp`, `avif`, `png`): count and bytes, so formats
+    /// can be compared (`batch --also-formats webp,avif --json`).
+    public var outputs: [String: BatchOutputTotal] = [:]
 
     enum CodingKeys: String, CodingKey {
         case ok, failed, skipped, total, seconds
         case imagesPerSecond = "images_per_second"
-        case failures, store, interrupted
+        case failures, store, interrupted, outputs
     }
 }

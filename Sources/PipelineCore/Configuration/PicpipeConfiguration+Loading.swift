@@ -103,6 +103,10 @@ extension PicpipeConfiguration {
         if let value = try env.bool("PICPIPE_THUMBNAIL_PROGRESSIVE") { thumbnails.progressive = value }
         if let value = env.string("PICPIPE_THUMBNAIL_BACKGROUND") { thumbnails.background = value }
         if let value = env.string("PICPIPE_THUMBNAIL_COLOR") { thumbnails.color = value }
+        if let value = try env.int("PICPIPE_THUMBNAIL_WEBP_QUALITY") { thumbnails.webpQuality = value }
+        if let value = try env.bool("PICPIPE_THUMBNAIL_WEBP_LOSSLESS") { thumbnails.webpLossless = value }
+        if let value = try env.int("PICPIPE_THUMBNAIL_AVIF_QUALITY") { thumbnails.avifQuality = value }
+        if let value = try env.int("PICPIPE_THUMBNAIL_AVIF_SPEED") { thumbnails.avifSpeed = value }
         if let value = try env.int("PICPIPE_MAX_PIXELS") { limits.maxPixels = value }
         if let value = try env.int("PICPIPE_MAX_FILE_BYTES") { limits.maxFileBytes = value }
         for name in FunctionSettings.names {
@@ -133,6 +137,7 @@ extension PicpipeConfiguration {
         if let value = try env.int("PICPIPE_MAX_URI_BYTES") { http.maxURIBytes = value }
         if let value = try env.double("PICPIPE_HEADER_TIMEOUT") { http.headerTimeout = value }
         if let value = try env.int("PICPIPE_MAX_CONNECTIONS") { http.maxConnections = value }
+        if let value = try env.bool("PICPIPE_NEGOTIATE_FORMATS") { http.negotiateFormats = value }
         if let value = env.string("PICPIPE_LOG_LEVEL") { logging.level = value }
         if let value = try env.bool("PICPIPE_AWS_ENABLED") { aws.enabled = value }
         if let value = env.string("PICPIPE_AWS_LISTEN") { aws.listen = value }
@@ -166,8 +171,13 @@ extension PicpipeConfiguration {
         try check(!thumbnails.sizes.isEmpty, "thumbnails.sizes", "needs at least one size")
         try check(thumbnails.sizes.allSatisfy { (1...16384).contains($0) }, "thumbnails.sizes", "sizes are 1-16384 px")
         try check(["inside", "cover"].contains(thumbnails.fit), "thumbnails.fit", "is inside or cover")
-        try check(["jpeg", "png"].contains(thumbnails.format), "thumbnails.format", "is jpeg or png")
+        try check(
+            ["jpeg", "png", "webp", "avif"].contains(thumbnails.format), "thumbnails.format",
+            "is jpeg, png, webp or avif (gif and heic are read, not written)")
         try check((1...100).contains(thumbnails.quality), "thumbnails.quality", "is 1-100")
+        try check((1...100).contains(thumbnails.webpQuality), "thumbnails.webp_quality", "is 1-100")
+        try check((1...100).contains(thumbnails.avifQuality), "thumbnails.avif_quality", "is 1-100")
+        try check((0...9).contains(thumbnails.avifSpeed), "thumbnails.avif_speed", "is 0-9")
         try check(
             thumbnails.background.count == 6 && thumbnails.background.allSatisfy(\.isHexDigit),
             "thumbnails.background", "is 6 hex digits such as ffffff")

@@ -34,7 +34,7 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .notAnImage(let file): return "\(file): not a JPEG or PNG image (format sniffed from its bytes)"
+        case .notAnImage(let file): return "\(file): not a JPEG, PNG, WebP, GIF, HEIC or AVIF image (format sniffed from its bytes)"
         case .tooLarge(let file, let bytes, let limit):
             return "\(file): \(bytes) bytes, over the limit of \(limit) bytes (\(Self.fileBytesKnob))"
         case .empty(let file): return "\(file): the file is empty"

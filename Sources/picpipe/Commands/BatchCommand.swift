@@ -1,6 +1,7 @@
-// `picpipe batch INPUT...`: every JPEG and PNG under the inputs into the store.
+// `picpipe batch INPUT...`: every picture (JPEG, PNG, WebP, GIF, HEIC, AVIF) under the inputs into the store.
 import ArgumentParser
 import Foundation
+import ImageCore
 import Logging
 import PipelineCore
 
@@ -8,7 +9,7 @@ import PipelineCore
 struct BatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batch",
-        abstract: "Put every JPEG and PNG under the inputs into the store, with thumbnails and metadata.",
+        abstract: "Put every JPEG, PNG, WebP, GIF, HEIC and AVIF under the inputs into the store, with thumbnails and metadata.",
         discussion: """
             One decode serves all sizes. A file that fails is reported with its path and reason, copied to \
             STORE/failed/ with a .error.json beside it, and the batch goes on. A second run skips what is done.
@@ -22,8 +23,13 @@ struct BatchCommand: AsyncParsableCommand {
 
             Exit code: 0 all succeeded (or nothing found), 1 some failed, 2 usage error, 130 interrupted.
 
+            --json prints the summary with "outputs": the thumbnails made by format, their count and bytes. \
+            --also-formats webp,avif makes every size in those formats too (the HTTP API otherwise makes them \
+            on the first request that wants one), so the summary compares them.
+
             Example:
               picpipe batch ~/Pictures --store ./picstore -j 2 --sizes 128,256,1024
+              picpipe batch ~/Pictures --store ./picstore --also-formats webp,avif --json
             """)
 
     @Argument(help: "Files and folders (searched recursively).")
@@ -42,7 +48,10 @@ struct BatchCommand: AsyncParsableCommand {
 
     @OptionGroup var recipe: RecipeOptions
 
-    @Flag(help: "Print the summary as JSON on stdout.")
+    @Option(help: "Also make every size in these formats, comma-separated (webp, avif, png, jpeg).")
+    var alsoFormats: String?
+
+    @Flag(help: "Print the summary as JSON on stdout (with the bytes of the thumbnails made, by format).")
     var json = false
 
     @Flag(name: .shortAndLong, help: "Do not print progress.")
@@ -51,6 +60,21 @@ struct BatchCommand: AsyncParsableCommand {
     func validate() throws {
         if let jobs, !(1...256).contains(jobs) { throw ValidationError("-j must be 1 to 256, not \(jobs)") }
         _ = try parsedSizes()
+        _ = try parsedAlsoFormats()
+    }
+
+    func parsedAlsoFormats() throws -> [ImageFormat] {
+        guard let alsoFormats else { return [] }
+        return try alsoFormats.split(separator: ",").map { part in
+            let name = part.trimmingCharacters(in: .whitespaces)
+            guard let format = ImageFormat(fileExtension: name) else {
+                throw ValidationError(
+                    "--also-formats: '\(name)' is not a format; picpipe writes "
+                        + ImageFormat.writable.map(\.rawValue).joined(separator: ", "))
+            }
+            try RecipeOptions.checkWritable(format, given: "--also-formats \(name)")
+            return format
+        }
     }
 
     /// Files processed at once: `-j`, else the number of cores.
@@ -81,13 +105,13 @@ struct BatchCommand: AsyncParsableCommand {
         let found = discovery.inputs
         if found.isEmpty {
             FileHandleOutput.standardError.write(
-                "picpipe: warning: no JPEG or PNG file found under \(inputs.joined(separator: ", "))\n")
+                "picpipe: warning: no image file found under \(inputs.joined(separator: ", "))\n")
         }
         try StoreOptions.create(layout)
         var logger = Logger(label: "picpipe.batch")
         logger.logLevel = .warning
         // The same functions `serve` runs, in order: the thumbnail's full decode validates the picture first.
-        let functions = FunctionCatalog.functions(for: configuration)
+        let functions = FunctionCatalog.functions(for: configuration, alsoFormats: try parsedAlsoFormats())
         let runner = BatchRunner(
             layout: layout, functions: functions.map(\.function),
             configurations: Dictionary(uniqueKeysWithValues: functions.map { ($0.function.name, $0.configuration) }),

@@ -9,15 +9,17 @@ import ThumbnailService
 struct ThumbnailCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "thumbnail",
-        abstract: "Make one thumbnail of one JPEG or PNG file.",
+        abstract: "Make one thumbnail of one JPEG, PNG, WebP, GIF, HEIC or AVIF file.",
         discussion: """
             The format is sniffed from the input's bytes, never from its name. The output is written atomically.
             Examples:
               picpipe thumbnail photo.jpg -o thumb.jpg --size 256
               picpipe thumbnail photo.jpg -o thumb.png --width 320 --height 200 --fit cover
+              picpipe thumbnail IMG_0001.HEIC -o thumb.webp --quality 80
+              picpipe thumbnail photo.jpg -o thumb.avif --speed 8
             """)
 
-    @Argument(help: "The input JPEG or PNG file.")
+    @Argument(help: "The input JPEG, PNG, WebP, GIF (first frame), HEIC/HEIF or AVIF file.")
     var input: String
 
     @Option(name: .shortAndLong, help: "The output file (its extension picks the format unless --format is given).")
@@ -49,18 +51,24 @@ struct ThumbnailCommand: AsyncParsableCommand {
         let (w, h) = box
         guard w > 0, h > 0, w <= 16384, h <= 16384 else { throw ValidationError("the box must be 1 to 16384 pixels a side") }
         let suffix = URL(fileURLWithPath: output).pathExtension.lowercased()
-        if Self.unwritableExtensions.contains(suffix) {
-            // Writing a JPEG under a .webp name would fool every program that trusts the name.
+        if let named = ImageFormat(fileExtension: suffix) {
+            try RecipeOptions.checkWritable(named, given: "-o \(output)")
+            if let format = recipe.format, format != named {
+                // Writing an AVIF under a .webp name would fool every program that trusts the name.
+                throw ValidationError(
+                    "-o \(output) is named for \(named.displayName) but --format is \(format.rawValue): "
+                        + "make them agree")
+            }
+        } else if Self.otherImageExtensions.contains(suffix) {
             throw ValidationError(
-                "picpipe cannot write .\(suffix) files; it writes JPEG (.jpg, .jpeg) and PNG (.png): "
-                    + "name the output accordingly")
+                "picpipe cannot write .\(suffix) files; it writes "
+                    + ImageFormat.writable.map { "\($0.rawValue) (.\($0.fileExtension))" }.joined(separator: ", ")
+                    + ": name the output accordingly")
         }
     }
 
-    /// Extensions of image formats picpipe reads nothing of or cannot write.
-    static let unwritableExtensions: Set<String> = [
-        "webp", "avif", "heic", "heif", "gif", "tif", "tiff", "bmp", "jxl", "jp2", "ico", "svg",
-    ]
+    /// Extensions of image formats picpipe neither reads nor writes.
+    static let otherImageExtensions: Set<String> = ["tif", "tiff", "bmp", "jxl", "jp2", "ico", "svg"]
 
     /// The box: --size, or --width/--height, or 256.
     var box: (Int, Int) {
@@ -70,7 +78,7 @@ struct ThumbnailCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let extensionFormat: ImageFormat = URL(fileURLWithPath: output).pathExtension.lowercased() == "png" ? .png : .jpeg
+        let extensionFormat = ImageFormat(fileExtension: URL(fileURLWithPath: output).pathExtension) ?? .jpeg
         let configured: PicpipeConfiguration
         do {
             configured = try PicpipeConfiguration.load(file: configOptions.config)

@@ -8,20 +8,27 @@ extension FitMode: ExpressibleByArgument {}
 extension ImageFormat: ExpressibleByArgument {}
 extension ColorMode: ExpressibleByArgument {}
 
-/// `--fit`, `--format`, `--quality`, `--progressive`, `--background`, `--color`, `--max-pixels`, `--max-file-bytes`.
+/// `--fit`, `--format`, `--quality`, `--progressive`, `--lossless`, `--speed`, `--background`, `--color`,
+/// `--max-pixels`, `--max-file-bytes`.
 /// Options not given keep the configured values (`picpipe config` shows them).
 struct RecipeOptions: ParsableArguments {
     @Option(help: "How the picture fills the box: inside (keep aspect, never upscale) or cover (fill, centre crop). Default: inside.")
     var fit: FitMode?
 
-    @Option(help: "Output format: jpeg or png (default: the configured thumbnails.format, jpeg).")
+    @Option(help: "Output format: jpeg, png, webp or avif (default: the configured thumbnails.format, jpeg).")
     var format: ImageFormat?
 
-    @Option(help: "JPEG quality, 1-100 (default: 82).")
+    @Option(help: "Quality of the format written, 1-100 (defaults: JPEG 82, WebP 85, AVIF 70: the same SSIM).")
     var quality: Int?
 
     @Flag(help: "Write progressive JPEGs.")
     var progressive = false
+
+    @Flag(help: "Write lossless WebP (with --format webp).")
+    var lossless = false
+
+    @Option(help: "AVIF encoder speed, 0 (slowest, smallest) to 9 (fastest) (default: 6).")
+    var speed: Int?
 
     @Option(help: "Background for flattening alpha in JPEG output, as hex RRGGBB (default: ffffff).")
     var background: String?
@@ -36,6 +43,8 @@ struct RecipeOptions: ParsableArguments {
     var maxFileBytes: Int?
 
     func validate() throws {
+        if let format { try Self.checkWritable(format, given: "--format \(format.rawValue)") }
+        if let speed, !(0...9).contains(speed) { throw ValidationError("--speed must be 0 to 9, not \(speed)") }
         if let quality, !(1...100).contains(quality) {
             throw ValidationError("--quality must be 1 to 100, not \(quality)")
         }
@@ -51,12 +60,22 @@ struct RecipeOptions: ParsableArguments {
         var result = configuration
         if let fit { result.thumbnails.fit = fit.rawValue }
         if let format = format ?? defaultFormat { result.thumbnails.format = format.rawValue }
-        if let quality { result.thumbnails.quality = quality }
+        if let quality { result.thumbnails.setQuality(quality, for: result.thumbnails.format) }
         if progressive { result.thumbnails.progressive = true }
+        if lossless { result.thumbnails.webpLossless = true }
+        if let speed { result.thumbnails.avifSpeed = speed }
         if let background { result.thumbnails.background = background }
         if let color { result.thumbnails.color = color.rawValue }
         if let maxPixels { result.limits.maxPixels = maxPixels }
         if let maxFileBytes { result.limits.maxFileBytes = maxFileBytes }
         return result
+    }
+
+    /// Refuses a format picpipe reads but cannot write (GIF, HEIC), listing those it writes.
+    static func checkWritable(_ format: ImageFormat, given: String) throws {
+        guard !format.isWritable else { return }
+        throw ValidationError(
+            "\(given): picpipe reads \(format.displayName) but cannot write it; it writes "
+                + ImageFormat.writable.map { "\($0.rawValue) (.\($0.fileExtension))" }.joined(separator: ", "))
     }
 }

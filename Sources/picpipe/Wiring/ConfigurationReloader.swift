@@ -31,7 +31,7 @@ struct ConfigurationReloader: Service {
             }
             let restartNeeded = runtime.reconfigure(FunctionCatalog.functions(for: next))
             gateway?.reapplyFunctionOverrides()
-            fetch.reload(recipes: FunctionCatalog.thumbnail(next).recipes)
+            fetch.reload(recipes: FunctionCatalog.thumbnail(next).servedRecipes)
             var unchanged = restartNeeded.map { "functions.\($0).concurrency" }
             if next.store != current.store { unchanged.append("store") }
             if next.http != current.http { unchanged.append("http") }

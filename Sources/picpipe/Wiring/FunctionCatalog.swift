@@ -9,27 +9,47 @@ import ThumbnailService
 /// The functions of picpipe with their configured settings.
 enum FunctionCatalog {
     /// Every function, configured.
-    static func functions(for configuration: PicpipeConfiguration) -> [RegisteredFunction] {
+    /// - Parameter alsoFormats: formats made for every original besides the configured one (`batch --also-formats`).
+    static func functions(for configuration: PicpipeConfiguration, alsoFormats: [ImageFormat] = [])
+        -> [RegisteredFunction]
+    {
         [
-            RegisteredFunction(thumbnail(configuration), configuration: configuration.functions.thumbnail),
+            RegisteredFunction(
+                thumbnail(configuration, alsoFormats: alsoFormats), configuration: configuration.functions.thumbnail),
             RegisteredFunction(MetadataFunction(), configuration: configuration.functions.metadata),
         ]
     }
 
-    /// The thumbnail function: one recipe per configured size.
-    static func thumbnail(_ configuration: PicpipeConfiguration) -> ThumbnailFunction {
+    /// The thumbnail function: one recipe per configured size, and each size in the other formats picpipe
+    /// writes, made only when the HTTP API asks for one (negotiated from Accept, or forced by `?format=`).
+    static func thumbnail(_ configuration: PicpipeConfiguration, alsoFormats: [ImageFormat] = []) -> ThumbnailFunction {
         let settings = configuration.thumbnails
+        let format = ImageFormat(rawValue: settings.format) ?? .jpeg
         let recipes = settings.sizes.map { size in
             ThumbnailRecipe(
                 size: size, fit: FitMode(rawValue: settings.fit) ?? .inside,
-                format: settings.format == "png" ? .png : .jpeg, quality: settings.quality,
+                format: format, quality: settings.quality(for: format.rawValue),
                 progressive: settings.progressive, background: RGBColor(hex: settings.background) ?? .white,
-                color: ColorMode(rawValue: settings.color) ?? .srgb)
+                color: ColorMode(rawValue: settings.color) ?? .srgb, lossless: settings.webpLossless,
+                speed: settings.avifSpeed)
         }
+        let variants = recipes.flatMap { recipe in
+            ImageFormat.writable.filter { $0 != format }.map { variant(recipe, $0, settings) }
+        }
+        let eager = variants.filter { alsoFormats.contains($0.spec.format) }
         return ThumbnailFunction(
-            recipes: recipes,
+            recipes: recipes + eager, variants: variants.filter { !alsoFormats.contains($0.spec.format) },
             limits: DecodeLimits(
                 maxPixels: configuration.limits.maxPixels, maxFileBytes: configuration.limits.maxFileBytes))
+    }
+
+    /// A recipe in another format at that format's configured settings.
+    static func variant(_ recipe: ThumbnailRecipe, _ format: ImageFormat, _ settings: ThumbnailSettings)
+        -> ThumbnailRecipe
+    {
+        recipe.inFormat(
+            format, quality: settings.quality(for: format.rawValue), lossless: settings.webpLossless,
+            speed: settings.avifSpeed)
     }
 
     /// A runtime over the store's journal with every function.

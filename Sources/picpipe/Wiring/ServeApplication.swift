@@ -48,7 +48,7 @@ struct ServeApplication {
             http: configuration.http, limits: configuration.limits, listen: listen, auth: configuration.auth,
             imports: configuration.imports)
         let fetch = try FetchApplication.build(
-            settings: settings, runtime: runtime, recipes: FunctionCatalog.thumbnail(configuration).recipes,
+            settings: settings, runtime: runtime, recipes: FunctionCatalog.thumbnail(configuration).servedRecipes,
             metrics: httpMetrics, logger: logger,
             onServerRunning: { port in logger.info("http listening", metadata: ["address": "\(settings.listen.host):\(port)"]) })
         services.append(.init(service: fetch))

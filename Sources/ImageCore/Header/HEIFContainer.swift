@@ -1,0 +1,135 @@
+// A HEIF file (HEIC or AVIF) opened by libheif: its boxes parsed, no picture decoded. libheif applies the
+// container's rotation and mirror (irot, imir) and assembles grids itself; the sizes here are after those. The
+// EXIF Orientation counts only in a file without irot/imir (`HEIFTransformBoxes`): with them it is informational
+// (phones write both), and applying it too would turn the picture twice.
+import CHEIF
+
+/// An open HEIF context and its primary image handle; freed when released.
+final class HEIFContainer {
+    private let context: OpaquePointer
+    let handle: OpaquePointer
+    let format: ImageFormat
+    /// The EXIF Orientation still to apply after libheif's decode (1 unless the container has no irot/imir).
+    let orientation: Int
+
+    /// Parses the container in `bytes`, which must stay alive and unchanged as long as this object.
+    /// - Parameter limits: `nil`, or limits whose pixel count also bounds libheif's own size check.
+    init(_ bytes: UnsafeRawBufferPointer, format: ImageFormat, limits: DecodeLimits? = nil) throws(ImageError) {
+        guard let base = bytes.baseAddress, let context = heif_context_alloc() else {
+            throw .truncated(detail: "no \(format.displayName) data")
+        }
+        if let limits {
+            // libheif's security limit is on each side; our pixel limit is checked on the handle below as well.
+            heif_context_set_maximum_image_size_limit(context, Int32(clamping: limits.maxPixels))
+        }
+        var error = heif_context_read_from_memory_without_copy(context, base, bytes.count, nil)
+        guard error.code == heif_error_Ok else {
+            heif_context_free(context)
+            throw Self.imageError(error, format: format, while: "reading the container")
+        }
+        var handle: OpaquePointer?
+        error = heif_context_get_primary_image_handle(context, &handle)
+        guard error.code == heif_error_Ok, let handle else {
+            heif_context_free(context)
+            throw Self.imageError(error, format: format, while: "finding the primary image")
+        }
+        self.context = context
+        self.handle = handle
+        self.format = format
+        var orientation = 1
+        if !HEIFTransformBoxes.present(in: bytes), let tiff = Self.exifTIFF(handle) {
+            orientation = tiff.withUnsafeBytes { EXIFOrientation.read(tiff: $0) } ?? 1
+        }
+        self.orientation = orientation
+    }
+
+    deinit {
+        heif_image_handle_release(handle)
+        heif_context_free(context)
+    }
+
+    /// The header: the primary image's size after libheif's rotation, and the EXIF orientation left to apply.
+    func header() throws(ImageError) -> ImageHeader {
+        let width = Int(heif_image_handle_get_width(handle))
+        let height = Int(heif_image_handle_get_height(handle))
+        guard width > 0, height > 0 else { throw .invalidDimensions(width: width, height: height) }
+        return ImageHeader(format: format, width: width, height: height, orientation: orientation)
+    }
+
+    var hasAlpha: Bool { heif_image_handle_has_alpha_channel(handle) != 0 }
+
+    /// The handle of the embedded thumbnail image when it is at least `size` and has the primary image's aspect
+    /// ratio (within 1 %); the caller releases it. `nil` when there is none that fits.
+    func thumbnail(atLeast size: (width: Int, height: Int)) -> OpaquePointer? {
+        let count = Int(heif_image_handle_get_number_of_thumbnails(handle))
+        guard count > 0 else { return nil }
+        var ids = [heif_item_id](repeating: 0, count: min(count, 16))
+        let listed = Int(heif_image_handle_get_list_of_thumbnail_IDs(handle, &ids, Int32(ids.count)))
+        let (width, height) = (Double(heif_image_handle_get_width(handle)), Double(heif_image_handle_get_height(handle)))
+        var best: (handle: OpaquePointer, pixels: Int)? = nil
+        for id in ids.prefix(listed) {
+            var thumbnail: OpaquePointer?
+            guard heif_image_handle_get_thumbnail(handle, id, &thumbnail).code == heif_error_Ok, let thumbnail else {
+                continue
+            }
+            let w = Int(heif_image_handle_get_width(thumbnail))
+            let h = Int(heif_image_handle_get_height(thumbnail))
+            let sameShape = w > 0 && h > 0 && abs(Double(w) / Double(h) - width / height) <= 0.01 * width / height
+            if sameShape, w >= size.width, h >= size.height, best == nil || w * h < best!.pixels {
+                if let previous = best { heif_image_handle_release(previous.handle) }
+                best = (thumbnail, w * h)
+            } else {
+                heif_image_handle_release(thumbnail)
+            }
+        }
+        return best?.handle
+    }
+
+    /// The embedded ICC profile (`prof` or `rICC` colour box), or `nil` (none, or an nclx description).
+    var iccProfile: [UInt8]? {
+        let type = heif_image_handle_get_color_profile_type(handle)
+        guard type == heif_color_profile_type_prof || type == heif_color_profile_type_rICC else { return nil }
+        let size = heif_image_handle_get_raw_color_profile_size(handle)
+        guard size > 0, size < 16 * 1024 * 1024 else { return nil }
+        var profile = [UInt8](repeating: 0, count: size)
+        let error = profile.withUnsafeMutableBytes { heif_image_handle_get_raw_color_profile(handle, $0.baseAddress) }
+        return error.code == heif_error_Ok ? profile : nil
+    }
+
+    /// The TIFF structure of the primary image's EXIF item: libheif's block starts with a 4-byte big-endian
+    /// offset to the TIFF header (which itself may follow "Exif\0\0"). `nil` when absent or damaged.
+    var exifTIFF: [UInt8]? { Self.exifTIFF(handle) }
+
+    private static func exifTIFF(_ handle: OpaquePointer) -> [UInt8]? {
+        var id: heif_item_id = 0
+        guard heif_image_handle_get_list_of_metadata_block_IDs(handle, "Exif", &id, 1) == 1 else { return nil }
+        let size = heif_image_handle_get_metadata_size(handle, id)
+        guard size > 4, size < 16 * 1024 * 1024 else { return nil }
+        var block = [UInt8](repeating: 0, count: size)
+        let error = block.withUnsafeMutableBytes { heif_image_handle_get_metadata(handle, id, $0.baseAddress) }
+        guard error.code == heif_error_Ok else { return nil }
+        let offset = Int(block[0]) << 24 | Int(block[1]) << 16 | Int(block[2]) << 8 | Int(block[3])
+        guard offset <= size - 4 - 8 else { return nil }
+        return Array(block[(4 + offset)...])
+    }
+
+    /// A libheif error as an `ImageError`: data that ends early is `.truncated`, the rest `.corrupt`.
+    static func imageError(_ error: heif_error, format: ImageFormat, while step: String) -> ImageError {
+        let message = error.message.map { String(cString: $0) } ?? "libheif error \(error.code.rawValue)"
+        if error.subcode == heif_suberror_End_of_data {
+            return .truncated(detail: "the \(format.displayName) data ends early, \(step): \(message)")
+        }
+        if error.subcode == heif_suberror_Security_limit_exceeded {
+            return .corrupt(format: format, detail: "over libheif's size limit, \(step): \(message)")
+        }
+        return .corrupt(format: format, detail: "\(step): \(message)")
+    }
+}
+
+/// What the metadata service reads from a HEIF container.
+public enum HEIFMetadata {
+    /// The EXIF TIFF block of a HEIC or AVIF file; `nil` when there is none or the container cannot be read.
+    public static func exifTIFF(in bytes: UnsafeRawBufferPointer, format: ImageFormat) -> [UInt8]? {
+        (try? HEIFContainer(bytes, format: format))?.exifTIFF
+    }
+}

@@ -1,0 +1,289 @@
+// HEIC, WebP, GIF and AVIF as a user drives them: files made by Debian's reference tools through `thumbnail`,
+// `metadata`, `batch --also-formats --json`, the upload folder and the HTTP API (Accept negotiation, Vary, ETags,
+// ?format=).
+import Foundation
+import ImageCore
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+extension PicpipeCLI {
+    @Suite(.serialized) struct FormatsEndToEndTests {
+        /// The Accept headers browsers send for images, and what each gets.
+        static let browsers: [(name: String, accept: String, format: ImageFormat)] = [
+            ("Chrome", "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8", .avif),
+            ("Firefox", "image/avif,image/webp,*/*", .avif),
+            (
+                "Safari",
+                "image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5",
+                .avif
+            ),
+            ("Safari 14", "image/webp,image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5", .webp),
+            ("AVIF disliked", "image/avif;q=0.4,image/webp;q=0.9,*/*;q=0.1", .webp),
+            ("AVIF refused", "image/avif;q=0,image/jpeg", .jpeg),
+            ("curl", "*/*", .jpeg),
+            ("none", "", .jpeg),
+        ]
+
+        static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+        static func tool(_ name: String) -> String? {
+            ["/usr/bin/", "/usr/local/bin/", "/bin/"].map { $0 + name }.first {
+                FileManager.default.isExecutableFile(atPath: $0)
+            }
+        }
+
+        /// Skips outside CI when a reference tool is missing; fails in CI, where `.ci/run` installs them.
+        static func available(_ names: String...) -> Bool {
+            let missing = names.filter { tool($0) == nil }
+            guard !missing.isEmpty else { return true }
+            #expect(!isCI, "reference tools missing in CI: \(missing.joined(separator: ", "))")
+            print("skipped: reference tools missing: \(missing.joined(separator: ", "))")
+            return false
+        }
+
+        static func run(_ name: String, _ arguments: [String]) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try #require(tool(name)))
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            try #require(process.terminationStatus == 0, "\(name) \(arguments) failed")
+        }
+
+        /// A JPEG with an EXIF block holding Make "FormatCam" and the orientation.
+        static func jpegWithEXIF(orientation: Int, seed: Int) throws -> Data {
+            let jpeg = [UInt8](try BatchCommandTests.picture(.jpeg, seed: seed, width: 160, height: 96))
+            func u16(_ v: Int) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xFF)] }
+            func u32(_ v: Int) -> [UInt8] { u16(v >> 16) + u16(v & 0xFFFF) }
+            // Big-endian TIFF, IFD0 with two entries: Make (ASCII, at offset 38) and Orientation (SHORT).
+            let make = Array("FormatCam".utf8) + [0]
+            let tiff: [UInt8] =
+                [0x4D, 0x4D] + u16(42) + u32(8) + u16(2)
+                + u16(0x010F) + u16(2) + u32(make.count) + u32(38)
+                + u16(0x0112) + u16(3) + u32(1) + u16(orientation) + u16(0)
+                + u32(0) + make
+            let payload = Array("Exif".utf8) + [0, 0] + tiff
+            return Data([0xFF, 0xD8, 0xFF, 0xE1] + u16(payload.count + 2) + payload + jpeg.dropFirst(2))
+        }
+
+        /// One file of each new format, made by the reference tools from JPEGs with EXIF: HEIC (orientation 6),
+        /// WebP (EXIF kept by cwebp), AVIF (EXIF kept by avifenc), GIF.
+        static func makeFiles(in folder: URL) throws -> [String: URL] {
+            let source = folder.appendingPathComponent("source6.jpg")
+            try jpegWithEXIF(orientation: 6, seed: 3).write(to: source)
+            let plain = folder.appendingPathComponent("source1.jpg")
+            try jpegWithEXIF(orientation: 1, seed: 4).write(to: plain)
+            var files: [String: URL] = [:]
+            files["heic"] = folder.appendingPathComponent("phone.heic")
+            try run("heif-enc", ["-q", "85", source.path, "-o", files["heic"]!.path])
+            files["webp"] = folder.appendingPathComponent("web.webp")
+            try run("cwebp", ["-quiet", "-metadata", "exif", plain.path, "-o", files["webp"]!.path])
+            files["avif"] = folder.appendingPathComponent("web.avif")
+            try run("avifenc", ["-s", "9", plain.path, files["avif"]!.path])
+            files["gif"] = folder.appendingPathComponent("anim.gif")
+            try run("convert", [plain.path, files["gif"]!.path])
+            return files
+        }
+
+        @Test func thumbnailAndMetadataOfEachFormat() throws {
+            guard Self.available("heif-enc", "cwebp", "avifenc", "convert") else { return }
+            let work = try PicpipeProcess.temporaryFolder("picpipe-formats")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let files = try Self.makeFiles(in: work)
+            for (format, file) in files {
+                let output = work.appendingPathComponent("\(format)-thumb.webp")
+                let run = try PicpipeProcess.run(["thumbnail", file.path, "-o", output.path, "--size", "80"])
+                #expect(run.status == 0, "\(format): \(run.stderr)")
+                let header = try Data(contentsOf: output).withUnsafeBytes { try ImageHeader.read(from: $0) }
+                #expect(header.format == .webp)
+                // 160x96 stored; the HEIC's EXIF orientation 6 turns it to 96x160.
+                let upright = format == "heic" ? (48, 80) : (80, 48)
+                #expect((header.width, header.height) == upright, "\(format)")
+
+                let metadata = try PicpipeProcess.run(["metadata", file.path])
+                #expect(metadata.status == 0, "\(format): \(metadata.stderr)")
+                let json = try #require(
+                    try JSONSerialization.jsonObject(with: Data(metadata.stdout.utf8)) as? [String: Any])
+                #expect(json["format"] as? String == format)
+                #expect(json["width"] as? Int == 160 && json["height"] as? Int == 96, "\(format): \(json)")
+                if format != "gif" {
+                    #expect(json["make"] as? String == "FormatCam", "\(format) EXIF reaches the metadata service")
+                    #expect(json["orientation"] as? Int == (format == "heic" ? 6 : 1), "\(format)")
+                }
+            }
+            // Truncated: refused with the file and a reason, exit 1, nothing written.
+            let heic = try Data(contentsOf: files["heic"]!)
+            let cut = work.appendingPathComponent("cut.heic")
+            try heic.prefix(heic.count / 2).write(to: cut)
+            let output = work.appendingPathComponent("cut.jpg")
+            let refused = try PicpipeProcess.run(["thumbnail", cut.path, "-o", output.path])
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("cut.heic: "), "\(refused.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: output.path))
+        }
+
+        @Test func batchReportsBytesByFormat() throws {
+            guard Self.available("heif-enc", "cwebp", "avifenc", "convert") else { return }
+            let work = try PicpipeProcess.temporaryFolder("picpipe-formats")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let inputs = work.appendingPathComponent("in")
+            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+            _ = try Self.makeFiles(in: inputs)
+            for name in ["source6.jpg", "source1.jpg"] {
+                try FileManager.default.removeItem(at: inputs.appendingPathComponent(name))
+            }
+            let store = work.appendingPathComponent("store")
+            let run = try PicpipeProcess.run([
+                "batch", inputs.path, "--store", store.path, "--sizes", "64,128", "--also-formats", "webp,avif",
+                "--json", "-q",
+            ])
+            #expect(run.status == 0, "\(run.stderr)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            #expect(summary["ok"] as? Int == 4)
+            let outputs = try #require(summary["outputs"] as? [String: [String: Int]])
+            #expect(Set(outputs.keys) == ["jpeg", "webp", "avif"])
+            let thumbnails = PicpipeProcess.files(under: store.appendingPathComponent("thumbnails"))
+            for format in ["jpeg", "webp", "avif"] {
+                #expect(outputs[format]?["thumbnails"] == 8, "4 pictures x 2 sizes in \(format)")
+                let onDisk = thumbnails.filter { $0.hasSuffix(format == "jpeg" ? ".jpg" : "." + format) }
+                let bytes = try onDisk.reduce(0) {
+                    $0 + (try FileManager.default.attributesOfItem(
+                        atPath: store.appendingPathComponent("thumbnails").appendingPathComponent($1).path)[.size]
+                        as? Int ?? 0)
+                }
+                #expect(outputs[format]?["bytes"] == bytes, "\(format): the summary's bytes are the files' bytes")
+            }
+            // Originals keep their own format.
+            let originals = PicpipeProcess.files(under: store.appendingPathComponent("originals"))
+            #expect(Set(originals.map { ($0 as NSString).pathExtension }) == ["heic", "webp", "avif", "gif"])
+        }
+
+        @Test func httpNegotiatesTheFormatFromAcceptAndTheUploadFolderTakesHEIC() async throws {
+            guard Self.available("heif-enc", "cwebp", "avifenc", "convert") else { return }
+            let work = try PicpipeProcess.temporaryFolder("picpipe-formats")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let files = try Self.makeFiles(in: work)
+            let store = work.appendingPathComponent("store")
+            let serve = try await ServeProcess(store: store)
+            do {
+                try await negotiate(serve, files: files)
+            } catch {
+                await serve.stop()
+                throw error
+            }
+            await serve.stop()
+        }
+
+        func negotiate(_ serve: ServeProcess, files: [String: URL]) async throws {
+            try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
+            let base = "http://127.0.0.1:\(try #require(ServeHTTPTests.port(in: serve.log)))"
+
+            // The upload folder takes a HEIC: its original is stored as .heic and its thumbnails are made.
+            let dropped = serve.store.appendingPathComponent("uploads/phone.heic")
+            try FileManager.default.copyItem(at: files["heic"]!, to: dropped)
+            try await ServeProcess.eventually("HEIC from uploads/ made into thumbnails") {
+                ServeProcess.files(serve.store, "originals").contains { $0.hasSuffix(".heic") }
+                    && ServeProcess.files(serve.store, "thumbnails").contains { $0.hasSuffix(".jpg") }
+            }
+
+            // POST a WebP with its own media type.
+            var upload = URLRequest(url: try #require(URL(string: "\(base)/images")))
+            upload.httpMethod = "POST"
+            upload.setValue("image/webp", forHTTPHeaderField: "Content-Type")
+            let (posted, postResponse) = try await URLSession.shared.upload(
+                for: upload, from: try Data(contentsOf: files["webp"]!))
+            #expect((postResponse as? HTTPURLResponse)?.statusCode == 202)
+            let id = try #require((try JSONSerialization.jsonObject(with: posted) as? [String: Any])?["id"] as? String)
+
+            func get(_ query: String = "", accept: String?, ifNoneMatch: String? = nil) async throws -> (
+                Data, HTTPURLResponse
+            ) {
+                var request = URLRequest(url: try #require(URL(string: "\(base)/images/\(id)/thumbnails/128\(query)")))
+                request.setValue(accept ?? "", forHTTPHeaderField: "Accept")
+                if let ifNoneMatch { request.setValue(ifNoneMatch, forHTTPHeaderField: "If-None-Match") }
+                request.cachePolicy = .reloadIgnoringLocalAndRemoteCacheData
+                let (data, response) = try await URLSession.shared.data(for: request)
+                return (data, try #require(response as? HTTPURLResponse))
+            }
+
+            var eTags: [ImageFormat: String] = [:]
+            for browser in Self.browsers {
+                // Twice: made on demand the first time, from disk or the cache the second.
+                for attempt in 1...2 {
+                    let (body, response) = try await get(accept: browser.accept)
+                    #expect(response.statusCode == 200, "\(browser.name)")
+                    #expect(
+                        response.value(forHTTPHeaderField: "Content-Type") == browser.format.mediaType,
+                        "\(browser.name) #\(attempt)")
+                    #expect(response.value(forHTTPHeaderField: "Vary") == "Accept", "\(browser.name) #\(attempt)")
+                    #expect(body.withUnsafeBytes { ImageFormat.sniff($0) } == browser.format, "\(browser.name)")
+                    let decoded = try body.withUnsafeBytes {
+                        try ImageDecoder.decode($0, limits: .default, minimumSize: nil)
+                    }
+                    #expect(decoded.pixels.width == 128 && decoded.pixels.height == 77, "\(browser.name)")
+                    let eTag = try #require(response.value(forHTTPHeaderField: "ETag"))
+                    if let known = eTags[browser.format] { #expect(known == eTag, "one ETag per format") }
+                    eTags[browser.format] = eTag
+                }
+            }
+            #expect(Set(eTags.values).count == 3, "AVIF, WebP and JPEG each have their own ETag: \(eTags)")
+            let avifTag = try #require(eTags[.avif])
+            let (_, notModified) = try await get(accept: Self.browsers[0].accept, ifNoneMatch: avifTag)
+            #expect(notModified.statusCode == 304)
+            let (_, changed) = try await get(accept: "*/*", ifNoneMatch: avifTag)
+            #expect(changed.statusCode == 200, "the JPEG does not match the AVIF's ETag")
+
+            // ?format= forces one, whatever Accept says, and does not vary.
+            let (png, forced) = try await get("?format=png", accept: Self.browsers[0].accept)
+            #expect(forced.statusCode == 200)
+            #expect(forced.value(forHTTPHeaderField: "Content-Type") == "image/png")
+            #expect(forced.value(forHTTPHeaderField: "Vary") == nil)
+            #expect(png.withUnsafeBytes { ImageFormat.sniff($0) } == .png)
+            let (_, gif) = try await get("?format=gif", accept: nil)
+            #expect(gif.statusCode == 400)
+
+            // Each format is its own derivative in the store, named by recipe.
+            let thumbnails = ServeProcess.files(serve.store, "thumbnails").filter { $0.contains(id) && $0.hasPrefix("128/") }
+            for suffix in ["-inside-q82-srgb.jpg", "-inside-q85-srgb.webp", "-inside-q70-s6-srgb.avif", "-inside-srgb.png"] {
+                #expect(thumbnails.contains { $0.hasSuffix(suffix) }, "\(suffix) in \(thumbnails)")
+            }
+        }
+
+        @Test func negotiationOffAnswersTheConfiguredFormat() async throws {
+            guard Self.available("cwebp") else { return }
+            let work = try PicpipeProcess.temporaryFolder("picpipe-formats")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let store = work.appendingPathComponent("store")
+            let serve = try await ServeProcess(store: store, environment: ["PICPIPE_NEGOTIATE_FORMATS": "false"])
+            do {
+                try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
+                let base = "http://127.0.0.1:\(try #require(ServeHTTPTests.port(in: serve.log)))"
+                var upload = URLRequest(url: try #require(URL(string: "\(base)/images")))
+                upload.httpMethod = "POST"
+                upload.setValue("image/jpeg", forHTTPHeaderField: "Content-Type")
+                let (posted, _) = try await URLSession.shared.upload(
+                    for: upload, from: try BatchCommandTests.picture(.jpeg, seed: 9))
+                let id = try #require(
+                    (try JSONSerialization.jsonObject(with: posted) as? [String: Any])?["id"] as? String)
+                var request = URLRequest(url: try #require(URL(string: "\(base)/images/\(id)/thumbnails/256")))
+                request.setValue(Self.browsers[0].accept, forHTTPHeaderField: "Accept")
+                let (_, response) = try await URLSession.shared.data(for: request)
+                let http = try #require(response as? HTTPURLResponse)
+                #expect(http.value(forHTTPHeaderField: "Content-Type") == "image/jpeg")
+                #expect(http.value(forHTTPHeaderField: "Vary") == nil)
+                let forced = URLRequest(url: try #require(URL(string: "\(base)/images/\(id)/thumbnails/256?format=webp")))
+                let (body, _) = try await URLSession.shared.data(for: forced)
+                #expect(body.withUnsafeBytes { ImageFormat.sniff($0) } == .webp)
+            } catch {
+                await serve.stop()
+                throw error
+            }
+            await serve.stop()
+        }
+    }
+}
