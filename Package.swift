@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System-library bridges (pkg-config) and the C shims that own setjmp/longjmp; lcms2 converts colours.
@@ -87,11 +88,22 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // The PostgreSQL backends of the journal, the metadata store and the fetch index, behind their protocols,
+        // for running many processes against one shared database.
+        .target(
+            name: "PostgresBackend",
+            dependencies: [
+                "PipelineCore", "MetadataService", "FetchService",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
         // The thin executable.
         .executableTarget(
             name: "picpipe",
             dependencies: [
-                "ImageCore", "PipelineCore", "ThumbnailService", "MetadataService", "FetchService",
+                "ImageCore", "PipelineCore", "ThumbnailService", "MetadataService", "FetchService", "PostgresBackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -127,13 +139,14 @@ let package = Package(
         .testTarget(name: "ImageCoreTests", dependencies: ["ImageCore", "CLCMS"], swiftSettings: strict),
         .testTarget(
             name: "PipelineCoreTests",
-            dependencies: ["PipelineCore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            dependencies: ["PipelineCore", "PostgresBackend", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict),
         .testTarget(
             name: "ThumbnailServiceTests", dependencies: ["ThumbnailService", "PipelineCore", "ImageCore"],
             swiftSettings: strict),
         .testTarget(
-            name: "MetadataServiceTests", dependencies: ["MetadataService", "PipelineCore", "ImageCore"],
+            name: "MetadataServiceTests",
+            dependencies: ["MetadataService", "PipelineCore", "ImageCore", "PostgresBackend"],
             swiftSettings: strict),
         .testTarget(
             name: "FetchServiceTests",
@@ -151,6 +164,10 @@ let package = Package(
                 "FuzzSupport", "FuzzJPEGThumbnail", "FuzzPNGThumbnail", "FuzzExifMetadata", "FuzzMultipartUpload",
                 "FuzzRequestParameters",
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "PostgresBackendTests",
+            dependencies: ["PostgresBackend", "PipelineCore", "MetadataService", "FetchService", "ImageCore"],
             swiftSettings: strict),
         .testTarget(
             name: "PicpipeCLITests", dependencies: ["picpipe", "ImageCore", "PipelineCore"], swiftSettings: strict),

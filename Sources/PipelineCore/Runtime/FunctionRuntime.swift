@@ -174,6 +174,7 @@ public final class FunctionRuntime: Sendable {
     /// First returns crashed `running` invocations to the queue. After `stop()`, workers take no new
     /// invocation; in-flight ones finish within their timeout, or go back to the queue if they time out.
     public func run() async {
+        journal.onWorkQueued { [signal] in signal.notify() }
         do {
             let recovered = try journal.recoverRunning()
             if recovered > 0 {
