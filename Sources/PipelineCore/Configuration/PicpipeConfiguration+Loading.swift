@@ -134,6 +134,7 @@ extension PicpipeConfiguration {
         if let value = try env.double("PICPIPE_HEADER_TIMEOUT") { http.headerTimeout = value }
         if let value = try env.int("PICPIPE_MAX_CONNECTIONS") { http.maxConnections = value }
         if let value = env.string("PICPIPE_LOG_LEVEL") { logging.level = value }
+        if let value = env.string("PICPIPE_DATABASE_URL") { database.url = value }
     }
 
     /// Checks every value is in its range.
@@ -178,6 +179,13 @@ extension PicpipeConfiguration {
         try check(runtime.retryBackoff.allSatisfy { $0 >= 0 }, "runtime.retry_backoff", "waits are 0 or more seconds")
         try check(runtime.pollInterval > 0, "runtime.poll_interval", "must be positive seconds")
         try check(http.maxBodyBytes > 0, "http.max_body_bytes", "must be positive")
+        if let url = database.url {
+            let scheme = url.split(separator: ":").first.map { $0.lowercased() } ?? ""
+            try check(
+                ["postgres", "postgresql"].contains(scheme), "database.url",
+                "is a postgres:// URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE, or "
+                    + "postgres:///DATABASE?host=/socket/dir); leave it out for SQLite in the store")
+        }
         try check(
             ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logging.level),
             "logging.level", "is trace, debug, info, notice, warning, error or critical")

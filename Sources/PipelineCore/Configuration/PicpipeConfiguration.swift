@@ -21,6 +21,8 @@ public struct PicpipeConfiguration: Codable, Sendable, Equatable {
     public var http: HTTPSettings
     /// Logging.
     public var logging: LoggingSettings
+    /// The shared database (none: SQLite in the store).
+    public var database: DatabaseSettings
 
     /// The defaults.
     public init() {
@@ -32,6 +34,7 @@ public struct PicpipeConfiguration: Codable, Sendable, Equatable {
         runtime = RuntimeSettings()
         http = HTTPSettings()
         logging = LoggingSettings()
+        database = DatabaseSettings()
     }
 
     /// Decodes a partial section: missing keys keep their defaults.
@@ -46,17 +49,20 @@ public struct PicpipeConfiguration: Codable, Sendable, Equatable {
         runtime = try c.decode(.runtime, default: defaults.runtime)
         http = try c.decode(.http, default: defaults.http)
         logging = try c.decode(.logging, default: defaults.logging)
+        database = try c.decode(.database, default: defaults.database)
     }
 
     /// The store folder as a URL, relative paths resolved against the working directory.
     public var storeURL: URL { URL(fileURLWithPath: store) }
 
-    /// What `picpipe config` prints by default: secrets (`http.api_keys`, `http.signing_key`) replaced by
+    /// What `picpipe config` prints by default: secrets (`http.api_keys`, `http.signing_key`, the password of
+    /// `database.url`) replaced by
     /// `<redacted>`, so the output can be pasted into an issue.
     public func redactingSecrets() -> PicpipeConfiguration {
         var copy = self
         copy.http.apiKeys = http.apiKeys.map { _ in Self.redacted }
         copy.http.signingKey = http.signingKey.map { _ in Self.redacted }
+        copy.database.url = database.redactedURL
         return copy
     }
 

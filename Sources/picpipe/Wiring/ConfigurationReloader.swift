@@ -1,6 +1,7 @@
 // SIGHUP: read the configuration again and apply what can change while serve runs, without dropping work.
 import FetchService
 import Logging
+import MetadataService
 import PipelineCore
 import ServiceLifecycle
 import UnixSignals
@@ -13,7 +14,10 @@ struct ConfigurationReloader: Service {
     let load: @Sendable () throws -> PicpipeConfiguration
     let initial: PicpipeConfiguration
     let runtime: FunctionRuntime
-    let fetch: FetchApplication
+    /// The HTTP service, when this process has the `api` role.
+    let fetch: FetchApplication?
+    /// The shared metadata database (PostgreSQL), kept across reloads; `nil`: the store's SQLite file.
+    let metadataStore: (any MetadataStore)?
     let logger: Logger
 
     func run() async throws {
@@ -26,14 +30,15 @@ struct ConfigurationReloader: Service {
                 logger.error("configuration not reloaded; the running one stays", metadata: ["error": "\(error)"])
                 continue
             }
-            let restartNeeded = runtime.reconfigure(FunctionCatalog.functions(for: next))
-            fetch.reload(recipes: FunctionCatalog.thumbnail(next).recipes)
+            let restartNeeded = runtime.reconfigure(FunctionCatalog.functions(for: next, metadataStore: metadataStore))
+            fetch?.reload(recipes: FunctionCatalog.thumbnail(next).recipes)
             var unchanged = restartNeeded.map { "functions.\($0).concurrency" }
             if next.store != current.store { unchanged.append("store") }
             if next.http != current.http { unchanged.append("http") }
             if next.watcher != current.watcher { unchanged.append("watcher") }
             if next.runtime != current.runtime { unchanged.append("runtime") }
             if next.logging != current.logging { unchanged.append("logging") }
+            if next.database != current.database { unchanged.append("database") }
             logger.notice(
                 "configuration reloaded",
                 metadata: [

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Metrics
 import PipelineCore
+import PostgresBackend
 import Prometheus
 import ServiceLifecycle
 
@@ -13,47 +14,63 @@ struct ServeApplication {
     let runtime: FunctionRuntime
     /// The services, in start order; graceful shutdown runs in reverse (watcher first, runtime last).
     let services: [ServiceGroupConfiguration.ServiceConfiguration]
+    /// The databases (SQLite in the store, or the shared PostgreSQL one).
+    let backends: DatabaseBackends
 
-    /// Builds the runtime, the watcher, the HTTP fetch service and their services.
+    /// Builds the runtime, the watcher, the HTTP fetch service and their services, for the process's roles.
     /// - Parameter listen: `--listen HOST:PORT`, over `http.listen`.
     /// - Parameter reload: loads the configuration again on SIGHUP (nil: no reloading).
+    /// - Parameter roles: the parts this process runs (default: all).
     static func build(
         configuration: PicpipeConfiguration, listen: String? = nil, logger: Logger,
-        reload: (@Sendable () throws -> PicpipeConfiguration)? = nil
+        reload: (@Sendable () throws -> PicpipeConfiguration)? = nil, roles: ServeRoles = .all
     ) throws -> ServeApplication {
         // Before the runtime makes its instruments: the Prometheus registry /metrics renders backs swift-metrics.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let runtime = try FunctionCatalog.runtime(for: configuration, logger: logger)
+        let (runtime, backends) = try FunctionCatalog.runtime(
+            for: configuration, logger: logger, workerFunctions: roles.worker ? roles.workerFunctions : [])
         let layout = runtime.layout
         for area in [layout.originals, layout.thumbnails, layout.failed] {
             AtomicFile.sweepTemporaries(in: area)
         }
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: FunctionRuntimeService(runtime: runtime))
-        ]
-        if configuration.watcher.enabled {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if roles.worker { services.append(.init(service: FunctionRuntimeService(runtime: runtime))) }
+        if configuration.watcher.enabled, roles.watcher {
             let watcher = UploadWatcher(
                 root: layout.uploads, maxQueuedEvents: configuration.watcher.maxQueuedEvents,
                 rescanInterval: configuration.watcher.rescanInterval, logger: logger)
             let ingest = UploadIngest(
                 layout: layout, runtime: runtime, maxFileBytes: configuration.limits.maxFileBytes, logger: logger)
-            services.append(.init(service: UploadWatcherService(watcher: watcher, ingest: ingest)))
+            let service = UploadWatcherService(watcher: watcher, ingest: ingest)
+            if let pool = backends.pool {
+                // Many processes may have the watcher role: one watches, the others stand by.
+                let lock = AdvisoryLock(pool: pool, name: "picpipe.watcher:" + layout.uploads.standardizedFileURL.path)
+                services.append(.init(service: StandbyWatcherService(watcher: service, lock: lock, logger: logger)))
+            } else {
+                services.append(.init(service: service))
+            }
         }
         // The HTTP API; the same Prometheus registry backs swift-metrics, so /metrics shows the runtime's metering.
-        let settings = try FetchSettings(http: configuration.http, limits: configuration.limits, listen: listen)
-        let fetch = try FetchApplication.build(
-            settings: settings, runtime: runtime, recipes: FunctionCatalog.thumbnail(configuration).recipes,
-            metrics: HTTPMetrics(registry: registry), logger: logger,
-            onServerRunning: { port in logger.info("http listening", metadata: ["address": "\(settings.listen.host):\(port)"]) })
-        services.append(.init(service: fetch))
+        var fetch: FetchApplication?
+        if roles.api {
+            let settings = try FetchSettings(http: configuration.http, limits: configuration.limits, listen: listen)
+            let application = try FetchApplication.build(
+                settings: settings, runtime: runtime, recipes: FunctionCatalog.thumbnail(configuration).recipes,
+                metrics: HTTPMetrics(registry: registry), logger: logger,
+                onServerRunning: { port in logger.info("http listening", metadata: ["address": "\(settings.listen.host):\(port)"]) },
+                metadataStore: backends.metadata, imageIndex: try backends.imageIndex())
+            services.append(.init(service: application))
+            fetch = application
+        }
         if let reload {
             services.append(
                 .init(
                     service: ConfigurationReloader(
-                        load: reload, initial: configuration, runtime: runtime, fetch: fetch, logger: logger)))
+                        load: reload, initial: configuration, runtime: runtime, fetch: fetch,
+                        metadataStore: backends.metadata, logger: logger)))
         }
-        return ServeApplication(runtime: runtime, services: services)
+        return ServeApplication(runtime: runtime, services: services, backends: backends)
     }
 
     /// Runs the services until SIGTERM or SIGINT, then shuts them down gracefully.
