@@ -170,6 +170,7 @@ let package = Package(
             dependencies: ["PostgresBackend", "PipelineCore", "MetadataService", "FetchService", "ImageCore"],
             swiftSettings: strict),
         .testTarget(
-            name: "PicpipeCLITests", dependencies: ["picpipe", "ImageCore", "PipelineCore"], swiftSettings: strict),
+            name: "PicpipeCLITests", dependencies: ["picpipe", "ImageCore", "PipelineCore", "PostgresBackend"],
+            swiftSettings: strict),
     ]
 )

@@ -26,7 +26,10 @@ run() {
 
 # liblcms2-dev converts colour profiles; icc-profiles-free and libvips-tools are for the colour tests (reference
 # profiles, and vipsthumbnail to compare with).
-packages=(pkg-config libjpeg-dev libpng-dev libexif-dev libsqlite3-dev liblcms2-dev icc-profiles-free libvips-tools)
+# postgresql: the shared database of a scaled-out installation, and the server scripts/test-postgres.sh starts
+# for the tests.
+packages=(pkg-config libjpeg-dev libpng-dev libexif-dev libsqlite3-dev liblcms2-dev icc-profiles-free libvips-tools
+    postgresql)
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 run "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq
