@@ -65,11 +65,17 @@ public protocol InvocationJournal: Sendable {
     /// Asks the journal to call `wake` whenever any process queues work (PostgreSQL's LISTEN/NOTIFY), so idle
     /// workers need not wait for their next poll. A journal without such a channel ignores it: the runtime polls.
     func onWorkQueued(_ wake: @escaping @Sendable () -> Void)
+
+    /// Which database holds the journal, for `/healthz` and logs (`sqlite`, `postgresql postgres://…`).
+    var databaseDescription: String { get }
 }
 
 extension InvocationJournal {
     /// No notification channel: the runtime's polling finds work queued by other processes.
     public func onWorkQueued(_ wake: @escaping @Sendable () -> Void) {}
+
+    /// The journal's type name, for journals that do not say.
+    public var databaseDescription: String { String(describing: type(of: self)) }
 
     /// Claims with a lease of 15 minutes (Lambda's longest timeout).
     public func claim(function: String, now: Date) throws -> ClaimedInvocation? {

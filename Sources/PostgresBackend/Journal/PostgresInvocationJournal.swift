@@ -68,6 +68,8 @@ public final class PostgresInvocationJournal: InvocationJournal {
         _ = try? pool.execute("DELETE FROM picpipe_journal.processes WHERE owner = $1", [.text(owner)])
     }
 
+    public var databaseDescription: String { "postgresql \(pool.url)" }
+
     /// The names of the journal's migrations applied so far.
     public func appliedMigrations() throws -> [String] { try JournalSchema.migrator.applied(pool) }
 
