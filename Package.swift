@@ -95,6 +95,7 @@ let package = Package(
             dependencies: [
                 "PipelineCore", "MetadataService", "FetchService",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

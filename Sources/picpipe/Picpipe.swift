@@ -18,7 +18,7 @@ struct Picpipe: AsyncParsableCommand {
             ThumbnailCommand.self, BatchCommand.self,
             MetadataCommand.self, QueryCommand.self,
             ServeCommand.self, InvokeCommand.self, EventsCommand.self, ReplayCommand.self, StatsCommand.self,
-            ConfigCommand.self,
+            ConfigCommand.self, DatabaseCommand.self,
         ])
 
     static func main() async {
