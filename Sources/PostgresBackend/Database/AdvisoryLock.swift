@@ -30,7 +30,7 @@ public final class AdvisoryLock: Sendable {
             held.withLock { $0 = connection }
         } else {
             let closed: EventLoopFuture<Void> = connection.close()
-            try? closed.wait()
+            closed.whenComplete { _ in _ = connection }
         }
         return taken
     }
@@ -44,9 +44,10 @@ public final class AdvisoryLock: Sendable {
             defer { value = nil }
             return value
         }) else { return }
-        _ = try? connection.run("SELECT pg_advisory_unlock(hashtext($1))", [.text(name)])
+        // Closing the session releases the lock; the connection stays referenced until it is closed.
+        guard !connection.isClosed else { return }
         let closed: EventLoopFuture<Void> = connection.close()
-        try? closed.wait()
+        closed.whenComplete { _ in _ = connection }
     }
 
     deinit { release() }

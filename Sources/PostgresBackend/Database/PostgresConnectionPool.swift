@@ -173,11 +173,35 @@ extension PostgresConnection {
             case .integers(let list): bindings.append(list)
             }
         }
+        guard !isClosed else {
+            throw DatabaseError.statementFailed(sql: sql, reason: "the connection is closed")
+        }
         do {
-            return try query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: Self.quiet).wait()
+            return try Self.wait(for: query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: Self.quiet))
+        } catch let error as DatabaseError {
+            let _: EventLoopFuture<Void> = close()
+            throw DatabaseError.statementFailed(sql: sql, reason: error.description)
         } catch {
             throw DatabaseError.statementFailed(sql: sql, reason: PostgresConnectionPool.reason(error))
         }
+    }
+
+    /// How long a statement may take before its connection counts as lost (a server that vanished without
+    /// closing the socket would otherwise hold the caller for ever).
+    static let statementTimeout: Double = 120
+
+    /// Waits for a future on a thread that is not the event loop's, at most `statementTimeout`.
+    static func wait<T: Sendable>(for future: EventLoopFuture<T>) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<T, any Error>?>(nil)
+        future.whenComplete { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + statementTimeout) == .success, let result = outcome.withLock({ $0 }) else {
+            throw DatabaseError.unreachable(url: "", reason: "no answer within \(Int(statementTimeout)) s")
+        }
+        return try result.get()
     }
 
     private static let quiet = Logger(label: "picpipe.database.statement", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -14,6 +14,32 @@ struct StandbyWatcherService: Service {
     let logger: Logger
     var pollInterval: Duration = .seconds(1)
 
+    /// Watches the lock's session while the watcher runs: a lost session (a database restart) is re-acquired at
+    /// once; if a standby took the lock meanwhile, this process stops rather than run a second watcher.
+    private func keepLock() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: pollInterval)
+            if lock.isHeld { continue }
+            let taken: Bool
+            do {
+                taken = try lock.tryAcquire()
+            } catch {
+                continue  // the database is still away: nobody else can take the lock either; keep watching
+            }
+            if taken {
+                logger.notice("watcher lock re-acquired after its database session was lost")
+                continue
+            }
+            logger.critical("watcher lock taken by another process; this watcher stops")
+            throw WatcherLockLost()
+        }
+    }
+
+    /// The watcher's lock went to another process.
+    struct WatcherLockLost: Error, CustomStringConvertible {
+        var description: String { "another process holds the watcher lock of this upload folder" }
+    }
+
     func run() async throws {
         var announced = false
         while !Task.isCancelled {
@@ -26,7 +52,13 @@ struct StandbyWatcherService: Service {
             if acquired {
                 logger.notice("watcher active", metadata: ["lock": "\(lock.name)"])
                 defer { lock.release() }
-                try await watcher.run()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await watcher.run() }
+                    group.addTask { try await keepLock() }
+                    // The watcher returns at shutdown; keepLock throws when the lock went to another process.
+                    try await group.next()
+                    group.cancelAll()
+                }
                 return
             }
             if !announced {
