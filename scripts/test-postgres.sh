@@ -5,6 +5,7 @@
 #   eval "$(scripts/test-postgres.sh start)"   # starts it; prints `export PICPIPE_TEST_DATABASE_URL=...` and
 #                                               # `export PICPIPE_TEST_POSTGRES_DIR=...` for the shell to eval
 #   scripts/test-postgres.sh stop [DIR]         # stops it and removes its folder (DIR: $PICPIPE_TEST_POSTGRES_DIR)
+#   scripts/test-postgres.sh restart [DIR]      # restarts it (every session ends), same port
 #
 # Binaries: $PICPIPE_TEST_POSTGRES_BIN, else /usr/lib/postgresql/15/bin (Debian's `postgresql` package).
 set -euo pipefail
@@ -45,8 +46,16 @@ stop() {
     rm -rf "$dir"
 }
 
+restart() {
+    local dir="${1:-${PICPIPE_TEST_POSTGRES_DIR:-}}"
+    local port
+    port="$(cat "$dir/port")"
+    as_postgres "'$bin/pg_ctl' -D '$dir/data' -m fast -w -o \"-p $port -k '$dir/socket' -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200\" restart > /dev/null"
+}
+
 case "${1:-}" in
     start) start ;;
+    restart) restart "${2:-}" ;;
     stop) stop "${2:-}" ;;
-    *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
