@@ -167,10 +167,6 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "PostgresBackendTests",
-            dependencies: ["PostgresBackend", "PipelineCore", "MetadataService", "FetchService", "ImageCore"],
-            swiftSettings: strict),
-        .testTarget(
             name: "PicpipeCLITests", dependencies: ["picpipe", "ImageCore", "PipelineCore", "PostgresBackend"],
             swiftSettings: strict),
     ]
