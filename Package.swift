@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/CoreOffice/XMLCoder", from: "0.18.2"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System-library bridges (pkg-config) and the C shims that own setjmp/longjmp; lcms2 converts colours.
@@ -117,11 +118,23 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // The PostgreSQL backends of the journal, the metadata store and the fetch index, behind their protocols,
+        // for running many processes against one shared database.
+        .target(
+            name: "PostgresBackend",
+            dependencies: [
+                "PipelineCore", "MetadataService", "FetchService",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
         // The thin executable.
         .executableTarget(
             name: "picpipe",
             dependencies: [
-                "ImageCore", "PipelineCore", "ThumbnailService", "MetadataService", "FetchService", "AWSGateway",
+                "ImageCore", "PipelineCore", "ThumbnailService", "MetadataService", "FetchService", "AWSGateway", "PostgresBackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -157,13 +170,14 @@ let package = Package(
         .testTarget(name: "ImageCoreTests", dependencies: ["ImageCore", "CLCMS"], swiftSettings: strict),
         .testTarget(
             name: "PipelineCoreTests",
-            dependencies: ["PipelineCore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            dependencies: ["PipelineCore", "PostgresBackend", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict),
         .testTarget(
             name: "ThumbnailServiceTests", dependencies: ["ThumbnailService", "PipelineCore", "ImageCore"],
             swiftSettings: strict),
         .testTarget(
-            name: "MetadataServiceTests", dependencies: ["MetadataService", "PipelineCore", "ImageCore"],
+            name: "MetadataServiceTests",
+            dependencies: ["MetadataService", "PipelineCore", "ImageCore", "PostgresBackend"],
             swiftSettings: strict),
         .testTarget(
             name: "FetchServiceTests",
@@ -189,7 +203,7 @@ let package = Package(
         .testTarget(
             name: "PicpipeCLITests",
             dependencies: [
-                "picpipe", "ImageCore", "PipelineCore", "AWSGateway",
+                "picpipe", "ImageCore", "PipelineCore", "AWSGateway", "PostgresBackend",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),

@@ -31,6 +31,9 @@ packages=(pkg-config libjpeg-dev libpng-dev libexif-dev libsqlite3-dev liblcms2-
     libwebp-dev libgif-dev libheif-dev)
 # curl fetches presigned S3 URLs in the AWS tests, as a user would.
 packages+=(curl)
+# postgresql: the shared database of a scaled-out installation, and the server scripts/test-postgres.sh starts
+# for the tests.
+packages+=(postgresql)
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 run "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq

@@ -12,13 +12,20 @@ public struct MetadataFunction: PipelineFunction {
     /// Databases opened by this function, one pool per file for the life of the process.
     private let databases = OpenDatabases()
 
+    /// A shared database given at start (PostgreSQL), used instead of the file its handle names.
+    private let sharedStore: (any MetadataStore)?
+
     /// Makes the function; its database is opened on first use, through the handle its role grants.
-    public init() {}
+    public init() { sharedStore = nil }
+
+    /// Makes the function over a shared database (PostgreSQL): every worker process writes the same one.
+    public init(store: any MetadataStore) { sharedStore = store }
 
     public func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
         try validate(record, context: context)
         guard let hash = record.contentHash else { throw FunctionError.invalidPayload("no content hash") }
-        let database = try databases.store(at: context.store.handle(.metadata, .write).location)
+        let handle = try context.store.handle(.metadata, .write)
+        let database: any MetadataStore = try sharedStore ?? databases.store(at: handle.location)
         if record.eventName.family == "ObjectRemoved" {
             let existed = try database.image(sha256: hash.hex) != nil
             try database.delete(sha256: hash.hex)

@@ -19,7 +19,7 @@ struct Picpipe: AsyncParsableCommand {
             MetadataCommand.self, QueryCommand.self,
             ServeCommand.self, InvokeCommand.self, ImportCommand.self, EventsCommand.self, ReplayCommand.self,
             StatsCommand.self,
-            ConfigCommand.self,
+            ConfigCommand.self, DatabaseCommand.self,
         ])
 
     static func main() async {

@@ -1,15 +1,45 @@
-// The SQLite store: migrations from an empty database, idempotent upserts, filters, bbox, order, paging.
+// The metadata stores (SQLite, and PostgreSQL when its test server is given): migrations from an empty database,
+// idempotent upserts, filters, bbox, order, paging.
 import Foundation
 import MetadataService
+import PostgresBackend
+import Synchronization
 import Testing
 
-struct SQLiteMetadataStoreTests {
-    static func withStore(_ body: (SQLiteMetadataStore, URL) throws -> Void) throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("metastore-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let url = folder.appendingPathComponent("db/metadata.sqlite")
-        try body(try SQLiteMetadataStore(url: url), url)
+/// The backends of `MetadataStore` every test runs against.
+enum MetadataBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite
+    case postgres
+
+    /// PostgreSQL only when its server is given ($PICPIPE_TEST_DATABASE_URL), or CI demands it.
+    static var available: [MetadataBackend] { ScratchDatabase.enabled ? [.sqlite, .postgres] : [.sqlite] }
+
+    var testDescription: String { rawValue }
+
+    /// Runs `body` with a fresh store and a way to open it again (another process's view).
+    func withStore(_ body: (any MetadataStore, () throws -> any MetadataStore) throws -> Void) throws {
+        switch self {
+        case .sqlite:
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "metastore-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let url = folder.appendingPathComponent("db/metadata.sqlite")
+            let open = { try SQLiteMetadataStore(url: url) as any MetadataStore }
+            try body(try open(), open)
+        case .postgres:
+            try ScratchDatabase.with { url in
+                let open = {
+                    try PostgresMetadataStore(pool: PostgresConnectionPool(url: DatabaseURL(parsing: url)))
+                        as any MetadataStore
+                }
+                try body(try open(), open)
+            }
+        }
     }
+}
+
+/// Named after the first backend; every test runs against each.
+struct SQLiteMetadataStoreTests {
 
     static func image(
         _ sha: Character, make: String? = "Canon", model: String? = "EOS", takenAt: String? = nil,
@@ -29,8 +59,9 @@ struct SQLiteMetadataStoreTests {
         return metadata
     }
 
-    @Test func thePictureKeepsTheFirstNameItArrivedUnder() throws {
-        try Self.withStore { store, _ in
+    @Test(arguments: MetadataBackend.available)
+    func thePictureKeepsTheFirstNameItArrivedUnder(backend: MetadataBackend) throws {
+        try backend.withStore { store, _ in
             try store.upsert(Self.image("a"), originalPath: "originals/aa/a.jpg", sourceName: "2024/trip/harbour.jpg")
             try store.upsert(Self.image("a"), originalPath: "originals/aa/a.jpg", sourceName: "copy of harbour.jpg")
             let stored = try #require(try store.image(sha256: Self.image("a").sha256 ?? ""))
@@ -41,25 +72,36 @@ struct SQLiteMetadataStoreTests {
         }
     }
 
-    @Test func migratesAnEmptyDatabaseAndReopens() throws {
-        try Self.withStore { store, url in
+    @Test(arguments: MetadataBackend.available)
+    func migratesAnEmptyDatabaseAndReopens(backend: MetadataBackend) throws {
+        try backend.withStore { store, open in
             #expect(try store.count() == 0)
-            #expect(try store.appliedMigrations().count == 2)
+            if let store = store as? SQLiteMetadataStore { #expect(try store.appliedMigrations().count == 2) }
+            if let store = store as? PostgresMetadataStore { #expect(try store.appliedMigrations().count == 1) }
             #expect(throws: MetadataError.missingSHA256(path: "x.jpg")) {
                 try store.upsert(ImageMetadata(file: "x.jpg"), originalPath: "x.jpg")
             }
-            #expect(FileManager.default.fileExists(atPath: url.path))
             try store.upsert(Self.image("a"), originalPath: "/s/originals/aa/a.jpg")
-            let reopened = try SQLiteMetadataStore(url: url)  // migrations already applied: nothing to do
+            let reopened = try open()  // migrations already applied: nothing to do
             #expect(try reopened.count() == 1)
-            // WAL mode, so readers in other processes do not block the writer.
-            let wal = FileManager.default.fileExists(atPath: url.path + "-wal")
-            #expect(wal)
         }
     }
 
-    @Test func upsertIsIdempotentAndReplacesRawTags() throws {
-        try Self.withStore { store, _ in
+    @Test func theSQLiteStoreIsOneFileInWALMode() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("metastore-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("db/metadata.sqlite")
+        let store = try SQLiteMetadataStore(url: url)
+        try store.upsert(Self.image("a"), originalPath: "/s/originals/aa/a.jpg")
+        #expect(FileManager.default.fileExists(atPath: url.path))
+        // WAL mode, so readers in other processes do not block the writer.
+        let wal = FileManager.default.fileExists(atPath: url.path + "-wal")
+        #expect(wal)
+    }
+
+    @Test(arguments: MetadataBackend.available)
+    func upsertIsIdempotentAndReplacesRawTags(backend: MetadataBackend) throws {
+        try backend.withStore { store, _ in
             let fixture = ExifFixture.camera(latitude: ("S", [(33, 1)]), longitude: ("E", [(151, 1)]))
             var metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff()), raw: true)
             metadata.sha256 = String(repeating: "f", count: 64)
@@ -88,8 +130,9 @@ struct SQLiteMetadataStoreTests {
         }
     }
 
-    @Test func queriesFilterAndOrderNewestFirst() throws {
-        try Self.withStore { store, _ in
+    @Test(arguments: MetadataBackend.available)
+    func queriesFilterAndOrderNewestFirst(backend: MetadataBackend) throws {
+        try backend.withStore { store, _ in
             let images = [
                 Self.image("a", takenAt: "2020-01-01T10:00:00", latitude: 48.85, longitude: 2.35),  // Paris
                 Self.image(
@@ -129,14 +172,21 @@ struct SQLiteMetadataStoreTests {
         }
     }
 
-    @Test func manyThreadsShareOneStore() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("metastore-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try SQLiteMetadataStore(url: folder.appendingPathComponent("metadata.sqlite"))
+    @Test(arguments: MetadataBackend.available)
+    func manyThreadsShareOneStore(backend: MetadataBackend) throws {
+        try backend.withStore { store, _ in
+            try Self.upsertFromManyThreads(store)
+            #expect(try store.count() == 64)
+        }
+    }
+
+    static func upsertFromManyThreads(_ store: any MetadataStore) throws {
         let hexDigits = Array("0123456789abcdef")
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in 0..<64 {
-                group.addTask {
+        let group = DispatchGroup()
+        let failures = Failures()
+        for index in 0..<64 {
+            DispatchQueue.global().async(group: group) {
+                do {
                     var metadata = Self.image(
                         "0", takenAt: "2020-01-01T00:00:\(index % 60 < 10 ? "0" : "")\(index % 60)")
                     metadata.sha256 =
@@ -144,10 +194,17 @@ struct SQLiteMetadataStoreTests {
                     try store.upsert(metadata, originalPath: "x")
                     try store.upsert(metadata, originalPath: "x")
                     _ = try store.query(MetadataQuery(limit: 5))
-                }
+                } catch { failures.add(error) }
             }
-            try await group.waitForAll()
         }
-        #expect(try store.count() == 64)
+        group.wait()
+        if let error = failures.first { throw error }
     }
+}
+
+/// Errors met on other threads.
+final class Failures: Sendable {
+    private let errors = Mutex<[any Error]>([])
+    func add(_ error: any Error) { errors.withLock { $0.append(error) } }
+    var first: (any Error)? { errors.withLock { $0.first } }
 }

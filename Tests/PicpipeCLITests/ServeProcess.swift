@@ -18,14 +18,14 @@ final class ServeProcess {
         "PICPIPE_LISTEN": "127.0.0.1:0",
     ]
 
-    /// Starts `picpipe serve --store STORE` and waits until it logs that it serves.
-    init(store: URL, environment: [String: String] = [:]) async throws {
+    /// Starts `picpipe serve --store STORE [ARGUMENTS]` and waits until it logs that it serves.
+    init(store: URL, environment: [String: String] = [:], arguments: [String] = []) async throws {
         self.store = store
         logURL = store.deletingLastPathComponent().appendingPathComponent("serve-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         process.executableURL = PicpipeProcess.binary
-        process.arguments = ["serve", "--store", store.path]
+        process.arguments = ["serve", "--store", store.path] + arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "PICPIPE_STORE")
         env.removeValue(forKey: "PICPIPE_CONFIG")

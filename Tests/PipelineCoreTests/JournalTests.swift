@@ -1,16 +1,11 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import PipelineCore
 
+/// Every test runs against each journal backend (SQLite, and PostgreSQL when its test server is given).
 @Suite struct JournalTests {
-    static func withJournal(_ body: (URL, SQLiteInvocationJournal) throws -> Void) throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "picpipe-journal-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("events.sqlite")
-        try body(path, try SQLiteInvocationJournal(path: path))
-    }
 
     static func record(_ n: Int, source: String? = nil, name: EventName = .objectCreatedPut) -> S3EventRecord {
         let hex = String(repeating: String(format: "%02x", n % 256), count: 32)
@@ -19,8 +14,9 @@ import Testing
             sequence: 0, sourceName: source ?? "file\(n).jpg")
     }
 
-    @Test func anEventFansOutToOneQueuedInvocationPerFunction() throws {
-        try Self.withJournal { _, journal in
+    @Test(arguments: JournalBackend.available)
+    func anEventFansOutToOneQueuedInvocationPerFunction(backend: JournalBackend) throws {
+        try backend.withJournal { journal in
             let appended = try journal.append(Self.record(1), functions: ["a", "b"], type: .event, deduplicate: true)
             #expect(!appended.duplicate)
             #expect(Set(appended.invocations.keys) == ["a", "b"])
@@ -33,8 +29,9 @@ import Testing
         }
     }
 
-    @Test func theSameUploadIsJournaledOnce() throws {
-        try Self.withJournal { _, journal in
+    @Test(arguments: JournalBackend.available)
+    func theSameUploadIsJournaledOnce(backend: JournalBackend) throws {
+        try backend.withJournal { journal in
             let first = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: true)
             let again = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: true)
             #expect(again.duplicate)
@@ -51,8 +48,9 @@ import Testing
         }
     }
 
-    @Test func claimRetryDeadAndReplay() throws {
-        try Self.withJournal { _, journal in
+    @Test(arguments: JournalBackend.available)
+    func claimRetryDeadAndReplay(backend: JournalBackend) throws {
+        try backend.withJournal { journal in
             let appended = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: false)
             let now = Date()
             let claim = try #require(try journal.claim(function: "a", now: now))
@@ -83,10 +81,16 @@ import Testing
         }
     }
 
-    @Test func runningInvocationsReturnToTheQueueAfterACrash() throws {
-        try Self.withJournal { _, journal in
-            _ = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: false)
-            let claim = try #require(try journal.claim(function: "a", now: Date()))
+    @Test(arguments: JournalBackend.available)
+    func runningInvocationsReturnToTheQueueAfterACrash(backend: JournalBackend) throws {
+        try backend.withSite { site in
+            let crashed = try site.open()
+            _ = try crashed.append(Self.record(1), functions: ["a"], type: .event, deduplicate: false)
+            let claim = try #require(try crashed.claim(function: "a", now: Date()))
+            site.crash(crashed)
+            // The next process to start (SQLite: the next serve; PostgreSQL: any worker) takes it back.
+            let journal = try site.open()
+            defer { site.crash(journal) }
             #expect(try journal.recoverRunning() == 1)
             let again = try #require(try journal.claim(function: "a", now: Date()))
             #expect(again.id == claim.id)
@@ -94,45 +98,92 @@ import Testing
         }
     }
 
-    @Test func twoProcessesWriteAndClaimWithoutLossOrDoubleClaims() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "picpipe-journal-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("events.sqlite")
-        // Two pools on one file behave as two processes do: separate connections, WAL, busy timeout.
-        let first = try SQLiteInvocationJournal(path: path)
-        let second = try SQLiteInvocationJournal(path: path)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (offset, journal) in [(0, first), (1000, second)] {
-                group.addTask {
+    @Test(arguments: JournalBackend.available)
+    func aLiveWorkersClaimIsNotTakenBackAtAnotherWorkersStart(backend: JournalBackend) throws {
+        guard backend == .postgres else { return }  // SQLite runs one serve per store: its start takes all back
+        try backend.withSite { site in
+            let worker = try site.open()
+            defer { site.crash(worker) }
+            _ = try worker.append(Self.record(1), functions: ["a"], type: .event, deduplicate: false)
+            _ = try #require(try worker.claim(function: "a", now: Date()))
+            let other = try site.open()
+            defer { site.crash(other) }
+            #expect(try other.recoverRunning() == 0)
+            #expect(try other.recoverExpiredLeases(now: Date()) == 0)
+            #expect(try other.invocations(state: .running, function: "a", limit: 10).count == 1)
+            // Its worker dies: any live worker re-queues it without a restart.
+            site.crash(worker)
+            #expect(try other.recoverExpiredLeases(now: Date()) == 1)
+            let again = try #require(try other.claim(function: "a", now: Date()))
+            #expect(again.attempt == 1)
+        }
+    }
+
+    @Test(arguments: JournalBackend.available)
+    func twoProcessesWriteAndClaimWithoutLossOrDoubleClaims(backend: JournalBackend) throws {
+        try backend.withSite { site in
+            // Two handles behave as two processes do: separate connections (SQLite: WAL, busy timeout).
+            let first = try site.open()
+            let second = try site.open()
+            defer {
+                site.crash(first)
+                site.crash(second)
+            }
+            try Self.writeAndClaimConcurrently(first, second)
+        }
+    }
+
+    static func writeAndClaimConcurrently(_ first: any InvocationJournal, _ second: any InvocationJournal) throws {
+        let group = DispatchGroup()
+        let errors = ErrorBox()
+        for (offset, journal) in [(0, first), (1000, second)] {
+            DispatchQueue.global().async(group: group) {
+                do {
                     for n in 0..<100 {
                         _ = try journal.append(
                             Self.record(offset + n, source: "f\(offset + n)"), functions: ["a"], type: .event,
                             deduplicate: true)
                     }
-                }
+                } catch { errors.add(error) }
             }
-            try await group.waitForAll()
         }
+        group.wait()
+        if let error = errors.first { throw error }
         #expect(try first.invocations(state: .queued, function: "a", limit: 1000).count == 200)
-        let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
-            for journal in [first, second] {
-                group.addTask {
-                    var ids: [Int64] = []
-                    while let claim = try journal.claim(function: "a", now: Date()) { ids.append(claim.id) }
-                    return ids
-                }
+        let claimed = ClaimedIDs()
+        for journal in [first, second] {
+            DispatchQueue.global().async(group: group) {
+                do {
+                    while let claim = try journal.claim(function: "a", now: Date()) { claimed.add(claim.id) }
+                } catch { errors.add(error) }
             }
-            return try await group.reduce(into: [Int64]()) { $0 += $1 }
         }
-        #expect(claimed.count == 200)
-        #expect(Set(claimed).count == 200)
+        group.wait()
+        if let error = errors.first { throw error }
+        #expect(claimed.all.count == 200)
+        #expect(Set(claimed.all).count == 200)
     }
+
+}
+
+/// Errors met on other threads.
+final class ErrorBox: Sendable {
+    private let errors = Mutex<[any Error]>([])
+    func add(_ error: any Error) { errors.withLock { $0.append(error) } }
+    var first: (any Error)? { errors.withLock { $0.first } }
+}
+
+/// Invocation ids claimed on several threads.
+final class ClaimedIDs: Sendable {
+    private let ids = Mutex<[Int64]>([])
+    func add(_ id: Int64) { ids.withLock { $0.append(id) } }
+    var all: [Int64] { ids.withLock { $0 } }
 }
 
 extension JournalTests {
-    @Test func anInvocationWhoseOutcomeWasNotRecordedRunsAgainWhenItsLeaseExpires() throws {
-        try Self.withJournal { _, journal in
+    @Test(arguments: JournalBackend.available)
+    func anInvocationWhoseOutcomeWasNotRecordedRunsAgainWhenItsLeaseExpires(backend: JournalBackend) throws {
+        try backend.withJournal { journal in
             _ = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: false)
             let now = Date()
             let claim = try #require(try journal.claim(function: "a", now: now, lease: 5))
@@ -148,8 +199,9 @@ extension JournalTests {
         }
     }
 
-    @Test func aClaimKnowsWhenItsInvocationBecameReady() throws {
-        try Self.withJournal { _, journal in
+    @Test(arguments: JournalBackend.available)
+    func aClaimKnowsWhenItsInvocationBecameReady(backend: JournalBackend) throws {
+        try backend.withJournal { journal in
             _ = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: false)
             let claim = try #require(try journal.claim(function: "a", now: Date().addingTimeInterval(1)))
             let ready = try #require(claim.readyAt)

@@ -417,7 +417,7 @@ paths:
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
         "503":
-          description: Degraded; the store is full or read-only, or the journal cannot be read (stored files may still be served).
+          description: Degraded; the store is full or read-only, or the journal (its database) cannot be read (stored files may still be served).
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Health"}
@@ -595,6 +595,7 @@ components:
           properties:
             readable: {type: boolean}
             error: {type: string}
+            database: {type: string, description: "sqlite, or postgresql and its URL (password redacted)"}
         queued: {type: object, additionalProperties: {type: integer}}
     Error:
       type: object

@@ -26,7 +26,10 @@ extension ImageAPI {
         }
         store += "}"
         let healthy = condition == .ok && journalError == nil
-        let journal = journalError.map { "{\"readable\":false,\"error\":\(JSONText.quoted($0))}" } ?? "{\"readable\":true}"
+        let database = ",\"database\":\(JSONText.quoted(runtime.journal.databaseDescription))"
+        let journal =
+            journalError.map { "{\"readable\":false,\"error\":\(JSONText.quoted($0))\(database)}" }
+            ?? "{\"readable\":true\(database)}"
         return Self.json(
             "{\"status\":\(healthy ? "\"ok\"" : "\"degraded\""),\"store\":\(store),\"journal\":\(journal),"
                 + "\"queued\":{\(queued.joined(separator: ","))}}",

@@ -41,15 +41,18 @@ public struct FetchApplication: Sendable {
     ///   - metrics: the HTTP instruments and the registry /metrics renders.
     ///   - logger: the server's logger (keep it at info or above: no per-request lines then).
     ///   - onServerRunning: called with the bound port once the server listens (port 0 picks a free one).
+    ///   - metadataStore: a shared metadata database (PostgreSQL); `nil`: the store's SQLite file.
+    ///   - imageIndex: a shared id index (PostgreSQL); `nil`: the store's SQLite file.
     /// - Throws: when the store's databases cannot be opened.
     public static func build(
         settings: FetchSettings, runtime: FunctionRuntime, recipes: [ThumbnailRecipe], metrics: HTTPMetrics,
-        logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+        metadataStore: (any MetadataStore)? = nil, imageIndex: (any ImageIndex)? = nil
     ) throws -> FetchApplication {
         let layout = runtime.layout
         try layout.createFolders()
-        let metadata = try SQLiteMetadataStore(url: layout.metadataDatabase)
-        let index = try SQLiteImageIndex(url: SQLiteImageIndex.location(in: layout))
+        let metadata = try metadataStore ?? SQLiteMetadataStore(url: layout.metadataDatabase)
+        let index = try imageIndex ?? SQLiteImageIndex(url: SQLiteImageIndex.location(in: layout))
         let api = ImageAPI(
             settings: settings, runtime: runtime, metadata: metadata, index: index, recipes: recipes, metrics: metrics,
             logger: logger)

@@ -93,7 +93,7 @@ public struct GeoCircle: Sendable, Equatable {
     static let earthRadius = 6371.0088
 
     /// Great-circle distance (haversine) from the centre, in kilometres.
-    func distance(latitude otherLatitude: Double, longitude otherLongitude: Double) -> Double {
+    public func distance(latitude otherLatitude: Double, longitude otherLongitude: Double) -> Double {
         let radians = Double.pi / 180
         let deltaLatitude = (otherLatitude - latitude) * radians
         let deltaLongitude = (otherLongitude - longitude) * radians
@@ -104,7 +104,7 @@ public struct GeoCircle: Sendable, Equatable {
     }
 
     /// A box that holds the whole circle (the poles and the antimeridian included).
-    var boundingBox: GeoBox {
+    public var boundingBox: GeoBox {
         let latitudeSpan = kilometres / (Self.earthRadius * Double.pi / 180)
         let south = max(-90, latitude - latitudeSpan)
         let north = min(90, latitude + latitudeSpan)

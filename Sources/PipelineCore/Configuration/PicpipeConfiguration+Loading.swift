@@ -160,6 +160,7 @@ extension PicpipeConfiguration {
         if let value = try env.int("PICPIPE_IMPORT_MAX_BYTES") { imports.maxBytes = value }
         if let value = try env.double("PICPIPE_IMPORT_TIMEOUT") { imports.timeout = value }
         if let value = env.list("PICPIPE_IMPORT_ALLOW") { imports.allow = value }
+        if let value = env.string("PICPIPE_DATABASE_URL") { database.url = value }
     }
 
     /// Checks every value is in its range.
@@ -220,6 +221,13 @@ extension PicpipeConfiguration {
         }
         try auth.validate()
         try imports.validate()
+        if let url = database.url {
+            let scheme = url.split(separator: ":").first.map { $0.lowercased() } ?? ""
+            try check(
+                ["postgres", "postgresql"].contains(scheme), "database.url",
+                "is a postgres:// URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE, or "
+                    + "postgres:///DATABASE?host=/socket/dir); leave it out for SQLite in the store")
+        }
         try check(
             ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logging.level),
             "logging.level", "is trace, debug, info, notice, warning, error or critical")

@@ -27,6 +27,8 @@ public struct PicpipeConfiguration: Codable, Sendable, Equatable {
     public var auth: AuthSettings
     /// Imports by URL (`import` in files).
     public var imports: ImportSettings
+    /// The shared database (none: SQLite in the store).
+    public var database: DatabaseSettings
 
     /// The defaults.
     public init() {
@@ -41,6 +43,7 @@ public struct PicpipeConfiguration: Codable, Sendable, Equatable {
         aws = AWSSettings()
         auth = AuthSettings()
         imports = ImportSettings()
+        database = DatabaseSettings()
     }
 
     /// Decodes a partial section: missing keys keep their defaults.
@@ -55,20 +58,22 @@ public struct PicpipeConfiguration: Codable, Sendable, Equatable {
         runtime = try c.decode(.runtime, default: defaults.runtime)
         http = try c.decode(.http, default: defaults.http)
         logging = try c.decode(.logging, default: defaults.logging)
+        database = try c.decode(.database, default: defaults.database)
         aws = try c.decode(.aws, default: defaults.aws)
         auth = try c.decode(.auth, default: defaults.auth)
         imports = try c.decode(.imports, default: defaults.imports)
     }
 
     enum CodingKeys: String, CodingKey {
-        case store, thumbnails, limits, functions, watcher, runtime, http, logging, aws, auth
+        case store, thumbnails, limits, functions, watcher, runtime, http, logging, aws, auth, database
         case imports = "import"
     }
 
     /// The store folder as a URL, relative paths resolved against the working directory.
     public var storeURL: URL { URL(fileURLWithPath: store) }
 
-    /// What `picpipe config` prints by default: secrets (`http.api_keys`, `http.signing_key`, `aws.credentials` secrets) replaced by
+    /// What `picpipe config` prints by default: secrets (`http.api_keys`, `http.signing_key`, `aws.credentials`
+    /// secrets, the password of `database.url`) replaced by
     /// `<redacted>`, so the output can be pasted into an issue.
     public func redactingSecrets() -> PicpipeConfiguration {
         var copy = self
@@ -77,6 +82,7 @@ public struct PicpipeConfiguration: Codable, Sendable, Equatable {
         for index in copy.aws.credentials.indices { copy.aws.credentials[index].secretAccessKey = Self.redacted }
         copy.http.previousSigningKeys = http.previousSigningKeys.map { _ in Self.redacted }
         for index in copy.auth.apiKeys.indices { copy.auth.apiKeys[index].key = Self.redacted }
+        copy.database.url = database.redactedURL
         return copy
     }
 

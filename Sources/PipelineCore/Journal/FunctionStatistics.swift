@@ -31,12 +31,40 @@ public struct FunctionStatistics: Codable, Sendable, Equatable {
     /// Cumulative duration histogram: attempts that took at most `le` seconds.
     public var histogram: [HistogramBucket]
 
+    /// - Parameters: see the properties.
+    public init(
+        function: String, invocations: Int, errors: Int, retries: Int, throttles: Int, deadLettered: Int,
+        succeeded: Int, running: Int, queueDepth: Int, oldestQueuedAge: Double, gbSeconds: Double, p50: Double?,
+        p99: Double?, histogram: [HistogramBucket]
+    ) {
+        self.function = function
+        self.invocations = invocations
+        self.errors = errors
+        self.retries = retries
+        self.throttles = throttles
+        self.deadLettered = deadLettered
+        self.succeeded = succeeded
+        self.running = running
+        self.queueDepth = queueDepth
+        self.oldestQueuedAge = oldestQueuedAge
+        self.gbSeconds = gbSeconds
+        self.p50 = p50
+        self.p99 = p99
+        self.histogram = histogram
+    }
+
     /// One cumulative histogram bucket.
     public struct HistogramBucket: Codable, Sendable, Equatable {
         /// The upper bound in seconds; `nil` for the last bucket, which counts every attempt.
         public var le: Double?
         /// Attempts at most that long.
         public var count: Int
+
+        /// - Parameters: see the properties.
+        public init(le: Double?, count: Int) {
+            self.le = le
+            self.count = count
+        }
     }
 
     /// The histogram's upper bounds in seconds, before the unbounded last bucket.

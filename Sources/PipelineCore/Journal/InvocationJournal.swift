@@ -61,9 +61,22 @@ public protocol InvocationJournal: Sendable {
 
     /// Per-function counters derived from the journal.
     func statistics(now: Date) throws -> [FunctionStatistics]
+
+    /// Asks the journal to call `wake` whenever any process queues work (PostgreSQL's LISTEN/NOTIFY), so idle
+    /// workers need not wait for their next poll. A journal without such a channel ignores it: the runtime polls.
+    func onWorkQueued(_ wake: @escaping @Sendable () -> Void)
+
+    /// Which database holds the journal, for `/healthz` and logs (`sqlite`, `postgresql postgres://…`).
+    var databaseDescription: String { get }
 }
 
 extension InvocationJournal {
+    /// No notification channel: the runtime's polling finds work queued by other processes.
+    public func onWorkQueued(_ wake: @escaping @Sendable () -> Void) {}
+
+    /// The journal's type name, for journals that do not say.
+    public var databaseDescription: String { String(describing: type(of: self)) }
+
     /// Claims with a lease of 15 minutes (Lambda's longest timeout).
     public func claim(function: String, now: Date) throws -> ClaimedInvocation? {
         try claim(function: function, now: now, lease: 900)
@@ -124,6 +137,13 @@ public struct JournaledEvent: Sendable, Equatable {
     public var record: S3EventRecord
     /// When it was journaled.
     public var createdAt: Date
+
+    /// - Parameters: see the properties.
+    public init(id: Int64, record: S3EventRecord, createdAt: Date) {
+        self.id = id
+        self.record = record
+        self.createdAt = createdAt
+    }
 }
 
 /// An invocation a worker has taken.
@@ -144,6 +164,21 @@ public struct ClaimedInvocation: Sendable, Equatable {
     public var event: JournaledEvent
     /// When it became ready to run (queued, or its retry backoff over); `nil` when not known.
     public var readyAt: Date? = nil
+
+    /// - Parameters: see the properties.
+    public init(
+        id: Int64, function: String, type: InvocationType, attempt: Int, enqueuedAt: Date, startedAt: Date,
+        event: JournaledEvent, readyAt: Date? = nil
+    ) {
+        self.id = id
+        self.function = function
+        self.type = type
+        self.attempt = attempt
+        self.enqueuedAt = enqueuedAt
+        self.startedAt = startedAt
+        self.event = event
+        self.readyAt = readyAt
+    }
 }
 
 /// One line of `picpipe events`.
@@ -174,6 +209,27 @@ public struct InvocationSummary: Codable, Sendable, Equatable {
     public var enqueuedAt: String
     /// When it will be tried next, for `retrying`, ISO 8601.
     public var notBefore: String?
+
+    /// - Parameters: see the properties.
+    public init(
+        id: Int64, eventID: Int64, eventName: String, key: String, sourceName: String?, function: String,
+        type: String, state: String, attempt: Int, duration: Double?, error: String?, enqueuedAt: String,
+        notBefore: String?
+    ) {
+        self.id = id
+        self.eventID = eventID
+        self.eventName = eventName
+        self.key = key
+        self.sourceName = sourceName
+        self.function = function
+        self.type = type
+        self.state = state
+        self.attempt = attempt
+        self.duration = duration
+        self.error = error
+        self.enqueuedAt = enqueuedAt
+        self.notBefore = notBefore
+    }
 
     enum CodingKeys: String, CodingKey {
         case id

@@ -29,6 +29,8 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         try Self.migrator.migrateSerialised(pool, path: path)
     }
 
+    public var databaseDescription: String { "sqlite" }
+
     /// Opens the journal of a store.
     public convenience init(layout: StoreLayout) throws {
         try self.init(path: layout.eventsDatabase)

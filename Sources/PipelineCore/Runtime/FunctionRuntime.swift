@@ -28,6 +28,8 @@ public final class FunctionRuntime: Sendable {
     private let state = Mutex(RunState())
     private let journalProblems = RepeatedProblems()
     private let grace: ShutdownGrace
+    /// The functions `run()` starts workers for (`nil`: all); a `serve --roles worker:NAME` process runs some.
+    private let workerFunctions: Set<String>?
 
     private struct RunState {
         var stopping = false
@@ -39,10 +41,14 @@ public final class FunctionRuntime: Sendable {
     ///   - functions: the functions and their settings.
     ///   - settings: retry backoff and journal polling.
     ///   - logger: the runtime's logger; each invocation adds its metadata.
+    ///   - workerFunctions: the functions `run()` runs workers for (`nil`: every function); events still fan out
+    ///     to every subscribed function, whose workers may run in other processes.
     public init(
         layout: StoreLayout, journal: any InvocationJournal, functions: [RegisteredFunction],
-        settings: RuntimeSettings = RuntimeSettings(), logger: Logger = Logger(label: "picpipe.runtime")
+        settings: RuntimeSettings = RuntimeSettings(), logger: Logger = Logger(label: "picpipe.runtime"),
+        workerFunctions: Set<String>? = nil
     ) {
+        self.workerFunctions = workerFunctions
         self.layout = layout
         self.journal = journal
         self.settings = settings
@@ -192,6 +198,7 @@ public final class FunctionRuntime: Sendable {
     /// First returns crashed `running` invocations to the queue. After `stop()`, workers take no new
     /// invocation; in-flight ones finish within their timeout, or go back to the queue if they time out.
     public func run() async {
+        journal.onWorkQueued { [signal] in signal.notify() }
         do {
             let recovered = try journal.recoverRunning()
             if recovered > 0 {
@@ -202,7 +209,7 @@ public final class FunctionRuntime: Sendable {
             logger.error("crash recovery failed", metadata: ["error": "\(error)"])
         }
         await withTaskGroup(of: Void.self) { group in
-            for name in order {
+            for name in order where workerFunctions?.contains(name) ?? true {
                 guard let registered = functions[name] else { continue }
                 for worker in 0..<max(1, registered.configuration.concurrency) {
                     group.addTask { await self.workerLoop(registered, worker: worker) }

@@ -4,6 +4,7 @@ import Foundation
 import ImageCore
 import Logging
 import PipelineCore
+import PostgresBackend
 
 /// Processes folders of pictures into the store: originals, a thumbnail per size, metadata.
 struct BatchCommand: AsyncParsableCommand {
@@ -38,6 +39,7 @@ struct BatchCommand: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     @OptionGroup var configOptions: ConfigOptions
+    @OptionGroup var databaseOptions: DatabaseOptions
 
     @Option(
         name: .short, help: ArgumentHelp("Files processed at once (default: the number of cores).", valueName: "jobs"))
@@ -91,7 +93,7 @@ struct BatchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = recipe.applied(to: try configOptions.load(store: storeOptions))
+        var configuration = databaseOptions.applied(to: recipe.applied(to: try configOptions.load(store: storeOptions)))
         if let sizes = try parsedSizes() { configuration.thumbnails.sizes = sizes }
         let layout = StoreLayout(root: configuration.storeURL)
         // Inputs first: a mistyped input must not leave a new store behind.
@@ -111,7 +113,11 @@ struct BatchCommand: AsyncParsableCommand {
         var logger = Logger(label: "picpipe.batch")
         logger.logLevel = .warning
         // The same functions `serve` runs, in order: the thumbnail's full decode validates the picture first.
-        let functions = FunctionCatalog.functions(for: configuration, alsoFormats: try parsedAlsoFormats())
+        let metadataStore = try configuration.database.url.map {
+            try PostgresMetadataStore(pool: PostgresConnectionPool(url: DatabaseURL(parsing: $0)))
+        }
+        let functions = FunctionCatalog.functions(
+            for: configuration, alsoFormats: try parsedAlsoFormats(), metadataStore: metadataStore)
         let runner = BatchRunner(
             layout: layout, functions: functions.map(\.function),
             configurations: Dictionary(uniqueKeysWithValues: functions.map { ($0.function.name, $0.configuration) }),

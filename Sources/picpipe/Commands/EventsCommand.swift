@@ -18,6 +18,7 @@ struct EventsCommand: ParsableCommand {
             """)
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var databaseOptions: DatabaseOptions
 
     @Option(help: "Only this state: queued, running, retrying, succeeded, failed or dead.")
     var state: InvocationState?
@@ -37,9 +38,7 @@ struct EventsCommand: ParsableCommand {
 
     func run() throws {
         let layout = try StoreOptions.existing(storeOptions.layout)
-        let journal = try StoreOptions.openDatabase(at: layout.eventsDatabase) {
-            try SQLiteInvocationJournal(layout: layout)
-        }
+        let journal = try DatabaseBackends.open(url: databaseOptions.url(), layout: layout).journal
         let rows = try journal.invocations(state: state, function: function, limit: limit)
         var out = ""
         if json {

@@ -33,6 +33,7 @@ struct ImportCommand: AsyncParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var configOptions: ConfigOptions
+    @OptionGroup var databaseOptions: DatabaseOptions
 
     func validate() throws {
         guard invocationType != .dryRun else { throw ValidationError("--invocation-type is Event or RequestResponse") }
@@ -40,11 +41,11 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = try configOptions.load(store: storeOptions)
+        let configuration = databaseOptions.applied(to: try configOptions.load(store: storeOptions))
         let layout = try StoreOptions.existing(StoreLayout(root: configuration.storeURL))
         var logger = Logger(label: "picpipe.import")
         logger.logLevel = .error
-        let runtime = try FunctionCatalog.runtime(for: configuration, logger: logger)
+        let (runtime, _) = try FunctionCatalog.runtime(for: configuration, logger: logger)
         let importer = URLImporter(settings: configuration.imports)
         let failures = try await ImportRunner(
             layout: layout, runtime: runtime, importer: importer, maxFileBytes: configuration.limits.maxFileBytes

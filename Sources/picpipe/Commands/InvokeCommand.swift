@@ -37,17 +37,18 @@ struct InvokeCommand: AsyncParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var configOptions: ConfigOptions
+    @OptionGroup var databaseOptions: DatabaseOptions
 
     func validate() throws {
         guard (payload == nil) != (key == nil) else { throw ValidationError("give exactly one of --payload or --key") }
     }
 
     func run() async throws {
-        let configuration = try configOptions.load(store: storeOptions)
+        let configuration = databaseOptions.applied(to: try configOptions.load(store: storeOptions))
         _ = try StoreOptions.existing(StoreLayout(root: configuration.storeURL))  // invoke never creates a store
         var logger = Logger(label: "picpipe.invoke")
         logger.logLevel = .error
-        let runtime = try FunctionCatalog.runtime(for: configuration, logger: logger)
+        let (runtime, _) = try FunctionCatalog.runtime(for: configuration, logger: logger)
         let records: [S3EventRecord]
         do {
             records = try readRecords(runtime: runtime)

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import MetadataService
+import PostgresBackend
 
 struct QueryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,6 +14,7 @@ struct QueryCommand: ParsableCommand {
             """)
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var databaseOptions: DatabaseOptions
 
     @Option(help: "Camera make (case-insensitive, exact).")
     var make: String?
@@ -55,9 +57,13 @@ struct QueryCommand: ParsableCommand {
             make: make, model: model, takenAfter: takenAfter.flatMap(Self.normalisedTime),
             takenBefore: takenBefore.flatMap(Self.normalisedTime), bbox: try bbox.map(Self.box),
             near: try near.map(Self.circle), limit: limit)
-        let database = try StoreOptions.existing(storeOptions.layout).metadataDatabase
+        let layout = try StoreOptions.existing(storeOptions.layout)
+        let database = layout.metadataDatabase
         let images: [StoredImage]
-        if FileManager.default.fileExists(atPath: database.path) {
+        if let url = databaseOptions.url() {
+            let pool = try PostgresConnectionPool(url: DatabaseURL(parsing: url))
+            images = try PostgresMetadataStore(pool: pool).query(query)
+        } else if FileManager.default.fileExists(atPath: database.path) {
             let store = try StoreOptions.openDatabase(at: database) { try SQLiteMetadataStore(url: database) }
             images = try store.query(query)
         } else {

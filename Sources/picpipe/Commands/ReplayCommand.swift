@@ -21,6 +21,7 @@ struct ReplayCommand: ParsableCommand {
     var failed = false
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var databaseOptions: DatabaseOptions
 
     func validate() throws {
         guard (eventID == nil) != !failed else { throw ValidationError("give an EVENT_ID or --failed, not both") }
@@ -28,9 +29,7 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         let layout = try StoreOptions.existing(storeOptions.layout)
-        let journal = try StoreOptions.openDatabase(at: layout.eventsDatabase) {
-            try SQLiteInvocationJournal(layout: layout)
-        }
+        let journal = try DatabaseBackends.open(url: databaseOptions.url(), layout: layout).journal
         let count: Int
         if let eventID {
             do {

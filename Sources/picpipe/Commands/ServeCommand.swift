@@ -16,14 +16,25 @@ struct ServeCommand: AsyncParsableCommand {
             ObjectCreated:Put event in STORE/db/events.sqlite with one invocation per subscribed function.
             Structured logs go to stderr. SIGTERM or SIGINT: stop taking work, let running invocations finish
             within runtime.shutdown_grace (then put them back for the next start), exit 0. SIGHUP: read the
-            configuration again (thumbnail sizes and recipes, limits, function timeouts, memory, retries). Only
-            one serve may run on a store.
+            configuration again (thumbnail sizes and recipes, limits, function timeouts, memory, retries). With
+            SQLite (no --database) only one serve may run on a store; with a PostgreSQL --database any number run,
+            each with its --roles (see the README's "Scaling out").
             Example:
               picpipe serve --store ./picstore
+              picpipe serve --store /srv/store --database postgres://picpipe@db/picpipe --roles worker:thumbnail
             """)
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var configOptions: ConfigOptions
+    @OptionGroup var databaseOptions: DatabaseOptions
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "What this process runs: watcher, worker (or worker:FUNCTION), api, comma-separated (default: all). "
+                + "With --database many processes share one store: one watcher is active, the others stand by.",
+            valueName: "ROLES"))
+    var roles: String?
 
     @Option(
         name: .long,
@@ -40,7 +51,12 @@ struct ServeCommand: AsyncParsableCommand {
     var awsListen: String?
 
     func run() async throws {
-        let configuration = try configOptions.load(store: storeOptions)
+        let configuration = databaseOptions.applied(to: try configOptions.load(store: storeOptions))
+        let roles = try roles.map { try ServeRoles(parsing: $0, known: FunctionSettings.names) } ?? .all
+        if roles != .all, configuration.database.url == nil {
+            throw ValidationError(
+                "--roles needs a shared database (--database postgres://…): with SQLite one serve runs every role")
+        }
         let level = Logger.Level(rawValue: configuration.logging.level) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -48,33 +64,39 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "picpipe.serve")
-        do {
-            // Before anything is created or announced: a port in use is the commonest start-up failure.
-            try ListenCheck.check(ListenAddress(parsing: listen ?? configuration.http.listen))
-            if ServeApplication.servesAWS(configuration) {
-                try ListenCheck.check(
-                    ListenAddress(parsing: awsListen ?? configuration.aws.listen),
-                    setting: "--aws-listen HOST:PORT (or aws.listen, PICPIPE_AWS_LISTEN)")
+        if roles.api {
+            do {
+                // Before anything is created or announced: a port in use is the commonest start-up failure.
+                try ListenCheck.check(ListenAddress(parsing: listen ?? configuration.http.listen))
+                if ServeApplication.servesAWS(configuration) {
+                    try ListenCheck.check(
+                        ListenAddress(parsing: awsListen ?? configuration.aws.listen),
+                        setting: "--aws-listen HOST:PORT (or aws.listen, PICPIPE_AWS_LISTEN)")
+                }
+            } catch {
+                FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
+                throw ExitCode.failure
             }
-        } catch {
-            FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
-            throw ExitCode.failure
         }
         let layout = StoreLayout(root: configuration.storeURL)
         try StoreOptions.create(layout)
-        let lock: ServeLock
-        do {
-            lock = try ServeLock(layout: layout)
-        } catch let error as ServeLockError {
-            FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
-            throw ExitCode.failure
+        // SQLite: one serve per store (a file lock). PostgreSQL: no lock between processes (NFS does not honour
+        // flock reliably); the database arbitrates.
+        var lock: ServeLock?
+        if configuration.database.url == nil {
+            do {
+                lock = try ServeLock(layout: layout)
+            } catch let error as ServeLockError {
+                FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
+                throw ExitCode.failure
+            }
         }
         let application: ServeApplication
         do {
-            let (configOptions, storeOptions) = (self.configOptions, self.storeOptions)
+            let (configOptions, storeOptions, databaseOptions) = (self.configOptions, self.storeOptions, self.databaseOptions)
             application = try ServeApplication.build(
                 configuration: configuration, listen: listen, awsListen: awsListen, logger: logger,
-                reload: { try configOptions.load(store: storeOptions) })
+                reload: { databaseOptions.applied(to: try configOptions.load(store: storeOptions)) }, roles: roles)
         } catch let error as ListenAddressError {
             FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
             throw ExitCode.failure
@@ -84,10 +106,12 @@ struct ServeCommand: AsyncParsableCommand {
             metadata: [
                 "store": "\(layout.root.path)",
                 "functions": "\(application.runtime.functionNames.joined(separator: ","))",
+                "roles": "\(roles)",
+                "database": "\(application.backends.pool.map { "\($0.url)" } ?? "sqlite")",
                 "pid": "\(ProcessInfo.processInfo.processIdentifier)",
             ])
         try await application.run(logger: logger)
         logger.info("stopped")
-        lock.release()
+        lock?.release()
     }
 }

@@ -16,15 +16,14 @@ struct StatsCommand: ParsableCommand {
             """)
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var databaseOptions: DatabaseOptions
 
     @Flag(help: "Print JSON (with the duration histogram).")
     var json = false
 
     func run() throws {
         let layout = try StoreOptions.existing(storeOptions.layout)
-        let journal = try StoreOptions.openDatabase(at: layout.eventsDatabase) {
-            try SQLiteInvocationJournal(layout: layout)
-        }
+        let journal = try DatabaseBackends.open(url: databaseOptions.url(), layout: layout).journal
         let statistics = try journal.statistics(now: Date())
         if json {
             let encoder = JSONEncoder()

@@ -2,6 +2,7 @@
 import AWSGateway
 import FetchService
 import Logging
+import MetadataService
 import PipelineCore
 import ServiceLifecycle
 import UnixSignals
@@ -14,9 +15,12 @@ struct ConfigurationReloader: Service {
     let load: @Sendable () throws -> PicpipeConfiguration
     let initial: PicpipeConfiguration
     let runtime: FunctionRuntime
-    let fetch: FetchApplication
+    /// The HTTP service, when this process has the `api` role.
+    let fetch: FetchApplication?
     /// The AWS listener, whose saved function settings (UpdateFunctionConfiguration) outlive a reload.
     let gateway: AWSGateway?
+    /// The shared metadata database (PostgreSQL), kept across reloads; `nil`: the store's SQLite file.
+    let metadataStore: (any MetadataStore)?
     let logger: Logger
 
     func run() async throws {
@@ -29,9 +33,9 @@ struct ConfigurationReloader: Service {
                 logger.error("configuration not reloaded; the running one stays", metadata: ["error": "\(error)"])
                 continue
             }
-            let restartNeeded = runtime.reconfigure(FunctionCatalog.functions(for: next))
+            let restartNeeded = runtime.reconfigure(FunctionCatalog.functions(for: next, metadataStore: metadataStore))
             gateway?.reapplyFunctionOverrides()
-            fetch.reload(recipes: FunctionCatalog.thumbnail(next).servedRecipes)
+            fetch?.reload(recipes: FunctionCatalog.thumbnail(next).servedRecipes)
             var unchanged = restartNeeded.map { "functions.\($0).concurrency" }
             if next.store != current.store { unchanged.append("store") }
             if next.http != current.http { unchanged.append("http") }
@@ -41,6 +45,7 @@ struct ConfigurationReloader: Service {
             if next.aws != current.aws { unchanged.append("aws") }
             if next.auth != current.auth { unchanged.append("auth") }
             if next.imports != current.imports { unchanged.append("import") }
+            if next.database != current.database { unchanged.append("database") }
             logger.notice(
                 "configuration reloaded",
                 metadata: [

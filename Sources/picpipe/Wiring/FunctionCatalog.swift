@@ -9,14 +9,19 @@ import ThumbnailService
 /// The functions of picpipe with their configured settings.
 enum FunctionCatalog {
     /// Every function, configured.
-    /// - Parameter alsoFormats: formats made for every original besides the configured one (`batch --also-formats`).
-    static func functions(for configuration: PicpipeConfiguration, alsoFormats: [ImageFormat] = [])
-        -> [RegisteredFunction]
-    {
+    /// - Parameters:
+    ///   - alsoFormats: formats made for every original besides the configured one (`batch --also-formats`).
+    ///   - metadataStore: a shared metadata database (PostgreSQL); `nil`: the store's SQLite file.
+    static func functions(
+        for configuration: PicpipeConfiguration, alsoFormats: [ImageFormat] = [],
+        metadataStore: (any MetadataStore)? = nil
+    ) -> [RegisteredFunction] {
         [
             RegisteredFunction(
                 thumbnail(configuration, alsoFormats: alsoFormats), configuration: configuration.functions.thumbnail),
-            RegisteredFunction(MetadataFunction(), configuration: configuration.functions.metadata),
+            RegisteredFunction(
+                metadataStore.map { MetadataFunction(store: $0) } ?? MetadataFunction(),
+                configuration: configuration.functions.metadata),
         ]
     }
 
@@ -52,15 +57,18 @@ enum FunctionCatalog {
             speed: settings.avifSpeed)
     }
 
-    /// A runtime over the store's journal with every function.
-    static func runtime(for configuration: PicpipeConfiguration, logger: Logger) throws -> FunctionRuntime {
+    /// A runtime over the configured journal (`database.url`, else the store's SQLite file) with every function.
+    /// - Parameter workerFunctions: the functions whose workers `run()` starts (`nil`: all).
+    static func runtime(
+        for configuration: PicpipeConfiguration, logger: Logger, workerFunctions: Set<String>? = nil
+    ) throws -> (FunctionRuntime, DatabaseBackends) {
         let layout = StoreLayout(root: configuration.storeURL)
         try layout.createFolders()
-        let journal = try StoreOptions.openDatabase(at: layout.eventsDatabase) {
-            try SQLiteInvocationJournal(layout: layout)
-        }
-        return FunctionRuntime(
-            layout: layout, journal: journal, functions: functions(for: configuration), settings: configuration.runtime,
-            logger: logger)
+        let backends = try DatabaseBackends.open(url: configuration.database.url, layout: layout)
+        let runtime = FunctionRuntime(
+            layout: layout, journal: backends.journal,
+            functions: functions(for: configuration, metadataStore: backends.metadata),
+            settings: configuration.runtime, logger: logger, workerFunctions: workerFunctions)
+        return (runtime, backends)
     }
 }

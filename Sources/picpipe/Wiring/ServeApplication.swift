@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import Metrics
 import PipelineCore
+import PostgresBackend
 import Prometheus
 import ServiceLifecycle
 
@@ -14,67 +15,82 @@ struct ServeApplication {
     let runtime: FunctionRuntime
     /// The services, in start order; graceful shutdown runs in reverse (watcher first, runtime last).
     let services: [ServiceGroupConfiguration.ServiceConfiguration]
+    /// The databases (SQLite in the store, or the shared PostgreSQL one).
+    let backends: DatabaseBackends
 
-    /// Builds the runtime, the watcher, the HTTP fetch service and their services.
+    /// Builds the runtime, the watcher, the HTTP fetch service and their services, for the process's roles.
     /// - Parameter listen: `--listen HOST:PORT`, over `http.listen`.
     /// - Parameter awsListen: `--aws-listen HOST:PORT`, over `aws.listen`.
     /// - Parameter reload: loads the configuration again on SIGHUP (nil: no reloading).
+    /// - Parameter roles: the parts this process runs (default: all).
     static func build(
         configuration: PicpipeConfiguration, listen: String? = nil, awsListen: String? = nil, logger: Logger,
-        reload: (@Sendable () throws -> PicpipeConfiguration)? = nil
+        reload: (@Sendable () throws -> PicpipeConfiguration)? = nil, roles: ServeRoles = .all
     ) throws -> ServeApplication {
         // Before the runtime makes its instruments: the Prometheus registry /metrics renders backs swift-metrics.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let runtime = try FunctionCatalog.runtime(for: configuration, logger: logger)
+        let (runtime, backends) = try FunctionCatalog.runtime(
+            for: configuration, logger: logger, workerFunctions: roles.worker ? roles.workerFunctions : [])
         let layout = runtime.layout
         for area in [layout.originals, layout.thumbnails, layout.failed] {
             AtomicFile.sweepTemporaries(in: area)
         }
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: FunctionRuntimeService(runtime: runtime))
-        ]
-        if configuration.watcher.enabled {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if roles.worker { services.append(.init(service: FunctionRuntimeService(runtime: runtime))) }
+        if configuration.watcher.enabled, roles.watcher {
             let watcher = UploadWatcher(
                 root: layout.uploads, maxQueuedEvents: configuration.watcher.maxQueuedEvents,
                 rescanInterval: configuration.watcher.rescanInterval, logger: logger)
             let ingest = UploadIngest(
                 layout: layout, runtime: runtime, maxFileBytes: configuration.limits.maxFileBytes, logger: logger)
-            services.append(.init(service: UploadWatcherService(watcher: watcher, ingest: ingest)))
+            let service = UploadWatcherService(watcher: watcher, ingest: ingest)
+            if let pool = backends.pool {
+                // Many processes may have the watcher role: one watches, the others stand by.
+                let lock = AdvisoryLock(pool: pool, name: "picpipe.watcher:" + layout.uploads.standardizedFileURL.path)
+                services.append(.init(service: StandbyWatcherService(watcher: service, lock: lock, logger: logger)))
+            } else {
+                services.append(.init(service: service))
+            }
         }
         // The HTTP API; the same Prometheus registry backs swift-metrics, so /metrics shows the runtime's metering.
-        let httpMetrics = HTTPMetrics(registry: registry)
-        let settings = try FetchSettings(
-            http: configuration.http, limits: configuration.limits, listen: listen, auth: configuration.auth,
-            imports: configuration.imports)
-        let fetch = try FetchApplication.build(
-            settings: settings, runtime: runtime, recipes: FunctionCatalog.thumbnail(configuration).servedRecipes,
-            metrics: httpMetrics, logger: logger,
-            onServerRunning: { port in logger.info("http listening", metadata: ["address": "\(settings.listen.host):\(port)"]) })
-        services.append(.init(service: fetch))
-        // The S3 and Lambda APIs on their own listener, over the same store, upload path and runtime.
+        var fetch: FetchApplication?
         var gateway: AWSGateway?
-        if Self.servesAWS(configuration) {
-            let awsSettings = try AWSGatewaySettings(aws: configuration.aws, listen: awsListen)
-            let built = try AWSGateway.build(
-                settings: awsSettings, fetch: fetch, http: settings, metrics: httpMetrics,
-                logger: logger,
-                onServerRunning: { port in
-                    logger.info("aws listening", metadata: ["address": "\(awsSettings.listen.host):\(port)", "region": "\(awsSettings.region)"])
-                })
-            services.append(.init(service: built))
-            gateway = built
-        } else if configuration.aws.enabled {
-            logger.info("aws listener off: no credentials (set aws.credentials or PICPIPE_AWS_ACCESS_KEY_ID and PICPIPE_AWS_SECRET_ACCESS_KEY)")
+        if roles.api {
+            let httpMetrics = HTTPMetrics(registry: registry)
+            let settings = try FetchSettings(
+                http: configuration.http, limits: configuration.limits, listen: listen, auth: configuration.auth,
+                imports: configuration.imports)
+            let application = try FetchApplication.build(
+                settings: settings, runtime: runtime, recipes: FunctionCatalog.thumbnail(configuration).servedRecipes,
+                metrics: httpMetrics, logger: logger,
+                onServerRunning: { port in logger.info("http listening", metadata: ["address": "\(settings.listen.host):\(port)"]) },
+                metadataStore: backends.metadata, imageIndex: try backends.imageIndex())
+            services.append(.init(service: application))
+            fetch = application
+            // The S3 and Lambda APIs on their own listener, over the same store, upload path and runtime.
+            if Self.servesAWS(configuration) {
+                let awsSettings = try AWSGatewaySettings(aws: configuration.aws, listen: awsListen)
+                let built = try AWSGateway.build(
+                    settings: awsSettings, fetch: application, http: settings, metrics: httpMetrics,
+                    logger: logger,
+                    onServerRunning: { port in
+                        logger.info("aws listening", metadata: ["address": "\(awsSettings.listen.host):\(port)", "region": "\(awsSettings.region)"])
+                    })
+                services.append(.init(service: built))
+                gateway = built
+            } else if configuration.aws.enabled {
+                logger.info("aws listener off: no credentials (set aws.credentials or PICPIPE_AWS_ACCESS_KEY_ID and PICPIPE_AWS_SECRET_ACCESS_KEY)")
+            }
         }
         if let reload {
             services.append(
                 .init(
                     service: ConfigurationReloader(
                         load: reload, initial: configuration, runtime: runtime, fetch: fetch, gateway: gateway,
-                        logger: logger)))
+                        metadataStore: backends.metadata, logger: logger)))
         }
-        return ServeApplication(runtime: runtime, services: services)
+        return ServeApplication(runtime: runtime, services: services, backends: backends)
     }
 
     /// Whether serve starts the AWS listener: `aws.enabled` and at least one access key (the AWS APIs accept only

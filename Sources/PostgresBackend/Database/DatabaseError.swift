@@ -1,0 +1,30 @@
+// What can go wrong between picpipe and its PostgreSQL database, in words a user can act on.
+import Foundation
+
+/// A PostgreSQL backend failure.
+public enum DatabaseError: Error, Sendable, CustomStringConvertible {
+    /// The database URL cannot be used.
+    case invalidURL(String, reason: String)
+    /// The server could not be reached or refused the connection.
+    case unreachable(url: String, reason: String)
+    /// Every connection of the pool stayed busy for too long.
+    case poolExhausted(url: String, waited: Double)
+    /// A statement failed.
+    case statementFailed(sql: String, reason: String)
+    /// A migration failed; the schema stays at the previous version.
+    case migrationFailed(name: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let url, let reason): return "database URL \(url): \(reason)"
+        case .unreachable(let url, let reason):
+            return "cannot connect to the database \(url): \(reason) (is PostgreSQL running, and the URL right?)"
+        case .poolExhausted(let url, let waited):
+            return "no free connection to \(url) after \(Int(waited)) s (every pooled connection is busy)"
+        case .statementFailed(let sql, let reason):
+            let head = sql.split(separator: "\n").first.map(String.init) ?? sql
+            return "database statement failed: \(reason) (in: \(head.trimmingCharacters(in: .whitespaces)))"
+        case .migrationFailed(let name, let reason): return "database migration \"\(name)\" failed: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,237 @@
+// A small blocking pool of PostgreSQL connections for the synchronous protocols (InvocationJournal, MetadataStore,
+// ImageIndex): callers wait on a future of the pool's own event loop, never on the cooperative thread pool.
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// A value bound to a statement's `$n` placeholder.
+public enum SQLValue: Sendable {
+    case text(String?)
+    case integer(Int64?)
+    case real(Double?)
+    case bool(Bool?)
+    case texts([String])
+    case integers([Int64])
+
+    /// A non-optional integer.
+    static func int(_ value: Int?) -> SQLValue { .integer(value.map(Int64.init)) }
+}
+
+/// Connections to one database, opened on demand up to `maxConnections`, reused, and dropped when they fail.
+///
+/// The protocols it serves are synchronous (SQLite answers in-process), so a call blocks its thread until the
+/// server answers, as a SQLite call blocks on its file. The connections run on the pool's own event loop thread,
+/// and `PostgresClient`'s pool is not used because its background `run()` would need the cooperative pool that
+/// blocked callers may be occupying; here no blocked caller waits on anything but that event loop.
+public final class PostgresConnectionPool: Sendable {
+    /// The database, password redacted when printed.
+    public let url: DatabaseURL
+    private let configuration: PostgresConnection.Configuration
+    private let group: MultiThreadedEventLoopGroup
+    private let idle = Mutex<[PostgresConnection]>([])
+    private let permits: DispatchSemaphore
+    private let nextID = Atomic<Int>(1)
+    private let logger: Logger
+    private let problems = ConnectionProblems()
+    /// How long a caller waits for a free connection.
+    let acquireTimeout: Double = 60
+
+    /// Opens nothing yet: the first statement connects.
+    /// - Parameters:
+    ///   - url: the database.
+    ///   - maxConnections: the most connections open at once.
+    public init(url: DatabaseURL, maxConnections: Int = 8, logger: Logger = Logger(label: "picpipe.database")) throws {
+        self.url = url
+        self.configuration = try url.connectionConfiguration()
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.permits = DispatchSemaphore(value: max(1, maxConnections))
+        self.logger = logger
+    }
+
+    deinit {
+        // A connection must be closed before it goes: each close keeps its connection until it completes, and
+        // the event loop stops after the last one.
+        let group = self.group
+        let closes = idle.withLock { $0 }.map { connection in
+            let closed: EventLoopFuture<Void> = connection.close()
+            return closed.always { _ in _ = connection }
+        }
+        EventLoopFuture.andAllComplete(closes, on: group.next()).whenComplete { _ in
+            group.shutdownGracefully { _ in }
+        }
+    }
+
+    /// Opens a connection outside the pool (a listener, a lock holder that must keep its session).
+    func connect() throws -> PostgresConnection {
+        do {
+            let connection = try PostgresConnection.connect(
+                on: group.next(), configuration: configuration, id: nextID.add(1, ordering: .relaxed).oldValue,
+                logger: logger
+            ).wait()
+            problems.recovered(logger: logger, url: url)
+            return connection
+        } catch {
+            let failure = DatabaseError.unreachable(url: url.description, reason: Self.reason(error))
+            problems.failed(failure, logger: logger)
+            throw failure
+        }
+    }
+
+    /// Runs `body` with a connection of the pool (autocommit: each statement is its own transaction).
+    public func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        guard permits.wait(timeout: .now() + acquireTimeout) == .success else {
+            throw DatabaseError.poolExhausted(url: url.description, waited: acquireTimeout)
+        }
+        defer { permits.signal() }
+        let connection: PostgresConnection
+        if let reused = idle.withLock({ $0.popLast() }), !reused.isClosed {
+            connection = reused
+        } else {
+            connection = try connect()
+        }
+        do {
+            let value = try body(connection)
+            idle.withLock { $0.append(connection) }
+            return value
+        } catch {
+            // A statement error leaves the session usable; a broken connection is dropped and the next call
+            // opens a new one.
+            if connection.isClosed {
+                problems.failed(DatabaseError.unreachable(url: url.description, reason: Self.reason(error)), logger: logger)
+            } else {
+                idle.withLock { $0.append(connection) }
+            }
+            throw error
+        }
+    }
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try withConnection { connection in
+            try connection.run("BEGIN")
+            do {
+                let value = try body(connection)
+                try connection.run("COMMIT")
+                return value
+            } catch {
+                _ = try? connection.run("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// Runs one statement on a pooled connection and returns its rows.
+    @discardableResult
+    public func run(_ sql: String, _ values: [SQLValue] = []) throws -> [PostgresRandomAccessRow] {
+        try withConnection { try $0.run(sql, values) }
+    }
+
+    /// Runs one statement and returns how many rows it changed.
+    @discardableResult
+    public func execute(_ sql: String, _ values: [SQLValue] = []) throws -> Int {
+        try withConnection { try $0.execute(sql, values) }
+    }
+
+    /// A driver error as a sentence: the server's message when there is one.
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return error.description }
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                let code = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+                return message + code
+            }
+            if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+            return "\(error.code)"
+        }
+        return "\(error)"
+    }
+}
+
+extension PostgresConnection {
+    /// Runs one statement (extended protocol, values bound as parameters) and returns all its rows.
+    @discardableResult
+    public func run(_ sql: String, _ values: [SQLValue] = []) throws -> [PostgresRandomAccessRow] {
+        try result(sql, values).rows.map { $0.makeRandomAccess() }
+    }
+
+    /// Runs one statement and returns how many rows it changed.
+    @discardableResult
+    public func execute(_ sql: String, _ values: [SQLValue] = []) throws -> Int {
+        try result(sql, values).metadata.rows ?? 0
+    }
+
+    private func result(_ sql: String, _ values: [SQLValue]) throws -> PostgresQueryResult {
+        var bindings = PostgresBindings(capacity: values.count)
+        for value in values {
+            switch value {
+            case .text(let text): bindings.append(text)
+            case .integer(let number): bindings.append(number)
+            case .real(let number): bindings.append(number)
+            case .bool(let flag): bindings.append(flag)
+            case .texts(let list): bindings.append(list)
+            case .integers(let list): bindings.append(list)
+            }
+        }
+        guard !isClosed else {
+            throw DatabaseError.statementFailed(sql: sql, reason: "the connection is closed")
+        }
+        do {
+            return try Self.wait(for: query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: Self.quiet))
+        } catch let error as DatabaseError {
+            let _: EventLoopFuture<Void> = close()
+            throw DatabaseError.statementFailed(sql: sql, reason: error.description)
+        } catch {
+            throw DatabaseError.statementFailed(sql: sql, reason: PostgresConnectionPool.reason(error))
+        }
+    }
+
+    /// How long a statement may take before its connection counts as lost (a server that vanished without
+    /// closing the socket would otherwise hold the caller for ever).
+    static let statementTimeout: Double = 120
+
+    /// Waits for a future on a thread that is not the event loop's, at most `statementTimeout`.
+    static func wait<T: Sendable>(for future: EventLoopFuture<T>) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<T, any Error>?>(nil)
+        future.whenComplete { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + statementTimeout) == .success, let result = outcome.withLock({ $0 }) else {
+            throw DatabaseError.unreachable(url: "", reason: "no answer within \(Int(statementTimeout)) s")
+        }
+        return try result.get()
+    }
+
+    private static let quiet = Logger(label: "picpipe.database.statement", factory: { _ in SwiftLogNoOpLogHandler() })
+}
+
+extension PostgresRandomAccessRow {
+    /// The column's value, `nil` when NULL or of another type.
+    func value<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) -> T? {
+        guard contains(column), self[column].bytes != nil else { return nil }
+        return try? self[column].decode(T.self)
+    }
+}
+
+/// Logs a lost database once, and once more when it is back, instead of on every failed call.
+final class ConnectionProblems: Sendable {
+    private let down = Mutex(false)
+
+    func failed(_ error: DatabaseError, logger: Logger) {
+        let first = down.withLock { down in
+            defer { down = true }
+            return !down
+        }
+        if first { logger.error("database unreachable; retrying with backoff", metadata: ["error": "\(error)"]) }
+    }
+
+    func recovered(logger: Logger, url: DatabaseURL) {
+        let was = down.withLock { down in
+            defer { down = false }
+            return down
+        }
+        if was { logger.notice("database reachable again", metadata: ["database": "\(url)"]) }
+    }
+}

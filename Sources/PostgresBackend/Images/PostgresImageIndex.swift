@@ -1,0 +1,103 @@
+// The fetch service's id index in PostgreSQL (schema picpipe_fetch), shared by every API process: no memory copy,
+// since another process may change it at any time.
+import FetchService
+import Foundation
+import ImageCore
+import Logging
+import PostgresNIO
+import PipelineCore
+
+/// `ImageIndex` in PostgreSQL. Lookups read the table; a lookup the database cannot answer is logged and answers
+/// "not found" (the protocol's reads do not throw), and writes throw as usual.
+public final class PostgresImageIndex: ImageIndex {
+    let pool: PostgresConnectionPool
+    private let logger: Logger
+
+    static let migrator = SchemaMigrator(
+        schema: "picpipe_fetch",
+        migrations: [
+            .init(
+                "v1: image ids",
+                [
+                    """
+                    CREATE TABLE picpipe_fetch.image_id (
+                        id TEXT COLLATE "C" PRIMARY KEY,
+                        sha256 TEXT NOT NULL,
+                        format TEXT NOT NULL,
+                        size BIGINT NOT NULL,
+                        name TEXT,
+                        updated_at DOUBLE PRECISION NOT NULL)
+                    """,
+                    "CREATE INDEX image_id_sha256 ON picpipe_fetch.image_id (sha256)",
+                ])
+        ])
+
+    /// Migrates (once across processes) and returns the index.
+    public init(pool: PostgresConnectionPool, logger: Logger = Logger(label: "picpipe.fetch")) throws {
+        self.pool = pool
+        self.logger = logger
+        try Self.migrator.migrate(pool)
+    }
+
+    public func entry(for id: String) -> IndexedImage? {
+        do {
+            return try pool.run("SELECT * FROM picpipe_fetch.image_id WHERE id = $1", [.text(id)]).first.flatMap(
+                Self.entry)
+        } catch {
+            logger.error("id lookup failed", metadata: ["id": "\(id)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    public func ids(using hash: ContentHash) -> [String] {
+        do {
+            return try pool.run(
+                "SELECT id FROM picpipe_fetch.image_id WHERE sha256 = $1 ORDER BY id", [.text(hash.hex)]
+            ).compactMap { $0.value("id", as: String.self) }
+        } catch {
+            logger.error("id lookup failed", metadata: ["sha256": "\(hash.hex)", "error": "\(error)"])
+            return []
+        }
+    }
+
+    @discardableResult
+    public func upsert(_ entry: IndexedImage) throws -> IndexedImage? {
+        try pool.transaction { connection in
+            let previous = try connection.run(
+                "SELECT * FROM picpipe_fetch.image_id WHERE id = $1 FOR UPDATE", [.text(entry.id)]
+            ).first.flatMap(Self.entry)
+            try connection.run(
+                """
+                INSERT INTO picpipe_fetch.image_id (id, sha256, format, size, name, updated_at)
+                VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (id) DO UPDATE SET sha256 = excluded.sha256, format = excluded.format,
+                    size = excluded.size, name = excluded.name, updated_at = excluded.updated_at
+                """,
+                [
+                    .text(entry.id), .text(entry.hash.hex), .text(entry.format.rawValue), .int(entry.size),
+                    .text(entry.name), .real(entry.updatedAt.timeIntervalSince1970),
+                ])
+            return previous
+        }
+    }
+
+    @discardableResult
+    public func remove(id: String) throws -> IndexedImage? {
+        try pool.run("DELETE FROM picpipe_fetch.image_id WHERE id = $1 RETURNING *", [.text(id)]).first.flatMap(
+            Self.entry)
+    }
+
+    /// Every entry (for `db migrate`'s verification).
+    public func all() throws -> [IndexedImage] {
+        try pool.run("SELECT * FROM picpipe_fetch.image_id ORDER BY id").compactMap(Self.entry)
+    }
+
+    static func entry(_ row: PostgresRandomAccessRow) -> IndexedImage? {
+        guard let id = row.value("id", as: String.self), let hash = ContentHash(hex: row.value("sha256") ?? ""),
+            let format = ImageFormat(rawValue: row.value("format") ?? "")
+        else { return nil }
+        return IndexedImage(
+            id: id, hash: hash, format: format, size: row.value("size") ?? 0, name: row.value("name"),
+            updatedAt: Date(timeIntervalSince1970: row.value("updated_at") ?? 0))
+    }
+}

@@ -1,0 +1,46 @@
+// A process's heartbeat in the journal: proof of life for its claims, and the renewal of their leases.
+import Foundation
+import Logging
+import Synchronization
+
+/// Beats every `interval` on a thread of its own (a blocked cooperative pool must not stop it): updates the
+/// process's `beat_at` and renews the lease of every invocation it is running.
+final class Heartbeat: Sendable {
+    private let stopped = Mutex(false)
+    private let wakeUp = DispatchSemaphore(value: 0)
+
+    init(pool: PostgresConnectionPool, owner: String, interval: TimeInterval, logger: Logger) {
+        let thread = Thread { [self] in
+            while !stopped.withLock({ $0 }) {
+                do {
+                    try pool.transaction { connection in
+                        try connection.run(
+                            """
+                            INSERT INTO picpipe_journal.processes (owner, host, pid, started_at, beat_at)
+                            VALUES ($1, '', 0, extract(epoch FROM clock_timestamp()), extract(epoch FROM clock_timestamp()))
+                            ON CONFLICT (owner) DO UPDATE SET beat_at = excluded.beat_at
+                            """, [.text(owner)])
+                        try connection.run(
+                            """
+                            UPDATE picpipe_journal.invocations
+                            SET lease_until = GREATEST(lease_until, extract(epoch FROM clock_timestamp()) + lease_seconds)
+                            WHERE owner = $1 AND state = 'running' AND lease_seconds IS NOT NULL
+                            """, [.text(owner)])
+                    }
+                } catch {
+                    // The pool logs a lost database once; the next beat tries again.
+                    logger.debug("heartbeat failed", metadata: ["error": "\(error)"])
+                }
+                _ = wakeUp.wait(timeout: .now() + interval)
+            }
+        }
+        thread.name = "picpipe-heartbeat"
+        thread.start()
+    }
+
+    /// Stops beating (the thread ends after its current beat).
+    func stop() {
+        stopped.withLock { $0 = true }
+        wakeUp.signal()
+    }
+}

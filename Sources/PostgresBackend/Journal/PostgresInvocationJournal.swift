@@ -1,0 +1,456 @@
+// The journal and queue in PostgreSQL, shared by every picpipe process of one installation: claims with
+// FOR UPDATE SKIP LOCKED, leases renewed by a heartbeat, LISTEN/NOTIFY to wake idle workers.
+import Foundation
+import Logging
+import PipelineCore
+import PostgresNIO
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The PostgreSQL implementation of `InvocationJournal`, with the semantics of `SQLiteInvocationJournal` across
+/// processes and machines.
+///
+/// - A claim is one `UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED)`: concurrent workers never take the same
+///   invocation and never wait for each other.
+/// - Each claim names its owner (this process) and holds a lease of the function's timeout plus a margin; a
+///   heartbeat renews the owner's liveness and its leases every `heartbeatInterval`. Any live process re-queues
+///   an invocation whose lease expired or whose owner stopped beating for `deadAfter` (kill -9, power loss,
+///   network cut): `recoverExpiredLeases` runs in every worker's gauge loop, so no restart is needed.
+/// - `recoverRunning` (run at a worker's start) takes back only the claims of dead owners: other processes'
+///   running invocations are theirs.
+/// - Appending an event sends `NOTIFY picpipe_work`; `onWorkQueued` listens on its own connection.
+public final class PostgresInvocationJournal: InvocationJournal {
+    let pool: PostgresConnectionPool
+    /// This process's name in `owner` columns: host, pid and a random part (pids are reused).
+    public let owner: String
+    private let heartbeat: Heartbeat
+    private let listener: NotificationListener
+    private let logger: Logger
+
+    /// How often the heartbeat runs.
+    static let heartbeatInterval: TimeInterval = 2
+    /// A process that has not beaten for this long is dead; its claims go back to the queue.
+    static let deadAfter: TimeInterval = 10
+    /// The channel appends notify.
+    static let channel = "picpipe_work"
+
+    /// Connects, migrates (once across processes), registers this process and starts its heartbeat.
+    public init(pool: PostgresConnectionPool, logger: Logger = Logger(label: "picpipe.journal")) throws {
+        self.pool = pool
+        self.logger = logger
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count)
+        let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        owner = "\(hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
+        try JournalSchema.migrator.migrate(pool)
+        try pool.execute(
+            """
+            INSERT INTO picpipe_journal.processes (owner, host, pid, started_at, beat_at)
+            VALUES ($1, $2, $3, extract(epoch FROM clock_timestamp()), extract(epoch FROM clock_timestamp()))
+            """,
+            [.text(owner), .text(hostName), .int(Int(getpid()))])
+        heartbeat = Heartbeat(pool: pool, owner: owner, interval: Self.heartbeatInterval, logger: logger)
+        listener = NotificationListener(pool: pool, channel: Self.channel, logger: logger)
+    }
+
+    deinit {
+        heartbeat.stop()
+        listener.stop()
+    }
+
+    /// Stops the heartbeat and removes this process's row, so its claims count as a dead process's at once
+    /// (what a `kill -9` becomes after `deadAfter`). For tests and a clean exit.
+    public func abandon() {
+        heartbeat.stop()
+        listener.stop()
+        _ = try? pool.execute("DELETE FROM picpipe_journal.processes WHERE owner = $1", [.text(owner)])
+    }
+
+    public var databaseDescription: String { "postgresql \(pool.url)" }
+
+    /// The names of the journal's migrations applied so far.
+    public func appliedMigrations() throws -> [String] { try JournalSchema.migrator.applied(pool) }
+
+    public func onWorkQueued(_ wake: @escaping @Sendable () -> Void) {
+        listener.add(wake)
+    }
+
+    public func append(
+        _ record: S3EventRecord, functions: [String], type: InvocationType, deduplicate: Bool
+    ) throws -> JournalAppend {
+        let now = Date().timeIntervalSince1970
+        let owner = self.owner
+        return try pool.transaction { connection in
+            if deduplicate, record.eventName.family == "ObjectCreated" {
+                // Two appenders of the same key take turns, so a rescan and an inotify event journal it once.
+                try connection.run(
+                    "SELECT pg_advisory_xact_lock(hashtext($1))", [.text("picpipe.append:" + record.s3.object.key)])
+                if let latest = try connection.run(
+                    """
+                    SELECT id, name, source_name, record FROM picpipe_journal.events WHERE key = $1
+                    ORDER BY id DESC LIMIT 1
+                    """, [.text(record.s3.object.key)]
+                ).first, let id = latest.value("id", as: Int64.self),
+                    EventName(rawValue: latest.value("name", as: String.self) ?? "").family == "ObjectCreated",
+                    latest.value("source_name", as: String.self) == record.s3.object.sourceName
+                {
+                    let existing = try Self.decodeRecord(latest.value("record") ?? "", id: id)
+                    var invocations: [String: Int64] = [:]
+                    for row in try connection.run(
+                        "SELECT id, function FROM picpipe_journal.invocations WHERE event_id = $1", [.integer(id)])
+                    {
+                        if let function = row.value("function", as: String.self), let invocation = row.value("id", as: Int64.self) {
+                            invocations[function] = invocation
+                        }
+                    }
+                    return JournalAppend(eventID: id, record: existing, invocations: invocations, duplicate: true)
+                }
+            }
+            guard let id = try connection.run("SELECT nextval('picpipe_journal.event_ids') AS id").first?.value("id", as: Int64.self)
+            else { throw DatabaseError.statementFailed(sql: "nextval", reason: "no event id") }
+            var stamped = record
+            stamped.s3.object.sequencer = String(format: "%016llX", UInt64(id))
+            let json = String(decoding: try JSONEncoder().encode(stamped), as: UTF8.self)
+            try connection.run(
+                """
+                INSERT INTO picpipe_journal.events (id, name, key, source_name, etag, size, record, created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                """,
+                [
+                    .integer(id), .text(stamped.eventName.rawValue), .text(stamped.s3.object.key),
+                    .text(stamped.s3.object.sourceName), .text(stamped.s3.object.eTag), .int(stamped.s3.object.size),
+                    .text(json), .real(now),
+                ])
+            let initialState: InvocationState = type == .event ? .queued : .running
+            var invocations: [String: Int64] = [:]
+            for function in functions {
+                let synchronous = type != .event
+                let row = try connection.run(
+                    """
+                    INSERT INTO picpipe_journal.invocations (event_id, function, type, state, attempt, enqueued_at,
+                        not_before, started_at, owner, lease_until, lease_seconds)
+                    VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10) RETURNING id
+                    """,
+                    [
+                        .integer(id), .text(function), .text(type.rawValue), .text(initialState.rawValue),
+                        .int(synchronous ? 1 : 0), .real(now), .real(synchronous ? now : nil),
+                        .text(synchronous ? owner : nil), .real(synchronous ? now + Self.synchronousLease : nil),
+                        .real(synchronous ? Self.synchronousLease : nil),
+                    ])
+                invocations[function] = row.first?.value("id", as: Int64.self)
+                if !synchronous {
+                    try connection.run("SELECT pg_notify($1, $2)", [.text(Self.channel), .text(function)])
+                }
+            }
+            return JournalAppend(eventID: id, record: stamped, invocations: invocations, duplicate: false)
+        }
+    }
+
+    /// How long a RequestResponse invocation may stay `running` before its outcome counts as lost.
+    static let synchronousLease: TimeInterval = 900
+
+    public func hasReady(function: String, now: Date) throws -> Bool {
+        try pool.run(
+            """
+            SELECT EXISTS (SELECT 1 FROM picpipe_journal.invocations
+                WHERE function = $1 AND state IN ('queued', 'retrying') AND not_before <= $2) AS ready
+            """, [.text(function), .real(now.timeIntervalSince1970)]
+        ).first?.value("ready", as: Bool.self) ?? false
+    }
+
+    public func claim(function: String, now: Date, lease: TimeInterval) throws -> ClaimedInvocation? {
+        let at = now.timeIntervalSince1970
+        guard
+            let row = try pool.run(
+                """
+                WITH next AS (
+                    SELECT id FROM picpipe_journal.invocations
+                    WHERE function = $1 AND state IN ('queued', 'retrying') AND not_before <= $2
+                    ORDER BY not_before, id LIMIT 1
+                    FOR UPDATE SKIP LOCKED)
+                UPDATE picpipe_journal.invocations i
+                SET state = 'running', attempt = i.attempt + 1, started_at = $2, owner = $3, lease_until = $2 + $4,
+                    lease_seconds = $4
+                FROM next, picpipe_journal.events e
+                WHERE i.id = next.id AND e.id = i.event_id
+                RETURNING i.id, i.type, i.attempt, i.enqueued_at, i.not_before, e.id AS event_id, e.record,
+                    e.created_at
+                """, [.text(function), .real(at), .text(owner), .real(lease)]
+            ).first,
+            let id = row.value("id", as: Int64.self), let eventID = row.value("event_id", as: Int64.self)
+        else { return nil }
+        let enqueuedAt = row.value("enqueued_at", as: Double.self) ?? at
+        let notBefore = row.value("not_before", as: Double.self) ?? at
+        let event = JournaledEvent(
+            id: eventID, record: try Self.decodeRecord(row.value("record") ?? "", id: eventID),
+            createdAt: Date(timeIntervalSince1970: row.value("created_at", as: Double.self) ?? at))
+        return ClaimedInvocation(
+            id: id, function: function, type: InvocationType(rawValue: row.value("type") ?? "") ?? .event,
+            attempt: row.value("attempt", as: Int.self) ?? 1, enqueuedAt: Date(timeIntervalSince1970: enqueuedAt),
+            startedAt: now, event: event, readyAt: Date(timeIntervalSince1970: max(enqueuedAt, notBefore)))
+    }
+
+    public func succeed(_ claim: ClaimedInvocation, result: String?, duration: Double, memoryMB: Int) throws {
+        try pool.transaction { connection in
+            try connection.run(
+                """
+                UPDATE picpipe_journal.invocations SET state = 'succeeded', finished_at = $1, duration = $2,
+                    error = NULL, result = $3, lease_until = NULL
+                WHERE id = $4
+                """, [.real(Date().timeIntervalSince1970), .real(duration), .text(result), .integer(claim.id)])
+            try Self.recordAttempt(connection, claim, duration: duration, memoryMB: memoryMB, error: nil)
+        }
+    }
+
+    public func fail(_ claim: ClaimedInvocation, error: String, duration: Double, memoryMB: Int, retryAt: Date?) throws
+    {
+        let state: InvocationState =
+            retryAt != nil ? .retrying : (claim.type == .requestResponse ? .failed : .dead)
+        try pool.transaction { connection in
+            try connection.run(
+                """
+                UPDATE picpipe_journal.invocations SET state = $1, finished_at = $2, duration = $3, error = $4,
+                    not_before = $5, lease_until = NULL
+                WHERE id = $6
+                """,
+                [
+                    .text(state.rawValue), .real(Date().timeIntervalSince1970), .real(duration), .text(error),
+                    .real((retryAt ?? Date()).timeIntervalSince1970), .integer(claim.id),
+                ])
+            try Self.recordAttempt(connection, claim, duration: duration, memoryMB: memoryMB, error: error)
+        }
+    }
+
+    private static func recordAttempt(
+        _ connection: PostgresConnection, _ claim: ClaimedInvocation, duration: Double, memoryMB: Int, error: String?
+    ) throws {
+        try connection.run(
+            """
+            INSERT INTO picpipe_journal.attempts (invocation_id, function, attempt, started_at, duration, memory_mb,
+                error)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            """,
+            [
+                .integer(claim.id), .text(claim.function), .int(claim.attempt),
+                .real(claim.startedAt.timeIntervalSince1970), .real(duration), .int(memoryMB), .text(error),
+            ])
+    }
+
+    public func putBack(_ claim: ClaimedInvocation) throws {
+        try pool.execute(
+            """
+            UPDATE picpipe_journal.invocations SET state = 'queued', attempt = GREATEST(attempt - 1, 0),
+                started_at = NULL, owner = NULL, lease_until = NULL
+            WHERE id = $1 AND state = 'running'
+            """, [.integer(claim.id)])
+        try pool.execute("SELECT pg_notify($1, $2)", [.text(Self.channel), .text(claim.function)])
+    }
+
+    /// The owners that are not beating any more (SQL, for the recovery statements).
+    private static let deadOwner = """
+        (owner IS NULL OR owner NOT IN (SELECT owner FROM picpipe_journal.processes
+            WHERE beat_at >= extract(epoch FROM clock_timestamp()) - \(deadAfter)))
+        """
+
+    public func recoverRunning() throws -> Int {
+        // Only dead processes' claims: other live workers' running invocations are theirs.
+        let recovered = try pool.execute(
+            """
+            UPDATE picpipe_journal.invocations SET state = 'queued', attempt = GREATEST(attempt - 1, 0),
+                started_at = NULL, owner = NULL, lease_until = NULL
+            WHERE state = 'running' AND type = 'Event' AND \(Self.deadOwner)
+            """)
+        try pool.execute(
+            """
+            UPDATE picpipe_journal.invocations SET state = 'failed', lease_until = NULL,
+                error = 'the invoking process exited before the invocation finished'
+            WHERE state = 'running' AND type = 'RequestResponse' AND \(Self.deadOwner)
+            """)
+        // Processes silent for a day are history.
+        try pool.execute(
+            "DELETE FROM picpipe_journal.processes WHERE beat_at < extract(epoch FROM clock_timestamp()) - 86400")
+        if recovered > 0 { try pool.execute("SELECT pg_notify($1, '')", [.text(Self.channel)]) }
+        return recovered
+    }
+
+    public func recoverExpiredLeases(now: Date) throws -> Int {
+        let at = now.timeIntervalSince1970
+        let recovered = try pool.transaction { connection -> Int in
+            // A dead owner's attempt did not fail on its own: it is not counted, as after a crash.
+            let fromDead = try connection.execute(
+                """
+                UPDATE picpipe_journal.invocations SET state = 'queued', attempt = GREATEST(attempt - 1, 0),
+                    started_at = NULL, owner = NULL, lease_until = NULL, not_before = $1,
+                    error = 'its worker stopped (no heartbeat); run again'
+                WHERE state = 'running' AND type = 'Event' AND \(Self.deadOwner)
+                """, [.real(at)])
+            let expired = try connection.execute(
+                """
+                UPDATE picpipe_journal.invocations SET state = 'queued', started_at = NULL, owner = NULL,
+                    lease_until = NULL, not_before = $1,
+                    error = 'the outcome of the last attempt was not recorded (its lease expired); run again'
+                WHERE state = 'running' AND type = 'Event' AND lease_until < $1
+                """, [.real(at)])
+            try connection.execute(
+                """
+                UPDATE picpipe_journal.invocations SET state = 'failed', lease_until = NULL,
+                    error = 'the outcome was not recorded (its lease expired)'
+                WHERE state = 'running' AND type = 'RequestResponse' AND (lease_until < $1 OR \(Self.deadOwner))
+                """, [.real(at)])
+            return fromDead + expired
+        }
+        if recovered > 0 { try pool.execute("SELECT pg_notify($1, '')", [.text(Self.channel)]) }
+        return recovered
+    }
+
+    public func markThrottled(invocation id: Int64) throws {
+        try pool.execute("UPDATE picpipe_journal.invocations SET throttled = true WHERE id = $1", [.integer(id)])
+    }
+
+    public func replay(eventID: Int64) throws -> Int {
+        let count = try pool.transaction { connection -> Int in
+            guard
+                try connection.run("SELECT 1 FROM picpipe_journal.events WHERE id = $1", [.integer(eventID)]).first
+                    != nil
+            else { throw JournalError.noSuchEvent(eventID) }
+            return try Self.requeue(connection, where: "event_id = $2 AND state IN ('succeeded', 'failed', 'dead')", [.integer(eventID)])
+        }
+        if count > 0 { try pool.execute("SELECT pg_notify($1, '')", [.text(Self.channel)]) }
+        return count
+    }
+
+    public func replayFailed() throws -> Int {
+        let count = try pool.withConnection { connection in
+            try Self.requeue(connection, where: "state IN ('failed', 'dead')", [])
+        }
+        if count > 0 { try pool.execute("SELECT pg_notify($1, '')", [.text(Self.channel)]) }
+        return count
+    }
+
+    private static func requeue(_ connection: PostgresConnection, where condition: String, _ values: [SQLValue]) throws
+        -> Int
+    {
+        try connection.execute(
+            """
+            UPDATE picpipe_journal.invocations SET state = 'queued', type = 'Event', attempt = 0, error = NULL,
+                result = NULL, enqueued_at = $1, not_before = $1, started_at = NULL, finished_at = NULL, owner = NULL,
+                lease_until = NULL
+            WHERE \(condition)
+            """, [.real(Date().timeIntervalSince1970)] + values)
+    }
+
+    public func event(id: Int64) throws -> JournaledEvent? {
+        guard
+            let row = try pool.run(
+                "SELECT record, created_at FROM picpipe_journal.events WHERE id = $1", [.integer(id)]
+            ).first
+        else { return nil }
+        return JournaledEvent(
+            id: id, record: try Self.decodeRecord(row.value("record") ?? "", id: id),
+            createdAt: Date(timeIntervalSince1970: row.value("created_at", as: Double.self) ?? 0))
+    }
+
+    public func invocations(state: InvocationState?, function: String?, limit: Int) throws -> [InvocationSummary] {
+        var conditions: [String] = []
+        var values: [SQLValue] = []
+        if let state {
+            values.append(.text(state.rawValue))
+            conditions.append("i.state = $\(values.count)")
+        }
+        if let function {
+            values.append(.text(function))
+            conditions.append("i.function = $\(values.count)")
+        }
+        values.append(.int(max(limit, 0)))
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try pool.run(
+            """
+            SELECT i.id, i.event_id, e.name, e.key, e.source_name, i.function, i.type, i.state, i.attempt,
+                i.duration, i.error, i.enqueued_at, i.not_before
+            FROM picpipe_journal.invocations i JOIN picpipe_journal.events e ON e.id = i.event_id
+            \(filter) ORDER BY i.id DESC LIMIT $\(values.count)
+            """, values
+        ).map { row in
+            let state = row.value("state", as: String.self) ?? ""
+            return InvocationSummary(
+                id: row.value("id") ?? 0, eventID: row.value("event_id") ?? 0, eventName: row.value("name") ?? "",
+                key: row.value("key") ?? "", sourceName: row.value("source_name"), function: row.value("function") ?? "",
+                type: row.value("type") ?? "", state: state, attempt: row.value("attempt") ?? 0,
+                duration: row.value("duration"), error: row.value("error"),
+                enqueuedAt: Self.iso(row.value("enqueued_at") ?? 0),
+                notBefore: state == InvocationState.retrying.rawValue ? Self.iso(row.value("not_before") ?? 0) : nil)
+        }
+    }
+
+    public func statistics(now: Date) throws -> [FunctionStatistics] {
+        let bounds = FunctionStatistics.bucketBounds
+        let buckets = bounds.enumerated().map { "SUM(CASE WHEN duration <= \($1) THEN 1 ELSE 0 END) AS b\($0)" }
+            .joined(separator: ", ")
+        return try pool.withConnection { connection in
+            let functions = try connection.run(
+                """
+                SELECT function FROM picpipe_journal.invocations UNION SELECT function FROM picpipe_journal.attempts
+                ORDER BY 1
+                """
+            ).compactMap { $0.value("function", as: String.self) }
+            return try functions.map { function in
+                let attempts = try connection.run(
+                    """
+                    SELECT COUNT(*) AS n, COUNT(error) AS errors, SUM(CASE WHEN attempt > 1 THEN 1 ELSE 0 END) AS retries,
+                        COALESCE(SUM(duration * memory_mb / 1024.0::float8), 0) AS gbs, \(buckets)
+                    FROM picpipe_journal.attempts WHERE function = $1
+                    """, [.text(function)]
+                ).first
+                let states = try connection.run(
+                    """
+                    SELECT SUM(CASE WHEN throttled THEN 1 ELSE 0 END) AS throttles,
+                        SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END) AS dead,
+                        SUM(CASE WHEN state = 'succeeded' THEN 1 ELSE 0 END) AS succeeded,
+                        SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END) AS running,
+                        SUM(CASE WHEN state IN ('queued', 'retrying') THEN 1 ELSE 0 END) AS waiting,
+                        MIN(CASE WHEN state IN ('queued', 'retrying') THEN enqueued_at END) AS oldest
+                    FROM picpipe_journal.invocations WHERE function = $1
+                    """, [.text(function)]
+                ).first
+                let count = attempts?.value("n", as: Int.self) ?? 0
+                func percentile(_ p: Double) throws -> Double? {
+                    guard count > 0 else { return nil }
+                    return try connection.run(
+                        """
+                        SELECT duration FROM picpipe_journal.attempts WHERE function = $1 ORDER BY duration
+                        LIMIT 1 OFFSET $2
+                        """, [.text(function), .int(Int((Double(count - 1) * p).rounded()))]
+                    ).first?.value("duration", as: Double.self)
+                }
+                var histogram: [FunctionStatistics.HistogramBucket] = []
+                for (index, bound) in bounds.enumerated() {
+                    histogram.append(.init(le: bound, count: attempts?.value("b\(index)", as: Int.self) ?? 0))
+                }
+                histogram.append(.init(le: nil, count: count))
+                let oldest = states?.value("oldest", as: Double.self)
+                return FunctionStatistics(
+                    function: function, invocations: count, errors: attempts?.value("errors") ?? 0,
+                    retries: attempts?.value("retries") ?? 0, throttles: states?.value("throttles") ?? 0,
+                    deadLettered: states?.value("dead") ?? 0, succeeded: states?.value("succeeded") ?? 0,
+                    running: states?.value("running") ?? 0, queueDepth: states?.value("waiting") ?? 0,
+                    oldestQueuedAge: oldest.map { max(0, now.timeIntervalSince1970 - $0) } ?? 0,
+                    gbSeconds: attempts?.value("gbs") ?? 0, p50: try percentile(0.5), p99: try percentile(0.99),
+                    histogram: histogram)
+            }
+        }
+    }
+
+    private static func decodeRecord(_ json: String, id: Int64) throws -> S3EventRecord {
+        do {
+            return try JSONDecoder().decode(S3EventRecord.self, from: Data(json.utf8))
+        } catch {
+            throw JournalError.corruptRecord(eventID: id, reason: "\(error)")
+        }
+    }
+
+    private static func iso(_ seconds: Double) -> String {
+        Timestamp.string(Date(timeIntervalSince1970: seconds))
+    }
+}

@@ -1,0 +1,62 @@
+// A MetadataQuery as PostgreSQL: the filters of MetadataQueryPlan, the GiST box prefilter, the same order/cursor.
+import MetadataService
+
+/// The SQL and values for one query.
+struct PostgresMetadataQueryPlan {
+    var sql: String
+    var values: [SQLValue] = []
+
+    init(_ query: MetadataQuery) throws {
+        var conditions: [String] = []
+        var values: [SQLValue] = []
+        func bind(_ value: SQLValue) -> String {
+            values.append(value)
+            return "$\(values.count)"
+        }
+        if let make = query.make { conditions.append("lower(make) = lower(\(bind(.text(make))))") }
+        if let model = query.model { conditions.append("lower(model) = lower(\(bind(.text(model))))") }
+        if let after = query.takenAfter { conditions.append("taken_at >= \(bind(.text(after)))") }
+        if let before = query.takenBefore { conditions.append("taken_at < \(bind(.text(before)))") }
+        for box in [query.bbox, query.near?.boundingBox].compactMap({ $0 }) {
+            guard box.south <= box.north else { throw MetadataError.invalidQuery("bbox: south is north of north") }
+            let south = bind(.real(box.south))
+            let north = bind(.real(box.north))
+            let west = bind(.real(box.west))
+            let east = bind(.real(box.east))
+            // The same expression as the GiST index, so the planner can use it; a box across the antimeridian is
+            // two boxes.
+            let position = "gps_latitude IS NOT NULL AND gps_longitude IS NOT NULL AND point(gps_longitude, gps_latitude)"
+            if box.west <= box.east {
+                conditions.append("\(position) <@ box(point(\(west), \(south)), point(\(east), \(north)))")
+                conditions.append("gps_longitude BETWEEN \(west) AND \(east)")
+            } else {
+                conditions.append(
+                    "(\(position) <@ box(point(\(west), \(south)), point(180, \(north))) "
+                        + "OR \(position) <@ box(point(-180, \(south)), point(\(east), \(north))))")
+                conditions.append("(gps_longitude >= \(west) OR gps_longitude <= \(east))")
+            }
+            conditions.append("gps_latitude BETWEEN \(south) AND \(north)")
+        }
+        if let cursor = query.afterCursor {
+            guard let bar = cursor.lastIndex(of: "|") else { throw MetadataError.invalidQuery("invalid cursor") }
+            let takenAt = String(cursor[..<bar])
+            let sha256 = String(cursor[cursor.index(after: bar)...])
+            if takenAt.isEmpty {
+                conditions.append("(taken_at IS NULL AND sha256 > \(bind(.text(sha256))))")
+            } else {
+                let time = bind(.text(takenAt))
+                conditions.append(
+                    "(taken_at < \(time) OR (taken_at = \(time) AND sha256 > \(bind(.text(sha256)))) OR taken_at IS NULL)")
+            }
+        }
+        var sql = "SELECT * FROM picpipe_metadata.image"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        sql += " ORDER BY taken_at DESC NULLS LAST, sha256"
+        if let limit = query.limit, query.near == nil {
+            guard limit >= 0 else { throw MetadataError.invalidQuery("limit must not be negative") }
+            sql += " LIMIT \(limit)"
+        }
+        self.sql = sql
+        self.values = values
+    }
+}

@@ -1,0 +1,30 @@
+// The --database option shared by every command that opens the journal or the metadata database.
+import ArgumentParser
+import Foundation
+import PipelineCore
+
+/// `--database URL`, else `database.url` of the configuration, else `$PICPIPE_DATABASE_URL`; none: SQLite.
+struct DatabaseOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The shared PostgreSQL database: postgres://USER:PASSWORD@HOST:PORT/DB or postgres:///DB?host=/socket/dir "
+                + "(default: database.url, $PICPIPE_DATABASE_URL; none: SQLite in STORE/db/).",
+            valueName: "URL"))
+    var database: String?
+
+    /// The URL to use: the option, then the configuration's (which includes the environment variable).
+    func url(configuration: PicpipeConfiguration? = nil) -> String? {
+        if let database, !database.isEmpty { return database }
+        if let configured = configuration?.database.url { return configured }
+        let environment = ProcessInfo.processInfo.environment["PICPIPE_DATABASE_URL"]
+        return environment.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The configuration with `--database` applied.
+    func applied(to configuration: PicpipeConfiguration) -> PicpipeConfiguration {
+        var copy = configuration
+        copy.database.url = url(configuration: configuration)
+        return copy
+    }
+}

@@ -1,0 +1,49 @@
+// Which databases a command works on: SQLite files in the store (the default), or one shared PostgreSQL database.
+import FetchService
+import Foundation
+import Logging
+import MetadataService
+import PipelineCore
+import PostgresBackend
+
+/// The journal, the metadata store and the id index of one process, opened once.
+struct DatabaseBackends {
+    /// The journal.
+    let journal: any InvocationJournal
+    /// The shared metadata store; `nil` in SQLite mode (the metadata function opens the store's file).
+    let metadata: (any MetadataStore)?
+    /// The PostgreSQL pool; `nil` in SQLite mode.
+    let pool: PostgresConnectionPool?
+
+    /// Whether the databases are shared (PostgreSQL): many processes may serve one store.
+    var isShared: Bool { pool != nil }
+
+    /// Opens the databases a URL names (`nil`: the store's SQLite files).
+    static func open(url: String?, layout: StoreLayout, logger: Logger = Logger(label: "picpipe.database")) throws
+        -> DatabaseBackends
+    {
+        guard let url else {
+            let journal = try StoreOptions.openDatabase(at: layout.eventsDatabase) {
+                try SQLiteInvocationJournal(layout: layout)
+            }
+            return DatabaseBackends(journal: journal, metadata: nil, pool: nil)
+        }
+        let pool = try PostgresConnectionPool(url: DatabaseURL(parsing: url), maxConnections: 10, logger: logger)
+        return DatabaseBackends(
+            journal: try PostgresInvocationJournal(pool: pool, logger: logger),
+            metadata: try PostgresMetadataStore(pool: pool), pool: pool)
+    }
+
+    /// The metadata store for reading (`query`): the shared one, or the store's SQLite file.
+    func metadataStore(layout: StoreLayout) throws -> any MetadataStore {
+        if let metadata { return metadata }
+        let database = layout.metadataDatabase
+        return try StoreOptions.openDatabase(at: database) { try SQLiteMetadataStore(url: database) }
+    }
+
+    /// The fetch service's id index when shared; `nil`: its SQLite file.
+    func imageIndex() throws -> (any ImageIndex)? {
+        guard let pool else { return nil }
+        return try PostgresImageIndex(pool: pool)
+    }
+}
