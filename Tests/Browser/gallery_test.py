@@ -123,7 +123,23 @@ def main():
     print(f"gallery browser suite: {len(CHECKS)} checks passed, {page.requests} same-origin requests", flush=True)
 
 
+def wait_settled(base, store):
+    """Until uploads/ is empty and no invocation is queued: every corpus picture has been read (or refused)."""
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        pending = [name for name in os.listdir(os.path.join(store, "uploads")) if not name.startswith(".")]
+        try:
+            health = api(base, "/healthz")
+        except Exception:
+            health = None
+        if not pending and health and not any(health["queued"].values()):
+            return
+        time.sleep(0.2)
+    raise AssertionError("the store did not settle within 10 minutes")
+
+
 def run(driver, page, base, arguments):
+    wait_settled(base, arguments.store)
     stored = listing(base)
     total = len(stored)
     check(total > 60, f"the store lists {total} pictures, more than one grid page (60)")

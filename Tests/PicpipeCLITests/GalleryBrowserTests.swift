@@ -1,0 +1,101 @@
+// The gallery in a real headless Chromium driven by Selenium (Tests/Browser/gallery_test.py) against the real
+// `picpipe serve` holding corpus pictures. Screenshots land in .build/gallery-artifacts/ for a person to look at.
+import Foundation
+import Testing
+
+extension PicpipeCLI {
+    @Suite(.serialized) struct GalleryBrowserTests {
+        static let artifacts = PicpipeProcess.packageRoot.appendingPathComponent(".build/gallery-artifacts")
+
+        /// What the suite needs and is missing (chromium, chromedriver, selenium in the venv).
+        static func missingComponents() -> [String] {
+            var missing: [String] = []
+            let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+            for tool in ["chromium", "chromedriver"]
+            where !paths.contains(where: { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }) {
+                missing.append(tool)
+            }
+            let python = APIConformanceTests.venv.appendingPathComponent("bin/python")
+            let selenium = Process()
+            selenium.executableURL = python
+            selenium.arguments = ["-c", "import selenium"]
+            selenium.standardOutput = FileHandle.nullDevice
+            selenium.standardError = FileHandle.nullDevice
+            if (try? selenium.run()) == nil {
+                missing.append("python venv \(APIConformanceTests.venv.path)")
+            } else {
+                selenium.waitUntilExit()
+                if selenium.terminationStatus != 0 { missing.append("selenium (pip) in \(APIConformanceTests.venv.path)") }
+            }
+            return missing
+        }
+
+        @Test(.enabled(if: PicpipeProcess.hasCorpus)) func galleryWorksInARealBrowser() async throws {
+            let missing = Self.missingComponents()
+            guard missing.isEmpty else {
+                // In CI a missing component is a failure, never a skip.
+                #expect(
+                    ProcessInfo.processInfo.environment["CI"] != "true",
+                    "the browser suite needs \(missing.joined(separator: ", ")); .ci/run installs them")
+                print("skipped: the browser suite needs \(missing.joined(separator: ", ")) (apt-get install chromium chromium-driver; pip install selenium)")
+                return
+            }
+            let root = try PicpipeProcess.temporaryFolder("gallery-browser")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let store = root.appendingPathComponent("store")
+            let uploads = store.appendingPathComponent("uploads")
+            try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
+            // Every camera file of the corpus and the basic PNGs (no EXIF date): more than one grid page.
+            let corpus = PicpipeProcess.corpus
+            for (folder, keep) in [("jpeg-exif", { (name: String) in name.hasSuffix(".jpg") }), ("png-suite", { $0.hasPrefix("basn") })] {
+                let source = corpus.appendingPathComponent(folder)
+                for name in try FileManager.default.contentsOfDirectory(atPath: source.path).sorted() where keep(name) {
+                    try FileManager.default.copyItem(
+                        at: source.appendingPathComponent(name), to: uploads.appendingPathComponent(name))
+                }
+            }
+            try? FileManager.default.removeItem(at: Self.artifacts)
+            let serve = try await ServeProcess(store: store)
+            do {
+                try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
+                let port = try #require(ServeHTTPTests.port(in: serve.log))
+                let output = try Self.runSuite(
+                    url: "http://127.0.0.1:\(port)", store: store,
+                    good: corpus.appendingPathComponent("jpeg-odd/baseline-testorig.jpg"),
+                    live: corpus.appendingPathComponent("png-suite/basi2c08.png"))
+                print(output.text.split(separator: "\n").filter { $0.hasPrefix("gallery browser suite") }.joined())
+                #expect(output.status == 0, "\(output.text.suffix(4000))\nserve log:\n\(serve.log.suffix(3000))")
+                for screenshot in ["grid.png", "detail.png"] {
+                    let path = Self.artifacts.appendingPathComponent(screenshot).path
+                    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                    #expect(size > 10_000, "\(screenshot) saved in \(Self.artifacts.path)")
+                }
+            } catch {
+                await serve.stop()
+                throw error
+            }
+            await serve.stop()
+        }
+
+        /// Runs the Selenium script and returns its exit status and output.
+        static func runSuite(url: String, store: URL, good: URL, live: URL) throws -> (status: Int32, text: String) {
+            let process = Process()
+            process.executableURL = APIConformanceTests.venv.appendingPathComponent("bin/python")
+            process.arguments = [
+                PicpipeProcess.packageRoot.appendingPathComponent("Tests/Browser/gallery_test.py").path,
+                "--url", url, "--store", store.path, "--good", good.path, "--live", live.path,
+                "--artifacts", artifacts.path,
+            ]
+            let log = store.deletingLastPathComponent().appendingPathComponent("browser.log")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: log)
+            process.standardOutput = handle
+            process.standardError = handle
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            try handle.close()
+            return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        }
+    }
+}
