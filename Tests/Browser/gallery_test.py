@@ -35,11 +35,24 @@ def check(condition, what):
     print(f"ok: {what}", flush=True)
 
 
-def api(base, path, method="GET"):
-    request = urllib.request.Request(base + path, method=method)
+def api(base, path, method="GET", body=None, content_type=None):
+    request = urllib.request.Request(base + path, method=method, data=body)
+    if content_type:
+        request.add_header("Content-Type", content_type)
     with urllib.request.urlopen(request, timeout=30) as response:
         body = response.read()
         return json.loads(body) if body else None
+
+
+def jpeg_size(data):
+    """(width, height) from a JPEG's start-of-frame segment."""
+    index = 2
+    while index + 9 < len(data):
+        marker, length = data[index + 1], int.from_bytes(data[index + 2:index + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            return int.from_bytes(data[index + 7:index + 9], "big"), int.from_bytes(data[index + 5:index + 7], "big")
+        index += 2 + length
+    return None
 
 
 def listing(base, query=""):
@@ -100,6 +113,8 @@ def main():
     parser.add_argument("--store", required=True)
     parser.add_argument("--good", required=True, help="a picture not in the store, uploaded through the picker")
     parser.add_argument("--live", required=True, help="a picture not in the store, copied into uploads/")
+    parser.add_argument("--put", required=True, help="a picture stored under a chosen id (PUT) before the page replaces it")
+    parser.add_argument("--replacement", required=True, help="the picture the page puts under that id instead")
     parser.add_argument("--artifacts", required=True)
     parser.add_argument("--known-file", default="apple-iphone-5.jpg")
     arguments = parser.parse_args()
@@ -281,7 +296,45 @@ def run(driver, page, base, arguments):
     check(driver.execute_script("return window.picpipeMarker") == "no reload", "the upload appeared without a reload")
     page.audit("upload")
 
-    # 5. A file copied into uploads/ by other means appears live.
+    # 5. Replace under a chosen id: a picture PUT as "holiday" (by another client: it appears live), then replaced
+    #    from the detail view; the new content's thumbnails show (a new URL version), not the browser's old copy.
+    with open(arguments.put, "rb") as source:
+        put_bytes = source.read()
+    with open(arguments.replacement, "rb") as source:
+        replacement_sha = hashlib.sha256(source.read()).hexdigest()
+    api(base, "/images/holiday", method="PUT", body=put_bytes, content_type="image/jpeg")
+    put_sha = hashlib.sha256(put_bytes).hexdigest()
+    selector = '#grid a.tile[data-id="holiday"]'
+    wait(driver, "the PUT picture in the grid", lambda d: [t.get_attribute("data-sha") for t in
+                                                           d.find_elements(By.CSS_SELECTOR, selector)] == [put_sha])
+    tile = driver.find_element(By.CSS_SELECTOR, selector)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tile)
+    tile.click()
+    wait(driver, "detail of holiday", lambda d: d.find_element(By.ID, "title").text == "holiday")
+    check(driver.find_element(By.ID, "replace-button").is_displayed(), "a chosen id offers Replace")
+    replace = driver.find_element(By.ID, "replace")
+    driver.execute_script("arguments[0].hidden = false", replace)
+    replace.send_keys(os.path.abspath(arguments.replacement))
+    status = driver.find_element(By.ID, "detail-status")
+    wait(driver, "replaced", lambda d: status.text.startswith("Replaced"))
+    wait(driver, "the replaced tile", lambda d: [t.get_attribute("data-sha") for t in
+                                                 d.find_elements(By.CSS_SELECTOR, selector)] == [replacement_sha])
+    driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
+    tile = driver.find_element(By.CSS_SELECTOR, selector)
+    image = tile.find_element(By.TAG_NAME, "img")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tile)
+    wait(driver, "the replaced thumbnail decoded", lambda d: d.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth > 0", image))
+    current = driver.execute_script("return arguments[0].currentSrc", image)
+    check(f"v={replacement_sha[:12]}" in current, f"the tile shows the new content's thumbnail: {current}")
+    # The PUT picture is 200x200 and the replacement 256x256: the 1024 thumbnail the URL names tells them apart.
+    largest = current.split("?")[0].rsplit("/", 1)[0] + "/1024?" + current.split("?")[1]
+    size = jpeg_size(urllib.request.urlopen(largest, timeout=30).read())
+    check(size == (256, 256), f"the versioned URL serves the replacement's pixels ({size}, the old picture is 200x200)")
+    check(driver.execute_script("return window.picpipeMarker") == "no reload", "the replacement showed without a reload")
+    page.audit("replace")
+
+    # 6. A file copied into uploads/ by other means appears live.
     with open(arguments.live, "rb") as source:
         live_id = hashlib.sha256(source.read()).hexdigest()
     wait(driver, "live stream connected", lambda d: d.find_element(By.ID, "live").text == "live")
@@ -294,7 +347,7 @@ def run(driver, page, base, arguments):
           "a file copied into uploads/ appeared without a reload")
     page.audit("live")
 
-    # 6. Delete (with confirmation) from the detail view.
+    # 7. Delete (with confirmation) from the detail view.
     tile = driver.find_element(By.CSS_SELECTOR, f'#grid a.tile[data-id="{live_id}"]')
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tile)
     tile.click()

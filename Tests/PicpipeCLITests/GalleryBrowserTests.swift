@@ -62,7 +62,9 @@ extension PicpipeCLI {
                 let output = try Self.runSuite(
                     url: "http://127.0.0.1:\(port)", store: store,
                     good: corpus.appendingPathComponent("jpeg-odd/baseline-testorig.jpg"),
-                    live: corpus.appendingPathComponent("png-suite/basi2c08.png"))
+                    live: corpus.appendingPathComponent("png-suite/basi2c08.png"),
+                    put: corpus.appendingPathComponent("jpeg-odd/exif-bad-ifd-offset.jpg"),
+                    replacement: corpus.appendingPathComponent("jpeg-odd/cmyk-plain-mozilla.jpg"))
                 print(output.text.split(separator: "\n").filter { $0.hasPrefix("gallery browser suite") }.joined())
                 #expect(output.status == 0, "\(output.text.suffix(4000))\nserve log:\n\(serve.log.suffix(3000))")
                 for screenshot in ["grid.png", "detail.png"] {
@@ -78,12 +80,13 @@ extension PicpipeCLI {
         }
 
         /// Runs the Selenium script and returns its exit status and output.
-        static func runSuite(url: String, store: URL, good: URL, live: URL) throws -> (status: Int32, text: String) {
+        static func runSuite(url: String, store: URL, good: URL, live: URL, put: URL, replacement: URL) throws -> (status: Int32, text: String) {
             let process = Process()
             process.executableURL = APIConformanceTests.venv.appendingPathComponent("bin/python")
             process.arguments = [
                 PicpipeProcess.packageRoot.appendingPathComponent("Tests/Browser/gallery_test.py").path,
-                "--url", url, "--store", store.path, "--good", good.path, "--live", live.path,
+                "--url", url, "--store", store.path, "--good", good.path, "--live", live.path, "--put", put.path,
+                "--replacement", replacement.path,
                 "--artifacts", artifacts.path,
             ]
             let log = store.deletingLastPathComponent().appendingPathComponent("browser.log")

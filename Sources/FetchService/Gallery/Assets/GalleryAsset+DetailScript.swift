@@ -54,6 +54,8 @@ export class Detail {
     download.href = item.urls.original;
     download.download = item.name || `${item.id}.${item.format === "png" ? "png" : "jpg"}`;
     for (const control of this.dialog.querySelectorAll(".write")) control.hidden = !canWrite();
+    // A content id (POST, or a file dropped into uploads/) names its bytes: only a chosen id can be replaced.
+    if (item.id === item.sha256) $("replace-button").hidden = true;
     $("prev").disabled = index === 0;
     $("next").disabled = index === this.grid.items.length - 1 && this.grid.done;
     $("detail-status").textContent = "";

@@ -15,9 +15,18 @@ const refreshLimit = 1000;
 /** The `w` descriptor of a size label ("256", "320x200"). */
 function labelWidth(label) { return parseInt(label, 10) || 0; }
 
+/**
+ * A thumbnail URL that changes when a chosen id's content is replaced (PUT): the browser keeps images by URL, and
+ * a content id's URL never changes meaning.
+ */
+function versioned(item, url) {
+  if (item.id === item.sha256) return url;
+  return `${url}${url.includes("?") ? "&" : "?"}v=${item.sha256.slice(0, 12)}`;
+}
+
 /** `srcset` over every configured size, `src` the one nearest a tile, `sizes` the tile's width. */
 export function thumbnailAttributes(item, tileWidth = 256) {
-  const entries = Object.entries(item.urls.thumbnails).map(([label, url]) => [labelWidth(label), url])
+  const entries = Object.entries(item.urls.thumbnails).map(([label, url]) => [labelWidth(label), versioned(item, url)])
     .filter(([width]) => width > 0).sort((a, b) => a[0] - b[0]);
   const src = (entries.find(([width]) => width >= tileWidth) || entries[entries.length - 1] || [0, ""])[1];
   return { src, srcset: entries.map(([width, url]) => `${url} ${width}w`).join(", ") };
@@ -26,7 +35,7 @@ export function thumbnailAttributes(item, tileWidth = 256) {
 /** The largest configured thumbnail of an item. */
 export function largestThumbnail(item) {
   const entries = Object.entries(item.urls.thumbnails).sort((a, b) => labelWidth(b[0]) - labelWidth(a[0]));
-  return entries.length ? entries[0][1] : item.urls.original;
+  return entries.length ? versioned(item, entries[0][1]) : item.urls.original;
 }
 
 export class Grid {
