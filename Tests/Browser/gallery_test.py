@@ -333,6 +333,12 @@ def run(driver, page, base, arguments):
     check(size == (256, 256), f"the versioned URL serves the replacement's pixels ({size}, the old picture is 200x200)")
     check(driver.execute_script("return window.picpipeMarker") == "no reload", "the replacement showed without a reload")
     page.audit("replace")
+    # Deleted by another client: the tile leaves without a reload.
+    api(base, "/images/holiday", method="DELETE")
+    wait(driver, "the tile deleted elsewhere leaves", lambda d: not d.find_elements(By.CSS_SELECTOR, selector))
+    check(driver.execute_script("return window.picpipeMarker") == "no reload",
+          "a picture deleted by another client left the grid without a reload")
+    page.audit("deleted elsewhere")
 
     # 6. A file copied into uploads/ by other means appears live.
     with open(arguments.live, "rb") as source:

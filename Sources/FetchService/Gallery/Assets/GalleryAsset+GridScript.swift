@@ -192,7 +192,10 @@ export class Grid {
             this.done = true;
             this.cursor = null;
           } else {
-            this.items = fresh.concat(this.items.filter((item) => !freshIDs.has(item.id)));
+            // Loaded items past the last one the refresh saw stay; those before it that it did not see are gone.
+            let last = -1;
+            this.items.forEach((item, index) => { if (freshIDs.has(item.id)) last = index; });
+            this.items = fresh.concat(this.items.slice(last + 1).filter((item) => !freshIDs.has(item.id)));
             if (this.items.length === fresh.length) { this.cursor = page.next_cursor; this.done = false; }
           }
           this.render();
