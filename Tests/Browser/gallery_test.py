@@ -15,6 +15,8 @@ import hashlib
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import time
 import urllib.request
@@ -22,6 +24,7 @@ import urllib.request
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -117,6 +120,8 @@ def main():
     parser.add_argument("--replacement", required=True, help="the picture the page puts under that id instead")
     parser.add_argument("--artifacts", required=True)
     parser.add_argument("--known-file", default="apple-iphone-5.jpg")
+    parser.add_argument("--serve-pid", type=int, required=True, help="the running serve, stopped for the restart check")
+    parser.add_argument("--binary", required=True, help="picpipe, started again on the same address")
     arguments = parser.parse_args()
     base = arguments.url.rstrip("/")
     os.makedirs(arguments.artifacts, exist_ok=True)
@@ -126,15 +131,20 @@ def main():
                  "--disable-background-networking", "--no-first-run", "--disable-gpu"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options)
+    # Debian's chromedriver, named: Selenium Manager would otherwise look for one on the network.
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=shutil.which("chromedriver")))
     page = Page(driver, base)
+    restarted = []
     try:
-        run(driver, page, base, arguments)
+        run(driver, page, base, arguments, restarted)
     except Exception:
         driver.save_screenshot(os.path.join(arguments.artifacts, "failure.png"))
         raise
     finally:
         driver.quit()
+        for serve in restarted:
+            serve.send_signal(signal.SIGTERM)
+            serve.wait(60)
     print(f"gallery browser suite: {len(CHECKS)} checks passed, {page.requests} same-origin requests", flush=True)
 
 
@@ -153,7 +163,7 @@ def wait_settled(base, store):
     raise AssertionError("the store did not settle within 10 minutes")
 
 
-def run(driver, page, base, arguments):
+def run(driver, page, base, arguments, restarted):
     wait_settled(base, arguments.store)
     stored = listing(base)
     total = len(stored)
@@ -370,6 +380,36 @@ def run(driver, page, base, arguments):
         gone = error.code == 404
     check(gone, "the deleted picture is gone from the API (404)")
     page.audit("delete")
+
+    # 8. A server restart: the page shows it is offline, reconnects by itself, and a picture dropped into
+    #    uploads/ meanwhile shows up without a reload.
+    os.kill(arguments.serve_pid, signal.SIGTERM)
+    wait(driver, "the page notices the server is gone", lambda d: d.find_element(By.ID, "live").text == "offline")
+    address = base.split("//", 1)[1]
+    for _ in range(600):
+        try:
+            api(base, "/healthz")
+            time.sleep(0.1)
+        except Exception:
+            break
+    log = open(os.path.join(arguments.artifacts, "restarted-serve.log"), "w")
+    restarted.append(subprocess.Popen(
+        [arguments.binary, "serve", "--store", arguments.store], stdout=log, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, env=dict(os.environ, PICPIPE_LISTEN=address)))
+    with open(arguments.put, "rb") as source:
+        restart_id = hashlib.sha256(source.read()).hexdigest()
+    shutil.copy(arguments.put, os.path.join(arguments.store, "uploads", ".after-restart.tmp"))
+    os.rename(os.path.join(arguments.store, "uploads", ".after-restart.tmp"),
+              os.path.join(arguments.store, "uploads", "after-restart.jpg"))
+    wait(driver, "reconnected", lambda d: d.find_element(By.ID, "live").text == "live", seconds=120)
+    check(True, "the page reconnected to the restarted server by itself")
+    wait(driver, "the picture dropped around the restart", lambda d: d.find_elements(
+        By.CSS_SELECTOR, f'#grid a.tile[data-id="{restart_id}"]'), seconds=120)
+    check(driver.execute_script("return window.picpipeMarker") == "no reload",
+          "a picture dropped during the restart appeared without a reload")
+    # While the server was down the browser logged its refused reconnections, and nothing else.
+    page.allowed_errors.append(base + "/events/stream - Failed to load resource: net::ERR_CONNECTION_REFUSED")
+    page.audit("restart")
 
 
 if __name__ == "__main__":

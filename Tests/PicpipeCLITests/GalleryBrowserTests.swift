@@ -3,6 +3,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension PicpipeCLI {
     @Suite(.serialized) struct GalleryBrowserTests {
         static let artifacts = PicpipeProcess.packageRoot.appendingPathComponent(".build/gallery-artifacts")
@@ -55,12 +59,13 @@ extension PicpipeCLI {
                 }
             }
             try? FileManager.default.removeItem(at: Self.artifacts)
-            let serve = try await ServeProcess(store: store)
+            // A fixed free port: the suite restarts serve on the same address, as a user's bookmark would expect.
+            let port = try Self.freePort()
+            let serve = try await ServeProcess(store: store, environment: ["PICPIPE_LISTEN": "127.0.0.1:\(port)"])
             do {
                 try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
-                let port = try #require(ServeHTTPTests.port(in: serve.log))
                 let output = try Self.runSuite(
-                    url: "http://127.0.0.1:\(port)", store: store,
+                    url: "http://127.0.0.1:\(port)", store: store, servePID: serve.process.processIdentifier,
                     good: corpus.appendingPathComponent("jpeg-odd/baseline-testorig.jpg"),
                     live: corpus.appendingPathComponent("png-suite/basi2c08.png"),
                     put: corpus.appendingPathComponent("jpeg-odd/exif-bad-ifd-offset.jpg"),
@@ -79,14 +84,33 @@ extension PicpipeCLI {
             await serve.stop()
         }
 
+        /// A loopback port nothing listens on now (bound to port 0, read, closed).
+        static func freePort() throws -> Int {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+                }
+            }
+            guard bound else { throw ServeTestError.timedOut("a free port") }
+            return Int(UInt16(bigEndian: address.sin_port))
+        }
+
         /// Runs the Selenium script and returns its exit status and output.
-        static func runSuite(url: String, store: URL, good: URL, live: URL, put: URL, replacement: URL) throws -> (status: Int32, text: String) {
+        static func runSuite(
+            url: String, store: URL, servePID: Int32, good: URL, live: URL, put: URL, replacement: URL
+        ) throws -> (status: Int32, text: String) {
             let process = Process()
             process.executableURL = APIConformanceTests.venv.appendingPathComponent("bin/python")
             process.arguments = [
                 PicpipeProcess.packageRoot.appendingPathComponent("Tests/Browser/gallery_test.py").path,
                 "--url", url, "--store", store.path, "--good", good.path, "--live", live.path, "--put", put.path,
-                "--replacement", replacement.path,
+                "--replacement", replacement.path, "--serve-pid", String(servePID), "--binary", PicpipeProcess.binary.path,
                 "--artifacts", artifacts.path,
             ]
             let log = store.deletingLastPathComponent().appendingPathComponent("browser.log")
