@@ -56,7 +56,9 @@ struct EventStreamTests {
         #expect(caughtUp.advance(over: window).isEmpty)
 
         // A new stream starts before what is unfinished and after what is done.
-        let fresh = PictureEventCursor(startingAt: [Self.invocation(9, event: 5, .queued), Self.invocation(8, event: 4, .succeeded)])
+        let fresh = PictureEventCursor(startingAt: [
+            Self.invocation(9, event: 5, .queued), Self.invocation(8, event: 4, .succeeded),
+        ])
         #expect(fresh.watermark == 4)
         #expect(PictureEventCursor(startingAt: [Self.invocation(8, event: 4, .succeeded)]).watermark == 4)
         #expect(PictureEventCursor(startingAt: []).watermark == 0)
@@ -160,7 +162,9 @@ struct EventStreamTests {
     static func frames(_ text: String) -> [(id: String, event: String, data: String)] {
         // "\r\n" (chunked framing) is one Character in Swift: make every line end a plain "\n" first.
         text.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n\n").compactMap { block in
-            var id = "", event = "", data = ""
+            var id = ""
+            var event = ""
+            var data = ""
             for line in block.split(separator: "\n") {
                 if line.hasPrefix("id: ") { id = String(line.dropFirst(4)) }
                 if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
@@ -188,7 +192,9 @@ final class EventStreamConnection: @unchecked Sendable {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else {
             Glibc.close(fd)
@@ -203,7 +209,9 @@ final class EventStreamConnection: @unchecked Sendable {
 
     /// Reads until `condition` holds for everything received so far (`[closed]` is appended at the end of the
     /// stream); gives up after a generous bound (a wait, not a timing check).
-    func read(within seconds: Double = 120, until condition: @escaping @Sendable (String) -> Bool) async throws -> String {
+    func read(within seconds: Double = 120, until condition: @escaping @Sendable (String) -> Bool) async throws
+        -> String
+    {
         try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 let deadline = Date().addingTimeInterval(seconds)

@@ -67,10 +67,13 @@ struct GalleryAssetsTests {
                     #expect(type == "image/svg+xml")
                 }
                 // Nothing loads from another origin: the only absolute URL is the map link a person may follow.
-                let absolute = asset.text.components(separatedBy: "https://").dropFirst()
+                let absolute =
+                    asset.text.components(separatedBy: "https://").dropFirst()
                     + asset.text.components(separatedBy: "http://").dropFirst()
                 for reference in absolute where !name.hasSuffix(".svg") {
-                    #expect(reference.hasPrefix("www.openstreetmap.org/"), "\(name) names another origin: \(reference.prefix(40))")
+                    #expect(
+                        reference.hasPrefix("www.openstreetmap.org/"),
+                        "\(name) names another origin: \(reference.prefix(40))")
                 }
                 let again = try await client.send("GET", url, headers: [("If-None-Match", "\"\(hash)\"")])
                 #expect(again.status == 304)

@@ -29,8 +29,10 @@ struct CameraCountTests {
                     originalPath: "originals/\(sha).jpg")
             }
             let expected = [
-                CameraCount(make: "Apple", model: "iPhone 5", count: 1), CameraCount(make: "Apple", model: nil, count: 1),
-                CameraCount(make: "Canon", model: "EOS 5D", count: 1), CameraCount(make: "Canon", model: "EOS 7D", count: 2),
+                CameraCount(make: "Apple", model: "iPhone 5", count: 1),
+                CameraCount(make: "Apple", model: nil, count: 1),
+                CameraCount(make: "Canon", model: "EOS 5D", count: 1),
+                CameraCount(make: "Canon", model: "EOS 7D", count: 2),
                 CameraCount(make: nil, model: nil, count: 1),
             ]
             #expect(try store.cameras() == expected)

@@ -29,7 +29,9 @@ extension PicpipeCLI {
                 missing.append("python venv \(APIConformanceTests.venv.path)")
             } else {
                 selenium.waitUntilExit()
-                if selenium.terminationStatus != 0 { missing.append("selenium (pip) in \(APIConformanceTests.venv.path)") }
+                if selenium.terminationStatus != 0 {
+                    missing.append("selenium (pip) in \(APIConformanceTests.venv.path)")
+                }
             }
             return missing
         }
@@ -41,7 +43,9 @@ extension PicpipeCLI {
                 #expect(
                     ProcessInfo.processInfo.environment["CI"] != "true",
                     "the browser suite needs \(missing.joined(separator: ", ")); .ci/run installs them")
-                print("skipped: the browser suite needs \(missing.joined(separator: ", ")) (apt-get install chromium chromium-driver; pip install selenium)")
+                print(
+                    "skipped: the browser suite needs \(missing.joined(separator: ", ")) (apt-get install chromium chromium-driver; pip install selenium)"
+                )
                 return
             }
             let root = try PicpipeProcess.temporaryFolder("gallery-browser")
@@ -51,7 +55,9 @@ extension PicpipeCLI {
             try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
             // Every camera file of the corpus and the basic PNGs (no EXIF date): more than one grid page.
             let corpus = PicpipeProcess.corpus
-            for (folder, keep) in [("jpeg-exif", { (name: String) in name.hasSuffix(".jpg") }), ("png-suite", { $0.hasPrefix("basn") })] {
+            for (folder, keep) in [
+                ("jpeg-exif", { (name: String) in name.hasSuffix(".jpg") }), ("png-suite", { $0.hasPrefix("basn") }),
+            ] {
                 let source = corpus.appendingPathComponent(folder)
                 for name in try FileManager.default.contentsOfDirectory(atPath: source.path).sorted() where keep(name) {
                     try FileManager.default.copyItem(
@@ -110,7 +116,8 @@ extension PicpipeCLI {
             process.arguments = [
                 PicpipeProcess.packageRoot.appendingPathComponent("Tests/Browser/gallery_test.py").path,
                 "--url", url, "--store", store.path, "--good", good.path, "--live", live.path, "--put", put.path,
-                "--replacement", replacement.path, "--serve-pid", String(servePID), "--binary", PicpipeProcess.binary.path,
+                "--replacement", replacement.path, "--serve-pid", String(servePID), "--binary",
+                PicpipeProcess.binary.path,
                 "--artifacts", artifacts.path,
             ]
             let log = store.deletingLastPathComponent().appendingPathComponent("browser.log")

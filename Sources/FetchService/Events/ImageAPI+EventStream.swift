@@ -22,7 +22,8 @@ extension ImageAPI {
     func eventStream(_ request: Request, context: some RequestContext) async throws -> Response {
         let journal = runtime.journal
         let runtime = runtime
-        let resume = request.headers[Self.lastEventIDField]
+        let resume =
+            request.headers[Self.lastEventIDField]
             ?? request.uri.queryParameters["last_event_id"].map(String.init)
         var cursor: PictureEventCursor
         if let resume, !resume.isEmpty {
@@ -48,7 +49,9 @@ extension ImageAPI {
             let opened = ContinuousClock.now
             var lastWrite = opened
             try await writer.write(ByteBuffer(string: "retry: 1000\n: picpipe events\n\n"))
-            while !Task.isCancelled, !Task.isShuttingDownGracefully, ContinuousClock.now - opened < Self.eventStreamLifetime {
+            while !Task.isCancelled, !Task.isShuttingDownGracefully,
+                ContinuousClock.now - opened < Self.eventStreamLifetime
+            {
                 let generation = runtime.outcomeGeneration
                 let recent: [InvocationSummary]
                 do {

@@ -88,7 +88,8 @@ struct PictureEventCursor: Sendable {
             }
             if alreadySent { continue }
             let first = invocations[0]
-            let outcome = invocations.allSatisfy { $0.state == InvocationState.succeeded.rawValue } ? "succeeded" : "failed"
+            let outcome =
+                invocations.allSatisfy { $0.state == InvocationState.succeeded.rawValue } ? "succeeded" : "failed"
             settled.append(
                 SettledEvent(
                     eventID: eventID, name: first.eventName, key: first.key, sourceName: first.sourceName,

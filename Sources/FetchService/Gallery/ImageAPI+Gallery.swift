@@ -26,7 +26,9 @@ extension ImageAPI {
     func galleryAsset(_ request: Request, context: some RequestContext) async throws -> Response {
         let name = try context.parameters.require("asset")
         guard let asset = GalleryAssets.shared.byHashedName[name] else {
-            throw APIError(.notFound, code: "not_found", message: "no gallery file '\(name)' (names carry the hash of their content)")
+            throw APIError(
+                .notFound, code: "not_found",
+                message: "no gallery file '\(name)' (names carry the hash of their content)")
         }
         var fields = Self.galleryHeaders()
         fields[.contentType] = asset.contentType

@@ -33,7 +33,9 @@ extension MetadataStore {
         var page = MetadataQuery(limit: 1000)
         while true {
             let rows = try query(page)
-            for row in rows { counts[CameraCount.Key(make: row.metadata.make, model: row.metadata.model), default: 0] += 1 }
+            for row in rows {
+                counts[CameraCount.Key(make: row.metadata.make, model: row.metadata.model), default: 0] += 1
+            }
             guard rows.count == 1000, let last = rows.last else { break }
             page.afterCursor = last.cursor
         }
