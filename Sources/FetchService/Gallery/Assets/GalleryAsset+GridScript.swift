@@ -158,6 +158,8 @@ export class Grid {
     image.sizes = "(max-width: 600px) 48vw, 220px";
     image.srcset = srcset;
     image.src = src;
+    // Deleted between the listing and this request (by another client): dim it until the next refresh drops it.
+    image.addEventListener("error", () => link.classList.add("missing"), { once: true });
     link.append(image);
     this.tiles.set(item.id, link);
     return link;

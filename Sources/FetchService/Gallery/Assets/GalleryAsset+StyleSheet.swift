@@ -55,8 +55,11 @@ main { padding: 0 1em 2em; }
 .error { color: var(--danger); }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 6px; }
 @media (max-width: 600px) { .grid { grid-template-columns: repeat(2, 1fr); } main { padding: 0 .4em 2em; } }
-.month { grid-column: 1 / -1; font-size: 1em; font-weight: 600; margin: 1.2em 0 .2em; color: var(--muted); }
+/* A month header is a cell of the grid, before its pictures: a sparse library stays a dense grid. */
+.month { aspect-ratio: 1 / 1; margin: 0; display: flex; align-items: flex-end; padding: .6em; border-radius: 4px;
+  font-size: 1.05em; font-weight: 600; line-height: 1.2; color: var(--muted); border: 1px solid var(--line); }
 .tile { display: block; aspect-ratio: 1 / 1; background: var(--tile); border-radius: 4px; overflow: hidden; }
+.tile.missing { opacity: .3; }
 .tile img { width: 100%; height: 100%; object-fit: contain; display: block; }
 .more { height: 1px; }
 
