@@ -107,6 +107,7 @@ paths:
         - {name: taken_after, in: query, description: "taken_at >= this (a prefix such as 2024-05 works).", schema: {type: string}}
         - {name: taken_before, in: query, description: "taken_at < this.", schema: {type: string}}
         - {name: bbox, in: query, description: "S,W,N,E in decimal degrees; W > E crosses the antimeridian.", schema: {type: string, example: "48.8,2.2,48.9,2.5"}}
+        - {name: near, in: query, description: "LAT,LON,KM: within KM kilometres of a point (decimal degrees).", schema: {type: string, example: "48.85,2.35,10"}}
       responses:
         "200":
           description: A page of images.
@@ -458,6 +459,105 @@ paths:
           description: The document.
           content:
             application/yaml: {schema: {type: object, description: This document.}}
+        "414": {$ref: "#/components/responses/URITooLong"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
+  /cameras:
+    get:
+      operationId: listCameras
+      summary: The distinct cameras (make and model) of the stored pictures, with counts; the gallery's filter choices.
+      responses:
+        "200":
+          description: Every camera, sorted by make then model (unknown last), and the number of pictures.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [total, cameras]
+                properties:
+                  total: {type: integer, minimum: 0, description: "Pictures the metadata function has read."}
+                  cameras:
+                    type: array
+                    items:
+                      type: object
+                      required: [make, model, count]
+                      properties:
+                        make: {type: [string, "null"]}
+                        model: {type: [string, "null"]}
+                        count: {type: integer, minimum: 1}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "405": {$ref: "#/components/responses/MethodNotAllowed"}
+        "414": {$ref: "#/components/responses/URITooLong"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
+  /events/stream:
+    get:
+      operationId: eventStream
+      summary: "Server-Sent Events: one `picture` event per journaled event once all its work has finished."
+      description: |
+        A `text/event-stream` read from the journal (any process may have written it): each frame is
+        `event: picture`, `id: <position>` and `data:` a JSON object `{event_id, event, key, sha256, source_name,
+        outcome}` (`outcome` is `succeeded` when every function succeeded, else `failed`). Events are sent when
+        their last invocation finishes, which may be out of journal order; `id` is the position to resume after
+        (every event at or below it has been sent), so a client reconnecting with `Last-Event-ID` misses nothing
+        and may see an event twice. Without `Last-Event-ID` the stream starts with what is unfinished now.
+        A comment line (`: heartbeat`) is sent when nothing else was for a third of the idle timeout; the stream
+        ends after 5 minutes or at shutdown, and the `retry: 1000` it starts with makes browsers reconnect.
+      parameters:
+        - {name: Last-Event-ID, in: header, description: "The last `id` received: resume after it.", schema: {type: string, pattern: "^[0-9]{1,18}$"}}
+        - {name: last_event_id, in: query, description: "The same, for clients that cannot set headers (the header wins).", schema: {type: string, pattern: "^[0-9]{1,18}$"}}
+      responses:
+        "200":
+          description: The stream.
+          content:
+            text/event-stream: {schema: {type: string}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "405": {$ref: "#/components/responses/MethodNotAllowed"}
+        "414": {$ref: "#/components/responses/URITooLong"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
+  /:
+    get:
+      operationId: galleryPage
+      summary: The gallery web page (HTML; its scripts and styles come from /gallery/{asset}).
+      description: |
+        Served with a strict Content-Security-Policy (no inline script or style, nothing from another origin) and
+        `Cache-Control: no-cache` with an ETag; it reads the API like any other client.
+      security: [{}]
+      parameters:
+        - {$ref: "#/components/parameters/ifNoneMatch"}
+      responses:
+        "200":
+          description: The page.
+          headers:
+            Content-Security-Policy: {schema: {type: string}}
+            ETag: {schema: {type: string}}
+          content:
+            text/html: {schema: {type: string}}
+        "304": {description: "Not modified (If-None-Match named the ETag)."}
+        "405": {$ref: "#/components/responses/MethodNotAllowed"}
+        "414": {$ref: "#/components/responses/URITooLong"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
+  /gallery/{asset}:
+    get:
+      operationId: galleryAsset
+      summary: "A script, style sheet or icon of the gallery, by its content-hashed name (e.g. app.3f9c2a1b7e.js)."
+      description: The name changes with the content, so the answer is cached for a year as immutable.
+      security: [{}]
+      parameters:
+        - {name: asset, in: path, required: true, schema: {type: string}}
+        - {$ref: "#/components/parameters/ifNoneMatch"}
+      responses:
+        "200":
+          description: The file.
+          headers:
+            Cache-Control: {schema: {type: string}, description: "public, max-age=31536000, immutable"}
+            ETag: {schema: {type: string}}
+          content:
+            text/javascript: {schema: {type: string}}
+            text/css: {schema: {type: string}}
+            image/svg+xml: {schema: {type: string}}
+        "304": {description: "Not modified (If-None-Match named the ETag)."}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "405": {$ref: "#/components/responses/MethodNotAllowed"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
 components:

@@ -22,6 +22,7 @@ extension ImageAPI {
             make: parameters["make"].map(String.init), model: parameters["model"].map(String.init),
             takenAfter: parameters["taken_after"].map(String.init), takenBefore: parameters["taken_before"].map(String.init))
         if let bbox = parameters["bbox"] { query.bbox = try Self.box(String(bbox)) }
+        if let near = parameters["near"] { query.near = try Self.circle(String(near)) }
         query.limit = limit + 1
 
         var items: [String] = []
@@ -93,6 +94,19 @@ extension ImageAPI {
             throw APIError.badRequest("bbox must be S,W,N,E in decimal degrees (latitudes -90..90, S <= N; longitudes -180..180)")
         }
         return GeoBox(south: south, west: west, north: north, east: east)
+    }
+}
+
+extension ImageAPI {
+    /// `LAT,LON,KM`: a centre in decimal degrees and a radius in kilometres.
+    static func circle(_ text: String) throws -> GeoCircle {
+        let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Double($0) }
+        guard values.count == 3, let latitude = values[0], let longitude = values[1], let kilometres = values[2],
+            (-90...90).contains(latitude), (-180...180).contains(longitude), kilometres > 0, kilometres <= 20_000
+        else {
+            throw APIError.badRequest("near must be LAT,LON,KM (latitude -90..90, longitude -180..180, 0 < km <= 20000)")
+        }
+        return GeoCircle(latitude: latitude, longitude: longitude, kilometres: kilometres)
     }
 }
 

@@ -42,6 +42,11 @@ enum RouteTable {
             Route(method: .get, path: "/metrics", name: "metrics", access: .read, handler: api.metrics),
             Route(method: .get, path: "/openapi.json", name: "openAPIJSON", access: .open, handler: api.openAPIJSON),
             Route(method: .get, path: "/openapi.yaml", name: "openAPIYAML", access: .open, handler: api.openAPIYAML),
+            Route(method: .get, path: "/cameras", name: "listCameras", access: .read, handler: api.cameras),
+            Route(method: .get, path: "/events/stream", name: "eventStream", access: .read, handler: api.eventStream),
+            // The gallery page: open (it holds no data; its requests to the API carry the key when one is needed).
+            Route(method: .get, path: "/", name: "galleryPage", access: .open, handler: api.galleryPage),
+            Route(method: .get, path: "/gallery/{asset}", name: "galleryAsset", access: .open, handler: api.galleryAsset),
         ]
     }
 

@@ -21,9 +21,27 @@ public protocol MetadataStore: Sendable {
     func delete(sha256: String) throws
     /// How many images the store holds.
     func count() throws -> Int
+    /// Each distinct camera (make and model, `nil` when unknown) and how many images it took, sorted by make then
+    /// model. A default walks `query`; a database answers it with one grouped query.
+    func cameras() throws -> [CameraCount]
 }
 
 extension MetadataStore {
+    /// Walks every image through `query`, a page at a time (the default for stores without a grouped query).
+    public func cameras() throws -> [CameraCount] {
+        var counts: [CameraCount.Key: Int] = [:]
+        var page = MetadataQuery(limit: 1000)
+        while true {
+            let rows = try query(page)
+            for row in rows {
+                counts[CameraCount.Key(make: row.metadata.make, model: row.metadata.model), default: 0] += 1
+            }
+            guard rows.count == 1000, let last = rows.last else { break }
+            page.afterCursor = last.cursor
+        }
+        return counts.map { CameraCount(make: $0.key.make, model: $0.key.model, count: $0.value) }.sorted()
+    }
+
     /// Stores metadata with no source name.
     public func upsert(_ metadata: ImageMetadata, originalPath: String) throws {
         try upsert(metadata, originalPath: originalPath, sourceName: nil)
@@ -158,4 +176,34 @@ public struct MetadataQuery: Sendable, Equatable {
 extension StoredImage {
     /// An opaque cursor for the position of this image in the newest-first order (for `afterCursor`).
     public var cursor: String { (metadata.takenAt ?? "") + "|" + id }
+}
+
+/// One camera of the store and how many of its images the store holds.
+public struct CameraCount: Sendable, Equatable, Comparable {
+    /// The make (`nil`: unknown).
+    public var make: String?
+    /// The model (`nil`: unknown).
+    public var model: String?
+    /// How many images.
+    public var count: Int
+
+    /// - Parameters: see the properties.
+    public init(make: String?, model: String?, count: Int) {
+        self.make = make
+        self.model = model
+        self.count = count
+    }
+
+    struct Key: Hashable {
+        var make: String?
+        var model: String?
+    }
+
+    /// By make, then model; unknown last.
+    public static func < (a: CameraCount, b: CameraCount) -> Bool {
+        func order(_ text: String?) -> (Int, String) { text.map { (0, $0.lowercased()) } ?? (1, "") }
+        let (am, bm) = (order(a.make), order(b.make))
+        if am != bm { return am < bm }
+        return order(a.model) < order(b.model)
+    }
 }

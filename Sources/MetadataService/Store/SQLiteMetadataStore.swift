@@ -117,6 +117,14 @@ public final class SQLiteMetadataStore: MetadataStore {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image") ?? 0 }
     }
 
+    public func cameras() throws -> [CameraCount] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT make, model, COUNT(*) AS n FROM image GROUP BY make, model").map {
+                CameraCount(make: $0["make"], model: $0["model"], count: $0["n"])
+            }
+        }.sorted()
+    }
+
     /// The typed columns of a row, `sha256` first (it is the conflict key and never updated).
     private static func columns(_ metadata: ImageMetadata, sha256: String, file: String)
         -> [(String, (any DatabaseValueConvertible)?)]

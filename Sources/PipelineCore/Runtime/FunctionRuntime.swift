@@ -24,6 +24,9 @@ public final class FunctionRuntime: Sendable {
     private let order: [String]
     private let logger: Logger
     private let signal = WorkSignal()
+    /// Notified after this process journals an outcome, so readers of the journal (the event stream) look at
+    /// once instead of at their next poll.
+    private let outcomes = WorkSignal()
     private let metrics: [String: FunctionMetrics]
     private let state = Mutex(RunState())
     private let journalProblems = RepeatedProblems()
@@ -132,6 +135,15 @@ public final class FunctionRuntime: Sendable {
         S3EventRecord(
             name: name, bucket: layout.root.lastPathComponent, key: original.key, size: original.size,
             eTag: original.hash.hex, sequence: 0, sourceName: sourceName, time: time)
+    }
+
+    /// The count of outcomes this process has journaled: pass it to `waitForOutcome(after:upTo:)`.
+    public var outcomeGeneration: Int { outcomes.generation }
+
+    /// Returns when this process journals an outcome after `generation`, after `seconds`, or on cancellation.
+    /// Outcomes journaled by other processes do not wake it: readers poll the journal for those.
+    public func waitForOutcome(after generation: Int, upTo seconds: Double) async {
+        await outcomes.wait(after: generation, upTo: seconds)
     }
 
     // MARK: Invoking one function
@@ -474,6 +486,7 @@ public final class FunctionRuntime: Sendable {
     private func journaling(_ write: () throws -> Void) {
         do {
             try write()
+            outcomes.notify()
         } catch {
             // The invocation stays `running` in the journal; its lease expires and it runs again (handlers are
             // idempotent), so an outcome lost to a full disk is not lost work.

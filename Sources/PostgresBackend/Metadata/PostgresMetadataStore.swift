@@ -124,6 +124,15 @@ public final class PostgresMetadataStore: MetadataStore {
         try pool.run("SELECT COUNT(*) AS n FROM picpipe_metadata.image").first?.value("n", as: Int.self) ?? 0
     }
 
+    /// One grouped query, as the SQLite store does (the protocol's default would page through every row).
+    public func cameras() throws -> [CameraCount] {
+        try pool.run("SELECT make, model, COUNT(*) AS n FROM picpipe_metadata.image GROUP BY make, model").map {
+            CameraCount(
+                make: $0.value("make", as: String.self), model: $0.value("model", as: String.self),
+                count: $0.value("n", as: Int.self) ?? 0)
+        }.sorted()
+    }
+
     /// The typed columns of a row, `sha256` first (it is the conflict key and never updated).
     private static func columns(_ metadata: ImageMetadata, sha256: String, file: String) -> [(String, SQLValue)] {
         [

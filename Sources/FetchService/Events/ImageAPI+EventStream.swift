@@ -1,0 +1,82 @@
+// GET /events/stream: Server-Sent Events for every journaled event whose work has finished, read from the journal
+// (any backend, any process writing it), woken early when this process journals an outcome.
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PipelineCore
+import ServiceLifecycle
+
+extension ImageAPI {
+    /// How many of the journal's newest invocations each look reads.
+    static let eventWindow = 500
+    /// How long one stream stays open before it ends and the client reconnects (with `Last-Event-ID`), so a
+    /// stream never outlives a configuration or a proxy's patience.
+    static let eventStreamLifetime: Duration = .seconds(300)
+
+    /// The `Last-Event-ID` header (or `last_event_id` query parameter, for clients that cannot set headers).
+    static let lastEventIDField = HTTPField.Name("Last-Event-ID")!
+
+    /// Streams `picture` events: one per journaled event once each of its invocations has succeeded, failed or
+    /// been dead-lettered; `id` is the position to resume after; a comment line every few seconds keeps idle
+    /// connections open.
+    func eventStream(_ request: Request, context: some RequestContext) async throws -> Response {
+        let journal = runtime.journal
+        let runtime = runtime
+        let resume =
+            request.headers[Self.lastEventIDField]
+            ?? request.uri.queryParameters["last_event_id"].map(String.init)
+        var cursor: PictureEventCursor
+        if let resume, !resume.isEmpty {
+            guard let position = Int64(resume.trimmingCharacters(in: .whitespaces)), position >= 0 else {
+                throw APIError.badRequest("Last-Event-ID must be an id this stream sent (a non-negative integer)")
+            }
+            cursor = PictureEventCursor(resumingAfter: position)
+        } else {
+            cursor = PictureEventCursor(
+                startingAt: try journal.invocations(state: nil, function: nil, limit: Self.eventWindow))
+        }
+        let poll = min(max(runtime.settings.pollInterval, 0.05), 1)
+        // A comment well inside the idle timeout, so a quiet stream is not closed as idle.
+        let heartbeat = Duration.milliseconds(Int(Double(settings.idleTimeoutSeconds) * 1000 / 3))
+        let logger = logger
+        let start = cursor
+        var fields = HTTPFields()
+        fields[.contentType] = "text/event-stream; charset=utf-8"
+        fields[.cacheControl] = "no-store"
+        fields[HTTPField.Name("X-Accel-Buffering")!] = "no"
+        let body = ResponseBody { writer in
+            var cursor = start
+            let opened = ContinuousClock.now
+            var lastWrite = opened
+            try await writer.write(ByteBuffer(string: "retry: 1000\n: picpipe events\n\n"))
+            while !Task.isCancelled, !Task.isShuttingDownGracefully,
+                ContinuousClock.now - opened < Self.eventStreamLifetime
+            {
+                let generation = runtime.outcomeGeneration
+                let recent: [InvocationSummary]
+                do {
+                    recent = try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                        try journal.invocations(state: nil, function: nil, limit: Self.eventWindow)
+                    }
+                } catch {
+                    // The client reconnects with its Last-Event-ID and misses nothing.
+                    logger.warning("event stream: the journal cannot be read", metadata: ["error": "\(error)"])
+                    break
+                }
+                let settled = cursor.advance(over: recent)
+                if !settled.isEmpty {
+                    try await writer.write(ByteBuffer(string: settled.map(\.frame).joined()))
+                    lastWrite = ContinuousClock.now
+                } else if ContinuousClock.now - lastWrite >= heartbeat {
+                    try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                    lastWrite = ContinuousClock.now
+                }
+                await runtime.waitForOutcome(after: generation, upTo: poll)
+                // Outcomes come in bursts (thumbnail and metadata of one picture): one look for the burst.
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: fields, body: body)
+    }
+}

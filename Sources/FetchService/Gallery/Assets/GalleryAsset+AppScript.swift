@@ -1,0 +1,199 @@
+// The gallery's `app.js`: the page: filters in the URL, count, API key, wiring. Kept as a literal so the binary carries it.
+extension GalleryAsset {
+    static let appScript = GalleryAsset(
+        name: "app.js", contentType: "text/javascript; charset=utf-8",
+        text: #"""
+// The page: filters from and to the URL, the grid, the detail view, uploads, live updates, the API key.
+import { cameras, canWrite, readNeedsKey, setAPIKey, writeNeedsKey } from "./api.js";
+import { Detail } from "./detail.js";
+import { Grid } from "./grid.js";
+import { follow } from "./live.js";
+import { Uploader } from "./upload.js";
+
+const $ = (id) => document.getElementById(id);
+const form = $("filters");
+let cameraList = [];
+let total = null;
+
+/** The API's filters from the page's URL. */
+function filtersFromURL() {
+  const query = new URLSearchParams(location.search);
+  const filters = {};
+  for (const name of ["make", "model", "taken_after", "taken_before", "near", "bbox"]) {
+    const value = query.get(name);
+    if (value) filters[name] = value;
+  }
+  return filters;
+}
+
+/** The form's values as API filters. */
+function filtersFromForm() {
+  const filters = {};
+  for (const name of ["make", "model", "taken_after", "taken_before", "bbox"]) {
+    const value = form.elements[name].value.trim();
+    if (value) filters[name] = value.replace(/\s+/g, "");
+  }
+  const point = form.elements.near_point.value.replace(/\s+/g, "");
+  const km = form.elements.near_km.value.trim();
+  if (point) filters.near = `${point},${km || 10}`;
+  return filters;
+}
+
+function showFilters(filters) {
+  fillModels(filters.make || "");
+  for (const name of ["make", "model", "taken_after", "taken_before", "bbox"]) {
+    ensureOption(form.elements[name], filters[name]);
+    form.elements[name].value = filters[name] || "";
+  }
+  const near = (filters.near || "").split(",");
+  form.elements.near_point.value = near.length === 3 ? `${near[0]},${near[1]}` : "";
+  form.elements.near_km.value = near.length === 3 ? near[2] : "";
+}
+
+/** A choice the data does not have (a bookmarked URL) still shows what is filtered. */
+function ensureOption(control, value) {
+  if (control.tagName !== "SELECT" || !value) return;
+  if (![...control.options].some((option) => option.value === value)) control.append(new Option(value, value));
+}
+
+function fillMakes() {
+  const select = form.elements.make;
+  const makes = [...new Set(cameraList.map((camera) => camera.make).filter(Boolean))];
+  select.replaceChildren(new Option("Any", ""), ...makes.map((make) => new Option(make, make)));
+}
+
+function fillModels(make) {
+  const select = form.elements.model;
+  const models = cameraList
+    .filter((camera) => camera.model && (!make || (camera.make || "").toLowerCase() === make.toLowerCase()))
+    .map((camera) => camera.model);
+  select.replaceChildren(new Option("Any", ""), ...[...new Set(models)].map((model) => new Option(model, model)));
+}
+
+function updateCount() {
+  const filters = grid.filters;
+  const names = Object.keys(filters);
+  let count = null;
+  if (names.length === 0) {
+    count = total;
+  } else if (names.every((name) => name === "make" || name === "model")) {
+    const same = (a, b) => !b || (a || "").toLowerCase() === b.toLowerCase();
+    count = cameraList.filter((c) => same(c.make, filters.make) && same(c.model, filters.model))
+      .reduce((sum, camera) => sum + camera.count, 0);
+  }
+  if (grid.done) count = grid.items.length;
+  const loaded = grid.items.length;
+  const text = count == null ? `${loaded}+ pictures` : `${count} picture${count === 1 ? "" : "s"}`;
+  $("count").textContent = text;
+  $("count").dataset.count = count == null ? "" : String(count);
+  $("empty").hidden = !(grid.done && loaded === 0);
+}
+
+async function loadCameras() {
+  try {
+    const answer = await cameras();
+    cameraList = answer.cameras;
+    total = answer.total;
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function showError(error) {
+  const element = $("error");
+  element.textContent = error.message;
+  element.hidden = false;
+}
+
+function showWriteControls() {
+  const writable = canWrite();
+  $("upload").hidden = !writable;
+  $("unlock").hidden = !writeNeedsKey || writable;
+  $("lock").hidden = !writeNeedsKey || !writable;
+  for (const control of document.querySelectorAll(".write")) control.hidden = !writable;
+}
+
+const grid = new Grid($("grid"), $("more"), {
+  onOpen: (index) => detail.open(index),
+  onChange: updateCount,
+  onError: showError,
+});
+const detail = new Detail(grid);
+new Uploader($("drop"), $("picker"), $("uploads"));
+
+form.elements.make.addEventListener("change", () => fillModels(form.elements.make.value));
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!form.reportValidity()) return;
+  const filters = filtersFromForm();
+  const query = new URLSearchParams(filters).toString();
+  history.pushState(null, "", query ? `?${query}` : location.pathname);
+  $("error").hidden = true;
+  grid.reset(filters);
+});
+$("clear").addEventListener("click", () => {
+  showFilters({});
+  history.pushState(null, "", location.pathname);
+  grid.reset({});
+});
+window.addEventListener("popstate", () => {
+  const filters = filtersFromURL();
+  showFilters(filters);
+  grid.reset(filters);
+});
+
+$("unlock").addEventListener("click", () => { $("key-form").hidden = false; $("key").focus(); });
+$("key-cancel").addEventListener("click", () => { $("key-form").hidden = true; });
+$("lock").addEventListener("click", () => { setAPIKey(null); showWriteControls(); });
+$("key-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  setAPIKey($("key").value.trim());
+  $("key").value = "";
+  $("key-form").hidden = true;
+  showWriteControls();
+  if (readNeedsKey) start();
+});
+
+let refreshTimer = null;
+let wasOffline = false;
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(async () => {
+    await loadCameras();
+    await grid.refresh();
+  }, 30);
+}
+
+let following = false;
+function followStore() {
+  if (following) return;
+  following = true;
+  follow(() => scheduleRefresh(), (online) => {
+    $("live").textContent = online ? "live" : "offline";
+    $("live").classList.toggle("on", online);
+    // Back after a restart: what happened meanwhile is read from the listing.
+    if (online && wasOffline) scheduleRefresh();
+    wasOffline = !online;
+  });
+}
+
+async function start() {
+  followStore();
+  const filters = filtersFromURL();
+  await loadCameras();
+  fillMakes();
+  showFilters(filters);
+  await grid.reset(filters);
+}
+
+showWriteControls();
+// A 401 (the key was wrong or withdrawn) forgets the key: show the controls again as they now are.
+window.addEventListener("focus", showWriteControls);
+if (readNeedsKey && !canWrite()) {
+  $("key-form").hidden = false;
+  $("count").textContent = "Reading needs an API key.";
+} else {
+  start();
+}
+"""#)
+}

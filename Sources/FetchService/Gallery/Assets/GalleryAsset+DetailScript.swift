@@ -1,0 +1,168 @@
+// The gallery's `detail.js`: the detail view: large picture, prev/next/swipe, metadata table, delete, replace. Kept as a literal so the binary carries it.
+extension GalleryAsset {
+    static let detailScript = GalleryAsset(
+        name: "detail.js", contentType: "text/javascript; charset=utf-8",
+        text: #"""
+// The detail view: the largest thumbnail, previous/next (buttons, arrow keys, swipe), Escape closes, the metadata
+// as a table, GPS as a map link, the raw EXIF folded away, download, replace and delete.
+import { metadata, remove, send, canWrite } from "./api.js";
+import { altText, bytes, coordinates, exposure, fNumber, focal, mapLink, takenAt } from "./format.js";
+import { largestThumbnail } from "./grid.js";
+
+const $ = (id) => document.getElementById(id);
+
+export class Detail {
+  constructor(grid) {
+    this.grid = grid;
+    this.dialog = $("detail");
+    this.image = $("large");
+    $("prev").addEventListener("click", () => this.step(-1));
+    $("next").addEventListener("click", () => this.step(1));
+    $("close").addEventListener("click", () => this.dialog.close());
+    $("delete").addEventListener("click", () => this.deleteCurrent());
+    $("replace-button").addEventListener("click", () => $("replace").click());
+    $("replace").addEventListener("change", (event) => this.replaceCurrent(event.target));
+    this.dialog.addEventListener("keydown", (event) => {
+      if (event.target.closest("input, select, textarea, summary")) return;
+      if (event.key === "ArrowLeft") { event.preventDefault(); this.step(-1); }
+      if (event.key === "ArrowRight") { event.preventDefault(); this.step(1); }
+    });
+    // Escape closes a modal dialog by itself.
+    let start = null;
+    this.image.addEventListener("pointerdown", (event) => { start = { x: event.clientX, y: event.clientY }; });
+    this.image.addEventListener("pointerup", (event) => {
+      if (!start) return;
+      const dx = event.clientX - start.x;
+      const dy = event.clientY - start.y;
+      start = null;
+      if (Math.abs(dx) > 40 && Math.abs(dx) > 2 * Math.abs(dy)) this.step(dx < 0 ? 1 : -1);
+    });
+    this.image.addEventListener("dragstart", (event) => event.preventDefault());
+  }
+
+  get item() { return this.grid.items[this.index]; }
+
+  /** Shows the item at this index of the grid. */
+  async open(index) {
+    this.index = index;
+    const item = this.item;
+    if (!item) { this.dialog.close(); return; }
+    this.image.src = largestThumbnail(item);
+    this.image.alt = altText(item);
+    $("title").textContent = item.name || item.id;
+    const download = $("download");
+    download.href = item.urls.original;
+    download.download = item.name || `${item.id}.${item.format === "png" ? "png" : "jpg"}`;
+    for (const control of this.dialog.querySelectorAll(".write")) control.hidden = !canWrite();
+    // A content id (POST, or a file dropped into uploads/) names its bytes: only a chosen id can be replaced.
+    if (item.id === item.sha256) $("replace-button").hidden = true;
+    $("prev").disabled = index === 0;
+    $("next").disabled = index === this.grid.items.length - 1 && this.grid.done;
+    $("detail-status").textContent = "";
+    if (!this.dialog.open) this.dialog.showModal();
+    const body = $("facts").tBodies[0];
+    body.replaceChildren();
+    $("raw-groups").replaceChildren();
+    try {
+      const meta = await metadata(item.id);
+      if (this.item !== item) return;
+      this.showFacts(item, meta);
+    } catch (error) {
+      if (this.item === item) $("detail-status").textContent = error.message;
+    }
+  }
+
+  async step(delta) {
+    let index = this.index + delta;
+    if (index >= this.grid.items.length && !this.grid.done) await this.grid.loadMore();
+    index = Math.max(0, Math.min(index, this.grid.items.length - 1));
+    if (index !== this.index) this.open(index);
+  }
+
+  showFacts(item, meta) {
+    const camera = [meta.make, meta.model].filter(Boolean).join(" ");
+    const dimensions = meta.width && meta.height ? `${meta.width} × ${meta.height}` : null;
+    const rows = [
+      ["Camera", camera || null],
+      ["Lens", meta.lens_model],
+      ["Exposure", exposure(meta.exposure_time)],
+      ["Aperture", fNumber(meta.f_number)],
+      ["ISO", meta.iso != null ? String(meta.iso) : null],
+      ["Focal length", focal(meta.focal_length, meta.focal_length_35mm)],
+      ["Taken", takenAt(meta.taken_at, meta.taken_at_offset)],
+      ["Dimensions", dimensions],
+      ["Size", bytes(meta.bytes ?? item.size)],
+      ["Format", (meta.format || item.format || "").toUpperCase() || null],
+      ["Id", item.id],
+    ];
+    const body = $("facts").tBodies[0];
+    for (const [label, value] of rows) {
+      if (value == null || value === "") continue;
+      body.append(this.row(label, document.createTextNode(value)));
+    }
+    if (meta.gps_latitude != null && meta.gps_longitude != null) {
+      const link = document.createElement("a");
+      link.href = mapLink(meta.gps_latitude, meta.gps_longitude);
+      link.rel = "noopener noreferrer";
+      link.target = "_blank";
+      link.className = "gps";
+      link.textContent = coordinates(meta.gps_latitude, meta.gps_longitude);
+      const cell = document.createDocumentFragment();
+      cell.append(link);
+      if (meta.gps_altitude != null) cell.append(` · ${Math.round(meta.gps_altitude)} m`);
+      body.append(this.row("Location", cell));
+    }
+    const groups = $("raw-groups");
+    for (const [group, tags] of Object.entries(meta.exif || {})) {
+      const table = document.createElement("table");
+      const caption = table.createCaption();
+      caption.textContent = group;
+      const tbody = table.createTBody();
+      for (const [name, value] of Object.entries(tags)) {
+        tbody.append(this.row(name, document.createTextNode(typeof value === "string" ? value : JSON.stringify(value))));
+      }
+      groups.append(table);
+    }
+    $("raw").hidden = !groups.childElementCount;
+  }
+
+  row(label, content) {
+    const row = document.createElement("tr");
+    const head = document.createElement("th");
+    head.scope = "row";
+    head.textContent = label;
+    const cell = document.createElement("td");
+    cell.append(content);
+    row.append(head, cell);
+    return row;
+  }
+
+  async deleteCurrent() {
+    const item = this.item;
+    if (!item || !confirm(`Delete ${item.name || item.id}? This cannot be undone.`)) return;
+    try {
+      await remove(item.id);
+      this.grid.removeItem(item.id);
+      if (this.grid.items.length === 0) this.dialog.close(); else this.open(Math.min(this.index, this.grid.items.length - 1));
+    } catch (error) {
+      $("detail-status").textContent = `Not deleted: ${error.message}`;
+    }
+  }
+
+  async replaceCurrent(input) {
+    const item = this.item;
+    const file = input.files[0];
+    input.value = "";
+    if (!item || !file) return;
+    const status = $("detail-status");
+    status.textContent = `Replacing with ${file.name}…`;
+    try {
+      await send(file, { id: item.id, onProgress: (done) => { status.textContent = `Replacing: ${Math.round(done * 100)}%`; } });
+      status.textContent = "Replaced; the new picture shows once its thumbnails are made.";
+    } catch (error) {
+      status.textContent = `Not replaced: ${error.message}`;
+    }
+  }
+}
+"""#)
+}

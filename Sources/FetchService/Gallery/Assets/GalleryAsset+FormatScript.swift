@@ -1,0 +1,72 @@
+// The gallery's `format.js`: readable values for the metadata table and date headers. Kept as a literal so the binary carries it.
+extension GalleryAsset {
+    static let formatScript = GalleryAsset(
+        name: "format.js", contentType: "text/javascript; charset=utf-8",
+        text: #"""
+// Readable values for the metadata table and the grid's date headers.
+
+/** "1/1695 s" for short exposures, "2.5 s" for long ones. */
+export function exposure(seconds) {
+  if (!(seconds > 0)) return null;
+  if (seconds < 1) return `1/${Math.round(1 / seconds)} s`;
+  return `${+seconds.toFixed(1)} s`;
+}
+
+/** "f/2.8". */
+export function fNumber(value) {
+  return value > 0 ? `f/${+value.toFixed(1)}` : null;
+}
+
+/** "4.1 mm (35 mm equivalent: 33 mm)". */
+export function focal(length, equivalent) {
+  if (!(length > 0)) return null;
+  const text = `${+length.toFixed(1)} mm`;
+  return equivalent > 0 ? `${text} (35 mm: ${equivalent} mm)` : text;
+}
+
+/** "2.4 MB". */
+export function bytes(count) {
+  if (count == null) return null;
+  if (count < 1024) return `${count} B`;
+  const units = ["KB", "MB", "GB"];
+  let value = count / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** "2012-09-29 16:11:25 +02:00" from the stored local time and its offset. */
+export function takenAt(local, offset) {
+  if (!local) return null;
+  const text = local.replace("T", " ");
+  return offset ? `${text} ${offset}` : text;
+}
+
+/** The month a stored date falls in, "September 2012", or "Date unknown". */
+export function monthHeading(local) {
+  if (!local || local.length < 7) return "Date unknown";
+  const [year, month] = local.slice(0, 7).split("-").map(Number);
+  if (!year || !month) return "Date unknown";
+  const name = new Date(Date.UTC(year, month - 1, 1)).toLocaleString("en", { month: "long", timeZone: "UTC" });
+  return `${name} ${year}`;
+}
+
+/** "47.62717, -122.33445" (5 decimals: about a metre). */
+export function coordinates(latitude, longitude) {
+  return `${latitude.toFixed(5)}, ${longitude.toFixed(5)}`;
+}
+
+/** An OpenStreetMap link for a point: a link only, nothing is loaded from there. */
+export function mapLink(latitude, longitude) {
+  const lat = latitude.toFixed(5);
+  const lon = longitude.toFixed(5);
+  return `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=15/${lat}/${lon}`;
+}
+
+/** The text of an alt attribute: the file name and the date. */
+export function altText(item) {
+  const name = item.name || item.id.slice(0, 12);
+  return item.taken_at ? `${name}, ${takenAt(item.taken_at)}` : name;
+}
+"""#)
+}

@@ -1,0 +1,77 @@
+// The gallery's `upload.js`: uploads: drag-and-drop and picker, 3 at a time, per-file progress and error. Kept as a literal so the binary carries it.
+extension GalleryAsset {
+    static let uploadScript = GalleryAsset(
+        name: "upload.js", contentType: "text/javascript; charset=utf-8",
+        text: #"""
+// Uploads: drag-and-drop and a picker, three files at a time, each with its progress bar and the API's answer.
+import { send } from "./api.js";
+
+const concurrency = 3;
+
+export class Uploader {
+  constructor(zone, picker, list) {
+    this.list = list;
+    this.queue = [];
+    this.running = 0;
+    picker.addEventListener("change", () => { this.add(picker.files); picker.value = ""; });
+    for (const target of [zone, document.body]) {
+      target.addEventListener("dragover", (event) => {
+        if (!event.dataTransfer?.types.includes("Files")) return;
+        event.preventDefault();
+        zone.classList.add("over");
+      });
+    }
+    zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+    document.body.addEventListener("drop", (event) => {
+      if (!event.dataTransfer?.files.length) return;
+      event.preventDefault();
+      zone.classList.remove("over");
+      this.add(event.dataTransfer.files);
+    });
+    zone.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); picker.click(); }
+    });
+  }
+
+  /** Queues files; each gets a row at once. */
+  add(files) {
+    for (const file of files) {
+      const row = document.createElement("li");
+      const name = document.createElement("span");
+      name.className = "name";
+      name.textContent = file.name;
+      const bar = document.createElement("progress");
+      bar.max = 1;
+      bar.value = 0;
+      bar.setAttribute("aria-label", `Upload of ${file.name}`);
+      const status = document.createElement("span");
+      status.className = "status";
+      status.textContent = "waiting";
+      row.append(name, bar, status);
+      this.list.prepend(row);
+      this.queue.push({ file, row, bar, status });
+    }
+    this.pump();
+  }
+
+  pump() {
+    while (this.running < concurrency && this.queue.length) {
+      const job = this.queue.shift();
+      this.running++;
+      job.status.textContent = "sending";
+      send(job.file, { onProgress: (done) => { job.bar.value = done; } })
+        .then((answer) => {
+          job.row.classList.add("done");
+          job.row.dataset.id = answer.id;
+          job.status.textContent = "uploaded";
+        })
+        .catch((error) => {
+          job.row.classList.add("failed");
+          job.status.textContent = error.message;
+        })
+        .finally(() => { this.running--; this.pump(); });
+    }
+  }
+}
+"""#)
+}

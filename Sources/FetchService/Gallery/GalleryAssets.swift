@@ -1,0 +1,75 @@
+// The gallery's files under content-hashed names (cached for a year, immutable) and its HTML page, which names
+// them and is revalidated on every load.
+import Foundation
+
+/// The gallery page and its assets, built once per process.
+struct GalleryAssets: Sendable {
+    /// The URL folder the assets are served under.
+    static let prefix = "/gallery/"
+
+    /// The strict policy of the page: only this origin's scripts, styles, images and connections; no inline
+    /// script or style, no plugins, no framing, no base or form redirection.
+    static let contentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; "
+        + "manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+    /// The assets by hashed name.
+    let byHashedName: [String: BuiltGalleryAsset]
+    /// The hashed name of each asset by its plain name.
+    let hashedNames: [String: String]
+
+    /// The gallery as compiled into this binary.
+    static let shared = GalleryAssets(
+        [
+            GalleryAsset.formatScript, GalleryAsset.apiScript, GalleryAsset.gridScript, GalleryAsset.detailScript,
+            GalleryAsset.uploadScript, GalleryAsset.liveScript, GalleryAsset.appScript, GalleryAsset.styleSheet,
+            GalleryAsset.icon,
+        ])
+
+    /// Builds the assets in order: each one's references (`./name.js`, `name.svg`) to assets before it are
+    /// rewritten to their hashed names first, so a changed module changes the names of those that import it.
+    init(_ assets: [GalleryAsset]) {
+        var built: [String: BuiltGalleryAsset] = [:]
+        var names: [String: String] = [:]
+        for asset in assets {
+            let bytes = Array(Self.rewrite(asset.text, names: names).utf8)
+            let hash = GalleryAsset.contentHash(bytes)
+            let dot = asset.name.lastIndex(of: ".") ?? asset.name.endIndex
+            let hashedName = "\(asset.name[..<dot]).\(hash)\(asset.name[dot...])"
+            names[asset.name] = hashedName
+            built[hashedName] = BuiltGalleryAsset(
+                hashedName: hashedName, contentType: asset.contentType, bytes: bytes, eTag: "\"\(hash)\"")
+        }
+        byHashedName = built
+        hashedNames = names
+    }
+
+    /// The text with every `./NAME` of an already built asset replaced by `./HASHED`.
+    static func rewrite(_ text: String, names: [String: String]) -> String {
+        var result = text
+        for (name, hashed) in names {
+            result = result.replacingOccurrences(of: "./\(name)\"", with: "./\(hashed)\"")
+            result = result.replacingOccurrences(of: "\(prefix)\(name)\"", with: "\(prefix)\(hashed)\"")
+        }
+        return result
+    }
+
+    /// The HTML page, naming the hashed assets.
+    /// - Parameters:
+    ///   - writeNeedsKey: API keys are configured: the page asks for one before it shows write controls.
+    ///   - readNeedsKey: reads need a key too (`protect_reads`).
+    func page(writeNeedsKey: Bool, readNeedsKey: Bool) -> String {
+        var html = GalleryPage.template
+        html = html.replacingOccurrences(of: "{{write-key}}", with: writeNeedsKey ? "required" : "none")
+        html = html.replacingOccurrences(of: "{{read-key}}", with: readNeedsKey ? "required" : "none")
+        for (name, hashed) in hashedNames {
+            html = html.replacingOccurrences(of: "{{\(name)}}", with: Self.prefix + hashed)
+        }
+        return html
+    }
+
+    /// The total bytes of the page and every asset it loads (without thumbnails).
+    func weight(of page: String) -> Int {
+        page.utf8.count + byHashedName.values.reduce(0) { $0 + $1.bytes.count }
+    }
+}

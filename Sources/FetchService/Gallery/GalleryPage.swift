@@ -1,0 +1,85 @@
+// The gallery's HTML page. `{{name}}` is replaced by an asset's hashed URL, `{{write-key}}`/`{{read-key}}` by
+// whether the API needs a key. No inline script or style: the Content-Security-Policy forbids them.
+enum GalleryPage {
+    static let template = #"""
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<meta name="picpipe-write-key" content="{{write-key}}">
+<meta name="picpipe-read-key" content="{{read-key}}">
+<title>picpipe gallery</title>
+<link rel="icon" href="{{icon.svg}}" type="image/svg+xml">
+<link rel="stylesheet" href="{{style.css}}">
+<link rel="modulepreload" href="{{format.js}}">
+<link rel="modulepreload" href="{{api.js}}">
+<link rel="modulepreload" href="{{grid.js}}">
+<link rel="modulepreload" href="{{detail.js}}">
+<link rel="modulepreload" href="{{upload.js}}">
+<link rel="modulepreload" href="{{live.js}}">
+<script type="module" src="{{app.js}}"></script>
+</head>
+<body>
+<header class="bar">
+  <h1><img src="{{icon.svg}}" alt="" width="24" height="24"> picpipe</h1>
+  <p id="count" aria-live="polite">Loading…</p>
+  <p id="live" class="live" title="Live updates">offline</p>
+  <button type="button" id="unlock" class="secondary" hidden>Enter API key</button>
+  <button type="button" id="lock" class="secondary" hidden>Forget key</button>
+</header>
+<form id="key-form" class="panel" hidden>
+  <label for="key">API key (kept for this tab only)</label>
+  <input id="key" name="key" type="password" autocomplete="off" required>
+  <button type="submit">Use key</button>
+  <button type="button" id="key-cancel" class="secondary">Cancel</button>
+</form>
+<form id="filters" class="panel" role="search">
+  <label>Make <select id="make" name="make"><option value="">Any</option></select></label>
+  <label>Model <select id="model" name="model"><option value="">Any</option></select></label>
+  <label>Taken after <input id="taken_after" name="taken_after" type="date"></label>
+  <label>Taken before <input id="taken_before" name="taken_before" type="date"></label>
+  <label>Near (lat,lon) <input id="near_point" name="near_point" placeholder="48.85,2.35" pattern="\s*-?\d+(\.\d+)?\s*,\s*-?\d+(\.\d+)?\s*" size="14"></label>
+  <label>within km <input id="near_km" name="near_km" type="number" min="0.1" step="any" placeholder="10" size="5"></label>
+  <label>Box (S,W,N,E) <input id="bbox" name="bbox" placeholder="45,5,48,10" size="16"></label>
+  <button type="submit">Search</button>
+  <button type="button" id="clear" class="secondary">Clear</button>
+</form>
+<section id="upload" class="panel" hidden>
+  <div id="drop" class="drop" tabindex="0" aria-label="Drop pictures here or choose files">
+    <p>Drop JPEG or PNG pictures here, or <label class="link" for="picker">choose files</label></p>
+    <input id="picker" type="file" accept="image/jpeg,image/png" multiple>
+  </div>
+  <ul id="uploads" class="uploads" aria-live="polite"></ul>
+</section>
+<main>
+  <p id="empty" class="empty" hidden>No pictures match.</p>
+  <p id="error" class="error" role="alert" hidden></p>
+  <div id="grid" class="grid"></div>
+  <div id="more" class="more" aria-hidden="true"></div>
+</main>
+<dialog id="detail" aria-label="Picture">
+  <div class="stage">
+    <button type="button" id="prev" class="nav prev" aria-label="Previous picture">‹</button>
+    <img id="large" alt="">
+    <button type="button" id="next" class="nav next" aria-label="Next picture">›</button>
+  </div>
+  <aside class="info">
+    <div class="actions">
+      <a id="download" class="button" href="#" download>Download original</a>
+      <button type="button" id="replace-button" class="write secondary">Replace…</button>
+      <input id="replace" type="file" accept="image/jpeg,image/png" hidden>
+      <button type="button" id="delete" class="write danger">Delete</button>
+      <button type="button" id="close" class="secondary" aria-label="Close">Close</button>
+    </div>
+    <h2 id="title"></h2>
+    <p id="detail-status" role="status"></p>
+    <table id="facts"><tbody></tbody></table>
+    <details id="raw"><summary>All EXIF tags</summary><div id="raw-groups"></div></details>
+  </aside>
+</dialog>
+</body>
+</html>
+"""#
+}

@@ -1,0 +1,423 @@
+#!/usr/bin/env python3
+"""The gallery in a real headless Chromium (Selenium) against a real `picpipe serve`.
+
+    gallery_test.py --url http://127.0.0.1:PORT --store STORE --good GOOD.jpg --live LIVE.jpg \
+        --artifacts DIR [--known-file apple-iphone-5.jpg]
+
+The store must already hold the corpus pictures (the Swift test copies them into uploads/ and waits). Checks, in
+order: grid count and endless scroll, a make filter that survives a reload, the detail view of a known camera file
+(exposure, date, GPS link), keyboard navigation, an upload of a good and a corrupt file through the picker, a file
+copied into uploads/ appearing without a reload, delete, and on every page no console error and no request to
+another origin. Screenshots go to --artifacts. Exit 0 only when every check passed.
+"""
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+CHECKS = []
+
+
+def check(condition, what):
+    if not condition:
+        raise AssertionError(what)
+    CHECKS.append(what)
+    print(f"ok: {what}", flush=True)
+
+
+def api(base, path, method="GET", body=None, content_type=None):
+    request = urllib.request.Request(base + path, method=method, data=body)
+    if content_type:
+        request.add_header("Content-Type", content_type)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = response.read()
+        return json.loads(body) if body else None
+
+
+def jpeg_size(data):
+    """(width, height) from a JPEG's start-of-frame segment."""
+    index = 2
+    while index + 9 < len(data):
+        marker, length = data[index + 1], int.from_bytes(data[index + 2:index + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            return int.from_bytes(data[index + 7:index + 9], "big"), int.from_bytes(data[index + 5:index + 7], "big")
+        index += 2 + length
+    return None
+
+
+def listing(base, query=""):
+    """Every item of GET /images (walking the cursor)."""
+    items, cursor = [], None
+    while True:
+        path = "/images?limit=1000" + (f"&{query}" if query else "") + (f"&cursor={cursor}" if cursor else "")
+        page = api(base, path)
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
+
+
+def wait(driver, what, condition, seconds=60):
+    try:
+        return WebDriverWait(driver, seconds, poll_frequency=0.05).until(lambda d: condition(d))
+    except TimeoutException:
+        raise AssertionError(f"timed out waiting for: {what}")
+
+
+def tiles(driver):
+    return driver.find_elements(By.CSS_SELECTOR, "#grid a.tile")
+
+
+class Page:
+    """Collects the browser log and the requests of every document the test leaves."""
+
+    def __init__(self, driver, base):
+        self.driver = driver
+        self.base = base
+        self.problems = []
+        self.requests = 0
+        self.allowed_errors = []  # substrings of expected network errors (the corrupt upload's answer)
+
+    def audit(self, label):
+        """No console error and no request to another origin since the last audit (log) / on this document."""
+        names = self.driver.execute_script(
+            "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+            ".map(e => e.name)")
+        foreign = [name for name in names if not name.startswith(self.base + "/")]
+        check(not foreign, f"{label}: every request ({len(names)}) went to {self.base}, none elsewhere {foreign}")
+        self.requests += len(names)
+        errors = []
+        for entry in self.driver.get_log("browser"):
+            if entry["level"] not in ("SEVERE", "ERROR"):
+                continue
+            message = entry["message"]
+            if any(allowed in message for allowed in self.allowed_errors):
+                continue
+            errors.append(message)
+        check(not errors, f"{label}: no console errors {errors}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--store", required=True)
+    parser.add_argument("--good", required=True, help="a picture not in the store, uploaded through the picker")
+    parser.add_argument("--live", required=True, help="a picture not in the store, copied into uploads/")
+    parser.add_argument("--put", required=True, help="a picture stored under a chosen id (PUT) before the page replaces it")
+    parser.add_argument("--replacement", required=True, help="the picture the page puts under that id instead")
+    parser.add_argument("--artifacts", required=True)
+    parser.add_argument("--known-file", default="apple-iphone-5.jpg")
+    parser.add_argument("--serve-pid", type=int, required=True, help="the running serve, stopped for the restart check")
+    parser.add_argument("--binary", required=True, help="picpipe, started again on the same address")
+    arguments = parser.parse_args()
+    base = arguments.url.rstrip("/")
+    os.makedirs(arguments.artifacts, exist_ok=True)
+
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
+                 "--disable-background-networking", "--no-first-run", "--disable-gpu"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # Debian's chromedriver, named: Selenium Manager would otherwise look for one on the network.
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=shutil.which("chromedriver")))
+    page = Page(driver, base)
+    restarted = []
+    try:
+        run(driver, page, base, arguments, restarted)
+    except Exception:
+        driver.save_screenshot(os.path.join(arguments.artifacts, "failure.png"))
+        raise
+    finally:
+        driver.quit()
+        for serve in restarted:
+            serve.send_signal(signal.SIGTERM)
+            serve.wait(60)
+    print(f"gallery browser suite: {len(CHECKS)} checks passed, {page.requests} same-origin requests", flush=True)
+
+
+def wait_settled(base, store):
+    """Until uploads/ is empty and no invocation is queued: every corpus picture has been read (or refused)."""
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        pending = [name for name in os.listdir(os.path.join(store, "uploads")) if not name.startswith(".")]
+        try:
+            health = api(base, "/healthz")
+        except Exception:
+            health = None
+        if not pending and health and not any(health["queued"].values()):
+            return
+        time.sleep(0.2)
+    raise AssertionError("the store did not settle within 10 minutes")
+
+
+def run(driver, page, base, arguments, restarted):
+    wait_settled(base, arguments.store)
+    stored = listing(base)
+    total = len(stored)
+    check(total > 60, f"the store lists {total} pictures, more than one grid page (60)")
+
+    # 1. Grid: the first page, then the rest on scroll; thumbnails through srcset; the count.
+    driver.get(base + "/")
+    wait(driver, "first page of tiles", lambda d: len(tiles(d)) == 60)
+    check(len(tiles(driver)) == 60, "the grid shows the first page: 60 tiles")
+    count = driver.find_element(By.ID, "count")
+    wait(driver, "count", lambda d: count.get_attribute("data-count") == str(total))
+    check(count.text == f"{total} pictures", f"the count says '{count.text}'")
+    first = tiles(driver)[0].find_element(By.TAG_NAME, "img")
+    wait(driver, "first thumbnail decoded", lambda d: d.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth > 0", first))
+    srcset = first.get_attribute("srcset")
+    check(srcset.count(" 128w") == 1 and " 256w" in srcset and " 1024w" in srcset,
+          f"a tile's srcset names every configured size: {srcset[:80]}…")
+    check(first.get_attribute("loading") == "lazy", "thumbnails load lazily")
+    check("/thumbnails/" in driver.execute_script("return arguments[0].currentSrc", first),
+          "the browser picked a thumbnail from the srcset")
+    box = driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.width, r.height]",
+                                tiles(driver)[0])
+    check(abs(box[0] - box[1]) < 1, f"tiles are fixed square boxes ({box[0]:.0f}×{box[1]:.0f})")
+    headers = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "#grid h2.month")]
+    check(len(headers) >= 2, f"month headers group the grid: {headers[:3]}…")
+    driver.save_screenshot(os.path.join(arguments.artifacts, "grid.png"))
+    for _ in range(40):
+        if len(tiles(driver)) == total:
+            break
+        driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+        time.sleep(0.2)
+    wait(driver, "every tile after scrolling", lambda d: len(tiles(d)) == total)
+    ids = [t.get_attribute("data-id") for t in tiles(driver)]
+    check(ids == [item["id"] for item in stored], f"after scrolling the grid shows all {total} pictures, in API order")
+    page.audit("grid")
+
+    # 2. A make filter: the choices come from the data; the URL keeps it across a reload.
+    make = "Apple"
+    expected = [item["id"] for item in listing(base, "make=Apple")]
+    check(len(expected) >= 2, f"the corpus has {len(expected)} {make} pictures")
+    driver.execute_script("window.scrollTo(0, 0)")
+    Select(driver.find_element(By.ID, "make")).select_by_value(make)
+    driver.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
+    wait(driver, "filtered grid", lambda d: [t.get_attribute("data-id") for t in tiles(d)] == expected)
+    check("make=Apple" in driver.current_url, f"the filter is in the URL: {driver.current_url}")
+    check(driver.find_element(By.ID, "count").text == f"{len(expected)} pictures", "the count follows the filter")
+    page.audit("filtered grid")
+    driver.refresh()
+    wait(driver, "filtered grid after reload", lambda d: [t.get_attribute("data-id") for t in tiles(d)] == expected)
+    check(Select(driver.find_element(By.ID, "make")).first_selected_option.get_attribute("value") == make,
+          "after a reload the make filter is still chosen and the grid still filtered")
+    page.audit("filtered grid after reload")
+    driver.get(base + "/?make=NoSuchCamera")
+    wait(driver, "empty result", lambda d: d.find_element(By.ID, "empty").is_displayed())
+    check(len(tiles(driver)) == 0, "an empty result says so")
+    page.audit("empty result")
+
+    # 3. Detail of a known corpus camera file: exposure, date, GPS; keyboard navigation; Escape.
+    driver.get(base + "/")
+    wait(driver, "grid", lambda d: len(tiles(d)) >= 60)
+    known = [item for item in stored if item["name"] and item["name"].endswith(arguments.known_file)]
+    check(len(known) == 1, f"{arguments.known_file} is listed once")
+    tile = None
+    for _ in range(40):
+        found = driver.find_elements(By.CSS_SELECTOR, f'#grid a.tile[data-id="{known[0]["id"]}"]')
+        if found:
+            tile = found[0]
+            break
+        driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+        time.sleep(0.2)
+    check(tile is not None, f"the tile of {arguments.known_file} is in the grid")
+    alt = tile.find_element(By.TAG_NAME, "img").get_attribute("alt")
+    check(arguments.known_file in alt and "2012-09-29" in alt, f"its alt text names the file and date: {alt}")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tile)
+    tile.click()
+    facts = {}
+    def read_facts(d):
+        rows = d.find_elements(By.CSS_SELECTOR, "#facts tr")
+        facts.clear()
+        for row in rows:
+            facts[row.find_element(By.TAG_NAME, "th").text] = row.find_element(By.TAG_NAME, "td").text
+        return "Exposure" in facts
+    wait(driver, "the metadata table", read_facts)
+    check(facts.get("Camera") == "Apple iPhone 5", f"camera: {facts.get('Camera')}")
+    check(facts.get("Exposure") == "1/1695 s", f"exposure: {facts.get('Exposure')}")
+    check(facts.get("Aperture") == "f/2.4", f"aperture: {facts.get('Aperture')}")
+    check(facts.get("Taken", "").startswith("2012-09-29 16:11:25"), f"date: {facts.get('Taken')}")
+    gps = driver.find_element(By.CSS_SELECTOR, "#facts a.gps")
+    check(gps.text.startswith("47.62717, -122."), f"GPS: {gps.text}")
+    href = gps.get_attribute("href")
+    check(href.startswith("https://www.openstreetmap.org/?mlat=47.62717&mlon=-122."), f"map link: {href}")
+    check(not driver.find_element(By.ID, "raw").get_attribute("open"), "the raw EXIF groups are folded")
+    large = driver.find_element(By.ID, "large")
+    wait(driver, "large rendition", lambda d: d.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth > 0", large))
+    check(large.get_attribute("src").endswith("/thumbnails/1024"), "the detail shows the largest size")
+    check(driver.find_element(By.ID, "download").get_attribute("href") == base + "/images/" + known[0]["id"],
+          "download links the original")
+    driver.save_screenshot(os.path.join(arguments.artifacts, "detail.png"))
+    index = [t.get_attribute("data-id") for t in tiles(driver)].index(known[0]["id"])
+    title = driver.find_element(By.ID, "title")
+    driver.find_element(By.ID, "detail").send_keys(Keys.ARROW_RIGHT)
+    wait(driver, "next picture", lambda d: title.text == (stored[index + 1]["name"] or stored[index + 1]["id"]))
+    driver.find_element(By.ID, "detail").send_keys(Keys.ARROW_LEFT)
+    wait(driver, "previous picture", lambda d: title.text == known[0]["name"])
+    check(True, "arrow keys step to the next and previous picture")
+    driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
+    wait(driver, "detail closed", lambda d: not d.find_element(By.ID, "detail").get_attribute("open"))
+    check(True, "Escape closes the detail view")
+    page.audit("detail view")
+
+    # 4. Upload through the picker: a good picture and a corrupt one.
+    corrupt = os.path.join(arguments.artifacts, "corrupt.jpg")
+    with open(arguments.good, "rb") as source:
+        good_bytes = source.read()
+    with open(corrupt, "wb") as target:
+        target.write(good_bytes[:2] + b"this is not the rest of a JPEG" * 10)
+    good_id = hashlib.sha256(good_bytes).hexdigest()
+    check(not any(item["id"] == good_id for item in stored), "the good upload is not in the store yet")
+    driver.execute_script("window.picpipeMarker = 'no reload'")
+    page.allowed_errors.append(base + "/images - Failed to load resource: the server responded with a status of 4")
+    picker = driver.find_element(By.ID, "picker")
+    driver.execute_script("arguments[0].style.display = 'block'", picker)
+    picker.send_keys(os.path.abspath(arguments.good) + "\n" + corrupt)
+    rows = lambda d: d.find_elements(By.CSS_SELECTOR, "#uploads li")
+    wait(driver, "both uploads finished", lambda d: len(rows(d)) == 2 and all(
+        "done" in r.get_attribute("class") or "failed" in r.get_attribute("class") for r in rows(d)))
+    by_name = {r.find_element(By.CLASS_NAME, "name").text: r for r in rows(driver)}
+    good_row = by_name[os.path.basename(arguments.good)]
+    bad_row = by_name["corrupt.jpg"]
+    check("done" in good_row.get_attribute("class"), "the good file uploaded")
+    check(good_row.find_element(By.TAG_NAME, "progress").get_attribute("value") == "1",
+          "its progress bar is full")
+    message = bad_row.find_element(By.CLASS_NAME, "status").text
+    check("failed" in bad_row.get_attribute("class") and len(message) > 10,
+          f"the corrupt file shows the API's error: {message}")
+    wait(driver, "uploaded picture in the grid", lambda d: d.find_elements(
+        By.CSS_SELECTOR, f'#grid a.tile[data-id="{good_id}"]'))
+    check(driver.execute_script("return window.picpipeMarker") == "no reload", "the upload appeared without a reload")
+    page.audit("upload")
+
+    # 5. Replace under a chosen id: a picture PUT as "holiday" (by another client: it appears live), then replaced
+    #    from the detail view; the new content's thumbnails show (a new URL version), not the browser's old copy.
+    with open(arguments.put, "rb") as source:
+        put_bytes = source.read()
+    with open(arguments.replacement, "rb") as source:
+        replacement_sha = hashlib.sha256(source.read()).hexdigest()
+    api(base, "/images/holiday", method="PUT", body=put_bytes, content_type="image/jpeg")
+    put_sha = hashlib.sha256(put_bytes).hexdigest()
+    selector = '#grid a.tile[data-id="holiday"]'
+    wait(driver, "the PUT picture in the grid", lambda d: [t.get_attribute("data-sha") for t in
+                                                           d.find_elements(By.CSS_SELECTOR, selector)] == [put_sha])
+    tile = driver.find_element(By.CSS_SELECTOR, selector)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tile)
+    tile.click()
+    wait(driver, "detail of holiday", lambda d: d.find_element(By.ID, "title").text == "holiday")
+    check(driver.find_element(By.ID, "replace-button").is_displayed(), "a chosen id offers Replace")
+    replace = driver.find_element(By.ID, "replace")
+    driver.execute_script("arguments[0].hidden = false", replace)
+    replace.send_keys(os.path.abspath(arguments.replacement))
+    status = driver.find_element(By.ID, "detail-status")
+    wait(driver, "replaced", lambda d: status.text.startswith("Replaced"))
+    wait(driver, "the replaced tile", lambda d: [t.get_attribute("data-sha") for t in
+                                                 d.find_elements(By.CSS_SELECTOR, selector)] == [replacement_sha])
+    driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
+    tile = driver.find_element(By.CSS_SELECTOR, selector)
+    image = tile.find_element(By.TAG_NAME, "img")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tile)
+    wait(driver, "the replaced thumbnail decoded", lambda d: d.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth > 0", image))
+    current = driver.execute_script("return arguments[0].currentSrc", image)
+    check(f"v={replacement_sha[:12]}" in current, f"the tile shows the new content's thumbnail: {current}")
+    # The PUT picture is 200x200 and the replacement 256x256: the 1024 thumbnail the URL names tells them apart.
+    largest = current.split("?")[0].rsplit("/", 1)[0] + "/1024?" + current.split("?")[1]
+    size = jpeg_size(urllib.request.urlopen(largest, timeout=30).read())
+    check(size == (256, 256), f"the versioned URL serves the replacement's pixels ({size}, the old picture is 200x200)")
+    check(driver.execute_script("return window.picpipeMarker") == "no reload", "the replacement showed without a reload")
+    page.audit("replace")
+    # Deleted by another client: the tile leaves without a reload. A listing read while the delete runs may still
+    # name the content (by its hash, once "holiday" is gone and before the content is): the browser then logs a 404
+    # for that thumbnail, which is the deletion racing the page, not a page error.
+    page.allowed_errors.append(f"/images/{replacement_sha}/thumbnails/")
+    api(base, "/images/holiday", method="DELETE")
+    wait(driver, "the tile deleted elsewhere leaves", lambda d: not d.find_elements(By.CSS_SELECTOR, selector))
+    check(driver.execute_script("return window.picpipeMarker") == "no reload",
+          "a picture deleted by another client left the grid without a reload")
+    page.audit("deleted elsewhere")
+
+    # 6. A file copied into uploads/ by other means appears live.
+    with open(arguments.live, "rb") as source:
+        live_id = hashlib.sha256(source.read()).hexdigest()
+    wait(driver, "live stream connected", lambda d: d.find_element(By.ID, "live").text == "live")
+    partial = os.path.join(arguments.store, "uploads", ".copying-live.tmp")
+    shutil.copy(arguments.live, partial)
+    os.rename(partial, os.path.join(arguments.store, "uploads", "live-copy" + os.path.splitext(arguments.live)[1]))
+    wait(driver, "the copied file in the grid", lambda d: d.find_elements(
+        By.CSS_SELECTOR, f'#grid a.tile[data-id="{live_id}"]'), seconds=120)
+    check(driver.execute_script("return window.picpipeMarker") == "no reload",
+          "a file copied into uploads/ appeared without a reload")
+    page.audit("live")
+
+    # 7. Delete (with confirmation) from the detail view.
+    tile = driver.find_element(By.CSS_SELECTOR, f'#grid a.tile[data-id="{live_id}"]')
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tile)
+    tile.click()
+    wait(driver, "detail of the live picture", lambda d: d.find_element(By.ID, "detail").get_attribute("open"))
+    driver.find_element(By.ID, "delete").click()
+    alert = wait(driver, "confirmation", lambda d: d.switch_to.alert)
+    check("cannot be undone" in alert.text, f"delete asks first: {alert.text}")
+    alert.accept()
+    wait(driver, "tile removed", lambda d: not d.find_elements(By.CSS_SELECTOR, f'#grid a.tile[data-id="{live_id}"]'))
+    try:
+        api(base, f"/images/{live_id}")
+        gone = False
+    except urllib.error.HTTPError as error:
+        gone = error.code == 404
+    check(gone, "the deleted picture is gone from the API (404)")
+    page.audit("delete")
+
+    # 8. A server restart: the page shows it is offline, reconnects by itself, and a picture dropped into
+    #    uploads/ meanwhile shows up without a reload.
+    os.kill(arguments.serve_pid, signal.SIGTERM)
+    wait(driver, "the page notices the server is gone", lambda d: d.find_element(By.ID, "live").text == "offline")
+    address = base.split("//", 1)[1]
+    for _ in range(600):
+        try:
+            api(base, "/healthz")
+            time.sleep(0.1)
+        except Exception:
+            break
+    log = open(os.path.join(arguments.artifacts, "restarted-serve.log"), "w")
+    restarted.append(subprocess.Popen(
+        [arguments.binary, "serve", "--store", arguments.store], stdout=log, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, env=dict(os.environ, PICPIPE_LISTEN=address)))
+    with open(arguments.put, "rb") as source:
+        restart_id = hashlib.sha256(source.read()).hexdigest()
+    shutil.copy(arguments.put, os.path.join(arguments.store, "uploads", ".after-restart.tmp"))
+    os.rename(os.path.join(arguments.store, "uploads", ".after-restart.tmp"),
+              os.path.join(arguments.store, "uploads", "after-restart.jpg"))
+    wait(driver, "reconnected", lambda d: d.find_element(By.ID, "live").text == "live", seconds=120)
+    check(True, "the page reconnected to the restarted server by itself")
+    wait(driver, "the picture dropped around the restart", lambda d: d.find_elements(
+        By.CSS_SELECTOR, f'#grid a.tile[data-id="{restart_id}"]'), seconds=120)
+    check(driver.execute_script("return window.picpipeMarker") == "no reload",
+          "a picture dropped during the restart appeared without a reload")
+    # While the server was down the browser logged its refused reconnections, and nothing else.
+    page.allowed_errors.append(base + "/events/stream - Failed to load resource: net::ERR_CONNECTION_REFUSED")
+    page.audit("restart")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except AssertionError as failure:
+        print(f"FAILED: {failure}", file=sys.stderr, flush=True)
+        sys.exit(1)

@@ -1,0 +1,240 @@
+// GET /events/stream: the cursor that reports events settling out of order exactly once, and the live stream over
+// real HTTP: an upload's event, resuming with Last-Event-ID, heartbeats, an event journaled by another writer of
+// the journal (no in-process wake-up), a bad Last-Event-ID, and shutdown with a stream open.
+import Dispatch
+import Foundation
+import PipelineCore
+import Synchronization
+import Testing
+
+@testable import FetchService
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite(.serialized)
+struct EventStreamTests {
+    /// A journal line as `InvocationJournal.invocations` returns it (decoded: its memberwise init is internal).
+    static func invocation(_ id: Int64, event: Int64, _ state: InvocationState, function: String = "thumbnail")
+        -> InvocationSummary
+    {
+        let json = """
+            {"id":\(id),"event_id":\(event),"event_name":"ObjectCreated:Put",
+            "key":"originals/ab/\(String(repeating: "ab", count: 32)).jpg","source_name":"e\(event).jpg",
+            "function":"\(function)","type":"Event","state":"\(state.rawValue)","attempt":1,
+            "enqueued_at":"2026-01-01T00:00:00Z"}
+            """
+        return try! JSONDecoder().decode(InvocationSummary.self, from: Data(json.utf8))
+    }
+
+    @Test func eventsSettlingOutOfOrderAreEachSentOnceAndResumeSafely() {
+        // Event 1 is still running when event 2 settles.
+        var cursor = PictureEventCursor(resumingAfter: 0)
+        var window = [
+            Self.invocation(4, event: 2, .succeeded, function: "metadata"), Self.invocation(3, event: 2, .succeeded),
+            Self.invocation(2, event: 1, .succeeded, function: "metadata"), Self.invocation(1, event: 1, .running),
+        ]
+        let first = cursor.advance(over: window)
+        #expect(first.map(\.eventID) == [2])
+        // Its resume id stays before event 1, which is not reported yet.
+        #expect(first.map(\.resumeID) == [0])
+        #expect(cursor.watermark == 0)
+        #expect(cursor.advance(over: window).isEmpty, "nothing twice")
+
+        window[3] = Self.invocation(1, event: 1, .dead)
+        let second = cursor.advance(over: window)
+        #expect(second.map(\.eventID) == [1])
+        #expect(second.map(\.outcome) == ["failed"])
+        #expect(cursor.watermark == 2, "both reported: the mark passes event 2 without sending it again")
+        #expect(cursor.advance(over: window).isEmpty)
+
+        // A client resuming after 0 gets both again (at-least-once), one resuming after 2 gets neither.
+        var resumed = PictureEventCursor(resumingAfter: 0)
+        #expect(resumed.advance(over: window).map(\.eventID) == [1, 2])
+        var caughtUp = PictureEventCursor(resumingAfter: 2)
+        #expect(caughtUp.advance(over: window).isEmpty)
+
+        // A new stream starts before what is unfinished and after what is done.
+        let fresh = PictureEventCursor(startingAt: [
+            Self.invocation(9, event: 5, .queued), Self.invocation(8, event: 4, .succeeded),
+        ])
+        #expect(fresh.watermark == 4)
+        #expect(PictureEventCursor(startingAt: [Self.invocation(8, event: 4, .succeeded)]).watermark == 4)
+        #expect(PictureEventCursor(startingAt: []).watermark == 0)
+    }
+
+    @Test func frameCarriesTheResumeIDAndTheContentHash() {
+        var cursor = PictureEventCursor(resumingAfter: 6)
+        let frames = cursor.advance(over: [Self.invocation(8, event: 7, .succeeded)]).map(\.frame)
+        let hash = String(repeating: "ab", count: 32)
+        #expect(
+            frames == [
+                "id: 7\nevent: picture\ndata: {\"event_id\":7,\"event\":\"ObjectCreated:Put\",\"key\":\"originals/ab/\(hash).jpg\","
+                    + "\"sha256\":\"\(hash)\",\"source_name\":\"e7.jpg\",\"outcome\":\"succeeded\"}\n\n"
+            ])
+    }
+
+    @Test func uploadsAppearOnTheStreamAndResumeWithLastEventID() async throws {
+        try await FetchServer.with { client, layout in
+            let stream = try EventStreamConnection(port: client.port)
+            defer { stream.close() }
+            let head = try await stream.read { $0.contains("retry: 1000") }
+            #expect(head.hasPrefix("HTTP/1.1 200"))
+            #expect(head.lowercased().contains("content-type: text/event-stream; charset=utf-8"))
+            #expect(head.lowercased().contains("cache-control: no-store"))
+            #expect(head.contains("retry: 1000"))
+
+            let posted = try await client.send(
+                "POST", "/images", headers: [("Content-Type", "image/jpeg")], body: try FetchServer.picture(seed: 3))
+            let id = try #require(posted.json?["id"] as? String)
+            let text = try await stream.read { $0.contains("\"sha256\":\"\(id)\"") }
+            let frame = try #require(Self.frames(text).first { $0.data.contains(id) })
+            #expect(frame.event == "picture")
+            #expect(frame.data.contains("\"event\":\"ObjectCreated:Put\""))
+            #expect(frame.data.contains("\"outcome\":\"succeeded\""))
+            let resumeID = try #require(Int64(frame.id))
+            // Both functions are done when the event is sent: the thumbnail is on disk, the metadata listed.
+            #expect(FetchServer.files(under: layout.thumbnails).contains { $0.contains(id) })
+            let listed = try await client.send("GET", "/images")
+            #expect(listed.text.contains(id))
+
+            // Resuming before it sends it again; resuming after it does not, but sends what came next.
+            let before = try EventStreamConnection(port: client.port, lastEventID: String(resumeID - 1))
+            defer { before.close() }
+            _ = try await before.read { $0.contains("\"sha256\":\"\(id)\"") }
+            let after = try EventStreamConnection(port: client.port, lastEventID: String(resumeID))
+            defer { after.close() }
+            let second = try await client.send(
+                "POST", "/images", headers: [("Content-Type", "image/jpeg")], body: try FetchServer.picture(seed: 4))
+            let secondID = try #require(second.json?["id"] as? String)
+            let resumed = try await after.read { $0.contains("\"sha256\":\"\(secondID)\"") }
+            #expect(!resumed.contains(id), "an event at or below Last-Event-ID is not sent again")
+            // A quiet stream sends heartbeats (a third of the test server's 2 s idle timeout) and stays open.
+            _ = try await after.read { $0.contains(": heartbeat") }
+        }
+    }
+
+    @Test func eventsJournaledByAnotherWriterAreSentToo() async throws {
+        try await FetchServer.with { client, layout in
+            let stream = try EventStreamConnection(port: client.port)
+            defer { stream.close() }
+            _ = try await stream.read { $0.contains("retry: 1000") }
+            // Another process's journal connection: an event for a function this server does not run, taken and
+            // finished there, so nothing in this process wakes the stream; it finds it by polling.
+            let other = try SQLiteInvocationJournal(layout: layout)
+            let hash = String(repeating: "cd", count: 32)
+            let record = S3EventRecord(
+                name: .objectCreatedPut, bucket: "store", key: "originals/cd/\(hash).jpg", size: 1, eTag: hash,
+                sequence: 0, sourceName: "elsewhere.jpg")
+            _ = try other.append(record, functions: ["elsewhere"], type: .event, deduplicate: false)
+            let claim = try #require(try other.claim(function: "elsewhere", now: Date()))
+            try other.succeed(claim, result: nil, duration: 0.01, memoryMB: 64)
+            let text = try await stream.read { $0.contains("elsewhere.jpg") }
+            #expect(text.contains("\"sha256\":\"\(hash)\""))
+        }
+    }
+
+    @Test func aMalformedLastEventIDIsRefused() async throws {
+        try await FetchServer.with { client, _ in
+            let answer = try await client.send("GET", "/events/stream", headers: [("Last-Event-ID", "yesterday")])
+            #expect(answer.status == 400)
+            #expect(answer.errorCode == "bad_request")
+        }
+    }
+
+    @Test func shutdownEndsAnOpenStream() async throws {
+        // FetchServer.with waits for the server to finish its graceful shutdown: it returns although a stream is
+        // open and its client never closes it.
+        let kept = Mutex<EventStreamConnection?>(nil)
+        try await FetchServer.with { client, _ in
+            let stream = try EventStreamConnection(port: client.port)
+            _ = try await stream.read { $0.contains("retry: 1000") }
+            kept.withLock { $0 = stream }
+        }
+        let stream = try #require(kept.withLock { $0 })
+        defer { stream.close() }
+        let text = try await stream.read { $0.hasSuffix("0\r\n\r\n") || $0.contains("[closed]") }
+        #expect(text.contains("retry: 1000"))
+    }
+
+    /// The `id`, `event` and `data` of each frame in a stream's text.
+    static func frames(_ text: String) -> [(id: String, event: String, data: String)] {
+        // "\r\n" (chunked framing) is one Character in Swift: make every line end a plain "\n" first.
+        text.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n\n").compactMap { block in
+            var id = ""
+            var event = ""
+            var data = ""
+            for line in block.split(separator: "\n") {
+                if line.hasPrefix("id: ") { id = String(line.dropFirst(4)) }
+                if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
+                if let range = line.range(of: "data: ") { data = String(line[range.upperBound...]) }
+            }
+            return data.isEmpty ? nil : (id, event, data)
+        }
+    }
+}
+
+/// An open `GET /events/stream` on a loopback socket, read as it arrives (blocking reads on a Dispatch queue).
+final class EventStreamConnection: @unchecked Sendable {
+    // @unchecked: `fd` is set once in init; `received` is only touched on `queue`.
+    private let fd: Int32
+    private var received: [UInt8] = []
+    private let queue = DispatchQueue(label: "event-stream-connection")
+
+    init(port: Int, lastEventID: String? = nil) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw LoopbackClient.ClientError.socket }
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else {
+            Glibc.close(fd)
+            throw LoopbackClient.ClientError.connect
+        }
+        var head = "GET /events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+        if let lastEventID { head += "Last-Event-ID: \(lastEventID)\r\n" }
+        head += "\r\n"
+        let bytes = Array(head.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Reads until `condition` holds for everything received so far (`[closed]` is appended at the end of the
+    /// stream); gives up after a generous bound (a wait, not a timing check).
+    func read(within seconds: Double = 120, until condition: @escaping @Sendable (String) -> Bool) async throws
+        -> String
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                let deadline = Date().addingTimeInterval(seconds)
+                var chunk = [UInt8](repeating: 0, count: 65536)
+                var closed = false
+                while Date() < deadline {
+                    let text = String(decoding: self.received, as: UTF8.self) + (closed ? "[closed]" : "")
+                    if condition(text) {
+                        continuation.resume(returning: text)
+                        return
+                    }
+                    if closed { break }
+                    let count = chunk.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, 65536, 0) }
+                    if count > 0 {
+                        self.received.append(contentsOf: chunk[0..<count])
+                    } else if count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                        closed = true
+                    }
+                }
+                continuation.resume(throwing: LoopbackClient.ClientError.malformed)
+            }
+        }
+    }
+
+    func close() { queue.sync { _ = Glibc.close(fd) } }
+}

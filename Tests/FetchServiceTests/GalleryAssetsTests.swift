@@ -1,0 +1,167 @@
+// The gallery page and its static files over real HTTP: content-hashed names, immutable caching, revalidation,
+// the strict Content-Security-Policy (no inline script or style), nothing from another origin, and the weight.
+import Crypto
+import FetchService
+import Foundation
+import PipelineCore
+import Testing
+
+@Suite(.serialized)
+struct GalleryAssetsTests {
+    /// The URLs a text names under /gallery/ (the page's `href`/`src`, a module's imports).
+    static func galleryURLs(in text: String) -> [String] {
+        var found: [String] = []
+        var rest = Substring(text)
+        while let range = rest.range(of: "/gallery/") {
+            let tail = rest[range.lowerBound...]
+            let end = tail.firstIndex { $0 == "\"" || $0 == "'" || $0 == " " || $0 == ">" } ?? tail.endIndex
+            found.append(String(tail[..<end]))
+            rest = tail[end...]
+        }
+        return found
+    }
+
+    /// Module imports (`from "./name.js"`) as /gallery/ URLs.
+    static func imports(in script: String) -> [String] {
+        script.components(separatedBy: "from \"./").dropFirst().compactMap { part in
+            part.split(separator: "\"").first.map { "/gallery/" + $0 }
+        }
+    }
+
+    @Test func pageNamesHashedAssetsThatAreCachedForAYear() async throws {
+        try await FetchServer.with { client, _ in
+            let page = try await client.send("GET", "/")
+            #expect(page.status == 200)
+            #expect(page.header("Content-Type") == "text/html; charset=utf-8")
+            #expect(page.header("Cache-Control") == "no-cache")
+            let pageETag = try #require(page.header("ETag"))
+            let revalidated = try await client.send("GET", "/", headers: [("If-None-Match", pageETag)])
+            #expect(revalidated.status == 304)
+            #expect(revalidated.body.isEmpty)
+
+            // Every file the page loads, and every module those import, transitively.
+            var pending = Self.galleryURLs(in: page.text)
+            var seen: Set<String> = []
+            var weight = page.body.count
+            #expect(pending.count >= 9, "the page names its style sheet, icon and modules: \(pending)")
+            while let url = pending.popLast() {
+                guard seen.insert(url).inserted else { continue }
+                let asset = try await client.send("GET", url)
+                #expect(asset.status == 200, "\(url)")
+                weight += asset.body.count
+                // The name carries the first 10 hex digits of the SHA-256 of the bytes served.
+                let name = String(url.dropFirst("/gallery/".count))
+                let parts = name.split(separator: ".")
+                let hash = SHA256.hash(data: asset.body).prefix(5).map { String(format: "%02x", $0) }.joined()
+                #expect(parts.count == 3 && parts[1] == hash, "\(name) is named after its content (\(hash))")
+                #expect(asset.header("Cache-Control") == "public, max-age=31536000, immutable", "\(url)")
+                #expect(asset.header("ETag") == "\"\(hash)\"")
+                #expect(asset.header("X-Content-Type-Options") == "nosniff")
+                let type = asset.header("Content-Type") ?? ""
+                if name.hasSuffix(".js") {
+                    #expect(type == "text/javascript; charset=utf-8")
+                    pending += Self.imports(in: asset.text)
+                } else if name.hasSuffix(".css") {
+                    #expect(type == "text/css; charset=utf-8")
+                } else {
+                    #expect(type == "image/svg+xml")
+                }
+                // Nothing loads from another origin: the only absolute URL is the map link a person may follow.
+                let absolute =
+                    asset.text.components(separatedBy: "https://").dropFirst()
+                    + asset.text.components(separatedBy: "http://").dropFirst()
+                for reference in absolute where !name.hasSuffix(".svg") {
+                    #expect(
+                        reference.hasPrefix("www.openstreetmap.org/"),
+                        "\(name) names another origin: \(reference.prefix(40))")
+                }
+                let again = try await client.send("GET", url, headers: [("If-None-Match", "\"\(hash)\"")])
+                #expect(again.status == 304)
+            }
+            #expect(seen.count == 9, "every asset reached: \(seen.sorted())")
+            #expect(weight <= 60 * 1024, "the page weighs \(weight) bytes without thumbnails, over 60 KB")
+            print("gallery weight without thumbnails: \(weight) bytes in \(seen.count + 1) files")
+
+            // An asset under any other name is 404: a stale hash never gets other bytes.
+            let stale = try await client.send("GET", "/gallery/app.0000000000.js")
+            #expect(stale.status == 404)
+            #expect(stale.errorCode == "not_found")
+        }
+    }
+
+    @Test func pageAndAssetsCarryAStrictContentSecurityPolicy() async throws {
+        try await FetchServer.with { client, _ in
+            let page = try await client.send("GET", "/")
+            let policy = try #require(page.header("Content-Security-Policy"))
+            let directives = Dictionary(
+                uniqueKeysWithValues: policy.split(separator: ";").map { part -> (String, String) in
+                    let words = part.trimmingCharacters(in: .whitespaces).split(separator: " ", maxSplits: 1)
+                    return (String(words[0]), words.count > 1 ? String(words[1]) : "")
+                })
+            #expect(directives["default-src"] == "'none'")
+            #expect(directives["script-src"] == "'self'")
+            #expect(directives["style-src"] == "'self'")
+            #expect(directives["connect-src"] == "'self'")
+            #expect(directives["frame-ancestors"] == "'none'")
+            #expect(!policy.contains("unsafe"), "no 'unsafe-inline' or 'unsafe-eval': \(policy)")
+            // No inline script, no style attribute or element, no event handler attribute: the policy would block them.
+            let html = page.text
+            let scripts = html.components(separatedBy: "<script").dropFirst()
+            #expect(scripts.count == 1)
+            for script in scripts {
+                let tag = script.prefix { $0 != ">" }
+                #expect(tag.contains("src=\"/gallery/"), "a script without src: <script\(tag)>")
+                #expect(script.dropFirst(tag.count + 1).hasPrefix("</script>"), "a script with inline content")
+            }
+            #expect(!html.contains("style="))
+            #expect(!html.contains("<style"))
+            #expect(html.range(of: #" on[a-z]+="#, options: .regularExpression) == nil)
+            let asset = try #require(Self.galleryURLs(in: html).first { $0.hasSuffix(".js") })
+            let answer = try await client.send("GET", asset)
+            #expect(answer.header("Content-Security-Policy") == policy)
+        }
+    }
+
+    @Test func pageSaysWhenWritesNeedAKey() async throws {
+        try await FetchServer.with { client, _ in
+            let open = try await client.send("GET", "/")
+            #expect(open.text.contains(#"<meta name="picpipe-write-key" content="none">"#))
+        }
+        try await FetchServer.with(configure: { $0.http.apiKeys = ["gallery-key"] }) { client, _ in
+            // The page itself needs no key (it holds no data); the API it calls does.
+            let keyed = try await client.send("GET", "/")
+            #expect(keyed.status == 200)
+            #expect(keyed.text.contains(#"<meta name="picpipe-write-key" content="required">"#))
+            #expect(keyed.text.contains(#"<meta name="picpipe-read-key" content="none">"#))
+            let refused = try await client.send("DELETE", "/images/\(String(repeating: "a", count: 64))")
+            #expect(refused.status == 401)
+        }
+    }
+
+    @Test func camerasAreTheDistinctMakesAndModelsWithCounts() async throws {
+        try await FetchServer.with { client, _ in
+            let empty = try await client.send("GET", "/cameras")
+            #expect(empty.status == 200)
+            #expect(empty.json?["total"] as? Int == 0)
+            #expect((empty.json?["cameras"] as? [Any])?.isEmpty == true)
+            // Pictures without EXIF: one camera, unknown make and model, counted.
+            for seed in [UInt8(1), 2] {
+                let posted = try await client.send(
+                    "POST", "/images", headers: [("Content-Type", "image/jpeg")],
+                    body: try FetchServer.picture(seed: seed))
+                #expect(posted.status == 202)
+            }
+            var answer = empty
+            for _ in 0..<600 {
+                answer = try await client.send("GET", "/cameras")
+                if answer.json?["total"] as? Int == 2 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(answer.json?["total"] as? Int == 2)
+            let cameras = try #require(answer.json?["cameras"] as? [[String: Any]])
+            #expect(cameras.count == 1)
+            #expect(cameras.first?["count"] as? Int == 2)
+            #expect(cameras.first?["make"] is NSNull)
+        }
+    }
+}

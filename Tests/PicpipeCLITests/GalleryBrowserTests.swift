@@ -1,0 +1,135 @@
+// The gallery in a real headless Chromium driven by Selenium (Tests/Browser/gallery_test.py) against the real
+// `picpipe serve` holding corpus pictures. Screenshots land in .build/gallery-artifacts/ for a person to look at.
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension PicpipeCLI {
+    @Suite(.serialized) struct GalleryBrowserTests {
+        static let artifacts = PicpipeProcess.packageRoot.appendingPathComponent(".build/gallery-artifacts")
+
+        /// What the suite needs and is missing (chromium, chromedriver, selenium in the venv).
+        static func missingComponents() -> [String] {
+            var missing: [String] = []
+            let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+            for tool in ["chromium", "chromedriver"]
+            where !paths.contains(where: { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }) {
+                missing.append(tool)
+            }
+            let python = APIConformanceTests.venv.appendingPathComponent("bin/python")
+            let selenium = Process()
+            selenium.executableURL = python
+            selenium.arguments = ["-c", "import selenium"]
+            selenium.standardOutput = FileHandle.nullDevice
+            selenium.standardError = FileHandle.nullDevice
+            if (try? selenium.run()) == nil {
+                missing.append("python venv \(APIConformanceTests.venv.path)")
+            } else {
+                selenium.waitUntilExit()
+                if selenium.terminationStatus != 0 {
+                    missing.append("selenium (pip) in \(APIConformanceTests.venv.path)")
+                }
+            }
+            return missing
+        }
+
+        @Test(.enabled(if: PicpipeProcess.hasCorpus)) func galleryWorksInARealBrowser() async throws {
+            let missing = Self.missingComponents()
+            guard missing.isEmpty else {
+                // In CI a missing component is a failure, never a skip.
+                #expect(
+                    ProcessInfo.processInfo.environment["CI"] != "true",
+                    "the browser suite needs \(missing.joined(separator: ", ")); .ci/run installs them")
+                print(
+                    "skipped: the browser suite needs \(missing.joined(separator: ", ")) (apt-get install chromium chromium-driver; pip install selenium)"
+                )
+                return
+            }
+            let root = try PicpipeProcess.temporaryFolder("gallery-browser")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let store = root.appendingPathComponent("store")
+            let uploads = store.appendingPathComponent("uploads")
+            try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
+            // Every camera file of the corpus and the basic PNGs (no EXIF date): more than one grid page.
+            let corpus = PicpipeProcess.corpus
+            for (folder, keep) in [
+                ("jpeg-exif", { (name: String) in name.hasSuffix(".jpg") }), ("png-suite", { $0.hasPrefix("basn") }),
+            ] {
+                let source = corpus.appendingPathComponent(folder)
+                for name in try FileManager.default.contentsOfDirectory(atPath: source.path).sorted() where keep(name) {
+                    try FileManager.default.copyItem(
+                        at: source.appendingPathComponent(name), to: uploads.appendingPathComponent(name))
+                }
+            }
+            try? FileManager.default.removeItem(at: Self.artifacts)
+            // A fixed free port: the suite restarts serve on the same address, as a user's bookmark would expect.
+            let port = try Self.freePort()
+            let serve = try await ServeProcess(store: store, environment: ["PICPIPE_LISTEN": "127.0.0.1:\(port)"])
+            do {
+                try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
+                let output = try Self.runSuite(
+                    url: "http://127.0.0.1:\(port)", store: store, servePID: serve.process.processIdentifier,
+                    good: corpus.appendingPathComponent("jpeg-odd/baseline-testorig.jpg"),
+                    live: corpus.appendingPathComponent("png-suite/basi2c08.png"),
+                    put: corpus.appendingPathComponent("jpeg-odd/exif-bad-ifd-offset.jpg"),
+                    replacement: corpus.appendingPathComponent("jpeg-odd/cmyk-plain-mozilla.jpg"))
+                print(output.text.split(separator: "\n").filter { $0.hasPrefix("gallery browser suite") }.joined())
+                #expect(output.status == 0, "\(output.text.suffix(4000))\nserve log:\n\(serve.log.suffix(3000))")
+                for screenshot in ["grid.png", "detail.png"] {
+                    let path = Self.artifacts.appendingPathComponent(screenshot).path
+                    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                    #expect(size > 10_000, "\(screenshot) saved in \(Self.artifacts.path)")
+                }
+            } catch {
+                await serve.stop()
+                throw error
+            }
+            await serve.stop()
+        }
+
+        /// A loopback port nothing listens on now (bound to port 0, read, closed).
+        static func freePort() throws -> Int {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+                }
+            }
+            guard bound else { throw ServeTestError.timedOut("a free port") }
+            return Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        /// Runs the Selenium script and returns its exit status and output.
+        static func runSuite(
+            url: String, store: URL, servePID: Int32, good: URL, live: URL, put: URL, replacement: URL
+        ) throws -> (status: Int32, text: String) {
+            let process = Process()
+            process.executableURL = APIConformanceTests.venv.appendingPathComponent("bin/python")
+            process.arguments = [
+                PicpipeProcess.packageRoot.appendingPathComponent("Tests/Browser/gallery_test.py").path,
+                "--url", url, "--store", store.path, "--good", good.path, "--live", live.path, "--put", put.path,
+                "--replacement", replacement.path, "--serve-pid", String(servePID), "--binary",
+                PicpipeProcess.binary.path,
+                "--artifacts", artifacts.path,
+            ]
+            let log = store.deletingLastPathComponent().appendingPathComponent("browser.log")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: log)
+            process.standardOutput = handle
+            process.standardError = handle
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            try handle.close()
+            return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        }
+    }
+}
