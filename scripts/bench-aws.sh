@@ -5,10 +5,11 @@
 #
 # 1. wrk (10 s, 32 connections, one thread; the HTTP peers' settings) on the 256 px thumbnail of PICTURE: first
 #    through the HTTP API (GET /images/ID/thumbnails/256), then through a SigV4-presigned S3 GetObject URL (every
-#    request checks a signature), twice each, alternating; the ratio of the medians.
+#    request checks a signature), three times each, alternating; the ratio of the medians.
 # 2. `aws s3 cp` of a 200 MB JPEG into s3://uploads/ (multipart; until the CLI returns, i.e. the upload is checked
 #    and stored as an original) beside `cp` of the same file on the same file system, 3 runs each, medians.
-# Uses a release picpipe built in .build-aws-rel (or PICPIPE_BENCH_BINARY), the AWS CLI in .build-venv (or
+# Builds and uses a release picpipe in .build-aws-rel (or the binary PICPIPE_BENCH_BINARY names; a debug build is
+# several times slower and not what the README's figures are), the AWS CLI in .build-venv (or
 # PICPIPE_TEST_VENV), wrk and cjpeg (libjpeg-turbo-progs) from Debian. Not part of CI.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -55,7 +56,7 @@ cmp "$work/thumb.jpg" <(curl -fsS "$s3_url") || { echo "the presigned URL does n
 rate() { wrk -t1 -c32 -d10s "$1" | awk '/Requests\/sec/ {print $2}'; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
 http_rates=(); s3_rates=()
-for _ in 1 2; do
+for _ in 1 2 3; do
     http_rates+=("$(rate "$http_url")")
     s3_rates+=("$(rate "$s3_url")")
 done

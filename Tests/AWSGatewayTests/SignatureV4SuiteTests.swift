@@ -311,4 +311,36 @@ import Testing
         #expect(crc32.finalValue() == Data([0xcb, 0xf4, 0x39, 0x26]).base64EncodedString())
         #expect(crc32c.finalValue() == Data([0xe3, 0x06, 0x92, 0x83]).base64EncodedString())
     }
+
+    @Test func slicedChecksumsMatchTheBitwiseDefinitionForEveryLengthAndSplit() {
+        // The eight-bytes-a-step CRCs against the polynomial's bit-by-bit definition, over lengths that end on and
+        // off an 8-byte step, fed whole and in two unaligned pieces.
+        func bitwise(_ bytes: [UInt8], _ polynomial: UInt32) -> String {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ polynomial : crc >> 1 }
+            }
+            let value = ~crc
+            return Data([UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)])
+                .base64EncodedString()
+        }
+        var generator = SystemRandomNumberGenerator()
+        let data = (0..<100).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        for length in 0...data.count {
+            let bytes = Array(data[0..<length])
+            for (algorithm, polynomial) in [(PayloadChecksum.Algorithm.crc32, UInt32(0xEDB8_8320)), (.crc32c, 0x82F6_3B78)]
+            {
+                var whole = PayloadChecksum(algorithm)
+                bytes.withUnsafeBytes { whole.update($0) }
+                var split = PayloadChecksum(algorithm)
+                let cut = length / 3
+                bytes[0..<cut].withUnsafeBytes { split.update($0) }
+                bytes[cut...].withUnsafeBytes { split.update($0) }
+                let expected = bitwise(bytes, polynomial)
+                #expect(whole.finalValue() == expected, "\(algorithm) of \(length) bytes")
+                #expect(split.finalValue() == expected, "\(algorithm) of \(length) bytes cut at \(cut)")
+            }
+        }
+    }
 }

@@ -94,7 +94,7 @@ extension S3API {
                 "Your proposed upload is smaller than the minimum allowed object size: part \(part.number) has \(part.size) bytes (each part but the last needs 5 MiB)."
             )
         }
-        let object = try await join(chosen.map(\.file), into: layout.uploads)
+        let object = try await join(chosen.map(\.file), into: layout.uploads, md5: false)
         let eTag = MultipartUploads.multipartETag(chosen)
         try await ingest(
             object, key: key, eTag: eTag, contentType: upload.contentType, metadata: upload.metadata,

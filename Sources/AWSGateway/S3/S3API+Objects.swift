@@ -35,7 +35,11 @@ extension S3API {
         guard let file = bucket.file(for: key, in: layout) else {
             throw AWSError.noSuchKey(bucket: bucket.rawValue, key: key)
         }
+        let cacheable = bucket != .uploads
+        if cacheable, let cached = cache.lookup(file.path) { return cached }
+        let generation = cache.generation
         let catalog = self.catalog
+        let readAll = readSmall || cacheable
         let info: ObjectInfo? = try await threadPool.runIfActive {
             var status = stat()
             guard stat(file.path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
@@ -45,7 +49,7 @@ extension S3API {
                 bucket == .originals ? ContentHash(hex: String(file.deletingPathExtension().lastPathComponent)) : nil
             let record = hash.flatMap { catalog.record(for: $0) }
             var bytes: ByteBuffer?
-            if readSmall, size <= Self.singleReadLimit, let data = FileManager.default.contents(atPath: file.path) {
+            if readAll, size <= Self.singleReadLimit, let data = FileManager.default.contents(atPath: file.path) {
                 bytes = ByteBuffer(bytes: data)
             }
             let eTag =
@@ -56,6 +60,7 @@ extension S3API {
                 bytes: bytes)
         }
         guard let info else { throw AWSError.noSuchKey(bucket: bucket.rawValue, key: key) }
+        if cacheable { cache.insert(info, readAt: .now, generation: generation) }
         return info
     }
 
@@ -199,6 +204,7 @@ extension S3API {
                 "uploads/\(key) is not a JPEG or PNG image (sniffed from its bytes); the uploads bucket takes pictures only."
             )
         }
+        defer { cache.removeAll() }
         let upload = SpooledUpload(
             path: object.path, hash: object.sha256, format: format, size: object.size, fileName: key)
         do {
@@ -291,11 +297,13 @@ extension S3API {
 
     /// Copies files (one, or a multipart upload's parts in order) into a new temporary file, hashing as it goes.
     func copyToTemporary(_ files: URL..., in folder: URL) async throws -> SpooledObject {
-        try await join(files, into: folder)
+        try await join(files, into: folder, md5: true)
     }
 
-    /// Concatenates `files` into one temporary file in `folder` with its SHA-256, MD5 and sniffed format.
-    func join(_ files: [URL], into folder: URL) async throws -> SpooledObject {
+    /// Concatenates `files` into one temporary file in `folder` with its SHA-256 (the content id), sniffed format
+    /// and, when `md5` (a single-part ETag: CopyObject), its MD5; one read of each file, hashed as it is copied.
+    /// A multipart object's ETag is the MD5 of its parts' MD5s, so completing one skips the whole-object MD5.
+    func join(_ files: [URL], into folder: URL, md5 wantsMD5: Bool) async throws -> SpooledObject {
         let path = folder.appendingPathComponent(AtomicFile.temporaryName(kind: S3BodySpool.temporaryKind)).path
         let maxBytes = maxObjectBytes
         return try await threadPool.runIfActive {
@@ -313,7 +321,7 @@ extension S3API {
             var md5 = MD5Stream()
             var size = 0
             var head: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            var buffer = [UInt8](repeating: 0, count: 4 << 20)
             for file in files {
                 let input = open(file.path, O_RDONLY | O_CLOEXEC)
                 guard input >= 0 else {
@@ -335,7 +343,7 @@ extension S3API {
                         let slice = UnsafeRawBufferPointer(rebasing: raw[0..<count])
                         if head.count < 16 { head.append(contentsOf: slice.prefix(16 - head.count)) }
                         sha256.update(slice)
-                        md5.update(slice)
+                        if wantsMD5 { md5.update(slice) }
                         var offset = 0
                         while offset < count {
                             let written = write(output, slice.baseAddress! + offset, count - offset)
@@ -360,7 +368,7 @@ extension S3API {
             return SpooledObject(
                 path: path,
                 sha256: ContentHash(hex: hex) ?? ContentHash(of: UnsafeRawBufferPointer(start: nil, count: 0)),
-                md5: md5.bytes, size: size, format: head.withUnsafeBytes { ImageFormat.sniff($0) })
+                md5: wantsMD5 ? md5.bytes : [], size: size, format: head.withUnsafeBytes { ImageFormat.sniff($0) })
         }
     }
 
@@ -375,6 +383,7 @@ extension S3API {
     }
 
     func delete(bucket: S3Bucket, key: String) async throws {
+        defer { cache.removeAll() }
         switch bucket {
         case .thumbnails:
             throw AWSError.accessDenied(

@@ -14,6 +14,8 @@ struct S3API: Sendable {
     /// The HTTP API's upload checks, index and content lifecycle: an S3 upload is an HTTP upload by another door.
     let images: ImageAPI
     let catalog: S3ObjectCatalog
+    /// Small objects read recently (thumbnails), served without file I/O.
+    let cache: S3ObjectCache
     let multipart: MultipartUploads
     let spool: S3BodySpool
     let fileIO: FileIO
@@ -27,6 +29,7 @@ struct S3API: Sendable {
         layout = images.runtime.layout
         self.images = images
         catalog = S3ObjectCatalog(layout: layout)
+        cache = S3ObjectCache()
         multipart = MultipartUploads(layout: layout)
         spool = S3BodySpool(threadPool: threadPool)
         fileIO = FileIO(threadPool: threadPool)

@@ -43,20 +43,48 @@ public struct PayloadChecksum: Sendable {
         }
     }
 
+    /// Slicing-by-8: eight bytes per step through eight tables (about 8x the byte-at-a-time loop), so the CRC
+    /// keeps up with the disk; the tail goes byte by byte.
     private static func update(_ start: UInt32, _ bytes: UnsafeRawBufferPointer, table: [UInt32]) -> UInt32 {
-        var crc = start
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        return crc
-    }
-
-    private static func table(_ polynomial: UInt32) -> [UInt32] {
-        (0..<256).map { index -> UInt32 in
-            var value = UInt32(index)
-            for _ in 0..<8 { value = value & 1 == 1 ? (value >> 1) ^ polynomial : value >> 1 }
-            return value
+        table.withUnsafeBufferPointer { t in
+            var crc = start
+            var index = 0
+            let count = bytes.count
+            while count - index >= 8 {
+                let low = crc ^ UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt32.self))
+                let high = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index + 4, as: UInt32.self))
+                crc =
+                    t[7 * 256 + Int(low & 0xFF)] ^ t[6 * 256 + Int((low >> 8) & 0xFF)]
+                    ^ t[5 * 256 + Int((low >> 16) & 0xFF)] ^ t[4 * 256 + Int(low >> 24)]
+                    ^ t[3 * 256 + Int(high & 0xFF)] ^ t[2 * 256 + Int((high >> 8) & 0xFF)]
+                    ^ t[256 + Int((high >> 16) & 0xFF)] ^ t[Int(high >> 24)]
+                index += 8
+            }
+            while index < count {
+                crc = t[Int((crc ^ UInt32(bytes[index])) & 0xFF)] ^ (crc >> 8)
+                index += 1
+            }
+            return crc
         }
     }
 
-    private static let crc32Table = table(0xEDB8_8320)
-    private static let crc32cTable = table(0x82F6_3B78)
+    /// The eight 256-entry tables of slicing-by-8, one after another; the first is the classic byte table.
+    private static func tables(_ polynomial: UInt32) -> [UInt32] {
+        var tables = [UInt32](repeating: 0, count: 8 * 256)
+        for index in 0..<256 {
+            var value = UInt32(index)
+            for _ in 0..<8 { value = value & 1 == 1 ? (value >> 1) ^ polynomial : value >> 1 }
+            tables[index] = value
+        }
+        for slice in 1..<8 {
+            for index in 0..<256 {
+                let previous = tables[(slice - 1) * 256 + index]
+                tables[slice * 256 + index] = (previous >> 8) ^ tables[Int(previous & 0xFF)]
+            }
+        }
+        return tables
+    }
+
+    private static let crc32Table = tables(0xEDB8_8320)
+    private static let crc32cTable = tables(0x82F6_3B78)
 }
