@@ -1,13 +1,13 @@
-// The distinct cameras of a store with their counts: the SQLite grouped query agrees with the protocol's default
+// The distinct cameras of a store with their counts: each backend's grouped query agrees with the protocol's default
 // walk over `query` (what a store without a grouped query answers).
 import Foundation
 import MetadataService
 import Testing
 
 struct CameraCountTests {
-    /// The SQLite store with only the protocol's default `cameras()` (its walk through `query` pages).
+    /// A store with only the protocol's default `cameras()` (its walk through `query` pages).
     struct DefaultWalk: MetadataStore {
-        let store: SQLiteMetadataStore
+        let store: any MetadataStore
         func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?) throws {
             try store.upsert(metadata, originalPath: originalPath, sourceName: sourceName)
         }
@@ -17,8 +17,9 @@ struct CameraCountTests {
         func count() throws -> Int { try store.count() }
     }
 
-    @Test func camerasAreGroupedCountedAndSorted() throws {
-        try SQLiteMetadataStoreTests.withStore { store, _ in
+    @Test(arguments: MetadataBackend.available)
+    func camerasAreGroupedCountedAndSorted(backend: MetadataBackend) throws {
+        try backend.withStore { store, _ in
             let pictures: [(Character, String?, String?)] = [
                 ("a", "Canon", "EOS 7D"), ("b", "Canon", "EOS 7D"), ("c", "Apple", "iPhone 5"), ("d", nil, nil),
                 ("e", "Canon", "EOS 5D"), ("f", "Apple", nil),
