@@ -111,7 +111,7 @@ extension PicpipeCLI {
                 Self.expect(try await Self.importing(base, "\(source.base)/drip"), 422, "import_timeout", "import.timeout")
                 Self.expect(
                     try await Self.importing(base, "\(source.base)/page.html"), 415, "unsupported_media_type",
-                    "not a JPEG or PNG")
+                    "not a JPEG, PNG, WebP, GIF, HEIC or AVIF image")
                 try await ServeProcess.eventually("uploads/ empty") { StoreView.files(serve.store, "uploads").isEmpty }
 
                 // Redirects to the metadata address and to loopback spelled as IPv4-mapped IPv6 are refused even

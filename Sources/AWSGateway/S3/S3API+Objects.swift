@@ -65,11 +65,7 @@ extension S3API {
     }
 
     static func contentType(of file: URL) -> String {
-        switch file.pathExtension.lowercased() {
-        case "jpg", "jpeg": return "image/jpeg"
-        case "png": return "image/png"
-        default: return "binary/octet-stream"
-        }
+        format(of: file)?.mediaType ?? "binary/octet-stream"
     }
 
     /// GetObject and HeadObject: conditionals (If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since),
@@ -201,7 +197,8 @@ extension S3API {
         guard let format = object.format else {
             object.discard()
             throw AWSError.invalidArgument(
-                "uploads/\(key) is not a JPEG or PNG image (sniffed from its bytes); the uploads bucket takes pictures only."
+                "uploads/\(key) is not a JPEG, PNG, WebP, GIF, HEIC or AVIF image (sniffed from its bytes); the uploads bucket "
+                    + "takes pictures only."
             )
         }
         defer { cache.removeAll() }
@@ -411,11 +408,7 @@ extension S3API {
     }
 
     static func format(of file: URL) -> ImageFormat? {
-        switch file.pathExtension.lowercased() {
-        case "jpg", "jpeg": return .jpeg
-        case "png": return .png
-        default: return nil
-        }
+        ImageFormat(fileExtension: file.pathExtension.lowercased())
     }
 
     /// DeleteObjects: each key as DeleteObject, errors per key.

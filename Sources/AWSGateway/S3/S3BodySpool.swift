@@ -192,9 +192,10 @@ struct S3BodySpool: Sendable {
             guard !bytes.isEmpty else { return }
             size += bytes.count
             guard size <= maxBytes else { throw AWSError.entityTooLarge(limit: maxBytes) }
-            if head.count < 16 {
-                head.append(contentsOf: bytes.prefix(16 - head.count))
-                if head.count >= 8 { format = head.withUnsafeBytes { ImageFormat.sniff($0) } }
+            // JPEG and PNG show in 8 bytes; WebP needs 12 and HEIF's ftyp brands up to 64 (as the HTTP upload sniffs).
+            if head.count < 64 {
+                head.append(contentsOf: bytes.prefix(64 - head.count))
+                format = head.withUnsafeBytes { ImageFormat.sniff($0) }
             }
             sha256.update(bufferPointer: bytes)
             md5.update(bufferPointer: bytes)

@@ -45,7 +45,7 @@ extension ImageAPI {
                 throw importer.tooLarge()
             } catch let error as APIError where error.status == .unsupportedMediaType {
                 throw APIError.unsupportedMediaType(
-                    "\(source.finalURL) is not a JPEG or PNG image (sniffed from its bytes); nothing was kept")
+                    "\(source.finalURL) is not a JPEG, PNG, WebP, GIF, HEIC or AVIF image (sniffed from its bytes); nothing was kept")
             } catch let error as APIError where error.code == "bad_request" {
                 throw URLImporter.failed("\(source.finalURL): \(error.message)")
             }

@@ -1,5 +1,9 @@
 // GET /images: newest first, filtered, with cursor pagination over (metadata row, id) positions.
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Hummingbird
 import MetadataService
 import PipelineCore
@@ -50,11 +54,16 @@ extension ImageAPI {
         return Self.json("{\"items\":[\(items.joined(separator: ","))],\"next_cursor\":\(nextText)}")
     }
 
-    /// The ids that name a metadata row's content: the index's ids, else the content id itself.
+    /// The ids that name a metadata row's content: the index's ids, else the content id itself while its original
+    /// is in the store. A delete or a replace removes the index's id, then the original, then the metadata row: a
+    /// listing read in between must not offer the content by its hash, whose thumbnails are already gone.
     func listedIDs(_ row: StoredImage) -> [String] {
         guard let hash = ContentHash(hex: row.id) else { return [] }
         let named = index.ids(using: hash)
-        return named.isEmpty ? [hash.hex] : named
+        guard named.isEmpty else { return named }
+        let file = row.metadata.file
+        let original = file.hasPrefix("/") ? file : layout.root.appendingPathComponent(file).path
+        return Glibc.access(original, F_OK) == 0 ? [hash.hex] : []
     }
 
     /// One list item as JSON.
