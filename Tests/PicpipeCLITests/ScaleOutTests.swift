@@ -130,7 +130,10 @@ extension PicpipeCLI {
             let thumbnails = StoreView.files(store, "thumbnails")
             #expect(thumbnails.filter { $0.hasSuffix(".jpg") }.count == 200 * Self.sizes.split(separator: ",").count)
             #expect(thumbnails.allSatisfy { !$0.contains(".picpipe-tmp") })
-            #expect(StoreView.files(store, "originals").count == 200)
+            let originals = StoreView.files(store, "originals")
+            #expect(
+                originals.count == 200,
+                "not an original: \(originals.filter { $0.contains(".picpipe-tmp") || !$0.hasSuffix(".jpg") })")
 
             // The API process answers from the shared database.
             #expect(api.process.isRunning)

@@ -48,7 +48,7 @@ struct ServeApplication {
             if let pool = backends.pool {
                 // Many processes may have the watcher role: one watches, the others stand by.
                 let lock = AdvisoryLock(pool: pool, name: "picpipe.watcher:" + layout.uploads.standardizedFileURL.path)
-                services.append(.init(service: StandbyWatcherService(watcher: service, lock: lock, logger: logger)))
+                services.append(.init(service: StandbyWatcherService(watcher: service, lock: lock, layout: layout, logger: logger)))
             } else {
                 services.append(.init(service: service))
             }

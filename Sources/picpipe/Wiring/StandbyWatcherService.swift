@@ -11,6 +11,8 @@ import ServiceLifecycle
 struct StandbyWatcherService: Service {
     let watcher: UploadWatcherService
     let lock: AdvisoryLock
+    /// The store, whose temporary files a dead active watcher left are swept at takeover.
+    let layout: StoreLayout
     let logger: Logger
     var pollInterval: Duration = .seconds(1)
 
@@ -51,6 +53,9 @@ struct StandbyWatcherService: Service {
             }
             if acquired {
                 logger.notice("watcher active", metadata: ["lock": "\(lock.name)"])
+                // The watcher this one replaces may have died mid-copy (kill -9): its temporary files go now, not at
+                // the next start (only those whose writer is gone; see TemporaryOwner).
+                for area in [layout.uploads, layout.originals] { AtomicFile.sweepTemporaries(in: area) }
                 defer { lock.release() }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await watcher.run() }

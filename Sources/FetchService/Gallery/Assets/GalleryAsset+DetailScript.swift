@@ -40,12 +40,21 @@ export class Detail {
     this.image.addEventListener("dragstart", (event) => event.preventDefault());
   }
 
-  get item() { return this.grid.items[this.index]; }
+  /** The picture shown: kept itself, not as an index, because a live update may insert pictures before it or
+   *  replace the grid's items while the view is open (Delete and Replace must act on the picture shown). */
+  get item() { return this.current; }
+
+  /** Where the shown picture is in the grid now (its index may have moved since it was opened). */
+  currentIndex() {
+    const at = this.current ? this.grid.items.findIndex((entry) => entry.id === this.current.id) : -1;
+    return at >= 0 ? at : this.index;
+  }
 
   /** Shows the item at this index of the grid. */
   async open(index) {
     this.index = index;
-    const item = this.item;
+    this.current = this.grid.items[index];
+    const item = this.current;
     if (!item) { this.dialog.close(); return; }
     this.image.src = largestThumbnail(item);
     this.image.alt = altText(item);
@@ -65,18 +74,20 @@ export class Detail {
     $("raw-groups").replaceChildren();
     try {
       const meta = await metadata(item.id);
-      if (this.item !== item) return;
+      // By id: a live update may have replaced the item objects while the metadata was on its way.
+      if (this.current !== item) return;
       this.showFacts(item, meta);
     } catch (error) {
-      if (this.item === item) $("detail-status").textContent = error.message;
+      if (this.current === item) $("detail-status").textContent = error.message;
     }
   }
 
   async step(delta) {
-    let index = this.index + delta;
+    const from = this.currentIndex();
+    let index = from + delta;
     if (index >= this.grid.items.length && !this.grid.done) await this.grid.loadMore();
     index = Math.max(0, Math.min(index, this.grid.items.length - 1));
-    if (index !== this.index) this.open(index);
+    if (index !== from) this.open(index);
   }
 
   showFacts(item, meta) {
@@ -142,8 +153,9 @@ export class Detail {
     if (!item || !confirm(`Delete ${item.name || item.id}? This cannot be undone.`)) return;
     try {
       await remove(item.id);
+      const at = this.currentIndex();
       this.grid.removeItem(item.id);
-      if (this.grid.items.length === 0) this.dialog.close(); else this.open(Math.min(this.index, this.grid.items.length - 1));
+      if (this.grid.items.length === 0) this.dialog.close(); else this.open(Math.min(at, this.grid.items.length - 1));
     } catch (error) {
       $("detail-status").textContent = `Not deleted: ${error.message}`;
     }
