@@ -2,6 +2,7 @@
 // SHA-256, chunk signatures, Content-MD5 and flexible checksums as it goes, hashing SHA-256 (the content id) and
 // MD5 (the ETag), never holding the body whole, and removing the file on any failure.
 import Crypto
+import FetchService
 import Foundation
 import Hummingbird
 import ImageCore
@@ -210,18 +211,11 @@ struct S3BodySpool: Sendable {
             let descriptor = self.descriptor
             try await threadPool.runIfActive {
                 try pending.withUnsafeReadableBytes { raw in
-                    var offset = 0
-                    while offset < raw.count {
-                        guard let base = raw.baseAddress else { return }
-                        let written = write(descriptor, base + offset, raw.count - offset)
-                        if written < 0 {
-                            if errno == EINTR { continue }
-                            let reason = String(cString: strerror(errno))
-                            throw errno == ENOSPC
-                                ? AWSError("InsufficientStorage", status: 507, "The store's disk is full: \(reason).")
-                                : AWSError.serviceUnavailable(.s3, "cannot write the upload: \(reason)")
-                        }
-                        offset += written
+                    if let failure = UploadSpool.writeAll(raw, to: descriptor) {
+                        let reason = String(cString: strerror(failure))
+                        throw failure == ENOSPC
+                            ? AWSError("InsufficientStorage", status: 507, "The store's disk is full: \(reason).")
+                            : AWSError.serviceUnavailable(.s3, "cannot write the upload: \(reason)")
                     }
                 }
             }

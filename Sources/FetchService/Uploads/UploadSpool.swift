@@ -39,7 +39,7 @@ package struct SpooledUpload: Sendable {
 }
 
 /// Writes upload bodies to temporary files in `uploads/`.
-struct UploadSpool: Sendable {
+package struct UploadSpool: Sendable {
     /// The prefix of the spool's temporary files (under the store's temporary prefix, so sweeps find them).
     static let temporaryPrefix = AtomicFile.temporaryPrefix + "http-"
     /// Bytes gathered before each write to disk. Each upload holds up to two of these (one being written, one
@@ -191,15 +191,8 @@ struct UploadSpool: Sendable {
             let descriptor = self.descriptor
             try await threadPool.runIfActive {
                 try pending.withUnsafeReadableBytes { raw in
-                    var offset = 0
-                    while offset < raw.count {
-                        guard let base = raw.baseAddress else { return }
-                        let written = write(descriptor, base + offset, raw.count - offset)
-                        if written < 0 {
-                            if errno == EINTR { continue }
-                            throw APIError.storeWriteFailed(errno: errno, path: "uploads/", doing: "write the upload")
-                        }
-                        offset += written
+                    if let failure = UploadSpool.writeAll(raw, to: descriptor) {
+                        throw APIError.storeWriteFailed(errno: failure, path: "uploads/", doing: "write the upload")
                     }
                 }
             }
@@ -214,5 +207,23 @@ struct UploadSpool: Sendable {
             // The digest is always 32 bytes, so this is always a valid hash.
             return ContentHash(hex: hex) ?? ContentHash(of: UnsafeRawBufferPointer(start: nil, count: 0))
         }
+    }
+}
+
+extension UploadSpool {
+    /// Writes all of `raw` to `descriptor`, again after an interrupted write (the spools' batches go through here).
+    /// - Returns: `nil`, or the `errno` of the write that failed.
+    package static func writeAll(_ raw: UnsafeRawBufferPointer, to descriptor: Int32) -> Int32? {
+        guard let base = raw.baseAddress else { return nil }
+        var offset = 0
+        while offset < raw.count {
+            let written = write(descriptor, base + offset, raw.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            offset += written
+        }
+        return nil
     }
 }
