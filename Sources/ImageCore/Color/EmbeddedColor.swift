@@ -41,25 +41,10 @@ struct EmbeddedColor: Equatable {
     static func readJPEG(_ bytes: UnsafeRawBufferPointer) -> EmbeddedColor {
         var result = EmbeddedColor()
         var chunks: [(sequence: Int, total: Int, range: Range<Int>)] = []
-        var position = 2
-        let count = bytes.count
-        walk: while position < count {
-            guard bytes[position] == 0xFF else {
-                position += 1
-                continue
-            }
-            while position < count && bytes[position] == 0xFF { position += 1 }
-            guard position < count else { break }
-            let marker = bytes[position]
-            position += 1
-            if marker == 0x01 || marker == 0xD8 || (0xD0...0xD7).contains(marker) { continue }
-            if marker == 0xD9 || marker == 0xDA { break walk }
-            guard position + 2 <= count else { break }
-            let length = Int(bytes[position]) << 8 | Int(bytes[position + 1])
-            guard length >= 2 else { break }
-            let body = position + 2
-            let end = min(position + length, count)
-            switch marker {
+        _ = JPEGMarkers.walk(bytes) { (segment) -> Bool in
+            let body = segment.body
+            let end = min(segment.end, bytes.count)
+            switch segment.marker {
             case 0xE2:
                 // "ICC_PROFILE\0", sequence number (1-based), number of chunks, then the data.
                 let signature: [UInt8] = Array("ICC_PROFILE".utf8) + [0]
@@ -71,12 +56,10 @@ struct EmbeddedColor: Equatable {
                 if exif.starts(with: [0x45, 0x78, 0x69, 0x66, 0x00, 0x00]) {  // "Exif\0\0"
                     result.exifAdobeRGB = EXIFColorSpace.isAdobeRGB(tiff: UnsafeRawBufferPointer(rebasing: exif[6...]))
                 }
-            case 0xC0...0xCF where marker != 0xC4 && marker != 0xC8 && marker != 0xCC:
-                if body + 5 < end { result.components = Int(bytes[body + 5]) }
             default:
-                break
+                if segment.isStartOfFrame, body + 5 < end { result.components = Int(bytes[body + 5]) }
             }
-            position += length
+            return true
         }
         result.iccProfile = assemble(chunks, from: bytes)
         return result
