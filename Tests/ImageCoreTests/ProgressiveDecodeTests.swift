@@ -51,6 +51,15 @@ struct ProgressiveDecodeTests {
         #expect(psnr >= 35, "PSNR \(psnr) dB at q\(quality)")
     }
 
+    /// At 1/4 and 1/2 the missing low bits would cost too much (33.7 dB at q50 and 1/4): every scan is read, the
+    /// pixels are those of the full decode.
+    @Test(arguments: [4, 2])
+    func largerScalesReadEveryScan(shrink: Int) throws {
+        let file = try Self.progressive(TestPictures.photo(width: 1203, height: 805), quality: 50)
+        let (early, full) = try Self.bothWays(file, shrink: shrink)
+        #expect(early.bytes == full.bytes)
+    }
+
     /// Real photos from the corpus, made progressive, and the corpus's own progressive files.
     @Test func corpusPhotosMatchTheFullDecode() throws {
         let folder = CorpusLocation.directory
