@@ -48,16 +48,19 @@ void CJPEGShims_scaledSize(int width, int height, int scaleDenom, int *outWidth,
 /// Decodes to 8-bit interleaved RGB (gray and CMYK/YCCK converted) at a DCT scale of 1/scaleDenom.
 /// `fast` trades a little quality for speed (merged upsampling, fast integer IDCT).
 /// Any libjpeg warning aborts the decode: damaged data never becomes a grey or garbled thumbnail.
+/// A progressive file at 1/8 scale is read only up to the scans that hold every coefficient the reduced inverse DCT
+/// reads (luma DC, chroma low AC terms, at most their last bit missing); the later scans are checked for structure (whole segments, an EOI), not decoded, unless
+/// `allScans` is 1 (then every scan is decoded, as for any other scale).
 /// `output` must hold outWidth * outHeight * 3 bytes for the scaled size (see CJPEGShims_scaledSize).
-int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom, int fast, long long maxPixels,
-                         unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
+int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom, int fast, int allScans,
+                         long long maxPixels, unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
                          CJPEGShims_Status *status);
 
 /// Decodes a CMYK or YCCK JPEG to 8-bit interleaved CMYK ink amounts (0 = no ink; the inverted storage of Adobe
 /// files is undone), for an ICC transform. Same scaling, limits and warnings as CJPEGShims_decodeRGB.
 /// `output` must hold outWidth * outHeight * 4 bytes. A JPEG that is not CMYK/YCCK fails (CJPEGShims_failed).
-int CJPEGShims_decodeCMYK(const unsigned char *data, size_t size, int scaleDenom, int fast, long long maxPixels,
-                          unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
+int CJPEGShims_decodeCMYK(const unsigned char *data, size_t size, int scaleDenom, int fast, int allScans,
+                          long long maxPixels, unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
                           CJPEGShims_Status *status);
 
 /// Encodes 8-bit interleaved RGB as a JFIF JPEG (4:2:0, optimised Huffman tables, no APP1/EXIF).

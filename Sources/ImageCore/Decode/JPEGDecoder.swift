@@ -2,12 +2,25 @@
 
 import CJPEGShims
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Decodes JPEG data to RGB with libjpeg-turbo.
 enum JPEGDecoder {
-    static func decode(_ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits)
-        throws(ImageError) -> PixelBuffer
-    {
-        let (width, height, pixels) = try run(bytes, header: header, shrink: shrink, limits: limits, channels: 3)
+    /// `PICPIPE_BENCH_JPEG_ALL_SCANS=1` makes every decode read every scan of a progressive file (the decode before
+    /// the early stop), so `scripts/bench-thumbnails.sh` measures both in one run with one binary.
+    static let benchAllScans = getenv("PICPIPE_BENCH_JPEG_ALL_SCANS").map { String(cString: $0) == "1" } ?? false
+
+    /// - Parameter allScans: decode every scan of a progressive file even at 1/8 scale (where the DC scans are
+    ///   enough); the tests compare the two.
+    static func decode(
+        _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits, allScans: Bool = false
+    ) throws(ImageError) -> PixelBuffer {
+        let (width, height, pixels) = try run(
+            bytes, header: header, shrink: shrink, limits: limits, channels: 3, allScans: allScans)
         return PixelBuffer(width: width, height: height, channels: 3, bytes: pixels)
     }
 
@@ -15,12 +28,13 @@ enum JPEGDecoder {
     static func decodeInk(_ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits)
         throws(ImageError) -> (width: Int, height: Int, ink: [UInt8])
     {
-        try run(bytes, header: header, shrink: shrink, limits: limits, channels: 4)
+        try run(bytes, header: header, shrink: shrink, limits: limits, channels: 4, allScans: false)
     }
 
     /// One decode through the shim: RGB (`channels` 3) or CMYK ink (`channels` 4).
     private static func run(
-        _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits, channels: Int
+        _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits, channels: Int,
+        allScans: Bool
     ) throws(ImageError) -> (width: Int, height: Int, ink: [UInt8]) {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             throw .truncated(detail: "no JPEG data")
@@ -39,7 +53,7 @@ enum JPEGDecoder {
             let decode = channels == 4 ? CJPEGShims_decodeCMYK : CJPEGShims_decodeRGB
             code = Int(
                 decode(
-                    base, bytes.count, Int32(shrink), fast, Int64(limits.maxPixels), buffer.baseAddress, capacity,
+                    base, bytes.count, Int32(shrink), fast, allScans || benchAllScans ? 1 : 0, Int64(limits.maxPixels), buffer.baseAddress, capacity,
                     &outWidth, &outHeight, &status))
             // On failure the buffer is dropped; the bytes are plain UInt8, so no element needs deinitializing.
             initialized = code == CJPEGShims_ok ? capacity : 0

@@ -59,6 +59,8 @@ public struct BatchRunner: Sendable {
                 next += 1
                 let sequence = Int64(next)
                 group.addTask { await self.process(input, sequence: sequence, duplicates: duplicates) }
+                // Overlap the next file's read with this one's decode.
+                if next < inputs.count { InputFile.prefetch(inputs[next].path) }
             }
             for _ in 0..<max(1, jobs) { addNext() }
             while let (file, outcome, error, made) = await group.next() {
@@ -96,13 +98,12 @@ public struct BatchRunner: Sendable {
         var ingested: IngestedOriginal?
         var owner = false
         do {
-            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
-            if size > maxFileBytes { throw IngestError.tooLarge(file: file, bytes: size, limit: maxFileBytes) }
-            let data = try InputFile.read(file)
+            // One pass over the bytes: hashed as they are read (the size is checked before any is read).
+            let (data, hash) = try InputFile.read(file, maxBytes: maxFileBytes, hashing: true)
             bytes = data
             let originals = layout.handles(for: FunctionRole(write: [.originals]), function: "ingest")
             let original = try OriginalIngest.ingest(
-                data, name: file, maxBytes: maxFileBytes, into: originals.handle(.originals, .write))
+                data, name: file, maxBytes: maxFileBytes, into: originals.handle(.originals, .write), hash: hash)
             ingested = original
             if await duplicates.claim(original.hash, file: file) != nil {
                 // A copy of a file already in this batch: its outcome is the first copy's.

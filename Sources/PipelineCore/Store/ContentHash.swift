@@ -8,7 +8,11 @@ public struct ContentHash: Sendable, Hashable, Codable, CustomStringConvertible,
 
     /// Hashes bytes (BoringSSL's SHA-256, accelerated with SHA extensions where the CPU has them).
     public init(of bytes: UnsafeRawBufferPointer) {
-        let digest = SHA256.hash(data: bytes)
+        self.init(digest: SHA256.hash(data: bytes))
+    }
+
+    /// The hash a SHA-256 computed elsewhere (e.g. while the bytes were read) gives.
+    init(digest: SHA256.Digest) {
         var out = ""
         out.reserveCapacity(64)
         for byte in digest {

@@ -1,4 +1,5 @@
 // Reading an input file whole (batch, dropped uploads, `picpipe thumbnail`): one sized buffer, plain read(2).
+import Crypto
 import Foundation
 
 #if canImport(Glibc)
@@ -12,6 +13,13 @@ public enum InputFile {
     /// Not memory-mapped on purpose: a file truncated by another process while mapped would kill the batch
     /// with SIGBUS. The size is taken from `fstat`; a file that grows meanwhile is read as it was at the start.
     public static func read(_ path: String) throws -> Data {
+        try read(path, maxBytes: nil, hashing: false).data
+    }
+
+    /// Reads a whole input file and, when `hashing`, its SHA-256 in the same pass: each chunk is hashed right after
+    /// `read(2)` put it in the buffer, while it is still in the CPU cache, so the bytes are walked once.
+    /// - Throws: `IngestError.tooLarge` (before anything is read) when the file is over `maxBytes`.
+    public static func read(_ path: String, maxBytes: Int?, hashing: Bool) throws -> (data: Data, hash: ContentHash?) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { throw StoreError.notFound(path: path) }
@@ -20,23 +28,46 @@ public enum InputFile {
         defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw StoreError.io(path: path, operation: "stat", errno: errno) }
-        var data = try Self.buffer(count: Int(status.st_size), path: path)
+        let size = Int(status.st_size)
+        if let maxBytes, size > maxBytes { throw IngestError.tooLarge(file: path, bytes: size, limit: maxBytes) }
+        var data = try Self.buffer(count: size, path: path)
+        var hasher = hashing ? SHA256() : nil
         let filled = try data.withUnsafeMutableBytes { buffer -> Int in
             var offset = 0
             while offset < buffer.count {
-                let n = Glibc.read(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                let n = Glibc.read(fd, buffer.baseAddress! + offset, min(buffer.count - offset, hashChunk))
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw StoreError.io(path: path, operation: "read", errno: errno)
                 }
                 if n == 0 { break }
+                hasher?.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + n)]))
                 offset += n
             }
             return offset
         }
         if filled < data.count { data.removeSubrange(filled...) }
-        return data
+        return (data, hasher.map { ContentHash(digest: $0.finalize()) })
     }
+
+    /// A file's size from `stat(2)` (`nil` when it cannot be read): cheaper than Foundation's attributes, which
+    /// also look up the owner's and group's names.
+    public static func size(_ path: String) -> Int? {
+        var status = stat()
+        return stat(path, &status) == 0 ? Int(status.st_size) : nil
+    }
+
+    /// Asks the kernel to start reading a file the caller will read soon (`posix_fadvise` WILLNEED), so the disk
+    /// works while the CPU decodes the file before it. Best effort: errors are ignored.
+    public static func prefetch(_ path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return }
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED)
+        close(fd)
+    }
+
+    /// Bytes read (and hashed) at a time: small enough to be hashed from the CPU cache.
+    static let hashChunk = 256 * 1024
 
     /// Inputs at least this large get their own anonymous mapping, returned to the system when the last copy of
     /// the `Data` goes, instead of a heap block that glibc keeps after `free` (which raised peak memory by a

@@ -50,12 +50,13 @@ public enum OriginalIngest {
     ///   - name: the name it arrived under, for error messages.
     ///   - maxBytes: the largest accepted input.
     ///   - originals: a writable handle on the `originals` area.
-    public static func ingest(_ bytes: Data, name: String, maxBytes: Int, into originals: StoreHandle) throws
-        -> IngestedOriginal
-    {
+    ///   - hash: the bytes' SHA-256 when the caller computed it while reading them (`InputFile.read(_:maxBytes:hashing:)`).
+    public static func ingest(
+        _ bytes: Data, name: String, maxBytes: Int, into originals: StoreHandle, hash known: ContentHash? = nil
+    ) throws -> IngestedOriginal {
         guard !bytes.isEmpty else { throw IngestError.empty(file: name) }
         guard bytes.count <= maxBytes else { throw IngestError.tooLarge(file: name, bytes: bytes.count, limit: maxBytes) }
-        let (hash, sniffed) = bytes.withUnsafeBytes { raw in (ContentHash(of: raw), ImageFormat.sniff(raw)) }
+        let (hash, sniffed) = bytes.withUnsafeBytes { raw in (known ?? ContentHash(of: raw), ImageFormat.sniff(raw)) }
         guard let format = sniffed else { throw IngestError.notAnImage(file: name) }
         let relative = OriginalName.relativePath(hash: hash, format: format)
         let wrote = try originals.write(bytes, to: relative, overwrite: false)

@@ -93,7 +93,7 @@ struct ThumbnailCommand: AsyncParsableCommand {
         let limits = thumbnailFunction.limits
         let thumbnail: RenderedThumbnail
         do {
-            let size = (try? FileManager.default.attributesOfItem(atPath: input)[.size] as? Int) ?? 0
+            let size = InputFile.size(input) ?? 0
             if size > limits.maxFileBytes { throw ImageError.fileTooLarge(bytes: size, limit: limits.maxFileBytes) }
             let data = try InputFile.read(input)
             let render = try data.withUnsafeBytes { try Thumbnailer.render($0, specs: [spec], limits: limits) }
