@@ -187,6 +187,24 @@ extension PicpipeCLI {
                     md5s = hashlib.md5(hashlib.md5(data[:cut]).digest() + hashlib.md5(data[cut:]).digest())
                     out["completeETag"] = done["ETag"]
                     out["completeExpected"] = '"%s-2"' % md5s.hexdigest()
+
+                    # Parts out of order, one sent twice (first with wrong bytes): the last upload of a part counts.
+                    size = 6 * 1024 * 1024
+                    chunks = [data[i:i + size] for i in range(0, len(data), size)]
+                    upload = s3.create_multipart_upload(Bucket="uploads", Key="shuffled.jpg")["UploadId"]
+                    etags = {}
+                    for number in [3, 1, 2] + list(range(4, len(chunks) + 1)):
+                        if number == 1:
+                            s3.upload_part(Bucket="uploads", Key="shuffled.jpg", UploadId=upload, PartNumber=1,
+                                           Body=bytes(len(chunks[0])))
+                        etags[number] = s3.upload_part(Bucket="uploads", Key="shuffled.jpg", UploadId=upload,
+                                                       PartNumber=number, Body=chunks[number - 1])["ETag"]
+                    shuffled = s3.complete_multipart_upload(
+                        Bucket="uploads", Key="shuffled.jpg", UploadId=upload,
+                        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etags[n]} for n in sorted(etags)]})
+                    out["shuffledETag"] = shuffled["ETag"]
+                    out["shuffledExpected"] = '"%s-%d"' % (
+                        hashlib.md5(b"".join(hashlib.md5(c).digest() for c in chunks)).hexdigest(), len(chunks))
                     out["left"] = [u["Key"] for u in s3.list_multipart_uploads(Bucket="uploads").get("Uploads", [])]
                     out["originalsAfter"] = sorted(o["Key"] for o in s3.list_objects(Bucket="originals")["Contents"])
                     print(json.dumps(out))
@@ -226,8 +244,9 @@ extension PicpipeCLI {
                 #expect(out["partSizes"] as? [Int] == [5 * 1024 * 1024 + 12345, largeBytes.count - (5 * 1024 * 1024 + 12345)])
                 #expect(out["badRange"] as? String == "InvalidArgument")
                 #expect(out["completeETag"] as? String == out["completeExpected"] as? String)
+                #expect(out["shuffledETag"] as? String == out["shuffledExpected"] as? String)
                 #expect(out["left"] as? [String] == [])
-                // The joined object has the large picture's bytes exactly: the same content id, no new original.
+                // Both joined objects have the large picture's bytes exactly: the same content id, no new original.
                 #expect(out["originalsAfter"] as? [String] == all.sorted())
 
                 // The AWS CLI's list-objects pages through ListObjects v1 by marker.
