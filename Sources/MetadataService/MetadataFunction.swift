@@ -29,9 +29,14 @@ public struct MetadataFunction: PipelineFunction {
         if record.eventName.family == "ObjectRemoved" {
             let existed = try database.image(sha256: hash.hex) != nil
             try database.delete(sha256: hash.hex)
+            context.logger.info(
+                "metadata removed",
+                metadata: ["file": "\(record.s3.object.sourceName ?? record.s3.object.key)", "existed": "\(existed)"])
             return ["function": .string(name), "sha256": .string(hash.hex), "removed": .bool(existed), "changed": .bool(existed)]
         }
         if try database.image(sha256: hash.hex) != nil {
+            context.logger.info(
+                "metadata already stored", metadata: ["file": "\(record.s3.object.sourceName ?? record.s3.object.key)"])
             return ["function": .string(name), "sha256": .string(hash.hex), "changed": .bool(false)]
         }
         let original: Data
@@ -48,6 +53,7 @@ public struct MetadataFunction: PipelineFunction {
                 try MetadataReader.read(bytes: $0, file: source, sha256: hash.hex, includeRaw: true)
             }
         } catch let error as MetadataError {
+            context.logger.error("cannot read the metadata", metadata: ["file": "\(source)", "error": "\(error)"])
             // The error names the file already; the function error names it once.
             switch error {
             case .unreadableFile(_, let reason), .unsupportedImage(_, let reason):
@@ -63,7 +69,11 @@ public struct MetadataFunction: PipelineFunction {
             return Self.skipped(hash: hash, name: name)
         }
         var result: FunctionResult = ["function": .string(name), "sha256": .string(hash.hex), "changed": .bool(true)]
-        if let error = metadata.exifError { result["exif_error"] = .string(error) }
+        if let error = metadata.exifError {
+            context.logger.warning("EXIF unreadable; the row has the picture's size only", metadata: ["file": "\(source)", "error": "\(error)"])
+            result["exif_error"] = .string(error)
+        }
+        context.logger.info("metadata stored", metadata: ["file": "\(source)"])
         return result
     }
 

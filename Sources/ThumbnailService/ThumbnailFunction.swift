@@ -44,6 +44,8 @@ public struct ThumbnailFunction: PipelineFunction {
         let thumbnails = try context.store.handle(.thumbnails, .write)
         if record.eventName.family == "ObjectRemoved" {
             let removed = try ThumbnailGenerator.removeAll(hash: hash, from: thumbnails)
+            context.logger.info(
+                "thumbnails removed", metadata: ["file": "\(Self.file(record))", "count": "\(removed.count)"])
             return ["function": .string(name), "sha256": .string(hash.hex), "removed": .array(removed.map { .string("thumbnails/" + $0) })]
         }
         let original: Data
@@ -65,17 +67,26 @@ public struct ThumbnailFunction: PipelineFunction {
             }
         } catch let error as ImageError {
             let memoryMB = bounded.maxPixels < limits.maxPixels ? context.configuration.memoryMB : nil
-            throw FunctionError.unprocessable(
-                file: record.s3.object.sourceName ?? record.s3.object.key,
-                reason: Self.explain(error, memoryMB: memoryMB))
+            let reason = Self.explain(error, memoryMB: memoryMB)
+            context.logger.error("cannot make thumbnails", metadata: ["file": "\(Self.file(record))", "error": "\(reason)"])
+            throw FunctionError.unprocessable(file: Self.file(record), reason: reason)
         }
         if !context.originalExists(record) {
             // Deleted while the thumbnails were made: the delete wins, what was written goes.
             try ThumbnailGenerator.removeAll(hash: hash, from: thumbnails)
             return Self.skipped(hash: hash, name: name)
         }
+        context.logger.info(
+            "thumbnails made",
+            metadata: [
+                "file": "\(Self.file(record))", "created": "\(outcome.createdCount)",
+                "sizes": "\(wanted.map(\.sizeLabel).joined(separator: ","))", "shrink": "\(outcome.shrink)",
+            ])
         return Self.result(outcome, hash: hash, name: name)
     }
+
+    /// The name a person knows the picture by: its upload name, or its key in the store.
+    static func file(_ record: S3EventRecord) -> String { record.s3.object.sourceName ?? record.s3.object.key }
 
     /// The result when the original is gone: nothing made, nothing kept.
     static func skipped(hash: ContentHash, name: String) -> FunctionResult {

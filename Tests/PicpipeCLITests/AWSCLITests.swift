@@ -314,8 +314,11 @@ extension PicpipeCLI {
                 #expect(sync["ExecutedVersion"] as? String == "$LATEST")
                 let log = String(
                     decoding: Data(base64Encoded: try #require(sync["LogResult"] as? String)) ?? Data(), as: UTF8.self)
-                #expect(log.contains("START RequestId: metadata-"))
-                #expect(log.contains("REPORT RequestId: metadata-"))
+                #expect(log.contains("START RequestId: "))
+                #expect(log.contains("REPORT RequestId: "))
+                // The function's own line for this invocation (the pipeline stored the row already).
+                #expect(
+                    log.contains("\tINFO\tmetadata already stored file=originals/\(Self.originalKey(hash))"), "\(log)")
                 let result = try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as? [String: Any]
                 #expect(result?["sha256"] as? String == hash)
                 #expect(result?["function"] as? String == "metadata")
@@ -369,7 +372,12 @@ extension PicpipeCLI {
                 let failedLog = String(
                     decoding: Data(base64Encoded: try #require(failed["LogResult"] as? String)) ?? Data(), as: UTF8.self
                 )
-                #expect(failedLog.contains("ERROR"))
+                // The thumbnail function's own error line, naming the file and the decoder's reason.
+                #expect(
+                    failedLog.contains(
+                        "\tERROR\tcannot make thumbnails error=image data is truncated"), "\(failedLog)")
+                #expect(failedLog.contains("file=originals/\(Self.originalKey(corruptHash))"), "\(failedLog)")
+                #expect(failedLog.contains("\tERROR\tInvoke Error "), "\(failedLog)")
 
                 // list-functions, get-function-configuration, update-function-configuration round trip.
                 let functions =
@@ -401,6 +409,7 @@ extension PicpipeCLI {
                 let nextLog = String(
                     decoding: Data(base64Encoded: next["LogResult"] as? String ?? "") ?? Data(), as: UTF8.self)
                 #expect(nextLog.contains("Memory Size: 512 MB"))
+                #expect(nextLog.contains("\tINFO\tthumbnails made created=0 file=originals/"), "\(nextLog)")
 
                 // Persisted: a new serve on the same store still has them.
                 await gateway.stop()

@@ -99,14 +99,14 @@ struct AWSServe {
     /// An empty AWS config file, so the user's ~/.aws does not change what the CLI sends.
     let config: URL
 
-    static func start(root: URL, store: URL? = nil) async throws -> AWSServe {
+    static func start(root: URL, store: URL? = nil, environment: [String: String] = [:]) async throws -> AWSServe {
         let store = store ?? root.appendingPathComponent("store")
         let serve = try await ServeProcess(
             store: store,
             environment: [
                 "PICPIPE_AWS_ACCESS_KEY_ID": keyID, "PICPIPE_AWS_SECRET_ACCESS_KEY": secret,
                 "PICPIPE_AWS_LISTEN": "127.0.0.1:0",
-            ])
+            ].merging(environment, uniquingKeysWith: { $1 }))
         do {
             try await ServeProcess.eventually("aws listening") { serve.log.contains("aws listening") }
         } catch {

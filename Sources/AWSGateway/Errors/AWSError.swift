@@ -10,6 +10,8 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// The bucket/key or function it is about (S3's `<Resource>`), when there is one.
     public var resource: String?
+    /// Lambda's `Reason` beside the message (`ReservedFunctionConcurrentInvocationLimitExceeded`), when it has one.
+    public var reason: String?
 
     /// - Parameters: see the properties.
     public init(_ code: String, status: Int, _ message: String, resource: String? = nil) {
@@ -141,10 +143,13 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
         AWSError("InvalidParameterValueException", status: 400, message)
     }
 
-    static func tooManyRequests(_ function: String) -> AWSError {
-        AWSError(
+    /// Lambda's throttle of a synchronous call: every slot of the function's reserved concurrency is running.
+    static func tooManyRequests(_ function: String, concurrency: Int) -> AWSError {
+        var error = AWSError(
             "TooManyRequestsException", status: 429,
-            "Rate Exceeded: every reserved worker of \(function) is busy (functions.\(function).concurrency).")
+            "Rate Exceeded: \(function) is running \(concurrency) invocation(s), its reserved concurrency (functions.\(function).concurrency).")
+        error.reason = "ReservedFunctionConcurrentInvocationLimitExceeded"
+        return error
     }
 
     static func serviceUnavailable(_ service: AWSService, _ message: String) -> AWSError {

@@ -14,9 +14,6 @@ struct LambdaAPI: Sendable {
     let overrides: FunctionOverrides
     let region: String
     let logger: Logger
-    /// RequestResponse invocations through this API running now, by function (TooManyRequestsException past the
-    /// function's reserved concurrency).
-    let inFlight = InFlight()
     /// The account id in ARNs (picpipe has one account: the store).
     static let account = "000000000000"
     /// Lambda's payload limit for RequestResponse (6 MB).
@@ -152,13 +149,18 @@ struct LambdaAPI: Sendable {
             return AWSResponses.empty(type == .event ? .accepted : .noContent, headers: AWSResponses.fields(executed))
         case .requestResponse:
             let configuration = runtime.configuration(of: name) ?? FunctionConfiguration()
-            guard inFlight.enter(name, limit: configuration.concurrency) else { throw AWSError.tooManyRequests(name) }
-            defer { inFlight.leave(name) }
             let clock = ContinuousClock()
             let start = clock.now
             let response: InvocationResponse
+            // The function's own lines of this invocation, kept only when the caller asked for the tail.
+            let capture = tail ? InvocationLog(requestID: requestID) : nil
             do {
-                response = try await runtime.invoke(function: name, record: records[0], type: .requestResponse)
+                // Refused past the reserved concurrency, whoever holds it: queue workers or other calls.
+                response = try await runtime.invoke(
+                    function: name, record: records[0], type: .requestResponse,
+                    options: InvocationOptions(refuseWhenBusy: true, log: capture))
+            } catch RuntimeError.throttled(_, let concurrency) {
+                throw AWSError.tooManyRequests(name, concurrency: concurrency)
             } catch let error as RuntimeError {
                 throw AWSError.invalidRequestContent("\(error)")
             } catch {
@@ -170,7 +172,7 @@ struct LambdaAPI: Sendable {
             if let functionError = response.functionError { headers.append(("X-Amz-Function-Error", functionError)) }
             if tail {
                 let log = Self.logTail(
-                    invocation: response.invocationID, function: name, milliseconds: milliseconds,
+                    requestID: requestID, functionLines: response.log ?? "", milliseconds: milliseconds,
                     memoryMB: configuration.memoryMB, error: response.functionError == nil ? nil : response.payload)
                 headers.append(("X-Amz-Log-Result", Data(log.utf8).base64EncodedString()))
             }
@@ -182,18 +184,19 @@ struct LambdaAPI: Sendable {
         }
     }
 
-    /// The invocation's log as Lambda writes it around a function (START, the error if any, END, REPORT), its
-    /// last 4 KB.
-    static func logTail(invocation: Int64?, function: String, milliseconds: Double, memoryMB: Int, error: JSONValue?)
-        -> String
-    {
-        let id = invocation.map { "\(function)-\($0)" } ?? function
+    /// The invocation's log as Lambda writes it: START, the function's own lines (what it logged, at info and
+    /// above), the error if any, END, REPORT; its last 4 KB.
+    static func logTail(
+        requestID id: String, functionLines: String, milliseconds: Double, memoryMB: Int, error: JSONValue?
+    ) -> String {
         var lines = ["START RequestId: \(id) Version: $LATEST"]
+        let own = functionLines.hasSuffix("\n") ? String(functionLines.dropLast()) : functionLines
+        if !own.isEmpty { lines.append(own) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         if let error, let data = try? encoder.encode(error) {
             lines.append(
-                "\(HTTPDateText.amz(Date())) \(id) ERROR Invoke Error \(String(decoding: data, as: UTF8.self))")
+                "\(InvocationLog.timestamp(Date()))\t\(id)\tERROR\tInvoke Error \(String(decoding: data, as: UTF8.self))")
         }
         lines.append("END RequestId: \(id)")
         let duration = (milliseconds * 100).rounded() / 100
@@ -326,21 +329,4 @@ struct LambdaAPI: Sendable {
         }
         return integer
     }
-}
-
-/// Counts running RequestResponse invocations per function.
-final class InFlight: Sendable {
-    private let counts = Mutex<[String: Int]>([:])
-
-    /// Takes a place unless `limit` are taken.
-    func enter(_ function: String, limit: Int) -> Bool {
-        counts.withLock { counts in
-            let current = counts[function] ?? 0
-            guard current < max(1, limit) else { return false }
-            counts[function] = current + 1
-            return true
-        }
-    }
-
-    func leave(_ function: String) { counts.withLock { $0[function, default: 1] -= 1 } }
 }

@@ -1,6 +1,8 @@
 // Multipart uploads in progress: one folder per upload under uploads/.picpipe-s3-multipart/ (dot-named, so the
-// upload watcher never takes it), each part a file beside a file holding its ETag. Completing joins the parts into one
-// spooled object; aborting removes the folder.
+// upload watcher never takes it). A part is written at its place in the upload's one `object` file when parts have
+// the same size (the AWS CLI's and SDKs' way; `MultipartAssembly`), else into a file of its own; beside it, a file
+// holds its ETag. Completing uses the object file as it is, or joins the parts into one spooled object; aborting
+// removes the folder.
 import Crypto
 import Foundation
 import PipelineCore
@@ -24,6 +26,8 @@ struct UploadedPart: Sendable {
     var eTag: String
     var modified: Date
     var file: URL
+    /// Where the part starts in `file` when it is placed in the upload's object file; nil: the file is the part.
+    var offset: Int? = nil
 }
 
 /// The uploads in progress in one store.
@@ -32,6 +36,8 @@ struct MultipartUploads: Sendable {
     static let maxPartNumber = 10_000
     static let minPartSize = 5 * 1024 * 1024
     let root: URL
+    /// Which parts are being placed and how far each upload's SHA-256 has read, in this process.
+    let assembly = MultipartAssembly()
 
     init(layout: StoreLayout) {
         root = layout.uploads.appendingPathComponent(".picpipe-s3-multipart")
@@ -66,19 +72,71 @@ struct MultipartUploads: Sendable {
         return (upload, folder)
     }
 
-    /// Installs a spooled part as part `number` (replacing an earlier one of the same number, as S3 does).
+    /// Every upload in progress with its id, in key order, then by initiation (ListMultipartUploads).
+    func all() -> [(id: String, upload: MultipartUpload)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        let decoder = JSONDecoder()
+        return names.compactMap { id -> (id: String, upload: MultipartUpload)? in
+            guard let folder = folder(id),
+                let data = FileManager.default.contents(atPath: folder.appendingPathComponent("upload.json").path),
+                let upload = try? decoder.decode(MultipartUpload.self, from: data)
+            else { return nil }
+            return (id, upload)
+        }.sorted {
+            if $0.upload.key != $1.upload.key {
+                return Array($0.upload.key.utf8).lexicographicallyPrecedes(Array($1.upload.key.utf8))
+            }
+            return ($0.upload.initiated, $0.id) < ($1.upload.initiated, $1.id)
+        }
+    }
+
+    /// Installs a spooled part as part `number` (replacing an earlier one of the same number, as S3 does): a part
+    /// placed in the object file gets its record (`.placed`, after its bytes were synced), one in a file of its own
+    /// is renamed into place.
     func keep(_ part: SpooledObject, number: Int, in folder: URL) throws {
         let name = Self.partName(number)
         try AtomicFile.write(Data(part.eTag.utf8), to: folder.appendingPathComponent(name + ".etag"))
+        if part.offset != nil {
+            unlink(folder.appendingPathComponent(name).path)
+            try AtomicFile.write(Data(String(part.size).utf8), to: folder.appendingPathComponent(name + ".placed"))
+            return
+        }
+        unlink(folder.appendingPathComponent(name + ".placed").path)
         guard rename(part.path, folder.appendingPathComponent(name).path) == 0 else {
             throw AWSError.serviceUnavailable(.s3, "cannot keep part \(number): \(String(cString: strerror(errno)))")
         }
     }
 
+    /// Forgets a placed part before its place is written again (a part uploaded twice): the record must never
+    /// name bytes being overwritten.
+    func unplace(_ number: Int, in folder: URL) {
+        unlink(folder.appendingPathComponent(Self.partName(number) + ".placed").path)
+    }
+
     /// The parts uploaded so far, by number.
     func parts(in folder: URL) -> [UploadedPart] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        let slot = MultipartAssembly.slot(in: folder)
+        let object = folder.appendingPathComponent(MultipartAssembly.objectName)
         return names.compactMap { name -> UploadedPart? in
+            if name.hasPrefix("part-"), name.hasSuffix(".placed"), let slot,
+                let number = Int(name.dropFirst(5).dropLast(".placed".count))
+            {
+                let record = folder.appendingPathComponent(name)
+                let stem = folder.appendingPathComponent(String(name.dropLast(".placed".count)))
+                guard let text = FileManager.default.contents(atPath: record.path),
+                    let size = Int(String(decoding: text, as: UTF8.self)),
+                    let eTag = FileManager.default.contents(atPath: stem.path + ".etag").map({
+                        String(decoding: $0, as: UTF8.self)
+                    })
+                else { return nil }
+                let modified =
+                    (try? FileManager.default.attributesOfItem(atPath: record.path)[.modificationDate] as? Date)
+                    ?? Date()
+                return UploadedPart(
+                    number: number, size: size, eTag: eTag, modified: modified, file: object,
+                    offset: (number - 1) * slot)
+            }
             guard name.hasPrefix("part-"), !name.hasSuffix(".etag"), let number = Int(name.dropFirst(5)) else {
                 return nil
             }
@@ -96,6 +154,7 @@ struct MultipartUploads: Sendable {
 
     /// Removes an upload's folder and parts.
     func remove(_ folder: URL) {
+        assembly.forget(upload: folder.lastPathComponent)
         try? FileManager.default.removeItem(at: folder)
     }
 

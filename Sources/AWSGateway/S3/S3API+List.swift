@@ -1,42 +1,41 @@
-// ListObjectsV2: prefix, delimiter (common prefixes), max-keys, continuation-token, start-after, encoding-type=url.
+// ListObjectsV2 (prefix, delimiter (common prefixes), max-keys, continuation-token, start-after,
+// encoding-type=url) and ListObjects, version 1 (prefix, delimiter, marker, max-keys, NextMarker with a delimiter).
 import Foundation
 import Hummingbird
 import PipelineCore
 
 extension S3API {
-    /// Lists a bucket's objects in key order.
-    func listObjectsV2(bucket: S3Bucket, query: [String: String]) throws -> Response {
-        let prefix = query["prefix"] ?? ""
-        let delimiter = query["delimiter"].flatMap { $0.isEmpty ? nil : $0 }
-        var maxKeys = 1000
-        if let text = query["max-keys"] {
-            guard let value = Int(text), value >= 0 else {
-                throw AWSError.invalidArgument("max-keys must be an integer from 0 to 2147483647: \(text)")
-            }
-            maxKeys = min(value, 1000)
+    /// `max-keys` (at most 1000, as S3 caps it).
+    static func maxKeys(_ query: [String: String]) throws -> Int {
+        guard let text = query["max-keys"] else { return 1000 }
+        guard let value = Int(text), value >= 0 else {
+            throw AWSError.invalidArgument("max-keys must be an integer from 0 to 2147483647: \(text)")
         }
-        let token = query["continuation-token"]
-        var marker = query["start-after"] ?? ""
-        if let token {
-            guard let data = Data(base64Encoded: token), let decoded = String(data: data, encoding: .utf8) else {
-                throw AWSError.invalidArgument("The continuation token provided is incorrect.")
-            }
-            marker = decoded
-        }
-        let urlEncoded = query["encoding-type"] == "url"
+        return min(value, 1000)
+    }
+
+    /// `encoding-type`: whether keys are URL-encoded in the answer.
+    static func urlEncoded(_ query: [String: String]) throws -> Bool {
         if let type = query["encoding-type"], type != "url" {
             throw AWSError.invalidArgument("Invalid Encoding Method specified in Request: \(type)")
         }
-        let listing = Self.page(
-            bucket.keys(in: layout), prefix: prefix, delimiter: delimiter, after: marker, maxKeys: maxKeys)
-        func encode(_ text: String) -> String {
-            urlEncoded
-                ? text.split(separator: "/", omittingEmptySubsequences: false).map { SignatureV4.uriEncode(String($0)) }
-                    .joined(separator: "/") : text
-        }
-        let contents = listing.objects.map { object in
+        return query["encoding-type"] == "url"
+    }
+
+    /// A key or prefix as the answer writes it: URL-encoded (slashes kept) when asked.
+    static func listed(_ text: String, urlEncoded: Bool) -> String {
+        urlEncoded
+            ? text.split(separator: "/", omittingEmptySubsequences: false).map { SignatureV4.uriEncode(String($0)) }
+                .joined(separator: "/") : text
+    }
+
+    /// A listing's `<Contents>` entries with their ETags.
+    func contents(_ objects: [(key: String, size: Int, modified: Date)], bucket: S3Bucket, urlEncoded: Bool)
+        -> [ListBucketResult.Contents]
+    {
+        objects.map { object in
             ListBucketResult.Contents(
-                key: encode(object.key), lastModified: S3XML.timestamp(object.modified),
+                key: Self.listed(object.key, urlEncoded: urlEncoded), lastModified: S3XML.timestamp(object.modified),
                 eTag: catalog.eTag(
                     of: bucket.folder(in: layout).appendingPathComponent(object.key), size: object.size,
                     modified: object.modified,
@@ -46,6 +45,47 @@ extension S3API {
                         : nil),
                 size: object.size)
         }
+    }
+
+    /// ListObjects (version 1): a page after `marker`; `NextMarker` when truncated and a delimiter was given (without
+    /// one, clients continue after the last key, as S3 documents).
+    func listObjectsV1(bucket: S3Bucket, query: [String: String]) throws -> Response {
+        let prefix = query["prefix"] ?? ""
+        let delimiter = query["delimiter"].flatMap { $0.isEmpty ? nil : $0 }
+        let maxKeys = try Self.maxKeys(query)
+        let marker = query["marker"] ?? ""
+        let urlEncoded = try Self.urlEncoded(query)
+        let listing = Self.page(
+            bucket.keys(in: layout), prefix: prefix, delimiter: delimiter, after: marker, maxKeys: maxKeys)
+        let result = ListBucketResultV1(
+            name: bucket.rawValue, prefix: Self.listed(prefix, urlEncoded: urlEncoded),
+            marker: Self.listed(marker, urlEncoded: urlEncoded), maxKeys: maxKeys,
+            delimiter: delimiter.map { Self.listed($0, urlEncoded: urlEncoded) }, isTruncated: listing.next != nil,
+            nextMarker: delimiter == nil ? nil : listing.next.map { Self.listed($0, urlEncoded: urlEncoded) },
+            encodingType: urlEncoded ? "url" : nil,
+            contents: contents(listing.objects, bucket: bucket, urlEncoded: urlEncoded),
+            commonPrefixes: listing.prefixes.map { .init(prefix: Self.listed($0, urlEncoded: urlEncoded)) })
+        return try AWSResponses.xml(result, root: "ListBucketResult")
+    }
+
+    /// Lists a bucket's objects in key order.
+    func listObjectsV2(bucket: S3Bucket, query: [String: String]) throws -> Response {
+        let prefix = query["prefix"] ?? ""
+        let delimiter = query["delimiter"].flatMap { $0.isEmpty ? nil : $0 }
+        let maxKeys = try Self.maxKeys(query)
+        let token = query["continuation-token"]
+        var marker = query["start-after"] ?? ""
+        if let token {
+            guard let data = Data(base64Encoded: token), let decoded = String(data: data, encoding: .utf8) else {
+                throw AWSError.invalidArgument("The continuation token provided is incorrect.")
+            }
+            marker = decoded
+        }
+        let urlEncoded = try Self.urlEncoded(query)
+        let listing = Self.page(
+            bucket.keys(in: layout), prefix: prefix, delimiter: delimiter, after: marker, maxKeys: maxKeys)
+        func encode(_ text: String) -> String { Self.listed(text, urlEncoded: urlEncoded) }
+        let contents = contents(listing.objects, bucket: bucket, urlEncoded: urlEncoded)
         let result = ListBucketResult(
             name: bucket.rawValue, prefix: encode(prefix), delimiter: delimiter.map(encode), maxKeys: maxKeys,
             keyCount: contents.count + listing.prefixes.count, isTruncated: listing.next != nil,

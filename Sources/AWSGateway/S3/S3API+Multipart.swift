@@ -1,8 +1,16 @@
-// Multipart uploads into `uploads` (the AWS CLI switches to them at 8 MB): create, upload parts, list them,
-// complete (the parts joined, then taken in as one upload: ObjectCreated:CompleteMultipartUpload) or abort.
+// Multipart uploads into `uploads` (the AWS CLI switches to them at 8 MB): create, upload parts (or copy them from
+// a range of a stored object), list them and the uploads in progress, complete (the parts joined, then taken in as
+// one upload: ObjectCreated:CompleteMultipartUpload) or abort.
+import Crypto
+import FetchService
 import Foundation
 import Hummingbird
+import ImageCore
 import PipelineCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension S3API {
     /// CreateMultipartUpload.
@@ -29,14 +37,233 @@ extension S3API {
             throw AWSError.invalidArgument("Part number must be an integer between 1 and 10000, inclusive.")
         }
         let (_, folder) = try multipart.upload(uploadID, key: key)
-        let part = try await receive(request, signed: signed, auth: auth, into: folder, context: context)
+        // A part of the size the upload's parts have goes to its place in the object file: written once.
+        let declared =
+            signed.header("x-amz-decoded-content-length").flatMap(Int.init)
+            ?? (signed.header("content-encoding")?.contains("aws-chunked") == true
+                ? nil : signed.header("content-length").flatMap(Int.init))
+        let region = declared.flatMap {
+            multipart.assembly.place(upload: uploadID, folder: folder, number: number, size: $0)
+        }
+        defer { if region != nil { multipart.assembly.finished(upload: uploadID, number: number) } }
+        if region != nil { multipart.unplace(number, in: folder) }
+        let part = try await receive(
+            request, signed: signed, auth: auth, into: folder, context: context, region: region)
         do {
             try multipart.keep(part, number: number, in: folder)
         } catch {
             part.discard()
             throw error
         }
+        if region != nil {
+            let multipart = self.multipart
+            try await threadPool.runIfActive {
+                multipart.assembly.extendHash(upload: uploadID, folder: folder) { multipart.parts(in: folder) }
+            }
+        }
         return AWSResponses.empty(.ok, headers: AWSResponses.fields([("ETag", part.eTag)]))
+    }
+
+    /// UploadPartCopy: part `partNumber` is a byte range (`x-amz-copy-source-range`, or the whole object) of a
+    /// stored object, with the copy preconditions CopyObject takes.
+    func uploadPartCopy(
+        _ request: Request, key: String, uploadID: String, query: [String: String], source: String,
+        auth: Authenticated
+    ) async throws -> Response {
+        guard let number = query["partNumber"].flatMap(Int.init), (1...MultipartUploads.maxPartNumber).contains(number)
+        else {
+            throw AWSError.invalidArgument("Part number must be an integer between 1 and 10000, inclusive.")
+        }
+        let (_, folder) = try multipart.upload(uploadID, key: key)
+        let decoded = SignatureV4.percentDecode(source.split(separator: "?").first.map(String.init) ?? source)
+        let (sourceBucketName, sourceKey) = Self.split("/" + decoded)
+        guard let sourceBucketName, let sourceKey, let sourceBucket = S3Bucket(rawValue: sourceBucketName) else {
+            throw AWSError.invalidArgument("x-amz-copy-source must name a bucket and a key: \(source)")
+        }
+        guard auth.credential.allows(bucket: sourceBucket.rawValue) else {
+            throw AWSError.accessDenied("Access Denied: the key may not read the bucket \(sourceBucket.rawValue).")
+        }
+        let info = try await objectInfo(bucket: sourceBucket, key: sourceKey, readSmall: false)
+        if let failed = Self.copyPreconditionFails(request, eTag: info.eTag, modified: info.modified) { throw failed }
+        let range = try Self.copyRange(request.headers[AWSResponses.name("x-amz-copy-source-range")], size: info.size)
+        guard range.count <= maxObjectBytes else { throw AWSError.entityTooLarge(limit: maxObjectBytes) }
+        let part = try await copyPart(info.file, range: range, into: folder)
+        do {
+            try multipart.keep(part, number: number, in: folder)
+        } catch {
+            part.discard()
+            throw error
+        }
+        return try AWSResponses.xml(
+            CopyPartResult(lastModified: S3XML.timestamp(Date()), eTag: part.eTag), root: "CopyPartResult")
+    }
+
+    /// The bytes `x-amz-copy-source-range: bytes=FIRST-LAST` names (both given, within the object), or all of them.
+    static func copyRange(_ header: String?, size: Int) throws -> Range<Int> {
+        guard let header else { return 0..<size }
+        let invalid = AWSError(
+            "InvalidArgument", status: 400,
+            "Range specified is not valid for source object of size: \(size) (x-amz-copy-source-range: \(header); "
+                + "the form is bytes=FIRST-LAST).")
+        guard header.hasPrefix("bytes=") else { throw invalid }
+        let bounds = header.dropFirst("bytes=".count).split(separator: "-", omittingEmptySubsequences: false)
+        guard bounds.count == 2, let first = Int(bounds[0]), let last = Int(bounds[1]), first >= 0, first <= last,
+            last < size
+        else { throw invalid }
+        return first..<(last + 1)
+    }
+
+    /// Copies `range` of `file` into a new part file in `folder`, with its MD5 (the part's ETag).
+    func copyPart(_ file: URL, range: Range<Int>, into folder: URL) async throws -> SpooledObject {
+        let path = folder.appendingPathComponent(AtomicFile.temporaryName(kind: S3BodySpool.temporaryKind)).path
+        return try await threadPool.runIfActive {
+            let input = open(file.path, O_RDONLY | O_CLOEXEC)
+            guard input >= 0 else {
+                throw AWSError.serviceUnavailable(
+                    .s3, "cannot read \(file.lastPathComponent): \(String(cString: strerror(errno)))")
+            }
+            defer { close(input) }
+            let output = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard output >= 0 else {
+                throw AWSError.serviceUnavailable(
+                    .s3, "cannot create a temporary file in \(folder.path): \(String(cString: strerror(errno)))")
+            }
+            var kept = false
+            defer {
+                close(output)
+                if !kept { unlink(path) }
+            }
+            var md5 = Insecure.MD5()
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            var offset = range.lowerBound
+            while offset < range.upperBound {
+                let wanted = min(buffer.count, range.upperBound - offset)
+                let count = buffer.withUnsafeMutableBytes { pread(input, $0.baseAddress, wanted, off_t(offset)) }
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else {
+                    throw AWSError.serviceUnavailable(
+                        .s3, "cannot read \(file.lastPathComponent) at \(offset): the object changed or is unreadable")
+                }
+                try buffer.withUnsafeBytes { raw in
+                    let slice = UnsafeRawBufferPointer(rebasing: raw[0..<count])
+                    md5.update(bufferPointer: slice)
+                    if let failure = UploadSpool.writeAll(slice, to: output) {
+                        throw failure == ENOSPC
+                            ? AWSError("InsufficientStorage", status: 507, "The store's disk is full.")
+                            : AWSError.serviceUnavailable(
+                                .s3, "cannot write the part: \(String(cString: strerror(failure)))")
+                    }
+                }
+                offset += count
+            }
+            guard fsync(output) == 0 else {
+                throw AWSError.serviceUnavailable(
+                    .s3, "cannot sync the part to disk: \(String(cString: strerror(errno)))")
+            }
+            kept = true
+            // A part's SHA-256 is not kept (completing hashes the whole object), so it is not computed here.
+            return SpooledObject(
+                path: path, sha256: ContentHash(of: UnsafeRawBufferPointer(start: nil, count: 0)),
+                md5: Array(md5.finalize()), size: range.count, format: nil)
+        }
+    }
+
+    /// ListMultipartUploads: the uploads in progress (only `uploads` takes them), by key and initiation, after
+    /// `key-marker`/`upload-id-marker`, under `prefix`, rolled up at `delimiter`, at most `max-uploads`.
+    func listMultipartUploads(bucket: S3Bucket, query: [String: String]) throws -> Response {
+        let prefix = query["prefix"] ?? ""
+        let delimiter = query["delimiter"].flatMap { $0.isEmpty ? nil : $0 }
+        var maxUploads = 1000
+        if let text = query["max-uploads"] {
+            guard let value = Int(text), value >= 0 else {
+                throw AWSError.invalidArgument("max-uploads must be an integer from 0 to 2147483647: \(text)")
+            }
+            maxUploads = min(value, 1000)
+        }
+        let keyMarker = query["key-marker"] ?? ""
+        let idMarker = query["upload-id-marker"] ?? ""
+        let urlEncoded = try Self.urlEncoded(query)
+        let all = bucket == .uploads ? multipart.all() : []
+        var uploads: [ListMultipartUploadsResult.Upload] = []
+        var prefixes: [String] = []
+        var last: (key: String, id: String)?
+        var truncated = false
+        let owner = S3Owner(id: "picpipe", displayName: "picpipe")
+        for entry in all {
+            let key = entry.upload.key
+            guard key.hasPrefix(prefix) else { continue }
+            if !keyMarker.isEmpty {
+                let keyBytes = Array(key.utf8)
+                let markerBytes = Array(keyMarker.utf8)
+                // After the marker key; with an upload-id marker, the marker key's later uploads too.
+                if keyBytes.lexicographicallyPrecedes(markerBytes) { continue }
+                if keyBytes == markerBytes, idMarker.isEmpty || entry.id <= idMarker { continue }
+                // A common prefix as the marker: its keys were all rolled up on the page before.
+                if let delimiter, keyMarker.hasSuffix(delimiter), key.hasPrefix(keyMarker) { continue }
+            }
+            var commonPrefix: String?
+            if let delimiter, let range = key.dropFirst(prefix.count).range(of: delimiter) {
+                commonPrefix = prefix + String(key.dropFirst(prefix.count)[..<range.upperBound])
+            }
+            if let commonPrefix, prefixes.last == commonPrefix { continue }
+            if uploads.count + prefixes.count == maxUploads {
+                truncated = true
+                break
+            }
+            if let commonPrefix {
+                prefixes.append(commonPrefix)
+                last = (commonPrefix, "")
+            } else {
+                uploads.append(
+                    .init(
+                        key: Self.listed(key, urlEncoded: urlEncoded), uploadID: entry.id, initiator: owner,
+                        owner: owner, initiated: S3XML.timestamp(entry.upload.initiated)))
+                last = (key, entry.id)
+            }
+        }
+        let result = ListMultipartUploadsResult(
+            bucket: bucket.rawValue, keyMarker: Self.listed(keyMarker, urlEncoded: urlEncoded), uploadIDMarker: idMarker,
+            nextKeyMarker: truncated ? last.map { Self.listed($0.key, urlEncoded: urlEncoded) } : nil,
+            nextUploadIDMarker: truncated ? last?.id : nil,
+            prefix: query["prefix"].map { Self.listed($0, urlEncoded: urlEncoded) },
+            delimiter: delimiter.map { Self.listed($0, urlEncoded: urlEncoded) }, maxUploads: maxUploads,
+            isTruncated: truncated, uploads: uploads,
+            commonPrefixes: prefixes.map { .init(prefix: Self.listed($0, urlEncoded: urlEncoded)) })
+        return try AWSResponses.xml(result, root: "ListMultipartUploadsResult")
+    }
+
+    /// The object file itself as the completed object, when the chosen parts are parts 1...k placed in order, each
+    /// but the last a full slot: cut to their length, synced, hashed from where the upload's hash had read.
+    func assembled(_ chosen: [UploadedPart], uploadID: String, folder: URL) async throws -> SpooledObject? {
+        guard let slot = MultipartAssembly.slot(in: folder) else { return nil }
+        for (index, part) in chosen.enumerated() {
+            guard part.number == index + 1, part.offset != nil,
+                index == chosen.count - 1 ? part.size <= slot : part.size == slot
+            else { return nil }
+        }
+        let size = chosen.reduce(0) { $0 + $1.size }
+        guard size <= maxObjectBytes else { throw AWSError.entityTooLarge(limit: maxObjectBytes) }
+        let path = folder.appendingPathComponent(MultipartAssembly.objectName).path
+        let assembly = multipart.assembly
+        return try await threadPool.runIfActive {
+            guard let hash = assembly.digest(upload: uploadID, chosen: chosen) else { return nil }
+            let descriptor = open(path, O_RDWR | O_CLOEXEC)
+            guard descriptor >= 0 else { return nil }
+            defer { close(descriptor) }
+            // Parts placed past the chosen ones (uploaded, not listed) are cut off with the tail.
+            guard ftruncate(descriptor, off_t(size)) == 0, fsync(descriptor) == 0 else {
+                throw AWSError.serviceUnavailable(
+                    .s3, "cannot finish the object on disk: \(String(cString: strerror(errno)))")
+            }
+            var head = [UInt8](repeating: 0, count: 64)
+            let count = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 64, 0) }
+            let format = head.prefix(max(0, count)).withUnsafeBytes { ImageFormat.sniff($0) }
+            let hex = SignatureV4.hex(Array(hash.finalize()))
+            return SpooledObject(
+                path: path,
+                sha256: ContentHash(hex: hex) ?? ContentHash(of: UnsafeRawBufferPointer(start: nil, count: 0)),
+                md5: [], size: size, format: format)
+        }
     }
 
     /// ListParts.
@@ -94,11 +321,24 @@ extension S3API {
                 "Your proposed upload is smaller than the minimum allowed object size: part \(part.number) has \(part.size) bytes (each part but the last needs 5 MiB)."
             )
         }
-        let object = try await join(chosen.map(\.file), into: layout.uploads, md5: false)
         let eTag = MultipartUploads.multipartETag(chosen)
-        try await ingest(
-            object, key: key, eTag: eTag, contentType: upload.contentType, metadata: upload.metadata,
-            event: EventName(rawValue: "ObjectCreated:CompleteMultipartUpload"))
+        let event = EventName(rawValue: "ObjectCreated:CompleteMultipartUpload")
+        if let assembled = try await assembled(chosen, uploadID: uploadID, folder: folder) {
+            do {
+                try await ingest(
+                    assembled, key: key, eTag: eTag, contentType: upload.contentType, metadata: upload.metadata,
+                    event: event)
+            } catch {
+                // The object file was the parts: refused (not a picture, too large), the upload cannot go on.
+                multipart.remove(folder)
+                throw error
+            }
+        } else {
+            let object = try await join(
+                chosen.map(\.file), into: layout.uploads, md5: false, ranges: chosen.map { ($0.offset, $0.size) })
+            try await ingest(
+                object, key: key, eTag: eTag, contentType: upload.contentType, metadata: upload.metadata, event: event)
+        }
         multipart.remove(folder)
         return try AWSResponses.xml(
             CompleteMultipartUploadResult(

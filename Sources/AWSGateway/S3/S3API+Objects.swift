@@ -170,7 +170,8 @@ extension S3API {
 
     /// Streams a body to a temporary file in `folder` under an upload slot; a refused size stops the connection.
     func receive(
-        _ request: Request, signed: SignedRequest, auth: Authenticated, into folder: URL, context: AWSRequestContext
+        _ request: Request, signed: SignedRequest, auth: Authenticated, into folder: URL, context: AWSRequestContext,
+        region: SpoolRegion? = nil
     ) async throws -> SpooledObject {
         guard let slot = images.uploadSlots.take() else {
             throw AWSError(
@@ -181,7 +182,8 @@ extension S3API {
         defer { slot.release() }
         do {
             return try await spool.spool(
-                request.body, request: signed, payload: auth.payload, into: folder, maxBytes: maxObjectBytes)
+                request.body, request: signed, payload: auth.payload, into: folder, maxBytes: maxObjectBytes,
+                region: region)
         } catch let error as AWSError {
             if error.code == "EntityTooLarge" { context.stopReading() }
             throw error
@@ -300,7 +302,11 @@ extension S3API {
     /// Concatenates `files` into one temporary file in `folder` with its SHA-256 (the content id), sniffed format
     /// and, when `md5` (a single-part ETag: CopyObject), its MD5; one read of each file, hashed as it is copied.
     /// A multipart object's ETag is the MD5 of its parts' MD5s, so completing one skips the whole-object MD5.
-    func join(_ files: [URL], into folder: URL, md5 wantsMD5: Bool) async throws -> SpooledObject {
+    /// - Parameter ranges: for each file, where its bytes start and how many (a part placed in a multipart upload's
+    ///   object file); nil offsets, or no ranges: the whole file.
+    func join(_ files: [URL], into folder: URL, md5 wantsMD5: Bool, ranges: [(Int?, Int)]? = nil) async throws
+        -> SpooledObject
+    {
         let path = folder.appendingPathComponent(AtomicFile.temporaryName(kind: S3BodySpool.temporaryKind)).path
         let maxBytes = maxObjectBytes
         return try await threadPool.runIfActive {
@@ -319,15 +325,24 @@ extension S3API {
             var size = 0
             var head: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 4 << 20)
-            for file in files {
+            for (index, file) in files.enumerated() {
                 let input = open(file.path, O_RDONLY | O_CLOEXEC)
                 guard input >= 0 else {
                     throw AWSError.invalidPart(
                         "cannot read \(file.lastPathComponent): \(String(cString: strerror(errno)))")
                 }
                 defer { close(input) }
-                while true {
-                    let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+                var left = Int.max
+                let ranged = ranges?[index].0 != nil
+                if let range = ranges?[index], let offset = range.0 {
+                    lseek(input, off_t(offset), SEEK_SET)
+                    left = range.1
+                }
+                while left > 0 {
+                    let count = buffer.withUnsafeMutableBytes {
+                        read(input, $0.baseAddress, min($0.count, left))
+                    }
+                    if count > 0 { left -= count }
                     if count < 0 {
                         if errno == EINTR { continue }
                         throw AWSError.serviceUnavailable(
@@ -338,7 +353,7 @@ extension S3API {
                     guard size <= maxBytes else { throw AWSError.entityTooLarge(limit: maxBytes) }
                     try buffer.withUnsafeBytes { raw in
                         let slice = UnsafeRawBufferPointer(rebasing: raw[0..<count])
-                        if head.count < 16 { head.append(contentsOf: slice.prefix(16 - head.count)) }
+                        if head.count < 64 { head.append(contentsOf: slice.prefix(64 - head.count)) }
                         sha256.update(slice)
                         if wantsMD5 { md5.update(slice) }
                         var offset = 0
@@ -354,6 +369,9 @@ extension S3API {
                             offset += written
                         }
                     }
+                }
+                if ranged, left > 0 {
+                    throw AWSError.invalidPart("part \(index + 1) is shorter on disk than recorded: upload it again.")
                 }
             }
             guard fsync(output) == 0 else {

@@ -86,8 +86,8 @@ struct S3API: Sendable {
         case .put:
             try requireUploads(bucket, operation: "PutObject")
             if let id = query["uploadId"] {
-                if request.headers[AWSResponses.name("x-amz-copy-source")] != nil {
-                    throw AWSError.notImplemented("UploadPartCopy")
+                if let source = request.headers[AWSResponses.name("x-amz-copy-source")] {
+                    return try await uploadPartCopy(request, key: key, uploadID: id, query: query, source: source, auth: auth)
                 }
                 return try await uploadPart(
                     request, key: key, uploadID: id, query: query, signed: signed, auth: auth, context: context)
@@ -128,7 +128,7 @@ struct S3API: Sendable {
                     LocationConstraint(value: region == "us-east-1" ? "" : region), root: "LocationConstraint")
             }
             if query["list-type"] == "2" { return try listObjectsV2(bucket: bucket, query: query) }
-            if query["uploads"] != nil { throw AWSError.notImplemented("ListMultipartUploads") }
+            if query["uploads"] != nil { return try listMultipartUploads(bucket: bucket, query: query) }
             for name in [
                 "versions", "acl", "policy", "cors", "lifecycle", "tagging", "website", "notification", "versioning",
                 "encryption",
@@ -136,8 +136,7 @@ struct S3API: Sendable {
             where query[name] != nil {
                 throw AWSError.notImplemented("the ?\(name) subresource")
             }
-            throw AWSError.notImplemented(
-                "ListObjects (version 1); use ListObjectsV2 (list-type=2), as the AWS CLI does")
+            return try listObjectsV1(bucket: bucket, query: query)
         case .post where query["delete"] != nil:
             return try await deleteObjects(request, bucket: bucket, signed: signed, auth: auth)
         case .put:

@@ -26,12 +26,23 @@ struct SpooledObject: Sendable {
     var size: Int
     /// The image format sniffed from the first bytes, if any.
     var format: ImageFormat?
+    /// Where the bytes start in `path` when they were written into a region of a shared file (a multipart
+    /// upload's assembled object), nil when the file is theirs alone.
+    var offset: Int? = nil
 
     /// The ETag S3 gives a single-part object: the hex MD5 in quotes.
     var eTag: String { "\"\(SignatureV4.hex(md5))\"" }
 
-    /// Removes the file.
-    func discard() { unlink(path) }
+    /// Removes the file (a region of a shared file is left to its owner).
+    func discard() { if offset == nil { unlink(path) } }
+}
+
+/// A region of an existing file a body is written into: a part at its place in a multipart upload's object.
+struct SpoolRegion: Sendable {
+    var path: String
+    var offset: Int
+    /// The bytes the region holds; a body longer than this is refused before it spills into the next one.
+    var length: Int
 }
 
 /// Writes request bodies to temporary files.
@@ -49,19 +60,29 @@ struct S3BodySpool: Sendable {
     ///   - maxBytes: the largest object accepted.
     /// - Throws: `AWSError` (`XAmzContentSHA256Mismatch`, `SignatureDoesNotMatch`, `BadDigest`, `IncompleteBody`,
     ///   `EntityTooLarge`); the file is removed before any throw.
+    ///   - region: write into this region of an existing file instead of a new file in `folder` (its length is
+    ///     then the most bytes taken; nothing is removed on failure: the caller's record of the region says
+    ///     whether it holds a part).
     func spool(
-        _ body: RequestBody, request: SignedRequest, payload: PayloadCheck, into folder: URL, maxBytes: Int
+        _ body: RequestBody, request: SignedRequest, payload: PayloadCheck, into folder: URL, maxBytes: Int,
+        region: SpoolRegion? = nil
     ) async throws -> SpooledObject {
-        let path = folder.appendingPathComponent(AtomicFile.temporaryName(kind: Self.temporaryKind)).path
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let path =
+            region?.path ?? folder.appendingPathComponent(AtomicFile.temporaryName(kind: Self.temporaryKind)).path
+        let descriptor =
+            region == nil
+            ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) : open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw AWSError.serviceUnavailable(
                 .s3, "cannot create a temporary file in \(folder.path): \(String(cString: strerror(errno)))")
         }
-        var kept = false
+        var kept = region != nil
         defer {
             close(descriptor)
             if !kept { unlink(path) }
+        }
+        if let region, lseek(descriptor, off_t(region.offset), SEEK_SET) != off_t(region.offset) {
+            throw AWSError.serviceUnavailable(.s3, "cannot place the part: \(String(cString: strerror(errno)))")
         }
         if let declared = request.header("x-amz-decoded-content-length").flatMap(Int.init)
             ?? nonChunkedLength(request, payload),
@@ -69,7 +90,9 @@ struct S3BodySpool: Sendable {
         {
             throw AWSError.entityTooLarge(limit: maxBytes)
         }
-        var sink = Sink(descriptor: descriptor, maxBytes: maxBytes, threadPool: threadPool)
+        var sink = Sink(
+            descriptor: descriptor, maxBytes: region.map { min($0.length, maxBytes) } ?? maxBytes,
+            threadPool: threadPool)
         let checksumAlgorithm = PayloadChecksum.Algorithm.allCases.first {
             request.header($0.header) != nil
                 || request.header("x-amz-trailer")?.lowercased() == $0.header
@@ -138,7 +161,8 @@ struct S3BodySpool: Sendable {
             }
         }
         try await threadPool.runIfActive {
-            guard fsync(descriptor) == 0 else {
+            // A region's file is shared: fdatasync writes its data and size, not the rest of its inode.
+            guard (region == nil ? fsync(descriptor) : fdatasync(descriptor)) == 0 else {
                 throw AWSError.serviceUnavailable(
                     .s3, "cannot sync the upload to disk: \(String(cString: strerror(errno)))")
             }
@@ -147,7 +171,7 @@ struct S3BodySpool: Sendable {
         return SpooledObject(
             path: path,
             sha256: ContentHash(hex: sha256Hex) ?? ContentHash(of: UnsafeRawBufferPointer(start: nil, count: 0)),
-            md5: md5, size: sink.size, format: sink.format)
+            md5: md5, size: sink.size, format: sink.format, offset: region?.offset)
     }
 
     private func nonChunkedLength(_ request: SignedRequest, _ payload: PayloadCheck) -> Int? {

@@ -133,6 +133,88 @@ struct ListBucketResult: Encodable {
     }
 }
 
+/// `<ListBucketResult>` of ListObjects, version 1 (S3's element order).
+struct ListBucketResultV1: Encodable {
+    var name: String
+    var prefix: String
+    var marker: String
+    var maxKeys: Int
+    var delimiter: String?
+    var isTruncated: Bool
+    var nextMarker: String?
+    var encodingType: String?
+    var contents: [ListBucketResult.Contents]
+    var commonPrefixes: [ListBucketResult.CommonPrefix]
+
+    enum CodingKeys: String, CodingKey {
+        case name = "Name"
+        case prefix = "Prefix"
+        case marker = "Marker"
+        case maxKeys = "MaxKeys"
+        case delimiter = "Delimiter"
+        case isTruncated = "IsTruncated"
+        case nextMarker = "NextMarker"
+        case encodingType = "EncodingType"
+        case contents = "Contents"
+        case commonPrefixes = "CommonPrefixes"
+    }
+}
+
+/// `<ListMultipartUploadsResult>`.
+struct ListMultipartUploadsResult: Encodable {
+    struct Upload: Encodable {
+        var key: String
+        var uploadID: String
+        var initiator: S3Owner
+        var owner: S3Owner
+        var storageClass = "STANDARD"
+        var initiated: String
+        enum CodingKeys: String, CodingKey {
+            case key = "Key"
+            case uploadID = "UploadId"
+            case initiator = "Initiator"
+            case owner = "Owner"
+            case storageClass = "StorageClass"
+            case initiated = "Initiated"
+        }
+    }
+    var bucket: String
+    var keyMarker: String
+    var uploadIDMarker: String
+    var nextKeyMarker: String?
+    var nextUploadIDMarker: String?
+    var prefix: String?
+    var delimiter: String?
+    var maxUploads: Int
+    var isTruncated: Bool
+    var uploads: [Upload]
+    var commonPrefixes: [ListBucketResult.CommonPrefix]
+
+    enum CodingKeys: String, CodingKey {
+        case bucket = "Bucket"
+        case keyMarker = "KeyMarker"
+        case uploadIDMarker = "UploadIdMarker"
+        case nextKeyMarker = "NextKeyMarker"
+        case nextUploadIDMarker = "NextUploadIdMarker"
+        case prefix = "Prefix"
+        case delimiter = "Delimiter"
+        case maxUploads = "MaxUploads"
+        case isTruncated = "IsTruncated"
+        case uploads = "Upload"
+        case commonPrefixes = "CommonPrefixes"
+    }
+}
+
+/// `<CopyPartResult>` of UploadPartCopy.
+struct CopyPartResult: Encodable {
+    var lastModified: String
+    var eTag: String
+    enum CodingKeys: String, CodingKey {
+        case lastModified = "LastModified"
+        case eTag = "ETag"
+    }
+}
+
 /// `<InitiateMultipartUploadResult>`.
 struct InitiateMultipartUploadResult: Encodable {
     var bucket: String

@@ -60,10 +60,9 @@ enum AWSResponses {
     /// An error in Lambda's form: `x-amzn-ErrorType` and `{"Type","Message"}`.
     static func lambdaError(_ error: AWSError, requestID: String) -> Response {
         let type = error.status >= 500 ? "Service" : "User"
-        let json =
-            (try? JSONSerialization.data(
-                withJSONObject: ["Type": type, "Message": error.message, "message": error.message],
-                options: [.sortedKeys]))
+        var object = ["Type": type, "Message": error.message, "message": error.message]
+        if let reason = error.reason { object["Reason"] = reason }
+        let json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
             ?? Data("{}".utf8)
         return body(
             json, contentType: "application/json", status: HTTPResponse.Status(code: error.status),

@@ -118,11 +118,14 @@ public struct BatchRunner: Sendable {
                 eTag: original.hash.hex, sequence: sequence, sourceName: file)
             var changed = !original.alreadyStored
             var made: [String: BatchOutputTotal] = [:]
+            // batch reports each file's outcome itself: the functions' own lines would say it twice.
+            var functionLogger = logger
+            functionLogger.logLevel = .critical
             for function in functions where function.subscriptions.contains(record.eventName.family) {
                 let configuration = configurations[function.name] ?? FunctionConfiguration()
                 let context = FunctionContext(
                     configuration: configuration, store: layout.handles(for: function.role, function: function.name),
-                    logger: logger, deadline: .now + .seconds(configuration.timeout),
+                    logger: functionLogger, deadline: .now + .seconds(configuration.timeout),
                     invocationID: "batch-\(sequence)-\(function.name)", preloadedOriginal: data)
                 let result = try await function.handle(record, context: context)
                 if result["changed"] != .bool(false) { changed = true }

@@ -28,6 +28,11 @@ public final class FunctionRuntime: Sendable {
     /// once instead of at their next poll.
     private let outcomes = WorkSignal()
     private let metrics: [String: FunctionMetrics]
+    /// Each function's invocations running in this process (workers and synchronous calls): its reserved
+    /// concurrency, which a refusing synchronous call (the Lambda API's Invoke) may not exceed.
+    private let slots: [String: ConcurrencySlots]
+    /// Notified when a synchronous invocation gives its slot back, so a worker it held up takes work at once.
+    private let slotFreed = WorkSignal()
     private let state = Mutex(RunState())
     private let journalProblems = RepeatedProblems()
     private let grace: ShutdownGrace
@@ -61,6 +66,7 @@ public final class FunctionRuntime: Sendable {
         self.registry = Mutex(byName)
         self.order = functions.map(\.name)
         self.metrics = byName.mapValues { FunctionMetrics(function: $0.name) }
+        self.slots = byName.mapValues { _ in ConcurrencySlots() }
         self.grace = ShutdownGrace(seconds: settings.shutdownGrace)
     }
 
@@ -109,6 +115,9 @@ public final class FunctionRuntime: Sendable {
         }
     }
 
+    /// How many invocations of a function run in this process now (its workers' and synchronous calls').
+    public func running(_ function: String) -> Int { slots[function]?.count ?? 0 }
+
     /// The functions subscribed to an event name.
     public func subscribers(of name: EventName) -> [String] {
         order.filter { functions[$0]?.function.subscriptions.contains(name.family) == true }
@@ -152,10 +161,12 @@ public final class FunctionRuntime: Sendable {
     /// - `.requestResponse`: runs it now (journaled as it runs) and returns its result or its error payload.
     /// - `.event`: journals a queued invocation and returns at once (202); `serve` runs it.
     /// - `.dryRun`: checks the record and the role, runs nothing (204).
-    /// - Throws: `RuntimeError` for an unknown function, `FunctionError.invalidPayload` from DryRun validation.
-    public func invoke(function name: String, record: S3EventRecord, type: InvocationType) async throws
-        -> InvocationResponse
-    {
+    /// - Throws: `RuntimeError` for an unknown function or (with `options.refuseWhenBusy`) a function whose reserved
+    ///   concurrency is taken, `FunctionError.invalidPayload` from DryRun validation.
+    public func invoke(
+        function name: String, record: S3EventRecord, type: InvocationType,
+        options: InvocationOptions = InvocationOptions()
+    ) async throws -> InvocationResponse {
         guard let registered = functions[name] else { throw RuntimeError.unknownFunction(name, known: order) }
         switch type {
         case .dryRun:
@@ -175,12 +186,26 @@ public final class FunctionRuntime: Sendable {
             return InvocationResponse(
                 statusCode: 202, eventID: appended.eventID, invocationID: appended.invocations[name])
         case .requestResponse:
+            guard let slots = slots[name] else { throw RuntimeError.unknownFunction(name, known: order) }
+            let concurrency = registered.configuration.concurrency
+            if options.refuseWhenBusy {
+                guard slots.take(limit: concurrency) else {
+                    throw RuntimeError.throttled(function: name, concurrency: concurrency)
+                }
+            } else {
+                slots.force()
+            }
+            defer {
+                slots.release()
+                slotFreed.notify()
+            }
             let appended = try journal.append(record, functions: [name], type: .requestResponse, deduplicate: false)
             guard let id = appended.invocations[name] else { throw RuntimeError.unknownFunction(name, known: order) }
             let claim = ClaimedInvocation(
                 id: id, function: name, type: .requestResponse, attempt: 1, enqueuedAt: Date(), startedAt: Date(),
                 event: JournaledEvent(id: appended.eventID, record: appended.record, createdAt: Date()))
-            let log = invocationLogger(claim)
+            var log = invocationLogger(claim)
+            if let capture = options.log { log = capture.capturing(log) }
             let memory = registered.configuration.memoryMB
             let (outcome, duration) = await execute(claim, registered, log: log)
             var response = InvocationResponse(statusCode: 200, eventID: appended.eventID, invocationID: id)
@@ -199,6 +224,7 @@ public final class FunctionRuntime: Sendable {
                 response.functionError = "Unhandled"
                 response.payload = Self.errorPayload(error)
             }
+            response.log = options.log?.text
             return response
         }
     }
@@ -253,16 +279,23 @@ public final class FunctionRuntime: Sendable {
         // wake-up's delay) waited because every reserved worker of its function was busy: Lambda's throttle.
         let started = Date()
         var freeSince = started
+        let slots = slots[name] ?? ConcurrencySlots()
         while !isStopping, !Task.isCancelled {
             let registered = functions[name] ?? initial
             let generation = signal.generation
-            let claim: ClaimedInvocation?
+            let freedGeneration = slotFreed.generation
+            var claim: ClaimedInvocation?
+            var slotTaken = false
+            var heldUp = false
             do {
                 let now = Date()
                 let lease = registered.configuration.timeout + Self.leaseMargin
-                claim =
-                    try journal.hasReady(function: name, now: now)
-                    ? try journal.claim(function: name, now: now, lease: lease) : nil
+                if try journal.hasReady(function: name, now: now) {
+                    // Work is waiting; it runs only within the reserved concurrency, which synchronous calls share.
+                    slotTaken = slots.take(limit: initial.configuration.concurrency)
+                    heldUp = !slotTaken
+                    if slotTaken { claim = try journal.claim(function: name, now: now, lease: lease) }
+                }
                 journalProblems.clear(name)
             } catch {
                 StoreHealth.shared.recordFailure(error)
@@ -270,7 +303,14 @@ public final class FunctionRuntime: Sendable {
                 claim = nil
             }
             guard let claim else {
-                await signal.wait(after: generation, upTo: settings.pollInterval)
+                if slotTaken { slots.release() }
+                if heldUp {
+                    // Every slot is held by synchronous calls: the work waits for one of them (Lambda's throttle).
+                    freeSince = Date()
+                    await slotFreed.wait(after: freedGeneration, upTo: settings.pollInterval)
+                } else {
+                    await signal.wait(after: generation, upTo: settings.pollInterval)
+                }
                 continue
             }
             if let ready = claim.readyAt, ready >= started, freeSince.timeIntervalSince(ready) > Self.wakeUpAllowance {
@@ -278,6 +318,7 @@ public final class FunctionRuntime: Sendable {
                 metrics[name]?.throttles.increment()
             }
             await runQueued(claim, registered)
+            slots.release()
             freeSince = Date()
         }
     }

@@ -12,6 +12,9 @@ public struct InvocationResponse: Codable, Sendable, Equatable {
     public var eventID: Int64?
     /// The journaled invocation's id (none for DryRun).
     public var invocationID: Int64?
+    /// What the function logged during a synchronous invocation, when the caller asked (`InvocationOptions.log`):
+    /// not part of the JSON form.
+    public var log: String? = nil
 
     /// - Parameters: see the properties.
     public init(
@@ -34,5 +37,21 @@ public struct InvocationResponse: Codable, Sendable, Equatable {
         case payload = "Payload"
         case eventID = "EventId"
         case invocationID = "InvocationId"
+    }
+}
+
+/// How a caller wants an invocation run.
+public struct InvocationOptions: Sendable {
+    /// Refuse a RequestResponse call (`RuntimeError.throttled`) when the function's reserved concurrency is taken
+    /// by running invocations (its workers' and other synchronous calls'), as Lambda's Invoke does; otherwise the
+    /// call runs anyway and counts (the CLI, the HTTP API, the delete clean-up).
+    public var refuseWhenBusy: Bool
+    /// Keeps the lines the function logs during a RequestResponse call (`InvocationResponse.log`).
+    public var log: InvocationLog?
+
+    /// - Parameters: see the properties.
+    public init(refuseWhenBusy: Bool = false, log: InvocationLog? = nil) {
+        self.refuseWhenBusy = refuseWhenBusy
+        self.log = log
     }
 }

@@ -10,6 +10,9 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
     case stopping
     /// Shutting down, the invocation ran past `runtime.shutdown_grace` and was cancelled (it goes back to the queue).
     case shutdownGraceExpired(seconds: Double)
+    /// Every slot of the function's reserved concurrency is taken by running invocations (a refusing synchronous
+    /// call: the Lambda API's TooManyRequestsException).
+    case throttled(function: String, concurrency: Int)
 
     public var description: String {
         switch self {
@@ -19,6 +22,8 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
         case .stopping: return "the runtime is shutting down and takes no new work"
         case .shutdownGraceExpired(let seconds):
             return "cancelled at shutdown after runtime.shutdown_grace (\(seconds) s); it runs again at the next start"
+        case .throttled(let function, let concurrency):
+            return "\(function) is running \(concurrency) invocation(s), its reserved concurrency (functions.\(function).concurrency); try again later"
         }
     }
 }

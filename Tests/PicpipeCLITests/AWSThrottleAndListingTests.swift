@@ -1,0 +1,259 @@
+// The real boto3 and AWS CLI against the real `serve`: a synchronous Invoke is refused with
+// TooManyRequestsException while the function's only reserved slot runs an upload's invocation; ListObjects
+// (version 1, with marker, prefix, delimiter, max-keys, NextMarker), ListMultipartUploads and UploadPartCopy.
+import Foundation
+import PipelineCore
+import Testing
+
+extension PicpipeCLI {
+    @Suite(.serialized) struct AWSThrottleAndListingTests {
+        /// Runs a Python script with boto3 from the test venv; its stdout decoded as JSON.
+        static func boto3(_ script: String, _ arguments: [String], gateway: AWSServe) throws -> [String: Any] {
+            let file = gateway.root.appendingPathComponent("script-\(UUID().uuidString).py")
+            try Data(script.utf8).write(to: file)
+            let output = try AWSTools.run(
+                AWSTools.python, [file.path, gateway.endpoint, AWSServe.keyID, AWSServe.secret] + arguments,
+                environment: gateway.environment())
+            guard output.status == 0 else { throw ServeTestError.timedOut("boto3 script: \(output.stderr)") }
+            return (try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]) ?? [:]
+        }
+
+        @Test func invokeIsThrottledWhileAnUploadHoldsTheReservedConcurrency() async throws {
+            guard AWSTools.available() else { return }
+            let root = try PicpipeProcess.temporaryFolder("aws-throttle")
+            defer { try? FileManager.default.removeItem(at: root) }
+            // One thumbnail worker: the function's reserved concurrency is 1.
+            let gateway = try await AWSServe.start(
+                root: root, environment: ["PICPIPE_FUNCTIONS_THUMBNAIL_CONCURRENCY": "1"])
+            do {
+                let store = gateway.store
+                let small = try AWSCLITests.jpeg(seed: 21)
+                let smallFile = root.appendingPathComponent("small.jpg")
+                try Data(small).write(to: smallFile)
+                #expect(try gateway.aws(["s3", "cp", smallFile.path, "s3://uploads/small.jpg", "--no-progress"]).status == 0)
+                try await ServeProcess.eventually("small processed") {
+                    try StoreView.processed(store).contains("small.jpg")
+                }
+                let hash = AWSCLITests.hash(small)
+                let event = try AWSCLITests.payload(
+                    key: AWSCLITests.originalKey(hash), size: small.count, hash: hash, in: root)
+                // A large picture to drop into the upload folder: its thumbnail invocation holds the only slot a
+                // while, on a queue worker (not through the Lambda API).
+                let large = root.appendingPathComponent("large.jpg")
+                try Data(try AWSCLITests.largeJPEG()).write(to: large)
+                let drop = store.appendingPathComponent("uploads/large.jpg")
+                let script = """
+                    import boto3, json, os, sys, time
+                    from botocore.config import Config
+                    endpoint, key, secret, payload_path, large, drop = sys.argv[1:7]
+                    lam = boto3.client("lambda", endpoint_url=endpoint, aws_access_key_id=key,
+                                       aws_secret_access_key=secret, region_name="us-east-1",
+                                       config=Config(retries={"total_max_attempts": 1}))
+                    payload = open(payload_path, "rb").read()
+                    os.rename(large, drop)
+                    deadline, ok, refused = time.time() + 120, 0, None
+                    while refused is None and time.time() < deadline:
+                        try:
+                            lam.invoke(FunctionName="thumbnail", Payload=payload)
+                            ok += 1
+                        except lam.exceptions.TooManyRequestsException as error:
+                            refused = error.response
+                    print(json.dumps({
+                        "ok": ok,
+                        "refused": refused is not None,
+                        "status": refused and refused["ResponseMetadata"]["HTTPStatusCode"],
+                        "errorType": refused and refused["ResponseMetadata"]["HTTPHeaders"].get("x-amzn-errortype"),
+                        "code": refused and refused["Error"]["Code"],
+                        "reason": refused and refused.get("Reason"),
+                        "message": refused and refused["Error"]["Message"],
+                    }))
+                    """
+                let result = try Self.boto3(script, [event.path, large.path, drop.path], gateway: gateway)
+                #expect(result["refused"] as? Bool == true, "\(result)")
+                #expect(result["status"] as? Int == 429)
+                #expect(result["errorType"] as? String == "TooManyRequestsException")
+                #expect(result["code"] as? String == "TooManyRequestsException")
+                #expect(result["reason"] as? String == "ReservedFunctionConcurrentInvocationLimitExceeded", "\(result)")
+                #expect((result["message"] as? String)?.contains("functions.thumbnail.concurrency") == true)
+                // The upload's invocation was not disturbed, and once it is done a synchronous call runs again.
+                try await ServeProcess.eventually("the large picture processed") {
+                    try StoreView.processed(store).contains("large.jpg")
+                }
+                let out = root.appendingPathComponent("out.json")
+                let again = try gateway.awsJSON([
+                    "lambda", "invoke", "--function-name", "thumbnail", "--payload", "fileb://\(event.path)", out.path,
+                ])
+                #expect(again["StatusCode"] as? Int == 200)
+                #expect(again["FunctionError"] == nil)
+            } catch {
+                print(gateway.serve.log.suffix(4000))
+                await gateway.stop()
+                throw error
+            }
+            await gateway.stop()
+        }
+
+        @Test func listObjectsV1MultipartUploadsAndUploadPartCopy() async throws {
+            try await AWSCLITests.withServe { gateway in
+                let store = gateway.store
+                var names: [String] = []
+                for seed in 30..<33 {
+                    let file = gateway.root.appendingPathComponent("p\(seed).jpg")
+                    try Data(try AWSCLITests.jpeg(seed: seed)).write(to: file)
+                    #expect(
+                        try gateway.aws(["s3", "cp", file.path, "s3://uploads/p\(seed).jpg", "--no-progress"]).status
+                            == 0)
+                    names.append("p\(seed).jpg")
+                }
+                let largeBytes = try AWSCLITests.largeJPEG()
+                let large = gateway.root.appendingPathComponent("large.jpg")
+                try Data(largeBytes).write(to: large)
+                #expect(try gateway.aws(["s3", "cp", large.path, "s3://uploads/large.jpg", "--no-progress"]).status == 0)
+                try await ServeProcess.eventually("all processed") {
+                    try StoreView.processed(store).isSuperset(of: names + ["large.jpg"])
+                }
+                let largeKey = AWSCLITests.originalKey(AWSCLITests.hash(largeBytes))
+                let script = """
+                    import boto3, hashlib, json, sys
+                    endpoint, key, secret, large_key, large_path = sys.argv[1:6]
+                    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key,
+                                      aws_secret_access_key=secret, region_name="us-east-1")
+                    out = {}
+                    every = s3.list_objects(Bucket="originals")
+                    out["all"] = [o["Key"] for o in every["Contents"]]
+                    out["allTruncated"] = every["IsTruncated"]
+                    first = s3.list_objects(Bucket="originals", MaxKeys=2)
+                    out["first"] = [o["Key"] for o in first["Contents"]]
+                    out["firstTruncated"] = first["IsTruncated"]
+                    out["firstNextMarker"] = first.get("NextMarker")
+                    rest = s3.list_objects(Bucket="originals", Marker=out["first"][-1])
+                    out["rest"] = [o["Key"] for o in rest["Contents"]]
+                    out["restMarker"] = rest["Marker"]
+                    rolled = s3.list_objects(Bucket="originals", Delimiter="/", MaxKeys=1)
+                    out["rolled"] = [p["Prefix"] for p in rolled.get("CommonPrefixes", [])]
+                    out["rolledContents"] = len(rolled.get("Contents", []))
+                    out["rolledNextMarker"] = rolled.get("NextMarker")
+                    after = s3.list_objects(Bucket="originals", Delimiter="/", Marker=rolled.get("NextMarker", ""))
+                    out["after"] = [p["Prefix"] for p in after.get("CommonPrefixes", [])]
+                    prefix = out["all"][0][:3]
+                    out["prefixed"] = [o["Key"] for o in s3.list_objects(Bucket="originals", Prefix=prefix)["Contents"]]
+                    out["prefix"] = prefix
+                    out["etag"] = every["Contents"][0]["ETag"]
+
+                    # Uploads in progress.
+                    ids = {}
+                    for name in ["mp/a.jpg", "mp/b.jpg", "other.jpg"]:
+                        ids[name] = s3.create_multipart_upload(Bucket="uploads", Key=name)["UploadId"]
+                    listed = s3.list_multipart_uploads(Bucket="uploads")
+                    out["uploads"] = [[u["Key"], u["UploadId"]] for u in listed["Uploads"]]
+                    out["ids"] = ids
+                    grouped = s3.list_multipart_uploads(Bucket="uploads", Delimiter="/")
+                    out["grouped"] = [p["Prefix"] for p in grouped.get("CommonPrefixes", [])]
+                    out["groupedUploads"] = [u["Key"] for u in grouped.get("Uploads", [])]
+                    page = s3.list_multipart_uploads(Bucket="uploads", MaxUploads=1)
+                    out["page"] = [u["Key"] for u in page["Uploads"]]
+                    out["pageTruncated"] = page["IsTruncated"]
+                    out["pageNext"] = [page.get("NextKeyMarker"), page.get("NextUploadIdMarker")]
+                    following = s3.list_multipart_uploads(Bucket="uploads", KeyMarker=page["NextKeyMarker"],
+                                                          UploadIdMarker=page["NextUploadIdMarker"])
+                    out["following"] = [u["Key"] for u in following["Uploads"]]
+                    for name in ["mp/a.jpg", "mp/b.jpg"]:
+                        s3.abort_multipart_upload(Bucket="uploads", Key=name, UploadId=ids[name])
+
+                    # A new object from two ranges of a stored one: the first copied, the second uploaded.
+                    data = open(large_path, "rb").read()
+                    cut = 5 * 1024 * 1024 + 12345
+                    upload = ids["other.jpg"]
+                    copied = s3.upload_part_copy(Bucket="uploads", Key="other.jpg", UploadId=upload, PartNumber=1,
+                                                 CopySource={"Bucket": "originals", "Key": large_key},
+                                                 CopySourceRange="bytes=0-%d" % (cut - 1))
+                    out["copyETag"] = copied["CopyPartResult"]["ETag"]
+                    out["copyExpected"] = '"%s"' % hashlib.md5(data[:cut]).hexdigest()
+                    second = s3.upload_part(Bucket="uploads", Key="other.jpg", UploadId=upload, PartNumber=2,
+                                            Body=data[cut:])
+                    parts = s3.list_parts(Bucket="uploads", Key="other.jpg", UploadId=upload)["Parts"]
+                    out["partSizes"] = [p["Size"] for p in parts]
+                    try:
+                        s3.upload_part_copy(Bucket="uploads", Key="other.jpg", UploadId=upload, PartNumber=3,
+                                            CopySource={"Bucket": "originals", "Key": large_key},
+                                            CopySourceRange="bytes=0-%d" % len(data))
+                        out["badRange"] = "accepted"
+                    except s3.exceptions.ClientError as error:
+                        out["badRange"] = error.response["Error"]["Code"]
+                    done = s3.complete_multipart_upload(
+                        Bucket="uploads", Key="other.jpg", UploadId=upload,
+                        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": copied["CopyPartResult"]["ETag"]},
+                                                   {"PartNumber": 2, "ETag": second["ETag"]}]})
+                    md5s = hashlib.md5(hashlib.md5(data[:cut]).digest() + hashlib.md5(data[cut:]).digest())
+                    out["completeETag"] = done["ETag"]
+                    out["completeExpected"] = '"%s-2"' % md5s.hexdigest()
+
+                    # Parts out of order, one sent twice (first with wrong bytes): the last upload of a part counts.
+                    size = 6 * 1024 * 1024
+                    chunks = [data[i:i + size] for i in range(0, len(data), size)]
+                    upload = s3.create_multipart_upload(Bucket="uploads", Key="shuffled.jpg")["UploadId"]
+                    etags = {}
+                    for number in [3, 1, 2] + list(range(4, len(chunks) + 1)):
+                        if number == 1:
+                            s3.upload_part(Bucket="uploads", Key="shuffled.jpg", UploadId=upload, PartNumber=1,
+                                           Body=bytes(len(chunks[0])))
+                        etags[number] = s3.upload_part(Bucket="uploads", Key="shuffled.jpg", UploadId=upload,
+                                                       PartNumber=number, Body=chunks[number - 1])["ETag"]
+                    shuffled = s3.complete_multipart_upload(
+                        Bucket="uploads", Key="shuffled.jpg", UploadId=upload,
+                        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etags[n]} for n in sorted(etags)]})
+                    out["shuffledETag"] = shuffled["ETag"]
+                    out["shuffledExpected"] = '"%s-%d"' % (
+                        hashlib.md5(b"".join(hashlib.md5(c).digest() for c in chunks)).hexdigest(), len(chunks))
+                    out["left"] = [u["Key"] for u in s3.list_multipart_uploads(Bucket="uploads").get("Uploads", [])]
+                    out["originalsAfter"] = sorted(o["Key"] for o in s3.list_objects(Bucket="originals")["Contents"])
+                    print(json.dumps(out))
+                    """
+                let out = try Self.boto3(script, [largeKey, large.path], gateway: gateway)
+                let all = try #require(out["all"] as? [String])
+                #expect(all.count == 4)
+                #expect(all == all.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
+                #expect(out["allTruncated"] as? Bool == false)
+                #expect(out["first"] as? [String] == Array(all.prefix(2)))
+                #expect(out["firstTruncated"] as? Bool == true)
+                #expect(out["firstNextMarker"] == nil || out["firstNextMarker"] is NSNull, "no NextMarker without a delimiter")
+                #expect(out["rest"] as? [String] == Array(all.dropFirst(2)))
+                #expect(out["restMarker"] as? String == all[1])
+                let shards = Array(Set(all.map { String($0.prefix(3)) })).sorted()
+                #expect(out["rolled"] as? [String] == [shards[0]])
+                #expect(out["rolledContents"] as? Int == 0)
+                if shards.count > 1 {
+                    #expect(out["rolledNextMarker"] as? String == shards[0])
+                    #expect(out["after"] as? [String] == Array(shards.dropFirst()))
+                }
+                #expect(out["prefixed"] as? [String] == all.filter { $0.hasPrefix(out["prefix"] as? String ?? "-") })
+                #expect((out["etag"] as? String)?.hasPrefix("\"") == true)
+
+                let ids = try #require(out["ids"] as? [String: String])
+                let uploads = try #require(out["uploads"] as? [[String]])
+                #expect(uploads.map { $0[0] } == ["mp/a.jpg", "mp/b.jpg", "other.jpg"])
+                #expect(uploads.allSatisfy { ids[$0[0]] == $0[1] })
+                #expect(out["grouped"] as? [String] == ["mp/"])
+                #expect(out["groupedUploads"] as? [String] == ["other.jpg"])
+                #expect(out["page"] as? [String] == ["mp/a.jpg"])
+                #expect(out["pageTruncated"] as? Bool == true)
+                #expect(out["pageNext"] as? [String] == ["mp/a.jpg", ids["mp/a.jpg"] ?? "-"])
+                #expect(out["following"] as? [String] == ["mp/b.jpg", "other.jpg"])
+
+                #expect(out["copyETag"] as? String == out["copyExpected"] as? String)
+                #expect(out["partSizes"] as? [Int] == [5 * 1024 * 1024 + 12345, largeBytes.count - (5 * 1024 * 1024 + 12345)])
+                #expect(out["badRange"] as? String == "InvalidArgument")
+                #expect(out["completeETag"] as? String == out["completeExpected"] as? String)
+                #expect(out["shuffledETag"] as? String == out["shuffledExpected"] as? String)
+                #expect(out["left"] as? [String] == [])
+                // Both joined objects have the large picture's bytes exactly: the same content id, no new original.
+                #expect(out["originalsAfter"] as? [String] == all.sorted())
+
+                // The AWS CLI's list-objects pages through ListObjects v1 by marker.
+                let listed = try gateway.awsJSON(["s3api", "list-objects", "--bucket", "originals", "--page-size", "1"])
+                let keys = (listed["Contents"] as? [[String: Any]] ?? []).compactMap { $0["Key"] as? String }
+                #expect(keys == all)
+            }
+        }
+    }
+}
