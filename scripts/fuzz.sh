@@ -44,10 +44,13 @@ echo "fuzz: building $product ($config) with -sanitize=fuzzer,address in $scratc
 # defined, a harness's main calls LLVMFuzzerRunDriver (SwiftPM renames main, so libFuzzer's own is unused).
 # -fsanitize=fuzzer-no-link,address
 # for the C targets (our libjpeg/libpng shims, and the C parts of dependencies).
-swift build -c "$config" --scratch-path "$scratch" --product "$product" \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
-    -Xcc -fsanitize=fuzzer-no-link,address 2>&1 |
-    grep -v "Cannot export local symbol '__asan" >&2  # gold's noise about ASan's own local helpers
+# FUZZ_NO_BUILD=1 runs the binary already built (a rotation between harnesses, while another build holds the lock).
+if [ -z "${FUZZ_NO_BUILD:-}" ]; then
+    swift build -c "$config" --scratch-path "$scratch" --product "$product" \
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
+        -Xcc -fsanitize=fuzzer-no-link,address 2>&1 |
+        grep -v "Cannot export local symbol '__asan" >&2  # gold's noise about ASan's own local helpers
+fi
 # Not `swift build --show-bin-path`: without the same flags it replans the build, and the next run relinks.
 binary="$scratch/$config/$product"
 
@@ -90,6 +93,9 @@ status=0
 # ASan keeps freed memory mapped, so a process's RSS creeps up over hundreds of thousands of runs while its live heap
 # stays small (an ExifMetadata run reached 521 MB of RSS with 31 MB live): a smaller quarantine and returning freed
 # memory to the system keep -rss_limit_mb about the inputs, not the allocator.
+# The Swift runtime's backtracer reads freed memory as it dumps a trap (ASan then reports a use-after-free inside
+# the crash handler, hiding the trap): libFuzzer's own deadly-signal report names the trap's stack instead.
+export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}"
 asan_defaults=detect_leaks=1:allocator_may_return_null=1:quarantine_size_mb=64:allocator_release_to_os_interval_ms=1000
 # nice 19: the fuzzer takes only the CPU nobody else wants (the machine is shared).
 ASAN_OPTIONS="${ASAN_OPTIONS:-$asan_defaults}" nice -n 19 "$binary" "$corpus" "$seeds" \

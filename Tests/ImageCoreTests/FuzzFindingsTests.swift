@@ -18,10 +18,14 @@ import Testing
     ])
     func aDamagedHEIFContainerSaysWhatLibheifSaid(_ path: String) throws {
         let bytes = try Self.bytes(path)
-        let error = #expect(throws: ImageError.self) {
-            try bytes.withUnsafeBytes { raw throws(ImageError) in _ = try ImageHeader.read(from: raw) }
+        // Results, not a typed-throws closure inside #expect(throws:): Swift 6.3.1's IRGen crashes on the thunk that
+        // turns `(UnsafeRawBufferPointer) throws(ImageError) -> ()` into an untyped-throws one.
+        let read = bytes.withUnsafeBytes { raw in Result { () throws(ImageError) in try ImageHeader.read(from: raw) } }
+        guard case .failure(let error) = read else {
+            Issue.record("\(path) was read: \(read)")
+            return
         }
-        let text = try #require(error).description
+        let text = error.description
         let marker = "reading the container: "
         let detail = try #require(text.range(of: marker).map { String(text[$0.upperBound...]) }, "\(text)")
         // libheif's own words: at least a few characters of printable ASCII, never freed memory's leftovers.
@@ -34,13 +38,17 @@ import Testing
     /// now its rows are read and left off the screen, and this file's damaged pixel data further on is refused.
     @Test func aGIFFrameRightOfTheScreenIsReadNotATrap() throws {
         let bytes = try Self.bytes("GIFThumbnail/refused-frame-right-of-screen-range-trap.gif")
-        let error = #expect(throws: ImageError.self) {
-            try bytes.withUnsafeBytes { raw throws(ImageError) in
-                _ = try Thumbnailer.render(
+        let render = bytes.withUnsafeBytes { raw in
+            Result { () throws(ImageError) in
+                try Thumbnailer.render(
                     raw, specs: [ThumbnailSpec(width: 16, height: 16, format: .png)],
                     limits: DecodeLimits(maxPixels: 16_000_000, maxFileBytes: 4 * 1024 * 1024))
             }
         }
-        #expect(error?.description.contains("reading the first image's pixels") == true, "\(String(describing: error))")
+        guard case .failure(let error) = render else {
+            Issue.record("the damaged GIF was rendered")
+            return
+        }
+        #expect(error.description.contains("reading the first image's pixels"), "\(error)")
     }
 }
