@@ -166,6 +166,19 @@ let package = Package(
             name: "FuzzRequestParameters",
             dependencies: ["FuzzSupport", "FetchService", .product(name: "HummingbirdCore", package: "hummingbird")],
             path: "Fuzz/RequestParameters", swiftSettings: strict),
+        .executableTarget(
+            name: "FuzzWebPThumbnail", dependencies: ["FuzzSupport", "ImageCore"], path: "Fuzz/WebPThumbnail",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "FuzzGIFThumbnail", dependencies: ["FuzzSupport", "ImageCore"], path: "Fuzz/GIFThumbnail",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "FuzzHEIFThumbnail", dependencies: ["FuzzSupport", "ImageCore"], path: "Fuzz/HEIFThumbnail",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "FuzzAWSSignature",
+            dependencies: ["FuzzSupport", "AWSGateway", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Fuzz/AWSSignature", swiftSettings: strict),
 
         .testTarget(name: "ImageCoreTests", dependencies: ["ImageCore", "CLCMS"], swiftSettings: strict),
         .testTarget(
@@ -193,7 +206,7 @@ let package = Package(
             name: "FuzzRegressionTests",
             dependencies: [
                 "FuzzSupport", "FuzzJPEGThumbnail", "FuzzPNGThumbnail", "FuzzExifMetadata", "FuzzMultipartUpload",
-                "FuzzRequestParameters",
+                "FuzzRequestParameters", "FuzzWebPThumbnail", "FuzzGIFThumbnail", "FuzzHEIFThumbnail", "FuzzAWSSignature",
             ],
             swiftSettings: strict),
         .testTarget(

@@ -3,9 +3,12 @@
 #
 #   scripts/fuzz.sh TARGET SECONDS [extra libFuzzer options...]
 #
-# TARGET is a folder of Fuzz/: JPEGThumbnail, PNGThumbnail, ExifMetadata, MultipartUpload, RequestParameters
-# (case-insensitive; jpeg, png, exif, multipart and params work too). The build goes to .build-fuzz (every Swift
-# module and our C shims are instrumented there; the system libjpeg, libpng and libexif are not). The working corpus
+# TARGET is a folder of Fuzz/: JPEGThumbnail, PNGThumbnail, WebPThumbnail, GIFThumbnail, HEIFThumbnail (HEIC and
+# AVIF), ExifMetadata, MultipartUpload, RequestParameters, AWSSignature (case-insensitive; jpeg, png, webp, gif, heif,
+# exif, multipart, params and aws work too). The build goes to .build-fuzz, optimized (-c release: 8-13 times the
+# executions per CPU-second of a debug build, with the same ASan checks; FUZZ_BUILD=debug builds the slower debug
+# one). Every Swift module and our C shims are instrumented there; the system libjpeg, libpng, libexif, libwebp,
+# giflib and libheif are not. The working corpus
 # grows in .build-fuzz/corpus/TARGET, findings land in .build-fuzz/findings/TARGET; both are ignored by git. Seeds
 # come from Fixtures/fuzz/TARGET and, for the parsers of image files, from ../shared/corpus when it is there.
 # The last line is a machine-readable summary (FUZZ-SUMMARY ...) that scripts/fuzz-all.sh collects.
@@ -13,14 +16,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { echo "usage: scripts/fuzz.sh JPEGThumbnail|PNGThumbnail|ExifMetadata|MultipartUpload|RequestParameters SECONDS [libFuzzer options]" >&2; exit 2; }
+usage() { echo "usage: scripts/fuzz.sh JPEGThumbnail|PNGThumbnail|WebPThumbnail|GIFThumbnail|HEIFThumbnail|ExifMetadata|MultipartUpload|RequestParameters|AWSSignature SECONDS [libFuzzer options]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 case "$(echo "$1" | tr '[:upper:]' '[:lower:]')" in
     jpeg|jpegthumbnail) target=JPEGThumbnail; dict=jpeg.dict; kind=jpeg; max_len=65536 ;;
     png|pngthumbnail) target=PNGThumbnail; dict=png.dict; kind=png; max_len=65536 ;;
+    webp|webpthumbnail) target=WebPThumbnail; dict=webp.dict; kind=webp; max_len=65536 ;;
+    gif|gifthumbnail) target=GIFThumbnail; dict=gif.dict; kind=gif; max_len=65536 ;;
+    heif|heic|avif|heifthumbnail) target=HEIFThumbnail; dict=heif.dict; kind=heif; max_len=65536 ;;
     exif|exifmetadata) target=ExifMetadata; dict=exif.dict; kind=image; max_len=131072 ;;
     multipart|multipartupload) target=MultipartUpload; dict=multipart.dict; kind=none; max_len=32768 ;;
     params|requestparameters) target=RequestParameters; dict=request.dict; kind=none; max_len=1024 ;;
+    aws|sigv4|awssignature) target=AWSSignature; dict=aws.dict; kind=none; max_len=8192 ;;
     *) usage ;;
 esac
 seconds=$2
@@ -30,17 +37,22 @@ export PATH="/opt/swift/usr/bin:$PATH"
 
 scratch=.build-fuzz
 product=Fuzz$target
-echo "fuzz: building $product with -sanitize=fuzzer,address in $scratch" >&2
+config="${FUZZ_BUILD:-release}"
+case "$config" in debug|release) ;; *) echo "fuzz: FUZZ_BUILD is debug or release" >&2; exit 2 ;; esac
+echo "fuzz: building $product ($config) with -sanitize=fuzzer,address in $scratch" >&2
 # -sanitize=fuzzer,address: coverage counters and ASan in every Swift module, libFuzzer linked in; with FUZZING
 # defined, a harness's main calls LLVMFuzzerRunDriver (SwiftPM renames main, so libFuzzer's own is unused).
 # -fsanitize=fuzzer-no-link,address
 # for the C targets (our libjpeg/libpng shims, and the C parts of dependencies).
-swift build -c debug --scratch-path "$scratch" --product "$product" \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
-    -Xcc -fsanitize=fuzzer-no-link,address 2>&1 |
-    grep -v "Cannot export local symbol '__asan" >&2  # gold's noise about ASan's own local helpers
+# FUZZ_NO_BUILD=1 runs the binary already built (a rotation between harnesses, while another build holds the lock).
+if [ -z "${FUZZ_NO_BUILD:-}" ]; then
+    swift build -c "$config" --scratch-path "$scratch" --product "$product" \
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
+        -Xcc -fsanitize=fuzzer-no-link,address 2>&1 |
+        grep -v "Cannot export local symbol '__asan" >&2  # gold's noise about ASan's own local helpers
+fi
 # Not `swift build --show-bin-path`: without the same flags it replans the build, and the next run relinks.
-binary="$scratch/debug/$product"
+binary="$scratch/$config/$product"
 
 corpus="$scratch/corpus/$target"
 seeds="$scratch/seeds/$target"
@@ -56,16 +68,20 @@ if [ -d "Fixtures/fuzz/$target" ]; then
 fi
 if [ "$kind" != none ] && [ -d ../shared/corpus ]; then
     while IFS= read -r -d '' file; do
-        magic="$(head -c 4 "$file" | od -An -tx1 | tr -d ' \n')"
+        magic="$(head -c 8 "$file" | od -An -tx1 | tr -d ' \n')"
         case "$magic" in
             ffd8ff*) format=jpeg ;;
-            89504e47) format=png ;;
+            89504e47*) format=png ;;
+            52494646*) format=webp ;;
+            47494638*) format=gif ;;
+            ????????66747970) format=heif ;;
             *) continue ;;
         esac
         [ "$kind" = image ] || [ "$kind" = "$format" ] || continue
         name="${file#../shared/corpus/}"
         head -c "$max_len" "$file" > "$seeds/${name//\//_}"
-    done < <(find ../shared/corpus -type f \( -name '*.jpg' -o -name '*.jpeg' -o -name '*.png' \) -print0)
+    done < <(find ../shared/corpus -type f \( -name '*.jpg' -o -name '*.jpeg' -o -name '*.png' -o -name '*.webp' \
+        -o -name '*.gif' -o -name '*.heic' -o -name '*.heif' -o -name '*.avif' \) -print0)
 fi
 echo "fuzz: $(ls "$seeds" | wc -l) seeds, $(ls "$corpus" | wc -l) inputs in $corpus" >&2
 
@@ -77,8 +93,12 @@ status=0
 # ASan keeps freed memory mapped, so a process's RSS creeps up over hundreds of thousands of runs while its live heap
 # stays small (an ExifMetadata run reached 521 MB of RSS with 31 MB live): a smaller quarantine and returning freed
 # memory to the system keep -rss_limit_mb about the inputs, not the allocator.
+# The Swift runtime's backtracer reads freed memory as it dumps a trap (ASan then reports a use-after-free inside
+# the crash handler, hiding the trap): libFuzzer's own deadly-signal report names the trap's stack instead.
+export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}"
 asan_defaults=detect_leaks=1:allocator_may_return_null=1:quarantine_size_mb=64:allocator_release_to_os_interval_ms=1000
-ASAN_OPTIONS="${ASAN_OPTIONS:-$asan_defaults}" "$binary" "$corpus" "$seeds" \
+# nice 19: the fuzzer takes only the CPU nobody else wants (the machine is shared).
+ASAN_OPTIONS="${ASAN_OPTIONS:-$asan_defaults}" nice -n 19 "$binary" "$corpus" "$seeds" \
     -dict="Fuzz/dictionaries/$dict" -max_total_time="$seconds" -rss_limit_mb=512 -timeout=2 -max_len="$max_len" \
     -artifact_prefix="$artifacts/" -print_final_stats=1 "$@" > "$log" 2>&1 || status=$?
 
@@ -94,11 +114,11 @@ count() { find "$artifacts" -maxdepth 1 -type f -name "$1-*" -newer "$marker" | 
 crashes=$(count crash); leaks=$(count leak); timeouts=$(count timeout); ooms=$(count oom)
 rm -f "$marker"
 
-echo "fuzz: $target ran ${seconds}s: ${execs:-?} executions (${rate:-?}/s), cov ${cov:-?} ft ${ft:-?}, corpus ${corp:-?}, peak RSS ${rss:-?} MB"
+echo "fuzz: $target ($config) ran ${seconds}s: ${execs:-?} executions (${rate:-?}/s), cov ${cov:-?} ft ${ft:-?}, corpus ${corp:-?}, peak RSS ${rss:-?} MB"
 echo "fuzz: findings: $crashes crashes, $leaks leaks, $timeouts timeouts, $ooms out-of-memory (log: $log)"
 if [ $((crashes + leaks + timeouts + ooms)) -gt 0 ] || [ "$status" -ne 0 ]; then
     grep -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|SUMMARY|invariant broken|Fatal error|Test unit written' "$log" | head -20 || true
     echo "fuzz: reproduce with: $binary ARTIFACT   (or the replay tool: swift run $product ARTIFACT)"
 fi
-echo "FUZZ-SUMMARY target=$target seconds=$seconds execs=${execs:-0} rate=${rate:-0} cov=${cov:-0} ft=${ft:-0} corpus=${corp:-0} crashes=$crashes leaks=$leaks timeouts=$timeouts ooms=$ooms status=$status"
+echo "FUZZ-SUMMARY target=$target build=$config seconds=$seconds execs=${execs:-0} rate=${rate:-0} cov=${cov:-0} ft=${ft:-0} corpus=${corp:-0} crashes=$crashes leaks=$leaks timeouts=$timeouts ooms=$ooms status=$status"
 [ "$status" -eq 0 ] || exit 1

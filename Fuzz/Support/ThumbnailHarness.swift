@@ -17,8 +17,15 @@ package enum ThumbnailHarness {
 
     /// Renders the thumbnails of `bytes` when they announce `format`; other bytes are left to the other harness.
     package static func run(_ bytes: UnsafeRawBufferPointer, format: ImageFormat) -> FuzzOutcome {
-        guard ImageFormat.sniff(bytes) == format else {
-            return .refused("not \(format.rawValue) (left to the other harness)")
+        run(bytes, formats: [format])
+    }
+
+    /// Renders the thumbnails of `bytes` when they announce one of `formats` (HEIC and AVIF share libheif, so one
+    /// harness takes both); other bytes are left to the other harnesses.
+    package static func run(_ bytes: UnsafeRawBufferPointer, formats: Set<ImageFormat>) -> FuzzOutcome {
+        guard let sniffed = ImageFormat.sniff(bytes), formats.contains(sniffed) else {
+            let names = formats.map(\.rawValue).sorted().joined(separator: " or ")
+            return .refused("not \(names) (left to the other harnesses)")
         }
         let probed: ImageHeader
         do {

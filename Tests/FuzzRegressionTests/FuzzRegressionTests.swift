@@ -4,22 +4,33 @@ import Foundation
 import FuzzSupport
 import Testing
 
+@testable import FuzzAWSSignature
 @testable import FuzzExifMetadata
+@testable import FuzzGIFThumbnail
+@testable import FuzzHEIFThumbnail
 @testable import FuzzJPEGThumbnail
 @testable import FuzzMultipartUpload
 @testable import FuzzPNGThumbnail
 @testable import FuzzRequestParameters
+@testable import FuzzWebPThumbnail
 
 struct FuzzRegressionTests {
     /// The harnesses, by the folder name their fixtures use.
-    static let harnesses = ["JPEGThumbnail", "PNGThumbnail", "ExifMetadata", "MultipartUpload", "RequestParameters"]
+    static let harnesses = [
+        "JPEGThumbnail", "PNGThumbnail", "WebPThumbnail", "GIFThumbnail", "HEIFThumbnail", "ExifMetadata",
+        "MultipartUpload", "RequestParameters", "AWSSignature",
+    ]
 
     static func harness(named name: String) -> (UnsafeRawBufferPointer) -> FuzzOutcome {
         switch name {
         case "JPEGThumbnail": return JPEGThumbnailHarness.run
         case "PNGThumbnail": return PNGThumbnailHarness.run
         case "ExifMetadata": return ExifMetadataHarness.run
+        case "WebPThumbnail": return WebPThumbnailHarness.run
+        case "GIFThumbnail": return GIFThumbnailHarness.run
+        case "HEIFThumbnail": return HEIFThumbnailHarness.run
         case "MultipartUpload": return MultipartUploadHarness.run
+        case "AWSSignature": return AWSSignatureHarness.run
         default: return RequestParametersHarness.run
         }
     }

@@ -76,12 +76,14 @@ enum GIFDecoder {
             ? [(0, 8), (4, 8), (2, 4), (1, 2)].flatMap { stride(from: $0.0, to: height, by: $0.1) }
             : Array(0..<height)
         var anyTransparent = top > 0 || left > 0 || left + width < header.width || top + height < header.height
+        // The part of each row on the screen: none when the frame starts right of it (its rows are still read).
+        let visibleWidth = max(0, min(width, header.width - left))
         for y in order {
             let status = row.withUnsafeMutableBufferPointer { DGifGetLine(gif, $0.baseAddress, Int32(width)) }
             guard status == GIF_OK else { throw error(gif.pointee.Error, while: "reading the first image's pixels") }
             let canvasY = top + y
             guard canvasY < header.height else { continue }
-            for x in 0..<min(width, header.width - left) {
+            for x in 0..<visibleWidth {
                 let index = Int(row[x])
                 if index == transparent {
                     anyTransparent = true

@@ -22,16 +22,19 @@ final class HEIFContainer {
             // libheif's security limit is on each side; our pixel limit is checked on the handle below as well.
             heif_context_set_maximum_image_size_limit(context, Int32(clamping: limits.maxPixels))
         }
+        // The error's message lives in the context: it is read (imageError) before the context is freed.
         var error = heif_context_read_from_memory_without_copy(context, base, bytes.count, nil)
         guard error.code == heif_error_Ok else {
+            let failure = Self.imageError(error, format: format, while: "reading the container")
             heif_context_free(context)
-            throw Self.imageError(error, format: format, while: "reading the container")
+            throw failure
         }
         var handle: OpaquePointer?
         error = heif_context_get_primary_image_handle(context, &handle)
         guard error.code == heif_error_Ok, let handle else {
+            let failure = Self.imageError(error, format: format, while: "finding the primary image")
             heif_context_free(context)
-            throw Self.imageError(error, format: format, while: "finding the primary image")
+            throw failure
         }
         self.context = context
         self.handle = handle
@@ -113,7 +116,8 @@ final class HEIFContainer {
         return Array(block[(4 + offset)...])
     }
 
-    /// A libheif error as an `ImageError`: data that ends early is `.truncated`, the rest `.corrupt`.
+    /// A libheif error as an `ImageError`: data that ends early is `.truncated`, the rest `.corrupt`. Call it while
+    /// the context (or handle) that returned `error` is alive: `error.message` may point into it.
     static func imageError(_ error: heif_error, format: ImageFormat, while step: String) -> ImageError {
         let message = error.message.map { String(cString: $0) } ?? "libheif error \(error.code.rawValue)"
         if error.subcode == heif_suberror_End_of_data {

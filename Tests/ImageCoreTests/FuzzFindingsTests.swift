@@ -1,0 +1,54 @@
+// What the image fuzzers found (scripts/fuzz.sh), each with the input that found it (Fixtures/fuzz/<harness>/):
+// the decoders must answer these files with a picture or an ImageError, never a trap or freed memory.
+import Foundation
+import ImageCore
+import Testing
+
+@Suite struct FuzzFindingsTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/fuzz")
+
+    static func bytes(_ path: String) throws -> Data { try Data(contentsOf: fixtures.appendingPathComponent(path)) }
+
+    /// libheif's error message lives in its context: it must be read before the context is freed (the HEIFThumbnail
+    /// fuzzer found it read after, a heap use-after-free that printed garbage or nothing).
+    @Test(arguments: [
+        "HEIFThumbnail/refused-truncated-17x17-error-message-use-after-free.avif",
+        "HEIFThumbnail/refused-truncated-17x17.heic",
+    ])
+    func aDamagedHEIFContainerSaysWhatLibheifSaid(_ path: String) throws {
+        let bytes = try Self.bytes(path)
+        // Results, not a typed-throws closure inside #expect(throws:): Swift 6.3.1's IRGen crashes on the thunk that
+        // turns `(UnsafeRawBufferPointer) throws(ImageError) -> ()` into an untyped-throws one.
+        let read = bytes.withUnsafeBytes { raw in Result { () throws(ImageError) in try ImageHeader.read(from: raw) } }
+        guard case .failure(let error) = read else {
+            Issue.record("\(path) was read: \(read)")
+            return
+        }
+        let text = error.description
+        let marker = "reading the container: "
+        let detail = try #require(text.range(of: marker).map { String(text[$0.upperBound...]) }, "\(text)")
+        // libheif's own words: at least a few characters of printable ASCII, never freed memory's leftovers.
+        #expect(detail.count >= 8, "\(path): '\(text)'")
+        #expect(detail.unicodeScalars.allSatisfy { (0x20..<0x7F).contains($0.value) }, "\(path): '\(text)'")
+    }
+
+    /// A GIF frame whose left edge is past the logical screen's right edge (the GIFThumbnail fuzzer: a 5x200 screen,
+    /// a 5x200 frame at left 64) made the row loop's range negative, a trap that ended the process at the first row;
+    /// now its rows are read and left off the screen, and this file's damaged pixel data further on is refused.
+    @Test func aGIFFrameRightOfTheScreenIsReadNotATrap() throws {
+        let bytes = try Self.bytes("GIFThumbnail/refused-frame-right-of-screen-range-trap.gif")
+        let render = bytes.withUnsafeBytes { raw in
+            Result { () throws(ImageError) in
+                try Thumbnailer.render(
+                    raw, specs: [ThumbnailSpec(width: 16, height: 16, format: .png)],
+                    limits: DecodeLimits(maxPixels: 16_000_000, maxFileBytes: 4 * 1024 * 1024))
+            }
+        }
+        guard case .failure(let error) = render else {
+            Issue.record("the damaged GIF was rendered")
+            return
+        }
+        #expect(error.description.contains("reading the first image's pixels"), "\(error)")
+    }
+}
