@@ -62,8 +62,7 @@ extension PicpipeCLI {
                 let retryAfter = try #require(refused.header("Retry-After").flatMap { Int($0) })
                 #expect((90...100).contains(retryAfter), "Retry-After \(retryAfter)")
             }
-            for process in processes { await process.stop() }
-            processes.removeAll()
+            // The deferred SIGKILL ends them: a graceful stop would wait for the test client's idle connections.
         }
 
         @Test func concurrentTakesFromTwoCountersAdmitTheBucketOnce() async throws {

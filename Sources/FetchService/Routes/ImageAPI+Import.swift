@@ -104,7 +104,10 @@ struct ImportRequest: Decodable {
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         url = try container.decode(String.self, forKey: .url)
-        invocationType = try container.decodeIfPresent(InvocationType.self, forKey: .invocationType) ?? .event
+        // Absent means Event; present it must be a type (null is refused, not taken as absent).
+        invocationType =
+            container.contains(.invocationType)
+            ? try container.decode(InvocationType.self, forKey: .invocationType) : .event
         guard invocationType != .dryRun else {
             throw DecodingError.dataCorruptedError(
                 forKey: .invocationType, in: container, debugDescription: "Event or RequestResponse")

@@ -64,6 +64,9 @@ package struct ImageAPI: Sendable {
         self.logger = logger
     }
 
+    /// Checks credentials and usage plans: every route, and any shortcut past the router, admits requests with it.
+    package var authorizer: RequestAuthorizer { RequestAuthorizer(access: access, usage: usage) }
+
     /// The id path parameter, validated (400) before anything else happens.
     static func id(_ context: some RequestContext) throws -> ImageID {
         try ImageID.parse(context.parameters.get("id"))
