@@ -216,7 +216,7 @@ let package = Package(
         .testTarget(
             name: "PicpipeCLITests",
             dependencies: [
-                "picpipe", "ImageCore", "PipelineCore", "AWSGateway", "PostgresBackend",
+                "picpipe", "ImageCore", "PipelineCore", "AWSGateway", "PostgresBackend", "FetchService",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),

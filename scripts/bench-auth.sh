@@ -78,11 +78,11 @@ for round in $(seq 1 "$rounds"); do
     keys+=("$(measure "$plain_url" "$key")")
     jwts+=("$(measure "$plain_url" "$token")")
     plans+=("$(measure "$planned_url" "$key")")
-    echo "round $round: key ${keys[-1]}  jwt ${jwts[-1]}  plan ${plans[-1]} requests/s" >&2
+    echo "round $round: key ${keys[-1]}  jwt ${jwts[-1]}  plan ${plans[-1]} requests/s  (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 k="$(median "${keys[@]}")"; j="$(median "${jwts[@]}")"; p="$(median "${plans[@]}")"
-echo "binary $binary, wrk -t2 -c32 -d${seconds}s, $rounds rounds, medians (requests/s):"
+echo "binary $binary, wrk -t2 -c32 -d${seconds}s, $rounds rounds, load average $(cut -d' ' -f1-3 /proc/loadavg), medians (requests/s):"
 echo "  API key          $k"
 echo "  RS256 JWT        $j   jwt/key  $(awk -v a="$j" -v b="$k" 'BEGIN {printf "%.3f", a/b}')"
 echo "  key + limiter    $p   plan/key $(awk -v a="$p" -v b="$k" 'BEGIN {printf "%.3f", a/b}')"

@@ -382,7 +382,7 @@ extension PicpipeCLI {
                 // list-functions, get-function-configuration, update-function-configuration round trip.
                 let functions =
                     try gateway.awsJSON(["lambda", "list-functions"])["Functions"] as? [[String: Any]] ?? []
-                #expect(functions.compactMap { $0["FunctionName"] as? String } == ["thumbnail", "metadata"])
+                #expect(functions.compactMap { $0["FunctionName"] as? String } == ["thumbnail", "metadata", "fetch"])
                 #expect(functions.first?["Runtime"] as? String == "provided.picpipe")
                 #expect(
                     (functions.first?["Role"] as? String)?.hasSuffix(
@@ -467,7 +467,7 @@ extension PicpipeCLI {
                 #expect(result?["keys"] as? [String] == [Self.originalKey(hash)])
                 #expect(result?["metadata"] as? [String: String] == ["source": "boto3"])
                 #expect(result?["range"] as? String == bytes.prefix(10).map { String(format: "%02x", $0) }.joined())
-                #expect(result?["functions"] as? [String] == ["thumbnail", "metadata"])
+                #expect(result?["functions"] as? [String] == ["thumbnail", "metadata", "fetch"])
             }
         }
     }

@@ -1,6 +1,7 @@
 // Import by URL through the real `serve` (POST /images {"url"}) and `picpipe import`, from a loopback source
 // (scripts/import-test-source.py): a JPEG, a redirect chain, a 2 GB stream cut at the cap, a slow drip cut by the
 // timeout, an HTML page, and redirects to the metadata address and to IPv4-mapped loopback, all refused safely.
+import Crypto
 import Foundation
 import Testing
 
@@ -53,10 +54,17 @@ final class ImportSource {
 
 extension PicpipeCLI {
     @Suite(.serialized) struct ImportTests {
-        static func importing(_ base: String, _ url: String) async throws -> HTTPCall {
-            try await HTTPCall.send(
+        /// POST /images {"url"}: Event (the default, queued) or RequestResponse (answered with the picture).
+        static func importing(_ base: String, _ url: String, wait: Bool = true) async throws -> HTTPCall {
+            var body: [String: String] = ["url": url]
+            if wait { body["invocation_type"] = "RequestResponse" }
+            return try await HTTPCall.send(
                 "POST", "\(base)/images", headers: ["Content-Type": "application/json"],
-                body: try JSONSerialization.data(withJSONObject: ["url": url]))
+                body: try JSONSerialization.data(withJSONObject: body))
+        }
+
+        static func object(_ answer: HTTPCall) -> [String: Any] {
+            (try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any]) ?? [:]
         }
 
         static func expect(
@@ -68,7 +76,7 @@ extension PicpipeCLI {
             #expect(answer.text.contains(words), "\(answer.text)", sourceLocation: sourceLocation)
         }
 
-        @Test func importsThroughServeAndRefusesWhatIsUnsafe() async throws {
+        @Test func importsThroughTheFetchFunctionAndRefusesWhatIsUnsafe() async throws {
             let root = try PicpipeProcess.temporaryFolder("import")
             defer { try? FileManager.default.removeItem(at: root) }
             let source = try await ImportSource(folder: root)
@@ -80,29 +88,43 @@ extension PicpipeCLI {
                       allow: [127.0.0.1/32]
                       max_bytes: 1048576
                       timeout: 4
+                    functions:
+                      fetch: {max_retries: 1}
                     """)
             do {
-                // A JPEG served with a lying Content-Type: imported by its bytes, under its content id, named
-                // by its URL in the index and in the event record.
+                // Event (the default): 202 with the fetch invocation and its journal record; serve's fetch worker
+                // downloads the JPEG (served with a lying Content-Type: taken by its bytes), stores it under its
+                // content id, and its ObjectCreated:Put, named by the URL, runs the thumbnail and metadata functions.
                 let url = "\(source.base)/photo.jpg"
-                let imported = try await Self.importing(base, url)
-                #expect(imported.status == 202, "\(imported.text)")
-                let id = try #require(
-                    (try JSONSerialization.jsonObject(with: imported.body) as? [String: Any])?["id"] as? String)
-                let original = try await HTTPCall.send("GET", "\(base)/images/\(id)")
-                #expect(original.body == source.jpeg)
+                let queued = try await Self.importing(base, url, wait: false)
+                #expect(queued.status == 202, "\(queued.text)")
+                let answer = Self.object(queued)
+                #expect(answer["function"] as? String == "fetch")
+                #expect(answer["invocation_id"] as? Int != nil)
+                let record = answer["record"] as? [String: Any]
+                #expect(record?["eventName"] as? String == "ObjectImport:URL")
+                #expect(((record?["s3"] as? [String: Any])?["object"] as? [String: Any])?["sourceName"] as? String == url)
                 try await ServeProcess.eventually("the imported picture processed") {
                     try StoreView.processed(serve.store).contains(url)
                 }
+                let id = SHA256.hash(data: source.jpeg).map { String(format: "%02x", $0) }.joined()
+                #expect(try await HTTPCall.send("GET", "\(base)/images/\(id)").body == source.jpeg)
                 let events = try StoreView.events(serve.store)
+                let fetch = events.first { $0.function == "fetch" && $0.sourceName == url }
+                #expect(fetch?.state == "succeeded" && fetch?.eventName == "ObjectImport:URL" && fetch?.type == "Event")
                 #expect(events.contains { $0.sourceName == url && $0.eventName == "ObjectCreated:Put" })
                 let listing = try await HTTPCall.send("GET", "\(base)/images")
                 #expect(listing.text.contains("\"name\":\"\(url.replacingOccurrences(of: "/", with: "\\/"))\"")
                     || listing.text.contains("\"name\":\"\(url)\""), "\(listing.text)")
+                let stats = try PicpipeProcess.run(["stats", "--store", serve.store.path, "--json"], timeout: 60)
+                #expect(stats.stdout.contains("\"fetch\""), "\(stats.stdout)")
 
-                // A chain of 5 redirects is followed; 10 are too many.
+                // RequestResponse: answered with the picture once it is stored. A chain of 4 redirects is followed.
                 let chained = try await Self.importing(base, "\(source.base)/r/4")
-                #expect(chained.status == 202, "\(chained.text)")
+                #expect(chained.status == 201, "\(chained.text)")
+                #expect(Self.object(chained)["id"] as? String == id)
+                #expect(Self.object(chained)["source"] as? String == "\(source.base)/r/4")
+                #expect(chained.header("Location") == "/images/\(id)")
                 Self.expect(try await Self.importing(base, "\(source.base)/r/9"), 422, "import_failed", "redirects")
 
                 // A 2 GB stream is cut at the 1 MiB cap; a drip of a byte a second is cut by the 4 s timeout; an
@@ -123,10 +145,31 @@ extension PicpipeCLI {
                     try await Self.importing(base, "\(source.base)/to-mapped"), 400, "url_refused",
                     "::ffff:127.0.0.1 embeds 127.0.0.1 is loopback")
                 Self.expect(try await Self.importing(base, "ftp://127.0.0.1/a.jpg"), 400, "url_refused", "only http")
-                Self.expect(try await Self.importing(base, "file:///etc/passwd"), 400, "url_refused", "only http")
+                Self.expect(try await Self.importing(base, "file:///etc/passwd", wait: false), 400, "url_refused", "only http")
                 Self.expect(
                     try await Self.importing(base, "http://user:secret@127.0.0.1:\(source.port)/photo.jpg"), 400,
                     "url_refused", "user or password")
+
+                // Queued imports fail as any function does: a refused address is not retried and goes to the dead
+                // letter at once; a source that does not answer is retried (max_retries 1), then dead-lettered.
+                let refusedURL = "\(source.base)/to-metadata"
+                #expect(try await Self.importing(base, refusedURL, wait: false).status == 202)
+                let missingURL = "\(source.base)/missing.jpg"
+                #expect(try await Self.importing(base, missingURL, wait: false).status == 202)
+                try await ServeProcess.eventually("both imports dead-lettered") {
+                    let dead = try StoreView.events(serve.store, state: "dead").filter { $0.function == "fetch" }
+                    return Set(dead.compactMap(\.sourceName)).isSuperset(of: [refusedURL, missingURL])
+                }
+                let dead = try StoreView.events(serve.store, state: "dead").filter { $0.function == "fetch" }
+                let refusedLine = dead.first { $0.sourceName == refusedURL }
+                #expect(refusedLine?.attempt == 1 && refusedLine?.error?.contains("link-local") == true)
+                let missingLine = dead.first { $0.sourceName == missingURL }
+                #expect(missingLine?.attempt == 2 && missingLine?.error?.contains("import_failed") == true)
+                let letters = StoreView.files(serve.store, "failed")
+                #expect(letters.contains("to-metadata.fetch.error.json"), "\(letters)")
+                let letter = try Data(
+                    contentsOf: serve.store.appendingPathComponent("failed/to-metadata.fetch.error.json"))
+                #expect(String(decoding: letter, as: UTF8.self).contains(refusedURL))
             } catch {
                 await serve.stop()
                 throw error
@@ -160,7 +203,7 @@ extension PicpipeCLI {
             await plain.stop()
         }
 
-        @Test func importCommandQueuesOrRunsTheFunctions() async throws {
+        @Test func importCommandInvokesTheFetchFunction() async throws {
             let root = try PicpipeProcess.temporaryFolder("import-cli")
             defer { try? FileManager.default.removeItem(at: root) }
             let source = try await ImportSource(folder: root)
@@ -169,7 +212,7 @@ extension PicpipeCLI {
             try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
             let allow = ["PICPIPE_IMPORT_ALLOW": "127.0.0.1/32"]
 
-            // RequestResponse: the functions ran; thumbnails are on disk.
+            // RequestResponse: the fetch ran, then the thumbnail and metadata functions; thumbnails are on disk.
             let url = "\(source.base)/photo.jpg"
             let now = try PicpipeProcess.run(
                 ["import", url, "--store", store.path, "--invocation-type", "RequestResponse"], environment: allow)
@@ -177,27 +220,33 @@ extension PicpipeCLI {
             let line = try #require(
                 try JSONSerialization.jsonObject(with: Data(now.stdout.utf8)) as? [String: Any])
             #expect(line["url"] as? String == url)
-            #expect((line["results"] as? [String: Any])?.keys.sorted() == ["metadata", "thumbnail"])
+            #expect(line["sha256"] as? String == SHA256.hash(data: source.jpeg).map { String(format: "%02x", $0) }.joined())
+            #expect(line["results"] as? [String: String] == ["metadata": "succeeded", "thumbnail": "succeeded"])
             #expect(!StoreView.files(store, "thumbnails").isEmpty)
-            #expect(try StoreView.events(store).contains { $0.sourceName == url })
+            let events = try StoreView.events(store)
+            #expect(events.contains { $0.function == "fetch" && $0.sourceName == url && $0.type == "RequestResponse" })
+            #expect(events.contains { $0.eventName == "ObjectCreated:Put" && $0.sourceName == url })
 
-            // Event (the default): queued for serve; a refused URL is named with its reason, the others go on.
+            // Event (the default): the fetch invocation is queued for serve; a refused URL is named with its
+            // reason, the others go on.
             let chain = "\(source.base)/r/2"
             let queued = try PicpipeProcess.run(
-                ["import", chain, "http://169.254.169.254/", "--store", store.path], environment: allow)
+                ["import", chain, "ftp://example.com/a.jpg", "--store", store.path], environment: allow)
             #expect(queued.status == 1)
-            #expect(queued.stderr.contains("picpipe: http://169.254.169.254/: "))
-            #expect(queued.stderr.contains("link-local"))
+            #expect(queued.stderr.contains("picpipe: ftp://example.com/a.jpg: "))
+            #expect(queued.stderr.contains("only http and https"))
             let queuedLine = try #require(
                 try JSONSerialization.jsonObject(with: Data(queued.stdout.utf8)) as? [String: Any])
-            #expect(queuedLine["event_id"] != nil)
+            #expect(queuedLine["invocation_id"] as? Int != nil)
+            #expect(queuedLine["state"] as? String == "queued")
             let pending = try StoreView.events(store, state: "queued")
-            #expect(pending.contains { $0.sourceName == chain })
+            #expect(pending.contains { $0.sourceName == chain && $0.function == "fetch" })
 
-            // Without the allow-list, loopback is refused.
-            let refused = try PicpipeProcess.run(["import", url, "--store", store.path])
+            // Without the allow-list, loopback is refused by the function (RequestResponse reports it).
+            let refused = try PicpipeProcess.run(
+                ["import", url, "--store", store.path, "--invocation-type", "RequestResponse"])
             #expect(refused.status == 1)
-            #expect(refused.stderr.contains("127.0.0.1 is loopback"))
+            #expect(refused.stderr.contains("127.0.0.1 is loopback"), "\(refused.stderr)")
         }
     }
 }

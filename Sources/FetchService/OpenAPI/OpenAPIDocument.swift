@@ -129,15 +129,19 @@ paths:
         The body is streamed to disk while it is hashed, checked (JPEG, PNG, WebP, GIF, HEIC or AVIF, decodable within the limits)
         and stored as an original; an ObjectCreated:Put event then queues the thumbnail and metadata functions.
 
-        An `application/json` body `{"url": "https://…"}` imports the picture at that URL instead (needs
-        `functions:invoke` besides `images:write` when credentials are configured): http and https only; the
+        An `application/json` body `{"url": "https://…"}` invokes the fetch function instead (needs
+        `functions:invoke` besides `images:write` when credentials are configured), with the settings of
+        `functions.fetch` (timeout, retries, dead letter, concurrency, memory bound). `invocation_type` Event
+        (the default) queues it: 202 with the invocation id and its journal record (`ObjectImport:URL`); failures
+        then show in `picpipe events` and the dead letter. RequestResponse fetches now and answers 201 with the
+        stored picture. Checks: http and https only (400 `url_refused` before anything is queued); the
         addresses the host resolves to, and every redirect's (at most `import.max_redirects`), are refused
         when loopback, private, link-local, CGNAT, multicast or reserved (IPv4-mapped and embedded IPv6
         included) unless `import.allow` lists them (400 `url_refused`); a source that cannot be fetched, answers
         an error or redirects too often is 422 `import_failed`, one slower than `import.timeout` 422
         `import_timeout`, one over `import.max_bytes` 413 `import_too_large`; the type is sniffed from the
-        bytes (415). The URL
-        becomes the picture's name and the event record's source name.
+        bytes (415). The picture then takes a dropped file's path: the URL becomes its name and the source name
+        of its ObjectCreated:Put event, which queues the thumbnail and metadata functions.
       parameters:
         - {name: name, in: query, description: "A display name (a multipart part's filename wins).", schema: {type: string}}
       requestBody:
@@ -164,20 +168,45 @@ paths:
               required: [url]
               properties:
                 url: {type: string, minLength: 1, maxLength: 2048, example: "https://example.com/cat.jpg"}
+                invocation_type: {type: string, enum: [Event, RequestResponse], default: Event}
       responses:
-        "202":
-          description: Stored; thumbnails and metadata follow.
+        "201":
+          description: "An import (RequestResponse): fetched and stored; thumbnails and metadata follow."
           headers:
             Location: {schema: {type: string}, description: "/images/{id}"}
           content:
             application/json:
               schema:
                 type: object
-                required: [id]
+                required: [id, sha256, size, format, source, invocation_id]
                 properties:
                   id: {type: string}
-                  source: {type: string, description: The URL of an import.}
+                  sha256: {type: string}
+                  key: {type: string}
                   size: {type: integer}
+                  format: {type: string}
+                  source: {type: string, description: The URL.}
+                  event_id: {type: integer, description: The ObjectCreated:Put event.}
+                  duplicate: {type: boolean, description: The same bytes from the same URL were already imported.}
+                  invocation_id: {type: integer}
+                  invocation_type: {type: string}
+        "202":
+          description: "An upload: stored, thumbnails and metadata follow (id, Location). An import (Event): the fetch invocation is queued (invocation_id, event_id, record)."
+          headers:
+            Location: {schema: {type: string}, description: "/images/{id} (an upload)"}
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  id: {type: string}
+                  function: {type: string, enum: [fetch]}
+                  invocation_type: {type: string}
+                  state: {type: string}
+                  invocation_id: {type: [integer, "null"]}
+                  event_id: {type: [integer, "null"]}
+                  source: {type: string, description: The URL of an import.}
+                  record: {type: [object, "null"], description: "The journal record: an S3-shaped ObjectImport:URL event."}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}

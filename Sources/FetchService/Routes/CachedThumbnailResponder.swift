@@ -39,9 +39,10 @@ extension ImageAPI {
     /// The answer to a thumbnail request from the file cache, or `nil` when it needs the full route (not a plain
     /// thumbnail GET/HEAD, anything to check or resolve on disk, not cached, or an error to answer).
     func cachedThumbnail(_ request: Request) -> Response? {
-        guard request.method == .get || request.method == .head, !access.protectReads else { return nil }
-        // A caller with credentials is checked and counted by the route when usage plans are on.
-        if usage.isActive && request.headers[.authorization] != nil { return nil }
+        // Only a request with nothing to check or count (RequestAuthorizer.isOpen); credentials that are sent are
+        // checked (a wrong one is 401) and counted by the route.
+        guard request.method == .get || request.method == .head, authorizer.isOpen(request, needed: .signedRead)
+        else { return nil }
         let uri = request.uri
         let negotiate = settings.negotiateFormats
         guard uri.query == nil, let (idText, label) = ThumbnailURLPath.split(uri.path),

@@ -1,37 +1,74 @@
-// POST /images with {"url": …}: the picture is fetched from the URL (URLImporter) into the same upload path as a
-// posted body: spooled in uploads/, sniffed, checked, installed, journaled, indexed under its content id, with
-// the source URL as its name and the event record's source name.
+// POST /images with {"url": …}: an invocation of the fetch function (FetchFunction), Event by default (202 with the
+// invocation and its journal record; serve's fetch workers download it) or RequestResponse (the picture, once
+// stored). The function takes a dropped file's path: the original, then ObjectCreated:Put with the URL as its
+// source name, which fans out to the thumbnail and metadata functions.
 import Foundation
 import Hummingbird
 import PipelineCore
 
 extension ImageAPI {
-    /// Imports the picture at the body's `url`; 202 with its id, as an upload.
+    /// Invokes the fetch function for the body's `url`.
     func importImage(_ request: Request, context: FetchRequestContext) async throws -> Response {
         if access.requiresCredentials, let caller = context.caller, !caller.holds(.functionsInvoke) {
             throw APIError.insufficientScope(.functionsInvoke, caller: caller)
         }
         let asked = try await ImportRequest.read(request)
+        // A URL that is not http(s) is refused before anything is journaled; addresses are checked by the function.
+        _ = try URLImporter.parse(asked.url)
+        let record = FetchFunction.request(url: asked.url, bucket: layout.root.lastPathComponent)
+        let type = asked.invocationType
+        if type == .event {
+            let queued = try await invoke(record, type: .event)
+            let event = queued.eventID.flatMap { try? runtime.journal.event(id: $0) }
+            let recordJSON = event.flatMap { try? JSONEncoder().encode($0.record) }.map {
+                String(decoding: $0, as: UTF8.self)
+            } ?? "null"
+            logger.info("import queued", metadata: ["url": "\(asked.url)", "invocation": "\(queued.invocationID ?? 0)"])
+            return Self.json(
+                "{\"function\":\"fetch\",\"invocation_type\":\"Event\",\"state\":\"queued\","
+                    + "\"invocation_id\":\(queued.invocationID.map(String.init) ?? "null"),"
+                    + "\"event_id\":\(queued.eventID.map(String.init) ?? "null"),"
+                    + "\"source\":\(JSONText.quoted(asked.url)),\"record\":\(recordJSON)}",
+                status: .accepted)
+        }
         guard let slot = uploadSlots.take() else { throw APIError.tooManyUploads(limit: uploadSlots.limit) }
         defer { slot.release() }
-        let upload = try await Self.download(asked.url, importer: importer, spool: importSpool)
-        do {
-            try await validator.validate(upload)
-        } catch {
-            upload.discard()
-            throw error
-        }
-        let id = upload.hash.hex
-        try await lifecycle.install(upload, event: .objectCreatedPut, sourceName: asked.url)
-        try index.upsert(
-            IndexedImage(
-                id: id, hash: upload.hash, format: upload.format, size: upload.size, name: asked.url, updatedAt: Date()))
-        logger.info("imported", metadata: ["url": "\(asked.url)", "id": "\(id)", "bytes": "\(upload.size)"])
+        let answer = try await invoke(record, type: .requestResponse)
+        guard case .object(let result)? = answer.payload, !answer.failed,
+            case .string(let id)? = result["id"]
+        else { throw Self.importError(answer.payload) }
         var headers = HTTPFields()
         headers[.location] = "/images/\(id)"
-        return Self.json(
-            "{\"id\":\(JSONText.quoted(id)),\"source\":\(JSONText.quoted(asked.url)),\"size\":\(upload.size)}",
-            status: .accepted, headers: headers)
+        let body = (try? JSONEncoder().encode(JSONValue.object(result.merging(
+            ["invocation_id": answer.invocationID.map { .int(Int($0)) } ?? .null,
+             "invocation_type": .string("RequestResponse")]) { $1 }))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return Self.json(body, status: .created, headers: headers)
+    }
+
+    /// Invokes the fetch function; a journal that cannot record it is 503 (nothing was queued).
+    private func invoke(_ record: S3EventRecord, type: InvocationType) async throws -> InvocationResponse {
+        do {
+            return try await runtime.invoke(function: "fetch", record: record, type: type)
+        } catch let error as RuntimeError {
+            throw APIError.unavailable("the fetch function is not available: \(error)")
+        } catch {
+            switch StoreHealth.shared.recordFailure(error) {
+            case .full?: throw APIError.insufficientStorage("journal the import")
+            case .readOnly?: throw APIError.storeReadOnly("journal the import")
+            default: throw APIError.unavailable("the import could not be journaled: \(error)")
+            }
+        }
+    }
+
+    /// The API error of a failed RequestResponse fetch: its code and status from the function's error message.
+    static func importError(_ payload: JSONValue?) -> APIError {
+        guard case .object(let error)? = payload, case .string(let message)? = error["errorMessage"] else {
+            return APIError(.unprocessableContent, code: "import_failed", message: "the import failed; nothing was kept")
+        }
+        var type = ""
+        if case .string(let text)? = error["errorType"] { type = text }
+        let (code, status) = ImportFailure.status(ofMessage: message, errorType: type)
+        return APIError(HTTPResponse.Status(code: status), code: code, message: message)
     }
 
     /// Downloads the URL into a checked temporary file of `spool` within the import timeout; the 413 of the
@@ -53,9 +90,29 @@ extension ImageAPI {
     }
 }
 
-/// The body of an import: `{"url": "https://…"}`.
+/// The body of an import: `{"url": "https://…", "invocation_type": "Event" | "RequestResponse"}`.
 struct ImportRequest: Decodable {
     var url: String
+    /// Event (the default: queued, 202) or RequestResponse (fetched now, 201 with the picture).
+    var invocationType: InvocationType
+
+    enum CodingKeys: String, CodingKey {
+        case url
+        case invocationType = "invocation_type"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        url = try container.decode(String.self, forKey: .url)
+        // Absent means Event; present it must be a type (null is refused, not taken as absent).
+        invocationType =
+            container.contains(.invocationType)
+            ? try container.decode(InvocationType.self, forKey: .invocationType) : .event
+        guard invocationType != .dryRun else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .invocationType, in: container, debugDescription: "Event or RequestResponse")
+        }
+    }
 
     /// Whether a POST /images is an import (a JSON body) rather than an upload.
     static func isImport(_ request: Request) -> Bool {
@@ -72,7 +129,11 @@ struct ImportRequest: Decodable {
         }
         guard let asked = try? JSONDecoder().decode(ImportRequest.self, from: Data(body.readableBytesView)),
             !asked.url.isEmpty
-        else { throw APIError.badRequest("the body must be JSON {\"url\": \"https://…\"} with an http or https URL") }
+        else {
+            throw APIError.badRequest(
+                "the body must be JSON {\"url\": \"https://…\"} with an http or https URL, and "
+                    + "\"invocation_type\" (if given) Event or RequestResponse")
+        }
         return asked
     }
 }

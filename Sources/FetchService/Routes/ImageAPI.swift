@@ -32,7 +32,8 @@ package struct ImageAPI: Sendable {
 
     init(
         settings: FetchSettings, runtime: FunctionRuntime, metadata: any MetadataStore, index: any ImageIndex,
-        recipes: [ThumbnailRecipe], metrics: HTTPMetrics, logger: Logger, threadPool: NIOThreadPool = .singleton
+        recipes: [ThumbnailRecipe], metrics: HTTPMetrics, logger: Logger, threadPool: NIOThreadPool = .singleton,
+        usageCounter: any UsageCounter = InProcessUsageCounter()
     ) {
         self.settings = settings
         self.layout = runtime.layout
@@ -54,7 +55,7 @@ package struct ImageAPI: Sendable {
         self.access = AccessPolicy(
             apiKeys: settings.apiKeys, protectReads: settings.protectReads, signingKey: settings.signingKey,
             previousSigningKeys: settings.previousSigningKeys, auth: settings.auth, logger: logger)
-        self.usage = UsageLimiter(auth: settings.auth, registry: metrics.registry)
+        self.usage = UsageLimiter(auth: settings.auth, counter: usageCounter, registry: metrics.registry)
         self.importer = URLImporter(settings: settings.imports, threadPool: threadPool)
         self.importSpool = UploadSpool(
             folder: layout.uploads, maxBytes: settings.imports.maxBytes, minRate: 0, threadPool: threadPool)
@@ -62,6 +63,9 @@ package struct ImageAPI: Sendable {
         self.storeProbe = StoreProbe(layout: layout, threadPool: threadPool)
         self.logger = logger
     }
+
+    /// Checks credentials and usage plans: every route, and any shortcut past the router, admits requests with it.
+    package var authorizer: RequestAuthorizer { RequestAuthorizer(access: access, usage: usage) }
 
     /// The id path parameter, validated (400) before anything else happens.
     static func id(_ context: some RequestContext) throws -> ImageID {

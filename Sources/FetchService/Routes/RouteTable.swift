@@ -56,8 +56,8 @@ enum RouteTable {
         _ usage: UsageLimiter, _ handler: @Sendable (Request, FetchRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
-        context.caller = try await access.check(needed, request: request)
-        let headers = try await usage.admit(context.caller)
+        let (caller, headers) = try await RequestAuthorizer(access: access, usage: usage).authorize(request, needed: needed)
+        context.caller = caller
         var response = try await handler(request, context)
         for field in headers { response.headers[field.name] = field.value }
         return response

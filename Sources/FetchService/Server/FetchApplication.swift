@@ -43,11 +43,13 @@ public struct FetchApplication: Sendable {
     ///   - onServerRunning: called with the bound port once the server listens (port 0 picks a free one).
     ///   - metadataStore: a shared metadata database (PostgreSQL); `nil`: the store's SQLite file.
     ///   - imageIndex: a shared id index (PostgreSQL); `nil`: the store's SQLite file.
+    ///   - usageCounter: usage-plan counts shared by several API processes (PostgreSQL); `nil`: this process's.
     /// - Throws: when the store's databases cannot be opened.
     public static func build(
         settings: FetchSettings, runtime: FunctionRuntime, recipes: [ThumbnailRecipe], metrics: HTTPMetrics,
         logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
-        metadataStore: (any MetadataStore)? = nil, imageIndex: (any ImageIndex)? = nil
+        metadataStore: (any MetadataStore)? = nil, imageIndex: (any ImageIndex)? = nil,
+        usageCounter: (any UsageCounter)? = nil
     ) throws -> FetchApplication {
         let layout = runtime.layout
         try layout.createFolders()
@@ -55,7 +57,7 @@ public struct FetchApplication: Sendable {
         let index = try imageIndex ?? SQLiteImageIndex(url: SQLiteImageIndex.location(in: layout))
         let api = ImageAPI(
             settings: settings, runtime: runtime, metadata: metadata, index: index, recipes: recipes, metrics: metrics,
-            logger: logger)
+            logger: logger, usageCounter: usageCounter ?? InProcessUsageCounter())
         let swept = api.spool.sweep()
         if swept > 0 { logger.notice("removed unfinished HTTP uploads", metadata: ["count": "\(swept)"]) }
 

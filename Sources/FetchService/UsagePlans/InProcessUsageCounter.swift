@@ -11,11 +11,7 @@ public final class InProcessUsageCounter: UsageCounter {
     public init() {}
 
     public func take(subject: String, plan: UsagePlan, now: Date) async throws -> UsageDecision {
-        states.withLock { states in
-            var state = states[subject] ?? UsageState(plan: plan, now: now)
-            let decision = state.take(plan: plan, now: now)
-            states[subject] = state
-            return decision
-        }
+        // One lookup: the state is changed in place.
+        states.withLock { $0[subject, default: UsageState(plan: plan, now: now)].take(plan: plan, now: now) }
     }
 }

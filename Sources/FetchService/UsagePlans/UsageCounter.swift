@@ -41,7 +41,7 @@ public protocol UsageCounter: Sendable {
 
 extension UsagePlan {
     /// The bucket's size: `burst`, else the rate rounded up, at least 1.
-    var bucketSize: Double { burst > 0 ? Double(burst) : max(1, rate.rounded(.up)) }
+    public var bucketSize: Double { burst > 0 ? Double(burst) : max(1, rate.rounded(.up)) }
 }
 
 /// The arithmetic every `UsageCounter` shares, on the state one subject has.
@@ -87,21 +87,32 @@ public struct UsageState: Sendable, Equatable {
             day = today
             used = 0
         }
-        let toMidnight = max(1, Int((Double(today + 1) * 86_400 - now.timeIntervalSince1970).rounded(.up)))
-        if plan.dailyQuota > 0, used >= plan.dailyQuota {
-            return UsageDecision(
-                allowed: false, limit: plan.dailyQuota, remaining: 0, reset: toMidnight, retryAfter: toMidnight,
-                reason: "quota")
+        let quotaUsed = plan.dailyQuota > 0 && used >= plan.dailyQuota
+        let admitted = !quotaUsed && !(plan.rate > 0 && tokens < 1)
+        if admitted {
+            used += 1
+            if plan.rate > 0 { tokens -= 1 }
         }
-        if plan.rate > 0, tokens < 1 {
+        return decision(admitted: admitted, plan: plan, now: now)
+    }
+
+    /// The decision a take reached, from the state it left (a shared counter computes that state in the database).
+    /// - Parameter admitted: whether the take admitted the request.
+    public func decision(admitted: Bool, plan: UsagePlan, now: Date) -> UsageDecision {
+        let size = plan.bucketSize
+        let toMidnight = max(1, Int((Double(day + 1) * 86_400 - now.timeIntervalSince1970).rounded(.up)))
+        if !admitted {
+            if plan.dailyQuota > 0, used >= plan.dailyQuota {
+                return UsageDecision(
+                    allowed: false, limit: plan.dailyQuota, remaining: 0, reset: toMidnight, retryAfter: toMidnight,
+                    reason: "quota")
+            }
             let wait = max(1, Int(((1 - tokens) / plan.rate).rounded(.up)))
             return UsageDecision(
                 allowed: false, limit: Int(size), remaining: 0,
                 reset: Int(((size - tokens) / plan.rate).rounded(.up)), retryAfter: wait, reason: "rate")
         }
-        used += 1
         if plan.rate > 0 {
-            tokens -= 1
             return UsageDecision(
                 allowed: true, limit: Int(size), remaining: Int(tokens.rounded(.down)),
                 reset: Int(((size - tokens) / plan.rate).rounded(.up)))

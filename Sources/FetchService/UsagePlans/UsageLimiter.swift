@@ -71,30 +71,45 @@ public struct UsageLimiter: Sendable {
 /// `picpipe_usage_requests_total{subject}` and `picpipe_usage_throttled_total{subject,reason}`.
 final class UsageMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
-    private let counters = Mutex<[String: Counter]>([:])
+    /// Each subject's counters, made on its first request: a request costs one lookup by its subject.
+    private let subjects = Mutex<[String: SubjectCounters]>([:])
+
+    /// One subject's instruments.
+    private struct SubjectCounters: Sendable {
+        let requests: Counter
+        let rate: Counter
+        let quota: Counter
+    }
 
     init(registry: PrometheusCollectorRegistry) { self.registry = registry }
 
     func record(subject: String, refusal: String?) {
-        counter("requests", subject: subject, reason: nil).increment()
-        if let refusal { counter("throttled", subject: subject, reason: refusal).increment() }
+        let counters = subjects.withLock { subjects in
+            if let counters = subjects[subject] { return counters }
+            let made = SubjectCounters(
+                requests: counter("requests", subject: subject, reason: nil),
+                rate: counter("throttled", subject: subject, reason: "rate"),
+                quota: counter("throttled", subject: subject, reason: "quota"))
+            subjects[subject] = made
+            return made
+        }
+        counters.requests.increment()
+        switch refusal {
+        case "rate"?: counters.rate.increment()
+        case "quota"?: counters.quota.increment()
+        default: break
+        }
     }
 
     private func counter(_ name: String, subject: String, reason: String?) -> Counter {
-        let key = "\(name)\n\(subject)\n\(reason ?? "")"
-        return counters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            var labels = [("subject", subject)]
-            if let reason { labels.append(("reason", reason)) }
-            let counter = registry.makeCounter(
-                descriptor: MetricNameDescriptor(
-                    namespace: "picpipe", metricName: "usage_\(name)", unitName: "total",
-                    helpText: name == "requests"
-                        ? "Requests counted against usage plans, by caller (key:NAME or token:SUB)."
-                        : "Requests refused with 429 by usage plans, by caller and reason (rate or quota)."),
-                labels: labels)
-            counters[key] = counter
-            return counter
-        }
+        var labels = [("subject", subject)]
+        if let reason { labels.append(("reason", reason)) }
+        return registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "picpipe", metricName: "usage_\(name)", unitName: "total",
+                helpText: name == "requests"
+                    ? "Requests counted against usage plans, by caller (key:NAME or token:SUB)."
+                    : "Requests refused with 429 by usage plans, by caller and reason (rate or quota)."),
+            labels: labels)
     }
 }

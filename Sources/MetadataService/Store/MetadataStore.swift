@@ -64,8 +64,11 @@ public struct StoredImage: Codable, Sendable, Equatable {
         self.sourceName = sourceName
     }
 
-    /// The name to show: the last component of the name it arrived under, else of the stored original.
+    /// The name to show: the last component of the name it arrived under (an import's URL whole), else of the
+    /// stored original.
     public var displayName: String {
+        // An import's source name is its URL, kept whole (a path's folders are dropped).
+        if let sourceName, sourceName.contains("://") { return sourceName }
         let name = sourceName.flatMap { $0.split(separator: "/").last.map(String.init) } ?? ""
         return name.isEmpty ? (metadata.file as NSString).lastPathComponent : name
     }

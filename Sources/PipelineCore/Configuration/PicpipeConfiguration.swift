@@ -193,6 +193,8 @@ public struct FunctionSettings: Codable, Sendable, Equatable {
     public var thumbnail: FunctionConfiguration = FunctionConfiguration()
     /// The metadata function.
     public var metadata: FunctionConfiguration = FunctionConfiguration()
+    /// The fetch function: imports by URL (`POST /images {"url"}`, `picpipe import`).
+    public var fetch: FunctionConfiguration = FunctionConfiguration()
 
     /// The defaults.
     public init() {}
@@ -203,10 +205,11 @@ public struct FunctionSettings: Codable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         thumbnail = try c.decode(.thumbnail, default: d.thumbnail)
         metadata = try c.decode(.metadata, default: d.metadata)
+        fetch = try c.decode(.fetch, default: d.fetch)
     }
 
     /// The names of the configured functions.
-    public static let names = ["thumbnail", "metadata"]
+    public static let names = ["thumbnail", "metadata", "fetch"]
 
     /// A function's settings by name; unknown names get the defaults.
     public subscript(name: String) -> FunctionConfiguration {
@@ -214,6 +217,7 @@ public struct FunctionSettings: Codable, Sendable, Equatable {
             switch name {
             case "thumbnail": return thumbnail
             case "metadata": return metadata
+            case "fetch": return fetch
             default: return FunctionConfiguration()
             }
         }
@@ -221,6 +225,7 @@ public struct FunctionSettings: Codable, Sendable, Equatable {
             switch name {
             case "thumbnail": thumbnail = newValue
             case "metadata": metadata = newValue
+            case "fetch": fetch = newValue
             default: break
             }
         }

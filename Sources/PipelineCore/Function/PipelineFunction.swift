@@ -54,13 +54,18 @@ public struct FunctionContext: Sendable {
     /// The original's bytes when the caller already holds them (batch, HTTP upload), so a function need
     /// not read them back; `readOriginal` still checks the role grants `originals`.
     public var preloadedOriginal: Data?
+    /// Journals a new store event (an original the function created), as S3 notifies a write; given by the
+    /// runtime only when the role grants `events` for writing.
+    public var eventSink: (@Sendable (S3EventRecord) throws -> JournalAppend)?
 
     /// - Parameters: see the properties.
     public init(
         configuration: FunctionConfiguration, store: StoreHandles, logger: Logger,
-        deadline: ContinuousClock.Instant, invocationID: String, preloadedOriginal: Data? = nil
+        deadline: ContinuousClock.Instant, invocationID: String, preloadedOriginal: Data? = nil,
+        eventSink: (@Sendable (S3EventRecord) throws -> JournalAppend)? = nil
     ) {
         self.preloadedOriginal = preloadedOriginal
+        self.eventSink = eventSink
         self.configuration = configuration
         self.store = store
         self.logger = logger
@@ -75,6 +80,15 @@ public struct FunctionContext: Sendable {
         guard key.hasPrefix("originals/") else { throw FunctionError.invalidPayload("key '\(key)' is not an original") }
         if let preloadedOriginal { return preloadedOriginal }
         return try originals.read(String(key.dropFirst("originals/".count)))
+    }
+
+    /// Journals an event for an original this function put in the store (the fetch function's import): the
+    /// subscribed functions fan out from it as from a dropped file's. A repeat of the latest `ObjectCreated` of the
+    /// same key and source name records nothing (as a rescan of a dropped file).
+    /// - Throws: `StoreError.accessDenied` unless the role grants `events` for writing.
+    public func submit(_ record: S3EventRecord) throws -> JournalAppend {
+        guard let eventSink else { throw StoreError.accessDenied(area: .events, access: .write, function: store.function) }
+        return try eventSink(record)
     }
 
     /// Whether the original the record names is still stored.

@@ -506,12 +506,17 @@ public final class FunctionRuntime: Sendable {
     private func makeContext(
         _ registered: RegisteredFunction, invocationID: String, logger: Logger? = nil
     ) -> FunctionContext {
-        FunctionContext(
+        var sink: (@Sendable (S3EventRecord) throws -> JournalAppend)?
+        if registered.function.role.access(to: .events) == .write {
+            sink = { @Sendable record in try self.submit(record, deduplicate: true) }
+        }
+        return FunctionContext(
             configuration: registered.configuration,
             store: layout.handles(for: registered.function.role, function: registered.name),
             logger: logger ?? self.logger,
             deadline: ContinuousClock.now.advanced(by: .seconds(registered.configuration.timeout)),
-            invocationID: invocationID)
+            invocationID: invocationID,
+            eventSink: sink)
     }
 
     private func invocationLogger(_ claim: ClaimedInvocation) -> Logger {

@@ -1,5 +1,5 @@
-// `picpipe import URL…`: fetch pictures by URL into the store, safely (URLImporter), as originals with an
-// ObjectCreated:Put event whose source name is the URL; queued for serve (Event) or run now (RequestResponse).
+// `picpipe import URL…`: invokes the fetch function for each URL, queued for serve (Event) or run now
+// (RequestResponse); the picture becomes an original with an ObjectCreated:Put event whose source name is the URL.
 import ArgumentParser
 import FetchService
 import Foundation
@@ -16,10 +16,13 @@ struct ImportCommand: AsyncParsableCommand {
             Each URL is fetched with the checks of the `import` configuration section: http and https only, every
             address the host resolves to (and every redirect's, at most import.max_redirects) refused when it is
             loopback, private, link-local, CGNAT, multicast or reserved unless import.allow lists it; connect and
-            total timeouts; at most import.max_bytes; JPEG or PNG sniffed from the bytes. The picture becomes an
-            original with an ObjectCreated:Put event whose source name is the URL.
-            Event (default): the thumbnail and metadata functions are queued for serve; prints one JSON line per URL.
-            RequestResponse: they run now; prints their results.
+            total timeouts; at most import.max_bytes; the type sniffed from the bytes. The fetch function does
+            it, with its settings (functions.fetch: timeout, retries, dead letter, concurrency, memory_mb); the
+            picture becomes an original with an ObjectCreated:Put event whose source name is the URL.
+            Event (default): the fetch invocation is queued for serve; prints one JSON line per URL with its
+            invocation and event ids (`picpipe events` shows it).
+            RequestResponse: the fetch runs now, then the thumbnail and metadata functions; prints the picture
+            and their final states.
             A URL that cannot be imported prints `picpipe: URL: reason`; the others go on; exit 1 if any failed.
             Example:
               picpipe import https://example.com/cat.jpg --store ./picstore
@@ -42,14 +45,11 @@ struct ImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = databaseOptions.applied(to: try configOptions.load(store: storeOptions))
-        let layout = try StoreOptions.existing(StoreLayout(root: configuration.storeURL))
+        _ = try StoreOptions.existing(StoreLayout(root: configuration.storeURL))
         var logger = Logger(label: "picpipe.import")
         logger.logLevel = .error
         let (runtime, _) = try FunctionCatalog.runtime(for: configuration, logger: logger)
-        let importer = URLImporter(settings: configuration.imports)
-        let failures = try await ImportRunner(
-            layout: layout, runtime: runtime, importer: importer, maxFileBytes: configuration.limits.maxFileBytes
-        ).run(urls, type: invocationType)
+        let failures = try await ImportRunner(runtime: runtime).run(urls, type: invocationType)
         if failures > 0 { throw ExitCode.failure }
     }
 }

@@ -41,6 +41,12 @@ struct DatabaseBackends {
         return try StoreOptions.openDatabase(at: database) { try SQLiteMetadataStore(url: database) }
     }
 
+    /// The usage-plan counter when shared, so several API processes enforce one limit; `nil`: in-process counts.
+    func usageCounter() throws -> (any UsageCounter)? {
+        guard let pool else { return nil }
+        return try PostgresUsageCounter(pool: pool)
+    }
+
     /// The fetch service's id index when shared; `nil`: its SQLite file.
     func imageIndex() throws -> (any ImageIndex)? {
         guard let pool else { return nil }

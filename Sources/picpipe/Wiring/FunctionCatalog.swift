@@ -1,4 +1,5 @@
 // Building the functions `serve` and `invoke` run, from the configuration.
+import FetchService
 import Foundation
 import ImageCore
 import Logging
@@ -22,6 +23,12 @@ enum FunctionCatalog {
             RegisteredFunction(
                 metadataStore.map { MetadataFunction(store: $0) } ?? MetadataFunction(),
                 configuration: configuration.functions.metadata),
+            RegisteredFunction(
+                FetchFunction(
+                    imports: configuration.imports,
+                    limits: DecodeLimits(
+                        maxPixels: configuration.limits.maxPixels, maxFileBytes: configuration.limits.maxFileBytes)),
+                configuration: configuration.functions.fetch),
         ]
     }
 

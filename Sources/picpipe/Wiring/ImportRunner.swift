@@ -1,18 +1,12 @@
-// What `picpipe import` does with each URL: download (FetchService's URLImporter and spool), store the original,
-// journal ObjectCreated:Put with the URL as its source name, then queue or run the functions.
+// What `picpipe import` does with each URL: invoke the fetch function (FetchFunction) like any other function.
+// Event queues it for serve's fetch workers; RequestResponse runs it now, then runs the thumbnail and metadata
+// invocations its ObjectCreated:Put queued, with this process's workers, until they are settled.
 import FetchService
 import Foundation
 import PipelineCore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 struct ImportRunner {
-    let layout: StoreLayout
     let runtime: FunctionRuntime
-    let importer: URLImporter
-    let maxFileBytes: Int
 
     /// Imports every URL; returns how many failed.
     func run(_ urls: [String], type: InvocationType) async throws -> Int {
@@ -22,43 +16,82 @@ struct ImportRunner {
                 try await importOne(url, type: type)
             } catch {
                 failures += 1
-                let message = (error as? APIError)?.message ?? "\(error)"
-                FileHandleOutput.standardError.write("picpipe: \(url): \(message)\n")
+                FileHandleOutput.standardError.write("picpipe: \(url): \(Self.message(error))\n")
             }
         }
         return failures
     }
 
     private func importOne(_ url: String, type: InvocationType) async throws {
-        let path = try await ImportDownload.toUploads(url, importer: importer, layout: layout)
-        defer { unlink(path) }
-        let bytes = try InputFile.read(path)
-        let originals = StoreHandle(area: .originals, access: .write, location: layout.originals, function: "import")
-        let original = try OriginalIngest.ingest(
-            bytes, name: url, maxBytes: min(maxFileBytes, importer.settings.maxBytes), into: originals)
-        let record = runtime.record(.objectCreatedPut, for: original, sourceName: url)
+        let record = FetchFunction.request(url: url, bucket: runtime.layout.root.lastPathComponent)
+        // A URL that is not http(s) is refused before anything is journaled.
+        try FetchFunction.check(url: url)
+        let response = try await runtime.invoke(function: "fetch", record: record, type: type)
         var line: [String: JSONValue] = [
-            "url": .string(url), "key": .string(original.key), "sha256": .string(original.hash.hex),
-            "size": .int(original.size),
+            "url": .string(url), "function": .string("fetch"), "invocation_type": .string(type.rawValue),
+            "invocation_id": response.invocationID.map { .int(Int($0)) } ?? .null,
         ]
-        switch type {
-        case .requestResponse:
-            var results: [String: JSONValue] = [:]
-            var failed = false
-            for function in runtime.subscribers(of: .objectCreatedPut) {
-                let response = try await runtime.invoke(function: function, record: record, type: .requestResponse)
-                results[function] = response.payload ?? .null
-                failed = failed || response.failed
-            }
-            line["results"] = .object(results)
+        guard type == .requestResponse else {
+            line["event_id"] = response.eventID.map { .int(Int($0)) } ?? .null
+            line["state"] = .string("queued")
             print(line)
-            if failed { throw ImportFailure.functionFailed }
-        default:
-            let appended = try runtime.submit(record, deduplicate: true)
-            line["event_id"] = .int(Int(appended.eventID))
-            line["duplicate"] = .bool(appended.duplicate)
+            return
+        }
+        guard !response.failed, case .object(let result)? = response.payload else {
+            throw ImportCommandError.function(Self.errorMessage(response.payload))
+        }
+        for (key, value) in result { line[key] = value }
+        if case .int(let created)? = result["event_id"], result["duplicate"] != .bool(true) {
+            let outcomes = try await settle(eventID: Int64(created))
+            line["results"] = .object(outcomes.mapValues { .string($0) })
+            print(line)
+            if outcomes.values.contains(where: { $0 != InvocationState.succeeded.rawValue }) {
+                throw ImportCommandError.function("a function failed on the imported picture (see `picpipe events`)")
+            }
+        } else {
             print(line)
         }
+    }
+
+    /// Runs this process's workers until every invocation of the event is settled (succeeded, failed or dead).
+    /// - Returns: each function's final state.
+    private func settle(eventID: Int64) async throws -> [String: String] {
+        let runtime = self.runtime
+        let workers = Task { await runtime.run() }
+        let settled: Set<String> = [
+            InvocationState.succeeded.rawValue, InvocationState.failed.rawValue, InvocationState.dead.rawValue,
+        ]
+        while true {
+            let mine: [InvocationSummary]
+            do {
+                mine = try runtime.journal.invocations(state: nil, function: nil, limit: 10_000)
+                    .filter { $0.eventID == eventID }
+                try await Task.sleep(for: .milliseconds(50))
+            } catch {
+                runtime.stop()
+                await workers.value
+                throw error
+            }
+            if !mine.isEmpty, mine.allSatisfy({ settled.contains($0.state) }) {
+                runtime.stop()
+                await workers.value
+                return Dictionary(mine.map { ($0.function, $0.state) }, uniquingKeysWith: { first, _ in first })
+            }
+        }
+    }
+
+    private static func message(_ error: any Error) -> String {
+        switch error {
+        case FunctionError.invalidPayload(let message): return message
+        default: return "\(error)"
+        }
+    }
+
+    private static func errorMessage(_ payload: JSONValue?) -> String {
+        guard case .object(let error)? = payload, case .string(let message)? = error["errorMessage"] else {
+            return "the fetch function failed"
+        }
+        return message
     }
 
     private func print(_ line: [String: JSONValue]) {
@@ -69,7 +102,11 @@ struct ImportRunner {
     }
 }
 
-enum ImportFailure: Error, CustomStringConvertible {
-    case functionFailed
-    var description: String { "a function failed on the imported picture (see its result above)" }
+enum ImportCommandError: Error, CustomStringConvertible {
+    case function(String)
+    var description: String {
+        switch self {
+        case .function(let message): return message
+        }
+    }
 }

@@ -65,7 +65,8 @@ struct ServeApplication {
                 settings: settings, runtime: runtime, recipes: FunctionCatalog.thumbnail(configuration).servedRecipes,
                 metrics: httpMetrics, logger: logger,
                 onServerRunning: { port in logger.info("http listening", metadata: ["address": "\(settings.listen.host):\(port)"]) },
-                metadataStore: backends.metadata, imageIndex: try backends.imageIndex())
+                metadataStore: backends.metadata, imageIndex: try backends.imageIndex(),
+                usageCounter: try backends.usageCounter())
             services.append(.init(service: application))
             fetch = application
             // The S3 and Lambda APIs on their own listener, over the same store, upload path and runtime.
