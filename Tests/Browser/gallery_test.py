@@ -79,6 +79,15 @@ def wait(driver, what, condition, seconds=60):
         raise AssertionError(f"timed out waiting for: {what}")
 
 
+def scrolled_to(selector):
+    """A wait condition: the tiles matching `selector`, scrolling to the end first as a person looking for a picture
+    would (a new picture takes its place in the listing's order, which may be past the pages loaded so far)."""
+    def condition(driver):
+        driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+        return driver.find_elements(By.CSS_SELECTOR, selector)
+    return condition
+
+
 def tiles(driver):
     return driver.find_elements(By.CSS_SELECTOR, "#grid a.tile")
 
@@ -330,8 +339,7 @@ def run(driver, page, base, arguments, restarted):
     message = bad_row.find_element(By.CLASS_NAME, "status").text
     check("failed" in bad_row.get_attribute("class") and len(message) > 10,
           f"the corrupt file shows the API's error: {message}")
-    wait(driver, "uploaded picture in the grid", lambda d: d.find_elements(
-        By.CSS_SELECTOR, f'#grid a.tile[data-id="{good_id}"]'))
+    wait(driver, "uploaded picture in the grid", scrolled_to(f'#grid a.tile[data-id="{good_id}"]'))
     check(driver.execute_script("return window.picpipeMarker") == "no reload", "the upload appeared without a reload")
     page.audit("upload")
 
@@ -345,7 +353,7 @@ def run(driver, page, base, arguments, restarted):
     put_sha = hashlib.sha256(put_bytes).hexdigest()
     selector = '#grid a.tile[data-id="holiday"]'
     wait(driver, "the PUT picture in the grid", lambda d: [t.get_attribute("data-sha") for t in
-                                                           d.find_elements(By.CSS_SELECTOR, selector)] == [put_sha])
+                                                           scrolled_to(selector)(d)] == [put_sha])
     tile = driver.find_element(By.CSS_SELECTOR, selector)
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tile)
     tile.click()
@@ -357,7 +365,7 @@ def run(driver, page, base, arguments, restarted):
     status = driver.find_element(By.ID, "detail-status")
     wait(driver, "replaced", lambda d: status.text.startswith("Replaced"))
     wait(driver, "the replaced tile", lambda d: [t.get_attribute("data-sha") for t in
-                                                 d.find_elements(By.CSS_SELECTOR, selector)] == [replacement_sha])
+                                                 scrolled_to(selector)(d)] == [replacement_sha])
     driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
     tile = driver.find_element(By.CSS_SELECTOR, selector)
     image = tile.find_element(By.TAG_NAME, "img")
@@ -392,8 +400,7 @@ def run(driver, page, base, arguments, restarted):
     partial = os.path.join(arguments.store, "uploads", ".copying-live.tmp")
     shutil.copy(arguments.live, partial)
     os.rename(partial, os.path.join(arguments.store, "uploads", "live-copy" + os.path.splitext(arguments.live)[1]))
-    wait(driver, "the copied file in the grid", lambda d: d.find_elements(
-        By.CSS_SELECTOR, f'#grid a.tile[data-id="{live_id}"]'), seconds=120)
+    wait(driver, "the copied file in the grid", scrolled_to(f'#grid a.tile[data-id="{live_id}"]'), seconds=120)
     check(driver.execute_script("return window.picpipeMarker") == "no reload",
           "a file copied into uploads/ appeared without a reload")
     check(listing_reads(driver) == reads_before, "the live update read no listing: the event carried the item")
@@ -439,8 +446,8 @@ def run(driver, page, base, arguments, restarted):
               os.path.join(arguments.store, "uploads", "after-restart.jpg"))
     wait(driver, "reconnected", lambda d: d.find_element(By.ID, "live").text == "live", seconds=120)
     check(True, "the page reconnected to the restarted server by itself")
-    wait(driver, "the picture dropped around the restart", lambda d: d.find_elements(
-        By.CSS_SELECTOR, f'#grid a.tile[data-id="{restart_id}"]'), seconds=120)
+    wait(driver, "the picture dropped around the restart", scrolled_to(f'#grid a.tile[data-id="{restart_id}"]'),
+         seconds=120)
     check(driver.execute_script("return window.picpipeMarker") == "no reload",
           "a picture dropped during the restart appeared without a reload")
     # While the server was down the browser logged the stream's own refused reconnections (an EventSource's

@@ -61,12 +61,18 @@ struct GalleryAssets: Sendable {
     ///   - signedURLs: the server signs URLs (`http.signing_key`): with `readNeedsKey`, the page's thumbnails and
     ///     event stream use signed URLs.
     ///   - initialData: the JSON the page starts from (`GalleryPage.initialDataID`), or `nil` (it asks the API).
-    func page(writeNeedsKey: Bool, readNeedsKey: Bool, signedURLs: Bool = false, initialData: String? = nil) -> String {
+    ///   - thumbnailFormat: the format thumbnails are made in at upload: the tiles ask for it (`?format=`), so a
+    ///     first view never waits for AVIF or WebP variants made on request.
+    func page(
+        writeNeedsKey: Bool, readNeedsKey: Bool, signedURLs: Bool = false, thumbnailFormat: String? = nil,
+        initialData: String? = nil
+    ) -> String {
         var html = GalleryPage.template
         html = html.replacingOccurrences(of: "{{write-key}}", with: writeNeedsKey ? "required" : "none")
         html = html.replacingOccurrences(of: "{{read-key}}", with: readNeedsKey ? "required" : "none")
         html = html.replacingOccurrences(of: "{{signed-urls}}", with: signedURLs ? "yes" : "no")
         html = html.replacingOccurrences(of: "{{page-size}}", with: String(GalleryPage.firstPageSize))
+        html = html.replacingOccurrences(of: "{{thumbnail-format}}", with: thumbnailFormat ?? "")
         html = html.replacingOccurrences(of: "{{initial-data}}", with: initialData.map(Self.dataBlock) ?? "")
         for (name, hashed) in hashedNames {
             html = html.replacingOccurrences(of: "{{\(name)}}", with: Self.prefix + hashed)

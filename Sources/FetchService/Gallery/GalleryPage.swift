@@ -19,6 +19,7 @@ enum GalleryPage {
 <meta name="picpipe-read-key" content="{{read-key}}">
 <meta name="picpipe-signed-urls" content="{{signed-urls}}">
 <meta name="picpipe-page-size" content="{{page-size}}">
+<meta name="picpipe-thumbnail-format" content="{{thumbnail-format}}">
 <title>picpipe gallery</title>
 <link rel="icon" href="{{icon.svg}}" type="image/svg+xml">
 <link rel="stylesheet" href="{{style.css}}">

@@ -16,7 +16,9 @@ extension ImageAPI {
         let initial = access.protectReads ? nil : galleryInitialData { query[Substring($0)].map(String.init) }
         let html = GalleryAssets.shared.page(
             writeNeedsKey: !settings.apiKeys.isEmpty, readNeedsKey: access.protectReads,
-            signedURLs: access.signer != nil, initialData: initial)
+            signedURLs: access.signer != nil,
+            thumbnailFormat: thumbnails.labels.first.flatMap { thumbnails.recipes[$0]?.spec.format.rawValue },
+            initialData: initial)
         let bytes = Array(html.utf8)
         let eTag = "\"\(GalleryAsset.contentHash(bytes))\""
         var fields = Self.galleryHeaders()

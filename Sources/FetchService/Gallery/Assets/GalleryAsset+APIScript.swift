@@ -13,6 +13,8 @@ const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content;
 export const writeNeedsKey = meta("picpipe-write-key") === "required";
 export const readNeedsKey = meta("picpipe-read-key") === "required";
 export const signedURLs = meta("picpipe-signed-urls") === "yes";
+/** The format thumbnails are made in at upload: tiles ask for it, never waiting for a variant made on request. */
+export const thumbnailFormat = meta("picpipe-thumbnail-format") || "";
 /** How many pictures a grid page holds. */
 export const pageSize = parseInt(meta("picpipe-page-size"), 10) || 60;
 

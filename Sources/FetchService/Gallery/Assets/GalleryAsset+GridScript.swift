@@ -5,7 +5,7 @@ extension GalleryAsset {
         text: #"""
 // The grid: newest first, month headers, square tiles (no layout shift), srcset over the thumbnail sizes, endless
 // scroll through the listing's cursor, and live updates from the event stream's listing items.
-import { listImages, pageSize } from "./api.js";
+import { listImages, pageSize, thumbnailFormat } from "./api.js";
 import { altText, monthHeading } from "./format.js";
 
 /** The most the catch-up refresh reads at once: one API page. */
@@ -25,9 +25,18 @@ function versioned(item, url) {
   return `${url}${url.includes("?") ? "&" : "?"}v=${item.sha256.slice(0, 12)}`;
 }
 
+/**
+ * A tile's URL in the format thumbnails are made in at upload: a browser's Accept names AVIF, whose variant is
+ * encoded on its first request, and a first view of 60 tiles would wait for 60 encodes.
+ */
+function stored(url) {
+  return thumbnailFormat ? `${url}${url.includes("?") ? "&" : "?"}format=${thumbnailFormat}` : url;
+}
+
 /** `srcset` over every configured size, `src` the one nearest a tile, `sizes` the tile's width. */
 export function thumbnailAttributes(item, tileWidth = 256) {
-  const entries = Object.entries(item.urls.thumbnails).map(([label, url]) => [labelWidth(label), versioned(item, url)])
+  const entries = Object.entries(item.urls.thumbnails)
+    .map(([label, url]) => [labelWidth(label), stored(versioned(item, url))])
     .filter(([width]) => width > 0).sort((a, b) => a[0] - b[0]);
   const src = (entries.find(([width]) => width >= tileWidth) || entries[entries.length - 1] || [0, ""])[1];
   return { src, srcset: entries.map(([width, url]) => `${url} ${width}w`).join(", ") };
