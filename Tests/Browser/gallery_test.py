@@ -478,8 +478,9 @@ def run_protected(driver, page, base, arguments):
     driver.get(base + "/")
     form = driver.find_element(By.ID, "key-form")
     wait(driver, "the key form", lambda d: form.is_displayed())
-    check(not tiles(driver) and "needs an API key" in driver.find_element(By.ID, "count").text,
-          "before a key is entered the page asks for one and reads nothing")
+    said = driver.find_element(By.ID, "count").text
+    check(not tiles(driver) and "needs an API key" in said,
+          f"before a key is entered the page asks for one and reads nothing ({len(tiles(driver))} tiles, '{said}')")
     page.audit("protected: asking for the key")
     driver.find_element(By.ID, "key").send_keys(key)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()

@@ -109,7 +109,7 @@ extension PicpipeCLI {
             let corpus = PicpipeProcess.corpus
             let cameras = corpus.appendingPathComponent("jpeg-exif")
             for name in try FileManager.default.contentsOfDirectory(atPath: cameras.path).sorted()
-                .filter({ $0.hasSuffix(".jpg") }).prefix(6)
+                .filter({ $0.hasSuffix(".jpg") && !$0.contains("1x1") }).prefix(6)
             {
                 try FileManager.default.copyItem(
                     at: cameras.appendingPathComponent(name), to: uploads.appendingPathComponent(name))

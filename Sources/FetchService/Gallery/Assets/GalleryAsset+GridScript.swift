@@ -138,7 +138,8 @@ export class Grid {
 
   /** Loads the next page while the sentinel is near the viewport. */
   loadMore() {
-    if (this.held && this.items.length) return null;
+    // Nothing before the page starts the grid (reads may wait for a key), and no next page before the load event.
+    if (this.generation === 0 || (this.held && this.items.length)) return null;
     if (this.loading || this.done) return this.loading;
     const generation = this.generation;
     this.loading = (async () => {
