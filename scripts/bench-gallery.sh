@@ -124,21 +124,27 @@ try:
     driver.get(base + "/")
     driver.execute_async_script(measure_js)
     started = time.time()
-    tiles, limits, seconds = driver.execute_async_script("""
-      const [total, done] = arguments;
-      const limits = [];
+    # Started in the page and polled (a WebDriver command itself gives up after 120 s).
+    driver.execute_script("""
+      const total = arguments[0];
+      const state = window.benchScroll = {limits: [], done: false};
       new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) if (e.name.includes('/images?')) limits.push(Number(new URL(e.name).searchParams.get('limit')));
+        for (const e of list.getEntries()) if (e.name.includes('/images?')) state.limits.push(Number(new URL(e.name).searchParams.get('limit')));
       }).observe({type: 'resource', buffered: true});
       const start = performance.now();
       const count = () => document.querySelectorAll('#grid a.tile').length;
       const step = () => {
         window.scrollTo(0, document.body.scrollHeight);
-        if (count() >= total || performance.now() - start > 600000) {
-          setTimeout(() => done([count(), limits, (performance.now() - start) / 1000]), 200);
-        } else requestAnimationFrame(step);
+        state.tiles = count();
+        state.seconds = (performance.now() - start) / 1000;
+        if (state.tiles >= total || state.seconds > 600) setTimeout(() => { state.done = true; }, 200);
+        else requestAnimationFrame(step);
       };
       step();""", listed)
+    while not driver.execute_script("return window.benchScroll.done"):
+        time.sleep(1)
+    tiles, limits, seconds = driver.execute_script(
+        "return [window.benchScroll.tiles, window.benchScroll.limits, window.benchScroll.seconds]")
     print(f"scrolled to picture {tiles} of {listed} in {seconds:.1f} s: {len(limits)} listing requests, "
           f"largest limit={max(limits)} (one API page is at most 1000); load average {os.getloadavg()[0]:.1f}",
           flush=True)
