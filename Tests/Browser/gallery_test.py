@@ -298,7 +298,7 @@ def run(driver, page, base, arguments, restarted):
     large = driver.find_element(By.ID, "large")
     wait(driver, "large rendition", lambda d: d.execute_script(
         "return arguments[0].complete && arguments[0].naturalWidth > 0", large))
-    check(large.get_attribute("src").endswith("/thumbnails/1024"), "the detail shows the largest size")
+    check("/thumbnails/1024?format=" in large.get_attribute("src"), "the detail shows the largest size, in the stored format")
     check(driver.find_element(By.ID, "download").get_attribute("href") == base + "/images/" + known[0]["id"],
           "download links the original")
     driver.save_screenshot(os.path.join(arguments.artifacts, "detail.png"))

@@ -45,7 +45,7 @@ export function thumbnailAttributes(item, tileWidth = 256) {
 /** The largest configured thumbnail of an item: `[label, url]`, or `[null, original]` when none is configured. */
 export function largestThumbnail(item) {
   const entries = Object.entries(item.urls.thumbnails).sort((a, b) => labelWidth(b[0]) - labelWidth(a[0]));
-  return entries.length ? [entries[0][0], versioned(item, entries[0][1])] : [null, item.urls.original];
+  return entries.length ? [entries[0][0], stored(versioned(item, entries[0][1]))] : [null, item.urls.original];
 }
 
 /** The listing's order: newest `taken_at` first, unknown dates last, then by content hash, then by id. */
