@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Gallery benchmark: 2,000 pictures in a store (`picpipe batch`), `picpipe serve`, headless Chromium (Selenium).
-#  1. the first grid page with an empty browser cache, 10 times: Navigation Timing loadEventEnd, and "grid ready"
-#     (the first API page drawn and every thumbnail in the 1920x1080 viewport decoded), medians;
-#  2. scrolling to the 2,000th picture: the largest listing request (limit) the page made;
+# Gallery benchmark: 2,000 pictures in a store (`picpipe batch`), `picpipe serve`, headless Chromium (Selenium),
+# 1920x1080. Each figure next to its peer measured in the same run, and the load average.
+#  1. the first grid page with an empty browser cache, 10 rounds: Navigation Timing loadEventEnd, and how many of
+#     the first 60 thumbnails were decoded by then; interleaved with the peer, a static page of 60 plain <img>
+#     of the same thumbnails; medians and the median ratio;
+#  2. scrolling to the 2,000th picture: the time, and the largest listing request (limit) the page made;
 #  3. a picture renamed into uploads/ while the page is open, 10 times: from the moment all its thumbnails exist on
-#     disk to its tile in the page (the page stamps Date.now() when the tile is inserted), median.
+#     disk to its tile in the page (the page stamps Date.now() when the tile is inserted), median; the peer, the
+#     same event's frame at a plain SSE client; the API requests the page made for it.
 # Not part of CI. Needs chromium, chromium-driver and selenium in .build-venv (as .ci/run installs them).
 # Usage: scripts/bench-gallery.sh [COUNT]   (PICPIPE_BENCH_BINARY=path uses that binary instead of a release build)
 set -euo pipefail
@@ -13,15 +16,15 @@ COUNT=${1:-2000}
 if [ -n "${PICPIPE_BENCH_BINARY:-}" ]; then
     BIN=$(realpath "$PICPIPE_BENCH_BINARY")
 else
-    swift build -c release --scratch-path .build-gallery-rel --product picpipe >&2
-    BIN=$PWD/.build-gallery-rel/release/picpipe
+    swift build -c release --scratch-path .build-rel --product picpipe >&2
+    BIN=$PWD/.build-rel/release/picpipe
 fi
 VENV=${PICPIPE_TEST_VENV:-.build-venv}
 WORK=$(mktemp -d /tmp/picpipe-bench-gallery.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
 "$VENV/bin/python" - "$BIN" "$WORK" "$COUNT" "Fixtures/../../shared/corpus" <<'PY'
-import glob, hashlib, json, os, re, shutil, statistics, subprocess, sys, time, urllib.request
+import glob, hashlib, json, os, re, shutil, statistics, subprocess, sys, threading, time, urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -72,58 +75,103 @@ try:
                  "--disable-background-networking", "--no-first-run", "--disable-gpu"):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(executable_path=shutil.which("chromedriver")))
-    ready_js = """
+    driver.set_script_timeout(600)
+
+    # The peer: a static page of plain <img> tags for the same first 60 thumbnails (the size the grid's srcset
+    # picks), no script: the least any page showing them can take on this machine now.
+    first = json.load(urllib.request.urlopen(f"{base}/images?limit=60"))["items"]
+    floor = os.path.join(work, "floor.html")
+    with open(floor, "w") as out:
+        out.write("<!doctype html><title>floor</title>" + "".join(
+            f'<img src="{base}{item["urls"]["thumbnails"]["256"]}" width="150" height="150" alt="">' for item in first))
+    # After the load event: the navigation timing, how many of the first page's thumbnails had been fetched and
+    # decoded by then, and how many requests the page made before it.
+    measure_js = """
       const done = arguments[0];
-      const check = () => {
-        const tiles = [...document.querySelectorAll('#grid a.tile')];
-        const visible = tiles.map(t => t.firstChild).filter(i => i.getBoundingClientRect().top < innerHeight);
-        if (tiles.length >= 60 && visible.length && visible.every(i => i.complete && i.naturalWidth > 0)) {
-          const nav = performance.getEntriesByType('navigation')[0];
-          const wait = () => nav.loadEventEnd > 0 ? done([nav.loadEventEnd, performance.now(), visible.length])
-                                                  : setTimeout(wait, 5);
-          wait();
-        } else setTimeout(check, 5);
+      const wait = () => {
+        const nav = performance.getEntriesByType('navigation')[0];
+        if (!nav || nav.loadEventEnd <= 0) { setTimeout(wait, 5); return; }
+        const resources = performance.getEntriesByType('resource');
+        const before = resources.filter(e => e.responseEnd <= nav.loadEventStart);
+        const images = [...document.querySelectorAll('img')].filter(i => i.src.includes('/thumbnails/')).slice(0, 60);
+        done([nav.loadEventEnd, before.length, before.filter(e => e.name.includes('/thumbnails/')).length,
+              images.filter(i => i.complete && i.naturalWidth > 0).length, images.length]);
       };
-      check();"""
-    driver.set_script_timeout(60)
-    loads, readies = [], []
+      wait();"""
+    loads, floors, details = [], [], []
     for run in range(11):
-        driver.execute_cdp_cmd("Network.clearBrowserCache", {})
-        driver.get(base + "/")
-        load, ready, visible = driver.execute_async_script(ready_js)
-        if run == 0:
-            continue  # the first run warms the server's file cache and the browser process
-        loads.append(load); readies.append(ready)
+        for kind in ("gallery", "floor"):
+            driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+            driver.get(base + "/" if kind == "gallery" else "file://" + floor)
+            load, requests, thumbnails, decoded, images = driver.execute_async_script(measure_js)
+            if run == 0:
+                continue  # the first round warms the server's file cache and the browser process
+            if kind == "gallery":
+                loads.append(load); details.append((requests, thumbnails, decoded, images))
+            else:
+                floors.append(load)
+    ratio = statistics.median(a / b for a, b in zip(loads, floors))
+    requests, thumbnails, decoded, images = details[len(details) // 2]
     print(f"first page, empty browser cache, median of 10: loadEventEnd {statistics.median(loads):.0f} ms "
-          f"(min {min(loads):.0f}, max {max(loads):.0f}); grid ready ({visible} thumbnails in the viewport decoded) "
-          f"{statistics.median(readies):.0f} ms (min {min(readies):.0f}, max {max(readies):.0f})", flush=True)
+          f"(min {min(loads):.0f}, max {max(loads):.0f}); peer (60 plain <img> of the same thumbnails) "
+          f"{statistics.median(floors):.0f} ms; ratio {ratio:.2f}; at the load event {decoded} of {images} "
+          f"first-page thumbnails decoded, {thumbnails} thumbnail responses of {requests} requests done; "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
 
-    # Scroll to the end: every listing request stays one page (an observer: the resource timing buffer holds 250).
-    driver.execute_script("""
-      window.benchLimits = [];
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) if (e.name.includes('/images?')) benchLimits.push(new URL(e.name).searchParams.get('limit'));
-      }).observe({type: 'resource', buffered: true});""")
+    # Scroll to the end: the page loads each next page as its sentinel nears the viewport; the driver (in the
+    # page, no WebDriver round trip per step) scrolls to the bottom after each frame until every tile is there.
+    # Every listing request is recorded (an observer: the resource timing buffer holds 250).
+    driver.get(base + "/")
+    driver.execute_async_script(measure_js)
     started = time.time()
-    count_js = "return document.querySelectorAll('#grid a.tile').length"
-    while driver.execute_script(count_js) < listed and time.time() - started < 600:
-        driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
-        time.sleep(0.05)
-    tiles = driver.execute_script(count_js)
-    limits = [int(m) for m in driver.execute_script("return window.benchLimits")]
-    print(f"scrolled to picture {tiles} of {listed} in {time.time() - started:.1f} s: {len(limits)} listing requests, "
-          f"largest limit={max(limits)}", flush=True)
+    # Started in the page and polled (a WebDriver command itself gives up after 120 s).
+    driver.execute_script("""
+      const total = arguments[0];
+      const state = window.benchScroll = {limits: [], done: false};
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) if (e.name.includes('/images?')) state.limits.push(Number(new URL(e.name).searchParams.get('limit')));
+      }).observe({type: 'resource', buffered: true});
+      const start = performance.now();
+      const count = () => document.querySelectorAll('#grid a.tile').length;
+      const step = () => {
+        window.scrollTo(0, document.body.scrollHeight);
+        state.tiles = count();
+        state.seconds = (performance.now() - start) / 1000;
+        if (state.tiles >= total || state.seconds > 600) setTimeout(() => { state.done = true; }, 200);
+        else requestAnimationFrame(step);
+      };
+      step();""", listed)
+    while not driver.execute_script("return window.benchScroll.done"):
+        time.sleep(1)
+    tiles, limits, seconds = driver.execute_script(
+        "return [window.benchScroll.tiles, window.benchScroll.limits, window.benchScroll.seconds]")
+    print(f"scrolled to picture {tiles} of {listed} in {seconds:.1f} s: {len(limits)} listing requests, "
+          f"largest limit={max(limits)} (one API page is at most 1000); load average {os.getloadavg()[0]:.1f}",
+          flush=True)
 
-    # Live: a new picture's tile after its thumbnails exist.
+    # Live: a picture renamed into uploads/, from the moment all its thumbnails exist on disk to its tile in the
+    # page (a MutationObserver stamps it). The peer: the same event's frame read by a plain SSE client (Python,
+    # its own connection) at the same moment: what the page adds to the stream's own latency.
     driver.execute_script("""
       window.benchSeen = {};
       new MutationObserver(() => {
         for (const t of document.querySelectorAll('#grid a.tile')) if (!(t.dataset.id in benchSeen)) benchSeen[t.dataset.id] = Date.now();
       }).observe(document.getElementById('grid'), {childList: true});
-      for (const t of document.querySelectorAll('#grid a.tile')) benchSeen[t.dataset.id] = 0;""")
-    latencies = []
+      for (const t of document.querySelectorAll('#grid a.tile')) benchSeen[t.dataset.id] = 0;
+      window.scrollTo(0, 0);""")
+    frames = {}
+    def read_stream():
+        with urllib.request.urlopen(f"{base}/events/stream", timeout=600) as stream:
+            for line in stream:
+                if line.startswith(b"data: "):
+                    sha = json.loads(line[6:]).get("sha256")
+                    frames.setdefault(sha, time.time() * 1000)
+    threading.Thread(target=read_stream, daemon=True).start()
+    time.sleep(1)
+    latencies, peers, requests_during = [], [], []
     for path, sha in extras:
         target = os.path.join(store, "uploads", os.path.basename(path))
+        driver.execute_script("performance.clearResourceTimings()")
         os.rename(path, target)
         thumbs = None
         deadline = time.time() + 60
@@ -134,11 +182,16 @@ try:
             time.sleep(0.002)
         while time.time() < deadline:
             seen = driver.execute_script("return window.benchSeen[arguments[0]]", sha)
-            if seen:
-                latencies.append(seen - thumbs); break
+            if seen and sha in frames:
+                latencies.append(seen - thumbs); peers.append(frames[sha] - thumbs); break
             time.sleep(0.01)
+        time.sleep(0.3)
+        requests_during.append(driver.execute_script(
+            "return performance.getEntriesByType('resource').filter(e => !e.name.includes('/thumbnails/')).length"))
     print(f"new upload visible after its thumbnails exist, median of {len(latencies)}: "
-          f"{statistics.median(latencies):.0f} ms (min {min(latencies):.0f}, max {max(latencies):.0f})", flush=True)
+          f"{statistics.median(latencies):.0f} ms (min {min(latencies):.0f}, max {max(latencies):.0f}); peer (the "
+          f"stream's frame at a plain SSE client) {statistics.median(peers):.0f} ms; API requests per update "
+          f"(besides its thumbnail) {max(requests_during)}; load average {os.getloadavg()[0]:.1f}", flush=True)
     driver.quit()
 finally:
     serve.terminate()

@@ -71,7 +71,7 @@ struct EventStreamTests {
         #expect(
             frames == [
                 "id: 7\nevent: picture\ndata: {\"event_id\":7,\"event\":\"ObjectCreated:Put\",\"key\":\"originals/ab/\(hash).jpg\","
-                    + "\"sha256\":\"\(hash)\",\"source_name\":\"e7.jpg\",\"outcome\":\"succeeded\"}\n\n"
+                    + "\"sha256\":\"\(hash)\",\"source_name\":\"e7.jpg\",\"outcome\":\"succeeded\",\"items\":null}\n\n"
             ])
     }
 
@@ -93,6 +93,15 @@ struct EventStreamTests {
             #expect(frame.event == "picture")
             #expect(frame.data.contains("\"event\":\"ObjectCreated:Put\""))
             #expect(frame.data.contains("\"outcome\":\"succeeded\""))
+            // The frame carries the picture's listing item, as GET /images lists it: a page needs no listing read.
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(frame.data.utf8)) as? [String: Any])
+            let items = try #require(object["items"] as? [[String: Any]])
+            #expect(items.map { $0["id"] as? String } == [id])
+            let listedItem = try #require(
+                (try await client.send("GET", "/images").json?["items"] as? [[String: Any]])?.first {
+                    $0["id"] as? String == id
+                })
+            #expect(NSDictionary(dictionary: items[0]).isEqual(to: listedItem), "the same item as the listing's")
             let resumeID = try #require(Int64(frame.id))
             // Both functions are done when the event is sent: the thumbnail is on disk, the metadata listed.
             #expect(FetchServer.files(under: layout.thumbnails).contains { $0.contains(id) })
@@ -132,6 +141,66 @@ struct EventStreamTests {
             try other.succeed(claim, result: nil, duration: 0.01, memoryMB: 64)
             let text = try await stream.read { $0.contains("elsewhere.jpg") }
             #expect(text.contains("\"sha256\":\"\(hash)\""))
+        }
+    }
+
+    @Test func aDeletedPictureIsSentWithNoItems() async throws {
+        try await FetchServer.with { client, _ in
+            let posted = try await client.send(
+                "POST", "/images", headers: [("Content-Type", "image/jpeg")], body: try FetchServer.picture(seed: 5))
+            let id = try #require(posted.json?["id"] as? String)
+            let stream = try EventStreamConnection(port: client.port)
+            defer { stream.close() }
+            _ = try await stream.read { $0.contains("retry: 1000") }
+            #expect(try await client.send("DELETE", "/images/\(id)").status == 204)
+            let text = try await stream.read { $0.contains("ObjectRemoved:Delete") }
+            let frame = try #require(Self.frames(text).first { $0.data.contains("ObjectRemoved:Delete") })
+            #expect(frame.data.contains("\"sha256\":\"\(id)\""))
+            #expect(frame.data.hasSuffix(",\"items\":[]}"), "nothing names the content any more: \(frame.data)")
+        }
+    }
+
+    @Test func aSignedStreamURLOpensTheStreamWhenReadsNeedAKey() async throws {
+        let key = "stream-reader-key-0123"
+        try await FetchServer.with(configure: {
+            $0.http.apiKeys = [key]
+            $0.http.protectReads = true
+            $0.http.signingKey = "stream-signing-key-0123"
+        }) { client, _ in
+            #expect(try await client.send("GET", "/events/stream").status == 401)
+            #expect(try await client.send("POST", "/events/stream/signed-url").status == 401)
+            let minted = try await client.send(
+                "POST", "/events/stream/signed-url",
+                headers: [("Authorization", "Bearer \(key)"), ("Content-Type", "application/json")],
+                body: Array(#"{"expires_in": 600}"#.utf8))
+            #expect(minted.status == 200, "\(minted.text)")
+            let url = try #require(minted.json?["url"] as? String)
+            let expires = try #require(minted.json?["expires"] as? Int)
+            #expect((590...610).contains(expires - Int(Date().timeIntervalSince1970)))
+            #expect(url.hasPrefix("/events/stream?expires=\(expires)&sig="))
+            // The URL alone opens the stream (read the head, then drop the connection).
+            let stream = try EventStreamConnection(port: client.port, target: url + "&last_event_id=0")
+            defer { stream.close() }
+            let head = try await stream.read { $0.contains("retry: 1000") }
+            #expect(head.hasPrefix("HTTP/1.1 200"))
+            // A signature for another path, a changed expiry or a bad body are refused.
+            let forged = url.replacingOccurrences(of: "expires=\(expires)", with: "expires=\(expires + 1)")
+            #expect(try await client.send("GET", forged).status == 403)
+            let bad = try await client.send(
+                "POST", "/events/stream/signed-url", headers: [("Authorization", "Bearer \(key)")],
+                body: Array(#"{"expires_in": 0}"#.utf8))
+            #expect(bad.status == 400)
+            #expect(bad.errorCode == "bad_request")
+        }
+        // Without a signing key there is nothing to sign with: 409, as for thumbnails.
+        try await FetchServer.with(configure: {
+            $0.http.apiKeys = [key]
+            $0.http.protectReads = true
+        }) { client, _ in
+            let refused = try await client.send(
+                "POST", "/events/stream/signed-url", headers: [("Authorization", "Bearer \(key)")])
+            #expect(refused.status == 409)
+            #expect(refused.errorCode == "signing_disabled")
         }
     }
 
@@ -182,7 +251,7 @@ final class EventStreamConnection: @unchecked Sendable {
     private var received: [UInt8] = []
     private let queue = DispatchQueue(label: "event-stream-connection")
 
-    init(port: Int, lastEventID: String? = nil) throws {
+    init(port: Int, lastEventID: String? = nil, target: String = "/events/stream") throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw LoopbackClient.ClientError.socket }
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
@@ -200,7 +269,7 @@ final class EventStreamConnection: @unchecked Sendable {
             Glibc.close(fd)
             throw LoopbackClient.ClientError.connect
         }
-        var head = "GET /events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+        var head = "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
         if let lastEventID { head += "Last-Event-ID: \(lastEventID)\r\n" }
         head += "\r\n"
         let bytes = Array(head.utf8)

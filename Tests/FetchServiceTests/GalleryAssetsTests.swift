@@ -1,7 +1,7 @@
 // The gallery page and its static files over real HTTP: content-hashed names, immutable caching, revalidation,
 // the strict Content-Security-Policy (no inline script or style), nothing from another origin, and the weight.
 import Crypto
-import FetchService
+@testable import FetchService
 import Foundation
 import PipelineCore
 import Testing
@@ -106,7 +106,9 @@ struct GalleryAssetsTests {
             #expect(!policy.contains("unsafe"), "no 'unsafe-inline' or 'unsafe-eval': \(policy)")
             // No inline script, no style attribute or element, no event handler attribute: the policy would block them.
             let html = page.text
+            // The one other script element is the embedded JSON data block, which a browser never runs.
             let scripts = html.components(separatedBy: "<script").dropFirst()
+                .filter { !$0.hasPrefix(#" type="application/json" id="initial-data">"#) }
             #expect(scripts.count == 1)
             for script in scripts {
                 let tag = script.prefix { $0 != ">" }
@@ -120,6 +122,67 @@ struct GalleryAssetsTests {
             let answer = try await client.send("GET", asset)
             #expect(answer.header("Content-Security-Policy") == policy)
         }
+    }
+
+    /// The JSON data block of a page, decoded.
+    static func initialData(_ html: String) throws -> [String: Any]? {
+        guard let start = html.range(of: #"<script type="application/json" id="initial-data">"#),
+            let end = html.range(of: "</script>", range: start.upperBound..<html.endIndex)
+        else { return nil }
+        let json = String(html[start.upperBound..<end.lowerBound])
+        return try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+    }
+
+    @Test func pageEmbedsTheFirstListingPageOfItsFilters() async throws {
+        try await FetchServer.with { client, _ in
+            var posted: [String] = []
+            for seed in UInt8(1)...3 {
+                let answer = try await client.send(
+                    "POST", "/images", headers: [("Content-Type", "image/jpeg")], body: try FetchServer.picture(seed: seed))
+                posted.append(try #require(answer.json?["id"] as? String))
+            }
+            // Listed once the metadata function has read them.
+            var listed: [[String: Any]] = []
+            for _ in 0..<600 {
+                listed = try await client.send("GET", "/images?limit=60").json?["items"] as? [[String: Any]] ?? []
+                if listed.count == 3 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(listed.count == 3)
+            let page = try await client.send("GET", "/")
+            let data = try #require(try Self.initialData(page.text), "the page carries its data block")
+            let listing = try #require(data["listing"] as? [String: Any])
+            let items = try #require(listing["items"] as? [[String: Any]])
+            #expect(items.map { $0["id"] as? String } == listed.map { $0["id"] as? String }, "GET /images's order")
+            #expect(listing["next_cursor"] is NSNull)
+            let cameras = try #require(data["cameras"] as? [String: Any])
+            #expect(cameras["total"] as? Int == 3)
+            #expect(data["last_event_id"] as? Int != nil, "the stream position the listing was read at")
+            #expect(page.text.contains(#"<meta name="picpipe-page-size" content="60">"#))
+            // The filters of the page's own URL: a make no picture has lists nothing; a bad filter embeds no
+            // listing (the page asks the API and shows its error).
+            let filtered = try #require(try Self.initialData(try await client.send("GET", "/?make=NoSuchCamera").text))
+            #expect(((filtered["listing"] as? [String: Any])?["items"] as? [Any])?.isEmpty == true)
+            let bad = try #require(try Self.initialData(try await client.send("GET", "/?bbox=north").text))
+            #expect(bad["listing"] is NSNull)
+        }
+        // When reads need a key the page embeds nothing (it is served without one).
+        try await FetchServer.with(configure: {
+            $0.http.apiKeys = ["gallery-key"]
+            $0.http.protectReads = true
+        }) { client, _ in
+            let page = try await client.send("GET", "/")
+            #expect(page.status == 200)
+            #expect(try Self.initialData(page.text) == nil)
+            #expect(page.text.contains(#"<meta name="picpipe-read-key" content="required">"#))
+            #expect(page.text.contains(#"<meta name="picpipe-signed-urls" content="no">"#))
+        }
+    }
+
+    @Test func theDataBlockCannotEndItsElement() {
+        let block = GalleryAssets.dataBlock(#"{"name":"</script><script>alert(1)</script>"}"#)
+        #expect(block.components(separatedBy: "</script>").count == 2, "only the block's own end tag: \(block)")
+        #expect(block.contains(#"\u003c/script>"#))
     }
 
     @Test func pageSaysWhenWritesNeedAKey() async throws {

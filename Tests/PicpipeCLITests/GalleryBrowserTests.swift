@@ -90,6 +90,59 @@ extension PicpipeCLI {
             await serve.stop()
         }
 
+        /// Reads need a key (`http.protect_reads`, a signing key): the page asks for the key, shows thumbnails through
+        /// the listing's signed URLs and follows the stream through a signed stream URL.
+        @Test(.enabled(if: PicpipeProcess.hasCorpus)) func galleryWorksWhenReadsNeedAKey() async throws {
+            let missing = Self.missingComponents()
+            guard missing.isEmpty else {
+                #expect(
+                    ProcessInfo.processInfo.environment["CI"] != "true",
+                    "the browser suite needs \(missing.joined(separator: ", ")); .ci/run installs them")
+                print("skipped: the browser suite needs \(missing.joined(separator: ", "))")
+                return
+            }
+            let root = try PicpipeProcess.temporaryFolder("gallery-protected")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let store = root.appendingPathComponent("store")
+            let uploads = store.appendingPathComponent("uploads")
+            try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
+            let corpus = PicpipeProcess.corpus
+            let cameras = corpus.appendingPathComponent("jpeg-exif")
+            for name in try FileManager.default.contentsOfDirectory(atPath: cameras.path).sorted()
+                .filter({ $0.hasSuffix(".jpg") && !$0.contains("1x1") }).prefix(6)
+            {
+                try FileManager.default.copyItem(
+                    at: cameras.appendingPathComponent(name), to: uploads.appendingPathComponent(name))
+            }
+            let key = "gallery-reader-key-0123"
+            let config = root.appendingPathComponent("protected.yaml")
+            try """
+            http:
+              api_keys: [\(key)]
+              protect_reads: true
+              signing_key: gallery-signing-key-0123
+            """.write(to: config, atomically: true, encoding: .utf8)
+            let port = try Self.freePort()
+            let serve = try await ServeProcess(
+                store: store, environment: ["PICPIPE_LISTEN": "127.0.0.1:\(port)", "PICPIPE_CONFIG": config.path])
+            do {
+                try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
+                let output = try Self.runScript([
+                    "--url", "http://127.0.0.1:\(port)", "--store", store.path, "--protected-key", key,
+                    "--live", corpus.appendingPathComponent("png-suite/basi2c08.png").path,
+                ], log: root.appendingPathComponent("browser.log"))
+                print(output.text.split(separator: "\n").filter { $0.hasPrefix("gallery browser suite") }.joined())
+                #expect(output.status == 0, "\(output.text.suffix(4000))\nserve log:\n\(serve.log.suffix(3000))")
+                let path = Self.artifacts.appendingPathComponent("protected-grid.png").path
+                let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                #expect(size > 10_000, "protected-grid.png saved in \(Self.artifacts.path)")
+            } catch {
+                await serve.stop()
+                throw error
+            }
+            await serve.stop()
+        }
+
         /// A loopback port nothing listens on now (bound to port 0, read, closed).
         static func freePort() throws -> Int {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -111,16 +164,21 @@ extension PicpipeCLI {
         static func runSuite(
             url: String, store: URL, servePID: Int32, good: URL, live: URL, put: URL, replacement: URL
         ) throws -> (status: Int32, text: String) {
+            try runScript(
+                [
+                    "--url", url, "--store", store.path, "--good", good.path, "--live", live.path, "--put", put.path,
+                    "--replacement", replacement.path, "--serve-pid", String(servePID), "--binary",
+                    PicpipeProcess.binary.path,
+                ], log: store.deletingLastPathComponent().appendingPathComponent("browser.log"))
+        }
+
+        /// Runs Tests/Browser/gallery_test.py with these arguments (and --artifacts); its status and output.
+        static func runScript(_ arguments: [String], log: URL) throws -> (status: Int32, text: String) {
             let process = Process()
             process.executableURL = APIConformanceTests.venv.appendingPathComponent("bin/python")
-            process.arguments = [
-                PicpipeProcess.packageRoot.appendingPathComponent("Tests/Browser/gallery_test.py").path,
-                "--url", url, "--store", store.path, "--good", good.path, "--live", live.path, "--put", put.path,
-                "--replacement", replacement.path, "--serve-pid", String(servePID), "--binary",
-                PicpipeProcess.binary.path,
-                "--artifacts", artifacts.path,
-            ]
-            let log = store.deletingLastPathComponent().appendingPathComponent("browser.log")
+            process.arguments =
+                [PicpipeProcess.packageRoot.appendingPathComponent("Tests/Browser/gallery_test.py").path]
+                + arguments + ["--artifacts", artifacts.path]
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)
             process.standardOutput = handle

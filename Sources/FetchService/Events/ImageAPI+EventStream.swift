@@ -3,6 +3,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import MetadataService
 import PipelineCore
 import ServiceLifecycle
 
@@ -39,6 +40,7 @@ extension ImageAPI {
         // A comment well inside the idle timeout, so a quiet stream is not closed as idle.
         let heartbeat = Duration.milliseconds(Int(Double(settings.idleTimeoutSeconds) * 1000 / 3))
         let logger = logger
+        let api = self
         let start = cursor
         var fields = HTTPFields()
         fields[.contentType] = "text/event-stream; charset=utf-8"
@@ -53,17 +55,27 @@ extension ImageAPI {
                 ContinuousClock.now - opened < Self.eventStreamLifetime
             {
                 let generation = runtime.outcomeGeneration
-                let recent: [InvocationSummary]
+                let settled: [SettledEvent]
                 do {
-                    recent = try await withTaskExecutorPreference(globalConcurrentExecutor) {
-                        try journal.invocations(state: nil, function: nil, limit: Self.eventWindow)
+                    // Off the event loop: the journal and the listing's items are SQLite reads.
+                    let before = cursor
+                    let looked = try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                        var moved = before
+                        let recent = try journal.invocations(state: nil, function: nil, limit: Self.eventWindow)
+                        let events = moved.advance(over: recent).map { event in
+                            var event = event
+                            event.items = api.listedItems(contentKey: event.key)
+                            return event
+                        }
+                        return (moved, events)
                     }
+                    cursor = looked.0
+                    settled = looked.1
                 } catch {
                     // The client reconnects with its Last-Event-ID and misses nothing.
                     logger.warning("event stream: the journal cannot be read", metadata: ["error": "\(error)"])
                     break
                 }
-                let settled = cursor.advance(over: recent)
                 if !settled.isEmpty {
                     try await writer.write(ByteBuffer(string: settled.map(\.frame).joined()))
                     lastWrite = ContinuousClock.now
@@ -78,5 +90,20 @@ extension ImageAPI {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: fields, body: body)
+    }
+
+    /// The listing items of the ids that name the content an object key (`originals/ab/<sha256>.jpg`) holds, as
+    /// GET /images lists them now; empty when nothing names it or its metadata is not stored.
+    func listedItems(contentKey key: String) -> [String] {
+        let stem = key.split(separator: "/").last?.split(separator: ".").first.map(String.init) ?? ""
+        guard let hash = ContentHash(hex: stem), let row = try? metadata.image(sha256: hash.hex) else { return [] }
+        return listedIDs(row).map { item(id: $0, row: row) }
+    }
+
+    /// The stream position now: a stream opened later with this `Last-Event-ID` reports every event that settles
+    /// after this moment (the gallery page embeds it next to the listing it embeds, so no update falls between).
+    func eventStreamPosition() throws -> Int64 {
+        PictureEventCursor(startingAt: try runtime.journal.invocations(state: nil, function: nil, limit: Self.eventWindow))
+            .watermark
     }
 }

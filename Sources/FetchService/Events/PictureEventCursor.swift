@@ -17,12 +17,17 @@ struct SettledEvent: Equatable, Sendable {
     var outcome: String
     /// The stream position to resume after this event (its SSE `id`): every event at or below it is reported.
     var resumeID: Int64
+    /// The listing items (JSON objects, as GET /images writes them) of the ids naming the content now, read when
+    /// the event is sent: a client updates its view from the frame alone. Empty when nothing names it (deleted,
+    /// replaced, or its metadata could not be read); `nil` when not looked up.
+    var items: [String]? = nil
 
     /// The SSE frame.
     var frame: String {
         var json = "{\"event_id\":\(eventID),\"event\":\(JSONText.quoted(name)),\"key\":\(JSONText.quoted(key))"
         json += ",\"sha256\":\(sha256.map(JSONText.quoted) ?? "null")"
-        json += ",\"source_name\":\(sourceName.map(JSONText.quoted) ?? "null"),\"outcome\":\(JSONText.quoted(outcome))}"
+        json += ",\"source_name\":\(sourceName.map(JSONText.quoted) ?? "null"),\"outcome\":\(JSONText.quoted(outcome))"
+        json += ",\"items\":\(items.map { "[\($0.joined(separator: ","))]" } ?? "null")}"
         return "id: \(resumeID)\nevent: picture\ndata: \(json)\n\n"
     }
 
@@ -64,7 +69,7 @@ struct PictureEventCursor: Sendable {
     /// and the cursor moved past them.
     ///
     /// Events whose invocations fell out of the window (more than the window's worth of work at once) are passed
-    /// over: the stream is a wake-up for clients that then read the listing, not a complete log.
+    /// over: the stream is not a complete log, and a client that needs certainty reads the listing.
     mutating func advance(over recent: [InvocationSummary]) -> [SettledEvent] {
         var byEvent: [Int64: [InvocationSummary]] = [:]
         for invocation in recent where invocation.eventID > watermark {

@@ -58,14 +58,33 @@ struct GalleryAssets: Sendable {
     /// - Parameters:
     ///   - writeNeedsKey: API keys are configured: the page asks for one before it shows write controls.
     ///   - readNeedsKey: reads need a key too (`protect_reads`).
-    func page(writeNeedsKey: Bool, readNeedsKey: Bool) -> String {
+    ///   - signedURLs: the server signs URLs (`http.signing_key`): with `readNeedsKey`, the page's thumbnails and
+    ///     event stream use signed URLs.
+    ///   - initialData: the JSON the page starts from (`GalleryPage.initialDataID`), or `nil` (it asks the API).
+    ///   - thumbnailFormat: the format thumbnails are made in at upload: the tiles ask for it (`?format=`), so a
+    ///     first view never waits for AVIF or WebP variants made on request.
+    func page(
+        writeNeedsKey: Bool, readNeedsKey: Bool, signedURLs: Bool = false, thumbnailFormat: String? = nil,
+        initialData: String? = nil
+    ) -> String {
         var html = GalleryPage.template
         html = html.replacingOccurrences(of: "{{write-key}}", with: writeNeedsKey ? "required" : "none")
         html = html.replacingOccurrences(of: "{{read-key}}", with: readNeedsKey ? "required" : "none")
+        html = html.replacingOccurrences(of: "{{signed-urls}}", with: signedURLs ? "yes" : "no")
+        html = html.replacingOccurrences(of: "{{page-size}}", with: String(GalleryPage.firstPageSize))
+        html = html.replacingOccurrences(of: "{{thumbnail-format}}", with: thumbnailFormat ?? "")
+        html = html.replacingOccurrences(of: "{{initial-data}}", with: initialData.map(Self.dataBlock) ?? "")
         for (name, hashed) in hashedNames {
             html = html.replacingOccurrences(of: "{{\(name)}}", with: Self.prefix + hashed)
         }
         return html
+    }
+
+    /// A JSON data block (not a script: the policy allows no inline script, and the browser runs no
+    /// `application/json`); every `<` is written `\u003c` so no text in it can end the element.
+    static func dataBlock(_ json: String) -> String {
+        "<script type=\"application/json\" id=\"\(GalleryPage.initialDataID)\">"
+            + json.replacingOccurrences(of: "<", with: "\\u003c") + "</script>"
     }
 
     /// The total bytes of the page and every asset it loads (without thumbnails).

@@ -1,6 +1,13 @@
 // The gallery's HTML page. `{{name}}` is replaced by an asset's hashed URL, `{{write-key}}`/`{{read-key}}` by
 // whether the API needs a key. No inline script or style: the Content-Security-Policy forbids them.
 enum GalleryPage {
+    /// How many pictures one grid page holds (the embedded first page and each page the grid asks for).
+    static let firstPageSize = 60
+    /// The filters the page's URL may carry, as GET /images names them.
+    static let filterNames = ["make", "model", "taken_after", "taken_before", "near", "bbox"]
+    /// The id of the JSON data block the page starts from.
+    static let initialDataID = "initial-data"
+
     static let template = #"""
 <!doctype html>
 <html lang="en">
@@ -10,6 +17,9 @@ enum GalleryPage {
 <meta name="color-scheme" content="light dark">
 <meta name="picpipe-write-key" content="{{write-key}}">
 <meta name="picpipe-read-key" content="{{read-key}}">
+<meta name="picpipe-signed-urls" content="{{signed-urls}}">
+<meta name="picpipe-page-size" content="{{page-size}}">
+<meta name="picpipe-thumbnail-format" content="{{thumbnail-format}}">
 <title>picpipe gallery</title>
 <link rel="icon" href="{{icon.svg}}" type="image/svg+xml">
 <link rel="stylesheet" href="{{style.css}}">
@@ -79,6 +89,7 @@ enum GalleryPage {
     <details id="raw"><summary>All EXIF tags</summary><div id="raw-groups"></div></details>
   </aside>
 </dialog>
+{{initial-data}}
 </body>
 </html>
 """#

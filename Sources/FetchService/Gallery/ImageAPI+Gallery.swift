@@ -6,9 +6,19 @@ import Hummingbird
 
 extension ImageAPI {
     /// The gallery's HTML: revalidated on every load (its ETag makes that a 304), under the strict CSP.
+    ///
+    /// When reads are public it carries the first grid page of the filters in its own URL, the cameras and the
+    /// event stream's position as a JSON data block: the page draws the grid while its module runs (no listing
+    /// request before the thumbnails start, so the load event means "the first page of thumbnails loaded") and
+    /// follows the stream from that position (no update falls between the listing and the stream).
     func galleryPage(_ request: Request, context: some RequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        let initial = access.protectReads ? nil : galleryInitialData { query[Substring($0)].map(String.init) }
         let html = GalleryAssets.shared.page(
-            writeNeedsKey: !settings.apiKeys.isEmpty, readNeedsKey: access.protectReads)
+            writeNeedsKey: !settings.apiKeys.isEmpty, readNeedsKey: access.protectReads,
+            signedURLs: access.signer != nil,
+            thumbnailFormat: thumbnails.labels.first.flatMap { thumbnails.recipes[$0]?.spec.format.rawValue },
+            initialData: initial)
         let bytes = Array(html.utf8)
         let eTag = "\"\(GalleryAsset.contentHash(bytes))\""
         var fields = Self.galleryHeaders()
@@ -20,6 +30,22 @@ extension ImageAPI {
         }
         fields[.contentLength] = String(bytes.count)
         return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// `{"listing": GET /images?limit=<first page>&<filters>, "cameras": GET /cameras, "last_event_id": N}`;
+    /// a part that cannot be read is `null` (the page then asks the API and shows its error).
+    /// - Parameter query: a parameter of the page's URL by name.
+    func galleryInitialData(_ query: (String) -> String?) -> String {
+        let filters = GalleryPage.filterNames.reduce(into: [String: String]()) { found, name in
+            if let value = query(name), !value.isEmpty { found[name] = value }
+        }
+        let firstPage = try? self.listing { name in
+            name == "limit" ? String(GalleryPage.firstPageSize) : filters[name]
+        }
+        let cameras = try? camerasJSON()
+        let position = try? eventStreamPosition()
+        return "{\"listing\":\(firstPage ?? "null"),\"cameras\":\(cameras ?? "null"),"
+            + "\"last_event_id\":\(position.map(String.init) ?? "null")}"
     }
 
     /// One asset by its hashed name, cached for a year as immutable (a new version has a new name); 404 otherwise.

@@ -524,15 +524,21 @@ paths:
       description: |
         A `text/event-stream` read from the journal (any process may have written it): each frame is
         `event: picture`, `id: <position>` and `data:` a JSON object `{event_id, event, key, sha256, source_name,
-        outcome}` (`outcome` is `succeeded` when every function succeeded, else `failed`). Events are sent when
+        outcome, items}` (`outcome` is `succeeded` when every function succeeded, else `failed`; `items` the
+        listing items, as GET /images writes them, of every id that names the content when the frame is sent:
+        empty when none does any more, so a client updates its view from the frame alone). Events are sent when
         their last invocation finishes, which may be out of journal order; `id` is the position to resume after
         (every event at or below it has been sent), so a client reconnecting with `Last-Event-ID` misses nothing
         and may see an event twice. Without `Last-Event-ID` the stream starts with what is unfinished now.
         A comment line (`: heartbeat`) is sent when nothing else was for a third of the idle timeout; the stream
         ends after 5 minutes or at shutdown, and the `retry: 1000` it starts with makes browsers reconnect.
+        When reads need credentials (`http.protect_reads`), a signed URL from POST /events/stream/signed-url
+        (`?expires=…&sig=…`) is enough, as for thumbnails: a browser's EventSource cannot send a header.
       parameters:
         - {name: Last-Event-ID, in: header, description: "The last `id` received: resume after it.", schema: {type: string, pattern: "^[0-9]{1,18}$"}}
         - {name: last_event_id, in: query, description: "The same, for clients that cannot set headers (the header wins).", schema: {type: string, pattern: "^[0-9]{1,18}$"}}
+        - {name: expires, in: query, description: "Signed URLs only, seconds since 1970 (not an integer: 400).", schema: {type: integer, minimum: 0, maximum: 99999999999}}
+        - {name: sig, in: query, description: "Signed URLs only, hex HMAC-SHA256 of \"/events/stream\\n<expires>\".", schema: {type: string}}
       responses:
         "200":
           description: The stream.
@@ -540,16 +546,58 @@ paths:
             text/event-stream: {schema: {type: string}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
         "405": {$ref: "#/components/responses/MethodNotAllowed"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+  /events/stream/signed-url:
+    post:
+      operationId: signEventStreamURL
+      summary: Mint a signed URL of the event stream, for clients that cannot send a header (EventSource).
+      description: |
+        Needs `images:read` whenever credentials are configured. The URL (`/events/stream?expires=…&sig=…`) is
+        signed with `http.signing_key` and opens the stream until it expires, across reconnections and restarts.
+      requestBody:
+        required: false
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                expires_in: {type: integer, minimum: 1, maximum: 86400, description: "Seconds (default 3600)."}
+      responses:
+        "200":
+          description: The signed URL.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [url, expires, expires_at]
+                properties:
+                  url: {type: string}
+                  expires: {type: integer}
+                  expires_at: {type: string}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "405": {$ref: "#/components/responses/MethodNotAllowed"}
+        "409":
+          description: signing_disabled (no http.signing_key).
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "414": {$ref: "#/components/responses/URITooLong"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
+        "431": {$ref: "#/components/responses/HeadersTooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
   /:
     get:
       operationId: galleryPage
       summary: The gallery web page (HTML; its scripts and styles come from /gallery/{asset}).
       description: |
         Served with a strict Content-Security-Policy (no inline script or style, nothing from another origin) and
-        `Cache-Control: no-cache` with an ETag; it reads the API like any other client.
+        `Cache-Control: no-cache` with an ETag; it reads the API like any other client. When reads are public it
+        carries, as a JSON data block, the first grid page for the filters in its own query (make, model,
+        taken_after, taken_before, near, bbox: as GET /images), the cameras and the event stream's position.
       security: [{}]
       parameters:
         - {$ref: "#/components/parameters/ifNoneMatch"}

@@ -17,16 +17,22 @@ extension ImageAPI {
     /// to it, sorted; an image is listed once the metadata function has read it.
     func listImages(_ request: Request, context: some RequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
-        let limit = try Self.integer(parameters["limit"].map(String.init), name: "limit") ?? Self.defaultPageSize
+        return Self.json(try listing { parameters[Substring($0)].map(String.init) })
+    }
+
+    /// The listing's JSON (`{"items": [...], "next_cursor": ...}`) for the query parameters `parameter` names
+    /// (`limit`, `cursor`, the filters): what GET /images answers, and what the gallery page embeds.
+    func listing(_ parameter: (String) -> String?) throws -> String {
+        let limit = try Self.integer(parameter("limit"), name: "limit") ?? Self.defaultPageSize
         guard (1...Self.maxPageSize).contains(limit) else {
             throw APIError.badRequest("limit must be 1 to \(Self.maxPageSize)")
         }
-        var position = try parameters["cursor"].map { try ListCursor(decoding: String($0)) } ?? ListCursor()
+        var position = try parameter("cursor").map { try ListCursor(decoding: $0) } ?? ListCursor()
         var query = MetadataQuery(
-            make: parameters["make"].map(String.init), model: parameters["model"].map(String.init),
-            takenAfter: parameters["taken_after"].map(String.init), takenBefore: parameters["taken_before"].map(String.init))
-        if let bbox = parameters["bbox"] { query.bbox = try Self.box(String(bbox)) }
-        if let near = parameters["near"] { query.near = try Self.circle(String(near)) }
+            make: parameter("make"), model: parameter("model"), takenAfter: parameter("taken_after"),
+            takenBefore: parameter("taken_before"))
+        if let bbox = parameter("bbox") { query.bbox = try Self.box(bbox) }
+        if let near = parameter("near") { query.near = try Self.circle(near) }
         query.limit = limit + 1
 
         var items: [String] = []
@@ -51,7 +57,7 @@ extension ImageAPI {
             if rows.count < limit + 1 { break }
         }
         let nextText = next.map { JSONText.quoted($0.encoded) } ?? "null"
-        return Self.json("{\"items\":[\(items.joined(separator: ","))],\"next_cursor\":\(nextText)}")
+        return "{\"items\":[\(items.joined(separator: ","))],\"next_cursor\":\(nextText)}"
     }
 
     /// The ids that name a metadata row's content: the index's ids, else the content id itself while its original

@@ -43,7 +43,13 @@ enum RouteTable {
             Route(method: .get, path: "/openapi.json", name: "openAPIJSON", access: .open, handler: api.openAPIJSON),
             Route(method: .get, path: "/openapi.yaml", name: "openAPIYAML", access: .open, handler: api.openAPIYAML),
             Route(method: .get, path: "/cameras", name: "listCameras", access: .read, handler: api.cameras),
-            Route(method: .get, path: "/events/stream", name: "eventStream", access: .read, handler: api.eventStream),
+            // A signed URL is enough for the stream, as for thumbnails: a browser's EventSource cannot send a key.
+            Route(
+                method: .get, path: "/events/stream", name: "eventStream", access: .signedRead,
+                handler: api.eventStream),
+            Route(
+                method: .post, path: "/events/stream/signed-url", name: "signEventStreamURL",
+                access: .credentialedRead, handler: api.signEventStreamURL),
             // The gallery page: open (it holds no data; its requests to the API carry the key when one is needed).
             Route(method: .get, path: "/", name: "galleryPage", access: .open, handler: api.galleryPage),
             Route(method: .get, path: "/gallery/{asset}", name: "galleryAsset", access: .open, handler: api.galleryAsset),

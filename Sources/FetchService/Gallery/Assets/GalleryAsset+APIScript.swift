@@ -8,9 +8,23 @@ extension GalleryAsset {
 const keyStorage = "picpipe.apiKey";
 const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content;
 
-/** Whether writes need a key, and reads. */
+/** Whether writes need a key, and reads; whether the server signs URLs (then thumbnails and the event stream
+ *  work through signed URLs when reads need a key: an <img> or an EventSource cannot send one). */
 export const writeNeedsKey = meta("picpipe-write-key") === "required";
 export const readNeedsKey = meta("picpipe-read-key") === "required";
+export const signedURLs = meta("picpipe-signed-urls") === "yes";
+/** The format thumbnails are made in at upload: tiles ask for it, never waiting for a variant made on request. */
+export const thumbnailFormat = meta("picpipe-thumbnail-format") || "";
+/** How many pictures a grid page holds. */
+export const pageSize = parseInt(meta("picpipe-page-size"), 10) || 60;
+
+/** What the server embedded in the page (`{listing, cameras, last_event_id}`), or null: read once. */
+export function initialData() {
+  const block = document.getElementById("initial-data");
+  if (!block) return null;
+  block.remove();
+  try { return JSON.parse(block.textContent); } catch { return null; }
+}
 
 export function apiKey() { return sessionStorage.getItem(keyStorage); }
 export function setAPIKey(key) {
@@ -58,6 +72,40 @@ export function cameras() { return getJSON("/cameras"); }
 
 /** The metadata of one picture, raw EXIF included. */
 export function metadata(id) { return getJSON(`/images/${encodeURIComponent(id)}/metadata`); }
+
+async function postJSON(path, body) {
+  const response = await fetch(path, {
+    method: "POST", headers: { ...headers(), "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
+/** `{url, expires}`: a signed URL of the event stream (for an EventSource, which cannot send the key). */
+export function signedEventStream(lifetime) { return postJSON("/events/stream/signed-url", { expires_in: lifetime }); }
+
+/** `{url, expires}`: a signed URL of one thumbnail size (the listing's one expired). */
+export function signedThumbnail(id, size) {
+  return postJSON(`/images/${encodeURIComponent(id)}/signed-url`, { size });
+}
+
+/** Whether a signed URL (`expires=` in seconds) ends within `margin` seconds. */
+export function expiresSoon(url, margin = 60) {
+  const expires = Number(new URL(url, location.href).searchParams.get("expires"));
+  return expires > 0 && expires * 1000 < Date.now() + margin * 1000;
+}
+
+/** Downloads an original with the key (a link cannot send it): fetched, then saved from a blob URL. */
+export async function downloadWithKey(path, name) {
+  const response = await fetch(path, { headers: headers() });
+  if (!response.ok) throw await failure(response);
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
 
 /** Deletes an id. */
 export async function remove(id) {

@@ -4,7 +4,9 @@ extension GalleryAsset {
         name: "app.js", contentType: "text/javascript; charset=utf-8",
         text: #"""
 // The page: filters from and to the URL, the grid, the detail view, uploads, live updates, the API key.
-import { cameras, canWrite, readNeedsKey, setAPIKey, writeNeedsKey } from "./api.js";
+import {
+  cameras, canWrite, expiresSoon, initialData, readNeedsKey, setAPIKey, signedThumbnail, signedURLs, writeNeedsKey,
+} from "./api.js";
 import { Detail } from "./detail.js";
 import { Grid } from "./grid.js";
 import { follow } from "./live.js";
@@ -113,10 +115,29 @@ function showWriteControls() {
   for (const control of document.querySelectorAll(".write")) control.hidden = !writable;
 }
 
+/**
+ * A thumbnail that failed: a signed URL that expired (the page stayed open) gets a fresh one minted with the key;
+ * otherwise the picture was deleted by another client between the listing and the request: dimmed until the next
+ * update drops it.
+ */
+async function thumbnailFailed(item, image, link) {
+  const [label, url] = Object.entries(item.urls.thumbnails)[0] || [];
+  if (readNeedsKey && signedURLs && url && expiresSoon(image.currentSrc || image.src, 0)) {
+    try {
+      const fresh = await signedThumbnail(item.id, label);
+      image.removeAttribute("srcset");
+      image.src = fresh.url;
+      return;
+    } catch { /* fall through: shown as missing */ }
+  }
+  link.classList.add("missing");
+}
+
 const grid = new Grid($("grid"), $("more"), {
   onOpen: (index) => detail.open(index),
   onChange: updateCount,
   onError: showError,
+  onMissing: thumbnailFailed,
 });
 const detail = new Detail(grid);
 new Uploader($("drop"), $("picker"), $("uploads"));
@@ -155,31 +176,74 @@ $("key-form").addEventListener("submit", (event) => {
 });
 
 let refreshTimer = null;
-let wasOffline = false;
+let camerasTimer = null;
+let online = false;
+let offlineSince = null;
+/** Reads the listing again from the top (a filtered view's update, or catching up after being offline). */
 function scheduleRefresh() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(async () => {
+    // Nothing is asked while the server is away (the stream says when it is back): no refused request.
+    if (!online) return;
     await loadCameras();
     await grid.refresh();
   }, 30);
 }
+/** The count and the camera choices after live updates: one small read a second later, for a whole burst. */
+function scheduleCameras() {
+  if (camerasTimer) return;
+  camerasTimer = setTimeout(async () => {
+    camerasTimer = null;
+    if (!online) return;
+    await loadCameras();
+    updateCount();
+  }, 1000);
+}
 
 let following = false;
-function followStore() {
+function followStore(lastEventID) {
   if (following) return;
   following = true;
-  follow(() => scheduleRefresh(), (online) => {
-    $("live").textContent = online ? "live" : "offline";
-    $("live").classList.toggle("on", online);
-    // Back after a restart: what happened meanwhile is read from the listing.
-    if (online && wasOffline) scheduleRefresh();
-    wasOffline = !online;
+  follow(lastEventID, (event) => {
+    // The event carries the picture's listing items: placed at once, no listing read.
+    if (!grid.applyEvent(event)) scheduleRefresh();
+    scheduleCameras();
+  }, (connected) => {
+    $("live").textContent = connected ? "live" : "offline";
+    $("live").classList.toggle("on", connected);
+    online = connected;
+    // Back after a restart: the stream resumes where it was, and the listing is read again in case more
+    // happened meanwhile than the stream keeps (the reconnection of a stream that merely ended is not that).
+    if (connected && offlineSince != null && Date.now() - offlineSince > 1500) scheduleRefresh();
+    if (connected) offlineSince = null; else if (offlineSince == null) offlineSince = Date.now();
   });
 }
 
+/** The stream is opened once the page has loaded: the load event waits for the first thumbnails only. */
+function afterLoad(action) {
+  if (document.readyState === "complete") action(); else window.addEventListener("load", action, { once: true });
+}
+
 async function start() {
-  followStore();
+  if (readNeedsKey && !signedURLs) {
+    showError(new Error("Reads need a key here and the server signs no URLs (http.signing_key): pictures and live "
+      + "updates cannot be shown, as an image or event stream cannot send the key."));
+  }
   const filters = filtersFromURL();
+  const initial = initialData();
+  if (initial?.listing && initial.cameras) {
+    // Drawn from what the server embedded: the thumbnails start loading while this module runs.
+    cameraList = initial.cameras.cameras;
+    total = initial.cameras.total;
+    fillMakes();
+    showFilters(filters);
+    const ready = grid.reset(filters, initial.listing);
+    afterLoad(() => followStore(initial.last_event_id));
+    await ready;
+    return;
+  }
+  online = true;
+  followStore(null);
   await loadCameras();
   fillMakes();
   showFilters(filters);

@@ -5,7 +5,9 @@ extension GalleryAsset {
         text: #"""
 // The detail view: the largest thumbnail, previous/next (buttons, arrow keys, swipe), Escape closes, the metadata
 // as a table, GPS as a map link, the raw EXIF folded away, download, replace and delete.
-import { metadata, remove, send, canWrite } from "./api.js";
+import {
+  canWrite, downloadWithKey, expiresSoon, metadata, readNeedsKey, remove, send, signedThumbnail, signedURLs,
+} from "./api.js";
 import { altText, bytes, coordinates, exposure, fNumber, focal, mapLink, takenAt } from "./format.js";
 import { largestThumbnail } from "./grid.js";
 
@@ -38,6 +40,14 @@ export class Detail {
       if (Math.abs(dx) > 40 && Math.abs(dx) > 2 * Math.abs(dy)) this.step(dx < 0 ? 1 : -1);
     });
     this.image.addEventListener("dragstart", (event) => event.preventDefault());
+    // A link cannot send the key: when reads need one, the original is fetched with it and saved from a blob.
+    $("download").addEventListener("click", (event) => {
+      if (!readNeedsKey || !this.current) return;
+      event.preventDefault();
+      const item = this.current;
+      downloadWithKey(item.urls.original, $("download").download)
+        .catch((error) => { $("detail-status").textContent = `Not downloaded: ${error.message}`; });
+    });
   }
 
   /** The picture shown: kept itself, not as an index, because a live update may insert pictures before it or
@@ -56,7 +66,15 @@ export class Detail {
     this.current = this.grid.items[index];
     const item = this.current;
     if (!item) { this.dialog.close(); return; }
-    this.image.src = largestThumbnail(item);
+    const [label, large] = largestThumbnail(item);
+    // The listing's signed URL ends after a while: an open page mints a fresh one with the key.
+    if (readNeedsKey && signedURLs && label && expiresSoon(large)) {
+      this.image.removeAttribute("src");
+      signedThumbnail(item.id, label).then((fresh) => { if (this.current === item) this.image.src = fresh.url; })
+        .catch((error) => { if (this.current === item) $("detail-status").textContent = error.message; });
+    } else {
+      this.image.src = large;
+    }
     this.image.alt = altText(item);
     $("title").textContent = item.name || item.id;
     const download = $("download");

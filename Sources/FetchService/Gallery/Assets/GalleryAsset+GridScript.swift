@@ -1,16 +1,17 @@
-// The gallery's `grid.js`: the grid: srcset tiles, month headers, endless scroll, live merge. Kept as a literal so the binary carries it.
+// The gallery's `grid.js`: the grid: srcset tiles, month headers, endless scroll, live updates. Kept as a literal so the binary carries it.
 extension GalleryAsset {
     static let gridScript = GalleryAsset(
         name: "grid.js", contentType: "text/javascript; charset=utf-8",
         text: #"""
 // The grid: newest first, month headers, square tiles (no layout shift), srcset over the thumbnail sizes, endless
-// scroll through the listing's cursor, and a merge of the first pages when the store changes.
-import { listImages } from "./api.js";
+// scroll through the listing's cursor, and live updates from the event stream's listing items.
+import { listImages, pageSize, thumbnailFormat } from "./api.js";
 import { altText, monthHeading } from "./format.js";
 
-const pageSize = 60;
-/** The most the live refresh reads at once: one API page. */
+/** The most the catch-up refresh reads at once: one API page. */
 const refreshLimit = 1000;
+/** How many tiles of the first page are fetched first: the rows a wide screen shows at once. */
+const highPriority = 24;
 
 /** The `w` descriptor of a size label ("256", "320x200"). */
 function labelWidth(label) { return parseInt(label, 10) || 0; }
@@ -24,27 +25,57 @@ function versioned(item, url) {
   return `${url}${url.includes("?") ? "&" : "?"}v=${item.sha256.slice(0, 12)}`;
 }
 
+/**
+ * A tile's URL in the format thumbnails are made in at upload: a browser's Accept names AVIF, whose variant is
+ * encoded on its first request, and a first view of 60 tiles would wait for 60 encodes.
+ */
+function stored(url) {
+  return thumbnailFormat ? `${url}${url.includes("?") ? "&" : "?"}format=${thumbnailFormat}` : url;
+}
+
 /** `srcset` over every configured size, `src` the one nearest a tile, `sizes` the tile's width. */
 export function thumbnailAttributes(item, tileWidth = 256) {
-  const entries = Object.entries(item.urls.thumbnails).map(([label, url]) => [labelWidth(label), versioned(item, url)])
+  const entries = Object.entries(item.urls.thumbnails)
+    .map(([label, url]) => [labelWidth(label), stored(versioned(item, url))])
     .filter(([width]) => width > 0).sort((a, b) => a[0] - b[0]);
   const src = (entries.find(([width]) => width >= tileWidth) || entries[entries.length - 1] || [0, ""])[1];
   return { src, srcset: entries.map(([width, url]) => `${url} ${width}w`).join(", ") };
 }
 
-/** The largest configured thumbnail of an item. */
+/** The largest configured thumbnail of an item: `[label, url]`, or `[null, original]` when none is configured. */
 export function largestThumbnail(item) {
   const entries = Object.entries(item.urls.thumbnails).sort((a, b) => labelWidth(b[0]) - labelWidth(a[0]));
-  return entries.length ? versioned(item, entries[0][1]) : item.urls.original;
+  return entries.length ? [entries[0][0], stored(versioned(item, entries[0][1]))] : [null, item.urls.original];
+}
+
+/** The listing's order: newest `taken_at` first, unknown dates last, then by content hash, then by id. */
+export function listingOrder(a, b) {
+  if (a.taken_at !== b.taken_at) {
+    if (a.taken_at == null) return 1;
+    if (b.taken_at == null) return -1;
+    return a.taken_at < b.taken_at ? 1 : -1;
+  }
+  if (a.sha256 !== b.sha256) return a.sha256 < b.sha256 ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+const headings = new Map();
+/** `monthHeading`, remembered per month (it formats a date). */
+function heading(item) {
+  const key = item.taken_at ? item.taken_at.slice(0, 7) : "";
+  let text = headings.get(key);
+  if (text === undefined) { text = monthHeading(item.taken_at); headings.set(key, text); }
+  return text;
 }
 
 export class Grid {
-  constructor(element, sentinel, { onOpen, onChange, onError }) {
+  constructor(element, sentinel, { onOpen, onChange, onError, onMissing }) {
     this.element = element;
     this.sentinel = sentinel;
     this.onOpen = onOpen;
     this.onChange = onChange;
     this.onError = onError;
+    this.onMissing = onMissing;
     this.tiles = new Map();
     this.items = [];
     this.filters = {};
@@ -53,6 +84,15 @@ export class Grid {
       if (entries.some((entry) => entry.isIntersecting)) this.loadMore();
     }, { rootMargin: "1200px 0px" });
     this.observer.observe(sentinel);
+    // The next page waits for the load event: a lazy thumbnail that starts loading before it would hold the
+    // load event back, which is to mean "the first page is shown".
+    this.held = document.readyState !== "complete";
+    if (this.held) {
+      window.addEventListener("load", () => {
+        this.held = false;
+        if (this.sentinelNear()) this.loadMore();
+      }, { once: true });
+    }
     element.addEventListener("click", (event) => {
       const tile = event.target.closest("a.tile");
       if (!tile || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
@@ -62,8 +102,14 @@ export class Grid {
     });
   }
 
-  /** Starts over with these filters (the API's parameter names). */
-  async reset(filters) {
+  /** Whether the grid shows the whole store (no filter): then a live item's place is known from the item alone. */
+  get unfiltered() { return Object.keys(this.filters).length === 0; }
+
+  /**
+   * Starts over with these filters (the API's parameter names); `first`, when given, is the first listing page
+   * already read (the page's embedded one): it is drawn at once, its thumbnails loaded eagerly.
+   */
+  async reset(filters, first = null) {
     this.generation++;
     this.filters = filters;
     this.items = [];
@@ -72,22 +118,35 @@ export class Grid {
     this.done = false;
     this.loading = null;
     this.element.replaceChildren();
+    if (first) {
+      this.take(first);
+      this.onChange();
+      if (!this.done && this.sentinelNear()) await this.loadMore();
+      return;
+    }
     this.onChange();
     await this.loadMore();
   }
 
+  /** A listing page read: its items after what is shown. */
+  take(page) {
+    this.cursor = page.next_cursor;
+    this.done = !page.next_cursor;
+    const known = new Set(this.items.map((item) => item.id));
+    this.append(page.items.filter((item) => !known.has(item.id)));
+  }
+
   /** Loads the next page while the sentinel is near the viewport. */
   loadMore() {
+    // Nothing before the page starts the grid (reads may wait for a key), and no next page before the load event.
+    if (this.generation === 0 || (this.held && this.items.length)) return null;
     if (this.loading || this.done) return this.loading;
     const generation = this.generation;
     this.loading = (async () => {
       try {
         const page = await listImages(this.filters, this.cursor, pageSize);
         if (generation !== this.generation) return;
-        this.cursor = page.next_cursor;
-        this.done = !page.next_cursor;
-        const known = new Set(this.items.map((item) => item.id));
-        this.append(page.items.filter((item) => !known.has(item.id)));
+        this.take(page);
       } catch (error) {
         if (generation === this.generation) { this.done = true; this.onError(error); }
       } finally {
@@ -108,26 +167,28 @@ export class Grid {
   /** Adds items at the end, with a header where the month changes. */
   append(items) {
     const nodes = [];
-    let previous = this.items.length ? monthHeading(this.items[this.items.length - 1].taken_at) : null;
+    let previous = this.items.length ? heading(this.items[this.items.length - 1]) : null;
     for (const item of items) {
-      const heading = monthHeading(item.taken_at);
-      if (heading !== previous) nodes.push(this.header(heading));
-      previous = heading;
-      nodes.push(this.tile(item));
+      const text = heading(item);
+      if (text !== previous) nodes.push(this.header(text));
+      previous = text;
+      // The first page is what the screen shows first: fetched at once (the load event waits for it), the
+      // first rows first; every later page loads as it nears the viewport.
+      nodes.push(this.tile(item, this.items.length < pageSize ? (this.items.length < highPriority ? "high" : "eager") : "lazy"));
       this.items.push(item);
     }
     this.element.append(...nodes);
   }
 
-  /** Lays the items out again (after a merge), reusing each tile so no thumbnail loads twice. */
+  /** Lays the items out again (after a refresh), reusing each tile so no thumbnail loads twice. */
   render() {
     const nodes = [];
     let previous = null;
     const ids = new Set();
     for (const item of this.items) {
-      const heading = monthHeading(item.taken_at);
-      if (heading !== previous) nodes.push(this.header(heading));
-      previous = heading;
+      const text = heading(item);
+      if (text !== previous) nodes.push(this.header(text));
+      previous = text;
       nodes.push(this.tile(item));
       ids.add(item.id);
     }
@@ -142,7 +203,7 @@ export class Grid {
     return header;
   }
 
-  tile(item) {
+  tile(item, priority = "lazy") {
     const cached = this.tiles.get(item.id);
     if (cached && cached.dataset.sha === item.sha256) return cached;
     const link = document.createElement("a");
@@ -152,14 +213,15 @@ export class Grid {
     link.dataset.sha = item.sha256;
     const image = document.createElement("img");
     const { src, srcset } = thumbnailAttributes(item);
-    image.loading = "lazy";
+    image.loading = priority === "lazy" ? "lazy" : "eager";
+    if (priority === "high") image.fetchPriority = "high";
     image.decoding = "async";
     image.alt = altText(item);
     image.sizes = "(max-width: 600px) 48vw, 220px";
     image.srcset = srcset;
     image.src = src;
-    // Deleted between the listing and this request (by another client): dim it until the next refresh drops it.
-    image.addEventListener("error", () => link.classList.add("missing"), { once: true });
+    // Deleted by another client between the listing and this request, or a signed URL that expired.
+    image.addEventListener("error", () => this.onMissing(item, image, link), { once: true });
     link.append(image);
     this.tiles.set(item.id, link);
     return link;
@@ -167,9 +229,66 @@ export class Grid {
 
   /** Removes one id (deleted here). */
   removeItem(id) {
-    this.items = this.items.filter((item) => item.id !== id);
-    this.render();
+    const at = this.items.findIndex((item) => item.id === id);
+    if (at < 0) return;
+    this.items.splice(at, 1);
+    this.detach(id);
     this.onChange();
+  }
+
+  /** Takes a tile (and its month header, when it was the month's last tile) out of the page. */
+  detach(id) {
+    const tile = this.tiles.get(id);
+    if (!tile) return;
+    this.tiles.delete(id);
+    const before = tile.previousElementSibling;
+    const after = tile.nextElementSibling;
+    if (before?.tagName === "H2" && (!after || after.tagName === "H2")) before.remove();
+    tile.remove();
+  }
+
+  /** Puts the item at `index` of `items` into the page, next to its neighbours, under its month's header. */
+  attach(index) {
+    const item = this.items[index];
+    const previous = this.items[index - 1];
+    const next = this.items[index + 1];
+    const text = heading(item);
+    const node = this.tile(item);
+    if (previous && heading(previous) === text) { this.tiles.get(previous.id).after(node); return; }
+    const nextTile = next && this.tiles.get(next.id);
+    if (nextTile && heading(next) === text) { nextTile.before(node); return; }
+    // A month not shown yet: its header, then the tile, before the next month's header.
+    const header = this.header(text);
+    if (nextTile) nextTile.previousElementSibling.before(header, node); else this.element.append(header, node);
+  }
+
+  /**
+   * Applies a stream event that carries the listing items of its content (`items`: every id naming it now):
+   * tiles of that content no id names any more leave, the items take their place in the listing's order (when
+   * that place is among the pictures loaded). Returns false when the grid cannot place it from the event alone
+   * (a filtered view, or an event without items): then the caller refreshes from the listing.
+   */
+  applyEvent(event) {
+    if (!Array.isArray(event.items) || !this.unfiltered) return false;
+    const fresh = new Map(event.items.map((item) => [item.id, item]));
+    for (const item of this.items.filter((entry) => entry.sha256 === event.sha256 || fresh.has(entry.id))) {
+      const replacement = fresh.get(item.id);
+      if (replacement && replacement.sha256 === item.sha256 && replacement.taken_at === item.taken_at) {
+        fresh.delete(item.id);  // unchanged (an event seen twice after a reconnect)
+        continue;
+      }
+      this.items.splice(this.items.indexOf(item), 1);
+      this.detach(item.id);
+    }
+    for (const item of fresh.values()) {
+      let at = this.items.findIndex((entry) => listingOrder(item, entry) < 0);
+      // Past the last picture loaded: the next page brings it (the cursor is before it).
+      if (at < 0) { if (!this.done) continue; at = this.items.length; }
+      this.items.splice(at, 0, item);
+      this.attach(at);
+    }
+    this.onChange();
+    return true;
   }
 
   /**

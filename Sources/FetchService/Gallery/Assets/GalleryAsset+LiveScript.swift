@@ -1,26 +1,67 @@
-// The gallery's `live.js`: live updates from GET /events/stream, reopened after a restart. Kept as a literal so the binary carries it.
+// The gallery's `live.js`: live updates from GET /events/stream (signed when reads need a key), reopened after a restart. Kept as a literal so the binary carries it.
 extension GalleryAsset {
     static let liveScript = GalleryAsset(
         name: "live.js", contentType: "text/javascript; charset=utf-8",
         text: #"""
-// Live updates: the server's event stream (GET /events/stream); the browser resumes with Last-Event-ID, and a
-// stream that failed for good (the server was down) is opened again.
+// Live updates: the server's event stream (GET /events/stream). The browser reconnects by itself after the stream
+// ends or the server restarts, resuming with Last-Event-ID; a stream that failed for good is opened again. When
+// reads need a key the stream is opened through a signed URL (an EventSource cannot send the key), minted with the
+// key and minted again before it expires.
+import { readNeedsKey, signedEventStream } from "./api.js";
 
-export function follow(onPicture, onState) {
+/** How long a minted stream URL lives, and how long before its end a new one replaces it (seconds). */
+const signedLifetime = 3600;
+const renewBefore = 300;
+
+/**
+ * Follows the stream from `lastEventID` (the position the page's embedded listing was read at; null: from now).
+ * `onPicture(frame)` for each `picture` event, `onState(online)` when the connection opens or drops.
+ */
+export function follow(lastEventID, onPicture, onState) {
   let source = null;
   let retry = null;
-  const open = () => {
+  let renew = null;
+  let lastSeen = lastEventID;
+
+  const address = async () => {
+    if (!readNeedsKey) return "/events/stream";
+    const signed = await signedEventStream(signedLifetime);
+    clearTimeout(renew);
+    renew = setTimeout(reopen, Math.max(10, signed.expires - Date.now() / 1000 - renewBefore) * 1000);
+    return signed.url;
+  };
+
+  const open = async () => {
     retry = null;
-    source = new EventSource("/events/stream");
-    source.addEventListener("open", () => onState(true));
-    source.addEventListener("picture", (event) => {
+    let url;
+    try {
+      url = await address();
+    } catch {
+      onState(false);
+      retry = setTimeout(open, 5000);
+      return;
+    }
+    if (lastSeen != null) url += `${url.includes("?") ? "&" : "?"}last_event_id=${encodeURIComponent(lastSeen)}`;
+    const next = new EventSource(url);
+    source = next;
+    next.addEventListener("open", () => onState(true));
+    next.addEventListener("picture", (event) => {
+      if (event.lastEventId) lastSeen = event.lastEventId;
       try { onPicture(JSON.parse(event.data)); } catch { /* a frame this page does not understand */ }
     });
-    source.addEventListener("error", () => {
+    next.addEventListener("error", () => {
+      if (source !== next) return;
       onState(false);
-      if (source.readyState === EventSource.CLOSED && !retry) retry = setTimeout(open, 2000);
+      if (next.readyState === EventSource.CLOSED && !retry) retry = setTimeout(open, 2000);
     });
   };
+
+  /** A new stream (a fresh signed URL) before the old one's URL expires, resuming where it was. */
+  const reopen = () => {
+    const old = source;
+    open().then(() => { if (old && old !== source) old.close(); });
+  };
+
   open();
 }
 """#)
