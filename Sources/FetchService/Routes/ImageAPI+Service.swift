@@ -36,9 +36,11 @@ extension ImageAPI {
             status: healthy ? .ok : .serviceUnavailable)
     }
 
-    /// Prometheus text: the runtime's metering (when the registry is the swift-metrics backend; its queue gauges
-    /// are refreshed from the journal every few seconds) and the HTTP requests.
+    /// Prometheus text: the runtime's metering (when the registry is the swift-metrics backend) and the HTTP
+    /// requests. The queue gauges are read from the journal first (with PostgreSQL: every process's queue, also in
+    /// a process without workers); an unreadable journal leaves their last values (`/healthz` reports it).
     func metrics(_ request: Request, context: some RequestContext) async throws -> Response {
+        try? runtime.refreshQueueGauges()
         var fields = HTTPFields()
         fields[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         fields[.cacheControl] = "no-store"

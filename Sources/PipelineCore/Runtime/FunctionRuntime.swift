@@ -223,7 +223,7 @@ public final class FunctionRuntime: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for name in order where workerFunctions?.contains(name) ?? true {
                 guard let registered = functions[name] else { continue }
-                for worker in 0..<max(1, registered.configuration.concurrency) {
+                for worker in 0..<registered.configuration.workersPerProcess {
                     group.addTask { await self.workerLoop(registered, worker: worker) }
                 }
             }
@@ -247,6 +247,13 @@ public final class FunctionRuntime: Sendable {
         try journal.statistics(now: Date())
     }
 
+    /// Reads each function's queue depth and oldest age from the journal (the shared database: every process's
+    /// work) into the `/metrics` gauges. The worker role does it every few seconds; `/metrics` before it renders,
+    /// so an API-only process shows them too.
+    public func refreshQueueGauges() throws {
+        for queue in try journal.queueDepths(now: Date()) { metrics[queue.function]?.update(from: queue) }
+    }
+
     private func workerLoop(_ initial: RegisteredFunction, worker: Int) async {
         let name = initial.name
         // Since when this worker has been free to take work; an invocation ready before that (by more than a
@@ -261,8 +268,10 @@ public final class FunctionRuntime: Sendable {
                 let now = Date()
                 let lease = registered.configuration.timeout + Self.leaseMargin
                 claim =
-                    try journal.hasReady(function: name, now: now)
-                    ? try journal.claim(function: name, now: now, lease: lease) : nil
+                    try journal.claimsWithoutAsking || journal.hasReady(function: name, now: now)
+                    ? try journal.claim(
+                        function: name, now: now, lease: lease, limit: registered.configuration.reservedConcurrency)
+                    : nil
                 journalProblems.clear(name)
             } catch {
                 StoreHealth.shared.recordFailure(error)
@@ -301,9 +310,7 @@ public final class FunctionRuntime: Sendable {
             } catch {
                 StoreHealth.shared.recordFailure(error)
             }
-            if let statistics = try? journal.statistics(now: Date()) {
-                for entry in statistics { metrics[entry.function]?.update(from: entry) }
-            }
+            try? refreshQueueGauges()
             let generation = signal.generation
             await signal.wait(after: generation, upTo: 5)
         }
