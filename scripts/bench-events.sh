@@ -18,7 +18,8 @@
 #   IMAGES_DIR  holds jpeg12/ (default /tmp/bench-imgs; made with ../shared/bench/make-images.sh when missing)
 #   IDLE_COUNT  files measured one at a time per idle run (default 200)
 # Environment: PICPIPE_BENCH_ROUNDS (default 3), PICPIPE_BENCH_SCRATCH (the release build's scratch folder,
-# default .build-events-rel), PICPIPE_BENCH_DATABASE_URL (above).
+# default .build-events-rel), PICPIPE_BENCH_DATABASE_URL (above), PICPIPE_BENCH_FILES (files per throughput run,
+# default 200), PICPIPE_BENCH_BINARY (a picpipe binary to use instead of building one, e.g. .build/debug/picpipe).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IMAGES=${1:-/tmp/bench-imgs}
@@ -26,8 +27,12 @@ IDLE_COUNT=${2:-200}
 SHARED=${SHARED:-../shared}
 SCRATCH=${PICPIPE_BENCH_SCRATCH:-.build-events-rel}
 if [ ! -d "$IMAGES/jpeg12" ]; then "$SHARED/bench/make-images.sh" -j2 "$IMAGES"; fi
-swift build -c release --scratch-path "$SCRATCH" --product picpipe >&2
-BIN=$PWD/$SCRATCH/release/picpipe
+if [ -n "${PICPIPE_BENCH_BINARY:-}" ]; then
+    BIN=$(realpath "$PICPIPE_BENCH_BINARY")
+else
+    swift build -c release --scratch-path "$SCRATCH" --product picpipe >&2
+    BIN=$PWD/$SCRATCH/release/picpipe
+fi
 WORK=$(mktemp -d /tmp/picpipe-bench-events.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -38,6 +43,7 @@ from urllib.parse import urlsplit, urlunsplit
 binary, source_dir, work, idle_count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 server_url = os.environ.get("PICPIPE_BENCH_DATABASE_URL", "")
 rounds = int(os.environ.get("PICPIPE_BENCH_ROUNDS", "3"))
+burst_count = int(os.environ.get("PICPIPE_BENCH_FILES", "200"))
 sizes = ["128", "256", "1024"]
 
 # 200 distinct files: each of the 20 JPEGs ten times, a different COM segment right after SOI.
@@ -56,6 +62,9 @@ for name in sorted(os.listdir(source_dir)):
         open(target, "wb").write(out)
         files.append((target, hashlib.sha256(out).hexdigest()))
 assert len(files) == 200, len(files)
+# A shorter run (PICPIPE_BENCH_FILES) takes every tenth copy first, so it still has distinct pictures of each source.
+files.sort(key=lambda entry: (entry[0].rsplit("-c", 1)[1], entry[0]))
+burst_files = files[:burst_count]
 
 def free_port():
     s = socket.socket()
@@ -230,9 +239,9 @@ def burst(mode, workers, extra_workers, round_number):
     store = os.path.join(work, label)
     database = new_database(mode, store)
     procs = start(store, workers, database, label, extra_workers)
-    pending = set(digest for _, digest in files)
+    pending = set(digest for _, digest in burst_files)
     t0 = time.perf_counter()
-    for path, digest in files:
+    for path, digest in burst_files:
         os.link(path, os.path.join(work, "tmp-link"))
         os.rename(os.path.join(work, "tmp-link"), os.path.join(store, "uploads", os.path.basename(path)))
     while pending:
@@ -242,8 +251,8 @@ def burst(mode, workers, extra_workers, round_number):
     elapsed = time.perf_counter() - t0
     stop(procs)
     database.close()
-    rate = 200 / elapsed
-    print(f"  {label}: {rate:.2f} images/s ({elapsed:.2f} s for 200)", flush=True)
+    rate = len(burst_files) / elapsed
+    print(f"  {label}: {rate:.2f} images/s ({elapsed:.2f} s for {len(burst_files)})", flush=True)
     return rate
 
 def load():

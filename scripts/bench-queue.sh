@@ -5,7 +5,7 @@
 # Usage: PICPIPE_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:PORT/postgres scripts/bench-queue.sh [COUNT]
 #   COUNT  invocations per run (default 4000)
 # Environment: PICPIPE_BENCH_ROUNDS (default 3), PICPIPE_BENCH_SCRATCH (release build folder, default .build-rel),
-# PICPIPE_BENCH_DATABASE_URL (a server's maintenance database; a fresh database is made per run; use fsync on:
+# PICPIPE_BENCH_BINARY (a picpipe binary instead of building one), PICPIPE_BENCH_DATABASE_URL (a server's maintenance database; a fresh database is made per run; use fsync on:
 # `scripts/test-postgres.sh start --durable`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +13,12 @@ COUNT=${1:-4000}
 ROUNDS=${PICPIPE_BENCH_ROUNDS:-3}
 SCRATCH=${PICPIPE_BENCH_SCRATCH:-.build-rel}
 SERVER=${PICPIPE_BENCH_DATABASE_URL:?set PICPIPE_BENCH_DATABASE_URL to a PostgreSQL server (scripts/test-postgres.sh start --durable)}
-swift build -c release --scratch-path "$SCRATCH" --product picpipe >&2
-BIN=$PWD/$SCRATCH/release/picpipe
+if [ -n "${PICPIPE_BENCH_BINARY:-}" ]; then
+    BIN=$(realpath "$PICPIPE_BENCH_BINARY")
+else
+    swift build -c release --scratch-path "$SCRATCH" --product picpipe >&2
+    BIN=$PWD/$SCRATCH/release/picpipe
+fi
 WORK=$(mktemp -d /tmp/picpipe-bench-queue.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 

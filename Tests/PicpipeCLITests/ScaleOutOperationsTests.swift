@@ -4,6 +4,9 @@ import Foundation
 import PostgresBackend
 import Testing
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -31,20 +34,26 @@ extension PicpipeCLI.ScaleOutTests {
         func restart() throws { _ = try Self.script(["restart", folder]) }
         func stop() { _ = try? Self.script(["stop", folder]) }
 
-        /// Runs scripts/test-postgres.sh; its standard output, or an error with its standard error.
+        /// Runs scripts/test-postgres.sh; its standard output, or an error with its standard error. Through files,
+        /// not pipes: the server it starts would inherit a pipe and keep it open, and reading it would never end.
         static func script(_ arguments: [String]) throws -> String {
+            let folder = try PicpipeProcess.temporaryFolder("picpipe-pg-script")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let outputURL = folder.appendingPathComponent("stdout")
+            let errorsURL = folder.appendingPathComponent("stderr")
+            _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: errorsURL.path, contents: nil)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             process.arguments = [PicpipeProcess.packageRoot.appendingPathComponent("scripts/test-postgres.sh").path] + arguments
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
+            process.standardOutput = try FileHandle(forWritingTo: outputURL)
+            process.standardError = try FileHandle(forWritingTo: errorsURL)
+            process.standardInput = FileHandle.nullDevice
             try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
+            let text = String(decoding: (try? Data(contentsOf: outputURL)) ?? Data(), as: UTF8.self)
             guard process.terminationStatus == 0 else {
+                let problems = String(decoding: (try? Data(contentsOf: errorsURL)) ?? Data(), as: UTF8.self)
                 throw ServeTestError.timedOut("scripts/test-postgres.sh \(arguments[0]) failed: \(problems)")
             }
             return text

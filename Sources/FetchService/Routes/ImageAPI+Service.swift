@@ -10,13 +10,13 @@ extension ImageAPI {
     func health(_ request: Request, context: some RequestContext) async throws -> Response {
         let condition = await storeProbe.condition()
         var journalError: String?
-        var statistics: [FunctionStatistics] = []
+        var queues: [QueueDepth] = []
         do {
-            statistics = try runtime.statistics()
+            queues = try runtime.journal.queueDepths(now: Date())
         } catch {
             journalError = "\(error)"
         }
-        let queued = statistics.map { "\(JSONText.quoted($0.function)):\($0.queueDepth)" }
+        let queued = queues.map { "\(JSONText.quoted($0.function)):\($0.waiting)" }
         var store = "{\"condition\":\(JSONText.quoted(condition.label))"
         switch condition {
         case .full(let path, let since), .readOnly(let path, let since):
