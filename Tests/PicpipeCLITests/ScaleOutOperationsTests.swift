@@ -34,27 +34,21 @@ extension PicpipeCLI.ScaleOutTests {
         func restart() throws { _ = try Self.script(["restart", folder]) }
         func stop() { _ = try? Self.script(["stop", folder]) }
 
-        /// Runs scripts/test-postgres.sh; its standard output, or an error with its standard error. Through files,
-        /// not pipes: the server it starts would inherit a pipe and keep it open, and reading it would never end.
+        /// Runs scripts/test-postgres.sh; its standard output, or an error with its standard error. Through
+        /// `system(3)` and files: the server it starts would inherit a pipe and keep it open, and Foundation's
+        /// `Process` did not see the script exit once that server ran.
         static func script(_ arguments: [String]) throws -> String {
             let folder = try PicpipeProcess.temporaryFolder("picpipe-pg-script")
             defer { try? FileManager.default.removeItem(at: folder) }
-            let outputURL = folder.appendingPathComponent("stdout")
-            let errorsURL = folder.appendingPathComponent("stderr")
-            _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-            _ = FileManager.default.createFile(atPath: errorsURL.path, contents: nil)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = [PicpipeProcess.packageRoot.appendingPathComponent("scripts/test-postgres.sh").path] + arguments
-            process.standardOutput = try FileHandle(forWritingTo: outputURL)
-            process.standardError = try FileHandle(forWritingTo: errorsURL)
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            let text = String(decoding: (try? Data(contentsOf: outputURL)) ?? Data(), as: UTF8.self)
-            guard process.terminationStatus == 0 else {
-                let problems = String(decoding: (try? Data(contentsOf: errorsURL)) ?? Data(), as: UTF8.self)
-                throw ServeTestError.timedOut("scripts/test-postgres.sh \(arguments[0]) failed: \(problems)")
+            let outputPath = folder.appendingPathComponent("stdout").path
+            let errorsPath = folder.appendingPathComponent("stderr").path
+            let scriptPath = PicpipeProcess.packageRoot.appendingPathComponent("scripts/test-postgres.sh").path
+            let command = ([scriptPath] + arguments).map { "'" + $0 + "'" }.joined(separator: " ")
+            let status = system("/bin/bash \(command) > '\(outputPath)' 2> '\(errorsPath)' < /dev/null")
+            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            guard status == 0 else {
+                let problems = (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? ""
+                throw ServeTestError.timedOut("scripts/test-postgres.sh \(arguments[0]) failed (\(status)): \(problems)")
             }
             return text
         }
