@@ -188,7 +188,7 @@ public final class PostgresInvocationJournal: InvocationJournal {
             rows = try queue.run(
                 """
                 SELECT id, type, attempt, enqueued_at, not_before, event_id, record, created_at
-                FROM picpipe_journal.claim_limited($1, $2, $3, $4, $5, $6)
+                FROM picpipe_journal.claim_limited($1, $2, $3, $4, $5::integer, $6)
                 """,
                 [.text(function), .real(at), .text(owner), .real(lease), .int(limit), .real(Self.deadAfter)])
         } else {
