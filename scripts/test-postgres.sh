@@ -4,6 +4,7 @@
 #
 #   eval "$(scripts/test-postgres.sh start)"   # starts it; prints `export PICPIPE_TEST_DATABASE_URL=...` and
 #                                               # `export PICPIPE_TEST_POSTGRES_DIR=...` for the shell to eval
+#   eval "$(scripts/test-postgres.sh start --durable)"   # the same with fsync on (benchmarks: SQLite fsyncs too)
 #   scripts/test-postgres.sh stop [DIR]         # stops it and removes its folder (DIR: $PICPIPE_TEST_POSTGRES_DIR)
 #   scripts/test-postgres.sh restart [DIR]      # restarts it (every session ends), same port
 #
@@ -16,6 +17,8 @@ as_postgres() {
 }
 
 start() {
+    local durable=off
+    if [ "${1:-}" = --durable ]; then durable=on; fi
     if [ ! -x "$bin/initdb" ]; then
         echo "test-postgres: $bin/initdb not found; install Debian's postgresql (apt-get install postgresql)" >&2
         exit 1
@@ -28,8 +31,10 @@ start() {
     chown -R postgres "$dir"
     port="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
     as_postgres "'$bin/initdb' -D '$dir/data' -A trust -U postgres --no-sync > '$dir/initdb.log' 2>&1"
-    # fsync off: a test server that is thrown away needs no durability, and the tests run faster.
-    as_postgres "'$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w -o \"-p $port -k '$dir/socket' -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200\" start > /dev/null"
+    # fsync off: a test server that is thrown away needs no durability, and the tests run faster. --durable keeps
+    # PostgreSQL's default (fsync on), for benchmarks that compare with SQLite.
+    echo "-p $port -k '$dir/socket' -c listen_addresses=127.0.0.1 -c fsync=$durable -c max_connections=200" > "$dir/options"
+    as_postgres "'$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w -o \"$(cat "$dir/options")\" start > /dev/null"
     "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -q -c "CREATE DATABASE picpipe_test" > /dev/null
     echo "$port" > "$dir/port"
     echo "export PICPIPE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$port/picpipe_test"
@@ -48,13 +53,11 @@ stop() {
 
 restart() {
     local dir="${1:-${PICPIPE_TEST_POSTGRES_DIR:-}}"
-    local port
-    port="$(cat "$dir/port")"
-    as_postgres "'$bin/pg_ctl' -D '$dir/data' -m fast -w -o \"-p $port -k '$dir/socket' -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200\" restart > /dev/null"
+    as_postgres "'$bin/pg_ctl' -D '$dir/data' -m fast -w -o \"$(cat "$dir/options")\" restart > /dev/null"
 }
 
 case "${1:-}" in
-    start) start ;;
+    start) start "${2:-}" ;;
     restart) restart "${2:-}" ;;
     stop) stop "${2:-}" ;;
     *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;

@@ -18,7 +18,7 @@ struct Picpipe: AsyncParsableCommand {
             ThumbnailCommand.self, BatchCommand.self,
             MetadataCommand.self, QueryCommand.self,
             ServeCommand.self, InvokeCommand.self, ImportCommand.self, EventsCommand.self, ReplayCommand.self,
-            StatsCommand.self,
+            StatsCommand.self, BenchQueueCommand.self,
             ConfigCommand.self, DatabaseCommand.self,
         ])
 

@@ -10,13 +10,13 @@ extension ImageAPI {
     func health(_ request: Request, context: some RequestContext) async throws -> Response {
         let condition = await storeProbe.condition()
         var journalError: String?
-        var statistics: [FunctionStatistics] = []
+        var queues: [QueueDepth] = []
         do {
-            statistics = try runtime.statistics()
+            queues = try runtime.journal.queueDepths(now: Date())
         } catch {
             journalError = "\(error)"
         }
-        let queued = statistics.map { "\(JSONText.quoted($0.function)):\($0.queueDepth)" }
+        let queued = queues.map { "\(JSONText.quoted($0.function)):\($0.waiting)" }
         var store = "{\"condition\":\(JSONText.quoted(condition.label))"
         switch condition {
         case .full(let path, let since), .readOnly(let path, let since):
@@ -36,9 +36,11 @@ extension ImageAPI {
             status: healthy ? .ok : .serviceUnavailable)
     }
 
-    /// Prometheus text: the runtime's metering (when the registry is the swift-metrics backend; its queue gauges
-    /// are refreshed from the journal every few seconds) and the HTTP requests.
+    /// Prometheus text: the runtime's metering (when the registry is the swift-metrics backend) and the HTTP
+    /// requests. The queue gauges are read from the journal first (with PostgreSQL: every process's queue, also in
+    /// a process without workers); an unreadable journal leaves their last values (`/healthz` reports it).
     func metrics(_ request: Request, context: some RequestContext) async throws -> Response {
+        try? runtime.refreshQueueGauges()
         var fields = HTTPFields()
         fields[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         fields[.cacheControl] = "no-store"

@@ -115,6 +115,7 @@ extension PicpipeConfiguration {
             if let value = try env.double(prefix + "TIMEOUT") { function.timeout = value }
             if let value = try env.int(prefix + "MEMORY_MB") { function.memoryMB = value }
             if let value = try env.int(prefix + "CONCURRENCY") { function.concurrency = value }
+            if let value = try env.int(prefix + "RESERVED_CONCURRENCY") { function.reservedConcurrency = value }
             if let value = try env.int(prefix + "MAX_RETRIES") { function.maxRetries = value }
             if let value = try env.double(prefix + "MAX_EVENT_AGE") { function.maxEventAge = value }
             if let value = env.string(prefix + "ON_FAILURE") { function.onFailure = value }
@@ -201,6 +202,9 @@ extension PicpipeConfiguration {
             try check(function.timeout > 0, key + ".timeout", "must be positive seconds")
             try check(function.memoryMB > 0, key + ".memory_mb", "must be positive")
             try check(function.concurrency >= 1, key + ".concurrency", "needs at least one worker")
+            try check(
+                (function.reservedConcurrency ?? 1) >= 1, key + ".reserved_concurrency",
+                "lets at least one invocation run (leave it out for no cap)")
             try check((0...2).contains(function.maxRetries), key + ".max_retries", "is 0, 1 or 2")
             try check(function.maxEventAge > 0, key + ".max_event_age", "must be positive seconds")
             try check(["failed", "none"].contains(function.onFailure), key + ".on_failure", "is failed or none")

@@ -23,9 +23,17 @@ public protocol InvocationJournal: Sendable {
     /// Whether an invocation of `function` is ready to run (a read, cheap enough to poll).
     func hasReady(function: String, now: Date) throws -> Bool
 
+    /// Whether a claim that finds nothing costs no more than `hasReady` (one statement that writes nothing), so
+    /// workers claim at once instead of asking first. SQLite's claim takes the write lock: it asks first.
+    var claimsWithoutAsking: Bool { get }
+
     /// Takes the oldest ready invocation of `function`: it becomes `running` with its attempt counted, leased for
     /// `lease` seconds (the function's timeout and a margin).
     func claim(function: String, now: Date, lease: TimeInterval) throws -> ClaimedInvocation?
+
+    /// `claim`, unless `limit` invocations of `function` already run (in every process sharing the journal): then
+    /// nothing is taken and the ready invocations are marked throttled. `nil`: no limit.
+    func claim(function: String, now: Date, lease: TimeInterval, limit: Int?) throws -> ClaimedInvocation?
 
     /// Re-queues asynchronous invocations still `running` past their lease (their outcome could not be recorded,
     /// or their worker died) and closes synchronous ones as failed. Returns how many were re-queued.
@@ -62,6 +70,10 @@ public protocol InvocationJournal: Sendable {
     /// Per-function counters derived from the journal.
     func statistics(now: Date) throws -> [FunctionStatistics]
 
+    /// Each function's waiting invocations and the age of the oldest, for the `/metrics` gauges (cheaper than
+    /// `statistics`: a scrape may read it every few seconds).
+    func queueDepths(now: Date) throws -> [QueueDepth]
+
     /// Asks the journal to call `wake` whenever any process queues work (PostgreSQL's LISTEN/NOTIFY), so idle
     /// workers need not wait for their next poll. A journal without such a channel ignores it: the runtime polls.
     func onWorkQueued(_ wake: @escaping @Sendable () -> Void)
@@ -71,15 +83,47 @@ public protocol InvocationJournal: Sendable {
 }
 
 extension InvocationJournal {
+    /// Ask first (`hasReady`), then claim.
+    public var claimsWithoutAsking: Bool { false }
+
     /// No notification channel: the runtime's polling finds work queued by other processes.
     public func onWorkQueued(_ wake: @escaping @Sendable () -> Void) {}
+
+    /// From the full statistics, for journals without a cheaper query.
+    public func queueDepths(now: Date) throws -> [QueueDepth] {
+        try statistics(now: now).map {
+            QueueDepth(function: $0.function, waiting: $0.queueDepth, oldestAge: $0.oldestQueuedAge)
+        }
+    }
 
     /// The journal's type name, for journals that do not say.
     public var databaseDescription: String { String(describing: type(of: self)) }
 
+    /// One process owns the journal (SQLite): its workers, no more than the limit, are the limit.
+    public func claim(function: String, now: Date, lease: TimeInterval, limit: Int?) throws -> ClaimedInvocation? {
+        try claim(function: function, now: now, lease: lease)
+    }
+
     /// Claims with a lease of 15 minutes (Lambda's longest timeout).
     public func claim(function: String, now: Date) throws -> ClaimedInvocation? {
         try claim(function: function, now: now, lease: 900)
+    }
+}
+
+/// One function's queue: invocations waiting (queued or retrying) and how long the oldest has waited.
+public struct QueueDepth: Sendable, Equatable {
+    /// The function.
+    public var function: String
+    /// Queued and retrying invocations.
+    public var waiting: Int
+    /// Seconds since the oldest of them was queued; 0 when none waits.
+    public var oldestAge: Double
+
+    /// - Parameters: see the properties.
+    public init(function: String, waiting: Int, oldestAge: Double) {
+        self.function = function
+        self.waiting = waiting
+        self.oldestAge = oldestAge
     }
 }
 

@@ -36,9 +36,9 @@ struct FunctionMetrics: Sendable {
         gbSeconds.increment(by: seconds * Double(memoryMB) / 1024)
     }
 
-    /// Sets the gauges from journal-derived statistics.
-    func update(from statistics: FunctionStatistics) {
-        queueDepth.record(statistics.queueDepth)
-        oldestQueuedAge.record(statistics.oldestQueuedAge)
+    /// Sets the gauges from the journal's queue.
+    func update(from queue: QueueDepth) {
+        queueDepth.record(queue.waiting)
+        oldestQueuedAge.record(queue.oldestAge)
     }
 }

@@ -249,7 +249,7 @@ public final class FunctionRuntime: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for name in order where workerFunctions?.contains(name) ?? true {
                 guard let registered = functions[name] else { continue }
-                for worker in 0..<max(1, registered.configuration.concurrency) {
+                for worker in 0..<registered.configuration.workersPerProcess {
                     group.addTask { await self.workerLoop(registered, worker: worker) }
                 }
             }
@@ -273,6 +273,13 @@ public final class FunctionRuntime: Sendable {
         try journal.statistics(now: Date())
     }
 
+    /// Reads each function's queue depth and oldest age from the journal (the shared database: every process's
+    /// work) into the `/metrics` gauges. The worker role does it every few seconds; `/metrics` before it renders,
+    /// so an API-only process shows them too.
+    public func refreshQueueGauges() throws {
+        for queue in try journal.queueDepths(now: Date()) { metrics[queue.function]?.update(from: queue) }
+    }
+
     private func workerLoop(_ initial: RegisteredFunction, worker: Int) async {
         let name = initial.name
         // Since when this worker has been free to take work; an invocation ready before that (by more than a
@@ -290,11 +297,17 @@ public final class FunctionRuntime: Sendable {
             do {
                 let now = Date()
                 let lease = registered.configuration.timeout + Self.leaseMargin
-                if try journal.hasReady(function: name, now: now) {
-                    // Work is waiting; it runs only within the reserved concurrency, which synchronous calls share.
+                // On PostgreSQL a claim asks the database directly (one round trip); elsewhere it asks first.
+                if try journal.claimsWithoutAsking || journal.hasReady(function: name, now: now) {
+                    // Work may be waiting; it runs only within this process's concurrency, which synchronous calls
+                    // share, and within the function's reserved concurrency across processes (the claim's limit).
                     slotTaken = slots.take(limit: initial.configuration.concurrency)
                     heldUp = !slotTaken
-                    if slotTaken { claim = try journal.claim(function: name, now: now, lease: lease) }
+                    if slotTaken {
+                        claim = try journal.claim(
+                            function: name, now: now, lease: lease,
+                            limit: registered.configuration.reservedConcurrency)
+                    }
                 }
                 journalProblems.clear(name)
             } catch {
@@ -342,9 +355,7 @@ public final class FunctionRuntime: Sendable {
             } catch {
                 StoreHealth.shared.recordFailure(error)
             }
-            if let statistics = try? journal.statistics(now: Date()) {
-                for entry in statistics { metrics[entry.function]?.update(from: entry) }
-            }
+            try? refreshQueueGauges()
             let generation = signal.generation
             await signal.wait(after: generation, upTo: 5)
         }

@@ -2,7 +2,8 @@
 import Logging
 import ServiceLifecycle
 
-/// Watches uploads/ and ingests every complete file; on graceful shutdown it stops watching and returns.
+/// Watches uploads/ and ingests every complete file on `IngestLanes` (the watcher's loop only hands files on); on
+/// graceful shutdown it stops watching, lets the ingests under way finish, and returns.
 public struct UploadWatcherService: Service {
     /// The watcher.
     public let watcher: UploadWatcher
@@ -17,10 +18,12 @@ public struct UploadWatcherService: Service {
 
     public func run() async throws {
         try watcher.start()
+        let lanes = IngestLanes(ingest: ingest)
         await withGracefulShutdownHandler {
             for await file in watcher.files {
-                ingest.ingest(file)
+                await lanes.submit(file)
             }
+            await lanes.drain()
         } onGracefulShutdown: {
             watcher.stop()
         }

@@ -29,11 +29,12 @@ public final class PostgresConnectionPool: Sendable {
     public let url: DatabaseURL
     private let configuration: PostgresConnection.Configuration
     private let group: MultiThreadedEventLoopGroup
-    private let idle = Mutex<[PostgresConnection]>([])
+    /// Idle connections, each with the connection epoch it was opened in (see `ConnectionProblems`).
+    private let idle = Mutex<[(PostgresConnection, Int)]>([])
     private let permits: DispatchSemaphore
     private let nextID = Atomic<Int>(1)
     private let logger: Logger
-    private let problems = ConnectionProblems()
+    private let problems: ConnectionProblems
     /// How long a caller waits for a free connection.
     let acquireTimeout: Double = 60
 
@@ -41,19 +42,41 @@ public final class PostgresConnectionPool: Sendable {
     /// - Parameters:
     ///   - url: the database.
     ///   - maxConnections: the most connections open at once.
-    public init(url: DatabaseURL, maxConnections: Int = 8, logger: Logger = Logger(label: "picpipe.database")) throws {
+    ///   - settings: server settings for this pool's sessions (startup parameters, e.g. `synchronous_commit`).
+    public convenience init(
+        url: DatabaseURL, maxConnections: Int = 8, settings: [(String, String)] = [],
+        logger: Logger = Logger(label: "picpipe.database")
+    ) throws {
+        try self.init(
+            url: url, maxConnections: maxConnections, settings: settings, logger: logger, problems: ConnectionProblems())
+    }
+
+    private init(
+        url: DatabaseURL, maxConnections: Int, settings: [(String, String)], logger: Logger,
+        problems: ConnectionProblems
+    ) throws {
         self.url = url
-        self.configuration = try url.connectionConfiguration()
+        var configuration = try url.connectionConfiguration()
+        configuration.options.additionalStartupParameters += settings
+        self.configuration = configuration
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.permits = DispatchSemaphore(value: max(1, maxConnections))
         self.logger = logger
+        self.problems = problems
+    }
+
+    /// A second pool to the same database whose sessions use other settings; a lost database is still logged once
+    /// for both.
+    public func sibling(maxConnections: Int, settings: [(String, String)]) throws -> PostgresConnectionPool {
+        try PostgresConnectionPool(
+            url: url, maxConnections: maxConnections, settings: settings, logger: logger, problems: problems)
     }
 
     deinit {
         // A connection must be closed before it goes: each close keeps its connection until it completes, and
         // the event loop stops after the last one.
         let group = self.group
-        let closes = idle.withLock { $0 }.map { connection in
+        let closes = idle.withLock { $0 }.map { connection, _ in
             let closed: EventLoopFuture<Void> = connection.close()
             return closed.always { _ in _ = connection }
         }
@@ -64,16 +87,21 @@ public final class PostgresConnectionPool: Sendable {
 
     /// Opens a connection outside the pool (a listener, a lock holder that must keep its session).
     func connect() throws -> PostgresConnection {
+        try connectCounted().connection
+    }
+
+    /// Opens a connection; returns it with the epoch it belongs to.
+    private func connectCounted() throws -> (connection: PostgresConnection, epoch: Int) {
+        let epoch = problems.epoch
         do {
             let connection = try PostgresConnection.connect(
                 on: group.next(), configuration: configuration, id: nextID.add(1, ordering: .relaxed).oldValue,
                 logger: logger
             ).wait()
-            problems.recovered(logger: logger, url: url)
-            return connection
+            return (connection, problems.recovered(logger: logger, url: url))
         } catch {
             let failure = DatabaseError.unreachable(url: url.description, reason: Self.reason(error))
-            problems.failed(failure, logger: logger)
+            problems.failed(failure, epoch: epoch, logger: logger)
             throw failure
         }
     }
@@ -85,24 +113,49 @@ public final class PostgresConnectionPool: Sendable {
         }
         defer { permits.signal() }
         let connection: PostgresConnection
-        if let reused = idle.withLock({ $0.popLast() }), !reused.isClosed {
-            connection = reused
+        let epoch: Int
+        let reused = idle.withLock { $0.popLast() }
+        if let (open, openEpoch) = reused, !open.isClosed {
+            (connection, epoch) = (open, openEpoch)
         } else {
-            connection = try connect()
+            if let (_, closedEpoch) = reused {
+                // The server ended the session (a restart, a cut connection): say so once, forget the others.
+                problems.failed(
+                    DatabaseError.unreachable(url: url.description, reason: "the server closed the connection"),
+                    epoch: closedEpoch, logger: logger)
+                dropIdle()
+            }
+            (connection, epoch) = try connectCounted()
         }
         do {
             let value = try body(connection)
-            idle.withLock { $0.append(connection) }
+            idle.withLock { $0.append((connection, epoch)) }
             return value
         } catch {
             // A statement error leaves the session usable; a broken connection is dropped and the next call
-            // opens a new one.
+            // opens a new one. The pool's other idle connections went with the same server (a restart ends
+            // every session), so they are dropped too rather than each failing a caller in turn.
             if connection.isClosed {
-                problems.failed(DatabaseError.unreachable(url: url.description, reason: Self.reason(error)), logger: logger)
+                problems.failed(
+                    DatabaseError.unreachable(url: url.description, reason: Self.reason(error)), epoch: epoch,
+                    logger: logger)
+                dropIdle()
             } else {
-                idle.withLock { $0.append(connection) }
+                idle.withLock { $0.append((connection, epoch)) }
             }
             throw error
+        }
+    }
+
+    /// Closes and forgets every idle connection.
+    private func dropIdle() {
+        let dropped = idle.withLock { idle -> [(PostgresConnection, Int)] in
+            defer { idle.removeAll() }
+            return idle
+        }
+        for (connection, _) in dropped {
+            let closed: EventLoopFuture<Void> = connection.close()
+            closed.whenComplete { _ in _ = connection }
         }
     }
 
@@ -216,22 +269,40 @@ extension PostgresRandomAccessRow {
 }
 
 /// Logs a lost database once, and once more when it is back, instead of on every failed call.
+///
+/// Connections belong to an epoch, which ends when the database is found gone and is back again. A connection of
+/// an ended epoch that fails later (one a caller held across a server restart) is the same outage, already
+/// logged: only a failure in the current epoch is news.
 final class ConnectionProblems: Sendable {
-    private let down = Mutex(false)
+    private struct State {
+        var down = false
+        var epoch = 0
+    }
+    private let state = Mutex(State())
 
-    func failed(_ error: DatabaseError, logger: Logger) {
-        let first = down.withLock { down in
-            defer { down = true }
-            return !down
+    /// The current epoch.
+    var epoch: Int { state.withLock { $0.epoch } }
+
+    func failed(_ error: DatabaseError, epoch: Int, logger: Logger) {
+        let first = state.withLock { state -> Bool in
+            guard !state.down, epoch == state.epoch else { return false }
+            state.down = true
+            return true
         }
         if first { logger.error("database unreachable; retrying with backoff", metadata: ["error": "\(error)"]) }
     }
 
-    func recovered(logger: Logger, url: DatabaseURL) {
-        let was = down.withLock { down in
-            defer { down = false }
-            return down
+    /// A connection was opened: the epoch it belongs to (a new one when the database was down).
+    func recovered(logger: Logger, url: DatabaseURL) -> Int {
+        let (was, epoch) = state.withLock { state -> (Bool, Int) in
+            let was = state.down
+            if was {
+                state.down = false
+                state.epoch += 1
+            }
+            return (was, state.epoch)
         }
         if was { logger.notice("database reachable again", metadata: ["database": "\(url)"]) }
+        return epoch
     }
 }

@@ -23,6 +23,13 @@ import PostgresNIO
 /// - Appending an event sends `NOTIFY picpipe_work`; `onWorkQueued` listens on its own connection.
 public final class PostgresInvocationJournal: InvocationJournal {
     let pool: PostgresConnectionPool
+    /// The queue's own statements (claims, outcomes, leases): their commits do not wait for the disk
+    /// (`synchronous_commit=off`), as SQLite's journal runs with `synchronous=NORMAL`. A database crash may forget
+    /// the last fraction of a second of them, never out of order (a kept outcome keeps everything written before
+    /// it): a forgotten claim or outcome only means the invocation runs again, at least once, as after any crash.
+    /// Appends, replays and everything else commit durably on `pool`, since the upload is removed after its event
+    /// is journaled.
+    let queue: PostgresConnectionPool
     /// This process's name in `owner` columns: host, pid and a random part (pids are reused).
     public let owner: String
     private let heartbeat: Heartbeat
@@ -37,8 +44,12 @@ public final class PostgresInvocationJournal: InvocationJournal {
     static let channel = "picpipe_work"
 
     /// Connects, migrates (once across processes), registers this process and starts its heartbeat.
-    public init(pool: PostgresConnectionPool, logger: Logger = Logger(label: "picpipe.journal")) throws {
+    public init(
+        pool: PostgresConnectionPool, queue: PostgresConnectionPool? = nil,
+        logger: Logger = Logger(label: "picpipe.journal")
+    ) throws {
         self.pool = pool
+        self.queue = queue ?? pool
         self.logger = logger
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count)
@@ -151,8 +162,12 @@ public final class PostgresInvocationJournal: InvocationJournal {
     /// How long a RequestResponse invocation may stay `running` before its outcome counts as lost.
     static let synchronousLease: TimeInterval = 900
 
+    /// A claim that finds nothing is one statement that locks and writes nothing (SKIP LOCKED), one round trip
+    /// like `hasReady`: workers claim without asking first.
+    public var claimsWithoutAsking: Bool { true }
+
     public func hasReady(function: String, now: Date) throws -> Bool {
-        try pool.run(
+        try queue.run(
             """
             SELECT EXISTS (SELECT 1 FROM picpipe_journal.invocations
                 WHERE function = $1 AND state IN ('queued', 'retrying') AND not_before <= $2) AS ready
@@ -161,9 +176,23 @@ public final class PostgresInvocationJournal: InvocationJournal {
     }
 
     public func claim(function: String, now: Date, lease: TimeInterval) throws -> ClaimedInvocation? {
+        try claim(function: function, now: now, lease: lease, limit: nil)
+    }
+
+    public func claim(function: String, now: Date, lease: TimeInterval, limit: Int?) throws -> ClaimedInvocation? {
         let at = now.timeIntervalSince1970
-        guard
-            let row = try pool.run(
+        let rows: [PostgresRandomAccessRow]
+        if let limit {
+            // Counting the live claims of every process needs the claims of this function to take turns: see
+            // the `claim_limited` migration.
+            rows = try queue.run(
+                """
+                SELECT id, type, attempt, enqueued_at, not_before, event_id, record, created_at
+                FROM picpipe_journal.claim_limited($1, $2, $3, $4, $5::integer, $6)
+                """,
+                [.text(function), .real(at), .text(owner), .real(lease), .int(limit), .real(Self.deadAfter)])
+        } else {
+            rows = try queue.run(
                 """
                 WITH next AS (
                     SELECT id FROM picpipe_journal.invocations
@@ -177,9 +206,10 @@ public final class PostgresInvocationJournal: InvocationJournal {
                 WHERE i.id = next.id AND e.id = i.event_id
                 RETURNING i.id, i.type, i.attempt, i.enqueued_at, i.not_before, e.id AS event_id, e.record,
                     e.created_at
-                """, [.text(function), .real(at), .text(owner), .real(lease)]
-            ).first,
-            let id = row.value("id", as: Int64.self), let eventID = row.value("event_id", as: Int64.self)
+                """, [.text(function), .real(at), .text(owner), .real(lease)])
+        }
+        guard let row = rows.first, let id = row.value("id", as: Int64.self),
+            let eventID = row.value("event_id", as: Int64.self)
         else { return nil }
         let enqueuedAt = row.value("enqueued_at", as: Double.self) ?? at
         let notBefore = row.value("not_before", as: Double.self) ?? at
@@ -193,59 +223,64 @@ public final class PostgresInvocationJournal: InvocationJournal {
     }
 
     public func succeed(_ claim: ClaimedInvocation, result: String?, duration: Double, memoryMB: Int) throws {
-        try pool.transaction { connection in
-            try connection.run(
-                """
+        // One statement (its own transaction): the outcome and the attempt's row in one round trip.
+        try queue.execute(
+            """
+            WITH outcome AS (
                 UPDATE picpipe_journal.invocations SET state = 'succeeded', finished_at = $1, duration = $2,
                     error = NULL, result = $3, lease_until = NULL
-                WHERE id = $4
-                """, [.real(Date().timeIntervalSince1970), .real(duration), .text(result), .integer(claim.id)])
-            try Self.recordAttempt(connection, claim, duration: duration, memoryMB: memoryMB, error: nil)
-        }
+                WHERE id = $4)
+            \(Self.insertAttempt(from: 5))
+            """,
+            [.real(Date().timeIntervalSince1970), .real(duration), .text(result), .integer(claim.id)]
+                + Self.attemptValues(claim, duration: duration, memoryMB: memoryMB, error: nil))
     }
 
     public func fail(_ claim: ClaimedInvocation, error: String, duration: Double, memoryMB: Int, retryAt: Date?) throws
     {
         let state: InvocationState =
             retryAt != nil ? .retrying : (claim.type == .requestResponse ? .failed : .dead)
-        try pool.transaction { connection in
-            try connection.run(
-                """
+        try queue.execute(
+            """
+            WITH outcome AS (
                 UPDATE picpipe_journal.invocations SET state = $1, finished_at = $2, duration = $3, error = $4,
                     not_before = $5, lease_until = NULL
-                WHERE id = $6
-                """,
-                [
-                    .text(state.rawValue), .real(Date().timeIntervalSince1970), .real(duration), .text(error),
-                    .real((retryAt ?? Date()).timeIntervalSince1970), .integer(claim.id),
-                ])
-            try Self.recordAttempt(connection, claim, duration: duration, memoryMB: memoryMB, error: error)
-        }
-    }
-
-    private static func recordAttempt(
-        _ connection: PostgresConnection, _ claim: ClaimedInvocation, duration: Double, memoryMB: Int, error: String?
-    ) throws {
-        try connection.run(
-            """
-            INSERT INTO picpipe_journal.attempts (invocation_id, function, attempt, started_at, duration, memory_mb,
-                error)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
+                WHERE id = $6)
+            \(Self.insertAttempt(from: 7))
             """,
             [
-                .integer(claim.id), .text(claim.function), .int(claim.attempt),
-                .real(claim.startedAt.timeIntervalSince1970), .real(duration), .int(memoryMB), .text(error),
-            ])
+                .text(state.rawValue), .real(Date().timeIntervalSince1970), .real(duration), .text(error),
+                .real((retryAt ?? Date()).timeIntervalSince1970), .integer(claim.id),
+            ] + Self.attemptValues(claim, duration: duration, memoryMB: memoryMB, error: error))
+    }
+
+    /// The attempt's row, its values bound from `$first` on (see `attemptValues`).
+    private static func insertAttempt(from first: Int) -> String {
+        let placeholders = (first..<first + 7).map { "$\($0)" }.joined(separator: ", ")
+        return """
+            INSERT INTO picpipe_journal.attempts (invocation_id, function, attempt, started_at, duration, memory_mb,
+                error)
+            VALUES (\(placeholders))
+            """
+    }
+
+    private static func attemptValues(_ claim: ClaimedInvocation, duration: Double, memoryMB: Int, error: String?)
+        -> [SQLValue]
+    {
+        [
+            .integer(claim.id), .text(claim.function), .int(claim.attempt), .real(claim.startedAt.timeIntervalSince1970),
+            .real(duration), .int(memoryMB), .text(error),
+        ]
     }
 
     public func putBack(_ claim: ClaimedInvocation) throws {
-        try pool.execute(
+        try queue.execute(
             """
             UPDATE picpipe_journal.invocations SET state = 'queued', attempt = GREATEST(attempt - 1, 0),
                 started_at = NULL, owner = NULL, lease_until = NULL
             WHERE id = $1 AND state = 'running'
             """, [.integer(claim.id)])
-        try pool.execute("SELECT pg_notify($1, $2)", [.text(Self.channel), .text(claim.function)])
+        try queue.execute("SELECT pg_notify($1, $2)", [.text(Self.channel), .text(claim.function)])
     }
 
     /// The owners that are not beating any more (SQL, for the recovery statements).
@@ -306,7 +341,7 @@ public final class PostgresInvocationJournal: InvocationJournal {
     }
 
     public func markThrottled(invocation id: Int64) throws {
-        try pool.execute("UPDATE picpipe_journal.invocations SET throttled = true WHERE id = $1", [.integer(id)])
+        try queue.execute("UPDATE picpipe_journal.invocations SET throttled = true WHERE id = $1", [.integer(id)])
     }
 
     public func replay(eventID: Int64) throws -> Int {
@@ -381,6 +416,22 @@ public final class PostgresInvocationJournal: InvocationJournal {
                 duration: row.value("duration"), error: row.value("error"),
                 enqueuedAt: Self.iso(row.value("enqueued_at") ?? 0),
                 notBefore: state == InvocationState.retrying.rawValue ? Self.iso(row.value("not_before") ?? 0) : nil)
+        }
+    }
+
+    public func queueDepths(now: Date) throws -> [QueueDepth] {
+        try pool.run(
+            """
+            SELECT function, COUNT(*) FILTER (WHERE state IN ('queued', 'retrying')) AS waiting,
+                MIN(enqueued_at) FILTER (WHERE state IN ('queued', 'retrying')) AS oldest
+            FROM picpipe_journal.invocations GROUP BY function ORDER BY function
+            """
+        ).compactMap { row in
+            guard let function = row.value("function", as: String.self) else { return nil }
+            let oldest = row.value("oldest", as: Double.self)
+            return QueueDepth(
+                function: function, waiting: row.value("waiting", as: Int.self) ?? 0,
+                oldestAge: oldest.map { max(0, now.timeIntervalSince1970 - $0) } ?? 0)
         }
     }
 

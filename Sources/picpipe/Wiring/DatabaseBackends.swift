@@ -29,8 +29,10 @@ struct DatabaseBackends {
             return DatabaseBackends(journal: journal, metadata: nil, pool: nil)
         }
         let pool = try PostgresConnectionPool(url: DatabaseURL(parsing: url), maxConnections: 10, logger: logger)
+        // The queue's claims and outcomes on sessions that do not wait for the disk (see PostgresInvocationJournal).
+        let queue = try pool.sibling(maxConnections: 10, settings: [("synchronous_commit", "off")])
         return DatabaseBackends(
-            journal: try PostgresInvocationJournal(pool: pool, logger: logger),
+            journal: try PostgresInvocationJournal(pool: pool, queue: queue, logger: logger),
             metadata: try PostgresMetadataStore(pool: pool), pool: pool)
     }
 

@@ -32,6 +32,8 @@ struct ServeApplication {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let (runtime, backends) = try FunctionCatalog.runtime(
             for: configuration, logger: logger, workerFunctions: roles.worker ? roles.workerFunctions : [])
+        // Which parts this process runs, for /metrics (each process of a scaled-out installation is scraped apart).
+        Gauge(label: "picpipe_process_roles", dimensions: [("roles", roles.description)]).record(1)
         let layout = runtime.layout
         for area in [layout.originals, layout.thumbnails, layout.failed] {
             AtomicFile.sweepTemporaries(in: area)
