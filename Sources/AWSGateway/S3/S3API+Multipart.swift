@@ -75,16 +75,7 @@ extension S3API {
             throw AWSError.invalidArgument("Part number must be an integer between 1 and 10000, inclusive.")
         }
         let (_, folder) = try multipart.upload(uploadID, key: key)
-        let decoded = SignatureV4.percentDecode(source.split(separator: "?").first.map(String.init) ?? source)
-        let (sourceBucketName, sourceKey) = Self.split("/" + decoded)
-        guard let sourceBucketName, let sourceKey, let sourceBucket = S3Bucket(rawValue: sourceBucketName) else {
-            throw AWSError.invalidArgument("x-amz-copy-source must name a bucket and a key: \(source)")
-        }
-        guard auth.credential.allows(bucket: sourceBucket.rawValue) else {
-            throw AWSError.accessDenied("Access Denied: the key may not read the bucket \(sourceBucket.rawValue).")
-        }
-        let info = try await objectInfo(bucket: sourceBucket, key: sourceKey, readSmall: false)
-        if let failed = Self.copyPreconditionFails(request, eTag: info.eTag, modified: info.modified) { throw failed }
+        let info = try await copySource(request, source: source, auth: auth)
         let range = try Self.copyRange(request.headers[AWSResponses.name("x-amz-copy-source-range")], size: info.size)
         guard range.count <= maxObjectBytes else { throw AWSError.entityTooLarge(limit: maxObjectBytes) }
         let part = try await copyPart(info.file, range: range, into: folder)

@@ -243,10 +243,9 @@ extension S3API {
         }
     }
 
-    /// CopyObject into `uploads` from any bucket: the source's bytes are uploaded again (ObjectCreated:Copy).
-    func copyObject(_ request: Request, key: String, source: String, signed: SignedRequest, auth: Authenticated)
-        async throws -> Response
-    {
+    /// The object `x-amz-copy-source` names (`/BUCKET/KEY`, percent-encoded, an optional `?versionId`), checked
+    /// against the key's buckets and the `x-amz-copy-source-if-*` preconditions: CopyObject and UploadPartCopy.
+    func copySource(_ request: Request, source: String, auth: Authenticated) async throws -> ObjectInfo {
         let decoded = SignatureV4.percentDecode(source.split(separator: "?").first.map(String.init) ?? source)
         let (sourceBucketName, sourceKey) = Self.split("/" + decoded)
         guard let sourceBucketName, let sourceKey, let sourceBucket = S3Bucket(rawValue: sourceBucketName) else {
@@ -257,6 +256,14 @@ extension S3API {
         }
         let info = try await objectInfo(bucket: sourceBucket, key: sourceKey, readSmall: false)
         if let failed = Self.copyPreconditionFails(request, eTag: info.eTag, modified: info.modified) { throw failed }
+        return info
+    }
+
+    /// CopyObject into `uploads` from any bucket: the source's bytes are uploaded again (ObjectCreated:Copy).
+    func copyObject(_ request: Request, key: String, source: String, signed: SignedRequest, auth: Authenticated)
+        async throws -> Response
+    {
+        let info = try await copySource(request, source: source, auth: auth)
         guard info.size <= maxObjectBytes else { throw AWSError.entityTooLarge(limit: maxObjectBytes) }
         let object = try await copyToTemporary(info.file, in: layout.uploads)
         let replace = request.headers[AWSResponses.name("x-amz-metadata-directive")]?.uppercased() == "REPLACE"
