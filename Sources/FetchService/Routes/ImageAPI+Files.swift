@@ -37,18 +37,32 @@ extension ImageAPI {
                 return Self.varying(response, varies)
             }
         }
-        let image = try resolve(id)
-        try await thumbnails.generate(image, recipe: recipe)
-        let file = thumbnails.file(recipe, hash: image.hash, immutable: image.isContentID, protected: protected)
-        guard
-            let response = try await files.respond(
+        // A name whose picture is replaced or deleted meanwhile (the old thumbnails go with the old content) is
+        // resolved again: the answer is the new content's thumbnail, or 404 once the name is gone, never a 500.
+        var image = try resolve(id)
+        for _ in 0..<3 {
+            do {
+                try await thumbnails.generate(image, recipe: recipe)
+            } catch {
+                // Its original may have gone with the old content: then the name's new content is made instead.
+                let now = try resolve(id)
+                guard now.hash != image.hash else { throw error }
+                image = now
+                continue
+            }
+            let file = thumbnails.file(recipe, hash: image.hash, immutable: image.isContentID, protected: protected)
+            if let response = try await files.respond(
                 to: request, file: file, cacheAs: image.hash, sources: resolver.originalPaths(of: image.hash),
                 context: context)
-        else {
-            throw APIError.internalError(
-                "the thumbnail function ran but \(recipe.sizeLabel) in \(recipe.spec.format.rawValue) is missing")
+            {
+                return Self.varying(response, varies)
+            }
+            let now = try resolve(id)
+            guard now.hash != image.hash else { break }
+            image = now
         }
-        return Self.varying(response, varies)
+        throw APIError.internalError(
+            "the thumbnail function ran but \(recipe.sizeLabel) in \(recipe.spec.format.rawValue) is missing")
     }
 
     /// The response with `Vary: Accept` when its format was chosen from the Accept header (so a shared cache keeps

@@ -351,6 +351,7 @@ public final class FunctionRuntime: Sendable {
                         "requeued invocations whose outcome was not recorded (lease expired)",
                         metadata: ["count": "\(recovered)"])
                     signal.notify()
+                    sweepLeftoversOfDeadWorkers()
                 }
             } catch {
                 StoreHealth.shared.recordFailure(error)
@@ -358,6 +359,19 @@ public final class FunctionRuntime: Sendable {
             try? refreshQueueGauges()
             let generation = signal.generation
             await signal.wait(after: generation, upTo: 5)
+        }
+    }
+
+    /// A worker that died mid-invocation (kill -9) may have left a temporary file beside the output it was writing;
+    /// whoever takes its work back removes it now rather than at the next start of some process. Only files whose
+    /// writer is gone go (`TemporaryOwner.isStale`), so live writers here and on other hosts are untouched.
+    private func sweepLeftoversOfDeadWorkers() {
+        var removed = 0
+        for area in [layout.originals, layout.thumbnails, layout.failed] {
+            removed += AtomicFile.sweepTemporaries(in: area)
+        }
+        if removed > 0 {
+            logger.notice("removed temporary files left by a stopped worker", metadata: ["count": "\(removed)"])
         }
     }
 

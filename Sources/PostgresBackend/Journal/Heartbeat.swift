@@ -8,6 +8,9 @@ import Synchronization
 final class Heartbeat: Sendable {
     private let stopped = Mutex(false)
     private let wakeUp = DispatchSemaphore(value: 0)
+    /// Signalled once the thread has left its loop: `stop` waits for it, so no beat lands after `stop` returns (a
+    /// late beat would bring a process row back that `abandon` just deleted, and its claims would look alive).
+    private let finished = DispatchSemaphore(value: 0)
 
     init(pool: PostgresConnectionPool, owner: String, interval: TimeInterval, logger: Logger) {
         let thread = Thread { [self] in
@@ -33,14 +36,23 @@ final class Heartbeat: Sendable {
                 }
                 _ = wakeUp.wait(timeout: .now() + interval)
             }
+            finished.signal()
         }
         thread.name = "picpipe-heartbeat"
         thread.start()
     }
 
-    /// Stops beating (the thread ends after its current beat).
+    /// Stops beating and waits for the beat in flight to end (at most `stopWait`: a beat stuck on a lost
+    /// database must not hold up a shutdown).
     func stop() {
-        stopped.withLock { $0 = true }
+        let first = stopped.withLock { wasStopped in
+            defer { wasStopped = true }
+            return !wasStopped
+        }
+        guard first else { return }
         wakeUp.signal()
+        _ = finished.wait(timeout: .now() + Self.stopWait)
     }
+
+    static let stopWait: TimeInterval = 15
 }
