@@ -211,12 +211,12 @@ public final class FunctionRuntime: Sendable {
             var response = InvocationResponse(statusCode: 200, eventID: appended.eventID, invocationID: id)
             switch outcome {
             case .succeeded(let result):
-                journaling {
+                await journaling {
                     try journal.succeed(claim, result: Self.json(result), duration: duration, memoryMB: memory)
                 }
                 response.payload = .object(result)
             case .failed(let error):
-                journaling {
+                await journaling {
                     try journal.fail(
                         claim, error: Self.describe(error), duration: duration, memoryMB: memory, retryAt: nil)
                 }
@@ -383,14 +383,14 @@ public final class FunctionRuntime: Sendable {
         let age = Date().timeIntervalSince(claim.enqueuedAt)
         if age > configuration.maxEventAge {
             let reason = "event is \(Int(age)) s old, over max_event_age \(Int(configuration.maxEventAge)) s"
-            journaling { try journal.fail(claim, error: reason, duration: 0, memoryMB: memory, retryAt: nil) }
+            await journaling { try journal.fail(claim, error: reason, duration: 0, memoryMB: memory, retryAt: nil) }
             deadLetter(claim, reason: reason, configuration: configuration, log: log)
             return
         }
         let (outcome, duration) = await execute(claim, registered, log: log)
         switch outcome {
         case .succeeded(let result):
-            journaling { try journal.succeed(claim, result: Self.json(result), duration: duration, memoryMB: memory) }
+            await journaling { try journal.succeed(claim, result: Self.json(result), duration: duration, memoryMB: memory) }
             log.info("invocation succeeded", metadata: ["duration_ms": "\(Self.milliseconds(duration))"])
         case .failed(let error):
             let cutAtShutdown: Bool
@@ -401,14 +401,14 @@ public final class FunctionRuntime: Sendable {
             }
             if cutAtShutdown {
                 // Shutting down: the attempt did not fail on its own; the next start runs it again.
-                journaling { try journal.putBack(claim) }
+                await journaling { try journal.putBack(claim) }
                 log.notice("invocation put back in the queue at shutdown")
                 return
             }
             let reason = Self.describe(error)
             if case FunctionError.unprocessable = error {
                 // The same bytes fail the same way every time: no retry.
-                journaling {
+                await journaling {
                     try journal.fail(claim, error: reason, duration: duration, memoryMB: memory, retryAt: nil)
                 }
                 if registered.function.judgesOriginals, claim.event.record.eventName.family == "ObjectCreated" {
@@ -422,14 +422,14 @@ public final class FunctionRuntime: Sendable {
             }
             if claim.attempt <= configuration.maxRetries {
                 let wait = settings.backoff(beforeRetry: claim.attempt)
-                journaling {
+                await journaling {
                     try journal.fail(
                         claim, error: reason, duration: duration, memoryMB: memory,
                         retryAt: Date().addingTimeInterval(wait))
                 }
                 log.warning("invocation failed; will retry", metadata: ["error": "\(reason)", "retry_in_s": "\(wait)"])
             } else {
-                journaling {
+                await journaling {
                     try journal.fail(claim, error: reason, duration: duration, memoryMB: memory, retryAt: nil)
                 }
                 deadLetter(claim, reason: reason, configuration: configuration, log: log)
@@ -554,17 +554,37 @@ public final class FunctionRuntime: Sendable {
         return log
     }
 
-    private func journaling(_ write: () throws -> Void) {
-        do {
-            try write()
-            outcomes.notify()
-        } catch {
-            // The invocation stays `running` in the journal; its lease expires and it runs again (handlers are
-            // idempotent), so an outcome lost to a full disk is not lost work.
-            StoreHealth.shared.recordFailure(error)
-            logger.error("journal write failed; the invocation runs again when its lease expires", metadata: ["error": "\(error)"])
+    /// Writes an outcome. A write that may pass if retried (the database restarting under it) is tried again for up
+    /// to `outcomeRetryWindow`, shorter than any lease (outcome writes are idempotent, see `TransientFailure`); one
+    /// that still fails leaves the invocation `running`: its lease expires and it runs again (handlers are
+    /// idempotent), so an outcome lost to a full disk or a long outage is not lost work.
+    private func journaling(_ write: () throws -> Void) async {
+        let started = Date()
+        var pause: Duration = .milliseconds(250)
+        while true {
+            do {
+                try write()
+                outcomes.notify()
+                return
+            } catch {
+                if let transient = error as? any TransientFailure, transient.mayPassIfRetried, !Task.isCancelled,
+                    Date().timeIntervalSince(started) < Self.outcomeRetryWindow
+                {
+                    try? await Task.sleep(for: pause)
+                    pause = min(pause * 2, .seconds(4))
+                    continue
+                }
+                StoreHealth.shared.recordFailure(error)
+                logger.error(
+                    "journal write failed; the invocation runs again when its lease expires",
+                    metadata: ["error": "\(error)"])
+                return
+            }
         }
     }
+
+    /// How long an outcome's write is retried: under the shortest lease (a 1 s timeout plus `leaseMargin`).
+    static let outcomeRetryWindow: TimeInterval = 25
 
     static func describe(_ error: any Error) -> String {
         String(describing: error)

@@ -1,5 +1,6 @@
 // What can go wrong between picpipe and its PostgreSQL database, in words a user can act on.
 import Foundation
+import PipelineCore
 
 /// A PostgreSQL backend failure.
 public enum DatabaseError: Error, Sendable, CustomStringConvertible {
@@ -25,6 +26,16 @@ public enum DatabaseError: Error, Sendable, CustomStringConvertible {
             let head = sql.split(separator: "\n").first.map(String.init) ?? sql
             return "database statement failed: \(reason) (in: \(head.trimmingCharacters(in: .whitespaces)))"
         case .migrationFailed(let name, let reason): return "database migration \"\(name)\" failed: \(reason)"
+        }
+    }
+}
+
+extension DatabaseError: TransientFailure {
+    /// A lost or busy server may be back in a moment (a restart, a failover); a bad URL, statement or migration not.
+    public var mayPassIfRetried: Bool {
+        switch self {
+        case .unreachable, .poolExhausted: return true
+        case .invalidURL, .statementFailed, .migrationFailed: return false
         }
     }
 }

@@ -4,7 +4,8 @@ import Logging
 import Synchronization
 
 /// Beats every `interval` on a thread of its own (a blocked cooperative pool must not stop it): updates the
-/// process's `beat_at` and renews the lease of every invocation it is running.
+/// process's `beat_at` and renews the lease of every invocation it is still running (not those whose outcome it
+/// failed to write: their lease runs out and another worker takes them).
 final class Heartbeat: Sendable {
     private let stopped = Mutex(false)
     private let wakeUp = DispatchSemaphore(value: 0)
@@ -12,7 +13,11 @@ final class Heartbeat: Sendable {
     /// late beat would bring a process row back that `abandon` just deleted, and its claims would look alive).
     private let finished = DispatchSemaphore(value: 0)
 
-    init(pool: PostgresConnectionPool, owner: String, interval: TimeInterval, logger: Logger) {
+    /// - Parameter liveClaims: the invocations this process is running now; only their leases are renewed.
+    init(
+        pool: PostgresConnectionPool, owner: String, interval: TimeInterval,
+        liveClaims: @escaping @Sendable () -> [Int64], logger: Logger
+    ) {
         let thread = Thread { [self] in
             while !stopped.withLock({ $0 }) {
                 do {
@@ -23,12 +28,15 @@ final class Heartbeat: Sendable {
                             VALUES ($1, '', 0, extract(epoch FROM clock_timestamp()), extract(epoch FROM clock_timestamp()))
                             ON CONFLICT (owner) DO UPDATE SET beat_at = excluded.beat_at
                             """, [.text(owner)])
+                        let live = liveClaims()
+                        guard !live.isEmpty else { return }
                         try connection.run(
                             """
                             UPDATE picpipe_journal.invocations
                             SET lease_until = GREATEST(lease_until, extract(epoch FROM clock_timestamp()) + lease_seconds)
                             WHERE owner = $1 AND state = 'running' AND lease_seconds IS NOT NULL
-                            """, [.text(owner)])
+                                AND id = ANY(string_to_array($2, ',')::bigint[])
+                            """, [.text(owner), .text(live.map(String.init).joined(separator: ","))])
                     }
                 } catch {
                     // The pool logs a lost database once; the next beat tries again.

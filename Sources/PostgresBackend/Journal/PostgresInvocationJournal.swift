@@ -33,6 +33,10 @@ public final class PostgresInvocationJournal: InvocationJournal {
     /// This process's name in `owner` columns: host, pid and a random part (pids are reused).
     public let owner: String
     private let heartbeat: Heartbeat
+    /// The invocations this process is running now (claimed, or appended RequestResponse, outcome not yet written):
+    /// the only ones the heartbeat renews. An outcome whose write failed (the database restarted under it) leaves
+    /// the set, so its lease runs out and another worker runs it again, instead of being renewed for ever.
+    private let live: LiveClaims
     private let listener: NotificationListener
     private let logger: Logger
 
@@ -62,7 +66,10 @@ public final class PostgresInvocationJournal: InvocationJournal {
             VALUES ($1, $2, $3, extract(epoch FROM clock_timestamp()), extract(epoch FROM clock_timestamp()))
             """,
             [.text(owner), .text(hostName), .int(Int(getpid()))])
-        heartbeat = Heartbeat(pool: pool, owner: owner, interval: Self.heartbeatInterval, logger: logger)
+        let live = LiveClaims()
+        self.live = live
+        heartbeat = Heartbeat(
+            pool: pool, owner: owner, interval: Self.heartbeatInterval, liveClaims: { live.ids }, logger: logger)
         listener = NotificationListener(pool: pool, channel: Self.channel, logger: logger)
     }
 
@@ -151,6 +158,7 @@ public final class PostgresInvocationJournal: InvocationJournal {
                         .real(synchronous ? Self.synchronousLease : nil),
                     ])
                 invocations[function] = row.first?.value("id", as: Int64.self)
+                if synchronous, let invocation = invocations[function] { live.insert(invocation) }
                 if !synchronous {
                     try connection.run("SELECT pg_notify($1, $2)", [.text(Self.channel), .text(function)])
                 }
@@ -211,6 +219,7 @@ public final class PostgresInvocationJournal: InvocationJournal {
         guard let row = rows.first, let id = row.value("id", as: Int64.self),
             let eventID = row.value("event_id", as: Int64.self)
         else { return nil }
+        live.insert(id)
         let enqueuedAt = row.value("enqueued_at", as: Double.self) ?? at
         let notBefore = row.value("not_before", as: Double.self) ?? at
         let event = JournaledEvent(
@@ -223,21 +232,34 @@ public final class PostgresInvocationJournal: InvocationJournal {
     }
 
     public func succeed(_ claim: ClaimedInvocation, result: String?, duration: Double, memoryMB: Int) throws {
+        defer { live.remove(claim.id) }
         // One statement (its own transaction): the outcome and the attempt's row in one round trip.
         try queue.execute(
             """
             WITH outcome AS (
                 UPDATE picpipe_journal.invocations SET state = 'succeeded', finished_at = $1, duration = $2,
                     error = NULL, result = $3, lease_until = NULL
-                WHERE id = $4)
-            \(Self.insertAttempt(from: 5))
+                WHERE \(Self.stillThisClaim(from: 4)) RETURNING id)
+            \(Self.insertAttempt(from: 7))
             """,
-            [.real(Date().timeIntervalSince1970), .real(duration), .text(result), .integer(claim.id)]
+            [.real(Date().timeIntervalSince1970), .real(duration), .text(result)] + stillThisClaimValues(claim)
                 + Self.attemptValues(claim, duration: duration, memoryMB: memoryMB, error: nil))
+    }
+
+    /// The outcome's row is still this claim's: running, owned by this process, the same attempt. A write retried
+    /// after a lost connection (which may have committed) then changes nothing the second time, and a late outcome
+    /// of an invocation another worker took back after its lease ran out is not written over that worker's.
+    private static func stillThisClaim(from first: Int) -> String {
+        "id = $\(first) AND state = 'running' AND owner = $\(first + 1) AND attempt = $\(first + 2)"
+    }
+
+    private func stillThisClaimValues(_ claim: ClaimedInvocation) -> [SQLValue] {
+        [.integer(claim.id), .text(owner), .int(claim.attempt)]
     }
 
     public func fail(_ claim: ClaimedInvocation, error: String, duration: Double, memoryMB: Int, retryAt: Date?) throws
     {
+        defer { live.remove(claim.id) }
         let state: InvocationState =
             retryAt != nil ? .retrying : (claim.type == .requestResponse ? .failed : .dead)
         try queue.execute(
@@ -245,22 +267,23 @@ public final class PostgresInvocationJournal: InvocationJournal {
             WITH outcome AS (
                 UPDATE picpipe_journal.invocations SET state = $1, finished_at = $2, duration = $3, error = $4,
                     not_before = $5, lease_until = NULL
-                WHERE id = $6)
-            \(Self.insertAttempt(from: 7))
+                WHERE \(Self.stillThisClaim(from: 6)) RETURNING id)
+            \(Self.insertAttempt(from: 9))
             """,
             [
                 .text(state.rawValue), .real(Date().timeIntervalSince1970), .real(duration), .text(error),
-                .real((retryAt ?? Date()).timeIntervalSince1970), .integer(claim.id),
-            ] + Self.attemptValues(claim, duration: duration, memoryMB: memoryMB, error: error))
+                .real((retryAt ?? Date()).timeIntervalSince1970),
+            ] + stillThisClaimValues(claim) + Self.attemptValues(claim, duration: duration, memoryMB: memoryMB, error: error))
     }
 
-    /// The attempt's row, its values bound from `$first` on (see `attemptValues`).
+    /// The attempt's row, its values bound from `$first` on (see `attemptValues`), written only when the `outcome`
+    /// statement before it changed the invocation (so an outcome is counted once).
     private static func insertAttempt(from first: Int) -> String {
         let placeholders = (first..<first + 7).map { "$\($0)" }.joined(separator: ", ")
         return """
             INSERT INTO picpipe_journal.attempts (invocation_id, function, attempt, started_at, duration, memory_mb,
                 error)
-            VALUES (\(placeholders))
+            SELECT \(placeholders) FROM outcome
             """
     }
 
@@ -274,6 +297,7 @@ public final class PostgresInvocationJournal: InvocationJournal {
     }
 
     public func putBack(_ claim: ClaimedInvocation) throws {
+        defer { live.remove(claim.id) }
         try queue.execute(
             """
             UPDATE picpipe_journal.invocations SET state = 'queued', attempt = GREATEST(attempt - 1, 0),
