@@ -82,6 +82,32 @@ import Testing
     }
 
     @Test(arguments: JournalBackend.available)
+    func aSuccessClaimsTheNextAndAnOutcomeWrittenTwiceCountsOnce(backend: JournalBackend) throws {
+        try backend.withJournal { journal in
+            let first = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: false)
+            let second = try journal.append(Self.record(2), functions: ["a"], type: .event, deduplicate: false)
+            let claim = try #require(try journal.claim(function: "a", now: Date()))
+            #expect(claim.id == first.invocations["a"])
+            let next = try #require(
+                try journal.succeed(
+                    claim, result: "{}", duration: 0.01, memoryMB: 128, thenClaim: "a", now: Date(), lease: 60))
+            #expect(next.id == second.invocations["a"])
+            #expect(next.attempt == 1)
+            // The first outcome again (a write retried after a lost connection): nothing changes, counted once.
+            try journal.succeed(claim, result: "{}", duration: 0.01, memoryMB: 128)
+            try journal.fail(claim, error: "late", duration: 0.01, memoryMB: 128, retryAt: nil)
+            #expect(
+                try journal.succeed(
+                    next, result: "{}", duration: 0.01, memoryMB: 128, thenClaim: "a", now: Date(), lease: 60) == nil)
+            let statistics = try #require(try journal.statistics(now: Date()).first { $0.function == "a" })
+            #expect(statistics.invocations == 2)
+            #expect(statistics.errors == 0)
+            #expect(try journal.invocations(state: .succeeded, function: "a", limit: 10).count == 2)
+            #expect(try journal.invocations(state: .dead, function: "a", limit: 10).isEmpty)
+        }
+    }
+
+    @Test(arguments: JournalBackend.available)
     func runningInvocationsReturnToTheQueueAfterACrash(backend: JournalBackend) throws {
         try backend.withSite { site in
             let crashed = try site.open()

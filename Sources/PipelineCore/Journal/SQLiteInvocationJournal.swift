@@ -220,9 +220,11 @@ public final class SQLiteInvocationJournal: InvocationJournal {
             try db.execute(
                 sql: """
                     UPDATE invocations SET state = 'succeeded', finished_at = ?, duration = ?, error = NULL, result = ?
-                    WHERE id = ?
+                    WHERE id = ? AND state = 'running' AND attempt = ?
                     """,
-                arguments: [Date().timeIntervalSince1970, duration, result, claim.id])
+                arguments: [Date().timeIntervalSince1970, duration, result, claim.id, claim.attempt])
+            // Only while it is still this claim (as on PostgreSQL): an outcome written twice counts once.
+            guard db.changesCount > 0 else { return }
             try Self.recordAttempt(db, claim, duration: duration, memoryMB: memoryMB, error: nil)
         }
     }
@@ -235,12 +237,13 @@ public final class SQLiteInvocationJournal: InvocationJournal {
             try db.execute(
                 sql: """
                     UPDATE invocations SET state = ?, finished_at = ?, duration = ?, error = ?, not_before = ?
-                    WHERE id = ?
+                    WHERE id = ? AND state = 'running' AND attempt = ?
                     """,
                 arguments: [
                     state.rawValue, Date().timeIntervalSince1970, duration, error,
-                    (retryAt ?? Date()).timeIntervalSince1970, claim.id,
+                    (retryAt ?? Date()).timeIntervalSince1970, claim.id, claim.attempt,
                 ])
+            guard db.changesCount > 0 else { return }
             try Self.recordAttempt(db, claim, duration: duration, memoryMB: memoryMB, error: error)
         }
     }

@@ -287,33 +287,47 @@ public final class FunctionRuntime: Sendable {
         let started = Date()
         var freeSince = started
         let slots = slots[name] ?? ConcurrencySlots()
+        // The next invocation, claimed with the last one's success (it holds the slot that one held).
+        var carried: ClaimedInvocation?
+        defer {
+            if let carried {
+                // Stopping with a claim not started: it goes back to the queue for the next worker.
+                try? journal.putBack(carried)
+                slots.release()
+            }
+        }
         while !isStopping, !Task.isCancelled {
             let registered = functions[name] ?? initial
             let generation = signal.generation
             let freedGeneration = slotFreed.generation
-            var claim: ClaimedInvocation?
-            var slotTaken = false
+            // A claim carried over from the last success already holds its slot.
+            var claim = carried
+            var slotTaken = carried != nil
             var heldUp = false
-            do {
-                let now = Date()
-                let lease = registered.configuration.timeout + Self.leaseMargin
-                // On PostgreSQL a claim asks the database directly (one round trip); elsewhere it asks first.
-                if try journal.claimsWithoutAsking || journal.hasReady(function: name, now: now) {
-                    // Work may be waiting; it runs only within this process's concurrency, which synchronous calls
-                    // share, and within the function's reserved concurrency across processes (the claim's limit).
-                    slotTaken = slots.take(limit: initial.configuration.concurrency)
-                    heldUp = !slotTaken
-                    if slotTaken {
-                        claim = try journal.claim(
-                            function: name, now: now, lease: lease,
-                            limit: registered.configuration.reservedConcurrency)
+            carried = nil
+            if claim == nil {
+                do {
+                    let now = Date()
+                    let lease = registered.configuration.timeout + Self.leaseMargin
+                    // On PostgreSQL a claim asks the database directly (one round trip); elsewhere it asks first.
+                    if try journal.claimsWithoutAsking || journal.hasReady(function: name, now: now) {
+                        // Work may be waiting; it runs only within this process's concurrency, which synchronous
+                        // calls share, and within the function's reserved concurrency across processes (the claim's
+                        // limit).
+                        slotTaken = slots.take(limit: initial.configuration.concurrency)
+                        heldUp = !slotTaken
+                        if slotTaken {
+                            claim = try journal.claim(
+                                function: name, now: now, lease: lease,
+                                limit: registered.configuration.reservedConcurrency)
+                        }
                     }
+                    journalProblems.clear(name)
+                } catch {
+                    StoreHealth.shared.recordFailure(error)
+                    journalProblems.report(name, error: error, logger: logger)
+                    claim = nil
                 }
-                journalProblems.clear(name)
-            } catch {
-                StoreHealth.shared.recordFailure(error)
-                journalProblems.report(name, error: error, logger: logger)
-                claim = nil
             }
             guard let claim else {
                 if slotTaken { slots.release() }
@@ -330,8 +344,13 @@ public final class FunctionRuntime: Sendable {
                 try? journal.markThrottled(invocation: claim.id)
                 metrics[name]?.throttles.increment()
             }
-            await runQueued(claim, registered)
-            slots.release()
+            // On PostgreSQL a success claims the next invocation in the same statement, unless a reserved
+            // concurrency needs its own claim (counted across processes) or the slot is wanted back.
+            let chain =
+                journal.claimsWithoutAsking && registered.configuration.reservedConcurrency == nil
+                && slots.count <= initial.configuration.concurrency
+            carried = await runQueued(claim, registered, thenClaim: chain)
+            if carried == nil { slots.release() }
             freeSince = Date()
         }
     }
@@ -376,7 +395,11 @@ public final class FunctionRuntime: Sendable {
     }
 
     /// Runs one queued invocation and records what happened: success, retry, dead-letter, or back to the queue.
-    private func runQueued(_ claim: ClaimedInvocation, _ registered: RegisteredFunction) async {
+    /// - Parameter thenClaim: on success, claim the next invocation of the function in the same round trip.
+    /// - Returns: that next invocation, if one was claimed.
+    private func runQueued(
+        _ claim: ClaimedInvocation, _ registered: RegisteredFunction, thenClaim: Bool
+    ) async -> ClaimedInvocation? {
         let configuration = registered.configuration
         let memory = configuration.memoryMB
         let log = invocationLogger(claim)
@@ -385,13 +408,23 @@ public final class FunctionRuntime: Sendable {
             let reason = "event is \(Int(age)) s old, over max_event_age \(Int(configuration.maxEventAge)) s"
             await journaling { try journal.fail(claim, error: reason, duration: 0, memoryMB: memory, retryAt: nil) }
             deadLetter(claim, reason: reason, configuration: configuration, log: log)
-            return
+            return nil
         }
         let (outcome, duration) = await execute(claim, registered, log: log)
         switch outcome {
         case .succeeded(let result):
-            await journaling { try journal.succeed(claim, result: Self.json(result), duration: duration, memoryMB: memory) }
+            var next: ClaimedInvocation?
+            await journaling {
+                if thenClaim, !isStopping {
+                    next = try journal.succeed(
+                        claim, result: Self.json(result), duration: duration, memoryMB: memory,
+                        thenClaim: claim.function, now: Date(), lease: configuration.timeout + Self.leaseMargin)
+                } else {
+                    try journal.succeed(claim, result: Self.json(result), duration: duration, memoryMB: memory)
+                }
+            }
             log.info("invocation succeeded", metadata: ["duration_ms": "\(Self.milliseconds(duration))"])
+            return next
         case .failed(let error):
             let cutAtShutdown: Bool
             switch error {
@@ -403,7 +436,7 @@ public final class FunctionRuntime: Sendable {
                 // Shutting down: the attempt did not fail on its own; the next start runs it again.
                 await journaling { try journal.putBack(claim) }
                 log.notice("invocation put back in the queue at shutdown")
-                return
+                return nil
             }
             let reason = Self.describe(error)
             if case FunctionError.unprocessable = error {
@@ -418,7 +451,7 @@ public final class FunctionRuntime: Sendable {
                 } else {
                     deadLetter(claim, reason: reason, configuration: configuration, log: log)
                 }
-                return
+                return nil
             }
             if claim.attempt <= configuration.maxRetries {
                 let wait = settings.backoff(beforeRetry: claim.attempt)
@@ -434,6 +467,7 @@ public final class FunctionRuntime: Sendable {
                 }
                 deadLetter(claim, reason: reason, configuration: configuration, log: log)
             }
+            return nil
         }
     }
 

@@ -201,23 +201,34 @@ public final class PostgresInvocationJournal: InvocationJournal {
                 [.text(function), .real(at), .text(owner), .real(lease), .int(limit), .real(Self.deadAfter)])
         } else {
             rows = try queue.run(
-                """
-                WITH next AS (
-                    SELECT id FROM picpipe_journal.invocations
-                    WHERE function = $1 AND state IN ('queued', 'retrying') AND not_before <= $2
-                    ORDER BY not_before, id LIMIT 1
-                    FOR UPDATE SKIP LOCKED)
-                UPDATE picpipe_journal.invocations i
-                SET state = 'running', attempt = i.attempt + 1, started_at = $2, owner = $3, lease_until = $2 + $4,
-                    lease_seconds = $4
-                FROM next, picpipe_journal.events e
-                WHERE i.id = next.id AND e.id = i.event_id
-                RETURNING i.id, i.type, i.attempt, i.enqueued_at, i.not_before, e.id AS event_id, e.record,
-                    e.created_at
-                """, [.text(function), .real(at), .text(owner), .real(lease)])
+                "WITH \(Self.claimNext(function: 1, at: 2, owner: 3, lease: 4))",
+                [.text(function), .real(at), .text(owner), .real(lease)])
         }
-        guard let row = rows.first, let id = row.value("id", as: Int64.self),
-            let eventID = row.value("event_id", as: Int64.self)
+        return try claimed(rows.first, function: function, now: now)
+    }
+
+    /// A claim of the oldest ready invocation of a function, after `WITH` (it may follow other CTEs): the numbers
+    /// are the parameters holding the function, the time, this process's owner and the lease.
+    private static func claimNext(function: Int, at: Int, owner: Int, lease: Int) -> String {
+        """
+        next AS (
+            SELECT id FROM picpipe_journal.invocations
+            WHERE function = $\(function) AND state IN ('queued', 'retrying') AND not_before <= $\(at)
+            ORDER BY not_before, id LIMIT 1
+            FOR UPDATE SKIP LOCKED)
+        UPDATE picpipe_journal.invocations i
+        SET state = 'running', attempt = i.attempt + 1, started_at = $\(at), owner = $\(owner),
+            lease_until = $\(at) + $\(lease), lease_seconds = $\(lease)
+        FROM next, picpipe_journal.events e
+        WHERE i.id = next.id AND e.id = i.event_id
+        RETURNING i.id, i.type, i.attempt, i.enqueued_at, i.not_before, e.id AS event_id, e.record, e.created_at
+        """
+    }
+
+    /// The claim a `claimNext` (or `claim_limited`) row describes, now live in this process.
+    private func claimed(_ row: PostgresRandomAccessRow?, function: String, now: Date) throws -> ClaimedInvocation? {
+        let at = now.timeIntervalSince1970
+        guard let row, let id = row.value("id", as: Int64.self), let eventID = row.value("event_id", as: Int64.self)
         else { return nil }
         live.insert(id)
         let enqueuedAt = row.value("enqueued_at", as: Double.self) ?? at
@@ -244,6 +255,27 @@ public final class PostgresInvocationJournal: InvocationJournal {
             """,
             [.real(Date().timeIntervalSince1970), .real(duration), .text(result)] + stillThisClaimValues(claim)
                 + Self.attemptValues(claim, duration: duration, memoryMB: memoryMB, error: nil))
+    }
+
+    /// One statement: the success, its attempt's row, and the claim of the next ready invocation of `next`.
+    public func succeed(
+        _ claim: ClaimedInvocation, result: String?, duration: Double, memoryMB: Int, thenClaim next: String, now: Date,
+        lease: TimeInterval
+    ) throws -> ClaimedInvocation? {
+        defer { live.remove(claim.id) }
+        let rows = try queue.run(
+            """
+            WITH outcome AS (
+                UPDATE picpipe_journal.invocations SET state = 'succeeded', finished_at = $1, duration = $2,
+                    error = NULL, result = $3, lease_until = NULL
+                WHERE \(Self.stillThisClaim(from: 4)) RETURNING id),
+            attempt AS (\(Self.insertAttempt(from: 7))),
+            \(Self.claimNext(function: 14, at: 15, owner: 5, lease: 16))
+            """,
+            [.real(Date().timeIntervalSince1970), .real(duration), .text(result)] + stillThisClaimValues(claim)
+                + Self.attemptValues(claim, duration: duration, memoryMB: memoryMB, error: nil)
+                + [.text(next), .real(now.timeIntervalSince1970), .real(lease)])
+        return try claimed(rows.first, function: next, now: now)
     }
 
     /// The outcome's row is still this claim's: running, owned by this process, the same attempt. A write retried
