@@ -107,6 +107,33 @@ import Testing
         }
     }
 
+    /// Lambda's reserved concurrency across processes: a RequestResponse call is refused (nothing recorded) while
+    /// `limit` invocations of the function run in live processes, queued claims included.
+    @Test(arguments: JournalBackend.available.filter { $0 == .postgres })
+    func aSynchronousCallWaitsForAFreeReservedSlotInEveryProcess(backend: JournalBackend) throws {
+        try backend.withSite { site in
+            let worker = try site.open()
+            let caller = try site.open()
+            defer {
+                site.crash(worker)
+                site.crash(caller)
+            }
+            _ = try worker.append(Self.record(1), functions: ["a"], type: .event, deduplicate: false)
+            let running = try #require(try worker.claim(function: "a", now: Date()))
+            #expect(try caller.appendRunning(Self.record(2), function: "a", limit: 1) == nil)
+            #expect(try caller.invocations(state: nil, function: "a", limit: 10).count == 1, "nothing recorded")
+            #expect(try caller.appendRunning(Self.record(3), function: "b", limit: 1) != nil, "another function")
+            let call = try #require(try caller.appendRunning(Self.record(4), function: "a", limit: 2))
+            // The synchronous call counts against the limit too: a queued claim under limit 2 now waits.
+            _ = try worker.append(Self.record(5), functions: ["a"], type: .event, deduplicate: false)
+            #expect(try worker.claim(function: "a", now: Date(), lease: 60, limit: 2) == nil)
+            try worker.succeed(running, result: "{}", duration: 0.01, memoryMB: 128)
+            #expect(try worker.claim(function: "a", now: Date(), lease: 60, limit: 2) != nil)
+            #expect(call.invocations["a"] != nil)
+            #expect(try caller.appendRunning(Self.record(6), function: "a", limit: nil) != nil, "no limit")
+        }
+    }
+
     @Test(arguments: JournalBackend.available)
     func runningInvocationsReturnToTheQueueAfterACrash(backend: JournalBackend) throws {
         try backend.withSite { site in

@@ -20,6 +20,11 @@ public protocol InvocationJournal: Sendable {
         _ record: S3EventRecord, functions: [String], type: InvocationType, deduplicate: Bool
     ) throws -> JournalAppend
 
+    /// Records a RequestResponse invocation of `function` as running (as `append` with `.requestResponse`), unless
+    /// `limit` invocations of it already run in every process sharing the journal: then nothing is recorded and it
+    /// returns nil (Lambda's TooManyRequestsException). `nil` limit: always recorded.
+    func appendRunning(_ record: S3EventRecord, function: String, limit: Int?) throws -> JournalAppend?
+
     /// Whether an invocation of `function` is ready to run (a read, cheap enough to poll).
     func hasReady(function: String, now: Date) throws -> Bool
 
@@ -110,6 +115,11 @@ extension InvocationJournal {
     /// One process owns the journal (SQLite): its workers, no more than the limit, are the limit.
     public func claim(function: String, now: Date, lease: TimeInterval, limit: Int?) throws -> ClaimedInvocation? {
         try claim(function: function, now: now, lease: lease)
+    }
+
+    /// One process owns the journal (SQLite): the runtime's own slots already hold the limit.
+    public func appendRunning(_ record: S3EventRecord, function: String, limit: Int?) throws -> JournalAppend? {
+        try append(record, functions: [function], type: .requestResponse, deduplicate: false)
     }
 
     /// The outcome, then a claim: two steps (a journal whose database cannot do both in one round trip).

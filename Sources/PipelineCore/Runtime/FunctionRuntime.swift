@@ -199,7 +199,11 @@ public final class FunctionRuntime: Sendable {
                 slots.release()
                 slotFreed.notify()
             }
-            let appended = try journal.append(record, functions: [name], type: .requestResponse, deduplicate: false)
+            // A refusing call also stays within the function's reserved concurrency across every process.
+            let reserved = options.refuseWhenBusy ? registered.configuration.reservedConcurrency : nil
+            guard let appended = try journal.appendRunning(record, function: name, limit: reserved) else {
+                throw RuntimeError.throttled(function: name, concurrency: reserved ?? concurrency)
+            }
             guard let id = appended.invocations[name] else { throw RuntimeError.unknownFunction(name, known: order) }
             let claim = ClaimedInvocation(
                 id: id, function: name, type: .requestResponse, attempt: 1, enqueuedAt: Date(), startedAt: Date(),

@@ -98,9 +98,36 @@ public final class PostgresInvocationJournal: InvocationJournal {
     public func append(
         _ record: S3EventRecord, functions: [String], type: InvocationType, deduplicate: Bool
     ) throws -> JournalAppend {
+        guard let appended = try append(record, functions: functions, type: type, deduplicate: deduplicate, limit: nil)
+        else { throw DatabaseError.statementFailed(sql: "append", reason: "nothing appended") }
+        return appended
+    }
+
+    /// A RequestResponse invocation, unless `limit` invocations of the function already run in the processes that
+    /// beat: checked and recorded under the function's claim lock (as `claim_limited`), so two callers cannot both
+    /// take the last slot.
+    public func appendRunning(_ record: S3EventRecord, function: String, limit: Int?) throws -> JournalAppend? {
+        try append(record, functions: [function], type: .requestResponse, deduplicate: false, limit: limit)
+    }
+
+    private func append(
+        _ record: S3EventRecord, functions: [String], type: InvocationType, deduplicate: Bool, limit: Int?
+    ) throws -> JournalAppend? {
         let now = Date().timeIntervalSince1970
         let owner = self.owner
-        return try pool.transaction { connection in
+        return try pool.transaction { connection -> JournalAppend? in
+            if let limit, let function = functions.first {
+                try connection.run(
+                    "SELECT pg_advisory_xact_lock(hashtext($1))", [.text("picpipe.claim:" + function)])
+                let live = try connection.run(
+                    """
+                    SELECT count(*) AS live FROM picpipe_journal.invocations
+                    WHERE function = $1 AND state = 'running' AND owner IN (SELECT owner FROM picpipe_journal.processes
+                        WHERE beat_at >= extract(epoch FROM clock_timestamp()) - $2)
+                    """, [.text(function), .real(Self.deadAfter)]
+                ).first?.value("live", as: Int64.self) ?? 0
+                if live >= limit { return nil }
+            }
             if deduplicate, record.eventName.family == "ObjectCreated" {
                 // Two appenders of the same key take turns, so a rescan and an inotify event journal it once.
                 try connection.run(
