@@ -80,94 +80,60 @@ enum JournalSchema {
                     // One call is one transaction: the function's claims take turns (an advisory lock held to the
                     // end of it), and each statement of a plpgsql function sees what the turns before committed,
                     // so the count of live claims cannot be passed by two claimers at once.
-                    """
-                    CREATE FUNCTION picpipe_journal.claim_limited(
-                        wanted TEXT, now_at DOUBLE PRECISION, claimer TEXT, lease DOUBLE PRECISION, reserved INTEGER,
-                        dead_after DOUBLE PRECISION)
-                    RETURNS TABLE (id BIGINT, type TEXT, attempt INTEGER, enqueued_at DOUBLE PRECISION,
-                        not_before DOUBLE PRECISION, event_id BIGINT, record TEXT, created_at DOUBLE PRECISION)
-                    LANGUAGE plpgsql AS $$
-                    #variable_conflict use_column
-                    DECLARE
-                        live INTEGER;
-                    BEGIN
-                        PERFORM pg_advisory_xact_lock(hashtext('picpipe.claim:' || wanted));
-                        SELECT count(*) INTO live FROM picpipe_journal.invocations i
-                        WHERE i.function = wanted AND i.state = 'running' AND i.type = 'Event'
-                            AND i.owner IN (SELECT p.owner FROM picpipe_journal.processes p
-                                WHERE p.beat_at >= extract(epoch FROM clock_timestamp()) - dead_after);
-                        IF live >= reserved THEN
-                            -- Every reserved slot is busy: what is ready waits, and that wait is a throttle.
-                            UPDATE picpipe_journal.invocations i SET throttled = true
-                            WHERE i.function = wanted AND i.state IN ('queued', 'retrying') AND i.not_before <= now_at
-                                AND NOT i.throttled;
-                            RETURN;
-                        END IF;
-                        RETURN QUERY
-                        WITH next AS (
-                            SELECT n.id FROM picpipe_journal.invocations n
-                            WHERE n.function = wanted AND n.state IN ('queued', 'retrying') AND n.not_before <= now_at
-                            ORDER BY n.not_before, n.id LIMIT 1
-                            FOR UPDATE SKIP LOCKED),
-                        claimed AS (
-                            UPDATE picpipe_journal.invocations i
-                            SET state = 'running', attempt = i.attempt + 1, started_at = now_at, owner = claimer,
-                                lease_until = now_at + lease, lease_seconds = lease
-                            FROM next
-                            WHERE i.id = next.id
-                            RETURNING i.id, i.type, i.attempt, i.enqueued_at, i.not_before, i.event_id)
-                        SELECT c.id, c.type, c.attempt, c.enqueued_at, c.not_before, e.id, e.record, e.created_at
-                        FROM claimed c JOIN picpipe_journal.events e ON e.id = c.event_id;
-                    END
-                    $$
-                    """,
+                    claimLimited(create: "CREATE FUNCTION", counted: " AND i.type = 'Event'"),
                 ]),
             .init(
                 "v3: a reserved concurrency counts synchronous invocations too",
                 [
                     // Lambda's reserved concurrency caps every running invocation of a function, RequestResponse
                     // calls included (they take the same advisory lock before they start: see `appendRunning`).
-                    """
-                    CREATE OR REPLACE FUNCTION picpipe_journal.claim_limited(
-                        wanted TEXT, now_at DOUBLE PRECISION, claimer TEXT, lease DOUBLE PRECISION, reserved INTEGER,
-                        dead_after DOUBLE PRECISION)
-                    RETURNS TABLE (id BIGINT, type TEXT, attempt INTEGER, enqueued_at DOUBLE PRECISION,
-                        not_before DOUBLE PRECISION, event_id BIGINT, record TEXT, created_at DOUBLE PRECISION)
-                    LANGUAGE plpgsql AS $$
-                    #variable_conflict use_column
-                    DECLARE
-                        live INTEGER;
-                    BEGIN
-                        PERFORM pg_advisory_xact_lock(hashtext('picpipe.claim:' || wanted));
-                        SELECT count(*) INTO live FROM picpipe_journal.invocations i
-                        WHERE i.function = wanted AND i.state = 'running'
-                            AND i.owner IN (SELECT p.owner FROM picpipe_journal.processes p
-                                WHERE p.beat_at >= extract(epoch FROM clock_timestamp()) - dead_after);
-                        IF live >= reserved THEN
-                            -- Every reserved slot is busy: what is ready waits, and that wait is a throttle.
-                            UPDATE picpipe_journal.invocations i SET throttled = true
-                            WHERE i.function = wanted AND i.state IN ('queued', 'retrying') AND i.not_before <= now_at
-                                AND NOT i.throttled;
-                            RETURN;
-                        END IF;
-                        RETURN QUERY
-                        WITH next AS (
-                            SELECT n.id FROM picpipe_journal.invocations n
-                            WHERE n.function = wanted AND n.state IN ('queued', 'retrying') AND n.not_before <= now_at
-                            ORDER BY n.not_before, n.id LIMIT 1
-                            FOR UPDATE SKIP LOCKED),
-                        claimed AS (
-                            UPDATE picpipe_journal.invocations i
-                            SET state = 'running', attempt = i.attempt + 1, started_at = now_at, owner = claimer,
-                                lease_until = now_at + lease, lease_seconds = lease
-                            FROM next
-                            WHERE i.id = next.id
-                            RETURNING i.id, i.type, i.attempt, i.enqueued_at, i.not_before, i.event_id)
-                        SELECT c.id, c.type, c.attempt, c.enqueued_at, c.not_before, e.id, e.record, e.created_at
-                        FROM claimed c JOIN picpipe_journal.events e ON e.id = c.event_id;
-                    END
-                    $$
-                    """,
+                    claimLimited(create: "CREATE OR REPLACE FUNCTION", counted: ""),
                 ]),
         ])
+
+    /// The claim under a reserved concurrency (see v2), as each migration created it: `counted` narrows the running
+    /// invocations counted against the limit (v2 counted only queued-event ones, v3 every one).
+    private static func claimLimited(create: String, counted: String) -> String {
+        return """
+        \(create) picpipe_journal.claim_limited(
+            wanted TEXT, now_at DOUBLE PRECISION, claimer TEXT, lease DOUBLE PRECISION, reserved INTEGER,
+            dead_after DOUBLE PRECISION)
+        RETURNS TABLE (id BIGINT, type TEXT, attempt INTEGER, enqueued_at DOUBLE PRECISION,
+            not_before DOUBLE PRECISION, event_id BIGINT, record TEXT, created_at DOUBLE PRECISION)
+        LANGUAGE plpgsql AS $$
+        #variable_conflict use_column
+        DECLARE
+            live INTEGER;
+        BEGIN
+            PERFORM pg_advisory_xact_lock(hashtext('picpipe.claim:' || wanted));
+            SELECT count(*) INTO live FROM picpipe_journal.invocations i
+            WHERE i.function = wanted AND i.state = 'running'\(counted)
+                AND i.owner IN (SELECT p.owner FROM picpipe_journal.processes p
+                    WHERE p.beat_at >= extract(epoch FROM clock_timestamp()) - dead_after);
+            IF live >= reserved THEN
+                -- Every reserved slot is busy: what is ready waits, and that wait is a throttle.
+                UPDATE picpipe_journal.invocations i SET throttled = true
+                WHERE i.function = wanted AND i.state IN ('queued', 'retrying') AND i.not_before <= now_at
+                    AND NOT i.throttled;
+                RETURN;
+            END IF;
+            RETURN QUERY
+            WITH next AS (
+                SELECT n.id FROM picpipe_journal.invocations n
+                WHERE n.function = wanted AND n.state IN ('queued', 'retrying') AND n.not_before <= now_at
+                ORDER BY n.not_before, n.id LIMIT 1
+                FOR UPDATE SKIP LOCKED),
+            claimed AS (
+                UPDATE picpipe_journal.invocations i
+                SET state = 'running', attempt = i.attempt + 1, started_at = now_at, owner = claimer,
+                    lease_until = now_at + lease, lease_seconds = lease
+                FROM next
+                WHERE i.id = next.id
+                RETURNING i.id, i.type, i.attempt, i.enqueued_at, i.not_before, i.event_id)
+            SELECT c.id, c.type, c.attempt, c.enqueued_at, c.not_before, e.id, e.record, e.created_at
+            FROM claimed c JOIN picpipe_journal.events e ON e.id = c.event_id;
+        END
+        $$
+        """
+    }
 }
