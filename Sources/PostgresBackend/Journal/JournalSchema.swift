@@ -89,6 +89,64 @@ enum JournalSchema {
                     // calls included (they take the same advisory lock before they start: see `appendRunning`).
                     claimLimited(create: "CREATE OR REPLACE FUNCTION", counted: ""),
                 ]),
+            .init(
+                "v4: the hot queue statements as functions with cached plans",
+                [
+                    // A plpgsql function's statements are parsed and planned once per session: the busiest
+                    // statements (a claim; a success with the next claim) then cost the server a function call,
+                    // not a parse and plan of a four-table statement each time (they were most of its CPU).
+                    """
+                    CREATE FUNCTION picpipe_journal.claim_next(
+                        wanted TEXT, now_at DOUBLE PRECISION, claimer TEXT, lease DOUBLE PRECISION)
+                    RETURNS TABLE (id BIGINT, type TEXT, attempt INTEGER, enqueued_at DOUBLE PRECISION,
+                        not_before DOUBLE PRECISION, event_id BIGINT, record TEXT, created_at DOUBLE PRECISION)
+                    LANGUAGE plpgsql AS $$
+                    #variable_conflict use_column
+                    BEGIN
+                        RETURN QUERY
+                        WITH next AS (
+                            SELECT n.id FROM picpipe_journal.invocations n
+                            WHERE n.function = wanted AND n.state IN ('queued', 'retrying') AND n.not_before <= now_at
+                            ORDER BY n.not_before, n.id LIMIT 1
+                            FOR UPDATE SKIP LOCKED),
+                        claimed AS (
+                            UPDATE picpipe_journal.invocations i
+                            SET state = 'running', attempt = i.attempt + 1, started_at = now_at, owner = claimer,
+                                lease_until = now_at + lease, lease_seconds = lease
+                            FROM next
+                            WHERE i.id = next.id
+                            RETURNING i.id, i.type, i.attempt, i.enqueued_at, i.not_before, i.event_id)
+                        SELECT c.id, c.type, c.attempt, c.enqueued_at, c.not_before, e.id, e.record, e.created_at
+                        FROM claimed c JOIN picpipe_journal.events e ON e.id = c.event_id;
+                    END
+                    $$
+                    """,
+                    // The success is written only while the invocation is still this claim (see `succeed`), its
+                    // attempt row only then, and the next claim follows in the same call.
+                    """
+                    CREATE FUNCTION picpipe_journal.succeed_and_claim(
+                        done BIGINT, claimer TEXT, done_attempt INTEGER, finished DOUBLE PRECISION,
+                        took DOUBLE PRECISION, outcome TEXT, done_function TEXT, done_started DOUBLE PRECISION,
+                        memory INTEGER, wanted TEXT, now_at DOUBLE PRECISION, lease DOUBLE PRECISION)
+                    RETURNS TABLE (id BIGINT, type TEXT, attempt INTEGER, enqueued_at DOUBLE PRECISION,
+                        not_before DOUBLE PRECISION, event_id BIGINT, record TEXT, created_at DOUBLE PRECISION)
+                    LANGUAGE plpgsql AS $$
+                    #variable_conflict use_column
+                    BEGIN
+                        UPDATE picpipe_journal.invocations i
+                        SET state = 'succeeded', finished_at = finished, duration = took, error = NULL,
+                            result = outcome, lease_until = NULL
+                        WHERE i.id = done AND i.state = 'running' AND i.owner = claimer AND i.attempt = done_attempt;
+                        IF FOUND THEN
+                            INSERT INTO picpipe_journal.attempts (invocation_id, function, attempt, started_at,
+                                duration, memory_mb, error)
+                            VALUES (done, done_function, done_attempt, done_started, took, memory, NULL);
+                        END IF;
+                        RETURN QUERY SELECT * FROM picpipe_journal.claim_next(wanted, now_at, claimer, lease);
+                    END
+                    $$
+                    """,
+                ]),
         ])
 
     /// The claim under a reserved concurrency (see v2), as each migration created it: `counted` narrows the running

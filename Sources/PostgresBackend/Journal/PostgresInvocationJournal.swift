@@ -228,31 +228,15 @@ public final class PostgresInvocationJournal: InvocationJournal {
                 [.text(function), .real(at), .text(owner), .real(lease), .int(limit), .real(Self.deadAfter)])
         } else {
             rows = try queue.run(
-                "WITH \(Self.claimNext(function: 1, at: 2, owner: 3, lease: 4))",
-                [.text(function), .real(at), .text(owner), .real(lease)])
+                """
+                SELECT id, type, attempt, enqueued_at, not_before, event_id, record, created_at
+                FROM picpipe_journal.claim_next($1, $2, $3, $4)
+                """, [.text(function), .real(at), .text(owner), .real(lease)])
         }
         return try claimed(rows.first, function: function, now: now)
     }
 
-    /// A claim of the oldest ready invocation of a function, after `WITH` (it may follow other CTEs): the numbers
-    /// are the parameters holding the function, the time, this process's owner and the lease.
-    private static func claimNext(function: Int, at: Int, owner: Int, lease: Int) -> String {
-        """
-        next AS (
-            SELECT id FROM picpipe_journal.invocations
-            WHERE function = $\(function) AND state IN ('queued', 'retrying') AND not_before <= $\(at)
-            ORDER BY not_before, id LIMIT 1
-            FOR UPDATE SKIP LOCKED)
-        UPDATE picpipe_journal.invocations i
-        SET state = 'running', attempt = i.attempt + 1, started_at = $\(at), owner = $\(owner),
-            lease_until = $\(at) + $\(lease), lease_seconds = $\(lease)
-        FROM next, picpipe_journal.events e
-        WHERE i.id = next.id AND e.id = i.event_id
-        RETURNING i.id, i.type, i.attempt, i.enqueued_at, i.not_before, e.id AS event_id, e.record, e.created_at
-        """
-    }
-
-    /// The claim a `claimNext` (or `claim_limited`) row describes, now live in this process.
+    /// The claim a `claim_next` (or `claim_limited`) row describes, now live in this process.
     private func claimed(_ row: PostgresRandomAccessRow?, function: String, now: Date) throws -> ClaimedInvocation? {
         let at = now.timeIntervalSince1970
         guard let row, let id = row.value("id", as: Int64.self), let eventID = row.value("event_id", as: Int64.self)
@@ -284,7 +268,8 @@ public final class PostgresInvocationJournal: InvocationJournal {
                 + Self.attemptValues(claim, duration: duration, memoryMB: memoryMB, error: nil))
     }
 
-    /// One statement: the success, its attempt's row, and the claim of the next ready invocation of `next`.
+    /// One call (`succeed_and_claim`): the success, its attempt's row, and the claim of the next ready invocation of
+    /// `next`.
     public func succeed(
         _ claim: ClaimedInvocation, result: String?, duration: Double, memoryMB: Int, thenClaim next: String, now: Date,
         lease: TimeInterval
@@ -292,16 +277,14 @@ public final class PostgresInvocationJournal: InvocationJournal {
         defer { live.remove(claim.id) }
         let rows = try queue.run(
             """
-            WITH outcome AS (
-                UPDATE picpipe_journal.invocations SET state = 'succeeded', finished_at = $1, duration = $2,
-                    error = NULL, result = $3, lease_until = NULL
-                WHERE \(Self.stillThisClaim(from: 4)) RETURNING id),
-            attempt AS (\(Self.insertAttempt(from: 7))),
-            \(Self.claimNext(function: 14, at: 15, owner: 5, lease: 16))
+            SELECT id, type, attempt, enqueued_at, not_before, event_id, record, created_at
+            FROM picpipe_journal.succeed_and_claim($1, $2, $3::integer, $4, $5, $6, $7, $8, $9::integer, $10, $11, $12)
             """,
-            [.real(Date().timeIntervalSince1970), .real(duration), .text(result)] + stillThisClaimValues(claim)
-                + Self.attemptValues(claim, duration: duration, memoryMB: memoryMB, error: nil)
-                + [.text(next), .real(now.timeIntervalSince1970), .real(lease)])
+            [
+                .integer(claim.id), .text(owner), .int(claim.attempt), .real(Date().timeIntervalSince1970),
+                .real(duration), .text(result), .text(claim.function), .real(claim.startedAt.timeIntervalSince1970),
+                .int(memoryMB), .text(next), .real(now.timeIntervalSince1970), .real(lease),
+            ])
         return try claimed(rows.first, function: next, now: now)
     }
 
