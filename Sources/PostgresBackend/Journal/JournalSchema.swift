@@ -104,20 +104,7 @@ enum JournalSchema {
                     #variable_conflict use_column
                     BEGIN
                         RETURN QUERY
-                        WITH next AS (
-                            SELECT n.id FROM picpipe_journal.invocations n
-                            WHERE n.function = wanted AND n.state IN ('queued', 'retrying') AND n.not_before <= now_at
-                            ORDER BY n.not_before, n.id LIMIT 1
-                            FOR UPDATE SKIP LOCKED),
-                        claimed AS (
-                            UPDATE picpipe_journal.invocations i
-                            SET state = 'running', attempt = i.attempt + 1, started_at = now_at, owner = claimer,
-                                lease_until = now_at + lease, lease_seconds = lease
-                            FROM next
-                            WHERE i.id = next.id
-                            RETURNING i.id, i.type, i.attempt, i.enqueued_at, i.not_before, i.event_id)
-                        SELECT c.id, c.type, c.attempt, c.enqueued_at, c.not_before, e.id, e.record, e.created_at
-                        FROM claimed c JOIN picpipe_journal.events e ON e.id = c.event_id;
+                        \(claimOldestReady)
                     END
                     $$
                     """,
@@ -176,22 +163,28 @@ enum JournalSchema {
                 RETURN;
             END IF;
             RETURN QUERY
-            WITH next AS (
-                SELECT n.id FROM picpipe_journal.invocations n
-                WHERE n.function = wanted AND n.state IN ('queued', 'retrying') AND n.not_before <= now_at
-                ORDER BY n.not_before, n.id LIMIT 1
-                FOR UPDATE SKIP LOCKED),
-            claimed AS (
-                UPDATE picpipe_journal.invocations i
-                SET state = 'running', attempt = i.attempt + 1, started_at = now_at, owner = claimer,
-                    lease_until = now_at + lease, lease_seconds = lease
-                FROM next
-                WHERE i.id = next.id
-                RETURNING i.id, i.type, i.attempt, i.enqueued_at, i.not_before, i.event_id)
-            SELECT c.id, c.type, c.attempt, c.enqueued_at, c.not_before, e.id, e.record, e.created_at
-            FROM claimed c JOIN picpipe_journal.events e ON e.id = c.event_id;
+            \(claimOldestReady)
         END
         $$
         """
     }
+
+    /// The claim of the oldest ready invocation of `wanted` for `claimer` (after `RETURN QUERY` in a plpgsql function
+    /// with those parameters): the one text every claim function runs.
+    private static let claimOldestReady = """
+        WITH next AS (
+            SELECT n.id FROM picpipe_journal.invocations n
+            WHERE n.function = wanted AND n.state IN ('queued', 'retrying') AND n.not_before <= now_at
+            ORDER BY n.not_before, n.id LIMIT 1
+            FOR UPDATE SKIP LOCKED),
+        claimed AS (
+            UPDATE picpipe_journal.invocations i
+            SET state = 'running', attempt = i.attempt + 1, started_at = now_at, owner = claimer,
+                lease_until = now_at + lease, lease_seconds = lease
+            FROM next
+            WHERE i.id = next.id
+            RETURNING i.id, i.type, i.attempt, i.enqueued_at, i.not_before, i.event_id)
+        SELECT c.id, c.type, c.attempt, c.enqueued_at, c.not_before, e.id, e.record, e.created_at
+        FROM claimed c JOIN picpipe_journal.events e ON e.id = c.event_id;
+        """
 }
