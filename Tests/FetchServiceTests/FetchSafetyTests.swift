@@ -121,6 +121,14 @@ struct FetchSafetyTests {
             #expect(try await client.send("GET", "/images/\(id)").status == 200)
             #expect(try await client.send("DELETE", "/images/\(id)").status == 401)
             #expect(try await client.send("DELETE", "/images/\(id)", headers: [("Authorization", "Bearer k1")]).status == 204)
+            // The scheme in any case, the key with spaces or tabs around it; another scheme or an empty key is refused.
+            for (header, status) in [
+                ("bEaReR k2", 202), ("Bearer \tk2 \t", 202), ("Basic k2", 401), ("Bearer", 401), ("Bearer k2x", 401),
+            ] {
+                let sent = try await client.send(
+                    "POST", "/images", headers: [("Content-Type", "image/jpeg"), ("Authorization", header)], body: jpeg)
+                #expect(sent.status == status, "Authorization: \(header)")
+            }
         }
         try await FetchServer.with(configure: {
             $0.http.apiKeys = ["k1"]

@@ -116,16 +116,32 @@ public struct AccessPolicy: Sendable {
     func optionalCaller(_ request: Request) async throws -> Caller? {
         guard let header = request.headers[.authorization] else { return nil }
         guard requiresCredentials else { return nil }
-        let prefix = "bearer "
-        guard header.count > prefix.count, header.prefix(prefix.count).lowercased() == prefix else {
+        // On the header's UTF-8 bytes: a token is ~800 bytes, and Character counting or Foundation's trimming
+        // (which goes through UTF-16) cost the token route a fifth of its requests per second.
+        let bytes = header.utf8
+        let prefix = "bearer ".utf8
+        guard bytes.count > prefix.count,
+            bytes.prefix(prefix.count).elementsEqual(prefix, by: { Self.asciiLowercased($0) == $1 })
+        else {
             throw APIError.unauthorized("send the API key or token as Authorization: Bearer <key or token>")
         }
-        let sent = header.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)
+        var credential = bytes.dropFirst(prefix.count)
+        while let first = credential.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
+            credential = credential.dropFirst()
+        }
+        while let last = credential.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") {
+            credential = credential.dropLast()
+        }
+        let sent = String(decoding: credential, as: UTF8.self)
         if let caller = keys.caller(presenting: Array(sent.utf8)) { return caller }
         if let tokens, TokenVerifier.looksLikeJWT(sent) { return try await tokens.caller(for: sent) }
         if tokens != nil {
             throw APIError.invalidToken("the bearer credential is neither a configured API key nor a JWT")
         }
         throw APIError.unauthorized("the API key is not one of the configured keys")
+    }
+
+    private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
     }
 }
