@@ -122,9 +122,8 @@ public final class PostgresInvocationJournal: InvocationJournal {
                 let live = try connection.run(
                     """
                     SELECT count(*) AS live FROM picpipe_journal.invocations
-                    WHERE function = $1 AND state = 'running' AND owner IN (SELECT owner FROM picpipe_journal.processes
-                        WHERE beat_at >= extract(epoch FROM clock_timestamp()) - $2)
-                    """, [.text(function), .real(Self.deadAfter)]
+                    WHERE function = $1 AND state = 'running' AND owner IN \(Self.liveOwners)
+                    """, [.text(function)]
                 ).first?.value("live", as: Int64.self) ?? 0
                 if live >= limit { return nil }
             }
@@ -350,9 +349,12 @@ public final class PostgresInvocationJournal: InvocationJournal {
     }
 
     /// The owners that are not beating any more (SQL, for the recovery statements).
-    private static let deadOwner = """
-        (owner IS NULL OR owner NOT IN (SELECT owner FROM picpipe_journal.processes
-            WHERE beat_at >= extract(epoch FROM clock_timestamp()) - \(deadAfter)))
+    private static let deadOwner = "(owner IS NULL OR owner NOT IN \(liveOwners))"
+
+    /// The owners still beating (SQL, a subquery).
+    private static let liveOwners = """
+        (SELECT owner FROM picpipe_journal.processes
+            WHERE beat_at >= extract(epoch FROM clock_timestamp()) - \(deadAfter))
         """
 
     public func recoverRunning() throws -> Int {
