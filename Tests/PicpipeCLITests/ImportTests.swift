@@ -55,11 +55,13 @@ final class ImportSource {
 extension PicpipeCLI {
     @Suite(.serialized) struct ImportTests {
         /// POST /images {"url"}: Event (the default, queued) or RequestResponse (answered with the picture).
-        static func importing(_ base: String, _ url: String, wait: Bool = true) async throws -> HTTPCall {
+        static func importing(
+            _ base: String, _ url: String, wait: Bool = true, headers: [String: String] = [:]
+        ) async throws -> HTTPCall {
             var body: [String: String] = ["url": url]
             if wait { body["invocation_type"] = "RequestResponse" }
             return try await HTTPCall.send(
-                "POST", "\(base)/images", headers: ["Content-Type": "application/json"],
+                "POST", "\(base)/images", headers: headers.merging(["Content-Type": "application/json"]) { $1 },
                 body: try JSONSerialization.data(withJSONObject: body))
         }
 
@@ -196,11 +198,42 @@ extension PicpipeCLI {
                 Self.expect(
                     try await Self.importing(plainBase, "http://[64:ff9b::a9fe:a9fe]/"), 400, "url_refused",
                     "embeds 169.254.169.254")
+                // A name is checked by the addresses it resolves to (localhost: 127.0.0.1, and ::1 where the
+                // resolver has it), not by how it is spelled.
+                Self.expect(
+                    try await Self.importing(plainBase, "http://localhost:\(source.port)/photo.jpg"), 400,
+                    "url_refused", "is loopback")
             } catch {
                 await plain.stop()
                 throw error
             }
             await plain.stop()
+
+            // With API keys, an import needs functions:invoke besides images:write (it runs the fetch function).
+            let writeOnly = "import-writer-key-0123"
+            let invoker = "import-invoker-key-0123"
+            let (keyed, keyedBase) = try await OIDCAuthTests.serve(
+                in: root,
+                config: """
+                    import:
+                      allow: [127.0.0.1/32]
+                    auth:
+                      api_keys:
+                        - {name: writer, key: \(writeOnly), scopes: [images:read, images:write]}
+                        - {name: invoker, key: \(invoker), scopes: [images:read, images:write, functions:invoke]}
+                    """)
+            do {
+                let refused = try await Self.importing(
+                    keyedBase, "\(source.base)/photo.jpg", headers: HTTPCall.bearer(writeOnly))
+                OIDCAuthTests.expectMissingScope(refused, "functions:invoke")
+                let admitted = try await Self.importing(
+                    keyedBase, "\(source.base)/photo.jpg", headers: HTTPCall.bearer(invoker))
+                #expect(admitted.status == 201, "\(admitted.text)")
+            } catch {
+                await keyed.stop()
+                throw error
+            }
+            await keyed.stop()
         }
 
         @Test func importCommandInvokesTheFetchFunction() async throws {

@@ -76,5 +76,50 @@ extension PicpipeCLI {
             }
             await serve.stop()
         }
+
+        /// A token's subject is limited as a key is: its own bucket (`token:SUB`), its 429, its line in /metrics.
+        @Test func tokenSubjectsHaveTheirOwnBucket() async throws {
+            guard let python = OIDCIssuerProcess.python() else { return }
+            let root = try PicpipeProcess.temporaryFolder("usage-token")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let issuer = try await OIDCIssuerProcess(python: python, folder: root)
+            defer { issuer.stop() }
+            let (serve, base) = try await OIDCAuthTests.serve(
+                in: root,
+                config: """
+                    http:
+                      protect_reads: true
+                    auth:
+                      usage_plan: {rate: 0.01, burst: 2}
+                      api_keys:
+                        - {name: free, key: \(Self.freeKey), scopes: [admin], usage_plan: {rate: 0}}
+                      oidc:
+                        issuer: \(issuer.issuer)
+                        audience: picpipe-api
+                    """)
+            do {
+                let carol = try await issuer.mint(claims: ["scope": "images:read", "sub": "carol"])
+                let dave = try await issuer.mint(kid: "ec-1", claims: ["scope": "images:read", "sub": "dave"])
+                for _ in 0..<2 {
+                    #expect(try await HTTPCall.send("GET", "\(base)/images", headers: HTTPCall.bearer(carol)).status == 200)
+                }
+                let refused = try await HTTPCall.send("GET", "\(base)/images", headers: HTTPCall.bearer(carol))
+                #expect(refused.status == 429, "\(refused.text)")
+                #expect(refused.text.contains("token:carol"), "\(refused.text)")
+                #expect(refused.header("Retry-After").flatMap { Int($0) }.map { (90...100).contains($0) } == true)
+                // Another subject's bucket is whole.
+                let other = try await HTTPCall.send("GET", "\(base)/images", headers: HTTPCall.bearer(dave))
+                #expect(other.status == 200)
+                #expect(other.header("X-RateLimit-Remaining") == "1")
+                let metrics = try await HTTPCall.send("GET", "\(base)/metrics", headers: HTTPCall.bearer(Self.freeKey))
+                #expect(metrics.text.contains("picpipe_usage_requests_total{subject=\"token:carol\"} 3"), "\(metrics.text.suffix(3000))")
+                #expect(metrics.text.contains("picpipe_usage_throttled_total{subject=\"token:carol\",reason=\"rate\"} 1"))
+                #expect(metrics.text.contains("picpipe_usage_requests_total{subject=\"token:dave\"} 1"))
+            } catch {
+                await serve.stop()
+                throw error
+            }
+            await serve.stop()
+        }
     }
 }

@@ -69,6 +69,33 @@ import Testing
         #expect(throws: ConfigurationError.self) { try PicpipeConfiguration.parse(yaml: "thumbnails: [1, 2]") }
     }
 
+    @Test func tokensAcceptOnlyRS256AndES256AndRefetchKeysAtMostOnceAMinute() throws {
+        let oidc = try PicpipeConfiguration.parse(
+            yaml: """
+                auth:
+                  oidc: {issuer: "https://id.example.com/realms/photos", audience: picpipe-api}
+                """
+        ).auth.oidc
+        #expect(oidc.algorithms == ["RS256", "ES256"])
+        #expect(oidc.jwksRefreshInterval == 60)
+        #expect(oidc.clockSkew == 60)
+        for algorithm in ["HS256", "none", "RS512"] {
+            #expect(throws: ConfigurationError.self) {
+                try PicpipeConfiguration.parse(
+                    yaml: """
+                        auth:
+                          oidc: {issuer: "https://id.example.com", audience: a, algorithms: [RS256, \(algorithm)]}
+                        """
+                ).validate()
+            }
+        }
+        // An issuer over plain http is refused except on loopback (the tests' own issuer).
+        #expect(throws: ConfigurationError.self) {
+            try PicpipeConfiguration.parse(yaml: "auth:\n  oidc: {issuer: \"http://id.example.com\", audience: a}\n")
+                .validate()
+        }
+    }
+
     @Test func thumbnailColorIsSRGBUnlessTheFileOrTheEnvironmentSaysKeep() throws {
         #expect(try PicpipeConfiguration.load(environment: [:]).thumbnails.color == "srgb")
         #expect(try PicpipeConfiguration.parse(yaml: "thumbnails:\n  color: keep\n").thumbnails.color == "keep")

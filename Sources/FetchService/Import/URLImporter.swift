@@ -1,6 +1,8 @@
 // Fetching a picture by URL, safe by default as imgproxy is: http and https only; every address the host resolves
-// to checked before connecting, on the first request and on every redirect; plain-http connections made to the
-// checked address itself (so a second DNS answer cannot swap it); connect and total timeouts; the size capped
+// to checked before connecting, on the first request and on every redirect; every connection made to the checked
+// address itself (plain http by address, https through a client whose DNS override pins the name to it while the
+// certificate is still checked against the name), so a second DNS answer cannot swap it; connect and total
+// timeouts; the size capped
 // while the body streams; the type sniffed from the bytes by the spool, never taken from the headers.
 import AsyncHTTPClient
 import Foundation
@@ -59,29 +61,33 @@ public struct URLImporter: Sendable {
         }
     }
 
-    /// Follows the URL through at most `import.max_redirects` redirects to a 2xx answer.
+    /// Follows the URL through at most `import.max_redirects` redirects to a 2xx answer and hands its body to `read`.
     /// - Throws: `APIError` 400 `url_refused` (scheme, address, credentials in the URL), 422 `import_failed` (no
     ///   answer, an error status, too many redirects; 422, not a 5xx: picpipe did not fail, the URL does not lead
-    ///   to a picture), 413 `import_too_large` (a declared length over the cap).
-    public func open(_ text: String) async throws -> Source {
+    ///   to a picture), 413 `import_too_large` (a declared length over the cap); and what `read` throws.
+    public func open<T: Sendable>(_ text: String, read: (Source) async throws -> T) async throws -> T {
         var current = try Self.parse(text)
         var hops = 0
         while true {
-            let (request, target) = try await prepare(current)
+            let hop = try await prepare(current)
+            // An https hop has a client of its own (its DNS override is the checked address), shut down once the
+            // body is read or the redirect followed.
+            let client = hop.pinnedName.map { Self.pinnedClient(host: $0.host, address: $0.address, connectTimeout: settings.connectTimeout) }
+            defer { if let client { Self.shutDown(client) } }
             let response: HTTPClientResponse
             do {
-                response = try await Self.client(connectTimeout: settings.connectTimeout).execute(
-                    request, deadline: .now() + .milliseconds(Int64(settings.timeout * 1000)))
+                response = try await (client ?? Self.client(connectTimeout: settings.connectTimeout)).execute(
+                    hop.request, deadline: .now() + .milliseconds(Int64(settings.timeout * 1000)))
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                throw Self.failed("\(target) could not be fetched: \(Self.reason(error))")
+                throw Self.failed("\(hop.target) could not be fetched: \(Self.reason(error))")
             }
             let status = Int(response.status.code)
             if (300..<400).contains(status), status != 304 {
                 guard let location = response.headers.first(name: "location"),
                     let next = URL(string: location, relativeTo: current)?.absoluteURL
-                else { throw Self.failed("\(target) answered \(status) without a usable Location") }
+                else { throw Self.failed("\(hop.target) answered \(status) without a usable Location") }
                 hops += 1
                 guard hops <= settings.maxRedirects else {
                     throw Self.failed("more than \(settings.maxRedirects) redirects (import.max_redirects)")
@@ -89,10 +95,10 @@ public struct URLImporter: Sendable {
                 current = try Self.parse(next.absoluteString)
                 continue
             }
-            guard (200..<300).contains(status) else { throw Self.failed("\(target) answered \(status)") }
+            guard (200..<300).contains(status) else { throw Self.failed("\(hop.target) answered \(status)") }
             let declared = response.headers.first(name: "content-length").flatMap { Int($0) }
             if let declared, declared > settings.maxBytes { throw tooLarge() }
-            return Source(body: response.body, declaredLength: declared, finalURL: current.absoluteString)
+            return try await read(Source(body: response.body, declaredLength: declared, finalURL: current.absoluteString))
         }
     }
 
@@ -103,8 +109,18 @@ public struct URLImporter: Sendable {
             message: "the source is larger than \(settings.maxBytes) bytes (import.max_bytes); nothing was kept")
     }
 
-    /// The request for one hop, after its host's addresses are checked; plain http goes to the checked address.
-    private func prepare(_ url: URL) async throws -> (HTTPClientRequest, String) {
+    /// One hop's request, made after its host's addresses are checked.
+    private struct Hop {
+        var request: HTTPClientRequest
+        /// The URL as asked (for messages).
+        var target: String
+        /// For https by name: the name and the checked address its connection must go to.
+        var pinnedName: (host: String, address: String)?
+    }
+
+    /// The request for one hop, after its host's addresses are checked; the connection goes to the checked address
+    /// (plain http by rewriting the URL with the original Host header, https by the pinned client's DNS override).
+    private func prepare(_ url: URL) async throws -> Hop {
         guard let host = url.host, !host.isEmpty else { throw Self.refused("the URL has no host") }
         let port = url.port ?? (url.scheme == "https" ? 443 : 80)
         let addresses = try await resolve(host, port: port)
@@ -114,22 +130,27 @@ public struct URLImporter: Sendable {
                     "\(url.absoluteString): \(reason); such addresses are refused unless import.allow lists them")
             }
         }
-        var request = HTTPClientRequest(url: url.absoluteString)
-        request.method = .GET
-        request.headers.add(name: "User-Agent", value: "picpipe-import")
-        request.headers.add(name: "Accept", value: "image/jpeg, image/png")
-        if url.scheme == "http", var components = URLComponents(url: url, resolvingAgainstBaseURL: false),
-            let pinned = addresses.first
-        {
-            components.host = pinned.isIPv4 ? pinned.description : "[\(pinned.description)]"
-            if let pinnedURL = components.url?.absoluteString {
-                request = HTTPClientRequest(url: pinnedURL)
-                request.headers.add(name: "Host", value: url.port.map { "\(host):\($0)" } ?? host)
-                request.headers.add(name: "User-Agent", value: "picpipe-import")
-                request.headers.add(name: "Accept", value: "image/jpeg, image/png")
+        let target = url.absoluteString
+        var url = target
+        var hostHeader: String?
+        var pinnedName: (host: String, address: String)?
+        if let pinned = addresses.first, IPAddress(host) == nil {
+            if url.hasPrefix("http:"), var components = URLComponents(string: url) {
+                components.host = pinned.isIPv4 ? pinned.description : "[\(pinned.description)]"
+                if let pinnedURL = components.url?.absoluteString {
+                    hostHeader = components.port.map { "\(host):\($0)" } ?? host
+                    url = pinnedURL
+                }
+            } else {
+                pinnedName = (host, pinned.description)
             }
         }
-        return (request, url.absoluteString)
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        if let hostHeader { request.headers.add(name: "Host", value: hostHeader) }
+        request.headers.add(name: "User-Agent", value: "picpipe-import")
+        request.headers.add(name: "Accept", value: "image/jpeg, image/png")
+        return Hop(request: request, target: target, pinnedName: pinnedName)
     }
 
     /// Every address the host resolves to (an address literal is itself).
@@ -216,5 +237,22 @@ public struct URLImporter: Sendable {
             clients[milliseconds] = client
             return client
         }
+    }
+
+    /// A client for one https hop whose connections go to `address` while TLS still names and verifies `host`
+    /// (AsyncHTTPClient's DNS override sets the SNI to the name); shut it down with `shutDown`.
+    static func pinnedClient(host: String, address: String, connectTimeout: Double) -> HTTPClient {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .milliseconds(Int64(connectTimeout * 1000))),
+            decompression: .disabled)
+        configuration.httpVersion = .http1Only
+        configuration.dnsOverride = [host: address]
+        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+    }
+
+    /// Shuts a hop's client down without waiting (its connections close in the background).
+    static func shutDown(_ client: HTTPClient) {
+        client.shutdown { _ in }
     }
 }

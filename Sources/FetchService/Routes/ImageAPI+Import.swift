@@ -75,16 +75,17 @@ extension ImageAPI {
     /// spool's cap becomes `import_too_large`.
     static func download(_ url: String, importer: URLImporter, spool: UploadSpool) async throws -> SpooledUpload {
         try await importer.withinTimeout {
-            let source = try await importer.open(url)
-            do {
-                return try await spool.spool(source.body, kind: .raw, declaredLength: nil)
-            } catch let error as APIError where error.status == .contentTooLarge {
-                throw importer.tooLarge()
-            } catch let error as APIError where error.status == .unsupportedMediaType {
-                throw APIError.unsupportedMediaType(
-                    "\(source.finalURL) is not a JPEG, PNG, WebP, GIF, HEIC or AVIF image (sniffed from its bytes); nothing was kept")
-            } catch let error as APIError where error.code == "bad_request" {
-                throw URLImporter.failed("\(source.finalURL): \(error.message)")
+            try await importer.open(url) { source in
+                do {
+                    return try await spool.spool(source.body, kind: .raw, declaredLength: nil)
+                } catch let error as APIError where error.status == .contentTooLarge {
+                    throw importer.tooLarge()
+                } catch let error as APIError where error.status == .unsupportedMediaType {
+                    throw APIError.unsupportedMediaType(
+                        "\(source.finalURL) is not a JPEG, PNG, WebP, GIF, HEIC or AVIF image (sniffed from its bytes); nothing was kept")
+                } catch let error as APIError where error.code == "bad_request" {
+                    throw URLImporter.failed("\(source.finalURL): \(error.message)")
+                }
             }
         }
     }
