@@ -5,12 +5,15 @@
         --artifacts DIR [--known-file apple-iphone-5.jpg]
 
 The store must already hold the corpus pictures (the Swift test copies them into uploads/ and waits). Checks, in
-order: grid count and endless scroll, a make filter that survives a reload, the detail view of a known camera file
-(exposure, date, GPS link), keyboard navigation, an upload of a good and a corrupt file through the picker, a file
-copied into uploads/ appearing without a reload, delete, and on every page no console error and no request to
-another origin. Screenshots go to --artifacts. Exit 0 only when every check passed.
+order: grid count and endless scroll, a make filter and a near + taken-after filter that survive a reload, the
+detail view of a known camera file (exposure, date, GPS link), keyboard navigation, an upload of a good and a
+corrupt file through the picker, a drag-and-drop upload, a file copied into uploads/ appearing without a reload,
+delete, and on every page no console error and no request to another origin. With --protected-key (reads need a
+key) or --write-key (only writes do) the checks of that mode run instead. Screenshots go to --artifacts. Exit 0
+only when every check passed.
 """
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -19,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from selenium import webdriver
@@ -72,6 +76,59 @@ def listing(base, query="", key=None):
             return items
 
 
+def api_error(base, path, data, name, content_type):
+    """The error message the API answers for this file uploaded as a form (what the page must show)."""
+    boundary = "picpipe-test-boundary"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    try:
+        api(base, path, method="POST", body=body, content_type=f"multipart/form-data; boundary={boundary}")
+    except urllib.error.HTTPError as error:
+        return json.loads(error.read())["error"]["message"]
+    raise AssertionError(f"the API accepted {name}")
+
+
+def with_comment(jpeg, text):
+    """The same JPEG with a comment segment after its start: other bytes (a new id), the same picture."""
+    comment = text.encode()
+    return jpeg[:2] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + jpeg[2:]
+
+
+def load(driver, url=None):
+    """Opens `url` (or reloads), then raises the resource timing buffer from its 250 entries, so no request of a
+    long-lived page falls out of what the audit reads; none was dropped before (fewer than 250 so far)."""
+    if url:
+        driver.get(url)
+    else:
+        driver.refresh()
+    count = driver.execute_script("performance.setResourceTimingBufferSize(5000);"
+                                  "return performance.getEntriesByType('resource').length")
+    if count >= 250:
+        raise AssertionError(f"{count} resource entries at load: some may have been dropped")
+
+
+def drop_files(driver, files):
+    """Drags `files` ([(name, bytes, type)]) over the drop zone and drops them, as a person's drag from the file
+    manager does: a DataTransfer holding Files built in the page. Whether each event was taken (default prevented,
+    so the browser neither refuses the drop nor opens the file) and whether the zone lit up during the drag."""
+    return driver.execute_script("""
+      const files = arguments[0].map(([name, data, type]) =>
+        new File([Uint8Array.from(atob(data), c => c.charCodeAt(0))], name, {type}));
+      const zone = document.getElementById('drop');
+      const send = (type) => {
+        const transfer = new DataTransfer();
+        for (const file of files) transfer.items.add(file);
+        const event = new DragEvent(type, {dataTransfer: transfer, bubbles: true, cancelable: true});
+        zone.dispatchEvent(event);
+        return event.defaultPrevented;
+      };
+      const over = send('dragover');
+      const lit = zone.classList.contains('over');
+      const dropped = send('drop');
+      return [over, lit, dropped, zone.classList.contains('over')];""",
+        [[name, base64.b64encode(data).decode(), kind] for name, data, kind in files])
+
+
 def wait(driver, what, condition, seconds=60):
     try:
         return WebDriverWait(driver, seconds, poll_frequency=0.05).until(lambda d: condition(d))
@@ -103,7 +160,8 @@ class Page:
         self.allowed_errors = []  # substrings of expected network errors (the corrupt upload's answer)
 
     def audit(self, label):
-        """No console error and no request to another origin since the last audit (log) / on this document."""
+        """No console error and no request to another origin since the last audit (log) / on this document. The
+        allowed errors are those of this step only: forgotten here, so a later step's same error is not excused."""
         names = self.driver.execute_script(
             "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
             ".map(e => e.name)")
@@ -120,6 +178,7 @@ class Page:
                    for allowed in self.allowed_errors):
                 continue
             errors.append(message)
+        self.allowed_errors = []
         check(not errors, f"{label}: no console errors {errors}")
 
 
@@ -127,8 +186,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
     parser.add_argument("--store", required=True)
-    parser.add_argument("--good", help="a picture not in the store, uploaded through the picker")
-    parser.add_argument("--live", required=True, help="a picture not in the store, copied into uploads/")
+    parser.add_argument("--good", help="a picture not in the store, uploaded through the picker (dropped with "
+                        "--write-key)")
+    parser.add_argument("--live", help="a picture not in the store, copied into uploads/")
     parser.add_argument("--put", help="a picture stored under a chosen id (PUT) before the page replaces it")
     parser.add_argument("--replacement", help="the picture the page puts under that id instead")
     parser.add_argument("--artifacts", required=True)
@@ -137,8 +197,15 @@ def main():
     parser.add_argument("--binary", help="picpipe, started again on the same address")
     parser.add_argument("--protected-key", help="reads need this API key (http.protect_reads, signed URLs): run "
                         "the checks of that mode instead")
+    parser.add_argument("--write-key", help="API keys are configured but reads are public: run the checks of that "
+                        "mode instead (write controls only with the key, kept for the tab)")
     arguments = parser.parse_args()
-    if not arguments.protected_key and not all(
+    if arguments.write_key:
+        if not arguments.good:
+            parser.error("--good is needed with --write-key")
+    elif not arguments.live:
+        parser.error("--live is needed without --write-key")
+    elif not arguments.protected_key and not all(
             (arguments.good, arguments.put, arguments.replacement, arguments.serve_pid, arguments.binary)):
         parser.error("--good, --put, --replacement, --serve-pid and --binary are needed without --protected-key")
     base = arguments.url.rstrip("/")
@@ -156,6 +223,8 @@ def main():
     try:
         if arguments.protected_key:
             run_protected(driver, page, base, arguments)
+        elif arguments.write_key:
+            run_write_key(driver, page, base, arguments)
         else:
             run(driver, page, base, arguments, restarted)
     except Exception:
@@ -191,7 +260,7 @@ def run(driver, page, base, arguments, restarted):
     check(total > 60, f"the store lists {total} pictures, more than one grid page (60)")
 
     # 1. Grid: the first page, then the rest on scroll; thumbnails through srcset; the count.
-    driver.get(base + "/")
+    load(driver, base + "/")
     wait(driver, "first page of tiles", lambda d: len(tiles(d)) == 60)
     check(len(tiles(driver)) == 60, "the grid shows the first page: 60 tiles")
     count = driver.find_element(By.ID, "count")
@@ -250,18 +319,41 @@ def run(driver, page, base, arguments, restarted):
     check("make=Apple" in driver.current_url, f"the filter is in the URL: {driver.current_url}")
     check(driver.find_element(By.ID, "count").text == f"{len(expected)} pictures", "the count follows the filter")
     page.audit("filtered grid")
-    driver.refresh()
+    load(driver)
     wait(driver, "filtered grid after reload", lambda d: [t.get_attribute("data-id") for t in tiles(d)] == expected)
     check(Select(driver.find_element(By.ID, "make")).first_selected_option.get_attribute("value") == make,
           "after a reload the make filter is still chosen and the grid still filtered")
     page.audit("filtered grid after reload")
-    driver.get(base + "/?make=NoSuchCamera")
+    # A place and a date from a bookmarked URL: the fields show them, the grid holds what the API answers for
+    # the same query (each filter narrowing it), and a reload keeps both.
+    near, after = "50,5,1500", "2012-06-01"
+    query = f"near={near}&taken_after={after}"
+    expected = [item["id"] for item in listing(base, query)]
+    near_only = listing(base, f"near={near}")
+    check(0 < len(expected) < len(near_only) < total,
+          f"{len(expected)} pictures within 1500 km of 50,5 taken after {after}, {len(near_only)} at any date, "
+          f"{total} in all")
+    for reloaded in (False, True):
+        if reloaded:
+            load(driver)
+        else:
+            load(driver, f"{base}/?{query}")
+        when = "after a reload" if reloaded else "from the URL"
+        wait(driver, f"near grid {when}", lambda d: [t.get_attribute("data-id") for t in tiles(d)] == expected)
+        wait(driver, f"near count {when}",
+             lambda d: d.find_element(By.ID, "count").text == f"{len(expected)} pictures")
+        fields = [driver.find_element(By.ID, name).get_attribute("value")
+                  for name in ("near_point", "near_km", "taken_after")]
+        check(fields == ["50,5", "1500", after], f"{when} the near and taken-after fields show the filter: {fields}")
+        check(query in driver.current_url, f"{when} the grid shows the API's {len(expected)} pictures for {query}")
+        page.audit(f"near filter {when}")
+    load(driver, base + "/?make=NoSuchCamera")
     wait(driver, "empty result", lambda d: d.find_element(By.ID, "empty").is_displayed())
     check(len(tiles(driver)) == 0, "an empty result says so")
     page.audit("empty result")
 
     # 3. Detail of a known corpus camera file: exposure, date, GPS; keyboard navigation; Escape.
-    driver.get(base + "/")
+    load(driver, base + "/")
     wait(driver, "grid", lambda d: len(tiles(d)) >= 60)
     known = [item for item in stored if item["name"] and item["name"].endswith(arguments.known_file)]
     check(len(known) == 1, f"{arguments.known_file} is listed once")
@@ -318,8 +410,9 @@ def run(driver, page, base, arguments, restarted):
     corrupt = os.path.join(arguments.artifacts, "corrupt.jpg")
     with open(arguments.good, "rb") as source:
         good_bytes = source.read()
+    corrupt_bytes = good_bytes[:2] + b"this is not the rest of a JPEG" * 10
     with open(corrupt, "wb") as target:
-        target.write(good_bytes[:2] + b"this is not the rest of a JPEG" * 10)
+        target.write(corrupt_bytes)
     good_id = hashlib.sha256(good_bytes).hexdigest()
     check(not any(item["id"] == good_id for item in stored), "the good upload is not in the store yet")
     driver.execute_script("window.picpipeMarker = 'no reload'")
@@ -337,11 +430,20 @@ def run(driver, page, base, arguments, restarted):
     check(good_row.find_element(By.TAG_NAME, "progress").get_attribute("value") == "1",
           "its progress bar is full")
     message = bad_row.find_element(By.CLASS_NAME, "status").text
-    check("failed" in bad_row.get_attribute("class") and len(message) > 10,
+    # The very message the API answers for these bytes, not just some text.
+    refusal = api_error(base, "/images", corrupt_bytes, "corrupt.jpg", "image/jpeg")
+    check("failed" in bad_row.get_attribute("class") and message == refusal and "not a JPEG" in refusal,
           f"the corrupt file shows the API's error: {message}")
     wait(driver, "uploaded picture in the grid", scrolled_to(f'#grid a.tile[data-id="{good_id}"]'))
     check(driver.execute_script("return window.picpipeMarker") == "no reload", "the upload appeared without a reload")
     page.audit("upload")
+
+    # 4b. Drag-and-drop of two files onto the page: new bytes of the good picture (a comment), so new ids.
+    dropped = [(f"dropped-{n}.jpg", with_comment(good_bytes, f"dropped {n}"), "image/jpeg") for n in (1, 2)]
+    expect_dropped(driver, dropped, len(rows(driver)))
+    check(driver.execute_script("return window.picpipeMarker") == "no reload",
+          "the dropped files appeared without a reload")
+    page.audit("drag-and-drop upload")
 
     # 5. Replace under a chosen id: a picture PUT as "holiday" (by another client: it appears live), then replaced
     #    from the detail view; the new content's thumbnails show (a new URL version), not the browser's old copy.
@@ -428,16 +530,21 @@ def run(driver, page, base, arguments, restarted):
     page.audit("delete")
 
     # 8. A server restart: the page shows it is offline, reconnects by itself, and a picture dropped into
-    #    uploads/ meanwhile shows up without a reload.
+    #    uploads/ meanwhile shows up without a reload. On a page opened afresh: on the old one the delete's event
+    #    left a camera-count read due a second later, refused if the stop comes before the stream says so.
+    load(driver, base + "/")
+    driver.execute_script("window.picpipeMarker = 'no reload'")
+    wait(driver, "live stream connected", lambda d: d.find_element(By.ID, "live").text == "live")
+    page.audit("before the restart")
     os.kill(arguments.serve_pid, signal.SIGTERM)
     wait(driver, "the page notices the server is gone", lambda d: d.find_element(By.ID, "live").text == "offline")
     address = base.split("//", 1)[1]
-    for _ in range(600):
-        try:
-            api(base, "/healthz")
-            time.sleep(0.1)
-        except Exception:
-            break
+    # Gone, not just deaf: a serve still shutting down holds the store's lock and the new one would refuse to start.
+    deadline = time.time() + 60
+    while alive(arguments.serve_pid):
+        if time.time() > deadline:
+            raise AssertionError("the stopped serve did not exit within 60 s")
+        time.sleep(0.1)
     log = open(os.path.join(arguments.artifacts, "restarted-serve.log"), "w")
     restarted.append(subprocess.Popen(
         [arguments.binary, "serve", "--store", arguments.store], stdout=log, stderr=subprocess.STDOUT,
@@ -459,6 +566,36 @@ def run(driver, page, base, arguments, restarted):
     page.audit("restart")
 
 
+def expect_dropped(driver, files, rows_before):
+    """Drops `files` and checks each gets a finished upload row with its id and then its tile in the grid."""
+    over, lit, taken, still_lit = drop_files(driver, files)
+    check(over and lit, "dragging files over the page takes the drag (so a drop is allowed) and lights the zone")
+    check(taken and not still_lit, "the drop is taken (the browser does not open the file) and the zone goes dark")
+    rows = lambda d: d.find_elements(By.CSS_SELECTOR, "#uploads li")
+    wait(driver, "the dropped files uploaded", lambda d: len(rows(d)) == rows_before + len(files) and all(
+        "done" in r.get_attribute("class") or "failed" in r.get_attribute("class") for r in rows(d)))
+    by_name = {r.find_element(By.CLASS_NAME, "name").text: r for r in rows(driver)}
+    for name, data, _ in files:
+        row, sha = by_name[name], hashlib.sha256(data).hexdigest()
+        check("done" in row.get_attribute("class") and row.get_attribute("data-id") == sha,
+              f"{name} uploaded by drag-and-drop: {row.find_element(By.CLASS_NAME, 'status').text}, id {sha[:12]}…")
+        wait(driver, f"{name} in the grid", scrolled_to(f'#grid a.tile[data-id="{sha}"]'))
+    check(True, f"the {len(files)} dropped pictures appear in the grid")
+
+
+def alive(pid):
+    """Whether the process runs: a zombie its parent has not reaped yet has exited (Linux's /proc tells)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return True  # no /proc: the signal alone says
+
+
 def status_of(base, path, method="GET"):
     """The HTTP status of an anonymous request."""
     try:
@@ -478,7 +615,7 @@ def run_protected(driver, page, base, arguments):
     check(status_of(base, "/images") == 401 and status_of(base, "/events/stream") == 401,
           "without the key the listing and the event stream answer 401")
 
-    driver.get(base + "/")
+    load(driver, base + "/")
     form = driver.find_element(By.ID, "key-form")
     wait(driver, "the key form", lambda d: form.is_displayed())
     said = driver.find_element(By.ID, "count").text
@@ -536,6 +673,104 @@ def run_protected(driver, page, base, arguments):
         "return performance.getEntriesByType('resource').filter(e => e.name.includes('/images?')).length")
     check(listing_reads == 1, f"the live update read no listing (the event carried its item): {listing_reads} listing read")
     page.audit("protected: live")
+
+
+def run_write_key(driver, page, base, arguments):
+    """API keys are configured, reads are public: without a key the grid and the detail view work and no write
+    control shows; the key entered once shows them, and a reload keeps it (the tab's session storage) without
+    asking again; a drop then uploads with it; "Forget key" hides them again."""
+    key = arguments.write_key
+    wait_settled(base, arguments.store)
+    # A picture under a chosen id (only those offer Replace), stored by another client with the key.
+    with open(arguments.good, "rb") as source:
+        good_bytes = source.read()
+    api(base, "/images/keyed-holiday", method="PUT", body=with_comment(good_bytes, "chosen id"),
+        content_type="image/jpeg", key=key)
+    def listed(_):
+        items = listing(base)
+        return items if any(item["id"] == "keyed-holiday" for item in items) else None
+    wait(driver, "the PUT picture listed", listed)
+    # Settled again: its thumbnails are made before the page asks for them.
+    wait_settled(base, arguments.store)
+    stored = listing(base)
+    check(len(stored) >= 3, f"the store lists {len(stored)} pictures, one under a chosen id")
+    check(status_of(base, "/images") == 200 and status_of(base, "/images/keyed-holiday", method="DELETE") == 401,
+          "without the key the listing answers 200 and a delete 401")
+
+    def write_controls(d):
+        """Whether the upload zone, Forget key, and the detail view's Delete and Replace show; Enter API key."""
+        return {"upload": d.find_element(By.ID, "upload").is_displayed(),
+                "lock": d.find_element(By.ID, "lock").is_displayed(),
+                "delete": d.find_element(By.ID, "delete").is_displayed(),
+                "replace": d.find_element(By.ID, "replace-button").is_displayed(),
+                "unlock": d.find_element(By.ID, "unlock").is_displayed()}
+
+    def detail_controls(when):
+        """Opens the chosen id's detail view (its metadata is read without a key), reads the controls, closes it."""
+        tile = driver.find_element(By.CSS_SELECTOR, '#grid a.tile[data-id="keyed-holiday"]')
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tile)
+        tile.click()
+        wait(driver, f"the metadata table {when}", lambda d: any(row.find_element(By.TAG_NAME, "td").text ==
+                                                                 "keyed-holiday" for row in d.find_elements(
+                                                                     By.CSS_SELECTOR, "#facts tr")))
+        shown = write_controls(driver)
+        driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
+        wait(driver, "detail closed", lambda d: not d.find_element(By.ID, "detail").get_attribute("open"))
+        return shown
+
+    def grid_shown(when):
+        wait(driver, f"every tile {when}", lambda d: [t.get_attribute("data-id") for t in tiles(d)] ==
+             [item["id"] for item in stored])
+        images = [t.find_element(By.TAG_NAME, "img") for t in tiles(driver)]
+        wait(driver, f"thumbnails decoded {when}", lambda d: all(d.execute_script(
+            "return arguments[0].complete && arguments[0].naturalWidth > 0", image) for image in images))
+
+    load(driver, base + "/")
+    grid_shown("without a key")
+    check(not driver.find_element(By.ID, "key-form").is_displayed(),
+          f"reads need no key: the page asks for none and shows all {len(stored)} pictures and their thumbnails")
+    hidden = {name: False for name in ("upload", "lock", "delete", "replace")}
+    shown = detail_controls("without a key")
+    check(shown == dict(hidden, unlock=True),
+          f"without a key no write control shows (upload, delete, replace), the detail view reads: {shown}")
+    page.audit("write key: without a key")
+
+    driver.find_element(By.ID, "unlock").click()
+    form = driver.find_element(By.ID, "key-form")
+    wait(driver, "the key form", lambda d: form.is_displayed())
+    driver.find_element(By.ID, "key").send_keys(key)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(driver, "the upload zone", lambda d: d.find_element(By.ID, "upload").is_displayed())
+    granted = {name: True for name in ("upload", "lock", "delete", "replace")}
+    shown = detail_controls("with the key")
+    check(shown == dict(granted, unlock=False) and not form.is_displayed(),
+          f"the key entered once shows the write controls: {shown}")
+    check(driver.execute_script("return sessionStorage.getItem('picpipe.apiKey')") == key,
+          "the key is kept in the tab's session storage")
+    page.audit("write key: key entered")
+
+    load(driver)
+    grid_shown("after a reload")
+    check(not driver.find_element(By.ID, "key-form").is_displayed(),
+          "after a reload the page does not ask for the key again")
+    shown = detail_controls("after a reload")
+    check(shown == dict(granted, unlock=False), f"after a reload the write controls still show: {shown}")
+    page.audit("write key: after a reload")
+
+    # The key is sent with the upload: without it POST /images answers 401.
+    driver.execute_script("window.picpipeMarker = 'no reload'")
+    expect_dropped(driver, [(os.path.basename(arguments.good), good_bytes, "image/jpeg")], 0)
+    check(driver.execute_script("return window.picpipeMarker") == "no reload",
+          "the dropped file appeared without a reload")
+    page.audit("write key: drag-and-drop upload")
+
+    driver.find_element(By.ID, "lock").click()
+    wait(driver, "write controls hidden", lambda d: not d.find_element(By.ID, "upload").is_displayed())
+    shown = detail_controls("after forgetting the key")
+    check(shown == dict(hidden, unlock=True) and
+          driver.execute_script("return sessionStorage.getItem('picpipe.apiKey')") is None,
+          f"Forget key removes it from the session storage and hides the write controls: {shown}")
+    page.audit("write key: key forgotten")
 
 
 if __name__ == "__main__":

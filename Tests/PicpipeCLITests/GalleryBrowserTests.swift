@@ -143,6 +143,55 @@ extension PicpipeCLI {
             await serve.stop()
         }
 
+        /// API keys are configured and reads are public (no `protect_reads`): the grid and the detail view work
+        /// without a key and show no write control; the key, entered once, shows them and survives a reload (the
+        /// tab's session storage); a drag-and-drop upload then sends it.
+        @Test(.enabled(if: PicpipeProcess.hasCorpus)) func galleryAsksForAKeyOnlyToWrite() async throws {
+            let missing = Self.missingComponents()
+            guard missing.isEmpty else {
+                #expect(
+                    ProcessInfo.processInfo.environment["CI"] != "true",
+                    "the browser suite needs \(missing.joined(separator: ", ")); .ci/run installs them")
+                print("skipped: the browser suite needs \(missing.joined(separator: ", "))")
+                return
+            }
+            let root = try PicpipeProcess.temporaryFolder("gallery-write-key")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let store = root.appendingPathComponent("store")
+            let uploads = store.appendingPathComponent("uploads")
+            try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
+            let corpus = PicpipeProcess.corpus
+            let cameras = corpus.appendingPathComponent("jpeg-exif")
+            for name in try FileManager.default.contentsOfDirectory(atPath: cameras.path).sorted()
+                .filter({ $0.hasSuffix(".jpg") && !$0.contains("1x1") }).prefix(6)
+            {
+                try FileManager.default.copyItem(
+                    at: cameras.appendingPathComponent(name), to: uploads.appendingPathComponent(name))
+            }
+            let key = "gallery-writer-key-0123"
+            let config = root.appendingPathComponent("write-key.yaml")
+            try """
+            http:
+              api_keys: [\(key)]
+            """.write(to: config, atomically: true, encoding: .utf8)
+            let port = try Self.freePort()
+            let serve = try await ServeProcess(
+                store: store, environment: ["PICPIPE_LISTEN": "127.0.0.1:\(port)", "PICPIPE_CONFIG": config.path])
+            do {
+                try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
+                let output = try Self.runScript([
+                    "--url", "http://127.0.0.1:\(port)", "--store", store.path, "--write-key", key,
+                    "--good", corpus.appendingPathComponent("jpeg-odd/baseline-testorig.jpg").path,
+                ], log: root.appendingPathComponent("browser.log"))
+                print(output.text.split(separator: "\n").filter { $0.hasPrefix("gallery browser suite") }.joined())
+                #expect(output.status == 0, "\(output.text.suffix(4000))\nserve log:\n\(serve.log.suffix(3000))")
+            } catch {
+                await serve.stop()
+                throw error
+            }
+            await serve.stop()
+        }
+
         /// A loopback port nothing listens on now (bound to port 0, read, closed).
         static func freePort() throws -> Int {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
