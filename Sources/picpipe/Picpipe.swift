@@ -13,7 +13,7 @@ struct Picpipe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "picpipe",
         abstract: "An image pipeline: thumbnails, metadata and an HTTP fetch service over one store.",
-        version: VersionReport.text,
+        discussion: "picpipe --version prints its version and the versions of the C libraries it runs with.",
         subcommands: [
             ThumbnailCommand.self, BatchCommand.self,
             MetadataCommand.self, QueryCommand.self,
@@ -26,6 +26,12 @@ struct Picpipe: AsyncParsableCommand {
         // `metadata` gets thousands of paths from xargs; ArgumentParser's per-value bookkeeping is quadratic in
         // their number, so all but the first are set aside and given back after parsing.
         var arguments = Array(CommandLine.arguments.dropFirst())
+        // Answered here, not by ArgumentParser's `version:`: that string is built when the configuration is first
+        // read, by every command, and finding the libraries' files (/proc/self/maps) was a third of a start-up.
+        if arguments == ["--version"] {
+            print(VersionReport.text)
+            return
+        }
         let extraFiles = MetadataCommand.setAsideExtraFiles(&arguments)
         var command: any ParsableCommand
         do {

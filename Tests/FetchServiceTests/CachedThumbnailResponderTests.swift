@@ -80,4 +80,77 @@ struct CachedThumbnailResponderTests {
             #expect(try await client.send("GET", "\(path)?expires=\(future)&sig=\(String(repeating: "0", count: 64))").status == 403)
         }
     }
+
+    /// The event-loop handler (`CachedThumbnailHandler`) against the route: the same status, headers (but Date)
+    /// and bytes for every conditional and range form; a query sends the request to the route.
+    @Test func theEventLoopAnswersCachedThumbnailsExactlyAsTheRouteDoes() async throws {
+        let jpeg = try FetchServer.picture(seed: 77)
+        try await FetchServer.with { client, _ in
+            let id = try #require(
+                try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg).json?["id"]
+                    as? String)
+            let path = "/images/\(id)/thumbnails/256"
+            let first = try await client.send("GET", path)
+            #expect(first.status == 200)
+            let eTag = try #require(first.header("ETag"))
+            func answered() async throws -> Int {
+                let metrics = try await client.send("GET", "/metrics").text
+                let line = metrics.split(separator: "\n").first { $0.hasPrefix("picpipe_http_event_loop_answers_total ") }
+                return line.flatMap { $0.split(separator: " ").last }.flatMap { Int(Double($0) ?? -1) } ?? -1
+            }
+            let cases: [(String, [(String, String)])] = [
+                ("GET", []), ("HEAD", []), ("GET", [("Range", "bytes=10-99")]), ("GET", [("Range", "bytes=-50")]),
+                ("HEAD", [("Range", "bytes=0-0")]), ("GET", [("If-None-Match", eTag)]),
+                ("GET", [("If-None-Match", "\"other\", W/\(eTag)")]),
+                ("GET", [("If-Range", "\"other\""), ("Range", "bytes=0-9")]),
+                ("GET", [("If-Range", eTag), ("Range", "bytes=0-9")]), ("GET", [("Accept", "image/webp,*/*")]),
+            ]
+            for (method, headers) in cases {
+                // The cache trusts an entry for 1 s; a plain GET first makes sure it is fresh (a slow machine).
+                #expect(try await client.send("GET", path).status == 200)
+                let before = try await answered()
+                let fast = try await client.send(method, path, headers: headers)
+                let answeredOnTheLoop = try await answered() - before
+                let routed = try await client.send(method, "\(path)?via=route", headers: headers)
+                let what = "\(method) \(headers)"
+                #expect(answeredOnTheLoop == 1, "\(what) answered by the event-loop handler")
+                #expect(fast.status == routed.status, "\(what)")
+                #expect(fast.body == routed.body, "\(what)")
+                #expect(fast.headers.filter { $0.key != "date" } == routed.headers.filter { $0.key != "date" }, "\(what)")
+                #expect(fast.header("Date") != nil && fast.header("Server") == "picpipe", "\(what)")
+            }
+
+            // Pipelined on one connection: a cached thumbnail, the original (the request loop's), the thumbnail
+            // again: answered in order, the third by the loop too (it came while the loop still had one).
+            let thumbnail = first.body
+            var bytes: [UInt8] = []
+            for (target, close) in [(path, false), ("/images/\(id)", false), (path, true)] {
+                bytes += Array("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(close ? "Connection: close\r\n" : "")\r\n".utf8)
+            }
+            let pipelined = try await client.raw(bytes)
+            #expect(pipelined.status == 200)
+            let answers = Self.split([UInt8](Array("HTTP/1.1 200 \r\n".utf8)) + Self.serialized(pipelined))
+            #expect(answers.map(\.status) == [200, 200, 200])
+            #expect(answers.map(\.body) == [thumbnail, [UInt8](jpeg), thumbnail])
+        }
+    }
+
+    /// An answer as bytes again (the raw client parsed the first one and kept the rest as its body).
+    static func serialized(_ answer: HTTPAnswer) -> [UInt8] {
+        var text = ""
+        for (name, value) in answer.headers { text += "\(name): \(value)\r\n" }
+        return Array((text + "\r\n").utf8) + answer.body
+    }
+
+    /// Consecutive HTTP/1.1 answers with Content-Length bodies, taken apart.
+    static func split(_ bytes: [UInt8]) -> [(status: Int, body: [UInt8])] {
+        var answers: [(status: Int, body: [UInt8])] = []
+        var rest = bytes[...]
+        while !rest.isEmpty, let answer = try? LoopbackClient.parse(Array(rest), isHead: false) {
+            let length = Int(answer.header("Content-Length") ?? "") ?? 0
+            answers.append((answer.status, Array(answer.body.prefix(length))))
+            rest = rest.suffix(answer.body.count - min(length, answer.body.count))
+        }
+        return answers
+    }
 }

@@ -11,7 +11,10 @@ import PipelineCore
 import ServiceLifecycle
 
 /// The S3 and Lambda APIs, ready to run as a `Service`.
-public struct AWSGateway: Sendable {
+public struct AWSGateway: Sendable, CustomStringConvertible {
+    /// Its name in ServiceLifecycle's logs (not a reflection dump of the gateway).
+    public var description: String { "AWSGateway" }
+
     /// The Hummingbird application.
     let application: Application<AWSResponder>
     let executor: EventLoopTaskExecutor

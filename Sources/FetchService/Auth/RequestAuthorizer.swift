@@ -28,4 +28,13 @@ package struct RequestAuthorizer: Sendable {
         case .write, .credentialedRead: return false
         }
     }
+
+    /// `isOpen` for a request without a query (so without a signature): only its headers matter.
+    func isOpen(headers: HTTPFields, needed: RouteAccess) -> Bool {
+        switch needed {
+        case .open: return true
+        case .read, .signedRead: return !access.protectReads && headers[.authorization] == nil
+        case .write, .credentialedRead: return false
+        }
+    }
 }

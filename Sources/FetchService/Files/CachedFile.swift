@@ -44,31 +44,46 @@ struct CachedFile: Sendable {
     /// The answer to a GET or HEAD of `file` (whose path this entry was cached under), as `FileResponder` would
     /// give it from disk: 304 for a matching If-None-Match, 206/416 for a Range, otherwise 200.
     func response(to request: Request, file: StoredFile, notModified: Bool, rangeHeader: String?) throws -> Response {
+        try answer(isHead: request.method == .head, file: file, notModified: notModified, rangeHeader: rangeHeader)
+            .response
+    }
+
+    /// The same answer as status, headers and body bytes: what both the router's path and the event-loop shortcut
+    /// (`CachedThumbnailHandler`) send.
+    func answer(isHead: Bool, file: StoredFile, notModified: Bool, rangeHeader: String?) throws -> CachedAnswer {
         if notModified {
             var fields = HTTPFields()
             fields.reserveCapacity(4)
             fields[.eTag] = file.eTag
             fields[.cacheControl] = file.cacheControl
             fields[.lastModified] = lastModified
-            return Response(status: .notModified, headers: fields)
+            return CachedAnswer(status: .notModified, fields: fields, body: nil)
         }
-        let isHead = request.method == .head
         var fields = self.fields
         if file.cacheControl != cacheControl { fields[.cacheControl] = file.cacheControl }
-        guard let rangeHeader else {
-            return Response(status: .ok, headers: fields, body: isHead ? ResponseBody() : ResponseBody(byteBuffer: body))
-        }
+        guard let rangeHeader else { return CachedAnswer(status: .ok, fields: fields, body: isHead ? nil : body) }
         switch ByteRange.parse(rangeHeader, size: size) {
         case .whole:
-            return Response(status: .ok, headers: fields, body: isHead ? ResponseBody() : ResponseBody(byteBuffer: body))
+            return CachedAnswer(status: .ok, fields: fields, body: isHead ? nil : body)
         case .unsatisfiable:
             throw APIError.rangeNotSatisfiable(size: size)
         case .part(let range):
             fields[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
             fields[.contentLength] = String(range.count)
             let part = isHead ? nil : body.getSlice(at: body.readerIndex + range.lowerBound, length: range.count)
-            return Response(
-                status: .partialContent, headers: fields, body: part.map { ResponseBody(byteBuffer: $0) } ?? ResponseBody())
+            return CachedAnswer(status: .partialContent, fields: fields, body: part)
         }
+    }
+}
+
+/// An answer made from memory: no body for HEAD and 304.
+struct CachedAnswer: Sendable {
+    var status: HTTPResponse.Status
+    var fields: HTTPFields
+    var body: ByteBuffer?
+
+    /// As a Hummingbird response.
+    var response: Response {
+        Response(status: status, headers: fields, body: body.map { ResponseBody(byteBuffer: $0) } ?? ResponseBody())
     }
 }

@@ -49,7 +49,7 @@ struct FileResponder: Sendable {
         to request: Request, file: StoredFile, cacheAs hash: ContentHash? = nil,
         sources: @autoclosure () -> [String] = [], context: some RequestContext
     ) async throws -> Response? {
-        let (notModified, rangeHeader) = Self.conditions(request, file: file)
+        let (notModified, rangeHeader) = Self.conditions(request.headers, file: file)
         let isHead = request.method == .head
         let path = file.path
         if hash != nil, let cached = cache.lookup(path, now: .now) {
@@ -116,15 +116,14 @@ struct FileResponder: Sendable {
 
     /// The answer for `file` from the cache alone, or `nil` when it is not cached (or due for a new read).
     /// - Throws: `APIError.rangeNotSatisfiable` for a Range past the end.
-    func cachedResponse(to request: Request, file: StoredFile) throws -> Response? {
+    func cachedAnswer(isHead: Bool, headers: HTTPFields, file: StoredFile) throws -> CachedAnswer? {
         guard let cached = cache.lookup(file.path, now: .now) else { return nil }
-        let (notModified, rangeHeader) = Self.conditions(request, file: file)
-        return try cached.response(to: request, file: file, notModified: notModified, rangeHeader: rangeHeader)
+        let (notModified, rangeHeader) = Self.conditions(headers, file: file)
+        return try cached.answer(isHead: isHead, file: file, notModified: notModified, rangeHeader: rangeHeader)
     }
 
     /// Whether If-None-Match matches, and the Range header to honour (none when If-Range names another validator).
-    private static func conditions(_ request: Request, file: StoredFile) -> (notModified: Bool, range: String?) {
-        let headers = request.headers
+    private static func conditions(_ headers: HTTPFields, file: StoredFile) -> (notModified: Bool, range: String?) {
         let notModified = matches(headers[.ifNoneMatch], eTag: file.eTag)
         let rangeHeader = headers[.range].flatMap { value in
             // If-Range with another validator: the representation changed, send it whole.

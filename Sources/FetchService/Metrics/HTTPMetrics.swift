@@ -11,6 +11,9 @@ public final class HTTPMetrics: Sendable {
     private let instruments = Mutex<[Key: Instruments]>([:])
     /// Connections open now (`picpipe_http_open_connections`); Prometheus' gauges synchronise themselves.
     let openConnections: Gauge
+    /// Thumbnails answered on the event loop from the file cache, ahead of the request loop
+    /// (`picpipe_http_event_loop_answers_total`; they are in the route's counts too).
+    let eventLoopAnswers: Counter
     /// Refusals before any route, by error code (`picpipe_http_refusals_total`).
     private let refusals = Mutex<[String: Counter]>([:])
 
@@ -40,6 +43,10 @@ public final class HTTPMetrics: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "picpipe", metricName: "http_open_connections", unitName: "",
                 helpText: "HTTP connections open now (http.max_connections caps them)."))
+        eventLoopAnswers = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "picpipe", metricName: "http_event_loop_answers", unitName: "total",
+                helpText: "Cached thumbnails answered on the event loop, ahead of the request loop (also in the route's counts)."))
     }
 
     /// Records a request or connection refused before any route ran (`uri_too_long`, `header_fields_too_large`,

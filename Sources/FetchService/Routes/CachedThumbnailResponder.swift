@@ -1,5 +1,6 @@
 // The hot route without the router: a GET or HEAD of a thumbnail already in the file cache is answered before
 // the router's trie and middleware chain run; everything else goes to the router unchanged.
+import HTTPTypes
 import Hummingbird
 
 /// The server's responder: cached thumbnails first, then the router.
@@ -25,34 +26,45 @@ public struct FetchResponder: HTTPResponder {
     /// Answers from the cache when it can, otherwise through the router.
     public func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
-        if let response = api.cachedThumbnail(request) {
+        var response: Response
+        if let answer = api.cachedThumbnail(request.head) {
             api.metrics.record(
-                route: route, method: request.method.rawValue, status: response.status.code,
+                route: route, method: request.method.rawValue, status: answer.status.code,
                 duration: ContinuousClock.now - start)
-            return response
+            response = answer.response
+        } else {
+            response = try await router.respond(to: request, context: context)
         }
-        return try await router.respond(to: request, context: context)
+        // Hummingbird's request loop closes the connection after this answer: say so (RFC 9112, 9.6), or a client
+        // that reads it as keep-alive sends its next request into a closed socket.
+        if request.headers[.connection] == "close" { response.headers[.connection] = "close" }
+        return response
     }
 }
 
 extension ImageAPI {
     /// The answer to a thumbnail request from the file cache, or `nil` when it needs the full route (not a plain
     /// thumbnail GET/HEAD, anything to check or resolve on disk, not cached, or an error to answer).
-    func cachedThumbnail(_ request: Request) -> Response? {
+    func cachedThumbnail(_ head: HTTPRequest) -> CachedAnswer? {
         // Only a request with nothing to check or count (RequestAuthorizer.isOpen); credentials that are sent are
-        // checked (a wrong one is 401) and counted by the route.
-        guard request.method == .get || request.method == .head, authorizer.isOpen(request, needed: .signedRead)
+        // checked (a wrong one is 401) and counted by the route. A query (a signature, anything) takes the route.
+        let isHead = head.method == .head
+        guard isHead || head.method == .get, let path = head.path, !path.utf8.contains(UInt8(ascii: "?")),
+            authorizer.isOpen(headers: head.headerFields, needed: .signedRead)
         else { return nil }
-        let uri = request.uri
         let negotiate = settings.negotiateFormats
-        guard uri.query == nil, let (idText, label) = ThumbnailURLPath.split(uri.path),
+        guard let (idText, label) = ThumbnailURLPath.split(path), !idText.utf8.contains(UInt8(ascii: "%")),
             let id = ImageID(String(idText)),
             let recipe = thumbnails.recipe(
-                cachedLabel: String(label), accept: request.headers[.accept], negotiate: negotiate),
+                cachedLabel: String(label), accept: head.headerFields[.accept], negotiate: negotiate),
             let hash = resolver.hashWithoutDisk(id)
         else { return nil }
         let file = thumbnails.file(recipe, hash: hash, immutable: id.value == hash.hex, protected: false)
-        return (try? files.cachedResponse(to: request, file: file)).map { Self.varying($0, negotiate) }
+        guard var answer = try? files.cachedAnswer(isHead: isHead, headers: head.headerFields, file: file) else {
+            return nil
+        }
+        if negotiate { answer.fields[.vary] = "Accept" }
+        return answer
     }
 }
 

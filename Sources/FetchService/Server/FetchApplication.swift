@@ -12,7 +12,11 @@ import ServiceLifecycle
 import ThumbnailService
 
 /// The fetch service's HTTP server, ready to run as a `Service`.
-public struct FetchApplication: Sendable {
+public struct FetchApplication: Sendable, CustomStringConvertible {
+    /// Its name in ServiceLifecycle's logs (a reflection dump of every route and setting took a fifth of a
+    /// serve start-up).
+    public var description: String { "FetchApplication" }
+
     /// The Hummingbird application (a ServiceLifecycle `Service`).
     public let application: Application<FetchResponder>
     /// Every route the router answers (besides 405s), as `METHOD /path`.
@@ -68,9 +72,9 @@ public struct FetchApplication: Sendable {
 
         let application = Application(
             responder: FetchResponder(router: router.buildResponder(), api: api),
-            server: Self.server(settings: settings, metrics: metrics),
+            server: Self.server(settings: settings, metrics: metrics, shortcut: api),
             configuration: ApplicationConfiguration(
-                address: .hostname(settings.listen.host, port: settings.listen.port), serverName: "picpipe",
+                address: .hostname(settings.listen.host, port: settings.listen.port), serverName: CachedThumbnailHandler.serverName,
                 // Room for a burst of connects up to the connection cap (Hummingbird's 256 overflowed when 500
                 // slow clients reconnected at once, and a dropped SYN costs the client a 1 s retransmit).
                 backlog: min(max(256, settings.maxConnections), 4096)),
@@ -85,7 +89,9 @@ public struct FetchApplication: Sendable {
 
 extension FetchApplication {
     /// HTTP/1.1 with the limits against hostile clients: head size, target length, head timeout, connection cap.
-    package static func server(settings: FetchSettings, metrics: HTTPMetrics) -> HTTPServerBuilder {
+    package static func server(
+        settings: FetchSettings, metrics: HTTPMetrics, shortcut: ImageAPI? = nil
+    ) -> HTTPServerBuilder {
         let limits = RequestLimits(
             maxURIBytes: settings.maxURIBytes, maxHeaderBytes: settings.maxHeaderBytes,
             headerTimeout: .nanoseconds(Int64(settings.headerTimeout / .nanoseconds(1))))
@@ -94,7 +100,7 @@ extension FetchApplication {
         return HTTPServerBuilder { responder in
             GuardedHTTP1Channel(
                 responder: responder, idleTimeout: idleTimeout, limits: limits, connections: connections,
-                metrics: metrics)
+                metrics: metrics, shortcut: shortcut)
         }
     }
 }

@@ -2,7 +2,10 @@
 import ServiceLifecycle
 
 /// Runs a `FunctionRuntime`'s workers; on graceful shutdown they stop taking work and finish in-flight invocations.
-public struct FunctionRuntimeService: Service {
+public struct FunctionRuntimeService: Service, CustomStringConvertible {
+    /// Its name in ServiceLifecycle's logs (not a reflection dump of the runtime, which cost start-up time).
+    public var description: String { "FunctionRuntimeService" }
+
     /// The runtime.
     public let runtime: FunctionRuntime
 

@@ -4,7 +4,10 @@ import ServiceLifecycle
 
 /// Watches uploads/ and ingests every complete file on `IngestLanes` (the watcher's loop only hands files on); on
 /// graceful shutdown it stops watching, lets the ingests under way finish, and returns.
-public struct UploadWatcherService: Service {
+public struct UploadWatcherService: Service, CustomStringConvertible {
+    /// Its name in ServiceLifecycle's logs (not a reflection dump of the watcher).
+    public var description: String { "UploadWatcherService" }
+
     /// The watcher.
     public let watcher: UploadWatcher
     /// The ingest step.

@@ -10,7 +10,10 @@ import UnixSignals
 /// Reloads the configuration on SIGHUP: thumbnail sizes and recipes, decode limits and each function's timeout,
 /// memory, retries, event age and on-failure destination take effect for invocations that start afterwards;
 /// running ones finish as they began. What cannot change in a running process is named in the log.
-struct ConfigurationReloader: Service {
+struct ConfigurationReloader: Service, CustomStringConvertible {
+    /// Its name in ServiceLifecycle's logs (not a reflection dump of the configuration).
+    var description: String { "ConfigurationReloader" }
+
     /// Loads the configuration the way serve loaded it at start (file, environment, --store).
     let load: @Sendable () throws -> PicpipeConfiguration
     let initial: PicpipeConfiguration

@@ -35,8 +35,10 @@ struct ServeApplication {
         // Which parts this process runs, for /metrics (each process of a scaled-out installation is scraped apart).
         Gauge(label: "picpipe_process_roles", dimensions: [("roles", roles.description)]).record(1)
         let layout = runtime.layout
-        for area in [layout.originals, layout.thumbnails, layout.failed] {
-            AtomicFile.sweepTemporaries(in: area)
+        // Leftovers of a killed process are swept beside the start-up, not before it: listing thumbnails/ of a big
+        // store took longer than the rest of the start, and a sweep removes only files whose writer is gone.
+        DispatchQueue.global(qos: .utility).async {
+            for area in [layout.originals, layout.thumbnails, layout.failed] { AtomicFile.sweepTemporaries(in: area) }
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if roles.worker { services.append(.init(service: FunctionRuntimeService(runtime: runtime))) }

@@ -8,7 +8,10 @@ import ServiceLifecycle
 /// Runs the upload watcher while this process holds the folder's advisory lock; until then it tries every
 /// `pollInterval` (a standby takes over within about a second of the active watcher's death, when the server
 /// drops its session and lock).
-struct StandbyWatcherService: Service {
+struct StandbyWatcherService: Service, CustomStringConvertible {
+    /// Its name in ServiceLifecycle's logs.
+    var description: String { "StandbyWatcherService" }
+
     let watcher: UploadWatcherService
     let lock: AdvisoryLock
     /// The store, whose temporary files a dead active watcher left are swept at takeover.

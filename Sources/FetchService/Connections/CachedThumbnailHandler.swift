@@ -1,0 +1,133 @@
+// The hot route on the event loop: a GET or HEAD of a thumbnail already in the file cache is answered by a channel
+// handler ahead of Hummingbird's request loop, so a hit costs no task hop, no Request/Response and no router. What
+// it cannot answer exactly as the route would (anything else, a miss, a body, an error) goes on unchanged.
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Answers cached thumbnails in the channel pipeline, after `HTTPConnectionStateHandler` (so idle timeouts and
+/// graceful shutdown see these requests and answers as their own) and before the request loop.
+///
+/// Answers stay in request order: while a request given to the request loop has not been answered (pipelining),
+/// every later one goes to the loop too.
+final class CachedThumbnailHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// The server name `Application` adds to every answer.
+    static let serverName = "picpipe"
+
+    private let api: ImageAPI
+    /// The route label the metrics record, as the router's path gives it.
+    private let route: String
+    /// A thumbnail head waiting for its end (a body after it sends both to the request loop).
+    private var held: HTTPRequest?
+    /// Requests given to the request loop whose answer has not ended.
+    private var forwarded = 0
+    /// Whether this handler wrote since the last flush.
+    private var unflushed = false
+    /// The Date header for `dateSecond`.
+    private var date = ""
+    private var dateSecond = -1
+
+    init(api: ImageAPI, route: String) {
+        self.api = api
+        self.route = route
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            if forwarded == 0, held == nil, head.method == .get || head.method == .head,
+                head.path?.hasPrefix("/images/") == true
+            {
+                held = head
+                return
+            }
+            forwarded += 1
+            context.fireChannelRead(data)
+        case .body:
+            releaseHeld(context)
+            context.fireChannelRead(data)
+        case .end:
+            if let head = held {
+                held = nil
+                let start = ContinuousClock.now
+                if let answer = api.cachedThumbnail(head) {
+                    write(answer, for: head, context: context)
+                    api.metrics.record(
+                        route: route, method: head.method.rawValue, status: answer.status.code,
+                        duration: ContinuousClock.now - start)
+                    api.metrics.eventLoopAnswers.increment()
+                    return
+                }
+                forwarded += 1
+                context.fireChannelRead(wrapInboundOut(.head(head)))
+            }
+            context.fireChannelRead(data)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if unflushed {
+            unflushed = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        held = nil
+        context.fireChannelInactive()
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data), forwarded > 0 { forwarded -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    /// Gives a held head to the request loop (its body follows).
+    private func releaseHeld(_ context: ChannelHandlerContext) {
+        guard let head = held else { return }
+        held = nil
+        forwarded += 1
+        context.fireChannelRead(wrapInboundOut(.head(head)))
+    }
+
+    /// Writes the answer with the headers `Application` adds (Date, Server); closes after it when the request
+    /// asked to, as Hummingbird's request loop does (and `FetchResponder` says so, as here).
+    private func write(_ answer: CachedAnswer, for head: HTTPRequest, context: ChannelHandlerContext) {
+        var fields = answer.fields
+        fields[.date] = currentDate()
+        fields[.server] = Self.serverName
+        let closes = head.headerFields[.connection] == "close"
+        // Said when closing, as RFC 9112 asks (a client that reads the answer as keep-alive reuses a closed socket).
+        if closes { fields[.connection] = "close" }
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: answer.status, headerFields: fields))), promise: nil)
+        if let body = answer.body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
+        if closes {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            unflushed = false
+            context.close(promise: nil)
+        } else {
+            context.write(wrapOutboundOut(.end(nil)), promise: nil)
+            unflushed = true
+        }
+    }
+
+    /// The HTTP date of this second, formatted once a second per connection.
+    private func currentDate() -> String {
+        let now = time(nil)
+        if now != dateSecond {
+            dateSecond = now
+            date = HTTPDate.format(now)
+        }
+        return date
+    }
+}
