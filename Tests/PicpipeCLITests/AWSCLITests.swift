@@ -236,6 +236,67 @@ extension PicpipeCLI {
             }
         }
 
+        /// A signed GET of a cached object is answered on the event loop (`S3Shortcut`) exactly as the route
+        /// answered it when it read the object from disk: status, headers (but Date and the request id) and bytes,
+        /// whole, in a range, and as a 304.
+        @Test func signedGetsOfCachedObjectsAreAnsweredOnTheEventLoopAsTheRouteAnswers() async throws {
+            try await Self.withServe { gateway in
+                let store = gateway.store
+                let file = gateway.root.appendingPathComponent("loop.jpg")
+                let bytes = try Self.jpeg(seed: 9)
+                try Data(bytes).write(to: file)
+                let hash = Self.hash(bytes)
+                #expect(try gateway.aws(["s3", "cp", file.path, "s3://uploads/loop.jpg", "--no-progress"]).status == 0)
+                try await ServeProcess.eventually("the 256 thumbnail") {
+                    ServeProcess.files(store, "thumbnails").contains { $0.hasPrefix("256/") && $0.contains(hash) }
+                }
+                let key = try #require(
+                    ServeProcess.files(store, "thumbnails").first { $0.hasPrefix("256/") && $0.contains(hash) })
+                let v4Config = gateway.root.appendingPathComponent("aws-config-loop")
+                try Data("[default]\ns3 =\n    signature_version = s3v4\n".utf8).write(to: v4Config)
+                let presigned = try gateway.aws(
+                    ["s3", "presign", "s3://thumbnails/\(key)", "--expires-in", "600"], config: v4Config)
+                let url = presigned.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                let httpPort = try #require(ServeHTTPTests.port(in: gateway.serve.log))
+                func answered() async throws -> Int {
+                    let metrics = try await HTTPCall.send("GET", "http://127.0.0.1:\(httpPort)/metrics").text
+                    let line = metrics.split(separator: "\n").first { $0.hasPrefix("picpipe_http_event_loop_answers_total ") }
+                    return line.flatMap { $0.split(separator: " ").last }.flatMap { Int(Double($0) ?? -1) } ?? -1
+                }
+                let curl = try #require(AWSTools.curl)
+                let onDisk = try Data(contentsOf: store.appendingPathComponent("thumbnails/" + key))
+                func get(_ headers: [String]) throws -> (head: [String], body: Data) {
+                    let out = gateway.root.appendingPathComponent("get-\(UUID().uuidString)")
+                    let head = gateway.root.appendingPathComponent("head-\(UUID().uuidString)")
+                    _ = try AWSTools.run(curl, ["-s", "-o", out.path, "-D", head.path] + headers.flatMap { ["-H", $0] } + [url])
+                    let lines = try String(contentsOf: head, encoding: .utf8).split(separator: "\r\n").map(String.init)
+                    return (lines.filter { !$0.lowercased().hasPrefix("date:") && !$0.lowercased().hasPrefix("x-amz-request-id:") },
+                        (try? Data(contentsOf: out)) ?? Data())
+                }
+                // The cache trusts an object for 1 s: after that the route reads it from disk again (and caches it);
+                // the same GET right after is answered on the event loop.
+                let whole = try get([])
+                #expect(whole.body == onDisk)
+                let eTag = try #require(whole.head.first { $0.lowercased().hasPrefix("etag:") }?.split(separator: " ", maxSplits: 1).last)
+                var routed: [[String]: (head: [String], body: Data)] = [:]
+                let cases = [[], ["Range: bytes=5-24"], ["If-None-Match: \(eTag)"]]
+                for headers in cases {
+                    try await Task.sleep(for: .milliseconds(1300))
+                    let first = try await answered()
+                    routed[headers] = try get(headers)
+                    let second = try await answered()
+                    let fast = try get(headers)
+                    let third = try await answered()
+                    #expect(second - first == 0, "\(headers): the route read it from disk")
+                    #expect(third - second == 1, "\(headers): answered on the event loop")
+                    #expect(fast.head == routed[headers]?.head, "\(headers)")
+                    #expect(fast.body == routed[headers]?.body, "\(headers)")
+                }
+                #expect(routed[["Range: bytes=5-24"]]?.body == onDisk.subdata(in: 5..<25))
+                #expect(routed[["If-None-Match: \(eTag)"]]?.head.first?.contains("304") == true)
+            }
+        }
+
         @Test func syncOfCorpusFilesBecomesOriginals() async throws {
             guard PicpipeProcess.hasCorpus else {
                 print("skipped: ../shared/corpus is absent")

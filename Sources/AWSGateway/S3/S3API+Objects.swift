@@ -32,11 +32,13 @@ extension S3API {
     static let singleReadLimit = 256 * 1024
 
     func objectInfo(bucket: S3Bucket, key: String, readSmall: Bool) async throws -> ObjectInfo {
+        guard S3Bucket.isSafe(key) else { throw AWSError.noSuchKey(bucket: bucket.rawValue, key: key) }
+        let cacheable = bucket != .uploads
+        // A hit is found by the path as text: making the file's URL cost more than the rest of a cached GET.
+        if cacheable, let folder = folderPaths[bucket], let cached = cache.lookup(folder + key) { return cached }
         guard let file = bucket.file(for: key, in: layout) else {
             throw AWSError.noSuchKey(bucket: bucket.rawValue, key: key)
         }
-        let cacheable = bucket != .uploads
-        if cacheable, let cached = cache.lookup(file.path) { return cached }
         let generation = cache.generation
         let catalog = self.catalog
         let readAll = readSmall || cacheable
@@ -75,39 +77,11 @@ extension S3API {
     {
         let isHead = request.method == .head
         let info = try await objectInfo(bucket: bucket, key: key, readSmall: !isHead)
-        var headers = AWSResponses.fields([
-            ("ETag", info.eTag), ("Last-Modified", HTTPDateText.format(info.modified)), ("Accept-Ranges", "bytes"),
-        ])
-        headers[.contentType] = info.contentType
-        for (name, value) in info.metadata.sorted(by: { $0.key < $1.key }) {
-            headers.append(HTTPField(name: AWSResponses.name("x-amz-meta-" + name), value: value))
-        }
-        if let failed = Self.preconditionFails(request, eTag: info.eTag, modified: info.modified) {
-            if failed == .notModified {
-                var notModified = AWSResponses.fields([
-                    ("ETag", info.eTag), ("Last-Modified", HTTPDateText.format(info.modified)),
-                ])
-                notModified[.contentLength] = nil
-                return Response(status: .notModified, headers: notModified)
-            }
-            throw AWSError.preconditionFailed
-        }
-        var range: ClosedRange<Int>?
-        switch ByteRange.parse(request.headers[.range], size: info.size) {
-        case .whole: break
-        case .part(let part): range = part
-        case .unsatisfiable: throw AWSError.invalidRange(info.size)
-        }
-        let status: HTTPResponse.Status = range == nil ? .ok : .partialContent
-        if let range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(info.size)" }
-        let length = range.map { $0.count } ?? info.size
-        headers[.contentLength] = String(length)
-        if isHead { return Response(status: status, headers: headers) }
+        let (status, headers, range) = try Self.objectHead(isHead: isHead, headers: request.headers, info: info)
+        let length = Int(headers[.contentLength] ?? "") ?? 0
+        if isHead || status == .notModified { return Response(status: status, headers: headers) }
         if length == 0 { return Response(status: status, headers: headers, body: ResponseBody()) }
-        if var bytes = info.bytes {
-            if let range {
-                bytes = bytes.getSlice(at: range.lowerBound, length: range.count) ?? bytes
-            }
+        if let bytes = Self.bytes(of: info, range: range) {
             return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: bytes))
         }
         let body = try await fileIO.loadFile(
@@ -115,11 +89,65 @@ extension S3API {
         return Response(status: status, headers: headers, body: body)
     }
 
+    /// GetObject of an object in the cache, answered without waiting (the event-loop shortcut): `nil` when the
+    /// object is not cached or held whole, or when the answer is an error (the route answers those).
+    func cachedObject(isHead: Bool, headers requestHeaders: HTTPFields, bucket: S3Bucket, key: String) -> CachedAnswer? {
+        guard bucket != .uploads, S3Bucket.isSafe(key), let folder = folderPaths[bucket],
+            let info = cache.lookup(folder + key),
+            let (status, headers, range) = try? Self.objectHead(isHead: isHead, headers: requestHeaders, info: info)
+        else { return nil }
+        if isHead || status == .notModified || headers[.contentLength] == "0" {
+            return CachedAnswer(status: status, fields: headers, body: nil)
+        }
+        guard let bytes = Self.bytes(of: info, range: range) else { return nil }
+        return CachedAnswer(status: status, fields: headers, body: bytes)
+    }
+
+    /// The held bytes of an object (or of its range), if it is held.
+    private static func bytes(of info: ObjectInfo, range: ClosedRange<Int>?) -> ByteBuffer? {
+        guard let bytes = info.bytes else { return nil }
+        guard let range else { return bytes }
+        return bytes.getSlice(at: range.lowerBound, length: range.count) ?? bytes
+    }
+
+    /// The status and headers of GetObject/HeadObject (conditionals, one byte range, user metadata) and the range.
+    /// - Throws: `AWSError` 412 (a precondition failed) or 416 (the range is past the end).
+    static func objectHead(isHead: Bool, headers request: HTTPFields, info: ObjectInfo) throws
+        -> (HTTPResponse.Status, HTTPFields, ClosedRange<Int>?)
+    {
+        var headers = AWSResponses.fields([
+            ("ETag", info.eTag), ("Last-Modified", HTTPDateText.format(info.modified)), ("Accept-Ranges", "bytes"),
+        ])
+        headers[.contentType] = info.contentType
+        for (name, value) in info.metadata.sorted(by: { $0.key < $1.key }) {
+            headers.append(HTTPField(name: AWSResponses.name("x-amz-meta-" + name), value: value))
+        }
+        if let failed = preconditionFails(request, eTag: info.eTag, modified: info.modified) {
+            if failed == .notModified {
+                var notModified = AWSResponses.fields([
+                    ("ETag", info.eTag), ("Last-Modified", HTTPDateText.format(info.modified)),
+                ])
+                notModified[.contentLength] = nil
+                return (.notModified, notModified, nil)
+            }
+            throw AWSError.preconditionFailed
+        }
+        var range: ClosedRange<Int>?
+        switch ByteRange.parse(request[.range], size: info.size) {
+        case .whole: break
+        case .part(let part): range = part
+        case .unsatisfiable: throw AWSError.invalidRange(info.size)
+        }
+        if let range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(info.size)" }
+        headers[.contentLength] = String(range.map { $0.count } ?? info.size)
+        return (range == nil ? .ok : .partialContent, headers, range)
+    }
+
     enum PreconditionOutcome { case notModified, failed }
 
     /// S3's order: If-Match, If-Unmodified-Since (unless If-Match held), If-None-Match, If-Modified-Since (unless
     /// If-None-Match was sent).
-    static func preconditionFails(_ request: Request, eTag: String, modified: Date) -> PreconditionOutcome? {
+    static func preconditionFails(_ headers: HTTPFields, eTag: String, modified: Date) -> PreconditionOutcome? {
         func matches(_ header: String) -> Bool {
             header.split(separator: ",").contains { candidate in
                 let trimmed = candidate.trimmingCharacters(in: .whitespaces)
@@ -128,16 +156,16 @@ extension S3API {
             }
         }
         let seconds = modified.timeIntervalSince1970.rounded(.down)
-        let ifMatch = request.headers[.ifMatch]
+        let ifMatch = headers[.ifMatch]
         if let ifMatch, !matches(ifMatch) { return .failed }
-        if ifMatch == nil, let text = request.headers[.ifUnmodifiedSince], let date = HTTPDateText.parse(text),
+        if ifMatch == nil, let text = headers[.ifUnmodifiedSince], let date = HTTPDateText.parse(text),
             seconds > date.timeIntervalSince1970
         {
             return .failed
         }
-        let ifNoneMatch = request.headers[.ifNoneMatch]
+        let ifNoneMatch = headers[.ifNoneMatch]
         if let ifNoneMatch, matches(ifNoneMatch) { return .notModified }
-        if ifNoneMatch == nil, let text = request.headers[.ifModifiedSince], let date = HTTPDateText.parse(text),
+        if ifNoneMatch == nil, let text = headers[.ifModifiedSince], let date = HTTPDateText.parse(text),
             seconds <= date.timeIntervalSince1970
         {
             return .notModified

@@ -24,6 +24,8 @@ struct S3API: Sendable {
     let logger: Logger
     /// When the buckets came to be (ListBuckets' CreationDate): the store's creation.
     let created: Date
+    /// Each bucket's folder path, with a trailing slash (a key's file path is this and the key).
+    let folderPaths: [S3Bucket: String]
 
     init(images: ImageAPI, region: String, logger: Logger, threadPool: NIOThreadPool = .singleton) {
         layout = images.runtime.layout
@@ -36,6 +38,9 @@ struct S3API: Sendable {
         self.threadPool = threadPool
         self.region = region
         self.logger = logger
+        var folders: [S3Bucket: String] = [:]
+        for bucket in S3Bucket.allCases { folders[bucket] = bucket.folder(in: images.runtime.layout).path + "/" }
+        folderPaths = folders
         created =
             (try? FileManager.default.attributesOfItem(atPath: layout.root.path)[.creationDate] as? Date)
             ?? (try? FileManager.default.attributesOfItem(atPath: layout.originals.path)[.modificationDate] as? Date)

@@ -26,9 +26,9 @@ enum S3Bucket: String, CaseIterable, Sendable {
 
     /// Whether a key is a plain relative path: no empty, `.`, `..` or dot-prefixed component, no NUL, not too long.
     static func isSafe(_ key: String) -> Bool {
-        guard !key.isEmpty, key.utf8.count <= 1024, !key.contains("\0") else { return false }
-        return key.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { component in
-            !component.isEmpty && !component.hasPrefix(".")
+        guard !key.isEmpty, key.utf8.count <= 1024, !key.utf8.contains(0) else { return false }
+        return key.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).allSatisfy { component in
+            component.first.map { $0 != UInt8(ascii: ".") } ?? false
         }
     }
 

@@ -38,16 +38,19 @@ public struct AWSGateway: Sendable, CustomStringConvertible {
         if swept > 0 { logger.notice("removed unfinished S3 uploads", metadata: ["count": "\(swept)"]) }
         let overrides = FunctionOverrides(layout: layout)
         overrides.applyAll(to: images.runtime)
+        let authenticator = RequestAuthenticator(credentials: settings.credentials, region: settings.region)
+        let s3 = S3API(images: images, region: settings.region, logger: logger)
         let responder = AWSResponder(
-            authenticator: RequestAuthenticator(credentials: settings.credentials, region: settings.region),
-            s3: S3API(images: images, region: settings.region, logger: logger),
+            authenticator: authenticator,
+            s3: s3,
             lambda: LambdaAPI(runtime: images.runtime, overrides: overrides, region: settings.region, logger: logger),
             logger: logger)
         var serverSettings = http
         serverSettings.listen = settings.listen
         let application = Application(
             responder: responder,
-            server: FetchApplication.server(settings: serverSettings, metrics: metrics),
+            server: FetchApplication.server(
+                settings: serverSettings, metrics: metrics, shortcut: S3Shortcut(authenticator: authenticator, s3: s3, metrics: metrics)),
             configuration: ApplicationConfiguration(
                 address: .hostname(settings.listen.host, port: settings.listen.port), serverName: "picpipe",
                 backlog: min(max(256, http.maxConnections), 4096)),
@@ -142,8 +145,11 @@ struct AWSResponder: HTTPResponder {
     }
 
     /// The request as SigV4 sees it: the raw path and query as sent, every header including Host.
-    static func signedRequest(_ request: Request) -> SignedRequest {
-        let target = request.uri.string
+    static func signedRequest(_ request: Request) -> SignedRequest { signedRequest(request.head) }
+
+    /// A request head as SigV4 sees it: path and raw query apart, `host` from the authority, every header.
+    static func signedRequest(_ head: HTTPRequest) -> SignedRequest {
+        let target = head.path ?? "/"
         let path: String
         let query: String
         if let mark = target.firstIndex(of: "?") {
@@ -154,9 +160,9 @@ struct AWSResponder: HTTPResponder {
             query = ""
         }
         var headers: [(String, String)] = []
-        headers.reserveCapacity(request.headers.count + 1)
-        if let authority = request.head.authority { headers.append(("host", authority)) }
-        for field in request.headers { headers.append((field.name.canonicalName, field.value)) }
-        return SignedRequest(method: request.method.rawValue, path: path, query: query, headers: headers)
+        headers.reserveCapacity(head.headerFields.count + 1)
+        if let authority = head.authority { headers.append(("host", authority)) }
+        for field in head.headerFields { headers.append((field.name.canonicalName, field.value)) }
+        return SignedRequest(method: head.method.rawValue, path: path, query: query, headers: headers)
     }
 }

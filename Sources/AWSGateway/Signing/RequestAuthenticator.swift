@@ -141,7 +141,7 @@ public struct RequestAuthenticator: Sendable {
         let key = signingKeys.key(credential, scope: scope)
         let canonical = SignatureV4.canonicalRequest(
             method: request.method, path: request.path, query: request.query, headers: request.headers,
-            signedHeaders: signedHeaders, payloadHash: payloadHash)
+            signedHeaders: signedHeaders, payloadHash: payloadHash, queryPairs: request.queryPairs)
         let expected = SignatureV4.signature(
             SignatureV4.stringToSign(amzDate: amzDate, scope: scope.text, canonicalRequest: canonical), key: key)
         guard SignatureV4.constantTimeEqual(expected, signature.lowercased()) else {
@@ -205,7 +205,7 @@ public struct RequestAuthenticator: Sendable {
             method: request.method, path: request.path, query: request.query, headers: request.headers,
             signedHeaders: signedHeaders,
             payloadHash: request.header("x-amz-content-sha256") ?? SignatureV4.unsignedPayload,
-            excludingQuery: ["X-Amz-Signature"])
+            excludingQuery: ["X-Amz-Signature"], queryPairs: request.queryPairs)
         let expected = SignatureV4.signature(
             SignatureV4.stringToSign(amzDate: amzDate, scope: scope.text, canonicalRequest: canonical), key: key)
         guard SignatureV4.constantTimeEqual(expected, signature.lowercased()) else {
@@ -237,7 +237,7 @@ public struct RequestAuthenticator: Sendable {
             .map { ($0.0.lowercased(), SignatureV4.normalizeValue($0.1)) }
             .sorted { $0.0 < $1.0 }
             .map { "\($0.0):\($0.1)\n" }.joined()
-        let subresources = SignatureV4.queryPairs(request.query).filter { Self.v2Subresources.contains($0.0) }
+        let subresources = request.queryPairs.filter { Self.v2Subresources.contains($0.0) }
             .sorted { $0.0 < $1.0 }
             .map { $0.1.isEmpty ? $0.0 : "\($0.0)=\($0.1)" }
         let resource = request.path + (subresources.isEmpty ? "" : "?" + subresources.joined(separator: "&"))

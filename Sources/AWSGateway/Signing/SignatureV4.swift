@@ -22,14 +22,15 @@ public enum SignatureV4 {
     ///   - signedHeaders: the lowercased names the client signed, sorted.
     ///   - payloadHash: the hex SHA-256 of the body, or `UNSIGNED-PAYLOAD` / a `STREAMING-…` marker.
     ///   - excludingQuery: query names left out (`X-Amz-Signature` of a presigned URL).
+    ///   - queryPairs: `query` already decoded, when the caller has it.
     public static func canonicalRequest(
         method: String, path: String, query: String, headers: [(String, String)], signedHeaders: [String],
-        payloadHash: String, excludingQuery: Set<String> = []
+        payloadHash: String, excludingQuery: Set<String> = [], queryPairs: [(String, String)]? = nil
     ) -> String {
         [
             method.uppercased(),
             canonicalURI(path),
-            canonicalQuery(query, excluding: excludingQuery),
+            canonicalQuery(pairs: queryPairs ?? Self.queryPairs(query), excluding: excludingQuery),
             canonicalHeaders(headers, signed: signedHeaders),
             signedHeaders.joined(separator: ";"),
             payloadHash,
@@ -40,15 +41,23 @@ public enum SignatureV4 {
     /// they are; `/` separates segments. (S3 signs the path as the client encoded it, which for SDKs is this.)
     public static func canonicalURI(_ path: String) -> String {
         let raw = path.isEmpty ? "/" : path
-        return raw.split(separator: "/", omittingEmptySubsequences: false).map { segment in
-            uriEncode(percentDecode(segment))
+        // Most paths are unreserved characters and slashes already: nothing to decode or encode.
+        if raw.utf8.allSatisfy({ isUnreserved($0) || $0 == UInt8(ascii: "/") }) { return raw }
+        return raw.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { segment in
+            uriEncode(percentDecode(Substring(segment)))
         }.joined(separator: "/")
     }
 
     /// The query's pairs, each name and value decoded and encoded again, sorted by name then value, joined by `&`.
     public static func canonicalQuery(_ query: String, excluding: Set<String> = []) -> String {
+        canonicalQuery(pairs: queryPairs(query), excluding: excluding)
+    }
+
+    /// `canonicalQuery` of pairs already decoded (`SignedRequest.queryPairs`).
+    static func canonicalQuery(pairs decoded: [(String, String)], excluding: Set<String> = []) -> String {
         var pairs: [(name: String, value: String)] = []
-        for (name, value) in queryPairs(query) where !excluding.contains(name) {
+        pairs.reserveCapacity(decoded.count)
+        for (name, value) in decoded where !excluding.contains(name) {
             pairs.append((uriEncode(name), uriEncode(value)))
         }
         pairs.sort { left, right in left.name == right.name ? left.value < right.value : left.name < right.name }
@@ -57,11 +66,15 @@ public enum SignatureV4 {
 
     /// The decoded (name, value) pairs of a raw query string; a name without `=` has an empty value.
     public static func queryPairs(_ query: String) -> [(String, String)] {
-        query.split(separator: "&", omittingEmptySubsequences: true).map { pair in
-            if let equals = pair.firstIndex(of: "=") {
-                return (percentDecode(pair[..<equals]), percentDecode(pair[pair.index(after: equals)...]))
+        // Split on the UTF-8 bytes: `&` and `=` are ASCII, and splitting Characters was a presigned GET's top cost.
+        query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true).map { pair in
+            if let equals = pair.firstIndex(of: UInt8(ascii: "=")) {
+                return (
+                    percentDecode(Substring(pair[..<equals])),
+                    percentDecode(Substring(pair[pair.index(after: equals)...]))
+                )
             }
-            return (percentDecode(pair), "")
+            return (percentDecode(Substring(pair)), "")
         }
     }
 
@@ -74,6 +87,14 @@ public enum SignatureV4 {
     }
 
     static func normalizeValue(_ value: String) -> String {
+        // Most values have no tab, no run of spaces and nothing to trim: kept as they are.
+        var previous: UInt8 = 0
+        var plain = value.utf8.first != UInt8(ascii: " ") && value.utf8.last != UInt8(ascii: " ")
+        for byte in value.utf8 where plain {
+            if byte == UInt8(ascii: "\t") || (byte == UInt8(ascii: " ") && previous == UInt8(ascii: " ")) { plain = false }
+            previous = byte
+        }
+        if plain { return value }
         var out = ""
         var lastWasSpace = false
         for character in value.trimmingCharacters(in: .whitespaces) {
@@ -125,6 +146,7 @@ public enum SignatureV4 {
 
     /// AWS's URI encoding: every byte but `A-Z a-z 0-9 - _ . ~` as `%XX` (upper-case hex).
     public static func uriEncode(_ text: String) -> String {
+        if text.utf8.allSatisfy(isUnreserved) { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
@@ -139,6 +161,18 @@ public enum SignatureV4 {
             }
         }
         return out
+    }
+
+    /// Whether a byte is one of AWS's unreserved characters (`A-Z a-z 0-9 - _ . ~`).
+    static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+            UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
     }
 
     /// Decodes `%XX` escapes (a malformed escape stays as it is); `+` stays `+`, as S3 reads it.

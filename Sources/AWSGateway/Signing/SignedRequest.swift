@@ -10,6 +10,8 @@ public struct SignedRequest: Sendable {
     public var query: String
     /// Every header as (name, value), in the order received.
     public var headers: [(String, String)]
+    /// The query's decoded (name, value) pairs, in order (decoded once: the verifier and the APIs read them).
+    public let queryPairs: [(String, String)]
 
     /// - Parameters: see the properties.
     public init(method: String, path: String, query: String, headers: [(String, String)]) {
@@ -17,6 +19,7 @@ public struct SignedRequest: Sendable {
         self.path = path
         self.query = query
         self.headers = headers
+        queryPairs = query.isEmpty ? [] : SignatureV4.queryPairs(query)
     }
 
     /// The first value of a header (names compare case-insensitively).
@@ -28,7 +31,7 @@ public struct SignedRequest: Sendable {
     /// The decoded query parameters (the first value of each name).
     public var queryItems: [String: String] {
         var items: [String: String] = [:]
-        for (name, value) in SignatureV4.queryPairs(query) where items[name] == nil { items[name] = value }
+        for (name, value) in queryPairs where items[name] == nil { items[name] = value }
         return items
     }
 }

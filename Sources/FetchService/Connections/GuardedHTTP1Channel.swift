@@ -1,6 +1,5 @@
 // Hummingbird's HTTP/1.1 connection set-up with picpipe's guards around the decoder: the raw-byte head guard before
 // it, the request limits after it, and the count of open connections.
-import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
@@ -18,8 +17,8 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     let connections: ConnectionCount
     /// Where refusals are counted.
     let metrics: HTTPMetrics
-    /// Answers cached thumbnails ahead of the request loop (none: every request takes the loop).
-    let shortcut: ImageAPI?
+    /// Answers from memory ahead of the request loop (none: every request takes the loop).
+    let shortcut: (any EventLoopShortcut)?
     /// The largest single read from a connection.
     static let maxReadBytes = 16 * 1024
 
@@ -29,10 +28,10 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     ///   - limits: the request limits.
     ///   - connections: the count the cap is checked against, shared by all connections.
     ///   - metrics: where refusals are counted.
-    ///   - shortcut: the API whose cached thumbnails are answered on the event loop.
+    ///   - shortcut: what is answered on the event loop.
     init(
         responder: @escaping HTTPChannelHandler.Responder, idleTimeout: TimeAmount, limits: RequestLimits,
-        connections: ConnectionCount, metrics: HTTPMetrics, shortcut: ImageAPI? = nil
+        connections: ConnectionCount, metrics: HTTPMetrics, shortcut: (any EventLoopShortcut)? = nil
     ) {
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: limits.decoderLimit, maxHeaderListSize: limits.decoderLimit)
@@ -71,11 +70,11 @@ struct GuardedHTTP1Channel: ServerChildChannel {
             // After the HTTP/1 codec, so it sees decoded heads and the decoder's errors before the request loop.
             let codec = try channel.pipeline.syncOperations.handler(type: HTTP1ToHTTPServerCodec.self)
             try channel.pipeline.syncOperations.addHandler(limiter, position: .after(codec))
-            if let api = shortcut {
+            if let shortcut {
                 // Last before the request loop: the limits and the connection state handler see its requests.
                 let state = try channel.pipeline.syncOperations.handler(type: HTTPConnectionStateHandler.self)
                 try channel.pipeline.syncOperations.addHandler(
-                    CachedThumbnailHandler(api: api, route: RouterPath(RouteTable.thumbnailPath).description),
+                    EventLoopShortcutHandler(shortcut),
                     position: .after(state))
             }
             return value

@@ -77,10 +77,16 @@ struct CachedFile: Sendable {
 }
 
 /// An answer made from memory: no body for HEAD and 304.
-struct CachedAnswer: Sendable {
-    var status: HTTPResponse.Status
-    var fields: HTTPFields
-    var body: ByteBuffer?
+package struct CachedAnswer: Sendable {
+    package var status: HTTPResponse.Status
+    package var fields: HTTPFields
+    package var body: ByteBuffer?
+
+    package init(status: HTTPResponse.Status, fields: HTTPFields, body: ByteBuffer?) {
+        self.status = status
+        self.fields = fields
+        self.body = body
+    }
 
     /// As a Hummingbird response.
     var response: Response {

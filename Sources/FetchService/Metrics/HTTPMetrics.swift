@@ -11,9 +11,9 @@ public final class HTTPMetrics: Sendable {
     private let instruments = Mutex<[Key: Instruments]>([:])
     /// Connections open now (`picpipe_http_open_connections`); Prometheus' gauges synchronise themselves.
     let openConnections: Gauge
-    /// Thumbnails answered on the event loop from the file cache, ahead of the request loop
-    /// (`picpipe_http_event_loop_answers_total`; they are in the route's counts too).
-    let eventLoopAnswers: Counter
+    /// Answers given on the event loop from memory, ahead of the request loop (cached thumbnails of the HTTP API,
+    /// cached objects of signed S3 GETs; `picpipe_http_event_loop_answers_total`).
+    package let eventLoopAnswers: Counter
     /// Refusals before any route, by error code (`picpipe_http_refusals_total`).
     private let refusals = Mutex<[String: Counter]>([:])
 
@@ -46,7 +46,7 @@ public final class HTTPMetrics: Sendable {
         eventLoopAnswers = registry.makeCounter(
             descriptor: MetricNameDescriptor(
                 namespace: "picpipe", metricName: "http_event_loop_answers", unitName: "total",
-                helpText: "Cached thumbnails answered on the event loop, ahead of the request loop (also in the route's counts)."))
+                helpText: "Answers given on the event loop from memory, ahead of the request loop: cached thumbnails (also in the route's counts) and cached objects of signed S3 GETs."))
     }
 
     /// Records a request or connection refused before any route ran (`uri_too_long`, `header_fields_too_large`,

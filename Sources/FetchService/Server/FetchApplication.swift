@@ -72,9 +72,9 @@ public struct FetchApplication: Sendable, CustomStringConvertible {
 
         let application = Application(
             responder: FetchResponder(router: router.buildResponder(), api: api),
-            server: Self.server(settings: settings, metrics: metrics, shortcut: api),
+            server: Self.server(settings: settings, metrics: metrics, shortcut: ThumbnailShortcut(api: api)),
             configuration: ApplicationConfiguration(
-                address: .hostname(settings.listen.host, port: settings.listen.port), serverName: CachedThumbnailHandler.serverName,
+                address: .hostname(settings.listen.host, port: settings.listen.port), serverName: EventLoopShortcutHandler.serverName,
                 // Room for a burst of connects up to the connection cap (Hummingbird's 256 overflowed when 500
                 // slow clients reconnected at once, and a dropped SYN costs the client a 1 s retransmit).
                 backlog: min(max(256, settings.maxConnections), 4096)),
@@ -90,7 +90,7 @@ public struct FetchApplication: Sendable, CustomStringConvertible {
 extension FetchApplication {
     /// HTTP/1.1 with the limits against hostile clients: head size, target length, head timeout, connection cap.
     package static func server(
-        settings: FetchSettings, metrics: HTTPMetrics, shortcut: ImageAPI? = nil
+        settings: FetchSettings, metrics: HTTPMetrics, shortcut: (any EventLoopShortcut)? = nil
     ) -> HTTPServerBuilder {
         let limits = RequestLimits(
             maxURIBytes: settings.maxURIBytes, maxHeaderBytes: settings.maxHeaderBytes,

@@ -1,6 +1,7 @@
-// The hot route on the event loop: a GET or HEAD of a thumbnail already in the file cache is answered by a channel
-// handler ahead of Hummingbird's request loop, so a hit costs no task hop, no Request/Response and no router. What
-// it cannot answer exactly as the route would (anything else, a miss, a body, an error) goes on unchanged.
+// The hot routes on the event loop: a GET or HEAD the listener can answer from memory (a cached thumbnail on the
+// HTTP API, a cached object through a signed S3 request) is answered by a channel handler ahead of Hummingbird's
+// request loop, so a hit costs no task hop, no Request/Response and no router. What it cannot answer exactly as the
+// route would (anything else, a miss, a body, an error) goes on unchanged.
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
@@ -9,12 +10,20 @@ import NIOHTTPTypes
     import Glibc
 #endif
 
-/// Answers cached thumbnails in the channel pipeline, after `HTTPConnectionStateHandler` (so idle timeouts and
-/// graceful shutdown see these requests and answers as their own) and before the request loop.
+/// What a listener answers on the event loop. Both calls run on the event loop: they must not block.
+package protocol EventLoopShortcut: Sendable {
+    /// A cheap first look at a head: whether `answer` may take it (else it goes straight to the request loop).
+    func mayAnswer(_ head: HTTPRequest) -> Bool
+    /// The whole answer (counted in the listener's metrics), or `nil` for the request loop to answer.
+    func answer(_ head: HTTPRequest) -> CachedAnswer?
+}
+
+/// Answers a listener's `EventLoopShortcut` in the channel pipeline, after `HTTPConnectionStateHandler` (so idle
+/// timeouts and graceful shutdown see these requests and answers as their own) and before the request loop.
 ///
 /// Answers stay in request order: while a request given to the request loop has not been answered (pipelining),
 /// every later one goes to the loop too.
-final class CachedThumbnailHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class EventLoopShortcutHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
@@ -23,9 +32,7 @@ final class CachedThumbnailHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// The server name `Application` adds to every answer.
     static let serverName = "picpipe"
 
-    private let api: ImageAPI
-    /// The route label the metrics record, as the router's path gives it.
-    private let route: String
+    private let shortcut: any EventLoopShortcut
     /// A thumbnail head waiting for its end (a body after it sends both to the request loop).
     private var held: HTTPRequest?
     /// Requests given to the request loop whose answer has not ended.
@@ -36,17 +43,14 @@ final class CachedThumbnailHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var date = ""
     private var dateSecond = -1
 
-    init(api: ImageAPI, route: String) {
-        self.api = api
-        self.route = route
+    init(_ shortcut: any EventLoopShortcut) {
+        self.shortcut = shortcut
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            if forwarded == 0, held == nil, head.method == .get || head.method == .head,
-                head.path?.hasPrefix("/images/") == true
-            {
+            if forwarded == 0, held == nil, head.method == .get || head.method == .head, shortcut.mayAnswer(head) {
                 held = head
                 return
             }
@@ -58,13 +62,8 @@ final class CachedThumbnailHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .end:
             if let head = held {
                 held = nil
-                let start = ContinuousClock.now
-                if let answer = api.cachedThumbnail(head) {
+                if let answer = shortcut.answer(head) {
                     write(answer, for: head, context: context)
-                    api.metrics.record(
-                        route: route, method: head.method.rawValue, status: answer.status.code,
-                        duration: ContinuousClock.now - start)
-                    api.metrics.eventLoopAnswers.increment()
                     return
                 }
                 forwarded += 1
