@@ -90,6 +90,7 @@ public enum SignatureV4 {
         // Most values have no tab, no run of spaces and nothing to trim: kept as they are.
         var previous: UInt8 = 0
         var plain = value.utf8.first != UInt8(ascii: " ") && value.utf8.last != UInt8(ascii: " ")
+            && value.utf8.allSatisfy { $0 < 0x80 }
         for byte in value.utf8 where plain {
             if byte == UInt8(ascii: "\t") || (byte == UInt8(ascii: " ") && previous == UInt8(ascii: " ")) { plain = false }
             previous = byte

@@ -6,12 +6,14 @@ public struct SignedRequest: Sendable {
     public var method: String
     /// The path as sent (percent-encoded).
     public var path: String
-    /// The raw query string, without `?`.
-    public var query: String
+    /// The raw query string, without `?` (a change decodes `queryPairs` again).
+    public var query: String {
+        didSet { queryPairs = query.isEmpty ? [] : SignatureV4.queryPairs(query) }
+    }
     /// Every header as (name, value), in the order received.
     public var headers: [(String, String)]
     /// The query's decoded (name, value) pairs, in order (decoded once: the verifier and the APIs read them).
-    public let queryPairs: [(String, String)]
+    public private(set) var queryPairs: [(String, String)]
 
     /// - Parameters: see the properties.
     public init(method: String, path: String, query: String, headers: [(String, String)]) {
