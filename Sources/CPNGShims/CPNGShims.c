@@ -148,12 +148,16 @@ static int shimCreateReader(const unsigned char *data, size_t size, CPNGShims_Re
         return shimFail(status, CPNGShims_failed, "png_create_info_struct failed");
     }
     png_set_read_fn(reader->png, reader, shimRead);
-    // libpng 1.6.39's eXIf handler allocates the chunk's declared length before reading it, without the 8 MB chunk
-    // limit the other handlers use: a 564-byte file declaring a 1.6 GB eXIf made it malloc 1.6 GB (the
-    // PNGThumbnail fuzzer). picpipe reads eXIf itself (PNGHeaderParser, the metadata service), so libpng skips it,
-    // reading it through a small buffer like any chunk it does not know.
-    static const png_byte skipped[] = {'e', 'X', 'I', 'f', '\0'};
-    png_set_keep_unknown_chunks(reader->png, PNG_HANDLE_CHUNK_NEVER, skipped, 1);
+    // libpng 1.6.39's handlers of eXIf, sPLT, the text chunks, pCAL and sCAL allocate the chunk's declared length
+    // before reading it: a 564-byte file declaring a 1.6 GB eXIf made it malloc 1.6 GB, and a 572-byte one declaring
+    // a 1.3 GB sPLT did the same through the colour-management read (the PNGThumbnail fuzzer; png_set_chunk_malloc_max
+    // does not stop these). picpipe needs none of them from libpng (it reads eXIf and text itself: PNGHeaderParser,
+    // the metadata service), so libpng skips them, reading them through a small buffer like any unknown chunk.
+    static const png_byte skipped[] = {
+        'e', 'X', 'I', 'f', '\0', 's', 'P', 'L', 'T', '\0', 't', 'E', 'X', 't', '\0', 'z', 'T', 'X', 't', '\0',
+        'i', 'T', 'X', 't', '\0', 'p', 'C', 'A', 'L', '\0', 's', 'C', 'A', 'L', '\0',
+    };
+    png_set_keep_unknown_chunks(reader->png, PNG_HANDLE_CHUNK_NEVER, skipped, (int)(sizeof(skipped) / 5));
     *result = reader;
     return CPNGShims_ok;
 }
