@@ -159,19 +159,24 @@ extension PicpipeCLI {
             }
         }
 
+        /// Uploads a generated JPEG with `aws s3 cp` and waits for its 256 thumbnail; the thumbnail's key.
+        static func uploadedThumbnail(_ gateway: AWSServe, name: String, seed: Int) async throws -> String {
+            let file = gateway.root.appendingPathComponent(name)
+            let bytes = try Self.jpeg(seed: seed)
+            try Data(bytes).write(to: file)
+            let hash = Self.hash(bytes)
+            #expect(try gateway.aws(["s3", "cp", file.path, "s3://uploads/\(name)", "--no-progress"]).status == 0)
+            try await ServeProcess.eventually("the 256 thumbnail") {
+                ServeProcess.files(gateway.store, "thumbnails").contains { $0.hasPrefix("256/") && $0.contains(hash) }
+            }
+            return try #require(
+                ServeProcess.files(gateway.store, "thumbnails").first { $0.hasPrefix("256/") && $0.contains(hash) })
+        }
+
         @Test func presignedURLsWorkUntilTheyExpireAndWrongSecretsAreRefused() async throws {
             try await Self.withServe { gateway in
                 let store = gateway.store
-                let file = gateway.root.appendingPathComponent("p.jpg")
-                let bytes = try Self.jpeg(seed: 2)
-                try Data(bytes).write(to: file)
-                let hash = Self.hash(bytes)
-                #expect(try gateway.aws(["s3", "cp", file.path, "s3://uploads/p.jpg", "--no-progress"]).status == 0)
-                try await ServeProcess.eventually("the 256 thumbnail") {
-                    ServeProcess.files(store, "thumbnails").contains { $0.hasPrefix("256/") && $0.contains(hash) }
-                }
-                let key = try #require(
-                    ServeProcess.files(store, "thumbnails").first { $0.hasPrefix("256/") && $0.contains(hash) })
+                let key = try await Self.uploadedThumbnail(gateway, name: "p.jpg", seed: 2)
                 let onDisk = try Data(contentsOf: store.appendingPathComponent("thumbnails/" + key))
                 let curl = try #require(AWSTools.curl)
 
@@ -242,16 +247,7 @@ extension PicpipeCLI {
         @Test func signedGetsOfCachedObjectsAreAnsweredOnTheEventLoopAsTheRouteAnswers() async throws {
             try await Self.withServe { gateway in
                 let store = gateway.store
-                let file = gateway.root.appendingPathComponent("loop.jpg")
-                let bytes = try Self.jpeg(seed: 9)
-                try Data(bytes).write(to: file)
-                let hash = Self.hash(bytes)
-                #expect(try gateway.aws(["s3", "cp", file.path, "s3://uploads/loop.jpg", "--no-progress"]).status == 0)
-                try await ServeProcess.eventually("the 256 thumbnail") {
-                    ServeProcess.files(store, "thumbnails").contains { $0.hasPrefix("256/") && $0.contains(hash) }
-                }
-                let key = try #require(
-                    ServeProcess.files(store, "thumbnails").first { $0.hasPrefix("256/") && $0.contains(hash) })
+                let key = try await Self.uploadedThumbnail(gateway, name: "loop.jpg", seed: 9)
                 let v4Config = gateway.root.appendingPathComponent("aws-config-loop")
                 try Data("[default]\ns3 =\n    signature_version = s3v4\n".utf8).write(to: v4Config)
                 let presigned = try gateway.aws(

@@ -93,60 +93,43 @@ extension PicpipeCLI {
         /// Reads need a key (`http.protect_reads`, a signing key): the page asks for the key, shows thumbnails through
         /// the listing's signed URLs and follows the stream through a signed stream URL.
         @Test(.enabled(if: PicpipeProcess.hasCorpus)) func galleryWorksWhenReadsNeedAKey() async throws {
-            let missing = Self.missingComponents()
-            guard missing.isEmpty else {
-                #expect(
-                    ProcessInfo.processInfo.environment["CI"] != "true",
-                    "the browser suite needs \(missing.joined(separator: ", ")); .ci/run installs them")
-                print("skipped: the browser suite needs \(missing.joined(separator: ", "))")
-                return
-            }
-            let root = try PicpipeProcess.temporaryFolder("gallery-protected")
-            defer { try? FileManager.default.removeItem(at: root) }
-            let store = root.appendingPathComponent("store")
-            let uploads = store.appendingPathComponent("uploads")
-            try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
-            let corpus = PicpipeProcess.corpus
-            let cameras = corpus.appendingPathComponent("jpeg-exif")
-            for name in try FileManager.default.contentsOfDirectory(atPath: cameras.path).sorted()
-                .filter({ $0.hasSuffix(".jpg") && !$0.contains("1x1") }).prefix(6)
-            {
-                try FileManager.default.copyItem(
-                    at: cameras.appendingPathComponent(name), to: uploads.appendingPathComponent(name))
-            }
             let key = "gallery-reader-key-0123"
-            let config = root.appendingPathComponent("protected.yaml")
-            try """
-            http:
-              api_keys: [\(key)]
-              protect_reads: true
-              signing_key: gallery-signing-key-0123
-            """.write(to: config, atomically: true, encoding: .utf8)
-            let port = try Self.freePort()
-            let serve = try await ServeProcess(
-                store: store, environment: ["PICPIPE_LISTEN": "127.0.0.1:\(port)", "PICPIPE_CONFIG": config.path])
-            do {
-                try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
-                let output = try Self.runScript([
-                    "--url", "http://127.0.0.1:\(port)", "--store", store.path, "--protected-key", key,
-                    "--live", corpus.appendingPathComponent("png-suite/basi2c08.png").path,
-                ], log: root.appendingPathComponent("browser.log"))
-                print(output.text.split(separator: "\n").filter { $0.hasPrefix("gallery browser suite") }.joined())
-                #expect(output.status == 0, "\(output.text.suffix(4000))\nserve log:\n\(serve.log.suffix(3000))")
-                let path = Self.artifacts.appendingPathComponent("protected-grid.png").path
-                let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-                #expect(size > 10_000, "protected-grid.png saved in \(Self.artifacts.path)")
-            } catch {
-                await serve.stop()
-                throw error
-            }
-            await serve.stop()
+            try await Self.runWithKeys(
+                folder: "gallery-protected",
+                config: """
+                    http:
+                      api_keys: [\(key)]
+                      protect_reads: true
+                      signing_key: gallery-signing-key-0123
+                    """,
+                arguments: [
+                    "--protected-key", key,
+                    "--live", PicpipeProcess.corpus.appendingPathComponent("png-suite/basi2c08.png").path,
+                ],
+                screenshot: "protected-grid.png")
         }
 
         /// API keys are configured and reads are public (no `protect_reads`): the grid and the detail view work
         /// without a key and show no write control; the key, entered once, shows them and survives a reload (the
         /// tab's session storage); a drag-and-drop upload then sends it.
         @Test(.enabled(if: PicpipeProcess.hasCorpus)) func galleryAsksForAKeyOnlyToWrite() async throws {
+            let key = "gallery-writer-key-0123"
+            try await Self.runWithKeys(
+                folder: "gallery-write-key",
+                config: """
+                    http:
+                      api_keys: [\(key)]
+                    """,
+                arguments: [
+                    "--write-key", key,
+                    "--good", PicpipeProcess.corpus.appendingPathComponent("jpeg-odd/baseline-testorig.jpg").path,
+                ],
+                screenshot: nil)
+        }
+
+        /// Runs the browser script against a `serve` with this configuration over six corpus camera files, with
+        /// `--url` and `--store` and these arguments; expects it to pass and, if named, a screenshot saved.
+        static func runWithKeys(folder: String, config text: String, arguments: [String], screenshot: String?) async throws {
             let missing = Self.missingComponents()
             guard missing.isEmpty else {
                 #expect(
@@ -155,36 +138,35 @@ extension PicpipeCLI {
                 print("skipped: the browser suite needs \(missing.joined(separator: ", "))")
                 return
             }
-            let root = try PicpipeProcess.temporaryFolder("gallery-write-key")
+            let root = try PicpipeProcess.temporaryFolder(folder)
             defer { try? FileManager.default.removeItem(at: root) }
             let store = root.appendingPathComponent("store")
             let uploads = store.appendingPathComponent("uploads")
             try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
-            let corpus = PicpipeProcess.corpus
-            let cameras = corpus.appendingPathComponent("jpeg-exif")
+            let cameras = PicpipeProcess.corpus.appendingPathComponent("jpeg-exif")
             for name in try FileManager.default.contentsOfDirectory(atPath: cameras.path).sorted()
                 .filter({ $0.hasSuffix(".jpg") && !$0.contains("1x1") }).prefix(6)
             {
                 try FileManager.default.copyItem(
                     at: cameras.appendingPathComponent(name), to: uploads.appendingPathComponent(name))
             }
-            let key = "gallery-writer-key-0123"
-            let config = root.appendingPathComponent("write-key.yaml")
-            try """
-            http:
-              api_keys: [\(key)]
-            """.write(to: config, atomically: true, encoding: .utf8)
+            let config = root.appendingPathComponent("keys.yaml")
+            try text.write(to: config, atomically: true, encoding: .utf8)
             let port = try Self.freePort()
             let serve = try await ServeProcess(
                 store: store, environment: ["PICPIPE_LISTEN": "127.0.0.1:\(port)", "PICPIPE_CONFIG": config.path])
             do {
                 try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
-                let output = try Self.runScript([
-                    "--url", "http://127.0.0.1:\(port)", "--store", store.path, "--write-key", key,
-                    "--good", corpus.appendingPathComponent("jpeg-odd/baseline-testorig.jpg").path,
-                ], log: root.appendingPathComponent("browser.log"))
+                let output = try Self.runScript(
+                    ["--url", "http://127.0.0.1:\(port)", "--store", store.path] + arguments,
+                    log: root.appendingPathComponent("browser.log"))
                 print(output.text.split(separator: "\n").filter { $0.hasPrefix("gallery browser suite") }.joined())
                 #expect(output.status == 0, "\(output.text.suffix(4000))\nserve log:\n\(serve.log.suffix(3000))")
+                if let screenshot {
+                    let path = Self.artifacts.appendingPathComponent(screenshot).path
+                    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                    #expect(size > 10_000, "\(screenshot) saved in \(Self.artifacts.path)")
+                }
             } catch {
                 await serve.stop()
                 throw error
