@@ -33,14 +33,25 @@ enum PicpipeProcess {
         _ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil,
         timeout: Double = 300
     ) throws -> Output {
+        // The test's own store or configuration must not leak into the command.
+        var inherited = ProcessInfo.processInfo.environment
+        inherited.removeValue(forKey: "PICPIPE_STORE")
+        inherited.removeValue(forKey: "PICPIPE_CONFIG")
+        return try run(
+            executable: binary, arguments, environment: inherited.merging(environment) { $1 },
+            currentDirectory: currentDirectory, timeout: timeout)
+    }
+
+    /// Runs any program with exactly this environment, its output sent to files (a pipe could fill and block it),
+    /// and waits for it (at most `timeout` seconds, then it is killed).
+    static func run(
+        executable: URL, _ arguments: [String], environment: [String: String], currentDirectory: URL? = nil,
+        timeout: Double = 300
+    ) throws -> Output {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "PICPIPE_STORE")
-        env.removeValue(forKey: "PICPIPE_CONFIG")
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
+        process.environment = environment
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-out-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
