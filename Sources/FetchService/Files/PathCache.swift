@@ -1,0 +1,94 @@
+// A bounded in-memory cache of small store files keyed by their path: what the HTTP API's thumbnails (`FileCache`)
+// and the S3 API's objects (`S3ObjectCache`) keep so a hit costs no file I/O.
+import Synchronization
+
+/// Values by path, up to a byte budget, least recently used out first.
+///
+/// The paths cached name content-addressed files, so the bytes behind a path only change when the content is
+/// removed. Whoever removes content calls `invalidate` (or `removeAll`) after the removal; a read that started
+/// before it is not inserted (the generation check in `insert`). Anything removed behind the server's back is seen
+/// within `revalidateAfter`: an entry older than that is read from disk again.
+package final class PathCache<Value: Sendable>: Sendable {
+    /// Values larger than this are never cached.
+    package let entryLimit: Int
+    /// The most bytes held at once.
+    package let budget: Int
+    /// How long an entry is served before the file is read again.
+    package let revalidateAfter: Duration
+    private let state = Mutex(State())
+
+    private struct Slot {
+        var value: Value
+        var size: Int
+        var readAt: ContinuousClock.Instant
+        var lastUsed: UInt64
+    }
+
+    private struct State {
+        var slots: [String: Slot] = [:]
+        var bytes = 0
+        var tick: UInt64 = 0
+        /// Bumped by every invalidation: reads that began before it are not inserted.
+        var generation: UInt64 = 0
+    }
+
+    /// - Parameters:
+    ///   - budget: the most bytes held (64 MiB by default).
+    ///   - entryLimit: the largest value cached (256 KiB by default).
+    ///   - revalidateAfter: how long an entry is trusted without reading the file again.
+    package init(budget: Int = 64 << 20, entryLimit: Int = 256 << 10, revalidateAfter: Duration = .seconds(1)) {
+        self.budget = budget
+        self.entryLimit = min(entryLimit, budget)
+        self.revalidateAfter = revalidateAfter
+    }
+
+    /// The value for a path, unless it is missing or due for a new read.
+    package func lookup(_ path: String, now: ContinuousClock.Instant = .now) -> Value? {
+        let limit = revalidateAfter
+        return state.withLock { state in
+            guard let index = state.slots.index(forKey: path) else { return nil }
+            guard now - state.slots.values[index].readAt < limit else { return nil }
+            state.tick &+= 1
+            state.slots.values[index].lastUsed = state.tick
+            return state.slots.values[index].value
+        }
+    }
+
+    /// The generation to pass to `insert` for a read that starts now.
+    package var generation: UInt64 { state.withLock { $0.generation } }
+
+    /// Keeps a value read from disk at `readAt`, unless an invalidation happened since `generation` was taken or
+    /// it is too large; evicts the least recently used entries to stay within the budget.
+    package func insert(
+        _ path: String, _ value: Value, size: Int, readAt: ContinuousClock.Instant, generation: UInt64
+    ) {
+        guard size <= entryLimit else { return }
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            state.tick &+= 1
+            let slot = Slot(value: value, size: size, readAt: readAt, lastUsed: state.tick)
+            if let old = state.slots.updateValue(slot, forKey: path) { state.bytes -= old.size }
+            state.bytes += size
+            while state.bytes > budget, let oldest = state.slots.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
+                state.slots.removeValue(forKey: oldest.key)
+                state.bytes -= oldest.value.size
+            }
+        }
+    }
+
+    /// Drops every value `stale` picks, and makes reads that started before not be inserted.
+    package func invalidate(where stale: (Value) -> Bool) {
+        state.withLock { state in
+            state.generation &+= 1
+            for path in state.slots.compactMap({ stale($0.value.value) ? $0.key : nil }) {
+                if let slot = state.slots.removeValue(forKey: path) { state.bytes -= slot.size }
+            }
+        }
+    }
+
+    /// Forgets everything.
+    package func removeAll() { invalidate { _ in true } }
+
+    /// The number of entries and the bytes they hold (for tests).
+    package var usage: (count: Int, bytes: Int) { state.withLock { ($0.slots.count, $0.bytes) } }
+}
