@@ -106,11 +106,16 @@ struct CachedThumbnailResponderTests {
                 ("GET", [("If-Range", eTag), ("Range", "bytes=0-9")]), ("GET", [("Accept", "image/webp,*/*")]),
             ]
             for (method, headers) in cases {
-                // The cache trusts an entry for 1 s; a plain GET first makes sure it is fresh (a slow machine).
-                #expect(try await client.send("GET", path).status == 200)
-                let before = try await answered()
-                let fast = try await client.send(method, path, headers: headers)
-                let answeredOnTheLoop = try await answered() - before
+                // The cache trusts an entry for 1 s: a plain GET first makes it fresh, and on a machine so loaded
+                // that the second passed before the request, the request is made again (at most 5 times).
+                var fast = HTTPAnswer(status: 0, headers: [:], body: [])
+                var answeredOnTheLoop = 0
+                for _ in 0..<5 where answeredOnTheLoop != 1 {
+                    #expect(try await client.send("GET", path).status == 200)
+                    let before = try await answered()
+                    fast = try await client.send(method, path, headers: headers)
+                    answeredOnTheLoop = try await answered() - before
+                }
                 let routed = try await client.send(method, "\(path)?via=route", headers: headers)
                 let what = "\(method) \(headers)"
                 #expect(answeredOnTheLoop == 1, "\(what) answered by the event-loop handler")

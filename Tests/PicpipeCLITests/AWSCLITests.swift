@@ -277,14 +277,20 @@ extension PicpipeCLI {
                 var routed: [[String]: (head: [String], body: Data)] = [:]
                 let cases = [[], ["Range: bytes=5-24"], ["If-None-Match: \(eTag)"]]
                 for headers in cases {
-                    try await Task.sleep(for: .milliseconds(1300))
-                    let first = try await answered()
-                    routed[headers] = try get(headers)
-                    let second = try await answered()
-                    let fast = try get(headers)
-                    let third = try await answered()
-                    #expect(second - first == 0, "\(headers): the route read it from disk")
-                    #expect(third - second == 1, "\(headers): answered on the event loop")
+                    // On a machine so loaded that the cache's second passes between the two GETs, the pair is made
+                    // again (at most 5 times).
+                    var counts = (route: -1, loop: -1)
+                    var fast: (head: [String], body: Data) = ([], Data())
+                    for _ in 0..<5 where counts != (0, 1) {
+                        try await Task.sleep(for: .milliseconds(1300))
+                        let first = try await answered()
+                        routed[headers] = try get(headers)
+                        let second = try await answered()
+                        fast = try get(headers)
+                        counts = (second - first, try await answered() - second)
+                    }
+                    #expect(counts.route == 0, "\(headers): the route read it from disk")
+                    #expect(counts.loop == 1, "\(headers): answered on the event loop")
                     #expect(fast.head == routed[headers]?.head, "\(headers)")
                     #expect(fast.body == routed[headers]?.body, "\(headers)")
                 }
