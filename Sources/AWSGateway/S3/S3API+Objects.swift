@@ -78,7 +78,7 @@ extension S3API {
         let isHead = request.method == .head
         let info = try await objectInfo(bucket: bucket, key: key, readSmall: !isHead)
         let (status, headers, range) = try Self.objectHead(isHead: isHead, headers: request.headers, info: info)
-        let length = Int(headers[.contentLength] ?? "") ?? 0
+        let length = range?.count ?? info.size
         if isHead || status == .notModified { return Response(status: status, headers: headers) }
         if length == 0 { return Response(status: status, headers: headers, body: ResponseBody()) }
         if let bytes = Self.bytes(of: info, range: range) {
@@ -96,7 +96,7 @@ extension S3API {
             let info = cache.lookup(folder + key),
             let (status, headers, range) = try? Self.objectHead(isHead: isHead, headers: requestHeaders, info: info)
         else { return nil }
-        if isHead || status == .notModified || headers[.contentLength] == "0" {
+        if isHead || status == .notModified || (range?.count ?? info.size) == 0 {
             return CachedAnswer(status: status, fields: headers, body: nil)
         }
         guard let bytes = Self.bytes(of: info, range: range) else { return nil }

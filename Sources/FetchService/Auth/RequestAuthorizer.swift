@@ -20,13 +20,9 @@ package struct RequestAuthorizer: Sendable {
     /// Whether a request can skip `authorize` for a route with `needed` access: nothing to check (reads are
     /// public, no credentials sent, no signature to verify) and nothing to count.
     package func isOpen(_ request: Request, needed: RouteAccess) -> Bool {
-        switch needed {
-        case .open: return true
-        case .read, .signedRead:
-            return !access.protectReads && request.headers[.authorization] == nil
-                && request.uri.queryParameters["sig"] == nil && request.uri.queryParameters["expires"] == nil
-        case .write, .credentialedRead: return false
-        }
+        isOpen(headers: request.headers, needed: needed)
+            && (needed == .open
+                || (request.uri.queryParameters["sig"] == nil && request.uri.queryParameters["expires"] == nil))
     }
 
     /// `isOpen` for a request without a query (so without a signature): only its headers matter.
