@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System-library bridges (pkg-config) and the C shims that own setjmp/longjmp; lcms2 converts colours.
@@ -57,16 +58,23 @@ let package = Package(
             name: "CHEIF", pkgConfig: "libheif",
             providers: [.apt(["libheif-dev"])]),
 
+        // The one lock type of the code base: a pthread mutex (NIO's), which ThreadSanitizer sees.
+        .target(
+            name: "Locking",
+            dependencies: [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            swiftSettings: strict),
+
         // Pure image operations over buffers: probe, decode, resize, orient, encode.
         .target(
-            name: "ImageCore", dependencies: ["CJPEGShims", "CPNG", "CPNGShims", "CLCMS", "CWebP", "CGIF", "CHEIF"],
+            name: "ImageCore",
+            dependencies: ["Locking", "CJPEGShims", "CPNG", "CPNGShims", "CLCMS", "CWebP", "CGIF", "CHEIF"],
             swiftSettings: strict),
 
         // The function model, the store, events, journal and runtime.
         .target(
             name: "PipelineCore",
             dependencies: [
-                "ImageCore",
+                "ImageCore", "Locking",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -81,7 +89,7 @@ let package = Package(
         .target(
             name: "MetadataService",
             dependencies: [
-                "CEXIF", "ImageCore", "PipelineCore",
+                "CEXIF", "ImageCore", "Locking", "PipelineCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
@@ -90,7 +98,7 @@ let package = Package(
         .target(
             name: "FetchService",
             dependencies: [
-                "ImageCore", "PipelineCore", "ThumbnailService", "MetadataService",
+                "ImageCore", "Locking", "PipelineCore", "ThumbnailService", "MetadataService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -109,7 +117,7 @@ let package = Package(
         .target(
             name: "AWSGateway",
             dependencies: [
-                "ImageCore", "PipelineCore", "FetchService",
+                "ImageCore", "Locking", "PipelineCore", "FetchService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "XMLCoder", package: "XMLCoder"),
@@ -123,7 +131,7 @@ let package = Package(
         .target(
             name: "PostgresBackend",
             dependencies: [
-                "PipelineCore", "MetadataService", "FetchService",
+                "Locking", "PipelineCore", "MetadataService", "FetchService",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -134,7 +142,8 @@ let package = Package(
         .executableTarget(
             name: "picpipe",
             dependencies: [
-                "ImageCore", "PipelineCore", "ThumbnailService", "MetadataService", "FetchService", "AWSGateway", "PostgresBackend",
+                "ImageCore", "Locking", "PipelineCore", "ThumbnailService", "MetadataService", "FetchService", "AWSGateway",
+                "PostgresBackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -183,19 +192,22 @@ let package = Package(
         .testTarget(name: "ImageCoreTests", dependencies: ["ImageCore", "CLCMS"], swiftSettings: strict),
         .testTarget(
             name: "PipelineCoreTests",
-            dependencies: ["PipelineCore", "PostgresBackend", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            dependencies: [
+                "Locking", "PipelineCore", "PostgresBackend",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "ThumbnailServiceTests", dependencies: ["ThumbnailService", "PipelineCore", "ImageCore"],
             swiftSettings: strict),
         .testTarget(
             name: "MetadataServiceTests",
-            dependencies: ["MetadataService", "PipelineCore", "ImageCore", "PostgresBackend"],
+            dependencies: ["Locking", "MetadataService", "PipelineCore", "ImageCore", "PostgresBackend"],
             swiftSettings: strict),
         .testTarget(
             name: "FetchServiceTests",
             dependencies: [
-                "FetchService", "PipelineCore", "ThumbnailService", "MetadataService", "ImageCore",
+                "FetchService", "Locking", "PipelineCore", "ThumbnailService", "MetadataService", "ImageCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -216,7 +228,7 @@ let package = Package(
         .testTarget(
             name: "PicpipeCLITests",
             dependencies: [
-                "picpipe", "ImageCore", "PipelineCore", "AWSGateway", "PostgresBackend", "FetchService",
+                "picpipe", "ImageCore", "Locking", "PipelineCore", "AWSGateway", "PostgresBackend", "FetchService",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),

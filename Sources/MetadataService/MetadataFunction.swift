@@ -1,7 +1,7 @@
 // The metadata service as a pipeline function: ObjectCreated reads EXIF into metadata.sqlite, ObjectRemoved deletes the row.
 import Foundation
+import Locking
 import PipelineCore
-import Synchronization
 
 /// The metadata function. Role: read `originals`, write `metadata` (its own database).
 public struct MetadataFunction: PipelineFunction {
@@ -88,7 +88,7 @@ public struct MetadataFunction: PipelineFunction {
 
 /// The metadata databases a process has open, so each is opened (and migrated) once.
 final class OpenDatabases: Sendable {
-    private let open = Mutex<[URL: SQLiteMetadataStore]>([:])
+    private let open = Locked<[URL: SQLiteMetadataStore]>([:])
 
     func store(at url: URL) throws -> SQLiteMetadataStore {
         try open.withLock { stores in

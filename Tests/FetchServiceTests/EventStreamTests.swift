@@ -3,8 +3,8 @@
 // the journal (no in-process wake-up), a bad Last-Event-ID, and shutdown with a stream open.
 import Dispatch
 import Foundation
+import Locking
 import PipelineCore
-import Synchronization
 import Testing
 
 @testable import FetchService
@@ -215,7 +215,7 @@ struct EventStreamTests {
     @Test func shutdownEndsAnOpenStream() async throws {
         // FetchServer.with waits for the server to finish its graceful shutdown: it returns although a stream is
         // open and its client never closes it.
-        let kept = Mutex<EventStreamConnection?>(nil)
+        let kept = Locked<EventStreamConnection?>(nil)
         try await FetchServer.with { client, _ in
             let stream = try EventStreamConnection(port: client.port)
             _ = try await stream.read { $0.contains("retry: 1000") }

@@ -1,9 +1,9 @@
 // The metadata stores (SQLite, and PostgreSQL when its test server is given): migrations from an empty database,
 // idempotent upserts, filters, bbox, order, paging.
 import Foundation
+import Locking
 import MetadataService
 import PostgresBackend
-import Synchronization
 import Testing
 
 /// The backends of `MetadataStore` every test runs against.
@@ -204,7 +204,7 @@ struct SQLiteMetadataStoreTests {
 
 /// Errors met on other threads.
 final class Failures: Sendable {
-    private let errors = Mutex<[any Error]>([])
+    private let errors = Locked<[any Error]>([])
     func add(_ error: any Error) { errors.withLock { $0.append(error) } }
     var first: (any Error)? { errors.withLock { $0.first } }
 }

@@ -2,8 +2,8 @@
 // bodies that trickle or are far too large, a second serve after the lock file was deleted.
 import Foundation
 import ImageCore
+import Locking
 import PipelineCore
-import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -239,7 +239,7 @@ extension PicpipeCLI {
 
         /// A GET from a synchronous condition.
         static func blockingGet(_ url: String) -> (status: Int, body: String) {
-            let result = Mutex<(Int, String)>((0, ""))
+            let result = Locked<(Int, String)>((0, ""))
             let done = DispatchSemaphore(value: 0)
             guard let target = URL(string: url) else { return (0, "") }
             URLSession.shared.dataTask(with: target) { data, response, _ in

@@ -1,13 +1,13 @@
 import Foundation
+import Locking
 import Logging
-import Synchronization
 import Testing
 
 @testable import PipelineCore
 
 /// Counts and remembers what a test function saw.
 final class Tally: Sendable {
-    private let state = Mutex<(calls: Int, cancelled: Int, keys: [String])>((0, 0, []))
+    private let state = Locked<(calls: Int, cancelled: Int, keys: [String])>((0, 0, []))
 
     /// Counts a call; returns its number, from 1.
     func call(_ record: S3EventRecord) -> Int {

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 import Testing
 
 @testable import PipelineCore
@@ -221,14 +221,14 @@ import Testing
 
 /// Errors met on other threads.
 final class ErrorBox: Sendable {
-    private let errors = Mutex<[any Error]>([])
+    private let errors = Locked<[any Error]>([])
     func add(_ error: any Error) { errors.withLock { $0.append(error) } }
     var first: (any Error)? { errors.withLock { $0.first } }
 }
 
 /// Invocation ids claimed on several threads.
 final class ClaimedIDs: Sendable {
-    private let ids = Mutex<[Int64]>([])
+    private let ids = Locked<[Int64]>([])
     func add(_ id: Int64) { ids.withLock { $0.append(id) } }
     var all: [Int64] { ids.withLock { $0 } }
 }
@@ -238,7 +238,10 @@ extension JournalTests {
     func anInvocationWhoseOutcomeWasNotRecordedRunsAgainWhenItsLeaseExpires(backend: JournalBackend) throws {
         try backend.withJournal { journal in
             _ = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: false)
-            let now = Date()
+            // The test's clock runs 1,000 s ahead of the database's: on PostgreSQL this process's heartbeat renews
+            // its live claims to the database's clock + the lease, which then never reaches past the test's lease
+            // (a beat more than a second after the claim, on a loaded machine, would otherwise keep it alive).
+            let now = Date().addingTimeInterval(1_000)
             let claim = try #require(try journal.claim(function: "a", now: now, lease: 5))
             // Its worker could not record the outcome (a full disk): the row stays running.
             #expect(try journal.recoverExpiredLeases(now: now.addingTimeInterval(4)) == 0)

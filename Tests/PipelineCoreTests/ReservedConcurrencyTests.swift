@@ -1,6 +1,6 @@
 import Foundation
+import Locking
 import Logging
-import Synchronization
 import Testing
 
 @testable import PipelineCore
@@ -13,7 +13,7 @@ struct GatedFunction: PipelineFunction {
     let gate: Gate
 
     final class Gate: Sendable {
-        private let state = Mutex<(open: Bool, entered: Int)>((false, 0))
+        private let state = Locked<(open: Bool, entered: Int)>((false, 0))
         func open() { state.withLock { $0.open = true } }
         var entered: Int { state.withLock { $0.entered } }
         func pass() async throws {

@@ -1,6 +1,6 @@
 import Foundation
+import Locking
 import Logging
-import Synchronization
 import Testing
 
 @testable import PipelineCore
@@ -11,7 +11,7 @@ import Testing
 
 /// What a watcher yielded, collected by a consuming task.
 final class Yielded: Sendable {
-    private let paths = Mutex<[String]>([])
+    private let paths = Locked<[String]>([])
     func add(_ path: String) { paths.withLock { $0.append(path) } }
     var all: [String] { paths.withLock { $0 } }
     func count(_ path: String) -> Int { all.filter { $0 == path }.count }

@@ -2,8 +2,8 @@
 // kept in STORE/db/lambda/functions.json so a restart or a configuration reload keeps it, as Lambda keeps a
 // function's configuration. The configuration file gives the starting values; these replace them.
 import Foundation
+import Locking
 import PipelineCore
-import Synchronization
 
 /// One function's changed settings.
 struct FunctionOverride: Codable, Sendable, Equatable {
@@ -33,7 +33,7 @@ struct FunctionOverride: Codable, Sendable, Equatable {
 /// The overrides of every function, loaded once and written through on each change.
 final class FunctionOverrides: Sendable {
     let file: URL
-    private let state: Mutex<[String: FunctionOverride]>
+    private let state: Locked<[String: FunctionOverride]>
 
     init(layout: StoreLayout) {
         file = layout.root.appendingPathComponent("db/lambda/functions.json")
@@ -42,7 +42,7 @@ final class FunctionOverrides: Sendable {
         let loaded = FileManager.default.contents(atPath: file.path).flatMap {
             try? decoder.decode([String: FunctionOverride].self, from: $0)
         }
-        state = Mutex(loaded ?? [:])
+        state = Locked(loaded ?? [:])
     }
 
     /// A function's override.

@@ -3,8 +3,8 @@
 // order, so completing needs neither a second copy of the bytes nor a second pass over all of them.
 import Crypto
 import Foundation
+import Locking
 import PipelineCore
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -29,7 +29,7 @@ final class MultipartAssembly: Sendable {
         var hashing = false
     }
 
-    private let uploads = Mutex<[String: Upload]>([:])
+    private let uploads = Locked<[String: Upload]>([:])
 
     /// The slot size recorded for an upload, if a part fixed it.
     static func slot(in folder: URL) -> Int? {

@@ -3,8 +3,8 @@
 // JSON file per content under STORE/db/s3/objects/, written atomically; this front door is its only reader.
 import Crypto
 import Foundation
+import Locking
 import PipelineCore
-import Synchronization
 
 /// What an upload through S3 recorded of its object.
 struct S3ObjectRecord: Codable, Sendable, Equatable {
@@ -29,7 +29,7 @@ struct S3ObjectRecord: Codable, Sendable, Equatable {
 final class S3ObjectCatalog: Sendable {
     let folder: URL
     /// ETags of files without a record (thumbnails, dropped originals), by path, size and modification time.
-    private let computed = Mutex<[String: (size: Int, modified: Date, eTag: String)]>([:])
+    private let computed = Locked<[String: (size: Int, modified: Date, eTag: String)]>([:])
 
     init(layout: StoreLayout) {
         folder = layout.root.appendingPathComponent("db/s3/objects")

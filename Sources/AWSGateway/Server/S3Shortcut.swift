@@ -4,7 +4,7 @@
 import FetchService
 import Foundation
 import HTTPTypes
-import Synchronization
+import Locking
 
 /// The AWS listener's event-loop shortcut.
 struct S3Shortcut: EventLoopShortcut {
@@ -64,7 +64,7 @@ final class VerifiedPresignedURLs: Sendable {
 
     /// At most this many URLs are kept; a full table is emptied (a page of thumbnails holds far fewer).
     static let capacity = 4096
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = Locked<[String: Entry]>([:])
 
     /// The target of a URL verified before and not expired at `now`.
     func lookup(_ head: HTTPRequest, now: Date) -> Target? {

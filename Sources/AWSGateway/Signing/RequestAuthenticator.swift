@@ -2,7 +2,7 @@
 // credential scope, the 15-minute clock skew, the expiry of presigned URLs, and which payload promise the client made.
 import Crypto
 import Foundation
-import Synchronization
+import Locking
 
 /// How the body of an authenticated request must be checked while it is read.
 public enum PayloadCheck: Sendable {
@@ -338,7 +338,7 @@ public struct RequestAuthenticator: Sendable {
 
 /// Derived signing keys, kept per (key id, secret, scope); a day's keys replace the previous day's.
 final class SigningKeyCache: Sendable {
-    private let keys = Mutex<[String: SymmetricKey]>([:])
+    private let keys = Locked<[String: SymmetricKey]>([:])
 
     func key(_ credential: AWSCredential, scope: RequestAuthenticator.Scope) -> SymmetricKey {
         let name = "\(credential.accessKeyID)\u{0}\(credential.secret)\u{0}\(scope.text)"

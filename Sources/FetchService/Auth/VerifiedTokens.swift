@@ -1,7 +1,7 @@
 // Tokens already verified, so a client sending the same token on every request pays for the signature and the
 // claims once a minute, not per request (API Gateway's authorizers cache their answers the same way).
 import Foundation
-import Synchronization
+import Locking
 
 /// A bounded memory of verified tokens: each kept until its `exp` (plus skew) or for 60 s, whichever is sooner,
 /// so a key withdrawn from the JWKS stops being honoured within a minute.
@@ -17,7 +17,7 @@ final class VerifiedTokens: Sendable {
     /// The longest a verification is reused, in seconds.
     static let lifetime: Double = 60
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = Locked<[String: Entry]>([:])
 
     /// The caller of a token verified before and still valid at `now`.
     func caller(for token: String, now: Double) -> Caller? {

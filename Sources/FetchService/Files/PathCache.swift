@@ -1,6 +1,6 @@
 // A bounded in-memory cache of small store files keyed by their path: what the HTTP API's thumbnails (`FileCache`)
 // and the S3 API's objects (`S3ObjectCache`) keep so a hit costs no file I/O.
-import Synchronization
+import Locking
 
 /// Values by path, up to a byte budget, least recently used out first.
 ///
@@ -15,7 +15,7 @@ package final class PathCache<Value: Sendable>: Sendable {
     package let budget: Int
     /// How long an entry is served before the file is read again.
     package let revalidateAfter: Duration
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     private struct Slot {
         var value: Value

@@ -2,8 +2,8 @@
 import Foundation
 import GRDB
 import ImageCore
+import Locking
 import PipelineCore
-import Synchronization
 
 /// The ids of the HTTP API in SQLite, with an in-memory copy.
 ///
@@ -11,7 +11,7 @@ import Synchronization
 /// copy loaded at start and updated on each write stays exact. Writes go to SQLite first, then to memory.
 public final class SQLiteImageIndex: ImageIndex {
     private let pool: DatabasePool
-    private let cache: Mutex<Cache>
+    private let cache: Locked<Cache>
 
     private struct Cache {
         var byID: [String: IndexedImage] = [:]
@@ -45,7 +45,7 @@ public final class SQLiteImageIndex: ImageIndex {
         for row in rows {
             if let entry = Self.entry(row) { loaded.insert(entry) }
         }
-        cache = Mutex(loaded)
+        cache = Locked(loaded)
     }
 
     /// The schema: named, append-only migrations.

@@ -1,8 +1,8 @@
 // The configured thumbnail sizes, where each derivative lives, and making a missing one on request.
 import Foundation
 import ImageCore
+import Locking
 import PipelineCore
-import Synchronization
 import ThumbnailService
 
 /// Thumbnails by size label (`256`, `320x200`), from the configured recipes, each also in the other formats the
@@ -36,7 +36,7 @@ final class ThumbnailCatalog: Sendable {
         }
     }
 
-    private let sizes: Mutex<Sizes>
+    private let sizes: Locked<Sizes>
     /// The configured recipes by size label.
     var recipes: [String: ThumbnailRecipe] { sizes.withLock { $0.recipes } }
     /// The size labels, in configuration order.
@@ -47,7 +47,7 @@ final class ThumbnailCatalog: Sendable {
     private let inFlight = InFlightGenerations()
 
     init(recipes: [ThumbnailRecipe], root: String, runtime: FunctionRuntime) {
-        self.sizes = Mutex(Sizes(recipes))
+        self.sizes = Locked(Sizes(recipes))
         self.root = root
         self.runtime = runtime
     }
@@ -154,7 +154,7 @@ struct GenerationKey: Hashable, Sendable {
 
 /// One thumbnail generation per original and format at a time.
 final class InFlightGenerations: Sendable {
-    private let tasks = Mutex<[GenerationKey: Task<InvocationResponse, any Error>]>([:])
+    private let tasks = Locked<[GenerationKey: Task<InvocationResponse, any Error>]>([:])
 
     /// The running generation for `hash`, or a new one started with `work`.
     func task(

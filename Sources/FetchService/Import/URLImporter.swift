@@ -6,10 +6,10 @@
 // while the body streams; the type sniffed from the bytes by the spool, never taken from the headers.
 import AsyncHTTPClient
 import Foundation
+import Locking
 import NIOCore
 import NIOPosix
 import PipelineCore
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -222,7 +222,7 @@ public struct URLImporter: Sendable {
 
     /// One client per connect timeout, kept for the process's life (a client must be shut down before it is
     /// released; these never are). Redirects are followed here, one checked hop at a time, never by the client.
-    private static let clients = Mutex<[Int64: HTTPClient]>([:])
+    private static let clients = Locked<[Int64: HTTPClient]>([:])
 
     static func client(connectTimeout: Double) -> HTTPClient {
         let milliseconds = Int64(connectTimeout * 1000)

@@ -1,21 +1,21 @@
 // HTTP request counts and latencies by route, method and status, in the Prometheus registry /metrics renders.
 import Foundation
+import Locking
 import Prometheus
-import Synchronization
 
 /// The HTTP instruments. Each (route, method, status) gets its counter and histogram once; later requests
 /// find them in a small locked dictionary instead of asking the registry again.
 public final class HTTPMetrics: Sendable {
     /// The registry /metrics renders: these instruments, and the runtime's when it is the swift-metrics backend.
     public let registry: PrometheusCollectorRegistry
-    private let instruments = Mutex<[Key: Instruments]>([:])
+    private let instruments = Locked<[Key: Instruments]>([:])
     /// Connections open now (`picpipe_http_open_connections`); Prometheus' gauges synchronise themselves.
     let openConnections: Gauge
     /// Answers given on the event loop from memory, ahead of the request loop (cached thumbnails of the HTTP API,
     /// cached objects of signed S3 GETs; `picpipe_http_event_loop_answers_total`).
     package let eventLoopAnswers: Counter
     /// Refusals before any route, by error code (`picpipe_http_refusals_total`).
-    private let refusals = Mutex<[String: Counter]>([:])
+    private let refusals = Locked<[String: Counter]>([:])
 
     private struct Key: Hashable {
         var route: String

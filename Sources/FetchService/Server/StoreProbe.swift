@@ -1,9 +1,9 @@
 // Whether the store takes writes again after it was full or read-only: a small write, at most once a second,
 // so /healthz turns healthy when space returns even if nothing else writes.
 import Foundation
+import Locking
 import NIOPosix
 import PipelineCore
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -13,7 +13,7 @@ import Synchronization
 final class StoreProbe: Sendable {
     let layout: StoreLayout
     let threadPool: NIOThreadPool
-    private let lastProbe = Mutex<ContinuousClock.Instant?>(nil)
+    private let lastProbe = Locked<ContinuousClock.Instant?>(nil)
 
     init(layout: StoreLayout, threadPool: NIOThreadPool) {
         self.layout = layout

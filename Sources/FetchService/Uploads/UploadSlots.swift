@@ -1,11 +1,11 @@
 // A cap on uploads received at once: each holds a socket, a temporary file and a hash state.
-import Synchronization
+import Locking
 
 /// Counts the uploads in progress against `limit`.
 package final class UploadSlots: Sendable {
     /// The most uploads at once.
     package let limit: Int
-    private let inUse = Mutex(0)
+    private let inUse = Locked(0)
 
     init(limit: Int) { self.limit = max(1, limit) }
 

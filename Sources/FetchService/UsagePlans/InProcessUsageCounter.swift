@@ -1,11 +1,11 @@
 // Usage counts in this process's memory: right for one `serve`; several API processes need a shared counter.
 import Foundation
+import Locking
 import PipelineCore
-import Synchronization
 
 /// Token buckets and daily counts under one lock (a take is a few arithmetic operations).
 public final class InProcessUsageCounter: UsageCounter {
-    private let states = Mutex<[String: UsageState]>([:])
+    private let states = Locked<[String: UsageState]>([:])
 
     /// An empty counter.
     public init() {}

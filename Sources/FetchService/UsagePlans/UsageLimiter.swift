@@ -3,9 +3,9 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Locking
 import PipelineCore
 import Prometheus
-import Synchronization
 
 /// Applies `auth.usage_plan` (and each API key's own plan) to identified callers; anonymous requests are not
 /// counted (they can only reach what needs no credentials).
@@ -72,7 +72,7 @@ public struct UsageLimiter: Sendable {
 final class UsageMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     /// Each subject's counters, made on its first request: a request costs one lookup by its subject.
-    private let subjects = Mutex<[String: SubjectCounters]>([:])
+    private let subjects = Locked<[String: SubjectCounters]>([:])
 
     /// One subject's instruments.
     private struct SubjectCounters: Sendable {

@@ -4,7 +4,7 @@
 // time that profile is seen.
 
 import CLCMS
-import Synchronization
+import Locking
 
 /// The lcms2 context, the built-in profiles and the profile cache.
 ///
@@ -25,7 +25,7 @@ final class ColorEngine: @unchecked Sendable {
     let sRGB: cmsHPROFILE?
     /// Adobe RGB (1998) built from its primaries, D65 white and gamma 563/256, for EXIF's "R03" marker.
     let adobeRGB: ColorProfile?
-    private let cache = Mutex<[[UInt8]: ColorProfile]>([:])
+    private let cache = Locked<[[UInt8]: ColorProfile]>([:])
 
     private init() {
         let context = cmsCreateContext(nil, nil)

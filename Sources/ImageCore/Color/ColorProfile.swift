@@ -1,7 +1,7 @@
 // An ICC profile a picture carries, opened and checked by lcms2, and the conversions of pixels to sRGB.
 
 import CLCMS
-import Synchronization
+import Locking
 
 /// A usable ICC profile: RGB, gray or CMYK, from which lcms2 can build a transform to sRGB.
 ///
@@ -31,7 +31,7 @@ public final class ColorProfile: @unchecked Sendable, Equatable, CustomStringCon
 
     private let handle: cmsHPROFILE
     /// Transforms by input and output format; the 3-channel one is built when the profile is opened.
-    private let transforms: Mutex<[UInt64: ColorTransform]>
+    private let transforms: Locked<[UInt64: ColorTransform]>
 
     init(
         handle: cmsHPROFILE, bytes: [UInt8], space: Space, name: String, isSRGB: Bool,
@@ -43,7 +43,7 @@ public final class ColorProfile: @unchecked Sendable, Equatable, CustomStringCon
         self.name = name
         self.isSRGB = isSRGB
         let key = UInt64(inputFormat) << 32 | UInt64(CLCMS_typeRGB8())
-        transforms = Mutex([key: firstTransform])
+        transforms = Locked([key: firstTransform])
     }
 
     deinit { cmsCloseProfile(handle) }

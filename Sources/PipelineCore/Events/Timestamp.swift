@@ -1,12 +1,12 @@
 // ISO 8601 UTC timestamps, as S3 event records and the journal write them; the formatters are made once (making
 // one loads ICU data), not per event.
 import Foundation
-import Synchronization
+import Locking
 
 /// Formats instants the way S3 does (`2026-11-26T19:35:42.123Z`).
 public enum Timestamp {
     /// `ISO8601DateFormatter` is a class without `Sendable`; the mutex makes each use exclusive.
-    private static let formatters = Mutex(Formatters())
+    private static let formatters = Locked(Formatters())
 
     private struct Formatters {
         let milliseconds: ISO8601DateFormatter = {

@@ -1,7 +1,7 @@
 // The runtime around the functions: what Lambda gives a function (queue, workers, retries, timeouts, dead-letter).
 import Foundation
+import Locking
 import Logging
-import Synchronization
 
 /// Runs functions the way Lambda does, from a durable journal.
 ///
@@ -19,7 +19,7 @@ public final class FunctionRuntime: Sendable {
     /// Retry and polling settings.
     public let settings: RuntimeSettings
     /// The functions by name; `reconfigure` replaces them (SIGHUP), each invocation uses the set it started with.
-    private let registry: Mutex<[String: RegisteredFunction]>
+    private let registry: Locked<[String: RegisteredFunction]>
     private var functions: [String: RegisteredFunction] { registry.withLock { $0 } }
     private let order: [String]
     private let logger: Logger
@@ -33,7 +33,7 @@ public final class FunctionRuntime: Sendable {
     private let slots: [String: ConcurrencySlots]
     /// Notified when a synchronous invocation gives its slot back, so a worker it held up takes work at once.
     private let slotFreed = WorkSignal()
-    private let state = Mutex(RunState())
+    private let state = Locked(RunState())
     private let journalProblems = RepeatedProblems()
     private let grace: ShutdownGrace
     /// The functions `run()` starts workers for (`nil`: all); a `serve --roles worker:NAME` process runs some.
@@ -63,7 +63,7 @@ public final class FunctionRuntime: Sendable {
         self.logger = logger
         var byName: [String: RegisteredFunction] = [:]
         for function in functions { byName[function.name] = function }
-        self.registry = Mutex(byName)
+        self.registry = Locked(byName)
         self.order = functions.map(\.name)
         self.metrics = byName.mapValues { FunctionMetrics(function: $0.name) }
         self.slots = byName.mapValues { _ in ConcurrencySlots() }

@@ -1,7 +1,7 @@
 // What one invocation logs, kept for its caller: Lambda's `X-Amz-Log-Type: Tail` returns a function's own lines.
 import Foundation
+import Locking
 import Logging
-import Synchronization
 
 /// The lines a function logs during one invocation, in Lambda's form (`TIME\tREQUEST-ID\tLEVEL\tmessage`), the
 /// newest `limit` bytes. One per invocation, made by the caller that wants them and handed to
@@ -11,7 +11,7 @@ public final class InvocationLog: Sendable {
     public let requestID: String
     /// The most bytes kept (Lambda's tail is 4 KB).
     public let limit: Int
-    private let buffer = Mutex<[UInt8]>([])
+    private let buffer = Locked<[UInt8]>([])
 
     /// - Parameters:
     ///   - requestID: the id each line names (the Lambda API's `x-amzn-RequestId`).

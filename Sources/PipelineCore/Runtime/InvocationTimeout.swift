@@ -1,5 +1,5 @@
 // Enforcing a function's timeout by cancellation, without waiting for a handler that ignores it.
-import Synchronization
+import Locking
 
 /// Runs a handler against its deadline.
 ///
@@ -42,7 +42,7 @@ enum InvocationTimeout {
 
 /// A continuation resumed by whichever of the handler and the timer finishes first.
 private final class ResumeOnce: Sendable {
-    private let gate = Mutex<CheckedContinuation<FunctionResult, any Error>?>(nil)
+    private let gate = Locked<CheckedContinuation<FunctionResult, any Error>?>(nil)
 
     func set(_ continuation: CheckedContinuation<FunctionResult, any Error>) {
         gate.withLock { $0 = continuation }

@@ -1,7 +1,7 @@
 // Logging a problem that every poll meets again (a full disk, a journal that cannot be read) once, not ten
 // times a second, and saying when it is over.
+import Locking
 import Logging
-import Synchronization
 
 /// Per source (a function's workers), the problem being reported, so it is logged when it starts, again at most
 /// once a minute while it lasts, and once when it ends.
@@ -12,7 +12,7 @@ final class RepeatedProblems: Sendable {
         var repeats: Int
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = Locked<[String: Entry]>([:])
     private let logger = Logger(label: "picpipe.runtime")
     /// How often a lasting problem is logged again.
     let interval: Duration

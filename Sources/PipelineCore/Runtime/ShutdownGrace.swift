@@ -1,6 +1,6 @@
 // The time running invocations get after SIGTERM: when it is over, each still running is cancelled and put back.
 import Foundation
-import Synchronization
+import Locking
 
 /// A one-shot deadline that running invocations subscribe to.
 final class ShutdownGrace: Sendable {
@@ -14,7 +14,7 @@ final class ShutdownGrace: Sendable {
         var actions: [Int: @Sendable () -> Void] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(seconds: Double) { self.seconds = seconds }
 

@@ -1,5 +1,5 @@
 // Wakes idle workers when work arrives in this process, instead of waiting for the next poll.
-import Synchronization
+import Locking
 
 /// A broadcast wake-up: `wait(upTo:)` returns when `notify()` is called or the time is up.
 final class WorkSignal: Sendable {
@@ -9,7 +9,7 @@ final class WorkSignal: Sendable {
         var nextID = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Wakes every waiter.
     func notify() {

@@ -2,8 +2,8 @@
 // log says once what is wrong (and once that it is over), /healthz can tell, and HTTP answers 507/503.
 import Foundation
 import GRDB
+import Locking
 import Logging
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -33,7 +33,7 @@ public final class StoreHealth: Sendable {
         }
     }
 
-    private let state = Mutex(Condition.ok)
+    private let state = Locked(Condition.ok)
     private let logger = Logger(label: "picpipe.store")
 
     /// The current condition.

@@ -1,7 +1,7 @@
 // Ingesting uploads side by side: hashing and storing one upload does not hold up the next.
 import Dispatch
 import Foundation
-import Synchronization
+import Locking
 
 /// Runs `UploadIngest` on a few serial lanes of their own (GCD threads, never the cooperative pool, since an ingest
 /// blocks on reads, writes and the journal).
@@ -66,9 +66,9 @@ final class AsyncSlots: Sendable {
         var free: Int
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
-    init(_ count: Int) { state = Mutex(State(free: count)) }
+    init(_ count: Int) { state = Locked(State(free: count)) }
 
     func acquire() async {
         await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in

@@ -1,7 +1,7 @@
 // Watching uploads/ with inotify: a file is taken when its writer closes it or renames it into place.
 import Foundation
+import Locking
 import Logging
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -26,7 +26,7 @@ public final class UploadWatcher: Sendable {
     private let continuation: AsyncStream<URL>.Continuation
     private let rescanInterval: Double
     private let logger: Logger
-    private let control = Mutex(Control())
+    private let control = Locked(Control())
 
     private struct Control {
         var wakeWriter: Int32 = -1

@@ -1,15 +1,15 @@
 // A session-level PostgreSQL advisory lock on a connection of its own: held while the process (and its
 // connection) lives, released by the server the moment either dies. No file lock, so it works across machines.
 import Foundation
+import Locking
 import PostgresNIO
-import Synchronization
 
 /// One named lock; `tryAcquire` never waits, so a standby polls it.
 public final class AdvisoryLock: Sendable {
     private let pool: PostgresConnectionPool
     /// The lock's name (hashed into the key).
     public let name: String
-    private let held = Mutex<PostgresConnection?>(nil)
+    private let held = Locked<PostgresConnection?>(nil)
 
     /// - Parameters:
     ///   - pool: where to connect (the lock's connection is its own, outside the pool).

@@ -1,6 +1,7 @@
 // A small blocking pool of PostgreSQL connections for the synchronous protocols (InvocationJournal, MetadataStore,
 // ImageIndex): callers wait on a future of the pool's own event loop, never on the cooperative thread pool.
 import Foundation
+import Locking
 import Logging
 import PostgresNIO
 import Synchronization
@@ -30,7 +31,7 @@ public final class PostgresConnectionPool: Sendable {
     private let configuration: PostgresConnection.Configuration
     private let group: MultiThreadedEventLoopGroup
     /// Idle connections, each with the connection epoch it was opened in (see `ConnectionProblems`).
-    private let idle = Mutex<[(PostgresConnection, Int)]>([])
+    private let idle = Locked<[(PostgresConnection, Int)]>([])
     private let permits: DispatchSemaphore
     private let nextID = Atomic<Int>(1)
     private let logger: Logger
@@ -246,7 +247,7 @@ extension PostgresConnection {
     /// Waits for a future on a thread that is not the event loop's, at most `statementTimeout`.
     static func wait<T: Sendable>(for future: EventLoopFuture<T>) throws -> T {
         let done = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<T, any Error>?>(nil)
+        let outcome = Locked<Result<T, any Error>?>(nil)
         future.whenComplete { result in
             outcome.withLock { $0 = result }
             done.signal()
@@ -278,7 +279,7 @@ final class ConnectionProblems: Sendable {
         var down = false
         var epoch = 0
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// The current epoch.
     var epoch: Int { state.withLock { $0.epoch } }

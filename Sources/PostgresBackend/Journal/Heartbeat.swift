@@ -1,13 +1,13 @@
 // A process's heartbeat in the journal: proof of life for its claims, and the renewal of their leases.
 import Foundation
+import Locking
 import Logging
-import Synchronization
 
 /// Beats every `interval` on a thread of its own (a blocked cooperative pool must not stop it): updates the
 /// process's `beat_at` and renews the lease of every invocation it is still running (not those whose outcome it
 /// failed to write: their lease runs out and another worker takes them).
 final class Heartbeat: Sendable {
-    private let stopped = Mutex(false)
+    private let stopped = Locked(false)
     private let wakeUp = DispatchSemaphore(value: 0)
     /// Signalled once the thread has left its loop: `stop` waits for it, so no beat lands after `stop` returns (a
     /// late beat would bring a process row back that `abandon` just deleted, and its claims would look alive).

@@ -1,9 +1,9 @@
 // LISTEN on one channel over a connection of its own, calling the registered closures on every notification;
 // reconnects (with backoff) when the connection is lost.
 import Foundation
+import Locking
 import Logging
 import PostgresNIO
-import Synchronization
 
 /// Wakes idle workers of this process when any process queues work (`NOTIFY picpipe_work`).
 final class NotificationListener: Sendable {
@@ -14,7 +14,7 @@ final class NotificationListener: Sendable {
         var connection: PostgresConnection?
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let pool: PostgresConnectionPool
     private let channel: String
     private let logger: Logger

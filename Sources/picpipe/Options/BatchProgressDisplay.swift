@@ -1,7 +1,7 @@
 // Batch progress: a redrawn bar on a terminal, plain lines otherwise; failures always get their own line.
 import Foundation
+import Locking
 import PipelineCore
-import Synchronization
 
 /// Shows batch progress on stderr.
 final class BatchProgressDisplay: Sendable {
@@ -9,7 +9,7 @@ final class BatchProgressDisplay: Sendable {
     private let quiet: Bool
     private let isTerminal: Bool
     /// The last time a plain line was printed (not a terminal), to print about once a second.
-    private let lastLine = Mutex<Double>(-1)
+    private let lastLine = Locked<Double>(-1)
 
     init(output: FileHandleOutput, quiet: Bool) {
         self.output = output
