@@ -80,6 +80,9 @@ public enum MetadataReader {
         includeRaw: Bool
     ) -> Result<ImageMetadata, Failure> {
         guard let format = ImageFormat.sniff(bytes) else {
+            // Too few bytes to tell (a WebP signature needs 12, a HEIF `ftyp` up to 64): a head of a longer file
+            // reads on.
+            if !isWholeFile, bytes.count < 64 { return .failure(.needMoreBytes) }
             return .failure(
                 .error(.unsupportedImage(path: file, reason: "not a JPEG, PNG, WebP, GIF, HEIC or AVIF image (unknown signature)")))
         }

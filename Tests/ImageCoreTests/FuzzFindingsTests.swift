@@ -11,10 +11,12 @@ import Testing
     static func bytes(_ path: String) throws -> Data { try Data(contentsOf: fixtures.appendingPathComponent(path)) }
 
     /// libheif's error message lives in its context: it must be read before the context is freed (the HEIFThumbnail
-    /// fuzzer found it read after, a heap use-after-free that printed garbage or nothing).
+    /// fuzzer found it read after, a heap use-after-free that printed garbage or nothing). It found it on a file cut
+    /// inside its `meta` box, which picpipe now calls truncated before libheif reads it (the test below); these two
+    /// files have their `pitm` box renamed, so libheif refuses them itself.
     @Test(arguments: [
-        "HEIFThumbnail/refused-truncated-17x17-error-message-use-after-free.avif",
-        "HEIFThumbnail/refused-truncated-17x17.heic",
+        "HEIFThumbnail/refused-no-pitm-box-17x17.avif",
+        "HEIFThumbnail/refused-no-pitm-box-17x17.heic",
     ])
     func aDamagedHEIFContainerSaysWhatLibheifSaid(_ path: String) throws {
         let bytes = try Self.bytes(path)
@@ -31,6 +33,30 @@ import Testing
         // libheif's own words: at least a few characters of printable ASCII, never freed memory's leftovers.
         #expect(detail.count >= 8, "\(path): '\(text)'")
         #expect(detail.unicodeScalars.allSatisfy { (0x20..<0x7F).contains($0.value) }, "\(path): '\(text)'")
+    }
+
+    /// A HEIF file that ends inside its `meta` box is truncated, not corrupt: libheif would say "no 'meta' box",
+    /// and the metadata service, which reads the head of a file first, would refuse a good file whose `meta` box
+    /// is longer than the head (the ExifMetadata fuzzer's finding, `accepted-heic-head-ends-inside-meta.heic`).
+    @Test(arguments: [
+        "HEIFThumbnail/refused-truncated-17x17-error-message-use-after-free.avif",
+        "HEIFThumbnail/refused-truncated-17x17.heic",
+    ])
+    func aHEIFFileCutInsideItsMetaBoxIsTruncated(_ path: String) throws {
+        let bytes = try Self.bytes(path)
+        let read = bytes.withUnsafeBytes { raw in Result { () throws(ImageError) in try ImageHeader.read(from: raw) } }
+        guard case .failure(.truncated(let detail)) = read else {
+            Issue.record("\(path): \(read)")
+            return
+        }
+        #expect(detail.contains("ends before its 'meta' box does"), "\(path): \(detail)")
+        // The whole file, from which it was cut, reads.
+        let whole = try Self.bytes(path.replacingOccurrences(of: "refused-truncated-", with: "accepted-")
+            .replacingOccurrences(of: "-error-message-use-after-free", with: ""))
+        let wholeRead = whole.withUnsafeBytes { raw in
+            Result { () throws(ImageError) in try ImageHeader.read(from: raw) }
+        }
+        #expect(throws: Never.self) { try wholeRead.get() }
     }
 
     /// A GIF frame whose left edge is past the logical screen's right edge (the GIFThumbnail fuzzer: a 5x200 screen,

@@ -280,6 +280,9 @@ extension PicpipeCLI {
                 ["import", url, "--store", store.path, "--invocation-type", "RequestResponse"])
             #expect(refused.status == 1)
             #expect(refused.stderr.contains("127.0.0.1 is loopback"), "\(refused.stderr)")
+            // The line names the URL once, then the code and the reason.
+            #expect(refused.stderr.components(separatedBy: url).count == 2, "\(refused.stderr)")
+            #expect(refused.stderr.contains("picpipe: \(url): url_refused: 127.0.0.1 is loopback"), "\(refused.stderr)")
         }
     }
 }

@@ -142,7 +142,9 @@ public struct ImportFailure: Error, CustomStringConvertible, Sendable {
         case "import_failed", "import_timeout":
             return ImportFailure(code: error.code, message: error.message)
         default:
-            return FunctionError.unprocessable(file: url, reason: "\(error.code): \(error.message)")
+            // The error names the URL (`file`); the importer's message may start with it as well.
+            let message = error.message.hasPrefix(url + ": ") ? String(error.message.dropFirst(url.count + 2)) : error.message
+            return FunctionError.unprocessable(file: url, reason: "\(error.code): \(message)")
         }
     }
 

@@ -18,6 +18,10 @@ final class HEIFContainer {
         guard let base = bytes.baseAddress, let context = heif_context_alloc() else {
             throw .truncated(detail: "no \(format.displayName) data")
         }
+        if HEIFMetaExtent.isCut(bytes) {
+            heif_context_free(context)
+            throw .truncated(detail: "the \(format.displayName) data ends before its 'meta' box does")
+        }
         if let limits {
             // libheif's security limit is on each side; our pixel limit is checked on the handle below as well.
             heif_context_set_maximum_image_size_limit(context, Int32(clamping: limits.maxPixels))

@@ -16,8 +16,8 @@ struct DatabaseCommand: ParsableCommand {
             commandName: "migrate",
             abstract: "Copy a store's SQLite journal, metadata and id index into a PostgreSQL database.",
             discussion: """
-                Keeps every id; safe to run again (what is already there is not copied twice) and to resume after an
-                interruption. Prints the row counts and checks every copied row. Stop serve first; afterwards run
+                Keeps every id; safe to run again (what is already there is not copied twice) and to resume after an \
+                interruption. Prints the row counts and checks every copied row. Stop serve first; afterwards run \
                 every picpipe process with --database URL (or PICPIPE_DATABASE_URL).
                 Example:
                   picpipe db migrate --store ./picstore --to postgres://picpipe@db.example/picpipe

@@ -13,15 +13,15 @@ struct ImportCommand: AsyncParsableCommand {
         commandName: "import",
         abstract: "Fetch pictures by URL into the store (http and https; private addresses refused).",
         discussion: """
-            Each URL is fetched with the checks of the `import` configuration section: http and https only, every
-            address the host resolves to (and every redirect's, at most import.max_redirects) refused when it is
-            loopback, private, link-local, CGNAT, multicast or reserved unless import.allow lists it; connect and
-            total timeouts; at most import.max_bytes; the type sniffed from the bytes. The fetch function does
-            it, with its settings (functions.fetch: timeout, retries, dead letter, concurrency, memory_mb); the
+            Each URL is fetched with the checks of the `import` configuration section: http and https only, every \
+            address the host resolves to (and every redirect's, at most import.max_redirects) refused when it is \
+            loopback, private, link-local, CGNAT, multicast or reserved unless import.allow lists it; connect and \
+            total timeouts; at most import.max_bytes; the type sniffed from the bytes. The fetch function does \
+            it, with its settings (functions.fetch: timeout, retries, dead letter, concurrency, memory_mb); the \
             picture becomes an original with an ObjectCreated:Put event whose source name is the URL.
-            Event (default): the fetch invocation is queued for serve; prints one JSON line per URL with its
+            Event (default): the fetch invocation is queued for serve; prints one JSON line per URL with its \
             invocation and event ids (`picpipe events` shows it).
-            RequestResponse: the fetch runs now, then the thumbnail and metadata functions; prints the picture
+            RequestResponse: the fetch runs now, then the thumbnail and metadata functions; prints the picture \
             and their final states.
             A URL that cannot be imported prints `picpipe: URL: reason`; the others go on; exit 1 if any failed.
             Example:

@@ -12,8 +12,8 @@ struct InvokeCommand: AsyncParsableCommand {
         commandName: "invoke",
         abstract: "Invoke a function with an S3 event payload: now, queued for serve, or as a dry run.",
         discussion: """
-            The payload is an S3 event ({"Records": [...]}) or one record, inline or @FILE. Records name an
-            original of the store by key (originals/ab/<sha256>.jpg) and eTag (its SHA-256); `--key` builds
+            The payload is an S3 event ({"Records": [...]}) or one record, inline or @FILE. Records name an \
+            original of the store by key (originals/ab/<sha256>.jpg) and eTag (its SHA-256); `--key` builds \
             that record for you from an original already in the store.
             RequestResponse: runs now, prints the result JSON (exit 0) or the error JSON (exit 1).
             Event: journals a queued invocation for a running (or the next) serve, prints its ids, exit 0.

@@ -8,7 +8,7 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Re-queue an event's invocations (EVENT_ID) or every failed and dead one (--failed).",
         discussion: """
-            Handlers are idempotent (outputs keyed by content hash and recipe), so replaying a succeeded event
+            Handlers are idempotent (outputs keyed by content hash and recipe), so replaying a succeeded event \
             changes nothing on disk. A running serve picks the work up within its poll interval.
             Example:
               picpipe replay --failed --store ./picstore

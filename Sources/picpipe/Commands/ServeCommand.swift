@@ -11,13 +11,13 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Watch STORE/uploads/, journal the events and run the functions (Ctrl-C to stop).",
         discussion: """
-            Files dropped into STORE/uploads/ (and its subfolders) are taken once their writer closes them or
-            renames them into place; they leave uploads/ once stored as originals. Each upload becomes an
+            Files dropped into STORE/uploads/ (and its subfolders) are taken once their writer closes them or \
+            renames them into place; they leave uploads/ once stored as originals. Each upload becomes an \
             ObjectCreated:Put event in STORE/db/events.sqlite with one invocation per subscribed function.
-            Structured logs go to stderr. SIGTERM or SIGINT: stop taking work, let running invocations finish
-            within runtime.shutdown_grace (then put them back for the next start), exit 0. SIGHUP: read the
-            configuration again (thumbnail sizes and recipes, limits, function timeouts, memory, retries). With
-            SQLite (no --database) only one serve may run on a store; with a PostgreSQL --database any number run,
+            Structured logs go to stderr. SIGTERM or SIGINT: stop taking work, let running invocations finish \
+            within runtime.shutdown_grace (then put them back for the next start), exit 0. SIGHUP: read the \
+            configuration again (thumbnail sizes and recipes, limits, function timeouts, memory, retries). With \
+            SQLite (no --database) only one serve may run on a store; with a PostgreSQL --database any number run, \
             each with its --roles (see the README's "Scaling out").
             Example:
               picpipe serve --store ./picstore

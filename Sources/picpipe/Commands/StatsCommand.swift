@@ -9,7 +9,7 @@ struct StatsCommand: ParsableCommand {
         commandName: "stats",
         abstract: "Per-function metering: invocations, errors, retries, throttles, durations, GB-s, queue.",
         discussion: """
-            Invocations count attempts (a retry is an invocation, as Lambda counts them). GB-s is the sum of
+            Invocations count attempts (a retry is an invocation, as Lambda counts them). GB-s is the sum of \
             duration x memory_mb / 1024. Safe to run while serve runs.
             Example:
               picpipe stats --store ./picstore

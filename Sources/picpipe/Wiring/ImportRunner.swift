@@ -16,7 +16,10 @@ struct ImportRunner {
                 try await importOne(url, type: type)
             } catch {
                 failures += 1
-                FileHandleOutput.standardError.write("picpipe: \(url): \(Self.message(error))\n")
+                // The line names the URL once: the function's own message starts with it too.
+                var message = Self.message(error)
+                if message.hasPrefix(url + ": ") { message.removeFirst(url.count + 2) }
+                FileHandleOutput.standardError.write("picpipe: \(url): \(message)\n")
             }
         }
         return failures
