@@ -130,13 +130,14 @@ struct JSONLineWriter {
                 }
             }
             if let escape {
-                text.unicodeScalars.append(contentsOf: scalars[plainStart..<index])
+                // As a Substring: one copy of the run's UTF-8, not an append per scalar.
+                text.append(contentsOf: Substring(scalars[plainStart..<index]))
                 text.append(escape)
                 plainStart = scalars.index(after: index)
             }
             index = scalars.index(after: index)
         }
-        text.unicodeScalars.append(contentsOf: scalars[plainStart..<scalars.endIndex])
+        text.append(contentsOf: Substring(scalars[plainStart..<scalars.endIndex]))
         text.append("\"")
     }
 }
