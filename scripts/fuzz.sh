@@ -97,8 +97,11 @@ status=0
 # the crash handler, hiding the trap): libFuzzer's own deadly-signal report names the trap's stack instead.
 export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}"
 asan_defaults=detect_leaks=1:allocator_may_return_null=1:quarantine_size_mb=64:allocator_release_to_os_interval_ms=1000
-# nice 19: the fuzzer takes only the CPU nobody else wants (the machine is shared).
-ASAN_OPTIONS="${ASAN_OPTIONS:-$asan_defaults}" nice -n 19 "$binary" "$corpus" "$seeds" \
+# nice 19: the fuzzer takes only the CPU nobody else wants (the machine is shared). With autogroup scheduling
+# (/proc/sys/kernel/sched_autogroup_enabled) nice only weighs inside one session, and a fuzzer started from its own
+# session took a full core from a test run beside it: it runs in a new session whose autogroup is niced too.
+ASAN_OPTIONS="${ASAN_OPTIONS:-$asan_defaults}" setsid --wait sh -c \
+    'echo 19 > /proc/self/autogroup 2>/dev/null; exec nice -n 19 "$@"' fuzz "$binary" "$corpus" "$seeds" \
     -dict="Fuzz/dictionaries/$dict" -max_total_time="$seconds" -rss_limit_mb=512 -timeout=2 -max_len="$max_len" \
     -artifact_prefix="$artifacts/" -print_final_stats=1 "$@" > "$log" 2>&1 || status=$?
 
