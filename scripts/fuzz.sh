@@ -100,6 +100,8 @@ asan_defaults=detect_leaks=1:allocator_may_return_null=1:quarantine_size_mb=64:a
 # nice 19: the fuzzer takes only the CPU nobody else wants (the machine is shared). With autogroup scheduling
 # (/proc/sys/kernel/sched_autogroup_enabled) nice only weighs inside one session, and a fuzzer started from its own
 # session took a full core from a test run beside it: it runs in a new session whose autogroup is niced too.
+# Leaks inside system libraries that picpipe cannot free (scripts/fuzz-lsan.supp says which) do not stop a run.
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/scripts/fuzz-lsan.supp:print_suppressions=0}"
 ASAN_OPTIONS="${ASAN_OPTIONS:-$asan_defaults}" setsid --wait sh -c \
     'echo 19 > /proc/self/autogroup 2>/dev/null; exec nice -n 19 "$@"' fuzz "$binary" "$corpus" "$seeds" \
     -dict="Fuzz/dictionaries/$dict" -max_total_time="$seconds" -rss_limit_mb=512 -timeout=2 -max_len="$max_len" \
