@@ -10,6 +10,13 @@ import Testing
 
     static func bytes(_ path: String) throws -> Data { try Data(contentsOf: fixtures.appendingPathComponent(path)) }
 
+    /// The header probe's answer for a fixture. A Result, not a typed-throws closure inside #expect(throws:): Swift
+    /// 6.3.1's IRGen crashes on the thunk that turns `(UnsafeRawBufferPointer) throws(ImageError) -> ()` into an
+    /// untyped-throws one.
+    static func header(_ path: String) throws -> Result<ImageHeader, ImageError> {
+        try bytes(path).withUnsafeBytes { raw in Result { () throws(ImageError) in try ImageHeader.read(from: raw) } }
+    }
+
     /// libheif's error message lives in its context: it must be read before the context is freed (the HEIFThumbnail
     /// fuzzer found it read after, a heap use-after-free that printed garbage or nothing). It found it on a file cut
     /// inside its `meta` box, which picpipe now calls truncated before libheif reads it (the test below); these two
@@ -19,10 +26,7 @@ import Testing
         "HEIFThumbnail/refused-no-pitm-box-17x17.heic",
     ])
     func aDamagedHEIFContainerSaysWhatLibheifSaid(_ path: String) throws {
-        let bytes = try Self.bytes(path)
-        // Results, not a typed-throws closure inside #expect(throws:): Swift 6.3.1's IRGen crashes on the thunk that
-        // turns `(UnsafeRawBufferPointer) throws(ImageError) -> ()` into an untyped-throws one.
-        let read = bytes.withUnsafeBytes { raw in Result { () throws(ImageError) in try ImageHeader.read(from: raw) } }
+        let read = try Self.header(path)
         guard case .failure(let error) = read else {
             Issue.record("\(path) was read: \(read)")
             return
@@ -43,20 +47,17 @@ import Testing
         "HEIFThumbnail/refused-truncated-17x17.heic",
     ])
     func aHEIFFileCutInsideItsMetaBoxIsTruncated(_ path: String) throws {
-        let bytes = try Self.bytes(path)
-        let read = bytes.withUnsafeBytes { raw in Result { () throws(ImageError) in try ImageHeader.read(from: raw) } }
+        let read = try Self.header(path)
         guard case .failure(.truncated(let detail)) = read else {
             Issue.record("\(path): \(read)")
             return
         }
         #expect(detail.contains("ends before its 'meta' box does"), "\(path): \(detail)")
         // The whole file, from which it was cut, reads.
-        let whole = try Self.bytes(path.replacingOccurrences(of: "refused-truncated-", with: "accepted-")
-            .replacingOccurrences(of: "-error-message-use-after-free", with: ""))
-        let wholeRead = whole.withUnsafeBytes { raw in
-            Result { () throws(ImageError) in try ImageHeader.read(from: raw) }
-        }
-        #expect(throws: Never.self) { try wholeRead.get() }
+        let whole = try Self.header(
+            path.replacingOccurrences(of: "refused-truncated-", with: "accepted-")
+                .replacingOccurrences(of: "-error-message-use-after-free", with: ""))
+        #expect(throws: Never.self) { try whole.get() }
     }
 
     /// A GIF frame whose left edge is past the logical screen's right edge (the GIFThumbnail fuzzer: a 5x200 screen,
