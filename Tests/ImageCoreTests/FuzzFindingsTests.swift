@@ -60,6 +60,19 @@ import Testing
         #expect(throws: Never.self) { try whole.get() }
     }
 
+    /// A HEIC whose primary grid lists itself as a tile (a `dimg` reference from item 2 to item 2): libheif 1.15
+    /// followed it without end, starting threads until none were left (the process aborted) or, on one thread,
+    /// overflowing its stack. It is refused before libheif decodes, and says why.
+    @Test func aHEIFWhoseDerivedImagesReferToThemselvesIsRefused() throws {
+        let read = try Self.header("HEIFThumbnail/refused-dimg-cycle-libheif-recursion-685-bytes.heic")
+        guard case .failure(.corrupt(let format, let detail)) = read else {
+            Issue.record("\(read)")
+            return
+        }
+        #expect(format == .heic)
+        #expect(detail.contains("'dimg' cycle"), "\(detail)")
+    }
+
     /// A GIF frame whose left edge is past the logical screen's right edge (the GIFThumbnail fuzzer: a 5x200 screen,
     /// a 5x200 frame at left 64) made the row loop's range negative, a trap that ended the process at the first row;
     /// now its rows are read and left off the screen, and this file's damaged pixel data further on is refused.

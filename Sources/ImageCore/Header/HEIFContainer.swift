@@ -22,6 +22,10 @@ final class HEIFContainer {
             heif_context_free(context)
             throw .truncated(detail: "the \(format.displayName) data ends before its 'meta' box does")
         }
+        if HEIFDerivationCycle.present(in: bytes) {
+            heif_context_free(context)
+            throw .corrupt(format: format, detail: "its derived images refer back to themselves (a 'dimg' cycle)")
+        }
         if let limits {
             // libheif's security limit is on each side; our pixel limit is checked on the handle below as well.
             heif_context_set_maximum_image_size_limit(context, Int32(clamping: limits.maxPixels))

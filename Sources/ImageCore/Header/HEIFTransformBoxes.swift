@@ -8,24 +8,27 @@ enum HEIFTransformBoxes {
     /// True when `meta/iprp/ipco` holds an `irot` or `imir` property (or the boxes cannot be walked: then the
     /// container is trusted, and the EXIF Orientation ignored).
     static func present(in bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let meta = child("meta", in: bytes, range: 0..<bytes.count, fullBox: false),
-            let iprp = child("iprp", in: bytes, range: (meta.lowerBound + 4)..<meta.upperBound, fullBox: false),
-            let ipco = child("ipco", in: bytes, range: iprp, fullBox: false)
+        guard let meta = HEIFBoxWalk.child("meta", in: bytes, range: 0..<bytes.count),
+            let iprp = HEIFBoxWalk.child("iprp", in: bytes, range: (meta.lowerBound + 4)..<meta.upperBound),
+            let ipco = HEIFBoxWalk.child("ipco", in: bytes, range: iprp)
         else { return true }
         var position = ipco.lowerBound
-        while let box = box(at: position, in: bytes, end: ipco.upperBound) {
+        while let box = HEIFBoxWalk.box(at: position, in: bytes, end: ipco.upperBound) {
             if box.type == "irot" || box.type == "imir" { return true }
             position = box.end
         }
         return false
     }
+}
 
+/// A shallow walk of ISOBMFF boxes by their declared sizes.
+enum HEIFBoxWalk {
     /// The payload range of the first box of `type` directly inside `range`.
-    private static func child(_ type: String, in bytes: UnsafeRawBufferPointer, range: Range<Int>, fullBox: Bool)
+    static func child(_ type: String, in bytes: UnsafeRawBufferPointer, range: Range<Int>)
         -> Range<Int>?
     {
         var position = range.lowerBound
-        while let box = box(at: position, in: bytes, end: range.upperBound) {
+        while let box = HEIFBoxWalk.box(at: position, in: bytes, end: range.upperBound) {
             if box.type == type { return box.payload..<box.end }
             position = box.end
         }
@@ -33,7 +36,7 @@ enum HEIFTransformBoxes {
     }
 
     /// The box at `position`: its type, where its payload starts and where it ends (`nil` past `end` or damaged).
-    private static func box(at position: Int, in bytes: UnsafeRawBufferPointer, end: Int)
+    static func box(at position: Int, in bytes: UnsafeRawBufferPointer, end: Int)
         -> (type: String, payload: Int, end: Int)?
     {
         guard position >= 0, position + 8 <= end, end <= bytes.count else { return nil }

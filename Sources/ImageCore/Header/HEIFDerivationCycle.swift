@@ -1,0 +1,54 @@
+// Whether a HEIF file's derived images (`dimg` references in `meta/iref`: grids, overlays) lead back to themselves.
+// libheif 1.15 (Debian 12) follows such references without end while decoding: a 685-byte HEIC whose primary grid
+// lists itself as a tile made it start threads until none were left (the process aborts), or, decoding on one
+// thread, overflow its stack. Later libheif versions refuse such files; picpipe refuses them before libheif decodes.
+
+/// A walk of `meta/iref`'s `dimg` references.
+enum HEIFDerivationCycle {
+    /// True when following `dimg` references from some item comes back to it.
+    static func present(in bytes: UnsafeRawBufferPointer) -> Bool {
+        var edges: [UInt32: [UInt32]] = [:]
+        guard let meta = HEIFBoxWalk.child("meta", in: bytes, range: 0..<bytes.count),
+            let iref = HEIFBoxWalk.child("iref", in: bytes, range: (meta.lowerBound + 4)..<meta.upperBound),
+            iref.count >= 4
+        else { return false }
+        let wide = bytes[iref.lowerBound] != 0  // version 1: 32-bit item ids
+        let idLength = wide ? 4 : 2
+        var position = iref.lowerBound + 4
+        while let reference = HEIFBoxWalk.box(at: position, in: bytes, end: iref.upperBound) {
+            position = reference.end
+            guard reference.type == "dimg" else { continue }
+            var cursor = reference.payload
+            func readID() -> UInt32? {
+                guard cursor + idLength <= reference.end else { return nil }
+                defer { cursor += idLength }
+                return (0..<idLength).reduce(UInt32(0)) { $0 << 8 | UInt32(bytes[cursor + $1]) }
+            }
+            guard let from = readID(), cursor + 2 <= reference.end else { continue }
+            let count = Int(bytes[cursor]) << 8 | Int(bytes[cursor + 1])
+            cursor += 2
+            // Only the ids the box holds: a count past its end is libheif's to refuse.
+            for _ in 0..<count {
+                guard let to = readID() else { break }
+                edges[from, default: []].append(to)
+            }
+        }
+        // Kahn's topological sort, without recursion (a hostile file may hold a million references): the items
+        // left once every item without an incoming reference has been removed lie on a cycle.
+        var incoming: [UInt32: Int] = [:]
+        for (from, targets) in edges {
+            incoming[from, default: 0] += 0
+            for to in targets { incoming[to, default: 0] += 1 }
+        }
+        var ready = incoming.filter { $0.value == 0 }.map(\.key)
+        var removed = 0
+        while let item = ready.popLast() {
+            removed += 1
+            for to in edges[item] ?? [] {
+                incoming[to, default: 0] -= 1
+                if incoming[to] == 0 { ready.append(to) }
+            }
+        }
+        return removed < incoming.count
+    }
+}
