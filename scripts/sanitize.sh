@@ -19,7 +19,7 @@ esac
 sanitizer=$1
 shift
 # Tests whose bound is about picpipe's own memory (the RSS of 100 concurrent uploads) allow for the sanitizer's.
-export PICPIPE_SANITIZER="$sanitizer"
+export PICPIPE_TEST_SANITIZER="$sanitizer"
 reports="$PWD/$scratch/sanitizer-reports"
 rm -rf "$reports"
 mkdir -p "$reports"

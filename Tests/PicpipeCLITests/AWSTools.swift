@@ -77,7 +77,10 @@ struct AWSServe {
                 "PICPIPE_AWS_LISTEN": "127.0.0.1:0",
             ].merging(environment, uniquingKeysWith: { $1 }))
         do {
-            try await ServeProcess.eventually("aws listening") { serve.log.contains("aws listening") }
+            // A serve that exited (a refused setting, say) ends the wait at once; the guard below shows its log.
+            try await ServeProcess.eventually("aws listening") {
+                serve.log.contains("aws listening") || !serve.process.isRunning
+            }
         } catch {
             await serve.stop()
             throw error

@@ -232,7 +232,7 @@ extension PicpipeCLI {
                 let peak = try #require(Self.peakResidentBytes(pid: serve.process.processIdentifier))
                 // Under AddressSanitizer (scripts/sanitize.sh says so) the allocator keeps 256 MB of freed memory in
                 // quarantine and adds its shadow: the bound is about picpipe's own memory, not ASan's.
-                let bound = ProcessInfo.processInfo.environment["PICPIPE_SANITIZER"] == "address" ? 600 << 20 : 300 << 20
+                let bound = ProcessInfo.processInfo.environment["PICPIPE_TEST_SANITIZER"] == "address" ? 600 << 20 : 300 << 20
                 #expect(peak < bound, "peak RSS \(peak >> 20) MB")
             }
         }
