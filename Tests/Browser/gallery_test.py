@@ -26,7 +26,7 @@ import urllib.error
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.keys import Keys
@@ -130,8 +130,11 @@ def drop_files(driver, files):
 
 
 def wait(driver, what, condition, seconds=60):
+    # A condition that reads elements can meet one the page has just re-rendered (the grid redraws when an upload
+    # lands): that poll is retried, as a person would look again.
     try:
-        return WebDriverWait(driver, seconds, poll_frequency=0.05).until(lambda d: condition(d))
+        return WebDriverWait(driver, seconds, poll_frequency=0.05,
+                             ignored_exceptions=[StaleElementReferenceException]).until(lambda d: condition(d))
     except TimeoutException:
         raise AssertionError(f"timed out waiting for: {what}")
 

@@ -105,7 +105,7 @@ extension PicpipeCLI.ScaleOutTests {
         let all = try await ServeProcess(store: store, environment: environment)
         let worker = try await ServeProcess(store: store, environment: environment, arguments: ["--roles", "worker"])
         defer {
-            for process in [all, worker] { process.signal(SIGKILL) }
+            for process in [all, worker] { process.kill() }
         }
         try Self.drop(before, from: staging, into: uploads)
         try await ServeProcess.eventually("some processed before the restart") {
@@ -147,7 +147,7 @@ extension PicpipeCLI.ScaleOutTests {
             try await ServeProcess(store: store, environment: environment, arguments: ["--roles", "worker"]),
         ]
         defer {
-            for process in [watcher] + workers { process.signal(SIGKILL) }
+            for process in [watcher] + workers { process.kill() }
         }
         let pool = try PostgresConnectionPool(url: DatabaseURL(parsing: database), maxConnections: 1)
         try Self.drop(names, from: staging, into: store.appendingPathComponent("uploads"))
@@ -192,7 +192,7 @@ extension PicpipeCLI.ScaleOutTests {
         let watcher = try await ServeProcess(store: store, environment: environment, arguments: ["--roles", "watcher"])
         let api = try await ServeProcess(store: store, environment: environment, arguments: ["--roles", "api"])
         defer {
-            for process in [watcher, api] { process.signal(SIGKILL) }
+            for process in [watcher, api] { process.kill() }
         }
         try Self.drop(names, from: staging, into: store.appendingPathComponent("uploads"))
         try await ServeProcess.eventually("five events journaled") {

@@ -78,7 +78,7 @@ extension PicpipeCLI {
             for _ in 0..<3 { workers.append(try await serve("worker")) }
             let api = try await serve("api")
             defer {
-                for process in [watcher, standby, api] + workers { process.signal(SIGKILL) }
+                for process in [watcher, standby, api] + workers { process.kill() }
             }
 
             // The first half lands; one worker dies hard, another is stopped, while the queue is busy.

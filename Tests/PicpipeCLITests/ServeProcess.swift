@@ -42,7 +42,7 @@ final class ServeProcess {
     var log: String { String(decoding: (try? Data(contentsOf: logURL)) ?? Data(), as: UTF8.self) }
 
     /// Sends a signal (SIGTERM, SIGINT, SIGKILL).
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+    func signal(_ number: Int32) { Glibc.kill(process.processIdentifier, number) }
 
     /// Waits for the process to exit; its exit status, or nil if it is still running after `seconds`.
     func waitForExit(within seconds: Double = 120) async -> Int32? {
@@ -55,13 +55,20 @@ final class ServeProcess {
         return process.terminationStatus
     }
 
+    /// Ends it with SIGKILL and reaps it at once, for a `defer`, which cannot await (the reaping lets Foundation's
+    /// Process go, as in `waitForExit`).
+    func kill() {
+        if process.isRunning { signal(SIGKILL) }
+        process.waitUntilExit()
+    }
+
     /// Stops it (SIGTERM, then SIGKILL if it does not exit) and removes the log.
     func stop() async {
         if process.isRunning {
             signal(SIGTERM)
             if await waitForExit(within: 60) == nil { signal(SIGKILL) }
-            _ = await waitForExit(within: 30)
         }
+        _ = await waitForExit(within: 30)  // reaps it too when something else ended it (the browser suite restarts serve)
         try? FileManager.default.removeItem(at: logURL)
     }
 

@@ -34,7 +34,7 @@ extension PicpipeCLI {
             let store = root.appendingPathComponent("store")
             let environment = ["PICPIPE_DATABASE_URL": database, "PICPIPE_CONFIG": config.path]
             var processes: [ServeProcess] = []
-            defer { for process in processes { process.signal(SIGKILL) } }
+            defer { for process in processes { process.kill() } }
             var bases: [String] = []
             for _ in 0..<2 {
                 let serve = try await ServeProcess(store: store, environment: environment, arguments: ["--roles", "api"])
