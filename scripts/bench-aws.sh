@@ -22,7 +22,7 @@ command -v cjpeg >/dev/null || { echo "cjpeg is missing (apt-get install libjpeg
 
 binary="${PICPIPE_BENCH_BINARY:-}"
 if [ -z "$binary" ]; then
-    (cd "$here" && swift build -c release --scratch-path .build-aws-rel --product picpipe >&2)
+    (cd "$here" && swift build -c release --static-swift-stdlib --scratch-path .build-aws-rel --product picpipe >&2)
     binary="$here/.build-aws-rel/release/picpipe"
 fi
 

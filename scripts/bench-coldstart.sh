@@ -9,18 +9,21 @@
 #    just before exec to that answer, ROUNDS times (serve stopped with SIGTERM between rounds), median and range.
 # 2. `picpipe thumbnail` of one 12 MP JPEG end to end (process start included) beside `vipsthumbnail` of the same
 #    file to the same size, with hyperfine (warm-up 3, ROUNDS runs each): the ratio of the medians.
-# IMGDIR (default /tmp/bench-imgs) gives the 12 MP JPEG. Uses a release picpipe built in .build-rel, or PICPIPE_BENCH_BINARY. Needs python3, hyperfine, vipsthumbnail
-# (libvips-tools) and cjpeg (libjpeg-turbo-progs). Not part of CI.
+# IMGDIR (default /tmp/bench-imgs) gives the 12 MP JPEG. Uses a release picpipe built in .build-rel, or PICPIPE_BENCH_BINARY.
+# PICPIPE_BENCH_COMPARE names a second binary (another build of the same source, e.g. linked with
+# --static-swift-stdlib): it serves the same store in alternating rounds and runs beside the first in hyperfine.
+# Needs python3, hyperfine, vipsthumbnail (libvips-tools) and cjpeg (libjpeg-turbo-progs). Not part of CI.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 count="${1:-10000}"
 rounds="${2:-11}"
 binary="${PICPIPE_BENCH_BINARY:-}"
 if [ -z "$binary" ]; then
-    (cd "$here" && swift build -c release --scratch-path .build-rel --product picpipe >&2)
+    (cd "$here" && swift build -c release --static-swift-stdlib --scratch-path .build-rel --product picpipe >&2)
     binary="$here/.build-rel/release/picpipe"
 fi
 binary="$(realpath "$binary")"
+compare="${PICPIPE_BENCH_COMPARE:+$(realpath "$PICPIPE_BENCH_COMPARE")}"
 for tool in hyperfine vipsthumbnail cjpeg python3; do
     command -v "$tool" >/dev/null || { echo "$tool is missing" >&2; exit 1; }
 done
@@ -50,15 +53,15 @@ started=$(date +%s.%N)
 "$binary" batch "$work/pictures" --store "$work/store" >/dev/null 2>&1
 echo "store: $count pictures by batch in $(printf '%.0f' "$(echo "$(date +%s.%N) - $started" | bc -l)") s; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-python3 - "$binary" "$work/store" "$rounds" <<'PY'
+python3 - "$work/store" "$rounds" "$binary" $compare <<'PY'
 import os, signal, socket, statistics, subprocess, sys, time
-binary, store, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+store, rounds, binaries = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-times = []
-for round in range(rounds + 1):  # the first round warms the page cache and is not counted
+times = {binary: [] for binary in binaries}
+for round, binary in ((r, b) for r in range(rounds + 1) for b in binaries):  # round 0 warms the page cache
     port = free_port()
     env = dict(os.environ, PICPIPE_LISTEN=f"127.0.0.1:{port}", PICPIPE_LOG_LEVEL="warning")
     start = time.perf_counter()
@@ -79,9 +82,10 @@ for round in range(rounds + 1):  # the first round warms the page cache and is n
     if answered is None:
         sys.exit("serve did not answer /healthz in 30 s")
     if round > 0:
-        times.append(answered * 1000)
-print(f"serve, exec to the first 200 on /healthz ({rounds} rounds): median {statistics.median(times):.1f} ms "
-      f"(min {min(times):.1f}, max {max(times):.1f})")
+        times[binary].append(answered * 1000)
+for binary, measured in times.items():
+    print(f"serve, exec to the first 200 on /healthz ({rounds} rounds): median {statistics.median(measured):.1f} ms "
+          f"(min {min(measured):.1f}, max {max(measured):.1f})  {binary}")
 PY
 
 # One 12 MP JPEG (the first of IMGDIR/jpeg12 from ../shared/bench/make-images.sh, else a generated one):
@@ -98,14 +102,16 @@ with open('$work/big.ppm', 'wb') as out:
     rm -f "$work/big.ppm"
     big="$work/big.jpg"
 fi
-hyperfine --warmup 3 --runs "$rounds" --export-json "$work/thumb.json" -N \
-    "$binary thumbnail $big --size 256 --output $work/picpipe-256.jpg" \
-    "vipsthumbnail $big --size 256 -o $work/vips-256.jpg" >/dev/null 2>&1
+commands=("vipsthumbnail $big --size 256 -o $work/vips-256.jpg")
+for each in "$binary" $compare; do commands+=("$each thumbnail $big --size 256 --output $work/picpipe-256.jpg"); done
+hyperfine --warmup 3 --runs "$rounds" --export-json "$work/thumb.json" -N "${commands[@]}" >/dev/null 2>&1
 python3 - "$work/thumb.json" <<'PY'
 import json, statistics, sys
 runs = json.load(open(sys.argv[1]))["results"]
-picpipe, vips = (statistics.median(r["times"]) * 1000 for r in runs)
-print(f"one 12 MP JPEG to 256 px, process start included (median): picpipe thumbnail {picpipe:.1f} ms, "
-      f"vipsthumbnail {vips:.1f} ms: {picpipe / vips:.2f}x its wall time")
+vips = statistics.median(runs[0]["times"]) * 1000
+for run in runs[1:]:
+    picpipe = statistics.median(run["times"]) * 1000
+    print(f"one 12 MP JPEG to 256 px, process start included (median): picpipe thumbnail {picpipe:.1f} ms, "
+          f"vipsthumbnail {vips:.1f} ms: {picpipe / vips:.2f}x its wall time  {run['command'].split()[0]}")
 PY
 echo "load $(cut -d' ' -f1-3 /proc/loadavg)"

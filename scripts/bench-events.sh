@@ -30,7 +30,7 @@ if [ ! -d "$IMAGES/jpeg12" ]; then "$SHARED/bench/make-images.sh" -j2 "$IMAGES";
 if [ -n "${PICPIPE_BENCH_BINARY:-}" ]; then
     BIN=$(realpath "$PICPIPE_BENCH_BINARY")
 else
-    swift build -c release --scratch-path "$SCRATCH" --product picpipe >&2
+    swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product picpipe >&2
     BIN=$PWD/$SCRATCH/release/picpipe
 fi
 WORK=$(mktemp -d /tmp/picpipe-bench-events.XXXXXX)

@@ -8,5 +8,5 @@ cd "$(dirname "$0")/.."
 IMAGES=${1:-/tmp/bench-imgs}; shift || true
 SHARED=${SHARED:-../shared}
 if [ ! -f "$IMAGES/SHA256SUMS" ]; then "$SHARED/bench/make-images.sh" -j2 --real "$SHARED/corpus/jpeg-exif" "$IMAGES"; fi
-swift build -c release --scratch-path .build-release --product picpipe
+swift build -c release --static-swift-stdlib --scratch-path .build-release --product picpipe
 exec python3 scripts/bench-formats.py "$PWD/.build-release/release/picpipe" "$IMAGES/jpeg12" "$@"

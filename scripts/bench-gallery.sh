@@ -16,7 +16,7 @@ COUNT=${1:-2000}
 if [ -n "${PICPIPE_BENCH_BINARY:-}" ]; then
     BIN=$(realpath "$PICPIPE_BENCH_BINARY")
 else
-    swift build -c release --scratch-path .build-rel --product picpipe >&2
+    swift build -c release --static-swift-stdlib --scratch-path .build-rel --product picpipe >&2
     BIN=$PWD/.build-rel/release/picpipe
 fi
 VENV=${PICPIPE_TEST_VENV:-.build-venv}

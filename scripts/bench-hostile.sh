@@ -33,7 +33,7 @@ cd "$here"
 if [ -n "${PICPIPE_BENCH_BINARY:-}" ]; then
     binary="$PICPIPE_BENCH_BINARY"
 else
-    swift build -c release --scratch-path .build-hostile-rel --product picpipe >&2
+    swift build -c release --static-swift-stdlib --scratch-path .build-hostile-rel --product picpipe >&2
     binary="$here/.build-hostile-rel/release/picpipe"
 fi
 # Each slowloris connection is a descriptor here and one in serve.

@@ -23,7 +23,7 @@ nginx="$(command -v nginx || echo /usr/sbin/nginx)"
 
 binary="${PICPIPE_BENCH_BINARY:-}"
 if [ -z "$binary" ]; then
-    (cd "$here" && swift build -c release --scratch-path .build-http-rel --product picpipe >&2)
+    (cd "$here" && swift build -c release --static-swift-stdlib --scratch-path .build-http-rel --product picpipe >&2)
     binary="$here/.build-http-rel/release/picpipe"
 fi
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 IMAGES=${1:-/tmp/bench-imgs}; shift || true
 SHARED=${SHARED:-../shared}
 if [ ! -f "$IMAGES/SHA256SUMS" ]; then "$SHARED/bench/make-images.sh" -j2 --real "$SHARED/corpus/jpeg-exif" "$IMAGES"; fi
-swift build -c release --scratch-path .build-meta-rel --product picpipe
+swift build -c release --static-swift-stdlib --scratch-path .build-meta-rel --product picpipe
 export BIN=$PWD/.build-meta-rel/release/picpipe
 "$SHARED/bench/peers.sh" --only meta \
   --add-meta picpipe 'xargs -d "\n" -a "$FILE_LIST" "$BIN" metadata > /dev/null' \

@@ -16,7 +16,7 @@ SERVER=${PICPIPE_BENCH_DATABASE_URL:?set PICPIPE_BENCH_DATABASE_URL to a Postgre
 if [ -n "${PICPIPE_BENCH_BINARY:-}" ]; then
     BIN=$(realpath "$PICPIPE_BENCH_BINARY")
 else
-    swift build -c release --scratch-path "$SCRATCH" --product picpipe >&2
+    swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product picpipe >&2
     BIN=$PWD/$SCRATCH/release/picpipe
 fi
 WORK=$(mktemp -d /tmp/picpipe-bench-queue.XXXXXX)

@@ -18,7 +18,7 @@ if [ ! -d "$PROGRESSIVE" ] || [ "$(ls "$PROGRESSIVE" | wc -l)" -ne "$(ls "$IMAGE
     jpegtran -progressive -copy all -outfile "$PROGRESSIVE/$(basename "$file")" "$file"
   done
 fi
-swift build -c release --scratch-path "$SCRATCH" --product picpipe
+swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product picpipe
 export BIN=$PWD/$SCRATCH/release/picpipe
 # One worker, like the peers (--threads 1); then -j 2 for the scaling figure.
 PICPIPE=(--add picpipe '"$BIN" batch "$IN_DIR" --store "$OUT_DIR" -j 1 --sizes "$SIZE" --quality "$QUALITY" -q'

@@ -20,8 +20,12 @@ enum PicpipeProcess {
         FileManager.default.fileExists(atPath: corpus.appendingPathComponent("MANIFEST.tsv").path)
     }
 
-    /// The binary beside the test bundle (the same build), else `.build/debug/picpipe`.
+    /// `PICPIPE_TEST_BINARY` when set (the suite run against another build, e.g. the release binary linked with
+    /// `--static-swift-stdlib`), else the binary beside the test bundle (the same build), else `.build/debug/picpipe`.
     static let binary: URL = {
+        if let named = ProcessInfo.processInfo.environment["PICPIPE_TEST_BINARY"], !named.isEmpty {
+            return URL(fileURLWithPath: named)
+        }
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("picpipe")
         if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }

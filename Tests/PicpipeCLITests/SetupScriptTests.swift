@@ -27,7 +27,7 @@ extension PicpipeCLI {
             let (status, output) = try Self.steps([])
             #expect(status == 0)
             #expect(output.contains("+ swift build --build-tests"))
-            #expect(output.contains("+ swift build -c release --product picpipe"))
+            #expect(output.contains("+ swift build -c release --static-swift-stdlib --product picpipe"))
             #expect(output.contains(".build/release"))  // how to put it on the PATH
         }
 
