@@ -24,7 +24,8 @@ enum HEIFBoxWalk {
         guard position + 8 <= end else { return .cut }
         let size = Int(bytes[position]) << 24 | Int(bytes[position + 1]) << 16 | Int(bytes[position + 2]) << 8
             | Int(bytes[position + 3])
-        let type = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(position + 4)..<(position + 8)]), as: UTF8.self)
+        let type = String(
+            decoding: UnsafeRawBufferPointer(rebasing: bytes[(position + 4)..<(position + 8)]), as: UTF8.self)
         switch size {
         case 0:  // to the end of the file
             return .header(Header(type: type, payload: position + 8, declaredEnd: nil))
