@@ -54,9 +54,8 @@ let package = Package(
         .systemLibrary(
             name: "CGIF", pkgConfig: "libgif",
             providers: [.apt(["libgif-dev"])]),
-        .systemLibrary(
-            name: "CHEIF", pkgConfig: "libheif",
-            providers: [.apt(["libheif-dev"])]),
+        // libheif's headers (libheif-dev), with the library opened on first use, not linked (see its CHEIF.h).
+        .target(name: "CHEIF", linkerSettings: [.linkedLibrary("dl")]),
 
         // The one lock type of the code base: a pthread mutex (NIO's), which ThreadSanitizer sees.
         .target(

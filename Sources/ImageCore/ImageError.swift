@@ -18,6 +18,8 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     case encodeFailed(format: ImageFormat, detail: String)
     /// A recipe or argument that cannot be applied (zero size, bad quality).
     case invalidRequest(String)
+    /// A codec library opened on first use (libheif) could not be loaded; `reason` is the loader's.
+    case libraryUnavailable(library: String, reason: String)
 
     public var description: String {
         switch self {
@@ -44,6 +46,8 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
             return "could not encode \(format.displayName): \(detail)"
         case .invalidRequest(let message):
             return message
+        case .libraryUnavailable(let library, let reason):
+            return "\(library) could not be loaded: \(reason)"
         }
     }
 }

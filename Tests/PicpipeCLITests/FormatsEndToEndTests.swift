@@ -183,6 +183,20 @@ extension PicpipeCLI {
             try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
             let base = "http://127.0.0.1:\(try #require(ServeHTTPTests.port(in: serve.log)))"
 
+            // libheif and its codecs are opened on the first HEIF file, not at start (they slowed every start).
+            let maps = "/proc/\(serve.process.processIdentifier)/maps"
+            // Read to the end: /proc reports a size of 0, so a sized read (String(contentsOfFile:)) gets nothing.
+            func mapped() throws -> String {
+                let file = try #require(FileHandle(forReadingAtPath: maps))
+                defer { try? file.close() }
+                return String(decoding: try file.readToEnd() ?? Data(), as: UTF8.self)
+            }
+            let startMaps = try mapped()
+            #expect(startMaps.contains("libjpeg.so"))
+            for library in ["libheif.so", "libde265.so", "libx265.so", "libaom.so", "libdav1d.so"] {
+                #expect(!startMaps.contains(library), "\(library) is mapped before any HEIF file")
+            }
+
             // The upload folder takes a HEIC: its original is stored as .heic and its thumbnails are made.
             let dropped = serve.store.appendingPathComponent("uploads/phone.heic")
             try FileManager.default.copyItem(at: files["heic"]!, to: dropped)
@@ -190,6 +204,7 @@ extension PicpipeCLI {
                 ServeProcess.files(serve.store, "originals").contains { $0.hasSuffix(".heic") }
                     && ServeProcess.files(serve.store, "thumbnails").contains { $0.hasSuffix(".jpg") }
             }
+            #expect(try mapped().contains("libheif.so"))
 
             // POST a WebP with its own media type.
             var upload = URLRequest(url: try #require(URL(string: "\(base)/images")))

@@ -39,9 +39,17 @@ struct TemporarySweepTests {
             for url in [foreignOld, legacyOld] {
                 try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: url.path)
             }
+            // A link to a folder outside the store is not followed: a dead writer's file there stays.
+            let outside = FileManager.default.temporaryDirectory.appendingPathComponent("outside-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: outside) }
+            let outsideDead = outside.appendingPathComponent(".picpipe-tmp-\(host)-99999999-\(UUID().uuidString)")
+            try Data([4]).write(to: outsideDead)
+            #expect(symlink(outside.path, layout.thumbnails.appendingPathComponent("link").path) == 0)
             #expect(AtomicFile.sweepTemporaries(in: layout.thumbnails) == 3)
             let left = Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
             #expect(left == Set([mine, parent, foreignFresh].map(\.lastPathComponent)))
+            #expect(FileManager.default.fileExists(atPath: outsideDead.path))
         }
     }
 

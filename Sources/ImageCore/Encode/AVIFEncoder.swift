@@ -12,6 +12,7 @@ enum AVIFEncoder {
         -> [UInt8]
     {
         let picture = image.channels == 3 || image.channels == 4 ? image : image.expandedToRGB()
+        try HEIFContainer.requireLibrary(for: .avif)
         guard let context = heif_context_alloc() else { throw .encodeFailed(format: .avif, detail: "out of memory") }
         defer { heif_context_free(context) }
         var encoder: OpaquePointer?

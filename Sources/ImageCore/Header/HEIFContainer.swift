@@ -15,6 +15,7 @@ final class HEIFContainer {
     /// Parses the container in `bytes`, which must stay alive and unchanged as long as this object.
     /// - Parameter limits: `nil`, or limits whose pixel count also bounds libheif's own size check.
     init(_ bytes: UnsafeRawBufferPointer, format: ImageFormat, limits: DecodeLimits? = nil) throws(ImageError) {
+        try HEIFContainer.requireLibrary(for: format)
         guard let base = bytes.baseAddress, let context = heif_context_alloc() else {
             throw .truncated(detail: "no \(format.displayName) data")
         }
@@ -52,6 +53,13 @@ final class HEIFContainer {
             orientation = tiff.withUnsafeBytes { EXIFOrientation.read(tiff: $0) } ?? 1
         }
         self.orientation = orientation
+    }
+
+    /// Opens libheif on the first HEIF or AVIF file (it is not linked, see CHEIF.h).
+    static func requireLibrary(for format: ImageFormat) throws(ImageError) {
+        guard CHEIF_load() == 0 else { return }
+        let reason = CHEIF_loadError().map { String(cString: $0) } ?? "unknown reason"
+        throw .libraryUnavailable(library: "libheif (needed for \(format.displayName))", reason: reason)
     }
 
     deinit {

@@ -72,7 +72,8 @@ public struct LinkedLibrary: Sendable, Equatable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// The image libraries: libjpeg-turbo, libpng, zlib, Little CMS, libwebp, giflib and libheif.
+    /// The image libraries: libjpeg-turbo, libpng, zlib, Little CMS, libwebp, giflib and libheif (which this opens:
+    /// it is loaded on first use).
     public static func imageLibraries() -> [LinkedLibrary] {
         let turbo = Int(CJPEGShims_turboVersionNumber())
         let turboVersion = "\(turbo / 1_000_000).\(turbo / 1000 % 1000).\(turbo % 1000)"

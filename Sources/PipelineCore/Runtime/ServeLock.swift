@@ -41,8 +41,14 @@ public final class ServeLock: Sendable {
             close(fd)
             throw ServeLockError.held(path: folder, by: owner.map { "pid \($0)" } ?? "unknown pid")
         }
-        // Only a note for the message a second serve prints; the lock is the folder's.
-        try? "\(getpid())\n".write(toFile: path, atomically: false, encoding: .utf8)
+        // Only a note for the message a second serve prints; the lock is the folder's. Written without an fsync
+        // (Foundation's write syncs): a lost note only makes that message say "unknown pid".
+        let note = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if note >= 0 {
+            let text = Array("\(getpid())\n".utf8)
+            _ = text.withUnsafeBytes { write(note, $0.baseAddress, $0.count) }
+            close(note)
+        }
         self.fd = fd
     }
 

@@ -85,13 +85,43 @@ public enum AtomicFile {
     ///
     /// Only stale ones go (`TemporaryOwner.isStale`): a file that a live process on this host is writing, or
     /// that another host wrote in the last hour, is left alone, so a sweep never breaks a concurrent writer.
+    ///
+    /// The walk is `readdir` with each entry's type, and a name becomes a `URL` only when it has the prefix: it
+    /// runs beside every `serve` start, and Foundation's enumerator, which makes a `URL` of every file, took a
+    /// core for tens of milliseconds on a store of 10,000 pictures (40,000 files), while the start needs both.
+    /// Symbolic links are not followed.
     @discardableResult
     public static func sweepTemporaries(in folder: URL, now: Date = Date()) -> Int {
-        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else { return 0 }
+        let prefix = Array(temporaryPrefix.utf8CString.dropLast())  // without the terminating NUL
         var removed = 0
-        for case let url as URL in walker where url.lastPathComponent.hasPrefix(temporaryPrefix) {
-            guard TemporaryOwner.isStale(url, now: now) else { continue }
-            if unlink(url.path) == 0 { removed += 1 }
+        var folders = [folder.path]
+        while let path = folders.popLast() {
+            guard let directory = opendir(path) else { continue }
+            defer { closedir(directory) }
+            while let entry = readdir(directory) {
+                let (name, isTemporary) = withUnsafeBytes(of: &entry.pointee.d_name) { raw -> (String?, Bool) in
+                    let bytes = raw.bindMemory(to: CChar.self)
+                    let length = strnlen(bytes.baseAddress!, bytes.count)
+                    let isTemporary = length >= prefix.count && memcmp(bytes.baseAddress!, prefix, prefix.count) == 0
+                    let dots = length <= 2 && bytes[0] == 0x2E && (length == 1 || bytes[1] == 0x2E)
+                    var type = entry.pointee.d_type
+                    if type == UInt8(DT_UNKNOWN) {
+                        var info = stat()
+                        let full = path + "/" + String(cString: bytes.baseAddress!)
+                        type = lstat(full, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR ? UInt8(DT_DIR) : 0
+                    }
+                    let descend = type == UInt8(DT_DIR) && !dots
+                    return (isTemporary || descend ? String(cString: bytes.baseAddress!) : nil, isTemporary && !descend)
+                }
+                guard let name else { continue }
+                let full = path + "/" + name
+                if !isTemporary {
+                    folders.append(full)
+                    continue
+                }
+                guard TemporaryOwner.isStale(URL(fileURLWithPath: full), now: now) else { continue }
+                if unlink(full) == 0 { removed += 1 }
+            }
         }
         return removed
     }

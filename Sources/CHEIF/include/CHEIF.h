@@ -1,10 +1,26 @@
 // libheif: HEIF/HEIC and AVIF containers, their decoders (libde265, dav1d/aom) and the AV1 encoder (aom).
+//
+// libheif is not linked: it is opened with dlopen the first time a HEIF or AVIF file is read or written. Linked,
+// it brought libx265, libde265, libdav1d, libaom and libnuma into every process, and the dynamic loader's work
+// on them plus libde265's static constructors cost every start (serve, a one-shot `picpipe thumbnail`) several
+// milliseconds. CHEIFLoader.c defines each libheif function picpipe calls as a small forwarder to the loaded
+// library's own, so the Swift code calls libheif's C API as before. If the library cannot be loaded, every
+// forwarder returns a failure (a heif_error, NULL or 0) instead of crashing; `CHEIF_load` says which and why.
+//
 // libheif's C API reports every failure as a returned heif_error (its C++ exceptions never cross it), so no
-// setjmp/longjmp shim is needed; this header only adds a writer to memory, which Swift cannot express as a C
+// setjmp/longjmp shim is needed; this header also adds a writer to memory, which Swift cannot express as a C
 // callback returning a struct with a static message.
+#ifndef CHEIF_H
+#define CHEIF_H
 #include <libheif/heif.h>
 #include <stdlib.h>
 #include <string.h>
+
+/// Opens libheif once (thread-safe); returns 1 when it is loaded, 0 when it cannot be.
+int CHEIF_load(void);
+
+/// Why libheif could not be loaded (dlerror's text), or NULL when it is loaded.
+const char *CHEIF_loadError(void);
 
 /// A growing buffer the writer appends to.
 typedef struct CHEIF_Buffer {
@@ -46,3 +62,5 @@ static inline struct heif_error CHEIF_writeToMemory(struct heif_context *context
 }
 
 static inline void CHEIF_freeBuffer(CHEIF_Buffer *buffer) { free(buffer->bytes); }
+
+#endif
