@@ -179,6 +179,26 @@ extension PicpipeCLI {
             await serve.stop()
         }
 
+        @Test func aDeadWritersTemporaryFileIsSweptOnceServeListensAndALiveOnesIsKept() async throws {
+            let work = try PicpipeProcess.temporaryFolder("picpipe-serve")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let store = work.appendingPathComponent("store")
+            let folder = store.appendingPathComponent("thumbnails/256/ab")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let host = TemporaryOwner.current.host
+            // A pid beyond pid_max: its writer is dead. This test process: alive.
+            let dead = folder.appendingPathComponent(".picpipe-tmp-\(host)-99999999-\(UUID().uuidString)")
+            let live = folder.appendingPathComponent(".picpipe-tmp-\(TemporaryOwner.current.tag)-\(UUID().uuidString)")
+            for file in [dead, live] { try Data([1, 2, 3]).write(to: file) }
+            let serve = try await ServeProcess(store: store)
+            try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
+            try await ServeProcess.eventually("the dead writer's file swept") {
+                !FileManager.default.fileExists(atPath: dead.path)
+            }
+            #expect(FileManager.default.fileExists(atPath: live.path))
+            await serve.stop()
+        }
+
         @Test func oneServePerStore() async throws {
             let work = try PicpipeProcess.temporaryFolder("picpipe-serve")
             defer { try? FileManager.default.removeItem(at: work) }

@@ -35,11 +35,10 @@ struct ServeApplication {
         // Which parts this process runs, for /metrics (each process of a scaled-out installation is scraped apart).
         Gauge(label: "picpipe_process_roles", dimensions: [("roles", roles.description)]).record(1)
         let layout = runtime.layout
-        // Leftovers of a killed process are swept beside the start-up, not before it: listing thumbnails/ of a big
-        // store took longer than the rest of the start, and a sweep removes only files whose writer is gone.
-        DispatchQueue.global(qos: .utility).async {
-            for area in [layout.originals, layout.thumbnails, layout.failed] { AtomicFile.sweepTemporaries(in: area) }
-        }
+        // Leftovers of a killed process are swept after the start-up, not before it or beside it: listing
+        // thumbnails/ of a big store took longer than the rest of the start (see LeftoverSweep).
+        let sweep = LeftoverSweep(areas: [layout.originals, layout.thumbnails, layout.failed])
+        if !roles.api { sweep.start() }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if roles.worker { services.append(.init(service: FunctionRuntimeService(runtime: runtime))) }
         if configuration.watcher.enabled, roles.watcher {
@@ -68,7 +67,10 @@ struct ServeApplication {
             let application = try FetchApplication.build(
                 settings: settings, runtime: runtime, recipes: FunctionCatalog.thumbnail(configuration).servedRecipes,
                 metrics: httpMetrics, logger: logger,
-                onServerRunning: { port in logger.info("http listening", metadata: ["address": "\(settings.listen.host):\(port)"]) },
+                onServerRunning: { port in
+                    logger.info("http listening", metadata: ["address": "\(settings.listen.host):\(port)"])
+                    sweep.start()
+                },
                 metadataStore: backends.metadata, imageIndex: try backends.imageIndex(),
                 usageCounter: try backends.usageCounter())
             services.append(.init(service: application))
