@@ -7,8 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libdeflate.h>
 #include <png.h>
 #include <zlib.h>
+
+/// A piece of the byte stream libpng reads when the image data was inflated ahead: the file's own bytes, the
+/// inflated rows, or a header made here.
+typedef struct CPNGShims_Segment {
+    const unsigned char *bytes;
+    size_t length;
+} CPNGShims_Segment;
 
 struct CPNGShims_Reader {
     png_structp png;
@@ -26,6 +34,13 @@ struct CPNGShims_Reader {
     int paletteEntries;
     unsigned char table[256 * 4];
     unsigned char *indices;
+    /// Set by shimPreinflate: libpng reads `segments` (from `segment`, `segmentOffset`) instead of `data`.
+    unsigned char *inflated;
+    unsigned char *headers;
+    CPNGShims_Segment *segments;
+    size_t segmentCount;
+    size_t segment;
+    size_t segmentOffset;
 };
 
 static void shimError(png_structp png, png_const_charp message) {
@@ -44,9 +59,163 @@ static void shimWarning(png_structp png, png_const_charp message) {
 
 static void shimRead(png_structp png, png_bytep out, size_t length) {
     CPNGShims_Reader *reader = (CPNGShims_Reader *)png_get_io_ptr(png);
-    if (length > reader->size - reader->offset) png_error(png, "the PNG data ends inside a chunk");
-    memcpy(out, reader->data + reader->offset, length);
-    reader->offset += length;
+    if (reader->segments == NULL) {
+        if (length > reader->size - reader->offset) png_error(png, "the PNG data ends inside a chunk");
+        memcpy(out, reader->data + reader->offset, length);
+        reader->offset += length;
+        return;
+    }
+    while (length > 0) {
+        if (reader->segment >= reader->segmentCount) png_error(png, "the PNG data ends inside a chunk");
+        const CPNGShims_Segment *piece = &reader->segments[reader->segment];
+        size_t left = piece->length - reader->segmentOffset;
+        size_t take = left < length ? left : length;
+        memcpy(out, piece->bytes + reader->segmentOffset, take);
+        out += take;
+        length -= take;
+        reader->segmentOffset += take;
+        if (reader->segmentOffset == piece->length) {
+            reader->segment += 1;
+            reader->segmentOffset = 0;
+        }
+    }
+}
+
+static uint32_t shimU32(const unsigned char *bytes) {
+    return (uint32_t)bytes[0] << 24 | (uint32_t)bytes[1] << 16 | (uint32_t)bytes[2] << 8 | (uint32_t)bytes[3];
+}
+
+/// The most filtered-row bytes inflated ahead; a larger picture is left to libpng's streaming, which holds none.
+#define CPNGShims_preinflateLimit ((size_t)256 << 20)
+
+/// Inflates the image data with libdeflate and sets libpng up to read it back as stored deflate blocks (see
+/// CPNGShims_open). Returns 1 when it did; 0 leaves the reader as it was, for libpng to read the file itself.
+static int shimPreinflate(CPNGShims_Reader *reader) {
+    const unsigned char *data = reader->data;
+    size_t size = reader->size;
+    static const unsigned char signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+    if (size < 8 + 25 || memcmp(data, signature, 8) != 0) return 0;
+    if (shimU32(data + 8) != 13 || memcmp(data + 12, "IHDR", 4) != 0) return 0;
+    const unsigned char *ihdr = data + 16;
+    uint32_t width = shimU32(ihdr), height = shimU32(ihdr + 4);
+    int colorType = ihdr[9];
+    int channels = colorType == 0 ? 1 : colorType == 2 ? 3 : colorType == 4 ? 2 : colorType == 6 ? 4 : 0;
+    // 8-bit, not interlaced, deflate with adaptive filtering: the only rows this lays out.
+    if (channels == 0 || ihdr[8] != 8 || ihdr[10] != 0 || ihdr[11] != 0 || ihdr[12] != 0) return 0;
+    if (width == 0 || height == 0 || width > 0x7fffffffu || height > 0x7fffffffu) return 0;
+    size_t rowBytes = (size_t)width * (size_t)channels + 1;  // the filter byte, then the samples
+    if ((size_t)height > CPNGShims_preinflateLimit / rowBytes) return 0;
+    size_t rawSize = rowBytes * (size_t)height;
+
+    // Every critical chunk must have its CRC (libpng is then told not to check them again), and the IDAT chunks
+    // must follow each other; ancillary chunks stay libpng's to check.
+    size_t offset = 8, idatStart = 0, idatEnd = 0, compressed = 0, idatChunks = 0;
+    int idatOver = 0, ended = 0;
+    while (!ended && offset + 12 <= size) {
+        uint32_t length = shimU32(data + offset);
+        if (length > 0x7fffffffu || length > size - offset - 12) return 0;
+        const unsigned char *type = data + offset + 4;
+        int critical = (type[0] & 0x20) == 0;
+        if (critical && (uint32_t)libdeflate_crc32(0, type, 4 + (size_t)length) != shimU32(type + 4 + length)) return 0;
+        if (memcmp(type, "IDAT", 4) == 0) {
+            if (idatOver) return 0;
+            if (idatChunks == 0) idatStart = offset;
+            idatChunks += 1;
+            compressed += length;
+            idatEnd = offset + 12 + length;
+        } else if (idatChunks > 0) {
+            idatOver = 1;
+        }
+        ended = memcmp(type, "IEND", 4) == 0;
+        offset += 12 + (size_t)length;
+    }
+    if (!ended || idatChunks == 0 || compressed < 6) return 0;
+
+    // One zlib stream: the IDAT payloads joined when there are several.
+    unsigned char *joined = NULL;
+    const unsigned char *stream = data + idatStart + 8;
+    if (idatChunks > 1) {
+        joined = malloc(compressed);
+        if (joined == NULL) return 0;
+        size_t at = 0;
+        for (size_t chunk = idatStart; chunk < idatEnd;) {
+            uint32_t length = shimU32(data + chunk);
+            memcpy(joined + at, data + chunk + 8, length);
+            at += length;
+            chunk += 12 + (size_t)length;
+        }
+        stream = joined;
+    }
+    unsigned char *inflated = malloc(rawSize);
+    struct libdeflate_decompressor *decompressor = libdeflate_alloc_decompressor();
+    size_t consumed = 0, produced = 0;
+    enum libdeflate_result result = LIBDEFLATE_BAD_DATA;
+    if (inflated != NULL && decompressor != NULL) {
+        result = libdeflate_zlib_decompress_ex(decompressor, stream, compressed, inflated, rawSize, &consumed,
+                                               &produced);
+    }
+    if (decompressor != NULL) libdeflate_free_decompressor(decompressor);
+    // Exactly the rows, and nothing after the stream (libpng warns about extra data; that stays its call).
+    if (result != LIBDEFLATE_SUCCESS || produced != rawSize || consumed != compressed) {
+        free(joined);
+        free(inflated);
+        return 0;
+    }
+
+    // libpng reads: the file up to the first IDAT, one IDAT of stored blocks, the file after the last IDAT.
+    size_t blocks = (rawSize + 65534) / 65535;
+    size_t zlibLength = 2 + blocks * 5 + rawSize + 4;
+    size_t segmentCount = 2 + 2 * blocks + 2;
+    unsigned char *headers = malloc(10 + blocks * 5 + 8);
+    CPNGShims_Segment *segments = malloc(segmentCount * sizeof(CPNGShims_Segment));
+    if (zlibLength > 0x7fffffffu || headers == NULL || segments == NULL) {
+        free(joined);
+        free(inflated);
+        free(headers);
+        free(segments);
+        return 0;
+    }
+    unsigned char *header = headers;
+    header[0] = (unsigned char)(zlibLength >> 24);
+    header[1] = (unsigned char)(zlibLength >> 16);
+    header[2] = (unsigned char)(zlibLength >> 8);
+    header[3] = (unsigned char)zlibLength;
+    memcpy(header + 4, "IDAT", 4);
+    header[8] = 0x78;  // zlib: deflate, 32 KiB window, no dictionary
+    header[9] = 0x01;
+    size_t count = 0;
+    segments[count++] = (CPNGShims_Segment){data, idatStart};
+    segments[count++] = (CPNGShims_Segment){header, 10};
+    header += 10;
+    for (size_t block = 0; block < blocks; block++) {
+        size_t start = block * 65535;
+        size_t length = rawSize - start < 65535 ? rawSize - start : 65535;
+        header[0] = block + 1 == blocks ? 1 : 0;  // BFINAL on the last; BTYPE 00, stored
+        header[1] = (unsigned char)length;
+        header[2] = (unsigned char)(length >> 8);
+        header[3] = (unsigned char)~length;
+        header[4] = (unsigned char)(~length >> 8);
+        segments[count++] = (CPNGShims_Segment){header, 5};
+        segments[count++] = (CPNGShims_Segment){inflated + start, length};
+        header += 5;
+    }
+    // The stream's Adler-32 (the same rows, so the same sum), then a CRC libpng is told not to check.
+    memcpy(header, stream + consumed - 4, 4);
+    memset(header + 4, 0, 4);
+    segments[count++] = (CPNGShims_Segment){header, 8};
+    segments[count++] = (CPNGShims_Segment){data + idatEnd, size - idatEnd};
+    free(joined);
+
+    reader->inflated = inflated;
+    reader->headers = headers;
+    reader->segments = segments;
+    reader->segmentCount = count;
+    reader->segment = 0;
+    reader->segmentOffset = 0;
+    // Checked above: critical CRCs here, Adler-32 by libdeflate. zlib only copies the stored blocks.
+    png_set_crc_action(reader->png, PNG_CRC_QUIET_USE, PNG_CRC_DEFAULT);
+    png_set_option(reader->png, PNG_IGNORE_ADLER32, PNG_OPTION_ON);
+    return 1;
 }
 
 static int shimFail(CPNGShims_Status *status, int code, const char *message) {
@@ -65,6 +234,9 @@ void CPNGShims_close(CPNGShims_Reader *reader) {
     if (reader == NULL) return;
     png_destroy_read_struct(&reader->png, reader->info ? &reader->info : NULL, NULL);
     free(reader->indices);
+    free(reader->inflated);
+    free(reader->headers);
+    free(reader->segments);
     free(reader);
 }
 
@@ -162,12 +334,14 @@ static int shimCreateReader(const unsigned char *data, size_t size, CPNGShims_Re
     return CPNGShims_ok;
 }
 
-int CPNGShims_open(const unsigned char *data, size_t size, CPNGShims_Reader **result, CPNGShims_Info *info,
-                   CPNGShims_Status *status) {
+int CPNGShims_open(const unsigned char *data, size_t size, int preinflate, CPNGShims_Reader **result,
+                   CPNGShims_Info *info, CPNGShims_Status *status) {
+    info->preinflated = 0;
     int created = shimCreateReader(data, size, result, status);
     if (created != CPNGShims_ok) return created;
     CPNGShims_Reader *reader = *result;
     *result = NULL;
+    if (preinflate) info->preinflated = shimPreinflate(reader);
     if (setjmp(reader->jump)) {
         CPNGShims_close(reader);
         return status->code;
@@ -246,3 +420,5 @@ int CPNGShims_readICCProfile(const unsigned char *data, size_t size, unsigned ch
 void CPNGShims_free(void *pointer) { free(pointer); }
 
 const char *CPNGShims_zlibVersion(void) { return zlibVersion(); }
+
+const char *CPNGShims_libdeflateVersion(void) { return LIBDEFLATE_VERSION_STRING; }

@@ -26,7 +26,7 @@ extension PicpipeCLI {
             #expect(lines.first?.hasPrefix("picpipe ") == true)
             for (name, package) in [
                 ("libjpeg-turbo", "libjpeg"), ("libpng", "libpng"), ("zlib", "zlib"), ("lcms2", "lcms2"),
-                ("libexif", "libexif"), ("SQLite", "sqlite3"),
+                ("libexif", "libexif"), ("SQLite", "sqlite3"), ("libdeflate", "libdeflate"),
             ] {
                 let line = try #require(lines.first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(name + " ") })
                 #expect(line.contains("/lib"), "\(name): the loaded file is named")

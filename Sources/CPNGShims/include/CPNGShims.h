@@ -22,6 +22,8 @@ typedef struct CPNGShims_Info {
     int height;
     /// 3 (RGB) or 4 (RGBA: the file has an alpha channel or tRNS).
     int channels;
+    /// 1 when libdeflate inflated the image data ahead of libpng (see CPNGShims_open), 0 when libpng inflates it.
+    int preinflated;
 } CPNGShims_Info;
 
 /// How a call ended: a code from the enum above, the warnings libpng gave so far, and its message.
@@ -37,8 +39,15 @@ typedef struct CPNGShims_Reader CPNGShims_Reader;
 /// Reads the chunks up to the first IDAT from a whole PNG file in memory and sets up the transforms to 8-bit RGB
 /// or RGBA (16-bit scaled, low bit depths and gray expanded, palette mapped with its tRNS, tRNS to alpha).
 /// `data` must stay valid until CPNGShims_close. On success *reader is set; close it with CPNGShims_close.
-int CPNGShims_open(const unsigned char *data, size_t size, CPNGShims_Reader **reader, CPNGShims_Info *info,
-                   CPNGShims_Status *status);
+///
+/// With `preinflate` set, a non-interlaced 8-bit gray, gray+alpha, RGB or RGBA file whose critical chunks all
+/// have their CRC, whose IDAT chunks follow each other, and whose zlib stream libdeflate inflates to exactly the
+/// rows the IHDR declares (Adler-32 checked) is inflated by libdeflate (about twice as fast as zlib) and handed
+/// to libpng as stored deflate blocks, which libpng's zlib only copies; libpng still unfilters and transforms
+/// every row and reads every other chunk as before. Any other file, and any doubt, goes to libpng unchanged,
+/// so what it accepts, refuses and warns about stays libpng's. Costs one buffer of the filtered rows.
+int CPNGShims_open(const unsigned char *data, size_t size, int preinflate, CPNGShims_Reader **reader,
+                   CPNGShims_Info *info, CPNGShims_Status *status);
 
 /// Reads the next `count` rows into `rows` (count * width * channels bytes, row after row).
 /// A palette index past the end of PLTE is an error (CPNGShims_badPaletteIndex), not a black pixel.
@@ -59,3 +68,6 @@ void CPNGShims_free(void *pointer);
 
 /// The version of the zlib libpng inflates with, from zlib itself (zlibVersion()).
 const char *CPNGShims_zlibVersion(void);
+
+/// The version of libdeflate's headers (it has no version call): LIBDEFLATE_VERSION_STRING.
+const char *CPNGShims_libdeflateVersion(void);

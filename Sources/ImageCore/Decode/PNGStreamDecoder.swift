@@ -16,9 +16,18 @@ enum PNGStreamDecoder {
     /// needs the full decoder (interlaced, or a gAMA chunk that is not sRGB's).
     /// - Throws: `.truncated` for an incomplete chunk list, `.corrupt` for damaged data or a palette index past
     ///   the end of PLTE.
-    static func decode(_ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int) throws(ImageError)
-        -> PixelBuffer?
+    /// - Parameter preinflate: let libdeflate inflate the image data ahead of libpng when the file allows it (see
+    ///   `CPNGShims_open`); `false` leaves every byte to libpng (the tests compare the two).
+    static func decode(_ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, preinflate: Bool = true)
+        throws(ImageError) -> PixelBuffer?
     {
+        try decodeReportingPreinflate(bytes, header: header, shrink: shrink, preinflate: preinflate)?.pixels
+    }
+
+    /// `decode`, and whether libdeflate inflated the data ahead.
+    static func decodeReportingPreinflate(
+        _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, preinflate: Bool
+    ) throws(ImageError) -> (pixels: PixelBuffer, preinflated: Bool)? {
         // libpng stops reading at the last row; an incomplete file must not pass.
         try PNGHeaderParser.checkComplete(bytes)
         guard let base = bytes.baseAddress else { throw .truncated(detail: "no PNG data") }
@@ -26,7 +35,7 @@ enum PNGStreamDecoder {
         var info = CPNGShims_Info()
         var opened: OpaquePointer?
         let code = CPNGShims_open(
-            base.assumingMemoryBound(to: UInt8.self), bytes.count, &opened, &info, &status)
+            base.assumingMemoryBound(to: UInt8.self), bytes.count, preinflate ? 1 : 0, &opened, &info, &status)
         if code == CPNGShims_unsupported { return nil }
         guard code == CPNGShims_ok, let reader = opened else {
             throw .corrupt(format: .png, detail: message(of: status))
@@ -36,13 +45,14 @@ enum PNGStreamDecoder {
             throw .corrupt(format: .png, detail: "libpng reads \(info.width)x\(info.height), the IHDR says otherwise")
         }
         // Warnings (a damaged ancillary chunk that libpng skipped) leave the pixels intact: accepted.
-        return try RowBoxShrink.run(
+        let pixels = try RowBoxShrink.run(
             width: header.width, height: header.height, channels: Int(info.channels), box: shrink
         ) { (rows, count) throws(ImageError) in
             guard CPNGShims_readRows(reader, rows, Int32(count), &status) == CPNGShims_ok else {
                 throw .corrupt(format: .png, detail: message(of: status))
             }
         }
+        return (pixels, info.preinflated != 0)
     }
 
     private static func message(of status: CPNGShims_Status) -> String {

@@ -72,8 +72,8 @@ public struct LinkedLibrary: Sendable, Equatable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// The image libraries: libjpeg-turbo, libpng, zlib, Little CMS, libwebp, giflib and libheif (which this opens:
-    /// it is loaded on first use).
+    /// The image libraries: libjpeg-turbo, libpng, zlib, libdeflate, Little CMS, libwebp, giflib and libheif (which
+    /// this opens: it is loaded on first use).
     public static func imageLibraries() -> [LinkedLibrary] {
         let turbo = Int(CJPEGShims_turboVersionNumber())
         let turboVersion = "\(turbo / 1_000_000).\(turbo / 1000 % 1000).\(turbo % 1000)"
@@ -89,6 +89,9 @@ public struct LinkedLibrary: Sendable, Equatable {
             LinkedLibrary(
                 name: "zlib", version: String(cString: CPNGShims_zlibVersion()),
                 file: file(named: "libz.so")),
+            LinkedLibrary(
+                name: "libdeflate", version: "\(String(cString: CPNGShims_libdeflateVersion())) (headers)",
+                file: file(named: "libdeflate.so")),
             LinkedLibrary(
                 name: "lcms2", version: "\(lcms / 1000).\(lcms / 10 % 100)",
                 file: file(named: "liblcms2.so")),
