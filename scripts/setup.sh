@@ -26,9 +26,10 @@ run() {
 
 # liblcms2-dev converts colour profiles; icc-profiles-free and libvips-tools are for the colour tests (reference
 # profiles, and vipsthumbnail to compare with). libwebp-dev, libgif-dev and libheif-dev (HEIC and AVIF, with its
-# libde265, dav1d and aom codecs) read and write the formats beyond JPEG and PNG.
+# libde265, dav1d and aom codecs) read and write the formats beyond JPEG and PNG. libdeflate-dev inflates PNG image
+# data ahead of libpng (faster than zlib).
 packages=(pkg-config libjpeg-dev libpng-dev libexif-dev libsqlite3-dev liblcms2-dev icc-profiles-free libvips-tools
-    libwebp-dev libgif-dev libheif-dev)
+    libwebp-dev libgif-dev libheif-dev libdeflate-dev)
 # curl fetches presigned S3 URLs in the AWS tests, as a user would.
 packages+=(curl)
 # postgresql: the shared database of a scaled-out installation, and the server scripts/test-postgres.sh starts

@@ -45,7 +45,8 @@ typedef struct CPNGShims_Reader CPNGShims_Reader;
 /// rows the IHDR declares (Adler-32 checked) is inflated by libdeflate (about twice as fast as zlib) and handed
 /// to libpng as stored deflate blocks, which libpng's zlib only copies; libpng still unfilters and transforms
 /// every row and reads every other chunk as before. Any other file, and any doubt, goes to libpng unchanged,
-/// so what it accepts, refuses and warns about stays libpng's. Costs one buffer of the filtered rows.
+/// so what it accepts, refuses and warns about stays libpng's. Costs a buffer of the filtered rows (up to 64 MiB;
+/// a larger picture streams through libpng as before) and, while inflating, one of the joined IDAT data.
 int CPNGShims_open(const unsigned char *data, size_t size, int preinflate, CPNGShims_Reader **reader,
                    CPNGShims_Info *info, CPNGShims_Status *status);
 
