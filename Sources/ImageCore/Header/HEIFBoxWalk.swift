@@ -51,6 +51,12 @@ enum HEIFBoxWalk {
         return (header.type, header.payload, boxEnd)
     }
 
+    /// Where the child boxes of a full box (`meta`) start: after its version and flags. `nil` when the payload is
+    /// too short to hold them (a hostile `meta` of size 9 made the range start past its end: a crash).
+    static func fullBoxChildren(of payload: Range<Int>) -> Range<Int>? {
+        payload.count >= 4 ? (payload.lowerBound + 4)..<payload.upperBound : nil
+    }
+
     /// The payload range of the first box of `type` directly inside `range`.
     static func child(_ type: String, in bytes: UnsafeRawBufferPointer, range: Range<Int>)
         -> Range<Int>?

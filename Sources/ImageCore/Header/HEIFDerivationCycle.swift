@@ -9,7 +9,8 @@ enum HEIFDerivationCycle {
     static func present(in bytes: UnsafeRawBufferPointer) -> Bool {
         var edges: [UInt32: [UInt32]] = [:]
         guard let meta = HEIFBoxWalk.child("meta", in: bytes, range: 0..<bytes.count),
-            let iref = HEIFBoxWalk.child("iref", in: bytes, range: (meta.lowerBound + 4)..<meta.upperBound),
+            let metaChildren = HEIFBoxWalk.fullBoxChildren(of: meta),
+            let iref = HEIFBoxWalk.child("iref", in: bytes, range: metaChildren),
             iref.count >= 4
         else { return false }
         let wide = bytes[iref.lowerBound] != 0  // version 1: 32-bit item ids

@@ -9,7 +9,8 @@ enum HEIFTransformBoxes {
     /// container is trusted, and the EXIF Orientation ignored).
     static func present(in bytes: UnsafeRawBufferPointer) -> Bool {
         guard let meta = HEIFBoxWalk.child("meta", in: bytes, range: 0..<bytes.count),
-            let iprp = HEIFBoxWalk.child("iprp", in: bytes, range: (meta.lowerBound + 4)..<meta.upperBound),
+            let metaChildren = HEIFBoxWalk.fullBoxChildren(of: meta),
+            let iprp = HEIFBoxWalk.child("iprp", in: bytes, range: metaChildren),
             let ipco = HEIFBoxWalk.child("ipco", in: bytes, range: iprp)
         else { return true }
         var position = ipco.lowerBound
