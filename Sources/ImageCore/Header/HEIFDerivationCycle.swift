@@ -16,16 +16,19 @@ enum HEIFDerivationCycle {
         let wide = bytes[iref.lowerBound] != 0  // version 1: 32-bit item ids
         let idLength = wide ? 4 : 2
         var position = iref.lowerBound + 4
-        while let reference = HEIFBoxWalk.box(at: position, in: bytes, end: iref.upperBound) {
-            position = reference.end
+        while case .header(let reference) = HEIFBoxWalk.header(at: position, in: bytes, end: iref.upperBound) {
+            // A reference box that claims more than its iref holds (a fuzzed `dimg` of 78 bytes in a 26-byte iref)
+            // is still read by libheif as far as the bytes go, and its ids followed: so its ids are read here too.
+            let referenceEnd = min(reference.declaredEnd ?? iref.upperBound, bytes.count)
+            position = referenceEnd
             guard reference.type == "dimg" else { continue }
             var cursor = reference.payload
             func readID() -> UInt32? {
-                guard cursor + idLength <= reference.end else { return nil }
+                guard cursor + idLength <= referenceEnd else { return nil }
                 defer { cursor += idLength }
                 return (0..<idLength).reduce(UInt32(0)) { $0 << 8 | UInt32(bytes[cursor + $1]) }
             }
-            guard let from = readID(), cursor + 2 <= reference.end else { continue }
+            guard let from = readID(), cursor + 2 <= referenceEnd else { continue }
             let count = Int(bytes[cursor]) << 8 | Int(bytes[cursor + 1])
             cursor += 2
             // Only the ids the box holds: a count past its end is libheif's to refuse.
