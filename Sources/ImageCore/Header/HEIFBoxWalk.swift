@@ -51,6 +51,17 @@ enum HEIFBoxWalk {
         return (header.type, header.payload, boxEnd)
     }
 
+    /// A big-endian unsigned integer of `length` bytes at `position`, if the bytes reach that far (`limit`). Values
+    /// of 2^40 or more are `nil`: no offset or size in a file held in memory is that large, and sums of the values
+    /// read stay far from overflowing.
+    static func integer(_ bytes: UnsafeRawBufferPointer, _ position: Int, _ length: Int, limit: Int) -> Int? {
+        guard length >= 0, length <= 8, position >= 0, position <= Int.max - 8,
+            position + length <= min(limit, bytes.count)
+        else { return nil }
+        let value = (0..<length).reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[position + $1]) }
+        return value < 1 << 40 ? Int(value) : nil
+    }
+
     /// Where the child boxes of a full box (`meta`) start: after its version and flags. `nil` when the payload is
     /// too short to hold them (a hostile `meta` of size 9 made the range start past its end: a crash).
     static func fullBoxChildren(of payload: Range<Int>) -> Range<Int>? {

@@ -24,30 +24,19 @@ enum HEIFGridSize {
         return false
     }
 
-    /// A big-endian unsigned integer of `length` bytes at `position`, if the bytes reach that far (`limit`). Values
-    /// of 2^40 or more are `nil`: no offset or size in a file held in memory is that large, and sums of the values
-    /// read stay far from overflowing.
-    static func read(_ bytes: UnsafeRawBufferPointer, _ position: Int, _ length: Int, limit: Int) -> Int? {
-        guard length >= 0, length <= 8, position >= 0, position <= Int.max - 8,
-            position + length <= min(limit, bytes.count)
-        else { return nil }
-        let value = (0..<length).reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[position + $1]) }
-        return value < 1 << 40 ? Int(value) : nil
-    }
-
     /// The ids of the items whose type is `grid` (`infe` version 2 and 3).
     static func gridItems(in bytes: UnsafeRawBufferPointer, iinf: Range<Int>) -> [Int] {
-        guard let version = read(bytes, iinf.lowerBound, 1, limit: iinf.upperBound) else { return [] }
+        guard let version = HEIFBoxWalk.integer(bytes, iinf.lowerBound, 1, limit: iinf.upperBound) else { return [] }
         var position = iinf.lowerBound + 4 + (version == 0 ? 2 : 4)
         var grids: [Int] = []
         while let entry = HEIFBoxWalk.box(at: position, in: bytes, end: iinf.upperBound) {
             position = entry.end
-            guard entry.type == "infe", let entryVersion = read(bytes, entry.payload, 1, limit: entry.end),
+            guard entry.type == "infe", let entryVersion = HEIFBoxWalk.integer(bytes, entry.payload, 1, limit: entry.end),
                 entryVersion >= 2
             else { continue }
             let idLength = entryVersion == 2 ? 2 : 4
             let typeAt = entry.payload + 4 + idLength + 2
-            guard let id = read(bytes, entry.payload + 4, idLength, limit: entry.end), typeAt + 4 <= entry.end else {
+            guard let id = HEIFBoxWalk.integer(bytes, entry.payload + 4, idLength, limit: entry.end), typeAt + 4 <= entry.end else {
                 continue
             }
             if String(decoding: UnsafeRawBufferPointer(rebasing: bytes[typeAt..<(typeAt + 4)]), as: UTF8.self)
@@ -64,34 +53,34 @@ enum HEIFGridSize {
         -> Size?
     {
         let end = iloc.upperBound
-        guard let version = read(bytes, iloc.lowerBound, 1, limit: end),
-            let sizes = read(bytes, iloc.lowerBound + 4, 2, limit: end)
+        guard let version = HEIFBoxWalk.integer(bytes, iloc.lowerBound, 1, limit: end),
+            let sizes = HEIFBoxWalk.integer(bytes, iloc.lowerBound + 4, 2, limit: end)
         else { return nil }
         let offsetSize = sizes >> 12 & 0xF, lengthSize = sizes >> 8 & 0xF, baseSize = sizes >> 4 & 0xF
         let indexSize = version == 1 || version == 2 ? sizes & 0xF : 0
         let idLength = version == 2 ? 4 : 2
         var position = iloc.lowerBound + 6
-        guard let count = read(bytes, position, idLength, limit: end) else { return nil }
+        guard let count = HEIFBoxWalk.integer(bytes, position, idLength, limit: end) else { return nil }
         position += idLength
         for _ in 0..<count {
-            guard let id = read(bytes, position, idLength, limit: end) else { return nil }
+            guard let id = HEIFBoxWalk.integer(bytes, position, idLength, limit: end) else { return nil }
             position += idLength
             var method = 0
             if version == 1 || version == 2 {
-                guard let field = read(bytes, position, 2, limit: end) else { return nil }
+                guard let field = HEIFBoxWalk.integer(bytes, position, 2, limit: end) else { return nil }
                 method = field & 0xF
                 position += 2
             }
             position += 2  // data_reference_index
-            guard let base = read(bytes, position, baseSize, limit: end) else { return nil }
+            guard let base = HEIFBoxWalk.integer(bytes, position, baseSize, limit: end) else { return nil }
             position += baseSize
-            guard let extents = read(bytes, position, 2, limit: end) else { return nil }
+            guard let extents = HEIFBoxWalk.integer(bytes, position, 2, limit: end) else { return nil }
             position += 2
             var first: (offset: Int, length: Int)?
             for _ in 0..<extents {
                 position += indexSize
-                guard let offset = read(bytes, position, offsetSize, limit: end),
-                    let length = read(bytes, position + offsetSize, lengthSize, limit: end)
+                guard let offset = HEIFBoxWalk.integer(bytes, position, offsetSize, limit: end),
+                    let length = HEIFBoxWalk.integer(bytes, position + offsetSize, lengthSize, limit: end)
                 else { return nil }
                 position += offsetSize + lengthSize
                 if first == nil { first = (offset, length) }
@@ -106,10 +95,10 @@ enum HEIFGridSize {
                 start = idat.lowerBound + base + first.offset
             default: return nil
             }
-            guard let flags = read(bytes, start + 1, 1, limit: bytes.count) else { return nil }
+            guard let flags = HEIFBoxWalk.integer(bytes, start + 1, 1, limit: bytes.count) else { return nil }
             let field = flags & 1 == 0 ? 2 : 4
-            guard let width = read(bytes, start + 4, field, limit: bytes.count),
-                let height = read(bytes, start + 4 + field, field, limit: bytes.count)
+            guard let width = HEIFBoxWalk.integer(bytes, start + 4, field, limit: bytes.count),
+                let height = HEIFBoxWalk.integer(bytes, start + 4 + field, field, limit: bytes.count)
             else { return nil }
             return Size(width: width, height: height)
         }
@@ -121,9 +110,9 @@ enum HEIFGridSize {
         guard let iprp = HEIFBoxWalk.child("iprp", in: bytes, range: meta),
             let ipco = HEIFBoxWalk.child("ipco", in: bytes, range: iprp),
             let ipma = HEIFBoxWalk.child("ipma", in: bytes, range: iprp),
-            let version = read(bytes, ipma.lowerBound, 1, limit: ipma.upperBound),
-            let flags = read(bytes, ipma.lowerBound + 1, 3, limit: ipma.upperBound),
-            let count = read(bytes, ipma.lowerBound + 4, 4, limit: ipma.upperBound)
+            let version = HEIFBoxWalk.integer(bytes, ipma.lowerBound, 1, limit: ipma.upperBound),
+            let flags = HEIFBoxWalk.integer(bytes, ipma.lowerBound + 1, 3, limit: ipma.upperBound),
+            let count = HEIFBoxWalk.integer(bytes, ipma.lowerBound + 4, 4, limit: ipma.upperBound)
         else { return nil }
         var properties: [(type: String, payload: Int, end: Int)] = []
         var position = ipco.lowerBound
@@ -135,19 +124,19 @@ enum HEIFGridSize {
         let indexLength = flags & 1 == 0 ? 1 : 2
         position = ipma.lowerBound + 8
         for _ in 0..<count {
-            guard let id = read(bytes, position, idLength, limit: ipma.upperBound),
-                let associations = read(bytes, position + idLength, 1, limit: ipma.upperBound)
+            guard let id = HEIFBoxWalk.integer(bytes, position, idLength, limit: ipma.upperBound),
+                let associations = HEIFBoxWalk.integer(bytes, position + idLength, 1, limit: ipma.upperBound)
             else { return nil }
             position += idLength + 1
             for _ in 0..<associations {
-                guard let entry = read(bytes, position, indexLength, limit: ipma.upperBound) else { return nil }
+                guard let entry = HEIFBoxWalk.integer(bytes, position, indexLength, limit: ipma.upperBound) else { return nil }
                 position += indexLength
                 let index = entry & (indexLength == 1 ? 0x7F : 0x7FFF)
                 guard id == item, index >= 1, index <= properties.count else { continue }
                 let property = properties[index - 1]
                 guard property.type == "ispe",
-                    let width = read(bytes, property.payload + 4, 4, limit: property.end),
-                    let height = read(bytes, property.payload + 8, 4, limit: property.end)
+                    let width = HEIFBoxWalk.integer(bytes, property.payload + 4, 4, limit: property.end),
+                    let height = HEIFBoxWalk.integer(bytes, property.payload + 8, 4, limit: property.end)
                 else { continue }
                 return Size(width: width, height: height)
             }
