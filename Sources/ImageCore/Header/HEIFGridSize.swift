@@ -31,12 +31,15 @@ enum HEIFGridSize {
         var grids: [Int] = []
         while let entry = HEIFBoxWalk.box(at: position, in: bytes, end: iinf.upperBound) {
             position = entry.end
-            guard entry.type == "infe", let entryVersion = HEIFBoxWalk.integer(bytes, entry.payload, 1, limit: entry.end),
+            guard entry.type == "infe",
+                let entryVersion = HEIFBoxWalk.integer(bytes, entry.payload, 1, limit: entry.end),
                 entryVersion >= 2
             else { continue }
             let idLength = entryVersion == 2 ? 2 : 4
             let typeAt = entry.payload + 4 + idLength + 2
-            guard let id = HEIFBoxWalk.integer(bytes, entry.payload + 4, idLength, limit: entry.end), typeAt + 4 <= entry.end else {
+            guard let id = HEIFBoxWalk.integer(bytes, entry.payload + 4, idLength, limit: entry.end),
+                typeAt + 4 <= entry.end
+            else {
                 continue
             }
             if String(decoding: UnsafeRawBufferPointer(rebasing: bytes[typeAt..<(typeAt + 4)]), as: UTF8.self)
@@ -129,7 +132,9 @@ enum HEIFGridSize {
             else { return nil }
             position += idLength + 1
             for _ in 0..<associations {
-                guard let entry = HEIFBoxWalk.integer(bytes, position, indexLength, limit: ipma.upperBound) else { return nil }
+                guard let entry = HEIFBoxWalk.integer(bytes, position, indexLength, limit: ipma.upperBound) else {
+                    return nil
+                }
                 position += indexLength
                 let index = entry & (indexLength == 1 ? 0x7F : 0x7FFF)
                 guard id == item, index >= 1, index <= properties.count else { continue }
