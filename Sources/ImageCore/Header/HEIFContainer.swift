@@ -27,9 +27,10 @@ final class HEIFContainer {
             heif_context_free(context)
             throw .corrupt(format: format, detail: "its derived images refer back to themselves (a 'dimg' cycle)")
         }
-        if HEIFGridSize.mismatch(in: bytes) {
+        if let kind = HEIFCanvasSize.mismatch(in: bytes) {
             heif_context_free(context)
-            throw .corrupt(format: format, detail: "a grid declares another size than its 'ispe' property")
+            let derived = kind == .grid ? "a grid" : "an overlay"
+            throw .corrupt(format: format, detail: "\(derived) declares another size than its 'ispe' property")
         }
         if let limits {
             // libheif's security limit is on each side; our pixel limit is checked on the handle below as well.

@@ -1,34 +1,44 @@
-// Whether a HEIF `grid` item declares another output size than its `ispe` property. libheif 1.15 (Debian 12)
-// allocates the size the grid descriptor declares and places the tiles by it: a 542-byte HEIC whose grid said
-// 24949 x 30787 behind an `ispe` of 17 x 17 (so the pixel limit let it through) made it allocate 768 MB and write out
-// of bounds. picpipe refuses such a file before libheif decodes it.
+// Whether a HEIF derived image (a `grid` or an `iovl` overlay) declares another canvas size than its `ispe`
+// property. libheif 1.15 (Debian 12) allocates the size the descriptor declares, and checks it against no limit:
+// a 542-byte HEIC whose grid said 24949 x 30787 behind an `ispe` of 17 x 17 (so the pixel limit let it through)
+// made it allocate 768 MB and write out of bounds; a 1055-byte one whose overlay said the same kind of size made
+// `picpipe thumbnail` reach 3.7 GB. picpipe refuses such a file before libheif decodes it.
 
-/// A shallow read of `meta`'s `iinf`, `iloc`, `idat` and `iprp` for the `grid` items.
-enum HEIFGridSize {
-    /// True when some `grid` item's descriptor declares an output size other than its `ispe` says. A descriptor
-    /// or property that cannot be found is not a mismatch (libheif then refuses the file or decodes what it holds).
-    static func mismatch(in bytes: UnsafeRawBufferPointer) -> Bool {
+/// A shallow read of `meta`'s `iinf`, `iloc`, `idat` and `iprp` for the `grid` and `iovl` items.
+enum HEIFCanvasSize {
+    /// The derived image kinds whose descriptor declares a canvas.
+    enum Kind: String {
+        case grid
+        case overlay = "iovl"
+
+        /// Where the output width starts in the descriptor (ISO/IEC 23008-12): a grid's follows version, flags,
+        /// rows and columns (a byte each); an overlay's follows version, flags and four 16-bit fill values.
+        var widthOffset: Int { self == .grid ? 4 : 10 }
+    }
+
+    /// The kind of the first derived item whose descriptor declares a canvas size other than its `ispe` says, or
+    /// that has no `ispe`. A descriptor that cannot be found is not a mismatch (libheif then refuses the file).
+    static func mismatch(in bytes: UnsafeRawBufferPointer) -> Kind? {
         guard let meta = HEIFBoxWalk.child("meta", in: bytes, range: 0..<bytes.count),
             let children = HEIFBoxWalk.fullBoxChildren(of: meta),
             let iinf = HEIFBoxWalk.child("iinf", in: bytes, range: children)
-        else { return false }
-        let grids = gridItems(in: bytes, iinf: iinf)
-        guard !grids.isEmpty, let iloc = HEIFBoxWalk.child("iloc", in: bytes, range: children) else { return false }
+        else { return nil }
+        let derived = derivedItems(in: bytes, iinf: iinf)
+        guard !derived.isEmpty, let iloc = HEIFBoxWalk.child("iloc", in: bytes, range: children) else { return nil }
         let idat = HEIFBoxWalk.child("idat", in: bytes, range: children)
-        for item in grids {
-            guard let declared = declaredSize(of: item, in: bytes, iloc: iloc, idat: idat),
-                let extent = ispe(of: item, in: bytes, meta: children)
-            else { continue }
-            if declared != extent { return true }
+        for (item, kind) in derived {
+            guard let declared = declaredSize(of: item, kind: kind, in: bytes, iloc: iloc, idat: idat) else { continue }
+            // `ispe` is mandatory on every image item; without one, nothing has bounded the declared size.
+            if ispe(of: item, in: bytes, meta: children) != declared { return kind }
         }
-        return false
+        return nil
     }
 
-    /// The ids of the items whose type is `grid` (`infe` version 2 and 3).
-    static func gridItems(in bytes: UnsafeRawBufferPointer, iinf: Range<Int>) -> [Int] {
+    /// The ids of the items whose type is `grid` or `iovl` (`infe` version 2 and 3).
+    static func derivedItems(in bytes: UnsafeRawBufferPointer, iinf: Range<Int>) -> [(id: Int, kind: Kind)] {
         guard let version = HEIFBoxWalk.integer(bytes, iinf.lowerBound, 1, limit: iinf.upperBound) else { return [] }
         var position = iinf.lowerBound + 4 + (version == 0 ? 2 : 4)
-        var grids: [Int] = []
+        var derived: [(id: Int, kind: Kind)] = []
         while let entry = HEIFBoxWalk.box(at: position, in: bytes, end: iinf.upperBound) {
             position = entry.end
             guard entry.type == "infe",
@@ -42,19 +52,18 @@ enum HEIFGridSize {
             else {
                 continue
             }
-            if String(decoding: UnsafeRawBufferPointer(rebasing: bytes[typeAt..<(typeAt + 4)]), as: UTF8.self)
-                == "grid"
-            {
-                grids.append(id)
+            let type = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[typeAt..<(typeAt + 4)]), as: UTF8.self)
+            if let kind = Kind(rawValue: type) {
+                derived.append((id, kind))
             }
         }
-        return grids
+        return derived
     }
 
-    /// The output size `item`'s grid descriptor declares, found through `iloc` (in the file or in `idat`).
-    static func declaredSize(of item: Int, in bytes: UnsafeRawBufferPointer, iloc: Range<Int>, idat: Range<Int>?)
-        -> Size?
-    {
+    /// The canvas size `item`'s descriptor declares, found through `iloc` (in the file or in `idat`).
+    static func declaredSize(
+        of item: Int, kind: Kind, in bytes: UnsafeRawBufferPointer, iloc: Range<Int>, idat: Range<Int>?
+    ) -> Size? {
         let end = iloc.upperBound
         guard let version = HEIFBoxWalk.integer(bytes, iloc.lowerBound, 1, limit: end),
             let sizes = HEIFBoxWalk.integer(bytes, iloc.lowerBound + 4, 2, limit: end)
@@ -100,8 +109,9 @@ enum HEIFGridSize {
             }
             guard let flags = HEIFBoxWalk.integer(bytes, start + 1, 1, limit: bytes.count) else { return nil }
             let field = flags & 1 == 0 ? 2 : 4
-            guard let width = HEIFBoxWalk.integer(bytes, start + 4, field, limit: bytes.count),
-                let height = HEIFBoxWalk.integer(bytes, start + 4 + field, field, limit: bytes.count)
+            let widthAt = start + kind.widthOffset
+            guard let width = HEIFBoxWalk.integer(bytes, widthAt, field, limit: bytes.count),
+                let height = HEIFBoxWalk.integer(bytes, widthAt + field, field, limit: bytes.count)
             else { return nil }
             return Size(width: width, height: height)
         }

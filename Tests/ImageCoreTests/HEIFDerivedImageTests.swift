@@ -1,0 +1,100 @@
+// HEICs whose primary picture is derived: a grid of tiles (every iPhone HEIC) and an overlay. picpipe must decode
+// them as libheif's heif-convert does, and refuse one whose descriptor declares a canvas its `ispe` does not
+// (libheif 1.15 allocates what the descriptor says: the fuzzer's 1.26 GB overlay, the 768 MB grid).
+import Foundation
+import ImageCore
+import Testing
+
+@Suite struct HEIFDerivedImageTests {
+    /// Four solid tiles, 64 x 64, encoded by heif-enc: red, green, blue, white.
+    static let colours: [[UInt8]] = [[220, 30, 30], [30, 200, 40], [30, 40, 210], [250, 250, 250]]
+
+    private static func tiles(in work: URL) throws -> [HEIFAssembler.Tile] {
+        try colours.enumerated().map { index, colour in
+            let png = work.appendingPathComponent("tile\(index).png")
+            try ReferenceTools.writePNG(PixelBuffer(width: 64, height: 64, filledWith: colour), to: png)
+            let heic = work.appendingPathComponent("tile\(index).heic")
+            try ReferenceTools.run("heif-enc", ["-q", "90", png.path, "-o", heic.path])
+            return try HEIFAssembler.tile(from: ReferenceTools.bytes(heic))
+        }
+    }
+
+    /// The RGB of the pixel at (x, y).
+    private static func pixel(_ picture: PixelBuffer, _ x: Int, _ y: Int) -> [Int] {
+        let start = (y * picture.width + x) * picture.channels
+        return picture.bytes[start..<(start + 3)].map(Int.init)
+    }
+
+    private static func near(_ a: [Int], _ b: [UInt8]) -> Bool {
+        zip(a, b).allSatisfy { abs($0 - Int($1)) <= 16 }
+    }
+
+    /// picpipe's decode of `file` against heif-convert's.
+    private static func compareWithHeifConvert(_ file: [UInt8], in work: URL, name: String) throws -> PixelBuffer {
+        let url = work.appendingPathComponent("\(name).heic")
+        try Data(file).write(to: url)
+        let reference = work.appendingPathComponent("\(name).png")
+        try ReferenceTools.run("heif-convert", [url.path, reference.path])
+        let ours = try ReferenceTools.decode(file).pixels
+        let theirs = ReferenceTools.rgb(try ReferenceTools.decodePNG(reference))
+        let psnr = ReferenceTools.psnr(ReferenceTools.rgb(ours), theirs)
+        #expect(psnr >= FormatReferenceTests.minimumPSNR, "\(name): \(psnr) dB against heif-convert")
+        return ours
+    }
+
+    /// 2 x 2 tiles of 64 pixels cropped to 128 x 112, as a phone crops 512-pixel tiles to 4032 x 3024.
+    @Test func aGridOfTilesDecodesLikeHeifConvertWithEachTileInItsPlace() throws {
+        guard ReferenceTools.available("heif-enc", "heif-convert") else { return }
+        let work = try ReferenceTools.folder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let file = HEIFAssembler.grid(try Self.tiles(in: work), columns: 2, output: (128, 112))
+        let header = try file.withUnsafeBytes { try ImageHeader.read(from: $0) }
+        #expect(header.format == .heic && header.width == 128 && header.height == 112)
+        let picture = try Self.compareWithHeifConvert(file, in: work, name: "grid")
+        #expect(picture.width == 128 && picture.height == 112)
+        for (index, colour) in Self.colours.enumerated() {
+            let centre = Self.pixel(picture, 32 + 64 * (index % 2), 24 + 64 * (index / 2))
+            #expect(Self.near(centre, colour), "tile \(index): \(centre), encoded \(colour)")
+        }
+        // The thumbnail path (shrink, resize, encode) takes it too.
+        let spec = ThumbnailSpec(width: 64, height: 64)
+        let thumbnail = try #require(try TestPictures.render(file, [spec]).thumbnails.first)
+        #expect(thumbnail.width == 64 && thumbnail.height == 56)
+    }
+
+    @Test func anOverlayDecodesLikeHeifConvertWithItsFillAroundThePictures() throws {
+        guard ReferenceTools.available("heif-enc", "heif-convert") else { return }
+        let work = try ReferenceTools.folder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let tiles = try Self.tiles(in: work)
+        // Red at the top left, blue at the bottom right of a 160 x 144 canvas filled with yellow.
+        let file = HEIFAssembler.overlay(
+            [tiles[0], tiles[2]], at: [(0, 0), (96, 80)], canvas: (160, 144), fill: [0xFFFF, 0xFFFF, 0, 0xFFFF])
+        let picture = try Self.compareWithHeifConvert(file, in: work, name: "overlay")
+        #expect(picture.width == 160 && picture.height == 144)
+        #expect(Self.near(Self.pixel(picture, 32, 32), Self.colours[0]))
+        #expect(Self.near(Self.pixel(picture, 128, 112), Self.colours[2]))
+        #expect(Self.near(Self.pixel(picture, 140, 10), [255, 255, 0]), "fill: \(Self.pixel(picture, 140, 10))")
+    }
+
+    /// The size libheif would allocate is the descriptor's; the pixel limit saw only `ispe`'s. Both kinds refused
+    /// before libheif decodes, with the reason.
+    @Test func aDescriptorThatDeclaresALargerCanvasThanItsIspeIsRefused() throws {
+        guard ReferenceTools.available("heif-enc") else { return }
+        let work = try ReferenceTools.folder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let tiles = try Self.tiles(in: work)
+        let grid = HEIFAssembler.grid(tiles, columns: 2, declared: (20_000, 15_000))
+        let overlay = HEIFAssembler.overlay(
+            [tiles[0]], at: [(0, 0)], canvas: (64, 64), fill: [0, 0, 0, 0xFFFF], declared: (20_000, 15_000))
+        for (file, kind) in [(grid, "a grid"), (overlay, "an overlay")] {
+            #expect {
+                _ = try ReferenceTools.decode(file)
+            } throws: { error in
+                "\(error)".contains("\(kind) declares another size than its 'ispe' property")
+            }
+        }
+        // The same files with the declared size right decode (the refusal is about the size, nothing else).
+        _ = try ReferenceTools.decode(HEIFAssembler.grid(tiles, columns: 2))
+    }
+}
