@@ -23,13 +23,17 @@ package enum ThumbnailHarness {
     ]
 
     /// Renders the thumbnails of `bytes` when they announce `format`; other bytes are left to the other harness.
-    package static func run(_ bytes: UnsafeRawBufferPointer, format: ImageFormat) -> FuzzOutcome {
-        run(bytes, formats: [format])
+    package static func run(
+        _ bytes: UnsafeRawBufferPointer, format: ImageFormat, limits: DecodeLimits = limits
+    ) -> FuzzOutcome {
+        run(bytes, formats: [format], limits: limits)
     }
 
     /// Renders the thumbnails of `bytes` when they announce one of `formats` (HEIC and AVIF share libheif, so one
     /// harness takes both); other bytes are left to the other harnesses.
-    package static func run(_ bytes: UnsafeRawBufferPointer, formats: Set<ImageFormat>) -> FuzzOutcome {
+    package static func run(
+        _ bytes: UnsafeRawBufferPointer, formats: Set<ImageFormat>, limits: DecodeLimits = limits
+    ) -> FuzzOutcome {
         guard let sniffed = ImageFormat.sniff(bytes), formats.contains(sniffed) else {
             let names = formats.map(\.rawValue).sorted().joined(separator: " or ")
             return .refused("not \(names) (left to the other harnesses)")

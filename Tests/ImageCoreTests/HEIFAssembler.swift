@@ -18,7 +18,7 @@ enum HEIFAssembler {
         let primary = try int(file, try find("pitm", in: file, meta, fullBox: true).lowerBound, 2)
         // heif-enc wraps a picture whose sides are not multiples of its coding block in a one-tile grid.
         guard try itemType(primary, in: file, iinf: try find("iinf", in: file, meta, fullBox: true)) == "hvc1" else {
-            throw Malformed(description: "the primary item is not one coded picture (use sides that are multiples of 64)")
+            throw Malformed(description: "the primary item is not one coded picture (make the sides multiples of 64)")
         }
         let ipco = try find("ipco", in: file, try find("iprp", in: file, meta), fullBox: false)
         let hvcC = try box("hvcC", in: file, ipco)
