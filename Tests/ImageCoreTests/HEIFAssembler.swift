@@ -99,15 +99,15 @@ enum HEIFAssembler {
         return ftyp + meta + box("mdat", tiles.flatMap(\.data))
     }
 
-    private static func box(_ type: String, _ payload: [UInt8]) -> [UInt8] {
+    static func box(_ type: String, _ payload: [UInt8]) -> [UInt8] {
         be(payload.count + 8, 4) + Array(type.utf8) + payload
     }
 
-    private static func fullBox(_ type: String, _ payload: [UInt8], version: UInt8 = 0, flags: Int = 0) -> [UInt8] {
+    static func fullBox(_ type: String, _ payload: [UInt8], version: UInt8 = 0, flags: Int = 0) -> [UInt8] {
         box(type, [version] + be(flags, 3) + payload)
     }
 
-    private static func be(_ value: Int, _ count: Int) -> [UInt8] {
+    static func be(_ value: Int, _ count: Int) -> [UInt8] {
         (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * (count - 1 - $0))) }
     }
 

@@ -2,7 +2,7 @@
 // them as libheif's heif-convert does, and refuse one whose descriptor declares a canvas its `ispe` does not
 // (libheif 1.15 allocates what the descriptor says: the fuzzer's 1.26 GB overlay, the 768 MB grid).
 import Foundation
-import ImageCore
+@testable import ImageCore
 import Testing
 
 @Suite struct HEIFDerivedImageTests {
@@ -96,5 +96,37 @@ import Testing
         }
         // The same files with the declared size right decode (the refusal is about the size, nothing else).
         _ = try ReferenceTools.decode(HEIFAssembler.grid(tiles, columns: 2))
+    }
+
+    /// 60,000 grid items of 17 x 17 whose descriptors all say 17 x 17, but for the last one's. The check walks
+    /// `iinf`, `iloc` and `ipma` once each: its first version looked each item up from the start of `iloc` and
+    /// `ipma`, and on this 2.4 MB file ran for over two minutes (debug build) before libheif saw it.
+    @Test func aFileOfManyGridItemsIsCheckedInOneWalk() throws {
+        typealias A = HEIFAssembler
+        let count = 60_000
+        func file(lastDeclares last: Int) -> [UInt8] {
+            var infos = A.be(count, 2)
+            var locations = A.be(count, 2)
+            var associations = A.be(count, 4)
+            for id in 1...count {
+                infos += A.fullBox("infe", A.be(id, 2) + A.be(0, 2) + Array("grid".utf8) + [0], version: 2)
+                // Item `count`'s descriptor is the second one in `idat`.
+                locations += A.be(id, 2) + A.be(1, 2) + A.be(0, 2) + A.be(1, 2) + A.be(id == count ? 8 : 0, 4)
+                locations += A.be(8, 4)
+                associations += A.be(id, 2) + [1, 0x81]
+            }
+            let descriptors = [0, 0, 0, 0] + A.be(17, 2) + A.be(17, 2) + [0, 0, 0, 0] + A.be(last, 2) + A.be(17, 2)
+            let meta = A.fullBox(
+                "meta",
+                A.fullBox("hdlr", A.be(0, 4) + Array("pict".utf8) + [UInt8](repeating: 0, count: 13))
+                    + A.fullBox("pitm", A.be(1, 2)) + A.fullBox("iloc", [0x44, 0] + locations, version: 1)
+                    + A.fullBox("iinf", infos)
+                    + A.box("iprp", A.box("ipco", A.fullBox("ispe", A.be(17, 4) + A.be(17, 4)))
+                        + A.fullBox("ipma", associations))
+                    + A.box("idat", descriptors))
+            return A.box("ftyp", Array("heic".utf8) + A.be(0, 4) + Array("mif1heic".utf8)) + meta + A.box("mdat", [])
+        }
+        #expect(file(lastDeclares: 17).withUnsafeBytes { HEIFCanvasSize.mismatch(in: $0) } == nil)
+        #expect(file(lastDeclares: 30_000).withUnsafeBytes { HEIFCanvasSize.mismatch(in: $0) } == .grid)
     }
 }

@@ -16,8 +16,9 @@ enum HEIFCanvasSize {
         var widthOffset: Int { self == .grid ? 4 : 10 }
     }
 
-    /// The kind of the first derived item whose descriptor declares a canvas size other than its `ispe` says, or
-    /// that has no `ispe`. A descriptor that cannot be found is not a mismatch (libheif then refuses the file).
+    /// The kind of a derived item whose descriptor declares a canvas size other than its `ispe` says, or that has
+    /// no `ispe`. A descriptor that cannot be found is not a mismatch (libheif then refuses the file).
+    /// Each box is walked once, so a file of a million items costs a million steps, not a million squared.
     static func mismatch(in bytes: UnsafeRawBufferPointer) -> Kind? {
         guard let meta = HEIFBoxWalk.child("meta", in: bytes, range: 0..<bytes.count),
             let children = HEIFBoxWalk.fullBoxChildren(of: meta),
@@ -26,19 +27,21 @@ enum HEIFCanvasSize {
         let derived = derivedItems(in: bytes, iinf: iinf)
         guard !derived.isEmpty, let iloc = HEIFBoxWalk.child("iloc", in: bytes, range: children) else { return nil }
         let idat = HEIFBoxWalk.child("idat", in: bytes, range: children)
-        for (item, kind) in derived {
-            guard let declared = declaredSize(of: item, kind: kind, in: bytes, iloc: iloc, idat: idat) else { continue }
-            // `ispe` is mandatory on every image item; without one, nothing has bounded the declared size.
-            if ispe(of: item, in: bytes, meta: children) != declared { return kind }
+        let declared = declaredSizes(of: derived, in: bytes, iloc: iloc, idat: idat)
+        guard !declared.isEmpty else { return nil }
+        let extents = ispeSizes(of: Set(declared.keys), in: bytes, meta: children)
+        // `ispe` is mandatory on every image item; without one, nothing has bounded the declared size.
+        for (item, size) in declared.sorted(by: { $0.key < $1.key }) where extents[item] != size {
+            return derived[item]
         }
         return nil
     }
 
-    /// The ids of the items whose type is `grid` or `iovl` (`infe` version 2 and 3).
-    static func derivedItems(in bytes: UnsafeRawBufferPointer, iinf: Range<Int>) -> [(id: Int, kind: Kind)] {
-        guard let version = HEIFBoxWalk.integer(bytes, iinf.lowerBound, 1, limit: iinf.upperBound) else { return [] }
+    /// The items whose type is `grid` or `iovl` (`infe` version 2 and 3), by id.
+    static func derivedItems(in bytes: UnsafeRawBufferPointer, iinf: Range<Int>) -> [Int: Kind] {
+        guard let version = HEIFBoxWalk.integer(bytes, iinf.lowerBound, 1, limit: iinf.upperBound) else { return [:] }
         var position = iinf.lowerBound + 4 + (version == 0 ? 2 : 4)
-        var derived: [(id: Int, kind: Kind)] = []
+        var derived: [Int: Kind] = [:]
         while let entry = HEIFBoxWalk.box(at: position, in: bytes, end: iinf.upperBound) {
             position = entry.end
             guard entry.type == "infe",
@@ -54,83 +57,96 @@ enum HEIFCanvasSize {
             }
             let type = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[typeAt..<(typeAt + 4)]), as: UTF8.self)
             if let kind = Kind(rawValue: type) {
-                derived.append((id, kind))
+                derived[id] = kind
             }
         }
         return derived
     }
 
-    /// The canvas size `item`'s descriptor declares, found through `iloc` (in the file or in `idat`).
-    static func declaredSize(
-        of item: Int, kind: Kind, in bytes: UnsafeRawBufferPointer, iloc: Range<Int>, idat: Range<Int>?
-    ) -> Size? {
+    /// The canvas size each derived item's descriptor declares, found through `iloc` (in the file or in `idat`).
+    /// The first `iloc` entry of an id counts.
+    static func declaredSizes(
+        of derived: [Int: Kind], in bytes: UnsafeRawBufferPointer, iloc: Range<Int>, idat: Range<Int>?
+    ) -> [Int: Size] {
         let end = iloc.upperBound
+        var sizes: [Int: Size] = [:]
         guard let version = HEIFBoxWalk.integer(bytes, iloc.lowerBound, 1, limit: end),
-            let sizes = HEIFBoxWalk.integer(bytes, iloc.lowerBound + 4, 2, limit: end)
-        else { return nil }
-        let offsetSize = sizes >> 12 & 0xF, lengthSize = sizes >> 8 & 0xF, baseSize = sizes >> 4 & 0xF
-        let indexSize = version == 1 || version == 2 ? sizes & 0xF : 0
+            let fieldSizes = HEIFBoxWalk.integer(bytes, iloc.lowerBound + 4, 2, limit: end)
+        else { return sizes }
+        let offsetSize = fieldSizes >> 12 & 0xF, lengthSize = fieldSizes >> 8 & 0xF, baseSize = fieldSizes >> 4 & 0xF
+        let indexSize = version == 1 || version == 2 ? fieldSizes & 0xF : 0
         let idLength = version == 2 ? 4 : 2
         var position = iloc.lowerBound + 6
-        guard let count = HEIFBoxWalk.integer(bytes, position, idLength, limit: end) else { return nil }
+        guard let count = HEIFBoxWalk.integer(bytes, position, idLength, limit: end) else { return sizes }
         position += idLength
         for _ in 0..<count {
-            guard let id = HEIFBoxWalk.integer(bytes, position, idLength, limit: end) else { return nil }
+            guard let id = HEIFBoxWalk.integer(bytes, position, idLength, limit: end) else { return sizes }
             position += idLength
             var method = 0
             if version == 1 || version == 2 {
-                guard let field = HEIFBoxWalk.integer(bytes, position, 2, limit: end) else { return nil }
+                guard let field = HEIFBoxWalk.integer(bytes, position, 2, limit: end) else { return sizes }
                 method = field & 0xF
                 position += 2
             }
             position += 2  // data_reference_index
-            guard let base = HEIFBoxWalk.integer(bytes, position, baseSize, limit: end) else { return nil }
+            guard let base = HEIFBoxWalk.integer(bytes, position, baseSize, limit: end) else { return sizes }
             position += baseSize
-            guard let extents = HEIFBoxWalk.integer(bytes, position, 2, limit: end) else { return nil }
+            guard let extents = HEIFBoxWalk.integer(bytes, position, 2, limit: end) else { return sizes }
             position += 2
             var first: (offset: Int, length: Int)?
-            for _ in 0..<extents {
+            // Extents of zero bytes each (every field size 0) would not move the walk: one stands for them all.
+            let walked = indexSize + offsetSize + lengthSize == 0 ? min(extents, 1) : extents
+            for _ in 0..<walked {
                 position += indexSize
                 guard let offset = HEIFBoxWalk.integer(bytes, position, offsetSize, limit: end),
                     let length = HEIFBoxWalk.integer(bytes, position + offsetSize, lengthSize, limit: end)
-                else { return nil }
+                else { return sizes }
                 position += offsetSize + lengthSize
                 if first == nil { first = (offset, length) }
             }
-            guard id == item, let first else { continue }
+            guard let kind = derived[id], sizes[id] == nil, let first else { continue }
             // Construction method 0: offsets in the file; 1: offsets in `idat`. Others are libheif's to refuse.
             let start: Int
             switch method {
             case 0: start = base + first.offset
             case 1:
-                guard let idat else { return nil }
+                guard let idat else { continue }
                 start = idat.lowerBound + base + first.offset
-            default: return nil
+            default: continue
             }
-            guard let flags = HEIFBoxWalk.integer(bytes, start + 1, 1, limit: bytes.count) else { return nil }
+            guard let flags = HEIFBoxWalk.integer(bytes, start + 1, 1, limit: bytes.count) else { continue }
             let field = flags & 1 == 0 ? 2 : 4
             let widthAt = start + kind.widthOffset
             guard let width = HEIFBoxWalk.integer(bytes, widthAt, field, limit: bytes.count),
                 let height = HEIFBoxWalk.integer(bytes, widthAt + field, field, limit: bytes.count)
-            else { return nil }
-            return Size(width: width, height: height)
+            else { continue }
+            sizes[id] = Size(width: width, height: height)
         }
-        return nil
+        return sizes
     }
 
-    /// The size `item`'s `ispe` property gives (`ipma` associates it from `ipco`).
-    static func ispe(of item: Int, in bytes: UnsafeRawBufferPointer, meta: Range<Int>) -> Size? {
+    /// The size the first `ispe` property `ipma` associates with each of `items` gives (from `ipco`).
+    static func ispeSizes(of items: Set<Int>, in bytes: UnsafeRawBufferPointer, meta: Range<Int>) -> [Int: Size] {
+        var sizes: [Int: Size] = [:]
         guard let iprp = HEIFBoxWalk.child("iprp", in: bytes, range: meta),
             let ipco = HEIFBoxWalk.child("ipco", in: bytes, range: iprp),
             let ipma = HEIFBoxWalk.child("ipma", in: bytes, range: iprp),
             let version = HEIFBoxWalk.integer(bytes, ipma.lowerBound, 1, limit: ipma.upperBound),
             let flags = HEIFBoxWalk.integer(bytes, ipma.lowerBound + 1, 3, limit: ipma.upperBound),
             let count = HEIFBoxWalk.integer(bytes, ipma.lowerBound + 4, 4, limit: ipma.upperBound)
-        else { return nil }
-        var properties: [(type: String, payload: Int, end: Int)] = []
+        else { return sizes }
+        // The properties in order (ipma's indexes count from 1); an `ispe` keeps its size, others nil.
+        var properties: [Size?] = []
         var position = ipco.lowerBound
         while let property = HEIFBoxWalk.box(at: position, in: bytes, end: ipco.upperBound) {
-            properties.append(property)
+            if property.type == "ispe",
+                let width = HEIFBoxWalk.integer(bytes, property.payload + 4, 4, limit: property.end),
+                let height = HEIFBoxWalk.integer(bytes, property.payload + 8, 4, limit: property.end)
+            {
+                properties.append(Size(width: width, height: height))
+            } else {
+                properties.append(nil)
+            }
             position = property.end
         }
         let idLength = version < 1 ? 2 : 4
@@ -139,24 +155,22 @@ enum HEIFCanvasSize {
         for _ in 0..<count {
             guard let id = HEIFBoxWalk.integer(bytes, position, idLength, limit: ipma.upperBound),
                 let associations = HEIFBoxWalk.integer(bytes, position + idLength, 1, limit: ipma.upperBound)
-            else { return nil }
+            else { return sizes }
             position += idLength + 1
+            let wanted = items.contains(id) && sizes[id] == nil
             for _ in 0..<associations {
                 guard let entry = HEIFBoxWalk.integer(bytes, position, indexLength, limit: ipma.upperBound) else {
-                    return nil
+                    return sizes
                 }
                 position += indexLength
                 let index = entry & (indexLength == 1 ? 0x7F : 0x7FFF)
-                guard id == item, index >= 1, index <= properties.count else { continue }
-                let property = properties[index - 1]
-                guard property.type == "ispe",
-                    let width = HEIFBoxWalk.integer(bytes, property.payload + 4, 4, limit: property.end),
-                    let height = HEIFBoxWalk.integer(bytes, property.payload + 8, 4, limit: property.end)
+                guard wanted, sizes[id] == nil, index >= 1, index <= properties.count,
+                    let size = properties[index - 1]
                 else { continue }
-                return Size(width: width, height: height)
+                sizes[id] = size
             }
         }
-        return nil
+        return sizes
     }
 
     struct Size: Equatable {
