@@ -36,7 +36,7 @@ public enum AtomicFile {
         if !overwrite, FileManager.default.fileExists(atPath: url.path) { return false }
         try Folder.create(folder)
         let temp = folder.appendingPathComponent(temporaryName())
-        let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let (fd, direct) = DirectWrite.create(temp.path, direct: DirectWrite.suits(bytes))
         guard fd >= 0 else { throw StoreError.io(path: temp.path, operation: "create", errno: errno) }
         var ok = false
         defer {
@@ -44,14 +44,10 @@ public enum AtomicFile {
         }
         do {
             defer { close(fd) }
-            var offset = 0
-            while offset < bytes.count {
-                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw StoreError.io(path: temp.path, operation: "write", errno: errno)
-                }
-                offset += n
+            do {
+                try DirectWrite.writeAll(bytes, to: fd, direct: direct)
+            } catch {
+                throw StoreError.io(path: temp.path, operation: "write", errno: error.errno)
             }
             guard fsync(fd) == 0 else { throw StoreError.io(path: temp.path, operation: "fsync", errno: errno) }
         }
