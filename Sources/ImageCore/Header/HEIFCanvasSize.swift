@@ -27,7 +27,15 @@ enum HEIFCanvasSize {
         let derived = derivedItems(in: bytes, iinf: iinf)
         guard !derived.isEmpty, let iloc = HEIFBoxWalk.child("iloc", in: bytes, range: children) else { return nil }
         let idat = HEIFBoxWalk.child("idat", in: bytes, range: children)
-        let declared = declaredSizes(of: derived, in: bytes, iloc: iloc, idat: idat)
+        // libheif 1.15 reads an `iloc` of version 1 without its extents' index field, which the standard (and later
+        // libheif) reads: a file whose index size is not 0 is checked both ways, so neither reading gets past.
+        var declared = declaredSizes(of: derived, in: bytes, iloc: iloc, idat: idat, readsIndexOfVersion1: true)
+        for (item, size) in declaredSizes(of: derived, in: bytes, iloc: iloc, idat: idat, readsIndexOfVersion1: false)
+        where declared[item] != size {
+            // Either reading's size must be the `ispe`: a second size for the same item is a mismatch by itself.
+            if declared[item] != nil { return derived[item] }
+            declared[item] = size
+        }
         guard !declared.isEmpty else { return nil }
         let extents = ispeSizes(of: Set(declared.keys), in: bytes, meta: children)
         // `ispe` is mandatory on every image item; without one, nothing has bounded the declared size.
@@ -64,9 +72,11 @@ enum HEIFCanvasSize {
     }
 
     /// The canvas size each derived item's descriptor declares, found through `iloc` (in the file or in `idat`).
-    /// The first `iloc` entry of an id counts.
+    /// The first `iloc` entry of an id counts. `readsIndexOfVersion1`: whether an `iloc` of version 1 has the
+    /// extent index its `index_size` announces (the standard's reading) or none (libheif 1.15's).
     static func declaredSizes(
-        of derived: [Int: Kind], in bytes: UnsafeRawBufferPointer, iloc: Range<Int>, idat: Range<Int>?
+        of derived: [Int: Kind], in bytes: UnsafeRawBufferPointer, iloc: Range<Int>, idat: Range<Int>?,
+        readsIndexOfVersion1: Bool
     ) -> [Int: Size] {
         let end = iloc.upperBound
         var sizes: [Int: Size] = [:]
@@ -74,7 +84,7 @@ enum HEIFCanvasSize {
             let fieldSizes = HEIFBoxWalk.integer(bytes, iloc.lowerBound + 4, 2, limit: end)
         else { return sizes }
         let offsetSize = fieldSizes >> 12 & 0xF, lengthSize = fieldSizes >> 8 & 0xF, baseSize = fieldSizes >> 4 & 0xF
-        let indexSize = version == 1 || version == 2 ? fieldSizes & 0xF : 0
+        let indexSize = version == 2 || (version == 1 && readsIndexOfVersion1) ? fieldSizes & 0xF : 0
         let idLength = version == 2 ? 4 : 2
         var position = iloc.lowerBound + 6
         guard let count = HEIFBoxWalk.integer(bytes, position, idLength, limit: end) else { return sizes }
