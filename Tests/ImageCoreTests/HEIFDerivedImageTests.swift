@@ -130,3 +130,48 @@ import Testing
         #expect(file(lastDeclares: 30_000).withUnsafeBytes { HEIFCanvasSize.mismatch(in: $0) } == .grid)
     }
 }
+
+/// The decoders size their pictures by the coded stream (HEVC's SPS, AV1's sequence header), not by `ispe`: the
+/// pixel limit must hold for that size, before libheif decodes.
+@Suite struct HEIFCodedSizeTests {
+    /// A 1024 x 1024 file made by the reference encoder, and the same bytes with `ispe` saying 32 x 32.
+    private static func files(_ tool: String, _ name: String, _ arguments: [String]) throws
+        -> (real: [UInt8], lying: [UInt8])
+    {
+        let work = try ReferenceTools.folder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let png = work.appendingPathComponent("large.png")
+        try ReferenceTools.writePNG(PixelBuffer(width: 1024, height: 1024, filledWith: [40, 120, 200]), to: png)
+        let output = work.appendingPathComponent(name)
+        try ReferenceTools.run(tool, arguments.map { $0 == "IN" ? png.path : $0 == "OUT" ? output.path : $0 })
+        let real = try ReferenceTools.bytes(output)
+        var lying = real
+        let ispe = Array("ispe".utf8)
+        let at = try #require((0...(lying.count - 16)).first { Array(lying[$0..<($0 + 4)]) == ispe })
+        lying.replaceSubrange((at + 8)..<(at + 16), with: [0, 0, 0, 32, 0, 0, 0, 32])
+        return (real, lying)
+    }
+
+    @Test(arguments: [
+        ("heif-enc", "large.heic", ["-q", "30", "IN", "-o", "OUT"]),
+        ("avifenc", "large.avif", ["-s", "10", "IN", "OUT"]),
+    ])
+    func aCodedPictureLargerThanIspeMeetsThePixelLimitBeforeDecoding(tool: String, name: String, arguments: [String])
+        throws
+    {
+        guard ReferenceTools.available(tool) else { return }
+        let (real, lying) = try Self.files(tool, name, arguments)
+        for file in [real, lying] {
+            let coded = try #require(file.withUnsafeBytes { HEIFCodedSize.largest(in: $0) }, "\(name): no size read")
+            #expect(coded.width == 1024 && coded.height == 1024, "\(name): \(coded)")
+        }
+        // The honest file decodes under the default limits; the lying one is refused by a limit its `ispe` passes.
+        #expect(try ReferenceTools.decode(real).pixels.width == 1024)
+        let limits = DecodeLimits(maxPixels: 500_000)
+        #expect {
+            _ = try ReferenceTools.decode(lying, limits: limits)
+        } throws: { error in
+            "\(error)".contains("1024x1024 = 1048576 pixels, over the limit of 500000")
+        }
+    }
+}

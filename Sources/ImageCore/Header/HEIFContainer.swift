@@ -32,6 +32,11 @@ final class HEIFContainer {
             let derived = kind == .grid ? "a grid" : "an overlay"
             throw .corrupt(format: format, detail: "\(derived) declares another size than its 'ispe' property")
         }
+        if let limits, let coded = HEIFCodedSize.largest(in: bytes), HEIFCodedSize.pixels(coded) > limits.maxPixels {
+            // The decoder sizes its pictures by the coded stream, not by `ispe`: the limit holds for that size too.
+            heif_context_free(context)
+            throw .tooManyPixels(width: coded.width, height: coded.height, limit: limits.maxPixels)
+        }
         if let limits {
             // libheif's security limit is on each side; our pixel limit is checked on the handle below as well.
             heif_context_set_maximum_image_size_limit(context, Int32(clamping: limits.maxPixels))
