@@ -38,8 +38,7 @@ public final class SQLiteImageIndex: ImageIndex {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
-        pool = try DatabasePool(path: url.path, configuration: configuration)
-        try Self.migrator.migrateSerialised(pool, path: url)
+        pool = try Self.migrator.openPoolSerialised(path: url, configuration: configuration)
         var loaded = Cache()
         let rows = try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM image_id") }
         for row in rows {

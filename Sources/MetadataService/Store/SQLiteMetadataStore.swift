@@ -13,8 +13,7 @@ public final class SQLiteMetadataStore: MetadataStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.foreignKeysEnabled = true
-        pool = try DatabasePool(path: url.path, configuration: configuration)
-        try MetadataSchema.migrator.migrateSerialised(pool, path: url)
+        pool = try MetadataSchema.migrator.openPoolSerialised(path: url, configuration: configuration)
     }
 
     /// The names of the migrations applied so far (for tests and `picpipe config`).

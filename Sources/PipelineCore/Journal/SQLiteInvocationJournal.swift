@@ -25,8 +25,7 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
-        pool = try DatabasePool(path: path.path, configuration: configuration)
-        try Self.migrator.migrateSerialised(pool, path: path)
+        pool = try Self.migrator.openPoolSerialised(path: path, configuration: configuration)
     }
 
     public var databaseDescription: String { "sqlite" }
