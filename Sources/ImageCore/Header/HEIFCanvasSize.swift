@@ -27,14 +27,16 @@ enum HEIFCanvasSize {
         let derived = derivedItems(in: bytes, iinf: iinf)
         guard !derived.isEmpty, let iloc = HEIFBoxWalk.child("iloc", in: bytes, range: children) else { return nil }
         let idat = HEIFBoxWalk.child("idat", in: bytes, range: children)
-        // libheif 1.15 reads an `iloc` of version 1 without its extents' index field, which the standard (and later
-        // libheif) reads: a file whose index size is not 0 is checked both ways, so neither reading gets past.
-        var declared = declaredSizes(of: derived, in: bytes, iloc: iloc, idat: idat, readsIndexOfVersion1: true)
-        for (item, size) in declaredSizes(of: derived, in: bytes, iloc: iloc, idat: idat, readsIndexOfVersion1: false)
-        where declared[item] != size {
-            // Either reading's size must be the `ispe`: a second size for the same item is a mismatch by itself.
-            if declared[item] != nil { return derived[item] }
-            declared[item] = size
+        // Each reading of `iloc` (HEIFItemLocations) is checked, so neither libheif's nor the standard's gets past.
+        var declared: [Int: Size] = [:]
+        for reading in HEIFItemLocations.readings(in: bytes, iloc: iloc) {
+            for (item, size) in declaredSizes(
+                of: derived, in: bytes, iloc: iloc, idat: idat, readsIndexOfVersion1: reading)
+            where declared[item] != size {
+                // Either reading's size must be the `ispe`: a second size for the same item is a mismatch by itself.
+                if declared[item] != nil { return derived[item] }
+                declared[item] = size
+            }
         }
         guard !declared.isEmpty else { return nil }
         let extents = ispeSizes(of: Set(declared.keys), in: bytes, meta: children)
@@ -72,65 +74,32 @@ enum HEIFCanvasSize {
     }
 
     /// The canvas size each derived item's descriptor declares, found through `iloc` (in the file or in `idat`).
-    /// The first `iloc` entry of an id counts. `readsIndexOfVersion1`: whether an `iloc` of version 1 has the
-    /// extent index its `index_size` announces (the standard's reading) or none (libheif 1.15's).
+    /// The first `iloc` entry of an id counts. `readsIndexOfVersion1`: see `HEIFItemLocations.walk`.
     static func declaredSizes(
         of derived: [Int: Kind], in bytes: UnsafeRawBufferPointer, iloc: Range<Int>, idat: Range<Int>?,
         readsIndexOfVersion1: Bool
     ) -> [Int: Size] {
-        let end = iloc.upperBound
         var sizes: [Int: Size] = [:]
-        guard let version = HEIFBoxWalk.integer(bytes, iloc.lowerBound, 1, limit: end),
-            let fieldSizes = HEIFBoxWalk.integer(bytes, iloc.lowerBound + 4, 2, limit: end)
-        else { return sizes }
-        let offsetSize = fieldSizes >> 12 & 0xF, lengthSize = fieldSizes >> 8 & 0xF, baseSize = fieldSizes >> 4 & 0xF
-        let indexSize = version == 2 || (version == 1 && readsIndexOfVersion1) ? fieldSizes & 0xF : 0
-        let idLength = version == 2 ? 4 : 2
-        var position = iloc.lowerBound + 6
-        guard let count = HEIFBoxWalk.integer(bytes, position, idLength, limit: end) else { return sizes }
-        position += idLength
-        for _ in 0..<count {
-            guard let id = HEIFBoxWalk.integer(bytes, position, idLength, limit: end) else { return sizes }
-            position += idLength
-            var method = 0
-            if version == 1 || version == 2 {
-                guard let field = HEIFBoxWalk.integer(bytes, position, 2, limit: end) else { return sizes }
-                method = field & 0xF
-                position += 2
+        HEIFItemLocations.walk(bytes, iloc: iloc, readsIndexOfVersion1: readsIndexOfVersion1) { entry in
+            guard let kind = derived[entry.item], sizes[entry.item] == nil, let first = entry.extents.first else {
+                return
             }
-            position += 2  // data_reference_index
-            guard let base = HEIFBoxWalk.integer(bytes, position, baseSize, limit: end) else { return sizes }
-            position += baseSize
-            guard let extents = HEIFBoxWalk.integer(bytes, position, 2, limit: end) else { return sizes }
-            position += 2
-            var first: (offset: Int, length: Int)?
-            // Extents of zero bytes each (every field size 0) would not move the walk: one stands for them all.
-            let walked = indexSize + offsetSize + lengthSize == 0 ? min(extents, 1) : extents
-            for _ in 0..<walked {
-                position += indexSize
-                guard let offset = HEIFBoxWalk.integer(bytes, position, offsetSize, limit: end),
-                    let length = HEIFBoxWalk.integer(bytes, position + offsetSize, lengthSize, limit: end)
-                else { return sizes }
-                position += offsetSize + lengthSize
-                if first == nil { first = (offset, length) }
-            }
-            guard let kind = derived[id], sizes[id] == nil, let first else { continue }
             // Construction method 0: offsets in the file; 1: offsets in `idat`. Others are libheif's to refuse.
             let start: Int
-            switch method {
-            case 0: start = base + first.offset
+            switch entry.method {
+            case 0: start = entry.base + first.offset
             case 1:
-                guard let idat else { continue }
-                start = idat.lowerBound + base + first.offset
-            default: continue
+                guard let idat else { return }
+                start = idat.lowerBound + entry.base + first.offset
+            default: return
             }
-            guard let flags = HEIFBoxWalk.integer(bytes, start + 1, 1, limit: bytes.count) else { continue }
+            guard let flags = HEIFBoxWalk.integer(bytes, start + 1, 1, limit: bytes.count) else { return }
             let field = flags & 1 == 0 ? 2 : 4
             let widthAt = start + kind.widthOffset
             guard let width = HEIFBoxWalk.integer(bytes, widthAt, field, limit: bytes.count),
                 let height = HEIFBoxWalk.integer(bytes, widthAt + field, field, limit: bytes.count)
-            else { continue }
-            sizes[id] = Size(width: width, height: height)
+            else { return }
+            sizes[entry.item] = Size(width: width, height: height)
         }
         return sizes
     }

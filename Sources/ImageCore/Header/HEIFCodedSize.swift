@@ -41,46 +41,17 @@ enum HEIFCodedSize {
         return largest
     }
 
-    /// Every extent `iloc` places in the file (construction method 0), read the standard's way and, for version 1,
-    /// libheif 1.15's (without the extent index: see `HEIFCanvasSize`).
+    /// Every extent `iloc` places in the file (construction method 0), in each reading (`HEIFItemLocations`).
     static func fileExtents(in bytes: UnsafeRawBufferPointer, iloc: Range<Int>) -> Set<Range<Int>> {
         var extents = Set<Range<Int>>()
-        let end = iloc.upperBound
-        guard let version = HEIFBoxWalk.integer(bytes, iloc.lowerBound, 1, limit: end),
-            let fieldSizes = HEIFBoxWalk.integer(bytes, iloc.lowerBound + 4, 2, limit: end)
-        else { return extents }
-        let offsetSize = fieldSizes >> 12 & 0xF, lengthSize = fieldSizes >> 8 & 0xF, baseSize = fieldSizes >> 4 & 0xF
-        let index = version == 1 || version == 2 ? fieldSizes & 0xF : 0
-        let readings = version == 1 && index != 0 ? [index, 0] : [index]
-        let idLength = version == 2 ? 4 : 2
-        for indexSize in readings {
-            var position = iloc.lowerBound + 6
-            guard let count = HEIFBoxWalk.integer(bytes, position, idLength, limit: end) else { continue }
-            position += idLength
-            items: for _ in 0..<count {
-                position += idLength
-                var method = 0
-                if version == 1 || version == 2 {
-                    guard let field = HEIFBoxWalk.integer(bytes, position, 2, limit: end) else { break items }
-                    method = field & 0xF
-                    position += 2
-                }
-                position += 2
-                guard let base = HEIFBoxWalk.integer(bytes, position, baseSize, limit: end),
-                    let count = HEIFBoxWalk.integer(bytes, position + baseSize, 2, limit: end)
-                else { break items }
-                position += baseSize + 2
-                let walked = indexSize + offsetSize + lengthSize == 0 ? min(count, 1) : count
-                for _ in 0..<walked {
-                    position += indexSize
-                    guard let offset = HEIFBoxWalk.integer(bytes, position, offsetSize, limit: end),
-                        let length = HEIFBoxWalk.integer(bytes, position + offsetSize, lengthSize, limit: end)
-                    else { break items }
-                    position += offsetSize + lengthSize
-                    let start = base + offset
+        for reading in HEIFItemLocations.readings(in: bytes, iloc: iloc) {
+            HEIFItemLocations.walk(bytes, iloc: iloc, readsIndexOfVersion1: reading) { entry in
+                guard entry.method == 0 else { return }
+                for extent in entry.extents {
+                    let start = entry.base + extent.offset
                     // Length 0 means "to the end of the file".
-                    let stop = length == 0 ? bytes.count : min(start + length, bytes.count)
-                    if method == 0, start < stop { extents.insert(start..<stop) }
+                    let stop = extent.length == 0 ? bytes.count : min(start + extent.length, bytes.count)
+                    if start < stop { extents.insert(start..<stop) }
                 }
             }
         }
@@ -203,7 +174,7 @@ enum HEIFCodedSize {
             if timing == 1 {
                 reader.skip(64)
                 guard let equalInterval = reader.bits(1) else { return nil }
-                if equalInterval == 1 { guard reader.uvlc() != nil else { return nil } }
+                if equalInterval == 1 { guard reader.exponentialGolomb() != nil else { return nil } }
                 guard let present = reader.bits(1) else { return nil }
                 decoderModel = present
                 if present == 1 {
@@ -274,7 +245,7 @@ enum HEIFCodedSize {
             return value
         }
 
-        /// ue(v): H.265's unsigned Exp-Golomb code.
+        /// H.265's ue(v), which is also AV1's uvlc(): leading zeros, a 1, then as many bits (at most 31 zeros).
         mutating func exponentialGolomb() -> Int? {
             var zeros = 0
             while true {
@@ -282,19 +253,6 @@ enum HEIFCodedSize {
                 if bit == 1 { break }
                 zeros += 1
                 if zeros > 31 { return nil }
-            }
-            guard let rest = bits(zeros) else { return nil }
-            return (1 << zeros) - 1 + rest
-        }
-
-        /// uvlc(): AV1's variable-length code.
-        mutating func uvlc() -> Int? {
-            var zeros = 0
-            while true {
-                guard let bit = bits(1) else { return nil }
-                if bit == 1 { break }
-                zeros += 1
-                if zeros >= 32 { return nil }
             }
             guard let rest = bits(zeros) else { return nil }
             return (1 << zeros) - 1 + rest

@@ -24,12 +24,13 @@ enum HEIFDerivationCycle {
             guard reference.type == "dimg" else { continue }
             var cursor = reference.payload
             func readID() -> UInt32? {
-                guard cursor + idLength <= referenceEnd else { return nil }
-                defer { cursor += idLength }
-                return (0..<idLength).reduce(UInt32(0)) { $0 << 8 | UInt32(bytes[cursor + $1]) }
+                guard let id = HEIFBoxWalk.integer(bytes, cursor, idLength, limit: referenceEnd) else { return nil }
+                cursor += idLength
+                return UInt32(id)
             }
-            guard let from = readID(), cursor + 2 <= referenceEnd else { continue }
-            let count = Int(bytes[cursor]) << 8 | Int(bytes[cursor + 1])
+            guard let from = readID(), let count = HEIFBoxWalk.integer(bytes, cursor, 2, limit: referenceEnd) else {
+                continue
+            }
             cursor += 2
             // Only the ids the box holds: a count past its end is libheif's to refuse.
             for _ in 0..<count {
