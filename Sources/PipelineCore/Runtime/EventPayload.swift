@@ -7,14 +7,19 @@ public enum EventPayload {
     /// - Throws: `RuntimeError.invalidPayload` saying what is missing.
     public static func records(from data: Data) throws -> [S3EventRecord] {
         let decoder = JSONDecoder()
-        if let event = try? decoder.decode(S3Event.self, from: data) {
-            guard !event.Records.isEmpty else { throw RuntimeError.invalidPayload("Records is empty") }
-            return event.Records
-        }
+        // A payload with `Records` is an event: what it lacks is said of it (e.g. "Records.0.s3.configurationId"),
+        // not of a bare record it was never meant to be ("eventVersion").
+        let isEvent = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["Records"] != nil
         do {
+            if isEvent {
+                let event = try decoder.decode(S3Event.self, from: data)
+                guard !event.Records.isEmpty else { throw RuntimeError.invalidPayload("Records is empty") }
+                return event.Records
+            }
             return [try decoder.decode(S3EventRecord.self, from: data)]
         } catch let error as DecodingError {
-            throw RuntimeError.invalidPayload("not an S3 event or record: \(describe(error))")
+            let what = isEvent ? "not an S3 event" : "not an S3 event or record"
+            throw RuntimeError.invalidPayload("\(what): \(describe(error))")
         }
     }
 
