@@ -1,67 +1,8 @@
-// The two separable Lanczos passes over premultiplied floats; the vertical one writes 8-bit straight alpha.
+// The vertical Lanczos pass over premultiplied floats, writing 8-bit straight alpha (the horizontal pass that feeds
+// it is in LanczosPass+Horizontal.swift).
 
 /// One-dimensional resampling passes.
 enum LanczosPass {
-    /// Resamples each row from `sourceWidth` to `weights.starts.count` samples.
-    static func horizontal(
-        source: UnsafeBufferPointer<Float>, sourceWidth: Int, rows: Int, channels: Int, weights: ResampleWeights,
-        into target: UnsafeMutableBufferPointer<Float>
-    ) {
-        guard let from = source.baseAddress, let to = target.baseAddress else { return }
-        let width = weights.starts.count
-        weights.starts.withUnsafeBufferPointer { starts in
-            weights.counts.withUnsafeBufferPointer { counts in
-                weights.weights.withUnsafeBufferPointer { allWeights in
-                    guard let weightBase = allWeights.baseAddress else { return }
-                    for y in 0..<rows {
-                        let row = from + y * sourceWidth * channels
-                        var out = to + y * width * channels
-                        for x in 0..<width {
-                            var pixel = row + starts[x] * channels
-                            let tapWeights = weightBase + x * weights.stride
-                            let taps = counts[x]
-                            if channels == 3 {
-                                var (r, g, b): (Float, Float, Float) = (0, 0, 0)
-                                for tap in 0..<taps {
-                                    let weight = tapWeights[tap]
-                                    r += weight * pixel[0]
-                                    g += weight * pixel[1]
-                                    b += weight * pixel[2]
-                                    pixel += 3
-                                }
-                                out[0] = r
-                                out[1] = g
-                                out[2] = b
-                            } else if channels == 4 {
-                                var (r, g, b, a): (Float, Float, Float, Float) = (0, 0, 0, 0)
-                                for tap in 0..<taps {
-                                    let weight = tapWeights[tap]
-                                    r += weight * pixel[0]
-                                    g += weight * pixel[1]
-                                    b += weight * pixel[2]
-                                    a += weight * pixel[3]
-                                    pixel += 4
-                                }
-                                out[0] = r
-                                out[1] = g
-                                out[2] = b
-                                out[3] = a
-                            } else {
-                                for c in 0..<channels { out[c] = 0 }
-                                for tap in 0..<taps {
-                                    let weight = tapWeights[tap]
-                                    for c in 0..<channels { out[c] += weight * pixel[c] }
-                                    pixel += channels
-                                }
-                            }
-                            out += channels
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     /// Resamples columns to `weights.starts.count` rows and writes 8-bit samples, un-premultiplying alpha.
     static func vertical(
         source: UnsafeBufferPointer<Float>, width: Int, channels: Int, hasAlpha: Bool, weights: ResampleWeights,

@@ -1,0 +1,165 @@
+// The horizontal Lanczos pass, eight rows at a time: the eight rows are first transposed into one SIMD8 per source
+// sample (each 8-bit sample converted once, not once per tap that reads it), then each tap is one vector multiply-add
+// per channel for all eight rows. Interleaved RGB does not vectorise along a row; eight rows side by side do.
+// Every output is the same sum, in the same tap order, as a one-row-at-a-time pass: the pixels do not change.
+
+extension LanczosPass {
+    /// Rows resampled together: one SIMD8 lane per row.
+    private static let lanes = 8
+
+    /// Resamples each row of 8-bit RGB or RGBA samples to `weights.starts.count` premultiplied float samples
+    /// (alpha premultiplied on the fly when `hasAlpha`); the same result as premultiplying into floats and calling
+    /// `horizontal(source:...)`.
+    static func horizontal(
+        bytes source: UnsafeBufferPointer<UInt8>, sourceWidth: Int, rows: Int, channels: Int, hasAlpha: Bool,
+        weights: ResampleWeights, into target: UnsafeMutableBufferPointer<Float>
+    ) {
+        precondition(channels == 3 || channels == 4, "8-bit horizontal pass takes RGB or RGBA")
+        guard let from = source.baseAddress, let to = target.baseAddress else { return }
+        let premultiplies = hasAlpha && channels == 4
+        // Premultiplying keeps alpha / 255 as a fifth plane: the weight is scaled by it per tap, as in one row's
+        // pass (w * (alpha / 255) * sample, in that order), so the sums are bit for bit the same.
+        let planes = premultiplies ? 5 : channels
+        withRowBlock(sourceWidth: sourceWidth, planes: planes) { block in
+            for top in stride(from: 0, to: rows, by: lanes) {
+                let count = min(lanes, rows - top)
+                for lane in 0..<count {
+                    var pixel = from + (top + lane) * sourceWidth * channels
+                    var sample = block + lane
+                    for _ in 0..<sourceWidth {
+                        for channel in 0..<channels { sample[channel * lanes] = Float(pixel[channel]) }
+                        if premultiplies { sample[4 * lanes] = Float(pixel[3]) * (1 / 255) }
+                        pixel += channels
+                        sample += planes * lanes
+                    }
+                }
+                resampleBlock(
+                    block, sourceWidth: sourceWidth, planes: planes, premultiplies: premultiplies, weights: weights,
+                    top: top, count: count, channels: channels, into: to)
+            }
+        }
+    }
+
+    /// Resamples each row of `channels`-sample floats from `sourceWidth` to `weights.starts.count` samples.
+    static func horizontal(
+        source: UnsafeBufferPointer<Float>, sourceWidth: Int, rows: Int, channels: Int, weights: ResampleWeights,
+        into target: UnsafeMutableBufferPointer<Float>
+    ) {
+        guard let from = source.baseAddress, let to = target.baseAddress, channels > 0 else { return }
+        withRowBlock(sourceWidth: sourceWidth, planes: channels) { block in
+            for top in stride(from: 0, to: rows, by: lanes) {
+                let count = min(lanes, rows - top)
+                for lane in 0..<count {
+                    var pixel = from + (top + lane) * sourceWidth * channels
+                    var sample = block + lane
+                    for _ in 0..<sourceWidth {
+                        for channel in 0..<channels { sample[channel * lanes] = pixel[channel] }
+                        pixel += channels
+                        sample += channels * lanes
+                    }
+                }
+                resampleBlock(
+                    block, sourceWidth: sourceWidth, planes: channels, premultiplies: false, weights: weights,
+                    top: top, count: count, channels: channels, into: to)
+            }
+        }
+    }
+
+    /// Calls `body` with a zeroed block of `sourceWidth * planes` SIMD8 samples, laid out column by column (the
+    /// planes of source column x at `x * planes`), as floats. Lanes past the last row of a picture stay zero.
+    private static func withRowBlock(
+        sourceWidth: Int, planes: Int, _ body: (UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let count = sourceWidth * planes
+        let block = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: count)
+        defer { block.deallocate() }
+        block.initialize(repeating: SIMD8(), count: count)
+        block.withMemoryRebound(to: Float.self, capacity: count * lanes) { body($0) }
+    }
+
+    /// The outputs of one block's rows: for each output column, its taps summed over all eight rows at once; then
+    /// the `count` real rows written to `target` (rows `top ..< top + count`, `channels` samples per output).
+    private static func resampleBlock(
+        _ floats: UnsafeMutablePointer<Float>, sourceWidth: Int, planes: Int, premultiplies: Bool,
+        weights: ResampleWeights, top: Int, count: Int, channels: Int, into target: UnsafeMutablePointer<Float>
+    ) {
+        let width = weights.starts.count
+        let rowSamples = width * channels
+        floats.withMemoryRebound(to: SIMD8<Float>.self, capacity: sourceWidth * planes) { block in
+            weights.starts.withUnsafeBufferPointer { starts in
+                weights.counts.withUnsafeBufferPointer { counts in
+                    weights.weights.withUnsafeBufferPointer { allWeights in
+                        guard let weightBase = allWeights.baseAddress else { return }
+                        for x in 0..<width {
+                            var column = block + starts[x] * planes
+                            let tapWeights = weightBase + x * weights.stride
+                            let out = target + top * rowSamples + x * channels
+                            switch planes {
+                            case 3:
+                                var (r, g, b) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                                for tap in 0..<counts[x] {
+                                    let weight = SIMD8(repeating: tapWeights[tap])
+                                    r += weight * column[0]
+                                    g += weight * column[1]
+                                    b += weight * column[2]
+                                    column += 3
+                                }
+                                for lane in 0..<count {
+                                    let pixel = out + lane * rowSamples
+                                    pixel[0] = r[lane]
+                                    pixel[1] = g[lane]
+                                    pixel[2] = b[lane]
+                                }
+                            case 4:
+                                var (r, g, b, a) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                                for tap in 0..<counts[x] {
+                                    let weight = SIMD8(repeating: tapWeights[tap])
+                                    r += weight * column[0]
+                                    g += weight * column[1]
+                                    b += weight * column[2]
+                                    a += weight * column[3]
+                                    column += 4
+                                }
+                                for lane in 0..<count {
+                                    let pixel = out + lane * rowSamples
+                                    pixel[0] = r[lane]
+                                    pixel[1] = g[lane]
+                                    pixel[2] = b[lane]
+                                    pixel[3] = a[lane]
+                                }
+                            case 5 where premultiplies:
+                                var (r, g, b, a) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                                for tap in 0..<counts[x] {
+                                    let weight = SIMD8(repeating: tapWeights[tap])
+                                    a += weight * column[3]
+                                    let scaled = weight * column[4]
+                                    r += scaled * column[0]
+                                    g += scaled * column[1]
+                                    b += scaled * column[2]
+                                    column += 5
+                                }
+                                for lane in 0..<count {
+                                    let pixel = out + lane * rowSamples
+                                    pixel[0] = r[lane]
+                                    pixel[1] = g[lane]
+                                    pixel[2] = b[lane]
+                                    pixel[3] = a[lane]
+                                }
+                            default:
+                                for channel in 0..<channels {
+                                    var sum = SIMD8<Float>()
+                                    var sample = column + channel
+                                    for tap in 0..<counts[x] {
+                                        sum += SIMD8(repeating: tapWeights[tap]) * sample[0]
+                                        sample += planes
+                                    }
+                                    for lane in 0..<count { out[lane * rowSamples + channel] = sum[lane] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
