@@ -59,6 +59,8 @@ let package = Package(
             providers: [.apt(["libgif-dev"])]),
         // libheif's headers (libheif-dev), with the library opened on first use, not linked (see its CHEIF.h).
         .target(name: "CHEIF", linkerSettings: [.linkedLibrary("dl")]),
+        // Pixel loops in C where Swift's checked Float-to-integer conversion keeps them scalar.
+        .target(name: "CPixelKernels"),
 
         // The one lock type of the code base: a pthread mutex (NIO's), which ThreadSanitizer sees.
         .target(
@@ -69,7 +71,9 @@ let package = Package(
         // Pure image operations over buffers: probe, decode, resize, orient, encode.
         .target(
             name: "ImageCore",
-            dependencies: ["Locking", "CJPEGShims", "CPNG", "CPNGShims", "CLCMS", "CWebP", "CGIF", "CHEIF"],
+            dependencies: [
+                "Locking", "CJPEGShims", "CPNG", "CPNGShims", "CLCMS", "CWebP", "CGIF", "CHEIF", "CPixelKernels",
+            ],
             swiftSettings: strict),
 
         // The function model, the store, events, journal and runtime.

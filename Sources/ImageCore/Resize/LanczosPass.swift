@@ -1,5 +1,6 @@
 // The vertical Lanczos pass over premultiplied floats, writing 8-bit straight alpha (the horizontal pass that feeds
 // it is in LanczosPass+Horizontal.swift).
+import CPixelKernels
 
 /// One-dimensional resampling passes.
 enum LanczosPass {
@@ -13,33 +14,58 @@ enum LanczosPass {
         let accumulator = UnsafeMutableBufferPointer<Float>.allocate(capacity: rowSamples)
         defer { accumulator.deallocate() }
         guard let sum = accumulator.baseAddress else { return }
-        for y in 0..<weights.starts.count {
-            sum.update(repeating: 0, count: rowSamples)
-            let start = weights.starts[y]
-            for tap in 0..<weights.counts[y] {
-                let weight = weights.weights[y * weights.stride + tap]
-                let row = from + (start + tap) * rowSamples
-                for index in 0..<rowSamples { sum[index] += weight * row[index] }
-            }
-            let out = to + y * rowSamples
-            if hasAlpha {
-                let last = channels - 1
+        weights.weights.withUnsafeBufferPointer { allWeights in
+            guard let weightBase = allWeights.baseAddress else { return }
+            for y in 0..<weights.starts.count {
+                let first = from + weights.starts[y] * rowSamples
+                let tapWeights = weightBase + y * weights.stride
+                let taps = weights.counts[y]
+                let out = to + y * rowSamples
+                // Eight samples at a time with the sum in a register (each tap one load, no sum row to read and
+                // write back); the same products added in the same tap order as one sample at a time.
                 var index = 0
-                while index < rowSamples {
-                    let alpha = min(max(sum[index + last], 0), 255)
-                    let rounded = (alpha + 0.5).rounded(.down)
-                    if rounded < 1 {
-                        for c in 0..<channels { out[index + c] = 0 }
-                    } else {
-                        let factor = 255 / alpha
-                        for c in 0..<last { out[index + c] = clampToByte(sum[index + c] * factor) }
-                        out[index + last] = UInt8(rounded)
+                while index + 8 <= rowSamples {
+                    var total = SIMD8<Float>()
+                    var row = UnsafeRawPointer(first + index)
+                    for tap in 0..<taps {
+                        total += SIMD8(repeating: tapWeights[tap]) * row.loadUnaligned(as: SIMD8<Float>.self)
+                        row += rowSamples * MemoryLayout<Float>.stride
                     }
-                    index += channels
+                    UnsafeMutableRawPointer(sum + index).storeBytes(of: total, as: SIMD8<Float>.self)
+                    index += 8
                 }
-            } else {
-                for index in 0..<rowSamples { out[index] = clampToByte(sum[index]) }
+                while index < rowSamples {
+                    var total: Float = 0
+                    for tap in 0..<taps { total += tapWeights[tap] * first[tap * rowSamples + index] }
+                    sum[index] = total
+                    index += 1
+                }
+                if hasAlpha {
+                    unpremultiply(sum, count: rowSamples, channels: channels, into: out)
+                } else {
+                    picpipe_floats_to_bytes(sum, out, rowSamples)
+                }
             }
+        }
+    }
+
+    /// Writes premultiplied float pixels as 8-bit straight-alpha pixels (alpha last); fully transparent is all zero.
+    private static func unpremultiply(
+        _ sum: UnsafeMutablePointer<Float>, count rowSamples: Int, channels: Int, into out: UnsafeMutablePointer<UInt8>
+    ) {
+        let last = channels - 1
+        var index = 0
+        while index < rowSamples {
+            let alpha = min(max(sum[index + last], 0), 255)
+            let rounded = (alpha + 0.5).rounded(.down)
+            if rounded < 1 {
+                for c in 0..<channels { out[index + c] = 0 }
+            } else {
+                let factor = 255 / alpha
+                for c in 0..<last { out[index + c] = clampToByte(sum[index + c] * factor) }
+                out[index + last] = UInt8(rounded)
+            }
+            index += channels
         }
     }
 
