@@ -45,15 +45,23 @@ struct LoopbackClient: Sendable {
 
     /// Sends bytes as they are, then reads until the server closes; with `abort`, closes right after sending.
     func raw(_ bytes: [UInt8], isHead: Bool = false, abort: Bool = false) async throws -> HTTPAnswer {
+        let received = try await conversation([(bytes, 0)], abort: abort)
+        if abort { return HTTPAnswer(status: 0, headers: [:], body: []) }
+        return try Self.parse(received, isHead: isHead)
+    }
+
+    /// On one connection: sends each part after waiting its delay (seconds), then reads every byte until the server
+    /// closes (a part the server refuses to take ends the sending). With `abort`, closes right after sending.
+    func conversation(_ parts: [(bytes: [UInt8], delay: Double)], abort: Bool = false) async throws -> [UInt8] {
         let port = self.port
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try Self.exchange(bytes, port: port, isHead: isHead, abort: abort) })
+                continuation.resume(with: Result { try Self.exchange(parts, port: port, abort: abort) })
             }
         }
     }
 
-    private static func exchange(_ bytes: [UInt8], port: Int, isHead: Bool, abort: Bool) throws -> HTTPAnswer {
+    private static func exchange(_ parts: [(bytes: [UInt8], delay: Double)], port: Int, abort: Bool) throws -> [UInt8] {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ClientError.socket }
         defer { close(fd) }
@@ -67,13 +75,16 @@ struct LoopbackClient: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw ClientError.connect }
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
-            if sent <= 0 { break }
-            offset += sent
+        sending: for (bytes, delay) in parts {
+            if delay > 0 { usleep(useconds_t(delay * 1_000_000)) }
+            var offset = 0
+            while offset < bytes.count {
+                let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+                if sent <= 0 { break sending }
+                offset += sent
+            }
         }
-        if abort { return HTTPAnswer(status: 0, headers: [:], body: []) }
+        if abort { return [] }
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -81,7 +92,7 @@ struct LoopbackClient: Sendable {
             if count <= 0 { break }
             received.append(contentsOf: chunk[0..<count])
         }
-        return try parse(received, isHead: isHead)
+        return received
     }
 
     static func parse(_ bytes: [UInt8], isHead: Bool) throws -> HTTPAnswer {

@@ -6,10 +6,6 @@ import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// What a listener answers on the event loop. Both calls run on the event loop: they must not block.
 package protocol EventLoopShortcut: Sendable {
     /// A cheap first look at a head: whether `answer` may take it (else it goes straight to the request loop).
@@ -18,7 +14,7 @@ package protocol EventLoopShortcut: Sendable {
     func answer(_ head: HTTPRequest) -> CachedAnswer?
 }
 
-/// Answers a listener's `EventLoopShortcut` in the channel pipeline, after `HTTPConnectionStateHandler` (so idle
+/// Answers a listener's `EventLoopShortcut` in the channel pipeline, after `ConnectionStateHandler` (so idle
 /// timeouts and graceful shutdown see these requests and answers as their own) and before the request loop.
 ///
 /// Answers stay in request order: while a request given to the request loop has not been answered (pipelining),
@@ -39,9 +35,7 @@ final class EventLoopShortcutHandler: ChannelDuplexHandler, RemovableChannelHand
     private var forwarded = 0
     /// Whether this handler wrote since the last flush.
     private var unflushed = false
-    /// The Date header for `dateSecond`.
-    private var date = ""
-    private var dateSecond = -1
+    private var date = HTTPDateCache()
 
     init(_ shortcut: any EventLoopShortcut) {
         self.shortcut = shortcut
@@ -103,7 +97,7 @@ final class EventLoopShortcutHandler: ChannelDuplexHandler, RemovableChannelHand
     /// asked to, as Hummingbird's request loop does (and `FetchResponder` says so, as here).
     private func write(_ answer: CachedAnswer, for head: HTTPRequest, context: ChannelHandlerContext) {
         var fields = answer.fields
-        fields[.date] = currentDate()
+        fields[.date] = date.current()
         fields[.server] = Self.serverName
         let closes = head.headerFields[.connection] == "close"
         // Said when closing, as RFC 9112 asks (a client that reads the answer as keep-alive reuses a closed socket).
@@ -118,15 +112,5 @@ final class EventLoopShortcutHandler: ChannelDuplexHandler, RemovableChannelHand
             context.write(wrapOutboundOut(.end(nil)), promise: nil)
             unflushed = true
         }
-    }
-
-    /// The HTTP date of this second, formatted once a second per connection.
-    private func currentDate() -> String {
-        let now = time(nil)
-        if now != dateSecond {
-            dateSecond = now
-            date = HTTPDate.format(now)
-        }
-        return date
     }
 }

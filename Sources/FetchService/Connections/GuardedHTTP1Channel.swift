@@ -19,6 +19,8 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     let metrics: HTTPMetrics
     /// Answers from memory ahead of the request loop (none: every request takes the loop).
     let shortcut: (any EventLoopShortcut)?
+    /// Closes a connection with no request for this long.
+    let idleTimeout: TimeAmount
     /// The largest single read from a connection.
     static let maxReadBytes = 16 * 1024
 
@@ -35,9 +37,9 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     ) {
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: limits.decoderLimit, maxHeaderListSize: limits.decoderLimit)
-        http1 = HTTP1Channel(
-            responder: responder,
-            configuration: .init(idleTimeout: idleTimeout, httpDecoderConfiguration: decoder))
+        // No idle timeout in Hummingbird's connection-state handler: `ConnectionStateHandler` replaces it.
+        http1 = HTTP1Channel(responder: responder, configuration: .init(httpDecoderConfiguration: decoder))
+        self.idleTimeout = idleTimeout
         self.limits = limits
         self.connections = connections
         self.metrics = metrics
@@ -68,14 +70,25 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         // `setup` runs on the channel's event loop (the child channel initializer), as does the completed future.
         return http1.setup(channel: channel, logger: logger).assumeIsolated().flatMapThrowing { value in
             // After the HTTP/1 codec, so it sees decoded heads and the decoder's errors before the request loop.
-            let codec = try channel.pipeline.syncOperations.handler(type: HTTP1ToHTTPServerCodec.self)
-            try channel.pipeline.syncOperations.addHandler(limiter, position: .after(codec))
+            let pipeline = channel.pipeline.syncOperations
+            let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
+            try pipeline.addHandler(limiter, position: .after(codec))
+            let hummingbirdState = try pipeline.handler(type: HTTPConnectionStateHandler.self)
+            let state = ConnectionStateHandler(idleTimeout: idleTimeout)
+            try pipeline.addHandler(state, position: .after(hummingbirdState))
+            pipeline.removeHandler(hummingbirdState, promise: nil)
             if let shortcut {
                 // Last before the request loop: the limits and the connection state handler see its requests.
-                let state = try channel.pipeline.syncOperations.handler(type: HTTPConnectionStateHandler.self)
-                try channel.pipeline.syncOperations.addHandler(
-                    EventLoopShortcutHandler(shortcut),
-                    position: .after(state))
+                try pipeline.addHandler(EventLoopShortcutHandler(shortcut), position: .after(state))
+                // First of all: plain requests it answers from memory never reach the decoder (a connection over
+                // the cap is refused by the limiter before anything is answered).
+                if admitted {
+                    let maxHead = min(limits.maxURIBytes, limits.maxHeaderBytes)
+                    try pipeline.addHandler(
+                        RawShortcutHandler(
+                            shortcut, maxHeadLength: maxHead, state: state, answers: metrics.rawAnswers),
+                        position: .first)
+                }
             }
             return value
         }.nonisolated()

@@ -38,3 +38,18 @@ enum HTTPDate {
         return Int(timegm(&value))
     }
 }
+
+/// The Date header of the current second, formatted once a second (one per connection: no lock).
+struct HTTPDateCache {
+    private var text = ""
+    private var second = -1
+
+    mutating func current() -> String {
+        let now = time(nil)
+        if now != second {
+            second = now
+            text = HTTPDate.format(now)
+        }
+        return text
+    }
+}

@@ -14,6 +14,9 @@ public final class HTTPMetrics: Sendable {
     /// Answers given on the event loop from memory, ahead of the request loop (cached thumbnails of the HTTP API,
     /// cached objects of signed S3 GETs; `picpipe_http_event_loop_answers_total`).
     package let eventLoopAnswers: Counter
+    /// Of those, the ones read and answered from the request's bytes, before the HTTP decoder
+    /// (`picpipe_http_raw_answers_total`).
+    package let rawAnswers: Counter
     /// Refusals before any route, by error code (`picpipe_http_refusals_total`).
     private let refusals = Locked<[String: Counter]>([:])
 
@@ -47,6 +50,10 @@ public final class HTTPMetrics: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "picpipe", metricName: "http_event_loop_answers", unitName: "total",
                 helpText: "Answers given on the event loop from memory, ahead of the request loop: cached thumbnails (also in the route's counts) and cached objects of signed S3 GETs."))
+        rawAnswers = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "picpipe", metricName: "http_raw_answers", unitName: "total",
+                helpText: "Of the event loop's answers, those read and answered from the request's bytes before the HTTP decoder (plain GET and HEAD requests)."))
     }
 
     /// Records a request or connection refused before any route ran (`uri_too_long`, `header_fields_too_large`,

@@ -1,0 +1,126 @@
+// A connection's idle timeout and graceful shutdown, in place of Hummingbird's `HTTPConnectionStateHandler` (same
+// rules) with one addition: `RawShortcutHandler` answers requests before the decoder, so this handler never sees
+// them as parts; it tells this one instead (a busy connection answered that way is not closed as idle), and learns
+// from this one when the requests it handed to the decoder are all answered.
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+import NIOHTTPTypes
+
+/// Closes a connection idle for `idleTimeout` (no request being read or answered), and, when the server shuts
+/// down, closes it at once if idle or after the answer in progress.
+final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private let idleTimeout: TimeAmount
+    /// Requests read (their head) whose answer has not ended.
+    private var requestsInProgress = 0
+    /// Between a request's head and its end.
+    private var readingRequest = false
+    private var lastActive = NIODeadline.uptimeNanoseconds(0)
+    private var closeAfterAnswer = false
+    private var idleCheck: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+    /// Called (on the event loop) after the answer to the last request read has been written.
+    var whenIdle: (() -> Void)?
+
+    init(idleTimeout: TimeAmount) {
+        self.idleTimeout = idleTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive {
+            lastActive = context.eventLoop.now
+            scheduleIdleCheck(at: lastActive + idleTimeout)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        lastActive = context.eventLoop.now
+        scheduleIdleCheck(at: lastActive + idleTimeout)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastActive = context.eventLoop.now
+        switch unwrapInboundIn(data) {
+        case .head:
+            readingRequest = true
+            requestsInProgress += 1
+        case .body:
+            break
+        case .end:
+            readingRequest = false
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .end = unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
+        }
+        requestsInProgress -= 1
+        if requestsInProgress == 0 && closeAfterAnswer {
+            context.writeAndFlush(data, promise: promise)
+            context.close(promise: nil)
+            return
+        }
+        guard requestsInProgress == 0 else {
+            context.write(data, promise: promise)
+            return
+        }
+        lastActive = context.eventLoop.now
+        scheduleIdleCheck(at: lastActive + idleTimeout)
+        context.write(data, promise: promise)
+        // On the next turn of the loop, after this answer's end has gone on its way (never inside this write).
+        if let whenIdle { context.eventLoop.assumeIsolated().execute(whenIdle) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        if requestsInProgress > 0 {
+            closeAfterAnswer = true
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    /// A request was read and answered ahead of the decoder (by `RawShortcutHandler`): the connection is busy.
+    func answeredAhead() {
+        if let context { lastActive = context.eventLoop.now }
+    }
+
+    private func scheduleIdleCheck(at deadline: NIODeadline) {
+        guard idleCheck == nil, let context else { return }
+        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            idleCheck = nil
+            checkIdle()
+        }
+    }
+
+    private func checkIdle() {
+        guard let context, context.channel.isActive else { return }
+        // A request read and not yet answered is not idle time (the answer's end schedules the next check).
+        if !readingRequest && requestsInProgress > 0 { return }
+        let deadline = lastActive + idleTimeout
+        if context.eventLoop.now >= deadline {
+            context.close(promise: nil)
+        } else {
+            scheduleIdleCheck(at: deadline)
+        }
+    }
+}

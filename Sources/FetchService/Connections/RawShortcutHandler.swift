@@ -1,0 +1,160 @@
+// The hot route on the raw bytes: plain GET or HEAD requests that the listener's shortcut answers from memory (a
+// cached thumbnail) are read and answered here, first in the pipeline: no HTTP decoder, no conversion of heads, no
+// encoder. A plain request it cannot answer (not cached, due for a new read) is handed to the decoder by itself,
+// and what arrives after it waits until its answer has been written, so answers stay in order. Anything not plain
+// (another method, a body, an unknown field, a head split across reads) hands the connection to the decoder for
+// good, from that request's first byte: every request is read whole either here or by the decoder.
+import HTTPTypes
+import NIOCore
+import Prometheus
+
+/// Answers plain requests from a connection's bytes; passes on, in order, what it does not answer.
+final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum Mode {
+        /// Reading requests.
+        case reading
+        /// A request was handed to the decoder; later bytes are held until its answer is written.
+        case waiting(held: ByteBuffer?)
+        /// The decoder has the connection.
+        case passing
+    }
+
+    private let shortcut: any EventLoopShortcut
+    /// The longest head read here (within both of the request limits, so no head is read here that they refuse).
+    private let maxHeadLength: Int
+    /// Told of every answer given here (the connection's idle clock); tells this handler when the decoder's requests
+    /// are all answered.
+    private let state: ConnectionStateHandler
+    /// Counts the answers given here.
+    private let answers: Counter
+    private var mode = Mode.reading
+    private var context: ChannelHandlerContext?
+    private var date = HTTPDateCache()
+    /// The most held while waiting: a client that sends more than this behind an unanswered request is handed to
+    /// the decoder (and its limits) instead.
+    static let maxHeldBytes = 64 * 1024
+
+    init(_ shortcut: any EventLoopShortcut, maxHeadLength: Int, state: ConnectionStateHandler, answers: Counter) {
+        self.shortcut = shortcut
+        self.answers = answers
+        self.maxHeadLength = maxHeadLength
+        self.state = state
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        state.whenIdle = { [weak self] in self?.resume() }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        state.whenIdle = nil
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch mode {
+        case .passing:
+            context.fireChannelRead(data)
+        case .waiting(var held):
+            var bytes = unwrapInboundIn(data)
+            if held == nil {
+                held = bytes
+            } else {
+                held!.writeBuffer(&bytes)
+            }
+            if held!.readableBytes > Self.maxHeldBytes {
+                mode = .passing
+                context.fireChannelRead(wrapInboundOut(held!))
+            } else {
+                mode = .waiting(held: held)
+            }
+        case .reading:
+            read(unwrapInboundIn(data), context: context)
+        }
+    }
+
+    /// Answers the whole plain requests at the start of `buffer` (while the client reads what it is sent: an
+    /// unwritable channel leaves back-pressure to the decoder's path), and passes on the rest.
+    private func read(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
+        var buffer = bytes
+        var answered = false
+        defer {
+            if answered {
+                context.flush()
+                state.answeredAhead()
+            }
+        }
+        while buffer.readableBytes > 0 {
+            guard context.channel.isWritable,
+                let head = PlainRequestHead(buffer.readableBytesView, maxLength: maxHeadLength)
+            else { break }
+            guard shortcut.mayAnswer(head.request), let answer = shortcut.answer(head.request) else {
+                // A plain request the route answers: it alone goes to the decoder; the rest waits for its answer.
+                let request = buffer.readSlice(length: head.length)!
+                mode = .waiting(held: buffer.readableBytes > 0 ? buffer : nil)
+                context.fireChannelRead(wrapInboundOut(request))
+                return
+            }
+            buffer.moveReaderIndex(forwardBy: head.length)
+            let closes = head.request.headerFields[.connection] == "close"
+            write(answer, closes: closes, context: context)
+            answers.increment()
+            answered = true
+            if closes {
+                // As the request loop does: the answer, then the connection closes; what follows is not read.
+                mode = .passing
+                context.flush()
+                context.close(promise: nil)
+                return
+            }
+        }
+        if buffer.readableBytes > 0 {
+            mode = .passing
+            context.fireChannelRead(wrapInboundOut(buffer))
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The client stopped sending: what was held goes to the decoder, ahead of the end, which it then answers.
+        if let event = event as? ChannelEvent, event == .inputClosed, case .waiting(let held) = mode {
+            mode = .passing
+            if let held { context.fireChannelRead(wrapInboundOut(held)) }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// The decoder's requests are answered: reads resume here, starting with what was held.
+    private func resume() {
+        guard case .waiting(let held) = mode, let context else { return }
+        mode = .reading
+        if let held { read(held, context: context) }
+    }
+
+    /// The answer as the HTTP/1 encoder writes it: status line, the answer's fields in order, then Date and Server
+    /// (the headers `Application` adds), Connection: close when closing; the body as its own buffer (no copy).
+    private func write(_ answer: CachedAnswer, closes: Bool, context: ChannelHandlerContext) {
+        var head = context.channel.allocator.buffer(capacity: 384)
+        head.writeStaticString("HTTP/1.1 ")
+        head.writeString(String(answer.status.code))
+        head.writeStaticString(" ")
+        head.writeString(answer.status.reasonPhrase)
+        head.writeStaticString("\r\n")
+        for field in answer.fields {
+            head.writeString(field.name.rawName)
+            head.writeStaticString(": ")
+            head.writeString(field.value)
+            head.writeStaticString("\r\n")
+        }
+        head.writeStaticString("Date: ")
+        head.writeString(date.current())
+        head.writeStaticString("\r\nServer: ")
+        head.writeString(EventLoopShortcutHandler.serverName)
+        head.writeStaticString(closes ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n")
+        context.write(wrapOutboundOut(head), promise: nil)
+        if let body = answer.body, body.readableBytes > 0 { context.write(wrapOutboundOut(body), promise: nil) }
+    }
+}

@@ -1,0 +1,229 @@
+// The raw-bytes path for cached thumbnails (`RawShortcutHandler`, `PlainRequestHead`): the same bytes as the decoder's
+// path, what it leaves to the decoder, answers in order when it hands one request over, and a connection's idle
+// timeout and reads kept right.
+@testable import FetchService
+import Foundation
+import HTTPTypes
+import NIOCore
+import NIOEmbedded
+import Prometheus
+import Testing
+
+struct PlainRequestHeadTests {
+    static func head(_ text: String, maxLength: Int = 8192) -> PlainRequestHead? {
+        PlainRequestHead(ByteBuffer(string: text).readableBytesView, maxLength: maxLength)
+    }
+
+    @Test func aPlainGetIsReadWithItsFields() throws {
+        let text = "GET /images/a/thumbnails/256 HTTP/1.1\r\nhost: example.org\r\nAccept:  image/webp,*/* \r\n"
+            + "Connection: Keep-Alive\r\nIf-None-Match: \"x\"\r\n\r\nGET /next"
+        let head = try #require(Self.head(text))
+        #expect(head.length == text.utf8.count - "GET /next".utf8.count)
+        #expect(head.request.method == .get && head.request.path == "/images/a/thumbnails/256")
+        #expect(head.request.authority == "example.org")
+        #expect(head.request.headerFields[.accept] == "image/webp,*/*")
+        #expect(head.request.headerFields[.connection] == "keep-alive")
+        #expect(head.request.headerFields[.ifNoneMatch] == "\"x\"")
+        #expect(head.request.headerFields[HTTPField.Name("Host")!] == nil)
+        let headRequest = try #require(Self.head("HEAD /x?q=1 HTTP/1.1\r\nHost: h\r\n\r\n"))
+        #expect(headRequest.request.method == .head && headRequest.request.path == "/x?q=1")
+    }
+
+    @Test(arguments: [
+        "GET /x HTTP/1.1\r\nHost: h\r\n",  // incomplete
+        "GET /x HTTP/1.1\r\nHost: h\r\n\r",  // incomplete
+        "get /x HTTP/1.1\r\nHost: h\r\n\r\n",  // methods are case-sensitive
+        "POST /x HTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET /x HTTP/1.0\r\nHost: h\r\n\r\n",
+        "GET http://h/x HTTP/1.1\r\nHost: h\r\n\r\n",  // absolute form
+        "GET /x#f HTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET /x HTTP/1.1\r\n\r\n",  // no Host
+        "GET /x HTTP/1.1\r\nHost: h\r\nHost: h\r\n\r\n",
+        "GET /x HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
+        "GET /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "GET /x HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer t\r\n\r\n",
+        "GET /x HTTP/1.1\r\nHost: h\r\nX-Api-Key: k\r\n\r\n",
+        "GET /x HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n\r\n",
+        "GET /x HTTP/1.1\r\nHost: h\r\nAccept: a\r\n b\r\n\r\n",  // obs-fold
+        "GET /x HTTP/1.1\nHost: h\n\n",  // bare LF
+        "GET /x HTTP/1.1\r\nHost : h\r\n\r\n",  // space before the colon
+        "GET /x HTTP/1.1\r\nHost: h\r\nAccept:\r\n\r\n",  // empty value
+        "GET /x HTTP/1.1\r\nHost: h\u{00E9}\r\n\r\n",  // not ASCII
+    ])
+    func anythingElseIsLeftToTheDecoder(_ text: String) {
+        #expect(Self.head(text) == nil, "\(text.debugDescription)")
+    }
+
+    @Test func aHeadLongerThanTheLimitIsLeftToTheDecoder() {
+        let text = "GET /\(String(repeating: "a", count: 100)) HTTP/1.1\r\nHost: h\r\n\r\n"
+        #expect(Self.head(text, maxLength: text.utf8.count) != nil)
+        #expect(Self.head(text, maxLength: text.utf8.count - 1) == nil)
+    }
+}
+
+struct RawShortcutTests {
+    /// The counters of answers given from memory: all of them, and those read from the raw bytes.
+    static func answered(_ client: LoopbackClient) async throws -> (eventLoop: Int, raw: Int) {
+        let metrics = try await client.send("GET", "/metrics").text
+        func value(_ name: String) -> Int {
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+            return line.flatMap { $0.split(separator: " ").last }.flatMap { Int(Double($0) ?? -1) } ?? -1
+        }
+        return (value("picpipe_http_event_loop_answers_total"), value("picpipe_http_raw_answers_total"))
+    }
+
+    /// An answer's bytes without its Date line (the only line that may differ between two answers).
+    static func withoutDate(_ bytes: [UInt8]) -> [UInt8] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let range = text.range(of: "\r\nDate: [^\r]*", options: .regularExpression) else { return bytes }
+        return Array(text.replacingCharacters(in: range, with: "").utf8)
+    }
+
+    static func upload(_ client: LoopbackClient) async throws -> String {
+        let jpeg = try FetchServer.picture(seed: 91)
+        let id = try #require(
+            try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg).json?["id"]
+                as? String)
+        #expect(try await client.send("GET", "/images/\(id)/thumbnails/256").status == 200)
+        return id
+    }
+
+    @Test func plainRequestsGetTheBytesTheDecodersPathWrites() async throws {
+        try await FetchServer.with { client, _ in
+            let id = try await Self.upload(client)
+            let path = "/images/\(id)/thumbnails/256"
+            let eTag = try #require(try await client.send("GET", path).header("ETag"))
+            let cases: [(String, String)] = [
+                ("GET", ""), ("HEAD", ""), ("GET", "Range: bytes=10-99\r\n"), ("GET", "If-None-Match: \(eTag)\r\n"),
+                ("GET", "Accept: image/webp,*/*\r\n"), ("GET", "If-Range: \"other\"\r\nRange: bytes=0-9\r\n"),
+            ]
+            for (method, fields) in cases {
+                let plain = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(fields)Connection: close\r\n\r\n"
+                // Not plain: a field the raw path does not read sends the same request through the decoder, where
+                // the event-loop handler answers it from the same cache.
+                let decoded = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(fields)X-Trace: 1\r\nConnection: close\r\n\r\n"
+                // The cache trusts an entry for 1 s: a GET first makes it fresh; on a machine so loaded that the
+                // second passed before the request, the pair is sent again (at most 5 times).
+                var (raw, other, counted) = ([UInt8](), [UInt8](), (eventLoop: 0, raw: 0))
+                for _ in 0..<5 where counted != (2, 1) {
+                    #expect(try await client.send("GET", path).status == 200)
+                    let before = try await Self.answered(client)
+                    raw = try await client.conversation([(Array(plain.utf8), 0)])
+                    other = try await client.conversation([(Array(decoded.utf8), 0)])
+                    let after = try await Self.answered(client)
+                    counted = (after.eventLoop - before.eventLoop, after.raw - before.raw)
+                }
+                #expect(counted == (2, 1), "\(method) \(fields.debugDescription): one raw answer and one decoded")
+                #expect(raw.count > 100 && Self.withoutDate(raw) == Self.withoutDate(other), "\(method) \(fields.debugDescription)")
+                #expect(String(decoding: raw, as: UTF8.self).contains("\r\nDate: "))
+            }
+        }
+    }
+
+    @Test func aHeadSplitAcrossReadsIsReadByTheDecoder() async throws {
+        try await FetchServer.with { client, _ in
+            let id = try await Self.upload(client)
+            let thumbnail = try await client.send("GET", "/images/\(id)/thumbnails/256").body
+            let before = try await Self.answered(client)
+            let received = try await client.conversation([
+                (Array("GET /images/\(id)/thumbnails/256 HTTP/1.1\r\nHo".utf8), 0),
+                (Array("st: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8), 0.2),
+            ])
+            let answer = try LoopbackClient.parse(received, isHead: false)
+            #expect(answer.status == 200 && answer.body == thumbnail)
+            #expect(try await Self.answered(client).raw == before.raw)
+        }
+    }
+
+    @Test func requestsBehindOneForTheRouteAreAnsweredAfterIt() async throws {
+        try await FetchServer.with { client, _ in
+            let id = try await Self.upload(client)
+            let path = "/images/\(id)/thumbnails/256"
+            let thumbnail = try await client.send("GET", path).body
+            let original = try await client.send("GET", "/images/\(id)").body
+            #expect(!original.isEmpty && original != thumbnail)
+            var answers: [(status: Int, body: [UInt8])] = []
+            var counted = 0
+            // A thumbnail (raw), the original (plain, but the route's: handed to the decoder alone), two thumbnails
+            // (held until the original's answer is written, then raw again), all sent at once.
+            for _ in 0..<5 where counted != 3 {
+                #expect(try await client.send("GET", path).status == 200)
+                let before = try await Self.answered(client).raw
+                var bytes: [UInt8] = []
+                for (target, close) in [(path, false), ("/images/\(id)", false), (path, false), (path, true)] {
+                    bytes += Array("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(close ? "Connection: close\r\n" : "")\r\n".utf8)
+                }
+                answers = CachedThumbnailResponderTests.split(try await client.conversation([(bytes, 0)]))
+                counted = try await Self.answered(client).raw - before
+            }
+            #expect(answers.map(\.status) == [200, 200, 200, 200])
+            #expect(answers.map(\.body) == [thumbnail, original, thumbnail, thumbnail])
+            #expect(counted == 3)
+        }
+    }
+}
+
+/// The handlers alone on an embedded channel, whose clock the test moves.
+struct RawShortcutIdleTests {
+    /// Answers every GET of `/hit` with two bytes.
+    struct Hits: EventLoopShortcut {
+        func mayAnswer(_ head: HTTPRequest) -> Bool { true }
+        func answer(_ head: HTTPRequest) -> CachedAnswer? {
+            guard head.path == "/hit" else { return nil }
+            return CachedAnswer(status: .ok, fields: [.contentLength: "2"], body: ByteBuffer(string: "hi"))
+        }
+    }
+
+    static let request = ByteBuffer(string: "GET /hit HTTP/1.1\r\nHost: h\r\n\r\n")
+
+    /// A connection with the raw handler and the state handler (idle after 2 s), active at time 0.
+    static func connection() throws -> (EmbeddedChannel, EmbeddedEventLoop) {
+        let loop = EmbeddedEventLoop()
+        let channel = EmbeddedChannel(loop: loop)
+        let state = ConnectionStateHandler(idleTimeout: .seconds(2))
+        let registry = PrometheusCollectorRegistry()
+        let answers = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "t", metricName: "raw", unitName: "", helpText: ""))
+        try channel.pipeline.syncOperations.addHandler(RawShortcutHandler(Hits(), maxHeadLength: 1024, state: state, answers: answers))
+        try channel.pipeline.syncOperations.addHandler(state)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return (channel, loop)
+    }
+
+    /// The bytes written since the last call.
+    static func written(_ channel: EmbeddedChannel) throws -> String {
+        var text = ""
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { text += String(buffer: buffer) }
+        return text
+    }
+
+    @Test func answersFromTheBytesKeepTheConnectionFromBeingIdle() throws {
+        let (channel, loop) = try Self.connection()
+        for _ in 0..<4 {
+            loop.advanceTime(by: .milliseconds(1500))
+            try channel.writeInbound(Self.request)
+            #expect(try Self.written(channel).hasSuffix("\r\n\r\nhi"))
+        }
+        // 6 s after it opened, 0 s after its last answer: still open; 2 s after the last answer: closed.
+        #expect(channel.isActive)
+        loop.advanceTime(by: .milliseconds(1900))
+        #expect(channel.isActive)
+        loop.advanceTime(by: .milliseconds(200))
+        #expect(!channel.isActive)
+    }
+
+    @Test func anIdleConnectionIsClosed() throws {
+        let (channel, loop) = try Self.connection()
+        loop.advanceTime(by: .milliseconds(1900))
+        #expect(channel.isActive)
+        loop.advanceTime(by: .milliseconds(200))
+        #expect(!channel.isActive)
+    }
+
+    @Test func shuttingDownClosesAConnectionBetweenAnswers() throws {
+        let (channel, _) = try Self.connection()
+        try channel.writeInbound(Self.request)
+        #expect(try Self.written(channel).hasSuffix("hi"))
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        #expect(!channel.isActive)
+    }
+}
