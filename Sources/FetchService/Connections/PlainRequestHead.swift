@@ -40,21 +40,21 @@ struct PlainRequestHead {
         }
         // origin-form only: a path, no fragment, no spaces or controls.
         guard let target = reader.take(while: { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "#") }),
-            target.first == UInt8(ascii: "/"), reader.skip(" HTTP/1.1\r\n")
+            bytes[target.lowerBound] == UInt8(ascii: "/"), reader.skip(" HTTP/1.1\r\n")
         else { return nil }
         var fields = HTTPFields()
         var authority: String?
         var seen = Set<Int>()
         while !reader.skip("\r\n") {
             guard let name = reader.take(while: { Self.isTokenByte($0) }), reader.skip(":"),
-                let slot = Self.allowed.firstIndex(where: { Self.equalsLowercased(name, $0.name) }),
+                let slot = Self.allowed.firstIndex(where: { Self.equalsLowercased(bytes[name], $0.name) }),
                 seen.insert(slot).inserted
             else { return nil }
             reader.skipSpaces()
             // Visible ASCII and inner spaces; a line must end in CRLF (no obs-fold, no bare CR or LF, no UTF-8).
             guard let raw = reader.take(while: { ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 }), reader.skip("\r\n")
             else { return nil }
-            let value = String(decoding: Self.trimmingTrailingSpaces(raw), as: UTF8.self)
+            let value = String(decoding: Self.trimmingTrailingSpaces(bytes[raw]), as: UTF8.self)
             let field = Self.allowed[slot].field
             if slot == 0 {
                 authority = value
@@ -71,7 +71,7 @@ struct PlainRequestHead {
             fields[.connection] = lowered
         }
         request = HTTPRequest(
-            method: method, scheme: nil, authority: authority, path: String(decoding: target, as: UTF8.self),
+            method: method, scheme: nil, authority: authority, path: String(decoding: bytes[target], as: UTF8.self),
             headerFields: fields)
         length = reader.position - bytes.startIndex
     }
@@ -86,11 +86,11 @@ struct PlainRequestHead {
         }
     }
 
-    private static func equalsLowercased(_ name: ArraySlice<UInt8>, _ lowercase: [UInt8]) -> Bool {
+    private static func equalsLowercased(_ name: ByteBufferView, _ lowercase: [UInt8]) -> Bool {
         name.count == lowercase.count && zip(name, lowercase).allSatisfy { ($0 | 0x20) == $1 }
     }
 
-    private static func trimmingTrailingSpaces(_ value: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    private static func trimmingTrailingSpaces(_ value: ByteBufferView) -> ByteBufferView {
         var end = value.endIndex
         while end > value.startIndex, value[end - 1] == 0x20 || value[end - 1] == 0x09 { end -= 1 }
         return value[..<end]
@@ -125,13 +125,13 @@ private struct HeadReader {
         return matches
     }
 
-    /// The non-empty run of bytes at the cursor that satisfy `accepts`, moving past it; `nil` when the run is empty
-    /// or reaches `end` (the head is not all there, or is longer than allowed).
-    mutating func take(while accepts: (UInt8) -> Bool) -> ArraySlice<UInt8>? {
+    /// Where the non-empty run of bytes at the cursor that satisfy `accepts` lies, moving past it; `nil` when the
+    /// run is empty or reaches `end` (the head is not all there, or is longer than allowed).
+    mutating func take(while accepts: (UInt8) -> Bool) -> Range<Int>? {
         let start = position
         while position < end, accepts(bytes[position]) { position += 1 }
         guard position > start, position < end else { return nil }
-        return ArraySlice(bytes[start..<position])
+        return start..<position
     }
 
     mutating func skipSpaces() {

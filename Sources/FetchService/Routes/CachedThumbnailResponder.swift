@@ -91,14 +91,16 @@ struct ThumbnailShortcut: EventLoopShortcut {
 enum ThumbnailURLPath {
     /// The id and size components, or `nil` unless the path has exactly that shape (no empty component).
     static func split(_ path: String) -> (id: Substring, size: Substring)? {
-        let prefix = "/images/", middle = "/thumbnails/"
-        guard path.hasPrefix(prefix) else { return nil }
-        let rest = path.utf8.dropFirst(prefix.utf8.count)
-        guard let slash = rest.firstIndex(of: UInt8(ascii: "/")), slash > rest.startIndex else { return nil }
-        let tail = Substring(path.utf8[slash...])
-        guard tail.hasPrefix(middle) else { return nil }
-        let size = tail.dropFirst(middle.count)
-        guard !size.isEmpty, !size.utf8.contains(UInt8(ascii: "/")) else { return nil }
-        return (Substring(rest[..<slash]), size)
+        // On the UTF-8 bytes (`Substring.hasPrefix` compares characters: it was a fifth of the cached lookup).
+        let bytes = path.utf8
+        let prefix = "/images/".utf8, middle = "/thumbnails/".utf8
+        guard bytes.starts(with: prefix) else { return nil }
+        let idStart = bytes.index(bytes.startIndex, offsetBy: prefix.count)
+        guard let slash = bytes[idStart...].firstIndex(of: UInt8(ascii: "/")), slash > idStart,
+            bytes[slash...].starts(with: middle)
+        else { return nil }
+        let sizeStart = bytes.index(slash, offsetBy: middle.count)
+        guard sizeStart < bytes.endIndex, !bytes[sizeStart...].contains(UInt8(ascii: "/")) else { return nil }
+        return (path[idStart..<slash], path[sizeStart...])
     }
 }
