@@ -104,12 +104,7 @@ extension LanczosPass {
                                     b += weight * column[2]
                                     column += 3
                                 }
-                                for lane in 0..<count {
-                                    let pixel = out + lane * rowSamples
-                                    pixel[0] = r[lane]
-                                    pixel[1] = g[lane]
-                                    pixel[2] = b[lane]
-                                }
+                                scatter(r, g, b, nil, rows: count, rowSamples: rowSamples, to: out)
                             case 4:
                                 var (r, g, b, a) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
                                 for tap in 0..<counts[x] {
@@ -120,13 +115,7 @@ extension LanczosPass {
                                     a += weight * column[3]
                                     column += 4
                                 }
-                                for lane in 0..<count {
-                                    let pixel = out + lane * rowSamples
-                                    pixel[0] = r[lane]
-                                    pixel[1] = g[lane]
-                                    pixel[2] = b[lane]
-                                    pixel[3] = a[lane]
-                                }
+                                scatter(r, g, b, a, rows: count, rowSamples: rowSamples, to: out)
                             case 5 where premultiplies:
                                 var (r, g, b, a) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
                                 for tap in 0..<counts[x] {
@@ -138,13 +127,7 @@ extension LanczosPass {
                                     b += scaled * column[2]
                                     column += 5
                                 }
-                                for lane in 0..<count {
-                                    let pixel = out + lane * rowSamples
-                                    pixel[0] = r[lane]
-                                    pixel[1] = g[lane]
-                                    pixel[2] = b[lane]
-                                    pixel[3] = a[lane]
-                                }
+                                scatter(r, g, b, a, rows: count, rowSamples: rowSamples, to: out)
                             default:
                                 for channel in 0..<channels {
                                     var sum = SIMD8<Float>()
@@ -160,6 +143,21 @@ extension LanczosPass {
                     }
                 }
             }
+        }
+    }
+
+    /// Writes one output pixel of each of the block's first `rows` rows: lane i of each sum to row i.
+    @inline(__always)
+    private static func scatter(
+        _ r: SIMD8<Float>, _ g: SIMD8<Float>, _ b: SIMD8<Float>, _ a: SIMD8<Float>?, rows: Int, rowSamples: Int,
+        to out: UnsafeMutablePointer<Float>
+    ) {
+        for lane in 0..<rows {
+            let pixel = out + lane * rowSamples
+            pixel[0] = r[lane]
+            pixel[1] = g[lane]
+            pixel[2] = b[lane]
+            if let a { pixel[3] = a[lane] }
         }
     }
 }
