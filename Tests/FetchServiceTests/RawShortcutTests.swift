@@ -189,6 +189,13 @@ struct RawShortcutIdleTests {
         return (channel, loop)
     }
 
+    /// Closes the channel if open and stops its loop, which drops its scheduled tasks (an idle check holds its
+    /// handler, and so the pipeline, until then).
+    static func finish(_ channel: EmbeddedChannel, _ loop: EmbeddedEventLoop) {
+        _ = try? channel.finish()
+        try? loop.syncShutdownGracefully()
+    }
+
     /// The bytes written since the last call.
     static func written(_ channel: EmbeddedChannel) throws -> String {
         var text = ""
@@ -198,6 +205,7 @@ struct RawShortcutIdleTests {
 
     @Test func answersFromTheBytesKeepTheConnectionFromBeingIdle() throws {
         let (channel, loop) = try Self.connection()
+        defer { Self.finish(channel, loop) }
         for _ in 0..<4 {
             loop.advanceTime(by: .milliseconds(1500))
             try channel.writeInbound(Self.request)
@@ -213,6 +221,7 @@ struct RawShortcutIdleTests {
 
     @Test func anIdleConnectionIsClosed() throws {
         let (channel, loop) = try Self.connection()
+        defer { Self.finish(channel, loop) }
         loop.advanceTime(by: .milliseconds(1900))
         #expect(channel.isActive)
         loop.advanceTime(by: .milliseconds(200))
@@ -220,7 +229,8 @@ struct RawShortcutIdleTests {
     }
 
     @Test func shuttingDownClosesAConnectionBetweenAnswers() throws {
-        let (channel, _) = try Self.connection()
+        let (channel, loop) = try Self.connection()
+        defer { Self.finish(channel, loop) }
         try channel.writeInbound(Self.request)
         #expect(try Self.written(channel).hasSuffix("hi"))
         channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
