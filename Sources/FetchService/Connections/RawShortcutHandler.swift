@@ -31,7 +31,17 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let state: ConnectionStateHandler
     /// Counts the answers given here.
     private let answers: Counter
-    private var mode = Mode.reading
+    private var mode = Mode.reading {
+        didSet {
+            // The state handler calls back only while a request handed to the decoder is being answered (not after
+            // every answer of a connection the decoder has for good).
+            switch (oldValue, mode) {
+            case (.waiting, .waiting): break
+            case (_, .waiting): state.whenIdle = { [weak self] in self?.resume() }
+            default: state.whenIdle = nil
+            }
+        }
+    }
     private var context: ChannelHandlerContext?
     private var date = HTTPDateCache()
     /// The most held while waiting: a client that sends more than this behind an unanswered request is handed to
@@ -47,7 +57,6 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        state.whenIdle = { [weak self] in self?.resume() }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
