@@ -20,22 +20,17 @@ extension LanczosPass {
         // Premultiplying keeps alpha / 255 as a fifth plane: the weight is scaled by it per tap, as in one row's
         // pass (w * (alpha / 255) * sample, in that order), so the sums are bit for bit the same.
         let planes = premultiplies ? 5 : channels
-        withRowBlock(sourceWidth: sourceWidth, planes: planes) { block in
-            for top in stride(from: 0, to: rows, by: lanes) {
-                let count = min(lanes, rows - top)
-                for lane in 0..<count {
-                    var pixel = from + (top + lane) * sourceWidth * channels
-                    var sample = block + lane
-                    for _ in 0..<sourceWidth {
-                        for channel in 0..<channels { sample[channel * lanes] = Float(pixel[channel]) }
-                        if premultiplies { sample[4 * lanes] = Float(pixel[3]) * (1 / 255) }
-                        pixel += channels
-                        sample += planes * lanes
-                    }
-                }
-                resampleBlock(
-                    block, sourceWidth: sourceWidth, planes: planes, premultiplies: premultiplies, weights: weights,
-                    top: top, count: count, channels: channels, into: to)
+        resampleRows(
+            rows, sourceWidth: sourceWidth, channels: channels, planes: planes, premultiplies: premultiplies,
+            weights: weights, into: to
+        ) { row, lane in
+            var pixel = from + row * sourceWidth * channels
+            var sample = lane
+            for _ in 0..<sourceWidth {
+                for channel in 0..<channels { sample[channel * lanes] = Float(pixel[channel]) }
+                if premultiplies { sample[4 * lanes] = Float(pixel[3]) * (1 / 255) }
+                pixel += channels
+                sample += planes * lanes
             }
         }
     }
@@ -46,21 +41,34 @@ extension LanczosPass {
         into target: UnsafeMutableBufferPointer<Float>
     ) {
         guard let from = source.baseAddress, let to = target.baseAddress, channels > 0 else { return }
-        withRowBlock(sourceWidth: sourceWidth, planes: channels) { block in
+        resampleRows(
+            rows, sourceWidth: sourceWidth, channels: channels, planes: channels, premultiplies: false,
+            weights: weights, into: to
+        ) { row, lane in
+            var pixel = from + row * sourceWidth * channels
+            var sample = lane
+            for _ in 0..<sourceWidth {
+                for channel in 0..<channels { sample[channel * lanes] = pixel[channel] }
+                pixel += channels
+                sample += channels * lanes
+            }
+        }
+    }
+
+    /// Runs the rows through in blocks of eight: `transpose` writes one row's samples into its lane of the block
+    /// (sample (x, plane) at `(x * planes + plane) * 8`), then the block's outputs are summed and written.
+    @inline(__always)
+    private static func resampleRows(
+        _ rows: Int, sourceWidth: Int, channels: Int, planes: Int, premultiplies: Bool, weights: ResampleWeights,
+        into target: UnsafeMutablePointer<Float>, transpose: (_ row: Int, _ lane: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        withRowBlock(sourceWidth: sourceWidth, planes: planes) { block in
             for top in stride(from: 0, to: rows, by: lanes) {
                 let count = min(lanes, rows - top)
-                for lane in 0..<count {
-                    var pixel = from + (top + lane) * sourceWidth * channels
-                    var sample = block + lane
-                    for _ in 0..<sourceWidth {
-                        for channel in 0..<channels { sample[channel * lanes] = pixel[channel] }
-                        pixel += channels
-                        sample += channels * lanes
-                    }
-                }
+                for lane in 0..<count { transpose(top + lane, block + lane) }
                 resampleBlock(
-                    block, sourceWidth: sourceWidth, planes: channels, premultiplies: false, weights: weights,
-                    top: top, count: count, channels: channels, into: to)
+                    block, sourceWidth: sourceWidth, planes: planes, premultiplies: premultiplies, weights: weights,
+                    top: top, count: count, channels: channels, into: target)
             }
         }
     }
