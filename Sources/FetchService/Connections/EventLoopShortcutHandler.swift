@@ -96,12 +96,8 @@ final class EventLoopShortcutHandler: ChannelDuplexHandler, RemovableChannelHand
     /// Writes the answer with the headers `Application` adds (Date, Server); closes after it when the request
     /// asked to, as Hummingbird's request loop does (and `FetchResponder` says so, as here).
     private func write(_ answer: CachedAnswer, for head: HTTPRequest, context: ChannelHandlerContext) {
-        var fields = answer.fields
-        fields[.date] = date.current()
-        fields[.server] = Self.serverName
         let closes = head.headerFields[.connection] == "close"
-        // Said when closing, as RFC 9112 asks (a client that reads the answer as keep-alive reuses a closed socket).
-        if closes { fields[.connection] = "close" }
+        let fields = answer.fields(date: date.current(), closes: closes)
         context.write(wrapOutboundOut(.head(HTTPResponse(status: answer.status, headerFields: fields))), promise: nil)
         if let body = answer.body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
         if closes {

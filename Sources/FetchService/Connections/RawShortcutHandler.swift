@@ -17,8 +17,8 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
     private enum Mode {
         /// Reading requests.
         case reading
-        /// A request was handed to the decoder; later bytes are held until its answer is written.
-        case waiting(held: ByteBuffer?)
+        /// A request was handed to the decoder; later bytes are held (maybe none) until its answer is written.
+        case waiting(held: ByteBuffer)
         /// The decoder has the connection.
         case passing
     }
@@ -70,14 +70,10 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.fireChannelRead(data)
         case .waiting(var held):
             var bytes = unwrapInboundIn(data)
-            if held == nil {
-                held = bytes
-            } else {
-                held!.writeBuffer(&bytes)
-            }
-            if held!.readableBytes > Self.maxHeldBytes {
+            held.writeBuffer(&bytes)
+            if held.readableBytes > Self.maxHeldBytes {
                 mode = .passing
-                context.fireChannelRead(wrapInboundOut(held!))
+                context.fireChannelRead(wrapInboundOut(held))
             } else {
                 mode = .waiting(held: held)
             }
@@ -104,7 +100,7 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard shortcut.mayAnswer(head.request), let answer = shortcut.answer(head.request) else {
                 // A plain request the route answers: it alone goes to the decoder; the rest waits for its answer.
                 let request = buffer.readSlice(length: head.length)!
-                mode = .waiting(held: buffer.readableBytes > 0 ? buffer : nil)
+                mode = .waiting(held: buffer)
                 context.fireChannelRead(wrapInboundOut(request))
                 return
             }
@@ -131,7 +127,7 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         // The client stopped sending: what was held goes to the decoder, ahead of the end, which it then answers.
         if let event = event as? ChannelEvent, event == .inputClosed, case .waiting(let held) = mode {
             mode = .passing
-            if let held { context.fireChannelRead(wrapInboundOut(held)) }
+            if held.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(held)) }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -140,11 +136,11 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func resume() {
         guard case .waiting(let held) = mode, let context else { return }
         mode = .reading
-        if let held { read(held, context: context) }
+        read(held, context: context)
     }
 
-    /// The answer as the HTTP/1 encoder writes it: status line, the answer's fields in order, then Date and Server
-    /// (the headers `Application` adds), Connection: close when closing; the body as its own buffer (no copy).
+    /// The answer as the HTTP/1 encoder writes it: status line, then the fields `EventLoopShortcutHandler` sends
+    /// (`CachedAnswer.fields(date:closes:)`) in order; the body as its own buffer (no copy).
     private func write(_ answer: CachedAnswer, closes: Bool, context: ChannelHandlerContext) {
         var head = context.channel.allocator.buffer(capacity: 384)
         head.writeStaticString("HTTP/1.1 ")
@@ -152,17 +148,13 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         head.writeStaticString(" ")
         head.writeString(answer.status.reasonPhrase)
         head.writeStaticString("\r\n")
-        for field in answer.fields {
+        for field in answer.fields(date: date.current(), closes: closes) {
             head.writeString(field.name.rawName)
             head.writeStaticString(": ")
             head.writeString(field.value)
             head.writeStaticString("\r\n")
         }
-        head.writeStaticString("Date: ")
-        head.writeString(date.current())
-        head.writeStaticString("\r\nServer: ")
-        head.writeString(EventLoopShortcutHandler.serverName)
-        head.writeStaticString(closes ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n")
+        head.writeStaticString("\r\n")
         context.write(wrapOutboundOut(head), promise: nil)
         if let body = answer.body, body.readableBytes > 0 { context.write(wrapOutboundOut(body), promise: nil) }
     }

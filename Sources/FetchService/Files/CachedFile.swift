@@ -88,6 +88,17 @@ package struct CachedAnswer: Sendable {
         self.body = body
     }
 
+    /// The fields to send: the answer's, then the ones `Application` adds to every answer (Date, Server), and
+    /// `Connection: close` when the connection closes after it (RFC 9112 9.6: a client that reads the answer as
+    /// keep-alive reuses a closed socket). For the handlers that answer ahead of the request loop.
+    func fields(date: String, closes: Bool) -> HTTPFields {
+        var all = fields
+        all[.date] = date
+        all[.server] = EventLoopShortcutHandler.serverName
+        if closes { all[.connection] = "close" }
+        return all
+    }
+
     /// As a Hummingbird response.
     var response: Response {
         Response(status: status, headers: fields, body: body.map { ResponseBody(byteBuffer: $0) } ?? ResponseBody())
