@@ -164,6 +164,25 @@ struct RawShortcutTests {
             #expect(counted == 3)
         }
     }
+
+    @Test func aRequestHandedOnAfterAWaitIsAnsweredWithoutMoreBytes() async throws {
+        // The original twice behind a thumbnail, sent at once: the first original waits for nothing, the second is
+        // held until the first is answered, then handed to the decoder outside any read from the socket; the client
+        // sends nothing more, so it must be answered all the same (not only when the idle timeout closes).
+        try await FetchServer.with { client, _ in
+            let id = try await Self.upload(client)
+            let path = "/images/\(id)/thumbnails/256"
+            let thumbnail = try await client.send("GET", path).body
+            let original = try await client.send("GET", "/images/\(id)").body
+            var bytes: [UInt8] = []
+            for (target, close) in [(path, false), ("/images/\(id)", false), ("/images/\(id)", true)] {
+                bytes += Array("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(close ? "Connection: close\r\n" : "")\r\n".utf8)
+            }
+            let answers = CachedThumbnailResponderTests.split(try await client.conversation([(bytes, 0)]))
+            #expect(answers.map(\.status) == [200, 200, 200])
+            #expect(answers.map(\.body) == [thumbnail, original, original])
+        }
+    }
 }
 
 /// The handlers alone on an embedded channel, whose clock the test moves.

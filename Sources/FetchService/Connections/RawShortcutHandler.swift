@@ -127,7 +127,10 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         // The client stopped sending: what was held goes to the decoder, ahead of the end, which it then answers.
         if let event = event as? ChannelEvent, event == .inputClosed, case .waiting(let held) = mode {
             mode = .passing
-            if held.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(held)) }
+            if held.readableBytes > 0 {
+                context.fireChannelRead(wrapInboundOut(held))
+                context.fireChannelReadComplete()
+            }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -137,6 +140,9 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard case .waiting(let held) = mode, let context else { return }
         mode = .reading
         read(held, context: context)
+        // This runs outside a read from the socket: what `read` passed on must be followed by the end of a read, or
+        // the request loop (the async channel hands reads on at their end) would not see it until the client sent more.
+        context.fireChannelReadComplete()
     }
 
     /// The answer as the HTTP/1 encoder writes it: status line, then the fields `EventLoopShortcutHandler` sends
