@@ -205,7 +205,7 @@ struct RawShortcutIdleTests {
         let state = ConnectionStateHandler(idleTimeout: .seconds(2))
         let registry = PrometheusCollectorRegistry()
         let answers = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "t", metricName: "raw", unitName: "", helpText: ""))
-        try channel.pipeline.syncOperations.addHandler(RawShortcutHandler(Hits(), maxHeadLength: 1024, state: state, answers: answers))
+        try channel.pipeline.syncOperations.addHandler(RawShortcutHandler(Hits(), maxHeadLength: 1024, state: state, answers: answers, reused: answers, memos: nil))
         try channel.pipeline.syncOperations.addHandler(state)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return (channel, loop)

@@ -12,6 +12,16 @@ package protocol EventLoopShortcut: Sendable {
     func mayAnswer(_ head: HTTPRequest) -> Bool
     /// The whole answer (counted in the listener's metrics), or `nil` for the request loop to answer.
     func answer(_ head: HTTPRequest) -> CachedAnswer?
+    /// What the answers marked reusable (`CachedAnswer.reusableUntil`) depend on besides time, or `nil` when none
+    /// may be given again now (the default).
+    func revision() -> ShortcutRevision?
+    /// Counts an answer given again by the raw path (`RawAnswerMemo`), as `answer` counts its own.
+    func countReused(method: HTTPRequest.Method, status: HTTPResponse.Status, duration: Duration)
+}
+
+extension EventLoopShortcut {
+    package func revision() -> ShortcutRevision? { nil }
+    package func countReused(method: HTTPRequest.Method, status: HTTPResponse.Status, duration: Duration) {}
 }
 
 /// Answers a listener's `EventLoopShortcut` in the channel pipeline, after `ConnectionStateHandler` (so idle

@@ -21,6 +21,8 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     let shortcut: (any EventLoopShortcut)?
     /// Closes a connection with no request for this long.
     let idleTimeout: TimeAmount
+    /// The raw path's answers kept per event loop.
+    let memos = RawAnswerMemos()
     /// The largest single read from a connection.
     static let maxReadBytes = 16 * 1024
 
@@ -86,7 +88,8 @@ struct GuardedHTTP1Channel: ServerChildChannel {
                     let maxHead = min(limits.maxURIBytes, limits.maxHeaderBytes)
                     try pipeline.addHandler(
                         RawShortcutHandler(
-                            shortcut, maxHeadLength: maxHead, state: state, answers: metrics.rawAnswers),
+                            shortcut, maxHeadLength: maxHead, state: state, answers: metrics.rawAnswers,
+                            reused: metrics.rawReusedAnswers, memos: memos),
                         position: .first)
                 }
             }

@@ -5,12 +5,22 @@
 import HTTPTypes
 import NIOCore
 
-/// A complete plain request head at the start of a buffer.
+/// A complete plain request head at the start of a buffer: where its parts are. The `HTTPRequest` is built only when
+/// asked for (an answer given again from `RawAnswerMemo` needs the target and a few fields, not a request).
 struct PlainRequestHead {
-    /// The request, as the HTTP/1 codec would give it (Host as the authority; the other fields kept).
-    var request: HTTPRequest
+    /// The bytes read (the head starts at their start).
+    let bytes: ByteBufferView
+    let method: HTTPRequest.Method
+    /// The request target.
+    let target: Range<Int>
+    /// The Host value.
+    let authority: Range<Int>
+    /// The other fields, in order (without trailing spaces).
+    let fields: [(slot: Int, value: Range<Int>)]
+    /// Whether the client asked to close the connection after the answer.
+    let closes: Bool
     /// The head's length in bytes, its final empty line included.
-    var length: Int
+    let length: Int
 
     /// The fields a plain thumbnail request may carry (what browsers, curl, wrk and CDNs send for an image), each at
     /// most once. Credentials, cookies and anything that could describe a body are not among them.
@@ -25,6 +35,10 @@ struct PlainRequestHead {
         ]
         return fields.map { (Array($0.0.utf8), $0.1) }
     }()
+    private static let close = Array("close".utf8), keepAlive = Array("keep-alive".utf8)
+    private static let hostSlot = 0, acceptSlot = 2, connectionSlot = 5
+    /// If-None-Match, Range, If-Range: a request with any of them is not answered from `RawAnswerMemo`.
+    private static let conditionalSlots: Set<Int> = [6, 7, 8]
 
     /// Reads a plain head from the start of `bytes`, or returns `nil` (not plain, or not complete in `bytes`).
     /// - Parameter maxLength: the longest head read here (longer ones go to the decoder and its limits).
@@ -42,39 +56,64 @@ struct PlainRequestHead {
         guard let target = reader.take(while: { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "#") }),
             bytes[target.lowerBound] == UInt8(ascii: "/"), reader.skip(" HTTP/1.1\r\n")
         else { return nil }
-        var fields = HTTPFields()
-        var authority: String?
-        var seen = Set<Int>()
+        var fields: [(slot: Int, value: Range<Int>)] = []
+        var authority: Range<Int>?
+        var closes = false
+        var seen: UInt32 = 0
         while !reader.skip("\r\n") {
             guard let name = reader.take(while: { Self.isTokenByte($0) }), reader.skip(":"),
                 let slot = Self.allowed.firstIndex(where: { Self.equalsLowercased(bytes[name], $0.name) }),
-                seen.insert(slot).inserted
+                seen & (1 << slot) == 0
             else { return nil }
+            seen |= 1 << slot
             reader.skipSpaces()
             // Visible ASCII and inner spaces; a line must end in CRLF (no obs-fold, no bare CR or LF, no UTF-8).
             guard let raw = reader.take(while: { ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 }), reader.skip("\r\n")
             else { return nil }
-            let value = String(decoding: Self.trimmingTrailingSpaces(bytes[raw]), as: UTF8.self)
-            let field = Self.allowed[slot].field
-            if slot == 0 {
+            let value = Self.trimmingTrailingSpaces(raw, in: bytes)
+            if slot == Self.hostSlot {
                 authority = value
             } else {
-                fields[field] = value
+                if slot == Self.connectionSlot {
+                    // A Connection other than close or keep-alive may name fields to drop (the decoder's).
+                    if Self.equalsLowercased(bytes[value], Self.close) {
+                        closes = true
+                    } else if !Self.equalsLowercased(bytes[value], Self.keepAlive) {
+                        return nil
+                    }
+                }
+                fields.append((slot, value))
             }
         }
-        // HTTP/1.1 needs a Host; a Connection other than close or keep-alive may name fields to drop (the decoder's).
+        // HTTP/1.1 needs a Host.
         guard let authority else { return nil }
-        if let connection = fields[.connection] {
-            let lowered = connection.lowercased()
-            guard lowered == "close" || lowered == "keep-alive" else { return nil }
-            // As the codec passes it on (the shortcut compares with "close").
-            fields[.connection] = lowered
-        }
-        request = HTTPRequest(
-            method: method, scheme: nil, authority: authority, path: String(decoding: bytes[target], as: UTF8.self),
-            headerFields: fields)
+        self.bytes = bytes
+        self.method = method
+        self.target = target
+        self.authority = authority
+        self.fields = fields
+        self.closes = closes
         length = reader.position - bytes.startIndex
     }
+
+    /// The request, as the HTTP/1 codec would give it (Host as the authority; the other fields kept, Connection
+    /// lowercased as the codec passes it on).
+    var request: HTTPRequest {
+        var headerFields = HTTPFields()
+        for (slot, value) in fields {
+            let text = String(decoding: bytes[value], as: UTF8.self)
+            headerFields[Self.allowed[slot].field] = slot == Self.connectionSlot ? text.lowercased() : text
+        }
+        return HTTPRequest(
+            method: method, scheme: nil, authority: String(decoding: bytes[authority], as: UTF8.self),
+            path: String(decoding: bytes[target], as: UTF8.self), headerFields: headerFields)
+    }
+
+    /// Whether it carries If-None-Match, Range or If-Range (its answer depends on more than its target).
+    var isConditional: Bool { fields.contains { Self.conditionalSlots.contains($0.slot) } }
+
+    /// The Accept value, when sent.
+    var accept: ByteBufferView? { fields.first { $0.slot == Self.acceptSlot }.map { bytes[$0.value] } }
 
     private static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
@@ -90,10 +129,10 @@ struct PlainRequestHead {
         name.count == lowercase.count && zip(name, lowercase).allSatisfy { ($0 | 0x20) == $1 }
     }
 
-    private static func trimmingTrailingSpaces(_ value: ByteBufferView) -> ByteBufferView {
-        var end = value.endIndex
-        while end > value.startIndex, value[end - 1] == 0x20 || value[end - 1] == 0x09 { end -= 1 }
-        return value[..<end]
+    private static func trimmingTrailingSpaces(_ value: Range<Int>, in bytes: ByteBufferView) -> Range<Int> {
+        var end = value.upperBound
+        while end > value.lowerBound, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        return value.lowerBound..<end
     }
 }
 

@@ -3,7 +3,9 @@
 // encoder. A plain request it cannot answer (not cached, due for a new read) is handed to the decoder by itself,
 // and what arrives after it waits until its answer has been written, so answers stay in order. Anything not plain
 // (another method, a body, an unknown field, a head split across reads) hands the connection to the decoder for
-// good, from that request's first byte: every request is read whole either here or by the decoder.
+// good, from that request's first byte: every request is read whole either here or by the decoder. A whole 200 it
+// gave is kept for its event loop (`RawAnswerMemo`) and given again to the same request without a new look-up while
+// nothing it came from has changed.
 import HTTPTypes
 import NIOCore
 import Prometheus
@@ -29,8 +31,9 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Told of every answer given here (the connection's idle clock); tells this handler when the decoder's requests
     /// are all answered.
     private let state: ConnectionStateHandler
-    /// Counts the answers given here.
+    /// Counts the answers given here, and of those the ones given again from `memo`.
     private let answers: Counter
+    private let reused: Counter
     private var mode = Mode.reading {
         didSet {
             // The state handler calls back only while a request handed to the decoder is being answered (not after
@@ -44,12 +47,20 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
     private var context: ChannelHandlerContext?
     private var date = HTTPDateCache()
+    /// The answers kept on this connection's event loop (none: nothing is kept).
+    private let memos: RawAnswerMemos?
+    private var memo: RawAnswerMemo?
     /// The most held while waiting: a client that sends more than this behind an unanswered request is handed to
     /// the decoder (and its limits) instead.
     static let maxHeldBytes = 64 * 1024
 
-    init(_ shortcut: any EventLoopShortcut, maxHeadLength: Int, state: ConnectionStateHandler, answers: Counter) {
+    init(
+        _ shortcut: any EventLoopShortcut, maxHeadLength: Int, state: ConnectionStateHandler, answers: Counter,
+        reused: Counter, memos: RawAnswerMemos?
+    ) {
         self.shortcut = shortcut
+        self.reused = reused
+        self.memos = memos
         self.answers = answers
         self.maxHeadLength = maxHeadLength
         self.state = state
@@ -57,6 +68,7 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        memo = memos?.memo(on: context.eventLoop)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -97,19 +109,42 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard context.channel.isWritable,
                 let head = PlainRequestHead(buffer.readableBytesView, maxLength: maxHeadLength)
             else { break }
-            guard shortcut.mayAnswer(head.request), let answer = shortcut.answer(head.request) else {
-                // A plain request the route answers: it alone goes to the decoder; the rest waits for its answer.
-                let request = buffer.readSlice(length: head.length)!
-                mode = .waiting(held: buffer)
-                context.fireChannelRead(wrapInboundOut(request))
-                return
+            let start = ContinuousClock.now
+            // Read before the look-up, so a change during it makes what it finds stale.
+            let revision = shortcut.revision()
+            if !head.isConditional,
+                let kept = memo?.answer(
+                    target: head.bytes[head.target], accept: head.accept, now: start, revision: revision)
+            {
+                buffer.moveReaderIndex(forwardBy: head.length)
+                write(prefix: kept.head, body: head.method == .head ? nil : kept.body, closes: head.closes, context: context)
+                shortcut.countReused(method: head.method, status: .ok, duration: .now - start)
+                reused.increment()
+            } else {
+                let request = head.request
+                guard shortcut.mayAnswer(request), let answer = shortcut.answer(request) else {
+                    // A plain request the route answers: it alone goes to the decoder; the rest waits for its answer.
+                    let request = buffer.readSlice(length: head.length)!
+                    mode = .waiting(held: buffer)
+                    context.fireChannelRead(wrapInboundOut(request))
+                    return
+                }
+                buffer.moveReaderIndex(forwardBy: head.length)
+                let prefix = Self.prefix(of: answer, allocator: context.channel.allocator)
+                if let until = answer.reusableUntil, let revision, let memo, head.method == .get, !head.isConditional,
+                    answer.status == .ok, let body = answer.body
+                {
+                    memo.keep(
+                        RawAnswerMemo.Entry(
+                            target: Array(head.bytes[head.target]), accept: head.accept.map { Array($0) },
+                            varies: answer.fields[.vary] != nil, head: prefix, body: body, until: until,
+                            revision: revision))
+                }
+                write(prefix: prefix, body: answer.body, closes: head.closes, context: context)
             }
-            buffer.moveReaderIndex(forwardBy: head.length)
-            let closes = head.request.headerFields[.connection] == "close"
-            write(answer, closes: closes, context: context)
             answers.increment()
             answered = true
-            if closes {
+            if head.closes {
                 // As the request loop does: the answer, then the connection closes; what follows is not read.
                 mode = .passing
                 context.flush()
@@ -145,23 +180,37 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
-    /// The answer as the HTTP/1 encoder writes it: status line, then the fields `EventLoopShortcutHandler` sends
-    /// (`CachedAnswer.fields(date:closes:)`) in order; the body as its own buffer (no copy).
-    private func write(_ answer: CachedAnswer, closes: Bool, context: ChannelHandlerContext) {
-        var head = context.channel.allocator.buffer(capacity: 384)
+    /// The status line and the answer's own fields as the HTTP/1 encoder writes them (what `RawAnswerMemo` keeps).
+    static func prefix(of answer: CachedAnswer, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var head = allocator.buffer(capacity: 320)
         head.writeStaticString("HTTP/1.1 ")
         head.writeString(String(answer.status.code))
         head.writeStaticString(" ")
         head.writeString(answer.status.reasonPhrase)
         head.writeStaticString("\r\n")
-        for field in answer.fields(date: date.current(), closes: closes) {
+        for field in answer.fields {
             head.writeString(field.name.rawName)
             head.writeStaticString(": ")
             head.writeString(field.value)
             head.writeStaticString("\r\n")
         }
+        return head
+    }
+
+    /// The answer as the HTTP/1 encoder writes it: `prefix`, then the fields `EventLoopShortcutHandler` adds
+    /// (`CachedAnswer.fields(date:closes:)`: Date, Server, Connection: close) in that order; the body as its own
+    /// buffer (no copy).
+    private func write(prefix: ByteBuffer, body: ByteBuffer?, closes: Bool, context: ChannelHandlerContext) {
+        var head = context.channel.allocator.buffer(capacity: prefix.readableBytes + 96)
+        head.writeImmutableBuffer(prefix)
+        head.writeStaticString("Date: ")
+        head.writeString(date.current())
+        head.writeStaticString("\r\nServer: ")
+        head.writeString(EventLoopShortcutHandler.serverName)
+        head.writeStaticString("\r\n")
+        if closes { head.writeStaticString("Connection: close\r\n") }
         head.writeStaticString("\r\n")
         context.write(wrapOutboundOut(head), promise: nil)
-        if let body = answer.body, body.readableBytes > 0 { context.write(wrapOutboundOut(body), promise: nil) }
+        if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(body), promise: nil) }
     }
 }

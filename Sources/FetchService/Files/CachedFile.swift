@@ -81,6 +81,10 @@ package struct CachedAnswer: Sendable {
     package var status: HTTPResponse.Status
     package var fields: HTTPFields
     package var body: ByteBuffer?
+    /// Until when the same request (without conditions) may be given this answer again without a new look-up,
+    /// while the shortcut's `revision()` stays the same: set for a whole 200 from the cache (the time its file is due
+    /// for a new read).
+    package var reusableUntil: ContinuousClock.Instant? = nil
 
     package init(status: HTTPResponse.Status, fields: HTTPFields, body: ByteBuffer?) {
         self.status = status

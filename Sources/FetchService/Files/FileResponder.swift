@@ -119,7 +119,11 @@ struct FileResponder: Sendable {
     func cachedAnswer(isHead: Bool, headers: HTTPFields, file: StoredFile) throws -> CachedAnswer? {
         guard let cached = cache.lookup(file.path, now: .now) else { return nil }
         let (notModified, rangeHeader) = Self.conditions(headers, file: file)
-        return try cached.answer(isHead: isHead, file: file, notModified: notModified, rangeHeader: rangeHeader)
+        var answer = try cached.answer(isHead: isHead, file: file, notModified: notModified, rangeHeader: rangeHeader)
+        if answer.status == .ok, headers[.ifNoneMatch] == nil, headers[.range] == nil, headers[.ifRange] == nil {
+            answer.reusableUntil = cached.readAt + cache.revalidateAfter
+        }
+        return answer
     }
 
     /// Whether If-None-Match matches, and the Range header to honour (none when If-Range names another validator).

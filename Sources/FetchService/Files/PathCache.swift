@@ -1,6 +1,7 @@
 // A bounded in-memory cache of small store files keyed by their path: what the HTTP API's thumbnails (`FileCache`)
 // and the S3 API's objects (`S3ObjectCache`) keep so a hit costs no file I/O.
 import Locking
+import Synchronization
 
 /// Values by path, up to a byte budget, least recently used out first.
 ///
@@ -16,6 +17,7 @@ package final class PathCache<Value: Sendable>: Sendable {
     /// How long an entry is served before the file is read again.
     package let revalidateAfter: Duration
     private let state = Locked(State())
+    private let invalidations = Atomic<UInt64>(0)
 
     private struct Slot {
         var value: Value
@@ -76,10 +78,15 @@ package final class PathCache<Value: Sendable>: Sendable {
         }
     }
 
+    /// How many invalidations there were; read without the lock (what was derived from a value looked up before a
+    /// change of this count may be stale).
+    package var invalidationCount: UInt64 { invalidations.load(ordering: .acquiring) }
+
     /// Drops every value `stale` picks, and makes reads that started before not be inserted.
     package func invalidate(where stale: (Value) -> Bool) {
         state.withLock { state in
             state.generation &+= 1
+            invalidations.wrappingAdd(1, ordering: .releasing)
             for path in state.slots.compactMap({ stale($0.value.value) ? $0.key : nil }) {
                 if let slot = state.slots.removeValue(forKey: path) { state.bytes -= slot.size }
             }

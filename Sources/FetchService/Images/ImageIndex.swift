@@ -40,4 +40,11 @@ public protocol ImageIndex: Sendable {
     @discardableResult func upsert(_ entry: IndexedImage) throws -> IndexedImage?
     /// Removes an id. - Returns: the removed entry, or `nil` when there was none.
     @discardableResult func remove(id: String) throws -> IndexedImage?
+    /// A count that moves with every change of the index, or `nil` (the default) when changes can come from elsewhere
+    /// (another process) without this one seeing them; answers derived from the index are kept only while it stays.
+    var revision: UInt64? { get }
+}
+
+extension ImageIndex {
+    public var revision: UInt64? { nil }
 }

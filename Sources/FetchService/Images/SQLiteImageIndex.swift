@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import ImageCore
 import Locking
+import Synchronization
 import PipelineCore
 
 /// The ids of the HTTP API in SQLite, with an in-memory copy.
@@ -12,6 +13,8 @@ import PipelineCore
 public final class SQLiteImageIndex: ImageIndex {
     private let pool: DatabasePool
     private let cache: Locked<Cache>
+    /// Bumped with every change of `cache`, inside its lock.
+    private let changes = Atomic<UInt64>(0)
 
     private struct Cache {
         var byID: [String: IndexedImage] = [:]
@@ -69,6 +72,9 @@ public final class SQLiteImageIndex: ImageIndex {
 
     public func entry(for id: String) -> IndexedImage? { cache.withLock { $0.byID[id] } }
 
+    /// Only this process writes the index (one `serve` per store), so every change is counted here.
+    public var revision: UInt64? { changes.load(ordering: .acquiring) }
+
     public func ids(using hash: ContentHash) -> [String] { cache.withLock { ($0.byHash[hash] ?? []).sorted() } }
 
     @discardableResult
@@ -88,6 +94,7 @@ public final class SQLiteImageIndex: ImageIndex {
         return cache.withLock { cache in
             let previous = cache.remove(entry.id)
             cache.insert(entry)
+            changes.wrappingAdd(1, ordering: .releasing)
             return previous
         }
     }
@@ -95,7 +102,10 @@ public final class SQLiteImageIndex: ImageIndex {
     @discardableResult
     public func remove(id: String) throws -> IndexedImage? {
         try pool.write { db in try db.execute(sql: "DELETE FROM image_id WHERE id = ?", arguments: [id]) }
-        return cache.withLock { $0.remove(id) }
+        return cache.withLock { cache in
+            changes.wrappingAdd(1, ordering: .releasing)
+            return cache.remove(id)
+        }
     }
 
     private static func entry(_ row: Row) -> IndexedImage? {

@@ -2,6 +2,7 @@
 import Foundation
 import ImageCore
 import Locking
+import Synchronization
 import PipelineCore
 import ThumbnailService
 
@@ -37,6 +38,9 @@ final class ThumbnailCatalog: Sendable {
     }
 
     private let sizes: Locked<Sizes>
+    private let replacements = Atomic<UInt64>(0)
+    /// How many times the recipes were replaced.
+    var revision: UInt64 { replacements.load(ordering: .acquiring) }
     /// The configured recipes by size label.
     var recipes: [String: ThumbnailRecipe] { sizes.withLock { $0.recipes } }
     /// The size labels, in configuration order.
@@ -54,7 +58,10 @@ final class ThumbnailCatalog: Sendable {
 
     /// Serves these recipes from now on (a configuration reload).
     func replace(_ recipes: [ThumbnailRecipe]) {
-        sizes.withLock { $0 = Sizes(recipes) }
+        sizes.withLock { sizes in
+            sizes = Sizes(recipes)
+            replacements.wrappingAdd(1, ordering: .releasing)
+        }
     }
 
     /// The recipe for a size label, or 404.

@@ -17,6 +17,9 @@ public final class HTTPMetrics: Sendable {
     /// Of those, the ones read and answered from the request's bytes, before the HTTP decoder
     /// (`picpipe_http_raw_answers_total`).
     package let rawAnswers: Counter
+    /// Of those, the ones given again from the answers kept per event loop, without a look-up
+    /// (`picpipe_http_raw_reused_answers_total`).
+    package let rawReusedAnswers: Counter
     /// Refusals before any route, by error code (`picpipe_http_refusals_total`).
     private let refusals = Locked<[String: Counter]>([:])
 
@@ -54,6 +57,10 @@ public final class HTTPMetrics: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "picpipe", metricName: "http_raw_answers", unitName: "total",
                 helpText: "Of the event loop's answers, those read and answered from the request's bytes before the HTTP decoder (plain GET and HEAD requests)."))
+        rawReusedAnswers = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "picpipe", metricName: "http_raw_reused_answers", unitName: "total",
+                helpText: "Of the raw answers, those given again from the answers kept per event loop, without looking the file up again."))
     }
 
     /// Records a request or connection refused before any route ran (`uri_too_long`, `header_fields_too_large`,

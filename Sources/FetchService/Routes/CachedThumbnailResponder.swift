@@ -85,6 +85,18 @@ struct ThumbnailShortcut: EventLoopShortcut {
         api.metrics.eventLoopAnswers.increment()
         return answer
     }
+
+    /// The id index, the file cache and the recipes: what `cachedThumbnail` reads besides settings that never
+    /// change while serving. `nil` when the index is shared with other processes (PostgreSQL).
+    func revision() -> ShortcutRevision? {
+        guard let index = api.index.revision else { return nil }
+        return ShortcutRevision(index: index, files: api.files.cache.invalidationCount, recipes: api.thumbnails.revision)
+    }
+
+    func countReused(method: HTTPRequest.Method, status: HTTPResponse.Status, duration: Duration) {
+        api.metrics.record(route: route, method: method.rawValue, status: status.code, duration: duration)
+        api.metrics.eventLoopAnswers.increment()
+    }
 }
 
 /// `/images/{id}/thumbnails/{size}` taken apart without the router.

@@ -1,0 +1,101 @@
+// Answers the raw-bytes path has given, kept per event loop, so the same plain request is answered again without the
+// look-up behind it (id, recipe, file path, file cache) and without formatting its head: the thumbnails of a page
+// that many clients load. An answer is given again only while nothing it was made from can have changed: the
+// shortcut's revision (for thumbnails: the id index, the file cache's invalidations, the recipes) is the one read
+// before it was made, and the cached file it came from is not due for its next read from disk.
+import Locking
+import NIOCore
+
+/// What answers of an `EventLoopShortcut` depend on besides time; any change makes every kept answer stale.
+package struct ShortcutRevision: Equatable, Sendable {
+    /// The id index's count of changes.
+    var index: UInt64
+    /// The file cache's count of invalidations.
+    var files: UInt64
+    /// The recipes' count of replacements.
+    var recipes: UInt64
+}
+
+/// The answers kept on one event loop (used only there: see `RawAnswerMemos`).
+final class RawAnswerMemo {
+    /// One kept answer: a 200 to a plain GET, given again to a GET or HEAD of the same target.
+    struct Entry {
+        /// The request target it answers.
+        var target: [UInt8]
+        /// The Accept value it was chosen for, when the answer varies by Accept (`nil`: the request had none).
+        var accept: [UInt8]?
+        /// Whether the answer varies by Accept.
+        var varies: Bool
+        /// The status line and the answer's own fields, each line ending in CRLF (Date, Server, Connection and the
+        /// empty line are added to each answer).
+        var head: ByteBuffer
+        var body: ByteBuffer
+        /// When the file it came from is due for its next read.
+        var until: ContinuousClock.Instant
+        var revision: ShortcutRevision
+    }
+
+    private var entries: [Int: Entry] = [:]
+    private var bodyBytes = 0
+    /// The most bytes of bodies kept alive here (the file cache may have dropped them) and the most entries; past
+    /// either, everything is forgotten (entries live a second at most anyway).
+    static let budget = 16 << 20
+    static let maxEntries = 4096
+
+    /// The kept answer to a GET or HEAD of `target` with `accept`, unless there is none or it may be stale.
+    func answer(
+        target: ByteBufferView, accept: ByteBufferView?, now: ContinuousClock.Instant, revision: ShortcutRevision?
+    ) -> Entry? {
+        guard let revision, let entry = entries[Self.key(target)], entry.revision == revision, now < entry.until,
+            entry.target.elementsEqual(target)
+        else { return nil }
+        if entry.varies {
+            switch (entry.accept, accept) {
+            case (nil, nil): break
+            case (let kept?, let asked?) where kept.elementsEqual(asked): break
+            default: return nil
+            }
+        }
+        return entry
+    }
+
+    /// Keeps an answer (replacing any other for the same target).
+    func keep(_ entry: Entry) {
+        let key = Self.key(entry.target)
+        if entries.count >= Self.maxEntries || bodyBytes + entry.body.readableBytes > Self.budget {
+            entries.removeAll(keepingCapacity: true)
+            bodyBytes = 0
+        }
+        if let old = entries.updateValue(entry, forKey: key) { bodyBytes -= old.body.readableBytes }
+        bodyBytes += entry.body.readableBytes
+    }
+
+    /// How many answers are kept (for tests).
+    var count: Int { entries.count }
+
+    /// The same for the target's bytes wherever they are (a request's buffer, an entry's array).
+    private static func key<Bytes: Collection<UInt8>>(_ target: Bytes) -> Int {
+        var hasher = Hasher()
+        if target.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) == nil {
+            for byte in target { hasher.combine(byte) }
+        }
+        return hasher.finalize()
+    }
+}
+
+/// One `RawAnswerMemo` per event loop, shared by that loop's connections (their handlers run on it, so a memo is
+/// never used from two threads).
+final class RawAnswerMemos: Sendable {
+    private let memos = Locked<[ObjectIdentifier: NIOLoopBound<RawAnswerMemo>]>([:])
+
+    /// The memo of `eventLoop`; call on that loop (a channel's set-up runs there).
+    func memo(on eventLoop: any EventLoop) -> RawAnswerMemo {
+        memos.withLock { memos in
+            let id = ObjectIdentifier(eventLoop)
+            if let bound = memos[id] { return bound.value }
+            let made = RawAnswerMemo()
+            memos[id] = NIOLoopBound(made, eventLoop: eventLoop)
+            return made
+        }
+    }
+}

@@ -1,0 +1,158 @@
+// The answers the raw path keeps per event loop (`RawAnswerMemo`): given again only for the same target (and Accept
+// when the answer varies by it), only while the revision read before the look-up holds and the file is not due for
+// a new read; and, through a server, the same bytes as a looked-up answer, and never after a PUT or DELETE changed
+// what the id names.
+@testable import FetchService
+import Foundation
+import HTTPTypes
+import NIOCore
+import Testing
+
+struct RawAnswerMemoTests {
+    static let revision = ShortcutRevision(index: 1, files: 2, recipes: 3)
+
+    static func entry(
+        _ target: String, body: String = "body", varies: Bool = false, accept: String? = nil,
+        until: ContinuousClock.Instant = .now + .seconds(60), revision: ShortcutRevision = Self.revision
+    ) -> RawAnswerMemo.Entry {
+        RawAnswerMemo.Entry(
+            target: Array(target.utf8), accept: accept.map { Array($0.utf8) }, varies: varies,
+            head: ByteBuffer(string: "HTTP/1.1 200 OK\r\n"), body: ByteBuffer(string: body), until: until,
+            revision: revision)
+    }
+
+    static func find(
+        _ memo: RawAnswerMemo, _ target: String, accept: String? = nil, now: ContinuousClock.Instant = .now,
+        revision: ShortcutRevision? = Self.revision
+    ) -> String? {
+        let bytes = ByteBuffer(string: target).readableBytesView
+        let asked = accept.map { ByteBuffer(string: $0).readableBytesView }
+        return memo.answer(target: bytes, accept: asked, now: now, revision: revision).map {
+            String(buffer: $0.body)
+        }
+    }
+
+    @Test func aKeptAnswerIsGivenOnlyForItsTargetWhileItsRevisionAndTimeHold() {
+        let memo = RawAnswerMemo()
+        let now = ContinuousClock.now
+        memo.keep(Self.entry("/images/a/thumbnails/256", body: "a", until: now + .seconds(1)))
+        #expect(Self.find(memo, "/images/a/thumbnails/256", now: now) == "a")
+        #expect(Self.find(memo, "/images/a/thumbnails/128", now: now) == nil)
+        #expect(Self.find(memo, "/images/a/thumbnails/256", now: now + .seconds(1)) == nil, "due for a new read")
+        for changed in [
+            ShortcutRevision(index: 2, files: 2, recipes: 3), ShortcutRevision(index: 1, files: 3, recipes: 3),
+            ShortcutRevision(index: 1, files: 2, recipes: 4),
+        ] {
+            #expect(Self.find(memo, "/images/a/thumbnails/256", now: now, revision: changed) == nil)
+        }
+        #expect(Self.find(memo, "/images/a/thumbnails/256", now: now, revision: nil) == nil, "nothing may be reused")
+        // A newer answer for the same target replaces the older one.
+        memo.keep(Self.entry("/images/a/thumbnails/256", body: "a2", until: now + .seconds(1)))
+        #expect(Self.find(memo, "/images/a/thumbnails/256", now: now) == "a2" && memo.count == 1)
+    }
+
+    @Test func anAnswerThatVariesByAcceptIsGivenOnlyForTheSameAccept() {
+        let memo = RawAnswerMemo()
+        memo.keep(Self.entry("/w", body: "webp", varies: true, accept: "image/webp,*/*"))
+        #expect(Self.find(memo, "/w", accept: "image/webp,*/*") == "webp")
+        #expect(Self.find(memo, "/w", accept: "image/avif,*/*") == nil)
+        #expect(Self.find(memo, "/w") == nil)
+        memo.keep(Self.entry("/n", body: "jpeg", varies: true, accept: nil))
+        #expect(Self.find(memo, "/n") == "jpeg" && Self.find(memo, "/n", accept: "image/webp") == nil)
+        // An answer that does not vary is the same whatever the client accepts.
+        memo.keep(Self.entry("/j", body: "jpeg", varies: false, accept: "text/html"))
+        #expect(Self.find(memo, "/j", accept: "image/webp") == "jpeg" && Self.find(memo, "/j") == "jpeg")
+    }
+
+    @Test func pastItsBudgetTheMemoStartsOver() {
+        let memo = RawAnswerMemo()
+        let big = String(repeating: "x", count: RawAnswerMemo.budget / 2)
+        memo.keep(Self.entry("/1", body: big))
+        memo.keep(Self.entry("/2", body: big))
+        #expect(memo.count == 2)
+        memo.keep(Self.entry("/3", body: "small"))
+        #expect(memo.count == 1 && Self.find(memo, "/3") == "small" && Self.find(memo, "/1") == nil)
+        let many = RawAnswerMemo()
+        for index in 0..<RawAnswerMemo.maxEntries { many.keep(Self.entry("/e\(index)")) }
+        #expect(many.count == RawAnswerMemo.maxEntries)
+        many.keep(Self.entry("/last"))
+        #expect(many.count == 1 && Self.find(many, "/last") == "body")
+    }
+
+    /// The counters of raw answers: all, and those given again from the memo.
+    static func rawCounts(_ client: LoopbackClient) async throws -> (raw: Int, reused: Int) {
+        let metrics = try await client.send("GET", "/metrics").text
+        func value(_ name: String) -> Int {
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+            return line.flatMap { $0.split(separator: " ").last }.flatMap { Int(Double($0) ?? -1) } ?? -1
+        }
+        return (value("picpipe_http_raw_answers_total"), value("picpipe_http_raw_reused_answers_total"))
+    }
+
+    /// A plain GET of `path` on its own connection: the answer's bytes.
+    static func plainGet(_ client: LoopbackClient, _ path: String, method: String = "GET") async throws -> [UInt8] {
+        try await client.conversation([
+            (Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8), 0)
+        ])
+    }
+
+    @Test func aRepeatedRequestGetsTheKeptAnswerWithTheSameBytes() async throws {
+        try await FetchServer.with { client, _ in
+            let id = try await RawShortcutTests.upload(client)
+            let path = "/images/\(id)/thumbnails/256"
+            // The cache trusts an entry for 1 s from its last read; on a machine so loaded that the second passed
+            // between the requests, they are sent again (at most 20 times).
+            var (first, second, third) = ([UInt8](), [UInt8](), [UInt8]())
+            var counted = (raw: 0, reused: 0)
+            for _ in 0..<20 where counted != (3, 2) {
+                #expect(try await client.send("GET", path + "?via=route").status == 200)
+                let before = try await Self.rawCounts(client)
+                first = try await Self.plainGet(client, path)
+                second = try await Self.plainGet(client, path)
+                third = try await Self.plainGet(client, path, method: "HEAD")
+                let after = try await Self.rawCounts(client)
+                counted = (after.raw - before.raw, after.reused - before.reused)
+            }
+            #expect(counted == (3, 2), "one answer looked up, then a GET and a HEAD given again")
+            #expect(first.count > 1000 && RawShortcutTests.withoutDate(first) == RawShortcutTests.withoutDate(second))
+            let head = try LoopbackClient.parse(third, isHead: true)
+            let whole = try LoopbackClient.parse(first, isHead: false)
+            #expect(head.status == 200 && head.body.isEmpty && head.header("Content-Length") == String(whole.body.count))
+            #expect(head.header("ETag") == whole.header("ETag"))
+        }
+    }
+
+    @Test func aPutOrDeleteIsSeenByTheNextRequestAtOnce() async throws {
+        try await FetchServer.with { client, _ in
+            let path = "/images/cat-1/thumbnails/256"
+            let first = try FetchServer.picture(seed: 10), second = try FetchServer.picture(seed: 200)
+            #expect(
+                try await client.send("PUT", "/images/cat-1", headers: [("Content-Type", "image/jpeg")], body: first)
+                    .status == 201)
+            #expect(try await client.send("GET", path).status == 200)
+            var kept = (raw: 0, reused: 0)
+            for _ in 0..<20 where kept.reused < 1 {
+                #expect(try await client.send("GET", path + "?via=route").status == 200)
+                let before = try await Self.rawCounts(client)
+                _ = try await Self.plainGet(client, path)
+                _ = try await Self.plainGet(client, path)
+                let after = try await Self.rawCounts(client)
+                kept = (after.raw - before.raw, after.reused - before.reused)
+            }
+            #expect(kept.reused >= 1, "the answer was kept")
+            let old = try LoopbackClient.parse(try await Self.plainGet(client, path), isHead: false)
+            // The id now names other content: the next plain GET, within the second the cache would trust its
+            // entry, answers with the new content's thumbnail.
+            #expect(
+                try await client.send("PUT", "/images/cat-1", headers: [("Content-Type", "image/jpeg")], body: second)
+                    .status == 200)
+            let new = try LoopbackClient.parse(try await Self.plainGet(client, path), isHead: false)
+            #expect(new.status == 200 && new.header("ETag") != old.header("ETag") && new.body != old.body)
+            let viaRoute = try await client.send("GET", path + "?via=route")
+            #expect(new.body == viaRoute.body && new.header("ETag") == viaRoute.header("ETag"))
+            #expect(try await client.send("DELETE", "/images/cat-1").status == 204)
+            let gone = try LoopbackClient.parse(try await Self.plainGet(client, path), isHead: false)
+            #expect(gone.status == 404)
+        }
+    }
+}
