@@ -239,15 +239,23 @@ def burst(mode, workers, extra_workers, round_number):
     store = os.path.join(work, label)
     database = new_database(mode, store)
     procs = start(store, workers, database, label, extra_workers)
-    pending = set(digest for _, digest in burst_files)
+    # Checked in upload order, each pass stopping at the first file not done yet (the queue is first in, first out,
+    # so later ones are rarely done before it; they are seen on a later pass). Checking all pending files every
+    # 2 ms (before session 13) took about a third of a core away from the processes measured.
+    pending = [digest for _, digest in burst_files]
     t0 = time.perf_counter()
     for path, digest in burst_files:
         os.link(path, os.path.join(work, "tmp-link"))
         os.rename(os.path.join(work, "tmp-link"), os.path.join(store, "uploads", os.path.basename(path)))
     while pending:
-        done = [digest for digest in pending if thumbnails_done(store, digest)]
-        pending -= database.has_metadata(done)
-        time.sleep(0.002)
+        done = []
+        for digest in pending:
+            if not thumbnails_done(store, digest):
+                break
+            done.append(digest)
+        visible = database.has_metadata(done)
+        pending = [digest for digest in pending if digest not in visible]
+        time.sleep(0.005)
     elapsed = time.perf_counter() - t0
     stop(procs)
     database.close()

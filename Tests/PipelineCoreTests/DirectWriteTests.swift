@@ -73,4 +73,41 @@ struct DirectWriteTests {
             }
         }
     }
+
+    /// How many of a file's pages are in the page cache (`mincore` on a mapping of it).
+    static func residentPages(_ url: URL) throws -> (resident: Int, pages: Int) {
+        let descriptor = open(url.path, O_RDONLY)
+        try #require(descriptor >= 0)
+        defer { close(descriptor) }
+        var info = stat()
+        try #require(fstat(descriptor, &info) == 0)
+        let size = Int(info.st_size)
+        let mapping = try #require(mmap(nil, size, PROT_READ, MAP_SHARED, descriptor, 0))
+        try #require(mapping != MAP_FAILED)
+        defer { munmap(mapping, size) }
+        let pages = (size + 4095) / 4096
+        var vector = [UInt8](repeating: 0, count: pages)
+        try #require(mincore(mapping, size, &vector) == 0)
+        return (vector.filter { $0 & 1 == 1 }.count, pages)
+    }
+
+    /// An original the functions read at once (`serve`'s uploads: `direct: false`) stays in the page cache; one
+    /// written past it (batch) does not, where the file system takes O_DIRECT.
+    @Test func anOriginalReadSoonIsWrittenThroughThePageCache() throws {
+        try StoreTests.withStore { layout in
+            let direct = Self.takesDirect(layout.originals)
+            try Self.withAlignedBytes(3 * DirectWrite.threshold) { bytes in
+                let soon = layout.originals.appendingPathComponent("ef/read-soon")
+                #expect(try AtomicFile.write(bytes, to: soon, direct: false))
+                #expect(try Data(contentsOf: soon) == Data(bytes))
+                let cached = try Self.residentPages(soon)
+                #expect(cached.resident == cached.pages, "every page of the original is in the page cache")
+                let later = layout.originals.appendingPathComponent("ef/read-later")
+                #expect(try AtomicFile.write(bytes, to: later))
+                let uncached = try Self.residentPages(later)
+                if direct { #expect(uncached.resident == 0, "written past the page cache") }
+                #expect(try Data(contentsOf: later) == Data(bytes))
+            }
+        }
+    }
 }

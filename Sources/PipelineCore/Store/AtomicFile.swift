@@ -18,11 +18,16 @@ public enum AtomicFile {
     }
 
     /// Writes `bytes` to `url` atomically, creating the parent folder if needed.
+    /// - Parameter direct: whether a large page-aligned buffer may go to the disk past the page cache (`DirectWrite`,
+    ///   less CPU); `false` for a file that is read again at once (an upload's original, which `serve`'s functions
+    ///   read right after the ingest: from the page cache instead of the disk).
     /// - Returns: `false` when `url` already existed and `overwrite` is false (nothing written).
     @discardableResult
-    public static func write(_ bytes: UnsafeRawBufferPointer, to url: URL, overwrite: Bool = true) throws -> Bool {
+    public static func write(
+        _ bytes: UnsafeRawBufferPointer, to url: URL, overwrite: Bool = true, direct: Bool = true
+    ) throws -> Bool {
         do {
-            let wrote = try unreportedWrite(bytes, to: url, overwrite: overwrite)
+            let wrote = try unreportedWrite(bytes, to: url, overwrite: overwrite, direct: direct)
             StoreHealth.shared.recordSuccess()
             return wrote
         } catch {
@@ -31,12 +36,14 @@ public enum AtomicFile {
         }
     }
 
-    private static func unreportedWrite(_ bytes: UnsafeRawBufferPointer, to url: URL, overwrite: Bool) throws -> Bool {
+    private static func unreportedWrite(
+        _ bytes: UnsafeRawBufferPointer, to url: URL, overwrite: Bool, direct allowed: Bool
+    ) throws -> Bool {
         let folder = url.deletingLastPathComponent()
         if !overwrite, FileManager.default.fileExists(atPath: url.path) { return false }
         try Folder.create(folder)
         let temp = folder.appendingPathComponent(temporaryName())
-        let (fd, direct) = DirectWrite.create(temp.path, direct: DirectWrite.suits(bytes))
+        let (fd, direct) = DirectWrite.create(temp.path, direct: allowed && DirectWrite.suits(bytes))
         guard fd >= 0 else { throw StoreError.io(path: temp.path, operation: "create", errno: errno) }
         var ok = false
         defer {
@@ -73,8 +80,8 @@ public enum AtomicFile {
 
     /// Writes `Data` atomically.
     @discardableResult
-    public static func write(_ data: Data, to url: URL, overwrite: Bool = true) throws -> Bool {
-        try data.withUnsafeBytes { try write($0, to: url, overwrite: overwrite) }
+    public static func write(_ data: Data, to url: URL, overwrite: Bool = true, direct: Bool = true) throws -> Bool {
+        try data.withUnsafeBytes { try write($0, to: url, overwrite: overwrite, direct: direct) }
     }
 
     /// Removes temporary files a crash left in `folder` and its subfolders; returns how many.

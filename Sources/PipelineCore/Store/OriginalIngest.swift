@@ -51,15 +51,18 @@ public enum OriginalIngest {
     ///   - maxBytes: the largest accepted input.
     ///   - originals: a writable handle on the `originals` area.
     ///   - hash: the bytes' SHA-256 when the caller computed it while reading them (`InputFile.read(_:maxBytes:hashing:)`).
+    ///   - readSoon: the functions read the original right after (`serve`): it is written through the page cache
+    ///     (batch reads it from memory and writes it past the cache, `AtomicFile.write`'s `direct`).
     public static func ingest(
-        _ bytes: Data, name: String, maxBytes: Int, into originals: StoreHandle, hash known: ContentHash? = nil
+        _ bytes: Data, name: String, maxBytes: Int, into originals: StoreHandle, hash known: ContentHash? = nil,
+        readSoon: Bool = false
     ) throws -> IngestedOriginal {
         guard !bytes.isEmpty else { throw IngestError.empty(file: name) }
         guard bytes.count <= maxBytes else { throw IngestError.tooLarge(file: name, bytes: bytes.count, limit: maxBytes) }
         let (hash, sniffed) = bytes.withUnsafeBytes { raw in (known ?? ContentHash(of: raw), ImageFormat.sniff(raw)) }
         guard let format = sniffed else { throw IngestError.notAnImage(file: name) }
         let relative = OriginalName.relativePath(hash: hash, format: format)
-        let wrote = try originals.write(bytes, to: relative, overwrite: false)
+        let wrote = try originals.write(bytes, to: relative, overwrite: false, direct: !readSoon)
         return IngestedOriginal(hash: hash, format: format, relativePath: relative, size: bytes.count, alreadyStored: !wrote)
     }
 }

@@ -56,11 +56,11 @@ public struct StoreHandle: Sendable {
         return try AtomicFile.write(bytes, to: url(relative), overwrite: overwrite)
     }
 
-    /// Writes `Data` to a file of the area atomically.
+    /// Writes `Data` to a file of the area atomically (`direct`: see `AtomicFile.write`).
     @discardableResult
-    public func write(_ data: Data, to relative: String, overwrite: Bool = true) throws -> Bool {
+    public func write(_ data: Data, to relative: String, overwrite: Bool = true, direct: Bool = true) throws -> Bool {
         try requireWrite()
-        return try AtomicFile.write(data, to: url(relative), overwrite: overwrite)
+        return try AtomicFile.write(data, to: url(relative), overwrite: overwrite, direct: direct)
     }
 
     /// The names in a folder of the area (`""` for the area's root); empty when it does not exist.

@@ -54,7 +54,10 @@ public struct UploadIngest: Sendable {
                 throw IngestError.tooLarge(file: name, bytes: Int(info.st_size), limit: maxFileBytes)
             }
             guard let bytes = try? InputFile.read(path) else { return .skipped }
-            let original = try OriginalIngest.ingest(bytes, name: name, maxBytes: maxFileBytes, into: originals)
+            // The functions read the original at once: through the page cache, not from the disk (README, "Upload
+            // events": an O_DIRECT write made every idle upload's two functions wait for the disk).
+            let original = try OriginalIngest.ingest(
+                bytes, name: name, maxBytes: maxFileBytes, into: originals, readSoon: true)
             let record = runtime.record(.objectCreatedPut, for: original, sourceName: name)
             let appended = try runtime.submit(record, deduplicate: true)
             removeIfUnchanged(path, since: info)
