@@ -151,6 +151,7 @@ let package = Package(
                 "ImageCore", "Locking", "PipelineCore", "ThumbnailService", "MetadataService", "FetchService", "AWSGateway",
                 "PostgresBackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

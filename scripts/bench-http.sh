@@ -76,7 +76,7 @@ pids+=($!)
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$nginx_port/thumb.jpg" -o /dev/null 2>/dev/null && break; sleep 0.05; done
 cmp -s <(curl -fsS "http://127.0.0.1:$nginx_port/thumb.jpg") "$work/nginx/www/thumb.jpg" \
     || { echo "nginx does not serve the thumbnail" >&2; exit 1; }
-echo "thumbnail $bytes bytes; picpipe $url; nginx http://127.0.0.1:$nginx_port/thumb.jpg; wrk -t1 ${seconds}s, $rounds rounds; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "thumbnail $bytes bytes; picpipe $url; nginx http://127.0.0.1:$nginx_port/thumb.jpg; wrk -t1 ${seconds}s, $rounds rounds; picpipe event loops ${PICPIPE_EVENT_LOOPS:-one per core} (PICPIPE_EVENT_LOOPS), nginx 1 worker; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # wrk_once URL CONNS KEEPALIVE(yes|no) -> "requests/s p99_ms errors"
 wrk_once() {

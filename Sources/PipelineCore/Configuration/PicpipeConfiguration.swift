@@ -332,6 +332,10 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
     /// Whether `GET /images/{id}/thumbnails/{size}` picks AVIF, WebP or the configured format from `Accept`
     /// (answering `Vary: Accept`); off, it always answers the configured format (`?format=` still forces one).
     public var negotiateFormats: Bool = true
+    /// The event-loop threads that accept connections and answer from memory (`nil`: one per core, SwiftNIO's
+    /// default). On a small machine that also runs the load (a client, the functions) one loop can answer more and
+    /// sooner than one per core: nginx's `worker_processes`.
+    public var eventLoops: Int?
 
     /// The defaults.
     public init() {}
@@ -351,6 +355,7 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
         case headerTimeout = "header_timeout"
         case maxConnections = "max_connections"
         case negotiateFormats = "negotiate_formats"
+        case eventLoops = "event_loops"
     }
 
     /// Decodes a partial section: missing keys keep their defaults.
@@ -371,6 +376,7 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
         headerTimeout = try c.decode(.headerTimeout, default: d.headerTimeout)
         maxConnections = try c.decode(.maxConnections, default: d.maxConnections)
         negotiateFormats = try c.decode(.negotiateFormats, default: d.negotiateFormats)
+        eventLoops = try c.decodeIfPresent(Int.self, forKey: .eventLoops)
     }
 }
 

@@ -52,6 +52,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = databaseOptions.applied(to: try configOptions.load(store: storeOptions))
+        // Before anything starts SwiftNIO's shared event loops.
+        if let loops = configuration.http.eventLoops { EventLoopCount.suggest(loops) }
         let roles = try roles.map { try ServeRoles(parsing: $0, known: FunctionSettings.names) } ?? .all
         if roles != .all, configuration.database.url == nil {
             throw ValidationError(
