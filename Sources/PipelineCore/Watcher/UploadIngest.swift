@@ -53,11 +53,12 @@ public struct UploadIngest: Sendable {
             guard Int(info.st_size) <= maxFileBytes else {
                 throw IngestError.tooLarge(file: name, bytes: Int(info.st_size), limit: maxFileBytes)
             }
-            guard let bytes = try? InputFile.read(path) else { return .skipped }
+            // One pass over the bytes: hashed as they are read (as batch does).
+            guard let (bytes, hash) = try? InputFile.read(path, maxBytes: nil, hashing: true) else { return .skipped }
             // The functions read the original at once: through the page cache, not from the disk (README, "Upload
             // events": an O_DIRECT write made every idle upload's two functions wait for the disk).
             let original = try OriginalIngest.ingest(
-                bytes, name: name, maxBytes: maxFileBytes, into: originals, readSoon: true)
+                bytes, name: name, maxBytes: maxFileBytes, into: originals, hash: hash, readSoon: true)
             let record = runtime.record(.objectCreatedPut, for: original, sourceName: name)
             let appended = try runtime.submit(record, deduplicate: true)
             removeIfUnchanged(path, since: info)
