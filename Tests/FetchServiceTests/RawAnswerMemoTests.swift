@@ -81,12 +81,9 @@ struct RawAnswerMemoTests {
 
     /// The counters of raw answers: all, and those given again from the memo.
     static func rawCounts(_ client: LoopbackClient) async throws -> (raw: Int, reused: Int) {
-        let metrics = try await client.send("GET", "/metrics").text
-        func value(_ name: String) -> Int {
-            let line = metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }
-            return line.flatMap { $0.split(separator: " ").last }.flatMap { Int(Double($0) ?? -1) } ?? -1
-        }
-        return (value("picpipe_http_raw_answers_total"), value("picpipe_http_raw_reused_answers_total"))
+        let values = try await RawShortcutTests.counters(
+            client, "picpipe_http_raw_answers_total", "picpipe_http_raw_reused_answers_total")
+        return (values[0], values[1])
     }
 
     /// A plain GET of `path` on its own connection: the answer's bytes.

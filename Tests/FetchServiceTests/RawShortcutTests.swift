@@ -64,12 +64,17 @@ struct PlainRequestHeadTests {
 struct RawShortcutTests {
     /// The counters of answers given from memory: all of them, and those read from the raw bytes.
     static func answered(_ client: LoopbackClient) async throws -> (eventLoop: Int, raw: Int) {
+        let values = try await counters(client, "picpipe_http_event_loop_answers_total", "picpipe_http_raw_answers_total")
+        return (values[0], values[1])
+    }
+
+    /// The values of unlabelled counters on `/metrics` (-1 for one not found).
+    static func counters(_ client: LoopbackClient, _ names: String...) async throws -> [Int] {
         let metrics = try await client.send("GET", "/metrics").text
-        func value(_ name: String) -> Int {
+        return names.map { name in
             let line = metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }
             return line.flatMap { $0.split(separator: " ").last }.flatMap { Int(Double($0) ?? -1) } ?? -1
         }
-        return (value("picpipe_http_event_loop_answers_total"), value("picpipe_http_raw_answers_total"))
     }
 
     /// An answer's bytes without its Date line (the only line that may differ between two answers).
