@@ -131,9 +131,8 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
                 buffer.moveReaderIndex(forwardBy: head.length)
                 let prefix = Self.prefix(of: answer, allocator: context.channel.allocator)
-                if let until = answer.reusableUntil, let revision, let memo, head.method == .get, !head.isConditional,
-                    answer.status == .ok, let body = answer.body
-                {
+                // `reusableUntil` is set only for a whole 200 to a request without conditions; a HEAD has no body to keep.
+                if let until = answer.reusableUntil, let revision, let memo, let body = answer.body {
                     memo.keep(
                         RawAnswerMemo.Entry(
                             target: Array(head.bytes[head.target]), accept: head.accept.map { Array($0) },
@@ -188,29 +187,28 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         head.writeStaticString(" ")
         head.writeString(answer.status.reasonPhrase)
         head.writeStaticString("\r\n")
-        for field in answer.fields {
-            head.writeString(field.name.rawName)
-            head.writeStaticString(": ")
-            head.writeString(field.value)
-            head.writeStaticString("\r\n")
-        }
+        for field in answer.fields { head.writeField(field.name, field.value) }
         return head
     }
 
-    /// The answer as the HTTP/1 encoder writes it: `prefix`, then the fields `EventLoopShortcutHandler` adds
-    /// (`CachedAnswer.fields(date:closes:)`: Date, Server, Connection: close) in that order; the body as its own
-    /// buffer (no copy).
+    /// The answer as the HTTP/1 encoder writes it: `prefix`, then the fields `EventLoopShortcutHandler` adds too
+    /// (`CachedAnswer.eachAddedField`); the body as its own buffer (no copy).
     private func write(prefix: ByteBuffer, body: ByteBuffer?, closes: Bool, context: ChannelHandlerContext) {
         var head = context.channel.allocator.buffer(capacity: prefix.readableBytes + 96)
         head.writeImmutableBuffer(prefix)
-        head.writeStaticString("Date: ")
-        head.writeString(date.current())
-        head.writeStaticString("\r\nServer: ")
-        head.writeString(EventLoopShortcutHandler.serverName)
-        head.writeStaticString("\r\n")
-        if closes { head.writeStaticString("Connection: close\r\n") }
+        CachedAnswer.eachAddedField(date: date.current(), closes: closes) { head.writeField($0, $1) }
         head.writeStaticString("\r\n")
         context.write(wrapOutboundOut(head), promise: nil)
         if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(body), promise: nil) }
+    }
+}
+
+extension ByteBuffer {
+    /// One header line as the HTTP/1 encoder writes it.
+    fileprivate mutating func writeField(_ name: HTTPField.Name, _ value: String) {
+        writeString(name.rawName)
+        writeStaticString(": ")
+        writeString(value)
+        writeStaticString("\r\n")
     }
 }

@@ -1,4 +1,5 @@
 // A small store file held in memory with the headers that describe it, so a hit answers without file I/O.
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import PipelineCore
@@ -97,10 +98,16 @@ package struct CachedAnswer: Sendable {
     /// keep-alive reuses a closed socket). For the handlers that answer ahead of the request loop.
     func fields(date: String, closes: Bool) -> HTTPFields {
         var all = fields
-        all[.date] = date
-        all[.server] = EventLoopShortcutHandler.serverName
-        if closes { all[.connection] = "close" }
+        Self.eachAddedField(date: date, closes: closes) { all[$0] = $1 }
         return all
+    }
+
+    /// The fields `fields(date:closes:)` adds to the answer's own, in order (the raw path writes them after a kept
+    /// answer's preformatted fields).
+    static func eachAddedField(date: String, closes: Bool, _ body: (HTTPField.Name, String) -> Void) {
+        body(.date, date)
+        body(.server, EventLoopShortcutHandler.serverName)
+        if closes { body(.connection, "close") }
     }
 
     /// As a Hummingbird response.

@@ -17,6 +17,8 @@ package final class PathCache<Value: Sendable>: Sendable {
     /// How long an entry is served before the file is read again.
     package let revalidateAfter: Duration
     private let state = Locked(State())
+    /// Bumped by every invalidation (inside the lock, so `insert` compares under it): reads that began before it are
+    /// not inserted, and what was derived from a value looked up before it may be stale.
     private let invalidations = Atomic<UInt64>(0)
 
     private struct Slot {
@@ -30,8 +32,6 @@ package final class PathCache<Value: Sendable>: Sendable {
         var slots: [String: Slot] = [:]
         var bytes = 0
         var tick: UInt64 = 0
-        /// Bumped by every invalidation: reads that began before it are not inserted.
-        var generation: UInt64 = 0
     }
 
     /// - Parameters:
@@ -56,8 +56,9 @@ package final class PathCache<Value: Sendable>: Sendable {
         }
     }
 
-    /// The generation to pass to `insert` for a read that starts now.
-    package var generation: UInt64 { state.withLock { $0.generation } }
+    /// The generation to pass to `insert` for a read that starts now: the count of invalidations so far, read without
+    /// the lock.
+    package var generation: UInt64 { invalidations.load(ordering: .acquiring) }
 
     /// Keeps a value read from disk at `readAt`, unless an invalidation happened since `generation` was taken or
     /// it is too large; evicts the least recently used entries to stay within the budget.
@@ -66,7 +67,7 @@ package final class PathCache<Value: Sendable>: Sendable {
     ) {
         guard size <= entryLimit else { return }
         state.withLock { state in
-            guard state.generation == generation else { return }
+            guard invalidations.load(ordering: .relaxed) == generation else { return }
             state.tick &+= 1
             let slot = Slot(value: value, size: size, readAt: readAt, lastUsed: state.tick)
             if let old = state.slots.updateValue(slot, forKey: path) { state.bytes -= old.size }
@@ -78,14 +79,9 @@ package final class PathCache<Value: Sendable>: Sendable {
         }
     }
 
-    /// How many invalidations there were; read without the lock (what was derived from a value looked up before a
-    /// change of this count may be stale).
-    package var invalidationCount: UInt64 { invalidations.load(ordering: .acquiring) }
-
     /// Drops every value `stale` picks, and makes reads that started before not be inserted.
     package func invalidate(where stale: (Value) -> Bool) {
         state.withLock { state in
-            state.generation &+= 1
             invalidations.wrappingAdd(1, ordering: .releasing)
             for path in state.slots.compactMap({ stale($0.value.value) ? $0.key : nil }) {
                 if let slot = state.slots.removeValue(forKey: path) { state.bytes -= slot.size }

@@ -79,10 +79,7 @@ struct ThumbnailShortcut: EventLoopShortcut {
     func answer(_ head: HTTPRequest) -> CachedAnswer? {
         let start = ContinuousClock.now
         guard let answer = api.cachedThumbnail(head) else { return nil }
-        api.metrics.record(
-            route: route, method: head.method.rawValue, status: answer.status.code,
-            duration: ContinuousClock.now - start)
-        api.metrics.eventLoopAnswers.increment()
+        count(method: head.method, status: answer.status, duration: ContinuousClock.now - start)
         return answer
     }
 
@@ -90,10 +87,15 @@ struct ThumbnailShortcut: EventLoopShortcut {
     /// change while serving. `nil` when the index is shared with other processes (PostgreSQL).
     func revision() -> ShortcutRevision? {
         guard let index = api.index.revision else { return nil }
-        return ShortcutRevision(index: index, files: api.files.cache.invalidationCount, recipes: api.thumbnails.revision)
+        return ShortcutRevision(index: index, files: api.files.cache.generation, recipes: api.thumbnails.revision)
     }
 
     func countReused(method: HTTPRequest.Method, status: HTTPResponse.Status, duration: Duration) {
+        count(method: method, status: status, duration: duration)
+    }
+
+    /// An answer given on the event loop, counted under the route as `APIErrorMiddleware` counts the router's.
+    private func count(method: HTTPRequest.Method, status: HTTPResponse.Status, duration: Duration) {
         api.metrics.record(route: route, method: method.rawValue, status: status.code, duration: duration)
         api.metrics.eventLoopAnswers.increment()
     }
