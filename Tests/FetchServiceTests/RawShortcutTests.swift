@@ -127,6 +127,27 @@ struct RawShortcutTests {
         }
     }
 
+    @Test func connectionsAnsweredFromTheBytesStartNoRequestLoop() async throws {
+        try await FetchServer.with { client, _ in
+            let id = try await Self.upload(client)
+            let path = "/images/\(id)/thumbnails/256"
+            let names = ["picpipe_http_raw_answers_total", "picpipe_http_request_loops_total"]
+            // As above: the cache's 1 s may pass on a loaded machine (a raw miss goes to the route): sent again.
+            var (raw, loops) = (0, 0)
+            for _ in 0..<20 where raw != 10 {
+                #expect(try await client.send("GET", path + "?via=route").status == 200)
+                let before = try await Self.counters(client, names[0], names[1])
+                for _ in 0..<10 { #expect(try await client.send("GET", path).status == 200) }
+                let after = try await Self.counters(client, names[0], names[1])
+                (raw, loops) = (after[0] - before[0], after[1] - before[1])
+            }
+            #expect(raw == 10)
+            // Ten connections, each with one request and `Connection: close`: only the /metrics request that read
+            // the counts after them needed a request loop.
+            #expect(loops == 1)
+        }
+    }
+
     @Test func aHeadSplitAcrossReadsIsReadByTheDecoder() async throws {
         try await FetchServer.with { client, _ in
             let id = try await Self.upload(client)
@@ -210,7 +231,7 @@ struct RawShortcutIdleTests {
         let state = ConnectionStateHandler(idleTimeout: .seconds(2))
         let registry = PrometheusCollectorRegistry()
         let answers = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "t", metricName: "raw", unitName: "", helpText: ""))
-        try channel.pipeline.syncOperations.addHandler(RawShortcutHandler(Hits(), maxHeadLength: 1024, state: state, answers: answers, reused: answers, memos: nil))
+        try channel.pipeline.syncOperations.addHandler(RawShortcutHandler(Hits(), maxHeadLength: 1024, connection: state, answers: answers, reused: answers, memos: nil))
         try channel.pipeline.syncOperations.addHandler(state)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return (channel, loop)

@@ -15,8 +15,8 @@ public struct AWSGateway: Sendable, CustomStringConvertible {
     /// Its name in ServiceLifecycle's logs (not a reflection dump of the gateway).
     public var description: String { "AWSGateway" }
 
-    /// The Hummingbird application.
-    let application: Application<AWSResponder>
+    /// The listener, with SigV4 and the two APIs behind the raw path.
+    let listener: HTTPListener
     let executor: EventLoopTaskExecutor
     let overrides: FunctionOverrides
     let runtime: FunctionRuntime
@@ -47,18 +47,12 @@ public struct AWSGateway: Sendable, CustomStringConvertible {
             logger: logger)
         var serverSettings = http
         serverSettings.listen = settings.listen
-        let application = Application(
-            responder: responder,
-            server: FetchApplication.server(
-                settings: serverSettings, metrics: metrics, shortcut: S3Shortcut(authenticator: authenticator, s3: s3, metrics: metrics)),
-            configuration: ApplicationConfiguration(
-                address: .hostname(settings.listen.host, port: settings.listen.port), serverName: "picpipe",
-                backlog: min(max(256, http.maxConnections), 4096)),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
-            eventLoopGroupProvider: .shared(FetchApplication.group),
-            logger: logger)
+        let listener = HTTPListener(
+            responder: responder, settings: serverSettings, metrics: metrics,
+            shortcut: S3Shortcut(authenticator: authenticator, s3: s3, metrics: metrics), serverName: "picpipe",
+            group: FetchApplication.group, logger: logger, onServerRunning: onServerRunning)
         return AWSGateway(
-            application: application, executor: EventLoopTaskExecutor(group: FetchApplication.group),
+            listener: listener, executor: EventLoopTaskExecutor(group: FetchApplication.group),
             overrides: overrides, runtime: images.runtime)
     }
 
@@ -71,7 +65,7 @@ public struct AWSGateway: Sendable, CustomStringConvertible {
 extension AWSGateway: Service {
     /// Runs the server until graceful shutdown.
     public func run() async throws {
-        try await withTaskExecutorPreference(executor) { try await application.run() }
+        try await withTaskExecutorPreference(executor) { try await listener.run() }
     }
 }
 

@@ -124,3 +124,8 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 }
+
+extension ConnectionStateHandler: RawPathConnection {
+    /// Set up with the decoder from the start: the state is this handler.
+    func decoderState() -> ConnectionStateHandler? { self }
+}

@@ -1,15 +1,18 @@
 // Hummingbird's HTTP/1.1 connection set-up with picpipe's guards around the decoder: the raw-byte head guard before
-// it, the request limits after it, and the count of open connections.
+// it, the request limits after it, and the count of open connections; the raw path ahead of all of them, alone
+// until a request needs the decoder.
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
 /// An HTTP/1.1 child channel that enforces `RequestLimits` and a cap on open connections.
-struct GuardedHTTP1Channel: ServerChildChannel {
+struct GuardedHTTP1Channel: Sendable {
     typealias Value = HTTP1Channel.Value
 
-    /// Hummingbird's channel, which builds the decoder, the encoder and the request loop.
+    /// Hummingbird's channel: its decoder settings and its request loop.
     let http1: HTTP1Channel
     /// The request limits.
     let limits: RequestLimits
@@ -39,7 +42,6 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     ) {
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: limits.decoderLimit, maxHeaderListSize: limits.decoderLimit)
-        // No idle timeout in Hummingbird's connection-state handler: `ConnectionStateHandler` replaces it.
         http1 = HTTP1Channel(responder: responder, configuration: .init(httpDecoderConfiguration: decoder))
         self.idleTimeout = idleTimeout
         self.limits = limits
@@ -48,53 +50,78 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         self.shortcut = shortcut
     }
 
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+    /// Sets up an accepted connection (the listener's child channel initializer, on its event loop). With a
+    /// shortcut, an admitted connection starts with the raw path alone (`ConnectionFront`); the decoder's pipeline is
+    /// built, and its request loop handed to `startRequestLoop`, only when a request needs it. A connection over
+    /// the cap gets the decoder's pipeline at once: its limiter refuses it.
+    /// - Parameter startRequestLoop: runs `handle(value:logger:)` for the connection (the listener's task group).
+    func open(
+        channel: any Channel, logger: Logger, startRequestLoop: @escaping @Sendable (Value) -> Void
+    ) throws {
         let admitted = connections.admit()
         if admitted {
             let connections = self.connections
             channel.closeFuture.whenComplete { _ in connections.release() }
         }
-        let head = RequestHeadGuard()
-        do {
-            // Reads of at most 16 KiB (NIO's default grows to 64 KiB): a connection's queued body parts are what a
-            // hundred concurrent uploads hold in memory, and 16 KiB reads still keep up with loopback uploads.
-            try channel.syncOptions?.setOption(
-                ChannelOptions.recvAllocator,
-                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: Self.maxReadBytes))
-            // First in the pipeline, so it sees the bytes before the decoder (which `http1` adds after it).
-            try channel.pipeline.syncOperations.addHandler(head)
-        } catch {
-            return channel.eventLoop.makeFailedFuture(error)
+        // Reads of at most 16 KiB (NIO's default grows to 64 KiB): a connection's queued body parts are what a
+        // hundred concurrent uploads hold in memory, and 16 KiB reads still keep up with loopback uploads.
+        try channel.syncOptions?.setOption(
+            ChannelOptions.recvAllocator,
+            value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: Self.maxReadBytes))
+        guard let shortcut, admitted else {
+            let (value, _) = try addDecoder(to: channel, logger: logger, admitted: admitted)
+            startRequestLoop(value)
+            return
         }
-        let limiter = RequestLimitHandler(
-            limits: limits, head: head, metrics: metrics,
-            connectionRefusal: admitted ? nil : .tooManyConnections(limit: connections.limit))
-        // `setup` runs on the channel's event loop (the child channel initializer), as does the completed future.
-        return http1.setup(channel: channel, logger: logger).assumeIsolated().flatMapThrowing { value in
-            // After the HTTP/1 codec, so it sees decoded heads and the decoder's errors before the request loop.
-            let pipeline = channel.pipeline.syncOperations
-            let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
-            try pipeline.addHandler(limiter, position: .after(codec))
-            let hummingbirdState = try pipeline.handler(type: HTTPConnectionStateHandler.self)
-            let state = ConnectionStateHandler(idleTimeout: idleTimeout)
-            try pipeline.addHandler(state, position: .after(hummingbirdState))
-            pipeline.removeHandler(hummingbirdState, promise: nil)
-            if let shortcut {
-                // Last before the request loop: the limits and the connection state handler see its requests.
-                try pipeline.addHandler(EventLoopShortcutHandler(shortcut), position: .after(state))
-                // First of all: plain requests it answers from memory never reach the decoder (a connection over
-                // the cap is refused by the limiter before anything is answered).
-                if admitted {
-                    let maxHead = min(limits.maxURIBytes, limits.maxHeaderBytes)
-                    try pipeline.addHandler(
-                        RawShortcutHandler(
-                            shortcut, maxHeadLength: maxHead, state: state, answers: metrics.rawAnswers,
-                            reused: metrics.rawReusedAnswers, memos: memos),
-                        position: .first)
-                }
-            }
-            return value
-        }.nonisolated()
+        let front = ConnectionFront(idleTimeout: idleTimeout) { channel in
+            let (value, state) = try self.addDecoder(to: channel, logger: logger, admitted: true)
+            startRequestLoop(value)
+            return state
+        }
+        let maxHead = min(limits.maxURIBytes, limits.maxHeaderBytes)
+        let raw = RawShortcutHandler(
+            shortcut, maxHeadLength: maxHead, connection: front, answers: metrics.rawAnswers,
+            reused: metrics.rawReusedAnswers, memos: memos)
+        try channel.pipeline.syncOperations.addHandlers(front, raw)
+    }
+
+    /// Adds, after what the pipeline has (the raw path, if any), the head guard, Hummingbird's HTTP/1 codec, the
+    /// request limits, the connection state and the event-loop shortcut, and wraps the channel for the request loop.
+    /// Runs on the channel's event loop.
+    private func addDecoder(
+        to channel: any Channel, logger: Logger, admitted: Bool
+    ) throws -> (Value, ConnectionStateHandler) {
+        let pipeline = channel.pipeline.syncOperations
+        let head = RequestHeadGuard()
+        // Before the decoder, so it sees the bytes it is given.
+        try pipeline.addHandler(head)
+        // As Hummingbird's `HTTP1Channel.setup`, with picpipe's connection state in place of its own.
+        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+        decoderLimits.maxHeaderFieldSize = http1.configuration.httpDecoder.maxHeaderFieldSize
+        decoderLimits.maxHeaderListSize = http1.configuration.httpDecoder.maxHeaderListSize
+        decoderLimits.maxHeaderFieldCount = http1.configuration.httpDecoder.maxHeaderFieldCount
+        try pipeline.configureHTTPServerPipeline(
+            withPipeliningAssistance: false,  // the request loop reads one request at a time
+            withErrorHandling: false,  // `RequestLimitHandler` answers what the decoder cannot read
+            withOutboundHeaderValidation: false,  // HTTPTypes validated the fields
+            withEncoderConfiguration: .init(),
+            withDecoderLimitConfiguration: decoderLimits)
+        try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+        // After the codec, so it sees decoded heads and the decoder's errors before the request loop.
+        try pipeline.addHandler(
+            RequestLimitHandler(
+                limits: limits, head: head, metrics: metrics,
+                connectionRefusal: admitted ? nil : .tooManyConnections(limit: connections.limit)))
+        let state = ConnectionStateHandler(idleTimeout: idleTimeout)
+        try pipeline.addHandler(state)
+        if let shortcut {
+            // Last before the request loop: the limits and the connection state handler see its requests.
+            try pipeline.addHandler(EventLoopShortcutHandler(shortcut))
+        }
+        let value = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+        metrics.requestLoops.increment()
+        return (value, state)
     }
 
     func handle(value: Value, logger: Logger) async {

@@ -23,14 +23,19 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         case waiting(held: ByteBuffer)
         /// The decoder has the connection.
         case passing
+        /// The client asked to close after the answer given: nothing more is read.
+        case closing
     }
 
     private let shortcut: any EventLoopShortcut
     /// The longest head read here (within both of the request limits, so no head is read here that they refuse).
     private let maxHeadLength: Int
-    /// Told of every answer given here (the connection's idle clock); tells this handler when the decoder's requests
-    /// are all answered.
-    private let state: ConnectionStateHandler
+    /// Told of every answer given here (the connection's idle clock); gives the decoder's connection state the first
+    /// time a request is handed on.
+    private let connection: any RawPathConnection
+    /// The decoder's connection state (nil until the first request handed on): tells this handler when the
+    /// decoder's requests are all answered.
+    private var state: ConnectionStateHandler?
     /// Counts the answers given here, and of those the ones given again from `memo`.
     private let answers: Counter
     private let reused: Counter
@@ -40,8 +45,8 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
             // every answer of a connection the decoder has for good).
             switch (oldValue, mode) {
             case (.waiting, .waiting): break
-            case (_, .waiting): state.whenIdle = { [weak self] in self?.resume() }
-            default: state.whenIdle = nil
+            case (_, .waiting): state?.whenIdle = { [weak self] in self?.resume() }
+            default: state?.whenIdle = nil
             }
         }
     }
@@ -55,7 +60,7 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
     static let maxHeldBytes = 64 * 1024
 
     init(
-        _ shortcut: any EventLoopShortcut, maxHeadLength: Int, state: ConnectionStateHandler, answers: Counter,
+        _ shortcut: any EventLoopShortcut, maxHeadLength: Int, connection: any RawPathConnection, answers: Counter,
         reused: Counter, memos: RawAnswerMemos?
     ) {
         self.shortcut = shortcut
@@ -63,7 +68,7 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.memos = memos
         self.answers = answers
         self.maxHeadLength = maxHeadLength
-        self.state = state
+        self.connection = connection
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -72,7 +77,7 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        state.whenIdle = nil
+        state?.whenIdle = nil
         self.context = nil
     }
 
@@ -80,6 +85,8 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch mode {
         case .passing:
             context.fireChannelRead(data)
+        case .closing:
+            break
         case .waiting(var held):
             var bytes = unwrapInboundIn(data)
             held.writeBuffer(&bytes)
@@ -102,7 +109,7 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         defer {
             if answered {
                 context.flush()
-                state.answeredAhead()
+                connection.answeredAhead()
             }
         }
         while buffer.readableBytes > 0 {
@@ -124,6 +131,7 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let request = head.request
                 guard shortcut.mayAnswer(request), let answer = shortcut.answer(request) else {
                     // A plain request the route answers: it alone goes to the decoder; the rest waits for its answer.
+                    guard decoderState(context) != nil else { return }
                     let request = buffer.readSlice(length: head.length)!
                     mode = .waiting(held: buffer)
                     context.fireChannelRead(wrapInboundOut(request))
@@ -145,16 +153,27 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
             answered = true
             if head.closes {
                 // As the request loop does: the answer, then the connection closes; what follows is not read.
-                mode = .passing
-                context.flush()
-                context.close(promise: nil)
+                mode = .closing
+                context.closeAfterWrites()
                 return
             }
         }
-        if buffer.readableBytes > 0 {
+        if buffer.readableBytes > 0, decoderState(context) != nil {
             mode = .passing
             context.fireChannelRead(wrapInboundOut(buffer))
         }
+    }
+
+    /// The decoder's connection state, its pipeline built now if the connection started without it; nil (and the
+    /// connection closed) when it cannot be built.
+    private func decoderState(_ context: ChannelHandlerContext) -> ConnectionStateHandler? {
+        if let state { return state }
+        guard let built = connection.decoderState() else {
+            context.close(promise: nil)
+            return nil
+        }
+        state = built
+        return built
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -201,6 +220,16 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(head), promise: nil)
         if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(body), promise: nil) }
     }
+}
+
+/// The connection the raw path answers on: told of every answer given ahead of the decoder (its idle clock), and
+/// asked for the decoder's connection state before a request is handed on (`ConnectionFront` builds the decoder's
+/// pipeline then; a connection set up with it is its own state).
+protocol RawPathConnection: AnyObject {
+    /// A request was read and answered ahead of the decoder: the connection is busy.
+    func answeredAhead()
+    /// The decoder's connection state, built if it is not yet; nil when it cannot be built.
+    func decoderState() -> ConnectionStateHandler?
 }
 
 extension ByteBuffer {

@@ -20,6 +20,9 @@ public final class HTTPMetrics: Sendable {
     /// Of those, the ones given again from the answers kept per event loop, without a look-up
     /// (`picpipe_http_raw_reused_answers_total`).
     package let rawReusedAnswers: Counter
+    /// Connections that needed the HTTP decoder and the request loop (a connection the raw path answers alone never
+    /// does; `picpipe_http_request_loops_total`).
+    package let requestLoops: Counter
     /// Refusals before any route, by error code (`picpipe_http_refusals_total`).
     private let refusals = Locked<[String: Counter]>([:])
 
@@ -61,6 +64,10 @@ public final class HTTPMetrics: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "picpipe", metricName: "http_raw_reused_answers", unitName: "total",
                 helpText: "Of the raw answers, those given again from the answers kept per event loop, without looking the file up again."))
+        requestLoops = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "picpipe", metricName: "http_request_loops", unitName: "total",
+                helpText: "Connections that needed the HTTP decoder and a request loop (the router's requests); a connection whose requests are all answered from the raw bytes never does."))
     }
 
     /// Records a request or connection refused before any route ran (`uri_too_long`, `header_fields_too_large`,

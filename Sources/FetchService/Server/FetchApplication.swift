@@ -17,8 +17,8 @@ public struct FetchApplication: Sendable, CustomStringConvertible {
     /// serve start-up).
     public var description: String { "FetchApplication" }
 
-    /// The Hummingbird application (a ServiceLifecycle `Service`).
-    public let application: Application<FetchResponder>
+    /// The listener, with the router behind the raw path.
+    let listener: HTTPListener
     /// Every route the router answers (besides 405s), as `METHOD /path`.
     public let routes: [Route]
     /// Runs the connection tasks on the event loops.
@@ -70,38 +70,13 @@ public struct FetchApplication: Sendable, CustomStringConvertible {
         let routes = RouteTable.routes(api)
         RouteTable.register(routes, access: api.access, usage: api.usage, on: router)
 
-        let application = Application(
-            responder: FetchResponder(router: router.buildResponder(), api: api),
-            server: Self.server(settings: settings, metrics: metrics, shortcut: ThumbnailShortcut(api: api)),
-            configuration: ApplicationConfiguration(
-                address: .hostname(settings.listen.host, port: settings.listen.port), serverName: EventLoopShortcutHandler.serverName,
-                // Room for a burst of connects up to the connection cap (Hummingbird's 256 overflowed when 500
-                // slow clients reconnected at once, and a dropped SYN costs the client a 1 s retransmit).
-                backlog: min(max(256, settings.maxConnections), 4096)),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
-            eventLoopGroupProvider: .shared(Self.group),
-            logger: logger)
+        let listener = HTTPListener(
+            responder: FetchResponder(router: router.buildResponder(), api: api), settings: settings, metrics: metrics,
+            shortcut: ThumbnailShortcut(api: api), serverName: EventLoopShortcutHandler.serverName, group: Self.group,
+            logger: logger, onServerRunning: onServerRunning)
         return FetchApplication(
-            application: application, routes: routes,
+            listener: listener, routes: routes,
             executor: EventLoopTaskExecutor(group: Self.group), thumbnails: api.thumbnails, api: api)
-    }
-}
-
-extension FetchApplication {
-    /// HTTP/1.1 with the limits against hostile clients: head size, target length, head timeout, connection cap.
-    package static func server(
-        settings: FetchSettings, metrics: HTTPMetrics, shortcut: (any EventLoopShortcut)? = nil
-    ) -> HTTPServerBuilder {
-        let limits = RequestLimits(
-            maxURIBytes: settings.maxURIBytes, maxHeaderBytes: settings.maxHeaderBytes,
-            headerTimeout: .nanoseconds(Int64(settings.headerTimeout / .nanoseconds(1))))
-        let connections = ConnectionCount(limit: settings.maxConnections, gauge: metrics.openConnections)
-        let idleTimeout = TimeAmount.seconds(Int64(settings.idleTimeoutSeconds))
-        return HTTPServerBuilder { responder in
-            GuardedHTTP1Channel(
-                responder: responder, idleTimeout: idleTimeout, limits: limits, connections: connections,
-                metrics: metrics, shortcut: shortcut)
-        }
     }
 }
 
@@ -109,6 +84,6 @@ extension FetchApplication: Service {
     /// Runs the server until graceful shutdown.
     public func run() async throws {
         // The connection tasks (children of the server's task group) inherit the preference.
-        try await withTaskExecutorPreference(executor) { try await application.run() }
+        try await withTaskExecutorPreference(executor) { try await listener.run() }
     }
 }

@@ -1,0 +1,127 @@
+// A connection that starts with the raw path alone: no HTTP decoder, no request loop, no task. Most connections of a
+// page of thumbnails (and every connection of a client without keep-alive) only ever ask for cached answers, and
+// setting up the decoder, Hummingbird's request loop and its task was half of what such a connection cost. This
+// handler keeps the idle timeout and graceful shutdown that `ConnectionStateHandler` keeps once the decoder is there,
+// and builds the decoder's pipeline the first time the raw path hands a request on.
+import NIOCore
+
+/// The first handler of a connection set up without its decoder: its idle clock and shutdown until the raw path
+/// needs the decoder, which it then builds (after that, it passes everything on).
+final class ConnectionFront: ChannelInboundHandler, RawPathConnection {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let idleTimeout: TimeAmount
+    /// Adds the decoder, the request limits, the connection state and the request loop behind the raw path.
+    private let buildDecoder: (any Channel) throws -> ConnectionStateHandler
+    /// The connection state once the decoder is built.
+    private var decoder: ConnectionStateHandler?
+    private var lastActive = NIODeadline.uptimeNanoseconds(0)
+    private var idleCheck: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+
+    /// - Parameters:
+    ///   - idleTimeout: closes the connection when no request was answered for this long.
+    ///   - buildDecoder: adds the rest of the pipeline (called at most once, on the event loop, while a read is
+    ///     being handled); returns its connection state.
+    init(idleTimeout: TimeAmount, buildDecoder: @escaping (any Channel) throws -> ConnectionStateHandler) {
+        self.idleTimeout = idleTimeout
+        self.buildDecoder = buildDecoder
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { startClock(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        stopClock()
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        startClock(context: context)
+        context.fireChannelActive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard decoder == nil else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        // Without the decoder no request is in progress (the raw path answers a request in the read that brings
+        // it): shutting down, or a client done sending, closes the connection now.
+        if event is ChannelShouldQuiesceEvent {
+            context.closeAfterWrites()
+        } else if let event = event as? ChannelEvent, event == .inputClosed {
+            context.closeAfterWrites()
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard decoder == nil else {
+            context.fireErrorCaught(error)
+            return
+        }
+        // A reset or a failed write: nothing is in progress that could answer it.
+        context.close(promise: nil)
+    }
+
+    func answeredAhead() {
+        if let decoder {
+            decoder.answeredAhead()
+        } else if let context {
+            lastActive = context.eventLoop.now
+        }
+    }
+
+    func decoderState() -> ConnectionStateHandler? {
+        if let decoder { return decoder }
+        guard let context else { return nil }
+        stopClock()
+        do {
+            let state = try buildDecoder(context.channel)
+            decoder = state
+            return state
+        } catch {
+            return nil
+        }
+    }
+
+    private func startClock(context: ChannelHandlerContext) {
+        guard decoder == nil else { return }
+        lastActive = context.eventLoop.now
+        scheduleIdleCheck(at: lastActive + idleTimeout, context: context)
+    }
+
+    private func stopClock() {
+        idleCheck?.cancel()
+        idleCheck = nil
+    }
+
+    private func scheduleIdleCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        guard idleCheck == nil else { return }
+        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            idleCheck = nil
+            guard decoder == nil, let context = self.context, context.channel.isActive else { return }
+            let deadline = lastActive + idleTimeout
+            if context.eventLoop.now >= deadline {
+                context.close(promise: nil)
+            } else {
+                scheduleIdleCheck(at: deadline, context: context)
+            }
+        }
+    }
+}
+
+extension ChannelHandlerContext {
+    /// Closes the connection once everything written before has gone to the socket (a plain close fails the writes
+    /// the socket has not taken yet: the end of a large answer to a client that reads slowly).
+    func closeAfterWrites() {
+        let written = eventLoop.makePromise(of: Void.self)
+        writeAndFlush(NIOAny(channel.allocator.buffer(capacity: 0)), promise: written)
+        written.futureResult.whenComplete { [channel] _ in channel.close(promise: nil) }
+    }
+}

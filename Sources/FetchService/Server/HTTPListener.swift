@@ -1,0 +1,134 @@
+// picpipe's HTTP/1.1 listener, in place of Hummingbird's `Server` (the same socket options, the same graceful
+// shutdown through NIOExtras' quiescing helper): a connection gets Hummingbird's request loop, and the task that runs
+// it, only when one of its requests needs them (`GuardedHTTP1Channel.open`). Without keep-alive, every connection
+// of a page of cached thumbnails used to pay for the decoder's pipeline, the request loop and its task: half of what
+// serving it cost.
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// Listens on a TCP address and serves each connection: the raw path first, a Hummingbird responder behind it.
+package struct HTTPListener: Service, CustomStringConvertible {
+    package var description: String { "HTTPListener" }
+
+    /// Sets up each connection and runs its request loop.
+    let connection: GuardedHTTP1Channel
+    let address: ListenAddress
+    /// Connects the kernel queues before they are accepted.
+    let backlog: Int
+    let group: any EventLoopGroup
+    let logger: Logger
+    /// Called with the bound port once the listener listens (port 0 picks a free one).
+    let onServerRunning: @Sendable (Int) async -> Void
+
+    /// - Parameters:
+    ///   - responder: answers the requests the raw path does not (the router).
+    ///   - settings: the listen address and the limits against hostile clients (head size, target length, head
+    ///     timeout, connection cap, idle timeout).
+    ///   - metrics: the HTTP instruments (open connections, refusals, raw answers).
+    ///   - shortcut: what is answered from memory ahead of the request loop (none: every request takes the loop).
+    ///   - serverName: the `Server` field of every answer.
+    package init<Responder: HTTPResponder>(
+        responder: Responder, settings: FetchSettings, metrics: HTTPMetrics, shortcut: (any EventLoopShortcut)?,
+        serverName: String, group: any EventLoopGroup, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void
+    ) where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
+        let limits = RequestLimits(
+            maxURIBytes: settings.maxURIBytes, maxHeaderBytes: settings.maxHeaderBytes,
+            headerTimeout: .nanoseconds(Int64(settings.headerTimeout / .nanoseconds(1))))
+        connection = GuardedHTTP1Channel(
+            responder: Self.requestHandler(responder, serverName: serverName, logger: logger),
+            idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)), limits: limits,
+            connections: ConnectionCount(limit: settings.maxConnections, gauge: metrics.openConnections),
+            metrics: metrics, shortcut: shortcut)
+        address = settings.listen
+        // Room for a burst of connects up to the connection cap (Hummingbird's 256 overflowed when 500 slow clients
+        // reconnected at once, and a dropped SYN costs the client a 1 s retransmit).
+        backlog = min(max(256, settings.maxConnections), 4096)
+        self.group = group
+        self.logger = logger
+        self.onServerRunning = onServerRunning
+    }
+
+    /// Runs until graceful shutdown: then it stops accepting, closes idle connections, lets the others finish the
+    /// answer in progress, and returns when all are closed.
+    package func run() async throws {
+        let (loops, startLoop) = AsyncStream.makeStream(of: GuardedHTTP1Channel.Value.self)
+        let quiescing = ServerQuiescingHelper(group: group)
+        let connection = self.connection
+        let logger = self.logger
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: Int32(backlog))
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .serverChannelInitializer { server in
+                server.eventLoop.makeCompletedFuture {
+                    try server.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: server))
+                }
+            }
+            .childChannelInitializer { child in
+                child.eventLoop.makeCompletedFuture {
+                    try connection.open(channel: child, logger: logger) { startLoop.yield($0) }
+                }
+            }
+            .bind(host: address.host, port: address.port).get()
+        let port = server.localAddress?.port ?? address.port
+        logger.info("Server started and listening on \(address.host):\(port)")
+        await onServerRunning(port)
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for await loop in loops {
+                    group.addTask { await connection.handle(value: loop, logger: logger) }
+                }
+            }
+        } onGracefulShutdown: {
+            let closed = server.eventLoop.makePromise(of: Void.self)
+            // Every connection is closed: no request loop will start.
+            closed.futureResult.whenComplete { _ in startLoop.finish() }
+            quiescing.initiateShutdown(promise: closed)
+        }
+        // Cancelled rather than shut down: stop listening and close the connections (a second call joins the first).
+        quiescing.initiateShutdown(promise: nil)
+    }
+
+    /// Hummingbird's request handling as its `Application` does it: the context, a 500 for an error the responder
+    /// did not answer, and the Date and Server fields.
+    static func requestHandler<Responder: HTTPResponder>(
+        _ responder: Responder, serverName: String, logger: Logger
+    ) -> HTTPChannelHandler.Responder
+    where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
+        let dates = Mutex(HTTPDateCache())
+        return { request, writer, channel in
+            let context = Responder.Context(source: .init(channel: channel, logger: logger))
+            var response: Response
+            do {
+                response = try await responder.respond(to: request, context: context)
+            } catch let error as HTTPParserError {
+                // The request loop answers 400 and closes.
+                throw error
+            } catch {
+                logger.debug("unanswered error", metadata: ["error": "\(error)"])
+                response = Response(status: .internalServerError, body: .init())
+            }
+            response.headers[.date] = dates.withLock { $0.current() }
+            response.headers[.server] = serverName
+            do {
+                try await writer.write(response: response.head, body: response.body)
+            } catch is HTTPParserError {
+                // Not a parse error to the request loop, which would write a second answer.
+                throw ResponseWriteFailed()
+            }
+        }
+    }
+
+    /// The client's next request could not be parsed while an answer was being written.
+    struct ResponseWriteFailed: Error {}
+}
