@@ -7,7 +7,8 @@
 # one GET, copies that thumbnail's bytes into an nginx root (1 worker, sendfile, open_file_cache: nginx at its
 # fastest for a static file), then for 32 and 256 connections, with keep-alive and with `Connection: close`, runs
 # wrk (1 thread, WRK_SECONDS each, default 10) ROUNDS times (default 3), nginx and picpipe alternating, and prints
-# each one's median requests/s and p99 and the ratios picpipe/nginx.
+# each one's median requests/s and p99 and the ratios picpipe/nginx. Same serving threads on both sides:
+# PICPIPE_EVENT_LOOPS=1 (picpipe's default is one per core) against nginx's 1 worker (NGINX_WORKERS, default 1).
 # Uses a release picpipe built in .build-http-rel, or PICPIPE_BENCH_BINARY. Needs nginx (nginx-light) and wrk.
 # Not part of CI.
 set -euo pipefail
@@ -54,8 +55,9 @@ chmod -R a+rX "$work/nginx"
 bytes="$(stat -c %s "$work/nginx/www/thumb.jpg")"
 
 nginx_port="$(free_port)"
+nginx_workers="${NGINX_WORKERS:-1}"
 cat > "$work/nginx/nginx.conf" <<EOF
-worker_processes 1;
+worker_processes $nginx_workers;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/logs/error.log warn;
 events { worker_connections 4096; }
@@ -76,7 +78,7 @@ pids+=($!)
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$nginx_port/thumb.jpg" -o /dev/null 2>/dev/null && break; sleep 0.05; done
 cmp -s <(curl -fsS "http://127.0.0.1:$nginx_port/thumb.jpg") "$work/nginx/www/thumb.jpg" \
     || { echo "nginx does not serve the thumbnail" >&2; exit 1; }
-echo "thumbnail $bytes bytes; picpipe $url; nginx http://127.0.0.1:$nginx_port/thumb.jpg; wrk -t1 ${seconds}s, $rounds rounds; picpipe event loops ${PICPIPE_EVENT_LOOPS:-one per core} (PICPIPE_EVENT_LOOPS), nginx 1 worker; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "thumbnail $bytes bytes; picpipe $url; nginx http://127.0.0.1:$nginx_port/thumb.jpg; wrk -t1 ${seconds}s, $rounds rounds; picpipe event loops ${PICPIPE_EVENT_LOOPS:-one per core} (PICPIPE_EVENT_LOOPS), nginx $nginx_workers worker(s) (NGINX_WORKERS); load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # wrk_once URL CONNS KEEPALIVE(yes|no) -> "requests/s p99_ms errors"
 wrk_once() {

@@ -64,6 +64,40 @@ struct RawAnswerMemoTests {
         #expect(Self.find(memo, "/j", accept: "image/webp") == "jpeg" && Self.find(memo, "/j") == "jpeg")
     }
 
+    @Test func aKeepAliveAnswerIsOneBufferWithThisSecondsDateMadeOnce() throws {
+        let memo = RawAnswerMemo()
+        let now = ContinuousClock.now
+        memo.keep(Self.entry("/a", body: "body-a", until: now + .seconds(60)))
+        let target = ByteBuffer(string: "/a").readableBytesView
+        let (whole, headLength) = try #require(
+            memo.wholeAnswer(target: target, accept: nil, now: now, revision: Self.revision, allocator: .init()))
+        let text = String(buffer: whole)
+        let date = try #require(text.firstRange(of: /Date: [^\r]+\r\n/))
+        #expect(text == "HTTP/1.1 200 OK\r\n\(text[date])Server: picpipe\r\n\r\nbody-a")
+        // ("\r\n" is one Character.)
+        #expect(HTTPDate.parse(String(text[date].dropFirst(6).dropLast(1))) != nil)
+        #expect(headLength == text.utf8.count - "body-a".utf8.count)
+        // Asked again within the second (up to three tries, should the second turn between the calls): the same
+        // storage, not a new copy.
+        var same = false
+        for _ in 0..<3 where !same {
+            let first = memo.wholeAnswer(target: target, accept: nil, now: now, revision: Self.revision, allocator: .init())
+            let again = memo.wholeAnswer(target: target, accept: nil, now: now, revision: Self.revision, allocator: .init())
+            same = first.map { Self.address($0.whole) } == again.map { Self.address($0.whole) }
+        }
+        #expect(same)
+        // The same rules as `answer`: not for another revision, not once the file is due for a new read.
+        let changed = ShortcutRevision(index: 9, files: 2, recipes: 3)
+        #expect(memo.wholeAnswer(target: target, accept: nil, now: now, revision: changed, allocator: .init()) == nil)
+        #expect(
+            memo.wholeAnswer(target: target, accept: nil, now: now + .seconds(61), revision: Self.revision, allocator: .init())
+                == nil)
+    }
+
+    static func address(_ buffer: ByteBuffer) -> UnsafeRawPointer? {
+        buffer.withUnsafeReadableBytes { $0.baseAddress }
+    }
+
     @Test func pastItsBudgetTheMemoStartsOver() {
         let memo = RawAnswerMemo()
         let big = String(repeating: "x", count: RawAnswerMemo.budget / 2)

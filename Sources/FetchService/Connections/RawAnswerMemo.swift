@@ -2,7 +2,9 @@
 // look-up behind it (id, recipe, file path, file cache) and without formatting its head: the thumbnails of a page
 // that many clients load. An answer is given again only while nothing it was made from can have changed: the
 // shortcut's revision (for thumbnails: the id index, the file cache's invalidations, the recipes) is the one read
-// before it was made, and the cached file it came from is not due for its next read from disk.
+// before it was made, and the cached file it came from is not due for its next read from disk. For a keep-alive
+// request the whole answer (head, this second's Date, body) is one buffer made at most once a second and shared by
+// every answer of that second: one write, no copy.
 import Locking
 import NIOCore
 
@@ -33,10 +35,17 @@ final class RawAnswerMemo {
         /// When the file it came from is due for its next read.
         var until: ContinuousClock.Instant
         var revision: ShortcutRevision
+        /// The whole answer to a keep-alive request as one buffer (`head`, Date, Server, the empty line, `body`),
+        /// made for `wholeSecond`, and the length of its head.
+        var whole: ByteBuffer? = nil
+        var wholeSecond = -1
+        var wholeHeadLength = 0
     }
 
     private var entries: [Int: Entry] = [:]
+    /// The bytes of bodies and whole answers kept.
     private var bodyBytes = 0
+    private var date = HTTPDateCache()
     /// The most bytes of bodies kept alive here (the file cache may have dropped them) and the most entries; past
     /// either, everything is forgotten (entries live a second at most anyway).
     static let budget = 16 << 20
@@ -46,17 +55,50 @@ final class RawAnswerMemo {
     func answer(
         target: ByteBufferView, accept: ByteBufferView?, now: ContinuousClock.Instant, revision: ShortcutRevision?
     ) -> Entry? {
-        guard let revision, let entry = entries[Self.key(target)], entry.revision == revision, now < entry.until,
-            entry.target.elementsEqual(target)
+        guard let entry = entries[Self.key(target)],
+            Self.holds(entry, target: target, accept: accept, now: now, revision: revision)
         else { return nil }
-        if entry.varies {
-            switch (entry.accept, accept) {
-            case (nil, nil): break
-            case (let kept?, let asked?) where kept.elementsEqual(asked): break
-            default: return nil
-            }
-        }
         return entry
+    }
+
+    /// The kept answer to a keep-alive GET or HEAD of `target` with `accept` as one buffer with this second's Date
+    /// (made at most once a second per answer), and the length of its head; nil as for `answer`.
+    func wholeAnswer(
+        target: ByteBufferView, accept: ByteBufferView?, now: ContinuousClock.Instant, revision: ShortcutRevision?,
+        allocator: ByteBufferAllocator
+    ) -> (whole: ByteBuffer, headLength: Int)? {
+        let key = Self.key(target)
+        guard var entry = entries[key],
+            Self.holds(entry, target: target, accept: accept, now: now, revision: revision)
+        else { return nil }
+        let dateText = date.current()
+        if let whole = entry.whole, entry.wholeSecond == date.second { return (whole, entry.wholeHeadLength) }
+        var whole = allocator.buffer(capacity: entry.head.readableBytes + 96 + entry.body.readableBytes)
+        whole.writeImmutableBuffer(entry.head)
+        CachedAnswer.eachAddedField(date: dateText, closes: false) { whole.writeHTTPField($0, $1) }
+        whole.writeStaticString("\r\n")
+        let headLength = whole.readableBytes
+        whole.writeImmutableBuffer(entry.body)
+        bodyBytes += whole.readableBytes - (entry.whole?.readableBytes ?? 0)
+        (entry.whole, entry.wholeSecond, entry.wholeHeadLength) = (whole, date.second, headLength)
+        entries[key] = entry
+        return (whole, headLength)
+    }
+
+    /// Whether a kept answer may be given for this request now.
+    private static func holds(
+        _ entry: Entry, target: ByteBufferView, accept: ByteBufferView?, now: ContinuousClock.Instant,
+        revision: ShortcutRevision?
+    ) -> Bool {
+        guard let revision, entry.revision == revision, now < entry.until, entry.target.elementsEqual(target) else {
+            return false
+        }
+        guard entry.varies else { return true }
+        switch (entry.accept, accept) {
+        case (nil, nil): return true
+        case (let kept?, let asked?): return kept.elementsEqual(asked)
+        default: return false
+        }
     }
 
     /// Keeps an answer (replacing any other for the same target).
@@ -66,7 +108,9 @@ final class RawAnswerMemo {
             entries.removeAll(keepingCapacity: true)
             bodyBytes = 0
         }
-        if let old = entries.updateValue(entry, forKey: key) { bodyBytes -= old.body.readableBytes }
+        if let old = entries.updateValue(entry, forKey: key) {
+            bodyBytes -= old.body.readableBytes + (old.whole?.readableBytes ?? 0)
+        }
         bodyBytes += entry.body.readableBytes
     }
 

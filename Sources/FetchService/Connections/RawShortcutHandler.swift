@@ -119,7 +119,18 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
             let start = ContinuousClock.now
             // Read before the look-up, so a change during it makes what it finds stale.
             let revision = shortcut.revision()
-            if !head.isConditional,
+            if !head.isConditional, !head.closes,
+                let (whole, headLength) = memo?.wholeAnswer(
+                    target: head.bytes[head.target], accept: head.accept, now: start, revision: revision,
+                    allocator: context.channel.allocator)
+            {
+                // A keep-alive request: the kept answer as one buffer, shared, not copied (a HEAD gets its head).
+                buffer.moveReaderIndex(forwardBy: head.length)
+                let answer = head.method == .head ? whole.getSlice(at: whole.readerIndex, length: headLength)! : whole
+                context.write(wrapOutboundOut(answer), promise: nil)
+                shortcut.countReused(method: head.method, status: .ok, duration: .now - start)
+                reused.increment()
+            } else if !head.isConditional,
                 let kept = memo?.answer(
                     target: head.bytes[head.target], accept: head.accept, now: start, revision: revision)
             {
@@ -206,7 +217,7 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         head.writeStaticString(" ")
         head.writeString(answer.status.reasonPhrase)
         head.writeStaticString("\r\n")
-        for field in answer.fields { head.writeField(field.name, field.value) }
+        for field in answer.fields { head.writeHTTPField(field.name, field.value) }
         return head
     }
 
@@ -215,7 +226,7 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func write(prefix: ByteBuffer, body: ByteBuffer?, closes: Bool, context: ChannelHandlerContext) {
         var head = context.channel.allocator.buffer(capacity: prefix.readableBytes + 96)
         head.writeImmutableBuffer(prefix)
-        CachedAnswer.eachAddedField(date: date.current(), closes: closes) { head.writeField($0, $1) }
+        CachedAnswer.eachAddedField(date: date.current(), closes: closes) { head.writeHTTPField($0, $1) }
         head.writeStaticString("\r\n")
         context.write(wrapOutboundOut(head), promise: nil)
         if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(body), promise: nil) }
@@ -234,7 +245,7 @@ protocol RawPathConnection: AnyObject {
 
 extension ByteBuffer {
     /// One header line as the HTTP/1 encoder writes it.
-    fileprivate mutating func writeField(_ name: HTTPField.Name, _ value: String) {
+    mutating func writeHTTPField(_ name: HTTPField.Name, _ value: String) {
         writeString(name.rawName)
         writeStaticString(": ")
         writeString(value)

@@ -42,7 +42,8 @@ enum HTTPDate {
 /// The Date header of the current second, formatted once a second (one per connection: no lock).
 struct HTTPDateCache {
     private var text = ""
-    private var second = -1
+    /// The second `current()` last formatted (seconds since 1970).
+    private(set) var second = -1
 
     mutating func current() -> String {
         let now = time(nil)
