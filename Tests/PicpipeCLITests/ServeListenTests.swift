@@ -1,9 +1,13 @@
-// `picpipe serve` on an address that is taken: one line naming the address and --listen, before "serving", exit 1.
+// `picpipe serve` on an address that is taken (by another program, or by another serve listening once per event
+// loop): one line naming the address and --listen, before "serving", exit 1.
 import Foundation
 import Testing
 
 #if canImport(Glibc)
     import Glibc
+#endif
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
 #endif
 
 extension PicpipeCLI {
@@ -44,6 +48,29 @@ extension PicpipeCLI {
             #expect(run.stderr.contains("Address already in use"))
             #expect(!run.stderr.contains("serving"))
             #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("store").path))
+        }
+
+        @Test func aSecondServeOnTheSamePortIsRefusedNotJoined() async throws {
+            // With several event loops serve listens once per loop (SO_REUSEPORT): another serve must still find
+            // the port taken, not share its connections.
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let first = try await ServeProcess(
+                store: work.appendingPathComponent("first"), environment: ["PICPIPE_EVENT_LOOPS": "3"])
+            defer { first.kill() }
+            try await ServeProcess.eventually("http listening") { first.log.contains("http listening") }
+            let port = try #require(ServeHTTPTests.port(in: first.log))
+            let second = try PicpipeProcess.run(
+                ["serve", "--store", work.appendingPathComponent("second").path, "--listen", "127.0.0.1:\(port)"],
+                environment: ["PICPIPE_EVENT_LOOPS": "3"], timeout: 120)
+            #expect(second.status == 1)
+            #expect(second.stderr.contains("127.0.0.1:\(port)") && second.stderr.contains("Address already in use"))
+            // The first one still answers, on each of its listeners (connections spread over them by the kernel).
+            for _ in 0..<12 {
+                let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!)
+                #expect((response as? HTTPURLResponse)?.statusCode == 200 && !data.isEmpty)
+            }
+            await first.stop()
         }
     }
 }

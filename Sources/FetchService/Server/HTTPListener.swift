@@ -15,6 +15,10 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Listens on a TCP address and serves each connection: the raw path first, a Hummingbird responder behind it.
 package struct HTTPListener: Service, CustomStringConvertible {
     package var description: String { "HTTPListener" }
@@ -62,12 +66,75 @@ package struct HTTPListener: Service, CustomStringConvertible {
     /// answer in progress, and returns when all are closed.
     package func run() async throws {
         let (loops, startLoop) = AsyncStream.makeStream(of: GuardedHTTP1Channel.Value.self)
+        let connection = self.connection
+        let logger = self.logger
+        let listeners = try await bindListeners(startLoop: startLoop)
+        let port = listeners.first?.channel.localAddress?.port ?? address.port
+        logger.info("Server started and listening on \(address.host):\(port)")
+        await onServerRunning(port)
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for await loop in loops {
+                    group.addTask { await connection.handle(value: loop, logger: logger) }
+                }
+            }
+        } onGracefulShutdown: {
+            let closed = listeners.map { listener in
+                let promise = listener.channel.eventLoop.makePromise(of: Void.self)
+                listener.quiescing.initiateShutdown(promise: promise)
+                return promise.futureResult
+            }
+            // Every connection is closed: no request loop will start.
+            EventLoopFuture.andAllComplete(closed, on: group.any()).whenComplete { _ in startLoop.finish() }
+        }
+        // Cancelled rather than shut down: stop listening and close the connections (a second call joins the first).
+        for listener in listeners { listener.quiescing.initiateShutdown(promise: nil) }
+    }
+
+    /// A listening socket and what closes its connections at shutdown.
+    struct Listener {
+        let channel: any Channel
+        let quiescing: ServerQuiescingHelper
+    }
+
+    /// One listener per event loop, sharing the address with `SO_REUSEPORT` (the kernel spreads connections over
+    /// them): a connection is accepted and served on one loop, without the two cross-thread hops of handing it from
+    /// the accepting loop to another. The address is first bound once without `SO_REUSEPORT`, so it is taken by no
+    /// one (another `serve` on the same port is refused, not joined) and port 0 picks the port all of them use.
+    private func bindListeners(
+        startLoop: AsyncStream<GuardedHTTP1Channel.Value>.Continuation
+    ) async throws -> [Listener] {
+        let loops = Array(group.makeIterator())
+        guard loops.count > 1 else {
+            return [try await bindListener(on: group, port: address.port, sharingPort: false, startLoop: startLoop)]
+        }
+        let probe = try await bindListener(on: loops[0], port: address.port, sharingPort: false, startLoop: startLoop)
+        let port = probe.channel.localAddress?.port ?? address.port
+        try await probe.channel.close()
+        var listeners: [Listener] = []
+        do {
+            for loop in loops {
+                listeners.append(try await bindListener(on: loop, port: port, sharingPort: true, startLoop: startLoop))
+            }
+        } catch {
+            for listener in listeners { try? await listener.channel.close() }
+            throw error
+        }
+        return listeners
+    }
+
+    private func bindListener(
+        on group: any EventLoopGroup, port: Int, sharingPort: Bool,
+        startLoop: AsyncStream<GuardedHTTP1Channel.Value>.Continuation
+    ) async throws -> Listener {
         let quiescing = ServerQuiescingHelper(group: group)
         let connection = self.connection
         let logger = self.logger
-        let server = try await ServerBootstrap(group: group)
+        let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: Int32(backlog))
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(
+                ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: sharingPort ? 1 : 0)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .serverChannelInitializer { server in
                 server.eventLoop.makeCompletedFuture {
@@ -79,24 +146,8 @@ package struct HTTPListener: Service, CustomStringConvertible {
                     try connection.open(channel: child, logger: logger) { startLoop.yield($0) }
                 }
             }
-            .bind(host: address.host, port: address.port).get()
-        let port = server.localAddress?.port ?? address.port
-        logger.info("Server started and listening on \(address.host):\(port)")
-        await onServerRunning(port)
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                for await loop in loops {
-                    group.addTask { await connection.handle(value: loop, logger: logger) }
-                }
-            }
-        } onGracefulShutdown: {
-            let closed = server.eventLoop.makePromise(of: Void.self)
-            // Every connection is closed: no request loop will start.
-            closed.futureResult.whenComplete { _ in startLoop.finish() }
-            quiescing.initiateShutdown(promise: closed)
-        }
-        // Cancelled rather than shut down: stop listening and close the connections (a second call joins the first).
-        quiescing.initiateShutdown(promise: nil)
+            .bind(host: address.host, port: port).get()
+        return Listener(channel: channel, quiescing: quiescing)
     }
 
     /// Hummingbird's request handling as its `Application` does it: the context, a 500 for an error the responder
