@@ -2,9 +2,9 @@
 // look-up behind it (id, recipe, file path, file cache) and without formatting its head: the thumbnails of a page
 // that many clients load. An answer is given again only while nothing it was made from can have changed: the
 // shortcut's revision (for thumbnails: the id index, the file cache's invalidations, the recipes) is the one read
-// before it was made, and the cached file it came from is not due for its next read from disk. For a keep-alive
-// request the whole answer (head, this second's Date, body) is one buffer made at most once a second and shared by
-// every answer of that second: one write, no copy.
+// before it was made, and the cached file it came from is not due for its next read from disk. The whole answer
+// (head, this second's Date, body) is one buffer made at most once a second and shared by every answer of that
+// second: one write, no copy.
 import Locking
 import NIOCore
 
@@ -35,11 +35,17 @@ final class RawAnswerMemo {
         /// When the file it came from is due for its next read.
         var until: ContinuousClock.Instant
         var revision: ShortcutRevision
-        /// The whole answer to a keep-alive request as one buffer (`head`, Date, Server, the empty line, `body`),
-        /// made for `wholeSecond`, and the length of its head.
-        var whole: ByteBuffer? = nil
-        var wholeSecond = -1
-        var wholeHeadLength = 0
+        /// The whole answer as one buffer, to a keep-alive request and to one that closes.
+        var whole: Whole? = nil
+        var wholeClosing: Whole? = nil
+    }
+
+    /// A kept answer as it is written: `head`, Date, Server (and `Connection: close`), the empty line, `body`.
+    struct Whole {
+        var bytes: ByteBuffer
+        /// The second its Date names.
+        var second: Int
+        var headLength: Int
     }
 
     private var entries: [Int: Entry] = [:]
@@ -61,28 +67,33 @@ final class RawAnswerMemo {
         return entry
     }
 
-    /// The kept answer to a keep-alive GET or HEAD of `target` with `accept` as one buffer with this second's Date
-    /// (made at most once a second per answer), and the length of its head; nil as for `answer`.
+    /// The kept answer to a GET or HEAD of `target` with `accept` as one buffer with this second's Date (made at most
+    /// once a second per answer and kind of request), and the length of its head; nil as for `answer`, or when making
+    /// it would pass the budget.
     func wholeAnswer(
-        target: ByteBufferView, accept: ByteBufferView?, now: ContinuousClock.Instant, revision: ShortcutRevision?,
-        allocator: ByteBufferAllocator
-    ) -> (whole: ByteBuffer, headLength: Int)? {
+        target: ByteBufferView, accept: ByteBufferView?, closes: Bool, now: ContinuousClock.Instant,
+        revision: ShortcutRevision?, allocator: ByteBufferAllocator
+    ) -> (bytes: ByteBuffer, headLength: Int)? {
         let key = Self.key(target)
         guard var entry = entries[key],
             Self.holds(entry, target: target, accept: accept, now: now, revision: revision)
         else { return nil }
         let dateText = date.current()
-        if let whole = entry.whole, entry.wholeSecond == date.second { return (whole, entry.wholeHeadLength) }
-        var whole = allocator.buffer(capacity: entry.head.readableBytes + 96 + entry.body.readableBytes)
-        whole.writeImmutableBuffer(entry.head)
-        CachedAnswer.eachAddedField(date: dateText, closes: false) { whole.writeHTTPField($0, $1) }
-        whole.writeStaticString("\r\n")
-        let headLength = whole.readableBytes
-        whole.writeImmutableBuffer(entry.body)
-        bodyBytes += whole.readableBytes - (entry.whole?.readableBytes ?? 0)
-        (entry.whole, entry.wholeSecond, entry.wholeHeadLength) = (whole, date.second, headLength)
+        let kept = closes ? entry.wholeClosing : entry.whole
+        if let kept, kept.second == date.second { return (kept.bytes, kept.headLength) }
+        let size = entry.head.readableBytes + 128 + entry.body.readableBytes
+        guard bodyBytes - (kept?.bytes.readableBytes ?? 0) + size <= Self.budget else { return nil }
+        var bytes = allocator.buffer(capacity: size)
+        bytes.writeImmutableBuffer(entry.head)
+        CachedAnswer.eachAddedField(date: dateText, closes: closes) { bytes.writeHTTPField($0, $1) }
+        bytes.writeStaticString("\r\n")
+        let headLength = bytes.readableBytes
+        bytes.writeImmutableBuffer(entry.body)
+        bodyBytes += bytes.readableBytes - (kept?.bytes.readableBytes ?? 0)
+        let made = Whole(bytes: bytes, second: date.second, headLength: headLength)
+        if closes { entry.wholeClosing = made } else { entry.whole = made }
         entries[key] = entry
-        return (whole, headLength)
+        return (bytes, headLength)
     }
 
     /// Whether a kept answer may be given for this request now.
@@ -109,7 +120,8 @@ final class RawAnswerMemo {
             bodyBytes = 0
         }
         if let old = entries.updateValue(entry, forKey: key) {
-            bodyBytes -= old.body.readableBytes + (old.whole?.readableBytes ?? 0)
+            bodyBytes -= old.body.readableBytes + (old.whole?.bytes.readableBytes ?? 0)
+                + (old.wholeClosing?.bytes.readableBytes ?? 0)
         }
         bodyBytes += entry.body.readableBytes
     }

@@ -119,12 +119,12 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
             let start = ContinuousClock.now
             // Read before the look-up, so a change during it makes what it finds stale.
             let revision = shortcut.revision()
-            if !head.isConditional, !head.closes,
+            if !head.isConditional,
                 let (whole, headLength) = memo?.wholeAnswer(
-                    target: head.bytes[head.target], accept: head.accept, now: start, revision: revision,
-                    allocator: context.channel.allocator)
+                    target: head.bytes[head.target], accept: head.accept, closes: head.closes, now: start,
+                    revision: revision, allocator: context.channel.allocator)
             {
-                // A keep-alive request: the kept answer as one buffer, shared, not copied (a HEAD gets its head).
+                // The kept answer as one buffer, shared, not copied (a HEAD gets its head).
                 buffer.moveReaderIndex(forwardBy: head.length)
                 let answer = head.method == .head ? whole.getSlice(at: whole.readerIndex, length: headLength)! : whole
                 context.write(wrapOutboundOut(answer), promise: nil)
