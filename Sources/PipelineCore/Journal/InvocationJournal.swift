@@ -87,9 +87,10 @@ public protocol InvocationJournal: Sendable {
     /// `statistics`: a scrape may read it every few seconds).
     func queueDepths(now: Date) throws -> [QueueDepth]
 
-    /// Asks the journal to call `wake` whenever any process queues work (PostgreSQL's LISTEN/NOTIFY), so idle
-    /// workers need not wait for their next poll. A journal without such a channel ignores it: the runtime polls.
-    func onWorkQueued(_ wake: @escaping @Sendable () -> Void)
+    /// Asks the journal to call `wake` whenever any process queues work (PostgreSQL's LISTEN/NOTIFY), with the
+    /// function the work is for (nil: any function), so idle workers need not wait for their next poll. A journal
+    /// without such a channel ignores it: the runtime polls.
+    func onWorkQueued(_ wake: @escaping @Sendable (_ function: String?) -> Void)
 
     /// Which database holds the journal, for `/healthz` and logs (`sqlite`, `postgresql postgres://…`).
     var databaseDescription: String { get }
@@ -100,7 +101,7 @@ extension InvocationJournal {
     public var claimsWithoutAsking: Bool { false }
 
     /// No notification channel: the runtime's polling finds work queued by other processes.
-    public func onWorkQueued(_ wake: @escaping @Sendable () -> Void) {}
+    public func onWorkQueued(_ wake: @escaping @Sendable (_ function: String?) -> Void) {}
 
     /// From the full statistics, for journals without a cheaper query.
     public func queueDepths(now: Date) throws -> [QueueDepth] {

@@ -23,7 +23,11 @@ public final class FunctionRuntime: Sendable {
     private var functions: [String: RegisteredFunction] { registry.withLock { $0 } }
     private let order: [String]
     private let logger: Logger
+    /// Wakes the gauge loop and, at `stop()`, everything waiting.
     private let signal = WorkSignal()
+    /// Wakes the idle workers of one function when work for it is queued (not every idle worker: on PostgreSQL each
+    /// wake-up is a claim, and the metadata workers, idle most of the time, claimed nothing for every thumbnail).
+    private let workQueued = FunctionWorkSignals()
     /// Notified after this process journals an outcome, so readers of the journal (the event stream) look at
     /// once instead of at their next poll.
     private let outcomes = WorkSignal()
@@ -133,7 +137,9 @@ public final class FunctionRuntime: Sendable {
     public func submit(_ record: S3EventRecord, deduplicate: Bool = false) throws -> JournalAppend {
         let appended = try journal.append(
             record, functions: subscribers(of: record.eventName), type: .event, deduplicate: deduplicate)
-        if !appended.duplicate { signal.notify() }
+        if !appended.duplicate {
+            for function in appended.invocations.keys { workQueued.notify(function) }
+        }
         return appended
     }
 
@@ -182,7 +188,7 @@ public final class FunctionRuntime: Sendable {
                 ]))
         case .event:
             let appended = try journal.append(record, functions: [name], type: .event, deduplicate: false)
-            signal.notify()
+            workQueued.notify(name)
             return InvocationResponse(
                 statusCode: 202, eventID: appended.eventID, invocationID: appended.invocations[name])
         case .requestResponse:
@@ -240,7 +246,7 @@ public final class FunctionRuntime: Sendable {
     /// First returns crashed `running` invocations to the queue. After `stop()`, workers take no new
     /// invocation; in-flight ones finish within their timeout, or go back to the queue if they time out.
     public func run() async {
-        journal.onWorkQueued { [signal] in signal.notify() }
+        journal.onWorkQueued { [workQueued] function in workQueued.notify(function) }
         do {
             let recovered = try journal.recoverRunning()
             if recovered > 0 {
@@ -267,6 +273,7 @@ public final class FunctionRuntime: Sendable {
         state.withLock { $0.stopping = true }
         grace.start()
         signal.notify()
+        workQueued.notify(nil)
     }
 
     /// Whether `stop()` was called.
@@ -291,6 +298,7 @@ public final class FunctionRuntime: Sendable {
         let started = Date()
         var freeSince = started
         let slots = slots[name] ?? ConcurrencySlots()
+        let wakeUp = workQueued.signal(for: name)
         // The next invocation, claimed with the last one's success (it holds the slot that one held).
         var carried: ClaimedInvocation?
         defer {
@@ -302,7 +310,7 @@ public final class FunctionRuntime: Sendable {
         }
         while !isStopping, !Task.isCancelled {
             let registered = functions[name] ?? initial
-            let generation = signal.generation
+            let generation = wakeUp.generation
             let freedGeneration = slotFreed.generation
             // A claim carried over from the last success already holds its slot.
             var claim = carried
@@ -340,7 +348,7 @@ public final class FunctionRuntime: Sendable {
                     freeSince = Date()
                     await slotFreed.wait(after: freedGeneration, upTo: settings.pollInterval)
                 } else {
-                    await signal.wait(after: generation, upTo: settings.pollInterval)
+                    await wakeUp.wait(after: generation, upTo: settings.pollInterval)
                 }
                 continue
             }
@@ -373,7 +381,7 @@ public final class FunctionRuntime: Sendable {
                     logger.notice(
                         "requeued invocations whose outcome was not recorded (lease expired)",
                         metadata: ["count": "\(recovered)"])
-                    signal.notify()
+                    workQueued.notify(nil)
                     sweepLeftoversOfDeadWorkers()
                 }
             } catch {

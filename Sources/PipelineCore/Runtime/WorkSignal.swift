@@ -54,3 +54,27 @@ final class WorkSignal: Sendable {
         waiter?.resume()
     }
 }
+
+/// One `WorkSignal` per function: queued work wakes only the workers that can take it.
+final class FunctionWorkSignals: Sendable {
+    private let signals = Locked<[String: WorkSignal]>([:])
+
+    /// The signal the workers of `function` wait on.
+    func signal(for function: String) -> WorkSignal {
+        signals.withLock { signals in
+            if let signal = signals[function] { return signal }
+            let signal = WorkSignal()
+            signals[function] = signal
+            return signal
+        }
+    }
+
+    /// Wakes the idle workers of `function`; nil: of every function.
+    func notify(_ function: String?) {
+        if let function {
+            signal(for: function).notify()
+        } else {
+            for signal in signals.withLock({ Array($0.values) }) { signal.notify() }
+        }
+    }
+}

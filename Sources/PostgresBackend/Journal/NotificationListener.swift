@@ -8,7 +8,7 @@ import PostgresNIO
 /// Wakes idle workers of this process when any process queues work (`NOTIFY picpipe_work`).
 final class NotificationListener: Sendable {
     private struct State {
-        var handlers: [@Sendable () -> Void] = []
+        var handlers: [@Sendable (String?) -> Void] = []
         var started = false
         var stopped = false
         var connection: PostgresConnection?
@@ -26,7 +26,7 @@ final class NotificationListener: Sendable {
     }
 
     /// Calls `wake` on every notification from now on; the first call starts listening.
-    func add(_ wake: @escaping @Sendable () -> Void) {
+    func add(_ wake: @escaping @Sendable (_ function: String?) -> Void) {
         let start = state.withLock { state -> Bool in
             state.handlers.append(wake)
             defer { state.started = true }
@@ -46,8 +46,10 @@ final class NotificationListener: Sendable {
         let _: EventLoopFuture<Void>? = connection?.close()
     }
 
-    private func notifyAll() {
-        for handler in state.withLock({ $0.handlers }) { handler() }
+    /// Calls every handler with the notification's payload: the function work was queued for (empty: any).
+    private func notifyAll(payload: String = "") {
+        let function = payload.isEmpty ? nil : payload
+        for handler in state.withLock({ $0.handlers }) { handler(function) }
     }
 
     private func listen() {
@@ -64,7 +66,9 @@ final class NotificationListener: Sendable {
                     let _: EventLoopFuture<Void> = connection.close()
                     return
                 }
-                connection.addListener(channel: channel) { [weak self] _, _ in self?.notifyAll() }
+                connection.addListener(channel: channel) { [weak self] _, notification in
+                    self?.notifyAll(payload: notification.payload)
+                }
                 try connection.run("LISTEN \(channel)")
                 backoff = 0.5
                 // Work queued while nobody listened is found by this wake-up (and by the polling fallback).

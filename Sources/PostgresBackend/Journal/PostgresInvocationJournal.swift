@@ -91,7 +91,7 @@ public final class PostgresInvocationJournal: InvocationJournal {
     /// The names of the journal's migrations applied so far.
     public func appliedMigrations() throws -> [String] { try JournalSchema.migrator.applied(pool) }
 
-    public func onWorkQueued(_ wake: @escaping @Sendable () -> Void) {
+    public func onWorkQueued(_ wake: @escaping @Sendable (_ function: String?) -> Void) {
         listener.add(wake)
     }
 
