@@ -1,5 +1,6 @@
 // The hot route on the raw bytes: plain GET or HEAD requests that the listener's shortcut answers from memory (a
-// cached thumbnail) are read and answered here, first in the pipeline: no HTTP decoder, no conversion of heads, no
+// cached thumbnail) are read and answered here, ahead of the decoder (right after `ConnectionFront`; the decoder's
+// handlers are added behind it only when a request is first handed on): no HTTP decoder, no conversion of heads, no
 // encoder. A plain request it cannot answer (not cached, due for a new read) is handed to the decoder by itself,
 // and what arrives after it waits until its answer has been written, so answers stay in order. Anything not plain
 // (another method, a body, an unknown field, a head split across reads) hands the connection to the decoder for
