@@ -132,6 +132,9 @@ package struct HTTPListener: Service, CustomStringConvertible {
         let logger = self.logger
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: Int32(backlog))
+            // Up to 16 connections accepted per wake-up of the listening socket (NIO's default is 4): fewer trips
+            // through epoll when clients connect for each request (A/B without keep-alive: +5-8 % requests/s).
+            .serverChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(
                 ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: sharingPort ? 1 : 0)
