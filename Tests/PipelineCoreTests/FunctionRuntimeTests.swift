@@ -114,13 +114,15 @@ struct TrespassingFunction: PipelineFunction {
 
 @Suite struct FunctionRuntimeTests {
     /// A fresh store and journal, and a runtime over `functions` with fast retries.
-    static func makeRuntime(_ functions: [RegisteredFunction]) throws -> FunctionRuntime {
+    /// - Parameter shutdownGrace: how long `stop()` lets in-flight invocations run (the default's 10 s).
+    static func makeRuntime(_ functions: [RegisteredFunction], shutdownGrace: Double = 10) throws -> FunctionRuntime {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-runtime-\(UUID().uuidString)")
         let layout = StoreLayout(root: root)
         try layout.createFolders()
         var settings = RuntimeSettings()
         settings.retryBackoff = [0.05, 0.1]
         settings.pollInterval = 0.05
+        settings.shutdownGrace = shutdownGrace
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return FunctionRuntime(
@@ -400,10 +402,13 @@ struct TrespassingFunction: PipelineFunction {
 
     @Test func stoppingLetsInFlightInvocationsFinish() async throws {
         let tally = Tally()
-        let runtime = try Self.makeRuntime([
-            RegisteredFunction(
-                SleepyFunction(seconds: 0.5, tally: tally), configuration: FunctionConfiguration(timeout: 30))
-        ])
+        // A grace far longer than the 0.5 s invocation: on a CI machine loaded enough to stretch it past the default
+        // 10 s, the invocation was put back at the grace's end, and the test failed for the load, not the runtime.
+        let runtime = try Self.makeRuntime(
+            [
+                RegisteredFunction(
+                    SleepyFunction(seconds: 0.5, tally: tally), configuration: FunctionConfiguration(timeout: 30))
+            ], shutdownGrace: 120)
         let workers = Task { await runtime.run() }
         try runtime.submit(Self.record(1))
         try await Self.eventually("started") { tally.calls == 1 }
