@@ -25,6 +25,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case notWritable(path: String, errno: Int32)
     /// One of the store's databases could not be opened.
     case databaseUnavailable(path: String, reason: String)
+    /// A file the store keeps for itself holds something it should not.
+    case damagedFile(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -47,6 +49,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the store folder \(path) is not writable: \(String(cString: strerror(code)))"
         case .databaseUnavailable(let path, let reason):
             return "cannot open the database \(path): \(reason)"
+        case .damagedFile(let path, let reason):
+            return "\(path) is damaged: \(reason)"
         }
     }
 }

@@ -14,6 +14,9 @@ public enum DatabaseError: Error, Sendable, CustomStringConvertible {
     case statementFailed(sql: String, reason: String)
     /// A migration failed; the schema stays at the previous version.
     case migrationFailed(name: String, reason: String)
+    /// The database serves another store (see `StoreBinding`).
+    case boundToAnotherStore(
+        url: String, boundID: String, boundPath: String, boundAt: String, storeID: String, storePath: String)
 
     public var description: String {
         switch self {
@@ -26,6 +29,10 @@ public enum DatabaseError: Error, Sendable, CustomStringConvertible {
             let head = sql.split(separator: "\n").first.map(String.init) ?? sql
             return "database statement failed: \(reason) (in: \(head.trimmingCharacters(in: .whitespaces)))"
         case .migrationFailed(let name, let reason): return "database migration \"\(name)\" failed: \(reason)"
+        case .boundToAnotherStore(let url, let boundID, let boundPath, let boundAt, let storeID, let storePath):
+            return "the database \(url) serves another store (id \(boundID), first opened at \(boundPath) on \(boundAt)); "
+                + "the store at \(storePath) (id \(storeID), in its db/store-id) needs a database of its own: two stores "
+                + "in one database would take each other's uploads for duplicates"
         }
     }
 }
@@ -35,7 +42,7 @@ extension DatabaseError: TransientFailure {
     public var mayPassIfRetried: Bool {
         switch self {
         case .unreachable, .poolExhausted: return true
-        case .invalidURL, .statementFailed, .migrationFailed: return false
+        case .invalidURL, .statementFailed, .migrationFailed, .boundToAnotherStore: return false
         }
     }
 }

@@ -114,7 +114,7 @@ struct BatchCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         // The same functions `serve` runs, in order: the thumbnail's full decode validates the picture first.
         let metadataStore = try configuration.database.url.map {
-            try PostgresMetadataStore(pool: PostgresConnectionPool(url: DatabaseURL(parsing: $0)))
+            try PostgresMetadataStore(pool: DatabaseBackends.connect(DatabaseURL(parsing: $0), layout: layout))
         }
         let functions = FunctionCatalog.functions(
             for: configuration, alsoFormats: try parsedAlsoFormats(), metadataStore: metadataStore)

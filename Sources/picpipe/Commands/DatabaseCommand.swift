@@ -36,7 +36,7 @@ struct DatabaseCommand: ParsableCommand {
             } catch {
                 throw ValidationError("--to: \(error)")
             }
-            let report = try SQLiteImport(layout: layout, pool: PostgresConnectionPool(url: url)).run()
+            let report = try SQLiteImport(layout: layout, pool: DatabaseBackends.connect(url, layout: layout)).run()
             print(report.description)
             if !report.mismatches.isEmpty { throw ExitCode.failure }
         }

@@ -61,7 +61,7 @@ struct QueryCommand: ParsableCommand {
         let database = layout.metadataDatabase
         let images: [StoredImage]
         if let url = databaseOptions.url() {
-            let pool = try PostgresConnectionPool(url: DatabaseURL(parsing: url))
+            let pool = try DatabaseBackends.connect(DatabaseURL(parsing: url), layout: layout)
             images = try PostgresMetadataStore(pool: pool).query(query)
         } else if FileManager.default.fileExists(atPath: database.path) {
             let store = try StoreOptions.openDatabase(at: database) { try SQLiteMetadataStore(url: database) }

@@ -28,12 +28,23 @@ struct DatabaseBackends {
             }
             return DatabaseBackends(journal: journal, metadata: nil, pool: nil)
         }
-        let pool = try PostgresConnectionPool(url: DatabaseURL(parsing: url), maxConnections: 10, logger: logger)
+        let pool = try connect(DatabaseURL(parsing: url), layout: layout, maxConnections: 10, logger: logger)
         // The queue's claims and outcomes on sessions that do not wait for the disk (see PostgresInvocationJournal).
         let queue = try pool.sibling(maxConnections: 10, settings: [("synchronous_commit", "off")])
         return DatabaseBackends(
             journal: try PostgresInvocationJournal(pool: pool, queue: queue, logger: logger),
             metadata: try PostgresMetadataStore(pool: pool), pool: pool)
+    }
+
+    /// A pool on the PostgreSQL database `url` names, once the database is known to serve this store (bound to it
+    /// now if it serves none yet; see `StoreBinding`). Every command that opens a shared database goes through here.
+    static func connect(
+        _ url: DatabaseURL, layout: StoreLayout, maxConnections: Int = 8,
+        logger: Logger = Logger(label: "picpipe.database")
+    ) throws -> PostgresConnectionPool {
+        let pool = try PostgresConnectionPool(url: url, maxConnections: maxConnections, logger: logger)
+        try StoreBinding.bind(pool, to: StoreIdentity.of(layout), path: layout.root.path)
+        return pool
     }
 
     /// The metadata store for reading (`query`): the shared one, or the store's SQLite file.
