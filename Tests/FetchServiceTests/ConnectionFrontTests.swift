@@ -105,7 +105,7 @@ struct ConnectionFrontTests {
     }
 
     @Test func shuttingDownOrTheClientsEndClosesAConnectionWithoutTheDecoder() throws {
-        for event in [ChannelShouldQuiesceEvent() as Any, ChannelEvent.inputClosed as Any] {
+        for event in [ChannelShouldQuiesceEvent() as any Sendable, ChannelEvent.inputClosed as any Sendable] {
             let connection = try Connection()
             defer { connection.finish() }
             try connection.send(Self.hit)

@@ -70,7 +70,7 @@ struct RawAnswerMemoTests {
         memo.keep(Self.entry("/a", body: "body-a", until: now + .seconds(60)))
         let target = ByteBuffer(string: "/a").readableBytesView
         let (whole, headLength) = try #require(
-            memo.wholeAnswer(target: target, accept: nil, closes: false, now: now, revision: Self.revision, allocator: .init()))
+            memo.kept(target: target, accept: nil, closes: false, now: now, revision: Self.revision, allocator: .init())?.whole)
         let text = String(buffer: whole)
         let date = try #require(text.firstRange(of: /Date: [^\r]+\r\n/))
         #expect(text == "HTTP/1.1 200 OK\r\n\(text[date])Server: picpipe\r\n\r\nbody-a")
@@ -81,21 +81,21 @@ struct RawAnswerMemoTests {
         // storage, not a new copy.
         var same = false
         for _ in 0..<3 where !same {
-            let first = memo.wholeAnswer(target: target, accept: nil, closes: false, now: now, revision: Self.revision, allocator: .init())
-            let again = memo.wholeAnswer(target: target, accept: nil, closes: false, now: now, revision: Self.revision, allocator: .init())
+            let first = memo.kept(target: target, accept: nil, closes: false, now: now, revision: Self.revision, allocator: .init())?.whole
+            let again = memo.kept(target: target, accept: nil, closes: false, now: now, revision: Self.revision, allocator: .init())?.whole
             same = first.map { Self.address($0.bytes) } == again.map { Self.address($0.bytes) }
         }
         #expect(same)
         // To a request that closes: its own buffer, with `Connection: close` after Server.
         let closing = try #require(
-            memo.wholeAnswer(target: target, accept: nil, closes: true, now: now, revision: Self.revision, allocator: .init()))
+            memo.kept(target: target, accept: nil, closes: true, now: now, revision: Self.revision, allocator: .init())?.whole)
         #expect(String(buffer: closing.bytes).hasSuffix("Server: picpipe\r\nConnection: close\r\n\r\nbody-a"))
         #expect(closing.headLength == closing.bytes.readableBytes - "body-a".utf8.count)
         // The same rules as `answer`: not for another revision, not once the file is due for a new read.
         let changed = ShortcutRevision(index: 9, files: 2, recipes: 3)
-        #expect(memo.wholeAnswer(target: target, accept: nil, closes: false, now: now, revision: changed, allocator: .init()) == nil)
+        #expect(memo.kept(target: target, accept: nil, closes: false, now: now, revision: changed, allocator: .init()) == nil)
         #expect(
-            memo.wholeAnswer(target: target, accept: nil, closes: false, now: now + .seconds(61), revision: Self.revision, allocator: .init())
+            memo.kept(target: target, accept: nil, closes: false, now: now + .seconds(61), revision: Self.revision, allocator: .init())
                 == nil)
     }
 
@@ -105,8 +105,13 @@ struct RawAnswerMemoTests {
         // Two thirds of the budget as a body: kept, but its whole copy would pass the budget.
         memo.keep(Self.entry("/big", body: String(repeating: "x", count: RawAnswerMemo.budget * 2 / 3), until: now + .seconds(60)))
         let target = ByteBuffer(string: "/big").readableBytesView
-        #expect(memo.wholeAnswer(target: target, accept: nil, closes: false, now: now, revision: Self.revision, allocator: .init()) == nil)
-        // The answer itself is still kept (the raw path writes its head and body as two buffers then).
+        let kept = memo.kept(target: target, accept: nil, closes: false, now: now, revision: Self.revision, allocator: .init())
+        // The answer itself is still kept and given in parts (the raw path writes its head and body as two buffers).
+        guard case .parts(let entry) = kept else {
+            Issue.record("expected the answer in parts, got \(String(describing: kept))")
+            return
+        }
+        #expect(entry.body.readableBytes == RawAnswerMemo.budget * 2 / 3)
         #expect(Self.find(memo, "/big", now: now)?.count == RawAnswerMemo.budget * 2 / 3)
     }
 

@@ -12,12 +12,12 @@ final class ConnectionFront: ChannelInboundHandler, RawPathConnection {
     typealias InboundOut = ByteBuffer
 
     private let idleTimeout: TimeAmount
+    /// Stopped once the decoder is built: the connection state keeps its own clock from then on.
+    private lazy var clock = IdleClock(timeout: idleTimeout) { [weak self] in self?.decoder == nil }
     /// Adds the decoder, the request limits, the connection state and the request loop behind the raw path.
     private let buildDecoder: (any Channel) throws -> ConnectionStateHandler
     /// The connection state once the decoder is built.
     private var decoder: ConnectionStateHandler?
-    private var lastActive = NIODeadline.uptimeNanoseconds(0)
-    private var idleCheck: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
     /// - Parameters:
@@ -31,16 +31,16 @@ final class ConnectionFront: ChannelInboundHandler, RawPathConnection {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if context.channel.isActive { startClock(context: context) }
+        if context.channel.isActive { clock.restart(context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        stopClock()
+        clock.stop()
         self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        startClock(context: context)
+        if decoder == nil { clock.restart(context) }
         context.fireChannelActive()
     }
 
@@ -73,45 +73,20 @@ final class ConnectionFront: ChannelInboundHandler, RawPathConnection {
         if let decoder {
             decoder.answeredAhead()
         } else if let context {
-            lastActive = context.eventLoop.now
+            clock.touch(context)
         }
     }
 
     func decoderState() -> ConnectionStateHandler? {
         if let decoder { return decoder }
         guard let context else { return nil }
-        stopClock()
+        clock.stop()
         do {
             let state = try buildDecoder(context.channel)
             decoder = state
             return state
         } catch {
             return nil
-        }
-    }
-
-    private func startClock(context: ChannelHandlerContext) {
-        guard decoder == nil else { return }
-        lastActive = context.eventLoop.now
-        scheduleIdleCheck(at: lastActive + idleTimeout, context: context)
-    }
-
-    private func stopClock() {
-        idleCheck?.cancel()
-        idleCheck = nil
-    }
-
-    private func scheduleIdleCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        guard idleCheck == nil else { return }
-        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            idleCheck = nil
-            guard decoder == nil, let context = self.context, context.channel.isActive else { return }
-            let deadline = lastActive + idleTimeout
-            if context.eventLoop.now >= deadline {
-                context.close(promise: nil)
-            } else {
-                scheduleIdleCheck(at: deadline, context: context)
-            }
         }
     }
 }

@@ -16,13 +16,16 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundOut = HTTPResponsePart
 
     private let idleTimeout: TimeAmount
+    /// A request read and not yet answered is not idle time (the answer's end restarts the clock).
+    private lazy var clock = IdleClock(timeout: idleTimeout) { [weak self] in
+        guard let self else { return false }
+        return readingRequest || requestsInProgress == 0
+    }
     /// Requests read (their head) whose answer has not ended.
     private var requestsInProgress = 0
     /// Between a request's head and its end.
     private var readingRequest = false
-    private var lastActive = NIODeadline.uptimeNanoseconds(0)
     private var closeAfterAnswer = false
-    private var idleCheck: Scheduled<Void>?
     private var context: ChannelHandlerContext?
     /// Called (on the event loop) after the answer to the last request read has been written.
     var whenIdle: (() -> Void)?
@@ -33,26 +36,21 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if context.channel.isActive {
-            lastActive = context.eventLoop.now
-            scheduleIdleCheck(at: lastActive + idleTimeout)
-        }
+        if context.channel.isActive { clock.restart(context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        idleCheck?.cancel()
-        idleCheck = nil
+        clock.stop()
         self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        lastActive = context.eventLoop.now
-        scheduleIdleCheck(at: lastActive + idleTimeout)
+        clock.restart(context)
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        lastActive = context.eventLoop.now
+        clock.touch(context)
         switch unwrapInboundIn(data) {
         case .head:
             readingRequest = true
@@ -80,8 +78,7 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.write(data, promise: promise)
             return
         }
-        lastActive = context.eventLoop.now
-        scheduleIdleCheck(at: lastActive + idleTimeout)
+        clock.restart(context)
         context.write(data, promise: promise)
         // On the next turn of the loop, after this answer's end has gone on its way (never inside this write).
         if let whenIdle { context.eventLoop.assumeIsolated().execute(whenIdle) }
@@ -101,27 +98,7 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// A request was read and answered ahead of the decoder (by `RawShortcutHandler`): the connection is busy.
     func answeredAhead() {
-        if let context { lastActive = context.eventLoop.now }
-    }
-
-    private func scheduleIdleCheck(at deadline: NIODeadline) {
-        guard idleCheck == nil, let context else { return }
-        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            idleCheck = nil
-            checkIdle()
-        }
-    }
-
-    private func checkIdle() {
-        guard let context, context.channel.isActive else { return }
-        // A request read and not yet answered is not idle time (the answer's end schedules the next check).
-        if !readingRequest && requestsInProgress > 0 { return }
-        let deadline = lastActive + idleTimeout
-        if context.eventLoop.now >= deadline {
-            context.close(promise: nil)
-        } else {
-            scheduleIdleCheck(at: deadline)
-        }
+        if let context { clock.touch(context) }
     }
 }
 

@@ -67,22 +67,35 @@ final class RawAnswerMemo {
         return entry
     }
 
-    /// The kept answer to a GET or HEAD of `target` with `accept` as one buffer with this second's Date (made at most
-    /// once a second per answer and kind of request), and the length of its head; nil as for `answer`, or when making
-    /// it would pass the budget.
-    func wholeAnswer(
+    /// A kept answer as the raw path writes it.
+    enum Kept {
+        /// One buffer with this second's Date, and the length of its head.
+        case whole(bytes: ByteBuffer, headLength: Int)
+        /// Head and body apart: making the whole buffer would pass the budget.
+        case parts(Entry)
+
+        var whole: (bytes: ByteBuffer, headLength: Int)? {
+            if case .whole(let bytes, let headLength) = self { return (bytes, headLength) }
+            return nil
+        }
+    }
+
+    /// The kept answer to a GET or HEAD of `target` with `accept`, unless there is none or it may be stale: as one
+    /// buffer with this second's Date (made at most once a second per answer and kind of request), or in parts when
+    /// making that buffer would pass the budget. One look-up either way.
+    func kept(
         target: ByteBufferView, accept: ByteBufferView?, closes: Bool, now: ContinuousClock.Instant,
         revision: ShortcutRevision?, allocator: ByteBufferAllocator
-    ) -> (bytes: ByteBuffer, headLength: Int)? {
+    ) -> Kept? {
         let key = Self.key(target)
         guard var entry = entries[key],
             Self.holds(entry, target: target, accept: accept, now: now, revision: revision)
         else { return nil }
         let dateText = date.current()
         let kept = closes ? entry.wholeClosing : entry.whole
-        if let kept, kept.second == date.second { return (kept.bytes, kept.headLength) }
+        if let kept, kept.second == date.second { return .whole(bytes: kept.bytes, headLength: kept.headLength) }
         let size = entry.head.readableBytes + 128 + entry.body.readableBytes
-        guard bodyBytes - (kept?.bytes.readableBytes ?? 0) + size <= Self.budget else { return nil }
+        guard bodyBytes - (kept?.bytes.readableBytes ?? 0) + size <= Self.budget else { return .parts(entry) }
         var bytes = allocator.buffer(capacity: size)
         bytes.writeImmutableBuffer(entry.head)
         CachedAnswer.eachAddedField(date: dateText, closes: closes) { bytes.writeHTTPField($0, $1) }
@@ -93,7 +106,7 @@ final class RawAnswerMemo {
         let made = Whole(bytes: bytes, second: date.second, headLength: headLength)
         if closes { entry.wholeClosing = made } else { entry.whole = made }
         entries[key] = entry
-        return (bytes, headLength)
+        return .whole(bytes: bytes, headLength: headLength)
     }
 
     /// Whether a kept answer may be given for this request now.

@@ -120,21 +120,20 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
             let start = ContinuousClock.now
             // Read before the look-up, so a change during it makes what it finds stale.
             let revision = shortcut.revision()
-            if !head.isConditional,
-                let (whole, headLength) = memo?.wholeAnswer(
+            let kept =
+                head.isConditional
+                ? nil
+                : memo?.kept(
                     target: head.bytes[head.target], accept: head.accept, closes: head.closes, now: start,
                     revision: revision, allocator: context.channel.allocator)
-            {
+            if case .whole(let whole, let headLength) = kept {
                 // The kept answer as one buffer, shared, not copied (a HEAD gets its head).
                 buffer.moveReaderIndex(forwardBy: head.length)
                 let answer = head.method == .head ? whole.getSlice(at: whole.readerIndex, length: headLength)! : whole
                 context.write(wrapOutboundOut(answer), promise: nil)
                 shortcut.countReused(method: head.method, status: .ok, duration: .now - start)
                 reused.increment()
-            } else if !head.isConditional,
-                let kept = memo?.answer(
-                    target: head.bytes[head.target], accept: head.accept, now: start, revision: revision)
-            {
+            } else if case .parts(let kept) = kept {
                 buffer.moveReaderIndex(forwardBy: head.length)
                 write(prefix: kept.head, body: head.method == .head ? nil : kept.body, closes: head.closes, context: context)
                 shortcut.countReused(method: head.method, status: .ok, duration: .now - start)
