@@ -186,7 +186,7 @@ static void shimConvertCMYK(const JSAMPLE *cmyk, unsigned char *rgb, JDIMENSION 
 // (`inkOutput` 1: 4 bytes a pixel, 0 = no ink, Adobe's inverted storage undone) for an ICC transform.
 static int shimDecode(const unsigned char *data, size_t size, int scaleDenom, int fast, int allScans,
                       long long maxPixels, int inkOutput, unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
-                      CJPEGShims_Status *status) {
+                      CJPEGShims_Status *status, CJPEGShims_RowsWritten rowsWritten, void *context) {
     struct jpeg_decompress_struct cinfo;
     ShimErrorManager manager;
     JSAMPLE *volatile cmykRows = NULL;
@@ -262,6 +262,8 @@ static int shimDecode(const unsigned char *data, size_t size, int scaleDenom, in
             unsigned char *target = output + rowBytes * cinfo.output_scanline;
             if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) break;
             shimConvertCMYK(cmykRows, target, cinfo.output_width, cinfo.saw_Adobe_marker);
+            if (rowsWritten != NULL && (cinfo.output_scanline % 16 == 0 || cinfo.output_scanline == cinfo.output_height))
+                rowsWritten(context, (int)cinfo.output_scanline);
         }
     } else {
         JSAMPROW rows[16];
@@ -277,6 +279,7 @@ static int shimDecode(const unsigned char *data, size_t size, int scaleDenom, in
                 unsigned char *sample = output + rowBytes * first;
                 for (size_t i = 0; i < rowBytes * read; i++) sample[i] = (unsigned char)(255 - sample[i]);
             }
+            if (rowsWritten != NULL) rowsWritten(context, (int)cinfo.output_scanline);
         }
     }
     if (cinfo.output_scanline < cinfo.output_height) {
@@ -299,13 +302,23 @@ static int shimDecode(const unsigned char *data, size_t size, int scaleDenom, in
 int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom, int fast, int allScans,
                          long long maxPixels, unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
                          CJPEGShims_Status *status) {
-    return shimDecode(data, size, scaleDenom, fast, allScans, maxPixels, 0, output, capacity, outWidth, outHeight, status);
+    return shimDecode(data, size, scaleDenom, fast, allScans, maxPixels, 0, output, capacity, outWidth, outHeight, status,
+                      NULL, NULL);
+}
+
+int CJPEGShims_decodeRGBReporting(const unsigned char *data, size_t size, int scaleDenom, int fast, int allScans,
+                                  long long maxPixels, unsigned char *output, size_t capacity, int *outWidth,
+                                  int *outHeight, CJPEGShims_Status *status, CJPEGShims_RowsWritten rowsWritten,
+                                  void *context) {
+    return shimDecode(data, size, scaleDenom, fast, allScans, maxPixels, 0, output, capacity, outWidth, outHeight, status,
+                      rowsWritten, context);
 }
 
 int CJPEGShims_decodeCMYK(const unsigned char *data, size_t size, int scaleDenom, int fast, int allScans,
                           long long maxPixels, unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
                           CJPEGShims_Status *status) {
-    return shimDecode(data, size, scaleDenom, fast, allScans, maxPixels, 1, output, capacity, outWidth, outHeight, status);
+    return shimDecode(data, size, scaleDenom, fast, allScans, maxPixels, 1, output, capacity, outWidth, outHeight, status,
+                      NULL, NULL);
 }
 
 int CJPEGShims_encodeRGB(const unsigned char *pixels, int width, int height, int quality, int progressive,

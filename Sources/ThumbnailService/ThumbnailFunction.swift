@@ -19,6 +19,9 @@ public struct ThumbnailFunction: PipelineFunction {
     public let variants: [ThumbnailRecipe]
     /// Decode limits; the function's memory bound may lower `maxPixels` further.
     public let limits: DecodeLimits
+    /// Whether the largest resize may run on a spare core while the original is decoded: the time from upload to
+    /// thumbnails at idle (`Thumbnailer.render(overlap:)`). Off for `batch`, whose `-j N` means N threads.
+    public let overlapsResize: Bool
 
     /// What the HTTP API serves: the configured recipes first (one per size), then their variants.
     public var servedRecipes: [ThumbnailRecipe] { recipes + variants }
@@ -31,10 +34,14 @@ public struct ThumbnailFunction: PipelineFunction {
     ///   - recipes: the thumbnails to make for each original.
     ///   - variants: the thumbnails made only on request (`variantsConfigurationID`).
     ///   - limits: decode limits.
-    public init(recipes: [ThumbnailRecipe], variants: [ThumbnailRecipe] = [], limits: DecodeLimits) {
+    ///   - overlapsResize: see `overlapsResize`.
+    public init(
+        recipes: [ThumbnailRecipe], variants: [ThumbnailRecipe] = [], limits: DecodeLimits, overlapsResize: Bool = false
+    ) {
         self.recipes = recipes
         self.variants = variants
         self.limits = limits
+        self.overlapsResize = overlapsResize
     }
 
 
@@ -63,7 +70,8 @@ public struct ThumbnailFunction: PipelineFunction {
         let wanted = recipes + asked
         do {
             outcome = try original.withUnsafeBytes {
-                try ThumbnailGenerator.generate(original: $0, hash: hash, recipes: wanted, limits: bounded, into: thumbnails)
+                try ThumbnailGenerator.generate(
+                    original: $0, hash: hash, recipes: wanted, limits: bounded, into: thumbnails, overlap: overlapsResize)
             }
         } catch let error as ImageError {
             let memoryMB = bounded.maxPixels < limits.maxPixels ? context.configuration.memoryMB : nil

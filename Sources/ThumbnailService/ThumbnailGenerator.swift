@@ -45,10 +45,11 @@ public enum ThumbnailGenerator {
     ///   - limits: decode limits (pixels, bytes).
     ///   - thumbnails: a writable handle on the `thumbnails` area.
     ///   - force: render even recipes whose file exists.
+    ///   - overlap: resize the largest thumbnail on a spare core while decoding (`Thumbnailer.render(overlap:)`).
     /// - Throws: `ImageError` for an undecodable original, `StoreError` for write failures.
     public static func generate(
         original: UnsafeRawBufferPointer, hash: ContentHash, recipes: [ThumbnailRecipe], limits: DecodeLimits,
-        into thumbnails: StoreHandle, force: Bool = false
+        into thumbnails: StoreHandle, force: Bool = false, overlap: Bool = false
     ) throws -> ThumbnailOutcome {
         try thumbnails.requireWrite()
         let missing = recipes.filter { force || !thumbnails.exists($0.relativePath(for: hash)) }
@@ -56,7 +57,7 @@ public enum ThumbnailGenerator {
             ThumbnailOutcome.Entry(recipe: $0, relativePath: $0.relativePath(for: hash), created: false)
         }
         guard !missing.isEmpty else { return ThumbnailOutcome(thumbnails: entries, shrink: 1, header: nil) }
-        let render = try Thumbnailer.render(original, specs: missing.map(\.spec), limits: limits)
+        let render = try Thumbnailer.render(original, specs: missing.map(\.spec), limits: limits, overlap: overlap)
         for (recipe, thumbnail) in zip(missing, render.thumbnails) {
             let path = recipe.relativePath(for: hash)
             try thumbnails.write(thumbnail.bytes, to: path)

@@ -56,6 +56,16 @@ int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom,
                          long long maxPixels, unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
                          CJPEGShims_Status *status);
 
+/// Called during a decode with the number of rows written to `output` so far (all of them before the decode returns
+/// on success), so another thread may read those rows while later ones are decoded. Not called after an error.
+typedef void (*CJPEGShims_RowsWritten)(void *context, int rows);
+
+/// CJPEGShims_decodeRGB, reporting the rows written as it goes (every band of up to 16 rows) to `rowsWritten`.
+int CJPEGShims_decodeRGBReporting(const unsigned char *data, size_t size, int scaleDenom, int fast, int allScans,
+                                  long long maxPixels, unsigned char *output, size_t capacity, int *outWidth,
+                                  int *outHeight, CJPEGShims_Status *status, CJPEGShims_RowsWritten rowsWritten,
+                                  void *context);
+
 /// Decodes a CMYK or YCCK JPEG to 8-bit interleaved CMYK ink amounts (0 = no ink; the inverted storage of Adobe
 /// files is undone), for an ICC transform. Same scaling, limits and warnings as CJPEGShims_decodeRGB.
 /// `output` must hold outWidth * outHeight * 4 bytes. A JPEG that is not CMYK/YCCK fails (CJPEGShims_failed).

@@ -12,4 +12,7 @@ public struct DecodedImage: Sendable, Equatable {
     /// `nil` for untagged pictures, which are taken as sRGB. CMYK pictures with a profile are already converted
     /// to sRGB here (and have `nil`); RGB and gray ones are converted, or not, by the caller (`ColorMode`).
     public var colorProfile: ColorProfile? = nil
+    /// `pixels` resized to the size the caller asked (`ImageDecoder.decode(resizingTo:)`), made while they were
+    /// decoded; `nil` when it was not (another format, no spare core, a resize that box-shrinks first).
+    public var resized: PixelBuffer? = nil
 }

@@ -11,10 +11,13 @@ public enum ImageDecoder {
     ///     largest DCT reduction (1/2, 1/4, 1/8) that still gives at least this size; a non-interlaced PNG is
     ///     box-shrunk while streaming by the largest whole factor that leaves twice this size; a HEIC or AVIF whose
     ///     embedded thumbnail image is at least this size is decoded from it. `nil` decodes at full size.
+    ///   - resizingTo: a size the caller will resize the decode to (stored orientation): an RGB JPEG is then resized
+    ///     on a spare core while it is decoded (`DecodedImage.resized`), when the resize filters the decode's rows.
     /// - Returns: RGB (or RGBA for PNGs with alpha) pixels in stored orientation, with the colour profile the file
     ///   declares (`DecodedImage.colorProfile`); CMYK JPEGs with a CMYK profile are converted to sRGB with it.
     public static func decode(
-        _ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, minimumSize: (width: Int, height: Int)?
+        _ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, minimumSize: (width: Int, height: Int)?,
+        resizingTo: (width: Int, height: Int)? = nil
     ) throws(ImageError) -> DecodedImage {
         try limits.check(fileBytes: bytes.count)
         let header = try ImageHeader.read(from: bytes)
@@ -30,6 +33,12 @@ public enum ImageDecoder {
                 {
                     return DecodedImage(header: header, pixels: pixels, shrink: shrink)
                 }
+            }
+            if let resizingTo {
+                let (pixels, resized) = try JPEGDecoder.decode(
+                    bytes, header: header, shrink: shrink, limits: limits, resizingTo: resizingTo)
+                return DecodedImage(
+                    header: header, pixels: pixels, shrink: shrink, colorProfile: profile, resized: resized)
             }
             let pixels = try JPEGDecoder.decode(bytes, header: header, shrink: shrink, limits: limits)
             return DecodedImage(header: header, pixels: pixels, shrink: shrink, colorProfile: profile)

@@ -10,6 +10,13 @@ import CJPEGShims
 
 /// Decodes JPEG data to RGB with libjpeg-turbo.
 enum JPEGDecoder {
+    /// The decode's buffer, read by the resize thread while the decode writes later rows.
+    private struct SharedRows: @unchecked Sendable {
+        // @unchecked Sendable: the resize reads only rows `DecodedRows` says are written (the decode never writes
+        // them again), and `SpareCore.alongside` joins it before the buffer's owner (the decode's array) is done.
+        let buffer: UnsafeBufferPointer<UInt8>
+    }
+
     /// `PICPIPE_BENCH_JPEG_ALL_SCANS=1` makes every decode read every scan of a progressive file (the decode before
     /// the early stop), so `scripts/bench-thumbnails.sh` measures both in one run with one binary.
     static let benchAllScans = getenv("PICPIPE_BENCH_JPEG_ALL_SCANS").map { String(cString: $0) == "1" } ?? false
@@ -24,6 +31,48 @@ enum JPEGDecoder {
         return PixelBuffer(width: width, height: height, channels: 3, bytes: pixels)
     }
 
+    /// Decodes to RGB and, on a spare core (`SpareCore`), resizes the decode to `resized` at the same time, each band
+    /// of rows as soon as it is decoded (`ImageResizer.resize(rowsOf:...)`): the decode is the serial part of a
+    /// thumbnail, and most of the largest resize then hides behind it.
+    /// - Returns: the decode, and the resize when a core was spare and the resize filters the decode's own rows
+    ///   (else `nil`: the caller resizes as usual).
+    static func decode(
+        _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits,
+        resizingTo resized: (width: Int, height: Int)
+    ) throws(ImageError) -> (PixelBuffer, PixelBuffer?) {
+        var width: Int32 = 0
+        var height: Int32 = 0
+        CJPEGShims_scaledSize(Int32(header.width), Int32(header.height), Int32(shrink), &width, &height)
+        let (sourceWidth, sourceHeight) = (Int(width), Int(height))
+        guard
+            ImageResizer.filtersSourceRows(
+                sourceWidth: sourceWidth, sourceHeight: sourceHeight, channels: 3, width: resized.width,
+                height: resized.height)
+        else { return (try decode(bytes, header: header, shrink: shrink, limits: limits), nil) }
+        var helped: PixelBuffer?
+        let (decodedWidth, decodedHeight, pixels) = try run(
+            bytes, header: header, shrink: shrink, limits: limits, channels: 3, allScans: false
+        ) { buffer, decode in
+            let rows = DecodedRows()
+            let source = SharedRows(buffer: UnsafeBufferPointer(buffer))
+            let (code, resize) = SpareCore.alongside({
+                ImageResizer.resize(
+                    rowsOf: source.buffer, sourceWidth: sourceWidth, sourceHeight: sourceHeight, channels: 3,
+                    hasAlpha: false, width: resized.width, height: resized.height, rowsReady: rows.wait(for:))
+            }) {
+                defer { rows.end() }
+                return withExtendedLifetime(rows) {
+                    decode({ context, count in
+                        Unmanaged<DecodedRows>.fromOpaque(context!).takeUnretainedValue().publish(Int(count))
+                    }, Unmanaged.passUnretained(rows).toOpaque())
+                }
+            }
+            helped = resize ?? nil
+            return code
+        }
+        return (PixelBuffer(width: decodedWidth, height: decodedHeight, channels: 3, bytes: pixels), helped)
+    }
+
     /// Decodes a CMYK or YCCK JPEG to ink amounts (4 bytes a pixel, 0 = no ink) for an ICC transform.
     static func decodeInk(_ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits)
         throws(ImageError) -> (width: Int, height: Int, ink: [UInt8])
@@ -31,10 +80,16 @@ enum JPEGDecoder {
         try run(bytes, header: header, shrink: shrink, limits: limits, channels: 4, allScans: false)
     }
 
+    /// The C decode of one call, given the row report to make (`nil`: none) and its context; returns the shim's code.
+    typealias ShimCall = (_ rowsWritten: CJPEGShims_RowsWritten?, _ context: UnsafeMutableRawPointer?) -> Int32
+
     /// One decode through the shim: RGB (`channels` 3) or CMYK ink (`channels` 4).
+    /// - Parameter around: runs the C decode (`ShimCall`) itself, given the output buffer: to read its rows on
+    ///   another thread while they are decoded (they may be read until `around` returns, not after).
     private static func run(
         _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits, channels: Int,
-        allScans: Bool
+        allScans: Bool,
+        around: ((_ output: UnsafeMutableBufferPointer<UInt8>, _ decode: ShimCall) -> Int32)? = nil
     ) throws(ImageError) -> (width: Int, height: Int, ink: [UInt8]) {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             throw .truncated(detail: "no JPEG data")
@@ -49,12 +104,22 @@ enum JPEGDecoder {
         // Reduced decodes go on to a resize, which hides the small loss of the fast IDCT and plain upsampling.
         let fast: Int32 = shrink > 1 ? 1 : 0
         var code = 0
+        let scans: Int32 = allScans || benchAllScans ? 1 : 0
         let pixels = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-            let decode = channels == 4 ? CJPEGShims_decodeCMYK : CJPEGShims_decodeRGB
-            code = Int(
-                decode(
-                    base, bytes.count, Int32(shrink), fast, allScans || benchAllScans ? 1 : 0, Int64(limits.maxPixels), buffer.baseAddress, capacity,
-                    &outWidth, &outHeight, &status))
+            if channels == 4 {
+                code = Int(
+                    CJPEGShims_decodeCMYK(
+                        base, bytes.count, Int32(shrink), fast, scans, Int64(limits.maxPixels), buffer.baseAddress,
+                        capacity, &outWidth, &outHeight, &status))
+            } else {
+                let output = buffer
+                let call: ShimCall = { rowsWritten, context in
+                    CJPEGShims_decodeRGBReporting(
+                        base, bytes.count, Int32(shrink), fast, scans, Int64(limits.maxPixels), output.baseAddress,
+                        capacity, &outWidth, &outHeight, &status, rowsWritten, context)
+                }
+                code = Int(around?(buffer, call) ?? call(nil, nil))
+            }
             // On failure the buffer is dropped; the bytes are plain UInt8, so no element needs deinitializing.
             initialized = code == CJPEGShims_ok ? capacity : 0
         }

@@ -13,8 +13,8 @@ public enum ImageResizer {
         if width == image.width && height == image.height { return image }
         let channels = image.channels
         // Box-shrink by whole factors while at least 2x remains for the Lanczos reduce.
-        let boxX = max(1, image.width / (2 * width))
-        let boxY = max(1, image.height / (2 * height))
+        let boxX = boxFactor(image.width, width)
+        let boxY = boxFactor(image.height, height)
         let middleWidth = (image.width + boxX - 1) / boxX
         let middleHeight = (image.height + boxY - 1) / boxY
         let columns = ResampleWeights(
@@ -26,7 +26,7 @@ public enum ImageResizer {
         if boxX == 1 && boxY == 1 && (channels == 3 || channels == 4) {
             // No pre-shrink: the horizontal pass reads the 8-bit samples itself (no full-size float copy).
             image.bytes.withUnsafeBufferPointer { source in
-                LanczosPass.horizontal(
+                _ = LanczosPass.horizontal(
                     bytes: source, sourceWidth: image.width, rows: image.height, channels: channels,
                     hasAlpha: image.hasAlpha, weights: columns, into: narrow)
             }
@@ -51,4 +51,7 @@ public enum ImageResizer {
         }
         return PixelBuffer(width: width, height: height, channels: channels, bytes: bytes)
     }
+
+    /// The whole factor a side of `source` samples is box-shrunk by before the Lanczos reduce to `output` samples.
+    static func boxFactor(_ source: Int, _ output: Int) -> Int { max(1, source / (2 * output)) }
 }

@@ -10,19 +10,26 @@ extension LanczosPass {
     /// Resamples each row of 8-bit RGB or RGBA samples to `weights.starts.count` premultiplied float samples
     /// (alpha premultiplied on the fly when `hasAlpha`); the same result as premultiplying into floats and calling
     /// `horizontal(source:...)`.
+    /// - Parameter between: called before each block of rows with the rows finished so far and the rows the next
+    ///   block reads (the first `next`), and once more at the end with both equal to `rows`; `false` stops the
+    ///   pass (the decode feeding it failed). Lets a caller wait for rows still being decoded, and use the rows
+    ///   finished.
+    /// - Returns: whether every row was resampled.
+    @discardableResult
     static func horizontal(
         bytes source: UnsafeBufferPointer<UInt8>, sourceWidth: Int, rows: Int, channels: Int, hasAlpha: Bool,
-        weights: ResampleWeights, into target: UnsafeMutableBufferPointer<Float>
-    ) {
+        weights: ResampleWeights, into target: UnsafeMutableBufferPointer<Float>,
+        between: (_ done: Int, _ next: Int) -> Bool = { _, _ in true }
+    ) -> Bool {
         precondition(channels == 3 || channels == 4, "8-bit horizontal pass takes RGB or RGBA")
-        guard let from = source.baseAddress, let to = target.baseAddress else { return }
+        guard let from = source.baseAddress, let to = target.baseAddress else { return false }
         let premultiplies = hasAlpha && channels == 4
         // Premultiplying keeps alpha / 255 as a fifth plane: the weight is scaled by it per tap, as in one row's
         // pass (w * (alpha / 255) * sample, in that order), so the sums are bit for bit the same.
         let planes = premultiplies ? 5 : channels
-        resampleRows(
+        return resampleRows(
             rows, sourceWidth: sourceWidth, channels: channels, planes: planes, premultiplies: premultiplies,
-            weights: weights, into: to
+            weights: weights, into: to, between: between
         ) { row, lane in
             var pixel = from + row * sourceWidth * channels
             var sample = lane
@@ -41,7 +48,7 @@ extension LanczosPass {
         into target: UnsafeMutableBufferPointer<Float>
     ) {
         guard let from = source.baseAddress, let to = target.baseAddress, channels > 0 else { return }
-        resampleRows(
+        _ = resampleRows(
             rows, sourceWidth: sourceWidth, channels: channels, planes: channels, premultiplies: false,
             weights: weights, into: to
         ) { row, lane in
@@ -60,17 +67,25 @@ extension LanczosPass {
     @inline(__always)
     private static func resampleRows(
         _ rows: Int, sourceWidth: Int, channels: Int, planes: Int, premultiplies: Bool, weights: ResampleWeights,
-        into target: UnsafeMutablePointer<Float>, transpose: (_ row: Int, _ lane: UnsafeMutablePointer<Float>) -> Void
-    ) {
+        into target: UnsafeMutablePointer<Float>, between: (_ done: Int, _ next: Int) -> Bool = { _, _ in true },
+        transpose: (_ row: Int, _ lane: UnsafeMutablePointer<Float>) -> Void
+    ) -> Bool {
+        var complete = true
         withRowBlock(sourceWidth: sourceWidth, planes: planes) { block in
             for top in stride(from: 0, to: rows, by: lanes) {
                 let count = min(lanes, rows - top)
+                if !between(top, top + count) {
+                    complete = false
+                    return
+                }
                 for lane in 0..<count { transpose(top + lane, block + lane) }
                 resampleBlock(
                     block, sourceWidth: sourceWidth, planes: planes, premultiplies: premultiplies, weights: weights,
                     top: top, count: count, channels: channels, into: target)
             }
         }
+        if complete { complete = between(rows, rows) }
+        return complete
     }
 
     /// Calls `body` with a zeroed block of `sourceWidth * planes` SIMD8 samples, laid out column by column (the

@@ -5,9 +5,11 @@ import CPixelKernels
 /// One-dimensional resampling passes.
 enum LanczosPass {
     /// Resamples columns to `weights.starts.count` rows and writes 8-bit samples, un-premultiplying alpha.
+    /// - Parameter outputRows: the output rows to make (all when `nil`); each reads source rows
+    ///   `starts[y] ..< starts[y] + counts[y]` only.
     static func vertical(
         source: UnsafeBufferPointer<Float>, width: Int, channels: Int, hasAlpha: Bool, weights: ResampleWeights,
-        into target: UnsafeMutableBufferPointer<UInt8>
+        into target: UnsafeMutableBufferPointer<UInt8>, outputRows: Range<Int>? = nil
     ) {
         guard let from = source.baseAddress, let to = target.baseAddress else { return }
         let rowSamples = width * channels
@@ -16,7 +18,7 @@ enum LanczosPass {
         guard let sum = accumulator.baseAddress else { return }
         weights.weights.withUnsafeBufferPointer { allWeights in
             guard let weightBase = allWeights.baseAddress else { return }
-            for y in 0..<weights.starts.count {
+            for y in outputRows ?? 0..<weights.starts.count {
                 let first = from + weights.starts[y] * rowSamples
                 let tapWeights = weightBase + y * weights.stride
                 let taps = weights.counts[y]

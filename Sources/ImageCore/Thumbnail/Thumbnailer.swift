@@ -9,10 +9,13 @@ public enum Thumbnailer {
     ///   - bytes: the whole source file (format sniffed from the bytes).
     ///   - specs: the thumbnails to make; the fit box applies to the upright picture.
     ///   - limits: checked from the header before decoding.
+    ///   - overlap: whether the largest resize of a JPEG may run on a spare core while the picture is decoded
+    ///     (`ImageDecoder.decode(resizingTo:)`): less time to the thumbnails when a core is idle, the same pixels.
+    ///     Batch runs leave it off, so `-j N` keeps meaning N threads.
     /// - Throws: `ImageError` for unreadable, damaged, oversize input or an invalid spec.
-    public static func render(_ bytes: UnsafeRawBufferPointer, specs: [ThumbnailSpec], limits: DecodeLimits)
-        throws(ImageError) -> ThumbnailRender
-    {
+    public static func render(
+        _ bytes: UnsafeRawBufferPointer, specs: [ThumbnailSpec], limits: DecodeLimits, overlap: Bool = false
+    ) throws(ImageError) -> ThumbnailRender {
         for spec in specs {
             guard spec.width > 0, spec.height > 0 else {
                 throw .invalidRequest("thumbnail box \(spec.width)x\(spec.height) must be at least 1x1")
@@ -43,42 +46,85 @@ public enum Thumbnailer {
             return swapsAxes ? (width: resized.height, height: resized.width) : resized
         }
         let needed = (width: plans.map(\.width).max() ?? 1, height: plans.map(\.height).max() ?? 1)
-        let decoded = try ImageDecoder.decode(bytes, limits: limits, minimumSize: needed)
-        var thumbnails: [RenderedThumbnail?] = Array(repeating: nil, count: specs.count)
         // Largest first: each smaller size is reduced from the smallest larger result already made (a
         // Lanczos-filtered picture), not from the decode again, the way an image pyramid is built.
-        var made: [PixelBuffer] = []
         let order = plans.indices.sorted { plans[$0].width * plans[$0].height > plans[$1].width * plans[$1].height }
-        for index in order {
-            let (spec, plan) = (specs[index], plans[index])
-            let source = made.last { $0.width >= plan.width && $0.height >= plan.height } ?? decoded.pixels
-            let resized = ImageResizer.resize(source, width: plan.width, height: plan.height)
-            made.append(resized)
-            var picture = resized.oriented(header.orientation)
-            if spec.fit == .cover {
-                let width = min(spec.width, picture.width)
-                let height = min(spec.height, picture.height)
-                picture = picture.cropped(
-                    x: (picture.width - width) / 2, y: (picture.height - height) / 2, width: width, height: height)
+        let largest = order.first.map { plans[$0] }
+        let decoded = try ImageDecoder.decode(
+            bytes, limits: limits, minimumSize: needed, resizingTo: overlap ? largest : nil)
+        var thumbnails: [RenderedThumbnail?] = Array(repeating: nil, count: specs.count)
+        guard let first = order.first else {
+            return ThumbnailRender(header: header, shrink: decoded.shrink, colorProfile: decoded.colorProfile, thumbnails: [])
+        }
+        let (orientation, profile) = (header.orientation, decoded.colorProfile)
+        var made: [PixelBuffer] = []
+        let largestResized: PixelBuffer
+        if let early = decoded.resized, early.width == plans[first].width, early.height == plans[first].height {
+            largestResized = early
+        } else {
+            largestResized = ImageResizer.resize(decoded.pixels, width: plans[first].width, height: plans[first].height)
+        }
+        made.append(largestResized)
+        let finishLargest: @Sendable () -> Result<RenderedThumbnail, ImageError> = { [spec = specs[first]] in
+            Result { () throws(ImageError) in
+                try finish(largestResized, spec: spec, orientation: orientation, profile: profile)
             }
-            // Colour last, on the fewest pixels (as vipsthumbnail does): the resize works on the source's encoded
-            // values either way, and converting the small result costs far less than converting the decode.
-            var embedded: [UInt8]? = nil
-            if let profile = decoded.colorProfile {
-                // WebP output carries no profile here (that needs libwebpmux's chunk writer): converted instead.
-                if spec.color == .keep && profile.space == .rgb && spec.format != .webp {
-                    embedded = profile.bytes
-                } else if !profile.isSRGB, let converted = profile.convertedToSRGB(picture) {
-                    picture = converted
+        }
+        // The smaller sizes, each from the smallest larger result made.
+        var restFailure: ImageError?
+        func makeRest() {
+            for index in order.dropFirst() {
+                let plan = plans[index]
+                let source = made.last { $0.width >= plan.width && $0.height >= plan.height } ?? decoded.pixels
+                let resized = ImageResizer.resize(source, width: plan.width, height: plan.height)
+                made.append(resized)
+                do throws(ImageError) {
+                    thumbnails[index] = try finish(resized, spec: specs[index], orientation: orientation, profile: profile)
+                } catch {
+                    restFailure = error
+                    return
                 }
             }
-            let encoded = try ImageEncoder.encode(
-                picture, format: spec.format, quality: spec.quality, progressive: spec.progressive,
-                background: spec.background, iccProfile: embedded, lossless: spec.lossless, speed: spec.speed)
-            thumbnails[index] = RenderedThumbnail(spec: spec, width: picture.width, height: picture.height, bytes: encoded)
         }
+        if overlap && order.count > 1 {
+            // The largest encoded on a spare core while the smaller ones are made.
+            let (_, helped) = SpareCore.alongside(finishLargest, while: makeRest)
+            thumbnails[first] = try (helped ?? finishLargest()).get()
+        } else {
+            thumbnails[first] = try finishLargest().get()
+            makeRest()
+        }
+        if let restFailure { throw restFailure }
         return ThumbnailRender(
             header: header, shrink: decoded.shrink, colorProfile: decoded.colorProfile,
             thumbnails: thumbnails.compactMap { $0 })
+    }
+
+    /// Orients, crops (for `cover`), converts the colour (or keeps the profile) and encodes one resized picture.
+    private static func finish(
+        _ resized: PixelBuffer, spec: ThumbnailSpec, orientation: Int, profile: ColorProfile?
+    ) throws(ImageError) -> RenderedThumbnail {
+        var picture = resized.oriented(orientation)
+        if spec.fit == .cover {
+            let width = min(spec.width, picture.width)
+            let height = min(spec.height, picture.height)
+            picture = picture.cropped(
+                x: (picture.width - width) / 2, y: (picture.height - height) / 2, width: width, height: height)
+        }
+        // Colour last, on the fewest pixels (as vipsthumbnail does): the resize works on the source's encoded
+        // values either way, and converting the small result costs far less than converting the decode.
+        var embedded: [UInt8]? = nil
+        if let profile {
+            // WebP output carries no profile here (that needs libwebpmux's chunk writer): converted instead.
+            if spec.color == .keep && profile.space == .rgb && spec.format != .webp {
+                embedded = profile.bytes
+            } else if !profile.isSRGB, let converted = profile.convertedToSRGB(picture) {
+                picture = converted
+            }
+        }
+        let encoded = try ImageEncoder.encode(
+            picture, format: spec.format, quality: spec.quality, progressive: spec.progressive,
+            background: spec.background, iccProfile: embedded, lossless: spec.lossless, speed: spec.speed)
+        return RenderedThumbnail(spec: spec, width: picture.width, height: picture.height, bytes: encoded)
     }
 }

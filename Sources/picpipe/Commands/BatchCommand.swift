@@ -117,7 +117,8 @@ struct BatchCommand: AsyncParsableCommand {
             try PostgresMetadataStore(pool: DatabaseBackends.connect(DatabaseURL(parsing: $0), layout: layout))
         }
         let functions = FunctionCatalog.functions(
-            for: configuration, alsoFormats: try parsedAlsoFormats(), metadataStore: metadataStore)
+            for: configuration, alsoFormats: try parsedAlsoFormats(), metadataStore: metadataStore,
+            overlapsResize: false)
         let runner = BatchRunner(
             layout: layout, functions: functions.map(\.function),
             configurations: Dictionary(uniqueKeysWithValues: functions.map { ($0.function.name, $0.configuration) }),

@@ -96,7 +96,9 @@ struct ThumbnailCommand: AsyncParsableCommand {
             let size = InputFile.size(input) ?? 0
             if size > limits.maxFileBytes { throw ImageError.fileTooLarge(bytes: size, limit: limits.maxFileBytes) }
             let data = try InputFile.read(input)
-            let render = try data.withUnsafeBytes { try Thumbnailer.render($0, specs: [spec], limits: limits) }
+            let render = try data.withUnsafeBytes {
+                try Thumbnailer.render($0, specs: [spec], limits: limits, overlap: thumbnailFunction.overlapsResize)
+            }
             guard let first = render.thumbnails.first else { throw ImageError.invalidRequest("nothing rendered") }
             thumbnail = first
         } catch let error as ImageError {

@@ -13,13 +13,16 @@ enum FunctionCatalog {
     /// - Parameters:
     ///   - alsoFormats: formats made for every original besides the configured one (`batch --also-formats`).
     ///   - metadataStore: a shared metadata database (PostgreSQL); `nil`: the store's SQLite file.
+    ///   - overlapsResize: whether the thumbnail function resizes on a spare core while it decodes (off for
+    ///     `batch`, whose `-j N` means N threads; see `ThumbnailFunction.overlapsResize`).
     static func functions(
         for configuration: PicpipeConfiguration, alsoFormats: [ImageFormat] = [],
-        metadataStore: (any MetadataStore)? = nil
+        metadataStore: (any MetadataStore)? = nil, overlapsResize: Bool = true
     ) -> [RegisteredFunction] {
         [
             RegisteredFunction(
-                thumbnail(configuration, alsoFormats: alsoFormats), configuration: configuration.functions.thumbnail),
+                thumbnail(configuration, alsoFormats: alsoFormats, overlapsResize: overlapsResize),
+                configuration: configuration.functions.thumbnail),
             RegisteredFunction(
                 metadataStore.map { MetadataFunction(store: $0) } ?? MetadataFunction(),
                 configuration: configuration.functions.metadata),
@@ -34,7 +37,9 @@ enum FunctionCatalog {
 
     /// The thumbnail function: one recipe per configured size, and each size in the other formats picpipe
     /// writes, made only when the HTTP API asks for one (negotiated from Accept, or forced by `?format=`).
-    static func thumbnail(_ configuration: PicpipeConfiguration, alsoFormats: [ImageFormat] = []) -> ThumbnailFunction {
+    static func thumbnail(
+        _ configuration: PicpipeConfiguration, alsoFormats: [ImageFormat] = [], overlapsResize: Bool = true
+    ) -> ThumbnailFunction {
         let settings = configuration.thumbnails
         let format = ImageFormat(rawValue: settings.format) ?? .jpeg
         let recipes = settings.sizes.map { size in
@@ -52,7 +57,8 @@ enum FunctionCatalog {
         return ThumbnailFunction(
             recipes: recipes + eager, variants: variants.filter { !alsoFormats.contains($0.spec.format) },
             limits: DecodeLimits(
-                maxPixels: configuration.limits.maxPixels, maxFileBytes: configuration.limits.maxFileBytes))
+                maxPixels: configuration.limits.maxPixels, maxFileBytes: configuration.limits.maxFileBytes),
+            overlapsResize: overlapsResize)
     }
 
     /// A recipe in another format at that format's configured settings.
