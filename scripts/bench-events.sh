@@ -212,6 +212,7 @@ def idle(mode, round_number):
     database.warm()
     latencies = []
     renamed_at = {}
+    latency_of = {}
     for path, digest in files[:idle_count]:
         target = os.path.join(store, "uploads", os.path.basename(path))
         t0 = time.perf_counter()
@@ -220,13 +221,21 @@ def idle(mode, round_number):
         while not (thumbnails_done(store, digest) and database.has_metadata([digest])):
             time.sleep(0.0005)
         latencies.append((time.perf_counter() - t0) * 1000)
+        latency_of[digest] = (len(latencies), latencies[-1])
         time.sleep(0.05)
         os.rename(os.path.join(store, "originals", digest[:2], digest + ".jpg"), path)  # reuse the bytes later
     stop(procs)
     # Where the idle time goes, from the journal: ingest (rename -> event journaled), queue (journaled ->
     # function started), and each function's own duration.
     ingest, queue, duration = [], {}, {}
-    for etag, created, function, started, seconds in database.journal_rows():
+    rows = database.journal_rows()
+    # The slowest files with their journal times (milliseconds after the rename): where a p99 came from.
+    for digest, (number, total) in sorted(latency_of.items(), key=lambda item: -item[1][1])[:3]:
+        parts = [f"{function} journaled +{(created - renamed_at[digest]) * 1000:.1f} started "
+                 f"+{(started - renamed_at[digest]) * 1000:.1f} ran {seconds * 1000:.1f}"
+                 for etag, created, function, started, seconds in rows if etag == digest]
+        print(f"    slow: file #{number} {total:.1f} ms: " + "; ".join(parts), flush=True)
+    for etag, created, function, started, seconds in rows:
         if function == "thumbnail" and etag in renamed_at:
             ingest.append((created - renamed_at[etag]) * 1000)
         queue.setdefault(function, []).append((started - created) * 1000)
