@@ -1,10 +1,10 @@
 // The resize of a picture whose rows are still being decoded: each block of rows is filtered as soon as the decode
 // has written it, and each output row as soon as the rows it reads are filtered, so when the decode ends only its
-// last rows are left. Same filter, same sums in the same order as `resize`: the same pixels.
+// last rows are left. `resize` uses it with every row already there whenever there is no box pre-shrink.
 
 extension ImageResizer {
-    /// Whether `resize` from `source` to `width` x `height` filters the source's own rows (no box pre-shrink, 8-bit
-    /// RGB or RGBA): the case `resize(rowsOf:...)` handles.
+    /// Whether a resize from `source` to `width` x `height` filters the source's own rows (no box pre-shrink, 8-bit
+    /// RGB or RGBA): the case `resize(rowsOf:...)` handles, for `resize` too.
     static func filtersSourceRows(sourceWidth: Int, sourceHeight: Int, channels: Int, width: Int, height: Int) -> Bool {
         width > 0 && height > 0 && (channels == 3 || channels == 4) && (sourceWidth, sourceHeight) != (width, height)
             && boxFactor(sourceWidth, width) == 1 && boxFactor(sourceHeight, height) == 1

@@ -12,6 +12,17 @@ public enum ImageResizer {
         else { return image }
         if width == image.width && height == image.height { return image }
         let channels = image.channels
+        if filtersSourceRows(
+            sourceWidth: image.width, sourceHeight: image.height, channels: channels, width: width, height: height)
+        {
+            // No pre-shrink: the horizontal pass reads the 8-bit samples itself (no full-size float copy); the rows
+            // are all there, so the row-wise resize never waits.
+            return image.bytes.withUnsafeBufferPointer { source in
+                resize(
+                    rowsOf: source, sourceWidth: image.width, sourceHeight: image.height, channels: channels,
+                    hasAlpha: image.hasAlpha, width: width, height: height, rowsReady: { _ in true })!
+            }
+        }
         // Box-shrink by whole factors while at least 2x remains for the Lanczos reduce.
         let boxX = boxFactor(image.width, width)
         let boxY = boxFactor(image.height, height)
@@ -23,25 +34,16 @@ public enum ImageResizer {
             sourceCount: middleHeight, outputCount: height, originalSpan: image.height, boxFactor: boxY)
         let narrow = UnsafeMutableBufferPointer<Float>.allocate(capacity: width * middleHeight * channels)
         defer { narrow.deallocate() }
-        if boxX == 1 && boxY == 1 && (channels == 3 || channels == 4) {
-            // No pre-shrink: the horizontal pass reads the 8-bit samples itself (no full-size float copy).
-            image.bytes.withUnsafeBufferPointer { source in
-                _ = LanczosPass.horizontal(
-                    bytes: source, sourceWidth: image.width, rows: image.height, channels: channels,
-                    hasAlpha: image.hasAlpha, weights: columns, into: narrow)
-            }
-        } else {
-            let middle = UnsafeMutableBufferPointer<Float>.allocate(capacity: middleWidth * middleHeight * channels)
-            defer { middle.deallocate() }
-            image.bytes.withUnsafeBufferPointer { source in
-                BoxShrink.run(
-                    source: source, width: image.width, height: image.height, channels: channels,
-                    hasAlpha: image.hasAlpha, boxX: boxX, boxY: boxY, into: middle)
-            }
-            LanczosPass.horizontal(
-                source: UnsafeBufferPointer(middle), sourceWidth: middleWidth, rows: middleHeight, channels: channels,
-                weights: columns, into: narrow)
+        let middle = UnsafeMutableBufferPointer<Float>.allocate(capacity: middleWidth * middleHeight * channels)
+        defer { middle.deallocate() }
+        image.bytes.withUnsafeBufferPointer { source in
+            BoxShrink.run(
+                source: source, width: image.width, height: image.height, channels: channels,
+                hasAlpha: image.hasAlpha, boxX: boxX, boxY: boxY, into: middle)
         }
+        LanczosPass.horizontal(
+            source: UnsafeBufferPointer(middle), sourceWidth: middleWidth, rows: middleHeight, channels: channels,
+            weights: columns, into: narrow)
         let count = width * height * channels
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { target, initialized in
             LanczosPass.vertical(

@@ -49,9 +49,8 @@ public enum Thumbnailer {
         // Largest first: each smaller size is reduced from the smallest larger result already made (a
         // Lanczos-filtered picture), not from the decode again, the way an image pyramid is built.
         let order = plans.indices.sorted { plans[$0].width * plans[$0].height > plans[$1].width * plans[$1].height }
-        let largest = order.first.map { plans[$0] }
         let decoded = try ImageDecoder.decode(
-            bytes, limits: limits, minimumSize: needed, resizingTo: overlap ? largest : nil)
+            bytes, limits: limits, minimumSize: needed, resizingTo: overlap ? order.first.map { plans[$0] } : nil)
         var thumbnails: [RenderedThumbnail?] = Array(repeating: nil, count: specs.count)
         guard let first = order.first else {
             return ThumbnailRender(header: header, shrink: decoded.shrink, colorProfile: decoded.colorProfile, thumbnails: [])

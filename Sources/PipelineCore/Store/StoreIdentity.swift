@@ -1,10 +1,6 @@
 // A store's own id, made once and kept in the store: a shared database records which store it serves.
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The id of one store (a UUID in `STORE/db/store-id`), the same on every machine that mounts the store.
 ///
 /// A PostgreSQL database holds one store's journal, metadata and id index; a second store pointed at it would have
@@ -35,16 +31,13 @@ public struct StoreIdentity: Sendable, Equatable, CustomStringConvertible {
 
     /// The id in `file`, or `nil` when there is no such file.
     private static func read(_ file: URL) throws -> StoreIdentity? {
-        let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
-        if descriptor < 0 {
-            if errno == ENOENT { return nil }
-            throw StoreError.io(path: file.path, operation: "open", errno: errno)
+        let data: Data
+        do {
+            data = try InputFile.read(file.path)
+        } catch StoreError.notFound {
+            return nil
         }
-        defer { close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: 128)
-        let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-        guard count >= 0 else { throw StoreError.io(path: file.path, operation: "read", errno: errno) }
-        let text = String(decoding: buffer.prefix(count), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard UUID(uuidString: text) != nil else {
             throw StoreError.damagedFile(
                 path: file.path, reason: "it should hold the store's id (a UUID), not \(text.prefix(40).debugDescription)")
