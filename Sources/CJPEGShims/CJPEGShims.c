@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include <jerror.h>
-#include <jpeglib.h>
+
+#include "SkippingEntropyDecoder.h"
 
 // The error manager libjpeg calls; `jump` brings control back into the CJPEGShims function that owns it.
 typedef struct ShimErrorManager {
@@ -15,6 +16,15 @@ typedef struct ShimErrorManager {
     jmp_buf jump;
     CJPEGShims_Status *status;
 } ShimErrorManager;
+
+// Internal status: picpipe's entropy decoder could not vouch for the file; decode it again with libjpeg-turbo's.
+enum { shimDeclined = 100 };
+
+static void shimDecline(j_decompress_ptr cinfo) {
+    ShimErrorManager *manager = (ShimErrorManager *)cinfo->err;
+    manager->status->code = shimDeclined;
+    longjmp(manager->jump, 1);
+}
 
 static void shimRecordMessage(j_common_ptr cinfo, int code) {
     ShimErrorManager *manager = (ShimErrorManager *)cinfo->err;
@@ -50,6 +60,7 @@ static void shimInstall(ShimErrorManager *manager, CJPEGShims_Status *status) {
     manager->status = status;
     status->code = CJPEGShims_ok;
     status->warnings = 0;
+    status->entropy = CJPEGShims_entropyLibjpeg;
     status->message[0] = 0;
 }
 
@@ -184,17 +195,26 @@ static void shimConvertCMYK(const JSAMPLE *cmyk, unsigned char *rgb, JDIMENSION 
 
 // Decodes to RGB (`inkOutput` 0: gray and CMYK/YCCK converted) or, for CMYK/YCCK files, to CMYK ink amounts
 // (`inkOutput` 1: 4 bytes a pixel, 0 = no ink, Adobe's inverted storage undone) for an ICC transform.
-static int shimDecode(const unsigned char *data, size_t size, int scaleDenom, int fast, int allScans,
-                      long long maxPixels, int inkOutput, unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
-                      CJPEGShims_Status *status, CJPEGShims_RowsWritten rowsWritten, void *context) {
+// `skipping` 1 lets picpipe's entropy decoder take single-scan files (SkippingEntropyDecoder.c); when it declines,
+// shimDecode decodes again with libjpeg-turbo's. Rows below `*reportedRows` were reported to `rowsWritten` by a
+// declined attempt and may be being read: they are decoded into scratch rows (they would be the same bytes), and
+// *reportedRows grows as rows are reported.
+static int shimDecodeOnce(const unsigned char *data, size_t size, int scaleDenom, int fast, int allScans,
+                          long long maxPixels, int inkOutput, unsigned char *output, size_t capacity, int *outWidth,
+                          int *outHeight, CJPEGShims_Status *status, CJPEGShims_RowsWritten rowsWritten, void *context,
+                          int skipping, int *reportedRows) {
     struct jpeg_decompress_struct cinfo;
     ShimErrorManager manager;
     JSAMPLE *volatile cmykRows = NULL;
+    unsigned char *volatile scratchRows = NULL;
+    SkippingEntropyDecoder *volatile skipper = NULL;
     shimInstall(&manager, status);
     cinfo.err = &manager.base;
     if (setjmp(manager.jump)) {
         jpeg_destroy_decompress(&cinfo);
         free(cmykRows);
+        free(scratchRows);
+        skippingEntropyFree(skipper);
         return status->code;
     }
     jpeg_create_decompress(&cinfo);
@@ -233,6 +253,8 @@ static int shimDecode(const unsigned char *data, size_t size, int scaleDenom, in
     *outWidth = (int)cinfo.output_width;
     *outHeight = (int)cinfo.output_height;
     jpeg_start_decompress(&cinfo);
+    if (skipping && !earlyStop) skipper = skippingEntropyInstall(&cinfo, data, size, shimDecline);
+    status->entropy = skipper != NULL ? CJPEGShims_entropySkipping : CJPEGShims_entropyLibjpeg;
     if (earlyStop) {
         int result;
         do {
@@ -251,19 +273,33 @@ static int shimDecode(const unsigned char *data, size_t size, int scaleDenom, in
         }
         jpeg_start_output(&cinfo, cinfo.input_scan_number);
     }
+    if (*reportedRows > 0) {
+        scratchRows = malloc(rowBytes * 16);
+        if (scratchRows == NULL) {
+            jpeg_destroy_decompress(&cinfo);
+            skippingEntropyFree(skipper);
+            return shimFail(status, CJPEGShims_failed, "out of memory");
+        }
+    }
     if (isCMYK && !inkOutput) {
         cmykRows = malloc((size_t)cinfo.output_width * 4);
         if (cmykRows == NULL) {
             jpeg_destroy_decompress(&cinfo);
+            free(scratchRows);
+            skippingEntropyFree(skipper);
             return shimFail(status, CJPEGShims_failed, "out of memory");
         }
         while (cinfo.output_scanline < cinfo.output_height) {
             JSAMPROW row = cmykRows;
-            unsigned char *target = output + rowBytes * cinfo.output_scanline;
+            JDIMENSION line = cinfo.output_scanline;
+            unsigned char *target = (int)line < *reportedRows ? scratchRows : output + rowBytes * line;
             if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) break;
             shimConvertCMYK(cmykRows, target, cinfo.output_width, cinfo.saw_Adobe_marker);
-            if (rowsWritten != NULL && (cinfo.output_scanline % 16 == 0 || cinfo.output_scanline == cinfo.output_height))
-                rowsWritten(context, (int)cinfo.output_scanline);
+            if (rowsWritten != NULL && (cinfo.output_scanline % 16 == 0 || cinfo.output_scanline == cinfo.output_height)
+                && (int)cinfo.output_scanline > *reportedRows) {
+                *reportedRows = (int)cinfo.output_scanline;
+                rowsWritten(context, *reportedRows);
+            }
         }
     } else {
         JSAMPROW rows[16];
@@ -271,20 +307,26 @@ static int shimDecode(const unsigned char *data, size_t size, int scaleDenom, in
             JDIMENSION first = cinfo.output_scanline;
             JDIMENSION count = cinfo.output_height - first;
             if (count > 16) count = 16;
-            for (JDIMENSION i = 0; i < count; i++) rows[i] = output + rowBytes * (first + i);
+            for (JDIMENSION i = 0; i < count; i++)
+                rows[i] = (int)(first + i) < *reportedRows ? scratchRows + rowBytes * i : output + rowBytes * (first + i);
             JDIMENSION read = jpeg_read_scanlines(&cinfo, rows, count);
             if (read == 0) break;
             // Adobe (Photoshop) files store CMYK inverted: 255 is no ink. ICC profiles count ink from 0.
             if (inkOutput && cinfo.saw_Adobe_marker) {
-                unsigned char *sample = output + rowBytes * first;
-                for (size_t i = 0; i < rowBytes * read; i++) sample[i] = (unsigned char)(255 - sample[i]);
+                for (JDIMENSION i = 0; i < read; i++)
+                    for (size_t x = 0; x < rowBytes; x++) rows[i][x] = (unsigned char)(255 - rows[i][x]);
             }
-            if (rowsWritten != NULL) rowsWritten(context, (int)cinfo.output_scanline);
+            if (rowsWritten != NULL && (int)cinfo.output_scanline > *reportedRows) {
+                *reportedRows = (int)cinfo.output_scanline;
+                rowsWritten(context, *reportedRows);
+            }
         }
     }
     if (cinfo.output_scanline < cinfo.output_height) {
         jpeg_destroy_decompress(&cinfo);
         free(cmykRows);
+        free(scratchRows);
+        skippingEntropyFree(skipper);
         return shimFail(status, CJPEGShims_truncated, "decoder stopped before the last row");
     }
     if (earlyStop) {
@@ -296,28 +338,45 @@ static int shimDecode(const unsigned char *data, size_t size, int scaleDenom, in
     }
     jpeg_destroy_decompress(&cinfo);
     free(cmykRows);
+    free(scratchRows);
+    skippingEntropyFree(skipper);
     return CJPEGShims_ok;
 }
 
-int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom, int fast, int allScans,
+static int shimDecode(const unsigned char *data, size_t size, int scaleDenom, int fast, int options,
+                      long long maxPixels, int inkOutput, unsigned char *output, size_t capacity, int *outWidth,
+                      int *outHeight, CJPEGShims_Status *status, CJPEGShims_RowsWritten rowsWritten, void *context) {
+    int reportedRows = 0;
+    int allScans = (options & CJPEGShims_allScans) != 0;
+    int skipping = (options & CJPEGShims_libjpegEntropy) == 0;
+    int code = shimDecodeOnce(data, size, scaleDenom, fast, allScans, maxPixels, inkOutput, output, capacity, outWidth,
+                              outHeight, status, rowsWritten, context, skipping, &reportedRows);
+    if (code != shimDeclined) return code;
+    code = shimDecodeOnce(data, size, scaleDenom, fast, allScans, maxPixels, inkOutput, output, capacity, outWidth,
+                          outHeight, status, rowsWritten, context, 0, &reportedRows);
+    status->entropy = CJPEGShims_entropyDeclined;
+    return code;
+}
+
+int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom, int fast, int options,
                          long long maxPixels, unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
                          CJPEGShims_Status *status) {
-    return shimDecode(data, size, scaleDenom, fast, allScans, maxPixels, 0, output, capacity, outWidth, outHeight, status,
+    return shimDecode(data, size, scaleDenom, fast, options, maxPixels, 0, output, capacity, outWidth, outHeight, status,
                       NULL, NULL);
 }
 
-int CJPEGShims_decodeRGBReporting(const unsigned char *data, size_t size, int scaleDenom, int fast, int allScans,
+int CJPEGShims_decodeRGBReporting(const unsigned char *data, size_t size, int scaleDenom, int fast, int options,
                                   long long maxPixels, unsigned char *output, size_t capacity, int *outWidth,
                                   int *outHeight, CJPEGShims_Status *status, CJPEGShims_RowsWritten rowsWritten,
                                   void *context) {
-    return shimDecode(data, size, scaleDenom, fast, allScans, maxPixels, 0, output, capacity, outWidth, outHeight, status,
+    return shimDecode(data, size, scaleDenom, fast, options, maxPixels, 0, output, capacity, outWidth, outHeight, status,
                       rowsWritten, context);
 }
 
-int CJPEGShims_decodeCMYK(const unsigned char *data, size_t size, int scaleDenom, int fast, int allScans,
+int CJPEGShims_decodeCMYK(const unsigned char *data, size_t size, int scaleDenom, int fast, int options,
                           long long maxPixels, unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
                           CJPEGShims_Status *status) {
-    return shimDecode(data, size, scaleDenom, fast, allScans, maxPixels, 1, output, capacity, outWidth, outHeight, status,
+    return shimDecode(data, size, scaleDenom, fast, options, maxPixels, 1, output, capacity, outWidth, outHeight, status,
                       NULL, NULL);
 }
 
@@ -360,6 +419,53 @@ int CJPEGShims_encodeRGB(const unsigned char *pixels, int width, int height, int
     // APP2 ICC_PROFILE markers, split into chunks and numbered by libjpeg-turbo.
     if (iccProfile != NULL && iccProfileSize > 0) jpeg_write_icc_profile(&cinfo, iccProfile, iccProfileSize);
     size_t rowBytes = (size_t)width * 3;
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = (JSAMPROW)(pixels + rowBytes * cinfo.next_scanline);
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    *output = buffer;
+    *outputSize = bufferSize;
+    return CJPEGShims_ok;
+}
+
+int CJPEGShims_encodeVariant(const unsigned char *pixels, int width, int height, CJPEGShims_Variant variant,
+                             unsigned char **output, unsigned long *outputSize, CJPEGShims_Status *status) {
+    struct jpeg_compress_struct cinfo;
+    ShimErrorManager manager;
+    unsigned char *volatile buffer = NULL;
+    unsigned long bufferSize = 0;
+    shimInstall(&manager, status);
+    *output = NULL;
+    *outputSize = 0;
+    if (width <= 0 || height <= 0 || width > JPEG_MAX_DIMENSION || height > JPEG_MAX_DIMENSION ||
+        (variant.components != 1 && variant.components != 3))
+        return shimFail(status, CJPEGShims_failed, "invalid dimensions or components for JPEG");
+    cinfo.err = &manager.base;
+    if (setjmp(manager.jump)) {
+        jpeg_destroy_compress(&cinfo);
+        free(buffer);
+        return status->code;
+    }
+    jpeg_create_compress(&cinfo);
+    jpeg_mem_dest(&cinfo, (unsigned char **)&buffer, &bufferSize);
+    cinfo.image_width = (JDIMENSION)width;
+    cinfo.image_height = (JDIMENSION)height;
+    cinfo.input_components = variant.components;
+    cinfo.in_color_space = variant.components == 1 ? JCS_GRAYSCALE : JCS_EXT_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, variant.quality, TRUE);
+    cinfo.comp_info[0].h_samp_factor = variant.lumaH;
+    cinfo.comp_info[0].v_samp_factor = variant.lumaV;
+    for (int c = 1; c < cinfo.num_components; c++) {
+        cinfo.comp_info[c].h_samp_factor = 1;
+        cinfo.comp_info[c].v_samp_factor = 1;
+    }
+    cinfo.restart_interval = (unsigned)variant.restartInterval;
+    cinfo.optimize_coding = variant.optimize ? TRUE : FALSE;
+    jpeg_start_compress(&cinfo, TRUE);
+    size_t rowBytes = (size_t)width * (size_t)variant.components;
     while (cinfo.next_scanline < cinfo.image_height) {
         JSAMPROW row = (JSAMPROW)(pixels + rowBytes * cinfo.next_scanline);
         jpeg_write_scanlines(&cinfo, &row, 1);

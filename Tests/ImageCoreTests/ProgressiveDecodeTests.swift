@@ -11,7 +11,7 @@ struct ProgressiveDecodeTests {
         try file.withUnsafeBytes { raw in
             let header = try ImageHeader.read(from: raw)
             let early = try JPEGDecoder.decode(raw, header: header, shrink: shrink, limits: .default)
-            let full = try JPEGDecoder.decode(raw, header: header, shrink: shrink, limits: .default, allScans: true)
+            let full = try JPEGDecoder.decode(raw, header: header, shrink: shrink, limits: .default, method: .init(allScans: true))
             return (early, full)
         }
     }

@@ -20,6 +20,14 @@ enum {
     CJPEGShims_failed = 6,
 };
 
+/// Options of the decode calls, or'd together.
+enum {
+    /// Read every scan of a progressive file, even at 1/8 where the first ones are enough.
+    CJPEGShims_allScans = 1,
+    /// Leave single-scan files to libjpeg-turbo's own entropy decoder instead of picpipe's (tests, benchmarks).
+    CJPEGShims_libjpegEntropy = 2,
+};
+
 /// What the frame header says.
 typedef struct CJPEGShims_Header {
     int width;
@@ -35,8 +43,20 @@ typedef struct CJPEGShims_Status {
     int code;
     /// Warnings seen before the call ended.
     int warnings;
+    /// Which Huffman decoder decoded the picture (a CJPEGShims_entropy… value).
+    int entropy;
     char message[160];
 } CJPEGShims_Status;
+
+/// CJPEGShims_Status.entropy.
+enum {
+    /// libjpeg-turbo's (progressive, arithmetic-coded, multi-scan and 12-bit files, or asked for).
+    CJPEGShims_entropyLibjpeg = 0,
+    /// picpipe's skipping decoder (SkippingEntropyDecoder.c).
+    CJPEGShims_entropySkipping = 1,
+    /// picpipe's declined the file (damaged or unusual data) and libjpeg-turbo's decoded it again.
+    CJPEGShims_entropyDeclined = 2,
+};
 
 /// Reads the header only (no pixels). Returns the status code.
 int CJPEGShims_readHeader(const unsigned char *data, size_t size, CJPEGShims_Header *header,
@@ -50,9 +70,12 @@ void CJPEGShims_scaledSize(int width, int height, int scaleDenom, int *outWidth,
 /// Any libjpeg warning aborts the decode: damaged data never becomes a grey or garbled thumbnail.
 /// A progressive file at 1/8 scale is read only up to the scans that hold every coefficient the reduced inverse DCT
 /// reads (luma DC, chroma low AC terms, at most their last bit missing); the later scans are checked for structure (whole segments, an EOI), not decoded, unless
-/// `allScans` is 1 (then every scan is decoded, as for any other scale).
+/// `options` has CJPEGShims_allScans (then every scan is decoded, as for any other scale).
+/// The Huffman data of a single-scan file is decoded by picpipe's decoder (same coefficients, several skipped AC
+/// symbols a lookup where the reduced IDCT reads none; libjpeg-turbo decodes the file again when it declines),
+/// unless `options` has CJPEGShims_libjpegEntropy.
 /// `output` must hold outWidth * outHeight * 3 bytes for the scaled size (see CJPEGShims_scaledSize).
-int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom, int fast, int allScans,
+int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom, int fast, int options,
                          long long maxPixels, unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
                          CJPEGShims_Status *status);
 
@@ -61,7 +84,7 @@ int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom,
 typedef void (*CJPEGShims_RowsWritten)(void *context, int rows);
 
 /// CJPEGShims_decodeRGB, reporting the rows written as it goes (every band of up to 16 rows) to `rowsWritten`.
-int CJPEGShims_decodeRGBReporting(const unsigned char *data, size_t size, int scaleDenom, int fast, int allScans,
+int CJPEGShims_decodeRGBReporting(const unsigned char *data, size_t size, int scaleDenom, int fast, int options,
                                   long long maxPixels, unsigned char *output, size_t capacity, int *outWidth,
                                   int *outHeight, CJPEGShims_Status *status, CJPEGShims_RowsWritten rowsWritten,
                                   void *context);
@@ -69,7 +92,7 @@ int CJPEGShims_decodeRGBReporting(const unsigned char *data, size_t size, int sc
 /// Decodes a CMYK or YCCK JPEG to 8-bit interleaved CMYK ink amounts (0 = no ink; the inverted storage of Adobe
 /// files is undone), for an ICC transform. Same scaling, limits and warnings as CJPEGShims_decodeRGB.
 /// `output` must hold outWidth * outHeight * 4 bytes. A JPEG that is not CMYK/YCCK fails (CJPEGShims_failed).
-int CJPEGShims_decodeCMYK(const unsigned char *data, size_t size, int scaleDenom, int fast, int allScans,
+int CJPEGShims_decodeCMYK(const unsigned char *data, size_t size, int scaleDenom, int fast, int options,
                           long long maxPixels, unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
                           CJPEGShims_Status *status);
 
@@ -80,7 +103,26 @@ int CJPEGShims_encodeRGB(const unsigned char *pixels, int width, int height, int
                          const unsigned char *iccProfile, unsigned int iccProfileSize, unsigned char **output,
                          unsigned long *outputSize, CJPEGShims_Status *status);
 
-/// Releases a buffer returned by CJPEGShims_encodeRGB.
+/// How CJPEGShims_encodeVariant lays a file out: what the decoders must handle beyond picpipe's own thumbnails.
+typedef struct CJPEGShims_Variant {
+    /// 1 (gray: `pixels` one byte a pixel) or 3 (YCbCr from RGB).
+    int components;
+    /// The luma's sampling factors (1-4; chroma is 1x1): 2x2 is 4:2:0, 2x1 4:2:2, 1x2 4:4:0, 4x1 4:1:1.
+    int lumaH;
+    int lumaV;
+    /// MCUs between restart markers (0: none).
+    int restartInterval;
+    /// 1: optimised Huffman tables; 0: the standard ones (longer codes).
+    int optimize;
+    int quality;
+} CJPEGShims_Variant;
+
+/// Encodes `pixels` as a baseline JPEG laid out as `variant` says (for the tests of the decoders).
+/// On success *output is a malloc'd buffer the caller releases with CJPEGShims_free.
+int CJPEGShims_encodeVariant(const unsigned char *pixels, int width, int height, CJPEGShims_Variant variant,
+                             unsigned char **output, unsigned long *outputSize, CJPEGShims_Status *status);
+
+/// Releases a buffer returned by CJPEGShims_encodeRGB or CJPEGShims_encodeVariant.
 void CJPEGShims_free(void *pointer);
 
 /// libjpeg-turbo's version as the headers picpipe was built with say it (LIBJPEG_TURBO_VERSION_NUMBER, e.g.

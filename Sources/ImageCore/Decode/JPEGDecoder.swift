@@ -17,18 +17,55 @@ enum JPEGDecoder {
         let buffer: UnsafeBufferPointer<UInt8>
     }
 
-    /// `PICPIPE_BENCH_JPEG_ALL_SCANS=1` makes every decode read every scan of a progressive file (the decode before
-    /// the early stop), so `scripts/bench-thumbnails.sh` measures both in one run with one binary.
-    static let benchAllScans = getenv("PICPIPE_BENCH_JPEG_ALL_SCANS").map { String(cString: $0) == "1" } ?? false
+    /// How a decode goes about it; the defaults are the fast ways, the others what the tests and benchmarks compare.
+    struct Method: Sendable {
+        /// Every scan of a progressive file even at 1/8 scale (where the first scans are enough).
+        var allScans = false
+        /// libjpeg-turbo's own Huffman decoder for single-scan files instead of picpipe's skipping one
+        /// (`SkippingEntropyDecoder.c`).
+        var libjpegEntropy = false
 
-    /// - Parameter allScans: decode every scan of a progressive file even at 1/8 scale (where the DC scans are
-    ///   enough); the tests compare the two.
+        /// `PICPIPE_BENCH_JPEG_ALL_SCANS=1` (the decode before the progressive early stop) and
+        /// `PICPIPE_BENCH_JPEG_LIBJPEG_ENTROPY=1` (before picpipe's entropy decoder): benchmarks measure both ways
+        /// in one run with one binary.
+        static let standard = Method(
+            allScans: getenv("PICPIPE_BENCH_JPEG_ALL_SCANS").map { String(cString: $0) == "1" } ?? false,
+            libjpegEntropy: getenv("PICPIPE_BENCH_JPEG_LIBJPEG_ENTROPY").map { String(cString: $0) == "1" } ?? false)
+
+        var options: Int32 {
+            (allScans ? Int32(CJPEGShims_allScans) : 0) | (libjpegEntropy ? Int32(CJPEGShims_libjpegEntropy) : 0)
+        }
+    }
+
+    /// Which Huffman decoder decoded a picture (`CJPEGShims_Status.entropy`).
+    enum EntropyDecoder: Sendable, Equatable {
+        /// libjpeg-turbo's: progressive, arithmetic-coded, multi-scan and 12-bit files, or `Method.libjpegEntropy`.
+        case libjpeg
+        /// picpipe's (`SkippingEntropyDecoder.c`).
+        case skipping
+        /// picpipe's declined the data (damaged or unusual) and libjpeg-turbo's decoded it again.
+        case declined
+    }
+
     static func decode(
-        _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits, allScans: Bool = false
+        _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits,
+        method: Method = .standard
     ) throws(ImageError) -> PixelBuffer {
-        let (width, height, pixels) = try run(
-            bytes, header: header, shrink: shrink, limits: limits, channels: 3, allScans: allScans)
-        return PixelBuffer(width: width, height: height, channels: 3, bytes: pixels)
+        try decodeTellingDecoder(bytes, header: header, shrink: shrink, limits: limits, method: method).pixels.get()
+    }
+
+    /// `decode`, and which Huffman decoder did it, also when the file was refused (what the tests check).
+    static func decodeTellingDecoder(
+        _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits, method: Method
+    ) -> (pixels: Result<PixelBuffer, ImageError>, entropy: EntropyDecoder) {
+        var entropy = EntropyDecoder.libjpeg
+        do throws(ImageError) {
+            let (width, height, pixels) = try run(
+                bytes, header: header, shrink: shrink, limits: limits, channels: 3, method: method, entropy: &entropy)
+            return (.success(PixelBuffer(width: width, height: height, channels: 3, bytes: pixels)), entropy)
+        } catch {
+            return (.failure(error), entropy)
+        }
     }
 
     /// Decodes to RGB and, on a spare core (`SpareCore`), resizes the decode to `resized` at the same time, each band
@@ -51,7 +88,7 @@ enum JPEGDecoder {
         else { return (try decode(bytes, header: header, shrink: shrink, limits: limits), nil) }
         var helped: PixelBuffer?
         let (decodedWidth, decodedHeight, pixels) = try run(
-            bytes, header: header, shrink: shrink, limits: limits, channels: 3, allScans: false
+            bytes, header: header, shrink: shrink, limits: limits, channels: 3, method: .standard
         ) { buffer, decode in
             let rows = DecodedRows()
             let source = SharedRows(buffer: UnsafeBufferPointer(buffer))
@@ -74,10 +111,11 @@ enum JPEGDecoder {
     }
 
     /// Decodes a CMYK or YCCK JPEG to ink amounts (4 bytes a pixel, 0 = no ink) for an ICC transform.
-    static func decodeInk(_ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits)
-        throws(ImageError) -> (width: Int, height: Int, ink: [UInt8])
-    {
-        try run(bytes, header: header, shrink: shrink, limits: limits, channels: 4, allScans: false)
+    static func decodeInk(
+        _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits,
+        method: Method = .standard
+    ) throws(ImageError) -> (width: Int, height: Int, ink: [UInt8]) {
+        try run(bytes, header: header, shrink: shrink, limits: limits, channels: 4, method: method)
     }
 
     /// The C decode of one call, given the row report to make (`nil`: none) and its context; returns the shim's code.
@@ -88,7 +126,7 @@ enum JPEGDecoder {
     ///   another thread while they are decoded (they may be read until `around` returns, not after).
     private static func run(
         _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits, channels: Int,
-        allScans: Bool,
+        method: Method, entropy: UnsafeMutablePointer<EntropyDecoder>? = nil,
         around: ((_ output: UnsafeMutableBufferPointer<UInt8>, _ decode: ShimCall) -> Int32)? = nil
     ) throws(ImageError) -> (width: Int, height: Int, ink: [UInt8]) {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
@@ -104,24 +142,29 @@ enum JPEGDecoder {
         // Reduced decodes go on to a resize, which hides the small loss of the fast IDCT and plain upsampling.
         let fast: Int32 = shrink > 1 ? 1 : 0
         var code = 0
-        let scans: Int32 = allScans || benchAllScans ? 1 : 0
+        let options = method.options
         let pixels = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
             if channels == 4 {
                 code = Int(
                     CJPEGShims_decodeCMYK(
-                        base, bytes.count, Int32(shrink), fast, scans, Int64(limits.maxPixels), buffer.baseAddress,
+                        base, bytes.count, Int32(shrink), fast, options, Int64(limits.maxPixels), buffer.baseAddress,
                         capacity, &outWidth, &outHeight, &status))
             } else {
                 let output = buffer
                 let call: ShimCall = { rowsWritten, context in
                     CJPEGShims_decodeRGBReporting(
-                        base, bytes.count, Int32(shrink), fast, scans, Int64(limits.maxPixels), output.baseAddress,
+                        base, bytes.count, Int32(shrink), fast, options, Int64(limits.maxPixels), output.baseAddress,
                         capacity, &outWidth, &outHeight, &status, rowsWritten, context)
                 }
                 code = Int(around?(buffer, call) ?? call(nil, nil))
             }
             // On failure the buffer is dropped; the bytes are plain UInt8, so no element needs deinitializing.
             initialized = code == CJPEGShims_ok ? capacity : 0
+        }
+        switch Int(status.entropy) {
+        case CJPEGShims_entropySkipping: entropy?.pointee = .skipping
+        case CJPEGShims_entropyDeclined: entropy?.pointee = .declined
+        default: entropy?.pointee = .libjpeg
         }
         guard code == CJPEGShims_ok else { throw error(code: code, status: status, header: header, limits: limits) }
         guard Int(outWidth) == Int(width), Int(outHeight) == Int(height) else {
