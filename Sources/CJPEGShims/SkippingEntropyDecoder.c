@@ -21,9 +21,11 @@ enum {
     LOOKUP_BITS = 9,   // single-symbol lookup
     SKIP_BITS = 12,    // multi-symbol skip lookup
     VALUE_BITS = 10,   // AC code and extra bits together: the coefficient at once
-    // Zeros after the scan: one MCU (at most 10 blocks of 64 symbols of at most 32 bits) read past the end of its
-    // data stays inside the buffer; the overrun is caught at the next MCU.
-    PADDING = 10 * 64 * 4 + 16,
+    // The most one MCU reads (10 blocks of 64 symbols of at most 31 bits), and the reader's 16 bytes ahead: the
+    // window always holds that much past an MCU's start (zeros after the scan's end), so no read leaves it; an
+    // overrun is caught at the next MCU.
+    MCU_BYTES = 10 * 64 * 31 / 8 + 16,
+    WINDOW = 64 * 1024,  // unstuffed bytes held at once
 };
 
 // Natural (row-major) position of the k-th coefficient in zigzag order; 16 extra entries catch k past 63 in damaged
@@ -54,13 +56,17 @@ struct SkippingEntropyDecoder {
     SkippingEntropyDecline decline;
     const unsigned char *file;
     size_t fileSize;
-    size_t markerAt;        // file offset of the marker that ends the scan
-    unsigned char *bits;    // the scan's data, unstuffed, segments back to back, PADDING zeros after
-    size_t *segmentEnds;    // byte offset in `bits` where each restart interval's data ends
-    int segmentCount;
+    size_t fileAt;          // the next file byte to unstuff
+    int scanEnded;          // the marker that ends the scan was reached (at markerAt)
+    size_t markerAt;
+    unsigned char *bits;    // a window on the unstuffed data: WINDOW + MCU_BYTES bytes
+    size_t windowStart;     // offset of bits[0] in the unstuffed data (restart markers taken out)
+    size_t windowEnd;       // offset after the last byte unstuffed
+    size_t *segmentEnds;    // unstuffed offset where each restart interval's data ends, as they are found
+    int segmentsFound;
+    int segmentCount;       // how many the scan must have
     int segment;
-    size_t bitpos;
-    size_t segmentEndBits;
+    size_t bitpos;          // the reader's position in the unstuffed data, in bits
     unsigned restartsToGo;
     unsigned long mcusLeft;
     int lastDC[MAX_COMPS_IN_SCAN];
@@ -181,74 +187,92 @@ static void buildSkipTable(const HuffmanTable *table, SkipTable *skip) {
     }
 }
 
+// Unstuffs more of the scan, until the window is full or the scan's closing marker. 0 when the scan is not whole
+// and regular (no closing marker, restart markers out of order, too few or too many).
+static int unstuffMore(SkippingEntropyDecoder *decoder, unsigned restartInterval) {
+    const unsigned char *file = decoder->file;
+    size_t size = decoder->fileSize;
+    while (!decoder->scanEnded && decoder->windowEnd - decoder->windowStart < WINDOW) {
+        unsigned char *out = decoder->bits + (decoder->windowEnd - decoder->windowStart);
+        size_t room = WINDOW - (decoder->windowEnd - decoder->windowStart);
+        size_t available = size - decoder->fileAt;
+        size_t take = available < room ? available : room;
+        const unsigned char *mark = memchr(file + decoder->fileAt, 0xFF, take);
+        size_t run = mark != NULL ? (size_t)(mark - (file + decoder->fileAt)) : take;
+        memcpy(out, file + decoder->fileAt, run);
+        decoder->windowEnd += run;
+        decoder->fileAt += run;
+        if (mark == NULL) {
+            if (decoder->fileAt >= size) return 0;
+            continue;
+        }
+        // As libjpeg-turbo reads it: 0xFF bytes are fill before what follows them; 0x00 makes one 0xFF data byte.
+        size_t code = decoder->fileAt + 1;
+        while (code < size && file[code] == 0xFF) code++;
+        if (code >= size) return 0;
+        unsigned char next = file[code];
+        if (next == 0x00) {
+            out[run] = 0xFF;  // run < take <= room: there is room
+            decoder->windowEnd += 1;
+            decoder->fileAt = code + 1;
+            continue;
+        }
+        int isRestart = next >= 0xD0 && next <= 0xD7;
+        if ((isRestart && restartInterval == 0) || decoder->segmentsFound == decoder->segmentCount) return 0;
+        decoder->segmentEnds[decoder->segmentsFound++] = decoder->windowEnd;
+        if (isRestart) {
+            if (next != 0xD0 + (decoder->segmentsFound - 1) % 8) return 0;
+            decoder->fileAt = code + 1;
+            continue;
+        }
+        if (decoder->segmentsFound != decoder->segmentCount) return 0;
+        decoder->markerAt = decoder->fileAt;
+        decoder->scanEnded = 1;
+    }
+    memset(decoder->bits + (decoder->windowEnd - decoder->windowStart), 0, MCU_BYTES);
+    return 1;
+}
+
+// Makes the window hold the unstuffed data from byte `from` on: MCU_BYTES of it, or all up to the scan's end.
+static void ensureWindow(j_decompress_ptr cinfo, SkippingEntropyDecoder *decoder, size_t from, int toTheEnd);
+
 static void declineNow(j_decompress_ptr cinfo, SkippingEntropyDecoder *decoder) {
     decoder->decline(cinfo);
     abort();  // decline must not return
 }
 
-// Unstuffs the scan that starts at `start` into decoder->bits. 0 when the scan is not whole and regular.
-static int unstuffScan(SkippingEntropyDecoder *decoder, size_t start, unsigned restartInterval, unsigned long mcus) {
-    const unsigned char *file = decoder->file;
-    size_t size = decoder->fileSize;
-    int expectedSegments = restartInterval ? (int)((mcus + restartInterval - 1) / restartInterval) : 1;
-    decoder->bits = malloc(size - start + PADDING);
-    decoder->segmentEnds = malloc(sizeof(size_t) * (size_t)expectedSegments);
-    if (decoder->bits == NULL || decoder->segmentEnds == NULL) return 0;
-    size_t written = 0, at = start;
-    int segments = 0;
-    for (;;) {
-        const unsigned char *mark = memchr(file + at, 0xFF, size - at);
-        if (mark == NULL) return 0;
-        size_t found = (size_t)(mark - file);
-        if (found + 1 >= size) return 0;
-        memcpy(decoder->bits + written, file + at, found - at);
-        written += found - at;
-        // As libjpeg-turbo reads it: 0xFF bytes are fill before what follows them; 0x00 makes one 0xFF data byte.
-        size_t code = found + 1;
-        while (code < size && file[code] == 0xFF) code++;
-        if (code >= size) return 0;
-        unsigned char next = file[code];
-        if (next == 0x00) {
-            decoder->bits[written++] = 0xFF;
-            at = code + 1;
-            continue;
-        }
-        int isRestart = next >= 0xD0 && next <= 0xD7;
-        if (isRestart && restartInterval == 0) return 0;
-        if (segments == expectedSegments) return 0;
-        decoder->segmentEnds[segments++] = written;
-        if (isRestart) {
-            if (next != 0xD0 + (segments - 1) % 8) return 0;
-            at = code + 1;
-            continue;
-        }
-        decoder->markerAt = found;
-        break;
-    }
-    if (segments != expectedSegments) return 0;
-    memset(decoder->bits + written, 0, PADDING);
-    decoder->segmentCount = segments;
-    decoder->segment = 0;
-    decoder->bitpos = 0;
-    decoder->segmentEndBits = decoder->segmentEnds[0] * 8;
-    return 1;
+static void ensureWindow(j_decompress_ptr cinfo, SkippingEntropyDecoder *decoder, size_t from, int toTheEnd) {
+    if (decoder->scanEnded || (!toTheEnd && decoder->windowEnd >= from + MCU_BYTES)) return;
+    if (from > decoder->windowEnd) declineNow(cinfo, decoder);  // read past the data: cannot happen unended
+    size_t keep = decoder->windowEnd - from;
+    memmove(decoder->bits, decoder->bits + (from - decoder->windowStart), keep);
+    decoder->windowStart = from;
+    if (!unstuffMore(decoder, cinfo->restart_interval)) declineNow(cinfo, decoder);
+    if (toTheEnd && !decoder->scanEnded) declineNow(cinfo, decoder);  // a window's worth left: extraneous data
+}
+
+// The end of the current restart interval's data, in bits (SIZE_MAX while its marker is not reached yet).
+static size_t segmentEndBits(const SkippingEntropyDecoder *decoder) {
+    return decoder->segment < decoder->segmentsFound ? decoder->segmentEnds[decoder->segment] * 8 : SIZE_MAX;
 }
 
 static void nextRestartInterval(j_decompress_ptr cinfo, SkippingEntropyDecoder *decoder) {
-    size_t end = decoder->segmentEnds[decoder->segment];
+    size_t consumed = (decoder->bitpos + 7) / 8;
+    ensureWindow(cinfo, decoder, decoder->bitpos / 8, 0);
     // libjpeg-turbo throws away the bits left of the last byte; a whole byte left over is extraneous data.
-    if ((decoder->bitpos + 7) / 8 != end || decoder->segment + 1 >= decoder->segmentCount)
+    if (decoder->segment >= decoder->segmentsFound || consumed != decoder->segmentEnds[decoder->segment] ||
+        decoder->segment + 1 >= decoder->segmentCount)
         declineNow(cinfo, decoder);
     decoder->segment += 1;
-    decoder->bitpos = end * 8;
-    decoder->segmentEndBits = decoder->segmentEnds[decoder->segment] * 8;
+    decoder->bitpos = consumed * 8;
     for (int ci = 0; ci < cinfo->comps_in_scan; ci++) decoder->lastDC[ci] = 0;
     decoder->restartsToGo = cinfo->restart_interval;
 }
 
 // After the last MCU: the data must end where the scan's closing marker starts; libjpeg-turbo reads on from there.
 static void finishScan(j_decompress_ptr cinfo, SkippingEntropyDecoder *decoder) {
-    if (decoder->segment != decoder->segmentCount - 1 ||
+    ensureWindow(cinfo, decoder, decoder->bitpos / 8, 1);
+    if (decoder->segment != decoder->segmentCount - 1 || decoder->segmentsFound != decoder->segmentCount ||
         (decoder->bitpos + 7) / 8 != decoder->segmentEnds[decoder->segment])
         declineNow(cinfo, decoder);
     cinfo->src->next_input_byte = decoder->file + decoder->markerAt;
@@ -258,7 +282,7 @@ static void finishScan(j_decompress_ptr cinfo, SkippingEntropyDecoder *decoder) 
 
 // Where the reader is, in bits from the start of the unstuffed data.
 static inline size_t readerPosition(const SkippingEntropyDecoder *decoder, const BitReader *reader) {
-    return (size_t)(reader->next - decoder->bits) * 8 - reader->count;
+    return (decoder->windowStart + (size_t)(reader->next - decoder->bits)) * 8 - reader->count;
 }
 
 // Skips one block's AC terms, several symbols a lookup while the block cannot end before the last of them.
@@ -328,8 +352,9 @@ static boolean decodeMCU(j_decompress_ptr cinfo, JBLOCKROW *MCU_data) {
         if (decoder->restartsToGo == 0) nextRestartInterval(cinfo, decoder);
         decoder->restartsToGo -= 1;
     }
-    if (decoder->bitpos > decoder->segmentEndBits) declineNow(cinfo, decoder);  // the previous MCU ran out of data
-    BitReader reader = {0, 0, decoder->bits + (decoder->bitpos >> 3)};
+    ensureWindow(cinfo, decoder, decoder->bitpos / 8, 0);
+    if (decoder->bitpos > segmentEndBits(decoder)) declineNow(cinfo, decoder);  // the last MCU ran out of data
+    BitReader reader = {0, 0, decoder->bits + (decoder->bitpos / 8 - decoder->windowStart)};
     refill(&reader);
     consume(&reader, (unsigned)(decoder->bitpos & 7));
     for (int blkn = 0; blkn < cinfo->blocks_in_MCU; blkn++) {
@@ -384,7 +409,13 @@ SkippingEntropyDecoder *skippingEntropyInstall(j_decompress_ptr cinfo, const uns
     decoder->file = data;
     decoder->fileSize = size;
     decoder->mcusLeft = (unsigned long)cinfo->MCUs_per_row * cinfo->MCU_rows_in_scan;
-    if (decoder->mcusLeft == 0 || !unstuffScan(decoder, (size_t)(next - data), cinfo->restart_interval, decoder->mcusLeft)) {
+    unsigned interval = cinfo->restart_interval;
+    decoder->segmentCount = interval ? (int)((decoder->mcusLeft + interval - 1) / interval) : 1;
+    decoder->fileAt = (size_t)(next - data);
+    decoder->bits = malloc(WINDOW + MCU_BYTES);
+    decoder->segmentEnds = malloc(sizeof(size_t) * (size_t)decoder->segmentCount);
+    if (decoder->mcusLeft == 0 || decoder->bits == NULL || decoder->segmentEnds == NULL ||
+        !unstuffMore(decoder, interval)) {
         skippingEntropyFree(decoder);
         return NULL;
     }

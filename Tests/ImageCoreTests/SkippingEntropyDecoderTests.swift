@@ -98,6 +98,25 @@ struct SkippingEntropyDecoderTests {
         }
     }
 
+    /// The decoder holds 64 KiB of the unstuffed scan at a time: scans several times that, with restart markers and
+    /// without, slide it many times (a restart marker or an MCU across its edge), with the same pixels.
+    @Test(arguments: [0, 5])
+    func aScanManyWindowsLongDecodesToLibjpegsPixels(restartInterval: Int32) throws {
+        let variant = CJPEGShims_Variant(
+            components: 3, lumaH: 2, lumaV: 2, restartInterval: restartInterval, optimize: 0, quality: 100)
+        let file = try Self.encode(width: 1500, height: 1000, variant, seed: 11)
+        #expect(file.count > 6 * 64 * 1024)
+        for shrink in [8, 2] {
+            let (ours, libjpeg, entropy) = Self.bothWays(file, shrink: shrink)
+            #expect(entropy == .skipping)
+            #expect(ours == libjpeg, "1/\(shrink): \(ours) vs \(libjpeg)")
+        }
+        var damaged = file
+        damaged[file.count * 2 / 3] ^= 0x10
+        let (ours, libjpeg, _) = Self.bothWays(damaged, shrink: 8)
+        #expect(ours == libjpeg, "\(ours) vs \(libjpeg)")
+    }
+
     /// Where picpipe's decoder stops trusting the data: libjpeg-turbo decodes it again and gives its own verdict.
     @Test func damagedDataGetsLibjpegsVerdict() throws {
         var declined = 0
