@@ -122,6 +122,7 @@ enum JPEGDecoder {
     typealias ShimCall = (_ rowsWritten: CJPEGShims_RowsWritten?, _ context: UnsafeMutableRawPointer?) -> Int32
 
     /// One decode through the shim: RGB (`channels` 3) or CMYK ink (`channels` 4).
+    /// - Parameter entropy: where to say which Huffman decoder ran, also when the decode throws.
     /// - Parameter around: runs the C decode (`ShimCall`) itself, given the output buffer: to read its rows on
     ///   another thread while they are decoded (they may be read until `around` returns, not after).
     private static func run(
