@@ -380,58 +380,10 @@ int CJPEGShims_decodeCMYK(const unsigned char *data, size_t size, int scaleDenom
                       NULL, NULL);
 }
 
-int CJPEGShims_encodeRGB(const unsigned char *pixels, int width, int height, int quality, int progressive,
-                         const unsigned char *iccProfile, unsigned int iccProfileSize, unsigned char **output,
-                         unsigned long *outputSize, CJPEGShims_Status *status) {
-    struct jpeg_compress_struct cinfo;
-    ShimErrorManager manager;
-    unsigned char *volatile buffer = NULL;
-    unsigned long bufferSize = 0;
-    shimInstall(&manager, status);
-    *output = NULL;
-    *outputSize = 0;
-    if (width <= 0 || height <= 0 || width > JPEG_MAX_DIMENSION || height > JPEG_MAX_DIMENSION)
-        return shimFail(status, CJPEGShims_failed, "invalid dimensions for JPEG");
-    cinfo.err = &manager.base;
-    if (setjmp(manager.jump)) {
-        jpeg_destroy_compress(&cinfo);
-        free(buffer);
-        return status->code;
-    }
-    jpeg_create_compress(&cinfo);
-    jpeg_mem_dest(&cinfo, (unsigned char **)&buffer, &bufferSize);
-    cinfo.image_width = (JDIMENSION)width;
-    cinfo.image_height = (JDIMENSION)height;
-    cinfo.input_components = 3;
-    cinfo.in_color_space = JCS_EXT_RGB;
-    jpeg_set_defaults(&cinfo);
-    jpeg_set_quality(&cinfo, quality, TRUE);
-    // 4:2:0 chroma subsampling.
-    cinfo.comp_info[0].h_samp_factor = 2;
-    cinfo.comp_info[0].v_samp_factor = 2;
-    cinfo.comp_info[1].h_samp_factor = 1;
-    cinfo.comp_info[1].v_samp_factor = 1;
-    cinfo.comp_info[2].h_samp_factor = 1;
-    cinfo.comp_info[2].v_samp_factor = 1;
-    cinfo.optimize_coding = TRUE;
-    if (progressive) jpeg_simple_progression(&cinfo);
-    jpeg_start_compress(&cinfo, TRUE);
-    // APP2 ICC_PROFILE markers, split into chunks and numbered by libjpeg-turbo.
-    if (iccProfile != NULL && iccProfileSize > 0) jpeg_write_icc_profile(&cinfo, iccProfile, iccProfileSize);
-    size_t rowBytes = (size_t)width * 3;
-    while (cinfo.next_scanline < cinfo.image_height) {
-        JSAMPROW row = (JSAMPROW)(pixels + rowBytes * cinfo.next_scanline);
-        jpeg_write_scanlines(&cinfo, &row, 1);
-    }
-    jpeg_finish_compress(&cinfo);
-    jpeg_destroy_compress(&cinfo);
-    *output = buffer;
-    *outputSize = bufferSize;
-    return CJPEGShims_ok;
-}
-
-int CJPEGShims_encodeVariant(const unsigned char *pixels, int width, int height, CJPEGShims_Variant variant,
-                             unsigned char **output, unsigned long *outputSize, CJPEGShims_Status *status) {
+// Encodes `pixels` laid out as `variant` says; progressive and with an ICC profile when asked.
+static int shimEncode(const unsigned char *pixels, int width, int height, CJPEGShims_Variant variant, int progressive,
+                      const unsigned char *iccProfile, unsigned int iccProfileSize, unsigned char **output,
+                      unsigned long *outputSize, CJPEGShims_Status *status) {
     struct jpeg_compress_struct cinfo;
     ShimErrorManager manager;
     unsigned char *volatile buffer = NULL;
@@ -464,7 +416,10 @@ int CJPEGShims_encodeVariant(const unsigned char *pixels, int width, int height,
     }
     cinfo.restart_interval = (unsigned)variant.restartInterval;
     cinfo.optimize_coding = variant.optimize ? TRUE : FALSE;
+    if (progressive) jpeg_simple_progression(&cinfo);
     jpeg_start_compress(&cinfo, TRUE);
+    // APP2 ICC_PROFILE markers, split into chunks and numbered by libjpeg-turbo.
+    if (iccProfile != NULL && iccProfileSize > 0) jpeg_write_icc_profile(&cinfo, iccProfile, iccProfileSize);
     size_t rowBytes = (size_t)width * (size_t)variant.components;
     while (cinfo.next_scanline < cinfo.image_height) {
         JSAMPROW row = (JSAMPROW)(pixels + rowBytes * cinfo.next_scanline);
@@ -475,6 +430,20 @@ int CJPEGShims_encodeVariant(const unsigned char *pixels, int width, int height,
     *output = buffer;
     *outputSize = bufferSize;
     return CJPEGShims_ok;
+}
+
+int CJPEGShims_encodeRGB(const unsigned char *pixels, int width, int height, int quality, int progressive,
+                         const unsigned char *iccProfile, unsigned int iccProfileSize, unsigned char **output,
+                         unsigned long *outputSize, CJPEGShims_Status *status) {
+    // 4:2:0 chroma subsampling, optimised Huffman tables.
+    CJPEGShims_Variant thumbnail = {3, 2, 2, 0, 1, quality};
+    return shimEncode(pixels, width, height, thumbnail, progressive, iccProfile, iccProfileSize, output, outputSize,
+                      status);
+}
+
+int CJPEGShims_encodeVariant(const unsigned char *pixels, int width, int height, CJPEGShims_Variant variant,
+                             unsigned char **output, unsigned long *outputSize, CJPEGShims_Status *status) {
+    return shimEncode(pixels, width, height, variant, 0, NULL, 0, output, outputSize, status);
 }
 
 void CJPEGShims_free(void *pointer) { free(pointer); }
