@@ -24,7 +24,10 @@ export BIN=$PWD/$SCRATCH/release/picpipe
 PICPIPE=(--add picpipe '"$BIN" batch "$IN_DIR" --store "$OUT_DIR" -j 1 --sizes "$SIZE" --quality "$QUALITY" -q'
   --add picpipe-j2 '"$BIN" batch "$IN_DIR" --store "$OUT_DIR" -j 2 --sizes "$SIZE" --quality "$QUALITY" -q')
 echo "== load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-"$SHARED/bench/peers.sh" --only thumb "${PICPIPE[@]}" "$@" "$IMAGES"
+# picpipe-libjpeg-entropy: the same binary with libjpeg-turbo's Huffman decoder, as before picpipe's own (session 16).
+"$SHARED/bench/peers.sh" --only thumb "${PICPIPE[@]}" \
+  --add picpipe-libjpeg-entropy 'PICPIPE_BENCH_JPEG_LIBJPEG_ENTROPY=1 "$BIN" batch "$IN_DIR" --store "$OUT_DIR" -j 1 --sizes "$SIZE" --quality "$QUALITY" -q' \
+  "$@" "$IMAGES"
 echo "== progressive jpeg12 ($PROGRESSIVE); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 # picpipe-all-scans: the same binary reading every scan, as before the early stop (the "today" figure).
 "$SHARED/bench/peers.sh" --only thumb "${PICPIPE[@]}" \
