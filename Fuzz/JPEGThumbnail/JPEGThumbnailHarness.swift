@@ -2,10 +2,15 @@
 import FuzzSupport
 import ImageCore
 
-/// Feeds untrusted bytes to `Thumbnailer.render` when they are a JPEG.
+/// Feeds untrusted bytes to `Thumbnailer.render` when they are a JPEG, and checks that picpipe's Huffman decoder
+/// and libjpeg-turbo's decode them alike (`JPEGEntropyCheck`).
 enum JPEGThumbnailHarness {
     static func run(_ bytes: UnsafeRawBufferPointer) -> FuzzOutcome {
-        ThumbnailHarness.run(bytes, format: .jpeg)
+        let outcome = ThumbnailHarness.run(bytes, format: .jpeg)
+        if let disagreement = JPEGEntropyCheck.disagreement(bytes, limits: ThumbnailHarness.limits) {
+            return .invariantBroken(disagreement)
+        }
+        return outcome
     }
 }
 
