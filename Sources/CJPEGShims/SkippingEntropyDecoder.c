@@ -3,14 +3,16 @@
 // of a thumbnail's CPU went to decoding the Huffman symbols of AC terms whose values were thrown away, one symbol
 // per lookup. This decoder skips them with a table that takes every whole symbol (code and extra bits) in the next
 // 12 bits at once. Blocks whose AC terms are read (the chroma of a 4:2:0 file, scaled by a 2x2 IDCT; every block at
-// 1/4 and up) are decoded symbol by symbol as libjpeg-turbo does. The coefficients are the same, and everything else
-// (markers, tables, IDCT, upsampling, colour) stays libjpeg-turbo's, so the pixels are the same bytes.
+// 1/4 and up) are decoded a symbol a lookup, the coefficient itself from the table when code and extra bits fit in
+// 10 bits. The coefficients are the same, and everything else (markers, tables, IDCT, upsampling, colour) stays
+// libjpeg-turbo's, so the pixels are the same bytes.
 //
-// The scan's bytes are unstuffed once into a buffer (0xFF00 -> 0xFF, restart markers taken out, zeros after), so the
-// bit reader is one unaligned load. Anything unusual declines instead of guessing: the caller decodes the file again
-// with libjpeg-turbo's decoder, whose warnings picpipe treats as damage. Declined: a bad Huffman code, data that runs
-// out or past the end of its restart interval, bytes left before a restart or the closing marker (libjpeg-turbo
-// counts those as extraneous), restart markers out of order or too few or many, a scan without its closing marker.
+// The scan's bytes are unstuffed 64 KiB at a time into a window (0xFF00 -> 0xFF, restart markers taken out, zeros
+// after the end), so the bit reader is one unaligned load. Anything unusual declines instead of guessing: the caller
+// decodes the file again with libjpeg-turbo's decoder, whose warnings picpipe treats as damage. Declined: a bad
+// Huffman code, data that runs out or past the end of its restart interval, bytes left before a restart or the
+// closing marker (libjpeg-turbo counts those as extraneous), restart markers out of order or too few or many, a scan
+// without its closing marker.
 #include "SkippingEntropyDecoder.h"
 
 #include <stdint.h>
