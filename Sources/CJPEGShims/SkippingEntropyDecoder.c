@@ -222,12 +222,14 @@ static int unstuffMore(SkippingEntropyDecoder *decoder, unsigned restartInterval
         int isRestart = next >= 0xD0 && next <= 0xD7;
         if ((isRestart && restartInterval == 0) || decoder->segmentsFound == decoder->segmentCount) return 0;
         decoder->segmentEnds[decoder->segmentsFound++] = decoder->windowEnd;
-        if (isRestart) {
+        if (isRestart && decoder->segmentsFound < decoder->segmentCount) {
             if (next != 0xD0 + (decoder->segmentsFound - 1) % 8) return 0;
             decoder->fileAt = code + 1;
             continue;
         }
         if (decoder->segmentsFound != decoder->segmentCount) return 0;
+        // The marker after the last interval closes the scan, a restart marker too (some cameras write one before
+        // EOI; libjpeg-turbo reads past it).
         decoder->markerAt = decoder->fileAt;
         decoder->scanEnded = 1;
     }

@@ -117,6 +117,22 @@ struct SkippingEntropyDecoderTests {
         #expect(ours == libjpeg, "\(ours) vs \(libjpeg)")
     }
 
+    /// Some cameras (the corpus's Casio EX-S1) end a scan with restart markers with one more restart marker before
+    /// EOI; libjpeg-turbo reads past it, and so does picpipe's decoder instead of declining.
+    @Test func aRestartMarkerAfterTheLastIntervalClosesTheScan() throws {
+        let variant = CJPEGShims_Variant(components: 3, lumaH: 2, lumaV: 2, restartInterval: 4, optimize: 1, quality: 85)
+        let good = try Self.encode(width: 160, height: 96, variant, seed: 5)
+        for marker: UInt8 in [0xD0, 0xD3, 0xD7] {
+            let file = Array(good.dropLast(2)) + [0xFF, marker, 0xFF, 0xD9]
+            for shrink in [1, 8] {
+                let (ours, libjpeg, entropy) = Self.bothWays(file, shrink: shrink)
+                #expect(entropy == .skipping, "RST \(marker) at 1/\(shrink)")
+                #expect(ours == libjpeg, "RST \(marker) at 1/\(shrink): \(ours) vs \(libjpeg)")
+                if case .refused = ours { Issue.record("RST \(marker) at 1/\(shrink): \(ours)") }
+            }
+        }
+    }
+
     /// Where picpipe's decoder stops trusting the data: libjpeg-turbo decodes it again and gives its own verdict.
     @Test func damagedDataGetsLibjpegsVerdict() throws {
         var declined = 0
@@ -221,6 +237,7 @@ struct SkippingEntropyDecoderTests {
             "baseline-testorig.jpg": .skipping, "restart-markers-dri5.jpg": .skipping,
             "grayscale-hopper.jpg": .skipping, "cmyk-ycck-adobe-pillow.jpg": .skipping,
             "multiple-ff-fill-before-eoi.jpg": .skipping, "size-17x17-partial-mcu.jpg": .skipping,
+            "casio-ex-s1.jpg": .skipping,
             "extraneous-bytes-before-eoi.jpg": .declined, "progressive-cat.jpg": .libjpeg,
             "non-interleaved-scans.jpg": .libjpeg, "arithmetic-coded-testimgari.jpg": .libjpeg,
         ]
