@@ -43,12 +43,13 @@ echo "fuzz: building $product ($config) with -sanitize=fuzzer,address in $scratc
 # -sanitize=fuzzer,address: coverage counters and ASan in every Swift module, libFuzzer linked in; with FUZZING
 # defined, a harness's main calls LLVMFuzzerRunDriver (SwiftPM renames main, so libFuzzer's own is unused).
 # -fsanitize=fuzzer-no-link,address
-# for the C targets (our libjpeg/libpng shims, and the C parts of dependencies).
+# for the C targets (our libjpeg/libpng shims, and the C parts of dependencies); FUZZING there too (the JPEG
+# entropy decoder's window is smaller, so the fuzzer's small inputs slide it).
 # FUZZ_NO_BUILD=1 runs the binary already built (a rotation between harnesses, while another build holds the lock).
 if [ -z "${FUZZ_NO_BUILD:-}" ]; then
     swift build -c "$config" --scratch-path "$scratch" --product "$product" \
         -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
-        -Xcc -fsanitize=fuzzer-no-link,address 2>&1 |
+        -Xcc -fsanitize=fuzzer-no-link,address -Xcc -DFUZZING 2>&1 |
         grep -v "Cannot export local symbol '__asan" >&2  # gold's noise about ASan's own local helpers
 fi
 # Not `swift build --show-bin-path`: without the same flags it replans the build, and the next run relinks.

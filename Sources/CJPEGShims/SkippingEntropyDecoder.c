@@ -27,7 +27,11 @@ enum {
     // window always holds that much past an MCU's start (zeros after the scan's end), so no read leaves it; an
     // overrun is caught at the next MCU.
     MCU_BYTES = 10 * 64 * 31 / 8 + 16,
+#ifdef FUZZING
+    WINDOW = 4 * 1024,  // unstuffed bytes held at once; the fuzzer's inputs (64 KiB at most) slide this one often
+#else
     WINDOW = 64 * 1024,  // unstuffed bytes held at once
+#endif
 };
 
 // Natural (row-major) position of the k-th coefficient in zigzag order; 16 extra entries catch k past 63 in damaged
