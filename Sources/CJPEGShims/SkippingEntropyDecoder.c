@@ -12,7 +12,7 @@
 // decodes the file again with libjpeg-turbo's decoder, whose warnings picpipe treats as damage. Declined: a bad
 // Huffman code, data that runs out or past the end of its restart interval, bytes left before a restart or the
 // closing marker (libjpeg-turbo counts those as extraneous), restart markers out of order or too few or many, a scan
-// without its closing marker.
+// without its closing marker, 0xFF fill bytes before a stuffed zero.
 #include "SkippingEntropyDecoder.h"
 
 #include <stdint.h>
@@ -218,6 +218,9 @@ static int unstuffMore(SkippingEntropyDecoder *decoder, unsigned restartInterval
         if (code >= size) return 0;
         unsigned char next = file[code];
         if (next == 0x00) {
+            // 0xFF fill before a stuffed zero: libjpeg-turbo's fast path takes the fill for a marker and goes back to
+            // its slow path for the MCU, keeping what it had decoded meanwhile; its pixels are not a clean decode's.
+            if (code != decoder->fileAt + 1) return 0;
             out[run] = 0xFF;  // run < take <= room: there is room
             decoder->windowEnd += 1;
             decoder->fileAt = code + 1;

@@ -133,6 +133,22 @@ struct SkippingEntropyDecoderTests {
         }
     }
 
+    /// 0xFF fill bytes before a stuffed zero in the scan (what the JPEG fuzzer's differential check found): libjpeg-turbo's
+    /// fast path reads the fill as a marker and redoes the MCU with its slow path over what it had already decoded, so
+    /// its pixels differ from a clean decode's. picpipe's decoder leaves such files to it.
+    @Test func fillBytesBeforeAStuffedZeroAreLeftToLibjpeg() throws {
+        let variant = CJPEGShims_Variant(components: 3, lumaH: 2, lumaV: 2, restartInterval: 0, optimize: 0, quality: 95)
+        let good = try Self.encode(width: 320, height: 240, variant, seed: 9)
+        let scan = try #require(Self.scanStart(good))
+        let stuffed = try #require((scan..<good.count - 3).first { good[$0] == 0xFF && good[$0 + 1] == 0x00 })
+        let file = Array(good[..<stuffed]) + [0xFF, 0xFF] + Array(good[stuffed...])
+        for shrink in [1, 2, 8] {
+            let (ours, libjpeg, entropy) = Self.bothWays(file, shrink: shrink)
+            #expect(entropy != .skipping, "1/\(shrink)")
+            #expect(ours == libjpeg, "1/\(shrink): \(ours) vs \(libjpeg)")
+        }
+    }
+
     /// Where picpipe's decoder stops trusting the data: libjpeg-turbo decodes it again and gives its own verdict.
     @Test func damagedDataGetsLibjpegsVerdict() throws {
         var declined = 0
