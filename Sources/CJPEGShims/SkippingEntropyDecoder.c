@@ -131,7 +131,7 @@ static inline int extend(unsigned value, int s) {
 }
 
 // libjpeg-turbo has validated the table (jpeg_make_d_derived_tbl in start_pass): a legal code tree, DC symbols <= 15.
-static void buildTable(const JHUFF_TBL *source, HuffmanTable *table) {
+static void buildTable(const JHUFF_TBL *source, HuffmanTable *table, int isAC) {
     unsigned code = 0;
     int p = 0;
     memset(table->lookup, 0, sizeof(table->lookup));
@@ -154,6 +154,8 @@ static void buildTable(const JHUFF_TBL *source, HuffmanTable *table) {
         }
         code <<= 1;
     }
+    memset(table->values, 0, sizeof(table->values));
+    if (!isAC) return;  // only AC blocks read coefficient values from it
     for (unsigned window = 0; window < (1u << VALUE_BITS); window++) {
         int length;
         int symbol = decodeSymbol(table, (uint64_t)window << (64 - VALUE_BITS), &length);
@@ -440,8 +442,8 @@ SkippingEntropyDecoder *skippingEntropyInstall(j_decompress_ptr cinfo, const uns
             skippingEntropyFree(decoder);
             return NULL;
         }
-        if (!dcBuilt[dcTable]) buildTable(cinfo->dc_huff_tbl_ptrs[dcTable], &decoder->dc[dcTable]);
-        if (!acBuilt[acTable]) buildTable(cinfo->ac_huff_tbl_ptrs[acTable], &decoder->ac[acTable]);
+        if (!dcBuilt[dcTable]) buildTable(cinfo->dc_huff_tbl_ptrs[dcTable], &decoder->dc[dcTable], 0);
+        if (!acBuilt[acTable]) buildTable(cinfo->ac_huff_tbl_ptrs[acTable], &decoder->ac[acTable], 1);
         dcBuilt[dcTable] = acBuilt[acTable] = 1;
         decoder->blockComponent[blkn] = ci;
         decoder->blockDC[blkn] = &decoder->dc[dcTable];
