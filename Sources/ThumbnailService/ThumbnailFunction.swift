@@ -68,10 +68,12 @@ public struct ThumbnailFunction: PipelineFunction {
         let outcome: ThumbnailOutcome
         let asked = variants.filter { Self.variantsConfigurationID(for: $0.spec.format) == record.s3.configurationId }
         let wanted = recipes + asked
+        let rendered: RenderedThumbnails
         do {
-            outcome = try original.withUnsafeBytes {
-                try ThumbnailGenerator.generate(
-                    original: $0, hash: hash, recipes: wanted, limits: bounded, into: thumbnails, overlap: overlapsResize)
+            rendered = try original.withUnsafeBytes {
+                try ThumbnailGenerator.render(
+                    original: $0, hash: hash, recipes: wanted, limits: bounded, missingFrom: thumbnails,
+                    overlap: overlapsResize)
             }
         } catch let error as ImageError {
             let memoryMB = bounded.maxPixels < limits.maxPixels ? context.configuration.memoryMB : nil
@@ -79,6 +81,7 @@ public struct ThumbnailFunction: PipelineFunction {
             context.logger.error("cannot make thumbnails", metadata: ["file": "\(Self.file(record))", "error": "\(reason)"])
             throw FunctionError.unprocessable(file: Self.file(record), reason: reason)
         }
+        outcome = try await context.writeOutputs { try rendered.write(into: thumbnails) }
         if !context.originalExists(record) {
             // Deleted while the thumbnails were made: the delete wins, what was written goes.
             try ThumbnailGenerator.removeAll(hash: hash, from: thumbnails)

@@ -35,6 +35,38 @@ public struct ThumbnailOutcome: Sendable {
     public var createdCount: Int { thumbnails.filter(\.created).count }
 }
 
+/// The thumbnails of an original that are not in the store yet, rendered and not yet written: the CPU's part of a
+/// generation, so a caller can have the disk's part (`write(into:)`) done elsewhere.
+public struct RenderedThumbnails: Sendable {
+    /// The content hash naming the derivatives.
+    let hash: ContentHash
+    /// One entry per recipe, in order; `created` is set by `write(into:)`.
+    var entries: [ThumbnailOutcome.Entry]
+    /// The recipes rendered now, with their thumbnails.
+    var made: [(recipe: ThumbnailRecipe, thumbnail: RenderedThumbnail)]
+    /// As in `ThumbnailOutcome`.
+    var shrink: Int
+    var header: ImageHeader?
+    var colorProfile: String?
+
+    /// Writes each rendered thumbnail atomically through `thumbnails`.
+    /// - Throws: `StoreError` for write failures.
+    public func write(into thumbnails: StoreHandle) throws -> ThumbnailOutcome {
+        var entries = self.entries
+        for (recipe, thumbnail) in made {
+            let path = recipe.relativePath(for: hash)
+            try thumbnails.write(thumbnail.bytes, to: path)
+            if let index = entries.firstIndex(where: { $0.recipe == recipe }) {
+                entries[index].created = true
+                entries[index].width = thumbnail.width
+                entries[index].height = thumbnail.height
+                entries[index].bytes = thumbnail.bytes.count
+            }
+        }
+        return ThumbnailOutcome(thumbnails: entries, shrink: shrink, header: header, colorProfile: colorProfile)
+    }
+}
+
 /// Makes the thumbnails of an original that are not in the store yet.
 public enum ThumbnailGenerator {
     /// Renders the missing recipes from `original` and writes them through `thumbnails`.
@@ -51,26 +83,31 @@ public enum ThumbnailGenerator {
         original: UnsafeRawBufferPointer, hash: ContentHash, recipes: [ThumbnailRecipe], limits: DecodeLimits,
         into thumbnails: StoreHandle, force: Bool = false, overlap: Bool = false
     ) throws -> ThumbnailOutcome {
+        try render(
+            original: original, hash: hash, recipes: recipes, limits: limits, missingFrom: thumbnails, force: force,
+            overlap: overlap
+        ).write(into: thumbnails)
+    }
+
+    /// Renders the recipes whose file `thumbnails` does not hold (all of them with `force`), writing nothing.
+    /// - Throws: `ImageError` for an undecodable original; `StoreError.accessDenied` for a read-only handle.
+    public static func render(
+        original: UnsafeRawBufferPointer, hash: ContentHash, recipes: [ThumbnailRecipe], limits: DecodeLimits,
+        missingFrom thumbnails: StoreHandle, force: Bool = false, overlap: Bool = false
+    ) throws -> RenderedThumbnails {
         try thumbnails.requireWrite()
         let missing = recipes.filter { force || !thumbnails.exists($0.relativePath(for: hash)) }
-        var entries = recipes.map {
+        let entries = recipes.map {
             ThumbnailOutcome.Entry(recipe: $0, relativePath: $0.relativePath(for: hash), created: false)
         }
-        guard !missing.isEmpty else { return ThumbnailOutcome(thumbnails: entries, shrink: 1, header: nil) }
-        let render = try Thumbnailer.render(original, specs: missing.map(\.spec), limits: limits, overlap: overlap)
-        for (recipe, thumbnail) in zip(missing, render.thumbnails) {
-            let path = recipe.relativePath(for: hash)
-            try thumbnails.write(thumbnail.bytes, to: path)
-            if let index = entries.firstIndex(where: { $0.recipe == recipe }) {
-                entries[index].created = true
-                entries[index].width = thumbnail.width
-                entries[index].height = thumbnail.height
-                entries[index].bytes = thumbnail.bytes.count
-            }
+        guard !missing.isEmpty else {
+            return RenderedThumbnails(hash: hash, entries: entries, made: [], shrink: 1, header: nil, colorProfile: nil)
         }
+        let render = try Thumbnailer.render(original, specs: missing.map(\.spec), limits: limits, overlap: overlap)
         let profile = render.colorProfile.map { $0.name.isEmpty ? "unnamed \($0.space.rawValue) profile" : $0.name }
-        return ThumbnailOutcome(
-            thumbnails: entries, shrink: render.shrink, header: render.header, colorProfile: profile)
+        return RenderedThumbnails(
+            hash: hash, entries: entries, made: Array(zip(missing, render.thumbnails)).map { (recipe: $0, thumbnail: $1) },
+            shrink: render.shrink, header: render.header, colorProfile: profile)
     }
 
     /// Removes every derivative of `hash`, whatever recipe made it (an `ObjectRemoved` clean-up).

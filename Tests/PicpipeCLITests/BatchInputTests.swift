@@ -66,10 +66,11 @@ extension PicpipeCLI {
             for index in 0..<4 { try one.write(to: inputs.appendingPathComponent("one-\(index).jpg")) }
             for index in 0..<2 { try two.write(to: inputs.appendingPathComponent("two-\(index).png")) }
             for index in 0..<2 { try broken.write(to: inputs.appendingPathComponent("broken-\(index).jpg")) }
-            for attempt in 0..<3 {
+            // -j 1 too: a copy waits for the first copy's outcome without holding the one lane the first needs.
+            for attempt in 0..<4 {
                 let store = work.appendingPathComponent("store-\(attempt)")
                 let run = try PicpipeProcess.run([
-                    "batch", inputs.path, "--store", store.path, "--json", "-q", "-j", "2",
+                    "batch", inputs.path, "--store", store.path, "--json", "-q", "-j", attempt == 0 ? "1" : "2",
                 ])
                 let summary = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(run.stdout.utf8))
                 #expect(summary.ok == 2, "run \(attempt)")

@@ -19,6 +19,9 @@ public struct BatchRunner: Sendable {
     public let maxFileBytes: Int
     /// Where diagnostics go.
     public let logger: Logger
+    /// Runs on the write thread before each original is written: tests hold the write back with it, to show that
+    /// everything which must wait for the original does.
+    var beforeOriginalWrite: (@Sendable () -> Void)?
 
     /// - Parameters: see the properties.
     public init(
@@ -51,6 +54,7 @@ public struct BatchRunner: Sendable {
         var failures: [BatchSummary.Failure] = []
         let duplicates = BatchDuplicates()
         var outputs: [String: BatchOutputTotal] = [:]
+        let lanes = BatchLanes(jobs)
         await withTaskGroup(of: (String, BatchOutcome, String?, [String: BatchOutputTotal]).self) { group in
             var next = 0
             func addNext() {
@@ -58,11 +62,14 @@ public struct BatchRunner: Sendable {
                 let input = inputs[next]
                 next += 1
                 let sequence = Int64(next)
-                group.addTask { await self.process(input, sequence: sequence, duplicates: duplicates) }
+                group.addTask {
+                    await lanes.holding { await self.process(input, sequence: sequence, duplicates: duplicates, lanes: lanes) }
+                }
                 // Overlap the next file's read with this one's decode.
                 if next < inputs.count { InputFile.prefetch(inputs[next].path) }
             }
-            for _ in 0..<max(1, jobs) { addNext() }
+            // Twice the lanes: while one file waits for the disk, another has its lane.
+            for _ in 0..<2 * max(1, jobs) { addNext() }
             while let (file, outcome, error, made) = await group.next() {
                 counters.done += 1
                 BatchOutputTotal.merge(made, into: &outputs)
@@ -89,55 +96,73 @@ public struct BatchRunner: Sendable {
             interrupted: counters.done < inputs.count, outputs: outputs)
     }
 
-    /// One file: read, ingest, run each function; on failure, the dead letter.
-    func process(_ input: BatchInput, sequence: Int64, duplicates: BatchDuplicates) async -> (
+    /// One file: read, ingest, run each function; on failure, the dead letter. Called holding one of `lanes`.
+    func process(_ input: BatchInput, sequence: Int64, duplicates: BatchDuplicates, lanes: BatchLanes) async -> (
         String, BatchOutcome, String?, [String: BatchOutputTotal]
     ) {
         let file = input.path
         var bytes: Data?
         var ingested: IngestedOriginal?
+        var originalWrite: Task<Bool, any Error>?
         var owner = false
         do {
             // One pass over the bytes: hashed as they are read (the size is checked before any is read).
             let (data, hash) = try InputFile.read(file, maxBytes: maxFileBytes, hashing: true)
             bytes = data
-            let originals = layout.handles(for: FunctionRole(write: [.originals]), function: "ingest")
-            let original = try OriginalIngest.ingest(
-                data, name: file, maxBytes: maxFileBytes, into: originals.handle(.originals, .write), hash: hash)
+            let originals = try layout.handles(for: FunctionRole(write: [.originals]), function: "ingest")
+                .handle(.originals, .write)
+            let original = try OriginalIngest.prepare(data, name: file, maxBytes: maxFileBytes, hash: hash)
             ingested = original
             if await duplicates.claim(original.hash, file: file) != nil {
-                // A copy of a file already in this batch: its outcome is the first copy's.
-                switch await duplicates.outcome(of: original.hash) {
+                // A copy of a file already in this batch: its outcome is the first copy's, awaited without a lane
+                // (the first copy may need one to finish).
+                switch try await lanes.away({ await duplicates.outcome(of: original.hash) }) {
                 case .succeeded: return (file, .skipped, nil, [:])
                 case .failed(let reason): throw SameContentFailed(reason: reason)
                 }
             }
             owner = true
+            // The original goes to disk beside the functions' work, which reads it from memory. Nothing that names
+            // the picture comes before it is durable: the first function's outputs wait for it (`BatchOutputWriter`),
+            // the next functions start after it.
+            let hold = beforeOriginalWrite
+            let write = Task {
+                try await StoreWriteThreads.shared.run {
+                    hold?()
+                    return try OriginalIngest.store(data, as: original, into: originals)
+                }
+            }
+            originalWrite = write
             let record = S3EventRecord(
                 name: .objectCreatedPut, bucket: layout.root.lastPathComponent, key: original.key, size: original.size,
                 eTag: original.hash.hex, sequence: sequence, sourceName: file)
-            var changed = !original.alreadyStored
+            var changed = false
             var made: [String: BatchOutputTotal] = [:]
             // batch reports each file's outcome itself: the functions' own lines would say it twice.
             var functionLogger = logger
             functionLogger.logLevel = .critical
-            for function in functions where function.subscriptions.contains(record.eventName.family) {
+            for (position, function) in functions.filter({ $0.subscriptions.contains(record.eventName.family) })
+                .enumerated()
+            {
+                if position > 0 { _ = try await write.value }
                 let configuration = configurations[function.name] ?? FunctionConfiguration()
                 let context = FunctionContext(
                     configuration: configuration, store: layout.handles(for: function.role, function: function.name),
                     logger: functionLogger, deadline: .now + .seconds(configuration.timeout),
-                    invocationID: "batch-\(sequence)-\(function.name)", preloadedOriginal: data)
+                    invocationID: "batch-\(sequence)-\(function.name)", preloadedOriginal: data,
+                    outputWriter: BatchOutputWriter(original: write, lanes: lanes))
                 let result = try await function.handle(record, context: context)
                 if result["changed"] != .bool(false) { changed = true }
                 BatchOutputTotal.merge(BatchOutputTotal.made(in: result), into: &made)
             }
+            if try await write.value { changed = true }
             await duplicates.finish(original.hash, .succeeded)
             return (file, changed ? .ok : .skipped, nil, made)
         } catch {
             let reason = Self.reason(error, file: file)
             if owner, let ingested { await duplicates.finish(ingested.hash, .failed(reason: reason)) }
-            if let ingested, !ingested.alreadyStored {
-                // The picture could not be processed: do not keep it among the originals.
+            if let ingested, let originalWrite, (try? await originalWrite.value) == true {
+                // The picture could not be processed: do not keep the original this run stored.
                 try? layout.handles(for: FunctionRole(write: [.originals]), function: "ingest")
                     .handle(.originals, .write).remove(ingested.relativePath)
             }

@@ -57,14 +57,17 @@ public struct FunctionContext: Sendable {
     /// Journals a new store event (an original the function created), as S3 notifies a write; given by the
     /// runtime only when the role grants `events` for writing.
     public var eventSink: (@Sendable (S3EventRecord) throws -> JournalAppend)?
+    /// Where the function's outputs are written (`writeOutputs`); `nil`: on the function's own thread.
+    public var outputWriter: (any OutputWriter)?
 
     /// - Parameters: see the properties.
     public init(
         configuration: FunctionConfiguration, store: StoreHandles, logger: Logger,
         deadline: ContinuousClock.Instant, invocationID: String, preloadedOriginal: Data? = nil,
-        eventSink: (@Sendable (S3EventRecord) throws -> JournalAppend)? = nil
+        eventSink: (@Sendable (S3EventRecord) throws -> JournalAppend)? = nil, outputWriter: (any OutputWriter)? = nil
     ) {
         self.preloadedOriginal = preloadedOriginal
+        self.outputWriter = outputWriter
         self.eventSink = eventSink
         self.configuration = configuration
         self.store = store
@@ -91,6 +94,14 @@ public struct FunctionContext: Sendable {
         return try eventSink(record)
     }
 
+    /// Writes the function's outputs: `write` does the blocking part (write, fsync, rename) of what the function
+    /// computed. With an `outputWriter` (batch) it runs where that one says, and not before the picture's original
+    /// is durable; without one, here and now.
+    public func writeOutputs<T: Sendable>(_ write: @escaping @Sendable () throws -> T) async throws -> T {
+        guard let outputWriter else { return try write() }
+        return try await outputWriter.write(write)
+    }
+
     /// Whether the original the record names is still stored.
     ///
     /// A function handling `ObjectCreated` checks this after it wrote its outputs and removes them when the
@@ -102,6 +113,12 @@ public struct FunctionContext: Sendable {
         let key = record.s3.object.key
         return key.hasPrefix("originals/") && originals.exists(String(key.dropFirst("originals/".count)))
     }
+}
+
+/// Runs the blocking writes of a function's outputs for its caller (`FunctionContext.writeOutputs`).
+public protocol OutputWriter: Sendable {
+    /// Runs `write` once everything the outputs depend on is durable (the original), returning its value.
+    func write<T: Sendable>(_ write: @escaping @Sendable () throws -> T) async throws -> T
 }
 
 /// A function's result: a JSON object, printed by RequestResponse invocations and kept in the journal.

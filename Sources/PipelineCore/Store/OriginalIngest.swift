@@ -57,12 +57,29 @@ public enum OriginalIngest {
         _ bytes: Data, name: String, maxBytes: Int, into originals: StoreHandle, hash known: ContentHash? = nil,
         readSoon: Bool = false
     ) throws -> IngestedOriginal {
+        var original = try prepare(bytes, name: name, maxBytes: maxBytes, hash: known)
+        original.alreadyStored = try !store(bytes, as: original, into: originals, readSoon: readSoon)
+        return original
+    }
+
+    /// Checks, hashes and sniffs `bytes` and names the original they would be, writing nothing (`alreadyStored` is
+    /// false: only `store` can tell). Parameters as in `ingest`.
+    public static func prepare(
+        _ bytes: Data, name: String, maxBytes: Int, hash known: ContentHash? = nil
+    ) throws -> IngestedOriginal {
         guard !bytes.isEmpty else { throw IngestError.empty(file: name) }
         guard bytes.count <= maxBytes else { throw IngestError.tooLarge(file: name, bytes: bytes.count, limit: maxBytes) }
         let (hash, sniffed) = bytes.withUnsafeBytes { raw in (known ?? ContentHash(of: raw), ImageFormat.sniff(raw)) }
         guard let format = sniffed else { throw IngestError.notAnImage(file: name) }
         let relative = OriginalName.relativePath(hash: hash, format: format)
-        let wrote = try originals.write(bytes, to: relative, overwrite: false, direct: !readSoon)
-        return IngestedOriginal(hash: hash, format: format, relativePath: relative, size: bytes.count, alreadyStored: !wrote)
+        return IngestedOriginal(hash: hash, format: format, relativePath: relative, size: bytes.count, alreadyStored: false)
+    }
+
+    /// Writes a prepared original's bytes atomically into `originals/`.
+    /// - Returns: `false` when the same bytes were already stored (nothing written).
+    public static func store(
+        _ bytes: Data, as original: IngestedOriginal, into originals: StoreHandle, readSoon: Bool = false
+    ) throws -> Bool {
+        try originals.write(bytes, to: original.relativePath, overwrite: false, direct: !readSoon)
     }
 }
