@@ -171,6 +171,7 @@ struct TrespassingFunction: PipelineFunction {
             RegisteredFunction(
                 RecordingFunction(name: "second", tally: other), configuration: FunctionConfiguration(concurrency: 2)),
         ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         try await Self.running(runtime) {
             for n in 0..<10 { try runtime.submit(Self.record(n)) }
             try runtime.submit(Self.record(0, name: .objectRemovedDelete))
@@ -190,6 +191,7 @@ struct TrespassingFunction: PipelineFunction {
             RegisteredFunction(
                 FlakyFunction(failures: 2, tally: tally), configuration: FunctionConfiguration(maxRetries: 2))
         ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         try await Self.running(runtime) {
             try runtime.submit(Self.record(1))
             try await Self.eventually("succeeded") { try Self.states(runtime, "flaky") == ["succeeded"] }
@@ -211,6 +213,7 @@ struct TrespassingFunction: PipelineFunction {
                 configuration: FunctionConfiguration(maxRetries: 2)),
             RegisteredFunction(RecordingFunction(tally: good), configuration: FunctionConfiguration()),
         ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         try await Self.running(runtime) {
             try runtime.submit(Self.record(1))
             try await Self.eventually("dead") { try Self.states(runtime, "flaky") == ["dead"] }
@@ -238,6 +241,7 @@ struct TrespassingFunction: PipelineFunction {
                 SleepyFunction(seconds: 3600, tally: tally),
                 configuration: FunctionConfiguration(timeout: 0.2, maxRetries: 1))
         ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         try await Self.running(runtime) {
             try runtime.submit(Self.record(1))
             try await Self.eventually("dead after retry") { try Self.states(runtime, "sleepy") == ["dead"] }
@@ -252,6 +256,7 @@ struct TrespassingFunction: PipelineFunction {
         let runtime = try Self.makeRuntime([
             RegisteredFunction(TrespassingFunction(), configuration: FunctionConfiguration())
         ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         let response = try await runtime.invoke(function: "trespasser", record: Self.record(1), type: .requestResponse)
         #expect(response.failed)
         guard case .object(let payload) = response.payload else {
@@ -270,6 +275,7 @@ struct TrespassingFunction: PipelineFunction {
         let runtime = try Self.makeRuntime([
             RegisteredFunction(RecordingFunction(tally: tally), configuration: FunctionConfiguration())
         ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         let dry = try await runtime.invoke(function: "recorder", record: Self.record(1), type: .dryRun)
         #expect(dry.statusCode == 204)
         #expect(tally.calls == 0)
@@ -300,6 +306,7 @@ struct TrespassingFunction: PipelineFunction {
         let runtime = try Self.makeRuntime([
             RegisteredFunction(RecordingFunction(tally: tally), configuration: FunctionConfiguration(maxEventAge: 0.05))
         ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         try runtime.submit(Self.record(1))
         try await Task.sleep(for: .milliseconds(200))
         try await Self.running(runtime) {
@@ -315,6 +322,7 @@ struct TrespassingFunction: PipelineFunction {
         let runtime = try Self.makeRuntime([
             RegisteredFunction(RecordingFunction(tally: tally), configuration: FunctionConfiguration())
         ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         try runtime.submit(Self.record(1))
         // A worker of a crashed process had claimed it.
         _ = try #require(try runtime.journal.claim(function: "recorder", now: Date()))
@@ -330,6 +338,7 @@ struct TrespassingFunction: PipelineFunction {
             RegisteredFunction(
                 RefusingFunction(tally: tally, judges: false), configuration: FunctionConfiguration(maxRetries: 2))
         ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         try await Self.running(runtime) {
             try runtime.submit(Self.record(1))
             try await Self.eventually("dead") { try Self.states(runtime, "refuser") == ["dead"] }
@@ -351,6 +360,7 @@ struct TrespassingFunction: PipelineFunction {
                 RefusingFunction(tally: tally, judges: true), configuration: FunctionConfiguration(maxRetries: 2)),
             RegisteredFunction(RecordingFunction(tally: removals), configuration: FunctionConfiguration()),
         ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         let record = Self.record(7)
         let relative = String(record.s3.object.key.dropFirst("originals/".count))
         let originals = StoreHandle(
@@ -382,6 +392,7 @@ struct TrespassingFunction: PipelineFunction {
             RegisteredFunction(
                 SleepyFunction(seconds: 0.3, tally: tally), configuration: FunctionConfiguration(concurrency: 1))
         ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         try await Self.running(runtime) {
             // One at a time, each after the last finished: nobody waits.
             for n in 1...3 {
@@ -409,6 +420,7 @@ struct TrespassingFunction: PipelineFunction {
                 RegisteredFunction(
                     SleepyFunction(seconds: 0.5, tally: tally), configuration: FunctionConfiguration(timeout: 30))
             ], shutdownGrace: 120)
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         let workers = Task { await runtime.run() }
         try runtime.submit(Self.record(1))
         try await Self.eventually("started") { tally.calls == 1 }

@@ -37,6 +37,7 @@ struct GatedFunction: PipelineFunction {
         let runtime = try FunctionRuntimeTests.makeRuntime([
             RegisteredFunction(GatedFunction(gate: gate), configuration: FunctionConfiguration(concurrency: 1))
         ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         try await FunctionRuntimeTests.running(runtime) {
             try runtime.submit(FunctionRuntimeTests.record(1))
             try await FunctionRuntimeTests.eventually("the worker holds the slot") { gate.entered == 1 }
@@ -61,6 +62,7 @@ struct GatedFunction: PipelineFunction {
         let runtime = try FunctionRuntimeTests.makeRuntime([
             RegisteredFunction(GatedFunction(gate: gate), configuration: FunctionConfiguration(concurrency: 1))
         ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         try await FunctionRuntimeTests.running(runtime) {
             let call = Task {
                 try await runtime.invoke(
@@ -87,6 +89,7 @@ struct GatedFunction: PipelineFunction {
         let runtime = try FunctionRuntimeTests.makeRuntime([
             RegisteredFunction(GatedFunction(gate: gate), configuration: FunctionConfiguration(concurrency: 4))
         ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         let logs = (1...3).map { InvocationLog(requestID: "request-\($0)") }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, log) in logs.enumerated() {
