@@ -106,7 +106,8 @@ public enum ThumbnailGenerator {
         let render = try Thumbnailer.render(original, specs: missing.map(\.spec), limits: limits, overlap: overlap)
         let profile = render.colorProfile.map { $0.name.isEmpty ? "unnamed \($0.space.rawValue) profile" : $0.name }
         return RenderedThumbnails(
-            hash: hash, entries: entries, made: Array(zip(missing, render.thumbnails)).map { (recipe: $0, thumbnail: $1) },
+            hash: hash, entries: entries,
+            made: Array(zip(missing, render.thumbnails)).map { (recipe: $0, thumbnail: $1) },
             shrink: render.shrink, header: render.header, colorProfile: profile)
     }
 

@@ -72,7 +72,8 @@ struct LaterFunction: PipelineFunction {
     let layout: StoreLayout
 
     func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
-        let onDisk = FileManager.default.fileExists(atPath: layout.root.appendingPathComponent(record.s3.object.key).path)
+        let onDisk = FileManager.default.fileExists(
+            atPath: layout.root.appendingPathComponent(record.s3.object.key).path)
         log.state.withLock { $0.laterStarts.append(onDisk) }
         log.compute { Thread.sleep(forTimeInterval: 0.001) }
         log.state.withLock { $0.inFlight -= 1 }
@@ -132,7 +133,10 @@ struct LaterFunction: PipelineFunction {
         let log = OverlapLog()
         let summary = try await Self.runner(
             layout,
-            [ComputeThenWriteFunction(log: log, layout: layout, writes: false), LaterFunction(log: log, layout: layout)]
+            [
+                ComputeThenWriteFunction(log: log, layout: layout, writes: false),
+                LaterFunction(log: log, layout: layout),
+            ]
         ).run(inputs, jobs: 2, progress: { _ in })
         #expect(summary.ok == 4)
         let starts = log.state.withLock { $0.laterStarts }

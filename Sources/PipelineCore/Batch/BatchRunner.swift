@@ -63,7 +63,9 @@ public struct BatchRunner: Sendable {
                 next += 1
                 let sequence = Int64(next)
                 group.addTask {
-                    await lanes.holding { await self.process(input, sequence: sequence, duplicates: duplicates, lanes: lanes) }
+                    await lanes.holding {
+                        await self.process(input, sequence: sequence, duplicates: duplicates, lanes: lanes)
+                    }
                 }
                 // Overlap the next file's read with this one's decode.
                 if next < inputs.count { InputFile.prefetch(inputs[next].path) }

@@ -68,11 +68,14 @@ public enum OriginalIngest {
         _ bytes: Data, name: String, maxBytes: Int, hash known: ContentHash? = nil
     ) throws -> IngestedOriginal {
         guard !bytes.isEmpty else { throw IngestError.empty(file: name) }
-        guard bytes.count <= maxBytes else { throw IngestError.tooLarge(file: name, bytes: bytes.count, limit: maxBytes) }
+        guard bytes.count <= maxBytes else {
+            throw IngestError.tooLarge(file: name, bytes: bytes.count, limit: maxBytes)
+        }
         let (hash, sniffed) = bytes.withUnsafeBytes { raw in (known ?? ContentHash(of: raw), ImageFormat.sniff(raw)) }
         guard let format = sniffed else { throw IngestError.notAnImage(file: name) }
         let relative = OriginalName.relativePath(hash: hash, format: format)
-        return IngestedOriginal(hash: hash, format: format, relativePath: relative, size: bytes.count, alreadyStored: false)
+        return IngestedOriginal(
+            hash: hash, format: format, relativePath: relative, size: bytes.count, alreadyStored: false)
     }
 
     /// Writes a prepared original's bytes atomically into `originals/`.
