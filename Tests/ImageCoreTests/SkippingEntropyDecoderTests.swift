@@ -4,41 +4,25 @@
 
 import CJPEGShims
 import Foundation
-@testable import ImageCore
 import Testing
 
-struct SkippingEntropyDecoderTests {
-    enum Outcome: Equatable, CustomStringConvertible {
-        case pixels(width: Int, height: Int, bytes: [UInt8])
-        case refused(String)
+@testable import ImageCore
 
-        var description: String {
-            switch self {
-            case .pixels(let width, let height, _): "\(width)x\(height) pixels"
-            case .refused(let message): "refused: \(message)"
-            }
-        }
-    }
+struct SkippingEntropyDecoderTests {
+    typealias Outcome = JPEGEntropyCheck.Outcome
 
     /// One file at one scale, decoded by picpipe's entropy decoder (falling back as it does) and by libjpeg-turbo's.
-    static func bothWays(_ file: [UInt8], shrink: Int) -> (ours: Outcome, libjpeg: Outcome, entropy: JPEGDecoder.EntropyDecoder) {
+    static func bothWays(_ file: [UInt8], shrink: Int) -> (
+        ours: Outcome, libjpeg: Outcome, entropy: JPEGDecoder.EntropyDecoder
+    ) {
         file.withUnsafeBytes { raw in
-            func run(_ method: JPEGDecoder.Method) -> (Outcome, JPEGDecoder.EntropyDecoder) {
-                let header: ImageHeader
-                do { header = try ImageHeader.read(from: raw) } catch { return (.refused("\(error)"), .libjpeg) }
-                let (result, entropy) = JPEGDecoder.decodeTellingDecoder(
-                    raw, header: header, shrink: shrink, limits: .default, method: method)
-                switch result {
-                case .success(let pixels):
-                    return (.pixels(width: pixels.width, height: pixels.height, bytes: pixels.bytes), entropy)
-                case .failure(let error):
-                    return (.refused("\(error)"), entropy)
-                }
+            let header: ImageHeader
+            do { header = try ImageHeader.read(from: raw) } catch {
+                return (.refused("\(error)"), .refused("\(error)"), .libjpeg)
             }
-            let (ours, entropy) = run(JPEGDecoder.Method())
-            let (libjpeg, plain) = run(JPEGDecoder.Method(libjpegEntropy: true))
-            #expect(plain == .libjpeg)
-            return (ours, libjpeg, entropy)
+            let both = JPEGEntropyCheck.bothWays(raw, header: header, shrink: shrink, limits: .default)
+            #expect(both.libjpegEntropy == .libjpeg)
+            return (both.ours, both.libjpeg, both.entropy)
         }
     }
 
@@ -120,7 +104,8 @@ struct SkippingEntropyDecoderTests {
     /// Some cameras (the corpus's Casio EX-S1) end a scan with restart markers with one more restart marker before
     /// EOI; libjpeg-turbo reads past it, and so does picpipe's decoder instead of declining.
     @Test func aRestartMarkerAfterTheLastIntervalClosesTheScan() throws {
-        let variant = CJPEGShims_Variant(components: 3, lumaH: 2, lumaV: 2, restartInterval: 4, optimize: 1, quality: 85)
+        let variant = CJPEGShims_Variant(
+            components: 3, lumaH: 2, lumaV: 2, restartInterval: 4, optimize: 1, quality: 85)
         let good = try Self.encode(width: 160, height: 96, variant, seed: 5)
         for marker: UInt8 in [0xD0, 0xD3, 0xD7] {
             let file = Array(good.dropLast(2)) + [0xFF, marker, 0xFF, 0xD9]
@@ -137,7 +122,8 @@ struct SkippingEntropyDecoderTests {
     /// fast path reads the fill as a marker and redoes the MCU with its slow path over what it had already decoded, so
     /// its pixels differ from a clean decode's. picpipe's decoder leaves such files to it.
     @Test func fillBytesBeforeAStuffedZeroAreLeftToLibjpeg() throws {
-        let variant = CJPEGShims_Variant(components: 3, lumaH: 2, lumaV: 2, restartInterval: 0, optimize: 0, quality: 95)
+        let variant = CJPEGShims_Variant(
+            components: 3, lumaH: 2, lumaV: 2, restartInterval: 0, optimize: 0, quality: 95)
         let good = try Self.encode(width: 320, height: 240, variant, seed: 9)
         let scan = try #require(Self.scanStart(good))
         let stuffed = try #require((scan..<good.count - 3).first { good[$0] == 0xFF && good[$0 + 1] == 0x00 })
@@ -172,7 +158,9 @@ struct SkippingEntropyDecoderTests {
                 let cut = scan + next(good.count - scan)
                 damaged.append(("cut at \(cut)", Array(good[..<cut]) + [0xFF, 0xD9]))
             }
-            for junk in [[0x12], [0x12, 0x34], [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]] as [[UInt8]] {
+            for junk in [[0x12], [0x12, 0x34], [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]]
+                as [[UInt8]]
+            {
                 damaged.append(("\(junk.count) bytes before EOI", Array(good.dropLast(2)) + junk + [0xFF, 0xD9]))
             }
             for (what, file) in damaged {
@@ -193,7 +181,8 @@ struct SkippingEntropyDecoderTests {
     /// before EOI that libjpeg-turbo reads without a warning): the rows already handed out are not written again,
     /// and the result is libjpeg-turbo's.
     @Test func aDeclineAfterRowsWereHandedOutGivesTheSameResult() throws {
-        let variant = CJPEGShims_Variant(components: 3, lumaH: 2, lumaV: 2, restartInterval: 0, optimize: 1, quality: 90)
+        let variant = CJPEGShims_Variant(
+            components: 3, lumaH: 2, lumaV: 2, restartInterval: 0, optimize: 1, quality: 90)
         let good = try Self.encode(width: 1200, height: 900, variant, seed: 3)
         let file = Array(good.dropLast(2)) + [0x5A] + [0xFF, 0xD9]
         let (ours, libjpeg, entropy) = Self.bothWays(file, shrink: 2)
