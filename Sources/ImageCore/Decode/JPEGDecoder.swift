@@ -58,14 +58,9 @@ enum JPEGDecoder {
     static func decodeTellingDecoder(
         _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits, method: Method
     ) -> (pixels: Result<PixelBuffer, ImageError>, entropy: EntropyDecoder) {
-        var entropy = EntropyDecoder.libjpeg
-        do throws(ImageError) {
-            let (width, height, pixels) = try run(
-                bytes, header: header, shrink: shrink, limits: limits, channels: 3, method: method, entropy: &entropy)
-            return (.success(PixelBuffer(width: width, height: height, channels: 3, bytes: pixels)), entropy)
-        } catch {
-            return (.failure(error), entropy)
-        }
+        let outcome = run(bytes, header: header, shrink: shrink, limits: limits, channels: 3, method: method)
+        let pixels = outcome.decoded.map { PixelBuffer(width: $0.width, height: $0.height, channels: 3, bytes: $0.bytes) }
+        return (pixels, outcome.entropy)
     }
 
     /// Decodes to RGB and, on a spare core (`SpareCore`), resizes the decode to `resized` at the same time, each band
@@ -106,7 +101,7 @@ enum JPEGDecoder {
             }
             helped = resize ?? nil
             return code
-        }
+        }.decoded.get()
         return (PixelBuffer(width: decodedWidth, height: decodedHeight, channels: 3, bytes: pixels), helped)
     }
 
@@ -115,23 +110,30 @@ enum JPEGDecoder {
         _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits,
         method: Method = .standard
     ) throws(ImageError) -> (width: Int, height: Int, ink: [UInt8]) {
-        try run(bytes, header: header, shrink: shrink, limits: limits, channels: 4, method: method)
+        let decoded = try run(bytes, header: header, shrink: shrink, limits: limits, channels: 4, method: method)
+            .decoded.get()
+        return (decoded.width, decoded.height, decoded.bytes)
     }
 
     /// The C decode of one call, given the row report to make (`nil`: none) and its context; returns the shim's code.
     typealias ShimCall = (_ rowsWritten: CJPEGShims_RowsWritten?, _ context: UnsafeMutableRawPointer?) -> Int32
 
+    /// What one decode through the shim gave, and which Huffman decoder it took (known also when it failed).
+    struct ShimOutcome {
+        /// The decoded size and bytes (RGB or CMYK ink), or why there are none.
+        var decoded: Result<(width: Int, height: Int, bytes: [UInt8]), ImageError>
+        var entropy: EntropyDecoder
+    }
+
     /// One decode through the shim: RGB (`channels` 3) or CMYK ink (`channels` 4).
-    /// - Parameter entropy: where to say which Huffman decoder ran, also when the decode throws.
     /// - Parameter around: runs the C decode (`ShimCall`) itself, given the output buffer: to read its rows on
     ///   another thread while they are decoded (they may be read until `around` returns, not after).
     private static func run(
         _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits, channels: Int,
-        method: Method, entropy: UnsafeMutablePointer<EntropyDecoder>? = nil,
-        around: ((_ output: UnsafeMutableBufferPointer<UInt8>, _ decode: ShimCall) -> Int32)? = nil
-    ) throws(ImageError) -> (width: Int, height: Int, ink: [UInt8]) {
+        method: Method, around: ((_ output: UnsafeMutableBufferPointer<UInt8>, _ decode: ShimCall) -> Int32)? = nil
+    ) -> ShimOutcome {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
-            throw .truncated(detail: "no JPEG data")
+            return ShimOutcome(decoded: .failure(.truncated(detail: "no JPEG data")), entropy: .libjpeg)
         }
         var width: Int32 = 0
         var height: Int32 = 0
@@ -162,16 +164,21 @@ enum JPEGDecoder {
             // On failure the buffer is dropped; the bytes are plain UInt8, so no element needs deinitializing.
             initialized = code == CJPEGShims_ok ? capacity : 0
         }
+        let entropy: EntropyDecoder
         switch Int(status.entropy) {
-        case CJPEGShims_entropySkipping: entropy?.pointee = .skipping
-        case CJPEGShims_entropyDeclined: entropy?.pointee = .declined
-        default: entropy?.pointee = .libjpeg
+        case CJPEGShims_entropySkipping: entropy = .skipping
+        case CJPEGShims_entropyDeclined: entropy = .declined
+        default: entropy = .libjpeg
         }
-        guard code == CJPEGShims_ok else { throw error(code: code, status: status, header: header, limits: limits) }
+        guard code == CJPEGShims_ok else {
+            return ShimOutcome(
+                decoded: .failure(error(code: code, status: status, header: header, limits: limits)), entropy: entropy)
+        }
         guard Int(outWidth) == Int(width), Int(outHeight) == Int(height) else {
-            throw .corrupt(format: .jpeg, detail: "decoded size \(outWidth)x\(outHeight) differs from the header")
+            let detail = "decoded size \(outWidth)x\(outHeight) differs from the header"
+            return ShimOutcome(decoded: .failure(.corrupt(format: .jpeg, detail: detail)), entropy: entropy)
         }
-        return (Int(width), Int(height), pixels)
+        return ShimOutcome(decoded: .success((Int(width), Int(height), pixels)), entropy: entropy)
     }
 
     static func error(code: Int, status: CJPEGShims_Status, header: ImageHeader, limits: DecodeLimits) -> ImageError {
