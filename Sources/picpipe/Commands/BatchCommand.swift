@@ -42,7 +42,9 @@ struct BatchCommand: AsyncParsableCommand {
     @OptionGroup var databaseOptions: DatabaseOptions
 
     @Option(
-        name: .short, help: ArgumentHelp("Files processed at once (default: the number of cores).", valueName: "jobs"))
+        name: .short,
+        help: ArgumentHelp(
+            "Files decoded at once (default: the number of cores); their writes go on beside.", valueName: "jobs"))
     var jobs: Int?
 
     @Option(help: "Thumbnail sizes (box sides in pixels), comma-separated (default: the configured sizes, 128,256,1024).")
@@ -79,7 +81,7 @@ struct BatchCommand: AsyncParsableCommand {
         }
     }
 
-    /// Files processed at once: `-j`, else the number of cores.
+    /// Files decoded at once: `-j`, else the number of cores.
     var workers: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
 
     func parsedSizes() throws -> [Int]? {
