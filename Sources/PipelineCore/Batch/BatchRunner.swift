@@ -55,6 +55,8 @@ public struct BatchRunner: Sendable {
         let duplicates = BatchDuplicates()
         var outputs: [String: BatchOutputTotal] = [:]
         let lanes = BatchLanes(jobs)
+        // One input buffer for each file in flight, reused from file to file.
+        let buffers = InputBuffers(keeping: 2 * max(1, jobs))
         await withTaskGroup(of: (String, BatchOutcome, String?, [String: BatchOutputTotal]).self) { group in
             var next = 0
             func addNext() {
@@ -64,7 +66,8 @@ public struct BatchRunner: Sendable {
                 let sequence = Int64(next)
                 group.addTask {
                     await lanes.holding {
-                        await self.process(input, sequence: sequence, duplicates: duplicates, lanes: lanes)
+                        await self.process(
+                            input, sequence: sequence, duplicates: duplicates, lanes: lanes, buffers: buffers)
                     }
                 }
                 // Overlap the next file's read with this one's decode.
@@ -99,7 +102,9 @@ public struct BatchRunner: Sendable {
     }
 
     /// One file: read, ingest, run each function; on failure, the dead letter. Called holding one of `lanes`.
-    func process(_ input: BatchInput, sequence: Int64, duplicates: BatchDuplicates, lanes: BatchLanes) async -> (
+    func process(
+        _ input: BatchInput, sequence: Int64, duplicates: BatchDuplicates, lanes: BatchLanes, buffers: InputBuffers
+    ) async -> (
         String, BatchOutcome, String?, [String: BatchOutputTotal]
     ) {
         let file = input.path
@@ -109,7 +114,7 @@ public struct BatchRunner: Sendable {
         var owner = false
         do {
             // One pass over the bytes: hashed as they are read (the size is checked before any is read).
-            let (data, hash) = try InputFile.read(file, maxBytes: maxFileBytes, hashing: true)
+            let (data, hash) = try InputFile.read(file, maxBytes: maxFileBytes, hashing: true, buffers: buffers)
             bytes = data
             let originals = try layout.handles(for: FunctionRole(write: [.originals]), function: "ingest")
                 .handle(.originals, .write)

@@ -18,8 +18,12 @@ public enum InputFile {
 
     /// Reads a whole input file and, when `hashing`, its SHA-256 in the same pass: each chunk is hashed right after
     /// `read(2)` put it in the buffer, while it is still in the CPU cache, so the bytes are walked once.
+    /// - Parameter buffers: where a large file's buffer comes from (nil: a mapping of its own, unmapped when the
+    ///   `Data` goes).
     /// - Throws: `IngestError.tooLarge` (before anything is read) when the file is over `maxBytes`.
-    public static func read(_ path: String, maxBytes: Int?, hashing: Bool) throws -> (data: Data, hash: ContentHash?) {
+    public static func read(
+        _ path: String, maxBytes: Int?, hashing: Bool, buffers: InputBuffers? = nil
+    ) throws -> (data: Data, hash: ContentHash?) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { throw StoreError.notFound(path: path) }
@@ -30,7 +34,7 @@ public enum InputFile {
         guard fstat(fd, &status) == 0 else { throw StoreError.io(path: path, operation: "stat", errno: errno) }
         let size = Int(status.st_size)
         if let maxBytes, size > maxBytes { throw IngestError.tooLarge(file: path, bytes: size, limit: maxBytes) }
-        var data = try Self.buffer(count: size, path: path)
+        var data = try Self.buffer(count: size, path: path, from: buffers)
         var hasher = hashing ? SHA256() : nil
         let filled = try data.withUnsafeMutableBytes { buffer -> Int in
             var offset = 0
@@ -74,13 +78,14 @@ public enum InputFile {
     /// picture's worth on multi-megabyte PNGs).
     static let mappedBufferThreshold = 2 * 1024 * 1024
 
-    /// A zeroed buffer of `count` bytes to read a file into.
-    static func buffer(count: Int, path: String) throws -> Data {
+    /// A buffer of `count` bytes to read a file into (zeroed unless it comes from `buffers`).
+    static func buffer(count: Int, path: String, from buffers: InputBuffers? = nil) throws -> Data {
         guard count >= mappedBufferThreshold else { return Data(count: count) }
+        if let buffers { return try buffers.data(count: count, path: path) }
         guard let pointer = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
             pointer != MAP_FAILED
         else { throw StoreError.io(path: path, operation: "mmap", errno: errno) }
-        return Data(bytesNoCopy: pointer, count: count, deallocator: .custom { pointer, count in munmap(pointer, count) })
+        return Data(bytesNoCopy: pointer, count: count, deallocator: .custom { pointer, _ in munmap(pointer, count) })
     }
 
 }

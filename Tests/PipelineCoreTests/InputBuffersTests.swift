@@ -1,0 +1,86 @@
+// batch reads its large inputs into mappings it reuses (`InputBuffers`): a reused mapping must hold exactly the new
+// file's bytes (none of the file read into it before), the set must keep no more mappings than it was told, and a
+// file read through it must be the same bytes and hash as one read on its own.
+import Foundation
+import Testing
+
+@testable import PipelineCore
+
+struct InputBuffersTests {
+    /// A file of `count` pseudo-random bytes (seeded) in a fresh folder.
+    static func file(_ count: Int, seed: UInt64, in folder: URL, name: String) throws -> String {
+        var state = seed
+        let bytes = (0..<count).map { _ -> UInt8 in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 33)
+        }
+        let path = folder.appendingPathComponent(name).path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    static func folder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "picpipe-buffers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    @Test func aReusedMappingHoldsOnlyTheNextFilesBytes() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let large = try Self.file(3_000_000, seed: 1, in: folder, name: "large.bin")
+        let smaller = try Self.file(2_500_001, seed: 2, in: folder, name: "smaller.bin")
+        let buffers = InputBuffers(keeping: 1)
+        var first: UnsafeRawPointer?
+        do {
+            let (data, hash) = try InputFile.read(large, maxBytes: nil, hashing: true, buffers: buffers)
+            first = data.withUnsafeBytes { $0.baseAddress }
+            #expect(data == (try Data(contentsOf: URL(fileURLWithPath: large))))
+            #expect(hash == data.withUnsafeBytes { ContentHash(of: $0) })
+        }
+        #expect(buffers.keptCount == 1)
+        let (data, hash) = try InputFile.read(smaller, maxBytes: nil, hashing: true, buffers: buffers)
+        // The same mapping, taken from the set again (none kept meanwhile), holding the smaller file and no more.
+        #expect(data.withUnsafeBytes { $0.baseAddress } == first)
+        #expect(buffers.keptCount == 0)
+        #expect(data.count == 2_500_001)
+        #expect(data == (try Data(contentsOf: URL(fileURLWithPath: smaller))))
+        #expect(hash == data.withUnsafeBytes { ContentHash(of: $0) })
+    }
+
+    @Test func theSetKeepsNoMoreThanItWasTold() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let buffers = InputBuffers(keeping: 2)
+        do {
+            // Five files held at once: five mappings; when they go, two are kept, three unmapped.
+            let held = try (0..<5).map { index in
+                try InputFile.read(
+                    try Self.file(2_100_000 + index * 1_100_000, seed: UInt64(index), in: folder, name: "\(index).bin"),
+                    maxBytes: nil, hashing: false, buffers: buffers)
+            }
+            #expect(Set(held.map { $0.data.withUnsafeBytes { UInt(bitPattern: $0.baseAddress) } }).count == 5)
+            #expect(buffers.keptCount == 0)
+        }
+        #expect(buffers.keptCount == 2)
+        // The smallest ones stay (the largest go first): a 2.2 MB file fits the smallest kept one (3 MiB).
+        let again = try InputFile.read(
+            try Self.file(2_200_000, seed: 9, in: folder, name: "again.bin"), maxBytes: nil, hashing: false,
+            buffers: buffers)
+        #expect(again.data.count == 2_200_000)
+        #expect(buffers.keptCount == 1)
+    }
+
+    @Test func smallFilesDoNotTakeAMapping() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let buffers = InputBuffers(keeping: 2)
+        let path = try Self.file(InputFile.mappedBufferThreshold - 1, seed: 3, in: folder, name: "small.bin")
+        do {
+            let (data, _) = try InputFile.read(path, maxBytes: nil, hashing: false, buffers: buffers)
+            #expect(data == (try Data(contentsOf: URL(fileURLWithPath: path))))
+        }
+        #expect(buffers.keptCount == 0)
+    }
+}
