@@ -1,7 +1,6 @@
 // Ingesting uploads side by side: hashing and storing one upload does not hold up the next.
 import Dispatch
 import Foundation
-import Locking
 
 /// Runs `UploadIngest` on a few serial lanes of their own (GCD threads, never the cooperative pool, since an ingest
 /// blocks on reads, writes and the journal).
@@ -57,41 +56,5 @@ public final class IngestLanes: Sendable {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
         }
         return Int(hash % UInt64(count))
-    }
-}
-
-/// A counting semaphore whose waiters suspend instead of blocking their thread.
-final class AsyncSlots: Sendable {
-    private struct State {
-        var free: Int
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-    private let state: Locked<State>
-
-    init(_ count: Int) { state = Locked(State(free: count)) }
-
-    func acquire() async {
-        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-            let granted = state.withLock { state -> Bool in
-                if state.free > 0 {
-                    state.free -= 1
-                    return true
-                }
-                state.waiters.append(waiter)
-                return false
-            }
-            if granted { waiter.resume() }
-        }
-    }
-
-    func release() {
-        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if state.waiters.isEmpty {
-                state.free += 1
-                return nil
-            }
-            return state.waiters.removeFirst()
-        }
-        next?.resume()
     }
 }
