@@ -72,6 +72,29 @@ struct InputBuffersTests {
         #expect(buffers.keptCount == 1)
     }
 
+    @Test func aMappingForAnUnusuallyLargeFileIsNotKept() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Mappings up to 3 MiB are kept: the 2.5 MB file's is, the 3.5 MB file's (4 MiB) is not.
+        let buffers = InputBuffers(keeping: 4, largestKept: 3 << 20)
+        do {
+            let usual = try InputFile.read(
+                try Self.file(2_500_000, seed: 4, in: folder, name: "usual.bin"), maxBytes: nil, hashing: false,
+                buffers: buffers)
+            let large = try InputFile.read(
+                try Self.file(3_500_000, seed: 5, in: folder, name: "large.bin"), maxBytes: nil, hashing: false,
+                buffers: buffers)
+            #expect(usual.data.count + large.data.count == 6_000_000)
+        }
+        #expect(buffers.keptCount == 1)
+        // The one kept is the 3 MiB one: a 3.2 MB file does not fit it and gets a new mapping.
+        let next = try InputFile.read(
+            try Self.file(3_200_000, seed: 6, in: folder, name: "next.bin"), maxBytes: nil, hashing: false,
+            buffers: buffers)
+        #expect(next.data.count == 3_200_000)
+        #expect(buffers.keptCount == 1)
+    }
+
     @Test func smallFilesDoNotTakeAMapping() throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }

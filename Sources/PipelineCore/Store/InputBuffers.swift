@@ -2,7 +2,7 @@
 // mapping costs a page fault per 4 KiB on first touch (the kernel zeroes each page) and a TLB shoot-down on every core
 // when it is unmapped: `perf` of `batch jpeg12 -j 2` put 80 % of its 17,000 page faults, about 6 % of its CPU, in
 // reading the inputs into new mappings. A batch reuses a few of them instead: at most as many as it has files in
-// flight, so its peak memory is what it was.
+// flight, so its peak memory is what it was, and none made for an unusually large file.
 import Foundation
 import Locking
 
@@ -21,10 +21,16 @@ public final class InputBuffers: Sendable {
     private let free = Locked<[Mapping]>([])
     /// The most mappings kept when not in use (the rest are unmapped).
     public let keeping: Int
+    /// The largest mapping kept: one made for an unusually large file is unmapped when that file's bytes go, rather
+    /// than held for the rest of the batch.
+    public let largestKept: Int
 
-    /// - Parameter keeping: how many unused mappings are kept for later files (a batch: its files in flight).
-    public init(keeping: Int) {
+    /// - Parameters:
+    ///   - keeping: how many unused mappings are kept for later files (a batch: its files in flight).
+    ///   - largestKept: mappings larger than this are never kept.
+    public init(keeping: Int, largestKept: Int = 64 << 20) {
         self.keeping = max(0, keeping)
+        self.largestKept = largestKept
     }
 
     deinit {
@@ -54,6 +60,7 @@ public final class InputBuffers: Sendable {
 
     private func giveBack(_ mapping: Mapping) {
         // Past `keeping`, the largest kept one is unmapped (the one most likely to be more than later files need).
+        guard mapping.capacity <= largestKept else { return Self.unmap(mapping) }
         let dropped = free.withLock { free -> Mapping? in
             free.append(mapping)
             guard free.count > keeping else { return nil }
