@@ -13,8 +13,14 @@ struct ConnectionFrontTests {
     final class Decoder: ChannelInboundHandler {
         typealias InboundIn = ByteBuffer
         var received = ""
+        /// The ends of reads that reached it.
+        var readsEnded = 0
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             received += String(buffer: unwrapInboundIn(data))
+        }
+        func channelReadComplete(context: ChannelHandlerContext) {
+            readsEnded += 1
+            context.fireChannelReadComplete()
         }
     }
 
@@ -22,8 +28,9 @@ struct ConnectionFrontTests {
     final class Connection {
         let loop = EmbeddedEventLoop()
         let channel: EmbeddedChannel
-        /// The decoders built (at most one).
+        /// The decoders built (at most one), and their connection states.
         var built: [Decoder] = []
+        var states: [ConnectionStateHandler] = []
 
         init() throws {
             channel = EmbeddedChannel(loop: loop)
@@ -35,6 +42,7 @@ struct ConnectionFrontTests {
                 let state = ConnectionStateHandler(idleTimeout: .seconds(2))
                 try channel.pipeline.syncOperations.addHandlers(decoder, state)
                 built.append(decoder)
+                states.append(state)
                 return state
             }
             try channel.pipeline.syncOperations.addHandlers(
@@ -88,6 +96,28 @@ struct ConnectionFrontTests {
         // The hit behind it waits for the miss's answer (the decoder's, which this stand-in never writes).
         #expect(connection.built.first?.received == miss)
         #expect(try connection.written().isEmpty)
+    }
+
+    @Test func theEndOfAReadAnsweredAheadDoesNotReachTheDecoder() throws {
+        let connection = try Connection()
+        defer { connection.finish() }
+        let miss = "GET /miss HTTP/1.1\r\nHost: h\r\n\r\n"
+        try connection.send(miss)
+        let decoder = try #require(connection.built.first)
+        #expect(decoder.readsEnded == 1)
+        // The decoder answered the miss: the raw path reads again. A connection keeps its decoder, but the reads
+        // answered ahead of it are none of its business, nor are their ends.
+        connection.states.first?.whenIdle?()
+        for _ in 0..<3 {
+            try connection.send(Self.hit)
+            #expect(try connection.written().hasSuffix("hi"))
+        }
+        #expect(decoder.readsEnded == 1)
+        #expect(decoder.received == miss)
+        // The next request handed on gets its end of read.
+        try connection.send(miss)
+        #expect(decoder.received == miss + miss)
+        #expect(decoder.readsEnded == 2)
     }
 
     @Test func anIdleConnectionIsClosedAndAnswersKeepItOpen() throws {

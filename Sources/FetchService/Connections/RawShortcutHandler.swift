@@ -52,6 +52,8 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
     private var context: ChannelHandlerContext?
+    /// Whether bytes went to the decoder since the end of the last read was passed on.
+    private var passedOn = false
     private var date = HTTPDateCache()
     /// The answers kept on this connection's event loop (none: nothing is kept).
     private let memos: RawAnswerMemos?
@@ -85,7 +87,7 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch mode {
         case .passing:
-            context.fireChannelRead(data)
+            passOn(data, context: context)
         case .closing:
             break
         case .waiting(var held):
@@ -93,7 +95,7 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
             held.writeBuffer(&bytes)
             if held.readableBytes > Self.maxHeldBytes {
                 mode = .passing
-                context.fireChannelRead(wrapInboundOut(held))
+                passOn(wrapInboundOut(held), context: context)
             } else {
                 mode = .waiting(held: held)
             }
@@ -145,7 +147,7 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
                     guard decoderState(context) != nil else { return }
                     let request = buffer.readSlice(length: head.length)!
                     mode = .waiting(held: buffer)
-                    context.fireChannelRead(wrapInboundOut(request))
+                    passOn(wrapInboundOut(request), context: context)
                     return
                 }
                 buffer.moveReaderIndex(forwardBy: head.length)
@@ -171,7 +173,7 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         if buffer.readableBytes > 0, decoderState(context) != nil {
             mode = .passing
-            context.fireChannelRead(wrapInboundOut(buffer))
+            passOn(wrapInboundOut(buffer), context: context)
         }
     }
 
@@ -192,8 +194,8 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         if let event = event as? ChannelEvent, event == .inputClosed, case .waiting(let held) = mode {
             mode = .passing
             if held.readableBytes > 0 {
-                context.fireChannelRead(wrapInboundOut(held))
-                context.fireChannelReadComplete()
+                passOn(wrapInboundOut(held), context: context)
+                channelReadComplete(context: context)
             }
         }
         context.fireUserInboundEventTriggered(event)
@@ -206,7 +208,26 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         read(held, context: context)
         // This runs outside a read from the socket: what `read` passed on must be followed by the end of a read, or
         // the request loop (the async channel hands reads on at their end) would not see it until the client sent more.
-        context.fireChannelReadComplete()
+        channelReadComplete(context: context)
+    }
+
+    /// Bytes for the decoder.
+    private func passOn(_ bytes: NIOAny, context: ChannelHandlerContext) {
+        passedOn = true
+        context.fireChannelRead(bytes)
+    }
+
+    /// The end of a read goes on to the decoder only when the decoder was given something since the last one. A
+    /// connection keeps its decoder once one request needed it (every connection does when a cached file is due
+    /// for its next read), and the end of every read answered here walked through all of the decoder's handlers
+    /// for nothing.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .passing = mode {
+            context.fireChannelReadComplete()
+        } else if passedOn {
+            passedOn = false
+            context.fireChannelReadComplete()
+        }
     }
 
     /// The status line and the answer's own fields as the HTTP/1 encoder writes them (what `RawAnswerMemo` keeps).
