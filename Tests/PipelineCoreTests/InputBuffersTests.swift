@@ -19,6 +19,12 @@ struct InputBuffersTests {
         return path
     }
 
+    /// The bytes of a new file of `count` bytes, read through `buffers`.
+    static func read(_ count: Int, seed: UInt64, in folder: URL, through buffers: InputBuffers) throws -> Data {
+        let path = try file(count, seed: seed, in: folder, name: "\(seed).bin")
+        return try InputFile.read(path, maxBytes: nil, hashing: false, buffers: buffers).data
+    }
+
     static func folder() throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "picpipe-buffers-\(UUID().uuidString)")
@@ -56,19 +62,15 @@ struct InputBuffersTests {
         do {
             // Five files held at once: five mappings; when they go, two are kept, three unmapped.
             let held = try (0..<5).map { index in
-                try InputFile.read(
-                    try Self.file(2_100_000 + index * 1_100_000, seed: UInt64(index), in: folder, name: "\(index).bin"),
-                    maxBytes: nil, hashing: false, buffers: buffers)
+                try Self.read(2_100_000 + index * 1_100_000, seed: UInt64(index), in: folder, through: buffers)
             }
-            #expect(Set(held.map { $0.data.withUnsafeBytes { UInt(bitPattern: $0.baseAddress) } }).count == 5)
+            #expect(Set(held.map { $0.withUnsafeBytes { UInt(bitPattern: $0.baseAddress) } }).count == 5)
             #expect(buffers.keptCount == 0)
         }
         #expect(buffers.keptCount == 2)
         // The smallest ones stay (the largest go first): a 2.2 MB file fits the smallest kept one (3 MiB).
-        let again = try InputFile.read(
-            try Self.file(2_200_000, seed: 9, in: folder, name: "again.bin"), maxBytes: nil, hashing: false,
-            buffers: buffers)
-        #expect(again.data.count == 2_200_000)
+        let again = try Self.read(2_200_000, seed: 9, in: folder, through: buffers)
+        #expect(again.count == 2_200_000)
         #expect(buffers.keptCount == 1)
     }
 
@@ -78,20 +80,14 @@ struct InputBuffersTests {
         // Mappings up to 3 MiB are kept: the 2.5 MB file's is, the 3.5 MB file's (4 MiB) is not.
         let buffers = InputBuffers(keeping: 4, largestKept: 3 << 20)
         do {
-            let usual = try InputFile.read(
-                try Self.file(2_500_000, seed: 4, in: folder, name: "usual.bin"), maxBytes: nil, hashing: false,
-                buffers: buffers)
-            let large = try InputFile.read(
-                try Self.file(3_500_000, seed: 5, in: folder, name: "large.bin"), maxBytes: nil, hashing: false,
-                buffers: buffers)
-            #expect(usual.data.count + large.data.count == 6_000_000)
+            let usual = try Self.read(2_500_000, seed: 4, in: folder, through: buffers)
+            let large = try Self.read(3_500_000, seed: 5, in: folder, through: buffers)
+            #expect(usual.count + large.count == 6_000_000)
         }
         #expect(buffers.keptCount == 1)
         // The one kept is the 3 MiB one: a 3.2 MB file does not fit it and gets a new mapping.
-        let next = try InputFile.read(
-            try Self.file(3_200_000, seed: 6, in: folder, name: "next.bin"), maxBytes: nil, hashing: false,
-            buffers: buffers)
-        #expect(next.data.count == 3_200_000)
+        let next = try Self.read(3_200_000, seed: 6, in: folder, through: buffers)
+        #expect(next.count == 3_200_000)
         #expect(buffers.keptCount == 1)
     }
 

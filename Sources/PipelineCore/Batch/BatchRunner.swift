@@ -55,8 +55,10 @@ public struct BatchRunner: Sendable {
         let duplicates = BatchDuplicates()
         var outputs: [String: BatchOutputTotal] = [:]
         let lanes = BatchLanes(jobs)
+        // Twice the lanes: while one file waits for the disk, another has its lane.
+        let inFlight = 2 * max(1, jobs)
         // One input buffer for each file in flight, reused from file to file.
-        let buffers = InputBuffers(keeping: 2 * max(1, jobs))
+        let buffers = InputBuffers(keeping: inFlight)
         await withTaskGroup(of: (String, BatchOutcome, String?, [String: BatchOutputTotal]).self) { group in
             var next = 0
             func addNext() {
@@ -73,8 +75,7 @@ public struct BatchRunner: Sendable {
                 // Overlap the next file's read with this one's decode.
                 if next < inputs.count { InputFile.prefetch(inputs[next].path) }
             }
-            // Twice the lanes: while one file waits for the disk, another has its lane.
-            for _ in 0..<2 * max(1, jobs) { addNext() }
+            for _ in 0..<inFlight { addNext() }
             while let (file, outcome, error, made) = await group.next() {
                 counters.done += 1
                 BatchOutputTotal.merge(made, into: &outputs)

@@ -81,11 +81,8 @@ public enum InputFile {
     /// A buffer of `count` bytes to read a file into (zeroed unless it comes from `buffers`).
     static func buffer(count: Int, path: String, from buffers: InputBuffers? = nil) throws -> Data {
         guard count >= mappedBufferThreshold else { return Data(count: count) }
-        if let buffers { return try buffers.data(count: count, path: path) }
-        guard let pointer = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-            pointer != MAP_FAILED
-        else { throw StoreError.io(path: path, operation: "mmap", errno: errno) }
-        return Data(bytesNoCopy: pointer, count: count, deallocator: .custom { pointer, _ in munmap(pointer, count) })
+        // Without a caller's set, a set that keeps nothing: the mapping is unmapped when the `Data` goes.
+        return try (buffers ?? InputBuffers(keeping: 0)).data(count: count, path: path)
     }
 
 }
