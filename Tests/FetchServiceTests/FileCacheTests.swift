@@ -94,6 +94,84 @@ struct FileCacheTests {
         }
     }
 
+    @Test func anOriginalRemovedBehindTheServersBackStopsItsThumbnailsWithinTheRevalidation() async throws {
+        let jpeg = try FetchServer.picture(seed: 41)
+        try await FetchServer.with { client, layout in
+            let posted = try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg)
+            let id = try #require(posted.json?["id"] as? String)
+            let path = "/images/\(id)/thumbnails/64"
+            let kept = try await client.send("GET", path)
+            #expect(kept.status == 200)
+            #expect(try await client.send("GET", path).body == kept.body)
+            // Not through the API: nothing invalidates the cache, only its next read from disk finds out.
+            for name in FetchServer.files(under: layout.originals) {
+                try FileManager.default.removeItem(at: layout.originals.appendingPathComponent(name))
+            }
+            try await Task.sleep(for: .milliseconds(1_100))
+            // The first request past the revalidation starts the new read (and is answered from the entry); the
+            // read finds the original gone and drops the entry: well within the next revalidation period, every
+            // answer is 404 (an entry whose read never ended would be given for a whole period more).
+            var statuses: [Int] = []
+            for _ in 0..<25 {
+                let answer = try await client.send("GET", path)
+                statuses.append(answer.status)
+                if answer.status == 404 { break }
+                #expect(answer.body == kept.body)
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(statuses.last == 404, "\(statuses)")
+            #expect(try await client.send("GET", path).status == 404)
+        }
+    }
+
+    @Test func oneAskerReadsADueFileAgainWhileTheOthersAreAnsweredFromTheEntry() throws {
+        let cache = FileCache(budget: 1_000, entryLimit: 100, revalidateAfter: .seconds(1))
+        let hash = try #require(ContentHash(hex: String(repeating: "c", count: 64)))
+        let t0 = ContinuousClock.now
+        func entry(_ size: Int, readAt: ContinuousClock.Instant) -> CachedFile {
+            CachedFile(
+                body: ByteBuffer(repeating: 7, count: size), hash: hash,
+                file: StoredFile(path: "", contentType: "image/jpeg", eTag: "\"e\"", cacheControl: CachePolicy.immutable),
+                modified: 0, readAt: readAt)
+        }
+        func shortcut(_ now: ContinuousClock.Instant) -> (size: Int, reread: Bool)? {
+            cache.lookupWhileRereading("/c", now: now).map { ($0.value.size, $0.reread) }
+        }
+        cache.insert("/c", entry(10, readAt: t0), generation: cache.generation)
+        #expect(shortcut(t0 + .milliseconds(900))! == (10, false))
+        // Due: the first shortcut asker is to read it again; the others get the entry meanwhile; the route does not.
+        let due = t0 + .milliseconds(1_100)
+        #expect(shortcut(due)! == (10, true))
+        #expect(shortcut(due + .milliseconds(1))! == (10, false))
+        #expect(cache.lookup("/c", now: due + .milliseconds(1)) == nil)
+        // The read ends: its value is given, fresh.
+        cache.insert("/c", entry(20, readAt: due + .milliseconds(2)), generation: cache.generation)
+        #expect(shortcut(due + .milliseconds(3))! == (20, false))
+        #expect(cache.lookup("/c", now: due + .milliseconds(3))?.size == 20)
+
+        // A read not let in (an invalidation since it began): the next asker is to read it.
+        let later = due + .milliseconds(1_100)
+        #expect(shortcut(later)! == (20, true))
+        let generation = cache.generation
+        cache.invalidate { _ in false }
+        cache.insert("/c", entry(30, readAt: later), generation: generation)
+        #expect(shortcut(later + .milliseconds(1))! == (20, true))
+        #expect(shortcut(later + .milliseconds(2))! == (20, false))
+        // A read that never ends: after `revalidateAfter` the entry is dropped.
+        #expect(shortcut(later + .milliseconds(1_002)) == nil)
+        #expect(cache.usage.count == 0 && cache.usage.bytes == 0)
+
+        // The file found missing, or grown past the entry limit: dropped at once.
+        cache.insert("/c", entry(10, readAt: t0), generation: cache.generation)
+        #expect(shortcut(due)! == (10, true))
+        cache.remove("/c")
+        #expect(shortcut(due + .milliseconds(1)) == nil)
+        cache.insert("/c", entry(10, readAt: t0), generation: cache.generation)
+        cache.insert("/c", entry(101, readAt: due), generation: cache.generation)
+        #expect(shortcut(due + .milliseconds(2)) == nil)
+        #expect(cache.usage.count == 0 && cache.usage.bytes == 0)
+    }
+
     @Test func invalidationBudgetAndRevalidation() throws {
         let cache = FileCache(budget: 250, entryLimit: 100, revalidateAfter: .seconds(60))
         let a = try #require(ContentHash(hex: String(repeating: "a", count: 64)))

@@ -61,7 +61,10 @@ extension S3API {
                 contentType: record?.contentType ?? Self.contentType(of: file), metadata: record?.metadata ?? [:],
                 bytes: bytes)
         }
-        guard let info else { throw AWSError.noSuchKey(bucket: bucket.rawValue, key: key) }
+        guard let info else {
+            if cacheable, let folder = folderPaths[bucket] { cache.remove(folder + key) }
+            throw AWSError.noSuchKey(bucket: bucket.rawValue, key: key)
+        }
         if cacheable { cache.insert(info, readAt: .now, generation: generation) }
         return info
     }
@@ -90,12 +93,18 @@ extension S3API {
     }
 
     /// GetObject of an object in the cache, answered without waiting (the event-loop shortcut): `nil` when the
-    /// object is not cached or held whole, or when the answer is an error (the route answers those).
+    /// object is not cached or held whole, or when the answer is an error (the route answers those). An object
+    /// due for a new read is still answered from the cache while that read runs (`PathCache.lookupWhileRereading`).
     func cachedObject(isHead: Bool, headers requestHeaders: HTTPFields, bucket: S3Bucket, key: String) -> CachedAnswer? {
         guard bucket != .uploads, S3Bucket.isSafe(key), let folder = folderPaths[bucket],
-            let info = cache.lookup(folder + key),
+            let (info, reread) = cache.lookupWhileRereading(folder + key),
             let (status, headers, range) = try? Self.objectHead(isHead: isHead, headers: requestHeaders, info: info)
         else { return nil }
+        if reread {
+            // Due for a new read: this request has it made (the route's look-up reads the file; a missing one is
+            // dropped) while answers go on from what is held.
+            Task { _ = try? await objectInfo(bucket: bucket, key: key, readSmall: true) }
+        }
         if isHead || status == .notModified || (range?.count ?? info.size) == 0 {
             return CachedAnswer(status: status, fields: headers, body: nil)
         }

@@ -60,14 +60,8 @@ struct FileResponder: Sendable {
         let generation = hash == nil ? 0 : cache.generation
         let wholeLimit = hash == nil ? -1 : cache.entryLimit
         let opened: Opened = try await threadPool.runIfActive {
-            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { return .missing }
+            guard let (descriptor, size, modified) = Self.openRegular(path, sources: sources) else { return .missing }
             defer { close(descriptor) }
-            var info = stat()
-            guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return .missing }
-            guard sources.isEmpty || sources.contains(where: { access($0, F_OK) == 0 }) else { return .missing }
-            let size = Int(info.st_size)
-            let modified = Int(info.st_mtim.tv_sec)
             if size > 0, size <= wholeLimit, let buffer = Self.read(descriptor, 0...(size - 1)),
                 buffer.readableBytes == size
             {
@@ -92,6 +86,7 @@ struct FileResponder: Sendable {
         fields[.cacheControl] = file.cacheControl
         switch opened {
         case .missing:
+            if hash != nil { cache.remove(path) }
             return nil
         case .whole(let buffer, let modified):
             guard let hash else { return nil }
@@ -114,16 +109,66 @@ struct FileResponder: Sendable {
         }
     }
 
-    /// The answer for `file` from the cache alone, or `nil` when it is not cached (or due for a new read).
+    /// The answer for `file` from the cache alone, or `nil` when it is not cached. An entry due for a new read is
+    /// still given while one request reads the file again in the background (`PathCache.lookupWhileRereading`).
+    /// - Parameters:
+    ///   - hash, sources: what `respond` is given as `cacheAs` and `sources` (for the new read).
     /// - Throws: `APIError.rangeNotSatisfiable` for a Range past the end.
-    func cachedAnswer(isHead: Bool, headers: HTTPFields, file: StoredFile) throws -> CachedAnswer? {
-        guard let cached = cache.lookup(file.path, now: .now) else { return nil }
+    func cachedAnswer(
+        isHead: Bool, headers: HTTPFields, file: StoredFile, hash: ContentHash, sources: @autoclosure () -> [String]
+    ) throws -> CachedAnswer? {
+        let now = ContinuousClock.now
+        guard let (cached, reread) = cache.lookupWhileRereading(file.path, now: now) else { return nil }
+        if reread { self.reread(file, hash: hash, sources: sources()) }
         let (notModified, rangeHeader) = Self.conditions(headers, file: file)
         var answer = try cached.answer(isHead: isHead, file: file, notModified: notModified, rangeHeader: rangeHeader)
-        if answer.status == .ok, headers[.ifNoneMatch] == nil, headers[.range] == nil, headers[.ifRange] == nil {
-            answer.reusableUntil = cached.readAt + cache.revalidateAfter
+        let until = cached.readAt + cache.revalidateAfter
+        // (An entry given while its file is read again is past `until`: nothing to keep.)
+        if answer.status == .ok, until > now, headers[.ifNoneMatch] == nil, headers[.range] == nil,
+            headers[.ifRange] == nil
+        {
+            answer.reusableUntil = until
         }
         return answer
+    }
+
+    /// Reads a cached file again on the thread pool, as `respond` reads it: the new bytes are kept, or the entry
+    /// goes when the file, or every one of its sources, is gone (or it outgrew the cache).
+    private func reread(_ file: StoredFile, hash: ContentHash, sources: [String]) {
+        let cache = self.cache
+        let generation = cache.generation
+        threadPool.submit { state in
+            guard case .active = state else { return }
+            let path = file.path
+            guard let (descriptor, size, modified) = Self.openRegular(path, sources: sources) else {
+                cache.remove(path)
+                return
+            }
+            defer { close(descriptor) }
+            guard size > 0, size <= cache.entryLimit, let buffer = Self.read(descriptor, 0...(size - 1)),
+                buffer.readableBytes == size
+            else {
+                cache.remove(path)
+                return
+            }
+            let cached = CachedFile(body: buffer, hash: hash, file: file, modified: modified, readAt: .now)
+            cache.insert(path, cached, generation: generation)
+        }
+    }
+
+    /// Opens a regular file when one of `sources` (if any) still exists: its descriptor (to close), size and
+    /// modification second.
+    private static func openRegular(_ path: String, sources: [String]) -> (descriptor: Int32, size: Int, modified: Int)? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG,
+            sources.isEmpty || sources.contains(where: { access($0, F_OK) == 0 })
+        else {
+            close(descriptor)
+            return nil
+        }
+        return (descriptor, Int(info.st_size), Int(info.st_mtim.tv_sec))
     }
 
     /// Whether If-None-Match matches, and the Range header to honour (none when If-Range names another validator).

@@ -8,7 +8,9 @@ import Synchronization
 /// The paths cached name content-addressed files, so the bytes behind a path only change when the content is
 /// removed. Whoever removes content calls `invalidate` (or `removeAll`) after the removal; a read that started
 /// before it is not inserted (the generation check in `insert`). Anything removed behind the server's back is seen
-/// within `revalidateAfter`: an entry older than that is read from disk again.
+/// within `revalidateAfter`: an entry older than that is read from disk again. The event-loop shortcuts have one
+/// request start that read and keep answering from the entry as it was meanwhile (`lookupWhileRereading`): under
+/// load, every request that came in during the read went down the slow path to disk.
 package final class PathCache<Value: Sendable>: Sendable {
     /// Values larger than this are never cached.
     package let entryLimit: Int
@@ -26,6 +28,8 @@ package final class PathCache<Value: Sendable>: Sendable {
         var size: Int
         var readAt: ContinuousClock.Instant
         var lastUsed: UInt64
+        /// When an asker found the entry due and went to read the file again (nil: nobody is reading it).
+        var rereadSince: ContinuousClock.Instant?
     }
 
     private struct State {
@@ -48,11 +52,39 @@ package final class PathCache<Value: Sendable>: Sendable {
     package func lookup(_ path: String, now: ContinuousClock.Instant = .now) -> Value? {
         let limit = revalidateAfter
         return state.withLock { state in
-            guard let index = state.slots.index(forKey: path) else { return nil }
-            guard now - state.slots.values[index].readAt < limit else { return nil }
+            guard let index = state.slots.index(forKey: path), now - state.slots.values[index].readAt < limit else {
+                return nil
+            }
             state.tick &+= 1
             state.slots.values[index].lastUsed = state.tick
             return state.slots.values[index].value
+        }
+    }
+
+    /// For answers given without waiting (the event-loop shortcuts): the value for a path even when it is due for
+    /// a new read, and whether the caller is to read the file again now (the first to find it due is; until that
+    /// read ends with `insert` or `remove`, the others are given the value as it was). A read not ended within
+    /// `revalidateAfter` (it failed) drops the entry: nothing is trusted for more than twice that.
+    package func lookupWhileRereading(_ path: String, now: ContinuousClock.Instant = .now) -> (value: Value, reread: Bool)? {
+        let limit = revalidateAfter
+        return state.withLock { state in
+            guard let index = state.slots.index(forKey: path) else { return nil }
+            var reread = false
+            if now - state.slots.values[index].readAt >= limit {
+                if let since = state.slots.values[index].rereadSince {
+                    guard now - since < limit else {
+                        let slot = state.slots.remove(at: index)
+                        state.bytes -= slot.value.size
+                        return nil
+                    }
+                } else {
+                    state.slots.values[index].rereadSince = now
+                    reread = true
+                }
+            }
+            state.tick &+= 1
+            state.slots.values[index].lastUsed = state.tick
+            return (state.slots.values[index].value, reread)
         }
     }
 
@@ -65,9 +97,17 @@ package final class PathCache<Value: Sendable>: Sendable {
     package func insert(
         _ path: String, _ value: Value, size: Int, readAt: ContinuousClock.Instant, generation: UInt64
     ) {
-        guard size <= entryLimit else { return }
         state.withLock { state in
-            guard invalidations.load(ordering: .relaxed) == generation else { return }
+            guard size <= entryLimit else {
+                // Too large now: what was kept for the path is not its file any more.
+                if let slot = state.slots.removeValue(forKey: path) { state.bytes -= slot.size }
+                return
+            }
+            guard invalidations.load(ordering: .relaxed) == generation else {
+                // Not kept: an entry whose new read this was is due again for the next asker.
+                state.slots[path]?.rereadSince = nil
+                return
+            }
             state.tick &+= 1
             let slot = Slot(value: value, size: size, readAt: readAt, lastUsed: state.tick)
             if let old = state.slots.updateValue(slot, forKey: path) { state.bytes -= old.size }
@@ -76,6 +116,13 @@ package final class PathCache<Value: Sendable>: Sendable {
                 state.slots.removeValue(forKey: oldest.key)
                 state.bytes -= oldest.value.size
             }
+        }
+    }
+
+    /// Drops the value of a path (its file was found missing).
+    package func remove(_ path: String) {
+        state.withLock { state in
+            if let slot = state.slots.removeValue(forKey: path) { state.bytes -= slot.size }
         }
     }
 

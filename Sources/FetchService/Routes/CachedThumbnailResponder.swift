@@ -60,7 +60,11 @@ extension ImageAPI {
             let hash = resolver.hashWithoutDisk(id)
         else { return nil }
         let file = thumbnails.file(recipe, hash: hash, immutable: id.value == hash.hex, protected: false)
-        guard var answer = try? files.cachedAnswer(isHead: isHead, headers: head.headerFields, file: file) else {
+        guard
+            var answer = try? files.cachedAnswer(
+                isHead: isHead, headers: head.headerFields, file: file, hash: hash,
+                sources: resolver.originalPaths(of: hash))
+        else {
             return nil
         }
         if negotiate { answer.fields[.vary] = "Accept" }
