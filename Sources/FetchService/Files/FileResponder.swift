@@ -158,7 +158,9 @@ struct FileResponder: Sendable {
 
     /// Opens a regular file when one of `sources` (if any) still exists: its descriptor (to close), size and
     /// modification second.
-    private static func openRegular(_ path: String, sources: [String]) -> (descriptor: Int32, size: Int, modified: Int)? {
+    private static func openRegular(
+        _ path: String, sources: [String]
+    ) -> (descriptor: Int32, size: Int, modified: Int)? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         var info = stat()

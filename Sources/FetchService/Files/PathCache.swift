@@ -65,7 +65,9 @@ package final class PathCache<Value: Sendable>: Sendable {
     /// a new read, and whether the caller is to read the file again now (the first to find it due is; until that
     /// read ends with `insert` or `remove`, the others are given the value as it was). A read not ended within
     /// `revalidateAfter` (it failed) drops the entry: nothing is trusted for more than twice that.
-    package func lookupWhileRereading(_ path: String, now: ContinuousClock.Instant = .now) -> (value: Value, reread: Bool)? {
+    package func lookupWhileRereading(
+        _ path: String, now: ContinuousClock.Instant = .now
+    ) -> (value: Value, reread: Bool)? {
         let limit = revalidateAfter
         return state.withLock { state in
             guard let index = state.slots.index(forKey: path) else { return nil }
