@@ -37,9 +37,10 @@ struct ConnectionFrontTests {
             let registry = PrometheusCollectorRegistry()
             let answers = registry.makeCounter(
                 descriptor: MetricNameDescriptor(namespace: "t", metricName: "raw", unitName: "", helpText: ""))
-            let front = ConnectionFront(idleTimeout: .seconds(2)) { [unowned self] channel in
+            let sweeps = IdleSweeps()
+            let front = ConnectionFront(idleTimeout: .seconds(2), sweeps: sweeps) { [unowned self] channel in
                 let decoder = Decoder()
-                let state = ConnectionStateHandler(idleTimeout: .seconds(2))
+                let state = ConnectionStateHandler(idleTimeout: .seconds(2), sweeps: sweeps)
                 try channel.pipeline.syncOperations.addHandlers(decoder, state)
                 built.append(decoder)
                 states.append(state)

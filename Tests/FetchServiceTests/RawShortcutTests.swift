@@ -224,11 +224,13 @@ struct RawShortcutIdleTests {
 
     static let request = ByteBuffer(string: "GET /hit HTTP/1.1\r\nHost: h\r\n\r\n")
 
-    /// A connection with the raw handler and the state handler (idle after 2 s), active at time 0.
-    static func connection() throws -> (EmbeddedChannel, EmbeddedEventLoop) {
-        let loop = EmbeddedEventLoop()
+    /// A connection with the raw handler and the state handler (idle after 2 s), active when made (at time 0 on a
+    /// new loop).
+    static func connection(
+        on loop: EmbeddedEventLoop = EmbeddedEventLoop(), sweeps: IdleSweeps = IdleSweeps()
+    ) throws -> (EmbeddedChannel, EmbeddedEventLoop) {
         let channel = EmbeddedChannel(loop: loop)
-        let state = ConnectionStateHandler(idleTimeout: .seconds(2))
+        let state = ConnectionStateHandler(idleTimeout: .seconds(2), sweeps: sweeps)
         let registry = PrometheusCollectorRegistry()
         let answers = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "t", metricName: "raw", unitName: "", helpText: ""))
         try channel.pipeline.syncOperations.addHandler(RawShortcutHandler(Hits(), maxHeadLength: 1024, connection: state, answers: answers, reused: answers, memos: nil))
@@ -274,6 +276,47 @@ struct RawShortcutIdleTests {
         #expect(channel.isActive)
         loop.advanceTime(by: .milliseconds(200))
         #expect(!channel.isActive)
+    }
+
+    @Test func theConnectionsOfALoopAreCheckedByOneSweepEachAtItsOwnDeadline() throws {
+        let loop = EmbeddedEventLoop()
+        let sweeps = IdleSweeps()
+        defer { try? loop.syncShutdownGracefully() }
+        let sweep = sweeps.sweep(on: loop, timeout: .seconds(2))
+        // Opened at 0 s: a (left idle), b (answered at 1.5 s), c (closed by its client at 1 s); d opened at 1.8 s.
+        let (a, _) = try Self.connection(on: loop, sweeps: sweeps)
+        let (b, _) = try Self.connection(on: loop, sweeps: sweeps)
+        let (c, _) = try Self.connection(on: loop, sweeps: sweeps)
+        #expect(sweep.count == 3)
+        loop.advanceTime(by: .milliseconds(1_000))
+        // (Closed, not `finish`ed: that cancels every task of the loop, the sweep's too.)
+        try c.close().wait()
+        loop.run()
+        #expect(sweep.count == 2)
+        loop.advanceTime(by: .milliseconds(500))
+        try b.writeInbound(Self.request)
+        #expect(try Self.written(b).hasSuffix("hi"))
+        loop.advanceTime(by: .milliseconds(300))
+        let (d, _) = try Self.connection(on: loop, sweeps: sweeps)
+        #expect(sweep.count == 3)
+        // 1.99 s: all open; 2.01 s: a closed, b looked at and put back at 3.5 s, ahead of d (3.8 s).
+        loop.advanceTime(by: .milliseconds(190))
+        #expect(a.isActive && b.isActive && d.isActive)
+        loop.advanceTime(by: .milliseconds(20))
+        #expect(!a.isActive && b.isActive && d.isActive)
+        #expect(sweep.count == 2)
+        // Each closes 2 s after it was last busy, not before and not later.
+        loop.advanceTime(by: .milliseconds(1_480))
+        #expect(b.isActive && d.isActive)
+        loop.advanceTime(by: .milliseconds(20))
+        #expect(!b.isActive && d.isActive)
+        loop.advanceTime(by: .milliseconds(280))
+        #expect(d.isActive)
+        loop.advanceTime(by: .milliseconds(20))
+        #expect(!d.isActive)
+        loop.run()
+        #expect(sweep.count == 0)
+        for channel in [a, b, d] { _ = try? channel.finish() }
     }
 
     @Test func shuttingDownClosesAConnectionBetweenAnswers() throws {

@@ -13,7 +13,8 @@ final class ConnectionFront: ChannelInboundHandler, RawPathConnection {
 
     private let idleTimeout: TimeAmount
     /// Stopped once the decoder is built: the connection state keeps its own clock from then on.
-    private lazy var clock = IdleClock(timeout: idleTimeout) { [weak self] in self?.decoder == nil }
+    private lazy var clock = IdleClock(timeout: idleTimeout, sweeps: sweeps) { [weak self] in self?.decoder == nil }
+    private let sweeps: IdleSweeps
     /// Adds the decoder, the request limits, the connection state and the request loop behind the raw path.
     private let buildDecoder: (any Channel) throws -> ConnectionStateHandler
     /// The connection state once the decoder is built.
@@ -22,10 +23,15 @@ final class ConnectionFront: ChannelInboundHandler, RawPathConnection {
 
     /// - Parameters:
     ///   - idleTimeout: closes the connection when no request was answered for this long.
+    ///   - sweeps: the listener's idle checks, one per event loop.
     ///   - buildDecoder: adds the rest of the pipeline (called at most once, on the event loop, while a read is
     ///     being handled); returns its connection state.
-    init(idleTimeout: TimeAmount, buildDecoder: @escaping (any Channel) throws -> ConnectionStateHandler) {
+    init(
+        idleTimeout: TimeAmount, sweeps: IdleSweeps,
+        buildDecoder: @escaping (any Channel) throws -> ConnectionStateHandler
+    ) {
         self.idleTimeout = idleTimeout
+        self.sweeps = sweeps
         self.buildDecoder = buildDecoder
     }
 

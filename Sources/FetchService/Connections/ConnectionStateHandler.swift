@@ -17,7 +17,7 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private let idleTimeout: TimeAmount
     /// A request read and not yet answered is not idle time (the answer's end restarts the clock).
-    private lazy var clock = IdleClock(timeout: idleTimeout) { [weak self] in
+    private lazy var clock = IdleClock(timeout: idleTimeout, sweeps: sweeps) { [weak self] in
         guard let self else { return false }
         return readingRequest || requestsInProgress == 0
     }
@@ -30,8 +30,12 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Called (on the event loop) after the answer to the last request read has been written.
     var whenIdle: (() -> Void)?
 
-    init(idleTimeout: TimeAmount) {
+    private let sweeps: IdleSweeps
+
+    /// - Parameter sweeps: the listener's idle checks, one per event loop.
+    init(idleTimeout: TimeAmount, sweeps: IdleSweeps) {
         self.idleTimeout = idleTimeout
+        self.sweeps = sweeps
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

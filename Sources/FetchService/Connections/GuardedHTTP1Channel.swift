@@ -26,6 +26,8 @@ struct GuardedHTTP1Channel: Sendable {
     let idleTimeout: TimeAmount
     /// The raw path's answers kept per event loop.
     let memos = RawAnswerMemos()
+    /// The connections' idle checks, one per event loop.
+    let sweeps = IdleSweeps()
     /// The largest single read from a connection.
     static let maxReadBytes = 16 * 1024
 
@@ -73,7 +75,7 @@ struct GuardedHTTP1Channel: Sendable {
             startRequestLoop(value)
             return
         }
-        let front = ConnectionFront(idleTimeout: idleTimeout) { channel in
+        let front = ConnectionFront(idleTimeout: idleTimeout, sweeps: sweeps) { channel in
             let (value, state) = try self.addDecoder(to: channel, logger: logger, admitted: true)
             startRequestLoop(value)
             return state
@@ -112,7 +114,7 @@ struct GuardedHTTP1Channel: Sendable {
             RequestLimitHandler(
                 limits: limits, head: head, metrics: metrics,
                 connectionRefusal: admitted ? nil : .tooManyConnections(limit: connections.limit)))
-        let state = ConnectionStateHandler(idleTimeout: idleTimeout)
+        let state = ConnectionStateHandler(idleTimeout: idleTimeout, sweeps: sweeps)
         try pipeline.addHandler(state)
         if let shortcut {
             // Last before the request loop: the limits and the connection state handler see its requests.
