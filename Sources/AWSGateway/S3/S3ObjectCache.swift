@@ -3,7 +3,8 @@
 import FetchService
 
 /// Small objects of `originals` and `thumbnails` by path (`PathCache`). An entry is trusted for 1 s (the HTTP
-/// API's figure), so a removal by another door (HTTP DELETE, a dropped file) is seen within that; the S3 API's own
+/// API's figure): the first request after that has the object read again (and is itself answered from the entry),
+/// so a removal by another door (HTTP DELETE, a dropped file) is seen by the requests after it; the S3 API's own
 /// writes and deletes empty the cache at once (`removeAll`), since they may also change an original's recorded
 /// metadata.
 typealias S3ObjectCache = PathCache<S3API.ObjectInfo>
