@@ -51,8 +51,18 @@ enum FetchServer {
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: FunctionRuntimeService(runtime: runtime)), .init(service: app)], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let bound = await port.wait()
+            tasks.addTask {
+                // A group that stops before the server runs (a service failed to start) must end the wait for its
+                // port, or the test would hang instead of failing.
+                do {
+                    try await group.run()
+                    await port.fail(ServerStopped.beforeRunning(nil))
+                } catch {
+                    await port.fail(ServerStopped.beforeRunning(error))
+                    throw error
+                }
+            }
+            let bound = try await port.wait()
             do {
                 try await body(LoopbackClient(port: bound), layout)
             } catch {
@@ -116,17 +126,29 @@ enum FetchServer {
 
 /// The bound port, set once the server listens.
 actor PortBox {
-    private var port: Int?
-    private var waiters: [CheckedContinuation<Int, Never>] = []
+    private var port: Result<Int, any Error>?
+    private var waiters: [CheckedContinuation<Int, any Error>] = []
 
-    func set(_ value: Int) {
-        port = value
-        for waiter in waiters { waiter.resume(returning: value) }
+    func set(_ value: Int) { settle(.success(value)) }
+
+    /// The server will not run: waiters get `error` (nothing changes once a port is set).
+    func fail(_ error: any Error) { settle(.failure(error)) }
+
+    private func settle(_ result: Result<Int, any Error>) {
+        guard port == nil else { return }
+        port = result
+        for waiter in waiters { waiter.resume(with: result) }
         waiters = []
     }
 
-    func wait() async -> Int {
-        if let port { return port }
-        return await withCheckedContinuation { waiters.append($0) }
+    func wait() async throws -> Int {
+        if let port { return try port.get() }
+        return try await withCheckedThrowingContinuation { waiters.append($0) }
     }
+}
+
+/// Why a test server's port never came.
+enum ServerStopped: Error {
+    /// Its service group ended (with the error, if any) before the server ran.
+    case beforeRunning((any Error)?)
 }

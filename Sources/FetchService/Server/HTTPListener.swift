@@ -99,8 +99,9 @@ package struct HTTPListener: Service, CustomStringConvertible {
 
     /// One listener per event loop, sharing the address with `SO_REUSEPORT` (the kernel spreads connections over
     /// them): a connection is accepted and served on one loop, without the two cross-thread hops of handing it from
-    /// the accepting loop to another. The address is first bound once without `SO_REUSEPORT`, so it is taken by no
-    /// one (another `serve` on the same port is refused, not joined) and port 0 picks the port all of them use.
+    /// the accepting loop to another. A given port is first bound once without `SO_REUSEPORT`, so it is taken by no
+    /// one (another `serve` on the same port is refused, not joined); port 0 is bound by the first listener, and the
+    /// others join the port it got.
     private func bindListeners(
         startLoop: AsyncStream<GuardedHTTP1Channel.Value>.Continuation
     ) async throws -> [Listener] {
@@ -108,12 +109,25 @@ package struct HTTPListener: Service, CustomStringConvertible {
         guard loops.count > 1 else {
             return [try await bindListener(on: group, port: address.port, sharingPort: false, startLoop: startLoop)]
         }
-        let probe = try await bindListener(on: loops[0], port: address.port, sharingPort: false, startLoop: startLoop)
-        let port = probe.channel.localAddress?.port ?? address.port
-        try await probe.channel.close()
         var listeners: [Listener] = []
+        var others = loops[...]
+        let port: Int
+        if address.port == 0 {
+            // Any free port: the first listener takes one with SO_REUSEPORT at once (the kernel gives a port-0 bind a
+            // port no socket uses, never one to join). A probe closed and bound again left a moment in which another
+            // port-0 bind could be given the same port: a test server then failed to start, or two shared a port.
+            let first = try await bindListener(on: loops[0], port: 0, sharingPort: true, startLoop: startLoop)
+            listeners.append(first)
+            others = loops.dropFirst()
+            port = first.channel.localAddress?.port ?? 0
+        } else {
+            let probe = try await bindListener(
+                on: loops[0], port: address.port, sharingPort: false, startLoop: startLoop)
+            port = probe.channel.localAddress?.port ?? address.port
+            try await probe.channel.close()
+        }
         do {
-            for loop in loops {
+            for loop in others {
                 listeners.append(try await bindListener(on: loop, port: port, sharingPort: true, startLoop: startLoop))
             }
         } catch {
