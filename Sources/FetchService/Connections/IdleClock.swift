@@ -8,7 +8,7 @@ import NIOCore
 /// When a connection was last busy, and its place in its event loop's `IdleSweep`, which closes it once it has been
 /// idle for `timeout` (or looks again at the new deadline). Used on the connection's event loop only.
 final class IdleClock {
-    let timeout: TimeAmount
+    private let timeout: TimeAmount
     private var lastActive = NIODeadline.uptimeNanoseconds(0)
     /// Asked when a deadline passes: whether the connection may be closed as idle now (false: it is busy in a way
     /// that restarts the clock when it ends, so no check is scheduled).

@@ -62,9 +62,7 @@ struct FileResponder: Sendable {
         let opened: Opened = try await threadPool.runIfActive {
             guard let (descriptor, size, modified) = Self.openRegular(path, sources: sources) else { return .missing }
             defer { close(descriptor) }
-            if size > 0, size <= wholeLimit, let buffer = Self.read(descriptor, 0...(size - 1)),
-                buffer.readableBytes == size
-            {
+            if let buffer = Self.readWhole(descriptor, size: size, limit: wholeLimit) {
                 return .whole(buffer, modified: modified)
             }
             if notModified { return .notModified(modified: modified) }
@@ -145,9 +143,7 @@ struct FileResponder: Sendable {
                 return
             }
             defer { close(descriptor) }
-            guard size > 0, size <= cache.entryLimit, let buffer = Self.read(descriptor, 0...(size - 1)),
-                buffer.readableBytes == size
-            else {
+            guard let buffer = Self.readWhole(descriptor, size: size, limit: cache.entryLimit) else {
                 cache.remove(path)
                 return
             }
@@ -181,6 +177,13 @@ struct FileResponder: Sendable {
             headers[.ifRange].map { $0 == file.eTag ? value : nil } ?? value
         }
         return (notModified, rangeHeader)
+    }
+
+    /// The whole file, when it is not empty, at most `limit` bytes, and read in full.
+    private static func readWhole(_ descriptor: Int32, size: Int, limit: Int) -> ByteBuffer? {
+        guard size > 0, size <= limit, let buffer = read(descriptor, 0...(size - 1)), buffer.readableBytes == size
+        else { return nil }
+        return buffer
     }
 
     /// Reads `span` of an open file with `pread` (short reads continued; stops early at end of file).

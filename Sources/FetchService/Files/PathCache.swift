@@ -36,6 +36,13 @@ package final class PathCache<Value: Sendable>: Sendable {
         var slots: [String: Slot] = [:]
         var bytes = 0
         var tick: UInt64 = 0
+
+        /// The value at `index`, marked as the most recently used.
+        mutating func use(_ index: Dictionary<String, Slot>.Index) -> Value {
+            tick &+= 1
+            slots.values[index].lastUsed = tick
+            return slots.values[index].value
+        }
     }
 
     /// - Parameters:
@@ -55,9 +62,7 @@ package final class PathCache<Value: Sendable>: Sendable {
             guard let index = state.slots.index(forKey: path), now - state.slots.values[index].readAt < limit else {
                 return nil
             }
-            state.tick &+= 1
-            state.slots.values[index].lastUsed = state.tick
-            return state.slots.values[index].value
+            return state.use(index)
         }
     }
 
@@ -84,9 +89,7 @@ package final class PathCache<Value: Sendable>: Sendable {
                     reread = true
                 }
             }
-            state.tick &+= 1
-            state.slots.values[index].lastUsed = state.tick
-            return (state.slots.values[index].value, reread)
+            return (state.use(index), reread)
         }
     }
 

@@ -129,7 +129,7 @@ final class ThumbnailCatalog: Sendable {
     /// original and format wait for one run. A format other than the configured one is asked for with the
     /// record's `configurationId` (`ThumbnailFunction.variantsConfigurationID`), so only it is made besides the
     /// configured sizes.
-    /// - Throws: 422 when the function could not make thumbnails from the original.
+    /// - Throws: 422 when the function could not make thumbnails from the original, 404 when it found none.
     func generate(_ image: ResolvedImage, recipe: ThumbnailRecipe? = nil) async throws {
         var record = S3EventRecord(
             name: .objectCreatedPut, bucket: runtime.layout.root.lastPathComponent, key: "originals/" + image.originalPath,
@@ -143,6 +143,10 @@ final class ThumbnailCatalog: Sendable {
             try await runtime.invoke(function: "thumbnail", record: event, type: .requestResponse)
         }
         let response = try await task.value
+        if case .object(let payload)? = response.payload, payload["skipped"] != nil {
+            // The function found no original (removed behind the server's back): the picture is gone.
+            throw APIError.imageNotFound(image.id.value)
+        }
         if response.failed {
             var reason = "the thumbnail function failed"
             if case .object(let payload)? = response.payload, case .string(let message)? = payload["errorMessage"] {

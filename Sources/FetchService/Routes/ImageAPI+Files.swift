@@ -61,8 +61,6 @@ extension ImageAPI {
             guard now.hash != image.hash else { break }
             image = now
         }
-        // Its original removed behind the server's back (not through the API): the picture is gone.
-        guard resolver.storedFormat(of: image.hash) != nil else { throw APIError.imageNotFound(id.value) }
         throw APIError.internalError(
             "the thumbnail function ran but \(recipe.sizeLabel) in \(recipe.spec.format.rawValue) is missing")
     }
