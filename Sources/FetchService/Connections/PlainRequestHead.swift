@@ -43,57 +43,84 @@ struct PlainRequestHead {
     /// Reads a plain head from the start of `bytes`, or returns `nil` (not plain, or not complete in `bytes`).
     /// - Parameter maxLength: the longest head read here (longer ones go to the decoder and its limits).
     init?(_ bytes: ByteBufferView, maxLength: Int) {
-        var reader = HeadReader(bytes: bytes, end: bytes.startIndex + min(bytes.count, maxLength))
-        let method: HTTPRequest.Method
-        if reader.skip("GET ") {
-            method = .get
-        } else if reader.skip("HEAD ") {
-            method = .head
-        } else {
-            return nil
-        }
-        // origin-form only: a path, no fragment, no spaces or controls.
-        guard let target = reader.take(while: { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "#") }),
-            bytes[target.lowerBound] == UInt8(ascii: "/"), reader.skip(" HTTP/1.1\r\n")
+        // Read through a pointer: the view's subscript checked and offset every byte (most of this reader's time).
+        guard let parsed = bytes.withContiguousStorageIfAvailable({ Parsed($0, maxLength: maxLength) }) ?? nil
         else { return nil }
-        var fields: [(slot: Int, value: Range<Int>)] = []
-        var authority: Range<Int>?
-        var closes = false
-        var seen: UInt32 = 0
-        while !reader.skip("\r\n") {
-            guard let name = reader.take(while: { Self.isTokenByte($0) }), reader.skip(":"),
-                let slot = Self.allowed.firstIndex(where: { Self.equalsLowercased(bytes[name], $0.name) }),
-                seen & (1 << slot) == 0
-            else { return nil }
-            seen |= 1 << slot
-            reader.skipSpaces()
-            // Visible ASCII and inner spaces; a line must end in CRLF (no obs-fold, no bare CR or LF, no UTF-8).
-            guard let raw = reader.take(while: { ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 }), reader.skip("\r\n")
-            else { return nil }
-            let value = Self.trimmingTrailingSpaces(raw, in: bytes)
-            if slot == Self.hostSlot {
-                authority = value
-            } else {
-                if slot == Self.connectionSlot {
-                    // A Connection other than close or keep-alive may name fields to drop (the decoder's).
-                    if Self.equalsLowercased(bytes[value], Self.close) {
-                        closes = true
-                    } else if !Self.equalsLowercased(bytes[value], Self.keepAlive) {
-                        return nil
-                    }
-                }
-                fields.append((slot, value))
-            }
-        }
-        // HTTP/1.1 needs a Host.
-        guard let authority else { return nil }
+        let base = bytes.startIndex
+        func shifted(_ range: Range<Int>) -> Range<Int> { (range.lowerBound + base)..<(range.upperBound + base) }
         self.bytes = bytes
-        self.method = method
-        self.target = target
-        self.authority = authority
-        self.fields = fields
-        self.closes = closes
-        length = reader.position - bytes.startIndex
+        method = parsed.method
+        target = shifted(parsed.target)
+        authority = shifted(parsed.authority)
+        fields = parsed.fields.map { ($0.slot, shifted($0.value)) }
+        closes = parsed.closes
+        length = parsed.length
+    }
+
+    /// A head read from the bytes at `bytes`, positions counted from their start.
+    private struct Parsed {
+        var method: HTTPRequest.Method
+        var target: Range<Int>
+        var authority: Range<Int>
+        var fields: [(slot: Int, value: Range<Int>)]
+        var closes: Bool
+        var length: Int
+
+        init?(_ bytes: UnsafeBufferPointer<UInt8>, maxLength: Int) {
+            var reader = HeadReader(bytes: bytes, end: min(bytes.count, maxLength))
+            if reader.skip("GET ") {
+                method = .get
+            } else if reader.skip("HEAD ") {
+                method = .head
+            } else {
+                return nil
+            }
+            // origin-form only: a path, no fragment, no spaces or controls.
+            guard let target = reader.take(while: { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "#") }),
+                bytes[target.lowerBound] == UInt8(ascii: "/"), reader.skip(" HTTP/1.1\r\n")
+            else { return nil }
+            self.target = target
+            fields = []
+            var authority: Range<Int>?
+            closes = false
+            var seen: UInt32 = 0
+            while !reader.skip("\r\n") {
+                guard let name = reader.take(while: { PlainRequestHead.isTokenByte($0) }), reader.skip(":"),
+                    let slot = PlainRequestHead.allowed.firstIndex(where: {
+                        PlainRequestHead.equalsLowercased(UnsafeBufferPointer(rebasing: bytes[name]), $0.name)
+                    }),
+                    seen & (1 << slot) == 0
+                else { return nil }
+                seen |= 1 << slot
+                reader.skipSpaces()
+                // Visible ASCII and inner spaces; a line must end in CRLF (no obs-fold, no bare CR or LF, no UTF-8).
+                guard let raw = reader.take(while: { ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 }), reader.skip("\r\n")
+                else { return nil }
+                var valueEnd = raw.upperBound
+                while valueEnd > raw.lowerBound, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 {
+                    valueEnd -= 1
+                }
+                let value = raw.lowerBound..<valueEnd
+                if slot == PlainRequestHead.hostSlot {
+                    authority = value
+                } else {
+                    if slot == PlainRequestHead.connectionSlot {
+                        // A Connection other than close or keep-alive may name fields to drop (the decoder's).
+                        let text = UnsafeBufferPointer(rebasing: bytes[value])
+                        if PlainRequestHead.equalsLowercased(text, PlainRequestHead.close) {
+                            closes = true
+                        } else if !PlainRequestHead.equalsLowercased(text, PlainRequestHead.keepAlive) {
+                            return nil
+                        }
+                    }
+                    fields.append((slot, value))
+                }
+            }
+            // HTTP/1.1 needs a Host.
+            guard let authority else { return nil }
+            self.authority = authority
+            length = reader.position
+        }
     }
 
     /// The request, as the HTTP/1 codec would give it (Host as the authority; the other fields kept, Connection
@@ -125,27 +152,22 @@ struct PlainRequestHead {
         }
     }
 
-    private static func equalsLowercased(_ name: ByteBufferView, _ lowercase: [UInt8]) -> Bool {
-        name.count == lowercase.count && zip(name, lowercase).allSatisfy { ($0 | 0x20) == $1 }
-    }
-
-    private static func trimmingTrailingSpaces(_ value: Range<Int>, in bytes: ByteBufferView) -> Range<Int> {
-        var end = value.upperBound
-        while end > value.lowerBound, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
-        return value.lowerBound..<end
+    private static func equalsLowercased(_ name: UnsafeBufferPointer<UInt8>, _ lowercase: [UInt8]) -> Bool {
+        guard name.count == lowercase.count else { return false }
+        for index in 0..<name.count where name[index] | 0x20 != lowercase[index] { return false }
+        return true
     }
 }
 
 /// A cursor over the bytes of one head, never past `end`.
 private struct HeadReader {
-    let bytes: ByteBufferView
+    let bytes: UnsafeBufferPointer<UInt8>
     let end: Int
-    var position: Int
+    var position = 0
 
-    init(bytes: ByteBufferView, end: Int) {
+    init(bytes: UnsafeBufferPointer<UInt8>, end: Int) {
         self.bytes = bytes
         self.end = end
-        position = bytes.startIndex
     }
 
     /// Moves past `literal` if the bytes at the cursor are exactly it.

@@ -120,6 +120,8 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let head = PlainRequestHead(buffer.readableBytesView, maxLength: maxHeadLength)
             else { break }
             let start = ContinuousClock.now
+            // The last write of an answer after which the connection closes carries the promise that closes it.
+            let written = head.closes ? context.eventLoop.makePromise(of: Void.self) : nil
             // Read before the look-up, so a change during it makes what it finds stale.
             let revision = shortcut.revision()
             let kept =
@@ -132,18 +134,21 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
                 // The kept answer as one buffer, shared, not copied (a HEAD gets its head).
                 buffer.moveReaderIndex(forwardBy: head.length)
                 let answer = head.method == .head ? whole.getSlice(at: whole.readerIndex, length: headLength)! : whole
-                context.write(wrapOutboundOut(answer), promise: nil)
+                context.write(wrapOutboundOut(answer), promise: written)
                 shortcut.countReused(method: head.method, status: .ok, duration: .now - start)
                 reused.increment()
             } else if case .parts(let kept) = kept {
                 buffer.moveReaderIndex(forwardBy: head.length)
-                write(prefix: kept.head, body: head.method == .head ? nil : kept.body, closes: head.closes, context: context)
+                write(
+                    prefix: kept.head, body: head.method == .head ? nil : kept.body, closes: head.closes,
+                    written: written, context: context)
                 shortcut.countReused(method: head.method, status: .ok, duration: .now - start)
                 reused.increment()
             } else {
                 let request = head.request
                 guard shortcut.mayAnswer(request), let answer = shortcut.answer(request) else {
                     // A plain request the route answers: it alone goes to the decoder; the rest waits for its answer.
+                    written?.succeed()
                     guard decoderState(context) != nil else { return }
                     let request = buffer.readSlice(length: head.length)!
                     mode = .waiting(held: buffer)
@@ -160,14 +165,15 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
                             varies: answer.fields[.vary] != nil, head: prefix, body: body, until: until,
                             revision: revision))
                 }
-                write(prefix: prefix, body: answer.body, closes: head.closes, context: context)
+                write(prefix: prefix, body: answer.body, closes: head.closes, written: written, context: context)
             }
             answers.increment()
             answered = true
-            if head.closes {
-                // As the request loop does: the answer, then the connection closes; what follows is not read.
+            if let written {
+                // As the request loop does: the answer, then the connection closes once the socket took all of it
+                // (the writes are flushed on the way out); what follows is not read.
                 mode = .closing
-                context.closeAfterWrites()
+                written.futureResult.whenComplete { [channel = context.channel] _ in channel.close(promise: nil) }
                 return
             }
         }
@@ -243,14 +249,18 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// The answer as the HTTP/1 encoder writes it: `prefix`, then the fields `EventLoopShortcutHandler` adds too
-    /// (`CachedAnswer.eachAddedField`); the body as its own buffer (no copy).
-    private func write(prefix: ByteBuffer, body: ByteBuffer?, closes: Bool, context: ChannelHandlerContext) {
+    /// (`CachedAnswer.eachAddedField`); the body as its own buffer (no copy). `written` is completed by the last write.
+    private func write(
+        prefix: ByteBuffer, body: ByteBuffer?, closes: Bool, written: EventLoopPromise<Void>?,
+        context: ChannelHandlerContext
+    ) {
         var head = context.channel.allocator.buffer(capacity: prefix.readableBytes + 96)
         head.writeImmutableBuffer(prefix)
         CachedAnswer.eachAddedField(date: date.current(), closes: closes) { head.writeHTTPField($0, $1) }
         head.writeStaticString("\r\n")
+        guard let body, body.readableBytes > 0 else { return context.write(wrapOutboundOut(head), promise: written) }
         context.write(wrapOutboundOut(head), promise: nil)
-        if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(body), promise: nil) }
+        context.write(wrapOutboundOut(body), promise: written)
     }
 }
 

@@ -8,7 +8,7 @@ import Prometheus
 public final class HTTPMetrics: Sendable {
     /// The registry /metrics renders: these instruments, and the runtime's when it is the swift-metrics backend.
     public let registry: PrometheusCollectorRegistry
-    private let instruments = Locked<[Key: Instruments]>([:])
+    private let instruments = Locked<[Key: RouteInstruments]>([:])
     /// Connections open now (`picpipe_http_open_connections`); Prometheus' gauges synchronise themselves.
     let openConnections: Gauge
     /// Answers given on the event loop from memory, ahead of the request loop (cached thumbnails of the HTTP API,
@@ -32,10 +32,22 @@ public final class HTTPMetrics: Sendable {
         var status: Int
     }
 
-    private struct Instruments: @unchecked Sendable {
-        // Prometheus' Counter and DurationHistogram are final classes that synchronise themselves (atomics, locks).
+    /// The counter and histogram of one (route, method, status).
+    package final class RouteInstruments: Sendable {
+        // Prometheus' Counter and Histogram are Sendable classes that synchronise themselves (atomics, a lock).
         let count: Counter
         let duration: DurationHistogram
+
+        init(count: Counter, duration: DurationHistogram) {
+            self.count = count
+            self.duration = duration
+        }
+
+        /// Records one answered request.
+        package func record(_ duration: Duration) {
+            count.increment()
+            self.duration.record(duration)
+        }
     }
 
     /// Latency buckets, in seconds, from 100 µs to 10 s.
@@ -88,16 +100,19 @@ public final class HTTPMetrics: Sendable {
 
     /// Records one answered request.
     func record(route: String, method: String, status: Int, duration: Duration) {
-        let key = Key(route: route, method: method, status: status)
-        let found = instruments.withLock { $0[key] }
-        let instruments = found ?? make(key)
-        instruments.count.increment()
-        instruments.duration.record(duration)
+        instruments(route: route, method: method, status: status).record(duration)
     }
 
-    private func make(_ key: Key) -> Instruments {
+    /// The instruments of one (route, method, status), registered the first time they are asked for: a caller that
+    /// records the same kind of answer over and over keeps them instead of finding them again for every answer.
+    package func instruments(route: String, method: String, status: Int) -> RouteInstruments {
+        let key = Key(route: route, method: method, status: status)
+        return instruments.withLock { $0[key] } ?? make(key)
+    }
+
+    private func make(_ key: Key) -> RouteInstruments {
         let labels = [("route", key.route), ("method", key.method), ("status", String(key.status))]
-        let made = Instruments(
+        let made = RouteInstruments(
             count: registry.makeCounter(
                 descriptor: MetricNameDescriptor(
                     namespace: "picpipe", metricName: "http_requests", unitName: "total",
