@@ -145,7 +145,7 @@ final class RawAnswerMemo {
         guard kept.count == asked.count else { return false }
         return kept.withUnsafeBytes { kept in
             asked.withUnsafeBytes { asked in
-                kept.count == 0 || memcmp(kept.baseAddress!, asked.baseAddress!, kept.count) == 0
+                kept.isEmpty || memcmp(kept.baseAddress!, asked.baseAddress!, kept.count) == 0
             }
         }
     }
@@ -158,7 +158,8 @@ final class RawAnswerMemo {
             bodyBytes = 0
         }
         if let old = entries.updateValue(entry, forKey: key) {
-            bodyBytes -= old.body.readableBytes + (old.whole?.bytes.readableBytes ?? 0)
+            bodyBytes -=
+                old.body.readableBytes + (old.whole?.bytes.readableBytes ?? 0)
                 + (old.wholeClosing?.bytes.readableBytes ?? 0)
         }
         bodyBytes += entry.body.readableBytes
