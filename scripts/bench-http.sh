@@ -107,7 +107,8 @@ for conns in 32 256; do
         pr="$(printf '%s\n' "${p_rps[@]}" | median)"; pp="$(printf '%s\n' "${p_p99[@]}" | median)"
         printf '%3s connections, keep-alive %-3s: nginx %9.0f req/s p99 %6.2f ms | picpipe %9.0f req/s p99 %6.2f ms | req/s %.2fx, p99 %.2fx%s\n' \
             "$conns" "$keepalive" "$nr" "$np" "$pr" "$pp" "$(echo "$pr / $nr" | bc -l)" "$(echo "$pp / $np" | bc -l)" "$note"
-        echo "    rounds: nginx ${n_rps[*]} | picpipe ${p_rps[*]}"
+        echo "    rounds (req/s): nginx ${n_rps[*]} | picpipe ${p_rps[*]}"
+        echo "    rounds (p99 ms): nginx ${n_p99[*]} | picpipe ${p_p99[*]}"
     done
 done
 echo "load $(cut -d' ' -f1-3 /proc/loadavg)"
