@@ -192,6 +192,14 @@ let package = Package(
             dependencies: ["FuzzSupport", "FetchService", .product(name: "HummingbirdCore", package: "hummingbird")],
             path: "Fuzz/RequestParameters", swiftSettings: strict),
         .executableTarget(
+            name: "FuzzRawRequestHead",
+            dependencies: [
+                "FuzzSupport", "FetchService",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Fuzz/RawRequestHead", swiftSettings: strict),
+        .executableTarget(
             name: "FuzzWebPThumbnail", dependencies: ["FuzzSupport", "ImageCore"], path: "Fuzz/WebPThumbnail",
             swiftSettings: strict),
         .executableTarget(
@@ -236,6 +244,7 @@ let package = Package(
             dependencies: [
                 "FuzzSupport", "FuzzJPEGThumbnail", "FuzzPNGThumbnail", "FuzzExifMetadata", "FuzzMultipartUpload",
                 "FuzzRequestParameters", "FuzzWebPThumbnail", "FuzzGIFThumbnail", "FuzzHEIFThumbnail", "FuzzAWSSignature",
+                "FuzzRawRequestHead",
             ],
             swiftSettings: strict),
         .testTarget(

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds=$1
 shift
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(JPEGThumbnail PNGThumbnail WebPThumbnail GIFThumbnail HEIFThumbnail ExifMetadata MultipartUpload RequestParameters AWSSignature)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(JPEGThumbnail PNGThumbnail WebPThumbnail GIFThumbnail HEIFThumbnail ExifMetadata MultipartUpload RequestParameters AWSSignature RawRequestHead)
 
 summaries=()
 found=0

@@ -4,8 +4,8 @@
 #   scripts/fuzz.sh TARGET SECONDS [extra libFuzzer options...]
 #
 # TARGET is a folder of Fuzz/: JPEGThumbnail, PNGThumbnail, WebPThumbnail, GIFThumbnail, HEIFThumbnail (HEIC and
-# AVIF), ExifMetadata, MultipartUpload, RequestParameters, AWSSignature (case-insensitive; jpeg, png, webp, gif, heif,
-# exif, multipart, params and aws work too). The build goes to .build-fuzz, optimized (-c release: 8-13 times the
+# AVIF), ExifMetadata, MultipartUpload, RequestParameters, AWSSignature, RawRequestHead (case-insensitive; jpeg, png,
+# webp, gif, heif, exif, multipart, params, aws and rawhead work too). The build goes to .build-fuzz, optimized (-c release: 8-13 times the
 # executions per CPU-second of a debug build, with the same ASan checks; FUZZ_BUILD=debug builds the slower debug
 # one). Every Swift module and our C shims are instrumented there; the system libjpeg, libpng, libexif, libwebp,
 # giflib and libheif are not. The working corpus
@@ -16,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { echo "usage: scripts/fuzz.sh JPEGThumbnail|PNGThumbnail|WebPThumbnail|GIFThumbnail|HEIFThumbnail|ExifMetadata|MultipartUpload|RequestParameters|AWSSignature SECONDS [libFuzzer options]" >&2; exit 2; }
+usage() { echo "usage: scripts/fuzz.sh JPEGThumbnail|PNGThumbnail|WebPThumbnail|GIFThumbnail|HEIFThumbnail|ExifMetadata|MultipartUpload|RequestParameters|AWSSignature|RawRequestHead SECONDS [libFuzzer options]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 case "$(echo "$1" | tr '[:upper:]' '[:lower:]')" in
     jpeg|jpegthumbnail) target=JPEGThumbnail; dict=jpeg.dict; kind=jpeg; max_len=65536 ;;
@@ -28,6 +28,7 @@ case "$(echo "$1" | tr '[:upper:]' '[:lower:]')" in
     multipart|multipartupload) target=MultipartUpload; dict=multipart.dict; kind=none; max_len=32768 ;;
     params|requestparameters) target=RequestParameters; dict=request.dict; kind=none; max_len=1024 ;;
     aws|sigv4|awssignature) target=AWSSignature; dict=aws.dict; kind=none; max_len=8192 ;;
+    rawhead|head|rawrequesthead) target=RawRequestHead; dict=http-head.dict; kind=none; max_len=4096 ;;
     *) usage ;;
 esac
 seconds=$2

@@ -49,6 +49,8 @@ struct PlainRequestHeadTests {
         "GET /x HTTP/1.1\r\nHost : h\r\n\r\n",  // space before the colon
         "GET /x HTTP/1.1\r\nHost: h\r\nAccept:\r\n\r\n",  // empty value
         "GET /x HTTP/1.1\r\nHost: h\u{00E9}\r\n\r\n",  // not ASCII
+        "GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\t\r\n\r\n",  // the decoder keeps a trailing tab
+        "GET /x HTTP/1.1\r\nHost: h\r\nAccept: a\t \r\n\r\n",
     ])
     func anythingElseIsLeftToTheDecoder(_ text: String) {
         #expect(Self.head(text) == nil, "\(text.debugDescription)")

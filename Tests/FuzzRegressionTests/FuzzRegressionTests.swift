@@ -11,6 +11,7 @@ import Testing
 @testable import FuzzJPEGThumbnail
 @testable import FuzzMultipartUpload
 @testable import FuzzPNGThumbnail
+@testable import FuzzRawRequestHead
 @testable import FuzzRequestParameters
 @testable import FuzzWebPThumbnail
 
@@ -18,7 +19,7 @@ struct FuzzRegressionTests {
     /// The harnesses, by the folder name their fixtures use.
     static let harnesses = [
         "JPEGThumbnail", "PNGThumbnail", "WebPThumbnail", "GIFThumbnail", "HEIFThumbnail", "ExifMetadata",
-        "MultipartUpload", "RequestParameters", "AWSSignature",
+        "MultipartUpload", "RequestParameters", "AWSSignature", "RawRequestHead",
     ]
 
     static func harness(named name: String) -> (UnsafeRawBufferPointer) -> FuzzOutcome {
@@ -31,6 +32,7 @@ struct FuzzRegressionTests {
         case "HEIFThumbnail": return HEIFThumbnailHarness.run
         case "MultipartUpload": return MultipartUploadHarness.run
         case "AWSSignature": return AWSSignatureHarness.run
+        case "RawRequestHead": return RawRequestHeadHarness.run
         default: return RequestParametersHarness.run
         }
     }
