@@ -54,7 +54,8 @@ enum RawRequestHeadHarness {
         guard decoded.method.rawValue == request.method.rawValue, decoded.version == .http1_1,
             decoded.uri == request.path
         else {
-            return .invariantBroken("decoder: \(decoded.method) \(decoded.uri); here: \(request.method) \(request.path ?? "")")
+            return .invariantBroken(
+                "decoder: \(decoded.method) \(decoded.uri); here: \(request.method) \(request.path ?? "")")
         }
         guard decoded.isKeepAlive == !head.closes else {
             return .invariantBroken("keep-alive \(decoded.isKeepAlive) in the decoder, closes \(head.closes) here")
@@ -65,7 +66,8 @@ enum RawRequestHeadHarness {
         let there = decoded.headers.map { field in
             (field.name.lowercased(), String(field.value.reversed().drop { $0 == " " || $0 == "\t" }.reversed()))
         }
-        let sortedHere = here.sorted { $0.0 < $1.0 }, sortedThere = there.sorted { $0.0 < $1.0 }
+        let sortedHere = here.sorted { $0.0 < $1.0 }
+        let sortedThere = there.sorted { $0.0 < $1.0 }
         guard sortedHere.count == sortedThere.count,
             zip(sortedHere, sortedThere).allSatisfy({ mine, theirs in
                 mine.0 == theirs.0 && (mine.0 == "connection" ? mine.1 == theirs.1.lowercased() : mine.1 == theirs.1)
