@@ -9,6 +9,7 @@
 
 import Foundation
 import ImageCore
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -97,25 +98,54 @@ struct CorpusTests {
         #expect(output.isEmpty, "the codec wrote to stderr: \(output)")
     }
 
-    /// Runs `body` with file descriptor 2 redirected to a temporary file; returns what was written there.
-    static func capturingStandardError(_ body: () throws -> Void) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("imagecore-stderr-\(getpid())").path
-        let capture = open(path, O_CREAT | O_TRUNC | O_RDWR, 0o600)
-        try #require(capture >= 0)
-        let saved = dup(2)
-        fflush(nil)
-        dup2(capture, 2)
-        defer {
-            fflush(nil)
-            dup2(saved, 2)
-            close(saved)
-            close(capture)
-            unlink(path)
+    @Test func theStderrCaptureKeepsWhatACodecWritesAndDropsTheTestRunnersLines() throws {
+        let lines = [
+            "✔ Test another() passed after 1.570 seconds.\n",
+            "Corrupt JPEG data: 3 extraneous bytes before marker 0xd9\n",
+            "  ◇ Test yetAnother() started.\n",
+        ]
+        let output = try Self.capturingStandardError {
+            for line in lines { _ = line.withCString { write(2, $0, strlen($0)) } }
         }
-        try body()
-        fflush(nil)
-        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        #expect(output == "Corrupt JPEG data: 3 extraneous bytes before marker 0xd9")
     }
+
+    /// Runs `body` with file descriptor 2 redirected to a temporary file; returns what was written there, less the
+    /// lines Swift Testing itself printed meanwhile (it reports on other tests running in parallel on fd 2 too, and
+    /// once such a line was taken for the codec's). One capture at a time: fd 2 is the process's, and two at once
+    /// would each restore the other's redirection.
+    static func capturingStandardError(_ body: () throws -> Void) throws -> String {
+        try captureLock.withLock { _ in
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("imagecore-stderr-\(getpid())")
+                .path
+            let capture = open(path, O_CREAT | O_TRUNC | O_RDWR, 0o600)
+            try #require(capture >= 0)
+            let saved = dup(2)
+            fflush(nil)
+            dup2(capture, 2)
+            defer {
+                fflush(nil)
+                dup2(saved, 2)
+                close(saved)
+                close(capture)
+                unlink(path)
+            }
+            try body()
+            fflush(nil)
+            let written = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            return written.split(separator: "\n", omittingEmptySubsequences: true)
+                .filter { line in !line.drop { $0 == " " }.hasPrefix(testingSymbols) }.joined(separator: "\n")
+        }
+    }
+
+    private static let captureLock = Mutex(())
+
+    /// How Swift Testing's console lines start (started, passed, failed, skipped, details, warning).
+    private static let testingSymbols = ["◇", "✔", "✘", "➜", "↳", "⚠"]
+}
+
+extension Substring {
+    fileprivate func hasPrefix(_ prefixes: [String]) -> Bool { prefixes.contains { hasPrefix($0) } }
 }
 
 /// Where the shared corpus lives: `../shared/corpus` next to the package root.
