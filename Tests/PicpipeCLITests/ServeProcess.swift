@@ -75,15 +75,17 @@ final class ServeProcess {
     /// Files under a store area (relative paths).
     static func files(_ store: URL, _ area: String) -> [String] { StoreView.files(store, area) }
 
-    /// Polls `condition` until it holds or a generous deadline passes (it bounds a wait; it is not a timing check).
+    /// Polls `condition` until it holds or a generous number of polls, `seconds` of them, went by (it bounds a
+    /// wait; it is not a timing check). Counted in polls, not by the clock, and looked at once more at the end: a
+    /// poller kept from running while other tests block the concurrency pool must not give up without looking.
     static func eventually(
         _ what: String, within seconds: Double = 180, _ condition: () throws -> Bool
     ) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        for _ in 0..<Int(seconds / 0.05) {
             if try condition() { return }
             try await Task.sleep(for: .milliseconds(50))
         }
+        if try condition() { return }
         throw ServeTestError.timedOut(what)
     }
 }

@@ -148,13 +148,16 @@ struct TrespassingFunction: PipelineFunction {
         await workers.value
     }
 
-    /// Polls `condition` until it holds or a generous deadline passes (a bound on waiting, not a timing check).
+    /// Polls `condition` until it holds or a generous number of polls, `seconds` of them, went by (a bound on
+    /// waiting, not a timing check). Polls, not a wall-clock deadline: in CI (two cores) tests that wait for a
+    /// child process block the concurrency pool's threads, and a poller that could not run for 85 s found its
+    /// deadline passed without having looked again while the file it waited for had long been yielded.
     static func eventually(_ what: String, within seconds: Double = 60, _ condition: () throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        for _ in 0..<Int(seconds / 0.02) {
             if try condition() { return }
             try await Task.sleep(for: .milliseconds(20))
         }
+        if try condition() { return }
         Issue.record("timed out waiting for: \(what)")
         throw CancellationError()
     }
