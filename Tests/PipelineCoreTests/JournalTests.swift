@@ -40,6 +40,10 @@ import Testing
             let otherName = try journal.append(
                 Self.record(1, source: "copy.jpg"), functions: ["a"], type: .event, deduplicate: true)
             #expect(!otherName.duplicate)
+            // A rescan after a crash finds the first upload again, its copy journaled in between: still once.
+            let rescanned = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: true)
+            #expect(rescanned.duplicate)
+            #expect(rescanned.eventID == first.eventID)
             _ = try journal.append(
                 Self.record(1, name: .objectRemovedDelete), functions: ["a"], type: .event, deduplicate: true)
             let afterRemoval = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: true)

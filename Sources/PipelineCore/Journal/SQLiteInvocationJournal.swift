@@ -111,14 +111,25 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         let now = Date().timeIntervalSince1970
         let pid = Int64(getpid())
         return try write { db in
+            // The upload was journaled already when the latest event of its key under its name is a creation and
+            // nothing removed the key since (its copies under other names may have been journaled in between: a
+            // rescan after a crash must still find it).
             if deduplicate, record.eventName.family == "ObjectCreated",
                 let latest = try Row.fetchOne(
-                    db, sql: "SELECT id, name, source_name, record FROM events WHERE key = ? ORDER BY id DESC LIMIT 1",
-                    arguments: [record.s3.object.key])
+                    db,
+                    sql: """
+                        SELECT id, name, source_name, record FROM events WHERE key = ? AND source_name IS ?
+                        ORDER BY id DESC LIMIT 1
+                        """,
+                    arguments: [record.s3.object.key, record.s3.object.sourceName])
             {
                 let name: String = latest["name"]
-                let source: String? = latest["source_name"]
-                if EventName(rawValue: name).family == "ObjectCreated", source == record.s3.object.sourceName {
+                let later = try String.fetchAll(
+                    db, sql: "SELECT name FROM events WHERE key = ? AND id > ?",
+                    arguments: [record.s3.object.key, latest["id"] as Int64])
+                if EventName(rawValue: name).family == "ObjectCreated",
+                    later.allSatisfy({ EventName(rawValue: $0).family == "ObjectCreated" })
+                {
                     let id: Int64 = latest["id"]
                     let existing = try Self.decodeRecord(latest["record"], id: id)
                     var invocations: [String: Int64] = [:]

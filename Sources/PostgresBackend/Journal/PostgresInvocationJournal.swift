@@ -110,6 +110,11 @@ public final class PostgresInvocationJournal: InvocationJournal {
         try append(record, functions: [function], type: .requestResponse, deduplicate: false, limit: limit)
     }
 
+    /// Whether a journaled event name is an ObjectCreated one.
+    private static func isCreation(_ name: String?) -> Bool {
+        EventName(rawValue: name ?? "").family == "ObjectCreated"
+    }
+
     private func append(
         _ record: S3EventRecord, functions: [String], type: InvocationType, deduplicate: Bool, limit: Int?
     ) throws -> JournalAppend? {
@@ -131,14 +136,20 @@ public final class PostgresInvocationJournal: InvocationJournal {
                 // Two appenders of the same key take turns, so a rescan and an inotify event journal it once.
                 try connection.run(
                     "SELECT pg_advisory_xact_lock(hashtext($1))", [.text("picpipe.append:" + record.s3.object.key)])
+                // Journaled already: the latest event of this key under this name is a creation and nothing removed
+                // the key since (copies under other names may have been journaled in between: a rescan after a
+                // crash must still find it).
                 if let latest = try connection.run(
                     """
-                    SELECT id, name, source_name, record FROM picpipe_journal.events WHERE key = $1
-                    ORDER BY id DESC LIMIT 1
-                    """, [.text(record.s3.object.key)]
+                    SELECT id, name, source_name, record FROM picpipe_journal.events
+                    WHERE key = $1 AND source_name IS NOT DISTINCT FROM $2 ORDER BY id DESC LIMIT 1
+                    """, [.text(record.s3.object.key), .text(record.s3.object.sourceName)]
                 ).first, let id = latest.value("id", as: Int64.self),
-                    EventName(rawValue: latest.value("name", as: String.self) ?? "").family == "ObjectCreated",
-                    latest.value("source_name", as: String.self) == record.s3.object.sourceName
+                    Self.isCreation(latest.value("name", as: String.self)),
+                    try connection.run(
+                        "SELECT name FROM picpipe_journal.events WHERE key = $1 AND id > $2",
+                        [.text(record.s3.object.key), .integer(id)]
+                    ).allSatisfy({ Self.isCreation($0.value("name", as: String.self)) })
                 {
                     let existing = try Self.decodeRecord(latest.value("record") ?? "", id: id)
                     var invocations: [String: Int64] = [:]
