@@ -118,19 +118,19 @@ public final class SQLiteInvocationJournal: InvocationJournal {
                 let latest = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT id, name, source_name, record FROM events WHERE key = ? AND source_name IS ?
+                        SELECT id, name, record FROM events WHERE key = ? AND source_name IS ?
                         ORDER BY id DESC LIMIT 1
                         """,
                     arguments: [record.s3.object.key, record.s3.object.sourceName])
             {
+                let id: Int64 = latest["id"]
                 let name: String = latest["name"]
-                let later = try String.fetchAll(
-                    db, sql: "SELECT name FROM events WHERE key = ? AND id > ?",
-                    arguments: [record.s3.object.key, latest["id"] as Int64])
                 if EventName(rawValue: name).family == "ObjectCreated",
-                    later.allSatisfy({ EventName(rawValue: $0).family == "ObjectCreated" })
+                    try String.fetchAll(
+                        db, sql: "SELECT name FROM events WHERE key = ? AND id > ?",
+                        arguments: [record.s3.object.key, id]
+                    ).allSatisfy({ EventName(rawValue: $0).family == "ObjectCreated" })
                 {
-                    let id: Int64 = latest["id"]
                     let existing = try Self.decodeRecord(latest["record"], id: id)
                     var invocations: [String: Int64] = [:]
                     for row in try Row.fetchAll(

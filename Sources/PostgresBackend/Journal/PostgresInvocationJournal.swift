@@ -141,7 +141,7 @@ public final class PostgresInvocationJournal: InvocationJournal {
                 // crash must still find it).
                 if let latest = try connection.run(
                     """
-                    SELECT id, name, source_name, record FROM picpipe_journal.events
+                    SELECT id, name, record FROM picpipe_journal.events
                     WHERE key = $1 AND source_name IS NOT DISTINCT FROM $2 ORDER BY id DESC LIMIT 1
                     """, [.text(record.s3.object.key), .text(record.s3.object.sourceName)]
                 ).first, let id = latest.value("id", as: Int64.self),
