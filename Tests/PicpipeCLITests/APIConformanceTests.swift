@@ -11,7 +11,7 @@ extension PicpipeCLI {
             return PicpipeProcess.packageRoot.appendingPathComponent(".build-venv")
         }
 
-        @Test func schemathesisFindsNothingAgainstTheLiveDocument() throws {
+        @Test func schemathesisFindsNothingAgainstTheLiveDocument() async throws {
             let schemathesis = Self.venv.appendingPathComponent("bin/schemathesis")
             guard FileManager.default.isExecutableFile(atPath: schemathesis.path) else {
                 // In CI a missing tool is a failure, never a skip.
@@ -40,8 +40,7 @@ extension PicpipeCLI {
             process.standardOutput = handle
             process.standardError = handle
             process.standardInput = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
+            try await process.runToExit(timeout: 1800)
             try handle.close()
             let output = try String(contentsOf: log, encoding: .utf8)
             let summaries = output.split(separator: "\n").filter { $0.contains(" generated, ") }

@@ -36,15 +36,15 @@ extension PicpipeCLI {
 
         static func hash(_ bytes: [UInt8]) -> String { bytes.withUnsafeBytes { ContentHash(of: $0).hex } }
 
-        static func md5(_ file: URL) throws -> String {
-            let output = try AWSTools.run(URL(fileURLWithPath: "/usr/bin/md5sum"), [file.path])
+        static func md5(_ file: URL) async throws -> String {
+            let output = try await AWSTools.run(URL(fileURLWithPath: "/usr/bin/md5sum"), [file.path])
             return String(output.stdout.prefix(32))
         }
 
         static func originalKey(_ hash: String) -> String { "\(hash.prefix(2))/\(hash).jpg" }
 
         static func withServe(_ body: (AWSServe) async throws -> Void) async throws {
-            guard AWSTools.available() else { return }
+            guard await AWSTools.available() else { return }
             let root = try PicpipeProcess.temporaryFolder("aws-cli")
             defer { try? FileManager.default.removeItem(at: root) }
             let gateway = try await AWSServe.start(root: root)
@@ -66,35 +66,36 @@ extension PicpipeCLI {
                 try Data(smallBytes).write(to: small)
                 let smallHash = Self.hash(smallBytes)
 
-                let put = try gateway.aws([
+                let put = try await gateway.aws([
                     "s3", "cp", small.path, "s3://uploads/holiday/small.jpg", "--metadata", "trip=alps",
                     "--no-progress",
                 ])
                 #expect(put.status == 0, "\(put.stderr)")
                 try await ServeProcess.eventually("thumbnails and metadata of the small upload") {
-                    let rows = try StoreView.metadataRows(store)
+                    let rows = try await StoreView.metadataRows(store)
                     return ServeProcess.files(store, "thumbnails").filter { $0.contains(smallHash) }.count == 3
                         && rows == 1
                 }
                 // The event is the one a dropped file gets, named after the key.
-                let created = try StoreView.events(store).filter { $0.eventName == "ObjectCreated:Put" }
+                let created = try await StoreView.events(store).filter { $0.eventName == "ObjectCreated:Put" }
                 #expect(Set(created.map(\.sourceName)) == ["holiday/small.jpg"])
                 #expect(Set(created.map(\.function)) == ["thumbnail", "metadata"])
 
-                let listing = try gateway.aws(["s3", "ls", "s3://thumbnails/", "--recursive"])
+                let listing = try await gateway.aws(["s3", "ls", "s3://thumbnails/", "--recursive"])
                 #expect(listing.status == 0, "\(listing.stderr)")
                 let listed = listing.stdout.split(separator: "\n").filter { $0.contains(smallHash) }
                 #expect(listed.count == 3)
                 for size in ["128/", "256/", "1024/"] { #expect(listed.contains { $0.contains(" " + size) }) }
 
-                let head = try gateway.awsJSON([
+                let head = try await gateway.awsJSON([
                     "s3api", "head-object", "--bucket", "originals", "--key", Self.originalKey(smallHash),
                 ])
-                #expect(head["ETag"] as? String == "\"\(try Self.md5(small))\"")
+                let smallMD5 = try await Self.md5(small)
+                #expect(head["ETag"] as? String == "\"\(smallMD5)\"")
                 #expect(head["ContentLength"] as? Int == smallBytes.count)
                 #expect(head["ContentType"] as? String == "image/jpeg")
                 #expect((head["Metadata"] as? [String: String]) == ["trip": "alps"])
-                let back = try AWSTools.runBytes(
+                let back = try await AWSTools.runBytes(
                     AWSTools.aws,
                     [
                         "--endpoint-url", gateway.endpoint, "s3", "cp", "s3://originals/\(Self.originalKey(smallHash))",
@@ -109,9 +110,9 @@ extension PicpipeCLI {
                 #expect(largeBytes.count > 16 * 1024 * 1024)
                 try Data(largeBytes).write(to: large)
                 let largeHash = Self.hash(largeBytes)
-                let bigPut = try gateway.aws(["s3", "cp", large.path, "s3://uploads/big.jpg", "--no-progress"])
+                let bigPut = try await gateway.aws(["s3", "cp", large.path, "s3://uploads/big.jpg", "--no-progress"])
                 #expect(bigPut.status == 0, "\(bigPut.stderr)")
-                let bigHead = try gateway.awsJSON([
+                let bigHead = try await gateway.awsJSON([
                     "s3api", "head-object", "--bucket", "originals", "--key", Self.originalKey(largeHash),
                 ])
                 let eTag = try #require(bigHead["ETag"] as? String)
@@ -119,7 +120,7 @@ extension PicpipeCLI {
                 #expect(
                     parts == (largeBytes.count + 8 * 1024 * 1024 - 1) / (8 * 1024 * 1024),
                     "md5-of-md5s-N, one per 8 MB part: \(eTag)")
-                let bigBack = try AWSTools.runBytes(
+                let bigBack = try await AWSTools.runBytes(
                     AWSTools.aws,
                     [
                         "--endpoint-url", gateway.endpoint, "s3", "cp", "s3://originals/\(Self.originalKey(largeHash))",
@@ -128,11 +129,11 @@ extension PicpipeCLI {
                     environment: gateway.environment())
                 #expect(bigBack == Data(largeBytes))
                 try await ServeProcess.eventually("thumbnails and metadata of the multipart upload") {
-                    let rows = try StoreView.metadataRows(store)
+                    let rows = try await StoreView.metadataRows(store)
                     return ServeProcess.files(store, "thumbnails").filter { $0.contains(largeHash) }.count == 3
                         && rows == 2
                 }
-                let multipart = try StoreView.events(store).filter {
+                let multipart = try await StoreView.events(store).filter {
                     $0.eventName == "ObjectCreated:CompleteMultipartUpload"
                 }
                 #expect(Set(multipart.map(\.sourceName)) == ["big.jpg"])
@@ -140,16 +141,16 @@ extension PicpipeCLI {
                 #expect(ServeProcess.files(store, "uploads").isEmpty)
 
                 // rm of an original: the HTTP DELETE's clean-up (original, thumbnails, metadata row).
-                let removed = try gateway.aws(["s3", "rm", "s3://originals/\(Self.originalKey(smallHash))"])
+                let removed = try await gateway.aws(["s3", "rm", "s3://originals/\(Self.originalKey(smallHash))"])
                 #expect(removed.status == 0, "\(removed.stderr)")
                 #expect(!ServeProcess.files(store, "originals").contains { $0.contains(smallHash) })
                 #expect(!ServeProcess.files(store, "thumbnails").contains { $0.contains(smallHash) })
-                #expect(try StoreView.metadataRows(store) == 1)
-                #expect(
+                #expect(try await StoreView.metadataRows(store) == 1)
+                await #expect(
                     try StoreView.events(store).contains {
                         $0.eventName == "ObjectRemoved:Delete" && $0.key.contains(smallHash)
                     })
-                let after = try gateway.aws([
+                let after = try await gateway.aws([
                     "s3api", "head-object", "--bucket", "originals", "--key", Self.originalKey(smallHash),
                 ])
                 #expect(after.status != 0)
@@ -165,7 +166,8 @@ extension PicpipeCLI {
             let bytes = try Self.jpeg(seed: seed)
             try Data(bytes).write(to: file)
             let hash = Self.hash(bytes)
-            #expect(try gateway.aws(["s3", "cp", file.path, "s3://uploads/\(name)", "--no-progress"]).status == 0)
+            #expect(
+                try await gateway.aws(["s3", "cp", file.path, "s3://uploads/\(name)", "--no-progress"]).status == 0)
             try await ServeProcess.eventually("the 256 thumbnail") {
                 ServeProcess.files(gateway.store, "thumbnails").contains { $0.hasPrefix("256/") && $0.contains(hash) }
             }
@@ -188,14 +190,14 @@ extension PicpipeCLI {
                 var urls: [String] = []
                 var lastSigned = Date()
                 for config in [nil, v4Config] {
-                    let presigned = try gateway.aws(
+                    let presigned = try await gateway.aws(
                         ["s3", "presign", "s3://thumbnails/\(key)", "--expires-in", "10"], config: config)
                     lastSigned = Date()
                     #expect(presigned.status == 0, "\(presigned.stderr)")
                     let url = presigned.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
                     urls.append(url)
                     let fetched = gateway.root.appendingPathComponent("fetched-\(UUID().uuidString)")
-                    let get = try AWSTools.run(curl, ["-s", "-o", fetched.path, "-w", "%{http_code}", url])
+                    let get = try await AWSTools.run(curl, ["-s", "-o", fetched.path, "-w", "%{http_code}", url])
                     #expect(get.stdout == "200", "\(url)")
                     #expect(try Data(contentsOf: fetched) == onDisk)
                 }
@@ -203,37 +205,37 @@ extension PicpipeCLI {
                 #expect(urls[1].contains("X-Amz-Signature="))
                 try await Task.sleep(for: .seconds(max(0, 12 - Date().timeIntervalSince(lastSigned))))
                 for url in urls {
-                    let expired = try AWSTools.run(curl, ["-s", "-w", "\n%{http_code}", url])
+                    let expired = try await AWSTools.run(curl, ["-s", "-w", "\n%{http_code}", url])
                     #expect(expired.stdout.hasSuffix("\n403"), "\(expired.stdout)")
                     #expect(expired.stdout.contains("<Code>AccessDenied</Code>"))
                     #expect(expired.stdout.contains("expired"))
                 }
                 // A changed signature: refused.
                 let tampered = urls[1].replacingOccurrences(of: "X-Amz-Expires=10", with: "X-Amz-Expires=100")
-                let forged = try AWSTools.run(curl, ["-s", "-w", "\n%{http_code}", tampered])
+                let forged = try await AWSTools.run(curl, ["-s", "-w", "\n%{http_code}", tampered])
                 #expect(forged.stdout.hasSuffix("\n403"))
 
                 // Wrong secret, unknown key: AWS's codes, and nothing uploaded.
                 let before = ServeProcess.files(store, "originals")
-                let wrongList = try gateway.aws(["s3", "ls", "s3://originals/"], secret: "not-the-secret")
+                let wrongList = try await gateway.aws(["s3", "ls", "s3://originals/"], secret: "not-the-secret")
                 #expect(wrongList.status != 0)
                 #expect(wrongList.stderr.contains("SignatureDoesNotMatch"), "\(wrongList.stderr)")
                 let other = gateway.root.appendingPathComponent("other.jpg")
                 try Data(try Self.jpeg(seed: 3)).write(to: other)
-                let wrongPut = try gateway.aws(
+                let wrongPut = try await gateway.aws(
                     ["s3", "cp", other.path, "s3://uploads/other.jpg"], secret: "not-the-secret")
                 #expect(wrongPut.status != 0)
                 #expect(wrongPut.stderr.contains("SignatureDoesNotMatch"), "\(wrongPut.stderr)")
                 var unknown = gateway.environment()
                 unknown["AWS_ACCESS_KEY_ID"] = "NOBODY"
-                let unknownKey = try AWSTools.run(
+                let unknownKey = try await AWSTools.run(
                     AWSTools.aws, ["--endpoint-url", gateway.endpoint, "s3", "ls", "s3://originals/"],
                     environment: unknown)
                 #expect(unknownKey.stderr.contains("InvalidAccessKeyId"), "\(unknownKey.stderr)")
                 // Not a picture: refused, nothing kept.
                 let text = gateway.root.appendingPathComponent("notes.txt")
                 try Data("not a picture".utf8).write(to: text)
-                let refused = try gateway.aws(["s3", "cp", text.path, "s3://uploads/notes.txt"])
+                let refused = try await gateway.aws(["s3", "cp", text.path, "s3://uploads/notes.txt"])
                 #expect(refused.status != 0)
                 #expect(refused.stderr.contains("InvalidArgument"), "\(refused.stderr)")
                 #expect(ServeProcess.files(store, "originals") == before)
@@ -250,32 +252,40 @@ extension PicpipeCLI {
                 let key = try await Self.uploadedThumbnail(gateway, name: "loop.jpg", seed: 9)
                 let v4Config = gateway.root.appendingPathComponent("aws-config-loop")
                 try Data("[default]\ns3 =\n    signature_version = s3v4\n".utf8).write(to: v4Config)
-                let presigned = try gateway.aws(
+                let presigned = try await gateway.aws(
                     ["s3", "presign", "s3://thumbnails/\(key)", "--expires-in", "600"], config: v4Config)
                 let url = presigned.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
                 let httpPort = try #require(ServeHTTPTests.port(in: gateway.serve.log))
                 func answered() async throws -> Int {
                     let metrics = try await HTTPCall.send("GET", "http://127.0.0.1:\(httpPort)/metrics").text
-                    let line = metrics.split(separator: "\n").first { $0.hasPrefix("picpipe_http_event_loop_answers_total ") }
+                    let line = metrics.split(separator: "\n").first {
+                        $0.hasPrefix("picpipe_http_event_loop_answers_total ")
+                    }
                     return line.flatMap { $0.split(separator: " ").last }.flatMap { Int(Double($0) ?? -1) } ?? -1
                 }
                 let curl = try #require(AWSTools.curl)
                 let onDisk = try Data(contentsOf: store.appendingPathComponent("thumbnails/" + key))
-                func get(_ headers: [String]) throws -> (head: [String], body: Data) {
+                func get(_ headers: [String]) async throws -> (head: [String], body: Data) {
                     let out = gateway.root.appendingPathComponent("get-\(UUID().uuidString)")
                     let head = gateway.root.appendingPathComponent("head-\(UUID().uuidString)")
-                    _ = try AWSTools.run(curl, ["-s", "-o", out.path, "-D", head.path] + headers.flatMap { ["-H", $0] } + [url])
+                    _ = try await AWSTools.run(
+                        curl, ["-s", "-o", out.path, "-D", head.path] + headers.flatMap { ["-H", $0] } + [url])
                     let lines = try String(contentsOf: head, encoding: .utf8).split(separator: "\r\n").map(String.init)
-                    return (lines.filter { !$0.lowercased().hasPrefix("date:") && !$0.lowercased().hasPrefix("x-amz-request-id:") },
-                        (try? Data(contentsOf: out)) ?? Data())
+                    return (
+                        lines.filter {
+                            !$0.lowercased().hasPrefix("date:") && !$0.lowercased().hasPrefix("x-amz-request-id:")
+                        },
+                        (try? Data(contentsOf: out)) ?? Data()
+                    )
                 }
                 // Every S3 delete empties the object cache (a missing key is a 204): the GET after one is the route's,
                 // which reads the object from disk (and caches it); the same GET right after is answered on the event
                 // loop. (Waiting out the cache's second no longer sends a GET to the route: the first one after it is
                 // answered from the cache while the object is read again.)
-                let whole = try get([])
+                let whole = try await get([])
                 #expect(whole.body == onDisk)
-                let eTag = try #require(whole.head.first { $0.lowercased().hasPrefix("etag:") }?.split(separator: " ", maxSplits: 1).last)
+                let eTag = try #require(
+                    whole.head.first { $0.lowercased().hasPrefix("etag:") }?.split(separator: " ", maxSplits: 1).last)
                 var routed: [[String]: (head: [String], body: Data)] = [:]
                 let cases = [[], ["Range: bytes=5-24"], ["If-None-Match: \(eTag)"]]
                 for headers in cases {
@@ -283,12 +293,13 @@ extension PicpipeCLI {
                     var counts = (route: -1, loop: -1)
                     var fast: (head: [String], body: Data) = ([], Data())
                     for _ in 0..<5 where counts != (0, 1) {
-                        let emptied = try gateway.aws(["s3", "rm", "s3://uploads/not-there.jpg"], config: v4Config)
+                        let emptied = try await gateway.aws(
+                            ["s3", "rm", "s3://uploads/not-there.jpg"], config: v4Config)
                         #expect(emptied.status == 0, "\(emptied.stderr)")
                         let first = try await answered()
-                        routed[headers] = try get(headers)
+                        routed[headers] = try await get(headers)
                         let second = try await answered()
-                        fast = try get(headers)
+                        fast = try await get(headers)
                         counts = (second - first, try await answered() - second)
                     }
                     #expect(counts.route == 0, "\(headers): the route read it from disk")
@@ -329,7 +340,7 @@ extension PicpipeCLI {
                         at: PicpipeProcess.corpus.appendingPathComponent(file.path),
                         to: folder.appendingPathComponent(file.path.replacingOccurrences(of: "/", with: "-")))
                 }
-                let sync = try gateway.aws(["s3", "sync", folder.path, "s3://uploads/", "--only-show-errors"])
+                let sync = try await gateway.aws(["s3", "sync", folder.path, "s3://uploads/", "--only-show-errors"])
                 #expect(sync.status == 0, "\(sync.stderr)")
                 let originals = Set(
                     ServeProcess.files(gateway.store, "originals").map {
@@ -337,9 +348,9 @@ extension PicpipeCLI {
                     })
                 #expect(originals == Set(chosen.map(\.sha256)))
                 try await ServeProcess.eventually("all 50 processed") {
-                    try StoreView.processed(gateway.store).count == 50
+                    try await StoreView.processed(gateway.store).count == 50
                 }
-                let listing = try gateway.aws(["s3", "ls", "s3://originals/", "--recursive"])
+                let listing = try await gateway.aws(["s3", "ls", "s3://originals/", "--recursive"])
                 #expect(listing.stdout.split(separator: "\n").count == 50)
             }
         }
@@ -354,7 +365,7 @@ extension PicpipeCLI {
         }
 
         @Test func lambdaInvokeListAndConfigure() async throws {
-            guard AWSTools.available() else { return }
+            guard await AWSTools.available() else { return }
             let root = try PicpipeProcess.temporaryFolder("aws-lambda")
             defer { try? FileManager.default.removeItem(at: root) }
             var gateway = try await AWSServe.start(root: root)
@@ -364,13 +375,16 @@ extension PicpipeCLI {
                 let bytes = try Self.jpeg(seed: 4)
                 try Data(bytes).write(to: file)
                 let hash = Self.hash(bytes)
-                #expect(try gateway.aws(["s3", "cp", file.path, "s3://uploads/l.jpg", "--no-progress"]).status == 0)
-                try await ServeProcess.eventually("processed") { try StoreView.processed(store).contains("l.jpg") }
+                #expect(
+                    try await gateway.aws(["s3", "cp", file.path, "s3://uploads/l.jpg", "--no-progress"]).status == 0)
+                try await ServeProcess.eventually("processed") {
+                    try await StoreView.processed(store).contains("l.jpg")
+                }
                 let event = try Self.payload(key: Self.originalKey(hash), size: bytes.count, hash: hash, in: root)
                 let out = root.appendingPathComponent("out.json")
 
                 // RequestResponse with the log tail.
-                let sync = try gateway.awsJSON([
+                let sync = try await gateway.awsJSON([
                     "lambda", "invoke", "--function-name", "metadata", "--payload", "fileb://\(event.path)",
                     "--log-type", "Tail", out.path,
                 ])
@@ -389,28 +403,30 @@ extension PicpipeCLI {
                 #expect(result?["function"] as? String == "metadata")
 
                 // Event: queued (202), then run by serve.
-                let before = try StoreView.events(store).filter { $0.type == "Event" && $0.function == "thumbnail" }
-                    .count
-                let queued = try gateway.awsJSON([
+                let before = try await StoreView.events(store).filter {
+                    $0.type == "Event" && $0.function == "thumbnail"
+                }
+                .count
+                let queued = try await gateway.awsJSON([
                     "lambda", "invoke", "--function-name", "thumbnail", "--invocation-type", "Event", "--payload",
                     "fileb://\(event.path)", out.path,
                 ])
                 #expect(queued["StatusCode"] as? Int == 202)
                 try await ServeProcess.eventually("the queued invocation ran") {
-                    try StoreView.events(store, state: "succeeded").filter {
+                    try await StoreView.events(store, state: "succeeded").filter {
                         $0.type == "Event" && $0.function == "thumbnail"
                     }
                     .count == before + 1
                 }
                 // DryRun: checked, nothing run (204).
-                let dry = try gateway.awsJSON([
+                let dry = try await gateway.awsJSON([
                     "lambda", "invoke", "--function-name", "thumbnail", "--invocation-type", "DryRun", "--payload",
                     "fileb://\(event.path)", out.path,
                 ])
                 #expect(dry["StatusCode"] as? Int == 204)
 
                 // A function that does not exist.
-                let missing = try gateway.aws([
+                let missing = try await gateway.aws([
                     "lambda", "invoke", "--function-name", "resize", "--payload", "fileb://\(event.path)", out.path,
                 ])
                 #expect(missing.status != 0)
@@ -425,7 +441,7 @@ extension PicpipeCLI {
                 try Data(corrupt).write(to: corruptFile)
                 let corruptEvent = try Self.payload(
                     key: Self.originalKey(corruptHash), size: corrupt.count, hash: corruptHash, in: root)
-                let failed = try gateway.awsJSON([
+                let failed = try await gateway.awsJSON([
                     "lambda", "invoke", "--function-name", "thumbnail", "--payload", "fileb://\(corruptEvent.path)",
                     "--log-type", "Tail", out.path,
                 ])
@@ -446,28 +462,30 @@ extension PicpipeCLI {
 
                 // list-functions, get-function-configuration, update-function-configuration round trip.
                 let functions =
-                    try gateway.awsJSON(["lambda", "list-functions"])["Functions"] as? [[String: Any]] ?? []
+                    try await gateway.awsJSON(["lambda", "list-functions"])["Functions"] as? [[String: Any]] ?? []
                 #expect(functions.compactMap { $0["FunctionName"] as? String } == ["thumbnail", "metadata", "fetch"])
                 #expect(functions.first?["Runtime"] as? String == "provided.picpipe")
                 #expect(
                     (functions.first?["Role"] as? String)?.hasSuffix(
                         "role/picpipe-thumbnail-read-originals-write-thumbnails") == true)
-                let updated = try gateway.awsJSON([
+                let updated = try await gateway.awsJSON([
                     "lambda", "update-function-configuration", "--function-name", "thumbnail", "--memory-size", "512",
                     "--timeout", "45",
                 ])
                 #expect(updated["MemorySize"] as? Int == 512)
                 #expect(updated["Timeout"] as? Int == 45)
-                let read = try gateway.awsJSON(["lambda", "get-function-configuration", "--function-name", "thumbnail"])
+                let read = try await gateway.awsJSON([
+                    "lambda", "get-function-configuration", "--function-name", "thumbnail",
+                ])
                 #expect(read["MemorySize"] as? Int == 512)
                 #expect(read["Timeout"] as? Int == 45)
-                let invokeConfig = try gateway.awsJSON([
+                let invokeConfig = try await gateway.awsJSON([
                     "lambda", "put-function-event-invoke-config", "--function-name", "thumbnail",
                     "--maximum-retry-attempts", "1", "--maximum-event-age-in-seconds", "600",
                 ])
                 #expect(invokeConfig["MaximumRetryAttempts"] as? Int == 1)
                 // The Lambda log tail reports the new memory size: the new settings run the next invocation.
-                let next = try gateway.awsJSON([
+                let next = try await gateway.awsJSON([
                     "lambda", "invoke", "--function-name", "thumbnail", "--payload", "fileb://\(event.path)",
                     "--log-type", "Tail", out.path,
                 ])
@@ -479,12 +497,12 @@ extension PicpipeCLI {
                 // Persisted: a new serve on the same store still has them.
                 await gateway.stop()
                 gateway = try await AWSServe.start(root: root, store: store)
-                let again = try gateway.awsJSON([
+                let again = try await gateway.awsJSON([
                     "lambda", "get-function-configuration", "--function-name", "thumbnail",
                 ])
                 #expect(again["MemorySize"] as? Int == 512)
                 #expect(again["Timeout"] as? Int == 45)
-                let againInvoke = try gateway.awsJSON([
+                let againInvoke = try await gateway.awsJSON([
                     "lambda", "get-function-event-invoke-config", "--function-name", "thumbnail",
                 ])
                 #expect(againInvoke["MaximumRetryAttempts"] as? Int == 1)
@@ -523,12 +541,13 @@ extension PicpipeCLI {
                     """
                 let scriptFile = gateway.root.appendingPathComponent("snippet.py")
                 try Data(script.utf8).write(to: scriptFile)
-                let output = try AWSTools.run(
+                let output = try await AWSTools.run(
                     AWSTools.python, [scriptFile.path, gateway.endpoint, AWSServe.keyID, AWSServe.secret, file.path],
                     environment: gateway.environment())
                 #expect(output.status == 0, "\(output.stderr)")
                 let result = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
-                #expect(result?["etag"] as? String == "\"\(try Self.md5(file))\"")
+                let fileMD5 = try await Self.md5(file)
+                #expect(result?["etag"] as? String == "\"\(fileMD5)\"")
                 #expect(result?["keys"] as? [String] == [Self.originalKey(hash)])
                 #expect(result?["metadata"] as? [String: String] == ["source": "boto3"])
                 #expect(result?["range"] as? String == bytes.prefix(10).map { String(format: "%02x", $0) }.joined())

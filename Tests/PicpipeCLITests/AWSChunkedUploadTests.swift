@@ -82,7 +82,7 @@ extension PicpipeCLI {
         }
 
         @Test func signedAndUnsignedChunkedUploadsBecomeOriginalsAndBadOnesLeaveNothing() async throws {
-            guard AWSTools.available() else { return }
+            guard await AWSTools.available() else { return }
             let root = try PicpipeProcess.temporaryFolder("aws-chunked")
             defer { try? FileManager.default.removeItem(at: root) }
             let gateway = try await AWSServe.start(root: root)

@@ -8,10 +8,10 @@ import Testing
 extension PicpipeCLI {
     @Suite(.serialized) struct AWSThrottleAndListingTests {
         /// Runs a Python script with boto3 from the test venv; its stdout decoded as JSON.
-        static func boto3(_ script: String, _ arguments: [String], gateway: AWSServe) throws -> [String: Any] {
+        static func boto3(_ script: String, _ arguments: [String], gateway: AWSServe) async throws -> [String: Any] {
             let file = gateway.root.appendingPathComponent("script-\(UUID().uuidString).py")
             try Data(script.utf8).write(to: file)
-            let output = try AWSTools.run(
+            let output = try await AWSTools.run(
                 AWSTools.python, [file.path, gateway.endpoint, AWSServe.keyID, AWSServe.secret] + arguments,
                 environment: gateway.environment())
             guard output.status == 0 else { throw ServeTestError.timedOut("boto3 script: \(output.stderr)") }
@@ -19,7 +19,7 @@ extension PicpipeCLI {
         }
 
         @Test func invokeIsThrottledWhileAnUploadHoldsTheReservedConcurrency() async throws {
-            guard AWSTools.available() else { return }
+            guard await AWSTools.available() else { return }
             let root = try PicpipeProcess.temporaryFolder("aws-throttle")
             defer { try? FileManager.default.removeItem(at: root) }
             // One thumbnail worker: the function's reserved concurrency is 1.
@@ -30,9 +30,11 @@ extension PicpipeCLI {
                 let small = try AWSCLITests.jpeg(seed: 21)
                 let smallFile = root.appendingPathComponent("small.jpg")
                 try Data(small).write(to: smallFile)
-                #expect(try gateway.aws(["s3", "cp", smallFile.path, "s3://uploads/small.jpg", "--no-progress"]).status == 0)
+                #expect(
+                    try await gateway.aws(["s3", "cp", smallFile.path, "s3://uploads/small.jpg", "--no-progress"])
+                        .status == 0)
                 try await ServeProcess.eventually("small processed") {
-                    try StoreView.processed(store).contains("small.jpg")
+                    try await StoreView.processed(store).contains("small.jpg")
                 }
                 let hash = AWSCLITests.hash(small)
                 let event = try AWSCLITests.payload(
@@ -68,7 +70,7 @@ extension PicpipeCLI {
                         "message": refused and refused["Error"]["Message"],
                     }))
                     """
-                let result = try Self.boto3(script, [event.path, large.path, drop.path], gateway: gateway)
+                let result = try await Self.boto3(script, [event.path, large.path, drop.path], gateway: gateway)
                 #expect(result["refused"] as? Bool == true, "\(result)")
                 #expect(result["status"] as? Int == 429)
                 #expect(result["errorType"] as? String == "TooManyRequestsException")
@@ -77,10 +79,10 @@ extension PicpipeCLI {
                 #expect((result["message"] as? String)?.contains("functions.thumbnail.concurrency") == true)
                 // The upload's invocation was not disturbed, and once it is done a synchronous call runs again.
                 try await ServeProcess.eventually("the large picture processed") {
-                    try StoreView.processed(store).contains("large.jpg")
+                    try await StoreView.processed(store).contains("large.jpg")
                 }
                 let out = root.appendingPathComponent("out.json")
-                let again = try gateway.awsJSON([
+                let again = try await gateway.awsJSON([
                     "lambda", "invoke", "--function-name", "thumbnail", "--payload", "fileb://\(event.path)", out.path,
                 ])
                 #expect(again["StatusCode"] as? Int == 200)
@@ -100,7 +102,7 @@ extension PicpipeCLI {
                 for seed in 30..<33 {
                     let file = gateway.root.appendingPathComponent("p\(seed).jpg")
                     try Data(try AWSCLITests.jpeg(seed: seed)).write(to: file)
-                    #expect(
+                    await #expect(
                         try gateway.aws(["s3", "cp", file.path, "s3://uploads/p\(seed).jpg", "--no-progress"]).status
                             == 0)
                     names.append("p\(seed).jpg")
@@ -108,9 +110,11 @@ extension PicpipeCLI {
                 let largeBytes = try AWSCLITests.largeJPEG()
                 let large = gateway.root.appendingPathComponent("large.jpg")
                 try Data(largeBytes).write(to: large)
-                #expect(try gateway.aws(["s3", "cp", large.path, "s3://uploads/large.jpg", "--no-progress"]).status == 0)
+                #expect(
+                    try await gateway.aws(["s3", "cp", large.path, "s3://uploads/large.jpg", "--no-progress"]).status
+                        == 0)
                 try await ServeProcess.eventually("all processed") {
-                    try StoreView.processed(store).isSuperset(of: names + ["large.jpg"])
+                    try await StoreView.processed(store).isSuperset(of: names + ["large.jpg"])
                 }
                 let largeKey = AWSCLITests.originalKey(AWSCLITests.hash(largeBytes))
                 let script = """
@@ -209,14 +213,16 @@ extension PicpipeCLI {
                     out["originalsAfter"] = sorted(o["Key"] for o in s3.list_objects(Bucket="originals")["Contents"])
                     print(json.dumps(out))
                     """
-                let out = try Self.boto3(script, [largeKey, large.path], gateway: gateway)
+                let out = try await Self.boto3(script, [largeKey, large.path], gateway: gateway)
                 let all = try #require(out["all"] as? [String])
                 #expect(all.count == 4)
                 #expect(all == all.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
                 #expect(out["allTruncated"] as? Bool == false)
                 #expect(out["first"] as? [String] == Array(all.prefix(2)))
                 #expect(out["firstTruncated"] as? Bool == true)
-                #expect(out["firstNextMarker"] == nil || out["firstNextMarker"] is NSNull, "no NextMarker without a delimiter")
+                #expect(
+                    out["firstNextMarker"] == nil || out["firstNextMarker"] is NSNull,
+                    "no NextMarker without a delimiter")
                 #expect(out["rest"] as? [String] == Array(all.dropFirst(2)))
                 #expect(out["restMarker"] as? String == all[1])
                 let shards = Array(Set(all.map { String($0.prefix(3)) })).sorted()
@@ -241,7 +247,10 @@ extension PicpipeCLI {
                 #expect(out["following"] as? [String] == ["mp/b.jpg", "other.jpg"])
 
                 #expect(out["copyETag"] as? String == out["copyExpected"] as? String)
-                #expect(out["partSizes"] as? [Int] == [5 * 1024 * 1024 + 12345, largeBytes.count - (5 * 1024 * 1024 + 12345)])
+                #expect(
+                    out["partSizes"] as? [Int] == [
+                        5 * 1024 * 1024 + 12345, largeBytes.count - (5 * 1024 * 1024 + 12345),
+                    ])
                 #expect(out["badRange"] as? String == "InvalidArgument")
                 #expect(out["completeETag"] as? String == out["completeExpected"] as? String)
                 #expect(out["shuffledETag"] as? String == out["shuffledExpected"] as? String)
@@ -250,7 +259,9 @@ extension PicpipeCLI {
                 #expect(out["originalsAfter"] as? [String] == all.sorted())
 
                 // The AWS CLI's list-objects pages through ListObjects v1 by marker.
-                let listed = try gateway.awsJSON(["s3api", "list-objects", "--bucket", "originals", "--page-size", "1"])
+                let listed = try await gateway.awsJSON([
+                    "s3api", "list-objects", "--bucket", "originals", "--page-size", "1",
+                ])
                 let keys = (listed["Contents"] as? [[String: Any]] ?? []).compactMap { $0["Key"] as? String }
                 #expect(keys == all)
             }

@@ -14,10 +14,10 @@ enum AWSTools {
     static var python: URL { venv.appendingPathComponent("bin/python") }
 
     /// Whether the tools are there; outside CI a missing tool skips (with a note), in CI it fails.
-    static func available() -> Bool {
+    static func available() async -> Bool {
         var missing: [String] = []
         if !FileManager.default.isExecutableFile(atPath: aws.path) { missing.append("awscli") }
-        if (try? run(python, ["-c", "import boto3"]).status) != 0 { missing.append("boto3") }
+        if await (try? run(python, ["-c", "import boto3"]).status) != 0 { missing.append("boto3") }
         if curl == nil { missing.append("curl") }
         guard missing.isEmpty else {
             #expect(
@@ -39,17 +39,17 @@ enum AWSTools {
     /// Runs a program and waits (at most `timeout` seconds).
     static func run(
         _ executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: Double = 300
-    ) throws -> PicpipeProcess.Output {
-        try PicpipeProcess.run(
+    ) async throws -> PicpipeProcess.Output {
+        try await PicpipeProcess.run(
             executable: executable, arguments,
             environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, timeout: timeout)
     }
 
     /// The same, with the output bytes (for `aws s3 cp … -`).
-    static func runBytes(_ executable: URL, _ arguments: [String], environment: [String: String]) throws -> Data {
+    static func runBytes(_ executable: URL, _ arguments: [String], environment: [String: String]) async throws -> Data {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("aws-bytes-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: output) }
-        let result = try run(
+        let result = try await run(
             URL(fileURLWithPath: "/bin/sh"),
             ["-c", "\"$0\" \"$@\" > '\(output.path)'", executable.path] + arguments, environment: environment)
         guard result.status == 0 else { throw ServeTestError.timedOut("\(arguments): \(result.stderr)") }
@@ -107,17 +107,17 @@ struct AWSServe {
     }
 
     /// `aws --endpoint-url … ARGS`.
-    func aws(_ arguments: [String], secret: String = AWSServe.secret, config: URL? = nil) throws
+    func aws(_ arguments: [String], secret: String = AWSServe.secret, config: URL? = nil) async throws
         -> PicpipeProcess.Output
     {
-        try AWSTools.run(
+        try await AWSTools.run(
             AWSTools.aws, ["--endpoint-url", endpoint] + arguments,
             environment: environment(secret: secret, config: config))
     }
 
     /// `aws … ARGS`, which must succeed; its JSON output decoded.
-    func awsJSON(_ arguments: [String]) throws -> [String: Any] {
-        let output = try aws(arguments)
+    func awsJSON(_ arguments: [String]) async throws -> [String: Any] {
+        let output = try await aws(arguments)
         guard output.status == 0 else {
             throw ServeTestError.timedOut("aws \(arguments.joined(separator: " ")): \(output.stderr)")
         }

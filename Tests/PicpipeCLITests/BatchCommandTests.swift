@@ -46,7 +46,7 @@ extension PicpipeCLI {
             }
         }
 
-        @Test func batchStoresGoodFilesReportsBadOnesAndIsIdempotent() throws {
+        @Test func batchStoresGoodFilesReportsBadOnesAndIsIdempotent() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let inputs = work.appendingPathComponent("in")
@@ -54,7 +54,7 @@ extension PicpipeCLI {
             try Self.makeInputs(in: inputs)
             let store = work.appendingPathComponent("store")
 
-            let first = try PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "-j", "2", "--json"])
+            let first = try await PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "-j", "2", "--json"])
             #expect(first.status == 1)  // some failed
             let summary = try JSONDecoder().decode(Summary.self, from: Data(first.stdout.utf8))
             #expect(summary.ok == 3)
@@ -87,7 +87,7 @@ extension PicpipeCLI {
             #expect((letter?["error"] as? String)?.contains("truncated") == true)
 
             // The second run skips what is done and changes nothing in the store.
-            let second = try PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "--json"])
+            let second = try await PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "--json"])
             #expect(second.status == 1)
             let again = try JSONDecoder().decode(Summary.self, from: Data(second.stdout.utf8))
             #expect(again.ok == 0)
@@ -96,12 +96,12 @@ extension PicpipeCLI {
             #expect(PicpipeProcess.files(under: store) == files)
         }
 
-        @Test func batchHonoursStoreEnvironmentAndSizes() throws {
+        @Test func batchHonoursStoreEnvironmentAndSizes() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             try Self.picture(.jpeg, seed: 9).write(to: work.appendingPathComponent("one.jpg"))
             let store = work.appendingPathComponent("env-store")
-            let run = try PicpipeProcess.run(
+            let run = try await PicpipeProcess.run(
                 ["batch", work.appendingPathComponent("one.jpg").path, "--sizes", "64", "--format", "png"],
                 environment: ["PICPIPE_STORE": store.path])
             #expect(run.status == 0)
@@ -117,19 +117,19 @@ extension PicpipeCLI {
             ["thumbnail", "in.jpg"], ["thumbnail", "in.jpg", "-o", "o.jpg", "--size", "10", "--width", "5"],
             ["batch", "--no-such-flag"],
         ])
-        func usageErrorsExitWithTwo(arguments: [String]) throws {
-            let run = try PicpipeProcess.run(arguments)
+        func usageErrorsExitWithTwo(arguments: [String]) async throws {
+            let run = try await PicpipeProcess.run(arguments)
             #expect(run.status == 2)
             #expect(!run.stderr.isEmpty)
         }
 
-        @Test func thumbnailCommandWritesOneFile() throws {
+        @Test func thumbnailCommandWritesOneFile() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let input = work.appendingPathComponent("in.jpg")
             try Self.picture(.jpeg, seed: 5, width: 400, height: 100).write(to: input)
             let output = work.appendingPathComponent("out.png")
-            let run = try PicpipeProcess.run([
+            let run = try await PicpipeProcess.run([
                 "thumbnail", input.path, "-o", output.path, "--width", "50", "--height", "50", "--fit", "cover",
             ])
             #expect(run.status == 0)
@@ -139,7 +139,7 @@ extension PicpipeCLI {
 
             let bad = work.appendingPathComponent("bad.jpg")
             try Data("GIF89a".utf8).write(to: bad)
-            let failed = try PicpipeProcess.run([
+            let failed = try await PicpipeProcess.run([
                 "thumbnail", bad.path, "-o", work.appendingPathComponent("x.jpg").path,
             ])
             #expect(failed.status == 1)
@@ -148,14 +148,16 @@ extension PicpipeCLI {
             #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("x.jpg").path))
             let text = work.appendingPathComponent("notes.jpg")
             try Data("hello, not a picture".utf8).write(to: text)
-            let notImage = try PicpipeProcess.run(["thumbnail", text.path, "-o", work.appendingPathComponent("y.jpg").path])
+            let notImage = try await PicpipeProcess.run([
+                "thumbnail", text.path, "-o", work.appendingPathComponent("y.jpg").path,
+            ])
             #expect(notImage.status == 1)
             #expect(notImage.stderr.contains("notes.jpg: not a JPEG, PNG, WebP, GIF, HEIC or AVIF image"))
         }
 
         /// GIF and HEIC are read, not written; an output named for them, or an extension that disagrees with
         /// `--format`, is a usage error (exit 2) that lists what picpipe writes, and nothing is written.
-        @Test func anOutputNamedForAFormatPicpipeCannotWriteIsAUsageError() throws {
+        @Test func anOutputNamedForAFormatPicpipeCannotWriteIsAUsageError() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let input = work.appendingPathComponent("in.jpg")
@@ -167,7 +169,7 @@ extension PicpipeCLI {
             ]
             for (name, extra) in refused {
                 let output = work.appendingPathComponent(name)
-                let run = try PicpipeProcess.run(["thumbnail", input.path, "-o", output.path] + extra)
+                let run = try await PicpipeProcess.run(["thumbnail", input.path, "-o", output.path] + extra)
                 #expect(run.status == 2, "\(name) \(extra)")
                 #expect(
                     run.stderr.contains("jpeg (.jpg), png (.png), webp (.webp), avif (.avif)")
@@ -178,28 +180,32 @@ extension PicpipeCLI {
 
         /// `.webp` and `.avif` outputs are written in the format they name (sniffed back from the bytes), with or
         /// without a `--format` that agrees.
-        @Test func webpAndAVIFOutputsAreWrittenInTheFormatTheyName() throws {
+        @Test func webpAndAVIFOutputsAreWrittenInTheFormatTheyName() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let input = work.appendingPathComponent("in.jpg")
             try Self.picture(.jpeg, seed: 7, width: 200, height: 100).write(to: input)
             for (name, extra, format) in [
-                ("out.webp", [String](), ImageFormat.webp), ("out.AVIF", [], .avif), ("b.webp", ["--format", "webp"], .webp),
+                ("out.webp", [String](), ImageFormat.webp), ("out.AVIF", [], .avif),
+                ("b.webp", ["--format", "webp"], .webp),
                 ("lossless.webp", ["--lossless"], .webp), ("fast.avif", ["--speed", "9", "--quality", "50"], .avif),
             ] {
                 let output = work.appendingPathComponent(name)
-                let run = try PicpipeProcess.run(["thumbnail", input.path, "-o", output.path, "--size", "64"] + extra)
+                let run = try await PicpipeProcess.run(
+                    ["thumbnail", input.path, "-o", output.path, "--size", "64"] + extra)
                 #expect(run.status == 0, "\(name): \(run.stderr)")
                 let bytes = try Data(contentsOf: output)
                 #expect(bytes.withUnsafeBytes { ImageFormat.sniff($0) } == format, "\(name)")
-                let decoded = try bytes.withUnsafeBytes { try ImageDecoder.decode($0, limits: .default, minimumSize: nil) }
+                let decoded = try bytes.withUnsafeBytes {
+                    try ImageDecoder.decode($0, limits: .default, minimumSize: nil)
+                }
                 #expect(decoded.pixels.width == 64 && decoded.pixels.height == 32, "\(name)")
             }
         }
 
         /// `--color keep` leaves a tagged picture's pixels alone and embeds its profile; the default converts to sRGB
         /// and embeds none; anything else is a usage error.
-        @Test func thumbnailColorOption() throws {
+        @Test func thumbnailColorOption() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let profile = try #require(ColorProfile.adobeRGB)
@@ -207,16 +213,17 @@ extension PicpipeCLI {
             let pixels = PixelBuffer(width: 64, height: 32, filledWith: [20, 200, 60])
             try Data(try ImageEncoder.encode(pixels, format: .jpeg, quality: 95, iccProfile: profile.bytes)).write(
                 to: input)
-            func thumbnail(_ extra: [String]) throws -> DecodedImage {
+            func thumbnail(_ extra: [String]) async throws -> DecodedImage {
                 let output = work.appendingPathComponent("out.png")
-                let run = try PicpipeProcess.run(["thumbnail", input.path, "-o", output.path, "--size", "64"] + extra)
+                let run = try await PicpipeProcess.run(
+                    ["thumbnail", input.path, "-o", output.path, "--size", "64"] + extra)
                 #expect(run.status == 0, "\(run.stderr)")
                 return try Data(contentsOf: output).withUnsafeBytes {
                     try ImageDecoder.decode($0, limits: .default, minimumSize: nil)
                 }
             }
-            let converted = try thumbnail([])
-            let kept = try thumbnail(["--color", "keep"])
+            let converted = try await thumbnail([])
+            let kept = try await thumbnail(["--color", "keep"])
             #expect(converted.colorProfile == nil)
             #expect(kept.colorProfile == profile)
             // Adobe RGB (20, 200, 60) is about (0, 201, 37) in sRGB: a green sRGB can only just show.
@@ -224,18 +231,18 @@ extension PicpipeCLI {
             let convertedPixel = Array(converted.pixels.pixel(x: 32, y: 16)).map(Int.init)
             #expect(abs(keptPixel[0] - 20) <= 3 && abs(keptPixel[1] - 200) <= 3 && abs(keptPixel[2] - 60) <= 3)
             #expect(convertedPixel[0] <= 5 && abs(convertedPixel[1] - 201) <= 3 && abs(convertedPixel[2] - 37) <= 3)
-            let bad = try PicpipeProcess.run(
+            let bad = try await PicpipeProcess.run(
                 ["thumbnail", input.path, "-o", work.appendingPathComponent("x.png").path, "--color", "p3"])
             #expect(bad.status == 2)
         }
 
         /// The real-world corpus: ok files become originals with thumbnails, reject files land in failed/
         /// with a reason naming them; `either` files end up on exactly one side.
-        @Test(.enabled(if: PicpipeProcess.hasCorpus)) func corpusBatchMatchesManifest() throws {
+        @Test(.enabled(if: PicpipeProcess.hasCorpus)) func corpusBatchMatchesManifest() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let store = work.appendingPathComponent("store")
-            let run = try PicpipeProcess.run([
+            let run = try await PicpipeProcess.run([
                 "batch", PicpipeProcess.corpus.path, "--store", store.path, "--sizes", "128", "--json",
             ])
             #expect(run.status == 1)

@@ -5,7 +5,7 @@ import Testing
 
 extension PicpipeCLI {
     @Suite(.serialized) struct BatchInputTests {
-        @Test func followsSymbolicLinksToFoldersAndFilesAndEndsLoops() throws {
+        @Test func followsSymbolicLinksToFoldersAndFilesAndEndsLoops() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let real = work.appendingPathComponent("real")
@@ -29,7 +29,9 @@ extension PicpipeCLI {
             try fm.createSymbolicLink(at: linked, withDestinationURL: real)
 
             let store = work.appendingPathComponent("store")
-            let run = try PicpipeProcess.run(["batch", linked.path, "--store", store.path, "--json", "-q", "-j", "1"])
+            let run = try await PicpipeProcess.run([
+                "batch", linked.path, "--store", store.path, "--json", "-q", "-j", "1",
+            ])
             #expect(run.status == 0, "\(run.stderr)")
             let summary = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(run.stdout.utf8))
             // a.jpg, b-link.jpg and other-link/b.jpg: two contents, so one copy of b is skipped.
@@ -40,13 +42,13 @@ extension PicpipeCLI {
             #expect(run.stderr.contains("gone.jpg"))  // the broken link is named, not skipped silently
         }
 
-        @Test func findingNothingIsAWarning() throws {
+        @Test func findingNothingIsAWarning() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let empty = work.appendingPathComponent("empty")
             try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
             try Data("notes".utf8).write(to: empty.appendingPathComponent("notes.txt"))
-            let run = try PicpipeProcess.run([
+            let run = try await PicpipeProcess.run([
                 "batch", empty.path, "--store", work.appendingPathComponent("store").path,
             ])
             #expect(run.status == 0)
@@ -54,7 +56,7 @@ extension PicpipeCLI {
             #expect(run.stderr.contains(empty.path))
         }
 
-        @Test func duplicatesCountTheSameInEveryRun() throws {
+        @Test func duplicatesCountTheSameInEveryRun() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let inputs = work.appendingPathComponent("in")
@@ -69,7 +71,7 @@ extension PicpipeCLI {
             // -j 1 too: a copy waits for the first copy's outcome without holding the one lane the first needs.
             for attempt in 0..<4 {
                 let store = work.appendingPathComponent("store-\(attempt)")
-                let run = try PicpipeProcess.run([
+                let run = try await PicpipeProcess.run([
                     "batch", inputs.path, "--store", store.path, "--json", "-q", "-j", attempt == 0 ? "1" : "2",
                 ])
                 let summary = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(run.stdout.utf8))

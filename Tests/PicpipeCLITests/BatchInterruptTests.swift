@@ -40,7 +40,7 @@ extension PicpipeCLI {
                 ServeProcess.files(store, "originals").count >= 2 || !process.isRunning
             }
             kill(process.processIdentifier, SIGINT)
-            process.waitUntilExit()
+            await process.exited()
             let stdout = String(decoding: try Data(contentsOf: out), as: UTF8.self)
             let stderr = String(decoding: try Data(contentsOf: err), as: UTF8.self)
             try #require(process.terminationReason == .exit, "killed by the signal instead of stopping: \(stderr)")
@@ -58,7 +58,7 @@ extension PicpipeCLI {
                 #expect(ServeProcess.files(store, "thumbnails/\(size)").count == originals)
             }
 
-            let again = try PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "--json", "-q"])
+            let again = try await PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "--json", "-q"])
             #expect(again.status == 0, "\(again.stderr)")
             let rest = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(again.stdout.utf8))
             #expect(rest.ok == count - originals)

@@ -11,36 +11,36 @@ extension PicpipeCLI {
             return url
         }
 
-        @Test func aMistypedKeyIsRefusedWithADidYouMean() throws {
+        @Test func aMistypedKeyIsRefusedWithADidYouMean() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let config = try Self.file("functions:\n  thumbnail:\n    timeot: 10\n", in: work)
-            let run = try PicpipeProcess.run(["config", "--config", config.path])
+            let run = try await PicpipeProcess.run(["config", "--config", config.path])
             #expect(run.status == 2)
             #expect(run.stderr.contains("functions.thumbnail.timeot"))
             #expect(run.stderr.contains("did you mean 'functions.thumbnail.timeout'"))
             #expect(run.stderr.contains("line 3"))
         }
 
-        @Test func aMistypedVariableIsRefusedWithADidYouMean() throws {
-            let run = try PicpipeProcess.run(["config"], environment: ["PICPIPE_THUMBANIL_SIZES": "64"])
+        @Test func aMistypedVariableIsRefusedWithADidYouMean() async throws {
+            let run = try await PicpipeProcess.run(["config"], environment: ["PICPIPE_THUMBANIL_SIZES": "64"])
             #expect(run.status == 2)
             #expect(run.stderr.contains("PICPIPE_THUMBANIL_SIZES"))
             #expect(run.stderr.contains("did you mean PICPIPE_THUMBNAIL_SIZES"))
             // Every command checks, also those that read no configuration file.
-            let query = try PicpipeProcess.run(
+            let query = try await PicpipeProcess.run(
                 ["query", "--store", "/nonexistent"], environment: ["PICPIPE_STOR": "x"])
             #expect(query.status == 2)
             #expect(query.stderr.contains("did you mean PICPIPE_STORE"))
-            let fine = try PicpipeProcess.run(["config"], environment: ["PICPIPE_TEST_SOMETHING": "1"])
+            let fine = try await PicpipeProcess.run(["config"], environment: ["PICPIPE_TEST_SOMETHING": "1"])
             #expect(fine.status == 0, "\(fine.stderr)")
         }
 
-        @Test func brokenYAMLGivesLineColumnAndTheSubcommandsUsage() throws {
+        @Test func brokenYAMLGivesLineColumnAndTheSubcommandsUsage() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let config = try Self.file("store: ./a\nthumbnails:\n  sizes: [1, 2\n", in: work, name: "broken.yaml")
-            let run = try PicpipeProcess.run(["batch", work.path, "--config", config.path])
+            let run = try await PicpipeProcess.run(["batch", work.path, "--config", config.path])
             #expect(run.status == 2)
             #expect(run.stderr.contains("broken.yaml"))
             #expect(run.stderr.contains("line "))
@@ -50,20 +50,20 @@ extension PicpipeCLI {
             #expect(!run.stderr.contains("SUBCOMMANDS"))
         }
 
-        @Test func secretsAreRedactedUnlessAsked() throws {
+        @Test func secretsAreRedactedUnlessAsked() async throws {
             let environment = ["PICPIPE_API_KEYS": "key-one,key-two", "PICPIPE_SIGNING_KEY": "sign-me"]
-            let run = try PicpipeProcess.run(["config"], environment: environment)
+            let run = try await PicpipeProcess.run(["config"], environment: environment)
             #expect(run.status == 0, "\(run.stderr)")
             #expect(!run.stdout.contains("key-one") && !run.stdout.contains("sign-me"))
             #expect(run.stdout.contains("<redacted>"))
-            let json = try PicpipeProcess.run(["config", "--json"], environment: environment)
+            let json = try await PicpipeProcess.run(["config", "--json"], environment: environment)
             #expect(!json.stdout.contains("key-one") && !json.stdout.contains("sign-me"))
-            let shown = try PicpipeProcess.run(["config", "--show-secrets"], environment: environment)
+            let shown = try await PicpipeProcess.run(["config", "--show-secrets"], environment: environment)
             #expect(shown.stdout.contains("key-one") && shown.stdout.contains("sign-me"))
         }
 
-        @Test func helpListsEveryVariable() throws {
-            let run = try PicpipeProcess.run(["config", "--help"])
+        @Test func helpListsEveryVariable() async throws {
+            let run = try await PicpipeProcess.run(["config", "--help"])
             for variable in [
                 "PICPIPE_THUMBNAIL_FIT", "PICPIPE_THUMBNAIL_BACKGROUND", "PICPIPE_WATCHER_RESCAN_INTERVAL",
                 "PICPIPE_FUNCTIONS_METADATA_ON_FAILURE", "PICPIPE_CONFIG", "PICPIPE_STORE",

@@ -28,8 +28,8 @@ extension PicpipeCLI {
             }
         }
 
-        @Test func aCountOutOfRangeIsRefusedWithTheSetting() throws {
-            let result = try PicpipeProcess.run(["config"], environment: ["PICPIPE_EVENT_LOOPS": "0"])
+        @Test func aCountOutOfRangeIsRefusedWithTheSetting() async throws {
+            let result = try await PicpipeProcess.run(["config"], environment: ["PICPIPE_EVENT_LOOPS": "0"])
             #expect(result.status != 0)
             #expect(result.stderr.contains("http.event_loops"), "\(result.stderr)")
         }

@@ -17,15 +17,15 @@ extension PicpipeCLI {
             try PicpipeCLI.ServeCommandTests.picture(1).write(to: uploads.appendingPathComponent("good.jpg"))
             try PicpipeCLI.ServeCommandTests.picture(2).prefix(400).write(to: uploads.appendingPathComponent("bad.jpg"))
             try await ServeProcess.eventually("good processed, bad dead") {
-                try StoreView.processed(store).contains("good.jpg")
-                    && StoreView.events(store, state: "dead").contains { $0.sourceName == "bad.jpg" }
-                    && StoreView.events(store, state: "succeeded").contains {
-                        $0.sourceName == "bad.jpg" && $0.eventName == "ObjectRemoved:Delete"
-                            && $0.function == "metadata"
-                    }
+                guard try await StoreView.processed(store).contains("good.jpg"),
+                    try await StoreView.events(store, state: "dead").contains(where: { $0.sourceName == "bad.jpg" })
+                else { return false }
+                return try await StoreView.events(store, state: "succeeded").contains {
+                    $0.sourceName == "bad.jpg" && $0.eventName == "ObjectRemoved:Delete" && $0.function == "metadata"
+                }
             }
 
-            let table = try PicpipeProcess.run(["events", "--store", store.path])
+            let table = try await PicpipeProcess.run(["events", "--store", store.path])
             #expect(table.status == 0)
             #expect(table.stdout.hasPrefix("ID"))
             #expect(table.stdout.contains("good.jpg"))
@@ -33,9 +33,9 @@ extension PicpipeCLI {
             let deadRow = try #require(table.stdout.split(separator: "\n").first { $0.contains(" dead ") })
             #expect(deadRow.components(separatedBy: "bad.jpg").count == 2, "\(deadRow)")
             #expect(deadRow.contains("truncated"))
-            let dead = try StoreView.events(store, state: "dead")
+            let dead = try await StoreView.events(store, state: "dead")
             #expect(Set(dead.map(\.sourceName)) == ["bad.jpg"])
-            let onlyMetadata = try PicpipeProcess.run([
+            let onlyMetadata = try await PicpipeProcess.run([
                 "events", "--store", store.path, "--function", "metadata", "--json",
             ])
             // good.jpg's and bad.jpg's ObjectCreated, and the ObjectRemoved that cleaned up after refusing bad.jpg.
@@ -43,50 +43,50 @@ extension PicpipeCLI {
 
             // Replay the good event: idempotent, it runs again and changes nothing on disk.
             let before = PicpipeProcess.files(under: store.appendingPathComponent("thumbnails"))
-            let rowsBefore = try StoreView.metadataRows(store)
-            let good = try #require(try StoreView.events(store).first { $0.sourceName == "good.jpg" })
-            let replay = try PicpipeProcess.run(["replay", String(good.eventID), "--store", store.path])
+            let rowsBefore = try await StoreView.metadataRows(store)
+            let good = try #require(try await StoreView.events(store).first { $0.sourceName == "good.jpg" })
+            let replay = try await PicpipeProcess.run(["replay", String(good.eventID), "--store", store.path])
             #expect(replay.stdout == "re-queued 2 invocations\n")
             try await ServeProcess.eventually("replayed") {
-                try StoreView.events(store).filter { $0.sourceName == "good.jpg" }.allSatisfy {
+                try await StoreView.events(store).filter { $0.sourceName == "good.jpg" }.allSatisfy {
                     $0.state == "succeeded"
                 }
             }
             #expect(PicpipeProcess.files(under: store.appendingPathComponent("thumbnails")) == before)
-            #expect(try StoreView.metadataRows(store) == rowsBefore)
+            #expect(try await StoreView.metadataRows(store) == rowsBefore)
 
             // Replay the failed ones: bad.jpg was refused (its original left the store for failed/), so its replay
             // finds nothing to do and ends without making anything.
-            let again = try PicpipeProcess.run(["replay", "--failed", "--store", store.path])
+            let again = try await PicpipeProcess.run(["replay", "--failed", "--store", store.path])
             #expect(again.status == 0)
             #expect(again.stdout.hasPrefix("re-queued"))
             try await ServeProcess.eventually("replayed, nothing to do") {
-                let lines = try StoreView.events(store).filter {
+                let lines = try await StoreView.events(store).filter {
                     $0.sourceName == "bad.jpg" && $0.function == "thumbnail" && $0.eventName == "ObjectCreated:Put"
                 }
                 return lines.first?.state == "succeeded"
             }
             #expect(FileManager.default.fileExists(atPath: store.appendingPathComponent("failed/bad.jpg").path))
             #expect(PicpipeProcess.files(under: store.appendingPathComponent("thumbnails")) == before)
-            let missing = try PicpipeProcess.run(["replay", "424242", "--store", store.path])
+            let missing = try await PicpipeProcess.run(["replay", "424242", "--store", store.path])
             #expect(missing.status == 1)
             #expect(missing.stderr.contains("no event with id 424242"))
-            let usage = try PicpipeProcess.run(["replay", "--store", store.path])
+            let usage = try await PicpipeProcess.run(["replay", "--store", store.path])
             #expect(usage.status == 2)
 
-            let stats = try PicpipeProcess.run(["stats", "--store", store.path])
+            let stats = try await PicpipeProcess.run(["stats", "--store", store.path])
             #expect(stats.status == 0)
             #expect(stats.stdout.contains("thumbnail"))
             #expect(stats.stdout.contains("GB_S"))
             await serve.stop()
         }
 
-        @Test func configPrintsTheEffectiveConfiguration() throws {
+        @Test func configPrintsTheEffectiveConfiguration() async throws {
             let work = try PicpipeProcess.temporaryFolder("picpipe-config")
             defer { try? FileManager.default.removeItem(at: work) }
             let file = work.appendingPathComponent("picpipe.yaml")
             try Data("thumbnails:\n  sizes: [64]\nfunctions:\n  metadata:\n    timeout: 5\n".utf8).write(to: file)
-            let output = try PicpipeProcess.run(
+            let output = try await PicpipeProcess.run(
                 ["config", "--config", file.path, "--store", "/tmp/somewhere"],
                 environment: ["PICPIPE_LISTEN": "0.0.0.0:9000"])
             #expect(output.status == 0)
@@ -94,7 +94,8 @@ extension PicpipeCLI {
             #expect(output.stdout.contains("  - 64"))
             #expect(output.stdout.contains("listen: 0.0.0.0:9000"))
             #expect(output.stdout.contains("timeout: 5\n"))
-            let bad = try PicpipeProcess.run(["config"], environment: ["PICPIPE_FUNCTIONS_THUMBNAIL_MAX_RETRIES": "9"])
+            let bad = try await PicpipeProcess.run(
+                ["config"], environment: ["PICPIPE_FUNCTIONS_THUMBNAIL_MAX_RETRIES": "9"])
             #expect(bad.status == 2)
             #expect(bad.stderr.contains("max_retries"))
         }

@@ -44,14 +44,13 @@ extension PicpipeCLI {
             return false
         }
 
-        static func run(_ name: String, _ arguments: [String]) throws {
+        static func run(_ name: String, _ arguments: [String]) async throws {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: try #require(tool(name)))
             process.arguments = arguments
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
+            try await process.runToExit()
             try #require(process.terminationStatus == 0, "\(name) \(arguments) failed")
         }
 
@@ -73,31 +72,31 @@ extension PicpipeCLI {
 
         /// One file of each new format, made by the reference tools from JPEGs with EXIF: HEIC (orientation 6),
         /// WebP (EXIF kept by cwebp), AVIF (EXIF kept by avifenc), GIF.
-        static func makeFiles(in folder: URL) throws -> [String: URL] {
+        static func makeFiles(in folder: URL) async throws -> [String: URL] {
             let source = folder.appendingPathComponent("source6.jpg")
             try jpegWithEXIF(orientation: 6, seed: 3).write(to: source)
             let plain = folder.appendingPathComponent("source1.jpg")
             try jpegWithEXIF(orientation: 1, seed: 4).write(to: plain)
             var files: [String: URL] = [:]
             files["heic"] = folder.appendingPathComponent("phone.heic")
-            try run("heif-enc", ["-q", "85", source.path, "-o", files["heic"]!.path])
+            try await run("heif-enc", ["-q", "85", source.path, "-o", files["heic"]!.path])
             files["webp"] = folder.appendingPathComponent("web.webp")
-            try run("cwebp", ["-quiet", "-metadata", "exif", plain.path, "-o", files["webp"]!.path])
+            try await run("cwebp", ["-quiet", "-metadata", "exif", plain.path, "-o", files["webp"]!.path])
             files["avif"] = folder.appendingPathComponent("web.avif")
-            try run("avifenc", ["-s", "9", plain.path, files["avif"]!.path])
+            try await run("avifenc", ["-s", "9", plain.path, files["avif"]!.path])
             files["gif"] = folder.appendingPathComponent("anim.gif")
-            try run("convert", [plain.path, files["gif"]!.path])
+            try await run("convert", [plain.path, files["gif"]!.path])
             return files
         }
 
-        @Test func thumbnailAndMetadataOfEachFormat() throws {
+        @Test func thumbnailAndMetadataOfEachFormat() async throws {
             guard Self.available("heif-enc", "cwebp", "avifenc", "convert") else { return }
             let work = try PicpipeProcess.temporaryFolder("picpipe-formats")
             defer { try? FileManager.default.removeItem(at: work) }
-            let files = try Self.makeFiles(in: work)
+            let files = try await Self.makeFiles(in: work)
             for (format, file) in files {
                 let output = work.appendingPathComponent("\(format)-thumb.webp")
-                let run = try PicpipeProcess.run(["thumbnail", file.path, "-o", output.path, "--size", "80"])
+                let run = try await PicpipeProcess.run(["thumbnail", file.path, "-o", output.path, "--size", "80"])
                 #expect(run.status == 0, "\(format): \(run.stderr)")
                 let header = try Data(contentsOf: output).withUnsafeBytes { try ImageHeader.read(from: $0) }
                 #expect(header.format == .webp)
@@ -105,7 +104,7 @@ extension PicpipeCLI {
                 let upright = format == "heic" ? (48, 80) : (80, 48)
                 #expect((header.width, header.height) == upright, "\(format)")
 
-                let metadata = try PicpipeProcess.run(["metadata", file.path])
+                let metadata = try await PicpipeProcess.run(["metadata", file.path])
                 #expect(metadata.status == 0, "\(format): \(metadata.stderr)")
                 let json = try #require(
                     try JSONSerialization.jsonObject(with: Data(metadata.stdout.utf8)) as? [String: Any])
@@ -121,24 +120,24 @@ extension PicpipeCLI {
             let cut = work.appendingPathComponent("cut.heic")
             try heic.prefix(heic.count / 2).write(to: cut)
             let output = work.appendingPathComponent("cut.jpg")
-            let refused = try PicpipeProcess.run(["thumbnail", cut.path, "-o", output.path])
+            let refused = try await PicpipeProcess.run(["thumbnail", cut.path, "-o", output.path])
             #expect(refused.status == 1)
             #expect(refused.stderr.contains("cut.heic: "), "\(refused.stderr)")
             #expect(!FileManager.default.fileExists(atPath: output.path))
         }
 
-        @Test func batchReportsBytesByFormat() throws {
+        @Test func batchReportsBytesByFormat() async throws {
             guard Self.available("heif-enc", "cwebp", "avifenc", "convert") else { return }
             let work = try PicpipeProcess.temporaryFolder("picpipe-formats")
             defer { try? FileManager.default.removeItem(at: work) }
             let inputs = work.appendingPathComponent("in")
             try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
-            _ = try Self.makeFiles(in: inputs)
+            _ = try await Self.makeFiles(in: inputs)
             for name in ["source6.jpg", "source1.jpg"] {
                 try FileManager.default.removeItem(at: inputs.appendingPathComponent(name))
             }
             let store = work.appendingPathComponent("store")
-            let run = try PicpipeProcess.run([
+            let run = try await PicpipeProcess.run([
                 "batch", inputs.path, "--store", store.path, "--sizes", "64,128", "--also-formats", "webp,avif",
                 "--json", "-q",
             ])
@@ -152,9 +151,10 @@ extension PicpipeCLI {
                 #expect(outputs[format]?["thumbnails"] == 8, "4 pictures x 2 sizes in \(format)")
                 let onDisk = thumbnails.filter { $0.hasSuffix(format == "jpeg" ? ".jpg" : "." + format) }
                 let bytes = try onDisk.reduce(0) {
-                    $0 + (try FileManager.default.attributesOfItem(
-                        atPath: store.appendingPathComponent("thumbnails").appendingPathComponent($1).path)[.size]
-                        as? Int ?? 0)
+                    $0
+                        + (try FileManager.default.attributesOfItem(
+                            atPath: store.appendingPathComponent("thumbnails").appendingPathComponent($1).path)[.size]
+                            as? Int ?? 0)
                 }
                 #expect(outputs[format]?["bytes"] == bytes, "\(format): the summary's bytes are the files' bytes")
             }
@@ -167,7 +167,7 @@ extension PicpipeCLI {
             guard Self.available("heif-enc", "cwebp", "avifenc", "convert") else { return }
             let work = try PicpipeProcess.temporaryFolder("picpipe-formats")
             defer { try? FileManager.default.removeItem(at: work) }
-            let files = try Self.makeFiles(in: work)
+            let files = try await Self.makeFiles(in: work)
             let store = work.appendingPathComponent("store")
             let serve = try await ServeProcess(store: store)
             do {
@@ -263,8 +263,12 @@ extension PicpipeCLI {
             #expect(gif.statusCode == 400)
 
             // Each format is its own derivative in the store, named by recipe.
-            let thumbnails = ServeProcess.files(serve.store, "thumbnails").filter { $0.contains(id) && $0.hasPrefix("128/") }
-            for suffix in ["-inside-q82-srgb.jpg", "-inside-q85-srgb.webp", "-inside-q70-s6-srgb.avif", "-inside-srgb.png"] {
+            let thumbnails = ServeProcess.files(serve.store, "thumbnails").filter {
+                $0.contains(id) && $0.hasPrefix("128/")
+            }
+            for suffix in [
+                "-inside-q82-srgb.jpg", "-inside-q85-srgb.webp", "-inside-q70-s6-srgb.avif", "-inside-srgb.png",
+            ] {
                 #expect(thumbnails.contains { $0.hasSuffix(suffix) }, "\(suffix) in \(thumbnails)")
             }
         }
@@ -291,7 +295,8 @@ extension PicpipeCLI {
                 let http = try #require(response as? HTTPURLResponse)
                 #expect(http.value(forHTTPHeaderField: "Content-Type") == "image/jpeg")
                 #expect(http.value(forHTTPHeaderField: "Vary") == nil)
-                let forced = URLRequest(url: try #require(URL(string: "\(base)/images/\(id)/thumbnails/256?format=webp")))
+                let forced = URLRequest(
+                    url: try #require(URL(string: "\(base)/images/\(id)/thumbnails/256?format=webp")))
                 let (body, _) = try await URLSession.shared.data(for: forced)
                 #expect(body.withUnsafeBytes { ImageFormat.sniff($0) } == .webp)
             } catch {

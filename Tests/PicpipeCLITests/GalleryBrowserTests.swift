@@ -70,7 +70,7 @@ extension PicpipeCLI {
             let serve = try await ServeProcess(store: store, environment: ["PICPIPE_LISTEN": "127.0.0.1:\(port)"])
             do {
                 try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
-                let output = try Self.runSuite(
+                let output = try await Self.runSuite(
                     url: "http://127.0.0.1:\(port)", store: store, servePID: serve.process.processIdentifier,
                     good: corpus.appendingPathComponent("jpeg-odd/baseline-testorig.jpg"),
                     live: corpus.appendingPathComponent("png-suite/basi2c08.png"),
@@ -129,7 +129,9 @@ extension PicpipeCLI {
 
         /// Runs the browser script against a `serve` with this configuration over six corpus camera files, with
         /// `--url` and `--store` and these arguments; expects it to pass and, if named, a screenshot saved.
-        static func runWithKeys(folder: String, config text: String, arguments: [String], screenshot: String?) async throws {
+        static func runWithKeys(folder: String, config text: String, arguments: [String], screenshot: String?)
+            async throws
+        {
             let missing = Self.missingComponents()
             guard missing.isEmpty else {
                 #expect(
@@ -157,7 +159,7 @@ extension PicpipeCLI {
                 store: store, environment: ["PICPIPE_LISTEN": "127.0.0.1:\(port)", "PICPIPE_CONFIG": config.path])
             do {
                 try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
-                let output = try Self.runScript(
+                let output = try await Self.runScript(
                     ["--url", "http://127.0.0.1:\(port)", "--store", store.path] + arguments,
                     log: root.appendingPathComponent("browser.log"))
                 print(output.text.split(separator: "\n").filter { $0.hasPrefix("gallery browser suite") }.joined())
@@ -194,8 +196,8 @@ extension PicpipeCLI {
         /// Runs the Selenium script and returns its exit status and output.
         static func runSuite(
             url: String, store: URL, servePID: Int32, good: URL, live: URL, put: URL, replacement: URL
-        ) throws -> (status: Int32, text: String) {
-            try runScript(
+        ) async throws -> (status: Int32, text: String) {
+            try await runScript(
                 [
                     "--url", url, "--store", store.path, "--good", good.path, "--live", live.path, "--put", put.path,
                     "--replacement", replacement.path, "--serve-pid", String(servePID), "--binary",
@@ -204,7 +206,7 @@ extension PicpipeCLI {
         }
 
         /// Runs Tests/Browser/gallery_test.py with these arguments (and --artifacts); its status and output.
-        static func runScript(_ arguments: [String], log: URL) throws -> (status: Int32, text: String) {
+        static func runScript(_ arguments: [String], log: URL) async throws -> (status: Int32, text: String) {
             let process = Process()
             process.executableURL = APIConformanceTests.venv.appendingPathComponent("bin/python")
             process.arguments =
@@ -215,8 +217,7 @@ extension PicpipeCLI {
             process.standardOutput = handle
             process.standardError = handle
             process.standardInput = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
+            try await process.runToExit(timeout: 1800)
             try handle.close()
             return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
         }

@@ -105,20 +105,22 @@ extension PicpipeCLI {
                 #expect(answer["invocation_id"] as? Int != nil)
                 let record = answer["record"] as? [String: Any]
                 #expect(record?["eventName"] as? String == "ObjectImport:URL")
-                #expect(((record?["s3"] as? [String: Any])?["object"] as? [String: Any])?["sourceName"] as? String == url)
+                #expect(
+                    ((record?["s3"] as? [String: Any])?["object"] as? [String: Any])?["sourceName"] as? String == url)
                 try await ServeProcess.eventually("the imported picture processed") {
-                    try StoreView.processed(serve.store).contains(url)
+                    try await StoreView.processed(serve.store).contains(url)
                 }
                 let id = SHA256.hash(data: source.jpeg).map { String(format: "%02x", $0) }.joined()
                 #expect(try await HTTPCall.send("GET", "\(base)/images/\(id)").body == source.jpeg)
-                let events = try StoreView.events(serve.store)
+                let events = try await StoreView.events(serve.store)
                 let fetch = events.first { $0.function == "fetch" && $0.sourceName == url }
                 #expect(fetch?.state == "succeeded" && fetch?.eventName == "ObjectImport:URL" && fetch?.type == "Event")
                 #expect(events.contains { $0.sourceName == url && $0.eventName == "ObjectCreated:Put" })
                 let listing = try await HTTPCall.send("GET", "\(base)/images")
-                #expect(listing.text.contains("\"name\":\"\(url.replacingOccurrences(of: "/", with: "\\/"))\"")
-                    || listing.text.contains("\"name\":\"\(url)\""), "\(listing.text)")
-                let stats = try PicpipeProcess.run(["stats", "--store", serve.store.path, "--json"], timeout: 60)
+                #expect(
+                    listing.text.contains("\"name\":\"\(url.replacingOccurrences(of: "/", with: "\\/"))\"")
+                        || listing.text.contains("\"name\":\"\(url)\""), "\(listing.text)")
+                let stats = try await PicpipeProcess.run(["stats", "--store", serve.store.path, "--json"], timeout: 60)
                 #expect(stats.stdout.contains("\"fetch\""), "\(stats.stdout)")
 
                 // RequestResponse: answered with the picture once it is stored. A chain of 4 redirects is followed.
@@ -132,7 +134,8 @@ extension PicpipeCLI {
                 // A 2 GB stream is cut at the 1 MiB cap; a drip of a byte a second is cut by the 4 s timeout; an
                 // HTML page is not a picture. Nothing of them stays in uploads/.
                 Self.expect(try await Self.importing(base, "\(source.base)/huge"), 413, "import_too_large", "1048576")
-                Self.expect(try await Self.importing(base, "\(source.base)/drip"), 422, "import_timeout", "import.timeout")
+                Self.expect(
+                    try await Self.importing(base, "\(source.base)/drip"), 422, "import_timeout", "import.timeout")
                 Self.expect(
                     try await Self.importing(base, "\(source.base)/page.html"), 415, "unsupported_media_type",
                     "not a JPEG, PNG, WebP, GIF, HEIC or AVIF image")
@@ -147,7 +150,8 @@ extension PicpipeCLI {
                     try await Self.importing(base, "\(source.base)/to-mapped"), 400, "url_refused",
                     "::ffff:127.0.0.1 embeds 127.0.0.1 is loopback")
                 Self.expect(try await Self.importing(base, "ftp://127.0.0.1/a.jpg"), 400, "url_refused", "only http")
-                Self.expect(try await Self.importing(base, "file:///etc/passwd", wait: false), 400, "url_refused", "only http")
+                Self.expect(
+                    try await Self.importing(base, "file:///etc/passwd", wait: false), 400, "url_refused", "only http")
                 Self.expect(
                     try await Self.importing(base, "http://user:secret@127.0.0.1:\(source.port)/photo.jpg"), 400,
                     "url_refused", "user or password")
@@ -159,10 +163,10 @@ extension PicpipeCLI {
                 let missingURL = "\(source.base)/missing.jpg"
                 #expect(try await Self.importing(base, missingURL, wait: false).status == 202)
                 try await ServeProcess.eventually("both imports dead-lettered") {
-                    let dead = try StoreView.events(serve.store, state: "dead").filter { $0.function == "fetch" }
+                    let dead = try await StoreView.events(serve.store, state: "dead").filter { $0.function == "fetch" }
                     return Set(dead.compactMap(\.sourceName)).isSuperset(of: [refusedURL, missingURL])
                 }
-                let dead = try StoreView.events(serve.store, state: "dead").filter { $0.function == "fetch" }
+                let dead = try await StoreView.events(serve.store, state: "dead").filter { $0.function == "fetch" }
                 let refusedLine = dead.first { $0.sourceName == refusedURL }
                 #expect(refusedLine?.attempt == 1 && refusedLine?.error?.contains("link-local") == true)
                 let missingLine = dead.first { $0.sourceName == missingURL }
@@ -193,8 +197,10 @@ extension PicpipeCLI {
                 Self.expect(try await Self.importing(plainBase, "http://10.1.2.3/a.jpg"), 400, "url_refused", "private")
                 Self.expect(
                     try await Self.importing(plainBase, "http://100.64.0.1/a.jpg"), 400, "url_refused", "carrier-grade")
-                Self.expect(try await Self.importing(plainBase, "http://[fd00::1]/a.jpg"), 400, "url_refused", "unique local")
-                Self.expect(try await Self.importing(plainBase, "http://224.0.0.1/a.jpg"), 400, "url_refused", "multicast")
+                Self.expect(
+                    try await Self.importing(plainBase, "http://[fd00::1]/a.jpg"), 400, "url_refused", "unique local")
+                Self.expect(
+                    try await Self.importing(plainBase, "http://224.0.0.1/a.jpg"), 400, "url_refused", "multicast")
                 Self.expect(
                     try await Self.importing(plainBase, "http://[64:ff9b::a9fe:a9fe]/"), 400, "url_refused",
                     "embeds 169.254.169.254")
@@ -247,23 +253,24 @@ extension PicpipeCLI {
 
             // RequestResponse: the fetch ran, then the thumbnail and metadata functions; thumbnails are on disk.
             let url = "\(source.base)/photo.jpg"
-            let now = try PicpipeProcess.run(
+            let now = try await PicpipeProcess.run(
                 ["import", url, "--store", store.path, "--invocation-type", "RequestResponse"], environment: allow)
             #expect(now.status == 0, "\(now.stderr)")
             let line = try #require(
                 try JSONSerialization.jsonObject(with: Data(now.stdout.utf8)) as? [String: Any])
             #expect(line["url"] as? String == url)
-            #expect(line["sha256"] as? String == SHA256.hash(data: source.jpeg).map { String(format: "%02x", $0) }.joined())
+            #expect(
+                line["sha256"] as? String == SHA256.hash(data: source.jpeg).map { String(format: "%02x", $0) }.joined())
             #expect(line["results"] as? [String: String] == ["metadata": "succeeded", "thumbnail": "succeeded"])
             #expect(!StoreView.files(store, "thumbnails").isEmpty)
-            let events = try StoreView.events(store)
+            let events = try await StoreView.events(store)
             #expect(events.contains { $0.function == "fetch" && $0.sourceName == url && $0.type == "RequestResponse" })
             #expect(events.contains { $0.eventName == "ObjectCreated:Put" && $0.sourceName == url })
 
             // Event (the default): the fetch invocation is queued for serve; a refused URL is named with its
             // reason, the others go on.
             let chain = "\(source.base)/r/2"
-            let queued = try PicpipeProcess.run(
+            let queued = try await PicpipeProcess.run(
                 ["import", chain, "ftp://example.com/a.jpg", "--store", store.path], environment: allow)
             #expect(queued.status == 1)
             #expect(queued.stderr.contains("picpipe: ftp://example.com/a.jpg: "))
@@ -272,11 +279,11 @@ extension PicpipeCLI {
                 try JSONSerialization.jsonObject(with: Data(queued.stdout.utf8)) as? [String: Any])
             #expect(queuedLine["invocation_id"] as? Int != nil)
             #expect(queuedLine["state"] as? String == "queued")
-            let pending = try StoreView.events(store, state: "queued")
+            let pending = try await StoreView.events(store, state: "queued")
             #expect(pending.contains { $0.sourceName == chain && $0.function == "fetch" })
 
             // Without the allow-list, loopback is refused by the function (RequestResponse reports it).
-            let refused = try PicpipeProcess.run(
+            let refused = try await PicpipeProcess.run(
                 ["import", url, "--store", store.path, "--invocation-type", "RequestResponse"])
             #expect(refused.status == 1)
             #expect(refused.stderr.contains("127.0.0.1 is loopback"), "\(refused.stderr)")

@@ -13,7 +13,7 @@ extension PicpipeCLI {
             let store = work.appendingPathComponent("store")
             let serve = try await ServeProcess(store: store)
             try PicpipeCLI.ServeCommandTests.picture(77).write(to: store.appendingPathComponent("uploads/one.jpg"))
-            try await ServeProcess.eventually("ingested") { try StoreView.processed(store).contains("one.jpg") }
+            try await ServeProcess.eventually("ingested") { try await StoreView.processed(store).contains("one.jpg") }
             await serve.stop()
             let key = try #require(StoreView.files(store, "originals").first)
             return (store, "originals/" + key)
@@ -29,7 +29,7 @@ extension PicpipeCLI {
             let (store, key) = try await Self.storeWithOriginal(work)
 
             // RequestResponse: the function's result JSON; idempotent, so nothing is created again.
-            let direct = try PicpipeProcess.run(["invoke", "thumbnail", "--key", key, "--store", store.path])
+            let direct = try await PicpipeProcess.run(["invoke", "thumbnail", "--key", key, "--store", store.path])
             #expect(direct.status == 0, "\(direct.stderr)")
             let result = try #require(Self.json(direct.stdout))
             #expect(result["function"] as? String == "thumbnail")
@@ -48,26 +48,26 @@ extension PicpipeCLI {
                 """
             let payloadFile = work.appendingPathComponent("event.json")
             try Data(event.utf8).write(to: payloadFile)
-            let metadata = try PicpipeProcess.run([
+            let metadata = try await PicpipeProcess.run([
                 "invoke", "metadata", "--payload", "@" + payloadFile.path, "--store", store.path,
             ])
             #expect(metadata.status == 0, "\(metadata.stdout) \(metadata.stderr)")
             #expect(Self.json(metadata.stdout)?["sha256"] as? String == hash)
 
             // DryRun: checks and reports the role, runs nothing.
-            let dry = try PicpipeProcess.run(
+            let dry = try await PicpipeProcess.run(
                 ["invoke", "thumbnail", "--payload", event, "--invocation-type", "DryRun", "--store", store.path])
             #expect(dry.status == 0)
             let role = Self.json(dry.stdout)?["role"] as? [String: String]
             #expect(role == ["originals": "read", "thumbnails": "write"])
 
             // A bad payload: the error JSON and exit 1.
-            let bad = try PicpipeProcess.run([
+            let bad = try await PicpipeProcess.run([
                 "invoke", "thumbnail", "--payload", "{\"nope\": 1}", "--store", store.path,
             ])
             #expect(bad.status == 1)
             #expect(Self.json(bad.stdout)?["errorType"] as? String == "InvalidRequest")
-            let unknown = try PicpipeProcess.run(["invoke", "nothing", "--key", key, "--store", store.path])
+            let unknown = try await PicpipeProcess.run(["invoke", "nothing", "--key", key, "--store", store.path])
             #expect(unknown.status == 1)
 
             // A failing RequestResponse: an original that is not a picture any more.
@@ -78,30 +78,30 @@ extension PicpipeCLI {
             try FileManager.default.createDirectory(
                 at: store.appendingPathComponent("originals/zz"), withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: broken, to: store.appendingPathComponent("originals/zz/broken.jpg"))
-            let failing = try PicpipeProcess.run([
+            let failing = try await PicpipeProcess.run([
                 "invoke", "thumbnail", "--payload", brokenEvent, "--store", store.path,
             ])
             #expect(failing.status == 1)
             #expect(Self.json(failing.stdout)?["errorType"] as? String == "Unprocessable")
 
             // Event: queued in the journal and returns at once; the next serve runs it.
-            let queued = try PicpipeProcess.run(
+            let queued = try await PicpipeProcess.run(
                 ["invoke", "thumbnail", "--key", key, "--invocation-type", "Event", "--store", store.path])
             #expect(queued.status == 0)
             let response = try #require(Self.json(queued.stdout))
             #expect(response["StatusCode"] as? Int == 202)
             let invocationID = try #require(response["InvocationId"] as? Int)
-            #expect(try StoreView.events(store, state: "queued").map(\.id) == [Int64(invocationID)])
+            #expect(try await StoreView.events(store, state: "queued").map(\.id) == [Int64(invocationID)])
             let serve = try await ServeProcess(store: store)
             try await ServeProcess.eventually("queued invocation run by serve") {
-                try StoreView.events(store).first { $0.id == Int64(invocationID) }?.state == "succeeded"
+                try await StoreView.events(store).first { $0.id == Int64(invocationID) }?.state == "succeeded"
             }
             // And while serve runs, an Event from another process is picked up by polling.
-            let live = try PicpipeProcess.run(
+            let live = try await PicpipeProcess.run(
                 ["invoke", "metadata", "--key", key, "--invocation-type", "Event", "--store", store.path])
             let liveID = try #require(Self.json(live.stdout)?["InvocationId"] as? Int)
             try await ServeProcess.eventually("live Event run") {
-                try StoreView.events(store).first { $0.id == Int64(liveID) }?.state == "succeeded"
+                try await StoreView.events(store).first { $0.id == Int64(liveID) }?.state == "succeeded"
             }
             await serve.stop()
         }

@@ -4,42 +4,46 @@ import Testing
 
 extension PicpipeCLI {
     @Suite(.serialized) struct MessageTests {
-        @Test func aMissingInputIsNamedOnce() throws {
+        @Test func aMissingInputIsNamedOnce() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let missing = work.appendingPathComponent("missing.jpg").path
-            let run = try PicpipeProcess.run(["thumbnail", missing, "-o", work.appendingPathComponent("o.jpg").path])
+            let run = try await PicpipeProcess.run([
+                "thumbnail", missing, "-o", work.appendingPathComponent("o.jpg").path,
+            ])
             #expect(run.status == 1)
             #expect(run.stderr.components(separatedBy: missing).count == 2, "\(run.stderr)")  // the path once
             #expect(run.stderr.contains("no such file"))
         }
 
-        @Test func libjpegsMessageIsNotRepeated() throws {
+        @Test func libjpegsMessageIsNotRepeated() async throws {
             let file = PicpipeProcess.corpus.appendingPathComponent("jpeg-odd/extraneous-bytes-before-eoi.jpg")
             guard FileManager.default.fileExists(atPath: file.path) else { return }
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
-            let run = try PicpipeProcess.run(["thumbnail", file.path, "-o", work.appendingPathComponent("o.jpg").path])
+            let run = try await PicpipeProcess.run([
+                "thumbnail", file.path, "-o", work.appendingPathComponent("o.jpg").path,
+            ])
             #expect(run.status == 1)
             #expect(run.stderr.lowercased().components(separatedBy: "corrupt jpeg data").count == 2, "\(run.stderr)")
         }
 
-        @Test func limitsNameTheirKnob() throws {
+        @Test func limitsNameTheirKnob() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let input = work.appendingPathComponent("a.jpg")
             try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1).write(to: input)
             let output = work.appendingPathComponent("o.jpg").path
 
-            let pixels = try PicpipeProcess.run(["thumbnail", input.path, "-o", output, "--max-pixels", "1000"])
+            let pixels = try await PicpipeProcess.run(["thumbnail", input.path, "-o", output, "--max-pixels", "1000"])
             #expect(pixels.status == 1)
             #expect(pixels.stderr.contains("--max-pixels") && pixels.stderr.contains("limits.max_pixels"))
-            let bytes = try PicpipeProcess.run(["thumbnail", input.path, "-o", output, "--max-file-bytes", "100"])
+            let bytes = try await PicpipeProcess.run(["thumbnail", input.path, "-o", output, "--max-file-bytes", "100"])
             #expect(bytes.status == 1)
             #expect(bytes.stderr.contains("--max-file-bytes") && bytes.stderr.contains("limits.max_file_bytes"))
 
             let store = work.appendingPathComponent("store")
-            let batch = try PicpipeProcess.run([
+            let batch = try await PicpipeProcess.run([
                 "batch", input.path, "--store", store.path, "--max-file-bytes", "100", "-q",
             ])
             #expect(batch.status == 1)
@@ -51,7 +55,7 @@ extension PicpipeCLI {
             try Data("functions:\n  thumbnail:\n    memory_mb: 1\n".utf8).write(to: config)
             let big = work.appendingPathComponent("big.jpg")
             try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 9, width: 800, height: 600).write(to: big)
-            let tight = try PicpipeProcess.run([
+            let tight = try await PicpipeProcess.run([
                 "batch", big.path, "--store", store.path, "--config", config.path, "-q",
             ])
             #expect(tight.status == 1)

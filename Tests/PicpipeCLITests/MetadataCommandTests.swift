@@ -57,11 +57,11 @@ extension PicpipeCLI {
             }
         }
 
-        @Test func printsOneJSONLinePerFileWithEveryKey() throws {
+        @Test func printsOneJSONLinePerFileWithEveryKey() async throws {
             let folder = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: folder) }
             let files = try Self.writeFixtures(in: folder)
-            let run = try PicpipeProcess.run(["metadata", "--hash", files.jpeg.path, files.png.path])
+            let run = try await PicpipeProcess.run(["metadata", "--hash", files.jpeg.path, files.png.path])
             #expect(run.status == 0, "\(run.stderr)")
             let objects = try Self.objects(run.stdout)
             try #require(objects.count == 2)
@@ -80,11 +80,11 @@ extension PicpipeCLI {
             #expect(png["orientation"] is NSNull)
         }
 
-        @Test func rawAddsExifGroupsAndNoHashLeavesSha256Null() throws {
+        @Test func rawAddsExifGroupsAndNoHashLeavesSha256Null() async throws {
             let folder = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: folder) }
             let files = try Self.writeFixtures(in: folder)
-            let run = try PicpipeProcess.run(["metadata", "--raw", "--no-hash", files.jpeg.path])
+            let run = try await PicpipeProcess.run(["metadata", "--raw", "--no-hash", files.jpeg.path])
             #expect(run.status == 0, "\(run.stderr)")
             let object = try #require(try Self.objects(run.stdout).first)
             #expect(object["sha256"] is NSNull)
@@ -96,12 +96,12 @@ extension PicpipeCLI {
             #expect(gps["GPSLatitude"] as? Double == 10)  // unsigned, as exiftool prints the GPS group
         }
 
-        @Test func aFileThatIsNotAPictureIsReportedAndTheRestGoesOn() throws {
+        @Test func aFileThatIsNotAPictureIsReportedAndTheRestGoesOn() async throws {
             let folder = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: folder) }
             let files = try Self.writeFixtures(in: folder)
             let missing = folder.appendingPathComponent("missing.jpg").path
-            let run = try PicpipeProcess.run(["metadata", files.text.path, missing, files.jpeg.path])
+            let run = try await PicpipeProcess.run(["metadata", files.text.path, missing, files.jpeg.path])
             #expect(run.status == 1)
             #expect(try Self.objects(run.stdout).count == 1)
             let errors = run.stderr.split(separator: "\n")
@@ -111,7 +111,7 @@ extension PicpipeCLI {
         }
 
         @Test(.enabled(if: PicpipeProcess.hasCorpus, "../shared/corpus is absent"))
-        func hostileCorpusFilesNeverCrashTheProcess() throws {
+        func hostileCorpusFilesNeverCrashTheProcess() async throws {
             var paths: [String] = []
             for folder in ["bad", "jpeg-odd", "png-odd"] {
                 let url = PicpipeProcess.corpus.appendingPathComponent(folder)
@@ -119,7 +119,7 @@ extension PicpipeCLI {
                     url.appendingPathComponent($0).path
                 }
             }
-            let run = try PicpipeProcess.run(["metadata", "--raw"] + paths, timeout: 120)
+            let run = try await PicpipeProcess.run(["metadata", "--raw"] + paths, timeout: 120)
             #expect(run.status == 0 || run.status == 1)  // 1: some files are not pictures, reported on stderr
             let printed = try Self.objects(run.stdout).count
             let reported = run.stderr.split(separator: "\n").filter { $0.hasPrefix("picpipe metadata: ") }.count

@@ -1,5 +1,6 @@
 // Running the real `picpipe` binary from tests, the way a user does.
 import Foundation
+import Synchronization
 
 /// The built `picpipe` executable and a way to run it.
 enum PicpipeProcess {
@@ -36,12 +37,12 @@ enum PicpipeProcess {
     static func run(
         _ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil,
         timeout: Double = 300
-    ) throws -> Output {
+    ) async throws -> Output {
         // The test's own store or configuration must not leak into the command.
         var inherited = ProcessInfo.processInfo.environment
         inherited.removeValue(forKey: "PICPIPE_STORE")
         inherited.removeValue(forKey: "PICPIPE_CONFIG")
-        return try run(
+        return try await run(
             executable: binary, arguments, environment: inherited.merging(environment) { $1 },
             currentDirectory: currentDirectory, timeout: timeout)
     }
@@ -51,7 +52,7 @@ enum PicpipeProcess {
     static func run(
         executable: URL, _ arguments: [String], environment: [String: String], currentDirectory: URL? = nil,
         timeout: Double = 300
-    ) throws -> Output {
+    ) async throws -> Output {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -69,16 +70,7 @@ enum PicpipeProcess {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning {
-            if Date() > deadline {
-                process.terminate()
-                break
-            }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        process.waitUntilExit()
+        try await process.runToExit(timeout: timeout)
         try out.close()
         try err.close()
         return Output(
@@ -104,5 +96,47 @@ enum PicpipeProcess {
             found.append(String(url.path.dropFirst(folder.path.count + 1)))
         }
         return found.sorted()
+    }
+}
+
+extension Process {
+    /// Starts it and waits for it to exit (at most `timeout` seconds, then it is killed), without holding a
+    /// thread meanwhile: a test blocked in `waitUntilExit` or a sleep loop keeps one of the concurrency pool's two
+    /// threads (on two cores) for as long as the child runs, and every async test of every other suite waits.
+    func runToExit(timeout: Double = 300) async throws {
+        let watchdog = Task { [self] in
+            try? await Task.sleep(for: .seconds(timeout))
+            // SIGKILL: a child inherits the test process's ignored SIGTERM, so `terminate()` may not end it.
+            if !Task.isCancelled, isRunning { kill(processIdentifier, SIGKILL) }
+        }
+        defer { watchdog.cancel() }
+        try await waitForExit { try run() }
+    }
+
+    /// Waits for an already started process to exit, without holding a thread (see `runToExit`).
+    func exited() async {
+        try? await waitForExit {}
+    }
+
+    /// Installs the termination handler, then `start`s; resumes when the process has exited.
+    private func waitForExit(after start: () throws -> Void) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            // Resumed once: by the handler, by a failed start, or here when the child had already exited.
+            let pending = Mutex<CheckedContinuation<Void, any Error>?>(continuation)
+            let finish: @Sendable (Result<Void, any Error>) -> Void = { result in
+                pending.withLock { $0.take() }?.resume(with: result)
+            }
+            terminationHandler = { _ in finish(.success(())) }
+            do {
+                try start()
+            } catch {
+                terminationHandler = nil
+                return finish(.failure(error))
+            }
+            if !isRunning { finish(.success(())) }
+        }
+        // Foundation's Process holds itself through a run-loop source that only `waitUntilExit` lets go of; it
+        // returns at once now that the child has exited.
+        waitUntilExit()
     }
 }

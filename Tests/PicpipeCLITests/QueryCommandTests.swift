@@ -5,7 +5,7 @@ import Testing
 extension PicpipeCLI {
     @Suite(.serialized) struct QueryCommandTests {
         /// Three pictures with different makes, times and positions, put into a fresh store by `picpipe batch`.
-        static func filledStore() throws -> (store: URL, folder: URL) {
+        static func filledStore() async throws -> (store: URL, folder: URL) {
             let folder = try PicpipeProcess.temporaryFolder()
             let inputs = folder.appendingPathComponent("in")
             try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
@@ -15,11 +15,11 @@ extension PicpipeCLI {
                 ("nowhere.jpg", "Canon", "2021:03:03 03:03:03", nil),
             ]
             for (name, make, time, position) in pictures {
-                try Data(QueryFixture.jpeg(make: make, time: time, position: position)).write(
+                try await Data(QueryFixture.jpeg(make: make, time: time, position: position)).write(
                     to: inputs.appendingPathComponent(name))
             }
             let store = folder.appendingPathComponent("store")
-            let batch = try PicpipeProcess.run([
+            let batch = try await PicpipeProcess.run([
                 "batch", inputs.path, "--store", store.path, "--sizes", "16", "--quiet",
             ])
             try #require(batch.status == 0, "batch failed: \(batch.stderr)")
@@ -33,23 +33,23 @@ extension PicpipeCLI {
             }
         }
 
-        @Test func filtersOrderAndJSONLines() throws {
-            let (store, folder) = try Self.filledStore()
+        @Test func filtersOrderAndJSONLines() async throws {
+            let (store, folder) = try await Self.filledStore()
             defer { try? FileManager.default.removeItem(at: folder) }
-            func query(_ arguments: [String]) throws -> [String] {
-                let run = try PicpipeProcess.run(["query", "--store", store.path, "--json"] + arguments)
+            func query(_ arguments: [String]) async throws -> [String] {
+                let run = try await PicpipeProcess.run(["query", "--store", store.path, "--json"] + arguments)
                 #expect(run.status == 0, "\(run.stderr)")
                 return try Self.makes(run.stdout)
             }
-            #expect(try query([]) == ["NIKON", "Canon", "Canon"])  // newest first
-            #expect(try query(["--make", "canon"]).count == 2)
-            #expect(try query(["--taken-after", "2021-01-01", "--taken-before", "2022"]) == ["Canon"])
-            #expect(try query(["--bbox", "40,-10,60,20"]) == ["Canon"])
-            #expect(try query(["--bbox=-40,150,-30,152"]) == ["NIKON"])  // "=" lets a value start with "-"
-            #expect(try query(["--near", "48.86,2.34,10"]) == ["Canon"])
-            #expect(try query(["--limit", "1"]) == ["NIKON"])
+            #expect(try await query([]) == ["NIKON", "Canon", "Canon"])  // newest first
+            #expect(try await query(["--make", "canon"]).count == 2)
+            #expect(try await query(["--taken-after", "2021-01-01", "--taken-before", "2022"]) == ["Canon"])
+            #expect(try await query(["--bbox", "40,-10,60,20"]) == ["Canon"])
+            #expect(try await query(["--bbox=-40,150,-30,152"]) == ["NIKON"])  // "=" lets a value start with "-"
+            #expect(try await query(["--near", "48.86,2.34,10"]) == ["Canon"])
+            #expect(try await query(["--limit", "1"]) == ["NIKON"])
 
-            let run = try PicpipeProcess.run(["query", "--store", store.path, "--json", "--make", "NIKON"])
+            let run = try await PicpipeProcess.run(["query", "--store", store.path, "--json", "--make", "NIKON"])
             let line = try #require(run.stdout.split(separator: "\n").first)
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let id = try #require(object["id"] as? String)
@@ -59,10 +59,10 @@ extension PicpipeCLI {
             #expect(Set(object.keys) == Set(MetadataCommandTests.keys + ["id"]))
         }
 
-        @Test func tableAndUsageErrors() throws {
-            let (store, folder) = try Self.filledStore()
+        @Test func tableAndUsageErrors() async throws {
+            let (store, folder) = try await Self.filledStore()
             defer { try? FileManager.default.removeItem(at: folder) }
-            let table = try PicpipeProcess.run(["query", "--store", store.path])
+            let table = try await PicpipeProcess.run(["query", "--store", store.path])
             #expect(table.status == 0)
             let lines = table.stdout.split(separator: "\n")
             #expect(lines.count == 4)  // header + 3 images
@@ -71,16 +71,16 @@ extension PicpipeCLI {
                 ["--bbox", "1,2,3"], ["--near", "1,2,-5"], ["--bbox", "1,2,3,4", "--near", "1,2,3"],
                 ["--taken-after", "yesterday"], ["--limit", "-1"],
             ] {
-                let run = try PicpipeProcess.run(["query", "--store", store.path] + bad)
+                let run = try await PicpipeProcess.run(["query", "--store", store.path] + bad)
                 #expect(run.status == 2, "\(bad)")
             }
             // A store without a metadata database yet holds no image.
             let emptyStore = folder.appendingPathComponent("empty")
             try FileManager.default.createDirectory(at: emptyStore, withIntermediateDirectories: true)
-            let empty = try PicpipeProcess.run(["query", "--store", emptyStore.path, "--json"])
+            let empty = try await PicpipeProcess.run(["query", "--store", emptyStore.path, "--json"])
             #expect(empty.status == 0 && empty.stdout.isEmpty)
             // A store that does not exist is a mistake (a typo in --store), not an empty result (StorePathTests).
-            let missing = try PicpipeProcess.run(["query", "--store", folder.appendingPathComponent("typo").path])
+            let missing = try await PicpipeProcess.run(["query", "--store", folder.appendingPathComponent("typo").path])
             #expect(missing.status == 2)
         }
     }
@@ -88,7 +88,7 @@ extension PicpipeCLI {
 
 /// A small but complete baseline JPEG (8x8 grey, so batch can decode it) with EXIF Make, DateTimeOriginal, GPS.
 enum QueryFixture {
-    static func jpeg(make: String, time: String, position: (Double, Double)?) -> [UInt8] {
+    static func jpeg(make: String, time: String, position: (Double, Double)?) async -> [UInt8] {
         func short(_ value: Int) -> [UInt8] { [UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
         func long(_ value: Int) -> [UInt8] { short(value >> 16) + short(value & 0xFFFF) }
         // Layout: header 8, IFD0 (2 or 3 entries), Exif IFD (1 entry), GPS IFD (4 entries), then values.

@@ -48,7 +48,8 @@ extension PicpipeCLI.ScaleOutTests {
             let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             guard status == 0 else {
                 let problems = (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? ""
-                throw ServeTestError.timedOut("scripts/test-postgres.sh \(arguments[0]) failed (\(status)): \(problems)")
+                throw ServeTestError.timedOut(
+                    "scripts/test-postgres.sh \(arguments[0]) failed (\(status)): \(problems)")
             }
             return text
         }
@@ -65,8 +66,8 @@ extension PicpipeCLI.ScaleOutTests {
     }
 
     /// Every file ended with every thumbnail, one metadata row and one success per function; nothing dead.
-    static func expectAllDoneOnce(_ names: [String], store: URL, database: String) throws {
-        let events = try Self.events(store, database: database)
+    static func expectAllDoneOnce(_ names: [String], store: URL, database: String) async throws {
+        let events = try await Self.events(store, database: database)
         let created = events.filter { $0.eventName.hasPrefix("ObjectCreated") }
         #expect(created.count == names.count * 2, "one invocation per file and function")
         #expect(created.allSatisfy { $0.state == "succeeded" })
@@ -75,10 +76,12 @@ extension PicpipeCLI.ScaleOutTests {
         #expect(perFunction.values.allSatisfy { $0 == 1 })
         #expect(events.filter { $0.state == "dead" }.isEmpty)
         #expect(StoreView.files(store, "failed").isEmpty)
-        let query = try Self.cli(["query", "--store", store.path, "--json", "--limit", "100000"], database: database)
+        let query = try await Self.cli(
+            ["query", "--store", store.path, "--json", "--limit", "100000"], database: database)
         #expect(query.stdout.split(separator: "\n").count == names.count)
         let thumbnails = StoreView.files(store, "thumbnails")
-        #expect(thumbnails.filter { $0.hasSuffix(".jpg") }.count == names.count * Self.sizes.split(separator: ",").count)
+        #expect(
+            thumbnails.filter { $0.hasSuffix(".jpg") }.count == names.count * Self.sizes.split(separator: ",").count)
         #expect(thumbnails.allSatisfy { !$0.contains(".picpipe-tmp") })
     }
 
@@ -109,14 +112,14 @@ extension PicpipeCLI.ScaleOutTests {
         }
         try Self.drop(before, from: staging, into: uploads)
         try await ServeProcess.eventually("some processed before the restart") {
-            try Self.processed(store, database: database).count >= 5
+            try await Self.processed(store, database: database).count >= 5
         }
         try server.restart()
         try Self.drop(after, from: staging, into: uploads)
         try await ServeProcess.eventually("every file processed after the restart", within: 300) {
-            try Self.processed(store, database: database).isSuperset(of: before + after)
+            try await Self.processed(store, database: database).isSuperset(of: before + after)
         }
-        try Self.expectAllDoneOnce(before + after, store: store, database: database)
+        try await Self.expectAllDoneOnce(before + after, store: store, database: database)
         for process in [all, worker] {
             let log = process.log
             let lost = log.components(separatedBy: "database unreachable").count - 1
@@ -166,13 +169,13 @@ extension PicpipeCLI.ScaleOutTests {
             let waiting = (try? row?["waiting"].decode(Int.self)) ?? 0
             mostRunning = max(mostRunning, running)
             if running == 1, waiting > 0 { heldBack = true }
-            return try Self.processed(store, database: database).isSuperset(of: names)
+            return try await Self.processed(store, database: database).isSuperset(of: names)
         }
         #expect(mostRunning == 1, "reserved_concurrency 1 across two processes of two workers each")
         #expect(heldBack, "thumbnails waited while one ran")
-        try Self.expectAllDoneOnce(names, store: store, database: database)
+        try await Self.expectAllDoneOnce(names, store: store, database: database)
         // The waits are counted as throttles, as with SQLite.
-        let statistics = try JSONSerialization.jsonObject(
+        let statistics = try await JSONSerialization.jsonObject(
             with: Data(try Self.cli(["stats", "--store", store.path, "--json"], database: database).stdout.utf8))
         let thumbnail = ((statistics as? [[String: Any]]) ?? []).first { $0["function"] as? String == "thumbnail" }
         #expect((thumbnail?["throttles"] as? Int ?? 0) > 0)
@@ -196,7 +199,7 @@ extension PicpipeCLI.ScaleOutTests {
         }
         try Self.drop(names, from: staging, into: store.appendingPathComponent("uploads"))
         try await ServeProcess.eventually("five events journaled") {
-            try Self.events(store, database: database).filter { $0.function == "thumbnail" }.count == 5
+            try await Self.events(store, database: database).filter { $0.function == "thumbnail" }.count == 5
         }
         try await ServeProcess.eventually("http listening") { api.log.contains("http listening") }
         let port = try #require(PicpipeCLI.ServeHTTPTests.port(in: api.log))
@@ -206,7 +209,9 @@ extension PicpipeCLI.ScaleOutTests {
         #expect(text.contains("picpipe_process_roles{roles=\"api\"} 1"), "\(text)")
         #expect(text.contains("picpipe_queue_depth{function=\"thumbnail\"} 5"), "\(text)")
         #expect(text.contains("picpipe_queue_depth{function=\"metadata\"} 5"), "\(text)")
-        let oldest = text.split(separator: "\n").first { $0.hasPrefix("picpipe_oldest_queued_age_seconds{function=\"thumbnail\"}") }
+        let oldest = text.split(separator: "\n").first {
+            $0.hasPrefix("picpipe_oldest_queued_age_seconds{function=\"thumbnail\"}")
+        }
         #expect((oldest?.split(separator: " ").last).flatMap { Double($0) }.map { $0 > 0 } == true, "\(text)")
         for process in [watcher, api] { await process.stop() }
     }

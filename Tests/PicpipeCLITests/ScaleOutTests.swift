@@ -9,26 +9,28 @@ import Testing
 #endif
 
 extension PicpipeCLI {
-    @Suite(.serialized, .enabled(if: ScratchDatabase.enabled, "needs PICPIPE_TEST_DATABASE_URL (scripts/test-postgres.sh)"))
+    @Suite(
+        .serialized, .enabled(if: ScratchDatabase.enabled, "needs PICPIPE_TEST_DATABASE_URL (scripts/test-postgres.sh)")
+    )
     struct ScaleOutTests {
         static let sizes = "48,96"
 
         /// Runs a CLI command against the shared database.
-        static func cli(_ arguments: [String], database: String) throws -> PicpipeProcess.Output {
-            let output = try PicpipeProcess.run(arguments + ["--database", database], timeout: 120)
+        static func cli(_ arguments: [String], database: String) async throws -> PicpipeProcess.Output {
+            let output = try await PicpipeProcess.run(arguments + ["--database", database], timeout: 120)
             if output.status != 0 { throw ServeTestError.timedOut("\(arguments.first ?? "") failed: \(output.stderr)") }
             return output
         }
 
-        static func events(_ store: URL, database: String) throws -> [EventLine] {
-            try cli(["events", "--store", store.path, "--json", "--limit", "100000"], database: database).stdout
+        static func events(_ store: URL, database: String) async throws -> [EventLine] {
+            try await cli(["events", "--store", store.path, "--json", "--limit", "100000"], database: database).stdout
                 .split(separator: "\n").map { try JSONDecoder().decode(EventLine.self, from: Data($0.utf8)) }
         }
 
         /// Source names whose thumbnail and metadata invocations both succeeded.
-        static func processed(_ store: URL, database: String) throws -> Set<String> {
+        static func processed(_ store: URL, database: String) async throws -> Set<String> {
             var functions: [String: Set<String>] = [:]
-            for line in try events(store, database: database) where line.state == "succeeded" {
+            for line in try await events(store, database: database) where line.state == "succeeded" {
                 functions[line.sourceName ?? line.key, default: []].insert(line.function)
             }
             return Set(functions.filter { $0.value.isSuperset(of: ["thumbnail", "metadata"]) }.keys)
@@ -85,7 +87,7 @@ extension PicpipeCLI {
             let firstHalf = names.prefix(names.count / 2)
             try Self.drop(firstHalf, from: staging, into: uploads)
             try await ServeProcess.eventually("some processed") {
-                try Self.processed(store, database: database).count >= 10
+                try await Self.processed(store, database: database).count >= 10
             }
             workers[0].signal(SIGKILL)
             workers[1].signal(SIGTERM)
@@ -100,11 +102,11 @@ extension PicpipeCLI {
             }
             try Self.drop(names.dropFirst(firstHalf.count), from: staging, into: uploads)
             try await ServeProcess.eventually("every file processed by the surviving worker", within: 300) {
-                try Self.processed(store, database: database).isSuperset(of: names)
+                try await Self.processed(store, database: database).isSuperset(of: names)
             }
 
             // Every invocation ran to success exactly once: nothing dead, retried or left running.
-            let events = try Self.events(store, database: database)
+            let events = try await Self.events(store, database: database)
             let created = events.filter { $0.eventName.hasPrefix("ObjectCreated") }
             #expect(created.count == names.count * 2)
             #expect(created.allSatisfy { $0.state == "succeeded" })
@@ -112,7 +114,7 @@ extension PicpipeCLI {
             for line in created { perFunction["\(line.sourceName ?? line.key)/\(line.function)", default: 0] += 1 }
             #expect(perFunction.values.allSatisfy { $0 == 1 }, "one invocation per file and function")
             #expect(events.filter { $0.state == "dead" }.isEmpty)
-            let statistics = try JSONSerialization.jsonObject(
+            let statistics = try await JSONSerialization.jsonObject(
                 with: Data(try Self.cli(["stats", "--store", store.path, "--json"], database: database).stdout.utf8))
             let rows = (statistics as? [[String: Any]]) ?? []
             for row in rows {
@@ -125,7 +127,8 @@ extension PicpipeCLI {
                 #expect(errors == 0, "\(function)")
             }
             // One metadata row per distinct picture, every thumbnail, no partial file.
-            let query = try Self.cli(["query", "--store", store.path, "--json", "--limit", "100000"], database: database)
+            let query = try await Self.cli(
+                ["query", "--store", store.path, "--json", "--limit", "100000"], database: database)
             #expect(query.stdout.split(separator: "\n").count == 200)
             let thumbnails = StoreView.files(store, "thumbnails")
             #expect(thumbnails.filter { $0.hasSuffix(".jpg") }.count == 200 * Self.sizes.split(separator: ",").count)
@@ -145,10 +148,11 @@ extension PicpipeCLI {
             let work = try PicpipeProcess.temporaryFolder("picpipe-roles")
             defer { try? FileManager.default.removeItem(at: work) }
             let store = work.appendingPathComponent("store")
-            let refused = try PicpipeProcess.run(["serve", "--store", store.path, "--roles", "worker"], timeout: 60)
+            let refused = try await PicpipeProcess.run(
+                ["serve", "--store", store.path, "--roles", "worker"], timeout: 60)
             #expect(refused.status == 2)
             #expect(refused.stderr.contains("--roles needs a shared database"))
-            let unknown = try PicpipeProcess.run(
+            let unknown = try await PicpipeProcess.run(
                 ["serve", "--store", store.path, "--roles", "cook", "--database", "postgres://x@127.0.0.1/x"],
                 timeout: 60)
             #expect(unknown.status == 2)
@@ -170,16 +174,20 @@ extension PicpipeCLI.ScaleOutTests {
             try PicpipeCLI.ServeCommandTests.picture(5000 + n).write(
                 to: store.appendingPathComponent("uploads").appendingPathComponent(name))
         }
-        try await ServeProcess.eventually("all 50 processed") { try StoreView.processed(store).isSuperset(of: names) }
+        try await ServeProcess.eventually("all 50 processed") {
+            try await StoreView.processed(store).isSuperset(of: names)
+        }
         await serve.stop()
 
-        let first = try PicpipeProcess.run(["db", "migrate", "--store", store.path, "--to", database], timeout: 300)
+        let first = try await PicpipeProcess.run(
+            ["db", "migrate", "--store", store.path, "--to", database], timeout: 300)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("events: 50 in SQLite, 50 copied, 50 in PostgreSQL"))
         #expect(first.stdout.contains("invocations: 100 in SQLite, 100 copied, 100 in PostgreSQL"))
         #expect(first.stdout.contains("metadata images: 50 in SQLite, 50 copied, 50 in PostgreSQL"))
         #expect(first.stdout.contains("verified: every row matches"))
-        let again = try PicpipeProcess.run(["db", "migrate", "--store", store.path, "--to", database], timeout: 300)
+        let again = try await PicpipeProcess.run(
+            ["db", "migrate", "--store", store.path, "--to", database], timeout: 300)
         #expect(again.status == 0)
         #expect(again.stdout.contains("events: 50 in SQLite, 0 copied, 50 in PostgreSQL"))
 
@@ -189,8 +197,8 @@ extension PicpipeCLI.ScaleOutTests {
             // The table (GB-s rounded): sums of doubles in another order differ in the last bits.
             ["stats", "--store", store.path],
         ] {
-            let sqlite = try PicpipeProcess.run(arguments, timeout: 120)
-            let postgres = try PicpipeProcess.run(arguments + ["--database", database], timeout: 120)
+            let sqlite = try await PicpipeProcess.run(arguments, timeout: 120)
+            let postgres = try await PicpipeProcess.run(arguments + ["--database", database], timeout: 120)
             #expect(sqlite.status == 0 && postgres.status == 0)
             #expect(!sqlite.stdout.isEmpty)
             #expect(sqlite.stdout == postgres.stdout, "\(arguments[0]) answers the same")

@@ -44,8 +44,7 @@ extension PicpipeCLI {
             let source = work.appendingPathComponent("copied.jpg")
             try Self.picture(1).write(to: source)
             copy.arguments = [source.path, uploads.appendingPathComponent("copied.jpg").path]
-            try copy.run()
-            copy.waitUntilExit()
+            try await copy.runToExit()
 
             // write-then-rename: the temp name is ignored, the rename is taken.
             try Self.picture(2).write(to: uploads.appendingPathComponent("renamed.jpg.part"))
@@ -64,21 +63,23 @@ extension PicpipeCLI {
             let writer = try Self.slowWriter(try Self.picture(4), to: slowTarget, pause: 6, scratch: work)
             try await ServeProcess.eventually("the other three processed") {
                 // A superset: on a loaded machine the slow file may be done too before a look sees the three.
-                try StoreView.processed(store).isSuperset(of: ["copied.jpg", "renamed.jpg", "2024/trip/day1/deep.jpg"])
+                try await StoreView.processed(store).isSuperset(of: [
+                    "copied.jpg", "renamed.jpg", "2024/trip/day1/deep.jpg",
+                ])
             }
             let stillThere = FileManager.default.fileExists(atPath: slowTarget.path)
-            let journaled = try StoreView.events(store).contains { $0.sourceName == "slow.jpg" }
+            let journaled = try await StoreView.events(store).contains { $0.sourceName == "slow.jpg" }
             if writer.isRunning {
                 // Both looks happened while the writer still had the file open.
                 #expect(stillThere, "taken while its writer had it open")
                 #expect(!journaled, "journaled while its writer had it open")
             }
-            writer.waitUntilExit()
+            await writer.exited()
             try await ServeProcess.eventually("slow file processed") {
-                try StoreView.processed(store).contains("slow.jpg")
+                try await StoreView.processed(store).contains("slow.jpg")
             }
 
-            let events = try StoreView.events(store)
+            let events = try await StoreView.events(store)
             #expect(events.count == 8, "one thumbnail and one metadata invocation per file")
             #expect(
                 events.allSatisfy { $0.state == "succeeded" && $0.attempt == 1 && $0.eventName == "ObjectCreated:Put" })
@@ -86,7 +87,7 @@ extension PicpipeCLI {
             #expect(StoreView.files(store, "uploads").isEmpty)
             #expect(StoreView.files(store, "originals").count == 4)
             for size in ["128", "256", "1024"] { #expect(StoreView.files(store, "thumbnails/\(size)").count == 4) }
-            #expect(try StoreView.metadataRows(store) == 4)
+            #expect(try await StoreView.metadataRows(store) == 4)
 
             // Graceful shutdown: SIGTERM, exit 0.
             serve.signal(SIGTERM)
@@ -106,8 +107,8 @@ extension PicpipeCLI {
             try Self.picture(11).write(to: uploads.appendingPathComponent("fine.jpg"))
 
             try await ServeProcess.eventually("poison refused, fine processed") {
-                let events = try StoreView.events(store)
-                let processed = try StoreView.processed(store)
+                let events = try await StoreView.events(store)
+                let processed = try await StoreView.processed(store)
                 return events.contains {
                     $0.sourceName == "poison.jpg" && $0.function == "thumbnail" && $0.state == "dead"
                 }
@@ -117,7 +118,8 @@ extension PicpipeCLI {
                         $0.state != "queued" && $0.state != "running"
                     }
             }
-            let poison = try #require(try StoreView.events(store, state: "dead").first { $0.function == "thumbnail" })
+            let poison = try #require(
+                try await StoreView.events(store, state: "dead").first { $0.function == "thumbnail" })
             #expect(poison.attempt == 1, "a picture that cannot be decoded fails the same way every time: no retry")
             #expect(poison.error?.contains("truncated") == true)
             // Refused as batch and the HTTP API refuse it: its bytes in failed/ with the reason, nothing in the store.
@@ -130,7 +132,7 @@ extension PicpipeCLI {
             let poisonHash = Array(poisonBytes).withUnsafeBytes { ContentHash(of: $0) }
             #expect(!ServeProcess.files(store, "originals").contains { $0.contains(poisonHash.hex) })
             #expect(!ServeProcess.files(store, "thumbnails").contains { $0.contains(poisonHash.hex) })
-            let rows = try PicpipeProcess.run(["query", "--store", store.path, "--json"]).stdout
+            let rows = try await PicpipeProcess.run(["query", "--store", store.path, "--json"]).stdout
             #expect(!rows.contains(poisonHash.hex))
             // Not an image at all: never an event, straight to failed/ with its reason.
             #expect(FileManager.default.fileExists(atPath: store.appendingPathComponent("failed/notes.txt").path))
@@ -141,10 +143,10 @@ extension PicpipeCLI {
             // Still serving after the poison.
             try Self.picture(12).write(to: uploads.appendingPathComponent("after.jpg"))
             try await ServeProcess.eventually("served after the poison") {
-                try StoreView.processed(store).contains("after.jpg")
+                try await StoreView.processed(store).contains("after.jpg")
             }
 
-            let stats = try PicpipeProcess.run(["stats", "--store", store.path, "--json"])
+            let stats = try await PicpipeProcess.run(["stats", "--store", store.path, "--json"])
             let functions = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [[String: Any]]
             let thumbnail = functions?.first { $0["function"] as? String == "thumbnail" }
             #expect(thumbnail?["dead_lettered"] as? Int == 1)
@@ -171,9 +173,9 @@ extension PicpipeCLI {
                 #expect(rename(work.appendingPathComponent(name).path, uploads.appendingPathComponent(name).path) == 0)
             }
             try await ServeProcess.eventually("every burst file processed") {
-                try StoreView.processed(store) == Set(names)
+                try await StoreView.processed(store) == Set(names)
             }
-            #expect(try StoreView.events(store).count == 2 * names.count)
+            #expect(try await StoreView.events(store).count == 2 * names.count)
             #expect(StoreView.files(store, "uploads").isEmpty)
             #expect(serve.log.contains("rescan"))
             await serve.stop()
@@ -204,7 +206,7 @@ extension PicpipeCLI {
             defer { try? FileManager.default.removeItem(at: work) }
             let store = work.appendingPathComponent("store")
             let serve = try await ServeProcess(store: store)
-            let second = try PicpipeProcess.run(["serve", "--store", store.path], timeout: 60)
+            let second = try await PicpipeProcess.run(["serve", "--store", store.path], timeout: 60)
             #expect(second.status == 1)
             #expect(second.stderr.contains("another serve"))
             serve.signal(SIGINT)

@@ -35,7 +35,7 @@ extension PicpipeCLI {
                 dropped += 1
             }
             try await ServeProcess.eventually("some processed before the crash") {
-                try StoreView.processed(store).count >= 5
+                try await StoreView.processed(store).count >= 5
             }
             first.signal(SIGKILL)
             _ = await first.waitForExit()
@@ -47,17 +47,17 @@ extension PicpipeCLI {
             }
             let second = try await ServeProcess(store: store)
             try await ServeProcess.eventually("all 200 processed after the restart") {
-                try StoreView.processed(store).isSuperset(of: names)
+                try await StoreView.processed(store).isSuperset(of: names)
             }
             #expect(
                 Set(StoreView.files(store, "uploads")).isSubset(of: ["inflight.jpg"]),
                 "only what is still being written")
-            writer.waitUntilExit()
+            await writer.exited()
             try await ServeProcess.eventually("the in-flight file processed after its writer closed") {
-                try StoreView.processed(store).contains("inflight.jpg")
+                try await StoreView.processed(store).contains("inflight.jpg")
             }
 
-            let events = try StoreView.events(store)
+            let events = try await StoreView.events(store)
             let bySource = Dictionary(grouping: events, by: { $0.sourceName ?? "" })
             #expect(bySource.count == 201)
             for (source, lines) in bySource {
@@ -69,7 +69,7 @@ extension PicpipeCLI {
             #expect(StoreView.files(store, "uploads").isEmpty)
             #expect(StoreView.files(store, "originals").count == 201)
             for size in ["128", "256", "1024"] { #expect(StoreView.files(store, "thumbnails/\(size)").count == 201) }
-            #expect(try StoreView.metadataRows(store) == 201)
+            #expect(try await StoreView.metadataRows(store) == 201)
             let everything = PicpipeProcess.files(under: store)
             #expect(!everything.contains { $0.contains(".picpipe-tmp-") }, "no partial file left")
             #expect(StoreView.files(store, "failed").isEmpty)

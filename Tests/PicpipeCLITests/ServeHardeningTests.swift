@@ -60,8 +60,8 @@ extension PicpipeCLI {
         }
 
         /// Whether every invocation has ended (nothing queued, running or waiting for a retry).
-        static func settled(_ store: URL) throws -> Bool {
-            try StoreView.events(store).allSatisfy { ["succeeded", "failed", "dead"].contains($0.state) }
+        static func settled(_ store: URL) async throws -> Bool {
+            try await StoreView.events(store).allSatisfy { ["succeeded", "failed", "dead"].contains($0.state) }
         }
 
         @Test func aDeleteWinsOverWorkThatFinishesAfterIt() async throws {
@@ -80,7 +80,7 @@ extension PicpipeCLI {
                         #expect(try await Self.request("DELETE", "\(base)/images/\(hashes[n])").status == 204)
                     }
                 }
-                try await ServeProcess.eventually("every invocation ended") { try Self.settled(store) }
+                try await ServeProcess.eventually("every invocation ended") { try await Self.settled(store) }
                 for hash in hashes {
                     #expect(
                         !ServeProcess.files(store, "thumbnails").contains { $0.contains(hash) }, "thumbnail of \(hash)")
@@ -88,8 +88,9 @@ extension PicpipeCLI {
                     #expect(try await Self.request("GET", "\(base)/images/\(hash)/thumbnails/256").status == 404)
                     #expect(try await Self.request("GET", "\(base)/images/\(hash)/metadata").status == 404)
                 }
-                #expect(try StoreView.metadataRows(store) == 0)
-                #expect(try StoreView.events(store, state: "dead").isEmpty, "late work is skipped, not dead-lettered")
+                #expect(try await StoreView.metadataRows(store) == 0)
+                #expect(
+                    try await StoreView.events(store, state: "dead").isEmpty, "late work is skipped, not dead-lettered")
                 #expect(ServeProcess.files(store, "failed").isEmpty)
             }
         }
@@ -100,7 +101,7 @@ extension PicpipeCLI {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 try Self.photo(1).write(to: folder.appendingPathComponent("harbour at dusk.jpg"))
                 try await ServeProcess.eventually("processed") {
-                    try StoreView.processed(store).contains("2024/trip/harbour at dusk.jpg")
+                    try await StoreView.processed(store).contains("2024/trip/harbour at dusk.jpg")
                 }
                 let list = try await Self.request("GET", "\(base)/images")
                 let items =
@@ -112,7 +113,7 @@ extension PicpipeCLI {
         @Test func aSecondServeIsRefusedEvenAfterTheLockFileWasDeleted() async throws {
             try await Self.withServe { _, store, _ in
                 try FileManager.default.removeItem(at: store.appendingPathComponent("db/serve.lock"))
-                let second = try PicpipeProcess.run(
+                let second = try await PicpipeProcess.run(
                     ["serve", "--store", store.path], environment: ["PICPIPE_LISTEN": "127.0.0.1:0"], timeout: 60)
                 #expect(second.status != 0)
                 #expect(second.stderr.contains("another serve"))
@@ -227,8 +228,8 @@ extension PicpipeCLI {
                 // Space returns: everything resumes without a restart.
                 try FileManager.default.removeItem(at: filler)
                 try await ServeProcess.eventually("resumed", within: 120) {
-                    let processed = try StoreView.processed(store)
-                    let settled = try Self.settled(store)
+                    let processed = try await StoreView.processed(store)
+                    let settled = try await Self.settled(store)
                     return names.allSatisfy { processed.contains($0) } && settled
                 }
                 #expect(Self.blockingGet("\(base)/healthz").status == 200)
@@ -297,13 +298,13 @@ extension PicpipeCLI.ServeHardeningTests {
             let second = try Self.startBatch(
                 [work.appendingPathComponent("b").path, "--store", store, "-q"],
                 log: work.appendingPathComponent("b-\(round).log"))
-            first.waitUntilExit()
-            second.waitUntilExit()
+            await first.exited()
+            await second.exited()
             let logs =
                 try String(contentsOf: work.appendingPathComponent("a-\(round).log"), encoding: .utf8)
                 + String(contentsOf: work.appendingPathComponent("b-\(round).log"), encoding: .utf8)
             #expect(first.terminationStatus == 0 && second.terminationStatus == 0, "round \(round): \(logs)")
-            #expect(try StoreView.metadataRows(URL(fileURLWithPath: store)) == 8)
+            #expect(try await StoreView.metadataRows(URL(fileURLWithPath: store)) == 8)
         }
     }
 
@@ -324,11 +325,11 @@ extension PicpipeCLI.ServeHardeningTests {
             let serve = try await ServeProcess(store: store, environment: ["PICPIPE_WATCHER_ENABLED": "false"])
             await serve.stop()
         }
-        batch.waitUntilExit()
+        await batch.exited()
         let output = try String(contentsOf: log, encoding: .utf8)
         #expect(batch.terminationStatus == 0, "\(output)")
         #expect(!output.contains("failed:"))
-        #expect(try StoreView.metadataRows(store) == 40)
+        #expect(try await StoreView.metadataRows(store) == 40)
     }
 }
 
@@ -353,25 +354,25 @@ extension PicpipeCLI.ServeHardeningTests {
         for name in names {
             rename(staging.appendingPathComponent(name).path, store.appendingPathComponent("uploads/\(name)").path)
         }
-        try await ServeProcess.eventually("some processed") { try StoreView.processed(store).count >= 10 }
+        try await ServeProcess.eventually("some processed") { try await StoreView.processed(store).count >= 10 }
         serve.signal(SIGTERM)
         let status = await serve.waitForExit(within: 120)
         await serve.stop()
         #expect(status == 0)
-        let before = try StoreView.processed(store).count
+        let before = try await StoreView.processed(store).count
         #expect(before < count, "SIGTERM came while work was in flight")
 
         serve = try await ServeProcess(store: store, environment: environment)
         try await ServeProcess.eventually("all processed after the restart", within: 300) {
-            try StoreView.processed(store).count == count
+            try await StoreView.processed(store).count == count
         }
-        try await ServeProcess.eventually("settled") { try Self.settled(store) }
+        try await ServeProcess.eventually("settled") { try await Self.settled(store) }
         await serve.stop()
-        let events = try StoreView.events(store)
+        let events = try await StoreView.events(store)
         #expect(events.allSatisfy { $0.state == "succeeded" })
         #expect(events.count == 2 * count, "one thumbnail and one metadata invocation per file, none doubled")
         #expect(events.allSatisfy { $0.attempt == 1 }, "an invocation cut at shutdown is not counted as an attempt")
-        #expect(try StoreView.metadataRows(store) == count)
+        #expect(try await StoreView.metadataRows(store) == count)
         #expect(ServeProcess.files(store, "thumbnails").filter { !$0.contains(".picpipe-tmp") }.count == 3 * count)
         #expect(ServeProcess.files(store, "uploads").isEmpty)
         #expect(ServeProcess.files(store, "failed").isEmpty)
@@ -401,7 +402,9 @@ extension PicpipeCLI.ServeHardeningTests {
         let uploads = store.appendingPathComponent("uploads")
         let first = try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 501, width: 800, height: 600)
         try first.write(to: uploads.appendingPathComponent("before.jpg"))
-        try await ServeProcess.eventually("before processed") { try StoreView.processed(store).contains("before.jpg") }
+        try await ServeProcess.eventually("before processed") {
+            try await StoreView.processed(store).contains("before.jpg")
+        }
         let firstHash = Array(first).withUnsafeBytes { ContentHash(of: $0).hex }
         #expect(
             Set(
@@ -419,14 +422,16 @@ extension PicpipeCLI.ServeHardeningTests {
         serve.signal(SIGHUP)
         try await ServeProcess.eventually("reloaded") { serve.log.contains("configuration reloaded") }
         try await ServeProcess.eventually("all twenty processed") {
-            let processed = try StoreView.processed(store)
+            let processed = try await StoreView.processed(store)
             return (0..<20).allSatisfy { processed.contains("during-\($0).jpg") }
         }
-        #expect(try StoreView.events(store, state: "dead").isEmpty)
+        #expect(try await StoreView.events(store, state: "dead").isEmpty)
 
         let after = try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 777, width: 800, height: 600)
         try after.write(to: uploads.appendingPathComponent("after.jpg"))
-        try await ServeProcess.eventually("after processed") { try StoreView.processed(store).contains("after.jpg") }
+        try await ServeProcess.eventually("after processed") {
+            try await StoreView.processed(store).contains("after.jpg")
+        }
         let afterHash = Array(after).withUnsafeBytes { ContentHash(of: $0).hex }
         #expect(
             Set(

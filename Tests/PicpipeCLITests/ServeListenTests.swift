@@ -34,12 +34,12 @@ extension PicpipeCLI {
             return (fd, Int(UInt16(bigEndian: address.sin_port)))
         }
 
-        @Test func aPortInUseIsRefusedBeforeServing() throws {
+        @Test func aPortInUseIsRefusedBeforeServing() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let (fd, port) = try Self.occupiedPort()
             defer { close(fd) }
-            let run = try PicpipeProcess.run(
+            let run = try await PicpipeProcess.run(
                 ["serve", "--store", work.appendingPathComponent("store").path, "--listen", "127.0.0.1:\(port)"],
                 timeout: 120)
             #expect(run.status == 1)
@@ -60,14 +60,15 @@ extension PicpipeCLI {
             defer { first.kill() }
             try await ServeProcess.eventually("http listening") { first.log.contains("http listening") }
             let port = try #require(ServeHTTPTests.port(in: first.log))
-            let second = try PicpipeProcess.run(
+            let second = try await PicpipeProcess.run(
                 ["serve", "--store", work.appendingPathComponent("second").path, "--listen", "127.0.0.1:\(port)"],
                 environment: ["PICPIPE_EVENT_LOOPS": "3"], timeout: 120)
             #expect(second.status == 1)
             #expect(second.stderr.contains("127.0.0.1:\(port)") && second.stderr.contains("Address already in use"))
             // The first one still answers, on each of its listeners (connections spread over them by the kernel).
             for _ in 0..<12 {
-                let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!)
+                let (data, response) = try await URLSession.shared.data(
+                    from: URL(string: "http://127.0.0.1:\(port)/healthz")!)
                 #expect((response as? HTTPURLResponse)?.statusCode == 200 && !data.isEmpty)
             }
             await first.stop()

@@ -79,13 +79,13 @@ final class ServeProcess {
     /// wait; it is not a timing check). Counted in polls, not by the clock, and looked at once more at the end: a
     /// poller kept from running while other tests block the concurrency pool must not give up without looking.
     static func eventually(
-        _ what: String, within seconds: Double = 180, _ condition: () throws -> Bool
+        _ what: String, within seconds: Double = 180, _ condition: () async throws -> Bool
     ) async throws {
         for _ in 0..<Int(seconds / 0.05) {
-            if try condition() { return }
+            if try await condition() { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        if try condition() { return }
+        if try await condition() { return }
         throw ServeTestError.timedOut(what)
     }
 }
@@ -125,10 +125,10 @@ struct EventLine: Decodable, Equatable {
 
 /// Reading a store the way a user in another terminal does: through the CLI.
 enum StoreView {
-    static func events(_ store: URL, state: String? = nil) throws -> [EventLine] {
+    static func events(_ store: URL, state: String? = nil) async throws -> [EventLine] {
         var arguments = ["events", "--store", store.path, "--json", "--limit", "100000"]
         if let state { arguments += ["--state", state] }
-        let output = try PicpipeProcess.run(arguments, timeout: 120)
+        let output = try await PicpipeProcess.run(arguments, timeout: 120)
         guard output.status == 0 else { throw ServeTestError.timedOut("events failed: \(output.stderr)") }
         return try output.stdout.split(separator: "\n").map {
             try JSONDecoder().decode(EventLine.self, from: Data($0.utf8))
@@ -136,16 +136,16 @@ enum StoreView {
     }
 
     /// Source names whose thumbnail and metadata invocations have both succeeded.
-    static func processed(_ store: URL) throws -> Set<String> {
-        let lines = try events(store, state: "succeeded")
+    static func processed(_ store: URL) async throws -> Set<String> {
+        let lines = try await events(store, state: "succeeded")
         var functions: [String: Set<String>] = [:]
         for line in lines { functions[line.sourceName ?? line.key, default: []].insert(line.function) }
         return Set(functions.filter { $0.value.isSuperset(of: ["thumbnail", "metadata"]) }.keys)
     }
 
     /// Rows in the metadata database, through `picpipe query`.
-    static func metadataRows(_ store: URL) throws -> Int {
-        let output = try PicpipeProcess.run(
+    static func metadataRows(_ store: URL) async throws -> Int {
+        let output = try await PicpipeProcess.run(
             ["query", "--store", store.path, "--json", "--limit", "100000"], timeout: 120)
         return output.stdout.split(separator: "\n").count
     }

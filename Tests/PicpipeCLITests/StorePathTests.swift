@@ -9,11 +9,11 @@ extension PicpipeCLI {
             ["query"], ["events"], ["stats"], ["replay", "--failed"],
             ["invoke", "thumbnail", "--key", "originals/ab/x.jpg"],
         ])
-        func readingCommandsRefuseAMissingStore(_ command: [String]) throws {
+        func readingCommandsRefuseAMissingStore(_ command: [String]) async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let typo = work.appendingPathComponent("pcistore")
-            let run = try PicpipeProcess.run(command + ["--store", typo.path])
+            let run = try await PicpipeProcess.run(command + ["--store", typo.path])
             #expect(run.status == 2, "\(run.stderr)")
             #expect(run.stderr.contains(typo.path))
             #expect(run.stderr.contains("no store"))
@@ -21,18 +21,18 @@ extension PicpipeCLI {
             #expect(!FileManager.default.fileExists(atPath: typo.path))  // nothing created
         }
 
-        @Test func batchChecksItsInputsBeforeCreatingTheStore() throws {
+        @Test func batchChecksItsInputsBeforeCreatingTheStore() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let store = work.appendingPathComponent("store")
             let missing = work.appendingPathComponent("nonexistent").path
-            let run = try PicpipeProcess.run(["batch", missing, "--store", store.path])
+            let run = try await PicpipeProcess.run(["batch", missing, "--store", store.path])
             #expect(run.status == 2)
             #expect(run.stderr.contains(missing))
             #expect(!FileManager.default.fileExists(atPath: store.path))
         }
 
-        @Test func writingCommandsCreateOnlyTheLastLevel() throws {
+        @Test func writingCommandsCreateOnlyTheLastLevel() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let inputs = work.appendingPathComponent("in")
@@ -40,19 +40,19 @@ extension PicpipeCLI {
             try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1).write(to: inputs.appendingPathComponent("a.jpg"))
 
             let deep = work.appendingPathComponent("typo/deeper/store")
-            let refused = try PicpipeProcess.run(["batch", inputs.path, "--store", deep.path, "-q"])
+            let refused = try await PicpipeProcess.run(["batch", inputs.path, "--store", deep.path, "-q"])
             #expect(refused.status == 2)
             #expect(refused.stderr.contains(deep.path))
             #expect(refused.stderr.contains("does not exist"))
             #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("typo").path))
 
             let store = work.appendingPathComponent("store")
-            let created = try PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "-q"])
+            let created = try await PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "-q"])
             #expect(created.status == 0, "\(created.stderr)")
             #expect(PicpipeProcess.files(under: store).contains { $0.hasPrefix("originals/") })
         }
 
-        @Test func storeFolderProblemsAreOneLineWithPathAndCause() throws {
+        @Test func storeFolderProblemsAreOneLineWithPathAndCause() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let inputs = work.appendingPathComponent("in")
@@ -60,7 +60,7 @@ extension PicpipeCLI {
             try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1).write(to: inputs.appendingPathComponent("a.jpg"))
 
             // A store path that cannot be made (the kernel's /proc refuses new folders).
-            let proc = try PicpipeProcess.run(["batch", inputs.path, "--store", "/proc/picpipe-store", "-q"])
+            let proc = try await PicpipeProcess.run(["batch", inputs.path, "--store", "/proc/picpipe-store", "-q"])
             #expect(proc.status != 0)
             #expect(proc.stderr.contains("/proc/picpipe-store"))
             #expect(proc.stderr.contains("No such file or directory"))
@@ -71,7 +71,7 @@ extension PicpipeCLI {
             let file = work.appendingPathComponent("a-file")
             try Data("x".utf8).write(to: file)
             for command in [["batch", inputs.path, "-q"], ["query"], ["events"]] {
-                let run = try PicpipeProcess.run(command + ["--store", file.path])
+                let run = try await PicpipeProcess.run(command + ["--store", file.path])
                 #expect(run.status == 2, "\(command): \(run.stderr)")
                 #expect(run.stderr.contains(file.path))
                 #expect(run.stderr.contains("not a folder"))
@@ -79,12 +79,12 @@ extension PicpipeCLI {
             }
         }
 
-        @Test func thumbnailOutputFolderProblemIsOneLine() throws {
+        @Test func thumbnailOutputFolderProblemIsOneLine() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let input = work.appendingPathComponent("a.jpg")
             try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1).write(to: input)
-            let run = try PicpipeProcess.run(["thumbnail", input.path, "-o", "/proc/x/o.jpg"])
+            let run = try await PicpipeProcess.run(["thumbnail", input.path, "-o", "/proc/x/o.jpg"])
             #expect(run.status == 1)
             #expect(run.stderr.contains("/proc/x"))
             #expect(run.stderr.contains("cannot create the folder"))
@@ -93,13 +93,13 @@ extension PicpipeCLI {
         }
 
         /// A store on a read-only mount (a bind mount remounted read-only; needs root, else the test returns).
-        @Test func aReadOnlyStoreIsOneLineNamingThePath() throws {
+        @Test func aReadOnlyStoreIsOneLineNamingThePath() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let source = work.appendingPathComponent("source")
             let input = work.appendingPathComponent("a.jpg")
             try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1).write(to: input)
-            let filled = try PicpipeProcess.run(["batch", input.path, "--store", source.path, "-q"])
+            let filled = try await PicpipeProcess.run(["batch", input.path, "--store", source.path, "-q"])
             try #require(filled.status == 0, "\(filled.stderr)")
             let store = work.appendingPathComponent("readonly")
             try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
@@ -109,12 +109,12 @@ extension PicpipeCLI {
             defer { _ = Self.shell("umount '\(store.path)'") }
 
             try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 2).write(to: input)
-            let batch = try PicpipeProcess.run(["batch", input.path, "--store", store.path, "-q"])
+            let batch = try await PicpipeProcess.run(["batch", input.path, "--store", store.path, "-q"])
             #expect(batch.status == 1)
             #expect(batch.stderr.contains("\(store.path) is not writable: Read-only file system"), "\(batch.stderr)")
             #expect(batch.stderr.split(separator: "\n").count == 1, "\(batch.stderr)")
             for command in [["query"], ["events"], ["stats"]] {
-                let run = try PicpipeProcess.run(command + ["--store", store.path])
+                let run = try await PicpipeProcess.run(command + ["--store", store.path])
                 #expect(run.status == 1, "\(command)")
                 #expect(run.stderr.contains(store.appendingPathComponent("db").path), "\(command): \(run.stderr)")
                 #expect(run.stderr.contains("not writable"), "\(command): \(run.stderr)")

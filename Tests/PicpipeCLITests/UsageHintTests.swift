@@ -4,38 +4,38 @@ import Testing
 
 extension PicpipeCLI {
     @Suite(.serialized) struct UsageHintTests {
-        @Test func aNegativeValueGetsTheEqualsHint() throws {
+        @Test func aNegativeValueGetsTheEqualsHint() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
-            let run = try PicpipeProcess.run(["query", "--store", work.path, "--bbox", "-34,150,-33,152"])
+            let run = try await PicpipeProcess.run(["query", "--store", work.path, "--bbox", "-34,150,-33,152"])
             #expect(run.status == 2)
             #expect(run.stderr.contains("--bbox=-34,150,-33,152"))
         }
 
-        @Test func aNegativeSizeHasItsOwnMessage() throws {
+        @Test func aNegativeSizeHasItsOwnMessage() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
             let input = work.appendingPathComponent("a.jpg")
             try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1).write(to: input)
-            let run = try PicpipeProcess.run([
+            let run = try await PicpipeProcess.run([
                 "thumbnail", input.path, "-o", work.appendingPathComponent("o.jpg").path, "--size=-5",
             ])
             #expect(run.status == 2)
             #expect(run.stderr.contains("--size must be a positive number"))
-            let spaced = try PicpipeProcess.run(["thumbnail", input.path, "-o", "o.jpg", "--size", "-5"])
+            let spaced = try await PicpipeProcess.run(["thumbnail", input.path, "-o", "o.jpg", "--size", "-5"])
             #expect(spaced.status == 2)
             #expect(spaced.stderr.contains("--size=-5"))
         }
 
-        @Test func aMistypedCommandGetsADidYouMean() throws {
-            let run = try PicpipeProcess.run(["thumbnial", "a.jpg", "-o", "b.jpg"])
+        @Test func aMistypedCommandGetsADidYouMean() async throws {
+            let run = try await PicpipeProcess.run(["thumbnial", "a.jpg", "-o", "b.jpg"])
             #expect(run.status == 2)
             #expect(run.stderr.contains("'thumbnial'"))
             #expect(run.stderr.contains("did you mean 'thumbnail'"))
         }
 
-        @Test func batchHelpSaysEachDefaultOnceAndFormatIsAboutBatch() throws {
-            let run = try PicpipeProcess.run(["batch", "--help"])
+        @Test func batchHelpSaysEachDefaultOnceAndFormatIsAboutBatch() async throws {
+            let run = try await PicpipeProcess.run(["batch", "--help"])
             #expect(run.status == 0)
             #expect(!run.stdout.contains("cores). (default:"))
             let format = run.stdout.components(separatedBy: "--format <format>").last ?? ""

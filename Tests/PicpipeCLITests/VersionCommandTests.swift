@@ -19,8 +19,8 @@ extension PicpipeCLI {
                 .trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
-        @Test func versionNamesEveryLibraryWithItsVersionAndFile() throws {
-            let output = try PicpipeProcess.run(["--version"])
+        @Test func versionNamesEveryLibraryWithItsVersionAndFile() async throws {
+            let output = try await PicpipeProcess.run(["--version"])
             #expect(output.status == 0)
             let lines = output.stdout.split(separator: "\n").map(String.init)
             #expect(lines.first?.hasPrefix("picpipe ") == true)
