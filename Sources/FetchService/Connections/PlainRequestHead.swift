@@ -15,8 +15,9 @@ package struct PlainRequestHead {
     package let target: Range<Int>
     /// The Host value.
     package let authority: Range<Int>
-    /// The other fields, in order (without trailing spaces).
-    package let fields: [(slot: Int, value: Range<Int>)]
+    /// The other fields, in order (without trailing spaces), their values counted from `bytes.startIndex` (as
+    /// read: shifting them would cost an array for every head with fields besides Host).
+    private let fields: [(slot: Int, value: Range<Int>)]
     /// Whether the client asked to close the connection after the answer.
     package let closes: Bool
     /// The head's length in bytes, its final empty line included.
@@ -52,7 +53,7 @@ package struct PlainRequestHead {
         method = parsed.method
         target = shifted(parsed.target)
         authority = shifted(parsed.authority)
-        fields = parsed.fields.map { ($0.slot, shifted($0.value)) }
+        fields = parsed.fields
         closes = parsed.closes
         length = parsed.length
     }
@@ -129,7 +130,7 @@ package struct PlainRequestHead {
     package var request: HTTPRequest {
         var headerFields = HTTPFields()
         for (slot, value) in fields {
-            let text = String(decoding: bytes[value], as: UTF8.self)
+            let text = String(decoding: bytes[shifted(value)], as: UTF8.self)
             headerFields[Self.allowed[slot].field] = slot == Self.connectionSlot ? text.lowercased() : text
         }
         return HTTPRequest(
@@ -141,7 +142,12 @@ package struct PlainRequestHead {
     var isConditional: Bool { fields.contains { Self.conditionalSlots.contains($0.slot) } }
 
     /// The Accept value, when sent.
-    var accept: ByteBufferView? { fields.first { $0.slot == Self.acceptSlot }.map { bytes[$0.value] } }
+    var accept: ByteBufferView? { fields.first { $0.slot == Self.acceptSlot }.map { bytes[shifted($0.value)] } }
+
+    /// A field value's position in `bytes`.
+    private func shifted(_ value: Range<Int>) -> Range<Int> {
+        (value.lowerBound + bytes.startIndex)..<(value.upperBound + bytes.startIndex)
+    }
 
     private static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {

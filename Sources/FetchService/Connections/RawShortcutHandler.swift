@@ -120,8 +120,9 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let head = PlainRequestHead(buffer.readableBytesView, maxLength: maxHeadLength)
             else { break }
             let start = ContinuousClock.now
-            // The last write of an answer after which the connection closes carries the promise that closes it.
-            let written = head.closes ? context.eventLoop.makePromise(of: Void.self) : nil
+            // The last write of an answer after which the connection closes carries the promise that closes it (made
+            // once the request is known to be answered here).
+            let written: EventLoopPromise<Void>?
             // Read before the look-up, so a change during it makes what it finds stale.
             let revision = shortcut.revision()
             let kept =
@@ -131,6 +132,7 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
                     target: head.bytes[head.target], accept: head.accept, closes: head.closes, now: start,
                     revision: revision, allocator: context.channel.allocator)
             if case .whole(let whole, let headLength) = kept {
+                written = head.closes ? context.eventLoop.makePromise() : nil
                 // The kept answer as one buffer, shared, not copied (a HEAD gets its head).
                 buffer.moveReaderIndex(forwardBy: head.length)
                 let answer = head.method == .head ? whole.getSlice(at: whole.readerIndex, length: headLength)! : whole
@@ -138,6 +140,7 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
                 shortcut.countReused(method: head.method, status: .ok, duration: .now - start)
                 reused.increment()
             } else if case .parts(let kept) = kept {
+                written = head.closes ? context.eventLoop.makePromise() : nil
                 buffer.moveReaderIndex(forwardBy: head.length)
                 write(
                     prefix: kept.head, body: head.method == .head ? nil : kept.body, closes: head.closes,
@@ -148,13 +151,13 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let request = head.request
                 guard shortcut.mayAnswer(request), let answer = shortcut.answer(request) else {
                     // A plain request the route answers: it alone goes to the decoder; the rest waits for its answer.
-                    written?.succeed()
                     guard decoderState(context) != nil else { return }
                     let request = buffer.readSlice(length: head.length)!
                     mode = .waiting(held: buffer)
                     passOn(wrapInboundOut(request), context: context)
                     return
                 }
+                written = head.closes ? context.eventLoop.makePromise() : nil
                 buffer.moveReaderIndex(forwardBy: head.length)
                 let prefix = Self.prefix(of: answer, allocator: context.channel.allocator)
                 // `reusableUntil` is set only for a whole 200 to a request without conditions; a HEAD has no body to keep.
