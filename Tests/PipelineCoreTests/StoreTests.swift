@@ -1,6 +1,7 @@
 // The store: atomic writes, content addresses, role-scoped handles, ingest, dead letters.
 import Foundation
 import ImageCore
+import Locking
 import Testing
 
 @testable import PipelineCore
@@ -12,6 +13,23 @@ struct StoreTests {
         let layout = StoreLayout(root: root)
         try layout.createFolders()
         try body(layout)
+    }
+
+    /// Runs `body` on `count` threads of its own, released together once all of them have started (a thread pool
+    /// would run them two by two on two cores, one after the other's end).
+    static func together(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let arrived = Locked(0)
+        let done = DispatchGroup()
+        for index in 0..<count {
+            done.enter()
+            Thread {
+                arrived.withLock { $0 += 1 }
+                while arrived.withLock({ $0 }) < count { sched_yield() }
+                body(index)
+                done.leave()
+            }.start()
+        }
+        done.wait()
     }
 
     static let pngBytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3]
@@ -53,7 +71,8 @@ struct StoreTests {
 
     @Test func handlesGrantOnlyTheRole() throws {
         try Self.withStore { layout in
-            let handles = layout.handles(for: FunctionRole(read: [.originals], write: [.thumbnails]), function: "thumbnail")
+            let handles = layout.handles(
+                for: FunctionRole(read: [.originals], write: [.thumbnails]), function: "thumbnail")
             #expect(throws: StoreError.accessDenied(area: .metadata, access: .read, function: "thumbnail")) {
                 try handles.handle(.metadata)
             }
@@ -73,7 +92,8 @@ struct StoreTests {
     @Test(arguments: ["../x", "a/../../x", "/etc/passwd", "a//b", "", "a/\0b", "./a"])
     func handlesRefusePathsOutsideTheArea(path: String) throws {
         try Self.withStore { layout in
-            let thumbnails = try layout.handles(for: FunctionRole(write: [.thumbnails]), function: "t").handle(.thumbnails, .write)
+            let thumbnails = try layout.handles(for: FunctionRole(write: [.thumbnails]), function: "t").handle(
+                .thumbnails, .write)
             #expect(throws: StoreError.pathOutsideArea(path: path, area: .thumbnails)) { try thumbnails.url(path) }
         }
     }
@@ -100,7 +120,8 @@ struct StoreTests {
 
     @Test func deadLetterKeepsFileAndReason() throws {
         try Self.withStore { layout in
-            let failed = try layout.handles(for: FunctionRole(write: [.failed]), function: "batch").handle(.failed, .write)
+            let failed = try layout.handles(for: FunctionRole(write: [.failed]), function: "batch").handle(
+                .failed, .write)
             let letter = DeadLetter(file: "in/a.jpg", error: "corrupt JPEG data", stage: "batch")
             #expect(try letter.store(bytes: Data([1, 2]), name: "in/a.jpg", in: failed) == "a.jpg")
             // The same bytes again reuse the slot; other bytes under the same name get a numbered one.
@@ -110,6 +131,35 @@ struct StoreTests {
             #expect(json.error == "corrupt JPEG data")
             #expect(json.file == "in/a.jpg")
             #expect(try failed.list().sorted() == ["a.1.jpg", "a.1.jpg.error.json", "a.jpg", "a.jpg.error.json"])
+        }
+    }
+
+    /// Failures of the same name at the same time (two folders' IMG_0001.JPG, batched or ingested side by side) each
+    /// keep their own slot: bytes and record of one never overwrite the other's. With and without bytes (an upload
+    /// is renamed into its slot after its record).
+    @Test(arguments: [true, false]) func simultaneousFailuresOfOneNameKeepASlotEach(withBytes: Bool) throws {
+        try Self.withStore { layout in
+            let failed = try layout.handles(for: FunctionRole(write: [.failed]), function: "batch").handle(
+                .failed, .write)
+            let count = 8
+            for round in 0..<20 {
+                let chosen = Locked([String?](repeating: nil, count: count))
+                Self.together(count) { index in
+                    let letter = DeadLetter(file: "r\(round)/folder\(index)/IMG_0001.JPG", error: "bad", stage: "batch")
+                    let name = try? letter.store(
+                        bytes: withBytes ? Data("round \(round) file \(index)".utf8) : nil,
+                        name: "folder\(index)/IMG_0001.JPG", in: failed)
+                    chosen.withLock { $0[index] = name }
+                }
+                let slots = chosen.withLock { $0 }
+                #expect(Set(slots.compactMap { $0 }).count == count, "round \(round): \(slots)")
+                for (index, slot) in slots.enumerated() {
+                    guard let name = slot else { continue }
+                    let record = try JSONDecoder().decode(DeadLetter.self, from: failed.read(name + ".error.json"))
+                    #expect(record.file == "r\(round)/folder\(index)/IMG_0001.JPG")
+                    if withBytes { #expect(try failed.read(name) == Data("round \(round) file \(index)".utf8)) }
+                }
+            }
         }
     }
 }

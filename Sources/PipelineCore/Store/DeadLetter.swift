@@ -26,31 +26,47 @@ public struct DeadLetter: Codable, Sendable, Equatable {
         self.attempts = attempts
     }
 
-    /// Stores the failed bytes (when given) as `failed/NAME` and this record as `failed/NAME.error.json`.
+    /// Stores this record as `failed/NAME.error.json` and the failed bytes (when given) as `failed/NAME`.
     ///
-    /// The same name with the same bytes reuses its slot (so a re-run does not pile up copies);
-    /// different bytes under a taken name get a numbered name.
+    /// The same name with the same bytes reuses its slot (so a re-run does not pile up copies), as does the same
+    /// input whose bytes are not there yet (an upload renamed in after its record, or a crash in between);
+    /// anything else under a taken name gets a numbered name. A new slot is claimed by creating its record
+    /// exclusively: two failures of the same name at once (two subfolders' `IMG_0001.JPG`, ingested or batched side
+    /// by side) get a slot each instead of one overwriting the other.
     /// - Returns: the name used inside `failed/`.
     @discardableResult
     public func store(bytes: Data?, name: String, in failed: StoreHandle) throws -> String {
         let base = Self.safeName(name)
-        var chosen = base
-        var counter = 1
-        while failed.exists(chosen) || failed.exists(chosen + ".error.json") {
-            if let bytes, let existing = try? failed.read(chosen), existing == bytes { break }
-            if bytes == nil, !failed.exists(chosen), let old = try? failed.read(chosen + ".error.json"),
-                let record = try? JSONDecoder().decode(DeadLetter.self, from: old), record.file == file
-            {
-                break
-            }
-            chosen = Self.numbered(base, counter)
-            counter += 1
-        }
-        if let bytes { try failed.write(bytes, to: chosen) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try failed.write(try encoder.encode(self), to: chosen + ".error.json")
-        return chosen
+        let record = try encoder.encode(self)
+        var counter = 0
+        while true {
+            let chosen = counter == 0 ? base : Self.numbered(base, counter)
+            counter += 1
+            let claimed: Bool
+            if holds(chosen, bytes: bytes, in: failed) {
+                claimed = try failed.write(record, to: chosen + ".error.json")
+            } else if failed.exists(chosen) {
+                claimed = false
+            } else {
+                // False when another failure claimed the name since it was looked at.
+                claimed = try failed.write(record, to: chosen + ".error.json", overwrite: false)
+            }
+            guard claimed else { continue }
+            if let bytes { try failed.write(bytes, to: chosen) }
+            return chosen
+        }
+    }
+
+    /// Whether the slot `chosen` already belongs to this failure: it holds the same bytes, or it has no bytes yet
+    /// and its record names the same input.
+    private func holds(_ chosen: String, bytes: Data?, in failed: StoreHandle) -> Bool {
+        if let bytes, let existing = try? failed.read(chosen) { return existing == bytes }
+        guard !failed.exists(chosen), let old = try? failed.read(chosen + ".error.json"),
+            let record = try? JSONDecoder().decode(DeadLetter.self, from: old)
+        else { return false }
+        return record.file == file
     }
 
     /// A file name safe to use in one folder: the last path component, no leading dots.
