@@ -134,6 +134,27 @@ struct StoreTests {
         }
     }
 
+    /// A name too long for `failed/` once `.error.json` is added (file names have 255 bytes) is shortened before
+    /// its extension, at a character's boundary; the record keeps the whole name. Before, such a rejected upload
+    /// could not be moved to `failed/` and stayed in `uploads/`, refused again at every rescan.
+    @Test func aLongNameIsShortenedToFitBesideItsRecord() throws {
+        try Self.withStore { layout in
+            let failed = try layout.handles(for: FunctionRole(write: [.failed]), function: "ingest").handle(
+                .failed, .write)
+            let long = "trip/" + String(repeating: "é", count: 123) + ".jpeg"  // 251 bytes
+            let letter = DeadLetter(file: long, error: "not a picture", stage: "ingest")
+            let first = try letter.store(bytes: Data([1]), name: long, in: failed)
+            #expect(first.utf8.count == 199 && first.hasSuffix("é.jpeg"))  // 97 é (194 bytes) + ".jpeg"
+            let second = try DeadLetter(file: long + "x", error: "not a picture", stage: "ingest")
+                .store(bytes: Data([2]), name: long, in: failed)
+            #expect(second == String(first.dropLast(5)) + ".1.jpeg")
+            #expect(try failed.read(second) == Data([2]))
+            let record = try JSONDecoder().decode(DeadLetter.self, from: failed.read(first + ".error.json"))
+            #expect(record.file == long)
+            #expect(DeadLetter.safeName(String(repeating: "a", count: 300)).utf8.count == DeadLetter.maxNameBytes)
+        }
+    }
+
     /// Failures of the same name at the same time (two folders' IMG_0001.JPG, batched or ingested side by side) each
     /// keep their own slot: bytes and record of one never overwrite the other's. With and without bytes (an upload
     /// is renamed into its slot after its record).

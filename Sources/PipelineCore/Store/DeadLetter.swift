@@ -69,11 +69,22 @@ public struct DeadLetter: Codable, Sendable, Equatable {
         return record.file == file
     }
 
-    /// A file name safe to use in one folder: the last path component, no leading dots.
+    /// The longest name given in `failed/`, in bytes: a number and `.error.json` must still fit in the 255 bytes
+    /// of a file name (the record keeps the whole name).
+    static let maxNameBytes = 200
+
+    /// A file name safe to use in one folder: the last path component, no leading dots, at most `maxNameBytes`
+    /// (shortened before its extension).
     static func safeName(_ name: String) -> String {
         let last = name.split(separator: "/").last.map(String.init) ?? "input"
         let trimmed = String(last.drop(while: { $0 == "." })).replacingOccurrences(of: "\0", with: "")
-        return trimmed.isEmpty ? "input" : trimmed
+        guard !trimmed.isEmpty else { return "input" }
+        guard trimmed.utf8.count > maxNameBytes else { return trimmed }
+        let dot = trimmed.lastIndex(of: ".").flatMap { trimmed[$0...].utf8.count <= 16 ? $0 : nil }
+        let ending = dot.map { trimmed[$0...] } ?? ""
+        var stem = trimmed[..<(dot ?? trimmed.endIndex)]
+        while stem.utf8.count + ending.utf8.count > maxNameBytes { stem = stem.dropLast() }
+        return String(stem + ending)
     }
 
     static func numbered(_ name: String, _ n: Int) -> String {
