@@ -75,11 +75,21 @@ public struct BatchInput: Sendable, Hashable {
     static func walk(
         folder: String, found: inout [String], visited: inout Set<FileIdentity>, passedOver: inout [String]
     ) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+        guard let entries = RawNames.list(folder) else {
             passedOver.append("\(folder): cannot read the folder")
             return
         }
-        for name in names.sorted() where !name.hasPrefix(".") {
+        var names: [String] = []
+        for entry in entries where entry.first != UInt8(ascii: ".") {
+            if let name = String(validating: entry, as: UTF8.self) {
+                names.append(name)
+            } else if let shown = UploadName.utf8Repaired(entry) {
+                // No path string names it (a batch leaves its inputs' names alone; the watcher renames uploads).
+                let path = folder.hasSuffix("/") ? folder + shown : folder + "/" + shown
+                passedOver.append("\(path): its name is not UTF-8 (the bytes shown as %XX); rename it to take it in")
+            }
+        }
+        for name in names.sorted() {
             let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
             var status = stat()
             guard stat(path, &status) == 0 else {

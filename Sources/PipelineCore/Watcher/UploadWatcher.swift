@@ -190,7 +190,11 @@ final class WatchLoop {
                     let nameStart = offset + header
                     let nameEnd = min(nameStart + Int(event.len), count)
                     let nameBytes = raw[nameStart..<nameEnd].prefix { $0 != 0 }
-                    handle(event, name: String(decoding: nameBytes, as: UTF8.self))
+                    if let name = String(validating: nameBytes, as: UTF8.self) {
+                        handle(event, name: name)
+                    } else {
+                        handleNotUTF8(event, name: Array(nameBytes))
+                    }
                     offset = nameEnd
                 }
             }
@@ -224,6 +228,16 @@ final class WatchLoop {
         if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 { emit([path]) }
     }
 
+    /// A complete file whose name is not UTF-8 is renamed to one that is and yielded under it (a file is renamed
+    /// by a new link: no event of its own). A folder is left to the rescans (`watchTree`): renamed at once, it
+    /// would break the copy still filling it by its old name. Other events of such names concern nothing watched.
+    private func handleNotUTF8(_ event: inotify_event, name: [UInt8]) {
+        guard event.mask & UInt32(IN_ISDIR) == 0, event.mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0,
+            let folder = watches[event.wd], let renamed = RawNames.repair(name, in: folder, logger: settings.logger)
+        else { return }
+        emit([folder + "/" + renamed])
+    }
+
     /// Watches `root` and every folder below it, then yields every complete file found.
     private func fullRescan() {
         rescanPending = false
@@ -242,7 +256,23 @@ final class WatchLoop {
         } else {
             settings.logger.warning("cannot watch folder", metadata: ["folder": "\(folder)", "errno": "\(errno)"])
         }
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        guard let entries = RawNames.list(folder) else { return }
+        var names: [String] = []
+        var notUTF8: [[UInt8]] = []
+        for entry in entries {
+            if let name = String(validating: entry, as: UTF8.self) { names.append(name) } else { notUTF8.append(entry) }
+        }
+        if !notUTF8.isEmpty {
+            // Renamed to a UTF-8 name and listed under it (a folder's rename has its own event too: its files may be
+            // yielded twice, which consumers tolerate), unless it is still being filled: a file a writer has open (its close brings
+            // it in; /proc names an open file's path decoded the same lossy way) or a folder changed in the last
+            // `settledFolderAge` seconds (a later rescan takes it).
+            let lossy = { (entry: [UInt8]) in folder + "/" + String(decoding: entry, as: UTF8.self) }
+            let busy = OpenWriters.among(Set(notUTF8.map(lossy)))
+            for entry in notUTF8 where !busy.contains(lossy(entry)) && !RawNames.isUnsettledFolder(entry, in: folder) {
+                if let name = RawNames.repair(entry, in: folder, logger: settings.logger) { names.append(name) }
+            }
+        }
         for name in names.sorted() where !UploadName.isIgnored(name) {
             let path = folder + "/" + name
             var info = stat()

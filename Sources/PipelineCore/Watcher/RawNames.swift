@@ -1,0 +1,89 @@
+// A folder's entries as the bytes the file system holds, and the renaming of one that is not UTF-8: Foundation's
+// listing and Swift strings cannot name such an entry (a path decoded with U+FFFD opens nothing).
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Folder entries by their bytes.
+enum RawNames {
+    /// The names in `folder` (without `.` and `..`), as bytes; nil when it cannot be read.
+    static func list(_ folder: String) -> [[UInt8]]? {
+        guard let directory = opendir(folder) else { return nil }
+        defer { closedir(directory) }
+        var names: [[UInt8]] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: &entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            if name != [UInt8(ascii: ".")] && name != [UInt8(ascii: "."), UInt8(ascii: ".")] { names.append(name) }
+        }
+        return names
+    }
+
+    /// Renames the entry `name` of `folder`, whose name is not UTF-8, to `UploadName.utf8Repaired` (numbered
+    /// `NAME.2.EXT`, … when taken; never over another entry).
+    /// - Returns: the new name, or nil (logged) when it could not be renamed or the new name is an ignored one.
+    static func repair(_ name: [UInt8], in folder: String, logger: Logger) -> String? {
+        guard let repaired = UploadName.utf8Repaired(name), !UploadName.isIgnored(repaired) else { return nil }
+        let old = Array(folder.utf8) + [UInt8(ascii: "/")] + name + [0]
+        var failure: Int32 = 0
+        for attempt in 1...100 {
+            let chosen = attempt == 1 ? repaired : DeadLetter.numbered(repaired, attempt)
+            switch old.withUnsafeBufferPointer({ move($0, to: folder + "/" + chosen) }) {
+            case .moved:
+                logger.warning(
+                    "upload renamed: its name is not UTF-8", metadata: ["folder": "\(folder)", "name": "\(chosen)"])
+                return chosen
+            case .taken:
+                continue
+            case .failed(let number):
+                failure = number
+            }
+            break
+        }
+        logger.error(
+            "cannot rename an upload whose name is not UTF-8",
+            metadata: ["folder": "\(folder)", "name": "\(repaired)", "errno": "\(failure)"])
+        return nil
+    }
+
+    /// How long a folder whose name is not UTF-8 must be left unchanged before it is renamed.
+    static let settledFolderAge: Double = 2
+
+    /// Whether the entry is a folder changed in the last `settledFolderAge` seconds.
+    static func isUnsettledFolder(_ name: [UInt8], in folder: String) -> Bool {
+        let path = Array(folder.utf8) + [UInt8(ascii: "/")] + name + [0]
+        var info = stat()
+        let found = path.withUnsafeBufferPointer {
+            lstat(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), &info) == 0
+        }
+        guard found, info.st_mode & S_IFMT == S_IFDIR else { return false }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let age = Double(now.tv_sec - info.st_mtim.tv_sec) + Double(now.tv_nsec - info.st_mtim.tv_nsec) / 1e9
+        return age < settledFolderAge
+    }
+
+    private enum Move {
+        case moved, taken
+        case failed(errno: Int32)
+    }
+
+    /// Moves `old` (a NUL-terminated path) to `new` unless `new` exists.
+    private static func move(_ old: UnsafeBufferPointer<UInt8>, to new: String) -> Move {
+        let oldPath = UnsafeRawPointer(old.baseAddress!).assumingMemoryBound(to: CChar.self)
+        var info = stat()
+        guard lstat(oldPath, &info) == 0 else { return .failed(errno: errno) }
+        if info.st_mode & S_IFMT == S_IFDIR {
+            // No hard links to folders: looked at first (only an entry of exactly this name made in between is lost
+            // to the race, and then to nothing: rename replaces only an empty folder).
+            var existing = stat()
+            if lstat(new, &existing) == 0 { return .taken }
+            return rename(oldPath, new) == 0 ? .moved : .failed(errno: errno)
+        }
+        // Linked under the new name (which fails when it is taken), then unlinked under the old one.
+        guard link(oldPath, new) == 0 else { return errno == EEXIST ? .taken : .failed(errno: errno) }
+        unlink(oldPath)
+        return .moved
+    }
+}

@@ -1,0 +1,110 @@
+// Names that are not UTF-8 (a Latin-1 `café.jpg` from an old archive or share): the watcher renames such an upload
+// to a UTF-8 name and takes it; a batch names it and passes over it. Before, both went by without a word (the
+// watcher) or with a wrong reason (batch), because no Swift string names such a file.
+import Foundation
+import Testing
+
+@testable import PipelineCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite struct NonUTF8NameTests {
+    static let latin1Cafe: [UInt8] = Array("caf".utf8) + [0xE9] + Array(".jpg".utf8)
+
+    /// Makes a file or folder by the bytes of its name.
+    static func make(_ name: [UInt8], in folder: URL, folder isFolder: Bool = false, bytes: [UInt8] = [1, 2, 3]) {
+        let path = Array(folder.path.utf8) + [UInt8(ascii: "/")] + name + [0]
+        path.withUnsafeBufferPointer { raw in
+            let cPath = UnsafeRawPointer(raw.baseAddress!).assumingMemoryBound(to: CChar.self)
+            if isFolder {
+                #expect(mkdir(cPath, 0o755) == 0)
+            } else {
+                let fd = open(cPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+                #expect(fd >= 0)
+                _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                close(fd)
+            }
+        }
+    }
+
+    /// Sets the time a folder (or file) last changed, in seconds since 1970.
+    static func date(_ name: [UInt8], in folder: URL, to seconds: Int) {
+        let path = Array(folder.path.utf8) + [UInt8(ascii: "/")] + name + [0]
+        path.withUnsafeBufferPointer { raw in
+            let cPath = UnsafeRawPointer(raw.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var times = [timespec(tv_sec: seconds, tv_nsec: 0), timespec(tv_sec: seconds, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, cPath, &times, 0) == 0)
+        }
+    }
+
+    @Test func repairedNamesEscapeOnlyTheBytesThatAreNotUTF8() {
+        #expect(UploadName.utf8Repaired(Array("café.jpg".utf8)) == nil)
+        #expect(UploadName.utf8Repaired(Self.latin1Cafe) == "caf%E9.jpg")
+        // A valid two-byte character beside a stray byte; a cut sequence; an overlong "/"; a UTF-16 surrogate.
+        #expect(UploadName.utf8Repaired(Array("é".utf8) + [0xFF]) == "é%FF")
+        #expect(UploadName.utf8Repaired([0x61, 0xC3]) == "a%C3")
+        #expect(UploadName.utf8Repaired([0xC0, 0xAF]) == "%C0%AF")
+        #expect(UploadName.utf8Repaired([0xED, 0xA0, 0x80, 0x41]) == "%ED%A0%80A")
+        #expect(UploadName.utf8Repaired([0x0F, 0xFE]) == "\u{0F}%FE")
+    }
+
+    /// A complete file is renamed and yielded under its new name, whether it was there at start (the first rescan)
+    /// or closed by its writer while watched; a second file whose repaired name is taken gets a number. The bytes
+    /// are the file's own.
+    @Test func theWatcherRenamesAnUploadAndYieldsIt() async throws {
+        let there = { (root: URL) in Self.make(Self.latin1Cafe, in: root, bytes: [7]) }
+        try await UploadWatcherTests.watching(prepare: there) { root, _, yielded in
+            let renamed = root.appendingPathComponent("caf%E9.jpg").path
+            try await FunctionRuntimeTests.eventually("the file there at start") { yielded.count(renamed) >= 1 }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: renamed)) == Data([7]))
+            // The same name again, while watched: the repaired name is taken now.
+            Self.make(Self.latin1Cafe, in: root, bytes: [8])
+            let numbered = root.appendingPathComponent("caf%E9.2.jpg").path
+            try await FunctionRuntimeTests.eventually("the file closed while watched") { yielded.count(numbered) >= 1 }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: numbered)) == Data([8]))
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: root.path).sorted() == [
+                    "caf%E9.2.jpg", "caf%E9.jpg",
+                ])
+        }
+    }
+
+    /// A folder is renamed by a rescan once nothing changed in it for a while (a copy may still be filling it by its
+    /// old name), then its files are yielded under the new folder's name.
+    @Test func aFolderIsRenamedByARescanOnceSettled() async throws {
+        try await UploadWatcherTests.watching { root, watcher, yielded in
+            let folderName: [UInt8] = Array("r".utf8) + [0xE9] + Array("sum".utf8)
+            Self.make(folderName, in: root, folder: true)
+            Self.make(folderName + Array("/a.jpg".utf8), in: root, bytes: [1])
+            try await UploadWatcherTests.settle()
+            #expect(yielded.all.isEmpty, "nothing taken before a rescan")
+            // Changed an hour from now (however slow this test runs, it is "just changed"): a rescan leaves it.
+            Self.date(folderName, in: root, to: Int(Date().timeIntervalSince1970) + 3600)
+            watcher.requestRescan()
+            try await UploadWatcherTests.settle()
+            #expect(yielded.all.isEmpty, "taken while it may still be filling")
+            // Changed in 2001: settled.
+            Self.date(folderName, in: root, to: 1_000_000_000)
+            watcher.requestRescan()
+            let file = root.appendingPathComponent("r%E9sum/a.jpg").path
+            try await FunctionRuntimeTests.eventually("the folder's file") { yielded.count(file) >= 1 }
+        }
+    }
+
+    /// A batch leaves its inputs' names alone: the file is named, with why, and passed over.
+    @Test func aBatchNamesTheFileAndPassesOverIt() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-names-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        Self.make(Self.latin1Cafe, in: folder)
+        try Data([1]).write(to: folder.appendingPathComponent("ok.jpg"))
+        let discovery = BatchInput.discover([folder.path])
+        #expect(discovery.inputs.map(\.path) == [folder.appendingPathComponent("ok.jpg").path])
+        #expect(
+            discovery.passedOver == [
+                "\(folder.path)/caf%E9.jpg: its name is not UTF-8 (the bytes shown as %XX); rename it to take it in"
+            ])
+    }
+}
