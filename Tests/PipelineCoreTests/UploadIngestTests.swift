@@ -3,6 +3,10 @@ import Testing
 
 @testable import PipelineCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite struct UploadIngestTests {
     static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
@@ -59,6 +63,38 @@ import Testing
         let letter = try JSONDecoder().decode(
             DeadLetter.self, from: try Data(contentsOf: failed.appendingPathComponent("notes.txt.error.json")))
         #expect(letter.stage == "ingest")
+        #expect(try runtime.journal.invocations(state: nil, function: nil, limit: 10).isEmpty)
+    }
+
+    /// A symbolic link is not followed, whatever it names (a picture, a secret, a device that never ends): it is
+    /// refused with its target named in failed/, removed from uploads/, and nothing else is touched. Before, it was
+    /// passed over without a word and stayed in uploads/.
+    @Test func aSymbolicLinkIsRefusedNotFollowed() throws {
+        let (ingest, runtime) = try Self.makeIngest()
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        let picture = runtime.layout.root.appendingPathComponent("elsewhere.png")
+        try Data(Self.pngSignature + [1, 2, 3]).write(to: picture)
+        for (name, target) in [("picture.png", picture.path), ("zero.jpg", "/dev/zero"), ("gone.jpg", "/nonexistent")] {
+            let link = runtime.layout.uploads.appendingPathComponent(name)
+            #expect(symlink(target, link.path) == 0)
+            guard case .rejected(let failedName, let reason) = ingest.ingest(link) else {
+                Issue.record("\(name) not rejected")
+                continue
+            }
+            #expect(
+                reason
+                    == "\(name): a symbolic link (to \(target)); only files themselves are taken from uploads/: copy the file there"
+            )
+            var info = stat()
+            #expect(lstat(link.path, &info) != 0, "the link is removed")
+            let failed = runtime.layout.failed
+            #expect(!FileManager.default.fileExists(atPath: failed.appendingPathComponent(failedName).path))
+            let letter = try JSONDecoder().decode(
+                DeadLetter.self, from: Data(contentsOf: failed.appendingPathComponent(failedName + ".error.json")))
+            #expect(letter.error == reason && letter.file == name)
+        }
+        #expect(try Data(contentsOf: picture) == Data(Self.pngSignature + [1, 2, 3]))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: runtime.layout.originals.path).isEmpty)
         #expect(try runtime.journal.invocations(state: nil, function: nil, limit: 10).isEmpty)
     }
 }

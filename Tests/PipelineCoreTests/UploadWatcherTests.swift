@@ -63,6 +63,20 @@ final class Yielded: Sendable {
         }
     }
 
+    /// A symbolic link made in place (`ln -s`: created, never written or closed) is yielded at once, for the ingest
+    /// to refuse with its reason; so is one found by a rescan.
+    @Test func aSymbolicLinkIsYieldedForTheIngestToRefuse() async throws {
+        try await Self.watching(prepare: { root in
+            #expect(symlink("/etc/hostname", root.appendingPathComponent("before.jpg").path) == 0)
+        }) { root, _, yielded in
+            let link = root.appendingPathComponent("link.jpg").path
+            #expect(symlink("/etc/hostname", link) == 0)
+            try await FunctionRuntimeTests.eventually("both links yielded") {
+                yielded.count(link) == 1 && yielded.count(root.appendingPathComponent("before.jpg").path) == 1
+            }
+        }
+    }
+
     @Test func aFileRenamedIntoPlaceIsYieldedAndItsTempNameNever() async throws {
         try await Self.watching { root, _, yielded in
             let temp = root.appendingPathComponent("photo.jpg.part")
@@ -111,7 +125,8 @@ final class Yielded: Sendable {
     @Test func aRescanFindsFilesNobodySaw() async throws {
         // A file present at start: once it is yielded, the start-up rescan has walked the folder, so it cannot
         // be the one that finds the hard link below (it did, now and then, on a loaded machine).
-        let prepare: (URL) throws -> Void = { root in try Self.store([1], to: root.appendingPathComponent("early.jpg")) }
+        let prepare: (URL) throws -> Void = { root in try Self.store([1], to: root.appendingPathComponent("early.jpg"))
+        }
         try await Self.watching(prepare: prepare) { root, watcher, yielded in
             try await FunctionRuntimeTests.eventually("start-up rescan done") {
                 yielded.count(root.appendingPathComponent("early.jpg").path) == 1

@@ -17,7 +17,9 @@ public struct DeadLetter: Codable, Sendable, Equatable {
     public var attempts: Int?
 
     /// - Parameters: see the properties.
-    public init(file: String, error: String, stage: String, time: Date = Date(), sha256: String? = nil, attempts: Int? = nil) {
+    public init(
+        file: String, error: String, stage: String, time: Date = Date(), sha256: String? = nil, attempts: Int? = nil
+    ) {
         self.file = file
         self.error = error
         self.stage = stage
@@ -62,7 +64,8 @@ public struct DeadLetter: Codable, Sendable, Equatable {
     /// Whether the slot `chosen` already belongs to this failure: it holds the same bytes, or it has no bytes yet
     /// and its record names the same input.
     private func holds(_ chosen: String, bytes: Data?, in failed: StoreHandle) -> Bool {
-        if let bytes, let existing = try? failed.read(chosen) { return existing == bytes }
+        // Only a regular file is read (a link or a FIFO someone put in failed/ is not followed).
+        if let bytes, failed.isRegularFile(chosen), let existing = try? failed.read(chosen) { return existing == bytes }
         guard !failed.exists(chosen), let old = try? failed.read(chosen + ".error.json"),
             let record = try? JSONDecoder().decode(DeadLetter.self, from: old)
         else { return false }

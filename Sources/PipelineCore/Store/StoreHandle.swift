@@ -39,6 +39,13 @@ public struct StoreHandle: Sendable {
         return FileManager.default.fileExists(atPath: url.path)
     }
 
+    /// Whether a regular file (not a link, folder or device) has this path in the area.
+    public func isRegularFile(_ relative: String) -> Bool {
+        guard let url = try? url(relative) else { return false }
+        var info = stat()
+        return lstat(url.path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+    }
+
     /// Reads a whole file of the area.
     public func read(_ relative: String) throws -> Data {
         let target = try url(relative)

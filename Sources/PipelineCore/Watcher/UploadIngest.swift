@@ -10,7 +10,8 @@ import Logging
 public enum UploadOutcome: Sendable, Equatable {
     /// Stored as an original and journaled (or found already journaled), then removed from uploads/.
     case ingested(eventID: Int64, key: String, duplicate: Bool)
-    /// Not ingestible: moved to failed/ beside its `.error.json`.
+    /// Not ingestible: moved to failed/ beside its `.error.json` (a symbolic link: removed, its target named in the
+    /// `.error.json`).
     case rejected(failedName: String, reason: String)
     /// Gone, ignored or not a regular file: nothing done.
     case skipped
@@ -47,7 +48,9 @@ public struct UploadIngest: Sendable {
         let name = String(path.dropFirst(uploadsPath.count + 1))
         guard !name.split(separator: "/").contains(where: { UploadName.isIgnored(String($0)) }) else { return .skipped }
         var info = stat()
-        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return .skipped }
+        guard lstat(path, &info) == 0 else { return .skipped }
+        if info.st_mode & S_IFMT == S_IFLNK { return rejectLink(path: path, name: name, info: info) }
+        guard info.st_mode & S_IFMT == S_IFREG else { return .skipped }
         let originals = StoreHandle(area: .originals, access: .write, location: layout.originals, function: "ingest")
         do {
             guard Int(info.st_size) <= maxFileBytes else {
@@ -90,6 +93,33 @@ public struct UploadIngest: Sendable {
             now.st_mtim.tv_nsec == before.st_mtim.tv_nsec
         else { return }
         unlink(path)
+    }
+
+    /// A symbolic link is not followed (what it names is outside the store, maybe a device or a secret): its target
+    /// is named in a `.error.json` in failed/ and the link, which holds nothing else, is removed. A link is not moved
+    /// to failed/ either: what reads there later would follow it.
+    private func rejectLink(path: String, name: String, info: stat) -> UploadOutcome {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
+        let count = buffer.withUnsafeMutableBufferPointer { raw in
+            raw.withMemoryRebound(to: CChar.self) { readlink(path, $0.baseAddress!, $0.count) }
+        }
+        let target = count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : "?"
+        let reason =
+            "\(name): a symbolic link (to \(target)); only files themselves are taken from uploads/: copy the file there"
+        let failed = StoreHandle(area: .failed, access: .write, location: layout.failed, function: "ingest")
+        do {
+            let chosen = try DeadLetter(file: name, error: reason, stage: "ingest").store(
+                bytes: nil, name: name, in: failed)
+            var now = stat()
+            if lstat(path, &now) == 0, now.st_ino == info.st_ino, now.st_dev == info.st_dev { unlink(path) }
+            logger.warning(
+                "upload rejected", metadata: ["upload": "\(name)", "failed": "\(chosen)", "error": "\(reason)"])
+            return .rejected(failedName: chosen, reason: reason)
+        } catch {
+            logger.error(
+                "could not record a rejected upload in failed/", metadata: ["upload": "\(name)", "error": "\(error)"])
+            return .skipped
+        }
     }
 
     /// Moves an upload that cannot be ingested to failed/ with its `.error.json`.

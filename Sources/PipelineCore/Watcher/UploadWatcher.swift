@@ -225,7 +225,17 @@ final class WatchLoop {
             }
             return
         }
-        if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 { emit([path]) }
+        if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 {
+            emit([path])
+        } else if mask & UInt32(IN_CREATE) != 0, Self.isSymbolicLink(path) {
+            // A link made in place (`ln -s`) is complete at once; the ingest refuses it with its reason.
+            emit([path])
+        }
+    }
+
+    private static func isSymbolicLink(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
     }
 
     /// A complete file whose name is not UTF-8 is renamed to one that is and yielded under it (a file is renamed
@@ -279,7 +289,7 @@ final class WatchLoop {
             guard lstat(path, &info) == 0 else { continue }
             switch info.st_mode & S_IFMT {
             case S_IFDIR: watchTree(path, collecting: &files)
-            case S_IFREG: files.append(path)
+            case S_IFREG, S_IFLNK: files.append(path)  // a link is refused by the ingest, with its reason
             default: continue
             }
         }
