@@ -22,7 +22,8 @@ enum RawNames {
 
     /// Renames the entry `name` of `folder`, whose name is not UTF-8, to `UploadName.utf8Repaired` (numbered
     /// `NAME.2.EXT`, … when taken; never over another entry).
-    /// - Returns: the new name, or nil (logged) when it could not be renamed or the new name is an ignored one.
+    /// - Returns: the new name; nil when it could not be renamed (logged) or its new name is an ignored one (a dotfile,
+    ///   `*.part`: someone's work in progress, left alone like any such name).
     static func repair(_ name: [UInt8], in folder: String, logger: Logger) -> String? {
         guard let repaired = UploadName.utf8Repaired(name), !UploadName.isIgnored(repaired) else { return nil }
         let old = Array(folder.utf8) + [UInt8(ascii: "/")] + name + [0]
