@@ -106,31 +106,22 @@ public struct UploadIngest: Sendable {
         let target = count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : "?"
         let reason =
             "\(name): a symbolic link (to \(target)); only files themselves are taken from uploads/: copy the file there"
-        let failed = StoreHandle(area: .failed, access: .write, location: layout.failed, function: "ingest")
-        do {
-            let chosen = try DeadLetter(file: name, error: reason, stage: "ingest").store(
-                bytes: nil, name: name, in: failed)
-            var now = stat()
-            if lstat(path, &now) == 0, now.st_ino == info.st_ino, now.st_dev == info.st_dev { unlink(path) }
-            logger.warning(
-                "upload rejected", metadata: ["upload": "\(name)", "failed": "\(chosen)", "error": "\(reason)"])
-            return .rejected(failedName: chosen, reason: reason)
-        } catch {
-            logger.error(
-                "could not record a rejected upload in failed/", metadata: ["upload": "\(name)", "error": "\(error)"])
-            return .skipped
-        }
+        return reject(path: path, name: name, reason: reason, link: info)
     }
 
-    /// Moves an upload that cannot be ingested to failed/ with its `.error.json`.
-    private func reject(path: String, name: String, reason: String) -> UploadOutcome {
+    /// Moves an upload that cannot be ingested to failed/ beside its `.error.json` (a `link`, as `lstat` saw it, is
+    /// removed instead, unless another file took its name since).
+    private func reject(path: String, name: String, reason: String, link: stat? = nil) -> UploadOutcome {
         let failed = StoreHandle(area: .failed, access: .write, location: layout.failed, function: "ingest")
         do {
             let chosen = try DeadLetter(file: name, error: reason, stage: "ingest").store(
                 bytes: nil, name: name, in: failed)
-            let target = try failed.url(chosen)
-            if rename(path, target.path) != 0 {
-                throw StoreError.io(path: target.path, operation: "rename", errno: errno)
+            if let link {
+                var now = stat()
+                if lstat(path, &now) == 0, now.st_ino == link.st_ino, now.st_dev == link.st_dev { unlink(path) }
+            } else {
+                let target = try failed.url(chosen).path
+                if rename(path, target) != 0 { throw StoreError.io(path: target, operation: "rename", errno: errno) }
             }
             logger.warning(
                 "upload rejected", metadata: ["upload": "\(name)", "failed": "\(chosen)", "error": "\(reason)"])
