@@ -31,7 +31,8 @@ package struct PlainRequestHead {
             ("accept-encoding", .acceptEncoding), ("accept-language", .acceptLanguage), ("connection", .connection),
             ("if-none-match", .ifNoneMatch), ("range", .range), ("if-range", .ifRange),
             ("cache-control", .cacheControl), ("pragma", HTTPField.Name("Pragma")!), ("referer", .referer),
-            ("sec-fetch-dest", HTTPField.Name("Sec-Fetch-Dest")!), ("sec-fetch-mode", HTTPField.Name("Sec-Fetch-Mode")!),
+            ("sec-fetch-dest", HTTPField.Name("Sec-Fetch-Dest")!),
+            ("sec-fetch-mode", HTTPField.Name("Sec-Fetch-Mode")!),
             ("sec-fetch-site", HTTPField.Name("Sec-Fetch-Site")!),
         ]
         return fields.map { (Array($0.0.utf8), $0.1) }
@@ -47,12 +48,10 @@ package struct PlainRequestHead {
         // Read through a pointer: the view's subscript checked and offset every byte (most of this reader's time).
         guard let parsed = bytes.withContiguousStorageIfAvailable({ Parsed($0, maxLength: maxLength) }) ?? nil
         else { return nil }
-        let base = bytes.startIndex
-        func shifted(_ range: Range<Int>) -> Range<Int> { (range.lowerBound + base)..<(range.upperBound + base) }
         self.bytes = bytes
         method = parsed.method
-        target = shifted(parsed.target)
-        authority = shifted(parsed.authority)
+        target = Self.shifted(parsed.target, to: bytes)
+        authority = Self.shifted(parsed.authority, to: bytes)
         fields = parsed.fields
         closes = parsed.closes
         length = parsed.length
@@ -130,7 +129,7 @@ package struct PlainRequestHead {
     package var request: HTTPRequest {
         var headerFields = HTTPFields()
         for (slot, value) in fields {
-            let text = String(decoding: bytes[shifted(value)], as: UTF8.self)
+            let text = String(decoding: bytes[Self.shifted(value, to: bytes)], as: UTF8.self)
             headerFields[Self.allowed[slot].field] = slot == Self.connectionSlot ? text.lowercased() : text
         }
         return HTTPRequest(
@@ -142,11 +141,13 @@ package struct PlainRequestHead {
     var isConditional: Bool { fields.contains { Self.conditionalSlots.contains($0.slot) } }
 
     /// The Accept value, when sent.
-    var accept: ByteBufferView? { fields.first { $0.slot == Self.acceptSlot }.map { bytes[shifted($0.value)] } }
+    var accept: ByteBufferView? {
+        fields.first { $0.slot == Self.acceptSlot }.map { bytes[Self.shifted($0.value, to: bytes)] }
+    }
 
-    /// A field value's position in `bytes`.
-    private func shifted(_ value: Range<Int>) -> Range<Int> {
-        (value.lowerBound + bytes.startIndex)..<(value.upperBound + bytes.startIndex)
+    /// A position counted from the start of `bytes` as a position in `bytes`.
+    private static func shifted(_ range: Range<Int>, to bytes: ByteBufferView) -> Range<Int> {
+        (range.lowerBound + bytes.startIndex)..<(range.upperBound + bytes.startIndex)
     }
 
     private static func isTokenByte(_ byte: UInt8) -> Bool {

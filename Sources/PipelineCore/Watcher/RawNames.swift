@@ -25,12 +25,14 @@ enum RawNames {
     /// - Returns: the new name; nil when it could not be renamed (logged) or its new name is an ignored one (a dotfile,
     ///   `*.part`: someone's work in progress, left alone like any such name).
     static func repair(_ name: [UInt8], in folder: String, logger: Logger) -> String? {
-        guard let repaired = UploadName.utf8Repaired(name), !UploadName.isIgnored(repaired) else { return nil }
-        let old = Array(folder.utf8) + [UInt8(ascii: "/")] + name + [0]
+        guard let repaired = UploadName.utf8Repaired(name), !UploadName.isIgnored(repaired),
+            let info = status(name, in: folder)
+        else { return nil }
+        let old = path(name, in: folder)
         var failure: Int32 = 0
         for attempt in 1...100 {
             let chosen = attempt == 1 ? repaired : DeadLetter.numbered(repaired, attempt)
-            switch old.withUnsafeBufferPointer({ move($0, to: folder + "/" + chosen) }) {
+            switch move(old, isFolder: info.st_mode & S_IFMT == S_IFDIR, to: folder + "/" + chosen) {
             case .moved:
                 logger.warning(
                     "upload renamed: its name is not UTF-8", metadata: ["folder": "\(folder)", "name": "\(chosen)"])
@@ -53,16 +55,22 @@ enum RawNames {
 
     /// Whether the entry is a folder changed in the last `settledFolderAge` seconds.
     static func isUnsettledFolder(_ name: [UInt8], in folder: String) -> Bool {
-        let path = Array(folder.utf8) + [UInt8(ascii: "/")] + name + [0]
-        var info = stat()
-        let found = path.withUnsafeBufferPointer {
-            lstat(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), &info) == 0
-        }
-        guard found, info.st_mode & S_IFMT == S_IFDIR else { return false }
+        guard let info = status(name, in: folder), info.st_mode & S_IFMT == S_IFDIR else { return false }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let age = Double(now.tv_sec - info.st_mtim.tv_sec) + Double(now.tv_nsec - info.st_mtim.tv_nsec) / 1e9
         return age < settledFolderAge
+    }
+
+    /// The entry's NUL-terminated path.
+    private static func path(_ name: [UInt8], in folder: String) -> [CChar] {
+        (Array(folder.utf8) + [UInt8(ascii: "/")] + name + [0]).map { CChar(bitPattern: $0) }
+    }
+
+    /// The entry's `lstat`, nil when it is gone.
+    private static func status(_ name: [UInt8], in folder: String) -> stat? {
+        var info = stat()
+        return lstat(path(name, in: folder), &info) == 0 ? info : nil
     }
 
     private enum Move {
@@ -70,21 +78,18 @@ enum RawNames {
         case failed(errno: Int32)
     }
 
-    /// Moves `old` (a NUL-terminated path) to `new` unless `new` exists.
-    private static func move(_ old: UnsafeBufferPointer<UInt8>, to new: String) -> Move {
-        let oldPath = UnsafeRawPointer(old.baseAddress!).assumingMemoryBound(to: CChar.self)
-        var info = stat()
-        guard lstat(oldPath, &info) == 0 else { return .failed(errno: errno) }
-        if info.st_mode & S_IFMT == S_IFDIR {
+    /// Moves the entry at `old` to `new` unless `new` exists.
+    private static func move(_ old: [CChar], isFolder: Bool, to new: String) -> Move {
+        if isFolder {
             // No hard links to folders: looked at first (only an entry of exactly this name made in between is lost
             // to the race, and then to nothing: rename replaces only an empty folder).
             var existing = stat()
             if lstat(new, &existing) == 0 { return .taken }
-            return rename(oldPath, new) == 0 ? .moved : .failed(errno: errno)
+            return rename(old, new) == 0 ? .moved : .failed(errno: errno)
         }
         // Linked under the new name (which fails when it is taken), then unlinked under the old one.
-        guard link(oldPath, new) == 0 else { return errno == EEXIST ? .taken : .failed(errno: errno) }
-        unlink(oldPath)
+        guard link(old, new) == 0 else { return errno == EEXIST ? .taken : .failed(errno: errno) }
+        unlink(old)
         return .moved
     }
 }

@@ -25,14 +25,11 @@ public enum UploadName {
                 repaired += text
                 start += length
             } else {
-                repaired += "%" + String(bytes[start], radix: 16, uppercase: true).leftPadded(to: 2)
+                let hex = Array("0123456789ABCDEF")
+                repaired += "%" + String(hex[Int(bytes[start] >> 4)]) + String(hex[Int(bytes[start] & 15)])
                 start += 1
             }
         }
         return repaired
     }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
