@@ -1,7 +1,11 @@
-// What `picpipe batch` takes as input: symbolic links (followed, loops ended), nothing found (a warning), and
-// duplicate content (counted the same way in every run).
+// What `picpipe batch` takes as input: symbolic links (followed, loops ended), named pipes (named, never read),
+// nothing found (a warning), and duplicate content (counted the same way in every run).
 import Foundation
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension PicpipeCLI {
     @Suite(.serialized) struct BatchInputTests {
@@ -40,6 +44,32 @@ extension PicpipeCLI {
             #expect(summary.skipped == 1)
             #expect(PicpipeProcess.files(under: store).filter { $0.hasPrefix("originals/") }.count == 2)
             #expect(run.stderr.contains("gone.jpg"))  // the broken link is named, not skipped silently
+        }
+
+        /// A named pipe under a folder is passed over with its kind; one named on the command line fails with it, at
+        /// once: it is never opened for a read that would wait for a writer.
+        @Test func aNamedPipeIsNamedNeverRead() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let inputs = work.appendingPathComponent("in")
+            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+            try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1).write(to: inputs.appendingPathComponent("a.jpg"))
+            let pipe = inputs.appendingPathComponent("pipe.jpg").path
+            try #require(mkfifo(pipe, 0o644) == 0)
+            let store = work.appendingPathComponent("store")
+            let folderRun = try await PicpipeProcess.run(
+                ["batch", inputs.path, "--store", store.path, "--json", "-q"], timeout: 60)
+            #expect(folderRun.status == 0, "\(folderRun.stderr)")
+            let summary = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(folderRun.stdout.utf8))
+            #expect(summary.total == 1 && summary.ok == 1)
+            #expect(folderRun.stderr.contains("passed over \(pipe): a named pipe (FIFO), not a regular file"))
+
+            let namedRun = try await PicpipeProcess.run(
+                ["batch", pipe, "--store", store.path, "--json", "-q"], timeout: 60)
+            #expect(namedRun.status != 0)
+            let named = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(namedRun.stdout.utf8))
+            #expect(named.failed == 1)
+            #expect(named.failures.first?.error == "a named pipe (FIFO), not a regular file; only files are read")
         }
 
         @Test func findingNothingIsAWarning() async throws {

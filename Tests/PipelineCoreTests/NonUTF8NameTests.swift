@@ -78,10 +78,10 @@ import Testing
             let folderName: [UInt8] = Array("r".utf8) + [0xE9] + Array("sum".utf8)
             Self.make(folderName, in: root, folder: true)
             Self.make(folderName + Array("/a.jpg".utf8), in: root, bytes: [1])
-            try await UploadWatcherTests.settle()
-            #expect(yielded.all.isEmpty, "nothing taken before a rescan")
-            // Changed an hour from now (however slow this test runs, it is "just changed"): a rescan leaves it.
+            // Changed an hour from now (however slow this test runs, it is "just changed"): left alone.
             Self.date(folderName, in: root, to: Int(Date().timeIntervalSince1970) + 3600)
+            try await UploadWatcherTests.settle()
+            #expect(yielded.all.isEmpty, "nothing taken while it may still be filling")
             watcher.requestRescan()
             try await UploadWatcherTests.settle()
             #expect(yielded.all.isEmpty, "taken while it may still be filling")
@@ -90,6 +90,20 @@ import Testing
             watcher.requestRescan()
             let file = root.appendingPathComponent("r%E9sum/a.jpg").path
             try await FunctionRuntimeTests.eventually("the folder's file") { yielded.count(file) >= 1 }
+        }
+    }
+
+    /// Without rescans (`rescan_interval` 0, the default), a folder made while watched is looked at again once it
+    /// may have settled: renamed and its files yielded, without a restart or a rescan asked for. Before, it waited
+    /// for one.
+    @Test func aFolderMadeWhileWatchedIsTakenOnceSettledWithoutARescan() async throws {
+        try await UploadWatcherTests.watching { root, _, yielded in
+            let folderName: [UInt8] = Array("d".utf8) + [0xE9] + Array("j".utf8) + [0xE0]
+            Self.make(folderName, in: root, folder: true)
+            Self.make(folderName + Array("/b.jpg".utf8), in: root, bytes: [2])
+            let file = root.appendingPathComponent("d%E9j%E0/b.jpg").path
+            try await FunctionRuntimeTests.eventually("the folder's file", within: 20) { yielded.count(file) >= 1 }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == Data([2]))
         }
     }
 

@@ -97,4 +97,53 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: runtime.layout.originals.path).isEmpty)
         #expect(try runtime.journal.invocations(state: nil, function: nil, limit: 10).isEmpty)
     }
+
+    /// A named pipe, a socket or a device node holds no bytes of its own: it is refused with its kind named in
+    /// failed/ and removed from uploads/, never opened for a read that would wait for a writer (before, it was
+    /// passed over without a word and stayed). A regular file whose place a link took after it was seen is not read
+    /// through the link.
+    @Test func aPipeOrSocketIsRefusedWithItsKind() throws {
+        let (ingest, runtime) = try Self.makeIngest()
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        let pipe = runtime.layout.uploads.appendingPathComponent("pipe.jpg")
+        #expect(mkfifo(pipe.path, 0o644) == 0)
+        let socketPath = runtime.layout.uploads.appendingPathComponent("socket.png")
+        let server = try Self.boundSocket(at: socketPath.path)
+        defer { close(server) }
+        for (upload, kind) in [(pipe, "a named pipe (FIFO)"), (socketPath, "a socket")] {
+            let name = upload.lastPathComponent
+            guard case .rejected(let failedName, let reason) = ingest.ingest(upload) else {
+                Issue.record("\(name) not rejected")
+                continue
+            }
+            #expect(reason == "\(name): \(kind), not a regular file; only files are taken from uploads/")
+            var info = stat()
+            #expect(lstat(upload.path, &info) != 0, "\(name) is removed")
+            let failed = runtime.layout.failed
+            let node = failed.appendingPathComponent(failedName).path
+            #expect(lstat(node, &info) != 0, "nothing but the letter in failed/")
+            let letter = try JSONDecoder().decode(
+                DeadLetter.self, from: Data(contentsOf: failed.appendingPathComponent(failedName + ".error.json")))
+            #expect(letter.error == reason && letter.file == name)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: runtime.layout.originals.path).isEmpty)
+        #expect(try runtime.journal.invocations(state: nil, function: nil, limit: 10).isEmpty)
+    }
+
+    /// A Unix socket bound at `path` (its file-system entry is the socket).
+    static func boundSocket(at path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        try #require(bound == 0, "bind \(path): errno \(errno)")
+        return fd
+    }
 }

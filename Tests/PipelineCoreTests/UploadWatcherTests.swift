@@ -63,16 +63,20 @@ final class Yielded: Sendable {
         }
     }
 
-    /// A symbolic link made in place (`ln -s`: created, never written or closed) is yielded at once, for the ingest
-    /// to refuse with its reason; so is one found by a rescan.
-    @Test func aSymbolicLinkIsYieldedForTheIngestToRefuse() async throws {
+    /// A symbolic link or a named pipe made in place (`ln -s`, `mkfifo`: created, never written or closed) is
+    /// yielded at once, for the ingest to refuse with its reason; so is one found by a rescan.
+    @Test func aSymbolicLinkOrPipeIsYieldedForTheIngestToRefuse() async throws {
         try await Self.watching(prepare: { root in
             #expect(symlink("/etc/hostname", root.appendingPathComponent("before.jpg").path) == 0)
+            #expect(mkfifo(root.appendingPathComponent("before-pipe.jpg").path, 0o644) == 0)
         }) { root, _, yielded in
             let link = root.appendingPathComponent("link.jpg").path
             #expect(symlink("/etc/hostname", link) == 0)
-            try await FunctionRuntimeTests.eventually("both links yielded") {
-                yielded.count(link) == 1 && yielded.count(root.appendingPathComponent("before.jpg").path) == 1
+            let pipe = root.appendingPathComponent("pipe.jpg").path
+            #expect(mkfifo(pipe, 0o644) == 0)
+            let before = ["before.jpg", "before-pipe.jpg"].map { root.appendingPathComponent($0).path }
+            try await FunctionRuntimeTests.eventually("links and pipes yielded") {
+                ([link, pipe] + before).allSatisfy { yielded.count($0) == 1 }
             }
         }
     }

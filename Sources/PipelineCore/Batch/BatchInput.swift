@@ -108,7 +108,8 @@ public struct BatchInput: Sendable, Hashable {
                     found.append(path)
                 }
             default:
-                continue  // sockets, FIFOs, devices: never inputs
+                // Never inputs (a pipe would block its reader), but said: it may be what the user meant to import.
+                passedOver.append("\(path): \(FileKind.special(status.st_mode) ?? "not a file"), not a regular file")
             }
         }
     }

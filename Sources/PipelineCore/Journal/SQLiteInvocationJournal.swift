@@ -126,10 +126,13 @@ public final class SQLiteInvocationJournal: InvocationJournal {
                 let id: Int64 = latest["id"]
                 let name: String = latest["name"]
                 if EventName(rawValue: name).family == "ObjectCreated",
-                    try String.fetchAll(
-                        db, sql: "SELECT name FROM events WHERE key = ? AND id > ?",
-                        arguments: [record.s3.object.key, id]
-                    ).allSatisfy({ EventName(rawValue: $0).family == "ObjectCreated" })
+                    try Bool.fetchOne(
+                        db,
+                        sql: """
+                            SELECT NOT EXISTS (SELECT 1 FROM events
+                            WHERE key = ? AND id > ? AND name NOT LIKE 'ObjectCreated:%')
+                            """,
+                        arguments: [record.s3.object.key, id]) == true
                 {
                     let existing = try Self.decodeRecord(latest["record"], id: id)
                     var invocations: [String: Int64] = [:]

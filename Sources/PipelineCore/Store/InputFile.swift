@@ -18,20 +18,27 @@ public enum InputFile {
 
     /// Reads a whole input file and, when `hashing`, its SHA-256 in the same pass: each chunk is hashed right after
     /// `read(2)` put it in the buffer, while it is still in the CPU cache, so the bytes are walked once.
-    /// - Parameter buffers: where a large file's buffer comes from (nil: a mapping of its own, unmapped when the
-    ///   `Data` goes).
-    /// - Throws: `IngestError.tooLarge` (before anything is read) when the file is over `maxBytes`.
+    /// - Parameters:
+    ///   - buffers: where a large file's buffer comes from (nil: a mapping of its own, unmapped when the `Data` goes).
+    ///   - followLinks: false to refuse a symbolic link (an upload, which must not read what lies outside the store).
+    /// - Throws: `IngestError.tooLarge` (before anything is read) when the file is over `maxBytes`;
+    ///   `IngestError.notAFile` for a named pipe, socket or device (opened without waiting for a writer, never read)
+    ///   and, without `followLinks`, for a symbolic link.
     public static func read(
-        _ path: String, maxBytes: Int?, hashing: Bool, buffers: InputBuffers? = nil
+        _ path: String, maxBytes: Int?, hashing: Bool, buffers: InputBuffers? = nil, followLinks: Bool = true
     ) throws -> (data: Data, hash: ContentHash?) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a named pipe opened without it blocks until something writes to it (a hung batch or ingest
+        // lane). Reads of a regular file do not look at the flag.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
         guard fd >= 0 else {
             if errno == ENOENT { throw StoreError.notFound(path: path) }
+            if errno == ELOOP && !followLinks { throw IngestError.notAFile(file: path, kind: "a symbolic link") }
             throw StoreError.io(path: path, operation: "open", errno: errno)
         }
         defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw StoreError.io(path: path, operation: "stat", errno: errno) }
+        if let kind = FileKind.special(status.st_mode) { throw IngestError.notAFile(file: path, kind: kind) }
         let size = Int(status.st_size)
         if let maxBytes, size > maxBytes { throw IngestError.tooLarge(file: path, bytes: size, limit: maxBytes) }
         var data = try Self.buffer(count: size, path: path, from: buffers)

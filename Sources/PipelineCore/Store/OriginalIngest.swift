@@ -27,6 +27,9 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
     case tooLarge(file: String, bytes: Int, limit: Int)
     /// The file is empty.
     case empty(file: String)
+    /// The path names something that holds no bytes of its own to read: a named pipe, a socket, a device, a folder
+    /// or (where links are not followed) a symbolic link; `kind` says which (`FileKind.special`).
+    case notAFile(file: String, kind: String)
 
     /// Where the file size limit is set, for messages.
     public static let fileBytesKnob =
@@ -38,6 +41,7 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tooLarge(let file, let bytes, let limit):
             return "\(file): \(bytes) bytes, over the limit of \(limit) bytes (\(Self.fileBytesKnob))"
         case .empty(let file): return "\(file): the file is empty"
+        case .notAFile(let file, let kind): return "\(file): \(kind), not a regular file; only files are read"
         }
     }
 }

@@ -62,6 +62,11 @@ enum RawNames {
         return age < settledFolderAge
     }
 
+    /// Whether the entry is a folder (not a link to one).
+    static func isFolder(_ name: [UInt8], in folder: String) -> Bool {
+        status(name, in: folder).map { $0.st_mode & S_IFMT == S_IFDIR } ?? false
+    }
+
     /// The entry's NUL-terminated path.
     private static func path(_ name: [UInt8], in folder: String) -> [CChar] {
         (Array(folder.utf8) + [UInt8(ascii: "/")] + name + [0]).map { CChar(bitPattern: $0) }

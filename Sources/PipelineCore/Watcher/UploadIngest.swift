@@ -10,10 +10,10 @@ import Logging
 public enum UploadOutcome: Sendable, Equatable {
     /// Stored as an original and journaled (or found already journaled), then removed from uploads/.
     case ingested(eventID: Int64, key: String, duplicate: Bool)
-    /// Not ingestible: moved to failed/ beside its `.error.json` (a symbolic link: removed, its target named in the
-    /// `.error.json`).
+    /// Not ingestible: moved to failed/ beside its `.error.json` (a symbolic link, named pipe, socket or device:
+    /// removed, its kind, and a link's target, named in the `.error.json`).
     case rejected(failedName: String, reason: String)
-    /// Gone, ignored or not a regular file: nothing done.
+    /// Gone, ignored or a folder: nothing done.
     case skipped
 }
 
@@ -48,16 +48,24 @@ public struct UploadIngest: Sendable {
         let name = String(path.dropFirst(uploadsPath.count + 1))
         guard !name.split(separator: "/").contains(where: { UploadName.isIgnored(String($0)) }) else { return .skipped }
         var info = stat()
-        guard lstat(path, &info) == 0 else { return .skipped }
-        if info.st_mode & S_IFMT == S_IFLNK { return rejectLink(path: path, name: name, info: info) }
-        guard info.st_mode & S_IFMT == S_IFREG else { return .skipped }
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT != S_IFDIR else { return .skipped }
+        if FileKind.special(info.st_mode) != nil { return rejectSpecial(path: path, name: name, mode: info.st_mode) }
         let originals = StoreHandle(area: .originals, access: .write, location: layout.originals, function: "ingest")
         do {
             guard Int(info.st_size) <= maxFileBytes else {
                 throw IngestError.tooLarge(file: name, bytes: Int(info.st_size), limit: maxFileBytes)
             }
-            // One pass over the bytes: hashed as they are read (as batch does).
-            guard let (bytes, hash) = try? InputFile.read(path, maxBytes: nil, hashing: true) else { return .skipped }
+            // One pass over the bytes: hashed as they are read (as batch does). Not through a link: one put in the
+            // upload's place since the lstat above would read outside the store.
+            let bytes: Data
+            let hash: ContentHash?
+            do {
+                (bytes, hash) = try InputFile.read(path, maxBytes: nil, hashing: true, followLinks: false)
+            } catch StoreError.notFound(_) {
+                return .skipped  // gone meanwhile (moved away, or taken by another ingest)
+            } catch IngestError.notAFile(_, let kind) {
+                throw IngestError.notAFile(file: name, kind: kind)  // named as the other refusals: by upload name
+            }
             // The functions read the original at once: through the page cache, not from the disk (README, "Upload
             // events": an O_DIRECT write made every idle upload's two functions wait for the disk).
             let original = try OriginalIngest.ingest(
@@ -95,10 +103,15 @@ public struct UploadIngest: Sendable {
         unlink(path)
     }
 
-    /// A symbolic link is not followed (what it names is outside the store, maybe a device or a secret): its target
-    /// is named in a `.error.json` in failed/ and the link, which holds nothing else, is removed. A link is not moved
-    /// to failed/ either: what reads there later would follow it.
-    private func rejectLink(path: String, name: String, info: stat) -> UploadOutcome {
+    /// A link, named pipe, socket or device is refused with its kind (a link also with its target) in a `.error.json`
+    /// in failed/. A link is not followed: what it names is outside the store, maybe a device or a secret; a pipe
+    /// would block its reader until something writes to it.
+    private func rejectSpecial(path: String, name: String, mode: mode_t) -> UploadOutcome {
+        guard mode & S_IFMT == S_IFLNK else {
+            let kind = FileKind.special(mode) ?? "not a file"
+            let reason = "\(name): \(kind), not a regular file; only files are taken from uploads/"
+            return reject(path: path, name: name, reason: reason)
+        }
         var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
         let count = buffer.withUnsafeMutableBufferPointer { raw in
             raw.withMemoryRebound(to: CChar.self) { readlink(path, $0.baseAddress!, $0.count) }
@@ -106,19 +119,20 @@ public struct UploadIngest: Sendable {
         let target = count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : "?"
         let reason =
             "\(name): a symbolic link (to \(target)); only files themselves are taken from uploads/: copy the file there"
-        return reject(path: path, name: name, reason: reason, link: info)
+        return reject(path: path, name: name, reason: reason)
     }
 
-    /// Moves an upload that cannot be ingested to failed/ beside its `.error.json` (a `link`, as `lstat` saw it, is
-    /// removed instead, unless another file took its name since).
-    private func reject(path: String, name: String, reason: String, link: stat? = nil) -> UploadOutcome {
+    /// Moves an upload that cannot be ingested to failed/ beside its `.error.json`. What is not a regular file by
+    /// then (a link, pipe, socket or device: it holds no bytes of its own) is removed instead: what reads failed/
+    /// later would follow it or block on it.
+    private func reject(path: String, name: String, reason: String) -> UploadOutcome {
         let failed = StoreHandle(area: .failed, access: .write, location: layout.failed, function: "ingest")
         do {
             let chosen = try DeadLetter(file: name, error: reason, stage: "ingest").store(
                 bytes: nil, name: name, in: failed)
-            if let link {
-                var now = stat()
-                if lstat(path, &now) == 0, now.st_ino == link.st_ino, now.st_dev == link.st_dev { unlink(path) }
+            var now = stat()
+            if lstat(path, &now) == 0, now.st_mode & S_IFMT != S_IFDIR, FileKind.special(now.st_mode) != nil {
+                unlink(path)
             } else {
                 let target = try failed.url(chosen).path
                 if rename(path, target) != 0 { throw StoreError.io(path: target, operation: "rename", errno: errno) }

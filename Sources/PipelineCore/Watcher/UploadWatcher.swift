@@ -119,6 +119,10 @@ final class WatchLoop {
     private var watches: [Int32: String] = [:]
     private var rescanPending = false
     private var lastRescan = Date()
+    /// Folders holding a folder whose name is not UTF-8 that was still being filled (renamed once it is settled),
+    /// and when to look at them again: whatever the rescan interval (with none, it would wait for a restart).
+    private var unsettledParents: Set<String> = []
+    private var settleCheckDue: Date?
     private var running = true
 
     private static let mask = UInt32(
@@ -146,7 +150,7 @@ final class WatchLoop {
                 return
             }
             if ready == 0 {
-                fullRescan()
+                if settleCheckDue.map({ $0 <= Date() }) ?? false { revisitUnsettled() } else { fullRescan() }
                 continue
             }
             if fds[1].revents != 0 { readCommands() }
@@ -156,9 +160,37 @@ final class WatchLoop {
 
     private func pollTimeout() -> Int32 {
         if rescanPending { return 250 }
-        guard settings.rescanInterval > 0 else { return -1 }
-        let due = settings.rescanInterval - Date().timeIntervalSince(lastRescan)
+        var due = settings.rescanInterval > 0 ? settings.rescanInterval - Date().timeIntervalSince(lastRescan) : nil
+        if let settleCheckDue { due = min(due ?? .infinity, settleCheckDue.timeIntervalSinceNow) }
+        guard let due else { return -1 }
         return Int32(max(0, min(due, 3600)) * 1000)
+    }
+
+    /// Renames an entry whose name is not UTF-8, unless it is a folder still being filled: then its folder is looked
+    /// at again after `RawNames.settledFolderAge`.
+    /// - Returns: the new name, nil when it was not renamed.
+    private func repairIfSettled(_ entry: [UInt8], in folder: String) -> String? {
+        guard RawNames.isUnsettledFolder(entry, in: folder) else {
+            return RawNames.repair(entry, in: folder, logger: settings.logger)
+        }
+        unsettledParents.insert(folder)
+        let due = Date(timeIntervalSinceNow: RawNames.settledFolderAge + 0.1)
+        if settleCheckDue.map({ $0 > due }) ?? true { settleCheckDue = due }
+        return nil
+    }
+
+    /// Renames the folders of `unsettledParents` that are settled now, without a full rescan: each rename's
+    /// `IN_MOVED_TO` in its watched parent then watches the folder and yields its files.
+    private func revisitUnsettled() {
+        let parents = unsettledParents
+        unsettledParents = []
+        settleCheckDue = nil
+        for parent in parents.sorted() {
+            for entry in RawNames.list(parent) ?? []
+            where String(validating: entry, as: UTF8.self) == nil && RawNames.isFolder(entry, in: parent) {
+                _ = repairIfSettled(entry, in: parent)
+            }
+        }
     }
 
     private func readCommands() {
@@ -227,21 +259,31 @@ final class WatchLoop {
         }
         if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 {
             emit([path])
-        } else if mask & UInt32(IN_CREATE) != 0, Self.isSymbolicLink(path) {
-            // A link made in place (`ln -s`) is complete at once; the ingest refuses it with its reason.
+        } else if mask & UInt32(IN_CREATE) != 0, Self.isSpecial(path) {
+            // A link, named pipe, socket or device made in place (`ln -s`, `mkfifo`) is complete at once and never
+            // closed after writing; the ingest refuses it with its reason.
             emit([path])
         }
     }
 
-    private static func isSymbolicLink(_ path: String) -> Bool {
+    /// Whether the entry is neither a regular file nor a folder.
+    private static func isSpecial(_ path: String) -> Bool {
         var info = stat()
-        return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
+        return lstat(path, &info) == 0 && info.st_mode & S_IFMT != S_IFDIR && FileKind.special(info.st_mode) != nil
     }
 
     /// A complete file whose name is not UTF-8 is renamed to one that is and yielded under it (a file is renamed
-    /// by a new link: no event of its own). A folder is left to the rescans (`watchTree`): renamed at once, it
-    /// would break the copy still filling it by its old name. Other events of such names concern nothing watched.
+    /// by a new link: no event of its own). A folder is left to a rescan once it is settled (`watchTree`): renamed
+    /// at once, it would break the copy still filling it by its old name. Other events of such names concern nothing
+    /// watched.
     private func handleNotUTF8(_ event: inotify_event, name: [UInt8]) {
+        if event.mask & UInt32(IN_ISDIR) != 0, event.mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0,
+            let folder = watches[event.wd]
+        {
+            // Settled only when moved in whole; renamed, its IN_MOVED_TO under the new name brings its files in.
+            _ = repairIfSettled(name, in: folder)
+            return
+        }
         guard event.mask & UInt32(IN_ISDIR) == 0, event.mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0,
             let folder = watches[event.wd], let renamed = RawNames.repair(name, in: folder, logger: settings.logger)
         else { return }
@@ -251,6 +293,8 @@ final class WatchLoop {
     /// Watches `root` and every folder below it, then yields every complete file found.
     private func fullRescan() {
         rescanPending = false
+        unsettledParents = []
+        settleCheckDue = nil
         lastRescan = Date()
         var found: [String] = []
         watchTree(settings.root, collecting: &found)
@@ -279,8 +323,8 @@ final class WatchLoop {
             // `settledFolderAge` seconds (a later rescan takes it).
             let lossy = { (entry: [UInt8]) in folder + "/" + String(decoding: entry, as: UTF8.self) }
             let busy = OpenWriters.among(Set(notUTF8.map(lossy)))
-            for entry in notUTF8 where !busy.contains(lossy(entry)) && !RawNames.isUnsettledFolder(entry, in: folder) {
-                if let name = RawNames.repair(entry, in: folder, logger: settings.logger) { names.append(name) }
+            for entry in notUTF8 where !busy.contains(lossy(entry)) {
+                if let name = repairIfSettled(entry, in: folder) { names.append(name) }
             }
         }
         for name in names.sorted() where !UploadName.isIgnored(name) {
@@ -289,8 +333,7 @@ final class WatchLoop {
             guard lstat(path, &info) == 0 else { continue }
             switch info.st_mode & S_IFMT {
             case S_IFDIR: watchTree(path, collecting: &files)
-            case S_IFREG, S_IFLNK: files.append(path)  // a link is refused by the ingest, with its reason
-            default: continue
+            default: files.append(path)  // a link, pipe, socket or device is refused by the ingest, with its reason
             }
         }
     }

@@ -147,9 +147,11 @@ public final class PostgresInvocationJournal: InvocationJournal {
                 ).first, let id = latest.value("id", as: Int64.self),
                     Self.isCreation(latest.value("name", as: String.self)),
                     try connection.run(
-                        "SELECT name FROM picpipe_journal.events WHERE key = $1 AND id > $2",
-                        [.text(record.s3.object.key), .integer(id)]
-                    ).allSatisfy({ Self.isCreation($0.value("name", as: String.self)) })
+                        """
+                        SELECT NOT EXISTS (SELECT 1 FROM picpipe_journal.events
+                        WHERE key = $1 AND id > $2 AND name NOT LIKE 'ObjectCreated:%') AS clear
+                        """, [.text(record.s3.object.key), .integer(id)]
+                    ).first?.value("clear", as: Bool.self) == true
                 {
                     let existing = try Self.decodeRecord(latest.value("record") ?? "", id: id)
                     var invocations: [String: Int64] = [:]
