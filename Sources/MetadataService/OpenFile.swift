@@ -1,4 +1,6 @@
 // A file opened for reading with plain POSIX calls: the head-only path must cost a few microseconds.
+import PipelineCore
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -13,7 +15,8 @@ final class OpenFile {
     let size: Int
 
     init(path: String) throws(MetadataError) {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a named pipe opened without it waits for a writer (the check below then refuses it).
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { throw .unreadableFile(path: path, reason: Self.errnoText()) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
@@ -21,9 +24,9 @@ final class OpenFile {
             close(descriptor)
             throw .unreadableFile(path: path, reason: reason)
         }
-        guard (status.st_mode & S_IFMT) == S_IFREG else {
+        if let kind = FileKind.special(status.st_mode) {
             close(descriptor)
-            throw .unreadableFile(path: path, reason: "not a regular file")
+            throw .unreadableFile(path: path, reason: "\(kind), not a regular file")
         }
         self.descriptor = descriptor
         self.path = path

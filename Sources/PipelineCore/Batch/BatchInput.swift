@@ -116,9 +116,13 @@ public struct BatchInput: Sendable, Hashable {
 
     /// Whether the first bytes of the file are an image picpipe reads (64 bytes hold a HEIF's brands).
     static func sniffsAsImage(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        guard let head = try? handle.read(upToCount: 64) else { return false }
-        return head.withUnsafeBytes { ImageFormat.sniff($0) } != nil
+        // O_NONBLOCK: should a named pipe have taken the file's place since its stat, it is not waited on.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: 64)
+        let count = head.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return false }
+        return head[..<count].withUnsafeBytes { ImageFormat.sniff($0) } != nil
     }
 }
