@@ -120,9 +120,6 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let head = PlainRequestHead(buffer.readableBytesView, maxLength: maxHeadLength)
             else { break }
             let start = ContinuousClock.now
-            // The last write of an answer after which the connection closes carries the promise that closes it (made
-            // once the request is known to be answered here).
-            let written: EventLoopPromise<Void>?
             // Read before the look-up, so a change during it makes what it finds stale.
             let revision = shortcut.revision()
             let kept =
@@ -131,22 +128,9 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
                 : memo?.kept(
                     target: head.bytes[head.target], accept: head.accept, closes: head.closes, now: start,
                     revision: revision, allocator: context.channel.allocator)
-            if case .whole(let whole, let headLength) = kept {
-                written = head.closes ? context.eventLoop.makePromise() : nil
-                // The kept answer as one buffer, shared, not copied (a HEAD gets its head).
-                buffer.moveReaderIndex(forwardBy: head.length)
-                let answer = head.method == .head ? whole.getSlice(at: whole.readerIndex, length: headLength)! : whole
-                context.write(wrapOutboundOut(answer), promise: written)
-                shortcut.countReused(method: head.method, status: .ok, duration: .now - start)
-                reused.increment()
-            } else if case .parts(let kept) = kept {
-                written = head.closes ? context.eventLoop.makePromise() : nil
-                buffer.moveReaderIndex(forwardBy: head.length)
-                write(
-                    prefix: kept.head, body: head.method == .head ? nil : kept.body, closes: head.closes,
-                    written: written, context: context)
-                shortcut.countReused(method: head.method, status: .ok, duration: .now - start)
-                reused.increment()
+            let source: AnswerSource
+            if let kept {
+                source = .kept(kept)
             } else {
                 let request = head.request
                 guard shortcut.mayAnswer(request), let answer = shortcut.answer(request) else {
@@ -157,8 +141,26 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
                     passOn(wrapInboundOut(request), context: context)
                     return
                 }
-                written = head.closes ? context.eventLoop.makePromise() : nil
-                buffer.moveReaderIndex(forwardBy: head.length)
+                source = .fresh(answer)
+            }
+            // Answered here. The last write of an answer after which the connection closes carries the promise that
+            // closes it.
+            let written: EventLoopPromise<Void>? = head.closes ? context.eventLoop.makePromise() : nil
+            buffer.moveReaderIndex(forwardBy: head.length)
+            switch source {
+            case .kept(.whole(let whole, let headLength)):
+                // The kept answer as one buffer, shared, not copied (a HEAD gets its head).
+                let answer = head.method == .head ? whole.getSlice(at: whole.readerIndex, length: headLength)! : whole
+                context.write(wrapOutboundOut(answer), promise: written)
+                shortcut.countReused(method: head.method, status: .ok, duration: .now - start)
+                reused.increment()
+            case .kept(.parts(let kept)):
+                write(
+                    prefix: kept.head, body: head.method == .head ? nil : kept.body, closes: head.closes,
+                    written: written, context: context)
+                shortcut.countReused(method: head.method, status: .ok, duration: .now - start)
+                reused.increment()
+            case .fresh(let answer):
                 let prefix = Self.prefix(of: answer, allocator: context.channel.allocator)
                 // `reusableUntil` is set only for a whole 200 to a request without conditions; a HEAD has no body to keep.
                 if let until = answer.reusableUntil, let revision, let memo, let body = answer.body {
@@ -184,6 +186,12 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
             mode = .passing
             passOn(wrapInboundOut(buffer), context: context)
         }
+    }
+
+    /// Where an answer given here comes from: the memo of recent answers, or the route's shortcut just now.
+    private enum AnswerSource {
+        case kept(RawAnswerMemo.Kept)
+        case fresh(CachedAnswer)
     }
 
     /// The decoder's connection state, its pipeline built now if the connection started without it; nil (and the
