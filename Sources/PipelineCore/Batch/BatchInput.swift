@@ -79,15 +79,12 @@ public struct BatchInput: Sendable, Hashable {
             passedOver.append("\(folder): cannot read the folder")
             return
         }
-        var names: [String] = []
-        for entry in entries where entry.first != UInt8(ascii: ".") {
-            if let name = String(validating: entry, as: UTF8.self) {
-                names.append(name)
-            } else if let shown = UploadName.utf8Repaired(entry) {
-                // No path string names it (a batch leaves its inputs' names alone; the watcher renames uploads).
-                let path = folder.hasSuffix("/") ? folder + shown : folder + "/" + shown
-                passedOver.append("\(path): its name is not UTF-8 (the bytes shown as %XX); rename it to take it in")
-            }
+        let (names, notUTF8) = RawNames.splitByUTF8(entries.filter { $0.first != UInt8(ascii: ".") })
+        for entry in notUTF8 {
+            guard let shown = UploadName.utf8Repaired(entry) else { continue }
+            // No path string names it (a batch leaves its inputs' names alone; the watcher renames uploads).
+            let path = folder.hasSuffix("/") ? folder + shown : folder + "/" + shown
+            passedOver.append("\(path): its name is not UTF-8 (the bytes shown as %XX); rename it to take it in")
         }
         for name in names.sorted() {
             let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name

@@ -20,6 +20,16 @@ enum RawNames {
         return names
     }
 
+    /// The names of `entries` that are UTF-8, as strings, and the others, as bytes.
+    static func splitByUTF8(_ entries: [[UInt8]]) -> (names: [String], notUTF8: [[UInt8]]) {
+        var names: [String] = []
+        var notUTF8: [[UInt8]] = []
+        for entry in entries {
+            if let name = String(validating: entry, as: UTF8.self) { names.append(name) } else { notUTF8.append(entry) }
+        }
+        return (names, notUTF8)
+    }
+
     /// Renames the entry `name` of `folder`, whose name is not UTF-8, to `UploadName.utf8Repaired` (numbered
     /// `NAME.2.EXT`, … when taken; never over another entry).
     /// - Returns: the new name; nil when it could not be renamed (logged) or its new name is an ignored one (a dotfile,

@@ -311,11 +311,7 @@ final class WatchLoop {
             settings.logger.warning("cannot watch folder", metadata: ["folder": "\(folder)", "errno": "\(errno)"])
         }
         guard let entries = RawNames.list(folder) else { return }
-        var names: [String] = []
-        var notUTF8: [[UInt8]] = []
-        for entry in entries {
-            if let name = String(validating: entry, as: UTF8.self) { names.append(name) } else { notUTF8.append(entry) }
-        }
+        var (names, notUTF8) = RawNames.splitByUTF8(entries)
         if !notUTF8.isEmpty {
             // Renamed to a UTF-8 name and listed under it (a folder's rename has its own event too: its files may be
             // yielded twice, which consumers tolerate), unless it is still being filled: a file a writer has open (its close brings
