@@ -314,9 +314,9 @@ final class WatchLoop {
         var (names, notUTF8) = RawNames.splitByUTF8(entries)
         if !notUTF8.isEmpty {
             // Renamed to a UTF-8 name and listed under it (a folder's rename has its own event too: its files may be
-            // yielded twice, which consumers tolerate), unless it is still being filled: a file a writer has open (its close brings
-            // it in; /proc names an open file's path decoded the same lossy way) or a folder changed in the last
-            // `settledFolderAge` seconds (a later rescan takes it).
+            // yielded twice, which consumers tolerate), unless it is still being filled: a file a writer has open
+            // (its close brings it in; /proc names an open file's path decoded the same lossy way) or a folder
+            // changed in the last `settledFolderAge` seconds (looked at again then, `repairIfSettled`).
             let lossy = { (entry: [UInt8]) in folder + "/" + String(decoding: entry, as: UTF8.self) }
             let busy = OpenWriters.among(Set(notUTF8.map(lossy)))
             for entry in notUTF8 where !busy.contains(lossy(entry)) {
