@@ -163,6 +163,48 @@ extension PicpipeCLI {
             }
         }
 
+        /// An upload picpipe may not read (its permissions as another user left them) is refused into failed/ with
+        /// why and who picpipe runs as; before, it stayed in uploads/ without a word, and nothing would take it again
+        /// once readable (a chmod is no event). serve runs as `nobody` here, which needs root (CI runs as root).
+        @Test func anUploadPicpipeMayNotReadIsRefusedWithWhy() async throws {
+            guard getuid() == 0 else {
+                print("skipped: running serve as another user needs root (CI runs as root)")
+                return
+            }
+            let nobody: UInt32 = 65534
+            let name = String(cString: try #require(getpwuid(nobody)).pointee.pw_name)
+            let work = try PicpipeProcess.temporaryFolder("picpipe-unreadable")
+            defer { try? FileManager.default.removeItem(at: work) }
+            try #require(chown(work.path, nobody, nobody) == 0)
+            let store = work.appendingPathComponent("store")
+            let serve = try await ServeProcess(store: store, user: nobody)
+            do {
+                // Written and closed elsewhere as root, mode 000, then renamed into place.
+                let picture = try Self.photo(1)
+                let staged = work.appendingPathComponent("secret.jpg")
+                try picture.write(to: staged)
+                try #require(chmod(staged.path, 0) == 0)
+                let upload = store.appendingPathComponent("uploads/secret.jpg")
+                try #require(rename(staged.path, upload.path) == 0)
+                let letter = store.appendingPathComponent("failed/secret.jpg.error.json")
+                try await ServeProcess.eventually("refused into failed/") {
+                    FileManager.default.fileExists(atPath: letter.path)
+                }
+                let error = try JSONDecoder().decode(DeadLetter.self, from: Data(contentsOf: letter)).error
+                #expect(
+                    error
+                        == "secret.jpg: permission denied: picpipe runs as \(name), who may not read it; make it "
+                        + "readable and put it back in uploads/")
+                #expect(try Data(contentsOf: store.appendingPathComponent("failed/secret.jpg")) == picture)
+                #expect(!FileManager.default.fileExists(atPath: upload.path))
+                #expect(serve.process.isRunning)
+            } catch {
+                await serve.stop()
+                throw error
+            }
+            await serve.stop()
+        }
+
         @Test func aFullDiskKeepsUploadsWaitingAnswers507AndRecoversByItself() async throws {
             guard getuid() == 0 else {
                 print("skipped: mounting a small tmpfs for the full-disk test needs root (CI runs as root)")

@@ -19,13 +19,21 @@ final class ServeProcess {
     ]
 
     /// Starts `picpipe serve --store STORE [ARGUMENTS]` and waits until it logs that it serves.
-    init(store: URL, environment: [String: String] = [:], arguments: [String] = []) async throws {
+    /// - Parameter user: a user id to run it as instead of the test's own (through `setpriv`, which execs it: the
+    ///   process is serve itself), with the same group id; the test must run as root.
+    init(store: URL, environment: [String: String] = [:], arguments: [String] = [], user: UInt32? = nil) async throws {
         self.store = store
         logURL = store.deletingLastPathComponent().appendingPathComponent("serve-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         process.executableURL = PicpipeProcess.binary
         process.arguments = ["serve", "--store", store.path] + arguments
+        if let user {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments =
+                ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", PicpipeProcess.binary.path]
+                + (process.arguments ?? [])
+        }
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "PICPIPE_STORE")
         env.removeValue(forKey: "PICPIPE_CONFIG")

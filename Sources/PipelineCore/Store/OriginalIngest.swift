@@ -30,6 +30,8 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The path names something that holds no bytes of its own to read: a named pipe, a socket, a device, a folder
     /// or (where links are not followed) a symbolic link; `kind` says which (`FileKind.special`).
     case notAFile(file: String, kind: String)
+    /// The upload's permissions keep picpipe (running as `user`) from reading it.
+    case notReadable(file: String, user: String)
 
     /// Where the file size limit is set, for messages.
     public static let fileBytesKnob =
@@ -42,6 +44,9 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(file): \(bytes) bytes, over the limit of \(limit) bytes (\(Self.fileBytesKnob))"
         case .empty(let file): return "\(file): the file is empty"
         case .notAFile(let file, let kind): return "\(file): \(kind), not a regular file; only files are read"
+        case .notReadable(let file, let user):
+            return "\(file): permission denied: picpipe runs as \(user), who may not read it; make it readable and put "
+                + "it back in uploads/"
         }
     }
 }

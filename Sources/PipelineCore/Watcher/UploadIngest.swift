@@ -65,6 +65,9 @@ public struct UploadIngest: Sendable {
                 return .skipped  // gone meanwhile (moved away, or taken by another ingest)
             } catch IngestError.notAFile(_, let kind) {
                 throw IngestError.notAFile(file: name, kind: kind)  // named as the other refusals: by upload name
+            } catch StoreError.io(_, "open", let number) where number == EACCES {
+                // Refused, not left in uploads/: nothing would take it again once readable (a chmod is no event).
+                throw IngestError.notReadable(file: name, user: Self.userName)
             }
             // The functions read the original at once: through the page cache, not from the disk (README, "Upload
             // events": an O_DIRECT write made every idle upload's two functions wait for the disk).
@@ -92,6 +95,14 @@ public struct UploadIngest: Sendable {
             return .skipped
         }
     }
+
+    /// The user this process runs as, for messages (its uid when it has no name); looked up once, as `getpwuid`
+    /// shares one buffer between threads.
+    static let userName: String = {
+        let uid = geteuid()
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid \(uid)" }
+        return String(cString: name)
+    }()
 
     /// Removes the upload unless another file took its name meanwhile (that one brings its own event).
     private func removeIfUnchanged(_ path: String, since before: stat) {
