@@ -20,6 +20,10 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     /// `disable`, `allow`, `prefer` (the default), `require`, `verify-ca` or `verify-full`.
     public var sslMode: String
 
+    /// A PEM file of the certificate authorities to trust instead of the system's (`sslrootcert`, as libpq): how a
+    /// server certificate signed by a private CA is verified. With it, `require` verifies the CA too (libpq's rule).
+    public var sslRootCertificates: String?
+
     /// The modes `sslmode` accepts.
     public static let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
@@ -62,6 +66,8 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         database = path.removingPercentEncoding.flatMap { $0.isEmpty ? nil : $0 } ?? query["dbname"] ?? user
         sslMode = query["sslmode"] ?? "prefer"
+        // libpq's `system` names the system's authorities, which are used anyway.
+        sslRootCertificates = query["sslrootcert"].flatMap { $0.isEmpty || $0 == "system" ? nil : $0 }
         guard Self.sslModes.contains(sslMode) else {
             throw DatabaseError.invalidURL(
                 Self.redact(text),
@@ -73,8 +79,11 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         let credentials = user + (password == nil ? "" : ":<redacted>")
         if let socketFolder { return "postgres://\(credentials)@/\(database)?host=\(socketFolder)" }
+        let tls = [
+            sslMode == "prefer" ? nil : "sslmode=\(sslMode)", sslRootCertificates.map { "sslrootcert=\($0)" },
+        ].compactMap { $0 }
         return "postgres://\(credentials)@\(host ?? "")\(port == 5432 ? "" : ":\(port)")/\(database)"
-            + (sslMode == "prefer" ? "" : "?sslmode=\(sslMode)")
+            + (tls.isEmpty ? "" : "?" + tls.joined(separator: "&"))
     }
 
     /// A URL text with any password replaced by `<redacted>`.
@@ -102,6 +111,14 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
 
     private func tls() throws -> PostgresConnection.Configuration.TLS {
         var settings = TLSConfiguration.makeClientConfiguration()
+        if let file = sslRootCertificates, sslMode != "disable" {
+            do {
+                settings.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(file))
+            } catch {
+                throw DatabaseError.invalidURL(
+                    description, reason: "sslrootcert \(file): no PEM certificate could be read from it (\(error))")
+            }
+        }
         switch sslMode {
         case "disable":
             return .disable
@@ -110,7 +127,8 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
             settings.certificateVerification = .none
             return .prefer(try NIOSSLContext(configuration: settings))
         case "require":
-            settings.certificateVerification = .none
+            // Like libpq: the certificate goes unchecked unless root certificates were given (then as verify-ca).
+            settings.certificateVerification = sslRootCertificates == nil ? .none : .noHostnameVerification
             return .require(try NIOSSLContext(configuration: settings))
         case "verify-ca":
             settings.certificateVerification = .noHostnameVerification

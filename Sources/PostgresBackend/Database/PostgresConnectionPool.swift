@@ -190,6 +190,9 @@ public final class PostgresConnectionPool: Sendable {
     /// A driver error as a sentence: the server's message when there is one.
     static func reason(_ error: any Error) -> String {
         if let error = error as? DatabaseError { return error.description }
+        if let error = error as? PSQLError, let underlying = error.underlying, let tls = tlsReason(underlying) {
+            return tls
+        }
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] {
                 let code = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
@@ -199,6 +202,22 @@ public final class PostgresConnectionPool: Sendable {
             return "\(error.code)"
         }
         return "\(error)"
+    }
+}
+
+extension PostgresConnectionPool {
+    /// A refused server certificate in words a user can act on (TLS's own say "Couldn't find <none> in certificate"
+    /// for an address, or an error number); nil for other failures.
+    static func tlsReason(_ error: any Error) -> String? {
+        if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
+            return "the server's certificate does not name the URL's host (sslmode=verify-full checks it: connect by "
+                + "a name the certificate holds, or use sslmode=verify-ca)"
+        }
+        if case NIOSSLError.handshakeFailed(let inner) = error, "\(inner)".contains("CERTIFICATE_VERIFY_FAILED") {
+            return "the server's certificate is not signed by an authority trusted here (give the authority's "
+                + "certificate with sslrootcert=FILE; without it the system's are used)"
+        }
+        return nil
     }
 }
 
