@@ -3,10 +3,6 @@ import Foundation
 import MetadataService
 import Testing
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 struct HostileExifTests {
     /// A block whose IFD0 points to itself as IFD1 and as its ExifIFD.
     static func loopingBlock(bigEndian: Bool) -> [UInt8] {
@@ -135,27 +131,6 @@ struct HostileExifTests {
             let metadata = try MetadataReader.read(
                 fileAt: CorpusLocation.root.appendingPathComponent(name).path, hash: false, includeRaw: true)
             #expect((metadata.exifError != nil) == hasError, "\(name): \(metadata.exifError ?? "no exif_error")")
-        }
-    }
-
-    /// A named pipe is refused with its kind at once, not waited on for a writer (`picpipe metadata PIPE` hung);
-    /// a device is refused the same way. One writer opens the pipe after 3 s so that a read that did wait ends.
-    @Test func aNamedPipeOrDeviceIsRefusedNotWaitedOn() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-pipe-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let pipe = folder.appendingPathComponent("pipe.jpg").path
-        try #require(mkfifo(pipe, 0o644) == 0)
-        let unblocker = Thread {
-            Thread.sleep(forTimeInterval: 3)
-            let fd = open(pipe, O_WRONLY | O_NONBLOCK)
-            if fd >= 0 { close(fd) }
-        }
-        unblocker.start()
-        for (path, kind) in [(pipe, "a named pipe (FIFO)"), ("/dev/zero", "a character device")] {
-            #expect(throws: MetadataError.unreadableFile(path: path, reason: "\(kind), not a regular file")) {
-                try MetadataReader.read(fileAt: path, hash: false, includeRaw: false)
-            }
         }
     }
 }
