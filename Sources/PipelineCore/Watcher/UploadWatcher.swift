@@ -273,9 +273,9 @@ final class WatchLoop {
     }
 
     /// A complete file whose name is not UTF-8 is renamed to one that is and yielded under it (a file is renamed
-    /// by a new link: no event of its own). A folder is left to a rescan once it is settled (`watchTree`): renamed
-    /// at once, it would break the copy still filling it by its old name. Other events of such names concern nothing
-    /// watched.
+    /// by a new link: no event of its own). A folder is renamed only once it is settled (`repairIfSettled`, which
+    /// looks again later): renamed at once, it would break the copy still filling it by its old name. Other events of
+    /// such names concern nothing watched.
     private func handleNotUTF8(_ event: inotify_event, name: [UInt8]) {
         if event.mask & UInt32(IN_ISDIR) != 0, event.mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0,
             let folder = watches[event.wd]
