@@ -7,6 +7,8 @@
 #   eval "$(scripts/test-postgres.sh start --durable)"   # the same with fsync on (benchmarks: SQLite fsyncs too)
 #   eval "$(scripts/test-postgres.sh start --tls)"   # TCP only over TLS (hostssl), its certificate for `localhost`
 #                                               # signed by a throw-away CA: also prints PICPIPE_TEST_POSTGRES_CA
+#                                               # and PICPIPE_TEST_POSTGRES_CLIENT (a folder with client.crt and
+#                                               # client.key for the role certuser, which logs in by certificate)
 #   scripts/test-postgres.sh stop [DIR]         # stops it and removes its folder (DIR: $PICPIPE_TEST_POSTGRES_DIR)
 #   scripts/test-postgres.sh restart [DIR]      # restarts it (every session ends), same port
 #
@@ -68,19 +70,34 @@ start() {
         printf 'subjectAltName=DNS:localhost\n' > "$tlsdir/san.ext"
         openssl x509 -req -in "$tlsdir/server.csr" -CA "$tlsdir/ca.crt" -CAkey "$tlsdir/ca.key" -CAcreateserial \
             -days 2 -extfile "$tlsdir/san.ext" -out "$tlsdir/server.crt" 2>/dev/null
+        # A client certificate for the role certuser (its common name), which may log in only with it.
+        mkdir -p "$dir/client"
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=certuser" -keyout "$dir/client/client.key" \
+            -out "$tlsdir/client.csr" 2>/dev/null
+        openssl x509 -req -in "$tlsdir/client.csr" -CA "$tlsdir/ca.crt" -CAkey "$tlsdir/ca.key" -CAcreateserial \
+            -days 2 -out "$dir/client/client.crt" 2>/dev/null
+        chmod 600 "$dir/client/client.key"
         chown -R postgres "$tlsdir"
         chmod 600 "$tlsdir/server.key" "$tlsdir/ca.key"
         chmod 644 "$tlsdir/ca.crt"
         sed -i 's/^host /hostssl /' "$dir/data/pg_hba.conf"
+        sed -i '1i hostssl all certuser 127.0.0.1/32 cert\nhostssl all certuser ::1/128 cert' "$dir/data/pg_hba.conf"
         echo " -c ssl=on -c ssl_cert_file='$tlsdir/server.crt' -c ssl_key_file='$tlsdir/server.key'" >> "$dir/options"
+        echo " -c ssl_ca_file='$tlsdir/ca.crt'" >> "$dir/options"
         sed -i -e ':a' -e 'N' -e '$!ba' -e 's/\n//g' "$dir/options"
     fi
     detached as_postgres "'$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w -o \"$(cat "$dir/options")\" start > /dev/null"
     "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -q -c "CREATE DATABASE picpipe_test" > /dev/null
+    if [ "$tls" = yes ]; then
+        "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -q -c "CREATE ROLE certuser LOGIN SUPERUSER" > /dev/null
+    fi
     echo "$port" > "$dir/port"
     echo "export PICPIPE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$port/picpipe_test"
     echo "export PICPIPE_TEST_POSTGRES_DIR=$dir"
-    if [ "$tls" = yes ]; then echo "export PICPIPE_TEST_POSTGRES_CA=$dir/tls/ca.crt"; fi
+    if [ "$tls" = yes ]; then
+        echo "export PICPIPE_TEST_POSTGRES_CA=$dir/tls/ca.crt"
+        echo "export PICPIPE_TEST_POSTGRES_CLIENT=$dir/client"
+    fi
 }
 
 stop() {

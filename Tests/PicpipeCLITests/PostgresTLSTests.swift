@@ -13,10 +13,11 @@ import Testing
 #endif
 
 @Suite(.serialized) struct PostgresTLSTests {
-    /// The TLS server: its port, its CA's certificate and its folder.
+    /// The TLS server: its port, its CA's certificate, the folder of certuser's client certificate, and its folder.
     struct Server {
         var port: Int
         var authority: String
+        var client: String
         var folder: String
     }
 
@@ -54,7 +55,8 @@ import Testing
         do {
             let url = try DatabaseURL(parsing: try #require(values["PICPIPE_TEST_DATABASE_URL"]))
             let authority = try #require(values["PICPIPE_TEST_POSTGRES_CA"])
-            try await body(Server(port: url.port, authority: authority, folder: folder))
+            let client = try #require(values["PICPIPE_TEST_POSTGRES_CLIENT"])
+            try await body(Server(port: url.port, authority: authority, client: client, folder: folder))
         } catch {
             _ = try? await script(["stop", folder])
             throw error
@@ -108,6 +110,16 @@ import Testing
             let notPEM = server.folder + "/options"
             let badAuthority = try #require(Self.failure(byName + "?sslmode=verify-full&sslrootcert=" + notPEM))
             #expect(badAuthority.contains("sslrootcert \(notPEM): no PEM certificate could be read"), "\(badAuthority)")
+
+            // A role that logs in only by certificate (`hostssl … cert`): with sslcert and sslkey, and refused
+            // without; one without the other is a mistake in the URL.
+            let asCertUser = "postgres://certuser@localhost:\(server.port)/postgres?sslmode=verify-full&" + authority
+            let certificate = "&sslcert=\(server.client)/client.crt&sslkey=\(server.client)/client.key"
+            #expect(try Self.encrypted(asCertUser + certificate))
+            let noCertificate = try #require(Self.failure(asCertUser))
+            #expect(noCertificate.contains("connection requires a valid client certificate"), "\(noCertificate)")
+            let halfCertificate = try #require(Self.failure(asCertUser + "&sslcert=\(server.client)/client.crt"))
+            #expect(halfCertificate.contains("sslcert and sslkey go together"), "\(halfCertificate)")
 
             // The commands take the same URL: a batch stores its picture's metadata over verified TLS and `query`
             // finds its row; the wrong name is refused with why.

@@ -24,6 +24,14 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     /// server certificate signed by a private CA is verified. With it, `require` verifies the CA too (libpq's rule).
     public var sslRootCertificates: String?
 
+    /// A client certificate (PEM) and its private key (`sslcert`, `sslkey`, as libpq), for a server that
+    /// authenticates clients by certificate (`hostssl … cert` in its pg_hba.conf).
+    public var sslClientCertificate: (certificate: String, key: String)? {
+        sslCertificateFile.flatMap { file in sslKeyFile.map { (file, $0) } }
+    }
+    private var sslCertificateFile: String?
+    private var sslKeyFile: String?
+
     /// The modes `sslmode` accepts.
     public static let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
@@ -68,6 +76,12 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         sslMode = query["sslmode"] ?? "prefer"
         // libpq's `system` names the system's authorities, which are used anyway.
         sslRootCertificates = query["sslrootcert"].flatMap { $0.isEmpty || $0 == "system" ? nil : $0 }
+        sslCertificateFile = query["sslcert"].flatMap { $0.isEmpty ? nil : $0 }
+        sslKeyFile = query["sslkey"].flatMap { $0.isEmpty ? nil : $0 }
+        guard (sslCertificateFile == nil) == (sslKeyFile == nil) else {
+            throw DatabaseError.invalidURL(
+                Self.redact(text), reason: "sslcert and sslkey go together: the certificate and its private key")
+        }
         guard Self.sslModes.contains(sslMode) else {
             throw DatabaseError.invalidURL(
                 Self.redact(text),
@@ -81,6 +95,7 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         if let socketFolder { return "postgres://\(credentials)@/\(database)?host=\(socketFolder)" }
         let tls = [
             sslMode == "prefer" ? nil : "sslmode=\(sslMode)", sslRootCertificates.map { "sslrootcert=\($0)" },
+            sslCertificateFile.map { "sslcert=\($0)" }, sslKeyFile.map { "sslkey=\($0)" },
         ].compactMap { $0 }
         return "postgres://\(credentials)@\(host ?? "")\(port == 5432 ? "" : ":\(port)")/\(database)"
             + (tls.isEmpty ? "" : "?" + tls.joined(separator: "&"))
@@ -117,6 +132,16 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
             } catch {
                 throw DatabaseError.invalidURL(
                     description, reason: "sslrootcert \(file): no PEM certificate could be read from it (\(error))")
+            }
+        }
+        if let (certificate, key) = sslClientCertificate, sslMode != "disable" {
+            do {
+                settings.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
+                settings.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+            } catch {
+                throw DatabaseError.invalidURL(
+                    description,
+                    reason: "sslcert \(certificate) / sslkey \(key): the certificate and its key could not be read (\(error))")
             }
         }
         switch sslMode {
