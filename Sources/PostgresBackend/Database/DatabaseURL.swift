@@ -141,7 +141,8 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
             } catch {
                 throw DatabaseError.invalidURL(
                     description,
-                    reason: "sslcert \(certificate) / sslkey \(key): the certificate and its key could not be read (\(error))")
+                    reason: "sslcert \(certificate) / sslkey \(key): the certificate and its key could not be read "
+                        + "(\(error))")
             }
         }
         switch sslMode {
