@@ -76,7 +76,7 @@ final class Yielded: Sendable {
             #expect(mkfifo(pipe, 0o644) == 0)
             let before = ["before.jpg", "before-pipe.jpg"].map { root.appendingPathComponent($0).path }
             try await FunctionRuntimeTests.eventually("links and pipes yielded") {
-                ([link, pipe] + before).allSatisfy { yielded.count($0) == 1 }
+                ([link, pipe] + before).allSatisfy { yielded.count($0) >= 1 }
             }
         }
     }

@@ -18,4 +18,10 @@ public enum FileKind {
         default: return "an entry of an unknown kind"
         }
     }
+
+    /// Whether the entry is neither a regular file nor a folder: a link, pipe, socket or device, which holds no bytes
+    /// of its own to take.
+    public static func isSpecial(_ mode: mode_t) -> Bool {
+        mode & S_IFMT != S_IFDIR && special(mode) != nil
+    }
 }

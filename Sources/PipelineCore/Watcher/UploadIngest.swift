@@ -49,7 +49,7 @@ public struct UploadIngest: Sendable {
         guard !name.split(separator: "/").contains(where: { UploadName.isIgnored(String($0)) }) else { return .skipped }
         var info = stat()
         guard lstat(path, &info) == 0, info.st_mode & S_IFMT != S_IFDIR else { return .skipped }
-        if FileKind.special(info.st_mode) != nil { return rejectSpecial(path: path, name: name, mode: info.st_mode) }
+        if FileKind.isSpecial(info.st_mode) { return rejectSpecial(path: path, name: name, mode: info.st_mode) }
         let originals = StoreHandle(area: .originals, access: .write, location: layout.originals, function: "ingest")
         do {
             guard Int(info.st_size) <= maxFileBytes else {
@@ -84,7 +84,9 @@ public struct UploadIngest: Sendable {
                 ])
             return .ingested(eventID: appended.eventID, key: original.key, duplicate: appended.duplicate)
         } catch let error as IngestError {
-            return reject(path: path, name: name, reason: error.description)
+            var special = false
+            if case .notAFile = error { special = true }
+            return reject(path: path, name: name, reason: error.description, special: special)
         } catch {
             // The store or the journal failed, not the file: leave it for the next rescan. A full or read-only disk
             // is logged once by StoreHealth, not once per file and rescan.
@@ -121,7 +123,7 @@ public struct UploadIngest: Sendable {
         guard mode & S_IFMT == S_IFLNK else {
             let kind = FileKind.special(mode) ?? "not a file"
             let reason = "\(name): \(kind), not a regular file; only files are taken from uploads/"
-            return reject(path: path, name: name, reason: reason)
+            return reject(path: path, name: name, reason: reason, special: true)
         }
         var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
         let count = buffer.withUnsafeMutableBufferPointer { raw in
@@ -130,20 +132,23 @@ public struct UploadIngest: Sendable {
         let target = count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : "?"
         let reason =
             "\(name): a symbolic link (to \(target)); only files themselves are taken from uploads/: copy the file there"
-        return reject(path: path, name: name, reason: reason)
+        return reject(path: path, name: name, reason: reason, special: true)
     }
 
-    /// Moves an upload that cannot be ingested to failed/ beside its `.error.json`. What is not a regular file by
-    /// then (a link, pipe, socket or device: it holds no bytes of its own) is removed instead: what reads failed/
-    /// later would follow it or block on it.
-    private func reject(path: String, name: String, reason: String) -> UploadOutcome {
+    /// Moves an upload that cannot be ingested to failed/ beside its `.error.json`. A `special` one (a link, pipe,
+    /// socket or device: it holds no bytes of its own) is removed instead, as what reads failed/ later would follow
+    /// it or block on it; should a regular file have taken its name since, that file is left for its own event.
+    private func reject(path: String, name: String, reason: String, special: Bool = false) -> UploadOutcome {
         let failed = StoreHandle(area: .failed, access: .write, location: layout.failed, function: "ingest")
         do {
             let chosen = try DeadLetter(file: name, error: reason, stage: "ingest").store(
                 bytes: nil, name: name, in: failed)
             var now = stat()
-            if lstat(path, &now) == 0, now.st_mode & S_IFMT != S_IFDIR, FileKind.special(now.st_mode) != nil {
+            let found = lstat(path, &now) == 0
+            if found, FileKind.isSpecial(now.st_mode) {
                 unlink(path)
+            } else if special, found {
+                // A regular file took the refused entry's name: not this refusal's to move.
             } else {
                 let target = try failed.url(chosen).path
                 if rename(path, target) != 0 { throw StoreError.io(path: target, operation: "rename", errno: errno) }

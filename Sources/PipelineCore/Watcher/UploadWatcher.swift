@@ -269,7 +269,7 @@ final class WatchLoop {
     /// Whether the entry is neither a regular file nor a folder.
     private static func isSpecial(_ path: String) -> Bool {
         var info = stat()
-        return lstat(path, &info) == 0 && info.st_mode & S_IFMT != S_IFDIR && FileKind.special(info.st_mode) != nil
+        return lstat(path, &info) == 0 && FileKind.isSpecial(info.st_mode)
     }
 
     /// A complete file whose name is not UTF-8 is renamed to one that is and yielded under it (a file is renamed

@@ -190,10 +190,8 @@ public final class PostgresConnectionPool: Sendable {
     /// A driver error as a sentence: the server's message when there is one.
     static func reason(_ error: any Error) -> String {
         if let error = error as? DatabaseError { return error.description }
-        if let error = error as? PSQLError, let underlying = error.underlying, let tls = tlsReason(underlying) {
-            return tls
-        }
         if let error = error as? PSQLError {
+            if let underlying = error.underlying, let tls = tlsReason(underlying) { return tls }
             if let message = error.serverInfo?[.message] {
                 let code = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
                 return message + code
