@@ -7,8 +7,10 @@
 #   eval "$(scripts/test-postgres.sh start --durable)"   # the same with fsync on (benchmarks: SQLite fsyncs too)
 #   eval "$(scripts/test-postgres.sh start --tls)"   # TCP only over TLS (hostssl), its certificate for `localhost`
 #                                               # signed by a throw-away CA: also prints PICPIPE_TEST_POSTGRES_CA
-#                                               # and PICPIPE_TEST_POSTGRES_CLIENT (a folder with client.crt and
-#                                               # client.key for the role certuser, which logs in by certificate)
+#                                               # and PICPIPE_TEST_POSTGRES_CLIENT (a folder with client.crt,
+#                                               # client.key and client.encrypted.key, passphrase picpipe-test, for
+#                                               # the role certuser, which logs in by certificate); the role
+#                                               # eitheruser may also connect without TLS
 #   scripts/test-postgres.sh stop [DIR]         # stops it and removes its folder (DIR: $PICPIPE_TEST_POSTGRES_DIR)
 #   scripts/test-postgres.sh restart [DIR]      # restarts it (every session ends), same port
 #
@@ -76,12 +78,17 @@ start() {
             -out "$tlsdir/client.csr" 2>/dev/null
         openssl x509 -req -in "$tlsdir/client.csr" -CA "$tlsdir/ca.crt" -CAkey "$tlsdir/ca.key" -CAcreateserial \
             -days 2 -out "$dir/client/client.crt" 2>/dev/null
-        chmod 600 "$dir/client/client.key"
+        # The same key encrypted (PKCS#8, AES-256), for sslpassword.
+        openssl pkey -in "$dir/client/client.key" -aes256 -passout pass:picpipe-test \
+            -out "$dir/client/client.encrypted.key" 2>/dev/null
+        chmod 600 "$dir/client/client.key" "$dir/client/client.encrypted.key"
         chown -R postgres "$tlsdir"
         chmod 600 "$tlsdir/server.key" "$tlsdir/ca.key"
         chmod 644 "$tlsdir/ca.crt"
         sed -i 's/^host /hostssl /' "$dir/data/pg_hba.conf"
         sed -i '1i hostssl all certuser 127.0.0.1/32 cert\nhostssl all certuser ::1/128 cert' "$dir/data/pg_hba.conf"
+        # The role eitheruser may also connect plain (sslmode=allow then stays plain; prefer encrypts).
+        sed -i '1i host all eitheruser 127.0.0.1/32 trust\nhost all eitheruser ::1/128 trust' "$dir/data/pg_hba.conf"
         echo " -c ssl=on -c ssl_cert_file='$tlsdir/server.crt' -c ssl_key_file='$tlsdir/server.key'" >> "$dir/options"
         echo " -c ssl_ca_file='$tlsdir/ca.crt'" >> "$dir/options"
         sed -i -e ':a' -e 'N' -e '$!ba' -e 's/\n//g' "$dir/options"
@@ -90,6 +97,7 @@ start() {
     "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -q -c "CREATE DATABASE picpipe_test" > /dev/null
     if [ "$tls" = yes ]; then
         "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -q -c "CREATE ROLE certuser LOGIN SUPERUSER" > /dev/null
+        "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -q -c "CREATE ROLE eitheruser LOGIN" > /dev/null
     fi
     echo "$port" > "$dir/port"
     echo "export PICPIPE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$port/picpipe_test"

@@ -120,6 +120,21 @@ import Testing
             #expect(noCertificate.contains("connection requires a valid client certificate"), "\(noCertificate)")
             let halfCertificate = try #require(Self.failure(asCertUser + "&sslcert=\(server.client)/client.crt"))
             #expect(halfCertificate.contains("sslcert and sslkey go together"), "\(halfCertificate)")
+            // An encrypted key: read with its passphrase (sslpassword), refused with why without it or with a wrong one.
+            let encryptedKey = "&sslcert=\(server.client)/client.crt&sslkey=\(server.client)/client.encrypted.key"
+            #expect(try Self.encrypted(asCertUser + encryptedKey + "&sslpassword=picpipe-test"))
+            let noPassphrase = try #require(Self.failure(asCertUser + encryptedKey))
+            #expect(noPassphrase.contains("it is encrypted: give its passphrase with sslpassword="), "\(noPassphrase)")
+            let wrongPassphrase = try #require(Self.failure(asCertUser + encryptedKey + "&sslpassword=guess"))
+            #expect(wrongPassphrase.contains("the sslpassword given does not decrypt it"), "\(wrongPassphrase)")
+            #expect(!wrongPassphrase.contains("guess"), "\(wrongPassphrase)")
+
+            // sslmode=allow, as libpq: plain first, encrypted when the server refuses plain (postgres may log in
+            // only over TLS here, eitheruser both ways); prefer encrypts whenever the server offers it.
+            #expect(try Self.encrypted(byAddress + "?sslmode=allow"))
+            let either = "postgres://eitheruser@127.0.0.1:\(server.port)/postgres"
+            #expect(try !Self.encrypted(either + "?sslmode=allow"))
+            #expect(try Self.encrypted(either + "?sslmode=prefer"))
 
             // The commands take the same URL: a batch stores its picture's metadata over verified TLS and `query`
             // finds its row; the wrong name is refused with why.
@@ -149,5 +164,20 @@ import Testing
         #expect(url.sslRootCertificates == "/etc/ca.pem")
         #expect(url.description == "postgres://u:<redacted>@db:5433/pics?sslmode=verify-full&sslrootcert=/etc/ca.pem")
         #expect(try DatabaseURL(parsing: "postgres://db/pics?sslrootcert=system").sslRootCertificates == nil)
+    }
+
+    @Test func secretsInTheQueryAreNeverPrinted() throws {
+        let url = try DatabaseURL(parsing: "postgres://u@db/pics?sslcert=/c.pem&sslkey=/k.pem&sslpassword=hunter2")
+        #expect(url.description == "postgres://u@db/pics?sslcert=/c.pem&sslkey=/k.pem&sslpassword=<redacted>")
+        // A URL refused before it is parsed keeps none of its secrets either.
+        let refused = "postgres://u:pw1@db/pics?password=pw2&sslpassword=pw3&sslmode=sometimes"
+        do {
+            _ = try DatabaseURL(parsing: refused)
+            Issue.record("sslmode=sometimes was accepted")
+        } catch {
+            let message = "\(error)"
+            #expect(message.contains("sslmode=sometimes is not one of"), "\(message)")
+            for secret in ["pw1", "pw2", "pw3"] { #expect(!message.contains(secret), "\(message)") }
+        }
     }
 }

@@ -31,6 +31,8 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     }
     private var sslCertificateFile: String?
     private var sslKeyFile: String?
+    /// The passphrase of an encrypted `sslkey` (`sslpassword`, as libpq); never printed.
+    private var sslKeyPassword: String?
 
     /// The modes `sslmode` accepts.
     public static let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
@@ -78,6 +80,7 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         sslRootCertificates = query["sslrootcert"].flatMap { $0.isEmpty || $0 == "system" ? nil : $0 }
         sslCertificateFile = query["sslcert"].flatMap { $0.isEmpty ? nil : $0 }
         sslKeyFile = query["sslkey"].flatMap { $0.isEmpty ? nil : $0 }
+        sslKeyPassword = query["sslpassword"]
         guard (sslCertificateFile == nil) == (sslKeyFile == nil) else {
             throw DatabaseError.invalidURL(
                 Self.redact(text), reason: "sslcert and sslkey go together: the certificate and its private key")
@@ -96,20 +99,38 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         let tls = [
             sslMode == "prefer" ? nil : "sslmode=\(sslMode)", sslRootCertificates.map { "sslrootcert=\($0)" },
             sslCertificateFile.map { "sslcert=\($0)" }, sslKeyFile.map { "sslkey=\($0)" },
+            sslKeyPassword.map { _ in "sslpassword=<redacted>" },
         ].compactMap { $0 }
         return "postgres://\(credentials)@\(host ?? "")\(port == 5432 ? "" : ":\(port)")/\(database)"
             + (tls.isEmpty ? "" : "?" + tls.joined(separator: "&"))
     }
 
-    /// A URL text with any password replaced by `<redacted>`.
+    /// A URL text with its secrets (the password, `password=` and `sslpassword=`) replaced by `<redacted>`.
     public static func redact(_ text: String) -> String {
-        guard var components = URLComponents(string: text), components.password != nil else { return text }
-        components.password = "redacted"
-        return components.string?.replacingOccurrences(of: ":redacted@", with: ":<redacted>@") ?? text
+        guard var components = URLComponents(string: text) else { return text }
+        let secrets: Set = ["password", "sslpassword"]
+        if let items = components.queryItems, items.contains(where: { secrets.contains($0.name) }) {
+            components.queryItems = items.map { item in
+                secrets.contains(item.name) ? URLQueryItem(name: item.name, value: "redacted") : item
+            }
+        }
+        if components.password != nil { components.password = "redacted" }
+        guard let redacted = components.string, redacted != text else { return text }
+        return redacted.replacingOccurrences(of: ":redacted@", with: ":<redacted>@")
+            .replacingOccurrences(of: "password=redacted", with: "password=<redacted>")
     }
 
-    /// The connection settings postgres-nio takes; TLS as `sslmode` asks.
-    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+    /// The connection settings postgres-nio takes, in the order to try them; TLS as `sslmode` asks. One, except
+    /// for `allow`: like libpq, a plain connection first and an encrypted one if the server refuses it.
+    func connectionConfigurations() throws -> [PostgresConnection.Configuration] {
+        if socketFolder != nil { return [try connectionConfiguration(tls: .disable)] }
+        if sslMode != "allow" { return [try connectionConfiguration(tls: try tls())] }
+        return [try connectionConfiguration(tls: .disable), try connectionConfiguration(tls: try tls())]
+    }
+
+    private func connectionConfiguration(tls: PostgresConnection.Configuration.TLS) throws
+        -> PostgresConnection.Configuration
+    {
         var configuration: PostgresConnection.Configuration
         if let socketFolder {
             configuration = .init(
@@ -118,7 +139,7 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         } else {
             configuration = .init(
                 host: host ?? "localhost", port: port, username: user, password: password, database: database,
-                tls: try tls())
+                tls: tls)
         }
         configuration.options.connectTimeout = .seconds(10)
         return configuration
@@ -127,29 +148,18 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     private func tls() throws -> PostgresConnection.Configuration.TLS {
         var settings = TLSConfiguration.makeClientConfiguration()
         if let file = sslRootCertificates, sslMode != "disable" {
-            do {
-                settings.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(file))
-            } catch {
-                throw DatabaseError.invalidURL(
-                    description, reason: "sslrootcert \(file): no PEM certificate could be read from it (\(error))")
-            }
+            settings.trustRoots = .certificates(try certificates(file, parameter: "sslrootcert"))
         }
         if let (certificate, key) = sslClientCertificate, sslMode != "disable" {
-            do {
-                settings.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
-                settings.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
-            } catch {
-                throw DatabaseError.invalidURL(
-                    description,
-                    reason: "sslcert \(certificate) / sslkey \(key): the certificate and its key could not be read "
-                        + "(\(error))")
-            }
+            settings.certificateChain = try certificates(certificate, parameter: "sslcert").map { .certificate($0) }
+            settings.privateKey = .privateKey(try privateKey(key))
         }
         switch sslMode {
         case "disable":
             return .disable
         case "allow", "prefer":
-            // Like libpq: encrypt when the server offers it, without checking its certificate.
+            // Like libpq: encrypt when the server offers it (for `allow`, once a plain connection was refused),
+            // without checking its certificate.
             settings.certificateVerification = .none
             return .prefer(try NIOSSLContext(configuration: settings))
         case "require":
@@ -162,6 +172,35 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         default:
             settings.certificateVerification = .fullVerification
             return .require(try NIOSSLContext(configuration: settings))
+        }
+    }
+
+    /// The certificates of a PEM file the URL names with `parameter`.
+    private func certificates(_ file: String, parameter: String) throws -> [NIOSSLCertificate] {
+        do {
+            return try NIOSSLCertificate.fromPEMFile(file)
+        } catch {
+            throw DatabaseError.invalidURL(
+                description, reason: "\(parameter) \(file): no PEM certificate could be read from it (\(error))")
+        }
+    }
+
+    /// The client certificate's key, decrypted with `sslpassword` when it is encrypted.
+    private func privateKey(_ file: String) throws -> NIOSSLPrivateKey {
+        let encrypted = (try? String(contentsOfFile: file, encoding: .utf8))?.contains("ENCRYPTED") ?? false
+        do {
+            guard let passphrase = sslKeyPassword else { return try NIOSSLPrivateKey(file: file, format: .pem) }
+            return try NIOSSLPrivateKey(file: file, format: .pem) { (setPassphrase: NIOSSLPassphraseSetter<[UInt8]>) in
+                setPassphrase(Array(passphrase.utf8))
+            }
+        } catch {
+            let reason =
+                switch (encrypted, sslKeyPassword) {
+                case (true, nil): "it is encrypted: give its passphrase with sslpassword=…"
+                case (true, _): "the sslpassword given does not decrypt it"
+                default: "no PEM private key could be read from it (\(error))"
+                }
+            throw DatabaseError.invalidURL(description, reason: "sslkey \(file): " + reason)
         }
     }
 }

@@ -28,7 +28,10 @@ public enum SQLValue: Sendable {
 public final class PostgresConnectionPool: Sendable {
     /// The database, password redacted when printed.
     public let url: DatabaseURL
-    private let configuration: PostgresConnection.Configuration
+    /// The ways to connect, in order (two for `sslmode=allow`: plain, then TLS when the server refuses plain).
+    private let configurations: [PostgresConnection.Configuration]
+    /// The index into `configurations` that last connected: tried first.
+    private let lastConnected = Atomic<Int>(0)
     private let group: MultiThreadedEventLoopGroup
     /// Idle connections, each with the connection epoch it was opened in (see `ConnectionProblems`).
     private let idle = Locked<[(PostgresConnection, Int)]>([])
@@ -57,9 +60,11 @@ public final class PostgresConnectionPool: Sendable {
         problems: ConnectionProblems
     ) throws {
         self.url = url
-        var configuration = try url.connectionConfiguration()
-        configuration.options.additionalStartupParameters += settings
-        self.configuration = configuration
+        configurations = try url.connectionConfigurations().map { configuration in
+            var configuration = configuration
+            configuration.options.additionalStartupParameters += settings
+            return configuration
+        }
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.permits = DispatchSemaphore(value: max(1, maxConnections))
         self.logger = logger
@@ -95,16 +100,40 @@ public final class PostgresConnectionPool: Sendable {
     private func connectCounted() throws -> (connection: PostgresConnection, epoch: Int) {
         let epoch = problems.epoch
         do {
-            let connection = try PostgresConnection.connect(
-                on: group.next(), configuration: configuration, id: nextID.add(1, ordering: .relaxed).oldValue,
-                logger: logger
-            ).wait()
+            let connection = try connectAnyWay()
             return (connection, problems.recovered(logger: logger, url: url))
         } catch {
             let failure = DatabaseError.unreachable(url: url.description, reason: Self.reason(error))
             problems.failed(failure, epoch: epoch, logger: logger)
             throw failure
         }
+    }
+
+    /// Connects the way that last worked; a server that refuses it (an error it sent, not a lost network) is
+    /// asked the other way (`sslmode=allow`: plain, then encrypted). Refused both ways, the encrypted way's
+    /// reason is thrown (the plain one only says "no encryption").
+    private func connectAnyWay() throws -> PostgresConnection {
+        let first = lastConnected.load(ordering: .relaxed)
+        var refusals: [Int: any Error] = [:]
+        for index in [first] + configurations.indices.filter({ $0 != first }) {
+            do {
+                let connection = try PostgresConnection.connect(
+                    on: group.next(), configuration: configurations[index],
+                    id: nextID.add(1, ordering: .relaxed).oldValue, logger: logger
+                ).wait()
+                lastConnected.store(index, ordering: .relaxed)
+                return connection
+            } catch let error as PSQLError where error.code == .server {
+                refusals[index] = error
+            }
+        }
+        throw refusals.max { $0.key < $1.key }?.value
+            ?? DatabaseError.unreachable(url: url.description, reason: "no way to connect")
+    }
+
+    /// The settings of the way to connect that last worked (for connections kept outside the pool).
+    public var connectionConfiguration: PostgresConnection.Configuration {
+        configurations[lastConnected.load(ordering: .relaxed)]
     }
 
     /// Runs `body` with a connection of the pool (autocommit: each statement is its own transaction).

@@ -43,7 +43,8 @@ public final class PostgresUsageCounter: UsageCounter {
         throws
     {
         try Self.migrator.migrate(pool)
-        let configuration = try pool.url.connectionConfiguration()
+        // The migration connected: its way is the one that works (for `sslmode=allow`, plain or encrypted).
+        let configuration = pool.connectionConfiguration
         lanes = (0..<max(1, connections)).map {
             ConnectionLane(configuration: configuration, url: pool.url.description, id: $0, logger: logger)
         }
