@@ -191,11 +191,16 @@ extension PicpipeCLI {
             // A pid beyond pid_max: its writer is dead. This test process: alive.
             let dead = folder.appendingPathComponent(".picpipe-tmp-\(host)-99999999-\(UUID().uuidString)")
             let live = folder.appendingPathComponent(".picpipe-tmp-\(TemporaryOwner.current.tag)-\(UUID().uuidString)")
-            for file in [dead, live] { try Data([1, 2, 3]).write(to: file) }
+            // An upload ingested, renamed aside for its removal, and not yet removed when its process died.
+            let uploads = store.appendingPathComponent("uploads/trip")
+            try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
+            let ingested = uploads.appendingPathComponent(".picpipe-tmp-ingested-\(host)-99999999-\(UUID().uuidString)")
+            for file in [dead, live, ingested] { try Data([1, 2, 3]).write(to: file) }
             let serve = try await ServeProcess(store: store)
             try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
-            try await ServeProcess.eventually("the dead writer's file swept") {
+            try await ServeProcess.eventually("the dead writers' files swept") {
                 !FileManager.default.fileExists(atPath: dead.path)
+                    && !FileManager.default.fileExists(atPath: ingested.path)
             }
             #expect(FileManager.default.fileExists(atPath: live.path))
             await serve.stop()

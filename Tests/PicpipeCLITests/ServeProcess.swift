@@ -19,9 +19,14 @@ final class ServeProcess {
     ]
 
     /// Starts `picpipe serve --store STORE [ARGUMENTS]` and waits until it logs that it serves.
-    /// - Parameter user: a user id to run it as instead of the test's own (through `setpriv`, which execs it: the
-    ///   process is serve itself), with the same group id; the test must run as root.
-    init(store: URL, environment: [String: String] = [:], arguments: [String] = [], user: UInt32? = nil) async throws {
+    /// - Parameters:
+    ///   - user: a user id to run it as instead of the test's own (through `setpriv`, which execs it: the process
+    ///     is serve itself), with the same group id; the test must run as root.
+    ///   - capabilities: capabilities that user keeps (`lease` for CAP_LEASE), as systemd's AmbientCapabilities.
+    init(
+        store: URL, environment: [String: String] = [:], arguments: [String] = [], user: UInt32? = nil,
+        capabilities: [String] = []
+    ) async throws {
         self.store = store
         logURL = store.deletingLastPathComponent().appendingPathComponent("serve-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
@@ -31,8 +36,9 @@ final class ServeProcess {
         if let user {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             process.arguments =
-                ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", PicpipeProcess.binary.path]
-                + (process.arguments ?? [])
+                ["--reuid=\(user)", "--regid=\(user)", "--clear-groups"]
+                + capabilities.flatMap { ["--inh-caps", "+\($0)", "--ambient-caps", "+\($0)"] }
+                + [PicpipeProcess.binary.path] + (process.arguments ?? [])
         }
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "PICPIPE_STORE")

@@ -130,6 +130,42 @@ import Testing
         #expect(try runtime.journal.invocations(state: nil, function: nil, limit: 10).isEmpty)
     }
 
+    /// A copy over an upload still waiting (`cp` again, an editor saving twice) truncates and rewrites it in place.
+    /// While its writer has it open it is not read: before, it was read then, and half a picture was stored (dead
+    /// letters), or an emptied one refused as empty and moved to failed/ under its writer. Once the writer closed
+    /// it, the whole new version is ingested.
+    @Test func anUploadStillOpenForWritingIsLeftForItsWritersClose() throws {
+        let (ingest, runtime) = try Self.makeIngest()
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        let upload = runtime.layout.uploads.appendingPathComponent("again.png")
+        try Data(Self.pngSignature + [1, 2, 3]).write(to: upload)
+        let second = Data(Self.pngSignature + [UInt8](repeating: 7, count: 1000))
+        let fd = open(upload.path, O_WRONLY | O_TRUNC)
+        try #require(fd >= 0)
+        var closed = false
+        defer { if !closed { close(fd) } }
+        // Emptied, then half written: left alone both times.
+        #expect(ingest.ingest(upload) == .skipped)
+        let half = second.prefix(500)
+        #expect(half.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == half.count)
+        #expect(ingest.ingest(upload) == .skipped)
+        #expect(try Data(contentsOf: upload) == half)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: runtime.layout.failed.path).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: runtime.layout.originals.path).isEmpty)
+        #expect(try runtime.journal.invocations(state: nil, function: nil, limit: 10).isEmpty)
+        // Closed: the whole of it.
+        let rest = second.dropFirst(500)
+        #expect(rest.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == rest.count)
+        close(fd)
+        closed = true
+        guard case .ingested(_, let key, _) = ingest.ingest(upload) else {
+            Issue.record("not ingested once closed")
+            return
+        }
+        #expect(try Data(contentsOf: runtime.layout.root.appendingPathComponent(key)) == second)
+        #expect(!FileManager.default.fileExists(atPath: upload.path))
+    }
+
     /// A Unix socket bound at `path` (its file-system entry is the socket).
     static func boundSocket(at path: String) throws -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)

@@ -27,18 +27,38 @@ public enum InputFile {
     public static func read(
         _ path: String, maxBytes: Int?, hashing: Bool, buffers: InputBuffers? = nil, followLinks: Bool = true
     ) throws -> (data: Data, hash: ContentHash?) {
+        let (fd, status) = try open(path, followLinks: followLinks)
+        defer { close(fd) }
+        return try read(fd, status: status, path: path, maxBytes: maxBytes, hashing: hashing, buffers: buffers)
+    }
+
+    /// Opens an input file for reading, refusing what is not a regular file (see `read`); the caller closes it.
+    static func open(_ path: String, followLinks: Bool) throws -> (fd: Int32, status: stat) {
         // O_NONBLOCK: a named pipe opened without it blocks until something writes to it (a hung batch or ingest
         // lane). Reads of a regular file do not look at the flag.
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
         guard fd >= 0 else {
             if errno == ENOENT { throw StoreError.notFound(path: path) }
             if errno == ELOOP && !followLinks { throw IngestError.notAFile(file: path, kind: "a symbolic link") }
             throw StoreError.io(path: path, operation: "open", errno: errno)
         }
-        defer { close(fd) }
         var status = stat()
-        guard fstat(fd, &status) == 0 else { throw StoreError.io(path: path, operation: "stat", errno: errno) }
-        if let kind = FileKind.special(status.st_mode) { throw IngestError.notAFile(file: path, kind: kind) }
+        guard fstat(fd, &status) == 0 else {
+            let error = StoreError.io(path: path, operation: "stat", errno: errno)
+            close(fd)
+            throw error
+        }
+        if let kind = FileKind.special(status.st_mode) {
+            close(fd)
+            throw IngestError.notAFile(file: path, kind: kind)
+        }
+        return (fd, status)
+    }
+
+    /// Reads the whole of an open regular file (`status` is its `fstat`), hashing it as it goes when `hashing`.
+    static func read(
+        _ fd: Int32, status: stat, path: String, maxBytes: Int?, hashing: Bool, buffers: InputBuffers? = nil
+    ) throws -> (data: Data, hash: ContentHash?) {
         let size = Int(status.st_size)
         if let maxBytes, size > maxBytes { throw IngestError.tooLarge(file: path, bytes: size, limit: maxBytes) }
         var data = try Self.buffer(count: size, path: path, from: buffers)
@@ -71,7 +91,7 @@ public enum InputFile {
     /// Asks the kernel to start reading a file the caller will read soon (`posix_fadvise` WILLNEED), so the disk
     /// works while the CPU decodes the file before it. Best effort: errors are ignored.
     public static func prefetch(_ path: String) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return }
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED)
         close(fd)

@@ -35,8 +35,19 @@ public final class IngestLanes: Sendable {
         let slots = self.slots
         group.enter()
         queue.async { [group] in
-            ingest.ingest(file)
+            Self.ingest(file, with: ingest, on: queue, group: group)
             slots.release()
+            group.leave()
+        }
+    }
+
+    /// Ingests `file`; one changed too lately to be read (`unsettled`) is looked at again on its lane once it may
+    /// have settled, without holding the lane meanwhile.
+    private static func ingest(_ file: URL, with ingest: UploadIngest, on queue: DispatchQueue, group: DispatchGroup) {
+        guard ingest.ingest(file) == .unsettled else { return }
+        group.enter()
+        queue.asyncAfter(deadline: .now() + LeasedUpload.settleTime) {
+            Self.ingest(file, with: ingest, on: queue, group: group)
             group.leave()
         }
     }

@@ -1,6 +1,7 @@
 // Turning a complete upload into an original, a journaled event and its queued invocations.
 import Foundation
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -15,6 +16,9 @@ public enum UploadOutcome: Sendable, Equatable {
     case rejected(failedName: String, reason: String)
     /// Gone, ignored or a folder: nothing done.
     case skipped
+    /// Changed a moment ago, where no lease tells whether a writer is still at it: to be looked at again after
+    /// `LeasedUpload.settleTime`.
+    case unsettled
 }
 
 /// Ingests uploads: read, store the original, journal the event, then remove the upload.
@@ -56,26 +60,57 @@ public struct UploadIngest: Sendable {
                 throw IngestError.tooLarge(file: name, bytes: Int(info.st_size), limit: maxFileBytes)
             }
             // One pass over the bytes: hashed as they are read (as batch does). Not through a link: one put in the
-            // upload's place since the lstat above would read outside the store.
+            // upload's place since the lstat above would read outside the store. Under a read lease: not while
+            // anyone writes it (see `LeasedUpload`).
+            let upload: LeasedUpload
             let bytes: Data
             let hash: ContentHash?
             do {
-                (bytes, hash) = try InputFile.read(path, maxBytes: nil, hashing: true, followLinks: false)
+                upload = try LeasedUpload(path: path)
+                (bytes, hash) = try upload.read(hashing: true)
             } catch StoreError.notFound(_) {
                 return .skipped  // gone meanwhile (moved away, or taken by another ingest)
+            } catch is LeasedUpload.BeingWritten {
+                return .skipped  // still being written (a copy over it): its writer's close brings it back
+            } catch is LeasedUpload.Unsettled {
+                return .unsettled
             } catch IngestError.notAFile(_, let kind) {
                 throw IngestError.notAFile(file: name, kind: kind)  // named as the other refusals: by upload name
             } catch StoreError.io(_, "open", let number) where number == EACCES {
                 // Refused, not left in uploads/: nothing would take it again once readable (a chmod is no event).
                 throw IngestError.notReadable(file: name, user: Self.userName)
             }
+            // Held to the end: the upload is removed or refused before a writer may open it.
+            defer { upload.release() }
+            if let refused = upload.noLease, refused != 0, !Self.saidNoLease.exchange(true, ordering: .relaxed) {
+                logger.notice(
+                    """
+                    uploads are read without a lease (slower to take, and a writer pausing mid-file goes unseen): \
+                    \(Self.userName) neither owns them nor has CAP_LEASE, or the file system has no leases; \
+                    give picpipe CAP_LEASE (systemd: AmbientCapabilities=CAP_LEASE)
+                    """,
+                    metadata: ["upload": "\(name)", "error": "\(String(cString: strerror(refused)))"])
+            }
+            // Someone began writing it while it was read: these bytes may be half old, half new.
+            guard !upload.writerCame else { return .skipped }
             // The functions read the original at once: through the page cache, not from the disk (README, "Upload
             // events": an O_DIRECT write made every idle upload's two functions wait for the disk).
-            let original = try OriginalIngest.ingest(
-                bytes, name: name, maxBytes: maxFileBytes, into: originals, hash: hash, readSoon: true)
+            let original: IngestedOriginal
+            do {
+                original = try OriginalIngest.ingest(
+                    bytes, name: name, maxBytes: maxFileBytes, into: originals, hash: hash, readSoon: true)
+            } catch let error as IngestError {
+                // A refusal (an empty file, say) of bytes a writer came to replace is not this upload's.
+                if upload.writerCame { return .skipped }
+                return reject(path: path, name: name, reason: error.description)
+            }
             let record = runtime.record(.objectCreatedPut, for: original, sourceName: name)
             let appended = try runtime.submit(record, deduplicate: true)
-            removeIfUnchanged(path, since: info)
+            if let renamed = upload.remove() {
+                logger.warning(
+                    "an upload rewritten as it was removed is kept under a new name: another file took its own",
+                    metadata: ["upload": "\(name)", "renamed": "\(renamed)"])
+            }
             logger.info(
                 "upload ingested",
                 metadata: [
@@ -98,6 +133,9 @@ public struct UploadIngest: Sendable {
         }
     }
 
+    /// Whether the notice that uploads are read without a lease was logged (once a process).
+    private static let saidNoLease = Atomic<Bool>(false)
+
     /// The user this process runs as, for messages (its uid when it has no name); looked up once, as `getpwuid`
     /// shares one buffer between threads.
     static let userName: String = {
@@ -105,16 +143,6 @@ public struct UploadIngest: Sendable {
         guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid \(uid)" }
         return String(cString: name)
     }()
-
-    /// Removes the upload unless another file took its name meanwhile (that one brings its own event).
-    private func removeIfUnchanged(_ path: String, since before: stat) {
-        var now = stat()
-        guard lstat(path, &now) == 0, now.st_ino == before.st_ino, now.st_dev == before.st_dev,
-            now.st_size == before.st_size, now.st_mtim.tv_sec == before.st_mtim.tv_sec,
-            now.st_mtim.tv_nsec == before.st_mtim.tv_nsec
-        else { return }
-        unlink(path)
-    }
 
     /// A link, named pipe, socket or device is refused with its kind (a link also with its target) in a `.error.json`
     /// in failed/. A link is not followed: what it names is outside the store, maybe a device or a secret; a pipe

@@ -37,7 +37,10 @@ struct ServeApplication {
         let layout = runtime.layout
         // Leftovers of a killed process are swept after the start-up, not before it or beside it: listing
         // thumbnails/ of a big store took longer than the rest of the start (see LeftoverSweep).
-        let sweep = LeftoverSweep(areas: [layout.originals, layout.thumbnails, layout.failed])
+        // uploads/ too for a watcher: an upload ingested but not yet removed when its process died is left there
+        // under a temporary name (see LeasedUpload.remove).
+        let sweep = LeftoverSweep(
+            areas: [layout.originals, layout.thumbnails, layout.failed] + (roles.watcher ? [layout.uploads] : []))
         if !roles.api { sweep.start() }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if roles.worker { services.append(.init(service: FunctionRuntimeService(runtime: runtime))) }
