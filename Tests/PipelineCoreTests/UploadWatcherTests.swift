@@ -81,6 +81,19 @@ final class Yielded: Sendable {
         }
     }
 
+    /// A hard link made in uploads/ (`ln photo.jpg uploads/`, `cp -l`) is a complete file that nobody closes
+    /// after writing: yielded when it is created (before, only a rescan found it: 15 s by default, never with none).
+    @Test func aHardLinkIsYieldedWhenItIsMade() async throws {
+        let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-\(UUID().uuidString).jpg")
+        try Data([1, 2, 3]).write(to: elsewhere)
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+        try await Self.watching { root, _, yielded in
+            let linked = root.appendingPathComponent("linked.jpg").path
+            try #require(link(elsewhere.path, linked) == 0)
+            try await FunctionRuntimeTests.eventually("the hard link yielded") { yielded.count(linked) >= 1 }
+        }
+    }
+
     @Test func aFileRenamedIntoPlaceIsYieldedAndItsTempNameNever() async throws {
         try await Self.watching { root, _, yielded in
             let temp = root.appendingPathComponent("photo.jpg.part")
@@ -128,19 +141,19 @@ final class Yielded: Sendable {
 
     @Test func aRescanFindsFilesNobodySaw() async throws {
         // A file present at start: once it is yielded, the start-up rescan has walked the folder, so it cannot
-        // be the one that finds the hard link below (it did, now and then, on a loaded machine).
+        // be the one that finds the file below (it did, now and then, on a loaded machine).
         let prepare: (URL) throws -> Void = { root in try Self.store([1], to: root.appendingPathComponent("early.jpg"))
         }
         try await Self.watching(prepare: prepare) { root, watcher, yielded in
             try await FunctionRuntimeTests.eventually("start-up rescan done") {
                 yielded.count(root.appendingPathComponent("early.jpg").path) == 1
             }
-            // A hard link makes only IN_CREATE: no close-write, no moved-to; only a rescan can find it.
-            let outside = root.deletingLastPathComponent().appendingPathComponent("unseen-\(UUID().uuidString).jpg")
-            try Self.store([5, 5], to: outside)
-            defer { unlink(outside.path) }
+            // Created without being opened for writing: IN_CREATE, then IN_CLOSE_NOWRITE; no close-write, no
+            // moved-to, and one name only; only a rescan can find it.
             let inside = root.appendingPathComponent("unseen.jpg")
-            #expect(link(outside.path, inside.path) == 0)
+            let fd = open(inside.path, O_CREAT | O_RDONLY, 0o644)
+            #expect(fd >= 0)
+            close(fd)
             try await Self.settle()
             #expect(yielded.count(inside.path) == 0)
             watcher.requestRescan()

@@ -9,8 +9,8 @@ import Logging
 
 /// Watches a folder tree with Linux inotify and yields the files that are complete.
 ///
-/// A file is yielded on `IN_CLOSE_WRITE` (its writer closed it) or `IN_MOVED_TO` (renamed into place),
-/// never on create or modify. New subfolders are watched as they appear and then scanned, since files may
+/// A file is yielded on `IN_CLOSE_WRITE` (its writer closed it) or `IN_MOVED_TO` (renamed into place), never
+/// on modify, and on create only as a hard link to an existing file. New subfolders are watched as they appear and then scanned, since files may
 /// land in them before the watch exists. A full rescan runs at start, after `IN_Q_OVERFLOW`, after the
 /// consumer fell more than `maxQueuedEvents` behind (events were dropped), and on `requestRescan()`;
 /// rescans skip files that another process still has open for writing (their close will be seen).
@@ -259,17 +259,20 @@ final class WatchLoop {
         }
         if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 {
             emit([path])
-        } else if mask & UInt32(IN_CREATE) != 0, Self.isSpecial(path) {
-            // A link, named pipe, socket or device made in place (`ln -s`, `mkfifo`) is complete at once and never
-            // closed after writing; the ingest refuses it with its reason.
+        } else if mask & UInt32(IN_CREATE) != 0, Self.isCompleteWhenCreated(path) {
+            // Made in place and never closed after writing: a hard link to a file elsewhere (`ln`, `cp -l`) is
+            // taken at once (the ingest's lease waits for a writer, should the file have one); a symbolic link,
+            // named pipe, socket or device too, which the ingest refuses with its reason.
             emit([path])
         }
     }
 
-    /// Whether the entry is neither a regular file nor a folder.
-    private static func isSpecial(_ path: String) -> Bool {
+    /// Whether a just-created entry is complete: a second name of an existing file, or neither a regular file nor
+    /// a folder.
+    private static func isCompleteWhenCreated(_ path: String) -> Bool {
         var info = stat()
-        return lstat(path, &info) == 0 && FileKind.isSpecial(info.st_mode)
+        guard lstat(path, &info) == 0 else { return false }
+        return FileKind.isSpecial(info.st_mode) || (info.st_mode & S_IFMT == S_IFREG && info.st_nlink > 1)
     }
 
     /// A complete file whose name is not UTF-8 is renamed to one that is and yielded under it (a file is renamed
