@@ -166,6 +166,23 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: upload.path))
     }
 
+    /// Some writers create a file, close it, and open it again to fill it: an empty upload is refused only once it
+    /// stayed empty for `emptySettleTime` (until then it is looked at again); before, the first close refused it
+    /// and moved it to failed/, where the second open then wrote.
+    @Test func anEmptyUploadIsRefusedOnlyOnceItStayedEmpty() throws {
+        let (ingest, runtime) = try Self.makeIngest()
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        let upload = runtime.layout.uploads.appendingPathComponent("empty.jpg")
+        try Data().write(to: upload)
+        #expect(ingest.ingest(upload) == .unsettled)
+        #expect(FileManager.default.fileExists(atPath: upload.path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: runtime.layout.failed.path).isEmpty)
+        let past = timespec(tv_sec: time(nil) - 3, tv_nsec: 0)
+        _ = [past, past].withUnsafeBufferPointer { utimensat(AT_FDCWD, upload.path, $0.baseAddress, 0) }
+        #expect(ingest.ingest(upload) == .rejected(failedName: "empty.jpg", reason: "empty.jpg: the file is empty"))
+        #expect(!FileManager.default.fileExists(atPath: upload.path))
+    }
+
     /// A Unix socket bound at `path` (its file-system entry is the socket).
     static func boundSocket(at path: String) throws -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)

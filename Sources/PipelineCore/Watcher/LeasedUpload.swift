@@ -24,11 +24,15 @@ import Foundation
 final class LeasedUpload {
     /// A writer has the upload open: its close will bring it back.
     struct BeingWritten: Error {}
-    /// Without a lease: changed too lately to tell whether a writer is still at it; look again after `settleTime`.
+    /// Without a lease, or empty: changed too lately to tell whether a writer is still at it or will fill it; look
+    /// again after `settleTime`.
     struct Unsettled: Error {}
 
     /// How long an upload must have been left unchanged before it is read without a lease.
     static let settleTime: TimeInterval = 0.5
+    /// How long an empty upload must have stayed empty before it is refused: some writers create a file, close
+    /// it, and open it again to fill it (a close of an empty file is no sign of a finished copy).
+    static let emptySettleTime: TimeInterval = 2
 
     let path: String
     private let fd: Int32
@@ -43,27 +47,25 @@ final class LeasedUpload {
     init(path: String, lease: Bool = true) throws {
         _ = Self.leaseBreaksIgnored
         let (fd, status) = try InputFile.open(path, followLinks: false)
-        if lease, fcntl(fd, Self.setLease, F_RDLCK) == 0 {
-            leased = true
-            noLease = nil
-        } else {
-            let refused = lease ? errno : 0
+        let age = Date().timeIntervalSince1970 - Double(status.st_mtim.tv_sec) - Double(status.st_mtim.tv_nsec) / 1e9
+        let refused = lease ? (fcntl(fd, Self.setLease, F_RDLCK) == 0 ? nil : errno) : 0
+        if let refused {
             // EAGAIN: open for writing somewhere. Otherwise no lease here (EACCES, EINVAL): ask /proc instead.
             if refused == EAGAIN || refused == EBUSY || !OpenWriters.among([path]).isEmpty {
                 close(fd)
                 throw BeingWritten()
             }
-            leased = false
-            noLease = refused
-            let modified = Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9
-            if Date().timeIntervalSince1970 - modified < Self.settleTime {
-                close(fd)
-                throw Unsettled()
-            }
+        }
+        if age < (status.st_size == 0 ? Self.emptySettleTime : refused == nil ? 0 : Self.settleTime) {
+            if refused == nil { _ = fcntl(fd, Self.setLease, F_UNLCK) }
+            close(fd)
+            throw Unsettled()
         }
         self.path = path
         self.fd = fd
         self.status = status
+        leased = refused == nil
+        noLease = refused
     }
 
     private var released = false

@@ -16,8 +16,8 @@ public enum UploadOutcome: Sendable, Equatable {
     case rejected(failedName: String, reason: String)
     /// Gone, ignored or a folder: nothing done.
     case skipped
-    /// Changed a moment ago, where no lease tells whether a writer is still at it: to be looked at again after
-    /// `LeasedUpload.settleTime`.
+    /// Changed a moment ago, where no lease tells whether a writer is still at it, or empty for less than
+    /// `LeasedUpload.emptySettleTime`: to be looked at again after `LeasedUpload.settleTime`.
     case unsettled
 }
 
