@@ -94,6 +94,43 @@ final class Yielded: Sendable {
         }
     }
 
+    /// uploads/ itself removed or moved away (`rm -rf uploads`, a sync tool replacing the folder): the watcher makes
+    /// it again and watches it, so files dropped into it are taken, and nothing in the moved-away folder is. Before,
+    /// nothing was taken until a rescan (never without a rescan interval, as here).
+    @Test(arguments: [false, true])
+    func uploadsRemovedOrMovedAwayIsMadeAgainAndWatched(moved: Bool) async throws {
+        let prepare: (URL) throws -> Void = { root in
+            try FileManager.default.createDirectory(
+                at: root.appendingPathComponent("trip"), withIntermediateDirectories: true)
+            try Self.store([1], to: root.appendingPathComponent("trip/early.jpg"))
+        }
+        try await Self.watching(prepare: prepare) { root, _, yielded in
+            let away = root.deletingLastPathComponent().appendingPathComponent(root.lastPathComponent + ".away")
+            defer { try? FileManager.default.removeItem(at: away) }
+            // Watched once the start-up rescan found the early file.
+            try await FunctionRuntimeTests.eventually("start-up rescan done") {
+                yielded.count(root.appendingPathComponent("trip/early.jpg").path) == 1
+            }
+            if moved {
+                try #require(rename(root.path, away.path) == 0)
+            } else {
+                try FileManager.default.removeItem(at: root)
+            }
+            try await FunctionRuntimeTests.eventually("uploads/ made again") {
+                var info = stat()
+                return stat(root.path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+            }
+            if moved { try Self.store([4], to: away.appendingPathComponent("trip/old.jpg")) }
+            let dropped = root.appendingPathComponent("new.jpg")
+            try Self.store([1, 2], to: dropped)
+            try await FunctionRuntimeTests.eventually("a file in the new uploads/ yielded") {
+                yielded.count(dropped.path) >= 1
+            }
+            try await Self.settle()
+            #expect(yielded.all.allSatisfy { !$0.contains(".away") })
+        }
+    }
+
     @Test func aFileRenamedIntoPlaceIsYieldedAndItsTempNameNever() async throws {
         try await Self.watching { root, _, yielded in
             let temp = root.appendingPathComponent("photo.jpg.part")

@@ -126,7 +126,7 @@ final class WatchLoop {
     private var running = true
 
     private static let mask = UInt32(
-        IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE_SELF | IN_ONLYDIR)
+        IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
     init(_ settings: WatchLoopSettings) { self.settings = settings }
 
@@ -240,6 +240,10 @@ final class WatchLoop {
             fullRescan()
             return
         }
+        if mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF) != 0, watches[event.wd] == settings.root {
+            watchRootAgain(moved: mask & UInt32(IN_MOVE_SELF) != 0)
+            return
+        }
         if mask & UInt32(IN_IGNORED) != 0 {
             watches[event.wd] = nil
             return
@@ -335,6 +339,24 @@ final class WatchLoop {
             default: files.append(path)  // a link, pipe, socket or device is refused by the ingest, with its reason
             }
         }
+    }
+
+    /// uploads/ itself was removed or moved away (`rm -rf uploads`, a sync tool replacing the folder): it is made
+    /// again where it was and watched, and whatever is in it by then is taken. Before, nothing dropped into the new
+    /// folder was taken until the next rescan (never with `rescan_interval: 0`).
+    private func watchRootAgain(moved: Bool) {
+        let root = settings.root
+        unwatch(below: root)
+        if mkdir(root, 0o755) != 0, errno != EEXIST {
+            settings.logger.error(
+                "uploads/ was removed and cannot be made again; restart serve once it exists",
+                metadata: ["folder": "\(root)", "error": "\(String(cString: strerror(errno)))"])
+            return
+        }
+        settings.logger.warning(
+            moved ? "uploads/ was moved away; a new one is watched" : "uploads/ was removed; a new one is watched",
+            metadata: ["folder": "\(root)"])
+        fullRescan()
     }
 
     private func unwatch(below path: String) {
