@@ -84,7 +84,8 @@ final class Yielded: Sendable {
     /// A hard link made in uploads/ (`ln photo.jpg uploads/`, `cp -l`) is a complete file that nobody closes
     /// after writing: yielded when it is created (before, only a rescan found it: 15 s by default, never with none).
     @Test func aHardLinkIsYieldedWhenItIsMade() async throws {
-        let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-\(UUID().uuidString).jpg")
+        let elsewhere = FileManager.default.temporaryDirectory
+            .appendingPathComponent("picpipe-\(UUID().uuidString).jpg")
         try Data([1, 2, 3]).write(to: elsewhere)
         defer { try? FileManager.default.removeItem(at: elsewhere) }
         try await Self.watching { root, _, yielded in
