@@ -28,6 +28,38 @@ extension PicpipeCLI {
             #expect(run.stderr.lowercased().components(separatedBy: "corrupt jpeg data").count == 2, "\(run.stderr)")
         }
 
+        /// `-o` naming the input itself (by its name, another path, or a link) would have replaced the picture with
+        /// its thumbnail, and did; a folder, or a typo'd extension written as a JPEG under a name nothing opens as
+        /// one, are refused before any work too. Nothing is written in each case.
+        @Test func anOutputThatWouldDestroyTheInputOrIsNoFileIsRefused() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let input = work.appendingPathComponent("a.jpg")
+            let picture = try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1)
+            try picture.write(to: input)
+            let link = work.appendingPathComponent("link.jpg")
+            try #require(symlink(input.path, link.path) == 0)
+            let cases: [(String, String)] = [
+                (input.path, "is the input itself: the thumbnail would replace the picture"),
+                (work.path + "/./a.jpg", "is the input itself"),
+                (link.path, "is the input itself"),
+                (work.path, "is a folder: give the thumbnail's file name, e.g. \(work.path)/thumb.jpg"),
+                (work.path + "/none/", "names a folder"),
+                (work.appendingPathComponent("t.jgp").path, ".jgp names no format picpipe writes"),
+            ]
+            for (output, message) in cases {
+                let run = try await PicpipeProcess.run(["thumbnail", input.path, "-o", output, "--size", "32"])
+                #expect(run.status == 2, "\(output): \(run.stderr)")
+                #expect(run.stderr.contains(message), "\(output): \(run.stderr)")
+            }
+            #expect(try Data(contentsOf: input) == picture)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).sorted() == ["a.jpg", "link.jpg"])
+            // With --format the name is the user's choice.
+            let named = work.appendingPathComponent("t.jgp").path
+            let run = try await PicpipeProcess.run(["thumbnail", input.path, "-o", named, "--format", "jpeg"])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+
         @Test func limitsNameTheirKnob() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }

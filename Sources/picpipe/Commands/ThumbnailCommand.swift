@@ -61,11 +61,42 @@ struct ThumbnailCommand: AsyncParsableCommand {
             }
         } else if Self.otherImageExtensions.contains(suffix) {
             throw ValidationError(
-                "picpipe cannot write .\(suffix) files; it writes "
-                    + ImageFormat.writable.map { "\($0.rawValue) (.\($0.fileExtension))" }.joined(separator: ", ")
-                    + ": name the output accordingly")
+                "picpipe cannot write .\(suffix) files; it writes \(Self.writableNames): name the output accordingly")
+        } else if !suffix.isEmpty, recipe.format == nil {
+            // A typo (`thumb.jgp`) would otherwise be a JPEG under a name nothing opens as one.
+            throw ValidationError(
+                "-o \(output): .\(suffix) names no format picpipe writes (\(Self.writableNames)); name the output "
+                    + "accordingly, or give --format to write one under this name")
+        }
+        try checkOutputPlace()
+    }
+
+    /// The formats written, with their extensions, for messages.
+    static let writableNames = ImageFormat.writable.map { "\($0.rawValue) (.\($0.fileExtension))" }
+        .joined(separator: ", ")
+
+    /// The output must be a file, and not the input: a thumbnail written over its own picture would destroy it.
+    private func checkOutputPlace() throws {
+        var out = stat()
+        guard stat(output, &out) == 0 else {
+            if output.hasSuffix("/") {
+                throw ValidationError("-o \(output) names a folder: give the thumbnail's file name in it")
+            }
+            return
+        }
+        if out.st_mode & S_IFMT == S_IFDIR {
+            let folder = output.hasSuffix("/") ? String(output.dropLast()) : output
+            throw ValidationError(
+                "-o \(output) is a folder: give the thumbnail's file name, e.g. \(folder)/thumb.\(Self.exampleSuffix)")
+        }
+        var source = stat()
+        if stat(input, &source) == 0, source.st_dev == out.st_dev, source.st_ino == out.st_ino {
+            throw ValidationError(
+                "-o \(output) is the input itself: the thumbnail would replace the picture; give another name")
         }
     }
+
+    private static var exampleSuffix: String { ImageFormat.jpeg.fileExtension }
 
     /// Extensions of image formats picpipe neither reads nor writes.
     static let otherImageExtensions: Set<String> = ["tif", "tiff", "bmp", "jxl", "jp2", "ico", "svg"]
