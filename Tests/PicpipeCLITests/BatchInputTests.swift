@@ -72,6 +72,43 @@ extension PicpipeCLI {
             #expect(named.failures.first?.error == "a named pipe (FIFO), not a regular file; only files are read")
         }
 
+        /// A store inside the folder a batch reads (`picpipe batch ~/Pictures --store ~/Pictures/store`) is not read
+        /// back: before, the second run took the first run's thumbnails as new originals (and each run more), and
+        /// a store folder named on the command line was taken whole. Now it is passed over with why, by any path.
+        @Test func theStoreTheBatchWritesToIsNeverItsInput() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let pictures = work.appendingPathComponent("pictures")
+            try FileManager.default.createDirectory(at: pictures, withIntermediateDirectories: true)
+            for seed in 1...2 {
+                try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: seed)
+                    .write(to: pictures.appendingPathComponent("\(seed).jpg"))
+            }
+            let store = pictures.appendingPathComponent("store")
+            try FileManager.default.createSymbolicLink(
+                at: pictures.appendingPathComponent("shortcut"), withDestinationURL: store)
+            let originals = { PicpipeProcess.files(under: store).filter { $0.hasPrefix("originals/") }.count }
+            for run in 1...2 {
+                let batch = try await PicpipeProcess.run(["batch", pictures.path, "--store", store.path, "--json", "-q"])
+                #expect(batch.status == 0, "\(batch.stderr)")
+                let summary = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(batch.stdout.utf8))
+                #expect(summary.total == 2, "run \(run): \(batch.stdout)")
+                #expect(originals() == 2)
+                if run == 2 {
+                    for entry in ["store", "shortcut"] {
+                        #expect(
+                            batch.stderr.contains(
+                                "passed over \(pictures.path)/\(entry): in the store this batch writes to"),
+                            "\(batch.stderr)")
+                    }
+                }
+            }
+            let thumbnails = store.appendingPathComponent("thumbnails").path
+            let named = try await PicpipeProcess.run(["batch", thumbnails, "--store", store.path, "--json", "-q"])
+            #expect(named.stderr.contains("passed over \(thumbnails): in the store this batch writes to"))
+            #expect(originals() == 2)
+        }
+
         @Test func findingNothingIsAWarning() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }

@@ -35,14 +35,31 @@ public struct BatchInput: Sendable, Hashable {
     /// are an image picpipe reads (sniffed, whatever its name) or its name claims an image extension; dotfiles and
     /// other files are left alone. Symbolic links are followed, to files and to folders (a folder
     /// already searched, known by device and inode, is not entered again, so a link loop ends).
-    public static func discover(_ paths: [String]) -> Discovery {
+    /// - Parameter store: the store the batch writes to: nothing in it is an input (a folder holding the store
+    ///   would otherwise bring its thumbnails back as new originals, more at every run).
+    public static func discover(_ paths: [String], store: String? = nil) -> Discovery {
         var discovery = Discovery()
         var seen = Set<String>()
+        let storeRoot = store.flatMap { realpath($0, nil) }.map { pointer in
+            defer { free(pointer) }
+            return String(cString: pointer)
+        }
+        // The store's folder counts as searched: a walk that meets it passes it over.
+        var storeStatus = stat()
+        let storeIdentity = storeRoot.flatMap { stat($0, &storeStatus) == 0 ? FileIdentity(storeStatus) : nil }
         for path in paths {
             var status = stat()
             guard stat(path, &status) == 0 else {
                 discovery.missing.append(path)
                 continue
+            }
+            if let storeRoot, let real = realpath(path, nil) {
+                let inside = String(cString: real)
+                free(real)
+                if inside == storeRoot || inside.hasPrefix(storeRoot + "/") {
+                    discovery.passedOver.append("\(path): \(Self.inStore(storeRoot))")
+                    continue
+                }
             }
             if (status.st_mode & S_IFMT) != S_IFDIR {
                 if seen.insert(path).inserted { discovery.inputs.append(BatchInput(path: path)) }
@@ -50,10 +67,10 @@ public struct BatchInput: Sendable, Hashable {
             }
             var found: [String] = []
             var visited: Set<FileIdentity> = [FileIdentity(status)]
+            if let storeIdentity { visited.insert(storeIdentity) }
             walk(
                 folder: path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path, found: &found,
-                visited: &visited,
-                passedOver: &discovery.passedOver)
+                visited: &visited, passedOver: &discovery.passedOver, storeRoot: storeRoot)
             for file in found.sorted() where seen.insert(file).inserted {
                 discovery.inputs.append(BatchInput(path: file))
             }
@@ -73,7 +90,8 @@ public struct BatchInput: Sendable, Hashable {
 
     /// Collects the candidate files under `folder` (following symbolic links), skipping dotfiles.
     static func walk(
-        folder: String, found: inout [String], visited: inout Set<FileIdentity>, passedOver: inout [String]
+        folder: String, found: inout [String], visited: inout Set<FileIdentity>, passedOver: inout [String],
+        storeRoot: String? = nil
     ) {
         guard let entries = RawNames.list(folder) else {
             passedOver.append("\(folder): cannot read the folder")
@@ -96,10 +114,14 @@ public struct BatchInput: Sendable, Hashable {
             switch status.st_mode & S_IFMT {
             case S_IFDIR:
                 guard visited.insert(FileIdentity(status)).inserted else {
-                    passedOver.append("\(path): the folder was already searched (another link to it, or a link loop)")
+                    if let storeRoot, Self.isStore(status, storeRoot) {
+                        passedOver.append("\(path): \(Self.inStore(storeRoot))")
+                    } else {
+                        passedOver.append("\(path): the folder was already searched (another link to it, or a link loop)")
+                    }
                     continue
                 }
-                walk(folder: path, found: &found, visited: &visited, passedOver: &passedOver)
+                walk(folder: path, found: &found, visited: &visited, passedOver: &passedOver, storeRoot: storeRoot)
             case S_IFREG:
                 if imageExtensions.contains((name as NSString).pathExtension.lowercased()) || sniffsAsImage(path) {
                     found.append(path)
@@ -109,6 +131,17 @@ public struct BatchInput: Sendable, Hashable {
                 passedOver.append("\(path): \(FileKind.special(status.st_mode) ?? "not a file"), not a regular file")
             }
         }
+    }
+
+    /// Why the store's own files are passed over.
+    static func inStore(_ root: String) -> String {
+        "in the store this batch writes to (\(root)): picpipe's own originals and thumbnails are not inputs"
+    }
+
+    /// Whether `status` is the store's root folder.
+    static func isStore(_ status: stat, _ root: String) -> Bool {
+        var store = stat()
+        return stat(root, &store) == 0 && FileIdentity(store) == FileIdentity(status)
     }
 
     /// Whether the first bytes of the file are an image picpipe reads (64 bytes hold a HEIF's brands).

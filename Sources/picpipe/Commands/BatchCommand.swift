@@ -99,7 +99,7 @@ struct BatchCommand: AsyncParsableCommand {
         if let sizes = try parsedSizes() { configuration.thumbnails.sizes = sizes }
         let layout = StoreLayout(root: configuration.storeURL)
         // Inputs first: a mistyped input must not leave a new store behind.
-        let discovery = BatchInput.discover(inputs)
+        let discovery = BatchInput.discover(inputs, store: layout.root.path)
         if !discovery.missing.isEmpty {
             throw ValidationError(
                 discovery.missing.map { "\($0): no such file or folder" }.joined(separator: "\n")
