@@ -2,6 +2,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension PicpipeCLI {
     @Suite(.serialized) struct MessageTests {
         @Test func aMissingInputIsNamedOnce() async throws {
@@ -58,6 +62,41 @@ extension PicpipeCLI {
             let named = work.appendingPathComponent("t.jgp").path
             let run = try await PicpipeProcess.run(["thumbnail", input.path, "-o", named, "--format", "jpeg"])
             #expect(run.status == 0, "\(run.stderr)")
+        }
+
+        /// `-o -` writes the thumbnail to standard output; an output that is a pipe, a terminal or a device
+        /// (`-o /dev/stdout`, a named pipe) is written into, never renamed over: as root the atomic write replaced
+        /// the /dev/stdout link with a regular file. Tried here with a named pipe, which stays one.
+        @Test func aThumbnailGoesToStandardOutputOrIntoAPipe() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let input = work.appendingPathComponent("a.jpg")
+            try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1).write(to: input)
+            let shell = URL(fileURLWithPath: "/bin/sh")
+            let environment = ProcessInfo.processInfo.environment
+            let binary = PicpipeProcess.binary.path
+            let piped = work.appendingPathComponent("piped.jpg").path
+            let toStdout = try await PicpipeProcess.run(
+                executable: shell, ["-c", "'\(binary)' thumbnail '\(input.path)' -o - --size 40 > '\(piped)'"],
+                environment: environment)
+            #expect(toStdout.status == 0, "\(toStdout.stderr)")
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: piped))
+            #expect(bytes.prefix(2) == Data([0xFF, 0xD8]) && bytes.suffix(2) == Data([0xFF, 0xD9]))
+
+            let fifo = work.appendingPathComponent("fifo.jpg").path
+            try #require(mkfifo(fifo, 0o644) == 0)
+            let received = work.appendingPathComponent("received.jpg").path
+            let reader = Task {
+                try await PicpipeProcess.run(
+                    executable: shell, ["-c", "cat '\(fifo)' > '\(received)'"], environment: environment, timeout: 60)
+            }
+            let intoFIFO = try await PicpipeProcess.run(
+                ["thumbnail", input.path, "-o", fifo, "--size", "40"], timeout: 60)
+            #expect(intoFIFO.status == 0, "\(intoFIFO.stderr)")
+            #expect(try await reader.value.status == 0)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: received)) == bytes)
+            var info = stat()
+            #expect(lstat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO, "the pipe is still a pipe")
         }
 
         @Test func limitsNameTheirKnob() async throws {

@@ -22,7 +22,9 @@ struct ThumbnailCommand: AsyncParsableCommand {
     @Argument(help: "The input JPEG, PNG, WebP, GIF (first frame), HEIC/HEIF or AVIF file.")
     var input: String
 
-    @Option(name: .shortAndLong, help: "The output file (its extension picks the format unless --format is given).")
+    @Option(
+        name: .shortAndLong,
+        help: "The output file (its extension picks the format unless --format is given); - for standard output.")
     var output: String
 
     @Option(help: "The box's side: the thumbnail fits in size x size.")
@@ -140,10 +142,43 @@ struct ThumbnailCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         do {
-            try AtomicFile.write(thumbnail.bytes, to: URL(fileURLWithPath: output))
+            if output == "-" {
+                try Self.writeAll(thumbnail.bytes, to: STDOUT_FILENO, named: "standard output")
+            } else if let stream = try Self.openIfNotAFile(output) {
+                // A pipe, a terminal or a device (`-o /dev/stdout`): written into, never renamed over (as root, an
+                // atomic write would have replaced the /dev/stdout link with a file).
+                defer { close(stream) }
+                try Self.writeAll(thumbnail.bytes, to: stream, named: output)
+            } else {
+                try AtomicFile.write(thumbnail.bytes, to: URL(fileURLWithPath: output))
+            }
         } catch {
             FileHandleOutput.standardError.write("picpipe: cannot write \(output): \(error)\n")
             throw ExitCode(1)
+        }
+    }
+
+    /// Opens `path` for writing when it exists and is no regular file (following links); nil for a file or nothing.
+    static func openIfNotAFile(_ path: String) throws -> Int32? {
+        var status = stat()
+        guard stat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG else { return nil }
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.io(path: path, operation: "open", errno: errno) }
+        return fd
+    }
+
+    /// Writes all of `bytes` to `fd`, however many calls it takes.
+    static func writeAll(_ bytes: [UInt8], to fd: Int32, named name: String) throws {
+        try bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw StoreError.io(path: name, operation: "write", errno: errno)
+                }
+                offset += written
+            }
         }
     }
 }
