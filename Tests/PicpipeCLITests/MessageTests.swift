@@ -97,6 +97,20 @@ extension PicpipeCLI {
             #expect(try Data(contentsOf: URL(fileURLWithPath: received)) == bytes)
             var info = stat()
             #expect(lstat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO, "the pipe is still a pipe")
+
+            // `-o /dev/stdout` as root, in a mount namespace of its own whose /dev is a fresh tmpfs (the machine's
+            // /dev/stdout is never at stake): the bytes come out and /dev/stdout stays a link.
+            guard getuid() == 0 else { return }
+            let script = """
+                mount -t tmpfs none /dev && ln -s /proc/self/fd/1 /dev/stdout && \
+                '\(binary)' thumbnail '\(input.path)' -o /dev/stdout --size 40 > '\(piped)' && \
+                test -L /dev/stdout
+                """
+            let isolated = try await PicpipeProcess.run(
+                executable: URL(fileURLWithPath: "/usr/bin/unshare"), ["--mount", "/bin/sh", "-c", script],
+                environment: environment, timeout: 60)
+            #expect(isolated.status == 0, "\(isolated.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: piped)) == bytes)
         }
 
         @Test func limitsNameTheirKnob() async throws {

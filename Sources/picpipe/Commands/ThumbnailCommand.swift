@@ -145,8 +145,8 @@ struct ThumbnailCommand: AsyncParsableCommand {
             if output == "-" {
                 try Self.writeAll(thumbnail.bytes, to: STDOUT_FILENO, named: "standard output")
             } else if let stream = try Self.openIfNotAFile(output) {
-                // A pipe, a terminal or a device (`-o /dev/stdout`): written into, never renamed over (as root, an
-                // atomic write would have replaced the /dev/stdout link with a file).
+                // A link, a pipe, a terminal or a device (`-o /dev/stdout`): written into, never renamed over (as
+                // root, an atomic write replaced the /dev/stdout link with a file).
                 defer { close(stream) }
                 try Self.writeAll(thumbnail.bytes, to: stream, named: output)
             } else {
@@ -158,11 +158,12 @@ struct ThumbnailCommand: AsyncParsableCommand {
         }
     }
 
-    /// Opens `path` for writing when it exists and is no regular file (following links); nil for a file or nothing.
+    /// Opens `path` for writing (truncated) when it exists and is a symbolic link (written through, as `cp` does:
+    /// `/dev/stdout` is one), or no regular file; nil for a plain file or nothing there.
     static func openIfNotAFile(_ path: String) throws -> Int32? {
         var status = stat()
-        guard stat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG else { return nil }
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG else { return nil }
+        let fd = open(path, O_WRONLY | O_CLOEXEC | O_TRUNC | O_CREAT, 0o644)
         guard fd >= 0 else { throw StoreError.io(path: path, operation: "open", errno: errno) }
         return fd
     }
