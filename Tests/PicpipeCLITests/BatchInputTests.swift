@@ -89,7 +89,9 @@ extension PicpipeCLI {
                 at: pictures.appendingPathComponent("shortcut"), withDestinationURL: store)
             let originals = { PicpipeProcess.files(under: store).filter { $0.hasPrefix("originals/") }.count }
             for run in 1...2 {
-                let batch = try await PicpipeProcess.run(["batch", pictures.path, "--store", store.path, "--json", "-q"])
+                let batch = try await PicpipeProcess.run([
+                    "batch", pictures.path, "--store", store.path, "--json", "-q",
+                ])
                 #expect(batch.status == 0, "\(batch.stderr)")
                 let summary = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(batch.stdout.utf8))
                 #expect(summary.total == 2, "run \(run): \(batch.stdout)")

@@ -117,7 +117,8 @@ public struct BatchInput: Sendable, Hashable {
                     if let storeRoot, Self.isStore(status, storeRoot) {
                         passedOver.append("\(path): \(Self.inStore(storeRoot))")
                     } else {
-                        passedOver.append("\(path): the folder was already searched (another link to it, or a link loop)")
+                        passedOver.append(
+                            "\(path): the folder was already searched (another link to it, or a link loop)")
                     }
                     continue
                 }
