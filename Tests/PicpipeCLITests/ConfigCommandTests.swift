@@ -51,15 +51,21 @@ extension PicpipeCLI {
         }
 
         @Test func secretsAreRedactedUnlessAsked() async throws {
-            let environment = ["PICPIPE_API_KEYS": "key-one,key-two", "PICPIPE_SIGNING_KEY": "sign-me"]
+            // The database URL's password, and its password= and sslpassword= parameters, are secrets too.
+            let environment = [
+                "PICPIPE_API_KEYS": "key-one,key-two", "PICPIPE_SIGNING_KEY": "sign-me",
+                "PICPIPE_DATABASE_URL": "postgres://u:pass-one@db/pics?sslpassword=pass-two&password=pass-three",
+            ]
+            let secrets = ["key-one", "sign-me", "pass-one", "pass-two", "pass-three"]
             let run = try await PicpipeProcess.run(["config"], environment: environment)
             #expect(run.status == 0, "\(run.stderr)")
-            #expect(!run.stdout.contains("key-one") && !run.stdout.contains("sign-me"))
+            #expect(secrets.allSatisfy { !run.stdout.contains($0) }, "\(run.stdout)")
             #expect(run.stdout.contains("<redacted>"))
+            #expect(run.stdout.contains("postgres://u:<redacted>@db/pics?sslpassword=<redacted>&password=<redacted>"))
             let json = try await PicpipeProcess.run(["config", "--json"], environment: environment)
-            #expect(!json.stdout.contains("key-one") && !json.stdout.contains("sign-me"))
+            #expect(secrets.allSatisfy { !json.stdout.contains($0) }, "\(json.stdout)")
             let shown = try await PicpipeProcess.run(["config", "--show-secrets"], environment: environment)
-            #expect(shown.stdout.contains("key-one") && shown.stdout.contains("sign-me"))
+            #expect(secrets.allSatisfy { shown.stdout.contains($0) }, "\(shown.stdout)")
         }
 
         @Test func helpListsEveryVariable() async throws {

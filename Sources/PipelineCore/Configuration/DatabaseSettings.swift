@@ -20,10 +20,23 @@ public struct DatabaseSettings: Codable, Sendable, Equatable {
         url = try c.decodeIfPresent(String.self, forKey: .url)
     }
 
-    /// The URL with its password replaced, for printing.
-    public var redactedURL: String? {
-        guard let url, var components = URLComponents(string: url), components.password != nil else { return url }
-        components.password = "redacted"
-        return components.string?.replacingOccurrences(of: ":redacted@", with: ":" + PicpipeConfiguration.redacted + "@")
+    /// The URL with its secrets replaced, for printing.
+    public var redactedURL: String? { url.map(Self.redact) }
+
+    /// A database URL text with its secrets (the password, and `password=` and `sslpassword=` in its query)
+    /// replaced by `<redacted>`.
+    public static func redact(_ text: String) -> String {
+        guard var components = URLComponents(string: text) else { return text }
+        let secrets: Set = ["password", "sslpassword"]
+        if let items = components.queryItems, items.contains(where: { secrets.contains($0.name) }) {
+            components.queryItems = items.map { item in
+                secrets.contains(item.name) ? URLQueryItem(name: item.name, value: "redacted") : item
+            }
+        }
+        if components.password != nil { components.password = "redacted" }
+        guard let redacted = components.string, redacted != text else { return text }
+        let shown = PicpipeConfiguration.redacted
+        return redacted.replacingOccurrences(of: ":redacted@", with: ":\(shown)@")
+            .replacingOccurrences(of: "password=redacted", with: "password=\(shown)")
     }
 }

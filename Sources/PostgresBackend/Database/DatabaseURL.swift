@@ -1,6 +1,7 @@
 // A PostgreSQL connection URL as libpq reads it: postgres://user:pass@host:port/db?sslmode=…, or a socket folder
 // with postgres:///db?host=/run/postgresql.
 import Foundation
+import PipelineCore
 import PostgresNIO
 
 /// Where and how to connect, parsed from a `postgres://` (or `postgresql://`) URL.
@@ -106,19 +107,7 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A URL text with its secrets (the password, `password=` and `sslpassword=`) replaced by `<redacted>`.
-    public static func redact(_ text: String) -> String {
-        guard var components = URLComponents(string: text) else { return text }
-        let secrets: Set = ["password", "sslpassword"]
-        if let items = components.queryItems, items.contains(where: { secrets.contains($0.name) }) {
-            components.queryItems = items.map { item in
-                secrets.contains(item.name) ? URLQueryItem(name: item.name, value: "redacted") : item
-            }
-        }
-        if components.password != nil { components.password = "redacted" }
-        guard let redacted = components.string, redacted != text else { return text }
-        return redacted.replacingOccurrences(of: ":redacted@", with: ":<redacted>@")
-            .replacingOccurrences(of: "password=redacted", with: "password=<redacted>")
-    }
+    public static func redact(_ text: String) -> String { DatabaseSettings.redact(text) }
 
     /// The connection settings postgres-nio takes, in the order to try them; TLS as `sslmode` asks. One, except
     /// for `allow`: like libpq, a plain connection first and an encrypted one if the server refuses it.
