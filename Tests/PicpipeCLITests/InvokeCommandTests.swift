@@ -53,6 +53,22 @@ extension PicpipeCLI {
             ])
             #expect(metadata.status == 0, "\(metadata.stdout) \(metadata.stderr)")
             #expect(Self.json(metadata.stdout)?["sha256"] as? String == hash)
+            // A payload file is held to Lambda's 6 MB, as the Lambda API holds a body (a device ends there too);
+            // one that cannot be read says why.
+            let huge = work.appendingPathComponent("huge.json")
+            try Data(repeating: 0x20, count: 6 * 1024 * 1024 + 1).write(to: huge)
+            for (file, message) in [
+                (huge.path, "the payload file \(huge.path) is over 6291456 bytes, Lambda's limit"),
+                ("/dev/zero", "the payload file /dev/zero is over 6291456 bytes"),
+                (work.appendingPathComponent("none.json").path, "none.json: no such file or directory"),
+            ] {
+                let refused = try await PicpipeProcess.run([
+                    "invoke", "metadata", "--payload", "@" + file, "--store", store.path,
+                ])
+                #expect(refused.status == 1)
+                let error = Self.json(refused.stdout)?["errorMessage"] as? String
+                #expect(error?.contains(message) == true, "\(refused.stdout)")
+            }
 
             // DryRun: checks and reports the role, runs nothing.
             let dry = try await PicpipeProcess.run(

@@ -17,7 +17,7 @@ struct LambdaAPI: Sendable {
     /// The account id in ARNs (picpipe has one account: the store).
     static let account = "000000000000"
     /// Lambda's payload limit for RequestResponse (6 MB).
-    static let maxPayload = 6 * 1024 * 1024
+    static let maxPayload = EventPayload.maxBytes
 
     /// Whether a path belongs to the Lambda API.
     static func handles(_ path: String) -> Bool {

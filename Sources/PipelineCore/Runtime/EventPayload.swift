@@ -1,8 +1,45 @@
 // Reading an invocation payload: an S3 event (`{"Records": [...]}`) or one bare record.
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Payload parsing for `invoke`.
 public enum EventPayload {
+    /// Lambda's limit on an invocation's payload (6 MB, RequestResponse): the Lambda API's and `invoke`'s.
+    public static let maxBytes = 6 * 1024 * 1024
+
+    /// Reads a payload file (`--payload @FILE`): a file, or a pipe such as `/dev/stdin`, at most `maxBytes`.
+    /// - Throws: `RuntimeError.invalidPayload` naming the file and what is wrong (unreadable, a folder, too large:
+    ///   `@/dev/zero` ends at the limit instead of filling the memory).
+    public static func read(file path: String) throws -> Data {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw RuntimeError.invalidPayload(
+                "cannot read the payload file \(path): \(String(cString: strerror(errno)).lowercased())")
+        }
+        defer { close(fd) }
+        var status = stat()
+        if fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            throw RuntimeError.invalidPayload("the payload file \(path) is a folder")
+        }
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while data.count <= maxBytes {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw RuntimeError.invalidPayload(
+                    "cannot read the payload file \(path): \(String(cString: strerror(errno)).lowercased())")
+            }
+            if count == 0 { return data }
+            data.append(contentsOf: chunk[0..<count])
+        }
+        throw RuntimeError.invalidPayload(
+            "the payload file \(path) is over \(maxBytes) bytes, Lambda's limit for an invocation's payload")
+    }
+
     /// The records of a payload.
     /// - Throws: `RuntimeError.invalidPayload` saying what is missing.
     public static func records(from data: Data) throws -> [S3EventRecord] {

@@ -86,11 +86,7 @@ struct InvokeCommand: AsyncParsableCommand {
         }
         var text = payload ?? ""
         if text.hasPrefix("@") {
-            let path = String(text.dropFirst())
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw RuntimeError.invalidPayload("cannot read the payload file \(path)")
-            }
-            text = String(decoding: data, as: UTF8.self)
+            text = String(decoding: try EventPayload.read(file: String(text.dropFirst())), as: UTF8.self)
         }
         return try EventPayload.records(from: Data(text.utf8))
     }
