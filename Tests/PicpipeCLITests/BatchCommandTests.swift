@@ -21,6 +21,14 @@ extension PicpipeCLI {
                     PixelBuffer(width: width, height: height, channels: 3, bytes: bytes), format: format))
         }
 
+        /// `WORK/in` holding one 320x200 JPEG, `a.jpg`.
+        static func folderWithOnePicture(in work: URL) throws -> URL {
+            let inputs = work.appendingPathComponent("in")
+            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+            try picture(.jpeg, seed: 1).write(to: inputs.appendingPathComponent("a.jpg"))
+            return inputs
+        }
+
         /// Inputs: 2 JPEGs, 1 PNG (one in a subfolder, one PNG with a .jpg name), a truncated JPEG,
         /// HTML named .jpg, and a text file that is not an input at all.
         static func makeInputs(in folder: URL) throws {

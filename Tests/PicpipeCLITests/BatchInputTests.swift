@@ -51,9 +51,7 @@ extension PicpipeCLI {
         @Test func aNamedPipeIsNamedNeverRead() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
-            let inputs = work.appendingPathComponent("in")
-            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
-            try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1).write(to: inputs.appendingPathComponent("a.jpg"))
+            let inputs = try BatchCommandTests.folderWithOnePicture(in: work)
             let pipe = inputs.appendingPathComponent("pipe.jpg").path
             try #require(mkfifo(pipe, 0o644) == 0)
             let store = work.appendingPathComponent("store")

@@ -140,9 +140,7 @@ import Testing
             // finds its row; the wrong name is refused with why.
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
-            let inputs = work.appendingPathComponent("in")
-            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
-            try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1).write(to: inputs.appendingPathComponent("a.jpg"))
+            let inputs = try PicpipeCLI.BatchCommandTests.folderWithOnePicture(in: work)
             let store = work.appendingPathComponent("store").path
             let database = "/picpipe_test?sslmode=verify-full&" + authority
             let verified = "postgres://postgres@localhost:\(server.port)" + database

@@ -40,26 +40,20 @@ public struct BatchInput: Sendable, Hashable {
     public static func discover(_ paths: [String], store: String? = nil) -> Discovery {
         var discovery = Discovery()
         var seen = Set<String>()
-        let storeRoot = store.flatMap { realpath($0, nil) }.map { pointer in
-            defer { free(pointer) }
-            return String(cString: pointer)
+        // The store, resolved, and its folder's identity: a walk that meets it passes it over.
+        let own: (root: String, identity: FileIdentity)? = store.flatMap(Self.resolved).flatMap { root in
+            var status = stat()
+            return stat(root, &status) == 0 ? (root, FileIdentity(status)) : nil
         }
-        // The store's folder counts as searched: a walk that meets it passes it over.
-        var storeStatus = stat()
-        let storeIdentity = storeRoot.flatMap { stat($0, &storeStatus) == 0 ? FileIdentity(storeStatus) : nil }
         for path in paths {
             var status = stat()
             guard stat(path, &status) == 0 else {
                 discovery.missing.append(path)
                 continue
             }
-            if let storeRoot, let real = realpath(path, nil) {
-                let inside = String(cString: real)
-                free(real)
-                if inside == storeRoot || inside.hasPrefix(storeRoot + "/") {
-                    discovery.passedOver.append("\(path): \(Self.inStore(storeRoot))")
-                    continue
-                }
+            if let own, let real = Self.resolved(path), real == own.root || real.hasPrefix(own.root + "/") {
+                discovery.passedOver.append("\(path): \(Self.inStore(own.root))")
+                continue
             }
             if (status.st_mode & S_IFMT) != S_IFDIR {
                 if seen.insert(path).inserted { discovery.inputs.append(BatchInput(path: path)) }
@@ -67,10 +61,10 @@ public struct BatchInput: Sendable, Hashable {
             }
             var found: [String] = []
             var visited: Set<FileIdentity> = [FileIdentity(status)]
-            if let storeIdentity { visited.insert(storeIdentity) }
+            if let own { visited.insert(own.identity) }
             walk(
                 folder: path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path, found: &found,
-                visited: &visited, passedOver: &discovery.passedOver, storeRoot: storeRoot)
+                visited: &visited, passedOver: &discovery.passedOver, store: own)
             for file in found.sorted() where seen.insert(file).inserted {
                 discovery.inputs.append(BatchInput(path: file))
             }
@@ -91,7 +85,7 @@ public struct BatchInput: Sendable, Hashable {
     /// Collects the candidate files under `folder` (following symbolic links), skipping dotfiles.
     static func walk(
         folder: String, found: inout [String], visited: inout Set<FileIdentity>, passedOver: inout [String],
-        storeRoot: String? = nil
+        store: (root: String, identity: FileIdentity)? = nil
     ) {
         guard let entries = RawNames.list(folder) else {
             passedOver.append("\(folder): cannot read the folder")
@@ -114,15 +108,15 @@ public struct BatchInput: Sendable, Hashable {
             switch status.st_mode & S_IFMT {
             case S_IFDIR:
                 guard visited.insert(FileIdentity(status)).inserted else {
-                    if let storeRoot, Self.isStore(status, storeRoot) {
-                        passedOver.append("\(path): \(Self.inStore(storeRoot))")
+                    if let store, store.identity == FileIdentity(status) {
+                        passedOver.append("\(path): \(Self.inStore(store.root))")
                     } else {
                         passedOver.append(
                             "\(path): the folder was already searched (another link to it, or a link loop)")
                     }
                     continue
                 }
-                walk(folder: path, found: &found, visited: &visited, passedOver: &passedOver, storeRoot: storeRoot)
+                walk(folder: path, found: &found, visited: &visited, passedOver: &passedOver, store: store)
             case S_IFREG:
                 if imageExtensions.contains((name as NSString).pathExtension.lowercased()) || sniffsAsImage(path) {
                     found.append(path)
@@ -134,15 +128,16 @@ public struct BatchInput: Sendable, Hashable {
         }
     }
 
+    /// The path with every link and `.`/`..` resolved (`realpath`); nil when it does not exist.
+    static func resolved(_ path: String) -> String? {
+        guard let pointer = realpath(path, nil) else { return nil }
+        defer { free(pointer) }
+        return String(cString: pointer)
+    }
+
     /// Why the store's own files are passed over.
     static func inStore(_ root: String) -> String {
         "in the store this batch writes to (\(root)): picpipe's own originals and thumbnails are not inputs"
-    }
-
-    /// Whether `status` is the store's root folder.
-    static func isStore(_ status: stat, _ root: String) -> Bool {
-        var store = stat()
-        return stat(root, &store) == 0 && FileIdentity(store) == FileIdentity(status)
     }
 
     /// Whether the first bytes of the file are an image picpipe reads (64 bytes hold a HEIF's brands).

@@ -37,9 +37,9 @@ final class LeasedUpload {
     let path: String
     private let fd: Int32
     private let status: stat
-    private let leased: Bool
-    /// Why no lease was had (`errno` of `F_SETLEASE`), when none was asked for or granted.
+    /// Why no lease was had (`errno` of `F_SETLEASE`, 0 when none was asked for); nil while it is held.
     let noLease: Int32?
+    private var leased: Bool { noLease == nil }
 
     /// Opens the upload (never through a link, never waiting on a pipe: `InputFile.open`) and takes its lease.
     /// - Parameter lease: false to go without one, as where none can be had (tests of that way).
@@ -64,7 +64,6 @@ final class LeasedUpload {
         self.path = path
         self.fd = fd
         self.status = status
-        leased = refused == nil
         noLease = refused
     }
 

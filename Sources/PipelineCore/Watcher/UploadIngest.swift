@@ -82,15 +82,7 @@ public struct UploadIngest: Sendable {
             }
             // Held to the end: the upload is removed or refused before a writer may open it.
             defer { upload.release() }
-            if let refused = upload.noLease, refused != 0, !Self.saidNoLease.exchange(true, ordering: .relaxed) {
-                logger.notice(
-                    """
-                    uploads are read without a lease (slower to take, and a writer pausing mid-file goes unseen): \
-                    \(Self.userName) neither owns them nor has CAP_LEASE, or the file system has no leases; \
-                    give picpipe CAP_LEASE (systemd: AmbientCapabilities=CAP_LEASE)
-                    """,
-                    metadata: ["upload": "\(name)", "error": "\(String(cString: strerror(refused)))"])
-            }
+            if let refused = upload.noLease, refused != 0 { noteReadWithoutLease(name, refused: refused) }
             // Someone began writing it while it was read: these bytes may be half old, half new.
             guard !upload.writerCame else { return .skipped }
             // The functions read the original at once: through the page cache, not from the disk (README, "Upload
@@ -135,6 +127,18 @@ public struct UploadIngest: Sendable {
 
     /// Whether the notice that uploads are read without a lease was logged (once a process).
     private static let saidNoLease = Atomic<Bool>(false)
+
+    /// Says once a process that uploads are read without a lease (`refused`: why `F_SETLEASE` failed).
+    private func noteReadWithoutLease(_ name: String, refused: Int32) {
+        guard !Self.saidNoLease.exchange(true, ordering: .relaxed) else { return }
+        logger.notice(
+            """
+            uploads are read without a lease (slower to take, and a writer pausing mid-file goes unseen): \
+            \(Self.userName) neither owns them nor has CAP_LEASE, or the file system has no leases; \
+            give picpipe CAP_LEASE (systemd: AmbientCapabilities=CAP_LEASE)
+            """,
+            metadata: ["upload": "\(name)", "error": "\(String(cString: strerror(refused)))"])
+    }
 
     /// The user this process runs as, for messages (its uid when it has no name); looked up once, as `getpwuid`
     /// shares one buffer between threads.

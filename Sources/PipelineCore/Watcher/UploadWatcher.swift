@@ -10,8 +10,8 @@ import Logging
 /// Watches a folder tree with Linux inotify and yields the files that are complete.
 ///
 /// A file is yielded on `IN_CLOSE_WRITE` (its writer closed it) or `IN_MOVED_TO` (renamed into place), never
-/// on modify, and on create only as a hard link to an existing file. New subfolders are watched as they appear and then scanned, since files may
-/// land in them before the watch exists. A full rescan runs at start, after `IN_Q_OVERFLOW`, after the
+/// on modify, and on create only as a hard link to an existing file. New subfolders are watched as they appear
+/// and then scanned, since files may land in them before the watch exists. A full rescan runs at start, after `IN_Q_OVERFLOW`, after the
 /// consumer fell more than `maxQueuedEvents` behind (events were dropped), and on `requestRescan()`;
 /// rescans skip files that another process still has open for writing (their close will be seen).
 /// Ignored names (`.*`, `*.part`, `*.tmp`, `*~`) are never yielded.
@@ -347,10 +347,12 @@ final class WatchLoop {
     private func watchRootAgain(moved: Bool) {
         let root = settings.root
         unwatch(below: root)
-        if mkdir(root, 0o755) != 0, errno != EEXIST {
+        do {
+            try Folder.create(URL(fileURLWithPath: root), what: "uploads/")
+        } catch {
             settings.logger.error(
                 "uploads/ was removed and cannot be made again; restart serve once it exists",
-                metadata: ["folder": "\(root)", "error": "\(String(cString: strerror(errno)))"])
+                metadata: ["folder": "\(root)", "error": "\(error)"])
             return
         }
         settings.logger.warning(

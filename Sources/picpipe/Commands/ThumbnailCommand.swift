@@ -1,5 +1,6 @@
 // `picpipe thumbnail IN -o OUT`: one file, no store.
 import ArgumentParser
+import FetchService
 import Foundation
 import ImageCore
 import PipelineCore
@@ -168,18 +169,10 @@ struct ThumbnailCommand: AsyncParsableCommand {
         return fd
     }
 
-    /// Writes all of `bytes` to `fd`, however many calls it takes.
+    /// Writes all of `bytes` to `fd` (`UploadSpool.writeAll`), the failure named after `name`.
     static func writeAll(_ bytes: [UInt8], to fd: Int32, named name: String) throws {
-        try bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw StoreError.io(path: name, operation: "write", errno: errno)
-                }
-                offset += written
-            }
+        if let code = bytes.withUnsafeBytes({ UploadSpool.writeAll($0, to: fd) }) {
+            throw StoreError.io(path: name, operation: "write", errno: code)
         }
     }
 }

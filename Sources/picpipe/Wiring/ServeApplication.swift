@@ -37,10 +37,12 @@ struct ServeApplication {
         let layout = runtime.layout
         // Leftovers of a killed process are swept after the start-up, not before it or beside it: listing
         // thumbnails/ of a big store took longer than the rest of the start (see LeftoverSweep).
-        // uploads/ too for a watcher: an upload ingested but not yet removed when its process died is left there
-        // under a temporary name (see LeasedUpload.remove).
+        // uploads/ too for a SQLite watcher: an upload ingested but not yet removed when its process died is left
+        // there under a temporary name (see LeasedUpload.remove). On PostgreSQL the watcher that becomes active
+        // sweeps it (StandbyWatcherService).
+        let sweepsUploads = roles.watcher && backends.pool == nil
         let sweep = LeftoverSweep(
-            areas: [layout.originals, layout.thumbnails, layout.failed] + (roles.watcher ? [layout.uploads] : []))
+            areas: [layout.originals, layout.thumbnails, layout.failed] + (sweepsUploads ? [layout.uploads] : []))
         if !roles.api { sweep.start() }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if roles.worker { services.append(.init(service: FunctionRuntimeService(runtime: runtime))) }
