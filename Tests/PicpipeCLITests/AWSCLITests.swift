@@ -402,6 +402,28 @@ extension PicpipeCLI {
                 #expect(result?["sha256"] as? String == hash)
                 #expect(result?["function"] as? String == "metadata")
 
+                // The record S3 would send about the object `aws s3 ls s3://originals/` lists: that bucket, the key
+                // inside it, and the ETag head-object gives (an MD5), as a user copies them into a payload.
+                let head = try await gateway.awsJSON([
+                    "s3api", "head-object", "--bucket", "originals", "--key", Self.originalKey(hash),
+                ])
+                let md5 = try #require(head["ETag"] as? String).replacingOccurrences(of: "\"", with: "")
+                var s3Record = S3EventRecord(
+                    name: .objectCreatedPut, bucket: "originals", key: Self.originalKey(hash), size: bytes.count,
+                    eTag: md5, sequence: 0)
+                s3Record.s3.bucket.arn = "arn:aws:s3:::originals"
+                let s3Event = root.appendingPathComponent("s3-event.json")
+                try JSONEncoder().encode(S3Event(records: [s3Record])).write(to: s3Event)
+                let fromS3 = try await gateway.awsJSON([
+                    "lambda", "invoke", "--function-name", "thumbnail", "--payload", "fileb://\(s3Event.path)", out.path,
+                ])
+                #expect(fromS3["StatusCode"] as? Int == 200)
+                let answer = try Data(contentsOf: out)
+                #expect(fromS3["FunctionError"] == nil, "\(String(decoding: answer, as: UTF8.self))")
+                let made = try JSONSerialization.jsonObject(with: answer) as? [String: Any]
+                #expect(made?["sha256"] as? String == hash)
+                #expect(made?["function"] as? String == "thumbnail")
+
                 // Event: queued (202), then run by serve.
                 let before = try await StoreView.events(store).filter {
                     $0.type == "Event" && $0.function == "thumbnail"

@@ -86,14 +86,41 @@ extension PicpipeCLI {
             let unknown = try await PicpipeProcess.run(["invoke", "nothing", "--key", key, "--store", store.path])
             #expect(unknown.status == 1)
 
+            // A record whose key names one original and whose eTag another content is refused: the thumbnails
+            // of the eTag's hash were made from the key's picture (a poisoned thumbnail served for another image).
+            let otherHash = String(repeating: "ab", count: 32)
+            for function in ["thumbnail", "metadata"] {
+                let mismatched = try await PicpipeProcess.run([
+                    "invoke", function, "--payload", event.replacingOccurrences(of: "\"\(hash)\"", with: "\"\(otherHash)\""),
+                    "--store", store.path,
+                ])
+                #expect(mismatched.status == 1)
+                let error = Self.json(mismatched.stdout)
+                #expect(error?["errorType"] as? String == "InvalidPayload", "\(mismatched.stdout)")
+                #expect(
+                    (error?["errorMessage"] as? String)?.contains(
+                        "key '\(key)' does not name the content of eTag '\(otherHash)'") == true, "\(mismatched.stdout)")
+            }
+            #expect(StoreView.files(store, "thumbnails").filter { $0.contains(otherHash) }.isEmpty)
+
+            // A record as S3 writes it about the AWS front door's `originals` bucket: the key inside the bucket (as
+            // `aws s3 ls s3://originals/` lists it) and S3's MD5 as the eTag.
+            let s3Style = event.replacingOccurrences(of: "\"name\":\"store\"", with: "\"name\":\"originals\"")
+                .replacingOccurrences(of: "\"\(key)\"", with: "\"\(key.dropFirst("originals/".count))\"")
+                .replacingOccurrences(of: "\"\(hash)\"", with: "\"0cc175b9c0f1b6a831c399e269772661\"")
+            let fromS3 = try await PicpipeProcess.run(["invoke", "metadata", "--payload", s3Style, "--store", store.path])
+            #expect(fromS3.status == 0, "\(fromS3.stdout) \(fromS3.stderr)")
+            #expect(Self.json(fromS3.stdout)?["sha256"] as? String == hash)
+
             // A failing RequestResponse: an original that is not a picture any more.
             let broken = work.appendingPathComponent("broken.jpg")
             try PicpipeCLI.ServeCommandTests.picture(78).prefix(500).write(to: broken)
-            let brokenEvent = event.replacingOccurrences(of: key, with: "originals/zz/broken.jpg")
-                .replacingOccurrences(of: hash, with: String(repeating: "ab", count: 32))
+            let brokenKey = "originals/ab/\(otherHash).jpg"
+            let brokenEvent = event.replacingOccurrences(of: key, with: brokenKey)
+                .replacingOccurrences(of: hash, with: otherHash)
             try FileManager.default.createDirectory(
-                at: store.appendingPathComponent("originals/zz"), withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: broken, to: store.appendingPathComponent("originals/zz/broken.jpg"))
+                at: store.appendingPathComponent("originals/ab"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: broken, to: store.appendingPathComponent(brokenKey))
             let failing = try await PicpipeProcess.run([
                 "invoke", "thumbnail", "--payload", brokenEvent, "--store", store.path,
             ])

@@ -1,5 +1,6 @@
 // Invocation payloads: an S3 event or one record; what a bad one lacks is named where it lacks it.
 import Foundation
+import Logging
 import Testing
 
 @testable import PipelineCore
@@ -39,5 +40,50 @@ struct EventPayloadTests {
         let recordMessage = try #require(try Self.message(record))
         #expect(recordMessage.contains("not an S3 event or record: missing s3.configurationId"))
         #expect(try Self.message(["Records": []])?.contains("Records is empty") == true)
+    }
+
+    /// A record written as S3 writes one about the AWS front door's `originals` bucket (the key inside the bucket,
+    /// S3's MD5 as the eTag) is read in the store's terms; picpipe's own records and others are left as they are.
+    @Test func aRecordAboutTheOriginalsBucketIsReadInTheStoresTerms() throws {
+        let hex = String(repeating: "c3", count: 32)
+        var record = try Self.recordJSON()
+        var s3 = try #require(record["s3"] as? [String: Any])
+        s3["bucket"] = ["name": "originals", "arn": "arn:aws:s3:::originals"]
+        s3["object"] = ["key": "c3/\(hex).png", "size": 3, "eTag": "0cc175b9c0f1b6a831c399e269772661", "sequencer": "0"]
+        record["s3"] = s3
+        let read = try #require(try EventPayload.records(from: JSONSerialization.data(withJSONObject: record)).first)
+        #expect(read.s3.object.key == "originals/c3/\(hex).png")
+        #expect(read.contentHash?.hex == hex)
+
+        let own = S3EventRecord(
+            name: .objectCreatedPut, bucket: "originals", key: "originals/c3/\(hex).png", size: 3, eTag: hex, sequence: 1)
+        #expect(own.inStoreTerms() == own)
+        let elsewhere = S3EventRecord(
+            name: .objectCreatedPut, bucket: "photos", key: "c3/\(hex).png", size: 3, eTag: hex, sequence: 1)
+        #expect(elsewhere.inStoreTerms() == elsewhere)
+    }
+
+    /// The default check of a record: an original's key, and an eTag that is the hash its file name is.
+    @Test func aRecordIsValidOnlyWhenItsKeyNamesItsContent() throws {
+        let hex = String(repeating: "c3", count: 32)
+        let other = String(repeating: "d4", count: 32)
+        let function = RecordingFunction(tally: Tally())
+        let context = FunctionContext(
+            configuration: FunctionConfiguration(), store: StoreHandles(function: function.name, granted: [:]),
+            logger: Logger(label: "test"), deadline: .now + .seconds(1), invocationID: "1")
+        func refusal(key: String, eTag: String) -> String? {
+            let record = S3EventRecord(name: .objectCreatedPut, bucket: "s", key: key, size: 1, eTag: eTag, sequence: 1)
+            do {
+                try function.validate(record, context: context)
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(refusal(key: "originals/c3/\(hex).jpg", eTag: hex) == nil)
+        #expect(refusal(key: "originals/c3/\(hex).jpg", eTag: other)?.contains("does not name the content of eTag") == true)
+        #expect(refusal(key: "originals/c3/photo.jpg", eTag: hex)?.contains("does not name the content") == true)
+        #expect(refusal(key: "thumbnails/c3/\(hex).jpg", eTag: hex)?.contains("is not an original of the store") == true)
+        #expect(refusal(key: "originals/c3/\(hex).jpg", eTag: "abc")?.contains("is not a SHA-256 content hash") == true)
     }
 }

@@ -97,5 +97,28 @@ public struct S3EventRecord: Codable, Sendable, Equatable {
     /// The content hash the record names, taken from its eTag.
     public var contentHash: ContentHash? { ContentHash(hex: s3.object.eTag) }
 
+    /// The content hash the record's key names: an original's file name is its SHA-256 (`originals/ab/<sha256>.jpg`).
+    public var keyContentHash: ContentHash? {
+        guard let name = s3.object.key.split(separator: "/").last, let stem = name.split(separator: ".").first else {
+            return nil
+        }
+        return ContentHash(hex: String(stem))
+    }
+
+    /// The record in the store's terms, for a record written the way S3 writes its own notifications about the
+    /// `originals` bucket of the AWS front door: the key inside that bucket (`ab/<sha256>.jpg`, as `aws s3 ls
+    /// s3://originals/` shows it) and S3's MD5 as the eTag. picpipe's records name the store as the bucket, the
+    /// original's store-relative key (`originals/ab/…`) and its SHA-256; a record already in those terms is unchanged.
+    public func inStoreTerms() -> S3EventRecord {
+        var record = self
+        if record.s3.bucket.name == "originals", !record.s3.object.key.hasPrefix("originals/") {
+            record.s3.object.key = "originals/" + record.s3.object.key
+        }
+        if record.contentHash == nil, let named = record.keyContentHash {
+            record.s3.object.eTag = named.hex
+        }
+        return record
+    }
+
     static func timestamp(_ date: Date) -> String { Timestamp.string(date) }
 }

@@ -28,13 +28,20 @@ extension PipelineFunction {
     /// Most functions do not judge originals.
     public var judgesOriginals: Bool { false }
 
-    /// By default a record is valid when its key is an original of the store with a content-hash eTag.
+    /// By default a record is valid when its key is an original of the store and its eTag the content hash the
+    /// key's file name is: a record naming one original's key with another's hash would otherwise make (or remove)
+    /// the thumbnails and metadata of the hash from the key's picture.
     public func validate(_ record: S3EventRecord, context: FunctionContext) throws {
-        guard record.contentHash != nil else {
+        guard let hash = record.contentHash else {
             throw FunctionError.invalidPayload("eTag '\(record.s3.object.eTag)' is not a SHA-256 content hash")
         }
-        guard record.s3.object.key.hasPrefix("originals/") else {
-            throw FunctionError.invalidPayload("key '\(record.s3.object.key)' is not an original of the store")
+        let key = record.s3.object.key
+        guard key.hasPrefix("originals/") else {
+            throw FunctionError.invalidPayload("key '\(key)' is not an original of the store")
+        }
+        guard record.keyContentHash == hash else {
+            throw FunctionError.invalidPayload(
+                "key '\(key)' does not name the content of eTag '\(hash.hex)': an original's file name is its SHA-256")
         }
     }
 }

@@ -40,7 +40,8 @@ public enum EventPayload {
             "the payload file \(path) is over \(maxBytes) bytes, Lambda's limit for an invocation's payload")
     }
 
-    /// The records of a payload.
+    /// The records of a payload, in the store's terms (`S3EventRecord.inStoreTerms`: a record about the AWS front
+    /// door's `originals` bucket is taken as S3 would send it).
     /// - Throws: `RuntimeError.invalidPayload` saying what is missing.
     public static func records(from data: Data) throws -> [S3EventRecord] {
         let decoder = JSONDecoder()
@@ -51,9 +52,9 @@ public enum EventPayload {
             if isEvent {
                 let event = try decoder.decode(S3Event.self, from: data)
                 guard !event.Records.isEmpty else { throw RuntimeError.invalidPayload("Records is empty") }
-                return event.Records
+                return event.Records.map { $0.inStoreTerms() }
             }
-            return [try decoder.decode(S3EventRecord.self, from: data)]
+            return [try decoder.decode(S3EventRecord.self, from: data).inStoreTerms()]
         } catch let error as DecodingError {
             let what = isEvent ? "not an S3 event" : "not an S3 event or record"
             throw RuntimeError.invalidPayload("\(what): \(describe(error))")
