@@ -3,6 +3,7 @@
 import Crypto
 @testable import FetchService
 import Foundation
+import ImageCore
 import PipelineCore
 import Testing
 
@@ -198,6 +199,25 @@ struct GalleryAssetsTests {
             #expect(keyed.text.contains(#"<meta name="picpipe-read-key" content="none">"#))
             let refused = try await client.send("DELETE", "/images/\(String(repeating: "a", count: 64))")
             #expect(refused.status == 401)
+        }
+    }
+
+    /// The pickers offered JPEG and PNG only (and the drop zone said so) while the API takes HEIC, WebP, AVIF and
+    /// GIF too: an iPhone's HEIC pictures could not be chosen. Every format the store takes is offered, by type,
+    /// and by extension for those a browser may know no type for.
+    @Test func theFilePickersOfferEveryFormatTheStoreTakes() async throws {
+        try await FetchServer.with { client, _ in
+            let page = try await client.send("GET", "/").text
+            for picker in ["picker", "replace"] {
+                let tag = try #require(page.components(separatedBy: "<input id=\"\(picker)\"").dropFirst().first)
+                let accept = try #require(tag.components(separatedBy: "accept=\"").dropFirst().first?.split(separator: "\"").first)
+                let offered = Set(accept.split(separator: ",").map(String.init))
+                for format in ImageFormat.allCases {
+                    #expect(offered.contains(format.mediaType), "\(picker) does not offer \(format)")
+                }
+                #expect(offered.isSuperset(of: [".heic", ".heif", ".avif", ".webp"]), "\(accept)")
+            }
+            #expect(page.contains("Drop pictures here (JPEG, PNG, HEIC, WebP, AVIF, GIF)"))
         }
     }
 

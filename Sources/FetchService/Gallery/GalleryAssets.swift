@@ -72,6 +72,7 @@ struct GalleryAssets: Sendable {
         html = html.replacingOccurrences(of: "{{read-key}}", with: readNeedsKey ? "required" : "none")
         html = html.replacingOccurrences(of: "{{signed-urls}}", with: signedURLs ? "yes" : "no")
         html = html.replacingOccurrences(of: "{{page-size}}", with: String(GalleryPage.firstPageSize))
+        html = html.replacingOccurrences(of: "{{upload-types}}", with: GalleryPage.uploadTypes)
         html = html.replacingOccurrences(of: "{{thumbnail-format}}", with: thumbnailFormat ?? "")
         html = html.replacingOccurrences(of: "{{initial-data}}", with: initialData.map(Self.dataBlock) ?? "")
         for (name, hashed) in hashedNames {

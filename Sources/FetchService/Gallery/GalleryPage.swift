@@ -5,6 +5,9 @@ enum GalleryPage {
     static let firstPageSize = 60
     /// The filters the page's URL may carry, as GET /images names them.
     static let filterNames = ["make", "model", "taken_after", "taken_before", "near", "bbox"]
+    /// What the file pickers offer: the media types an upload may be, and the extensions of those a browser may not
+    /// know by type (Chrome on Linux and Windows has no type for `.heic`, so a picker filtered by type hid them).
+    static let uploadTypes = (UploadBody.imageTypes + [".heic", ".heif", ".avif", ".webp"]).joined(separator: ",")
     /// The id of the JSON data block the page starts from.
     static let initialDataID = "initial-data"
 
@@ -58,8 +61,8 @@ enum GalleryPage {
 </form>
 <section id="upload" class="panel" hidden>
   <div id="drop" class="drop" tabindex="0" aria-label="Drop pictures here or choose files">
-    <p>Drop JPEG or PNG pictures here, or <label class="link" for="picker">choose files</label></p>
-    <input id="picker" type="file" accept="image/jpeg,image/png" multiple>
+    <p>Drop pictures here (JPEG, PNG, HEIC, WebP, AVIF, GIF), or <label class="link" for="picker">choose files</label></p>
+    <input id="picker" type="file" accept="{{upload-types}}" multiple>
   </div>
   <ul id="uploads" class="uploads" aria-live="polite"></ul>
 </section>
@@ -79,7 +82,7 @@ enum GalleryPage {
     <div class="actions">
       <a id="download" class="button" href="#" download>Download original</a>
       <button type="button" id="replace-button" class="write secondary">Replace…</button>
-      <input id="replace" type="file" accept="image/jpeg,image/png" hidden>
+      <input id="replace" type="file" accept="{{upload-types}}" hidden>
       <button type="button" id="delete" class="write danger">Delete</button>
       <button type="button" id="close" class="secondary" aria-label="Close">Close</button>
     </div>

@@ -8,17 +8,24 @@ package enum UploadBody: Equatable {
     /// `multipart/form-data; boundary=…`: the first part with a file name (or named `file`) is the file.
     case multipart(boundary: String)
 
+    /// The media types of a raw picture body, the formats the store takes (sniffed from the bytes all the same).
+    package static let imageTypes = [
+        "image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif", "image/avif",
+    ]
+
+    /// What to send, for the 415s.
+    static let accepted = imageTypes.joined(separator: ", ") + " or multipart/form-data"
+
     /// Reads the Content-Type.
     /// - Throws: 415 for any other type, 400 for a multipart type without a boundary.
     package static func kind(contentType: String?) throws -> UploadBody {
         guard let contentType else {
-            throw APIError.unsupportedMediaType("send Content-Type image/jpeg, image/png or multipart/form-data")
+            throw APIError.unsupportedMediaType("send Content-Type \(accepted)")
         }
         let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
         let type = parts.first?.lowercased() ?? ""
+        if imageTypes.contains(type) { return .raw }
         switch type {
-        case "image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif", "image/avif":
-            return .raw
         case "multipart/form-data":
             for parameter in parts.dropFirst() {
                 let pair = parameter.split(separator: "=", maxSplits: 1)
@@ -35,8 +42,7 @@ package enum UploadBody: Equatable {
             throw APIError.badRequest("multipart/form-data needs a boundary parameter of 1 to 70 characters")
         default:
             throw APIError.unsupportedMediaType(
-                "Content-Type '\(JSONText.printable(contentType))' is not accepted: send image/jpeg, image/png, "
-                    + "image/webp, image/gif, image/heic, image/heif, image/avif or multipart/form-data")
+                "Content-Type '\(JSONText.printable(contentType))' is not accepted: send \(accepted)")
         }
     }
 }
