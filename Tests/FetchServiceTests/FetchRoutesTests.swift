@@ -115,6 +115,15 @@ struct FetchRoutesTests {
             #expect(badBox.errorCode == "bad_request")
             let badLimit = try await client.send("GET", "/images?limit=0")
             #expect(badLimit.status == 400)
+            // A time bound is compared as text: "2020-13-01" meant "after 2020" and "yesterday" "nothing", silently.
+            for bad in ["taken_after=2020-13-01", "taken_before=2023-02-29", "taken_after=yesterday", "taken_after=2024-05-01T24:00"] {
+                let refused = try await client.send("GET", "/images?" + bad)
+                #expect(refused.status == 400, "\(bad)")
+                #expect(refused.text.contains("must be a time like 2024, 2024-05-01"), "\(bad) \(refused.text)")
+            }
+            for good in ["taken_after=2024-02-29", "taken_before=2025", "taken_after=2024:05:01%2010:30"] {
+                #expect(try await client.send("GET", "/images?" + good).status == 200, "\(good)")
+            }
         }
     }
 

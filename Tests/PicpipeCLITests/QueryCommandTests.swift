@@ -69,7 +69,8 @@ extension PicpipeCLI {
             #expect(lines.first?.hasPrefix("ID") == true && lines.contains { $0.contains("NIKON") })
             for bad in [
                 ["--bbox", "1,2,3"], ["--near", "1,2,-5"], ["--bbox", "1,2,3,4", "--near", "1,2,3"],
-                ["--taken-after", "yesterday"], ["--limit", "-1"],
+                ["--taken-after", "yesterday"], ["--limit", "-1"], ["--taken-after", "2020-13-01"],
+                ["--taken-before", "2021-02-29"],
             ] {
                 let run = try await PicpipeProcess.run(["query", "--store", store.path] + bad)
                 #expect(run.status == 2, "\(bad)")

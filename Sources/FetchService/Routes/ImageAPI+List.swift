@@ -29,8 +29,8 @@ extension ImageAPI {
         }
         var position = try parameter("cursor").map { try ListCursor(decoding: $0) } ?? ListCursor()
         var query = MetadataQuery(
-            make: parameter("make"), model: parameter("model"), takenAfter: parameter("taken_after"),
-            takenBefore: parameter("taken_before"))
+            make: parameter("make"), model: parameter("model"), takenAfter: try Self.time(parameter("taken_after"), name: "taken_after"),
+            takenBefore: try Self.time(parameter("taken_before"), name: "taken_before"))
         if let bbox = parameter("bbox") { query.bbox = try Self.box(bbox) }
         if let near = parameter("near") { query.near = try Self.circle(near) }
         query.limit = limit + 1
@@ -97,6 +97,15 @@ extension ImageAPI {
         guard let text else { return nil }
         guard let value = Int(text) else { throw APIError.badRequest("\(name) must be an integer") }
         return value
+    }
+
+    /// A `taken_after`/`taken_before` bound, normalised (`TakenTime`).
+    static func time(_ text: String?, name: String) throws -> String? {
+        guard let text else { return nil }
+        guard let time = TakenTime.normalised(text) else {
+            throw APIError.badRequest("\(name) must be \(TakenTime.shape), not '\(JSONText.printable(text))'")
+        }
+        return time
     }
 
     /// `S,W,N,E` in decimal degrees.

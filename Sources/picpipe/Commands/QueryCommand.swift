@@ -46,16 +46,16 @@ struct QueryCommand: ParsableCommand {
         if let near { _ = try Self.circle(near) }
         if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more.") }
         for (name, time) in [("--taken-after", takenAfter), ("--taken-before", takenBefore)] {
-            if let time, Self.normalisedTime(time) == nil {
-                throw ValidationError("\(name) '\(time)' is not a time like 2024-05-01 or 2024-05-01T10:30:00.")
+            if let time, TakenTime.normalised(time) == nil {
+                throw ValidationError("\(name) '\(time)' is not \(TakenTime.shape).")
             }
         }
     }
 
     func run() throws {
         let query = MetadataQuery(
-            make: make, model: model, takenAfter: takenAfter.flatMap(Self.normalisedTime),
-            takenBefore: takenBefore.flatMap(Self.normalisedTime), bbox: try bbox.map(Self.box),
+            make: make, model: model, takenAfter: takenAfter.flatMap(TakenTime.normalised),
+            takenBefore: takenBefore.flatMap(TakenTime.normalised), bbox: try bbox.map(Self.box),
             near: try near.map(Self.circle), limit: limit)
         let layout = try StoreOptions.existing(storeOptions.layout)
         let database = layout.metadataDatabase
@@ -117,24 +117,5 @@ struct QueryCommand: ParsableCommand {
             throw ValidationError("\(option) expects \(shape), decimal numbers separated by commas.")
         }
         return parts.compactMap { $0 }
-    }
-
-    /// A time prefix in taken_at's shape ("2024:05:01 10:00" is accepted too), or nil when malformed.
-    static func normalisedTime(_ text: String) -> String? {
-        var characters = Array(text.trimmingCharacters(in: .whitespaces))
-        let pattern = Array("dddd-dd-ddTdd:dd:dd")
-        guard characters.count >= 4, characters.count <= pattern.count else { return nil }
-        for (index, expected) in pattern.prefix(characters.count).enumerated() {
-            let character = characters[index]
-            switch expected {
-            case "d": guard character.isASCII, character.isNumber else { return nil }
-            case "-": guard character == "-" || character == ":" else { return nil }
-            case "T": guard character == "T" || character == " " else { return nil }
-            default: guard character == expected else { return nil }
-            }
-            characters[index] = expected == "d" ? character : expected
-        }
-        guard ![5, 8, 11, 14, 17].contains(characters.count) else { return nil }  // no dangling separator
-        return String(characters)
     }
 }
