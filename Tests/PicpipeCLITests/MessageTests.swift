@@ -98,6 +98,22 @@ extension PicpipeCLI {
             var info = stat()
             #expect(lstat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO, "the pipe is still a pipe")
 
+            // `-` reads standard input: a pipe in, a pipe out, the same thumbnail; a stream past the file size
+            // limit stops there and says so.
+            let fromStdin = try await PicpipeProcess.run(
+                executable: shell,
+                ["-c", "cat '\(input.path)' | '\(binary)' thumbnail - -o - --size 40 > '\(piped).2'"],
+                environment: environment)
+            #expect(fromStdin.status == 0, "\(fromStdin.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: piped + ".2")) == bytes)
+            let endless = try await PicpipeProcess.run(
+                executable: shell,
+                ["-c", "'\(binary)' thumbnail - -o '\(piped).3.jpg' --max-file-bytes 100000 < /dev/zero"],
+                environment: environment, timeout: 60)
+            #expect(endless.status == 1)
+            #expect(endless.stderr.contains("standard input: more than 100000 bytes"), "\(endless.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: piped + ".3.jpg"))
+
             // `-o /dev/stdout` as root, in a mount namespace of its own whose /dev is a fresh tmpfs (the machine's
             // /dev/stdout is never at stake): the bytes come out and /dev/stdout stays a link.
             guard getuid() == 0 else { return }

@@ -96,6 +96,32 @@ extension PicpipeCLI {
             #expect(gps["GPSLatitude"] as? Double == 10)  // unsigned, as exiftool prints the GPS group
         }
 
+        /// `-` is standard input, as for exiftool (it was looked for as a file named "-"): the same line as for the
+        /// file but `file`, and a stream that is no picture is reported like a file.
+        @Test func standardInputIsReadForADash() async throws {
+            let folder = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let files = try Self.writeFixtures(in: folder)
+            let shell = URL(fileURLWithPath: "/bin/sh")
+            let binary = PicpipeProcess.binary.path
+            let environment = ProcessInfo.processInfo.environment
+            let piped = try await PicpipeProcess.run(
+                executable: shell, ["-c", "cat '\(files.jpeg.path)' | '\(binary)' metadata --raw --hash -"],
+                environment: environment)
+            #expect(piped.status == 0, "\(piped.stderr)")
+            var fromPipe = try #require(try Self.objects(piped.stdout).first)
+            let direct = try await PicpipeProcess.run(["metadata", "--raw", "--hash", files.jpeg.path])
+            var fromFile = try #require(try Self.objects(direct.stdout).first)
+            #expect(fromPipe["file"] as? String == "-")
+            fromPipe["file"] = nil
+            fromFile["file"] = nil
+            #expect(NSDictionary(dictionary: fromPipe).isEqual(to: fromFile), "\(piped.stdout) \(direct.stdout)")
+            let text = try await PicpipeProcess.run(
+                executable: shell, ["-c", "'\(binary)' metadata - < '\(files.text.path)'"], environment: environment)
+            #expect(text.status == 1)
+            #expect(text.stderr.contains("picpipe metadata: -: not a JPEG, PNG"), "\(text.stderr)")
+        }
+
         @Test func aFileThatIsNotAPictureIsReportedAndTheRestGoesOn() async throws {
             let folder = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: folder) }

@@ -24,17 +24,10 @@ public enum EventPayload {
         if fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
             throw RuntimeError.invalidPayload("the payload file \(path) is a folder")
         }
-        var data = Data()
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while data.count <= maxBytes {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw RuntimeError.invalidPayload(
-                    "cannot read the payload file \(path): \(String(cString: strerror(errno)).lowercased())")
-            }
-            if count == 0 { return data }
-            data.append(contentsOf: chunk[0..<count])
+        do {
+            if let data = try InputFile.readStream(fd, maxBytes: maxBytes) { return data }
+        } catch {
+            throw RuntimeError.invalidPayload("cannot read the payload file \(path): \(error)")
         }
         throw RuntimeError.invalidPayload(
             "the payload file \(path) is over \(maxBytes) bytes, Lambda's limit for an invocation's payload")

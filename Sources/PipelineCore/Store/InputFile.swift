@@ -81,6 +81,31 @@ public enum InputFile {
         return (data, hasher.map { ContentHash(digest: $0.finalize()) })
     }
 
+    /// Reads a stream (standard input, a pipe, a device) to its end, at most `maxBytes` of it.
+    /// - Returns: the bytes, or `nil` when the stream holds more than `maxBytes` (reading stops there, so `/dev/zero`
+    ///   ends instead of filling the memory).
+    /// - Throws: `StreamReadError` with the errno of a failed `read(2)`.
+    public static func readStream(_ fd: Int32, maxBytes: Int) throws -> Data? {
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while data.count <= maxBytes {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw StreamReadError(code: errno)
+            }
+            if count == 0 { return data }
+            data.append(contentsOf: chunk[0..<count])
+        }
+        return nil
+    }
+
+    /// A `read(2)` of a stream that failed.
+    public struct StreamReadError: Error, CustomStringConvertible {
+        public let code: Int32
+        public var description: String { String(cString: strerror(code)).lowercased() }
+    }
+
     /// A file's size from `stat(2)` (`nil` when it cannot be read): cheaper than Foundation's attributes, which
     /// also look up the owner's and group's names.
     public static func size(_ path: String) -> Int? {

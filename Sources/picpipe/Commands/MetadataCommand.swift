@@ -1,7 +1,9 @@
 // `picpipe metadata FILE...`: one JSON line of normalised metadata per file.
 import ArgumentParser
 import Foundation
+import ImageCore
 import MetadataService
+import PipelineCore
 
 struct MetadataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,10 +11,11 @@ struct MetadataCommand: ParsableCommand {
         abstract: "Print the metadata of pictures as JSON lines (EXIF through libexif, size from the header).",
         discussion: """
             One JSON object per line and file, keys as in the README (null where absent). A file that is not a \
-            readable JPEG or PNG is reported on stderr and skipped; the command then exits 1.
+            readable JPEG, PNG, WebP, GIF, HEIC or AVIF is reported on stderr and skipped; the command then exits 1. \
+            - reads standard input (cat photo.jpg | picpipe metadata -).
             """)
 
-    @Argument(help: "JPEG or PNG files.")
+    @Argument(help: "JPEG, PNG, WebP, GIF, HEIC or AVIF files; - for standard input.")
     var files: [String]
 
     @Flag(name: .long, help: "Add every raw tag as an \"exif\" object, by IFD, with exiftool's tag names.")
@@ -52,7 +55,10 @@ struct MetadataCommand: ParsableCommand {
         var failures = 0
         for file in files {
             do {
-                let metadata = try MetadataReader.read(fileAt: file, hash: hash, includeRaw: raw)
+                let metadata =
+                    file == "-"
+                    ? try Self.readStandardInput(hash: hash, includeRaw: raw)
+                    : try MetadataReader.read(fileAt: file, hash: hash, includeRaw: raw)
                 output.append(metadata.jsonLine())
             } catch {
                 output.flush()
@@ -62,6 +68,29 @@ struct MetadataCommand: ParsableCommand {
         }
         output.flush()
         if failures > 0 { throw ExitCode(1) }
+    }
+}
+
+extension MetadataCommand {
+    /// The most bytes `-` reads: the default file size limit of the other commands.
+    static let standardInputLimit = DecodeLimits().maxFileBytes
+
+    /// The metadata of the picture on standard input (`file` is `-`, as exiftool reports it). A stream cannot be
+    /// read from its head only, so it is read whole, up to `standardInputLimit`.
+    static func readStandardInput(hash: Bool, includeRaw: Bool) throws -> ImageMetadata {
+        let bytes: Data?
+        do {
+            bytes = try InputFile.readStream(STDIN_FILENO, maxBytes: standardInputLimit)
+        } catch {
+            throw MetadataError.unreadableFile(path: "-", reason: "\(error)")
+        }
+        guard let bytes else {
+            throw MetadataError.unreadableFile(path: "-", reason: "more than \(standardInputLimit) bytes")
+        }
+        return try bytes.withUnsafeBytes {
+            try MetadataReader.read(
+                bytes: $0, file: "-", sha256: hash ? ContentHash(of: $0).hex : nil, includeRaw: includeRaw)
+        }
     }
 }
 

@@ -18,9 +18,10 @@ struct ThumbnailCommand: AsyncParsableCommand {
               picpipe thumbnail photo.jpg -o thumb.png --width 320 --height 200 --fit cover
               picpipe thumbnail IMG_0001.HEIC -o thumb.webp --quality 80
               picpipe thumbnail photo.jpg -o thumb.avif --speed 8
+              curl -s https://example.com/photo.jpg | picpipe thumbnail - -o - --size 128 > thumb.jpg
             """)
 
-    @Argument(help: "The input JPEG, PNG, WebP, GIF (first frame), HEIC/HEIF or AVIF file.")
+    @Argument(help: "The input JPEG, PNG, WebP, GIF (first frame), HEIC/HEIF or AVIF file; - for standard input.")
     var input: String
 
     @Option(
@@ -93,7 +94,7 @@ struct ThumbnailCommand: AsyncParsableCommand {
                 "-o \(output) is a folder: give the thumbnail's file name, e.g. \(folder)/thumb.\(Self.exampleSuffix)")
         }
         var source = stat()
-        if stat(input, &source) == 0, source.st_dev == out.st_dev, source.st_ino == out.st_ino {
+        if input != "-", stat(input, &source) == 0, source.st_dev == out.st_dev, source.st_ino == out.st_ino {
             throw ValidationError(
                 "-o \(output) is the input itself: the thumbnail would replace the picture; give another name")
         }
@@ -127,19 +128,17 @@ struct ThumbnailCommand: AsyncParsableCommand {
         let limits = thumbnailFunction.limits
         let thumbnail: RenderedThumbnail
         do {
-            let size = InputFile.size(input) ?? 0
-            if size > limits.maxFileBytes { throw ImageError.fileTooLarge(bytes: size, limit: limits.maxFileBytes) }
-            let data = try InputFile.read(input)
+            let data = try Self.read(input, maxBytes: limits.maxFileBytes)
             let render = try data.withUnsafeBytes {
                 try Thumbnailer.render($0, specs: [spec], limits: limits, overlap: thumbnailFunction.overlapsResize)
             }
             guard let first = render.thumbnails.first else { throw ImageError.invalidRequest("nothing rendered") }
             thumbnail = first
         } catch let error as ImageError {
-            FileHandleOutput.standardError.write("picpipe: \(input): \(ThumbnailFunction.explain(error))\n")
+            FileHandleOutput.standardError.write("picpipe: \(inputName): \(ThumbnailFunction.explain(error))\n")
             throw ExitCode(1)
         } catch {
-            FileHandleOutput.standardError.write("picpipe: \(input): \(BatchRunner.reason(error, file: input))\n")
+            FileHandleOutput.standardError.write("picpipe: \(inputName): \(BatchRunner.reason(error, file: inputName))\n")
             throw ExitCode(1)
         }
         do {
@@ -157,6 +156,30 @@ struct ThumbnailCommand: AsyncParsableCommand {
             FileHandleOutput.standardError.write("picpipe: cannot write \(output): \(error)\n")
             throw ExitCode(1)
         }
+    }
+
+    /// The input as messages name it.
+    private var inputName: String { input == "-" ? "standard input" : input }
+
+    /// The input's bytes: the file, or standard input for `-` (a pipe: `curl … | picpipe thumbnail - -o -`).
+    /// - Throws: `ImageError.fileTooLarge` past `maxBytes` (checked before a file is read; a stream is read no
+    ///   further than that), else the file's read error.
+    static func read(_ input: String, maxBytes: Int) throws -> Data {
+        guard input == "-" else {
+            let size = InputFile.size(input) ?? 0
+            if size > maxBytes { throw ImageError.fileTooLarge(bytes: size, limit: maxBytes) }
+            return try InputFile.read(input)
+        }
+        guard let data = try InputFile.readStream(STDIN_FILENO, maxBytes: maxBytes) else {
+            throw StreamTooLarge(limit: maxBytes)
+        }
+        return data
+    }
+
+    /// Standard input held more than the file size limit (its size is not known: reading stopped there).
+    struct StreamTooLarge: Error, CustomStringConvertible {
+        let limit: Int
+        var description: String { "more than \(limit) bytes, over the limit (\(IngestError.fileBytesKnob))" }
     }
 
     /// Opens `path` for writing (truncated) when it exists and is a symbolic link (written through, as `cp` does:
