@@ -95,6 +95,56 @@ extension PicpipeCLI {
             await gateway.stop()
         }
 
+        /// GetObject's `response-*` parameters set the answer's headers, as S3 sets them on signed requests: a
+        /// presigned download link with a file name (`ResponseContentDisposition`), another type, no caching. They
+        /// were ignored. A value no header may carry is refused, never written into the answer.
+        @Test func responseOverridesSetTheHeadersOfGetAndHead() async throws {
+            try await AWSCLITests.withServe { gateway in
+                let key = try await AWSCLITests.uploadedThumbnail(gateway, name: "override.jpg", seed: 12)
+                let script = """
+                    import boto3, json, sys, urllib.request, urllib.error
+                    endpoint, key, secret, thumbnail = sys.argv[1:5]
+                    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key,
+                                      aws_secret_access_key=secret, region_name="us-east-1")
+                    def fetch(params):
+                        url = s3.generate_presigned_url("get_object", ExpiresIn=60,
+                                                        Params=dict(Bucket="thumbnails", Key=thumbnail, **params))
+                        try:
+                            answer = urllib.request.urlopen(url)
+                            return [answer.status, answer.headers.get("Content-Disposition"),
+                                    answer.headers.get("Content-Type"), answer.headers.get("Cache-Control"),
+                                    answer.headers.get("X-Evil"), len(answer.read())]
+                        except urllib.error.HTTPError as error:
+                            return [error.code, error.read().decode()]
+                    out = {"plain": fetch({})}
+                    asked = {"ResponseContentDisposition": 'attachment; filename="holiday.jpg"',
+                             "ResponseContentType": "application/octet-stream", "ResponseCacheControl": "no-store"}
+                    out["overridden"] = [fetch(asked), fetch(asked)]
+                    out["injected"] = fetch({"ResponseContentType": "text/plain\\r\\nX-Evil: 1"})
+                    head = s3.head_object(Bucket="thumbnails", Key=thumbnail, ResponseContentLanguage="fr",
+                                          ResponseContentDisposition="inline")
+                    out["head"] = [head["ResponseMetadata"]["HTTPHeaders"].get("content-language"),
+                                   head["ResponseMetadata"]["HTTPHeaders"].get("content-disposition")]
+                    print(json.dumps(out))
+                    """
+                let out = try await Self.boto3(script, [key], gateway: gateway)
+                let size = try Data(contentsOf: gateway.store.appendingPathComponent("thumbnails/" + key)).count
+                let plain = try #require(out["plain"] as? [Any])
+                #expect(plain[0] as? Int == 200 && plain[1] is NSNull && plain[2] as? String == "image/jpeg")
+                for answer in try #require(out["overridden"] as? [[Any]]) {
+                    #expect(answer[0] as? Int == 200)
+                    #expect(answer[1] as? String == #"attachment; filename="holiday.jpg""#)
+                    #expect(answer[2] as? String == "application/octet-stream")
+                    #expect(answer[3] as? String == "no-store")
+                    #expect(answer[5] as? Int == size)
+                }
+                let injected = try #require(out["injected"] as? [Any])
+                #expect(injected[0] as? Int == 400)
+                #expect((injected[1] as? String)?.contains("<Code>InvalidArgument</Code>") == true, "\(injected)")
+                #expect(out["head"] as? [String] == ["fr", "inline"])
+            }
+        }
+
         @Test func listObjectsV1MultipartUploadsAndUploadPartCopy() async throws {
             try await AWSCLITests.withServe { gateway in
                 let store = gateway.store

@@ -74,13 +74,17 @@ extension S3API {
     }
 
     /// GetObject and HeadObject: conditionals (If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since),
-    /// one byte range, user metadata.
-    func getObject(_ request: Request, bucket: S3Bucket, key: String, context: AWSRequestContext) async throws
-        -> Response
-    {
+    /// one byte range, user metadata, and the `response-*` overrides of the query.
+    func getObject(
+        _ request: Request, bucket: S3Bucket, key: String, query: [String: String], context: AWSRequestContext
+    ) async throws -> Response {
         let isHead = request.method == .head
+        let overrides = try Self.responseOverrides(query)
         let info = try await objectInfo(bucket: bucket, key: key, readSmall: !isHead)
-        let (status, headers, range) = try Self.objectHead(isHead: isHead, headers: request.headers, info: info)
+        var (status, headers, range) = try Self.objectHead(isHead: isHead, headers: request.headers, info: info)
+        if status != .notModified {
+            for (name, value) in overrides { headers[name] = value }
+        }
         let length = range?.count ?? info.size
         if isHead || status == .notModified { return Response(status: status, headers: headers) }
         if length == 0 { return Response(status: status, headers: headers, body: ResponseBody()) }
@@ -90,6 +94,26 @@ extension S3API {
         let body = try await fileIO.loadFile(
             path: info.file.path, range: range ?? 0...(info.size - 1), context: context)
         return Response(status: status, headers: headers, body: body)
+    }
+
+    /// The headers GetObject/HeadObject's query may set (`response-content-disposition=attachment; filename=…` for a
+    /// download link, `response-content-type`, …), as S3 sets them on a signed request (every request here is).
+    static let responseOverrideHeaders: [(parameter: String, header: HTTPField.Name)] = [
+        ("response-cache-control", .cacheControl), ("response-content-disposition", .contentDisposition),
+        ("response-content-encoding", .contentEncoding), ("response-content-language", .contentLanguage),
+        ("response-content-type", .contentType), ("response-expires", .expires),
+    ]
+
+    /// The `response-*` overrides of a query, in `responseOverrideHeaders`' order.
+    /// - Throws: `InvalidArgument` for a value no header may carry (a line break would start a header of its own).
+    static func responseOverrides(_ query: [String: String]) throws -> [(HTTPField.Name, String)] {
+        try responseOverrideHeaders.compactMap { parameter, header in
+            guard let value = query[parameter] else { return nil }
+            guard HTTPField.isValidValue(value) else {
+                throw AWSError.invalidArgument("The value of \(parameter) is not a valid header value.")
+            }
+            return (header, value)
+        }
     }
 
     /// GetObject of an object in the cache, answered without waiting (the event-loop shortcut): `nil` when the

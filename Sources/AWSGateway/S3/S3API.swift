@@ -85,9 +85,9 @@ struct S3API: Sendable {
         switch method {
         case .get:
             if let id = query["uploadId"] { return try listParts(bucket: bucket, key: key, uploadID: id, query: query) }
-            return try await getObject(request, bucket: bucket, key: key, context: context)
+            return try await getObject(request, bucket: bucket, key: key, query: query, context: context)
         case .head:
-            return try await getObject(request, bucket: bucket, key: key, context: context)
+            return try await getObject(request, bucket: bucket, key: key, query: query, context: context)
         case .put:
             try requireUploads(bucket, operation: "PutObject")
             if let id = query["uploadId"] {
