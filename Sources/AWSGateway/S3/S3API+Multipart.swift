@@ -280,11 +280,12 @@ extension S3API {
     /// CompleteMultipartUpload: the listed parts (ascending, ETags matching, each but the last at least 5 MiB)
     /// joined and taken in as an upload; the upload's folder goes.
     func completeMultipartUpload(
-        _ request: Request, key: String, uploadID: String, signed: SignedRequest, auth: Authenticated
+        _ request: Request, key: String, uploadID: String, signed: SignedRequest, auth: Authenticated,
+        context: AWSRequestContext
     ) async throws -> Response {
         let (upload, folder) = try multipart.upload(uploadID, key: key)
         let document = try S3XML.decode(
-            CompleteMultipartUpload.self, from: try await smallBody(request, signed: signed, auth: auth))
+            CompleteMultipartUpload.self, from: try await smallBody(request, signed: signed, auth: auth, context: context))
         guard !document.parts.isEmpty else {
             throw AWSError.malformedXML("CompleteMultipartUpload lists no part")
         }

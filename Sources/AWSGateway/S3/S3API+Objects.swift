@@ -241,6 +241,7 @@ extension S3API {
             )
         }
         defer { slot.release() }
+        context.willReadBody()
         do {
             return try await spool.spool(
                 request.body, request: signed, payload: auth.payload, into: folder, maxBytes: maxObjectBytes,
@@ -498,11 +499,11 @@ extension S3API {
     }
 
     /// DeleteObjects: each key as DeleteObject, errors per key.
-    func deleteObjects(_ request: Request, bucket: S3Bucket, signed: SignedRequest, auth: Authenticated) async throws
-        -> Response
-    {
+    func deleteObjects(
+        _ request: Request, bucket: S3Bucket, signed: SignedRequest, auth: Authenticated, context: AWSRequestContext
+    ) async throws -> Response {
         let document = try S3XML.decode(
-            DeleteRequest.self, from: try await smallBody(request, signed: signed, auth: auth))
+            DeleteRequest.self, from: try await smallBody(request, signed: signed, auth: auth, context: context))
         guard document.objects.count <= 1000 else {
             throw AWSError.malformedXML("DeleteObjects takes at most 1000 keys")
         }

@@ -76,7 +76,8 @@ struct S3API: Sendable {
             )
         }
         guard let key else {
-            return try await bucketOperation(request, bucket: bucket, query: query, signed: signed, auth: auth)
+            return try await bucketOperation(
+                request, bucket: bucket, query: query, signed: signed, auth: auth, context: context)
         }
         for unsupported in ["acl", "tagging", "retention", "legal-hold", "torrent", "restore", "select", "attributes"]
         where query[unsupported] != nil {
@@ -105,7 +106,8 @@ struct S3API: Sendable {
             try requireUploads(bucket, operation: "multipart upload")
             if query["uploads"] != nil { return try createMultipartUpload(request, key: key) }
             if let id = query["uploadId"] {
-                return try await completeMultipartUpload(request, key: key, uploadID: id, signed: signed, auth: auth)
+                return try await completeMultipartUpload(
+                    request, key: key, uploadID: id, signed: signed, auth: auth, context: context)
             }
             throw AWSError.notImplemented("POST on an object without ?uploads or ?uploadId")
         case .delete:
@@ -122,7 +124,8 @@ struct S3API: Sendable {
     }
 
     private func bucketOperation(
-        _ request: Request, bucket: S3Bucket, query: [String: String], signed: SignedRequest, auth: Authenticated
+        _ request: Request, bucket: S3Bucket, query: [String: String], signed: SignedRequest, auth: Authenticated,
+        context: AWSRequestContext
     ) async throws -> Response {
         switch request.method {
         case .head:
@@ -143,7 +146,7 @@ struct S3API: Sendable {
             }
             return try listObjectsV1(bucket: bucket, query: query)
         case .post where query["delete"] != nil:
-            return try await deleteObjects(request, bucket: bucket, signed: signed, auth: auth)
+            return try await deleteObjects(request, bucket: bucket, signed: signed, auth: auth, context: context)
         case .put:
             throw AWSError(
                 "BucketAlreadyOwnedByYou", status: 409,
@@ -197,9 +200,11 @@ struct S3API: Sendable {
     }
 
     /// Reads a small request body (an XML document) with the payload checks its signature asks for.
-    func smallBody(_ request: Request, signed: SignedRequest, auth: Authenticated, limit: Int = 2 * 1024 * 1024)
-        async throws -> Data
-    {
+    func smallBody(
+        _ request: Request, signed: SignedRequest, auth: Authenticated, context: AWSRequestContext,
+        limit: Int = 2 * 1024 * 1024
+    ) async throws -> Data {
+        context.willReadBody()
         let buffer = try await request.body.collect(upTo: limit)
         var bytes = Array(buffer.readableBytesView)
         switch auth.payload {

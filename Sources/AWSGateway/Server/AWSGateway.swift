@@ -86,6 +86,8 @@ struct AWSResponder: HTTPResponder {
             if service == .lambda {
                 response = try await globalExecutor {
                     let buffer: ByteBuffer
+                    // The signature covers the body: it is read before anything can be checked.
+                    context.willReadBody()
                     do {
                         buffer = try await request.body.collect(upTo: LambdaAPI.maxPayload + 1)
                     } catch {

@@ -1,5 +1,6 @@
 // The request context of the AWS listener: Hummingbird's core context and the connection, so a refused upload
 // (EntityTooLarge) stops the connection's reading instead of draining the rest.
+import FetchService
 import Hummingbird
 import NIOCore
 
@@ -19,5 +20,10 @@ public struct AWSRequestContext: RequestContext {
     /// Stops reading the connection; the answer is still written, then the connection closes.
     func stopReading() {
         channel.close(mode: .input, promise: nil)
+    }
+
+    /// The route is about to read the request's body: a client waiting on `Expect: 100-continue` may send it.
+    func willReadBody() {
+        ExpectContinue.bodyWanted(on: channel)
     }
 }

@@ -88,7 +88,7 @@ struct GuardedHTTP1Channel: Sendable {
     }
 
     /// Adds, after what the pipeline has (the raw path, if any), the head guard, Hummingbird's HTTP/1 codec, the
-    /// request limits, the connection state and the event-loop shortcut, and wraps the channel for the request loop.
+    /// request limits, `Expect: 100-continue`, the connection state and the event-loop shortcut, and wraps the channel for the request loop.
     /// Runs on the channel's event loop.
     private func addDecoder(
         to channel: any Channel, logger: Logger, admitted: Bool
@@ -114,6 +114,8 @@ struct GuardedHTTP1Channel: Sendable {
             RequestLimitHandler(
                 limits: limits, head: head, metrics: metrics,
                 connectionRefusal: admitted ? nil : .tooManyConnections(limit: connections.limit)))
+        // After the limits (a refused head never asks for its body), before the request loop's writes.
+        try pipeline.addHandler(ExpectContinueHandler())
         let state = ConnectionStateHandler(idleTimeout: idleTimeout, sweeps: sweeps)
         try pipeline.addHandler(state)
         if let shortcut {

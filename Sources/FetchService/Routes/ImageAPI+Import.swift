@@ -12,6 +12,7 @@ extension ImageAPI {
         if access.requiresCredentials, let caller = context.caller, !caller.holds(.functionsInvoke) {
             throw APIError.insufficientScope(.functionsInvoke, caller: caller)
         }
+        context.willReadBody()
         let asked = try await ImportRequest.read(request)
         // A URL that is not http(s) is refused before anything is journaled; addresses are checked by the function.
         _ = try URLImporter.parse(asked.url)

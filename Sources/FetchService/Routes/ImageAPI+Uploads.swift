@@ -58,6 +58,7 @@ extension ImageAPI {
             if let declared, declared > settings.maxBodyBytes {
                 throw APIError.bodyTooLarge(limit: settings.maxBodyBytes)
             }
+            context.willReadBody()
             upload = try await spool.spool(request.body, kind: kind, declaredLength: declared)
         } catch let error as APIError {
             if [413, 408, 503].contains(error.status.code) { context.stopReading() }

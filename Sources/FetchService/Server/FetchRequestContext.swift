@@ -23,4 +23,9 @@ public struct FetchRequestContext: RequestContext {
     func stopReading() {
         channel.close(mode: .input, promise: nil)
     }
+
+    /// The route is about to read the request's body: a client waiting on `Expect: 100-continue` may send it.
+    func willReadBody() {
+        ExpectContinue.bodyWanted(on: channel)
+    }
 }

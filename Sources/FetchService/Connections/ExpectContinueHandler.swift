@@ -1,0 +1,78 @@
+// `Expect: 100-continue` (RFC 9110 §10.1.1). The AWS CLI and the SDKs send it with every PutObject and UploadPart,
+// curl with every body over 1 MiB: they hold the body back until the server says "100 Continue", or for a second.
+// Without an answer, every such upload waited that second; and a refusal (403, 415) sent before the body left the
+// connection out of step: the client, told no, never sends the body, while the server read the next request's
+// first bytes as that body and refused the rest as malformed.
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+/// What a route tells its connection when it starts reading a request's body.
+public enum ExpectContinue {
+    /// The outbound user event: "the body is wanted now".
+    struct BodyWanted: Sendable {}
+
+    /// Tells the connection the body is wanted: a "100 Continue" goes out if the client holds its body back for
+    /// one. Routes call it (through their context's `willReadBody`) right before they read a body, after every
+    /// check that could refuse the request without it.
+    public static func bodyWanted(on channel: any Channel) {
+        channel.triggerUserOutboundEvent(BodyWanted(), promise: nil)
+    }
+
+    /// Whether a request's `Expect` asks for a "100 Continue" first (the only expectation HTTP defines).
+    static func isAsked(_ request: HTTPRequest) -> Bool {
+        guard let value = request.headerFields[.expect] else { return false }
+        return value.trimmingCharacters(in: .whitespaces).lowercased() == "100-continue"
+    }
+}
+
+/// Answers "100 Continue" when the route starts reading a body the client holds back, and closes the connection after
+/// a final answer sent before that (the client will not send the body, so nothing else can end the request).
+final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// The request being read expects "100 Continue" and has had none; its body has not ended.
+    private var holdingBack = false
+    /// A final answer went out while the client held its body back: the connection closes after it.
+    private var closeAfterAnswer = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let request): holdingBack = ExpectContinue.isAsked(request)
+        case .body: break
+        case .end: holdingBack = false  // the body came (or was empty): the request ended in step
+        }
+        context.fireChannelRead(data)
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is ExpectContinue.BodyWanted else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        if holdingBack {
+            holdingBack = false
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+        }
+        promise?.succeed()
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(var response) where holdingBack && response.status.kind != .informational:
+            holdingBack = false
+            closeAfterAnswer = true
+            response.headerFields[.connection] = "close"
+            context.write(wrapOutboundOut(.head(response)), promise: promise)
+        case .end where closeAfterAnswer:
+            closeAfterAnswer = false
+            context.writeAndFlush(data, promise: promise)
+            context.close(promise: nil)
+        default:
+            context.write(data, promise: promise)
+        }
+    }
+}
