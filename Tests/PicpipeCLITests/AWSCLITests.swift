@@ -424,6 +424,22 @@ extension PicpipeCLI {
                 #expect(made?["sha256"] as? String == hash)
                 #expect(made?["function"] as? String == "thumbnail")
 
+                // A function by ARN and by name with $LATEST (the SDKs encode the colons, and sign the path encoded
+                // twice as for every service but S3: these were refused as bad signatures); another qualifier is not
+                // found; GetFunctionConcurrency (another API version, once taken for S3) answers.
+                for name in ["arn:aws:lambda:us-east-1:000000000000:function:metadata", "metadata:$LATEST"] {
+                    let byARN = try await gateway.awsJSON([
+                        "lambda", "invoke", "--function-name", name, "--payload", "fileb://\(event.path)", out.path,
+                    ])
+                    #expect(byARN["StatusCode"] as? Int == 200, "\(name)")
+                }
+                let version = try await gateway.aws([
+                    "lambda", "invoke", "--function-name", "metadata:7", "--payload", "fileb://\(event.path)", out.path,
+                ])
+                #expect(version.status != 0 && version.stderr.contains("ResourceNotFoundException"), "\(version.stderr)")
+                let concurrency = try await gateway.aws(["lambda", "get-function-concurrency", "--function-name", "thumbnail"])
+                #expect(concurrency.status == 0, "\(concurrency.stderr)")
+
                 // Event: queued (202), then run by serve.
                 let before = try await StoreView.events(store).filter {
                     $0.type == "Event" && $0.function == "thumbnail"

@@ -41,7 +41,9 @@ struct LambdaAPI: Sendable {
             return listFunctions(auth: auth, query: query, requestID: requestID)
         }
         let name = try function(parts[2], auth: auth)
-        if let qualifier = query["Qualifier"], qualifier != "$LATEST" {
+        // A version or alias, in the query or after the name (`thumbnail:1`, `…:function:thumbnail:prod`): picpipe's
+        // functions have only $LATEST.
+        for qualifier in [query["Qualifier"], Self.qualifier(in: parts[2])].compactMap({ $0 }) where qualifier != "$LATEST" {
             throw AWSError.functionNotFound(name, arn: arn(name) + ":" + qualifier)
         }
         let tail = Array(parts.dropFirst(3))
@@ -62,6 +64,16 @@ struct LambdaAPI: Sendable {
             return AWSResponses.json(eventInvokeConfig(name), requestID: requestID)
         case ("2019-09-25", .put, ["event-invoke-config"]), ("2019-09-25", .post, ["event-invoke-config"]):
             return try putEventInvokeConfig(name, body: body, requestID: requestID)
+        case ("2019-09-30", .get, ["concurrency"]):
+            // GetFunctionConcurrency: `functions.NAME.reserved_concurrency`; nothing when unset, as Lambda answers.
+            let reserved = runtime.configuration(of: name)?.reservedConcurrency
+            return AWSResponses.json(
+                reserved.map { ["ReservedConcurrentExecutions": $0] } ?? [String: Any](), requestID: requestID)
+        case ("2017-10-31", .put, ["concurrency"]), ("2017-10-31", .delete, ["concurrency"]):
+            throw AWSError(
+                "UnknownOperationException", status: 501,
+                "picpipe sets a function's reserved concurrency in its configuration (functions.\(name).reserved_concurrency, read at start: it sizes the worker pools), not through the Lambda API."
+            )
         default:
             throw Self.unknown(request, path)
         }
@@ -70,8 +82,16 @@ struct LambdaAPI: Sendable {
     static func unknown(_ request: Request, _ path: String) -> AWSError {
         AWSError(
             "UnknownOperationException", status: 501,
-            "picpipe's Lambda API does not implement \(request.method.rawValue) \(path) (it has Invoke, ListFunctions, GetFunction, Get/UpdateFunctionConfiguration, Get/PutFunctionEventInvokeConfig)."
+            "picpipe's Lambda API does not implement \(request.method.rawValue) \(path) (it has Invoke, ListFunctions, GetFunction, Get/UpdateFunctionConfiguration, Get/PutFunctionEventInvokeConfig, GetFunctionConcurrency)."
         )
+    }
+
+    /// The qualifier (version or alias) a function name or ARN ends with, if any: `thumbnail:1`,
+    /// `arn:aws:lambda:REGION:ACCOUNT:function:thumbnail:prod`.
+    static func qualifier(in text: String) -> String? {
+        let fields = text.split(separator: ":", omittingEmptySubsequences: false)
+        let index = text.hasPrefix("arn:") ? 7 : 1
+        return fields.count > index ? String(fields[index]) : nil
     }
 
     /// The function a name or ARN names, if it exists and the key may use it.

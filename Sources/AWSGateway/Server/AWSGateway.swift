@@ -77,10 +77,25 @@ struct AWSResponder: HTTPResponder {
     let lambda: LambdaAPI
     let logger: Logger
 
+    /// The service a request is for: the one its signature's credential scope names (`…/us-east-1/lambda/aws4_request`,
+    /// in the Authorization header or a presigned URL's `X-Amz-Credential`), else the one its path belongs to. Lambda
+    /// operations live under several API versions (`/2019-09-30/…/concurrency`, `/2016-08-19/account-settings`): by
+    /// the path alone, one picpipe does not implement was taken for S3 and refused in S3's words.
+    static func service(of signed: SignedRequest) -> AWSService {
+        let credential =
+            signed.header("authorization").flatMap {
+                RequestAuthenticator.authorizationFields(String($0.drop { $0 != " " }))["Credential"]
+            } ?? signed.queryItems["X-Amz-Credential"]
+        if let scope = credential?.split(separator: "/"), scope.count == 5, let service = AWSService(rawValue: String(scope[3])) {
+            return service
+        }
+        return LambdaAPI.handles(signed.path) ? .lambda : .s3
+    }
+
     func respond(to request: Request, context: Context) async throws -> Response {
         let requestID = AWSResponses.requestID()
         let signed = Self.signedRequest(request)
-        let service: AWSService = LambdaAPI.handles(signed.path) ? .lambda : .s3
+        let service = Self.service(of: signed)
         var response: Response
         do {
             if service == .lambda {

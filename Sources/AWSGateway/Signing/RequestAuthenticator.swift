@@ -141,7 +141,8 @@ public struct RequestAuthenticator: Sendable {
         let key = signingKeys.key(credential, scope: scope)
         let canonical = SignatureV4.canonicalRequest(
             method: request.method, path: request.path, query: request.query, headers: request.headers,
-            signedHeaders: signedHeaders, payloadHash: payloadHash, queryPairs: request.queryPairs)
+            signedHeaders: signedHeaders, payloadHash: payloadHash, queryPairs: request.queryPairs,
+            s3Path: service == .s3)
         let expected = SignatureV4.signature(
             SignatureV4.stringToSign(amzDate: amzDate, scope: scope.text, canonicalRequest: canonical), key: key)
         guard SignatureV4.constantTimeEqual(expected, signature.lowercased()) else {
@@ -205,7 +206,7 @@ public struct RequestAuthenticator: Sendable {
             method: request.method, path: request.path, query: request.query, headers: request.headers,
             signedHeaders: signedHeaders,
             payloadHash: request.header("x-amz-content-sha256") ?? SignatureV4.unsignedPayload,
-            excludingQuery: ["X-Amz-Signature"], queryPairs: request.queryPairs)
+            excludingQuery: ["X-Amz-Signature"], queryPairs: request.queryPairs, s3Path: service == .s3)
         let expected = SignatureV4.signature(
             SignatureV4.stringToSign(amzDate: amzDate, scope: scope.text, canonicalRequest: canonical), key: key)
         guard SignatureV4.constantTimeEqual(expected, signature.lowercased()) else {

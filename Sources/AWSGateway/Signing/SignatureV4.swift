@@ -23,13 +23,15 @@ public enum SignatureV4 {
     ///   - payloadHash: the hex SHA-256 of the body, or `UNSIGNED-PAYLOAD` / a `STREAMING-…` marker.
     ///   - excludingQuery: query names left out (`X-Amz-Signature` of a presigned URL).
     ///   - queryPairs: `query` already decoded, when the caller has it.
+    ///   - s3Path: S3's canonical path (`canonicalURI`); false for every other service (`normalizedCanonicalURI`).
     public static func canonicalRequest(
         method: String, path: String, query: String, headers: [(String, String)], signedHeaders: [String],
-        payloadHash: String, excludingQuery: Set<String> = [], queryPairs: [(String, String)]? = nil
+        payloadHash: String, excludingQuery: Set<String> = [], queryPairs: [(String, String)]? = nil,
+        s3Path: Bool = true
     ) -> String {
         [
             method.uppercased(),
-            canonicalURI(path),
+            s3Path ? canonicalURI(path) : normalizedCanonicalURI(path),
             canonicalQuery(pairs: queryPairs ?? Self.queryPairs(query), excluding: excludingQuery),
             canonicalHeaders(headers, signed: signedHeaders),
             signedHeaders.joined(separator: ";"),
@@ -46,6 +48,23 @@ public enum SignatureV4 {
         return raw.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { segment in
             uriEncode(percentDecode(Substring(segment)))
         }.joined(separator: "/")
+    }
+
+    /// The canonical path of every service but S3: dot segments and empty segments removed (RFC 3986), then the path
+    /// as sent encoded once more, so an encoded `%3A` signs as `%253A` ("each path segment must be URI-encoded twice,
+    /// except for Amazon S3"). A Lambda function ARN in the path (`functions/arn%3Aaws%3Alambda…`) is signed so by
+    /// the SDKs.
+    public static func normalizedCanonicalURI(_ path: String) -> String {
+        var segments: [Substring] = []
+        for segment in path.split(separator: "/", omittingEmptySubsequences: true) where segment != "." {
+            if segment == ".." {
+                _ = segments.popLast()
+            } else {
+                segments.append(segment)
+            }
+        }
+        let trailing = path.hasSuffix("/") && !segments.isEmpty ? "/" : ""
+        return "/" + segments.map { uriEncode(String($0)) }.joined(separator: "/") + trailing
     }
 
     /// The query's pairs, each name and value decoded and encoded again, sorted by name then value, joined by `&`.
