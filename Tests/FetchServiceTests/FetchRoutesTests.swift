@@ -229,6 +229,37 @@ struct FetchRoutesTests {
         }
     }
 
+    /// HEAD wherever GET is: the GET's status and headers without its body (a 405 before: `HEAD /healthz` from a
+    /// monitor, `HEAD /` from a link checker).
+    @Test func headAnswersAsGetWithoutTheBody() async throws {
+        try await FetchServer.with { client, _ in
+            let picture = try FetchServer.picture(seed: 9)
+            let id = try #require(
+                try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: picture)
+                    .json?["id"] as? String)
+            for target in ["/healthz", "/images?limit=5", "/", "/openapi.json", "/openapi.yaml", "/cameras", "/images/\(id)/metadata", "/images?limit=0"] {
+                let get = try await client.send("GET", target)
+                // Read as if it had a body: every byte up to the close (nothing may follow the head).
+                let head = try await client.raw(
+                    Array("HEAD \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8))
+                #expect(head.status == get.status, "\(target)")
+                #expect(head.body.isEmpty, "\(target)")
+                #expect(head.header("Content-Type") == get.header("Content-Type"), "\(target)")
+                #expect(head.header("Content-Length") == String(get.body.count), "\(target)")
+            }
+            let asset = try #require(Self.galleryAssetPath(in: try await client.send("GET", "/").text))
+            let head = try await client.raw(
+                Array("HEAD \(asset) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8))
+            #expect(head.status == 200 && head.body.isEmpty && head.header("ETag") != nil)
+        }
+    }
+
+    /// The first `/gallery/…` asset a page names.
+    static func galleryAssetPath(in page: String) -> String? {
+        guard let start = page.range(of: "/gallery/") else { return nil }
+        return String(page[start.lowerBound...].prefix { $0 != "\"" })
+    }
+
     @Test func theOpenAPIDocumentHasNoKeyWithoutAValue() throws {
         // A comma inside an unquoted flow-mapping description splits it into a second key with a null value
         // ("As GET, without a body." became {"description": "As GET", "without a body.": null}).

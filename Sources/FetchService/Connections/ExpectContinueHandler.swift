@@ -3,6 +3,7 @@
 // Without an answer, every such upload waited that second; and a refusal (403, 415) sent before the body left the
 // connection out of step: the client, told no, never sends the body, while the server read the next request's
 // first bytes as that body and refused the rest as malformed.
+import Foundation
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes

@@ -99,7 +99,7 @@ paths:
     get:
       operationId: listImages
       summary: List images, newest first.
-      parameters:
+      parameters: &listImagesParameters
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 50}}
         - {name: cursor, in: query, description: "The next_cursor of the previous page (not empty).", schema: {type: string, minLength: 1}}
         - {name: make, in: query, description: "Camera make, compared without case.", schema: {type: string}}
@@ -220,6 +220,20 @@ paths:
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
         "503": {$ref: "#/components/responses/Unavailable"}
         "507": {$ref: "#/components/responses/StoreFull"}
+    head:
+      operationId: headListImages
+      summary: As GET /images, without a body (the same status and headers).
+      parameters: *listImagesParameters
+      responses:
+        "200": {description: "As GET, without a body."}
+        "400": {description: "As GET, without a body."}
+        "401": {description: "As GET, without a body."}
+        "403": {description: "As GET, without a body."}
+        "429": {description: "As GET, without a body."}
+        "405": {description: "As GET, without a body."}
+        "414": {description: "As GET, without a body."}
+        "431": {description: "As GET, without a body."}
+        "503": {description: "As GET, without a body."}
   /images/{id}:
     parameters:
       - $ref: "#/components/parameters/id"
@@ -433,6 +447,20 @@ paths:
         "422": {$ref: "#/components/responses/Unprocessable"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
         "503": {$ref: "#/components/responses/Unavailable"}
+    head:
+      operationId: headMetadata
+      summary: As GET /images/{id}/metadata, without a body (the same status and headers).
+      responses:
+        "200": {description: "As GET, without a body."}
+        "400": {description: "As GET, without a body."}
+        "401": {description: "As GET, without a body."}
+        "403": {description: "As GET, without a body."}
+        "429": {description: "As GET, without a body."}
+        "404": {description: "As GET, without a body."}
+        "414": {description: "As GET, without a body."}
+        "422": {description: "As GET, without a body."}
+        "431": {description: "As GET, without a body."}
+        "503": {description: "As GET, without a body."}
   /healthz:
     get:
       operationId: health
@@ -451,6 +479,15 @@ paths:
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Health"}
+    head:
+      operationId: headHealth
+      summary: As GET /healthz, without a body (the same status and headers).
+      security: [{}]
+      responses:
+        "200": {description: "As GET, without a body."}
+        "414": {description: "As GET, without a body."}
+        "431": {description: "As GET, without a body."}
+        "503": {description: "As GET, without a body."}
   /metrics:
     get:
       operationId: metrics
@@ -466,6 +503,17 @@ paths:
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
         "503": {$ref: "#/components/responses/Unavailable"}
+    head:
+      operationId: headMetrics
+      summary: As GET /metrics, without a body (the same status and headers).
+      responses:
+        "200": {description: "As GET, without a body."}
+        "401": {description: "As GET, without a body."}
+        "403": {description: "As GET, without a body."}
+        "429": {description: "As GET, without a body."}
+        "414": {description: "As GET, without a body."}
+        "431": {description: "As GET, without a body."}
+        "503": {description: "As GET, without a body."}
   /openapi.json:
     get:
       operationId: openAPIJSON
@@ -478,6 +526,14 @@ paths:
             application/json: {schema: {type: object}}
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+    head:
+      operationId: headOpenAPIJSON
+      summary: As GET /openapi.json, without a body (the same status and headers).
+      security: [{}]
+      responses:
+        "200": {description: "As GET, without a body."}
+        "414": {description: "As GET, without a body."}
+        "431": {description: "As GET, without a body."}
   /openapi.yaml:
     get:
       operationId: openAPIYAML
@@ -490,6 +546,14 @@ paths:
             application/yaml: {schema: {type: object, description: This document.}}
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+    head:
+      operationId: headOpenAPIYAML
+      summary: As GET /openapi.yaml, without a body (the same status and headers).
+      security: [{}]
+      responses:
+        "200": {description: "As GET, without a body."}
+        "414": {description: "As GET, without a body."}
+        "431": {description: "As GET, without a body."}
   /cameras:
     get:
       operationId: listCameras
@@ -517,6 +581,15 @@ paths:
         "405": {$ref: "#/components/responses/MethodNotAllowed"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+    head:
+      operationId: headListCameras
+      summary: As GET /cameras, without a body (the same status and headers).
+      responses:
+        "200": {description: "As GET, without a body."}
+        "401": {description: "As GET, without a body."}
+        "405": {description: "As GET, without a body."}
+        "414": {description: "As GET, without a body."}
+        "431": {description: "As GET, without a body."}
   /events/stream:
     get:
       operationId: eventStream
@@ -534,7 +607,7 @@ paths:
         ends after 5 minutes or at shutdown, and the `retry: 1000` it starts with makes browsers reconnect.
         When reads need credentials (`http.protect_reads`), a signed URL from POST /events/stream/signed-url
         (`?expires=…&sig=…`) is enough, as for thumbnails: a browser's EventSource cannot send a header.
-      parameters:
+      parameters: &eventStreamParameters
         - {name: Last-Event-ID, in: header, description: "The last `id` received: resume after it.", schema: {type: string, pattern: "^[0-9]{1,18}$"}}
         - {name: last_event_id, in: query, description: "The same, for clients that cannot set headers (the header wins).", schema: {type: string, pattern: "^[0-9]{1,18}$"}}
         - {name: expires, in: query, description: "Signed URLs only, seconds since 1970 (not an integer: 400).", schema: {type: integer, minimum: 0, maximum: 99999999999}}
@@ -550,6 +623,18 @@ paths:
         "405": {$ref: "#/components/responses/MethodNotAllowed"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+    head:
+      operationId: headEventStream
+      summary: As GET /events/stream, without a body (the same status and headers).
+      parameters: *eventStreamParameters
+      responses:
+        "200": {description: "As GET, without a body."}
+        "400": {description: "As GET, without a body."}
+        "401": {description: "As GET, without a body."}
+        "403": {description: "As GET, without a body."}
+        "405": {description: "As GET, without a body."}
+        "414": {description: "As GET, without a body."}
+        "431": {description: "As GET, without a body."}
   /events/stream/signed-url:
     post:
       operationId: signEventStreamURL
@@ -599,7 +684,7 @@ paths:
         carries, as a JSON data block, the first grid page for the filters in its own query (make, model,
         taken_after, taken_before, near, bbox: as GET /images), the cameras and the event stream's position.
       security: [{}]
-      parameters:
+      parameters: &galleryPageParameters
         - {$ref: "#/components/parameters/ifNoneMatch"}
       responses:
         "200":
@@ -613,13 +698,24 @@ paths:
         "405": {$ref: "#/components/responses/MethodNotAllowed"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+    head:
+      operationId: headGalleryPage
+      summary: As GET /, without a body (the same status and headers).
+      security: [{}]
+      parameters: *galleryPageParameters
+      responses:
+        "200": {description: "As GET, without a body."}
+        "304": {description: "As GET, without a body."}
+        "405": {description: "As GET, without a body."}
+        "414": {description: "As GET, without a body."}
+        "431": {description: "As GET, without a body."}
   /gallery/{asset}:
     get:
       operationId: galleryAsset
       summary: "A script, style sheet or icon of the gallery, by its content-hashed name (e.g. app.3f9c2a1b7e.js)."
       description: The name changes with the content, so the answer is cached for a year as immutable.
       security: [{}]
-      parameters:
+      parameters: &galleryAssetParameters
         - {name: asset, in: path, required: true, schema: {type: string}}
         - {$ref: "#/components/parameters/ifNoneMatch"}
       responses:
@@ -637,6 +733,18 @@ paths:
         "405": {$ref: "#/components/responses/MethodNotAllowed"}
         "414": {$ref: "#/components/responses/URITooLong"}
         "431": {$ref: "#/components/responses/HeadersTooLarge"}
+    head:
+      operationId: headGalleryAsset
+      summary: As GET /gallery/{asset}, without a body (the same status and headers).
+      security: [{}]
+      parameters: *galleryAssetParameters
+      responses:
+        "200": {description: "As GET, without a body."}
+        "304": {description: "As GET, without a body."}
+        "404": {description: "As GET, without a body."}
+        "405": {description: "As GET, without a body."}
+        "414": {description: "As GET, without a body."}
+        "431": {description: "As GET, without a body."}
 components:
   securitySchemes:
     bearer: {type: http, scheme: bearer}

@@ -19,9 +19,10 @@ enum RouteTable {
     /// The thumbnail route's path (the hot one: `FetchResponder` answers cached thumbnails before the router).
     static let thumbnailPath = "/images/{id}/thumbnails/{size}"
 
-    /// Every route the server answers, in one list. Methods a path does not list answer 405.
+    /// Every route the server answers, in one list, with HEAD wherever GET is (`withHead`). Methods a path does not
+    /// list answer 405.
     static func routes(_ api: ImageAPI) -> [Route] {
-        [
+        withHead([
             Route(method: .get, path: "/images", name: "listImages", access: .read, handler: api.listImages),
             Route(method: .post, path: "/images", name: "uploadImage", access: .write, handler: api.uploadImage),
             Route(method: .get, path: "/images/{id}", name: "getImage", access: .read, handler: api.getOriginal),
@@ -53,7 +54,29 @@ enum RouteTable {
             // The gallery page: open (it holds no data; its requests to the API carry the key when one is needed).
             Route(method: .get, path: "/", name: "galleryPage", access: .open, handler: api.galleryPage),
             Route(method: .get, path: "/gallery/{asset}", name: "galleryAsset", access: .open, handler: api.galleryAsset),
-        ]
+        ])
+    }
+
+    /// The routes and, for each GET without a HEAD of its own, a HEAD that answers as the GET without its body
+    /// (RFC 9110: a server answers HEAD wherever it answers GET; monitors ask `HEAD /healthz`, link checkers `HEAD /`).
+    /// It was a 405. Named as the OpenAPI document names it: `getMetadata` → `headMetadata`, `health` → `headHealth`.
+    static func withHead(_ routes: [Route]) -> [Route] {
+        let headed = Set(routes.filter { $0.method == .head }.map(\.path))
+        return routes
+            + routes.filter { $0.method == .get && !headed.contains($0.path) }.map { get in
+                let stem = get.name.hasPrefix("get") ? String(get.name.dropFirst(3)) : get.name
+                let handler = get.handler
+                return Route(
+                    method: .head, path: get.path, name: "head" + stem.prefix(1).uppercased() + stem.dropFirst(),
+                    access: get.access
+                ) { request, context in
+                    var response = try await handler(request, context)
+                    let length = response.body.contentLength
+                    response.body = ResponseBody()
+                    response.headers[.contentLength] = length.map(String.init)
+                    return response
+                }
+            }
     }
 
     /// Checks the caller (401, 403), takes its usage (429), runs the handler and adds the usage headers.
