@@ -190,7 +190,7 @@ struct FetchRoutesTests {
             let wrong = try await client.send("PATCH", "/images")
             #expect(wrong.status == 405)
             #expect(wrong.errorCode == "method_not_allowed")
-            #expect(wrong.header("Allow") == "GET, POST")
+            #expect(wrong.header("Allow") == "GET, HEAD, POST")
             #expect(try await client.send("POST", "/images/abc/metadata").status == 405)
             let unknown = try await client.send("GET", "/nope")
             #expect(unknown.status == 404)
@@ -285,7 +285,7 @@ struct FetchRoutesTests {
             for method in ["TRACE", "QUERY", "PATCH"] {
                 let reply = try await client.send(method, "/healthz")
                 #expect(reply.status == 405, "\(method)")
-                #expect(reply.header("Allow") == "GET")
+                #expect(reply.header("Allow") == "GET, HEAD")
             }
         }
     }

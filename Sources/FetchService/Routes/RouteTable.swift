@@ -62,21 +62,23 @@ enum RouteTable {
     /// It was a 405. Named as the OpenAPI document names it: `getMetadata` → `headMetadata`, `health` → `headHealth`.
     static func withHead(_ routes: [Route]) -> [Route] {
         let headed = Set(routes.filter { $0.method == .head }.map(\.path))
-        return routes
-            + routes.filter { $0.method == .get && !headed.contains($0.path) }.map { get in
-                let stem = get.name.hasPrefix("get") ? String(get.name.dropFirst(3)) : get.name
-                let handler = get.handler
-                return Route(
-                    method: .head, path: get.path, name: "head" + stem.prefix(1).uppercased() + stem.dropFirst(),
-                    access: get.access
-                ) { request, context in
-                    var response = try await handler(request, context)
-                    let length = response.body.contentLength
-                    response.body = ResponseBody()
-                    response.headers[.contentLength] = length.map(String.init)
-                    return response
-                }
+        // Each HEAD right after its GET, so `Allow` reads "GET, HEAD, POST".
+        return routes.flatMap { route -> [Route] in
+            guard route.method == .get, !headed.contains(route.path) else { return [route] }
+            let stem = route.name.hasPrefix("get") ? String(route.name.dropFirst(3)) : route.name
+            let handler = route.handler
+            let head = Route(
+                method: .head, path: route.path, name: "head" + stem.prefix(1).uppercased() + stem.dropFirst(),
+                access: route.access
+            ) { request, context in
+                var response = try await handler(request, context)
+                let length = response.body.contentLength
+                response.body = ResponseBody()
+                response.headers[.contentLength] = length.map(String.init)
+                return response
             }
+            return [route, head]
+        }
     }
 
     /// Checks the caller (401, 403), takes its usage (429), runs the handler and adds the usage headers.
