@@ -53,6 +53,8 @@ extension ImageAPI {
         guard isHead || head.method == .get, let path = head.path, !path.utf8.contains(UInt8(ascii: "?")),
             authorizer.isOpen(headers: head.headerFields, needed: .signedRead)
         else { return nil }
+        // A script's request from a listed origin takes the route, whose middleware echoes its origin.
+        if settings.crossOrigin.needsRoute(head) { return nil }
         let negotiate = settings.negotiateFormats
         guard let (idText, label) = ThumbnailURLPath.split(path), !idText.utf8.contains(UInt8(ascii: "%")),
             let id = ImageID(String(idText)),
@@ -69,6 +71,7 @@ extension ImageAPI {
             return nil
         }
         if negotiate { answer.fields[.vary] = "Accept" }
+        settings.crossOrigin.decorate(&answer.fields, origin: head.headerFields[.origin])
         return answer
     }
 }

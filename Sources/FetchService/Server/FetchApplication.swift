@@ -66,6 +66,8 @@ public struct FetchApplication: Sendable, CustomStringConvertible {
         if swept > 0 { logger.notice("removed unfinished HTTP uploads", metadata: ["count": "\(swept)"]) }
 
         let router = Router(context: FetchRequestContext.self)
+        // Outermost: its headers go on every answer to an allowed origin, the errors APIErrorMiddleware makes too.
+        if settings.crossOrigin.isEnabled { router.add(middleware: CrossOriginMiddleware(policy: settings.crossOrigin)) }
         router.add(middleware: APIErrorMiddleware(metrics: metrics, logger: logger))
         let routes = RouteTable.routes(api)
         RouteTable.register(routes, access: api.access, usage: api.usage, on: router)

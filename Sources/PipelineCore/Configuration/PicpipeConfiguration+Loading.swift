@@ -129,6 +129,7 @@ extension PicpipeConfiguration {
         if let value = try env.double("PICPIPE_SHUTDOWN_GRACE") { runtime.shutdownGrace = value }
         if let value = env.string("PICPIPE_LISTEN") { http.listen = value }
         if let value = env.list("PICPIPE_API_KEYS") { http.apiKeys = value }
+        if let value = env.list("PICPIPE_CORS_ORIGINS") { http.corsOrigins = value }
         if let value = try env.int("PICPIPE_MAX_BODY_BYTES") { http.maxBodyBytes = value }
         if let value = env.string("PICPIPE_SIGNING_KEY") { http.signingKey = value }
         if let value = try env.int("PICPIPE_MIN_UPLOAD_RATE") { http.minUploadRate = value }
@@ -196,6 +197,12 @@ extension PicpipeConfiguration {
         try check(http.headerTimeout > 0, "http.header_timeout", "must be positive seconds")
         try check(http.maxConnections >= 1, "http.max_connections", "needs at least 1")
         try check((1...256).contains(http.eventLoops ?? 1), "http.event_loops", "is 1 to 256 (absent: one per core)")
+        for origin in http.corsOrigins {
+            try check(
+                HTTPSettings.isOrigin(origin), "http.cors_origins",
+                "lists origins as a browser sends them, scheme://host[:port] with no path (https://app.example.com), "
+                    + "or * for any; '\(origin)' is not one")
+        }
         try check(limits.maxPixels > 0, "limits.max_pixels", "must be positive")
         try check(limits.maxFileBytes > 0, "limits.max_file_bytes", "must be positive")
         for name in FunctionSettings.names {

@@ -336,6 +336,9 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
     /// default). On a small machine that also runs the load (a client, the functions) one loop can answer more and
     /// sooner than one per core: nginx's `worker_processes`.
     public var eventLoops: Int?
+    /// The web origins (`https://app.example.com`, or `*` for any) whose pages may call the API from their scripts
+    /// (CORS: `Access-Control-Allow-Origin` and preflights); empty: none, no CORS headers are sent.
+    public var corsOrigins: [String] = []
 
     /// The defaults.
     public init() {}
@@ -356,6 +359,7 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
         case maxConnections = "max_connections"
         case negotiateFormats = "negotiate_formats"
         case eventLoops = "event_loops"
+        case corsOrigins = "cors_origins"
     }
 
     /// Decodes a partial section: missing keys keep their defaults.
@@ -377,6 +381,20 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
         maxConnections = try c.decode(.maxConnections, default: d.maxConnections)
         negotiateFormats = try c.decode(.negotiateFormats, default: d.negotiateFormats)
         eventLoops = try c.decodeIfPresent(Int.self, forKey: .eventLoops)
+        corsOrigins = try c.decode(.corsOrigins, default: d.corsOrigins)
+    }
+}
+
+extension HTTPSettings {
+    /// Whether `text` is `*` or an origin as a browser's `Origin` header carries it: `http` or `https`, `://`, a host
+    /// and maybe a port, nothing after (no path, no trailing slash).
+    public static func isOrigin(_ text: String) -> Bool {
+        if text == "*" { return true }
+        guard let separator = text.range(of: "://") else { return false }
+        let scheme = text[..<separator.lowerBound]
+        let authority = text[separator.upperBound...]
+        return (scheme == "http" || scheme == "https") && !authority.isEmpty
+            && !authority.contains { "/?#@ ".contains($0) }
     }
 }
 
