@@ -61,20 +61,31 @@ struct LoopbackClient: Sendable {
         }
     }
 
-    private static func exchange(_ parts: [(bytes: [UInt8], delay: Double)], port: Int, abort: Bool) throws -> [UInt8] {
+    /// A socket connected to 127.0.0.1:port whose reads give up after `receiveTimeout` (the caller closes it).
+    static func connect(port: Int, receiveTimeout: timeval = timeval(tv_sec: 60, tv_usec: 0)) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ClientError.socket }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 60, tv_usec: 0)
+        var timeout = receiveTimeout
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
-        guard connected == 0 else { throw ClientError.connect }
+        guard connected == 0 else {
+            close(fd)
+            throw ClientError.connect
+        }
+        return fd
+    }
+
+    private static func exchange(_ parts: [(bytes: [UInt8], delay: Double)], port: Int, abort: Bool) throws -> [UInt8] {
+        let fd = try connect(port: port)
+        defer { close(fd) }
         sending: for (bytes, delay) in parts {
             if delay > 0 { usleep(useconds_t(delay * 1_000_000)) }
             var offset = 0
