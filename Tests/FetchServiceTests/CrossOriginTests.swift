@@ -21,7 +21,9 @@ struct CrossOriginTests {
     }
 
     static func value(_ lines: [String], _ name: String) -> [String] {
-        lines.filter { $0.hasPrefix(name + ":") }.map { String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces) }
+        lines.filter { $0.hasPrefix(name + ":") }.map {
+            String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces)
+        }
     }
 
     @Test func listedOriginsMayCallAndOthersAreNotAnswered() async throws {
@@ -43,7 +45,8 @@ struct CrossOriginTests {
             #expect(preflight.status == 204)
             #expect(Self.value(preflight.lines, "access-control-allow-origin") == ["https://app.example.com"])
             #expect(Self.value(preflight.lines, "access-control-allow-methods").first?.contains("delete") == true)
-            #expect(Self.value(preflight.lines, "access-control-allow-headers").first?.contains("authorization") == true)
+            #expect(
+                Self.value(preflight.lines, "access-control-allow-headers").first?.contains("authorization") == true)
             let foreign = try await Self.head(
                 client, "OPTIONS", "/images/\(id)",
                 ["Origin: https://evil.example", "Access-Control-Request-Method: DELETE"])
@@ -55,11 +58,14 @@ struct CrossOriginTests {
             // one caller's answer to another); another origin and no origin get no allowance.
             let thumbnail = "/images/\(id)/thumbnails/64"
             for _ in 0..<2 {
-                for (fields, allowed) in [([app], ["https://app.example.com"]), (["Origin: https://evil.example"], []), ([], [])] {
+                for (fields, allowed) in [
+                    ([app], ["https://app.example.com"]), (["Origin: https://evil.example"], []), ([], []),
+                ] {
                     for target in [thumbnail, "/images/missing-one"] {
                         let answer = try await Self.head(client, "GET", target, fields)
                         #expect([200, 404].contains(answer.status), "\(target) \(fields)")
-                        #expect(Self.value(answer.lines, "access-control-allow-origin") == allowed, "\(target) \(fields)")
+                        #expect(
+                            Self.value(answer.lines, "access-control-allow-origin") == allowed, "\(target) \(fields)")
                         #expect(Self.value(answer.lines, "vary").contains("origin"), "\(target) \(fields)")
                     }
                 }
@@ -83,7 +89,8 @@ struct CrossOriginTests {
         }
         try await FetchServer.with { client, _ in
             let preflight = try await Self.head(
-                client, "OPTIONS", "/images", ["Origin: https://app.example.com", "Access-Control-Request-Method: POST"])
+                client, "OPTIONS", "/images",
+                ["Origin: https://app.example.com", "Access-Control-Request-Method: POST"])
             #expect(preflight.status == 405)
             let answer = try await Self.head(client, "GET", "/healthz", ["Origin: https://app.example.com"])
             #expect(Self.value(answer.lines, "access-control-allow-origin").isEmpty)
@@ -97,7 +104,9 @@ struct CrossOriginTests {
             configuration.http.corsOrigins = [good]
             #expect(throws: Never.self) { try configuration.validate() }
         }
-        for bad in ["https://app.example.com/", "app.example.com", "ftp://files.example", "https://", "https://a.example/x"] {
+        for bad in [
+            "https://app.example.com/", "app.example.com", "ftp://files.example", "https://", "https://a.example/x",
+        ] {
             var configuration = PicpipeConfiguration()
             configuration.http.corsOrigins = [bad]
             #expect(throws: ConfigurationError.self, "\(bad)") { try configuration.validate() }

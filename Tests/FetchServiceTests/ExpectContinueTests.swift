@@ -45,7 +45,9 @@ struct ExpectContinueTests {
             let separator: [UInt8] = [13, 10, 13, 10]
             var end: Int?
             while end == nil {
-                end = pending.count < 4 ? nil : (0...(pending.count - 4)).first { Array(pending[$0..<$0 + 4]) == separator }
+                end =
+                    pending.count < 4
+                    ? nil : (0...(pending.count - 4)).first { Array(pending[$0..<$0 + 4]) == separator }
                 if end == nil, !fill() { return nil }
             }
             let lines = String(decoding: pending[0..<end!], as: UTF8.self).components(separatedBy: "\r\n")
@@ -53,7 +55,8 @@ struct ExpectContinueTests {
             var headers: [String: String] = [:]
             for line in lines.dropFirst() {
                 guard let colon = line.firstIndex(of: ":") else { continue }
-                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                    in: .whitespaces)
             }
             let length = Int(headers["content-length"] ?? "0") ?? 0
             while pending.count < length { if !fill() { break } }
@@ -74,7 +77,8 @@ struct ExpectContinueTests {
     }
 
     static func head(_ method: String, _ target: String, _ fields: [String]) -> [UInt8] {
-        Array(("\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n" + fields.map { $0 + "\r\n" }.joined() + "\r\n").utf8)
+        Array(
+            ("\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n" + fields.map { $0 + "\r\n" }.joined() + "\r\n").utf8)
     }
 
     @Test func anUploadGetsItsContinueAndTheConnectionStaysInStep() async throws {

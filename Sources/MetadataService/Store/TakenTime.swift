@@ -31,7 +31,9 @@ public enum TakenTime {
         }
         let year = Int(String(characters[0..<4])) ?? 0
         if let month = field(5), !(1...12).contains(month) { return nil }
-        if let day = field(8), let month = field(5), !(1...days(inMonth: month, year: year)).contains(day) { return nil }
+        if let day = field(8), let month = field(5), !(1...days(inMonth: month, year: year)).contains(day) {
+            return nil
+        }
         if let hour = field(11), hour > 23 { return nil }
         if let minute = field(14), minute > 59 { return nil }
         if let second = field(17), second > 59 { return nil }
