@@ -169,11 +169,27 @@ import Testing
         }
     }
 
+    @Test func corsOriginsComeFromTheFileOrTheEnvironment() throws {
+        #expect(try PicpipeConfiguration.load(environment: [:]).http.corsOrigins.isEmpty)
+        let file = try PicpipeConfiguration.parse(yaml: "http:\n  cors_origins: [https://app.example.com, '*']\n")
+        #expect(file.http.corsOrigins == ["https://app.example.com", "*"])
+        let environment = try PicpipeConfiguration.load(
+            environment: ["PICPIPE_CORS_ORIGINS": "https://a.example,http://localhost:5173"])
+        #expect(environment.http.corsOrigins == ["https://a.example", "http://localhost:5173"])
+        do {
+            _ = try PicpipeConfiguration.load(environment: ["PICPIPE_CORS_ORIGINS": "https://a.example/"])
+            Issue.record("an origin with a path was accepted")
+        } catch let ConfigurationError.invalid(key, reason) {
+            #expect(key == "http.cors_origins" && reason.contains("'https://a.example/' is not one"))
+        }
+    }
+
     @Test func printedYAMLReadsBackTheSame() throws {
         var configuration = PicpipeConfiguration()
         configuration.thumbnails.sizes = [100, 200]
         configuration.functions.thumbnail.concurrency = 2
         configuration.http.signingKey = "secret"
+        configuration.http.corsOrigins = ["https://app.example.com"]
         let yaml = try configuration.yaml()
         #expect(yaml.contains("max_retries: 2"))
         #expect(try PicpipeConfiguration.parse(yaml: yaml) == configuration)
