@@ -119,6 +119,13 @@ struct AWSResponder: HTTPResponder {
                         requestID: requestID)
                 }
             } else {
+                if Self.isBrowserFormUpload(request, signed: signed) {
+                    // Signed by its policy, not by a header or a URL: "not signed" would mislead.
+                    throw AWSError.notImplemented(
+                        "POST Object (a browser form upload with a policy, boto3's generate_presigned_post); upload "
+                            + "with PutObject, or from a browser with a SigV4-presigned PUT URL "
+                            + "(generate_presigned_url('put_object', …) with signature_version s3v4)")
+                }
                 let auth = try authenticator.authenticate(signed, service: .s3)
                 if request.method == .get || request.method == .head {
                     response = try await s3.respond(to: request, signed: signed, auth: auth, context: context)
@@ -149,6 +156,12 @@ struct AWSResponder: HTTPResponder {
         }
         if service == .s3 { response.headers[AWSResponses.name("x-amz-request-id")] = requestID }
         return response
+    }
+
+    /// S3's POST Object: a form posted to a bucket (`multipart/form-data`, no key in the path).
+    static func isBrowserFormUpload(_ request: Request, signed: SignedRequest) -> Bool {
+        guard request.method == .post, case (_?, nil) = S3API.split(signed.path) else { return false }
+        return request.headers[.contentType]?.lowercased().hasPrefix("multipart/form-data") == true
     }
 
     private func globalExecutor<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
