@@ -137,7 +137,8 @@ struct AWSResponder: HTTPResponder {
                 }
             }
         } catch let error as AWSError {
-            if error.status >= 500 {
+            // A 501 answers what the client asked for (an operation picpipe lacks), not a failure of picpipe's.
+            if error.status >= 500 && error.status != 501 {
                 logger.error("AWS request failed", metadata: ["path": "\(signed.path)", "error": "\(error)"])
             }
             response =
