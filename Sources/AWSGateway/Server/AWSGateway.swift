@@ -85,7 +85,7 @@ struct AWSResponder: HTTPResponder {
         let credential =
             signed.header("authorization").flatMap {
                 RequestAuthenticator.authorizationFields(String($0.drop { $0 != " " }))["Credential"]
-            } ?? signed.queryItems["X-Amz-Credential"]
+            } ?? signed.queryPairs.first { $0.0 == "X-Amz-Credential" }?.1
         if let scope = credential?.split(separator: "/"), scope.count == 5, let service = AWSService(rawValue: String(scope[3])) {
             return service
         }

@@ -19,15 +19,15 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// A request read and not yet answered is not idle time (the answer's end restarts the clock).
     private lazy var clock = IdleClock(timeout: idleTimeout, sweeps: sweeps) { [weak self] in
         guard let self else { return false }
-        return (readingRequest && !owesContinue) || requestsInProgress == 0
+        return (readingRequest && expectContinue?.holdingBack != true) || requestsInProgress == 0
     }
     /// Requests read (their head) whose answer has not ended.
     private var requestsInProgress = 0
     /// Between a request's head and its end.
     private var readingRequest = false
-    /// The request's client holds its body back for a "100 Continue" the route has not asked for yet
-    /// (`ExpectContinueHandler`): the server owes the next step, so the wait is not the client's idle time.
-    private var owesContinue = false
+    /// Knows when the request's client holds its body back for a "100 Continue" the route has not asked for yet:
+    /// the server owes the next step then, so the wait is not the client's idle time.
+    private let expectContinue: ExpectContinueHandler?
     private var closeAfterAnswer = false
     private var context: ChannelHandlerContext?
     /// Called (on the event loop) after the answer to the last request read has been written.
@@ -35,10 +35,13 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private let sweeps: IdleSweeps
 
-    /// - Parameter sweeps: the listener's idle checks, one per event loop.
-    init(idleTimeout: TimeAmount, sweeps: IdleSweeps) {
+    /// - Parameters:
+    ///   - sweeps: the listener's idle checks, one per event loop.
+    ///   - expectContinue: the connection's `Expect: 100-continue` handler (on the same event loop).
+    init(idleTimeout: TimeAmount, sweeps: IdleSweeps, expectContinue: ExpectContinueHandler? = nil) {
         self.idleTimeout = idleTimeout
         self.sweeps = sweeps
+        self.expectContinue = expectContinue
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -59,29 +62,24 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         clock.touch(context)
         switch unwrapInboundIn(data) {
-        case .head(let request):
+        case .head:
             readingRequest = true
             requestsInProgress += 1
-            owesContinue = ExpectContinue.isAsked(request)
         case .body:
-            owesContinue = false
+            break
         case .end:
             readingRequest = false
-            owesContinue = false
         }
         context.fireChannelRead(data)
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        if event is ExpectContinue.BodyWanted {
-            owesContinue = false
-            clock.touch(context)  // the client's wait for its body starts now
-        }
+        // The client's time to send its body starts now.
+        if event is ExpectContinue.BodyWanted { clock.touch(context) }
         context.triggerUserOutboundEvent(event, promise: promise)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .head = unwrapOutboundIn(data) { owesContinue = false }
         guard case .end = unwrapOutboundIn(data) else {
             context.write(data, promise: promise)
             return

@@ -35,8 +35,8 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    /// The request being read expects "100 Continue" and has had none; its body has not ended.
-    private var holdingBack = false
+    /// The request being read expects "100 Continue" and has had none (nor a final answer); its body has not ended.
+    private(set) var holdingBack = false
     /// A final answer went out while the client held its body back: the connection closes after it.
     private var closeAfterAnswer = false
 

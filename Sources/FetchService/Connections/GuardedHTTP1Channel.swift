@@ -88,7 +88,8 @@ struct GuardedHTTP1Channel: Sendable {
     }
 
     /// Adds, after what the pipeline has (the raw path, if any), the head guard, Hummingbird's HTTP/1 codec, the
-    /// request limits, `Expect: 100-continue`, the connection state and the event-loop shortcut, and wraps the channel for the request loop.
+    /// request limits, `Expect: 100-continue`, the connection state and the event-loop shortcut, and wraps the channel
+    /// for the request loop.
     /// Runs on the channel's event loop.
     private func addDecoder(
         to channel: any Channel, logger: Logger, admitted: Bool
@@ -115,8 +116,9 @@ struct GuardedHTTP1Channel: Sendable {
                 limits: limits, head: head, metrics: metrics,
                 connectionRefusal: admitted ? nil : .tooManyConnections(limit: connections.limit)))
         // After the limits (a refused head never asks for its body), before the request loop's writes.
-        try pipeline.addHandler(ExpectContinueHandler())
-        let state = ConnectionStateHandler(idleTimeout: idleTimeout, sweeps: sweeps)
+        let expectContinue = ExpectContinueHandler()
+        try pipeline.addHandler(expectContinue)
+        let state = ConnectionStateHandler(idleTimeout: idleTimeout, sweeps: sweeps, expectContinue: expectContinue)
         try pipeline.addHandler(state)
         if let shortcut {
             // Last before the request loop: the limits and the connection state handler see its requests.
