@@ -65,3 +65,58 @@ struct MultipartFileExtractorTests {
         #expect(result.file == Array("DATA".utf8))
     }
 }
+
+/// The form reading an S3 POST Object needs: the fields before the file, kept within a budget, and only the part
+/// named `file` taken as the file, whatever the chunking.
+struct MultipartFormFieldsTests {
+    static let form = Array(
+        ("--b\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nform/${filename}\r\n--b\r\n"
+            + "Content-Disposition: form-data; name=\"policy\"\r\n\r\neyJhIjoxfQ==\r\n--b\r\n"
+            + "Content-Disposition: form-data; name=\"other\"; filename=\"decoy.txt\"\r\n\r\nnot the file\r\n--b\r\n"
+            + "Content-Disposition: form-data; name=\"file\"; filename=\"photo.jpg\"\r\n\r\nJPEGBYTES\r\n--b\r\n"
+            + "Content-Disposition: form-data; name=\"after\"\r\n\r\nignored\r\n--b--\r\n").utf8)
+
+    static func read(_ body: [UInt8], fieldBytes: Int, chunkSize: Int) -> (
+        fields: [String], file: [UInt8], name: String?, error: String?
+    ) {
+        var extractor = MultipartFileExtractor(boundary: "b", fileField: "file", fieldBytes: fieldBytes)
+        var file: [UInt8] = []
+        do {
+            var start = 0
+            while start < body.count {
+                let end = min(start + chunkSize, body.count)
+                try body[start..<end].withUnsafeBytes { chunk in try extractor.feed(chunk) { file += $0 } }
+                start = end
+            }
+            try extractor.finish()
+        } catch {
+            return (extractor.fields.map { "\($0.name)=\($0.value)" }, file, nil, "\(error)")
+        }
+        return (extractor.fields.map { "\($0.name)=\($0.value)" }, file, extractor.fileName, nil)
+    }
+
+    @Test(arguments: [1, 2, 5, 17, 100_000])
+    func keepsTheFieldsBeforeTheFilePartInAnyChunking(chunkSize: Int) {
+        let result = Self.read(Self.form, fieldBytes: 1024, chunkSize: chunkSize)
+        #expect(result.error == nil)
+        #expect(result.fields == ["key=form/${filename}", "policy=eyJhIjoxfQ==", "other=not the file"])
+        #expect(result.file == Array("JPEGBYTES".utf8))
+        #expect(result.name == "photo.jpg")
+    }
+
+    @Test(arguments: [1, 7, 100_000])
+    func refusesFieldsOverTheirBudget(chunkSize: Int) {
+        // The fields hold 3 + 16 + 6 + 12 + 5 + 12 = 54 bytes of names and values.
+        let result = Self.read(Self.form, fieldBytes: 40, chunkSize: chunkSize)
+        #expect(result.error?.contains("more than 40 bytes") == true, "\(result)")
+        #expect(result.file.isEmpty)
+        #expect(Self.read(Self.form, fieldBytes: 54, chunkSize: chunkSize).error == nil)
+    }
+
+    @Test func aFormWithoutItsFilePartSaysSo() {
+        let body = Array("--b\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk\r\n--b--\r\n".utf8)
+        let result = Self.read(body, fieldBytes: 1024, chunkSize: 3)
+        #expect(result.error?.contains("no part named 'file'") == true, "\(result)")
+        #expect(result.fields == ["key=k"])
+    }
+}

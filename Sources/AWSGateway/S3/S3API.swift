@@ -93,7 +93,8 @@ struct S3API: Sendable {
             try requireUploads(bucket, operation: "PutObject")
             if let id = query["uploadId"] {
                 if let source = request.headers[AWSResponses.name("x-amz-copy-source")] {
-                    return try await uploadPartCopy(request, key: key, uploadID: id, query: query, source: source, auth: auth)
+                    return try await uploadPartCopy(
+                        request, key: key, uploadID: id, query: query, source: source, auth: auth)
                 }
                 return try await uploadPart(
                     request, key: key, uploadID: id, query: query, signed: signed, auth: auth, context: context)
@@ -159,7 +160,7 @@ struct S3API: Sendable {
         }
     }
 
-    private func requireUploads(_ bucket: S3Bucket, operation: String) throws {
+    func requireUploads(_ bucket: S3Bucket, operation: String) throws {
         guard bucket == .uploads else {
             throw AWSError.accessDenied(
                 "Access Denied: \(bucket.rawValue) is read-only; \(operation) goes to the uploads bucket, whose objects become originals and thumbnails."

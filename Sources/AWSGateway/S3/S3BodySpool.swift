@@ -55,6 +55,7 @@ struct S3BodySpool: Sendable {
 
     /// Streams `body` into a new temporary file in `folder`.
     /// - Parameters:
+    ///   - body: the request's body, or the bytes of a form's file part.
     ///   - request: the request's headers (checksums, decoded length, Content-MD5).
     ///   - payload: what the signature promised about the body.
     ///   - maxBytes: the largest object accepted.
@@ -63,15 +64,16 @@ struct S3BodySpool: Sendable {
     ///   - region: write into this region of an existing file instead of a new file in `folder` (its length is
     ///     then the most bytes taken; nothing is removed on failure: the caller's record of the region says
     ///     whether it holds a part).
-    func spool(
-        _ body: RequestBody, request: SignedRequest, payload: PayloadCheck, into folder: URL, maxBytes: Int,
+    func spool<Body: AsyncSequence>(
+        _ body: Body, request: SignedRequest, payload: PayloadCheck, into folder: URL, maxBytes: Int,
         region: SpoolRegion? = nil
-    ) async throws -> SpooledObject {
+    ) async throws -> SpooledObject where Body.Element == ByteBuffer {
         let path =
             region?.path ?? folder.appendingPathComponent(AtomicFile.temporaryName(kind: Self.temporaryKind)).path
         let descriptor =
             region == nil
-            ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) : open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+            ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            : open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw AWSError.serviceUnavailable(
                 .s3, "cannot create a temporary file in \(folder.path): \(String(cString: strerror(errno)))")

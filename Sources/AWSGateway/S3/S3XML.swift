@@ -84,6 +84,21 @@ struct ListAllMyBucketsResult: Encodable {
     }
 }
 
+/// `<PostResponse>`: POST Object's answer when the form asks for `success_action_status` 201.
+struct PostResponse: Encodable {
+    var location: String
+    var bucket: String
+    var key: String
+    var eTag: String
+
+    enum CodingKeys: String, CodingKey {
+        case location = "Location"
+        case bucket = "Bucket"
+        case key = "Key"
+        case eTag = "ETag"
+    }
+}
+
 /// `<ListBucketResult>` of ListObjectsV2.
 struct ListBucketResult: Encodable {
     struct Contents: Encodable {

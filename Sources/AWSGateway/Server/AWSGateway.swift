@@ -86,7 +86,9 @@ struct AWSResponder: HTTPResponder {
             signed.header("authorization").flatMap {
                 RequestAuthenticator.authorizationFields(String($0.drop { $0 != " " }))["Credential"]
             } ?? signed.queryPairs.first { $0.0 == "X-Amz-Credential" }?.1
-        if let scope = credential?.split(separator: "/"), scope.count == 5, let service = AWSService(rawValue: String(scope[3])) {
+        if let scope = credential?.split(separator: "/"), scope.count == 5,
+            let service = AWSService(rawValue: String(scope[3]))
+        {
             return service
         }
         return LambdaAPI.handles(signed.path) ? .lambda : .s3
@@ -119,20 +121,22 @@ struct AWSResponder: HTTPResponder {
                         requestID: requestID)
                 }
             } else {
-                if Self.isBrowserFormUpload(request, signed: signed) {
-                    // Signed by its policy, not by a header or a URL: "not signed" would mislead.
-                    throw AWSError.notImplemented(
-                        "POST Object (a browser form upload with a policy, boto3's generate_presigned_post); upload "
-                            + "with PutObject, or from a browser with a SigV4-presigned PUT URL "
-                            + "(generate_presigned_url('put_object', …) with signature_version s3v4)")
-                }
-                let auth = try authenticator.authenticate(signed, service: .s3)
-                if request.method == .get || request.method == .head {
-                    response = try await s3.respond(to: request, signed: signed, auth: auth, context: context)
-                } else {
-                    // Uploads hash, write and take SQLite locks: off the event loops.
+                if Self.isBrowserFormUpload(request, signed: signed), case (let bucket?, nil) = S3API.split(signed.path)
+                {
+                    // Signed by its policy, which is in the body, not by a header or a URL.
                     response = try await globalExecutor {
-                        try await s3.respond(to: request, signed: signed, auth: auth, context: context)
+                        try await s3.postObject(
+                            request, bucketName: bucket, authenticator: authenticator, context: context)
+                    }
+                } else {
+                    let auth = try authenticator.authenticate(signed, service: .s3)
+                    if request.method == .get || request.method == .head {
+                        response = try await s3.respond(to: request, signed: signed, auth: auth, context: context)
+                    } else {
+                        // Uploads hash, write and take SQLite locks: off the event loops.
+                        response = try await globalExecutor {
+                            try await s3.respond(to: request, signed: signed, auth: auth, context: context)
+                        }
                     }
                 }
             }
@@ -159,7 +163,8 @@ struct AWSResponder: HTTPResponder {
         return response
     }
 
-    /// S3's POST Object: a form posted to a bucket (`multipart/form-data`, no key in the path).
+    /// S3's POST Object: a form posted to a bucket (`multipart/form-data`, no key in the path), signed by the policy
+    /// among its fields.
     static func isBrowserFormUpload(_ request: Request, signed: SignedRequest) -> Bool {
         guard request.method == .post, case (_?, nil) = S3API.split(signed.path) else { return false }
         return request.headers[.contentType]?.lowercased().hasPrefix("multipart/form-data") == true

@@ -52,7 +52,7 @@ public struct RequestAuthenticator: Sendable {
     /// The region clients must sign for.
     public let region: String
     /// Signing keys by key id, day and service: four HMACs each, the same all day.
-    private let signingKeys = SigningKeyCache()
+    let signingKeys = SigningKeyCache()
     /// How far a request's time may be from the server's (AWS: 15 minutes).
     public static let maxSkew: TimeInterval = 15 * 60
     /// The longest a presigned URL may be valid (AWS: 7 days).
@@ -263,7 +263,7 @@ public struct RequestAuthenticator: Sendable {
         "response-content-encoding",
     ]
 
-    private func lookup(_ keyID: String, service: AWSService) throws -> AWSCredential {
+    func lookup(_ keyID: String, service: AWSService) throws -> AWSCredential {
         guard let credential = credentials.credential(for: keyID) else {
             throw AWSError.unknownAccessKey(service, keyID)
         }
@@ -292,7 +292,7 @@ public struct RequestAuthenticator: Sendable {
         var text: String { "\(date)/\(region)/\(service)/aws4_request" }
     }
 
-    private func parseScope(_ text: String, service: AWSService) throws -> Scope {
+    func parseScope(_ text: String, service: AWSService) throws -> Scope {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 5, parts[4] == "aws4_request", parts[1].count == 8 else {
             throw AWSError.malformedAuthorization(

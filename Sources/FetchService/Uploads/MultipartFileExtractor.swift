@@ -1,10 +1,12 @@
 // A streaming multipart/form-data reader that passes on the bytes of one file part as they arrive, so an
 // upload is never held whole in memory.
 
-/// Extracts the file part of a multipart body: the first part with a `filename`, or named `file`.
+/// Extracts the file part of a multipart body: the first part with a `filename`, or named `file` (or, when
+/// `fileField` is given, the part of that name alone).
 ///
 /// Feed the body in any chunking; file bytes come out through `emit` as soon as they cannot be the start of the
-/// closing delimiter. Other parts are skipped.
+/// closing delimiter. Other parts are skipped, or, with a `fieldBytes` budget, kept as the form's fields (an S3
+/// POST Object form sends its policy and key as fields before the file).
 package struct MultipartFileExtractor {
     private enum State {
         case preamble
@@ -25,14 +27,31 @@ package struct MultipartFileExtractor {
     /// Where the search for the end of the current part's headers resumes: the bytes before it hold no CRLFCRLF,
     /// so a part's headers sent a few bytes at a time are scanned once, not once per chunk.
     private var headerScanStart = 0
+    /// The only part name that is the file part, or nil for the HTTP API's rule.
+    private let fileField: String?
+    /// How many bytes of field names and values may be kept (0: fields are skipped).
+    private let fieldBytes: Int
+    private var keptBytes = 0
+    /// The form fields before the file part, in order, their names as sent.
+    package private(set) var fields: [(name: String, value: String)] = []
+    private var fieldName: String?
+    private var fieldValue: [UInt8] = []
+    /// Whether the file part's headers have been read: every field before it is in `fields`.
+    package var reachedFile: Bool { state == .fileBody || state == .done }
 
     /// The most header bytes a part may have.
     static let maxHeaderBytes = 16 * 1024
 
-    package init(boundary: String) {
+    /// - Parameters:
+    ///   - boundary: the `boundary` parameter of the body's `Content-Type`.
+    ///   - fileField: the name of the file part, when only a part so named is the file.
+    ///   - fieldBytes: how many bytes of other parts' names and values to keep in `fields`; 0 skips them.
+    package init(boundary: String, fileField: String? = nil, fieldBytes: Int = 0) {
         delimiter = Array("\r\n--\(boundary)".utf8)
         // The body starts with "--boundary" (no CRLF before it); pretend one was there.
         pending = Array("\r\n".utf8)
+        self.fileField = fileField
+        self.fieldBytes = fieldBytes
     }
 
     /// Takes the next chunk of the body.
@@ -47,21 +66,26 @@ package struct MultipartFileExtractor {
             case .preamble, .otherBody, .fileBody:
                 if let range = Self.find(delimiter, in: pending) {
                     if state == .fileBody {
-                        try pending.withUnsafeBytes { try emit(UnsafeRawBufferPointer(rebasing: $0[..<range.lowerBound])) }
+                        try pending.withUnsafeBytes {
+                            try emit(UnsafeRawBufferPointer(rebasing: $0[..<range.lowerBound]))
+                        }
                         pending.removeAll()
                         state = .done
                         return
                     }
+                    if state == .otherBody { try keep(pending[..<range.lowerBound]) }
                     pending.removeSubrange(..<range.upperBound)
                     state = .headers
                     progressed = true
                 } else {
                     // Keep what could be the start of the delimiter; the rest is file bytes or skipped.
-                    let keep = min(pending.count, delimiter.count - 1)
-                    let flush = pending.count - keep
+                    let held = min(pending.count, delimiter.count - 1)
+                    let flush = pending.count - held
                     if flush > 0 {
                         if state == .fileBody {
                             try pending.withUnsafeBytes { try emit(UnsafeRawBufferPointer(rebasing: $0[..<flush])) }
+                        } else if state == .otherBody {
+                            try keep(pending[..<flush], partial: true)
                         }
                         pending.removeSubrange(..<flush)
                     }
@@ -80,14 +104,20 @@ package struct MultipartFileExtractor {
                 headerScanStart = 0
                 // After the delimiter: "--" ends the body; otherwise CRLF then the part's headers.
                 if pending.starts(with: Array("--".utf8)) {
-                    throw APIError.badRequest("the multipart body has no file part (send one with a filename, or named 'file')")
+                    throw APIError.badRequest(noFilePart)
                 }
                 let text = String(decoding: pending[..<end.lowerBound], as: UTF8.self)
                 pending.removeSubrange(..<end.upperBound)
-                if let name = Self.fileName(headers: text) {
+                let names = Self.names(headers: text)
+                if let fileField, names.name == fileField {
+                    fileName = names.filename.flatMap { $0.isEmpty ? nil : $0 }
+                    state = .fileBody
+                } else if fileField == nil, let name = names.filename ?? (names.name == "file" ? "" : nil) {
                     fileName = name.isEmpty ? nil : name
                     state = .fileBody
                 } else {
+                    fieldName = names.name
+                    fieldValue = []
                     state = .otherBody
                 }
                 // The part's body starts right here; it ends at the next CRLF "--boundary".
@@ -105,12 +135,33 @@ package struct MultipartFileExtractor {
             throw APIError.badRequest(
                 state == .fileBody
                     ? "the multipart body ended inside the file part"
-                    : "the multipart body has no file part (send one with a filename, or named 'file')")
+                    : noFilePart)
         }
     }
 
-    /// The part's file name when it is the file part: it has `filename=`, or `name="file"`.
-    static func fileName(headers: String) -> String? {
+    private var noFilePart: String {
+        fileField.map { "the multipart body has no part named '\($0)'" }
+            ?? "the multipart body has no file part (send one with a filename, or named 'file')"
+    }
+
+    /// Keeps bytes of a field's value (all of it unless `partial`), within the `fieldBytes` budget.
+    private mutating func keep(_ bytes: ArraySlice<UInt8>, partial: Bool = false) throws {
+        guard fieldBytes > 0, let name = fieldName else { return }
+        keptBytes += bytes.count
+        guard keptBytes + name.utf8.count <= fieldBytes else {
+            throw APIError.badRequest("the form's fields before the file have more than \(fieldBytes) bytes")
+        }
+        fieldValue.append(contentsOf: bytes)
+        if !partial {
+            keptBytes += name.utf8.count
+            fields.append((name, String(decoding: fieldValue, as: UTF8.self)))
+            fieldName = nil
+            fieldValue = []
+        }
+    }
+
+    /// The `name` and `filename` of a part's `Content-Disposition`.
+    static func names(headers: String) -> (name: String?, filename: String?) {
         for line in headers.split(separator: "\r\n") {
             let pair = line.split(separator: ":", maxSplits: 1)
             guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == "content-disposition"
@@ -121,17 +172,18 @@ package struct MultipartFileExtractor {
                 let kv = parameter.split(separator: "=", maxSplits: 1)
                 guard kv.count == 2 else { continue }
                 var value = kv[1].trimmingCharacters(in: .whitespaces)
-                if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+                if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
+                    value = String(value.dropFirst().dropLast())
+                }
                 switch kv[0].trimmingCharacters(in: .whitespaces).lowercased() {
                 case "name": name = value
                 case "filename": filename = value
                 default: break
                 }
             }
-            if let filename { return filename }
-            if name == "file" { return "" }
+            return (name, filename)
         }
-        return nil
+        return (nil, nil)
     }
 
     private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int = 0) -> Range<Int>? {

@@ -19,6 +19,8 @@ public struct EventName: RawRepresentable, Codable, Sendable, Hashable, CustomSt
     public static let objectCreatedPut = EventName(rawValue: "ObjectCreated:Put")
     /// An object was replaced under a chosen id (HTTP PUT).
     public static let objectCreatedCopy = EventName(rawValue: "ObjectCreated:Copy")
+    /// A new object arrived by a browser form (S3's POST Object).
+    public static let objectCreatedPost = EventName(rawValue: "ObjectCreated:Post")
     /// An object was deleted.
     public static let objectRemovedDelete = EventName(rawValue: "ObjectRemoved:Delete")
 
