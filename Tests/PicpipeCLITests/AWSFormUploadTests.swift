@@ -140,3 +140,77 @@ extension PicpipeCLI {
         }
     }
 }
+
+extension PicpipeCLI.AWSFormUploadTests {
+    /// `aws.cors_origins` is the buckets' CORS rule: GetBucketCors reports it, preflights from its origins are
+    /// answered (they carry no signature and were refused as unsigned), others get S3's AccessForbidden, answers
+    /// carry the CORS fields. PutBucketCors and PutBucketAcl say they are not implemented; they were answered
+    /// BucketAlreadyOwnedByYou, as if they were a CreateBucket.
+    @Test func corsRuleIsReportedAndPreflightsAnswered() async throws {
+        guard await AWSTools.available() else { return }
+        let root = try PicpipeProcess.temporaryFolder("aws-cors")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let gateway = try await AWSServe.start(
+            root: root, environment: ["PICPIPE_AWS_CORS_ORIGINS": "https://shop.example"])
+        do {
+            let script = """
+                import boto3, json, sys, urllib.request, urllib.error
+                endpoint, key, secret = sys.argv[1:4]
+                s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
+                                  region_name="us-east-1")
+                out = {"rules": s3.get_bucket_cors(Bucket="uploads")["CORSRules"]}
+                for name, call in [("putCors", lambda: s3.put_bucket_cors(Bucket="uploads", CORSConfiguration={
+                                       "CORSRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]})),
+                                   ("putAcl", lambda: s3.put_bucket_acl(Bucket="uploads", ACL="private"))]:
+                    try:
+                        call()
+                        out[name] = "accepted"
+                    except s3.exceptions.ClientError as error:
+                        out[name] = error.response["Error"]["Code"]
+                def ask(origin, method):
+                    request = urllib.request.Request(endpoint + "/uploads/x.jpg", method="OPTIONS", headers={
+                        "Origin": origin, "Access-Control-Request-Method": method,
+                        "Access-Control-Request-Headers": "authorization,x-amz-date,x-amz-content-sha256"})
+                    try:
+                        answer = urllib.request.urlopen(request)
+                        return [answer.status, dict(answer.headers)]
+                    except urllib.error.HTTPError as error:
+                        return [error.code, error.read().decode()]
+                out["allowed"] = ask("https://shop.example", "PUT")
+                out["otherOrigin"] = ask("https://evil.example", "PUT")
+                out["otherMethod"] = ask("https://shop.example", "PATCH")
+                url = s3.generate_presigned_url("list_objects_v2", Params={"Bucket": "originals"})
+                answer = urllib.request.urlopen(urllib.request.Request(url, headers={"Origin": "https://shop.example"}))
+                out["listed"] = [answer.status, answer.headers.get("Access-Control-Allow-Origin"),
+                                 answer.headers.get("Access-Control-Expose-Headers"), answer.headers.get("Vary")]
+                print(json.dumps(out))
+                """
+            let out = try await PicpipeCLI.AWSThrottleAndListingTests.boto3(script, [], gateway: gateway)
+            let rules = try #require(out["rules"] as? [[String: Any]])
+            #expect(rules.count == 1)
+            #expect(rules.first?["AllowedOrigins"] as? [String] == ["https://shop.example"])
+            #expect(rules.first?["AllowedMethods"] as? [String] == ["GET", "HEAD", "PUT", "POST", "DELETE"])
+            #expect((rules.first?["ExposeHeaders"] as? [String])?.contains("ETag") == true)
+            #expect(out["putCors"] as? String == "NotImplemented" && out["putAcl"] as? String == "NotImplemented")
+            let allowed = try #require(out["allowed"] as? [Any])
+            #expect(allowed[0] as? Int == 200, "\(allowed)")
+            let fields = try #require(allowed[1] as? [String: String])
+            #expect(fields["Access-Control-Allow-Origin"] == "https://shop.example")
+            #expect(fields["Access-Control-Allow-Methods"]?.contains("PUT") == true)
+            #expect(fields["Access-Control-Allow-Headers"] == "authorization,x-amz-date,x-amz-content-sha256")
+            for name in ["otherOrigin", "otherMethod"] {
+                let refused = try #require(out[name] as? [Any])
+                #expect(refused[0] as? Int == 403, "\(name): \(refused)")
+                #expect((refused[1] as? String)?.contains("<Code>AccessForbidden</Code>") == true, "\(refused)")
+            }
+            let listed = try #require(out["listed"] as? [Any])
+            #expect(listed[0] as? Int == 200 && listed[1] as? String == "https://shop.example", "\(listed)")
+            #expect((listed[2] as? String)?.contains("ETag") == true && listed[3] as? String == "Origin")
+        } catch {
+            print(gateway.serve.log.suffix(4000))
+            await gateway.stop()
+            throw error
+        }
+        await gateway.stop()
+    }
+}

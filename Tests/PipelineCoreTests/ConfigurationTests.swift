@@ -182,6 +182,17 @@ import Testing
         } catch let ConfigurationError.invalid(key, reason) {
             #expect(key == "http.cors_origins" && reason.contains("'https://a.example/' is not one"))
         }
+        // The AWS listener has its own list (a bucket's CORS rule), checked the same way.
+        let aws = try PicpipeConfiguration.parse(yaml: "aws:\n  cors_origins: [https://shop.example]\n")
+        #expect(aws.aws.corsOrigins == ["https://shop.example"] && aws.http.corsOrigins.isEmpty)
+        #expect(
+            try PicpipeConfiguration.load(environment: ["PICPIPE_AWS_CORS_ORIGINS": "*"]).aws.corsOrigins == ["*"])
+        do {
+            _ = try PicpipeConfiguration.load(environment: ["PICPIPE_AWS_CORS_ORIGINS": "shop.example"])
+            Issue.record("an origin without a scheme was accepted")
+        } catch let ConfigurationError.invalid(key, reason) {
+            #expect(key == "aws.cors_origins" && reason.contains("'shop.example' is not one"))
+        }
     }
 
     @Test func printedYAMLReadsBackTheSame() throws {
@@ -190,6 +201,7 @@ import Testing
         configuration.functions.thumbnail.concurrency = 2
         configuration.http.signingKey = "secret"
         configuration.http.corsOrigins = ["https://app.example.com"]
+        configuration.aws.corsOrigins = ["https://shop.example"]
         let yaml = try configuration.yaml()
         #expect(yaml.contains("max_retries: 2"))
         #expect(try PicpipeConfiguration.parse(yaml: yaml) == configuration)

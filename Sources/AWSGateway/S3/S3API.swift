@@ -21,13 +21,18 @@ struct S3API: Sendable {
     let fileIO: FileIO
     let threadPool: NIOThreadPool
     let region: String
+    /// `aws.cors_origins`, which GetBucketCors reports as each bucket's rule.
+    let crossOrigin: CrossOriginPolicy
     let logger: Logger
     /// When the buckets came to be (ListBuckets' CreationDate): the store's creation.
     let created: Date
     /// Each bucket's folder path, with a trailing slash (a key's file path is this and the key).
     let folderPaths: [S3Bucket: String]
 
-    init(images: ImageAPI, region: String, logger: Logger, threadPool: NIOThreadPool = .singleton) {
+    init(
+        images: ImageAPI, region: String, crossOrigin: CrossOriginPolicy = CrossOriginPolicy(origins: []),
+        logger: Logger, threadPool: NIOThreadPool = .singleton
+    ) {
         layout = images.runtime.layout
         self.images = images
         catalog = S3ObjectCatalog(layout: layout)
@@ -37,6 +42,7 @@ struct S3API: Sendable {
         fileIO = FileIO(threadPool: threadPool)
         self.threadPool = threadPool
         self.region = region
+        self.crossOrigin = crossOrigin
         self.logger = logger
         var folders: [S3Bucket: String] = [:]
         for bucket in S3Bucket.allCases { folders[bucket] = bucket.folder(in: images.runtime.layout).path + "/" }
@@ -136,10 +142,11 @@ struct S3API: Sendable {
                 return try AWSResponses.xml(
                     LocationConstraint(value: region == "us-east-1" ? "" : region), root: "LocationConstraint")
             }
+            if query["cors"] != nil { return try bucketCORS() }
             if query["list-type"] == "2" { return try listObjectsV2(bucket: bucket, query: query) }
             if query["uploads"] != nil { return try listMultipartUploads(bucket: bucket, query: query) }
             for name in [
-                "versions", "acl", "policy", "cors", "lifecycle", "tagging", "website", "notification", "versioning",
+                "versions", "acl", "policy", "lifecycle", "tagging", "website", "notification", "versioning",
                 "encryption",
             ]
             where query[name] != nil {
@@ -148,6 +155,13 @@ struct S3API: Sendable {
             return try listObjectsV1(bucket: bucket, query: query)
         case .post where query["delete"] != nil:
             return try await deleteObjects(request, bucket: bucket, signed: signed, auth: auth, context: context)
+        case .put where query["cors"] != nil, .delete where query["cors"] != nil:
+            throw AWSError.notImplemented(
+                "\(request.method == .put ? "PutBucketCors" : "DeleteBucketCors") (the origins browsers may call "
+                    + "from are aws.cors_origins in the configuration; GetBucketCors shows them)")
+        case .put where !query.isEmpty:
+            // PutBucketAcl, PutBucketPolicy, PutBucketTagging, …: not a CreateBucket.
+            throw AWSError.notImplemented("PUT on a bucket with ?\(query.keys.sorted().joined(separator: "&"))")
         case .put:
             throw AWSError(
                 "BucketAlreadyOwnedByYou", status: 409,
@@ -166,6 +180,20 @@ struct S3API: Sendable {
                 "Access Denied: \(bucket.rawValue) is read-only; \(operation) goes to the uploads bucket, whose objects become originals and thumbnails."
             )
         }
+    }
+
+    /// GetBucketCors: `aws.cors_origins` as the one rule every bucket has.
+    func bucketCORS() throws -> Response {
+        guard crossOrigin.isEnabled else {
+            throw AWSError(
+                "NoSuchCORSConfiguration", status: 404,
+                "The CORS configuration does not exist (aws.cors_origins lists none).")
+        }
+        let rule = CORSConfiguration.Rule(
+            allowedHeader: ["*"], allowedMethod: ["GET", "HEAD", "PUT", "POST", "DELETE"],
+            allowedOrigin: crossOrigin.allowedOrigins, exposeHeader: AWSGatewaySettings.exposedHeaders,
+            maxAgeSeconds: Int(CrossOriginPolicy.maxAge) ?? 600)
+        return try AWSResponses.xml(CORSConfiguration(rule: [rule]), root: "CORSConfiguration")
     }
 
     /// `(bucket, key)` of a path-style path, decoded; nil bucket for `/`, nil key for `/bucket` and `/bucket/`.

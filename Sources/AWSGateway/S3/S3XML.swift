@@ -84,6 +84,28 @@ struct ListAllMyBucketsResult: Encodable {
     }
 }
 
+/// `<CORSConfiguration>` of GetBucketCors.
+struct CORSConfiguration: Encodable {
+    struct Rule: Encodable {
+        var allowedHeader: [String]
+        var allowedMethod: [String]
+        var allowedOrigin: [String]
+        var exposeHeader: [String]
+        var maxAgeSeconds: Int
+
+        enum CodingKeys: String, CodingKey {
+            case allowedHeader = "AllowedHeader"
+            case allowedMethod = "AllowedMethod"
+            case allowedOrigin = "AllowedOrigin"
+            case exposeHeader = "ExposeHeader"
+            case maxAgeSeconds = "MaxAgeSeconds"
+        }
+    }
+    var rule: [Rule]
+
+    enum CodingKeys: String, CodingKey { case rule = "CORSRule" }
+}
+
 /// `<PostResponse>`: POST Object's answer when the form asks for `success_action_status` 201.
 struct PostResponse: Encodable {
     var location: String

@@ -39,17 +39,19 @@ public struct AWSGateway: Sendable, CustomStringConvertible {
         let overrides = FunctionOverrides(layout: layout)
         overrides.applyAll(to: images.runtime)
         let authenticator = RequestAuthenticator(credentials: settings.credentials, region: settings.region)
-        let s3 = S3API(images: images, region: settings.region, logger: logger)
+        let s3 = S3API(images: images, region: settings.region, crossOrigin: settings.crossOrigin, logger: logger)
         let responder = AWSResponder(
             authenticator: authenticator,
             s3: s3,
             lambda: LambdaAPI(runtime: images.runtime, overrides: overrides, region: settings.region, logger: logger),
-            logger: logger)
+            crossOrigin: settings.crossOrigin, logger: logger)
         var serverSettings = http
         serverSettings.listen = settings.listen
         let listener = HTTPListener(
             responder: responder, settings: serverSettings, metrics: metrics,
-            shortcut: S3Shortcut(authenticator: authenticator, s3: s3, metrics: metrics), serverName: "picpipe",
+            shortcut: S3Shortcut(
+                authenticator: authenticator, s3: s3, crossOrigin: settings.crossOrigin, metrics: metrics),
+            serverName: "picpipe",
             group: FetchApplication.group, logger: logger, onServerRunning: onServerRunning)
         return AWSGateway(
             listener: listener, executor: EventLoopTaskExecutor(group: FetchApplication.group),
@@ -75,6 +77,8 @@ struct AWSResponder: HTTPResponder {
     let authenticator: RequestAuthenticator
     let s3: S3API
     let lambda: LambdaAPI
+    /// Which web pages' scripts may call: preflights answered, CORS fields on every answer.
+    let crossOrigin: CrossOriginPolicy
     let logger: Logger
 
     /// The service a request is for: the one its signature's credential scope names (`…/us-east-1/lambda/aws4_request`,
@@ -98,6 +102,13 @@ struct AWSResponder: HTTPResponder {
         let requestID = AWSResponses.requestID()
         let signed = Self.signedRequest(request)
         let service = Self.service(of: signed)
+        let origin = request.headers[.origin]
+        // A browser's preflight carries no signature: it asks whether the page's origin may send the request.
+        if request.method == .options {
+            var response = preflight(request, requestID: requestID)
+            response.headers[AWSResponses.name("x-amz-request-id")] = requestID
+            return response
+        }
         var response: Response
         do {
             if service == .lambda {
@@ -160,7 +171,39 @@ struct AWSResponder: HTTPResponder {
                 : AWSResponses.s3Error(failure, requestID: requestID, head: request.method == .head)
         }
         if service == .s3 { response.headers[AWSResponses.name("x-amz-request-id")] = requestID }
+        crossOrigin.decorate(&response.headers, origin: origin)
         return response
+    }
+
+    /// S3's answer to `OPTIONS`: 200 with the CORS fields when `aws.cors_origins` allows the origin and method,
+    /// else 403 `AccessForbidden` in S3's words.
+    func preflight(_ request: Request, requestID: String) -> Response {
+        guard let origin = request.headers[.origin], let method = request.headers[.accessControlRequestMethod] else {
+            return AWSResponses.s3Error(
+                AWSError(
+                    "BadRequest", status: 400,
+                    "Insufficient information. Origin request header needed (and Access-Control-Request-Method)."),
+                requestID: requestID, head: false)
+        }
+        guard crossOrigin.isEnabled else {
+            return AWSResponses.s3Error(
+                AWSError(
+                    "AccessForbidden", status: 403,
+                    "CORSResponse: CORS is not enabled for this bucket (list the page's origin in aws.cors_origins)."),
+                requestID: requestID, head: false)
+        }
+        guard
+            let fields = crossOrigin.preflight(
+                origin: origin, method: method, requested: request.headers[.accessControlRequestHeaders])
+        else {
+            return AWSResponses.s3Error(
+                AWSError(
+                    "AccessForbidden", status: 403,
+                    "CORSResponse: This CORS request is not allowed: the origin \(origin) or the method \(method) is not in aws.cors_origins' rule."
+                ),
+                requestID: requestID, head: false)
+        }
+        return AWSResponses.empty(.ok, headers: fields)
     }
 
     /// S3's POST Object: a form posted to a bucket (`multipart/form-data`, no key in the path), signed by the policy

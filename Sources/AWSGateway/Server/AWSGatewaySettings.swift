@@ -10,6 +10,8 @@ public struct AWSGatewaySettings: Sendable {
     public var region: String
     /// The accepted keys.
     public var credentials: AWSCredentialStore
+    /// Which web origins' scripts may call the APIs (`aws.cors_origins`).
+    public var crossOrigin: CrossOriginPolicy
 
     /// - Parameters:
     ///   - aws: the `aws` section.
@@ -19,5 +21,22 @@ public struct AWSGatewaySettings: Sendable {
         self.listen = try ListenAddress(parsing: listen ?? aws.listen)
         region = aws.region
         credentials = AWSCredentialStore(settings: aws)
+        crossOrigin = Self.crossOrigin(aws.corsOrigins)
     }
+
+    /// The listener's CORS policy: S3's usual rule for browser uploads (every method, any request header, since
+    /// SigV4 clients choose their `x-amz-*` headers) exposing what S3 and Lambda clients read.
+    static func crossOrigin(_ origins: [String]) -> CrossOriginPolicy {
+        CrossOriginPolicy(
+            origins: origins, allowedMethods: "GET, HEAD, PUT, POST, DELETE", allowedHeaders: nil,
+            exposedHeaders: exposedHeaders.joined(separator: ", "))
+    }
+
+    /// The headers a script may read: S3's validators, ids, checksums, an upload's `Location`, a range's extent;
+    /// Lambda's request id, error type, function error, log tail and version.
+    static let exposedHeaders = [
+        "ETag", "Location", "Content-Range", "Content-Length", "x-amz-request-id", "x-amz-version-id",
+        "x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-sha1", "x-amz-checksum-sha256",
+        "x-amzn-RequestId", "x-amzn-ErrorType", "X-Amz-Function-Error", "X-Amz-Log-Result", "X-Amz-Executed-Version",
+    ]
 }

@@ -10,6 +10,8 @@ import Locking
 struct S3Shortcut: EventLoopShortcut {
     let authenticator: RequestAuthenticator
     let s3: S3API
+    /// The CORS fields its answers carry, as the route's do.
+    let crossOrigin: CrossOriginPolicy
     /// Where its answers are counted (`picpipe_http_event_loop_answers_total`).
     let metrics: HTTPMetrics
     /// Presigned URLs already verified, until they expire.
@@ -29,7 +31,8 @@ struct S3Shortcut: EventLoopShortcut {
             let signed = AWSResponder.signedRequest(head)
             // Only the signature's own parameters: `versionId`, `response-content-type` and the like take the route.
             guard signed.queryPairs.allSatisfy({ $0.0.hasPrefix("X-Amz-") }),
-                case let (bucketName?, key?) = S3API.split(signed.path), let bucket = S3Bucket(rawValue: bucketName),
+                case (let bucketName?, let key?) = S3API.split(signed.path),
+                let bucket = S3Bucket(rawValue: bucketName),
                 let auth = try? authenticator.authenticate(signed, service: .s3, now: now),
                 auth.credential.allows(bucket: bucket.rawValue)
             else { return nil }
@@ -41,6 +44,7 @@ struct S3Shortcut: EventLoopShortcut {
                 isHead: head.method == .head, headers: head.headerFields, bucket: target.bucket, key: target.key)
         else { return nil }
         answer.fields[AWSResponses.name("x-amz-request-id")] = AWSResponses.requestID()
+        crossOrigin.decorate(&answer.fields, origin: head.headerFields[.origin])
         metrics.eventLoopAnswers.increment()
         return answer
     }

@@ -241,17 +241,22 @@ public struct RequestAuthenticator: Sendable {
         let subresources = request.queryPairs.filter { Self.v2Subresources.contains($0.0) }
             .sorted { $0.0 < $1.0 }
             .map { $0.1.isEmpty ? $0.0 : "\($0.0)=\($0.1)" }
-        let resource = request.path + (subresources.isEmpty ? "" : "?" + subresources.joined(separator: "&"))
-        let text =
-            [
-                request.method, request.header("content-md5") ?? "", request.header("content-type") ?? "",
-                String(expires),
-            ].joined(separator: "\n") + "\n" + amzHeaders + resource
-        let mac = HMAC<Insecure.SHA1>.authenticationCode(
-            for: Data(text.utf8), using: SymmetricKey(data: Data(credential.secret.utf8)))
-        guard SignatureV4.constantTimeEqual(Data(mac).base64EncodedString(), signature) else {
-            throw AWSError.signatureDoesNotMatch(.s3)
+        let query = subresources.isEmpty ? "" : "?" + subresources.joined(separator: "&")
+        // A bucket's own resource is `/bucket/` (S3's rule for virtual-hosted requests, which botocore signs for
+        // path-style ones too: a presigned ListObjects URL); the path as sent is accepted as well.
+        var paths = [request.path]
+        if case (_?, nil) = S3API.split(request.path), !request.path.hasSuffix("/") { paths.append(request.path + "/") }
+        let matched = paths.contains { path in
+            let text =
+                [
+                    request.method, request.header("content-md5") ?? "", request.header("content-type") ?? "",
+                    String(expires),
+                ].joined(separator: "\n") + "\n" + amzHeaders + path + query
+            let mac = HMAC<Insecure.SHA1>.authenticationCode(
+                for: Data(text.utf8), using: SymmetricKey(data: Data(credential.secret.utf8)))
+            return SignatureV4.constantTimeEqual(Data(mac).base64EncodedString(), signature)
         }
+        guard matched else { throw AWSError.signatureDoesNotMatch(.s3) }
         return Authenticated(credential: credential, payload: .unsigned, presigned: true)
     }
 

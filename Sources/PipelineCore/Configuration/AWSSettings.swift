@@ -10,6 +10,9 @@ public struct AWSSettings: Codable, Sendable, Equatable {
     public var region: String = "us-east-1"
     /// The accepted access keys.
     public var credentials: [AWSCredentialSettings] = []
+    /// The web origins whose scripts may call the S3 and Lambda APIs (a bucket's CORS rules in S3): a page's
+    /// presigned PUT or form POST by `fetch`, the JavaScript SDK in a browser.
+    public var corsOrigins: [String] = []
 
     /// The defaults.
     public init() {}
@@ -22,6 +25,12 @@ public struct AWSSettings: Codable, Sendable, Equatable {
         listen = try c.decode(.listen, default: d.listen)
         region = try c.decode(.region, default: d.region)
         credentials = try c.decode(.credentials, default: d.credentials)
+        corsOrigins = try c.decode(.corsOrigins, default: d.corsOrigins)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case enabled, listen, region, credentials
+        case corsOrigins = "cors_origins"
     }
 }
 

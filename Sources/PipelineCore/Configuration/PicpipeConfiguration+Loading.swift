@@ -145,6 +145,7 @@ extension PicpipeConfiguration {
         if let value = try env.bool("PICPIPE_AWS_ENABLED") { aws.enabled = value }
         if let value = env.string("PICPIPE_AWS_LISTEN") { aws.listen = value }
         if let value = env.string("PICPIPE_AWS_REGION") { aws.region = value }
+        if let value = env.list("PICPIPE_AWS_CORS_ORIGINS") { aws.corsOrigins = value }
         let keyID = env.string("PICPIPE_AWS_ACCESS_KEY_ID")
         let secret = env.string("PICPIPE_AWS_SECRET_ACCESS_KEY")
         if let keyID, let secret {
@@ -154,7 +155,8 @@ extension PicpipeConfiguration {
         } else if keyID != nil || secret != nil {
             throw ConfigurationError.badEnvironment(
                 variable: keyID == nil ? "PICPIPE_AWS_ACCESS_KEY_ID" : "PICPIPE_AWS_SECRET_ACCESS_KEY", value: "",
-                expected: "set together with \(keyID == nil ? "PICPIPE_AWS_SECRET_ACCESS_KEY" : "PICPIPE_AWS_ACCESS_KEY_ID")")
+                expected:
+                    "set together with \(keyID == nil ? "PICPIPE_AWS_SECRET_ACCESS_KEY" : "PICPIPE_AWS_ACCESS_KEY_ID")")
         }
         if let value = env.list("PICPIPE_PREVIOUS_SIGNING_KEYS") { http.previousSigningKeys = value }
         if let value = env.string("PICPIPE_OIDC_ISSUER") { auth.oidc.issuer = value }
@@ -197,11 +199,13 @@ extension PicpipeConfiguration {
         try check(http.headerTimeout > 0, "http.header_timeout", "must be positive seconds")
         try check(http.maxConnections >= 1, "http.max_connections", "needs at least 1")
         try check((1...256).contains(http.eventLoops ?? 1), "http.event_loops", "is 1 to 256 (absent: one per core)")
-        for origin in http.corsOrigins {
-            try check(
-                HTTPSettings.isOrigin(origin), "http.cors_origins",
-                "lists origins as a browser sends them, scheme://host[:port] with no path (https://app.example.com), "
-                    + "or * for any; '\(origin)' is not one")
+        for (key, origins) in [("http.cors_origins", http.corsOrigins), ("aws.cors_origins", aws.corsOrigins)] {
+            for origin in origins {
+                try check(
+                    HTTPSettings.isOrigin(origin), key,
+                    "lists origins as a browser sends them, scheme://host[:port] with no path "
+                        + "(https://app.example.com), or * for any; '\(origin)' is not one")
+            }
         }
         try check(limits.maxPixels > 0, "limits.max_pixels", "must be positive")
         try check(limits.maxFileBytes > 0, "limits.max_file_bytes", "must be positive")
