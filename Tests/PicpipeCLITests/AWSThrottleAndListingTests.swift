@@ -370,3 +370,43 @@ extension PicpipeCLI {
         }
     }
 }
+
+extension PicpipeCLI.AWSThrottleAndListingTests {
+    /// `aws s3 sync` of a folder sends every file, dot-named ones too (macOS's `._IMG.jpg`, a `.trip/` folder): they
+    /// were refused ("not a plain relative path"), so the sync failed; a key is a source name, not a path in the
+    /// store. `..` is still refused. ListObjects names each object's owner (boto3's `o["Owner"]` was a KeyError),
+    /// ListObjectsV2 when asked (`--fetch-owner`).
+    @Test func syncTakesDotNamesAndListingsNameTheOwner() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            let folder = gateway.root.appendingPathComponent("holiday")
+            try FileManager.default.createDirectory(
+                at: folder.appendingPathComponent(".trip"), withIntermediateDirectories: true)
+            for (seed, name) in [(41, "a.jpg"), (42, ".trip/b.jpg"), (43, "._c.jpg")] {
+                try Data(try PicpipeCLI.AWSCLITests.jpeg(seed: seed)).write(to: folder.appendingPathComponent(name))
+            }
+            let sync = try await gateway.aws(["s3", "sync", folder.path, "s3://uploads/holiday/", "--no-progress"])
+            #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
+            try await ServeProcess.eventually("the three synced files processed") {
+                try await StoreView.processed(gateway.store)
+                    .isSuperset(of: ["holiday/a.jpg", "holiday/.trip/b.jpg", "holiday/._c.jpg"])
+            }
+            let file = folder.appendingPathComponent("a.jpg").path
+            let escaping = try await gateway.aws(["s3", "cp", file, "s3://uploads/holiday/../a.jpg"])
+            #expect(escaping.status != 0 && escaping.stderr.contains("not a plain relative path"), "\(escaping.stderr)")
+
+            let v1 = try await gateway.awsJSON(["s3api", "list-objects", "--bucket", "originals"])
+            let v1Contents = try #require(v1["Contents"] as? [[String: Any]])
+            #expect(v1Contents.count == 3)
+            #expect(v1Contents.allSatisfy { ($0["Owner"] as? [String: String])?["ID"] == "picpipe" }, "\(v1)")
+            let v2 = try await gateway.awsJSON(["s3api", "list-objects-v2", "--bucket", "originals"])
+            #expect((v2["Contents"] as? [[String: Any]])?.allSatisfy { $0["Owner"] == nil } == true)
+            let owned = try await gateway.awsJSON([
+                "s3api", "list-objects-v2", "--bucket", "originals", "--fetch-owner",
+            ])
+            #expect(
+                (owned["Contents"] as? [[String: Any]])?.allSatisfy {
+                    ($0["Owner"] as? [String: String])?["DisplayName"] == "picpipe"
+                } == true, "\(owned)")
+        }
+    }
+}

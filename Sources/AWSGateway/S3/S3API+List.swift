@@ -30,9 +30,9 @@ extension S3API {
     }
 
     /// A listing's `<Contents>` entries with their ETags.
-    func contents(_ objects: [(key: String, size: Int, modified: Date)], bucket: S3Bucket, urlEncoded: Bool)
-        -> [ListBucketResult.Contents]
-    {
+    func contents(
+        _ objects: [(key: String, size: Int, modified: Date)], bucket: S3Bucket, urlEncoded: Bool, withOwner: Bool
+    ) -> [ListBucketResult.Contents] {
         objects.map { object in
             ListBucketResult.Contents(
                 key: Self.listed(object.key, urlEncoded: urlEncoded), lastModified: S3XML.timestamp(object.modified),
@@ -43,9 +43,12 @@ extension S3API {
                         ? ContentHash(
                             hex: String(object.key.split(separator: "/").last?.split(separator: ".").first ?? ""))
                         : nil),
-                size: object.size)
+                size: object.size, owner: withOwner ? Self.owner : nil)
         }
     }
+
+    /// The owner of every object: the one account picpipe is (ListBuckets names the same).
+    static let owner = S3Owner(id: "picpipe", displayName: "picpipe")
 
     /// ListObjects (version 1): a page after `marker`; `NextMarker` when truncated and a delimiter was given (without
     /// one, clients continue after the last key, as S3 documents).
@@ -63,7 +66,7 @@ extension S3API {
             delimiter: delimiter.map { Self.listed($0, urlEncoded: urlEncoded) }, isTruncated: listing.next != nil,
             nextMarker: delimiter == nil ? nil : listing.next.map { Self.listed($0, urlEncoded: urlEncoded) },
             encodingType: urlEncoded ? "url" : nil,
-            contents: contents(listing.objects, bucket: bucket, urlEncoded: urlEncoded),
+            contents: contents(listing.objects, bucket: bucket, urlEncoded: urlEncoded, withOwner: true),
             commonPrefixes: listing.prefixes.map { .init(prefix: Self.listed($0, urlEncoded: urlEncoded)) })
         return try AWSResponses.xml(result, root: "ListBucketResult")
     }
@@ -85,7 +88,8 @@ extension S3API {
         let listing = Self.page(
             bucket.keys(in: layout), prefix: prefix, delimiter: delimiter, after: marker, maxKeys: maxKeys)
         func encode(_ text: String) -> String { Self.listed(text, urlEncoded: urlEncoded) }
-        let contents = contents(listing.objects, bucket: bucket, urlEncoded: urlEncoded)
+        let contents = contents(
+            listing.objects, bucket: bucket, urlEncoded: urlEncoded, withOwner: query["fetch-owner"] == "true")
         let result = ListBucketResult(
             name: bucket.rawValue, prefix: encode(prefix), delimiter: delimiter.map(encode), maxKeys: maxKeys,
             keyCount: contents.count + listing.prefixes.count, isTruncated: listing.next != nil,

@@ -15,8 +15,9 @@ import PipelineCore
 extension S3API {
     /// CreateMultipartUpload.
     func createMultipartUpload(_ request: Request, key: String) throws -> Response {
-        guard S3Bucket.isSafe(key) else {
-            throw AWSError.invalidArgument("The key '\(key)' is not a plain relative path.")
+        guard S3Bucket.isUploadKey(key) else {
+            throw AWSError.invalidArgument(
+                "The key '\(key)' is not a plain relative path (no empty, '.' or '..' part, no line break).")
         }
         let id = try multipart.create(
             MultipartUpload(
@@ -213,7 +214,8 @@ extension S3API {
             }
         }
         let result = ListMultipartUploadsResult(
-            bucket: bucket.rawValue, keyMarker: Self.listed(keyMarker, urlEncoded: urlEncoded), uploadIDMarker: idMarker,
+            bucket: bucket.rawValue, keyMarker: Self.listed(keyMarker, urlEncoded: urlEncoded),
+            uploadIDMarker: idMarker,
             nextKeyMarker: truncated ? last.map { Self.listed($0.key, urlEncoded: urlEncoded) } : nil,
             nextUploadIDMarker: truncated ? last?.id : nil,
             prefix: query["prefix"].map { Self.listed($0, urlEncoded: urlEncoded) },
@@ -285,7 +287,8 @@ extension S3API {
     ) async throws -> Response {
         let (upload, folder) = try multipart.upload(uploadID, key: key)
         let document = try S3XML.decode(
-            CompleteMultipartUpload.self, from: try await smallBody(request, signed: signed, auth: auth, context: context))
+            CompleteMultipartUpload.self,
+            from: try await smallBody(request, signed: signed, auth: auth, context: context))
         guard !document.parts.isEmpty else {
             throw AWSError.malformedXML("CompleteMultipartUpload lists no part")
         }

@@ -119,7 +119,8 @@ extension S3API {
     /// GetObject of an object in the cache, answered without waiting (the event-loop shortcut): `nil` when the
     /// object is not cached or held whole, or when the answer is an error (the route answers those). An object
     /// due for a new read is still answered from the cache while that read runs (`PathCache.lookupWhileRereading`).
-    func cachedObject(isHead: Bool, headers requestHeaders: HTTPFields, bucket: S3Bucket, key: String) -> CachedAnswer? {
+    func cachedObject(isHead: Bool, headers requestHeaders: HTTPFields, bucket: S3Bucket, key: String) -> CachedAnswer?
+    {
         guard bucket != .uploads, S3Bucket.isSafe(key), let folder = folderPaths[bucket],
             let (info, reread) = cache.lookupWhileRereading(folder + key),
             let (status, headers, range) = try? Self.objectHead(isHead: isHead, headers: requestHeaders, info: info)
@@ -212,8 +213,9 @@ extension S3API {
     func putObject(
         _ request: Request, key: String, signed: SignedRequest, auth: Authenticated, context: AWSRequestContext
     ) async throws -> Response {
-        guard S3Bucket.isSafe(key) else {
-            throw AWSError.invalidArgument("The key '\(key)' is not a plain relative path.")
+        guard S3Bucket.isUploadKey(key) else {
+            throw AWSError.invalidArgument(
+                "The key '\(key)' is not a plain relative path (no empty, '.' or '..' part, no line break).")
         }
         let object = try await receive(request, signed: signed, auth: auth, into: layout.uploads, context: context)
         let eTag = object.eTag
@@ -325,6 +327,10 @@ extension S3API {
     func copyObject(_ request: Request, key: String, source: String, signed: SignedRequest, auth: Authenticated)
         async throws -> Response
     {
+        guard S3Bucket.isUploadKey(key) else {
+            throw AWSError.invalidArgument(
+                "The key '\(key)' is not a plain relative path (no empty, '.' or '..' part, no line break).")
+        }
         let info = try await copySource(request, source: source, auth: auth)
         guard info.size <= maxObjectBytes else { throw AWSError.entityTooLarge(limit: maxObjectBytes) }
         let object = try await copyToTemporary(info.file, in: layout.uploads)

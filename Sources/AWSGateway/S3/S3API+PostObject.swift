@@ -48,8 +48,9 @@ extension S3API {
         try requireUploads(bucket, operation: "POST Object")
         let policy = try PostPolicy(encoded: form["policy"] ?? "")
         let key = try form.key()
-        guard !key.isEmpty, S3Bucket.isSafe(key) else {
-            throw AWSError.invalidArgument("The key '\(key)' is not a plain relative path.")
+        guard S3Bucket.isUploadKey(key) else {
+            throw AWSError.invalidArgument(
+                "The key '\(key)' is not a plain relative path (no empty, '.' or '..' part, no line break).")
         }
         try policy.check(form, bucket: bucketName, key: key)
 

@@ -213,7 +213,7 @@ struct S3API: Sendable {
         }
         return try AWSResponses.xml(
             ListAllMyBucketsResult(
-                owner: S3Owner(id: "picpipe", displayName: "picpipe"),
+                owner: Self.owner,
                 buckets: .init(bucket: buckets)),
             root: "ListAllMyBucketsResult")
     }

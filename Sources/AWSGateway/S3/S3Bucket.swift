@@ -32,6 +32,17 @@ enum S3Bucket: String, CaseIterable, Sendable {
         }
     }
 
+    /// Whether a key may name an upload: it becomes the picture's source name, never a path in the store, so a
+    /// dot-prefixed component (`._IMG_0001.jpg`, `.trip/a.jpg`, which `aws s3 sync` sends from a folder) is
+    /// taken; empty, `.` and `..` components, NUL and line breaks, and keys over 1024 bytes are not.
+    static func isUploadKey(_ key: String) -> Bool {
+        guard !key.isEmpty, key.utf8.count <= 1024, !key.utf8.contains(where: { $0 == 0 || $0 == 10 || $0 == 13 })
+        else { return false }
+        return key.split(separator: "/", omittingEmptySubsequences: false).allSatisfy {
+            !$0.isEmpty && $0 != "." && $0 != ".."
+        }
+    }
+
     /// Every object of the bucket (regular files, hidden and temporary ones left out), sorted by key as S3 sorts
     /// (UTF-8 bytes).
     func keys(in layout: StoreLayout) -> [(key: String, size: Int, modified: Date)] {

@@ -129,12 +129,15 @@ struct ListBucketResult: Encodable {
         var eTag: String
         var size: Int
         var storageClass = "STANDARD"
+        /// ListObjects (version 1) always names it; version 2 when asked (`fetch-owner=true`).
+        var owner: S3Owner?
         enum CodingKeys: String, CodingKey {
             case key = "Key"
             case lastModified = "LastModified"
             case eTag = "ETag"
             case size = "Size"
             case storageClass = "StorageClass"
+            case owner = "Owner"
         }
     }
     struct CommonPrefix: Encodable {
