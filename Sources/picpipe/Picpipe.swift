@@ -1,6 +1,7 @@
 // The picpipe command line: wiring only; the work lives in the services.
 import ArgumentParser
 import Foundation
+import Logging
 import PipelineCore
 
 #if canImport(Glibc)
@@ -53,6 +54,11 @@ struct Picpipe: AsyncParsableCommand {
                 if ours { try PicpipeConfiguration.checkVariables(ProcessInfo.processInfo.environment) }
             } catch let error as ConfigurationError {
                 throw ValidationError(error.description)
+            }
+            // Every command logs to standard error one line per entry, whatever a file name holds (serve sets its
+            // level from the configuration when it bootstraps the same handler).
+            if !(command is ServeCommand) {
+                LoggingSystem.bootstrap { LineSafeLogHandler(StreamLogHandler.standardError(label: $0)) }
             }
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()

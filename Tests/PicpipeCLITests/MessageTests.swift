@@ -20,6 +20,34 @@ extension PicpipeCLI {
             #expect(run.stderr.contains("no such file"))
         }
 
+        /// A file named with a line break printed it as is: the failure read as two lines, the second looking like
+        /// a message of its own; a terminal escape in a name recoloured the terminal. Names are shown escaped.
+        @Test func aFileNameShowsOnOneLineEscaped() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let inputs = work.appendingPathComponent("in")
+            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+            let bad = inputs.appendingPathComponent("bad\npicpipe: all fine.png")
+            try Data("not a picture".utf8).write(to: bad)
+            try Data("nor this".utf8).write(to: inputs.appendingPathComponent("esc\u{1B}[31m.jpg"))
+            let batch = try await PicpipeProcess.run([
+                "batch", inputs.path, "--store", work.appendingPathComponent("store").path, "--quiet",
+            ])
+            #expect(batch.status == 1)
+            let failures = batch.stderr.split(separator: "\n").filter { $0.hasPrefix("picpipe: failed: ") }
+            #expect(failures.count == 2, "\(batch.stderr)")
+            #expect(failures.contains { $0.contains("bad\\npicpipe: all fine.png: not a JPEG") }, "\(batch.stderr)")
+            #expect(!batch.stderr.contains("\u{1B}") && !batch.stderr.contains("\npicpipe: all fine"))
+            for command in [
+                ["metadata", bad.path], ["thumbnail", bad.path, "-o", work.appendingPathComponent("o.jpg").path],
+            ] {
+                let run = try await PicpipeProcess.run(command)
+                #expect(run.status == 1)
+                #expect(run.stderr.split(separator: "\n").count == 1, "\(command[0]): \(run.stderr)")
+                #expect(run.stderr.contains("bad\\npicpipe: all fine.png"), "\(run.stderr)")
+            }
+        }
+
         @Test func libjpegsMessageIsNotRepeated() async throws {
             let file = PicpipeProcess.corpus.appendingPathComponent("jpeg-odd/extraneous-bytes-before-eoi.jpg")
             guard FileManager.default.fileExists(atPath: file.path) else { return }

@@ -110,6 +110,31 @@ extension PicpipeCLI {
             }
         }
 
+        /// A file named with a line break and a fake log line after it, or with a terminal escape, was written into
+        /// serve's log as is (a forged "error" line of its own) and into `picpipe events`' table (a broken row, a
+        /// coloured terminal). Both now show the characters escaped; the pictures are still taken in.
+        @Test func aFileNameCannotForgeALogLineOrDriveTheTerminal() async throws {
+            try await Self.withServe { serve, store, _ in
+                let forged = "2026-01-01T00:00:00+0000 error picpipe.serve: [picpipe] forged"
+                let uploads = store.appendingPathComponent("uploads")
+                try Self.photo(2).write(to: uploads.appendingPathComponent("evil.jpg\n" + forged))
+                try Self.photo(3).write(to: uploads.appendingPathComponent("esc\u{1B}[31mred.jpg"))
+                try await ServeProcess.eventually("both processed") {
+                    try await StoreView.processed(store).count == 2
+                }
+                let lines = serve.log.split(separator: "\n")
+                #expect(!lines.contains { $0.hasPrefix("2026-01-01") }, "\(serve.log.suffix(3000))")
+                #expect(lines.contains { $0.contains("upload=evil.jpg\\n2026-01-01T00:00:00+0000 error") })
+                #expect(!serve.log.contains("\u{1B}"))
+                #expect(serve.log.contains("esc\\u{1B}[31mred.jpg"))
+                let table = try await PicpipeProcess.run(["events", "--store", store.path], timeout: 120)
+                #expect(table.status == 0)
+                #expect(!table.stdout.contains("\u{1B}") && !table.stdout.contains("\n2026-01-01"), "\(table.stdout)")
+                // A header and two invocations for each picture: no row broken in two.
+                #expect(table.stdout.split(separator: "\n").count == 5, "\(table.stdout)")
+            }
+        }
+
         @Test func aSecondServeIsRefusedEvenAfterTheLockFileWasDeleted() async throws {
             try await Self.withServe { _, store, _ in
                 try FileManager.default.removeItem(at: store.appendingPathComponent("db/serve.lock"))

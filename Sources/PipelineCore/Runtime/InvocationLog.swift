@@ -23,9 +23,13 @@ public final class InvocationLog: Sendable {
 
     /// Adds a line.
     public func append(level: Logger.Level, message: String, metadata: Logger.Metadata?, time: Date = Date()) {
-        var line = "\(Self.timestamp(time))\t\(requestID)\t\(Self.name(level))\t\(message)"
+        // Escaped: a tab or line break in a file name would break the tail's columns or forge a line.
+        var line = "\(Self.timestamp(time))\t\(requestID)\t\(Self.name(level))\t\(LogText.escaped(message))"
         if let metadata, !metadata.isEmpty {
-            line += " " + metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            line +=
+                " "
+                + metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\(LogText.escaped($0.value.description))" }
+                .joined(separator: " ")
         }
         line += "\n"
         let limit = self.limit

@@ -10,7 +10,8 @@ import PostgresBackend
 struct BatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batch",
-        abstract: "Put every JPEG, PNG, WebP, GIF, HEIC and AVIF under the inputs into the store, with thumbnails and metadata.",
+        abstract:
+            "Put every JPEG, PNG, WebP, GIF, HEIC and AVIF under the inputs into the store, with thumbnails and metadata.",
         discussion: """
             One decode serves all sizes. A file that fails is reported with its path and reason, copied to \
             STORE/failed/ with a .error.json beside it, and the batch goes on. A second run skips what is done.
@@ -47,7 +48,8 @@ struct BatchCommand: AsyncParsableCommand {
             "Files decoded at once (default: the number of cores); their writes go on beside.", valueName: "jobs"))
     var jobs: Int?
 
-    @Option(help: "Thumbnail sizes (box sides in pixels), comma-separated (default: the configured sizes, 128,256,1024).")
+    @Option(
+        help: "Thumbnail sizes (box sides in pixels), comma-separated (default: the configured sizes, 128,256,1024).")
     var sizes: String?
 
     @OptionGroup var recipe: RecipeOptions
@@ -105,7 +107,9 @@ struct BatchCommand: AsyncParsableCommand {
                 discovery.missing.map { "\($0): no such file or folder" }.joined(separator: "\n")
                     + "\n(nothing was processed; the store was not touched)")
         }
-        for note in discovery.passedOver { FileHandleOutput.standardError.write("picpipe: passed over \(note)\n") }
+        for note in discovery.passedOver {
+            FileHandleOutput.standardError.write("picpipe: passed over \(LogText.escaped(note))\n")
+        }
         let found = discovery.inputs
         if found.isEmpty {
             FileHandleOutput.standardError.write(

@@ -23,7 +23,8 @@ struct MetadataCommand: ParsableCommand {
 
     @Flag(
         inversion: .prefixedNo,
-        help: "Hash each whole file to fill sha256 (default: off; only the head of each file is read, as exiftool does).")
+        help:
+            "Hash each whole file to fill sha256 (default: off; only the head of each file is read, as exiftool does).")
     var hash = false
 
     /// Removes every path after the first from `metadata` arguments and returns them, so that ArgumentParser
@@ -62,7 +63,7 @@ struct MetadataCommand: ParsableCommand {
                 output.append(metadata.jsonLine())
             } catch {
                 output.flush()
-                FileHandle.standardError.write(Data("picpipe metadata: \(error)\n".utf8))
+                FileHandle.standardError.write(Data("picpipe metadata: \(LogText.escaped("\(error)"))\n".utf8))
                 failures += 1
             }
         }

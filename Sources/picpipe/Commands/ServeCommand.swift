@@ -61,7 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let level = Logger.Level(rawValue: configuration.logging.level) ?? .info
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = LineSafeLogHandler(StreamLogHandler.standardError(label: label))
             handler.logLevel = level
             return handler
         }
@@ -95,7 +95,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let application: ServeApplication
         do {
-            let (configOptions, storeOptions, databaseOptions) = (self.configOptions, self.storeOptions, self.databaseOptions)
+            let (configOptions, storeOptions, databaseOptions) = (
+                self.configOptions, self.storeOptions, self.databaseOptions
+            )
             application = try ServeApplication.build(
                 configuration: configuration, listen: listen, awsListen: awsListen, logger: logger,
                 reload: { databaseOptions.applied(to: try configOptions.load(store: storeOptions)) }, roles: roles)

@@ -53,7 +53,9 @@ struct ThumbnailCommand: AsyncParsableCommand {
         }
         if (width == nil) != (height == nil) { throw ValidationError("--width and --height go together") }
         let (w, h) = box
-        guard w > 0, h > 0, w <= 16384, h <= 16384 else { throw ValidationError("the box must be 1 to 16384 pixels a side") }
+        guard w > 0, h > 0, w <= 16384, h <= 16384 else {
+            throw ValidationError("the box must be 1 to 16384 pixels a side")
+        }
         let suffix = URL(fileURLWithPath: output).pathExtension.lowercased()
         if let named = ImageFormat(fileExtension: suffix) {
             try RecipeOptions.checkWritable(named, given: "-o \(output)")
@@ -122,7 +124,9 @@ struct ThumbnailCommand: AsyncParsableCommand {
         }
         let configuration = recipe.applied(to: configured, defaultFormat: recipe.format ?? extensionFormat)
         let thumbnailFunction = FunctionCatalog.thumbnail(configuration)
-        guard var spec = thumbnailFunction.recipes.first?.spec else { throw ValidationError("no thumbnail size configured") }
+        guard var spec = thumbnailFunction.recipes.first?.spec else {
+            throw ValidationError("no thumbnail size configured")
+        }
         spec.width = box.0
         spec.height = box.1
         let limits = thumbnailFunction.limits
@@ -135,10 +139,13 @@ struct ThumbnailCommand: AsyncParsableCommand {
             guard let first = render.thumbnails.first else { throw ImageError.invalidRequest("nothing rendered") }
             thumbnail = first
         } catch let error as ImageError {
-            FileHandleOutput.standardError.write("picpipe: \(inputName): \(ThumbnailFunction.explain(error))\n")
+            FileHandleOutput.standardError.write(
+                "picpipe: \(LogText.escaped(inputName)): \(LogText.escaped(ThumbnailFunction.explain(error)))\n")
             throw ExitCode(1)
         } catch {
-            FileHandleOutput.standardError.write("picpipe: \(inputName): \(BatchRunner.reason(error, file: inputName))\n")
+            FileHandleOutput.standardError.write(
+                "picpipe: \(LogText.escaped(inputName)): \(LogText.escaped(BatchRunner.reason(error, file: inputName)))\n"
+            )
             throw ExitCode(1)
         }
         do {

@@ -21,7 +21,10 @@ final class BatchProgressDisplay: Sendable {
     func show(_ progress: BatchProgress) {
         if progress.lastOutcome == .failed {
             let clear = isTerminal && !quiet ? "\r\u{1B}[K" : ""
-            output.write("\(clear)picpipe: failed: \(progress.lastFile): \(progress.lastError ?? "unknown error")\n")
+            // Escaped: a file's name may hold a line break or a terminal escape (the line is one failure).
+            let reason = progress.lastError ?? "unknown error"
+            output.write(
+                "\(clear)picpipe: failed: \(LogText.escaped(progress.lastFile)): \(LogText.escaped(reason))\n")
         }
         guard !quiet else { return }
         if isTerminal {
