@@ -26,7 +26,7 @@ enum RequestParametersHarness {
         let raw = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[$1]) << (8 * UInt64($1)) }
         let size = Int(raw & UInt64(Int.max))
         let header = String(decoding: bytes[8...], as: UTF8.self)
-        switch ByteRange.parse(header, size: size) {
+        switch ByteRange.parse(header, size: size, multiple: true) {
         case .whole: return .accepted("whole")
         case .unsatisfiable: return .refused("416")
         case .part(let part):
@@ -34,6 +34,13 @@ enum RequestParametersHarness {
                 return .invariantBroken("range \(part) of a \(size)-byte file from '\(header)'")
             }
             return .accepted("bytes \(part)")
+        case .parts(let parts):
+            // Sorted, apart (not even adjacent), inside the file, between two and maxParts of them.
+            guard (2...ByteRange.maxParts).contains(parts.count),
+                parts.allSatisfy({ $0.lowerBound >= 0 && $0.upperBound < size }),
+                zip(parts, parts.dropFirst()).allSatisfy({ $0.upperBound + 1 < $1.lowerBound })
+            else { return .invariantBroken("parts \(parts) of a \(size)-byte file from '\(header)'") }
+            return .accepted("\(parts.count) parts")
         }
     }
 

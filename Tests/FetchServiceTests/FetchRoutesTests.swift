@@ -37,7 +37,8 @@ struct FetchRoutesTests {
             #expect(etag.hasPrefix("\"\(id)-256-"))
             #expect(FetchServer.files(under: layout.thumbnails).contains { $0.hasPrefix("256/") && $0.contains(id) })
 
-            let revalidated = try await client.send("GET", "/images/\(id)/thumbnails/256", headers: [("If-None-Match", etag)])
+            let revalidated = try await client.send(
+                "GET", "/images/\(id)/thumbnails/256", headers: [("If-None-Match", etag)])
             #expect(revalidated.status == 304)
             #expect(revalidated.body.isEmpty)
             #expect(revalidated.header("ETag") == etag)
@@ -52,7 +53,8 @@ struct FetchRoutesTests {
         let jpeg = try FetchServer.picture()
         try await FetchServer.with { client, _ in
             let id = try #require(
-                try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg).json?["id"]
+                try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg).json?[
+                    "id"]
                     as? String)
             let part = try await client.send("GET", "/images/\(id)", headers: [("Range", "bytes=10-19")])
             #expect(part.status == 206)
@@ -66,10 +68,82 @@ struct FetchRoutesTests {
             #expect(outside.status == 416)
             #expect(outside.header("Content-Range") == "bytes */\(jpeg.count)")
             #expect(outside.errorCode == "range_not_satisfiable")
-            let thumbnailRange = try await client.send("GET", "/images/\(id)/thumbnails/64", headers: [("Range", "bytes=0-1")])
+            let thumbnailRange = try await client.send(
+                "GET", "/images/\(id)/thumbnails/64", headers: [("Range", "bytes=0-1")])
             #expect(thumbnailRange.status == 206)
             #expect(thumbnailRange.body == [0xFF, 0xD8])
         }
+    }
+
+    /// Several ranges are answered as nginx answers them: one `multipart/byteranges` body whose parts hold the
+    /// bytes asked for (they were answered with the whole file), from disk (an original) and from the cache (a
+    /// thumbnail, twice: the second from memory); overlapping ranges are merged, a HEAD has the length only, and
+    /// more than `ByteRange.maxParts` ranges get the whole file.
+    @Test func severalRangesAreOneMultipartBody() async throws {
+        let jpeg = try FetchServer.picture()
+        try await FetchServer.with { client, _ in
+            let id = try #require(
+                try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg).json?[
+                    "id"]
+                    as? String)
+            let asked = [("Range", "bytes=-5, 0-9,5-14,30-39")]
+            let answer = try await client.send("GET", "/images/\(id)", headers: asked)
+            #expect(answer.status == 206)
+            #expect(answer.header("Content-Range") == nil)
+            let parts = try Self.parts(answer)
+            let size = jpeg.count
+            #expect(
+                parts.map(\.range) == [
+                    "bytes 0-14/\(size)", "bytes 30-39/\(size)", "bytes \(size - 5)-\(size - 1)/\(size)",
+                ])
+            #expect(parts.map(\.body) == [Array(jpeg[0...14]), Array(jpeg[30...39]), Array(jpeg.suffix(5))])
+            #expect(parts.allSatisfy { $0.type == "image/jpeg" })
+            #expect(answer.header("Content-Length") == String(answer.body.count))
+            let head = try await client.send("HEAD", "/images/\(id)", headers: asked)
+            #expect(head.status == 206 && head.header("Content-Length") == answer.header("Content-Length"))
+            for _ in 0..<2 {
+                let thumbnail = try await client.send(
+                    "GET", "/images/\(id)/thumbnails/64", headers: [("Range", "bytes=0-1,4-5")])
+                #expect(thumbnail.status == 206)
+                let thumbnailParts = try Self.parts(thumbnail)
+                #expect(thumbnailParts.count == 2 && thumbnailParts[0].body == [0xFF, 0xD8])
+            }
+            let many = (0..<(ByteRange.maxParts + 1)).map { "\($0 * 3)-\($0 * 3)" }.joined(separator: ",")
+            let whole = try await client.send("GET", "/images/\(id)", headers: [("Range", "bytes=" + many)])
+            #expect(whole.status == 200 && whole.body == jpeg)
+        }
+    }
+
+    /// The parts of a `multipart/byteranges` answer: each one's Content-Type, Content-Range and bytes.
+    static func parts(_ answer: HTTPAnswer) throws -> [(type: String, range: String, body: [UInt8])] {
+        let type = try #require(answer.header("Content-Type"))
+        let boundary = try #require(type.components(separatedBy: "boundary=").last)
+        #expect(type.hasPrefix("multipart/byteranges; "))
+        let delimiter = Array("\r\n--\(boundary)".utf8)
+        var pieces: [[UInt8]] = []
+        var rest = answer.body[...]
+        while let start = Self.find(delimiter, in: rest) {
+            pieces.append(Array(rest[..<start]))
+            rest = rest[(start + delimiter.count)...]
+        }
+        #expect(Array(rest) == Array("--\r\n".utf8), "the closing delimiter ends the body")
+        return try pieces.dropFirst().map { piece in
+            let end = try #require(Self.find(Array("\r\n\r\n".utf8), in: piece[...]))
+            let head = String(decoding: piece[..<end], as: UTF8.self).split(separator: "\r\n").map(String.init)
+            func field(_ name: String) -> String {
+                head.first { $0.hasPrefix(name + ": ") }.map { String($0.dropFirst(name.count + 2)) } ?? ""
+            }
+            return (field("Content-Type"), field("Content-Range"), Array(piece[(end + 4)...]))
+        }
+    }
+
+    static func find(_ needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        for index in haystack.startIndex...(haystack.endIndex - needle.count)
+        where haystack[index..<(index + needle.count)].elementsEqual(needle) {
+            return index
+        }
+        return nil
     }
 
     @Test func metadataAndListing() async throws {
@@ -77,11 +151,13 @@ struct FetchRoutesTests {
             var ids: [String] = []
             for seed in 0..<3 {
                 let bytes = try FetchServer.picture(seed: UInt8(seed * 40))
-                let answer = try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: bytes)
+                let answer = try await client.send(
+                    "POST", "/images", headers: [("Content-Type", "image/jpeg")], body: bytes)
                 ids.append(try #require(answer.json?["id"] as? String))
             }
             let named = try await client.send(
-                "PUT", "/images/holiday.cat", headers: [("Content-Type", "image/png")], body: try FetchServer.picture(.png))
+                "PUT", "/images/holiday.cat", headers: [("Content-Type", "image/png")],
+                body: try FetchServer.picture(.png))
             #expect(named.status == 201)
             // Metadata is read on demand when the function has not run yet.
             for id in ids + ["holiday.cat"] {
@@ -116,7 +192,10 @@ struct FetchRoutesTests {
             let badLimit = try await client.send("GET", "/images?limit=0")
             #expect(badLimit.status == 400)
             // A time bound is compared as text: "2020-13-01" meant "after 2020" and "yesterday" "nothing", silently.
-            for bad in ["taken_after=2020-13-01", "taken_before=2023-02-29", "taken_after=yesterday", "taken_after=2024-05-01T24:00"] {
+            for bad in [
+                "taken_after=2020-13-01", "taken_before=2023-02-29", "taken_after=yesterday",
+                "taken_after=2024-05-01T24:00",
+            ] {
                 let refused = try await client.send("GET", "/images?" + bad)
                 #expect(refused.status == 400, "\(bad)")
                 #expect(refused.text.contains("must be a time like 2024, 2024-05-01"), "\(bad) \(refused.text)")
@@ -131,7 +210,8 @@ struct FetchRoutesTests {
         let first = try FetchServer.picture(seed: 10)
         let second = try FetchServer.picture(seed: 200)
         try await FetchServer.with { client, layout in
-            let created = try await client.send("PUT", "/images/cat-1", headers: [("Content-Type", "image/jpeg")], body: first)
+            let created = try await client.send(
+                "PUT", "/images/cat-1", headers: [("Content-Type", "image/jpeg")], body: first)
             #expect(created.status == 201)
             #expect(created.header("Location") == "/images/cat-1")
             let firstHash = try #require(created.json?["sha256"] as? String)
@@ -139,7 +219,8 @@ struct FetchRoutesTests {
             #expect(thumbnail.status == 200)
             #expect(thumbnail.header("Cache-Control") == "public, no-cache")
 
-            let replaced = try await client.send("PUT", "/images/cat-1", headers: [("Content-Type", "image/jpeg")], body: second)
+            let replaced = try await client.send(
+                "PUT", "/images/cat-1", headers: [("Content-Type", "image/jpeg")], body: second)
             #expect(replaced.status == 200)
             let secondHash = try #require(replaced.json?["sha256"] as? String)
             #expect(secondHash != firstHash)
@@ -152,7 +233,9 @@ struct FetchRoutesTests {
             #expect(newThumbnail.header("ETag")?.contains(secondHash) == true)
 
             // A second id on the same content keeps it alive through the first id's DELETE.
-            #expect(try await client.send("PUT", "/images/cat-2", headers: [("Content-Type", "image/jpeg")], body: second).status == 201)
+            #expect(
+                try await client.send("PUT", "/images/cat-2", headers: [("Content-Type", "image/jpeg")], body: second)
+                    .status == 201)
             _ = try await client.send("GET", "/images/cat-1/metadata")
             #expect(try await client.send("DELETE", "/images/cat-1").status == 204)
             #expect(try await client.send("GET", "/images/cat-1").status == 404)
@@ -222,9 +305,12 @@ struct FetchRoutesTests {
                     of: "{size}", with: "64")
                 // The event stream stays open; a malformed resume position reaches its handler and ends at once (400).
                 if target == "/events/stream" { target += "?last_event_id=x" }
-                let reply = try await client.send(String(parts[0]), target, headers: [("Content-Type", "text/plain")], body: [])
+                let reply = try await client.send(
+                    String(parts[0]), target, headers: [("Content-Type", "text/plain")], body: [])
                 #expect(reply.status != 405, "\(operation)")
-                if reply.status == 404, parts[0] != "HEAD" { #expect(reply.errorCode == "not_found" && !reply.text.contains("no route"), "\(operation)") }
+                if reply.status == 404, parts[0] != "HEAD" {
+                    #expect(reply.errorCode == "not_found" && !reply.text.contains("no route"), "\(operation)")
+                }
             }
         }
     }
@@ -237,7 +323,10 @@ struct FetchRoutesTests {
             let id = try #require(
                 try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: picture)
                     .json?["id"] as? String)
-            for target in ["/healthz", "/images?limit=5", "/", "/openapi.json", "/openapi.yaml", "/cameras", "/images/\(id)/metadata", "/images?limit=0"] {
+            for target in [
+                "/healthz", "/images?limit=5", "/", "/openapi.json", "/openapi.yaml", "/cameras",
+                "/images/\(id)/metadata", "/images?limit=0",
+            ] {
                 let get = try await client.send("GET", target)
                 // Read as if it had a body: every byte up to the close (nothing may follow the head).
                 let head = try await client.raw(

@@ -10,7 +10,9 @@ import Testing
 @Suite(.serialized)
 struct FileCacheTests {
     /// The headers that must be identical between a miss and a hit (Date differs by design).
-    static let described = ["ETag", "Last-Modified", "Content-Type", "Content-Length", "Cache-Control", "Accept-Ranges"]
+    static let described = [
+        "ETag", "Last-Modified", "Content-Type", "Content-Length", "Cache-Control", "Accept-Ranges",
+    ]
 
     @Test func aHitAnswersAsTheMissDid() async throws {
         let jpeg = try FetchServer.picture(seed: 33)
@@ -47,7 +49,8 @@ struct FileCacheTests {
             let tail = try await client.send("GET", path, headers: [("Range", "bytes=-5")])
             #expect(tail.status == 206)
             #expect(tail.body == Array(miss.body.suffix(5)))
-            let stale = try await client.send("GET", path, headers: [("Range", "bytes=0-3"), ("If-Range", "\"other\"")])
+            let stale = try await client.send(
+                "GET", path, headers: [("Range", "bytes=0-3"), ("If-Range", "\"other\"")])
             #expect(stale.status == 200)
             #expect(stale.body == miss.body)
             let past = try await client.send("GET", path, headers: [("Range", "bytes=\(miss.body.count)-")])
@@ -60,20 +63,23 @@ struct FileCacheTests {
         let first = try FetchServer.picture(seed: 60)
         let second = try FetchServer.picture(seed: 160)
         try await FetchServer.with { client, _ in
-            let created = try await client.send("PUT", "/images/dog", headers: [("Content-Type", "image/jpeg")], body: first)
+            let created = try await client.send(
+                "PUT", "/images/dog", headers: [("Content-Type", "image/jpeg")], body: first)
             let firstHash = try #require(created.json?["sha256"] as? String)
             let before = try await client.send("GET", "/images/dog/thumbnails/64")
             #expect(try await client.send("GET", "/images/dog/thumbnails/64").body == before.body)
             #expect(before.header("Cache-Control") == "public, no-cache")
 
             // The content id of the same bytes shares the cached file, with its own Cache-Control.
-            let byHash = try await client.send("PUT", "/images/\(firstHash)", headers: [("Content-Type", "image/jpeg")], body: first)
+            let byHash = try await client.send(
+                "PUT", "/images/\(firstHash)", headers: [("Content-Type", "image/jpeg")], body: first)
             #expect(byHash.status == 201)
             let shared = try await client.send("GET", "/images/\(firstHash)/thumbnails/64")
             #expect(shared.body == before.body)
             #expect(shared.header("ETag") == before.header("ETag"))
             #expect(shared.header("Cache-Control") == "public, max-age=31536000, immutable")
-            #expect(try await client.send("GET", "/images/dog/thumbnails/64").header("Cache-Control") == "public, no-cache")
+            #expect(
+                try await client.send("GET", "/images/dog/thumbnails/64").header("Cache-Control") == "public, no-cache")
             #expect(try await client.send("DELETE", "/images/\(firstHash)").status == 204)
 
             _ = try await client.send("PUT", "/images/dog", headers: [("Content-Type", "image/jpeg")], body: second)
@@ -86,7 +92,8 @@ struct FileCacheTests {
             #expect(try await client.send("DELETE", "/images/dog").status == 204)
             #expect(try await client.send("GET", "/images/dog/thumbnails/64").status == 404)
             // Uploaded again, the content is served from the new files, not from anything kept.
-            let again = try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: second)
+            let again = try await client.send(
+                "POST", "/images", headers: [("Content-Type", "image/jpeg")], body: second)
             let secondHash = try #require(again.json?["id"] as? String)
             let fresh = try await client.send("GET", "/images/\(secondHash)/thumbnails/64")
             #expect(fresh.status == 200)
@@ -131,7 +138,8 @@ struct FileCacheTests {
         func entry(_ size: Int, readAt: ContinuousClock.Instant) -> CachedFile {
             CachedFile(
                 body: ByteBuffer(repeating: 7, count: size), hash: hash,
-                file: StoredFile(path: "", contentType: "image/jpeg", eTag: "\"e\"", cacheControl: CachePolicy.immutable),
+                file: StoredFile(
+                    path: "", contentType: "image/jpeg", eTag: "\"e\"", cacheControl: CachePolicy.immutable),
                 modified: 0, readAt: readAt)
         }
         func shortcut(_ now: ContinuousClock.Instant) -> (size: Int, reread: Bool)? {
@@ -180,7 +188,8 @@ struct FileCacheTests {
         func entry(_ hash: ContentHash, _ size: Int, readAt: ContinuousClock.Instant = now) -> CachedFile {
             CachedFile(
                 body: ByteBuffer(repeating: 7, count: size), hash: hash,
-                file: StoredFile(path: "", contentType: "image/jpeg", eTag: "\"e\"", cacheControl: CachePolicy.immutable),
+                file: StoredFile(
+                    path: "", contentType: "image/jpeg", eTag: "\"e\"", cacheControl: CachePolicy.immutable),
                 modified: 0, readAt: readAt)
         }
         cache.insert("/a/1", entry(a, 100), generation: cache.generation)
@@ -205,5 +214,47 @@ struct FileCacheTests {
         cache.insert("/b/1", entry(b, 10), generation: cache.generation)
         #expect(cache.lookup("/b/1", now: now + .seconds(59)) != nil)
         #expect(cache.lookup("/b/1", now: now + .seconds(61)) == nil)
+    }
+}
+
+/// `Range` with several ranges: what `ByteRange.parse` makes of them.
+@Suite struct ByteRangeTests {
+    @Test func severalRangesAreSortedMergedAndBounded() {
+        // One spec behaves as ever; several only where the caller takes them (S3 does not).
+        #expect(ByteRange.parse("bytes=0-9", size: 100) == .part(0...9))
+        #expect(ByteRange.parse("bytes=0-9,20-29", size: 100) == .whole)
+        #expect(ByteRange.parse("bytes=0-9,20-29", size: 100, multiple: true) == .parts([0...9, 20...29]))
+        // Sorted; overlapping and adjacent ranges merged; a suffix is a range like the others.
+        #expect(
+            ByteRange.parse("bytes=50-59, -10,0-9,5-19,20-24", size: 100, multiple: true)
+                == .parts([0...24, 50...59, 90...99]))
+        #expect(ByteRange.parse("bytes=0-9,10-19", size: 100, multiple: true) == .part(0...19))
+        // A range past the end is dropped; all past it is 416; one malformed spec voids the header.
+        #expect(ByteRange.parse("bytes=0-9,200-300", size: 100, multiple: true) == .part(0...9))
+        #expect(ByteRange.parse("bytes=200-,300-400", size: 100, multiple: true) == .unsatisfiable)
+        #expect(ByteRange.parse("bytes=0-9,x-3", size: 100, multiple: true) == .whole)
+        #expect(ByteRange.parse("bytes=0-9,", size: 100, multiple: true) == .whole)
+        // More than maxParts apart: the whole file.
+        let many = (0...ByteRange.maxParts).map { "\($0 * 3)-\($0 * 3)" }.joined(separator: ",")
+        #expect(ByteRange.parse("bytes=" + many, size: 1000, multiple: true) == .whole)
+        let enough = (0..<ByteRange.maxParts).map { "\($0 * 3)-\($0 * 3)" }.joined(separator: ",")
+        #expect(
+            ByteRange.parse("bytes=" + enough, size: 1000, multiple: true)
+                == .parts((0..<ByteRange.maxParts).map { ($0 * 3)...($0 * 3) }))
+    }
+
+    @Test func theMultipartBodyIsAsLongAsItSays() {
+        let file = (0..<200).map { UInt8($0) }
+        let multipart = MultipartByteRanges(ranges: [0...9, 100...199], size: 200, contentType: "image/png")
+        let body = multipart.body { range in
+            var buffer = ByteBuffer()
+            buffer.writeBytes(file[range])
+            return buffer
+        }
+        #expect(body.readableBytes == multipart.contentLength)
+        #expect(multipart.partBytes == 110)
+        let text = String(decoding: body.readableBytesView, as: UTF8.self)
+        #expect(text.contains("Content-Type: image/png\r\nContent-Range: bytes 100-199/200\r\n\r\n"))
+        #expect(text.hasSuffix("--\r\n") && multipart.headerValue.hasPrefix("multipart/byteranges; boundary=picpipe-"))
     }
 }

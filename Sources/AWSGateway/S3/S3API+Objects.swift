@@ -167,8 +167,9 @@ extension S3API {
             throw AWSError.preconditionFailed
         }
         var range: ClosedRange<Int>?
+        // Several ranges: the whole object, as S3 sends it.
         switch ByteRange.parse(request[.range], size: info.size) {
-        case .whole: break
+        case .whole, .parts: break
         case .part(let part): range = part
         case .unsatisfiable: throw AWSError.invalidRange(info.size)
         }

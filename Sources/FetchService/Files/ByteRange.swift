@@ -1,23 +1,59 @@
-// The one `Range: bytes=…` form clients use; several ranges are answered with the whole file (RFC 9110 allows it).
+// `Range: bytes=…`: one range (206 with Content-Range), or several, answered as nginx answers them, one
+// `multipart/byteranges` body (sorted, overlapping and adjacent ranges merged, at most `maxParts`).
+import NIOCore
 
-/// A single byte range of a file of known size.
+/// The byte ranges a request asks of a file of known size.
 package enum ByteRange {
     /// What a Range header asks of a file of `size` bytes.
     package enum Request: Equatable {
-        /// No usable Range header (absent, not bytes, several ranges, malformed): send the whole file.
+        /// No usable Range header (absent, not bytes, malformed, too many ranges): send the whole file.
         case whole
         /// Send these bytes (inclusive), 206.
         case part(ClosedRange<Int>)
-        /// The range starts past the end: 416.
+        /// Send these ranges (at least two, sorted, apart) as the parts of a `multipart/byteranges` body, 206.
+        case parts([ClosedRange<Int>])
+        /// Every range starts past the end: 416.
         case unsatisfiable
     }
 
+    /// The most ranges answered as parts; more (after merging) get the whole file: a request of many small
+    /// overlapping ranges made servers do much work for little ("Apache Killer", CVE-2011-3192).
+    package static let maxParts = 16
+
     /// Interprets a Range header value for a file of `size` bytes.
-    package static func parse(_ header: String?, size: Int) -> Request {
+    /// - Parameter multiple: whether several ranges are answered as parts (the HTTP API; S3 sends the whole
+    ///   object for them, as S3 does).
+    package static func parse(_ header: String?, size: Int, multiple: Bool = false) -> Request {
         guard let header, header.hasPrefix("bytes=") else { return .whole }
-        let spec = header.dropFirst("bytes=".count).trimmingCharacters(in: " ")
-        guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return .whole }
-        let first = spec[..<dash], last = spec[spec.index(after: dash)...]
+        let specs = header.dropFirst("bytes=".count).split(separator: ",", omittingEmptySubsequences: false)
+        guard multiple || specs.count == 1 else { return .whole }
+        var ranges: [ClosedRange<Int>] = []
+        for spec in specs {
+            switch single(spec.trimmingCharacters(in: " "), size: size) {
+            case .part(let range): ranges.append(range)
+            case .unsatisfiable: continue
+            case .whole, .parts: return .whole
+            }
+        }
+        guard !ranges.isEmpty else { return .unsatisfiable }
+        ranges.sort { $0.lowerBound < $1.lowerBound }
+        var merged: [ClosedRange<Int>] = []
+        for range in ranges {
+            if let last = merged.last, range.lowerBound <= last.upperBound + 1 {
+                merged[merged.count - 1] = last.lowerBound...max(last.upperBound, range.upperBound)
+            } else {
+                merged.append(range)
+            }
+        }
+        if merged.count == 1 { return .part(merged[0]) }
+        return merged.count <= maxParts ? .parts(merged) : .whole
+    }
+
+    /// One `first-last`, `first-` or `-suffix` spec.
+    private static func single(_ spec: Substring, size: Int) -> Request {
+        guard let dash = spec.firstIndex(of: "-") else { return .whole }
+        let first = spec[..<dash]
+        let last = spec[spec.index(after: dash)...]
         if first.isEmpty {
             // bytes=-N: the last N bytes.
             guard let count = Int(last), count >= 0 else { return .whole }
@@ -30,6 +66,57 @@ package enum ByteRange {
         guard let end = Int(last), end >= start else { return .whole }
         return .part(start...min(end, size - 1))
     }
+}
+
+/// A `multipart/byteranges` body: each range with its own Content-Type and Content-Range, between boundaries.
+package struct MultipartByteRanges: Sendable {
+    package let ranges: [ClosedRange<Int>]
+    let size: Int
+    let contentType: String
+    let boundary: String
+
+    /// - Parameters:
+    ///   - ranges: the parts, as `ByteRange.parse` gives them.
+    ///   - size: the file's size (each part's Content-Range names it).
+    ///   - contentType: the file's type, which every part carries.
+    package init(ranges: [ClosedRange<Int>], size: Int, contentType: String) {
+        self.ranges = ranges
+        self.size = size
+        self.contentType = contentType
+        // Random: a picture's bytes cannot be made to hold it.
+        boundary = "picpipe-" + String(UInt64.random(in: 1...UInt64.max), radix: 16)
+    }
+
+    /// The answer's Content-Type.
+    package var headerValue: String { "multipart/byteranges; boundary=\(boundary)" }
+
+    /// The bytes of the file the parts hold.
+    package var partBytes: Int { ranges.reduce(0) { $0 + $1.count } }
+
+    /// The body's length: the parts and the framing around them.
+    package var contentLength: Int {
+        ranges.indices.reduce(closing.utf8.count) { $0 + head(of: $1).utf8.count + ranges[$1].count }
+    }
+
+    /// The body, each part's bytes from `bytes` (which must give `range.count` bytes).
+    package func body(_ bytes: (ClosedRange<Int>) -> ByteBuffer?) -> ByteBuffer {
+        var body = ByteBuffer()
+        body.reserveCapacity(contentLength)
+        for index in ranges.indices {
+            body.writeString(head(of: index))
+            if var part = bytes(ranges[index]) { body.writeBuffer(&part) }
+        }
+        body.writeString(closing)
+        return body
+    }
+
+    private func head(of index: Int) -> String {
+        let range = ranges[index]
+        return "\r\n--\(boundary)\r\nContent-Type: \(contentType)\r\n"
+            + "Content-Range: bytes \(range.lowerBound)-\(range.upperBound)/\(size)\r\n\r\n"
+    }
+
+    private var closing: String { "\r\n--\(boundary)--\r\n" }
 }
 
 extension Substring {

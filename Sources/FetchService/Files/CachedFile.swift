@@ -63,9 +63,17 @@ struct CachedFile: Sendable {
         var fields = self.fields
         if file.cacheControl != cacheControl { fields[.cacheControl] = file.cacheControl }
         guard let rangeHeader else { return CachedAnswer(status: .ok, fields: fields, body: isHead ? nil : body) }
-        switch ByteRange.parse(rangeHeader, size: size) {
+        switch ByteRange.parse(rangeHeader, size: size, multiple: true) {
         case .whole:
             return CachedAnswer(status: .ok, fields: fields, body: isHead ? nil : body)
+        case .parts(let ranges):
+            let multipart = MultipartByteRanges(ranges: ranges, size: size, contentType: file.contentType)
+            fields[.contentType] = multipart.headerValue
+            fields[.contentLength] = String(multipart.contentLength)
+            fields[.contentRange] = nil
+            let parts =
+                isHead ? nil : multipart.body { body.getSlice(at: body.readerIndex + $0.lowerBound, length: $0.count) }
+            return CachedAnswer(status: .partialContent, fields: fields, body: parts)
         case .unsatisfiable:
             throw APIError.rangeNotSatisfiable(size: size)
         case .part(let range):

@@ -6,7 +6,7 @@ import NIOPosix
 import PipelineCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Answers GET and HEAD for a stored file.
@@ -17,6 +17,9 @@ import Glibc
 struct FileResponder: Sendable {
     /// Files up to this size are read in the same thread-pool hop as the `open`.
     static let singleReadLimit = 256 * 1024
+    /// Several ranges are read into one `multipart/byteranges` body when they hold at most this many bytes;
+    /// more, and the whole file is streamed instead (RFC 9110 lets a server ignore Range).
+    static let multipartReadLimit = 8 * 1024 * 1024
     let threadPool: NIOThreadPool
     let fileIO: FileIO
     /// Where immutable small files are kept between requests.
@@ -34,6 +37,8 @@ struct FileResponder: Sendable {
         case notModified(modified: Int)
         case unsatisfiable(size: Int)
         case read(ByteBuffer?, range: ClosedRange<Int>?, size: Int, modified: Int)
+        /// Several ranges as one multipart body (nil for HEAD).
+        case multipart(ByteBuffer?, MultipartByteRanges, modified: Int)
         /// The whole file, read to be cached.
         case whole(ByteBuffer, modified: Int)
         case stream(range: ClosedRange<Int>?, size: Int, modified: Int)
@@ -67,14 +72,23 @@ struct FileResponder: Sendable {
             }
             if notModified { return .notModified(modified: modified) }
             let range: ClosedRange<Int>?
-            switch ByteRange.parse(rangeHeader, size: size) {
+            switch ByteRange.parse(rangeHeader, size: size, multiple: true) {
             case .whole: range = nil
             case .part(let part): range = part
+            case .parts(let parts):
+                let multipart = MultipartByteRanges(ranges: parts, size: size, contentType: file.contentType)
+                if multipart.partBytes <= Self.multipartReadLimit {
+                    let body = isHead ? nil : multipart.body { Self.read(descriptor, $0) }
+                    return .multipart(body, multipart, modified: modified)
+                }
+                range = nil
             case .unsatisfiable: return .unsatisfiable(size: size)
             }
             let span = range ?? 0...max(0, size - 1)
             if isHead || size == 0 { return .read(nil, range: range, size: size, modified: modified) }
-            guard span.count <= Self.singleReadLimit else { return .stream(range: range, size: size, modified: modified) }
+            guard span.count <= Self.singleReadLimit else {
+                return .stream(range: range, size: size, modified: modified)
+            }
             let buffer = Self.read(descriptor, span) ?? ByteBuffer()
             return .read(buffer, range: range, size: size, modified: modified)
         }
@@ -100,6 +114,11 @@ struct FileResponder: Sendable {
             Self.describe(&fields, file: file, range: range, size: size, modified: modified)
             let body = buffer.map { ResponseBody(byteBuffer: $0) } ?? ResponseBody()
             return Response(status: range == nil ? .ok : .partialContent, headers: fields, body: body)
+        case .multipart(let body, let multipart, let modified):
+            Self.describe(&fields, file: file, multipart: multipart, modified: modified)
+            return Response(
+                status: .partialContent, headers: fields,
+                body: body.map { ResponseBody(byteBuffer: $0) } ?? ResponseBody())
         case .stream(let range, let size, let modified):
             Self.describe(&fields, file: file, range: range, size: size, modified: modified)
             let body = try await fileIO.loadFile(path: path, range: range ?? 0...(size - 1), context: context)
@@ -215,6 +234,14 @@ struct FileResponder: Sendable {
         } else {
             fields[.contentLength] = String(size)
         }
+    }
+
+    /// The fields of a `multipart/byteranges` answer (each part names its own range; the answer its type).
+    static func describe(_ fields: inout HTTPFields, file: StoredFile, multipart: MultipartByteRanges, modified: Int) {
+        fields[.contentType] = multipart.headerValue
+        fields[.lastModified] = HTTPDate.format(modified)
+        fields[.acceptRanges] = "bytes"
+        fields[.contentLength] = String(multipart.contentLength)
     }
 
     /// Whether an If-None-Match value matches the entity tag (weak comparison, as RFC 9110 requires there).
