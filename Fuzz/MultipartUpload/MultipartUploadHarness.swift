@@ -4,14 +4,20 @@ import FuzzSupport
 
 /// Feeds `CONTENT-TYPE \n BODY` to `UploadBody.kind` and `MultipartFileExtractor`, whole and in small chunks.
 ///
-/// The extractor streams: the network cuts a body anywhere, so the file it finds must not depend on the cuts.
+/// The extractor streams: the network cuts a body anywhere, so the file it finds must not depend on the cuts. An
+/// input of odd length reads the body as an S3 POST Object form does: only the part named `file` is the file, and
+/// the fields before it are kept within a budget (the fields found must not depend on the cuts either).
 enum MultipartUploadHarness {
     /// What one pass over a body found.
     struct Extraction: Equatable {
         var file: [UInt8] = []
         var fileName: String?
         var error: String?
+        var fields: [String] = []
     }
+
+    /// The field budget of the form mode: small, so inputs reach it.
+    static let fieldBytes = 256
 
     static func run(_ bytes: UnsafeRawBufferPointer) -> FuzzOutcome {
         let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
@@ -26,9 +32,10 @@ enum MultipartUploadHarness {
         } catch {
             return .refused("content type: \(error)")
         }
-        let whole = extract(body, boundary: boundary, chunkSize: max(body.count, 1))
+        let form = bytes.count % 2 == 1
+        let whole = extract(body, boundary: boundary, chunkSize: max(body.count, 1), form: form)
         let chunkSize = 1 + bytes.count % 13
-        let chunked = extract(body, boundary: boundary, chunkSize: chunkSize)
+        let chunked = extract(body, boundary: boundary, chunkSize: chunkSize, form: form)
         guard whole == chunked else {
             return .invariantBroken("in \(chunkSize)-byte chunks the extractor finds \(chunked), in one \(whole)")
         }
@@ -39,11 +46,19 @@ enum MultipartUploadHarness {
         if let offset = firstOffset(of: delimiter, in: whole.file) {
             return .invariantBroken("the \(whole.file.count) file bytes hold the delimiter at \(offset)")
         }
+        if whole.fields.reduce(0, { $0 + $1.utf8.count }) > Self.fieldBytes + whole.fields.count {
+            return .invariantBroken("the fields \(whole.fields) pass the \(Self.fieldBytes)-byte budget")
+        }
         return .accepted("\(whole.file.count) file bytes named \(whole.fileName ?? "nil")")
     }
 
-    private static func extract(_ body: UnsafeRawBufferPointer, boundary: String, chunkSize: Int) -> Extraction {
-        var extractor = MultipartFileExtractor(boundary: boundary)
+    private static func extract(_ body: UnsafeRawBufferPointer, boundary: String, chunkSize: Int, form: Bool)
+        -> Extraction
+    {
+        var extractor =
+            form
+            ? MultipartFileExtractor(boundary: boundary, fileField: "file", fieldBytes: Self.fieldBytes)
+            : MultipartFileExtractor(boundary: boundary)
         var result = Extraction()
         do {
             var start = 0
@@ -57,6 +72,8 @@ enum MultipartUploadHarness {
         } catch {
             result.error = "\(error)"
         }
+        // Each field as "name=value" (its name's bytes and "=" are what the budget's `+ count` allows for).
+        result.fields = extractor.fields.map { "\($0.name)=\($0.value)" }
         return result
     }
 
