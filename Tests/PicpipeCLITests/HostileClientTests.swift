@@ -157,6 +157,29 @@ extension PicpipeCLI {
             }
         }
 
+        /// RFC 9112 §3.2: an HTTP/1.1 request without Host, or any with two, is 400 and the connection closes, as
+        /// nginx answers them; they were served (with two, the first named the authority and the second was kept as
+        /// a plain field, so a cache or a proxy could take the other one). HTTP/1.0 needs none, and its connection
+        /// closes after the answer (§9.3): it was kept open until the idle timeout.
+        @Test func aHeadWithoutHostOrWithTwoIsRefusedAndHTTP10Closes() async throws {
+            try await PicpipeCLI.ServeHardeningTests.withServe { _, _, base in
+                let port = try Self.port(base)
+                for head in [
+                    "GET /healthz HTTP/1.1\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                    "GET /healthz HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nhost: a\r\n\r\n",
+                    "POST /images HTTP/1.1\r\nContent-Type: image/jpeg\r\nContent-Length: 3\r\n\r\nabc",
+                ] {
+                    let answer = try Self.exchange(Array(head.utf8), port: port)
+                    #expect(answer.status == 400, "\(head)")
+                    #expect(answer.text.contains("malformed_request") && answer.text.contains("Host"), "\(answer.text)")
+                    #expect(answer.closed)
+                }
+                // Closed by the server after its answer (the exchange waits 20 s for it; the idle timeout is 30 s).
+                let old = try Self.exchange(Array("GET /healthz HTTP/1.0\r\n\r\n".utf8), port: port)
+                #expect(old.status == 200 && old.closed && old.text.contains("Connection: close"), "\(old.text)")
+            }
+        }
+
         @Test func smugglingShapedFramingIsRefusedAndTheConnectionCloses() async throws {
             try await PicpipeCLI.ServeHardeningTests.withServe { _, store, base in
                 let port = try Self.port(base)
@@ -232,7 +255,8 @@ extension PicpipeCLI {
                 let peak = try #require(Self.peakResidentBytes(pid: serve.process.processIdentifier))
                 // Under AddressSanitizer (scripts/sanitize.sh says so) the allocator keeps 256 MB of freed memory in
                 // quarantine and adds its shadow: the bound is about picpipe's own memory, not ASan's.
-                let bound = ProcessInfo.processInfo.environment["PICPIPE_TEST_SANITIZER"] == "address" ? 600 << 20 : 300 << 20
+                let bound =
+                    ProcessInfo.processInfo.environment["PICPIPE_TEST_SANITIZER"] == "address" ? 600 << 20 : 300 << 20
                 #expect(peak < bound, "peak RSS \(peak >> 20) MB")
             }
         }

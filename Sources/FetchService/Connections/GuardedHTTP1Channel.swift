@@ -109,6 +109,8 @@ struct GuardedHTTP1Channel: Sendable {
             withOutboundHeaderValidation: false,  // HTTPTypes validated the fields
             withEncoderConfiguration: .init(),
             withDecoderLimitConfiguration: decoderLimits)
+        // Between the decoder and the conversion, which keeps neither the version nor a second Host.
+        try pipeline.addHandler(RequestVersionRules(head: head))
         try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
         // After the codec, so it sees decoded heads and the decoder's errors before the request loop.
         try pipeline.addHandler(

@@ -20,6 +20,8 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
     private(set) var requestLineEnded = false
     /// After a refusal: bytes are dropped, and the connection closes when the client stops sending.
     private var discarding = false
+    /// Why the decoded head must be refused though the decoder read it (`RequestVersionRules`), until the limiter takes it.
+    var malformed: String?
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if discarding { return }

@@ -168,6 +168,10 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The refusal a decoded head deserves, if any.
     private func check(_ request: HTTPRequest) -> APIError? {
+        if let reason = head.malformed {
+            head.malformed = nil
+            return .malformedRequest(reason)
+        }
         if let target = request.path, target.utf8.count > limits.maxURIBytes {
             return .uriTooLong(limit: limits.maxURIBytes)
         }

@@ -83,8 +83,9 @@ package struct MultipartByteRanges: Sendable {
         self.ranges = ranges
         self.size = size
         self.contentType = contentType
-        // Random: a picture's bytes cannot be made to hold it.
-        boundary = "picpipe-" + String(UInt64.random(in: 1...UInt64.max), radix: 16)
+        // Random, so a picture's bytes cannot be made to hold it; 16 hex digits always, so a HEAD's length is the GET's.
+        let digits = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        boundary = "picpipe-" + String(repeating: "0", count: 16 - digits.count) + digits
     }
 
     /// The answer's Content-Type.
