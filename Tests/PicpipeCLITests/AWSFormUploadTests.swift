@@ -214,3 +214,74 @@ extension PicpipeCLI.AWSFormUploadTests {
         await gateway.stop()
     }
 }
+
+extension PicpipeCLI.AWSFormUploadTests {
+    /// `http.min_upload_rate` holds for the S3 listener too: a PutObject body, or a form's fields before any
+    /// signature is checked, trickled a byte a second (never idle long enough for the idle timeout) is cut with S3's
+    /// RequestTimeout and the connection closed. Both held an upload slot for as long as the client liked; a form
+    /// did so without a signature. Nothing is left in the store.
+    @Test func tricklingBodiesAreCut() async throws {
+        guard await AWSTools.available() else { return }
+        let root = try PicpipeProcess.temporaryFolder("aws-trickle")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let gateway = try await AWSServe.start(root: root, environment: ["PICPIPE_MIN_UPLOAD_RATE": "2000"])
+        do {
+            let script = """
+                import boto3, json, socket, sys, threading, time, urllib.parse
+                from botocore.config import Config
+                endpoint, key, secret = sys.argv[1:4]
+                s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
+                                  region_name="us-east-1", config=Config(signature_version="s3v4"))
+                put = urllib.parse.urlsplit(s3.generate_presigned_url(
+                    "put_object", Params={"Bucket": "uploads", "Key": "slow.jpg"}, ExpiresIn=300))
+                heads = {
+                    "put": "PUT %s?%s HTTP/1.1\\r\\nHost: %s\\r\\nContent-Length: 100000\\r\\n\\r\\n"
+                           % (put.path, put.query, put.netloc),
+                    "form": "POST /uploads HTTP/1.1\\r\\nHost: %s\\r\\nContent-Type: multipart/form-data; boundary=b\\r\\n"
+                            "Content-Length: 100000\\r\\n\\r\\n--b\\r\\nContent-Disposition: form-data; name=\\"key\\"\\r\\n\\r\\n"
+                            % put.netloc,
+                }
+                out = {}
+                def trickle(name):
+                    connection = socket.create_connection((put.hostname, put.port))
+                    connection.settimeout(1)
+                    connection.sendall(heads[name].encode())
+                    answer, start = b"", time.time()
+                    while time.time() - start < 60:
+                        try:
+                            connection.sendall(b"a")
+                        except OSError:
+                            pass
+                        try:
+                            data = connection.recv(65536)
+                            if not data:
+                                break
+                            answer += data
+                        except socket.timeout:
+                            continue
+                    out[name] = [answer.decode(errors="replace"), time.time() - start < 60]
+                threads = [threading.Thread(target=trickle, args=(name,)) for name in heads]
+                for thread in threads: thread.start()
+                for thread in threads: thread.join()
+                print(json.dumps(out))
+                """
+            let out = try await PicpipeCLI.AWSThrottleAndListingTests.boto3(script, [], gateway: gateway)
+            for name in ["put", "form"] {
+                let answer = try #require(out[name] as? [Any], "\(name)")
+                let text = answer[0] as? String ?? ""
+                #expect(text.hasPrefix("HTTP/1.1 400"), "\(name): \(text)")
+                #expect(
+                    text.contains("<Code>RequestTimeout</Code>") && text.contains("http.min_upload_rate"), "\(text)")
+                #expect(answer[1] as? Bool == true, "\(name): the server closed the connection")
+            }
+            #expect(
+                ServeProcess.files(gateway.store, "uploads").isEmpty, "\(ServeProcess.files(gateway.store, "uploads"))")
+            #expect(ServeProcess.files(gateway.store, "originals").isEmpty)
+        } catch {
+            print(gateway.serve.log.suffix(4000))
+            await gateway.stop()
+            throw error
+        }
+        await gateway.stop()
+    }
+}

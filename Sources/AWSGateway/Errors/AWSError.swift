@@ -109,6 +109,15 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
         AWSError("MethodNotAllowed", status: 405, message)
     }
 
+    /// S3's answer to a body that stalls; here, one whose average rate fell under `http.min_upload_rate`.
+    static func tooSlow(received: Int, seconds: Double, minimum: Int) -> AWSError {
+        AWSError(
+            "RequestTimeout", status: 400,
+            "Your socket connection to the server was not read from or written to within the timeout period: the "
+                + "body arrived at \(Int(Double(received) / max(seconds, 1))) bytes/s, under the minimum of \(minimum) "
+                + "bytes/s (http.min_upload_rate); nothing was kept.")
+    }
+
     static func entityTooLarge(limit: Int) -> AWSError {
         AWSError(
             "EntityTooLarge", status: 400,
@@ -147,7 +156,8 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     static func tooManyRequests(_ function: String, concurrency: Int) -> AWSError {
         var error = AWSError(
             "TooManyRequestsException", status: 429,
-            "Rate Exceeded: \(function) is running \(concurrency) invocation(s), its reserved concurrency (functions.\(function).concurrency).")
+            "Rate Exceeded: \(function) is running \(concurrency) invocation(s), its reserved concurrency (functions.\(function).concurrency)."
+        )
         error.reason = "ReservedFunctionConcurrentInvocationLimitExceeded"
         return error
     }

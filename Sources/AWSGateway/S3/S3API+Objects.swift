@@ -250,7 +250,8 @@ extension S3API {
                 request.body, request: signed, payload: auth.payload, into: folder, maxBytes: maxObjectBytes,
                 region: region)
         } catch let error as AWSError {
-            if error.code == "EntityTooLarge" { context.stopReading() }
+            // The rest of the body is not read: too large, or too slow to wait for.
+            if error.code == "EntityTooLarge" || error.code == "RequestTimeout" { context.stopReading() }
             throw error
         }
     }

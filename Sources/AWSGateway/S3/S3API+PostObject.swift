@@ -24,19 +24,18 @@ extension S3API {
         guard case .multipart(let boundary)? = try? UploadBody.kind(contentType: request.headers[.contentType]) else {
             throw Self.malformedForm("its Content-Type has no boundary")
         }
-        guard let slot = images.uploadSlots.take() else {
-            throw AWSError(
-                "SlowDown", status: 503,
-                "Please reduce your request rate: \(images.uploadSlots.limit) uploads are in progress (http.max_concurrent_uploads)."
-            )
-        }
-        defer { slot.release() }
         context.willReadBody()
         var file = FormFileBytes(
             body: request.body.makeAsyncIterator(),
-            extractor: MultipartFileExtractor(boundary: boundary, fileField: "file", fieldBytes: Self.maxFormFieldBytes)
-        )
-        try await file.readFields()
+            extractor: MultipartFileExtractor(
+                boundary: boundary, fileField: "file", fieldBytes: Self.maxFormFieldBytes),
+            pace: UploadPace(minimum: spool.minRate))
+        do {
+            try await file.readFields()
+        } catch let error as AWSError where error.code == "RequestTimeout" {
+            context.stopReading()
+            throw error
+        }
         let form = try PostForm(fields: file.extractor.fields, fileName: file.extractor.fileName)
 
         let auth = try authenticator.authenticateForm(form)
@@ -54,13 +53,25 @@ extension S3API {
         }
         try policy.check(form, bucket: bucketName, key: key)
 
+        // Only a signed form takes one of the upload slots: its fields were read without one.
+        guard let slot = images.uploadSlots.take() else {
+            throw AWSError(
+                "SlowDown", status: 503,
+                "Please reduce your request rate: \(images.uploadSlots.limit) uploads are in progress (http.max_concurrent_uploads)."
+            )
+        }
+        defer { slot.release() }
         let limits = policy.sizeLimits
         let object: SpooledObject
         do {
             // The form's headers speak of the whole form, not the file: none of them is the file's length or digest.
             object = try await spool.spool(
                 file, request: SignedRequest(method: "POST", path: "/" + bucketName, query: "", headers: []),
-                payload: .unsigned, into: layout.uploads, maxBytes: min(maxObjectBytes, limits?.largest ?? .max))
+                payload: .unsigned, into: layout.uploads, maxBytes: min(maxObjectBytes, limits?.largest ?? .max),
+                paced: false)
+        } catch let error as AWSError where error.code == "RequestTimeout" {
+            context.stopReading()
+            throw error
         } catch let error as AWSError where error.code == "EntityTooLarge" {
             context.stopReading()
             if let limits, limits.largest < maxObjectBytes {
@@ -126,12 +137,15 @@ struct FormFileBytes: AsyncSequence, AsyncIteratorProtocol {
     typealias Element = ByteBuffer
     var body: RequestBody.AsyncIterator
     var extractor: MultipartFileExtractor
+    /// The pace of the whole form, fields and file: an unsigned client trickling its fields is cut too.
+    var pace: UploadPace
     /// File bytes that came in the chunk that ended the fields.
     private var early = ByteBuffer()
 
-    init(body: RequestBody.AsyncIterator, extractor: MultipartFileExtractor) {
+    init(body: RequestBody.AsyncIterator, extractor: MultipartFileExtractor, pace: UploadPace) {
         self.body = body
         self.extractor = extractor
+        self.pace = pace
     }
 
     /// Reads the body until the file part begins: every field before it is then in `extractor.fields`.
@@ -166,6 +180,9 @@ struct FormFileBytes: AsyncSequence, AsyncIteratorProtocol {
     /// The file bytes of the body's next chunk (empty before the file part), nil at the body's end.
     private mutating func nextChunk() async throws -> ByteBuffer? {
         guard let chunk = try await body.next() else { return nil }
+        if let seconds = pace.count(chunk.readableBytes) {
+            throw AWSError.tooSlow(received: pace.received, seconds: seconds, minimum: pace.minimum)
+        }
         var file = ByteBuffer()
         do {
             try chunk.withUnsafeReadableBytes { raw in

@@ -38,7 +38,7 @@ struct S3API: Sendable {
         catalog = S3ObjectCatalog(layout: layout)
         cache = S3ObjectCache()
         multipart = MultipartUploads(layout: layout)
-        spool = S3BodySpool(threadPool: threadPool)
+        spool = S3BodySpool(threadPool: threadPool, minRate: images.settings.minUploadRate)
         fileIO = FileIO(threadPool: threadPool)
         self.threadPool = threadPool
         self.region = region

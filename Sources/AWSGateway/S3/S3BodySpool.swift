@@ -52,6 +52,8 @@ struct S3BodySpool: Sendable {
     /// Bytes gathered before each write.
     static let writeBatch = 256 * 1024
     let threadPool: NIOThreadPool
+    /// The slowest average rate a body may keep (`http.min_upload_rate`, 0: none): a trickled body is cut.
+    var minRate = 0
 
     /// Streams `body` into a new temporary file in `folder`.
     /// - Parameters:
@@ -64,9 +66,10 @@ struct S3BodySpool: Sendable {
     ///   - region: write into this region of an existing file instead of a new file in `folder` (its length is
     ///     then the most bytes taken; nothing is removed on failure: the caller's record of the region says
     ///     whether it holds a part).
+    ///   - paced: whether `minRate` applies here (a form's reader checks the pace of the whole form itself).
     func spool<Body: AsyncSequence>(
         _ body: Body, request: SignedRequest, payload: PayloadCheck, into folder: URL, maxBytes: Int,
-        region: SpoolRegion? = nil
+        region: SpoolRegion? = nil, paced: Bool = true
     ) async throws -> SpooledObject where Body.Element == ByteBuffer {
         let path =
             region?.path ?? folder.appendingPathComponent(AtomicFile.temporaryName(kind: Self.temporaryKind)).path
@@ -106,8 +109,12 @@ struct S3BodySpool: Sendable {
         if case .chunked(let signing, let trailer) = payload {
             decoder = ChunkedPayloadDecoder(signing: signing, trailer: trailer)
         }
+        var pace = UploadPace(minimum: paced ? minRate : 0)
         do {
             for try await buffer in body {
+                if let seconds = pace.count(buffer.readableBytes) {
+                    throw AWSError.tooSlow(received: pace.received, seconds: seconds, minimum: minRate)
+                }
                 if var chunked = decoder {
                     try buffer.withUnsafeReadableBytes { raw in try chunked.feed(raw) { try sink.take($0) } }
                     decoder = chunked

@@ -9,7 +9,7 @@ import NIOPosix
 import PipelineCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A body written to a temporary file, hashed and sniffed; the caller installs or removes it.
@@ -50,11 +50,9 @@ package struct UploadSpool: Sendable {
     let folder: URL
     /// The largest accepted file.
     let maxBytes: Int
-    /// The slowest average rate a body may keep after `rateGrace` (0: none).
+    /// The slowest average rate a body may keep after `UploadPace.grace` (0: none).
     let minRate: Int
     let threadPool: NIOThreadPool
-    /// How long a body may arrive at any rate before `minRate` applies (TCP slow start, a phone waking up).
-    static let rateGrace: Duration = .seconds(10)
 
     /// Streams `body` to a new temporary file.
     /// - Parameters:
@@ -109,17 +107,11 @@ package struct UploadSpool: Sendable {
     private func read<Body: AsyncSequence>(
         _ body: Body, into sink: inout Sink, extractor: inout MultipartFileExtractor?, received: inout Int
     ) async throws where Body.Element == ByteBuffer {
-        let start = ContinuousClock.now
+        var pace = UploadPace(minimum: minRate)
         for try await chunk in body {
             received += chunk.readableBytes
-            if minRate > 0 {
-                let elapsed = ContinuousClock.now - start
-                if elapsed > Self.rateGrace {
-                    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-                    if Double(received) < Double(minRate) * seconds {
-                        throw APIError.uploadTooSlow(received: received, seconds: seconds, minimum: minRate)
-                    }
-                }
+            if let seconds = pace.count(chunk.readableBytes) {
+                throw APIError.uploadTooSlow(received: received, seconds: seconds, minimum: minRate)
             }
             if var parser = extractor {
                 try chunk.withUnsafeReadableBytes { raw in try parser.feed(raw) { try sink.take($0) } }
@@ -157,7 +149,8 @@ package struct UploadSpool: Sendable {
 
         /// How many first bytes are kept to sniff the format from.
         static let sniffLength = 64
-        static let notAnImage = APIError.unsupportedMediaType("the body is not a JPEG, PNG, WebP, GIF, HEIC or AVIF image (sniffed from its bytes)")
+        static let notAnImage = APIError.unsupportedMediaType(
+            "the body is not a JPEG, PNG, WebP, GIF, HEIC or AVIF image (sniffed from its bytes)")
 
         init(descriptor: Int32, maxBytes: Int, threadPool: NIOThreadPool) {
             self.descriptor = descriptor
