@@ -49,6 +49,34 @@ struct FetchRoutesTests {
         }
     }
 
+    /// If-Modified-Since gives 304 when the file is no newer than the date, as nginx answers `curl -z` and caches
+    /// that keep dates only (it was ignored: 200 every time); If-None-Match, when sent, decides alone (RFC 9110
+    /// 13.2.2); a date that does not parse is ignored. For an original read from disk and a cached thumbnail.
+    @Test func ifModifiedSinceGives304() async throws {
+        let jpeg = try FetchServer.picture(seed: 90)
+        try await FetchServer.with { client, _ in
+            let id = try #require(
+                try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg).json?[
+                    "id"]
+                    as? String)
+            for path in ["/images/\(id)", "/images/\(id)/thumbnails/64", "/images/\(id)/thumbnails/64"] {
+                let plain = try await client.send("GET", path)
+                let modified = try #require(plain.header("Last-Modified"))
+                let current = try await client.send("GET", path, headers: [("If-Modified-Since", modified)])
+                #expect(current.status == 304 && current.body.isEmpty, "\(path)")
+                #expect(current.header("Last-Modified") == modified)
+                let older = try await client.send(
+                    "GET", path, headers: [("If-Modified-Since", "Sun, 06 Nov 1994 08:49:37 GMT")])
+                #expect(older.status == 200 && older.body == plain.body)
+                let tagDecides = try await client.send(
+                    "GET", path, headers: [("If-Modified-Since", modified), ("If-None-Match", "\"another\"")])
+                #expect(tagDecides.status == 200)
+                let garbage = try await client.send("GET", path, headers: [("If-Modified-Since", "yesterday")])
+                #expect(garbage.status == 200)
+            }
+        }
+    }
+
     @Test func rangesGive206And416() async throws {
         let jpeg = try FetchServer.picture()
         try await FetchServer.with { client, _ in

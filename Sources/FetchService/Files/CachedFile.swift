@@ -12,6 +12,8 @@ struct CachedFile: Sendable {
     let hash: ContentHash
     /// The entity tag the file was cached under.
     let eTag: String
+    /// The file's modification second (If-Modified-Since compares with it).
+    let modified: Int
     /// Last-Modified, formatted once.
     let lastModified: String
     /// The headers of a 200 (ETag, Cache-Control, Content-Type, Last-Modified, Accept-Ranges, Content-Length).
@@ -27,6 +29,7 @@ struct CachedFile: Sendable {
         self.eTag = file.eTag
         self.cacheControl = file.cacheControl
         self.readAt = readAt
+        self.modified = modified
         lastModified = HTTPDate.format(modified)
         var fields = HTTPFields()
         fields.reserveCapacity(8)

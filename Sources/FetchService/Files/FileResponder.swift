@@ -54,11 +54,14 @@ struct FileResponder: Sendable {
         to request: Request, file: StoredFile, cacheAs hash: ContentHash? = nil,
         sources: @autoclosure () -> [String] = [], context: some RequestContext
     ) async throws -> Response? {
-        let (notModified, rangeHeader) = Self.conditions(request.headers, file: file)
+        let conditions = Self.conditions(request.headers, file: file)
+        let rangeHeader = conditions.range
         let isHead = request.method == .head
         let path = file.path
         if hash != nil, let cached = cache.lookup(path, now: .now) {
-            return try cached.response(to: request, file: file, notModified: notModified, rangeHeader: rangeHeader)
+            return try cached.response(
+                to: request, file: file, notModified: conditions.notModified(modified: cached.modified),
+                rangeHeader: rangeHeader)
         }
         // Only a read from disk checks the original (a cached entry was checked when it was read).
         let sources = sources()
@@ -70,7 +73,7 @@ struct FileResponder: Sendable {
             if let buffer = Self.readWhole(descriptor, size: size, limit: wholeLimit) {
                 return .whole(buffer, modified: modified)
             }
-            if notModified { return .notModified(modified: modified) }
+            if conditions.notModified(modified: modified) { return .notModified(modified: modified) }
             let range: ClosedRange<Int>?
             switch ByteRange.parse(rangeHeader, size: size, multiple: true) {
             case .whole: range = nil
@@ -104,7 +107,9 @@ struct FileResponder: Sendable {
             guard let hash else { return nil }
             let cached = CachedFile(body: buffer, hash: hash, file: file, modified: modified, readAt: .now)
             cache.insert(path, cached, generation: generation)
-            return try cached.response(to: request, file: file, notModified: notModified, rangeHeader: rangeHeader)
+            return try cached.response(
+                to: request, file: file, notModified: conditions.notModified(modified: modified),
+                rangeHeader: rangeHeader)
         case .notModified(let modified):
             fields[.lastModified] = HTTPDate.format(modified)
             return Response(status: .notModified, headers: fields)
@@ -137,12 +142,14 @@ struct FileResponder: Sendable {
         let now = ContinuousClock.now
         guard let (cached, reread) = cache.lookupWhileRereading(file.path, now: now) else { return nil }
         if reread { self.reread(file, hash: hash, sources: sources()) }
-        let (notModified, rangeHeader) = Self.conditions(headers, file: file)
-        var answer = try cached.answer(isHead: isHead, file: file, notModified: notModified, rangeHeader: rangeHeader)
+        let conditions = Self.conditions(headers, file: file)
+        var answer = try cached.answer(
+            isHead: isHead, file: file, notModified: conditions.notModified(modified: cached.modified),
+            rangeHeader: conditions.range)
         let until = cached.readAt + cache.revalidateAfter
         // (An entry given while its file is read again is past `until`: nothing to keep.)
         if answer.status == .ok, until > now, headers[.ifNoneMatch] == nil, headers[.range] == nil,
-            headers[.ifRange] == nil
+            headers[.ifRange] == nil, headers[.ifModifiedSince] == nil
         {
             answer.reusableUntil = until
         }
@@ -188,14 +195,32 @@ struct FileResponder: Sendable {
         return (descriptor, Int(info.st_size), Int(info.st_mtim.tv_sec))
     }
 
-    /// Whether If-None-Match matches, and the Range header to honour (none when If-Range names another validator).
-    private static func conditions(_ headers: HTTPFields, file: StoredFile) -> (notModified: Bool, range: String?) {
-        let notModified = matches(headers[.ifNoneMatch], eTag: file.eTag)
+    /// What a request's conditional fields ask.
+    struct Conditions {
+        /// If-None-Match names the file's ETag.
+        var tagMatches: Bool
+        /// If-Modified-Since, when there is no If-None-Match (which takes precedence, RFC 9110 13.2.2).
+        var modifiedSince: Int?
+        /// The Range header to honour (none when If-Range names another validator).
+        var range: String?
+
+        /// Whether the client's copy is current: its tag matches, or the file is no newer than its date.
+        func notModified(modified: Int) -> Bool {
+            tagMatches || modifiedSince.map { modified <= $0 } ?? false
+        }
+    }
+
+    /// The conditions of a request for `file`.
+    static func conditions(_ headers: HTTPFields, file: StoredFile) -> Conditions {
+        let ifNoneMatch = headers[.ifNoneMatch]
         let rangeHeader = headers[.range].flatMap { value in
             // If-Range with another validator: the representation changed, send it whole.
             headers[.ifRange].map { $0 == file.eTag ? value : nil } ?? value
         }
-        return (notModified, rangeHeader)
+        return Conditions(
+            tagMatches: matches(ifNoneMatch, eTag: file.eTag),
+            modifiedSince: ifNoneMatch == nil ? headers[.ifModifiedSince].flatMap(HTTPDate.parse) : nil,
+            range: rangeHeader)
     }
 
     /// The whole file, when it is not empty, at most `limit` bytes, and read in full.
