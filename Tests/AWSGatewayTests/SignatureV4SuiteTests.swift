@@ -329,6 +329,34 @@ import Testing
         }
         #expect(crc32.finalValue() == Data([0xcb, 0xf4, 0x39, 0x26]).base64EncodedString())
         #expect(crc32c.finalValue() == Data([0xe3, 0x06, 0x92, 0x83]).base64EncodedString())
+        // CRC-64/NVME (S3's full-object checksum): ae8b14860a799888; "" gives 0.
+        var crc64 = PayloadChecksum(.crc64nvme)
+        input.withUnsafeBytes { crc64.update($0) }
+        #expect(crc64.finalValue() == Data([0xae, 0x8b, 0x14, 0x86, 0x0a, 0x79, 0x98, 0x88]).base64EncodedString())
+        #expect(PayloadChecksum(.crc64nvme).finalValue() == Data(count: 8).base64EncodedString())
+    }
+
+    @Test func slicedCRC64MatchesTheBitwiseDefinitionForEveryLengthAndSplit() {
+        func bitwise(_ bytes: [UInt8]) -> String {
+            var crc: UInt64 = ~0
+            for byte in bytes {
+                crc ^= UInt64(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x9A6C_9329_AC4B_C9B5 : crc >> 1 }
+            }
+            let value = ~crc
+            return Data((0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) }).base64EncodedString()
+        }
+        let data = (0..<100).map { UInt8(truncatingIfNeeded: $0 &* 73 &+ 11) }
+        for length in 0...data.count {
+            let bytes = Array(data[0..<length])
+            var whole = PayloadChecksum(.crc64nvme)
+            bytes.withUnsafeBytes { whole.update($0) }
+            var split = PayloadChecksum(.crc64nvme)
+            bytes[0..<(length / 3)].withUnsafeBytes { split.update($0) }
+            bytes[(length / 3)...].withUnsafeBytes { split.update($0) }
+            #expect(whole.finalValue() == bitwise(bytes), "\(length) bytes")
+            #expect(split.finalValue() == bitwise(bytes), "\(length) bytes cut at \(length / 3)")
+        }
     }
 
     @Test func slicedChecksumsMatchTheBitwiseDefinitionForEveryLengthAndSplit() {
@@ -348,8 +376,9 @@ import Testing
         let data = (0..<100).map { _ in UInt8.random(in: 0...255, using: &generator) }
         for length in 0...data.count {
             let bytes = Array(data[0..<length])
-            for (algorithm, polynomial) in [(PayloadChecksum.Algorithm.crc32, UInt32(0xEDB8_8320)), (.crc32c, 0x82F6_3B78)]
-            {
+            for (algorithm, polynomial) in [
+                (PayloadChecksum.Algorithm.crc32, UInt32(0xEDB8_8320)), (.crc32c, 0x82F6_3B78),
+            ] {
                 var whole = PayloadChecksum(algorithm)
                 bytes.withUnsafeBytes { whole.update($0) }
                 var split = PayloadChecksum(algorithm)

@@ -36,7 +36,8 @@ public struct AWSGatewaySettings: Sendable {
     /// Lambda's request id, error type, function error, log tail and version.
     static let exposedHeaders = [
         "ETag", "Location", "Content-Range", "Content-Length", "x-amz-request-id", "x-amz-version-id",
-        "x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-sha1", "x-amz-checksum-sha256",
+        "x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-crc64nvme", "x-amz-checksum-sha1",
+        "x-amz-checksum-sha256",
         "x-amzn-RequestId", "x-amzn-ErrorType", "X-Amz-Function-Error", "X-Amz-Log-Result", "X-Amz-Executed-Version",
     ]
 }

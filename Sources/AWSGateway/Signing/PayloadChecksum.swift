@@ -1,5 +1,5 @@
-// The flexible checksums S3 clients send (x-amz-checksum-crc32, -crc32c, -sha1, -sha256), computed over the object
-// bytes as they stream, to check a header or an aws-chunked trailer.
+// The flexible checksums S3 clients send (x-amz-checksum-crc32, -crc32c, -crc64nvme, -sha1, -sha256), computed over
+// the object bytes as they stream, to check a header or an aws-chunked trailer.
 import Crypto
 import Foundation
 
@@ -7,7 +7,7 @@ import Foundation
 public struct PayloadChecksum: Sendable {
     /// The algorithms S3 defines, by header suffix.
     public enum Algorithm: String, Sendable, CaseIterable {
-        case crc32, crc32c, sha1, sha256
+        case crc32, crc32c, crc64nvme, sha1, sha256
         /// The header or trailer naming its value.
         public var header: String { "x-amz-checksum-" + rawValue }
     }
@@ -15,6 +15,7 @@ public struct PayloadChecksum: Sendable {
     /// The algorithm.
     public let algorithm: Algorithm
     private var crc: UInt32 = 0xFFFF_FFFF
+    private var crc64: UInt64 = ~0
     private var sha1 = Insecure.SHA1()
     private var sha256 = SHA256()
 
@@ -26,6 +27,7 @@ public struct PayloadChecksum: Sendable {
         switch algorithm {
         case .crc32: crc = Self.update(crc, bytes, table: Self.crc32Table)
         case .crc32c: crc = Self.update(crc, bytes, table: Self.crc32cTable)
+        case .crc64nvme: crc64 = Self.update64(crc64, bytes)
         case .sha1: sha1.update(bufferPointer: bytes)
         case .sha256: sha256.update(bufferPointer: bytes)
         }
@@ -38,6 +40,9 @@ public struct PayloadChecksum: Sendable {
             let value = ~crc
             return Data([UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)])
                 .base64EncodedString()
+        case .crc64nvme:
+            let value = ~crc64
+            return Data((0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) }).base64EncodedString()
         case .sha1: return Data(sha1.finalize()).base64EncodedString()
         case .sha256: return Data(sha256.finalize()).base64EncodedString()
         }
@@ -84,6 +89,45 @@ public struct PayloadChecksum: Sendable {
         }
         return tables
     }
+
+    /// CRC-64/NVME (S3's default full-object checksum), slicing-by-8 as the 32-bit ones.
+    private static func update64(_ start: UInt64, _ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        crc64Table.withUnsafeBufferPointer { t in
+            var crc = start
+            var index = 0
+            let count = bytes.count
+            while count - index >= 8 {
+                let word = crc ^ UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                crc =
+                    t[7 * 256 + Int(word & 0xFF)] ^ t[6 * 256 + Int((word >> 8) & 0xFF)]
+                    ^ t[5 * 256 + Int((word >> 16) & 0xFF)] ^ t[4 * 256 + Int((word >> 24) & 0xFF)]
+                    ^ t[3 * 256 + Int((word >> 32) & 0xFF)] ^ t[2 * 256 + Int((word >> 40) & 0xFF)]
+                    ^ t[256 + Int((word >> 48) & 0xFF)] ^ t[Int(word >> 56)]
+                index += 8
+            }
+            while index < count {
+                crc = t[Int((crc ^ UInt64(bytes[index])) & 0xFF)] ^ (crc >> 8)
+                index += 1
+            }
+            return crc
+        }
+    }
+
+    private static let crc64Table: [UInt64] = {
+        var tables = [UInt64](repeating: 0, count: 8 * 256)
+        for index in 0..<256 {
+            var value = UInt64(index)
+            for _ in 0..<8 { value = value & 1 == 1 ? (value >> 1) ^ 0x9A6C_9329_AC4B_C9B5 : value >> 1 }
+            tables[index] = value
+        }
+        for slice in 1..<8 {
+            for index in 0..<256 {
+                let previous = tables[(slice - 1) * 256 + index]
+                tables[slice * 256 + index] = (previous >> 8) ^ tables[Int(previous & 0xFF)]
+            }
+        }
+        return tables
+    }()
 
     private static let crc32Table = tables(0xEDB8_8320)
     private static let crc32cTable = tables(0x82F6_3B78)
