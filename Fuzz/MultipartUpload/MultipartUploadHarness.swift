@@ -46,7 +46,8 @@ enum MultipartUploadHarness {
         if let offset = firstOffset(of: delimiter, in: whole.file) {
             return .invariantBroken("the \(whole.file.count) file bytes hold the delimiter at \(offset)")
         }
-        if whole.fields.reduce(0, { $0 + $1.utf8.count }) > Self.fieldBytes + whole.fields.count {
+        // Counted in scalars: a byte that is not UTF-8 becomes one U+FFFD (three bytes) in the field's text.
+        if whole.fields.reduce(0, { $0 + $1.unicodeScalars.count }) > Self.fieldBytes + whole.fields.count {
             return .invariantBroken("the fields \(whole.fields) pass the \(Self.fieldBytes)-byte budget")
         }
         return .accepted("\(whole.file.count) file bytes named \(whole.fileName ?? "nil")")
