@@ -410,3 +410,34 @@ extension PicpipeCLI.AWSThrottleAndListingTests {
         }
     }
 }
+
+extension PicpipeCLI.AWSThrottleAndListingTests {
+    /// The SDKs' transfer managers start a download with `partNumber=1`: an object picpipe holds is one part, so part
+    /// 1 is the whole object as a 206 with its Content-Range (it was a plain 200, the parameter ignored), part 2 is
+    /// S3's InvalidPartNumber, and a Range beside it is InvalidRequest.
+    @Test func partNumberOneIsTheWholeObject() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            let bytes = try PicpipeCLI.AWSCLITests.jpeg(seed: 61)
+            let file = gateway.root.appendingPathComponent("part.jpg")
+            try Data(bytes).write(to: file)
+            #expect(
+                try await gateway.aws(["s3", "cp", file.path, "s3://uploads/part.jpg", "--no-progress"]).status == 0)
+            let key = PicpipeCLI.AWSCLITests.originalKey(PicpipeCLI.AWSCLITests.hash(bytes))
+            let out = gateway.root.appendingPathComponent("part-1.bin")
+            let first = try await gateway.awsJSON([
+                "s3api", "get-object", "--bucket", "originals", "--key", key, "--part-number", "1", out.path,
+            ])
+            #expect(first["ContentRange"] as? String == "bytes 0-\(bytes.count - 1)/\(bytes.count)", "\(first)")
+            #expect(try Data(contentsOf: out) == Data(bytes))
+            let second = try await gateway.aws([
+                "s3api", "head-object", "--bucket", "originals", "--key", key, "--part-number", "2",
+            ])
+            #expect(second.status != 0 && second.stderr.contains("416"), "\(second.stderr)")
+            let both = try await gateway.aws([
+                "s3api", "get-object", "--bucket", "originals", "--key", key, "--part-number", "1", "--range",
+                "bytes=0-1", out.path,
+            ])
+            #expect(both.status != 0 && both.stderr.contains("InvalidRequest"), "\(both.stderr)")
+        }
+    }
+}

@@ -80,8 +80,12 @@ extension S3API {
     ) async throws -> Response {
         let isHead = request.method == .head
         let overrides = try Self.responseOverrides(query)
+        let wantsPart = try Self.firstPartAsked(query, headers: request.headers)
         let info = try await objectInfo(bucket: bucket, key: key, readSmall: !isHead)
-        var (status, headers, range) = try Self.objectHead(isHead: isHead, headers: request.headers, info: info)
+        var requestHeaders = request.headers
+        // Part 1 of an object stored whole is the object, answered as S3 answers it: 206 with its Content-Range.
+        if wantsPart, info.size > 0 { requestHeaders[.range] = "bytes=0-\(info.size - 1)" }
+        var (status, headers, range) = try Self.objectHead(isHead: isHead, headers: requestHeaders, info: info)
         if status != .notModified {
             for (name, value) in overrides { headers[name] = value }
         }
@@ -94,6 +98,25 @@ extension S3API {
         let body = try await fileIO.loadFile(
             path: info.file.path, range: range ?? 0...(info.size - 1), context: context)
         return Response(status: status, headers: headers, body: body)
+    }
+
+    /// Whether GetObject/HeadObject asks for `partNumber=1` (the SDKs' transfer managers begin a download so, to
+    /// learn the object's size and parts). picpipe keeps every object whole, so it has one part, as an object S3
+    /// stored from a single PutObject; it was ignored (a 200 without Content-Range).
+    /// - Throws: `InvalidArgument` for a part number that is not a number from 1 to 10000, `InvalidPartNumber` (416)
+    ///   past 1, `InvalidRequest` beside a Range.
+    static func firstPartAsked(_ query: [String: String], headers: HTTPFields) throws -> Bool {
+        guard let text = query["partNumber"] else { return false }
+        guard let number = Int(text), (1...10_000).contains(number) else {
+            throw AWSError.invalidArgument("Part number must be an integer between 1 and 10000, inclusive: \(text)")
+        }
+        guard headers[.range] == nil else {
+            throw AWSError.invalidRequest("Cannot specify both Range header and partNumber query parameter")
+        }
+        guard number == 1 else {
+            throw AWSError("InvalidPartNumber", status: 416, "The requested partnumber is not satisfiable")
+        }
+        return true
     }
 
     /// The headers GetObject/HeadObject's query may set (`response-content-disposition=attachment; filename=…` for a
