@@ -1,6 +1,7 @@
 // The fields of an S3 POST Object form (a browser's upload, boto3's generate_presigned_post): what the form says
 // before its file, looked up as S3 does, by name without regard to case.
 import Foundation
+import HTTPTypes
 
 /// The fields a POST Object form sent before its `file` part, and the file's name.
 struct PostForm: Sendable {
@@ -42,6 +43,17 @@ struct PostForm: Sendable {
         // A browser sends the file's base name; some old ones sent the whole path.
         let name = fileName.map { String($0.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last ?? "") } ?? ""
         return key.replacingOccurrences(of: "${filename}", with: name)
+    }
+
+    /// Checks the fields that become headers of the object (`Content-Type`, `x-amz-meta-*`): a value with a line
+    /// break or a NUL could not be sent back as it was given.
+    /// - Throws: `InvalidArgument` naming the field.
+    func checkHeaderValues() throws {
+        for (name, value) in fields where name == "content-type" || name.hasPrefix("x-amz-meta-") {
+            guard HTTPField.isValidValue(value) else {
+                throw AWSError.invalidArgument("The value of the form field '\(name)' is not a valid header value.")
+            }
+        }
     }
 
     /// The `x-amz-meta-*` fields, names without the prefix (the user metadata a PutObject's headers carry).

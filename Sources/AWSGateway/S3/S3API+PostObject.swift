@@ -52,6 +52,7 @@ extension S3API {
                 "The key '\(key)' is not a plain relative path (no empty, '.' or '..' part, no line break).")
         }
         try policy.check(form, bucket: bucketName, key: key)
+        try form.checkHeaderValues()
 
         // Only a signed form takes one of the upload slots: its fields were read without one.
         guard let slot = images.uploadSlots.take() else {
