@@ -12,17 +12,25 @@ struct MultipartFileExtractorTests {
         var extractor = MultipartFileExtractor(boundary: boundary)
         var file: [UInt8] = []
         do {
-            var start = 0
-            while start < body.count {
-                let end = min(start + chunkSize, body.count)
-                try body[start..<end].withUnsafeBytes { chunk in try extractor.feed(chunk) { file += $0 } }
-                start = end
-            }
-            try extractor.finish()
+            try feed(body, to: &extractor, chunkSize: chunkSize) { file += $0 }
             return (file, extractor.fileName, nil)
         } catch {
             return (file, nil, "\(error)")
         }
+    }
+
+    /// Feeds `body` in chunks of `chunkSize` bytes, then checks it ended well.
+    static func feed(
+        _ body: [UInt8], to extractor: inout MultipartFileExtractor, chunkSize: Int,
+        file: (UnsafeRawBufferPointer) -> Void
+    ) throws {
+        var start = 0
+        while start < body.count {
+            let end = min(start + chunkSize, body.count)
+            try body[start..<end].withUnsafeBytes { chunk in try extractor.feed(chunk) { file($0) } }
+            start = end
+        }
+        try extractor.finish()
     }
 
     static func body(headerPadding: Int) -> [UInt8] {
@@ -82,13 +90,7 @@ struct MultipartFormFieldsTests {
         var extractor = MultipartFileExtractor(boundary: "b", fileField: "file", fieldBytes: fieldBytes)
         var file: [UInt8] = []
         do {
-            var start = 0
-            while start < body.count {
-                let end = min(start + chunkSize, body.count)
-                try body[start..<end].withUnsafeBytes { chunk in try extractor.feed(chunk) { file += $0 } }
-                start = end
-            }
-            try extractor.finish()
+            try MultipartFileExtractorTests.feed(body, to: &extractor, chunkSize: chunkSize) { file += $0 }
         } catch {
             return (extractor.fields.map { "\($0.name)=\($0.value)" }, file, nil, "\(error)")
         }

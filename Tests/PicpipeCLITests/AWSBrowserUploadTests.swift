@@ -8,15 +8,7 @@ import Testing
 extension PicpipeCLI {
     @Suite(.serialized) struct AWSBrowserUploadTests {
         @Test(.enabled(if: PicpipeProcess.hasCorpus)) func aWebSiteUploadsByFormAndByPresignedPut() async throws {
-            let missing = GalleryBrowserTests.missingComponents()
-            guard missing.isEmpty else {
-                #expect(
-                    ProcessInfo.processInfo.environment["CI"] != "true",
-                    "the browser suite needs \(missing.joined(separator: ", ")); .ci/run installs them")
-                print("skipped: the browser suite needs \(missing.joined(separator: ", "))")
-                return
-            }
-            guard await AWSTools.available() else { return }
+            guard GalleryBrowserTests.browserAvailable(), await AWSTools.available() else { return }
             let root = try PicpipeProcess.temporaryFolder("aws-browser")
             defer { try? FileManager.default.removeItem(at: root) }
             let sitePort = try GalleryBrowserTests.freePort()

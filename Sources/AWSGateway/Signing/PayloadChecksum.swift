@@ -74,10 +74,10 @@ public struct PayloadChecksum: Sendable {
     }
 
     /// The eight 256-entry tables of slicing-by-8, one after another; the first is the classic byte table.
-    private static func tables(_ polynomial: UInt32) -> [UInt32] {
-        var tables = [UInt32](repeating: 0, count: 8 * 256)
+    private static func tables<Word: FixedWidthInteger & UnsignedInteger>(_ polynomial: Word) -> [Word] {
+        var tables = [Word](repeating: 0, count: 8 * 256)
         for index in 0..<256 {
-            var value = UInt32(index)
+            var value = Word(index)
             for _ in 0..<8 { value = value & 1 == 1 ? (value >> 1) ^ polynomial : value >> 1 }
             tables[index] = value
         }
@@ -113,22 +113,7 @@ public struct PayloadChecksum: Sendable {
         }
     }
 
-    private static let crc64Table: [UInt64] = {
-        var tables = [UInt64](repeating: 0, count: 8 * 256)
-        for index in 0..<256 {
-            var value = UInt64(index)
-            for _ in 0..<8 { value = value & 1 == 1 ? (value >> 1) ^ 0x9A6C_9329_AC4B_C9B5 : value >> 1 }
-            tables[index] = value
-        }
-        for slice in 1..<8 {
-            for index in 0..<256 {
-                let previous = tables[(slice - 1) * 256 + index]
-                tables[slice * 256 + index] = (previous >> 8) ^ tables[Int(previous & 0xFF)]
-            }
-        }
-        return tables
-    }()
-
-    private static let crc32Table = tables(0xEDB8_8320)
-    private static let crc32cTable = tables(0x82F6_3B78)
+    private static let crc64Table = tables(UInt64(0x9A6C_9329_AC4B_C9B5))
+    private static let crc32Table = tables(UInt32(0xEDB8_8320))
+    private static let crc32cTable = tables(UInt32(0x82F6_3B78))
 }
