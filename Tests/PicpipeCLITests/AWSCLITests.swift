@@ -43,11 +43,13 @@ extension PicpipeCLI {
 
         static func originalKey(_ hash: String) -> String { "\(hash.prefix(2))/\(hash).jpg" }
 
-        static func withServe(_ body: (AWSServe) async throws -> Void) async throws {
+        static func withServe(
+            environment: [String: String] = [:], _ body: (AWSServe) async throws -> Void
+        ) async throws {
             guard await AWSTools.available() else { return }
             let root = try PicpipeProcess.temporaryFolder("aws-cli")
             defer { try? FileManager.default.removeItem(at: root) }
-            let gateway = try await AWSServe.start(root: root)
+            let gateway = try await AWSServe.start(root: root, environment: environment)
             do {
                 try await body(gateway)
             } catch {
@@ -415,7 +417,8 @@ extension PicpipeCLI {
                 let s3Event = root.appendingPathComponent("s3-event.json")
                 try JSONEncoder().encode(S3Event(records: [s3Record])).write(to: s3Event)
                 let fromS3 = try await gateway.awsJSON([
-                    "lambda", "invoke", "--function-name", "thumbnail", "--payload", "fileb://\(s3Event.path)", out.path,
+                    "lambda", "invoke", "--function-name", "thumbnail", "--payload", "fileb://\(s3Event.path)",
+                    out.path,
                 ])
                 #expect(fromS3["StatusCode"] as? Int == 200)
                 let answer = try Data(contentsOf: out)
@@ -436,8 +439,11 @@ extension PicpipeCLI {
                 let version = try await gateway.aws([
                     "lambda", "invoke", "--function-name", "metadata:7", "--payload", "fileb://\(event.path)", out.path,
                 ])
-                #expect(version.status != 0 && version.stderr.contains("ResourceNotFoundException"), "\(version.stderr)")
-                let concurrency = try await gateway.aws(["lambda", "get-function-concurrency", "--function-name", "thumbnail"])
+                #expect(
+                    version.status != 0 && version.stderr.contains("ResourceNotFoundException"), "\(version.stderr)")
+                let concurrency = try await gateway.aws([
+                    "lambda", "get-function-concurrency", "--function-name", "thumbnail",
+                ])
                 #expect(concurrency.status == 0, "\(concurrency.stderr)")
 
                 // Event: queued (202), then run by serve.
