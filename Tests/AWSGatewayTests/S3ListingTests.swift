@@ -4,6 +4,10 @@ import Testing
 
 @testable import AWSGateway
 
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+
 @Suite struct S3ListingTests {
     static func objects(_ keys: [String]) -> [(key: String, size: Int, modified: Date)] {
         keys.sorted().map { ($0, 1, Date(timeIntervalSince1970: 0)) }
@@ -93,5 +97,25 @@ import Testing
         #expect(text.contains("<CommonPrefixes><Prefix>128/</Prefix></CommonPrefixes>"))
         #expect(text.contains("<IsTruncated>false</IsTruncated>"))
         #expect(!text.contains("NextContinuationToken"))
+    }
+}
+
+/// S3's XML answers stay documents an SDK can parse whatever the key they name.
+@Suite struct S3XMLTextTests {
+    @Test func anErrorNamingAKeyWithAControlCharacterIsWellFormedXML() throws {
+        let document = S3ErrorDocument(
+            code: "InvalidArgument", message: "The key 'a\u{0}b\u{1B}.png' is not a plain relative path.",
+            resource: "/uploads/a\u{0}b\u{1B}.png", requestID: "R")
+        let data = try S3XML.encode(document, root: "Error", namespace: false)
+        let parser = XMLParser(data: data)
+        #expect(parser.parse(), "\(String(decoding: data, as: UTF8.self))")
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(
+            text.contains("The key &apos;a\\u{0}b\\u{1B}.png&apos;") || text.contains("The key 'a\\u{0}b\\u{1B}.png'"),
+            "\(text)")
+        #expect(text.contains("<Resource>/uploads/a\\u{0}b\\u{1B}.png</Resource>"))
+        // Text XML can hold is left alone: tabs, line breaks, any other character.
+        #expect(S3XML.text("a\tb\nc – 写真 ✓") == "a\tb\nc – 写真 ✓")
+        #expect(S3XML.text("\u{FFFE}") == "\\u{FFFE}")
     }
 }

@@ -15,6 +15,29 @@ enum S3XML {
             header: XMLHeader(version: 1.0, encoding: "UTF-8"))
     }
 
+    /// Text XML 1.0 can hold: a character it cannot (a NUL or other control character of a key, say) is written
+    /// as `\u{0}`; an error naming such a key was a document no SDK could parse (boto3 showed a bare "Bad Request").
+    static func text(_ value: String) -> String {
+        guard value.unicodeScalars.contains(where: { !isXMLCharacter($0) }) else { return value }
+        var out = ""
+        for scalar in value.unicodeScalars {
+            if isXMLCharacter(scalar) {
+                out.unicodeScalars.append(scalar)
+            } else {
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            }
+        }
+        return out
+    }
+
+    /// XML 1.0's Char: tab, line feed, carriage return, and U+0020 on but for U+FFFE and U+FFFF.
+    private static func isXMLCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x9, 0xA, 0xD, 0x20...0xFFFD, 0x10000...0x10FFFF: return true
+        default: return false
+        }
+    }
+
     /// Decodes a request document (`CompleteMultipartUpload`, `Delete`).
     /// - Throws: `MalformedXML`.
     static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
@@ -47,6 +70,15 @@ struct S3ErrorDocument: Encodable {
         case message = "Message"
         case resource = "Resource"
         case requestID = "RequestId"
+    }
+
+    /// The message and resource as XML can hold them (`S3XML.text`).
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(code, forKey: .code)
+        try container.encode(S3XML.text(message), forKey: .message)
+        try container.encodeIfPresent(resource.map(S3XML.text), forKey: .resource)
+        try container.encode(requestID, forKey: .requestID)
     }
 }
 
