@@ -55,10 +55,7 @@ struct FetchRoutesTests {
     @Test func ifModifiedSinceGives304() async throws {
         let jpeg = try FetchServer.picture(seed: 90)
         try await FetchServer.with { client, _ in
-            let id = try #require(
-                try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg).json?[
-                    "id"]
-                    as? String)
+            let id = try await Self.upload(jpeg, with: client)
             for path in ["/images/\(id)", "/images/\(id)/thumbnails/64", "/images/\(id)/thumbnails/64"] {
                 let plain = try await client.send("GET", path)
                 let modified = try #require(plain.header("Last-Modified"))
@@ -80,10 +77,7 @@ struct FetchRoutesTests {
     @Test func rangesGive206And416() async throws {
         let jpeg = try FetchServer.picture()
         try await FetchServer.with { client, _ in
-            let id = try #require(
-                try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg).json?[
-                    "id"]
-                    as? String)
+            let id = try await Self.upload(jpeg, with: client)
             let part = try await client.send("GET", "/images/\(id)", headers: [("Range", "bytes=10-19")])
             #expect(part.status == 206)
             #expect(part.body == Array(jpeg[10...19]))
@@ -110,10 +104,7 @@ struct FetchRoutesTests {
     @Test func severalRangesAreOneMultipartBody() async throws {
         let jpeg = try FetchServer.picture()
         try await FetchServer.with { client, _ in
-            let id = try #require(
-                try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg).json?[
-                    "id"]
-                    as? String)
+            let id = try await Self.upload(jpeg, with: client)
             let asked = [("Range", "bytes=-5, 0-9,5-14,30-39")]
             let answer = try await client.send("GET", "/images/\(id)", headers: asked)
             #expect(answer.status == 206)
@@ -140,6 +131,13 @@ struct FetchRoutesTests {
             let whole = try await client.send("GET", "/images/\(id)", headers: [("Range", "bytes=" + many)])
             #expect(whole.status == 200 && whole.body == jpeg)
         }
+    }
+
+    /// POSTs a JPEG; its id.
+    static func upload(_ jpeg: [UInt8], with client: LoopbackClient) async throws -> String {
+        try #require(
+            try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg).json?["id"]
+                as? String)
     }
 
     /// The parts of a `multipart/byteranges` answer: each one's Content-Type, Content-Range and bytes.
