@@ -1,12 +1,15 @@
 // A web site's uploads to picpipe's S3 API in a real headless Chromium (Tests/Browser/s3_browser_test.py): its HTML
 // form with a boto3-signed policy (POST Object) and its script's fetch() PUT to a presigned URL, which needs the
 // site's origin in aws.cors_origins (the preflight was refused as an unsigned request before). The pictures must
-// arrive as originals, byte for byte, and be processed.
+// arrive as originals, byte for byte, and be processed. Screenshots land in .build/s3-browser-artifacts/.
 import Foundation
 import Testing
 
 extension PicpipeCLI {
     @Suite(.serialized) struct AWSBrowserUploadTests {
+        /// Where the form and its landing page are photographed (the gallery suite empties its own folder).
+        static let artifacts = PicpipeProcess.packageRoot.appendingPathComponent(".build/s3-browser-artifacts")
+
         @Test(.enabled(if: PicpipeProcess.hasCorpus)) func aWebSiteUploadsByFormAndByPresignedPut() async throws {
             guard GalleryBrowserTests.browserAvailable(), await AWSTools.available() else { return }
             let root = try PicpipeProcess.temporaryFolder("aws-browser")
@@ -27,7 +30,7 @@ extension PicpipeCLI {
                         PicpipeProcess.packageRoot.appendingPathComponent("Tests/Browser/s3_browser_test.py").path,
                         "--endpoint", gateway.endpoint, "--key-id", AWSServe.keyID, "--secret", AWSServe.secret,
                         "--site-port", String(sitePort), "--form-picture", form.path, "--put-picture", put.path,
-                        "--artifacts", GalleryBrowserTests.artifacts.path,
+                        "--artifacts", Self.artifacts.path,
                     ], timeout: 600)
                 #expect(output.status == 0, "\(output.stdout)\n\(output.stderr.suffix(3000))")
                 let line = output.stdout.split(separator: "\n").last { $0.hasPrefix("{") } ?? ""
