@@ -91,10 +91,17 @@ import Testing
         ])
         #expect(try good.key() == "web/a.jpg")
         #expect(Self.code { try policy.check(good, bucket: "uploads", key: try good.key(), now: now) } == nil)
-        // The bucket of the URL is what {"bucket": …} speaks of.
+        // The bucket of the URL is what {"bucket": …} speaks of, whatever a field says.
         #expect(
             Self.code { try policy.check(good, bucket: "thumbnails", key: "web/a.jpg", now: now) }
                 == #"AccessDenied: Invalid according to Policy: Policy Condition failed: ["eq", "$bucket", "uploads"]"#)
+        let claiming = try Self.form([
+            ("key", "web/a.jpg"), ("Content-Type", "image/png"), ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+            ("bucket", "uploads"),
+        ])
+        #expect(
+            Self.code { try policy.check(claiming, bucket: "thumbnails", key: "web/a.jpg", now: now) }?.contains(
+                "$bucket") == true)
         // The file's name can take the key out of the allowed prefix.
         let escaping = try Self.form(
             [("key", "${filename}"), ("Content-Type", "image/png")], fileName: "c:\\tmp\\x.jpg")

@@ -108,10 +108,11 @@ struct PostPolicy: Sendable {
         field == "x-amz-signature" || field == "policy" || field == "file" || field.hasPrefix("x-ignore-")
     }
 
-    /// What a condition on `field` compares: the URL's bucket, the expanded key, else the field as sent ("" when not).
+    /// What a condition on `field` compares: the bucket posted to (its URL's, whatever a `bucket` field says), the
+    /// expanded key, else the field as sent ("" when not).
     private static func value(of field: String, form: PostForm, bucket: String, key: String) -> String {
         switch field {
-        case "bucket": return form["bucket"] ?? bucket
+        case "bucket": return bucket
         case "key": return key
         default: return form[field] ?? ""
         }
