@@ -441,3 +441,24 @@ extension PicpipeCLI.AWSThrottleAndListingTests {
         }
     }
 }
+
+extension PicpipeCLI.AWSThrottleAndListingTests {
+    /// Deploy tools list a function's versions and aliases before they look on: one version, `$LATEST`, no alias,
+    /// and a named alias is not found. They were UnknownOperationException.
+    @Test func versionsAndAliasesAreListed() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            let versions = try await gateway.awsJSON([
+                "lambda", "list-versions-by-function", "--function-name", "thumbnail",
+            ])
+            let listed = try #require(versions["Versions"] as? [[String: Any]])
+            #expect(listed.map { $0["Version"] as? String } == ["$LATEST"])
+            #expect(listed.first?["FunctionName"] as? String == "thumbnail")
+            let aliases = try await gateway.awsJSON(["lambda", "list-aliases", "--function-name", "metadata"])
+            #expect((aliases["Aliases"] as? [Any])?.isEmpty == true, "\(aliases)")
+            let alias = try await gateway.aws(["lambda", "get-alias", "--function-name", "thumbnail", "--name", "live"])
+            #expect(alias.status != 0 && alias.stderr.contains("ResourceNotFoundException"), "\(alias.stderr)")
+            let unknown = try await gateway.aws(["lambda", "list-versions-by-function", "--function-name", "nope"])
+            #expect(unknown.stderr.contains("ResourceNotFoundException"), "\(unknown.stderr)")
+        }
+    }
+}

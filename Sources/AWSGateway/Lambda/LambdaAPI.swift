@@ -1,5 +1,5 @@
 // The Lambda API over the runtime (JSON as Lambda writes it): Invoke, ListFunctions, GetFunction,
-// Get/UpdateFunctionConfiguration, Get/PutFunctionEventInvokeConfig. Invoke takes the same path as `picpipe invoke`
+// ListVersionsByFunction, ListAliases, GetAlias, Get/UpdateFunctionConfiguration, Get/PutFunctionEventInvokeConfig. Invoke takes the same path as `picpipe invoke`
 // and the HTTP API: FunctionRuntime.invoke with RequestResponse, Event or DryRun.
 import Foundation
 import HTTPTypes
@@ -43,7 +43,8 @@ struct LambdaAPI: Sendable {
         let name = try function(parts[2], auth: auth)
         // A version or alias, in the query or after the name (`thumbnail:1`, `…:function:thumbnail:prod`): picpipe's
         // functions have only $LATEST.
-        for qualifier in [query["Qualifier"], Self.qualifier(in: parts[2])].compactMap({ $0 }) where qualifier != "$LATEST" {
+        for qualifier in [query["Qualifier"], Self.qualifier(in: parts[2])].compactMap({ $0 })
+        where qualifier != "$LATEST" {
             throw AWSError.functionNotFound(name, arn: arn(name) + ":" + qualifier)
         }
         let tail = Array(parts.dropFirst(3))
@@ -58,6 +59,16 @@ struct LambdaAPI: Sendable {
                 ], requestID: requestID)
         case ("2015-03-31", .get, ["configuration"]):
             return AWSResponses.json(configuration(name), requestID: requestID)
+        case ("2015-03-31", .get, ["versions"]):
+            // ListVersionsByFunction: a function's one version, $LATEST (deploy tools list it before they look on).
+            return AWSResponses.json(["Versions": [configuration(name)]], requestID: requestID)
+        case ("2015-03-31", .get, ["aliases"]):
+            // ListAliases: none.
+            return AWSResponses.json(["Aliases": [[String: Any]]()], requestID: requestID)
+        case ("2015-03-31", .get, let alias) where alias.count == 2 && alias[0] == "aliases":
+            throw AWSError(
+                "ResourceNotFoundException", status: 404,
+                "Alias not found: \(arn(name)):\(alias[1]) (picpipe's functions have $LATEST only, no alias).")
         case ("2015-03-31", .put, ["configuration"]):
             return try updateConfiguration(name, body: body, requestID: requestID)
         case ("2019-09-25", .get, ["event-invoke-config"]):
@@ -82,7 +93,7 @@ struct LambdaAPI: Sendable {
     static func unknown(_ request: Request, _ path: String) -> AWSError {
         AWSError(
             "UnknownOperationException", status: 501,
-            "picpipe's Lambda API does not implement \(request.method.rawValue) \(path) (it has Invoke, ListFunctions, GetFunction, Get/UpdateFunctionConfiguration, Get/PutFunctionEventInvokeConfig, GetFunctionConcurrency)."
+            "picpipe's Lambda API does not implement \(request.method.rawValue) \(path) (it has Invoke, ListFunctions, GetFunction, ListVersionsByFunction, ListAliases, GetAlias, Get/UpdateFunctionConfiguration, Get/PutFunctionEventInvokeConfig, GetFunctionConcurrency)."
         )
     }
 
@@ -216,7 +227,8 @@ struct LambdaAPI: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         if let error, let data = try? encoder.encode(error) {
             lines.append(
-                "\(InvocationLog.timestamp(Date()))\t\(id)\tERROR\tInvoke Error \(String(decoding: data, as: UTF8.self))")
+                "\(InvocationLog.timestamp(Date()))\t\(id)\tERROR\tInvoke Error \(String(decoding: data, as: UTF8.self))"
+            )
         }
         lines.append("END RequestId: \(id)")
         let duration = (milliseconds * 100).rounded() / 100
