@@ -160,7 +160,7 @@ extension PicpipeCLI {
         /// RFC 9112 §3.2: an HTTP/1.1 request without Host, or any with two, is 400 and the connection closes, as
         /// nginx answers them; they were served (with two, the first named the authority and the second was kept as
         /// a plain field, so a cache or a proxy could take the other one). HTTP/1.0 needs none, and its connection
-        /// closes after the answer (§9.3): it was kept open until the idle timeout.
+        /// closes after the answer (§9.3): it was kept open until the idle timeout; one kept on request says so.
         @Test func aHeadWithoutHostOrWithTwoIsRefusedAndHTTP10Closes() async throws {
             try await PicpipeCLI.ServeHardeningTests.withServe { _, _, base in
                 let port = try Self.port(base)
@@ -177,6 +177,15 @@ extension PicpipeCLI {
                 // Closed by the server after its answer (the exchange waits 20 s for it; the idle timeout is 30 s).
                 let old = try Self.exchange(Array("GET /healthz HTTP/1.0\r\n\r\n".utf8), port: port)
                 #expect(old.status == 200 && old.closed && old.text.contains("Connection: close"), "\(old.text)")
+                // A 1.0 client that asks to keep the connection is told it is kept (it assumes a close otherwise),
+                // and its next request, without the ask, is answered and closed.
+                let kept = try Self.exchange(
+                    Array(
+                        ("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                            + "GET /healthz HTTP/1.0\r\n\r\n").utf8), port: port)
+                #expect(Self.answers(in: kept.text) == 2 && kept.closed, "\(kept.text)")
+                let first = kept.text.components(separatedBy: "HTTP/1.1 ").dropFirst().first ?? ""
+                #expect(first.contains("Connection: keep-alive") && !first.contains("Connection: close"), "\(first)")
             }
         }
 
