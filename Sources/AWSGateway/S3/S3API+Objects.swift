@@ -255,17 +255,24 @@ extension S3API {
         return AWSResponses.empty(.ok, headers: headers)
     }
 
-    /// Streams a body to a temporary file in `folder` under an upload slot; a refused size stops the connection.
-    func receive(
-        _ request: Request, signed: SignedRequest, auth: Authenticated, into folder: URL, context: AWSRequestContext,
-        region: SpoolRegion? = nil
-    ) async throws -> SpooledObject {
+    /// One of the `http.max_concurrent_uploads` slots, to release when the body is in.
+    /// - Throws: S3's `SlowDown` (503) when every slot is taken.
+    func takeUploadSlot() throws -> UploadSlots.Slot {
         guard let slot = images.uploadSlots.take() else {
             throw AWSError(
                 "SlowDown", status: 503,
                 "Please reduce your request rate: \(images.uploadSlots.limit) uploads are in progress (http.max_concurrent_uploads)."
             )
         }
+        return slot
+    }
+
+    /// Streams a body to a temporary file in `folder` under an upload slot; a refused size stops the connection.
+    func receive(
+        _ request: Request, signed: SignedRequest, auth: Authenticated, into folder: URL, context: AWSRequestContext,
+        region: SpoolRegion? = nil
+    ) async throws -> SpooledObject {
+        let slot = try takeUploadSlot()
         defer { slot.release() }
         context.willReadBody()
         do {

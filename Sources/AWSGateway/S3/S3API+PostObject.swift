@@ -55,12 +55,7 @@ extension S3API {
         try form.checkHeaderValues()
 
         // Only a signed form takes one of the upload slots: its fields were read without one.
-        guard let slot = images.uploadSlots.take() else {
-            throw AWSError(
-                "SlowDown", status: 503,
-                "Please reduce your request rate: \(images.uploadSlots.limit) uploads are in progress (http.max_concurrent_uploads)."
-            )
-        }
+        let slot = try takeUploadSlot()
         defer { slot.release() }
         let limits = policy.sizeLimits
         let object: SpooledObject

@@ -1,5 +1,6 @@
 // S3's XML documents, as S3 writes and reads them, through XMLCoder (no string templates).
 import Foundation
+import PipelineCore
 import XMLCoder
 
 /// Encoding and decoding S3's XML.
@@ -18,16 +19,7 @@ enum S3XML {
     /// Text XML 1.0 can hold: a character it cannot (a NUL or other control character of a key, say) is written
     /// as `\u{0}`; an error naming such a key was a document no SDK could parse (boto3 showed a bare "Bad Request").
     static func text(_ value: String) -> String {
-        guard value.unicodeScalars.contains(where: { !isXMLCharacter($0) }) else { return value }
-        var out = ""
-        for scalar in value.unicodeScalars {
-            if isXMLCharacter(scalar) {
-                out.unicodeScalars.append(scalar)
-            } else {
-                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-            }
-        }
-        return out
+        LogText.escaped(value) { !isXMLCharacter($0) }
     }
 
     /// XML 1.0's Char: tab, line feed, carriage return, and U+0020 on but for U+FFFE and U+FFFF.

@@ -1,5 +1,6 @@
 // `Range: bytes=…`: one range (206 with Content-Range), or several, answered as nginx answers them, one
 // `multipart/byteranges` body (sorted, overlapping and adjacent ranges merged, at most `maxParts`).
+import HTTPTypes
 import NIOCore
 
 /// The byte ranges a request asks of a file of known size.
@@ -97,6 +98,12 @@ package struct MultipartByteRanges: Sendable {
     /// The body's length: the parts and the framing around them.
     package var contentLength: Int {
         ranges.indices.reduce(closing.utf8.count) { $0 + head(of: $1).utf8.count + ranges[$1].count }
+    }
+
+    /// Sets the answer's type and length (each part names its own range; the answer has no Content-Range).
+    package func describe(_ fields: inout HTTPFields) {
+        fields[.contentType] = headerValue
+        fields[.contentLength] = String(contentLength)
     }
 
     /// The body, each part's bytes from `bytes` (which must give `range.count` bytes).

@@ -71,9 +71,7 @@ struct CachedFile: Sendable {
             return CachedAnswer(status: .ok, fields: fields, body: isHead ? nil : body)
         case .parts(let ranges):
             let multipart = MultipartByteRanges(ranges: ranges, size: size, contentType: file.contentType)
-            fields[.contentType] = multipart.headerValue
-            fields[.contentLength] = String(multipart.contentLength)
-            fields[.contentRange] = nil
+            multipart.describe(&fields)
             let parts =
                 isHead ? nil : multipart.body { body.getSlice(at: body.readerIndex + $0.lowerBound, length: $0.count) }
             return CachedAnswer(status: .partialContent, fields: fields, body: parts)

@@ -263,10 +263,9 @@ struct FileResponder: Sendable {
 
     /// The fields of a `multipart/byteranges` answer (each part names its own range; the answer its type).
     static func describe(_ fields: inout HTTPFields, file: StoredFile, multipart: MultipartByteRanges, modified: Int) {
-        fields[.contentType] = multipart.headerValue
+        multipart.describe(&fields)
         fields[.lastModified] = HTTPDate.format(modified)
         fields[.acceptRanges] = "bytes"
-        fields[.contentLength] = String(multipart.contentLength)
     }
 
     /// Whether an If-None-Match value matches the entity tag (weak comparison, as RFC 9110 requires there).

@@ -11,16 +11,30 @@ public enum LogText {
         // In UTF-8 the C1 controls start with 0xC2 and the separators with 0xE2: text without those bytes or a C0
         // control or DEL needs no look at its characters.
         guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) else { return text }
+        return escaped(text) { scalar in
+            switch scalar.value {
+            case 0x00..<0x20, 0x7F...0x9F, 0x2028, 0x2029: return true
+            default: return false
+            }
+        }
+    }
+
+    /// `text` with the characters `escape` picks written as `\n`, `\r`, `\t` or `\u{1B}` (S3's XML uses it for what
+    /// XML 1.0 cannot hold); text without any is returned as it is.
+    public static func escaped(_ text: String, where escape: (Unicode.Scalar) -> Bool) -> String {
+        guard text.unicodeScalars.contains(where: escape) else { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)
         for scalar in text.unicodeScalars {
+            guard escape(scalar) else {
+                out.unicodeScalars.append(scalar)
+                continue
+            }
             switch scalar.value {
             case 0x0A: out += "\\n"
             case 0x0D: out += "\\r"
             case 0x09: out += "\\t"
-            case 0x00..<0x20, 0x7F...0x9F, 0x2028, 0x2029:
-                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-            default: out.unicodeScalars.append(scalar)
+            default: out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
             }
         }
         return out
