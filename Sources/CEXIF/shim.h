@@ -36,6 +36,9 @@ static inline void CEXIF_logToSink(ExifLog *log, ExifLogCode code, const char *d
     } else if (code != EXIF_LOG_CODE_CORRUPT_DATA && code != EXIF_LOG_CODE_NO_MEMORY) {
         return;
     }
+    // A maker note is the camera maker's private block, which picpipe does not read: libexif's complaints about
+    // it ("Too much tags in Canon MakerNote" on sound Canon files) say nothing of the fields picpipe takes.
+    if (domain && strncmp(domain, "ExifMnote", 9) == 0) return;
     CEXIF_LogSink *sink = (CEXIF_LogSink *)data;
     if (!sink) return;
     if (sink->corruptCount == 0) {

@@ -70,7 +70,7 @@ public struct MetadataFunction: PipelineFunction {
         }
         var result: FunctionResult = ["function": .string(name), "sha256": .string(hash.hex), "changed": .bool(true)]
         if let error = metadata.exifError {
-            context.logger.warning("EXIF unreadable; the row has the picture's size only", metadata: ["file": "\(source)", "error": "\(error)"])
+            context.logger.warning("EXIF damaged; the row has what could be read of it", metadata: ["file": "\(source)", "error": "\(error)"])
             result["exif_error"] = .string(error)
         }
         context.logger.info("metadata stored", metadata: ["file": "\(source)"])
