@@ -32,7 +32,10 @@ public struct MetadataFunction: PipelineFunction {
             context.logger.info(
                 "metadata removed",
                 metadata: ["file": "\(record.s3.object.sourceName ?? record.s3.object.key)", "existed": "\(existed)"])
-            return ["function": .string(name), "sha256": .string(hash.hex), "removed": .bool(existed), "changed": .bool(existed)]
+            return [
+                "function": .string(name), "sha256": .string(hash.hex), "removed": .bool(existed),
+                "changed": .bool(existed),
+            ]
         }
         if try database.image(sha256: hash.hex) != nil {
             context.logger.info(
@@ -70,7 +73,9 @@ public struct MetadataFunction: PipelineFunction {
         }
         var result: FunctionResult = ["function": .string(name), "sha256": .string(hash.hex), "changed": .bool(true)]
         if let error = metadata.exifError {
-            context.logger.warning("EXIF damaged; the row has what could be read of it", metadata: ["file": "\(source)", "error": "\(error)"])
+            context.logger.warning(
+                "EXIF damaged; the row has what could be read of it",
+                metadata: ["file": "\(source)", "error": "\(error)"])
             result["exif_error"] = .string(error)
         }
         context.logger.info("metadata stored", metadata: ["file": "\(source)"])
@@ -93,7 +98,8 @@ final class OpenDatabases: Sendable {
     func store(at url: URL) throws -> SQLiteMetadataStore {
         try open.withLock { stores in
             if let store = stores[url] { return store }
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             let store = try SQLiteMetadataStore(url: url)
             stores[url] = store
             return store
