@@ -65,6 +65,7 @@ public struct MetadataFunction: PipelineFunction {
                 throw FunctionError.unprocessable(file: source, reason: error.description)
             }
         }
+        try context.ensureTimeLeft()
         try database.upsert(metadata, originalPath: record.s3.object.key, sourceName: record.s3.object.sourceName)
         if !context.originalExists(record) {
             // Deleted while the metadata was read: the delete wins, the row goes.

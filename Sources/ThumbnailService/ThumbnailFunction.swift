@@ -28,7 +28,9 @@ public struct ThumbnailFunction: PipelineFunction {
 
     /// The `configurationId` of a record that asks for the variants in `format` too (the HTTP API's on-demand
     /// request for another format), the way a second notification rule of an S3 bucket triggers the same function.
-    public static func variantsConfigurationID(for format: ImageFormat) -> String { "picpipe-format-" + format.rawValue }
+    public static func variantsConfigurationID(for format: ImageFormat) -> String {
+        "picpipe-format-" + format.rawValue
+    }
 
     /// - Parameters:
     ///   - recipes: the thumbnails to make for each original.
@@ -44,7 +46,6 @@ public struct ThumbnailFunction: PipelineFunction {
         self.overlapsResize = overlapsResize
     }
 
-
     public func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
         try validate(record, context: context)
         guard let hash = record.contentHash else { throw FunctionError.invalidPayload("no content hash") }
@@ -53,7 +54,10 @@ public struct ThumbnailFunction: PipelineFunction {
             let removed = try ThumbnailGenerator.removeAll(hash: hash, from: thumbnails)
             context.logger.info(
                 "thumbnails removed", metadata: ["file": "\(Self.file(record))", "count": "\(removed.count)"])
-            return ["function": .string(name), "sha256": .string(hash.hex), "removed": .array(removed.map { .string("thumbnails/" + $0) })]
+            return [
+                "function": .string(name), "sha256": .string(hash.hex),
+                "removed": .array(removed.map { .string("thumbnails/" + $0) }),
+            ]
         }
         let original: Data
         do {
@@ -70,15 +74,19 @@ public struct ThumbnailFunction: PipelineFunction {
         let wanted = recipes + asked
         let rendered: RenderedThumbnails
         do {
-            rendered = try original.withUnsafeBytes {
-                try ThumbnailGenerator.render(
-                    original: $0, hash: hash, recipes: wanted, limits: bounded, missingFrom: thumbnails,
-                    overlap: overlapsResize)
+            let (overlap, bounded) = (overlapsResize, bounded)
+            rendered = try await BlockingWork.run {
+                try original.withUnsafeBytes {
+                    try ThumbnailGenerator.render(
+                        original: $0, hash: hash, recipes: wanted, limits: bounded, missingFrom: thumbnails,
+                        overlap: overlap)
+                }
             }
         } catch let error as ImageError {
             let memoryMB = bounded.maxPixels < limits.maxPixels ? context.configuration.memoryMB : nil
             let reason = Self.explain(error, memoryMB: memoryMB)
-            context.logger.error("cannot make thumbnails", metadata: ["file": "\(Self.file(record))", "error": "\(reason)"])
+            context.logger.error(
+                "cannot make thumbnails", metadata: ["file": "\(Self.file(record))", "error": "\(reason)"])
             throw FunctionError.unprocessable(file: Self.file(record), reason: reason)
         }
         outcome = try await context.writeOutputs { try rendered.write(into: thumbnails) }

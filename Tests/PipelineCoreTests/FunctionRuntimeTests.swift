@@ -99,6 +99,25 @@ struct SleepyFunction: PipelineFunction {
     }
 }
 
+/// Holds its synchronous step (a decode in C, stood in for by a semaphore) until the test lets it go, then writes
+/// a thumbnail; `finished` counts handlers that got past the write, whether it wrote or threw.
+struct StuckFunction: PipelineFunction {
+    var name = "stuck"
+    let role = FunctionRole(read: [.originals], write: [.thumbnails])
+    let subscriptions: Set<String> = ["ObjectCreated"]
+    let release: DispatchSemaphore
+    let finished: Tally
+
+    func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
+        let release = self.release
+        try await BlockingWork.run { release.wait() }
+        defer { _ = finished.call(record) }
+        let thumbnails = try context.store.handle(.thumbnails, .write)
+        _ = try await context.writeOutputs { try thumbnails.write(Array("late".utf8), to: "late.txt") }
+        return [:]
+    }
+}
+
 /// Tries to write thumbnails with a role that grants only reading originals.
 struct TrespassingFunction: PipelineFunction {
     let name = "trespasser"
@@ -252,6 +271,28 @@ struct TrespassingFunction: PipelineFunction {
         }
         #expect(tally.calls == 2)
         let dead = try #require(try runtime.journal.invocations(state: .dead, function: "sleepy", limit: 1).first)
+        #expect(dead.error == FunctionError.timedOut(seconds: 0.2).description)
+    }
+
+    @Test func aTimedOutHandlerWritesNothingWhenItsStepEndsLate() async throws {
+        let release = DispatchSemaphore(value: 0)
+        let finished = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(
+                StuckFunction(release: release, finished: finished),
+                configuration: FunctionConfiguration(timeout: 0.2, maxRetries: 0))
+        ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        try await Self.running(runtime) {
+            try runtime.submit(Self.record(1))
+            // Dead-lettered while its step still holds a thread: the timeout does not wait for the step.
+            try await Self.eventually("dead while stuck") { try Self.states(runtime, "stuck") == ["dead"] }
+            release.signal()
+            try await Self.eventually("the late handler ended") { finished.calls == 1 }
+        }
+        #expect(
+            !FileManager.default.fileExists(atPath: runtime.layout.thumbnails.appendingPathComponent("late.txt").path))
+        let dead = try #require(try runtime.journal.invocations(state: .dead, function: "stuck", limit: 1).first)
         #expect(dead.error == FunctionError.timedOut(seconds: 0.2).description)
     }
 

@@ -97,16 +97,30 @@ public struct FunctionContext: Sendable {
     /// same key and source name records nothing (as a rescan of a dropped file).
     /// - Throws: `StoreError.accessDenied` unless the role grants `events` for writing.
     public func submit(_ record: S3EventRecord) throws -> JournalAppend {
-        guard let eventSink else { throw StoreError.accessDenied(area: .events, access: .write, function: store.function) }
+        guard let eventSink else {
+            throw StoreError.accessDenied(area: .events, access: .write, function: store.function)
+        }
         return try eventSink(record)
     }
 
     /// Writes the function's outputs: `write` does the blocking part (write, fsync, rename) of what the function
     /// computed. With an `outputWriter` (batch) it runs where that one says, and not before the picture's original
     /// is durable; without one, here and now.
+    /// Nothing is written once the invocation's time is up (`ensureTimeLeft`).
     public func writeOutputs<T: Sendable>(_ write: @escaping @Sendable () throws -> T) async throws -> T {
+        try ensureTimeLeft()
         guard let outputWriter else { return try write() }
         return try await outputWriter.write(write)
+    }
+
+    /// Throws once the invocation's time is up: its deadline passed, or the runtime cancelled it (timeout, shutdown).
+    ///
+    /// A handler's long synchronous step cannot be stopped, so it can finish after its invocation timed out and
+    /// was retried or dead-lettered; checked before a function writes, it makes such late work write nothing, as
+    /// Lambda's ended sandbox would.
+    public func ensureTimeLeft() throws {
+        try Task.checkCancellation()
+        if ContinuousClock.now >= deadline { throw FunctionError.timedOut(seconds: configuration.timeout) }
     }
 
     /// Whether the original the record names is still stored.

@@ -1,12 +1,18 @@
 // Enforcing a function's timeout by cancellation, without waiting for a handler that ignores it.
+import Dispatch
 import Locking
 
 /// Runs a handler against its deadline.
 ///
 /// On timeout the handler's task is cancelled and the caller gets `FunctionError.timedOut` at once.
 /// Cancellation is cooperative: a handler inside a long synchronous call (a JPEG decode in C) stops at its
-/// next check between steps, and until then it may still be running while its worker takes the next event.
+/// next check between steps (`FunctionContext.ensureTimeLeft`, before it writes anything), and until then it may
+/// still be running while its worker takes the next event.
 enum InvocationTimeout {
+    /// Where timeouts fire: a queue of their own, not the cooperative pool, where a handler's synchronous step
+    /// would hold them back until it ends.
+    private static let timers = DispatchQueue(label: "picpipe-invocation-timers")
+
     /// - Parameters:
     ///   - seconds: the function's timeout.
     ///   - grace: when given, its expiry (the end of the shutdown grace) ends the invocation with
@@ -19,10 +25,10 @@ enum InvocationTimeout {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 once.set(continuation)
-                let timer = Task {
-                    try await Task.sleep(for: .seconds(seconds))
+                let timer = DispatchWorkItem {
                     if once.resume(with: .failure(FunctionError.timedOut(seconds: seconds))) { handler.cancel() }
                 }
+                Self.timers.asyncAfter(deadline: .now() + seconds, execute: timer)
                 let token = grace?.onExpiry {
                     let error = RuntimeError.shutdownGraceExpired(seconds: grace?.seconds ?? 0)
                     if once.resume(with: .failure(error)) { handler.cancel() }
