@@ -55,19 +55,28 @@ extension PicpipeCLI {
             #expect(PicpipeProcess.files(under: store.appendingPathComponent("thumbnails")) == before)
             #expect(try await StoreView.metadataRows(store) == rowsBefore)
 
-            // Replay the failed ones: bad.jpg was refused (its original left the store for failed/), so its replay
-            // finds nothing to do and ends without making anything.
+            // Replay the failed ones: bad.jpg was refused (its original left the store for failed/), so it is put
+            // back and judged again: refused again, dead again, back in failed/, nothing made.
             let again = try await PicpipeProcess.run(["replay", "--failed", "--store", store.path])
             #expect(again.status == 0)
-            #expect(again.stdout.hasPrefix("re-queued"))
-            try await ServeProcess.eventually("replayed, nothing to do") {
+            #expect(again.stdout.contains("(bad.jpg): put its original back from failed/bad.jpg"), "\(again.stdout)")
+            #expect(again.stdout.hasSuffix("re-queued 2 invocations\n"), "its thumbnail and metadata invocations")
+            try await ServeProcess.eventually("judged again, refused again") {
                 let lines = try await StoreView.events(store).filter {
                     $0.sourceName == "bad.jpg" && $0.function == "thumbnail" && $0.eventName == "ObjectCreated:Put"
                 }
-                return lines.first?.state == "succeeded"
+                return lines.first?.state == "dead"
+                    && FileManager.default.fileExists(atPath: store.appendingPathComponent("failed/bad.jpg").path)
             }
-            #expect(FileManager.default.fileExists(atPath: store.appendingPathComponent("failed/bad.jpg").path))
             #expect(PicpipeProcess.files(under: store.appendingPathComponent("thumbnails")) == before)
+            #expect(PicpipeProcess.files(under: store.appendingPathComponent("originals")).count == 1)
+            // Its copy gone from failed/ too, the event is not replayed (it would find nothing and "succeed").
+            try FileManager.default.removeItem(at: store.appendingPathComponent("failed/bad.jpg"))
+            let gone = try await PicpipeProcess.run(["replay", "--failed", "--store", store.path])
+            #expect(gone.status == 1)
+            #expect(gone.stderr.contains("(bad.jpg): its original is neither stored nor kept in failed/"))
+            #expect(gone.stdout == "re-queued 0 invocations\n")
+            #expect(try await StoreView.events(store, state: "dead").map(\.sourceName) == ["bad.jpg"])
             let missing = try await PicpipeProcess.run(["replay", "424242", "--store", store.path])
             #expect(missing.status == 1)
             #expect(missing.stderr.contains("no event with id 424242"))
@@ -79,6 +88,38 @@ extension PicpipeCLI {
             #expect(stats.stdout.contains("thumbnail"))
             #expect(stats.stdout.contains("GB_S"))
             await serve.stop()
+        }
+
+        @Test func aPictureRefusedByALimitGoesThroughItsReplayOnceTheLimitIsRaised() async throws {
+            let work = try PicpipeProcess.temporaryFolder("picpipe-redrive")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let store = work.appendingPathComponent("store")
+            // 160 x 120 is over a 10,000-pixel limit: refused, out of originals/ into failed/.
+            let strict = try await ServeProcess(store: store, environment: ["PICPIPE_MAX_PIXELS": "10000"])
+            try PicpipeCLI.ServeCommandTests.picture(1).write(
+                to: store.appendingPathComponent("uploads").appendingPathComponent("wide.jpg"))
+            try await ServeProcess.eventually("refused") {
+                try await StoreView.events(store, state: "dead").contains { $0.sourceName == "wide.jpg" }
+            }
+            await strict.stop()
+            #expect(FileManager.default.fileExists(atPath: store.appendingPathComponent("failed/wide.jpg").path))
+            #expect(PicpipeProcess.files(under: store.appendingPathComponent("originals")).isEmpty)
+
+            let replay = try await PicpipeProcess.run(["replay", "--failed", "--store", store.path])
+            #expect(replay.status == 0)
+            #expect(replay.stdout.contains("(wide.jpg): put its original back from failed/wide.jpg"))
+            let serve = try await ServeProcess(store: store)
+            try await ServeProcess.eventually("made at last") {
+                try await StoreView.events(store).filter { $0.eventName == "ObjectCreated:Put" }.allSatisfy {
+                    $0.state == "succeeded"
+                }
+            }
+            await serve.stop()
+            #expect(PicpipeProcess.files(under: store.appendingPathComponent("originals")).count == 1)
+            #expect(PicpipeProcess.files(under: store.appendingPathComponent("thumbnails")).count == 3)
+            #expect(try await StoreView.metadataRows(store) == 1)
+            #expect(PicpipeProcess.files(under: store.appendingPathComponent("failed")).isEmpty)
+            #expect(try await StoreView.events(store, state: "dead").isEmpty)
         }
 
         @Test func configPrintsTheEffectiveConfiguration() async throws {

@@ -71,8 +71,8 @@ public protocol InvocationJournal: Sendable {
     /// Re-queues the finished or dead invocations of one event. Returns how many.
     func replay(eventID: Int64) throws -> Int
 
-    /// Re-queues every `dead` and `failed` invocation. Returns how many.
-    func replayFailed() throws -> Int
+    /// Re-queues every `dead` and `failed` invocation but those of the `excluded` events. Returns how many.
+    func replayFailed(excluding excluded: Set<Int64>) throws -> Int
 
     /// One event.
     func event(id: Int64) throws -> JournaledEvent?

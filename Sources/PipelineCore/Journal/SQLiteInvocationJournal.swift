@@ -347,9 +347,12 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         }
     }
 
-    public func replayFailed() throws -> Int {
+    public func replayFailed(excluding excluded: Set<Int64>) throws -> Int {
         try write { db in
-            try Self.requeue(db, where: "state IN ('failed', 'dead')", [])
+            // Integers only: the list is written into the statement.
+            let others =
+                excluded.isEmpty ? "" : " AND event_id NOT IN (\(excluded.map(String.init).joined(separator: ",")))"
+            try Self.requeue(db, where: "state IN ('failed', 'dead')" + others, [])
             return db.changesCount
         }
     }

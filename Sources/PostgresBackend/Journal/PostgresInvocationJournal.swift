@@ -124,12 +124,13 @@ public final class PostgresInvocationJournal: InvocationJournal {
             if let limit, let function = functions.first {
                 try connection.run(
                     "SELECT pg_advisory_xact_lock(hashtext($1))", [.text("picpipe.claim:" + function)])
-                let live = try connection.run(
-                    """
-                    SELECT count(*) AS live FROM picpipe_journal.invocations
-                    WHERE function = $1 AND state = 'running' AND owner IN \(Self.liveOwners)
-                    """, [.text(function)]
-                ).first?.value("live", as: Int64.self) ?? 0
+                let live =
+                    try connection.run(
+                        """
+                        SELECT count(*) AS live FROM picpipe_journal.invocations
+                        WHERE function = $1 AND state = 'running' AND owner IN \(Self.liveOwners)
+                        """, [.text(function)]
+                    ).first?.value("live", as: Int64.self) ?? 0
                 if live >= limit { return nil }
             }
             if deduplicate, record.eventName.family == "ObjectCreated" {
@@ -158,14 +159,18 @@ public final class PostgresInvocationJournal: InvocationJournal {
                     for row in try connection.run(
                         "SELECT id, function FROM picpipe_journal.invocations WHERE event_id = $1", [.integer(id)])
                     {
-                        if let function = row.value("function", as: String.self), let invocation = row.value("id", as: Int64.self) {
+                        if let function = row.value("function", as: String.self),
+                            let invocation = row.value("id", as: Int64.self)
+                        {
                             invocations[function] = invocation
                         }
                     }
                     return JournalAppend(eventID: id, record: existing, invocations: invocations, duplicate: true)
                 }
             }
-            guard let id = try connection.run("SELECT nextval('picpipe_journal.event_ids') AS id").first?.value("id", as: Int64.self)
+            guard
+                let id = try connection.run("SELECT nextval('picpipe_journal.event_ids') AS id").first?.value(
+                    "id", as: Int64.self)
             else { throw DatabaseError.statementFailed(sql: "nextval", reason: "no event id") }
             var stamped = record
             stamped.s3.object.sequencer = String(format: "%016llX", UInt64(id))
@@ -327,7 +332,8 @@ public final class PostgresInvocationJournal: InvocationJournal {
             [
                 .text(state.rawValue), .real(Date().timeIntervalSince1970), .real(duration), .text(error),
                 .real((retryAt ?? Date()).timeIntervalSince1970),
-            ] + stillThisClaimValues(claim) + Self.attemptValues(claim, duration: duration, memoryMB: memoryMB, error: error))
+            ] + stillThisClaimValues(claim)
+                + Self.attemptValues(claim, duration: duration, memoryMB: memoryMB, error: error))
     }
 
     /// The attempt's row, its values bound from `$first` on (see `attemptValues`), written only when the `outcome`
@@ -345,7 +351,8 @@ public final class PostgresInvocationJournal: InvocationJournal {
         -> [SQLValue]
     {
         [
-            .integer(claim.id), .text(claim.function), .int(claim.attempt), .real(claim.startedAt.timeIntervalSince1970),
+            .integer(claim.id), .text(claim.function), .int(claim.attempt),
+            .real(claim.startedAt.timeIntervalSince1970),
             .real(duration), .int(memoryMB), .text(error),
         ]
     }
@@ -431,15 +438,19 @@ public final class PostgresInvocationJournal: InvocationJournal {
                 try connection.run("SELECT 1 FROM picpipe_journal.events WHERE id = $1", [.integer(eventID)]).first
                     != nil
             else { throw JournalError.noSuchEvent(eventID) }
-            return try Self.requeue(connection, where: "event_id = $2 AND state IN ('succeeded', 'failed', 'dead')", [.integer(eventID)])
+            return try Self.requeue(
+                connection, where: "event_id = $2 AND state IN ('succeeded', 'failed', 'dead')", [.integer(eventID)])
         }
         if count > 0 { try pool.execute("SELECT pg_notify($1, '')", [.text(Self.channel)]) }
         return count
     }
 
-    public func replayFailed() throws -> Int {
+    public func replayFailed(excluding excluded: Set<Int64>) throws -> Int {
+        // Integers only: the list is written into the statement.
+        let others =
+            excluded.isEmpty ? "" : " AND event_id NOT IN (\(excluded.map(String.init).joined(separator: ",")))"
         let count = try pool.withConnection { connection in
-            try Self.requeue(connection, where: "state IN ('failed', 'dead')", [])
+            try Self.requeue(connection, where: "state IN ('failed', 'dead')" + others, [])
         }
         if count > 0 { try pool.execute("SELECT pg_notify($1, '')", [.text(Self.channel)]) }
         return count
@@ -492,7 +503,8 @@ public final class PostgresInvocationJournal: InvocationJournal {
             let state = row.value("state", as: String.self) ?? ""
             return InvocationSummary(
                 id: row.value("id") ?? 0, eventID: row.value("event_id") ?? 0, eventName: row.value("name") ?? "",
-                key: row.value("key") ?? "", sourceName: row.value("source_name"), function: row.value("function") ?? "",
+                key: row.value("key") ?? "", sourceName: row.value("source_name"),
+                function: row.value("function") ?? "",
                 type: row.value("type") ?? "", state: state, attempt: row.value("attempt") ?? 0,
                 duration: row.value("duration"), error: row.value("error"),
                 enqueuedAt: Self.iso(row.value("enqueued_at") ?? 0),

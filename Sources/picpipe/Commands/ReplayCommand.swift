@@ -10,6 +10,9 @@ struct ReplayCommand: ParsableCommand {
         discussion: """
             Handlers are idempotent (outputs keyed by content hash and recipe), so replaying a succeeded event \
             changes nothing on disk. A running serve picks the work up within its poll interval.
+            A refused picture (moved to failed/ with its .error.json) is put back first and its event replayed \
+            whole, so it is judged again (raise the limit that refused it first); one no longer in failed/ is not \
+            replayed (drop the file into uploads/ again): it is named, and the exit code is 1.
             Example:
               picpipe replay --failed --store ./picstore
             """)
@@ -30,17 +33,64 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         let layout = try StoreOptions.existing(storeOptions.layout)
         let journal = try DatabaseBackends.open(url: databaseOptions.url(), layout: layout).journal
-        let count: Int
+        let refused = RefusedOriginals(layout: layout)
+        var count = 0
+        var gone = 0
         if let eventID {
             do {
-                count = try journal.replay(eventID: eventID)
+                guard let event = try journal.event(id: eventID) else { throw JournalError.noSuchEvent(eventID) }
+                if try prepare(event, refused) == .gone {
+                    gone += 1
+                } else {
+                    count = try journal.replay(eventID: eventID)
+                }
             } catch let error as JournalError {
                 FileHandleOutput.standardError.write("picpipe replay: \(error)\n")
                 throw ExitCode.failure
             }
         } else {
-            count = try journal.replayFailed()
+            // An event whose original was put back is replayed whole (its metadata row went with the refusal); one
+            // whose original is gone is left as it is.
+            var whole: [Int64] = []
+            var excluded: Set<Int64> = []
+            var unfinished = Set<Int64>()
+            for state in [InvocationState.failed, .dead] {
+                for invocation in try journal.invocations(state: state, function: nil, limit: Int.max) {
+                    unfinished.insert(invocation.eventID)
+                }
+            }
+            for eventID in unfinished.sorted() {
+                guard let event = try journal.event(id: eventID) else { continue }
+                switch try prepare(event, refused) {
+                case .ready: continue
+                case .restored: whole.append(eventID)
+                case .gone: gone += 1
+                }
+                excluded.insert(eventID)
+            }
+            count = try journal.replayFailed(excluding: excluded)
+            for eventID in whole { count += try journal.replay(eventID: eventID) }
         }
         FileHandleOutput.standardOutput.write("re-queued \(count) invocation\(count == 1 ? "" : "s")\n")
+        if gone > 0 { throw ExitCode.failure }
+    }
+
+    /// Puts a refused original back before its event is replayed, saying so; names an event that cannot be.
+    private func prepare(_ event: JournaledEvent, _ refused: RefusedOriginals) throws -> RefusedOriginals.Preparation {
+        let object = event.record.s3.object
+        let name = LogText.escaped(object.sourceName ?? object.key)
+        let preparation = try refused.prepareReplay(of: event.record)
+        switch preparation {
+        case .ready:
+            break
+        case .restored(let letter):
+            FileHandleOutput.standardOutput.write(
+                "event \(event.id) (\(name)): put its original back from failed/\(LogText.escaped(letter))\n")
+        case .gone:
+            FileHandleOutput.standardError.write(
+                "picpipe replay: event \(event.id) (\(name)): its original is neither stored nor kept in failed/; "
+                    + "not replayed (drop the file into uploads/ again)\n")
+        }
+        return preparation
     }
 }

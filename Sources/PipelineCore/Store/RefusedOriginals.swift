@@ -1,0 +1,66 @@
+// Putting a refused original back from failed/ so that replaying its event runs on it again (a dead-letter redrive).
+import Foundation
+
+/// The originals the runtime refused (`failed/NAME` with `NAME.error.json`, out of `originals/`), found by hash.
+///
+/// A refused picture's event still names `originals/KEY`; replayed as it is, every function would find the original
+/// gone and "succeed" at doing nothing, and the dead letter would vanish from `events` and `stats`. Put back first,
+/// the picture is judged again: with the limit that refused it raised it goes through, else it is refused again.
+public final class RefusedOriginals {
+    /// What a replay of an event will find.
+    public enum Preparation: Equatable, Sendable {
+        /// The original is stored (or the event names none): replay as it is.
+        case ready
+        /// The original was put back from `failed/NAME`.
+        case restored(from: String)
+        /// The original is neither stored nor kept in `failed/`: replaying would do nothing.
+        case gone
+    }
+
+    private let originals: StoreHandle
+    private let failed: StoreHandle
+    /// `failed/` names by the SHA-256 their dead letter records, read on first use.
+    private var lettersByHash: [String: [String]]?
+
+    /// - Parameter layout: the store.
+    public init(layout: StoreLayout) {
+        originals = StoreHandle(area: .originals, access: .write, location: layout.originals, function: "replay")
+        failed = StoreHandle(area: .failed, access: .write, location: layout.failed, function: "replay")
+    }
+
+    /// Makes sure a replay of `record`'s event finds its original: puts a refused one back from `failed/` (its
+    /// bytes checked against the hash) and removes its dead letter, which the replay supersedes.
+    public func prepareReplay(of record: S3EventRecord) throws -> Preparation {
+        let key = record.s3.object.key
+        guard record.eventName.family == "ObjectCreated", key.hasPrefix("originals/"),
+            let hash = record.contentHash ?? record.keyContentHash
+        else { return .ready }
+        let relative = String(key.dropFirst("originals/".count))
+        if originals.exists(relative) { return .ready }
+        for name in letters()[hash.hex] ?? [] where failed.isRegularFile(name) {
+            guard let bytes = try? failed.read(name),
+                bytes.withUnsafeBytes({ ContentHash(of: $0) }) == hash
+            else { continue }
+            _ = try originals.write(bytes, to: relative)
+            try failed.remove(name + ".error.json")
+            try failed.remove(name)
+            lettersByHash?[hash.hex]?.removeAll { $0 == name }
+            return .restored(from: name)
+        }
+        return .gone
+    }
+
+    private func letters() -> [String: [String]] {
+        if let lettersByHash { return lettersByHash }
+        var found: [String: [String]] = [:]
+        let decoder = JSONDecoder()
+        for record in (try? failed.list()) ?? [] where record.hasSuffix(".error.json") {
+            guard let data = try? failed.read(record), let letter = try? decoder.decode(DeadLetter.self, from: data),
+                let sha256 = letter.sha256
+            else { continue }
+            found[sha256, default: []].append(String(record.dropLast(".error.json".count)))
+        }
+        lettersByHash = found
+        return found
+    }
+}
