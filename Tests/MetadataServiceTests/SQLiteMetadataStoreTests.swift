@@ -160,6 +160,14 @@ struct SQLiteMetadataStoreTests {
             #expect(try ids(MetadataQuery(near: GeoCircle(latitude: 51.5, longitude: -0.12, kilometres: 300))) == [])
             #expect(try ids(MetadataQuery(near: GeoCircle(latitude: 51.5, longitude: -0.12, kilometres: 400))) == ["a"])
             #expect(try ids(MetadataQuery(limit: 2)) == ["b", "c"])
+            // The limit holds with a circle too (its distance is checked while the rows are read): 0 is none.
+            let paris = GeoCircle(latitude: 48.86, longitude: 2.34, kilometres: 5)
+            let world = GeoCircle(latitude: 0, longitude: 0, kilometres: 20_100)
+            #expect(try ids(MetadataQuery(limit: 0)) == [])
+            #expect(try ids(MetadataQuery(near: paris, limit: 0)) == [])
+            #expect(try ids(MetadataQuery(near: world, limit: 0)) == [])
+            #expect(try ids(MetadataQuery(near: world, limit: 2)) == ["b", "c"])
+            #expect(throws: MetadataError.self) { try ids(MetadataQuery(near: paris, limit: -1)) }
             // Paging with the cursor of the last item gives the rest, in order, without repeats.
             var seen: [Character] = []
             var cursor: String?

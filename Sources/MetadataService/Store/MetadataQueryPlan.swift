@@ -63,9 +63,10 @@ struct MetadataQueryPlan {
         var sql = "SELECT * FROM image"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         sql += " ORDER BY taken_at DESC NULLS LAST, sha256"
-        if let limit = query.limit, query.near == nil {
+        if let limit = query.limit {
             guard limit >= 0 else { throw MetadataError.invalidQuery("limit must not be negative") }
-            sql += " LIMIT \(limit)"
+            // With `near`, rows outside the circle are dropped after the box: the store counts while it reads.
+            if query.near == nil { sql += " LIMIT \(limit)" }
         }
         self.sql = sql
         self.arguments = arguments

@@ -31,7 +31,8 @@ public final class SQLiteMetadataStore: MetadataStore {
             let values = StatementArguments(row.map(\.1))
             // The first name a picture arrived under stays its name.
             let updates = names.dropFirst().map {
-                $0 == "source_name" ? "source_name = COALESCE(image.source_name, excluded.source_name)" : "\($0) = excluded.\($0)"
+                $0 == "source_name"
+                    ? "source_name = COALESCE(image.source_name, excluded.source_name)" : "\($0) = excluded.\($0)"
             }.joined(separator: ", ")
             try db.execute(
                 sql: """
@@ -89,7 +90,7 @@ public final class SQLiteMetadataStore: MetadataStore {
         return try pool.read { db in
             let rows = try Row.fetchCursor(db, sql: plan.sql, arguments: plan.arguments)
             var images: [StoredImage] = []
-            while let row = try rows.next() {
+            while query.limit.map({ images.count < $0 }) ?? true, let row = try rows.next() {
                 let image = Self.storedImage(row)
                 if let near = query.near {
                     guard let latitude = image.metadata.gpsLatitude, let longitude = image.metadata.gpsLongitude,
@@ -97,7 +98,6 @@ public final class SQLiteMetadataStore: MetadataStore {
                     else { continue }
                 }
                 images.append(image)
-                if let limit = query.limit, images.count >= limit { break }
             }
             return images
         }

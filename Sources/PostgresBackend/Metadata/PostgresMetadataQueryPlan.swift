@@ -25,7 +25,8 @@ struct PostgresMetadataQueryPlan {
             let east = bind(.real(box.east))
             // The same expression as the GiST index, so the planner can use it; a box across the antimeridian is
             // two boxes.
-            let position = "gps_latitude IS NOT NULL AND gps_longitude IS NOT NULL AND point(gps_longitude, gps_latitude)"
+            let position =
+                "gps_latitude IS NOT NULL AND gps_longitude IS NOT NULL AND point(gps_longitude, gps_latitude)"
             if box.west <= box.east {
                 conditions.append("\(position) <@ box(point(\(west), \(south)), point(\(east), \(north)))")
                 conditions.append("gps_longitude BETWEEN \(west) AND \(east)")
@@ -46,15 +47,17 @@ struct PostgresMetadataQueryPlan {
             } else {
                 let time = bind(.text(takenAt))
                 conditions.append(
-                    "(taken_at < \(time) OR (taken_at = \(time) AND sha256 > \(bind(.text(sha256)))) OR taken_at IS NULL)")
+                    "(taken_at < \(time) OR (taken_at = \(time) AND sha256 > \(bind(.text(sha256)))) OR taken_at IS NULL)"
+                )
             }
         }
         var sql = "SELECT * FROM picpipe_metadata.image"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         sql += " ORDER BY taken_at DESC NULLS LAST, sha256"
-        if let limit = query.limit, query.near == nil {
+        if let limit = query.limit {
             guard limit >= 0 else { throw MetadataError.invalidQuery("limit must not be negative") }
-            sql += " LIMIT \(limit)"
+            // With `near`, rows outside the circle are dropped after the box: the store counts while it reads.
+            if query.near == nil { sql += " LIMIT \(limit)" }
         }
         self.sql = sql
         self.values = values

@@ -42,7 +42,9 @@ public final class PostgresMetadataStore: MetadataStore {
             // One row per (group, tag): the last one read wins, as SQLite's INSERT OR REPLACE does.
             var last: [String: Int] = [:]
             for (position, tag) in exif.tags.enumerated() { last["\(tag.group.rawValue)/\(tag.id)"] = position }
-            let kept = exif.tags.enumerated().filter { last["\($0.element.group.rawValue)/\($0.element.id)"] == $0.offset }
+            let kept = exif.tags.enumerated().filter {
+                last["\($0.element.group.rawValue)/\($0.element.id)"] == $0.offset
+            }
             guard !kept.isEmpty else { return }
             try connection.run(
                 """
@@ -104,6 +106,7 @@ public final class PostgresMetadataStore: MetadataStore {
         let plan = try PostgresMetadataQueryPlan(query)
         var images: [StoredImage] = []
         for row in try pool.run(plan.sql, plan.values) {
+            if let limit = query.limit, images.count >= limit { break }
             let image = Self.storedImage(row)
             if let near = query.near {
                 guard let latitude = image.metadata.gpsLatitude, let longitude = image.metadata.gpsLongitude,
@@ -111,7 +114,6 @@ public final class PostgresMetadataStore: MetadataStore {
                 else { continue }
             }
             images.append(image)
-            if let limit = query.limit, images.count >= limit { break }
         }
         return images
     }
