@@ -25,6 +25,17 @@ struct ExifExtractionTests {
         }
     }
 
+    @Test func degreesAreSummedInExiftoolsOrder() throws {
+        // 179° 59' 24" W: d + m/60 + s/3600 is -179.98999999999998; exiftool's d + (m + s/60)/60 is -179.99, the
+        // value a bounding box edge is typed as.
+        let fixture = ExifFixture.camera(
+            latitude: ("S", [(33, 1), (52, 1), (12, 1)]), longitude: ("W", [(179, 1), (59, 1), (24, 1)]))
+        let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff()))
+        #expect(metadata.gpsLongitude == -179.99)
+        #expect(metadata.gpsLatitude == -33.87)
+        #expect(metadata.exif?[.gps, "GPSLongitude"] == .real(179.99))
+    }
+
     @Test func altitudeBelowSeaLevelIsNegative() throws {
         let below = ExifFixture.camera(altitude: (1, (4235, 10)))
         #expect(try ExifFixture.read(ExifFixture.jpeg(tiff: below.tiff())).gpsAltitude == -423.5)

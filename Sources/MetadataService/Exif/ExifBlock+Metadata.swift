@@ -50,15 +50,18 @@ extension ExifBlock {
         return text
     }
 
-    /// Degrees + minutes/60 + seconds/3600 from one to three rationals; `nil` when any is undefined.
+    /// Degrees + (minutes + seconds/60)/60 from one to three rationals, summed in exiftool's order so the last
+    /// digit agrees (-179.99, not -179.98999999999998); `nil` when any is undefined.
     static func degrees(_ value: ExifEntryValue?) -> Double? {
         guard let value, value.isFractional || value.isInteger, value.availableCount > 0 else { return nil }
-        var total = 0.0
-        for (index, scale) in [1.0, 60.0, 3600.0].enumerated() where index < value.availableCount {
-            guard let part = value.number(at: index) else { return nil }
-            total += part / scale
+        var parts: [Double] = []
+        for index in 0..<min(3, value.availableCount) {
+            guard let part = value.exiftoolNumber(at: index) else { return nil }
+            parts.append(part)
         }
-        return total
+        let minutes = parts.count > 1 ? parts[1] : 0
+        let seconds = parts.count > 2 ? parts[2] : 0
+        return parts[0] + (minutes + seconds / 60) / 60
     }
 
     /// -1 when the reference tag starts with `negative` ("S", "W"), else 1.

@@ -1,5 +1,6 @@
 // Reading one libexif entry's bytes as numbers and text, bounds-checked, in the block's byte order.
 import CEXIF
+import Foundation
 
 /// A view of one entry's value bytes (valid only while its `ExifData` lives).
 struct ExifEntryValue {
@@ -95,6 +96,14 @@ struct ExifEntryValue {
         default:
             return integer(at: index).map(Double.init)
         }
+    }
+
+    /// Component `index` as exiftool reads it: a rational rounded to 10 significant digits (its "%.10g"), any
+    /// other format as `number(at:)`. Sums of such parts then agree with exiftool to the last digit.
+    func exiftoolNumber(at index: Int) -> Double? {
+        guard let number = number(at: index) else { return nil }
+        guard format == 5 || format == 10 else { return number }
+        return Double(String(format: "%.10g", number)) ?? number
     }
 
     /// What exiftool prints for a rational with a zero denominator.
