@@ -41,6 +41,18 @@ struct ExifExtractionTests {
         #expect(try ExifFixture.read(ExifFixture.jpeg(tiff: below.tiff())).gpsAltitude == -423.5)
         let above = ExifFixture.camera(altitude: (0, (4235, 10)))
         #expect(try ExifFixture.read(ExifFixture.jpeg(tiff: above.tiff())).gpsAltitude == 423.5)
+        // Any reference but 0 is below sea level, as exiftool reads it.
+        let two = ExifFixture.camera(altitude: (2, (4235, 10)))
+        #expect(try ExifFixture.read(ExifFixture.jpeg(tiff: two.tiff())).gpsAltitude == -423.5)
+        // A negative SRATIONAL altitude stays negative whatever the reference (exiftool: ref ? -abs(alt) : alt).
+        for reference: UInt8 in [0, 1] {
+            var signed = ExifFixture.camera(altitude: (reference, (4235, 10)))
+            let index = try #require(signed.gps.firstIndex { $0.tag == 0x0006 })
+            signed.gps[index] = FixtureEntry(
+                tag: 0x0006, type: 10, count: 1,
+                payload: signed.bytes32(UInt32(bitPattern: -4235)) + signed.bytes32(10))
+            #expect(try ExifFixture.read(ExifFixture.jpeg(tiff: signed.tiff())).gpsAltitude == -423.5)
+        }
     }
 
     @Test func cameraFieldsAreNormalised() throws {

@@ -17,9 +17,10 @@ extension ExifBlock {
         metadata.gpsLatitude = Self.degrees(value(.gps, 0x02)).map { Self.sign(value(.gps, 0x01), negative: "S") * $0 }
         metadata.gpsLongitude = Self.degrees(value(.gps, 0x04)).map { Self.sign(value(.gps, 0x03), negative: "W") * $0 }
         if let altitude = value(.gps, 0x06)?.number(at: 0) {
-            // GPSAltitudeRef 1 means below sea level (exiftool's Composite:GPSAltitude).
-            let below = value(.gps, 0x05)?.integer(at: 0) == 1
-            metadata.gpsAltitude = below ? -altitude : altitude
+            // Any GPSAltitudeRef but 0 means below sea level, and a negative (SRATIONAL) altitude stays negative
+            // (exiftool's Composite:GPSAltitude: `$ref ? -abs($alt) : $alt`).
+            let below = value(.gps, 0x05)?.integer(at: 0).map { $0 != 0 } ?? false
+            metadata.gpsAltitude = below ? -abs(altitude) : altitude
         }
         if includeRaw { metadata.exif = rawTags() }
     }
