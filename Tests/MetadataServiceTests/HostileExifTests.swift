@@ -83,6 +83,26 @@ struct HostileExifTests {
         #expect(garbage.exifError != nil)
     }
 
+    @Test func strayBytesBeforeAMarkerAreSkipped() throws {
+        // SOI, APP0 (JFIF), one stray 0x0A, then the Exif APP1: libjpeg and exiftool skip the byte, and so do we.
+        let app0: [UInt8] = [0xFF, 0xE0, 0x00, 0x10] + Array("JFIF".utf8) + [0, 1, 1, 0, 0, 1, 0, 1, 0, 0]
+        var bytes = ExifFixture.jpeg(tiff: ExifFixture.camera().tiff(), width: 99, height: 77)
+        bytes.insert(contentsOf: app0 + [0x0A], at: 2)
+        let metadata = try ExifFixture.read(bytes)
+        #expect(metadata.make == "FixtureCam" && metadata.width == 99 && metadata.exifError == nil)
+        // Stray bytes, then 300 KiB of APP2 before the EXIF: the head read still grows until it finds the block.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("meta-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var padding: [UInt8] = [0x0A, 0x00, 0x0D]
+        for _ in 0..<5 { padding += [0xFF, 0xE2, 0xFF, 0xFF] + [UInt8](repeating: 0x41, count: 0xFFFD) + [0x20] }
+        bytes.insert(contentsOf: padding, at: 2 + app0.count + 1)
+        let url = folder.appendingPathComponent("stray.jpg")
+        try Data(bytes).write(to: url)
+        let head = try MetadataReader.read(fileAt: url.path, hash: false, includeRaw: false)
+        #expect(head.make == "FixtureCam" && head.width == 99 && head.height == 77)
+    }
+
     @Test func randomGarbageNeverCrashes() throws {
         var generator = SystemRandomNumberGenerator()
         let good = ExifFixture.camera(latitude: ("S", [(1, 1), (2, 1), (3, 1)]), longitude: ("W", [(4, 1)])).tiff()

@@ -2,25 +2,25 @@
 // the colour reader (ICC chunks, EXIF colour space, components), so both read the same markers the same way.
 
 /// One marker segment: the marker, and where its body lies (`end` is as declared and may lie past the data).
-struct JPEGMarkerSegment {
-    let marker: UInt8
+package struct JPEGMarkerSegment {
+    package let marker: UInt8
     /// The declared length, the two length bytes included.
-    let length: Int
+    package let length: Int
     /// The first byte after the length.
-    let body: Int
+    package let body: Int
     /// Where the segment says it ends; may lie past the end of the data in a cut file.
-    let end: Int
+    package let end: Int
 
     /// SOF0-SOF15 except DHT (C4), JPG (C8) and DAC (CC).
-    var isStartOfFrame: Bool {
+    package var isStartOfFrame: Bool {
         (0xC0...0xCF).contains(marker) && marker != 0xC4 && marker != 0xC8 && marker != 0xCC
     }
 }
 
 /// Walks the marker segments of a JPEG after SOI.
-enum JPEGMarkers {
+package enum JPEGMarkers {
     /// Why a walk ended.
-    enum End {
+    package enum End {
         /// The data ran out.
         case endOfData
         /// Scan data (SOS, 0xDA) or end of image (EOI, 0xD9) came.
@@ -34,7 +34,7 @@ enum JPEGMarkers {
     /// Calls `visit` for each segment in order until it returns `false`, the data runs out, a scan or the end of
     /// the image comes, or a length is invalid. Fill bytes and stray data before a marker are skipped, as libjpeg
     /// does (with a warning the decoder rejects); standalone markers (TEM, RSTn, SOI) have no segment.
-    static func walk<E: Error>(
+    package static func walk<E: Error>(
         _ bytes: UnsafeRawBufferPointer, visit: (JPEGMarkerSegment) throws(E) -> Bool
     ) throws(E) -> End {
         var position = 2  // after SOI

@@ -39,33 +39,28 @@ enum ExifSegment: Equatable {
         return true
     }
 
+    /// The first APP1 "Exif\0\0" segment before the scan, found by the header parser's marker walk: stray bytes
+    /// between segments are skipped as libjpeg and exiftool skip them, so a 0x0A after APP0 hides nothing.
     private static func locateInJPEG(_ bytes: UnsafeRawBufferPointer, isWholeFile: Bool) -> ExifSegment {
-        var offset = 2
         let count = bytes.count
-        while true {
-            // A marker is 0xFF (any number of fill bytes) then a code.
-            guard offset < count else { return isWholeFile ? .absent : .incomplete }
-            guard bytes[offset] == 0xFF else { return .absent }
-            while offset < count && bytes[offset] == 0xFF { offset += 1 }
-            guard offset < count else { return isWholeFile ? .absent : .incomplete }
-            let marker = bytes[offset]
-            offset += 1
-            switch marker {
-            case 0xD8, 0x01, 0xD0...0xD7: continue  // standalone markers
-            case 0xD9, 0xDA: return .absent  // end of image, start of scan: EXIF comes before both
-            default: break
+        var found: ExifSegment?
+        let end = JPEGMarkers.walk(bytes) { segment in
+            guard segment.marker == 0xE1, hasExifHeader(bytes, at: segment.body, end: min(segment.end, count)) else {
+                return true
             }
-            guard offset + 2 <= count else { return isWholeFile ? .absent : .incomplete }
-            let length = Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
-            guard length >= 2 else { return .absent }
-            let payloadStart = offset + 2
-            let segmentEnd = offset + length
-            if marker == 0xE1 && hasExifHeader(bytes, at: payloadStart, end: min(segmentEnd, count)) {
-                if segmentEnd <= count { return .found(payloadStart + 6..<segmentEnd) }
-                if !isWholeFile { return .incomplete }
-                return .broken("APP1 EXIF segment of \(length) bytes runs past the end of the file")
+            if segment.end <= count {
+                found = .found(segment.body + 6..<segment.end)
+            } else if !isWholeFile {
+                found = .incomplete
+            } else {
+                found = .broken("APP1 EXIF segment of \(segment.length) bytes runs past the end of the file")
             }
-            offset = segmentEnd
+            return false
+        }
+        if let found { return found }
+        switch end {
+        case .endOfData: return isWholeFile ? .absent : .incomplete  // the prefix ended before the scan
+        case .reached, .invalidLength, .stopped: return .absent  // EXIF comes before the scan and the end of image
         }
     }
 
