@@ -114,6 +114,19 @@ struct ExifExtractionTests {
         fixture.exif = [.ascii(0x9003, "2020:01:02 03:04:05")]
         let local = try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff()))
         #expect(local.takenAt == "2020-01-02T03:04:05" && local.takenAtOffset == nil)
+        // An OffsetTimeOriginal that is there but is no ±HH:MM offset (hours up to 14, minutes under 60) counts as
+        // absent: OffsetTime is used. exiftool does not read "Z" as +00:00 either.
+        for unusable in ["   :  ", "Z", "+0530", "+5:30", "+99:99", "+15:00", "-05:60", "05:30 "] {
+            fixture.exif = [.ascii(0x9003, "2020:01:02 03:04:05"), .ascii(0x9010, "+01:00"), .ascii(0x9011, unusable)]
+            let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff()))
+            #expect(metadata.takenAtOffset == "+01:00", "OffsetTimeOriginal \(unusable)")
+            fixture.exif = [.ascii(0x9003, "2020:01:02 03:04:05"), .ascii(0x9010, unusable)]
+            #expect(try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff())).takenAtOffset == nil)
+        }
+        for valid in ["+14:00", "-12:00", "+05:45", "-00:30", "+00:00"] {
+            fixture.exif = [.ascii(0x9003, "2020:01:02 03:04:05"), .ascii(0x9010, "+01:00"), .ascii(0x9011, valid)]
+            #expect(try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff())).takenAtOffset == valid)
+        }
     }
 
     @Test func pngExifChunkIsRead() throws {

@@ -8,7 +8,10 @@ extension ExifBlock {
         metadata.orientation = value(.ifd0, 0x0112)?.integer(at: 0).map { Int($0) }
         metadata.lensModel = value(.exif, 0xA434)?.text
         metadata.takenAt = value(.exif, 0x9003)?.text.flatMap(Self.isoDateTime)
-        metadata.takenAtOffset = (value(.exif, 0x9011) ?? value(.exif, 0x9010))?.text.flatMap(Self.utcOffset)
+        // OffsetTimeOriginal, else OffsetTime: a tag that is there but holds no usable offset counts as absent.
+        metadata.takenAtOffset =
+            [value(.exif, 0x9011), value(.exif, 0x9010)].lazy
+            .compactMap { $0?.text.flatMap(Self.utcOffset) }.first
         metadata.exposureTime = value(.exif, 0x829A)?.number(at: 0)
         metadata.fNumber = value(.exif, 0x829D)?.number(at: 0)
         metadata.iso = value(.exif, 0x8827)?.integer(at: 0).map { Int($0) }
@@ -42,12 +45,16 @@ extension ExifBlock {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// "+HH:MM" / "-HH:MM", or `nil` when the text is not such an offset.
+    /// "+HH:MM" / "-HH:MM" (EXIF 2.31: hours up to 14, minutes under 60), or `nil` when the text is not such an
+    /// offset. "Z", "+0530" and "+5:30" are not EXIF offsets; exiftool does not read "Z" as +00:00 either.
     static func utcOffset(_ text: String) -> String? {
         let bytes = Array(text.utf8)
         guard bytes.count == 6, bytes[0] == 0x2B || bytes[0] == 0x2D, bytes[3] == 0x3A,
             [1, 2, 4, 5].allSatisfy({ (0x30...0x39).contains(bytes[$0]) })
         else { return nil }
+        let hours = Int(bytes[1] - 0x30) * 10 + Int(bytes[2] - 0x30)
+        let minutes = Int(bytes[4] - 0x30) * 10 + Int(bytes[5] - 0x30)
+        guard hours <= 14, minutes < 60 else { return nil }
         return text
     }
 
