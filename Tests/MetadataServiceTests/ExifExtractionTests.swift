@@ -166,6 +166,63 @@ struct ExifExtractionTests {
         #expect(try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff()), raw: false).exif == nil)
     }
 
+    @Test func rawValuesPrintAsExiftoolDoes() throws {
+        var fixture = ExifFixture()
+        let xpTitle = Self.utf16("Titel ü", bigEndian: false) + [0, 0]
+        let xpComment = Self.utf16(String(repeating: "x", count: 40), bigEndian: false) + [0, 0]
+        fixture.ifd0 = [.byte(0x9C9B, xpTitle), .byte(0x9C9C, xpComment)]
+        fixture.exif = [fixture.rational(0xA432, [(24, 1), (70, 1), (28, 10), (28, 10)])]
+        // exiftool sums the parts to seconds (0/0 counts 0) and prints HH:MM:SS with up to 9 decimals.
+        let timeStamps: [String: [(UInt32, UInt32)]] = [
+            "15:12:07": [(15, 1), (12, 1), (7, 1)], "14:00:05": [(14, 1), (0, 0), (5, 1)],
+            "26:02:15": [(25, 1), (61, 1), (75, 1)], "14:33:30": [(14, 1), (335, 10), (0, 1)],
+            "14:33:35.62": [(14, 1), (33, 1), (3562, 100)], "00:00:00": [(0, 0), (0, 0), (0, 0)],
+            "09:59:59.9999999": [(9, 1), (59, 1), (599_999_999, 10_000_000)],
+        ]
+        for (expected, parts) in timeStamps {
+            fixture.gps = [fixture.rational(0x0007, parts)]
+            let exif = try #require(try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff())).exif)
+            #expect(exif[.gps, "GPSTimeStamp"] == .text(expected))
+            #expect(exif[.exif, "LensInfo"] == .text("24 70 2.8 2.8"))
+            #expect(exif[.ifd0, "XPTitle"] == .text("Titel ü"))
+            #expect(exif[.ifd0, "XPComment"] == .text(String(repeating: "x", count: 40)))
+        }
+    }
+
+    static func utf16(_ text: String, bigEndian: Bool) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for unit in text.utf16 {
+            let pair: [UInt8] = [UInt8(unit >> 8), UInt8(unit & 0xFF)]
+            bytes += bigEndian ? pair : pair.reversed()
+        }
+        return bytes
+    }
+
+    static let unicode: [UInt8] = Array("UNICODE".utf8) + [0]
+
+    /// UserComment values, the byte order of their block, and what `exiftool -j -n` (12.57) prints for them (the
+    /// tester's uc_*.jpg files).
+    static let userComments: [([UInt8], Bool, String)] = [
+        (Array("ASCII\0\0\0  lead  ".utf8), true, "  lead"),
+        (Array("ASCII\0\0\0Hello\0garbage".utf8), true, "Hello"),
+        (Array("Hi".utf8), true, "Hi"),
+        (Array("Just a plain comment without code".utf8), true, "Just a plain comment without code"),
+        (Array("        leading spaces code".utf8), true, "leading spaces code"),
+        ([UInt8](repeating: 0, count: 8), true, ""),
+        (unicode + utf16("Hé☕", bigEndian: true), true, "Hé☕"),
+        (unicode + utf16("Hello World", bigEndian: false), true, "Hello World"),  // Microsoft's LE in a MM block
+        (unicode + utf16("Hello World", bigEndian: true), false, "Hello World"),
+        (unicode + [0xFF, 0xFE] + utf16("Hello", bigEndian: false), true, "Hello"),
+    ]
+
+    @Test(arguments: userComments)
+    func userCommentReadsItsCharsetCode(bytes: [UInt8], bigEndian: Bool, expected: String) throws {
+        var fixture = ExifFixture(bigEndian: bigEndian)
+        fixture.exif = [.undefined(0x9286, bytes)]
+        let exif = try #require(try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff())).exif)
+        #expect(exif[.exif, "UserComment"] == .text(expected))
+    }
+
     @Test func notAnImageThrows() throws {
         #expect(throws: MetadataError.self) { try ExifFixture.read(Array("GIF89a not a picture".utf8)) }
         #expect(throws: MetadataError.self) { try ExifFixture.read([]) }
