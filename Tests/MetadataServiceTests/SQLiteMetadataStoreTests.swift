@@ -76,8 +76,8 @@ struct SQLiteMetadataStoreTests {
     func migratesAnEmptyDatabaseAndReopens(backend: MetadataBackend) throws {
         try backend.withStore { store, open in
             #expect(try store.count() == 0)
-            if let store = store as? SQLiteMetadataStore { #expect(try store.appliedMigrations().count == 2) }
-            if let store = store as? PostgresMetadataStore { #expect(try store.appliedMigrations().count == 1) }
+            if let store = store as? SQLiteMetadataStore { #expect(try store.appliedMigrations().count == 3) }
+            if let store = store as? PostgresMetadataStore { #expect(try store.appliedMigrations().count == 2) }
             #expect(throws: MetadataError.missingSHA256(path: "x.jpg")) {
                 try store.upsert(ImageMetadata(file: "x.jpg"), originalPath: "x.jpg")
             }
@@ -177,6 +177,26 @@ struct SQLiteMetadataStoreTests {
                 cursor = page.count == 2 ? page.last?.cursor : nil
             } while cursor != nil
             #expect(seen == ["b", "c", "e", "a", "d"])
+        }
+    }
+
+    @Test(arguments: MetadataBackend.available)
+    func makeAndModelMatchWithoutCaseInEveryScript(backend: MetadataBackend) throws {
+        try backend.withStore { store, _ in
+            try store.upsert(Self.image("u", make: "Ünïcødé Kamera", model: "Straße ΣΟΦΊΑ"), originalPath: "u.jpg")
+            try store.upsert(Self.image("a", make: "Canon", model: "EOS"), originalPath: "a.jpg")
+            func ids(_ query: MetadataQuery) throws -> [Character] {
+                try store.query(query).map { $0.id.first ?? "?" }
+            }
+            #expect(try ids(MetadataQuery(make: "ünïcødé kamera")) == ["u"])
+            #expect(try ids(MetadataQuery(make: "ÜNÏCØDÉ KAMERA")) == ["u"])
+            #expect(try ids(MetadataQuery(make: "U\u{308}nïcødé kamera")) == ["u"])  // decomposed Ü
+            #expect(try ids(MetadataQuery(model: "STRASSE σοφία")) == ["u"])
+            #expect(try ids(MetadataQuery(make: "ünïcødé kamera", model: "straße σοφία")) == ["u"])
+            #expect(try ids(MetadataQuery(make: "unicode kamera")) == [])  // accents are not case
+            #expect(try ids(MetadataQuery(make: "cAnOn")) == ["a"])
+            // The text itself is kept as the camera wrote it.
+            #expect(try store.query(MetadataQuery(make: "ünïcødé kamera")).first?.metadata.make == "Ünïcødé Kamera")
         }
     }
 

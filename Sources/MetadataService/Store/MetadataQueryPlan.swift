@@ -10,12 +10,12 @@ struct MetadataQueryPlan {
         var conditions: [String] = []
         var arguments = StatementArguments()
         if let make = query.make {
-            conditions.append("make = ? COLLATE NOCASE")
-            _ = arguments.append(contentsOf: [make])
+            conditions.append("make_key = ?")
+            _ = arguments.append(contentsOf: [MetadataQuery.caseKey(make)])
         }
         if let model = query.model {
-            conditions.append("model = ? COLLATE NOCASE")
-            _ = arguments.append(contentsOf: [model])
+            conditions.append("model_key = ?")
+            _ = arguments.append(contentsOf: [MetadataQuery.caseKey(model)])
         }
         if let after = query.takenAfter {
             conditions.append("taken_at >= ?")

@@ -38,6 +38,25 @@ enum MetadataSchema {
         migrator.registerMigration("v2: the name an image arrived under") { db in
             try db.execute(sql: "ALTER TABLE image ADD COLUMN source_name TEXT")
         }
+        migrator.registerMigration("v3: make and model case-folded in Swift, for matching without case") { db in
+            // COLLATE NOCASE folds ASCII only; the keys (MetadataQuery.caseKey) fold every script.
+            try db.execute(
+                sql: """
+                    ALTER TABLE image ADD COLUMN make_key TEXT;
+                    ALTER TABLE image ADD COLUMN model_key TEXT;
+                    DROP INDEX image_make_model;
+                    CREATE INDEX image_make_model_key ON image(make_key, model_key);
+                    """)
+            for column in ["make", "model"] {
+                let values = try String.fetchAll(
+                    db, sql: "SELECT DISTINCT \(column) FROM image WHERE \(column) IS NOT NULL")
+                for value in values {
+                    try db.execute(
+                        sql: "UPDATE image SET \(column)_key = ? WHERE \(column) = ?",
+                        arguments: [MetadataQuery.caseKey(value), value])
+                }
+            }
+        }
         return migrator
     }
 }

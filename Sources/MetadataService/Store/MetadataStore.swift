@@ -176,6 +176,16 @@ public struct MetadataQuery: Sendable, Equatable {
     }
 }
 
+extension MetadataQuery {
+    /// A make or model as both stores compare it: case-folded in Swift (uppercased then lowercased, so "ß" meets
+    /// "SS" and "Ü" meets "ü") and composed (NFC). The stores keep this key beside the text and compare keys, so
+    /// matching ignores case in every script whatever the database's collation (SQLite's NOCASE and PostgreSQL's
+    /// `lower()` under the C locale fold ASCII only).
+    package static func caseKey(_ text: String) -> String {
+        text.uppercased().lowercased().precomposedStringWithCanonicalMapping
+    }
+}
+
 extension StoredImage {
     /// An opaque cursor for the position of this image in the newest-first order (for `afterCursor`).
     public var cursor: String { (metadata.takenAt ?? "") + "|" + id }

@@ -130,6 +130,8 @@ public final class SQLiteMetadataStore: MetadataStore {
     {
         [
             ("sha256", sha256), ("file", file), ("make", metadata.make), ("model", metadata.model),
+            ("make_key", metadata.make.map(MetadataQuery.caseKey)),
+            ("model_key", metadata.model.map(MetadataQuery.caseKey)),
             ("lens_model", metadata.lensModel), ("taken_at", metadata.takenAt),
             ("taken_at_offset", metadata.takenAtOffset), ("exposure_time", metadata.exposureTime),
             ("f_number", metadata.fNumber), ("iso", metadata.iso), ("focal_length", metadata.focalLength),

@@ -12,10 +12,15 @@ public struct SchemaMigrator: Sendable {
     public struct Migration: Sendable {
         public var name: String
         public var statements: [String]
+        /// Work SQL cannot do (values computed in Swift), run after the statements in the same transaction.
+        public var fill: (@Sendable (PostgresConnection) throws -> Void)?
 
-        public init(_ name: String, _ statements: [String]) {
+        public init(
+            _ name: String, _ statements: [String], fill: (@Sendable (PostgresConnection) throws -> Void)? = nil
+        ) {
             self.name = name
             self.statements = statements
+            self.fill = fill
         }
     }
 
@@ -45,18 +50,22 @@ public struct SchemaMigrator: Sendable {
                     name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
                 """)
             let done = Set(
-                try connection.run("SELECT name FROM \(schema).migrations").compactMap { $0.value("name", as: String.self) })
+                try connection.run("SELECT name FROM \(schema).migrations").compactMap {
+                    $0.value("name", as: String.self)
+                })
             var applied: [String] = []
             for migration in migrations where !done.contains(migration.name) {
                 try connection.run("BEGIN")
                 do {
                     for statement in migration.statements { try connection.run(statement) }
+                    try migration.fill?(connection)
                     try connection.run(
                         "INSERT INTO \(schema).migrations (name) VALUES ($1)", [.text(migration.name)])
                     try connection.run("COMMIT")
                 } catch {
                     _ = try? connection.run("ROLLBACK")
-                    throw DatabaseError.migrationFailed(name: migration.name, reason: PostgresConnectionPool.reason(error))
+                    throw DatabaseError.migrationFailed(
+                        name: migration.name, reason: PostgresConnectionPool.reason(error))
                 }
                 applied.append(migration.name)
             }

@@ -1,5 +1,7 @@
 // The metadata service's tables in PostgreSQL (schema picpipe_metadata): the columns of metadata.sqlite, text
 // compared bytewise (COLLATE "C", as SQLite does) and a GiST index on the GPS position for bbox/near.
+import MetadataService
+import PostgresNIO
 
 enum MetadataTables {
     static let migrator = SchemaMigrator(
@@ -42,5 +44,27 @@ enum MetadataTables {
                         PRIMARY KEY (image_id, ifd, tag_id))
                     """,
                 ]),
+            .init(
+                "v2: make and model case-folded in Swift, for matching without case",
+                [
+                    // lower() folds ASCII only under the C locale; the keys (MetadataQuery.caseKey) fold every
+                    // script, the same way as in SQLite.
+                    "ALTER TABLE picpipe_metadata.image ADD COLUMN make_key TEXT COLLATE \"C\"",
+                    "ALTER TABLE picpipe_metadata.image ADD COLUMN model_key TEXT COLLATE \"C\"",
+                    "DROP INDEX picpipe_metadata.image_make_model",
+                    "CREATE INDEX image_make_model_key ON picpipe_metadata.image (make_key, model_key)",
+                ],
+                fill: { connection in
+                    for column in ["make", "model"] {
+                        let rows = try connection.run(
+                            "SELECT DISTINCT \(column) AS value FROM picpipe_metadata.image WHERE \(column) IS NOT NULL"
+                        )
+                        for value in rows.compactMap({ $0.value("value", as: String.self) }) {
+                            try connection.run(
+                                "UPDATE picpipe_metadata.image SET \(column)_key = $1 WHERE \(column) = $2",
+                                [.text(MetadataQuery.caseKey(value)), .text(value)])
+                        }
+                    }
+                }),
         ])
 }

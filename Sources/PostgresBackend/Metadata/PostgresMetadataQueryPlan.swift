@@ -13,8 +13,8 @@ struct PostgresMetadataQueryPlan {
             values.append(value)
             return "$\(values.count)"
         }
-        if let make = query.make { conditions.append("lower(make) = lower(\(bind(.text(make))))") }
-        if let model = query.model { conditions.append("lower(model) = lower(\(bind(.text(model))))") }
+        if let make = query.make { conditions.append("make_key = \(bind(.text(MetadataQuery.caseKey(make))))") }
+        if let model = query.model { conditions.append("model_key = \(bind(.text(MetadataQuery.caseKey(model))))") }
         if let after = query.takenAfter { conditions.append("taken_at >= \(bind(.text(after)))") }
         if let before = query.takenBefore { conditions.append("taken_at < \(bind(.text(before)))") }
         for box in [query.bbox, query.near?.boundingBox].compactMap({ $0 }) {

@@ -139,7 +139,8 @@ public final class PostgresMetadataStore: MetadataStore {
     private static func columns(_ metadata: ImageMetadata, sha256: String, file: String) -> [(String, SQLValue)] {
         [
             ("sha256", .text(sha256)), ("file", .text(file)), ("make", .text(metadata.make)),
-            ("model", .text(metadata.model)), ("lens_model", .text(metadata.lensModel)),
+            ("model", .text(metadata.model)), ("make_key", .text(metadata.make.map(MetadataQuery.caseKey))),
+            ("model_key", .text(metadata.model.map(MetadataQuery.caseKey))), ("lens_model", .text(metadata.lensModel)),
             ("taken_at", .text(metadata.takenAt)), ("taken_at_offset", .text(metadata.takenAtOffset)),
             ("exposure_time", .real(metadata.exposureTime)), ("f_number", .real(metadata.fNumber)),
             ("iso", .int(metadata.iso)), ("focal_length", .real(metadata.focalLength)),
