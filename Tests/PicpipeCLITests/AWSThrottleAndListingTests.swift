@@ -462,3 +462,100 @@ extension PicpipeCLI.AWSThrottleAndListingTests {
         }
     }
 }
+
+extension PicpipeCLI.AWSThrottleAndListingTests {
+    /// What boto3 sees of function names, pages and settings, as Lambda answers them: a partial ARN names the
+    /// function, an ARN of another region or account does not; ListFunctions pages by MaxItems and Marker; Put of an
+    /// event invoke config replaces it (Update merges); the Event payload limit is 1 MB; GetFunctionConcurrency
+    /// names the limit a 429 applies; `picpipe invoke` runs with what the Lambda API set.
+    @Test func namesPagesAndSettingsAsLambdaHasThem() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            // 4,200 x 4,200 pixels: within the default memory_mb, over what 128 MB allows (8 bytes a pixel).
+            let picture = gateway.root.appendingPathComponent("p.jpg")
+            try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 3, width: 4200, height: 4200).write(to: picture)
+            let put = try await gateway.aws(["s3", "cp", picture.path, "s3://uploads/p.jpg"])
+            #expect(put.status == 0, "\(put.stderr)")
+            try await ServeProcess.eventually("made") { try await StoreView.processed(gateway.store).contains("p.jpg") }
+            let script = """
+                import boto3, json, sys, botocore
+                endpoint, key, secret = sys.argv[1:4]
+                lam = boto3.client("lambda", endpoint_url=endpoint, aws_access_key_id=key,
+                                   aws_secret_access_key=secret, region_name="us-east-1")
+                def code(call):
+                    try:
+                        call()
+                        return "ok"
+                    except botocore.exceptions.ClientError as e:
+                        return e.response["Error"]["Code"]
+                out = {}
+                out["partial"] = lam.get_function_configuration(
+                    FunctionName="000000000000:function:metadata")["FunctionName"]
+                out["partialLatest"] = lam.get_function_configuration(
+                    FunctionName="000000000000:function:metadata:$LATEST")["FunctionName"]
+                out["otherRegion"] = code(lambda: lam.get_function_configuration(
+                    FunctionName="arn:aws:lambda:eu-west-1:000000000000:function:thumbnail"))
+                out["otherAccount"] = code(lambda: lam.get_function_configuration(
+                    FunctionName="arn:aws:lambda:us-east-1:999999999999:function:thumbnail"))
+                out["otherAccountPartial"] = code(lambda: lam.get_function_configuration(
+                    FunctionName="999999999999:function:thumbnail"))
+                pages, marker = [], None
+                while True:
+                    page = lam.list_functions(MaxItems=1, **({"Marker": marker} if marker else {}))
+                    pages.append([f["FunctionName"] for f in page["Functions"]])
+                    marker = page.get("NextMarker")
+                    if not marker:
+                        break
+                out["pages"] = pages
+                out["badMarker"] = code(lambda: lam.list_functions(Marker="nonsense"))
+                lam.put_function_event_invoke_config(FunctionName="thumbnail", MaximumRetryAttempts=0)
+                lam.update_function_event_invoke_config(FunctionName="thumbnail", MaximumEventAgeInSeconds=600)
+                merged = lam.get_function_event_invoke_config(FunctionName="thumbnail")
+                out["merged"] = [merged["MaximumRetryAttempts"], merged["MaximumEventAgeInSeconds"]]
+                lam.put_function_event_invoke_config(FunctionName="thumbnail", MaximumEventAgeInSeconds=7200)
+                replaced = lam.get_function_event_invoke_config(FunctionName="thumbnail")
+                out["replaced"] = [replaced["MaximumRetryAttempts"], replaced["MaximumEventAgeInSeconds"]]
+                record = {"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                          "eventTime": "2026-01-01T00:00:00.000Z", "eventName": "ObjectCreated:Put",
+                          "s3": {"s3SchemaVersion": "1.0", "configurationId": "x",
+                                 "bucket": {"name": "store", "arn": "arn:aws:s3:::store"},
+                                 "object": {"key": "originals/aa/" + "a" * 64 + ".jpg", "size": 1,
+                                            "eTag": "a" * 64, "sequencer": "01"}}}
+                big = json.dumps({"Records": [record], "padding": "x" * 1100000})
+                out["bigEvent"] = code(lambda: lam.invoke(FunctionName="thumbnail", InvocationType="Event", Payload=big))
+                out["concurrency"] = lam.get_function_concurrency(FunctionName="thumbnail").get(
+                    "ReservedConcurrentExecutions")
+                lam.update_function_configuration(FunctionName="thumbnail", MemorySize=128)
+                print(json.dumps(out))
+                """
+            let scriptFile = gateway.root.appendingPathComponent("lambda-names.py")
+            try Data(script.utf8).write(to: scriptFile)
+            let output = try await AWSTools.run(
+                AWSTools.python, [scriptFile.path, gateway.endpoint, AWSServe.keyID, AWSServe.secret],
+                environment: gateway.environment())
+            #expect(output.status == 0, "\(output.stderr)")
+            let result = try #require(
+                try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
+            #expect(result["partial"] as? String == "metadata")
+            #expect(result["partialLatest"] as? String == "metadata")
+            #expect(result["otherRegion"] as? String == "InvalidParameterValueException")
+            #expect(result["otherAccount"] as? String == "ResourceNotFoundException")
+            #expect(result["otherAccountPartial"] as? String == "ResourceNotFoundException")
+            #expect(result["pages"] as? [[String]] == [["thumbnail"], ["metadata"], ["fetch"]])
+            #expect(result["badMarker"] as? String == "InvalidParameterValueException")
+            #expect(result["merged"] as? [Int] == [0, 600])
+            #expect(result["replaced"] as? [Int] == [2, 7200], "Put replaces: the retries go back to Lambda's 2")
+            #expect(result["bigEvent"] as? String == "RequestEntityTooLargeException")
+            #expect(result["concurrency"] as? Int == 1)
+
+            // The CLI's own invocation runs with the memory the Lambda API set, as serve's do (its thumbnails
+            // removed first, so it decodes).
+            try FileManager.default.removeItem(at: gateway.store.appendingPathComponent("thumbnails"))
+            let key = "originals/" + PicpipeProcess.files(under: gateway.store.appendingPathComponent("originals"))[0]
+            let invoked = try await PicpipeProcess.run([
+                "invoke", "thumbnail", "--key", key, "--store", gateway.store.path,
+            ])
+            #expect(invoked.status == 1)
+            #expect(invoked.stdout.contains("functions.thumbnail.memory_mb: 128 MiB"), "\(invoked.stdout)")
+        }
+    }
+}

@@ -1,6 +1,7 @@
 // What the Lambda API changed of the functions' settings (UpdateFunctionConfiguration, PutFunctionEventInvokeConfig),
 // kept in STORE/db/lambda/functions.json so a restart or a configuration reload keeps it, as Lambda keeps a
-// function's configuration. The configuration file gives the starting values; these replace them.
+// function's configuration. The configuration file gives the starting values; these replace them, in every command
+// that runs functions (serve with or without the AWS listener, invoke, import: FunctionCatalog.runtime).
 import Foundation
 import Locking
 import PipelineCore
@@ -31,11 +32,11 @@ struct FunctionOverride: Codable, Sendable, Equatable {
 }
 
 /// The overrides of every function, loaded once and written through on each change.
-final class FunctionOverrides: Sendable {
+package final class FunctionOverrides: Sendable {
     let file: URL
     private let state: Locked<[String: FunctionOverride]>
 
-    init(layout: StoreLayout) {
+    package init(layout: StoreLayout) {
         file = layout.root.appendingPathComponent("db/lambda/functions.json")
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
@@ -67,7 +68,7 @@ final class FunctionOverrides: Sendable {
     }
 
     /// Applies every override to the runtime (at start, and after a configuration reload replaced the settings).
-    func applyAll(to runtime: FunctionRuntime) {
+    package func applyAll(to runtime: FunctionRuntime) {
         for (function, entry) in state.withLock({ $0 }) {
             runtime.update(function: function) { entry.apply(to: &$0) }
         }

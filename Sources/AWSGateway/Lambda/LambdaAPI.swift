@@ -18,6 +18,8 @@ struct LambdaAPI: Sendable {
     static let account = "000000000000"
     /// Lambda's payload limit for RequestResponse (6 MB).
     static let maxPayload = EventPayload.maxBytes
+    /// Lambda's payload limit for an asynchronous (Event) invocation: 1 MB.
+    static let maxEventPayload = 1_048_576
 
     /// Whether a path belongs to the Lambda API.
     static func handles(_ path: String) -> Bool {
@@ -38,7 +40,7 @@ struct LambdaAPI: Sendable {
         let method = request.method
         if parts.count == 2 {
             guard method == .get, parts[0] == "2015-03-31" else { throw Self.unknown(request, path) }
-            return listFunctions(auth: auth, query: query, requestID: requestID)
+            return try listFunctions(auth: auth, query: query, requestID: requestID)
         }
         let name = try function(parts[2], auth: auth)
         // A version or alias, in the query or after the name (`thumbnail:1`, `…:function:thumbnail:prod`): picpipe's
@@ -73,13 +75,17 @@ struct LambdaAPI: Sendable {
             return try updateConfiguration(name, body: body, requestID: requestID)
         case ("2019-09-25", .get, ["event-invoke-config"]):
             return AWSResponses.json(eventInvokeConfig(name), requestID: requestID)
-        case ("2019-09-25", .put, ["event-invoke-config"]), ("2019-09-25", .post, ["event-invoke-config"]):
-            return try putEventInvokeConfig(name, body: body, requestID: requestID)
+        case ("2019-09-25", .put, ["event-invoke-config"]):
+            return try putEventInvokeConfig(name, body: body, replacing: true, requestID: requestID)
+        case ("2019-09-25", .post, ["event-invoke-config"]):
+            return try putEventInvokeConfig(name, body: body, replacing: false, requestID: requestID)
         case ("2019-09-30", .get, ["concurrency"]):
-            // GetFunctionConcurrency: `functions.NAME.reserved_concurrency`; nothing when unset, as Lambda answers.
-            let reserved = runtime.configuration(of: name)?.reservedConcurrency
+            // GetFunctionConcurrency: `functions.NAME.reserved_concurrency` (across processes), else the function's
+            // `concurrency`: the limit past which a synchronous call is refused with 429 here.
+            let configuration = runtime.configuration(of: name) ?? FunctionConfiguration()
             return AWSResponses.json(
-                reserved.map { ["ReservedConcurrentExecutions": $0] } ?? [String: Any](), requestID: requestID)
+                ["ReservedConcurrentExecutions": configuration.reservedConcurrency ?? configuration.concurrency],
+                requestID: requestID)
         case ("2017-10-31", .put, ["concurrency"]), ("2017-10-31", .delete, ["concurrency"]):
             throw AWSError(
                 "UnknownOperationException", status: 501,
@@ -98,22 +104,31 @@ struct LambdaAPI: Sendable {
     }
 
     /// The qualifier (version or alias) a function name or ARN ends with, if any: `thumbnail:1`,
-    /// `arn:aws:lambda:REGION:ACCOUNT:function:thumbnail:prod`.
+    /// `ACCOUNT:function:thumbnail:1`, `arn:aws:lambda:REGION:ACCOUNT:function:thumbnail:prod`.
     static func qualifier(in text: String) -> String? {
         let fields = text.split(separator: ":", omittingEmptySubsequences: false)
-        let index = text.hasPrefix("arn:") ? 7 : 1
+        let index = text.hasPrefix("arn:") ? 7 : (fields.count >= 3 && fields[1] == "function" ? 3 : 1)
         return fields.count > index ? String(fields[index]) : nil
     }
 
-    /// The function a name or ARN names, if it exists and the key may use it.
+    /// The function a name, partial ARN (`ACCOUNT:function:NAME`) or ARN names, if it exists here and the key may
+    /// use it: an ARN of another region or account names a function picpipe does not have.
     func function(_ text: String, auth: Authenticated) throws -> String {
         var name = text
-        if name.hasPrefix("arn:") {
-            let fields = name.split(separator: ":", omittingEmptySubsequences: false)
-            guard fields.count >= 7, fields[5] == "function" else {
+        let fields = text.split(separator: ":", omittingEmptySubsequences: false)
+        if text.hasPrefix("arn:") {
+            guard fields.count >= 7, fields.count <= 8, fields[5] == "function" else {
                 throw AWSError.invalidParameter("'\(text)' is not a function name or function ARN.")
             }
             name = String(fields[6])
+            if fields[3] != region {
+                throw AWSError.invalidParameter(
+                    "Functions from '\(fields[3])' are not reachable in this region ('\(region)')")
+            }
+            if fields[4] != Self.account { throw AWSError.functionNotFound(name, arn: text) }
+        } else if fields.count >= 3, fields[1] == "function" {
+            name = String(fields[2])
+            if fields[0] != Self.account { throw AWSError.functionNotFound(name, arn: text) }
         } else if let colon = name.firstIndex(of: ":") {
             name = String(name[..<colon])
         }
@@ -137,10 +152,11 @@ struct LambdaAPI: Sendable {
             )
         }
         let tail = request.headers[AWSResponses.name("x-amz-log-type")] == "Tail"
-        guard body.count <= Self.maxPayload else {
+        let limit = type == .event ? Self.maxEventPayload : Self.maxPayload
+        guard body.count <= limit else {
             throw AWSError(
                 "RequestEntityTooLargeException", status: 413,
-                "Request must be smaller than \(Self.maxPayload) bytes for the InvokeFunction operation")
+                "Request must be smaller than \(limit) bytes for the InvokeFunction operation")
         }
         let records: [S3EventRecord]
         if body.isEmpty || body.allSatisfy({ [0x20, 0x0a, 0x0d, 0x09].contains($0) }) {
@@ -281,9 +297,32 @@ struct LambdaAPI: Sendable {
         return formatter.string(from: date).replacingOccurrences(of: "Z", with: "+0000")
     }
 
-    func listFunctions(auth: Authenticated, query: [String: String], requestID: String) -> Response {
+    /// ListFunctions, a page at a time as Lambda pages: `MaxItems` (1-10000, default 50) and the opaque
+    /// `Marker` a previous page's `NextMarker` gave (here: the next function's name, base64).
+    func listFunctions(auth: Authenticated, query: [String: String], requestID: String) throws -> Response {
         let names = runtime.functionNames.filter { auth.credential.allows(function: $0) }
-        return AWSResponses.json(["Functions": names.map(configuration)], requestID: requestID)
+        let pageSize =
+            try query["MaxItems"].map { text -> Int in
+                guard let value = Int(text), (1...10_000).contains(value) else {
+                    throw AWSError.invalidParameter(
+                        "1 validation error detected: Value '\(text)' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000"
+                    )
+                }
+                return value
+            } ?? 50
+        var start = 0
+        if let marker = query["Marker"] {
+            guard let data = Data(base64Encoded: marker),
+                let next = names.firstIndex(of: String(decoding: data, as: UTF8.self))
+            else {
+                throw AWSError.invalidParameter("Invalid marker: \(marker) (give the NextMarker of a previous page).")
+            }
+            start = next
+        }
+        let page = names[start..<min(names.count, start + pageSize)]
+        var answer: [String: Any] = ["Functions": page.map(configuration)]
+        if page.endIndex < names.count { answer["NextMarker"] = Data(names[page.endIndex].utf8).base64EncodedString() }
+        return AWSResponses.json(answer, requestID: requestID)
     }
 
     func updateConfiguration(_ name: String, body: Data, requestID: String) throws -> Response {
@@ -329,7 +368,9 @@ struct LambdaAPI: Sendable {
         ]
     }
 
-    func putEventInvokeConfig(_ name: String, body: Data, requestID: String) throws -> Response {
+    /// PutFunctionEventInvokeConfig (`replacing`: a setting not given goes back to Lambda's default, 2 retries and
+    /// 6 hours) or UpdateFunctionEventInvokeConfig (the settings given change, the others stay).
+    func putEventInvokeConfig(_ name: String, body: Data, replacing: Bool, requestID: String) throws -> Response {
         guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
             throw AWSError.invalidRequestContent("Could not parse request body into json.")
         }
@@ -342,8 +383,8 @@ struct LambdaAPI: Sendable {
         let age = try Self.integer(object["MaximumEventAgeInSeconds"], "MaximumEventAgeInSeconds", range: 60...21600)
         do {
             _ = try overrides.change(name, runtime: runtime) { entry in
-                if let retries { entry.maxRetries = retries }
-                if let age { entry.maxEventAge = Double(age) }
+                if let retries { entry.maxRetries = retries } else if replacing { entry.maxRetries = 2 }
+                if let age { entry.maxEventAge = Double(age) } else if replacing { entry.maxEventAge = 21600 }
             }
         } catch {
             throw AWSError.serviceUnavailable(.lambda, "the configuration could not be saved: \(error)")

@@ -37,7 +37,11 @@ struct ConfigurationReloader: Service, CustomStringConvertible {
                 continue
             }
             let restartNeeded = runtime.reconfigure(FunctionCatalog.functions(for: next, metadataStore: metadataStore))
-            gateway?.reapplyFunctionOverrides()
+            if let gateway {
+                gateway.reapplyFunctionOverrides()
+            } else {
+                FunctionOverrides(layout: runtime.layout).applyAll(to: runtime)
+            }
             fetch?.reload(recipes: FunctionCatalog.thumbnail(next).servedRecipes)
             var unchanged = restartNeeded.map { "functions.\($0).concurrency" }
             if next.store != current.store { unchanged.append("store") }

@@ -1,3 +1,4 @@
+import AWSGateway
 // Building the functions `serve` and `invoke` run, from the configuration.
 import FetchService
 import Foundation
@@ -82,6 +83,8 @@ enum FunctionCatalog {
             layout: layout, journal: backends.journal,
             functions: functions(for: configuration, metadataStore: backends.metadata),
             settings: configuration.runtime, logger: logger, workerFunctions: workerFunctions)
+        // What the Lambda API changed holds wherever the functions run, as one function has one configuration.
+        FunctionOverrides(layout: layout).applyAll(to: runtime)
         return (runtime, backends)
     }
 }
