@@ -1,11 +1,12 @@
 // The gallery page and its static files over real HTTP: content-hashed names, immutable caching, revalidation,
 // the strict Content-Security-Policy (no inline script or style), nothing from another origin, and the weight.
 import Crypto
-@testable import FetchService
 import Foundation
 import ImageCore
 import PipelineCore
 import Testing
+
+@testable import FetchService
 
 @Suite(.serialized)
 struct GalleryAssetsTests {
@@ -138,8 +139,10 @@ struct GalleryAssetsTests {
         try await FetchServer.with { client, _ in
             var posted: [String] = []
             for seed in UInt8(1)...3 {
+                // A name that looks like one of the page's placeholders is the user's text: it stays as written.
+                let path = seed == 1 ? "/images?name=%7B%7Bapp.js%7D%7D.jpg" : "/images"
                 let answer = try await client.send(
-                    "POST", "/images", headers: [("Content-Type", "image/jpeg")], body: try FetchServer.picture(seed: seed))
+                    "POST", path, headers: [("Content-Type", "image/jpeg")], body: try FetchServer.picture(seed: seed))
                 posted.append(try #require(answer.json?["id"] as? String))
             }
             // Listed once the metadata function has read them.
@@ -155,6 +158,7 @@ struct GalleryAssetsTests {
             let listing = try #require(data["listing"] as? [String: Any])
             let items = try #require(listing["items"] as? [[String: Any]])
             #expect(items.map { $0["id"] as? String } == listed.map { $0["id"] as? String }, "GET /images's order")
+            #expect(items.contains { $0["name"] as? String == "{{app.js}}.jpg" }, "\(items.map { $0["name"] })")
             #expect(listing["next_cursor"] is NSNull)
             let cameras = try #require(data["cameras"] as? [String: Any])
             #expect(cameras["total"] as? Int == 3)
@@ -210,7 +214,8 @@ struct GalleryAssetsTests {
             let page = try await client.send("GET", "/").text
             for picker in ["picker", "replace"] {
                 let tag = try #require(page.components(separatedBy: "<input id=\"\(picker)\"").dropFirst().first)
-                let accept = try #require(tag.components(separatedBy: "accept=\"").dropFirst().first?.split(separator: "\"").first)
+                let accept = try #require(
+                    tag.components(separatedBy: "accept=\"").dropFirst().first?.split(separator: "\"").first)
                 let offered = Set(accept.split(separator: ",").map(String.init))
                 for format in ImageFormat.allCases {
                     #expect(offered.contains(format.mediaType), "\(picker) does not offer \(format)")

@@ -74,11 +74,11 @@ struct GalleryAssets: Sendable {
         html = html.replacingOccurrences(of: "{{page-size}}", with: String(GalleryPage.firstPageSize))
         html = html.replacingOccurrences(of: "{{upload-types}}", with: GalleryPage.uploadTypes)
         html = html.replacingOccurrences(of: "{{thumbnail-format}}", with: thumbnailFormat ?? "")
-        html = html.replacingOccurrences(of: "{{initial-data}}", with: initialData.map(Self.dataBlock) ?? "")
         for (name, hashed) in hashedNames {
             html = html.replacingOccurrences(of: "{{\(name)}}", with: Self.prefix + hashed)
         }
-        return html
+        // The data last: picture names and EXIF text are the users', and a `{{app.js}}` in them stays as written.
+        return html.replacingOccurrences(of: "{{initial-data}}", with: initialData.map(Self.dataBlock) ?? "")
     }
 
     /// A JSON data block (not a script: the policy allows no inline script, and the browser runs no
