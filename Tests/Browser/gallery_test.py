@@ -442,8 +442,12 @@ def run(driver, page, base, arguments, restarted):
     page.audit("upload")
 
     # 4b. Drag-and-drop of two files onto the page: new bytes of the good picture (a comment), so new ids.
-    dropped = [(f"dropped-{n}.jpg", with_comment(good_bytes, f"dropped {n}"), "image/jpeg") for n in (1, 2)]
+    # The second name holds a quote (Chrome sends it as %22) and a ";" inside the quoted filename.
+    dropped = [(name, with_comment(good_bytes, name), "image/jpeg") for name in ("dropped-1.jpg", 'dropped "2"; a=b.jpg')]
     expect_dropped(driver, dropped, len(rows(driver)))
+    names = {item["id"]: item["name"] for item in listing(base)}
+    stored_names = [names.get(hashlib.sha256(data).hexdigest()) for _, data, _ in dropped]
+    check(stored_names == [name for name, _, _ in dropped], f"the uploads keep their names as sent: {stored_names}")
     check(driver.execute_script("return window.picpipeMarker") == "no reload",
           "the dropped files appeared without a reload")
     page.audit("drag-and-drop upload")

@@ -72,6 +72,41 @@ struct MultipartFileExtractorTests {
         #expect(result.error == nil, "\(result)")
         #expect(result.file == Array("DATA".utf8))
     }
+
+    /// A `;` or `=` inside a quoted file name is part of it (the name was cut at the first `;`, storing `"a`), a
+    /// backslash takes the next character as it is, and a browser's `%22`, `%0D` and `%0A` are a quote, CR and LF;
+    /// no other `%` is decoded.
+    @Test(arguments: [
+        (#"form-data; name="file"; filename="a;b=c.jpg""#, "a;b=c.jpg"),
+        (#"form-data; filename="x; name=y.jpg"; name="file""#, "x; name=y.jpg"),
+        (#"form-data; name="file"; filename="say %22cheese%22.jpg""#, #"say "cheese".jpg"#),
+        (#"form-data; name="file"; filename="two%0D%0Alines.jpg""#, "two\r\nlines.jpg"),
+        (#"form-data; name="file"; filename="100%25 %20%2522.jpg""#, "100%25 %20%2522.jpg"),
+        (#"form-data; name="file"; filename="a \"b\" \\ c.jpg""#, #"a "b" \ c.jpg"#),
+        ("form-data;name=file;filename=plain.jpg ", "plain.jpg"),
+        (#"form-data; name="file"; filename="""#, nil),
+    ])
+    func readsQuotedFileNames(disposition: String, expected: String?) {
+        let body = Array("--b\r\nContent-Disposition: \(disposition)\r\n\r\nDATA\r\n--b--\r\n".utf8)
+        for chunkSize in [1, 5, 100_000] {
+            let result = Self.extract(body, chunkSize: chunkSize)
+            #expect(result.error == nil, "\(result)")
+            #expect(result.name == expected, "\(disposition) in \(chunkSize)-byte chunks")
+            #expect(result.file == Array("DATA".utf8))
+        }
+    }
+
+    /// A part's name is read the same way: an S3 form's `file` part is found after a field whose quoted name holds a
+    /// `;`.
+    @Test func readsQuotedPartNames() {
+        let body = Array(
+            ("--b\r\nContent-Disposition: form-data; name=\"x-amz-meta-a;b\"\r\n\r\nv\r\n--b\r\n"
+                + "Content-Disposition: form-data; name=\"file\"; filename=\"p;q.jpg\"\r\n\r\nJPEG\r\n--b--\r\n").utf8)
+        let result = MultipartFormFieldsTests.read(body, fieldBytes: 1024, chunkSize: 3)
+        #expect(result.fields == ["x-amz-meta-a;b=v"])
+        #expect(result.name == "p;q.jpg")
+        #expect(result.file == Array("JPEG".utf8))
+    }
 }
 
 /// The form reading an S3 POST Object needs: the fields before the file, kept within a budget, and only the part

@@ -161,29 +161,60 @@ package struct MultipartFileExtractor {
     }
 
     /// The `name` and `filename` of a part's `Content-Disposition`.
+    ///
+    /// Values are tokens or quoted strings (RFC 7578, RFC 9110 §5.6.4): a `;` or `=` inside quotes is part of the
+    /// value and a backslash takes the next character as it is. Browsers send `"`, CR and LF in a name as `%22`,
+    /// `%0D` and `%0A` (the HTML standard's multipart/form-data encoding): those three escapes are decoded, no other
+    /// `%`, so a file named `100%.jpg` keeps its name.
     static func names(headers: String) -> (name: String?, filename: String?) {
         for line in headers.split(separator: "\r\n") {
             let pair = line.split(separator: ":", maxSplits: 1)
             guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == "content-disposition"
             else { continue }
-            var name: String?
-            var filename: String?
-            for parameter in pair[1].split(separator: ";").dropFirst() {
-                let kv = parameter.split(separator: "=", maxSplits: 1)
-                guard kv.count == 2 else { continue }
-                var value = kv[1].trimmingCharacters(in: .whitespaces)
-                if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
-                    value = String(value.dropFirst().dropLast())
-                }
-                switch kv[0].trimmingCharacters(in: .whitespaces).lowercased() {
-                case "name": name = value
-                case "filename": filename = value
-                default: break
-                }
-            }
-            return (name, filename)
+            let parameters = Self.parameters(Substring(pair[1]))
+            return (parameters["name"].map(Self.formDecoded), parameters["filename"].map(Self.formDecoded))
         }
         return (nil, nil)
+    }
+
+    /// The parameters after the disposition type (`form-data; name="a"; filename="b"`), by lowercased name; the
+    /// first of a name wins.
+    static func parameters(_ value: Substring) -> [String: String] {
+        var found: [String: String] = [:]
+        var rest = value.drop { $0 != ";" }
+        while !rest.isEmpty {
+            rest = rest.dropFirst().drop { $0 == " " || $0 == "\t" }  // the ";" and blanks
+            let name = rest.prefix { $0 != "=" && $0 != ";" }
+            rest = rest.dropFirst(name.count)
+            guard rest.first == "=" else { continue }  // a parameter without a value
+            rest = rest.dropFirst().drop { $0 == " " || $0 == "\t" }
+            var parameter = ""
+            if rest.first == "\"" {
+                rest = rest.dropFirst()
+                while let character = rest.popFirst(), character != "\"" {
+                    // An unterminated string runs to the end of the line.
+                    parameter.append(character == "\\" ? rest.popFirst() ?? character : character)
+                }
+                rest = rest.drop { $0 != ";" }
+            } else {
+                let token = rest.prefix { $0 != ";" }
+                parameter = token.trimmingCharacters(in: .whitespaces)
+                rest = rest.dropFirst(token.count)
+            }
+            let key = name.trimmingCharacters(in: .whitespaces).lowercased()
+            if found[key] == nil { found[key] = parameter }
+        }
+        return found
+    }
+
+    /// A form name with the HTML standard's three escapes (`%22`, `%0D`, `%0A`) decoded and every other `%` kept.
+    static func formDecoded(_ text: String) -> String {
+        guard text.contains("%") else { return text }
+        return
+            text
+            .replacingOccurrences(of: "%22", with: "\"")
+            .replacingOccurrences(of: "%0D", with: "\r")
+            .replacingOccurrences(of: "%0A", with: "\n")
     }
 
     private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int = 0) -> Range<Int>? {
