@@ -152,6 +152,21 @@ def tiles(driver):
     return driver.find_elements(By.CSS_SELECTOR, "#grid a.tile")
 
 
+def detail_facts(driver):
+    """The detail view's metadata table, label to text."""
+    return {row.find_element(By.TAG_NAME, "th").text: row.find_element(By.TAG_NAME, "td").text
+            for row in driver.find_elements(By.CSS_SELECTOR, "#facts tr")}
+
+
+def open_detail(driver, picture_id):
+    """Scrolls to the picture's tile, opens its detail view and waits for its metadata; the table."""
+    tile = wait(driver, f"the tile of {picture_id}", scrolled_to(f'#grid a.tile[data-id="{picture_id}"]'))[0]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tile)
+    tile.click()
+    return wait(driver, f"the metadata of {picture_id}", lambda d: (lambda f: f if f.get("Id") == picture_id else None)(
+        detail_facts(d)))
+
+
 class Page:
     """Collects the browser log and the requests of every document the test leaves."""
 
@@ -200,6 +215,8 @@ def main():
     parser.add_argument("--binary", help="picpipe, started again on the same address")
     parser.add_argument("--protected-key", help="reads need this API key (http.protect_reads, signed URLs): run "
                         "the checks of that mode instead")
+    parser.add_argument("--webp", help="with --protected-key: a WebP picture PUT under an id without extension "
+                        "while the key is forgotten")
     parser.add_argument("--write-key", help="API keys are configured but reads are public: run the checks of that "
                         "mode instead (write controls only with the key, kept for the tab)")
     arguments = parser.parse_args()
@@ -327,6 +344,16 @@ def run(driver, page, base, arguments, restarted):
     check(Select(driver.find_element(By.ID, "make")).first_selected_option.get_attribute("value") == make,
           "after a reload the make filter is still chosen and the grid still filtered")
     page.audit("filtered grid after reload")
+    # A make with a space is sent as chosen (the form once squashed it to NIKONCORPORATION: no picture).
+    make = "NIKON CORPORATION"
+    expected = [item["id"] for item in listing(base, "make=NIKON%20CORPORATION")]
+    check(len(expected) >= 2, f"the corpus has {len(expected)} {make} pictures")
+    Select(driver.find_element(By.ID, "make")).select_by_value(make)
+    driver.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
+    wait(driver, "the NIKON CORPORATION grid", lambda d: [t.get_attribute("data-id") for t in tiles(d)] == expected)
+    check("make=NIKON%20CORPORATION" in driver.current_url,
+          f"a make with a space filters the grid to its {len(expected)} pictures: {driver.current_url}")
+    page.audit("make with a space")
     # A place and a date from a bookmarked URL: the fields show them, the grid holds what the API answers for
     # the same query (each filter narrowing it), and a reload keeps both.
     near, after = "50,5,1500", "2012-06-01"
@@ -354,6 +381,24 @@ def run(driver, page, base, arguments, restarted):
     wait(driver, "empty result", lambda d: d.find_element(By.ID, "empty").is_displayed())
     check(len(tiles(driver)) == 0, "an empty result says so")
     page.audit("empty result")
+    # A bad filter in the URL: its value shows in the form beside the API's error, without "No pictures match";
+    # Clear, and going back to a good URL, take the error away.
+    load(driver, base + "/?near=48,2")
+    error = driver.find_element(By.ID, "error")
+    wait(driver, "the bad filter's error", lambda d: error.is_displayed())
+    near_field = driver.find_element(By.ID, "near_point").get_attribute("value")
+    check(near_field == "48,2" and not driver.find_element(By.ID, "empty").is_displayed(),
+          f"a bad filter from the URL shows in its field ({near_field!r}) with the error alone: {error.text}")
+    driver.find_element(By.ID, "clear").click()
+    wait(driver, "the grid after Clear", lambda d: len(tiles(d)) >= 60)
+    check(not error.is_displayed(), "Clear takes the error away")
+    driver.back()
+    wait(driver, "the error again on going back", lambda d: error.is_displayed())
+    driver.forward()
+    wait(driver, "the grid on going forward", lambda d: len(tiles(d)) >= 60)
+    check(not error.is_displayed(), "Back and Forward show the error of the URL they reach only")
+    page.allowed_errors.append(("/images?near=48%2C2", "status of 400"))
+    page.audit("bad filter")
 
     # 3. Detail of a known corpus camera file: exposure, date, GPS; keyboard navigation; Escape.
     load(driver, base + "/")
@@ -407,6 +452,12 @@ def run(driver, page, base, arguments, restarted):
     driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
     wait(driver, "detail closed", lambda d: not d.find_element(By.ID, "detail").get_attribute("open"))
     check(True, "Escape closes the detail view")
+    # Stored 600x450 with EXIF orientation 6: displayed turned a quarter, so 450 wide.
+    turned = [item["id"] for item in stored if (item["name"] or "").endswith("orientation-portrait_6.jpg")]
+    facts = open_detail(driver, turned[0])
+    check(facts.get("Dimensions") == "450 × 600", f"an orientation-6 picture's dimensions as displayed: {facts}")
+    driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
+    wait(driver, "detail closed", lambda d: not d.find_element(By.ID, "detail").get_attribute("open"))
     page.audit("detail view")
 
     # 4. Upload through the picker: a good picture and a corrupt one.
@@ -471,8 +522,11 @@ def run(driver, page, base, arguments, restarted):
     replace = driver.find_element(By.ID, "replace")
     driver.execute_script("arguments[0].hidden = false", replace)
     replace.send_keys(os.path.abspath(arguments.replacement))
-    status = driver.find_element(By.ID, "detail-status")
-    wait(driver, "replaced", lambda d: status.text.startswith("Replaced"))
+    # The open view shows the new picture and its metadata once its thumbnails are made (the PUT picture is
+    # 200x200, the replacement 256x256).
+    wait(driver, "the replacement in the open view", lambda d: f"v={replacement_sha[:12]}" in
+         d.find_element(By.ID, "large").get_attribute("src") and detail_facts(d).get("Dimensions") == "256 × 256")
+    check(True, "after Replace… the open view shows the new picture and its metadata")
     wait(driver, "the replaced tile", lambda d: [t.get_attribute("data-sha") for t in
                                                  scrolled_to(selector)(d)] == [replacement_sha])
     driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
@@ -492,11 +546,25 @@ def run(driver, page, base, arguments, restarted):
     # Deleted by another client: the tile leaves without a reload. A listing read while the delete runs may still
     # name the content (by its hash, once "holiday" is gone and before the content is): the browser then logs a 404
     # for that thumbnail, which is the deletion racing the page, not a page error.
+    # Its detail view is open meanwhile: it says so, and Next goes to the picture after it (not one further).
     page.allowed_errors.append(f"/images/{replacement_sha}/thumbnails/")
+    page.allowed_errors.append(("/images/holiday/metadata", "status of 404"))
+    open_detail(driver, "holiday")
+    ids = [t.get_attribute("data-id") for t in tiles(driver)]
+    after = ids.index("holiday") + 1
+    check(after < len(ids), f"a picture follows holiday in the grid ({len(ids)} tiles)")
     api(base, "/images/holiday", method="DELETE")
     wait(driver, "the tile deleted elsewhere leaves", lambda d: not d.find_elements(By.CSS_SELECTOR, selector))
     check(driver.execute_script("return window.picpipeMarker") == "no reload",
           "a picture deleted by another client left the grid without a reload")
+    wait(driver, "the open view says it was deleted",
+         lambda d: d.find_element(By.ID, "detail-status").text == "Deleted elsewhere.")
+    check(not driver.find_element(By.ID, "delete").is_displayed(), "the open view of a deleted picture offers no Delete")
+    driver.find_element(By.ID, "detail").send_keys(Keys.ARROW_RIGHT)
+    wait(driver, "the next picture", lambda d: detail_facts(d).get("Id") == ids[after])
+    check(True, "Next from the deleted picture shows the one that followed it")
+    driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
+    wait(driver, "detail closed", lambda d: not d.find_element(By.ID, "detail").get_attribute("open"))
     page.audit("deleted elsewhere")
 
     # 6. A file copied into uploads/ by other means appears live.
@@ -629,8 +697,27 @@ def run_protected(driver, page, base, arguments):
     check(not tiles(driver) and "needs an API key" in said,
           f"before a key is entered the page asks for one and reads nothing ({len(tiles(driver))} tiles, '{said}')")
     page.audit("protected: asking for the key")
+
+    # A wrong key: refused, said so, the form again, nothing shown, and the stream's URL not asked for again.
+    driver.find_element(By.ID, "key").send_keys("not-" + key)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    error = driver.find_element(By.ID, "error")
+    wait(driver, "the wrong key refused", lambda d: form.is_displayed() and "refused" in error.text)
+    time.sleep(6)  # the stream used to retry every 5 s
+    minted = driver.execute_script(
+        "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/events/stream/signed-url')).length")
+    shown = {name: driver.find_element(By.ID, name).is_displayed() for name in ("empty", "lock", "unlock")}
+    said = [driver.find_element(By.ID, name).text for name in ("count", "live")]
+    check("needs credentials" not in error.text and not tiles(driver) and said == ["Reading needs an API key.", "offline"]
+          and shown == {"empty": False, "lock": False, "unlock": True} and minted == 1,
+          f"a wrong key is refused ({error.text}), the key form shows again and nothing else ({said}, {shown}); the "
+          f"stream's signed URL was asked for {minted} time(s)")
+    page.allowed_errors.append("status of 401")
+    page.audit("protected: a wrong key")
+
     driver.find_element(By.ID, "key").send_keys(key)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(driver, "the error gone with the right key", lambda d: not error.is_displayed())
     wait(driver, "every tile", lambda d: len(tiles(d)) == len(stored))
     check([t.get_attribute("data-id") for t in tiles(driver)] == [item["id"] for item in stored],
           f"with the key the grid shows all {len(stored)} pictures in API order")
@@ -680,6 +767,39 @@ def run_protected(driver, page, base, arguments):
         "return performance.getEntriesByType('resource').filter(e => e.name.includes('/images?')).length")
     check(listing_reads == 1, f"the live update read no listing (the event carried its item): {listing_reads} listing read")
     page.audit("protected: live")
+
+    # Forget key locks the page: nothing read stays, the stream stops (a picture stored meanwhile makes the page ask
+    # nothing), and the key form asks again.
+    driver.find_element(By.ID, "lock").click()
+    forgotten_at = driver.execute_script("return performance.now()")
+    wait(driver, "the key form after Forget key", lambda d: form.is_displayed())
+    said = [driver.find_element(By.ID, name).text for name in ("count", "live")]
+    check(not tiles(driver) and said == ["Reading needs an API key.", "offline"]
+          and driver.execute_script("return sessionStorage.getItem('picpipe.apiKey')") is None,
+          f"Forget key empties the grid and stops the stream: {len(tiles(driver))} tiles, {said}")
+    with open(arguments.webp, "rb") as source:
+        api(base, "/images/noname-webp", method="PUT", body=source.read(), content_type="image/webp", key=key)
+    wait_settled(base, arguments.store, key=key)
+    time.sleep(1.5)  # a live event would have asked for the cameras a second later
+    # Requests started since (the closed stream's own entry started before).
+    asked = driver.execute_script("return performance.getEntriesByType('resource')"
+                                  ".filter(e => e.startTime > arguments[0]).map(e => e.name)", forgotten_at)
+    check(not asked and not tiles(driver) and driver.find_element(By.ID, "live").text == "offline",
+          f"with the key forgotten a picture stored elsewhere reaches the page no more: {asked}")
+    page.audit("protected: key forgotten")
+
+    # The key again: the grid is back, with the new picture; its original downloads under its format's extension.
+    driver.find_element(By.ID, "key").send_keys(key)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    now = [item["id"] for item in listing(base, key=key)]
+    wait(driver, "every tile again", lambda d: [t.get_attribute("data-id") for t in tiles(d)] == now)
+    wait(driver, "live again", lambda d: d.find_element(By.ID, "live").text == "live")
+    open_detail(driver, "noname-webp")
+    name = driver.find_element(By.ID, "download").get_attribute("download")
+    check(name == "noname-webp.webp", f"an original named without extension downloads as {name}")
+    driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
+    wait(driver, "detail closed", lambda d: not d.find_element(By.ID, "detail").get_attribute("open"))
+    page.audit("protected: key entered again")
 
 
 def run_write_key(driver, page, base, arguments):

@@ -110,6 +110,7 @@ extension PicpipeCLI {
                 arguments: [
                     "--protected-key", key,
                     "--live", PicpipeProcess.corpus.appendingPathComponent("png-suite/basi2c08.png").path,
+                    "--webp", PicpipeProcess.corpus.appendingPathComponent("bad/webp-named-as.png").path,
                 ],
                 screenshot: "protected-grid.png")
         }

@@ -33,38 +33,53 @@ export function setAPIKey(key) {
 /** Whether this page may show write controls. */
 export function canWrite() { return !writeNeedsKey || !!apiKey(); }
 
-/** An error the API answered, with its message. */
+let keyRefused = () => {};
+/** `listener(message)` is called when the API refuses the key this page sent (a 401), once it is forgotten. */
+export function onKeyRefused(listener) { keyRefused = listener; }
+
+/** An error the API answered, with its message; `keyRefused` when it was a 401 to a request sent with a key. */
 export class APIError extends Error {
-  constructor(status, message) { super(message); this.status = status; }
+  constructor(status, message, keyRefused = false) { super(message); this.status = status; this.keyRefused = keyRefused; }
 }
 
-function headers() {
-  const key = apiKey();
-  return key ? { Authorization: `Bearer ${key}` } : {};
+const authorization = (key) => (key ? { Authorization: `Bearer ${key}` } : {});
+
+/** The error of a refused request. A 401 to the key this page holds forgets it and says so, once: the requests
+ *  sent with it meanwhile fail as refused too, not as "needs credentials". */
+function refusal(status, message, key) {
+  const refused = status === 401 && !!key;
+  if (refused && apiKey() === key) { setAPIKey(null); keyRefused(message); }
+  return new APIError(status, message, refused);
 }
 
-async function failure(response) {
+async function failure(response, key) {
   let message = `${response.status} ${response.statusText}`;
   try {
     const body = await response.json();
     if (body?.error?.message) message = body.error.message;
   } catch { /* not JSON: the status says it */ }
-  if (response.status === 401) setAPIKey(null);
-  return new APIError(response.status, message);
+  return refusal(response.status, message, key);
 }
 
-async function getJSON(path) {
-  const response = await fetch(path, { headers: headers() });
-  if (!response.ok) throw await failure(response);
-  return response.json();
+/** `fetch` with the key; an answer that is not 2xx is thrown as an APIError. */
+async function call(path, options = {}) {
+  const key = apiKey();
+  const response = await fetch(path, { ...options, headers: { ...authorization(key), ...options.headers } });
+  if (!response.ok) throw await failure(response, key);
+  return response;
 }
+
+async function getJSON(path) { return (await call(path)).json(); }
+
+/** A query string the API reads: it decodes `%20`, not the `+` URLSearchParams writes for a space (a `+` of a
+ *  value is `%2B` there, so every `+` left is a space). */
+export function queryString(parameters) { return new URLSearchParams(parameters).toString().replace(/\+/g, "%20"); }
 
 /** A page of the listing: `{items, next_cursor}`. */
 export function listImages(filters, cursor, limit) {
-  const query = new URLSearchParams(filters);
-  query.set("limit", String(limit));
-  if (cursor) query.set("cursor", cursor);
-  return getJSON(`/images?${query}`);
+  const query = { ...filters, limit: String(limit) };
+  if (cursor) query.cursor = cursor;
+  return getJSON(`/images?${queryString(query)}`);
 }
 
 /** `{total, cameras: [{make, model, count}]}`. */
@@ -74,11 +89,8 @@ export function cameras() { return getJSON("/cameras"); }
 export function metadata(id) { return getJSON(`/images/${encodeURIComponent(id)}/metadata`); }
 
 async function postJSON(path, body) {
-  const response = await fetch(path, {
-    method: "POST", headers: { ...headers(), "Content-Type": "application/json" }, body: JSON.stringify(body),
-  });
-  if (!response.ok) throw await failure(response);
-  return response.json();
+  const options = { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+  return (await call(path, options)).json();
 }
 
 /** `{url, expires}`: a signed URL of the event stream (for an EventSource, which cannot send the key). */
@@ -97,9 +109,7 @@ export function expiresSoon(url, margin = 60) {
 
 /** Downloads an original with the key (a link cannot send it): fetched, then saved from a blob URL. */
 export async function downloadWithKey(path, name) {
-  const response = await fetch(path, { headers: headers() });
-  if (!response.ok) throw await failure(response);
-  const url = URL.createObjectURL(await response.blob());
+  const url = URL.createObjectURL(await (await call(path)).blob());
   const link = document.createElement("a");
   link.href = url;
   link.download = name;
@@ -109,8 +119,7 @@ export async function downloadWithKey(path, name) {
 
 /** Deletes an id. */
 export async function remove(id) {
-  const response = await fetch(`/images/${encodeURIComponent(id)}`, { method: "DELETE", headers: headers() });
-  if (!response.ok) throw await failure(response);
+  await call(`/images/${encodeURIComponent(id)}`, { method: "DELETE" });
 }
 
 /**
@@ -121,14 +130,14 @@ export function send(file, { id = null, onProgress = () => {} } = {}) {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open(id ? "PUT" : "POST", id ? `/images/${encodeURIComponent(id)}` : "/images");
-    for (const [name, value] of Object.entries(headers())) request.setRequestHeader(name, value);
+    const key = apiKey();
+    for (const [name, value] of Object.entries(authorization(key))) request.setRequestHeader(name, value);
     request.responseType = "json";
     request.upload.onprogress = (event) => { if (event.lengthComputable) onProgress(event.loaded / event.total); };
     request.onload = () => {
       if (request.status >= 200 && request.status < 300) { onProgress(1); resolve(request.response); return; }
       const message = request.response?.error?.message || `${request.status} ${request.statusText}`;
-      if (request.status === 401) setAPIKey(null);
-      reject(new APIError(request.status, message));
+      reject(refusal(request.status, message, key));
     };
     request.onerror = () => reject(new APIError(0, "the server could not be reached"));
     const form = new FormData();

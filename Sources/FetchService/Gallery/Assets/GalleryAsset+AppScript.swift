@@ -5,7 +5,8 @@ extension GalleryAsset {
         text: #"""
 // The page: filters from and to the URL, the grid, the detail view, uploads, live updates, the API key.
 import {
-  cameras, canWrite, expiresSoon, initialData, readNeedsKey, setAPIKey, signedThumbnail, signedURLs, writeNeedsKey,
+  apiKey, cameras, canWrite, expiresSoon, initialData, onKeyRefused, queryString, readNeedsKey, setAPIKey,
+  signedThumbnail, signedURLs, writeNeedsKey,
 } from "./api.js";
 import { Detail } from "./detail.js";
 import { Grid } from "./grid.js";
@@ -33,7 +34,8 @@ function filtersFromForm() {
   const filters = {};
   for (const name of ["make", "model", "taken_after", "taken_before", "bbox"]) {
     const value = form.elements[name].value.trim();
-    if (value) filters[name] = value.replace(/\s+/g, "");
+    // Only coordinates lose their inner blanks ("45, 5, 48, 10"): a make or model is sent as chosen.
+    if (value) filters[name] = name === "bbox" ? value.replace(/\s+/g, "") : value;
   }
   const point = form.elements.near_point.value.replace(/\s+/g, "");
   const km = form.elements.near_km.value.trim();
@@ -47,8 +49,9 @@ function showFilters(filters) {
     ensureOption(form.elements[name], filters[name]);
     form.elements[name].value = filters[name] || "";
   }
+  // A near filter that is not lat,lon,km (a hand-made URL) shows as it is, so the error can be seen and mended.
   const near = (filters.near || "").split(",");
-  form.elements.near_point.value = near.length === 3 ? `${near[0]},${near[1]}` : "";
+  form.elements.near_point.value = near.length === 3 ? `${near[0]},${near[1]}` : filters.near || "";
   form.elements.near_km.value = near.length === 3 ? near[2] : "";
 }
 
@@ -88,7 +91,7 @@ function updateCount() {
   const text = count == null ? `${loaded}+ pictures` : `${count} picture${count === 1 ? "" : "s"}`;
   $("count").textContent = text;
   $("count").dataset.count = count == null ? "" : String(count);
-  $("empty").hidden = !(grid.done && loaded === 0);
+  $("empty").hidden = !(grid.done && loaded === 0) || !$("error").hidden;
 }
 
 async function loadCameras() {
@@ -102,9 +105,32 @@ async function loadCameras() {
 }
 
 function showError(error) {
+  // A refused key is said once, with the key form (onKeyRefused), not by every request that sent it.
+  if (error.keyRefused) return;
   const element = $("error");
   element.textContent = error.message;
   element.hidden = false;
+  $("empty").hidden = true;
+}
+
+/** Shows the pictures of these filters: the error of the last search goes. */
+function search(filters) {
+  $("error").hidden = true;
+  return grid.reset(filters);
+}
+
+/** Whether reads need a key and there is none (never entered, forgotten, or refused). */
+const locked = () => readNeedsKey && !apiKey();
+
+/** Nothing read stays on a page that may no longer read: the grid and the detail view empty, the stream stops, and
+ *  the key form asks for a key. */
+function lockReads() {
+  stopFollowing();
+  detail.close();
+  grid.clear();
+  $("count").textContent = "Reading needs an API key.";
+  $("empty").hidden = true;
+  $("key-form").hidden = false;
 }
 
 function showWriteControls() {
@@ -147,32 +173,44 @@ form.addEventListener("submit", (event) => {
   event.preventDefault();
   if (!form.reportValidity()) return;
   const filters = filtersFromForm();
-  const query = new URLSearchParams(filters).toString();
+  // The page's URL is read by the server too (the embedded first page): spaces as %20.
+  const query = queryString(filters);
   history.pushState(null, "", query ? `?${query}` : location.pathname);
-  $("error").hidden = true;
-  grid.reset(filters);
+  search(filters);
 });
 $("clear").addEventListener("click", () => {
   showFilters({});
   history.pushState(null, "", location.pathname);
-  grid.reset({});
+  search({});
 });
 window.addEventListener("popstate", () => {
   const filters = filtersFromURL();
   showFilters(filters);
-  grid.reset(filters);
+  search(filters);
 });
 
 $("unlock").addEventListener("click", () => { $("key-form").hidden = false; $("key").focus(); });
 $("key-cancel").addEventListener("click", () => { $("key-form").hidden = true; });
-$("lock").addEventListener("click", () => { setAPIKey(null); showWriteControls(); });
+$("lock").addEventListener("click", () => {
+  setAPIKey(null);
+  showWriteControls();
+  if (readNeedsKey) lockReads();
+});
 $("key-form").addEventListener("submit", (event) => {
   event.preventDefault();
   setAPIKey($("key").value.trim());
   $("key").value = "";
   $("key-form").hidden = true;
+  $("error").hidden = true;
   showWriteControls();
-  if (readNeedsKey) start();
+  if (readNeedsKey) { stopFollowing(); start(); }
+});
+// The key was wrong or withdrawn (api.js has forgotten it): say so and ask for another.
+onKeyRefused((message) => {
+  showWriteControls();
+  if (readNeedsKey) lockReads();
+  $("key-form").hidden = false;
+  showError(new Error(`The API key was refused (${message}): enter another.`));
 });
 
 let refreshTimer = null;
@@ -200,23 +238,38 @@ function scheduleCameras() {
   }, 1000);
 }
 
-let following = false;
+function showLive(connected) {
+  $("live").textContent = connected ? "live" : "offline";
+  $("live").classList.toggle("on", connected);
+  online = connected;
+}
+
+let stream = null;
 function followStore(lastEventID) {
-  if (following) return;
-  following = true;
-  follow(lastEventID, (event) => {
+  if (stream) return;
+  stream = follow(lastEventID, (event) => {
     // The event carries the picture's listing items: placed at once, no listing read.
     if (!grid.applyEvent(event)) scheduleRefresh();
+    detail.applyEvent(event);
     scheduleCameras();
   }, (connected) => {
-    $("live").textContent = connected ? "live" : "offline";
-    $("live").classList.toggle("on", connected);
-    online = connected;
+    showLive(connected);
     // Back after a restart: the stream resumes where it was, and the listing is read again in case more
     // happened meanwhile than the stream keeps (the reconnection of a stream that merely ended is not that).
     if (connected && offlineSince != null && Date.now() - offlineSince > 1500) scheduleRefresh();
     if (connected) offlineSince = null; else if (offlineSince == null) offlineSince = Date.now();
   });
+}
+
+/** Stops the live updates and the reads they had scheduled. */
+function stopFollowing() {
+  stream?.stop();
+  stream = null;
+  clearTimeout(refreshTimer);
+  clearTimeout(camerasTimer);
+  camerasTimer = null;
+  offlineSince = null;
+  showLive(false);
 }
 
 /** The stream is opened once the page has loaded: the load event waits for the first thumbnails only. */
@@ -245,19 +298,13 @@ async function start() {
   online = true;
   followStore(null);
   await loadCameras();
+  if (locked()) return;  // the key was refused meanwhile
   fillMakes();
   showFilters(filters);
   await grid.reset(filters);
 }
 
 showWriteControls();
-// A 401 (the key was wrong or withdrawn) forgets the key: show the controls again as they now are.
-window.addEventListener("focus", showWriteControls);
-if (readNeedsKey && !canWrite()) {
-  $("key-form").hidden = false;
-  $("count").textContent = "Reading needs an API key.";
-} else {
-  start();
-}
+if (locked()) lockReads(); else start();
 """#)
 }

@@ -8,8 +8,10 @@ extension GalleryAsset {
 import {
   canWrite, downloadWithKey, expiresSoon, metadata, readNeedsKey, remove, send, signedThumbnail, signedURLs,
 } from "./api.js";
-import { altText, bytes, coordinates, exposure, fNumber, focal, mapLink, takenAt } from "./format.js";
-import { largestThumbnail } from "./grid.js";
+import {
+  altText, bytes, coordinates, dimensions, downloadName, exposure, fNumber, focal, mapLink, takenAt,
+} from "./format.js";
+import { largestThumbnail, listingOrder } from "./grid.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -54,17 +56,31 @@ export class Detail {
    *  replace the grid's items while the view is open (Delete and Replace must act on the picture shown). */
   get item() { return this.current; }
 
-  /** Where the shown picture is in the grid now (its index may have moved since it was opened). */
-  currentIndex() {
-    const at = this.current ? this.grid.items.findIndex((entry) => entry.id === this.current.id) : -1;
-    return at >= 0 ? at : this.index;
+  /**
+   * Where the shown picture is in the grid now (its index moves as pictures come and go); once it left the grid
+   * (deleted elsewhere), half a step before the picture that now has its place in the listing's order.
+   */
+  position() {
+    const items = this.grid.items;
+    const at = items.findIndex((entry) => entry.id === this.current.id);
+    if (at >= 0) return at;
+    const next = items.findIndex((entry) => listingOrder(this.current, entry) < 0);
+    return (next < 0 ? items.length : next) - 0.5;
   }
 
   /** Shows the item at this index of the grid. */
-  async open(index) {
-    this.index = index;
-    this.current = this.grid.items[index];
-    const item = this.current;
+  open(index) { return this.show(this.grid.items[index]); }
+
+  /** Closes the view and forgets its picture (the page no longer may read). */
+  close() {
+    this.current = null;
+    this.image.removeAttribute("src");
+    this.dialog.close();
+  }
+
+  /** Shows an item: its largest thumbnail, then its metadata. */
+  async show(item) {
+    this.current = item;
     if (!item) { this.dialog.close(); return; }
     const [label, large] = largestThumbnail(item);
     // The listing's signed URL ends after a while: an open page mints a fresh one with the key.
@@ -79,12 +95,11 @@ export class Detail {
     $("title").textContent = item.name || item.id;
     const download = $("download");
     download.href = item.urls.original;
-    download.download = item.name || `${item.id}.${item.format === "png" ? "png" : "jpg"}`;
+    download.download = downloadName(item, item.format);
     for (const control of this.dialog.querySelectorAll(".write")) control.hidden = !canWrite();
     // A content id (POST, or a file dropped into uploads/) names its bytes: only a chosen id can be replaced.
     if (item.id === item.sha256) $("replace-button").hidden = true;
-    $("prev").disabled = index === 0;
-    $("next").disabled = index === this.grid.items.length - 1 && this.grid.done;
+    this.showNavigation();
     $("detail-status").textContent = "";
     if (!this.dialog.open) this.dialog.showModal();
     const body = $("facts").tBodies[0];
@@ -100,17 +115,45 @@ export class Detail {
     }
   }
 
+  showNavigation() {
+    const at = this.position();
+    $("prev").disabled = at <= 0;
+    $("next").disabled = at >= this.grid.items.length - 1 && this.grid.done;
+  }
+
   async step(delta) {
-    const from = this.currentIndex();
-    let index = from + delta;
+    // From a deleted picture's place (x.5), the next is the one after it and the previous the one before.
+    const from = this.position();
+    const index = delta > 0 ? Math.floor(from + delta) : Math.ceil(from + delta);
     if (index >= this.grid.items.length && !this.grid.done) await this.grid.loadMore();
-    index = Math.max(0, Math.min(index, this.grid.items.length - 1));
-    if (index !== from) this.open(index);
+    if (index >= 0 && index < this.grid.items.length) this.open(index);
+  }
+
+  /**
+   * A live event while the view is open: a new picture under the shown id (Replace…, here or elsewhere) shows with
+   * its metadata once its thumbnails are made; the shown picture deleted elsewhere says so, and Next and Previous
+   * go on from its place.
+   */
+  applyEvent(event) {
+    const item = this.current;
+    if (!this.dialog.open || !item || !Array.isArray(event.items)) return;
+    const fresh = event.items.find((entry) => entry.id === item.id);
+    if (fresh && fresh.sha256 !== item.sha256) {
+      this.show(fresh);
+    } else if (!fresh && event.sha256 === item.sha256) {
+      // Its content is gone: the id was deleted, or replaced (then the new content's event follows once its
+      // thumbnails are made). The API tells which.
+      metadata(item.id).catch((error) => {
+        if (this.current !== item || error.status !== 404) return;
+        $("detail-status").textContent = "Deleted elsewhere.";
+        for (const control of this.dialog.querySelectorAll(".write")) control.hidden = true;
+        this.showNavigation();
+      });
+    }
   }
 
   showFacts(item, meta) {
     const camera = [meta.make, meta.model].filter(Boolean).join(" ");
-    const dimensions = meta.width && meta.height ? `${meta.width} × ${meta.height}` : null;
     const rows = [
       ["Camera", camera || null],
       ["Lens", meta.lens_model],
@@ -119,7 +162,7 @@ export class Detail {
       ["ISO", meta.iso != null ? String(meta.iso) : null],
       ["Focal length", focal(meta.focal_length, meta.focal_length_35mm)],
       ["Taken", takenAt(meta.taken_at, meta.taken_at_offset)],
-      ["Dimensions", dimensions],
+      ["Dimensions", dimensions(meta.width, meta.height, meta.orientation)],
       ["Size", bytes(meta.bytes ?? item.size)],
       ["Format", (meta.format || item.format || "").toUpperCase() || null],
       ["Id", item.id],
@@ -171,8 +214,10 @@ export class Detail {
     if (!item || !confirm(`Delete ${item.name || item.id}? This cannot be undone.`)) return;
     try {
       await remove(item.id);
-      const at = this.currentIndex();
       this.grid.removeItem(item.id);
+      if (this.current !== item) return;
+      // The picture that took its place, or the one before when it was the last.
+      const at = Math.ceil(this.position());
       if (this.grid.items.length === 0) this.dialog.close(); else this.open(Math.min(at, this.grid.items.length - 1));
     } catch (error) {
       $("detail-status").textContent = `Not deleted: ${error.message}`;
@@ -187,8 +232,12 @@ export class Detail {
     const status = $("detail-status");
     status.textContent = `Replacing with ${file.name}…`;
     try {
-      await send(file, { id: item.id, onProgress: (done) => { status.textContent = `Replacing: ${Math.round(done * 100)}%`; } });
-      status.textContent = "Replaced; the new picture shows once its thumbnails are made.";
+      const onProgress = (done) => { status.textContent = `Replacing: ${Math.round(done * 100)}%`; };
+      const answer = await send(file, { id: item.id, onProgress });
+      // Its live event shows the new picture here, and may have come first.
+      if (this.current?.sha256 !== answer.sha256) {
+        status.textContent = "Replaced; the new picture shows once its thumbnails are made.";
+      }
     } catch (error) {
       status.textContent = `Not replaced: ${error.message}`;
     }

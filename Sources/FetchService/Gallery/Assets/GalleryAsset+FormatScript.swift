@@ -63,6 +63,26 @@ export function mapLink(latitude, longitude) {
   return `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=15/${lat}/${lon}`;
 }
 
+/** The extensions of each format, the first the one a name without any of them gets. */
+const extensions = {
+  jpeg: ["jpg", "jpeg", "jpe", "jfif"], png: ["png"], webp: ["webp"], gif: ["gif"], heic: ["heic", "heif"],
+  avif: ["avif"],
+};
+
+/** The name an original is saved under: its file name (or its id), with its format's extension unless it has one. */
+export function downloadName(item, format) {
+  const name = item.name || item.id;
+  const known = extensions[format];
+  const extension = /\.([^.]+)$/.exec(name)?.[1].toLowerCase();
+  return !known || known.includes(extension) ? name : `${name}.${known[0]}`;
+}
+
+/** "450 × 600": the size as displayed; EXIF orientations 5 to 8 turn the stored picture a quarter. */
+export function dimensions(width, height, orientation) {
+  if (!width || !height) return null;
+  return orientation >= 5 && orientation <= 8 ? `${height} × ${width}` : `${width} × ${height}`;
+}
+
 /** The text of an alt attribute: the file name and the date. */
 export function altText(item) {
   const name = item.name || item.id.slice(0, 12);

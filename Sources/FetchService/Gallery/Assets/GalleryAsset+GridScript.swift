@@ -80,6 +80,7 @@ export class Grid {
     this.items = [];
     this.filters = {};
     this.generation = 0;
+    this.started = false;
     this.observer = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) this.loadMore();
     }, { rootMargin: "1200px 0px" });
@@ -110,14 +111,8 @@ export class Grid {
    * already read (the page's embedded one): it is drawn at once, its thumbnails loaded eagerly.
    */
   async reset(filters, first = null) {
-    this.generation++;
+    this.clear(true);
     this.filters = filters;
-    this.items = [];
-    this.tiles.clear();
-    this.cursor = null;
-    this.done = false;
-    this.loading = null;
-    this.element.replaceChildren();
     if (first) {
       this.take(first);
       this.onChange();
@@ -126,6 +121,18 @@ export class Grid {
     }
     this.onChange();
     await this.loadMore();
+  }
+
+  /** Empties the grid; not `started`, it reads nothing until the next reset (reads need a key it has not). */
+  clear(started = false) {
+    this.generation++;
+    this.started = started;
+    this.items = [];
+    this.tiles.clear();
+    this.cursor = null;
+    this.done = false;
+    this.loading = null;
+    this.element.replaceChildren();
   }
 
   /** A listing page read: its items after what is shown. */
@@ -139,7 +146,7 @@ export class Grid {
   /** Loads the next page while the sentinel is near the viewport. */
   loadMore() {
     // Nothing before the page starts the grid (reads may wait for a key), and no next page before the load event.
-    if (this.generation === 0 || (this.held && this.items.length)) return null;
+    if (!this.started || (this.held && this.items.length)) return null;
     if (this.loading || this.done) return this.loading;
     const generation = this.generation;
     this.loading = (async () => {

@@ -15,12 +15,14 @@ const renewBefore = 300;
 
 /**
  * Follows the stream from `lastEventID` (the position the page's embedded listing was read at; null: from now).
- * `onPicture(frame)` for each `picture` event, `onState(online)` when the connection opens or drops.
+ * `onPicture(frame)` for each `picture` event, `onState(online)` when the connection opens or drops. Returns
+ * `{stop()}`, which closes the stream for good.
  */
 export function follow(lastEventID, onPicture, onState) {
   let source = null;
   let retry = null;
   let renew = null;
+  let stopped = false;
   let lastSeen = lastEventID;
 
   const address = async () => {
@@ -33,14 +35,19 @@ export function follow(lastEventID, onPicture, onState) {
 
   const open = async () => {
     retry = null;
+    if (stopped) return;
     let url;
     try {
       url = await address();
-    } catch {
+    } catch (error) {
+      if (stopped) return;
       onState(false);
-      retry = setTimeout(open, 5000);
+      // A refused key (401) or one without the right (403) would be refused every time: the page follows anew
+      // once a key is entered.
+      if (error.status !== 401 && error.status !== 403) retry = setTimeout(open, 5000);
       return;
     }
+    if (stopped) return;
     if (lastSeen != null) url += `${url.includes("?") ? "&" : "?"}last_event_id=${encodeURIComponent(lastSeen)}`;
     const next = new EventSource(url);
     source = next;
@@ -63,6 +70,14 @@ export function follow(lastEventID, onPicture, onState) {
   };
 
   open();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(retry);
+      clearTimeout(renew);
+      source?.close();
+    },
+  };
 }
 """#)
 }
