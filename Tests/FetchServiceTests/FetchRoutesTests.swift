@@ -2,6 +2,7 @@
 // listing, metadata, PUT replacement, DELETE clean-up, 405s, and the OpenAPI document against the router.
 import FetchService
 import Foundation
+import MetadataService
 import PipelineCore
 import Testing
 
@@ -279,6 +280,39 @@ struct FetchRoutesTests {
             let list = try await client.send("GET", "/images")
             #expect((list.json?["items"] as? [Any])?.isEmpty == true)
             #expect(try await client.send("DELETE", "/images/cat-2").status == 404)
+        }
+    }
+
+    @Test func aDroppedPictureOutlivesTheDeleteOfAnotherIdForItsBytes() async throws {
+        let bytes = try FetchServer.picture(seed: 30)
+        let hash = bytes.withUnsafeBytes { ContentHash(of: $0) }.hex
+        try await FetchServer.with { client, layout in
+            // Dropped into uploads/: stored by its hash, its metadata row names the file it came as.
+            let key = "originals/\(hash.prefix(2))/\(hash).jpg"
+            let original = layout.root.appendingPathComponent(key)
+            try FileManager.default.createDirectory(
+                at: original.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(bytes).write(to: original)
+            var row = ImageMetadata(file: key)
+            row.sha256 = hash
+            try SQLiteMetadataStore(url: layout.metadataDatabase).upsert(row, originalPath: key, sourceName: "gps1.jpg")
+
+            let alias = try await client.send(
+                "PUT", "/images/gps-alias", headers: [("Content-Type", "image/jpeg")], body: bytes)
+            #expect(alias.status == 201)
+            let listed = try #require(try await client.send("GET", "/images").json?["items"] as? [[String: Any]])
+            let names = Dictionary(
+                uniqueKeysWithValues: listed.map { ($0["id"] as? String ?? "", $0["name"] as? String) })
+            #expect(
+                names == [hash: "gps1.jpg", "gps-alias": "gps-alias"],
+                "the dropped picture stays listed beside the new id")
+
+            #expect(try await client.send("DELETE", "/images/gps-alias").status == 204)
+            #expect(try await client.send("GET", "/images/\(hash)").body == bytes)
+            #expect(FileManager.default.fileExists(atPath: original.path))
+            #expect(try await client.send("DELETE", "/images/\(hash)").status == 204)
+            #expect(try await client.send("GET", "/images/\(hash)").status == 404)
+            #expect(!FileManager.default.fileExists(atPath: original.path))
         }
     }
 

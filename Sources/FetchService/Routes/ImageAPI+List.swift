@@ -1,12 +1,12 @@
 // GET /images: newest first, filtered, with cursor pagination over (metadata row, id) positions.
 import Foundation
+import Hummingbird
+import MetadataService
+import PipelineCore
 
 #if canImport(Glibc)
     import Glibc
 #endif
-import Hummingbird
-import MetadataService
-import PipelineCore
 
 extension ImageAPI {
     /// The most items a page may hold, and the default.
@@ -29,7 +29,8 @@ extension ImageAPI {
         }
         var position = try parameter("cursor").map { try ListCursor(decoding: $0) } ?? ListCursor()
         var query = MetadataQuery(
-            make: parameter("make"), model: parameter("model"), takenAfter: try Self.time(parameter("taken_after"), name: "taken_after"),
+            make: parameter("make"), model: parameter("model"),
+            takenAfter: try Self.time(parameter("taken_after"), name: "taken_after"),
             takenBefore: try Self.time(parameter("taken_before"), name: "taken_before"))
         if let bbox = parameter("bbox") { query.bbox = try Self.box(bbox) }
         if let near = parameter("near") { query.near = try Self.circle(near) }
@@ -76,7 +77,8 @@ extension ImageAPI {
     func item(id: String, row: StoredImage) -> String {
         let entry = index.entry(for: id)
         let meta = row.metadata
-        let name = entry?.name ?? (entry == nil ? row.displayName : id)
+        // A content id keeps the name its picture arrived under (the dropped file's), with an entry or without.
+        let name = entry?.name ?? (entry == nil || id == row.id ? row.displayName : id)
         let base = "/images/\(id)"
         let now = Int(Date().timeIntervalSince1970)
         let thumbs = thumbnails.labels.map { label -> String in
@@ -115,7 +117,8 @@ extension ImageAPI {
             let east = values[3], (-90...90).contains(south), (-90...90).contains(north), south <= north,
             (-180...180).contains(west), (-180...180).contains(east)
         else {
-            throw APIError.badRequest("bbox must be S,W,N,E in decimal degrees (latitudes -90..90, S <= N; longitudes -180..180)")
+            throw APIError.badRequest(
+                "bbox must be S,W,N,E in decimal degrees (latitudes -90..90, S <= N; longitudes -180..180)")
         }
         return GeoBox(south: south, west: west, north: north, east: east)
     }
@@ -128,7 +131,8 @@ extension ImageAPI {
         guard values.count == 3, let latitude = values[0], let longitude = values[1], let kilometres = values[2],
             (-90...90).contains(latitude), (-180...180).contains(longitude), kilometres > 0, kilometres <= 20_000
         else {
-            throw APIError.badRequest("near must be LAT,LON,KM (latitude -90..90, longitude -180..180, 0 < km <= 20000)")
+            throw APIError.badRequest(
+                "near must be LAT,LON,KM (latitude -90..90, longitude -180..180, 0 < km <= 20000)")
         }
         return GeoCircle(latitude: latitude, longitude: longitude, kilometres: kilometres)
     }
@@ -150,9 +154,13 @@ struct ListCursor: Equatable {
     init(decoding text: String) throws {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64) else { throw APIError.badRequest("cursor is not one this API returned") }
+        guard let data = Data(base64Encoded: base64) else {
+            throw APIError.badRequest("cursor is not one this API returned")
+        }
         let parts = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "v1" else { throw APIError.badRequest("cursor is not one this API returned") }
+        guard parts.count == 3, parts[0] == "v1" else {
+            throw APIError.badRequest("cursor is not one this API returned")
+        }
         afterRow = parts[1].isEmpty ? nil : String(parts[1])
         afterID = parts[2].isEmpty ? nil : String(parts[2])
     }

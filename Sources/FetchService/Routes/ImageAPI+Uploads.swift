@@ -78,6 +78,16 @@ extension ImageAPI {
     private func accept(_ upload: SpooledUpload, id: String, name: String?, event: EventName) async throws
         -> IndexedImage?
     {
+        // Content the upload folder or batch stored is listed by its hash while no id of the API names it; a new
+        // id naming it must not hide it, nor take it along when that id is deleted: its hash becomes an id too.
+        if id != upload.hash.hex, index.ids(using: upload.hash).isEmpty,
+            let format = resolver.storedFormat(of: upload.hash)
+        {
+            try index.upsert(
+                IndexedImage(
+                    id: upload.hash.hex, hash: upload.hash, format: format, size: upload.size, name: nil,
+                    updatedAt: Date()))
+        }
         try await lifecycle.install(upload, event: event, sourceName: id)
         return try index.upsert(
             IndexedImage(
