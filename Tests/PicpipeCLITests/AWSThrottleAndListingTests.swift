@@ -88,6 +88,11 @@ extension PicpipeCLI {
                 ])
                 #expect(again["StatusCode"] as? Int == 200)
                 #expect(again["FunctionError"] == nil)
+                // The refused call counts as a throttle in `stats`, as Lambda's Throttles metric counts it.
+                let stats = try await PicpipeProcess.run(["stats", "--store", store.path, "--json"])
+                let functions = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [[String: Any]]
+                let thumbnail = functions?.first { $0["function"] as? String == "thumbnail" }
+                #expect((thumbnail?["throttles"] as? Int ?? 0) >= 1, "\(stats.stdout)")
             } catch {
                 print(gateway.serve.log.suffix(4000))
                 await gateway.stop()

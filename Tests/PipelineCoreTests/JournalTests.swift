@@ -76,6 +76,14 @@ import Testing
             #expect(statistics.retries == 1)
             #expect(statistics.deadLettered == 1)
             #expect(abs(statistics.gbSeconds - 0.03 * 0.5) < 1e-9)
+            #expect(statistics.throttles == 0)
+            // Synchronous calls refused with 429 journal no invocation and still count as throttles.
+            try journal.countRefusedCall(function: "a")
+            try journal.countRefusedCall(function: "b")
+            try journal.countRefusedCall(function: "b")
+            let throttles = Dictionary(
+                uniqueKeysWithValues: try journal.statistics(now: Date()).map { ($0.function, $0.throttles) })
+            #expect(throttles == ["a": 1, "b": 2])
             #expect(try journal.replayFailed(excluding: [appended.eventID]) == 0)
             #expect(try journal.replayFailed(excluding: [appended.eventID + 1]) == 1)
             let replayed = try #require(try journal.claim(function: "a", now: Date()))

@@ -68,6 +68,10 @@ public protocol InvocationJournal: Sendable {
     /// Marks an invocation as throttled: it was ready while every reserved worker of its function was busy.
     func markThrottled(invocation id: Int64) throws
 
+    /// Counts a synchronous call refused at the function's concurrency (429), which journals no invocation:
+    /// Lambda counts it as a throttle, and `statistics` adds it to the function's throttles.
+    func countRefusedCall(function: String) throws
+
     /// Re-queues the finished or dead invocations of one event. Returns how many.
     func replay(eventID: Int64) throws -> Int
 

@@ -88,6 +88,9 @@ public final class SQLiteInvocationJournal: InvocationJournal {
             // that could not be recorded, a worker that died).
             try db.execute(sql: "ALTER TABLE invocations ADD COLUMN lease_until REAL")
         }
+        migrator.registerMigration("v3: refused synchronous calls") { db in
+            try db.execute(sql: "CREATE TABLE refused_calls (function TEXT PRIMARY KEY, count INTEGER NOT NULL)")
+        }
         return migrator
     }
 
@@ -336,6 +339,17 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         }
     }
 
+    public func countRefusedCall(function: String) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO refused_calls (function, count) VALUES (?, 1)
+                    ON CONFLICT (function) DO UPDATE SET count = count + 1
+                    """,
+                arguments: [function])
+        }
+    }
+
     public func replay(eventID: Int64) throws -> Int {
         try write { db in
             guard
@@ -421,7 +435,11 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         let buckets = bounds.map { "SUM(CASE WHEN duration <= \($0) THEN 1 ELSE 0 END)" }.joined(separator: ", ")
         return try pool.read { db in
             let functions = try String.fetchAll(
-                db, sql: "SELECT function FROM invocations UNION SELECT function FROM attempts ORDER BY 1")
+                db,
+                sql: """
+                    SELECT function FROM invocations UNION SELECT function FROM attempts
+                    UNION SELECT function FROM refused_calls ORDER BY 1
+                    """)
             return try functions.map { function in
                 let attempts = try Row.fetchOne(
                     db,
@@ -444,6 +462,10 @@ public final class SQLiteInvocationJournal: InvocationJournal {
                         """,
                     arguments: [function])
                 let count: Int = attempts?["n"] ?? 0
+                let refused =
+                    try Int.fetchOne(
+                        db, sql: "SELECT count FROM refused_calls WHERE function = ?", arguments: [function])
+                    ?? 0
                 func percentile(_ p: Double) throws -> Double? {
                     guard count > 0 else { return nil }
                     return try Double.fetchOne(
@@ -459,7 +481,7 @@ public final class SQLiteInvocationJournal: InvocationJournal {
                 let oldest: Double? = states?["oldest"]
                 return FunctionStatistics(
                     function: function, invocations: count, errors: attempts?["errors"] ?? 0,
-                    retries: attempts?["retries"] ?? 0, throttles: states?["throttles"] ?? 0,
+                    retries: attempts?["retries"] ?? 0, throttles: (states?["throttles"] ?? 0) + refused,
                     deadLettered: states?["dead"] ?? 0, succeeded: states?["succeeded"] ?? 0,
                     running: states?["running"] ?? 0, queueDepth: states?["waiting"] ?? 0,
                     oldestQueuedAge: oldest.map { max(0, now.timeIntervalSince1970 - $0) } ?? 0,

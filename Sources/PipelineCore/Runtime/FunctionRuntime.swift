@@ -108,7 +108,8 @@ public final class FunctionRuntime: Sendable {
     /// UpdateFunctionConfiguration); its concurrency stays (the number of workers is fixed until the next start).
     /// - Returns: the settings now in force, or nil for an unknown function.
     @discardableResult
-    public func update(function name: String, _ change: (inout FunctionConfiguration) -> Void) -> FunctionConfiguration? {
+    public func update(function name: String, _ change: (inout FunctionConfiguration) -> Void) -> FunctionConfiguration?
+    {
         registry.withLock { registry in
             guard var registered = registry[name] else { return nil }
             let concurrency = registered.configuration.concurrency
@@ -196,7 +197,7 @@ public final class FunctionRuntime: Sendable {
             let concurrency = registered.configuration.concurrency
             if options.refuseWhenBusy {
                 guard slots.take(limit: concurrency) else {
-                    throw RuntimeError.throttled(function: name, concurrency: concurrency)
+                    throw refused(name, concurrency: concurrency)
                 }
             } else {
                 slots.force()
@@ -208,7 +209,7 @@ public final class FunctionRuntime: Sendable {
             // A refusing call also stays within the function's reserved concurrency across every process.
             let reserved = options.refuseWhenBusy ? registered.configuration.reservedConcurrency : nil
             guard let appended = try journal.appendRunning(record, function: name, limit: reserved) else {
-                throw RuntimeError.throttled(function: name, concurrency: reserved ?? concurrency)
+                throw refused(name, concurrency: reserved ?? concurrency)
             }
             guard let id = appended.invocations[name] else { throw RuntimeError.unknownFunction(name, known: order) }
             let claim = ClaimedInvocation(
@@ -369,6 +370,18 @@ public final class FunctionRuntime: Sendable {
 
     /// What a claim's lease adds to the function's timeout before another worker may take the invocation again.
     static let leaseMargin: TimeInterval = 30
+
+    /// A synchronous call refused at the function's concurrency, counted as Lambda counts it: a throttle.
+    private func refused(_ function: String, concurrency: Int) -> RuntimeError {
+        metrics[function]?.throttles.increment()
+        do {
+            try journal.countRefusedCall(function: function)
+        } catch {
+            logger.warning(
+                "a refused call could not be counted", metadata: ["function": "\(function)", "error": "\(error)"])
+        }
+        return RuntimeError.throttled(function: function, concurrency: concurrency)
+    }
 
     /// How long a free worker may take to notice new work before the wait counts as a throttle.
     static let wakeUpAllowance: TimeInterval = 0.005

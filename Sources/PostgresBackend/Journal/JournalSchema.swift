@@ -80,14 +80,14 @@ enum JournalSchema {
                     // One call is one transaction: the function's claims take turns (an advisory lock held to the
                     // end of it), and each statement of a plpgsql function sees what the turns before committed,
                     // so the count of live claims cannot be passed by two claimers at once.
-                    claimLimited(create: "CREATE FUNCTION", counted: " AND i.type = 'Event'"),
+                    claimLimited(create: "CREATE FUNCTION", counted: " AND i.type = 'Event'")
                 ]),
             .init(
                 "v3: a reserved concurrency counts synchronous invocations too",
                 [
                     // Lambda's reserved concurrency caps every running invocation of a function, RequestResponse
                     // calls included (they take the same advisory lock before they start: see `appendRunning`).
-                    claimLimited(create: "CREATE OR REPLACE FUNCTION", counted: ""),
+                    claimLimited(create: "CREATE OR REPLACE FUNCTION", counted: "")
                 ]),
             .init(
                 "v4: the hot queue statements as functions with cached plans",
@@ -134,39 +134,45 @@ enum JournalSchema {
                     $$
                     """,
                 ]),
+            .init(
+                "v5: refused synchronous calls",
+                [
+                    // A call refused with 429 journals no invocation; Lambda still counts it as a throttle.
+                    "CREATE TABLE picpipe_journal.refused_calls (function TEXT PRIMARY KEY, count BIGINT NOT NULL)"
+                ]),
         ])
 
     /// The claim under a reserved concurrency (see v2), as each migration created it: `counted` narrows the running
     /// invocations counted against the limit (v2 counted only queued-event ones, v3 every one).
     private static func claimLimited(create: String, counted: String) -> String {
         return """
-        \(create) picpipe_journal.claim_limited(
-            wanted TEXT, now_at DOUBLE PRECISION, claimer TEXT, lease DOUBLE PRECISION, reserved INTEGER,
-            dead_after DOUBLE PRECISION)
-        RETURNS TABLE (id BIGINT, type TEXT, attempt INTEGER, enqueued_at DOUBLE PRECISION,
-            not_before DOUBLE PRECISION, event_id BIGINT, record TEXT, created_at DOUBLE PRECISION)
-        LANGUAGE plpgsql AS $$
-        #variable_conflict use_column
-        DECLARE
-            live INTEGER;
-        BEGIN
-            PERFORM pg_advisory_xact_lock(hashtext('picpipe.claim:' || wanted));
-            SELECT count(*) INTO live FROM picpipe_journal.invocations i
-            WHERE i.function = wanted AND i.state = 'running'\(counted)
-                AND i.owner IN (SELECT p.owner FROM picpipe_journal.processes p
-                    WHERE p.beat_at >= extract(epoch FROM clock_timestamp()) - dead_after);
-            IF live >= reserved THEN
-                -- Every reserved slot is busy: what is ready waits, and that wait is a throttle.
-                UPDATE picpipe_journal.invocations i SET throttled = true
-                WHERE i.function = wanted AND i.state IN ('queued', 'retrying') AND i.not_before <= now_at
-                    AND NOT i.throttled;
-                RETURN;
-            END IF;
-            RETURN QUERY
-            \(claimOldestReady)
-        END
-        $$
-        """
+            \(create) picpipe_journal.claim_limited(
+                wanted TEXT, now_at DOUBLE PRECISION, claimer TEXT, lease DOUBLE PRECISION, reserved INTEGER,
+                dead_after DOUBLE PRECISION)
+            RETURNS TABLE (id BIGINT, type TEXT, attempt INTEGER, enqueued_at DOUBLE PRECISION,
+                not_before DOUBLE PRECISION, event_id BIGINT, record TEXT, created_at DOUBLE PRECISION)
+            LANGUAGE plpgsql AS $$
+            #variable_conflict use_column
+            DECLARE
+                live INTEGER;
+            BEGIN
+                PERFORM pg_advisory_xact_lock(hashtext('picpipe.claim:' || wanted));
+                SELECT count(*) INTO live FROM picpipe_journal.invocations i
+                WHERE i.function = wanted AND i.state = 'running'\(counted)
+                    AND i.owner IN (SELECT p.owner FROM picpipe_journal.processes p
+                        WHERE p.beat_at >= extract(epoch FROM clock_timestamp()) - dead_after);
+                IF live >= reserved THEN
+                    -- Every reserved slot is busy: what is ready waits, and that wait is a throttle.
+                    UPDATE picpipe_journal.invocations i SET throttled = true
+                    WHERE i.function = wanted AND i.state IN ('queued', 'retrying') AND i.not_before <= now_at
+                        AND NOT i.throttled;
+                    RETURN;
+                END IF;
+                RETURN QUERY
+                \(claimOldestReady)
+            END
+            $$
+            """
     }
 
     /// The claim of the oldest ready invocation of `wanted` for `claimer` (after `RETURN QUERY` in a plpgsql function

@@ -432,6 +432,14 @@ public final class PostgresInvocationJournal: InvocationJournal {
         try queue.execute("UPDATE picpipe_journal.invocations SET throttled = true WHERE id = $1", [.integer(id)])
     }
 
+    public func countRefusedCall(function: String) throws {
+        try pool.execute(
+            """
+            INSERT INTO picpipe_journal.refused_calls (function, count) VALUES ($1, 1)
+            ON CONFLICT (function) DO UPDATE SET count = picpipe_journal.refused_calls.count + 1
+            """, [.text(function)])
+    }
+
     public func replay(eventID: Int64) throws -> Int {
         let count = try pool.transaction { connection -> Int in
             guard
@@ -536,7 +544,7 @@ public final class PostgresInvocationJournal: InvocationJournal {
             let functions = try connection.run(
                 """
                 SELECT function FROM picpipe_journal.invocations UNION SELECT function FROM picpipe_journal.attempts
-                ORDER BY 1
+                UNION SELECT function FROM picpipe_journal.refused_calls ORDER BY 1
                 """
             ).compactMap { $0.value("function", as: String.self) }
             return try functions.map { function in
@@ -574,9 +582,13 @@ public final class PostgresInvocationJournal: InvocationJournal {
                 }
                 histogram.append(.init(le: nil, count: count))
                 let oldest = states?.value("oldest", as: Double.self)
+                let refused: Int =
+                    try connection.run(
+                        "SELECT count FROM picpipe_journal.refused_calls WHERE function = $1", [.text(function)]
+                    ).first?.value("count") ?? 0
                 return FunctionStatistics(
                     function: function, invocations: count, errors: attempts?.value("errors") ?? 0,
-                    retries: attempts?.value("retries") ?? 0, throttles: states?.value("throttles") ?? 0,
+                    retries: attempts?.value("retries") ?? 0, throttles: (states?.value("throttles") ?? 0) + refused,
                     deadLettered: states?.value("dead") ?? 0, succeeded: states?.value("succeeded") ?? 0,
                     running: states?.value("running") ?? 0, queueDepth: states?.value("waiting") ?? 0,
                     oldestQueuedAge: oldest.map { max(0, now.timeIntervalSince1970 - $0) } ?? 0,
