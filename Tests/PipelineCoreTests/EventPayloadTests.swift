@@ -22,6 +22,14 @@ struct EventPayloadTests {
         }
     }
 
+    /// A handler ported from Lambda checks `eventSource == "aws:s3"` and reads the bucket's ARN as S3 writes it.
+    @Test func aRecordNamesItsSourceAsS3Does() throws {
+        let record = try Self.recordJSON()
+        #expect(record["eventSource"] as? String == "aws:s3")
+        let bucket = try #require((record["s3"] as? [String: Any])?["bucket"] as? [String: Any])
+        #expect(bucket["arn"] as? String == "arn:aws:s3:::picstore")
+    }
+
     @Test func anEventAndABareRecordAreBothRead() throws {
         let record = try Self.recordJSON()
         #expect(try Self.message(["Records": [record]]) == nil)

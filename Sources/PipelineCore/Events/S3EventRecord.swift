@@ -84,13 +84,14 @@ public struct S3EventRecord: Codable, Sendable, Equatable {
         sourceName: String? = nil, time: Date = Date()
     ) {
         self.eventVersion = "2.1"
-        self.eventSource = "picpipe:s3"
+        // As S3 writes them, so a handler that checks where its event came from (`aws:s3`) takes picpipe's.
+        self.eventSource = "aws:s3"
         self.awsRegion = "local"
         self.eventTime = Self.timestamp(time)
         self.eventName = name
         self.s3 = S3Entity(
             s3SchemaVersion: "1.0", configurationId: "picpipe",
-            bucket: Bucket(name: bucket, arn: "arn:picpipe:s3:::\(bucket)"),
+            bucket: Bucket(name: bucket, arn: "arn:aws:s3:::\(bucket)"),
             object: Object(
                 key: key, size: size, eTag: eTag, sequencer: String(format: "%016llX", UInt64(max(sequence, 0))),
                 sourceName: sourceName))
