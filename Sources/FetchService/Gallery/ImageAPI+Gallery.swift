@@ -12,8 +12,8 @@ extension ImageAPI {
     /// request before the thumbnails start, so the load event means "the first page of thumbnails loaded") and
     /// follows the stream from that position (no update falls between the listing and the stream).
     func galleryPage(_ request: Request, context: some RequestContext) async throws -> Response {
-        let query = request.uri.queryParameters
-        let initial = access.protectReads ? nil : galleryInitialData { query[Substring($0)].map(String.init) }
+        let query = FormQuery(request.uri.query)
+        let initial = access.protectReads ? nil : galleryInitialData { query[$0] }
         let html = GalleryAssets.shared.page(
             writeNeedsKey: !settings.apiKeys.isEmpty, readNeedsKey: access.protectReads,
             signedURLs: access.signer != nil,

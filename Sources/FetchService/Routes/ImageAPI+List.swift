@@ -16,8 +16,8 @@ extension ImageAPI {
     /// Lists images: for each metadata row (newest `taken_at` first, unknown dates last), the ids that resolve
     /// to it, sorted; an image is listed once the metadata function has read it.
     func listImages(_ request: Request, context: some RequestContext) async throws -> Response {
-        let parameters = request.uri.queryParameters
-        return Self.json(try listing { parameters[Substring($0)].map(String.init) })
+        let parameters = FormQuery(request.uri.query)
+        return Self.json(try listing { parameters[$0] })
     }
 
     /// The listing's JSON (`{"items": [...], "next_cursor": ...}`) for the query parameters `parameter` names
