@@ -80,6 +80,13 @@ public struct FetchFunction: PipelineFunction {
             throw ImportFailure.from(error, url: url)
         }
         let relative = OriginalName.relativePath(hash: upload.hash, format: upload.format)
+        do {
+            // A download that ended after the invocation's timeout stores nothing (it was retried or dead-lettered).
+            try context.ensureTimeLeft()
+        } catch {
+            upload.discard()
+            throw error
+        }
         let created = try await install(upload, as: relative, in: originals)
         let event = S3EventRecord(
             name: .objectCreatedPut, bucket: record.s3.bucket.name, key: "originals/" + relative, size: upload.size,
