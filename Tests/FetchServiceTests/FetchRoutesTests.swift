@@ -316,6 +316,40 @@ struct FetchRoutesTests {
         }
     }
 
+    /// A page that ends inside a picture's ids, whose picture is deleted before the next page is read: the next page
+    /// lists the following picture whole (its ids that sort before the cursor's id were skipped).
+    @Test func aCursorSkipsNothingOfTheNextPictureWhenItsOwnIsDeleted() async throws {
+        let (one, two) = (try FetchServer.picture(seed: 60), try FetchServer.picture(seed: 90))
+        try await FetchServer.with { client, _ in
+            for (id, bytes) in [("p-1", one), ("p-2", one), ("q-1", two), ("q-2", two)] {
+                #expect(
+                    try await client.send(
+                        "PUT", "/images/\(id)", headers: [("Content-Type", "image/jpeg")], body: bytes
+                    )
+                    .status == 201)
+            }
+            func ids(_ query: String) async throws -> ([String], String?) {
+                let page = try await client.send("GET", "/images?" + query)
+                let items = (page.json?["items"] as? [[String: Any]]) ?? []
+                return (items.compactMap { $0["id"] as? String }, page.json?["next_cursor"] as? String)
+            }
+            // Which picture comes first; the second gets an id that sorts before every id of the first.
+            let (all, _) = try await ids("limit=10")
+            let (first, second) = all.first?.hasPrefix("p") == true ? ("p", "q") : ("q", "p")
+            let early = try await client.send(
+                "PUT", "/images/a-0", headers: [("Content-Type", "image/jpeg")], body: second == "p" ? one : two)
+            #expect(early.status == 201)
+            let (page, cursor) = try await ids("limit=1")
+            #expect(page == ["\(first)-1"])
+            for id in ["\(first)-1", "\(first)-2"] {
+                #expect(try await client.send("DELETE", "/images/\(id)").status == 204)
+            }
+            let (rest, end) = try await ids("limit=10&cursor=\(try #require(cursor))")
+            #expect(rest == ["a-0", "\(second)-1", "\(second)-2"])
+            #expect(end == nil)
+        }
+    }
+
     @Test func serviceRoutesAndMethodErrors() async throws {
         try await FetchServer.with { client, _ in
             let health = try await client.send("GET", "/healthz")

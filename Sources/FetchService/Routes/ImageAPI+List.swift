@@ -43,16 +43,20 @@ extension ImageAPI {
             query.afterCursor = before
             let rows = try metadata.query(query)
             for row in rows {
-                var lastInRow = position.afterID
-                for id in listedIDs(row) where position.afterID.map({ id > $0 }) ?? true {
+                // The ids already listed are skipped only in the row they belong to: when that row is gone (its
+                // picture deleted since), the next row is listed whole.
+                let listedThrough = position.row.map { $0 == row.cursor } ?? true ? position.afterID : nil
+                var lastInRow = listedThrough
+                for id in listedIDs(row) where listedThrough.map({ id > $0 }) ?? true {
                     if items.count == limit {
-                        next = ListCursor(afterRow: before, afterID: lastInRow)
+                        next = ListCursor(afterRow: before, row: row.cursor, afterID: lastInRow)
                         break scan
                     }
                     items.append(item(id: id, row: row))
                     lastInRow = id
                 }
                 position.afterID = nil
+                position.row = nil
                 before = row.cursor
             }
             if rows.count < limit + 1 { break }
@@ -142,15 +146,18 @@ extension ImageAPI {
 struct ListCursor: Equatable {
     /// The metadata cursor of the row before the current one (`nil`: the current row is the first).
     var afterRow: String?
+    /// The metadata cursor of the current row, whose ids `afterID` counts (`nil` in a v1 cursor: the first row read).
+    var row: String?
     /// The last id of the current row already listed.
     var afterID: String?
 
-    init(afterRow: String? = nil, afterID: String? = nil) {
+    init(afterRow: String? = nil, row: String? = nil, afterID: String? = nil) {
         self.afterRow = afterRow
+        self.row = row
         self.afterID = afterID
     }
 
-    /// Decodes the opaque text the previous page returned.
+    /// Decodes the opaque text the previous page returned (v2; a v1 cursor of earlier versions too).
     init(decoding text: String) throws {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
@@ -158,16 +165,17 @@ struct ListCursor: Equatable {
             throw APIError.badRequest("cursor is not one this API returned")
         }
         let parts = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "v1" else {
-            throw APIError.badRequest("cursor is not one this API returned")
+            .map { $0.isEmpty ? nil : String($0) }
+        switch (parts.first, parts.count) {
+        case ("v1", 3): (afterRow, row, afterID) = (parts[1], nil, parts[2])
+        case ("v2", 4): (afterRow, row, afterID) = (parts[1], parts[2], parts[3])
+        default: throw APIError.badRequest("cursor is not one this API returned")
         }
-        afterRow = parts[1].isEmpty ? nil : String(parts[1])
-        afterID = parts[2].isEmpty ? nil : String(parts[2])
     }
 
     /// Opaque URL-safe text.
     var encoded: String {
-        Data("v1\n\(afterRow ?? "")\n\(afterID ?? "")".utf8).base64EncodedString()
+        Data("v2\n\(afterRow ?? "")\n\(row ?? "")\n\(afterID ?? "")".utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
