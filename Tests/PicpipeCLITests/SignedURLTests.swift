@@ -25,7 +25,9 @@ extension PicpipeCLI {
             """
         }
 
-        static func mint(_ base: String, _ id: String, _ body: String, credential: String = key) async throws -> HTTPCall {
+        static func mint(_ base: String, _ id: String, _ body: String, credential: String = key) async throws
+            -> HTTPCall
+        {
             try await HTTPCall.send(
                 "POST", "\(base)/images/\(id)/signed-url",
                 headers: HTTPCall.bearer(credential).merging(["Content-Type": "application/json"]) { $1 },
@@ -37,7 +39,8 @@ extension PicpipeCLI {
             defer { try? FileManager.default.removeItem(at: root) }
             let store = root.appendingPathComponent("store")
             let first = root.appendingPathComponent("first.yaml")
-            try Self.config(signing: "old-signing-key", previous: []).write(to: first, atomically: true, encoding: .utf8)
+            try Self.config(signing: "old-signing-key", previous: []).write(
+                to: first, atomically: true, encoding: .utf8)
             var serve = try await ServeProcess(store: store, environment: ["PICPIPE_CONFIG": first.path])
             var longLived = ""
             var base = ""
@@ -63,6 +66,9 @@ extension PicpipeCLI {
                 #expect(thumbnail.header("Content-Type") == "image/jpeg")
                 #expect(thumbnail.body.starts(with: [0xFF, 0xD8]))
                 #expect(try await HTTPCall.send("GET", "\(base)/images/\(id)/thumbnails/256").status == 401)
+                // Credentials sent beside the signature are checked: a wrong key is 401, the right one passes.
+                #expect(try await HTTPCall.send("GET", base + url, headers: HTTPCall.bearer("wrong-key")).status == 401)
+                #expect(try await HTTPCall.send("GET", base + url, headers: HTTPCall.bearer(Self.key)).status == 200)
                 // Another size, or a changed expiry, is not covered by the signature.
                 let other = url.replacingOccurrences(of: "/256?", with: "/128?")
                 #expect(try await HTTPCall.send("GET", base + other).status == 403)
@@ -121,7 +127,8 @@ extension PicpipeCLI {
 
             // The old key withdrawn: what it signed is refused.
             let withdrawn = root.appendingPathComponent("withdrawn.yaml")
-            try Self.config(signing: "new-signing-key", previous: []).write(to: withdrawn, atomically: true, encoding: .utf8)
+            try Self.config(signing: "new-signing-key", previous: []).write(
+                to: withdrawn, atomically: true, encoding: .utf8)
             serve = try await ServeProcess(store: store, environment: ["PICPIPE_CONFIG": withdrawn.path])
             do {
                 try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }

@@ -94,6 +94,8 @@ public struct AccessPolicy: Sendable {
                     $0.isValid(path: request.uri.path, expires: expires, signature: String(signature), now: now)
                 }
                 guard valid else { throw APIError.forbidden("the URL signature is wrong or has expired") }
+                // The signature allows the read; credentials sent beside it are still checked (a wrong key is 401).
+                _ = try await optionalCaller(request)
                 return nil
             }
             guard protectReads else { return try await optionalCaller(request) }
