@@ -307,6 +307,12 @@ struct FetchRoutesTests {
                 names == [hash: "gps1.jpg", "gps-alias": "gps-alias"],
                 "the dropped picture stays listed beside the new id")
 
+            // The hash in capitals is not a name of its own (it would read as one picture and serve another).
+            let capitals = try await client.send(
+                "PUT", "/images/\(hash.uppercased())", headers: [("Content-Type", "image/jpeg")], body: bytes)
+            #expect(capitals.status == 400)
+            #expect(capitals.text.contains("written in lowercase"))
+
             #expect(try await client.send("DELETE", "/images/gps-alias").status == 204)
             #expect(try await client.send("GET", "/images/\(hash)").body == bytes)
             #expect(FileManager.default.fileExists(atPath: original.path))

@@ -20,6 +20,11 @@ extension ImageAPI {
     /// 201 when the id is new, 200 when it was replaced; the old content is removed when no id uses it any more.
     func putImage(_ request: Request, context: FetchRequestContext) async throws -> Response {
         let id = try Self.id(context)
+        if id.contentHash == nil, id.value.utf8.count == 64, ContentHash(hex: id.value) != nil {
+            // Else it would be a name that reads as one picture's hash and serves another's bytes.
+            throw APIError.badRequest(
+                "a 64-hex-digit id is a content id, written in lowercase: \(id.value.lowercased())")
+        }
         if let hash = id.contentHash {
             // A content id can only name its own bytes.
             let upload = try await receive(request, context: context)
