@@ -40,15 +40,18 @@ _Static_assert((LIBHEIF_NUMERIC_VERSION >> 24) == CHEIF_MAJOR, "libheif's major 
     X(heif_image_handle_get_list_of_thumbnail_IDs) \
     X(heif_image_handle_get_metadata) \
     X(heif_image_handle_get_metadata_size) \
+    X(heif_image_handle_get_nclx_color_profile) \
     X(heif_image_handle_get_number_of_thumbnails) \
     X(heif_image_handle_get_raw_color_profile) \
     X(heif_image_handle_get_raw_color_profile_size) \
     X(heif_image_handle_get_thumbnail) \
     X(heif_image_handle_get_width) \
     X(heif_image_handle_has_alpha_channel) \
+    X(heif_image_handle_is_premultiplied_alpha) \
     X(heif_image_handle_release) \
     X(heif_image_release) \
-    X(heif_image_set_raw_color_profile)
+    X(heif_image_set_raw_color_profile) \
+    X(heif_nclx_color_profile_free)
 
 #define CHEIF_DECLARE(name) static __typeof__(&name) real_##name;
 CHEIF_FUNCTIONS(CHEIF_DECLARE)
@@ -229,6 +232,20 @@ int heif_image_handle_get_width(const struct heif_image_handle* handle) {
 
 int heif_image_handle_has_alpha_channel(const struct heif_image_handle* a0) {
     return CHEIF_load() ? real_heif_image_handle_has_alpha_channel(a0) : 0;
+}
+
+int heif_image_handle_is_premultiplied_alpha(const struct heif_image_handle* a0) {
+    return CHEIF_load() ? real_heif_image_handle_is_premultiplied_alpha(a0) : 0;
+}
+
+struct heif_error heif_image_handle_get_nclx_color_profile(
+    const struct heif_image_handle* handle, struct heif_color_profile_nclx** out_data) {
+    return CHEIF_load() ? real_heif_image_handle_get_nclx_color_profile(handle, out_data) : unavailable;
+}
+
+void heif_nclx_color_profile_free(struct heif_color_profile_nclx* nclx_profile) {
+    if (CHEIF_load())
+        real_heif_nclx_color_profile_free(nclx_profile);
 }
 
 void heif_image_handle_release(const struct heif_image_handle* a0) {

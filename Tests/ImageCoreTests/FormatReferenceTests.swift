@@ -208,7 +208,9 @@ import Testing
             for cut in [last, file.count * 3 / 4, file.count / 2, 200, 40, 13, 12, 9] where cut < file.count {
                 do {
                     let decoded = try ReferenceTools.decode(Array(file.prefix(cut)))
-                    Issue.record("\(name) cut at \(cut) of \(file.count) decoded to \(decoded.pixels.width)x\(decoded.pixels.height)")
+                    Issue.record(
+                        "\(name) cut at \(cut) of \(file.count) decoded to \(decoded.pixels.width)x\(decoded.pixels.height)"
+                    )
                 } catch let error as ImageError {
                     #expect(!error.description.isEmpty)
                 }
@@ -270,14 +272,18 @@ import Testing
         let outputs: [(String, [UInt8], [String])] = [
             ("lossy.webp", try ImageEncoder.encode(source, format: .webp, quality: 90), ["dwebp"]),
             ("lossless.webp", try ImageEncoder.encode(source, format: .webp, lossless: true), ["dwebp"]),
-            ("q80.avif", try ImageEncoder.encode(source, format: .avif, quality: 80, speed: 8), ["avifdec", "heif-convert"]),
+            (
+                "q80.avif", try ImageEncoder.encode(source, format: .avif, quality: 80, speed: 8),
+                ["avifdec", "heif-convert"]
+            ),
         ]
         for (name, file, tools) in outputs {
             let url = work.appendingPathComponent(name)
             try Data(file).write(to: url)
             for tool in tools {
                 let reference = work.appendingPathComponent("\(name).\(tool).png")
-                try ReferenceTools.run(tool, tool == "dwebp" ? [url.path, "-o", reference.path] : [url.path, reference.path])
+                try ReferenceTools.run(
+                    tool, tool == "dwebp" ? [url.path, "-o", reference.path] : [url.path, reference.path])
                 let decoded = try ReferenceTools.decodePNG(reference)
                 let toSource = ReferenceTools.psnr(decoded, source)
                 if name.hasPrefix("lossless") {
@@ -315,7 +321,8 @@ import Testing
                 let url = work.appendingPathComponent("t\(index)")
                 try Data(thumbnail.bytes).write(to: url)
                 let reference = work.appendingPathComponent("t\(index).png")
-                try ReferenceTools.run(tool, tool == "dwebp" ? [url.path, "-o", reference.path] : [url.path, reference.path])
+                try ReferenceTools.run(
+                    tool, tool == "dwebp" ? [url.path, "-o", reference.path] : [url.path, reference.path])
                 decoded = try ReferenceTools.decodePNG(reference)
             }
             #expect(decoded.channels == 4, "\(thumbnail.spec.format) keeps alpha")
@@ -353,17 +360,82 @@ extension FormatReferenceTests {
         #expect(ReferenceTools.psnr(large.pixels, try ReferenceTools.decodePNG(reference)) >= Self.minimumPSNR)
         // The 256 px thumbnail made from the embedded one is close to the one made from the primary image.
         let spec = ThumbnailSpec(width: 256, height: 256, format: .png)
-        let fromThumbnail = try ReferenceTools.decode(try #require(TestPictures.render(bytes, [spec]).thumbnails.first).bytes)
+        let fromThumbnail = try ReferenceTools.decode(
+            try #require(TestPictures.render(bytes, [spec]).thumbnails.first).bytes)
         let primaryOnly = try ReferenceTools.decode(
             try #require(
                 TestPictures.render(
-                    try ReferenceTools.bytes({
-                        let plain = work.appendingPathComponent("plain.heic")
-                        try ReferenceTools.run("heif-enc", ["-q", "90", source.path, "-o", plain.path])
-                        return plain
-                    }()), [spec]
+                    try ReferenceTools.bytes(
+                        {
+                            let plain = work.appendingPathComponent("plain.heic")
+                            try ReferenceTools.run("heif-enc", ["-q", "90", source.path, "-o", plain.path])
+                            return plain
+                        }()), [spec]
                 ).thumbnails.first
             ).bytes)
         #expect(ReferenceTools.psnr(fromThumbnail.pixels, primaryOnly.pixels) >= 30)
+    }
+}
+
+extension FormatReferenceTests {
+    /// An AVIF whose colour is only an nclx box (Display P3 primaries, sRGB curve, as phones and exporters write
+    /// them) is converted to sRGB like the same picture with a P3 ICC profile: it came out washed out (its P3
+    /// values taken as sRGB). An nclx box that says sRGB changes nothing.
+    @Test func nclxDisplayP3IsConvertedToSRGB() throws {
+        guard ReferenceTools.available("avifenc") else { return }
+        let work = try ReferenceTools.folder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let source = work.appendingPathComponent("flat.png")
+        try ReferenceTools.writePNG(PixelBuffer(width: 64, height: 64, filledWith: [200, 100, 50]), to: source)
+        let spec = ThumbnailSpec(width: 32, height: 32, format: .png)
+        func thumbnailPixel(cicp: String) throws -> [Int] {
+            let file = work.appendingPathComponent("flat-\(cicp.replacingOccurrences(of: "/", with: "-")).avif")
+            try ReferenceTools.run(
+                "avifenc", ["--min", "0", "--max", "0", "-y", "444", "--cicp", cicp, source.path, file.path])
+            let thumbnail = try #require(try TestPictures.render(ReferenceTools.bytes(file), [spec]).thumbnails.first)
+            let pixels = try ReferenceTools.decode(thumbnail.bytes).pixels
+            return (0..<3).map { Int(pixels.bytes[(16 * pixels.width + 16) * pixels.channels + $0]) }
+        }
+        // (200, 100, 50) in Display P3 is about (215, 93, 31) in sRGB (lcms, and picpipe with a P3 ICC profile).
+        let p3 = try thumbnailPixel(cicp: "12/13/1")
+        #expect(zip(p3, [215, 93, 31]).allSatisfy { abs($0 - $1) <= 4 }, "\(p3)")
+        let srgb = try thumbnailPixel(cicp: "1/13/1")
+        #expect(zip(srgb, [200, 100, 50]).allSatisfy { abs($0 - $1) <= 3 }, "\(srgb)")
+    }
+
+    /// An AVIF with premultiplied alpha (`prem`, avifenc -p) comes out with straight alpha: half-transparent
+    /// pixels kept their colour instead of turning half as dark.
+    @Test func premultipliedAlphaIsMadeStraight() throws {
+        guard ReferenceTools.available("avifenc") else { return }
+        let work = try ReferenceTools.folder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let source = work.appendingPathComponent("half.png")
+        try ReferenceTools.writePNG(PixelBuffer(width: 32, height: 32, filledWith: [200, 100, 50, 128]), to: source)
+        let file = work.appendingPathComponent("half.avif")
+        try ReferenceTools.run(
+            "avifenc",
+            [
+                "--min", "0", "--max", "0", "--minalpha", "0", "--maxalpha", "0", "-y", "444", "-p", source.path,
+                file.path,
+            ])
+        let decoded = try ReferenceTools.decode(ReferenceTools.bytes(file)).pixels
+        let pixel = (0..<4).map { Int(decoded.bytes[(16 * decoded.width + 16) * 4 + $0]) }
+        #expect(zip(pixel, [200, 100, 50, 128]).allSatisfy { abs($0 - $1) <= 3 }, "\(pixel)")
+    }
+
+    /// A HEIC with alpha whose embedded thumbnail has none (heif-enc --no-thumb-alpha) is not served from that
+    /// thumbnail: its transparent pixels came out in their hidden colour.
+    @Test func anEmbeddedThumbnailWithoutTheAlphaIsPassedOver() throws {
+        guard ReferenceTools.available("heif-enc") else { return }
+        let work = try ReferenceTools.folder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let source = work.appendingPathComponent("translucent.png")
+        try ReferenceTools.writePNG(ReferenceTools.translucentPhoto(width: 256, height: 256), to: source)
+        let file = work.appendingPathComponent("translucent.heic")
+        try ReferenceTools.run("heif-enc", ["-q", "90", "-t", "128", "--no-thumb-alpha", source.path, "-o", file.path])
+        let small = try ReferenceTools.bytes(file).withUnsafeBytes {
+            try ImageDecoder.decode($0, limits: .default, minimumSize: (width: 100, height: 100))
+        }
+        #expect(small.pixels.channels == 4)
     }
 }

@@ -122,6 +122,38 @@ final class ColorEngine: @unchecked Sendable {
         return bytes.flatMap { profile($0) }
     }
 
+    /// An RGB profile for a HEIC's or AVIF's nclx box when its pixels are not sRGB (Display P3, BT.2020; a linear
+    /// or gamma curve): its primaries with its transfer curve. `nil` for sRGB (BT.709 or unspecified primaries with
+    /// an sRGB, BT.709 or unspecified curve: most files, left as they are, as browsers show them) and for curves a
+    /// matrix/TRC profile cannot hold (PQ and HLG HDR, logarithmic): those pixels stay untagged.
+    func profile(nclx: NCLXColor) -> ColorProfile? {
+        let srgbLikeCurves: Set<Int> = [1, 2, 6, 13, 14, 15]
+        if [1, 2].contains(nclx.primaries), srgbLikeCurves.contains(nclx.transfer) { return nil }
+        let chromaticities =
+            nclx.primaries == 2 ? [0.3127, 0.3290, 0.64, 0.33, 0.30, 0.60, 0.15, 0.06] : nclx.chromaticities
+        guard chromaticities.count == 8, chromaticities.allSatisfy({ $0 > 0 && $0 < 1 }) else { return nil }
+        let bytes: [UInt8]? = cache.withLock { _ in
+            let curve: OpaquePointer?
+            switch nclx.transfer {
+            case 2, 13:
+                var parameters: [Double] = [2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045]
+                curve = cmsBuildParametricToneCurve(context, 4, &parameters)
+            case 1, 6, 14, 15:
+                // BT.709's (and BT.601's, BT.2020's) inverse OETF: linear below 0.081, else ((v + 0.099) / 1.099)^(1/0.45).
+                var parameters: [Double] = [1 / 0.45, 1 / 1.099, 0.099 / 1.099, 1 / 4.5, 0.081]
+                curve = cmsBuildParametricToneCurve(context, 4, &parameters)
+            case 8: curve = cmsBuildGamma(context, 1.0)
+            case 4: curve = cmsBuildGamma(context, 2.2)
+            case 5: curve = cmsBuildGamma(context, 2.8)
+            default: return nil
+            }
+            return Self.makeRGBProfile(
+                context: context, chromaticities: chromaticities, curve: curve,
+                description: "nclx \(nclx.primaries)/\(nclx.transfer), built by picpipe")
+        }
+        return bytes.flatMap { profile($0) }
+    }
+
     /// An RGB matrix/TRC profile as ICC bytes, from white x, y and red, green, blue x, y; the date in its header is
     /// zeroed so the same values give the same bytes (the cache's key). Takes ownership of `curve`.
     private static func makeRGBProfile(

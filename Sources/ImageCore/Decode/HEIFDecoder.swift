@@ -26,7 +26,9 @@ enum HEIFDecoder {
             format: header.format)
     }
 
-    private static func decode(_ handle: OpaquePointer, width expectedWidth: Int, height expectedHeight: Int, alpha: Bool, format: ImageFormat)
+    private static func decode(
+        _ handle: OpaquePointer, width expectedWidth: Int, height expectedHeight: Int, alpha: Bool, format: ImageFormat
+    )
         throws(ImageError) -> PixelBuffer
     {
         let channels = alpha ? 4 : 3
@@ -58,6 +60,24 @@ enum HEIFDecoder {
                 (target.baseAddress! + y * rowBytes).update(from: plane + y * Int(stride), count: rowBytes)
             }
         }
+        if alpha, heif_image_handle_is_premultiplied_alpha(handle) != 0 { unpremultiply(&pixels) }
         return PixelBuffer(width: width, height: height, channels: channels, bytes: pixels)
+    }
+
+    /// Straight alpha from premultiplied (a file whose alpha is linked with `prem`): every pipeline step after the
+    /// decode, and every encoder, takes colour and alpha apart.
+    static func unpremultiply(_ pixels: inout [UInt8]) {
+        pixels.withUnsafeMutableBufferPointer { rgba in
+            var index = 0
+            while index + 3 < rgba.count {
+                let alpha = Int(rgba[index + 3])
+                if alpha > 0, alpha < 255 {
+                    for channel in 0..<3 {
+                        rgba[index + channel] = UInt8(min(255, (Int(rgba[index + channel]) * 255 + alpha / 2) / alpha))
+                    }
+                }
+                index += 4
+            }
+        }
     }
 }

@@ -64,7 +64,11 @@ public enum ImageDecoder {
         case .heic, .avif:
             // Parsing the boxes again is cheap (no picture is read); this context carries the size limit too.
             let container = try HEIFContainer(bytes, format: header.format, limits: limits)
-            let profile = container.iccProfile.flatMap(ColorProfile.read).flatMap { $0.space == .rgb ? $0 : nil }
+            // An ICC profile first; else the nclx box's primaries and curve (an AVIF or HEIC in Display P3 or
+            // BT.2020 often has no ICC profile).
+            let profile =
+                container.iccProfile.flatMap(ColorProfile.read).flatMap { $0.space == .rgb ? $0 : nil }
+                ?? container.nclx.flatMap { ColorEngine.shared.profile(nclx: $0) }
             let pixels = try HEIFDecoder.decode(container, header: header, minimumSize: minimumSize)
             return DecodedImage(header: header, pixels: pixels, shrink: 1, colorProfile: profile)
         }

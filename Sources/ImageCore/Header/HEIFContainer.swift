@@ -87,14 +87,17 @@ final class HEIFContainer {
 
     var hasAlpha: Bool { heif_image_handle_has_alpha_channel(handle) != 0 }
 
-    /// The handle of the embedded thumbnail image when it is at least `size` and has the primary image's aspect
-    /// ratio (within 1 %); the caller releases it. `nil` when there is none that fits.
+    /// The handle of the embedded thumbnail image when it is at least `size`, has the primary image's aspect
+    /// ratio (within 1 %) and its alpha when the primary has one (a thumbnail without it would show the colour of
+    /// transparent pixels); the caller releases it. `nil` when there is none that fits.
     func thumbnail(atLeast size: (width: Int, height: Int)) -> OpaquePointer? {
         let count = Int(heif_image_handle_get_number_of_thumbnails(handle))
         guard count > 0 else { return nil }
         var ids = [heif_item_id](repeating: 0, count: min(count, 16))
         let listed = Int(heif_image_handle_get_list_of_thumbnail_IDs(handle, &ids, Int32(ids.count)))
-        let (width, height) = (Double(heif_image_handle_get_width(handle)), Double(heif_image_handle_get_height(handle)))
+        let (width, height) = (
+            Double(heif_image_handle_get_width(handle)), Double(heif_image_handle_get_height(handle))
+        )
         var best: (handle: OpaquePointer, pixels: Int)? = nil
         for id in ids.prefix(listed) {
             var thumbnail: OpaquePointer?
@@ -104,7 +107,8 @@ final class HEIFContainer {
             let w = Int(heif_image_handle_get_width(thumbnail))
             let h = Int(heif_image_handle_get_height(thumbnail))
             let sameShape = w > 0 && h > 0 && abs(Double(w) / Double(h) - width / height) <= 0.01 * width / height
-            if sameShape, w >= size.width, h >= size.height, best == nil || w * h < best!.pixels {
+            let keepsAlpha = !hasAlpha || heif_image_handle_has_alpha_channel(thumbnail) != 0
+            if sameShape, keepsAlpha, w >= size.width, h >= size.height, best == nil || w * h < best!.pixels {
                 if let previous = best { heif_image_handle_release(previous.handle) }
                 best = (thumbnail, w * h)
             } else {
@@ -123,6 +127,24 @@ final class HEIFContainer {
         var profile = [UInt8](repeating: 0, count: size)
         let error = profile.withUnsafeMutableBytes { heif_image_handle_get_raw_color_profile(handle, $0.baseAddress) }
         return error.code == heif_error_Ok ? profile : nil
+    }
+
+    /// The colour the pixels are in by the nclx box (ITU-T H.273 code points), when the file has one: white, red,
+    /// green and blue as CIE xy, as libheif decodes the primaries code, and the primaries and transfer codes.
+    var nclx: NCLXColor? {
+        var profile: UnsafeMutablePointer<heif_color_profile_nclx>?
+        guard heif_image_handle_get_nclx_color_profile(handle, &profile).code == heif_error_Ok, let profile else {
+            return nil
+        }
+        defer { heif_nclx_color_profile_free(profile) }
+        let nclx = profile.pointee
+        return NCLXColor(
+            chromaticities: [
+                nclx.color_primary_white_x, nclx.color_primary_white_y, nclx.color_primary_red_x,
+                nclx.color_primary_red_y, nclx.color_primary_green_x, nclx.color_primary_green_y,
+                nclx.color_primary_blue_x, nclx.color_primary_blue_y,
+            ].map(Double.init),
+            primaries: Int(nclx.color_primaries.rawValue), transfer: Int(nclx.transfer_characteristics.rawValue))
     }
 
     /// The TIFF structure of the primary image's EXIF item: libheif's block starts with a 4-byte big-endian
@@ -162,4 +184,14 @@ public enum HEIFMetadata {
     public static func exifTIFF(in bytes: UnsafeRawBufferPointer, format: ImageFormat) -> [UInt8]? {
         (try? HEIFContainer(bytes, format: format))?.exifTIFF
     }
+}
+
+/// A colour described by code points (an nclx box) instead of an ICC profile.
+struct NCLXColor: Sendable, Equatable {
+    /// White, red, green, blue as CIE x, y.
+    var chromaticities: [Double]
+    /// ITU-T H.273 ColourPrimaries (1: BT.709/sRGB, 2: unspecified, 9: BT.2020, 12: Display P3, …).
+    var primaries: Int
+    /// ITU-T H.273 TransferCharacteristics (13: sRGB, 1/6/14/15: BT.709's, 8: linear, 16: PQ, 18: HLG, …).
+    var transfer: Int
 }
