@@ -75,6 +75,28 @@ struct FetchRoutesTests {
         }
     }
 
+    /// A PUT that moves an id to content stored earlier must not leave its Last-Modified behind the move: a client
+    /// revalidating with If-Modified-Since got a 304 and kept the old picture.
+    @Test func anIdMovedToOlderContentIsNotAnswered304ByDate() async throws {
+        let (older, newer) = (try FetchServer.picture(seed: 70), try FetchServer.picture(seed: 140))
+        try await FetchServer.with { client, _ in
+            let olderID = try await Self.upload(older, with: client)
+            #expect(try await client.send("GET", "/images/\(olderID)/thumbnails/64").status == 200)
+            let paths = ["/images/mutable", "/images/mutable/thumbnails/64"]
+            _ = try await client.send("PUT", "/images/mutable", headers: [("Content-Type", "image/jpeg")], body: newer)
+            var seen: [String: String] = [:]
+            for path in paths { seen[path] = try await client.send("GET", path).header("Last-Modified") }
+            try await Task.sleep(for: .milliseconds(1100))  // HTTP dates count whole seconds
+            _ = try await client.send("PUT", "/images/mutable", headers: [("Content-Type", "image/jpeg")], body: older)
+            for path in paths {
+                let modified = try #require(seen[path])
+                let again = try await client.send("GET", path, headers: [("If-Modified-Since", modified)])
+                #expect(again.status == 200, "\(path) changed since \(modified)")
+                if path == paths[0] { #expect(again.body == older) }
+            }
+        }
+    }
+
     @Test func rangesGive206And416() async throws {
         let jpeg = try FetchServer.picture()
         try await FetchServer.with { client, _ in

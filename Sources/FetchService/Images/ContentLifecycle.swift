@@ -7,7 +7,7 @@ import NIOPosix
 import PipelineCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Installs uploads as originals and removes content no id uses any more.
@@ -60,6 +60,24 @@ package struct ContentLifecycle: Sendable {
         }
     }
 
+    /// Dates the content's original and thumbnails now: an id a PUT moved to content stored earlier must not answer
+    /// `Last-Modified` older than the move, or a client's `If-Modified-Since` would get a 304 and keep the old
+    /// picture. (The bytes stay; only their modification time moves, and the cache reads the files again.)
+    package func markChanged(hash: ContentHash, format: ImageFormat) {
+        var paths = [(try? originals.url(OriginalName.relativePath(hash: hash, format: format)))?.path]
+        let thumbnails = runtime.layout.thumbnails
+        for label in (try? FileManager.default.contentsOfDirectory(atPath: thumbnails.path)) ?? []
+        where !label.hasPrefix(".") {
+            let folder = thumbnails.appendingPathComponent(label).appendingPathComponent(hash.shard)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            where name.hasPrefix(hash.hex + "-") {
+                paths.append(folder.appendingPathComponent(name).path)
+            }
+        }
+        for path in paths.compactMap({ $0 }) { utimensat(AT_FDCWD, path, nil, 0) }
+        cache.invalidate(hash: hash)
+    }
+
     /// Removes a content's original, then its derivatives and metadata, when no id of the index names it any more.
     ///
     /// The original goes first: a function still working on an earlier `ObjectCreated` of the same content checks
@@ -71,13 +89,15 @@ package struct ContentLifecycle: Sendable {
     package func removeIfUnused(hash: ContentHash, format: ImageFormat, sourceName: String) async -> Bool {
         guard index.ids(using: hash).isEmpty else { return false }
         let relative = OriginalName.relativePath(hash: hash, format: format)
-        let size = (try? originals.url(relative)).flatMap { url in
-            (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
-        } ?? 0
+        let size =
+            (try? originals.url(relative)).flatMap { url in
+                (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
+            } ?? 0
         do {
             try originals.remove(relative)
         } catch {
-            logger.error("could not remove a deleted original", metadata: ["sha256": "\(hash.hex)", "error": "\(error)"])
+            logger.error(
+                "could not remove a deleted original", metadata: ["sha256": "\(hash.hex)", "error": "\(error)"])
         }
         cache.invalidate(hash: hash)
         let record = S3EventRecord(
@@ -93,7 +113,9 @@ package struct ContentLifecycle: Sendable {
             }
         }
         if failed {
-            logger.warning("a function failed to clean up a deleted image; the event is queued", metadata: ["sha256": "\(hash.hex)"])
+            logger.warning(
+                "a function failed to clean up a deleted image; the event is queued",
+                metadata: ["sha256": "\(hash.hex)"])
             _ = try? runtime.submit(record)
         }
         cache.invalidate(hash: hash)

@@ -41,6 +41,7 @@ extension ImageAPI {
         let name = upload.fileName ?? request.uri.queryParameters["name"].map(String.init)
         let previous = try await accept(upload, id: id.value, name: name, event: .objectCreatedCopy)
         if let previous, previous.hash != upload.hash {
+            lifecycle.markChanged(hash: upload.hash, format: upload.format)
             await lifecycle.removeIfUnused(hash: previous.hash, format: previous.format, sourceName: id.value)
         }
         var headers = HTTPFields()
