@@ -19,7 +19,7 @@ public struct AWSRequestContext: RequestContext {
 
     /// Stops reading the connection; the answer is still written, then the connection closes.
     func stopReading() {
-        channel.close(mode: .input, promise: nil)
+        ExpectContinue.stopReading(on: channel)
     }
 
     /// The route is about to read the request's body: a client waiting on `Expect: 100-continue` may send it.

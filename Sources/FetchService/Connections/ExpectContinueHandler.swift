@@ -20,6 +20,16 @@ public enum ExpectContinue {
         channel.triggerUserOutboundEvent(BodyWanted(), promise: nil)
     }
 
+    /// The outbound user event: "the rest of this request's body will not be read".
+    struct StopReading: Sendable {}
+
+    /// Tells the connection the route refused the request before its body ended (too large, too slow, no room):
+    /// the answer says `Connection: close` and the connection closes once it is sent, the rest unread. (Closing
+    /// the input instead made NIO's decoder answer the cut-off body with a second, stray 400.)
+    public static func stopReading(on channel: any Channel) {
+        channel.triggerUserOutboundEvent(StopReading(), promise: nil)
+    }
+
     /// Whether a request's `Expect` asks for a "100 Continue" first (the only expectation HTTP defines).
     static func isAsked(_ request: HTTPRequest) -> Bool {
         guard let value = request.headerFields[.expect] else { return false }
@@ -37,7 +47,10 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     /// The request being read expects "100 Continue" and has had none (nor a final answer); its body has not ended.
     private(set) var holdingBack = false
-    /// A final answer went out while the client held its body back: the connection closes after it.
+    /// The route will not read the rest of the request's body (`ExpectContinue.stopReading`).
+    private var stopping = false
+    /// A final answer went out while the client held its body back, or while the route stopped reading it: the
+    /// connection closes after it.
     private var closeAfterAnswer = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -50,6 +63,11 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if event is ExpectContinue.StopReading {
+            stopping = true
+            promise?.succeed()
+            return
+        }
         guard event is ExpectContinue.BodyWanted else {
             context.triggerUserOutboundEvent(event, promise: promise)
             return
@@ -63,8 +81,9 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head(var response) where holdingBack && response.status.kind != .informational:
+        case .head(var response) where (holdingBack || stopping) && response.status.kind != .informational:
             holdingBack = false
+            stopping = false
             closeAfterAnswer = true
             response.headerFields[.connection] = "close"
             context.write(wrapOutboundOut(.head(response)), promise: promise)

@@ -21,7 +21,7 @@ public struct FetchRequestContext: RequestContext {
     /// Stops reading the connection: the rest of a refused body is not read (Hummingbird would drain it before
     /// the next request), the answer is still written, then the connection closes.
     func stopReading() {
-        channel.close(mode: .input, promise: nil)
+        ExpectContinue.stopReading(on: channel)
     }
 
     /// The route is about to read the request's body: a client waiting on `Expect: 100-continue` may send it.
