@@ -65,6 +65,12 @@ extension PicpipeCLI {
                 #expect(thumbnail.status == 200, "\(thumbnail.text)")
                 #expect(thumbnail.header("Content-Type") == "image/jpeg")
                 #expect(thumbnail.body.starts(with: [0xFF, 0xD8]))
+                // Cached no longer than the URL is valid (it said max-age=31536000 until session 26).
+                let policy = try #require(thumbnail.header("Cache-Control"))
+                let age = try #require(
+                    policy.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                        .first { $0.hasPrefix("max-age=") }.flatMap { Int($0.dropFirst("max-age=".count)) })
+                #expect((3580...3600).contains(age), "\(policy)")
                 #expect(try await HTTPCall.send("GET", "\(base)/images/\(id)/thumbnails/256").status == 401)
                 // Credentials sent beside the signature are checked: a wrong key is 401, the right one passes.
                 #expect(try await HTTPCall.send("GET", base + url, headers: HTTPCall.bearer("wrong-key")).status == 401)

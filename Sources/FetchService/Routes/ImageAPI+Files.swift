@@ -34,7 +34,7 @@ extension ImageAPI {
             if let response = try await files.respond(
                 to: request, file: file, cacheAs: hash, sources: resolver.originalPaths(of: hash), context: context)
             {
-                return Self.varying(response, varies)
+                return Self.signedLifetime(Self.varying(response, varies), request)
             }
         }
         // A name whose picture is replaced or deleted meanwhile (the old thumbnails go with the old content) is
@@ -55,7 +55,7 @@ extension ImageAPI {
                 to: request, file: file, cacheAs: image.hash, sources: resolver.originalPaths(of: image.hash),
                 context: context)
             {
-                return Self.varying(response, varies)
+                return Self.signedLifetime(Self.varying(response, varies), request)
             }
             let now = try resolve(id)
             guard now.hash != image.hash else { break }
@@ -63,6 +63,26 @@ extension ImageAPI {
         }
         throw APIError.internalError(
             "the thumbnail function ran but \(recipe.sizeLabel) in \(recipe.spec.format.rawValue) is missing")
+    }
+
+    /// A signed URL's answer is cached no longer than the URL is valid: a year-long `max-age` kept showing the
+    /// picture from a browser's or a CDN's cache long after the URL expired (the route already refused a wrong or
+    /// expired signature).
+    static func signedLifetime(_ response: Response, _ request: Request) -> Response {
+        guard request.uri.queryParameters["sig"] != nil,
+            let expires = request.uri.queryParameters["expires"].flatMap({ Int($0) }),
+            let policy = response.headers[.cacheControl], policy.contains("max-age=")
+        else { return response }
+        let left = max(0, expires - Int(Date().timeIntervalSince1970))
+        var response = response
+        response.headers[.cacheControl] = policy.split(separator: ",").map { part -> String in
+            let directive = part.trimmingCharacters(in: .whitespaces)
+            guard directive.hasPrefix("max-age="), let age = Int(directive.dropFirst("max-age=".count)) else {
+                return directive
+            }
+            return "max-age=\(min(age, left))"
+        }.joined(separator: ", ")
+        return response
     }
 
     /// The response with `Vary: Accept` when its format was chosen from the Accept header (so a shared cache keeps
