@@ -29,4 +29,19 @@ struct ListingQueryEncodingTests {
             #expect(try await count("make=NIKON+CORPORATION&model=D1X+") == 0, "a bare plus is a space")
         }
     }
+
+    @Test func anUploadNameWrittenWithPlusesHasSpaces() async throws {
+        try await FetchServer.with { client, _ in
+            for (query, seed, name) in [
+                ("my+holiday+photo.jpg", 11, "my holiday photo.jpg"), ("a%2Bb.jpg", 12, "a+b.jpg"),
+            ] {
+                let answer = try await client.send(
+                    "POST", "/images?name=\(query)", headers: [("Content-Type", "image/jpeg")],
+                    body: try FetchServer.picture(seed: UInt8(seed)))
+                let id = try #require(answer.json?["id"] as? String)
+                let items = try #require(try await client.send("GET", "/images").json?["items"] as? [[String: Any]])
+                #expect(items.first { $0["id"] as? String == id }?["name"] as? String == name, "\(query)")
+            }
+        }
+    }
 }

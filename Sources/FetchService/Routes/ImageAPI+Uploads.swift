@@ -9,7 +9,7 @@ extension ImageAPI {
         if ImportRequest.isImport(request) { return try await importImage(request, context: context) }
         let upload = try await receive(request, context: context)
         let id = upload.hash.hex
-        let name = upload.fileName ?? request.uri.queryParameters["name"].map(String.init)
+        let name = upload.fileName ?? FormQuery(request.uri.query)["name"]
         try await accept(upload, id: id, name: name, event: .objectCreatedPut)
         var headers = HTTPFields()
         headers[.location] = "/images/\(id)"
@@ -38,7 +38,7 @@ extension ImageAPI {
     }
 
     private func store(_ upload: SpooledUpload, id: ImageID, request: Request) async throws -> Response {
-        let name = upload.fileName ?? request.uri.queryParameters["name"].map(String.init)
+        let name = upload.fileName ?? FormQuery(request.uri.query)["name"]
         let previous = try await accept(upload, id: id.value, name: name, event: .objectCreatedCopy)
         if let previous, previous.hash != upload.hash {
             lifecycle.markChanged(hash: upload.hash, format: upload.format)
