@@ -439,3 +439,26 @@ extension FormatReferenceTests {
         #expect(small.pixels.channels == 4)
     }
 }
+
+extension FormatReferenceTests {
+    /// A monochrome AVIF (or HEIC: the same path) with a gray ICC profile is converted by it, as the same profile in a JPEG or PNG
+    /// is (a linear gray 100 is sRGB 168); the profile was dropped and the values taken as sRGB.
+    @Test func aGrayProfileInAVIFIsApplied() throws {
+        guard ReferenceTools.available("avifenc", "heif-enc") else { return }
+        let work = try ReferenceTools.folder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let profile = try #require(ColourManagementTests.grayProfile(gamma: 1.0))
+        let profileFile = work.appendingPathComponent("linear-gray.icc")
+        try Data(profile).write(to: profileFile)
+        let source = work.appendingPathComponent("gray.png")
+        try ReferenceTools.writePNG(PixelBuffer(width: 64, height: 64, filledWith: [100, 100, 100]), to: source)
+        let avif = work.appendingPathComponent("gray.avif")
+        try ReferenceTools.run(
+            "avifenc", ["--min", "0", "--max", "0", "-y", "400", "--icc", profileFile.path, source.path, avif.path])
+        let spec = ThumbnailSpec(width: 32, height: 32, format: .png)
+        let thumbnail = try #require(try TestPictures.render(ReferenceTools.bytes(avif), [spec]).thumbnails.first)
+        let pixels = try ReferenceTools.decode(thumbnail.bytes).pixels
+        let value = Int(pixels.bytes[(16 * pixels.width + 16) * pixels.channels])
+        #expect(abs(value - 168) <= 3, "\(value)")
+    }
+}

@@ -66,10 +66,12 @@ public enum ImageDecoder {
             let container = try HEIFContainer(bytes, format: header.format, limits: limits)
             // An ICC profile first; else the nclx box's primaries and curve (an AVIF or HEIC in Display P3 or
             // BT.2020 often has no ICC profile).
-            let profile =
-                container.iccProfile.flatMap(ColorProfile.read).flatMap { $0.space == .rgb ? $0 : nil }
-                ?? container.nclx.flatMap { ColorEngine.shared.profile(nclx: $0) }
+            let embedded = container.iccProfile.flatMap(ColorProfile.read).flatMap { $0.space != .cmyk ? $0 : nil }
             let pixels = try HEIFDecoder.decode(container, header: header, minimumSize: minimumSize)
+            // A gray profile describes a monochrome picture, which libheif decodes with R = G = B (the gray profile's
+            // transform reads R); on a colour picture it fits nothing and is ignored.
+            let fitting = embedded.flatMap { $0.space == .gray && !pixels.isNeutral ? nil : $0 }
+            let profile = fitting ?? container.nclx.flatMap { ColorEngine.shared.profile(nclx: $0) }
             return DecodedImage(header: header, pixels: pixels, shrink: 1, colorProfile: profile)
         }
     }
