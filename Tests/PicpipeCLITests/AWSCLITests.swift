@@ -426,6 +426,23 @@ extension PicpipeCLI {
                 let made = try JSONSerialization.jsonObject(with: answer) as? [String: Any]
                 #expect(made?["sha256"] as? String == hash)
                 #expect(made?["function"] as? String == "thumbnail")
+                // An MD5 that is not the original's is refused, run now or queued (it was taken on the key's word).
+                s3Record.s3.object.eTag = String(repeating: "0123456789abcdef", count: 2)
+                try JSONEncoder().encode(S3Event(records: [s3Record])).write(to: s3Event)
+                let wrongNow = try await gateway.awsJSON([
+                    "lambda", "invoke", "--function-name", "thumbnail", "--payload", "fileb://\(s3Event.path)",
+                    out.path,
+                ])
+                #expect(wrongNow["FunctionError"] as? String == "Unhandled")
+                #expect(
+                    String(decoding: try Data(contentsOf: out), as: UTF8.self).contains("the original's MD5 is \(md5)"))
+                let wrongQueued = try await gateway.aws([
+                    "lambda", "invoke", "--function-name", "thumbnail", "--invocation-type", "Event", "--payload",
+                    "fileb://\(s3Event.path)", out.path,
+                ])
+                #expect(
+                    wrongQueued.status != 0 && wrongQueued.stderr.contains("InvalidRequestContentException"),
+                    "\(wrongQueued.stderr)")
 
                 // A function by ARN and by name with $LATEST (the SDKs encode the colons, and sign the path encoded
                 // twice as for every service but S3: these were refused as bad signatures); another qualifier is not

@@ -91,7 +91,8 @@ extension PicpipeCLI {
             let otherHash = String(repeating: "ab", count: 32)
             for function in ["thumbnail", "metadata"] {
                 let mismatched = try await PicpipeProcess.run([
-                    "invoke", function, "--payload", event.replacingOccurrences(of: "\"\(hash)\"", with: "\"\(otherHash)\""),
+                    "invoke", function, "--payload",
+                    event.replacingOccurrences(of: "\"\(hash)\"", with: "\"\(otherHash)\""),
                     "--store", store.path,
                 ])
                 #expect(mismatched.status == 1)
@@ -99,18 +100,31 @@ extension PicpipeCLI {
                 #expect(error?["errorType"] as? String == "InvalidPayload", "\(mismatched.stdout)")
                 #expect(
                     (error?["errorMessage"] as? String)?.contains(
-                        "key '\(key)' does not name the content of eTag '\(otherHash)'") == true, "\(mismatched.stdout)")
+                        "key '\(key)' does not name the content of eTag '\(otherHash)'") == true, "\(mismatched.stdout)"
+                )
             }
             #expect(StoreView.files(store, "thumbnails").filter { $0.contains(otherHash) }.isEmpty)
 
             // A record as S3 writes it about the AWS front door's `originals` bucket: the key inside the bucket (as
             // `aws s3 ls s3://originals/` lists it) and S3's MD5 as the eTag.
-            let s3Style = event.replacingOccurrences(of: "\"name\":\"store\"", with: "\"name\":\"originals\"")
-                .replacingOccurrences(of: "\"\(key)\"", with: "\"\(key.dropFirst("originals/".count))\"")
-                .replacingOccurrences(of: "\"\(hash)\"", with: "\"0cc175b9c0f1b6a831c399e269772661\"")
-            let fromS3 = try await PicpipeProcess.run(["invoke", "metadata", "--payload", s3Style, "--store", store.path])
+            let md5 = try await PicpipeCLI.AWSCLITests.md5(store.appendingPathComponent(key))
+            func s3Style(eTag: String) -> String {
+                event.replacingOccurrences(of: "\"name\":\"store\"", with: "\"name\":\"originals\"")
+                    .replacingOccurrences(of: "\"\(key)\"", with: "\"\(key.dropFirst("originals/".count))\"")
+                    .replacingOccurrences(of: "\"\(hash)\"", with: "\"\(eTag)\"")
+            }
+            let fromS3 = try await PicpipeProcess.run([
+                "invoke", "metadata", "--payload", s3Style(eTag: md5), "--store", store.path,
+            ])
             #expect(fromS3.status == 0, "\(fromS3.stdout) \(fromS3.stderr)")
             #expect(Self.json(fromS3.stdout)?["sha256"] as? String == hash)
+            // An MD5 that is not the original's is refused (it was taken on the key's word until session 26).
+            let wrongMD5 = try await PicpipeProcess.run([
+                "invoke", "metadata", "--payload", s3Style(eTag: "0cc175b9c0f1b6a831c399e269772661"), "--store",
+                store.path,
+            ])
+            #expect(wrongMD5.status == 1)
+            #expect(wrongMD5.stdout.contains("the original's MD5 is \(md5)"), "\(wrongMD5.stdout)")
 
             // A failing RequestResponse: an original that is not a picture any more.
             let broken = work.appendingPathComponent("broken.jpg")

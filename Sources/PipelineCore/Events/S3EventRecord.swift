@@ -67,6 +67,13 @@ public struct S3EventRecord: Codable, Sendable, Equatable {
         public var sequencer: String
         /// The name the object arrived under (upload file name, HTTP id): a picpipe addition.
         public var sourceName: String?
+        /// The MD5 an S3-shaped payload gave as its eTag before `inStoreTerms` put the key's SHA-256 there; checked
+        /// against the original before the function runs. Not part of the record's JSON.
+        public var statedMD5: String?
+
+        enum CodingKeys: String, CodingKey {
+            case key, size, eTag, sequencer, sourceName
+        }
     }
 
     /// Makes a record for a store object.
@@ -118,6 +125,11 @@ public struct S3EventRecord: Codable, Sendable, Equatable {
             record.s3.object.key = "originals/" + record.s3.object.key
         }
         if record.contentHash == nil, let named = record.keyContentHash {
+            // S3's single-part ETag is the MD5 of the bytes (quoted); a multipart one ("…-N") names no content.
+            let stated = record.s3.object.eTag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
+            if stated.utf8.count == 32, stated.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) {
+                record.s3.object.statedMD5 = stated
+            }
             record.s3.object.eTag = named.hex
         }
         return record

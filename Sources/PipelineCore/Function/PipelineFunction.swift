@@ -1,4 +1,5 @@
 // The function model: a handler that takes an event and a context, the way a Lambda function does.
+import Crypto
 import Foundation
 import Logging
 
@@ -42,6 +43,13 @@ extension PipelineFunction {
         guard record.keyContentHash == hash else {
             throw FunctionError.invalidPayload(
                 "key '\(key)' does not name the content of eTag '\(hash.hex)': an original's file name is its SHA-256")
+        }
+        if let stated = record.s3.object.statedMD5, let bytes = try? context.readOriginal(record) {
+            let md5 = Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            guard md5 == stated else {
+                throw FunctionError.invalidPayload(
+                    "key '\(key)' does not name the content of eTag '\(stated)': the original's MD5 is \(md5)")
+            }
         }
     }
 }

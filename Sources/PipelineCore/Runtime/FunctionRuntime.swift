@@ -188,6 +188,10 @@ public final class FunctionRuntime: Sendable {
                         Dictionary(uniqueKeysWithValues: areas.map { ($0.key.rawValue, .string($0.value.rawValue)) })),
                 ]))
         case .event:
+            // An S3-shaped payload's MD5 is checked now: the journaled record keeps only the SHA-256.
+            if record.s3.object.statedMD5 != nil {
+                try registered.function.validate(record, context: makeContext(registered, invocationID: "event-check"))
+            }
             let appended = try journal.append(record, functions: [name], type: .event, deduplicate: false)
             workQueued.notify(name)
             return InvocationResponse(
