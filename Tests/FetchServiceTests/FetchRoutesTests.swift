@@ -310,14 +310,9 @@ struct FetchRoutesTests {
         let hash = bytes.withUnsafeBytes { ContentHash(of: $0) }.hex
         try await FetchServer.with { client, layout in
             // Dropped into uploads/: stored by its hash, its metadata row names the file it came as.
-            let key = "originals/\(hash.prefix(2))/\(hash).jpg"
-            let original = layout.root.appendingPathComponent(key)
-            try FileManager.default.createDirectory(
-                at: original.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(bytes).write(to: original)
-            var row = ImageMetadata(file: key)
+            var row = ImageMetadata(file: "")
             row.sha256 = hash
-            try SQLiteMetadataStore(url: layout.metadataDatabase).upsert(row, originalPath: key, sourceName: "gps1.jpg")
+            let original = try FetchServer.dropped(bytes, row: row, sourceName: "gps1.jpg", in: layout)
 
             let alias = try await client.send(
                 "PUT", "/images/gps-alias", headers: [("Content-Type", "image/jpeg")], body: bytes)

@@ -7,6 +7,7 @@ import MetadataService
 import PipelineCore
 import Prometheus
 import ServiceLifecycle
+import Testing
 import ThumbnailService
 
 /// Runs a fetch server for the duration of a test body.
@@ -36,7 +37,8 @@ enum FetchServer {
             layout: layout, journal: try SQLiteInvocationJournal(layout: layout),
             functions: [
                 RegisteredFunction(
-                    ThumbnailFunction(recipes: recipes, limits: DecodeLimits(maxPixels: configuration.limits.maxPixels)),
+                    ThumbnailFunction(
+                        recipes: recipes, limits: DecodeLimits(maxPixels: configuration.limits.maxPixels)),
                     configuration: configuration.functions.thumbnail),
                 RegisteredFunction(MetadataFunction(), configuration: configuration.functions.metadata),
             ], settings: configuration.runtime, logger: logger)
@@ -49,7 +51,8 @@ enum FetchServer {
             onServerRunning: { await port.set($0) })
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: FunctionRuntimeService(runtime: runtime)), .init(service: app)], logger: logger))
+                services: [.init(service: FunctionRuntimeService(runtime: runtime)), .init(service: app)],
+                logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 // A group that stops before the server runs (a service failed to start) must end the wait for its
@@ -80,7 +83,8 @@ enum FetchServer {
         defer { try? FileManager.default.removeItem(at: root) }
         let layout = StoreLayout(root: root)
         try layout.createFolders()
-        let runtime = FunctionRuntime(layout: layout, journal: try SQLiteInvocationJournal(layout: layout), functions: [])
+        let runtime = FunctionRuntime(
+            layout: layout, journal: try SQLiteInvocationJournal(layout: layout), functions: [])
         var http = HTTPSettings()
         http.listen = "127.0.0.1:0"
         let app = try FetchApplication.build(
@@ -91,6 +95,22 @@ enum FetchServer {
     }
 
     /// A test picture: a gradient with a red corner.
+    /// A picture as the upload folder leaves it (no id of the API): its original under its hash and the metadata
+    /// row the metadata function writes, naming the file it came as. - Returns: the original's URL.
+    @discardableResult
+    static func dropped(_ bytes: [UInt8], row: ImageMetadata, sourceName: String, in layout: StoreLayout) throws -> URL
+    {
+        let key = try #require(row.sha256.map { "originals/\($0.prefix(2))/\($0).jpg" })
+        var row = row
+        row.file = key
+        try SQLiteMetadataStore(url: layout.metadataDatabase).upsert(row, originalPath: key, sourceName: sourceName)
+        let original = layout.root.appendingPathComponent(key)
+        try FileManager.default.createDirectory(
+            at: original.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: original)
+        return original
+    }
+
     static func picture(_ format: ImageFormat = .jpeg, width: Int = 400, height: Int = 300, seed: UInt8 = 0) throws
         -> [UInt8]
     {
@@ -114,7 +134,8 @@ enum FetchServer {
         var found: [String] = []
         while let name = walker.nextObject() as? String {
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path, isDirectory: &isDirectory),
+            if FileManager.default.fileExists(
+                atPath: folder.appendingPathComponent(name).path, isDirectory: &isDirectory),
                 !isDirectory.boolValue
             {
                 found.append(name)
