@@ -286,6 +286,10 @@ struct FetchRoutesTests {
                 try await client.send("PUT", "/images/cat-2", headers: [("Content-Type", "image/jpeg")], body: second)
                     .status == 201)
             _ = try await client.send("GET", "/images/cat-1/metadata")
+            // /cameras counts what the listing lists: both names (the gallery's count said 1).
+            let listed = try await client.send("GET", "/images").json?["items"] as? [Any]
+            #expect(listed?.count == 2)
+            #expect(try await client.send("GET", "/cameras").json?["total"] as? Int == 2)
             #expect(try await client.send("DELETE", "/images/cat-1").status == 204)
             #expect(try await client.send("GET", "/images/cat-1").status == 404)
             #expect(try await client.send("GET", "/images/cat-2").status == 200)

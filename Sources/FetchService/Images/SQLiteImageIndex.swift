@@ -3,8 +3,8 @@ import Foundation
 import GRDB
 import ImageCore
 import Locking
-import Synchronization
 import PipelineCore
+import Synchronization
 
 /// The ids of the HTTP API in SQLite, with an in-memory copy.
 ///
@@ -34,7 +34,9 @@ public final class SQLiteImageIndex: ImageIndex {
     }
 
     /// The database's location in a store.
-    public static func location(in layout: StoreLayout) -> URL { layout.databases.appendingPathComponent("fetch.sqlite") }
+    public static func location(in layout: StoreLayout) -> URL {
+        layout.databases.appendingPathComponent("fetch.sqlite")
+    }
 
     /// Opens (creating and migrating) the database at `url` and loads every id into memory.
     public init(url: URL) throws {
@@ -76,6 +78,10 @@ public final class SQLiteImageIndex: ImageIndex {
     public var revision: UInt64? { changes.load(ordering: .acquiring) }
 
     public func ids(using hash: ContentHash) -> [String] { cache.withLock { ($0.byHash[hash] ?? []).sorted() } }
+
+    public func sharedContents() -> [ContentHash: Int] {
+        cache.withLock { $0.byHash.compactMapValues { $0.count > 1 ? $0.count : nil } }
+    }
 
     @discardableResult
     public func upsert(_ entry: IndexedImage) throws -> IndexedImage? {

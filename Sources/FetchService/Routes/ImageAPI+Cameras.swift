@@ -13,7 +13,14 @@ extension ImageAPI {
 
     /// The JSON GET /cameras answers (the gallery page embeds it too).
     func camerasJSON() throws -> String {
-        let cameras = try metadata.cameras()
+        var cameras = try metadata.cameras()
+        // The listing shows every id of a content: a picture PUT under two names counts twice, as it is listed.
+        for (hash, ids) in index.sharedContents() {
+            guard let row = try metadata.image(sha256: hash.hex),
+                let at = cameras.firstIndex(where: { $0.make == row.metadata.make && $0.model == row.metadata.model })
+            else { continue }
+            cameras[at].count += ids - 1
+        }
         let total = cameras.reduce(0) { $0 + $1.count }
         let items = cameras.map { camera in
             "{\"make\":\(camera.make.map(JSONText.quoted) ?? "null"),\"model\":\(camera.model.map(JSONText.quoted) ?? "null"),"

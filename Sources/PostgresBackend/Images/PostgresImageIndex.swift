@@ -4,8 +4,8 @@ import FetchService
 import Foundation
 import ImageCore
 import Logging
-import PostgresNIO
 import PipelineCore
+import PostgresNIO
 
 /// `ImageIndex` in PostgreSQL. Lookups read the table; a lookup the database cannot answer is logged and answers
 /// "not found" (the protocol's reads do not throw), and writes throw as usual.
@@ -46,6 +46,25 @@ public final class PostgresImageIndex: ImageIndex {
         } catch {
             logger.error("id lookup failed", metadata: ["id": "\(id)", "error": "\(error)"])
             return nil
+        }
+    }
+
+    public func sharedContents() -> [ContentHash: Int] {
+        do {
+            var shared: [ContentHash: Int] = [:]
+            for row in try pool.run(
+                "SELECT sha256, COUNT(*) AS n FROM picpipe_fetch.image_id GROUP BY sha256 HAVING COUNT(*) > 1", [])
+            {
+                if let hex = row.value("sha256", as: String.self), let hash = ContentHash(hex: hex),
+                    let count = row.value("n", as: Int.self)
+                {
+                    shared[hash] = count
+                }
+            }
+            return shared
+        } catch {
+            logger.error("shared-content count failed", metadata: ["error": "\(error)"])
+            return [:]
         }
     }
 
