@@ -42,7 +42,8 @@ struct ThumbnailServiceTests {
         let base = ThumbnailRecipe(size: 256)
         #expect(base.relativePath(for: hash) == "256/ab/\(hash.hex)-inside-q82-srgb.jpg")
         let variants = [
-            ThumbnailRecipe(size: 128), ThumbnailRecipe(size: 256, fit: .cover), ThumbnailRecipe(size: 256, format: .png),
+            ThumbnailRecipe(size: 128), ThumbnailRecipe(size: 256, fit: .cover),
+            ThumbnailRecipe(size: 256, format: .png),
             ThumbnailRecipe(size: 256, quality: 90), ThumbnailRecipe(size: 256, progressive: true),
             ThumbnailRecipe(size: 256, background: RGBColor(red: 0, green: 0, blue: 0)),
             ThumbnailRecipe(spec: ThumbnailSpec(width: 256, height: 128)),
@@ -61,7 +62,8 @@ struct ThumbnailServiceTests {
             let thumbnails = try layout.handles(for: FunctionRole(write: [.thumbnails]), function: "thumbnail")
                 .handle(.thumbnails, .write)
             let first = try bytes.withUnsafeBytes {
-                try ThumbnailGenerator.generate(original: $0, hash: hash, recipes: recipes, limits: .default, into: thumbnails)
+                try ThumbnailGenerator.generate(
+                    original: $0, hash: hash, recipes: recipes, limits: .default, into: thumbnails)
             }
             #expect(first.createdCount == 3)
             let sizes = try first.thumbnails.map { try Self.header(thumbnails.url($0.relativePath)) }
@@ -69,7 +71,8 @@ struct ThumbnailServiceTests {
             #expect(sizes.map(\.height) == [48, 96, 300])
             #expect(sizes.allSatisfy { $0.format == .jpeg })
             let second = try bytes.withUnsafeBytes {
-                try ThumbnailGenerator.generate(original: $0, hash: hash, recipes: recipes, limits: .default, into: thumbnails)
+                try ThumbnailGenerator.generate(
+                    original: $0, hash: hash, recipes: recipes, limits: .default, into: thumbnails)
             }
             #expect(second.createdCount == 0)
             #expect(try ThumbnailGenerator.removeAll(hash: hash, from: thumbnails).count == 3)
@@ -113,16 +116,21 @@ struct ThumbnailServiceTests {
         try await Self.withStore { layout in
             let originals = try layout.handles(for: FunctionRole(write: [.originals]), function: "ingest")
                 .handle(.originals, .write)
-            let good = try OriginalIngest.ingest(Data(try Self.picture(.jpeg)), name: "good.jpg", maxBytes: 1 << 30, into: originals)
+            let good = try OriginalIngest.ingest(
+                Data(try Self.picture(.jpeg)), name: "good.jpg", maxBytes: 1 << 30, into: originals)
             let function = ThumbnailFunction(recipes: [ThumbnailRecipe(size: 100)], limits: .default)
             let record = S3EventRecord(
-                name: .objectCreatedPut, bucket: "store", key: good.key, size: good.size, eTag: good.hash.hex, sequence: 1)
+                name: .objectCreatedPut, bucket: "store", key: good.key, size: good.size, eTag: good.hash.hex,
+                sequence: 1)
 
             // With its own role it works, and reports what it made.
             let result = try await function.handle(record, context: Self.context(layout, role: function.role))
             #expect(result["changed"] == .bool(true))
-            #expect(FileManager.default.fileExists(
-                atPath: layout.thumbnails.appendingPathComponent(ThumbnailRecipe(size: 100).relativePath(for: good.hash)).path))
+            #expect(
+                FileManager.default.fileExists(
+                    atPath: layout.thumbnails.appendingPathComponent(
+                        ThumbnailRecipe(size: 100).relativePath(for: good.hash)
+                    ).path))
 
             // A role without thumbnails write access fails when the function tries to write.
             let readOnly = FunctionRole(read: [.originals, .thumbnails])
@@ -145,9 +153,12 @@ struct ThumbnailServiceTests {
 
             // ObjectRemoved removes the derivatives.
             let removal = S3EventRecord(
-                name: .objectRemovedDelete, bucket: "store", key: good.key, size: good.size, eTag: good.hash.hex, sequence: 3)
+                name: .objectRemovedDelete, bucket: "store", key: good.key, size: good.size, eTag: good.hash.hex,
+                sequence: 3)
             let removed = try await function.handle(removal, context: Self.context(layout, role: function.role))
-            #expect(removed["removed"] == .array([.string("thumbnails/" + ThumbnailRecipe(size: 100).relativePath(for: good.hash))]))
+            #expect(
+                removed["removed"]
+                    == .array([.string("thumbnails/" + ThumbnailRecipe(size: 100).relativePath(for: good.hash))]))
             #expect(PicpipeFiles.regularFiles(under: layout.thumbnails).isEmpty)
         }
     }
@@ -155,7 +166,9 @@ struct ThumbnailServiceTests {
     static func context(_ layout: StoreLayout, role: FunctionRole) -> FunctionContext {
         FunctionContext(
             configuration: FunctionConfiguration(), store: layout.handles(for: role, function: "thumbnail"),
-            logger: Logger(label: "test"), deadline: .now + .seconds(30), invocationID: "test")
+            // A deadline no loaded CI run reaches: nothing here is about timeouts (a function checks it before it
+            // writes).
+            logger: Logger(label: "test"), deadline: .now + .seconds(3600), invocationID: "test")
     }
 }
 
@@ -165,7 +178,8 @@ enum PicpipeFiles {
         guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey])
         else { return [] }
         var found: [String] = []
-        for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
+        for case let url as URL in walker
+        where (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
             found.append(url.path)
         }
         return found

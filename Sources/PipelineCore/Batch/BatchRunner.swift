@@ -156,7 +156,8 @@ public struct BatchRunner: Sendable {
                 let configuration = configurations[function.name] ?? FunctionConfiguration()
                 let context = FunctionContext(
                     configuration: configuration, store: layout.handles(for: function.role, function: function.name),
-                    logger: functionLogger, deadline: .now + .seconds(configuration.timeout),
+                    // batch runs no timeout (a big picture on a busy machine is not an error): a deadline far off.
+                    logger: functionLogger, deadline: .now + .seconds(365 * 86_400),
                     invocationID: "batch-\(sequence)-\(function.name)", preloadedOriginal: data,
                     outputWriter: BatchOutputWriter(original: write, lanes: lanes))
                 let result = try await function.handle(record, context: context)
@@ -176,7 +177,8 @@ public struct BatchRunner: Sendable {
             }
             let letter = DeadLetter(file: file, error: reason, stage: "batch", sha256: ingested?.hash.hex)
             do {
-                let failed = try layout.handles(for: FunctionRole(write: [.failed]), function: "batch").handle(.failed, .write)
+                let failed = try layout.handles(for: FunctionRole(write: [.failed]), function: "batch").handle(
+                    .failed, .write)
                 try letter.store(bytes: bytes, name: file, in: failed)
             } catch {
                 logger.error("could not record the failure of \(file) in failed/: \(error)")
