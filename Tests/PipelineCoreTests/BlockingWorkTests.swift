@@ -1,15 +1,14 @@
-// A function's long synchronous step runs on a serial queue of its own (which GCD gives a thread beside the
-// cooperative pool: a serial queue overcommits), never on the pool.
+// A function's long synchronous step runs on a thread of BlockingWork's own, never on the cooperative pool.
 import Dispatch
 import Testing
 
 @testable import PipelineCore
 
 struct BlockingWorkTests {
-    @Test func runsOnAQueueOfItsOwnAndHandsBackItsResultOrError() async throws {
-        let onRenderQueue = try await BlockingWork.run { DispatchQueue.getSpecific(key: BlockingWork.queueKey) == true }
+    @Test func runsOnAThreadOfItsOwnAndHandsBackItsResultOrError() async throws {
+        let onRenderQueue = try await BlockingWork.run { BlockingWork.onWorkThread }
         #expect(onRenderQueue)
-        #expect(DispatchQueue.getSpecific(key: BlockingWork.queueKey) == nil, "the caller is not on it")
+        #expect(!BlockingWork.onWorkThread, "the caller is not on one")
         struct Refused: Error, Equatable {}
         await #expect(throws: Refused.self) { try await BlockingWork.run { throw Refused() } }
     }
