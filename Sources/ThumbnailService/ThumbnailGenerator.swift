@@ -115,14 +115,20 @@ public enum ThumbnailGenerator {
     /// - Returns: the removed paths inside `thumbnails/`.
     @discardableResult
     public static func removeAll(hash: ContentHash, from thumbnails: StoreHandle) throws -> [String] {
-        var removed: [String] = []
+        let found = try files(of: hash, in: thumbnails)
+        for file in found { try thumbnails.remove(file) }
+        return found
+    }
+
+    /// Every thumbnail of a content, in any size and format (`LABEL/SHARD/HASH-…`), sorted.
+    public static func files(of hash: ContentHash, in thumbnails: StoreHandle) throws -> [String] {
+        var found: [String] = []
         for label in try thumbnails.list() where !label.hasPrefix(".") {
             let folder = "\(label)/\(hash.shard)"
             for name in try thumbnails.list(folder) where name.hasPrefix(hash.hex + "-") {
-                try thumbnails.remove("\(folder)/\(name)")
-                removed.append("\(folder)/\(name)")
+                found.append("\(folder)/\(name)")
             }
         }
-        return removed.sorted()
+        return found.sorted()
     }
 }

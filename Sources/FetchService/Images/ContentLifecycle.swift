@@ -5,6 +5,7 @@ import ImageCore
 import Logging
 import NIOPosix
 import PipelineCore
+import ThumbnailService
 
 #if canImport(Glibc)
     import Glibc
@@ -64,17 +65,13 @@ package struct ContentLifecycle: Sendable {
     /// `Last-Modified` older than the move, or a client's `If-Modified-Since` would get a 304 and keep the old
     /// picture. (The bytes stay; only their modification time moves, and the cache reads the files again.)
     package func markChanged(hash: ContentHash, format: ImageFormat) {
-        var paths = [(try? originals.url(OriginalName.relativePath(hash: hash, format: format)))?.path]
-        let thumbnails = runtime.layout.thumbnails
-        for label in (try? FileManager.default.contentsOfDirectory(atPath: thumbnails.path)) ?? []
-        where !label.hasPrefix(".") {
-            let folder = thumbnails.appendingPathComponent(label).appendingPathComponent(hash.shard)
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-            where name.hasPrefix(hash.hex + "-") {
-                paths.append(folder.appendingPathComponent(name).path)
-            }
+        let thumbnails = StoreHandle(
+            area: .thumbnails, access: .read, location: runtime.layout.thumbnails, function: "fetch")
+        let derivatives = ((try? ThumbnailGenerator.files(of: hash, in: thumbnails)) ?? []).map {
+            try? thumbnails.url($0)
         }
-        for path in paths.compactMap({ $0 }) { utimensat(AT_FDCWD, path, nil, 0) }
+        let original = try? originals.url(OriginalName.relativePath(hash: hash, format: format))
+        for url in ([original] + derivatives).compactMap({ $0 }) { utimensat(AT_FDCWD, url.path, nil, 0) }
         cache.invalidate(hash: hash)
     }
 
