@@ -12,6 +12,9 @@ final class Heartbeat: Sendable {
     /// Signalled once the thread has left its loop: `stop` waits for it, so no beat lands after `stop` returns (a
     /// late beat would bring a process row back that `abandon` just deleted, and its claims would look alive).
     private let finished = DispatchSemaphore(value: 0)
+    /// Since when every beat has landed: nil after a failed beat, until the next one lands. A process that has just
+    /// regained the database must not judge others by their beats yet (see `hasBeatenSteadily(for:)`).
+    private let steadySince = Locked<Date?>(Date())
 
     /// - Parameter liveClaims: the invocations this process is running now; only their leases are renewed.
     init(
@@ -38,7 +41,11 @@ final class Heartbeat: Sendable {
                                 AND id = ANY(string_to_array($2, ',')::bigint[])
                             """, [.text(owner), .text(live.map(String.init).joined(separator: ","))])
                     }
+                    steadySince.withLock { since in
+                        if since == nil { since = Date() }
+                    }
                 } catch {
+                    steadySince.withLock { $0 = nil }
                     // The pool logs a lost database once; the next beat tries again.
                     logger.debug("heartbeat failed", metadata: ["error": "\(error)"])
                 }
@@ -49,6 +56,17 @@ final class Heartbeat: Sendable {
         thread.name = "picpipe-heartbeat"
         thread.start()
     }
+
+    /// Whether every beat of the last `interval` landed. After an outage of the database (a restart, a cut
+    /// network) every process's last beat is old, this one's too, until each beats again (within one heartbeat
+    /// interval of the database's return): only a process that has beaten steadily for as long as a silent process
+    /// takes to count as dead may judge the others.
+    func hasBeatenSteadily(for interval: TimeInterval) -> Bool {
+        steadySince.withLock { since in since.map { Date().timeIntervalSince($0) >= interval } ?? false }
+    }
+
+    /// What a failed beat records; for tests that stand in for an outage without stopping the database.
+    func recordMissedBeat() { steadySince.withLock { $0 = nil } }
 
     /// Stops beating and waits for the beat in flight to end (at most `stopWait`: a beat stuck on a lost
     /// database must not hold up a shutdown).

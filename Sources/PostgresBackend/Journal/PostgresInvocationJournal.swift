@@ -86,6 +86,9 @@ public final class PostgresInvocationJournal: InvocationJournal {
         _ = try? pool.execute("DELETE FROM picpipe_journal.processes WHERE owner = $1", [.text(owner)])
     }
 
+    /// Stands in for a lost database in tests: this process's heartbeat counts as having missed a beat.
+    func recordMissedBeat() { heartbeat.recordMissedBeat() }
+
     public var databaseDescription: String { "postgresql \(pool.url)" }
 
     /// The names of the journal's migrations applied so far.
@@ -399,6 +402,9 @@ public final class PostgresInvocationJournal: InvocationJournal {
     }
 
     public func recoverExpiredLeases(now: Date) throws -> Int {
+        // Right after the database was out of reach, every live process's beat and lease look expired (this one's
+        // too): judged now, all running work would go back to the queue and run twice, its first outcome lost.
+        guard heartbeat.hasBeatenSteadily(for: Self.deadAfter) else { return 0 }
         let at = now.timeIntervalSince1970
         let recovered = try pool.transaction { connection -> Int in
             // A dead owner's attempt did not fail on its own: it is not counted, as after a crash.
