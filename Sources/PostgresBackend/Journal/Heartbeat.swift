@@ -13,8 +13,9 @@ final class Heartbeat: Sendable {
     /// late beat would bring a process row back that `abandon` just deleted, and its claims would look alive).
     private let finished = DispatchSemaphore(value: 0)
     /// Since when every beat has landed: nil after a failed beat, until the next one lands. A process that has just
-    /// regained the database must not judge others by their beats yet (see `hasBeatenSteadily(for:)`).
-    private let steadySince = Locked<Date?>(Date())
+    /// regained the database must not judge others by their beats yet (see `hasBeatenSteadily(for:)`). A new
+    /// process has seen no outage: it may take back a dead process's work at once.
+    private let steadySince = Locked<Date?>(.distantPast)
 
     /// - Parameter liveClaims: the invocations this process is running now; only their leases are renewed.
     init(
