@@ -10,6 +10,7 @@ GET /drip           Content-Length 1 MB, a JPEG start, then one byte a second
 GET /page.html      an HTML page
 GET /to-metadata    302 to http://169.254.169.254/latest/meta-data/ (the cloud metadata address)
 GET /to-mapped      302 to http://[::ffff:127.0.0.1]:PORT/photo.jpg (loopback written as IPv4-mapped IPv6)
+GET /to-bad-port    302 to http://127.0.0.1:70000/photo.jpg (a port no TCP connection can have)
 """
 import sys
 import time
@@ -80,6 +81,8 @@ class Source(BaseHTTPRequestHandler):
             self.redirect("http://169.254.169.254/latest/meta-data/")
         elif self.path == "/to-mapped":
             self.redirect("http://[::ffff:127.0.0.1]:%d/photo.jpg" % self.port)
+        elif self.path == "/to-bad-port":
+            self.redirect("http://127.0.0.1:70000/photo.jpg")
         else:
             self.send_response(404)
             self.send_header("Content-Length", "0")

@@ -149,6 +149,14 @@ extension PicpipeCLI {
                 Self.expect(
                     try await Self.importing(base, "\(source.base)/to-mapped"), 400, "url_refused",
                     "::ffff:127.0.0.1 embeds 127.0.0.1 is loopback")
+                // A port past 65535, asked or redirected to, is refused: the HTTP client trapped on it, and the
+                // queued import took serve down again at every start.
+                Self.expect(
+                    try await Self.importing(base, "http://8.8.8.8:65536/a.jpg"), 400, "url_refused",
+                    "port 65536 is not a TCP port")
+                Self.expect(
+                    try await Self.importing(base, "\(source.base)/to-bad-port"), 400, "url_refused",
+                    "port 70000 is not a TCP port")
                 Self.expect(try await Self.importing(base, "ftp://127.0.0.1/a.jpg"), 400, "url_refused", "only http")
                 Self.expect(
                     try await Self.importing(base, "file:///etc/passwd", wait: false), 400, "url_refused", "only http")

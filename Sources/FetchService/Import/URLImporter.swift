@@ -194,6 +194,10 @@ public struct URLImporter: Sendable {
             throw refused("only http and https URLs are imported, not \(JSONText.printable(scheme))")
         }
         guard url.user == nil, url.password == nil else { throw refused("a URL with a user or password is refused") }
+        // Checked here, for the first URL and every redirect: the HTTP client traps on a port past 65535.
+        if let port = url.port, !(1...65535).contains(port) {
+            throw refused("\(JSONText.printable(String(text.prefix(200)))): port \(port) is not a TCP port (1-65535)")
+        }
         return url
     }
 
