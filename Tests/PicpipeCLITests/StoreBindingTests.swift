@@ -58,5 +58,51 @@ extension PicpipeCLI {
             #expect(again.status == 0, "\(again.stderr)")
             #expect(again.stdout == query.stdout)
         }
+
+        /// A store served by PostgreSQL is refused to every command that would open it with SQLite (a forgotten
+        /// `--database`), and the reading commands read `database.url` from a configuration file: until session 27
+        /// they read no file, opened empty SQLite files and answered empty tables with exit 0, and a SQLite `serve`
+        /// took uploads that no PostgreSQL process saw.
+        @Test func aStoreOnPostgreSQLIsNeverOpenedWithSQLite() async throws {
+            let (database, dropDatabase) = try ScratchDatabase.create()
+            defer { dropDatabase() }
+            let root = try PicpipeProcess.temporaryFolder("store-mark")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let picture = root.appendingPathComponent("a.jpg")
+            try BatchCommandTests.picture(.jpeg, seed: 8).write(to: picture)
+            let store = root.appendingPathComponent("store")
+            let filled = try await PicpipeProcess.run(
+                ["batch", picture.path, "--store", store.path, "--database", database, "-q"])
+            try #require(filled.status == 0, "\(filled.stderr)")
+
+            for command in [["query"], ["events"], ["stats"], ["replay", "--failed"], ["batch", picture.path]] {
+                let run = try await PicpipeProcess.run(command + ["--store", store.path], timeout: 60)
+                #expect(run.status == 2, "\(command): \(run.stderr)")
+                #expect(
+                    run.stderr.contains("keeps its journal and metadata in PostgreSQL"), "\(command): \(run.stderr)")
+                #expect(!run.stderr.contains("password"), "\(run.stderr)")
+            }
+            let serve = try await PicpipeProcess.run(
+                ["serve", "--store", store.path, "--listen", "127.0.0.1:0"], timeout: 60)
+            #expect(serve.status == 2, "\(serve.stderr)")
+            #expect(serve.stderr.contains("keeps its journal and metadata in PostgreSQL"), "\(serve.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: store.appendingPathComponent("db/events.sqlite").path))
+            #expect(!FileManager.default.fileExists(atPath: store.appendingPathComponent("db/metadata.sqlite").path))
+
+            // The URL in a configuration file is read by every reading command.
+            let config = root.appendingPathComponent("picpipe.yaml")
+            try "store: \(store.path)\ndatabase:\n  url: \(database)\n".write(
+                to: config, atomically: true, encoding: .utf8)
+            let query = try await PicpipeProcess.run(["query", "--config", config.path, "--json"])
+            #expect(query.status == 0, "\(query.stderr)")
+            #expect(query.stdout.split(separator: "\n").count == 1, "\(query.stdout)")
+            for command in [["events"], ["stats"]] {
+                let run = try await PicpipeProcess.run(command + ["--config", config.path])
+                #expect(run.status == 0, "\(command): \(run.stderr)")
+            }
+            let fromVariable = try await PicpipeProcess.run(
+                ["query", "--json"], environment: ["PICPIPE_CONFIG": config.path])
+            #expect(fromVariable.stdout == query.stdout, "\(fromVariable.stderr)")
+        }
     }
 }

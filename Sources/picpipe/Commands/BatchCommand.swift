@@ -116,6 +116,7 @@ struct BatchCommand: AsyncParsableCommand {
                 "picpipe: warning: no image file found under \(inputs.joined(separator: ", "))\n")
         }
         try StoreOptions.create(layout)
+        if configuration.database.url == nil { try DatabaseBackends.refuseSQLiteIfShared(layout) }
         var logger = Logger(label: "picpipe.batch")
         logger.logLevel = .warning
         // The same functions `serve` runs, in order: the thumbnail's full decode validates the picture first.

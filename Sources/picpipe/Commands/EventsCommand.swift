@@ -18,6 +18,7 @@ struct EventsCommand: ParsableCommand {
             """)
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var configOptions: ConfigOptions
     @OptionGroup var databaseOptions: DatabaseOptions
 
     @Option(help: "Only this state: queued, running, retrying, succeeded, failed or dead.")
@@ -37,8 +38,8 @@ struct EventsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let layout = try StoreOptions.existing(storeOptions.layout)
-        let journal = try DatabaseBackends.open(url: databaseOptions.url(), layout: layout).journal
+        let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions)
+        let journal = try DatabaseBackends.open(url: url, layout: layout).journal
         let rows = try journal.invocations(state: state, function: function, limit: limit)
         var out = ""
         if json {

@@ -14,6 +14,7 @@ struct QueryCommand: ParsableCommand {
             """)
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var configOptions: ConfigOptions
     @OptionGroup var databaseOptions: DatabaseOptions
 
     @Option(help: "Camera make (case-insensitive, exact).")
@@ -57,17 +58,20 @@ struct QueryCommand: ParsableCommand {
             make: make, model: model, takenAfter: takenAfter.flatMap(TakenTime.normalised),
             takenBefore: takenBefore.flatMap(TakenTime.normalised), bbox: try bbox.map(Self.box),
             near: try near.map(Self.circle), limit: limit)
-        let layout = try StoreOptions.existing(storeOptions.layout)
+        let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions)
         let database = layout.metadataDatabase
         let images: [StoredImage]
-        if let url = databaseOptions.url() {
+        if let url {
             let pool = try DatabaseBackends.connect(DatabaseURL(parsing: url), layout: layout)
             images = try PostgresMetadataStore(pool: pool).query(query)
-        } else if FileManager.default.fileExists(atPath: database.path) {
-            let store = try StoreOptions.openDatabase(at: database) { try SQLiteMetadataStore(url: database) }
-            images = try store.query(query)
         } else {
-            images = []  // a store that has not stored metadata yet holds no image
+            try DatabaseBackends.refuseSQLiteIfShared(layout)
+            if FileManager.default.fileExists(atPath: database.path) {
+                let store = try StoreOptions.openDatabase(at: database) { try SQLiteMetadataStore(url: database) }
+                images = try store.query(query)
+            } else {
+                images = []  // a store that has not stored metadata yet holds no image
+            }
         }
         var output = StandardOutputBuffer()
         if json {

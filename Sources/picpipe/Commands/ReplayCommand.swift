@@ -24,6 +24,7 @@ struct ReplayCommand: ParsableCommand {
     var failed = false
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var configOptions: ConfigOptions
     @OptionGroup var databaseOptions: DatabaseOptions
 
     func validate() throws {
@@ -31,8 +32,8 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
-        let layout = try StoreOptions.existing(storeOptions.layout)
-        let journal = try DatabaseBackends.open(url: databaseOptions.url(), layout: layout).journal
+        let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions)
+        let journal = try DatabaseBackends.open(url: url, layout: layout).journal
         let refused = RefusedOriginals(layout: layout)
         var count = 0
         var gone = 0

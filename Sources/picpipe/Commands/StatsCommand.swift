@@ -16,14 +16,15 @@ struct StatsCommand: ParsableCommand {
             """)
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var configOptions: ConfigOptions
     @OptionGroup var databaseOptions: DatabaseOptions
 
     @Flag(help: "Print JSON (with the duration histogram).")
     var json = false
 
     func run() throws {
-        let layout = try StoreOptions.existing(storeOptions.layout)
-        let journal = try DatabaseBackends.open(url: databaseOptions.url(), layout: layout).journal
+        let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions)
+        let journal = try DatabaseBackends.open(url: url, layout: layout).journal
         let statistics = try journal.statistics(now: Date())
         if json {
             let encoder = JSONEncoder()

@@ -27,4 +27,13 @@ struct DatabaseOptions: ParsableArguments {
         copy.database.url = url(configuration: configuration)
         return copy
     }
+
+    /// The store a reading command (query, events, stats, replay) opens, which must exist, and its database URL:
+    /// `--store`, `--config` (or `$PICPIPE_CONFIG`) and the `PICPIPE_*` variables as serve reads them, this option
+    /// on top. Until session 27 these commands read neither a configuration file nor its `database.url`: without
+    /// `--database` they opened the store's SQLite files and answered empty tables.
+    func readingTarget(store: StoreOptions, config: ConfigOptions) throws -> (layout: StoreLayout, url: String?) {
+        let configuration = applied(to: try config.load(store: store))
+        return (try StoreOptions.existing(StoreLayout(root: configuration.storeURL)), configuration.database.url)
+    }
 }

@@ -1,3 +1,4 @@
+import ArgumentParser
 // Which databases a command works on: SQLite files in the store (the default), or one shared PostgreSQL database.
 import FetchService
 import Foundation
@@ -23,6 +24,7 @@ struct DatabaseBackends {
         -> DatabaseBackends
     {
         guard let url else {
+            try refuseSQLiteIfShared(layout)
             let journal = try StoreOptions.openDatabase(at: layout.eventsDatabase) {
                 try SQLiteInvocationJournal(layout: layout)
             }
@@ -44,7 +46,13 @@ struct DatabaseBackends {
     ) throws -> PostgresConnectionPool {
         let pool = try PostgresConnectionPool(url: url, maxConnections: maxConnections, logger: logger)
         try StoreBinding.bind(pool, to: StoreIdentity.of(layout), path: layout.root.path)
+        try SharedDatabaseMark.record(url.description, in: layout)
         return pool
+    }
+
+    /// Refuses to open with SQLite a store whose databases are in PostgreSQL (`SharedDatabaseMark`).
+    static func refuseSQLiteIfShared(_ layout: StoreLayout) throws {
+        if let refusal = SharedDatabaseMark.refusal(for: layout) { throw ValidationError(refusal) }
     }
 
     /// The metadata store for reading (`query`): the shared one, or the store's SQLite file.
