@@ -39,6 +39,9 @@ struct DatabaseCommand: ParsableCommand {
             let report = try SQLiteImport(layout: layout, pool: DatabaseBackends.connect(url, layout: layout)).run()
             print(report.description)
             if !report.mismatches.isEmpty { throw ExitCode.failure }
+            print(
+                "the store now opens with this database only (\(SharedDatabaseMark.file(in: layout).path)): give "
+                    + "--database, database.url or PICPIPE_DATABASE_URL to every picpipe command on it")
         }
     }
 }
