@@ -490,6 +490,38 @@ struct FetchRoutesTests {
         #expect(OpenAPIDocument.json.count > 1000)
     }
 
+    @Test func everyAuthenticatedOperationListsTheAuthStatuses() throws {
+        // Every operation the document says takes credentials (it keeps the document's bearer security) can answer
+        // 401 (no or bad credentials), 403 (a missing scope), 429 (over the usage plan) and 503 (the token issuer
+        // cannot be reached): the list comes from the document, so a new route cannot forget them.
+        let root = try #require(
+            try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
+        let global = root["security"] as? [[String: Any]] ?? []
+        let paths = try #require(root["paths"] as? [String: Any])
+        var authenticated: [String] = []
+        var missing: [String] = []
+        for (path, item) in paths {
+            guard let item = item as? [String: Any] else { continue }
+            for method in ["get", "head", "post", "put", "delete", "patch", "options"] {
+                guard let operation = item[method] as? [String: Any] else { continue }
+                let security = operation["security"] as? [[String: Any]] ?? global
+                guard security.contains(where: { $0["bearer"] != nil }) else { continue }
+                authenticated.append("\(method.uppercased()) \(path)")
+                let responses = operation["responses"] as? [String: Any] ?? [:]
+                for status in ["401", "403", "429", "503"] where responses[status] == nil {
+                    missing.append("\(method.uppercased()) \(path) \(status)")
+                }
+            }
+        }
+        #expect(authenticated.count > 10)
+        #expect(authenticated.contains("GET /cameras") && authenticated.contains("GET /events/stream"))
+        #expect(missing.sorted() == [])
+        // And the document's open operations are the routes anyone may call.
+        let open = Set(
+            try FetchServer.routes().filter { $0.access == .open }.map { "\($0.method.rawValue) \($0.path)" })
+        #expect(open.isDisjoint(with: authenticated))
+    }
+
     @Test func everyPathAnswers405ToMethodsItDoesNotServe() async throws {
         try await FetchServer.with { client, _ in
             for method in ["TRACE", "QUERY", "PATCH"] {

@@ -578,18 +578,24 @@ public enum OpenAPIDocument {
                                 model: {type: [string, "null"]}
                                 count: {type: integer, minimum: 1}
                 "401": {$ref: "#/components/responses/Unauthorized"}
+                "403": {$ref: "#/components/responses/Forbidden"}
                 "405": {$ref: "#/components/responses/MethodNotAllowed"}
                 "414": {$ref: "#/components/responses/URITooLong"}
+                "429": {$ref: "#/components/responses/TooManyRequests"}
                 "431": {$ref: "#/components/responses/HeadersTooLarge"}
+                "503": {$ref: "#/components/responses/Unavailable"}
             head:
               operationId: headListCameras
               summary: As GET /cameras, without a body (the same status and headers).
               responses:
                 "200": {description: "As GET, without a body."}
                 "401": {description: "As GET, without a body."}
+                "403": {description: "As GET, without a body."}
                 "405": {description: "As GET, without a body."}
                 "414": {description: "As GET, without a body."}
+                "429": {description: "As GET, without a body."}
                 "431": {description: "As GET, without a body."}
+                "503": {description: "As GET, without a body."}
           /events/stream:
             get:
               operationId: eventStream
@@ -622,7 +628,9 @@ public enum OpenAPIDocument {
                 "403": {$ref: "#/components/responses/Forbidden"}
                 "405": {$ref: "#/components/responses/MethodNotAllowed"}
                 "414": {$ref: "#/components/responses/URITooLong"}
+                "429": {$ref: "#/components/responses/TooManyRequests"}
                 "431": {$ref: "#/components/responses/HeadersTooLarge"}
+                "503": {$ref: "#/components/responses/Unavailable"}
             head:
               operationId: headEventStream
               summary: As GET /events/stream, without a body (the same status and headers).
@@ -634,7 +642,9 @@ public enum OpenAPIDocument {
                 "403": {description: "As GET, without a body."}
                 "405": {description: "As GET, without a body."}
                 "414": {description: "As GET, without a body."}
+                "429": {description: "As GET, without a body."}
                 "431": {description: "As GET, without a body."}
+                "503": {description: "As GET, without a body."}
           /events/stream/signed-url:
             post:
               operationId: signEventStreamURL
