@@ -11,6 +11,7 @@ POST /mint   {"kid": "rsa-1", "claims": {...}, "expires_in": 300, "attack": "non
              a token: default claims iss, aud "picpipe-api", sub "alice", iat, exp, jti (unique); `claims` override them
              (a null value removes one)
 POST /rotate {"publish": ["rsa-1", "rsa-2"]} which keys the JWKS publishes from now on
+POST /rotate {"replace": ["rsa-1"]}     new key pairs under the same kids (published and signing from now on)
 GET  /stats  {"jwks_fetches": N, "discovery_fetches": N}
 """
 import base64
@@ -88,7 +89,13 @@ class Issuer(BaseHTTPRequestHandler):
         request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
         if self.path == "/rotate":
             with lock:
-                state["published"] = list(request["publish"])
+                if "publish" in request:
+                    state["published"] = list(request["publish"])
+                for kid in request.get("replace", []):
+                    alg = KEYS[kid][0]
+                    key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) if alg == "RS256"
+                           else ec.generate_private_key(ec.SECP256R1()))
+                    KEYS[kid] = (alg, key)
             self.answer(200, {"published": state["published"]})
         elif self.path == "/mint":
             self.answer(200, mint(request).encode(), "text/plain")

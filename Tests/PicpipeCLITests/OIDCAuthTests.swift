@@ -147,6 +147,18 @@ extension PicpipeCLI {
             let otherIssuer = try await issuer.mint(claims: ["scope": "admin", "iss": "https://evil.example"])
             Self.expectInvalidToken(
                 try await HTTPCall.send("GET", "\(base)/images", headers: HTTPCall.bearer(otherIssuer)), "wrong issuer")
+            // The issuer must match exactly: a trailing slash is another issuer (OIDC Core 3.1.3.7).
+            let slashed = try await issuer.mint(claims: ["scope": "admin", "iss": issuer.issuer + "/"])
+            Self.expectInvalidToken(
+                try await HTTPCall.send("GET", "\(base)/images", headers: HTTPCall.bearer(slashed)), "wrong issuer")
+            let noAudience = try await issuer.mint(claims: ["scope": "admin", "aud": NSNull()])
+            Self.expectInvalidToken(
+                try await HTTPCall.send("GET", "\(base)/images", headers: HTTPCall.bearer(noAudience)),
+                "the token has no audience (aud), expected picpipe-api")
+            let textExpiry = try await issuer.mint(claims: ["scope": "admin", "exp": "\(now + 600)"])
+            Self.expectInvalidToken(
+                try await HTTPCall.send("GET", "\(base)/images", headers: HTTPCall.bearer(textExpiry)),
+                "the token's expiry (exp) is not a number of seconds")
             let unsigned = try await issuer.mint(claims: ["scope": "admin"], attack: "none")
             Self.expectInvalidToken(
                 try await HTTPCall.send("GET", "\(base)/images", headers: HTTPCall.bearer(unsigned)),
@@ -169,6 +181,10 @@ extension PicpipeCLI {
                 Self.expectInvalidToken(
                     try await HTTPCall.send("GET", "\(base)/images", headers: HTTPCall.bearer(unknown)), "unknown key")
             }
+            // The kid's quotes become single quotes in the header (RFC 6750 allows no `"` there), not `?`.
+            Self.expectInvalidToken(
+                try await HTTPCall.send("GET", "\(base)/images", headers: HTTPCall.bearer(unknown)),
+                "no key with kid 'rsa-2'")
             #expect(try await issuer.jwksFetches() == fetchesBefore)
         }
 
@@ -215,6 +231,26 @@ extension PicpipeCLI {
                 let old = try await issuer.mint(kid: "rsa-1", claims: ["cognito:groups": ["images:read"]])
                 Self.expectInvalidToken(
                     try await HTTPCall.send("GET", "\(base)/images", headers: HTTPCall.bearer(old)), "unknown key")
+
+                // The issuer replaces rsa-2 under the same kid: its new tokens fail the signature check of the key
+                // serve holds, which makes serve fetch the JWKS again (within the refresh interval's limit) and
+                // accept them, long before jwks_max_age; the replaced key's tokens are then refused.
+                let before = try await issuer.mint(kid: "rsa-2", claims: ["cognito:groups": ["images:read"]])
+                try await issuer.replace(["rsa-2"])
+                let replaced = try await issuer.mint(kid: "rsa-2", claims: ["cognito:groups": ["images:read"]])
+                var renewed = false
+                let again = Date().addingTimeInterval(60)
+                while !renewed && Date() < again {
+                    let answer = try await HTTPCall.send("GET", "\(base)/images", headers: HTTPCall.bearer(replaced))
+                    renewed = answer.status == 200
+                    if !renewed {
+                        Self.expectInvalidToken(answer, "bad signature")
+                        try await Task.sleep(for: .milliseconds(250))
+                    }
+                }
+                #expect(renewed)
+                Self.expectInvalidToken(
+                    try await HTTPCall.send("GET", "\(base)/images", headers: HTTPCall.bearer(before)), "bad signature")
             } catch {
                 await serve.stop()
                 throw error

@@ -88,6 +88,13 @@ final class OIDCIssuerProcess {
         #expect(answer.status == 200)
     }
 
+    /// Replaces the key pairs of `kids` with new ones under the same kids (a key rotated in place).
+    func replace(_ kids: [String]) async throws {
+        let answer = try await HTTPCall.send(
+            "POST", "\(issuer)/rotate", body: try JSONSerialization.data(withJSONObject: ["replace": kids]))
+        #expect(answer.status == 200)
+    }
+
     /// How many times the JWKS was fetched.
     func jwksFetches() async throws -> Int {
         let answer = try await HTTPCall.send("GET", "\(issuer)/stats")

@@ -33,12 +33,18 @@ extension APIError {
             message: "the token cannot be checked now: \(reason)", headers: headers)
     }
 
-    /// Text safe inside a quoted header parameter: printable ASCII without quotes or backslashes.
+    /// Text safe inside a quoted header parameter (RFC 6750 allows printable ASCII but `"` and `\\` there): a
+    /// double quote becomes a single one (the kid a message quotes stays readable; until session 27 it became `?`),
+    /// a backslash a slash, anything else outside printable ASCII `?`.
     static func quotable(_ text: String) -> String {
         String(
             String.UnicodeScalarView(
                 text.unicodeScalars.prefix(300).map { scalar in
-                    (0x20..<0x7f).contains(scalar.value) && scalar != "\"" && scalar != "\\" ? scalar : "?"
+                    switch scalar {
+                    case "\"": return "'"
+                    case "\\": return "/"
+                    default: return (0x20..<0x7f).contains(scalar.value) ? scalar : "?"
+                    }
                 }))
     }
 }

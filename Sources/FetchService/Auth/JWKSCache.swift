@@ -1,5 +1,6 @@
 // The issuer's signing keys: discovery, then the JWKS, fetched with AsyncHTTPClient and kept; fetched again when
-// they are old, or when a token names a key id not in them (a rotation), at most once per refresh interval.
+// they are old, or when a token names a key id not in them (a rotation) or fails the signature check of a key they
+// hold (a key replaced under the same kid), at most once per refresh interval.
 import AsyncHTTPClient
 import Foundation
 import JWTKit
@@ -61,6 +62,18 @@ actor JWKSCache {
         if keys.isEmpty, let lastFailure { throw APIError.issuerUnavailable(lastFailure) }
         guard let name = kid ?? (keys.count == 1 ? keys.keys.first : nil), let key = keys[name] else { return nil }
         return (collection, name, key)
+    }
+
+    /// Fetches the JWKS again after a token failed the signature check of a key the cache holds: the issuer may
+    /// have replaced the key under the same kid, or withdrawn it. At most once per refresh interval, as for an
+    /// unknown kid, so forged tokens cannot make picpipe hammer the issuer.
+    /// - Returns: whether new keys were fetched (then `key(_:)` answers from them).
+    func refreshAfterBadSignature() async -> Bool {
+        let now = ContinuousClock.now
+        guard lastAttempt.map({ now - $0 >= refreshInterval }) ?? true else { return false }
+        let before = fetchedAt
+        await refresh()
+        return fetchedAt != before
     }
 
     /// Fetches once even when many requests ask at the same time.

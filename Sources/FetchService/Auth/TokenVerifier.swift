@@ -8,7 +8,10 @@ import PipelineCore
 
 /// Turns a token into a caller, or a 401 that says why not.
 struct TokenVerifier: Sendable {
+    /// The issuer without a trailing slash, to build the discovery URL from.
     let issuer: String
+    /// The issuer as configured: a token's `iss` must be exactly this.
+    let configuredIssuer: String
     let audience: String
     let algorithms: Set<String>
     let clockSkew: Double
@@ -21,6 +24,7 @@ struct TokenVerifier: Sendable {
     ///   - logger: for the key fetches.
     init(settings: OIDCSettings, logger: Logger) {
         var issuer = settings.issuer ?? ""
+        configuredIssuer = issuer
         while issuer.hasSuffix("/") { issuer.removeLast() }
         self.issuer = issuer
         audience = settings.audience ?? ""
@@ -50,27 +54,39 @@ struct TokenVerifier: Sendable {
         }
         guard !parts[2].isEmpty else { throw APIError.invalidToken("the token has no signature") }
         let kid = header["kid"] as? String
-        guard let (collection, _, key) = try await keys.key(kid) else {
-            throw APIError.invalidToken(
-                kid.map { "unknown key: the issuer publishes no key with kid \"\($0)\"" }
-                    ?? "the token names no key (kid) and the issuer publishes several")
+        var claims: TokenClaims?
+        var refetched = false
+        while claims == nil {
+            guard let (collection, _, key) = try await keys.key(kid) else {
+                throw APIError.invalidToken(
+                    kid.map { "unknown key: the issuer publishes no key with kid \"\($0)\"" }
+                        ?? "the token names no key (kid) and the issuer publishes several")
+            }
+            let expectedType = algorithm == "ES256" ? "EC" : "RSA"
+            guard key.keyType == expectedType, algorithm != "ES256" || key.curve == "P-256",
+                key.algorithm.map({ $0 == algorithm }) ?? true
+            else {
+                let article = key.keyType == "EC" ? "an EC" : "an RSA"
+                throw APIError.invalidToken(
+                    "the token says \(algorithm) but its key \(kid ?? "") is \(article) key"
+                        + (key.algorithm.map { " for \($0)" } ?? ""))
+            }
+            do {
+                claims = try await collection.verify(token, as: TokenClaims.self)
+            } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
+                // The issuer may have replaced the key under the same kid (or withdrawn it): look once more with
+                // its keys as they are now, when the refresh interval allows a fetch.
+                if !refetched, await keys.refreshAfterBadSignature() {
+                    refetched = true
+                    continue
+                }
+                throw APIError.invalidToken(
+                    "bad signature: the token was not signed by the issuer's key or was altered")
+            } catch {
+                throw APIError.invalidToken("the token could not be verified (\(error))")
+            }
         }
-        let expectedType = algorithm == "ES256" ? "EC" : "RSA"
-        guard key.keyType == expectedType, algorithm != "ES256" || key.curve == "P-256",
-            key.algorithm.map({ $0 == algorithm }) ?? true
-        else {
-            throw APIError.invalidToken(
-                "the token says \(algorithm) but its key \(kid ?? "") is a\(key.keyType == "EC" ? "n EC" : "n RSA") key"
-                    + (key.algorithm.map { " for \($0)" } ?? ""))
-        }
-        let claims: TokenClaims
-        do {
-            claims = try await collection.verify(token, as: TokenClaims.self)
-        } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
-            throw APIError.invalidToken("bad signature: the token was not signed by the issuer's key or was altered")
-        } catch {
-            throw APIError.invalidToken("the token could not be verified (\(error))")
-        }
+        guard let claims else { throw APIError.invalidToken("the token could not be verified") }
         let caller = try check(claims, now: now)
         if let expires = claims.number("exp") {
             verified.remember(token, caller: caller, expires: expires + clockSkew, now: now.timeIntervalSince1970)
@@ -81,15 +97,22 @@ struct TokenVerifier: Sendable {
     /// Checks issuer, audience, times and subject, and reads the scopes.
     func check(_ claims: TokenClaims, now: Date) throws -> Caller {
         let seconds = now.timeIntervalSince1970
-        let tokenIssuer = claims.string("iss").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        guard tokenIssuer == issuer else {
-            throw APIError.invalidToken("wrong issuer: \(claims.string("iss") ?? "none"), expected \(issuer)")
+        // OIDC Core 3.1.3.7: the issuer must match exactly (until session 27 a trailing slash was forgiven).
+        guard claims.string("iss") == configuredIssuer else {
+            throw APIError.invalidToken("wrong issuer: \(claims.string("iss") ?? "none"), expected \(configuredIssuer)")
         }
-        guard (claims.claims["aud"]?.words ?? []).contains(audience) else {
+        let audiences = claims.claims["aud"]?.words ?? []
+        guard audiences.contains(audience) else {
             throw APIError.invalidToken(
-                "wrong audience: \((claims.claims["aud"]?.words ?? []).joined(separator: ", ")), expected \(audience)")
+                audiences.isEmpty
+                    ? "the token has no audience (aud), expected \(audience)"
+                    : "wrong audience: \(audiences.joined(separator: ", ")), expected \(audience)")
         }
-        guard let expires = claims.number("exp") else { throw APIError.invalidToken("the token has no expiry (exp)") }
+        guard let expires = claims.number("exp") else {
+            throw APIError.invalidToken(
+                claims.claims["exp"] == nil
+                    ? "the token has no expiry (exp)" : "the token's expiry (exp) is not a number of seconds")
+        }
         guard seconds <= expires + clockSkew else {
             throw APIError.invalidToken("the token expired at \(Timestamp.string(Date(timeIntervalSince1970: expires)))")
         }
