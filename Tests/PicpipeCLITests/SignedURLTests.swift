@@ -39,7 +39,7 @@ extension PicpipeCLI {
             defer { try? FileManager.default.removeItem(at: root) }
             let store = root.appendingPathComponent("store")
             let first = root.appendingPathComponent("first.yaml")
-            try Self.config(signing: "old-signing-key", previous: []).write(
+            try Self.config(signing: "old-signing-key-1", previous: []).write(
                 to: first, atomically: true, encoding: .utf8)
             var serve = try await ServeProcess(store: store, environment: ["PICPIPE_CONFIG": first.path])
             var longLived = ""
@@ -112,7 +112,7 @@ extension PicpipeCLI {
 
             // Rotation: a new key signs, the old one still verifies what it signed.
             let rotated = root.appendingPathComponent("rotated.yaml")
-            try Self.config(signing: "new-signing-key", previous: ["old-signing-key"])
+            try Self.config(signing: "new-signing-key-1", previous: ["old-signing-key-1"])
                 .write(to: rotated, atomically: true, encoding: .utf8)
             serve = try await ServeProcess(store: store, environment: ["PICPIPE_CONFIG": rotated.path])
             do {
@@ -133,7 +133,7 @@ extension PicpipeCLI {
 
             // The old key withdrawn: what it signed is refused.
             let withdrawn = root.appendingPathComponent("withdrawn.yaml")
-            try Self.config(signing: "new-signing-key", previous: []).write(
+            try Self.config(signing: "new-signing-key-1", previous: []).write(
                 to: withdrawn, atomically: true, encoding: .utf8)
             serve = try await ServeProcess(store: store, environment: ["PICPIPE_CONFIG": withdrawn.path])
             do {

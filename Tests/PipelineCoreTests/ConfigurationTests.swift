@@ -195,6 +195,42 @@ import Testing
         }
     }
 
+    @Test func aSecretUnderTwoKeyNamesAndAShortSigningKeyAreRefused() throws {
+        let shadowed = """
+            http:
+              api_keys: ["plain-key-0123456789"]
+            auth:
+              api_keys:
+                - {name: root, key: "admin-key-0123456789", scopes: [admin]}
+                - {name: gallery, key: "admin-key-0123456789", scopes: [images:read]}
+            """
+        #expect(
+            throws: ConfigurationError.invalid(
+                key: "auth.api_keys[1] (gallery)",
+                reason: "has the same key as auth.api_keys[0] (root): each key must be a different secret")
+        ) { try PicpipeConfiguration.parse(yaml: shadowed).validate() }
+        let plain =
+            "http:\n  api_keys: [\"plain-key-0123456789\"]\nauth:\n  api_keys:\n"
+            + "    - {name: gallery, key: \"plain-key-0123456789\", scopes: [images:read]}\n"
+        #expect(
+            throws: ConfigurationError.invalid(
+                key: "auth.api_keys[0] (gallery)",
+                reason: "has the same key as http.api_keys[0]: each key must be a different secret")
+        ) { try PicpipeConfiguration.parse(yaml: plain).validate() }
+        #expect(
+            throws: ConfigurationError.invalid(key: "http.signing_key", reason: "must be at least 16 characters")
+        ) { try PicpipeConfiguration.parse(yaml: "http:\n  signing_key: x\n").validate() }
+        #expect(
+            throws: ConfigurationError.invalid(
+                key: "http.previous_signing_keys[0]", reason: "must be at least 16 characters")
+        ) {
+            try PicpipeConfiguration.parse(
+                yaml: "http:\n  signing_key: signing-key-0123456789\n  previous_signing_keys: [old]\n"
+            ).validate()
+        }
+        try PicpipeConfiguration.parse(yaml: "http:\n  signing_key: signing-key-0123456789\n").validate()
+    }
+
     @Test func printedYAMLReadsBackTheSame() throws {
         var configuration = PicpipeConfiguration()
         configuration.thumbnails.sizes = [100, 200]

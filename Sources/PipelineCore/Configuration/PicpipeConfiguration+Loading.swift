@@ -227,6 +227,25 @@ extension PicpipeConfiguration {
         try check(runtime.retryBackoff.allSatisfy { $0 >= 0 }, "runtime.retry_backoff", "waits are 0 or more seconds")
         try check(runtime.pollInterval > 0, "runtime.poll_interval", "must be positive seconds")
         try check(http.maxBodyBytes > 0, "http.max_body_bytes", "must be positive")
+        // A signing key is a secret as an API key is: as long as one.
+        if let signingKey = http.signingKey, !signingKey.isEmpty {
+            try check(signingKey.count >= 16, "http.signing_key", "must be at least 16 characters")
+        }
+        for (index, key) in http.previousSigningKeys.enumerated() where !key.isEmpty {
+            try check(key.count >= 16, "http.previous_signing_keys[\(index)]", "must be at least 16 characters")
+        }
+        // One secret under two names: the last would silently win (an admin key shadowed by a read-only one).
+        var holders: [String: String] = [:]
+        let secrets =
+            http.apiKeys.enumerated().map { ("http.api_keys[\($0.offset)]", $0.element) }
+            + auth.apiKeys.enumerated().map { ("auth.api_keys[\($0.offset)] (\($0.element.name))", $0.element.key) }
+        for (name, secret) in secrets {
+            if let first = holders[secret] {
+                throw ConfigurationError.invalid(
+                    key: name, reason: "has the same key as \(first): each key must be a different secret")
+            }
+            holders[secret] = name
+        }
         try check(!aws.region.isEmpty, "aws.region", "must name a region such as us-east-1")
         for credential in aws.credentials {
             try check(
