@@ -1,10 +1,11 @@
 // Every route over real HTTP on loopback: the upload → thumbnail → GET round trip, caching headers, ranges,
 // listing, metadata, PUT replacement, DELETE clean-up, 405s, and the OpenAPI document against the router.
-import FetchService
 import Foundation
 import MetadataService
 import PipelineCore
 import Testing
+
+@testable import FetchService
 
 @Suite(.serialized)
 struct FetchRoutesTests {
@@ -488,6 +489,29 @@ struct FetchRoutesTests {
         walk(object, "")
         #expect(nullKeys == [])
         #expect(OpenAPIDocument.json.count > 1000)
+    }
+
+    @Test func aFailedImportsMessageHasNoRepeatedCodeNorBuildPaths() throws {
+        // The fetch function's error as the runtime returns it: `<code>: <reason>` (or `<URL>: <code>: <reason>`).
+        let tls = ImageAPI.importError(
+            .object([
+                "errorType": .string("ImportFailure"),
+                "errorMessage": .string(
+                    "import_failed: https://127.0.0.1:1/x.jpg could not be fetched (SSL error: error:100000f7:SSL "
+                        + "routines:OPENSSL_internal:WRONG_VERSION_NUMBER at /work/main/.build/checkouts/swift-nio-ssl/"
+                        + "Sources/CNIOBoringSSL/ssl/tls_record.cc:127]); nothing was kept"),
+            ]))
+        #expect(tls.code == "import_failed")
+        #expect(
+            tls.message
+                == "https://127.0.0.1:1/x.jpg could not be fetched (SSL error: error:100000f7:SSL "
+                + "routines:OPENSSL_internal:WRONG_VERSION_NUMBER]); nothing was kept")
+        let refused = ImageAPI.importError(
+            .object([
+                "errorType": .string("Unprocessable"),
+                "errorMessage": .string("http://10.0.0.1/x.jpg: url_refused: the address 10.0.0.1 is private"),
+            ]))
+        #expect(refused.code == "url_refused" && refused.message == "the address 10.0.0.1 is private")
     }
 
     @Test func everyAuthenticatedOperationListsTheAuthStatuses() throws {

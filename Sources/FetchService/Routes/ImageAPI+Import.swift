@@ -69,7 +69,16 @@ extension ImageAPI {
         var type = ""
         if case .string(let text)? = error["errorType"] { type = text }
         let (code, status) = ImportFailure.status(ofMessage: message, errorType: type)
-        return APIError(HTTPResponse.Status(code: status), code: code, message: message)
+        return APIError(HTTPResponse.Status(code: status), code: code, message: clientMessage(message, code: code))
+    }
+
+    /// The function's error message as a client reads it beside its code: without the `<URL>: <code>: ` prefixes
+    /// the function's error carries (a client printing `code: message` read "import_failed: import_failed: …"),
+    /// and without the source locations of a TLS library's errors (`at /…/tls_record.cc:127`: build paths).
+    static func clientMessage(_ message: String, code: String) -> String {
+        var text = message
+        if let last = text.range(of: code + ": ", options: .backwards) { text = String(text[last.upperBound...]) }
+        return text.replacing(#/ at /[^\s\])]*:\d+/#, with: "")
     }
 
     /// Downloads the URL into a checked temporary file of `spool` within the import timeout; the 413 of the
