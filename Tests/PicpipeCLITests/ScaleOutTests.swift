@@ -213,3 +213,31 @@ extension PicpipeCLI.ScaleOutTests {
         }
     }
 }
+
+extension PicpipeCLI.ScaleOutTests {
+    /// A process that ran on the database before the move journaled events under ids SQLite uses: `db migrate`
+    /// refuses, names them and copies nothing (until session 27 it kept the database's rows and dropped SQLite's,
+    /// summed up as a success, so `replay 1` named another picture).
+    @Test func dbMigrateRefusesADatabaseWithEventsOfItsOwn() async throws {
+        let (database, dropDatabase) = try ScratchDatabase.create()
+        defer { dropDatabase() }
+        let work = try PicpipeProcess.temporaryFolder("picpipe-migrate-clash")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let (store, key) = try await PicpipeCLI.InvokeCommandTests.storeWithOriginal(work)  // one SQLite event
+        let invoked = try await PicpipeProcess.run(
+            ["invoke", "metadata", "--key", key, "--store", store.path, "--database", database])
+        try #require(invoked.status == 0, "\(invoked.stderr)")
+        let before = try await PicpipeProcess.run(
+            ["events", "--store", store.path, "--database", database, "--json"])
+
+        let migrate = try await PicpipeProcess.run(
+            ["db", "migrate", "--store", store.path, "--to", database], timeout: 300)
+        #expect(migrate.status == 1, "\(migrate.stdout)")
+        #expect(
+            migrate.stderr.contains("already has events of its own under ids the SQLite journal uses (1: 1)"),
+            "\(migrate.stderr)")
+        let after = try await PicpipeProcess.run(
+            ["events", "--store", store.path, "--database", database, "--json"])
+        #expect(after.stdout == before.stdout)
+    }
+}

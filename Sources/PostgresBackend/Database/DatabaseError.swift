@@ -17,6 +17,8 @@ public enum DatabaseError: Error, Sendable, CustomStringConvertible {
     /// The database serves another store (see `StoreBinding`).
     case boundToAnotherStore(
         url: String, boundID: String, boundPath: String, boundAt: String, storeID: String, storePath: String)
+    /// `db migrate` found rows of the database's own under ids the SQLite journal uses.
+    case migrationConflict(table: String, ids: [Int64])
 
     public var description: String {
         switch self {
@@ -33,6 +35,13 @@ public enum DatabaseError: Error, Sendable, CustomStringConvertible {
             return "the database \(url) serves another store (id \(boundID), first opened at \(boundPath) on \(boundAt)); "
                 + "the store at \(storePath) (id \(storeID), in its db/store-id) needs a database of its own: two stores "
                 + "in one database would take each other's uploads for duplicates"
+        case .migrationConflict(let table, let ids):
+            let shown = ids.prefix(10).map(String.init).joined(separator: ", ") + (ids.count > 10 ? ", …" : "")
+            return "the database's journal already has \(table) of its own under ids the SQLite journal uses "
+                + "(\(ids.count): \(shown)): a process ran on the database before the move, so copying would drop "
+                + "the SQLite rows under those ids (and `replay ID` would name another picture); nothing was copied. "
+                + "db migrate copies into a database that holds nothing, or only what an earlier db migrate of this "
+                + "store copied"
         }
     }
 }
@@ -42,7 +51,7 @@ extension DatabaseError: TransientFailure {
     public var mayPassIfRetried: Bool {
         switch self {
         case .unreachable, .poolExhausted: return true
-        case .invalidURL, .statementFailed, .migrationFailed, .boundToAnotherStore: return false
+        case .invalidURL, .statementFailed, .migrationFailed, .boundToAnotherStore, .migrationConflict: return false
         }
     }
 }

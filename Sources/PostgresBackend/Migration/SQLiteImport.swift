@@ -16,8 +16,12 @@ public struct SQLiteImport {
         public var mismatches: [String] = []
 
         public var description: String {
-            var lines = tables.map { "\($0.name): \($0.source) in SQLite, \($0.copied) copied, \($0.target) in PostgreSQL" }
-            lines.append(mismatches.isEmpty ? "verified: every row matches" : "MISMATCHES:\n" + mismatches.joined(separator: "\n"))
+            var lines = tables.map {
+                "\($0.name): \($0.source) in SQLite, \($0.copied) copied, \($0.target) in PostgreSQL"
+            }
+            lines.append(
+                mismatches.isEmpty
+                    ? "verified: every row matches" : "MISMATCHES:\n" + mismatches.joined(separator: "\n"))
             return lines.joined(separator: "\n")
         }
     }
@@ -78,8 +82,23 @@ public struct SQLiteImport {
                     "finished_at", "duration", "error", "result", "throttled", "lease_until",
                 ], "id"
             ),
-            ("attempts", ["id", "invocation_id", "function", "attempt", "started_at", "duration", "memory_mb", "error"], "id"),
+            (
+                "attempts",
+                ["id", "invocation_id", "function", "attempt", "started_at", "duration", "memory_mb", "error"], "id"
+            ),
         ]
+        // Rows the database made itself (a process ran on it before the move) under ids SQLite uses are refused
+        // before anything is copied: `ON CONFLICT DO NOTHING` would keep them and drop the SQLite rows.
+        for (table, identity) in Self.identities {
+            let rows = try source.read { db in try Row.fetchAll(db, sql: "SELECT * FROM \(table)") }
+            let present = try Self.identities(of: table, in: pool, columns: identity)
+            let clashing = rows.compactMap { row -> Int64? in
+                let id: Int64 = row["id"]
+                guard let there = present[id] else { return nil }
+                return there == identity.map({ Self.text(row, $0) }) ? nil : id
+            }
+            if !clashing.isEmpty { throw DatabaseError.migrationConflict(table: table, ids: clashing.sorted()) }
+        }
         for (table, columns, key) in tables {
             let rows = try source.read { db in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY \(key)") }
             var copied = 0
@@ -113,23 +132,26 @@ public struct SQLiteImport {
             let target =
                 try pool.run("SELECT COUNT(*) AS n FROM picpipe_journal.\(table)").first?.value("n", as: Int.self) ?? 0
             report.tables.append((table, rows.count, copied, target))
-            // Row for row: every id of SQLite is in PostgreSQL with the same state/name.
-            let check = table == "events" ? "name" : (table == "invocations" ? "state" : "function")
-            let present = Dictionary(
-                try pool.run("SELECT \(key) AS k, \(check) AS v FROM picpipe_journal.\(table)").compactMap { row in
-                    row.value("k", as: Int64.self).map { ($0, row.value("v", as: String.self) ?? "") }
-                }, uniquingKeysWith: { first, _ in first })
+            // Row for row: every id of SQLite is in PostgreSQL naming the same thing (and, for an invocation, in
+            // the same state).
+            let check =
+                (Self.identities.first { $0.table == table }?.columns ?? []) + (table == "invocations" ? ["state"] : [])
+            let present = try Self.identities(of: table, in: pool, columns: check)
             for row in rows {
                 let id: Int64 = row[key]
-                let expected: String = row[check] ?? ""
+                let expected = check.map { Self.text(row, $0) }
                 if present[id] != expected {
-                    report.mismatches.append("\(table) \(id): \(check) \(present[id] ?? "missing") instead of \(expected)")
+                    let found = present[id].map { $0.joined(separator: " ") } ?? "missing"
+                    report.mismatches.append(
+                        "\(table) \(id): \(check.joined(separator: ",")) \(found) instead of \(expected.joined(separator: " "))"
+                    )
                 }
             }
         }
         // New ids continue after the copied ones.
         try pool.run(
-            "SELECT setval('picpipe_journal.event_ids', GREATEST((SELECT COALESCE(MAX(id), 0) FROM picpipe_journal.events), 1))")
+            "SELECT setval('picpipe_journal.event_ids', GREATEST((SELECT COALESCE(MAX(id), 0) FROM picpipe_journal.events), 1))"
+        )
         for table in ["invocations", "attempts"] {
             try pool.run(
                 """
@@ -137,6 +159,37 @@ public struct SQLiteImport {
                     GREATEST((SELECT COALESCE(MAX(id), 0) FROM picpipe_journal.\(table)), 1))
                 """)
         }
+    }
+
+    /// The columns that say what a journal row is (not how far it got), compared by id.
+    static let identities: [(table: String, columns: [String])] = [
+        ("events", ["name", "key", "etag", "record"]),
+        ("invocations", ["event_id", "function", "type"]),
+        ("attempts", ["invocation_id", "function", "attempt"]),
+    ]
+
+    /// A SQLite row's column as text, as `identities(of:in:columns:)` reads it from PostgreSQL.
+    static func text(_ row: Row, _ column: String) -> String {
+        switch (row[column] as DatabaseValue).storage {
+        case .null: return ""
+        case .int64(let number): return String(number)
+        case .double(let number): return String(number)
+        case .string(let text): return text
+        case .blob(let data): return String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    /// The rows of a journal table in PostgreSQL by id, each as the text of `columns`.
+    static func identities(of table: String, in pool: PostgresConnectionPool, columns: [String]) throws
+        -> [Int64: [String]]
+    {
+        let selected = columns.map { "COALESCE(\($0)::text, '') AS \($0)" }.joined(separator: ", ")
+        var found: [Int64: [String]] = [:]
+        for row in try pool.run("SELECT id, \(selected) FROM picpipe_journal.\(table)") {
+            guard let id = row.value("id", as: Int64.self) else { continue }
+            found[id] = columns.map { row.value($0, as: String.self) ?? "" }
+        }
+        return found
     }
 
     private func copyMetadata(into target: PostgresMetadataStore, report: inout Report) throws {
