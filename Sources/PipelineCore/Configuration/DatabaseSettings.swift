@@ -26,7 +26,7 @@ public struct DatabaseSettings: Codable, Sendable, Equatable {
     /// A database URL text with its secrets (the password, and `password=` and `sslpassword=` in its query)
     /// replaced by `<redacted>`.
     public static func redact(_ text: String) -> String {
-        guard var components = URLComponents(string: text) else { return text }
+        guard var components = URLComponents(string: text) else { return redactText(text) }
         let secrets: Set = ["password", "sslpassword"]
         if let items = components.queryItems, items.contains(where: { secrets.contains($0.name) }) {
             components.queryItems = items.map { item in
@@ -38,5 +38,22 @@ public struct DatabaseSettings: Codable, Sendable, Equatable {
         let shown = PicpipeConfiguration.redacted
         return redacted.replacingOccurrences(of: ":redacted@", with: ":\(shown)@")
             .replacingOccurrences(of: "password=redacted", with: "password=\(shown)")
+    }
+
+    /// The redaction of a text that does not parse as a URL (a port that is not a number, a stray space): the
+    /// password of `scheme://user:password@` and the values of `password=` and `sslpassword=` go, whatever the rest.
+    /// Until session 27 such a text was printed whole, its password with it.
+    static func redactText(_ text: String) -> String {
+        // Greedy up to the last @: a password holding a / or an @ is what makes such a text unparseable.
+        let patterns = [#"(://[^:/?#@]*:).*@"#, #"((?:^|[?&])(?:ssl)?password=)[^&]*"#]
+        var result = text
+        for pattern in patterns {
+            guard let expression = try? NSRegularExpression(pattern: pattern) else { continue }
+            let template = "$1" + NSRegularExpression.escapedTemplate(for: PicpipeConfiguration.redacted)
+                + (pattern.hasSuffix("@") ? "@" : "")
+            result = expression.stringByReplacingMatches(
+                in: result, range: NSRange(result.startIndex..., in: result), withTemplate: template)
+        }
+        return result
     }
 }

@@ -35,6 +35,11 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     /// The passphrase of an encrypted `sslkey` (`sslpassword`, as libpq); never printed.
     private var sslKeyPassword: String?
 
+    /// The query parameters picpipe reads (libpq's names); any other is refused.
+    static let parameters: Set = [
+        "host", "port", "dbname", "user", "password", "sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword",
+    ]
+
     /// The modes `sslmode` accepts.
     public static let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
@@ -48,13 +53,25 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
                 reason: "expected postgres://USER:PASSWORD@HOST:PORT/DATABASE or postgres:///DATABASE?host=/socket/dir")
         }
         var query: [String: String] = [:]
-        for item in components.queryItems ?? [] { query[item.name] = item.value ?? "" }
+        for item in components.queryItems ?? [] {
+            // A misspelt parameter is refused, as libpq refuses it: `sslmod=verify-full` ignored would connect in
+            // plain text.
+            guard Self.parameters.contains(item.name) else {
+                throw DatabaseError.invalidURL(
+                    Self.redact(text),
+                    reason: "unknown parameter \(item.name) (picpipe reads \(Self.parameters.sorted().joined(separator: ", ")))")
+            }
+            query[item.name] = item.value ?? ""
+        }
         let hostParameter = query["host"]
         if let folder = hostParameter, folder.hasPrefix("/") {
             socketFolder = folder
             host = nil
         } else {
-            let named = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? hostParameter
+            // An IPv6 literal is written in brackets in a URL (`postgres://[::1]:5432/db`), not in a connection.
+            let named =
+                components.host.flatMap { $0.isEmpty ? nil : $0.trimmingCharacters(in: CharacterSet(charactersIn: "[]")) }
+                ?? hostParameter
             guard let named, !named.isEmpty else {
                 throw DatabaseError.invalidURL(
                     Self.redact(text), reason: "no host: give HOST in the URL or ?host=/socket/folder")
@@ -63,6 +80,9 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
             socketFolder = nil
         }
         if let given = components.port {
+            guard (1...65535).contains(given) else {
+                throw DatabaseError.invalidURL(Self.redact(text), reason: "port \(given) is not 1-65535")
+            }
             port = given
         } else if let given = query["port"] {
             guard let number = Int(given), (1...65535).contains(number) else {
