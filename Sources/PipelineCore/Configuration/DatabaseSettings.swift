@@ -49,7 +49,8 @@ public struct DatabaseSettings: Codable, Sendable, Equatable {
         var result = text
         for pattern in patterns {
             guard let expression = try? NSRegularExpression(pattern: pattern) else { continue }
-            let template = "$1" + NSRegularExpression.escapedTemplate(for: PicpipeConfiguration.redacted)
+            let template =
+                "$1" + NSRegularExpression.escapedTemplate(for: PicpipeConfiguration.redacted)
                 + (pattern.hasSuffix("@") ? "@" : "")
             result = expression.stringByReplacingMatches(
                 in: result, range: NSRange(result.startIndex..., in: result), withTemplate: template)

@@ -59,7 +59,9 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
             guard Self.parameters.contains(item.name) else {
                 throw DatabaseError.invalidURL(
                     Self.redact(text),
-                    reason: "unknown parameter \(item.name) (picpipe reads \(Self.parameters.sorted().joined(separator: ", ")))")
+                    reason:
+                        "unknown parameter \(item.name) (picpipe reads \(Self.parameters.sorted().joined(separator: ", ")))"
+                )
             }
             query[item.name] = item.value ?? ""
         }
@@ -70,7 +72,9 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         } else {
             // An IPv6 literal is written in brackets in a URL (`postgres://[::1]:5432/db`), not in a connection.
             let named =
-                components.host.flatMap { $0.isEmpty ? nil : $0.trimmingCharacters(in: CharacterSet(charactersIn: "[]")) }
+                components.host.flatMap {
+                    $0.isEmpty ? nil : $0.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                }
                 ?? hostParameter
             guard let named, !named.isEmpty else {
                 throw DatabaseError.invalidURL(
