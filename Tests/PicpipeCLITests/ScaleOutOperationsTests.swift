@@ -213,6 +213,28 @@ extension PicpipeCLI.ScaleOutTests {
             $0.hasPrefix("picpipe_oldest_queued_age_seconds{function=\"thumbnail\"}")
         }
         #expect((oldest?.split(separator: " ").last).flatMap { Double($0) }.map { $0 > 0 } == true, "\(text)")
-        for process in [watcher, api] { await process.stop() }
+        #expect(text.contains("picpipe_journal_readable 1"), "\(text)")
+
+        // A worker process with --listen answers /healthz and /metrics (and nothing else): until session 27 it
+        // opened no listener, and the README's `--listen` for workers was ignored.
+        let worker = try await ServeProcess(
+            store: store, environment: environment,
+            arguments: ["--roles", "worker:thumbnail", "--listen", "127.0.0.1:0"])
+        defer { worker.kill() }
+        try await ServeProcess.eventually("operations listening") { worker.log.contains("operations listening") }
+        let line = try #require(worker.log.split(separator: "\n").first { $0.contains("operations listening") })
+        let workerPort = try #require(
+            line.range(of: "127.0.0.1:").flatMap { Int(line[$0.upperBound...].prefix { $0.isNumber }) })
+        let base = "http://127.0.0.1:\(workerPort)"
+        let (healthBody, health) = try await URLSession.shared.data(from: URL(string: "\(base)/healthz")!)
+        #expect((health as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: healthBody, as: UTF8.self).contains("\"readable\":true"))
+        let (workerMetrics, _) = try await URLSession.shared.data(from: URL(string: "\(base)/metrics")!)
+        #expect(
+            String(decoding: workerMetrics, as: UTF8.self).contains(
+                "picpipe_process_roles{roles=\"worker:thumbnail\"} 1"))
+        let (_, images) = try await URLSession.shared.data(from: URL(string: "\(base)/images")!)
+        #expect((images as? HTTPURLResponse)?.statusCode == 404)
+        for process in [watcher, api, worker] { await process.stop() }
     }
 }

@@ -8,7 +8,11 @@ extension ImageAPI {
     /// 200 when picpipe can take work, 503 when it cannot (a full or read-only store, an unreadable journal);
     /// reads of what is stored may still work then.
     func health(_ request: Request, context: some RequestContext) async throws -> Response {
-        let condition = await storeProbe.condition()
+        Self.healthResponse(condition: await storeProbe.condition(), runtime: runtime)
+    }
+
+    /// The health answer for a store condition and a runtime's journal (the API's and the operations listener's).
+    static func healthResponse(condition: StoreHealth.Condition, runtime: FunctionRuntime) -> Response {
         var journalError: String?
         var queues: [QueueDepth] = []
         do {
@@ -38,13 +42,19 @@ extension ImageAPI {
 
     /// Prometheus text: the runtime's metering (when the registry is the swift-metrics backend) and the HTTP
     /// requests. The queue gauges are read from the journal first (with PostgreSQL: every process's queue, also in
-    /// a process without workers); an unreadable journal leaves their last values (`/healthz` reports it).
+    /// a process without workers); an unreadable journal leaves their last values and sets
+    /// `picpipe_journal_readable` to 0 (`/healthz` says why).
     func metrics(_ request: Request, context: some RequestContext) async throws -> Response {
-        try? runtime.refreshQueueGauges()
+        Self.metricsResponse(runtime: runtime, render: metrics.render)
+    }
+
+    /// The Prometheus answer, the queue gauges read first (the API's and the operations listener's).
+    static func metricsResponse(runtime: FunctionRuntime, render: () -> [UInt8]) -> Response {
+        runtime.refreshQueueGaugesReportingReadability()
         var fields = HTTPFields()
         fields[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         fields[.cacheControl] = "no-store"
-        let body = ByteBuffer(bytes: metrics.render())
+        let body = ByteBuffer(bytes: render())
         fields[.contentLength] = String(body.readableBytes)
         return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: body))
     }

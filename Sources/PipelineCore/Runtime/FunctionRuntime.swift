@@ -2,6 +2,7 @@
 import Foundation
 import Locking
 import Logging
+import Metrics
 
 /// Runs functions the way Lambda does, from a durable journal.
 ///
@@ -31,6 +32,8 @@ public final class FunctionRuntime: Sendable {
     /// Notified after this process journals an outcome, so readers of the journal (the event stream) look at
     /// once instead of at their next poll.
     private let outcomes = WorkSignal()
+    /// 1 while the last read of the queue gauges from the journal succeeded, 0 while the journal cannot be read.
+    private let journalReadable = Gauge(label: "picpipe_journal_readable")
     private let metrics: [String: FunctionMetrics]
     /// Each function's invocations running in this process (workers and synchronous calls): its reserved
     /// concurrency, which a refusing synchronous call (the Lambda API's Invoke) may not exceed.
@@ -296,6 +299,13 @@ public final class FunctionRuntime: Sendable {
         for queue in try journal.queueDepths(now: Date()) { metrics[queue.function]?.update(from: queue) }
     }
 
+    /// Refreshes the queue gauges and records in `picpipe_journal_readable` whether the journal could be read: the
+    /// gauges keep their last values while it cannot, and a scrape must be able to tell them for stale.
+    public func refreshQueueGaugesReportingReadability() {
+        let readable = (try? refreshQueueGauges()) != nil
+        journalReadable.record(readable ? 1 : 0)
+    }
+
     private func workerLoop(_ initial: RegisteredFunction, worker: Int) async {
         let name = initial.name
         // Since when this worker has been free to take work; an invocation ready before that (by more than a
@@ -404,7 +414,7 @@ public final class FunctionRuntime: Sendable {
             } catch {
                 StoreHealth.shared.recordFailure(error)
             }
-            try? refreshQueueGauges()
+            refreshQueueGaugesReportingReadability()
             let generation = signal.generation
             await signal.wait(after: generation, upTo: 5)
         }

@@ -56,7 +56,8 @@ struct ServeApplication {
             if let pool = backends.pool {
                 // Many processes may have the watcher role: one watches, the others stand by.
                 let lock = AdvisoryLock(pool: pool, name: "picpipe.watcher:" + layout.uploads.standardizedFileURL.path)
-                services.append(.init(service: StandbyWatcherService(watcher: service, lock: lock, layout: layout, logger: logger)))
+                services.append(
+                    .init(service: StandbyWatcherService(watcher: service, lock: lock, layout: layout, logger: logger)))
             } else {
                 services.append(.init(service: service))
             }
@@ -87,13 +88,33 @@ struct ServeApplication {
                     settings: awsSettings, fetch: application, http: settings, metrics: httpMetrics,
                     logger: logger,
                     onServerRunning: { port in
-                        logger.info("aws listening", metadata: ["address": "\(awsSettings.listen.host):\(port)", "region": "\(awsSettings.region)"])
+                        logger.info(
+                            "aws listening",
+                            metadata: [
+                                "address": "\(awsSettings.listen.host):\(port)", "region": "\(awsSettings.region)",
+                            ])
                     })
                 services.append(.init(service: built))
                 gateway = built
             } else if configuration.aws.enabled {
-                logger.info("aws listener off: no credentials (set aws.credentials or PICPIPE_AWS_ACCESS_KEY_ID and PICPIPE_AWS_SECRET_ACCESS_KEY)")
+                logger.info(
+                    "aws listener off: no credentials (set aws.credentials or PICPIPE_AWS_ACCESS_KEY_ID and PICPIPE_AWS_SECRET_ACCESS_KEY)"
+                )
             }
+        }
+        if !roles.api, let listen {
+            // A worker or watcher process answers /healthz and /metrics where --listen says (never http.listen's
+            // default: the API process of the same machine has it).
+            let address = try ListenAddress(parsing: listen)
+            services.append(
+                .init(
+                    service: OperationsListener.build(
+                        address: address, runtime: runtime, registry: registry, logger: logger,
+                        onServerRunning: { port in
+                            logger.info(
+                                "operations listening (/healthz, /metrics)",
+                                metadata: ["address": "\(address.host):\(port)"])
+                        })))
         }
         if let reload {
             services.append(
