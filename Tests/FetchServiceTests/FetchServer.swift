@@ -18,6 +18,7 @@ enum FetchServer {
     /// Starts the runtime and the server on a free loopback port, runs `body`, then shuts both down gracefully.
     static func with(
         configure: (inout PicpipeConfiguration) -> Void = { _ in },
+        metadataStore: (any MetadataStore)? = nil,
         _ body: @Sendable (LoopbackClient, StoreLayout) async throws -> Void
     ) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("fetch-\(UUID().uuidString)")
@@ -48,7 +49,7 @@ enum FetchServer {
         let app = try FetchApplication.build(
             settings: settings, runtime: runtime, recipes: recipes,
             metrics: HTTPMetrics(registry: PrometheusCollectorRegistry()), logger: logger,
-            onServerRunning: { await port.set($0) })
+            onServerRunning: { await port.set($0) }, metadataStore: metadataStore)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: FunctionRuntimeService(runtime: runtime)), .init(service: app)],

@@ -36,6 +36,18 @@ struct APIErrorMiddleware: RouterMiddleware {
             case .readOnly?:
                 response = try APIError.storeReadOnly("store the request").response(from: request, context: context)
             default:
+                if let transient = error as? any TransientFailure, transient.mayPassIfRetried {
+                    // A database out of reach (a restart, a cut network) is an outage the pool logs once, not a
+                    // failure of this request: 503 with a time to come back, as POST answers while it lasts.
+                    var headers = HTTPFields()
+                    headers[.retryAfter] = "5"
+                    response = try APIError(
+                        .serviceUnavailable, code: "unavailable",
+                        message: "the database is out of reach; try again shortly (GET /healthz says more)",
+                        headers: headers
+                    ).response(from: request, context: context)
+                    break
+                }
                 logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
                 response = try APIError.internalError("the server failed to answer; see its log")
                     .response(from: request, context: context)
