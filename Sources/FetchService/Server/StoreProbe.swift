@@ -1,5 +1,6 @@
-// Whether the store takes writes again after it was full or read-only: a small write, at most once a second,
-// so /healthz turns healthy when space returns even if nothing else writes.
+// Whether the store takes writes again after it was full or read-only, at most once a second, so /healthz turns
+// healthy when space returns even if nothing else writes: a small write for a read-only store; for a full one,
+// whether the free space covers the largest refused write (a small write that fits proves nothing of it).
 import Foundation
 import Locking
 import NIOPosix
@@ -9,7 +10,7 @@ import PipelineCore
     import Glibc
 #endif
 
-/// Re-checks a failed store by writing a probe file into `db/`.
+/// Re-checks a failed store by writing a probe file into `db/`, and a full one by its free space.
 final class StoreProbe: Sendable {
     let layout: StoreLayout
     let threadPool: NIOThreadPool
@@ -33,7 +34,11 @@ final class StoreProbe: Sendable {
         guard due else { return health.condition }
         let probe = layout.databases.appendingPathComponent(".picpipe-health-probe")
         _ = try? await threadPool.runIfActive {
-            // AtomicFile reports the outcome to StoreHealth: success clears the condition.
+            if case .full = health.condition {
+                health.recheckFreeSpace(at: self.layout.databases.path)
+                return
+            }
+            // AtomicFile reports the outcome to StoreHealth: success clears a read-only condition.
             try AtomicFile.write([UInt8](repeating: 0, count: 4096), to: probe)
             unlink(probe.path)
         }

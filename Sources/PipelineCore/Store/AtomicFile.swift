@@ -17,34 +17,42 @@ public enum AtomicFile {
         temporaryPrefix + kind + TemporaryOwner.current.tag + "-" + UUID().uuidString
     }
 
-    /// Writes `bytes` to `url` atomically, creating the parent folder if needed.
+    /// Writes `bytes` to `url` atomically, creating the parent folder if needed (the store's hash-prefix folders)
+    /// unless `createFolder` is false (a file the user named: its folder must exist).
+    ///
+    /// Errors name `url`, not the temporary file written first (until session 27 they named `.picpipe-tmp-…`).
     /// - Parameter direct: whether a large page-aligned buffer may go to the disk past the page cache (`DirectWrite`,
     ///   less CPU); `false` for a file that is read again at once (an upload's original, which `serve`'s functions
     ///   read right after the ingest: from the page cache instead of the disk).
     /// - Returns: `false` when `url` already existed and `overwrite` is false (nothing written).
     @discardableResult
     public static func write(
-        _ bytes: UnsafeRawBufferPointer, to url: URL, overwrite: Bool = true, direct: Bool = true
+        _ bytes: UnsafeRawBufferPointer, to url: URL, overwrite: Bool = true, direct: Bool = true,
+        createFolder: Bool = true
     ) throws -> Bool {
         do {
-            let wrote = try unreportedWrite(bytes, to: url, overwrite: overwrite, direct: direct)
-            StoreHealth.shared.recordSuccess()
+            let wrote = try unreportedWrite(
+                bytes, to: url, overwrite: overwrite, direct: direct, createFolder: createFolder)
+            let health = StoreHealth.shared
+            health.recordSuccess(bytes: bytes.count)
+            // Still full after a small write: has space come back meanwhile (one statvfs, only while full)?
+            if health.neededBytes > 0 { health.recheckFreeSpace(at: url.deletingLastPathComponent().path) }
             return wrote
         } catch {
-            StoreHealth.shared.recordFailure(error)
+            StoreHealth.shared.recordFailure(error, needing: bytes.count)
             throw error
         }
     }
 
     private static func unreportedWrite(
-        _ bytes: UnsafeRawBufferPointer, to url: URL, overwrite: Bool, direct allowed: Bool
+        _ bytes: UnsafeRawBufferPointer, to url: URL, overwrite: Bool, direct allowed: Bool, createFolder: Bool
     ) throws -> Bool {
         let folder = url.deletingLastPathComponent()
         if !overwrite, FileManager.default.fileExists(atPath: url.path) { return false }
-        try Folder.create(folder)
+        if createFolder { try Folder.create(folder) }
         let temp = folder.appendingPathComponent(temporaryName())
         let (fd, direct) = DirectWrite.create(temp.path, direct: allowed && DirectWrite.suits(bytes))
-        guard fd >= 0 else { throw StoreError.io(path: temp.path, operation: "create", errno: errno) }
+        guard fd >= 0 else { throw StoreError.io(path: url.path, operation: "create", errno: errno) }
         var ok = false
         defer {
             if !ok { unlink(temp.path) }
@@ -54,9 +62,9 @@ public enum AtomicFile {
             do {
                 try DirectWrite.writeAll(bytes, to: fd, direct: direct)
             } catch {
-                throw StoreError.io(path: temp.path, operation: "write", errno: error.errno)
+                throw StoreError.io(path: url.path, operation: "write", errno: error.errno)
             }
-            guard fsync(fd) == 0 else { throw StoreError.io(path: temp.path, operation: "fsync", errno: errno) }
+            guard fsync(fd) == 0 else { throw StoreError.io(path: url.path, operation: "fsync", errno: errno) }
         }
         if !overwrite {
             // link() fails if the target exists: first writer wins, no clobbering of a concurrent writer.
@@ -74,14 +82,20 @@ public enum AtomicFile {
 
     /// Writes an array of bytes atomically.
     @discardableResult
-    public static func write(_ bytes: [UInt8], to url: URL, overwrite: Bool = true) throws -> Bool {
-        try bytes.withUnsafeBytes { try write($0, to: url, overwrite: overwrite) }
+    public static func write(
+        _ bytes: [UInt8], to url: URL, overwrite: Bool = true, createFolder: Bool = true
+    ) throws -> Bool {
+        try bytes.withUnsafeBytes { try write($0, to: url, overwrite: overwrite, createFolder: createFolder) }
     }
 
     /// Writes `Data` atomically.
     @discardableResult
-    public static func write(_ data: Data, to url: URL, overwrite: Bool = true, direct: Bool = true) throws -> Bool {
-        try data.withUnsafeBytes { try write($0, to: url, overwrite: overwrite, direct: direct) }
+    public static func write(
+        _ data: Data, to url: URL, overwrite: Bool = true, direct: Bool = true, createFolder: Bool = true
+    ) throws -> Bool {
+        try data.withUnsafeBytes {
+            try write($0, to: url, overwrite: overwrite, direct: direct, createFolder: createFolder)
+        }
     }
 
     /// Removes temporary files a crash left in `folder` and its subfolders; returns how many.

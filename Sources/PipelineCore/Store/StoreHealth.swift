@@ -33,11 +33,27 @@ public final class StoreHealth: Sendable {
         }
     }
 
-    private let state = Locked(Condition.ok)
+    /// The condition, and while it is `full` the bytes the largest refused write needed.
+    private struct State {
+        var condition = Condition.ok
+        var needed = 0
+    }
+
+    private let state = Locked(State())
     private let logger = Logger(label: "picpipe.store")
 
+    /// The least free space a full disk must have again, and the least a write must have had, before the store is
+    /// taken to take writes again when the refused write's size is not known (a journal write, an upload cut off):
+    /// a small write (a 4 KB probe, a thumbnail) that fits is no sign that a picture waiting in uploads/ does.
+    public static let leastSpaceAfterFull = 1 << 20
+
+    init() {}
+
     /// The current condition.
-    public var condition: Condition { state.withLock { $0 } }
+    public var condition: Condition { state.withLock { $0.condition } }
+
+    /// While the store is full: the bytes the largest refused write needed (at least `leastSpaceAfterFull`); else 0.
+    public var neededBytes: Int { state.withLock { $0.condition.label == "full" ? $0.needed : 0 } }
 
     /// Whether an error is the disk's fault (no space, read-only), and which; `nil` for anything else.
     public static func diskCondition(of error: any Error, path: String = "") -> Condition? {
@@ -65,34 +81,39 @@ public final class StoreHealth: Sendable {
     }
 
     /// Records a failed write; logs when the condition starts (not on every repeat).
+    /// - Parameters:
+    ///   - needing: the bytes the write needed, when known: a full store takes writes again only once a write as
+    ///     large succeeds or that much space is free (`recordSuccess(bytes:)`, `recheckFreeSpace(available:)`).
     /// - Returns: the disk condition the error means, or `nil` when it is not about the disk.
     @discardableResult
-    public func recordFailure(_ error: any Error, path: String = "") -> Condition? {
+    public func recordFailure(_ error: any Error, path: String = "", needing bytes: Int = 0) -> Condition? {
         guard let found = Self.diskCondition(of: error, path: path) else { return nil }
-        record(found)
+        record(found, needing: bytes)
         return found
     }
 
-    /// Records a failed system call on a path.
+    /// Records a failed system call on a path (`needing`: as for `recordFailure(_:path:needing:)`).
     @discardableResult
-    public func recordFailure(errno code: Int32, path: String) -> Condition? {
+    public func recordFailure(errno code: Int32, path: String, needing bytes: Int = 0) -> Condition? {
         guard let found = Self.condition(errno: code, path: path) else { return nil }
-        record(found)
+        record(found, needing: bytes)
         return found
     }
 
-    private func record(_ found: Condition) {
+    private func record(_ found: Condition, needing bytes: Int) {
         let changed = state.withLock { current -> Bool in
-            if current.label == found.label { return false }
-            current = found
+            if case .full = found {
+                let needed = max(bytes, Self.leastSpaceAfterFull)
+                current.needed = current.condition.label == "full" ? max(current.needed, needed) : needed
+            }
+            if current.condition.label == found.label { return false }
+            current.condition = found
             return true
         }
         guard changed else { return }
         switch found {
         case .full(let path, _):
-            logger.error(
-                "the store's disk is full: writes fail until space is freed; uploads wait in uploads/ and work resumes by itself",
-                metadata: ["path": "\(path)"])
+            if let message = fullMessage() { logger.error("\(message)", metadata: ["path": "\(path)"]) }
         case .readOnly(let path, _):
             logger.error(
                 "the store is read-only: writes fail until it is writable again", metadata: ["path": "\(path)"])
@@ -101,13 +122,72 @@ public final class StoreHealth: Sendable {
         }
     }
 
-    /// Records a successful write: the disk takes writes again.
-    public func recordSuccess() {
-        let previous = state.withLock { current -> Condition in
-            let previous = current
-            if previous != .ok { current = .ok }
-            return previous
+    /// How the log speaks of a full disk: `serve`'s words, each time the condition starts and ends, unless a one-off
+    /// command (`oneOffCommand(full:)`) set its own.
+    private struct Voice {
+        var full =
+            "the store's disk is full: writes fail until space is freed; uploads wait in uploads/ and work resumes by itself"
+        var oneOff = false
+        var saidFull = false
+    }
+
+    private let voice = Locked(Voice())
+
+    /// For `batch` and `thumbnail`: nothing waits in uploads/ there, and nothing resumes by itself, so the full
+    /// disk is told in `message`, once a run, and its end is not told (until session 27 they printed serve's words,
+    /// and batch printed "full" and "takes writes again" for every file).
+    public func oneOffCommand(full message: String) {
+        voice.withLock {
+            $0.full = message
+            $0.oneOff = true
         }
-        if previous != .ok { logger.notice("the store takes writes again", metadata: ["was": "\(previous.label)"]) }
+    }
+
+    /// The log line of a full disk, or `nil` when a one-off command said it already.
+    private func fullMessage() -> String? {
+        voice.withLock { voice -> String? in
+            if voice.oneOff && voice.saidFull { return nil }
+            voice.saidFull = true
+            return voice.full
+        }
+    }
+
+    /// Records a successful write of `bytes`: a read-only store takes writes again; a full one only when the write
+    /// was at least as large as the largest refused one (`neededBytes`): a small write that fits in what is left
+    /// (a probe, a thumbnail of another picture) says nothing of the upload still waiting.
+    public func recordSuccess(bytes: Int) {
+        let previous = state.withLock { current -> Condition? in
+            switch current.condition {
+            case .ok: return nil
+            case .full where bytes < current.needed: return nil
+            case .full, .readOnly:
+                let previous = current.condition
+                current = State()
+                return previous
+            }
+        }
+        guard let previous, !voice.withLock({ $0.oneOff }) else { return }
+        logger.notice("the store takes writes again", metadata: ["was": "\(previous.label)"])
+    }
+
+    /// Re-checks a full store against the free space of its file system: it takes writes again when `available`
+    /// bytes cover the largest refused write (`neededBytes`).
+    /// - Returns: the condition after the check.
+    @discardableResult
+    public func recheckFreeSpace(available: Int) -> Condition {
+        let needed = neededBytes
+        if needed > 0, available >= needed { recordSuccess(bytes: needed) }
+        return condition
+    }
+
+    /// Re-checks a full store against the space left to unprivileged writers (`statvfs`'s `f_bavail`) on the file
+    /// system holding `path`; unchanged when that cannot be read.
+    @discardableResult
+    public func recheckFreeSpace(at path: String) -> Condition {
+        guard neededBytes > 0 else { return condition }
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return condition }
+        let available = Int(clamping: UInt64(info.f_bavail) &* UInt64(info.f_frsize))
+        return recheckFreeSpace(available: available)
     }
 }
