@@ -166,14 +166,23 @@ public struct BatchRunner: Sendable {
             }
             if try await write.value { changed = true }
             await duplicates.finish(original.hash, .succeeded)
+            // An earlier run's dead letter of this file is stale now (until session 27 it stayed in failed/).
+            if let failed = try? layout.handles(for: FunctionRole(write: [.failed]), function: "batch").handle(
+                .failed, .write)
+            {
+                DeadLetter.clear(file: file, name: file, stage: "batch", sha256: original.hash.hex, in: failed)
+            }
             return (file, changed ? .ok : .skipped, nil, made)
         } catch {
             let reason = Self.reason(error, file: file)
             if owner, let ingested { await duplicates.finish(ingested.hash, .failed(reason: reason)) }
             if let ingested, let originalWrite, (try? await originalWrite.value) == true {
-                // The picture could not be processed: do not keep the original this run stored.
+                // The picture could not be processed: do not keep the original this run stored, nor what the
+                // functions made of it before one failed (until session 27 a 128 px thumbnail written before the
+                // 256 px one failed on a full disk stayed behind): the clean-up of an HTTP DELETE.
                 try? layout.handles(for: FunctionRole(write: [.originals]), function: "ingest")
                     .handle(.originals, .write).remove(ingested.relativePath)
+                await cleanUp(ingested, sequence: sequence, file: file)
             }
             let letter = DeadLetter(file: file, error: reason, stage: "batch", sha256: ingested?.hash.hex)
             do {
@@ -187,11 +196,34 @@ public struct BatchRunner: Sendable {
         }
     }
 
+    /// Runs the `ObjectRemoved` functions for an original this run stored and then removed: nothing of a failed
+    /// file stays (thumbnails, a metadata row). Best effort: the file is reported failed whatever happens here.
+    private func cleanUp(_ original: IngestedOriginal, sequence: Int64, file: String) async {
+        let record = S3EventRecord(
+            name: .objectRemovedDelete, bucket: layout.root.lastPathComponent, key: original.key, size: original.size,
+            eTag: original.hash.hex, sequence: sequence, sourceName: file)
+        var quiet = logger
+        quiet.logLevel = .critical
+        for function in functions where function.subscriptions.contains(record.eventName.family) {
+            let context = FunctionContext(
+                configuration: configurations[function.name] ?? FunctionConfiguration(),
+                store: layout.handles(for: function.role, function: function.name), logger: quiet,
+                deadline: .now + .seconds(365 * 86_400), invocationID: "batch-\(sequence)-\(function.name)-removed")
+            do {
+                _ = try await function.handle(record, context: context)
+            } catch {
+                logger.error("could not clean up after \(file) failed: \(Self.reason(error, file: file))")
+            }
+        }
+    }
+
     /// The reason alone: the file is named beside it, so a leading `FILE: ` or a trailing `: FILE` goes.
     public static func reason(_ error: any Error, file: String) -> String {
         let text = String(describing: error)
         if text.hasPrefix(file + ": ") { return String(text.dropFirst(file.count + 2)) }
         if text.hasSuffix(": " + file) { return String(text.dropLast(file.count + 2)) }
+        // `open failed for in/x.jpg: …` after `in/x.jpg: ` named the file twice (until session 27).
+        if let range = text.range(of: " for " + file + ": ") { return text.replacingCharacters(in: range, with: ": ") }
         return text
     }
 

@@ -463,6 +463,7 @@ public final class FunctionRuntime: Sendable {
                 }
             }
             log.info("invocation succeeded", metadata: ["duration_ms": "\(Self.milliseconds(duration))"])
+            clearDeadLetter(of: claim)
             return next
         case .failed(let error):
             let cutAtShutdown: Bool
@@ -566,6 +567,17 @@ public final class FunctionRuntime: Sendable {
         } catch {
             log.error("could not write the dead letter", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Removes the dead letter an earlier attempt of this work left (`failed/SOURCE.FUNCTION.error.json`): the work
+    /// has succeeded since (a `replay --failed`, a later event of the same picture under the same name).
+    private func clearDeadLetter(of claim: ClaimedInvocation) {
+        let object = claim.event.record.s3.object
+        let source = object.sourceName ?? object.eTag
+        let failed = StoreHandle(area: .failed, access: .write, location: layout.failed, function: "runtime")
+        DeadLetter.clear(
+            file: source, name: "\(source).\(claim.function)", stage: claim.function,
+            sha256: claim.event.record.contentHash?.hex, in: failed)
     }
 
     /// Refuses an original its judging function could not process: its bytes go to `failed/` under the name it

@@ -61,6 +61,32 @@ public struct DeadLetter: Codable, Sendable, Equatable {
         }
     }
 
+    /// Removes the dead letters a later success of the same work has made stale: the slots of `name` (and its
+    /// numbered ones) whose record names the same input and stage, and the same content when the record knew it
+    /// (the failed bytes beside it go too). Until session 27 they stayed in `failed/` after a replay or a second
+    /// batch run had succeeded. Best effort: a failure to remove is no failure of the work.
+    /// - Returns: how many records were removed.
+    @discardableResult
+    public static func clear(
+        file: String, name: String, stage: String, sha256: String?, in failed: StoreHandle
+    ) -> Int {
+        let base = safeName(name)
+        var removed = 0
+        for counter in 0..<100 {
+            let chosen = counter == 0 ? base : numbered(base, counter)
+            guard let old = try? failed.read(chosen + ".error.json") else {
+                if counter == 0 { continue }
+                break
+            }
+            guard let record = try? JSONDecoder().decode(DeadLetter.self, from: old), record.file == file,
+                record.stage == stage, record.sha256 == nil || sha256 == nil || record.sha256 == sha256
+            else { continue }
+            if failed.exists(chosen) { try? failed.remove(chosen) }
+            if (try? failed.remove(chosen + ".error.json")) != nil { removed += 1 }
+        }
+        return removed
+    }
+
     /// Whether the slot `chosen` already belongs to this failure: it holds the same bytes, or it has no bytes yet
     /// and its record names the same input.
     private func holds(_ chosen: String, bytes: Data?, in failed: StoreHandle) -> Bool {
