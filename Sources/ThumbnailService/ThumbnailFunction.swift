@@ -22,6 +22,9 @@ public struct ThumbnailFunction: PipelineFunction {
     /// Whether the largest resize may run on a spare core while the original is decoded: the time from upload to
     /// thumbnails at idle (`Thumbnailer.render(overlap:)`). Off for `batch`, whose `-j N` means N threads.
     public let overlapsResize: Bool
+    /// What set `limits.maxPixels` when it was not the configuration (`--max-pixels` of batch), for the refusal's
+    /// message; `nil`: the configuration or `PICPIPE_MAX_PIXELS` (`explain`).
+    public var pixelLimitSource: String?
 
     /// What the HTTP API serves: the configured recipes first (one per size), then their variants.
     public var servedRecipes: [ThumbnailRecipe] { recipes + variants }
@@ -84,7 +87,7 @@ public struct ThumbnailFunction: PipelineFunction {
             }
         } catch let error as ImageError {
             let memoryMB = bounded.maxPixels < limits.maxPixels ? context.configuration.memoryMB : nil
-            let reason = Self.explain(error, memoryMB: memoryMB)
+            let reason = Self.explain(error, memoryMB: memoryMB, pixelLimitSource: pixelLimitSource)
             context.logger.error(
                 "cannot make thumbnails", metadata: ["file": "\(Self.file(record))", "error": "\(reason)"])
             throw FunctionError.unprocessable(file: Self.file(record), reason: reason)
@@ -119,12 +122,19 @@ public struct ThumbnailFunction: PipelineFunction {
     /// - Parameters:
     ///   - error: the image error.
     ///   - memoryMB: the function's `memory_mb` when it, not `limits.max_pixels`, set the pixel limit.
-    public static func explain(_ error: ImageError, memoryMB: Int? = nil) -> String {
+    ///   - pixelLimitSource: what set the pixel limit when not the configuration (`--max-pixels`); without it,
+    ///     `PICPIPE_MAX_PIXELS` when that is set (it overrides the file), else `limits.max_pixels`. (Until session 27
+    ///     the message named `limits.max_pixels` whatever set the limit.)
+    public static func explain(_ error: ImageError, memoryMB: Int? = nil, pixelLimitSource: String? = nil) -> String {
         switch error {
         case .tooManyPixels:
             if let memoryMB {
                 return "\(error) (set by functions.thumbnail.memory_mb: \(memoryMB) MiB at 8 bytes a pixel; "
                     + "raise memory_mb for larger pictures)"
+            }
+            if let pixelLimitSource { return "\(error) (set by \(pixelLimitSource))" }
+            if ProcessInfo.processInfo.environment["PICPIPE_MAX_PIXELS"] != nil {
+                return "\(error) (set by PICPIPE_MAX_PIXELS in the environment)"
             }
             return "\(error) (set by limits.max_pixels in the configuration; "
                 + "batch and thumbnail also take --max-pixels)"

@@ -64,5 +64,58 @@ extension PicpipeCLI {
             #expect(rest.ok == count - originals)
             #expect(rest.skipped == originals)
         }
+        /// A Ctrl-C before batch has read its configuration, walked its inputs or made its store stops it too (until
+        /// session 27 the handler came after all that, and one that came early was lost or killed the process).
+        /// The configuration is a named pipe: batch waits on it, with its handler installed, until the test writes.
+        @Test func anInterruptBeforeTheInputsAreWalkedStopsTheBatch() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let input = work.appendingPathComponent("a.jpg")
+            try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 5).write(to: input)
+            let config = work.appendingPathComponent("config.yaml")
+            #expect(mkfifo(config.path, 0o600) == 0)
+            let store = work.appendingPathComponent("store")
+            let process = Process()
+            process.executableURL = PicpipeProcess.binary
+            process.arguments = ["batch", input.path, "--store", store.path, "--config", config.path, "-q"]
+            var environment = ProcessInfo.processInfo.environment
+            environment.removeValue(forKey: "PICPIPE_STORE")
+            environment.removeValue(forKey: "PICPIPE_CONFIG")
+            process.environment = environment
+            let err = work.appendingPathComponent("stderr")
+            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: err)
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            // The pipe opens for writing once batch has opened it for reading: it is waiting for its configuration.
+            var writer: Int32 = -1
+            try await ServeProcess.eventually("batch reads its configuration") {
+                writer = open(config.path, O_WRONLY | O_NONBLOCK)
+                return writer >= 0 || !process.isRunning
+            }
+            try #require(writer >= 0)
+            kill(process.processIdentifier, SIGINT)
+            // The configuration only once the signal is taken (no longer pending): a thread of a busy machine may
+            // take it late, and the test is about a signal that comes first.
+            let status = "/proc/\(process.processIdentifier)/status"
+            try await ServeProcess.eventually("the interrupt taken") {
+                guard let text = try? String(contentsOfFile: status, encoding: .utf8) else { return true }
+                return !text.split(separator: "\n").contains { line in
+                    guard line.hasPrefix("SigPnd:") || line.hasPrefix("ShdPnd:"),
+                        let mask = UInt64(line.split(separator: "\t").last ?? "", radix: 16)
+                    else { return false }
+                    return mask & (1 << (UInt64(SIGINT) - 1)) != 0
+                }
+            }
+            signal(SIGPIPE, SIG_IGN)  // a batch the signal killed has no reader left: EPIPE, not the test's end
+            _ = write(writer, "\n", 1)
+            close(writer)
+            await process.exited()
+            let stderr = String(decoding: try Data(contentsOf: err), as: UTF8.self)
+            try #require(process.terminationReason == .exit, "killed by the signal instead of stopping: \(stderr)")
+            #expect(process.terminationStatus == 130, "\(stderr)")
+            #expect(stderr.contains("interrupted before any file was processed"), "\(stderr)")
+            #expect(!FileManager.default.fileExists(atPath: store.path), "\(stderr)")
+        }
     }
 }

@@ -166,7 +166,18 @@ extension PicpipeCLI {
 
             let pixels = try await PicpipeProcess.run(["thumbnail", input.path, "-o", output, "--max-pixels", "1000"])
             #expect(pixels.status == 1)
-            #expect(pixels.stderr.contains("--max-pixels") && pixels.stderr.contains("limits.max_pixels"))
+            // The limit is named by what set it: the option, the variable, else the configuration's key.
+            #expect(pixels.stderr.contains("set by --max-pixels") && !pixels.stderr.contains("limits.max_pixels"))
+            let variable = try await PicpipeProcess.run(
+                ["thumbnail", input.path, "-o", output], environment: ["PICPIPE_MAX_PIXELS": "1000"])
+            #expect(variable.status == 1)
+            #expect(variable.stderr.contains("set by PICPIPE_MAX_PIXELS"), "\(variable.stderr)")
+            let batchPixels = try await PicpipeProcess.run([
+                "batch", input.path, "--store", work.appendingPathComponent("pixels").path, "--max-pixels", "1000",
+                "-q",
+            ])
+            #expect(batchPixels.status == 1)
+            #expect(batchPixels.stderr.contains("set by --max-pixels"), "\(batchPixels.stderr)")
             let bytes = try await PicpipeProcess.run(["thumbnail", input.path, "-o", output, "--max-file-bytes", "100"])
             #expect(bytes.status == 1)
             #expect(bytes.stderr.contains("--max-file-bytes") && bytes.stderr.contains("limits.max_file_bytes"))

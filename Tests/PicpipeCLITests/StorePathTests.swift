@@ -84,12 +84,17 @@ extension PicpipeCLI {
             defer { try? FileManager.default.removeItem(at: work) }
             let input = work.appendingPathComponent("a.jpg")
             try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1).write(to: input)
+            // The output's folder must exist (since session 27; it was made before): a usage error, one line.
             let run = try await PicpipeProcess.run(["thumbnail", input.path, "-o", "/proc/x/o.jpg"])
-            #expect(run.status == 1)
-            #expect(run.stderr.contains("/proc/x"))
-            #expect(run.stderr.contains("cannot create the folder"))
-            #expect(!run.stderr.contains("NSCocoaErrorDomain"))
+            #expect(run.status == 2)
+            #expect(run.stderr.contains("the folder /proc/x does not exist"))
             #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+            // A folder that exists but takes no file: one line naming the output, not its temporary file.
+            let proc = try await PicpipeProcess.run(["thumbnail", input.path, "-o", "/proc/o.jpg"])
+            #expect(proc.status == 1)
+            #expect(proc.stderr.contains("/proc/o.jpg") && !proc.stderr.contains(".picpipe-tmp-"), "\(proc.stderr)")
+            #expect(!proc.stderr.contains("NSCocoaErrorDomain"))
+            #expect(proc.stderr.split(separator: "\n").count == 1, "\(proc.stderr)")
         }
 
         /// A store on a read-only mount (a bind mount remounted read-only; needs root, else the test returns).

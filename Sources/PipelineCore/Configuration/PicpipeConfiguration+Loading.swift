@@ -28,7 +28,15 @@ extension PicpipeConfiguration {
         if path.hasSuffix(".toml") {
             throw ConfigurationError.unreadable(path: path, reason: "TOML is not supported; write the file in YAML")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // Read to its end rather than by its size, so a pipe works too (`--config <(…)`, a named pipe).
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ConfigurationError.unreadable(path: path, reason: "no such file or not readable")
+        }
+        defer { try? handle.close() }
+        let data: Data
+        do {
+            data = try handle.readToEnd() ?? Data()
+        } catch {
             throw ConfigurationError.unreadable(path: path, reason: "no such file or not readable")
         }
         return try parse(yaml: String(decoding: data, as: UTF8.self), path: path)

@@ -97,8 +97,13 @@ struct BatchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Caught from the start: a Ctrl-C while the inputs are walked or the store is made stops the batch too
+        // (until session 27 the handler came after both, and a background job, which inherits SIGINT ignored,
+        // lost one that came early).
+        let interrupt = InterruptSignal()
         var configuration = databaseOptions.applied(to: recipe.applied(to: try configOptions.load(store: storeOptions)))
         if let sizes = try parsedSizes() { configuration.thumbnails.sizes = sizes }
+        try recipe.checkApplies(to: configuration.thumbnails.format, also: try parsedAlsoFormats())
         let layout = StoreLayout(root: configuration.storeURL)
         // Inputs first: a mistyped input must not leave a new store behind.
         let discovery = BatchInput.discover(inputs, store: layout.root.path)
@@ -111,12 +116,20 @@ struct BatchCommand: AsyncParsableCommand {
             FileHandleOutput.standardError.write("picpipe: passed over \(LogText.escaped(note))\n")
         }
         let found = discovery.inputs
+        if interrupt.received {
+            FileHandleOutput.standardError.write(
+                "picpipe: interrupted before any file was processed; the store was not touched\n")
+            throw ExitCode(130)
+        }
         if found.isEmpty {
             FileHandleOutput.standardError.write(
                 "picpipe: warning: no image file found under \(inputs.joined(separator: ", "))\n")
         }
         try StoreOptions.create(layout)
         if configuration.database.url == nil { try DatabaseBackends.refuseSQLiteIfShared(layout) }
+        StoreHealth.shared.oneOffCommand(
+            full: "the store's disk is full: the files that cannot be written fail and keep nothing in the store; "
+                + "free space and run the same command again (what is done is skipped)")
         var logger = Logger(label: "picpipe.batch")
         logger.logLevel = .warning
         // The same functions `serve` runs, in order: the thumbnail's full decode validates the picture first.
@@ -125,13 +138,12 @@ struct BatchCommand: AsyncParsableCommand {
         }
         let functions = FunctionCatalog.functions(
             for: configuration, alsoFormats: try parsedAlsoFormats(), metadataStore: metadataStore,
-            overlapsResize: false)
+            overlapsResize: false, pixelLimitSource: recipe.pixelLimitSource)
         let runner = BatchRunner(
             layout: layout, functions: functions.map(\.function),
             configurations: Dictionary(uniqueKeysWithValues: functions.map { ($0.function.name, $0.configuration) }),
             maxFileBytes: configuration.limits.maxFileBytes, logger: logger)
         let display = BatchProgressDisplay(output: .standardError, quiet: quiet)
-        let interrupt = InterruptSignal()
         let summary = try await runner.run(
             found, jobs: workers, shouldStop: { interrupt.received }, progress: { display.show($0) })
         display.finish()

@@ -24,7 +24,10 @@ struct EventsCommand: ParsableCommand {
     @Option(help: "Only this state: queued, running, retrying, succeeded, failed or dead.")
     var state: InvocationState?
 
-    @Option(help: "Only this function.")
+    /// The functions an invocation can name.
+    static let functionNames = FunctionSettings.names
+
+    @Option(help: "Only this function: thumbnail, metadata or fetch.")
     var function: String?
 
     @Option(help: "At most this many lines.")
@@ -35,10 +38,16 @@ struct EventsCommand: ParsableCommand {
 
     func validate() throws {
         guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+        // An unknown name would list nothing, as if the function had never run (until session 27).
+        if let function, !Self.functionNames.contains(function) {
+            throw ValidationError(
+                "--function '\(function)' is not a function; the functions are "
+                    + Self.functionNames.joined(separator: ", "))
+        }
     }
 
     func run() throws {
-        let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions)
+        let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions, journal: true)
         let journal = try DatabaseBackends.open(url: url, layout: layout).journal
         let rows = try journal.invocations(state: state, function: function, limit: limit)
         var out = ""

@@ -23,7 +23,7 @@ struct InvokeCommand: AsyncParsableCommand {
               picpipe invoke metadata --payload @event.json --invocation-type Event
             """)
 
-    @Argument(help: "The function: thumbnail or metadata.")
+    @Argument(help: "The function: thumbnail, metadata or fetch.")
     var function: String
 
     @Option(help: "The payload: JSON text, or @FILE to read it from a file.")

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import MetadataService
+import PipelineCore
 import PostgresBackend
 
 struct QueryCommand: ParsableCommand {
@@ -60,19 +61,22 @@ struct QueryCommand: ParsableCommand {
             near: try near.map(Self.circle), limit: limit)
         let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions)
         let database = layout.metadataDatabase
-        let images: [StoredImage]
+        let rows: [StoredImage]
         if let url {
             let pool = try DatabaseBackends.connect(DatabaseURL(parsing: url), layout: layout)
-            images = try PostgresMetadataStore(pool: pool).query(query)
+            rows = try PostgresMetadataStore(pool: pool).query(query)
         } else {
             try DatabaseBackends.refuseSQLiteIfShared(layout)
             if FileManager.default.fileExists(atPath: database.path) {
                 let store = try StoreOptions.openDatabase(at: database) { try SQLiteMetadataStore(url: database) }
-                images = try store.query(query)
+                rows = try store.query(query)
             } else {
-                images = []  // a store that has not stored metadata yet holds no image
+                rows = []  // a store that has not stored metadata yet holds no image
             }
         }
+        // An original removed by hand keeps its metadata row (nothing runs the clean-up of a DELETE): it is not
+        // listed, as HTTP does not serve it (until session 27 query listed a file that was gone).
+        let images = rows.filter { Folder.exists(layout.root.appendingPathComponent($0.metadata.file).path) }
         var output = StandardOutputBuffer()
         if json {
             for image in images { output.append(image.metadata.jsonLine(id: image.id)) }

@@ -28,11 +28,12 @@ struct ReplayCommand: ParsableCommand {
     @OptionGroup var databaseOptions: DatabaseOptions
 
     func validate() throws {
-        guard (eventID == nil) != !failed else { throw ValidationError("give an EVENT_ID or --failed, not both") }
+        if eventID == nil && !failed { throw ValidationError("give an EVENT_ID or --failed") }
+        if eventID != nil && failed { throw ValidationError("give an EVENT_ID or --failed, not both") }
     }
 
     func run() throws {
-        let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions)
+        let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions, journal: true)
         let journal = try DatabaseBackends.open(url: url, layout: layout).journal
         let refused = RefusedOriginals(layout: layout)
         var count = 0

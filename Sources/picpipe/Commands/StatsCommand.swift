@@ -23,7 +23,7 @@ struct StatsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions)
+        let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions, journal: true)
         let journal = try DatabaseBackends.open(url: url, layout: layout).journal
         let statistics = try journal.statistics(now: Date())
         if json {

@@ -102,6 +102,18 @@ struct ThumbnailCommand: AsyncParsableCommand {
         }
     }
 
+    /// The output's folder must exist, as for `cp`: a typo in `-o` must not grow a tree of folders (until session
+    /// 27 the atomic write made every missing folder of the path). Exit 2, before any work.
+    private func checkOutputFolder() throws {
+        guard output != "-", !Folder.exists(output) else { return }
+        let folder = (output as NSString).deletingLastPathComponent
+        guard !folder.isEmpty, !Folder.isFolder(folder) else { return }
+        let problem = Folder.exists(folder) ? "is not a folder" : "does not exist"
+        FileHandleOutput.standardError.write(
+            "picpipe: -o \(LogText.escaped(output)): the folder \(LogText.escaped(folder)) \(problem)\n")
+        throw ExitCode(2)
+    }
+
     private static var exampleSuffix: String { ImageFormat.jpeg.fileExtension }
 
     /// Extensions of image formats picpipe neither reads nor writes.
@@ -115,6 +127,8 @@ struct ThumbnailCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try checkOutputFolder()
+        StoreHealth.shared.oneOffCommand(full: "the disk is full: the thumbnail cannot be written until space is freed")
         let extensionFormat = ImageFormat(fileExtension: URL(fileURLWithPath: output).pathExtension) ?? .jpeg
         let configured: PicpipeConfiguration
         do {
@@ -123,6 +137,7 @@ struct ThumbnailCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         let configuration = recipe.applied(to: configured, defaultFormat: recipe.format ?? extensionFormat)
+        try recipe.checkApplies(to: configuration.thumbnails.format)
         let thumbnailFunction = FunctionCatalog.thumbnail(configuration)
         guard var spec = thumbnailFunction.recipes.first?.spec else {
             throw ValidationError("no thumbnail size configured")
@@ -140,7 +155,8 @@ struct ThumbnailCommand: AsyncParsableCommand {
             thumbnail = first
         } catch let error as ImageError {
             FileHandleOutput.standardError.write(
-                "picpipe: \(LogText.escaped(inputName)): \(LogText.escaped(ThumbnailFunction.explain(error)))\n")
+                "picpipe: \(LogText.escaped(inputName)): \(LogText.escaped(ThumbnailFunction.explain(error, pixelLimitSource: recipe.pixelLimitSource)))\n"
+            )
             throw ExitCode(1)
         } catch {
             FileHandleOutput.standardError.write(
@@ -157,7 +173,7 @@ struct ThumbnailCommand: AsyncParsableCommand {
                 defer { close(stream) }
                 try Self.writeAll(thumbnail.bytes, to: stream, named: output)
             } else {
-                try AtomicFile.write(thumbnail.bytes, to: URL(fileURLWithPath: output))
+                try AtomicFile.write(thumbnail.bytes, to: URL(fileURLWithPath: output), createFolder: false)
             }
         } catch {
             FileHandleOutput.standardError.write("picpipe: cannot write \(output): \(error)\n")

@@ -5,7 +5,11 @@ import PipelineCore
 import ThumbnailService
 
 extension FitMode: ExpressibleByArgument {}
-extension ImageFormat: ExpressibleByArgument {}
+extension ImageFormat: ExpressibleByArgument {
+    /// The values `--format`'s help lists: those written (until session 27 it listed gif and heic too, then refused
+    /// them). GIF and HEIC are still parsed, so that `checkWritable` can say why they are refused.
+    public static var allValueStrings: [String] { writable.map(\.rawValue) }
+}
 extension ColorMode: ExpressibleByArgument {}
 
 /// `--fit`, `--format`, `--quality`, `--progressive`, `--lossless`, `--speed`, `--background`, `--color`,
@@ -53,6 +57,26 @@ struct RecipeOptions: ParsableArguments {
         }
         if let maxPixels, maxPixels <= 0 { throw ValidationError("--max-pixels must be positive") }
         if let maxFileBytes, maxFileBytes <= 0 { throw ValidationError("--max-file-bytes must be positive") }
+    }
+
+    /// `--max-pixels` when it set the pixel limit, for a refusal's message (`ThumbnailFunction.explain`).
+    var pixelLimitSource: String? { maxPixels == nil ? nil : "--max-pixels" }
+
+    /// Refuses options that do nothing for the format written (until session 27 they were ignored without a word):
+    /// `--lossless` is WebP's, `--speed` AVIF's.
+    /// - Parameters:
+    ///   - format: the format the thumbnails are written in (the configured one when none is given).
+    ///   - also: the formats written besides (batch's `--also-formats`).
+    func checkApplies(to format: String, also: [ImageFormat] = []) throws {
+        let written = Set([format] + also.map(\.rawValue))
+        let names = ([ImageFormat(rawValue: format)?.displayName ?? format] + also.map(\.displayName))
+            .joined(separator: ", ")
+        if lossless && !written.contains(ImageFormat.webp.rawValue) {
+            throw ValidationError("--lossless applies to WebP output only, and the thumbnails are written as \(names)")
+        }
+        if speed != nil && !written.contains(ImageFormat.avif.rawValue) {
+            throw ValidationError("--speed applies to AVIF output only, and the thumbnails are written as \(names)")
+        }
     }
 
     /// The configuration with these options applied over it.

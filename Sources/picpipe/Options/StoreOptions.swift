@@ -32,6 +32,19 @@ struct StoreOptions: ParsableArguments {
         return layout
     }
 
+    /// The layout of an existing store for commands that read its journal (events, stats, replay): besides
+    /// `existing(_:)`, the folder must hold a store's `db/` or `originals/`; opening the journal of any other folder
+    /// would make `db/events.sqlite` in it (until session 27 it did: a store where there was none).
+    static func existingStore(_ layout: StoreLayout) throws -> StoreLayout {
+        let layout = try existing(layout)
+        guard Folder.isFolder(layout.databases.path) || Folder.isFolder(layout.originals.path) else {
+            throw ValidationError(
+                "\(layout.root.path) is not a picpipe store (it has no db/ or originals/ folder); check --store or "
+                    + "PICPIPE_STORE, or create a store with `picpipe batch` or `picpipe serve`")
+        }
+        return layout
+    }
+
     /// Creates the store for commands that write one (batch, serve): only its last level, so a mistyped
     /// `--store` under a folder that does not exist is refused (exit 2) instead of growing a new tree.
     /// Other failures (permissions, a read-only disk) are one-line errors (exit 1).

@@ -18,11 +18,13 @@ enum FunctionCatalog {
     ///     `batch`, whose `-j N` means N threads; see `ThumbnailFunction.overlapsResize`).
     static func functions(
         for configuration: PicpipeConfiguration, alsoFormats: [ImageFormat] = [],
-        metadataStore: (any MetadataStore)? = nil, overlapsResize: Bool = true
+        metadataStore: (any MetadataStore)? = nil, overlapsResize: Bool = true, pixelLimitSource: String? = nil
     ) -> [RegisteredFunction] {
-        [
+        var thumbnails = thumbnail(configuration, alsoFormats: alsoFormats, overlapsResize: overlapsResize)
+        thumbnails.pixelLimitSource = pixelLimitSource
+        return [
             RegisteredFunction(
-                thumbnail(configuration, alsoFormats: alsoFormats, overlapsResize: overlapsResize),
+                thumbnails,
                 configuration: configuration.functions.thumbnail),
             RegisteredFunction(
                 metadataStore.map { MetadataFunction(store: $0) } ?? MetadataFunction(),

@@ -1,0 +1,97 @@
+// Slips on the command line that must be refused with a clear word instead of silently doing something else:
+// a missing output folder, a folder that is not a store, an unknown function, options that do nothing.
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension PicpipeCLI {
+    @Suite(.serialized) struct CommandSlipsTests {
+        /// As for `cp`, the output's folder must exist: a typo in `-o` grew a tree of folders (until session 27).
+        @Test func thumbnailRefusesAnOutputFolderThatDoesNotExist() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let input = work.appendingPathComponent("a.jpg")
+            try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1).write(to: input)
+            let folder = work.appendingPathComponent("nonexist/dir")
+            let output = folder.appendingPathComponent("x.jpg").path
+            let run = try await PicpipeProcess.run(["thumbnail", input.path, "-o", output])
+            #expect(run.status == 2)
+            #expect(
+                run.stderr.contains("picpipe: -o \(output): the folder \(folder.path) does not exist"), "\(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("nonexist").path))
+
+            // In an existing folder, the thumbnail is written (and a store still makes its hash-prefix folders).
+            let here = try await PicpipeProcess.run([
+                "thumbnail", input.path, "-o", work.appendingPathComponent("t.jpg").path,
+            ])
+            #expect(here.status == 0, "\(here.stderr)")
+            let store = work.appendingPathComponent("store")
+            let batch = try await PicpipeProcess.run(["batch", input.path, "--store", store.path, "-q"])
+            #expect(batch.status == 0, "\(batch.stderr)")
+            #expect(PicpipeProcess.files(under: store).contains { $0.hasPrefix("thumbnails/128/") })
+        }
+
+        /// Reading commands never create a store: `events`, `stats` and `replay` made `db/events.sqlite` in any
+        /// folder given to `--store` (until session 27).
+        @Test func journalCommandsRefuseAFolderThatIsNotAStore() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let folder = work.appendingPathComponent("photos")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for arguments in [["events"], ["stats"], ["replay", "--failed"]] {
+                let run = try await PicpipeProcess.run(arguments + ["--store", folder.path])
+                #expect(run.status == 2, "\(arguments): \(run.stderr)")
+                #expect(run.stderr.contains("is not a picpipe store"), "\(arguments): \(run.stderr)")
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+        }
+
+        @Test func unknownFunctionsAndMissingArgumentsAreNamed() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let store = work.appendingPathComponent("store")
+            let input = work.appendingPathComponent("a.jpg")
+            try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 2).write(to: input)
+            #expect(try await PicpipeProcess.run(["batch", input.path, "--store", store.path, "-q"]).status == 0)
+            let bogus = try await PicpipeProcess.run(["events", "--store", store.path, "--function", "bogus"])
+            #expect(bogus.status == 2)
+            #expect(bogus.stderr.contains("'bogus' is not a function"), "\(bogus.stderr)")
+            let known = try await PicpipeProcess.run(["events", "--store", store.path, "--function", "fetch"])
+            #expect(known.status == 0, "\(known.stderr)")
+            let replay = try await PicpipeProcess.run(["replay", "--store", store.path])
+            #expect(replay.status == 2)
+            #expect(replay.stderr.contains("give an EVENT_ID or --failed") && !replay.stderr.contains("not both"))
+        }
+
+        /// `--format`'s help listed gif and heic, then refused them; `--lossless` and `--speed` did nothing for JPEG.
+        @Test func recipeOptionsSayWhatTheyApplyTo() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            for command in ["thumbnail", "batch"] {
+                let help = try await PicpipeProcess.run([command, "--help"])
+                let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                #expect(text.contains("(values: jpeg, png, webp, avif)"), "\(help.stdout)")
+                #expect(!text.contains("gif, heic"), "\(help.stdout)")
+            }
+            let input = work.appendingPathComponent("a.jpg")
+            try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 3).write(to: input)
+            let output = work.appendingPathComponent("o.jpg").path
+            let lossless = try await PicpipeProcess.run(["thumbnail", input.path, "-o", output, "--lossless"])
+            #expect(lossless.status == 2)
+            #expect(lossless.stderr.contains("--lossless applies to WebP output only"), "\(lossless.stderr)")
+            let speed = try await PicpipeProcess.run([
+                "batch", input.path, "--store", work.appendingPathComponent("s").path, "--speed", "4",
+            ])
+            #expect(speed.status == 2)
+            #expect(speed.stderr.contains("--speed applies to AVIF output only"), "\(speed.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("s").path))
+            let webp = try await PicpipeProcess.run([
+                "thumbnail", input.path, "-o", work.appendingPathComponent("o.webp").path, "--lossless",
+            ])
+            #expect(webp.status == 0, "\(webp.stderr)")
+        }
+    }
+}
