@@ -1,6 +1,7 @@
 // Operating a scaled-out installation: the database restarted mid-run, reserved concurrency across processes, the
 // queue gauges of an API-only process.
 import Foundation
+import PipelineCore
 import PostgresBackend
 import Testing
 
@@ -236,5 +237,59 @@ extension PicpipeCLI.ScaleOutTests {
         let (_, images) = try await URLSession.shared.data(from: URL(string: "\(base)/images")!)
         #expect((images as? HTTPURLResponse)?.statusCode == 404)
         for process in [watcher, api, worker] { await process.stop() }
+    }
+}
+
+extension PicpipeCLI.ScaleOutTests {
+    /// A watcher whose lock session ended (a database restart ends every session) and whose lock another process
+    /// took first stands by and takes over again once it is free. Until session 27 it stopped, and every other role
+    /// of its process with it.
+    @Test func aWatcherThatLostItsLockStandsByInsteadOfStopping() async throws {
+        let (database, dropDatabase) = try ScratchDatabase.create()
+        defer { dropDatabase() }
+        let work = try PicpipeProcess.temporaryFolder("picpipe-pg-lock")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let store = work.appendingPathComponent("store")
+        let staging = work.appendingPathComponent("staging")
+        let names = try Self.pictures(1, seed: 7600, prefix: "after", into: staging)
+        let environment = ["PICPIPE_DATABASE_URL": database, "PICPIPE_THUMBNAIL_SIZES": Self.sizes]
+        let serve = try await ServeProcess(store: store, environment: environment)
+        defer { serve.kill() }
+        try await ServeProcess.eventually("watcher active") { serve.log.contains("watcher active") }
+
+        // Another session takes the lock the moment serve's session ends.
+        let rival = try PostgresConnectionPool(url: DatabaseURL(parsing: database), maxConnections: 1)
+        let lockName = "picpipe.watcher:" + StoreLayout(root: store).uploads.standardizedFileURL.path
+        try rival.withConnection { connection in
+            _ = try connection.run(
+                """
+                SELECT pg_terminate_backend(pid) FROM pg_locks
+                WHERE locktype = 'advisory' AND granted
+                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                """)
+            var taken = false
+            for _ in 0..<200 where !taken {
+                taken =
+                    try connection.execute(
+                        "SELECT 1 WHERE pg_try_advisory_lock(hashtext($1))", [.text(lockName)]) == 1
+                if !taken { usleep(10_000) }
+            }
+            try #require(taken)
+        }
+        try await ServeProcess.eventually("standing by") { serve.log.contains("this watcher stands by again") }
+        #expect(serve.process.isRunning, "\(serve.log)")
+
+        // The rival lets go: serve watches again, and a dropped picture is processed.
+        try rival.withConnection { connection in
+            _ = try connection.run("SELECT pg_advisory_unlock_all()")
+        }
+        try await ServeProcess.eventually("watcher active again") {
+            serve.log.components(separatedBy: "watcher active").count - 1 >= 2
+        }
+        try Self.drop(names, from: staging, into: store.appendingPathComponent("uploads"))
+        try await ServeProcess.eventually("processed after the takeover") {
+            try await Self.processed(store, database: database).isSuperset(of: names)
+        }
+        await serve.stop()
     }
 }

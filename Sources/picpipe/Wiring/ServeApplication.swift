@@ -47,19 +47,24 @@ struct ServeApplication {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if roles.worker { services.append(.init(service: FunctionRuntimeService(runtime: runtime))) }
         if configuration.watcher.enabled, roles.watcher {
-            let watcher = UploadWatcher(
-                root: layout.uploads, maxQueuedEvents: configuration.watcher.maxQueuedEvents,
-                rescanInterval: configuration.watcher.rescanInterval, logger: logger)
             let ingest = UploadIngest(
                 layout: layout, runtime: runtime, maxFileBytes: configuration.limits.maxFileBytes, logger: logger)
-            let service = UploadWatcherService(watcher: watcher, ingest: ingest)
+            let makeWatcher: @Sendable () -> UploadWatcherService = {
+                UploadWatcherService(
+                    watcher: UploadWatcher(
+                        root: layout.uploads, maxQueuedEvents: configuration.watcher.maxQueuedEvents,
+                        rescanInterval: configuration.watcher.rescanInterval, logger: logger),
+                    ingest: ingest)
+            }
             if let pool = backends.pool {
                 // Many processes may have the watcher role: one watches, the others stand by.
                 let lock = AdvisoryLock(pool: pool, name: "picpipe.watcher:" + layout.uploads.standardizedFileURL.path)
                 services.append(
-                    .init(service: StandbyWatcherService(watcher: service, lock: lock, layout: layout, logger: logger)))
+                    .init(
+                        service: StandbyWatcherService(
+                            makeWatcher: makeWatcher, lock: lock, layout: layout, logger: logger)))
             } else {
-                services.append(.init(service: service))
+                services.append(.init(service: makeWatcher()))
             }
         }
         // The HTTP API; the same Prometheus registry backs swift-metrics, so /metrics shows the runtime's metering.

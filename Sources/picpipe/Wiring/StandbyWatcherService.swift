@@ -12,7 +12,8 @@ struct StandbyWatcherService: Service, CustomStringConvertible {
     /// Its name in ServiceLifecycle's logs.
     var description: String { "StandbyWatcherService" }
 
-    let watcher: UploadWatcherService
+    /// Makes a watcher each time this process becomes the active one (a stopped watcher does not start again).
+    let makeWatcher: @Sendable () -> UploadWatcherService
     let lock: AdvisoryLock
     /// The store, whose temporary files a dead active watcher left are swept at takeover.
     let layout: StoreLayout
@@ -20,7 +21,7 @@ struct StandbyWatcherService: Service, CustomStringConvertible {
     var pollInterval: Duration = .seconds(1)
 
     /// Watches the lock's session while the watcher runs: a lost session (a database restart) is re-acquired at
-    /// once; if a standby took the lock meanwhile, this process stops rather than run a second watcher.
+    /// once; if a standby took the lock meanwhile, this process's watcher stops (`WatcherLockLost`) and it stands by.
     private func keepLock() async throws {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: pollInterval)
@@ -35,7 +36,6 @@ struct StandbyWatcherService: Service, CustomStringConvertible {
                 logger.notice("watcher lock re-acquired after its database session was lost")
                 continue
             }
-            logger.critical("watcher lock taken by another process; this watcher stops")
             throw WatcherLockLost()
         }
     }
@@ -47,7 +47,7 @@ struct StandbyWatcherService: Service, CustomStringConvertible {
 
     func run() async throws {
         var announced = false
-        while !Task.isCancelled {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let acquired: Bool
             do {
                 acquired = try lock.tryAcquire()
@@ -59,15 +59,41 @@ struct StandbyWatcherService: Service, CustomStringConvertible {
                 // The watcher this one replaces may have died mid-copy (kill -9): its temporary files go now, not at
                 // the next start (only those whose writer is gone; see TemporaryOwner).
                 for area in [layout.uploads, layout.originals] { AtomicFile.sweepTemporaries(in: area) }
-                defer { lock.release() }
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await watcher.run() }
-                    group.addTask { try await keepLock() }
-                    // The watcher returns at shutdown; keepLock throws when the lock went to another process.
-                    try await group.next()
-                    group.cancelAll()
+                let watcher = makeWatcher()
+                let lost: Bool
+                do {
+                    lost = try await withThrowingTaskGroup(of: Bool.self) { group in
+                        group.addTask {
+                            try await watcher.run()
+                            return false
+                        }
+                        group.addTask {
+                            do {
+                                try await keepLock()
+                                return false
+                            } catch is WatcherLockLost {
+                                watcher.watcher.stop()  // ends its stream: the watcher's task returns
+                                return true
+                            }
+                        }
+                        // The watcher returns at shutdown; keepLock reports a lock that went to another process
+                        // (and stops the watcher, which may return first).
+                        var lost = try await group.next() ?? false
+                        group.cancelAll()
+                        while let next = try await group.next() { lost = lost || next }
+                        return lost
+                    }
+                } catch {
+                    lock.release()
+                    throw error
                 }
-                return
+                lock.release()
+                guard lost else { return }
+                // A database restart dropped this process's session and a standby took the lock first: it watches
+                // now, this process stands by (until session 27 it stopped, and with it every role it ran).
+                logger.notice("watcher lock taken by another process; this watcher stands by again")
+                announced = true
+                continue
             }
             if !announced {
                 logger.notice("watcher on standby: another process watches this folder", metadata: ["lock": "\(lock.name)"])
@@ -78,7 +104,6 @@ struct StandbyWatcherService: Service, CustomStringConvertible {
             } catch {
                 return
             }
-            if Task.isShuttingDownGracefully { return }
         }
     }
 }
