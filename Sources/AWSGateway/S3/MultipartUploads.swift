@@ -93,9 +93,16 @@ struct MultipartUploads: Sendable {
     /// Installs a spooled part as part `number` (replacing an earlier one of the same number, as S3 does): a part
     /// placed in the object file gets its record (`.placed`, after its bytes were synced), one in a file of its own
     /// is renamed into place.
-    func keep(_ part: SpooledObject, number: Int, in folder: URL) throws {
+    /// - Parameter originalKey: the key of the original the part was copied from (UploadPartCopy), kept beside it.
+    func keep(_ part: SpooledObject, number: Int, in folder: URL, copiedFrom originalKey: String? = nil) throws {
         let name = Self.partName(number)
         try AtomicFile.write(Data(part.eTag.utf8), to: folder.appendingPathComponent(name + ".etag"))
+        let source = folder.appendingPathComponent(name + ".source")
+        if let originalKey {
+            try AtomicFile.write(Data(originalKey.utf8), to: source)
+        } else {
+            unlink(source.path)
+        }
         if part.offset != nil {
             unlink(folder.appendingPathComponent(name).path)
             try AtomicFile.write(Data(String(part.size).utf8), to: folder.appendingPathComponent(name + ".placed"))
@@ -111,6 +118,15 @@ struct MultipartUploads: Sendable {
     /// name bytes being overwritten.
     func unplace(_ number: Int, in folder: URL) {
         unlink(folder.appendingPathComponent(Self.partName(number) + ".placed").path)
+    }
+
+    /// The keys of the originals parts `numbers` were copied from (UploadPartCopy), for those that were.
+    func copiedOriginals(_ numbers: [Int], in folder: URL) -> [String] {
+        numbers.compactMap { number in
+            FileManager.default.contents(
+                atPath: folder.appendingPathComponent(Self.partName(number) + ".source").path
+            ).map { String(decoding: $0, as: UTF8.self) }
+        }
     }
 
     /// The parts uploaded so far, by number.

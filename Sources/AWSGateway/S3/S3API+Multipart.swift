@@ -76,12 +76,14 @@ extension S3API {
             throw AWSError.invalidArgument("Part number must be an integer between 1 and 10000, inclusive.")
         }
         let (_, folder) = try multipart.upload(uploadID, key: key)
-        let info = try await copySource(request, source: source, auth: auth)
+        let copied = try await copySource(request, source: source, auth: auth)
+        let info = copied.info
         let range = try Self.copyRange(request.headers[AWSResponses.name("x-amz-copy-source-range")], size: info.size)
         guard range.count <= maxObjectBytes else { throw AWSError.entityTooLarge(limit: maxObjectBytes) }
         let part = try await copyPart(info.file, range: range, into: folder)
         do {
-            try multipart.keep(part, number: number, in: folder)
+            try multipart.keep(
+                part, number: number, in: folder, copiedFrom: copied.bucket == .originals ? copied.key : nil)
         } catch {
             part.discard()
             throw error
@@ -259,6 +261,19 @@ extension S3API {
         }
     }
 
+    /// The key of the original a completed upload would be a copy of: one of its parts was copied from an original
+    /// (UploadPartCopy) whose content is the object's.
+    func copiedOriginal(_ object: SpooledObject, parts: [UploadedPart], folder: URL) -> String? {
+        for key in multipart.copiedOriginals(parts.map(\.number), in: folder) {
+            guard let file = S3Bucket.originals.file(for: key, in: layout),
+                file.deletingPathExtension().lastPathComponent == object.sha256.hex,
+                FileManager.default.fileExists(atPath: file.path)
+            else { continue }
+            return key
+        }
+        return nil
+    }
+
     /// ListParts.
     func listParts(bucket: S3Bucket, key: String, uploadID: String, query: [String: String]) throws -> Response {
         guard bucket == .uploads else { throw AWSError.noSuchUpload(uploadID) }
@@ -318,21 +333,29 @@ extension S3API {
         }
         let eTag = MultipartUploads.multipartETag(chosen)
         let event = EventName(rawValue: "ObjectCreated:CompleteMultipartUpload")
+        let object: SpooledObject
+        let isObjectFile: Bool
         if let assembled = try await assembled(chosen, uploadID: uploadID, folder: folder) {
-            do {
-                try await ingest(
-                    assembled, key: key, eTag: eTag, contentType: upload.contentType, metadata: upload.metadata,
-                    event: event)
-            } catch {
-                // The object file was the parts: refused (not a picture, too large), the upload cannot go on.
-                multipart.remove(folder)
-                throw error
-            }
+            (object, isObjectFile) = (assembled, true)
         } else {
-            let object = try await join(
+            object = try await join(
                 chosen.map(\.file), into: layout.uploads, md5: false, ranges: chosen.map { ($0.offset, $0.size) })
+            isObjectFile = false
+        }
+        // A copy of an original onto itself (the AWS CLI's mv of a large original into uploads: its parts copied
+        // with UploadPartCopy): refused as CopyObject refuses it; the parts stay until the client aborts, as after
+        // any failed completion.
+        if let original = copiedOriginal(object, parts: chosen, folder: folder) {
+            if !isObjectFile { object.discard() }
+            throw Self.copyOfAnOriginal(original)
+        }
+        do {
             try await ingest(
                 object, key: key, eTag: eTag, contentType: upload.contentType, metadata: upload.metadata, event: event)
+        } catch {
+            // The object file was the parts: refused (not a picture, too large), the upload cannot go on.
+            if isObjectFile { multipart.remove(folder) }
+            throw error
         }
         multipart.remove(folder)
         return try AWSResponses.xml(

@@ -341,7 +341,7 @@ extension S3API {
 
     /// The object `x-amz-copy-source` names (`/BUCKET/KEY`, percent-encoded, an optional `?versionId`), checked
     /// against the key's buckets and the `x-amz-copy-source-if-*` preconditions: CopyObject and UploadPartCopy.
-    func copySource(_ request: Request, source: String, auth: Authenticated) async throws -> ObjectInfo {
+    func copySource(_ request: Request, source: String, auth: Authenticated) async throws -> CopySource {
         let decoded = SignatureV4.percentDecode(source.split(separator: "?").first.map(String.init) ?? source)
         let (sourceBucketName, sourceKey) = Self.split("/" + decoded)
         guard let sourceBucketName, let sourceKey, let sourceBucket = S3Bucket(rawValue: sourceBucketName) else {
@@ -352,7 +352,25 @@ extension S3API {
         }
         let info = try await objectInfo(bucket: sourceBucket, key: sourceKey, readSmall: false)
         if let failed = Self.copyPreconditionFails(request, eTag: info.eTag, modified: info.modified) { throw failed }
-        return info
+        return CopySource(bucket: sourceBucket, key: sourceKey, info: info)
+    }
+
+    /// The object a copy reads from, where it was found.
+    struct CopySource: Sendable {
+        var bucket: S3Bucket
+        var key: String
+        var info: ObjectInfo
+    }
+
+    /// S3's refusal of a copy onto the object itself. An upload is content-addressed: the bytes of an original
+    /// copied into `uploads` become that very original, so `aws s3 mv s3://originals/… s3://uploads/…` (a copy,
+    /// then DeleteObject of the source) deleted the picture while reporting success.
+    static func copyOfAnOriginal(_ key: String) -> AWSError {
+        AWSError.invalidRequest(
+            "This copy request is illegal because it is trying to copy an object to itself: an upload of these "
+                + "bytes is the original \(key) itself (the store keeps one copy of each content). To run the "
+                + "functions on it again, invoke them: aws lambda invoke --function-name thumbnail, or picpipe "
+                + "invoke thumbnail --key originals/\(key).")
     }
 
     /// CopyObject into `uploads` from any bucket: the source's bytes are uploaded again (ObjectCreated:Copy).
@@ -363,7 +381,9 @@ extension S3API {
             throw AWSError.invalidArgument(
                 "The key '\(key)' is not a plain relative path (no empty, '.' or '..' part, no line break).")
         }
-        let info = try await copySource(request, source: source, auth: auth)
+        let copied = try await copySource(request, source: source, auth: auth)
+        if copied.bucket == .originals { throw Self.copyOfAnOriginal(copied.key) }
+        let info = copied.info
         guard info.size <= maxObjectBytes else { throw AWSError.entityTooLarge(limit: maxObjectBytes) }
         let object = try await copyToTemporary(info.file, in: layout.uploads)
         let replace = request.headers[AWSResponses.name("x-amz-metadata-directive")]?.uppercased() == "REPLACE"
