@@ -77,3 +77,16 @@ import Testing
         #expect(throws: ConfigurationError.self) { try configuration.validate() }
     }
 }
+
+extension AWSSettingsTests {
+    @Test func aKeyMayBeReadOnly() throws {
+        let configuration = try PicpipeConfiguration.parse(
+            yaml: """
+                aws:
+                  credentials:
+                    - {access_key_id: viewer, secret_access_key: s3cret-2, read_only: true}
+                    - {access_key_id: writer, secret_access_key: s3cret-3}
+                """)
+        #expect(configuration.aws.credentials.map(\.readOnly) == [true, false])
+    }
+}

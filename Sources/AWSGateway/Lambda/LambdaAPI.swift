@@ -49,6 +49,12 @@ struct LambdaAPI: Sendable {
         where qualifier != "$LATEST" {
             throw AWSError.functionNotFound(name, arn: arn(name) + ":" + qualifier)
         }
+        if method != .get && auth.credential.readOnly {
+            throw AWSError(
+                "AccessDeniedException", status: 403,
+                "User \(auth.credential.accessKeyID) is not authorized to perform \(method.rawValue) \(path): the key is read-only (aws.credentials read_only); it may list functions and read their configuration."
+            )
+        }
         let tail = Array(parts.dropFirst(3))
         switch (parts[0], method, tail) {
         case ("2015-03-31", .post, ["invocations"]):

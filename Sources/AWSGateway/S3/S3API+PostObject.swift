@@ -44,6 +44,7 @@ extension S3API {
                 "Access Denied: the key \(auth.credential.accessKeyID) may not use the bucket \(bucket.rawValue) (aws.credentials buckets)."
             )
         }
+        try Self.requireWriter(auth, operation: "POST Object")
         try requireUploads(bucket, operation: "POST Object")
         let policy = try PostPolicy(encoded: form["policy"] ?? "")
         let key = try form.key()

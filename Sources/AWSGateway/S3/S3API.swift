@@ -81,6 +81,10 @@ struct S3API: Sendable {
                 "Access Denied: the key \(auth.credential.accessKeyID) may not use the bucket \(bucket.rawValue) (aws.credentials buckets)."
             )
         }
+        if method != .get && method != .head {
+            try Self.requireWriter(
+                auth, operation: "\(method.rawValue) /\(bucket.rawValue)\(key.map { "/" + $0 } ?? "")")
+        }
         guard let key else {
             return try await bucketOperation(
                 request, bucket: bucket, query: query, signed: signed, auth: auth, context: context)
@@ -172,6 +176,14 @@ struct S3API: Sendable {
         default:
             throw AWSError.methodNotAllowed("The specified method is not allowed against this resource.")
         }
+    }
+
+    /// Refuses a write (put, copy, multipart, delete) by a key that may only read (`read_only`).
+    static func requireWriter(_ auth: Authenticated, operation: String) throws {
+        guard auth.credential.readOnly else { return }
+        throw AWSError.accessDenied(
+            "Access Denied: the key \(auth.credential.accessKeyID) is read-only (aws.credentials read_only); it may "
+                + "list, get and presign downloads, not \(operation).")
     }
 
     func requireUploads(_ bucket: S3Bucket, operation: String) throws {

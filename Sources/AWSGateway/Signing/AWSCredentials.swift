@@ -11,13 +11,19 @@ public struct AWSCredential: Sendable, Equatable {
     public var buckets: Set<String>?
     /// The functions it may invoke or configure (nil: all).
     public var functions: Set<String>?
+    /// Whether it may only read (`read_only`): every write, delete and invocation is refused.
+    public var readOnly: Bool
 
     /// - Parameters: see the properties.
-    public init(accessKeyID: String, secret: String, buckets: Set<String>? = nil, functions: Set<String>? = nil) {
+    public init(
+        accessKeyID: String, secret: String, buckets: Set<String>? = nil, functions: Set<String>? = nil,
+        readOnly: Bool = false
+    ) {
         self.accessKeyID = accessKeyID
         self.secret = secret
         self.buckets = buckets
         self.functions = functions
+        self.readOnly = readOnly
     }
 
     /// Whether it may use `bucket`.
@@ -43,7 +49,7 @@ public struct AWSCredentialStore: Sendable {
             settings.credentials.map {
                 AWSCredential(
                     accessKeyID: $0.accessKeyID, secret: $0.secretAccessKey, buckets: $0.buckets.map(Set.init),
-                    functions: $0.functions.map(Set.init))
+                    functions: $0.functions.map(Set.init), readOnly: $0.readOnly)
             })
     }
 

@@ -44,13 +44,30 @@ public struct AWSCredentialSettings: Codable, Sendable, Equatable {
     public var buckets: [String]?
     /// The functions it may invoke and configure; missing: all.
     public var functions: [String]?
+    /// Whether it may only read: list, get, head, presign downloads, read function settings. Without it, a key that
+    /// may use `originals` may delete originals (and with them their thumbnails and metadata).
+    public var readOnly: Bool = false
 
     /// - Parameters: see the properties.
-    public init(accessKeyID: String, secretAccessKey: String, buckets: [String]? = nil, functions: [String]? = nil) {
+    public init(
+        accessKeyID: String, secretAccessKey: String, buckets: [String]? = nil, functions: [String]? = nil,
+        readOnly: Bool = false
+    ) {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
         self.buckets = buckets
         self.functions = functions
+        self.readOnly = readOnly
+    }
+
+    /// Decodes a key; `read_only` may be left out (false).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        accessKeyID = try c.decode(String.self, forKey: .accessKeyID)
+        secretAccessKey = try c.decode(String.self, forKey: .secretAccessKey)
+        buckets = try c.decodeIfPresent([String].self, forKey: .buckets)
+        functions = try c.decodeIfPresent([String].self, forKey: .functions)
+        readOnly = try c.decodeIfPresent(Bool.self, forKey: .readOnly) ?? false
     }
 
     enum CodingKeys: String, CodingKey {
@@ -58,5 +75,6 @@ public struct AWSCredentialSettings: Codable, Sendable, Equatable {
         case secretAccessKey = "secret_access_key"
         case buckets
         case functions
+        case readOnly = "read_only"
     }
 }
