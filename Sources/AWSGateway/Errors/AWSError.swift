@@ -125,6 +125,15 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
         )
     }
 
+    /// A part that would take its multipart upload past the object limit (counting each part number once).
+    static func partTooLarge(limit: Int, number: Int, others: Int) -> AWSError {
+        AWSError(
+            "EntityTooLarge", status: 400,
+            "Your proposed upload exceeds the maximum allowed size of \(limit) bytes (http.max_body_bytes): the "
+                + "upload's other parts hold \(others) bytes, so part \(number) may have at most "
+                + "\(max(0, limit - others)); nothing of it was kept.")
+    }
+
     static func invalidRange(_ size: Int) -> AWSError {
         AWSError("InvalidRange", status: 416, "The requested range is not satisfiable (the object has \(size) bytes).")
     }

@@ -129,6 +129,11 @@ struct MultipartUploads: Sendable {
         }
     }
 
+    /// The bytes of an upload's parts but part `number` (which a new upload of it replaces).
+    func size(of folder: URL, except number: Int) -> Int {
+        parts(in: folder).reduce(0) { $0 + ($1.number == number ? 0 : $1.size) }
+    }
+
     /// The parts uploaded so far, by number.
     func parts(in folder: URL) -> [UploadedPart] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []

@@ -43,13 +43,27 @@ extension S3API {
             signed.header("x-amz-decoded-content-length").flatMap(Int.init)
             ?? (signed.header("content-encoding")?.contains("aws-chunked") == true
                 ? nil : signed.header("content-length").flatMap(Int.init))
+        // The object limit holds for the upload as a whole: a part past it is refused before a byte of it is
+        // written (parts piled up on disk until completion said EntityTooLarge).
+        let others = multipart.size(of: folder, except: number)
+        let allowed = maxObjectBytes - others
+        if let declared, declared > allowed {
+            context.stopReading()
+            throw AWSError.partTooLarge(limit: maxObjectBytes, number: number, others: others)
+        }
         let region = declared.flatMap {
             multipart.assembly.place(upload: uploadID, folder: folder, number: number, size: $0)
         }
         defer { if region != nil { multipart.assembly.finished(upload: uploadID, number: number) } }
         if region != nil { multipart.unplace(number, in: folder) }
-        let part = try await receive(
-            request, signed: signed, auth: auth, into: folder, context: context, region: region)
+        let part: SpooledObject
+        do {
+            part = try await receive(
+                request, signed: signed, auth: auth, into: folder, context: context, region: region,
+                maxBytes: max(0, allowed))
+        } catch let error as AWSError where error.code == "EntityTooLarge" {
+            throw AWSError.partTooLarge(limit: maxObjectBytes, number: number, others: others)
+        }
         do {
             try multipart.keep(part, number: number, in: folder)
         } catch {
@@ -79,7 +93,10 @@ extension S3API {
         let copied = try await copySource(request, source: source, auth: auth)
         let info = copied.info
         let range = try Self.copyRange(request.headers[AWSResponses.name("x-amz-copy-source-range")], size: info.size)
-        guard range.count <= maxObjectBytes else { throw AWSError.entityTooLarge(limit: maxObjectBytes) }
+        let others = multipart.size(of: folder, except: number)
+        guard range.count <= maxObjectBytes - others else {
+            throw AWSError.partTooLarge(limit: maxObjectBytes, number: number, others: others)
+        }
         let part = try await copyPart(info.file, range: range, into: folder)
         do {
             try multipart.keep(

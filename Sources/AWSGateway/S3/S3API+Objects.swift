@@ -270,14 +270,15 @@ extension S3API {
     /// Streams a body to a temporary file in `folder` under an upload slot; a refused size stops the connection.
     func receive(
         _ request: Request, signed: SignedRequest, auth: Authenticated, into folder: URL, context: AWSRequestContext,
-        region: SpoolRegion? = nil
+        region: SpoolRegion? = nil, maxBytes: Int? = nil
     ) async throws -> SpooledObject {
         let slot = try takeUploadSlot()
         defer { slot.release() }
         context.willReadBody()
         do {
             return try await spool.spool(
-                request.body, request: signed, payload: auth.payload, into: folder, maxBytes: maxObjectBytes,
+                request.body, request: signed, payload: auth.payload, into: folder,
+                maxBytes: maxBytes ?? maxObjectBytes,
                 region: region)
         } catch let error as AWSError {
             // The rest of the body is not read: too large, or too slow to wait for.
