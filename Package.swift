@@ -249,7 +249,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "AWSGatewayTests",
-            dependencies: ["AWSGateway", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "AWSGateway", "PipelineCore", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "PicpipeCLITests",

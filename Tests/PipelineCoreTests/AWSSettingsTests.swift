@@ -89,4 +89,15 @@ extension AWSSettingsTests {
                 """)
         #expect(configuration.aws.credentials.map(\.readOnly) == [true, false])
     }
+
+    @Test func incompleteMultipartUploadsExpireAfterAConfiguredNumberOfDays() throws {
+        let configuration = try PicpipeConfiguration.parse(yaml: "aws:\n  multipart_expiry_days: 2\n")
+        #expect(configuration.aws.multipartExpiryDays == 2)
+        #expect(PicpipeConfiguration().aws.multipartExpiryDays == 7)
+        let fromEnvironment = try PicpipeConfiguration.load(environment: ["PICPIPE_AWS_MULTIPART_EXPIRY_DAYS": "0.5"])
+        #expect(fromEnvironment.aws.multipartExpiryDays == 0.5)
+        var never = PicpipeConfiguration()
+        never.aws.multipartExpiryDays = 0
+        #expect(throws: ConfigurationError.self) { try never.validate() }
+    }
 }

@@ -173,6 +173,19 @@ struct MultipartUploads: Sendable {
         }.sorted { $0.number < $1.number }
     }
 
+    /// Aborts the uploads initiated before `cutoff` (S3's lifecycle rule AbortIncompleteMultipartUpload): their
+    /// folders and parts go. An upload being completed right now is not one of them: its client would have had days.
+    /// - Returns: how many were aborted.
+    @discardableResult
+    func abortUploads(initiatedBefore cutoff: Date) -> Int {
+        var aborted = 0
+        for entry in all() where entry.upload.initiated < cutoff {
+            remove(root.appendingPathComponent(entry.id))
+            aborted += 1
+        }
+        return aborted
+    }
+
     /// Removes an upload's folder and parts.
     func remove(_ folder: URL) {
         assembly.forget(upload: folder.lastPathComponent)

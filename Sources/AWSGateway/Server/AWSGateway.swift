@@ -20,6 +20,8 @@ public struct AWSGateway: Sendable, CustomStringConvertible {
     let executor: EventLoopTaskExecutor
     let overrides: FunctionOverrides
     let runtime: FunctionRuntime
+    /// Aborts abandoned multipart uploads, at start and then every hour.
+    let expiry: MultipartExpiry
 
     /// Builds the listener over the fetch service's store, index and upload checks.
     /// - Parameters:
@@ -40,6 +42,8 @@ public struct AWSGateway: Sendable, CustomStringConvertible {
         overrides.applyAll(to: images.runtime)
         let authenticator = RequestAuthenticator(credentials: settings.credentials, region: settings.region)
         let s3 = S3API(images: images, region: settings.region, crossOrigin: settings.crossOrigin, logger: logger)
+        let expiry = MultipartExpiry(uploads: s3.multipart, expiry: settings.multipartExpiry, logger: logger)
+        expiry.sweep(now: Date())
         let responder = AWSResponder(
             authenticator: authenticator,
             s3: s3,
@@ -55,7 +59,7 @@ public struct AWSGateway: Sendable, CustomStringConvertible {
             group: FetchApplication.group, logger: logger, onServerRunning: onServerRunning)
         return AWSGateway(
             listener: listener, executor: EventLoopTaskExecutor(group: FetchApplication.group),
-            overrides: overrides, runtime: images.runtime)
+            overrides: overrides, runtime: images.runtime, expiry: expiry)
     }
 
     /// Applies the Lambda API's saved function settings again (after a configuration reload replaced them).
@@ -67,7 +71,12 @@ public struct AWSGateway: Sendable, CustomStringConvertible {
 extension AWSGateway: Service {
     /// Runs the server until graceful shutdown.
     public func run() async throws {
-        try await withTaskExecutorPreference(executor) { try await listener.run() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [expiry] in await expiry.run() }
+            // The sweep ends with the listener, however that ends.
+            defer { group.cancelAll() }
+            try await withTaskExecutorPreference(executor) { try await listener.run() }
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 // The AWS listener's settings, taken from the one configuration's `aws` section.
 import FetchService
+import Foundation
 import PipelineCore
 
 /// What the AWS front door is configured with.
@@ -12,6 +13,8 @@ public struct AWSGatewaySettings: Sendable {
     public var credentials: AWSCredentialStore
     /// Which web origins' scripts may call the APIs (`aws.cors_origins`).
     public var crossOrigin: CrossOriginPolicy
+    /// How long a multipart upload may stay incomplete before it is aborted (`aws.multipart_expiry_days`).
+    public var multipartExpiry: TimeInterval
 
     /// - Parameters:
     ///   - aws: the `aws` section.
@@ -22,6 +25,7 @@ public struct AWSGatewaySettings: Sendable {
         region = aws.region
         credentials = AWSCredentialStore(settings: aws)
         crossOrigin = Self.crossOrigin(aws.corsOrigins)
+        multipartExpiry = aws.multipartExpiryDays * 86_400
     }
 
     /// The listener's CORS policy: S3's usual rule for browser uploads (every method, any request header, since

@@ -13,6 +13,9 @@ public struct AWSSettings: Codable, Sendable, Equatable {
     /// The web origins whose scripts may call the S3 and Lambda APIs (a bucket's CORS rules in S3): a page's
     /// presigned PUT or form POST by `fetch`, the JavaScript SDK in a browser.
     public var corsOrigins: [String] = []
+    /// Days after which a multipart upload that was neither completed nor aborted is aborted (its parts deleted),
+    /// as S3's lifecycle rule AbortIncompleteMultipartUpload does.
+    public var multipartExpiryDays: Double = 7
 
     /// The defaults.
     public init() {}
@@ -26,11 +29,13 @@ public struct AWSSettings: Codable, Sendable, Equatable {
         region = try c.decode(.region, default: d.region)
         credentials = try c.decode(.credentials, default: d.credentials)
         corsOrigins = try c.decode(.corsOrigins, default: d.corsOrigins)
+        multipartExpiryDays = try c.decode(.multipartExpiryDays, default: d.multipartExpiryDays)
     }
 
     enum CodingKeys: String, CodingKey {
         case enabled, listen, region, credentials
         case corsOrigins = "cors_origins"
+        case multipartExpiryDays = "multipart_expiry_days"
     }
 }
 

@@ -154,6 +154,7 @@ extension PicpipeConfiguration {
         if let value = env.string("PICPIPE_AWS_LISTEN") { aws.listen = value }
         if let value = env.string("PICPIPE_AWS_REGION") { aws.region = value }
         if let value = env.list("PICPIPE_AWS_CORS_ORIGINS") { aws.corsOrigins = value }
+        if let value = try env.double("PICPIPE_AWS_MULTIPART_EXPIRY_DAYS") { aws.multipartExpiryDays = value }
         let keyID = env.string("PICPIPE_AWS_ACCESS_KEY_ID")
         let secret = env.string("PICPIPE_AWS_SECRET_ACCESS_KEY")
         if let keyID, let secret {
@@ -255,6 +256,9 @@ extension PicpipeConfiguration {
             holders[secret] = name
         }
         try check(!aws.region.isEmpty, "aws.region", "must name a region such as us-east-1")
+        try check(
+            aws.multipartExpiryDays > 0, "aws.multipart_expiry_days",
+            "must be positive days (S3's AbortIncompleteMultipartUpload; 7 by default)")
         for credential in aws.credentials {
             try check(
                 !credential.accessKeyID.isEmpty && !credential.secretAccessKey.isEmpty, "aws.credentials",
