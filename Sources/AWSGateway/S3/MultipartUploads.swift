@@ -17,6 +17,8 @@ struct MultipartUpload: Codable, Sendable {
     var contentType: String?
     var metadata: [String: String]
     var initiated: Date
+    /// The representation headers to keep with the object (`S3ObjectOptions.keptHeaders`); nil in older records.
+    var headers: [String: String]? = nil
 }
 
 /// One uploaded part.

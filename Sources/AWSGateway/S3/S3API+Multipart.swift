@@ -22,7 +22,7 @@ extension S3API {
         let id = try multipart.create(
             MultipartUpload(
                 key: key, contentType: request.headers[.contentType], metadata: Self.userMetadata(request),
-                initiated: Date()))
+                initiated: Date(), headers: S3ObjectOptions.keptHeaders(Self.header(of: request))))
         return try AWSResponses.xml(
             InitiateMultipartUploadResult(bucket: S3Bucket.uploads.rawValue, key: key, uploadID: id),
             root: "InitiateMultipartUploadResult")
@@ -368,7 +368,8 @@ extension S3API {
         }
         do {
             try await ingest(
-                object, key: key, eTag: eTag, contentType: upload.contentType, metadata: upload.metadata, event: event)
+                object, key: key, eTag: eTag, contentType: upload.contentType, metadata: upload.metadata,
+                headers: upload.headers ?? [:], event: event)
         } catch {
             // The object file was the parts: refused (not a picture, too large), the upload cannot go on.
             if isObjectFile { multipart.remove(folder) }

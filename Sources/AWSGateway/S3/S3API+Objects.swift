@@ -24,6 +24,8 @@ extension S3API {
         var eTag: String
         var contentType: String
         var metadata: [String: String]
+        /// The representation headers kept with it (Cache-Control, Content-Disposition, …), by lower-cased name.
+        var headers: [String: String] = [:]
         /// The whole file when small (one read; thumbnails).
         var bytes: ByteBuffer?
     }
@@ -59,7 +61,7 @@ extension S3API {
             return ObjectInfo(
                 file: file, size: bytes?.readableBytes ?? size, modified: modified, eTag: eTag,
                 contentType: record?.contentType ?? Self.contentType(of: file), metadata: record?.metadata ?? [:],
-                bytes: bytes)
+                headers: record?.headers ?? [:], bytes: bytes)
         }
         guard let info else {
             if cacheable, let folder = folderPaths[bucket] { cache.remove(folder + key) }
@@ -176,6 +178,7 @@ extension S3API {
             ("ETag", info.eTag), ("Last-Modified", HTTPDateText.format(info.modified)), ("Accept-Ranges", "bytes"),
         ])
         headers[.contentType] = info.contentType
+        for (name, value) in info.headers.sorted(by: { $0.key < $1.key }) { headers[AWSResponses.name(name)] = value }
         for (name, value) in info.metadata.sorted(by: { $0.key < $1.key }) {
             headers.append(HTTPField(name: AWSResponses.name("x-amz-meta-" + name), value: value))
         }
@@ -245,7 +248,8 @@ extension S3API {
         let eTag = object.eTag
         try await ingest(
             object, key: key, eTag: eTag, contentType: request.headers[.contentType],
-            metadata: Self.userMetadata(request), event: .objectCreatedPut)
+            metadata: Self.userMetadata(request), headers: S3ObjectOptions.keptHeaders(Self.header(of: request)),
+            event: .objectCreatedPut)
         var headers = AWSResponses.fields([("ETag", eTag)])
         for algorithm in PayloadChecksum.Algorithm.allCases {
             if let value = request.headers[AWSResponses.name(algorithm.header)] {
@@ -291,7 +295,7 @@ extension S3API {
     /// original with its event journaled, its id recorded, its ETag and metadata kept. The file is consumed.
     func ingest(
         _ object: SpooledObject, key: String, eTag: String, contentType: String?, metadata: [String: String],
-        event: EventName
+        headers: [String: String] = [:], event: EventName
     ) async throws {
         guard let format = object.format else {
             object.discard()
@@ -319,7 +323,10 @@ extension S3API {
                     id: object.sha256.hex, hash: object.sha256, format: format, size: object.size, name: key,
                     updatedAt: Date()))
             try catalog.store(
-                S3ObjectRecord(eTag: eTag, contentType: contentType, metadata: metadata, key: key), for: object.sha256)
+                S3ObjectRecord(
+                    eTag: eTag, contentType: contentType, metadata: metadata, key: key,
+                    headers: headers.isEmpty ? nil : headers),
+                for: object.sha256)
         } catch {
             // The original and its event are in; only the id or the S3 record is missing: the object is served
             // (with a computed ETag), so the upload stands, and the log says what was not kept.
@@ -390,8 +397,9 @@ extension S3API {
         let replace = request.headers[AWSResponses.name("x-amz-metadata-directive")]?.uppercased() == "REPLACE"
         let metadata = replace ? Self.userMetadata(request) : info.metadata
         let contentType = replace ? request.headers[.contentType] : info.contentType
+        let headers = replace ? S3ObjectOptions.keptHeaders(Self.header(of: request)) : info.headers
         try await ingest(
-            object, key: key, eTag: object.eTag, contentType: contentType, metadata: metadata,
+            object, key: key, eTag: object.eTag, contentType: contentType, metadata: metadata, headers: headers,
             event: .objectCreatedCopy)
         return try AWSResponses.xml(
             CopyObjectResult(lastModified: S3XML.timestamp(Date()), eTag: object.eTag), root: "CopyObjectResult")

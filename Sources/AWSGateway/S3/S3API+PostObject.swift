@@ -54,6 +54,15 @@ extension S3API {
         }
         try policy.check(form, bucket: bucketName, key: key)
         try form.checkHeaderValues()
+        // The form's names for what PutObject sends as headers: `acl` and `tagging` (the rest are the headers').
+        let field: (String) -> String? = { name in
+            switch name {
+            case "x-amz-acl": return form["acl"]
+            case "x-amz-tagging": return form["tagging"]
+            default: return form[name]
+            }
+        }
+        try S3ObjectOptions.refuseUnsupported(field)
 
         // Only a signed form takes one of the upload slots: its fields were read without one.
         let slot = try takeUploadSlot()
@@ -88,7 +97,7 @@ extension S3API {
         }
         try await ingest(
             object, key: key, eTag: object.eTag, contentType: form["content-type"], metadata: form.userMetadata,
-            event: .objectCreatedPost)
+            headers: S3ObjectOptions.keptHeaders(field), event: .objectCreatedPost)
         // S3's Location is the object's URL; an upload becomes an original, so it is the original's.
         let original = object.format.map { OriginalName.relativePath(hash: object.sha256, format: $0) } ?? ""
         let location =

@@ -93,6 +93,12 @@ struct S3API: Sendable {
         where query[unsupported] != nil {
             throw AWSError.notImplemented("the ?\(unsupported) subresource")
         }
+        // A customer's key would have to travel over HTTPS; the rest are options of writes the store cannot honour
+        // (until session 27 they were dropped and the write answered as a success).
+        try S3ObjectOptions.refuseCustomerKeys(Self.header(of: request))
+        if (method == .put && query["uploadId"] == nil) || (method == .post && query["uploads"] != nil) {
+            try S3ObjectOptions.refuseUnsupported(Self.header(of: request))
+        }
         switch method {
         case .get:
             if let id = query["uploadId"] { return try listParts(bucket: bucket, key: key, uploadID: id, query: query) }
@@ -228,6 +234,11 @@ struct S3API: Sendable {
                 owner: Self.owner,
                 buckets: .init(bucket: buckets)),
             root: "ListAllMyBucketsResult")
+    }
+
+    /// A request's header by lower-cased name (`S3ObjectOptions`' lookup).
+    static func header(of request: Request) -> (String) -> String? {
+        { request.headers[AWSResponses.name($0)] }
     }
 
     /// The `x-amz-meta-*` headers, names lowercased without the prefix.

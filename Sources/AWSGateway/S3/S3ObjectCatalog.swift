@@ -16,12 +16,16 @@ struct S3ObjectRecord: Codable, Sendable, Equatable {
     var metadata: [String: String]
     /// The key it was put under in `uploads`.
     var key: String?
+    /// Cache-Control, Content-Disposition, Content-Encoding, Content-Language and Expires as the client sent them
+    /// (`S3ObjectOptions.keptHeaders`), by lower-cased name; nil in records written before they were kept.
+    var headers: [String: String]? = nil
 
     enum CodingKeys: String, CodingKey {
         case eTag = "etag"
         case contentType = "content_type"
         case metadata
         case key
+        case headers
     }
 }
 

@@ -1,0 +1,109 @@
+// The options of a write that picpipe cannot honour are refused as S3 refuses them (boto3 against the real `serve`):
+// customer keys over HTTP, KMS, object lock, tagging, ACLs, other storage classes; they were dropped and the write
+// answered as a success. The representation headers (Cache-Control, Content-Disposition, Content-Encoding,
+// Content-Language, Expires), dropped as well, are kept with the object and returned by GET and HEAD.
+import Foundation
+import Testing
+
+extension PicpipeCLI {
+    @Suite(.serialized) struct AWSObjectOptionsTests {
+        @Test func unsupportedOptionsAreRefusedAndRepresentationHeadersKept() async throws {
+            try await AWSCLITests.withServe { gateway in
+                var pictures: [String] = []
+                for seed in 101...103 {
+                    let file = gateway.root.appendingPathComponent("p\(seed).jpg")
+                    try Data(try AWSCLITests.jpeg(seed: seed)).write(to: file)
+                    pictures.append(file.path)
+                }
+                let script = """
+                    import boto3, json, sys, time
+                    endpoint, key, secret = sys.argv[1:4]
+                    pictures = [open(path, "rb").read() for path in sys.argv[4:7]]
+                    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key,
+                                      aws_secret_access_key=secret, region_name="us-east-1")
+                    def attempt(call):
+                        try:
+                            call()
+                            return "ok"
+                        except s3.exceptions.ClientError as error:
+                            return error.response["Error"]["Code"]
+                    put = lambda **options: lambda: s3.put_object(Bucket="uploads", Key="refused.jpg",
+                                                                  Body=pictures[0], **options)
+                    out = {}
+                    out["sseC"] = attempt(put(SSECustomerAlgorithm="AES256", SSECustomerKey="k" * 32))
+                    out["kms"] = attempt(put(ServerSideEncryption="aws:kms"))
+                    out["lock"] = attempt(put(ObjectLockMode="GOVERNANCE",
+                                              ObjectLockRetainUntilDate="2030-01-01T00:00:00Z"))
+                    out["legalHold"] = attempt(put(ObjectLockLegalHoldStatus="ON"))
+                    out["tagging"] = attempt(put(Tagging="team=a"))
+                    out["publicRead"] = attempt(put(ACL="public-read"))
+                    out["grant"] = attempt(put(GrantRead='id="someone"'))
+                    out["glacier"] = attempt(put(StorageClass="GLACIER"))
+                    out["bogusClass"] = attempt(put(StorageClass="BOGUS"))
+                    out["copyACL"] = attempt(lambda: s3.copy_object(
+                        Bucket="uploads", Key="copy.jpg", CopySource={"Bucket": "uploads", "Key": "none.jpg"},
+                        ACL="public-read"))
+                    out["multipartTagging"] = attempt(lambda: s3.create_multipart_upload(
+                        Bucket="uploads", Key="m.jpg", Tagging="team=a"))
+                    out["afterRefusals"] = s3.list_objects_v2(Bucket="originals").get("KeyCount", 0)
+
+                    # What S3 accepts without ACLs, encryption at rest and the standard class, with the headers kept.
+                    kept = dict(CacheControl="max-age=60", ContentDisposition='attachment; filename="a.jpg"',
+                                ContentLanguage="de", ContentEncoding="identity", Expires="2030-01-01T00:00:00Z")
+                    s3.put_object(Bucket="uploads", Key="kept.jpg", Body=pictures[1], ACL="private",
+                                  ServerSideEncryption="AES256", StorageClass="STANDARD", **kept)
+                    up = s3.create_multipart_upload(Bucket="uploads", Key="parts.jpg",
+                                                    CacheControl="no-cache", ContentLanguage="fr")["UploadId"]
+                    part = s3.upload_part(Bucket="uploads", Key="parts.jpg", UploadId=up, PartNumber=1,
+                                          Body=pictures[2])
+                    s3.complete_multipart_upload(Bucket="uploads", Key="parts.jpg", UploadId=up,
+                                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+                    originals = {o["Size"]: o["Key"] for o in s3.list_objects_v2(Bucket="originals")["Contents"]}
+                    first = originals[len(pictures[1])]
+                    # CopyObject with REPLACE takes the request's headers (from a thumbnail: copying an original
+                    # into uploads is a copy onto itself).
+                    while not s3.list_objects_v2(Bucket="thumbnails").get("Contents"):
+                        time.sleep(0.05)
+                    thumbnail = s3.list_objects_v2(Bucket="thumbnails")["Contents"][0]
+                    s3.copy_object(Bucket="uploads", Key="copied.jpg", MetadataDirective="REPLACE",
+                                   CopySource={"Bucket": "thumbnails", "Key": thumbnail["Key"]},
+                                   ContentType="image/jpeg", CacheControl="max-age=5")
+                    originals = {o["Size"]: o["Key"] for o in s3.list_objects_v2(Bucket="originals")["Contents"]}
+                    def headers(key, **query):
+                        h = s3.head_object(Bucket="originals", Key=key, **query)["ResponseMetadata"]["HTTPHeaders"]
+                        return {name: h[name] for name in ["cache-control", "content-disposition",
+                                "content-language", "content-encoding", "expires"] if name in h}
+                    out["put"] = headers(first)
+                    out["overridden"] = headers(first, ResponseCacheControl="no-store")
+                    out["multipart"] = headers(originals[len(pictures[2])])
+                    out["copied"] = headers(originals[thumbnail["Size"]])
+                    print(json.dumps(out))
+                    """
+                let out = try await AWSThrottleAndListingTests.boto3(script, pictures, gateway: gateway)
+                let refusals: [(String, String)] = [
+                    ("sseC", "InvalidRequest"), ("kms", "NotImplemented"), ("lock", "InvalidRequest"),
+                    ("legalHold", "InvalidRequest"), ("tagging", "NotImplemented"),
+                    ("publicRead", "AccessControlListNotSupported"), ("grant", "AccessControlListNotSupported"),
+                    ("glacier", "NotImplemented"), ("bogusClass", "InvalidStorageClass"),
+                    ("copyACL", "AccessControlListNotSupported"), ("multipartTagging", "NotImplemented"),
+                ]
+                for (name, code) in refusals { #expect(out[name] as? String == code, "\(name): \(out)") }
+                #expect(out["afterRefusals"] as? Int == 0, "nothing of a refused write is kept")
+                let put = try #require(out["put"] as? [String: String])
+                #expect(put["cache-control"] == "max-age=60")
+                #expect(put["content-disposition"] == "attachment; filename=\"a.jpg\"")
+                #expect(put["content-language"] == "de")
+                #expect(put["content-encoding"] == "identity")
+                #expect(put["expires"]?.contains("2030") == true, "\(put)")
+                let overridden = try #require(out["overridden"] as? [String: String])
+                #expect(overridden["cache-control"] == "no-store")
+                let multipart = try #require(out["multipart"] as? [String: String])
+                #expect(multipart["cache-control"] == "no-cache")
+                #expect(multipart["content-language"] == "fr")
+                #expect(multipart["content-disposition"] == nil)
+                let copied = try #require(out["copied"] as? [String: String])
+                #expect(copied == ["cache-control": "max-age=5"])
+            }
+        }
+    }
+}
