@@ -77,6 +77,9 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
             "The provided 'x-amz-content-sha256' header (\(claimed)) does not match what was computed (\(computed)).")
     }
 
+    static let keyTooLong = AWSError(
+        "KeyTooLongError", status: 400, "Your key is too long (S3 keys are at most 1024 bytes of UTF-8).")
+
     static func badDigest(_ message: String) -> AWSError { AWSError("BadDigest", status: 400, message) }
     static func incompleteBody(_ message: String) -> AWSError { AWSError("IncompleteBody", status: 400, message) }
 

@@ -352,9 +352,13 @@ extension S3API {
     func copySource(_ request: Request, source: String, auth: Authenticated) async throws -> CopySource {
         let decoded = SignatureV4.percentDecode(source.split(separator: "?").first.map(String.init) ?? source)
         let (sourceBucketName, sourceKey) = Self.split("/" + decoded)
-        guard let sourceBucketName, let sourceKey, let sourceBucket = S3Bucket(rawValue: sourceBucketName) else {
+        guard let sourceBucketName, let sourceKey else {
             throw AWSError.invalidArgument("x-amz-copy-source must name a bucket and a key: \(source)")
         }
+        guard let sourceBucket = S3Bucket(rawValue: sourceBucketName) else {
+            throw AWSError.noSuchBucket(sourceBucketName)
+        }
+        guard sourceKey.utf8.count <= 1024 else { throw AWSError.keyTooLong }
         guard auth.credential.allows(bucket: sourceBucket.rawValue) else {
             throw AWSError.accessDenied("Access Denied: the key may not read the bucket \(sourceBucket.rawValue).")
         }

@@ -48,6 +48,7 @@ extension S3API {
         try requireUploads(bucket, operation: "POST Object")
         let policy = try PostPolicy(encoded: form["policy"] ?? "")
         let key = try form.key()
+        guard key.utf8.count <= 1024 else { throw AWSError.keyTooLong }
         guard S3Bucket.isUploadKey(key) else {
             throw AWSError.invalidArgument(
                 "The key '\(key)' is not a plain relative path (no empty, '.' or '..' part, no line break).")

@@ -89,6 +89,8 @@ struct S3API: Sendable {
             return try await bucketOperation(
                 request, bucket: bucket, query: query, signed: signed, auth: auth, context: context)
         }
+        guard key.utf8.count <= 1024 else { throw AWSError.keyTooLong }
+        try Self.checkDigestHeaders(request)
         for unsupported in ["acl", "tagging", "retention", "legal-hold", "torrent", "restore", "select", "attributes"]
         where query[unsupported] != nil {
             throw AWSError.notImplemented("the ?\(unsupported) subresource")
@@ -234,6 +236,28 @@ struct S3API: Sendable {
                 owner: Self.owner,
                 buckets: .init(bucket: buckets)),
             root: "ListAllMyBucketsResult")
+    }
+
+    /// Refuses digests that cannot be checked before the body is read, as S3 does: a Content-MD5 that is not the
+    /// base64 of 16 bytes (`InvalidDigest`; one that is, but wrong, is `BadDigest` once the body is in), and
+    /// checksums of two algorithms (headers, or a header and a trailer).
+    static func checkDigestHeaders(_ request: Request) throws {
+        if let contentMD5 = request.headers[AWSResponses.name("content-md5")],
+            Data(base64Encoded: contentMD5)?.count != 16
+        {
+            throw AWSError("InvalidDigest", status: 400, "The Content-MD5 you specified was invalid.")
+        }
+        var algorithms = Set(
+            PayloadChecksum.Algorithm.allCases.filter { request.headers[AWSResponses.name($0.header)] != nil })
+        if let trailer = request.headers[AWSResponses.name("x-amz-trailer")]?.lowercased(),
+            let algorithm = PayloadChecksum.Algorithm.allCases.first(where: { $0.header == trailer })
+        {
+            algorithms.insert(algorithm)
+        }
+        guard algorithms.count <= 1 else {
+            throw AWSError.invalidRequest(
+                "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+        }
     }
 
     /// A request's header by lower-cased name (`S3ObjectOptions`' lookup).

@@ -180,13 +180,18 @@ public struct RequestAuthenticator: Sendable {
                 "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
                     + "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
         }
-        guard let expires = Int(expiresText), expires >= 0 else {
-            throw AWSError.accessDenied("X-Amz-Expires should be a number.")
+        // S3's answers to a lifetime out of range: 400 AuthorizationQueryParametersError (it was AccessDenied).
+        guard let expires = Int(expiresText) else {
+            throw AWSError("AuthorizationQueryParametersError", status: 400, "X-Amz-Expires should be a number")
+        }
+        guard expires >= 1 else {
+            throw AWSError(
+                "AuthorizationQueryParametersError", status: 400, "X-Amz-Expires must be non-negative (at least 1)")
         }
         guard expires <= Self.maxPresignedLifetime else {
-            throw AWSError.accessDenied(
-                "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds."
-            )
+            throw AWSError(
+                "AuthorizationQueryParametersError", status: 400,
+                "X-Amz-Expires must be less than a week (in seconds) that is 604800")
         }
         guard let requestTime = Self.parseAmzDate(amzDate) else {
             throw AWSError.accessDenied("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\".")

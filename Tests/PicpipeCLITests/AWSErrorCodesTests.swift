@@ -1,0 +1,69 @@
+// Refusals in S3's own codes (boto3 against the real `serve`), which SDKs and tools switch on: a key over 1024 bytes
+// is KeyTooLongError, a Content-MD5 that is not base64 of 16 bytes InvalidDigest (a wrong one BadDigest), a copy
+// from a bucket that does not exist NoSuchBucket, a presigned URL living more than a week
+// AuthorizationQueryParametersError, checksums of two algorithms InvalidRequest. They were InvalidArgument,
+// BadDigest, InvalidArgument, AccessDenied and a success.
+import Foundation
+import Testing
+
+extension PicpipeCLI {
+    @Suite(.serialized) struct AWSErrorCodesTests {
+        @Test func refusalsCarryS3sCodes() async throws {
+            try await AWSCLITests.withServe { gateway in
+                let picture = gateway.root.appendingPathComponent("p.jpg")
+                try Data(try AWSCLITests.jpeg(seed: 111)).write(to: picture)
+                let script = """
+                    import base64, boto3, json, sys, urllib.request, urllib.error
+                    from botocore.config import Config
+                    endpoint, key, secret, path = sys.argv[1:5]
+                    body = open(path, "rb").read()
+                    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key,
+                                      aws_secret_access_key=secret, region_name="us-east-1")
+                    def attempt(call):
+                        try:
+                            call()
+                            return "ok"
+                        except s3.exceptions.ClientError as error:
+                            return error.response["Error"]["Code"]
+                    out = {}
+                    out["longKey"] = attempt(lambda: s3.put_object(Bucket="uploads", Key="k" * 1025, Body=body))
+                    out["longKeyGet"] = attempt(lambda: s3.get_object(Bucket="originals", Key="k" * 1025))
+                    out["malformedMD5"] = attempt(lambda: s3.put_object(
+                        Bucket="uploads", Key="md5.jpg", Body=body, ContentMD5="not-an-md5"))
+                    out["wrongMD5"] = attempt(lambda: s3.put_object(
+                        Bucket="uploads", Key="md5.jpg", Body=body, ContentMD5=base64.b64encode(bytes(16)).decode()))
+                    out["copyNoBucket"] = attempt(lambda: s3.copy_object(
+                        Bucket="uploads", Key="copy.jpg", CopySource={"Bucket": "photos", "Key": "a.jpg"}))
+                    def second_checksum(request, **kwargs):
+                        request.headers["x-amz-checksum-sha1"] = base64.b64encode(bytes(20)).decode()
+                    s3.meta.events.register("before-sign.s3.PutObject", second_checksum)
+                    out["twoChecksums"] = attempt(lambda: s3.put_object(
+                        Bucket="uploads", Key="sums.jpg", Body=body, ChecksumAlgorithm="CRC32"))
+                    s3.meta.events.unregister("before-sign.s3.PutObject", second_checksum)
+                    v4 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key,
+                                      aws_secret_access_key=secret, region_name="us-east-1",
+                                      config=Config(signature_version="s3v4"))
+                    for name, seconds in [("presignWeekPlus", 604801), ("presignWeek", 604800)]:
+                        url = v4.generate_presigned_url("list_objects_v2", Params={"Bucket": "originals"},
+                                                        ExpiresIn=seconds)
+                        try:
+                            out[name] = str(urllib.request.urlopen(url).status)
+                        except urllib.error.HTTPError as error:
+                            text = error.read().decode()
+                            out[name] = text.split("<Code>")[1].split("</Code>")[0]
+                    out["originals"] = s3.list_objects_v2(Bucket="originals").get("KeyCount", 0)
+                    print(json.dumps(out))
+                    """
+                let out = try await AWSThrottleAndListingTests.boto3(script, [picture.path], gateway: gateway)
+                let expected: [(String, String)] = [
+                    ("longKey", "KeyTooLongError"), ("longKeyGet", "KeyTooLongError"),
+                    ("malformedMD5", "InvalidDigest"),
+                    ("wrongMD5", "BadDigest"), ("copyNoBucket", "NoSuchBucket"), ("twoChecksums", "InvalidRequest"),
+                    ("presignWeekPlus", "AuthorizationQueryParametersError"), ("presignWeek", "200"),
+                ]
+                for (name, code) in expected { #expect(out[name] as? String == code, "\(name): \(out)") }
+                #expect(out["originals"] as? Int == 0, "nothing of a refused upload is kept")
+            }
+        }
+    }
+}
