@@ -16,8 +16,8 @@ extension PicpipeCLI {
         /// A PUT of `data` to `/uploads/KEY` in aws-chunked encoding, signed as the SDKs sign it.
         static func chunkedPut(
             port: Int, key: String, data: [UInt8], signedChunks: Bool, chunkSize: Int = 64 * 1024,
-            corruptChunk: Int? = nil, checksumOverride: String? = nil
-        ) async throws -> (status: Int, body: String) {
+            corruptChunk: Int? = nil, checksumOverride: String? = nil, query: String = ""
+        ) async throws -> (status: Int, body: String, checksum: String?) {
             let date = RequestAuthenticator.amzDate(Date())
             let day = String(date.prefix(8))
             let scope = "\(day)/us-east-1/s3/aws4_request"
@@ -34,7 +34,8 @@ extension PicpipeCLI {
             let path = "/uploads/" + key
             let key4 = SignatureV4.signingKey(secret: AWSServe.secret, date: day, region: "us-east-1", service: "s3")
             let canonical = SignatureV4.canonicalRequest(
-                method: "PUT", path: path, query: "", headers: headers, signedHeaders: signed, payloadHash: payloadMode)
+                method: "PUT", path: path, query: query, headers: headers, signedHeaders: signed,
+                payloadHash: payloadMode)
             let seed = SignatureV4.signature(
                 SignatureV4.stringToSign(amzDate: date, scope: scope, canonicalRequest: canonical), key: key4)
 
@@ -70,7 +71,8 @@ extension PicpipeCLI {
             }
             body += Array("\r\n".utf8)
 
-            var request = URLRequest(url: try #require(URL(string: "http://\(host)\(path)")))
+            var request = URLRequest(
+                url: try #require(URL(string: "http://\(host)\(path)" + (query.isEmpty ? "" : "?" + query))))
             request.httpMethod = "PUT"
             for (name, value) in headers where name != "host" { request.setValue(value, forHTTPHeaderField: name) }
             request.setValue("aws-chunked", forHTTPHeaderField: "Content-Encoding")
@@ -78,7 +80,11 @@ extension PicpipeCLI {
                 "AWS4-HMAC-SHA256 Credential=\(AWSServe.keyID)/\(scope), SignedHeaders=\(signed.joined(separator: ";")), Signature=\(seed)",
                 forHTTPHeaderField: "Authorization")
             let (answer, response) = try await URLSession.shared.upload(for: request, from: Data(body))
-            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: answer, as: UTF8.self))
+            let http = response as? HTTPURLResponse
+            return (
+                http?.statusCode ?? 0, String(decoding: answer, as: UTF8.self),
+                http?.value(forHTTPHeaderField: "x-amz-checksum-crc32")
+            )
         }
 
         @Test func signedAndUnsignedChunkedUploadsBecomeOriginalsAndBadOnesLeaveNothing() async throws {
@@ -162,6 +168,32 @@ extension PicpipeCLI.AWSChunkedUploadTests {
                 try await StoreView.processed(gateway.store).contains("crc/good.jpg")
             }
             #expect(ServeProcess.files(gateway.store, "originals").count == 1)
+        }
+    }
+}
+
+extension PicpipeCLI.AWSChunkedUploadTests {
+    /// A checksum sent in an aws-chunked trailer is echoed in the answer's `x-amz-checksum-*`, by PutObject and by
+    /// UploadPart, as when it comes in a header (it was checked, not echoed).
+    @Test func trailerChecksumsAreEchoed() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            let bytes = try PicpipeCLI.AWSCLITests.jpeg(seed: 121)
+            var checksum = PayloadChecksum(.crc32)
+            bytes.withUnsafeBytes { checksum.update($0) }
+            let put = try await Self.chunkedPut(
+                port: gateway.port, key: "echo.jpg", data: bytes, signedChunks: true, chunkSize: 8192)
+            #expect(put.status == 200, "\(put.body)")
+            #expect(put.checksum == checksum.finalValue())
+
+            let created = try await gateway.awsJSON([
+                "s3api", "create-multipart-upload", "--bucket", "uploads", "--key", "parts.jpg",
+            ])
+            let upload = try #require(created["UploadId"] as? String)
+            let part = try await Self.chunkedPut(
+                port: gateway.port, key: "parts.jpg", data: bytes, signedChunks: false,
+                query: "partNumber=1&uploadId=\(upload)")
+            #expect(part.status == 200, "\(part.body)")
+            #expect(part.checksum == checksum.finalValue())
         }
     }
 }

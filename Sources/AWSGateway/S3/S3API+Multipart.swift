@@ -76,7 +76,8 @@ extension S3API {
                 multipart.assembly.extendHash(upload: uploadID, folder: folder) { multipart.parts(in: folder) }
             }
         }
-        return AWSResponses.empty(.ok, headers: AWSResponses.fields([("ETag", part.eTag)]))
+        return AWSResponses.empty(
+            .ok, headers: AWSResponses.fields([("ETag", part.eTag)] + (part.checksum.map { [$0] } ?? [])))
     }
 
     /// UploadPartCopy: part `partNumber` is a byte range (`x-amz-copy-source-range`, or the whole object) of a

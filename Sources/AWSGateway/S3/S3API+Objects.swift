@@ -250,13 +250,10 @@ extension S3API {
             object, key: key, eTag: eTag, contentType: request.headers[.contentType],
             metadata: Self.userMetadata(request), headers: S3ObjectOptions.keptHeaders(Self.header(of: request)),
             event: .objectCreatedPut)
-        var headers = AWSResponses.fields([("ETag", eTag)])
-        for algorithm in PayloadChecksum.Algorithm.allCases {
-            if let value = request.headers[AWSResponses.name(algorithm.header)] {
-                headers.append(HTTPField(name: AWSResponses.name(algorithm.header), value: value))
-            }
-        }
-        return AWSResponses.empty(.ok, headers: headers)
+        // The checksum, whether it came as a header or in an aws-chunked trailer (until session 27 only a header's
+        // was echoed).
+        return AWSResponses.empty(
+            .ok, headers: AWSResponses.fields([("ETag", eTag)] + (object.checksum.map { [$0] } ?? [])))
     }
 
     /// One of the `http.max_concurrent_uploads` slots, to release when the body is in.

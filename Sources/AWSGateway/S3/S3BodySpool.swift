@@ -29,6 +29,9 @@ struct SpooledObject: Sendable {
     /// Where the bytes start in `path` when they were written into a region of a shared file (a multipart
     /// upload's assembled object), nil when the file is theirs alone.
     var offset: Int? = nil
+    /// The flexible checksum computed over the bytes (`x-amz-checksum-crc32` and its value), checked against the
+    /// value the request sent in a header or an aws-chunked trailer; S3 echoes it in the answer.
+    var checksum: (header: String, value: String)? = nil
 
     /// The ETag S3 gives a single-part object: the hex MD5 in quotes.
     var eTag: String { "\"\(SignatureV4.hex(md5))\"" }
@@ -180,7 +183,8 @@ struct S3BodySpool: Sendable {
         return SpooledObject(
             path: path,
             sha256: ContentHash(hex: sha256Hex) ?? ContentHash(of: UnsafeRawBufferPointer(start: nil, count: 0)),
-            md5: md5, size: sink.size, format: sink.format, offset: region?.offset)
+            md5: md5, size: sink.size, format: sink.format, offset: region?.offset,
+            checksum: sink.checksum.map { ($0.algorithm.header, $0.finalValue()) })
     }
 
     private func nonChunkedLength(_ request: SignedRequest, _ payload: PayloadCheck) -> Int? {
