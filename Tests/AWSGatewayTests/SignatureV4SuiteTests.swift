@@ -396,3 +396,25 @@ import Testing
         }
     }
 }
+
+extension SignatureV4SuiteTests {
+    /// RequestTimeTooSkewed names both times and the allowed skew, as S3's `<Error>` does.
+    @Test func aSkewedRequestNamesBothTimes() throws {
+        let error = #expect(throws: AWSError.self) {
+            try Self.authenticator.authenticate(Self.signedGet(), service: .s3, now: Self.now.addingTimeInterval(3600))
+        }
+        #expect(error?.code == "RequestTimeTooSkewed")
+        #expect(
+            error?.details == [
+                .init(name: "RequestTime", value: "20260101T120000Z"),
+                .init(name: "ServerTime", value: "20260101T130000Z"),
+                .init(name: "MaxAllowedSkewMilliseconds", value: "900000"),
+            ])
+        let document = String(
+            decoding: try S3XML.encode(
+                S3ErrorDocument(
+                    code: "RequestTimeTooSkewed", message: "m", requestID: "1", details: error?.details ?? []),
+                root: "Error", namespace: false), as: UTF8.self)
+        #expect(document.contains("<ServerTime>20260101T130000Z</ServerTime>"), "\(document)")
+    }
+}

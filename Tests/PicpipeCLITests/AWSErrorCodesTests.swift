@@ -67,3 +67,52 @@ extension PicpipeCLI {
         }
     }
 }
+
+extension PicpipeCLI.AWSErrorCodesTests {
+    /// S3's extra fields: NoSuchKey's Key, InvalidRange's RangeRequested and ActualObjectSize, buckets listed by
+    /// name, an upload's Initiator (the key that began it), CompleteMultipartUpload's Location as an absolute URL.
+    @Test func errorsAndAnswersCarryS3sFields() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            let picture = gateway.root.appendingPathComponent("p.jpg")
+            let bytes = try PicpipeCLI.AWSCLITests.jpeg(seed: 112)
+            try Data(bytes).write(to: picture)
+            let script = """
+                import boto3, json, sys
+                endpoint, key, secret, path = sys.argv[1:5]
+                body = open(path, "rb").read()
+                s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key,
+                                  aws_secret_access_key=secret, region_name="us-east-1")
+                out = {}
+                def error(call):
+                    try:
+                        call()
+                    except s3.exceptions.ClientError as failure:
+                        return failure.response["Error"]
+                out["buckets"] = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+                up = s3.create_multipart_upload(Bucket="uploads", Key="trip/p.jpg")["UploadId"]
+                out["initiator"] = s3.list_multipart_uploads(Bucket="uploads")["Uploads"][0]["Initiator"]
+                part = s3.upload_part(Bucket="uploads", Key="trip/p.jpg", UploadId=up, PartNumber=1, Body=body)
+                out["location"] = s3.complete_multipart_upload(
+                    Bucket="uploads", Key="trip/p.jpg", UploadId=up,
+                    MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})["Location"]
+                original = s3.list_objects_v2(Bucket="originals")["Contents"][0]["Key"]
+                out["noSuchKey"] = error(lambda: s3.get_object(Bucket="originals", Key="ab/missing.jpg"))
+                out["range"] = error(lambda: s3.get_object(Bucket="originals", Key=original, Range="bytes=99999999-"))
+                print(json.dumps(out))
+                """
+            let out = try await PicpipeCLI.AWSThrottleAndListingTests.boto3(
+                script, [picture.path], gateway: gateway)
+            #expect(out["buckets"] as? [String] == ["originals", "thumbnails", "uploads"])
+            let initiator = try #require(out["initiator"] as? [String: String])
+            #expect(initiator["ID"] == AWSServe.keyID)
+            #expect(out["location"] as? String == "\(gateway.endpoint)/uploads/trip/p.jpg")
+            let noSuchKey = try #require(out["noSuchKey"] as? [String: String])
+            #expect(noSuchKey["Code"] == "NoSuchKey")
+            #expect(noSuchKey["Key"] == "ab/missing.jpg")
+            let range = try #require(out["range"] as? [String: String])
+            #expect(range["Code"] == "InvalidRange")
+            #expect(range["RangeRequested"] == "bytes=99999999-")
+            #expect(range["ActualObjectSize"] == String(bytes.count))
+        }
+    }
+}

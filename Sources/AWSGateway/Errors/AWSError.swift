@@ -12,6 +12,16 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     public var resource: String?
     /// Lambda's `Reason` beside the message (`ReservedFunctionConcurrentInvocationLimitExceeded`), when it has one.
     public var reason: String?
+    /// The elements S3 adds to some errors' `<Error>` (`Key`, `RangeRequested`, `ServerTime`, …), in order.
+    public var details: [Detail] = []
+
+    /// One element of `details`.
+    public struct Detail: Sendable, Equatable {
+        /// The element's name.
+        public var name: String
+        /// Its text.
+        public var value: String
+    }
 
     /// - Parameters: see the properties.
     public init(_ code: String, status: Int, _ message: String, resource: String? = nil) {
@@ -59,7 +69,17 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
             : AWSError(
                 "RequestTimeTooSkewed", status: 403,
                 "The difference between the request time (\(requestTime)) and the server's time (\(serverTime)) is "
-                    + "more than 15 minutes.")
+                    + "more than 15 minutes."
+            ).with([
+                ("RequestTime", requestTime), ("ServerTime", serverTime), ("MaxAllowedSkewMilliseconds", "900000"),
+            ])
+    }
+
+    /// The error with S3's extra elements.
+    func with(_ details: [(String, String)]) -> AWSError {
+        var error = self
+        error.details += details.map { Detail(name: $0.0, value: $0.1) }
+        return error
     }
 
     static func malformedAuthorization(_ service: AWSService, _ message: String) -> AWSError {
@@ -94,6 +114,7 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
 
     static func noSuchKey(bucket: String, key: String) -> AWSError {
         AWSError("NoSuchKey", status: 404, "The specified key does not exist.", resource: "/\(bucket)/\(key)")
+            .with([("Key", key)])
     }
 
     static func noSuchUpload(_ id: String) -> AWSError {
@@ -137,8 +158,9 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "\(max(0, limit - others)); nothing of it was kept.")
     }
 
-    static func invalidRange(_ size: Int) -> AWSError {
+    static func invalidRange(_ size: Int, requested: String) -> AWSError {
         AWSError("InvalidRange", status: 416, "The requested range is not satisfiable (the object has \(size) bytes).")
+            .with([("RangeRequested", requested), ("ActualObjectSize", String(size))])
     }
 
     static let preconditionFailed = AWSError(

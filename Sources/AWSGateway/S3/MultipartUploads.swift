@@ -19,6 +19,8 @@ struct MultipartUpload: Codable, Sendable {
     var initiated: Date
     /// The representation headers to keep with the object (`S3ObjectOptions.keptHeaders`); nil in older records.
     var headers: [String: String]? = nil
+    /// The access key that created it (ListMultipartUploads' Initiator); nil in older records.
+    var initiator: String? = nil
 }
 
 /// One uploaded part.

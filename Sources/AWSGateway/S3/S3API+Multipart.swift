@@ -14,7 +14,7 @@ import PipelineCore
 
 extension S3API {
     /// CreateMultipartUpload.
-    func createMultipartUpload(_ request: Request, key: String) throws -> Response {
+    func createMultipartUpload(_ request: Request, key: String, auth: Authenticated) throws -> Response {
         guard S3Bucket.isUploadKey(key) else {
             throw AWSError.invalidArgument(
                 "The key '\(key)' is not a plain relative path (no empty, '.' or '..' part, no line break).")
@@ -22,7 +22,8 @@ extension S3API {
         let id = try multipart.create(
             MultipartUpload(
                 key: key, contentType: request.headers[.contentType], metadata: Self.userMetadata(request),
-                initiated: Date(), headers: S3ObjectOptions.keptHeaders(Self.header(of: request))))
+                initiated: Date(), headers: S3ObjectOptions.keptHeaders(Self.header(of: request)),
+                initiator: auth.credential.accessKeyID))
         return try AWSResponses.xml(
             InitiateMultipartUploadResult(bucket: S3Bucket.uploads.rawValue, key: key, uploadID: id),
             root: "InitiateMultipartUploadResult")
@@ -200,7 +201,7 @@ extension S3API {
         var prefixes: [String] = []
         var last: (key: String, id: String)?
         var truncated = false
-        let owner = S3Owner(id: "picpipe", displayName: "picpipe")
+        let owner = Self.owner
         for entry in all {
             let key = entry.upload.key
             guard key.hasPrefix(prefix) else { continue }
@@ -228,7 +229,8 @@ extension S3API {
             } else {
                 uploads.append(
                     .init(
-                        key: Self.listed(key, urlEncoded: urlEncoded), uploadID: entry.id, initiator: owner,
+                        key: Self.listed(key, urlEncoded: urlEncoded), uploadID: entry.id,
+                        initiator: entry.upload.initiator.map { S3Owner(id: $0, displayName: $0) } ?? owner,
                         owner: owner, initiated: S3XML.timestamp(entry.upload.initiated)))
                 last = (key, entry.id)
             }
@@ -379,7 +381,11 @@ extension S3API {
         multipart.remove(folder)
         return try AWSResponses.xml(
             CompleteMultipartUploadResult(
-                location: "/uploads/" + key, bucket: S3Bucket.uploads.rawValue, key: key, eTag: eTag),
+                // An absolute URL, as S3 gives it.
+                location: "http://\(request.head.authority ?? "localhost")/\(S3Bucket.uploads.rawValue)/"
+                    + key.split(separator: "/", omittingEmptySubsequences: false)
+                    .map { SignatureV4.uriEncode(String($0)) }.joined(separator: "/"),
+                bucket: S3Bucket.uploads.rawValue, key: key, eTag: eTag),
             root: "CompleteMultipartUploadResult")
     }
 }

@@ -197,7 +197,7 @@ extension S3API {
         switch ByteRange.parse(request[.range], size: info.size) {
         case .whole, .parts: break
         case .part(let part): range = part
-        case .unsatisfiable: throw AWSError.invalidRange(info.size)
+        case .unsatisfiable: throw AWSError.invalidRange(info.size, requested: request[.range] ?? "")
         }
         if let range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(info.size)" }
         headers[.contentLength] = String(range.map { $0.count } ?? info.size)

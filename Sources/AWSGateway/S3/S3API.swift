@@ -123,7 +123,7 @@ struct S3API: Sendable {
             return try await putObject(request, key: key, signed: signed, auth: auth, context: context)
         case .post:
             try requireUploads(bucket, operation: "multipart upload")
-            if query["uploads"] != nil { return try createMultipartUpload(request, key: key) }
+            if query["uploads"] != nil { return try createMultipartUpload(request, key: key, auth: auth) }
             if let id = query["uploadId"] {
                 return try await completeMultipartUpload(
                     request, key: key, uploadID: id, signed: signed, auth: auth, context: context)
@@ -228,9 +228,11 @@ struct S3API: Sendable {
 
     /// ListBuckets: the three areas.
     func listBuckets(_ auth: Authenticated) throws -> Response {
-        let buckets = S3Bucket.allCases.filter { auth.credential.allows(bucket: $0.rawValue) }.map {
-            ListAllMyBucketsResult.Bucket(name: $0.rawValue, creationDate: S3XML.timestamp(created))
-        }
+        // By name, as S3 lists them.
+        let buckets = S3Bucket.allCases.filter { auth.credential.allows(bucket: $0.rawValue) }
+            .sorted { $0.rawValue < $1.rawValue }.map {
+                ListAllMyBucketsResult.Bucket(name: $0.rawValue, creationDate: S3XML.timestamp(created))
+            }
         return try AWSResponses.xml(
             ListAllMyBucketsResult(
                 owner: Self.owner,

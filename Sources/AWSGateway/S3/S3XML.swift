@@ -56,21 +56,26 @@ struct S3ErrorDocument: Encodable {
     var message: String
     var resource: String?
     var requestID: String
+    /// S3's extra elements of this error (`Key`, `RangeRequested`, `ServerTime`, …).
+    var details: [AWSError.Detail] = []
 
-    enum CodingKeys: String, CodingKey {
-        case code = "Code"
-        case message = "Message"
-        case resource = "Resource"
-        case requestID = "RequestId"
+    /// An element name.
+    struct Name: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
-    /// The message and resource as XML can hold them (`S3XML.text`).
+    /// The message, resource and details as XML can hold them (`S3XML.text`).
     func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(code, forKey: .code)
-        try container.encode(S3XML.text(message), forKey: .message)
-        try container.encodeIfPresent(resource.map(S3XML.text), forKey: .resource)
-        try container.encode(requestID, forKey: .requestID)
+        var container = encoder.container(keyedBy: Name.self)
+        try container.encode(code, forKey: Name("Code"))
+        try container.encode(S3XML.text(message), forKey: Name("Message"))
+        try container.encodeIfPresent(resource.map(S3XML.text), forKey: Name("Resource"))
+        for detail in details { try container.encode(S3XML.text(detail.value), forKey: Name(detail.name)) }
+        try container.encode(requestID, forKey: Name("RequestId"))
     }
 }
 

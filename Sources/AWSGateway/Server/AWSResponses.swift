@@ -50,7 +50,8 @@ enum AWSResponses {
         let headers = fields([("x-amz-request-id", requestID)])
         if head { return empty(status, headers: headers) }
         let document = S3ErrorDocument(
-            code: error.code, message: error.message, resource: error.resource, requestID: requestID)
+            code: error.code, message: error.message, resource: error.resource, requestID: requestID,
+            details: error.details)
         guard let data = try? S3XML.encode(document, root: "Error", namespace: false) else {
             return empty(status, headers: headers)
         }
