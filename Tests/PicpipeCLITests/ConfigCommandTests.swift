@@ -53,10 +53,10 @@ extension PicpipeCLI {
         @Test func secretsAreRedactedUnlessAsked() async throws {
             // The database URL's password, and its password= and sslpassword= parameters, are secrets too.
             let environment = [
-                "PICPIPE_API_KEYS": "key-one,key-two", "PICPIPE_SIGNING_KEY": "sign-me",
+                "PICPIPE_API_KEYS": "key-one,key-two", "PICPIPE_SIGNING_KEY": "sign-me-with-this-key",
                 "PICPIPE_DATABASE_URL": "postgres://u:pass-one@db/pics?sslpassword=pass-two&password=pass-three",
             ]
-            let secrets = ["key-one", "sign-me", "pass-one", "pass-two", "pass-three"]
+            let secrets = ["key-one", "sign-me-with-this-key", "pass-one", "pass-two", "pass-three"]
             let run = try await PicpipeProcess.run(["config"], environment: environment)
             #expect(run.status == 0, "\(run.stderr)")
             #expect(secrets.allSatisfy { !run.stdout.contains($0) }, "\(run.stdout)")
