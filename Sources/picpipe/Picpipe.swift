@@ -91,11 +91,14 @@ struct Picpipe: AsyncParsableCommand {
         case let error as ExitCode:
             Glibc.exit(error.rawValue)
         case let error as ValidationError:
-            let name = command.configuration.commandName ?? "picpipe"
             let usage =
                 ObjectIdentifier(command) == ObjectIdentifier(Picpipe.self) ? usageString() : usageString(for: command)
+            // The command's whole path, as its usage line starts (`picpipe db migrate`, not `picpipe migrate`).
+            let path = usage.split(separator: " ").prefix { word in
+                !word.hasPrefix("[") && !word.hasPrefix("<") && !word.hasPrefix("-")
+            }.joined(separator: " ")
             FileHandleOutput.standardError.write(
-                "Error: \(error.message)\nUsage: \(usage)\n  See 'picpipe \(name) --help' for more information.\n")
+                "Error: \(error.message)\nUsage: \(usage)\n  See '\(path) --help' for more information.\n")
             Glibc.exit(2)
         default:
             switch exitCode(for: error) {

@@ -224,6 +224,11 @@ extension PicpipeCLI.ScaleOutTests {
         let work = try PicpipeProcess.temporaryFolder("picpipe-migrate-clash")
         defer { try? FileManager.default.removeItem(at: work) }
         let (store, key) = try await PicpipeCLI.InvokeCommandTests.storeWithOriginal(work)  // one SQLite event
+        // While a SQLite serve runs on the store (it would journal what the copy misses), the move is refused.
+        let running = try await ServeProcess(store: store)
+        let busy = try await PicpipeProcess.run(["db", "migrate", "--store", store.path, "--to", database])
+        await running.stop()
+        #expect(busy.status == 1 && busy.stderr.contains("another serve"), "\(busy.stderr)")
         let invoked = try await PicpipeProcess.run(
             ["invoke", "metadata", "--key", key, "--store", store.path, "--database", database])
         try #require(invoked.status == 0, "\(invoked.stderr)")

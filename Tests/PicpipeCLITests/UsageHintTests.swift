@@ -27,6 +27,17 @@ extension PicpipeCLI {
             #expect(spaced.stderr.contains("--size=-5"))
         }
 
+        /// A nested command's usage error names its whole path (it said `picpipe migrate --help`, no such command).
+        @Test func aNestedCommandsUsageErrorNamesItsWholePath() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            try FileManager.default.createDirectory(
+                at: work.appendingPathComponent("db"), withIntermediateDirectories: true)
+            let run = try await PicpipeProcess.run(["db", "migrate", "--store", work.path, "--to", "not-a-url"])
+            #expect(run.status == 2)
+            #expect(run.stderr.contains("See 'picpipe db migrate --help'"), "\(run.stderr)")
+        }
+
         @Test func aMistypedCommandGetsADidYouMean() async throws {
             let run = try await PicpipeProcess.run(["thumbnial", "a.jpg", "-o", "b.jpg"])
             #expect(run.status == 2)

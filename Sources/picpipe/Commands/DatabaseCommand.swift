@@ -36,6 +36,15 @@ struct DatabaseCommand: ParsableCommand {
             } catch {
                 throw ValidationError("--to: \(error)")
             }
+            // A SQLite serve still running would journal uploads the copy misses; it holds the store's lock.
+            let lock: ServeLock
+            do {
+                lock = try ServeLock(layout: layout)
+            } catch let error as ServeLockError {
+                FileHandleOutput.standardError.write("picpipe db migrate: \(error) (its journal is being copied)\n")
+                throw ExitCode.failure
+            }
+            defer { withExtendedLifetime(lock) {} }
             let report = try SQLiteImport(layout: layout, pool: DatabaseBackends.connect(url, layout: layout)).run()
             print(report.description)
             if !report.mismatches.isEmpty { throw ExitCode.failure }
