@@ -204,6 +204,40 @@ struct EventStreamTests {
         }
     }
 
+    /// Streams take at most half of `http.max_connections`: past it a stream is 503 with Retry-After and other
+    /// requests still get connections (until session 27 streams could take them all and `/healthz` answered 503).
+    @Test func streamsLeaveConnectionsForOtherRequests() async throws {
+        try await FetchServer.with(configure: { $0.http.maxConnections = 6 }) { client, _ in
+            var open: [EventStreamConnection] = []
+            defer { for stream in open { stream.close() } }
+            for _ in 0..<3 {
+                let stream = try EventStreamConnection(port: client.port)
+                _ = try await stream.read { $0.contains("retry: 1000") }
+                open.append(stream)
+            }
+            let refused = try await client.send("GET", "/events/stream")
+            #expect(refused.status == 503, "\(refused.text)")
+            #expect(refused.errorCode == "too_many_streams")
+            #expect(refused.header("Retry-After") == "5")
+            #expect(try await client.send("GET", "/healthz").status == 200)
+            // A stream that ends gives its place back.
+            open.removeFirst().close()
+            var reopened = 0
+            for _ in 0..<100 where reopened != 200 {
+                let stream = try EventStreamConnection(port: client.port)
+                let head = try await stream.read { $0.contains("retry: 1000") || $0.contains("[closed]") }
+                if head.hasPrefix("HTTP/1.1 200") {
+                    reopened = 200
+                    open.append(stream)
+                } else {
+                    stream.close()
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            #expect(reopened == 200)
+        }
+    }
+
     @Test func aMalformedLastEventIDIsRefused() async throws {
         try await FetchServer.with { client, _ in
             let answer = try await client.send("GET", "/events/stream", headers: [("Last-Event-ID", "yesterday")])

@@ -21,6 +21,16 @@ extension ImageAPI {
     /// been dead-lettered; `id` is the position to resume after; a comment line every few seconds keeps idle
     /// connections open.
     func eventStream(_ request: Request, context: some RequestContext) async throws -> Response {
+        guard let slot = streamSlots.take() else {
+            var headers = HTTPFields()
+            headers[.retryAfter] = "5"
+            throw APIError(
+                .serviceUnavailable, code: "too_many_streams",
+                message: "\(streamSlots.limit) event streams are open, the most at once (half of http.max_connections, "
+                    + "so other requests keep their connections); try again shortly", headers: headers)
+        }
+        // Given back when the stream's body is done with, however it ends (also when it never runs).
+        let held = HeldSlot(slot)
         let journal = runtime.journal
         let runtime = runtime
         let resume =
@@ -47,6 +57,7 @@ extension ImageAPI {
         fields[.cacheControl] = "no-store"
         fields[HTTPField.Name("X-Accel-Buffering")!] = "no"
         let body = ResponseBody { writer in
+            _ = held
             var cursor = start
             let opened = ContinuousClock.now
             var lastWrite = opened
@@ -106,4 +117,11 @@ extension ImageAPI {
         PictureEventCursor(startingAt: try runtime.journal.invocations(state: nil, function: nil, limit: Self.eventWindow))
             .watermark
     }
+}
+
+/// A slot given back when the last reference to it goes.
+final class HeldSlot: Sendable {
+    let slot: UploadSlots.Slot
+    init(_ slot: UploadSlots.Slot) { self.slot = slot }
+    deinit { slot.release() }
 }

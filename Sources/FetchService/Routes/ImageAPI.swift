@@ -19,6 +19,9 @@ package struct ImageAPI: Sendable {
     package let lifecycle: ContentLifecycle
     let spool: UploadSpool
     package let uploadSlots: UploadSlots
+    /// Event streams open at once: at most half of `http.max_connections`, so long-lived streams never take every
+    /// connection from the other requests (and `/healthz`).
+    let streamSlots: UploadSlots
     package let validator: UploadValidator
     let files: FileResponder
     let thumbnails: ThumbnailCatalog
@@ -49,6 +52,7 @@ package struct ImageAPI: Sendable {
             folder: layout.uploads, maxBytes: settings.maxBodyBytes, minRate: settings.minUploadRate,
             threadPool: threadPool)
         self.uploadSlots = UploadSlots(limit: settings.maxConcurrentUploads)
+        self.streamSlots = UploadSlots(limit: settings.maxConnections / 2)
         self.validator = UploadValidator(limits: settings.decodeLimits, threadPool: threadPool)
         self.files = FileResponder(threadPool: threadPool, cache: cache)
         self.thumbnails = ThumbnailCatalog(recipes: recipes, root: layout.thumbnails.path, runtime: runtime)
