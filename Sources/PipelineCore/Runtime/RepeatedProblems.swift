@@ -10,6 +10,8 @@ final class RepeatedProblems: Sendable {
         var message: String
         var loggedAt: ContinuousClock.Instant
         var repeats: Int
+        /// Not logged (an outage its own component logs): nor is its end.
+        var quiet = false
     }
 
     private let entries = Locked<[String: Entry]>([:])
@@ -34,6 +36,11 @@ final class RepeatedProblems: Sendable {
             return repeats
         }
         guard let repeats else { return }
+        // A database out of reach is logged once by its connection pool (and its return): not again per function.
+        if (error as? any TransientFailure)?.mayPassIfRetried == true {
+            entries.withLock { $0[source]?.quiet = true }
+            return
+        }
         logger.error(
             "journal read failed; retrying",
             metadata: ["function": "\(source)", "error": "\(message)", "repeats_since_last_log": "\(repeats)"])
@@ -42,6 +49,6 @@ final class RepeatedProblems: Sendable {
     /// The source works again: logs that once if a problem was reported.
     func clear(_ source: String) {
         let ended = entries.withLock { $0.removeValue(forKey: source) }
-        if ended != nil { logger.notice("journal reads work again", metadata: ["function": "\(source)"]) }
+        if let ended, !ended.quiet { logger.notice("journal reads work again", metadata: ["function": "\(source)"]) }
     }
 }

@@ -116,10 +116,12 @@ public struct UploadIngest: Sendable {
             return reject(path: path, name: name, reason: error.description, special: special)
         } catch {
             // The store or the journal failed, not the file: leave it for the next rescan. A full or read-only disk
-            // is logged once by StoreHealth, not once per file and rescan.
+            // is logged once by StoreHealth, a database out of reach once by its connection pool, not once per file
+            // and rescan.
             let disk = StoreHealth.shared.recordFailure(error)
+            let outage = (error as? any TransientFailure)?.mayPassIfRetried ?? false
             logger.log(
-                level: disk == nil ? .error : .debug, "upload not ingested; it stays in uploads/",
+                level: disk == nil && !outage ? .error : .debug, "upload not ingested; it stays in uploads/",
                 metadata: ["upload": "\(name)", "error": "\(error)"])
             return .skipped
         }
