@@ -17,14 +17,7 @@ extension PicpipeCLI {
                     from botocore.config import Config
                     endpoint, key, secret, path = sys.argv[1:5]
                     body = open(path, "rb").read()
-                    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key,
-                                      aws_secret_access_key=secret, region_name="us-east-1")
-                    def attempt(call):
-                        try:
-                            call()
-                            return "ok"
-                        except s3.exceptions.ClientError as error:
-                            return error.response["Error"]["Code"]
+                    \(AWSTools.botoClientAndAttempt)
                     out = {}
                     out["longKey"] = attempt(lambda: s3.put_object(Bucket="uploads", Key="k" * 1025, Body=body))
                     out["longKeyGet"] = attempt(lambda: s3.get_object(Bucket="originals", Key="k" * 1025))

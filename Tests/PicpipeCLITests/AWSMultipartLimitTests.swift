@@ -16,14 +16,7 @@ extension PicpipeCLI {
                 let script = """
                     import boto3, json, sys
                     endpoint, key, secret, picture = sys.argv[1:5]
-                    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key,
-                                      aws_secret_access_key=secret, region_name="us-east-1")
-                    def attempt(call):
-                        try:
-                            call()
-                            return "ok"
-                        except s3.exceptions.ClientError as error:
-                            return error.response["Error"]["Code"]
+                    \(AWSTools.botoClientAndAttempt)
                     s3.put_object(Bucket="uploads", Key="small.jpg", Body=open(picture, "rb").read())
                     original = s3.list_objects_v2(Bucket="originals")["Contents"][0]["Key"]
                     up = s3.create_multipart_upload(Bucket="uploads", Key="big.jpg")["UploadId"]

@@ -19,14 +19,7 @@ extension PicpipeCLI {
                     import boto3, json, sys, time
                     endpoint, key, secret = sys.argv[1:4]
                     pictures = [open(path, "rb").read() for path in sys.argv[4:7]]
-                    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key,
-                                      aws_secret_access_key=secret, region_name="us-east-1")
-                    def attempt(call):
-                        try:
-                            call()
-                            return "ok"
-                        except s3.exceptions.ClientError as error:
-                            return error.response["Error"]["Code"]
+                    \(AWSTools.botoClientAndAttempt)
                     put = lambda **options: lambda: s3.put_object(Bucket="uploads", Key="refused.jpg",
                                                                   Body=pictures[0], **options)
                     out = {}

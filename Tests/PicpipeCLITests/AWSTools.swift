@@ -31,6 +31,19 @@ enum AWSTools {
         return true
     }
 
+    /// Python for boto3 scripts given `endpoint`, `key` and `secret`: the S3 client `s3`, and `attempt(call)`, which
+    /// answers "ok" or the S3 error code the call met.
+    static let botoClientAndAttempt = """
+        s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key,
+                          aws_secret_access_key=secret, region_name="us-east-1")
+        def attempt(call):
+            try:
+                call()
+                return "ok"
+            except s3.exceptions.ClientError as error:
+                return error.response["Error"]["Code"]
+        """
+
     static var curl: URL? {
         ["/usr/bin/curl", "/bin/curl", "/usr/local/bin/curl"].map(URL.init(fileURLWithPath:))
             .first { FileManager.default.isExecutableFile(atPath: $0.path) }

@@ -6,22 +6,23 @@ import Testing
 @testable import PostgresBackend
 
 @Suite struct JournalOutageTests {
+    /// A journal on the database `url` names: one process of the installation.
+    static func open(_ url: String) throws -> PostgresInvocationJournal {
+        try PostgresInvocationJournal(pool: PostgresConnectionPool(url: DatabaseURL(parsing: url), maxConnections: 4))
+    }
+
     @Test func noLiveWorkerIsTakenForDeadRightAfterAnOutage() async throws {
         guard ScratchDatabase.enabled else { return }
         let (url, drop) = try ScratchDatabase.create()
         defer { drop() }
         do {
-            func open() throws -> PostgresInvocationJournal {
-                try PostgresInvocationJournal(
-                    pool: PostgresConnectionPool(url: DatabaseURL(parsing: url), maxConnections: 4))
-            }
-            let worker = try open()
+            let worker = try Self.open(url)
             defer { worker.abandon() }
             _ = try worker.append(JournalTests.record(1), functions: ["a"], type: .event, deduplicate: false)
             let claim = try #require(try worker.claim(function: "a", now: Date()))
             // A 60 s outage as the database sees it: no process has beaten since; the recovering process has
             // just seen its own beats fail.
-            let other = try open()
+            let other = try Self.open(url)
             defer { other.abandon() }
             _ = try other.pool.execute(
                 "UPDATE picpipe_journal.processes SET beat_at = extract(epoch FROM clock_timestamp()) - 60")
@@ -42,15 +43,11 @@ import Testing
         let (url, drop) = try ScratchDatabase.create()
         defer { drop() }
         do {
-            func open() throws -> PostgresInvocationJournal {
-                try PostgresInvocationJournal(
-                    pool: PostgresConnectionPool(url: DatabaseURL(parsing: url), maxConnections: 4))
-            }
-            let worker = try open()
+            let worker = try Self.open(url)
             _ = try worker.append(JournalTests.record(1), functions: ["a"], type: .event, deduplicate: false)
             _ = try #require(try worker.claim(function: "a", now: Date()))
             worker.abandon()  // it died during the outage
-            let other = try open()
+            let other = try Self.open(url)
             defer { other.abandon() }
             other.recordMissedBeat()
             #expect(try other.recoverExpiredLeases(now: Date()) == 0)
