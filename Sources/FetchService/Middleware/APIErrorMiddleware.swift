@@ -36,7 +36,7 @@ struct APIErrorMiddleware: RouterMiddleware {
             case .readOnly?:
                 response = try APIError.storeReadOnly("store the request").response(from: request, context: context)
             default:
-                if let transient = error as? any TransientFailure, transient.mayPassIfRetried {
+                if TransientFailures.mayPass(error) {
                     // A database out of reach (a restart, a cut network) is an outage the pool logs once, not a
                     // failure of this request: 503 with a time to come back, as POST answers while it lasts.
                     var headers = HTTPFields()

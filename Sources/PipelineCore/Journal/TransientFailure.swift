@@ -6,3 +6,12 @@ public protocol TransientFailure: Error {
     /// Whether the same call may succeed if tried again in a moment.
     var mayPassIfRetried: Bool { get }
 }
+
+/// Telling a passing outage from a failure, for any error.
+public enum TransientFailures {
+    /// Whether `error` may pass if the same call is tried again in a moment (a database restarting, a cut network):
+    /// an outage its own component reports once, not a failure of the call.
+    public static func mayPass(_ error: any Error) -> Bool {
+        (error as? any TransientFailure)?.mayPassIfRetried ?? false
+    }
+}

@@ -652,7 +652,7 @@ public final class FunctionRuntime: Sendable {
                 outcomes.notify()
                 return
             } catch {
-                if let transient = error as? any TransientFailure, transient.mayPassIfRetried, !Task.isCancelled,
+                if TransientFailures.mayPass(error), !Task.isCancelled,
                     Date().timeIntervalSince(started) < Self.outcomeRetryWindow
                 {
                     try? await Task.sleep(for: pause)

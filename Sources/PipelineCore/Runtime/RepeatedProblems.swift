@@ -37,7 +37,7 @@ final class RepeatedProblems: Sendable {
         }
         guard let repeats else { return }
         // A database out of reach is logged once by its connection pool (and its return): not again per function.
-        if (error as? any TransientFailure)?.mayPassIfRetried == true {
+        if TransientFailures.mayPass(error) {
             entries.withLock { $0[source]?.quiet = true }
             return
         }

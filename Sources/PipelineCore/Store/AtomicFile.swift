@@ -33,10 +33,10 @@ public enum AtomicFile {
         do {
             let wrote = try unreportedWrite(
                 bytes, to: url, overwrite: overwrite, direct: direct, createFolder: createFolder)
-            let health = StoreHealth.shared
-            health.recordSuccess(bytes: bytes.count)
             // Still full after a small write: has space come back meanwhile (one statvfs, only while full)?
-            if health.neededBytes > 0 { health.recheckFreeSpace(at: url.deletingLastPathComponent().path) }
+            if StoreHealth.shared.recordSuccess(bytes: bytes.count) {
+                StoreHealth.shared.recheckFreeSpace(at: url.deletingLastPathComponent().path)
+            }
             return wrote
         } catch {
             StoreHealth.shared.recordFailure(error, needing: bytes.count)

@@ -33,7 +33,7 @@ public final class StoreHealth: Sendable {
         }
     }
 
-    /// The condition, and while it is `full` the bytes the largest refused write needed.
+    /// The condition, and while it is `full` the bytes the largest refused write needed (0 otherwise).
     private struct State {
         var condition = Condition.ok
         var needed = 0
@@ -53,7 +53,7 @@ public final class StoreHealth: Sendable {
     public var condition: Condition { state.withLock { $0.condition } }
 
     /// While the store is full: the bytes the largest refused write needed (at least `leastSpaceAfterFull`); else 0.
-    public var neededBytes: Int { state.withLock { $0.condition.label == "full" ? $0.needed : 0 } }
+    public var neededBytes: Int { state.withLock { $0.needed } }
 
     /// Whether an error is the disk's fault (no space, read-only), and which; `nil` for anything else.
     public static func diskCondition(of error: any Error, path: String = "") -> Condition? {
@@ -103,8 +103,9 @@ public final class StoreHealth: Sendable {
     private func record(_ found: Condition, needing bytes: Int) {
         let changed = state.withLock { current -> Bool in
             if case .full = found {
-                let needed = max(bytes, Self.leastSpaceAfterFull)
-                current.needed = current.condition.label == "full" ? max(current.needed, needed) : needed
+                current.needed = max(current.needed, bytes, Self.leastSpaceAfterFull)
+            } else {
+                current.needed = 0
             }
             if current.condition.label == found.label { return false }
             current.condition = found
@@ -155,19 +156,23 @@ public final class StoreHealth: Sendable {
     /// Records a successful write of `bytes`: a read-only store takes writes again; a full one only when the write
     /// was at least as large as the largest refused one (`neededBytes`): a small write that fits in what is left
     /// (a probe, a thumbnail of another picture) says nothing of the upload still waiting.
-    public func recordSuccess(bytes: Int) {
-        let previous = state.withLock { current -> Condition? in
+    /// - Returns: whether the store is still full.
+    @discardableResult
+    public func recordSuccess(bytes: Int) -> Bool {
+        let (previous, stillFull) = state.withLock { current -> (Condition?, Bool) in
             switch current.condition {
-            case .ok: return nil
-            case .full where bytes < current.needed: return nil
+            case .ok: return (nil, false)
+            case .full where bytes < current.needed: return (nil, true)
             case .full, .readOnly:
                 let previous = current.condition
                 current = State()
-                return previous
+                return (previous, false)
             }
         }
-        guard let previous, !voice.withLock({ $0.oneOff }) else { return }
-        logger.notice("the store takes writes again", metadata: ["was": "\(previous.label)"])
+        if let previous, !voice.withLock({ $0.oneOff }) {
+            logger.notice("the store takes writes again", metadata: ["was": "\(previous.label)"])
+        }
+        return stillFull
     }
 
     /// Re-checks a full store against the free space of its file system: it takes writes again when `available`

@@ -119,7 +119,7 @@ public struct UploadIngest: Sendable {
             // is logged once by StoreHealth, a database out of reach once by its connection pool, not once per file
             // and rescan.
             let disk = StoreHealth.shared.recordFailure(error)
-            let outage = (error as? any TransientFailure)?.mayPassIfRetried ?? false
+            let outage = TransientFailures.mayPass(error)
             logger.log(
                 level: disk == nil && !outage ? .error : .debug, "upload not ingested; it stays in uploads/",
                 metadata: ["upload": "\(name)", "error": "\(error)"])
