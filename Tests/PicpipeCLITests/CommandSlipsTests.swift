@@ -34,6 +34,20 @@ extension PicpipeCLI {
             #expect(PicpipeProcess.files(under: store).contains { $0.hasPrefix("thumbnails/128/") })
         }
 
+        /// A one-letter output name is a file in the current folder, in the configured format (README: no extension
+        /// means the configured format): `-o x` crashed in Foundation's path code (until session 28).
+        @Test func aOneLetterOutputNameIsWrittenHere() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let input = work.appendingPathComponent("a.jpg")
+            try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 1).write(to: input)
+            let run = try await PicpipeProcess.run(
+                ["thumbnail", input.path, "-o", "x", "--size", "64"], currentDirectory: work)
+            #expect(run.status == 0, "\(run.stderr)")
+            let written = try Data(contentsOf: work.appendingPathComponent("x"))
+            #expect(Array(written.prefix(3)) == [0xFF, 0xD8, 0xFF], "a JPEG")
+        }
+
         /// Reading commands never create a store: `events`, `stats` and `replay` made `db/events.sqlite` in any
         /// folder given to `--store` (until session 27).
         @Test func journalCommandsRefuseAFolderThatIsNotAStore() async throws {

@@ -374,6 +374,41 @@ struct TrespassingFunction: PipelineFunction {
             try await Self.eventually("recovered and run") { try Self.states(runtime, "recorder") == ["succeeded"] }
         }
         #expect(tally.calls == 1)
+        // The crashed attempt counts, as Lambda counts a runtime that exits.
+        let done = try #require(
+            try runtime.journal.invocations(state: .succeeded, function: "recorder", limit: 1).first)
+        #expect(done.attempt == 2)
+    }
+
+    @Test func anInvocationWhoseProcessStopsAtEveryAttemptIsDeadLetteredNotRunForEver() async throws {
+        let tally = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(RecordingFunction(tally: tally), configuration: FunctionConfiguration(maxRetries: 1))
+        ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        try runtime.submit(Self.record(1))
+        // Two processes crashed running it (a picture that takes its worker down): both attempts are taken.
+        _ = try #require(try runtime.journal.claim(function: "recorder", now: Date()))
+        #expect(try runtime.journal.recoverRunning() == 1)
+        let waiting = try #require(
+            try runtime.journal.invocations(state: .queued, function: "recorder", limit: 1).first)
+        #expect(waiting.attempt == 1)
+        #expect(waiting.error == RecoveredAttempt.stoppedError)
+        _ = try #require(try runtime.journal.claim(function: "recorder", now: Date()))
+        try await Self.running(runtime) {
+            try await Self.eventually("dead") { try Self.states(runtime, "recorder") == ["dead"] }
+        }
+        #expect(tally.calls == 0, "not run a third time")
+        let dead = try #require(try runtime.journal.invocations(state: .dead, function: "recorder", limit: 1).first)
+        #expect(dead.error?.hasPrefix("2 attempts ended without an outcome") == true)
+        let letterURL = runtime.layout.failed.appendingPathComponent("file1.jpg.recorder.error.json")
+        let letter = try JSONDecoder().decode(DeadLetter.self, from: try Data(contentsOf: letterURL))
+        #expect(letter.attempts == 2)
+        #expect(letter.error.contains("the process running each stopped"))
+        // A replay runs it again from its first attempt.
+        #expect(try runtime.journal.replayFailed(excluding: []) == 1)
+        let replayed = try #require(try runtime.journal.claim(function: "recorder", now: Date()))
+        #expect(replayed.attempt == 1)
     }
 
     @Test func anUnprocessableInputIsNotRetried() async throws {

@@ -158,9 +158,11 @@ import Testing
             let journal = try site.open()
             defer { site.crash(journal) }
             #expect(try journal.recoverRunning() == 1)
+            let waiting = try #require(try journal.invocations(state: .queued, function: "a", limit: 1).first)
+            #expect(waiting.error == RecoveredAttempt.stoppedError)
             let again = try #require(try journal.claim(function: "a", now: Date()))
             #expect(again.id == claim.id)
-            #expect(again.attempt == 1)
+            #expect(again.attempt == 2, "the crashed attempt counts")
         }
     }
 
@@ -181,7 +183,7 @@ import Testing
             site.crash(worker)
             #expect(try other.recoverExpiredLeases(now: Date()) == 1)
             let again = try #require(try other.claim(function: "a", now: Date()))
-            #expect(again.attempt == 1)
+            #expect(again.attempt == 2, "the attempt of a worker that stopped counts")
         }
     }
 

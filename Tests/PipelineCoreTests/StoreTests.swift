@@ -196,3 +196,14 @@ struct TimestampTests {
         #expect(Timestamp.string(date) == reference.string(from: date))
     }
 }
+
+struct FolderParentTests {
+    /// `dirname`'s answers, less its "." for a bare name; one-character paths too (Foundation traps on them).
+    @Test(arguments: [
+        ("x", ""), ("ab", ""), ("x/", ""), ("./x", "."), ("/x", "/"), ("/", "/"), ("a/b", "a"), ("a//b", "a"),
+        ("/tmp/s/x.jpg", "/tmp/s"), ("/tmp/s/", "/tmp"),
+    ])
+    func parent(path: String, folder: String) {
+        #expect(Folder.parent(of: path) == folder)
+    }
+}

@@ -62,7 +62,8 @@ public protocol InvocationJournal: Sendable {
     /// Puts a running invocation back in the queue without counting its attempt (graceful shutdown).
     func putBack(_ claim: ClaimedInvocation) throws
 
-    /// Crash recovery: every `running` asynchronous invocation goes back to `queued`. Returns how many.
+    /// Crash recovery: every `running` asynchronous invocation goes back to `queued`, its attempt counted
+    /// (`RecoveredAttempt`). Returns how many.
     func recoverRunning() throws -> Int
 
     /// Marks an invocation as throttled: it was ready while every reserved worker of its function was busy.

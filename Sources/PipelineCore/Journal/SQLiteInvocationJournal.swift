@@ -293,9 +293,11 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         try write { db in
             try db.execute(
                 sql: """
-                    UPDATE invocations SET state = 'queued', attempt = MAX(attempt - 1, 0), started_at = NULL
+                    UPDATE invocations SET state = 'queued', started_at = NULL, lease_until = NULL,
+                        error = ?
                     WHERE state = 'running' AND type = 'Event'
-                    """)
+                    """,
+                arguments: [RecoveredAttempt.stoppedError])
             let recovered = db.changesCount
             // A RequestResponse caller that died cannot receive a result: close its row.
             for row in try Row.fetchAll(

@@ -449,6 +449,14 @@ public final class FunctionRuntime: Sendable {
             deadLetter(claim, reason: reason, configuration: configuration, log: log)
             return nil
         }
+        if RecoveredAttempt.isOutOfAttempts(claim, maxRetries: configuration.maxRetries) {
+            let reason = RecoveredAttempt.reason(claim)
+            await journaling { try journal.fail(claim, error: reason, duration: 0, memoryMB: memory, retryAt: nil) }
+            var taken = claim
+            taken.attempt -= 1  // this claim's attempt does not run
+            deadLetter(taken, reason: reason, configuration: configuration, log: log)
+            return nil
+        }
         let (outcome, duration) = await execute(claim, registered, log: log)
         switch outcome {
         case .succeeded(let result):

@@ -35,6 +35,18 @@ public enum Folder {
         }
     }
 
+    /// The folder part of `path` as `dirname` would give it, less a trailing `/` ("" for a bare name, "/" for
+    /// `/x`). `NSString.deletingLastPathComponent` traps on a one-character path on Linux (`-o x` crashed the
+    /// `thumbnail` command until session 28).
+    public static func parent(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "" }
+        var folder = trimmed[..<slash]
+        while folder.count > 1, folder.hasSuffix("/") { folder.removeLast() }
+        return folder.isEmpty ? "/" : String(folder)
+    }
+
     /// Whether `path` is an existing folder (following symbolic links).
     public static func isFolder(_ path: String) -> Bool {
         var status = stat()

@@ -102,7 +102,7 @@ final class LeasedUpload {
     func remove() -> String? {
         var now = stat()
         guard !writerCame, lstat(path, &now) == 0, Self.same(now, status) else { return nil }
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = Folder.parent(of: path)
         let aside = folder + "/" + AtomicFile.temporaryName(kind: "ingested-")
         guard rename(path, aside) == 0 else { return nil }
         guard writerCame(at: aside) else {

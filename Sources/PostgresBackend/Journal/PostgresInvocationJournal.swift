@@ -384,10 +384,10 @@ public final class PostgresInvocationJournal: InvocationJournal {
         // Only dead processes' claims: other live workers' running invocations are theirs.
         let recovered = try pool.execute(
             """
-            UPDATE picpipe_journal.invocations SET state = 'queued', attempt = GREATEST(attempt - 1, 0),
-                started_at = NULL, owner = NULL, lease_until = NULL
+            UPDATE picpipe_journal.invocations SET state = 'queued', started_at = NULL, owner = NULL,
+                lease_until = NULL, error = $1
             WHERE state = 'running' AND type = 'Event' AND \(Self.deadOwner)
-            """)
+            """, [.text(RecoveredAttempt.stoppedError)])
         try pool.execute(
             """
             UPDATE picpipe_journal.invocations SET state = 'failed', lease_until = NULL,
@@ -407,14 +407,13 @@ public final class PostgresInvocationJournal: InvocationJournal {
         guard heartbeat.hasBeatenSteadily(for: Self.deadAfter) else { return 0 }
         let at = now.timeIntervalSince1970
         let recovered = try pool.transaction { connection -> Int in
-            // A dead owner's attempt did not fail on its own: it is not counted, as after a crash.
+            // A dead owner's attempt counts (`RecoveredAttempt`): it may be the picture that stopped it.
             let fromDead = try connection.execute(
                 """
-                UPDATE picpipe_journal.invocations SET state = 'queued', attempt = GREATEST(attempt - 1, 0),
-                    started_at = NULL, owner = NULL, lease_until = NULL, not_before = $1,
-                    error = 'its worker stopped (no heartbeat); run again'
+                UPDATE picpipe_journal.invocations SET state = 'queued', started_at = NULL, owner = NULL,
+                    lease_until = NULL, not_before = $1, error = $2
                 WHERE state = 'running' AND type = 'Event' AND \(Self.deadOwner)
-                """, [.real(at)])
+                """, [.real(at), .text(RecoveredAttempt.stoppedError + "; its worker stopped beating")])
             let expired = try connection.execute(
                 """
                 UPDATE picpipe_journal.invocations SET state = 'queued', started_at = NULL, owner = NULL,

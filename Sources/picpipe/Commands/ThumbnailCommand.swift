@@ -106,7 +106,7 @@ struct ThumbnailCommand: AsyncParsableCommand {
     /// 27 the atomic write made every missing folder of the path). Exit 2, before any work.
     private func checkOutputFolder() throws {
         guard output != "-", !Folder.exists(output) else { return }
-        let folder = (output as NSString).deletingLastPathComponent
+        let folder = Folder.parent(of: output)
         guard !folder.isEmpty, !Folder.isFolder(folder) else { return }
         let problem = Folder.exists(folder) ? "is not a folder" : "does not exist"
         FileHandleOutput.standardError.write(
