@@ -404,7 +404,7 @@ struct TrespassingFunction: PipelineFunction {
         let letterURL = runtime.layout.failed.appendingPathComponent("file1.jpg.recorder.error.json")
         let letter = try JSONDecoder().decode(DeadLetter.self, from: try Data(contentsOf: letterURL))
         #expect(letter.attempts == 2)
-        #expect(letter.error.contains("the process running each stopped"))
+        #expect(letter.error.contains("the process running it stopped before it finished"))
         // A replay runs it again from its first attempt.
         #expect(try runtime.journal.replayFailed(excluding: []) == 1)
         let replayed = try #require(try runtime.journal.claim(function: "recorder", now: Date()))

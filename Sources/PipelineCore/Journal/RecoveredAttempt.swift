@@ -20,7 +20,8 @@ public enum RecoveredAttempt {
     /// The dead letter's reason for such a claim.
     public static func reason(_ claim: ClaimedInvocation) -> String {
         let stopped = claim.attempt - 1
-        return "\(stopped) attempts ended without an outcome: the process running each stopped before it finished "
+        let what = stopped == 1 ? "1 attempt ended" : "\(stopped) attempts ended"
+        return "\(what) without an outcome: the process running it stopped before it finished "
             + "(a crash, kill -9, out of memory or power loss); not run again (replay it once the cause is found)"
     }
 }
