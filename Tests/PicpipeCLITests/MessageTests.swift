@@ -180,14 +180,23 @@ extension PicpipeCLI {
             #expect(batchPixels.stderr.contains("set by --max-pixels"), "\(batchPixels.stderr)")
             let bytes = try await PicpipeProcess.run(["thumbnail", input.path, "-o", output, "--max-file-bytes", "100"])
             #expect(bytes.status == 1)
-            #expect(bytes.stderr.contains("--max-file-bytes") && bytes.stderr.contains("limits.max_file_bytes"))
+            // As for pixels (until session 28 the file size refusal named the configuration's key whatever set it).
+            #expect(
+                bytes.stderr.contains("(set by --max-file-bytes)") && !bytes.stderr.contains("limits.max_file_bytes"),
+                "\(bytes.stderr)")
+            let bytesVariable = try await PicpipeProcess.run(
+                ["thumbnail", input.path, "-o", output], environment: ["PICPIPE_MAX_FILE_BYTES": "100"])
+            #expect(bytesVariable.status == 1)
+            #expect(
+                bytesVariable.stderr.contains("(set by PICPIPE_MAX_FILE_BYTES in the environment)"),
+                "\(bytesVariable.stderr)")
 
             let store = work.appendingPathComponent("store")
             let batch = try await PicpipeProcess.run([
                 "batch", input.path, "--store", store.path, "--max-file-bytes", "100", "-q",
             ])
             #expect(batch.status == 1)
-            #expect(batch.stderr.contains("--max-file-bytes"))
+            #expect(batch.stderr.contains("(set by --max-file-bytes)"), "\(batch.stderr)")
 
             // Under the runtime (serve, batch, invoke), a function's memory_mb can be the tighter bound: say so.
             // 1 MiB at 8 bytes a pixel is 131072 pixels: an 800x600 picture is over it, and under limits.max_pixels.

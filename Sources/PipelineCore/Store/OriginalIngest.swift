@@ -1,5 +1,6 @@
 // Ingest: bytes become a content-addressed original, the first step of every path into the store.
 import Foundation
+import Locking
 import ImageCore
 
 /// An original stored in the `originals` area.
@@ -33,9 +34,19 @@ public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The upload's permissions keep picpipe (running as `user`) from reading it.
     case notReadable(file: String, user: String)
 
-    /// Where the file size limit is set, for messages.
-    public static let fileBytesKnob =
-        "set by limits.max_file_bytes in the configuration; batch and thumbnail also take --max-file-bytes"
+    /// What set the file size limit when the command line did (`--max-file-bytes`): set once, before any work.
+    public static let fileBytesSource = Locked<String?>(nil)
+
+    /// Where the file size limit was set, for messages: the command line, then `PICPIPE_MAX_FILE_BYTES` (it
+    /// overrides the file), else the configuration. (Until session 28 messages named the configuration whatever
+    /// set the limit.)
+    public static var fileBytesKnob: String {
+        if let source = fileBytesSource.withLock({ $0 }) { return "set by \(source)" }
+        if ProcessInfo.processInfo.environment["PICPIPE_MAX_FILE_BYTES"] != nil {
+            return "set by PICPIPE_MAX_FILE_BYTES in the environment"
+        }
+        return "set by limits.max_file_bytes in the configuration; batch and thumbnail also take --max-file-bytes"
+    }
 
     public var description: String {
         switch self {

@@ -91,7 +91,10 @@ struct RecipeOptions: ParsableArguments {
         if let background { result.thumbnails.background = background }
         if let color { result.thumbnails.color = color.rawValue }
         if let maxPixels { result.limits.maxPixels = maxPixels }
-        if let maxFileBytes { result.limits.maxFileBytes = maxFileBytes }
+        if let maxFileBytes {
+            result.limits.maxFileBytes = maxFileBytes
+            IngestError.fileBytesSource.withLock { $0 = "--max-file-bytes" }
+        }
         return result
     }
 
