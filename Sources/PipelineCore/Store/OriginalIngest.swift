@@ -1,7 +1,7 @@
 // Ingest: bytes become a content-addressed original, the first step of every path into the store.
 import Foundation
-import Locking
 import ImageCore
+import Locking
 
 /// An original stored in the `originals` area.
 public struct IngestedOriginal: Sendable, Equatable {
