@@ -53,6 +53,17 @@ struct FileCacheTests {
                 "GET", path, headers: [("Range", "bytes=0-3"), ("If-Range", "\"other\"")])
             #expect(stale.status == 200)
             #expect(stale.body == miss.body)
+            // If-Range with the Last-Modified date resumes as nginx does; another date sends the whole file (until
+            // session 28 a date never matched).
+            let lastModified = try #require(miss.header("Last-Modified"))
+            let byDate = try await client.send(
+                "GET", path, headers: [("Range", "bytes=0-3"), ("If-Range", lastModified)])
+            #expect(byDate.status == 206)
+            #expect(byDate.body == Array(miss.body[0...3]))
+            let otherDate = try await client.send(
+                "GET", path, headers: [("Range", "bytes=0-3"), ("If-Range", "Sun, 06 Nov 1994 08:49:37 GMT")])
+            #expect(otherDate.status == 200)
+            #expect(otherDate.body == miss.body)
             let past = try await client.send("GET", path, headers: [("Range", "bytes=\(miss.body.count)-")])
             #expect(past.status == 416)
             #expect(past.header("Content-Range") == "bytes */\(miss.body.count)")

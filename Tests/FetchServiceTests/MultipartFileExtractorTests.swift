@@ -74,7 +74,7 @@ struct MultipartFileExtractorTests {
     }
 
     /// A `;` or `=` inside a quoted file name is part of it (the name was cut at the first `;`, storing `"a`), a
-    /// backslash takes the next character as it is, and a browser's `%22`, `%0D` and `%0A` are a quote, CR and LF;
+    /// backslash before `"` or `\` takes it as it is, any other is the name's own (until session 28 it was dropped), and a browser's `%22`, `%0D` and `%0A` are a quote, CR and LF;
     /// no other `%` is decoded.
     @Test(arguments: [
         (#"form-data; name="file"; filename="a;b=c.jpg""#, "a;b=c.jpg"),
@@ -83,6 +83,9 @@ struct MultipartFileExtractorTests {
         (#"form-data; name="file"; filename="two%0D%0Alines.jpg""#, "two\r\nlines.jpg"),
         (#"form-data; name="file"; filename="100%25 %20%2522.jpg""#, "100%25 %20%2522.jpg"),
         (#"form-data; name="file"; filename="a \"b\" \\ c.jpg""#, #"a "b" \ c.jpg"#),
+        // As a browser sends it (only `"`, CR and LF are escaped): the backslash is the name's own.
+        (#"form-data; name="file"; filename="back\slash.jpg""#, #"back\slash.jpg"#),
+        (#"form-data; name="file"; filename="C:\fakepath\x.jpg""#, #"C:\fakepath\x.jpg"#),
         ("form-data;name=file;filename=plain.jpg ", "plain.jpg"),
         (#"form-data; name="file"; filename="""#, nil),
     ])

@@ -383,6 +383,48 @@ extension PicpipeCLI {
             }
         }
 
+        /// An HTTP upload refused for space keeps the store full until it would fit: with 1.5 MB free, a 3 MB POST
+        /// answered 507 while `/healthz` said 200 (until session 28 the refusal needed only 1 MiB free again).
+        @Test func anHTTPUploadRefusedForSpaceKeepsTheStoreFullUntilItFits() async throws {
+            guard getuid() == 0 else {
+                print("skipped: mounting a small tmpfs for the full-disk test needs root (CI runs as root)")
+                return
+            }
+            try await Self.withServe(
+                environment: ["PICPIPE_AWS_ENABLED": "false"],
+                store: { work in
+                    let store = work.appendingPathComponent("store")
+                    try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+                    guard mount("tmpfs", store.path, "tmpfs", 0, "size=24m") == 0 else {
+                        throw ServeTestError.timedOut("mount tmpfs: \(String(cString: strerror(errno)))")
+                    }
+                    return store
+                }
+            ) { serve, store, base in
+                // Leave about 1.5 MB free.
+                var disk = statvfs()
+                try #require(statvfs(store.path, &disk) == 0)
+                let free = Int(disk.f_bavail) * Int(disk.f_frsize)
+                let filler = store.appendingPathComponent("filler")
+                try Data(count: max(0, free - 1_500_000)).write(to: filler)
+                // A JPEG's first bytes and 3 MB more: the spool writes them until the disk is full.
+                var upload = try Self.photo(400)
+                upload.append(Data(count: 3_000_000))
+                let post = try await Self.request("POST", "\(base)/images", body: upload)
+                #expect(post.status == 507, "\(String(decoding: post.body, as: UTF8.self))")
+                // Several health checks (each may look at the free space again): full, as the upload does not fit.
+                for _ in 0..<3 {
+                    let health = Self.blockingGet("\(base)/healthz")
+                    #expect(health.status == 503 && health.body.contains("\"full\""), "\(health.body)")
+                    try await Task.sleep(for: .milliseconds(1100))
+                }
+                #expect(!serve.log.contains("takes writes again"), "\(serve.log)")
+                // Room for it again: healthy without a restart.
+                try FileManager.default.removeItem(at: filler)
+                try await ServeProcess.eventually("healthy again") { Self.blockingGet("\(base)/healthz").status == 200 }
+            }
+        }
+
         /// A GET from a synchronous condition.
         static func blockingGet(_ url: String) -> (status: Int, body: String) {
             let result = Locked<(Int, String)>((0, ""))

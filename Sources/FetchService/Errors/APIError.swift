@@ -169,9 +169,10 @@ extension APIError {
         APIError(.internalServerError, code: "internal_error", message: message)
     }
     /// 507 when the store's disk is full, 503 when it is read-only, else 500: a write of the store failed.
-    /// The disk's condition is recorded (and logged once) in `StoreHealth`.
-    static func storeWriteFailed(errno code: Int32, path: String, doing what: String) -> APIError {
-        switch StoreHealth.shared.recordFailure(errno: code, path: path) {
+    /// The disk's condition is recorded (and logged once) in `StoreHealth`, with the bytes the write needed
+    /// (`needing`: the upload's size, when known).
+    static func storeWriteFailed(errno code: Int32, path: String, doing what: String, needing: Int = 0) -> APIError {
+        switch StoreHealth.shared.recordFailure(errno: code, path: path, needing: needing) {
         case .full?: return .insufficientStorage(what)
         case .readOnly?: return .storeReadOnly(what)
         default: return .internalError("could not \(what) (\(String(cString: strerror(code))))")

@@ -55,13 +55,12 @@ struct FileResponder: Sendable {
         sources: @autoclosure () -> [String] = [], context: some RequestContext
     ) async throws -> Response? {
         let conditions = Self.conditions(request.headers, file: file)
-        let rangeHeader = conditions.range
         let isHead = request.method == .head
         let path = file.path
         if hash != nil, let cached = cache.lookup(path, now: .now) {
             return try cached.response(
                 to: request, file: file, notModified: conditions.notModified(modified: cached.modified),
-                rangeHeader: rangeHeader)
+                rangeHeader: conditions.range(modified: cached.modified))
         }
         // Only a read from disk checks the original (a cached entry was checked when it was read).
         let sources = sources()
@@ -75,7 +74,7 @@ struct FileResponder: Sendable {
             }
             if conditions.notModified(modified: modified) { return .notModified(modified: modified) }
             let range: ClosedRange<Int>?
-            switch ByteRange.parse(rangeHeader, size: size, multiple: true) {
+            switch ByteRange.parse(conditions.range(modified: modified), size: size, multiple: true) {
             case .whole: range = nil
             case .part(let part): range = part
             case .parts(let parts):
@@ -109,7 +108,7 @@ struct FileResponder: Sendable {
             cache.insert(path, cached, generation: generation)
             return try cached.response(
                 to: request, file: file, notModified: conditions.notModified(modified: modified),
-                rangeHeader: rangeHeader)
+                rangeHeader: conditions.range(modified: modified))
         case .notModified(let modified):
             fields[.lastModified] = HTTPDate.format(modified)
             return Response(status: .notModified, headers: fields)
@@ -145,7 +144,7 @@ struct FileResponder: Sendable {
         let conditions = Self.conditions(headers, file: file)
         var answer = try cached.answer(
             isHead: isHead, file: file, notModified: conditions.notModified(modified: cached.modified),
-            rangeHeader: conditions.range)
+            rangeHeader: conditions.range(modified: cached.modified))
         let until = cached.readAt + cache.revalidateAfter
         // (An entry given while its file is read again is past `until`: nothing to keep.)
         if answer.status == .ok, until > now, headers[.ifNoneMatch] == nil, headers[.range] == nil,
@@ -201,26 +200,50 @@ struct FileResponder: Sendable {
         var tagMatches: Bool
         /// If-Modified-Since, when there is no If-None-Match (which takes precedence, RFC 9110 13.2.2).
         var modifiedSince: Int?
-        /// The Range header to honour (none when If-Range names another validator).
-        var range: String?
+        /// The Range header.
+        var rangeHeader: String?
+        /// If-Range: the ETag or the date (seconds) the client's partial copy has.
+        var ifRange: IfRange?
+        /// The file's ETag, for If-Range.
+        var eTag: String
+
+        enum IfRange {
+            case tag(String)
+            case date(Int)
+        }
 
         /// Whether the client's copy is current: its tag matches, or the file is no newer than its date.
         func notModified(modified: Int) -> Bool {
             tagMatches || modifiedSince.map { modified <= $0 } ?? false
         }
+
+        /// The Range header to honour for a file last modified at `modified`: none when If-Range names another
+        /// validator (the representation changed: it is sent whole). A date must equal the file's Last-Modified,
+        /// as nginx compares it (until session 28 a date never matched, so a download resumed by date was sent
+        /// whole again).
+        func range(modified: Int) -> String? {
+            switch ifRange {
+            case nil: return rangeHeader
+            case .tag(let tag)?: return tag == eTag ? rangeHeader : nil
+            case .date(let date)?: return date == modified ? rangeHeader : nil
+            }
+        }
+
     }
 
     /// The conditions of a request for `file`.
     static func conditions(_ headers: HTTPFields, file: StoredFile) -> Conditions {
         let ifNoneMatch = headers[.ifNoneMatch]
-        let rangeHeader = headers[.range].flatMap { value in
-            // If-Range with another validator: the representation changed, send it whole.
-            headers[.ifRange].map { $0 == file.eTag ? value : nil } ?? value
+        // An entity tag is quoted (`"…"` or `W/"…"`, which never matches: If-Range needs a strong one); anything
+        // else is read as a date, and an unreadable one matches nothing.
+        let ifRange = headers[.ifRange].map { value -> Conditions.IfRange in
+            if value.hasPrefix("\"") || value.hasPrefix("W/") { return .tag(value) }
+            return HTTPDate.parse(value).map { .date($0) } ?? .tag(value)
         }
         return Conditions(
             tagMatches: matches(ifNoneMatch, eTag: file.eTag),
             modifiedSince: ifNoneMatch == nil ? headers[.ifModifiedSince].flatMap(HTTPDate.parse) : nil,
-            range: rangeHeader)
+            rangeHeader: headers[.range], ifRange: ifRange, eTag: file.eTag)
     }
 
     /// The whole file, when it is not empty, at most `limit` bytes, and read in full.

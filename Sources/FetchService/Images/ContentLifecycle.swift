@@ -36,12 +36,14 @@ package struct ContentLifecycle: Sendable {
             do {
                 try Folder.create(target.deletingLastPathComponent())
             } catch StoreError.cannotCreateFolder(let path, _, let code) {
-                throw APIError.storeWriteFailed(errno: code, path: path, doing: "store the original")
+                throw APIError.storeWriteFailed(
+                    errno: code, path: path, doing: "store the original", needing: upload.size)
             }
             // link() keeps the first copy when the same bytes arrive twice at once; the spool file was fsynced.
             if link(upload.path, target.path) == 0 { return true }
             guard errno == EEXIST else {
-                throw APIError.storeWriteFailed(errno: errno, path: target.path, doing: "store the original")
+                throw APIError.storeWriteFailed(
+                    errno: errno, path: target.path, doing: "store the original", needing: upload.size)
             }
             return false
         }

@@ -766,7 +766,7 @@ public enum OpenAPIDocument {
               schema: {type: string, pattern: "^[A-Za-z0-9._-]{1,128}$"}
             ifNoneMatch: {name: If-None-Match, in: header, schema: {type: string}}
             range: {name: Range, in: header, description: "bytes=A-B, bytes=A- or bytes=-N; several, comma-separated, are answered as one multipart/byteranges body (sorted, overlaps merged; more than 16 get the whole file).", schema: {type: string}}
-            ifRange: {name: If-Range, in: header, description: "An ETag; when it differs the whole file is sent.", schema: {type: string}}
+            ifRange: {name: If-Range, in: header, description: "An ETag or the Last-Modified date; when it differs the whole file is sent.", schema: {type: string}}
           headers:
             ETag: {schema: {type: string}, description: "Strong: \"<sha256>\" for originals, \"<sha256>-<size>-<recipe>\" for JPEG and PNG thumbnails, \"<sha256>-<size>-<recipe>.<webp|avif>\" for WebP and AVIF ones."}
             Last-Modified: {schema: {type: string}}

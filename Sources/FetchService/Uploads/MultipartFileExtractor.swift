@@ -163,9 +163,11 @@ package struct MultipartFileExtractor {
     /// The `name` and `filename` of a part's `Content-Disposition`.
     ///
     /// Values are tokens or quoted strings (RFC 7578, RFC 9110 §5.6.4): a `;` or `=` inside quotes is part of the
-    /// value and a backslash takes the next character as it is. Browsers send `"`, CR and LF in a name as `%22`,
-    /// `%0D` and `%0A` (the HTML standard's multipart/form-data encoding): those three escapes are decoded, no other
-    /// `%`, so a file named `100%.jpg` keeps its name.
+    /// value, and a backslash before `"` or `\` takes that character as it is (older clients' quoted-pairs). Any
+    /// other backslash is the name's own: browsers send a name as it is but for `"`, CR and LF, written `%22`,
+    /// `%0D` and `%0A` (the HTML standard's multipart/form-data encoding), so `back\slash.jpg` arrives as is (until
+    /// session 28 it became `backslash.jpg`). Those three escapes are decoded, no other `%`, so a file named
+    /// `100%.jpg` keeps its name.
     static func names(headers: String) -> (name: String?, filename: String?) {
         for line in headers.split(separator: "\r\n") {
             let pair = line.split(separator: ":", maxSplits: 1)
@@ -193,7 +195,12 @@ package struct MultipartFileExtractor {
                 rest = rest.dropFirst()
                 while let character = rest.popFirst(), character != "\"" {
                     // An unterminated string runs to the end of the line.
-                    parameter.append(character == "\\" ? rest.popFirst() ?? character : character)
+                    if character == "\\", let next = rest.first, next == "\"" || next == "\\" {
+                        parameter.append(next)
+                        rest = rest.dropFirst()
+                    } else {
+                        parameter.append(character)
+                    }
                 }
                 rest = rest.drop { $0 != ";" }
             } else {

@@ -66,9 +66,11 @@ package struct UploadSpool: Sendable {
         let path = folder.appendingPathComponent(AtomicFile.temporaryName(kind: "http-")).path
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw APIError.storeWriteFailed(errno: errno, path: path, doing: "create a temporary upload file")
+            throw APIError.storeWriteFailed(
+                errno: errno, path: path, doing: "create a temporary upload file", needing: declaredLength ?? 0)
         }
-        var sink = Sink(descriptor: descriptor, maxBytes: maxBytes, threadPool: threadPool)
+        var sink = Sink(
+            descriptor: descriptor, maxBytes: maxBytes, threadPool: threadPool, declaredLength: declaredLength)
         var kept = false
         defer {
             close(descriptor)
@@ -94,9 +96,10 @@ package struct UploadSpool: Sendable {
         guard let format = sink.format ?? sink.head.withUnsafeBytes({ ImageFormat.sniff($0) }) else {
             throw Sink.notAnImage
         }
+        let size = sink.size
         try await threadPool.runIfActive {
             guard fsync(descriptor) == 0 else {
-                throw APIError.storeWriteFailed(errno: errno, path: path, doing: "sync the upload")
+                throw APIError.storeWriteFailed(errno: errno, path: path, doing: "sync the upload", needing: size)
             }
         }
         kept = true
@@ -146,16 +149,19 @@ package struct UploadSpool: Sendable {
         var format: ImageFormat?
         var head: [UInt8] = []
         var batch = ByteBufferAllocator().buffer(capacity: UploadSpool.writeBatch)
+        /// The Content-Length, when sent: what a full disk must have room for again.
+        let declaredLength: Int?
 
         /// How many first bytes are kept to sniff the format from.
         static let sniffLength = 64
         static let notAnImage = APIError.unsupportedMediaType(
             "the body is not a JPEG, PNG, WebP, GIF, HEIC or AVIF image (sniffed from its bytes)")
 
-        init(descriptor: Int32, maxBytes: Int, threadPool: NIOThreadPool) {
+        init(descriptor: Int32, maxBytes: Int, threadPool: NIOThreadPool, declaredLength: Int?) {
             self.descriptor = descriptor
             self.maxBytes = maxBytes
             self.threadPool = threadPool
+            self.declaredLength = declaredLength
         }
 
         var needsFlush: Bool { batch.readableBytes >= UploadSpool.writeBatch }
@@ -182,10 +188,14 @@ package struct UploadSpool: Sendable {
             let pending = batch
             batch.clear()
             let descriptor = self.descriptor
+            // The whole upload must fit again before the store is taken to take writes (until session 28 a
+            // refused HTTP upload needed only 1 MiB, so /healthz said 200 while POST answered 507).
+            let needed = max(declaredLength ?? 0, size)
             try await threadPool.runIfActive {
                 try pending.withUnsafeReadableBytes { raw in
                     if let failure = UploadSpool.writeAll(raw, to: descriptor) {
-                        throw APIError.storeWriteFailed(errno: failure, path: "uploads/", doing: "write the upload")
+                        throw APIError.storeWriteFailed(
+                            errno: failure, path: "uploads/", doing: "write the upload", needing: needed)
                     }
                 }
             }
