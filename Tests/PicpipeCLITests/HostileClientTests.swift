@@ -215,6 +215,31 @@ extension PicpipeCLI {
             }
         }
 
+        /// A tunnel request and a chunked body with a size that is not hex are refused and the connection closes
+        /// at once, as nginx closes them: CONNECT got a 404 without a length and the connection was held for the
+        /// 30 s idle timeout, and the broken chunk was called an interrupted upload without `Connection: close`
+        /// (until session 28).
+        @Test func aTunnelRequestOrABrokenChunkIsRefusedAndTheConnectionCloses() async throws {
+            try await PicpipeCLI.ServeHardeningTests.withServe { _, store, base in
+                let port = try Self.port(base)
+                let tunnel = try Self.exchange(
+                    Array("CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n".utf8), port: port)
+                #expect(tunnel.status == 400, "\(tunnel.text)")
+                #expect(tunnel.closed)
+                for chunks in ["zz\r\nabc\r\n0\r\n\r\n", "4\r\n\u{FF}\u{D8}\u{FF}\u{E0}\r\nQQ\r\nabc\r\n0\r\n\r\n"] {
+                    let request =
+                        "POST /images HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + chunks
+                    let answer = try Self.exchange(Array(request.utf8), port: port)
+                    #expect(answer.status == 400, "\(answer.text)")
+                    #expect(answer.text.contains("malformed_request") && answer.text.contains("cannot be read"))
+                    #expect(answer.text.contains("Connection: close") && answer.closed, "\(answer.text)")
+                }
+                #expect(ServeProcess.files(store, "uploads").isEmpty)
+                #expect(try await PicpipeCLI.ServeHardeningTests.request("GET", "\(base)/healthz").status == 200)
+            }
+        }
+
         /// A valid JPEG padded with zeros after its end to `bytes` (the decoder stops at the end marker).
         static func paddedJPEG(seed: Int, bytes: Int) throws -> Data {
             var data = try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: seed, width: 64, height: 48)

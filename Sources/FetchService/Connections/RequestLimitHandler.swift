@@ -172,6 +172,11 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             head.malformed = nil
             return .malformedRequest(reason)
         }
+        if request.method == .connect {
+            // A tunnel request (its target an authority, `host:443`): no route takes it, and its answer would carry
+            // no length, keeping the connection for the idle timeout (until session 28: a bodiless 404 and 30 s).
+            return .malformedRequest("CONNECT is not served: picpipe is not a proxy")
+        }
         if let target = request.path, target.utf8.count > limits.maxURIBytes {
             return .uriTooLong(limit: limits.maxURIBytes)
         }

@@ -113,6 +113,14 @@ extension APIError {
             .badRequest, code: "malformed_request",
             message: "\(reason); the connection is closed")
     }
+    /// 400: a body whose framing the decoder could not read (a chunk size that is not hex): the connection closes
+    /// after the answer, which says so (`Connection: close`, RFC 9112 §9.6).
+    static func malformedBody(_ reason: String) -> APIError {
+        var headers = HTTPFields()
+        headers[.connection] = "close"
+        return APIError(
+            .badRequest, code: "malformed_request", message: "\(reason); the connection is closed", headers: headers)
+    }
     /// 408: the request head did not arrive within `http.header_timeout`.
     static func headerTimeout(seconds: Double) -> APIError {
         let shown = seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)

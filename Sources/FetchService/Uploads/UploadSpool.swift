@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import ImageCore
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import PipelineCore
 
@@ -83,6 +84,10 @@ package struct UploadSpool: Sendable {
             try await read(body, into: &sink, extractor: &extractor, received: &received)
         } catch let error as APIError {
             throw error
+        } catch let error as HTTPParserError {
+            // The body's framing is broken (a chunk size that is not hex, …): nothing was interrupted, and the
+            // connection cannot be read further (until session 28 this said "interrupted").
+            throw APIError.malformedBody("the body cannot be read after \(received) bytes (\(error))")
         } catch {
             // The connection closed or broke mid-body: the client is gone, the temporary file goes too.
             throw APIError.badRequest("the upload was interrupted after \(received) bytes")
