@@ -84,7 +84,9 @@ public enum MetadataReader {
             // reads on.
             if !isWholeFile, bytes.count < 64 { return .failure(.needMoreBytes) }
             return .failure(
-                .error(.unsupportedImage(path: file, reason: "not a JPEG, PNG, WebP, GIF, HEIC or AVIF image (unknown signature)")))
+                .error(
+                    .unsupportedImage(
+                        path: file, reason: "not a JPEG, PNG, WebP, GIF, HEIC or AVIF image (unknown signature)")))
         }
         let header: ImageHeader
         do {
@@ -109,7 +111,8 @@ public enum MetadataReader {
         case .broken(let reason):
             metadata.exifError = reason
         case .found(let range):
-            let block = ExifBlock(in: bytes, tiffRange: range)
+            let block = ExifBlock(
+                in: bytes, tiffRange: range, thumbnailBase: format == .jpeg ? range.lowerBound : 0)
             block.apply(to: &metadata, includeRaw: includeRaw)
             metadata.exifError = block.problem
         case .copied(let tiff):

@@ -189,6 +189,58 @@ struct ExifExtractionTests {
         }
     }
 
+    /// exiftool -n still applies the APEX tags' ValueConv (values of canon-eos-7d.jpg and exiftool 12.57's output).
+    @Test func apexValuesAreConvertedAsExiftoolDoes() throws {
+        var fixture = ExifFixture(bigEndian: false)
+        func signed(_ tag: UInt16, _ numerator: Int32, _ denominator: Int32) -> FixtureEntry {
+            let payload =
+                fixture.bytes32(UInt32(bitPattern: numerator)) + fixture.bytes32(UInt32(bitPattern: denominator))
+            return FixtureEntry(tag: tag, type: 10, count: 1, payload: payload)
+        }
+        fixture.exif = [
+            signed(0x9201, 6_965_784, 1_000_000), fixture.rational(0x9202, [(6_918_863, 1_000_000)]),
+            signed(0x9203, -3, 2), fixture.rational(0x9205, [(3, 1)]),
+        ]
+        var exif = try #require(try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff())).exif)
+        #expect(exif[.exif, "ShutterSpeedValue"] == .real(0.00800000157850194))
+        #expect(exif[.exif, "ApertureValue"] == .real(10.9999990954358))
+        #expect(exif[.exif, "MaxApertureValue"] == .real(2.82842712474619))
+        #expect(exif[.exif, "BrightnessValue"] == .real(-1.5))  // no ValueConv: stays APEX
+        // Written unsigned (Leica M8), ShutterSpeedValue and ExposureCompensation are still read signed; an
+        // undefined aperture counts 0 (2^0), an undefined shutter speed is 0.
+        fixture.exif = [
+            fixture.rational(0x9201, [(0xFFFF_FFFE, 1)]), fixture.rational(0x9202, [(0, 0)]),
+            fixture.rational(0x9204, [(0xFFFF_FFFE, 3)]),
+        ]
+        exif = try #require(try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff())).exif)
+        #expect(exif[.exif, "ShutterSpeedValue"] == .real(4))
+        #expect(exif[.exif, "ApertureValue"] == .real(1))
+        if case .real(let compensation) = exif[.exif, "ExposureCompensation"] {
+            #expect(abs(compensation + 2.0 / 3) < 1e-9)
+        } else {
+            Issue.record(
+                "ExposureCompensation is not a number: \(String(describing: exif[.exif, "ExposureCompensation"]))")
+        }
+        fixture.exif = [fixture.rational(0x9201, [(0, 0)])]
+        exif = try #require(try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff())).exif)
+        #expect(exif[.exif, "ShutterSpeedValue"] == .integer(0))
+    }
+
+    /// libexif takes IFD1's ThumbnailOffset and ThumbnailLength out when it loads the thumbnail; --raw still shows
+    /// them, SHORT or LONG, the offset from the start of the file as exiftool -n prints it (the fixture's TIFF
+    /// header is 12 bytes in: SOI, the APP1 marker and length, "Exif\0\0").
+    @Test(arguments: [true, false])
+    func thumbnailOffsetAndLengthAreKept(bigEndian: Bool) throws {
+        var fixture = ExifFixture(bigEndian: bigEndian)
+        fixture.ifd0 = [.ascii(0x010F, "FixtureCam")]
+        fixture.ifd1 = [fixture.short(0x0103, [6]), fixture.long(0x0201, [8]), fixture.short(0x0202, [6])]
+        let exif = try #require(try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff())).exif)
+        #expect(exif[.ifd1, "Compression"] == .integer(6))
+        #expect(exif[.ifd1, "ThumbnailOffset"] == .integer(8 + 12))
+        #expect(exif[.ifd1, "ThumbnailLength"] == .integer(6))
+        #expect(exif.tags.filter { $0.group == .ifd1 }.map(\.id) == [0x0103, 0x0201, 0x0202])
+    }
+
     static func utf16(_ text: String, bigEndian: Bool) -> [UInt8] {
         var bytes: [UInt8] = []
         for unit in text.utf16 {

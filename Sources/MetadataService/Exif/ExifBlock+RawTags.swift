@@ -16,6 +16,13 @@ extension ExifBlock {
                 tags.append(ExifTag(group: group, id: id, name: name, value: Self.typed(value, id: id, group: group)))
             }
         }
+        // libexif takes ThumbnailOffset and ThumbnailLength out of IFD1: put them back, in tag order.
+        let pointers = [(UInt16(0x0201), thumbnailPointer?.offset), (UInt16(0x0202), thumbnailPointer?.length)]
+        for case (let id, let value?) in pointers where !tags.contains(where: { $0.group == .ifd1 && $0.id == id }) {
+            let tag = ExifTag(group: .ifd1, id: id, name: ExifTagNames.main[id] ?? "", value: .integer(value))
+            let next = tags.firstIndex { $0.group == .ifd1 && $0.id > id } ?? tags.endIndex
+            tags.insert(tag, at: next)
+        }
         return ExifTags(tags: tags)
     }
 
@@ -31,18 +38,37 @@ extension ExifBlock {
             default: break
             }
         }
+        var value = value
+        if group != .gps, id == 0x9201 || id == 0x9204, value.format == 5 {
+            // ShutterSpeedValue and ExposureCompensation are signed whatever the writer said (exiftool's Format
+            // rational64s: the Leica M8 writes them unsigned).
+            value = value.read(as: 10)
+        }
+        if group != .gps, let converted = apex(value, id: id) { return converted }
         switch (group, id) {
         case (.exif, 0x9286), (.ifd1, 0x9286), (.gps, 0x1B), (.gps, 0x1C):
             // UserComment, GPSProcessingMethod, GPSAreaInformation: whatever type the writer gave them, exiftool
             // reads the bytes as a charset code and text.
-            return .text(comment(value))
+            // An ASCII-typed one is cut at its first NUL before that, as exiftool reads every string.
+            return .text(comment(value.format == 2 ? value.prefix(upTo: 0) : value))
         case (.ifd0, 0x9C9B...0x9C9F):  // XPTitle, XPComment, XPAuthor, XPKeywords, XPSubject: Windows' UCS-2LE
             return .text(utf16Text(value.bytes, bigEndian: false, guessOrder: false))
         default: break
         }
         switch value.format {
         case 2:
-            return .text(value.text ?? "")
+            // exiftool keeps a string's spaces (ImageDescription "OLYMPUS DIGITAL CAMERA         "); only Make,
+            // Model, Software and Artist lose their trailing white space, the SubSecTimes their trailing blanks.
+            if group != .gps, id == 0x8298 { return .text(copyright(value.bytes)) }
+            let text = exiftoolText(value.prefix(upTo: 0).bytes)
+            switch (group, id) {
+            case (.gps, _): return .text(text)
+            case (_, 0x010F), (_, 0x0110), (_, 0x0131), (_, 0x013B):
+                return .text(String(text.reversed().drop(while: \.isWhitespace).reversed()))
+            case (_, 0x9290...0x9292):
+                return .text(String(text.reversed().drop(while: { $0 == " " }).reversed()))
+            default: return .text(text)
+            }
         case 7:
             return undefined(value, id: id, group: group)
         default:
@@ -52,6 +78,25 @@ extension ExifBlock {
             if count == 1 { return scalar(value, at: 0) }
             return .text((0..<count).map { listItem(value, at: $0) }.joined(separator: " "))
         }
+    }
+
+    /// exiftool's ValueConv for the APEX tags, which -n applies too: ShutterSpeedValue is seconds, 2^-v (0 when v
+    /// is not a number or |v| ≥ 100), ApertureValue and MaxApertureValue are F numbers, 2^(v/2) (an undefined 0/0
+    /// counts 0, as Perl reads "undef"). v is the rational as exiftool reads it (10 significant digits) and the
+    /// result is rounded as Perl prints a number (15). `nil` for any other tag, or a list.
+    private static func apex(_ value: ExifEntryValue, id: UInt16) -> ExifValue? {
+        guard id == 0x9201 || id == 0x9202 || id == 0x9205, value.availableCount == 1 else { return nil }
+        guard value.isFractional || value.isInteger else { return nil }
+        let apex = value.exiftoolNumber(at: 0)
+        let converted: Double
+        if id == 0x9201 {
+            guard let apex, abs(apex) < 100 else { return .integer(0) }
+            converted = pow(2, -apex)
+        } else {
+            if apex == nil, value.undefinedText(at: 0) == "inf" { return .text("Inf") }
+            converted = pow(2, (apex ?? 0) / 2)
+        }
+        return .real(Double(String(format: "%.15g", converted)) ?? converted)
     }
 
     /// One number of a list as exiftool prints it: rationals with 10 significant digits, floats as Perl does
@@ -78,15 +123,71 @@ extension ExifBlock {
     private static func undefined(_ value: ExifEntryValue, id: UInt16, group: ExifGroup) -> ExifValue {
         switch (group, id) {
         case (_, 0x9000), (_, 0xA000), (.interop, 0x0002):  // ExifVersion, FlashpixVersion, InteropVersion
-            return .text(value.text ?? "")
+            return .text(exiftoolText(value.bytes))
         case (_, 0x9101):  // ComponentsConfiguration
             return .text(value.bytes.prefix(longestList).map { String($0) }.joined(separator: " "))
         case (_, 0xA300), (_, 0xA301):  // FileSource, SceneType
+            // One byte is a number (exiftool reads a 1-byte UNDEFINED as int8u); more are their bytes as text
+            // (the Sigma SD10's "\3\0\0\0" is "\u{3}").
             if value.bytes.count == 1 { return .integer(Int64(value.bytes[0])) }
+            if value.bytes.count <= longestList { return .text(exiftoolText(value.bytes)) }
             return binary(value)
+        case (_, 0xA302):  // CFAPattern
+            return cfaPattern(value).map { .text($0) } ?? binary(value)
         default:
             return binary(value)
         }
+    }
+
+    /// CFAPattern as exiftool's DecodeCFAPattern reads it: the repeat width and height (SHORTs in the block's byte
+    /// order, swapped when the pattern would not fit otherwise) and the colours, all as numbers ("2 2 1 0 2 1").
+    /// `nil` under 4 bytes or for Panasonic's ASCII digits when they are not a pattern.
+    private static func cfaPattern(_ value: ExifEntryValue) -> String? {
+        var bytes = Array(value.bytes)
+        if !bytes.isEmpty, bytes.allSatisfy({ (0x30...0x36).contains($0) }) {
+            bytes = bytes.map { $0 - 0x30 }  // some Panasonic cameras write the pattern as ASCII digits
+        }
+        guard bytes.count >= 4 else { return nil }
+        func short(_ at: Int, bigEndian: Bool) -> Int {
+            bigEndian ? Int(bytes[at]) << 8 | Int(bytes[at + 1]) : Int(bytes[at + 1]) << 8 | Int(bytes[at])
+        }
+        var width = short(0, bigEndian: value.bigEndian)
+        var height = short(2, bigEndian: value.bigEndian)
+        if 2 + width * height > 2 + bytes.count - 4 {
+            let swappedWidth = short(0, bigEndian: !value.bigEndian)
+            let swappedHeight = short(2, bigEndian: !value.bigEndian)
+            if swappedWidth * swappedHeight <= bytes.count - 4 { (width, height) = (swappedWidth, swappedHeight) }
+        }
+        return ([width, height] + bytes[4...].map(Int.init)).map(String.init).joined(separator: " ")
+    }
+
+    /// Copyright as exiftool reads it: the photographer's and the editor's notices (NUL-separated, each trimmed of
+    /// trailing blanks) on two lines, the editor's line only when there is one.
+    private static func copyright(_ bytes: UnsafeRawBufferPointer) -> String {
+        let parts = bytes.split(separator: 0, maxSplits: 2, omittingEmptySubsequences: false)
+        func trimmed(_ part: Slice<UnsafeRawBufferPointer>) -> String {
+            exiftoolText(
+                UnsafeRawBufferPointer(rebasing: part[..<((part.lastIndex { $0 != 0x20 } ?? part.startIndex - 1) + 1)]))
+        }
+        guard let photographer = parts.first else { return "" }
+        guard parts.count > 1 else { return exiftoolText(UnsafeRawBufferPointer(rebasing: photographer)) }
+        let editor = trimmed(parts[1])
+        return editor.isEmpty ? trimmed(photographer) : trimmed(photographer) + "\n" + editor
+    }
+
+    /// Bytes as exiftool's JSON prints a string: NULs removed, each byte that is not part of valid UTF-8 a "?".
+    static func exiftoolText(_ bytes: UnsafeRawBufferPointer) -> String {
+        var text = ""
+        var iterator = bytes.lazy.filter { $0 != 0 }.makeIterator()
+        var decoder = UTF8()
+        loop: while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar): text.unicodeScalars.append(scalar)
+            case .emptyInput: break loop
+            case .error: text.append("?")
+            }
+        }
+        return text
     }
 
     /// A UserComment-style value the way exiftool's ConvertExifText reads it: an 8-byte charset code ("ASCII\0\0\0",

@@ -11,13 +11,22 @@ struct ExifBlock: ~Copyable {
     private let bigEndian: Bool
     /// libexif's first complaint about the block, and how many there were.
     let problem: String?
+    /// IFD1's ThumbnailOffset and ThumbnailLength, which libexif drops from IFD1 when it loads the thumbnail.
+    let thumbnailPointer: ExifThumbnailPointer?
 
     /// Parses the TIFF block at `range` of `file`. libexif wants the 6-byte "Exif\0\0" header first and reads
     /// at most 64 KiB: a JPEG APP1 already has the header before the block, a PNG eXIf chunk needs a copy.
-    init(in file: UnsafeRawBufferPointer, tiffRange range: Range<Int>) {
+    /// `thumbnailBase` is added to IFD1's ThumbnailOffset: exiftool -n prints it from the start of a JPEG file, but
+    /// from the TIFF header in a PNG.
+    init(in file: UnsafeRawBufferPointer, tiffRange range: Range<Int>, thumbnailBase: Int = 0) {
         var sink = CEXIF_LogSink()
         let tiff = UnsafeRawBufferPointer(rebasing: file[range])
         let length = min(tiff.count, 0xFFFE - 6)
+        thumbnailPointer = ExifThumbnailPointer.find(in: tiff).map { pointer in
+            var pointer = pointer
+            pointer.offset = pointer.offset.map { $0 + Int64(thumbnailBase) }
+            return pointer
+        }
         let parsed: UnsafeMutablePointer<ExifData>?
         if range.lowerBound >= 6, let base = file.baseAddress,
             memcmp(base + range.lowerBound - 6, Self.exifHeader, 6) == 0

@@ -23,8 +23,33 @@ struct ExifEntryValue {
         self.bigEndian = bigEndian
     }
 
+    private init(format: Int, count: Int, bytes: UnsafeRawBufferPointer, bigEndian: Bool) {
+        self.format = format
+        self.count = count
+        self.bytes = bytes
+        self.bigEndian = bigEndian
+    }
+
+    /// The same bytes read as another TIFF type (exiftool's `Format` override of a tag).
+    func read(as format: Int) -> ExifEntryValue {
+        ExifEntryValue(
+            format: format, count: count * componentSize / max(1, Self.componentSize(of: format)), bytes: bytes,
+            bigEndian: bigEndian)
+    }
+
+    /// The bytes before the first `byte` (a string's value as exiftool reads it, cut at its first NUL).
+    func prefix(upTo byte: UInt8) -> ExifEntryValue {
+        let end = bytes.firstIndex(of: byte) ?? bytes.count
+        return ExifEntryValue(
+            format: format, count: end / max(1, componentSize), bytes: UnsafeRawBufferPointer(rebasing: bytes[0..<end]),
+            bigEndian: bigEndian)
+    }
+
     /// Bytes per component of the format, 0 for an unknown format.
-    var componentSize: Int {
+    var componentSize: Int { Self.componentSize(of: format) }
+
+    /// Bytes per component of a TIFF type, 0 for an unknown one.
+    static func componentSize(of format: Int) -> Int {
         switch format {
         case 1, 2, 6, 7: return 1
         case 3, 8: return 2
