@@ -96,6 +96,8 @@ extension ExifBlock {
             if apex == nil, value.undefinedText(at: 0) == "inf" { return .text("Inf") }
             converted = pow(2, (apex ?? 0) / 2)
         }
+        // 2^(v/2) of a huge v is infinite: Perl prints "Inf", and a JSON number cannot be.
+        guard converted.isFinite else { return .text("Inf") }
         return .real(Double(String(format: "%.15g", converted)) ?? converted)
     }
 
