@@ -13,6 +13,8 @@ struct ExiftoolAgreementTests {
         "jpeg-exif/leica-t-typ701.jpg":
             "GPSLatitude/GPSLongitude are 0/0 rationals (exiftool prints \"\") and GPSAltitude 0/0 (\"undef\"): null",
         "jpeg-exif/nikon-d5000.jpg": "GPSLatitude/GPSLongitude are 0/0 rationals (exiftool prints \"\"): null",
+        "jpeg-exif/samsung-gt-i9000-galaxy-s.jpg":
+            "GPSLatitude/GPSLongitude are 0/1 (a receiver without a fix): 0,0 is no position, null (Immich's rule)",
     ]
 
     typealias Expected = [String: JSONValue]
@@ -51,7 +53,7 @@ struct ExiftoolAgreementTests {
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         #expect(agreed + quirks == checked)
         #expect(checked == 16 * lines.count)  // 16 fields per file
-        #expect(quirks == 6)  // 1 date (fujifilm) + 3 GPS values (leica) + 2 GPS values (nikon)
+        #expect(quirks == 8)  // 1 date (fujifilm) + 3 GPS values (leica) + 2 GPS values (nikon) + 2 (samsung)
     }
 
     /// exiftool tags that `--raw` does not print, by design, each with the reason.
@@ -133,6 +135,11 @@ struct ExiftoolAgreementTests {
             includeRaw: true)
         #expect(leica.gpsLatitude == nil && leica.gpsLongitude == nil && leica.gpsAltitude == nil)
         #expect(leica.exif?[.gps, "GPSAltitude"] == .text("undef"))
+        let samsung = try MetadataReader.read(
+            fileAt: CorpusLocation.root.appendingPathComponent("jpeg-exif/samsung-gt-i9000-galaxy-s.jpg").path,
+            hash: false, includeRaw: true)
+        #expect(samsung.gpsLatitude == nil && samsung.gpsLongitude == nil)
+        #expect(samsung.exif?[.gps, "GPSLatitude"] == .real(0) || samsung.exif?[.gps, "GPSLatitude"] == .integer(0))
     }
 
     struct Comparison {
@@ -154,7 +161,11 @@ struct ExiftoolAgreementTests {
                     field: field, exiftool: theirText ?? "nil", ours: ours ?? "nil", agrees: theirText == ours,
                     isQuirk: ours == nil && theirText != nil))
         }
-        func number(_ field: String, _ key: String, _ ours: Double?, sign: Double = 1, absolute: Double? = nil) {
+        /// `nullWhere`: exiftool's value is one we read as no value (latitude and longitude both 0).
+        func number(
+            _ field: String, _ key: String, _ ours: Double?, sign: Double = 1, absolute: Double? = nil,
+            nullWhere: Bool = false
+        ) {
             let theirs = expected[key]?.number.map { $0 * sign }
             let agrees: Bool
             switch (theirs, ours) {
@@ -167,7 +178,8 @@ struct ExiftoolAgreementTests {
             out.append(
                 Comparison(
                     field: field, exiftool: expected[key].map { "\($0)" } ?? "nil", ours: ours.map { "\($0)" } ?? "nil",
-                    agrees: agrees, isQuirk: ours == nil && expected[key]?.number == nil && expected[key] != nil))
+                    agrees: agrees,
+                    isQuirk: ours == nil && ((expected[key]?.number == nil && expected[key] != nil) || nullWhere)))
         }
         func reference(_ key: String, negative: String) -> Double {
             (expected[key]?.text?.uppercased().hasPrefix(negative) ?? false) ? -1 : 1
@@ -187,12 +199,13 @@ struct ExiftoolAgreementTests {
         number("focal_length", "ExifIFD:FocalLength", metadata.focalLength)
         number("focal_length_35mm", "ExifIFD:FocalLengthIn35mmFormat", metadata.focalLength35mm.map(Double.init))
         number("orientation", "IFD0:Orientation", metadata.orientation.map(Double.init))
+        let noFix = expected["GPS:GPSLatitude"]?.number == 0 && expected["GPS:GPSLongitude"]?.number == 0
         number(
             "gps_latitude", "GPS:GPSLatitude", metadata.gpsLatitude,
-            sign: reference("GPS:GPSLatitudeRef", negative: "S"), absolute: 1e-7)
+            sign: reference("GPS:GPSLatitudeRef", negative: "S"), absolute: 1e-7, nullWhere: noFix)
         number(
             "gps_longitude", "GPS:GPSLongitude", metadata.gpsLongitude,
-            sign: reference("GPS:GPSLongitudeRef", negative: "W"), absolute: 1e-7)
+            sign: reference("GPS:GPSLongitudeRef", negative: "W"), absolute: 1e-7, nullWhere: noFix)
         number(
             "gps_altitude", "GPS:GPSAltitude", metadata.gpsAltitude,
             sign: expected["GPS:GPSAltitudeRef"]?.number == 1 ? -1 : 1)

@@ -19,6 +19,12 @@ extension ExifBlock {
         metadata.focalLength35mm = value(.exif, 0xA405)?.integer(at: 0).map { Int($0) }
         metadata.gpsLatitude = Self.degrees(value(.gps, 0x02)).map { Self.sign(value(.gps, 0x01), negative: "S") * $0 }
         metadata.gpsLongitude = Self.degrees(value(.gps, 0x04)).map { Self.sign(value(.gps, 0x03), negative: "W") * $0 }
+        if metadata.gpsLatitude == 0, metadata.gpsLongitude == 0 {
+            // 0,0 is a receiver without a fix (cameras write 0/1 rationals), not a place in the Gulf of Guinea: no
+            // position, as Immich reads it (until session 28 it was shown and matched by --near 0,0).
+            metadata.gpsLatitude = nil
+            metadata.gpsLongitude = nil
+        }
         if let altitude = value(.gps, 0x06)?.number(at: 0) {
             // Any GPSAltitudeRef but 0 means below sea level, and a negative (SRATIONAL) altitude stays negative
             // (exiftool's Composite:GPSAltitude: `$ref ? -abs($alt) : $alt`).
