@@ -77,7 +77,7 @@ extension PicpipeCLI {
                 #expect(result["errorType"] as? String == "TooManyRequestsException")
                 #expect(result["code"] as? String == "TooManyRequestsException")
                 #expect(result["reason"] as? String == "ReservedFunctionConcurrentInvocationLimitExceeded", "\(result)")
-                #expect((result["message"] as? String)?.contains("functions.thumbnail.concurrency") == true)
+                #expect((result["message"] as? String)?.contains("functions.thumbnail.reserved_concurrency") == true)
                 // The upload's invocation was not disturbed, and once it is done a synchronous call runs again.
                 try await ServeProcess.eventually("the large picture processed") {
                     try await StoreView.processed(store).contains("large.jpg")
@@ -93,6 +93,58 @@ extension PicpipeCLI {
                 let functions = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [[String: Any]]
                 let thumbnail = functions?.first { $0["function"] as? String == "thumbnail" }
                 #expect((thumbnail?["throttles"] as? Int ?? 0) >= 1, "\(stats.stdout)")
+            } catch {
+                print(gateway.serve.log.suffix(4000))
+                await gateway.stop()
+                throw error
+            }
+            await gateway.stop()
+        }
+
+        /// SIGTERM while a synchronous Invoke runs: the shutdown grace (0 here) starts at the signal and cuts the call,
+        /// whose caller gets the reason, and serve exits. Until session 28 the runtime stopped only after the HTTP
+        /// listeners had drained, so the call ran to its end (`succeeded`), holding serve past `shutdown_grace`.
+        @Test func aSynchronousCallRunningAtSigtermIsCutWhenTheShutdownGraceEnds() async throws {
+            guard await AWSTools.available() else { return }
+            let root = try PicpipeProcess.temporaryFolder("aws-sigterm")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let gateway = try await AWSServe.start(
+                root: root,
+                environment: ["PICPIPE_SHUTDOWN_GRACE": "0", "PICPIPE_FUNCTIONS_THUMBNAIL_CONCURRENCY": "2"])
+            do {
+                let store = gateway.store
+                let large = try AWSCLITests.largeJPEG()
+                try Data(large).write(to: store.appendingPathComponent("uploads/large.jpg"))
+                try await ServeProcess.eventually("large processed") {
+                    try await StoreView.processed(store).contains("large.jpg")
+                }
+                let hash = AWSCLITests.hash(large)
+                let event = try AWSCLITests.payload(
+                    key: AWSCLITests.originalKey(hash), size: large.count, hash: hash, in: root)
+                // Its thumbnails removed, so the call makes them again (it takes a while) instead of finding them.
+                for path in ServeProcess.files(store, "thumbnails") where path.contains(hash) {
+                    try FileManager.default.removeItem(at: store.appendingPathComponent("thumbnails/\(path)"))
+                }
+                let out = root.appendingPathComponent("out.json")
+                let arguments = [
+                    "--endpoint-url", gateway.endpoint, "lambda", "invoke", "--function-name", "thumbnail",
+                    "--payload", "fileb://\(event.path)", out.path,
+                ]
+                let environment = gateway.environment()
+                let call = Task { try await AWSTools.run(AWSTools.aws, arguments, environment: environment) }
+                try await ServeProcess.eventually("the call runs") {
+                    try await StoreView.events(store).contains { $0.type == "RequestResponse" && $0.state == "running" }
+                }
+                gateway.serve.signal(SIGTERM)
+                #expect(await gateway.serve.waitForExit(within: 120) == 0)
+                let answer = try await call.value
+                #expect(answer.status == 0, "\(answer.stderr)")
+                let fields = try JSONSerialization.jsonObject(with: Data(answer.stdout.utf8)) as? [String: Any]
+                #expect(fields?["FunctionError"] as? String == "Unhandled", "\(answer.stdout)")
+                let payload = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+                #expect(payload.contains("serve is shutting down"), "\(payload)")
+                let calls = try await StoreView.events(store).filter { $0.type == "RequestResponse" }
+                #expect(calls.map(\.state) == ["failed"], "\(calls)")
             } catch {
                 print(gateway.serve.log.suffix(4000))
                 await gateway.stop()

@@ -57,6 +57,28 @@ struct GatedFunction: PipelineFunction {
         }
     }
 
+    /// `reserved_concurrency` below `concurrency` caps synchronous calls too, as Lambda's reserved concurrency caps
+    /// every invocation: with SQLite a refusing call ran beside the one worker it allowed (until session 28).
+    @Test func aRefusingCallIsThrottledAtTheReservedConcurrencyBelowTheConcurrency() async throws {
+        let gate = GatedFunction.Gate()
+        let runtime = try FunctionRuntimeTests.makeRuntime([
+            RegisteredFunction(
+                GatedFunction(gate: gate), configuration: FunctionConfiguration(concurrency: 2, reservedConcurrency: 1))
+        ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        try await FunctionRuntimeTests.running(runtime) {
+            try runtime.submit(FunctionRuntimeTests.record(1))
+            try await FunctionRuntimeTests.eventually("the worker holds the reserved slot") { gate.entered == 1 }
+            await #expect(throws: RuntimeError.throttled(function: "gated", concurrency: 1)) {
+                try await runtime.invoke(
+                    function: "gated", record: FunctionRuntimeTests.record(2), type: .requestResponse,
+                    options: InvocationOptions(refuseWhenBusy: true))
+            }
+            #expect(gate.entered == 1, "the refused call did not run")
+            gate.open()
+        }
+    }
+
     @Test func aSynchronousCallHoldsTheSlotAndTheWorkerWaitsForIt() async throws {
         let gate = GatedFunction.Gate()
         let runtime = try FunctionRuntimeTests.makeRuntime([

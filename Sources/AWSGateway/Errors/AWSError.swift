@@ -190,7 +190,7 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     static func tooManyRequests(_ function: String, concurrency: Int) -> AWSError {
         var error = AWSError(
             "TooManyRequestsException", status: 429,
-            "Rate Exceeded: \(function) is running \(concurrency) invocation(s), its reserved concurrency (functions.\(function).concurrency)."
+            "Rate Exceeded: \(function) is running \(concurrency) invocation(s), its limit (functions.\(function).reserved_concurrency, else .concurrency)."
         )
         error.reason = "ReservedFunctionConcurrentInvocationLimitExceeded"
         return error

@@ -201,7 +201,9 @@ public final class FunctionRuntime: Sendable {
                 statusCode: 202, eventID: appended.eventID, invocationID: appended.invocations[name])
         case .requestResponse:
             guard let slots = slots[name] else { throw RuntimeError.unknownFunction(name, known: order) }
-            let concurrency = registered.configuration.concurrency
+            // The reserved concurrency, when lower, caps this process's calls too (until session 28 a refusing
+            // call was held to `concurrency` only, so with SQLite it ran beside the one worker it allowed).
+            let concurrency = registered.configuration.workersPerProcess
             if options.refuseWhenBusy {
                 guard slots.take(limit: concurrency) else {
                     throw refused(name, concurrency: concurrency)
@@ -233,7 +235,10 @@ public final class FunctionRuntime: Sendable {
                     try journal.succeed(claim, result: Self.json(result), duration: duration, memoryMB: memory)
                 }
                 response.payload = .object(result)
-            case .failed(let error):
+            case .failed(var error):
+                if case RuntimeError.shutdownGraceExpired(let seconds) = error {
+                    error = RuntimeError.callCutAtShutdown(seconds: seconds)  // a call is not put back
+                }
                 await journaling {
                     try journal.fail(
                         claim, error: Self.describe(error), duration: duration, memoryMB: memory, retryAt: nil)

@@ -10,6 +10,9 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
     case stopping
     /// Shutting down, the invocation ran past `runtime.shutdown_grace` and was cancelled (it goes back to the queue).
     case shutdownGraceExpired(seconds: Double)
+    /// A synchronous call still running when the shutdown grace ended: cancelled, and not run again (its caller
+    /// gets this error and may call again).
+    case callCutAtShutdown(seconds: Double)
     /// Every slot of the function's reserved concurrency is taken by running invocations (a refusing synchronous
     /// call: the Lambda API's TooManyRequestsException).
     case throttled(function: String, concurrency: Int)
@@ -22,8 +25,11 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
         case .stopping: return "the runtime is shutting down and takes no new work"
         case .shutdownGraceExpired(let seconds):
             return "cancelled at shutdown after runtime.shutdown_grace (\(seconds) s); it runs again at the next start"
+        case .callCutAtShutdown(let seconds):
+            return "cancelled: serve is shutting down and runtime.shutdown_grace (\(seconds) s) is over; call again "
+                + "once it runs"
         case .throttled(let function, let concurrency):
-            return "\(function) is running \(concurrency) invocation(s), its reserved concurrency (functions.\(function).concurrency); try again later"
+            return "\(function) is running \(concurrency) invocation(s), its limit (functions.\(function).reserved_concurrency, else .concurrency); try again later"
         }
     }
 }

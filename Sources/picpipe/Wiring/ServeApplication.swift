@@ -45,7 +45,6 @@ struct ServeApplication {
             areas: [layout.originals, layout.thumbnails, layout.failed] + (sweepsUploads ? [layout.uploads] : []))
         if !roles.api { sweep.start() }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        if roles.worker { services.append(.init(service: FunctionRuntimeService(runtime: runtime))) }
         if configuration.watcher.enabled, roles.watcher {
             let ingest = UploadIngest(
                 layout: layout, runtime: runtime, maxFileBytes: configuration.limits.maxFileBytes, logger: logger)
@@ -128,6 +127,11 @@ struct ServeApplication {
                         load: reload, initial: configuration, runtime: runtime, fetch: fetch, gateway: gateway,
                         metadataStore: backends.metadata, logger: logger)))
         }
+        // Last, so it is the first a graceful shutdown stops (ServiceGroup stops services in reverse order): the
+        // shutdown grace starts at the signal and also bounds synchronous calls the HTTP listeners wait for. Until
+        // session 28 it stopped after the listeners had drained, so a Lambda API call running at SIGTERM held
+        // serve past `shutdown_grace` and queue work in flight ran to its end instead of being put back.
+        if roles.worker { services.append(.init(service: FunctionRuntimeService(runtime: runtime))) }
         return ServeApplication(runtime: runtime, services: services, backends: backends)
     }
 
