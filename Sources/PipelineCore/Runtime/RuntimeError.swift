@@ -29,7 +29,8 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cancelled: serve is shutting down and runtime.shutdown_grace (\(seconds) s) is over; call again "
                 + "once it runs"
         case .throttled(let function, let concurrency):
-            return "\(function) is running \(concurrency) invocation(s), its limit (functions.\(function).reserved_concurrency, else .concurrency); try again later"
+            return "\(function) is running \(concurrency) invocation(s), its limit "
+                + "(functions.\(function).reserved_concurrency, else .concurrency); try again later"
         }
     }
 }
