@@ -30,6 +30,38 @@ struct GalleryAssetsTests {
         }
     }
 
+    /// Scripts are served without their comment lines (a fifth of their weight); a comment after code, or a block
+    /// that code follows on its last line, stays, and so does every line of code.
+    @Test func scriptsAreServedWithoutTheirCommentLines() {
+        let source = """
+            // The module.
+            import { a } from "./a.js";
+            /** A function,
+             *  documented. */
+            export function f(url) {
+              // Why.
+              return url === "//" ? 1 : 2;  // trailing
+            }
+            /* a */ const b = 1;
+            """
+        #expect(
+            GalleryAssets.withoutCommentLines(source) == """
+                import { a } from "./a.js";
+                export function f(url) {
+                  return url === "//" ? 1 : 2;  // trailing
+                }
+                /* a */ const b = 1;
+                """)
+        for (name, hashed) in GalleryAssets.shared.hashedNames where name.hasSuffix(".js") {
+            let text = String(decoding: GalleryAssets.shared.byHashedName[hashed]?.bytes ?? [], as: UTF8.self)
+            let comments = text.split(separator: "\n").filter {
+                let line = $0.drop { $0 == " " }
+                return line.hasPrefix("//") || line.hasPrefix("/**")
+            }
+            #expect(!text.isEmpty && comments.isEmpty, "\(name): \(comments.prefix(2))")
+        }
+    }
+
     @Test func pageNamesHashedAssetsThatAreCachedForAYear() async throws {
         try await FetchServer.with { client, _ in
             let page = try await client.send("GET", "/")
