@@ -36,6 +36,8 @@ _Static_assert((LIBHEIF_NUMERIC_VERSION >> 24) == CHEIF_MAJOR, "libheif's major 
     X(heif_image_get_width) \
     X(heif_image_handle_get_color_profile_type) \
     X(heif_image_handle_get_height) \
+    X(heif_image_handle_get_ispe_height) \
+    X(heif_image_handle_get_ispe_width) \
     X(heif_image_handle_get_list_of_metadata_block_IDs) \
     X(heif_image_handle_get_list_of_thumbnail_IDs) \
     X(heif_image_handle_get_metadata) \
@@ -186,6 +188,14 @@ enum heif_color_profile_type heif_image_handle_get_color_profile_type(const stru
 
 int heif_image_handle_get_height(const struct heif_image_handle* handle) {
     return CHEIF_load() ? real_heif_image_handle_get_height(handle) : 0;
+}
+
+int heif_image_handle_get_ispe_height(const struct heif_image_handle* handle) {
+    return CHEIF_load() ? real_heif_image_handle_get_ispe_height(handle) : 0;
+}
+
+int heif_image_handle_get_ispe_width(const struct heif_image_handle* handle) {
+    return CHEIF_load() ? real_heif_image_handle_get_ispe_width(handle) : 0;
 }
 
 int heif_image_handle_get_list_of_metadata_block_IDs(

@@ -99,8 +99,10 @@ public enum MetadataReader {
         }
         var metadata = ImageMetadata(file: file)
         metadata.format = format.rawValue
-        metadata.width = header.width
-        metadata.height = header.height
+        // Before any turn, for every format (a HEIF's irot is a turn, as the EXIF orientation is): exiftool's
+        // ImageWidth/ImageHeight, and what `orientation` turns.
+        metadata.width = header.storedWidth
+        metadata.height = header.storedHeight
         metadata.bytes = fileSize
         metadata.sha256 = sha256
         switch ExifSegment.locate(in: bytes, format: format, isWholeFile: isWholeFile) {

@@ -219,8 +219,13 @@ def main():
                         "while the key is forgotten")
     parser.add_argument("--write-key", help="API keys are configured but reads are public: run the checks of that "
                         "mode instead (write controls only with the key, kept for the tab)")
+    parser.add_argument("--links", action="store_true", help="the store holds the pictures of the detail view's "
+                        "odd cases (turned HEIF, tiny) and a few dated ones: run the checks of URLs and odd pictures "
+                        "instead (dimensions, date filters in the URL, the detail view's own URL, tiny pictures)")
     arguments = parser.parse_args()
-    if arguments.write_key:
+    if arguments.links:
+        pass
+    elif arguments.write_key:
         if not arguments.good:
             parser.error("--good is needed with --write-key")
     elif not arguments.live:
@@ -245,6 +250,8 @@ def main():
             run_protected(driver, page, base, arguments)
         elif arguments.write_key:
             run_write_key(driver, page, base, arguments)
+        elif arguments.links:
+            run_links(driver, page, base, arguments)
         else:
             run(driver, page, base, arguments, restarted)
     except Exception:
@@ -898,6 +905,48 @@ def run_write_key(driver, page, base, arguments):
           driver.execute_script("return sessionStorage.getItem('picpipe.apiKey')") is None,
           f"Forget key removes it from the session storage and hides the write controls: {shown}")
     page.audit("write key: key forgotten")
+
+
+def named(stored, name):
+    """The id of the listed picture with this file name."""
+    ids = [item["id"] for item in stored if item["name"] == name]
+    if len(ids) != 1:
+        raise AssertionError(f"{name} is listed {len(ids)} times")
+    return ids[0]
+
+
+def large_loaded(driver):
+    return driver.execute_script("const i = document.getElementById('large');"
+                                 "return i.complete && i.naturalWidth > 0")
+
+
+def detail_open(driver):
+    return driver.find_element(By.ID, "detail").get_attribute("open") is not None
+
+
+def run_links(driver, page, base, arguments):
+    """The detail view's dimensions of pictures turned by EXIF or by a HEIF container, date filters in the URL that
+    are not a full day, the detail view's own URL (deep link, Back, Forward), tiny pictures scaled up and swiped."""
+    wait_settled(base, arguments.store)
+    stored = listing(base)
+    check_dimensions(driver, page, base, stored)
+
+
+def check_dimensions(driver, page, base, stored):
+    """Every picture displayed 450 wide and 600 high reads "450 × 600", however it is turned: by its EXIF
+    orientation 6 (the JPEG), by irot with the EXIF orientation 6 kept (avifenc's AVIF), by irot alone."""
+    load(driver, base + "/")
+    for name in ("orientation-portrait_6.jpg", "exif6-irot.avif", "irot-only.avif"):
+        open_detail(driver, named(stored, name))
+        wait(driver, f"the large picture of {name}", large_loaded)
+        said = detail_facts(driver).get("Dimensions")
+        shape = driver.execute_script("const i = document.getElementById('large');"
+                                      "return [i.naturalWidth, i.naturalHeight]")
+        check(said == "450 × 600" and shape[0] < shape[1],
+              f"{name}, shown portrait {shape}, has its dimensions as displayed: {said}")
+        driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
+        wait(driver, "detail closed", lambda d: not detail_open(d))
+    page.audit("dimensions of turned pictures")
 
 
 if __name__ == "__main__":

@@ -126,6 +126,39 @@ extension PicpipeCLI {
             #expect(!FileManager.default.fileExists(atPath: output.path))
         }
 
+        /// A HEIF turned by its container (irot) reports the size before the turn, as a JPEG turned by its EXIF does
+        /// and as exiftool's ImageWidth/ImageHeight (the `ispe`) say: `width`/`height` once meant the size after
+        /// irot for HEIF only, and the gallery turned an AVIF with EXIF orientation 6 a second time.
+        @Test func metadataSizeIsBeforeTheContainersTurn() async throws {
+            guard Self.available("avifenc") else { return }
+            let work = try PicpipeProcess.temporaryFolder("picpipe-irot")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let source = work.appendingPathComponent("source6.jpg")
+            try Self.jpegWithEXIF(orientation: 6, seed: 5).write(to: source)
+            // avifenc turns EXIF orientation 6 into irot (270° anticlockwise) and keeps the EXIF; the second file
+            // has the irot alone.
+            let withEXIF = work.appendingPathComponent("exif6.avif")
+            try await Self.run("avifenc", ["-s", "9", source.path, withEXIF.path])
+            let irotOnly = work.appendingPathComponent("irot.avif")
+            try await Self.run("avifenc", ["-s", "9", "--ignore-exif", "--irot", "3", source.path, irotOnly.path])
+            for (file, orientation) in [(withEXIF, 6 as Int?), (irotOnly, nil), (source, 6)] {
+                let metadata = try await PicpipeProcess.run(["metadata", file.path])
+                #expect(metadata.status == 0, "\(metadata.stderr)")
+                let json = try #require(
+                    try JSONSerialization.jsonObject(with: Data(metadata.stdout.utf8)) as? [String: Any])
+                #expect(
+                    json["width"] as? Int == 160 && json["height"] as? Int == 96
+                        && json["orientation"] as? Int == orientation,
+                    "\(file.lastPathComponent): \(json)")
+                // The thumbnail is upright all the same: turned once.
+                let output = work.appendingPathComponent("\(file.lastPathComponent)-thumb.jpg")
+                let run = try await PicpipeProcess.run(["thumbnail", file.path, "-o", output.path, "--size", "80"])
+                #expect(run.status == 0, "\(run.stderr)")
+                let header = try Data(contentsOf: output).withUnsafeBytes { try ImageHeader.read(from: $0) }
+                #expect((header.width, header.height) == (48, 80), "\(file.lastPathComponent)")
+            }
+        }
+
         @Test func batchReportsBytesByFormat() async throws {
             guard Self.available("heif-enc", "cwebp", "avifenc", "convert") else { return }
             let work = try PicpipeProcess.temporaryFolder("picpipe-formats")

@@ -133,6 +133,61 @@ extension PicpipeCLI {
                 screenshot: nil)
         }
 
+        /// The detail view's dimensions of pictures turned by EXIF, by a HEIF container's irot with the EXIF
+        /// orientation kept, and by irot alone; date filters in the URL that are not a full day; the detail view's
+        /// own URL (deep link, Back, Forward); tiny pictures scaled up and swiped beside the picture.
+        @Test(.enabled(if: PicpipeProcess.hasCorpus)) func galleryLinksDatesAndOddPictures() async throws {
+            guard Self.browserAvailable() else { return }
+            guard FormatsEndToEndTests.available("avifenc") else { return }
+            let root = try PicpipeProcess.temporaryFolder("gallery-links")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let store = root.appendingPathComponent("store")
+            let uploads = store.appendingPathComponent("uploads")
+            try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
+            let corpus = PicpipeProcess.corpus
+            for path in [
+                "jpeg-exif/orientation-portrait_6.jpg", "jpeg-exif/exiftool-google-pixel-8-pro.jpg",
+                "png-suite/basn2c08.png", "jpeg-exif/apple-iphone-4.jpg", "jpeg-exif/nikon-d5000.jpg",
+                "jpeg-exif/samsung-gt-i9000-galaxy-s.jpg", "jpeg-exif/htc-desire.jpg", "jpeg-exif/sony-dsc-hx5v.jpg",
+                "jpeg-exif/apple-iphone-5.jpg",
+            ] {
+                let source = corpus.appendingPathComponent(path)
+                try FileManager.default.copyItem(
+                    at: source, to: uploads.appendingPathComponent(source.lastPathComponent))
+            }
+            // Made beside uploads/ and moved in whole. avifenc turns EXIF orientation 6 into irot and keeps the EXIF;
+            // the second has the irot alone (a landscape picture turned upright by its container).
+            let exif = corpus.appendingPathComponent("jpeg-exif")
+            for (name, arguments) in [
+                ("exif6-irot.avif", ["-s", "9", exif.appendingPathComponent("orientation-portrait_6.jpg").path]),
+                (
+                    "irot-only.avif",
+                    [
+                        "-s", "9", "--ignore-exif", "--irot", "3",
+                        exif.appendingPathComponent("orientation-landscape_1.jpg").path,
+                    ]
+                ),
+            ] {
+                let made = root.appendingPathComponent(name)
+                try await FormatsEndToEndTests.run("avifenc", arguments + [made.path])
+                try FileManager.default.moveItem(at: made, to: uploads.appendingPathComponent(name))
+            }
+            let port = try Self.freePort()
+            let serve = try await ServeProcess(store: store, environment: ["PICPIPE_LISTEN": "127.0.0.1:\(port)"])
+            do {
+                try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
+                let output = try await Self.runScript(
+                    ["--url", "http://127.0.0.1:\(port)", "--store", store.path, "--links"],
+                    log: root.appendingPathComponent("browser.log"))
+                print(output.text.split(separator: "\n").filter { $0.hasPrefix("gallery browser suite") }.joined())
+                #expect(output.status == 0, "\(output.text.suffix(4000))\nserve log:\n\(serve.log.suffix(3000))")
+            } catch {
+                await serve.stop()
+                throw error
+            }
+            await serve.stop()
+        }
+
         /// Runs the browser script against a `serve` with this configuration over six corpus camera files, with
         /// `--url` and `--store` and these arguments; expects it to pass and, if named, a screenshot saved.
         static func runWithKeys(folder: String, config text: String, arguments: [String], screenshot: String?)

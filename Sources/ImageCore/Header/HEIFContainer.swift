@@ -77,12 +77,19 @@ final class HEIFContainer {
         heif_context_free(context)
     }
 
-    /// The header: the primary image's size after libheif's rotation, and the EXIF orientation left to apply.
+    /// The header: the primary image's size after libheif's rotation, the EXIF orientation left to apply, and the
+    /// size before any rotation (its `ispe`, what exiftool calls ImageWidth/ImageHeight).
     func header() throws(ImageError) -> ImageHeader {
         let width = Int(heif_image_handle_get_width(handle))
         let height = Int(heif_image_handle_get_height(handle))
         guard width > 0, height > 0 else { throw .invalidDimensions(width: width, height: height) }
-        return ImageHeader(format: format, width: width, height: height, orientation: orientation)
+        let ispeWidth = Int(heif_image_handle_get_ispe_width(handle))
+        let ispeHeight = Int(heif_image_handle_get_ispe_height(handle))
+        // An ispe that is not the turned size (a clap crop) says nothing about the turn: the decoded size stands.
+        let turned = (ispeWidth, ispeHeight) == (height, width)
+        return ImageHeader(
+            format: format, width: width, height: height, orientation: orientation,
+            storedWidth: turned ? height : width, storedHeight: turned ? width : height)
     }
 
     var hasAlpha: Bool { heif_image_handle_has_alpha_channel(handle) != 0 }

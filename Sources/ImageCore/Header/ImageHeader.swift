@@ -4,17 +4,28 @@
 public struct ImageHeader: Sendable, Equatable {
     /// The format sniffed from the bytes.
     public var format: ImageFormat
-    /// Stored (un-rotated) width in pixels.
+    /// Width in pixels before `orientation` is applied (for HEIF: after the container's irot/imir, which libheif
+    /// applies while decoding).
     public var width: Int
-    /// Stored (un-rotated) height in pixels.
+    /// Height in pixels before `orientation` is applied (for HEIF: after the container's irot/imir).
     public var height: Int
-    /// EXIF orientation 1-8 when present and valid, else 1.
+    /// EXIF orientation 1-8 still to apply when present and valid, else 1.
     public var orientation: Int
+    /// The size the file stores before any turn, the container's or the EXIF's: exiftool's ImageWidth and
+    /// ImageHeight. It differs from `width`/`height` only for a HEIF whose irot turns it a quarter (its `ispe`).
+    public var storedWidth: Int
+    /// The stored height before any turn (see `storedWidth`).
+    public var storedHeight: Int
 
-    public init(format: ImageFormat, width: Int, height: Int, orientation: Int = 1) {
+    public init(
+        format: ImageFormat, width: Int, height: Int, orientation: Int = 1, storedWidth: Int? = nil,
+        storedHeight: Int? = nil
+    ) {
         self.format = format
         self.width = width
         self.height = height
         self.orientation = orientation
+        self.storedWidth = storedWidth ?? width
+        self.storedHeight = storedHeight ?? height
     }
 }

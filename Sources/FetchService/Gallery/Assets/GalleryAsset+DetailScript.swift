@@ -42,6 +42,10 @@ export class Detail {
       if (Math.abs(dx) > 40 && Math.abs(dx) > 2 * Math.abs(dy)) this.step(dx < 0 ? 1 : -1);
     });
     this.image.addEventListener("dragstart", (event) => event.preventDefault());
+    this.image.addEventListener("load", () => {
+      const cell = this.meta && $("dims");
+      if (cell) cell.textContent = this.dimensionsOf(this.meta);
+    });
     // A link cannot send the key: when reads need one, the original is fetched with it and saved from a blob.
     $("download").addEventListener("click", (event) => {
       if (!readNeedsKey || !this.current) return;
@@ -104,6 +108,7 @@ export class Detail {
     if (!this.dialog.open) this.dialog.showModal();
     const body = $("facts").tBodies[0];
     body.replaceChildren();
+    this.meta = null;
     $("raw-groups").replaceChildren();
     try {
       const meta = await metadata(item.id);
@@ -153,6 +158,7 @@ export class Detail {
   }
 
   showFacts(item, meta) {
+    this.meta = meta;
     const camera = [meta.make, meta.model].filter(Boolean).join(" ");
     const rows = [
       ["Camera", camera || null],
@@ -162,7 +168,7 @@ export class Detail {
       ["ISO", meta.iso != null ? String(meta.iso) : null],
       ["Focal length", focal(meta.focal_length, meta.focal_length_35mm)],
       ["Taken", takenAt(meta.taken_at, meta.taken_at_offset)],
-      ["Dimensions", dimensions(meta.width, meta.height, meta.orientation)],
+      ["Dimensions", this.dimensionsOf(meta)],
       ["Size", bytes(meta.bytes ?? item.size)],
       ["Format", (meta.format || item.format || "").toUpperCase() || null],
       ["Id", item.id],
@@ -170,7 +176,9 @@ export class Detail {
     const body = $("facts").tBodies[0];
     for (const [label, value] of rows) {
       if (value == null || value === "") continue;
-      body.append(this.row(label, document.createTextNode(value)));
+      const row = this.row(label, document.createTextNode(value));
+      if (label === "Dimensions") row.cells[1].id = "dims";
+      body.append(row);
     }
     if (meta.gps_latitude != null && meta.gps_longitude != null) {
       const link = document.createElement("a");
@@ -196,6 +204,11 @@ export class Detail {
       groups.append(table);
     }
     $("raw").hidden = !groups.childElementCount;
+  }
+
+  /** Once loaded, the shown picture's shape says how the stored size is displayed. */
+  dimensionsOf(meta) {
+    return dimensions(meta.width, meta.height, meta.orientation, this.image.complete ? this.image : null);
   }
 
   row(label, content) {

@@ -77,10 +77,13 @@ export function downloadName(item, format) {
   return !known || known.includes(extension) ? name : `${name}.${known[0]}`;
 }
 
-/** "450 × 600": the size as displayed; EXIF orientations 5 to 8 turn the stored picture a quarter. */
-export function dimensions(width, height, orientation) {
+/** "450 × 600": as displayed, turned a quarter when the shown picture's shape says so (a HEIF's irot has no EXIF
+ *  orientation), else (not loaded, or square) by EXIF orientations 5 to 8. */
+export function dimensions(width, height, orientation, shown) {
   if (!width || !height) return null;
-  return orientation >= 5 && orientation <= 8 ? `${height} × ${width}` : `${width} × ${height}`;
+  const [w, h] = [shown?.naturalWidth, shown?.naturalHeight];
+  const turned = w && w !== h && width !== height ? w > h !== width > height : orientation >= 5 && orientation <= 8;
+  return turned ? `${height} × ${width}` : `${width} × ${height}`;
 }
 
 /** The text of an alt attribute: the file name and the date. */
