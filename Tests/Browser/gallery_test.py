@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from selenium import webdriver
@@ -930,6 +931,7 @@ def run_links(driver, page, base, arguments):
     wait_settled(base, arguments.store)
     stored = listing(base)
     check_dimensions(driver, page, base, stored)
+    check_date_fields(driver, page, base, stored)
 
 
 def check_dimensions(driver, page, base, stored):
@@ -947,6 +949,40 @@ def check_dimensions(driver, page, base, stored):
         driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
         wait(driver, "detail closed", lambda d: not detail_open(d))
     page.audit("dimensions of turned pictures")
+
+
+def check_date_fields(driver, page, base, stored):
+    """A date filter the API takes but a date picker cannot hold (a year, a month, a time) shows in its field and
+    is kept by the next Search; a full day keeps the picker; a bad date shows in its field beside the error."""
+    for name, value in (("taken_after", "2011"), ("taken_after", "2011-05-06T10:00"), ("taken_before", "2011-01"),
+                        ("taken_after", "2011-03-01")):
+        query = f"{name}={urllib.parse.quote(value)}"
+        expected = [item["id"] for item in listing(base, query)]
+        check(0 < len(expected) < len(stored), f"{len(expected)} of {len(stored)} pictures match {query}")
+        load(driver, f"{base}/?{query}")
+        wait(driver, f"the grid of {query}", lambda d: [t.get_attribute("data-id") for t in tiles(d)] == expected)
+        field = driver.find_element(By.ID, name)
+        check(field.get_attribute("value") == value,
+              f"{query}: the field shows {field.get_attribute('value')!r} ({field.get_attribute('type')})")
+        if len(value) == 10:
+            check(field.get_attribute("type") == "date", f"a full day keeps the date picker: {value}")
+        driver.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
+        wait(driver, f"the URL after Search on {query}",
+             lambda d: urllib.parse.parse_qs(urllib.parse.urlsplit(d.current_url).query).get(name) == [value])
+        wait(driver, f"the grid after Search on {query}",
+             lambda d: [t.get_attribute("data-id") for t in tiles(d)] == expected)
+        check(True, f"Search keeps {query}: {driver.current_url[len(base):]}")
+        page.audit(f"date filter {query}")
+    load(driver, f"{base}/?taken_after=2020-13-01")
+    error = driver.find_element(By.ID, "error")
+    wait(driver, "the bad date's error", lambda d: error.is_displayed())
+    shown = driver.find_element(By.ID, "taken_after").get_attribute("value")
+    check(shown == "2020-13-01", f"a bad date shows in its field ({shown!r}) beside the error: {error.text}")
+    driver.find_element(By.ID, "clear").click()
+    wait(driver, "the grid after Clear", lambda d: len(tiles(d)) == len(stored))
+    check(driver.find_element(By.ID, "taken_after").get_attribute("type") == "date", "Clear brings the date picker back")
+    page.allowed_errors.append(("/images?", "taken_after=2020-13-01", "status of 400"))
+    page.audit("bad date filter")
 
 
 if __name__ == "__main__":

@@ -51,8 +51,8 @@ enum GalleryPage {
 <form id="filters" class="panel" role="search">
   <label>Make <select id="make" name="make"><option value="">Any</option></select></label>
   <label>Model <select id="model" name="model"><option value="">Any</option></select></label>
-  <label>Taken after <input id="taken_after" name="taken_after" type="date"></label>
-  <label>Taken before <input id="taken_before" name="taken_before" type="date"></label>
+  <label>Taken after <input id="taken_after" name="taken_after" type="date" placeholder="2011-05-06T10:00"></label>
+  <label>Taken before <input id="taken_before" name="taken_before" type="date" placeholder="2011-05"></label>
   <label>Near (lat,lon) <input id="near_point" name="near_point" placeholder="48.85,2.35" pattern="\s*-?\d+(\.\d+)?\s*,\s*-?\d+(\.\d+)?\s*" size="14"></label>
   <label>within km <input id="near_km" name="near_km" type="number" min="0.1" step="any" placeholder="10" size="5"></label>
   <label>Box (S,W,N,E) <input id="bbox" name="bbox" placeholder="45,5,48,10" size="16"></label>

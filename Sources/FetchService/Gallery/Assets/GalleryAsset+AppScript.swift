@@ -43,11 +43,18 @@ function filtersFromForm() {
   return filters;
 }
 
+/** Whether a date picker can hold this value: a day that exists. The API takes any prefix of a time too. */
+const isDay = (value) => /^\d{4}-\d\d-\d\d$/.test(value) && !!new Date(value).toJSON()?.startsWith(value);
+
 function showFilters(filters) {
   fillModels(filters.make || "");
   for (const name of ["make", "model", "taken_after", "taken_before", "bbox"]) {
-    ensureOption(form.elements[name], filters[name]);
-    form.elements[name].value = filters[name] || "";
+    const field = form.elements[name];
+    ensureOption(field, filters[name]);
+    // A year, a month, a time or a bad date shows as text, kept as it is by the next search (a date input would
+    // be blank and drop it); an empty field or a day keeps the picker.
+    if (name.startsWith("taken")) field.type = !filters[name] || isDay(filters[name]) ? "date" : "text";
+    field.value = filters[name] || "";
   }
   // A near filter that is not lat,lon,km (a hand-made URL) shows as it is, so the error can be seen and mended.
   const near = (filters.near || "").split(",");
