@@ -932,6 +932,7 @@ def run_links(driver, page, base, arguments):
     stored = listing(base)
     check_dimensions(driver, page, base, stored)
     check_date_fields(driver, page, base, stored)
+    check_detail_url(driver, page, base, stored)
 
 
 def check_dimensions(driver, page, base, stored):
@@ -983,6 +984,45 @@ def check_date_fields(driver, page, base, stored):
     check(driver.find_element(By.ID, "taken_after").get_attribute("type") == "date", "Clear brings the date picker back")
     page.allowed_errors.append(("/images?", "taken_after=2020-13-01", "status of 400"))
     page.audit("bad date filter")
+
+
+def check_detail_url(driver, page, base, stored):
+    """Opening a picture gives the page a URL naming it: opened, that URL shows the picture; Back closes the view
+    (staying on the gallery), Forward opens it again; a step to the next picture names that one."""
+    known = named(stored, "apple-iphone-5.jpg")
+    load(driver, base + "/?taken_after=2011")
+    open_detail(driver, known)
+    fragment = lambda d: urllib.parse.parse_qs(urllib.parse.urlsplit(d.current_url).fragment).get("photo")
+    check(fragment(driver) == [known] and "taken_after=2011" in driver.current_url,
+          f"the open view has a URL naming its picture, the filter kept: {driver.current_url[len(base):]}")
+    link = driver.current_url
+    driver.back()
+    wait(driver, "Back closes the view", lambda d: not detail_open(d))
+    check(driver.current_url == base + "/?taken_after=2011" and tiles(driver),
+          f"Back closes the view and stays on the gallery: {driver.current_url[len(base):]}")
+    driver.forward()
+    wait(driver, "Forward opens the view again",
+         lambda d: detail_open(d) and detail_facts(d).get("Id") == known)
+    check(driver.current_url == link, "Forward opens the same picture again")
+    index = [t.get_attribute("data-id") for t in tiles(driver)].index(known)
+    following = tiles(driver)[index + 1].get_attribute("data-id")
+    driver.find_element(By.ID, "detail").send_keys(Keys.ARROW_RIGHT)
+    wait(driver, "the next picture named in the URL", lambda d: fragment(d) == [following])
+    driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
+    wait(driver, "Escape closes the view and its URL", lambda d: not detail_open(d) and fragment(d) is None)
+    check(driver.current_url == base + "/?taken_after=2011", f"Escape leaves the gallery's URL: {driver.current_url}")
+    page.audit("detail URL")
+    # The link opened afresh (shared, bookmarked; from another document, not a change of fragment) shows it.
+    load(driver, base + "/")
+    load(driver, link)
+    wait(driver, "the linked picture", lambda d: detail_open(d) and detail_facts(d).get("Id") == known)
+    wait(driver, "its large picture", large_loaded)
+    check(known in driver.find_element(By.ID, "large").get_attribute("src"), f"the link {link[len(base):]} opens it")
+    driver.find_element(By.ID, "close").click()
+    wait(driver, "closed", lambda d: not detail_open(d) and fragment(d) is None)
+    check(driver.current_url == base + "/?taken_after=2011" and tiles(driver),
+          "Close on a linked picture shows the gallery under its own URL")
+    page.audit("detail link opened")
 
 
 if __name__ == "__main__":

@@ -120,8 +120,12 @@ function showError(error) {
   $("empty").hidden = true;
 }
 
+/** The query of the filters shown: Back and Forward between a picture's entry and the gallery's change none. */
+let shownSearch = location.search;
+
 /** Shows the pictures of these filters: the error of the last search goes. */
 function search(filters) {
+  shownSearch = location.search;
   $("error").hidden = true;
   return grid.reset(filters);
 }
@@ -191,9 +195,12 @@ $("clear").addEventListener("click", () => {
   search({});
 });
 window.addEventListener("popstate", () => {
-  const filters = filtersFromURL();
-  showFilters(filters);
-  search(filters);
+  if (location.search !== shownSearch) {
+    const filters = filtersFromURL();
+    showFilters(filters);
+    search(filters);
+  }
+  detail.fromURL(true);
 });
 
 $("unlock").addEventListener("click", () => { $("key-form").hidden = false; $("key").focus(); });
@@ -300,7 +307,7 @@ async function start() {
     const ready = grid.reset(filters, initial.listing);
     afterLoad(() => followStore(initial.last_event_id));
     await ready;
-    return;
+    return detail.fromURL(false);
   }
   online = true;
   followStore(null);
@@ -309,6 +316,7 @@ async function start() {
   fillMakes();
   showFilters(filters);
   await grid.reset(filters);
+  await detail.fromURL(false);
 }
 
 showWriteControls();

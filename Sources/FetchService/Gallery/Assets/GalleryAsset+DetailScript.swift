@@ -14,6 +14,8 @@ import {
 import { largestThumbnail, listingOrder } from "./grid.js";
 
 const $ = (id) => document.getElementById(id);
+/** The id of the picture the page's URL names (`#photo=ID`), or null. */
+const linked = () => new URLSearchParams(location.hash.slice(1)).get("photo");
 
 export class Detail {
   constructor(grid) {
@@ -23,6 +25,7 @@ export class Detail {
     $("prev").addEventListener("click", () => this.step(-1));
     $("next").addEventListener("click", () => this.step(1));
     $("close").addEventListener("click", () => this.dialog.close());
+    this.dialog.addEventListener("close", () => this.leaveURL());
     $("delete").addEventListener("click", () => this.deleteCurrent());
     $("replace-button").addEventListener("click", () => $("replace").click());
     $("replace").addEventListener("change", (event) => this.replaceCurrent(event.target));
@@ -82,10 +85,50 @@ export class Detail {
     this.dialog.close();
   }
 
-  /** Shows an item: its largest thumbnail, then its metadata. */
-  async show(item) {
+  /**
+   * The picture the URL names (a shared link, Back, Forward) is shown, looked for through the grid's pages; a URL
+   * that names none closes the view. `popped`: reached by Back or Forward, so the entry before is the gallery's.
+   */
+  async fromURL(popped) {
+    const id = linked();
+    if (!id) {
+      this.pushed = false;
+      if (this.dialog.open) this.close();
+      return;
+    }
+    if (this.dialog.open && this.current?.id === id) return;
+    let item;
+    while (!(item = this.grid.items.find((entry) => entry.id === id)) && !this.grid.done) {
+      const count = this.grid.items.length;
+      await this.grid.loadMore();
+      if (this.grid.items.length === count) break;
+    }
+    if (linked() !== id) return;
+    if (!item) { history.replaceState(null, "", location.pathname + location.search); return; }
+    this.pushed = popped;
+    this.show(item, true);
+  }
+
+  /** The view closed (Escape, Close, a delete, a lock): the URL names no picture, by going back to the entry the
+   *  view was opened from when there is one. */
+  leaveURL() {
+    if (!linked()) return;
+    if (this.pushed) history.back(); else history.replaceState(null, "", location.pathname + location.search);
+    this.pushed = false;
+  }
+
+  /** Shows an item: its largest thumbnail, then its metadata. Opening the view adds an entry to the history that
+   *  names the picture (Back closes the view), a step replaces it. */
+  async show(item, viaURL = false) {
     this.current = item;
     if (!item) { this.dialog.close(); return; }
+    const url = `#${new URLSearchParams({ photo: item.id })}`;
+    if (this.dialog.open || viaURL) {
+      history.replaceState(null, "", url);
+    } else {
+      history.pushState(null, "", url);
+      this.pushed = true;
+    }
     const [label, large] = largestThumbnail(item);
     // The listing's signed URL ends after a while: an open page mints a fresh one with the key.
     if (readNeedsKey && signedURLs && label && expiresSoon(large)) {
