@@ -28,6 +28,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.keys import Keys
@@ -933,6 +934,7 @@ def run_links(driver, page, base, arguments):
     check_dimensions(driver, page, base, stored)
     check_date_fields(driver, page, base, stored)
     check_detail_url(driver, page, base, stored)
+    check_tiny_pictures(driver, page, base, stored)
 
 
 def check_dimensions(driver, page, base, stored):
@@ -1023,6 +1025,37 @@ def check_detail_url(driver, page, base, stored):
     check(driver.current_url == base + "/?taken_after=2011" and tiles(driver),
           "Close on a linked picture shows the gallery under its own URL")
     page.audit("detail link opened")
+
+
+def check_tiny_pictures(driver, page, base, stored):
+    """An 8×8 and a 32×32 picture fill the picture pane (scaled up, not a dot in the middle), and a swipe that
+    starts beside the picture steps too."""
+    load(driver, base + "/")
+    for name in ("exiftool-google-pixel-8-pro.jpg", "basn2c08.png"):
+        picture = named(stored, name)
+        open_detail(driver, picture)
+        wait(driver, f"the large picture of {name}", large_loaded)
+        shown, stage = driver.execute_script("""
+          const image = document.getElementById('large');
+          const box = image.getBoundingClientRect();
+          const scale = Math.min(box.width / image.naturalWidth, box.height / image.naturalHeight);
+          const stage = image.parentElement.getBoundingClientRect();
+          return [[image.naturalWidth * scale, image.naturalHeight * scale], [stage.width, stage.height]];""")
+        check(min(shown) >= 0.9 * min(stage),
+              f"{name} is scaled up to the pane: shown {shown[0]:.0f}×{shown[1]:.0f} in {stage[0]:.0f}×{stage[1]:.0f}")
+        ids = [t.get_attribute("data-id") for t in tiles(driver)]
+        at = ids.index(picture)
+        # To the left for the next picture (to the right from the last), from a top corner of the pane: beside the
+        # picture, which is centred and no wider than it is tall.
+        step = -1 if at + 1 < len(ids) else 1
+        pane = driver.find_element(By.CSS_SELECTOR, "#detail .stage")
+        ActionChains(driver).move_to_element_with_offset(pane, -step * (stage[0] / 2 - 30), -stage[1] / 2 + 30) \
+            .click_and_hold().move_by_offset(step * 75, 0).move_by_offset(step * 75, 0).release().perform()
+        wait(driver, f"the swipe on {name}'s pane", lambda d: detail_facts(d).get("Id") == ids[at - step])
+        check(True, f"a swipe beside {name} steps to the {'next' if step < 0 else 'previous'} picture")
+        driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
+        wait(driver, "detail closed", lambda d: not detail_open(d))
+    page.audit("tiny pictures")
 
 
 if __name__ == "__main__":

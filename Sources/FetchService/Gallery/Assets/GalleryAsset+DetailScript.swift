@@ -35,9 +35,11 @@ export class Detail {
       if (event.key === "ArrowRight") { event.preventDefault(); this.step(1); }
     });
     // Escape closes a modal dialog by itself.
+    // A swipe anywhere on the picture's pane, not only on the picture (a tiny one is a dot).
+    const pane = this.image.parentElement;
     let start = null;
-    this.image.addEventListener("pointerdown", (event) => { start = { x: event.clientX, y: event.clientY }; });
-    this.image.addEventListener("pointerup", (event) => {
+    pane.addEventListener("pointerdown", (event) => { start = { x: event.clientX, y: event.clientY }; });
+    pane.addEventListener("pointerup", (event) => {
       if (!start) return;
       const dx = event.clientX - start.x;
       const dy = event.clientY - start.y;
@@ -46,6 +48,8 @@ export class Detail {
     });
     this.image.addEventListener("dragstart", (event) => event.preventDefault());
     this.image.addEventListener("load", () => {
+      // Scaled up to the pane; a tiny picture's pixels stay sharp squares rather than a blur.
+      this.image.classList.toggle("tiny", Math.max(this.image.naturalWidth, this.image.naturalHeight) <= 64);
       const cell = this.meta && $("dims");
       if (cell) cell.textContent = this.dimensionsOf(this.meta);
     });

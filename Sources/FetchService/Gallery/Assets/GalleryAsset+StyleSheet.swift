@@ -67,8 +67,9 @@ dialog { width: 100vw; height: 100vh; max-width: none; max-height: none; margin:
 dialog[open] { display: grid; grid-template-columns: 1fr minmax(18em, 26em); }
 dialog::backdrop { background: rgb(0 0 0 / .6); }
 @media (max-width: 800px) { dialog[open] { grid-template-columns: 1fr; grid-template-rows: 60vh auto; overflow: auto; } }
-.stage { position: relative; display: flex; align-items: center; justify-content: center; background: #000; min-height: 0; }
-.stage img { max-width: 100%; max-height: 100%; object-fit: contain; touch-action: pan-y; user-select: none; }
+.stage { position: relative; display: flex; align-items: center; justify-content: center; background: #000; min-height: 0; touch-action: pan-y; user-select: none; }
+.stage img { width: 100%; height: 100%; object-fit: contain; }
+.stage img.tiny { image-rendering: pixelated; }
 .nav { position: absolute; top: 50%; transform: translateY(-50%); font-size: 2.2em; line-height: 1; padding: .1em .35em; background: rgb(0 0 0 / .45); color: #fff; border: 0; }
 .prev { left: .3em; } .next { right: .3em; }
 .info { overflow: auto; padding: 1em; border-left: 1px solid var(--line); }
