@@ -27,6 +27,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case databaseUnavailable(path: String, reason: String)
     /// A file the store keeps for itself holds something it should not.
     case damagedFile(path: String, reason: String)
+    /// uploads/ is a symbolic link to the store, a folder in it or a folder holding it (`target`, resolved).
+    case uploadsLinkIntoStore(link: String, target: String)
 
     public var description: String {
         switch self {
@@ -51,6 +53,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot open the database \(path): \(reason)"
         case .damagedFile(let path, let reason):
             return "\(path) is damaged: \(reason)"
+        case .uploadsLinkIntoStore(let link, let target):
+            return "\(link) is a symbolic link to \(target), which is the store, a folder in it or a folder "
+                + "holding it: serve would take the store's own files as uploads, again and again; make uploads/ a "
+                + "folder, or link it to a folder outside the store"
         }
     }
 }

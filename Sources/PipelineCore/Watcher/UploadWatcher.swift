@@ -47,9 +47,18 @@ public final class UploadWatcher: Sendable {
         self.logger = logger
     }
 
-    /// Starts watching: sets up inotify, then scans what is already there, on the watcher's thread.
-    /// - Throws: `StoreError.io` when inotify or its wake-up pipe cannot be created.
+    /// Starts watching: sets up inotify, then scans what is already there, on the watcher's thread. A `root` that is
+    /// a symbolic link to a folder outside the store is followed (and said so); a link that takes its place later
+    /// is not (see `UploadsFolder`).
+    /// - Throws: `StoreError.io` when inotify or its wake-up pipe cannot be created; `UploadsFolder.resolve`'s
+    ///   errors when `root` is a link into the store or to no folder.
     public func start() throws {
+        let startedAs = try UploadsFolder.resolve(root)
+        if case .link(let target, _, _) = startedAs {
+            logger.notice(
+                "uploads/ is a link to \(target); files there are taken and removed",
+                metadata: ["folder": "\(root.path)"])
+        }
         let inotify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard inotify >= 0 else { throw StoreError.io(path: root.path, operation: "inotify_init1", errno: errno) }
         var pipeEnds: [Int32] = [-1, -1]
@@ -66,8 +75,8 @@ public final class UploadWatcher: Sendable {
             $0.started = true
         }
         let loop = WatchLoopSettings(
-            inotify: inotify, wakeReader: pipeEnds[0], root: root.path, rescanInterval: rescanInterval,
-            continuation: continuation, logger: logger)
+            inotify: inotify, wakeReader: pipeEnds[0], root: root.path, startedAs: startedAs,
+            rescanInterval: rescanInterval, continuation: continuation, logger: logger)
         let thread = Thread { WatchLoop(loop).run() }
         thread.name = "picpipe-upload-watcher"
         thread.start()
@@ -108,6 +117,7 @@ struct WatchLoopSettings: Sendable {
     let inotify: Int32
     let wakeReader: Int32
     let root: String
+    let startedAs: UploadsFolder
     let rescanInterval: Double
     let continuation: AsyncStream<URL>.Continuation
     let logger: Logger
@@ -124,11 +134,18 @@ final class WatchLoop {
     private var unsettledParents: Set<String> = []
     private var settleCheckDue: Date?
     private var running = true
+    /// What the root is to be (a link only when it was one at start).
+    private var rootKind: UploadsFolder
+    /// The link found in the root's place and not followed, logged once until it changes.
+    private var linkNotFollowed: String?
 
     private static let mask = UInt32(
         IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
-    init(_ settings: WatchLoopSettings) { self.settings = settings }
+    init(_ settings: WatchLoopSettings) {
+        self.settings = settings
+        rootKind = settings.startedAs
+    }
 
     func run() {
         defer {
@@ -303,6 +320,7 @@ final class WatchLoop {
         unsettledParents = []
         settleCheckDue = nil
         lastRescan = Date()
+        guard rootIsWatchable() else { return }
         var found: [String] = []
         watchTree(settings.root, collecting: &found)
         let busy = OpenWriters.among(Set(found))
@@ -311,7 +329,10 @@ final class WatchLoop {
 
     /// Adds a watch on `folder` first, then lists it, so nothing can land unseen between the two.
     private func watchTree(_ folder: String, collecting files: inout [String]) {
-        let wd = inotify_add_watch(settings.inotify, folder, Self.mask)
+        // Never through a link (one swapped in since the lstat that found the folder), but for a root that was one
+        // at start.
+        let followed = folder == settings.root && rootKind != .folder
+        let wd = inotify_add_watch(settings.inotify, folder, Self.mask | (followed ? 0 : UInt32(IN_DONT_FOLLOW)))
         if wd >= 0 {
             watches[wd] = folder
         } else {
@@ -343,22 +364,60 @@ final class WatchLoop {
 
     /// uploads/ itself was removed or moved away (`rm -rf uploads`, a sync tool replacing the folder): it is made
     /// again where it was and watched, and whatever is in it by then is taken. Before, nothing dropped into the new
-    /// folder was taken until the next rescan (never with `rescan_interval: 0`).
+    /// folder was taken until the next rescan (never with `rescan_interval: 0`). Whatever took its place meanwhile
+    /// is left to `rootIsWatchable`: a folder is watched, a link is not followed.
     private func watchRootAgain(moved: Bool) {
+        unwatch(below: settings.root)
+        var info = stat()
+        if lstat(settings.root, &info) != 0, errno == ENOENT, !makeRootAgain(moved: moved) { return }
+        fullRescan()
+    }
+
+    /// Makes uploads/ again as a folder; false (logged) when it cannot be made.
+    private func makeRootAgain(moved: Bool) -> Bool {
         let root = settings.root
-        unwatch(below: root)
         do {
             try Folder.create(URL(fileURLWithPath: root), what: "uploads/")
         } catch {
             settings.logger.error(
                 "uploads/ was removed and cannot be made again; restart serve once it exists",
                 metadata: ["folder": "\(root)", "error": "\(error)"])
-            return
+            return false
         }
         settings.logger.warning(
             moved ? "uploads/ was moved away; a new one is watched" : "uploads/ was removed; a new one is watched",
             metadata: ["folder": "\(root)"])
-        fullRescan()
+        rootKind = .folder
+        return true
+    }
+
+    /// Whether the root may be watched and listed: it is a folder (one missing is made again), or the link to the
+    /// folder it was at start. A link that took its place since is not followed (it may lead into the store, whose
+    /// files would be taken as uploads again and again, or to anyone's folder, whose files would be consumed): it is
+    /// logged once, and looked at again at each rescan.
+    private func rootIsWatchable() -> Bool {
+        let root = settings.root
+        var info = stat()
+        guard lstat(root, &info) == 0 else { return errno == ENOENT ? makeRootAgain(moved: false) : true }
+        guard info.st_mode & S_IFMT == S_IFLNK, !rootKind.isStill(root) else {
+            // A folder (serve may have started with a link since replaced by a folder: that one is watched), or the
+            // link of the start.
+            if info.st_mode & S_IFMT == S_IFDIR { rootKind = .folder }
+            linkNotFollowed = nil
+            return true
+        }
+        unwatch(below: root)
+        let link = UploadsFolder.linkText(root)
+        if linkNotFollowed != link {
+            linkNotFollowed = link
+            settings.logger.error(
+                """
+                uploads/ is now a symbolic link (to \(link)), not the folder serve started with: it is not followed \
+                and nothing is taken from it; make uploads/ a folder again (it is looked at at each rescan), or \
+                restart serve to use a link to a folder outside the store
+                """, metadata: ["folder": "\(root)"])
+        }
+        return false
     }
 
     private func unwatch(below path: String) {

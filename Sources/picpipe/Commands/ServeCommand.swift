@@ -82,6 +82,16 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let layout = StoreLayout(root: configuration.storeURL)
         try StoreOptions.create(layout)
+        if configuration.watcher.enabled, roles.watcher {
+            // A link of uploads/ into the store (or to a folder holding it) would feed the store's own files back
+            // in as uploads, again and again: refused before anything starts, as a usage error.
+            do {
+                _ = try UploadsFolder.resolve(layout.uploads)
+            } catch let error as StoreError {
+                FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
+                throw ExitCode(2)
+            }
+        }
         // SQLite: one serve per store (a file lock). PostgreSQL: no lock between processes (NFS does not honour
         // flock reliably); the database arbitrates.
         var lock: ServeLock?

@@ -1,0 +1,108 @@
+// uploads/ as an operator may set it up or break it: a symbolic link in its place, folders and files serve's user may
+// not enter or remove.
+import Foundation
+import PipelineCore
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension PicpipeCLI {
+    @Suite(.serialized) struct UploadsFolderTests {
+        /// The environment of these serves: rescans every 0.2 s, so what only a rescan would do again shows at once.
+        static let rescanning = ["PICPIPE_WATCHER_RESCAN_INTERVAL": "0.2", "PICPIPE_AWS_ENABLED": "false"]
+
+        /// A small JPEG.
+        static func photo(_ seed: Int) throws -> Data {
+            try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: seed, width: 64, height: 48)
+        }
+
+        /// uploads/ as a symbolic link into the store (`ln -s thumbnails uploads`) or to a folder holding the store
+        /// would have serve take the store's own files as uploads again and again (703 ingests and 276 originals made
+        /// of thumbnails in 12 s): serve refuses to start, exit 2, saying why, and takes nothing.
+        @Test(arguments: ["thumbnails", "..", "."])
+        func serveRefusesAnUploadsLinkIntoOrAboveTheStore(target: String) async throws {
+            let work = try PicpipeProcess.temporaryFolder("picpipe-uploads-link")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let store = work.appendingPathComponent("store")
+            try FileManager.default.createDirectory(
+                at: store.appendingPathComponent("thumbnails/256"), withIntermediateDirectories: true)
+            let thumbnail = store.appendingPathComponent("thumbnails/256/kept.jpg")
+            try Self.photo(1).write(to: thumbnail)
+            try #require(symlink(target, store.appendingPathComponent("uploads").path) == 0)
+            let output = try await PicpipeProcess.run(
+                ["serve", "--store", store.path],
+                environment: ServeProcess.fastEnvironment.merging(Self.rescanning) { $1 }, timeout: 30)
+            #expect(output.status == 2, "\(output.stderr)")
+            #expect(output.stderr.contains("is a symbolic link to"), "\(output.stderr)")
+            #expect(output.stderr.contains("make uploads/ a folder, or link it to a folder outside the store"))
+            #expect(FileManager.default.fileExists(atPath: thumbnail.path))
+            #expect(ServeProcess.files(store, "originals").isEmpty)
+        }
+
+        /// uploads/ as a symbolic link to a folder outside the store at start (uploads on another disk) is a
+        /// deliberate setup: followed, and said so, since the files there are taken and removed.
+        @Test func anUploadsLinkToAFolderOutsideTheStoreIsFollowedAndSaidSo() async throws {
+            let work = try PicpipeProcess.temporaryFolder("picpipe-uploads-link")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let elsewhere = work.appendingPathComponent("other-disk")
+            try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+            try Self.photo(2).write(to: elsewhere.appendingPathComponent("photo.jpg"))
+            let store = work.appendingPathComponent("store")
+            try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+            try #require(symlink(elsewhere.path, store.appendingPathComponent("uploads").path) == 0)
+            let serve = try await ServeProcess(store: store, environment: Self.rescanning)
+            defer { serve.kill() }
+            try await ServeProcess.eventually("the picture taken") {
+                ServeProcess.files(store, "originals").count == 1 && PicpipeProcess.files(under: elsewhere).isEmpty
+            }
+            #expect(serve.log.contains("uploads/ is a link to \(elsewhere.path); files there are taken and removed"))
+            await serve.stop()
+        }
+
+        /// A symbolic link put in uploads/'s place while serve runs (uploads/ moved away, a link renamed in) is not
+        /// the folder serve started with: it is not followed, and the files it leads to stay where they are. Once
+        /// it is gone, uploads/ is made again and watched. Before, serve said `uploads/ was moved away; a new one is
+        /// watched` and consumed the link's target (moved to failed/ or deleted).
+        @Test func aLinkSwappedInForUploadsWhileServeRunsIsNotFollowed() async throws {
+            let work = try PicpipeProcess.temporaryFolder("picpipe-uploads-link")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let victim = work.appendingPathComponent("victim")
+            try FileManager.default.createDirectory(at: victim, withIntermediateDirectories: true)
+            try Data("hi\n".utf8).write(to: victim.appendingPathComponent("keep.txt"))
+            try Self.photo(3).write(to: victim.appendingPathComponent("keep.jpg"))
+            let store = work.appendingPathComponent("store")
+            let serve = try await ServeProcess(store: store, environment: Self.rescanning)
+            defer { serve.kill() }
+            let uploads = store.appendingPathComponent("uploads")
+            let link = store.appendingPathComponent("uploads.link")
+            try #require(symlink(victim.path, link.path) == 0)
+            // Swapped: uploads/ moved away, the link renamed in (should serve have made uploads/ again in between,
+            // that empty folder is removed and the rename tried again).
+            try #require(rename(uploads.path, work.appendingPathComponent("uploads.away").path) == 0)
+            var swapped = false
+            for _ in 0..<100 where !swapped {
+                swapped = rename(link.path, uploads.path) == 0
+                if !swapped { rmdir(uploads.path) }
+            }
+            try #require(swapped)
+            try await ServeProcess.eventually("the link refused, or followed") {
+                serve.log.contains("not the folder serve started with")
+                    || PicpipeProcess.files(under: victim) != ["keep.jpg", "keep.txt"]
+            }
+            #expect(PicpipeProcess.files(under: victim) == ["keep.jpg", "keep.txt"])
+            #expect(ServeProcess.files(store, "originals").isEmpty)
+            #expect(ServeProcess.files(store, "failed").isEmpty)
+            // The link removed: uploads/ is made again as a folder at the next rescan, and watched.
+            try #require(unlink(uploads.path) == 0)
+            try await ServeProcess.eventually("uploads/ made again") { Folder.isFolder(uploads.path) }
+            try Self.photo(4).write(to: uploads.appendingPathComponent("after.jpg"))
+            try await ServeProcess.eventually("the new upload taken") {
+                ServeProcess.files(store, "originals").count == 1
+            }
+            #expect(PicpipeProcess.files(under: victim) == ["keep.jpg", "keep.txt"])
+            await serve.stop()
+        }
+    }
+}
