@@ -13,6 +13,75 @@ extension PicpipeCLI {
         /// The environment of these serves: rescans every 0.2 s, so what only a rescan would do again shows at once.
         static let rescanning = ["PICPIPE_WATCHER_RESCAN_INTERVAL": "0.2", "PICPIPE_AWS_ENABLED": "false"]
 
+        /// serve runs as this user in the tests of what it may not do (they need root, as CI runs).
+        static let nobody: UInt32 = 65534
+
+        /// A serve as `nobody` on a store of its own in a fresh folder, stopped and removed after `body`; nil (the
+        /// test skipped) when the test does not run as root.
+        static func withServeAsNobody(_ body: (ServeProcess, URL, URL) async throws -> Void) async throws {
+            guard getuid() == 0 else {
+                print("skipped: running serve as another user needs root (CI runs as root)")
+                return
+            }
+            let work = try PicpipeProcess.temporaryFolder("picpipe-uploads-nobody")
+            defer { try? FileManager.default.removeItem(at: work) }
+            try #require(chown(work.path, nobody, nobody) == 0)
+            let store = work.appendingPathComponent("store")
+            let serve = try await ServeProcess(store: store, environment: rescanning, user: nobody)
+            defer { serve.kill() }
+            try await body(serve, store, work)
+            await serve.stop()
+        }
+
+        /// Lets two full rescans go by: a root-owned folder (mode 700, which `nobody` may not enter) holding a picture
+        /// is moved into uploads/, then given to `nobody` (a chown is no event), so only a rescan finds the picture.
+        static func awaitRescans(_ serve: ServeProcess, store: URL, work: URL) async throws {
+            for round in 1...2 {
+                let name = "rescan-\(UUID().uuidString)"
+                let staged = work.appendingPathComponent(name)
+                try FileManager.default.createDirectory(at: staged, withIntermediateDirectories: true)
+                try photo(100 + round).write(to: staged.appendingPathComponent("marker.jpg"))
+                try #require(chown(staged.appendingPathComponent("marker.jpg").path, nobody, nobody) == 0)
+                try #require(chmod(staged.path, 0o700) == 0)
+                let moved = store.appendingPathComponent("uploads/\(name)")
+                try #require(rename(staged.path, moved.path) == 0)
+                try #require(chown(moved.path, nobody, nobody) == 0)
+                try await ServeProcess.eventually("a rescan took \(name)") {
+                    serve.log.contains("upload=\(name)/marker.jpg")
+                }
+            }
+        }
+
+        /// How many times serve logged that it ingested `upload`.
+        static func ingests(of upload: String, in log: String) -> Int {
+            log.split(separator: "\n").filter { $0.hasSuffix("upload ingested") && $0.contains("upload=\(upload) ") }
+                .count
+        }
+
+        /// An upload serve may read but not remove (root copied a folder into uploads/; serve runs as `nobody`, who
+        /// may not write it) is ingested once, said once with the folder and the user, and not read again at every
+        /// rescan; it stays in uploads/. Before, it was ingested again (`duplicate=true`) at every rescan, for ever,
+        /// without a word.
+        @Test func anUploadServeMayNotRemoveIsIngestedOnceAndSaidSo() async throws {
+            try await Self.withServeAsNobody { serve, store, work in
+                let staged = work.appendingPathComponent("rootdir")
+                try FileManager.default.createDirectory(at: staged, withIntermediateDirectories: true)
+                try Self.photo(5).write(to: staged.appendingPathComponent("a.jpg"))
+                let folder = store.appendingPathComponent("uploads/rootdir")
+                try #require(rename(staged.path, folder.path) == 0)
+                try await ServeProcess.eventually("ingested") { Self.ingests(of: "rootdir/a.jpg", in: serve.log) >= 1 }
+                try await Self.awaitRescans(serve, store: store, work: work)
+                #expect(Self.ingests(of: "rootdir/a.jpg", in: serve.log) == 1, "\(serve.log)")
+                let warnings = serve.log.split(separator: "\n").filter {
+                    $0.contains("upload ingested but not removed") && $0.contains("upload=rootdir/a.jpg")
+                }
+                #expect(warnings.count == 1, "\(serve.log)")
+                #expect(warnings.first?.contains("who may not write its folder \(folder.path)") == true)
+                #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("a.jpg").path))
+                #expect(ServeProcess.files(store, "originals").count == 3)  // a.jpg and the two markers
+            }
+        }
+
         /// A small JPEG.
         static func photo(_ seed: Int) throws -> Data {
             try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: seed, width: 64, height: 48)

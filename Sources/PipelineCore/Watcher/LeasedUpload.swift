@@ -68,6 +68,9 @@ final class LeasedUpload {
     }
 
     private var released = false
+    /// Why `remove()` could not remove the upload from its folder (`EACCES`, `EPERM`: picpipe's user may not write
+    /// the folder; `EROFS`), nil when it did or had no reason to.
+    private(set) var notRemovable: Int32?
 
     deinit { release() }
 
@@ -98,13 +101,17 @@ final class LeasedUpload {
     /// goes first (renamed aside to a temporary name: hidden from the watcher, and swept should this process die
     /// before the unlink), then the writer check: one who opened the name just before would write into a removed
     /// file, so the upload is put back for that writer's close instead.
-    /// - Returns: the name it was put back under when another file had taken its own, nil otherwise.
+    /// - Returns: the name it was put back under when another file had taken its own, nil otherwise (see
+    ///   `notRemovable` for an upload whose folder may not be written).
     func remove() -> String? {
         var now = stat()
         guard !writerCame, lstat(path, &now) == 0, Self.same(now, status) else { return nil }
         let folder = Folder.parent(of: path)
         let aside = folder + "/" + AtomicFile.temporaryName(kind: "ingested-")
-        guard rename(path, aside) == 0 else { return nil }
+        guard rename(path, aside) == 0 else {
+            if [EACCES, EPERM, EROFS].contains(errno) { notRemovable = errno }
+            return nil
+        }
         guard writerCame(at: aside) else {
             unlink(aside)
             return nil

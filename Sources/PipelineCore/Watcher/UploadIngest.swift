@@ -34,6 +34,9 @@ public struct UploadIngest: Sendable {
     /// The largest accepted upload.
     public let maxFileBytes: Int
     private let logger: Logger
+    /// Uploads ingested but left in uploads/ as their folder may not be written: not read again until they or
+    /// their folder change.
+    private let kept = KeptUploads()
 
     /// - Parameters: see the properties.
     public init(layout: StoreLayout, runtime: FunctionRuntime, maxFileBytes: Int, logger: Logger) {
@@ -53,6 +56,7 @@ public struct UploadIngest: Sendable {
         guard !name.split(separator: "/").contains(where: { UploadName.isIgnored(String($0)) }) else { return .skipped }
         var info = stat()
         guard lstat(path, &info) == 0, info.st_mode & S_IFMT != S_IFDIR else { return .skipped }
+        if kept.isKept(path, info) { return .skipped }
         if FileKind.isSpecial(info.st_mode) { return rejectSpecial(path: path, name: name, mode: info.st_mode) }
         let originals = StoreHandle(area: .originals, access: .write, location: layout.originals, function: "ingest")
         do {
@@ -103,6 +107,7 @@ public struct UploadIngest: Sendable {
                     "an upload rewritten as it was removed is kept under a new name: another file took its own",
                     metadata: ["upload": "\(name)", "renamed": "\(renamed)"])
             }
+            if let refused = upload.notRemovable { keep(path: path, name: name, status: info, refused: refused) }
             logger.info(
                 "upload ingested",
                 metadata: [
@@ -125,6 +130,20 @@ public struct UploadIngest: Sendable {
                 metadata: ["upload": "\(name)", "error": "\(error)"])
             return .skipped
         }
+    }
+
+    /// An upload ingested whose folder picpipe's user may not write stays in uploads/: said once, and not read again
+    /// at every rescan (each read was another `upload ingested duplicate=true`, for ever) until it or its folder
+    /// changes (a chmod of the folder, say).
+    private func keep(path: String, name: String, status: stat, refused: Int32) {
+        guard kept.keep(path, status) else { return }
+        let folder = Folder.parent(of: path)
+        logger.warning(
+            """
+            upload ingested but not removed: \(String(cString: strerror(refused))): picpipe runs as \(Self.userName), \
+            who may not write its folder \(folder); it stays in uploads/ and is not read again until it or its \
+            folder changes; make the folder writable for \(Self.userName) (or remove the file)
+            """, metadata: ["upload": "\(name)", "folder": "\(folder)"])
     }
 
     /// Whether the notice that uploads are read without a lease was logged (once a process).
