@@ -82,6 +82,30 @@ extension PicpipeCLI {
             }
         }
 
+        /// A subfolder of uploads/ serve may not enter (root's, mode 700; serve runs as `nobody`) is said once, in
+        /// words and with what to do, not at every rescan. Before, `errno=13 folder=… cannot watch folder` was
+        /// logged at every rescan (22 times in 5 minutes).
+        @Test func aFolderServeMayNotEnterIsSaidOnceInWords() async throws {
+            try await Self.withServeAsNobody { serve, store, work in
+                let staged = work.appendingPathComponent("locked")
+                try FileManager.default.createDirectory(at: staged, withIntermediateDirectories: true)
+                try Self.photo(6).write(to: staged.appendingPathComponent("x.jpg"))
+                try #require(chmod(staged.path, 0o700) == 0)
+                let folder = store.appendingPathComponent("uploads/locked")
+                try #require(rename(staged.path, folder.path) == 0)
+                try await Self.awaitRescans(serve, store: store, work: work)
+                let warnings = serve.log.split(separator: "\n").filter {
+                    $0.contains("cannot watch folder") && $0.contains("folder=\(folder.path)")
+                }
+                #expect(warnings.count == 1, "\(serve.log)")
+                let name = String(cString: try #require(getpwuid(Self.nobody)).pointee.pw_name)
+                #expect(
+                    warnings.first?.contains(
+                        "cannot watch folder: Permission denied; picpipe runs as \(name), who may not read or enter it")
+                        == true, "\(serve.log)")
+            }
+        }
+
         /// A small JPEG.
         static func photo(_ seed: Int) throws -> Data {
             try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: seed, width: 64, height: 48)

@@ -132,6 +132,52 @@ final class Yielded: Sendable {
         }
     }
 
+    /// A folder whose path is longer than PATH_MAX cannot be watched nor listed: said once, in words and with what to
+    /// do, whether it was made while the watcher runs or found by rescans. Before, a folder made while it ran was
+    /// logged as `errno=36 … cannot watch folder`, and rescans passed over it without a word.
+    @Test func aFolderPathOverPathMaxIsSaidOnceInWords() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-watch-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer {
+            // `rm -rf`: it walks by file descriptor, so no path it uses is over PATH_MAX.
+            let remove = Process()
+            remove.executableURL = URL(fileURLWithPath: "/bin/rm")
+            remove.arguments = ["-rf", root.path]
+            try? remove.run()
+            remove.waitUntilExit()
+        }
+        let lines = Locked<[String]>([])
+        let logger = Logger(label: "test") { _ in CapturingLogHandler(lines: lines) }
+        let watcher = UploadWatcher(root: root, logger: logger)
+        let yielded = Yielded()
+        try watcher.start()
+        let consumer = Task { for await url in watcher.files { yielded.add(url.path) } }
+        let marker = root.appendingPathComponent("marker.jpg")
+        try Self.store([1], to: marker)
+        try await FunctionRuntimeTests.eventually("the marker yielded") { yielded.count(marker.path) >= 1 }
+        // 17 levels of 250-byte names, made relative to each other (no path names the deepest).
+        var fd = open(root.path, O_RDONLY | O_DIRECTORY)
+        for level in 0..<17 {
+            let name = String(repeating: Character(String(level % 10)), count: 250)
+            try #require(mkdirat(fd, name, 0o755) == 0)
+            let next = openat(fd, name, O_RDONLY | O_DIRECTORY)
+            close(fd)
+            fd = next
+            try #require(fd >= 0)
+        }
+        close(fd)
+        // Each rescan yields the marker again: three rescans went by once it was yielded four times.
+        for rescans in 2...4 {
+            watcher.requestRescan()
+            try await FunctionRuntimeTests.eventually("rescan \(rescans)") { yielded.count(marker.path) >= rescans }
+        }
+        watcher.stop()
+        await consumer.value
+        let warnings = lines.withLock { $0 }.filter { $0.hasPrefix("cannot watch folder") }
+        #expect(warnings.count == 1, "\(warnings)")
+        #expect(warnings.first?.hasPrefix("cannot watch folder: File name too long; its path is longer") == true)
+    }
+
     @Test func aFileRenamedIntoPlaceIsYieldedAndItsTempNameNever() async throws {
         try await Self.watching { root, _, yielded in
             let temp = root.appendingPathComponent("photo.jpg.part")

@@ -138,6 +138,15 @@ final class WatchLoop {
     private var rootKind: UploadsFolder
     /// The link found in the root's place and not followed, logged once until it changes.
     private var linkNotFollowed: String?
+    /// Folders that cannot be watched, with why and when they last changed: each logged once until that changes.
+    private var unwatchable: [String: Unwatchable] = [:]
+    /// The folders of `unwatchable` met by the rescan under way; the others are forgotten after it.
+    private var unwatchableMet: Set<String> = []
+
+    private struct Unwatchable: Equatable {
+        var errno: Int32
+        var changed: Int
+    }
 
     private static let mask = UInt32(
         IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
@@ -322,7 +331,9 @@ final class WatchLoop {
         lastRescan = Date()
         guard rootIsWatchable() else { return }
         var found: [String] = []
+        unwatchableMet = []
         watchTree(settings.root, collecting: &found)
+        unwatchable = unwatchable.filter { unwatchableMet.contains($0.key) }
         let busy = OpenWriters.among(Set(found))
         emit(found.filter { !busy.contains($0) })
     }
@@ -335,8 +346,9 @@ final class WatchLoop {
         let wd = inotify_add_watch(settings.inotify, folder, Self.mask | (followed ? 0 : UInt32(IN_DONT_FOLLOW)))
         if wd >= 0 {
             watches[wd] = folder
+            unwatchable[folder] = nil
         } else {
-            settings.logger.warning("cannot watch folder", metadata: ["folder": "\(folder)", "errno": "\(errno)"])
+            noteUnwatchable(folder, errno: errno)
         }
         guard let entries = RawNames.list(folder) else { return }
         var (names, notUTF8) = RawNames.splitByUTF8(entries)
@@ -354,12 +366,47 @@ final class WatchLoop {
         for name in names.sorted() where !UploadName.isIgnored(name) {
             let path = folder + "/" + name
             var info = stat()
-            guard lstat(path, &info) == 0 else { continue }
+            guard lstat(path, &info) == 0 else {
+                if errno == ENAMETOOLONG { noteUnwatchable(path, errno: errno) }
+                continue
+            }
             switch info.st_mode & S_IFMT {
             case S_IFDIR: watchTree(path, collecting: &files)
             default: files.append(path)  // a link, pipe, socket or device is refused by the ingest, with its reason
             }
         }
+    }
+
+    /// Says that `folder` cannot be watched (nor, mostly, listed), in words and with what to do: once, until the
+    /// reason or the folder changes (a chmod, a chown), not at every rescan.
+    private func noteUnwatchable(_ folder: String, errno number: Int32) {
+        unwatchableMet.insert(folder)
+        var info = stat()
+        let changed = lstat(folder, &info) == 0 ? info.st_ctim.tv_sec * 1_000_000_000 + info.st_ctim.tv_nsec : 0
+        let now = Unwatchable(errno: number, changed: changed)
+        guard unwatchable.updateValue(now, forKey: folder) != now else { return }
+        let hint: String
+        switch number {
+        case EACCES, EPERM:
+            hint = """
+                picpipe runs as \(UploadIngest.userName), who may not read or enter it: the files in it are not taken; \
+                make it readable (chmod a+rx) or give it to \(UploadIngest.userName)
+                """
+        case ENAMETOOLONG:
+            hint = """
+                its path is longer than the system allows (PATH_MAX, \(PATH_MAX) bytes): the files in it are not \
+                taken; move them to a folder with a shorter path
+                """
+        case ENOSPC:
+            hint = """
+                the inotify watch limit is reached: the files in it are taken only by rescans; raise \
+                fs.inotify.max_user_watches (sysctl)
+                """
+        default:
+            hint = "the files in it are not taken"
+        }
+        settings.logger.warning(
+            "cannot watch folder: \(String(cString: strerror(number))); \(hint)", metadata: ["folder": "\(folder)"])
     }
 
     /// uploads/ itself was removed or moved away (`rm -rf uploads`, a sync tool replacing the folder): it is made
