@@ -27,6 +27,13 @@ public struct MetadataFunction: PipelineFunction {
         let handle = try context.store.handle(.metadata, .write)
         let database: any MetadataStore = try sharedStore ?? databases.store(at: handle.location)
         if record.eventName.family == "ObjectRemoved" {
+            // Only for a gone original (see ThumbnailFunction: a removal of a picture in the store removes nothing).
+            if context.originalExists(record) {
+                return [
+                    "function": .string(name), "sha256": .string(hash.hex), "removed": .bool(false),
+                    "changed": .bool(false), "skipped": .string(Self.originalInStore),
+                ]
+            }
             let existed = try database.image(sha256: hash.hex) != nil
             try database.delete(sha256: hash.hex)
             context.logger.info(
@@ -84,6 +91,9 @@ public struct MetadataFunction: PipelineFunction {
     }
 
     /// The result when the original is gone: nothing read, nothing kept.
+    /// Why a removal removed nothing.
+    static let originalInStore = "the original is in the store: nothing removed"
+
     static func skipped(hash: ContentHash, name: String) -> FunctionResult {
         [
             "function": .string(name), "sha256": .string(hash.hex), "changed": .bool(false),

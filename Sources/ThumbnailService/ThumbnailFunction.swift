@@ -54,6 +54,10 @@ public struct ThumbnailFunction: PipelineFunction {
         guard let hash = record.contentHash else { throw FunctionError.invalidPayload("no content hash") }
         let thumbnails = try context.store.handle(.thumbnails, .write)
         if record.eventName.family == "ObjectRemoved" {
+            // Only what a gone original leaves: a removal for a picture that is in the store (a made-up record
+            // through invoke, or the same bytes uploaded again since) removes nothing (until session 28 it wiped a
+            // live picture's thumbnails).
+            if context.originalExists(record) { return Self.kept(hash: hash, name: name) }
             let removed = try ThumbnailGenerator.removeAll(hash: hash, from: thumbnails)
             context.logger.info(
                 "thumbnails removed", metadata: ["file": "\(Self.file(record))", "count": "\(removed.count)"])
@@ -111,6 +115,14 @@ public struct ThumbnailFunction: PipelineFunction {
     static func file(_ record: S3EventRecord) -> String { record.s3.object.sourceName ?? record.s3.object.key }
 
     /// The result when the original is gone: nothing made, nothing kept.
+    /// A removal of a picture still in the store: nothing removed.
+    static func kept(hash: ContentHash, name: String) -> FunctionResult {
+        [
+            "function": .string(name), "sha256": .string(hash.hex), "removed": .array([]),
+            "skipped": .string("the original is in the store: nothing removed"),
+        ]
+    }
+
     static func skipped(hash: ContentHash, name: String) -> FunctionResult {
         [
             "function": .string(name), "sha256": .string(hash.hex), "changed": .bool(false),

@@ -23,6 +23,62 @@ extension PicpipeCLI {
             try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
         }
 
+        /// An S3 event payload for the store's one original, under `name`, with `eTag` (the content hash by default).
+        static func event(key: String, name: String, eTags: [String]) -> String {
+            let records = eTags.map { eTag in
+                """
+                {"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",
+                "eventTime":"2024-01-01T00:00:00.000Z","eventName":"\(name)",
+                "s3":{"s3SchemaVersion":"1.0","configurationId":"test","bucket":{"name":"store","arn":"arn:aws:s3:::store"},
+                "object":{"key":"\(key)","size":1,"eTag":"\(eTag)","sequencer":"0"}}}
+                """
+            }
+            return "{\"Records\":[\(records.joined(separator: ","))]}"
+        }
+
+        /// A made-up removal of a picture that is in the store removes nothing (it wiped the picture's metadata row
+        /// and thumbnails while the original stayed), an event name S3 never sends is refused (it ran as a
+        /// creation), and an Event payload with one bad record queues none of its records (the ones before it were
+        /// queued and ran): until session 28.
+        @Test func removalsOfLivePicturesUnknownNamesAndPartlyBadPayloads() async throws {
+            let work = try PicpipeProcess.temporaryFolder("picpipe-invoke-names")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let (store, key) = try await Self.storeWithOriginal(work)
+            let hash = String(key.split(separator: "/").last?.split(separator: ".").first ?? "")
+            let thumbnailsBefore = StoreView.files(store, "thumbnails").filter { $0.contains(hash) }
+            #expect(!thumbnailsBefore.isEmpty)
+            let removal = Self.event(key: key, name: "ObjectRemoved:Delete", eTags: [hash])
+            for function in ["metadata", "thumbnail"] {
+                let run = try await PicpipeProcess.run([
+                    "invoke", function, "--payload", removal, "--store", store.path,
+                ])
+                #expect(run.status == 0, "\(run.stdout) \(run.stderr)")
+                #expect(Self.json(run.stdout)?["skipped"] as? String == "the original is in the store: nothing removed")
+            }
+            #expect(StoreView.files(store, "thumbnails").filter { $0.contains(hash) } == thumbnailsBefore)
+            let query = try await PicpipeProcess.run(["query", "--store", store.path, "--json"])
+            #expect(query.stdout.contains(hash), "the metadata row stays: \(query.stdout)")
+
+            let made = try await PicpipeProcess.run([
+                "invoke", "metadata", "--payload", Self.event(key: key, name: "ObjectCreated:Putt", eTags: [hash]),
+                "--store", store.path,
+            ])
+            #expect(made.status == 1)
+            #expect(
+                made.stdout.contains("eventName 'ObjectCreated:Putt' is not an event metadata handles"),
+                "\(made.stdout)")
+
+            let before = try await StoreView.events(store).count
+            let partlyBad = Self.event(
+                key: key, name: "ObjectCreated:Put", eTags: [hash, String(repeating: "0", count: 64)])
+            let queued = try await PicpipeProcess.run([
+                "invoke", "metadata", "--invocation-type", "Event", "--payload", partlyBad, "--store", store.path,
+            ])
+            #expect(queued.status == 1)
+            #expect(!queued.stdout.contains("202"), "nothing accepted: \(queued.stdout)")
+            #expect(try await StoreView.events(store).count == before, "no record queued")
+        }
+
         @Test func requestResponseDryRunAndEvent() async throws {
             let work = try PicpipeProcess.temporaryFolder("picpipe-invoke")
             defer { try? FileManager.default.removeItem(at: work) }

@@ -151,10 +151,15 @@ struct ThumbnailServiceTests {
                 return file == "bad.jpg" && !reason.isEmpty
             }
 
-            // ObjectRemoved removes the derivatives.
+            // ObjectRemoved removes the derivatives once the original is gone; while it is in the store, nothing.
             let removal = S3EventRecord(
                 name: .objectRemovedDelete, bucket: "store", key: good.key, size: good.size, eTag: good.hash.hex,
                 sequence: 3)
+            let early = try await function.handle(removal, context: Self.context(layout, role: function.role))
+            #expect(early["removed"] == .array([]))
+            #expect(!PicpipeFiles.regularFiles(under: layout.thumbnails).isEmpty)
+            try FileManager.default.removeItem(
+                at: layout.originals.appendingPathComponent(String(good.key.dropFirst("originals/".count))))
             let removed = try await function.handle(removal, context: Self.context(layout, role: function.role))
             #expect(
                 removed["removed"]

@@ -188,6 +188,13 @@ struct LambdaAPI: Sendable {
         let executed = [("X-Amz-Executed-Version", "$LATEST"), ("x-amzn-RequestId", requestID)]
         switch type {
         case .event, .dryRun:
+            do {
+                try runtime.checkEvents(function: name, records: records)
+            } catch let error as FunctionError {
+                throw AWSError.invalidRequestContent("\(error)")
+            } catch let error as RuntimeError {
+                throw AWSError.invalidRequestContent("\(error)")
+            }
             for record in records {
                 do {
                     _ = try await runtime.invoke(function: name, record: record, type: type)

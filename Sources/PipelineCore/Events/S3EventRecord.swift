@@ -24,6 +24,14 @@ public struct EventName: RawRepresentable, Codable, Sendable, Hashable, CustomSt
     /// An object was deleted.
     public static let objectRemovedDelete = EventName(rawValue: "ObjectRemoved:Delete")
 
+    /// The names S3 gives its object-created and object-removed events (`s3:ObjectCreated:*`, `s3:ObjectRemoved:*`):
+    /// a record under another name is no event of the store (`ObjectCreated:Putt` ran as a creation until session 28).
+    public static let s3ObjectNames: Set<EventName> = [
+        objectCreatedPut, objectCreatedPost, objectCreatedCopy,
+        EventName(rawValue: "ObjectCreated:CompleteMultipartUpload"), objectRemovedDelete,
+        EventName(rawValue: "ObjectRemoved:DeleteMarkerCreated"),
+    ]
+
     /// The family before the colon: `ObjectCreated` or `ObjectRemoved`; subscriptions match on it.
     public var family: String { String(rawValue.split(separator: ":").first ?? "") }
 

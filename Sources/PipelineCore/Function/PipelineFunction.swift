@@ -33,6 +33,11 @@ extension PipelineFunction {
     /// key's file name is: a record naming one original's key with another's hash would otherwise make (or remove)
     /// the thumbnails and metadata of the hash from the key's picture.
     public func validate(_ record: S3EventRecord, context: FunctionContext) throws {
+        guard EventName.s3ObjectNames.contains(record.eventName), subscriptions.contains(record.eventName.family) else {
+            let names = EventName.s3ObjectNames.filter { subscriptions.contains($0.family) }.map(\.rawValue).sorted()
+            throw FunctionError.invalidPayload(
+                "eventName '\(record.eventName)' is not an event \(name) handles (\(names.joined(separator: ", ")))")
+        }
         guard let hash = record.contentHash else {
             throw FunctionError.invalidPayload("eTag '\(record.s3.object.eTag)' is not a SHA-256 content hash")
         }

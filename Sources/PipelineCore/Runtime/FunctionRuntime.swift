@@ -167,6 +167,15 @@ public final class FunctionRuntime: Sendable {
 
     // MARK: Invoking one function
 
+    /// Checks every record of an Event payload as `invoke` would before any is queued: a payload of several
+    /// records is taken whole or not at all, as Lambda's 4xx means nothing was accepted (until session 28 the
+    /// records before a bad one were queued and ran, and a corrected retry ran them twice).
+    public func checkEvents(function name: String, records: [S3EventRecord]) throws {
+        guard let registered = functions[name] else { throw RuntimeError.unknownFunction(name, known: order) }
+        let context = makeContext(registered, invocationID: "event-check")
+        for record in records { try registered.function.validate(record, context: context) }
+    }
+
     /// Invokes one function with one record.
     /// - `.requestResponse`: runs it now (journaled as it runs) and returns its result or its error payload.
     /// - `.event`: journals a queued invocation and returns at once (202); `serve` runs it.
@@ -191,10 +200,9 @@ public final class FunctionRuntime: Sendable {
                         Dictionary(uniqueKeysWithValues: areas.map { ($0.key.rawValue, .string($0.value.rawValue)) })),
                 ]))
         case .event:
-            // An S3-shaped payload's MD5 is checked now: the journaled record keeps only the SHA-256.
-            if record.s3.object.statedMD5 != nil {
-                try registered.function.validate(record, context: makeContext(registered, invocationID: "event-check"))
-            }
+            // Checked now (a 4xx, not a dead letter later); an S3-shaped payload's MD5 too: the journaled record
+            // keeps only the SHA-256.
+            try registered.function.validate(record, context: makeContext(registered, invocationID: "event-check"))
             let appended = try journal.append(record, functions: [name], type: .event, deduplicate: false)
             workQueued.notify(name)
             return InvocationResponse(

@@ -52,6 +52,8 @@ struct InvokeCommand: AsyncParsableCommand {
         let records: [S3EventRecord]
         do {
             records = try readRecords(runtime: runtime)
+            // Several records are queued all or none.
+            if invocationType == .event { try runtime.checkEvents(function: function, records: records) }
         } catch {
             fail(with: error)
         }
