@@ -30,5 +30,32 @@ extension PicpipeCLI {
             #expect(left.allSatisfy { $0.contains(originals[1]) }, "\(after.stdout)")
             #expect(!after.stdout.contains(originals[0]))
         }
+
+        /// A gone original does not take a place under `--limit`: with the first row's original removed, `--limit 1`
+        /// printed nothing (until session 28 the limit was applied before the rows of gone originals were left out).
+        @Test func aGoneOriginalTakesNoPlaceUnderTheLimit() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let inputs = work.appendingPathComponent("in")
+            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+            for seed in 0..<3 {
+                try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 20 + seed)
+                    .write(to: inputs.appendingPathComponent("p\(seed).jpg"))
+            }
+            let store = work.appendingPathComponent("store")
+            let batch = try await PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "-q"])
+            #expect(batch.status == 0, "\(batch.stderr)")
+            // The first two rows in the query's order lose their originals.
+            let all = try await PicpipeProcess.run(["query", "--store", store.path, "--json"])
+            let files = all.stdout.split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["file"] as? String
+            }
+            try #require(files.count == 3, "\(all.stdout)")
+            for file in files.prefix(2) { try FileManager.default.removeItem(at: store.appendingPathComponent(file)) }
+            let limited = try await PicpipeProcess.run(["query", "--store", store.path, "--json", "--limit", "1"])
+            #expect(limited.status == 0, "\(limited.stderr)")
+            let left = limited.stdout.split(separator: "\n")
+            #expect(left.count == 1 && left.allSatisfy { $0.contains(files[2]) }, "\(limited.stdout)")
+        }
     }
 }

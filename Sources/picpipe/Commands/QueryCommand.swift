@@ -54,6 +54,22 @@ struct QueryCommand: ParsableCommand {
         }
     }
 
+    /// The rows of `query` whose original is in the store, `query.limit` of them at most. An original removed by
+    /// hand keeps its metadata row (nothing runs the clean-up of a DELETE): it is not listed, as HTTP does not serve
+    /// it (until session 27 query listed a file that was gone), and it does not take a place under `--limit` (until
+    /// session 28 `--limit 1` printed nothing when the newest row's original was gone): rows are asked for again,
+    /// twice as many, while some were gone and more may follow.
+    static func present(_ query: MetadataQuery, in store: any MetadataStore, root: URL) throws -> [StoredImage] {
+        var asked = query
+        while true {
+            let rows = try store.query(asked)
+            let present = rows.filter { Folder.exists(root.appendingPathComponent($0.metadata.file).path) }
+            guard let limit = query.limit, let fetched = asked.limit, present.count < limit, rows.count == fetched
+            else { return query.limit.map { Array(present.prefix($0)) } ?? present }
+            asked.limit = fetched * 2
+        }
+    }
+
     func run() throws {
         let query = MetadataQuery(
             make: make, model: model, takenAfter: takenAfter.flatMap(TakenTime.normalised),
@@ -61,22 +77,19 @@ struct QueryCommand: ParsableCommand {
             near: try near.map(Self.circle), limit: limit)
         let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions)
         let database = layout.metadataDatabase
-        let rows: [StoredImage]
+        let store: (any MetadataStore)?
         if let url {
             let pool = try DatabaseBackends.connect(DatabaseURL(parsing: url), layout: layout)
-            rows = try PostgresMetadataStore(pool: pool).query(query)
+            store = try PostgresMetadataStore(pool: pool)
         } else {
             try DatabaseBackends.refuseSQLiteIfShared(layout)
             if FileManager.default.fileExists(atPath: database.path) {
-                let store = try StoreOptions.openDatabase(at: database) { try SQLiteMetadataStore(url: database) }
-                rows = try store.query(query)
+                store = try StoreOptions.openDatabase(at: database) { try SQLiteMetadataStore(url: database) }
             } else {
-                rows = []  // a store that has not stored metadata yet holds no image
+                store = nil  // a store that has not stored metadata yet holds no image
             }
         }
-        // An original removed by hand keeps its metadata row (nothing runs the clean-up of a DELETE): it is not
-        // listed, as HTTP does not serve it (until session 27 query listed a file that was gone).
-        let images = rows.filter { Folder.exists(layout.root.appendingPathComponent($0.metadata.file).path) }
+        let images = try store.map { try Self.present(query, in: $0, root: layout.root) } ?? []
         var output = StandardOutputBuffer()
         if json {
             for image in images { output.append(image.metadata.jsonLine(id: image.id)) }
