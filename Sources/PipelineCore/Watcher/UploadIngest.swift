@@ -210,8 +210,12 @@ public struct UploadIngest: Sendable {
                 "upload rejected", metadata: ["upload": "\(name)", "failed": "\(chosen)", "error": "\(reason)"])
             return .rejected(failedName: chosen, reason: reason)
         } catch {
-            logger.error(
-                "could not move a rejected upload to failed/", metadata: ["upload": "\(name)", "error": "\(error)"])
+            // A full or read-only disk is logged once by StoreHealth, not for each refused upload at every rescan
+            // (until session 28 an empty upload left by a failed copy logged this error every 15 s while full).
+            let disk = StoreHealth.shared.recordFailure(error)
+            logger.log(
+                level: disk == nil ? .error : .debug, "could not move a rejected upload to failed/",
+                metadata: ["upload": "\(name)", "error": "\(error)"])
             return .skipped
         }
     }
