@@ -106,6 +106,12 @@ extension PicpipeCLI {
                 "thumbnail", input.path, "-o", work.appendingPathComponent("o.webp").path, "--lossless",
             ])
             #expect(webp.status == 0, "\(webp.stderr)")
+            let progressive = try await PicpipeProcess.run([
+                "thumbnail", input.path, "-o", work.appendingPathComponent("o.png").path, "--progressive",
+            ])
+            #expect(progressive.status == 2)
+            #expect(
+                progressive.stderr.contains("--progressive applies to JPEG output only"), "\(progressive.stderr)")
         }
     }
 }

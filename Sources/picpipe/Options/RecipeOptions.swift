@@ -63,7 +63,7 @@ struct RecipeOptions: ParsableArguments {
     var pixelLimitSource: String? { maxPixels == nil ? nil : "--max-pixels" }
 
     /// Refuses options that do nothing for the format written (until session 27 they were ignored without a word):
-    /// `--lossless` is WebP's, `--speed` AVIF's.
+    /// `--lossless` is WebP's, `--speed` AVIF's, `--progressive` JPEG's.
     /// - Parameters:
     ///   - format: the format the thumbnails are written in (the configured one when none is given).
     ///   - also: the formats written besides (batch's `--also-formats`).
@@ -76,6 +76,11 @@ struct RecipeOptions: ParsableArguments {
         }
         if speed != nil && !written.contains(ImageFormat.avif.rawValue) {
             throw ValidationError("--speed applies to AVIF output only, and the thumbnails are written as \(names)")
+        }
+        // (until session 28 --progressive was taken without a word for PNG, WebP and AVIF output)
+        if progressive && !written.contains(ImageFormat.jpeg.rawValue) {
+            throw ValidationError(
+                "--progressive applies to JPEG output only, and the thumbnails are written as \(names)")
         }
     }
 
