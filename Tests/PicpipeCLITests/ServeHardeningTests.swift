@@ -643,3 +643,63 @@ extension PicpipeCLI.ServeHardeningTests {
         #expect(Self.blockingGet("http://127.0.0.1:\(port)/images/\(afterHash)/thumbnails/300").status == 200)
     }
 }
+
+extension PicpipeCLI.ServeHardeningTests {
+    /// A request with `Authorization: Bearer key` (none when nil).
+    static func keyed(_ method: String, _ url: String, key: String?, body: Data? = nil) async throws -> Int {
+        var request = URLRequest(url: try #require(URL(string: url)))
+        request.httpMethod = method
+        if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+        if let body {
+            request.setValue("image/jpeg", forHTTPHeaderField: "Content-Type")
+            request.httpBody = body
+        }
+        let (_, response) = try await URLSession.shared.data(for: request)
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
+    /// SIGHUP puts new keys, scoped keys and `protect_reads` in force at once: a revoked key is refused, a new one
+    /// taken, and a thumbnail answered from the event loop's memory before is not given without a key once reads
+    /// are protected. Until session 28 `auth` and the keys needed a restart (so revoking a key did).
+    @Test func sighupRevokesKeysAndProtectsReadsWithoutARestart() async throws {
+        let work = try PicpipeProcess.temporaryFolder("picpipe-sighup-auth")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let store = work.appendingPathComponent("store")
+        let config = work.appendingPathComponent("picpipe.yaml")
+        let scoped =
+            "auth:\n  api_keys:\n    - {name: ci, key: scoped-key-one-1234, scopes: [images:read, images:write]}\n"
+        try ("http:\n  api_keys: [old-key-0123456789]\n" + scoped).write(to: config, atomically: true, encoding: .utf8)
+        let serve = try await ServeProcess(
+            store: store, environment: ["PICPIPE_CONFIG": config.path, "PICPIPE_AWS_ENABLED": "false"])
+        do {
+            try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
+            let port = try #require(PicpipeCLI.ServeHTTPTests.port(in: serve.log))
+            let base = "http://127.0.0.1:\(port)"
+            let picture = try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 880, width: 320, height: 240)
+            let hash = Array(picture).withUnsafeBytes { ContentHash(of: $0).hex }
+            #expect(try await Self.keyed("POST", "\(base)/images", key: "old-key-0123456789", body: picture) == 202)
+            #expect(try await Self.keyed("POST", "\(base)/images", key: "scoped-key-one-1234", body: picture) == 202)
+            try await ServeProcess.eventually("thumbnail made") {
+                try await Self.keyed("GET", "\(base)/images/\(hash)/thumbnails/128", key: nil) == 200
+            }
+            // Twice: the second is answered from the event loop's memory.
+            #expect(try await Self.keyed("GET", "\(base)/images/\(hash)/thumbnails/128", key: nil) == 200)
+
+            try ("http:\n  api_keys: [new-key-0123456789]\n  protect_reads: true\n")
+                .write(to: config, atomically: true, encoding: .utf8)
+            serve.signal(SIGHUP)
+            try await ServeProcess.eventually("reloaded") { serve.log.contains("access reloaded") }
+            #expect(try await Self.keyed("POST", "\(base)/images", key: "old-key-0123456789", body: picture) == 401)
+            #expect(try await Self.keyed("POST", "\(base)/images", key: "scoped-key-one-1234", body: picture) == 401)
+            #expect(try await Self.keyed("POST", "\(base)/images", key: "new-key-0123456789", body: picture) == 202)
+            #expect(try await Self.keyed("GET", "\(base)/images/\(hash)/thumbnails/128", key: nil) == 401)
+            #expect(
+                try await Self.keyed("GET", "\(base)/images/\(hash)/thumbnails/128", key: "new-key-0123456789") == 200)
+            #expect(!serve.log.contains("needs_restart=auth") && !serve.log.contains("needs_restart=http"))
+        } catch {
+            await serve.stop()
+            throw error
+        }
+        await serve.stop()
+    }
+}

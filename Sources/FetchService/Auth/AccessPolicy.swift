@@ -38,6 +38,8 @@ public struct AccessPolicy: Sendable {
     private let tokens: TokenVerifier?
     /// Whether reads need credentials too.
     public let protectReads: Bool
+    /// Whether plain keys (`http.api_keys`) are configured: the gallery then asks for one before a write.
+    let hasPlainKeys: Bool
     /// The signer for new thumbnail URLs (the newest signing key), when a signing key is configured.
     public let signer: URLSigner?
     /// Every signer whose URLs are accepted: the newest first, then `http.previous_signing_keys`.
@@ -55,6 +57,7 @@ public struct AccessPolicy: Sendable {
         auth: AuthSettings = AuthSettings(), logger: Logger = Logger(label: "picpipe.auth")
     ) {
         keys = APIKeyring(plainKeys: apiKeys, scopedKeys: auth.apiKeys)
+        hasPlainKeys = apiKeys.contains { !$0.isEmpty }
         tokens = auth.oidc.isEnabled ? TokenVerifier(settings: auth.oidc, logger: logger) : nil
         self.protectReads = protectReads && (!keys.isEmpty || tokens != nil)
         signer = signingKey.flatMap { $0.isEmpty ? nil : URLSigner(key: $0) }

@@ -17,6 +17,8 @@ package struct ShortcutRevision: Equatable, Sendable {
     var files: UInt64
     /// The recipes' count of replacements.
     var recipes: UInt64
+    /// The access checks' count of replacements (a reload that protects reads must not find public answers kept).
+    var access: UInt64 = 0
 }
 
 /// The answers kept on one event loop (used only there: see `RawAnswerMemos`).

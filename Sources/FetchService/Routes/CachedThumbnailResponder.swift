@@ -99,7 +99,9 @@ struct ThumbnailShortcut: EventLoopShortcut {
     /// change while serving. `nil` when the index is shared with other processes (PostgreSQL).
     func revision() -> ShortcutRevision? {
         guard let index = api.index.revision else { return nil }
-        return ShortcutRevision(index: index, files: api.files.cache.generation, recipes: api.thumbnails.revision)
+        return ShortcutRevision(
+            index: index, files: api.files.cache.generation, recipes: api.thumbnails.revision,
+            access: api.live.revision)
     }
 
     func countReused(method: HTTPRequest.Method, status: HTTPResponse.Status, duration: Duration) {

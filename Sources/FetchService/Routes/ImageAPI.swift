@@ -25,8 +25,8 @@ package struct ImageAPI: Sendable {
     package let validator: UploadValidator
     let files: FileResponder
     let thumbnails: ThumbnailCatalog
-    let access: AccessPolicy
-    let usage: UsageLimiter
+    /// The access policy and usage plans in force (a SIGHUP reload replaces them).
+    package let live: LiveAccess
     let importer: URLImporter
     let importSpool: UploadSpool
     let metrics: HTTPMetrics
@@ -56,10 +56,12 @@ package struct ImageAPI: Sendable {
         self.validator = UploadValidator(limits: settings.decodeLimits, threadPool: threadPool)
         self.files = FileResponder(threadPool: threadPool, cache: cache)
         self.thumbnails = ThumbnailCatalog(recipes: recipes, root: layout.thumbnails.path, runtime: runtime)
-        self.access = AccessPolicy(
-            apiKeys: settings.apiKeys, protectReads: settings.protectReads, signingKey: settings.signingKey,
-            previousSigningKeys: settings.previousSigningKeys, auth: settings.auth, logger: logger)
-        self.usage = UsageLimiter(auth: settings.auth, counter: usageCounter, registry: metrics.registry)
+        self.live = LiveAccess(
+            RequestAuthorizer(
+                access: AccessPolicy(
+                    apiKeys: settings.apiKeys, protectReads: settings.protectReads, signingKey: settings.signingKey,
+                    previousSigningKeys: settings.previousSigningKeys, auth: settings.auth, logger: logger),
+                usage: UsageLimiter(auth: settings.auth, counter: usageCounter, registry: metrics.registry)))
         self.importer = URLImporter(settings: settings.imports, threadPool: threadPool)
         self.importSpool = UploadSpool(
             folder: layout.uploads, maxBytes: settings.imports.maxBytes, minRate: 0, threadPool: threadPool)
@@ -69,7 +71,10 @@ package struct ImageAPI: Sendable {
     }
 
     /// Checks credentials and usage plans: every route, and any shortcut past the router, admits requests with it.
-    package var authorizer: RequestAuthorizer { RequestAuthorizer(access: access, usage: usage) }
+    package var authorizer: RequestAuthorizer { live.current }
+
+    /// The access policy in force.
+    var access: AccessPolicy { live.current.access }
 
     /// The id path parameter, validated (400) before anything else happens.
     static func id(_ context: some RequestContext) throws -> ImageID {

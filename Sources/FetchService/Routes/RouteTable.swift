@@ -83,11 +83,11 @@ enum RouteTable {
 
     /// Checks the caller (401, 403), takes its usage (429), runs the handler and adds the usage headers.
     private static func authorized(
-        _ request: Request, _ context: FetchRequestContext, _ needed: RouteAccess, _ access: AccessPolicy,
-        _ usage: UsageLimiter, _ handler: @Sendable (Request, FetchRequestContext) async throws -> Response
+        _ request: Request, _ context: FetchRequestContext, _ needed: RouteAccess, _ live: LiveAccess,
+        _ handler: @Sendable (Request, FetchRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
-        let (caller, headers) = try await RequestAuthorizer(access: access, usage: usage).authorize(request, needed: needed)
+        let (caller, headers) = try await live.current.authorize(request, needed: needed)
         context.caller = caller
         var response = try await handler(request, context)
         for field in headers { response.headers[field.name] = field.value }
@@ -101,7 +101,7 @@ enum RouteTable {
 
     /// Registers every route (with its access check) and the 405 answers on a router.
     static func register(
-        _ routes: [Route], access: AccessPolicy, usage: UsageLimiter, on router: Router<FetchRequestContext>
+        _ routes: [Route], live: LiveAccess, on router: Router<FetchRequestContext>
     ) {
         var methodsByPath: [String: [HTTPRequest.Method]] = [:]
         var paths: [String] = []
@@ -113,13 +113,13 @@ enum RouteTable {
             if route.path == thumbnailPath {
                 // Cheap unless the thumbnail is made, which runs in its own task: stays on the event loop.
                 router.on(RouterPath(route.path), method: route.method) { request, context in
-                    try await authorized(request, context, needed, access, usage, handler)
+                    try await authorized(request, context, needed, live, handler)
                 }
             } else {
                 // May block (SQLite, uploads, metadata): off the event loops, on the global executor.
                 router.on(RouterPath(route.path), method: route.method) { request, context in
                     try await withTaskExecutorPreference(globalConcurrentExecutor) {
-                        try await authorized(request, context, needed, access, usage, handler)
+                        try await authorized(request, context, needed, live, handler)
                     }
                 }
             }

@@ -34,6 +34,22 @@ public struct FetchApplication: Sendable, CustomStringConvertible {
         thumbnails.replace(recipes)
     }
 
+    /// Puts the keys, scopes, OIDC issuer, usage plans, `protect_reads` and signing keys of `http` and `auth` in
+    /// force for the requests that arrive from now on (SIGHUP: a revoked key stops working without a restart; until
+    /// session 28 `auth` needed one). What callers used so far still counts against their plans.
+    /// - Throws: `ListenAddressError.openWithoutKey` when the new settings leave the running, non-loopback listener
+    ///   without any credentials (nothing is changed then: writes would be open to the network).
+    public func reload(http: HTTPSettings, auth: AuthSettings, logger: Logger) throws {
+        let apiKeys = http.apiKeys.filter { !$0.isEmpty }
+        try api.settings.listen.checkExposure(
+            apiKeys: apiKeys + auth.apiKeys.map { $0.name } + (auth.oidc.isEnabled ? ["oidc"] : []))
+        let current = api.live.current
+        let access = AccessPolicy(
+            apiKeys: apiKeys, protectReads: http.protectReads, signingKey: http.signingKey,
+            previousSigningKeys: http.previousSigningKeys.filter { !$0.isEmpty }, auth: auth, logger: logger)
+        api.live.replace(with: RequestAuthorizer(access: access, usage: current.usage.withPlans(of: auth)))
+    }
+
     /// The event loops (one per core; one thread per core measured best here, 2 against 1 on 2 cores).
     package static var group: MultiThreadedEventLoopGroup { .singleton }
 
@@ -70,7 +86,7 @@ public struct FetchApplication: Sendable, CustomStringConvertible {
         if settings.crossOrigin.isEnabled { router.add(middleware: CrossOriginMiddleware(policy: settings.crossOrigin)) }
         router.add(middleware: APIErrorMiddleware(metrics: metrics, logger: logger))
         let routes = RouteTable.routes(api)
-        RouteTable.register(routes, access: api.access, usage: api.usage, on: router)
+        RouteTable.register(routes, live: api.live, on: router)
 
         let listener = HTTPListener(
             responder: FetchResponder(router: router.buildResponder(), api: api), settings: settings, metrics: metrics,

@@ -10,8 +10,8 @@ import Prometheus
 /// Applies `auth.usage_plan` (and each API key's own plan) to identified callers; anonymous requests are not
 /// counted (they can only reach what needs no credentials).
 public struct UsageLimiter: Sendable {
-    private let defaultPlan: UsagePlan
-    private let keyPlans: [String: UsagePlan]
+    private var defaultPlan: UsagePlan
+    private var keyPlans: [String: UsagePlan]
     private let counter: any UsageCounter
     private let metrics: UsageMetrics
 
@@ -21,11 +21,24 @@ public struct UsageLimiter: Sendable {
     ///   - registry: where the counts are shown (`picpipe_usage_*`).
     public init(auth: AuthSettings, counter: any UsageCounter = InProcessUsageCounter(), registry: PrometheusCollectorRegistry) {
         defaultPlan = auth.usagePlan
-        var plans: [String: UsagePlan] = [:]
-        for key in auth.apiKeys { if let plan = key.usagePlan { plans[key.name] = plan } }
-        keyPlans = plans
+        keyPlans = Self.keyPlans(of: auth)
         self.counter = counter
         metrics = UsageMetrics(registry: registry)
+    }
+
+    /// The same counts and metrics under the plans of `auth` (a reload: what callers used so far still counts).
+    public func withPlans(of auth: AuthSettings) -> UsageLimiter {
+        var next = self
+        next.defaultPlan = auth.usagePlan
+        next.keyPlans = Self.keyPlans(of: auth)
+        return next
+    }
+
+    /// Each scoped key's own plan, by key name.
+    private static func keyPlans(of auth: AuthSettings) -> [String: UsagePlan] {
+        var plans: [String: UsagePlan] = [:]
+        for key in auth.apiKeys { if let plan = key.usagePlan { plans[key.name] = plan } }
+        return plans
     }
 
     static let limitHeader = HTTPField.Name("X-RateLimit-Limit")!

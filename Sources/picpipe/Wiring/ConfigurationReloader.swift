@@ -44,13 +44,33 @@ struct ConfigurationReloader: Service, CustomStringConvertible {
             }
             fetch?.reload(recipes: FunctionCatalog.thumbnail(next).servedRecipes)
             var unchanged = restartNeeded.map { "functions.\($0).concurrency" }
+            // Keys, scopes, the issuer, usage plans, protect_reads and signing keys apply at once; the rest of
+            // `http` needs a restart (it is compared with what runs: the credentials taken from the new file).
+            var credentials = current
+            let credentialsChanged =
+                next.auth != current.auth || Self.credentials(of: next.http) != Self.credentials(of: current.http)
+            if let fetch, credentialsChanged {
+                do {
+                    try fetch.reload(http: next.http, auth: next.auth, logger: logger)
+                    credentials.auth = next.auth
+                    Self.setCredentials(of: &credentials.http, from: next.http)
+                    logger.notice("access reloaded: keys, scopes, issuer, usage plans and signing keys in force")
+                } catch {
+                    logger.error("access not reloaded; the running keys stay", metadata: ["error": "\(error)"])
+                }
+            }
             if next.store != current.store { unchanged.append("store") }
-            if next.http != current.http { unchanged.append("http") }
+            // The rest of `http`: both without their credentials.
+            var nextRest = next.http
+            var currentRest = current.http
+            Self.setCredentials(of: &nextRest, from: HTTPSettings())
+            Self.setCredentials(of: &currentRest, from: HTTPSettings())
+            if nextRest != currentRest { unchanged.append("http") }
             if next.watcher != current.watcher { unchanged.append("watcher") }
             if next.runtime != current.runtime { unchanged.append("runtime") }
             if next.logging != current.logging { unchanged.append("logging") }
             if next.aws != current.aws { unchanged.append("aws") }
-            if next.auth != current.auth { unchanged.append("auth") }
+            if next.auth != credentials.auth { unchanged.append("auth") }
             if next.imports != current.imports { unchanged.append("import") }
             if next.database != current.database { unchanged.append("database") }
             logger.notice(
@@ -60,7 +80,29 @@ struct ConfigurationReloader: Service, CustomStringConvertible {
                     "max_pixels": "\(next.limits.maxPixels)",
                     "needs_restart": "\(unchanged.isEmpty ? "nothing" : unchanged.joined(separator: ","))",
                 ])
-            current = next
+            // What runs now: the new file where it was applied, the old values where a restart is needed (until
+            // session 28 a second SIGHUP compared with the file, so a change still waiting for a restart was said
+            // no more).
+            var running = current
+            running.thumbnails = next.thumbnails
+            running.limits = next.limits
+            running.functions = next.functions
+            running.auth = credentials.auth
+            running.http = credentials.http
+            current = running
         }
+    }
+
+    /// The credentials of `http` that a reload puts in force.
+    static func credentials(of http: HTTPSettings) -> [String] {
+        http.apiKeys + [http.signingKey ?? ""] + http.previousSigningKeys + [String(http.protectReads)]
+    }
+
+    /// `http` with the credentials of `source`.
+    static func setCredentials(of http: inout HTTPSettings, from source: HTTPSettings) {
+        http.apiKeys = source.apiKeys
+        http.signingKey = source.signingKey
+        http.previousSigningKeys = source.previousSigningKeys
+        http.protectReads = source.protectReads
     }
 }
