@@ -131,6 +131,38 @@ extension PicpipeCLI.ScaleOutTests {
         for process in [all, worker] { await process.stop() }
     }
 
+    /// Right after the database server restarted every beat is old, and a process that starts then has seen no
+    /// outage of its own: nobody is taken for dead until the server has been up for 10 s. Until session 28 a worker
+    /// started as the database came back re-queued the live workers' claims at its start, ran them twice and counted
+    /// a crash attempt for each (with max_retries 0: dead-lettered pictures that then succeeded).
+    @Test func aProcessStartingRightAfterADatabaseRestartJudgesNobodyYet() async throws {
+        let server = try OwnServer.start()
+        defer { server.stop() }
+        let url = try DatabaseURL(parsing: server.url)
+        let worker = try PostgresInvocationJournal(pool: PostgresConnectionPool(url: url, maxConnections: 2))
+        let hex = String(repeating: "ab", count: 32)
+        let record = S3EventRecord(
+            name: .objectCreatedPut, bucket: "store", key: "originals/ab/\(hex).jpg", size: 1, eTag: hex, sequence: 0)
+        _ = try worker.append(record, functions: ["a"], type: .event, deduplicate: false)
+        _ = try #require(try worker.claim(function: "a", now: Date()))
+        worker.abandon()  // its beats stop, as every process's do while the database is away
+        let admin = try PostgresConnectionPool(url: url, maxConnections: 1)
+        _ = try admin.execute(
+            "UPDATE picpipe_journal.processes SET beat_at = extract(epoch FROM clock_timestamp()) - 60")
+        try server.restart()
+        let other = try PostgresInvocationJournal(pool: PostgresConnectionPool(url: url, maxConnections: 2))
+        defer { other.abandon() }
+        #expect(try other.recoverRunning() == 0, "the server has just started: no beat says anything yet")
+        #expect(try other.invocations(state: .running, function: "a", limit: 10).count == 1)
+        // Once the server has been up for 10 s, a process that stayed silent is judged.
+        var recovered = 0
+        for _ in 0..<60 where recovered == 0 {
+            try await Task.sleep(for: .milliseconds(500))
+            recovered = try other.recoverExpiredLeases(now: Date())
+        }
+        #expect(recovered == 1)
+    }
+
     @Test func reservedConcurrencyCapsAFunctionAcrossWorkerProcesses() async throws {
         let (database, dropDatabase) = try ScratchDatabase.create()
         defer { dropDatabase() }

@@ -401,6 +401,10 @@ struct TrespassingFunction: PipelineFunction {
         #expect(tally.calls == 0, "not run a third time")
         let dead = try #require(try runtime.journal.invocations(state: .dead, function: "recorder", limit: 1).first)
         #expect(dead.error?.hasPrefix("2 attempts ended without an outcome") == true)
+        // Two attempts, both errors, one of them a retry; the claim that dead-lettered it ran nothing and counts none.
+        #expect(dead.attempt == 2)
+        let metered = try #require(try runtime.statistics().first)
+        #expect(metered.invocations == 2 && metered.errors == 2 && metered.retries == 1, "\(metered)")
         let letterURL = runtime.layout.failed.appendingPathComponent("file1.jpg.recorder.error.json")
         let letter = try JSONDecoder().decode(DeadLetter.self, from: try Data(contentsOf: letterURL))
         #expect(letter.attempts == 2)

@@ -40,8 +40,9 @@ public protocol InvocationJournal: Sendable {
     /// nothing is taken and the ready invocations are marked throttled. `nil`: no limit.
     func claim(function: String, now: Date, lease: TimeInterval, limit: Int?) throws -> ClaimedInvocation?
 
-    /// Re-queues asynchronous invocations still `running` past their lease (their outcome could not be recorded,
-    /// or their worker died) and closes synchronous ones as failed. Returns how many were re-queued.
+    /// Re-queues asynchronous invocations still `running` past their lease (their outcome could not be recorded:
+    /// the attempt is taken back) or whose worker died (the attempt counts, `RecoveredAttempt`) and closes
+    /// synchronous ones as failed. Returns how many were re-queued.
     func recoverExpiredLeases(now: Date) throws -> Int
 
     /// Records a successful attempt.
@@ -59,11 +60,15 @@ public protocol InvocationJournal: Sendable {
     /// (or `failed` for RequestResponse invocations, which the caller reports instead).
     func fail(_ claim: ClaimedInvocation, error: String, duration: Double, memoryMB: Int, retryAt: Date?) throws
 
+    /// Ends a claimed invocation `dead` without running it, its attempt taken back (it has none left: every one
+    /// ended without an outcome, `RecoveredAttempt`); no attempt is recorded for it.
+    func deadLetterUnrun(_ claim: ClaimedInvocation, error: String) throws
+
     /// Puts a running invocation back in the queue without counting its attempt (graceful shutdown).
     func putBack(_ claim: ClaimedInvocation) throws
 
-    /// Crash recovery: every `running` asynchronous invocation goes back to `queued`, its attempt counted
-    /// (`RecoveredAttempt`). Returns how many.
+    /// Crash recovery: every `running` asynchronous invocation goes back to `queued`, its attempt counted and
+    /// recorded as an error of unknown duration (`RecoveredAttempt`). Returns how many.
     func recoverRunning() throws -> Int
 
     /// Marks an invocation as throttled: it was ready while every reserved worker of its function was busy.

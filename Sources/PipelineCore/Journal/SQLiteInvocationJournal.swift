@@ -278,6 +278,19 @@ public final class SQLiteInvocationJournal: InvocationJournal {
             ])
     }
 
+    public func deadLetterUnrun(_ claim: ClaimedInvocation, error: String) throws {
+        let now = Date().timeIntervalSince1970
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE invocations SET state = 'dead', attempt = MAX(attempt - 1, 0), finished_at = ?, duration = 0,
+                        error = ?, not_before = ?, lease_until = NULL
+                    WHERE id = ? AND state = 'running' AND attempt = ?
+                    """,
+                arguments: [now, error, now, claim.id, claim.attempt])
+        }
+    }
+
     public func putBack(_ claim: ClaimedInvocation) throws {
         try write { db in
             try db.execute(
@@ -291,6 +304,14 @@ public final class SQLiteInvocationJournal: InvocationJournal {
 
     public func recoverRunning() throws -> Int {
         try write { db in
+            // Each cut attempt is an error in the metering (Lambda's Runtime.ExitError); its duration is not known.
+            try db.execute(
+                sql: """
+                    INSERT INTO attempts (invocation_id, function, attempt, started_at, duration, memory_mb, error)
+                    SELECT id, function, attempt, COALESCE(started_at, enqueued_at), 0, 0, ? FROM invocations
+                    WHERE state = 'running' AND type = 'Event' AND attempt > 0
+                    """,
+                arguments: [RecoveredAttempt.stoppedError])
             try db.execute(
                 sql: """
                     UPDATE invocations SET state = 'queued', started_at = NULL, lease_until = NULL,
@@ -318,7 +339,8 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         return try write { db in
             try db.execute(
                 sql: """
-                    UPDATE invocations SET state = 'queued', started_at = NULL, lease_until = NULL, not_before = ?,
+                    UPDATE invocations SET state = 'queued', attempt = MAX(attempt - 1, 0), started_at = NULL,
+                        lease_until = NULL, not_before = ?,
                         error = 'the outcome of the last attempt was not recorded (its lease expired); run again'
                     WHERE state = 'running' AND type = 'Event' AND lease_until < ?
                     """,

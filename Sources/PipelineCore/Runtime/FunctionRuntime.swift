@@ -419,8 +419,10 @@ public final class FunctionRuntime: Sendable {
                 let recovered = try journal.recoverExpiredLeases(now: Date())
                 if recovered > 0 {
                     logger.notice(
-                        "requeued invocations whose outcome was not recorded (lease expired)",
-                        metadata: ["count": "\(recovered)"])
+                        """
+                        requeued invocations of stopped workers (no heartbeat) or whose outcome was not recorded \
+                        (lease expired)
+                        """, metadata: ["count": "\(recovered)"])
                     workQueued.notify(nil)
                     sweepLeftoversOfDeadWorkers()
                 }
@@ -464,7 +466,7 @@ public final class FunctionRuntime: Sendable {
         }
         if RecoveredAttempt.isOutOfAttempts(claim, maxRetries: configuration.maxRetries) {
             let reason = RecoveredAttempt.reason(claim)
-            await journaling { try journal.fail(claim, error: reason, duration: 0, memoryMB: memory, retryAt: nil) }
+            await journaling { try journal.deadLetterUnrun(claim, error: reason) }
             var taken = claim
             taken.attempt -= 1  // this claim's attempt does not run
             deadLetter(taken, reason: reason, configuration: configuration, log: log)

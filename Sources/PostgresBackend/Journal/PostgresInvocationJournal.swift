@@ -360,6 +360,17 @@ public final class PostgresInvocationJournal: InvocationJournal {
         ]
     }
 
+    public func deadLetterUnrun(_ claim: ClaimedInvocation, error: String) throws {
+        defer { live.remove(claim.id) }
+        let now = Date().timeIntervalSince1970
+        try queue.execute(
+            """
+            UPDATE picpipe_journal.invocations SET state = 'dead', attempt = GREATEST(attempt - 1, 0), finished_at = $1,
+                duration = 0, error = $2, not_before = $1, lease_until = NULL
+            WHERE \(Self.stillThisClaim(from: 3))
+            """, [.real(now), .text(error)] + stillThisClaimValues(claim))
+    }
+
     public func putBack(_ claim: ClaimedInvocation) throws {
         defer { live.remove(claim.id) }
         try queue.execute(
@@ -371,8 +382,31 @@ public final class PostgresInvocationJournal: InvocationJournal {
         try queue.execute("SELECT pg_notify($1, $2)", [.text(Self.channel), .text(claim.function)])
     }
 
-    /// The owners that are not beating any more (SQL, for the recovery statements).
-    private static let deadOwner = "(owner IS NULL OR owner NOT IN \(liveOwners))"
+    /// Re-queues the running asynchronous invocations of dead owners, their attempts counted and each recorded as an
+    /// error of unknown duration (Lambda's Runtime.ExitError), in one statement. `$1` is the error; `notBefore` the
+    /// placeholder of the time they are ready again (nil: as they were).
+    private static func requeueOfDeadOwners(notBefore: String?) -> String {
+        """
+        WITH taken AS (
+            UPDATE picpipe_journal.invocations i SET state = 'queued', started_at = NULL, owner = NULL,
+                lease_until = NULL, error = $1\(notBefore.map { ", not_before = " + $0 } ?? "")
+            FROM (SELECT id, started_at, enqueued_at FROM picpipe_journal.invocations
+                  WHERE state = 'running' AND type = 'Event' AND \(deadOwner) FOR UPDATE) cut
+            WHERE i.id = cut.id
+            RETURNING i.id, i.function, i.attempt, COALESCE(cut.started_at, cut.enqueued_at) AS started_at)
+        INSERT INTO picpipe_journal.attempts (invocation_id, function, attempt, started_at, duration, memory_mb, error)
+        SELECT id, function, attempt, started_at, 0, 0, $1 FROM taken WHERE attempt > 0
+        """
+    }
+
+    /// The owners that are not beating any more (SQL, for the recovery statements). Right after the database server
+    /// restarted every beat is old, and a process that starts then has seen no outage of its own: nobody is judged
+    /// until the server has been up for `deadAfter` (until session 28 a worker started as the database came back
+    /// took the live workers' claims at its start, ran them twice and counted a crash attempt for each).
+    private static let deadOwner = """
+        ((owner IS NULL OR owner NOT IN \(liveOwners))
+            AND extract(epoch FROM pg_postmaster_start_time()) < extract(epoch FROM clock_timestamp()) - \(deadAfter))
+        """
 
     /// The owners still beating (SQL, a subquery).
     private static let liveOwners = """
@@ -383,11 +417,7 @@ public final class PostgresInvocationJournal: InvocationJournal {
     public func recoverRunning() throws -> Int {
         // Only dead processes' claims: other live workers' running invocations are theirs.
         let recovered = try pool.execute(
-            """
-            UPDATE picpipe_journal.invocations SET state = 'queued', started_at = NULL, owner = NULL,
-                lease_until = NULL, error = $1
-            WHERE state = 'running' AND type = 'Event' AND \(Self.deadOwner)
-            """, [.text(RecoveredAttempt.stoppedError)])
+            Self.requeueOfDeadOwners(notBefore: nil), [.text(RecoveredAttempt.stoppedError)])
         try pool.execute(
             """
             UPDATE picpipe_journal.invocations SET state = 'failed', lease_until = NULL,
@@ -409,15 +439,15 @@ public final class PostgresInvocationJournal: InvocationJournal {
         let recovered = try pool.transaction { connection -> Int in
             // A dead owner's attempt counts (`RecoveredAttempt`): it may be the picture that stopped it.
             let fromDead = try connection.execute(
-                """
-                UPDATE picpipe_journal.invocations SET state = 'queued', started_at = NULL, owner = NULL,
-                    lease_until = NULL, not_before = $1, error = $2
-                WHERE state = 'running' AND type = 'Event' AND \(Self.deadOwner)
-                """, [.real(at), .text(RecoveredAttempt.stoppedError + "; its worker stopped beating")])
+                Self.requeueOfDeadOwners(notBefore: "$2"),
+                [.text(RecoveredAttempt.stoppedError + "; its worker stopped beating"), .real(at)])
+            // A live owner whose lease ran out could not record the outcome (the database was away): its attempt is
+            // taken back, as a put-back's is (until session 28 it counted, and with max_retries 0 a picture that had
+            // succeeded was dead-lettered as a crash).
             let expired = try connection.execute(
                 """
-                UPDATE picpipe_journal.invocations SET state = 'queued', started_at = NULL, owner = NULL,
-                    lease_until = NULL, not_before = $1,
+                UPDATE picpipe_journal.invocations SET state = 'queued', attempt = GREATEST(attempt - 1, 0),
+                    started_at = NULL, owner = NULL, lease_until = NULL, not_before = $1,
                     error = 'the outcome of the last attempt was not recorded (its lease expired); run again'
                 WHERE state = 'running' AND type = 'Event' AND lease_until < $1
                 """, [.real(at)])
