@@ -13,6 +13,8 @@ struct FunctionOverride: Codable, Sendable, Equatable {
     var maxRetries: Int?
     var maxEventAge: Double?
     var lastModified: Date?
+    /// When Put/UpdateFunctionEventInvokeConfig last changed the retries or event age (nil: never, or deleted since).
+    var eventInvokeConfigModified: Date?
 
     enum CodingKeys: String, CodingKey {
         case memoryMB = "memory_mb"
@@ -20,7 +22,14 @@ struct FunctionOverride: Codable, Sendable, Equatable {
         case maxRetries = "max_retries"
         case maxEventAge = "max_event_age"
         case lastModified = "last_modified"
+        case eventInvokeConfigModified = "event_invoke_config_modified"
     }
+
+    /// Whether the function has an event invoke config (a file written before session 28 has the settings only).
+    var hasEventInvokeConfig: Bool { eventInvokeConfigModified != nil || maxRetries != nil || maxEventAge != nil }
+
+    /// Whether nothing is changed any more.
+    var isEmpty: Bool { memoryMB == nil && timeout == nil && !hasEventInvokeConfig }
 
     /// Applies the changed values.
     func apply(to configuration: inout FunctionConfiguration) {
@@ -60,11 +69,37 @@ package final class FunctionOverrides: Sendable {
             state[function] = entry
             return (entry, state)
         }
+        try save(all)
+        return runtime.update(function: function) { updated.apply(to: &$0) }
+    }
+
+    /// Removes a function's event invoke config (DeleteFunctionEventInvokeConfig): its retries and event age go
+    /// back to the configuration's, in the runtime now and in the file for the next start or reload.
+    /// - Returns: false when the function had none.
+    func removeEventInvokeConfig(_ function: String, runtime: FunctionRuntime) throws -> Bool {
+        let all = state.withLock { state -> [String: FunctionOverride]? in
+            guard var entry = state[function], entry.hasEventInvokeConfig else { return nil }
+            entry.maxRetries = nil
+            entry.maxEventAge = nil
+            entry.eventInvokeConfigModified = nil
+            state[function] = entry.isEmpty ? nil : entry
+            return state
+        }
+        guard let all else { return false }
+        try save(all)
+        let registered = runtime.registeredConfiguration(of: function) ?? FunctionConfiguration()
+        runtime.update(function: function) {
+            $0.maxRetries = registered.maxRetries
+            $0.maxEventAge = registered.maxEventAge
+        }
+        return true
+    }
+
+    private func save(_ all: [String: FunctionOverride]) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         encoder.dateEncodingStrategy = .secondsSince1970
         try AtomicFile.write(try encoder.encode(all), to: file)
-        return runtime.update(function: function) { updated.apply(to: &$0) }
     }
 
     /// Applies every override to the runtime (at start, and after a configuration reload replaced the settings).

@@ -1,6 +1,6 @@
 // The Lambda API over the runtime (JSON as Lambda writes it): Invoke, ListFunctions, GetFunction,
-// ListVersionsByFunction, ListAliases, GetAlias, Get/UpdateFunctionConfiguration, Get/PutFunctionEventInvokeConfig. Invoke takes the same path as `picpipe invoke`
-// and the HTTP API: FunctionRuntime.invoke with RequestResponse, Event or DryRun.
+// ListVersionsByFunction, ListAliases, GetAlias, Get/UpdateFunctionConfiguration,
+// Get/Put/Update/DeleteFunctionEventInvokeConfig. Invoke takes the same path as `picpipe invoke` and the HTTP API: FunctionRuntime.invoke with RequestResponse, Event or DryRun.
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -80,7 +80,12 @@ struct LambdaAPI: Sendable {
         case ("2015-03-31", .put, ["configuration"]):
             return try updateConfiguration(name, body: body, requestID: requestID)
         case ("2019-09-25", .get, ["event-invoke-config"]):
+            guard overrides.override(for: name)?.hasEventInvokeConfig == true else {
+                throw noEventInvokeConfig(name)
+            }
             return AWSResponses.json(eventInvokeConfig(name), requestID: requestID)
+        case ("2019-09-25", .delete, ["event-invoke-config"]):
+            return try deleteEventInvokeConfig(name, requestID: requestID)
         case ("2019-09-25", .put, ["event-invoke-config"]):
             return try putEventInvokeConfig(name, body: body, replacing: true, requestID: requestID)
         case ("2019-09-25", .post, ["event-invoke-config"]):
@@ -105,7 +110,7 @@ struct LambdaAPI: Sendable {
     static func unknown(_ request: Request, _ path: String) -> AWSError {
         AWSError(
             "UnknownOperationException", status: 501,
-            "picpipe's Lambda API does not implement \(request.method.rawValue) \(path) (it has Invoke, ListFunctions, GetFunction, ListVersionsByFunction, ListAliases, GetAlias, Get/UpdateFunctionConfiguration, Get/PutFunctionEventInvokeConfig, GetFunctionConcurrency)."
+            "picpipe's Lambda API does not implement \(request.method.rawValue) \(path) (it has Invoke, ListFunctions, GetFunction, ListVersionsByFunction, ListAliases, GetAlias, Get/UpdateFunctionConfiguration, Get/Put/Update/DeleteFunctionEventInvokeConfig, GetFunctionConcurrency)."
         )
     }
 
@@ -368,7 +373,8 @@ struct LambdaAPI: Sendable {
 
     func eventInvokeConfig(_ name: String) -> [String: Any] {
         let configuration = runtime.configuration(of: name) ?? FunctionConfiguration()
-        let modified = overrides.override(for: name)?.lastModified ?? Date(timeIntervalSince1970: 0)
+        let entry = overrides.override(for: name)
+        let modified = entry?.eventInvokeConfigModified ?? entry?.lastModified ?? Date(timeIntervalSince1970: 0)
         return [
             "FunctionArn": arn(name) + ":$LATEST",
             "MaximumRetryAttempts": configuration.maxRetries,
@@ -398,11 +404,40 @@ struct LambdaAPI: Sendable {
             _ = try overrides.change(name, runtime: runtime) { entry in
                 if let retries { entry.maxRetries = retries } else if replacing { entry.maxRetries = 2 }
                 if let age { entry.maxEventAge = Double(age) } else if replacing { entry.maxEventAge = 21600 }
+                entry.eventInvokeConfigModified = Date()
             }
         } catch {
             throw AWSError.serviceUnavailable(.lambda, "the configuration could not be saved: \(error)")
         }
         return AWSResponses.json(eventInvokeConfig(name), requestID: requestID)
+    }
+
+    /// DeleteFunctionEventInvokeConfig: the retries and event age the Lambda API set go, and the configuration's
+    /// (`functions.NAME.max_retries`, `max_event_age`) apply again, now and after a restart or reload.
+    func deleteEventInvokeConfig(_ name: String, requestID: String) throws -> Response {
+        let removed: Bool
+        do {
+            removed = try overrides.removeEventInvokeConfig(name, runtime: runtime)
+        } catch {
+            throw AWSError.serviceUnavailable(.lambda, "the configuration could not be saved: \(error)")
+        }
+        guard removed else { throw noEventInvokeConfig(name) }
+        let configuration = runtime.configuration(of: name) ?? FunctionConfiguration()
+        logger.notice(
+            "function event invoke config deleted through the Lambda API; the configuration's settings apply",
+            metadata: [
+                "function": "\(name)", "max_retries": "\(configuration.maxRetries)",
+                "max_event_age": "\(configuration.maxEventAge)",
+            ])
+        return AWSResponses.empty(.noContent, headers: AWSResponses.fields([("x-amzn-RequestId", requestID)]))
+    }
+
+    /// What Lambda answers for the event invoke config of a function that has none.
+    func noEventInvokeConfig(_ name: String) -> AWSError {
+        AWSError(
+            "ResourceNotFoundException", status: 404,
+            "The function \(arn(name)) doesn't have an EventInvokeConfig (its retries and event age are the configuration's, functions.\(name).max_retries and max_event_age).",
+            resource: name)
     }
 
     static func integer(_ value: Any?, _ name: String, range: ClosedRange<Int>) throws -> Int? {

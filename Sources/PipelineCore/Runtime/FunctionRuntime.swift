@@ -104,6 +104,12 @@ public final class FunctionRuntime: Sendable {
     /// A registered function's settings.
     public func configuration(of function: String) -> FunctionConfiguration? { functions[function]?.configuration }
 
+    /// A registered function's settings as the configuration gave them (at start or the last reload), before the
+    /// Lambda API's changes.
+    public func registeredConfiguration(of function: String) -> FunctionConfiguration? {
+        functions[function]?.registeredConfiguration
+    }
+
     /// A registered function's role (the store areas it may read and write).
     public func role(of function: String) -> FunctionRole? { functions[function]?.function.role }
 
