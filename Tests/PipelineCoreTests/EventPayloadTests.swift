@@ -50,6 +50,19 @@ struct EventPayloadTests {
         #expect(try Self.message(["Records": []])?.contains("Records is empty") == true)
     }
 
+    /// The path to what is missing reads as the comment promises: `Records.1.eventVersion`, not
+    /// `Records.Index 1.eventVersion` (Foundation's name for an array index).
+    @Test func anArrayIndexInThePathIsItsNumber() throws {
+        var bad = try Self.recordJSON()
+        bad.removeValue(forKey: "eventVersion")
+        let message = try #require(try Self.message(["Records": [try Self.recordJSON(), bad]]))
+        #expect(message.hasSuffix("missing Records.1.eventVersion"), "\(message)")
+        var wrong = try Self.recordJSON()
+        wrong["eventTime"] = 5
+        let mismatch = try #require(try Self.message(["Records": [wrong]]))
+        #expect(mismatch.contains(": Records.0.eventTime: "), "\(mismatch)")
+    }
+
     /// A record written as S3 writes one about the AWS front door's `originals` bucket (the key inside the bucket,
     /// S3's MD5 as the eTag) is read in the store's terms; picpipe's own records and others are left as they are.
     @Test func aRecordAboutTheOriginalsBucketIsReadInTheStoresTerms() throws {

@@ -57,13 +57,18 @@ public enum EventPayload {
     private static func describe(_ error: DecodingError) -> String {
         switch error {
         case .keyNotFound(let key, let context):
-            let path = (context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")
-            return "missing \(path)"
+            return "missing \(path(context.codingPath + [key]))"
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            let path = path(context.codingPath)
             return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
         @unknown default:
             return "\(error)"
         }
+    }
+
+    /// A coding path as a person writes it: `Records.0.s3.bucket` (an array index is its number; Foundation's
+    /// `stringValue` for one is "Index 0", which read `Records.Index 0.eventVersion` until session 28).
+    static func path(_ codingPath: [any CodingKey]) -> String {
+        codingPath.map { key in key.intValue.map(String.init) ?? key.stringValue }.joined(separator: ".")
     }
 }
