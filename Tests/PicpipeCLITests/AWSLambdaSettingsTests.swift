@@ -1,5 +1,6 @@
 // The real AWS CLI against the real `serve`: a function's event invoke config can be deleted, which gives the
-// configuration file's retries and event age back (until session 28 only removing functions.json by hand did).
+// configuration file's retries and event age back (until session 28 only removing functions.json by hand did);
+// GetAccountSettings answers what deploy tools read; an operation picpipe lacks is 501 under any API version.
 import Foundation
 import Testing
 
@@ -40,6 +41,40 @@ extension PicpipeCLI {
                 try await ServeProcess.eventually("reloaded") { gateway.serve.log.contains("configuration reloaded") }
                 let reloaded = try await gateway.aws(get)
                 #expect(reloaded.stderr.contains("ResourceNotFoundException"), "\(reloaded.stderr)")
+            }
+        }
+
+        @Test func accountSettingsAreAnswered() async throws {
+            try await PicpipeCLI.AWSCLITests.withServe { gateway in
+                let settings = try await gateway.awsJSON(["lambda", "get-account-settings"])
+                let limit = try #require(settings["AccountLimit"] as? [String: Any])
+                let usage = try #require(settings["AccountUsage"] as? [String: Any])
+                #expect(usage["FunctionCount"] as? Int == 3)
+                var concurrency = 0
+                for name in ["thumbnail", "metadata", "fetch"] {
+                    let function = try await gateway.awsJSON([
+                        "lambda", "get-function-concurrency", "--function-name", name,
+                    ])
+                    concurrency += function["ReservedConcurrentExecutions"] as? Int ?? 0
+                }
+                #expect(limit["ConcurrentExecutions"] as? Int == concurrency)
+                #expect((limit["TotalCodeSize"] as? Int ?? 0) > 0)
+                // An operation picpipe lacks outside /functions: 501, as every other one it lacks.
+                let script = """
+                    import boto3, json, sys, botocore
+                    endpoint, key, secret = sys.argv[1:4]
+                    lam = boto3.client("lambda", endpoint_url=endpoint, aws_access_key_id=key,
+                                       aws_secret_access_key=secret, region_name="us-east-1")
+                    try:
+                        lam.list_event_source_mappings()
+                        print(json.dumps({"status": 200}))
+                    except botocore.exceptions.ClientError as e:
+                        print(json.dumps({"status": e.response["ResponseMetadata"]["HTTPStatusCode"],
+                                          "code": e.response["Error"]["Code"]}))
+                    """
+                let missing = try await PicpipeCLI.AWSThrottleAndListingTests.boto3(script, [], gateway: gateway)
+                #expect(missing["code"] as? String == "UnknownOperationException")
+                #expect(missing["status"] as? Int == 501)
             }
         }
     }

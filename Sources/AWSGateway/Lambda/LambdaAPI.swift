@@ -1,6 +1,7 @@
 // The Lambda API over the runtime (JSON as Lambda writes it): Invoke, ListFunctions, GetFunction,
 // ListVersionsByFunction, ListAliases, GetAlias, Get/UpdateFunctionConfiguration,
-// Get/Put/Update/DeleteFunctionEventInvokeConfig. Invoke takes the same path as `picpipe invoke` and the HTTP API: FunctionRuntime.invoke with RequestResponse, Event or DryRun.
+// Get/Put/Update/DeleteFunctionEventInvokeConfig, GetFunctionConcurrency, GetAccountSettings. Invoke takes the same
+// path as `picpipe invoke` and the HTTP API: FunctionRuntime.invoke with RequestResponse, Event or DryRun.
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -24,6 +25,7 @@ struct LambdaAPI: Sendable {
     /// Whether a path belongs to the Lambda API.
     static func handles(_ path: String) -> Bool {
         path.hasPrefix("/2015-03-31/") || path.hasPrefix("/2019-09-25/") || path.hasPrefix("/2017-03-31/")
+            || path.hasPrefix("/2016-08-19/")
     }
 
     func arn(_ function: String) -> String { "arn:aws:lambda:\(region):\(Self.account):function:\(function)" }
@@ -33,10 +35,11 @@ struct LambdaAPI: Sendable {
         to request: Request, path: String, query: [String: String], body: Data, auth: Authenticated, requestID: String
     ) async throws -> Response {
         let parts = path.split(separator: "/").map { SignatureV4.percentDecode($0) }
-        guard parts.count >= 2, parts[1] == "functions" else {
-            throw AWSError(
-                "UnknownOperationException", status: 404, "Unknown operation \(request.method.rawValue) \(path)")
+        if parts == ["2016-08-19", "account-settings"], request.method == .get {
+            return accountSettings(requestID: requestID)
         }
+        // Any other operation outside /functions is one picpipe lacks: 501 as the others (it was 404 until session 28).
+        guard parts.count >= 2, parts[1] == "functions" else { throw Self.unknown(request, path) }
         let method = request.method
         if parts.count == 2 {
             guard method == .get, parts[0] == "2015-03-31" else { throw Self.unknown(request, path) }
@@ -110,7 +113,7 @@ struct LambdaAPI: Sendable {
     static func unknown(_ request: Request, _ path: String) -> AWSError {
         AWSError(
             "UnknownOperationException", status: 501,
-            "picpipe's Lambda API does not implement \(request.method.rawValue) \(path) (it has Invoke, ListFunctions, GetFunction, ListVersionsByFunction, ListAliases, GetAlias, Get/UpdateFunctionConfiguration, Get/Put/Update/DeleteFunctionEventInvokeConfig, GetFunctionConcurrency)."
+            "picpipe's Lambda API does not implement \(request.method.rawValue) \(path) (it has Invoke, ListFunctions, GetFunction, ListVersionsByFunction, ListAliases, GetAlias, Get/UpdateFunctionConfiguration, Get/Put/Update/DeleteFunctionEventInvokeConfig, GetFunctionConcurrency, GetAccountSettings)."
         )
     }
 
@@ -274,6 +277,31 @@ struct LambdaAPI: Sendable {
     }
 
     // MARK: Configuration
+
+    /// GetAccountSettings, which deploy tools call before they deploy: the account is this installation. Its
+    /// concurrency is what its functions may run at once (each one's `reserved_concurrency`, else `concurrency`);
+    /// the unreserved part is that of the functions without a `reserved_concurrency`. The code sizes are Lambda's
+    /// default quotas (picpipe's functions are built in: their code size is 0).
+    func accountSettings(requestID: String) -> Response {
+        var concurrency = 0
+        var unreserved = 0
+        for name in runtime.functionNames {
+            let configuration = runtime.configuration(of: name) ?? FunctionConfiguration()
+            concurrency += configuration.reservedConcurrency ?? configuration.concurrency
+            if configuration.reservedConcurrency == nil { unreserved += configuration.concurrency }
+        }
+        return AWSResponses.json(
+            [
+                "AccountLimit": [
+                    "TotalCodeSize": 80_530_636_800,
+                    "CodeSizeUnzipped": 262_144_000,
+                    "CodeSizeZipped": 52_428_800,
+                    "ConcurrentExecutions": concurrency,
+                    "UnreservedConcurrentExecutions": unreserved,
+                ],
+                "AccountUsage": ["TotalCodeSize": 0, "FunctionCount": runtime.functionNames.count],
+            ], requestID: requestID)
+    }
 
     func configuration(_ name: String) -> [String: Any] {
         let configuration = runtime.configuration(of: name) ?? FunctionConfiguration()
