@@ -122,6 +122,36 @@ extension PicpipeCLI {
             #expect(try await StoreView.events(store, state: "dead").isEmpty)
         }
 
+        /// A failed synchronous (RequestResponse) call was answered to its caller: `replay --failed` passes it over
+        /// (until session 28 it re-ran it as an Event, retried and dead-lettered it); `replay EVENT_ID` still runs it.
+        @Test func replayFailedPassesOverAFailedSynchronousCall() async throws {
+            let work = try PicpipeProcess.temporaryFolder("picpipe-replay-sync")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let (store, _) = try await PicpipeCLI.InvokeCommandTests.storeWithOriginal(work)
+            let payload = PicpipeCLI.InvokeCommandTests.event(
+                key: "../../etc/passwd", name: "ObjectCreated:Put", eTags: [String(repeating: "a", count: 64)])
+            let call = try await PicpipeProcess.run([
+                "invoke", "thumbnail", "--payload", payload, "--store", store.path,
+            ])
+            #expect(call.status == 1)
+            let failed = try await StoreView.events(store, state: "failed")
+            #expect(failed.count == 1)
+
+            let replay = try await PicpipeProcess.run(["replay", "--failed", "--store", store.path])
+            #expect(replay.status == 0, "\(replay.stderr)")
+            #expect(replay.stdout.hasSuffix("re-queued 0 invocations\n"), "\(replay.stdout)")
+            #expect(replay.stdout.contains("passed over 1 failed RequestResponse invocation"), "\(replay.stdout)")
+            #expect(try await StoreView.events(store, state: "queued").isEmpty)
+            #expect(try await StoreView.events(store, state: "failed").count == 1)
+
+            // Named by its event, it runs again (as an Event: nobody waits for it).
+            let one = try await PicpipeProcess.run([
+                "replay", String(try #require(failed.first).eventID), "--store", store.path,
+            ])
+            #expect(one.stdout == "re-queued 1 invocation\n")
+            #expect(try await StoreView.events(store, state: "queued").count == 1)
+        }
+
         @Test func configPrintsTheEffectiveConfiguration() async throws {
             let work = try PicpipeProcess.temporaryFolder("picpipe-config")
             defer { try? FileManager.default.removeItem(at: work) }

@@ -13,6 +13,8 @@ struct ReplayCommand: ParsableCommand {
             A refused picture (moved to failed/ with its .error.json) is put back first and its event replayed \
             whole, so it is judged again (raise the limit that refused it first); one no longer in failed/ is not \
             replayed (drop the file into uploads/ again): it is named, and the exit code is 1.
+            --failed replays asynchronous (Event) invocations only: a failed synchronous (RequestResponse) call \
+            was answered to its caller, and Lambda never retries one; replay its EVENT_ID to run it again.
             Example:
               picpipe replay --failed --store ./picstore
             """)
@@ -56,10 +58,27 @@ struct ReplayCommand: ParsableCommand {
             var whole: [Int64] = []
             var excluded: Set<Int64> = []
             var unfinished = Set<Int64>()
+            // A synchronous call's error went back to its caller: Lambda never retries it nor sends it to a
+            // destination, so it is passed over (until session 28 it was re-run as an Event, retried and
+            // dead-lettered). Such a call is an event of its own, with that one invocation.
+            var calls = Set<Int64>()
             for state in [InvocationState.failed, .dead] {
                 for invocation in try journal.invocations(state: state, function: nil, limit: Int.max) {
-                    unfinished.insert(invocation.eventID)
+                    if invocation.type == InvocationType.requestResponse.rawValue {
+                        calls.insert(invocation.eventID)
+                    } else {
+                        unfinished.insert(invocation.eventID)
+                    }
                 }
+            }
+            calls.subtract(unfinished)
+            excluded.formUnion(calls)
+            if !calls.isEmpty {
+                let ids = calls.sorted().prefix(10).map(String.init).joined(separator: ", ")
+                FileHandleOutput.standardOutput.write(
+                    "passed over \(calls.count) failed RequestResponse invocation\(calls.count == 1 ? "" : "s") "
+                        + "(event \(ids)\(calls.count > 10 ? ", …" : "")): a synchronous call's error went back to "
+                        + "its caller and is not retried; `picpipe replay EVENT_ID` runs one again\n")
             }
             for eventID in unfinished.sorted() {
                 guard let event = try journal.event(id: eventID) else { continue }
