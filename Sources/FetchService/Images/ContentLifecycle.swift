@@ -99,6 +99,15 @@ package struct ContentLifecycle: Sendable {
                 "could not remove a deleted original", metadata: ["sha256": "\(hash.hex)", "error": "\(error)"])
         }
         cache.invalidate(hash: hash)
+        // Deleted on purpose: its dead letters (a thumbnail that timed out, a refused copy) are settled with it.
+        let failedArea = StoreHandle(
+            area: .failed, access: .write, location: runtime.layout.failed, function: "fetch")
+        let settled = DeadLetter.settle(sha256: hash.hex, in: failedArea)
+        if !settled.isEmpty {
+            logger.notice(
+                "dead letters of a deleted image removed",
+                metadata: ["sha256": "\(hash.hex)", "letters": "\(settled.joined(separator: ","))"])
+        }
         let record = S3EventRecord(
             name: .objectRemovedDelete, bucket: runtime.layout.root.lastPathComponent, key: "originals/" + relative,
             size: size, eTag: hash.hex, sequence: 0, sourceName: sourceName)

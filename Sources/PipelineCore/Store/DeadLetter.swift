@@ -87,6 +87,25 @@ public struct DeadLetter: Codable, Sendable, Equatable {
         return removed
     }
 
+    /// Removes every dead letter of a content deleted on purpose (its record names the SHA-256; the failed bytes
+    /// beside it go too): a delete wins, so nothing of it waits in `failed/` for a redrive that could not run
+    /// (until session 28 they stayed for ever). Best effort.
+    /// - Returns: the names of the records removed.
+    @discardableResult
+    public static func settle(sha256: String, in failed: StoreHandle) -> [String] {
+        var removed: [String] = []
+        let decoder = JSONDecoder()
+        for name in (try? failed.list()) ?? [] where name.hasSuffix(".error.json") {
+            guard let data = try? failed.read(name), let record = try? decoder.decode(DeadLetter.self, from: data),
+                record.sha256 == sha256
+            else { continue }
+            let bytes = String(name.dropLast(".error.json".count))
+            if failed.isRegularFile(bytes) { try? failed.remove(bytes) }
+            if (try? failed.remove(name)) != nil { removed.append(name) }
+        }
+        return removed
+    }
+
     /// Whether the slot `chosen` already belongs to this failure: it holds the same bytes, or it has no bytes yet
     /// and its record names the same input.
     private func holds(_ chosen: String, bytes: Data?, in failed: StoreHandle) -> Bool {

@@ -50,6 +50,17 @@ public final class RefusedOriginals {
         return .gone
     }
 
+    /// Whether a replay of `record`'s event would find its original neither stored nor kept in `failed/`
+    /// (what `prepareReplay` answers `.gone` for), changing nothing.
+    public func wouldFindGone(_ record: S3EventRecord) throws -> Bool {
+        let key = record.s3.object.key
+        guard record.eventName.family == "ObjectCreated", key.hasPrefix("originals/"),
+            let hash = record.contentHash ?? record.keyContentHash
+        else { return false }
+        if originals.exists(String(key.dropFirst("originals/".count))) { return false }
+        return !(letters()[hash.hex] ?? []).contains { failed.isRegularFile($0) }
+    }
+
     private func letters() -> [String: [String]] {
         if let lettersByHash { return lettersByHash }
         var found: [String: [String]] = [:]

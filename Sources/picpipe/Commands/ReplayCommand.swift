@@ -80,8 +80,22 @@ struct ReplayCommand: ParsableCommand {
                         + "(event \(ids)\(calls.count > 10 ? ", …" : "")): a synchronous call's error went back to "
                         + "its caller and is not retried; `picpipe replay EVENT_ID` runs one again\n")
             }
+            var deletions: [String: Int64]?
+            var deleted = 0
             for eventID in unfinished.sorted() {
                 guard let event = try journal.event(id: eventID) else { continue }
+                // A picture deleted on purpose after this event (a later ObjectRemoved run as a call: a DELETE
+                // through the HTTP API or S3) is passed over: a delete wins (until session 28 it failed the
+                // replay, exit 1, for ever).
+                let hash = (event.record.contentHash ?? event.record.keyContentHash)?.hex ?? ""
+                if try refused.wouldFindGone(event.record) {
+                    if deletions == nil { deletions = try Self.deletions(in: journal) }
+                    if let deletedBy = deletions?[hash], deletedBy > eventID {
+                        deleted += 1
+                        excluded.insert(eventID)
+                        continue
+                    }
+                }
                 switch try prepare(event, refused) {
                 case .ready: continue
                 case .restored: whole.append(eventID)
@@ -89,11 +103,32 @@ struct ReplayCommand: ParsableCommand {
                 }
                 excluded.insert(eventID)
             }
+            if deleted > 0 {
+                FileHandleOutput.standardOutput.write(
+                    "passed over \(deleted) event\(deleted == 1 ? "" : "s") whose picture was deleted since "
+                        + "(a later ObjectRemoved): a delete wins\n")
+            }
             count = try journal.replayFailed(excluding: excluded)
             for eventID in whole { count += try journal.replay(eventID: eventID) }
         }
         FileHandleOutput.standardOutput.write("re-queued \(count) invocation\(count == 1 ? "" : "s")\n")
         if gone > 0 { throw ExitCode.failure }
+    }
+
+    /// The contents deleted on purpose, by SHA-256, with the id of the latest event that deleted each: an
+    /// `ObjectRemoved` run as a synchronous call, as the HTTP API's and S3's DELETE run it (a refusal's removal is
+    /// queued as an Event: its original is kept in failed/ for a redrive).
+    static func deletions(in journal: any InvocationJournal) throws -> [String: Int64] {
+        var deletions: [String: Int64] = [:]
+        for invocation in try journal.invocations(state: nil, function: nil, limit: Int.max)
+        where invocation.eventName.hasPrefix("ObjectRemoved")
+            && invocation.type == InvocationType.requestResponse.rawValue
+        {
+            let file = invocation.key.split(separator: "/").last ?? ""
+            let hash = String(file.split(separator: ".").first ?? "")
+            deletions[hash] = max(deletions[hash] ?? 0, invocation.eventID)
+        }
+        return deletions
     }
 
     /// Puts a refused original back before its event is replayed, saying so; names an event that cannot be.

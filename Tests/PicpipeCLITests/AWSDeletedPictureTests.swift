@@ -1,0 +1,51 @@
+// A picture deleted on purpose through S3 settles its dead letters: a delete wins, so nothing of it waits in
+// failed/ and `replay --failed` passes its dead invocations over (until session 28 the .error.json stayed and every
+// `replay --failed` exited 1: "its original is neither stored nor kept in failed/").
+import Foundation
+import PipelineCore
+import Testing
+
+extension PicpipeCLI {
+    @Suite(.serialized) struct AWSDeletedPictureTests {
+        @Test func deletingAPictureSettlesItsDeadLetters() async throws {
+            try await PicpipeCLI.AWSCLITests.withServe { gateway in
+                let store = gateway.store
+                let bytes = try PicpipeCLI.AWSCLITests.jpeg(seed: 9)
+                let hash = PicpipeCLI.AWSCLITests.hash(bytes)
+                let file = gateway.root.appendingPathComponent("p.jpg")
+                try Data(bytes).write(to: file)
+                let put = try await gateway.aws(["s3", "cp", file.path, "s3://uploads/p.jpg", "--no-progress"])
+                #expect(put.status == 0, "\(put.stderr)")
+                try await ServeProcess.eventually("made") { try await StoreView.processed(store).contains("p.jpg") }
+
+                // Its thumbnail invocation dead-lettered, as a timeout with no retries leaves it.
+                let journal = store.appendingPathComponent("db/events.sqlite")
+                let marked = try await AWSTools.run(
+                    URL(fileURLWithPath: "/usr/bin/sqlite3"),
+                    [
+                        "-cmd", ".timeout 10000", journal.path,
+                        "UPDATE invocations SET state = 'dead', error = 'timed out' WHERE function = 'thumbnail'",
+                    ])
+                #expect(marked.status == 0, "\(marked.stderr)")
+                let failed = StoreHandle(
+                    area: .failed, access: .write, location: store.appendingPathComponent("failed"), function: "test")
+                let letter = try DeadLetter(
+                    file: "p.jpg", error: "timed out", stage: "thumbnail", sha256: hash, attempts: 1
+                ).store(bytes: nil, name: "p.jpg.thumbnail", in: failed)
+                #expect(failed.exists(letter + ".error.json"))
+                #expect(try await StoreView.events(store, state: "dead").count == 1)
+
+                let removed = try await gateway.aws([
+                    "s3", "rm", "s3://originals/\(PicpipeCLI.AWSCLITests.originalKey(hash))",
+                ])
+                #expect(removed.status == 0, "\(removed.stderr)")
+                #expect(!failed.exists(letter + ".error.json"), "the delete settles the dead letter")
+
+                let replay = try await PicpipeProcess.run(["replay", "--failed", "--store", store.path])
+                #expect(replay.status == 0, "\(replay.stderr)")
+                #expect(replay.stdout.contains("passed over 1 event whose picture was deleted"), "\(replay.stdout)")
+                #expect(replay.stdout.hasSuffix("re-queued 0 invocations\n"), "\(replay.stdout)")
+            }
+        }
+    }
+}
