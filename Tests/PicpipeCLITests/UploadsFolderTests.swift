@@ -82,6 +82,28 @@ extension PicpipeCLI {
             }
         }
 
+        /// A file that is no picture in a folder serve may not write: its refusal is written once and it stays, said
+        /// once, not refused again at every rescan (until session 28 "could not move a rejected upload to failed/"
+        /// was an error every 15 s).
+        @Test func aRefusalServeMayNotMoveIsSaidOnce() async throws {
+            try await Self.withServeAsNobody { serve, store, work in
+                let staged = work.appendingPathComponent("rootnotes")
+                try FileManager.default.createDirectory(at: staged, withIntermediateDirectories: true)
+                try Data("not a picture".utf8).write(to: staged.appendingPathComponent("notes.txt"))
+                let folder = store.appendingPathComponent("uploads/rootnotes")
+                try #require(rename(staged.path, folder.path) == 0)
+                try await ServeProcess.eventually("refused") { serve.log.contains("upload=rootnotes/notes.txt") }
+                try await Self.awaitRescans(serve, store: store, work: work)
+                let said = serve.log.split(separator: "\n").filter {
+                    $0.contains("upload=rootnotes/notes.txt")
+                        && ($0.contains("refused but not removed") || $0.contains("could not move"))
+                }
+                #expect(said.count == 1, "\(serve.log)")
+                #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("notes.txt").path))
+                #expect(ServeProcess.files(store, "failed").filter { $0.hasSuffix(".error.json") }.count == 1)
+            }
+        }
+
         /// A subfolder of uploads/ serve may not enter (root's, mode 700; serve runs as `nobody`) is said once, in
         /// words and with what to do, not at every rescan. Before, `errno=13 folder=… cannot watch folder` was
         /// logged at every rescan (22 times in 5 minutes).

@@ -209,6 +209,20 @@ public struct UploadIngest: Sendable {
             logger.warning(
                 "upload rejected", metadata: ["upload": "\(name)", "failed": "\(chosen)", "error": "\(reason)"])
             return .rejected(failedName: chosen, reason: reason)
+        } catch StoreError.io(_, "rename", let code) where [EACCES, EPERM].contains(code) {
+            // Its refusal is written, but its folder may not be written by picpipe's user: it stays, said once and
+            // not read again until it or its folder changes (until session 28: an error at every rescan).
+            var now = stat()
+            if lstat(path, &now) == 0, kept.keep(path, now) {
+                let folder = Folder.parent(of: path)
+                logger.warning(
+                    """
+                    upload refused but not removed: \(String(cString: strerror(code))): picpipe runs as \(Self.userName), \
+                    who may not write its folder \(folder); it stays in uploads/ and is not read again until it or its \
+                    folder changes
+                    """, metadata: ["upload": "\(name)", "error": "\(reason)"])
+            }
+            return .skipped
         } catch {
             // A full or read-only disk is logged once by StoreHealth, not for each refused upload at every rescan
             // (until session 28 an empty upload left by a failed copy logged this error every 15 s while full).
