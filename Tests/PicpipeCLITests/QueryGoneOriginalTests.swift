@@ -5,18 +5,24 @@ import Testing
 
 extension PicpipeCLI {
     @Suite(.serialized) struct QueryGoneOriginalTests {
-        @Test func anOriginalRemovedByHandIsNotListed() async throws {
-            let work = try PicpipeProcess.temporaryFolder()
-            defer { try? FileManager.default.removeItem(at: work) }
+        /// A store made by `batch` of `count` distinct pictures.
+        static func store(of count: Int, seed: Int, in work: URL) async throws -> URL {
             let inputs = work.appendingPathComponent("in")
             try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
-            for seed in 0..<2 {
-                try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 10 + seed)
-                    .write(to: inputs.appendingPathComponent("p\(seed).jpg"))
+            for n in 0..<count {
+                try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: seed + n)
+                    .write(to: inputs.appendingPathComponent("p\(n).jpg"))
             }
             let store = work.appendingPathComponent("store")
             let batch = try await PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "-q"])
             #expect(batch.status == 0, "\(batch.stderr)")
+            return store
+        }
+
+        @Test func anOriginalRemovedByHandIsNotListed() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let store = try await Self.store(of: 2, seed: 10, in: work)
             let before = try await PicpipeProcess.run(["query", "--store", store.path, "--json"])
             let lines = before.stdout.split(separator: "\n")
             try #require(lines.count == 2, "\(before.stdout)")
@@ -36,15 +42,7 @@ extension PicpipeCLI {
         @Test func aGoneOriginalTakesNoPlaceUnderTheLimit() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
-            let inputs = work.appendingPathComponent("in")
-            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
-            for seed in 0..<3 {
-                try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 20 + seed)
-                    .write(to: inputs.appendingPathComponent("p\(seed).jpg"))
-            }
-            let store = work.appendingPathComponent("store")
-            let batch = try await PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "-q"])
-            #expect(batch.status == 0, "\(batch.stderr)")
+            let store = try await Self.store(of: 3, seed: 20, in: work)
             // The first two rows in the query's order lose their originals.
             let all = try await PicpipeProcess.run(["query", "--store", store.path, "--json"])
             let files = all.stdout.split(separator: "\n").compactMap { line in

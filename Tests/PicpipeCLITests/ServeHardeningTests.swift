@@ -40,6 +40,16 @@ extension PicpipeCLI {
 
         static func unmount(_ folder: URL) { _ = umount2(folder.path, Int32(MNT_DETACH)) }
 
+        /// `WORK/store` on a tmpfs of 24 MB of its own (root only), unmounted by `withServe`.
+        static func smallDisk(_ work: URL) throws -> URL {
+            let store = work.appendingPathComponent("store")
+            try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+            guard mount("tmpfs", store.path, "tmpfs", 0, "size=24m") == 0 else {
+                throw ServeTestError.timedOut("mount tmpfs: \(String(cString: strerror(errno)))")
+            }
+            return store
+        }
+
         /// A JPEG large enough that decoding it takes a while (so a DELETE lands while the thumbnail is made).
         static func photo(_ seed: Int) throws -> Data {
             try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: seed, width: 2400, height: 1600)
@@ -316,14 +326,7 @@ extension PicpipeCLI {
             let environment = ["PICPIPE_WATCHER_RESCAN_INTERVAL": "1"]
             try await Self.withServe(
                 environment: environment,
-                store: { work in
-                    let store = work.appendingPathComponent("store")
-                    try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
-                    guard mount("tmpfs", store.path, "tmpfs", 0, "size=24m") == 0 else {
-                        throw ServeTestError.timedOut("mount tmpfs: \(String(cString: strerror(errno)))")
-                    }
-                    return store
-                }
+                store: Self.smallDisk
             ) { serve, store, base in
                 // Pictures waiting on the same file system, in a folder the watcher ignores (a dot name).
                 let staging = store.appendingPathComponent("uploads/.staging")
@@ -399,14 +402,7 @@ extension PicpipeCLI {
             }
             try await Self.withServe(
                 environment: ["PICPIPE_AWS_ENABLED": "false"],
-                store: { work in
-                    let store = work.appendingPathComponent("store")
-                    try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
-                    guard mount("tmpfs", store.path, "tmpfs", 0, "size=24m") == 0 else {
-                        throw ServeTestError.timedOut("mount tmpfs: \(String(cString: strerror(errno)))")
-                    }
-                    return store
-                }
+                store: Self.smallDisk
             ) { serve, store, base in
                 // Leave about 1.5 MB free.
                 var disk = statvfs()
