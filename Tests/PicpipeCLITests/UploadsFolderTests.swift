@@ -156,6 +156,22 @@ extension PicpipeCLI {
             #expect(ServeProcess.files(store, "originals").isEmpty)
         }
 
+        /// A link to nothing is said as one, without the usage text (it was "not a folder", then `Usage: …`: the store's
+        /// folders were made before the link was looked at; until session 28).
+        @Test func anUploadsLinkToNothingIsSaidAsOne() async throws {
+            let work = try PicpipeProcess.temporaryFolder("picpipe-uploads-link")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let store = work.appendingPathComponent("store")
+            try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+            try #require(symlink("/nonexistent/picpipe-folder", store.appendingPathComponent("uploads").path) == 0)
+            let output = try await PicpipeProcess.run(
+                ["serve", "--store", store.path],
+                environment: ServeProcess.fastEnvironment.merging(Self.rescanning) { $1 }, timeout: 30)
+            #expect(output.status == 2, "\(output.stderr)")
+            #expect(output.stderr.contains("a symbolic link to /nonexistent/picpipe-folder"), "\(output.stderr)")
+            #expect(!output.stderr.contains("Usage:"), "\(output.stderr)")
+        }
+
         /// uploads/ as a symbolic link to a folder outside the store at start (uploads on another disk) is a
         /// deliberate setup: followed, and said so, since the files there are taken and removed.
         @Test func anUploadsLinkToAFolderOutsideTheStoreIsFollowedAndSaidSo() async throws {

@@ -16,7 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
             ObjectCreated:Put event in STORE/db/events.sqlite with one invocation per subscribed function.
             Structured logs go to stderr. SIGTERM or SIGINT: stop taking work, let running invocations finish \
             within runtime.shutdown_grace (then put them back for the next start), exit 0. SIGHUP: read the \
-            configuration again (thumbnail sizes and recipes, limits, function timeouts, memory, retries). With \
+            configuration again (thumbnail sizes and recipes, limits, function timeouts, memory, retries, API \
+            keys, scopes, usage plans, protect_reads, signing keys). With \
             SQLite (no --database) only one serve may run on a store; with a PostgreSQL --database any number run, \
             each with its --roles (see the README's "Scaling out").
             Example:
@@ -81,10 +82,10 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let layout = StoreLayout(root: configuration.storeURL)
-        try StoreOptions.create(layout)
         if configuration.watcher.enabled, roles.watcher {
             // A link of uploads/ into the store (or to a folder holding it) would feed the store's own files back
-            // in as uploads, again and again: refused before anything starts, as a usage error.
+            // in as uploads, again and again: refused before anything starts, as a usage error. Before the store's
+            // folders are made: a link to nothing is said as one (it was "not a folder" and the usage text).
             do {
                 _ = try UploadsFolder.resolve(layout.uploads)
             } catch let error as StoreError {
@@ -92,6 +93,7 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
+        try StoreOptions.create(layout)
         // SQLite: one serve per store (a file lock). PostgreSQL: no lock between processes (NFS does not honour
         // flock reliably); the database arbitrates.
         var lock: ServeLock?
