@@ -24,6 +24,27 @@ struct ListingQueryEncodingTests {
         }
     }
 
+    /// The same bytes posted again under another name keep the first name, as a dropped file's do (README "Names");
+    /// until session 28 every new POST renamed the picture.
+    @Test func theSameBytesPostedAgainKeepTheFirstName() async throws {
+        try await FetchServer.with { client, _ in
+            let picture = try FetchServer.picture(seed: 31)
+            var id = ""
+            for name in ["first.jpg", "second.jpg"] {
+                let answer = try await client.send(
+                    "POST", "/images?name=\(name)", headers: [("Content-Type", "image/jpeg")], body: picture)
+                id = try #require(answer.json?["id"] as? String)
+            }
+            var listed: [String: Any]?
+            for _ in 0..<100 where listed == nil {
+                let items = try await client.send("GET", "/images").json?["items"] as? [[String: Any]]
+                listed = items?.first { $0["id"] as? String == id }
+                if listed == nil { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(listed?["name"] as? String == "first.jpg", "\(String(describing: listed))")
+        }
+    }
+
     @Test func anUploadNameWrittenWithPlusesHasSpaces() async throws {
         try await FetchServer.with { client, _ in
             for (query, seed, name) in [

@@ -94,6 +94,11 @@ extension ImageAPI {
                     id: upload.hash.hex, hash: upload.hash, format: format, size: upload.size, name: nil,
                     updatedAt: Date()))
         }
+        // The same bytes posted again keep their first name (its entry's, else the dropped file's the listing
+        // falls back to): until session 28 every POST renamed the picture.
+        let name =
+            id == upload.hash.hex && resolver.storedFormat(of: upload.hash) != nil
+            ? index.entry(for: id)?.name : name
         try await lifecycle.install(upload, event: event, sourceName: id)
         return try index.upsert(
             IndexedImage(
