@@ -32,10 +32,16 @@ struct GatedFunction: PipelineFunction {
 }
 
 @Suite struct ReservedConcurrencyTests {
-    @Test func aRefusingCallIsThrottledWhileAWorkerHoldsTheOnlySlot() async throws {
+    /// One slot: `concurrency: 1`, or `reserved_concurrency: 1` below `concurrency: 2`, which caps synchronous calls
+    /// too, as Lambda's reserved concurrency caps every invocation (until session 28 a refusing call on SQLite ran
+    /// beside the one worker it allowed).
+    @Test(arguments: [
+        FunctionConfiguration(concurrency: 1), FunctionConfiguration(concurrency: 2, reservedConcurrency: 1),
+    ])
+    func aRefusingCallIsThrottledWhileAWorkerHoldsTheOnlySlot(configuration: FunctionConfiguration) async throws {
         let gate = GatedFunction.Gate()
         let runtime = try FunctionRuntimeTests.makeRuntime([
-            RegisteredFunction(GatedFunction(gate: gate), configuration: FunctionConfiguration(concurrency: 1))
+            RegisteredFunction(GatedFunction(gate: gate), configuration: configuration)
         ])
         defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         try await FunctionRuntimeTests.running(runtime) {
@@ -54,28 +60,6 @@ struct GatedFunction: PipelineFunction {
                 function: "gated", record: FunctionRuntimeTests.record(3), type: .requestResponse,
                 options: InvocationOptions(refuseWhenBusy: true))
             #expect(!direct.failed)
-        }
-    }
-
-    /// `reserved_concurrency` below `concurrency` caps synchronous calls too, as Lambda's reserved concurrency caps
-    /// every invocation: with SQLite a refusing call ran beside the one worker it allowed (until session 28).
-    @Test func aRefusingCallIsThrottledAtTheReservedConcurrencyBelowTheConcurrency() async throws {
-        let gate = GatedFunction.Gate()
-        let runtime = try FunctionRuntimeTests.makeRuntime([
-            RegisteredFunction(
-                GatedFunction(gate: gate), configuration: FunctionConfiguration(concurrency: 2, reservedConcurrency: 1))
-        ])
-        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
-        try await FunctionRuntimeTests.running(runtime) {
-            try runtime.submit(FunctionRuntimeTests.record(1))
-            try await FunctionRuntimeTests.eventually("the worker holds the reserved slot") { gate.entered == 1 }
-            await #expect(throws: RuntimeError.throttled(function: "gated", concurrency: 1)) {
-                try await runtime.invoke(
-                    function: "gated", record: FunctionRuntimeTests.record(2), type: .requestResponse,
-                    options: InvocationOptions(refuseWhenBusy: true))
-            }
-            #expect(gate.entered == 1, "the refused call did not run")
-            gate.open()
         }
     }
 

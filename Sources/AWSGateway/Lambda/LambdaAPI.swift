@@ -197,22 +197,17 @@ struct LambdaAPI: Sendable {
         switch type {
         case .event, .dryRun:
             do {
-                try runtime.checkEvents(function: name, records: records)
+                if type == .event {
+                    _ = try runtime.queueEvents(function: name, records: records)
+                } else {
+                    for record in records { _ = try await runtime.invoke(function: name, record: record, type: type) }
+                }
             } catch let error as FunctionError {
                 throw AWSError.invalidRequestContent("\(error)")
             } catch let error as RuntimeError {
                 throw AWSError.invalidRequestContent("\(error)")
-            }
-            for record in records {
-                do {
-                    _ = try await runtime.invoke(function: name, record: record, type: type)
-                } catch let error as FunctionError {
-                    throw AWSError.invalidRequestContent("\(error)")
-                } catch let error as RuntimeError {
-                    throw AWSError.invalidRequestContent("\(error)")
-                } catch {
-                    throw AWSError.serviceUnavailable(.lambda, "the invocation could not be journaled: \(error)")
-                }
+            } catch {
+                throw AWSError.serviceUnavailable(.lambda, "the invocation could not be journaled: \(error)")
             }
             return AWSResponses.empty(type == .event ? .accepted : .noContent, headers: AWSResponses.fields(executed))
         case .requestResponse:

@@ -173,13 +173,21 @@ public final class FunctionRuntime: Sendable {
 
     // MARK: Invoking one function
 
-    /// Checks every record of an Event payload as `invoke` would before any is queued: a payload of several
-    /// records is taken whole or not at all, as Lambda's 4xx means nothing was accepted (until session 28 the
-    /// records before a bad one were queued and ran, and a corrected retry ran them twice).
-    public func checkEvents(function name: String, records: [S3EventRecord]) throws {
+    /// Queues an Event invocation of `name` per record (202 each), every record checked before any is queued: a
+    /// payload of several records is taken whole or not at all, as Lambda's 4xx means nothing was accepted (until
+    /// session 28 the records before a bad one were queued and ran, and a corrected retry ran them twice). Checked
+    /// now (a 4xx, not a dead letter later); an S3-shaped payload's MD5 too: the journaled record keeps only the
+    /// SHA-256.
+    public func queueEvents(function name: String, records: [S3EventRecord]) throws -> [InvocationResponse] {
         guard let registered = functions[name] else { throw RuntimeError.unknownFunction(name, known: order) }
         let context = makeContext(registered, invocationID: "event-check")
         for record in records { try registered.function.validate(record, context: context) }
+        defer { workQueued.notify(name) }
+        return try records.map { record in
+            let appended = try journal.append(record, functions: [name], type: .event, deduplicate: false)
+            return InvocationResponse(
+                statusCode: 202, eventID: appended.eventID, invocationID: appended.invocations[name])
+        }
     }
 
     /// Invokes one function with one record.
@@ -206,13 +214,7 @@ public final class FunctionRuntime: Sendable {
                         Dictionary(uniqueKeysWithValues: areas.map { ($0.key.rawValue, .string($0.value.rawValue)) })),
                 ]))
         case .event:
-            // Checked now (a 4xx, not a dead letter later); an S3-shaped payload's MD5 too: the journaled record
-            // keeps only the SHA-256.
-            try registered.function.validate(record, context: makeContext(registered, invocationID: "event-check"))
-            let appended = try journal.append(record, functions: [name], type: .event, deduplicate: false)
-            workQueued.notify(name)
-            return InvocationResponse(
-                statusCode: 202, eventID: appended.eventID, invocationID: appended.invocations[name])
+            return try queueEvents(function: name, records: [record])[0]
         case .requestResponse:
             guard let slots = slots[name] else { throw RuntimeError.unknownFunction(name, known: order) }
             // The reserved concurrency, when lower, caps this process's calls too (until session 28 a refusing

@@ -52,10 +52,19 @@ struct InvokeCommand: AsyncParsableCommand {
         let records: [S3EventRecord]
         do {
             records = try readRecords(runtime: runtime)
-            // Several records are queued all or none.
-            if invocationType == .event { try runtime.checkEvents(function: function, records: records) }
         } catch {
             fail(with: error)
+        }
+        if invocationType == .event {
+            // Several records are queued all or none.
+            do {
+                for response in try runtime.queueEvents(function: function, records: records) {
+                    print(response, payloadOnly: false)
+                }
+            } catch {
+                fail(with: error)
+            }
+            return
         }
         var failed = false
         for record in records {
