@@ -62,10 +62,8 @@ struct ConfigurationReloader: Service, CustomStringConvertible {
             if next.store != current.store { unchanged.append("store") }
             // The rest of `http`: both without their credentials.
             var nextRest = next.http
-            var currentRest = current.http
-            Self.setCredentials(of: &nextRest, from: HTTPSettings())
-            Self.setCredentials(of: &currentRest, from: HTTPSettings())
-            if nextRest != currentRest { unchanged.append("http") }
+            Self.setCredentials(of: &nextRest, from: current.http)
+            if nextRest != current.http { unchanged.append("http") }
             if next.watcher != current.watcher { unchanged.append("watcher") }
             if next.runtime != current.runtime { unchanged.append("runtime") }
             if next.logging != current.logging { unchanged.append("logging") }
@@ -93,9 +91,11 @@ struct ConfigurationReloader: Service, CustomStringConvertible {
         }
     }
 
-    /// The credentials of `http` that a reload puts in force.
-    static func credentials(of http: HTTPSettings) -> [String] {
-        http.apiKeys + [http.signingKey ?? ""] + http.previousSigningKeys + [String(http.protectReads)]
+    /// The credentials of `http` that a reload puts in force (the other keys at their defaults).
+    static func credentials(of http: HTTPSettings) -> HTTPSettings {
+        var credentials = HTTPSettings()
+        setCredentials(of: &credentials, from: http)
+        return credentials
     }
 
     /// `http` with the credentials of `source`.
