@@ -24,9 +24,13 @@ struct LambdaAPI: Sendable {
 
     /// Whether a path belongs to the Lambda API.
     static func handles(_ path: String) -> Bool {
-        path.hasPrefix("/2015-03-31/") || path.hasPrefix("/2019-09-25/") || path.hasPrefix("/2017-03-31/")
-            || path.hasPrefix("/2016-08-19/")
+        apiVersions.contains { path.hasPrefix("/\($0)/") }
     }
+
+    /// The Lambda API versions whose paths picpipe answers or names (`/2019-09-30/…/concurrency` is
+    /// GetFunctionConcurrency, `/2017-10-31/…/concurrency` its Put and Delete; until session 29 an unsigned
+    /// request to those two was taken for S3 and refused in S3's words).
+    static let apiVersions = ["2015-03-31", "2019-09-25", "2017-03-31", "2016-08-19", "2019-09-30", "2017-10-31"]
 
     func arn(_ function: String) -> String { "arn:aws:lambda:\(region):\(Self.account):function:\(function)" }
 
