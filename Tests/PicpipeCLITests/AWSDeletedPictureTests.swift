@@ -1,6 +1,6 @@
 // A picture deleted on purpose through S3 settles its dead letters: a delete wins, so nothing of it waits in
 // failed/ and `replay --failed` passes its dead invocations over (until session 28 the .error.json stayed and every
-// `replay --failed` exited 1: "its original is neither stored nor kept in failed/").
+// `replay --failed` exited 1: "its original is neither stored nor kept in failed/"); `replay EVENT_ID` of one says so.
 import Foundation
 import PipelineCore
 import Testing
@@ -33,7 +33,8 @@ extension PicpipeCLI {
                     file: "p.jpg", error: "timed out", stage: "thumbnail", sha256: hash, attempts: 1
                 ).store(bytes: nil, name: "p.jpg.thumbnail", in: failed)
                 #expect(failed.exists(letter + ".error.json"))
-                #expect(try await StoreView.events(store, state: "dead").count == 1)
+                let dead = try await StoreView.events(store, state: "dead")
+                #expect(dead.count == 1)
 
                 let removed = try await gateway.aws([
                     "s3", "rm", "s3://originals/\(PicpipeCLI.AWSCLITests.originalKey(hash))",
@@ -45,6 +46,13 @@ extension PicpipeCLI {
                 #expect(replay.status == 0, "\(replay.stderr)")
                 #expect(replay.stdout.contains("passed over 1 event whose picture was deleted"), "\(replay.stdout)")
                 #expect(replay.stdout.hasSuffix("re-queued 0 invocations\n"), "\(replay.stdout)")
+                // Named, that event is not replayed either, and the answer says why (until session 29 it said to drop
+                // the file into uploads/ again, as for a refusal lost from failed/).
+                let eventID = try #require(dead.first?.eventID)
+                let one = try await PicpipeProcess.run(["replay", String(eventID), "--store", store.path])
+                #expect(one.status == 1)
+                #expect(one.stderr.contains("its picture was deleted since (event "), "\(one.stderr)")
+                #expect(one.stderr.contains("ObjectRemoved); not replayed"), "\(one.stderr)")
             }
         }
     }

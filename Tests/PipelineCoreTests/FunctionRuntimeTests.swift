@@ -118,6 +118,22 @@ struct StuckFunction: PipelineFunction {
     }
 }
 
+/// Fails after the picture's original was deleted under it (another process's delete, while the attempt ran).
+struct DeletedUnderItFunction: PipelineFunction {
+    var name = "deleted"
+    let role = FunctionRole(read: [.originals])
+    let subscriptions: Set<String> = ["ObjectCreated"]
+    let tally: Tally
+
+    func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
+        _ = tally.call(record)
+        let originals = try context.store.handle(.originals, .read)
+        let relative = String(record.s3.object.key.dropFirst("originals/".count))
+        try FileManager.default.removeItem(at: originals.url(relative))
+        throw TransientFailure(description: "the original went away")
+    }
+}
+
 /// Tries to write thumbnails with a role that grants only reading originals.
 struct TrespassingFunction: PipelineFunction {
     let name = "trespasser"
@@ -149,8 +165,19 @@ struct TrespassingFunction: PipelineFunction {
             settings: settings, logger: logger)
     }
 
+    /// For a synchronous call that is no timeout test: a loaded CI machine has held the concurrency pool's two
+    /// threads for 50 s while the suites start, and a trivial call past the default 30 s came back `TimedOut`.
+    static let untimed = FunctionConfiguration(timeout: 600)
+
     static func record(_ n: Int, name: EventName = .objectCreatedPut) -> S3EventRecord {
         JournalTests.record(n, name: name)
+    }
+
+    /// Puts a few bytes where `record` says its original is: a dead letter is kept only while the original is there.
+    static func storeOriginal(of record: S3EventRecord, in runtime: FunctionRuntime) throws {
+        let originals = StoreHandle(
+            area: .originals, access: .write, location: runtime.layout.originals, function: "test")
+        try originals.write([0xFF, 0xD8, 0xFF], to: String(record.s3.object.key.dropFirst("originals/".count)))
     }
 
     /// Runs the runtime's workers during `body`, then stops them and waits.
@@ -236,6 +263,7 @@ struct TrespassingFunction: PipelineFunction {
             RegisteredFunction(RecordingFunction(tally: good), configuration: FunctionConfiguration()),
         ])
         defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        try Self.storeOriginal(of: Self.record(1), in: runtime)
         try await Self.running(runtime) {
             try runtime.submit(Self.record(1))
             try await Self.eventually("dead") { try Self.states(runtime, "flaky") == ["dead"] }
@@ -298,7 +326,7 @@ struct TrespassingFunction: PipelineFunction {
 
     @Test func aFunctionCannotUseAnAreaItsRoleDoesNotGrant() async throws {
         let runtime = try Self.makeRuntime([
-            RegisteredFunction(TrespassingFunction(), configuration: FunctionConfiguration())
+            RegisteredFunction(TrespassingFunction(), configuration: Self.untimed)
         ])
         defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         let response = try await runtime.invoke(function: "trespasser", record: Self.record(1), type: .requestResponse)
@@ -317,7 +345,7 @@ struct TrespassingFunction: PipelineFunction {
     @Test func invocationTypes() async throws {
         let tally = Tally()
         let runtime = try Self.makeRuntime([
-            RegisteredFunction(RecordingFunction(tally: tally), configuration: FunctionConfiguration())
+            RegisteredFunction(RecordingFunction(tally: tally), configuration: Self.untimed)
         ])
         defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         let dry = try await runtime.invoke(function: "recorder", record: Self.record(1), type: .dryRun)
@@ -386,6 +414,7 @@ struct TrespassingFunction: PipelineFunction {
             RegisteredFunction(RecordingFunction(tally: tally), configuration: FunctionConfiguration(maxRetries: 1))
         ])
         defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        try Self.storeOriginal(of: Self.record(1), in: runtime)
         try runtime.submit(Self.record(1))
         // Two processes crashed running it (a picture that takes its worker down): both attempts are taken.
         _ = try #require(try runtime.journal.claim(function: "recorder", now: Date()))
@@ -415,6 +444,26 @@ struct TrespassingFunction: PipelineFunction {
         #expect(replayed.attempt == 1)
     }
 
+    /// A picture deleted while its invocation ran leaves no dead letter: the delete's settling of `failed/` had
+    /// come before the letter, and no redrive could run it (until session 29 the letter stayed for ever).
+    @Test func anInvocationOfAPictureDeletedWhileItRanLeavesNoDeadLetter() async throws {
+        let tally = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(
+                DeletedUnderItFunction(tally: tally), configuration: FunctionConfiguration(maxRetries: 0))
+        ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        try Self.storeOriginal(of: Self.record(1), in: runtime)
+        try await Self.running(runtime) {
+            try runtime.submit(Self.record(1))
+            try await Self.eventually("dead") { try Self.states(runtime, "deleted") == ["dead"] }
+        }
+        #expect(tally.calls == 1)
+        #expect(try runtime.statistics().first?.deadLettered == 1, "still counted: it did fail")
+        let letters = try FileManager.default.contentsOfDirectory(atPath: runtime.layout.failed.path)
+        #expect(letters.isEmpty, "\(letters)")
+    }
+
     @Test func anUnprocessableInputIsNotRetried() async throws {
         let tally = Tally()
         let runtime = try Self.makeRuntime([
@@ -422,6 +471,7 @@ struct TrespassingFunction: PipelineFunction {
                 RefusingFunction(tally: tally, judges: false), configuration: FunctionConfiguration(maxRetries: 2))
         ])
         defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        try Self.storeOriginal(of: Self.record(1), in: runtime)
         try await Self.running(runtime) {
             try runtime.submit(Self.record(1))
             try await Self.eventually("dead") { try Self.states(runtime, "refuser") == ["dead"] }

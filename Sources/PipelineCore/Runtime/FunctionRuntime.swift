@@ -593,11 +593,28 @@ public final class FunctionRuntime: Sendable {
             file: source, error: reason, stage: claim.function, sha256: claim.event.record.contentHash?.hex,
             attempts: claim.attempt)
         let failed = StoreHandle(area: .failed, access: .write, location: layout.failed, function: "runtime")
+        let chosen: String
         do {
-            try letter.store(bytes: nil, name: "\(source).\(claim.function)", in: failed)
+            chosen = try letter.store(bytes: nil, name: "\(source).\(claim.function)", in: failed)
         } catch {
             log.error("could not write the dead letter", metadata: ["error": "\(error)"])
+            return
         }
+        // Looked at after the letter is written: a delete removes the original before it settles `failed/`, so
+        // either its settling saw this letter or this look sees the original gone (until session 29 an invocation
+        // still running at a delete left a letter no redrive could ever run).
+        if originalIsGone(claim.event.record) {
+            try? failed.remove(chosen + ".error.json")
+            log.notice("dead letter not kept: the picture's original has left the store (deleted)")
+        }
+    }
+
+    /// Whether the created object a record names is no longer in `originals/`: work on it can never run again.
+    private func originalIsGone(_ record: S3EventRecord) -> Bool {
+        let key = record.s3.object.key
+        guard record.eventName.family == "ObjectCreated", key.hasPrefix("originals/") else { return false }
+        let originals = StoreHandle(area: .originals, access: .read, location: layout.originals, function: "runtime")
+        return !originals.exists(String(key.dropFirst("originals/".count)))
     }
 
     /// Removes the dead letter an earlier attempt of this work left (`failed/SOURCE.FUNCTION.error.json`): the work

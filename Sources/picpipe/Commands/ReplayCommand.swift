@@ -43,6 +43,17 @@ struct ReplayCommand: ParsableCommand {
         if let eventID {
             do {
                 guard let event = try journal.event(id: eventID) else { throw JournalError.noSuchEvent(eventID) }
+                let hash = (event.record.contentHash ?? event.record.keyContentHash)?.hex ?? ""
+                if try refused.wouldFindGone(event.record), let deletedBy = try Self.deletions(in: journal)[hash],
+                    deletedBy > eventID
+                {
+                    // Until session 29 this said to drop the file into uploads/ again, as for a lost refusal.
+                    let object = event.record.s3.object
+                    FileHandleOutput.standardError.write(
+                        "picpipe replay: event \(eventID) (\(LogText.escaped(object.sourceName ?? object.key))): "
+                            + "its picture was deleted since (event \(deletedBy), ObjectRemoved); not replayed\n")
+                    throw ExitCode.failure
+                }
                 if try prepare(event, refused) == .gone {
                     gone += 1
                 } else {
