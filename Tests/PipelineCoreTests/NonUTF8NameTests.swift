@@ -121,4 +121,20 @@ import Testing
                 "\(folder.path)/caf%E9.jpg: its name is not UTF-8 (the bytes shown as %XX); rename it to take it in"
             ])
     }
+
+    /// One name spelt in NFC and in NFD is two files on Linux, and a batch takes both, from a folder and named
+    /// (until session 29 Swift's `String` equality made them one input: one picture dropped without a word).
+    @Test func aBatchTakesBothSpellingsOfOneName() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-names-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let composed = folder.path + "/Caf\u{E9}.jpg"
+        let decomposed = folder.path + "/Cafe\u{301}.jpg"
+        #expect(FileManager.default.createFile(atPath: composed, contents: Data([1])))
+        #expect(FileManager.default.createFile(atPath: decomposed, contents: Data([2])))
+        for inputs in [[folder.path], [composed, decomposed]] {
+            let paths = BatchInput.discover(inputs).inputs.map { Array($0.path.utf8) }
+            #expect(Set(paths) == [Array(composed.utf8), Array(decomposed.utf8)], "\(inputs)")
+        }
+    }
 }

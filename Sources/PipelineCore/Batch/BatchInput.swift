@@ -39,7 +39,7 @@ public struct BatchInput: Sendable, Hashable {
     ///   would otherwise bring its thumbnails back as new originals, more at every run).
     public static func discover(_ paths: [String], store: String? = nil) -> Discovery {
         var discovery = Discovery()
-        var seen = Set<String>()
+        var seen = Set<PathKey>()
         // The store, resolved, and its folder's identity: a walk that meets it passes it over.
         let own: (root: String, identity: FileIdentity)? = store.flatMap(Self.resolved).flatMap { root in
             var status = stat()
@@ -56,7 +56,7 @@ public struct BatchInput: Sendable, Hashable {
                 continue
             }
             if (status.st_mode & S_IFMT) != S_IFDIR {
-                if seen.insert(path).inserted { discovery.inputs.append(BatchInput(path: path)) }
+                if seen.insert(PathKey(path)).inserted { discovery.inputs.append(BatchInput(path: path)) }
                 continue
             }
             var found: [String] = []
@@ -65,12 +65,16 @@ public struct BatchInput: Sendable, Hashable {
             walk(
                 folder: path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path, found: &found,
                 visited: &visited, passedOver: &discovery.passedOver, store: own)
-            for file in found.sorted() where seen.insert(file).inserted {
+            for file in found.sorted(by: Self.byBytes) where seen.insert(PathKey(file)).inserted {
                 discovery.inputs.append(BatchInput(path: file))
             }
         }
         return discovery
     }
+
+    /// Orders paths by their bytes: a total order even between names Swift's `String` takes for equal (the NFC and
+    /// NFD spellings of one name), so the batch's order is the same at every run.
+    static func byBytes(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
 
     /// A file's identity: its device and inode.
     struct FileIdentity: Hashable {

@@ -18,13 +18,13 @@ final class KeptUploads: Sendable {
         var folderChanged: Int64
     }
 
-    private let kept = Mutex<[String: Stamp]>([:])
+    private let kept = Mutex<[PathKey: Stamp]>([:])
 
     /// Remembers the upload at `path` as it is now (`status`, its `lstat`).
     /// - Returns: false when it was already remembered just so (its warning was given).
     func keep(_ path: String, _ status: stat) -> Bool {
         guard let stamp = Self.stamp(path, status) else { return false }
-        return kept.withLock { $0.updateValue(stamp, forKey: path) != stamp }
+        return kept.withLock { $0.updateValue(stamp, forKey: PathKey(path)) != stamp }
     }
 
     /// Whether the upload at `path`, now `status`, is one kept unchanged (nor its folder changed).
@@ -32,9 +32,9 @@ final class KeptUploads: Sendable {
         guard kept.withLock({ !$0.isEmpty }) else { return false }
         let stamp = Self.stamp(path, status)
         return kept.withLock { remembered in
-            guard let known = remembered[path] else { return false }
+            guard let known = remembered[PathKey(path)] else { return false }
             if known == stamp { return true }
-            remembered[path] = nil
+            remembered[PathKey(path)] = nil
             return false
         }
     }

@@ -199,7 +199,9 @@ public struct UploadIngest: Sendable {
             var now = stat()
             let found = lstat(path, &now) == 0
             if found, FileKind.isSpecial(now.st_mode) {
-                unlink(path)
+                // Kept like a refused file when its folder may not be written (until session 29 a link there was
+                // refused again, and its record rewritten, at every rescan).
+                if unlink(path) != 0 { throw StoreError.io(path: path, operation: "unlink", errno: errno) }
             } else if special, found {
                 // A regular file took the refused entry's name: not this refusal's to move.
             } else {
@@ -209,7 +211,9 @@ public struct UploadIngest: Sendable {
             logger.warning(
                 "upload rejected", metadata: ["upload": "\(name)", "failed": "\(chosen)", "error": "\(reason)"])
             return .rejected(failedName: chosen, reason: reason)
-        } catch StoreError.io(_, "rename", let code) where [EACCES, EPERM].contains(code) {
+        } catch StoreError.io(_, let operation, let code)
+            where ["rename", "unlink"].contains(operation) && [EACCES, EPERM].contains(code)
+        {
             // Its refusal is written, but its folder may not be written by picpipe's user: it stays, said once and
             // not read again until it or its folder changes (until session 28: an error at every rescan).
             var now = stat()
