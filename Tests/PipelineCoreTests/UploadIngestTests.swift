@@ -9,6 +9,10 @@ import Testing
 
 @Suite struct UploadIngestTests {
     static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    /// A PNG's last chunk: an upload that does not end with it was closed half-written, or is not whole.
+    static let iend: [UInt8] = [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]
+    /// Bytes that pass for a whole PNG where only the ends are looked at.
+    static let smallPNG = pngSignature + [1, 2, 3] + iend
 
     static func makeIngest() throws -> (UploadIngest, FunctionRuntime) {
         let runtime = try FunctionRuntimeTests.makeRuntime([
@@ -25,7 +29,7 @@ import Testing
         let folder = runtime.layout.uploads.appendingPathComponent("trip")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let upload = folder.appendingPathComponent("a.png")
-        try Data(Self.pngSignature + [1, 2, 3]).write(to: upload)
+        try Data(Self.smallPNG).write(to: upload)
         guard case .ingested(let eventID, let key, let duplicate) = ingest.ingest(upload) else {
             Issue.record("not ingested")
             return
@@ -40,7 +44,7 @@ import Testing
         #expect(try runtime.journal.invocations(state: .queued, function: "recorder", limit: 10).count == 1)
 
         // The same upload again (a crash before its removal, then a rescan) journals nothing new.
-        try Data(Self.pngSignature + [1, 2, 3]).write(to: upload)
+        try Data(Self.smallPNG).write(to: upload)
         #expect(ingest.ingest(upload) == .ingested(eventID: eventID, key: key, duplicate: true))
         #expect(try runtime.journal.invocations(state: nil, function: nil, limit: 10).count == 1)
         #expect(ingest.ingest(upload) == .skipped)
@@ -73,7 +77,7 @@ import Testing
         let (ingest, runtime) = try Self.makeIngest()
         defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         let picture = runtime.layout.root.appendingPathComponent("elsewhere.png")
-        try Data(Self.pngSignature + [1, 2, 3]).write(to: picture)
+        try Data(Self.smallPNG).write(to: picture)
         for (name, target) in [("picture.png", picture.path), ("zero.jpg", "/dev/zero"), ("gone.jpg", "/nonexistent")] {
             let link = runtime.layout.uploads.appendingPathComponent(name)
             #expect(symlink(target, link.path) == 0)
@@ -93,7 +97,7 @@ import Testing
                 DeadLetter.self, from: Data(contentsOf: failed.appendingPathComponent(failedName + ".error.json")))
             #expect(letter.error == reason && letter.file == name)
         }
-        #expect(try Data(contentsOf: picture) == Data(Self.pngSignature + [1, 2, 3]))
+        #expect(try Data(contentsOf: picture) == Data(Self.smallPNG))
         #expect(try FileManager.default.contentsOfDirectory(atPath: runtime.layout.originals.path).isEmpty)
         #expect(try runtime.journal.invocations(state: nil, function: nil, limit: 10).isEmpty)
     }
@@ -138,8 +142,8 @@ import Testing
         let (ingest, runtime) = try Self.makeIngest()
         defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         let upload = runtime.layout.uploads.appendingPathComponent("again.png")
-        try Data(Self.pngSignature + [1, 2, 3]).write(to: upload)
-        let second = Data(Self.pngSignature + [UInt8](repeating: 7, count: 1000))
+        try Data(Self.smallPNG).write(to: upload)
+        let second = Data(Self.pngSignature + [UInt8](repeating: 7, count: 1000) + Self.iend)
         let fd = open(upload.path, O_WRONLY | O_TRUNC)
         try #require(fd >= 0)
         var closed = false
@@ -182,6 +186,66 @@ import Testing
         #expect(ingest.ingest(upload) == .rejected(failedName: "empty.jpg", reason: "empty.jpg: the file is empty"))
         #expect(!FileManager.default.fileExists(atPath: upload.path))
     }
+
+    /// A picture closed half-written (its head, then the rest appended after another open) waits until it stayed
+    /// unchanged for `incompleteSettleTime`; a whole one is taken at its close. Until session 29 the head was
+    /// ingested and refused as truncated, and the rest became an upload of its own, refused as no picture.
+    @Test(arguments: UploadIngestTests.partialPictures)
+    func aPictureClosedHalfWrittenWaitsForTheRest(format: String, whole: [UInt8], cut: Int) throws {
+        let (ingest, runtime) = try Self.makeIngest()
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        let upload = runtime.layout.uploads.appendingPathComponent("resumed.\(format)")
+        try Data(whole[..<cut]).write(to: upload)
+        #expect(ingest.ingest(upload) == .unsettled, "\(format) cut at \(cut)")
+        #expect(FileManager.default.fileExists(atPath: upload.path))
+        let handle = try FileHandle(forWritingTo: upload)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(whole[cut...]))
+        try handle.close()
+        guard case .ingested(_, let key, _) = ingest.ingest(upload) else {
+            Issue.record("the whole \(format) was not taken at its close")
+            return
+        }
+        #expect(try Data(contentsOf: runtime.layout.root.appendingPathComponent(key)) == Data(whole))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: runtime.layout.failed.path).isEmpty)
+    }
+
+    /// A picture that stays cut (a copy that died) is taken once unchanged for `incompleteSettleTime`: its refusal
+    /// then says what is wrong with it, as before.
+    @Test func aPictureThatStaysCutIsTakenOnceSettled() throws {
+        let (ingest, runtime) = try Self.makeIngest()
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        let upload = runtime.layout.uploads.appendingPathComponent("cut.png")
+        try Data(Self.pngSignature + [1, 2, 3]).write(to: upload)
+        #expect(ingest.ingest(upload) == .unsettled)
+        let past = timespec(tv_sec: time(nil) - 3, tv_nsec: 0)
+        _ = [past, past].withUnsafeBufferPointer { utimensat(AT_FDCWD, upload.path, $0.baseAddress, 0) }
+        guard case .ingested = ingest.ingest(upload) else {
+            Issue.record("a settled cut picture is not taken")
+            return
+        }
+    }
+
+    /// Whole pictures of every format (only their structure matters here) and where each is cut: a JPEG inside its
+    /// scan, after an EXIF thumbnail's end-of-image marker; a PNG before `IEND`; a GIF before its trailer; a WebP
+    /// short of its RIFF length; a HEIF inside its `mdat`.
+    static let partialPictures: [(String, [UInt8], Int)] = {
+        let thumbnail: [UInt8] = [0xFF, 0xD8, 0xFF, 0xD9]
+        let app1: [UInt8] = [0xFF, 0xE1, 0x00, UInt8(2 + 6 + thumbnail.count)] + Array("Exif\0\0".utf8) + thumbnail
+        let scan: [UInt8] = [0xFF, 0xDA, 0x00, 0x02] + [UInt8](repeating: 0x55, count: 6000)
+        let jpeg: [UInt8] = [0xFF, 0xD8] + app1 + scan + [0xFF, 0xD9]
+        let png = pngSignature + [UInt8](repeating: 9, count: 5000) + iend
+        let gif = Array("GIF89a".utf8) + [UInt8](repeating: 1, count: 300) + [0x3B]
+        let body = Array("WEBP".utf8) + [UInt8](repeating: 2, count: 400)
+        let length = UInt32(body.count)
+        let webp = Array("RIFF".utf8) + withUnsafeBytes(of: length.littleEndian, Array.init) + body
+        let ftyp: [UInt8] = [0, 0, 0, 16] + Array("ftypheic".utf8) + [0, 0, 0, 0]
+        let mdat: [UInt8] = [0, 0, 0x10, 8] + Array("mdat".utf8) + [UInt8](repeating: 3, count: 0x1000)
+        return [
+            ("jpg", jpeg, app1.count + 2 + 3000), ("png", png, 2000), ("gif", gif, 200), ("webp", webp, 300),
+            ("heic", ftyp + mdat, 1000),
+        ]
+    }()
 
     /// A Unix socket bound at `path` (its file-system entry is the socket).
     static func boundSocket(at path: String) throws -> Int32 {

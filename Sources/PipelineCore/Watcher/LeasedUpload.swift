@@ -24,8 +24,8 @@ import Foundation
 final class LeasedUpload {
     /// A writer has the upload open: its close will bring it back.
     struct BeingWritten: Error {}
-    /// Without a lease, or empty: changed too lately to tell whether a writer is still at it or will fill it; look
-    /// again after `settleTime`.
+    /// Without a lease, empty or not whole: changed too lately to tell whether a writer is still at it or will
+    /// fill it; look again after `settleTime`.
     struct Unsettled: Error {}
 
     /// How long an upload must have been left unchanged before it is read without a lease.
@@ -33,6 +33,11 @@ final class LeasedUpload {
     /// How long an empty upload must have stayed empty before it is refused: some writers create a file, close
     /// it, and open it again to fill it (a close of an empty file is no sign of a finished copy).
     static let emptySettleTime: TimeInterval = 2
+    /// How long an upload that does not end where its format says it ends must have stayed unchanged before it is
+    /// read: the same writers close a half-filled file too (a head, then the rest appended; `dd` a chunk at a time).
+    /// Until session 29 such a close was ingested and refused as truncated, and the rest, appended to a new file,
+    /// refused as no picture: one picture could become dozens of dead letters, none of them the picture.
+    static let incompleteSettleTime: TimeInterval = 2
 
     let path: String
     private let fd: Int32
@@ -56,7 +61,11 @@ final class LeasedUpload {
                 throw BeingWritten()
             }
         }
-        if age < (status.st_size == 0 ? Self.emptySettleTime : refused == nil ? 0 : Self.settleTime) {
+        let settling = status.st_size == 0 ? Self.emptySettleTime : refused == nil ? 0 : Self.settleTime
+        if age < settling
+            || (age < Self.incompleteSettleTime
+                && !UploadCompleteness.looksWhole(fd: fd, size: Int(status.st_size)))
+        {
             if refused == nil { _ = fcntl(fd, Self.setLease, F_UNLCK) }
             close(fd)
             throw Unsettled()
