@@ -55,5 +55,46 @@ extension PicpipeCLI {
                 #expect(one.stderr.contains("ObjectRemoved); not replayed"), "\(one.stderr)")
             }
         }
+
+        /// An S3 upload's record (its `x-amz-meta-*`, key, Content-Type) goes with its picture whatever deletes it:
+        /// after an HTTP DELETE the same bytes uploaded over HTTP by someone else are another object, without the
+        /// deleted one's metadata (until session 29 only S3's DeleteObject removed the record, and HeadObject of the
+        /// new upload answered `owner: alice`).
+        @Test func anHTTPDeleteForgetsTheS3UploadsRecord() async throws {
+            try await PicpipeCLI.AWSCLITests.withServe { gateway in
+                let store = gateway.store
+                let bytes = try PicpipeCLI.AWSCLITests.jpeg(seed: 11)
+                let hash = PicpipeCLI.AWSCLITests.hash(bytes)
+                let file = gateway.root.appendingPathComponent("holiday.jpg")
+                try Data(bytes).write(to: file)
+                let put = try await gateway.aws([
+                    "s3", "cp", file.path, "s3://uploads/alice/holiday.jpg", "--metadata", "owner=alice",
+                    "--no-progress",
+                ])
+                #expect(put.status == 0, "\(put.stderr)")
+                try await ServeProcess.eventually("made") {
+                    try await StoreView.processed(store).contains("alice/holiday.jpg")
+                }
+                let record = store.appendingPathComponent("db/s3/objects/\(hash).json")
+                #expect(FileManager.default.fileExists(atPath: record.path))
+                let key = PicpipeCLI.AWSCLITests.originalKey(hash)
+                let before = try await gateway.awsJSON(["s3api", "head-object", "--bucket", "originals", "--key", key])
+                #expect(before["Metadata"] as? [String: String] == ["owner": "alice"])
+
+                let http = "http://127.0.0.1:\(try #require(ServeHTTPTests.port(in: gateway.serve.log)))"
+                #expect(try await HTTPCall.send("DELETE", "\(http)/images/\(hash)").status == 204)
+                #expect(!FileManager.default.fileExists(atPath: record.path), "the record goes with the picture")
+                let again = try await HTTPCall.send(
+                    "POST", "\(http)/images?name=bob.jpg", headers: ["Content-Type": "image/jpeg"], body: Data(bytes))
+                #expect((200..<300).contains(again.status), "\(again.text)")
+                // (An answer the S3 door keeps in memory is trusted for a second, then read again: README.)
+                try await ServeProcess.eventually("HeadObject without the deleted upload's metadata", within: 20) {
+                    let after = try await gateway.awsJSON([
+                        "s3api", "head-object", "--bucket", "originals", "--key", key,
+                    ])
+                    return (after["Metadata"] as? [String: String] ?? [:]).isEmpty
+                }
+            }
+        }
     }
 }

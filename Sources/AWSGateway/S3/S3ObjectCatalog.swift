@@ -36,7 +36,7 @@ final class S3ObjectCatalog: Sendable {
     private let computed = Locked<[String: (size: Int, modified: Date, eTag: String)]>([:])
 
     init(layout: StoreLayout) {
-        folder = layout.root.appendingPathComponent("db/s3/objects")
+        folder = layout.s3ObjectRecords
     }
 
     /// The record of a content.

@@ -99,6 +99,7 @@ package struct ContentLifecycle: Sendable {
                 "could not remove a deleted original", metadata: ["sha256": "\(hash.hex)", "error": "\(error)"])
         }
         cache.invalidate(hash: hash)
+        runtime.layout.forgetS3ObjectRecord(of: hash.hex)
         // Deleted on purpose: its dead letters (a thumbnail that timed out, a refused copy) are settled with it.
         let failedArea = StoreHandle(
             area: .failed, access: .write, location: runtime.layout.failed, function: "fetch")

@@ -647,6 +647,7 @@ public final class FunctionRuntime: Sendable {
                 attempts: claim.attempt)
             try letter.store(bytes: bytes, name: source, in: failed)
             try originals.remove(relative)
+            if let hash = record.contentHash { layout.forgetS3ObjectRecord(of: hash.hex) }
         } catch {
             log.error("could not refuse the original", metadata: ["error": "\(error)"])
             return

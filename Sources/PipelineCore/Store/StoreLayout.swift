@@ -35,6 +35,15 @@ public struct StoreLayout: Sendable, Hashable {
     public var metadataDatabase: URL { databases.appendingPathComponent("metadata.sqlite") }
     /// The pipeline's journal.
     public var eventsDatabase: URL { databases.appendingPathComponent("events.sqlite") }
+    /// What an S3 upload recorded of a content (its MD5 ETag, `x-amz-meta-*`, Content-Type, key), one JSON file each.
+    public var s3ObjectRecords: URL { databases.appendingPathComponent("s3/objects", isDirectory: true) }
+
+    /// Forgets what an S3 upload recorded of a content whose original left the store, however it left (an HTTP
+    /// DELETE, a PUT moving its last id, a refusal): a later upload of the same bytes is another object, which must
+    /// not show the deleted one's metadata (until session 29 only S3's own DeleteObject removed the record).
+    public func forgetS3ObjectRecord(of hash: String) {
+        unlink(s3ObjectRecords.appendingPathComponent(hash + ".json").path)
+    }
 
     /// Creates every folder of the store that does not exist yet.
     /// - Parameter parents: whether missing parents of the root are created too. Commands pass `false`, so a
