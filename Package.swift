@@ -219,6 +219,7 @@ let package = Package(
             dependencies: [
                 "Locking", "PipelineCore", "PostgresBackend",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
         .testTarget(

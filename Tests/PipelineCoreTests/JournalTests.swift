@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Locking
 import Testing
 
@@ -26,6 +27,59 @@ import Testing
             #expect(try journal.event(id: appended.eventID)?.record == appended.record)
             let second = try journal.append(Self.record(2), functions: ["a"], type: .event, deduplicate: true)
             #expect(second.record.s3.object.sequencer > appended.record.s3.object.sequencer)
+        }
+    }
+
+    /// The waiting invocations per function, as the full statistics count them, from a query that reads only
+    /// them (`/healthz` and the `/metrics` gauges ask at every probe; until session 29 SQLite's answer was the full
+    /// statistics over every row ever journaled).
+    @Test(arguments: JournalBackend.available)
+    func queueDepthsCountTheWaitingAsTheStatisticsDo(backend: JournalBackend) throws {
+        try backend.withJournal { journal in
+            for n in 0..<6 {
+                _ = try journal.append(Self.record(n), functions: ["a", "b"], type: .event, deduplicate: false)
+            }
+            _ = try journal.append(Self.record(9), functions: ["c"], type: .event, deduplicate: false)
+            let now = Date()
+            for _ in 0..<3 {
+                let claim = try #require(try journal.claim(function: "a", now: now))
+                try journal.succeed(claim, result: nil, duration: 0.1, memoryMB: 128)
+            }
+            let retried = try #require(try journal.claim(function: "a", now: now))
+            try journal.fail(
+                retried, error: "x", duration: 0.1, memoryMB: 128, retryAt: now.addingTimeInterval(60))
+            let running = try #require(try journal.claim(function: "c", now: now))
+            _ = running
+            let depths = try journal.queueDepths(now: now.addingTimeInterval(10))
+            #expect(depths.map(\.function) == ["a", "b", "c"])
+            #expect(depths.map(\.waiting) == [3, 6, 0])
+            let statistics = try journal.statistics(now: now.addingTimeInterval(10))
+            for depth in depths {
+                let full = try #require(statistics.first { $0.function == depth.function })
+                #expect(depth.waiting == full.queueDepth, "\(depth.function)")
+                #expect(abs(depth.oldestAge - full.oldestQueuedAge) < 0.001, "\(depth.function)")
+            }
+            #expect(depths[0].oldestAge >= 10 && depths[2].oldestAge == 0)
+        }
+    }
+
+    /// SQLite finds the functions and their waiting rows through the `invocations_ready` index (SEARCH), never by
+    /// reading the whole table (SCAN), whose rows the journal keeps for ever.
+    @Test func sqliteQueueDepthsReadTheIndexOnly() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-depths-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let layout = StoreLayout(root: root)
+        try layout.createFolders()
+        _ = try SQLiteInvocationJournal(layout: layout)
+        let queue = try DatabaseQueue(path: layout.eventsDatabase.path)
+        for sql in [SQLiteInvocationJournal.functionsSQL, SQLiteInvocationJournal.waitingSQL] {
+            let steps = try queue.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: sql.contains("?") ? ["a"] : [])
+                    .map { $0["detail"] as String }
+            }
+            let onInvocations = steps.filter { $0.contains("invocations") }
+            #expect(!onInvocations.isEmpty, "\(steps)")
+            #expect(onInvocations.allSatisfy { $0.hasPrefix("SEARCH") && $0.contains("invocations_ready") }, "\(steps)")
         }
     }
 

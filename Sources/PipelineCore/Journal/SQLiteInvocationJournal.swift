@@ -454,6 +454,39 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         }
     }
 
+    /// Each function's waiting invocations through the `invocations_ready` index: the functions by a skip over it,
+    /// then only the waiting rows of each (until session 29 this was the protocol's default, the full `statistics`
+    /// over every row ever journaled: `/healthz` took 45 ms at 12,000 invocations and 450 ms at 120,000).
+    public func queueDepths(now: Date) throws -> [QueueDepth] {
+        try pool.read { db in
+            let functions = try String.fetchAll(db, sql: Self.functionsSQL)
+            return try functions.map { function in
+                let row = try Row.fetchOne(db, sql: Self.waitingSQL, arguments: [function])
+                let oldest: Double? = row?["oldest"]
+                return QueueDepth(
+                    function: function, waiting: row?["waiting"] ?? 0,
+                    oldestAge: oldest.map { max(0, now.timeIntervalSince1970 - $0) } ?? 0)
+            }
+        }
+    }
+
+    /// The functions that have invocations, by a skip over `invocations_ready` (one look-up per function).
+    static let functionsSQL = """
+        WITH RECURSIVE named(function) AS (
+            SELECT MIN(function) FROM invocations
+            UNION ALL
+            SELECT (SELECT MIN(function) FROM invocations WHERE function > named.function) FROM named
+            WHERE named.function IS NOT NULL
+        )
+        SELECT function FROM named WHERE function IS NOT NULL
+        """
+
+    /// One function's waiting invocations and the oldest one's time, from `invocations_ready`.
+    static let waitingSQL = """
+        SELECT COUNT(*) AS waiting, MIN(enqueued_at) AS oldest FROM invocations
+        WHERE function = ? AND state IN ('queued', 'retrying')
+        """
+
     public func statistics(now: Date) throws -> [FunctionStatistics] {
         let bounds = FunctionStatistics.bucketBounds
         let buckets = bounds.map { "SUM(CASE WHEN duration <= \($0) THEN 1 ELSE 0 END)" }.joined(separator: ", ")

@@ -556,11 +556,22 @@ public final class PostgresInvocationJournal: InvocationJournal {
     }
 
     public func queueDepths(now: Date) throws -> [QueueDepth] {
+        // The functions by a skip over the (function, state) index, then only each one's waiting rows: the
+        // aggregate over every row ever journaled that this was until session 29 grew with the store's age.
         try pool.run(
             """
-            SELECT function, COUNT(*) FILTER (WHERE state IN ('queued', 'retrying')) AS waiting,
-                MIN(enqueued_at) FILTER (WHERE state IN ('queued', 'retrying')) AS oldest
-            FROM picpipe_journal.invocations GROUP BY function ORDER BY function
+            WITH RECURSIVE named(function) AS (
+                SELECT MIN(function) FROM picpipe_journal.invocations
+                UNION ALL
+                SELECT (SELECT MIN(function) FROM picpipe_journal.invocations WHERE function > named.function)
+                FROM named WHERE named.function IS NOT NULL
+            )
+            SELECT named.function,
+                (SELECT COUNT(*) FROM picpipe_journal.invocations i
+                 WHERE i.function = named.function AND i.state IN ('queued', 'retrying')) AS waiting,
+                (SELECT MIN(enqueued_at) FROM picpipe_journal.invocations i
+                 WHERE i.function = named.function AND i.state IN ('queued', 'retrying')) AS oldest
+            FROM named WHERE named.function IS NOT NULL ORDER BY named.function
             """
         ).compactMap { row in
             guard let function = row.value("function", as: String.self) else { return nil }
