@@ -1,5 +1,6 @@
 // ListObjectsV2's paging and roll-up, and path-style addressing, on made-up key sets.
 import Foundation
+import PipelineCore
 import Testing
 
 @testable import AWSGateway
@@ -117,5 +118,95 @@ import Testing
         // Text XML can hold is left alone: tabs, line breaks, any other character.
         #expect(S3XML.text("a\tb\nc – 写真 ✓") == "a\tb\nc – 写真 ✓")
         #expect(S3XML.text("\u{FFFE}") == "\\u{FFFE}")
+    }
+}
+
+/// Listings read from a real folder by `S3KeyWalk` give what the whole bucket, enumerated and sorted, gives, for
+/// every prefix, start-after and delimiter; and they look only at the files the page needs.
+@Suite struct S3KeyWalkTests {
+    /// A bucket folder with names that test the order (`a-c` sorts before the folder `a/`, `a.jpg` too), spaces,
+    /// NFC and NFD spellings of one name, and what a listing leaves out (hidden and temporary files, links).
+    static func bucket() throws -> URL {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-walk-\(UUID().uuidString)")
+        let files = [
+            "a/b.jpg", "a/c/d.jpg", "a-c", "a.jpg", "a0/x.jpg", "128/aa/1.jpg", "128/aa/2.jpg", "128/ab/3.jpg",
+            "1280/aa/4.jpg", "1024/zz/5.jpg", "256/ff/6.jpg", "my trip/IMG 1.JPG", "Caf\u{E9}.jpg", "Cafe\u{301}.jpg",
+            "empty/.hidden.jpg", "z/.picpipe-tmp-x", "z/photo.jpg.part", "z/ok.jpg",
+        ]
+        for file in files {
+            let url = root.appendingPathComponent(file)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            #expect(FileManager.default.createFile(atPath: url.path, contents: Data(file.utf8)))
+        }
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("nothing/inside"), withIntermediateDirectories: true)
+        #expect(symlink(root.appendingPathComponent("a.jpg").path, root.appendingPathComponent("link.jpg").path) == 0)
+        return root
+    }
+
+    /// The listing as it was made until session 29: every object of the folder, sorted by key bytes.
+    static func everything(in root: URL) -> [(key: String, size: Int, modified: Date)] {
+        var found: [(key: String, size: Int, modified: Date)] = []
+        let base = root.standardizedFileURL.path
+        let walker = FileManager.default.enumerator(atPath: base)
+        while let relative = walker?.nextObject() as? String {
+            var status = stat()
+            guard lstat(base + "/" + relative, &status) == 0, status.st_mode & S_IFMT == S_IFREG,
+                S3Bucket.isSafe(relative),
+                !UploadName.isIgnored(String(relative.split(separator: "/").last ?? ""))
+            else { continue }
+            found.append((relative, Int(status.st_size), Date(timeIntervalSince1970: 0)))
+        }
+        return found.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+    }
+
+    @Test func everyListingAgreesWithTheWholeBucketSorted() throws {
+        let root = try Self.bucket()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let all = Self.everything(in: root)
+        #expect(all.count == 15)  // 18 files, less the hidden, temporary and ignored ones
+        let prefixes = [
+            "", "a", "a/", "a/c/", "128/", "128/a", "12", "my trip/", "Caf", "z/", "none/", "../", "nothing/",
+        ]
+        let afters = ["", "a", "a-c", "a/", "a/b.jpg", "128/", "128/aa/1.jpg", "1280/", "z"]
+        for prefix in prefixes {
+            for after in afters {
+                for delimiter in [nil, "/"] {
+                    for maxKeys in [1, 2, 1000] {
+                        let walked = S3API.page(
+                            S3KeyWalk(root: root, prefix: prefix, after: after, delimiter: delimiter), prefix: prefix,
+                            delimiter: delimiter, after: after, maxKeys: maxKeys)
+                        let whole = S3API.page(
+                            all, prefix: prefix, delimiter: delimiter, after: after, maxKeys: maxKeys)
+                        let what = "prefix \(prefix) after \(after) delimiter \(delimiter ?? "-") max \(maxKeys)"
+                        #expect(walked.objects.map(\.key) == whole.objects.map(\.key), "\(what)")
+                        #expect(walked.objects.map(\.size) == whole.objects.map(\.size), "\(what)")
+                        #expect(walked.prefixes == whole.prefixes, "\(what)")
+                        #expect(walked.next == whole.next, "\(what)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// A narrow prefix reads only its folder, a page stops the walk, and a folder that rolls up into a common
+    /// prefix is looked at for one object only: the cost follows the page, not the bucket.
+    @Test func aListingLooksOnlyAtTheFilesItsPageNeeds() throws {
+        let root = try Self.bucket()
+        defer { try? FileManager.default.removeItem(at: root) }
+        var narrow = S3KeyWalk(root: root, prefix: "128/aa/", after: "", delimiter: nil)
+        #expect(Array(AnyIterator { narrow.next() }).map(\.key) == ["128/aa/1.jpg", "128/aa/2.jpg"])
+        #expect(narrow.filesLooked == 2)
+        var first = S3KeyWalk(root: root, prefix: "", after: "", delimiter: nil)
+        #expect(first.next()?.key == "1024/zz/5.jpg")
+        #expect(first.filesLooked == 1)
+        var top = S3KeyWalk(root: root, prefix: "", after: "", delimiter: "/")
+        let rolled = Array(AnyIterator { top.next() })
+        // One object for each top folder that holds one (8), and every top-level file (4; the link is known by its
+        // entry's type, without a look).
+        #expect(rolled.map(\.key).filter { $0.contains("/") }.count == 8, "\(rolled.map(\.key))")
+        #expect(rolled.count == 12)
+        #expect(top.filesLooked == 12)
     }
 }

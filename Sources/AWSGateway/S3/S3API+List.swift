@@ -59,7 +59,8 @@ extension S3API {
         let marker = query["marker"] ?? ""
         let urlEncoded = try Self.urlEncoded(query)
         let listing = Self.page(
-            bucket.keys(in: layout), prefix: prefix, delimiter: delimiter, after: marker, maxKeys: maxKeys)
+            S3KeyWalk(root: bucket.folder(in: layout), prefix: prefix, after: marker, delimiter: delimiter),
+            prefix: prefix, delimiter: delimiter, after: marker, maxKeys: maxKeys)
         let result = ListBucketResultV1(
             name: bucket.rawValue, prefix: Self.listed(prefix, urlEncoded: urlEncoded),
             marker: Self.listed(marker, urlEncoded: urlEncoded), maxKeys: maxKeys,
@@ -86,7 +87,8 @@ extension S3API {
         }
         let urlEncoded = try Self.urlEncoded(query)
         let listing = Self.page(
-            bucket.keys(in: layout), prefix: prefix, delimiter: delimiter, after: marker, maxKeys: maxKeys)
+            S3KeyWalk(root: bucket.folder(in: layout), prefix: prefix, after: marker, delimiter: delimiter),
+            prefix: prefix, delimiter: delimiter, after: marker, maxKeys: maxKeys)
         func encode(_ text: String) -> String { Self.listed(text, urlEncoded: urlEncoded) }
         let contents = contents(
             listing.objects, bucket: bucket, urlEncoded: urlEncoded, withOwner: query["fetch-owner"] == "true")
@@ -111,24 +113,26 @@ extension S3API {
     /// Picks a page: keys under `prefix` after `after` (a key, or a common prefix whose keys are all skipped),
     /// rolled up at `delimiter` into common prefixes, each object or prefix counting once toward `maxKeys`.
     static func page(
-        _ all: [(key: String, size: Int, modified: Date)], prefix: String, delimiter: String?, after: String,
-        maxKeys: Int
+        _ all: some Sequence<(key: String, size: Int, modified: Date)>, prefix: String, delimiter: String?,
+        after: String, maxKeys: Int
     ) -> Page {
         var page = Page(objects: [], prefixes: [], next: nil)
         var count = 0
         var lastEntry: String?
         let afterBytes = Array(after.utf8)
+        // Prefixes compare as bytes: Swift's `hasPrefix` takes a key's NFC and NFD spellings for the same.
+        let prefixBytes = Array(prefix.utf8)
         for object in all {
-            guard object.key.hasPrefix(prefix) else { continue }
             let keyBytes = Array(object.key.utf8)
+            guard keyBytes.starts(with: prefixBytes) else { continue }
             if !after.isEmpty {
                 if !afterBytes.lexicographicallyPrecedes(keyBytes) { continue }
-                if let delimiter, after.hasSuffix(delimiter), object.key.hasPrefix(after) { continue }
+                if let delimiter, after.hasSuffix(delimiter), keyBytes.starts(with: afterBytes) { continue }
             }
             var entry = object.key
             var isPrefix = false
             if let delimiter {
-                let rest = object.key.dropFirst(prefix.count)
+                let rest = String(decoding: keyBytes[prefixBytes.count...], as: UTF8.self)
                 if let range = rest.range(of: delimiter) {
                     entry = prefix + String(rest[..<range.upperBound])
                     isPrefix = true

@@ -42,31 +42,4 @@ enum S3Bucket: String, CaseIterable, Sendable {
             !$0.isEmpty && $0 != "." && $0 != ".."
         }
     }
-
-    /// Every object of the bucket (regular files, hidden and temporary ones left out), sorted by key as S3 sorts
-    /// (UTF-8 bytes).
-    func keys(in layout: StoreLayout) -> [(key: String, size: Int, modified: Date)] {
-        let root = folder(in: layout)
-        guard
-            let walker = FileManager.default.enumerator(
-                at: root, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey],
-                options: [.skipsHiddenFiles])
-        else { return [] }
-        var found: [(key: String, size: Int, modified: Date)] = []
-        let base = root.standardizedFileURL.path
-        for case let url as URL in walker {
-            guard
-                let values = try? url.resourceValues(forKeys: [
-                    .isRegularFileKey, .fileSizeKey, .contentModificationDateKey,
-                ]),
-                values.isRegularFile == true
-            else { continue }
-            let path = url.standardizedFileURL.path
-            guard path.hasPrefix(base + "/") else { continue }
-            let key = String(path.dropFirst(base.count + 1))
-            guard S3Bucket.isSafe(key), !UploadName.isIgnored(url.lastPathComponent) else { continue }
-            found.append((key, values.fileSize ?? 0, values.contentModificationDate ?? Date(timeIntervalSince1970: 0)))
-        }
-        return found.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
-    }
 }
