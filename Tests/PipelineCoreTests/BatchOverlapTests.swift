@@ -81,7 +81,41 @@ struct LaterFunction: PipelineFunction {
     }
 }
 
+/// Removes the original from disk, as an HTTP DELETE by a serve beside the batch does, then notes what
+/// `originalExists` tells the functions after it (which check it after writing and undo their work when false).
+struct DeletedBesideTheBatchFunction: PipelineFunction {
+    let name = "deleter"
+    let role = FunctionRole(read: [.originals])
+    let subscriptions: Set<String> = ["ObjectCreated"]
+    let layout: StoreLayout
+    let seen: Locked<[Bool]>
+
+    func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
+        try FileManager.default.removeItem(at: layout.root.appendingPathComponent(record.s3.object.key))
+        seen.withLock { $0.append(context.originalExists(record)) }
+        return [:]
+    }
+}
+
 @Suite struct BatchOverlapTests {
+    /// A batch's function asks the disk whether the original is still there, not the bytes the batch read: a
+    /// picture deleted by a serve beside the batch is gone for it too, so the thumbnail and metadata functions undo
+    /// what they wrote (until session 29 it was always there for them, and the deleted picture's thumbnails and
+    /// metadata row stayed for good).
+    @Test func aFunctionSeesAnOriginalDeletedBesideTheBatch() async throws {
+        let (layout, inputs, work) = try Self.inputs(2)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let seen = Locked<[Bool]>([])
+        _ = try await Self.runner(
+            layout,
+            [
+                ComputeThenWriteFunction(log: OverlapLog(), layout: layout),
+                DeletedBesideTheBatchFunction(layout: layout, seen: seen),
+            ]
+        ).run(inputs, jobs: 1, progress: { _ in })
+        #expect(seen.withLock { $0 } == [false, false])
+    }
+
     /// A store and `count` distinct files that sniff as JPEG.
     static func inputs(_ count: Int) throws -> (StoreLayout, [BatchInput], URL) {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-overlap-\(UUID().uuidString)")

@@ -141,8 +141,11 @@ public struct FunctionContext: Sendable {
     /// A function handling `ObjectCreated` checks this after it wrote its outputs and removes them when the
     /// original is gone: the original is removed before the `ObjectRemoved` clean-up runs, so either this check
     /// sees the removal or the clean-up sees the outputs, and a delete always wins over late work.
+    ///
+    /// Asked of the disk even when the bytes were handed over (`preloadedOriginal`: batch asks only once the original
+    /// is durable), so a picture deleted by a serve beside a batch is gone for the batch's functions too (until
+    /// session 29 it was always there for them, and its thumbnails and metadata row stayed).
     public func originalExists(_ record: S3EventRecord) -> Bool {
-        guard preloadedOriginal == nil else { return true }
         guard let originals = try? store.handle(.originals, .read) else { return false }
         let key = record.s3.object.key
         return key.hasPrefix("originals/") && originals.exists(String(key.dropFirst("originals/".count)))
