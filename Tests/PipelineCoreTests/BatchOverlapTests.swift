@@ -98,6 +98,24 @@ struct DeletedBesideTheBatchFunction: PipelineFunction {
 }
 
 @Suite struct BatchOverlapTests {
+    /// A batch sweeps what a dead writer left in every area it writes, `failed/` too (until session 29 a killed
+    /// batch's half-copied refusal stayed there for ever when no serve ran).
+    @Test func aBatchSweepsADeadWritersLeftoversFromFailed() async throws {
+        let (layout, inputs, work) = try Self.inputs(1)
+        defer { try? FileManager.default.removeItem(at: work) }
+        try layout.createFolders()
+        let host = TemporaryOwner.current.host
+        var left: [URL] = []
+        for area in [layout.failed, layout.originals, layout.thumbnails] {
+            let file = area.appendingPathComponent(".picpipe-tmp-\(host)-99999999-\(UUID().uuidString)")
+            try Data([1]).write(to: file)
+            left.append(file)
+        }
+        _ = try await Self.runner(layout, [LaterFunction(log: OverlapLog(), layout: layout)]).run(
+            inputs, jobs: 1, progress: { _ in })
+        for file in left { #expect(!FileManager.default.fileExists(atPath: file.path), "\(file.path)") }
+    }
+
     /// A batch's function asks the disk whether the original is still there, not the bytes the batch read: a
     /// picture deleted by a serve beside the batch is gone for it too, so the thumbnail and metadata functions undo
     /// what they wrote (until session 29 it was always there for them, and the deleted picture's thumbnails and

@@ -46,8 +46,8 @@ public struct BatchRunner: Sendable {
         progress: @escaping @Sendable (BatchProgress) -> Void
     ) async throws -> BatchSummary {
         try layout.createFolders()
-        AtomicFile.sweepTemporaries(in: layout.originals)
-        AtomicFile.sweepTemporaries(in: layout.thumbnails)
+        // Every area a batch writes, failed/ too (until session 29 a killed batch's half-copied refusal there stayed).
+        for area in [layout.originals, layout.thumbnails, layout.failed] { AtomicFile.sweepTemporaries(in: area) }
         let start = ContinuousClock.now
         var counters = BatchProgress(
             done: 0, total: inputs.count, ok: 0, skipped: 0, failed: 0, elapsed: 0, lastFile: "", lastOutcome: .ok)

@@ -20,10 +20,10 @@ struct BatchCommand: AsyncParsableCommand {
             copy skipped. Symbolic links are followed. Inputs are checked before the store is touched: a path \
             that does not exist is a usage error. Finding no picture at all is a warning, not an error.
 
-            Ctrl-C stops starting files, lets the running ones finish, prints the partial summary and exits 130; \
-            nothing partial is left in the store, and the next run skips what is done.
+            Ctrl-C (or SIGTERM) stops starting files, lets the running ones finish, prints the partial summary and \
+            exits 130 (143 after SIGTERM); nothing partial is left in the store, and the next run skips what is done.
 
-            Exit code: 0 all succeeded (or nothing found), 1 some failed, 2 usage error, 130 interrupted.
+            Exit code: 0 all succeeded (or nothing found), 1 some failed, 2 usage error, 130/143 interrupted.
 
             --json prints the summary with "outputs": the thumbnails made by format, their count and bytes. \
             --also-formats webp,avif makes every size in those formats too (the HTTP API otherwise makes them \
@@ -119,7 +119,7 @@ struct BatchCommand: AsyncParsableCommand {
         if interrupt.received {
             FileHandleOutput.standardError.write(
                 "picpipe: interrupted before any file was processed; the store was not touched\n")
-            throw ExitCode(130)
+            throw ExitCode(interrupt.exitCode)
         }
         if found.isEmpty {
             FileHandleOutput.standardError.write(
@@ -163,7 +163,7 @@ struct BatchCommand: AsyncParsableCommand {
             FileHandleOutput.standardError.write(
                 "picpipe: interrupted after \(summary.ok + summary.failed + summary.skipped) of \(summary.total) files; "
                     + "run the same command again to resume (what is done is skipped)\n")
-            throw ExitCode(130)
+            throw ExitCode(interrupt.exitCode)
         }
         if summary.failed > 0 { throw ExitCode(1) }
     }
