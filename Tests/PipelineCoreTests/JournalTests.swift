@@ -63,6 +63,20 @@ import Testing
         }
     }
 
+    /// An invocation is throttled once however often it waits again (a retry, a replay): the mark says whether it
+    /// is new, and the runtime's `/metrics` counter follows it, so both count what `stats` counts (until session 29
+    /// the counter counted every throttled claim: 5 against 3).
+    @Test(arguments: JournalBackend.available)
+    func aThrottleIsCountedOnceAnInvocation(backend: JournalBackend) throws {
+        try backend.withJournal { journal in
+            let appended = try journal.append(Self.record(1), functions: ["a"], type: .event, deduplicate: false)
+            let id = try #require(appended.invocations["a"])
+            #expect(try journal.markThrottled(invocation: id))
+            #expect(try !journal.markThrottled(invocation: id))
+            #expect(try journal.statistics(now: Date()).first { $0.function == "a" }?.throttles == 1)
+        }
+    }
+
     /// SQLite finds the functions and their waiting rows through the `invocations_ready` index (SEARCH), never by
     /// reading the whole table (SCAN), whose rows the journal keeps for ever.
     @Test func sqliteQueueDepthsReadTheIndexOnly() throws {

@@ -72,7 +72,9 @@ public protocol InvocationJournal: Sendable {
     func recoverRunning() throws -> Int
 
     /// Marks an invocation as throttled: it was ready while every reserved worker of its function was busy.
-    func markThrottled(invocation id: Int64) throws
+    /// - Returns: whether it was not marked yet: an invocation throttled again (a retry, a replay) counts once, in
+    ///   `stats` and in `/metrics` alike (until session 29 the metric counted every throttled claim).
+    @discardableResult func markThrottled(invocation id: Int64) throws -> Bool
 
     /// Counts a synchronous call refused at the function's concurrency (429), which journals no invocation:
     /// Lambda counts it as a throttle, and `statistics` adds it to the function's throttles.

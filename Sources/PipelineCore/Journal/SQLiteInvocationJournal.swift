@@ -357,9 +357,10 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         }
     }
 
-    public func markThrottled(invocation id: Int64) throws {
+    @discardableResult public func markThrottled(invocation id: Int64) throws -> Bool {
         try write { db in
-            try db.execute(sql: "UPDATE invocations SET throttled = 1 WHERE id = ?", arguments: [id])
+            try db.execute(sql: "UPDATE invocations SET throttled = 1 WHERE id = ? AND throttled = 0", arguments: [id])
+            return db.changesCount > 0
         }
     }
 

@@ -389,8 +389,8 @@ public final class FunctionRuntime: Sendable {
                 continue
             }
             if let ready = claim.readyAt, ready >= started, freeSince.timeIntervalSince(ready) > Self.wakeUpAllowance {
-                try? journal.markThrottled(invocation: claim.id)
-                metrics[name]?.throttles.increment()
+                // Counted once an invocation, as `stats` counts it, however often it waits again.
+                if (try? journal.markThrottled(invocation: claim.id)) == true { metrics[name]?.throttles.increment() }
             }
             // On PostgreSQL a success claims the next invocation in the same statement, unless a reserved
             // concurrency needs its own claim (counted across processes) or the slot is wanted back.

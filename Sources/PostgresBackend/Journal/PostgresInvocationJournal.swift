@@ -463,8 +463,10 @@ public final class PostgresInvocationJournal: InvocationJournal {
         return recovered
     }
 
-    public func markThrottled(invocation id: Int64) throws {
-        try queue.execute("UPDATE picpipe_journal.invocations SET throttled = true WHERE id = $1", [.integer(id)])
+    @discardableResult public func markThrottled(invocation id: Int64) throws -> Bool {
+        try queue.execute(
+            "UPDATE picpipe_journal.invocations SET throttled = true WHERE id = $1 AND NOT throttled", [.integer(id)])
+            > 0
     }
 
     public func countRefusedCall(function: String) throws {
