@@ -137,4 +137,22 @@ import Testing
             #expect(Set(paths) == [Array(composed.utf8), Array(decomposed.utf8)], "\(inputs)")
         }
     }
+
+    /// One folder given twice under two spellings, or through a link, is searched once and each file taken once
+    /// (until session 29 each input kept its own memory: `batch d ./d` counted and reported every file twice).
+    @Test func aFolderGivenTwiceIsSearchedOnce() throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-names-\(UUID().uuidString)")
+        let folder = work.appendingPathComponent("d")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        try Data([1]).write(to: folder.appendingPathComponent("a.jpg"))
+        try Data([2]).write(to: folder.appendingPathComponent("b.jpg"))
+        #expect(symlink(folder.path, work.appendingPathComponent("link").path) == 0)
+        for second in [work.path + "/./d", work.appendingPathComponent("link").path, folder.path + "/a.jpg"] {
+            let discovery = BatchInput.discover([folder.path, second])
+            #expect(discovery.inputs.map(\.path) == [folder.path + "/a.jpg", folder.path + "/b.jpg"], "\(second)")
+        }
+        let twice = BatchInput.discover([folder.path, work.appendingPathComponent("link").path])
+        #expect(twice.passedOver.count == 1 && twice.passedOver[0].contains("already searched"), "\(twice.passedOver)")
+    }
 }

@@ -39,11 +39,20 @@ public struct BatchInput: Sendable, Hashable {
     ///   would otherwise bring its thumbnails back as new originals, more at every run).
     public static func discover(_ paths: [String], store: String? = nil) -> Discovery {
         var discovery = Discovery()
-        var seen = Set<PathKey>()
+        // Files and folders by device and inode, across every input: the same folder given twice under two
+        // spellings (`d ./d`, or a link to it) is searched once and its files taken once (until session 29 each
+        // input kept its own, so such a batch counted and reported every file twice). Paths by their bytes too:
+        // the NFC and NFD spellings of one name are two files.
+        var seen = Set<FileIdentity>()
         // The store, resolved, and its folder's identity: a walk that meets it passes it over.
         let own: (root: String, identity: FileIdentity)? = store.flatMap(Self.resolved).flatMap { root in
             var status = stat()
             return stat(root, &status) == 0 ? (root, FileIdentity(status)) : nil
+        }
+        var visited: Set<FileIdentity> = []
+        if let own { visited.insert(own.identity) }
+        func take(_ file: String, _ status: stat) {
+            if seen.insert(FileIdentity(status)).inserted { discovery.inputs.append(BatchInput(path: file)) }
         }
         for path in paths {
             var status = stat()
@@ -56,17 +65,20 @@ public struct BatchInput: Sendable, Hashable {
                 continue
             }
             if (status.st_mode & S_IFMT) != S_IFDIR {
-                if seen.insert(PathKey(path)).inserted { discovery.inputs.append(BatchInput(path: path)) }
+                take(path, status)
+                continue
+            }
+            guard visited.insert(FileIdentity(status)).inserted else {
+                discovery.passedOver.append("\(path): the folder was already searched (given twice, or a link to it)")
                 continue
             }
             var found: [String] = []
-            var visited: Set<FileIdentity> = [FileIdentity(status)]
-            if let own { visited.insert(own.identity) }
             walk(
                 folder: path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path, found: &found,
                 visited: &visited, passedOver: &discovery.passedOver, store: own)
-            for file in found.sorted(by: Self.byBytes) where seen.insert(PathKey(file)).inserted {
-                discovery.inputs.append(BatchInput(path: file))
+            for file in found.sorted(by: Self.byBytes) {
+                var status = stat()
+                if stat(file, &status) == 0 { take(file, status) }
             }
         }
         return discovery
@@ -116,7 +128,8 @@ public struct BatchInput: Sendable, Hashable {
                         passedOver.append("\(path): \(Self.inStore(store.root))")
                     } else {
                         passedOver.append(
-                            "\(path): the folder was already searched (another link to it, or a link loop)")
+                            "\(path): the folder was already searched "
+                                + "(given as an input too, another link to it, or a link loop)")
                     }
                     continue
                 }
