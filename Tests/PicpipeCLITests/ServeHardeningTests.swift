@@ -318,6 +318,46 @@ extension PicpipeCLI {
             }
         }
 
+        /// `/healthz` looks at the file system itself: a store remounted read-only, or filled, answers 503 before any
+        /// write has failed, and 200 again once it is writable, or has room, again (until session 29 it said ok until
+        /// an upload had failed, so a probe kept sending users to a store that could take nothing).
+        @Test func healthSeesAReadOnlyOrFullStoreBeforeAnyWriteFails() async throws {
+            guard getuid() == 0 else {
+                print("skipped: mounting a small tmpfs read-only needs root (CI runs as root)")
+                return
+            }
+            try await Self.withServe(store: Self.smallDisk) { serve, store, base in
+                #expect(Self.blockingGet("\(base)/healthz").status == 200)
+                // Read-only on top of the tmpfs (a bind mount of itself, remounted read-only: serve's open databases
+                // keep the tmpfs itself from being remounted so), then the bind mount taken away again.
+                try #require(mount(store.path, store.path, nil, UInt(MS_BIND), nil) == 0)
+                try #require(mount(nil, store.path, nil, UInt(MS_REMOUNT | MS_BIND | MS_RDONLY), nil) == 0)
+                try await ServeProcess.eventually("health says read-only", within: 20) {
+                    let health = Self.blockingGet("\(base)/healthz")
+                    return health.status == 503 && health.body.contains("\"read_only\"")
+                }
+                try #require(umount2(store.path, Int32(MNT_DETACH)) == 0)
+                try await ServeProcess.eventually("health ok again", within: 20) {
+                    Self.blockingGet("\(base)/healthz").status == 200
+                }
+                let filler = store.appendingPathComponent("filler")
+                _ = FileManager.default.createFile(atPath: filler.path, contents: nil)
+                let handle = try #require(FileHandle(forWritingAtPath: filler.path))
+                let block = Data(repeating: 1, count: 1 << 16)
+                while (try? handle.write(contentsOf: block)) != nil {}
+                try? handle.close()
+                try await ServeProcess.eventually("health says full", within: 20) {
+                    let health = Self.blockingGet("\(base)/healthz")
+                    return health.status == 503 && health.body.contains("\"full\"")
+                }
+                try FileManager.default.removeItem(at: filler)
+                try await ServeProcess.eventually("health ok with room again", within: 20) {
+                    Self.blockingGet("\(base)/healthz").status == 200
+                }
+                #expect(serve.log.contains("takes writes again"))
+            }
+        }
+
         @Test func aFullDiskKeepsUploadsWaitingAnswers507AndRecoversByItself() async throws {
             guard getuid() == 0 else {
                 print("skipped: mounting a small tmpfs for the full-disk test needs root (CI runs as root)")
