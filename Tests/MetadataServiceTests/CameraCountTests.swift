@@ -42,4 +42,35 @@ struct CameraCountTests {
             #expect(try store.cameras() == Array(expected.dropLast()))
         }
     }
+
+    /// The make and model filters ignore case in every script, so a camera written three ways is one camera: until
+    /// session 29 `/cameras` listed "DUPE CAM", "Dupe Cam" and "dupe cam" with 1 each while any of their filters listed
+    /// all 3. Each entry's count is what its own filter lists, and it shows its pictures' most used spelling.
+    @Test(arguments: MetadataBackend.available)
+    func spellingsOfOneCameraAreOneEntryCountedAsItsFilterLists(backend: MetadataBackend) throws {
+        try backend.withStore { store, _ in
+            let pictures: [(Character, String, String)] = [
+                ("a", "Dupe", "Cam"), ("b", "DUPE", "CAM"), ("c", "dupe", "cam"), ("d", "Canon", "EOS 7D"),
+                ("e", "Canon", "eos 7d"), ("f", "CANON", "EOS 5D"), ("1", "Straße", "Z"), ("2", "STRASSE", "Z"),
+            ]
+            for (sha, make, model) in pictures {
+                try store.upsert(
+                    SQLiteMetadataStoreTests.image(sha, make: make, model: model, takenAt: "2024-01-01"),
+                    originalPath: "originals/\(sha).jpg")
+            }
+            // Ties go to the spelling first in the sort order; a make reads as its most used spelling in each entry.
+            let expected = [
+                CameraCount(make: "Canon", model: "EOS 5D", count: 1),
+                CameraCount(make: "Canon", model: "EOS 7D", count: 2),
+                CameraCount(make: "DUPE", model: "CAM", count: 3),
+                CameraCount(make: "STRASSE", model: "Z", count: 2),
+            ]
+            #expect(try store.cameras() == expected)
+            #expect(try DefaultWalk(store: store).cameras() == expected)
+            for camera in try store.cameras() {
+                let listed = try store.query(MetadataQuery(make: camera.make, model: camera.model))
+                #expect(listed.count == camera.count, "\(camera)")
+            }
+        }
+    }
 }

@@ -560,7 +560,7 @@ public enum OpenAPIDocument {
               summary: The distinct cameras (make and model) of the stored pictures, with counts; the gallery's filter choices.
               responses:
                 "200":
-                  description: Every camera, sorted by make then model (unknown last), and the number of pictures.
+                  description: Every camera, sorted by make then model (unknown last), and the number of pictures. Cameras are told apart as the make and model filters of GET /images tell them apart (without case), so a count is what that filter lists; an entry shows its pictures' most used spelling.
                   content:
                     application/json:
                       schema:

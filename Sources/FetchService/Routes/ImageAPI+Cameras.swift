@@ -15,9 +15,13 @@ extension ImageAPI {
     func camerasJSON() throws -> String {
         var cameras = try metadata.cameras()
         // The listing shows every id of a content: a picture PUT under two names counts twice, as it is listed.
+        // An entry stands for every spelling of its camera, as the make and model filters match them.
+        func key(_ text: String?) -> String? { text.map(MetadataQuery.caseKey) }
         for (hash, ids) in index.sharedContents() {
             guard let row = try metadata.image(sha256: hash.hex),
-                let at = cameras.firstIndex(where: { $0.make == row.metadata.make && $0.model == row.metadata.model })
+                let at = cameras.firstIndex(where: {
+                    key($0.make) == key(row.metadata.make) && key($0.model) == key(row.metadata.model)
+                })
             else { continue }
             cameras[at].count += ids - 1
         }

@@ -22,7 +22,8 @@ public protocol MetadataStore: Sendable {
     /// How many images the store holds.
     func count() throws -> Int
     /// Each distinct camera (make and model, `nil` when unknown) and how many images it took, sorted by make then
-    /// model. A default walks `query`; a database answers it with one grouped query.
+    /// model. Cameras are told apart as the make and model filters tell them apart (`CameraCount.grouped`), so an
+    /// entry's count is what its filter lists. A default walks `query`; a database answers it with one grouped query.
     func cameras() throws -> [CameraCount]
 }
 
@@ -39,7 +40,7 @@ extension MetadataStore {
             guard rows.count == 1000, let last = rows.last else { break }
             page.afterCursor = last.cursor
         }
-        return counts.map { CameraCount(make: $0.key.make, model: $0.key.model, count: $0.value) }.sorted()
+        return CameraCount.grouped(counts.map { CameraCount(make: $0.key.make, model: $0.key.model, count: $0.value) })
     }
 
     /// Stores metadata with no source name.
@@ -212,11 +213,43 @@ public struct CameraCount: Sendable, Equatable, Comparable {
         var model: String?
     }
 
-    /// By make, then model; unknown last.
+    /// By make, then model, without case (then as written, so the order is total); unknown last.
     public static func < (a: CameraCount, b: CameraCount) -> Bool {
-        func order(_ text: String?) -> (Int, String) { text.map { (0, $0.lowercased()) } ?? (1, "") }
         let (am, bm) = (order(a.make), order(b.make))
         if am != bm { return am < bm }
         return order(a.model) < order(b.model)
+    }
+
+    private static func order(_ text: String?) -> (Int, String, String) {
+        text.map { (0, $0.lowercased(), $0) } ?? (1, "", "")
+    }
+
+    /// The cameras of `spellings` (counts of each make and model as written) as the make and model filters match
+    /// them: one entry per case-folded make and model (`MetadataQuery.caseKey`), counting every spelling, so
+    /// "Dupe Cam", "DUPE CAM" and "dupe cam" are one camera of 3, as `make=dupe&model=cam` lists 3. An entry shows
+    /// the spelling its pictures use most: the make's across every picture of that make (so a make reads the same in
+    /// each of its entries), the model's across the entry's pictures; a tie goes to the spelling first in the sort
+    /// order ("DUPE" before "Dupe" before "dupe"). Sorted.
+    package static func grouped(_ spellings: [CameraCount]) -> [CameraCount] {
+        struct Group {
+            var count = 0
+            var models: [String?: Int] = [:]
+        }
+        var groups: [Key: Group] = [:]
+        var makes: [String?: [String?: Int]] = [:]
+        for spelling in spellings where spelling.count > 0 {
+            let key = Key(
+                make: spelling.make.map(MetadataQuery.caseKey), model: spelling.model.map(MetadataQuery.caseKey))
+            groups[key, default: Group()].count += spelling.count
+            groups[key, default: Group()].models[spelling.model, default: 0] += spelling.count
+            makes[key.make, default: [:]][spelling.make, default: 0] += spelling.count
+        }
+        func mostUsed(_ counts: [String?: Int]) -> String? {
+            counts.min { a, b in a.value != b.value ? a.value > b.value : order(a.key) < order(b.key) }?.key ?? nil
+        }
+        let shownMake = makes.mapValues(mostUsed)
+        return groups.map { key, group in
+            CameraCount(make: shownMake[key.make] ?? nil, model: mostUsed(group.models), count: group.count)
+        }.sorted()
     }
 }

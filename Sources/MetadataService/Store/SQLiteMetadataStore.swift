@@ -118,10 +118,12 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func cameras() throws -> [CameraCount] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT make, model, COUNT(*) AS n FROM image GROUP BY make, model").map {
-                CameraCount(make: $0["make"], model: $0["model"], count: $0["n"])
-            }
-        }.sorted()
+            // Grouped as written here; the spellings of one camera are then merged as the filters match them.
+            CameraCount.grouped(
+                try Row.fetchAll(db, sql: "SELECT make, model, COUNT(*) AS n FROM image GROUP BY make, model").map {
+                    CameraCount(make: $0["make"], model: $0["model"], count: $0["n"])
+                })
+        }
     }
 
     /// The typed columns of a row, `sha256` first (it is the conflict key and never updated).

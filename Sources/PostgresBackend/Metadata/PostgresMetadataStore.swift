@@ -128,11 +128,13 @@ public final class PostgresMetadataStore: MetadataStore {
 
     /// One grouped query, as the SQLite store does (the protocol's default would page through every row).
     public func cameras() throws -> [CameraCount] {
-        try pool.run("SELECT make, model, COUNT(*) AS n FROM picpipe_metadata.image GROUP BY make, model").map {
-            CameraCount(
-                make: $0.value("make", as: String.self), model: $0.value("model", as: String.self),
-                count: $0.value("n", as: Int.self) ?? 0)
-        }.sorted()
+        // Grouped as written here; the spellings of one camera are then merged as the filters match them.
+        CameraCount.grouped(
+            try pool.run("SELECT make, model, COUNT(*) AS n FROM picpipe_metadata.image GROUP BY make, model").map {
+                CameraCount(
+                    make: $0.value("make", as: String.self), model: $0.value("model", as: String.self),
+                    count: $0.value("n", as: Int.self) ?? 0)
+            })
     }
 
     /// The typed columns of a row, `sha256` first (it is the conflict key and never updated).
