@@ -38,6 +38,21 @@ struct CameraCountTests {
             ]
             #expect(try store.cameras() == expected)
             #expect(try DefaultWalk(store: store).cameras() == expected)
+            // The caller's listing rule says how often an image counts (the HTTP listing: once per id, not at all
+            // once its original is gone): "a" not at all, "e" twice; a camera left with none has no entry.
+            let listed = { (sha256: String, file: String) in
+                sha256.hasPrefix("a") ? 0 : file.hasSuffix("e.jpg") ? 2 : 1
+            }
+            let counted = [
+                CameraCount(make: "Apple", model: "iPhone 5", count: 1),
+                CameraCount(make: "Apple", model: nil, count: 1),
+                CameraCount(make: "Canon", model: "EOS 5D", count: 2),
+                CameraCount(make: "Canon", model: "EOS 7D", count: 1),
+                CameraCount(make: nil, model: nil, count: 1),
+            ]
+            #expect(try store.cameras(counting: listed) == counted)
+            #expect(try DefaultWalk(store: store).cameras(counting: listed) == counted)
+            #expect(try store.cameras { _, _ in 0 }.isEmpty)
             try store.delete(sha256: String(repeating: "d", count: 64))
             #expect(try store.cameras() == Array(expected.dropLast()))
         }

@@ -36,9 +36,9 @@ public protocol ImageIndex: Sendable {
     func entry(for id: String) -> IndexedImage?
     /// The ids naming a content, sorted.
     func ids(using hash: ContentHash) -> [String]
-    /// The contents more than one id names, with how many: a listing shows each id, so counts of pictures add the
-    /// extra ones.
-    func sharedContents() -> [ContentHash: Int]
+    /// The contents ids name, with how many ids name each: a listing shows each id, so counts of pictures count
+    /// each (and a content no id names counts as its hash, while its original is there).
+    func namedContents() -> [ContentHash: Int]
     /// Creates or replaces an id. - Returns: the entry it replaced, if any.
     @discardableResult func upsert(_ entry: IndexedImage) throws -> IndexedImage?
     /// Removes an id. - Returns: the removed entry, or `nil` when there was none.

@@ -79,9 +79,7 @@ public final class SQLiteImageIndex: ImageIndex {
 
     public func ids(using hash: ContentHash) -> [String] { cache.withLock { ($0.byHash[hash] ?? []).sorted() } }
 
-    public func sharedContents() -> [ContentHash: Int] {
-        cache.withLock { $0.byHash.compactMapValues { $0.count > 1 ? $0.count : nil } }
-    }
+    public func namedContents() -> [ContentHash: Int] { cache.withLock { $0.byHash.mapValues(\.count) } }
 
     @discardableResult
     public func upsert(_ entry: IndexedImage) throws -> IndexedImage? {

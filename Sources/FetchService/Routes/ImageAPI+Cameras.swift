@@ -2,6 +2,7 @@
 // the gallery's make/model choices come from here.
 import Hummingbird
 import MetadataService
+import PipelineCore
 
 extension ImageAPI {
     /// `{"total": N, "cameras": [{"make": ..., "model": ..., "count": n}, ...]}`, sorted by make then model.
@@ -13,17 +14,13 @@ extension ImageAPI {
 
     /// The JSON GET /cameras answers (the gallery page embeds it too).
     func camerasJSON() throws -> String {
-        var cameras = try metadata.cameras()
-        // The listing shows every id of a content: a picture PUT under two names counts twice, as it is listed.
-        // An entry stands for every spelling of its camera, as the make and model filters match them.
-        func key(_ text: String?) -> String? { text.map(MetadataQuery.caseKey) }
-        for (hash, ids) in index.sharedContents() {
-            guard let row = try metadata.image(sha256: hash.hex),
-                let at = cameras.firstIndex(where: {
-                    key($0.make) == key(row.metadata.make) && key($0.model) == key(row.metadata.model)
-                })
-            else { continue }
-            cameras[at].count += ids - 1
+        // Counted as the listing lists (`listedIDs`): once per id naming a content (a picture PUT under two names
+        // counts twice), else once while its original is in the store (one removed by hand is not listed, so it is
+        // not counted; until session 29 it was).
+        let named = index.namedContents()
+        let cameras = try metadata.cameras { sha256, file in
+            guard let hash = ContentHash(hex: sha256) else { return 0 }
+            return named[hash] ?? (originalExists(file) ? 1 : 0)
         }
         let total = cameras.reduce(0) { $0 + $1.count }
         let items = cameras.map { camera in

@@ -72,9 +72,13 @@ extension ImageAPI {
         guard let hash = ContentHash(hex: row.id) else { return [] }
         let named = index.ids(using: hash)
         guard named.isEmpty else { return named }
-        let file = row.metadata.file
+        return originalExists(row.metadata.file) ? [hash.hex] : []
+    }
+
+    /// Whether a metadata row's original (`file`, relative to the store or absolute) is in the store.
+    func originalExists(_ file: String) -> Bool {
         let original = file.hasPrefix("/") ? file : layout.root.appendingPathComponent(file).path
-        return Glibc.access(original, F_OK) == 0 ? [hash.hex] : []
+        return Glibc.access(original, F_OK) == 0
     }
 
     /// One list item as JSON.

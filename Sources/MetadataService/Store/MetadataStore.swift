@@ -23,24 +23,32 @@ public protocol MetadataStore: Sendable {
     func count() throws -> Int
     /// Each distinct camera (make and model, `nil` when unknown) and how many images it took, sorted by make then
     /// model. Cameras are told apart as the make and model filters tell them apart (`CameraCount.grouped`), so an
-    /// entry's count is what its filter lists. A default walks `query`; a database answers it with one grouped query.
-    func cameras() throws -> [CameraCount]
+    /// entry's count is what its filter lists. A default walks `query`; a database reads its rows in one pass.
+    /// - Parameter listed: how many times an image counts, from its id (its SHA-256) and its stored original's path:
+    ///   the caller's listing rule (the HTTP listing shows an image once per id naming it, and not at all once its
+    ///   original is gone); called once per image, outside any write. An image counted 0 times is in no entry.
+    func cameras(counting listed: (_ sha256: String, _ file: String) -> Int) throws -> [CameraCount]
 }
 
 extension MetadataStore {
-    /// Walks every image through `query`, a page at a time (the default for stores without a grouped query).
-    public func cameras() throws -> [CameraCount] {
-        var counts: [CameraCount.Key: Int] = [:]
+    /// Each distinct camera and how many images it took, each image counted once.
+    public func cameras() throws -> [CameraCount] { try cameras { _, _ in 1 } }
+
+    /// Walks every image through `query`, a page at a time (the default for stores that read no rows of their own).
+    public func cameras(counting listed: (_ sha256: String, _ file: String) -> Int) throws -> [CameraCount] {
+        var spellings: [CameraCount] = []
         var page = MetadataQuery(limit: 1000)
         while true {
             let rows = try query(page)
             for row in rows {
-                counts[CameraCount.Key(make: row.metadata.make, model: row.metadata.model), default: 0] += 1
+                spellings.append(
+                    CameraCount(
+                        make: row.metadata.make, model: row.metadata.model, count: listed(row.id, row.metadata.file)))
             }
             guard rows.count == 1000, let last = rows.last else { break }
             page.afterCursor = last.cursor
         }
-        return CameraCount.grouped(counts.map { CameraCount(make: $0.key.make, model: $0.key.model, count: $0.value) })
+        return CameraCount.grouped(spellings)
     }
 
     /// Stores metadata with no source name.
@@ -208,7 +216,7 @@ public struct CameraCount: Sendable, Equatable, Comparable {
         self.count = count
     }
 
-    struct Key: Hashable {
+    private struct Key: Hashable {
         var make: String?
         var model: String?
     }
@@ -224,8 +232,8 @@ public struct CameraCount: Sendable, Equatable, Comparable {
         text.map { (0, $0.lowercased(), $0) } ?? (1, "", "")
     }
 
-    /// The cameras of `spellings` (counts of each make and model as written) as the make and model filters match
-    /// them: one entry per case-folded make and model (`MetadataQuery.caseKey`), counting every spelling, so
+    /// The cameras of `spellings` (counts of makes and models as written; one spelling may come several times, and
+    /// its counts add up) as the make and model filters match them: one entry per case-folded make and model (`MetadataQuery.caseKey`), counting every spelling, so
     /// "Dupe Cam", "DUPE CAM" and "dupe cam" are one camera of 3, as `make=dupe&model=cam` lists 3. An entry shows
     /// the spelling its pictures use most: the make's across every picture of that make (so a make reads the same in
     /// each of its entries), the model's across the entry's pictures; a tie goes to the spelling first in the sort

@@ -116,13 +116,17 @@ public final class SQLiteMetadataStore: MetadataStore {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image") ?? 0 }
     }
 
-    public func cameras() throws -> [CameraCount] {
+    public func cameras(counting listed: (_ sha256: String, _ file: String) -> Int) throws -> [CameraCount] {
+        // One pass over the rows (whether and how often an image counts is the caller's rule, so no GROUP BY); the
+        // spellings of one camera are then merged as the filters match them.
         try pool.read { db in
-            // Grouped as written here; the spellings of one camera are then merged as the filters match them.
-            CameraCount.grouped(
-                try Row.fetchAll(db, sql: "SELECT make, model, COUNT(*) AS n FROM image GROUP BY make, model").map {
-                    CameraCount(make: $0["make"], model: $0["model"], count: $0["n"])
-                })
+            var spellings: [CameraCount] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT sha256, file, make, model FROM image")
+            while let row = try rows.next() {
+                spellings.append(
+                    CameraCount(make: row["make"], model: row["model"], count: listed(row["sha256"], row["file"])))
+            }
+            return CameraCount.grouped(spellings)
         }
     }
 

@@ -49,21 +49,19 @@ public final class PostgresImageIndex: ImageIndex {
         }
     }
 
-    public func sharedContents() -> [ContentHash: Int] {
+    public func namedContents() -> [ContentHash: Int] {
         do {
-            var shared: [ContentHash: Int] = [:]
-            for row in try pool.run(
-                "SELECT sha256, COUNT(*) AS n FROM picpipe_fetch.image_id GROUP BY sha256 HAVING COUNT(*) > 1", [])
-            {
+            var named: [ContentHash: Int] = [:]
+            for row in try pool.run("SELECT sha256, COUNT(*) AS n FROM picpipe_fetch.image_id GROUP BY sha256", []) {
                 if let hex = row.value("sha256", as: String.self), let hash = ContentHash(hex: hex),
                     let count = row.value("n", as: Int.self)
                 {
-                    shared[hash] = count
+                    named[hash] = count
                 }
             }
-            return shared
+            return named
         } catch {
-            logger.error("shared-content count failed", metadata: ["error": "\(error)"])
+            logger.error("named-content count failed", metadata: ["error": "\(error)"])
             return [:]
         }
     }

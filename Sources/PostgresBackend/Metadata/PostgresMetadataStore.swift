@@ -126,14 +126,14 @@ public final class PostgresMetadataStore: MetadataStore {
         try pool.run("SELECT COUNT(*) AS n FROM picpipe_metadata.image").first?.value("n", as: Int.self) ?? 0
     }
 
-    /// One grouped query, as the SQLite store does (the protocol's default would page through every row).
-    public func cameras() throws -> [CameraCount] {
-        // Grouped as written here; the spellings of one camera are then merged as the filters match them.
+    /// One query over the four columns it needs, as the SQLite store does (the protocol's default would page
+    /// through whole rows); the spellings of one camera are then merged as the filters match them.
+    public func cameras(counting listed: (_ sha256: String, _ file: String) -> Int) throws -> [CameraCount] {
         CameraCount.grouped(
-            try pool.run("SELECT make, model, COUNT(*) AS n FROM picpipe_metadata.image GROUP BY make, model").map {
+            try pool.run("SELECT sha256, file, make, model FROM picpipe_metadata.image").map {
                 CameraCount(
                     make: $0.value("make", as: String.self), model: $0.value("model", as: String.self),
-                    count: $0.value("n", as: Int.self) ?? 0)
+                    count: listed($0.value("sha256") ?? "", $0.value("file") ?? ""))
             })
     }
 
