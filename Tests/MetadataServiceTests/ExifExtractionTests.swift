@@ -36,6 +36,21 @@ struct ExifExtractionTests {
         #expect(metadata.exif?[.gps, "GPSLongitude"] == .real(179.99))
     }
 
+    /// 95 N or 200 E is no place on the globe: no position, as 0,0 is none (until session 29 they were kept, and a box
+    /// across the antimeridian held 200 E); the raw tags stay as written. 180 W is a place.
+    @Test func aPositionOffTheGlobeIsNoPosition() throws {
+        let north = ExifFixture.camera(latitude: ("N", [(95, 1), (0, 1), (0, 1)]), longitude: ("E", [(10, 1)]))
+        let farNorth = try ExifFixture.read(ExifFixture.jpeg(tiff: north.tiff()))
+        #expect(farNorth.gpsLatitude == nil && farNorth.gpsLongitude == nil)
+        #expect(farNorth.exif?[.gps, "GPSLatitude"] == .real(95))
+        let east = ExifFixture.camera(latitude: ("N", [(10, 1)]), longitude: ("E", [(200, 1), (0, 1), (0, 1)]))
+        let farEast = try ExifFixture.read(ExifFixture.jpeg(tiff: east.tiff()))
+        #expect(farEast.gpsLatitude == nil && farEast.gpsLongitude == nil)
+        let antimeridian = ExifFixture.camera(latitude: ("N", [(10, 1)]), longitude: ("W", [(180, 1)]))
+        let west = try ExifFixture.read(ExifFixture.jpeg(tiff: antimeridian.tiff()))
+        #expect(west.gpsLatitude == 10 && west.gpsLongitude == -180)
+    }
+
     @Test func altitudeBelowSeaLevelIsNegative() throws {
         let below = ExifFixture.camera(altitude: (1, (4235, 10)))
         #expect(try ExifFixture.read(ExifFixture.jpeg(tiff: below.tiff())).gpsAltitude == -423.5)

@@ -25,6 +25,14 @@ extension ExifBlock {
             metadata.gpsLatitude = nil
             metadata.gpsLongitude = nil
         }
+        if metadata.gpsLatitude.map({ !(-90...90).contains($0) }) == true
+            || metadata.gpsLongitude.map({ !(-180...180).contains($0) }) == true
+        {
+            // 95 N or 200 E is no place on the globe: no position either (until session 29 it was kept, and a box
+            // across the antimeridian held 200 E); --raw keeps the tags as written.
+            metadata.gpsLatitude = nil
+            metadata.gpsLongitude = nil
+        }
         if let altitude = value(.gps, 0x06)?.number(at: 0) {
             // Any GPSAltitudeRef but 0 means below sea level, and a negative (SRATIONAL) altitude stays negative
             // (exiftool's Composite:GPSAltitude: `$ref ? -abs($alt) : $alt`).

@@ -25,7 +25,7 @@ struct MetadataQueryPlan {
             conditions.append("taken_at < ?")
             _ = arguments.append(contentsOf: [before])
         }
-        for box in [query.bbox, query.near?.boundingBox].compactMap({ $0 }) {
+        for box in [query.bbox, query.near?.boundingBox].compactMap({ $0?.searched }) {
             guard box.south <= box.north else { throw MetadataError.invalidQuery("bbox: south is north of north") }
             // The R*Tree keeps 32-bit floats rounded outward: it prefilters, the typed columns decide.
             let longitude: String
@@ -47,6 +47,9 @@ struct MetadataQueryPlan {
                 conditions.append("(gps_longitude >= ? OR gps_longitude <= ?)")
             }
             _ = arguments.append(contentsOf: [box.west, box.east])
+            // A position off the globe (200 E, stored before the metadata function read it as none) is in no box:
+            // "179 E across to 179 W" would hold 200 E.
+            conditions.append("gps_latitude BETWEEN -90 AND 90 AND gps_longitude BETWEEN -180 AND 180")
         }
         if let cursor = query.afterCursor {
             guard let bar = cursor.lastIndex(of: "|") else { throw MetadataError.invalidQuery("invalid cursor") }

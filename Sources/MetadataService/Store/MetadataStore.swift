@@ -83,7 +83,8 @@ public struct StoredImage: Codable, Sendable, Equatable {
     }
 }
 
-/// A bounding box in decimal degrees; `west > east` crosses the antimeridian.
+/// A bounding box in decimal degrees; `west > east` crosses the antimeridian. Longitude 180 and -180 are one
+/// meridian: an edge on either holds the positions written with the other (`searched`).
 public struct GeoBox: Sendable, Equatable {
     /// Southern edge.
     public var south: Double
@@ -100,6 +101,21 @@ public struct GeoBox: Sendable, Equatable {
         self.west = west
         self.north = north
         self.east = east
+    }
+}
+
+extension GeoBox {
+    /// The box the stores search: an edge on the antimeridian is moved to its other name, so it holds positions
+    /// written as 180 and as -180 alike (exiftool prints either), as `near` does: 170...180 is searched as 170
+    /// across to -180, -180...-170 as 180 across to -170. The whole globe, -180...180, holds both already.
+    package var searched: GeoBox {
+        var box = self
+        if box.west == -180, box.east < 180 {
+            box.west = 180
+        } else if box.east == 180, box.west > -180 {
+            box.east = -180
+        }
+        return box
     }
 }
 

@@ -17,7 +17,7 @@ struct PostgresMetadataQueryPlan {
         if let model = query.model { conditions.append("model_key = \(bind(.text(MetadataQuery.caseKey(model))))") }
         if let after = query.takenAfter { conditions.append("taken_at >= \(bind(.text(after)))") }
         if let before = query.takenBefore { conditions.append("taken_at < \(bind(.text(before)))") }
-        for box in [query.bbox, query.near?.boundingBox].compactMap({ $0 }) {
+        for box in [query.bbox, query.near?.boundingBox].compactMap({ $0?.searched }) {
             guard box.south <= box.north else { throw MetadataError.invalidQuery("bbox: south is north of north") }
             let south = bind(.real(box.south))
             let north = bind(.real(box.north))
@@ -37,6 +37,8 @@ struct PostgresMetadataQueryPlan {
                 conditions.append("(gps_longitude >= \(west) OR gps_longitude <= \(east))")
             }
             conditions.append("gps_latitude BETWEEN \(south) AND \(north)")
+            // A position off the globe (200 E, stored before the metadata function read it as none) is in no box.
+            conditions.append("gps_latitude BETWEEN -90 AND 90 AND gps_longitude BETWEEN -180 AND 180")
         }
         if let cursor = query.afterCursor {
             guard let bar = cursor.lastIndex(of: "|") else { throw MetadataError.invalidQuery("invalid cursor") }
