@@ -24,6 +24,33 @@ struct ListingQueryEncodingTests {
         }
     }
 
+    /// An empty filter is not given, the same for every filter: an HTML GET form sends `make=` for "Any" (until
+    /// session 29 `make=` and `model=` matched nothing while an empty `taken_after`, `bbox` or `near` was a 400).
+    @Test func anEmptyFilterIsNotGiven() async throws {
+        try await FetchServer.with { client, layout in
+            for (index, hex) in ["e1", "e2"].enumerated() {
+                var row = ImageMetadata(file: "")
+                row.sha256 = String(repeating: hex, count: 32)
+                row.make = "Canon"
+                row.model = "EOS 7D"
+                row.takenAt = "2024-05-0\(index + 1)T10:00:00"
+                row.gpsLatitude = 48.85
+                row.gpsLongitude = 2.35
+                try FetchServer.dropped(
+                    [0xFF, 0xD8, 0xFF, 0xD9, UInt8(index)], row: row, sourceName: "\(hex).jpg", in: layout)
+            }
+            let filters = ["make", "model", "taken_after", "taken_before", "bbox", "near"]
+            for query in filters.map({ "\($0)=" }) + [filters.map { "\($0)=" }.joined(separator: "&")] {
+                let answer = try await client.send("GET", "/images?" + query)
+                #expect(answer.status == 200, "\(query): \(answer.text)")
+                #expect((answer.json?["items"] as? [Any])?.count == 2, "\(query): \(answer.text)")
+            }
+            // Beside a filter that is given, an empty one changes nothing.
+            let canon = try await client.send("GET", "/images?make=&model=EOS+7D&near=&taken_after=2024-05-02")
+            #expect((canon.json?["items"] as? [[String: Any]])?.map { $0["name"] as? String } == ["e2.jpg"])
+        }
+    }
+
     /// The same bytes posted again under another name keep the first name, as a dropped file's do (README "Names");
     /// until session 28 every new POST renamed the picture.
     @Test func theSameBytesPostedAgainKeepTheFirstName() async throws {

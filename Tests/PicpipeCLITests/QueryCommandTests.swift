@@ -59,6 +59,24 @@ extension PicpipeCLI {
             #expect(Set(object.keys) == Set(MetadataCommandTests.keys + ["id"]))
         }
 
+        /// An empty filter is not given, for every filter, as over HTTP (until session 29 `--make ""` listed nothing
+        /// with exit 0 while `--taken-after ""` was refused).
+        @Test func anEmptyFilterIsNotGiven() async throws {
+            let (store, folder) = try await Self.filledStore()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let options = ["--make", "--model", "--taken-after", "--taken-before", "--bbox", "--near"]
+            for arguments in options.map({ [$0, ""] }) + [options.flatMap { [$0, ""] }] {
+                let run = try await PicpipeProcess.run(["query", "--store", store.path, "--json"] + arguments)
+                #expect(run.status == 0, "\(arguments): \(run.stderr)")
+                #expect(try Self.makes(run.stdout) == ["NIKON", "Canon", "Canon"], "\(arguments)")
+            }
+            // An empty --bbox beside a --near is not a second area.
+            let near = try await PicpipeProcess.run(
+                ["query", "--store", store.path, "--json", "--bbox", "", "--near", "48.86,2.34,10", "--make", ""])
+            #expect(near.status == 0, "\(near.stderr)")
+            #expect(try Self.makes(near.stdout) == ["Canon"])
+        }
+
         @Test func tableAndUsageErrors() async throws {
             let (store, folder) = try await Self.filledStore()
             defer { try? FileManager.default.removeItem(at: folder) }

@@ -102,12 +102,12 @@ public enum OpenAPIDocument {
               parameters: &listImagesParameters
                 - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 50}}
                 - {name: cursor, in: query, description: "The next_cursor of the previous page (not empty).", schema: {type: string, minLength: 1}}
-                - {name: make, in: query, description: "Camera make, compared without case.", schema: {type: string}}
-                - {name: model, in: query, description: "Camera model, compared without case.", schema: {type: string}}
-                - {name: taken_after, in: query, description: "taken_at >= this: YYYY[-MM[-DD[THH:MM[:SS]]]], a prefix such as 2024-05 works; a field outside the calendar (month 13, February 30) is 400.", schema: {type: string, pattern: '^[0-9]{4}([-:][0-9]{2}([-:][0-9]{2}([T ][0-9]{2}(:[0-9]{2}(:[0-9]{2})?)?)?)?)?$', example: "2024-05"}}
-                - {name: taken_before, in: query, description: "taken_at < this, in the shape of taken_after.", schema: {type: string, pattern: '^[0-9]{4}([-:][0-9]{2}([-:][0-9]{2}([T ][0-9]{2}(:[0-9]{2}(:[0-9]{2})?)?)?)?)?$', example: "2025"}}
-                - {name: bbox, in: query, description: "S,W,N,E in decimal degrees; W > E crosses the antimeridian, and longitude 180 and -180 are one meridian (an edge on either holds positions written with the other).", schema: {type: string, example: "48.8,2.2,48.9,2.5"}}
-                - {name: near, in: query, description: "LAT,LON,KM: within KM kilometres of a point (decimal degrees).", schema: {type: string, example: "48.85,2.35,10"}}
+                - {name: make, in: query, description: "Camera make, compared without case; empty: not given (what an HTML form sends for Any), as for every filter.", schema: {type: string}}
+                - {name: model, in: query, description: "Camera model, compared without case; empty: not given.", schema: {type: string}}
+                - {name: taken_after, in: query, description: "taken_at >= this: YYYY[-MM[-DD[THH:MM[:SS]]]], a prefix such as 2024-05 works; a field outside the calendar (month 13, February 30) is 400; empty: not given.", schema: {type: string, pattern: '^([0-9]{4}([-:][0-9]{2}([-:][0-9]{2}([T ][0-9]{2}(:[0-9]{2}(:[0-9]{2})?)?)?)?)?)?$', example: "2024-05"}}
+                - {name: taken_before, in: query, description: "taken_at < this, in the shape of taken_after; empty: not given.", schema: {type: string, pattern: '^([0-9]{4}([-:][0-9]{2}([-:][0-9]{2}([T ][0-9]{2}(:[0-9]{2}(:[0-9]{2})?)?)?)?)?)?$', example: "2025"}}
+                - {name: bbox, in: query, description: "S,W,N,E in decimal degrees; W > E crosses the antimeridian, and longitude 180 and -180 are one meridian (an edge on either holds positions written with the other); empty: not given.", schema: {type: string, example: "48.8,2.2,48.9,2.5"}}
+                - {name: near, in: query, description: "LAT,LON,KM: within KM kilometres of a point (decimal degrees); empty: not given.", schema: {type: string, example: "48.85,2.35,10"}}
               responses:
                 "200":
                   description: A page of images.

@@ -28,12 +28,15 @@ extension ImageAPI {
             throw APIError.badRequest("limit must be 1 to \(Self.maxPageSize)")
         }
         var position = try parameter("cursor").map { try ListCursor(decoding: $0) } ?? ListCursor()
+        // An empty filter is not given: an HTML GET form sends `make=` for "Any" (until session 29 `make=` and
+        // `model=` matched nothing while an empty `taken_after`, `bbox` or `near` was a 400).
+        func filter(_ name: String) -> String? { parameter(name).flatMap { $0.isEmpty ? nil : $0 } }
         var query = MetadataQuery(
-            make: parameter("make"), model: parameter("model"),
-            takenAfter: try Self.time(parameter("taken_after"), name: "taken_after"),
-            takenBefore: try Self.time(parameter("taken_before"), name: "taken_before"))
-        if let bbox = parameter("bbox") { query.bbox = try Self.box(bbox) }
-        if let near = parameter("near") { query.near = try Self.circle(near) }
+            make: filter("make"), model: filter("model"),
+            takenAfter: try Self.time(filter("taken_after"), name: "taken_after"),
+            takenBefore: try Self.time(filter("taken_before"), name: "taken_before"))
+        if let bbox = filter("bbox") { query.bbox = try Self.box(bbox) }
+        if let near = filter("near") { query.near = try Self.circle(near) }
         query.limit = limit + 1
 
         var items: [String] = []

@@ -42,12 +42,17 @@ struct QueryCommand: ParsableCommand {
     @Flag(help: "Print JSON lines (the keys of `picpipe metadata`, plus id) instead of a table.")
     var json = false
 
+    /// An empty filter is not given, as over HTTP (a script that fills every option passes "" for "any"; until
+    /// session 29 `--make ""` matched nothing while `--taken-after ""` was refused).
+    static func given(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
+
     func validate() throws {
+        let (bbox, near) = (Self.given(bbox), Self.given(near))
         if bbox != nil && near != nil { throw ValidationError("Give --bbox or --near, not both.") }
         if let bbox { _ = try Self.box(bbox) }
         if let near { _ = try Self.circle(near) }
         if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more.") }
-        for (name, time) in [("--taken-after", takenAfter), ("--taken-before", takenBefore)] {
+        for (name, time) in [("--taken-after", Self.given(takenAfter)), ("--taken-before", Self.given(takenBefore))] {
             if let time, TakenTime.normalised(time) == nil {
                 throw ValidationError("\(name) '\(time)' is not \(TakenTime.shape).")
             }
@@ -72,9 +77,10 @@ struct QueryCommand: ParsableCommand {
 
     func run() throws {
         let query = MetadataQuery(
-            make: make, model: model, takenAfter: takenAfter.flatMap(TakenTime.normalised),
-            takenBefore: takenBefore.flatMap(TakenTime.normalised), bbox: try bbox.map(Self.box),
-            near: try near.map(Self.circle), limit: limit)
+            make: Self.given(make), model: Self.given(model),
+            takenAfter: Self.given(takenAfter).flatMap(TakenTime.normalised),
+            takenBefore: Self.given(takenBefore).flatMap(TakenTime.normalised),
+            bbox: try Self.given(bbox).map(Self.box), near: try Self.given(near).map(Self.circle), limit: limit)
         let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions)
         let database = layout.metadataDatabase
         let store: (any MetadataStore)?
