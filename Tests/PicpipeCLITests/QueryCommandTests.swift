@@ -86,7 +86,7 @@ extension PicpipeCLI {
             #expect(lines.count == 4)  // header + 3 images
             #expect(lines.first?.hasPrefix("ID") == true && lines.contains { $0.contains("NIKON") })
             for bad in [
-                ["--bbox", "1,2,3"], ["--near", "1,2,-5"], ["--bbox", "1,2,3,4", "--near", "1,2,3"],
+                ["--bbox", "1,2,3"], ["--near", "1,2,-5"], ["--near", "1,2,0"], ["--limit", "0"],
                 ["--taken-after", "yesterday"], ["--limit", "-1"], ["--taken-after", "2020-13-01"],
                 ["--taken-before", "2021-02-29"],
             ] {

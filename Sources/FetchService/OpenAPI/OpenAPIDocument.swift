@@ -107,7 +107,7 @@ public enum OpenAPIDocument {
                 - {name: taken_after, in: query, description: "taken_at >= this: YYYY[-MM[-DD[THH:MM[:SS]]]], a prefix such as 2024-05 works; a field outside the calendar (month 13, February 30) is 400; empty: not given.", schema: {type: string, pattern: '^([0-9]{4}([-:][0-9]{2}([-:][0-9]{2}([T ][0-9]{2}(:[0-9]{2}(:[0-9]{2})?)?)?)?)?)?$', example: "2024-05"}}
                 - {name: taken_before, in: query, description: "taken_at < this, in the shape of taken_after; empty: not given.", schema: {type: string, pattern: '^([0-9]{4}([-:][0-9]{2}([-:][0-9]{2}([T ][0-9]{2}(:[0-9]{2}(:[0-9]{2})?)?)?)?)?)?$', example: "2025"}}
                 - {name: bbox, in: query, description: "S,W,N,E in decimal degrees; W > E crosses the antimeridian, and longitude 180 and -180 are one meridian (an edge on either holds positions written with the other); empty: not given.", schema: {type: string, example: "48.8,2.2,48.9,2.5"}}
-                - {name: near, in: query, description: "LAT,LON,KM: within KM kilometres of a point (decimal degrees); empty: not given.", schema: {type: string, example: "48.85,2.35,10"}}
+                - {name: near, in: query, description: "LAT,LON,KM: within KM kilometres (0 < KM <= 20000) of a point (decimal degrees); with bbox, what is in both; a 400 names the value that is wrong; empty: not given.", schema: {type: string, example: "48.85,2.35,10"}}
               responses:
                 "200":
                   description: A page of images.

@@ -23,20 +23,22 @@ extension ImageAPI {
     /// The listing's JSON (`{"items": [...], "next_cursor": ...}`) for the query parameters `parameter` names
     /// (`limit`, `cursor`, the filters): what GET /images answers, and what the gallery page embeds.
     func listing(_ parameter: (String) -> String?) throws -> String {
-        let limit = try Self.integer(parameter("limit"), name: "limit") ?? Self.defaultPageSize
-        guard (1...Self.maxPageSize).contains(limit) else {
-            throw APIError.badRequest("limit must be 1 to \(Self.maxPageSize)")
+        // The filters and the limit are read as `picpipe query` reads them (QueryFilters: one set of rules; until
+        // session 29 each front door had its own, and they differed on near's KM, blanks in bbox, bbox with near and
+        // limit 0). An empty filter is not given: an HTML GET form sends `make=` for "Any".
+        let filters = QueryFilters(
+            make: parameter("make"), model: parameter("model"), takenAfter: parameter("taken_after"),
+            takenBefore: parameter("taken_before"), bbox: parameter("bbox"), near: parameter("near"))
+        let limit: Int
+        var query: MetadataQuery
+        do {
+            let asked = try Self.integer(parameter("limit"), name: "limit") ?? Self.defaultPageSize
+            limit = try QueryFilters.limit(asked, atMost: Self.maxPageSize)
+            query = try filters.query()
+        } catch let error as QueryFilterError {
+            throw APIError.badRequest(error.message(naming: error.filter.parameter))
         }
         var position = try parameter("cursor").map { try ListCursor(decoding: $0) } ?? ListCursor()
-        // An empty filter is not given: an HTML GET form sends `make=` for "Any" (until session 29 `make=` and
-        // `model=` matched nothing while an empty `taken_after`, `bbox` or `near` was a 400).
-        func filter(_ name: String) -> String? { parameter(name).flatMap { $0.isEmpty ? nil : $0 } }
-        var query = MetadataQuery(
-            make: filter("make"), model: filter("model"),
-            takenAfter: try Self.time(filter("taken_after"), name: "taken_after"),
-            takenBefore: try Self.time(filter("taken_before"), name: "taken_before"))
-        if let bbox = filter("bbox") { query.bbox = try Self.box(bbox) }
-        if let near = filter("near") { query.near = try Self.circle(near) }
         query.limit = limit + 1
 
         var items: [String] = []
@@ -112,41 +114,6 @@ extension ImageAPI {
         return value
     }
 
-    /// A `taken_after`/`taken_before` bound, normalised (`TakenTime`).
-    static func time(_ text: String?, name: String) throws -> String? {
-        guard let text else { return nil }
-        guard let time = TakenTime.normalised(text) else {
-            throw APIError.badRequest("\(name) must be \(TakenTime.shape), not '\(JSONText.printable(text))'")
-        }
-        return time
-    }
-
-    /// `S,W,N,E` in decimal degrees.
-    static func box(_ text: String) throws -> GeoBox {
-        let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Double($0) }
-        guard values.count == 4, let south = values[0], let west = values[1], let north = values[2],
-            let east = values[3], (-90...90).contains(south), (-90...90).contains(north), south <= north,
-            (-180...180).contains(west), (-180...180).contains(east)
-        else {
-            throw APIError.badRequest(
-                "bbox must be S,W,N,E in decimal degrees (latitudes -90..90, S <= N; longitudes -180..180)")
-        }
-        return GeoBox(south: south, west: west, north: north, east: east)
-    }
-}
-
-extension ImageAPI {
-    /// `LAT,LON,KM`: a centre in decimal degrees and a radius in kilometres.
-    static func circle(_ text: String) throws -> GeoCircle {
-        let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Double($0) }
-        guard values.count == 3, let latitude = values[0], let longitude = values[1], let kilometres = values[2],
-            (-90...90).contains(latitude), (-180...180).contains(longitude), kilometres > 0, kilometres <= 20_000
-        else {
-            throw APIError.badRequest(
-                "near must be LAT,LON,KM (latitude -90..90, longitude -180..180, 0 < km <= 20000)")
-        }
-        return GeoCircle(latitude: latitude, longitude: longitude, kilometres: kilometres)
-    }
 }
 
 /// Where a page ends: after the metadata row before the current one, and after one id of the current row.

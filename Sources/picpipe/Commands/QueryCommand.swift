@@ -33,31 +33,31 @@ struct QueryCommand: ParsableCommand {
     @Option(help: "GPS bounding box S,W,N,E in decimal degrees (W > E crosses the antimeridian).")
     var bbox: String?
 
-    @Option(help: "GPS circle LAT,LON,KM.")
+    @Option(help: "GPS circle LAT,LON,KM (0 < KM <= 20000); with --bbox, what is in both.")
     var near: String?
 
-    @Option(help: "At most N images.")
+    @Option(help: "At most N images (1 or more).")
     var limit: Int?
 
     @Flag(help: "Print JSON lines (the keys of `picpipe metadata`, plus id) instead of a table.")
     var json = false
 
-    /// An empty filter is not given, as over HTTP (a script that fills every option passes "" for "any"; until
-    /// session 29 `--make ""` matched nothing while `--taken-after ""` was refused).
-    static func given(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
-
-    func validate() throws {
-        let (bbox, near) = (Self.given(bbox), Self.given(near))
-        if bbox != nil && near != nil { throw ValidationError("Give --bbox or --near, not both.") }
-        if let bbox { _ = try Self.box(bbox) }
-        if let near { _ = try Self.circle(near) }
-        if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more.") }
-        for (name, time) in [("--taken-after", Self.given(takenAfter)), ("--taken-before", Self.given(takenBefore))] {
-            if let time, TakenTime.normalised(time) == nil {
-                throw ValidationError("\(name) '\(time)' is not \(TakenTime.shape).")
-            }
+    /// The filters, read by the rules `GET /images` reads its parameters by (`QueryFilters`; until session 29 the
+    /// command had rules of its own: `--near` took KM 0 and 25000, `--bbox` refused `--near` beside it, `--limit`
+    /// took 0). An empty filter is not given, as over HTTP.
+    func metadataQuery() throws -> MetadataQuery {
+        let filters = QueryFilters(
+            make: make, model: model, takenAfter: takenAfter, takenBefore: takenBefore, bbox: bbox, near: near)
+        do {
+            var query = try filters.query()
+            query.limit = try limit.map { try QueryFilters.limit($0) }
+            return query
+        } catch let error as QueryFilterError {
+            throw ValidationError(error.message(naming: error.filter.option) + ".")
         }
     }
+
+    func validate() throws { _ = try metadataQuery() }
 
     /// The rows of `query` whose original is in the store, `query.limit` of them at most. An original removed by
     /// hand keeps its metadata row (nothing runs the clean-up of a DELETE): it is not listed, as HTTP does not serve
@@ -76,11 +76,7 @@ struct QueryCommand: ParsableCommand {
     }
 
     func run() throws {
-        let query = MetadataQuery(
-            make: Self.given(make), model: Self.given(model),
-            takenAfter: Self.given(takenAfter).flatMap(TakenTime.normalised),
-            takenBefore: Self.given(takenBefore).flatMap(TakenTime.normalised),
-            bbox: try Self.given(bbox).map(Self.box), near: try Self.given(near).map(Self.circle), limit: limit)
+        let query = try metadataQuery()
         let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions)
         let database = layout.metadataDatabase
         let store: (any MetadataStore)?
@@ -115,34 +111,5 @@ struct QueryCommand: ParsableCommand {
             output.append(String(TextTable.render([header] + rows).dropLast()))
         }
         output.flush()
-    }
-
-    /// "S,W,N,E" as a box.
-    static func box(_ text: String) throws -> GeoBox {
-        let parts = try numbers(text, count: 4, option: "--bbox", shape: "S,W,N,E")
-        let box = GeoBox(south: parts[0], west: parts[1], north: parts[2], east: parts[3])
-        guard (-90...90).contains(box.south), (-90...90).contains(box.north), box.south <= box.north,
-            (-180...180).contains(box.west), (-180...180).contains(box.east)
-        else { throw ValidationError("--bbox needs -90 <= S <= N <= 90 and longitudes within -180...180.") }
-        return box
-    }
-
-    /// "LAT,LON,KM" as a circle.
-    static func circle(_ text: String) throws -> GeoCircle {
-        let parts = try numbers(text, count: 3, option: "--near", shape: "LAT,LON,KM")
-        guard (-90...90).contains(parts[0]), (-180...180).contains(parts[1]), parts[2] >= 0 else {
-            throw ValidationError("--near needs a latitude within -90...90, a longitude within -180...180, KM >= 0.")
-        }
-        return GeoCircle(latitude: parts[0], longitude: parts[1], kilometres: parts[2])
-    }
-
-    private static func numbers(_ text: String, count: Int, option: String, shape: String) throws -> [Double] {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {
-            Double($0.trimmingCharacters(in: .whitespaces))
-        }
-        guard parts.count == count, parts.allSatisfy({ $0?.isFinite == true }) else {
-            throw ValidationError("\(option) expects \(shape), decimal numbers separated by commas.")
-        }
-        return parts.compactMap { $0 }
     }
 }
