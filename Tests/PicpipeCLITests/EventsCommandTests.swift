@@ -1,5 +1,6 @@
 // `picpipe events`, `replay`, `stats` and `config` from another terminal while serve runs.
 import Foundation
+import PipelineCore
 import Testing
 
 #if canImport(Glibc)
@@ -8,6 +9,49 @@ import Testing
 
 extension PicpipeCLI {
     @Suite(.serialized) struct EventsCommandTests {
+        /// `events --json` carries every key (`"error": null`), as `query --json` does; `stats --json`'s last bucket is
+        /// `"le": "+Inf"`, Prometheus' spelling; `events` without `--limit` says on stderr when its default limit cut
+        /// the list (until session 29: no `error` key, no `le`, and the newest 100 printed as if they were all).
+        @Test func eventsAndStatsJSONCarryEveryKeyAndEventsSaysWhereItStopped() async throws {
+            let work = try PicpipeProcess.temporaryFolder("picpipe-events-json")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let layout = StoreLayout(root: work.appendingPathComponent("store"))
+            try layout.createFolders()
+            let journal = try SQLiteInvocationJournal(layout: layout)
+            for n in 0..<101 {
+                let hex = String(repeating: String(format: "%02x", n), count: 32)
+                let record = S3EventRecord(
+                    name: .objectCreatedPut, bucket: "store", key: "originals/\(hex.prefix(2))/\(hex).jpg",
+                    size: 10, eTag: hex, sequence: 0, sourceName: "p\(n).jpg")
+                _ = try journal.append(record, functions: ["metadata"], type: .event, deduplicate: false)
+            }
+            let store = layout.root.path
+
+            let all = try await PicpipeProcess.run(["events", "--store", store, "--json"])
+            #expect(all.status == 0, "\(all.stderr)")
+            let lines = all.stdout.split(separator: "\n")
+            #expect(lines.count == 100)
+            #expect(all.stderr == "picpipe events: showing the newest 100; --limit N for more\n")
+            let line = try #require(lines.first)
+            let first = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            for key in ["error", "duration", "not_before"] { #expect(first[key] is NSNull, "\(key): \(line)") }
+            #expect(first["source_name"] as? String == "p100.jpg")
+
+            let more = try await PicpipeProcess.run(["events", "--store", store, "--json", "--limit", "200"])
+            #expect(more.stdout.split(separator: "\n").count == 101 && more.stderr.isEmpty, "\(more.stderr)")
+            let asked = try await PicpipeProcess.run(["events", "--store", store, "--limit", "100"])
+            #expect(asked.stdout.split(separator: "\n").count == 101 && asked.stderr.isEmpty, "a header and 100 rows")
+
+            let stats = try await PicpipeProcess.run(["stats", "--store", store, "--json"])
+            let functions = try #require(
+                try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [[String: Any]])
+            let metadata = try #require(functions.first { $0["function"] as? String == "metadata" })
+            let histogram = try #require(metadata["histogram"] as? [[String: Any]])
+            #expect(histogram.count == FunctionStatistics.bucketBounds.count + 1)
+            #expect(histogram.last?["le"] as? String == "+Inf", "\(stats.stdout)")
+            #expect(histogram.first?["le"] as? Double == FunctionStatistics.bucketBounds.first)
+        }
+
         @Test func listFilterReplayAndStatsWhileServing() async throws {
             let work = try PicpipeProcess.temporaryFolder("picpipe-events")
             defer { try? FileManager.default.removeItem(at: work) }

@@ -69,6 +69,37 @@ import Testing
         #expect(throws: ConfigurationError.self) { try PicpipeConfiguration.parse(yaml: "thumbnails: [1, 2]") }
     }
 
+    /// A value of the wrong shape says what the key takes, with its default as the example, and what the file gave,
+    /// as the environment's errors do (until session 29 Yams' words: "Expected to decode Sequence but found Node
+    /// instead", "Expected Bool value but found Scalar(string: …)").
+    @Test func aValueOfTheWrongShapeSaysWhatTheKeyTakes() {
+        let cases: [(String, String)] = [
+            (
+                "runtime:\n  retry_backoff: 1\n",
+                "runtime.retry_backoff (line 2): expected a list of numbers such as [1, 2], not 1"
+            ),
+            (
+                "runtime:\n  retry_backoff: [1, x]\n",
+                "runtime.retry_backoff[1] (line 2): expected a number such as 2, not x"
+            ),
+            ("watcher:\n  enabled: maybe\n", "watcher.enabled (line 2): expected true or false, not maybe"),
+            (
+                "functions:\n  thumbnail:\n    concurrency: 1.5\n",
+                "functions.thumbnail.concurrency (line 3): expected a whole number such as 1, not 1.5"
+            ),
+            (
+                "http:\n  listen: [a]\n",
+                "http.listen (line 2): expected a single value such as 127.0.0.1:8080, not a list"
+            ),
+            ("runtime: 5\n", "runtime (line 1): expected a section of keys (key: value lines), not 5"),
+        ]
+        for (yaml, reason) in cases {
+            #expect(throws: ConfigurationError.malformed(path: "c.yaml", reason: reason), "\(yaml)") {
+                try PicpipeConfiguration.parse(yaml: yaml, path: "c.yaml")
+            }
+        }
+    }
+
     @Test func tokensAcceptOnlyRS256AndES256AndRefetchKeysAtMostOnceAMinute() throws {
         let oidc = try PicpipeConfiguration.parse(
             yaml: """

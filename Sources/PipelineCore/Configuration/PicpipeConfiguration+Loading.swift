@@ -45,15 +45,17 @@ extension PicpipeConfiguration {
     /// Parses YAML text; `path` names it in errors. Unknown keys are refused (with the closest known one).
     public static func parse(yaml: String, path: String = "<text>") throws -> PicpipeConfiguration {
         if yaml.allSatisfy(\.isWhitespace) { return PicpipeConfiguration() }
+        let document: Node?
         do {
-            if let node = try Yams.compose(yaml: yaml) { try ConfigurationKeys.known.check(node, file: path) }
+            document = try Yams.compose(yaml: yaml)
+            if let document { try ConfigurationKeys.known.check(document, file: path) }
         } catch let error as YamlError {
             throw ConfigurationError.malformed(path: path, reason: Self.explain(error))
         }
         do {
             return try YAMLDecoder().decode(PicpipeConfiguration.self, from: yaml)
         } catch let error as DecodingError {
-            throw ConfigurationError.malformed(path: path, reason: Self.explain(error))
+            throw ConfigurationError.malformed(path: path, reason: Self.explain(error, in: document))
         } catch {
             throw ConfigurationError.malformed(path: path, reason: "\(error)")
         }
@@ -295,17 +297,92 @@ extension PicpipeConfiguration {
         }
     }
 
-    private static func explain(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map(\.stringValue).joined(separator: ".")
-        }
+    private static func explain(_ error: DecodingError, in document: Node?) -> String {
         switch error {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return "\(path(context)): \(context.debugDescription)"
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            // What the key takes, in the words of the environment's errors, and what the file gave (until session 29
+            // Yams' own words: "runtime.retry_backoff: Expected to decode Sequence but found Node instead").
+            let found = document.flatMap { ValueShape.node(at: context.codingPath, in: $0) }
+            let place = ValueShape.path(context.codingPath) + (found?.mark.map { " (line \($0.line))" } ?? "")
+            let expected = ValueShape.expected(at: context.codingPath, type: type)
+            return "\(place): expected \(expected)" + (found.map { ", not \(ValueShape.describe($0))" } ?? "")
+        case .dataCorrupted(let context):
+            return "\(ValueShape.path(context.codingPath)): \(context.debugDescription)"
         case .keyNotFound(let key, let context):
-            return "\(path(context)): missing key \(key.stringValue)"
+            return "\(ValueShape.path(context.codingPath)): missing key \(key.stringValue)"
         @unknown default:
             return "\(error)"
+        }
+    }
+}
+
+/// The shape a configuration value has or should have, said the way a person writes it: "a list of numbers such as
+/// [1, 2]", "true or false"; the examples are the key's defaults.
+enum ValueShape {
+    /// The defaults as a YAML document, for examples of each key's shape (made when a message needs it).
+    static func defaults() -> Node? {
+        (try? YAMLEncoder().encode(PicpipeConfiguration())).flatMap { try? Yams.compose(yaml: $0) }
+    }
+
+    /// `runtime.retry_backoff`, `thumbnails.sizes[0]`.
+    static func path(_ codingPath: [any CodingKey]) -> String {
+        codingPath.reduce("") { text, key in
+            key.intValue.map { text + "[\($0)]" } ?? (text.isEmpty ? key.stringValue : text + "." + key.stringValue)
+        }
+    }
+
+    /// The node a coding path leads to in a document, if it is there.
+    static func node(at codingPath: [any CodingKey], in document: Node) -> Node? {
+        var node: Node? = document
+        for key in codingPath {
+            switch node {
+            case .mapping(let mapping)?: node = mapping.first { $0.key.string == key.stringValue }?.value
+            case .sequence(let sequence)?:
+                node = key.intValue.flatMap { $0 < sequence.count ? sequence[$0] : nil }
+            default: return nil
+            }
+        }
+        return node
+    }
+
+    /// What the key at `codingPath` takes: the shape of its default when it has one, else of the type Yams expected.
+    static func expected(at codingPath: [any CodingKey], type: Any.Type) -> String {
+        let scalar: String
+        switch type {
+        case is Bool.Type: return "true or false"
+        case is Double.Type, is Float.Type: scalar = "a number"
+        case is Int.Type, is UInt.Type, is Int64.Type, is UInt64.Type: scalar = "a whole number"
+        case is String.Type: scalar = "text"
+        default: scalar = "a single value"
+        }
+        let example = defaults().flatMap { node(at: codingPath, in: $0) }
+        switch example {
+        case .sequence(let items)?:
+            let numbers = !items.isEmpty && items.allSatisfy { $0.float != nil }
+            return (numbers ? "a list of numbers" : "a list")
+                + (items.isEmpty ? "" : " such as [\(items.map(describe).joined(separator: ", "))]")
+        case .mapping?: return "a section of keys (key: value lines)"
+        case .scalar(let value)? where !value.string.isEmpty && type != Node.Sequence.self:
+            return "\(scalar) such as \(describe(.scalar(value)))"
+        default:
+            if type == Node.Sequence.self { return "a list" }
+            if type == Node.Mapping.self { return "a section of keys (key: value lines)" }
+            return scalar
+        }
+    }
+
+    /// A value as the file shows it: a scalar as written (a whole double without its ".0"), else its kind.
+    static func describe(_ node: Node) -> String {
+        switch node {
+        case .scalar(let scalar):
+            if let number = Double(scalar.string), number == number.rounded(), abs(number) < 1e15,
+                scalar.string.contains(".") || scalar.string.contains("e")
+            {
+                return String(Int(number))
+            }
+            return scalar.string.isEmpty ? "nothing" : scalar.string
+        case .sequence: return "a list"
+        case .mapping: return "a section of keys"
         }
     }
 }

@@ -65,6 +65,36 @@ public struct FunctionStatistics: Codable, Sendable, Equatable {
             self.le = le
             self.count = count
         }
+
+        enum CodingKeys: String, CodingKey {
+            case le, count
+        }
+
+        /// The last bucket's bound, as Prometheus writes it (`le="+Inf"`).
+        static let unbounded = "+Inf"
+
+        /// `{"le": 0.5, "count": 3}`; the last bucket `{"le": "+Inf", "count": 9}` (until session 29 it had no
+        /// `le`).
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            if let le {
+                try container.encode(le, forKey: .le)
+            } else {
+                try container.encode(Self.unbounded, forKey: .le)
+            }
+            try container.encode(count, forKey: .count)
+        }
+
+        /// Reads what `encode` writes, and a last bucket without `le` (as written before session 29).
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            count = try container.decode(Int.self, forKey: .count)
+            if (try? container.decode(String.self, forKey: .le)) == Self.unbounded {
+                le = nil
+            } else {
+                le = try container.decodeIfPresent(Double.self, forKey: .le)
+            }
+        }
     }
 
     /// The histogram's upper bounds in seconds, before the unbounded last bucket.

@@ -325,6 +325,25 @@ public struct InvocationSummary: Codable, Sendable, Equatable {
         case enqueuedAt = "enqueued_at"
         case notBefore = "not_before"
     }
+
+    /// Every key, `null` when there is no value, as `query --json` and `metadata` print theirs (until session 29
+    /// `events --json` left `error`, `duration`, `source_name` and `not_before` out when they had none).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(eventID, forKey: .eventID)
+        try container.encode(eventName, forKey: .eventName)
+        try container.encode(key, forKey: .key)
+        try container.encode(sourceName, forKey: .sourceName)
+        try container.encode(function, forKey: .function)
+        try container.encode(type, forKey: .type)
+        try container.encode(state, forKey: .state)
+        try container.encode(attempt, forKey: .attempt)
+        try container.encode(duration, forKey: .duration)
+        try container.encode(error, forKey: .error)
+        try container.encode(enqueuedAt, forKey: .enqueuedAt)
+        try container.encode(notBefore, forKey: .notBefore)
+    }
 }
 
 /// Why the journal refused.

@@ -30,14 +30,17 @@ struct EventsCommand: ParsableCommand {
     @Option(help: "Only this function: thumbnail, metadata or fetch.")
     var function: String?
 
-    @Option(help: "At most this many lines.")
-    var limit: Int = 100
+    /// How many lines `events` prints when no `--limit` is given.
+    static let defaultLimit = 100
+
+    @Option(help: "At most this many lines (default \(EventsCommand.defaultLimit), the newest).")
+    var limit: Int?
 
     @Flag(help: "Print JSON lines instead of a table.")
     var json = false
 
     func validate() throws {
-        guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         // An unknown name would list nothing, as if the function had never run (until session 27).
         if let function, !Self.functionNames.contains(function) {
             throw ValidationError(
@@ -49,7 +52,12 @@ struct EventsCommand: ParsableCommand {
     func run() throws {
         let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions, journal: true)
         let journal = try DatabaseBackends.open(url: url, layout: layout).journal
-        let rows = try journal.invocations(state: state, function: function, limit: limit)
+        // One more than asked for tells whether the default limit cut the list: then stderr says so (until session 29
+        // the newest 100 were printed as if they were all).
+        var rows = try journal.invocations(
+            state: state, function: function, limit: (limit ?? Self.defaultLimit) + (limit == nil ? 1 : 0))
+        let cut = limit == nil && rows.count > Self.defaultLimit
+        if cut { rows.removeLast(rows.count - Self.defaultLimit) }
         var out = ""
         if json {
             let encoder = JSONEncoder()
@@ -69,5 +77,9 @@ struct EventsCommand: ParsableCommand {
             out = TextTable.render(table)
         }
         FileHandleOutput.standardOutput.write(out)
+        if cut {
+            FileHandleOutput.standardError.write(
+                "picpipe events: showing the newest \(Self.defaultLimit); --limit N for more\n")
+        }
     }
 }
