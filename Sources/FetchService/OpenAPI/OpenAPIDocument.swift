@@ -911,15 +911,16 @@ public enum OpenAPIDocument {
                 next_cursor: {type: [string, "null"]}
             ImageItem:
               type: object
-              required: [id, sha256, name, size, format, width, height, taken_at, urls]
+              required: [id, sha256, name, size, format, width, height, orientation, taken_at, urls]
               properties:
                 id: {type: string}
                 sha256: {type: string}
                 name: {type: [string, "null"]}
                 size: {type: [integer, "null"]}
                 format: {type: [string, "null"], enum: [jpeg, png, webp, gif, heic, avif, null]}
-                width: {type: [integer, "null"]}
+                width: {type: [integer, "null"], description: "As stored, before any turn (see orientation)."}
                 height: {type: [integer, "null"]}
+                orientation: {type: [integer, "null"], minimum: 1, maximum: 8, description: "The EXIF orientation; 5 to 8 turn the picture a quarter, so it shows as height by width. Null when absent (or not 1-8)."}
                 taken_at: {type: [string, "null"]}
                 urls:
                   type: object
