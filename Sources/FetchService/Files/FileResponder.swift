@@ -36,6 +36,8 @@ struct FileResponder: Sendable {
         case missing
         case notModified(modified: Int)
         case unsatisfiable(size: Int)
+        /// If-Match or If-Unmodified-Since does not hold: 412.
+        case preconditionFailed(Preconditions.Failure)
         case read(ByteBuffer?, range: ClosedRange<Int>?, size: Int, modified: Int)
         /// Several ranges as one multipart body (nil for HEAD).
         case multipart(ByteBuffer?, MultipartByteRanges, modified: Int)
@@ -58,6 +60,7 @@ struct FileResponder: Sendable {
         let isHead = request.method == .head
         let path = file.path
         if hash != nil, let cached = cache.lookup(path, now: .now) {
+            try conditions.checkPreconditions(modified: cached.modified)
             return try cached.response(
                 to: request, file: file, notModified: conditions.notModified(modified: cached.modified),
                 rangeHeader: conditions.range(modified: cached.modified))
@@ -71,6 +74,9 @@ struct FileResponder: Sendable {
             defer { close(descriptor) }
             if let buffer = Self.readWhole(descriptor, size: size, limit: wholeLimit) {
                 return .whole(buffer, modified: modified)
+            }
+            if let failure = conditions.preconditions.failure(conditions.state(modified), changesState: false) {
+                return .preconditionFailed(failure)
             }
             if conditions.notModified(modified: modified) { return .notModified(modified: modified) }
             let range: ClosedRange<Int>?
@@ -106,6 +112,7 @@ struct FileResponder: Sendable {
             guard let hash else { return nil }
             let cached = CachedFile(body: buffer, hash: hash, file: file, modified: modified, readAt: .now)
             cache.insert(path, cached, generation: generation)
+            try conditions.checkPreconditions(modified: modified)
             return try cached.response(
                 to: request, file: file, notModified: conditions.notModified(modified: modified),
                 rangeHeader: conditions.range(modified: modified))
@@ -114,6 +121,8 @@ struct FileResponder: Sendable {
             return Response(status: .notModified, headers: fields)
         case .unsatisfiable(let size):
             throw APIError.rangeNotSatisfiable(size: size)
+        case .preconditionFailed(let failure):
+            throw APIError.preconditionFailed(failure, target: "the file")
         case .read(let buffer, let range, let size, let modified):
             Self.describe(&fields, file: file, range: range, size: size, modified: modified)
             let body = buffer.map { ResponseBody(byteBuffer: $0) } ?? ResponseBody()
@@ -134,7 +143,8 @@ struct FileResponder: Sendable {
     /// still given while one request reads the file again in the background (`PathCache.lookupWhileRereading`).
     /// - Parameters:
     ///   - hash, sources: what `respond` is given as `cacheAs` and `sources` (for the new read).
-    /// - Throws: `APIError.rangeNotSatisfiable` for a Range past the end.
+    /// - Throws: `APIError.rangeNotSatisfiable` for a Range past the end, `APIError.preconditionFailed` for an
+    ///   If-Match or If-Unmodified-Since that does not hold.
     func cachedAnswer(
         isHead: Bool, headers: HTTPFields, file: StoredFile, hash: ContentHash, sources: @autoclosure () -> [String]
     ) throws -> CachedAnswer? {
@@ -142,13 +152,14 @@ struct FileResponder: Sendable {
         guard let (cached, reread) = cache.lookupWhileRereading(file.path, now: now) else { return nil }
         if reread { self.reread(file, hash: hash, sources: sources()) }
         let conditions = Self.conditions(headers, file: file)
+        try conditions.checkPreconditions(modified: cached.modified)
         var answer = try cached.answer(
             isHead: isHead, file: file, notModified: conditions.notModified(modified: cached.modified),
             rangeHeader: conditions.range(modified: cached.modified))
         let until = cached.readAt + cache.revalidateAfter
         // (An entry given while its file is read again is past `until`: nothing to keep.)
         if answer.status == .ok, until > now, headers[.ifNoneMatch] == nil, headers[.range] == nil,
-            headers[.ifRange] == nil, headers[.ifModifiedSince] == nil
+            headers[.ifRange] == nil, headers[.ifModifiedSince] == nil, conditions.preconditions.isEmpty
         {
             answer.reusableUntil = until
         }
@@ -206,6 +217,18 @@ struct FileResponder: Sendable {
         var ifRange: IfRange?
         /// The file's ETag, for If-Range.
         var eTag: String
+        /// If-Match and If-Unmodified-Since (412), evaluated before the fields above (RFC 9110 13.2.2).
+        var preconditions: Preconditions
+
+        /// The file as the preconditions compare it.
+        func state(_ modified: Int) -> Preconditions.State { Preconditions.State(eTag: eTag, modified: modified) }
+
+        /// Throws the 412 of an If-Match or If-Unmodified-Since that does not hold for the file.
+        func checkPreconditions(modified: Int) throws {
+            if let failure = preconditions.failure(state(modified), changesState: false) {
+                throw APIError.preconditionFailed(failure, target: "the file")
+            }
+        }
 
         enum IfRange {
             case tag(String)
@@ -243,7 +266,7 @@ struct FileResponder: Sendable {
         return Conditions(
             tagMatches: matches(ifNoneMatch, eTag: file.eTag),
             modifiedSince: ifNoneMatch == nil ? headers[.ifModifiedSince].flatMap(HTTPDate.parse) : nil,
-            rangeHeader: headers[.range], ifRange: ifRange, eTag: file.eTag)
+            rangeHeader: headers[.range], ifRange: ifRange, eTag: file.eTag, preconditions: Preconditions(headers))
     }
 
     /// The whole file, when it is not empty, at most `limit` bytes, and read in full.

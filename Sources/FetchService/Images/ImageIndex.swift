@@ -43,6 +43,12 @@ public protocol ImageIndex: Sendable {
     @discardableResult func upsert(_ entry: IndexedImage) throws -> IndexedImage?
     /// Removes an id. - Returns: the removed entry, or `nil` when there was none.
     @discardableResult func remove(id: String) throws -> IndexedImage?
+    /// Creates or replaces an id only while its entry still names `expected` (`nil`: while it has none), checked and
+    /// written in one step: a conditional PUT (If-Match, If-None-Match) replaces the state its condition held for.
+    func upsert(_ entry: IndexedImage, ifNaming expected: ContentHash?) throws -> IndexChange
+    /// Removes an id only while its entry still names `expected`, checked and removed in one step (a conditional
+    /// DELETE).
+    func remove(id: String, ifNaming expected: ContentHash) throws -> IndexChange
     /// A count that moves with every change of the index, or `nil` (the default) when changes can come from elsewhere
     /// (another process) without this one seeing them; answers derived from the index are kept only while it stays.
     var revision: UInt64? { get }
@@ -50,4 +56,12 @@ public protocol ImageIndex: Sendable {
 
 extension ImageIndex {
     public var revision: UInt64? { nil }
+}
+
+/// What a conditional change of the index did.
+public enum IndexChange: Sendable, Equatable {
+    /// It was made; the entry it replaced or removed (`nil`: it created the id).
+    case made(previous: IndexedImage?)
+    /// It was not made: the id names other content now (or none, or some where none was expected).
+    case stale
 }

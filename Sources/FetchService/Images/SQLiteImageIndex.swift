@@ -9,7 +9,8 @@ import Synchronization
 /// The ids of the HTTP API in SQLite, with an in-memory copy.
 ///
 /// Only one `serve` runs per store (its lock), and only its fetch service writes this database, so the
-/// copy loaded at start and updated on each write stays exact. Writes go to SQLite first, then to memory.
+/// copy loaded at start and updated on each write stays exact. Writes go to SQLite first, then to memory, while
+/// SQLite's one writer is held (so memory sees them in the database's order).
 public final class SQLiteImageIndex: ImageIndex {
     private let pool: DatabasePool
     private let cache: Locked<Cache>
@@ -83,19 +84,16 @@ public final class SQLiteImageIndex: ImageIndex {
 
     @discardableResult
     public func upsert(_ entry: IndexedImage) throws -> IndexedImage? {
-        try pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO image_id (id, sha256, format, size, name, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET sha256 = excluded.sha256, format = excluded.format,
-                        size = excluded.size, name = excluded.name, updated_at = excluded.updated_at
-                    """,
-                arguments: [
-                    entry.id, entry.hash.hex, entry.format.rawValue, entry.size, entry.name,
-                    entry.updatedAt.timeIntervalSince1970,
-                ])
+        // Memory is updated while SQLite's one writer is still held, so changes reach it in the database's order.
+        try pool.writeWithoutTransaction { db in
+            try Self.write(entry, in: db)
+            return remember(entry)
         }
-        return cache.withLock { cache in
+    }
+
+    /// Puts an entry written to the database in memory. - Returns: the entry it replaced.
+    private func remember(_ entry: IndexedImage) -> IndexedImage? {
+        cache.withLock { cache in
             let previous = cache.remove(entry.id)
             cache.insert(entry)
             changes.wrappingAdd(1, ordering: .releasing)
@@ -103,12 +101,51 @@ public final class SQLiteImageIndex: ImageIndex {
         }
     }
 
-    @discardableResult
-    public func remove(id: String) throws -> IndexedImage? {
-        try pool.write { db in try db.execute(sql: "DELETE FROM image_id WHERE id = ?", arguments: [id]) }
-        return cache.withLock { cache in
+    /// Takes an id removed from the database out of memory. - Returns: its entry.
+    private func forget(_ id: String) -> IndexedImage? {
+        cache.withLock { cache in
             changes.wrappingAdd(1, ordering: .releasing)
             return cache.remove(id)
+        }
+    }
+
+    private static func write(_ entry: IndexedImage, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO image_id (id, sha256, format, size, name, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET sha256 = excluded.sha256, format = excluded.format,
+                    size = excluded.size, name = excluded.name, updated_at = excluded.updated_at
+                """,
+            arguments: [
+                entry.id, entry.hash.hex, entry.format.rawValue, entry.size, entry.name,
+                entry.updatedAt.timeIntervalSince1970,
+            ])
+    }
+
+    @discardableResult
+    public func remove(id: String) throws -> IndexedImage? {
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "DELETE FROM image_id WHERE id = ?", arguments: [id])
+            return forget(id)
+        }
+    }
+
+    public func upsert(_ entry: IndexedImage, ifNaming expected: ContentHash?) throws -> IndexChange {
+        // The check and the write while SQLite's one writer is held: no other change comes between them.
+        try pool.writeWithoutTransaction { db in
+            let current = try String.fetchOne(
+                db, sql: "SELECT sha256 FROM image_id WHERE id = ?", arguments: [entry.id])
+            guard current == expected?.hex else { return .stale }
+            try Self.write(entry, in: db)
+            return .made(previous: remember(entry))
+        }
+    }
+
+    public func remove(id: String, ifNaming expected: ContentHash) throws -> IndexChange {
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "DELETE FROM image_id WHERE id = ? AND sha256 = ?", arguments: [id, expected.hex])
+            guard db.changesCount > 0 else { return .stale }
+            return .made(previous: forget(id))
         }
     }
 

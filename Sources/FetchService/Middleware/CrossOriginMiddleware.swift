@@ -80,9 +80,11 @@ public struct CrossOriginPolicy: Sendable {
         isEnabled && !anyOrigin && head.headerFields[.origin] != nil
     }
 
-    /// What a script may send: credentials (API keys, tokens), the body's type, the conditional and range requests,
-    /// the event stream's resume position.
-    static let allowedHeaders = "Authorization, Content-Type, Accept, If-None-Match, If-Range, Range, Last-Event-ID"
+    /// What a script may send: credentials (API keys, tokens), the body's type, the conditional and range requests
+    /// (a conditional PUT or DELETE's If-Match and If-Unmodified-Since too), the event stream's resume position.
+    static let allowedHeaders =
+        "Authorization, Content-Type, Accept, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, "
+        + "If-Range, Range, Last-Event-ID"
     /// The methods the API answers.
     static let allowedMethods = "GET, HEAD, POST, PUT, DELETE"
     /// What a script may read besides the CORS-safelisted headers: validators, an upload's `Location`, a range's

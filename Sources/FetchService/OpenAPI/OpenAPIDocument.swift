@@ -194,6 +194,7 @@ public enum OpenAPIDocument {
                   description: "An upload: stored, thumbnails and metadata follow (id, Location). An import (Event): the fetch invocation is queued (invocation_id, event_id, record)."
                   headers:
                     Location: {schema: {type: string}, description: "/images/{id} (an upload)"}
+                    ETag: {schema: {type: string}, description: "The upload's ETag (\"<sha256>\")."}
                   content:
                     application/json:
                       schema:
@@ -241,6 +242,8 @@ public enum OpenAPIDocument {
               operationId: getImage
               summary: The original.
               parameters:
+                - $ref: "#/components/parameters/ifMatch"
+                - $ref: "#/components/parameters/ifUnmodifiedSince"
                 - $ref: "#/components/parameters/ifNoneMatch"
                 - $ref: "#/components/parameters/range"
                 - $ref: "#/components/parameters/ifRange"
@@ -248,6 +251,7 @@ public enum OpenAPIDocument {
                 "200": {$ref: "#/components/responses/File"}
                 "206": {$ref: "#/components/responses/PartialFile"}
                 "304": {$ref: "#/components/responses/NotModified"}
+                "412": {$ref: "#/components/responses/PreconditionFailed"}
                 "400": {$ref: "#/components/responses/BadRequest"}
                 "401": {$ref: "#/components/responses/Unauthorized"}
                 "403": {$ref: "#/components/responses/Forbidden"}
@@ -261,12 +265,15 @@ public enum OpenAPIDocument {
               operationId: headImage
               summary: The original's headers.
               parameters:
+                - $ref: "#/components/parameters/ifMatch"
+                - $ref: "#/components/parameters/ifUnmodifiedSince"
                 - $ref: "#/components/parameters/ifNoneMatch"
                 - $ref: "#/components/parameters/range"
               responses:
                 "200": {description: "As GET, without a body."}
                 "206": {description: "As GET, without a body."}
                 "304": {$ref: "#/components/responses/NotModified"}
+                "412": {description: "If-Match or If-Unmodified-Since does not hold (no body)."}
                 "400": {description: Invalid id (no body).}
                 "401": {description: Credentials are needed or are not good (no body).}
                 "403": {description: "A scope is missing, or a bad or expired signature (no body)."}
@@ -282,8 +289,14 @@ public enum OpenAPIDocument {
               description: |
                 A 64-hex-digit id is a content id: the body must be the bytes with that SHA-256, else 409
                 `content_id_mismatch`. When the id named other content, that content is removed if no other id uses it. The event is ObjectCreated:Copy; thumbnails and metadata follow.
+                Preconditions (RFC 9110 §13) are checked before the body is read and again when the id moves, in one
+                step with the move: `If-Match` (the current ETag, `*` any), `If-Unmodified-Since`, `If-None-Match`
+                (`*`: create only); one that does not hold is 412 and nothing changes.
               parameters:
                 - {name: name, in: query, schema: {type: string}}
+                - $ref: "#/components/parameters/ifMatch"
+                - $ref: "#/components/parameters/ifUnmodifiedSince"
+                - $ref: "#/components/parameters/ifNoneMatchWrite"
               requestBody:
                 required: true
                 content:
@@ -311,6 +324,7 @@ public enum OpenAPIDocument {
                 "409":
                   description: content_id_mismatch (a 64-hex-digit id with a body whose SHA-256 is another).
                   content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+                "412": {$ref: "#/components/responses/PreconditionFailed"}
                 "413": {$ref: "#/components/responses/TooLarge"}
                 "414": {$ref: "#/components/responses/URITooLong"}
                 "415": {$ref: "#/components/responses/UnsupportedMediaType"}
@@ -321,6 +335,13 @@ public enum OpenAPIDocument {
             delete:
               operationId: deleteImage
               summary: Remove the id, and the content (thumbnails, metadata, original) when no other id uses it.
+              description: |
+                `If-Match`, `If-Unmodified-Since` and `If-None-Match` are checked in one step with the removal: one
+                that does not hold is 412 and the id stays.
+              parameters:
+                - $ref: "#/components/parameters/ifMatch"
+                - $ref: "#/components/parameters/ifUnmodifiedSince"
+                - $ref: "#/components/parameters/ifNoneMatchWrite"
               responses:
                 "204": {description: Removed.}
                 "400": {$ref: "#/components/responses/BadRequest"}
@@ -328,6 +349,7 @@ public enum OpenAPIDocument {
                 "403": {$ref: "#/components/responses/Forbidden"}
                 "429": {$ref: "#/components/responses/TooManyRequests"}
                 "404": {$ref: "#/components/responses/NotFound"}
+                "412": {$ref: "#/components/responses/PreconditionFailed"}
                 "414": {$ref: "#/components/responses/URITooLong"}
                 "431": {$ref: "#/components/responses/HeadersTooLarge"}
                 "503": {$ref: "#/components/responses/Unavailable"}
@@ -346,6 +368,8 @@ public enum OpenAPIDocument {
                 Under a content id the URL is content-addressed: Cache-Control is public, max-age=31536000, immutable.
                 Under a PUT id it is public, no-cache (revalidate with the ETag).
               parameters:
+                - $ref: "#/components/parameters/ifMatch"
+                - $ref: "#/components/parameters/ifUnmodifiedSince"
                 - $ref: "#/components/parameters/ifNoneMatch"
                 - $ref: "#/components/parameters/range"
                 - $ref: "#/components/parameters/ifRange"
@@ -353,6 +377,7 @@ public enum OpenAPIDocument {
                 "200": {$ref: "#/components/responses/File"}
                 "206": {$ref: "#/components/responses/PartialFile"}
                 "304": {$ref: "#/components/responses/NotModified"}
+                "412": {$ref: "#/components/responses/PreconditionFailed"}
                 "400": {$ref: "#/components/responses/BadRequest"}
                 "401": {$ref: "#/components/responses/Unauthorized"}
                 "429": {$ref: "#/components/responses/TooManyRequests"}
@@ -367,12 +392,15 @@ public enum OpenAPIDocument {
               operationId: headThumbnail
               summary: A thumbnail's headers (made at once when missing).
               parameters:
+                - $ref: "#/components/parameters/ifMatch"
+                - $ref: "#/components/parameters/ifUnmodifiedSince"
                 - $ref: "#/components/parameters/ifNoneMatch"
                 - $ref: "#/components/parameters/range"
               responses:
                 "200": {description: "As GET, without a body."}
                 "206": {description: "As GET, without a body."}
                 "304": {$ref: "#/components/responses/NotModified"}
+                "412": {description: "If-Match or If-Unmodified-Since does not hold (no body)."}
                 "400": {description: Invalid id (no body).}
                 "401": {description: Credentials are needed or are not good (no body).}
                 "403": {description: "A scope is missing, or a bad or expired signature (no body)."}
@@ -765,6 +793,9 @@ public enum OpenAPIDocument {
               required: true
               schema: {type: string, pattern: "^[A-Za-z0-9._-]{1,128}$"}
             ifNoneMatch: {name: If-None-Match, in: header, schema: {type: string}}
+            ifNoneMatchWrite: {name: If-None-Match, in: header, description: "`*` (create only: 412 when the id exists) or ETags (412 when one is the current one).", schema: {type: string}}
+            ifMatch: {name: If-Match, in: header, description: "`*` (the id exists) or ETags, one of which must be the current one (strong comparison); else 412.", schema: {type: string}}
+            ifUnmodifiedSince: {name: If-Unmodified-Since, in: header, description: "An HTTP date; 412 when Last-Modified is later. Ignored beside If-Match.", schema: {type: string}}
             range: {name: Range, in: header, description: "bytes=A-B, bytes=A- or bytes=-N; several, comma-separated, are answered as one multipart/byteranges body (sorted, overlaps merged; more than 16 get the whole file).", schema: {type: string}}
             ifRange: {name: If-Range, in: header, description: "An ETag or the Last-Modified date; when it differs the whole file is sent.", schema: {type: string}}
           headers:
@@ -812,6 +843,7 @@ public enum OpenAPIDocument {
               description: 201 when the id is new, 200 when it was replaced.
               headers:
                 Location: {schema: {type: string}}
+                ETag: {$ref: "#/components/headers/ETag"}
               content:
                 application/json:
                   schema:
@@ -868,6 +900,9 @@ public enum OpenAPIDocument {
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             StoreFull:
               description: insufficient_storage (the store's disk is full; nothing is kept).
+              content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+            PreconditionFailed:
+              description: "precondition_failed: If-Match, If-Unmodified-Since or (PUT, DELETE) If-None-Match does not hold; the message names which. Nothing was done."
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             RangeNotSatisfiable:
               description: range_not_satisfiable; Content-Range is bytes */SIZE.

@@ -98,6 +98,47 @@ public final class PostgresImageIndex: ImageIndex {
         }
     }
 
+    public func upsert(_ entry: IndexedImage, ifNaming expected: ContentHash?) throws -> IndexChange {
+        try pool.transaction { connection in
+            guard let expected else {
+                // Created only if no process has the id: the insert that loses a race conflicts and inserts nothing.
+                let created = try connection.execute(
+                    """
+                    INSERT INTO picpipe_fetch.image_id (id, sha256, format, size, name, updated_at)
+                    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING
+                    """, Self.values(entry))
+                return created == 1 ? .made(previous: nil) : .stale
+            }
+            // The row stays locked from this read to the commit: no other process changes it in between.
+            let previous = try connection.run(
+                "SELECT * FROM picpipe_fetch.image_id WHERE id = $1 FOR UPDATE", [.text(entry.id)]
+            ).first.flatMap(Self.entry)
+            guard let previous, previous.hash == expected else { return .stale }
+            try connection.run(
+                """
+                UPDATE picpipe_fetch.image_id SET sha256 = $2, format = $3, size = $4, name = $5, updated_at = $6
+                WHERE id = $1
+                """, Self.values(entry))
+            return .made(previous: previous)
+        }
+    }
+
+    public func remove(id: String, ifNaming expected: ContentHash) throws -> IndexChange {
+        let removed = try pool.run(
+            "DELETE FROM picpipe_fetch.image_id WHERE id = $1 AND sha256 = $2 RETURNING *",
+            [.text(id), .text(expected.hex)]
+        ).first.flatMap(Self.entry)
+        return removed.map { .made(previous: $0) } ?? .stale
+    }
+
+    /// An entry's columns in the table's order.
+    private static func values(_ entry: IndexedImage) -> [SQLValue] {
+        [
+            .text(entry.id), .text(entry.hash.hex), .text(entry.format.rawValue), .int(entry.size), .text(entry.name),
+            .real(entry.updatedAt.timeIntervalSince1970),
+        ]
+    }
+
     @discardableResult
     public func remove(id: String) throws -> IndexedImage? {
         try pool.run("DELETE FROM picpipe_fetch.image_id WHERE id = $1 RETURNING *", [.text(id)]).first.flatMap(
