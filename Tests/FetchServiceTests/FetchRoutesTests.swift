@@ -98,6 +98,38 @@ struct FetchRoutesTests {
         }
     }
 
+    /// The same for an id deleted and made again (a 201, not a 200) with bytes stored earlier: it kept their old
+    /// Last-Modified, so a client that held the deleted picture was told "not modified" (until session 29).
+    @Test func anIdMadeAgainWithOlderContentIsDatedToTheMove() async throws {
+        let (older, newer) = (try FetchServer.picture(seed: 71), try FetchServer.picture(seed: 141))
+        try await FetchServer.with { client, layout in
+            let olderID = try await Self.upload(older, with: client)
+            #expect(try await client.send("GET", "/images/\(olderID)/thumbnails/64").status == 200)
+            // Stored long ago: its original and thumbnails dated 1000 s back (no waiting for whole seconds).
+            let past = Date().addingTimeInterval(-1000)
+            for area in [layout.originals, layout.thumbnails] {
+                for file in FetchServer.files(under: area) where file.contains(olderID) {
+                    try FileManager.default.setAttributes(
+                        [.modificationDate: past], ofItemAtPath: area.appendingPathComponent(file).path)
+                }
+            }
+            let put = [("Content-Type", "image/jpeg")]
+            #expect(try await client.send("PUT", "/images/pet", headers: put, body: newer).status == 201)
+            #expect(try await client.send("DELETE", "/images/pet").status == 204)
+            let moved = Int(Date().timeIntervalSince1970)
+            #expect(try await client.send("PUT", "/images/pet", headers: put, body: older).status == 201)
+            // A client that fetched the deleted picture 500 s ago.
+            let held = HTTPDate.format(moved - 500)
+            for path in ["/images/pet", "/images/pet/thumbnails/64"] {
+                let answer = try await client.send("GET", path)
+                let modified = try #require(answer.header("Last-Modified").flatMap { HTTPDate.parse($0) })
+                #expect(modified >= moved, "\(path) dated \(modified), before the PUT at \(moved)")
+                let revalidated = try await client.send("GET", path, headers: [("If-Modified-Since", held)])
+                #expect(revalidated.status == 200 && revalidated.body == answer.body, "\(path)")
+            }
+        }
+    }
+
     @Test func rangesGive206And416() async throws {
         let jpeg = try FetchServer.picture()
         try await FetchServer.with { client, _ in

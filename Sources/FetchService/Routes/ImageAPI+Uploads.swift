@@ -49,11 +49,17 @@ extension ImageAPI {
         _ upload: SpooledUpload, id: ImageID, request: Request, preconditions: Preconditions
     ) async throws -> Response {
         let name = upload.fileName ?? FormQuery(request.uri.query)["name"]
+        let storedEarlier = resolver.storedFormat(of: upload.hash) != nil
         let previous = try await accept(
             upload, id: id.value, name: name, event: .objectCreatedCopy,
             preconditions: preconditions.isEmpty ? nil : preconditions)
-        if let previous, previous.hash != upload.hash {
+        // The id names these bytes from now: dated to the move, also when the id is new and the bytes were stored
+        // earlier (a name deleted and made again: until session 29 it kept their old date, so a client holding the
+        // deleted picture got a 304 for If-Modified-Since).
+        if previous?.hash != upload.hash, previous != nil || storedEarlier {
             lifecycle.markChanged(hash: upload.hash, format: upload.format)
+        }
+        if let previous, previous.hash != upload.hash {
             await lifecycle.removeIfUnused(hash: previous.hash, format: previous.format, sourceName: id.value)
         }
         var headers = HTTPFields()
