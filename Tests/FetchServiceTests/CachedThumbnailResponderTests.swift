@@ -2,6 +2,7 @@
 // same way, keeps the access rules, and counts its answers in the same metrics.
 import FetchService
 import Foundation
+import PipelineCore
 import Testing
 
 @testable import FetchService
@@ -9,7 +10,8 @@ import Testing
 @Suite(.serialized)
 struct CachedThumbnailResponderTests {
     @Test func onlyTheExactThumbnailShapeIsTakenApart() {
-        #expect(ThumbnailURLPath.split("/images/abc/thumbnails/256").map { [String($0.id), String($0.size)] } == ["abc", "256"])
+        let split = ThumbnailURLPath.split("/images/abc/thumbnails/256")
+        #expect(split.map { [String($0.id), String($0.size)] } == ["abc", "256"])
         #expect(ThumbnailURLPath.split("/images/a.b-c_d/thumbnails/320x200").map { String($0.size) } == "320x200")
         #expect(ThumbnailURLPath.split("/images//thumbnails/256") == nil)
         #expect(ThumbnailURLPath.split("/images/abc/thumbnails/") == nil)
@@ -23,16 +25,15 @@ struct CachedThumbnailResponderTests {
     @Test func cachedAnswersAreCountedAndErrorsStillComeFromTheRouter() async throws {
         let jpeg = try FetchServer.picture(seed: 90)
         try await FetchServer.with { client, _ in
-            let id = try #require(
-                try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg).json?["id"]
-                    as? String)
+            let id = try await Self.upload(jpeg, with: client)
             let path = "/images/\(id)/thumbnails/256"
             for _ in 0..<3 { #expect(try await client.send("GET", path).status == 200) }
             #expect(try await client.send("HEAD", path).status == 200)
             let metrics = try await client.send("GET", "/metrics").text.split(separator: "\n")
             func count(_ method: String) -> String? {
                 metrics.first {
-                    $0.hasPrefix("picpipe_http_requests_total{") && $0.contains("route=\"/images/{id}/thumbnails/{size}\"")
+                    $0.hasPrefix("picpipe_http_requests_total{")
+                        && $0.contains("route=\"/images/{id}/thumbnails/{size}\"")
                         && $0.contains("method=\"\(method)\"") && $0.contains("status=\"200\"")
                 }?.split(separator: " ").last.map(String.init)
             }
@@ -57,13 +58,15 @@ struct CachedThumbnailResponderTests {
 
     @Test func protectedReadsAndSignedURLsAreCheckedOnCachedFiles() async throws {
         let jpeg = try FetchServer.picture(seed: 120)
-        try await FetchServer.with(configure: {
+        let configure: (inout PicpipeConfiguration) -> Void = {
             $0.http.apiKeys = ["k1"]
             $0.http.protectReads = true
             $0.http.signingKey = "sign-me"
-        }) { client, _ in
+        }
+        try await FetchServer.with(configure: configure) { client, _ in
             let auth = [("Authorization", "Bearer k1")]
-            let posted = try await client.send("POST", "/images", headers: auth + [("Content-Type", "image/jpeg")], body: jpeg)
+            let posted = try await client.send(
+                "POST", "/images", headers: auth + [("Content-Type", "image/jpeg")], body: jpeg)
             let id = try #require(posted.json?["id"] as? String)
             let path = "/images/\(id)/thumbnails/256"
             let first = try await client.send("GET", path, headers: auth)
@@ -77,7 +80,8 @@ struct CachedThumbnailResponderTests {
             let signed = try await client.send("GET", URLSigner(key: "sign-me").sign(path: path, expires: future))
             #expect(signed.status == 200)
             #expect(signed.body == first.body)
-            #expect(try await client.send("GET", "\(path)?expires=\(future)&sig=\(String(repeating: "0", count: 64))").status == 403)
+            let zeros = String(repeating: "0", count: 64)
+            #expect(try await client.send("GET", "\(path)?expires=\(future)&sig=\(zeros)").status == 403)
         }
     }
 
@@ -86,18 +90,11 @@ struct CachedThumbnailResponderTests {
     @Test func theEventLoopAnswersCachedThumbnailsExactlyAsTheRouteDoes() async throws {
         let jpeg = try FetchServer.picture(seed: 77)
         try await FetchServer.with { client, _ in
-            let id = try #require(
-                try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg).json?["id"]
-                    as? String)
+            let id = try await Self.upload(jpeg, with: client)
             let path = "/images/\(id)/thumbnails/256"
             let first = try await client.send("GET", path)
             #expect(first.status == 200)
             let eTag = try #require(first.header("ETag"))
-            func answered() async throws -> Int {
-                let metrics = try await client.send("GET", "/metrics").text
-                let line = metrics.split(separator: "\n").first { $0.hasPrefix("picpipe_http_event_loop_answers_total ") }
-                return line.flatMap { $0.split(separator: " ").last }.flatMap { Int(Double($0) ?? -1) } ?? -1
-            }
             let cases: [(String, [(String, String)])] = [
                 ("GET", []), ("HEAD", []), ("GET", [("Range", "bytes=10-99")]), ("GET", [("Range", "bytes=-50")]),
                 ("HEAD", [("Range", "bytes=0-0")]), ("GET", [("If-None-Match", eTag)]),
@@ -106,22 +103,13 @@ struct CachedThumbnailResponderTests {
                 ("GET", [("If-Range", eTag), ("Range", "bytes=0-9")]), ("GET", [("Accept", "image/webp,*/*")]),
             ]
             for (method, headers) in cases {
-                // The cache trusts an entry for 1 s: a plain GET first makes it fresh, and on a machine so loaded
-                // that the second passed before the request, the request is made again (at most 5 times).
-                var fast = HTTPAnswer(status: 0, headers: [:], body: [])
-                var answeredOnTheLoop = 0
-                for _ in 0..<5 where answeredOnTheLoop != 1 {
-                    #expect(try await client.send("GET", path).status == 200)
-                    let before = try await answered()
-                    fast = try await client.send(method, path, headers: headers)
-                    answeredOnTheLoop = try await answered() - before
-                }
-                let routed = try await client.send(method, "\(path)?via=route", headers: headers)
+                let (fast, routed, onTheLoop) = try await Self.fastAndRouted(method, path, headers, client: client)
                 let what = "\(method) \(headers)"
-                #expect(answeredOnTheLoop == 1, "\(what) answered by the event-loop handler")
+                #expect(onTheLoop, "\(what) answered by the event-loop handler")
                 #expect(fast.status == routed.status, "\(what)")
                 #expect(fast.body == routed.body, "\(what)")
-                #expect(fast.headers.filter { $0.key != "date" } == routed.headers.filter { $0.key != "date" }, "\(what)")
+                #expect(
+                    fast.headers.filter { $0.key != "date" } == routed.headers.filter { $0.key != "date" }, "\(what)")
                 #expect(fast.header("Date") != nil && fast.header("Server") == "picpipe", "\(what)")
             }
 
@@ -130,7 +118,8 @@ struct CachedThumbnailResponderTests {
             let thumbnail = first.body
             var bytes: [UInt8] = []
             for (target, close) in [(path, false), ("/images/\(id)", false), (path, true)] {
-                bytes += Array("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(close ? "Connection: close\r\n" : "")\r\n".utf8)
+                let closing = close ? "Connection: close\r\n" : ""
+                bytes += Array("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(closing)\r\n".utf8)
             }
             let pipelined = try await client.raw(bytes)
             #expect(pipelined.status == 200)
@@ -138,6 +127,93 @@ struct CachedThumbnailResponderTests {
             #expect(answers.map(\.status) == [200, 200, 200])
             #expect(answers.map(\.body) == [thumbnail, [UInt8](jpeg), thumbnail])
         }
+    }
+
+    /// If-Modified-Since, If-Range and If-Unmodified-Since in each of the three HTTP-date forms, on the event loop
+    /// (a cached thumbnail), through the route and from disk (an original): the same date, the same answer (until
+    /// session 29 only IMF-fixdate was read; an RFC 850 or asctime date was ignored, the file sent whole).
+    @Test func everyHTTPDateFormIsReadOnEveryPath() async throws {
+        let jpeg = try FetchServer.picture(seed: 78)
+        try await FetchServer.with { client, _ in
+            let id = try await Self.upload(jpeg, with: client)
+            let path = "/images/\(id)/thumbnails/256"
+            let original = try await client.send("GET", "/images/\(id)")
+            let thumbnail = try await client.send("GET", path)
+            for (answer, label) in [(thumbnail, "thumbnail"), (original, "original")] {
+                let modified = try #require(answer.header("Last-Modified").flatMap { HTTPDate.parse($0) })
+                for (now, before) in zip(Self.dateForms(modified), Self.dateForms(modified - 1)) {
+                    let cases: [([(String, String)], Int)] = [
+                        ([("If-Modified-Since", now)], 304), ([("If-Modified-Since", before)], 200),
+                        ([("If-Range", now), ("Range", "bytes=0-9")], 206),
+                        ([("If-Range", before), ("Range", "bytes=0-9")], 200),
+                        ([("If-Unmodified-Since", now)], 200), ([("If-Unmodified-Since", before)], 412),
+                    ]
+                    for (headers, status) in cases {
+                        let what = "\(label) \(headers)"
+                        if label == "original" {
+                            let answer = try await client.send("GET", "/images/\(id)", headers: headers)
+                            #expect(answer.status == status, "\(what)")
+                            continue
+                        }
+                        let (fast, routed, onTheLoop) = try await Self.fastAndRouted(
+                            "GET", path, headers, client: client)
+                        #expect(fast.status == status && routed.status == status, "\(what)")
+                        #expect(fast.body == routed.body, "\(what)")
+                        // A 412 is the route's to answer (an error); the rest the event loop's.
+                        #expect(onTheLoop == (status != 412), "\(what)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Uploads a picture. - Returns: its id.
+    static func upload(_ jpeg: [UInt8], with client: LoopbackClient) async throws -> String {
+        let posted = try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg)
+        return try #require(posted.json?["id"] as? String)
+    }
+
+    /// A second as IMF-fixdate, RFC 850 and asctime.
+    static func dateForms(_ seconds: Int) -> [String] {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "GMT")!
+        let parts = calendar.dateComponents(
+            [.year, .month, .day, .weekday, .hour, .minute, .second],
+            from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        let days = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let (day, month, weekday) = (parts.day!, months[parts.month! - 1], days[parts.weekday! - 1])
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let clock = "\(two(parts.hour!)):\(two(parts.minute!)):\(two(parts.second!))"
+        return [
+            "\(weekday.prefix(3)), \(two(day)) \(month) \(parts.year!) \(clock) GMT",
+            "\(weekday), \(two(day))-\(month)-\(two(parts.year! % 100)) \(clock) GMT",
+            "\(weekday.prefix(3)) \(month) \(day < 10 ? " \(day)" : "\(day)") \(clock) \(parts.year!)",
+        ]
+    }
+
+    /// A request as the event loop answers it and as the route does (the same with a query): both answers, and
+    /// whether the first was the event loop's. The cache trusts an entry for 1 s: a plain GET first makes it fresh,
+    /// and on a machine so loaded that the second passed before the request, the request is made again (at most 5
+    /// times).
+    static func fastAndRouted(
+        _ method: String, _ path: String, _ headers: [(String, String)], client: LoopbackClient
+    ) async throws -> (fast: HTTPAnswer, routed: HTTPAnswer, onTheLoop: Bool) {
+        func answered() async throws -> Int {
+            let metrics = try await client.send("GET", "/metrics").text
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("picpipe_http_event_loop_answers_total ") }
+            return line.flatMap { $0.split(separator: " ").last }.flatMap { Int(Double($0) ?? -1) } ?? -1
+        }
+        var fast = HTTPAnswer(status: 0, headers: [:], body: [])
+        var answeredOnTheLoop = 0
+        for _ in 0..<5 where answeredOnTheLoop != 1 {
+            #expect(try await client.send("GET", path).status == 200)
+            let before = try await answered()
+            fast = try await client.send(method, path, headers: headers)
+            answeredOnTheLoop = try await answered() - before
+        }
+        let routed = try await client.send(method, "\(path)?via=route", headers: headers)
+        return (fast, routed, answeredOnTheLoop == 1)
     }
 
     /// An answer as bytes again (the raw client parsed the first one and kept the rest as its body).

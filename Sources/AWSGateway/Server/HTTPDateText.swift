@@ -1,5 +1,6 @@
 // Dates as HTTP headers write them (`Wed, 02 Dec 2026 03:45:58 GMT`) and as SigV4 does (`20261202T034558Z`), with
 // the C library (a DateFormatter per request costs more than the rest of a thumbnail GET).
+import FetchService
 import Foundation
 
 #if canImport(Glibc)
@@ -14,15 +15,11 @@ enum HTTPDateText {
     /// `yyyyMMdd'T'HHmmss'Z'`.
     static func amz(_ date: Date) -> String { strftime(date, "%Y%m%dT%H%M%SZ") }
 
-    /// Parses an IMF-fixdate (the form clients send in If-Modified-Since): `Sun, 06 Nov 1994 08:49:37 GMT`.
+    /// Parses an HTTP date in any of the three forms RFC 9110 has recipients accept (IMF-fixdate
+    /// `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 850, asctime), as the HTTP API reads them (`HTTPDate`): until session 29
+    /// only the first was read here.
     static func parse(_ text: String) -> Date? {
-        let parts = text.split(separator: " ")
-        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]),
-            let month = months.firstIndex(of: String(parts[2])), let year = Int(parts[3])
-        else { return nil }
-        let clock = parts[4].split(separator: ":").compactMap { Int($0) }
-        guard clock.count == 3 else { return nil }
-        return date(year: year, month: month + 1, day: day, hour: clock[0], minute: clock[1], second: clock[2])
+        HTTPDate.parse(text).map { Date(timeIntervalSince1970: TimeInterval($0)) }
     }
 
     /// Parses `yyyyMMdd'T'HHmmss'Z'`.
@@ -42,8 +39,6 @@ enum HTTPDateText {
         else { return nil }
         return date(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
     }
-
-    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     private static func date(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Date? {
         guard (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute),
