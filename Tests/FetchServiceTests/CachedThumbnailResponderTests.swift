@@ -167,6 +167,39 @@ struct CachedThumbnailResponderTests {
         }
     }
 
+    /// Range forms RFC 9110 allows and nginx takes: a unit in capitals, empty list elements, a last byte past any
+    /// file (clamped to the end). 206 on the raw path, the event loop's, the route's and from disk (until session 29
+    /// each was 200 with the whole file).
+    @Test func rangeFormsTheRFCAllowsAreTakenOnEveryPath() async throws {
+        let jpeg = try FetchServer.picture(seed: 79)
+        try await FetchServer.with { client, _ in
+            let id = try await Self.upload(jpeg, with: client)
+            let path = "/images/\(id)/thumbnails/256"
+            let thumbnail = try await client.send("GET", path).body
+            // The range, its first byte and its last (nil: the file's last).
+            let cases: [(String, Int, Int?)] = [
+                ("BYTES=0-5", 0, 5), ("Bytes=2-", 2, nil), ("bytes=0-5,", 0, 5), ("bytes=,0-5", 0, 5),
+                ("bytes= , 3-7 ,", 3, 7), ("bytes=0-99999999999999999999999", 0, nil),
+                ("bytes=-99999999999999999999999", 0, nil),
+            ]
+            for (range, first, last) in cases {
+                func wanted(_ file: [UInt8]) -> [UInt8] { Array(file[first...(last ?? file.count - 1)]) }
+                // The same head plain (the raw path reads it) and with a field the raw path leaves to the decoder
+                // (the event loop's handler answers it), then through the route (a query).
+                let (fast, routed, onTheLoop) = try await Self.fastAndRouted(
+                    "GET", path, [("Range", range)], client: client)
+                let (decoded, _, decodedOnTheLoop) = try await Self.fastAndRouted(
+                    "GET", path, [("Range", range), ("X-Trace", "1")], client: client)
+                for (answer, label) in [(fast, "raw"), (decoded, "event loop"), (routed, "route")] {
+                    #expect(answer.status == 206 && answer.body == wanted(thumbnail), "\(range) \(label)")
+                }
+                #expect(onTheLoop && decodedOnTheLoop, "\(range)")
+                let original = try await client.send("GET", "/images/\(id)", headers: [("Range", range)])
+                #expect(original.status == 206 && original.body == wanted(jpeg), "\(range) original")
+            }
+        }
+    }
+
     /// Uploads a picture. - Returns: its id.
     static func upload(_ jpeg: [UInt8], with client: LoopbackClient) async throws -> String {
         let posted = try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: jpeg)

@@ -244,7 +244,7 @@ struct FileCacheTests {
         #expect(ByteRange.parse("bytes=0-9,200-300", size: 100, multiple: true) == .part(0...9))
         #expect(ByteRange.parse("bytes=200-,300-400", size: 100, multiple: true) == .unsatisfiable)
         #expect(ByteRange.parse("bytes=0-9,x-3", size: 100, multiple: true) == .whole)
-        #expect(ByteRange.parse("bytes=0-9,", size: 100, multiple: true) == .whole)
+        #expect(ByteRange.parse("bytes=0-9,x", size: 100, multiple: true) == .whole)
         // More than maxParts apart: the whole file.
         let many = (0...ByteRange.maxParts).map { "\($0 * 3)-\($0 * 3)" }.joined(separator: ",")
         #expect(ByteRange.parse("bytes=" + many, size: 1000, multiple: true) == .whole)
@@ -252,6 +252,24 @@ struct FileCacheTests {
         #expect(
             ByteRange.parse("bytes=" + enough, size: 1000, multiple: true)
                 == .parts((0..<ByteRange.maxParts).map { ($0 * 3)...($0 * 3) }))
+    }
+
+    /// What RFC 9110 allows and nginx takes (until session 29 each was the whole file): the unit in any case, empty
+    /// list elements, positions past `Int.max` (a last byte clamped to the end, a first one past it).
+    @Test func theUnitsCaseEmptyElementsAndHugePositionsAreTaken() {
+        #expect(ByteRange.parse("BYTES=0-5", size: 100) == .part(0...5))
+        #expect(ByteRange.parse("Bytes=-5", size: 100) == .part(95...99))
+        #expect(ByteRange.parse("bytes=0-5,", size: 100) == .part(0...5))
+        #expect(ByteRange.parse("bytes=,0-5", size: 100) == .part(0...5))
+        #expect(ByteRange.parse("bytes=\t, 0-5 ,, 10-19 ,", size: 100, multiple: true) == .parts([0...5, 10...19]))
+        #expect(ByteRange.parse("bytes=0-99999999999999999999999", size: 100) == .part(0...99))
+        #expect(ByteRange.parse("bytes=-99999999999999999999999", size: 100) == .part(0...99))
+        #expect(ByteRange.parse("bytes=99999999999999999999999-", size: 100) == .unsatisfiable)
+        // Still nothing to take: no range at all, another unit, a sign or space inside a position.
+        let nothing = ["bytes=", "bytes=,", "bytes= , ", "items=0-5", "bytes =0-5", "bytes=+0-5", "bytes=0 -5"]
+        for header in nothing {
+            #expect(ByteRange.parse(header, size: 100) == .whole, "\(header)")
+        }
     }
 
     @Test func theMultipartBodyIsAsLongAsItSays() {

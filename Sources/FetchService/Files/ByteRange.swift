@@ -25,12 +25,14 @@ package enum ByteRange {
     /// - Parameter multiple: whether several ranges are answered as parts (the HTTP API; S3 sends the whole
     ///   object for them, as S3 does).
     package static func parse(_ header: String?, size: Int, multiple: Bool = false) -> Request {
-        guard let header, header.hasPrefix("bytes=") else { return .whole }
-        let specs = header.dropFirst("bytes=".count).split(separator: ",", omittingEmptySubsequences: false)
-        guard multiple || specs.count == 1 else { return .whole }
+        // The unit is case-insensitive (RFC 9110 14.1: `BYTES=0-5`), and empty list elements are allowed (5.6.1:
+        // `bytes=0-5,`, `bytes=,0-5`); until session 29 both sent the whole file.
+        guard let header, header.utf8.count > 6, header.prefix(6).lowercased() == "bytes=" else { return .whole }
+        let specs = header.dropFirst(6).split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+        guard !specs.isEmpty, multiple || specs.count == 1 else { return .whole }
         var ranges: [ClosedRange<Int>] = []
         for spec in specs {
-            switch single(spec.trimmingCharacters(in: " "), size: size) {
+            switch single(spec, size: size) {
             case .part(let range): ranges.append(range)
             case .unsatisfiable: continue
             case .whole, .parts: return .whole
@@ -57,15 +59,30 @@ package enum ByteRange {
         let last = spec[spec.index(after: dash)...]
         if first.isEmpty {
             // bytes=-N: the last N bytes.
-            guard let count = Int(last), count >= 0 else { return .whole }
+            guard let count = position(last) else { return .whole }
             guard count > 0, size > 0 else { return .unsatisfiable }
             return .part(max(0, size - count)...(size - 1))
         }
-        guard let start = Int(first), start >= 0 else { return .whole }
+        guard let start = position(first) else { return .whole }
         guard start < size else { return .unsatisfiable }
         if last.isEmpty { return .part(start...(size - 1)) }
-        guard let end = Int(last), end >= start else { return .whole }
+        guard let end = position(last), end >= start else { return .whole }
         return .part(start...min(end, size - 1))
+    }
+
+    /// A byte position: digits only (no sign, no space). One past `Int.max` reads as `Int.max`, since a position
+    /// beyond every file is clamped as any past the end is (nginx answers `bytes=0-99999999999999999999999` with
+    /// 206 of the whole file; until session 29 such a range was thrown away and the file sent with 200).
+    private static func position(_ text: Substring) -> Int? {
+        guard !text.isEmpty else { return nil }
+        var value = 0
+        for byte in text.utf8 {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let (shifted, over) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overAgain) = shifted.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+            value = over || overAgain ? Int.max : sum
+        }
+        return value
     }
 }
 
@@ -128,10 +145,11 @@ package struct MultipartByteRanges: Sendable {
 }
 
 extension Substring {
-    fileprivate func trimmingCharacters(in character: Character) -> Substring {
+    /// Without the optional whitespace (spaces, tabs) around a list element.
+    fileprivate func trimmingWhitespace() -> Substring {
         var text = self
-        while text.first == character { text.removeFirst() }
-        while text.last == character { text.removeLast() }
+        while text.first == " " || text.first == "\t" { text.removeFirst() }
+        while text.last == " " || text.last == "\t" { text.removeLast() }
         return text
     }
 }
