@@ -73,7 +73,7 @@ struct CachedThumbnailResponderTests {
             #expect(first.status == 200)
             let second = try await client.send("GET", path, headers: auth)
             #expect(second.body == first.body)
-            #expect(second.header("Cache-Control") == "private, max-age=31536000, immutable")
+            #expect(second.header("Cache-Control") == "private, max-age=86400")
             #expect(try await client.send("GET", path).status == 401)
             #expect(try await client.send("HEAD", path).status == 401)
             let future = Int(Date().timeIntervalSince1970) + 600
@@ -197,6 +197,34 @@ struct CachedThumbnailResponderTests {
                 let original = try await client.send("GET", "/images/\(id)", headers: [("Range", range)])
                 #expect(original.status == 206 && original.body == wanted(jpeg), "\(range) original")
             }
+        }
+    }
+
+    /// A content id's thumbnail is cached `http.thumbnail_max_age` seconds, not for a year as `immutable`: its URL
+    /// does not name the recipe, so a preset change serves other bytes there, which caches fetch when they
+    /// revalidate (the ETag names the recipe: another recipe's is a 200). The event loop and the route say the same;
+    /// the original under its hash stays immutable.
+    @Test func thumbnailsAreRevalidatedAfterTheConfiguredMaxAge() async throws {
+        let jpeg = try FetchServer.picture(seed: 80)
+        let configure: (inout PicpipeConfiguration) -> Void = { $0.http.thumbnailMaxAge = 600 }
+        try await FetchServer.with(configure: configure) { client, _ in
+            let id = try await Self.upload(jpeg, with: client)
+            let path = "/images/\(id)/thumbnails/256"
+            let (fast, routed, onTheLoop) = try await Self.fastAndRouted("GET", path, [], client: client)
+            #expect(onTheLoop)
+            #expect(fast.header("Cache-Control") == "public, max-age=600")
+            #expect(routed.header("Cache-Control") == "public, max-age=600")
+            let eTag = try #require(fast.header("ETag"))
+            #expect(eTag.hasPrefix("\"\(id)-256-inside-q82-"))
+            let current = try await Self.fastAndRouted("GET", path, [("If-None-Match", eTag)], client: client)
+            #expect(current.fast.status == 304 && current.routed.status == 304)
+            #expect(current.fast.header("Cache-Control") == "public, max-age=600")
+            // What a cache holds from before a preset change (quality 40): another recipe, so the new bytes.
+            let older = eTag.replacingOccurrences(of: "-q82-", with: "-q40-")
+            let changed = try await Self.fastAndRouted("GET", path, [("If-None-Match", older)], client: client)
+            #expect(changed.fast.status == 200 && changed.routed.status == 200 && changed.fast.body == fast.body)
+            let original = try await client.send("GET", "/images/\(id)")
+            #expect(original.header("Cache-Control") == "public, max-age=31536000, immutable")
         }
     }
 

@@ -226,6 +226,25 @@ import Testing
         }
     }
 
+    /// `http.thumbnail_max_age`: how long caches keep a content id's thumbnail before they revalidate it (until
+    /// session 29 a year, `immutable`, though the bytes change with the recipe).
+    @Test func theThumbnailMaxAgeComesFromTheFileOrTheEnvironment() throws {
+        let defaults = try PicpipeConfiguration.load(environment: [:])
+        #expect(defaults.http.thumbnailMaxAge == 86400)
+        #expect(try defaults.yaml().contains("\n  thumbnail_max_age: 86400\n"))
+        #expect(try PicpipeConfiguration.parse(yaml: "http:\n  thumbnail_max_age: 600\n").http.thumbnailMaxAge == 600)
+        #expect(
+            try PicpipeConfiguration.load(environment: ["PICPIPE_THUMBNAIL_MAX_AGE": "0"]).http.thumbnailMaxAge == 0)
+        for value in ["-1", "31536001"] {
+            do {
+                _ = try PicpipeConfiguration.load(environment: ["PICPIPE_THUMBNAIL_MAX_AGE": value])
+                Issue.record("thumbnail_max_age \(value) was accepted")
+            } catch let ConfigurationError.invalid(key, _) {
+                #expect(key == "http.thumbnail_max_age")
+            }
+        }
+    }
+
     @Test func aSecretUnderTwoKeyNamesAndAShortSigningKeyAreRefused() throws {
         let shadowed = """
             http:

@@ -2,8 +2,8 @@
 import Foundation
 import ImageCore
 import Locking
-import Synchronization
 import PipelineCore
+import Synchronization
 import ThumbnailService
 
 /// Thumbnails by size label (`256`, `320x200`), from the configured recipes, each also in the other formats the
@@ -48,12 +48,15 @@ final class ThumbnailCatalog: Sendable {
     /// `STORE/thumbnails` as a path, so a file path is one concatenation.
     let root: String
     let runtime: FunctionRuntime
+    /// The Cache-Control of thumbnails (`http.thumbnail_max_age`).
+    let cachePolicy: ThumbnailCachePolicy
     private let inFlight = InFlightGenerations()
 
-    init(recipes: [ThumbnailRecipe], root: String, runtime: FunctionRuntime) {
+    init(recipes: [ThumbnailRecipe], root: String, runtime: FunctionRuntime, maxAge: Int) {
         self.sizes = Locked(Sizes(recipes))
         self.root = root
         self.runtime = runtime
+        self.cachePolicy = ThumbnailCachePolicy(maxAge: maxAge)
     }
 
     /// Serves these recipes from now on (a configuration reload).
@@ -80,7 +83,8 @@ final class ThumbnailCatalog: Sendable {
         guard let label, let primary = sizes.recipes[label] else {
             throw APIError.unknownSize(label ?? "", configured: sizes.labels)
         }
-        return try Self.pick(primary, variants: sizes.variants[label] ?? [:], forced: forced, accept: accept, negotiate: negotiate)
+        return try Self.pick(
+            primary, variants: sizes.variants[label] ?? [:], forced: forced, accept: accept, negotiate: negotiate)
     }
 
     /// The recipe of a size already found, by the same rules (the cached fast path's look-up: no throwing
@@ -88,7 +92,8 @@ final class ThumbnailCatalog: Sendable {
     func recipe(cachedLabel label: String, accept: String?, negotiate: Bool) -> ThumbnailRecipe? {
         let sizes = self.sizes.withLock { $0 }
         guard let primary = sizes.recipes[label] else { return nil }
-        return try? Self.pick(primary, variants: sizes.variants[label] ?? [:], forced: nil, accept: accept, negotiate: negotiate)
+        return try? Self.pick(
+            primary, variants: sizes.variants[label] ?? [:], forced: nil, accept: accept, negotiate: negotiate)
     }
 
     private static func pick(
@@ -115,14 +120,15 @@ final class ThumbnailCatalog: Sendable {
     }
 
     /// The file of a thumbnail; the path comes from the hash and the recipe only. Each format has its own ETag
-    /// (JPEG and PNG keep the tag they always had).
-    func file(_ recipe: ThumbnailRecipe, hash: ContentHash, immutable: Bool, protected: Bool) -> StoredFile {
+    /// (JPEG and PNG keep the tag they always had), and the ETag names the recipe.
+    /// - Parameter contentAddressed: the id is the hash (cached `http.thumbnail_max_age`, else revalidated).
+    func file(_ recipe: ThumbnailRecipe, hash: ContentHash, contentAddressed: Bool, protected: Bool) -> StoredFile {
         let format = recipe.spec.format
         let suffix = format == .jpeg || format == .png ? "" : "." + format.fileExtension
         return StoredFile(
             path: root + "/" + recipe.relativePath(for: hash), contentType: format.mediaType,
             eTag: "\"\(hash.hex)-\(recipe.sizeLabel)-\(recipe.recipeTag)\(suffix)\"",
-            cacheControl: CachePolicy.forFile(immutable: immutable, protected: protected))
+            cacheControl: cachePolicy.value(contentAddressed: contentAddressed, protected: protected))
     }
 
     /// Runs the thumbnail function now (RequestResponse) for an original; concurrent requests for the same
@@ -132,7 +138,8 @@ final class ThumbnailCatalog: Sendable {
     /// - Throws: 422 when the function could not make thumbnails from the original, 404 when it found none.
     func generate(_ image: ResolvedImage, recipe: ThumbnailRecipe? = nil) async throws {
         var record = S3EventRecord(
-            name: .objectCreatedPut, bucket: runtime.layout.root.lastPathComponent, key: "originals/" + image.originalPath,
+            name: .objectCreatedPut, bucket: runtime.layout.root.lastPathComponent,
+            key: "originals/" + image.originalPath,
             size: 0, eTag: image.hash.hex, sequence: 0, sourceName: image.id.value)
         if let recipe, recipe != self.recipes[recipe.sizeLabel] {
             record.s3.configurationId = ThumbnailFunction.variantsConfigurationID(for: recipe.spec.format)

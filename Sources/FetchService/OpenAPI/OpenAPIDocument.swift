@@ -365,7 +365,9 @@ public enum OpenAPIDocument {
               operationId: getThumbnail
               summary: A thumbnail; made at once (RequestResponse) when it does not exist yet.
               description: |
-                Under a content id the URL is content-addressed: Cache-Control is public, max-age=31536000, immutable.
+                Under a content id Cache-Control is public, max-age=http.thumbnail_max_age (86400 by default), not
+                immutable: the URL does not name the recipe (quality, fit, format preset, colour), so after a preset
+                change it serves other bytes, which a cache gets when it revalidates (the ETag names the recipe).
                 Under a PUT id it is public, no-cache (revalidate with the ETag).
               parameters:
                 - $ref: "#/components/parameters/ifMatch"

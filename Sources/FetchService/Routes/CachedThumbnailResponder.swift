@@ -62,7 +62,7 @@ extension ImageAPI {
                 cachedLabel: String(label), accept: head.headerFields[.accept], negotiate: negotiate),
             let hash = resolver.hashWithoutDisk(id)
         else { return nil }
-        let file = thumbnails.file(recipe, hash: hash, immutable: id.value == hash.hex, protected: false)
+        let file = thumbnails.file(recipe, hash: hash, contentAddressed: id.value == hash.hex, protected: false)
         guard
             var answer = try? files.cachedAnswer(
                 isHead: isHead, headers: head.headerFields, file: file, hash: hash,
@@ -146,7 +146,8 @@ enum ThumbnailURLPath {
     static func split(_ path: String) -> (id: Substring, size: Substring)? {
         // On the UTF-8 bytes (`Substring.hasPrefix` compares characters: it was a fifth of the cached lookup).
         let bytes = path.utf8
-        let prefix = "/images/".utf8, middle = "/thumbnails/".utf8
+        let prefix = "/images/".utf8
+        let middle = "/thumbnails/".utf8
         guard bytes.starts(with: prefix) else { return nil }
         let idStart = bytes.index(bytes.startIndex, offsetBy: prefix.count)
         guard let slash = bytes[idStart...].firstIndex(of: UInt8(ascii: "/")), slash > idStart,

@@ -30,7 +30,7 @@ extension ImageAPI {
         let protected = access.protectReads
         // Fast path: the id names its content without a disk look-up, and the file is opened directly.
         if let hash = resolver.hashWithoutDisk(id) {
-            let file = thumbnails.file(recipe, hash: hash, immutable: id.value == hash.hex, protected: protected)
+            let file = thumbnails.file(recipe, hash: hash, contentAddressed: id.value == hash.hex, protected: protected)
             if let response = try await files.respond(
                 to: request, file: file, cacheAs: hash, sources: resolver.originalPaths(of: hash), context: context)
             {
@@ -50,7 +50,8 @@ extension ImageAPI {
                 image = now
                 continue
             }
-            let file = thumbnails.file(recipe, hash: image.hash, immutable: image.isContentID, protected: protected)
+            let file = thumbnails.file(
+                recipe, hash: image.hash, contentAddressed: image.isContentID, protected: protected)
             if let response = try await files.respond(
                 to: request, file: file, cacheAs: image.hash, sources: resolver.originalPaths(of: image.hash),
                 context: context)

@@ -55,7 +55,8 @@ package struct ImageAPI: Sendable {
         self.streamSlots = UploadSlots(limit: settings.maxConnections / 2)
         self.validator = UploadValidator(limits: settings.decodeLimits, threadPool: threadPool)
         self.files = FileResponder(threadPool: threadPool, cache: cache)
-        self.thumbnails = ThumbnailCatalog(recipes: recipes, root: layout.thumbnails.path, runtime: runtime)
+        self.thumbnails = ThumbnailCatalog(
+            recipes: recipes, root: layout.thumbnails.path, runtime: runtime, maxAge: settings.thumbnailMaxAge)
         self.live = LiveAccess(
             RequestAuthorizer(
                 access: AccessPolicy(

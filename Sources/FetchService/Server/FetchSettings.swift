@@ -40,6 +40,8 @@ public struct FetchSettings: Sendable {
     public var maxConnections: Int
     /// Whether thumbnails are served in the format the Accept header prefers (AVIF, WebP), with `Vary: Accept`.
     public var negotiateFormats: Bool
+    /// The `max-age` of a content id's thumbnails, in seconds (`http.thumbnail_max_age`).
+    public var thumbnailMaxAge: Int
     /// The web origins whose scripts may call the API (`http.cors_origins`).
     public var crossOrigin: CrossOriginPolicy
 
@@ -70,6 +72,7 @@ public struct FetchSettings: Sendable {
         headerTimeout = .milliseconds(max(1, Int((http.headerTimeout * 1000).rounded())))
         maxConnections = http.maxConnections
         negotiateFormats = http.negotiateFormats
+        thumbnailMaxAge = http.thumbnailMaxAge
         crossOrigin = CrossOriginPolicy(origins: http.corsOrigins)
         decodeLimits = DecodeLimits(maxPixels: limits.maxPixels, maxFileBytes: limits.maxFileBytes)
         // Scoped keys and an issuer guard an exposed address as well as plain keys do.

@@ -150,6 +150,7 @@ extension PicpipeConfiguration {
         if let value = try env.double("PICPIPE_HEADER_TIMEOUT") { http.headerTimeout = value }
         if let value = try env.int("PICPIPE_MAX_CONNECTIONS") { http.maxConnections = value }
         if let value = try env.bool("PICPIPE_NEGOTIATE_FORMATS") { http.negotiateFormats = value }
+        if let value = try env.int("PICPIPE_THUMBNAIL_MAX_AGE") { http.thumbnailMaxAge = value }
         if let value = try env.int("PICPIPE_EVENT_LOOPS") { http.eventLoops = value }
         if let value = env.string("PICPIPE_LOG_LEVEL") { logging.level = value }
         if let value = try env.bool("PICPIPE_AWS_ENABLED") { aws.enabled = value }
@@ -209,6 +210,9 @@ extension PicpipeConfiguration {
         try check((256...1024 * 1024).contains(http.maxURIBytes), "http.max_uri_bytes", "is 256 to 1048576 bytes")
         try check(http.headerTimeout > 0, "http.header_timeout", "must be positive seconds")
         try check(http.maxConnections >= 1, "http.max_connections", "needs at least 1")
+        try check(
+            (0...31_536_000).contains(http.thumbnailMaxAge), "http.thumbnail_max_age",
+            "is 0 to 31536000 seconds (a year)")
         try check((1...256).contains(http.eventLoops ?? 1), "http.event_loops", "is 1 to 256 (absent: one per core)")
         for (key, origins) in [("http.cors_origins", http.corsOrigins), ("aws.cors_origins", aws.corsOrigins)] {
             for origin in origins {

@@ -332,6 +332,11 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
     /// Whether `GET /images/{id}/thumbnails/{size}` picks AVIF, WebP or the configured format from `Accept`
     /// (answering `Vary: Accept`); off, it always answers the configured format (`?format=` still forces one).
     public var negotiateFormats: Bool = true
+    /// How long browsers and CDNs may keep a thumbnail of a content id before they revalidate it, in seconds. Its URL
+    /// names the picture and the size but not the recipe (quality, fit, format preset, colour), so the bytes behind it
+    /// change with the configuration; its ETag names the recipe, so a revalidation after this long brings a new
+    /// preset's bytes (a year and `immutable` kept the old ones in every cache for a year).
+    public var thumbnailMaxAge: Int = 86400
     /// The event-loop threads that accept connections and answer from memory (`nil`: one per core, SwiftNIO's
     /// default). On a small machine that also runs the load (a client, the functions) one loop can answer more and
     /// sooner than one per core: nginx's `worker_processes`.
@@ -358,6 +363,7 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
         case headerTimeout = "header_timeout"
         case maxConnections = "max_connections"
         case negotiateFormats = "negotiate_formats"
+        case thumbnailMaxAge = "thumbnail_max_age"
         case eventLoops = "event_loops"
         case corsOrigins = "cors_origins"
     }
@@ -380,6 +386,7 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
         headerTimeout = try c.decode(.headerTimeout, default: d.headerTimeout)
         maxConnections = try c.decode(.maxConnections, default: d.maxConnections)
         negotiateFormats = try c.decode(.negotiateFormats, default: d.negotiateFormats)
+        thumbnailMaxAge = try c.decode(.thumbnailMaxAge, default: d.thumbnailMaxAge)
         eventLoops = try c.decodeIfPresent(Int.self, forKey: .eventLoops)
         corsOrigins = try c.decode(.corsOrigins, default: d.corsOrigins)
     }
