@@ -34,12 +34,23 @@ public struct FetchResponder: HTTPResponder {
                 duration: ContinuousClock.now - start)
             response = answer.response
         } else {
-            response = try await router.respond(to: request, context: context)
+            response = try await router.respond(to: Self.unreservedDecoded(request), context: context)
         }
         // Hummingbird's request loop closes the connection after this answer: say so (RFC 9112, 9.6), or a client
         // that reads it as keep-alive sends its next request into a closed socket.
         if request.headers[.connection] == "close" { response.headers[.connection] = "close" }
         return response
+    }
+}
+
+extension FetchResponder {
+    /// The request with its path's percent-encoded unreserved characters decoded (`UnreservedPathDecoding`), as
+    /// the router is to see it; the shortcuts ahead of it leave every path with a `%` in the id or size to it.
+    static func unreservedDecoded(_ request: Request) -> Request {
+        guard let path = request.head.path, let decoded = UnreservedPathDecoding.decoded(path) else { return request }
+        var head = request.head
+        head.path = decoded
+        return Request(head: head, body: request.body)
     }
 }
 
