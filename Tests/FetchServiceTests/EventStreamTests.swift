@@ -162,11 +162,12 @@ struct EventStreamTests {
 
     @Test func aSignedStreamURLOpensTheStreamWhenReadsNeedAKey() async throws {
         let key = "stream-reader-key-0123"
-        try await FetchServer.with(configure: {
+        let configure: (inout PicpipeConfiguration) -> Void = {
             $0.http.apiKeys = [key]
             $0.http.protectReads = true
             $0.http.signingKey = "stream-signing-key-0123"
-        }) { client, _ in
+        }
+        try await FetchServer.with(configure: configure) { client, _ in
             #expect(try await client.send("GET", "/events/stream").status == 401)
             #expect(try await client.send("POST", "/events/stream/signed-url").status == 401)
             let minted = try await client.send(
@@ -193,10 +194,11 @@ struct EventStreamTests {
             #expect(bad.errorCode == "bad_request")
         }
         // Without a signing key there is nothing to sign with: 409, as for thumbnails.
-        try await FetchServer.with(configure: {
+        let unsigned: (inout PicpipeConfiguration) -> Void = {
             $0.http.apiKeys = [key]
             $0.http.protectReads = true
-        }) { client, _ in
+        }
+        try await FetchServer.with(configure: unsigned) { client, _ in
             let refused = try await client.send(
                 "POST", "/events/stream/signed-url", headers: [("Authorization", "Bearer \(key)")])
             #expect(refused.status == 409)
@@ -207,7 +209,8 @@ struct EventStreamTests {
     /// Streams take at most half of `http.max_connections`: past it a stream is 503 with Retry-After and other
     /// requests still get connections (until session 27 streams could take them all and `/healthz` answered 503).
     @Test func streamsLeaveConnectionsForOtherRequests() async throws {
-        try await FetchServer.with(configure: { $0.http.maxConnections = 6 }) { client, _ in
+        let configure: (inout PicpipeConfiguration) -> Void = { $0.http.maxConnections = 6 }
+        try await FetchServer.with(configure: configure) { client, _ in
             var open: [EventStreamConnection] = []
             defer { for stream in open { stream.close() } }
             for _ in 0..<3 {
@@ -243,6 +246,32 @@ struct EventStreamTests {
             let answer = try await client.send("GET", "/events/stream", headers: [("Last-Event-ID", "yesterday")])
             #expect(answer.status == 400)
             #expect(answer.errorCode == "bad_request")
+        }
+    }
+
+    /// RFC 9112 6.1: no Transfer-Encoding in an answer to an HTTP/1.0 request. The stream reaches a 1.0 client as it
+    /// comes, ended by the connection's close (until session 29 it was chunked, and a 1.0 client read chunk sizes
+    /// such as `1e` inside the events); one that asked for keep-alive is told the connection closes.
+    @Test func anHTTP10ClientGetsTheStreamWithoutChunks() async throws {
+        try await FetchServer.with { client, _ in
+            for fields in [[], ["Connection: keep-alive"]] {
+                let stream = try EventStreamConnection(port: client.port, version: "1.0", fields: fields)
+                defer { stream.close() }
+                let opened = try await stream.read { $0.contains("retry: 1000") }
+                let parts = opened.components(separatedBy: "\r\n\r\n")
+                let head = parts[0].lowercased()
+                #expect(head.hasPrefix("http/1.0 200"), "\(fields)")
+                #expect(!head.contains("transfer-encoding") && head.contains("connection: close"), "\(fields)")
+                #expect(parts.count == 2 && parts[1].hasPrefix("retry: 1000\n: picpipe events\n\n"), "\(fields)")
+                let posted = try await client.send(
+                    "POST", "/images", headers: [("Content-Type", "image/jpeg")],
+                    body: try FetchServer.picture(seed: fields.isEmpty ? 41 : 42))
+                let id = try #require(posted.json?["id"] as? String)
+                let text = try await stream.read { $0.contains("\"sha256\":\"\(id)\"") }
+                // After the head, the events alone: SSE ends its lines with LF, chunk framing would add CRLFs.
+                let body = String(text.dropFirst(opened.count))
+                #expect(!body.contains("\r\n") && Self.frames(body).contains { $0.data.contains(id) }, "\(fields)")
+            }
         }
     }
 
@@ -285,10 +314,15 @@ final class EventStreamConnection: @unchecked Sendable {
     private var received: [UInt8] = []
     private let queue = DispatchQueue(label: "event-stream-connection")
 
-    init(port: Int, lastEventID: String? = nil, target: String = "/events/stream") throws {
+    /// - Parameter fields: more header lines (`Connection: keep-alive`), each without its line end.
+    init(
+        port: Int, lastEventID: String? = nil, target: String = "/events/stream", version: String = "1.1",
+        fields: [String] = []
+    ) throws {
         fd = try LoopbackClient.connect(port: port, receiveTimeout: timeval(tv_sec: 0, tv_usec: 200_000))
-        var head = "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+        var head = "GET \(target) HTTP/\(version)\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
         if let lastEventID { head += "Last-Event-ID: \(lastEventID)\r\n" }
+        for field in fields { head += field + "\r\n" }
         head += "\r\n"
         let bytes = Array(head.utf8)
         _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }

@@ -3,7 +3,8 @@
 // first as the authority and passed a second on as a plain field); an HTTP/1.0 connection closes after the answer
 // unless the client asked to keep it (§9.3; it was kept open until the idle timeout, as the request loop could not
 // tell a 1.0 request from a 1.1 one), and an answer that keeps it says so (`Connection: keep-alive`, as nginx
-// answers: a 1.0 client assumes the server closes otherwise).
+// answers: a 1.0 client assumes the server closes otherwise). An answer of unknown length to a 1.0 request (the
+// event stream) is not chunked (§6.1: Transfer-Encoding only to a 1.1 request): its end is the connection's close.
 import NIOCore
 import NIOHTTP1
 
@@ -15,8 +16,11 @@ final class RequestVersionRules: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let head: RequestHeadGuard
-    /// For each request not answered yet, in order: whether it is an HTTP/1.0 request asking to keep the connection.
-    private var keepAlive10: CircularBuffer<Bool> = []
+    /// For each request not answered yet, in order: whether it is an HTTP/1.0 request, and one asking to keep the
+    /// connection.
+    private var pending: CircularBuffer<(isHTTP10: Bool, keepAlive: Bool)> = []
+    /// The answer being written ends with the connection's close (an HTTP/1.0 answer without a length).
+    private var closeAfterAnswer = false
 
     /// - Parameter head: where `RequestLimitHandler` finds the reason to refuse a head.
     init(head: RequestHeadGuard) {
@@ -36,7 +40,7 @@ final class RequestVersionRules: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let isHTTP10 = request.version == .http1_0
         let asksKeepAlive = request.headers["Connection"].contains { $0.lowercased().contains("keep-alive") }
-        keepAlive10.append(isHTTP10 && asksKeepAlive)
+        pending.append((isHTTP10, isHTTP10 && asksKeepAlive))
         if isHTTP10, !asksKeepAlive {
             // The request loop reads `Connection: close` and closes after its answer, which says so.
             request.headers.replaceOrAdd(name: "Connection", value: "close")
@@ -47,11 +51,29 @@ final class RequestVersionRules: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if closeAfterAnswer, case .end = unwrapOutboundIn(data) {
+            closeAfterAnswer = false
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenComplete { _ in context.close(promise: nil) }
+            written.futureResult.cascade(to: promise)
+            context.writeAndFlush(data, promise: written)
+            return
+        }
         // A final answer (not a "100 Continue") is the next request's.
         guard case .head(var response) = unwrapOutboundIn(data), response.status.code >= 200,
-            let keepAlive = keepAlive10.popFirst()
+            let (isHTTP10, keepAlive) = pending.popFirst()
         else {
             context.write(data, promise: promise)
+            return
+        }
+        if isHTTP10, response.status.mayHaveResponseBody, !response.headers.contains(name: "Content-Length") {
+            // The encoder would chunk an HTTP/1.1 answer of unknown length, which a 1.0 client cannot read (it sees
+            // the chunk sizes inside the body); an HTTP/1.0 answer it sends as it comes, ended by the close (until
+            // session 29 the event stream reached 1.0 clients chunked).
+            response.version = .http1_0
+            response.headers.replaceOrAdd(name: "Connection", value: "close")
+            closeAfterAnswer = true
+            context.write(wrapOutboundOut(.head(response)), promise: promise)
             return
         }
         if keepAlive, !response.headers["Connection"].contains(where: { $0.lowercased() == "close" }) {
