@@ -54,7 +54,9 @@ final class RequestVersionRules: ChannelDuplexHandler, RemovableChannelHandler {
         if closeAfterAnswer, case .end = unwrapOutboundIn(data) {
             closeAfterAnswer = false
             let written = context.eventLoop.makePromise(of: Void.self)
-            written.futureResult.whenComplete { _ in context.close(promise: nil) }
+            // Completed on the context's event loop, where the context may be used.
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            written.futureResult.whenComplete { _ in bound.value.close(promise: nil) }
             written.futureResult.cascade(to: promise)
             context.writeAndFlush(data, promise: written)
             return
