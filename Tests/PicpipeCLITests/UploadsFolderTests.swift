@@ -243,6 +243,12 @@ extension PicpipeCLI {
             let serve = try await ServeProcess(store: store, environment: Self.rescanning)
             defer { serve.kill() }
             let uploads = store.appendingPathComponent("uploads")
+            // The watcher has started with the folder once it took a picture from it: a link found at start is
+            // followed by design, and a loaded CI machine once started the watcher after the swap below.
+            try Self.photo(5).write(to: uploads.appendingPathComponent("marker.jpg"))
+            try await ServeProcess.eventually("the watcher started") {
+                ServeProcess.files(store, "originals").count == 1
+            }
             let link = store.appendingPathComponent("uploads.link")
             try #require(symlink(victim.path, link.path) == 0)
             // Swapped: uploads/ moved away, the link renamed in (should serve have made uploads/ again in between,
@@ -259,14 +265,14 @@ extension PicpipeCLI {
                     || PicpipeProcess.files(under: victim) != ["keep.jpg", "keep.txt"]
             }
             #expect(PicpipeProcess.files(under: victim) == ["keep.jpg", "keep.txt"])
-            #expect(ServeProcess.files(store, "originals").isEmpty)
+            #expect(ServeProcess.files(store, "originals").count == 1, "the marker only")
             #expect(ServeProcess.files(store, "failed").isEmpty)
             // The link removed: uploads/ is made again as a folder at the next rescan, and watched.
             try #require(unlink(uploads.path) == 0)
             try await ServeProcess.eventually("uploads/ made again") { Folder.isFolder(uploads.path) }
             try Self.photo(4).write(to: uploads.appendingPathComponent("after.jpg"))
             try await ServeProcess.eventually("the new upload taken") {
-                ServeProcess.files(store, "originals").count == 1
+                ServeProcess.files(store, "originals").count == 2
             }
             #expect(PicpipeProcess.files(under: victim) == ["keep.jpg", "keep.txt"])
             await serve.stop()
