@@ -50,6 +50,17 @@ extension PicpipeCLI {
             return store
         }
 
+        /// Fills the disk under `store` with one file, `store/filler`, written until a write fails.
+        static func fill(_ store: URL) throws -> URL {
+            let filler = store.appendingPathComponent("filler")
+            _ = FileManager.default.createFile(atPath: filler.path, contents: nil)
+            let handle = try #require(FileHandle(forWritingAtPath: filler.path))
+            let block = Data(repeating: 1, count: 1 << 16)
+            while (try? handle.write(contentsOf: block)) != nil {}
+            try? handle.close()
+            return filler
+        }
+
         /// A JPEG large enough that decoding it takes a while (so a DELETE lands while the thumbnail is made).
         static func photo(_ seed: Int) throws -> Data {
             try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: seed, width: 2400, height: 1600)
@@ -340,12 +351,7 @@ extension PicpipeCLI {
                 try await ServeProcess.eventually("health ok again", within: 20) {
                     Self.blockingGet("\(base)/healthz").status == 200
                 }
-                let filler = store.appendingPathComponent("filler")
-                _ = FileManager.default.createFile(atPath: filler.path, contents: nil)
-                let handle = try #require(FileHandle(forWritingAtPath: filler.path))
-                let block = Data(repeating: 1, count: 1 << 16)
-                while (try? handle.write(contentsOf: block)) != nil {}
-                try? handle.close()
+                let filler = try Self.fill(store)
                 try await ServeProcess.eventually("health says full", within: 20) {
                     let health = Self.blockingGet("\(base)/healthz")
                     return health.status == 503 && health.body.contains("\"full\"")
@@ -381,12 +387,7 @@ extension PicpipeCLI {
                 try Data("not a picture".utf8).write(to: staging.appendingPathComponent("notes.txt"))
                 let upload = try Self.photo(300)
                 // Fill the disk.
-                let filler = store.appendingPathComponent("filler")
-                _ = FileManager.default.createFile(atPath: filler.path, contents: nil)
-                let handle = try #require(FileHandle(forWritingAtPath: filler.path))
-                let block = Data(repeating: 1, count: 1 << 16)
-                while (try? handle.write(contentsOf: block)) != nil {}
-                try? handle.close()
+                let filler = try Self.fill(store)
                 // Drop the pictures (a rename needs no space).
                 for name in names + ["notes.txt"] {
                     #expect(
