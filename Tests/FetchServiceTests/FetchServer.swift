@@ -19,6 +19,7 @@ enum FetchServer {
     static func with(
         configure: (inout PicpipeConfiguration) -> Void = { _ in },
         metadataStore: (any MetadataStore)? = nil,
+        imageIndex: ((StoreLayout) throws -> any ImageIndex)? = nil, contentLocks: (any ContentLocks)? = nil,
         _ body: @Sendable (LoopbackClient, StoreLayout) async throws -> Void
     ) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("fetch-\(UUID().uuidString)")
@@ -49,7 +50,8 @@ enum FetchServer {
         let app = try FetchApplication.build(
             settings: settings, runtime: runtime, recipes: recipes,
             metrics: HTTPMetrics(registry: PrometheusCollectorRegistry()), logger: logger,
-            onServerRunning: { await port.set($0) }, metadataStore: metadataStore)
+            onServerRunning: { await port.set($0) }, metadataStore: metadataStore,
+            imageIndex: try imageIndex?(layout), contentLocks: contentLocks)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: FunctionRuntimeService(runtime: runtime)), .init(service: app)],

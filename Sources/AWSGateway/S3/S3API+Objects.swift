@@ -306,7 +306,6 @@ extension S3API {
             path: object.path, hash: object.sha256, format: format, size: object.size, fileName: key)
         do {
             try await images.validator.validate(upload)
-            try await images.lifecycle.install(upload, event: event, sourceName: key)
         } catch let error as APIError {
             upload.discard()
             throw Self.translate(error, key: key)
@@ -314,22 +313,34 @@ extension S3API {
             upload.discard()
             throw error
         }
-        do {
-            try images.index.upsert(
-                IndexedImage(
-                    id: object.sha256.hex, hash: object.sha256, format: format, size: object.size, name: key,
-                    updatedAt: Date()))
-            try catalog.store(
-                S3ObjectRecord(
-                    eTag: eTag, contentType: contentType, metadata: metadata, key: key,
-                    headers: headers.isEmpty ? nil : headers),
-                for: object.sha256)
-        } catch {
-            // The original and its event are in; only the id or the S3 record is missing: the object is served
-            // (with a computed ETag), so the upload stands, and the log says what was not kept.
-            logger.error(
-                "an S3 upload's index entry or record was not written",
-                metadata: ["key": "\(key)", "error": "\(error)"])
+        // Installed and named under the content's lock: a DeleteObject of the same bytes is done or not begun.
+        try await images.lifecycle.exclusively(object.sha256) {
+            do {
+                try await images.lifecycle.install(upload, event: event, sourceName: key)
+            } catch let error as APIError {
+                upload.discard()
+                throw Self.translate(error, key: key)
+            } catch {
+                upload.discard()
+                throw error
+            }
+            do {
+                try images.index.upsert(
+                    IndexedImage(
+                        id: object.sha256.hex, hash: object.sha256, format: format, size: object.size, name: key,
+                        updatedAt: Date()))
+                try catalog.store(
+                    S3ObjectRecord(
+                        eTag: eTag, contentType: contentType, metadata: metadata, key: key,
+                        headers: headers.isEmpty ? nil : headers),
+                    for: object.sha256)
+            } catch {
+                // The original and its event are in; only the id or the S3 record is missing: the object is served
+                // (with a computed ETag), so the upload stands, and the log says what was not kept.
+                logger.error(
+                    "an S3 upload's index entry or record was not written",
+                    metadata: ["key": "\(key)", "error": "\(error)"])
+            }
         }
     }
 
@@ -548,15 +559,20 @@ extension S3API {
                 let hash = ContentHash(hex: file.deletingPathExtension().lastPathComponent),
                 let format = Self.format(of: file), FileManager.default.fileExists(atPath: file.path)
             else { return }
-            for id in images.index.ids(using: hash) {
-                do {
-                    try images.index.remove(id: id)
-                } catch {
-                    throw AWSError.serviceUnavailable(.s3, "the image index could not be updated: \(error)")
-                }
-            }
             let source = catalog.record(for: hash)?.key ?? key
-            if await images.lifecycle.removeIfUnused(hash: hash, format: format, sourceName: source) {
+            // Every id and the original go under the content's lock: a PUT of the same bytes waits for both.
+            let removed = try await images.lifecycle.exclusively(hash) {
+                for id in images.index.ids(using: hash) {
+                    do {
+                        try images.index.remove(id: id)
+                    } catch {
+                        throw AWSError.serviceUnavailable(.s3, "the image index could not be updated: \(error)")
+                    }
+                }
+                return images.lifecycle.removeOriginalIfUnused(hash: hash, format: format)
+            }
+            if let removed {
+                await images.lifecycle.announceRemoval(removed, sourceName: source)
                 catalog.remove(hash)
             }
         }

@@ -20,6 +20,8 @@ package struct ContentLifecycle: Sendable {
     let threadPool: NIOThreadPool
     /// The served-file cache, emptied of a content's files once they are removed.
     let cache: FileCache
+    /// One content's turn for installing, naming and removing it (see `ContentLocks`).
+    let locks: any ContentLocks
     let logger: Logger
 
     /// Moves a validated spool file into `originals/` (kept as is when the same bytes are there) and journals
@@ -77,16 +79,44 @@ package struct ContentLifecycle: Sendable {
         cache.invalidate(hash: hash)
     }
 
+    /// Runs `body` holding the content's lock (see `ContentLocks`): every change of what names a content and of
+    /// whether its original is there goes through here.
+    package func exclusively<T: Sendable>(_ hash: ContentHash, _ body: () async throws -> T) async throws -> T {
+        try await locks.withLock(on: hash, body)
+    }
+
     /// Removes a content's original, then its derivatives and metadata, when no id of the index names it any more.
-    ///
-    /// The original goes first: a function still working on an earlier `ObjectCreated` of the same content checks
-    /// that the original exists after it wrote, and removes what it wrote when it does not, so a delete wins over
-    /// work that finishes after it. The subscribed functions then run the `ObjectRemoved:Delete` event now
-    /// (RequestResponse), so the answer means it is done; a function that fails gets the event queued for retries.
     /// - Returns: whether the content was removed (false: another id still uses it).
     @discardableResult
     package func removeIfUnused(hash: ContentHash, format: ImageFormat, sourceName: String) async -> Bool {
-        guard index.ids(using: hash).isEmpty else { return false }
+        let removed: RemovedOriginal?
+        do {
+            removed = try await exclusively(hash) { removeOriginalIfUnused(hash: hash, format: format) }
+        } catch {
+            logger.error(
+                "could not remove a deleted original", metadata: ["sha256": "\(hash.hex)", "error": "\(error)"])
+            return false
+        }
+        guard let removed else { return false }
+        await announceRemoval(removed, sourceName: sourceName)
+        return true
+    }
+
+    /// An original removed from the store whose removal the functions have yet to hear of.
+    package struct RemovedOriginal: Sendable {
+        let hash: ContentHash
+        let relative: String
+        let size: Int
+    }
+
+    /// Removes a content's original when no id of the index names it. Call it holding the content's lock
+    /// (`exclusively`), then `announceRemoval` after letting go: the functions' clean-up is slow, the lock brief.
+    ///
+    /// The original goes first: a function still working on an earlier `ObjectCreated` of the same content checks
+    /// that the original exists after it wrote, and removes what it wrote when it does not, so a delete wins over
+    /// work that finishes after it. - Returns: what was removed (`nil`: another id still uses it).
+    package func removeOriginalIfUnused(hash: ContentHash, format: ImageFormat) -> RemovedOriginal? {
+        guard index.ids(using: hash).isEmpty else { return nil }
         let relative = OriginalName.relativePath(hash: hash, format: format)
         let size =
             (try? originals.url(relative)).flatMap { url in
@@ -100,6 +130,14 @@ package struct ContentLifecycle: Sendable {
         }
         cache.invalidate(hash: hash)
         runtime.layout.forgetS3ObjectRecord(of: hash.hex)
+        return RemovedOriginal(hash: hash, relative: relative, size: size)
+    }
+
+    /// Settles a removed original's dead letters and lets the subscribed functions run its `ObjectRemoved:Delete`
+    /// now (RequestResponse), so the answer means it is done; a function that fails gets the event queued for
+    /// retries.
+    package func announceRemoval(_ removed: RemovedOriginal, sourceName: String) async {
+        let hash = removed.hash
         // Deleted on purpose: its dead letters (a thumbnail that timed out, a refused copy) are settled with it.
         let failedArea = StoreHandle(
             area: .failed, access: .write, location: runtime.layout.failed, function: "fetch")
@@ -110,8 +148,9 @@ package struct ContentLifecycle: Sendable {
                 metadata: ["sha256": "\(hash.hex)", "letters": "\(settled.joined(separator: ","))"])
         }
         let record = S3EventRecord(
-            name: .objectRemovedDelete, bucket: runtime.layout.root.lastPathComponent, key: "originals/" + relative,
-            size: size, eTag: hash.hex, sequence: 0, sourceName: sourceName)
+            name: .objectRemovedDelete, bucket: runtime.layout.root.lastPathComponent,
+            key: "originals/" + removed.relative, size: removed.size, eTag: hash.hex, sequence: 0,
+            sourceName: sourceName)
         var failed = false
         for function in runtime.subscribers(of: .objectRemovedDelete) {
             do {
@@ -128,6 +167,5 @@ package struct ContentLifecycle: Sendable {
             _ = try? runtime.submit(record)
         }
         cache.invalidate(hash: hash)
-        return true
     }
 }

@@ -103,7 +103,8 @@ extension ImageAPI {
         return upload
     }
 
-    /// Installs the upload, journals its event and records the id. - Returns: the entry the id had before.
+    /// Installs the upload, journals its event and records the id, holding the content's lock: a DELETE of the same
+    /// bytes is then either done or not begun. - Returns: the entry the id had before.
     /// - Parameter preconditions: a conditional PUT's: checked again now the body is in, and the id moved only
     ///   while it names what they held for (else 412, and the upload's content goes if no id uses it).
     @discardableResult
@@ -119,8 +120,43 @@ extension ImageAPI {
                 throw error
             }
         }
+        let condition = checked
+        let outcome: Acceptance
+        do {
+            outcome = try await lifecycle.exclusively(upload.hash) {
+                try await nameUnderLock(
+                    upload, id: id, name: name, event: event, preconditions: preconditions, checked: condition)
+            }
+        } catch {
+            upload.discard()
+            throw error
+        }
+        switch outcome {
+        case .named(let previous):
+            return previous
+        case .refused(let error, let removed):
+            // Installed and journaled, but not named: gone again unless another id uses the bytes.
+            if let removed { await lifecycle.announceRemoval(removed, sourceName: id) }
+            throw error
+        }
+    }
+
+    /// What `accept` did under the content's lock.
+    private enum Acceptance: Sendable {
+        /// The id names the upload; the entry it had before.
+        case named(previous: IndexedImage?)
+        /// The preconditions refused the move; the original removed again when no id uses it.
+        case refused(any Error, removed: ContentLifecycle.RemovedOriginal?)
+    }
+
+    /// `accept`'s work under the content's lock.
+    private func nameUnderLock(
+        _ upload: SpooledUpload, id: String, name: String?, event: EventName, preconditions: Preconditions?,
+        checked: ResolvedImage?
+    ) async throws -> Acceptance {
         // Content the upload folder or batch stored is listed by its hash while no id of the API names it; a new
         // id naming it must not hide it, nor take it along when that id is deleted: its hash becomes an id too.
+        // (Under the lock, a content no id names is never one a DELETE is removing.)
         if id != upload.hash.hex, index.ids(using: upload.hash).isEmpty,
             let format = resolver.storedFormat(of: upload.hash)
         {
@@ -137,13 +173,12 @@ extension ImageAPI {
         try await lifecycle.install(upload, event: event, sourceName: id)
         let entry = IndexedImage(
             id: id, hash: upload.hash, format: upload.format, size: upload.size, name: name, updatedAt: Date())
-        guard let preconditions, let imageID = ImageID(id) else { return try index.upsert(entry) }
+        guard let preconditions, let imageID = ImageID(id) else { return .named(previous: try index.upsert(entry)) }
         do {
-            return try moveIfCurrent(imageID, to: entry, checked: checked, preconditions: preconditions)
+            let previous = try moveIfCurrent(imageID, to: entry, checked: checked, preconditions: preconditions)
+            return .named(previous: previous)
         } catch {
-            // Installed and journaled, but not named: gone again unless another id uses the bytes.
-            await lifecycle.removeIfUnused(hash: upload.hash, format: upload.format, sourceName: id)
-            throw error
+            return .refused(error, removed: lifecycle.removeOriginalIfUnused(hash: upload.hash, format: upload.format))
         }
     }
 
@@ -191,37 +226,49 @@ extension ImageAPI {
 
     /// Removes the id; the content goes too (ObjectRemoved: thumbnails, metadata, original) when no other id
     /// uses it. With preconditions, the id is removed only while it names the content they held for (412).
+    /// The id and the original go under the content's lock, so a PUT of the same bytes waits for both.
     func deleteImage(_ request: Request, context: some RequestContext) async throws -> Response {
         let id = try Self.id(context)
         let preconditions = Preconditions(request.headers)
         var image = try resolve(id)
-        var removed: IndexedImage?
-        if preconditions.isEmpty {
-            if image.entry != nil { removed = try index.remove(id: id.value) }
-        } else {
-            removed = try removeIfCurrent(&image, preconditions: preconditions)
+        for _ in 0..<Self.conditionalAttempts {
+            let outcome = try await lifecycle.exclusively(image.hash) { [image] in
+                try removeIfCurrent(image, preconditions: preconditions)
+            }
+            guard case .removed(let removed) = outcome else {
+                // A PUT moved the id meanwhile: checked and tried again on what it names now (404 when gone).
+                image = try resolve(id)
+                continue
+            }
+            if let removed { await lifecycle.announceRemoval(removed, sourceName: id.value) }
+            return Response(status: .noContent)
         }
-        // The content the id named when it went (a PUT may have moved it since it was resolved).
-        await lifecycle.removeIfUnused(
-            hash: removed?.hash ?? image.hash, format: removed?.format ?? image.format, sourceName: id.value)
+        guard preconditions.isEmpty else { throw APIError.preconditionFailed(.changing, target: "'\(id.value)'") }
+        // An id moving under every attempt: removed whatever it names, its content checked under its own lock.
+        if let removed = try index.remove(id: id.value) {
+            await lifecycle.removeIfUnused(hash: removed.hash, format: removed.format, sourceName: id.value)
+        }
         return Response(status: .noContent)
     }
 
-    /// Removes the id's entry while the preconditions hold for what it names, checked and removed in one step.
-    /// - Returns: the entry removed (`nil`: a content id with no entry, named by its dropped picture).
-    /// - Throws: 412, or 404 when the id is deleted meanwhile.
-    private func removeIfCurrent(_ image: inout ResolvedImage, preconditions: Preconditions) throws -> IndexedImage? {
-        for _ in 0..<Self.conditionalAttempts {
-            if let failure = preconditions.failure(preconditionState(of: image), changesState: true) {
-                throw APIError.preconditionFailed(failure, target: "'\(image.id.value)'")
-            }
-            // A content id without an entry always names the same bytes: nothing can change under it.
-            guard let entry = image.entry else { return nil }
-            if case .made(let previous) = try index.remove(id: image.id.value, ifNaming: entry.hash) {
-                return previous
-            }
-            image = try resolve(image.id)
+    /// What `removeIfCurrent` did.
+    private enum Removal: Sendable {
+        /// The id is gone; the original too when no other id used it.
+        case removed(ContentLifecycle.RemovedOriginal?)
+        /// The id names other content than `image` now: nothing was changed.
+        case moved
+    }
+
+    /// Removes the id's entry while it names `image`'s content and the preconditions hold for it, then the original
+    /// when no id names it: `deleteImage`'s work under the content's lock. - Throws: 412.
+    private func removeIfCurrent(_ image: ResolvedImage, preconditions: Preconditions) throws -> Removal {
+        if let failure = preconditions.failure(preconditionState(of: image), changesState: true) {
+            throw APIError.preconditionFailed(failure, target: "'\(image.id.value)'")
         }
-        throw APIError.preconditionFailed(.changing, target: "'\(image.id.value)'")
+        // A content id without an entry names its dropped picture, which nothing can change.
+        if let entry = image.entry {
+            guard case .made = try index.remove(id: image.id.value, ifNaming: entry.hash) else { return .moved }
+        }
+        return .removed(lifecycle.removeOriginalIfUnused(hash: image.hash, format: image.format))
     }
 }

@@ -36,7 +36,7 @@ package struct ImageAPI: Sendable {
     init(
         settings: FetchSettings, runtime: FunctionRuntime, metadata: any MetadataStore, index: any ImageIndex,
         recipes: [ThumbnailRecipe], metrics: HTTPMetrics, logger: Logger, threadPool: NIOThreadPool = .singleton,
-        usageCounter: any UsageCounter = InProcessUsageCounter()
+        usageCounter: any UsageCounter = InProcessUsageCounter(), contentLocks: any ContentLocks = LocalContentLocks()
     ) {
         self.settings = settings
         self.layout = runtime.layout
@@ -47,7 +47,8 @@ package struct ImageAPI: Sendable {
         self.resolver = ImageResolver(index: index, originals: originals)
         let cache = FileCache()
         self.lifecycle = ContentLifecycle(
-            runtime: runtime, index: index, originals: originals, threadPool: threadPool, cache: cache, logger: logger)
+            runtime: runtime, index: index, originals: originals, threadPool: threadPool, cache: cache,
+            locks: contentLocks, logger: logger)
         self.spool = UploadSpool(
             folder: layout.uploads, maxBytes: settings.maxBodyBytes, minRate: settings.minUploadRate,
             threadPool: threadPool)

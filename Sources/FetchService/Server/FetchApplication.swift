@@ -64,12 +64,13 @@ public struct FetchApplication: Sendable, CustomStringConvertible {
     ///   - metadataStore: a shared metadata database (PostgreSQL); `nil`: the store's SQLite file.
     ///   - imageIndex: a shared id index (PostgreSQL); `nil`: the store's SQLite file.
     ///   - usageCounter: usage-plan counts shared by several API processes (PostgreSQL); `nil`: this process's.
+    ///   - contentLocks: content locks shared by several API processes (PostgreSQL); `nil`: this process's.
     /// - Throws: when the store's databases cannot be opened.
     public static func build(
         settings: FetchSettings, runtime: FunctionRuntime, recipes: [ThumbnailRecipe], metrics: HTTPMetrics,
         logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
         metadataStore: (any MetadataStore)? = nil, imageIndex: (any ImageIndex)? = nil,
-        usageCounter: (any UsageCounter)? = nil
+        usageCounter: (any UsageCounter)? = nil, contentLocks: (any ContentLocks)? = nil
     ) throws -> FetchApplication {
         let layout = runtime.layout
         try layout.createFolders()
@@ -77,7 +78,8 @@ public struct FetchApplication: Sendable, CustomStringConvertible {
         let index = try imageIndex ?? SQLiteImageIndex(url: SQLiteImageIndex.location(in: layout))
         let api = ImageAPI(
             settings: settings, runtime: runtime, metadata: metadata, index: index, recipes: recipes, metrics: metrics,
-            logger: logger, usageCounter: usageCounter ?? InProcessUsageCounter())
+            logger: logger, usageCounter: usageCounter ?? InProcessUsageCounter(),
+            contentLocks: contentLocks ?? LocalContentLocks())
         let swept = api.spool.sweep()
         if swept > 0 { logger.notice("removed unfinished HTTP uploads", metadata: ["count": "\(swept)"]) }
 

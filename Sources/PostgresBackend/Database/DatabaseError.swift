@@ -17,6 +17,8 @@ public enum DatabaseError: Error, Sendable, CustomStringConvertible {
     /// The database serves another store (see `StoreBinding`).
     case boundToAnotherStore(
         url: String, boundID: String, boundPath: String, boundAt: String, storeID: String, storePath: String)
+    /// Another process held a lock this one waits for (a content's, see `PostgresContentLocks`) for too long.
+    case lockBusy(name: String, waited: Double)
     /// `db migrate` found rows of the database's own under ids the SQLite journal uses.
     case migrationConflict(table: String, ids: [Int64])
 
@@ -31,6 +33,8 @@ public enum DatabaseError: Error, Sendable, CustomStringConvertible {
             let head = sql.split(separator: "\n").first.map(String.init) ?? sql
             return "database statement failed: \(reason) (in: \(head.trimmingCharacters(in: .whitespaces)))"
         case .migrationFailed(let name, let reason): return "database migration \"\(name)\" failed: \(reason)"
+        case .lockBusy(let name, let waited):
+            return "\(name) stayed locked by another picpipe process for \(Int(waited)) s; try again"
         case .boundToAnotherStore(let url, let boundID, let boundPath, let boundAt, let storeID, let storePath):
             return "the database \(url) serves another store (id \(boundID), first opened at \(boundPath) on \(boundAt)); "
                 + "the store at \(storePath) (id \(storeID), in its db/store-id) needs a database of its own: two stores "
@@ -50,7 +54,7 @@ extension DatabaseError: TransientFailure {
     /// A lost or busy server may be back in a moment (a restart, a failover); a bad URL, statement or migration not.
     public var mayPassIfRetried: Bool {
         switch self {
-        case .unreachable, .poolExhausted: return true
+        case .unreachable, .poolExhausted, .lockBusy: return true
         case .invalidURL, .statementFailed, .migrationFailed, .boundToAnotherStore, .migrationConflict: return false
         }
     }

@@ -138,42 +138,69 @@ public final class PostgresConnectionPool: Sendable {
 
     /// Runs `body` with a connection of the pool (autocommit: each statement is its own transaction).
     public func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        guard permits.wait(timeout: .now() + acquireTimeout) == .success else {
-            throw DatabaseError.poolExhausted(url: url.description, waited: acquireTimeout)
-        }
+        let (connection, epoch) = try checkOut()
         defer { permits.signal() }
-        let connection: PostgresConnection
-        let epoch: Int
-        let reused = idle.withLock { $0.popLast() }
-        if let (open, openEpoch) = reused, !open.isClosed {
-            (connection, epoch) = (open, openEpoch)
-        } else {
-            if let (_, closedEpoch) = reused {
-                // The server ended the session (a restart, a cut connection): say so once, forget the others.
-                problems.failed(
-                    DatabaseError.unreachable(url: url.description, reason: "the server closed the connection"),
-                    epoch: closedEpoch, logger: logger)
-                dropIdle()
-            }
-            (connection, epoch) = try connectCounted()
-        }
         do {
             let value = try body(connection)
             idle.withLock { $0.append((connection, epoch)) }
             return value
         } catch {
-            // A statement error leaves the session usable; a broken connection is dropped and the next call
-            // opens a new one. The pool's other idle connections went with the same server (a restart ends
-            // every session), so they are dropped too rather than each failing a caller in turn.
-            if connection.isClosed {
-                problems.failed(
-                    DatabaseError.unreachable(url: url.description, reason: Self.reason(error)), epoch: epoch,
-                    logger: logger)
-                dropIdle()
-            } else {
-                idle.withLock { $0.append((connection, epoch)) }
-            }
+            checkIn(connection, epoch: epoch, after: error)
             throw error
+        }
+    }
+
+    /// Runs an async `body` with one connection of the pool kept for its whole run: a session-level advisory lock
+    /// is taken and released on the same session. The connection's permit is held meanwhile, so a pool for such
+    /// sessions should be its own (`sibling`), sized for them.
+    public func withSession<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let (connection, epoch) = try checkOut()
+        defer { permits.signal() }
+        do {
+            let value = try await body(connection)
+            idle.withLock { $0.append((connection, epoch)) }
+            return value
+        } catch {
+            checkIn(connection, epoch: epoch, after: error)
+            throw error
+        }
+    }
+
+    /// Takes a permit and an idle connection (or opens one). The caller signals the permit when it is done.
+    private func checkOut() throws -> (PostgresConnection, Int) {
+        guard permits.wait(timeout: .now() + acquireTimeout) == .success else {
+            throw DatabaseError.poolExhausted(url: url.description, waited: acquireTimeout)
+        }
+        let reused = idle.withLock { $0.popLast() }
+        if let (open, openEpoch) = reused, !open.isClosed { return (open, openEpoch) }
+        if let (_, closedEpoch) = reused {
+            // The server ended the session (a restart, a cut connection): say so once, forget the others.
+            problems.failed(
+                DatabaseError.unreachable(url: url.description, reason: "the server closed the connection"),
+                epoch: closedEpoch, logger: logger)
+            dropIdle()
+        }
+        do {
+            return try connectCounted()
+        } catch {
+            permits.signal()
+            throw error
+        }
+    }
+
+    /// Gives back a connection whose work failed.
+    ///
+    /// A statement error leaves the session usable; a broken connection is dropped and the next call opens a new
+    /// one. The pool's other idle connections went with the same server (a restart ends every session), so they
+    /// are dropped too rather than each failing a caller in turn.
+    private func checkIn(_ connection: PostgresConnection, epoch: Int, after error: any Error) {
+        if connection.isClosed {
+            problems.failed(
+                DatabaseError.unreachable(url: url.description, reason: Self.reason(error)), epoch: epoch,
+                logger: logger)
+            dropIdle()
+        } else {
+            idle.withLock { $0.append((connection, epoch)) }
         }
     }
 

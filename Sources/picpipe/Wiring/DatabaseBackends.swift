@@ -73,4 +73,11 @@ struct DatabaseBackends {
         guard let pool else { return nil }
         return try PostgresImageIndex(pool: pool)
     }
+
+    /// The content locks when shared, so a PUT in one API process waits for a DELETE in another; `nil`: this
+    /// process's.
+    func contentLocks() throws -> (any ContentLocks)? {
+        guard let pool else { return nil }
+        return try PostgresContentLocks(pool: pool)
+    }
 }

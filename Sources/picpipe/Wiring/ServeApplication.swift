@@ -82,7 +82,7 @@ struct ServeApplication {
                     sweep.start()
                 },
                 metadataStore: backends.metadata, imageIndex: try backends.imageIndex(),
-                usageCounter: try backends.usageCounter())
+                usageCounter: try backends.usageCounter(), contentLocks: try backends.contentLocks())
             services.append(.init(service: application))
             fetch = application
             // The S3 and Lambda APIs on their own listener, over the same store, upload path and runtime.
