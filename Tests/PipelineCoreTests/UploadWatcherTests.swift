@@ -15,6 +15,7 @@ final class Yielded: Sendable {
     func add(_ path: String) { paths.withLock { $0.append(path) } }
     var all: [String] { paths.withLock { $0 } }
     func count(_ path: String) -> Int { all.filter { $0 == path }.count }
+    func forget(_ path: String) { paths.withLock { $0.removeAll { $0 == path } } }
 }
 
 @Suite struct UploadWatcherTests {
@@ -35,6 +36,15 @@ final class Yielded: Sendable {
         let consumer = Task {
             for await url in watcher.files { yielded.add(url.path) }
         }
+        // The watcher's thread adds its watches a moment after start() returns: a file renamed or closed before
+        // then is found only by the start's listing, which passes over a file some process still holds open for
+        // writing (a child another test spawned meanwhile may hold the test's descriptor), and the test waited for
+        // an event that never came (flaky under load until session 30). A marker yielded means the watch is there.
+        let marker = root.appendingPathComponent("watching-\(UUID().uuidString).marker")
+        try Self.store([0], to: marker)
+        try await FunctionRuntimeTests.eventually("the watcher started") { yielded.count(marker.path) > 0 }
+        unlink(marker.path)
+        yielded.forget(marker.path)
         try await body(root, watcher, yielded)
         watcher.stop()
         await consumer.value
