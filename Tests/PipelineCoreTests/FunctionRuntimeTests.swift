@@ -71,12 +71,29 @@ struct RefusingFunction: PipelineFunction {
     let tally: Tally
     let judges: Bool
     var judgesOriginals: Bool { judges }
+    /// Whether it logs its own error line before it throws (as the thumbnail and metadata functions do).
+    var logsItsError = false
 
     func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
         _ = tally.call(record)
         if record.eventName.family == "ObjectRemoved" { return ["removed": .bool(true)] }
+        if logsItsError { context.logger.error("cannot read it", metadata: ["reason": "not a picture"]) }
         throw FunctionError.unprocessable(file: record.s3.object.sourceName ?? "?", reason: "not a picture")
     }
+}
+
+/// Keeps `LEVEL message` of every line logged through it.
+struct LevelCapturingLogHandler: LogHandler {
+    let lines: Locked<[String]>
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) { lines.withLock { $0.append("\(event.level) \(event.message)") } }
 }
 
 /// Sleeps `seconds`; notes when it is cancelled.
@@ -150,7 +167,9 @@ struct TrespassingFunction: PipelineFunction {
 @Suite struct FunctionRuntimeTests {
     /// A fresh store and journal, and a runtime over `functions` with fast retries.
     /// - Parameter shutdownGrace: how long `stop()` lets in-flight invocations run (the default's 10 s).
-    static func makeRuntime(_ functions: [RegisteredFunction], shutdownGrace: Double = 10) throws -> FunctionRuntime {
+    static func makeRuntime(
+        _ functions: [RegisteredFunction], shutdownGrace: Double = 10, logger: Logger? = nil
+    ) throws -> FunctionRuntime {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-runtime-\(UUID().uuidString)")
         let layout = StoreLayout(root: root)
         try layout.createFolders()
@@ -158,11 +177,11 @@ struct TrespassingFunction: PipelineFunction {
         settings.retryBackoff = [0.05, 0.1]
         settings.pollInterval = 0.05
         settings.shutdownGrace = shutdownGrace
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
         return FunctionRuntime(
             layout: layout, journal: try SQLiteInvocationJournal(layout: layout), functions: functions,
-            settings: settings, logger: logger)
+            settings: settings, logger: logger ?? quiet)
     }
 
     /// For a synchronous call that is no timeout test: a loaded CI machine has held the concurrency pool's two
@@ -517,6 +536,30 @@ struct TrespassingFunction: PipelineFunction {
         #expect(letter.error.contains("not a picture"))
         let events = try runtime.journal.invocations(state: nil, function: "recorder", limit: 10).map(\.eventName)
         #expect(Set(events) == ["ObjectCreated:Put", "ObjectRemoved:Delete"])
+    }
+
+    /// A refusal is one error line: the function's own when it logged why (the runtime's line about the same
+    /// failure is a warning then), else the runtime's (until session 30 a refused upload gave two error lines).
+    @Test(arguments: [(judges: true, logs: true), (judges: false, logs: true), (judges: false, logs: false)])
+    func aRefusalIsOneErrorLine(judges: Bool, logs: Bool) async throws {
+        let lines = Locked<[String]>([])
+        let logger = Logger(label: "test") { _ in LevelCapturingLogHandler(lines: lines) }
+        let runtime = try Self.makeRuntime(
+            [
+                RegisteredFunction(
+                    RefusingFunction(tally: Tally(), judges: judges, logsItsError: logs),
+                    configuration: FunctionConfiguration(maxRetries: 2))
+            ], logger: logger)
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        try Self.storeOriginal(of: Self.record(3), in: runtime)
+        try await Self.running(runtime) {
+            try runtime.submit(Self.record(3))
+            try await Self.eventually("refused") { try Self.states(runtime, "refuser").contains("dead") }
+        }
+        let errors = lines.withLock { $0 }.filter { $0.hasPrefix("error ") }
+        let runtimeLine = judges ? "original refused" : "invocation dead-lettered"
+        #expect(errors == [logs ? "error cannot read it" : "error \(runtimeLine)"])
+        #expect(lines.withLock { $0 }.contains((logs ? "warning " : "error ") + runtimeLine))
     }
 
     @Test func onlyInvocationsThatWaitedForABusyWorkerAreThrottles() async throws {

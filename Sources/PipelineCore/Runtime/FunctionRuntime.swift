@@ -480,7 +480,8 @@ public final class FunctionRuntime: Sendable {
             deadLetter(taken, reason: reason, configuration: configuration, log: log)
             return nil
         }
-        let (outcome, duration) = await execute(claim, registered, log: log)
+        let functionErrors = LoggedErrors()
+        let (outcome, duration) = await execute(claim, registered, log: functionErrors.watching(log))
         switch outcome {
         case .succeeded(let result):
             var next: ClaimedInvocation?
@@ -515,12 +516,14 @@ public final class FunctionRuntime: Sendable {
                 await journaling {
                     try journal.fail(claim, error: reason, duration: duration, memoryMB: memory, retryAt: nil)
                 }
+                // Said once at error: by the function when it logged why, else here.
+                let level = functionErrors.levelOfTheRuntimeLine
                 if registered.function.judgesOriginals, claim.event.record.eventName.family == "ObjectCreated" {
                     metrics[claim.function]?.deadLettered.increment()
-                    log.error("original refused", metadata: ["error": "\(reason)"])
+                    log.log(level: level, "original refused", metadata: ["error": "\(reason)"])
                     refuseOriginal(claim, reason: reason, log: log)
                 } else {
-                    deadLetter(claim, reason: reason, configuration: configuration, log: log)
+                    deadLetter(claim, reason: reason, configuration: configuration, log: log, level: level)
                 }
                 return nil
             }
@@ -582,10 +585,13 @@ public final class FunctionRuntime: Sendable {
     static func milliseconds(_ seconds: Double) -> Int { Int((seconds * 1000).rounded()) }
 
     private func deadLetter(
-        _ claim: ClaimedInvocation, reason: String, configuration: FunctionConfiguration, log: Logger
+        _ claim: ClaimedInvocation, reason: String, configuration: FunctionConfiguration, log: Logger,
+        level: Logger.Level = .error
     ) {
         metrics[claim.function]?.deadLettered.increment()
-        log.error("invocation dead-lettered", metadata: ["error": "\(reason)", "attempts": "\(claim.attempt)"])
+        log.log(
+            level: level, "invocation dead-lettered",
+            metadata: ["error": "\(reason)", "attempts": "\(claim.attempt)"])
         guard configuration.onFailure == "failed" else { return }
         let object = claim.event.record.s3.object
         let source = object.sourceName ?? object.eTag
