@@ -67,6 +67,16 @@ import Testing
             try PicpipeConfiguration.load(environment: ["PICPIPE_THUMBNAIL_SIZES": "big"])
         }
         #expect(throws: ConfigurationError.self) { try PicpipeConfiguration.parse(yaml: "thumbnails: [1, 2]") }
+        #expect(
+            throws: ConfigurationError.invalid(
+                key: "runtime.journal_retention_days", reason: "must be 0 (keep everything) or more days")
+        ) {
+            try PicpipeConfiguration.load(environment: ["PICPIPE_JOURNAL_RETENTION_DAYS": "-1"])
+        }
+        #expect(try PicpipeConfiguration.load(environment: [:]).runtime.journalRetentionDays == 30)
+        #expect(
+            try PicpipeConfiguration.parse(yaml: "runtime: {journal_retention_days: 7}").runtime.journalRetentionDays
+                == 7)
     }
 
     /// A value of the wrong shape says what the key takes, with its default as the example, and what the file gave,

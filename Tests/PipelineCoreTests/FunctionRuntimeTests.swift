@@ -168,7 +168,8 @@ struct TrespassingFunction: PipelineFunction {
     /// A fresh store and journal, and a runtime over `functions` with fast retries.
     /// - Parameter shutdownGrace: how long `stop()` lets in-flight invocations run (the default's 10 s).
     static func makeRuntime(
-        _ functions: [RegisteredFunction], shutdownGrace: Double = 10, logger: Logger? = nil
+        _ functions: [RegisteredFunction], shutdownGrace: Double = 10, logger: Logger? = nil,
+        journalRetentionDays: Double = 30
     ) throws -> FunctionRuntime {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-runtime-\(UUID().uuidString)")
         let layout = StoreLayout(root: root)
@@ -177,6 +178,7 @@ struct TrespassingFunction: PipelineFunction {
         settings.retryBackoff = [0.05, 0.1]
         settings.pollInterval = 0.05
         settings.shutdownGrace = shutdownGrace
+        settings.journalRetentionDays = journalRetentionDays
         var quiet = Logger(label: "test")
         quiet.logLevel = .critical
         return FunctionRuntime(
@@ -560,6 +562,39 @@ struct TrespassingFunction: PipelineFunction {
         let runtimeLine = judges ? "original refused" : "invocation dead-lettered"
         #expect(errors == [logs ? "error cannot read it" : "error \(runtimeLine)"])
         #expect(lines.withLock { $0 }.contains((logs ? "warning " : "error ") + runtimeLine))
+    }
+
+    /// serve's pruning forgets succeeded work older than `runtime.journal_retention_days`, never the dead letters;
+    /// 0 keeps everything.
+    @Test(arguments: [30.0, 0])
+    func theRuntimePrunesWhatTheRetentionLetsGo(days: Double) async throws {
+        let tally = Tally()
+        let runtime = try Self.makeRuntime(
+            [
+                RegisteredFunction(RecordingFunction(tally: tally), configuration: FunctionConfiguration()),
+                RegisteredFunction(
+                    RefusingFunction(tally: tally, judges: false), configuration: FunctionConfiguration(maxRetries: 0)),
+            ], journalRetentionDays: days)
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        for n in 1...3 { try Self.storeOriginal(of: Self.record(n), in: runtime) }
+        try await Self.running(runtime) {
+            for n in 1...3 { try runtime.submit(Self.record(n)) }
+            try await Self.eventually("all done") {
+                try Self.states(runtime, "recorder") == ["succeeded", "succeeded", "succeeded"]
+                    && Self.states(runtime, "refuser") == ["dead", "dead", "dead"]
+            }
+        }
+        // A month later nothing more happened: the events are 30 days and a moment old.
+        #expect(try runtime.pruneJournal(now: Date().addingTimeInterval(30 * 86400 + 60)) == 0)
+        // Each event has a dead invocation, so none goes; once replayed and done, they would.
+        #expect(try runtime.journal.invocations(state: nil, function: "recorder", limit: 10).count == 3)
+        let succeededOnly = try runtime.journal.append(
+            Self.record(9), functions: ["recorder"], type: .event, deduplicate: false)
+        let claim = try #require(try runtime.journal.claim(function: "recorder", now: Date().addingTimeInterval(1)))
+        try runtime.journal.succeed(claim, result: nil, duration: 0.01, memoryMB: 128)
+        #expect(try runtime.pruneJournal(now: Date().addingTimeInterval(30 * 86400 + 60)) == (days > 0 ? 1 : 0))
+        #expect((try runtime.journal.event(id: succeededOnly.eventID) == nil) == (days > 0))
+        #expect(try runtime.statistics().first { $0.function == "recorder" }?.succeeded == 4)
     }
 
     @Test func onlyInvocationsThatWaitedForABusyWorkerAreThrottles() async throws {

@@ -137,6 +137,7 @@ extension PicpipeConfiguration {
         if let value = try env.doubles("PICPIPE_RETRY_BACKOFF") { runtime.retryBackoff = value }
         if let value = try env.double("PICPIPE_POLL_INTERVAL") { runtime.pollInterval = value }
         if let value = try env.double("PICPIPE_SHUTDOWN_GRACE") { runtime.shutdownGrace = value }
+        if let value = try env.double("PICPIPE_JOURNAL_RETENTION_DAYS") { runtime.journalRetentionDays = value }
         if let value = env.string("PICPIPE_LISTEN") { http.listen = value }
         if let value = env.list("PICPIPE_API_KEYS") { http.apiKeys = value }
         if let value = env.list("PICPIPE_CORS_ORIGINS") { http.corsOrigins = value }
@@ -200,6 +201,9 @@ extension PicpipeConfiguration {
             thumbnails.background.count == 6 && thumbnails.background.allSatisfy(\.isHexDigit),
             "thumbnails.background", "is 6 hex digits such as ffffff")
         try check(runtime.shutdownGrace >= 0, "runtime.shutdown_grace", "must be 0 or more seconds")
+        try check(
+            runtime.journalRetentionDays >= 0 && runtime.journalRetentionDays.isFinite,
+            "runtime.journal_retention_days", "must be 0 (keep everything) or more days")
         try check(http.minUploadRate >= 0, "http.min_upload_rate", "must be 0 (off) or more bytes per second")
         try check(http.maxConcurrentUploads >= 1, "http.max_concurrent_uploads", "needs at least 1")
         try check(http.idleTimeout > 0, "http.idle_timeout", "must be positive seconds")

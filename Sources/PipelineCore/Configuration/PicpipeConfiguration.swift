@@ -271,6 +271,9 @@ public struct RuntimeSettings: Codable, Sendable, Equatable {
     /// Seconds running invocations get to finish after SIGTERM/SIGINT; past it they are cancelled and put back in
     /// the queue (not counted as attempts) for the next start.
     public var shutdownGrace: Double = 10
+    /// Days the journal keeps finished work: serve forgets older events whose invocations all succeeded (their
+    /// counts stay in `stats` and `/metrics`); 0 keeps everything.
+    public var journalRetentionDays: Double = 30
 
     /// The defaults.
     public init() {}
@@ -279,6 +282,7 @@ public struct RuntimeSettings: Codable, Sendable, Equatable {
         case retryBackoff = "retry_backoff"
         case pollInterval = "poll_interval"
         case shutdownGrace = "shutdown_grace"
+        case journalRetentionDays = "journal_retention_days"
     }
 
     /// Decodes a partial section: missing keys keep their defaults.
@@ -288,6 +292,7 @@ public struct RuntimeSettings: Codable, Sendable, Equatable {
         retryBackoff = try c.decode(.retryBackoff, default: d.retryBackoff)
         pollInterval = try c.decode(.pollInterval, default: d.pollInterval)
         shutdownGrace = try c.decode(.shutdownGrace, default: d.shutdownGrace)
+        journalRetentionDays = try c.decode(.journalRetentionDays, default: d.journalRetentionDays)
     }
 
     /// The wait before retry number `retry` (1-based).

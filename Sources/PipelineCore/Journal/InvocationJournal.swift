@@ -92,8 +92,16 @@ public protocol InvocationJournal: Sendable {
     /// Invocations, newest first, optionally of one state and one function.
     func invocations(state: InvocationState?, function: String?, limit: Int) throws -> [InvocationSummary]
 
-    /// Per-function counters derived from the journal.
+    /// Per-function counters derived from the journal, the counts of what `prune` forgot included.
     func statistics(now: Date) throws -> [FunctionStatistics]
+
+    /// Forgets finished work older than `cutoff`, at most `limit` events in one transaction: each event created
+    /// before it whose every invocation succeeded goes, with its invocations and attempts; their counts are kept per
+    /// function (`PrunedTotals`), so `statistics` still counts them (its percentiles are those of what is kept).
+    /// Dead, failed, waiting and running work stays, and so does a removal event while an older event of its key
+    /// stays (the de-duplication of `append` reads the key's history: an upload after the removal is new).
+    /// - Returns: how many events were forgotten (fewer than `limit`: nothing more to prune now).
+    func prune(before cutoff: Date, limit: Int) throws -> Int
 
     /// Each function's waiting invocations and the age of the oldest, for the `/metrics` gauges (cheaper than
     /// `statistics`: a scrape may read it every few seconds).

@@ -91,6 +91,23 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         migrator.registerMigration("v3: refused synchronous calls") { db in
             try db.execute(sql: "CREATE TABLE refused_calls (function TEXT PRIMARY KEY, count INTEGER NOT NULL)")
         }
+        migrator.registerMigration("v4: the counts of pruned work") { db in
+            // What `prune` forgot, per function (see `PrunedTotals`); the index lets it find an event's attempts.
+            try db.execute(
+                sql: """
+                    CREATE TABLE pruned_totals (
+                        function TEXT PRIMARY KEY,
+                        invocations INTEGER NOT NULL,
+                        errors INTEGER NOT NULL,
+                        retries INTEGER NOT NULL,
+                        throttles INTEGER NOT NULL,
+                        succeeded INTEGER NOT NULL,
+                        gb_seconds REAL NOT NULL,
+                        buckets TEXT NOT NULL
+                    );
+                    CREATE INDEX attempts_by_invocation ON attempts(invocation_id);
+                    """)
+        }
         return migrator
     }
 
@@ -496,8 +513,9 @@ public final class SQLiteInvocationJournal: InvocationJournal {
                 db,
                 sql: """
                     SELECT function FROM invocations UNION SELECT function FROM attempts
-                    UNION SELECT function FROM refused_calls ORDER BY 1
+                    UNION SELECT function FROM refused_calls UNION SELECT function FROM pruned_totals ORDER BY 1
                     """)
+            let pruned = try Self.prunedTotals(db)
             return try functions.map { function in
                 let attempts = try Row.fetchOne(
                     db,
@@ -537,7 +555,7 @@ public final class SQLiteInvocationJournal: InvocationJournal {
                 }
                 histogram.append(.init(le: nil, count: count))
                 let oldest: Double? = states?["oldest"]
-                return FunctionStatistics(
+                let kept = FunctionStatistics(
                     function: function, invocations: count, errors: attempts?["errors"] ?? 0,
                     retries: attempts?["retries"] ?? 0, throttles: (states?["throttles"] ?? 0) + refused,
                     deadLettered: states?["dead"] ?? 0, succeeded: states?["succeeded"] ?? 0,
@@ -545,7 +563,105 @@ public final class SQLiteInvocationJournal: InvocationJournal {
                     oldestQueuedAge: oldest.map { max(0, now.timeIntervalSince1970 - $0) } ?? 0,
                     gbSeconds: attempts?["gbs"] ?? 0, p50: try percentile(0.5), p99: try percentile(0.99),
                     histogram: histogram)
+                return pruned[function]?.added(to: kept) ?? kept
             }
+        }
+    }
+
+    /// The counts of pruned work, by function.
+    private static func prunedTotals(_ db: Database) throws -> [String: PrunedTotals] {
+        var totals: [String: PrunedTotals] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM pruned_totals") {
+            var total = PrunedTotals(function: row["function"])
+            total.invocations = row["invocations"]
+            total.errors = row["errors"]
+            total.retries = row["retries"]
+            total.throttles = row["throttles"]
+            total.succeeded = row["succeeded"]
+            total.gbSeconds = row["gb_seconds"]
+            total.buckets = PrunedTotals.buckets(fromText: row["buckets"])
+            totals[total.function] = total
+        }
+        return totals
+    }
+
+    public func prune(before cutoff: Date, limit: Int) throws -> Int {
+        let bounds = FunctionStatistics.bucketBounds
+        let buckets = bounds.map { "SUM(CASE WHEN a.duration <= \($0) THEN 1 ELSE 0 END)" }.joined(separator: ", ")
+        return try write { db in
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS pruning (id INTEGER PRIMARY KEY)")
+            try db.execute(sql: "DELETE FROM pruning")
+            try db.execute(
+                sql: """
+                    INSERT INTO pruning SELECT e.id FROM events e
+                    WHERE e.created_at < ? AND NOT EXISTS (
+                        SELECT 1 FROM invocations i WHERE i.event_id = e.id AND i.state <> 'succeeded')
+                    ORDER BY e.id LIMIT ?
+                    """, arguments: [cutoff.timeIntervalSince1970, limit])
+            // A removal stays while an older event of its key does (see the protocol).
+            let kept = try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT e.id FROM pruning p JOIN events e ON e.id = p.id
+                    WHERE e.name NOT LIKE 'ObjectCreated:%' AND EXISTS (
+                        SELECT 1 FROM events o WHERE o.key = e.key AND o.id < e.id
+                            AND o.id NOT IN (SELECT id FROM pruning))
+                    """)
+            for id in kept { try db.execute(sql: "DELETE FROM pruning WHERE id = ?", arguments: [id]) }
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pruning") ?? 0
+            guard count > 0 else { return 0 }
+            var totals = try Self.prunedTotals(db)
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.function, COUNT(*) AS n, COUNT(a.error) AS errors,
+                        SUM(CASE WHEN a.attempt > 1 THEN 1 ELSE 0 END) AS retries,
+                        TOTAL(a.duration * a.memory_mb / 1024.0) AS gbs, \(buckets)
+                    FROM attempts a JOIN invocations i ON i.id = a.invocation_id
+                    WHERE i.event_id IN (SELECT id FROM pruning) GROUP BY a.function
+                    """)
+            {
+                var gone = PrunedTotals(function: row["function"])
+                gone.invocations = row["n"]
+                gone.errors = row["errors"]
+                gone.retries = row["retries"]
+                gone.gbSeconds = row["gbs"]
+                gone.buckets = bounds.indices.map { row[5 + $0] ?? 0 }
+                totals[gone.function] = (totals[gone.function] ?? PrunedTotals(function: gone.function)).adding(gone)
+            }
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT function, SUM(throttled) AS throttles, COUNT(*) AS n FROM invocations
+                    WHERE event_id IN (SELECT id FROM pruning) GROUP BY function
+                    """)
+            {
+                var gone = PrunedTotals(function: row["function"])
+                gone.throttles = row["throttles"]
+                gone.succeeded = row["n"]
+                totals[gone.function] = (totals[gone.function] ?? PrunedTotals(function: gone.function)).adding(gone)
+            }
+            for total in totals.values {
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO pruned_totals
+                            (function, invocations, errors, retries, throttles, succeeded, gb_seconds, buckets)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        total.function, total.invocations, total.errors, total.retries, total.throttles,
+                        total.succeeded, total.gbSeconds, total.bucketsText,
+                    ])
+            }
+            try db.execute(
+                sql: """
+                    DELETE FROM attempts WHERE invocation_id IN (
+                        SELECT id FROM invocations WHERE event_id IN (SELECT id FROM pruning));
+                    DELETE FROM invocations WHERE event_id IN (SELECT id FROM pruning);
+                    DELETE FROM events WHERE id IN (SELECT id FROM pruning);
+                    DELETE FROM pruning;
+                    """)
+            return count
         }
     }
 

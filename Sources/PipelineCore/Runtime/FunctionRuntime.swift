@@ -293,6 +293,49 @@ public final class FunctionRuntime: Sendable {
                 }
             }
             group.addTask { await self.gaugeLoop() }
+            if settings.journalRetentionDays > 0 { group.addTask { await self.pruneLoop() } }
+        }
+    }
+
+    /// How often serve forgets old finished work, and how many events one transaction forgets at most (a SQLite
+    /// write holds the journal for that long; claims wait meanwhile).
+    static let pruneInterval: Double = 3600
+    static let pruneBatch = 500
+
+    /// Forgets the finished work older than `runtime.journal_retention_days` (see `InvocationJournal.prune`), a
+    /// batch at a time, until none is left or serve stops. - Returns: how many events were forgotten.
+    @discardableResult
+    public func pruneJournal(now: Date = Date()) throws -> Int {
+        guard settings.journalRetentionDays > 0 else { return 0 }
+        let cutoff = now.addingTimeInterval(-settings.journalRetentionDays * 86400)
+        var total = 0
+        var pruned = 0
+        repeat {
+            pruned = try journal.prune(before: cutoff, limit: Self.pruneBatch)
+            total += pruned
+        } while pruned == Self.pruneBatch && !isStopping
+        if total > 0 {
+            logger.notice(
+                "journal pruned: finished work older than runtime.journal_retention_days forgotten, its counts kept",
+                metadata: ["events": "\(total)", "days": "\(settings.journalRetentionDays)"])
+        }
+        return total
+    }
+
+    /// Prunes the journal at start and then every `pruneInterval` seconds.
+    private func pruneLoop() async {
+        while !isStopping, !Task.isCancelled {
+            do {
+                try pruneJournal()
+            } catch {
+                StoreHealth.shared.recordFailure(error)
+                logger.warning("journal pruning failed; tried again later", metadata: ["error": "\(error)"])
+            }
+            let deadline = Date().addingTimeInterval(Self.pruneInterval)
+            while !isStopping, !Task.isCancelled, Date() < deadline {
+                let generation = signal.generation
+                await signal.wait(after: generation, upTo: min(60, deadline.timeIntervalSinceNow))
+            }
         }
     }
 

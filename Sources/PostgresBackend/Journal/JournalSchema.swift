@@ -140,6 +140,24 @@ enum JournalSchema {
                     // A call refused with 429 journals no invocation; Lambda still counts it as a throttle.
                     "CREATE TABLE picpipe_journal.refused_calls (function TEXT PRIMARY KEY, count BIGINT NOT NULL)"
                 ]),
+            .init(
+                "v6: the counts of pruned work",
+                [
+                    // What `prune` forgot, per function (see `PrunedTotals`); the index lets it find an event's
+                    // attempts.
+                    """
+                    CREATE TABLE picpipe_journal.pruned_totals (
+                        function TEXT PRIMARY KEY,
+                        invocations BIGINT NOT NULL,
+                        errors BIGINT NOT NULL,
+                        retries BIGINT NOT NULL,
+                        throttles BIGINT NOT NULL,
+                        succeeded BIGINT NOT NULL,
+                        gb_seconds DOUBLE PRECISION NOT NULL,
+                        buckets TEXT NOT NULL)
+                    """,
+                    "CREATE INDEX attempts_by_invocation ON picpipe_journal.attempts (invocation_id)",
+                ]),
         ])
 
     /// The claim under a reserved concurrency (see v2), as each migration created it: `counted` narrows the running

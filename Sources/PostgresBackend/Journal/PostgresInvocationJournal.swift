@@ -592,9 +592,11 @@ public final class PostgresInvocationJournal: InvocationJournal {
             let functions = try connection.run(
                 """
                 SELECT function FROM picpipe_journal.invocations UNION SELECT function FROM picpipe_journal.attempts
-                UNION SELECT function FROM picpipe_journal.refused_calls ORDER BY 1
+                UNION SELECT function FROM picpipe_journal.refused_calls
+                UNION SELECT function FROM picpipe_journal.pruned_totals ORDER BY 1
                 """
             ).compactMap { $0.value("function", as: String.self) }
+            let pruned = try Self.prunedTotals(connection)
             return try functions.map { function in
                 let attempts = try connection.run(
                     """
@@ -634,7 +636,7 @@ public final class PostgresInvocationJournal: InvocationJournal {
                     try connection.run(
                         "SELECT count FROM picpipe_journal.refused_calls WHERE function = $1", [.text(function)]
                     ).first?.value("count") ?? 0
-                return FunctionStatistics(
+                let kept = FunctionStatistics(
                     function: function, invocations: count, errors: attempts?.value("errors") ?? 0,
                     retries: attempts?.value("retries") ?? 0, throttles: (states?.value("throttles") ?? 0) + refused,
                     deadLettered: states?.value("dead") ?? 0, succeeded: states?.value("succeeded") ?? 0,
@@ -642,7 +644,119 @@ public final class PostgresInvocationJournal: InvocationJournal {
                     oldestQueuedAge: oldest.map { max(0, now.timeIntervalSince1970 - $0) } ?? 0,
                     gbSeconds: attempts?.value("gbs") ?? 0, p50: try percentile(0.5), p99: try percentile(0.99),
                     histogram: histogram)
+                return pruned[function]?.added(to: kept) ?? kept
             }
+        }
+    }
+
+    /// The counts of pruned work, by function.
+    private static func prunedTotals(_ connection: PostgresConnection) throws -> [String: PrunedTotals] {
+        var totals: [String: PrunedTotals] = [:]
+        for row in try connection.run("SELECT * FROM picpipe_journal.pruned_totals") {
+            guard let function = row.value("function", as: String.self) else { continue }
+            var total = PrunedTotals(function: function)
+            total.invocations = row.value("invocations", as: Int.self) ?? 0
+            total.errors = row.value("errors", as: Int.self) ?? 0
+            total.retries = row.value("retries", as: Int.self) ?? 0
+            total.throttles = row.value("throttles", as: Int.self) ?? 0
+            total.succeeded = row.value("succeeded", as: Int.self) ?? 0
+            total.gbSeconds = row.value("gb_seconds", as: Double.self) ?? 0
+            total.buckets = PrunedTotals.buckets(fromText: row.value("buckets", as: String.self) ?? "")
+            totals[function] = total
+        }
+        return totals
+    }
+
+    public func prune(before cutoff: Date, limit: Int) throws -> Int {
+        let bounds = FunctionStatistics.bucketBounds
+        let buckets = bounds.enumerated().map { "SUM(CASE WHEN a.duration <= \($1) THEN 1 ELSE 0 END) AS b\($0)" }
+            .joined(separator: ", ")
+        return try pool.transaction { connection in
+            // One pruner at a time across the processes: the counts are read, added to and written back.
+            try connection.run("SELECT pg_advisory_xact_lock(hashtext('picpipe.prune'))")
+            try connection.run("CREATE TEMP TABLE IF NOT EXISTS pruning (id BIGINT PRIMARY KEY) ON COMMIT DELETE ROWS")
+            try connection.run(
+                """
+                INSERT INTO pruning SELECT e.id FROM picpipe_journal.events e
+                WHERE e.created_at < $1 AND NOT EXISTS (
+                    SELECT 1 FROM picpipe_journal.invocations i WHERE i.event_id = e.id AND i.state <> 'succeeded')
+                ORDER BY e.id LIMIT $2
+                """, [.real(cutoff.timeIntervalSince1970), .int(limit)])
+            // Held from here to the commit, then looked at again: a replay that re-queued one meanwhile keeps it.
+            try connection.run(
+                """
+                SELECT 1 FROM picpipe_journal.invocations WHERE event_id IN (SELECT id FROM pruning)
+                ORDER BY id FOR UPDATE
+                """)
+            try connection.run(
+                """
+                DELETE FROM pruning p WHERE EXISTS (
+                    SELECT 1 FROM picpipe_journal.invocations i WHERE i.event_id = p.id AND i.state <> 'succeeded')
+                """)
+            // A removal stays while an older event of its key does (see the protocol).
+            try connection.run(
+                """
+                DELETE FROM pruning p USING picpipe_journal.events e
+                WHERE e.id = p.id AND e.name NOT LIKE 'ObjectCreated:%' AND EXISTS (
+                    SELECT 1 FROM picpipe_journal.events o WHERE o.key = e.key AND o.id < e.id
+                        AND NOT EXISTS (SELECT 1 FROM pruning q WHERE q.id = o.id))
+                """)
+            let count = try connection.run("SELECT COUNT(*) AS n FROM pruning").first?.value("n", as: Int.self) ?? 0
+            guard count > 0 else { return 0 }
+            var totals = try Self.prunedTotals(connection)
+            for row in try connection.run(
+                """
+                SELECT a.function, COUNT(*) AS n, COUNT(a.error) AS errors,
+                    SUM(CASE WHEN a.attempt > 1 THEN 1 ELSE 0 END) AS retries,
+                    COALESCE(SUM(a.duration * a.memory_mb / 1024.0::float8), 0) AS gbs, \(buckets)
+                FROM picpipe_journal.attempts a JOIN picpipe_journal.invocations i ON i.id = a.invocation_id
+                WHERE i.event_id IN (SELECT id FROM pruning) GROUP BY a.function
+                """)
+            {
+                guard let function = row.value("function", as: String.self) else { continue }
+                var gone = PrunedTotals(function: function)
+                gone.invocations = row.value("n", as: Int.self) ?? 0
+                gone.errors = row.value("errors", as: Int.self) ?? 0
+                gone.retries = row.value("retries", as: Int.self) ?? 0
+                gone.gbSeconds = row.value("gbs", as: Double.self) ?? 0
+                gone.buckets = bounds.indices.map { row.value("b\($0)", as: Int.self) ?? 0 }
+                totals[function] = (totals[function] ?? PrunedTotals(function: function)).adding(gone)
+            }
+            for row in try connection.run(
+                """
+                SELECT function, SUM(CASE WHEN throttled THEN 1 ELSE 0 END) AS throttles, COUNT(*) AS n
+                FROM picpipe_journal.invocations WHERE event_id IN (SELECT id FROM pruning) GROUP BY function
+                """)
+            {
+                guard let function = row.value("function", as: String.self) else { continue }
+                var gone = PrunedTotals(function: function)
+                gone.throttles = row.value("throttles", as: Int.self) ?? 0
+                gone.succeeded = row.value("n", as: Int.self) ?? 0
+                totals[function] = (totals[function] ?? PrunedTotals(function: function)).adding(gone)
+            }
+            for total in totals.values {
+                try connection.run(
+                    """
+                    INSERT INTO picpipe_journal.pruned_totals
+                        (function, invocations, errors, retries, throttles, succeeded, gb_seconds, buckets)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    ON CONFLICT (function) DO UPDATE SET invocations = EXCLUDED.invocations,
+                        errors = EXCLUDED.errors, retries = EXCLUDED.retries, throttles = EXCLUDED.throttles,
+                        succeeded = EXCLUDED.succeeded, gb_seconds = EXCLUDED.gb_seconds, buckets = EXCLUDED.buckets
+                    """,
+                    [
+                        .text(total.function), .int(total.invocations), .int(total.errors), .int(total.retries),
+                        .int(total.throttles), .int(total.succeeded), .real(total.gbSeconds), .text(total.bucketsText),
+                    ])
+            }
+            try connection.run(
+                """
+                DELETE FROM picpipe_journal.attempts WHERE invocation_id IN (
+                    SELECT id FROM picpipe_journal.invocations WHERE event_id IN (SELECT id FROM pruning))
+                """)
+            try connection.run("DELETE FROM picpipe_journal.invocations WHERE event_id IN (SELECT id FROM pruning)")
+            try connection.run("DELETE FROM picpipe_journal.events WHERE id IN (SELECT id FROM pruning)")
+            return count
         }
     }
 

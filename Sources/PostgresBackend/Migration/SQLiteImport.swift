@@ -148,6 +148,30 @@ public struct SQLiteImport {
                 }
             }
         }
+        // The counts kept beside the rows (calls refused with 429, pruned work): a function's counts are copied
+        // once (a second db migrate finds them there and leaves them).
+        try source.read { db in
+            for row in try Row.fetchAll(db, sql: "SELECT function, count FROM refused_calls") {
+                try pool.run(
+                    """
+                    INSERT INTO picpipe_journal.refused_calls (function, count) VALUES ($1, $2::bigint)
+                    ON CONFLICT (function) DO NOTHING
+                    """, [Self.value(row, "function"), Self.value(row, "count")])
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM pruned_totals") {
+                try pool.run(
+                    """
+                    INSERT INTO picpipe_journal.pruned_totals
+                        (function, invocations, errors, retries, throttles, succeeded, gb_seconds, buckets)
+                    VALUES ($1, $2::bigint, $3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::float8, $8)
+                    ON CONFLICT (function) DO NOTHING
+                    """,
+                    [
+                        "function", "invocations", "errors", "retries", "throttles", "succeeded", "gb_seconds",
+                        "buckets",
+                    ].map { Self.value(row, $0) })
+            }
+        }
         // New ids continue after the copied ones.
         try pool.run(
             "SELECT setval('picpipe_journal.event_ids', GREATEST((SELECT COALESCE(MAX(id), 0) FROM picpipe_journal.events), 1))"
