@@ -13,6 +13,35 @@ struct ColourManagementTests {
     // MARK: Generated pictures
 
     /// With no profile, `srgb` and `keep` give the same bytes, and the pixels are the decoded ones.
+    /// A gAMA chunk beside an ICC profile is ignored (the PNG specification's rule for colour-managed readers, as
+    /// vips and browsers read it): the pixels are the profile's, interlaced or not, whatever gAMA says; without a
+    /// profile the same gAMA is applied. Until session 30 it was applied first and the profile converted again:
+    /// a ProPhoto PNG with gAMA 1/1.8 came out washed out (mean 21 levels off, red (255,62,28)).
+    @Test(arguments: [false, true])
+    func aGammaBesideAnICCProfileIsIgnored(interlaced: Bool) throws {
+        let pixels = Self.saturatedGradient()
+        let png =
+            interlaced
+            ? TestPictures.png(
+                width: pixels.width, height: pixels.height, colorType: 2, bitDepth: 8,
+                samples: pixels.bytes.map(Int.init), interlaced: true)
+            : PNGTestFile.withoutColorSpaceChunks(try ImageEncoder.encode(pixels, format: .png))
+        let tagged = PNGTestFile.tagged(png, profile: Self.displayP3())
+        let gamma18 = TestPictures.be32(55556)
+        let taggedWithGamma = TestPictures.png(tagged, inserting: "gAMA", data: gamma18)
+        #expect(PNGTestFile.chunkTypes(taggedWithGamma).prefix(3) == ["IHDR", "gAMA", "iCCP"])
+        let expected = try Self.decode(tagged)
+        let decoded = try Self.decode(taggedWithGamma)
+        #expect(decoded.colorProfile == expected.colorProfile)
+        #expect(decoded.pixels.bytes == expected.pixels.bytes)
+        #expect(
+            try Self.render(taggedWithGamma, color: .srgb) == Self.render(tagged, color: .srgb),
+            "the thumbnail is the profile's")
+        // Untagged, the gAMA is what says how the pixels are encoded: applied.
+        let gammaOnly = TestPictures.png(png, inserting: "gAMA", data: gamma18)
+        #expect(TestPictures.meanAbsoluteDifference(try Self.decode(gammaOnly).pixels, pixels) > 5)
+    }
+
     @Test func untaggedPictureIsUnchanged() throws {
         let file = try ImageEncoder.encode(Self.saturatedGradient(), format: .png)
         let decoded = try file.withUnsafeBytes { try ImageDecoder.decode($0, limits: .default, minimumSize: nil) }

@@ -22,7 +22,8 @@ public enum ImageDecoder {
         try limits.check(fileBytes: bytes.count)
         let header = try ImageHeader.read(from: bytes)
         try limits.check(header)
-        let profile = colorProfile(EmbeddedColor.read(bytes, format: header.format), format: header.format)
+        let embedded = EmbeddedColor.read(bytes, format: header.format)
+        let profile = colorProfile(embedded, format: header.format)
         switch header.format {
         case .jpeg:
             let shrink =
@@ -43,18 +44,18 @@ public enum ImageDecoder {
             let pixels = try JPEGDecoder.decode(bytes, header: header, shrink: shrink, limits: limits)
             return DecodedImage(header: header, pixels: pixels, shrink: shrink, colorProfile: profile)
         case .png:
-            // Non-interlaced files stream into a box pre-shrink (never holding the full raster); others decode whole.
-            let shrink =
-                minimumSize.map {
-                    PNGStreamDecoder.shrinkFactor(
-                        width: header.width, height: header.height, minimumWidth: $0.width,
-                        minimumHeight: $0.height)
-                } ?? 1
-            if let pixels = try PNGStreamDecoder.decode(bytes, header: header, shrink: shrink) {
-                return DecodedImage(header: header, pixels: pixels, shrink: shrink, colorProfile: profile)
+            // Beside an ICC profile in use, a gAMA chunk is ignored, as the PNG specification has colour-managed
+            // readers do (until session 30 libpng applied it and the profile then converted again: washed out).
+            if let profile, profile == embeddedProfile(embedded, format: .png),
+                let withoutGamma = PNGGammaChunk.removed(from: bytes)
+            {
+                let pixels = try withoutGamma.withUnsafeBytes { bytes in
+                    Result { () throws(ImageError) in try decodePNG(bytes, header: header, minimumSize: minimumSize) }
+                }.get()
+                return DecodedImage(header: header, pixels: pixels.pixels, shrink: pixels.shrink, colorProfile: profile)
             }
-            let pixels = try PNGDecoder.decode(bytes, header: header)
-            return DecodedImage(header: header, pixels: pixels, shrink: 1, colorProfile: profile)
+            let pixels = try decodePNG(bytes, header: header, minimumSize: minimumSize)
+            return DecodedImage(header: header, pixels: pixels.pixels, shrink: pixels.shrink, colorProfile: profile)
         case .webp:
             let pixels = try WebPDecoder.decode(bytes, header: header)
             return DecodedImage(header: header, pixels: pixels, shrink: 1, colorProfile: profile)
@@ -81,15 +82,7 @@ public enum ImageDecoder {
     /// Adobe RGB when EXIF says R03; else `nil` (sRGB). A profile that is damaged or does not fit is ignored: the
     /// picture is treated as untagged.
     static func colorProfile(_ embedded: EmbeddedColor, format: ImageFormat) -> ColorProfile? {
-        if let bytes = embedded.iccProfile, let profile = ColorProfile.read(bytes) {
-            let fits: Bool
-            switch profile.space {
-            case .gray: fits = embedded.components == 1
-            case .rgb: fits = embedded.components == 3
-            case .cmyk: fits = embedded.components == 4 && format == .jpeg
-            }
-            if fits { return profile }
-        }
+        if let profile = embeddedProfile(embedded, format: format) { return profile }
         if format == .png, !embedded.declaresSRGB, !embedded.hasCICP, embedded.components == 3,
             let chromaticities = embedded.chromaticities
         {
@@ -97,6 +90,30 @@ public enum ImageDecoder {
         }
         if format == .jpeg, embedded.components == 3, embedded.exifAdobeRGB { return ColorProfile.adobeRGB }
         return nil
+    }
+
+    /// The embedded ICC profile, when lcms can use it and it fits the stored colour model.
+    static func embeddedProfile(_ embedded: EmbeddedColor, format: ImageFormat) -> ColorProfile? {
+        guard let bytes = embedded.iccProfile, let profile = ColorProfile.read(bytes) else { return nil }
+        switch profile.space {
+        case .gray: return embedded.components == 1 ? profile : nil
+        case .rgb: return embedded.components == 3 ? profile : nil
+        case .cmyk: return embedded.components == 4 && format == .jpeg ? profile : nil
+        }
+    }
+
+    /// A PNG's pixels: non-interlaced files stream into a box pre-shrink (never holding the full raster); others
+    /// decode whole.
+    private static func decodePNG(
+        _ bytes: UnsafeRawBufferPointer, header: ImageHeader, minimumSize: (width: Int, height: Int)?
+    ) throws(ImageError) -> (pixels: PixelBuffer, shrink: Int) {
+        let shrink =
+            minimumSize.map {
+                PNGStreamDecoder.shrinkFactor(
+                    width: header.width, height: header.height, minimumWidth: $0.width, minimumHeight: $0.height)
+            } ?? 1
+        if let pixels = try PNGStreamDecoder.decode(bytes, header: header, shrink: shrink) { return (pixels, shrink) }
+        return (try PNGDecoder.decode(bytes, header: header), 1)
     }
 
     /// The largest DCT reduction (8, 4, 2, else 1) that keeps a JPEG at least the given size.
