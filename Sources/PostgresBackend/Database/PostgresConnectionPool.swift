@@ -117,10 +117,11 @@ public final class PostgresConnectionPool: Sendable {
         var refusals: [Int: any Error] = [:]
         for index in [first] + configurations.indices.filter({ $0 != first }) {
             do {
-                let connection = try PostgresConnection.connect(
-                    on: group.next(), configuration: configurations[index],
-                    id: nextID.add(1, ordering: .relaxed).oldValue, logger: logger
-                ).wait()
+                // Not `wait()`: a caller on an event loop (the thumbnail shortcut's index lookup) would trap.
+                let connection = try PostgresConnection.wait(
+                    for: PostgresConnection.connect(
+                        on: group.next(), configuration: configurations[index],
+                        id: nextID.add(1, ordering: .relaxed).oldValue, logger: logger))
                 lastConnected.store(index, ordering: .relaxed)
                 return connection
             } catch let error as PSQLError where error.code == .server {
