@@ -41,7 +41,7 @@ import Testing
         }
         try await locks.withLock(on: Self.first) {
             order.add("first")
-            try await Self.until { locks.waiting(on: Self.second) == 1 }
+            try await Self.until { locks.waitingForSlots == 1 }
             order.add("first done")
         }
         try await queued.value
@@ -94,6 +94,89 @@ import Testing
         }
     }
 
+    /// A PUT moves an id from red to blue; a PUT of red to the same id comes in before red's original is removed.
+    /// Red no id names any more, but still stored: taken for a dropped picture, it was named by its hash, and the
+    /// last DELETE of the id left it (until session 30: every picture ever PUT to a busy id stayed listed).
+    @Test func aPutOfTheOldBytesWaitsForThePutThatMovedTheIdAway() async throws {
+        let red = try FetchServer.picture(seed: 40)
+        let blue = try FetchServer.picture(seed: 140)
+        let redHash = red.withUnsafeBytes { ContentHash(of: $0) }
+        try await Self.withHookedServer { (client, layout, index, locks) async throws in
+            let racing = RacingRequest()
+            for _ in 0..<4 {
+                #expect(try await Self.put(red, client).status == 201)
+                index.arm(id: "race") {
+                    racing.start { try await Self.put(red, client) }
+                    Self.waitBlocking { racing.finished || locks.waiting(on: redHash) > 0 }
+                }
+                #expect(try await Self.put(blue, client).status == 200)
+                #expect(try await racing.answer().status == 200)
+                #expect(try await client.send("GET", "/images/race").body == red)
+                #expect(try await client.send("DELETE", "/images/race").status == 204)
+                #expect(index.namedContents().isEmpty)
+                #expect(FetchServer.files(under: layout.originals).isEmpty)
+            }
+        }
+    }
+
+    /// A DELETE of a dropped picture's hash resolves it (no entry: the folder's picture), then a PUT of the same
+    /// bytes names the hash an id of its own, then the DELETE takes the lock: it must remove that entry (until
+    /// session 30 it removed nothing, answered 204, and the picture outlived every DELETE).
+    @Test func aDeleteOfADroppedHashSeesTheEntryAPutMadeBeforeItsLock() async throws {
+        let picture = try FetchServer.picture(seed: 77)
+        let hash = picture.withUnsafeBytes { ContentHash(of: $0) }
+        try await Self.withHookedServer { (client, layout, index, _) async throws in
+            let original = layout.originals.appendingPathComponent("\(hash.hex.prefix(2))/\(hash.hex).jpg")
+            try FileManager.default.createDirectory(
+                at: original.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(picture).write(to: original)
+            #expect(try await client.send("GET", "/images/\(hash.hex)").status == 200)
+            let racing = RacingRequest()
+            index.arm(.read, id: hash.hex) {
+                racing.start {
+                    try await client.send(
+                        "PUT", "/images/named", headers: [("Content-Type", "image/jpeg")], body: picture)
+                }
+                Self.waitBlocking { racing.finished }
+            }
+            let deleted = try await client.send("DELETE", "/images/\(hash.hex)")
+            #expect(deleted.status == 204, "\(deleted.text)")
+            let answer = try await racing.answer()
+            #expect(answer.status == 201, "\(answer.text)")
+            #expect(index.entry(for: hash.hex) == nil, "the hash id the PUT made is gone with the DELETE")
+            #expect(try await client.send("GET", "/images/named").body == picture)
+            #expect(try await client.send("DELETE", "/images/named").status == 204)
+            #expect(index.namedContents().isEmpty)
+            #expect(FetchServer.files(under: layout.originals).isEmpty)
+        }
+    }
+
+    static func put(_ body: [UInt8], _ client: LoopbackClient) async throws -> HTTPAnswer {
+        try await client.send("PUT", "/images/race", headers: [("Content-Type", "image/jpeg")], body: body)
+    }
+
+    /// Blocks the calling thread (the index hook runs on a request's event loop) until `done`, at most 10 s.
+    static func waitBlocking(_ done: () -> Bool) {
+        let deadline = Date().addingTimeInterval(10)
+        while !done(), Date() < deadline { usleep(1000) }
+    }
+
+    /// A fetch server over a `HookedIndex` and `LocalContentLocks` the test can see.
+    static func withHookedServer(
+        _ body: @Sendable (LoopbackClient, StoreLayout, HookedIndex, LocalContentLocks) async throws -> Void
+    ) async throws {
+        let locks = LocalContentLocks()
+        let hooked = Mutex<HookedIndex?>(nil)
+        let makeIndex: (StoreLayout) throws -> any ImageIndex = { layout in
+            let index = HookedIndex(try SQLiteImageIndex(url: SQLiteImageIndex.location(in: layout)))
+            hooked.withLock { $0 = index }
+            return index
+        }
+        try await FetchServer.with(imageIndex: makeIndex, contentLocks: locks) { client, layout in
+            try await body(client, layout, try #require(hooked.withLock { $0 }), locks)
+        }
+    }
+
     static func until(_ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now.advanced(by: .seconds(30))
         while !condition() {
@@ -131,38 +214,50 @@ final class RacingRequest: Sendable {
     }
 }
 
-/// The SQLite index with a hook run once, right after the id it is armed for is removed: the moment a DELETE has
-/// taken the id away but not yet the original.
+/// The SQLite index with a hook run once, right after the id it is armed for is changed (upserted or removed: the
+/// moment a DELETE has taken the id away but not yet the original, or a PUT has moved it but not yet removed the
+/// old content) or read (a DELETE resolving it before it takes the lock).
 final class HookedIndex: ImageIndex {
+    enum Moment { case changed, read }
+
     private let base: SQLiteImageIndex
-    private let hook = Mutex<(id: String, run: @Sendable () -> Void)?>(nil)
+    private let hook = Mutex<(moment: Moment, id: String, run: @Sendable () -> Void)?>(nil)
 
     init(_ base: SQLiteImageIndex) { self.base = base }
 
-    func arm(id: String, _ run: @escaping @Sendable () -> Void) { hook.withLock { $0 = (id, run) } }
+    func arm(_ moment: Moment = .changed, id: String, _ run: @escaping @Sendable () -> Void) {
+        hook.withLock { $0 = (moment, id, run) }
+    }
 
-    private func fire(after id: String) {
+    private func fire(_ moment: Moment, _ id: String) {
         let run = hook.withLock { hook -> (@Sendable () -> Void)? in
-            guard let armed = hook, armed.id == id else { return nil }
+            guard let armed = hook, armed.id == id, armed.moment == moment else { return nil }
             hook = nil
             return armed.run
         }
         run?()
     }
 
-    func entry(for id: String) -> IndexedImage? { base.entry(for: id) }
+    func entry(for id: String) -> IndexedImage? {
+        defer { fire(.read, id) }
+        return base.entry(for: id)
+    }
     func ids(using hash: ContentHash) -> [String] { base.ids(using: hash) }
     func namedContents() -> [ContentHash: Int] { base.namedContents() }
-    func upsert(_ entry: IndexedImage) throws -> IndexedImage? { try base.upsert(entry) }
+    func upsert(_ entry: IndexedImage) throws -> IndexedImage? {
+        defer { fire(.changed, entry.id) }
+        return try base.upsert(entry)
+    }
     func upsert(_ entry: IndexedImage, ifNaming expected: ContentHash?) throws -> IndexChange {
-        try base.upsert(entry, ifNaming: expected)
+        defer { fire(.changed, entry.id) }
+        return try base.upsert(entry, ifNaming: expected)
     }
     func remove(id: String) throws -> IndexedImage? {
-        defer { fire(after: id) }
+        defer { fire(.changed, id) }
         return try base.remove(id: id)
     }
     func remove(id: String, ifNaming expected: ContentHash) throws -> IndexChange {
-        defer { fire(after: id) }
+        defer { fire(.changed, id) }
         return try base.remove(id: id, ifNaming: expected)
     }
 }

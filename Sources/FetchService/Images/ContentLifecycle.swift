@@ -85,6 +85,11 @@ package struct ContentLifecycle: Sendable {
         try await locks.withLock(on: hash, body)
     }
 
+    /// `exclusively` on several contents at once (a PUT: the one it names and the one the id named before).
+    package func exclusively<T: Sendable>(_ hashes: [ContentHash], _ body: () async throws -> T) async throws -> T {
+        try await locks.withLocks(on: hashes, body)
+    }
+
     /// Removes a content's original, then its derivatives and metadata, when no id of the index names it any more.
     /// - Returns: whether the content was removed (false: another id still uses it).
     @discardableResult

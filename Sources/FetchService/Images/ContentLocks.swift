@@ -4,38 +4,78 @@ import PipelineCore
 import Synchronization
 
 /// Serialises the changes that decide whether a content stays in the store: an id moving to it or away from it,
-/// its original installed or removed. Held briefly (index rows and one file), never across function invocations.
+/// its original installed or removed. Held briefly (index rows and a file or two), never across function
+/// invocations.
 public protocol ContentLocks: Sendable {
-    /// Runs `body` while no other holder of the same content's lock runs (in this process, and in every process
-    /// sharing the store when the implementation is shared). Locks of different contents never wait on each other;
-    /// `body` must not take another content's lock.
-    func withLock<T: Sendable>(on hash: ContentHash, _ body: () async throws -> T) async throws -> T
+    /// Runs `body` while no other holder of any of these contents' locks runs (in this process, and in every
+    /// process sharing the store when the implementation is shared). A PUT holds the content it names and the one
+    /// the id named before, so the old content's removal and the new one's naming are one step. Locks are taken in
+    /// the contents' order, all at once: `body` must not take more.
+    func withLocks<T: Sendable>(on hashes: [ContentHash], _ body: () async throws -> T) async throws -> T
+}
+
+extension ContentLocks {
+    /// `withLocks` on one content.
+    public func withLock<T: Sendable>(on hash: ContentHash, _ body: () async throws -> T) async throws -> T {
+        try await withLocks(on: [hash], body)
+    }
 }
 
 /// A content lock for one process (SQLite mode: one `serve` per store): waiters queue in arrival order.
 public final class LocalContentLocks: ContentLocks {
     /// The held contents, each with its waiters (resumed one at a time, in order).
     private let held = Mutex<[ContentHash: [CheckedContinuation<Void, Never>]]>([:])
-    /// The most contents locked at once (`nil`: no bound); a shared implementation bounds its sessions with it.
-    private let limit: Int?
-    /// Acquisitions waiting only for the bound (their content was free).
-    private let overLimit = Mutex<[(ContentHash, CheckedContinuation<Void, Never>)]>([])
+    /// Free holders' slots and who waits for one (a shared implementation's sessions; unbounded: `Int.max`).
+    private let slots: Mutex<(free: Int, waiting: [CheckedContinuation<Void, Never>])>
 
-    /// - Parameter limit: the most contents locked at once; `nil`: unbounded.
+    /// - Parameter limit: the most holders at once (each may hold several contents); `nil`: unbounded.
     public init(limit: Int? = nil) {
-        self.limit = limit
+        slots = Mutex((free: limit ?? Int.max, waiting: []))
     }
 
-    public func withLock<T: Sendable>(on hash: ContentHash, _ body: () async throws -> T) async throws -> T {
-        await acquire(hash)
-        defer { release(hash) }
+    public func withLocks<T: Sendable>(on hashes: [ContentHash], _ body: () async throws -> T) async throws -> T {
+        // A slot first, then the contents in their order: a holder waiting for a content never holds what another
+        // holder of that content waits for.
+        let ordered = Set(hashes).sorted()
+        await takeSlot()
+        defer { giveSlot() }
+        for hash in ordered { await acquire(hash) }
+        defer { for hash in ordered.reversed() { release(hash) } }
         return try await body()
     }
 
     /// How many wait for a content's lock now (tests use it to see a request queued behind another).
     public func waiting(on hash: ContentHash) -> Int {
-        let queued = held.withLock { $0[hash]?.count ?? 0 }
-        return queued + overLimit.withLock { $0.filter { $0.0 == hash }.count }
+        held.withLock { $0[hash]?.count ?? 0 }
+    }
+
+    /// How many wait for a holder's slot now.
+    public var waitingForSlots: Int { slots.withLock { $0.waiting.count } }
+
+    private func takeSlot() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let granted = slots.withLock { slots -> Bool in
+                if slots.free > 0 {
+                    slots.free -= 1
+                    return true
+                }
+                slots.waiting.append(continuation)
+                return false
+            }
+            if granted { continuation.resume() }
+        }
+    }
+
+    private func giveSlot() {
+        let next = slots.withLock { slots -> CheckedContinuation<Void, Never>? in
+            // The slot passes straight to the first waiter.
+            guard !slots.waiting.isEmpty else {
+                slots.free += 1
+                return nil
+            }
+            return slots.waiting.removeFirst()
+        }
+        next?.resume()
     }
 
     private func acquire(_ hash: ContentHash) async {
@@ -43,10 +83,6 @@ public final class LocalContentLocks: ContentLocks {
             let granted = held.withLock { held -> Bool in
                 if held[hash] != nil {
                     held[hash]?.append(continuation)
-                    return false
-                }
-                if let limit, held.count >= limit {
-                    overLimit.withLock { $0.append((hash, continuation)) }
                     return false
                 }
                 held[hash] = []
@@ -58,19 +94,14 @@ public final class LocalContentLocks: ContentLocks {
 
     private func release(_ hash: ContentHash) {
         let next = held.withLock { held -> CheckedContinuation<Void, Never>? in
-            // The content's next waiter takes the lock over; else it is free, and a bounded waiter may start.
-            if var waiters = held[hash], !waiters.isEmpty {
-                let first = waiters.removeFirst()
-                held[hash] = waiters
-                return first
+            // The content's next waiter takes the lock over; else it is free.
+            guard var waiters = held[hash], !waiters.isEmpty else {
+                held[hash] = nil
+                return nil
             }
-            held[hash] = nil
-            return overLimit.withLock { overLimit -> CheckedContinuation<Void, Never>? in
-                guard let position = overLimit.firstIndex(where: { held[$0.0] == nil }) else { return nil }
-                let (waiting, continuation) = overLimit.remove(at: position)
-                held[waiting] = []
-                return continuation
-            }
+            let first = waiters.removeFirst()
+            held[hash] = waiters
+            return first
         }
         next?.resume()
     }

@@ -59,9 +59,6 @@ extension ImageAPI {
         if previous?.hash != upload.hash, previous != nil || storedEarlier {
             lifecycle.markChanged(hash: upload.hash, format: upload.format)
         }
-        if let previous, previous.hash != upload.hash {
-            await lifecycle.removeIfUnused(hash: previous.hash, format: previous.format, sourceName: id.value)
-        }
         var headers = HTTPFields()
         headers[.location] = "/images/\(id.value)"
         headers[.eTag] = Self.eTag(of: upload.hash)
@@ -103,8 +100,10 @@ extension ImageAPI {
         return upload
     }
 
-    /// Installs the upload, journals its event and records the id, holding the content's lock: a DELETE of the same
-    /// bytes is then either done or not begun. - Returns: the entry the id had before.
+    /// Installs the upload, journals its event and records the id, holding the lock of the content and of the one
+    /// the id named before: a DELETE of either is then done or not begun, and the old content's removal (when no id
+    /// uses it any more) is part of the same step, so a PUT of the old bytes cannot take them for a dropped picture
+    /// in between (until session 30 it could). - Returns: the entry the id had before.
     /// - Parameter preconditions: a conditional PUT's: checked again now the body is in, and the id moved only
     ///   while it names what they held for (else 412, and the upload's content goes if no id uses it).
     @discardableResult
@@ -121,38 +120,58 @@ extension ImageAPI {
             }
         }
         let condition = checked
-        let outcome: Acceptance
-        do {
-            outcome = try await lifecycle.exclusively(upload.hash) {
-                try await nameUnderLock(
-                    upload, id: id, name: name, event: event, preconditions: preconditions, checked: condition)
+        var named = id == upload.hash.hex ? nil : index.entry(for: id)?.hash
+        for attempt in 1...Self.conditionalAttempts {
+            let expected = named
+            let outcome: Acceptance
+            do {
+                outcome = try await lifecycle.exclusively([upload.hash] + (expected.map { [$0] } ?? [])) {
+                    // The id moved meanwhile: its new content's lock is needed (the last attempt goes on without).
+                    let now = id == upload.hash.hex ? nil : index.entry(for: id)?.hash
+                    if now != expected, attempt < Self.conditionalAttempts { return .moved(now) }
+                    return try await nameUnderLock(
+                        upload, id: id, name: name, event: event, preconditions: preconditions, checked: condition,
+                        locked: expected)
+                }
+            } catch {
+                upload.discard()
+                throw error
             }
-        } catch {
-            upload.discard()
-            throw error
+            switch outcome {
+            case .moved(let now):
+                named = now
+            case .named(let previous, let removedPrevious):
+                if let removedPrevious {
+                    await lifecycle.announceRemoval(removedPrevious, sourceName: id)
+                } else if let previous, previous.hash != upload.hash, previous.hash != expected {
+                    // Moved from content whose lock was not held: its removal under its own.
+                    await lifecycle.removeIfUnused(hash: previous.hash, format: previous.format, sourceName: id)
+                }
+                return previous
+            case .refused(let error, let removed):
+                // Installed and journaled, but not named: gone again unless another id uses the bytes.
+                if let removed { await lifecycle.announceRemoval(removed, sourceName: id) }
+                throw error
+            }
         }
-        switch outcome {
-        case .named(let previous):
-            return previous
-        case .refused(let error, let removed):
-            // Installed and journaled, but not named: gone again unless another id uses the bytes.
-            if let removed { await lifecycle.announceRemoval(removed, sourceName: id) }
-            throw error
-        }
+        upload.discard()
+        throw APIError.preconditionFailed(.changing, target: "'\(id)'")
     }
 
-    /// What `accept` did under the content's lock.
+    /// What `accept` did under the contents' locks.
     private enum Acceptance: Sendable {
-        /// The id names the upload; the entry it had before.
-        case named(previous: IndexedImage?)
+        /// The id names the upload; the entry it had before, and that content's original when it went with it.
+        case named(previous: IndexedImage?, removedPrevious: ContentLifecycle.RemovedOriginal?)
         /// The preconditions refused the move; the original removed again when no id uses it.
         case refused(any Error, removed: ContentLifecycle.RemovedOriginal?)
+        /// The id names this content now, not the one whose lock was taken: nothing was done.
+        case moved(ContentHash?)
     }
 
-    /// `accept`'s work under the content's lock.
+    /// `accept`'s work under the contents' locks (`locked`: the content the id named, whose lock is held too).
     private func nameUnderLock(
         _ upload: SpooledUpload, id: String, name: String?, event: EventName, preconditions: Preconditions?,
-        checked: ResolvedImage?
+        checked: ResolvedImage?, locked: ContentHash?
     ) async throws -> Acceptance {
         // Content the upload folder or batch stored is listed by its hash while no id of the API names it; a new
         // id naming it must not hide it, nor take it along when that id is deleted: its hash becomes an id too.
@@ -173,13 +192,24 @@ extension ImageAPI {
         try await lifecycle.install(upload, event: event, sourceName: id)
         let entry = IndexedImage(
             id: id, hash: upload.hash, format: upload.format, size: upload.size, name: name, updatedAt: Date())
-        guard let preconditions, let imageID = ImageID(id) else { return .named(previous: try index.upsert(entry)) }
-        do {
-            let previous = try moveIfCurrent(imageID, to: entry, checked: checked, preconditions: preconditions)
-            return .named(previous: previous)
-        } catch {
-            return .refused(error, removed: lifecycle.removeOriginalIfUnused(hash: upload.hash, format: upload.format))
+        let previous: IndexedImage?
+        if let preconditions, let imageID = ImageID(id) {
+            do {
+                previous = try moveIfCurrent(imageID, to: entry, checked: checked, preconditions: preconditions)
+            } catch {
+                return .refused(
+                    error, removed: lifecycle.removeOriginalIfUnused(hash: upload.hash, format: upload.format))
+            }
+        } else {
+            previous = try index.upsert(entry)
         }
+        // The content the id moved away from goes in the same step when no id uses it.
+        guard let previous, previous.hash != upload.hash, previous.hash == locked else {
+            return .named(previous: previous, removedPrevious: nil)
+        }
+        return .named(
+            previous: previous,
+            removedPrevious: lifecycle.removeOriginalIfUnused(hash: previous.hash, format: previous.format))
     }
 
     /// Points the id at `entry` while it still names the content `checked` resolved to (none: while it has no
@@ -230,18 +260,23 @@ extension ImageAPI {
     func deleteImage(_ request: Request, context: some RequestContext) async throws -> Response {
         let id = try Self.id(context)
         let preconditions = Preconditions(request.headers)
-        var image = try resolve(id)
+        // The content whose lock to take: a content id's own (what it resolves to is then read under the lock: a
+        // PUT of the same bytes may be naming it meanwhile), else the one the id's entry names now.
+        var target = try id.contentHash ?? resolve(id).hash
         for _ in 0..<Self.conditionalAttempts {
-            let outcome = try await lifecycle.exclusively(image.hash) { [image] in
-                try removeIfCurrent(image, preconditions: preconditions)
+            let locked = target
+            let outcome = try await lifecycle.exclusively(locked) {
+                try removeIfCurrent(id, naming: locked, preconditions: preconditions)
             }
-            guard case .removed(let removed) = outcome else {
+            switch outcome {
+            case .removed(let removed):
+                if let removed { await lifecycle.announceRemoval(removed, sourceName: id.value) }
+                return Response(status: .noContent)
+            case .moved(let now):
                 // A PUT moved the id meanwhile: checked and tried again on what it names now (404 when gone).
-                image = try resolve(id)
-                continue
+                guard let now else { throw APIError.imageNotFound(id.value) }
+                target = now
             }
-            if let removed { await lifecycle.announceRemoval(removed, sourceName: id.value) }
-            return Response(status: .noContent)
         }
         guard preconditions.isEmpty else { throw APIError.preconditionFailed(.changing, target: "'\(id.value)'") }
         // An id moving under every attempt: removed whatever it names, its content checked under its own lock.
@@ -255,19 +290,27 @@ extension ImageAPI {
     private enum Removal: Sendable {
         /// The id is gone; the original too when no other id used it.
         case removed(ContentLifecycle.RemovedOriginal?)
-        /// The id names other content than `image` now: nothing was changed.
-        case moved
+        /// The id names other content than the one locked now (`nil`: none): nothing was changed.
+        case moved(ContentHash?)
     }
 
-    /// Removes the id's entry while it names `image`'s content and the preconditions hold for it, then the original
-    /// when no id names it: `deleteImage`'s work under the content's lock. - Throws: 412.
-    private func removeIfCurrent(_ image: ResolvedImage, preconditions: Preconditions) throws -> Removal {
+    /// Removes the id's entry while it names the `locked` content and the preconditions hold for it, then the
+    /// original when no id names it: `deleteImage`'s work under that content's lock, the id resolved under it (until
+    /// session 30 it was resolved before: a PUT that made a dropped picture's hash an id of its own in between was
+    /// missed, and the DELETE of that hash answered 204 or 404 and left it). - Throws: 412.
+    private func removeIfCurrent(_ id: ImageID, naming locked: ContentHash, preconditions: Preconditions) throws
+        -> Removal
+    {
+        guard let image = resolver.resolve(id) else { return .moved(nil) }
+        guard image.hash == locked else { return .moved(image.hash) }
         if let failure = preconditions.failure(preconditionState(of: image), changesState: true) {
             throw APIError.preconditionFailed(failure, target: "'\(image.id.value)'")
         }
         // A content id without an entry names its dropped picture, which nothing can change.
         if let entry = image.entry {
-            guard case .made = try index.remove(id: image.id.value, ifNaming: entry.hash) else { return .moved }
+            guard case .made = try index.remove(id: image.id.value, ifNaming: entry.hash) else {
+                return .moved(index.entry(for: image.id.value)?.hash)
+            }
         }
         return .removed(lifecycle.removeOriginalIfUnused(hash: image.hash, format: image.format))
     }

@@ -12,7 +12,8 @@ public final class PostgresContentLocks: ContentLocks {
     /// The advisory locks' first key: the contents' namespace. A single-key lock (`hashtext(name)`: the migration,
     /// watcher and claim locks) never has this high half, so none of them can collide with a content's.
     static let namespace: Int64 = 0x7069_6370  // "picp"
-    /// Sessions holding content locks at once; more holders wait in this process (never on the pool's permits).
+    /// Holders at once (a session each, holding one or two contents); more wait in this process, never on the
+    /// pool's permits.
     static let sessions = 4
     /// How long a holder waits for another process to let go (a content's lock is held for milliseconds).
     static let patience: Duration = .seconds(30)
@@ -25,14 +26,22 @@ public final class PostgresContentLocks: ContentLocks {
         self.pool = try pool.sibling(maxConnections: Self.sessions, settings: [])
     }
 
-    public func withLock<T: Sendable>(on hash: ContentHash, _ body: () async throws -> T) async throws -> T {
-        try await local.withLock(on: hash) {
+    public func withLocks<T: Sendable>(on hashes: [ContentHash], _ body: () async throws -> T) async throws -> T {
+        let ordered = Set(hashes).sorted()
+        return try await local.withLocks(on: ordered) {
             try await pool.withSession { session in
-                try await Self.take(hash, on: session)
+                var taken: [ContentHash] = []
                 defer {
-                    _ = try? session.run(
-                        "SELECT pg_advisory_unlock($1::integer, hashtext($2))",
-                        [.integer(Self.namespace), .text(hash.hex)])
+                    for hash in taken.reversed() {
+                        _ = try? session.run(
+                            "SELECT pg_advisory_unlock($1::integer, hashtext($2))",
+                            [.integer(Self.namespace), .text(hash.hex)])
+                    }
+                }
+                // In the contents' order in every process too, so two holders never wait on each other.
+                for hash in ordered {
+                    try await Self.take(hash, on: session)
+                    taken.append(hash)
                 }
                 return try await body()
             }
