@@ -42,6 +42,8 @@ struct MultipartUploads: Sendable {
     let root: URL
     /// Which parts are being placed and how far each upload's SHA-256 has read, in this process.
     let assembly = MultipartAssembly()
+    /// The room the parts being received hold in their uploads.
+    let reservations = PartReservations()
 
     init(layout: StoreLayout) {
         root = layout.uploads.appendingPathComponent(".picpipe-s3-multipart")
@@ -133,9 +135,15 @@ struct MultipartUploads: Sendable {
         }
     }
 
-    /// The bytes of an upload's parts but part `number` (which a new upload of it replaces).
-    func size(of folder: URL, except number: Int) -> Int {
-        parts(in: folder).reduce(0) { $0 + ($1.number == number ? 0 : $1.size) }
+    /// Reserves room for part `number` in the upload in `folder` before any of it is written: `preferred` bytes, or
+    /// as many as the limit leaves when that is at least `minimum` (`PartReservations`). The reservation is held
+    /// until `release()`, after the part is kept or refused.
+    /// - Throws: `EntityTooLarge` when the upload's kept and reserved parts leave no room for `minimum` bytes.
+    func reserve(_ number: Int, minimum: Int, preferred: Int, in folder: URL, limit: Int) throws -> PartReservation {
+        let uploads = self
+        return try reservations.reserve(
+            number, minimum: minimum, preferred: preferred, in: folder, limit: limit
+        ) { uploads.parts(in: folder) }
     }
 
     /// The parts uploaded so far, by number.

@@ -45,12 +45,27 @@ extension S3API {
             ?? (signed.header("content-encoding")?.contains("aws-chunked") == true
                 ? nil : signed.header("content-length").flatMap(Int.init))
         // The object limit holds for the upload as a whole: a part past it is refused before a byte of it is
-        // written (parts piled up on disk until completion said EntityTooLarge).
-        let others = multipart.size(of: folder, except: number)
-        let allowed = maxObjectBytes - others
-        if let declared, declared > allowed {
+        // written (parts piled up on disk until completion said EntityTooLarge). The part's room is reserved first,
+        // so parts in flight at once count each other (each saw only the kept parts until session 30); a body
+        // without a declared length reserves as it comes.
+        let multipart = self.multipart
+        let limit = maxObjectBytes
+        let reservation: PartReservation
+        do {
+            reservation = try await threadPool.runIfActive {
+                try multipart.reserve(
+                    number, minimum: declared ?? 0, preferred: declared ?? PartReservations.step, in: folder,
+                    limit: limit)
+            }
+        } catch let error as AWSError where error.code == "EntityTooLarge" {
             context.stopReading()
-            throw AWSError.partTooLarge(limit: maxObjectBytes, number: number, others: others)
+            throw error
+        }
+        defer { reservation.release() }
+        var room: (@Sendable (Int) async throws -> Int)?
+        if declared == nil {
+            let threadPool = self.threadPool
+            room = { @Sendable needed in try await threadPool.runIfActive { try reservation.grow(to: needed) } }
         }
         let region = declared.flatMap {
             multipart.assembly.place(upload: uploadID, folder: folder, number: number, size: $0)
@@ -61,9 +76,9 @@ extension S3API {
         do {
             part = try await receive(
                 request, signed: signed, auth: auth, into: folder, context: context, region: region,
-                maxBytes: max(0, allowed))
+                maxBytes: reservation.bytes, room: room)
         } catch let error as AWSError where error.code == "EntityTooLarge" {
-            throw AWSError.partTooLarge(limit: maxObjectBytes, number: number, others: others)
+            throw AWSError.partTooLarge(limit: limit, number: number, others: reservation.others)
         }
         do {
             try multipart.keep(part, number: number, in: folder)
@@ -72,7 +87,6 @@ extension S3API {
             throw error
         }
         if region != nil {
-            let multipart = self.multipart
             try await threadPool.runIfActive {
                 multipart.assembly.extendHash(upload: uploadID, folder: folder) { multipart.parts(in: folder) }
             }
@@ -95,10 +109,12 @@ extension S3API {
         let copied = try await copySource(request, source: source, auth: auth)
         let info = copied.info
         let range = try Self.copyRange(request.headers[AWSResponses.name("x-amz-copy-source-range")], size: info.size)
-        let others = multipart.size(of: folder, except: number)
-        guard range.count <= maxObjectBytes - others else {
-            throw AWSError.partTooLarge(limit: maxObjectBytes, number: number, others: others)
+        let multipart = self.multipart
+        let limit = maxObjectBytes
+        let reservation = try await threadPool.runIfActive {
+            try multipart.reserve(number, minimum: range.count, preferred: range.count, in: folder, limit: limit)
         }
+        defer { reservation.release() }
         let part = try await copyPart(info.file, range: range, into: folder)
         do {
             try multipart.keep(

@@ -269,9 +269,10 @@ extension S3API {
     }
 
     /// Streams a body to a temporary file in `folder` under an upload slot; a refused size stops the connection.
+    /// - Parameter room: where more than `maxBytes` is asked for (`S3BodySpool.spool`).
     func receive(
         _ request: Request, signed: SignedRequest, auth: Authenticated, into folder: URL, context: AWSRequestContext,
-        region: SpoolRegion? = nil, maxBytes: Int? = nil
+        region: SpoolRegion? = nil, maxBytes: Int? = nil, room: (@Sendable (Int) async throws -> Int)? = nil
     ) async throws -> SpooledObject {
         let slot = try takeUploadSlot()
         defer { slot.release() }
@@ -279,7 +280,7 @@ extension S3API {
         do {
             return try await spool.spool(
                 request.body, request: signed, payload: auth.payload, into: folder,
-                maxBytes: maxBytes ?? maxObjectBytes,
+                maxBytes: maxBytes ?? maxObjectBytes, room: room,
                 region: region)
         } catch let error as AWSError {
             // The rest of the body is not read: too large, or too slow to wait for.

@@ -64,6 +64,8 @@ struct S3BodySpool: Sendable {
     ///   - request: the request's headers (checksums, decoded length, Content-MD5).
     ///   - payload: what the signature promised about the body.
     ///   - maxBytes: the largest object accepted.
+    ///   - room: asked for room for more bytes in all when the body is about to pass `maxBytes`; answers the new
+    ///     largest size accepted (a multipart part without a declared length reserves its room as it comes).
     /// - Throws: `AWSError` (`XAmzContentSHA256Mismatch`, `SignatureDoesNotMatch`, `BadDigest`, `IncompleteBody`,
     ///   `EntityTooLarge`); the file is removed before any throw.
     ///   - region: write into this region of an existing file instead of a new file in `folder` (its length is
@@ -72,7 +74,7 @@ struct S3BodySpool: Sendable {
     ///   - paced: whether `minRate` applies here (a form's reader checks the pace of the whole form itself).
     func spool<Body: AsyncSequence>(
         _ body: Body, request: SignedRequest, payload: PayloadCheck, into folder: URL, maxBytes: Int,
-        region: SpoolRegion? = nil, paced: Bool = true
+        room: (@Sendable (Int) async throws -> Int)? = nil, region: SpoolRegion? = nil, paced: Bool = true
     ) async throws -> SpooledObject where Body.Element == ByteBuffer {
         let path =
             region?.path ?? folder.appendingPathComponent(AtomicFile.temporaryName(kind: Self.temporaryKind)).path
@@ -113,10 +115,19 @@ struct S3BodySpool: Sendable {
             decoder = ChunkedPayloadDecoder(signing: signing, trailer: trailer)
         }
         var pace = UploadPace(minimum: paced ? minRate : 0)
+        // Whether the body may be given more room: never past its region's length.
+        var growable = room != nil && sink.maxBytes < (region?.length ?? Int.max)
         do {
             for try await buffer in body {
                 if let seconds = pace.count(buffer.readableBytes) {
                     throw AWSError.tooSlow(received: pace.received, seconds: seconds, minimum: minRate)
+                }
+                // The buffer's bytes bound the object bytes it holds (aws-chunked framing is extra).
+                if growable, let room, sink.size + buffer.readableBytes > sink.maxBytes {
+                    let granted = try await room(sink.size + buffer.readableBytes)
+                    // No room now: the body is refused where it passes what it has.
+                    growable = granted >= sink.size + buffer.readableBytes
+                    sink.maxBytes = max(sink.maxBytes, min(granted, region?.length ?? Int.max))
                 }
                 if var chunked = decoder {
                     try buffer.withUnsafeReadableBytes { raw in try chunked.feed(raw) { try sink.take($0) } }
@@ -208,7 +219,7 @@ struct S3BodySpool: Sendable {
     /// Hashes, sniffs, counts and batches the object bytes.
     private struct Sink {
         let descriptor: Int32
-        let maxBytes: Int
+        var maxBytes: Int
         let threadPool: NIOThreadPool
         var sha256 = SHA256()
         var md5 = Insecure.MD5()
