@@ -1,7 +1,9 @@
 // The options of a write that picpipe cannot honour are refused as S3 refuses them (boto3 against the real `serve`):
 // customer keys over HTTP, KMS, object lock, tagging, ACLs, other storage classes; they were dropped and the write
 // answered as a success. The representation headers (Cache-Control, Content-Disposition, Content-Encoding,
-// Content-Language, Expires), dropped as well, are kept with the object and returned by GET and HEAD.
+// Content-Language, Expires), dropped as well, are kept with the object and returned by GET and HEAD. The same bytes
+// uploaded again under another key leave them unless that upload brings its own: until session 30 any upload of
+// them (`aws s3 sync` of a backup) wiped them.
 import Foundation
 import Testing
 
@@ -96,6 +98,72 @@ extension PicpipeCLI {
                 #expect(multipart["content-disposition"] == nil)
                 let copied = try #require(out["copied"] as? [String: String])
                 #expect(copied == ["cache-control": "max-age=5"])
+            }
+        }
+
+        /// One picture: uploaded with metadata and headers, then again under other keys without any (boto3, the
+        /// AWS CLI, a multipart upload), then with metadata of its own. The bare uploads keep what the first one
+        /// described; the last one's metadata replaces it. The record keeps the first key throughout.
+        @Test func uploadingTheSameBytesAgainKeepsTheirDescriptionUnlessItBringsItsOwn() async throws {
+            try await AWSCLITests.withServe { gateway in
+                let bytes = try AWSCLITests.jpeg(seed: 111)
+                let picture = gateway.root.appendingPathComponent("trip.jpg")
+                try Data(bytes).write(to: picture)
+                let script = """
+                    import boto3, hashlib, json, sys
+                    endpoint, key, secret, path, phase = sys.argv[1:6]
+                    picture = open(path, "rb").read()
+                    \(AWSTools.botoClientAndAttempt)
+                    sha = hashlib.sha256(picture).hexdigest()
+                    def described():
+                        head = s3.head_object(Bucket="originals", Key=sha[:2] + "/" + sha + ".jpg")
+                        return [head["Metadata"], head.get("CacheControl"), head.get("ContentDisposition"),
+                                head["ContentType"]]
+                    out = {}
+                    if phase == "first":
+                        s3.put_object(Bucket="uploads", Key="trip/first.jpg", Body=picture, Metadata={"camera": "x100"},
+                                      CacheControl="max-age=60", ContentDisposition='attachment; filename="trip.jpg"',
+                                      ContentType="image/pjpeg")
+                        out["first"] = described()
+                        s3.put_object(Bucket="uploads", Key="someone-else/copy.jpg", Body=picture)
+                        out["bare"] = described()
+                        up = s3.create_multipart_upload(Bucket="uploads", Key="parts/copy.jpg")["UploadId"]
+                        part = s3.upload_part(Bucket="uploads", Key="parts/copy.jpg", UploadId=up, PartNumber=1,
+                                              Body=picture)
+                        s3.complete_multipart_upload(Bucket="uploads", Key="parts/copy.jpg", UploadId=up,
+                            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+                        out["multipart"] = described()
+                    else:
+                        out["cli"] = described()
+                        s3.put_object(Bucket="uploads", Key="retagged.jpg", Body=picture, Metadata={"camera": "z9"})
+                        out["own"] = described()
+                    print(json.dumps(out))
+                    """
+                let first = try await AWSThrottleAndListingTests.boto3(
+                    script, [picture.path, "first"], gateway: gateway)
+                let described: [Any] = [
+                    ["camera": "x100"], "max-age=60", "attachment; filename=\"trip.jpg\"", "image/pjpeg",
+                ]
+                for name in ["first", "bare", "multipart"] {
+                    #expect((first[name] as? NSArray)?.isEqual(to: described) == true, "\(name): \(first)")
+                }
+                // The AWS CLI's sync of a backup: the same bytes, its guessed Content-Type, no metadata.
+                let backup = gateway.root.appendingPathComponent("backup")
+                try FileManager.default.createDirectory(at: backup, withIntermediateDirectories: true)
+                try Data(bytes).write(to: backup.appendingPathComponent("trip.jpg"))
+                let sync = try await gateway.aws(["s3", "sync", backup.path, "s3://uploads/backup/", "--no-progress"])
+                #expect(sync.status == 0, "\(sync.stderr)")
+                let then = try await AWSThrottleAndListingTests.boto3(script, [picture.path, "then"], gateway: gateway)
+                #expect((then["cli"] as? NSArray)?.isEqual(to: described) == true, "\(then)")
+                // An upload with metadata of its own replaces the description, as a PUT of a key does in S3.
+                let own = try #require(then["own"] as? [Any], "\(then)")
+                #expect((own[0] as? [String: String]) == ["camera": "z9"], "\(own)")
+                #expect(own[1] is NSNull && own[2] is NSNull, "\(own)")
+                #expect(own[3] as? String == "image/jpeg", "\(own)")
+                let record = gateway.store.appendingPathComponent(
+                    "db/s3/objects/\(AWSCLITests.hash(bytes)).json")
+                let kept = try JSONSerialization.jsonObject(with: Data(contentsOf: record)) as? [String: Any]
+                #expect(kept?["key"] as? String == "trip/first.jpg", "\(String(describing: kept))")
             }
         }
     }

@@ -316,6 +316,13 @@ extension S3API {
         }
         // Installed and named under the content's lock: a DeleteObject of the same bytes is done or not begun.
         try await images.lifecycle.exclusively(object.sha256) {
+            // The record of the content already stored, which this upload of the same bytes updates (a record
+            // without its original is a leftover: nothing of it is taken over).
+            let stored = S3Bucket.originals.file(
+                for: OriginalName.relativePath(hash: object.sha256, format: format), in: layout)
+            let previous =
+                stored.map { FileManager.default.fileExists(atPath: $0.path) } == true
+                ? catalog.record(for: object.sha256) : nil
             do {
                 try await images.lifecycle.install(upload, event: event, sourceName: key)
             } catch let error as APIError {
@@ -330,11 +337,10 @@ extension S3API {
                     IndexedImage(
                         id: object.sha256.hex, hash: object.sha256, format: format, size: object.size, name: key,
                         updatedAt: Date()))
-                try catalog.store(
-                    S3ObjectRecord(
-                        eTag: eTag, contentType: contentType, metadata: metadata, key: key,
-                        headers: headers.isEmpty ? nil : headers),
-                    for: object.sha256)
+                let record = S3ObjectRecord(
+                    eTag: eTag, contentType: contentType, metadata: metadata, key: key,
+                    headers: headers.isEmpty ? nil : headers)
+                try catalog.store(previous.map { $0.updated(by: record) } ?? record, for: object.sha256)
             } catch {
                 // The original and its event are in; only the id or the S3 record is missing: the object is served
                 // (with a computed ETag), so the upload stands, and the log says what was not kept.

@@ -29,6 +29,25 @@ struct S3ObjectRecord: Codable, Sendable, Equatable {
     }
 }
 
+extension S3ObjectRecord {
+    /// The record after another upload of the same bytes, `upload` being what that upload would record alone. It
+    /// brings its ETag; its description (Content-Type, `x-amz-meta-*`, the kept headers) replaces this one only
+    /// when it brings metadata or kept headers of its own (the last such upload wins, as S3's last PUT of a key
+    /// does): one that brings none (`aws s3 sync`, a `put_object` without `Metadata`) leaves the description the
+    /// content has, which it wiped until session 30. The key stays the first upload's (the one the original's
+    /// ObjectRemoved event names).
+    func updated(by upload: S3ObjectRecord) -> S3ObjectRecord {
+        var record = upload
+        record.key = key ?? upload.key
+        if upload.metadata.isEmpty, upload.headers?.isEmpty ?? true {
+            record.contentType = contentType ?? upload.contentType
+            record.metadata = metadata
+            record.headers = headers
+        }
+        return record
+    }
+}
+
 /// The records by content hash, and the ETags of files uploaded some other way (computed once, then kept).
 final class S3ObjectCatalog: Sendable {
     let folder: URL
@@ -46,7 +65,8 @@ final class S3ObjectCatalog: Sendable {
         return try? JSONDecoder().decode(S3ObjectRecord.self, from: data)
     }
 
-    /// Keeps a content's record (replacing an earlier one: the last upload's metadata wins, as in S3).
+    /// Keeps a content's record (replacing an earlier one: see `S3ObjectRecord.updated(by:)` for what an upload of
+    /// stored bytes keeps of it).
     func store(_ record: S3ObjectRecord, for hash: ContentHash) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
