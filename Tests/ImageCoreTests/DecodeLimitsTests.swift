@@ -33,6 +33,27 @@ struct DecodeLimitsTests {
         #expect((try? TestPictures.header(file))?.width == 60000)
     }
 
+    /// An AVIF (HEIC goes the same libheif way; picpipe writes no HEIC to make one) whose `ispe` declares 60000x60000, past libheif's own default limit (32768 a side, hit while
+    /// the header is read): refused as every other format's bomb, naming picpipe's limit (until session 30 "corrupt
+    /// AVIF data: over libheif's size limit … 32768x32768\n", whatever `limits.max_pixels` said).
+    @Test func aHEIFBombPastLibheifsOwnLimitNamesPicpipesLimit() throws {
+        var file = try ImageEncoder.encode(TestPictures.photo(width: 64, height: 48), format: .avif)
+        var patched = 0
+        for start in 0..<(file.count - 16) where file[start..<(start + 4)].elementsEqual("ispe".utf8) {
+            // 'ispe', version and flags, then width and height.
+            file.replaceSubrange((start + 8)..<(start + 16), with: TestPictures.be32(60000) + TestPictures.be32(60000))
+            patched += 1
+        }
+        #expect(patched >= 1)
+        #expect(throws: ImageError.tooManyPixels(width: 60000, height: 60000, limit: 100_000_000)) {
+            try TestPictures.decode(file)
+        }
+        let limits = DecodeLimits(maxPixels: 5_000_000)
+        #expect(throws: ImageError.tooManyPixels(width: 60000, height: 60000, limit: 5_000_000)) {
+            try TestPictures.render(file, [ThumbnailSpec(width: 50, height: 50)], limits: limits)
+        }
+    }
+
     @Test func lowerPixelLimitRefusesANormalPicture() throws {
         let file = try ImageEncoder.encode(TestPictures.photo(width: 200, height: 100), format: .jpeg)
         let limits = DecodeLimits(maxPixels: 10_000)

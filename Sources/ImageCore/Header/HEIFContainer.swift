@@ -174,14 +174,29 @@ final class HEIFContainer {
     /// A libheif error as an `ImageError`: data that ends early is `.truncated`, the rest `.corrupt`. Call it while
     /// the context (or handle) that returned `error` is alive: `error.message` may point into it.
     static func imageError(_ error: heif_error, format: ImageFormat, while step: String) -> ImageError {
-        let message = error.message.map { String(cString: $0) } ?? "libheif error \(error.code.rawValue)"
+        // libheif ends some messages with a line break, which a log line or a JSON body showed as "\n".
+        let message =
+            error.message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) }
+            ?? "libheif error \(error.code.rawValue)"
         if error.subcode == heif_suberror_End_of_data {
             return .truncated(detail: "the \(format.displayName) data ends early, \(step): \(message)")
         }
         if error.subcode == heif_suberror_Security_limit_exceeded {
-            return .corrupt(format: format, detail: "over libheif's size limit, \(step): \(message)")
+            return .corrupt(format: format, detail: "\(Self.libheifLimitLead), \(step): \(message)")
         }
         return .corrupt(format: format, detail: "\(step): \(message)")
+    }
+
+    private static let libheifLimitLead = "over libheif's size limit"
+
+    /// The size a file declares when libheif refused it for its own size limit ("Image size 60000x60000 exceeds
+    /// the maximum image size 32768x32768"), read from the error; `nil` for any other error.
+    static func sizeOverLibheifLimit(_ error: ImageError) -> (width: Int, height: Int)? {
+        guard case .corrupt(_, let detail) = error, detail.hasPrefix(libheifLimitLead),
+            let match = detail.firstMatch(of: #/Image size (\d+)x(\d+) exceeds/#),
+            let width = Int(match.1), let height = Int(match.2), width > 0, height > 0
+        else { return nil }
+        return (width, height)
     }
 }
 
