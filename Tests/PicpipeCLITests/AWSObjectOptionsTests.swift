@@ -164,6 +164,14 @@ extension PicpipeCLI {
                     "db/s3/objects/\(AWSCLITests.hash(bytes)).json")
                 let kept = try JSONSerialization.jsonObject(with: Data(contentsOf: record)) as? [String: Any]
                 #expect(kept?["key"] as? String == "trip/first.jpg", "\(String(describing: kept))")
+                // The listing keeps the first name too, as for the same bytes POSTed again (until session 30 each
+                // S3 upload renamed the picture).
+                let http = "http://127.0.0.1:\(try #require(ServeHTTPTests.port(in: gateway.serve.log)))"
+                let listing = try await HTTPCall.send("GET", "\(http)/images")
+                let object = try JSONSerialization.jsonObject(with: Data(listing.body)) as? [String: Any]
+                let items = try #require(object?["items"] as? [[String: Any]], "\(listing.text)")
+                let names: [String] = items.compactMap { $0["name"] as? String }
+                #expect(names == ["trip/first.jpg"], "\(listing.text)")
             }
         }
     }

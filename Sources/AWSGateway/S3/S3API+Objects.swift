@@ -320,9 +320,8 @@ extension S3API {
             // without its original is a leftover: nothing of it is taken over).
             let stored = S3Bucket.originals.file(
                 for: OriginalName.relativePath(hash: object.sha256, format: format), in: layout)
-            let previous =
-                stored.map { FileManager.default.fileExists(atPath: $0.path) } == true
-                ? catalog.record(for: object.sha256) : nil
+            let storedEarlier = stored.map { FileManager.default.fileExists(atPath: $0.path) } == true
+            let previous = storedEarlier ? catalog.record(for: object.sha256) : nil
             do {
                 try await images.lifecycle.install(upload, event: event, sourceName: key)
             } catch let error as APIError {
@@ -333,9 +332,13 @@ extension S3API {
                 throw error
             }
             do {
+                // The same bytes again under another key keep their first name (the entry's, else the dropped
+                // file's the listing falls back to), as an HTTP POST of them does (until session 30 each S3 upload
+                // renamed the picture in GET /images).
+                let name = storedEarlier ? images.index.entry(for: object.sha256.hex)?.name : key
                 try images.index.upsert(
                     IndexedImage(
-                        id: object.sha256.hex, hash: object.sha256, format: format, size: object.size, name: key,
+                        id: object.sha256.hex, hash: object.sha256, format: format, size: object.size, name: name,
                         updatedAt: Date()))
                 let record = S3ObjectRecord(
                     eTag: eTag, contentType: contentType, metadata: metadata, key: key,
