@@ -344,6 +344,26 @@ struct FetchRoutesTests {
         }
     }
 
+    /// A thumbnail asked for after its picture's original was removed by hand: the thumbnail function, run now,
+    /// finds no such key, and the picture is gone (404), as it was while the function answered "skipped" (until
+    /// session 30; a function error would be a 422).
+    @Test func aThumbnailOfAnOriginalRemovedByHandIsNotFound() async throws {
+        let jpeg = try FetchServer.picture(seed: 12)
+        try await FetchServer.with { client, layout in
+            let created = try await client.send(
+                "PUT", "/images/gone", headers: [("Content-Type", "image/jpeg")], body: jpeg)
+            #expect(created.status == 201)
+            for area in [layout.originals, layout.thumbnails] {
+                for name in FetchServer.files(under: area) {
+                    try FileManager.default.removeItem(at: area.appendingPathComponent(name))
+                }
+            }
+            let answer = try await client.send("GET", "/images/gone/thumbnails/64")
+            #expect(answer.status == 404, "\(answer.text)")
+            #expect(answer.errorCode == "not_found")
+        }
+    }
+
     @Test func aDroppedPictureOutlivesTheDeleteOfAnotherIdForItsBytes() async throws {
         let bytes = try FetchServer.picture(seed: 30)
         let hash = bytes.withUnsafeBytes { ContentHash(of: $0) }.hex

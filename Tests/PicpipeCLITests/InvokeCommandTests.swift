@@ -79,6 +79,68 @@ extension PicpipeCLI {
             #expect(try await StoreView.events(store).count == before, "no record queued")
         }
 
+        /// The AWS tester's payloads (S3's record about the `originals` bucket, S3's MD5 of the stored original as
+        /// the eTag) with a key that names no original: a typo, a picture never stored, the stored hash with
+        /// another extension. Both functions fail with `NoSuchKey` naming the key, and an Event of one queues
+        /// nothing; until session 30 the typo was blamed on the eTag, and the others were a successful "the
+        /// original was deleted" from thumbnail while metadata ran on the real original. An Event queued while
+        /// its original was stored and run after it was deleted still ends as a quiet success.
+        @Test func aKeyThatNamesNoOriginalIsNoSuchKeyButADeletedOnesQueuedEventIsSkipped() async throws {
+            let work = try PicpipeProcess.temporaryFolder("picpipe-invoke-nosuchkey")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let (store, key) = try await Self.storeWithOriginal(work)
+            let md5 = try await PicpipeCLI.AWSCLITests.md5(store.appendingPathComponent(key))
+            let inBucket = String(key.dropFirst("originals/".count))
+            let (folder, name) = (inBucket.prefix(2), inBucket.dropFirst(3))
+            let stem = name.prefix(64)
+            let never = String(repeating: "a", count: 64)
+            for wrong in ["\(folder)/\(stem)x.jpg", "aa/\(never).jpg", "\(folder)/\(stem).png"] {
+                let payload = """
+                    {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",
+                    "eventTime":"2026-12-06T21:00:00.000Z","eventName":"ObjectCreated:Put",
+                    "s3":{"s3SchemaVersion":"1.0","configurationId":"t",
+                    "bucket":{"name":"originals","arn":"arn:aws:s3:::originals"},
+                    "object":{"key":"\(wrong)","size":1,"eTag":"\(md5)","sequencer":"0A"}}}]}
+                    """
+                for function in ["thumbnail", "metadata"] {
+                    let run = try await PicpipeProcess.run([
+                        "invoke", function, "--payload", payload, "--store", store.path,
+                    ])
+                    #expect(run.status == 1, "\(function) \(wrong): \(run.stdout)")
+                    let error = Self.json(run.stdout)
+                    #expect(error?["errorType"] as? String == "NoSuchKey", "\(function) \(wrong): \(run.stdout)")
+                    #expect(
+                        error?["errorMessage"] as? String == "originals/\(wrong): no such key in originals",
+                        "\(function) \(wrong): \(run.stdout)")
+                }
+                let queued = try await PicpipeProcess.run([
+                    "invoke", "thumbnail", "--invocation-type", "Event", "--payload", payload, "--store", store.path,
+                ])
+                #expect(queued.status == 1 && Self.json(queued.stdout)?["errorType"] as? String == "NoSuchKey")
+            }
+            #expect(try await StoreView.events(store, state: "queued").isEmpty)
+            #expect(StoreView.files(store, "thumbnails").filter { $0.contains(never) }.isEmpty)
+
+            // Queued while the original is stored, run by serve once it was deleted: succeeded, not retried.
+            var ids: [Int64] = []
+            for function in ["thumbnail", "metadata"] {
+                let queued = try await PicpipeProcess.run([
+                    "invoke", function, "--key", key, "--invocation-type", "Event", "--store", store.path,
+                ])
+                ids.append(Int64(try #require(Self.json(queued.stdout)?["InvocationId"] as? Int)))
+            }
+            try FileManager.default.removeItem(at: store.appendingPathComponent(key))
+            let serve = try await ServeProcess(store: store)
+            try await ServeProcess.eventually("the queued invocations ran") {
+                let lines = try await StoreView.events(store).filter { ids.contains($0.id) }
+                return lines.count == 2 && lines.allSatisfy { $0.state != "queued" && $0.state != "running" }
+            }
+            await serve.stop()
+            for line in try await StoreView.events(store).filter({ ids.contains($0.id) }) {
+                #expect(line.state == "succeeded" && line.attempt == 1 && line.error == nil, "\(line)")
+            }
+        }
+
         @Test func requestResponseDryRunAndEvent() async throws {
             let work = try PicpipeProcess.temporaryFolder("picpipe-invoke")
             defer { try? FileManager.default.removeItem(at: work) }

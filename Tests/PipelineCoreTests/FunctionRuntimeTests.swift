@@ -369,6 +369,8 @@ struct TrespassingFunction: PipelineFunction {
             RegisteredFunction(RecordingFunction(tally: tally), configuration: Self.untimed)
         ])
         defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        // A caller's ObjectCreated record names a stored original.
+        for n in 1...2 { try Self.storeOriginal(of: Self.record(n), in: runtime) }
         let dry = try await runtime.invoke(function: "recorder", record: Self.record(1), type: .dryRun)
         #expect(dry.statusCode == 204)
         #expect(tally.calls == 0)

@@ -150,8 +150,11 @@ final class ThumbnailCatalog: Sendable {
             try await runtime.invoke(function: "thumbnail", record: event, type: .requestResponse)
         }
         let response = try await task.value
-        if case .object(let payload)? = response.payload, payload["skipped"] != nil {
-            // The function found no original (removed behind the server's back): the picture is gone.
+        if case .object(let payload)? = response.payload,
+            payload["skipped"] != nil || payload["errorType"] == .string("NoSuchKey")
+        {
+            // The function found no original (removed behind the server's back, before the call: `NoSuchKey`, or
+            // while it ran: skipped): the picture is gone.
             throw APIError.imageNotFound(image.id.value)
         }
         if response.failed {

@@ -159,7 +159,9 @@ public struct BatchRunner: Sendable {
                     // batch runs no timeout (a big picture on a busy machine is not an error): a deadline far off.
                     logger: functionLogger, deadline: .now + .seconds(365 * 86_400),
                     invocationID: "batch-\(sequence)-\(function.name)", preloadedOriginal: data,
-                    outputWriter: BatchOutputWriter(original: write, lanes: lanes))
+                    outputWriter: BatchOutputWriter(original: write, lanes: lanes),
+                    // The original is this run's, maybe not on disk yet: gone, it was deleted by a serve beside.
+                    missingOriginalWasDeleted: true)
                 let result = try await function.handle(record, context: context)
                 if result["changed"] != .bool(false) { changed = true }
                 BatchOutputTotal.merge(BatchOutputTotal.made(in: result), into: &made)

@@ -31,19 +31,22 @@ extension PipelineFunction {
 
     /// By default a record is valid when its key is an original of the store and its eTag the content hash the
     /// key's file name is: a record naming one original's key with another's hash would otherwise make (or remove)
-    /// the thumbnails and metadata of the hash from the key's picture.
+    /// the thumbnails and metadata of the hash from the key's picture. An `ObjectCreated` record a caller wrote
+    /// must name a stored original (`FunctionContext.checkOriginalStored`), checked before its eTag: a key with a
+    /// typo is the key's fault, whatever the eTag says.
     public func validate(_ record: S3EventRecord, context: FunctionContext) throws {
         guard EventName.s3ObjectNames.contains(record.eventName), subscriptions.contains(record.eventName.family) else {
             let names = EventName.s3ObjectNames.filter { subscriptions.contains($0.family) }.map(\.rawValue).sorted()
             throw FunctionError.invalidPayload(
                 "eventName '\(record.eventName)' is not an event \(name) handles (\(names.joined(separator: ", ")))")
         }
-        guard let hash = record.contentHash else {
-            throw FunctionError.invalidPayload("eTag '\(record.s3.object.eTag)' is not a SHA-256 content hash")
-        }
         let key = record.s3.object.key
         guard key.hasPrefix("originals/") else {
             throw FunctionError.invalidPayload("key '\(key)' is not an original of the store")
+        }
+        if record.eventName.family == "ObjectCreated" { try context.checkOriginalStored(record) }
+        guard let hash = record.contentHash else {
+            throw FunctionError.invalidPayload("eTag '\(record.s3.object.eTag)' is not a SHA-256 content hash")
         }
         guard record.keyContentHash == hash else {
             throw FunctionError.invalidPayload(
@@ -79,13 +82,21 @@ public struct FunctionContext: Sendable {
     public var eventSink: (@Sendable (S3EventRecord) throws -> JournalAppend)?
     /// Where the function's outputs are written (`writeOutputs`); `nil`: on the function's own thread.
     public var outputWriter: (any OutputWriter)?
+    /// Whether an original missing from the store was deleted since the record was made: true for the store's own
+    /// events (an invocation run from the queue, whose original was stored, or whose key was checked, when it was
+    /// queued; batch's, whose original it is storing), which then end as skipped. False for a record a caller
+    /// wrote and has run now (RequestResponse, DryRun, the check before an Event is queued): its key is looked up,
+    /// and one that names no original is `FunctionError.noSuchKey` (`checkOriginalStored`).
+    public var missingOriginalWasDeleted: Bool
 
     /// - Parameters: see the properties.
     public init(
         configuration: FunctionConfiguration, store: StoreHandles, logger: Logger,
         deadline: ContinuousClock.Instant, invocationID: String, preloadedOriginal: Data? = nil,
-        eventSink: (@Sendable (S3EventRecord) throws -> JournalAppend)? = nil, outputWriter: (any OutputWriter)? = nil
+        eventSink: (@Sendable (S3EventRecord) throws -> JournalAppend)? = nil, outputWriter: (any OutputWriter)? = nil,
+        missingOriginalWasDeleted: Bool = false
     ) {
+        self.missingOriginalWasDeleted = missingOriginalWasDeleted
         self.preloadedOriginal = preloadedOriginal
         self.outputWriter = outputWriter
         self.eventSink = eventSink
@@ -103,6 +114,18 @@ public struct FunctionContext: Sendable {
         guard key.hasPrefix("originals/") else { throw FunctionError.invalidPayload("key '\(key)' is not an original") }
         if let preloadedOriginal { return preloadedOriginal }
         return try originals.read(String(key.dropFirst("originals/".count)))
+    }
+
+    /// Checks that the original a record names is stored, as S3 answers a read of a missing object (`NoSuchKey`):
+    /// a key with a typo, the right hash with another extension, or a picture never stored is the caller's mistake,
+    /// not a picture "deleted" (until session 30 the thumbnail function answered those with a successful
+    /// `"skipped": "the original was deleted"` and the metadata function ran on a stored row of the key's hash).
+    /// Nothing to check when a missing original was deleted since (`missingOriginalWasDeleted`), or for a function
+    /// whose role reads no originals.
+    /// - Throws: `FunctionError.noSuchKey` naming the key.
+    public func checkOriginalStored(_ record: S3EventRecord) throws {
+        guard !missingOriginalWasDeleted, (try? store.handle(.originals, .read)) != nil else { return }
+        guard originalExists(record) else { throw FunctionError.noSuchKey(key: record.s3.object.key, area: .originals) }
     }
 
     /// Journals an event for an original this function put in the store (the fetch function's import): the
@@ -169,10 +192,13 @@ public enum FunctionError: Error, Sendable, Equatable, CustomStringConvertible {
     case unprocessable(file: String, reason: String)
     /// The invocation ran past its timeout.
     case timedOut(seconds: Double)
+    /// The record names an object its area does not hold (S3's `NoSuchKey`).
+    case noSuchKey(key: String, area: StoreArea)
 
     public var description: String {
         switch self {
         case .invalidPayload(let message): return "invalid payload: \(message)"
+        case .noSuchKey(let key, let area): return "\(key): no such key in \(area.rawValue)"
         case .unprocessable(let file, let reason): return "\(file): \(reason)"
         case .timedOut(let seconds): return "timed out after \(seconds) s"
         }

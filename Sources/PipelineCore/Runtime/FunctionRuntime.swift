@@ -598,7 +598,10 @@ public final class FunctionRuntime: Sendable {
         _ claim: ClaimedInvocation, _ registered: RegisteredFunction, log: Logger
     ) async -> (Outcome, Double) {
         let configuration = registered.configuration
-        let context = makeContext(registered, invocationID: String(claim.id), logger: log)
+        // An invocation from the queue ran its record's check (or stored its original) when it was queued: a
+        // missing original was deleted since. A call's key is looked up now.
+        let context = makeContext(
+            registered, invocationID: String(claim.id), logger: log, missingOriginalWasDeleted: claim.type == .event)
         let function = registered.function
         let record = claim.event.record
         let clock = ContinuousClock()
@@ -712,7 +715,8 @@ public final class FunctionRuntime: Sendable {
     }
 
     private func makeContext(
-        _ registered: RegisteredFunction, invocationID: String, logger: Logger? = nil
+        _ registered: RegisteredFunction, invocationID: String, logger: Logger? = nil,
+        missingOriginalWasDeleted: Bool = false
     ) -> FunctionContext {
         var sink: (@Sendable (S3EventRecord) throws -> JournalAppend)?
         if registered.function.role.access(to: .events) == .write {
@@ -724,7 +728,7 @@ public final class FunctionRuntime: Sendable {
             logger: logger ?? self.logger,
             deadline: ContinuousClock.now.advanced(by: .seconds(registered.configuration.timeout)),
             invocationID: invocationID,
-            eventSink: sink)
+            eventSink: sink, missingOriginalWasDeleted: missingOriginalWasDeleted)
     }
 
     private func invocationLogger(_ claim: ClaimedInvocation) -> Logger {
@@ -779,6 +783,7 @@ public final class FunctionRuntime: Sendable {
         case FunctionError.timedOut: type = "TimedOut"
         case FunctionError.unprocessable: type = "Unprocessable"
         case FunctionError.invalidPayload: type = "InvalidPayload"
+        case FunctionError.noSuchKey: type = "NoSuchKey"
         case StoreError.accessDenied: type = "AccessDenied"
         case is CancellationError: type = "Cancelled"
         default: type = String(describing: Swift.type(of: error))

@@ -120,6 +120,7 @@ struct InvokeCommand: AsyncParsableCommand {
         switch error {
         case is RuntimeError: type = "InvalidRequest"
         case FunctionError.invalidPayload: type = "InvalidPayload"
+        case FunctionError.noSuchKey: type = "NoSuchKey"
         case is StoreError: type = "AccessDenied"
         default: type = "Error"
         }
