@@ -124,6 +124,11 @@ public enum MetadataReader {
                 metadata.exifError = block.problem
             }
         }
+        if let turn = header.containerOrientation {
+            // A HEIF's irot/imir is what libheif turns it by, its EXIF Orientation ignored: the orientation that
+            // turn amounts to is the one that shows `width` x `height` as the thumbnails are.
+            metadata.orientation = turn
+        }
         return .success(metadata)
     }
 }

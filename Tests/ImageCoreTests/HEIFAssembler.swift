@@ -1,32 +1,36 @@
 // Builds the derived HEIF images phones write (a `grid` of tiles, as every iPhone HEIC is; an `iovl` overlay) from
 // single pictures heif-enc made, since Debian's heif-enc 1.15 writes neither. The boxes follow ISO/IEC 23008-12;
-// libheif's heif-convert reads the result, which is what the tests compare picpipe with.
+// libheif's heif-convert reads the result, which is what the tests compare picpipe with. Also an AVIF turned by its
+// container (`irot`, `imir` in any order) around a picture picpipe's own AVIF encoder made, no tool needed.
 import Foundation
 
 enum HEIFAssembler {
-    /// One coded picture taken out of a heif-enc file: its HEVC configuration box and its data.
+    /// One coded picture taken out of a heif-enc (HEVC) or libheif AV1 file: its item type, its configuration box
+    /// (`hvcC`, `av1C`) and its data.
     struct Tile {
-        let hvcC: [UInt8]
+        let itemType: String
+        let configuration: [UInt8]
         let data: [UInt8]
         let width: Int
         let height: Int
     }
 
-    /// The primary picture of a single-image HEIC (heif-enc's output).
+    /// The primary picture of a single-image HEIC (heif-enc's output) or AVIF (libheif's).
     static func tile(from file: [UInt8]) throws -> Tile {
         let meta = try find("meta", in: file, 0..<file.count, fullBox: true)
         let primary = try int(file, try find("pitm", in: file, meta, fullBox: true).lowerBound, 2)
         // heif-enc wraps a picture whose sides are not multiples of its coding block in a one-tile grid.
-        guard try itemType(primary, in: file, iinf: try find("iinf", in: file, meta, fullBox: true)) == "hvc1" else {
+        let type = try itemType(primary, in: file, iinf: try find("iinf", in: file, meta, fullBox: true))
+        guard let configurationType = ["hvc1": "hvcC", "av01": "av1C"][type] else {
             throw Malformed(description: "the primary item is not one coded picture (make the sides multiples of 64)")
         }
         let ipco = try find("ipco", in: file, try find("iprp", in: file, meta), fullBox: false)
-        let hvcC = try box("hvcC", in: file, ipco)
+        let configuration = try box(configurationType, in: file, ipco)
         let ispe = try find("ispe", in: file, ipco, fullBox: true)
         let iloc = try find("iloc", in: file, meta, fullBox: false)
         let extent = try locate(item: primary, in: file, iloc: iloc)
         return Tile(
-            hvcC: Array(file[hvcC]), data: Array(file[extent]),
+            itemType: type, configuration: Array(file[configuration]), data: Array(file[extent]),
             width: try int(file, ispe.lowerBound, 4), height: try int(file, ispe.lowerBound + 4, 4))
     }
 
@@ -67,12 +71,13 @@ enum HEIFAssembler {
         let pitm = fullBox("pitm", be(1, 2))
         var infos = be(tiles.count + 1, 2) + fullBox("infe", be(1, 2) + be(0, 2) + Array(type.utf8) + [0], version: 2)
         for index in tiles.indices {
-            infos += fullBox("infe", be(index + 2, 2) + be(0, 2) + Array("hvc1".utf8) + [0], version: 2, flags: 1)
+            infos += fullBox(
+                "infe", be(index + 2, 2) + be(0, 2) + Array(tiles[index].itemType.utf8) + [0], version: 2, flags: 1)
         }
         let iinf = fullBox("iinf", infos)
         let iref = fullBox("iref", box("dimg", be(1, 2) + be(tiles.count, 2) + tiles.indices.flatMap { be($0 + 2, 2) }))
-        // Properties: one hvcC per tile (1...n), the tiles' ispe (n+1), the canvas's ispe (n+2).
-        var properties = tiles.flatMap(\.hvcC)
+        // Properties: one configuration per tile (1...n), the tiles' ispe (n+1), the canvas's ispe (n+2).
+        var properties = tiles.flatMap(\.configuration)
         properties += fullBox("ispe", be(tiles[0].width, 4) + be(tiles[0].height, 4))
         properties += fullBox("ispe", be(canvas.width, 4) + be(canvas.height, 4))
         var associations = be(tiles.count + 1, 4) + be(1, 2) + [1, UInt8(tiles.count + 2)]
@@ -97,6 +102,29 @@ enum HEIFAssembler {
         let mdatStart = ftyp.count + metaSize + 8
         let meta = fullBox("meta", hdlr + pitm + iloc(mdatStart: mdatStart) + iinf + iref + iprp + idat)
         return ftyp + meta + box("mdat", tiles.flatMap(\.data))
+    }
+
+    /// An AVIF whose primary item is `tile` with the properties `transforms` (`irot`, `imir` boxes) associated
+    /// after its configuration and `ispe`, in that order.
+    static func single(_ tile: Tile, transforms: [[UInt8]]) -> [UInt8] {
+        let ftyp = box("ftyp", Array("avif".utf8) + be(0, 4) + Array("mif1avifmiaf".utf8))
+        let hdlr = fullBox("hdlr", be(0, 4) + Array("pict".utf8) + [UInt8](repeating: 0, count: 13))
+        let pitm = fullBox("pitm", be(1, 2))
+        let infe = fullBox("infe", be(1, 2) + be(0, 2) + Array(tile.itemType.utf8) + [0], version: 2)
+        let iinf = fullBox("iinf", be(1, 2) + infe)
+        // Properties: the configuration (1, essential), the ispe (2), then the transforms (3..., essential).
+        let ispe = fullBox("ispe", be(tile.width, 4) + be(tile.height, 4))
+        let properties = tile.configuration + ispe + transforms.joined()
+        let indexes = [0x81, 0x02] + transforms.indices.map { 0x80 | UInt8($0 + 3) }
+        let ipma = fullBox("ipma", be(1, 4) + be(1, 2) + [UInt8(indexes.count)] + indexes)
+        let iprp = box("iprp", box("ipco", properties) + ipma)
+        // iloc version 0: offset and length 4 bytes, no base offset; item 1 is the whole of mdat.
+        func iloc(mdatStart: Int) -> [UInt8] {
+            let entry = be(1, 2) + be(0, 2) + be(1, 2) + be(mdatStart, 4) + be(tile.data.count, 4)
+            return fullBox("iloc", [0x44, 0x00] + be(1, 2) + entry)
+        }
+        let mdatStart = ftyp.count + 12 + (hdlr + pitm + iloc(mdatStart: 0) + iinf + iprp).count + 8
+        return ftyp + fullBox("meta", hdlr + pitm + iloc(mdatStart: mdatStart) + iinf + iprp) + box("mdat", tile.data)
     }
 
     static func box(_ type: String, _ payload: [UInt8]) -> [UInt8] {
@@ -162,7 +190,9 @@ enum HEIFAssembler {
     private static func locate(item: Int, in bytes: [UInt8], iloc: Range<Int>) throws -> Range<Int> {
         let version = try int(bytes, iloc.lowerBound, 1)
         let sizes = try int(bytes, iloc.lowerBound + 4, 2)
-        let offsetSize = sizes >> 12 & 0xF, lengthSize = sizes >> 8 & 0xF, baseSize = sizes >> 4 & 0xF
+        let offsetSize = sizes >> 12 & 0xF
+        let lengthSize = sizes >> 8 & 0xF
+        let baseSize = sizes >> 4 & 0xF
         let indexSize = version >= 1 ? sizes & 0xF : 0
         let idSize = version == 2 ? 4 : 2
         var position = iloc.lowerBound + 6

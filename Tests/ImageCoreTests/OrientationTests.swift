@@ -69,6 +69,39 @@ struct OrientationTests {
         Self.expectUpright(upright, storedWidth: 64, storedHeight: 32, orientation: orientation, tolerance: 40)
     }
 
+    /// A HEIF turned by its container (`irot` a quarter anticlockwise per step, `imir` axis 0 top to bottom, 1 left
+    /// to right, in the order `ipma` lists them): the header's `containerOrientation` is the EXIF orientation that
+    /// shows the stored picture as libheif decodes it, checked pixel by pixel on the thumbnail. Until session 30
+    /// the metadata had none for it, so a client laid out an irot-turned AVIF with the stored aspect ratio.
+    @Test(arguments: [
+        ("irot 0", 1), ("irot 1", 8), ("irot 2", 3), ("irot 3", 6), ("imir 0", 4), ("imir 1", 2),
+        ("irot 1, imir 0", 5), ("irot 1, imir 1", 7), ("irot 2, imir 0", 2), ("irot 2, imir 1", 4),
+        ("irot 3, imir 0", 7), ("irot 3, imir 1", 5), ("imir 0, irot 1", 7), ("imir 1, irot 3", 7),
+    ])
+    func heifContainerTurnIsReportedAsItsEXIFOrientation(transforms: String, orientation: Int) throws {
+        let stored = TestPictures.quadrants(width: 64, height: 32)
+        let plain = try ImageEncoder.encode(stored, format: .avif, quality: 95, speed: 9)
+        let boxes = transforms.split(separator: ", ").map { step in
+            let parts = step.split(separator: " ")
+            return HEIFAssembler.box(String(parts[0]), [UInt8(parts[1])!])
+        }
+        let file = HEIFAssembler.single(try HEIFAssembler.tile(from: plain), transforms: boxes)
+        let header = try TestPictures.header(file)
+        #expect(header.containerOrientation == orientation, "\(transforms)")
+        #expect(header.orientation == 1 && (header.storedWidth, header.storedHeight) == (64, 32))
+        let render = try TestPictures.render(file, [ThumbnailSpec(width: 200, height: 200, format: .png)])
+        let upright = try TestPictures.decode(try #require(render.thumbnails.first).bytes).pixels
+        Self.expectUpright(
+            upright, storedWidth: 64, storedHeight: 32, orientation: header.containerOrientation ?? 0, tolerance: 40)
+    }
+
+    @Test func heifWithoutContainerTurnHasNoContainerOrientation() throws {
+        let plain = try ImageEncoder.encode(TestPictures.quadrants(width: 64, height: 32), format: .avif, speed: 9)
+        let file = HEIFAssembler.single(try HEIFAssembler.tile(from: plain), transforms: [])
+        #expect(try TestPictures.header(file).containerOrientation == nil)
+        #expect(try TestPictures.header(plain).containerOrientation == nil)
+    }
+
     @Test func fitBoxAppliesToTheUprightPicture() throws {
         // Stored 400x200, orientation 6: upright it is 200x400, so a 100x100 box gives 50x100.
         let plain = try ImageEncoder.encode(TestPictures.quadrants(width: 400, height: 200), format: .jpeg)

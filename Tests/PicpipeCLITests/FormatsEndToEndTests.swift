@@ -128,7 +128,9 @@ extension PicpipeCLI {
 
         /// A HEIF turned by its container (irot) reports the size before the turn, as a JPEG turned by its EXIF does
         /// and as exiftool's ImageWidth/ImageHeight (the `ispe`) say: `width`/`height` once meant the size after
-        /// irot for HEIF only, and the gallery turned an AVIF with EXIF orientation 6 a second time.
+        /// irot for HEIF only, and the gallery turned an AVIF with EXIF orientation 6 a second time. Its
+        /// `orientation` is the one the container's irot/imir amount to, which libheif applies, over any EXIF
+        /// Orientation: until session 30 it was the EXIF's (null for irot alone, 6 for a file libheif turns to 8).
         @Test func metadataSizeIsBeforeTheContainersTurn() async throws {
             guard Self.available("avifenc") else { return }
             let work = try PicpipeProcess.temporaryFolder("picpipe-irot")
@@ -136,12 +138,21 @@ extension PicpipeCLI {
             let source = work.appendingPathComponent("source6.jpg")
             try Self.jpegWithEXIF(orientation: 6, seed: 5).write(to: source)
             // avifenc turns EXIF orientation 6 into irot (270° anticlockwise) and keeps the EXIF; the second file
-            // has the irot alone.
+            // has the irot alone; the third the EXIF 6 beside an irot of 90° anticlockwise (libheif turns it that
+            // way: orientation 8); the fourth is mirrored top to bottom (imir axis 0: orientation 4).
             let withEXIF = work.appendingPathComponent("exif6.avif")
             try await Self.run("avifenc", ["-s", "9", source.path, withEXIF.path])
             let irotOnly = work.appendingPathComponent("irot.avif")
             try await Self.run("avifenc", ["-s", "9", "--ignore-exif", "--irot", "3", source.path, irotOnly.path])
-            for (file, orientation) in [(withEXIF, 6 as Int?), (irotOnly, nil), (source, 6)] {
+            let irotOverEXIF = work.appendingPathComponent("irot1-exif6.avif")
+            try await Self.run("avifenc", ["-s", "9", "--irot", "1", source.path, irotOverEXIF.path])
+            let mirrored = work.appendingPathComponent("imir0.avif")
+            try await Self.run("avifenc", ["-s", "9", "--ignore-exif", "--imir", "0", source.path, mirrored.path])
+            let cases: [(URL, Int?, (Int, Int))] = [
+                (withEXIF, 6, (48, 80)), (irotOnly, 6, (48, 80)), (irotOverEXIF, 8, (48, 80)), (mirrored, 4, (80, 48)),
+                (source, 6, (48, 80)),
+            ]
+            for (file, orientation, size) in cases {
                 let metadata = try await PicpipeProcess.run(["metadata", file.path])
                 #expect(metadata.status == 0, "\(metadata.stderr)")
                 let json = try #require(
@@ -150,13 +161,58 @@ extension PicpipeCLI {
                     json["width"] as? Int == 160 && json["height"] as? Int == 96
                         && json["orientation"] as? Int == orientation,
                     "\(file.lastPathComponent): \(json)")
-                // The thumbnail is upright all the same: turned once.
+                // The thumbnail is turned once, as `orientation` says: 5 to 8 show as height x width.
                 let output = work.appendingPathComponent("\(file.lastPathComponent)-thumb.jpg")
                 let run = try await PicpipeProcess.run(["thumbnail", file.path, "-o", output.path, "--size", "80"])
                 #expect(run.status == 0, "\(run.stderr)")
                 let header = try Data(contentsOf: output).withUnsafeBytes { try ImageHeader.read(from: $0) }
-                #expect((header.width, header.height) == (48, 80), "\(file.lastPathComponent)")
+                #expect((header.width, header.height) == size, "\(file.lastPathComponent)")
             }
+        }
+
+        /// `GET /images` items of AVIFs turned by their container: the orientation irot amounts to beside the stored
+        /// size, so a grid laid out from the listing has the thumbnails' shape (until session 30: null and 6).
+        @Test func listingGivesTheOrientationOfTheContainersTurn() async throws {
+            guard Self.available("avifenc") else { return }
+            let work = try PicpipeProcess.temporaryFolder("picpipe-irot-listing")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let source = work.appendingPathComponent("source6.jpg")
+            try Self.jpegWithEXIF(orientation: 6, seed: 7).write(to: source)
+            let irotOnly = work.appendingPathComponent("irot1.avif")
+            try await Self.run("avifenc", ["-s", "9", "--ignore-exif", "--irot", "1", source.path, irotOnly.path])
+            let irotOverEXIF = work.appendingPathComponent("irot1-exif6.avif")
+            try await Self.run("avifenc", ["-s", "9", "--irot", "1", source.path, irotOverEXIF.path])
+            let serve = try await ServeProcess(store: work.appendingPathComponent("store"))
+            do {
+                try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
+                let base = "http://127.0.0.1:\(try #require(ServeHTTPTests.port(in: serve.log)))"
+                for file in [irotOnly, irotOverEXIF] {
+                    var upload = URLRequest(
+                        url: try #require(URL(string: "\(base)/images?name=\(file.lastPathComponent)")))
+                    upload.httpMethod = "POST"
+                    upload.setValue("image/avif", forHTTPHeaderField: "Content-Type")
+                    let (_, response) = try await URLSession.shared.upload(for: upload, from: Data(contentsOf: file))
+                    #expect((response as? HTTPURLResponse)?.statusCode == 202)
+                }
+                var items: [[String: Any]] = []
+                try await ServeProcess.eventually("both AVIFs listed") {
+                    let request = URLRequest(url: URL(string: "\(base)/images")!)
+                    guard let (data, _) = try? await URLSession.shared.data(for: request),
+                        let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+                    else { return false }
+                    items = json["items"] as? [[String: Any]] ?? []
+                    return items.count == 2
+                }
+                for item in items {
+                    #expect(
+                        item["orientation"] as? Int == 8 && item["width"] as? Int == 160
+                            && item["height"] as? Int == 96, "\(item)")
+                }
+            } catch {
+                await serve.stop()
+                throw error
+            }
+            await serve.stop()
         }
 
         @Test func batchReportsBytesByFormat() async throws {

@@ -957,7 +957,7 @@ public enum OpenAPIDocument {
                 format: {type: [string, "null"], enum: [jpeg, png, webp, gif, heic, avif, null]}
                 width: {type: [integer, "null"], description: "As stored, before any turn (see orientation)."}
                 height: {type: [integer, "null"]}
-                orientation: {type: [integer, "null"], minimum: 1, maximum: 8, description: "The EXIF orientation; 5 to 8 turn the picture a quarter, so it shows as height by width. Null when absent (or not 1-8)."}
+                orientation: {type: [integer, "null"], minimum: 1, maximum: 8, description: "The EXIF orientation (for a HEIC or AVIF turned by its irot/imir, the EXIF value of that turn); 5 to 8 turn the picture a quarter, so it shows as height by width. Null when absent (or not 1-8)."}
                 taken_at: {type: [string, "null"]}
                 urls:
                   type: object

@@ -11,6 +11,8 @@ final class HEIFContainer {
     let format: ImageFormat
     /// The EXIF Orientation still to apply after libheif's decode (1 unless the container has no irot/imir).
     let orientation: Int
+    /// The EXIF Orientation the primary image's irot/imir amount to, which libheif applies; `nil` without them.
+    let containerOrientation: Int?
 
     /// Parses the container in `bytes`, which must stay alive and unchanged as long as this object.
     /// - Parameter limits: `nil`, or limits whose pixel count also bounds libheif's own size check.
@@ -58,8 +60,9 @@ final class HEIFContainer {
         self.context = context
         self.handle = handle
         self.format = format
+        containerOrientation = HEIFTransformBoxes.orientation(in: bytes)
         var orientation = 1
-        if !HEIFTransformBoxes.present(in: bytes), let tiff = Self.exifTIFF(handle) {
+        if containerOrientation == nil, let tiff = Self.exifTIFF(handle) {
             orientation = tiff.withUnsafeBytes { EXIFOrientation.read(tiff: $0) } ?? 1
         }
         self.orientation = orientation
@@ -77,8 +80,9 @@ final class HEIFContainer {
         heif_context_free(context)
     }
 
-    /// The header: the primary image's size after libheif's rotation, the EXIF orientation left to apply, and the
-    /// size before any rotation (its `ispe`, what exiftool calls ImageWidth/ImageHeight).
+    /// The header: the primary image's size after libheif's rotation, the EXIF orientation left to apply, the
+    /// size before any rotation (its `ispe`, what exiftool calls ImageWidth/ImageHeight) and the orientation the
+    /// container's irot/imir amount to.
     func header() throws(ImageError) -> ImageHeader {
         let width = Int(heif_image_handle_get_width(handle))
         let height = Int(heif_image_handle_get_height(handle))
@@ -89,7 +93,8 @@ final class HEIFContainer {
         let turned = (ispeWidth, ispeHeight) == (height, width)
         return ImageHeader(
             format: format, width: width, height: height, orientation: orientation,
-            storedWidth: turned ? height : width, storedHeight: turned ? width : height)
+            storedWidth: turned ? height : width, storedHeight: turned ? width : height,
+            containerOrientation: containerOrientation)
     }
 
     var hasAlpha: Bool { heif_image_handle_has_alpha_channel(handle) != 0 }

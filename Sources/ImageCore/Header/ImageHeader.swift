@@ -16,10 +16,13 @@ public struct ImageHeader: Sendable, Equatable {
     public var storedWidth: Int
     /// The stored height before any turn (see `storedWidth`).
     public var storedHeight: Int
+    /// For a HEIF with `irot`/`imir`: the EXIF orientation 1-8 that turns `storedWidth` x `storedHeight` the way
+    /// libheif does (its EXIF Orientation is then ignored, `orientation` is 1). `nil` for every other file.
+    public var containerOrientation: Int?
 
     public init(
         format: ImageFormat, width: Int, height: Int, orientation: Int = 1, storedWidth: Int? = nil,
-        storedHeight: Int? = nil
+        storedHeight: Int? = nil, containerOrientation: Int? = nil
     ) {
         self.format = format
         self.width = width
@@ -27,5 +30,6 @@ public struct ImageHeader: Sendable, Equatable {
         self.orientation = orientation
         self.storedWidth = storedWidth ?? width
         self.storedHeight = storedHeight ?? height
+        self.containerOrientation = containerOrientation
     }
 }
