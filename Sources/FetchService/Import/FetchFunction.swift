@@ -21,15 +21,23 @@ public struct FetchFunction: PipelineFunction {
     let importer: URLImporter
     let limits: DecodeLimits
     let threadPool: NIOThreadPool
+    /// `serve`'s: stores the picture in its content's turn and names it by its hash when HTTP API ids name the same
+    /// bytes (`nil`: none to keep apart from).
+    let naming: (any DroppedContentNaming)?
 
     /// - Parameters:
     ///   - imports: the `import` section (address checks, timeouts, size cap).
     ///   - limits: the configured decode limits; the function's `memory_mb` bounds the pixels further.
     ///   - threadPool: where name lookups, file moves and the decode check run.
-    public init(imports: ImportSettings, limits: DecodeLimits, threadPool: NIOThreadPool = .singleton) {
+    ///   - naming: see the property.
+    public init(
+        imports: ImportSettings, limits: DecodeLimits, threadPool: NIOThreadPool = .singleton,
+        naming: (any DroppedContentNaming)? = nil
+    ) {
         importer = URLImporter(settings: imports, threadPool: threadPool)
         self.limits = limits
         self.threadPool = threadPool
+        self.naming = naming
     }
 
     /// The record that asks for an import: the URL is its key and its source name.
@@ -42,7 +50,8 @@ public struct FetchFunction: PipelineFunction {
 
     public func validate(_ record: S3EventRecord, context: FunctionContext) throws {
         guard record.eventName == .objectImportURL else {
-            throw FunctionError.invalidPayload("fetch handles \(EventName.objectImportURL) records, not \(record.eventName)")
+            throw FunctionError.invalidPayload(
+                "fetch handles \(EventName.objectImportURL) records, not \(record.eventName)")
         }
         try Self.check(url: Self.url(of: record))
     }
@@ -87,17 +96,34 @@ public struct FetchFunction: PipelineFunction {
             upload.discard()
             throw error
         }
-        let created = try await install(upload, as: relative, in: originals)
+        let target: URL
+        do {
+            target = try originals.url(relative)
+        } catch {
+            upload.discard()
+            throw error
+        }
         let event = S3EventRecord(
             name: .objectCreatedPut, bucket: record.s3.bucket.name, key: "originals/" + relative, size: upload.size,
             eTag: upload.hash.hex, sequence: 0, sourceName: url)
+        let store: @Sendable () throws -> JournalAppend = {
+            let created = try Self.install(upload, at: target)
+            do {
+                return try context.submit(event)
+            } catch {
+                // Nothing is kept of an import whose event could not be journaled (a retry fetches it again).
+                if created { unlink(target.path) }
+                throw error
+            }
+        }
+        // In serve, in the content's turn: until session 30 an import of bytes a PUT id named got no id of its own
+        // (its Location answered 404, and a DELETE of the PUT id removed it).
         let appended: JournalAppend
-        do {
-            appended = try context.submit(event)
-        } catch {
-            // Nothing is kept of an import whose event could not be journaled (a retry fetches it again).
-            if created, let target = try? originals.url(relative) { unlink(target.path) }
-            throw error
+        if let naming {
+            appended = try await naming.storing(
+                upload.hash, format: upload.format, size: upload.size, name: url, store)
+        } else {
+            appended = try await threadPool.runIfActive(store)
         }
         context.logger.info(
             "imported", metadata: ["url": "\(url)", "key": "\(event.s3.object.key)", "event": "\(appended.eventID)"])
@@ -113,18 +139,15 @@ public struct FetchFunction: PipelineFunction {
 
     /// Links the checked download into `originals/` (kept as is when the same bytes are there) and removes the
     /// download. - Returns: whether the original is new.
-    private func install(_ upload: SpooledUpload, as relative: String, in originals: StoreHandle) async throws -> Bool {
-        let target = try originals.url(relative)
-        return try await threadPool.runIfActive {
-            defer { unlink(upload.path) }
-            try Folder.create(target.deletingLastPathComponent())
-            // link() keeps the first copy when the same bytes arrive twice at once; the spool file was fsynced.
-            if link(upload.path, target.path) == 0 { return true }
-            guard errno == EEXIST else {
-                throw StoreError.io(path: target.path, operation: "link", errno: errno)
-            }
-            return false
+    private static func install(_ upload: SpooledUpload, at target: URL) throws -> Bool {
+        defer { unlink(upload.path) }
+        try Folder.create(target.deletingLastPathComponent())
+        // link() keeps the first copy when the same bytes arrive twice at once; the spool file was fsynced.
+        if link(upload.path, target.path) == 0 { return true }
+        guard errno == EEXIST else {
+            throw StoreError.io(path: target.path, operation: "link", errno: errno)
         }
+        return false
     }
 }
 
@@ -150,7 +173,8 @@ public struct ImportFailure: Error, CustomStringConvertible, Sendable {
             return ImportFailure(code: error.code, message: error.message)
         default:
             // The error names the URL (`file`); the importer's message may start with it as well.
-            let message = error.message.hasPrefix(url + ": ") ? String(error.message.dropFirst(url.count + 2)) : error.message
+            let message =
+                error.message.hasPrefix(url + ": ") ? String(error.message.dropFirst(url.count + 2)) : error.message
             return FunctionError.unprocessable(file: url, reason: "\(error.code): \(message)")
         }
     }

@@ -33,16 +33,23 @@ public struct UploadIngest: Sendable {
     public let runtime: FunctionRuntime
     /// The largest accepted upload.
     public let maxFileBytes: Int
+    /// `serve`'s: stores each original in its content's turn and names it by its hash when HTTP API ids name the
+    /// same bytes (`nil`: no API ids to keep apart from).
+    public let naming: (any DroppedContentNaming)?
     private let logger: Logger
     /// Uploads ingested but left in uploads/ as their folder may not be written: not read again until they or
     /// their folder change.
     private let kept = KeptUploads()
 
     /// - Parameters: see the properties.
-    public init(layout: StoreLayout, runtime: FunctionRuntime, maxFileBytes: Int, logger: Logger) {
+    public init(
+        layout: StoreLayout, runtime: FunctionRuntime, maxFileBytes: Int, naming: (any DroppedContentNaming)? = nil,
+        logger: Logger
+    ) {
         self.layout = layout
         self.runtime = runtime
         self.maxFileBytes = maxFileBytes
+        self.naming = naming
         self.logger = logger
     }
 
@@ -91,17 +98,16 @@ public struct UploadIngest: Sendable {
             guard !upload.writerCame else { return .skipped }
             // The functions read the original at once: through the page cache, not from the disk (README, "Upload
             // events": an O_DIRECT write made every idle upload's two functions wait for the disk).
-            let original: IngestedOriginal
+            var original: IngestedOriginal
             do {
-                original = try OriginalIngest.ingest(
-                    bytes, name: name, maxBytes: maxFileBytes, into: originals, hash: hash, readSoon: true)
+                original = try OriginalIngest.prepare(bytes, name: name, maxBytes: maxFileBytes, hash: hash)
             } catch let error as IngestError {
                 // A refusal (an empty file, say) of bytes a writer came to replace is not this upload's.
                 if upload.writerCame { return .skipped }
                 return reject(path: path, name: name, reason: error.description)
             }
-            let record = runtime.record(.objectCreatedPut, for: original, sourceName: name)
-            let appended = try runtime.submit(record, deduplicate: true)
+            let appended: JournalAppend
+            (original, appended) = try store(bytes, as: original, name: name, into: originals)
             if let renamed = upload.remove() {
                 logger.warning(
                     "an upload rewritten as it was removed is kept under a new name: another file took its own",
@@ -130,6 +136,25 @@ public struct UploadIngest: Sendable {
                 metadata: ["upload": "\(name)", "error": "\(error)"])
             return .skipped
         }
+    }
+
+    /// Stores the original and journals its `ObjectCreated:Put`; in `serve`, in the content's turn (see `naming`):
+    /// until session 30 a picture dropped while a PUT id named its bytes got no id of its own, its hash answered
+    /// 404 and a DELETE of the PUT id removed it, and a DELETE could remove the original between its install and
+    /// its journal.
+    private func store(
+        _ bytes: Data, as prepared: IngestedOriginal, name: String, into originals: StoreHandle
+    ) throws -> (IngestedOriginal, JournalAppend) {
+        let runtime = self.runtime
+        let work: @Sendable () throws -> (IngestedOriginal, JournalAppend) = {
+            var original = prepared
+            original.alreadyStored = try !OriginalIngest.store(bytes, as: prepared, into: originals, readSoon: true)
+            let record = runtime.record(.objectCreatedPut, for: original, sourceName: name)
+            return (original, try runtime.submit(record, deduplicate: true))
+        }
+        guard let naming else { return try work() }
+        return try naming.storingAndWaiting(
+            prepared.hash, format: prepared.format, size: prepared.size, name: name, work)
     }
 
     /// An upload ingested whose folder picpipe's user may not write stays in uploads/: said once, and not read again

@@ -24,6 +24,8 @@ struct ConfigurationReloader: Service, CustomStringConvertible {
     let gateway: AWSGateway?
     /// The shared metadata database (PostgreSQL), kept across reloads; `nil`: the store's SQLite file.
     let metadataStore: (any MetadataStore)?
+    /// The fetch function's naming of imports beside the HTTP API's ids, kept across reloads.
+    let naming: (any DroppedContentNaming)?
     let logger: Logger
 
     func run() async throws {
@@ -36,7 +38,8 @@ struct ConfigurationReloader: Service, CustomStringConvertible {
                 logger.error("configuration not reloaded; the running one stays", metadata: ["error": "\(error)"])
                 continue
             }
-            let restartNeeded = runtime.reconfigure(FunctionCatalog.functions(for: next, metadataStore: metadataStore))
+            let restartNeeded = runtime.reconfigure(
+                FunctionCatalog.functions(for: next, metadataStore: metadataStore, naming: naming))
             if let gateway {
                 gateway.reapplyFunctionOverrides()
             } else {

@@ -80,4 +80,27 @@ struct DatabaseBackends {
         guard let pool else { return nil }
         return try PostgresContentLocks(pool: pool)
     }
+
+    /// The HTTP API's id index and content locks, opened once for the process: the shared ones, else (when `local`)
+    /// the store's SQLite index and this process's locks, else `nil`.
+    func contentTurn(layout: StoreLayout, local: Bool) throws -> ContentTurn? {
+        if let index = try imageIndex(), let locks = try contentLocks() {
+            return ContentTurn(index: index, locks: locks)
+        }
+        guard local else { return nil }
+        return ContentTurn(
+            index: try SQLiteImageIndex(url: SQLiteImageIndex.location(in: layout)), locks: LocalContentLocks())
+    }
+}
+
+/// What names a content and who may change it: the HTTP API and the ways in that take a dropped file's path (the
+/// watcher, the fetch function) share one of each, so a dropped picture is named in the same turn as a DELETE.
+struct ContentTurn {
+    /// The id index.
+    let index: any ImageIndex
+    /// The content locks.
+    let locks: any ContentLocks
+
+    /// The watcher's and the fetch function's naming over them.
+    var naming: IndexedContentNaming { IndexedContentNaming(index: index, locks: locks) }
 }

@@ -16,9 +16,11 @@ enum FunctionCatalog {
     ///   - metadataStore: a shared metadata database (PostgreSQL); `nil`: the store's SQLite file.
     ///   - overlapsResize: whether the thumbnail function resizes on a spare core while it decodes (off for
     ///     `batch`, whose `-j N` means N threads; see `ThumbnailFunction.overlapsResize`).
+    ///   - naming: the HTTP API's index and content locks for what the fetch function imports (`nil`: no API ids).
     static func functions(
         for configuration: PicpipeConfiguration, alsoFormats: [ImageFormat] = [],
-        metadataStore: (any MetadataStore)? = nil, overlapsResize: Bool = true, pixelLimitSource: String? = nil
+        metadataStore: (any MetadataStore)? = nil, overlapsResize: Bool = true, pixelLimitSource: String? = nil,
+        naming: (any DroppedContentNaming)? = nil
     ) -> [RegisteredFunction] {
         var thumbnails = thumbnail(configuration, alsoFormats: alsoFormats, overlapsResize: overlapsResize)
         thumbnails.pixelLimitSource = pixelLimitSource
@@ -33,7 +35,8 @@ enum FunctionCatalog {
                 FetchFunction(
                     imports: configuration.imports,
                     limits: DecodeLimits(
-                        maxPixels: configuration.limits.maxPixels, maxFileBytes: configuration.limits.maxFileBytes)),
+                        maxPixels: configuration.limits.maxPixels, maxFileBytes: configuration.limits.maxFileBytes),
+                    naming: naming),
                 configuration: configuration.functions.fetch),
         ]
     }
@@ -74,19 +77,38 @@ enum FunctionCatalog {
     }
 
     /// A runtime over the configured journal (`database.url`, else the store's SQLite file) with every function.
+    /// Its imports are named beside the HTTP API's ids when the database is shared (`invoke`, `import`: in SQLite
+    /// mode the API's index and locks are serve's own, out of this process's reach).
     /// - Parameter workerFunctions: the functions whose workers `run()` starts (`nil`: all).
     static func runtime(
         for configuration: PicpipeConfiguration, logger: Logger, workerFunctions: Set<String>? = nil
     ) throws -> (FunctionRuntime, DatabaseBackends) {
+        let (layout, backends) = try open(configuration)
+        let naming = try backends.contentTurn(layout: layout, local: false)?.naming
+        let runtime = Self.runtime(
+            for: configuration, layout: layout, backends: backends, naming: naming, logger: logger,
+            workerFunctions: workerFunctions)
+        return (runtime, backends)
+    }
+
+    /// The store (its folders made) and the configured databases.
+    static func open(_ configuration: PicpipeConfiguration) throws -> (StoreLayout, DatabaseBackends) {
         let layout = StoreLayout(root: configuration.storeURL)
         try layout.createFolders()
-        let backends = try DatabaseBackends.open(url: configuration.database.url, layout: layout)
+        return (layout, try DatabaseBackends.open(url: configuration.database.url, layout: layout))
+    }
+
+    /// A runtime over opened databases with every function (`naming`: the fetch function's, see `functions`).
+    static func runtime(
+        for configuration: PicpipeConfiguration, layout: StoreLayout, backends: DatabaseBackends,
+        naming: (any DroppedContentNaming)?, logger: Logger, workerFunctions: Set<String>? = nil
+    ) -> FunctionRuntime {
         let runtime = FunctionRuntime(
             layout: layout, journal: backends.journal,
-            functions: functions(for: configuration, metadataStore: backends.metadata),
+            functions: functions(for: configuration, metadataStore: backends.metadata, naming: naming),
             settings: configuration.runtime, logger: logger, workerFunctions: workerFunctions)
         // What the Lambda API changed holds wherever the functions run, as one function has one configuration.
         FunctionOverrides(layout: layout).applyAll(to: runtime)
-        return (runtime, backends)
+        return runtime
     }
 }

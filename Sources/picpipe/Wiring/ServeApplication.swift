@@ -30,11 +30,17 @@ struct ServeApplication {
         // Before the runtime makes its instruments: the Prometheus registry /metrics renders backs swift-metrics.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let (runtime, backends) = try FunctionCatalog.runtime(
-            for: configuration, logger: logger, workerFunctions: roles.worker ? roles.workerFunctions : [])
+        let (layout, backends) = try FunctionCatalog.open(configuration)
+        // One index and one set of content locks for the API, the watcher and the fetch function: a dropped or
+        // imported picture is named in the same turn as a PUT or DELETE of its bytes (SQLite: one serve runs every
+        // role, so they are this process's).
+        let turn = try backends.contentTurn(layout: layout, local: true)
+        let naming = turn?.naming
+        let runtime = FunctionCatalog.runtime(
+            for: configuration, layout: layout, backends: backends, naming: naming, logger: logger,
+            workerFunctions: roles.worker ? roles.workerFunctions : [])
         // Which parts this process runs, for /metrics (each process of a scaled-out installation is scraped apart).
         Gauge(label: "picpipe_process_roles", dimensions: [("roles", roles.description)]).record(1)
-        let layout = runtime.layout
         // Leftovers of a killed process are swept after the start-up, not before it or beside it: listing
         // thumbnails/ of a big store took longer than the rest of the start (see LeftoverSweep).
         // uploads/ too for a SQLite watcher: an upload ingested but not yet removed when its process died is left
@@ -47,7 +53,8 @@ struct ServeApplication {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if configuration.watcher.enabled, roles.watcher {
             let ingest = UploadIngest(
-                layout: layout, runtime: runtime, maxFileBytes: configuration.limits.maxFileBytes, logger: logger)
+                layout: layout, runtime: runtime, maxFileBytes: configuration.limits.maxFileBytes, naming: naming,
+                logger: logger)
             let makeWatcher: @Sendable () -> UploadWatcherService = {
                 UploadWatcherService(
                     watcher: UploadWatcher(
@@ -81,8 +88,8 @@ struct ServeApplication {
                     logger.info("http listening", metadata: ["address": "\(settings.listen.host):\(port)"])
                     sweep.start()
                 },
-                metadataStore: backends.metadata, imageIndex: try backends.imageIndex(),
-                usageCounter: try backends.usageCounter(), contentLocks: try backends.contentLocks())
+                metadataStore: backends.metadata, imageIndex: turn?.index, usageCounter: try backends.usageCounter(),
+                contentLocks: turn?.locks)
             services.append(.init(service: application))
             fetch = application
             // The S3 and Lambda APIs on their own listener, over the same store, upload path and runtime.
@@ -125,7 +132,7 @@ struct ServeApplication {
                 .init(
                     service: ConfigurationReloader(
                         load: reload, initial: configuration, runtime: runtime, fetch: fetch, gateway: gateway,
-                        metadataStore: backends.metadata, logger: logger)))
+                        metadataStore: backends.metadata, naming: naming, logger: logger)))
         }
         // Last, so it is the first a graceful shutdown stops (ServiceGroup stops services in reverse order): the
         // shutdown grace starts at the signal and also bounds synchronous calls the HTTP listeners wait for. Until
