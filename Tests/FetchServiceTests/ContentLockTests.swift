@@ -55,15 +55,7 @@ import Testing
     @Test func aPutOfTheSameBytesWaitsForADeleteHalfDone() async throws {
         let picture = try FetchServer.picture(seed: 33)
         let hash = picture.withUnsafeBytes { ContentHash(of: $0) }
-        let locks = LocalContentLocks()
-        let hooked = Mutex<HookedIndex?>(nil)
-        let makeIndex: (StoreLayout) throws -> any ImageIndex = { layout in
-            let index = HookedIndex(try SQLiteImageIndex(url: SQLiteImageIndex.location(in: layout)))
-            hooked.withLock { $0 = index }
-            return index
-        }
-        try await FetchServer.with(imageIndex: makeIndex, contentLocks: locks) { client, layout in
-            let index = try #require(hooked.withLock { $0 })
+        try await Self.withHookedServer { (client, layout, index, locks) async throws in
             let racing = RacingRequest()
             let put: @Sendable () async throws -> HTTPAnswer = {
                 try await client.send(
@@ -76,8 +68,7 @@ import Testing
                 index.arm(id: "race") {
                     racing.start(put)
                     // Until the PUT is done (no lock) or queued behind the DELETE's lock.
-                    let deadline = Date().addingTimeInterval(10)
-                    while !racing.finished, locks.waiting(on: hash) == 0, Date() < deadline { usleep(1000) }
+                    Self.waitBlocking { racing.finished || locks.waiting(on: hash) > 0 }
                 }
                 #expect(try await client.send("DELETE", "/images/race").status == 204)
                 let answer = try await racing.answer()

@@ -82,20 +82,6 @@ struct RefusingFunction: PipelineFunction {
     }
 }
 
-/// Keeps `LEVEL message` of every line logged through it.
-struct LevelCapturingLogHandler: LogHandler {
-    let lines: Locked<[String]>
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) { lines.withLock { $0.append("\(event.level) \(event.message)") } }
-}
-
 /// Sleeps `seconds`; notes when it is cancelled.
 struct SleepyFunction: PipelineFunction {
     var name = "sleepy"
@@ -547,7 +533,7 @@ struct TrespassingFunction: PipelineFunction {
     @Test(arguments: [(judges: true, logs: true), (judges: false, logs: true), (judges: false, logs: false)])
     func aRefusalIsOneErrorLine(judges: Bool, logs: Bool) async throws {
         let lines = Locked<[String]>([])
-        let logger = Logger(label: "test") { _ in LevelCapturingLogHandler(lines: lines) }
+        let logger = Logger(label: "test") { _ in CapturingLogHandler(lines: lines, withLevels: true) }
         let runtime = try Self.makeRuntime(
             [
                 RegisteredFunction(

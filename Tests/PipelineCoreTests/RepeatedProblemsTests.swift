@@ -6,9 +6,10 @@ import Testing
 
 @testable import PipelineCore
 
-/// Keeps the messages logged through it.
+/// Keeps the messages logged through it, each after its level when `withLevels` (`warning journal read failed`).
 struct CapturingLogHandler: LogHandler {
     let lines: Locked<[String]>
+    var withLevels = false
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .trace
 
@@ -17,7 +18,9 @@ struct CapturingLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) { lines.withLock { $0.append(event.message.description) } }
+    func log(event: LogEvent) {
+        lines.withLock { $0.append(withLevels ? "\(event.level) \(event.message)" : event.message.description) }
+    }
 }
 
 @Suite struct RepeatedProblemsTests {

@@ -25,20 +25,20 @@ extension ContentLocks {
 public final class LocalContentLocks: ContentLocks {
     /// The held contents, each with its waiters (resumed one at a time, in order).
     private let held = Mutex<[ContentHash: [CheckedContinuation<Void, Never>]]>([:])
-    /// Free holders' slots and who waits for one (a shared implementation's sessions; unbounded: `Int.max`).
-    private let slots: Mutex<(free: Int, waiting: [CheckedContinuation<Void, Never>])>
+    /// Holders' slots (a shared implementation's sessions; unbounded: `Int.max`).
+    private let slots: AsyncSlots
 
     /// - Parameter limit: the most holders at once (each may hold several contents); `nil`: unbounded.
     public init(limit: Int? = nil) {
-        slots = Mutex((free: limit ?? Int.max, waiting: []))
+        slots = AsyncSlots(limit ?? Int.max)
     }
 
     public func withLocks<T: Sendable>(on hashes: [ContentHash], _ body: () async throws -> T) async throws -> T {
         // A slot first, then the contents in their order: a holder waiting for a content never holds what another
         // holder of that content waits for.
         let ordered = Set(hashes).sorted()
-        await takeSlot()
-        defer { giveSlot() }
+        await slots.acquire()
+        defer { slots.release() }
         for hash in ordered { await acquire(hash) }
         defer { for hash in ordered.reversed() { release(hash) } }
         return try await body()
@@ -50,33 +50,7 @@ public final class LocalContentLocks: ContentLocks {
     }
 
     /// How many wait for a holder's slot now.
-    public var waitingForSlots: Int { slots.withLock { $0.waiting.count } }
-
-    private func takeSlot() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let granted = slots.withLock { slots -> Bool in
-                if slots.free > 0 {
-                    slots.free -= 1
-                    return true
-                }
-                slots.waiting.append(continuation)
-                return false
-            }
-            if granted { continuation.resume() }
-        }
-    }
-
-    private func giveSlot() {
-        let next = slots.withLock { slots -> CheckedContinuation<Void, Never>? in
-            // The slot passes straight to the first waiter.
-            guard !slots.waiting.isEmpty else {
-                slots.free += 1
-                return nil
-            }
-            return slots.waiting.removeFirst()
-        }
-        next?.resume()
-    }
+    public var waitingForSlots: Int { slots.waiting }
 
     private func acquire(_ hash: ContentHash) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
