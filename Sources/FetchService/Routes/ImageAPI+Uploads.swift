@@ -121,14 +121,16 @@ extension ImageAPI {
         }
         let condition = checked
         var named = id == upload.hash.hex ? nil : index.entry(for: id)?.hash
-        for attempt in 1...Self.conditionalAttempts {
+        // Tried again while other PUTs move the id (each miss is another PUT's success); only a last try goes on
+        // without the lock of what the id names (until session 30 that was the third, and a busy id lost pictures).
+        for attempt in 1...Self.namingAttempts {
             let expected = named
             let outcome: Acceptance
             do {
                 outcome = try await lifecycle.exclusively([upload.hash] + (expected.map { [$0] } ?? [])) {
                     // The id moved meanwhile: its new content's lock is needed (the last attempt goes on without).
                     let now = id == upload.hash.hex ? nil : index.entry(for: id)?.hash
-                    if now != expected, attempt < Self.conditionalAttempts { return .moved(now) }
+                    if now != expected, attempt < Self.namingAttempts { return .moved(now) }
                     return try await nameUnderLock(
                         upload, id: id, name: name, event: event, preconditions: preconditions, checked: condition,
                         locked: expected)
@@ -229,6 +231,9 @@ extension ImageAPI {
     /// How often a conditional PUT or DELETE whose id keeps changing under it is checked again before its 412.
     static let conditionalAttempts = 3
 
+    /// How often a PUT takes the locks again when the id moved between its look and its locks.
+    static let namingAttempts = 100
+
     /// What an id names now, when the preconditions hold for it (`nil`: it does not exist, which they allow).
     /// - Throws: 412 naming the precondition that does not hold.
     func currentState(of id: ImageID, meeting preconditions: Preconditions) throws -> ResolvedImage? {
@@ -263,7 +268,7 @@ extension ImageAPI {
         // The content whose lock to take: a content id's own (what it resolves to is then read under the lock: a
         // PUT of the same bytes may be naming it meanwhile), else the one the id's entry names now.
         var target = try id.contentHash ?? resolve(id).hash
-        for _ in 0..<Self.conditionalAttempts {
+        for _ in 0..<(preconditions.isEmpty ? Self.namingAttempts : Self.conditionalAttempts) {
             let locked = target
             let outcome = try await lifecycle.exclusively(locked) {
                 try removeIfCurrent(id, naming: locked, preconditions: preconditions)
