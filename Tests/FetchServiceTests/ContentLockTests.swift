@@ -142,6 +142,30 @@ import Testing
         }
     }
 
+    /// Two PUTs of different bytes create one id: the first finds it free under its locks (the hook runs at that
+    /// look) while the second comes in. The second waits for the id's creation lock and then replaces the first
+    /// (201, then 200, its bytes served). Until session 30 nothing guarded an id's creation: the second created it
+    /// meanwhile and the first then replaced content whose lock it did not hold (answering 200 to a creation).
+    @Test func twoPutsCreatingOneIdTakeTurns() async throws {
+        let red = try FetchServer.picture(seed: 50)
+        let blue = try FetchServer.picture(seed: 150)
+        try await Self.withHookedServer { (client, layout, index, locks) async throws in
+            let racing = RacingRequest()
+            let creation = ImageAPI.creationLock(of: "race")
+            // The PUT's reads of the id: its look before the locks, then its look under them.
+            index.arm(.read, id: "race", skip: 1) {
+                racing.start { try await Self.put(blue, client) }
+                Self.waitBlocking { racing.finished || locks.waiting(on: creation) > 0 }
+            }
+            #expect(try await Self.put(red, client).status == 201)
+            #expect(try await racing.answer().status == 200)
+            #expect(try await client.send("GET", "/images/race").body == blue)
+            #expect(try await client.send("DELETE", "/images/race").status == 204)
+            #expect(index.namedContents().isEmpty)
+            #expect(FetchServer.files(under: layout.originals).isEmpty)
+        }
+    }
+
     static func put(_ body: [UInt8], _ client: LoopbackClient) async throws -> HTTPAnswer {
         try await client.send("PUT", "/images/race", headers: [("Content-Type", "image/jpeg")], body: body)
     }
@@ -212,17 +236,22 @@ final class HookedIndex: ImageIndex {
     enum Moment { case changed, read }
 
     private let base: SQLiteImageIndex
-    private let hook = Mutex<(moment: Moment, id: String, run: @Sendable () -> Void)?>(nil)
+    private let hook = Mutex<(moment: Moment, id: String, skip: Int, run: @Sendable () -> Void)?>(nil)
 
     init(_ base: SQLiteImageIndex) { self.base = base }
 
-    func arm(_ moment: Moment = .changed, id: String, _ run: @escaping @Sendable () -> Void) {
-        hook.withLock { $0 = (moment, id, run) }
+    /// - Parameter skip: how many such moments of the id pass before the one the hook runs at.
+    func arm(_ moment: Moment = .changed, id: String, skip: Int = 0, _ run: @escaping @Sendable () -> Void) {
+        hook.withLock { $0 = (moment, id, skip, run) }
     }
 
     private func fire(_ moment: Moment, _ id: String) {
         let run = hook.withLock { hook -> (@Sendable () -> Void)? in
             guard let armed = hook, armed.id == id, armed.moment == moment else { return nil }
+            guard armed.skip == 0 else {
+                hook?.skip -= 1
+                return nil
+            }
             hook = nil
             return armed.run
         }

@@ -125,9 +125,14 @@ extension ImageAPI {
         // without the lock of what the id names (until session 30 that was the third, and a busy id lost pictures).
         for attempt in 1...Self.namingAttempts {
             let expected = named
+            // What the id names now, or, while it names nothing, the id itself: every PUT that would create it takes
+            // that lock, so two cannot both find it free (until session 30 one then replaced the other's new
+            // content without its lock, and that content's removal came after: a PUT of it in between named it by
+            // its hash, and mini5.py left a picture in 1 round of 8).
+            let held = expected ?? (id == upload.hash.hex ? nil : Self.creationLock(of: id))
             let outcome: Acceptance
             do {
-                outcome = try await lifecycle.exclusively([upload.hash] + (expected.map { [$0] } ?? [])) {
+                outcome = try await lifecycle.exclusively([upload.hash] + (held.map { [$0] } ?? [])) {
                     // The id moved meanwhile: its new content's lock is needed (the last attempt goes on without).
                     let now = id == upload.hash.hex ? nil : index.entry(for: id)?.hash
                     if now != expected, attempt < Self.namingAttempts { return .moved(now) }
@@ -233,6 +238,11 @@ extension ImageAPI {
 
     /// How often a PUT takes the locks again when the id moved between its look and its locks.
     static let namingAttempts = 100
+
+    /// The lock a PUT creating `id` holds: a hash of the name in a space of its own, beside the contents' locks.
+    package static func creationLock(of id: String) -> ContentHash {
+        Array(("picpipe.id-creation:" + id).utf8).withUnsafeBytes { ContentHash(of: $0) }
+    }
 
     /// What an id names now, when the preconditions hold for it (`nil`: it does not exist, which they allow).
     /// - Throws: 412 naming the precondition that does not hold.
