@@ -305,15 +305,7 @@ extension S3API {
         defer { cache.removeAll() }
         let upload = SpooledUpload(
             path: object.path, hash: object.sha256, format: format, size: object.size, fileName: key)
-        do {
-            try await images.validator.validate(upload)
-        } catch let error as APIError {
-            upload.discard()
-            throw Self.translate(error, key: key)
-        } catch {
-            upload.discard()
-            throw error
-        }
+        try await Self.consuming(upload, key: key) { try await images.validator.validate(upload) }
         // Installed and named under the content's lock: a DeleteObject of the same bytes is done or not begun.
         try await images.lifecycle.exclusively(object.sha256) {
             // The record of the content already stored, which this upload of the same bytes updates (a record
@@ -322,14 +314,8 @@ extension S3API {
                 for: OriginalName.relativePath(hash: object.sha256, format: format), in: layout)
             let storedEarlier = stored.map { FileManager.default.fileExists(atPath: $0.path) } == true
             let previous = storedEarlier ? catalog.record(for: object.sha256) : nil
-            do {
+            try await Self.consuming(upload, key: key) {
                 try await images.lifecycle.install(upload, event: event, sourceName: key)
-            } catch let error as APIError {
-                upload.discard()
-                throw Self.translate(error, key: key)
-            } catch {
-                upload.discard()
-                throw error
             }
             do {
                 // The same bytes again under another key keep their first name (the entry's, else the dropped
@@ -351,6 +337,20 @@ extension S3API {
                     "an S3 upload's index entry or record was not written",
                     metadata: ["key": "\(key)", "error": "\(error)"])
             }
+        }
+    }
+
+    /// Runs a step of taking `upload` in: on failure the upload is discarded, and an HTTP API refusal is put in
+    /// S3's words.
+    static func consuming(_ upload: SpooledUpload, key: String, _ step: () async throws -> Void) async throws {
+        do {
+            try await step()
+        } catch let error as APIError {
+            upload.discard()
+            throw translate(error, key: key)
+        } catch {
+            upload.discard()
+            throw error
         }
     }
 
