@@ -2,6 +2,7 @@
 // and the chunked-payload decoder build on these; the unit tests check them against AWS's published vectors.
 import Crypto
 import Foundation
+import PipelineCore
 
 /// The SigV4 algorithm as AWS documents it ("Create a canonical request", "Create a string to sign", "Calculate the
 /// signature").
@@ -205,7 +206,7 @@ public enum SignatureV4 {
         var index = 0
         while index < utf8.count {
             if utf8[index] == UInt8(ascii: "%"), index + 2 < utf8.count,
-                let high = hexValue(utf8[index + 1]), let low = hexValue(utf8[index + 2])
+                let high = HexDigit.value(utf8[index + 1]), let low = HexDigit.value(utf8[index + 2])
             {
                 bytes.append(high << 4 | low)
                 index += 3
@@ -215,15 +216,6 @@ public enum SignatureV4 {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 
     /// Lower-case hex of bytes.

@@ -3,6 +3,7 @@
 // `/thumbnails/%32%35%36` 404). Only ALPHA, DIGIT, `-`, `.`, `_` and `~` are decoded: an encoded `/` (`%2F`), `%25`,
 // NUL and every other reserved or control byte stay as they came, so `a%2Fb` is still one segment the id rules
 // refuse, and `%2e%2e` becomes the `..` they refuse too.
+import PipelineCore
 
 /// Decoding of percent-encoded unreserved characters in a path.
 enum UnreservedPathDecoding {
@@ -17,8 +18,8 @@ enum UnreservedPathDecoding {
         var index = 0
         var changed = false
         while index < end {
-            if bytes[index] == UInt8(ascii: "%"), index + 2 < end, let high = hexValue(bytes[index + 1]),
-                let low = hexValue(bytes[index + 2]), isUnreserved(high << 4 | low)
+            if bytes[index] == UInt8(ascii: "%"), index + 2 < end, let high = HexDigit.value(bytes[index + 1]),
+                let low = HexDigit.value(bytes[index + 2]), isUnreserved(high << 4 | low)
             {
                 result.append(high << 4 | low)
                 index += 3
@@ -31,15 +32,6 @@ enum UnreservedPathDecoding {
         guard changed else { return nil }
         result.append(contentsOf: bytes[end...])
         return String(decoding: result, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 
     /// RFC 3986's unreserved characters.

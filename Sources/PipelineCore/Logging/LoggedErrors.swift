@@ -13,43 +13,12 @@ final class LoggedErrors: Sendable {
     /// `upstream`, logging as before, with its error lines noted here.
     func watching(_ upstream: Logger) -> Logger {
         var logger = upstream
-        logger.handler = ErrorNoticingLogHandler(upstream: upstream.handler, errors: self)
+        logger.handler = ObservingLogHandler(upstream: upstream.handler, level: .error) { [self] _ in note() }
         return logger
     }
 
-    fileprivate func note() { seen.store(true, ordering: .relaxed) }
+    private func note() { seen.store(true, ordering: .relaxed) }
 
     /// The level of the runtime's own line about a failure: `warning` when the function logged its error.
     var levelOfTheRuntimeLine: Logger.Level { any ? .warning : .error }
-}
-
-/// Forwards everything to the process's handler and notes error lines.
-private struct ErrorNoticingLogHandler: LogHandler {
-    var upstream: any LogHandler
-    let errors: LoggedErrors
-
-    var logLevel: Logger.Level {
-        get { upstream.logLevel }
-        set { upstream.logLevel = newValue }
-    }
-
-    var metadata: Logger.Metadata {
-        get { upstream.metadata }
-        set { upstream.metadata = newValue }
-    }
-
-    var metadataProvider: Logger.MetadataProvider? {
-        get { upstream.metadataProvider }
-        set { upstream.metadataProvider = newValue }
-    }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { upstream[metadataKey: key] }
-        set { upstream[metadataKey: key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        if event.level >= .error { errors.note() }
-        upstream.log(event: event)
-    }
 }

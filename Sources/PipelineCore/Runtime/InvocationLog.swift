@@ -71,41 +71,9 @@ public final class InvocationLog: Sendable {
     /// above (whatever the process's log level: the caller asked for the function's output).
     public func capturing(_ upstream: Logger) -> Logger {
         var logger = upstream
-        logger.handler = CapturingLogHandler(upstream: upstream.handler, log: self)
-        return logger
-    }
-}
-
-/// Forwards to the process's handler what its level lets through and keeps what an invocation's caller wants.
-struct CapturingLogHandler: LogHandler {
-    var upstream: any LogHandler
-    let log: InvocationLog
-
-    /// The level the Logger checks before calling: the finer of the upstream's and `info`.
-    var logLevel: Logger.Level {
-        get { min(upstream.logLevel, .info) }
-        set { upstream.logLevel = newValue }
-    }
-
-    var metadata: Logger.Metadata {
-        get { upstream.metadata }
-        set { upstream.metadata = newValue }
-    }
-
-    var metadataProvider: Logger.MetadataProvider? {
-        get { upstream.metadataProvider }
-        set { upstream.metadataProvider = newValue }
-    }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { upstream[metadataKey: key] }
-        set { upstream[metadataKey: key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        if event.level >= .info {
-            log.append(level: event.level, message: event.message.description, metadata: event.metadata)
+        logger.handler = ObservingLogHandler(upstream: upstream.handler, level: .info) { [self] event in
+            append(level: event.level, message: event.message.description, metadata: event.metadata)
         }
-        if event.level >= upstream.logLevel { upstream.log(event: event) }
+        return logger
     }
 }
