@@ -183,9 +183,8 @@ extension ImageAPI {
         // Content the upload folder or batch stored is listed by its hash while no id of the API names it; a new
         // id naming it must not hide it, nor take it along when that id is deleted: its hash becomes an id too.
         // (Under the lock, a content no id names is never one a DELETE is removing.)
-        if id != upload.hash.hex, index.ids(using: upload.hash).isEmpty,
-            let format = resolver.storedFormat(of: upload.hash)
-        {
+        let storedFormat = resolver.storedFormat(of: upload.hash)
+        if id != upload.hash.hex, index.ids(using: upload.hash).isEmpty, let format = storedFormat {
             try index.upsert(
                 IndexedImage(
                     id: upload.hash.hex, hash: upload.hash, format: format, size: upload.size, name: nil,
@@ -194,7 +193,7 @@ extension ImageAPI {
         // The same bytes posted again keep their first name (its entry's, else the dropped file's the listing
         // falls back to): until session 28 every POST renamed the picture.
         let name =
-            id == upload.hash.hex && resolver.storedFormat(of: upload.hash) != nil
+            id == upload.hash.hex && storedFormat != nil
             ? index.entry(for: id)?.name : name
         try await lifecycle.install(upload, event: event, sourceName: id)
         let entry = IndexedImage(
