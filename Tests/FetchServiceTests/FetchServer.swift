@@ -20,6 +20,7 @@ enum FetchServer {
         configure: (inout PicpipeConfiguration) -> Void = { _ in },
         metadataStore: (any MetadataStore)? = nil,
         imageIndex: ((StoreLayout) throws -> any ImageIndex)? = nil, contentLocks: (any ContentLocks)? = nil,
+        thumbnailFunction: (ThumbnailFunction, StoreLayout) -> any PipelineFunction = { function, _ in function },
         _ body: @Sendable (LoopbackClient, StoreLayout) async throws -> Void
     ) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("fetch-\(UUID().uuidString)")
@@ -39,8 +40,10 @@ enum FetchServer {
             layout: layout, journal: try SQLiteInvocationJournal(layout: layout),
             functions: [
                 RegisteredFunction(
-                    ThumbnailFunction(
-                        recipes: recipes, limits: DecodeLimits(maxPixels: configuration.limits.maxPixels)),
+                    thumbnailFunction(
+                        ThumbnailFunction(
+                            recipes: recipes, limits: DecodeLimits(maxPixels: configuration.limits.maxPixels)),
+                        layout),
                     configuration: configuration.functions.thumbnail),
                 RegisteredFunction(MetadataFunction(), configuration: configuration.functions.metadata),
             ], settings: configuration.runtime, logger: logger)

@@ -58,12 +58,16 @@ extension ImageAPI {
             {
                 return Self.signedLifetime(Self.varying(response, varies), request)
             }
-            let now = try resolve(id)
-            guard now.hash != image.hash else { break }
-            image = now
+            // The file went between its making and its opening: the content was deleted, and maybe stored again
+            // under the same hash (a DELETE and a PUT of the same bytes): it is made again for what the id names now.
+            image = try resolve(id)
         }
-        throw APIError.internalError(
-            "the thumbnail function ran but \(recipe.sizeLabel) in \(recipe.spec.format.rawValue) is missing")
+        var retry = HTTPFields()
+        retry[.retryAfter] = "1"
+        throw APIError(
+            .serviceUnavailable, code: "unavailable",
+            message: "the \(recipe.sizeLabel) thumbnail of '\(id.value)' was removed each time it was made (the "
+                + "picture is being replaced or deleted); try again", headers: retry)
     }
 
     /// A signed URL's answer is cached no longer than the URL is valid: a year-long `max-age` kept showing the
