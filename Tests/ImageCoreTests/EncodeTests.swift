@@ -1,7 +1,8 @@
 // Encoding: PNG is lossless, JPEG flattens alpha on the background and carries no EXIF.
 
-import ImageCore
 import Testing
+
+@testable import ImageCore
 
 struct EncodeTests {
     @Test func pngRoundTripsExactly() throws {
@@ -65,5 +66,58 @@ struct EncodeTests {
         #expect(RGBColor(hex: "ffffff") == .white)
         #expect(RGBColor(hex: "fff") == nil && RGBColor(hex: "gggggg") == nil)
         #expect(RGBColor(red: 1, green: 2, blue: 171).hex == "0102ab")
+    }
+}
+
+/// AVIF subsamples chroma: the colour under a fully transparent pixel is averaged into its visible neighbours.
+/// Until session 31 that colour was the black the premultiplied resize leaves, and red next to transparency came
+/// out dark red (166, 38, 39): stripes of red (opaque, and half transparent at their edges) beside transparent black.
+struct TransparentColourTests {
+    static func stripes() -> PixelBuffer {
+        var bytes = [UInt8]()
+        for _ in 0..<48 {
+            for x in 0..<64 {
+                switch x % 10 {
+                case 0, 6: bytes += [255, 0, 0, 128]
+                case 1...5: bytes += [255, 0, 0, 255]
+                default: bytes += [0, 0, 0, 0]
+                }
+            }
+        }
+        return PixelBuffer(width: 64, height: 48, channels: 4, bytes: bytes)
+    }
+
+    @Test func avifKeepsVisibleColourBesideTransparency() throws {
+        let source = Self.stripes()
+        let decoded = try TestPictures.decode(try ImageEncoder.encode(source, format: .avif, quality: 80, speed: 8))
+        let pixels = decoded.pixels
+        #expect(pixels.channels == 4 && pixels.width == 64 && pixels.height == 48)
+        var worst = 0
+        for index in stride(from: 0, to: source.bytes.count, by: 4) where source.bytes[index + 3] != 0 {
+            for channel in 0..<3 {
+                worst = max(worst, abs(Int(pixels.bytes[index + channel]) - Int(source.bytes[index + channel])))
+            }
+        }
+        #expect(worst <= 24, "the largest colour error of a visible pixel is \(worst)")
+    }
+
+    @Test func onlyFullyTransparentPixelsChange() {
+        var source = Self.stripes()
+        // A fully transparent row, and a row whose only visible pixel is its last.
+        let row = 64 * 4
+        source.bytes.replaceSubrange((row * 10)..<(row * 12 - 4), with: [UInt8](repeating: 0, count: row * 2 - 4))
+        source.bytes.replaceSubrange((row * 12 - 4)..<(row * 12), with: [0, 0, 255, 9])
+        let filled = source.withVisibleColourUnderTransparency()
+        for index in stride(from: 0, to: source.bytes.count, by: 4) {
+            #expect(filled.bytes[index + 3] == source.bytes[index + 3])
+            if source.bytes[index + 3] != 0 {
+                #expect(Array(filled.bytes[index..<index + 4]) == Array(source.bytes[index..<index + 4]))
+            }
+        }
+        // Stripes: the transparent columns take the nearer side's red; the empty row takes the row above; the
+        // row with one blue pixel is blue throughout.
+        #expect(Array(filled.bytes[(7 * 4)..<(7 * 4 + 3)]) == [255, 0, 0])
+        #expect(Array(filled.bytes[(row * 10 + 8 * 4)..<(row * 10 + 8 * 4 + 3)]) == [255, 0, 0])
+        #expect(Array(filled.bytes[(row * 11)..<(row * 11 + 3)]) == [0, 0, 255])
     }
 }

@@ -11,12 +11,14 @@ enum AVIFEncoder {
     static func encode(_ image: PixelBuffer, quality: Int, speed: Int, iccProfile: [UInt8]?) throws(ImageError)
         -> [UInt8]
     {
-        let picture = image.channels == 3 || image.channels == 4 ? image : image.expandedToRGB()
+        let picture = (image.channels == 3 || image.channels == 4 ? image : image.expandedToRGB())
+            .withVisibleColourUnderTransparency()
         try HEIFContainer.requireLibrary(for: .avif)
         guard let context = heif_context_alloc() else { throw .encodeFailed(format: .avif, detail: "out of memory") }
         defer { heif_context_free(context) }
         var encoder: OpaquePointer?
-        try check(heif_context_get_encoder_for_format(context, heif_compression_AV1, &encoder), "finding an AV1 encoder")
+        try check(
+            heif_context_get_encoder_for_format(context, heif_compression_AV1, &encoder), "finding an AV1 encoder")
         guard let encoder else { throw .encodeFailed(format: .avif, detail: "libheif has no AV1 encoder") }
         defer { heif_encoder_release(encoder) }
         try check(heif_encoder_set_lossy_quality(encoder, Int32(quality)), "setting the quality")
