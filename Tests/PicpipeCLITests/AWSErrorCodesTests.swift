@@ -1,8 +1,9 @@
 // Refusals in S3's own codes (boto3 against the real `serve`), which SDKs and tools switch on: a key over 1024 bytes
 // is KeyTooLongError, a Content-MD5 that is not base64 of 16 bytes InvalidDigest (a wrong one BadDigest), a copy
 // from a bucket that does not exist NoSuchBucket, a presigned URL living more than a week
-// AuthorizationQueryParametersError, checksums of two algorithms InvalidRequest. They were InvalidArgument,
-// BadDigest, InvalidArgument, AccessDenied and a success.
+// AuthorizationQueryParametersError, checksums of two algorithms InvalidRequest, a checksum header that is not
+// the base64 of its algorithm's bytes InvalidRequest. They were InvalidArgument, BadDigest, InvalidArgument,
+// AccessDenied, a success and (until session 31) BadDigest.
 import Foundation
 import Testing
 
@@ -33,6 +34,10 @@ extension PicpipeCLI {
                     out["twoChecksums"] = attempt(lambda: s3.put_object(
                         Bucket="uploads", Key="sums.jpg", Body=body, ChecksumAlgorithm="CRC32"))
                     s3.meta.events.unregister("before-sign.s3.PutObject", second_checksum)
+                    out["malformedChecksum"] = attempt(lambda: s3.put_object(
+                        Bucket="uploads", Key="sum.jpg", Body=body, ChecksumCRC32="notbase64!!"))
+                    out["shortChecksum"] = attempt(lambda: s3.put_object(
+                        Bucket="uploads", Key="sum.jpg", Body=body, ChecksumSHA256=base64.b64encode(bytes(4)).decode()))
                     v4 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key,
                                       aws_secret_access_key=secret, region_name="us-east-1",
                                       config=Config(signature_version="s3v4"))
@@ -52,6 +57,7 @@ extension PicpipeCLI {
                     ("longKey", "KeyTooLongError"), ("longKeyGet", "KeyTooLongError"),
                     ("malformedMD5", "InvalidDigest"),
                     ("wrongMD5", "BadDigest"), ("copyNoBucket", "NoSuchBucket"), ("twoChecksums", "InvalidRequest"),
+                    ("malformedChecksum", "InvalidRequest"), ("shortChecksum", "InvalidRequest"),
                     ("presignWeekPlus", "AuthorizationQueryParametersError"), ("presignWeek", "200"),
                 ]
                 for (name, code) in expected { #expect(out[name] as? String == code, "\(name): \(out)") }

@@ -241,13 +241,22 @@ struct S3API: Sendable {
     }
 
     /// Refuses digests that cannot be checked before the body is read, as S3 does: a Content-MD5 that is not the
-    /// base64 of 16 bytes (`InvalidDigest`; one that is, but wrong, is `BadDigest` once the body is in), and
-    /// checksums of two algorithms (headers, or a header and a trailer).
+    /// base64 of 16 bytes (`InvalidDigest`; one that is, but wrong, is `BadDigest` once the body is in), a
+    /// checksum header that is not the base64 of its algorithm's bytes (`InvalidRequest`; until session 31 it was
+    /// compared, and refused as `BadDigest`, after the whole body was read), and checksums of two algorithms
+    /// (headers, or a header and a trailer).
     static func checkDigestHeaders(_ request: Request) throws {
         if let contentMD5 = request.headers[AWSResponses.name("content-md5")],
             Data(base64Encoded: contentMD5)?.count != 16
         {
             throw AWSError("InvalidDigest", status: 400, "The Content-MD5 you specified was invalid.")
+        }
+        for algorithm in PayloadChecksum.Algorithm.allCases {
+            if let value = request.headers[AWSResponses.name(algorithm.header)],
+                Data(base64Encoded: value)?.count != algorithm.byteCount
+            {
+                throw AWSError.invalidRequest("Value for \(algorithm.header) header is invalid.")
+            }
         }
         var algorithms = Set(
             PayloadChecksum.Algorithm.allCases.filter { request.headers[AWSResponses.name($0.header)] != nil })

@@ -15,9 +15,11 @@ enum AWSResponses {
         return fields
     }
 
-    /// A new request id (16 hex digits), sent as `x-amz-request-id`.
+    /// A new request id (16 hex digits, leading zeros kept as S3's: until session 31 one in 16 was shorter), sent
+    /// as `x-amz-request-id`.
     static func requestID() -> String {
-        String(UInt64.random(in: 0...UInt64.max), radix: 16, uppercase: true)
+        let digits = String(UInt64.random(in: 0...UInt64.max), radix: 16, uppercase: true)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
     /// A body of bytes with Content-Type and Content-Length.
@@ -63,7 +65,8 @@ enum AWSResponses {
         let type = error.status >= 500 ? "Service" : "User"
         var object = ["Type": type, "Message": error.message, "message": error.message]
         if let reason = error.reason { object["Reason"] = reason }
-        let json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+        let json =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
             ?? Data("{}".utf8)
         return body(
             json, contentType: "application/json", status: HTTPResponse.Status(code: error.status),

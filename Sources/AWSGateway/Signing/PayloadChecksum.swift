@@ -10,6 +10,15 @@ public struct PayloadChecksum: Sendable {
         case crc32, crc32c, crc64nvme, sha1, sha256
         /// The header or trailer naming its value.
         public var header: String { "x-amz-checksum-" + rawValue }
+        /// How many bytes its value is (the header carries their base64).
+        public var byteCount: Int {
+            switch self {
+            case .crc32, .crc32c: 4
+            case .crc64nvme: 8
+            case .sha1: 20
+            case .sha256: 32
+            }
+        }
     }
 
     /// The algorithm.
