@@ -103,8 +103,18 @@ struct EventPayloadTests {
         }
         #expect(refusal(key: "originals/c3/\(hex).jpg", eTag: hex) == nil)
         #expect(refusal(key: "originals/c3/\(hex).jpg", eTag: other)?.contains("does not name the content of eTag") == true)
-        #expect(refusal(key: "originals/c3/photo.jpg", eTag: hex)?.contains("does not name the content") == true)
+        #expect(refusal(key: "originals/c3/photo.jpg", eTag: hex)?.contains("is not an original's name") == true)
         #expect(refusal(key: "thumbnails/c3/\(hex).jpg", eTag: hex)?.contains("is not an original of the store") == true)
         #expect(refusal(key: "originals/c3/\(hex).jpg", eTag: "abc")?.contains("is not a SHA-256 content hash") == true)
+        // As S3 writes a removal about the originals bucket (its key inside the bucket, its MD5 as the eTag), with a
+        // typo in the key: the key is blamed, not the MD5.
+        let removed = S3EventRecord(
+            name: .objectRemovedDelete, bucket: "originals", key: "c3/\(hex)x.jpg", size: 1,
+            eTag: "a18932e314dbb4c81c6fd0e282d81d16", sequence: 1
+        ).inStoreTerms()
+        let blamed = FunctionError.invalidPayload(
+            "key 'originals/c3/\(hex)x.jpg' is not an original's name: an original's file name is its SHA-256 "
+                + "(originals/ab/<sha256>.jpg)")
+        #expect(throws: blamed) { try function.validate(removed, context: context) }
     }
 }

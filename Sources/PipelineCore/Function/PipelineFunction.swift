@@ -45,6 +45,13 @@ extension PipelineFunction {
             throw FunctionError.invalidPayload("key '\(key)' is not an original of the store")
         }
         if record.eventName.family == "ObjectCreated" { try context.checkOriginalStored(record) }
+        // A key that is no original's name is the key's fault (until session 31 an ObjectRemoved record with a typo
+        // in its key was refused for its S3 MD5 eTag, which was right).
+        guard record.keyContentHash != nil else {
+            throw FunctionError.invalidPayload(
+                "key '\(key)' is not an original's name: an original's file name is its SHA-256 "
+                    + "(originals/ab/<sha256>.jpg)")
+        }
         guard let hash = record.contentHash else {
             throw FunctionError.invalidPayload("eTag '\(record.s3.object.eTag)' is not a SHA-256 content hash")
         }
