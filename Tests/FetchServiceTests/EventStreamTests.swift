@@ -160,6 +160,41 @@ struct EventStreamTests {
         }
     }
 
+    /// An id deleted while another id names the same bytes: S3 notifies every deleted key, and a page learns of
+    /// the delete only from the stream (until session 31 nothing was journaled: the tile stayed, the count was one
+    /// too high, an open detail view never said "Deleted elsewhere."). The content stays whole.
+    @Test func anIdDeletedWhileAnotherNamesItsBytesIsSentWithTheOthersItems() async throws {
+        try await FetchServer.with { client, layout in
+            let picture = try FetchServer.picture(seed: 6)
+            let hash = picture.withUnsafeBytes { ContentHash(of: $0) }.hex
+            for id in ["kept", "copy"] {
+                let put = try await client.send(
+                    "PUT", "/images/\(id)", headers: [("Content-Type", "image/jpeg")], body: picture)
+                #expect(put.status == 201)
+            }
+            let stream = try EventStreamConnection(port: client.port)
+            defer { stream.close() }
+            _ = try await stream.read { $0.contains("retry: 1000") }
+            #expect(try await client.send("GET", "/images/kept/thumbnails/256").status == 200)
+            let thumbnails = FetchServer.files(under: layout.thumbnails).filter { $0.contains(hash) }
+            #expect(try await client.send("DELETE", "/images/copy").status == 204)
+            let text = try await stream.read { $0.contains("ObjectRemoved:Delete") }
+            let frame = try #require(Self.frames(text).first { $0.data.contains("ObjectRemoved:Delete") })
+            #expect(frame.data.contains("\"sha256\":\"\(hash)\""))
+            #expect(frame.data.contains("\"source_name\":\"copy\""))
+            #expect(frame.data.contains("\"outcome\":\"succeeded\""))
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(frame.data.utf8)) as? [String: Any])
+            let items = try #require(object["items"] as? [[String: Any]])
+            #expect(items.map { $0["id"] as? String } == ["kept"])
+            // The functions heard of it and kept what the other id still shows.
+            #expect(!thumbnails.isEmpty)
+            #expect(FetchServer.files(under: layout.thumbnails).filter { $0.contains(hash) } == thumbnails)
+            #expect(try await client.send("GET", "/images/kept/metadata").status == 200)
+            #expect(try await client.send("GET", "/images/kept/thumbnails/64").status == 200)
+            #expect(try await client.send("GET", "/images/copy").status == 404)
+        }
+    }
+
     @Test func aSignedStreamURLOpensTheStreamWhenReadsNeedAKey() async throws {
         let key = "stream-reader-key-0123"
         let configure: (inout PicpipeConfiguration) -> Void = {

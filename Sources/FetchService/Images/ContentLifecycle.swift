@@ -107,6 +107,25 @@ package struct ContentLifecycle: Sendable {
         return true
     }
 
+    /// Journals the `ObjectRemoved:Delete` of an id whose content another id still names, as S3 notifies one for
+    /// every deleted key: the event stream, and so every open gallery, learns of the delete from it (until session
+    /// 31 nothing was journaled, and the deleted id's tile stayed in every page). The functions find the original
+    /// in the store and keep its thumbnails and metadata.
+    package func announceKeptContent(hash: ContentHash, format: ImageFormat, sourceName: String) {
+        let relative = OriginalName.relativePath(hash: hash, format: format)
+        let record = S3EventRecord(
+            name: .objectRemovedDelete, bucket: runtime.layout.root.lastPathComponent, key: "originals/" + relative,
+            size: originalSize(relative), eTag: hash.hex, sequence: 0, sourceName: sourceName)
+        do {
+            try runtime.submit(record)
+        } catch {
+            // The id is gone either way; only the notice of it is lost.
+            logger.warning(
+                "the removal of an id could not be journaled",
+                metadata: ["id": "\(sourceName)", "sha256": "\(hash.hex)", "error": "\(error)"])
+        }
+    }
+
     /// An original removed from the store whose removal the functions have yet to hear of.
     package struct RemovedOriginal: Sendable {
         let hash: ContentHash
@@ -123,10 +142,7 @@ package struct ContentLifecycle: Sendable {
     package func removeOriginalIfUnused(hash: ContentHash, format: ImageFormat) -> RemovedOriginal? {
         guard index.ids(using: hash).isEmpty else { return nil }
         let relative = OriginalName.relativePath(hash: hash, format: format)
-        let size =
-            (try? originals.url(relative)).flatMap { url in
-                (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
-            } ?? 0
+        let size = originalSize(relative)
         do {
             try originals.remove(relative)
         } catch {
@@ -136,6 +152,13 @@ package struct ContentLifecycle: Sendable {
         cache.invalidate(hash: hash)
         runtime.layout.forgetS3ObjectRecord(of: hash.hex)
         return RemovedOriginal(hash: hash, relative: relative, size: size)
+    }
+
+    /// The size of the original at `relative` (0 when it cannot be read).
+    private func originalSize(_ relative: String) -> Int {
+        (try? originals.url(relative)).flatMap { url in
+            (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
+        } ?? 0
     }
 
     /// Settles a removed original's dead letters and lets the subscribed functions run its `ObjectRemoved:Delete`

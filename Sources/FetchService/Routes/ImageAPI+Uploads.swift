@@ -283,8 +283,12 @@ extension ImageAPI {
                 try removeIfCurrent(id, naming: locked, preconditions: preconditions)
             }
             switch outcome {
-            case .removed(let removed):
-                if let removed { await lifecycle.announceRemoval(removed, sourceName: id.value) }
+            case .removed(let removed, let image):
+                if let removed {
+                    await lifecycle.announceRemoval(removed, sourceName: id.value)
+                } else {
+                    lifecycle.announceKeptContent(hash: image.hash, format: image.format, sourceName: id.value)
+                }
                 return Response(status: .noContent)
             case .moved(let now):
                 // A PUT moved the id meanwhile: checked and tried again on what it names now (404 when gone).
@@ -294,16 +298,18 @@ extension ImageAPI {
         }
         guard preconditions.isEmpty else { throw APIError.preconditionFailed(.changing, target: "'\(id.value)'") }
         // An id moving under every attempt: removed whatever it names, its content checked under its own lock.
-        if let removed = try index.remove(id: id.value) {
-            await lifecycle.removeIfUnused(hash: removed.hash, format: removed.format, sourceName: id.value)
+        if let removed = try index.remove(id: id.value),
+            await !lifecycle.removeIfUnused(hash: removed.hash, format: removed.format, sourceName: id.value)
+        {
+            lifecycle.announceKeptContent(hash: removed.hash, format: removed.format, sourceName: id.value)
         }
         return Response(status: .noContent)
     }
 
     /// What `removeIfCurrent` did.
     private enum Removal: Sendable {
-        /// The id is gone; the original too when no other id used it.
-        case removed(ContentLifecycle.RemovedOriginal?)
+        /// The id (`image`) is gone; the original too when no other id used it.
+        case removed(ContentLifecycle.RemovedOriginal?, image: ResolvedImage)
         /// The id names other content than the one locked now (`nil`: none): nothing was changed.
         case moved(ContentHash?)
     }
@@ -326,6 +332,6 @@ extension ImageAPI {
                 return .moved(index.entry(for: image.id.value)?.hash)
             }
         }
-        return .removed(lifecycle.removeOriginalIfUnused(hash: image.hash, format: image.format))
+        return .removed(lifecycle.removeOriginalIfUnused(hash: image.hash, format: image.format), image: image)
     }
 }
