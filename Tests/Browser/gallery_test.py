@@ -96,6 +96,20 @@ def with_comment(jpeg, text):
     return jpeg[:2] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + jpeg[2:]
 
 
+def with_camera(jpeg, make, model):
+    """The same JPEG with an EXIF segment naming a camera (IFD0 Make and Model, little-endian TIFF)."""
+    values = [make.encode() + b"\0", model.encode() + b"\0"]
+    data_at = 8 + 2 + 2 * 12 + 4
+    entries, data = b"", b""
+    for tag, value in zip((0x010F, 0x0110), values):
+        entries += tag.to_bytes(2, "little") + (2).to_bytes(2, "little") + len(value).to_bytes(4, "little")
+        entries += (data_at + len(data)).to_bytes(4, "little")
+        data += value
+    tiff = b"II*\0" + (8).to_bytes(4, "little") + (2).to_bytes(2, "little") + entries + bytes(4) + data
+    segment = b"Exif\0\0" + tiff
+    return jpeg[:2] + b"\xff\xe1" + (len(segment) + 2).to_bytes(2, "big") + segment + jpeg[2:]
+
+
 def load(driver, url=None):
     """Opens `url` (or reloads), then raises the resource timing buffer from its 250 entries, so no request of a
     long-lived page falls out of what the audit reads; none was dropped before (fewer than 250 so far)."""
@@ -398,6 +412,8 @@ def run(driver, page, base, arguments, restarted):
     near_field = driver.find_element(By.ID, "near_point").get_attribute("value")
     check(near_field == "48,2" and not driver.find_element(By.ID, "empty").is_displayed(),
           f"a bad filter from the URL shows in its field ({near_field!r}) with the error alone: {error.text}")
+    shown_count = driver.find_element(By.ID, "count").text
+    check(shown_count == "", f"a refused search shows no count beside its error (was '0 pictures'): '{shown_count}'")
     driver.find_element(By.ID, "clear").click()
     wait(driver, "the grid after Clear", lambda d: len(tiles(d)) >= 60)
     check(not error.is_displayed(), "Clear takes the error away")
@@ -552,6 +568,21 @@ def run(driver, page, base, arguments, restarted):
     check(size == (256, 256), f"the versioned URL serves the replacement's pixels ({size}, the old picture is 200x200)")
     check(driver.execute_script("return window.picpipeMarker") == "no reload", "the replacement showed without a reload")
     page.audit("replace")
+    # The same bytes under a second id, deleted by another client: its tile leaves and the count follows, while
+    # the first id stays (until session 31 nothing was sent for it, and its tile stayed until a reload).
+    with open(arguments.replacement, "rb") as source:
+        replacement_bytes = source.read()
+    count_of = lambda d: d.find_element(By.ID, "count").get_attribute("data-count")
+    before_copy = count_of(driver)
+    api(base, "/images/holiday-copy", method="PUT", body=replacement_bytes, content_type="image/jpeg")
+    copy_selector = '#grid a.tile[data-id="holiday-copy"]'
+    wait(driver, "the second id's tile", lambda d: scrolled_to(copy_selector)(d))
+    api(base, "/images/holiday-copy", method="DELETE")
+    wait(driver, "the second id's tile leaves", lambda d: not d.find_elements(By.CSS_SELECTOR, copy_selector))
+    wait(driver, "the count back to what it was", lambda d: count_of(d) == before_copy)
+    check(driver.find_elements(By.CSS_SELECTOR, selector),
+          "an id deleted while another names its bytes left the grid live; the other stayed")
+    page.audit("same bytes deleted elsewhere")
     # Deleted by another client: the tile leaves without a reload. A listing read while the delete runs may still
     # name the content (by its hash, once "holiday" is gone and before the content is): the browser then logs a 404
     # for that thumbnail, which is the deletion racing the page, not a page error.
@@ -591,6 +622,23 @@ def run(driver, page, base, arguments, restarted):
           "a file copied into uploads/ appeared without a reload")
     check(listing_reads(driver) == reads_before, "the live update read no listing: the event carried the item")
     page.audit("live")
+    # A camera new to the store joins the Make choices live, and leaves them when its picture is deleted
+    # (until session 31 the choices were drawn only when the page started).
+    with open(arguments.put, "rb") as source:
+        camera_bytes = with_camera(source.read(), "Picpipe Live Cam", "Model L1")
+    make_choices = lambda d: [o.get_attribute("value") for o in Select(d.find_element(By.ID, "make")).options]
+    model_choices = lambda d: [o.get_attribute("value") for o in Select(d.find_element(By.ID, "model")).options]
+    check("Picpipe Live Cam" not in make_choices(driver), "the new camera is not offered before its picture comes")
+    api(base, "/images/live-camera", method="PUT", body=camera_bytes, content_type="image/jpeg")
+    wait(driver, "the new camera among the choices", lambda d: "Picpipe Live Cam" in make_choices(d)
+         and "Model L1" in model_choices(d))
+    check(driver.execute_script("return window.picpipeMarker") == "no reload",
+          "a new camera joined the Make and Model choices without a reload")
+    api(base, "/images/live-camera", method="DELETE")
+    wait(driver, "the deleted camera leaves the choices", lambda d: "Picpipe Live Cam" not in make_choices(d)
+         and "Model L1" not in model_choices(d))
+    check(True, "the camera of a deleted picture left the choices without a reload")
+    page.audit("live camera choices")
 
     # 7. Delete (with confirmation) from the detail view.
     tile = driver.find_element(By.CSS_SELECTOR, f'#grid a.tile[data-id="{live_id}"]')
@@ -1025,6 +1073,21 @@ def check_detail_url(driver, page, base, stored):
     check(driver.current_url == base + "/?taken_after=2011" and tiles(driver),
           "Close on a linked picture shows the gallery under its own URL")
     page.audit("detail link opened")
+    # A link to a picture that is not here, followed while a picture is open: the view closes and says why
+    # (until session 31 the old picture stayed open under a URL without it, and nothing was said).
+    open_detail(driver, known)
+    driver.execute_script("location.hash = 'photo=no-such-picture'")
+    wait(driver, "the view closed for a link to no picture", lambda d: not detail_open(d))
+    error = driver.find_element(By.ID, "error")
+    wait(driver, "the not-found message", lambda d: error.is_displayed() and "no-such-picture" in error.text)
+    check(fragment(driver) is None and tiles(driver),
+          f"a link to no picture closes the view and says so: {error.text}")
+    load(driver, base + "/?taken_after=2012#photo=no-such-picture")
+    wait(driver, "the not-found message on a fresh load",
+         lambda d: d.find_element(By.ID, "error").is_displayed() and tiles(d))
+    check(not detail_open(driver) and fragment(driver) is None,
+          "a link to no picture opened afresh shows the gallery and the message")
+    page.audit("link to no picture")
 
 
 def check_tiny_pictures(driver, page, base, stored):

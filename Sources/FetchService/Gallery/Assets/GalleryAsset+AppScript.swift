@@ -68,21 +68,48 @@ function ensureOption(control, value) {
   if (![...control.options].some((option) => option.value === value)) control.append(new Option(value, value));
 }
 
+/** The makes of the cameras read, and the models of one make (all when none), as the choices list them. */
+const makeChoices = () => [...new Set(cameraList.map((camera) => camera.make).filter(Boolean))];
+const modelChoices = (make) => [...new Set(cameraList
+  .filter((camera) => camera.model && (!make || (camera.make || "").toLowerCase() === make.toLowerCase()))
+  .map((camera) => camera.model))];
+
 function fillMakes() {
-  const select = form.elements.make;
-  const makes = [...new Set(cameraList.map((camera) => camera.make).filter(Boolean))];
-  select.replaceChildren(new Option("Any", ""), ...makes.map((make) => new Option(make, make)));
+  form.elements.make.replaceChildren(new Option("Any", ""), ...makeChoices().map((make) => new Option(make, make)));
 }
 
 function fillModels(make) {
-  const select = form.elements.model;
-  const models = cameraList
-    .filter((camera) => camera.model && (!make || (camera.make || "").toLowerCase() === make.toLowerCase()))
-    .map((camera) => camera.model);
-  select.replaceChildren(new Option("Any", ""), ...[...new Set(models)].map((model) => new Option(model, model)));
+  form.elements.model.replaceChildren(
+    new Option("Any", ""), ...modelChoices(make).map((model) => new Option(model, model)));
+}
+
+/** The camera choices drawn again after a new read of the cameras (live updates) when they changed; what is
+ *  chosen stays chosen, as a bookmarked choice the data lacks does (until session 31 they were drawn only when the
+ *  page started, so a new camera was missing and a deleted one offered until a reload). */
+function redrawCameras() {
+  const make = form.elements.make;
+  const model = form.elements.model;
+  const shown = (select) => [...select.options].slice(1).map((option) => option.value).join("\n");
+  const wanted = (choices, chosen) => (chosen && !choices.includes(chosen) ? [...choices, chosen] : choices)
+    .join("\n");
+  const [chosenMake, chosenModel] = [make.value, model.value];
+  if (shown(make) === wanted(makeChoices(), chosenMake)
+    && shown(model) === wanted(modelChoices(chosenMake), chosenModel)) return;
+  fillMakes();
+  ensureOption(make, chosenMake);
+  make.value = chosenMake;
+  fillModels(chosenMake);
+  ensureOption(model, chosenModel);
+  model.value = chosenModel;
 }
 
 function updateCount() {
+  if (grid.failed && grid.items.length === 0) {
+    // A refused search was never run: no count (until session 31 "0 pictures" beside the API's error).
+    $("count").textContent = "";
+    $("count").dataset.count = "";
+    return;
+  }
   const filters = grid.filters;
   const names = Object.keys(filters);
   let count = null;
@@ -176,7 +203,10 @@ const grid = new Grid($("grid"), $("more"), {
   onError: showError,
   onMissing: thumbnailFailed,
 });
-const detail = new Detail(grid);
+const detail = new Detail(grid, {
+  onNotFound: (id) => showError(new Error(
+    `No picture "${id}" here: it was deleted, its link is mistyped, or the filters leave it out.`)),
+});
 new Uploader($("drop"), $("picker"), $("uploads"));
 
 form.elements.make.addEventListener("change", () => fillModels(form.elements.make.value));
@@ -238,6 +268,7 @@ function scheduleRefresh() {
     // Nothing is asked while the server is away (the stream says when it is back): no refused request.
     if (!online) return;
     await loadCameras();
+    redrawCameras();
     await grid.refresh();
   }, 30);
 }
@@ -248,6 +279,7 @@ function scheduleCameras() {
     camerasTimer = null;
     if (!online) return;
     await loadCameras();
+    redrawCameras();
     updateCount();
   }, 1000);
 }

@@ -18,8 +18,10 @@ const $ = (id) => document.getElementById(id);
 const linked = () => new URLSearchParams(location.hash.slice(1)).get("photo");
 
 export class Detail {
-  constructor(grid) {
+  /** `onNotFound(id)`: a URL named a picture this view does not have. */
+  constructor(grid, { onNotFound }) {
     this.grid = grid;
+    this.onNotFound = onNotFound;
     this.deleting = null;  // the id this view is deleting, until the DELETE answers
     this.dialog = $("detail");
     this.image = $("large");
@@ -109,7 +111,14 @@ export class Detail {
       if (this.grid.items.length === count) break;
     }
     if (linked() !== id) return;
-    if (!item) { history.replaceState(null, "", location.pathname + location.search); return; }
+    if (!item) {
+      // The URL and the view agree: no picture open, and the reader is told (until session 31 the picture open
+      // before stayed, under a URL without it, and a link to a picture that is not here was dropped silently).
+      history.replaceState(null, "", location.pathname + location.search);
+      if (this.dialog.open) this.close();
+      this.onNotFound(id);
+      return;
+    }
     this.pushed = popped;
     this.show(item, true);
   }

@@ -131,6 +131,7 @@ export class Grid {
     this.tiles.clear();
     this.cursor = null;
     this.done = false;
+    this.failed = false;  // the listing was refused (a bad filter): there is no count to show
     this.loading = null;
     this.element.replaceChildren();
   }
@@ -155,7 +156,7 @@ export class Grid {
         if (generation !== this.generation) return;
         this.take(page);
       } catch (error) {
-        if (generation === this.generation) { this.done = true; this.onError(error); }
+        if (generation === this.generation) { this.done = true; this.failed = true; this.onError(error); }
       } finally {
         if (generation === this.generation) this.loading = null;
       }
