@@ -202,4 +202,10 @@ extension APIError {
     static func unavailable(_ message: String) -> APIError {
         APIError(.serviceUnavailable, code: "unavailable", message: message)
     }
+    /// 503 with `Retry-After`: the same request may pass after `seconds`.
+    static func unavailable(code: String = "unavailable", _ message: String, retryAfter seconds: Int) -> APIError {
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(seconds)
+        return APIError(.serviceUnavailable, code: code, message: message, headers: headers)
+    }
 }

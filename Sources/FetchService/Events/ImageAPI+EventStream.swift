@@ -22,12 +22,10 @@ extension ImageAPI {
     /// connections open.
     func eventStream(_ request: Request, context: some RequestContext) async throws -> Response {
         guard let slot = streamSlots.take() else {
-            var headers = HTTPFields()
-            headers[.retryAfter] = "5"
-            throw APIError(
-                .serviceUnavailable, code: "too_many_streams",
-                message: "\(streamSlots.limit) event streams are open, the most at once (half of http.max_connections, "
-                    + "so other requests keep their connections); try again shortly", headers: headers)
+            throw APIError.unavailable(
+                code: "too_many_streams",
+                "\(streamSlots.limit) event streams are open, the most at once (half of http.max_connections, "
+                    + "so other requests keep their connections); try again shortly", retryAfter: 5)
         }
         // Given back when the stream's body is done with, however it ends (also when it never runs).
         let held = HeldSlot(slot)

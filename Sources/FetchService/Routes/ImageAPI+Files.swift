@@ -62,12 +62,9 @@ extension ImageAPI {
             // under the same hash (a DELETE and a PUT of the same bytes): it is made again for what the id names now.
             image = try resolve(id)
         }
-        var retry = HTTPFields()
-        retry[.retryAfter] = "1"
-        throw APIError(
-            .serviceUnavailable, code: "unavailable",
-            message: "the \(recipe.sizeLabel) thumbnail of '\(id.value)' was removed each time it was made (the "
-                + "picture is being replaced or deleted); try again", headers: retry)
+        throw APIError.unavailable(
+            "the \(recipe.sizeLabel) thumbnail of '\(id.value)' was removed each time it was made (the picture is "
+                + "being replaced or deleted); try again", retryAfter: 1)
     }
 
     /// A signed URL's answer is cached no longer than the URL is valid: a year-long `max-age` kept showing the
