@@ -42,7 +42,7 @@ extension PicpipeCLI {
                 // Create only: made while the id has no entry, then stale.
                 #expect(try index.upsert(Self.entry("doc", Self.a), ifNaming: nil) == .made(previous: nil))
                 #expect(try index.upsert(Self.entry("doc", Self.b), ifNaming: nil) == .stale)
-                #expect(index.entry(for: "doc")?.hash == Self.a)
+                #expect(try index.entry(for: "doc")?.hash == Self.a)
                 // Replace: made while it names the expected content, stale once it names another.
                 guard case .made(let previous?) = try index.upsert(Self.entry("doc", Self.b), ifNaming: Self.a) else {
                     Issue.record("not replaced")
@@ -51,15 +51,16 @@ extension PicpipeCLI {
                 #expect(previous.hash == Self.a)
                 #expect(try index.upsert(Self.entry("doc", Self.c), ifNaming: Self.a) == .stale)
                 #expect(try index.upsert(Self.entry("new", Self.c), ifNaming: Self.a) == .stale)
-                #expect(index.entry(for: "new") == nil && index.entry(for: "doc")?.hash == Self.b)
+                #expect(try index.entry(for: "new") == nil && index.entry(for: "doc")?.hash == Self.b)
                 // Remove: only while it names the expected content.
                 #expect(try index.remove(id: "doc", ifNaming: Self.a) == .stale)
-                #expect(index.entry(for: "doc")?.hash == Self.b)
+                #expect(try index.entry(for: "doc")?.hash == Self.b)
                 guard case .made(let removed?) = try index.remove(id: "doc", ifNaming: Self.b) else {
                     Issue.record("not removed")
                     return
                 }
-                #expect(removed.hash == Self.b && index.entry(for: "doc") == nil && index.ids(using: Self.b).isEmpty)
+                #expect(
+                    try removed.hash == Self.b && index.entry(for: "doc") == nil && index.ids(using: Self.b).isEmpty)
                 #expect(try index.remove(id: "doc", ifNaming: Self.b) == .stale)
             }
         }
@@ -75,7 +76,7 @@ extension PicpipeCLI {
                 DispatchQueue.concurrentPerform(iterations: hashes.count) { slot in
                     let hash = hashes[slot]
                     for _ in 0..<20 {
-                        guard let expected = index.entry(for: "doc")?.hash else { continue }
+                        guard let expected = (try? index.entry(for: "doc"))??.hash else { continue }
                         if case .made(let previous?)? = try? index.upsert(Self.entry("doc", hash), ifNaming: expected) {
                             made.withLock { $0.append((expected, previous.hash)) }
                             return

@@ -321,7 +321,7 @@ extension S3API {
                 // The same bytes again under another key keep their first name (the entry's, else the dropped
                 // file's the listing falls back to), as an HTTP POST of them does (until session 30 each S3 upload
                 // renamed the picture in GET /images).
-                let name = storedEarlier ? images.index.entry(for: object.sha256.hex)?.name : key
+                let name = storedEarlier ? try images.index.entry(for: object.sha256.hex)?.name : key
                 try images.index.upsert(
                     IndexedImage(
                         id: object.sha256.hex, hash: object.sha256, format: format, size: object.size, name: name,
@@ -572,14 +572,12 @@ extension S3API {
             let source = catalog.record(for: hash)?.key ?? key
             // Every id and the original go under the content's lock: a PUT of the same bytes waits for both.
             let removed = try await images.lifecycle.exclusively(hash) {
-                for id in images.index.ids(using: hash) {
-                    do {
-                        try images.index.remove(id: id)
-                    } catch {
-                        throw AWSError.serviceUnavailable(.s3, "the image index could not be updated: \(error)")
-                    }
+                do {
+                    for id in try images.index.ids(using: hash) { try images.index.remove(id: id) }
+                    return try images.lifecycle.removeOriginalIfUnused(hash: hash, format: format)
+                } catch {
+                    throw AWSError.serviceUnavailable(.s3, "the image index could not be updated: \(error)")
                 }
-                return images.lifecycle.removeOriginalIfUnused(hash: hash, format: format)
             }
             if let removed {
                 await images.lifecycle.announceRemoval(removed, sourceName: source)

@@ -73,7 +73,7 @@ extension ImageAPI {
                         let recent = try journal.invocations(state: nil, function: nil, limit: Self.eventWindow)
                         let events = moved.advance(over: recent).map { event in
                             var event = event
-                            event.items = api.listedItems(contentKey: event.key)
+                            event.items = try? api.listedItems(contentKey: event.key)
                             return event
                         }
                         return (moved, events)
@@ -102,11 +102,12 @@ extension ImageAPI {
     }
 
     /// The listing items of the ids that name the content an object key (`originals/ab/<sha256>.jpg`) holds, as
-    /// GET /images lists them now; empty when nothing names it or its metadata is not stored.
-    func listedItems(contentKey key: String) -> [String] {
+    /// GET /images lists them now; empty when nothing names it or its metadata is not stored. - Throws: when the
+    /// index cannot be read (the frame then carries no items, and a page reads the listing).
+    func listedItems(contentKey key: String) throws -> [String] {
         let stem = key.split(separator: "/").last?.split(separator: ".").first.map(String.init) ?? ""
         guard let hash = ContentHash(hex: stem), let row = try? metadata.image(sha256: hash.hex) else { return [] }
-        return listedIDs(row).map { item(id: $0, row: row) }
+        return try listedIDs(row).map { try item(id: $0, row: row) }
     }
 
     /// The stream position now: a stream opened later with this `Last-Event-ID` reports every event that settles

@@ -96,7 +96,7 @@ package struct ContentLifecycle: Sendable {
     package func removeIfUnused(hash: ContentHash, format: ImageFormat, sourceName: String) async -> Bool {
         let removed: RemovedOriginal?
         do {
-            removed = try await exclusively(hash) { removeOriginalIfUnused(hash: hash, format: format) }
+            removed = try await exclusively(hash) { try removeOriginalIfUnused(hash: hash, format: format) }
         } catch {
             logger.error(
                 "could not remove a deleted original", metadata: ["sha256": "\(hash.hex)", "error": "\(error)"])
@@ -138,9 +138,10 @@ package struct ContentLifecycle: Sendable {
     ///
     /// The original goes first: a function still working on an earlier `ObjectCreated` of the same content checks
     /// that the original exists after it wrote, and removes what it wrote when it does not, so a delete wins over
-    /// work that finishes after it. - Returns: what was removed (`nil`: another id still uses it).
-    package func removeOriginalIfUnused(hash: ContentHash, format: ImageFormat) -> RemovedOriginal? {
-        guard index.ids(using: hash).isEmpty else { return nil }
+    /// work that finishes after it. - Returns: what was removed (`nil`: another id still uses it). - Throws: when
+    /// the index cannot be read (nothing is removed: another id may name the content).
+    package func removeOriginalIfUnused(hash: ContentHash, format: ImageFormat) throws -> RemovedOriginal? {
+        guard try index.ids(using: hash).isEmpty else { return nil }
         let relative = OriginalName.relativePath(hash: hash, format: format)
         let size = originalSize(relative)
         do {

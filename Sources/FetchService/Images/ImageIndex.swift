@@ -32,13 +32,15 @@ public struct IndexedImage: Sendable, Equatable {
 
 /// Where the ids are kept. `SQLiteImageIndex` is the local implementation; lookups are answered from memory.
 public protocol ImageIndex: Sendable {
-    /// The entry for an id, or `nil`.
-    func entry(for id: String) -> IndexedImage?
+    /// The entry for an id, or `nil`. Lookups throw when the index cannot be read (a database out of reach): an
+    /// unknown answer is not "no such id" (until session 31 an outage made every PUT id answer 404 and a DELETE of a
+    /// content could take an original another id still named).
+    func entry(for id: String) throws -> IndexedImage?
     /// The ids naming a content, sorted.
-    func ids(using hash: ContentHash) -> [String]
+    func ids(using hash: ContentHash) throws -> [String]
     /// The contents ids name, with how many ids name each: a listing shows each id, so counts of pictures count
     /// each (and a content no id names counts as its hash, while its original is there).
-    func namedContents() -> [ContentHash: Int]
+    func namedContents() throws -> [ContentHash: Int]
     /// Creates or replaces an id. - Returns: the entry it replaced, if any.
     @discardableResult func upsert(_ entry: IndexedImage) throws -> IndexedImage?
     /// Removes an id. - Returns: the removed entry, or `nil` when there was none.

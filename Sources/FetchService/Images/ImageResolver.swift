@@ -29,20 +29,20 @@ struct ImageResolver: Sendable {
     let index: any ImageIndex
     let originals: StoreHandle
 
-    /// The content an id names, with its format, or `nil`.
-    func resolve(_ id: ImageID) -> ResolvedImage? {
-        if let entry = index.entry(for: id.value) {
+    /// The content an id names, with its format, or `nil`. - Throws: when the index cannot be read.
+    func resolve(_ id: ImageID) throws -> ResolvedImage? {
+        if let entry = try index.entry(for: id.value) {
             return ResolvedImage(id: id, hash: entry.hash, format: entry.format, entry: entry)
         }
-        guard let hash = implicitHash(id), let format = storedFormat(of: hash) else { return nil }
+        guard let hash = try implicitHash(id), let format = storedFormat(of: hash) else { return nil }
         return ResolvedImage(id: id, hash: hash, format: format, entry: nil)
     }
 
     /// The content hash an id names without looking at the disk (the thumbnail fast path); the caller
     /// confirms by opening the file. Rule 2's "original is stored" is checked only when the file is missing.
-    func hashWithoutDisk(_ id: ImageID) -> ContentHash? {
-        if let entry = index.entry(for: id.value) { return entry.hash }
-        return implicitHash(id)
+    func hashWithoutDisk(_ id: ImageID) throws -> ContentHash? {
+        if let entry = try index.entry(for: id.value) { return entry.hash }
+        return try implicitHash(id)
     }
 
     /// Where the original with this hash would be, one path per format (a derivative is served only while one exists).
@@ -55,8 +55,8 @@ struct ImageResolver: Sendable {
         ImageFormat.allCases.first { originals.exists(OriginalName.relativePath(hash: hash, format: $0)) }
     }
 
-    private func implicitHash(_ id: ImageID) -> ContentHash? {
-        guard let hash = id.contentHash, index.ids(using: hash).isEmpty else { return nil }
+    private func implicitHash(_ id: ImageID) throws -> ContentHash? {
+        guard let hash = id.contentHash, try index.ids(using: hash).isEmpty else { return nil }
         return hash
     }
 }

@@ -30,7 +30,7 @@ public struct IndexedContentNaming: DroppedContentNaming {
             let stored = try await threadPool.runIfActive(store)
             // Ids of the API name these bytes: a DELETE of theirs must not take the dropped picture along, and its
             // hash must reach it (until session 30 it answered 404). A hash id already there keeps its first name.
-            if index.entry(for: hash.hex) == nil, !index.ids(using: hash).isEmpty {
+            if try index.entry(for: hash.hex) == nil, try !index.ids(using: hash).isEmpty {
                 try index.upsert(
                     IndexedImage(id: hash.hex, hash: hash, format: format, size: size, name: name, updatedAt: Date()))
             }

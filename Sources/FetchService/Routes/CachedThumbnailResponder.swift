@@ -71,7 +71,8 @@ extension ImageAPI {
             let id = ImageID(String(idText)),
             let recipe = thumbnails.recipe(
                 cachedLabel: String(label), accept: head.headerFields[.accept], negotiate: negotiate),
-            let hash = resolver.hashWithoutDisk(id)
+            // An index that cannot be read now leaves the answer to the route (503).
+            let hash = try? resolver.hashWithoutDisk(id)
         else { return nil }
         let file = thumbnails.file(recipe, hash: hash, contentAddressed: id.value == hash.hex, protected: false)
         guard

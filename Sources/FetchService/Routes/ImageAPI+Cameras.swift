@@ -17,7 +17,7 @@ extension ImageAPI {
         // Counted as the listing lists (`listedIDs`): once per id naming a content (a picture PUT under two names
         // counts twice), else once while its original is in the store (one removed by hand is not listed, so it is
         // not counted; until session 29 it was).
-        let named = index.namedContents()
+        let named = try index.namedContents()
         let cameras = try metadata.cameras { sha256, file in
             guard let hash = ContentHash(hex: sha256) else { return 0 }
             return named[hash] ?? (originalExists(file) ? 1 : 0)

@@ -29,7 +29,7 @@ extension ImageAPI {
         let varies = forced == nil && settings.negotiateFormats
         let protected = access.protectReads
         // Fast path: the id names its content without a disk look-up, and the file is opened directly.
-        if let hash = resolver.hashWithoutDisk(id) {
+        if let hash = try resolver.hashWithoutDisk(id) {
             let file = thumbnails.file(recipe, hash: hash, contentAddressed: id.value == hash.hex, protected: protected)
             if let response = try await files.respond(
                 to: request, file: file, cacheAs: hash, sources: resolver.originalPaths(of: hash), context: context)

@@ -52,12 +52,12 @@ extension ImageAPI {
                 // picture deleted since), the next row is listed whole.
                 let listedThrough = position.row.map { $0 == row.cursor } ?? true ? position.afterID : nil
                 var lastInRow = listedThrough
-                for id in listedIDs(row) where listedThrough.map({ id > $0 }) ?? true {
+                for id in try listedIDs(row) where listedThrough.map({ id > $0 }) ?? true {
                     if items.count == limit {
                         next = ListCursor(afterRow: before, row: row.cursor, afterID: lastInRow)
                         break scan
                     }
-                    items.append(item(id: id, row: row))
+                    items.append(try item(id: id, row: row))
                     lastInRow = id
                 }
                 position.afterID = nil
@@ -73,9 +73,9 @@ extension ImageAPI {
     /// The ids that name a metadata row's content: the index's ids, else the content id itself while its original
     /// is in the store. A delete or a replace removes the index's id, then the original, then the metadata row: a
     /// listing read in between must not offer the content by its hash, whose thumbnails are already gone.
-    func listedIDs(_ row: StoredImage) -> [String] {
+    func listedIDs(_ row: StoredImage) throws -> [String] {
         guard let hash = ContentHash(hex: row.id) else { return [] }
-        let named = index.ids(using: hash)
+        let named = try index.ids(using: hash)
         guard named.isEmpty else { return named }
         return originalExists(row.metadata.file) ? [hash.hex] : []
     }
@@ -87,8 +87,8 @@ extension ImageAPI {
     }
 
     /// One list item as JSON.
-    func item(id: String, row: StoredImage) -> String {
-        let entry = index.entry(for: id)
+    func item(id: String, row: StoredImage) throws -> String {
+        let entry = try index.entry(for: id)
         let meta = row.metadata
         // A content id keeps the name its picture arrived under (the dropped file's), with an entry or without.
         let name = entry?.name ?? (entry == nil || id == row.id ? row.displayName : id)

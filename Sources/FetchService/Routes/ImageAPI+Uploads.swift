@@ -120,7 +120,7 @@ extension ImageAPI {
             }
         }
         let condition = checked
-        var named = id == upload.hash.hex ? nil : index.entry(for: id)?.hash
+        var named = id == upload.hash.hex ? nil : try index.entry(for: id)?.hash
         // Tried again while other PUTs move the id (each miss is another PUT's success); only a last try goes on
         // without the lock of what the id names (until session 30 that was the third, and a busy id lost pictures).
         for attempt in 1...Self.namingAttempts {
@@ -134,7 +134,7 @@ extension ImageAPI {
             do {
                 outcome = try await lifecycle.exclusively([upload.hash] + (held.map { [$0] } ?? [])) {
                     // The id moved meanwhile: its new content's lock is needed (the last attempt goes on without).
-                    let now = id == upload.hash.hex ? nil : index.entry(for: id)?.hash
+                    let now = id == upload.hash.hex ? nil : try index.entry(for: id)?.hash
                     if now != expected, attempt < Self.namingAttempts { return .moved(now) }
                     return try await nameUnderLock(
                         upload, id: id, name: name, event: event, preconditions: preconditions, checked: condition,
@@ -184,7 +184,7 @@ extension ImageAPI {
         // id naming it must not hide it, nor take it along when that id is deleted: its hash becomes an id too.
         // (Under the lock, a content no id names is never one a DELETE is removing.)
         let storedFormat = resolver.storedFormat(of: upload.hash)
-        if id != upload.hash.hex, index.ids(using: upload.hash).isEmpty, let format = storedFormat {
+        if id != upload.hash.hex, try index.ids(using: upload.hash).isEmpty, let format = storedFormat {
             try index.upsert(
                 IndexedImage(
                     id: upload.hash.hex, hash: upload.hash, format: format, size: upload.size, name: nil,
@@ -194,7 +194,7 @@ extension ImageAPI {
         // falls back to): until session 28 every POST renamed the picture.
         let name =
             id == upload.hash.hex && storedFormat != nil
-            ? index.entry(for: id)?.name : name
+            ? try index.entry(for: id)?.name : name
         try await lifecycle.install(upload, event: event, sourceName: id)
         let entry = IndexedImage(
             id: id, hash: upload.hash, format: upload.format, size: upload.size, name: name, updatedAt: Date())
@@ -203,8 +203,9 @@ extension ImageAPI {
             do {
                 previous = try moveIfCurrent(imageID, to: entry, checked: checked, preconditions: preconditions)
             } catch {
-                return .refused(
-                    error, removed: lifecycle.removeOriginalIfUnused(hash: upload.hash, format: upload.format))
+                // (An index that cannot be read now keeps the upload's original: another id may name it.)
+                let removed = try? lifecycle.removeOriginalIfUnused(hash: upload.hash, format: upload.format)
+                return .refused(error, removed: removed ?? nil)
             }
         } else {
             previous = try index.upsert(entry)
@@ -215,7 +216,7 @@ extension ImageAPI {
         }
         return .named(
             previous: previous,
-            removedPrevious: lifecycle.removeOriginalIfUnused(hash: previous.hash, format: previous.format))
+            removedPrevious: try lifecycle.removeOriginalIfUnused(hash: previous.hash, format: previous.format))
     }
 
     /// Points the id at `entry` while it still names the content `checked` resolved to (none: while it has no
@@ -246,7 +247,7 @@ extension ImageAPI {
     /// What an id names now, when the preconditions hold for it (`nil`: it does not exist, which they allow).
     /// - Throws: 412 naming the precondition that does not hold.
     func currentState(of id: ImageID, meeting preconditions: Preconditions) throws -> ResolvedImage? {
-        let image = resolver.resolve(id)
+        let image = try resolver.resolve(id)
         if let failure = preconditions.failure(preconditionState(of: image), changesState: true) {
             throw APIError.preconditionFailed(failure, target: "'\(id.value)'")
         }
@@ -321,7 +322,7 @@ extension ImageAPI {
     private func removeIfCurrent(_ id: ImageID, naming locked: ContentHash, preconditions: Preconditions) throws
         -> Removal
     {
-        guard let image = resolver.resolve(id) else { return .moved(nil) }
+        guard let image = try resolver.resolve(id) else { return .moved(nil) }
         guard image.hash == locked else { return .moved(image.hash) }
         if let failure = preconditions.failure(preconditionState(of: image), changesState: true) {
             throw APIError.preconditionFailed(failure, target: "'\(image.id.value)'")
@@ -329,9 +330,9 @@ extension ImageAPI {
         // A content id without an entry names its dropped picture, which nothing can change.
         if let entry = image.entry {
             guard case .made = try index.remove(id: image.id.value, ifNaming: entry.hash) else {
-                return .moved(index.entry(for: image.id.value)?.hash)
+                return .moved(try index.entry(for: image.id.value)?.hash)
             }
         }
-        return .removed(lifecycle.removeOriginalIfUnused(hash: image.hash, format: image.format), image: image)
+        return .removed(try lifecycle.removeOriginalIfUnused(hash: image.hash, format: image.format), image: image)
     }
 }

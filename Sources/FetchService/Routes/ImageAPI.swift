@@ -85,7 +85,7 @@ package struct ImageAPI: Sendable {
 
     /// The id resolved to stored content, or 404.
     func resolve(_ id: ImageID) throws -> ResolvedImage {
-        guard let resolved = resolver.resolve(id) else { throw APIError.imageNotFound(id.value) }
+        guard let resolved = try resolver.resolve(id) else { throw APIError.imageNotFound(id.value) }
         return resolved
     }
 

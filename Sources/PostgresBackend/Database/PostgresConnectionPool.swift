@@ -147,8 +147,14 @@ public final class PostgresConnectionPool: Sendable {
             return value
         } catch {
             checkIn(connection, epoch: epoch, after: error)
-            throw error
+            throw naming(error)
         }
+    }
+
+    /// A connection's `unreachable` (which knows no URL) with this pool's URL.
+    private func naming(_ error: any Error) -> any Error {
+        guard case DatabaseError.unreachable("", let reason) = error else { return error }
+        return DatabaseError.unreachable(url: url.description, reason: reason)
     }
 
     /// Runs an async `body` with one connection of the pool kept for its whole run: a session-level advisory lock
@@ -163,7 +169,7 @@ public final class PostgresConnectionPool: Sendable {
             return value
         } catch {
             checkIn(connection, epoch: epoch, after: error)
-            throw error
+            throw naming(error)
         }
     }
 
@@ -195,9 +201,16 @@ public final class PostgresConnectionPool: Sendable {
     /// one. The pool's other idle connections went with the same server (a restart ends every session), so they
     /// are dropped too rather than each failing a caller in turn.
     private func checkIn(_ connection: PostgresConnection, epoch: Int, after error: any Error) {
-        if connection.isClosed {
+        // A session the server ended may not be marked closed yet: it is not given to the next caller either.
+        var ended: String?
+        if case DatabaseError.unreachable(_, let reason) = error { ended = reason }
+        if ended != nil, !connection.isClosed {
+            let closed: EventLoopFuture<Void> = connection.close()
+            closed.whenComplete { _ in _ = connection }
+        }
+        if connection.isClosed || ended != nil {
             problems.failed(
-                DatabaseError.unreachable(url: url.description, reason: Self.reason(error)), epoch: epoch,
+                DatabaseError.unreachable(url: url.description, reason: ended ?? Self.reason(error)), epoch: epoch,
                 logger: logger)
             dropIdle()
         } else {
@@ -253,9 +266,30 @@ public final class PostgresConnectionPool: Sendable {
                 let code = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
                 return message + code
             }
-            if let underlying = error.underlying { return "\(error.code): \(underlying)" }
-            return "\(error.code)"
+            let what = words(error.code)
+            guard let underlying = error.underlying else { return what }
+            return what + ": " + socketReason(underlying)
         }
+        return socketReason(error)
+    }
+
+    /// A client error's code in words (its description is "Generic description to prevent accidental leakage").
+    static func words(_ code: PSQLError.Code) -> String {
+        switch code {
+        case .serverClosedConnection: return "the server closed the connection"
+        case .clientClosedConnection: return "the connection was closed"
+        case .connectionError: return "the connection failed"
+        case .uncleanShutdown: return "the connection broke off"
+        case .poolClosed: return "the connection pool is closed"
+        case .queryCancelled: return "the statement was cancelled"
+        default: return "\(code)"
+        }
+    }
+
+    /// A socket's error as the system says it ("Connection refused"), not NIO's dump of it ("connection reset
+    /// (error set): Connection refused) (errno: 111)").
+    static func socketReason(_ error: any Error) -> String {
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
         return "\(error)"
     }
 }
@@ -302,16 +336,33 @@ extension PostgresConnection {
             }
         }
         guard !isClosed else {
-            throw DatabaseError.statementFailed(sql: sql, reason: "the connection is closed")
+            throw DatabaseError.unreachable(url: "", reason: "the server closed the connection")
         }
         do {
             return try Self.wait(for: query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: Self.quiet))
         } catch let error as DatabaseError {
             let _: EventLoopFuture<Void> = close()
-            throw DatabaseError.statementFailed(sql: sql, reason: error.description)
+            throw error.mayPassIfRetried ? error : DatabaseError.statementFailed(sql: sql, reason: error.description)
+        } catch let error as PSQLError where Self.endsSession(error) {
+            // The server went away under the statement (a restart, a shutdown, a cut network): an outage a caller
+            // answers with 503 and the pool reports once, not a failed statement (until session 31 a PUT or DELETE
+            // cut off by a restart answered 500).
+            throw DatabaseError.unreachable(url: "", reason: PostgresConnectionPool.reason(error))
         } catch {
             throw DatabaseError.statementFailed(sql: sql, reason: PostgresConnectionPool.reason(error))
         }
+    }
+
+    /// Whether a statement's error is its session's end: the connection closed or broke, or the server said it is
+    /// shutting down or cannot take connections now (SQLSTATE class 08, 57P01-57P03).
+    static func endsSession(_ error: PSQLError) -> Bool {
+        if [.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown, .poolClosed]
+            .contains(error.code)
+        {
+            return true
+        }
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
     }
 
     /// How long a statement may take before its connection counts as lost (a server that vanished without

@@ -39,42 +39,25 @@ public final class PostgresImageIndex: ImageIndex {
         try Self.migrator.migrate(pool)
     }
 
-    public func entry(for id: String) -> IndexedImage? {
-        do {
-            return try pool.run("SELECT * FROM picpipe_fetch.image_id WHERE id = $1", [.text(id)]).first.flatMap(
-                Self.entry)
-        } catch {
-            logger.error("id lookup failed", metadata: ["id": "\(id)", "error": "\(error)"])
-            return nil
-        }
+    public func entry(for id: String) throws -> IndexedImage? {
+        try pool.run("SELECT * FROM picpipe_fetch.image_id WHERE id = $1", [.text(id)]).first.flatMap(Self.entry)
     }
 
-    public func namedContents() -> [ContentHash: Int] {
-        do {
-            var named: [ContentHash: Int] = [:]
-            for row in try pool.run("SELECT sha256, COUNT(*) AS n FROM picpipe_fetch.image_id GROUP BY sha256", []) {
-                if let hex = row.value("sha256", as: String.self), let hash = ContentHash(hex: hex),
-                    let count = row.value("n", as: Int.self)
-                {
-                    named[hash] = count
-                }
+    public func namedContents() throws -> [ContentHash: Int] {
+        var named: [ContentHash: Int] = [:]
+        for row in try pool.run("SELECT sha256, COUNT(*) AS n FROM picpipe_fetch.image_id GROUP BY sha256", []) {
+            if let hex = row.value("sha256", as: String.self), let hash = ContentHash(hex: hex),
+                let count = row.value("n", as: Int.self)
+            {
+                named[hash] = count
             }
-            return named
-        } catch {
-            logger.error("named-content count failed", metadata: ["error": "\(error)"])
-            return [:]
         }
+        return named
     }
 
-    public func ids(using hash: ContentHash) -> [String] {
-        do {
-            return try pool.run(
-                "SELECT id FROM picpipe_fetch.image_id WHERE sha256 = $1 ORDER BY id", [.text(hash.hex)]
-            ).compactMap { $0.value("id", as: String.self) }
-        } catch {
-            logger.error("id lookup failed", metadata: ["sha256": "\(hash.hex)", "error": "\(error)"])
-            return []
-        }
+    public func ids(using hash: ContentHash) throws -> [String] {
+        try pool.run("SELECT id FROM picpipe_fetch.image_id WHERE sha256 = $1 ORDER BY id", [.text(hash.hex)])
+            .compactMap { $0.value("id", as: String.self) }
     }
 
     @discardableResult

@@ -238,10 +238,10 @@ public struct SQLiteImport {
         let entries = try source.all()
         var copied = 0
         for entry in entries {
-            if target.entry(for: entry.id) == nil { copied += 1 }
+            if try target.entry(for: entry.id) == nil { copied += 1 }
             try target.upsert(entry)
         }
-        for entry in entries where target.entry(for: entry.id) != entry {
+        for entry in entries where try target.entry(for: entry.id) != entry {
             report.mismatches.append("image id \(entry.id): differs after the copy")
         }
         report.tables.append(("image ids", entries.count, copied, try target.all().count))
