@@ -110,6 +110,57 @@ extension PicpipeCLI {
             #expect(originals() == 2)
         }
 
+        /// A link in an input folder to a folder or file inside the store (the thumbnails, to browse them from the
+        /// photo folder; one shard of originals; one original) is the store too: until session 31 only a link to the
+        /// store's root was passed over, and `ln -s ../store/thumbnails in/thumbs` took the thumbnails as new
+        /// originals, thumbnails of thumbnails at every run after.
+        @Test func aLinkToAFolderOrFileInsideTheStoreIsNeverAnInput() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let pictures = work.appendingPathComponent("pictures")
+            try FileManager.default.createDirectory(at: pictures, withIntermediateDirectories: true)
+            for seed in 1...2 {
+                try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: seed)
+                    .write(to: pictures.appendingPathComponent("\(seed).jpg"))
+            }
+            let store = work.appendingPathComponent("store")
+            let arguments = ["batch", pictures.path, "--store", store.path, "--json", "-q", "--sizes", "64"]
+            let first = try await PicpipeProcess.run(arguments)
+            #expect(first.status == 0, "\(first.stderr)")
+            let originals = { PicpipeProcess.files(under: store).filter { $0.hasPrefix("originals/") } }
+            let stored = originals()
+            try #require(stored.count == 2)
+            let shard = String(stored[0].split(separator: "/")[1])
+            // Relative links, as `ln -s ../store/thumbnails` makes them; the real store path is where they lead.
+            for (name, target) in [
+                ("thumbs", "../store/thumbnails"), ("shard", "../store/originals/\(shard)"),
+                ("first.jpg", "../store/\(stored[1])"),
+            ] {
+                try FileManager.default.createSymbolicLink(
+                    atPath: pictures.appendingPathComponent(name).path, withDestinationPath: target)
+            }
+            let resolved = try #require(realpath(store.path, nil))
+            defer { free(resolved) }
+            let realStore = String(cString: resolved)
+            for run in 1...2 {
+                let batch = try await PicpipeProcess.run(arguments)
+                #expect(batch.status == 0, "\(batch.stderr)")
+                let summary = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(batch.stdout.utf8))
+                #expect(summary.total == 2, "run \(run): \(batch.stdout)")
+                #expect(summary.ok == 0 && summary.skipped == 2, "run \(run): \(batch.stdout)")
+                #expect(originals() == stored, "run \(run)")
+                for (entry, real) in [
+                    ("thumbs", "thumbnails"), ("shard", "originals/\(shard)"), ("first.jpg", stored[1]),
+                ] {
+                    #expect(
+                        batch.stderr.contains(
+                            "passed over \(pictures.path)/\(entry): in the store this batch writes to (\(realStore); "
+                                + "it is \(realStore)/\(real))"),
+                        "\(batch.stderr)")
+                }
+            }
+        }
+
         @Test func findingNothingIsAWarning() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }

@@ -44,10 +44,10 @@ public struct BatchInput: Sendable, Hashable {
         // input kept its own, so such a batch counted and reported every file twice). Paths by their bytes too:
         // the NFC and NFD spellings of one name are two files.
         var seen = Set<FileIdentity>()
-        // The store, resolved, and its folder's identity: a walk that meets it passes it over.
-        let own: (root: String, identity: FileIdentity)? = store.flatMap(Self.resolved).flatMap { root in
+        // The store, resolved, and its folder's identity: a walk that meets it, or anything in it, passes it over.
+        let own: OwnStore? = store.flatMap(Self.resolved).flatMap { root in
             var status = stat()
-            return stat(root, &status) == 0 ? (root, FileIdentity(status)) : nil
+            return stat(root, &status) == 0 ? OwnStore(root: root, identity: FileIdentity(status)) : nil
         }
         var visited: Set<FileIdentity> = []
         if let own { visited.insert(own.identity) }
@@ -60,8 +60,9 @@ public struct BatchInput: Sendable, Hashable {
                 discovery.missing.append(path)
                 continue
             }
-            if let own, let real = Self.resolved(path), real == own.root || real.hasPrefix(own.root + "/") {
-                discovery.passedOver.append("\(path): \(Self.inStore(own.root))")
+            let real = Self.resolved(path) ?? path
+            if let own, own.holds(real) {
+                discovery.passedOver.append("\(path): \(own.reason(real))")
                 continue
             }
             if (status.st_mode & S_IFMT) != S_IFDIR {
@@ -74,8 +75,8 @@ public struct BatchInput: Sendable, Hashable {
             }
             var found: [String] = []
             walk(
-                folder: path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path, found: &found,
-                visited: &visited, passedOver: &discovery.passedOver, store: own)
+                folder: path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path, real: real,
+                found: &found, visited: &visited, passedOver: &discovery.passedOver, store: own)
             for file in found.sorted(by: Self.byBytes) {
                 var status = stat()
                 if stat(file, &status) == 0 { take(file, status) }
@@ -98,10 +99,33 @@ public struct BatchInput: Sendable, Hashable {
         }
     }
 
+    /// The store a batch writes to, as the walk knows it: its real path and its folder's device and inode.
+    struct OwnStore {
+        var root: String
+        var identity: FileIdentity
+
+        /// Whether a real path (every link resolved) is the store or lies inside it.
+        func holds(_ real: String) -> Bool {
+            real == root || real.hasPrefix(root.hasSuffix("/") ? root : root + "/")
+        }
+
+        /// Why an entry whose real path is `real` is passed over.
+        func reason(_ real: String) -> String {
+            let place = real == root ? root : "\(root); it is \(real)"
+            return "in the store this batch writes to (\(place)): picpipe's own originals and thumbnails are not inputs"
+        }
+    }
+
     /// Collects the candidate files under `folder` (following symbolic links), skipping dotfiles.
+    ///
+    /// Every entry is compared with the store by where it really is (`real`, the folder's path with every link
+    /// resolved, and for a link the path it resolves to), not by its name: a link in an input folder to the store's
+    /// thumbnails, or to one original, is passed over like the store itself (until session 31 only a folder with
+    /// the store root's device and inode was, so `ln -s ../store/thumbnails in/thumbs` fed the thumbnails back in as
+    /// new originals, more at every run).
     static func walk(
-        folder: String, found: inout [String], visited: inout Set<FileIdentity>, passedOver: inout [String],
-        store: (root: String, identity: FileIdentity)? = nil
+        folder: String, real: String, found: inout [String], visited: inout Set<FileIdentity>,
+        passedOver: inout [String], store: OwnStore? = nil
     ) {
         guard let entries = RawNames.list(folder) else {
             passedOver.append("\(folder): cannot read the folder")
@@ -121,19 +145,25 @@ public struct BatchInput: Sendable, Hashable {
                 passedOver.append("\(path): a broken symbolic link or an unreadable entry")
                 continue
             }
+            var link = stat()
+            let isLink = lstat(path, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK
+            let entryReal = isLink ? (Self.resolved(path) ?? path) : (real.hasSuffix("/") ? real : real + "/") + name
+            // The identity too: the store's folder reached by a path realpath does not see through (a bind mount).
+            if let store, store.holds(entryReal) || store.identity == FileIdentity(status) {
+                passedOver.append("\(path): \(store.reason(entryReal))")
+                continue
+            }
             switch status.st_mode & S_IFMT {
             case S_IFDIR:
                 guard visited.insert(FileIdentity(status)).inserted else {
-                    if let store, store.identity == FileIdentity(status) {
-                        passedOver.append("\(path): \(Self.inStore(store.root))")
-                    } else {
-                        passedOver.append(
-                            "\(path): the folder was already searched "
-                                + "(given as an input too, another link to it, or a link loop)")
-                    }
+                    passedOver.append(
+                        "\(path): the folder was already searched "
+                            + "(given as an input too, another link to it, or a link loop)")
                     continue
                 }
-                walk(folder: path, found: &found, visited: &visited, passedOver: &passedOver, store: store)
+                walk(
+                    folder: path, real: entryReal, found: &found, visited: &visited, passedOver: &passedOver,
+                    store: store)
             case S_IFREG:
                 if imageExtensions.contains((name as NSString).pathExtension.lowercased()) || sniffsAsImage(path) {
                     found.append(path)
@@ -150,11 +180,6 @@ public struct BatchInput: Sendable, Hashable {
         guard let pointer = realpath(path, nil) else { return nil }
         defer { free(pointer) }
         return String(cString: pointer)
-    }
-
-    /// Why the store's own files are passed over.
-    static func inStore(_ root: String) -> String {
-        "in the store this batch writes to (\(root)): picpipe's own originals and thumbnails are not inputs"
     }
 
     /// Whether the first bytes of the file are an image picpipe reads (64 bytes hold a HEIF's brands).
