@@ -11,7 +11,8 @@ actor BatchDuplicates {
     /// How the owner of a content finished.
     enum OwnerOutcome: Sendable {
         case succeeded
-        case failed(reason: String)
+        /// `noSpace`: it failed for lack of space, so its copies keep no dead letter either.
+        case failed(reason: String, noSpace: Bool)
     }
 
     private var entries: [ContentHash: Entry] = [:]

@@ -22,6 +22,8 @@ public struct BatchRunner: Sendable {
     /// Runs on the write thread before each original is written: tests hold the write back with it, to show that
     /// everything which must wait for the original does.
     var beforeOriginalWrite: (@Sendable () -> Void)?
+    /// Where a failure for lack of space is told (once a run): the process's, or a test's own.
+    var health = StoreHealth.shared
 
     /// - Parameters: see the properties.
     public init(
@@ -126,7 +128,7 @@ public struct BatchRunner: Sendable {
                 // (the first copy may need one to finish).
                 switch try await lanes.away({ await duplicates.outcome(of: original.hash) }) {
                 case .succeeded: return (file, .skipped, nil, [:])
-                case .failed(let reason): throw SameContentFailed(reason: reason)
+                case .failed(let reason, let noSpace): throw SameContentFailed(reason: reason, noSpace: noSpace)
                 }
             }
             owner = true
@@ -176,8 +178,18 @@ public struct BatchRunner: Sendable {
             }
             return (file, changed ? .ok : .skipped, nil, made)
         } catch {
-            let reason = Self.reason(error, file: file)
-            if owner, let ingested { await duplicates.finish(ingested.hash, .failed(reason: reason)) }
+            // A write that found the disk full, the store's files' or a database's (SQLite's SQLITE_FULL, which no
+            // store write reports: until session 31 the user saw only SQLite's own error, without the run's one line
+            // that the disk is full and what to do).
+            let disk = health.recordFailure(error, path: layout.databases.path)
+            let noSpace = (error as? SameContentFailed)?.noSpace ?? (disk?.label == "full")
+            let reason =
+                noSpace && disk != nil && !(error is StoreError)
+                ? "a database in \(layout.databases.path) could not be written: No space left on device"
+                : Self.reason(error, file: file)
+            if owner, let ingested {
+                await duplicates.finish(ingested.hash, .failed(reason: reason, noSpace: noSpace))
+            }
             if let ingested, let originalWrite, (try? await originalWrite.value) == true {
                 // The picture could not be processed: do not keep the original this run stored, nor what the
                 // functions made of it before one failed (until session 27 a 128 px thumbnail written before the
@@ -186,6 +198,11 @@ public struct BatchRunner: Sendable {
                     .handle(.originals, .write).remove(ingested.relativePath)
                 await cleanUp(ingested, sequence: sequence, file: file)
             }
+            // No dead letter for a file that failed for lack of space: its input is still where it was, the run
+            // says it failed and the next run takes it, and a copy in failed/ would take the room its roll-back has
+            // just freed, so every file after it failed too (until session 31 it was copied there, and a full disk
+            // held more copies of failed inputs than pictures).
+            if noSpace { return (file, .failed, reason, [:]) }
             let letter = DeadLetter(file: file, error: reason, stage: "batch", sha256: ingested?.hash.hex)
             do {
                 let failed = try layout.handles(for: FunctionRole(write: [.failed]), function: "batch").handle(
@@ -238,5 +255,7 @@ public struct BatchRunner: Sendable {
 /// A copy of a file whose content already failed in this batch: the same reason.
 struct SameContentFailed: Error, CustomStringConvertible {
     var reason: String
+    /// The first copy failed for lack of space (this one then keeps no dead letter either).
+    var noSpace = false
     var description: String { reason }
 }
