@@ -161,6 +161,60 @@ extension PicpipeCLI {
             }
         }
 
+        /// A folder the batch may not read (not listed: mode 700 of another user; listed but not entered: 744) is a
+        /// failure, named in the summary with why, exit 1, as an unreadable file is; a picture behind it, named on
+        /// the command line, is "permission denied". Until session 31 such a folder was passed over with exit 0 and
+        /// "0 failed", and the picture was "no such file or folder" (exit 2). As `nobody`, which needs root.
+        @Test func aFolderTheBatchMayNotReadIsAFailure() async throws {
+            guard getuid() == 0 else {
+                print("skipped: running batch as another user needs root (CI runs as root)")
+                return
+            }
+            let nobody: UInt32 = 65534
+            let user = String(cString: try #require(getpwuid(nobody)).pointee.pw_name)
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            try #require(chown(work.path, nobody, nobody) == 0)
+            let inputs = try BatchCommandTests.folderWithOnePicture(in: work)
+            for (folder, mode) in [("locked", 0o700), ("listed", 0o744)] {
+                let path = inputs.appendingPathComponent(folder)
+                try FileManager.default.createDirectory(at: path, withIntermediateDirectories: true)
+                try BatchCommandTests.picture(.jpeg, seed: 9).write(to: path.appendingPathComponent("b.jpg"))
+                try #require(chmod(path.path, mode_t(mode)) == 0)
+            }
+            let store = work.appendingPathComponent("store").path
+            func batch(_ input: String) async throws -> (PicpipeProcess.Output, BatchCommandTests.Summary?) {
+                var environment = ProcessInfo.processInfo.environment
+                environment.removeValue(forKey: "PICPIPE_STORE")
+                environment.removeValue(forKey: "PICPIPE_CONFIG")
+                let run = try await PicpipeProcess.run(
+                    executable: URL(fileURLWithPath: "/usr/bin/setpriv"),
+                    [
+                        "--reuid=\(nobody)", "--regid=\(nobody)", "--clear-groups", PicpipeProcess.binary.path,
+                        "batch", input, "--store", store, "--json", "-q",
+                    ], environment: environment)
+                return (run, try? JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(run.stdout.utf8)))
+            }
+            let folderReason =
+                "cannot read the folder: permission denied; picpipe runs as \(user), who may not read or enter it: "
+                + "the pictures in it are not taken; make it readable (chmod a+rx) or run picpipe as its owner"
+            let (whole, summary) = try await batch(inputs.path)
+            #expect(whole.status == 1, "\(whole.stderr)")
+            #expect(summary?.ok == 1 && summary?.failed == 2 && summary?.total == 3, "\(whole.stdout)")
+            let folders = ["listed", "locked"].map { inputs.appendingPathComponent($0).path }
+            #expect(summary?.failures.map(\.file) == folders)
+            #expect(summary?.failures.allSatisfy { $0.error == folderReason } == true, "\(whole.stdout)")
+            #expect(whole.stderr.contains("picpipe: failed: \(inputs.path)/locked: \(folderReason)"), "\(whole.stderr)")
+
+            let (named, namedSummary) = try await batch(inputs.appendingPathComponent("locked/b.jpg").path)
+            #expect(named.status == 1, "\(named.stderr)")
+            #expect(!named.stderr.contains("no such file"), "\(named.stderr)")
+            #expect(
+                namedSummary?.failures.first?.error
+                    == "permission denied: picpipe runs as \(user), who may not enter a folder on its path; make the "
+                    + "folders readable (chmod a+rx) or run picpipe as their owner", "\(named.stdout)")
+        }
+
         @Test func findingNothingIsAWarning() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }

@@ -27,6 +27,9 @@ public struct BatchInput: Sendable, Hashable {
         public var missing: [String] = []
         /// Entries under the folders that were passed over, each with why (a broken symbolic link, a loop).
         public var passedOver: [String] = []
+        /// Folders and paths the batch may not read (a folder it may not list or enter, a path through one), each
+        /// with why: every one is a failure of the batch, for the pictures in it are not taken.
+        public var unreadable: [BatchSummary.Failure] = []
     }
 
     /// Every input under `paths`, recursively, in a stable order.
@@ -57,7 +60,13 @@ public struct BatchInput: Sendable, Hashable {
         for path in paths {
             var status = stat()
             guard stat(path, &status) == 0 else {
-                discovery.missing.append(path)
+                // A path through a folder picpipe's user may not enter exists, maybe: not "no such file" (until
+                // session 31 it was, with exit 2).
+                if errno == EACCES {
+                    discovery.unreadable.append(.init(file: path, error: Self.unreachable))
+                } else {
+                    discovery.missing.append(path)
+                }
                 continue
             }
             let real = Self.resolved(path) ?? path
@@ -76,7 +85,7 @@ public struct BatchInput: Sendable, Hashable {
             var found: [String] = []
             walk(
                 folder: path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path, real: real,
-                found: &found, visited: &visited, passedOver: &discovery.passedOver, store: own)
+                found: &found, visited: &visited, discovery: &discovery, store: own)
             for file in found.sorted(by: Self.byBytes) {
                 var status = stat()
                 if stat(file, &status) == 0 { take(file, status) }
@@ -123,26 +132,42 @@ public struct BatchInput: Sendable, Hashable {
     /// thumbnails, or to one original, is passed over like the store itself (until session 31 only a folder with
     /// the store root's device and inode was, so `ln -s ../store/thumbnails in/thumbs` fed the thumbnails back in as
     /// new originals, more at every run).
+    ///
+    /// A folder that cannot be listed, or listed but not entered (mode `r--`), is a failure with its reason in
+    /// `discovery.unreadable` (until session 31 it was passed over with a note, and a batch that left out a folder
+    /// of pictures it may not read exited 0 with "0 failed").
     static func walk(
         folder: String, real: String, found: inout [String], visited: inout Set<FileIdentity>,
-        passedOver: inout [String], store: OwnStore? = nil
+        discovery: inout Discovery, store: OwnStore? = nil
     ) {
-        guard let entries = RawNames.list(folder) else {
-            passedOver.append("\(folder): cannot read the folder")
+        var failure: Int32 = 0
+        guard var entries = RawNames.list(folder, failure: &failure) else {
+            discovery.unreadable.append(.init(file: folder, error: Self.unreadableFolder(failure)))
             return
         }
-        let (names, notUTF8) = RawNames.splitByUTF8(entries.filter { $0.first != UInt8(ascii: ".") })
+        entries.removeAll { $0.first == UInt8(ascii: ".") }
+        if !entries.isEmpty, faccessat(AT_FDCWD, folder, X_OK, AT_EACCESS) != 0 {
+            discovery.unreadable.append(.init(file: folder, error: Self.unreadableFolder(errno)))
+            return
+        }
+        let (names, notUTF8) = RawNames.splitByUTF8(entries)
         for entry in notUTF8 {
             guard let shown = UploadName.utf8Repaired(entry) else { continue }
             // No path string names it (a batch leaves its inputs' names alone; the watcher renames uploads).
             let path = folder.hasSuffix("/") ? folder + shown : folder + "/" + shown
-            passedOver.append("\(path): its name is not UTF-8 (the bytes shown as %XX); rename it to take it in")
+            discovery.passedOver.append(
+                "\(path): its name is not UTF-8 (the bytes shown as %XX); rename it to take it in")
         }
         for name in names.sorted() {
             let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
             var status = stat()
             guard stat(path, &status) == 0 else {
-                passedOver.append("\(path): a broken symbolic link or an unreadable entry")
+                if errno == EACCES {
+                    // A link into a folder picpipe's user may not enter.
+                    discovery.unreadable.append(.init(file: path, error: Self.unreachable))
+                } else {
+                    discovery.passedOver.append("\(path): a broken symbolic link or an unreadable entry")
+                }
                 continue
             }
             var link = stat()
@@ -150,19 +175,19 @@ public struct BatchInput: Sendable, Hashable {
             let entryReal = isLink ? (Self.resolved(path) ?? path) : (real.hasSuffix("/") ? real : real + "/") + name
             // The identity too: the store's folder reached by a path realpath does not see through (a bind mount).
             if let store, store.holds(entryReal) || store.identity == FileIdentity(status) {
-                passedOver.append("\(path): \(store.reason(entryReal))")
+                discovery.passedOver.append("\(path): \(store.reason(entryReal))")
                 continue
             }
             switch status.st_mode & S_IFMT {
             case S_IFDIR:
                 guard visited.insert(FileIdentity(status)).inserted else {
-                    passedOver.append(
+                    discovery.passedOver.append(
                         "\(path): the folder was already searched "
                             + "(given as an input too, another link to it, or a link loop)")
                     continue
                 }
                 walk(
-                    folder: path, real: entryReal, found: &found, visited: &visited, passedOver: &passedOver,
+                    folder: path, real: entryReal, found: &found, visited: &visited, discovery: &discovery,
                     store: store)
             case S_IFREG:
                 if imageExtensions.contains((name as NSString).pathExtension.lowercased()) || sniffsAsImage(path) {
@@ -170,9 +195,26 @@ public struct BatchInput: Sendable, Hashable {
                 }
             default:
                 // Never inputs (a pipe would block its reader), but said: it may be what the user meant to import.
-                passedOver.append("\(path): \(FileKind.special(status.st_mode) ?? "not a file"), not a regular file")
+                discovery.passedOver.append(
+                    "\(path): \(FileKind.special(status.st_mode) ?? "not a file"), not a regular file")
             }
         }
+    }
+
+    /// Why a folder could not be read (`code`: the errno of opening or entering it).
+    static func unreadableFolder(_ code: Int32) -> String {
+        guard code == EACCES || code == EPERM else {
+            return "cannot read the folder: \(String(cString: strerror(code))); the pictures in it are not taken"
+        }
+        return "cannot read the folder: permission denied; picpipe runs as \(UploadIngest.userName), who may not "
+            + "read or enter it: the pictures in it are not taken; make it readable (chmod a+rx) or run picpipe as "
+            + "its owner"
+    }
+
+    /// Why a path behind a folder picpipe's user may not enter is not read.
+    static var unreachable: String {
+        "permission denied: picpipe runs as \(UploadIngest.userName), who may not enter a folder on its path; make "
+            + "the folders readable (chmod a+rx) or run picpipe as their owner"
     }
 
     /// The path with every link and `.`/`..` resolved (`realpath`); nil when it does not exist.

@@ -41,19 +41,33 @@ public struct BatchRunner: Sendable {
     ///
     /// Files with the same content count the same way in every run: the first copy to reach the store does the
     /// work and gets the outcome, every other copy is `skipped` (or `failed` with the same reason).
-    /// - Parameter shouldStop: asked before each new file is started; once it says `true` (Ctrl-C), no new file
-    ///   starts, the running ones finish, and the summary says `interrupted`.
+    /// - Parameters:
+    ///   - unreadable: what the walk could not read (`BatchInput.Discovery.unreadable`): failed before the run starts,
+    ///     each reported through `progress` first and counted in the summary, with no dead letter (a folder holds no
+    ///     bytes to keep, and nothing would remove its record once it is readable).
+    ///   - shouldStop: asked before each new file is started; once it says `true` (Ctrl-C), no new file starts, the
+    ///     running ones finish, and the summary says `interrupted`.
     public func run(
-        _ inputs: [BatchInput], jobs: Int, shouldStop: @escaping @Sendable () -> Bool = { false },
-        progress: @escaping @Sendable (BatchProgress) -> Void
+        _ inputs: [BatchInput], unreadable: [BatchSummary.Failure] = [], jobs: Int,
+        shouldStop: @escaping @Sendable () -> Bool = { false }, progress: @escaping @Sendable (BatchProgress) -> Void
     ) async throws -> BatchSummary {
         try layout.createFolders()
         // Every area a batch writes, failed/ too (until session 29 a killed batch's half-copied refusal there stayed).
         for area in [layout.originals, layout.thumbnails, layout.failed] { AtomicFile.sweepTemporaries(in: area) }
         let start = ContinuousClock.now
         var counters = BatchProgress(
-            done: 0, total: inputs.count, ok: 0, skipped: 0, failed: 0, elapsed: 0, lastFile: "", lastOutcome: .ok)
+            done: 0, total: inputs.count + unreadable.count, ok: 0, skipped: 0, failed: 0, elapsed: 0, lastFile: "",
+            lastOutcome: .ok)
         var failures: [BatchSummary.Failure] = []
+        for failure in unreadable {
+            counters.done += 1
+            counters.failed += 1
+            failures.append(failure)
+            counters.lastFile = failure.file
+            counters.lastOutcome = .failed
+            counters.lastError = failure.error
+            progress(counters)
+        }
         let duplicates = BatchDuplicates()
         var outputs: [String: BatchOutputTotal] = [:]
         let lanes = BatchLanes(jobs)
@@ -98,10 +112,10 @@ public struct BatchRunner: Sendable {
         }
         let seconds = Self.seconds(since: start)
         return BatchSummary(
-            ok: counters.ok, failed: counters.failed, skipped: counters.skipped, total: inputs.count, seconds: seconds,
-            imagesPerSecond: seconds > 0 ? Double(counters.ok + counters.skipped) / seconds : 0,
+            ok: counters.ok, failed: counters.failed, skipped: counters.skipped, total: counters.total,
+            seconds: seconds, imagesPerSecond: seconds > 0 ? Double(counters.ok + counters.skipped) / seconds : 0,
             failures: failures.sorted { $0.file < $1.file }, store: layout.root.path,
-            interrupted: counters.done < inputs.count, outputs: outputs)
+            interrupted: counters.done < counters.total, outputs: outputs)
     }
 
     /// One file: read, ingest, run each function; on failure, the dead letter. Called holding one of `lanes`.

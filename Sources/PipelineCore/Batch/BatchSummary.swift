@@ -70,6 +70,12 @@ public struct BatchSummary: Sendable, Codable {
     public struct Failure: Sendable, Codable {
         public var file: String
         public var error: String
+
+        /// - Parameters: see the properties.
+        public init(file: String, error: String) {
+            self.file = file
+            self.error = error
+        }
     }
 
     public var ok: Int

@@ -10,7 +10,17 @@ import Logging
 enum RawNames {
     /// The names in `folder` (without `.` and `..`), as bytes; nil when it cannot be read.
     static func list(_ folder: String) -> [[UInt8]]? {
-        guard let directory = opendir(folder) else { return nil }
+        var failure: Int32 = 0
+        return list(folder, failure: &failure)
+    }
+
+    /// The names in `folder` (without `.` and `..`), as bytes; nil when it cannot be read, with why in `failure`
+    /// (the errno of `opendir`).
+    static func list(_ folder: String, failure: inout Int32) -> [[UInt8]]? {
+        guard let directory = opendir(folder) else {
+            failure = errno
+            return nil
+        }
         defer { closedir(directory) }
         var names: [[UInt8]] = []
         while let entry = readdir(directory) {

@@ -121,7 +121,7 @@ struct BatchCommand: AsyncParsableCommand {
                 "picpipe: interrupted before any file was processed; the store was not touched\n")
             throw ExitCode(interrupt.exitCode)
         }
-        if found.isEmpty {
+        if found.isEmpty && discovery.unreadable.isEmpty {
             FileHandleOutput.standardError.write(
                 "picpipe: warning: no image file found under \(inputs.joined(separator: ", "))\n")
         }
@@ -145,7 +145,8 @@ struct BatchCommand: AsyncParsableCommand {
             maxFileBytes: configuration.limits.maxFileBytes, logger: logger)
         let display = BatchProgressDisplay(output: .standardError, quiet: quiet)
         let summary = try await runner.run(
-            found, jobs: workers, shouldStop: { interrupt.received }, progress: { display.show($0) })
+            found, unreadable: discovery.unreadable, jobs: workers, shouldStop: { interrupt.received },
+            progress: { display.show($0) })
         display.finish()
         interrupt.restore()
         if json {
