@@ -113,5 +113,50 @@ extension PicpipeCLI {
             #expect(
                 progressive.stderr.contains("--progressive applies to JPEG output only"), "\(progressive.stderr)")
         }
+
+        /// `--quality` for PNG (or lossless WebP) output and `--background` for any output but JPEG (the others keep
+        /// alpha) changed nothing and were taken without a word until session 31; now they are refused like
+        /// `--lossless` or `--speed` for the wrong format, and taken wherever they apply.
+        @Test func qualityAndBackgroundAreRefusedWhereTheyChangeNothing() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let input = work.appendingPathComponent("a.png")
+            try PicpipeCLI.BatchCommandTests.picture(.png, seed: 4).write(to: input)
+            let quality = "--quality applies to JPEG, lossy WebP and AVIF output"
+            let background = "--background applies to JPEG output only"
+            for (output, options, refusal) in [
+                ("o.png", ["--quality", "50"], quality), ("o.webp", ["--lossless", "--quality", "50"], quality),
+                ("o.png", ["--background", "00ff00"], background), ("o.webp", ["--background", "00ff00"], background),
+                ("o.avif", ["--background", "00ff00"], background),
+            ] {
+                let path = work.appendingPathComponent(output).path
+                let run = try await PicpipeProcess.run(["thumbnail", input.path, "-o", path] + options)
+                #expect(run.status == 2, "\(output) \(options)")
+                #expect(run.stderr.contains(refusal), "\(output) \(options): \(run.stderr)")
+                #expect(!FileManager.default.fileExists(atPath: path))
+            }
+            for (output, options) in [
+                ("o.jpg", ["--quality", "90", "--background", "000000"]), ("o.webp", ["--quality", "80"]),
+                ("o.avif", ["--quality", "60"]),
+            ] {
+                let run = try await PicpipeProcess.run(
+                    ["thumbnail", input.path, "-o", work.appendingPathComponent(output).path] + options)
+                #expect(run.status == 0, "\(output) \(options): \(run.stderr)")
+            }
+            let store = work.appendingPathComponent("store")
+            let png = try await PicpipeProcess.run([
+                "batch", input.path, "--store", store.path, "--format", "png", "--quality", "50",
+            ])
+            #expect(png.status == 2)
+            #expect(png.stderr.contains(quality), "\(png.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: store.path))
+            // With JPEG among the formats written, both are taken (--quality with --format png is JPEG's setting).
+            let alsoJPEG = try await PicpipeProcess.run([
+                "batch", input.path, "--store", store.path, "--format", "png", "--also-formats", "jpeg", "--quality",
+                "50", "--background", "000000", "--sizes", "64", "-q",
+            ])
+            #expect(alsoJPEG.status == 0, "\(alsoJPEG.stderr)")
+            #expect(PicpipeProcess.files(under: store).contains { $0.hasSuffix("-inside-q50-bg000000-srgb.jpg") })
+        }
     }
 }

@@ -16,13 +16,17 @@ extension ColorMode: ExpressibleByArgument {}
 /// `--max-pixels`, `--max-file-bytes`.
 /// Options not given keep the configured values (`picpipe config` shows them).
 struct RecipeOptions: ParsableArguments {
-    @Option(help: "How the picture fills the box: inside (keep aspect, never upscale) or cover (fill, centre crop). Default: inside.")
+    @Option(
+        help:
+            "How the picture fills the box: inside (keep aspect, never upscale) or cover (fill, centre crop). Default: inside."
+    )
     var fit: FitMode?
 
     @Option(help: "Output format: jpeg, png, webp or avif (default: the configured thumbnails.format, jpeg).")
     var format: ImageFormat?
 
-    @Option(help: "Quality of the format written, 1-100 (defaults: JPEG 82, WebP 85, AVIF 70: the same SSIM).")
+    @Option(
+        help: "Quality of the format written, 1-100 (defaults: JPEG 82, WebP 85, AVIF 70: the same SSIM); not for PNG.")
     var quality: Int?
 
     @Flag(help: "Write progressive JPEGs.")
@@ -63,7 +67,9 @@ struct RecipeOptions: ParsableArguments {
     var pixelLimitSource: String? { maxPixels == nil ? nil : "--max-pixels" }
 
     /// Refuses options that do nothing for the format written (until session 27 they were ignored without a word):
-    /// `--lossless` is WebP's, `--speed` AVIF's, `--progressive` JPEG's.
+    /// `--lossless` is WebP's, `--speed` AVIF's, `--progressive` JPEG's, `--background` JPEG's (the colour alpha is
+    /// flattened onto: PNG, WebP and AVIF keep alpha), and `--quality` the main format's when it has one (JPEG,
+    /// lossy WebP, AVIF; with `--format png` it is JPEG's setting, so it counts when `--also-formats` writes JPEG).
     /// - Parameters:
     ///   - format: the format the thumbnails are written in (the configured one when none is given).
     ///   - also: the formats written besides (batch's `--also-formats`).
@@ -81,6 +87,30 @@ struct RecipeOptions: ParsableArguments {
         if progressive && !written.contains(ImageFormat.jpeg.rawValue) {
             throw ValidationError(
                 "--progressive applies to JPEG output only, and the thumbnails are written as \(names)")
+        }
+        // (until session 31 --background and --quality were taken without a word for PNG output, --background for
+        // WebP and AVIF too)
+        if background != nil && !written.contains(ImageFormat.jpeg.rawValue) {
+            throw ValidationError(
+                "--background applies to JPEG output only (the colour transparent pixels are flattened onto; PNG, "
+                    + "WebP and AVIF keep transparency), and the thumbnails are written as \(names)")
+        }
+        if quality != nil {
+            // Where `applied(to:)` puts it: the main format's setting, JPEG's for PNG.
+            let takesIt: Bool
+            switch ImageFormat(rawValue: format) {
+            case .webp: takesIt = !lossless
+            case .png: takesIt = also.contains(.jpeg)
+            default: takesIt = true
+            }
+            guard takesIt else {
+                let shown =
+                    format == ImageFormat.webp.rawValue
+                    ? (["lossless WebP"] + also.map(\.displayName)).joined(separator: ", ") : names
+                throw ValidationError(
+                    "--quality applies to JPEG, lossy WebP and AVIF output, and the thumbnails are written as \(shown)"
+                        + (also.isEmpty ? "" : " (--quality sets --format's; --also-formats take the configured one)"))
+            }
         }
     }
 
