@@ -1,4 +1,4 @@
-// Pictures written by the tests: a TIFF/EXIF block from typed entries, wrapped in a minimal JPEG or PNG.
+// Pictures written by the tests: a TIFF/EXIF block from typed entries, wrapped in a minimal JPEG, PNG or WebP.
 import Foundation
 import MetadataService
 
@@ -130,6 +130,24 @@ struct ExifFixture {
         chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])
         chunk("IEND", [])
         return out
+    }
+
+    /// An extended WebP (VP8X, then a VP8L header, which is all the header probe reads) with an EXIF chunk when
+    /// given; `exifLength` overrides the chunk's declared length (for lengths past the end).
+    static func webp(exif: [UInt8]?, exifLength: UInt32? = nil, width: Int = 24, height: Int = 12) -> [UInt8] {
+        func le(_ value: Int, _ count: Int) -> [UInt8] { (0..<count).map { UInt8(value >> (8 * $0) & 0xFF) } }
+        var body = Array("WEBP".utf8)
+        let flags: UInt8 = exif == nil ? 0 : 0x08
+        body += Array("VP8X".utf8) + le(10, 4) + [flags, 0, 0, 0] + le(width - 1, 3) + le(height - 1, 3)
+        // VP8L: signature, then 14 bits width - 1, 14 bits height - 1, no alpha, version 0; a little data after.
+        let bits = (width - 1) | (height - 1) << 14
+        let lossless = [0x2F] + le(bits, 4) + [0, 0, 0]
+        body += Array("VP8L".utf8) + le(lossless.count, 4) + lossless
+        if let exif {
+            body += Array("EXIF".utf8) + le(Int(exifLength ?? UInt32(exif.count)), 4) + exif
+            if exif.count % 2 == 1 { body.append(0) }
+        }
+        return Array("RIFF".utf8) + le(body.count, 4) + body
     }
 
     static func crc32(_ bytes: [UInt8]) -> UInt32 {

@@ -1,5 +1,6 @@
 // Bad EXIF never crashes or hangs: the picture is still read, exif_error says why.
 import Foundation
+import ImageCore
 import MetadataService
 import Testing
 
@@ -81,6 +82,39 @@ struct HostileExifTests {
         // A block that is not TIFF.
         let garbage = try ExifFixture.read(ExifFixture.jpeg(tiff: Array("XX garbage that is not TIFF".utf8)))
         #expect(garbage.exifError != nil)
+    }
+
+    /// EXIF that is there but cannot be read says why, in every container (until session 31 an IFD0 offset outside
+    /// the block, in a JPEG, PNG or WebP, and a WebP EXIF chunk running past the end gave `exif_error` null, as if
+    /// the picture had no EXIF); the picture is still read.
+    @Test(arguments: [true, false])
+    func exifThatCannotBeReadSaysWhy(bigEndian: Bool) throws {
+        let fixture = ExifFixture.camera(bigEndian: bigEndian)
+        var tiff = fixture.tiff()
+        for offset: UInt32 in [0xFFFF_FFFF, UInt32(tiff.count - 1)] {
+            tiff.replaceSubrange(4..<8, with: fixture.bytes32(offset))
+            for bytes in [ExifFixture.jpeg(tiff: tiff), ExifFixture.png(tiff: tiff), ExifFixture.webp(exif: tiff)] {
+                let metadata = try ExifFixture.read(bytes)
+                #expect(metadata.width != nil && metadata.make == nil)
+                #expect(metadata.exifError == "IFD0 offset \(offset) is outside the EXIF block of \(tiff.count) bytes")
+            }
+        }
+        let good = fixture.tiff()
+        #expect(try ExifFixture.read(ExifFixture.webp(exif: good)).make == "FixtureCam")
+        let cut = try ExifFixture.read(ExifFixture.webp(exif: good, exifLength: 0x7FFF_FFF0))
+        #expect(cut.width == 24 && cut.make == nil)
+        #expect(cut.exifError == "EXIF chunk of 2147483632 bytes runs past the end of the file")
+        // Read from disk, head first: the head of a longer file reads on to the end before calling the chunk cut.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("meta-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var long = ExifFixture.webp(exif: good + [UInt8](repeating: 0, count: 40_000))
+        let whole = try long.withUnsafeBytes { try #require(RIFFChunks.find("EXIF", in: $0)) }
+        long.replaceSubrange(whole.lowerBound - 4..<whole.lowerBound, with: [0xF0, 0xFF, 0, 0])  // 65,520 bytes
+        let url = folder.appendingPathComponent("cut.webp")
+        try Data(long).write(to: url)
+        let head = try MetadataReader.read(fileAt: url.path, hash: false, includeRaw: false)
+        #expect(head.exifError == "EXIF chunk of 65520 bytes runs past the end of the file")
     }
 
     @Test func strayBytesBeforeAMarkerAreSkipped() throws {

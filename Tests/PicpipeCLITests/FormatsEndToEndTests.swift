@@ -126,6 +126,56 @@ extension PicpipeCLI {
             #expect(!FileManager.default.fileExists(atPath: output.path))
         }
 
+        /// EXIF that is there but cannot be read says why in a WebP and a HEIC, as in a JPEG or PNG: a WebP EXIF chunk
+        /// running past the end of the file, a HEIC Exif item whose TIFF header offset is past its end. Until session
+        /// 31 both gave `exif_error` null, as a picture without EXIF does. The line is still printed, exit 0.
+        @Test func unreadableEXIFSaysWhyInWebPAndHEIC() async throws {
+            guard Self.available("heif-enc", "cwebp") else { return }
+            let work = try PicpipeProcess.temporaryFolder("picpipe-bad-exif")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let source = work.appendingPathComponent("source.jpg")
+            try Self.jpegWithEXIF(orientation: 6, seed: 6).write(to: source)
+            let heic = work.appendingPathComponent("item.heic")
+            try await Self.run("heif-enc", ["-q", "50", source.path, "-o", heic.path])
+            let webp = work.appendingPathComponent("chunk.webp")
+            try await Self.run("cwebp", ["-quiet", "-metadata", "exif", source.path, "-o", webp.path])
+            var heicBytes = [UInt8](try Data(contentsOf: heic))
+            let tiff = try #require(Self.firstIndex(of: [0x4D, 0x4D, 0x00, 0x2A], in: heicBytes))
+            // The item starts with the TIFF header's offset, then any "Exif\0\0", then the TIFF header.
+            let skipped = Self.firstIndex(of: Array("Exif".utf8) + [0, 0], in: heicBytes) == tiff - 6 ? 6 : 0
+            heicBytes.replaceSubrange(tiff - skipped - 4..<tiff - skipped, with: [0, 0, 0x01, 0xF4])  // 500
+            let badHEIC = work.appendingPathComponent("item-offset-past-end.heic")
+            try Data(heicBytes).write(to: badHEIC)
+            var webpBytes = [UInt8](try Data(contentsOf: webp))
+            let chunk = try #require(Self.firstIndex(of: Array("EXIF".utf8), in: webpBytes))
+            webpBytes.replaceSubrange(chunk + 4..<chunk + 8, with: [0xF0, 0xFF, 0xFF, 0x7F])
+            let badWebP = work.appendingPathComponent("chunk-past-end.webp")
+            try Data(webpBytes).write(to: badWebP)
+
+            let run = try await PicpipeProcess.run(["metadata", heic.path, badHEIC.path, webp.path, badWebP.path])
+            #expect(run.status == 0, "\(run.stderr)")
+            let lines = try run.stdout.split(separator: "\n").map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+            try #require(lines.count == 4)
+            for sound in [lines[0], lines[2]] {
+                #expect(sound["make"] as? String == "FormatCam" && sound["exif_error"] is NSNull, "\(sound)")
+            }
+            let itemError = lines[1]["exif_error"] as? String ?? "null"
+            #expect(
+                itemError.wholeMatch(of: /Exif item's TIFF header offset 500 is past its end \(\d+ bytes\)/) != nil,
+                "\(itemError)")
+            #expect(lines[3]["exif_error"] as? String == "EXIF chunk of 2147483632 bytes runs past the end of the file")
+            for bad in [lines[1], lines[3]] {
+                #expect(bad["make"] is NSNull && bad["width"] as? Int == 160, "\(bad)")
+            }
+        }
+
+        static func firstIndex(of needle: [UInt8], in bytes: [UInt8]) -> Int? {
+            guard bytes.count >= needle.count else { return nil }
+            return (0...(bytes.count - needle.count)).first { bytes[$0..<$0 + needle.count].elementsEqual(needle) }
+        }
+
         /// A HEIF turned by its container (irot) reports the size before the turn, as a JPEG turned by its EXIF does
         /// and as exiftool's ImageWidth/ImageHeight (the `ispe`) say: `width`/`height` once meant the size after
         /// irot for HEIF only, and the gallery turned an AVIF with EXIF orientation 6 a second time. Its

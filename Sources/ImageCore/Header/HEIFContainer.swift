@@ -62,7 +62,7 @@ final class HEIFContainer {
         self.format = format
         containerOrientation = HEIFTransformBoxes.orientation(in: bytes)
         var orientation = 1
-        if containerOrientation == nil, let tiff = Self.exifTIFF(handle) {
+        if containerOrientation == nil, case .tiff(let tiff) = Self.exif(handle) {
             orientation = tiff.withUnsafeBytes { EXIFOrientation.read(tiff: $0) } ?? 1
         }
         self.orientation = orientation
@@ -159,21 +159,31 @@ final class HEIFContainer {
             primaries: Int(nclx.color_primaries.rawValue), transfer: Int(nclx.transfer_characteristics.rawValue))
     }
 
-    /// The TIFF structure of the primary image's EXIF item: libheif's block starts with a 4-byte big-endian
-    /// offset to the TIFF header (which itself may follow "Exif\0\0"). `nil` when absent or damaged.
-    var exifTIFF: [UInt8]? { Self.exifTIFF(handle) }
+    /// The TIFF structure of the primary image's EXIF item, or why it cannot be read: libheif's block starts with a
+    /// 4-byte big-endian offset to the TIFF header (which itself may follow "Exif\0\0").
+    var exif: HEIFMetadata.Exif { Self.exif(handle) }
 
-    private static func exifTIFF(_ handle: OpaquePointer) -> [UInt8]? {
+    private static let largestExifItem = 16 * 1024 * 1024
+
+    private static func exif(_ handle: OpaquePointer) -> HEIFMetadata.Exif {
         var id: heif_item_id = 0
-        guard heif_image_handle_get_list_of_metadata_block_IDs(handle, "Exif", &id, 1) == 1 else { return nil }
+        guard heif_image_handle_get_list_of_metadata_block_IDs(handle, "Exif", &id, 1) == 1 else { return .absent }
         let size = heif_image_handle_get_metadata_size(handle, id)
-        guard size > 4, size < 16 * 1024 * 1024 else { return nil }
+        guard size > 4 else { return .unreadable("Exif item of \(size) bytes is too short for its TIFF header offset") }
+        guard size < largestExifItem else {
+            return .unreadable("Exif item of \(size) bytes is larger than the \(largestExifItem >> 20) MiB read")
+        }
         var block = [UInt8](repeating: 0, count: size)
         let error = block.withUnsafeMutableBytes { heif_image_handle_get_metadata(handle, id, $0.baseAddress) }
-        guard error.code == heif_error_Ok else { return nil }
+        guard error.code == heif_error_Ok else {
+            let message = error.message.map { String(cString: $0) } ?? "libheif error \(error.code.rawValue)"
+            return .unreadable("Exif item cannot be read: \(message)")
+        }
         let offset = Int(block[0]) << 24 | Int(block[1]) << 16 | Int(block[2]) << 8 | Int(block[3])
-        guard offset <= size - 4 - 8 else { return nil }
-        return Array(block[(4 + offset)...])
+        guard offset <= size - 4 - 8 else {
+            return .unreadable("Exif item's TIFF header offset \(offset) is past its end (\(size) bytes)")
+        }
+        return .tiff(Array(block[(4 + offset)...]))
     }
 
     /// A libheif error as an `ImageError`: data that ends early is `.truncated`, the rest `.corrupt`. Call it while
@@ -207,9 +217,19 @@ final class HEIFContainer {
 
 /// What the metadata service reads from a HEIF container.
 public enum HEIFMetadata {
-    /// The EXIF TIFF block of a HEIC or AVIF file; `nil` when there is none or the container cannot be read.
-    public static func exifTIFF(in bytes: UnsafeRawBufferPointer, format: ImageFormat) -> [UInt8]? {
-        (try? HEIFContainer(bytes, format: format))?.exifTIFF
+    /// What a HEIF file's Exif item holds.
+    public enum Exif: Equatable, Sendable {
+        /// The TIFF block (after the item's offset and any "Exif\0\0").
+        case tiff([UInt8])
+        /// No Exif item, or a container libheif cannot read.
+        case absent
+        /// An Exif item that cannot be read, and why (a TIFF header offset past its end).
+        case unreadable(String)
+    }
+
+    /// The Exif item of a HEIC or AVIF file, or why it cannot be read.
+    public static func exif(in bytes: UnsafeRawBufferPointer, format: ImageFormat) -> Exif {
+        (try? HEIFContainer(bytes, format: format))?.exif ?? .absent
     }
 }
 

@@ -58,8 +58,25 @@ struct ExifBlock: ~Copyable {
         } else if !Self.hasTIFFHeader(tiff) {
             problem = "EXIF block does not start with a TIFF header (II*\\0 or MM\\0*)"
         } else {
-            problem = nil
+            problem = Self.ifd0Problem(tiff, readLength: length)
         }
+    }
+
+    /// Why IFD0 cannot be read, or `nil`: libexif skips an IFD0 whose entry count lies outside the bytes it reads
+    /// without a word (until session 31 such a block was reported like a picture without EXIF), exiftool warns.
+    private static func ifd0Problem(_ tiff: UnsafeRawBufferPointer, readLength: Int) -> String? {
+        let bytes = (tiff[4], tiff[5], tiff[6], tiff[7])
+        let offset =
+            tiff[0] == 0x4D
+            ? Int(bytes.0) << 24 | Int(bytes.1) << 16 | Int(bytes.2) << 8 | Int(bytes.3)
+            : Int(bytes.3) << 24 | Int(bytes.2) << 16 | Int(bytes.1) << 8 | Int(bytes.0)
+        if offset + 2 > tiff.count {
+            return "IFD0 offset \(offset) is outside the EXIF block of \(tiff.count) bytes"
+        }
+        if offset + 2 > readLength {
+            return "IFD0 offset \(offset) is past the first \(readLength) bytes of the EXIF block, which libexif reads"
+        }
+        return nil
     }
 
     private static let exifHeader: [UInt8] = [0x45, 0x78, 0x69, 0x66, 0x00, 0x00]

@@ -12,7 +12,8 @@ enum ExifSegment: Equatable {
     case absent
     /// The bytes end before the walk could finish: a longer prefix of the file is needed.
     case incomplete
-    /// The container announces an EXIF block it does not hold (a length past the end of the file).
+    /// The container announces an EXIF block it does not hold (a length past the end of the file, a HEIF Exif
+    /// item's TIFF offset past its end).
     case broken(String)
 
     /// Walks `bytes` (a whole file, or a prefix when `isWholeFile` is false).
@@ -21,13 +22,21 @@ enum ExifSegment: Equatable {
         case .jpeg: return locateInJPEG(bytes, isWholeFile: isWholeFile)
         case .png: return locateInPNG(bytes, isWholeFile: isWholeFile)
         case .webp:
-            if let range = RIFFChunks.exifTIFF(in: bytes) { return .found(range) }
-            return isWholeFile ? .absent : .incomplete
+            switch RIFFChunks.exifLookup(in: bytes) {
+            case .found(let range): return .found(range)
+            case .runsPastEnd(let chunk, let length) where chunk == "EXIF" && isWholeFile:
+                return .broken("EXIF chunk of \(length) bytes runs past the end of the file")
+            case .absent, .runsPastEnd: return isWholeFile ? .absent : .incomplete
+            }
         case .gif: return .absent
         case .heic, .avif:
             // libheif needs the whole container; the header read already asked for it when a prefix fell short.
             guard isWholeFile else { return .incomplete }
-            return HEIFMetadata.exifTIFF(in: bytes, format: format).map { .copied($0) } ?? .absent
+            switch HEIFMetadata.exif(in: bytes, format: format) {
+            case .tiff(let tiff): return .copied(tiff)
+            case .absent: return .absent
+            case .unreadable(let reason): return .broken(reason)
+            }
         }
     }
 
