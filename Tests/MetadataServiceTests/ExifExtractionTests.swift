@@ -120,6 +120,27 @@ struct ExifExtractionTests {
         #expect(metadata.takenAtOffset == nil)
     }
 
+    static let calendarDates: [(String, String?)] = [
+        ("2023:02:30 12:00:00", nil), ("2024:13:45 25:61:61", nil), ("2024:05:01 24:00:00", nil),
+        ("2024:05:01 23:60:00", nil), ("2024:05:01 23:59:60", nil), ("2023:02:29 10:00:00", nil),
+        ("1900:02:29 10:00:00", nil), ("2024:00:10 10:00:00", nil), ("2024:04:31 10:00:00", nil),
+        ("2024:06:00 10:00:00", nil), ("2024:02:29 23:59:59", "2024-02-29T23:59:59"),
+        ("2000:02:29 00:00:00", "2000-02-29T00:00:00"), ("2024-12-31 23:59:59", "2024-12-31T23:59:59"),
+    ]
+
+    /// A DateTimeOriginal outside the calendar is no date, as a blank one is (until session 31 it was kept, and
+    /// "2024-13-45T25:61:61" sorted as the newest picture of 2024); leap years count, and 24:00:00 is no EXIF time.
+    @Test(arguments: calendarDates)
+    func datesOutsideTheCalendarAreNull(written: String, takenAt: String?) throws {
+        var fixture = ExifFixture()
+        fixture.exif = [.ascii(0x9003, written), .ascii(0x9011, "+02:00")]
+        let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff()))
+        #expect(metadata.takenAt == takenAt, "\(written)")
+        #expect(metadata.takenAtOffset == "+02:00")
+        // --raw keeps the tag as written, as exiftool prints it.
+        #expect(metadata.exif?.tags.first { $0.id == 0x9003 }?.value == .text(written))
+    }
+
     @Test func offsetFallsBackToOffsetTimeAndIsNeverGuessed() throws {
         var fixture = ExifFixture()
         fixture.exif = [.ascii(0x9003, "2020:01:02 03:04:05"), .ascii(0x9010, "+05:30")]

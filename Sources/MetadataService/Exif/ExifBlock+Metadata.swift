@@ -42,7 +42,9 @@ extension ExifBlock {
         if includeRaw { metadata.exif = rawTags() }
     }
 
-    /// EXIF "YYYY:MM:DD HH:MM:SS" as "YYYY-MM-DDTHH:MM:SS"; `nil` when blank, all zero or malformed.
+    /// EXIF "YYYY:MM:DD HH:MM:SS" as "YYYY-MM-DDTHH:MM:SS"; `nil` when blank, all zero, malformed or outside the
+    /// calendar (February 30, month 13, hour 24: `TakenTime.isInCalendar`). Until session 31 such a date was kept,
+    /// and "2024-13-45T25:61:61" sorted as the newest picture of 2024 and passed `--taken-after 2024-12`.
     static func isoDateTime(_ text: String) -> String? {
         let bytes = Array(text.utf8)
         guard bytes.count >= 19 else { return nil }
@@ -56,7 +58,8 @@ extension ExifBlock {
         out[4] = 0x2D
         out[7] = 0x2D
         out[10] = 0x54
-        return String(decoding: out, as: UTF8.self)
+        let time = String(decoding: out, as: UTF8.self)
+        return TakenTime.isInCalendar(time) ? time : nil
     }
 
     /// "+HH:MM" / "-HH:MM" (EXIF 2.31: hours up to 14, minutes under 60), or `nil` when the text is not such an

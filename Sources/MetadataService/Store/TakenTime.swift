@@ -24,20 +24,28 @@ public enum TakenTime {
         }
         guard ![5, 8, 11, 14, 17].contains(characters.count) else { return nil }  // no dangling separator
         let time = String(characters)
-        // Each field present is within its range; a day is checked against its month (and leap years).
+        return isInCalendar(time) ? time : nil
+    }
+
+    /// Whether each field of a time in taken_at's shape (`YYYY-MM-DDTHH:MM:SS` or a prefix of it, digits where
+    /// digits belong) is within its range: month 1 to 12, a day its month has (leap years counted), hour 0 to 23
+    /// (EXIF's hours, as ISO 8601's since 2019: 24:00:00 is no time), minute and second 0 to 59.
+    static func isInCalendar(_ time: String) -> Bool {
+        let characters = Array(time.utf8)
         func field(_ start: Int) -> Int? {
             guard characters.count >= start + 2 else { return nil }
-            return Int(String(characters[start..<start + 2]))
+            return Int(characters[start] &- 0x30) * 10 + Int(characters[start + 1] &- 0x30)
         }
-        let year = Int(String(characters[0..<4])) ?? 0
-        if let month = field(5), !(1...12).contains(month) { return nil }
+        guard characters.count >= 4 else { return false }
+        let year = (0..<4).reduce(0) { $0 * 10 + Int(characters[$1] &- 0x30) }
+        if let month = field(5), !(1...12).contains(month) { return false }
         if let day = field(8), let month = field(5), !(1...days(inMonth: month, year: year)).contains(day) {
-            return nil
+            return false
         }
-        if let hour = field(11), hour > 23 { return nil }
-        if let minute = field(14), minute > 59 { return nil }
-        if let second = field(17), second > 59 { return nil }
-        return time
+        if let hour = field(11), hour > 23 { return false }
+        if let minute = field(14), minute > 59 { return false }
+        if let second = field(17), second > 59 { return false }
+        return true
     }
 
     private static func days(inMonth month: Int, year: Int) -> Int {
