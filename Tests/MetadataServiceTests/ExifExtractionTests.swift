@@ -141,6 +141,34 @@ struct ExifExtractionTests {
         #expect(metadata.exif?.tags.first { $0.id == 0x9003 }?.value == .text(written))
     }
 
+    /// Make, Model and LensModel bytes that are not UTF-8 read as `--raw` (and exiftool's JSON) print them, `?` for
+    /// each such byte, so the value a user copies from either filters (until session 31 `make` had U+FFFD where
+    /// `--raw` had `?`, and `--make 'Kamera ??'` found nothing).
+    @Test func bytesThatAreNotUTF8ReadAsRawPrintsThem() throws {
+        var fixture = ExifFixture()
+        fixture.ifd0 = [
+            .asciiRaw(0x010F, Array("Kamera ".utf8) + [0xC4, 0xD6, 0]),
+            .asciiRaw(0x0110, [0xFF] + Array(" Modell Ü".utf8) + [0xFC, 0x20, 0]),
+        ]
+        fixture.exif = [.asciiRaw(0xA434, Array("Objektiv ".utf8) + [0xB5, 0x6D, 0])]
+        let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff()))
+        #expect(metadata.make == "Kamera ??")
+        #expect(metadata.model == "? Modell Ü?")
+        #expect(metadata.lensModel == "Objektiv ?m")
+        let raw = Dictionary(uniqueKeysWithValues: (metadata.exif?.tags ?? []).map { ($0.id, $0.value) })
+        #expect(raw[0x010F] == .text("Kamera ??") && raw[0x0110] == .text("? Modell Ü?"))
+        #expect(raw[0xA434] == .text("Objektiv ?m"))
+
+        // The make copied from --raw finds the picture.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("metastore-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try SQLiteMetadataStore(url: folder.appendingPathComponent("db/metadata.sqlite"))
+        var stored = metadata
+        stored.sha256 = String(repeating: "a", count: 64)
+        try store.upsert(stored, originalPath: "originals/k.jpg")
+        #expect(try store.query(MetadataQuery(make: "kamera ??")).map(\.id) == [stored.sha256])
+    }
+
     @Test func offsetFallsBackToOffsetTimeAndIsNeverGuessed() throws {
         var fixture = ExifFixture()
         fixture.exif = [.ascii(0x9003, "2020:01:02 03:04:05"), .ascii(0x9010, "+05:30")]

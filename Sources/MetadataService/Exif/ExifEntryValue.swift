@@ -137,13 +137,16 @@ struct ExifEntryValue {
         return u32(index * 8) == 0 ? "undef" : "inf"
     }
 
-    /// The bytes as text up to the first NUL, trimmed of spaces; `nil` when nothing is left.
+    /// The bytes as text up to the first NUL, trimmed of spaces; `nil` when nothing is left. A byte that is not
+    /// UTF-8 is a `?`, as `--raw` and exiftool's JSON print it, so the `make` a user copies from either filters
+    /// (until session 31 it was U+FFFD here and `?` in `--raw`).
     var text: String? {
         let end = bytes.firstIndex(of: 0) ?? bytes.count
         return Self.trimmed(UnsafeRawBufferPointer(rebasing: bytes[0..<end]))
     }
 
-    /// Text of a buffer trimmed of spaces and NUL padding; `nil` when empty.
+    /// Text of a buffer trimmed of spaces and NUL padding, read as exiftool's JSON reads it (`?` for a byte that is
+    /// not UTF-8); `nil` when empty.
     static func trimmed(_ slice: UnsafeRawBufferPointer) -> String? {
         var start = 0
         var end = slice.count
@@ -151,6 +154,6 @@ struct ExifEntryValue {
         while start < end && isPadding(slice[start]) { start += 1 }
         while end > start && isPadding(slice[end - 1]) { end -= 1 }
         guard start < end else { return nil }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: slice[start..<end]), as: UTF8.self)
+        return ExifBlock.exiftoolText(UnsafeRawBufferPointer(rebasing: slice[start..<end]))
     }
 }
