@@ -23,6 +23,34 @@ struct HostileExifTests {
         }
     }
 
+    /// A pointer to a directory already read is not followed, as exiftool refuses it ("GPS pointer references
+    /// previous ExifIFD directory"): until session 31 libexif read the ExifIFD again as GPS (its entries as unknown
+    /// GPS tags in `--raw`) and IFD0 again as IFD1.
+    @Test(arguments: [true, false])
+    func aPointerToADirectoryAlreadyReadIsNotFollowed(bigEndian: Bool) throws {
+        var fixture = ExifFixture.camera(bigEndian: bigEndian)
+        // The ExifIFD is written first, at 8: a GPS pointer of its own to the same offset, as Gran Turismo 5 writes.
+        fixture.ifd0.append(fixture.long(0x8825, [8]))
+        let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff()))
+        let groups = Set((metadata.exif?.tags ?? []).map(\.group))
+        #expect(groups == [.ifd0, .exif])
+        #expect(metadata.make == "FixtureCam" && metadata.takenAt == "2021-06-15T08:30:05" && metadata.iso == 400)
+        #expect(metadata.gpsLatitude == nil)
+        #expect(metadata.exifError == "GPS pointer references previous ExifIFD directory")
+
+        // IFD0 whose next IFD is itself, and an ExifIFD pointer to IFD0 (two warnings, as exiftool gives).
+        let looping = ExifFixture(bigEndian: bigEndian)
+        var out: [UInt8] = bigEndian ? [0x4D, 0x4D, 0x00, 0x2A] : [0x49, 0x49, 0x2A, 0x00]
+        out += looping.bytes32(8)
+        _ = looping.write([.ascii(0x010F, "Loop"), looping.long(0x8769, [8])], next: 8, into: &out)
+        let loop = try ExifFixture.read(ExifFixture.jpeg(tiff: out))
+        #expect(loop.make == "Loop")
+        #expect((loop.exif?.tags ?? []).map(\.group) == [.ifd0])
+        #expect(
+            loop.exifError
+                == "ExifIFD pointer references previous IFD0 directory (and 1 more problems)")
+    }
+
     @Test func hugeCountsAndOffsetsPastTheEndAreRefused() throws {
         var fixture = ExifFixture.camera()
         var huge = fixture.long(0x0111, [1])

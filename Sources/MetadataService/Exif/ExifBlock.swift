@@ -22,13 +22,17 @@ struct ExifBlock: ~Copyable {
         var sink = CEXIF_LogSink()
         let tiff = UnsafeRawBufferPointer(rebasing: file[range])
         let length = min(tiff.count, 0xFFFE - 6)
-        thumbnailPointer = ExifThumbnailPointer.find(in: tiff).map { pointer in
+        // A pointer to a directory already read is cut from a copy of the block before libexif reads it, as
+        // exiftool refuses such a directory (until session 31 libexif read it again under the pointer's group).
+        let repeats = ExifRepeatedDirectory.find(in: UnsafeRawBufferPointer(rebasing: tiff[0..<length]))
+        let hasIFD1 = !repeats.contains { $0.group == .ifd1 }
+        thumbnailPointer = (hasIFD1 ? ExifThumbnailPointer.find(in: tiff) : nil).map { pointer in
             var pointer = pointer
             pointer.offset = pointer.offset.map { $0 + Int64(thumbnailBase) }
             return pointer
         }
         let parsed: UnsafeMutablePointer<ExifData>?
-        if range.lowerBound >= 6, let base = file.baseAddress,
+        if repeats.isEmpty, range.lowerBound >= 6, let base = file.baseAddress,
             memcmp(base + range.lowerBound - 6, Self.exifHeader, 6) == 0
         {
             parsed = CEXIF_loadExif(
@@ -41,18 +45,26 @@ struct ExifBlock: ~Copyable {
                     buffer.baseAddress?.advanced(by: 6).copyMemory(from: source, byteCount: length)
                 }
             }
+            for pointer in repeats.map(\.pointer) {
+                for index in pointer { block[6 + index] = 0 }
+            }
             parsed = block.withUnsafeBufferPointer { buffer in
                 CEXIF_loadExif(buffer.baseAddress, UInt32(buffer.count), &sink)
             }
         }
         data = OpaquePointer(parsed)
         bigEndian = parsed.map { exif_data_get_byte_order($0) == EXIF_BYTE_ORDER_MOTOROLA } ?? true
+        // exiftool's warnings for the directories not read again first, then libexif's complaints.
+        var complaints = repeats.map(\.description)
         if sink.corruptCount > 0 {
             let message = withUnsafeBytes(of: &sink.firstMessage) { raw in
                 ExifEntryValue.trimmed(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.firstIndex(of: 0) ?? raw.count)]))
             }
-            let more = sink.corruptCount > 1 ? " (and \(sink.corruptCount - 1) more problems)" : ""
-            problem = (message ?? "corrupt EXIF data") + more
+            complaints.append(message ?? "corrupt EXIF data")
+        }
+        let count = repeats.count + Int(sink.corruptCount)
+        if let first = complaints.first {
+            problem = first + (count > 1 ? " (and \(count - 1) more problems)" : "")
         } else if length < 8 {
             problem = "EXIF block of \(tiff.count) bytes is too short for a TIFF header"
         } else if !Self.hasTIFFHeader(tiff) {
