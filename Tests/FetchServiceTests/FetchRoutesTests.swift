@@ -273,6 +273,12 @@ struct FetchRoutesTests {
             let badBox = try await client.send("GET", "/images?bbox=1,2,3")
             #expect(badBox.status == 400)
             #expect(badBox.errorCode == "bad_request")
+            // Decimal numbers only: until session 31 Swift's Double(String) read 0x1 as 1 and 0x0.8p0 as 0.5.
+            for hex in ["bbox=0x0,0x0,0x1,0x1", "near=0x0.8p0,0.5,1"] {
+                let refused = try await client.send("GET", "/images?" + hex)
+                #expect(refused.status == 400, "\(hex)")
+                #expect(refused.text.contains("decimal numbers"), "\(hex) \(refused.text)")
+            }
             let badLimit = try await client.send("GET", "/images?limit=0")
             #expect(badLimit.status == 400)
             // A time bound is compared as text: "2020-13-01" meant "after 2020" and "yesterday" "nothing", silently.

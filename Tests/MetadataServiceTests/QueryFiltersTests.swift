@@ -45,6 +45,30 @@ struct QueryFiltersTests {
         #expect(Self.refusal(QueryFilters(takenAfter: "2024\n")) != nil)
     }
 
+    /// `--bbox`/`--near` and `bbox=`/`near=` take decimal numbers only: until session 31 Swift's `Double(String)`
+    /// read `0x10` as 16 and `0x0.8p0` as 0.5, so a typo was taken as a place.
+    @Test func boxesAndCirclesTakeDecimalNumbersOnly() throws {
+        for bbox in ["0x0,0x0,0x1,0x1", "0,0,0x10,1", "0,0,1,0x1p3", "0,0,1,1.5.5", "0,0,1,", "0,0,1,1e", "0,0,1,- 1"] {
+            #expect(
+                Self.refusal(QueryFilters(bbox: bbox))
+                    == QueryFilterError(
+                        filter: .bbox,
+                        problem: " must be S,W,N,E, four decimal numbers (degrees) separated by commas, not '\(bbox)'"),
+                "\(bbox)")
+        }
+        for near in ["0x0.8p0,0.5,1", "0.5,0X1,1", "0.5,0.5,0x10"] {
+            #expect(
+                Self.refusal(QueryFilters(near: near))
+                    == QueryFilterError(
+                        filter: .near,
+                        problem: " must be LAT,LON,KM, three decimal numbers separated by commas, not '\(near)'"),
+                "\(near)")
+        }
+        let query = try QueryFilters(bbox: "-33.9, +151, .5, 151.", near: "-0.5,1e2,2E1").query()
+        #expect(query.bbox == GeoBox(south: -33.9, west: 151, north: 0.5, east: 151))
+        #expect(query.near == GeoCircle(latitude: -0.5, longitude: 100, kilometres: 20))
+    }
+
     @Test func aLimitIsOneOrMore() throws {
         #expect(try QueryFilters.limit(1) == 1)
         #expect(try QueryFilters.limit(1000, atMost: 1000) == 1000)

@@ -106,7 +106,7 @@ public struct QueryFilters: Sendable, Equatable {
         let texts = text.split(separator: ",", omittingEmptySubsequences: false).map {
             $0.trimmingCharacters(in: .whitespaces)
         }
-        let values = texts.map { Double($0) }
+        let values = texts.map(decimal)
         guard texts.count == names.count, values.allSatisfy({ $0?.isFinite == true }) else {
             throw QueryFilterError(
                 filter: filter,
@@ -114,6 +114,13 @@ public struct QueryFilters: Sendable, Equatable {
                     + "not '\(printable(text))'")
         }
         return names.indices.map { Part(name: names[$0], text: texts[$0], value: values[$0] ?? 0) }
+    }
+
+    /// A decimal number (`-33.5`, `.5`, `1e3`), or `nil`: `Double(String)` also reads hexadecimal (`0x10` is 16,
+    /// `0x0.8p0` is 0.5), `nan` and `inf`, and a typo such as `0x10` was taken as a place until session 31.
+    private static func decimal(_ text: String) -> Double? {
+        guard text.wholeMatch(of: #/[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?/#) != nil else { return nil }
+        return Double(text)
     }
 
     private static func latitude(_ part: Part, filter: QueryFilterError.Filter) throws(QueryFilterError) {
