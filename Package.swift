@@ -73,7 +73,8 @@ let package = Package(
         .target(
             name: "ImageCore",
             dependencies: [
-                "Locking", "CJPEGShims", "CPNG", "CPNGShims", "CLCMS", "CWebP", "CGIF", "CHEIF", "CPixelKernels",
+                "Locking", "CJPEGShims", "CPNG", "CPNGShims", "CDeflate", "CLCMS", "CWebP", "CGIF", "CHEIF",
+                "CPixelKernels",
             ],
             swiftSettings: strict),
 
@@ -227,7 +228,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "MetadataServiceTests",
-            dependencies: ["Locking", "MetadataService", "PipelineCore", "ImageCore", "PostgresBackend"],
+            dependencies: ["CDeflate", "Locking", "MetadataService", "PipelineCore", "ImageCore", "PostgresBackend"],
             swiftSettings: strict),
         .testTarget(
             name: "FetchServiceTests",

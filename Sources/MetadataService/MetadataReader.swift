@@ -117,11 +117,11 @@ public enum MetadataReader {
                 in: bytes, tiffRange: range, thumbnailBase: format == .jpeg ? range.lowerBound : 0)
             block.apply(to: &metadata, includeRaw: includeRaw)
             metadata.exifError = block.problem
-        case .copied(let tiff):
+        case .copied(let tiff, let note):
             tiff.withUnsafeBytes { copy in
                 let block = ExifBlock(in: copy, tiffRange: 0..<copy.count)
                 block.apply(to: &metadata, includeRaw: includeRaw)
-                metadata.exifError = block.problem
+                metadata.exifError = block.problem ?? note
             }
         }
         if let turn = header.containerOrientation {

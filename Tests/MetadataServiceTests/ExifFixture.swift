@@ -115,8 +115,11 @@ struct ExifFixture {
     }
 
     /// A PNG with IHDR, an eXIf chunk (when given), an empty IDAT and IEND (CRCs are not checked by the probe
-    /// but are written correctly anyway).
-    static func png(tiff: [UInt8]?, width: Int = 32, height: Int = 16) -> [UInt8] {
+    /// but are written correctly anyway); `before` and `after` are more chunks (type, data) before and after IDAT.
+    static func png(
+        tiff: [UInt8]?, width: Int = 32, height: Int = 16, before: [(String, [UInt8])] = [],
+        after: [(String, [UInt8])] = []
+    ) -> [UInt8] {
         var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         func be32(_ value: Int) -> [UInt8] {
             [UInt8(value >> 24 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
@@ -126,8 +129,10 @@ struct ExifFixture {
             out += be32(data.count) + typeBytes + data + be32(Int(crc32(typeBytes + data)))
         }
         chunk("IHDR", be32(width) + be32(height) + [8, 2, 0, 0, 0])
+        for (type, data) in before { chunk(type, data) }
         if let tiff { chunk("eXIf", tiff) }
         chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])
+        for (type, data) in after { chunk(type, data) }
         chunk("IEND", [])
         return out
     }

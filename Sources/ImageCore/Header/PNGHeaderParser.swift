@@ -1,6 +1,8 @@
-// Reads PNG's IHDR and looks for an eXIf chunk; also checks that a whole file's chunk list is complete.
+// Reads PNG's IHDR and looks for an eXIf chunk (else an ImageMagick raw EXIF profile); also checks that a whole
+// file's chunk list is complete.
 
-/// Reads a PNG's size and orientation from its chunks, without libpng and without inflating anything.
+/// Reads a PNG's size and orientation from its chunks, without libpng and without inflating anything but an
+/// ImageMagick raw profile (at most `PNGRawProfile.largestText` bytes of it).
 enum PNGHeaderParser {
     static func parse(_ bytes: UnsafeRawBufferPointer) throws(ImageError) -> ImageHeader {
         guard bytes.count >= 8 + 8 + 13 else {
@@ -42,21 +44,38 @@ enum PNGHeaderParser {
         throw .truncated(detail: "the PNG data ends before its IEND chunk")
     }
 
-    /// The orientation from an eXIf chunk found in the bytes available, else 1.
+    /// The orientation from an eXIf chunk found in the bytes available, else from the first ImageMagick raw profile
+    /// (`PNGRawProfile`, as the metadata service reads it; until session 31 neither read it), else 1.
     private static func orientation(in bytes: UnsafeRawBufferPointer) -> Int {
         var position = 8
+        var profile: PNGRawProfile.Content?
+        var sawProfile = false  // the first raw profile only, as the metadata service: one inflation at most
         while position + 8 <= bytes.count {
             let length = Int(readUInt32(bytes, at: position))
             let type = readUInt32(bytes, at: position + 4)
             let body = position + 8
-            guard length <= bytes.count - body else { return 1 }
-            if type == chunkType("eXIf") {
-                return EXIFOrientation.read(tiff: UnsafeRawBufferPointer(rebasing: bytes[body..<(body + length)])) ?? 1
+            guard length <= bytes.count - body else { break }
+            let data = UnsafeRawBufferPointer(rebasing: bytes[body..<(body + length)])
+            if type == chunkType("eXIf") { return EXIFOrientation.read(tiff: data) ?? 1 }
+            if type == chunkType("IEND") { break }
+            if !sawProfile, let text = textChunk(type), PNGRawProfile.isNamed(data) {
+                sawProfile = true
+                profile = PNGRawProfile.exif(chunk: text, data: data)
             }
-            if type == chunkType("IEND") { return 1 }
             position = body + length + 4
         }
-        return 1
+        guard case .tiff(let tiff, _) = profile else { return 1 }
+        return tiff.withUnsafeBytes { EXIFOrientation.read(tiff: $0) } ?? 1
+    }
+
+    /// "tEXt", "zTXt" or "iTXt" for a text chunk's type, else `nil`.
+    private static func textChunk(_ type: UInt32) -> String? {
+        switch type {
+        case chunkType("tEXt"): return "tEXt"
+        case chunkType("zTXt"): return "zTXt"
+        case chunkType("iTXt"): return "iTXt"
+        default: return nil
+        }
     }
 
     private static func isValid(bitDepth: UInt8, colorType: UInt8) -> Bool {

@@ -1,13 +1,15 @@
-// Finding the EXIF block inside a file: the first JPEG APP1 "Exif\0\0" segment, the PNG eXIf chunk, the WebP EXIF
-// chunk, or the HEIC/AVIF Exif item (copied out by libheif).
+// Finding the EXIF block inside a file: the first JPEG APP1 "Exif\0\0" segment, the PNG eXIf chunk (else an
+// ImageMagick raw profile in a text chunk), the WebP EXIF chunk, or the HEIC/AVIF Exif item (copied out by libheif).
 import ImageCore
 
 /// Where a file keeps its EXIF block, found by walking the JPEG segments or PNG chunks (no pixel data is read).
 enum ExifSegment: Equatable {
     /// The TIFF block (after any "Exif\0\0" header) is at this range of the bytes.
     case found(Range<Int>)
-    /// The TIFF block, copied out of a HEIF container (whose items may lie anywhere in the file).
-    case copied([UInt8])
+    /// The TIFF block, copied out of a HEIF container (whose items may lie anywhere in the file) or decoded from a
+    /// PNG raw profile, with what is wrong about the container when the block is still read (`exif_error` unless
+    /// the block itself has a problem).
+    case copied([UInt8], note: String?)
     /// The file holds no EXIF block.
     case absent
     /// The bytes end before the walk could finish: a longer prefix of the file is needed.
@@ -33,7 +35,7 @@ enum ExifSegment: Equatable {
             // libheif needs the whole container; the header read already asked for it when a prefix fell short.
             guard isWholeFile else { return .incomplete }
             switch HEIFMetadata.exif(in: bytes, format: format) {
-            case .tiff(let tiff): return .copied(tiff)
+            case .tiff(let tiff): return .copied(tiff, note: nil)
             case .absent: return .absent
             case .unreadable(let reason): return .broken(reason)
             }
@@ -73,11 +75,16 @@ enum ExifSegment: Equatable {
         }
     }
 
+    /// The eXIf chunk, wherever it is; without one, the first ImageMagick raw profile (tEXt, zTXt or iTXt "Raw
+    /// profile type exif" or "APP1", as exiftool reads them; an APP1 one may hold XMP). eXIf wins over a raw
+    /// profile, before or after it (exiftool reads both in chunk order, and the later one's value of a tag wins).
     private static func locateInPNG(_ bytes: UnsafeRawBufferPointer, isWholeFile: Bool) -> ExifSegment {
         var offset = 8
         let count = bytes.count
+        var profile: ExifSegment?
+        var sawProfile = false  // only the first raw profile is read: one inflation at most, whatever the file holds
         while true {
-            guard offset + 8 <= count else { return isWholeFile ? .absent : .incomplete }
+            guard offset + 8 <= count else { return isWholeFile ? profile ?? .absent : .incomplete }
             let length =
                 Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8
                 | Int(bytes[offset + 3])
@@ -92,9 +99,34 @@ enum ExifSegment: Equatable {
                 let start = hasExifHeader(bytes, at: dataStart, end: dataEnd) ? dataStart + 6 : dataStart
                 return .found(start..<dataEnd)
             }
-            if type == (0x49, 0x45, 0x4E, 0x44) { return .absent }  // IEND
-            guard length <= Int(Int32.max) else { return .absent }
+            if type == (0x49, 0x45, 0x4E, 0x44) { return profile ?? .absent }  // IEND
+            if !sawProfile, let text = textChunk(type),
+                PNGRawProfile.isNamed(UnsafeRawBufferPointer(rebasing: bytes[dataStart..<min(count, dataStart + 80)]))
+            {
+                sawProfile = true
+                guard dataEnd <= count else {
+                    if !isWholeFile { return .incomplete }
+                    return .broken("\(text) chunk of \(length) bytes runs past the end of the file")
+                }
+                let data = UnsafeRawBufferPointer(rebasing: bytes[dataStart..<dataEnd])
+                switch PNGRawProfile.exif(chunk: text, data: data) {
+                case .tiff(let tiff, let note): profile = .copied(tiff, note: note)
+                case .unreadable(let reason): profile = .broken(reason)
+                case nil: break
+                }
+            }
+            guard length <= Int(Int32.max) else { return profile ?? .absent }
             offset = dataEnd + 4  // data and CRC
+        }
+    }
+
+    /// "tEXt", "zTXt" or "iTXt" for a text chunk's type, else `nil`.
+    private static func textChunk(_ type: (UInt8, UInt8, UInt8, UInt8)) -> String? {
+        switch type {
+        case (0x74, 0x45, 0x58, 0x74): return "tEXt"
+        case (0x7A, 0x54, 0x58, 0x74): return "zTXt"
+        case (0x69, 0x54, 0x58, 0x74): return "iTXt"
+        default: return nil
         }
     }
 }
