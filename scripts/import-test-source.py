@@ -8,6 +8,7 @@ GET /r/N            302 to /r/N-1, and /r/0 to /photo.jpg (a chain of N+1 redire
 GET /huge           a JPEG start, then 2 GB of bytes as fast as the socket takes them
 GET /drip           Content-Length 1 MB, a JPEG start, then one byte a second
 GET /page.html      an HTML page
+GET /cut            Content-Length of the whole JPEG, half of it, then the connection closes
 GET /to-metadata    302 to http://169.254.169.254/latest/meta-data/ (the cloud metadata address)
 GET /to-mapped      302 to http://[::ffff:127.0.0.1]:PORT/photo.jpg (loopback written as IPv4-mapped IPv6)
 GET /to-bad-port    302 to http://127.0.0.1:70000/photo.jpg (a port no TCP connection can have)
@@ -70,6 +71,15 @@ class Source(BaseHTTPRequestHandler):
                 time.sleep(1)
                 self.wfile.write(b"\x00")
                 self.wfile.flush()
+        elif self.path == "/cut":
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(self.jpeg)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(self.jpeg[: len(self.jpeg) // 2])
+            self.wfile.flush()
+            self.close_connection = True
         elif self.path == "/page.html":
             page = b"<!doctype html><html><body><img src=cat.jpg></body></html>"
             self.send_response(200)

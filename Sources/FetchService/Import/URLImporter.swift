@@ -8,6 +8,7 @@ import AsyncHTTPClient
 import Foundation
 import Locking
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import PipelineCore
 
@@ -34,7 +35,7 @@ public struct URLImporter: Sendable {
     /// A source that answered 2xx: its body (to stream into a spool) and where it was found after redirects.
     public struct Source: Sendable {
         /// The body, read at most once.
-        public let body: HTTPClientResponse.Body
+        public let body: Body
         /// The Content-Length the source declared.
         public let declaredLength: Int?
         /// The URL that answered (the last redirect's).
@@ -55,7 +56,8 @@ public struct URLImporter: Sendable {
                 // 422, not 504: the request was fine, the URL cannot be made into a picture in time.
                 throw APIError(
                     .unprocessableContent, code: "import_timeout",
-                    message: "the import did not finish within \(Self.seconds(seconds)) s (import.timeout); nothing was kept")
+                    message: "the import did not finish within \(Self.seconds(seconds)) s (import.timeout); "
+                        + "nothing was kept")
             }
             return value
         }
@@ -72,7 +74,9 @@ public struct URLImporter: Sendable {
             let hop = try await prepare(current)
             // An https hop has a client of its own (its DNS override is the checked address), shut down once the
             // body is read or the redirect followed.
-            let client = hop.pinnedName.map { Self.pinnedClient(host: $0.host, address: $0.address, connectTimeout: settings.connectTimeout) }
+            let client = hop.pinnedName.map {
+                Self.pinnedClient(host: $0.host, address: $0.address, connectTimeout: settings.connectTimeout)
+            }
             defer { if let client { Self.shutDown(client) } }
             let response: HTTPClientResponse
             do {
@@ -98,8 +102,61 @@ public struct URLImporter: Sendable {
             guard (200..<300).contains(status) else { throw Self.failed("\(hop.target) answered \(status)") }
             let declared = response.headers.first(name: "content-length").flatMap { Int($0) }
             if let declared, declared > settings.maxBytes { throw tooLarge() }
-            return try await read(Source(body: response.body, declaredLength: declared, finalURL: current.absoluteString))
+            let body = Body(base: response.body, url: current.absoluteString, declaredLength: declared)
+            return try await read(Source(body: body, declaredLength: declared, finalURL: current.absoluteString))
         }
+    }
+
+    /// A source's body as it streams: a connection that ends or breaks before the body's end is 422
+    /// `import_failed` naming the URL and the bytes that came, so an Event import is retried (until session 31 the
+    /// HTTP client's error reached the upload spool, which read it as a client's malformed request: 400
+    /// `malformed_request` "the connection is closed", not retried).
+    public struct Body: AsyncSequence, Sendable {
+        public typealias Element = ByteBuffer
+        let base: HTTPClientResponse.Body
+        /// The URL that answered (for the message).
+        let url: String
+        /// The Content-Length the source declared.
+        let declaredLength: Int?
+
+        /// Counts the bytes and names a broken-off body.
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            var base: HTTPClientResponse.Body.AsyncIterator
+            let url: String
+            let declaredLength: Int?
+            var received = 0
+
+            public mutating func next() async throws -> ByteBuffer? {
+                do {
+                    let chunk = try await base.next()
+                    received += chunk?.readableBytes ?? 0
+                    return chunk
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    throw URLImporter.failed(
+                        "\(url): \(URLImporter.brokenOff(error, received: received, declared: declaredLength))")
+                }
+            }
+        }
+
+        public func makeAsyncIterator() -> AsyncIterator {
+            AsyncIterator(base: base.makeAsyncIterator(), url: url, declaredLength: declaredLength)
+        }
+    }
+
+    /// Why a body ended early, with the bytes that came (of the declared length, when there was one).
+    static func brokenOff(_ error: any Error, received: Int, declared: Int?) -> String {
+        let count = declared.map { "\(received) of \($0) bytes" } ?? "\(received) bytes"
+        // The parser's "stream ended at an unexpected time": the connection closed inside a declared length or
+        // before the last chunk.
+        if let parser = error as? HTTPParserError, parser == .invalidEOFState {
+            return "the source closed the connection after \(count)"
+        }
+        if let client = error as? HTTPClientError, client == .remoteConnectionClosed {
+            return "the source closed the connection after \(count)"
+        }
+        return "the body broke off after \(count): \(reason(error))"
     }
 
     /// 413 `import_too_large`.

@@ -1,0 +1,104 @@
+// An origin for import tests on 127.0.0.1: each path answers with bytes a test writes out in full (a body cut short,
+// broken chunked framing, no answer at all, something that is not HTTP), and the request heads it received are kept,
+// so the importer meets exactly what a broken or hostile server sends.
+import Foundation
+import Locking
+import NIOCore
+import NIOPosix
+
+/// A loopback origin answering scripted bytes.
+final class ScriptedOrigin: Sendable {
+    /// What a path answers.
+    enum Reply: Sendable {
+        /// These bytes, then the connection closes (none: closed without an answer).
+        case send([UInt8])
+        /// Nothing, the connection left open until the origin closes.
+        case silence
+    }
+
+    /// The port it listens on.
+    let port: Int
+    private let channel: any Channel
+    private let heads: Locked<[String]>
+
+    /// The request heads received, in order.
+    var requestHeads: [String] { heads.withLock { $0 } }
+
+    /// The URL of `path` on it.
+    func url(_ path: String, scheme: String = "http") -> String { "\(scheme)://127.0.0.1:\(port)\(path)" }
+
+    /// Runs `body` with an origin serving `routes` (any other path answers 404), closed after it.
+    static func with<T: Sendable>(
+        _ routes: [String: Reply], _ body: (ScriptedOrigin) async throws -> T
+    ) async throws -> T {
+        let origin = try await ScriptedOrigin(routes: routes)
+        do {
+            let value = try await body(origin)
+            try? await origin.channel.close()
+            return value
+        } catch {
+            try? await origin.channel.close()
+            throw error
+        }
+    }
+
+    /// An answer with `Content-Length` and `Connection: close`.
+    static func answer(_ status: String, type: String = "image/jpeg", body: [UInt8]) -> [UInt8] {
+        Array(
+            "HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+                .utf8)
+            + body
+    }
+
+    private init(routes: [String: Reply]) async throws {
+        let heads = Locked<[String]>([])
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { child in
+                child.eventLoop.makeCompletedFuture {
+                    try child.pipeline.syncOperations.addHandler(Answerer(routes: routes, heads: heads))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        port = channel.localAddress?.port ?? 0
+        self.heads = heads
+    }
+
+    /// Reads one request head, answers its path's reply and closes.
+    private final class Answerer: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let routes: [String: Reply]
+        let heads: Locked<[String]>
+        var buffer = ByteBuffer()
+        var answered = false
+
+        init(routes: [String: Reply], heads: Locked<[String]>) {
+            self.routes = routes
+            self.heads = heads
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var chunk = unwrapInboundIn(data)
+            guard !answered else { return }
+            buffer.writeBuffer(&chunk)
+            let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
+            guard let end = text.range(of: "\r\n\r\n") else { return }
+            answered = true
+            let head = String(text[..<end.lowerBound])
+            heads.withLock { $0.append(head) }
+            let path = head.split(separator: " ", maxSplits: 2).dropFirst().first.map(String.init) ?? "/"
+            let reply =
+                routes[path] ?? .send(ScriptedOrigin.answer("404 Not Found", type: "text/plain", body: []))
+            guard case .send(let bytes) = reply else { return }
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            context.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+// Import by URL against a scripted origin, in process: what the importer makes of what a broken or hostile source
+// sends (the code, the message, and whether an Event import retries it).
+import Foundation
+import NIOPosix
+import PipelineCore
+import Testing
+
+@testable import FetchService
+
+@Suite struct URLImportTests {
+    /// An importer that may reach loopback (where the origin listens), changed by `configure`. Its timeouts are
+    /// long: with every suite running at once on two cores, an import that takes milliseconds alone took over 20 s.
+    static func importer(_ configure: (inout ImportSettings) -> Void = { _ in }) -> URLImporter {
+        var settings = ImportSettings()
+        settings.allow = ["127.0.0.1/32"]
+        settings.connectTimeout = 60
+        settings.timeout = 120
+        configure(&settings)
+        return URLImporter(settings: settings)
+    }
+
+    /// Downloads `url` as the fetch function does, into a spool of a temporary folder, expecting a refusal.
+    /// - Returns: the refusal and the files left in the folder.
+    static func failure(
+        _ url: String, importer: URLImporter = importer(), sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> (error: APIError, leftover: [String]) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("url-import-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let spool = UploadSpool(
+            folder: folder, maxBytes: importer.settings.maxBytes, minRate: 0, threadPool: .singleton)
+        let error = try await #require(throws: APIError.self, sourceLocation: sourceLocation) {
+            _ = try await ImageAPI.download(url, importer: importer, spool: spool)
+        }
+        return (error, try FileManager.default.contentsOfDirectory(atPath: folder.path))
+    }
+
+    /// A 200 head for a JPEG body.
+    static func head(_ framing: String) -> [UInt8] {
+        Array("HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n\(framing)\r\nConnection: close\r\n\r\n".utf8)
+    }
+
+    @Test func aBodyCutShortIsAnImportFailureThatIsRetried() async throws {
+        let jpeg = try FetchServer.picture(width: 1200, height: 900)
+        // Content-Length longer than what comes; chunked framing without its last chunk.
+        var chunked = Self.head("Transfer-Encoding: chunked")
+        for start in stride(from: 0, to: jpeg.count / 2, by: 4096) {
+            let piece = jpeg[start..<min(jpeg.count, start + 4096)]
+            chunked += Array("\(String(piece.count, radix: 16))\r\n".utf8) + piece + Array("\r\n".utf8)
+        }
+        let routes: [String: ScriptedOrigin.Reply] = [
+            "/cut": .send(Self.head("Content-Length: \(jpeg.count)") + jpeg.prefix(jpeg.count - 1000)),
+            "/chunked-cut": .send(chunked),
+        ]
+        try await ScriptedOrigin.with(routes) { origin in
+            for (path, count) in [("/cut", " of \(jpeg.count) bytes"), ("/chunked-cut", " bytes")] {
+                let url = origin.url(path)
+                let (error, leftover) = try await Self.failure(url)
+                // Until session 31: 400 malformed_request "… (stream ended at an unexpected time); the connection is
+                // closed", the upload spool's answer to a client, and an Event import was dead-lettered at once.
+                #expect(error.status == .unprocessableContent && error.code == "import_failed", "\(error)")
+                // The bytes counted are those read before the end was noticed (the client drops what it buffered).
+                #expect(error.message.hasPrefix("\(url): the source closed the connection after "), "\(error)")
+                #expect(error.message.hasSuffix("\(count); nothing was kept"), "\(error)")
+                #expect(ImportFailure.from(error, url: url) is ImportFailure, "an import_failed is retried")
+                #expect(leftover == [])
+            }
+        }
+    }
+}
