@@ -67,4 +67,16 @@ import Testing
             }
         }
     }
+
+    @Test func aURLWithoutAHostIsRefusedWhenParsed() {
+        // Parsed before anything is journaled (the API, `picpipe import`, the function's validation); until session 31
+        // only the connection refused it, so an Event import was journaled and dead-lettered.
+        for text in ["http:///ok.jpg", "http:127.0.0.2:42152/ok.jpg", "https:example.com/a.jpg"] {
+            let error = #expect(throws: APIError.self) { try URLImporter.parse(text) }
+            #expect(error?.code == "url_refused" && error?.status == .badRequest)
+            #expect(error?.message == "\(text): the URL has no host")
+            #expect(throws: FunctionError.self) { try FetchFunction.check(url: text) }
+        }
+        #expect(throws: Never.self) { try URLImporter.parse("http://127.0.0.2:42152/ok.jpg") }
+    }
 }

@@ -163,6 +163,13 @@ extension PicpipeCLI {
                 Self.expect(try await Self.importing(base, "ftp://127.0.0.1/a.jpg"), 400, "url_refused", "only http")
                 Self.expect(
                     try await Self.importing(base, "file:///etc/passwd", wait: false), 400, "url_refused", "only http")
+                // A URL without a host is refused before anything is journaled (until session 31 it was queued, then
+                // dead-lettered).
+                for text in ["http:///photo.jpg", "http:127.0.0.1:\(source.port)/photo.jpg"] {
+                    Self.expect(
+                        try await Self.importing(base, text, wait: false), 400, "url_refused", "the URL has no host")
+                    #expect(try await !StoreView.events(serve.store).contains { $0.sourceName == text }, "\(text)")
+                }
                 Self.expect(
                     try await Self.importing(base, "http://user:secret@127.0.0.1:\(source.port)/photo.jpg"), 400,
                     "url_refused", "user or password")
@@ -289,16 +296,19 @@ extension PicpipeCLI {
             // reason, the others go on.
             let chain = "\(source.base)/r/2"
             let queued = try await PicpipeProcess.run(
-                ["import", chain, "ftp://example.com/a.jpg", "--store", store.path], environment: allow)
+                ["import", chain, "ftp://example.com/a.jpg", "http:///a.jpg", "--store", store.path],
+                environment: allow)
             #expect(queued.status == 1)
             #expect(queued.stderr.contains("picpipe: ftp://example.com/a.jpg: "))
             #expect(queued.stderr.contains("only http and https"))
+            #expect(queued.stderr.contains("picpipe: http:///a.jpg: the URL has no host"), "\(queued.stderr)")
             let queuedLine = try #require(
                 try JSONSerialization.jsonObject(with: Data(queued.stdout.utf8)) as? [String: Any])
             #expect(queuedLine["invocation_id"] as? Int != nil)
             #expect(queuedLine["state"] as? String == "queued")
             let pending = try await StoreView.events(store, state: "queued")
             #expect(pending.contains { $0.sourceName == chain && $0.function == "fetch" })
+            #expect(try await !StoreView.events(store).contains { $0.sourceName == "http:///a.jpg" })
 
             // Without the allow-list, loopback is refused by the function (RequestResponse reports it).
             let refused = try await PicpipeProcess.run(

@@ -178,7 +178,8 @@ public struct URLImporter: Sendable {
     /// The request for one hop, after its host's addresses are checked; the connection goes to the checked address
     /// (plain http by rewriting the URL with the original Host header, https by the pinned client's DNS override).
     private func prepare(_ url: URL) async throws -> Hop {
-        guard let host = url.host, !host.isEmpty else { throw Self.refused("the URL has no host") }
+        // parse refused a URL without a host.
+        let host = url.host ?? ""
         let port = url.port ?? (url.scheme == "https" ? 443 : 80)
         let addresses = try await resolve(host, port: port)
         for address in addresses {
@@ -242,7 +243,7 @@ public struct URLImporter: Sendable {
         return found
     }
 
-    /// Parses an import URL: http or https, no user or password.
+    /// Parses an import URL: http or https, a host, no user or password, a TCP port.
     static func parse(_ text: String) throws -> URL {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased() else {
             throw refused("'\(JSONText.printable(String(text.prefix(200))))' is not a URL")
@@ -251,6 +252,10 @@ public struct URLImporter: Sendable {
             throw refused("only http and https URLs are imported, not \(JSONText.printable(scheme))")
         }
         guard url.user == nil, url.password == nil else { throw refused("a URL with a user or password is refused") }
+        // Here, not when connecting: `http:///x` and `http:host/x` were journaled and dead-lettered (until session 31).
+        guard let host = url.host, !host.isEmpty else {
+            throw refused("\(JSONText.printable(String(text.prefix(200)))): the URL has no host")
+        }
         // Checked here, for the first URL and every redirect: the HTTP client traps on a port past 65535.
         if let port = url.port, !(1...65535).contains(port) {
             throw refused("\(JSONText.printable(String(text.prefix(200)))): port \(port) is not a TCP port (1-65535)")
