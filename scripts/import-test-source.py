@@ -8,16 +8,33 @@ GET /r/N            302 to /r/N-1, and /r/0 to /photo.jpg (a chain of N+1 redire
 GET /huge           a JPEG start, then 2 GB of bytes as fast as the socket takes them
 GET /drip           Content-Length 1 MB, a JPEG start, then one byte a second
 GET /page.html      an HTML page
+GET /wide.png       a 1000x1000 1-bit PNG (a million pixels in a few hundred bytes)
 GET /cut            Content-Length of the whole JPEG, half of it, then the connection closes
 GET /to-metadata    302 to http://169.254.169.254/latest/meta-data/ (the cloud metadata address)
 GET /to-mapped      302 to http://[::ffff:127.0.0.1]:PORT/photo.jpg (loopback written as IPv4-mapped IPv6)
 GET /to-bad-port    302 to http://127.0.0.1:70000/photo.jpg (a port no TCP connection can have)
 """
+import struct
 import sys
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 JPEG_START = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+
+
+def png(width, height):
+    """A black 1-bit greyscale PNG."""
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = (b"\x00" + b"\x00" * ((width + 7) // 8)) * height
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+WIDE_PNG = png(1000, 1000)
 
 
 class Source(BaseHTTPRequestHandler):
@@ -71,6 +88,12 @@ class Source(BaseHTTPRequestHandler):
                 time.sleep(1)
                 self.wfile.write(b"\x00")
                 self.wfile.flush()
+        elif self.path == "/wide.png":
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(WIDE_PNG)))
+            self.end_headers()
+            self.wfile.write(WIDE_PNG)
         elif self.path == "/cut":
             self.send_response(200)
             self.send_header("Content-Type", "image/jpeg")

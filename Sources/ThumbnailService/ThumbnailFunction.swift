@@ -74,14 +74,13 @@ public struct ThumbnailFunction: PipelineFunction {
             return Self.skipped(hash: hash, name: name)
         }
         try Task.checkCancellation()
-        var bounded = limits
-        bounded.maxPixels = min(limits.maxPixels, context.configuration.maxPixels)
+        let bound = MemoryBound(function: name, configuration: context.configuration, limits: limits)
         let outcome: ThumbnailOutcome
         let asked = variants.filter { Self.variantsConfigurationID(for: $0.spec.format) == record.s3.configurationId }
         let wanted = recipes + asked
         let rendered: RenderedThumbnails
         do {
-            let (overlap, bounded) = (overlapsResize, bounded)
+            let (overlap, bounded) = (overlapsResize, bound.limits)
             rendered = try await BlockingWork.run {
                 try original.withUnsafeBytes {
                     try ThumbnailGenerator.render(
@@ -90,8 +89,7 @@ public struct ThumbnailFunction: PipelineFunction {
                 }
             }
         } catch let error as ImageError {
-            let memoryMB = bounded.maxPixels < limits.maxPixels ? context.configuration.memoryMB : nil
-            let reason = Self.explain(error, memoryMB: memoryMB, pixelLimitSource: pixelLimitSource)
+            let reason = Self.explain(error, memoryBound: bound, pixelLimitSource: pixelLimitSource)
             context.logger.error(
                 "cannot make thumbnails", metadata: ["file": "\(Self.file(record))", "error": "\(reason)"])
             throw FunctionError.unprocessable(file: Self.file(record), reason: reason)
@@ -133,17 +131,17 @@ public struct ThumbnailFunction: PipelineFunction {
     /// The error's sentence, plus where a refusing limit is set, so the user knows which knob to turn.
     /// - Parameters:
     ///   - error: the image error.
-    ///   - memoryMB: the function's `memory_mb` when it, not `limits.max_pixels`, set the pixel limit.
+    ///   - memoryBound: the limits a function decoded with; named when its `memory_mb`, not `limits.max_pixels`,
+    ///     set the pixel limit (the thumbnail function's, or the fetch function's checking an import).
     ///   - pixelLimitSource: what set the pixel limit when not the configuration (`--max-pixels`); without it,
     ///     `PICPIPE_MAX_PIXELS` when that is set (it overrides the file), else `limits.max_pixels`. (Until session 27
     ///     the message named `limits.max_pixels` whatever set the limit.)
-    public static func explain(_ error: ImageError, memoryMB: Int? = nil, pixelLimitSource: String? = nil) -> String {
+    public static func explain(
+        _ error: ImageError, memoryBound: MemoryBound? = nil, pixelLimitSource: String? = nil
+    ) -> String {
         switch error {
         case .tooManyPixels:
-            if let memoryMB {
-                return "\(error) (set by functions.thumbnail.memory_mb: \(memoryMB) MiB at 8 bytes a pixel; "
-                    + "raise memory_mb for larger pictures)"
-            }
+            if let memoryBound, memoryBound.setsPixelLimit { return "\(error) (set by \(memoryBound.knob))" }
             if let pixelLimitSource { return "\(error) (set by \(pixelLimitSource))" }
             if ProcessInfo.processInfo.environment["PICPIPE_MAX_PIXELS"] != nil {
                 return "\(error) (set by PICPIPE_MAX_PIXELS in the environment)"

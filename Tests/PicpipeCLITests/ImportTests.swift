@@ -310,6 +310,20 @@ extension PicpipeCLI {
             #expect(pending.contains { $0.sourceName == chain && $0.function == "fetch" })
             #expect(try await !StoreView.events(store).contains { $0.sourceName == "http:///a.jpg" })
 
+            // The fetch function's memory_mb bounds the pixels a picture may declare, as the thumbnail function's
+            // does, and the refusal names it (until session 31 it blamed limits.max_pixels, which was 100 MP here).
+            let wide = "\(source.base)/wide.png"
+            let bounded = try await PicpipeProcess.run(
+                ["import", wide, "--store", store.path, "--invocation-type", "RequestResponse"],
+                environment: allow.merging(["PICPIPE_FUNCTIONS_FETCH_MEMORY_MB": "1"]) { $1 })
+            #expect(bounded.status == 1)
+            #expect(bounded.stderr.contains("1000000 pixels, over the limit of 131072 pixels"), "\(bounded.stderr)")
+            #expect(
+                bounded.stderr.contains(
+                    "(set by functions.fetch.memory_mb: 1 MiB at 8 bytes a pixel; raise memory_mb for larger pictures)"),
+                "\(bounded.stderr)")
+            #expect(!bounded.stderr.contains("limits.max_pixels"), "\(bounded.stderr)")
+
             // Without the allow-list, loopback is refused by the function (RequestResponse reports it).
             let refused = try await PicpipeProcess.run(
                 ["import", url, "--store", store.path, "--invocation-type", "RequestResponse"])

@@ -76,11 +76,11 @@ public struct FetchFunction: PipelineFunction {
         let upload: SpooledUpload
         do {
             upload = try await ImageAPI.download(url, importer: importer, spool: spool)
-            // The memory bound: no more pixels than functions.fetch.memory_mb allows, as for the thumbnail function.
-            let bounded = DecodeLimits(
-                maxPixels: min(limits.maxPixels, context.configuration.maxPixels), maxFileBytes: limits.maxFileBytes)
+            // The memory bound: no more pixels than functions.fetch.memory_mb allows, as for the thumbnail function,
+            // and a refusal names it when it is the tighter bound (until session 31 it blamed limits.max_pixels).
+            let bound = MemoryBound(function: name, configuration: context.configuration, limits: limits)
             do {
-                try await UploadValidator(limits: bounded, threadPool: threadPool).validate(upload)
+                try await UploadValidator(limits: limits, threadPool: threadPool, memoryBound: bound).validate(upload)
             } catch {
                 upload.discard()
                 throw error

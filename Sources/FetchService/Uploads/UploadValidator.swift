@@ -3,6 +3,7 @@
 import Foundation
 import ImageCore
 import NIOPosix
+import PipelineCore
 import ThumbnailService
 
 /// Decodes a spooled upload once, at the smallest JPEG scale, to prove it is a whole, decodable picture.
@@ -10,10 +11,20 @@ package struct UploadValidator: Sendable {
     /// The decode limits (pixels, bytes) of the configuration.
     let limits: DecodeLimits
     let threadPool: NIOThreadPool
+    /// The fetch function's memory bound, whose `limits` are used instead when given: a refusal then names
+    /// `functions.fetch.memory_mb` when it set the pixel limit.
+    let memoryBound: MemoryBound?
+
+    /// - Parameters: see the properties.
+    package init(limits: DecodeLimits, threadPool: NIOThreadPool, memoryBound: MemoryBound? = nil) {
+        self.limits = memoryBound?.limits ?? limits
+        self.threadPool = threadPool
+        self.memoryBound = memoryBound
+    }
 
     /// - Throws: 422 with ImageCore's reason.
     package func validate(_ upload: SpooledUpload) async throws {
-        let limits = self.limits
+        let (limits, memoryBound) = (self.limits, self.memoryBound)
         let path = upload.path
         let failure: String? = try await threadPool.runIfActive {
             // Mapped, not read: the pages come from the page cache the spool just filled.
@@ -24,7 +35,8 @@ package struct UploadValidator: Sendable {
                 }
                 return nil
             } catch let error as ImageError {
-                return ThumbnailFunction.explain(error)  // a refused limit names its configuration key
+                // A refused limit names the knob that set it.
+                return ThumbnailFunction.explain(error, memoryBound: memoryBound)
             } catch {
                 return String(describing: error)
             }
