@@ -19,20 +19,38 @@ import Testing
         return URLImporter(settings: settings)
     }
 
-    /// Downloads `url` as the fetch function does, into a spool of a temporary folder, expecting a refusal.
-    /// - Returns: the refusal and the files left in the folder.
-    static func failure(
-        _ url: String, importer: URLImporter = importer(), sourceLocation: SourceLocation = #_sourceLocation
-    ) async throws -> (error: APIError, leftover: [String]) {
+    /// Runs `body` with a spool of a temporary folder, removed after it.
+    static func withSpool<T>(
+        _ importer: URLImporter, _ body: (UploadSpool, URL) async throws -> T
+    ) async throws -> T {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("url-import-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let spool = UploadSpool(
             folder: folder, maxBytes: importer.settings.maxBytes, minRate: 0, threadPool: .singleton)
-        let error = try await #require(throws: APIError.self, sourceLocation: sourceLocation) {
-            _ = try await ImageAPI.download(url, importer: importer, spool: spool)
+        return try await body(spool, folder)
+    }
+
+    /// Downloads `url` as the fetch function does, into a spool of a temporary folder, expecting a refusal.
+    /// - Returns: the refusal and the files left in the folder.
+    static func failure(
+        _ url: String, importer: URLImporter = importer(), sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> (error: APIError, leftover: [String]) {
+        try await withSpool(importer) { spool, folder in
+            let error = try await #require(throws: APIError.self, sourceLocation: sourceLocation) {
+                _ = try await ImageAPI.download(url, importer: importer, spool: spool)
+            }
+            return (error, try FileManager.default.contentsOfDirectory(atPath: folder.path))
         }
-        return (error, try FileManager.default.contentsOfDirectory(atPath: folder.path))
+    }
+
+    /// Downloads `url` as the fetch function does; returns the download's size and format.
+    static func download(_ url: String, importer: URLImporter = importer()) async throws -> SpooledUpload {
+        try await withSpool(importer) { spool, _ in
+            let upload = try await ImageAPI.download(url, importer: importer, spool: spool)
+            upload.discard()
+            return upload
+        }
     }
 
     /// A 200 head for a JPEG body.
@@ -78,5 +96,25 @@ import Testing
             #expect(throws: FunctionError.self) { try FetchFunction.check(url: text) }
         }
         #expect(throws: Never.self) { try URLImporter.parse("http://127.0.0.2:42152/ok.jpg") }
+    }
+
+    @Test func anImportAcceptsEveryFormatTheStoreTakes() async throws {
+        let jpeg = try FetchServer.picture()
+        let routes: [String: ScriptedOrigin.Reply] = ["/photo": .send(ScriptedOrigin.answer("200 OK", body: jpeg))]
+        try await ScriptedOrigin.with(routes) { origin in
+            let upload = try await Self.download(origin.url("/photo"))
+            #expect(upload.size == jpeg.count && upload.format == .jpeg)
+            let head = try #require(origin.requestHeads.first)
+            let accept = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("accept:") }
+            let types = accept.map { $0.dropFirst("accept:".count).split(separator: ",") }?.map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            // Until session 31: "image/jpeg, image/png", so a source that negotiates refused its WebP with 406.
+            #expect(
+                types == [
+                    "image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif", "image/avif",
+                    "*/*;q=0.1",
+                ], "\(head)")
+        }
     }
 }

@@ -207,9 +207,16 @@ public struct URLImporter: Sendable {
         request.method = .GET
         if let hostHeader { request.headers.add(name: "Host", value: hostHeader) }
         request.headers.add(name: "User-Agent", value: "picpipe-import")
-        request.headers.add(name: "Accept", value: "image/jpeg, image/png")
+        request.headers.add(name: "Accept", value: Self.accept)
         return Hop(request: request, target: target, pinnedName: pinnedName)
     }
+
+    /// The Accept of every request: each type the store takes (the uploads' list), then anything at a low q.
+    /// Until session 31 only JPEG and PNG were asked for, so a source that negotiates answered 406 for a WebP it
+    /// had, or sent a JPEG re-encoded from it. The `*/*` at q 0.1, as browsers end an image's Accept (imgproxy
+    /// sends none, which means the same): a source that knows only its own type answers instead of 406, a source
+    /// that negotiates still picks a listed type first, and what comes is sniffed from its bytes anyway.
+    static let accept = UploadBody.imageTypes.joined(separator: ", ") + ", */*;q=0.1"
 
     /// Every address the host resolves to (an address literal is itself).
     private func resolve(_ host: String, port: Int) async throws -> [IPAddress] {
