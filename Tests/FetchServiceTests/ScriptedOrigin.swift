@@ -1,10 +1,12 @@
 // An origin for import tests on 127.0.0.1: each path answers with bytes a test writes out in full (a body cut short,
-// broken chunked framing, no answer at all, something that is not HTTP), and the request heads it received are kept,
-// so the importer meets exactly what a broken or hostile server sends.
+// broken chunked framing, no answer at all, something that is not HTTP), over TLS with a self-signed certificate if
+// asked, and the request heads it received are kept, so the importer meets exactly what a broken or hostile server
+// sends.
 import Foundation
 import Locking
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A loopback origin answering scripted bytes.
 final class ScriptedOrigin: Sendable {
@@ -28,10 +30,12 @@ final class ScriptedOrigin: Sendable {
     func url(_ path: String, scheme: String = "http") -> String { "\(scheme)://127.0.0.1:\(port)\(path)" }
 
     /// Runs `body` with an origin serving `routes` (any other path answers 404), closed after it.
+    /// - Parameter tls: whether it speaks TLS, with a self-signed certificate for 127.0.0.1 and localhost (trusted by
+    ///   no one).
     static func with<T: Sendable>(
-        _ routes: [String: Reply], _ body: (ScriptedOrigin) async throws -> T
+        _ routes: [String: Reply], tls: Bool = false, _ body: (ScriptedOrigin) async throws -> T
     ) async throws -> T {
-        let origin = try await ScriptedOrigin(routes: routes)
+        let origin = try await ScriptedOrigin(routes: routes, tls: tls)
         do {
             let value = try await body(origin)
             try? await origin.channel.close()
@@ -50,12 +54,24 @@ final class ScriptedOrigin: Sendable {
             + body
     }
 
-    private init(routes: [String: Reply]) async throws {
+    private init(routes: [String: Reply], tls: Bool) async throws {
         let heads = Locked<[String]>([])
+        let context =
+            try tls
+            ? NIOSSLContext(
+                configuration: .makeServerConfiguration(
+                    certificateChain: [
+                        .certificate(NIOSSLCertificate(bytes: Array(Self.certificate.utf8), format: .pem))
+                    ],
+                    privateKey: .privateKey(NIOSSLPrivateKey(bytes: Array(Self.privateKey.utf8), format: .pem))))
+            : nil
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
+                    if let context {
+                        try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    }
                     try child.pipeline.syncOperations.addHandler(Answerer(routes: routes, heads: heads))
                 }
             }
@@ -82,6 +98,16 @@ final class ScriptedOrigin: Sendable {
             var chunk = unwrapInboundIn(data)
             guard !answered else { return }
             buffer.writeBuffer(&chunk)
+            let channel = context.channel
+            if buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == 0x16 {
+                // A TLS handshake sent to plain HTTP: answered 400 at once, as nginx does on a plain port.
+                answered = true
+                let refusal = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: refusal))).whenComplete { _ in
+                    channel.close(promise: nil)
+                }
+                return
+            }
             let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
             guard let end = text.range(of: "\r\n\r\n") else { return }
             answered = true
@@ -91,7 +117,6 @@ final class ScriptedOrigin: Sendable {
             let reply =
                 routes[path] ?? .send(ScriptedOrigin.answer("404 Not Found", type: "text/plain", body: []))
             guard case .send(let bytes) = reply else { return }
-            let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes))).whenComplete { _ in
                 channel.close(promise: nil)
             }
@@ -101,4 +126,30 @@ final class ScriptedOrigin: Sendable {
             context.close(promise: nil)
         }
     }
+
+    /// A self-signed certificate for localhost and 127.0.0.1, valid for a century (its own authority: trusted by no
+    /// one); `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 36500`.
+    static let certificate = """
+        -----BEGIN CERTIFICATE-----
+        MIIBrzCCAVWgAwIBAgIUegpbjLAsNzXp6cDE+lDeQA+aVOswCgYIKoZIzj0EAwIw
+        HjEcMBoGA1UEAwwTcGljcGlwZSB0ZXN0IG9yaWdpbjAgFw0yNjEyMDcwMTIzMjBa
+        GA8yMTI2MTExMzAxMjMyMFowHjEcMBoGA1UEAwwTcGljcGlwZSB0ZXN0IG9yaWdp
+        bjBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABD9kUcpCduvJOpFrPyTT1UocYFbp
+        zSixQaGRQG/fAVWgfaZA9tOjExPhSwNDfK49/An11A4LTWFx8CVcPDMokY+jbzBt
+        MB0GA1UdDgQWBBSNHqYSgaVcPjidLNT+Xzy7u35k9jAfBgNVHSMEGDAWgBSNHqYS
+        gaVcPjidLNT+Xzy7u35k9jAPBgNVHRMBAf8EBTADAQH/MBoGA1UdEQQTMBGCCWxv
+        Y2FsaG9zdIcEfwAAATAKBggqhkjOPQQDAgNIADBFAiEAiI8taox9zonZnY+jZZzC
+        EQ1hgfJ82w+4uP5Y3JWt2GECIE5qFoMamWRXsjRmciRzW3HZSuERCa2YLbTpE04H
+        W9Jo
+        -----END CERTIFICATE-----
+        """
+
+    /// The certificate's key (a test fixture, guarding nothing).
+    static let privateKey = """
+        -----BEGIN PRIVATE KEY-----
+        MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg7w/CHpomCcepijDu
+        E4OnYUYYm82GkS/JPLTk9aAwZ+KhRANCAAQ/ZFHKQnbryTqRaz8k09VKHGBW6c0o
+        sUGhkUBv3wFVoH2mQPbToxMT4UsDQ3yuPfwJ9dQOC01hcfAlXDwzKJGP
+        -----END PRIVATE KEY-----
+        """
 }

@@ -1,11 +1,18 @@
 // Import by URL against a scripted origin, in process: what the importer makes of what a broken or hostile source
 // sends (the code, the message, and whether an Event import retries it).
+import AsyncHTTPClient
 import Foundation
+import Logging
+import NIOCore
 import NIOPosix
 import PipelineCore
 import Testing
 
 @testable import FetchService
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite struct URLImportTests {
     /// An importer that may reach loopback (where the origin listens), changed by `configure`. Its timeouts are
@@ -116,5 +123,109 @@ import Testing
                     "*/*;q=0.1",
                 ], "\(head)")
         }
+    }
+
+    /// A loopback port held by a socket: not listening, its connections are refused; listening, the kernel takes
+    /// them and nothing ever answers. Nothing else can take the port meanwhile.
+    final class LoopbackSocket {
+        let descriptor: Int32
+        let port: Int
+
+        init(listening: Bool) throws {
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+                }
+            }
+            guard descriptor >= 0, bound, !listening || listen(descriptor, 8) == 0 else {
+                close(descriptor)
+                throw IOError(errnoCode: errno, reason: "bind")
+            }
+            self.descriptor = descriptor
+            port = Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        deinit { close(descriptor) }
+    }
+
+    /// Whether every parenthesis of `text` is closed, in order.
+    static func balanced(_ text: String) -> Bool {
+        var depth = 0
+        for character in text {
+            if character == "(" { depth += 1 }
+            if character == ")" { depth -= 1 }
+            if depth < 0 { return false }
+        }
+        return depth == 0
+    }
+
+    @Test func aFailedConnectionIsNamedInWordsAndFailsAtOnce() async throws {
+        let refusing = try LoopbackSocket(listening: false)
+        // import.connect_timeout longer than import.timeout: until session 31 the HTTP client tried a refused
+        // connection or a failed TLS handshake again until the connect timeout, so these ended in import_timeout.
+        let importer = Self.importer {
+            $0.connectTimeout = 180
+            $0.timeout = 90
+        }
+        let routes: [String: ScriptedOrigin.Reply] = [
+            "/close": .send([]), "/garbage": .send(Array("this is not http at all\r\n\r\n".utf8)),
+        ]
+        try await ScriptedOrigin.with(routes) { plain in
+            try await ScriptedOrigin.with([:], tls: true) { secure in
+                let expected = [
+                    ("http://127.0.0.1:\(refusing.port)/ok.jpg", "connection refused"),
+                    (plain.url("/close"), "the source closed the connection without answering"),
+                    (plain.url("/garbage"), "the answer is not HTTP"),
+                    (
+                        secure.url("/ok.jpg", scheme: "https"),
+                        "the certificate of 127.0.0.1 is not trusted (not signed by an authority trusted here, or "
+                            + "out of date)"
+                    ),
+                    (
+                        plain.url("/ok.jpg", scheme: "https"),
+                        "the TLS handshake with 127.0.0.1 failed: the source does not speak TLS on this port"
+                    ),
+                ]
+                for (url, reason) in expected {
+                    let (error, _) = try await Self.failure(url, importer: importer)
+                    #expect(error.code == "import_failed", "\(error)")
+                    #expect(error.message == "\(url) could not be fetched: \(reason); nothing was kept")
+                    #expect(Self.balanced(error.message) && !error.message.contains("Error"), "\(error)")
+                }
+            }
+        }
+        // A source that takes the connection and never answers the TLS handshake: the client cannot tell which of
+        // the two took too long (until session 31 "no connection within import.connect_timeout").
+        let silent = try LoopbackSocket(listening: true)
+        let hanging = "https://127.0.0.1:\(silent.port)/ok.jpg"
+        let (timedOut, _) = try await Self.failure(hanging, importer: Self.importer { $0.connectTimeout = 0.5 })
+        #expect(
+            timedOut.message
+                == "\(hanging) could not be fetched: no connection and TLS handshake with 127.0.0.1 within "
+                + "import.connect_timeout; nothing was kept")
+        // What the scripted origin cannot send.
+        let reset = IOError(errnoCode: ECONNRESET, reason: "read(descriptor:pointer:size:)")
+        #expect(URLImporter.reason(reset, host: "example.com") == "the source reset the connection")
+        #expect(URLImporter.reason(HTTPClientError.bodyLengthMismatch, host: "example.com") == "body length mismatch")
+    }
+
+    @Test func theIssuersKeysThatCannotBeFetchedAreNamedInWords() async throws {
+        let refusing = try LoopbackSocket(listening: false)
+        var settings = OIDCSettings()
+        settings.issuer = "http://127.0.0.1:\(refusing.port)"
+        let cache = JWKSCache(
+            settings: settings, client: URLImporter.client(connectTimeout: 60), logger: Logger(label: "jwks-test"))
+        let error = try await #require(throws: APIError.self) { _ = try await cache.key("any") }
+        #expect(error.code == "issuer_unavailable")
+        // Until session 31: "… could not be fetched (connection reset (error set): Connection refused) (errno: 111))".
+        #expect(
+            error.message
+                == "the token cannot be checked now: the discovery document at http://127.0.0.1:\(refusing.port)"
+                + "/.well-known/openid-configuration could not be fetched (connection refused)")
     }
 }

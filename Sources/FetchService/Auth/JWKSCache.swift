@@ -94,10 +94,12 @@ actor JWKSCache {
             guard let document = discovery as? [String: Any] else {
                 throw APIError.issuerUnavailable("the discovery document is not a JSON object")
             }
-            guard (document["issuer"] as? String).map({ $0.hasSuffix("/") ? String($0.dropLast()) : $0 }) == issuer else {
+            guard (document["issuer"] as? String).map({ $0.hasSuffix("/") ? String($0.dropLast()) : $0 }) == issuer
+            else {
                 throw APIError.issuerUnavailable("the discovery document names another issuer than \(issuer)")
             }
-            guard let jwksURL = document["jwks_uri"] as? String, jwksURL.hasPrefix("https://") || issuer.hasPrefix("http://")
+            guard let jwksURL = document["jwks_uri"] as? String,
+                jwksURL.hasPrefix("https://") || issuer.hasPrefix("http://")
             else { throw APIError.issuerUnavailable("the discovery document has no usable jwks_uri") }
             let jwks = try await Self.json(client: client, url: jwksURL, what: "the JWKS")
             guard let list = (jwks as? [String: Any])?["keys"] as? [[String: Any]] else {
@@ -118,16 +120,19 @@ actor JWKSCache {
                     found[kid] = IssuerKey(
                         keyType: type, curve: object["crv"] as? String, algorithm: object["alg"] as? String)
                 } catch {
-                    logger.warning("skipping a key of the issuer's JWKS", metadata: ["kid": "\(kid)", "error": "\(error)"])
+                    logger.warning(
+                        "skipping a key of the issuer's JWKS", metadata: ["kid": "\(kid)", "error": "\(error)"])
                 }
             }
             collection = fresh
             keys = found
             fetchedAt = .now
             lastFailure = nil
-            logger.info("fetched the issuer's keys", metadata: ["issuer": "\(issuer)", "kids": "\(found.keys.sorted())"])
+            logger.info(
+                "fetched the issuer's keys", metadata: ["issuer": "\(issuer)", "kids": "\(found.keys.sorted())"])
         } catch {
-            lastFailure = (error as? APIError)?.message.replacingOccurrences(of: "the token cannot be checked now: ", with: "")
+            lastFailure =
+                (error as? APIError)?.message.replacingOccurrences(of: "the token cannot be checked now: ", with: "")
                 ?? "\(error)"
             logger.error(
                 "could not fetch the issuer's keys; the ones fetched before stay",
@@ -143,7 +148,12 @@ actor JWKSCache {
         do {
             response = try await client.execute(request, timeout: .seconds(10))
         } catch {
-            throw APIError.issuerUnavailable("\(what) at \(url) could not be fetched (\(error))")
+            // In words, as an import's (until session 31 NIO's error printed as a Swift value, with unbalanced
+            // parentheses).
+            let reason = NetworkFailure.reason(
+                error, host: URL(string: url)?.host ?? url, tls: url.hasPrefix("https:"), connectTimeout: "10 s",
+                timeout: "10 s")
+            throw APIError.issuerUnavailable("\(what) at \(url) could not be fetched (\(reason))")
         }
         guard response.status == .ok else {
             throw APIError.issuerUnavailable("\(what) at \(url) answered \(response.status.code)")

@@ -85,7 +85,8 @@ public struct URLImporter: Sendable {
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                throw Self.failed("\(hop.target) could not be fetched: \(Self.reason(error))")
+                let reason = Self.reason(error, host: current.host ?? "", tls: current.scheme == "https")
+                throw Self.failed("\(hop.target) could not be fetched: \(reason)")
             }
             let status = Int(response.status.code)
             if (300..<400).contains(status), status != 304 {
@@ -102,7 +103,7 @@ public struct URLImporter: Sendable {
             guard (200..<300).contains(status) else { throw Self.failed("\(hop.target) answered \(status)") }
             let declared = response.headers.first(name: "content-length").flatMap { Int($0) }
             if let declared, declared > settings.maxBytes { throw tooLarge() }
-            let body = Body(base: response.body, url: current.absoluteString, declaredLength: declared)
+            let body = Body(base: response.body, url: current, declaredLength: declared)
             return try await read(Source(body: body, declaredLength: declared, finalURL: current.absoluteString))
         }
     }
@@ -115,14 +116,14 @@ public struct URLImporter: Sendable {
         public typealias Element = ByteBuffer
         let base: HTTPClientResponse.Body
         /// The URL that answered (for the message).
-        let url: String
+        let url: URL
         /// The Content-Length the source declared.
         let declaredLength: Int?
 
         /// Counts the bytes and names a broken-off body.
         public struct AsyncIterator: AsyncIteratorProtocol {
             var base: HTTPClientResponse.Body.AsyncIterator
-            let url: String
+            let url: URL
             let declaredLength: Int?
             var received = 0
 
@@ -134,8 +135,9 @@ public struct URLImporter: Sendable {
                 } catch is CancellationError {
                     throw CancellationError()
                 } catch {
-                    throw URLImporter.failed(
-                        "\(url): \(URLImporter.brokenOff(error, received: received, declared: declaredLength))")
+                    let reason = URLImporter.brokenOff(
+                        error, host: url.host ?? "", received: received, declared: declaredLength)
+                    throw URLImporter.failed("\(url.absoluteString): \(reason)")
                 }
             }
         }
@@ -146,7 +148,7 @@ public struct URLImporter: Sendable {
     }
 
     /// Why a body ended early, with the bytes that came (of the declared length, when there was one).
-    static func brokenOff(_ error: any Error, received: Int, declared: Int?) -> String {
+    static func brokenOff(_ error: any Error, host: String, received: Int, declared: Int?) -> String {
         let count = declared.map { "\(received) of \($0) bytes" } ?? "\(received) bytes"
         // The parser's "stream ended at an unexpected time": the connection closed inside a declared length or
         // before the last chunk.
@@ -156,7 +158,7 @@ public struct URLImporter: Sendable {
         if let client = error as? HTTPClientError, client == .remoteConnectionClosed {
             return "the source closed the connection after \(count)"
         }
-        return "the body broke off after \(count): \(reason(error))"
+        return "the body broke off after \(count): \(reason(error, host: host))"
     }
 
     /// 413 `import_too_large`.
@@ -278,15 +280,12 @@ public struct URLImporter: Sendable {
         APIError(.unprocessableContent, code: "import_failed", message: message + "; nothing was kept")
     }
 
-    static func reason(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .connectTimeout: return "no connection within import.connect_timeout"
-            case .deadlineExceeded: return "no answer within import.timeout"
-            default: return "\(error)"
-            }
-        }
-        return "\(error)"
+    /// Why a request failed, in words (until session 31 the HTTP client's, NIO's or BoringSSL's error printed as a
+    /// Swift value: "HTTPClientError.remoteConnectionClosed", "invalid constant string", a TLS handshake failure
+    /// in BoringSSL's terms).
+    static func reason(_ error: any Error, host: String, tls: Bool = false) -> String {
+        NetworkFailure.reason(
+            error, host: host, tls: tls, connectTimeout: "import.connect_timeout", timeout: "import.timeout")
     }
 
     static func seconds(_ value: Double) -> String {
@@ -301,12 +300,9 @@ public struct URLImporter: Sendable {
         let milliseconds = Int64(connectTimeout * 1000)
         return clients.withLock { clients in
             if let client = clients[milliseconds] { return client }
-            var configuration = HTTPClient.Configuration(
-                redirectConfiguration: .disallow,
-                timeout: .init(connect: .milliseconds(milliseconds)),
-                decompression: .disabled)
-            configuration.httpVersion = .http1Only
-            let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+            let client = HTTPClient(
+                eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                configuration: configuration(connectTimeout: connectTimeout))
             clients[milliseconds] = client
             return client
         }
@@ -315,13 +311,23 @@ public struct URLImporter: Sendable {
     /// A client for one https hop whose connections go to `address` while TLS still names and verifies `host`
     /// (AsyncHTTPClient's DNS override sets the SNI to the name); shut it down with `shutDown`.
     static func pinnedClient(host: String, address: String, connectTimeout: Double) -> HTTPClient {
+        var configuration = configuration(connectTimeout: connectTimeout)
+        configuration.dnsOverride = [host: address]
+        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+    }
+
+    /// An import client's settings: no redirects (each hop is checked here), no decompression, HTTP/1.1, and a
+    /// failed connection fails the request at once. AsyncHTTPClient otherwise tries again with backoff until the
+    /// connect timeout, so until session 31 a refused connection took all of import.connect_timeout (5 s by default,
+    /// each attempt) and a refused TLS certificate was reported then. The fetch function retries an Event import.
+    static func configuration(connectTimeout: Double) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .milliseconds(Int64(connectTimeout * 1000))),
             decompression: .disabled)
         configuration.httpVersion = .http1Only
-        configuration.dnsOverride = [host: address]
-        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return configuration
     }
 
     /// Shuts a hop's client down without waiting (its connections close in the background).
