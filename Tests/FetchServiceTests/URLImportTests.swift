@@ -194,7 +194,7 @@ import Testing
                 for (url, reason) in expected {
                     let (error, _) = try await Self.failure(url, importer: importer)
                     #expect(error.code == "import_failed", "\(error)")
-                    #expect(error.message == "\(url) could not be fetched: \(reason); nothing was kept")
+                    #expect(error.message == "\(url): \(reason); nothing was kept")
                     #expect(Self.balanced(error.message) && !error.message.contains("Error"), "\(error)")
                 }
             }
@@ -206,8 +206,8 @@ import Testing
         let (timedOut, _) = try await Self.failure(hanging, importer: Self.importer { $0.connectTimeout = 0.5 })
         #expect(
             timedOut.message
-                == "\(hanging) could not be fetched: no connection and TLS handshake with 127.0.0.1 within "
-                + "import.connect_timeout; nothing was kept")
+                == "\(hanging): no connection and TLS handshake with 127.0.0.1 within import.connect_timeout; "
+                + "nothing was kept")
         // What the scripted origin cannot send.
         let reset = IOError(errnoCode: ECONNRESET, reason: "read(descriptor:pointer:size:)")
         #expect(URLImporter.reason(reset, host: "example.com") == "the source reset the connection")
@@ -227,5 +227,96 @@ import Testing
             error.message
                 == "the token cannot be checked now: the discovery document at http://127.0.0.1:\(refusing.port)"
                 + "/.well-known/openid-configuration could not be fetched (connection refused)")
+    }
+
+    /// What a refusal reads as: the fetch function's error (the journal, the dead letter, `picpipe import`) and the
+    /// HTTP answer of a RequestResponse import.
+    static func readings(_ error: APIError, url: String) -> (function: String, answer: APIError) {
+        let failure = ImportFailure.from(error, url: url)
+        let type = failure is ImportFailure ? "ImportFailure" : "Unprocessable"
+        let payload = JSONValue.object(["errorType": .string(type), "errorMessage": .string("\(failure)")])
+        return ("\(failure)", ImageAPI.importError(payload, url: url))
+    }
+
+    @Test func everyRefusalNamesTheURLOnceAndWhereRedirectsLed() async throws {
+        let jpeg = try FetchServer.picture(width: 800, height: 600)
+        let redirect = { (path: String) in
+            ScriptedOrigin.Reply.send(
+                Array("HTTP/1.1 302 Found\r\nLocation: \(path)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
+        }
+        let routes: [String: ScriptedOrigin.Reply] = [
+            "/to-missing": redirect("/missing"), "/a": redirect("/b"), "/b": redirect("/a"),
+            "/to-loopback6": redirect("http://[::1]:8080/ok.jpg"),
+            "/declared": .send(ScriptedOrigin.answer("200 OK", body: jpeg)),
+            "/streamed": .send(Self.head("Connection: close") + jpeg),
+            "/page": .send(ScriptedOrigin.answer("200 OK", type: "text/html", body: Array("<html></html>".utf8))),
+            "/silent": .silence,
+        ]
+        try await ScriptedOrigin.with(routes) { source in
+            let base = "http://127.0.0.1:\(source.port)"
+            let strict = Self.importer { $0.allow = [] }
+            let small = Self.importer {
+                $0.maxBytes = 1000
+                $0.maxRedirects = 2
+            }
+            let impatient = Self.importer { $0.timeout = 1 }
+            let cases: [(url: String, importer: URLImporter, code: String, message: String)] = [
+                // The host name a refused address came from stays in view (until session 31 the URL was
+                // dropped and only the address remained).
+                (
+                    "http://localhost:\(source.port)/ok.jpg", strict, "url_refused",
+                    "http://localhost:\(source.port)/ok.jpg: "
+                ),
+                (
+                    "\(base)/to-loopback6", Self.importer(), "url_refused",
+                    "\(base)/to-loopback6 (redirected to http://[::1]:8080/ok.jpg): ::1 is loopback; "
+                ),
+                (
+                    "\(base)/to-missing", Self.importer(), "import_failed",
+                    "\(base)/to-missing (redirected to \(base)/missing): the source answered 404; nothing was kept"
+                ),
+                (
+                    "\(base)/a", small, "import_failed",
+                    "\(base)/a: more than 2 redirects (import.max_redirects), the last to \(base)/b; nothing was kept"
+                ),
+                (
+                    "\(base)/declared", small, "import_too_large",
+                    "\(base)/declared: the source is larger than 1000 bytes (import.max_bytes); nothing was kept"
+                ),
+                (
+                    "\(base)/streamed", small, "import_too_large",
+                    "\(base)/streamed: the source is larger than 1000 bytes (import.max_bytes); nothing was kept"
+                ),
+                (
+                    "\(base)/page", Self.importer(), "unsupported_media_type",
+                    "\(base)/page: not a JPEG, PNG, WebP, GIF, HEIC or AVIF image (sniffed from its bytes); "
+                ),
+                (
+                    "\(base)/silent", impatient, "import_timeout",
+                    "\(base)/silent: the import did not finish within 1 s (import.timeout); nothing was kept"
+                ),
+            ]
+            for (url, importer, code, message) in cases {
+                let (error, _) = try await Self.failure(url, importer: importer)
+                #expect(error.code == code && error.message.hasPrefix(message), "\(error)")
+                let (function, answer) = Self.readings(error, url: url)
+                // The journal's line and `picpipe import`'s: `URL: code: reason`; the HTTP answer: `URL: reason`.
+                #expect(function.components(separatedBy: url).count == 2, "\(function)")
+                #expect(function.hasPrefix(url) && function.contains(": \(code): "), "\(function)")
+                #expect(answer.code == code && answer.message == error.message, "\(answer)")
+            }
+        }
+    }
+
+    @Test func theClientsDeadlineIsTheImportTimeoutToo() async throws {
+        // The HTTP client's deadline is import.timeout as well: when it runs out first, the answer is the same
+        // import_timeout (until session 31 it was import_failed "no answer within import.timeout", so the same
+        // hanging source got either code, whichever of the two equal clocks fired first).
+        try await ScriptedOrigin.with(["/silent": .silence]) { origin in
+            let importer = Self.importer { $0.timeout = 0.5 }
+            let url = origin.url("/silent")
+            let error = try await #require(throws: APIError.self) { try await importer.open(url) { _ in } }
+            #expect(error.code == "import_timeout" && error.message == importer.timedOut(url).message, "\(error)")
+        }
     }
 }

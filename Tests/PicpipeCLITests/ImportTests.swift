@@ -69,10 +69,18 @@ extension PicpipeCLI {
             (try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any]) ?? [:]
         }
 
+        /// Expects a refusal; with `naming`, that its message names that URL once (and the redirect it led to).
         static func expect(
-            _ answer: HTTPCall, _ status: Int, _ code: String, _ words: String,
+            _ answer: HTTPCall, _ status: Int, _ code: String, _ words: String, naming url: String? = nil,
             sourceLocation: SourceLocation = #_sourceLocation
         ) {
+            if let url {
+                let message = (object(answer)["error"] as? [String: Any])?["message"] as? String ?? ""
+                #expect(
+                    message.hasPrefix(url + ": ") || message.hasPrefix(url + " (redirected to "), "\(message)",
+                    sourceLocation: sourceLocation)
+                #expect(message.components(separatedBy: url).count == 2, "\(message)", sourceLocation: sourceLocation)
+            }
             #expect(answer.status == status, "\(answer.text)", sourceLocation: sourceLocation)
             #expect(answer.text.contains("\"\(code)\""), "\(answer.text)", sourceLocation: sourceLocation)
             #expect(answer.text.contains(words), "\(answer.text)", sourceLocation: sourceLocation)
@@ -129,26 +137,34 @@ extension PicpipeCLI {
                 #expect(Self.object(chained)["id"] as? String == id)
                 #expect(Self.object(chained)["source"] as? String == "\(source.base)/r/4")
                 #expect(chained.header("Location") == "/images/\(id)")
-                Self.expect(try await Self.importing(base, "\(source.base)/r/9"), 422, "import_failed", "redirects")
+                // Each refusal names the URL once, and where redirects led (until session 31 a redirect limit, a
+                // size cap, a timeout and a refused address did not name it).
+                Self.expect(
+                    try await Self.importing(base, "\(source.base)/r/9"), 422, "import_failed",
+                    "redirects (import.max_redirects), the last to \(source.base)/r/", naming: "\(source.base)/r/9")
 
                 // A 2 GB stream is cut at the 1 MiB cap; a drip of a byte a second is cut by the 4 s timeout; an
                 // HTML page is not a picture. Nothing of them stays in uploads/.
-                Self.expect(try await Self.importing(base, "\(source.base)/huge"), 413, "import_too_large", "1048576")
                 Self.expect(
-                    try await Self.importing(base, "\(source.base)/drip"), 422, "import_timeout", "import.timeout")
+                    try await Self.importing(base, "\(source.base)/huge"), 413, "import_too_large", "1048576",
+                    naming: "\(source.base)/huge")
+                Self.expect(
+                    try await Self.importing(base, "\(source.base)/drip"), 422, "import_timeout", "import.timeout",
+                    naming: "\(source.base)/drip")
                 Self.expect(
                     try await Self.importing(base, "\(source.base)/page.html"), 415, "unsupported_media_type",
-                    "not a JPEG, PNG, WebP, GIF, HEIC or AVIF image")
+                    "not a JPEG, PNG, WebP, GIF, HEIC or AVIF image", naming: "\(source.base)/page.html")
                 Self.expect(
                     try await Self.importing(base, "\(source.base)/cut"), 422, "import_failed",
-                    "the source closed the connection after ")
+                    "the source closed the connection after ", naming: "\(source.base)/cut")
                 try await ServeProcess.eventually("uploads/ empty") { StoreView.files(serve.store, "uploads").isEmpty }
 
                 // Redirects to the metadata address and to loopback spelled as IPv4-mapped IPv6 are refused even
                 // though 127.0.0.1/32 is allowed.
                 Self.expect(
                     try await Self.importing(base, "\(source.base)/to-metadata"), 400, "url_refused",
-                    "169.254.169.254 is link-local")
+                    "(redirected to http://169.254.169.254/latest/meta-data/): 169.254.169.254 is link-local",
+                    naming: "\(source.base)/to-metadata")
                 Self.expect(
                     try await Self.importing(base, "\(source.base)/to-mapped"), 400, "url_refused",
                     "::ffff:127.0.0.1 embeds 127.0.0.1 is loopback")
@@ -195,7 +211,7 @@ extension PicpipeCLI {
                 #expect(missingLine?.attempt == 2 && missingLine?.error?.contains("import_failed") == true)
                 let cutLine = dead.first { $0.sourceName == cutURL }
                 #expect(cutLine?.attempt == 2, "\(String(describing: cutLine))")
-                #expect(cutLine?.error?.contains("import_failed: \(cutURL): the source closed the connection") == true)
+                #expect(cutLine?.error?.contains("\(cutURL): import_failed: the source closed the connection") == true)
                 let letters = StoreView.files(serve.store, "failed")
                 #expect(letters.contains("to-metadata.fetch.error.json"), "\(letters)")
                 let letter = try Data(
@@ -323,6 +339,24 @@ extension PicpipeCLI {
                     "(set by functions.fetch.memory_mb: 1 MiB at 8 bytes a pixel; raise memory_mb for larger pictures)"),
                 "\(bounded.stderr)")
             #expect(!bounded.stderr.contains("limits.max_pixels"), "\(bounded.stderr)")
+
+            // A refusal's line names the URL once (until session 31 a 415 and a retried failure named it twice:
+            // `picpipe: URL: unsupported_media_type: URL is not a JPEG …`).
+            let page = "\(source.base)/page.html"
+            let missing = "\(source.base)/missing.jpg"
+            let refusals = try await PicpipeProcess.run(
+                ["import", page, missing, "--store", store.path, "--invocation-type", "RequestResponse"],
+                environment: allow)
+            #expect(refusals.status == 1)
+            #expect(
+                refusals.stderr.contains(
+                    "picpipe: \(page): unsupported_media_type: not a JPEG, PNG, WebP, GIF, HEIC or AVIF image"),
+                "\(refusals.stderr)")
+            #expect(
+                refusals.stderr.contains("picpipe: \(missing): import_failed: the source answered 404"),
+                "\(refusals.stderr)")
+            #expect(refusals.stderr.components(separatedBy: page).count == 2, "\(refusals.stderr)")
+            #expect(refusals.stderr.components(separatedBy: missing).count == 2, "\(refusals.stderr)")
 
             // Without the allow-list, loopback is refused by the function (RequestResponse reports it).
             let refused = try await PicpipeProcess.run(

@@ -81,6 +81,9 @@ public struct FetchFunction: PipelineFunction {
             let bound = MemoryBound(function: name, configuration: context.configuration, limits: limits)
             do {
                 try await UploadValidator(limits: limits, threadPool: threadPool, memoryBound: bound).validate(upload)
+            } catch let error as APIError {
+                upload.discard()
+                throw error.labelled(URLImporter.shown(url))
             } catch {
                 upload.discard()
                 throw error
@@ -156,27 +159,40 @@ extension EventName {
     public static let objectImportURL = EventName(rawValue: "ObjectImport:URL")
 }
 
-/// Why an import failed, with the HTTP API's code; its description starts with the code.
+/// Why an import that may succeed later failed, with the HTTP API's code: `URL: code: reason`, as a refused one's
+/// `FunctionError.unprocessable` reads.
 public struct ImportFailure: Error, CustomStringConvertible, Sendable {
     /// `import_failed` or `import_timeout` (worth a retry: the source may answer later).
     public var code: String
+    /// The URL, and where redirects led when they did (`URLImporter.label`).
+    public var url: String
     /// The reason.
-    public var message: String
+    public var reason: String
 
-    public var description: String { "\(code): \(message)" }
+    public var description: String { "\(url): \(code): \(reason)" }
 
     /// The error the runtime gets: a source that may answer later is retried (`import_failed`, `import_timeout`);
     /// a refused URL, a body too large or not an image is `unprocessable` (no retry, straight to the dead letter).
+    /// Either reads `URL: code: reason`, the URL once (until session 31 the code came first for a retried one, so
+    /// `picpipe import` named the URL twice, and a refused one's URL prefix was stripped from the reason, with the
+    /// host name a redirect had led to).
     static func from(_ error: APIError, url: String) -> any Error {
+        let (label, reason) = split(error.message, url: url)
         switch error.code {
         case "import_failed", "import_timeout":
-            return ImportFailure(code: error.code, message: error.message)
+            return ImportFailure(code: error.code, url: label, reason: reason)
         default:
-            // The error names the URL (`file`); the importer's message may start with it as well.
-            let message =
-                error.message.hasPrefix(url + ": ") ? String(error.message.dropFirst(url.count + 2)) : error.message
-            return FunctionError.unprocessable(file: url, reason: "\(error.code): \(message)")
+            return FunctionError.unprocessable(file: label, reason: "\(error.code): \(reason)")
         }
+    }
+
+    /// An importer's message `LABEL: reason` as its label (the URL, with where redirects led) and its reason; a
+    /// URL holds no ": ", so the first one after the URL ends the label.
+    static func split(_ message: String, url: String) -> (label: String, reason: String) {
+        let shown = URLImporter.shown(url)
+        guard message.hasPrefix(shown), let end = message.range(of: ": ", range: shown.endIndex..<message.endIndex)
+        else { return (shown, message) }
+        return (String(message[..<end.lowerBound]), String(message[end.upperBound...]))
     }
 
     /// The HTTP status of each code an import may fail with.

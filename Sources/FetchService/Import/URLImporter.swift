@@ -40,10 +40,14 @@ public struct URLImporter: Sendable {
         public let declaredLength: Int?
         /// The URL that answered (the last redirect's).
         public let finalURL: String
+        /// How a refusal names it: the URL asked for, and where redirects led when they did (`label`).
+        public let label: String
     }
 
-    /// Runs `body` (opening and reading the source) within `import.timeout`, else 422 `import_timeout`.
-    public func withinTimeout<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    /// Runs `body` (opening and reading the source at `url`) within `import.timeout`, else 422 `import_timeout`.
+    public func withinTimeout<T: Sendable>(
+        _ url: String, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         let seconds = settings.timeout
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
@@ -52,26 +56,39 @@ public struct URLImporter: Sendable {
                 return nil
             }
             defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                // 422, not 504: the request was fine, the URL cannot be made into a picture in time.
-                throw APIError(
-                    .unprocessableContent, code: "import_timeout",
-                    message: "the import did not finish within \(Self.seconds(seconds)) s (import.timeout); "
-                        + "nothing was kept")
-            }
+            guard let first = try await group.next(), let value = first else { throw timedOut(url) }
             return value
         }
+    }
+
+    /// 422 `import_timeout` (422, not 504: the request was fine, the URL cannot be made into a picture in time),
+    /// the same whichever clock ran out: this one's or the HTTP client's deadline, which is the same length. Until
+    /// session 31 the two raced, and the same hanging source got import_timeout or import_failed "no answer within
+    /// import.timeout".
+    public func timedOut(_ url: String) -> APIError {
+        APIError(
+            .unprocessableContent, code: "import_timeout",
+            message: "\(Self.shown(url)): the import did not finish within \(Self.seconds(settings.timeout)) s "
+                + "(import.timeout); nothing was kept")
     }
 
     /// Follows the URL through at most `import.max_redirects` redirects to a 2xx answer and hands its body to `read`.
     /// - Throws: `APIError` 400 `url_refused` (scheme, address, credentials in the URL), 422 `import_failed` (no
     ///   answer, an error status, too many redirects; 422, not a 5xx: picpipe did not fail, the URL does not lead
-    ///   to a picture), 413 `import_too_large` (a declared length over the cap); and what `read` throws.
+    ///   to a picture), 413 `import_too_large` (a declared length over the cap), 422 `import_timeout` (the HTTP
+    ///   client's deadline); and what `read` throws. Each message starts with `label`: the URL once, and where
+    ///   redirects led (until session 31 a refused address, a redirect limit and a size cap did not name the URL).
     public func open<T: Sendable>(_ text: String, read: (Source) async throws -> T) async throws -> T {
         var current = try Self.parse(text)
         var hops = 0
         while true {
-            let hop = try await prepare(current)
+            let label = Self.label(text, redirectedTo: hops > 0 ? current.absoluteString : nil)
+            let hop: Hop
+            do {
+                hop = try await prepare(current)
+            } catch let error as APIError {
+                throw error.labelled(label)
+            }
             // An https hop has a client of its own (its DNS override is the checked address), shut down once the
             // body is read or the redirect followed.
             let client = hop.pinnedName.map {
@@ -84,27 +101,35 @@ public struct URLImporter: Sendable {
                     hop.request, deadline: .now() + .milliseconds(Int64(settings.timeout * 1000)))
             } catch is CancellationError {
                 throw CancellationError()
+            } catch let error as HTTPClientError where error == .deadlineExceeded {
+                throw timedOut(text)
             } catch {
                 let reason = Self.reason(error, host: current.host ?? "", tls: current.scheme == "https")
-                throw Self.failed("\(hop.target) could not be fetched: \(reason)")
+                throw Self.failed("\(label): \(reason)")
             }
             let status = Int(response.status.code)
             if (300..<400).contains(status), status != 304 {
                 guard let location = response.headers.first(name: "location"),
                     let next = URL(string: location, relativeTo: current)?.absoluteURL
-                else { throw Self.failed("\(hop.target) answered \(status) without a usable Location") }
+                else { throw Self.failed("\(label): the source answered \(status) without a usable Location") }
                 hops += 1
                 guard hops <= settings.maxRedirects else {
-                    throw Self.failed("more than \(settings.maxRedirects) redirects (import.max_redirects)")
+                    throw Self.failed(
+                        "\(Self.shown(text)): more than \(settings.maxRedirects) redirects (import.max_redirects), "
+                            + "the last to \(Self.shown(next.absoluteString))")
                 }
-                current = try Self.parse(next.absoluteString)
+                current = try Self.parse(
+                    next.absoluteString, label: Self.label(text, redirectedTo: next.absoluteString))
                 continue
             }
-            guard (200..<300).contains(status) else { throw Self.failed("\(hop.target) answered \(status)") }
+            guard (200..<300).contains(status) else { throw Self.failed("\(label): the source answered \(status)") }
             let declared = response.headers.first(name: "content-length").flatMap { Int($0) }
-            if let declared, declared > settings.maxBytes { throw tooLarge() }
-            let body = Body(base: response.body, url: current, declaredLength: declared)
-            return try await read(Source(body: body, declaredLength: declared, finalURL: current.absoluteString))
+            if let declared, declared > settings.maxBytes { throw tooLarge(label) }
+            let body = Body(
+                base: response.body, label: label, host: current.host ?? "", declaredLength: declared,
+                timedOut: timedOut(text))
+            return try await read(
+                Source(body: body, declaredLength: declared, finalURL: current.absoluteString, label: label))
         }
     }
 
@@ -115,16 +140,22 @@ public struct URLImporter: Sendable {
     public struct Body: AsyncSequence, Sendable {
         public typealias Element = ByteBuffer
         let base: HTTPClientResponse.Body
-        /// The URL that answered (for the message).
-        let url: URL
+        /// How a message names the source (`URLImporter.label`).
+        let label: String
+        /// The source's host (named in TLS failures).
+        let host: String
         /// The Content-Length the source declared.
         let declaredLength: Int?
+        /// What the HTTP client's deadline mid-body is: the import's timeout.
+        let timedOut: APIError
 
         /// Counts the bytes and names a broken-off body.
         public struct AsyncIterator: AsyncIteratorProtocol {
             var base: HTTPClientResponse.Body.AsyncIterator
-            let url: URL
+            let label: String
+            let host: String
             let declaredLength: Int?
+            let timedOut: APIError
             var received = 0
 
             public mutating func next() async throws -> ByteBuffer? {
@@ -134,16 +165,19 @@ public struct URLImporter: Sendable {
                     return chunk
                 } catch is CancellationError {
                     throw CancellationError()
+                } catch let error as HTTPClientError where error == .deadlineExceeded {
+                    throw timedOut
                 } catch {
-                    let reason = URLImporter.brokenOff(
-                        error, host: url.host ?? "", received: received, declared: declaredLength)
-                    throw URLImporter.failed("\(url.absoluteString): \(reason)")
+                    let reason = URLImporter.brokenOff(error, host: host, received: received, declared: declaredLength)
+                    throw URLImporter.failed("\(label): \(reason)")
                 }
             }
         }
 
         public func makeAsyncIterator() -> AsyncIterator {
-            AsyncIterator(base: base.makeAsyncIterator(), url: url, declaredLength: declaredLength)
+            AsyncIterator(
+                base: base.makeAsyncIterator(), label: label, host: host, declaredLength: declaredLength,
+                timedOut: timedOut)
         }
     }
 
@@ -161,24 +195,24 @@ public struct URLImporter: Sendable {
         return "the body broke off after \(count): \(reason(error, host: host))"
     }
 
-    /// 413 `import_too_large`.
-    public func tooLarge() -> APIError {
+    /// 413 `import_too_large` for the source `label` names.
+    public func tooLarge(_ label: String) -> APIError {
         APIError(
             .contentTooLarge, code: "import_too_large",
-            message: "the source is larger than \(settings.maxBytes) bytes (import.max_bytes); nothing was kept")
+            message: "\(label): the source is larger than \(settings.maxBytes) bytes (import.max_bytes); "
+                + "nothing was kept")
     }
 
     /// One hop's request, made after its host's addresses are checked.
     private struct Hop {
         var request: HTTPClientRequest
-        /// The URL as asked (for messages).
-        var target: String
         /// For https by name: the name and the checked address its connection must go to.
         var pinnedName: (host: String, address: String)?
     }
 
     /// The request for one hop, after its host's addresses are checked; the connection goes to the checked address
     /// (plain http by rewriting the URL with the original Host header, https by the pinned client's DNS override).
+    /// - Throws: `APIError`s whose messages do not name the URL (the caller labels them).
     private func prepare(_ url: URL) async throws -> Hop {
         // parse refused a URL without a host.
         let host = url.host ?? ""
@@ -186,12 +220,10 @@ public struct URLImporter: Sendable {
         let addresses = try await resolve(host, port: port)
         for address in addresses {
             if let reason = policy.refusal(for: address) {
-                throw Self.refused(
-                    "\(url.absoluteString): \(reason); such addresses are refused unless import.allow lists them")
+                throw Self.refused("\(reason); such addresses are refused unless import.allow lists them")
             }
         }
-        let target = url.absoluteString
-        var url = target
+        var url = url.absoluteString
         var hostHeader: String?
         var pinnedName: (host: String, address: String)?
         if let pinned = addresses.first, IPAddress(host) == nil {
@@ -210,7 +242,7 @@ public struct URLImporter: Sendable {
         if let hostHeader { request.headers.add(name: "Host", value: hostHeader) }
         request.headers.add(name: "User-Agent", value: "picpipe-import")
         request.headers.add(name: "Accept", value: Self.accept)
-        return Hop(request: request, target: target, pinnedName: pinnedName)
+        return Hop(request: request, pinnedName: pinnedName)
     }
 
     /// The Accept of every request: each type the store takes (the uploads' list), then anything at a low q.
@@ -253,23 +285,43 @@ public struct URLImporter: Sendable {
     }
 
     /// Parses an import URL: http or https, a host, no user or password, a TCP port.
-    static func parse(_ text: String) throws -> URL {
+    /// - Parameter label: how a refusal names it (a redirect's: `label(_:redirectedTo:)`); the URL itself by
+    ///   default.
+    static func parse(_ text: String, label: String? = nil) throws -> URL {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased() else {
-            throw refused("'\(JSONText.printable(String(text.prefix(200))))' is not a URL")
+            throw refused(
+                label.map { "\($0): not a URL" } ?? "'\(JSONText.printable(String(text.prefix(200))))' is not a URL")
         }
+        let label = label ?? shown(text)
         guard scheme == "http" || scheme == "https" else {
-            throw refused("only http and https URLs are imported, not \(JSONText.printable(scheme))")
+            throw refused("\(label): only http and https URLs are imported, not \(JSONText.printable(scheme))")
         }
-        guard url.user == nil, url.password == nil else { throw refused("a URL with a user or password is refused") }
+        guard url.user == nil, url.password == nil else {
+            throw refused("\(label): a URL with a user or password is refused")
+        }
         // Here, not when connecting: `http:///x` and `http:host/x` were journaled and dead-lettered (until session 31).
-        guard let host = url.host, !host.isEmpty else {
-            throw refused("\(JSONText.printable(String(text.prefix(200)))): the URL has no host")
-        }
+        guard let host = url.host, !host.isEmpty else { throw refused("\(label): the URL has no host") }
         // Checked here, for the first URL and every redirect: the HTTP client traps on a port past 65535.
         if let port = url.port, !(1...65535).contains(port) {
-            throw refused("\(JSONText.printable(String(text.prefix(200)))): port \(port) is not a TCP port (1-65535)")
+            throw refused("\(label): port \(port) is not a TCP port (1-65535)")
         }
         return url
+    }
+
+    /// How messages name a URL: as given, but with `***` for a user and password (not repeated in journals and
+    /// logs).
+    public static func shown(_ text: String) -> String {
+        guard var components = URLComponents(string: text), components.user != nil || components.password != nil
+        else { return JSONText.printable(text) }
+        components.password = nil
+        components.percentEncodedUser = "***"
+        return JSONText.printable(components.string ?? "a URL with a user or password")
+    }
+
+    /// How a refusal names the import: the URL asked for, and where redirects led when they did.
+    static func label(_ asked: String, redirectedTo hop: String?) -> String {
+        guard let hop else { return shown(asked) }
+        return "\(shown(asked)) (redirected to \(shown(hop)))"
     }
 
     static func refused(_ message: String) -> APIError {
@@ -333,5 +385,12 @@ public struct URLImporter: Sendable {
     /// Shuts a hop's client down without waiting (its connections close in the background).
     static func shutDown(_ client: HTTPClient) {
         client.shutdown { _ in }
+    }
+}
+
+extension APIError {
+    /// The same error, its message prefixed with `label` (`URL: …`).
+    func labelled(_ label: String) -> APIError {
+        APIError(status, code: code, message: "\(label): \(message)", headers: headers)
     }
 }

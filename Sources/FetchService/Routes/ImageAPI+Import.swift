@@ -21,10 +21,11 @@ extension ImageAPI {
         if type == .event {
             let queued = try await invoke(record, type: .event)
             let event = queued.eventID.flatMap { try? runtime.journal.event(id: $0) }
-            let recordJSON = event.flatMap { try? JSONEncoder().encode($0.record) }.map {
-                String(decoding: $0, as: UTF8.self)
-            } ?? "null"
-            logger.info("import queued", metadata: ["url": "\(asked.url)", "invocation": "\(queued.invocationID ?? 0)"])
+            let recordJSON =
+                event.flatMap { try? JSONEncoder().encode($0.record) }.map { String(decoding: $0, as: UTF8.self) }
+                ?? "null"
+            logger.info(
+                "import queued", metadata: ["url": "\(asked.url)", "invocation": "\(queued.invocationID ?? 0)"])
             return Self.json(
                 "{\"function\":\"fetch\",\"invocation_type\":\"Event\",\"state\":\"queued\","
                     + "\"invocation_id\":\(queued.invocationID.map(String.init) ?? "null"),"
@@ -37,12 +38,15 @@ extension ImageAPI {
         let answer = try await invoke(record, type: .requestResponse)
         guard case .object(let result)? = answer.payload, !answer.failed,
             case .string(let id)? = result["id"]
-        else { throw Self.importError(answer.payload) }
+        else { throw Self.importError(answer.payload, url: asked.url) }
         var headers = HTTPFields()
         headers[.location] = "/images/\(id)"
-        let body = (try? JSONEncoder().encode(JSONValue.object(result.merging(
-            ["invocation_id": answer.invocationID.map { .int(Int($0)) } ?? .null,
-             "invocation_type": .string("RequestResponse")]) { $1 }))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let fields = result.merging([
+            "invocation_id": answer.invocationID.map { .int(Int($0)) } ?? .null,
+            "invocation_type": .string("RequestResponse"),
+        ]) { $1 }
+        let encoded = try? JSONEncoder().encode(JSONValue.object(fields))
+        let body = encoded.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return Self.json(body, status: .created, headers: headers)
     }
 
@@ -61,40 +65,47 @@ extension ImageAPI {
         }
     }
 
-    /// The API error of a failed RequestResponse fetch: its code and status from the function's error message.
-    static func importError(_ payload: JSONValue?) -> APIError {
+    /// The API error of a failed RequestResponse fetch of `url`: its code and status from the function's error
+    /// message.
+    static func importError(_ payload: JSONValue?, url: String) -> APIError {
+        let shown = URLImporter.shown(url)
         guard case .object(let error)? = payload, case .string(let message)? = error["errorMessage"] else {
-            return APIError(.unprocessableContent, code: "import_failed", message: "the import failed; nothing was kept")
+            return APIError(
+                .unprocessableContent, code: "import_failed", message: "\(shown): the import failed; nothing was kept")
         }
         var type = ""
         if case .string(let text)? = error["errorType"] { type = text }
         let (code, status) = ImportFailure.status(ofMessage: message, errorType: type)
-        return APIError(HTTPResponse.Status(code: status), code: code, message: clientMessage(message, code: code))
+        var text = clientMessage(message, code: code)
+        // A runtime timeout ("timed out after 30.0 s") does not name it.
+        if !text.hasPrefix(shown) { text = "\(shown): \(text)" }
+        return APIError(HTTPResponse.Status(code: status), code: code, message: text)
     }
 
-    /// The function's error message as a client reads it beside its code: without the `<URL>: <code>: ` prefixes
-    /// the function's error carries (a client printing `code: message` read "import_failed: import_failed: …"),
-    /// and without the source locations of a TLS library's errors (`at /…/tls_record.cc:127`: build paths).
+    /// The function's error message as a client reads it beside its code: `<URL>: <reason>`, without the code the
+    /// function's error carries after the URL (a client printing `code: message` read "import_failed:
+    /// import_failed: …"), and without the source locations of a TLS library's errors (`at /…/tls_record.cc:127`:
+    /// build paths). Until session 31 the URL went with the code, so some refusals did not name it.
     static func clientMessage(_ message: String, code: String) -> String {
-        var text = message
-        if let last = text.range(of: code + ": ", options: .backwards) { text = String(text[last.upperBound...]) }
-        return text.replacing(#/ at /[^\s\])]*:\d+/#, with: "")
+        message.replacingOccurrences(of: code + ": ", with: "").replacing(#/ at /[^\s\])]*:\d+/#, with: "")
     }
 
     /// Downloads the URL into a checked temporary file of `spool` within the import timeout; the 413 of the
     /// spool's cap becomes `import_too_large`.
+    /// - Throws: `APIError`s whose messages start with the URL (and where redirects led).
     static func download(_ url: String, importer: URLImporter, spool: UploadSpool) async throws -> SpooledUpload {
-        try await importer.withinTimeout {
+        try await importer.withinTimeout(url) {
             try await importer.open(url) { source in
                 do {
                     return try await spool.spool(source.body, kind: .raw, declaredLength: nil)
                 } catch let error as APIError where error.status == .contentTooLarge {
-                    throw importer.tooLarge()
+                    throw importer.tooLarge(source.label)
                 } catch let error as APIError where error.status == .unsupportedMediaType {
                     throw APIError.unsupportedMediaType(
-                        "\(source.finalURL) is not a JPEG, PNG, WebP, GIF, HEIC or AVIF image (sniffed from its bytes); nothing was kept")
+                        "\(source.label): not a JPEG, PNG, WebP, GIF, HEIC or AVIF image (sniffed from its bytes); "
+                            + "nothing was kept")
                 } catch let error as APIError where error.code == "bad_request" {
-                    throw URLImporter.failed("\(source.finalURL): \(error.message)")
+                    throw URLImporter.failed("\(source.label): \(error.message)")
                 }
             }
         }

@@ -16,10 +16,11 @@ struct ImportRunner {
                 try await importOne(url, type: type)
             } catch {
                 failures += 1
-                // The line names the URL once: the function's own message starts with it too.
-                var message = Self.message(error)
-                if message.hasPrefix(url + ": ") { message.removeFirst(url.count + 2) }
-                FileHandleOutput.standardError.write("picpipe: \(url): \(message)\n")
+                // The line names the URL once: the function's own message starts with it (as `picpipe import`
+                // shows it), and where redirects led.
+                let message = Self.message(error)
+                let line = message.hasPrefix(URLImporter.shown(url)) ? message : "\(url): \(message)"
+                FileHandleOutput.standardError.write("picpipe: \(line)\n")
             }
         }
         return failures
