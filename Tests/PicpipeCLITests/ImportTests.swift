@@ -137,6 +137,8 @@ extension PicpipeCLI {
                 #expect(Self.object(chained)["id"] as? String == id)
                 #expect(Self.object(chained)["source"] as? String == "\(source.base)/r/4")
                 #expect(chained.header("Location") == "/images/\(id)")
+                // The ETag of what it stored, as a POST's or PUT's answer carries (until session 31 none).
+                #expect(chained.header("ETag") == "\"\(id)\"")
                 // Each refusal names the URL once, and where redirects led (until session 31 a redirect limit, a
                 // size cap, a timeout and a refused address did not name it).
                 Self.expect(

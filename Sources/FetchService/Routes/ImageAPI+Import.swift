@@ -41,6 +41,10 @@ extension ImageAPI {
         else { throw Self.importError(answer.payload, url: asked.url) }
         var headers = HTTPFields()
         headers[.location] = "/images/\(id)"
+        // The ETag of what it stored, as a POST's or a PUT's answer carries (until session 31 it had none).
+        if case .string(let sha256)? = result["sha256"], let hash = ContentHash(hex: sha256) {
+            headers[.eTag] = Self.eTag(of: hash)
+        }
         let fields = result.merging([
             "invocation_id": answer.invocationID.map { .int(Int($0)) } ?? .null,
             "invocation_type": .string("RequestResponse"),
