@@ -307,6 +307,24 @@ function followStore(lastEventID) {
   });
 }
 
+// A page the browser keeps in its back-forward cache keeps no stream open: that connection counted against the
+// browser's six per server, and after a few pages every request of the next one waited a minute for a free one
+// (until session 31). Shown again, the page resumes where its stream was; the listing is read too when it had seen
+// no event yet.
+let hiddenAt;
+window.addEventListener("pagehide", () => {
+  if (!stream) return;
+  hiddenAt = stream.position();
+  stopFollowing();
+});
+window.addEventListener("pageshow", (event) => {
+  if (!event.persisted || hiddenAt === undefined) return;
+  const at = hiddenAt;
+  hiddenAt = undefined;
+  followStore(at);
+  if (at == null) offlineSince = 0;
+});
+
 /** Stops the live updates and the reads they had scheduled. */
 function stopFollowing() {
   stream?.stop();

@@ -16,7 +16,7 @@ const renewBefore = 300;
 /**
  * Follows the stream from `lastEventID` (the position the page's embedded listing was read at; null: from now).
  * `onPicture(frame)` for each `picture` event, `onState(online)` when the connection opens or drops. Returns
- * `{stop()}`, which closes the stream for good.
+ * `{position(), stop()}`: where it is, and closing the stream for good.
  */
 export function follow(lastEventID, onPicture, onState) {
   let source = null;
@@ -71,6 +71,8 @@ export function follow(lastEventID, onPicture, onState) {
 
   open();
   return {
+    /** The position to resume after (the last event seen; null: none yet). */
+    position() { return lastSeen; },
     stop() {
       stopped = true;
       clearTimeout(retry);
