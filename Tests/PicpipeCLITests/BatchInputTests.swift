@@ -77,12 +77,7 @@ extension PicpipeCLI {
         @Test func theStoreTheBatchWritesToIsNeverItsInput() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
-            let pictures = work.appendingPathComponent("pictures")
-            try FileManager.default.createDirectory(at: pictures, withIntermediateDirectories: true)
-            for seed in 1...2 {
-                try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: seed)
-                    .write(to: pictures.appendingPathComponent("\(seed).jpg"))
-            }
+            let pictures = try Self.twoPictures(in: work)
             let store = pictures.appendingPathComponent("store")
             try FileManager.default.createSymbolicLink(
                 at: pictures.appendingPathComponent("shortcut"), withDestinationURL: store)
@@ -110,6 +105,17 @@ extension PicpipeCLI {
             #expect(originals() == 2)
         }
 
+        /// A `pictures` folder in `work` holding two JPEGs, 1.jpg and 2.jpg.
+        static func twoPictures(in work: URL) throws -> URL {
+            let pictures = work.appendingPathComponent("pictures")
+            try FileManager.default.createDirectory(at: pictures, withIntermediateDirectories: true)
+            for seed in 1...2 {
+                try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: seed)
+                    .write(to: pictures.appendingPathComponent("\(seed).jpg"))
+            }
+            return pictures
+        }
+
         /// A link in an input folder to a folder or file inside the store (the thumbnails, to browse them from the
         /// photo folder; one shard of originals; one original) is the store too: until session 31 only a link to the
         /// store's root was passed over, and `ln -s ../store/thumbnails in/thumbs` took the thumbnails as new
@@ -117,12 +123,7 @@ extension PicpipeCLI {
         @Test func aLinkToAFolderOrFileInsideTheStoreIsNeverAnInput() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }
-            let pictures = work.appendingPathComponent("pictures")
-            try FileManager.default.createDirectory(at: pictures, withIntermediateDirectories: true)
-            for seed in 1...2 {
-                try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: seed)
-                    .write(to: pictures.appendingPathComponent("\(seed).jpg"))
-            }
+            let pictures = try Self.twoPictures(in: work)
             let store = work.appendingPathComponent("store")
             let arguments = ["batch", pictures.path, "--store", store.path, "--json", "-q", "--sizes", "64"]
             let first = try await PicpipeProcess.run(arguments)
