@@ -577,6 +577,12 @@ def run(driver, page, base, arguments, restarted):
     api(base, "/images/holiday-copy", method="PUT", body=replacement_bytes, content_type="image/jpeg")
     copy_selector = '#grid a.tile[data-id="holiday-copy"]'
     wait(driver, "the second id's tile", lambda d: scrolled_to(copy_selector)(d))
+    # Its thumbnail shown first, as a person sees it before deleting it elsewhere (a request for it after the
+    # delete would rightly be a 404).
+    copy_image = driver.find_element(By.CSS_SELECTOR, copy_selector).find_element(By.TAG_NAME, "img")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", copy_image)
+    wait(driver, "the second id's thumbnail decoded", lambda d: d.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth > 0", copy_image))
     api(base, "/images/holiday-copy", method="DELETE")
     wait(driver, "the second id's tile leaves", lambda d: not d.find_elements(By.CSS_SELECTOR, copy_selector))
     wait(driver, "the count back to what it was", lambda d: count_of(d) == before_copy)
