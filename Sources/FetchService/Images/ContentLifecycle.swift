@@ -113,9 +113,7 @@ package struct ContentLifecycle: Sendable {
     /// in the store and keep its thumbnails and metadata.
     package func announceKeptContent(hash: ContentHash, format: ImageFormat, sourceName: String) {
         let relative = OriginalName.relativePath(hash: hash, format: format)
-        let record = S3EventRecord(
-            name: .objectRemovedDelete, bucket: runtime.layout.root.lastPathComponent, key: "originals/" + relative,
-            size: originalSize(relative), eTag: hash.hex, sequence: 0, sourceName: sourceName)
+        let record = removalRecord(hash: hash, relative: relative, size: originalSize(relative), sourceName: sourceName)
         do {
             try runtime.submit(record)
         } catch {
@@ -155,6 +153,13 @@ package struct ContentLifecycle: Sendable {
         return RemovedOriginal(hash: hash, relative: relative, size: size)
     }
 
+    /// The `ObjectRemoved:Delete` of the original at `relative`, named as it arrived (`sourceName`).
+    private func removalRecord(hash: ContentHash, relative: String, size: Int, sourceName: String) -> S3EventRecord {
+        S3EventRecord(
+            name: .objectRemovedDelete, bucket: runtime.layout.root.lastPathComponent, key: "originals/" + relative,
+            size: size, eTag: hash.hex, sequence: 0, sourceName: sourceName)
+    }
+
     /// The size of the original at `relative` (0 when it cannot be read).
     private func originalSize(_ relative: String) -> Int {
         (try? originals.url(relative)).flatMap { url in
@@ -176,10 +181,7 @@ package struct ContentLifecycle: Sendable {
                 "dead letters of a deleted image removed",
                 metadata: ["sha256": "\(hash.hex)", "letters": "\(settled.joined(separator: ","))"])
         }
-        let record = S3EventRecord(
-            name: .objectRemovedDelete, bucket: runtime.layout.root.lastPathComponent,
-            key: "originals/" + removed.relative, size: removed.size, eTag: hash.hex, sequence: 0,
-            sourceName: sourceName)
+        let record = removalRecord(hash: hash, relative: removed.relative, size: removed.size, sourceName: sourceName)
         var failed = false
         for function in runtime.subscribers(of: .objectRemovedDelete) {
             do {

@@ -3,15 +3,12 @@
 import FetchService
 import Foundation
 import ImageCore
-import Logging
 import PipelineCore
 import PostgresNIO
 
-/// `ImageIndex` in PostgreSQL. Lookups read the table; a lookup the database cannot answer is logged and answers
-/// "not found" (the protocol's reads do not throw), and writes throw as usual.
+/// `ImageIndex` in PostgreSQL. Lookups read the table, and throw, as writes do, when the database cannot answer.
 public final class PostgresImageIndex: ImageIndex {
     let pool: PostgresConnectionPool
-    private let logger: Logger
 
     static let migrator = SchemaMigrator(
         schema: "picpipe_fetch",
@@ -33,9 +30,8 @@ public final class PostgresImageIndex: ImageIndex {
         ])
 
     /// Migrates (once across processes) and returns the index.
-    public init(pool: PostgresConnectionPool, logger: Logger = Logger(label: "picpipe.fetch")) throws {
+    public init(pool: PostgresConnectionPool) throws {
         self.pool = pool
-        self.logger = logger
         try Self.migrator.migrate(pool)
     }
 
