@@ -57,6 +57,21 @@ struct OrientationTests {
         Self.expectUpright(upright, storedWidth: 40, storedHeight: 24, orientation: orientation, tolerance: 0)
     }
 
+    /// Some writers put JPEG's "Exif\0\0" header before the TIFF structure in an eXIf chunk; the metadata service
+    /// skips it (as exiftool does), and until session 32 the thumbnail did not, so the picture stayed unturned.
+    @Test(arguments: [3, 6, 8])
+    func pngEXIfChunkWithAnExifHeaderIsApplied(orientation: Int) throws {
+        let stored = TestPictures.quadrants(width: 40, height: 24)
+        let plain = try ImageEncoder.encode(stored, format: .png)
+        let header: [UInt8] = [0x45, 0x78, 0x69, 0x66, 0, 0]  // "Exif\0\0"
+        let file = TestPictures.png(
+            plain, inserting: "eXIf", data: header + TestPictures.tiff(orientation: orientation, bigEndian: false))
+        #expect(try TestPictures.header(file).orientation == orientation)
+        let render = try TestPictures.render(file, [ThumbnailSpec(width: 100, height: 100, format: .png)])
+        let upright = try TestPictures.decode(try #require(render.thumbnails.first).bytes).pixels
+        Self.expectUpright(upright, storedWidth: 40, storedHeight: 24, orientation: orientation, tolerance: 0)
+    }
+
     @Test(arguments: 1...8, [false, true])
     func jpegAPP1IsApplied(orientation: Int, bigEndian: Bool) throws {
         let stored = TestPictures.quadrants(width: 64, height: 32)

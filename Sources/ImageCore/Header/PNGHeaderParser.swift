@@ -56,7 +56,13 @@ enum PNGHeaderParser {
             let body = position + 8
             guard length <= bytes.count - body else { break }
             let data = UnsafeRawBufferPointer(rebasing: bytes[body..<(body + length)])
-            if type == chunkType("eXIf") { return EXIFOrientation.read(tiff: data) ?? 1 }
+            if type == chunkType("eXIf") {
+                // Some writers keep JPEG's "Exif\0\0" before the TIFF structure; the metadata service (and
+                // exiftool) skip it, and until session 32 the thumbnail did not and stayed unturned.
+                let header: [UInt8] = [0x45, 0x78, 0x69, 0x66, 0, 0]
+                let tiff = data.starts(with: header) ? UnsafeRawBufferPointer(rebasing: data[6...]) : data
+                return EXIFOrientation.read(tiff: tiff) ?? 1
+            }
             if type == chunkType("IEND") { break }
             if !sawProfile, let text = textChunk(type), PNGRawProfile.isNamed(data) {
                 sawProfile = true
