@@ -6,6 +6,7 @@ import Foundation
 import JWTKit
 import Logging
 import NIOCore
+import NIOPosix
 import PipelineCore
 
 /// One accepted public key of the issuer.
@@ -37,8 +38,8 @@ actor JWKSCache {
 
     /// - Parameters:
     ///   - settings: `auth.oidc` (issuer, refresh interval, maximum age).
-    ///   - client: the HTTP client (the shared one).
-    init(settings: OIDCSettings, client: HTTPClient = .shared, logger: Logger) {
+    ///   - client: the HTTP client (`JWKSCache.client`).
+    init(settings: OIDCSettings, client: HTTPClient = JWKSCache.client, logger: Logger) {
         var issuer = settings.issuer ?? ""
         while issuer.hasSuffix("/") { issuer.removeLast() }
         self.issuer = issuer
@@ -138,6 +139,20 @@ actor JWKSCache {
                 "could not fetch the issuer's keys; the ones fetched before stay",
                 metadata: ["issuer": "\(issuer)", "error": "\(lastFailure ?? "")"])
         }
+    }
+
+    /// The client of every cache, kept for the process's life: a refused connection fails at once, as an import's.
+    /// Until session 32 the shared client tried it again with backoff until its connect timeout, so a token checked
+    /// while the issuer was down waited 10 seconds for its 503.
+    static let client = HTTPClient(
+        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
+
+    /// Redirects followed (an issuer may move its keys), connections within 10 seconds, none tried twice.
+    static var clientConfiguration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .follow(max: 5, allowCycles: false), timeout: .init(connect: .seconds(10)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return configuration
     }
 
     /// GETs a JSON document of at most 1 MiB, within 10 seconds.
