@@ -57,7 +57,11 @@ import Testing
     }
 
     @Test func badValuesAreRefusedWithTheirName() throws {
-        #expect(throws: ConfigurationError.invalid(key: "functions.thumbnail.max_retries", reason: "is 0, 1 or 2")) {
+        #expect(
+            throws: ConfigurationError.invalidVariable(
+                variable: "PICPIPE_FUNCTIONS_THUMBNAIL_MAX_RETRIES", value: "5", key: "functions.thumbnail.max_retries",
+                reason: "is 0, 1 or 2")
+        ) {
             try PicpipeConfiguration.load(environment: ["PICPIPE_FUNCTIONS_THUMBNAIL_MAX_RETRIES": "5"])
         }
         #expect(
@@ -68,8 +72,9 @@ import Testing
         }
         #expect(throws: ConfigurationError.self) { try PicpipeConfiguration.parse(yaml: "thumbnails: [1, 2]") }
         #expect(
-            throws: ConfigurationError.invalid(
-                key: "runtime.journal_retention_days", reason: "must be 0 (keep everything) or more days")
+            throws: ConfigurationError.invalidVariable(
+                variable: "PICPIPE_JOURNAL_RETENTION_DAYS", value: "-1", key: "runtime.journal_retention_days",
+                reason: "is 0 (keep everything) to 36500 days")
         ) {
             try PicpipeConfiguration.load(environment: ["PICPIPE_JOURNAL_RETENTION_DAYS": "-1"])
         }
@@ -77,6 +82,99 @@ import Testing
         #expect(
             try PicpipeConfiguration.parse(yaml: "runtime: {journal_retention_days: 7}").runtime.journalRetentionDays
                 == 7)
+    }
+
+    /// Numbers past what a process can use are refused at load, as the Lambda API refuses them (until session 32
+    /// `timeout: 1e300`, `.inf` or `concurrency: 1000000` passed `picpipe config` and a SIGHUP, then trapped
+    /// converting to a Duration, or stalled serve allocating a million workers).
+    @Test func unboundedNumbersAreRefusedAtLoad() throws {
+        for (yaml, key) in [
+            ("functions:\n  thumbnail:\n    timeout: 1e300\n", "functions.thumbnail.timeout"),
+            ("functions:\n  thumbnail:\n    timeout: .inf\n", "functions.thumbnail.timeout"),
+            ("functions:\n  thumbnail:\n    timeout: 901\n", "functions.thumbnail.timeout"),
+            ("functions:\n  thumbnail:\n    memory_mb: 9000000000000\n", "functions.thumbnail.memory_mb"),
+            ("functions:\n  metadata:\n    concurrency: 1000000\n", "functions.metadata.concurrency"),
+            ("functions:\n  metadata:\n    reserved_concurrency: 1001\n", "functions.metadata.reserved_concurrency"),
+            ("functions:\n  fetch:\n    max_event_age: 21601\n", "functions.fetch.max_event_age"),
+            ("runtime:\n  poll_interval: 1e300\n", "runtime.poll_interval"),
+            ("runtime:\n  shutdown_grace: .inf\n", "runtime.shutdown_grace"),
+            ("runtime:\n  retry_backoff: [1, .inf]\n", "runtime.retry_backoff"),
+            ("http:\n  idle_timeout: 1e300\n", "http.idle_timeout"),
+            ("http:\n  header_timeout: .inf\n", "http.header_timeout"),
+            ("watcher:\n  rescan_interval: .inf\n", "watcher.rescan_interval"),
+            ("import:\n  timeout: .inf\n", "import.timeout"),
+            ("aws:\n  multipart_expiry_days: .inf\n", "aws.multipart_expiry_days"),
+        ] {
+            do {
+                try PicpipeConfiguration.parse(yaml: yaml).validate()
+                Issue.record("accepted: \(yaml)")
+            } catch let error as ConfigurationError {
+                #expect(error.refused?.key == key, "\(yaml): \(error)")
+            }
+        }
+        #expect(throws: ConfigurationError.self) {
+            try PicpipeConfiguration.load(environment: ["PICPIPE_FUNCTIONS_THUMBNAIL_TIMEOUT": "inf"])
+        }
+        // The limits themselves are taken.
+        let limits = try PicpipeConfiguration.parse(
+            yaml: "functions:\n  thumbnail:\n    timeout: 900\n    memory_mb: 10240\n    concurrency: 1000\n")
+        try limits.validate()
+        #expect(limits.functions.thumbnail.timeout == 900 && limits.functions.thumbnail.concurrency == 1000)
+    }
+
+    /// An out-of-range value is named where it was given: the file with its line and value, or the variable with
+    /// its value (until session 32 only the key: `configuration 'functions.metadata.max_retries': is 0, 1 or 2`).
+    @Test func anOutOfRangeValueNamesTheFileLineOrVariable() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("serve.yaml")
+        try Data("store: ./s\nfunctions:\n  metadata:\n    max_retries: 5\n".utf8).write(to: file)
+        #expect(
+            throws: ConfigurationError.invalidInFile(
+                path: file.path, line: 4, key: "functions.metadata.max_retries", value: "5", reason: "is 0, 1 or 2")
+        ) {
+            // An unrelated variable beside it is not blamed.
+            try PicpipeConfiguration.load(file: file.path, environment: ["PICPIPE_LOG_LEVEL": "debug"])
+        }
+        let refused = ConfigurationError.invalidInFile(
+            path: "serve.yaml", line: 4, key: "functions.metadata.max_retries", value: "5", reason: "is 0, 1 or 2")
+        #expect(
+            refused.description
+                == "the configuration file serve.yaml is not valid: functions.metadata.max_retries (line 4): "
+                + "is 0, 1 or 2, not 5")
+        // A variable that sets it over a good file is named, with its value.
+        try Data("store: ./s\n".utf8).write(to: file)
+        let environment = ["PICPIPE_FUNCTIONS_METADATA_MAX_RETRIES": "5", "PICPIPE_LOG_LEVEL": "debug"]
+        do {
+            _ = try PicpipeConfiguration.load(file: file.path, environment: environment)
+            Issue.record("max_retries 5 was accepted")
+        } catch let error as ConfigurationError {
+            #expect(
+                error.description
+                    == "environment variable PICPIPE_FUNCTIONS_METADATA_MAX_RETRIES='5': functions.metadata.max_retries "
+                    + "is 0, 1 or 2")
+        }
+    }
+
+    /// A key given twice in one section is refused with both lines (until session 32 the last one silently won: a
+    /// second `thumbnail:` section dropped the first one's timeout and retries).
+    @Test func aKeyGivenTwiceIsRefused() {
+        let sections =
+            "functions:\n  thumbnail:\n    timeout: 5\n  metadata:\n    timeout: 7\n  thumbnail:\n    memory_mb: 2048\n"
+        #expect(
+            throws: ConfigurationError.malformed(
+                path: "twice.yaml",
+                reason: "functions.thumbnail (line 6) is given twice (first at line 2); keep one, as the last would "
+                    + "silently replace the first")
+        ) { try PicpipeConfiguration.parse(yaml: sections, path: "twice.yaml") }
+        #expect(throws: ConfigurationError.self) {
+            try PicpipeConfiguration.parse(yaml: "functions:\n  thumbnail:\n    timeout: 5\n    timeout: 6\n")
+        }
+        #expect(throws: ConfigurationError.self) {
+            try PicpipeConfiguration.parse(
+                yaml: "aws:\n  credentials:\n    - {access_key_id: a, access_key_id: b, secret_access_key: cccccccc}\n")
+        }
     }
 
     /// A value of the wrong shape says what the key takes, with its default as the example, and what the file gave,
@@ -142,7 +240,10 @@ import Testing
         #expect(try PicpipeConfiguration.parse(yaml: "thumbnails:\n  color: keep\n").thumbnails.color == "keep")
         let fromEnvironment = try PicpipeConfiguration.load(environment: ["PICPIPE_THUMBNAIL_COLOR": "keep"])
         #expect(fromEnvironment.thumbnails.color == "keep")
-        #expect(throws: ConfigurationError.invalid(key: "thumbnails.color", reason: "is srgb or keep")) {
+        #expect(
+            throws: ConfigurationError.invalidVariable(
+                variable: "PICPIPE_THUMBNAIL_COLOR", value: "p3", key: "thumbnails.color", reason: "is srgb or keep")
+        ) {
             try PicpipeConfiguration.load(environment: ["PICPIPE_THUMBNAIL_COLOR": "p3"])
         }
     }
@@ -164,12 +265,16 @@ import Testing
         ])
         #expect(environment.thumbnails.webpQuality == 70 && !environment.http.negotiateFormats)
         #expect(
-            throws: ConfigurationError.invalid(
-                key: "thumbnails.format", reason: "is jpeg, png, webp or avif (gif and heic are read, not written)")
+            throws: ConfigurationError.invalidVariable(
+                variable: "PICPIPE_THUMBNAIL_FORMAT", value: "gif", key: "thumbnails.format",
+                reason: "is jpeg, png, webp or avif (gif and heic are read, not written)")
         ) {
             try PicpipeConfiguration.load(environment: ["PICPIPE_THUMBNAIL_FORMAT": "gif"])
         }
-        #expect(throws: ConfigurationError.invalid(key: "thumbnails.avif_speed", reason: "is 0-9")) {
+        #expect(
+            throws: ConfigurationError.invalidVariable(
+                variable: "PICPIPE_THUMBNAIL_AVIF_SPEED", value: "10", key: "thumbnails.avif_speed", reason: "is 0-9")
+        ) {
             try PicpipeConfiguration.load(environment: ["PICPIPE_THUMBNAIL_AVIF_SPEED": "10"])
         }
         #expect(throws: ConfigurationError.invalid(key: "thumbnails.webp_quality", reason: "is 1-100")) {
@@ -204,8 +309,8 @@ import Testing
             }
             do {
                 _ = try PicpipeConfiguration.load(environment: [variable: "0"])
-            } catch let ConfigurationError.invalid(refused, _) {
-                #expect(refused == key)
+            } catch let error as ConfigurationError {
+                #expect(error.refused?.key == key)
             }
         }
     }
@@ -220,8 +325,9 @@ import Testing
         do {
             _ = try PicpipeConfiguration.load(environment: ["PICPIPE_CORS_ORIGINS": "https://a.example/"])
             Issue.record("an origin with a path was accepted")
-        } catch let ConfigurationError.invalid(key, reason) {
-            #expect(key == "http.cors_origins" && reason.contains("'https://a.example/' is not one"))
+        } catch let error as ConfigurationError {
+            #expect(error.refused?.key == "http.cors_origins")
+            #expect(error.refused?.reason.contains("'https://a.example/' is not one") == true)
         }
         // The AWS listener has its own list (a bucket's CORS rule), checked the same way.
         let aws = try PicpipeConfiguration.parse(yaml: "aws:\n  cors_origins: [https://shop.example]\n")
@@ -231,8 +337,9 @@ import Testing
         do {
             _ = try PicpipeConfiguration.load(environment: ["PICPIPE_AWS_CORS_ORIGINS": "shop.example"])
             Issue.record("an origin without a scheme was accepted")
-        } catch let ConfigurationError.invalid(key, reason) {
-            #expect(key == "aws.cors_origins" && reason.contains("'shop.example' is not one"))
+        } catch let error as ConfigurationError {
+            #expect(error.refused?.key == "aws.cors_origins")
+            #expect(error.refused?.reason.contains("'shop.example' is not one") == true)
         }
     }
 
@@ -249,8 +356,8 @@ import Testing
             do {
                 _ = try PicpipeConfiguration.load(environment: ["PICPIPE_THUMBNAIL_MAX_AGE": value])
                 Issue.record("thumbnail_max_age \(value) was accepted")
-            } catch let ConfigurationError.invalid(key, _) {
-                #expect(key == "http.thumbnail_max_age")
+            } catch let error as ConfigurationError {
+                #expect(error.refused?.key == "http.thumbnail_max_age")
             }
         }
     }

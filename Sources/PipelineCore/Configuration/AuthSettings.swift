@@ -173,8 +173,12 @@ extension AuthSettings {
                 "'\(algorithm)' is not accepted: only RS256 and ES256 (never none, never an HMAC)")
         }
         try check(oidc.clockSkew >= 0 && oidc.clockSkew <= 600, "auth.oidc.clock_skew", "is 0 to 600 seconds")
-        try check(oidc.jwksRefreshInterval >= 0, "auth.oidc.jwks_refresh_interval", "must be 0 or more seconds")
-        try check(oidc.jwksMaxAge > 0, "auth.oidc.jwks_max_age", "must be positive seconds")
+        try check(
+            PicpipeConfiguration.seconds(oidc.jwksRefreshInterval, from: 0, to: 86400),
+            "auth.oidc.jwks_refresh_interval", "is 0 to 86400 seconds")
+        try check(
+            PicpipeConfiguration.seconds(oidc.jwksMaxAge, above: 0, to: 31_536_000), "auth.oidc.jwks_max_age",
+            "is over 0, up to 31536000 seconds (a year)")
     }
 }
 
@@ -183,7 +187,7 @@ extension UsagePlan {
         func check(_ ok: Bool, _ name: String, _ reason: String) throws {
             if !ok { throw ConfigurationError.invalid(key: key + "." + name, reason: reason) }
         }
-        try check(rate >= 0, "rate", "must be 0 (off) or more requests per second")
+        try check(rate >= 0 && rate.isFinite, "rate", "must be 0 (off) or more requests per second")
         try check(burst >= 0, "burst", "must be 0 or more requests")
         try check(dailyQuota >= 0, "daily_quota", "must be 0 (off) or more requests")
     }

@@ -43,8 +43,10 @@ public struct ImportSettings: Codable, Sendable, Equatable {
             if !ok { throw ConfigurationError.invalid(key: "import." + key, reason: reason) }
         }
         try check(maxBytes > 0, "max_bytes", "must be positive")
-        try check(connectTimeout > 0, "connect_timeout", "must be positive seconds")
-        try check(timeout > 0, "timeout", "must be positive seconds")
+        try check(
+            PicpipeConfiguration.seconds(connectTimeout, above: 0, to: 3600), "connect_timeout",
+            "is over 0, up to 3600 seconds")
+        try check(PicpipeConfiguration.seconds(timeout, above: 0, to: 3600), "timeout", "is over 0, up to 3600 seconds")
         try check((0...20).contains(maxRedirects), "max_redirects", "is 0 to 20")
         for range in allow {
             try check(AddressRange(parsing: range) != nil, "allow", "'\(range)' is not an address range such as 10.0.0.0/8")

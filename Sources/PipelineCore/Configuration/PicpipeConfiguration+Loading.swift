@@ -13,18 +13,69 @@ extension PicpipeConfiguration {
         store: String? = nil
     ) throws -> PicpipeConfiguration {
         var configuration = PicpipeConfiguration()
+        var source: (path: String, text: String)?
         if let path = file ?? environment["PICPIPE_CONFIG"], !path.isEmpty {
-            configuration = try parse(fileAt: path)
+            let text = try read(fileAt: path)
+            configuration = try parse(yaml: text, path: path)
+            source = (path, text)
         }
+        let fromFile = configuration
         try configuration.applyEnvironment(environment)
         try checkVariables(environment)
         if let store { configuration.store = store }
-        try configuration.validate()
+        do {
+            try configuration.validate()
+        } catch ConfigurationError.invalid(let key, let reason) {
+            throw refusal(key: key, reason: reason, fromFile: fromFile, source: source, environment: environment)
+        }
         return configuration
+    }
+
+    /// An out-of-range value named where it was given, as a value of the wrong shape is: the variable that set it,
+    /// else the file and line, with the value (until session 32 only the key, so with a file and variables a user
+    /// could not tell which to fix).
+    static func refusal(
+        key: String, reason: String, fromFile: PicpipeConfiguration, source: (path: String, text: String)?,
+        environment: [String: String]
+    ) -> ConfigurationError {
+        // The variable whose value alone, over the file's, is refused for the same key.
+        for (name, value) in environment.sorted(by: { $0.key < $1.key })
+        where name.hasPrefix("PICPIPE_") && name != "PICPIPE_CONFIG" && !value.isEmpty {
+            var alone = fromFile
+            guard (try? alone.applyEnvironment([name: value])) != nil else { continue }
+            if refuses(alone, key), !refuses(fromFile, key) {
+                return .invalidVariable(variable: name, value: value, key: key, reason: reason)
+            }
+        }
+        if let source, let document = try? Yams.compose(yaml: source.text),
+            let node = ValueShape.node(atDottedPath: key, in: document)
+        {
+            return .invalidInFile(
+                path: source.path, line: node.mark?.line, key: key,
+                value: node.scalar.map { ValueShape.describe(.scalar($0)) }, reason: reason)
+        }
+        return .invalid(key: key, reason: reason)
+    }
+
+    /// Whether `configuration`'s first refused value is `key`.
+    private static func refuses(_ configuration: PicpipeConfiguration, _ key: String) -> Bool {
+        do {
+            try configuration.validate()
+            return false
+        } catch ConfigurationError.invalid(let refused, _) {
+            return refused == key
+        } catch {
+            return false
+        }
     }
 
     /// Parses a YAML (or JSON) configuration file; missing keys keep their defaults.
     public static func parse(fileAt path: String) throws -> PicpipeConfiguration {
+        try parse(yaml: read(fileAt: path), path: path)
+    }
+
+    /// A configuration file's text.
+    static func read(fileAt path: String) throws -> String {
         if path.hasSuffix(".toml") {
             throw ConfigurationError.unreadable(path: path, reason: "TOML is not supported; write the file in YAML")
         }
@@ -39,7 +90,7 @@ extension PicpipeConfiguration {
         } catch {
             throw ConfigurationError.unreadable(path: path, reason: "no such file or not readable")
         }
-        return try parse(yaml: String(decoding: data, as: UTF8.self), path: path)
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Parses YAML text; `path` names it in errors. Unknown keys are refused (with the closest known one).
@@ -48,7 +99,10 @@ extension PicpipeConfiguration {
         let document: Node?
         do {
             document = try Yams.compose(yaml: yaml)
-            if let document { try ConfigurationKeys.known.check(document, file: path) }
+            if let document {
+                try refuseRepeatedKeys(in: document, path: path, prefix: "")
+                try ConfigurationKeys.known.check(document, file: path)
+            }
         } catch let error as YamlError {
             throw ConfigurationError.malformed(path: path, reason: Self.explain(error))
         }
@@ -58,6 +112,35 @@ extension PicpipeConfiguration {
             throw ConfigurationError.malformed(path: path, reason: Self.explain(error, in: document))
         } catch {
             throw ConfigurationError.malformed(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Refuses a key given twice in one section: YAML wants them unique, and the decoder would take the last
+    /// without a word (until session 32 a second `thumbnail:` section dropped the first one's settings).
+    private static func refuseRepeatedKeys(in node: Node, path: String, prefix: String) throws {
+        switch node {
+        case .mapping(let mapping):
+            var lines: [String: Int?] = [:]
+            for (keyNode, value) in mapping {
+                let name = keyNode.string ?? "\(keyNode)"
+                let key = prefix.isEmpty ? name : prefix + "." + name
+                if let first = lines[name] {
+                    let at = keyNode.mark.map { " (line \($0.line))" } ?? ""
+                    let before = first.map { " at line \($0)" } ?? ""
+                    throw ConfigurationError.malformed(
+                        path: path,
+                        reason: "\(key)\(at) is given twice (first\(before)); keep one, as the last would "
+                            + "silently replace the first")
+                }
+                lines[name] = keyNode.mark?.line
+                try refuseRepeatedKeys(in: value, path: path, prefix: key)
+            }
+        case .sequence(let items):
+            for (index, item) in items.enumerated() {
+                try refuseRepeatedKeys(in: item, path: path, prefix: "\(prefix)[\(index)]")
+            }
+        default:
+            break
         }
     }
 
@@ -200,19 +283,23 @@ extension PicpipeConfiguration {
         try check(
             thumbnails.background.count == 6 && thumbnails.background.allSatisfy(\.isHexDigit),
             "thumbnails.background", "is 6 hex digits such as ffffff")
-        try check(runtime.shutdownGrace >= 0, "runtime.shutdown_grace", "must be 0 or more seconds")
         try check(
-            runtime.journalRetentionDays >= 0 && runtime.journalRetentionDays.isFinite,
-            "runtime.journal_retention_days", "must be 0 (keep everything) or more days")
+            Self.seconds(runtime.shutdownGrace, from: 0, to: 3600), "runtime.shutdown_grace", "is 0 to 3600 seconds")
+        try check(
+            Self.seconds(runtime.journalRetentionDays, from: 0, to: 36500), "runtime.journal_retention_days",
+            "is 0 (keep everything) to 36500 days")
         try check(http.minUploadRate >= 0, "http.min_upload_rate", "must be 0 (off) or more bytes per second")
         try check(http.maxConcurrentUploads >= 1, "http.max_concurrent_uploads", "needs at least 1")
-        try check(http.idleTimeout > 0, "http.idle_timeout", "must be positive seconds")
+        try check(
+            Self.seconds(http.idleTimeout, above: 0, to: 3600), "http.idle_timeout", "is over 0, up to 3600 seconds")
         try check(["srgb", "keep"].contains(thumbnails.color), "thumbnails.color", "is srgb or keep")
         try check(
             (1024...1024 * 1024).contains(http.maxHeaderBytes), "http.max_header_bytes",
             "is 1024 to 1048576 bytes (16384 is nginx's size)")
         try check((256...1024 * 1024).contains(http.maxURIBytes), "http.max_uri_bytes", "is 256 to 1048576 bytes")
-        try check(http.headerTimeout > 0, "http.header_timeout", "must be positive seconds")
+        try check(
+            Self.seconds(http.headerTimeout, above: 0, to: 3600), "http.header_timeout",
+            "is over 0, up to 3600 seconds")
         try check(http.maxConnections >= 1, "http.max_connections", "needs at least 1")
         try check(
             (0...31_536_000).contains(http.thumbnailMaxAge), "http.thumbnail_max_age",
@@ -231,20 +318,34 @@ extension PicpipeConfiguration {
         for name in FunctionSettings.names {
             let function = functions[name]
             let key = "functions.\(name)"
-            try check(function.timeout > 0, key + ".timeout", "must be positive seconds")
-            try check(function.memoryMB > 0, key + ".memory_mb", "must be positive")
-            try check(function.concurrency >= 1, key + ".concurrency", "needs at least one worker")
+            // The upper bounds are Lambda's (timeout 900 s, memory 10240 MB, an account's 1000 concurrent
+            // executions, an event's 6 hours); until session 32 there were none, and 1e300 seconds, .inf or a
+            // million workers passed `picpipe config` and crashed or stalled the process that used them.
             try check(
-                (function.reservedConcurrency ?? 1) >= 1, key + ".reserved_concurrency",
-                "lets at least one invocation run (leave it out for no cap)")
+                Self.seconds(function.timeout, above: 0, to: 900), key + ".timeout",
+                "is over 0, up to 900 seconds (Lambda's limit)")
+            try check((1...10240).contains(function.memoryMB), key + ".memory_mb", "is 1 to 10240 MB (Lambda's limit)")
+            try check((1...1000).contains(function.concurrency), key + ".concurrency", "is 1 to 1000 workers")
+            try check(
+                (1...1000).contains(function.reservedConcurrency ?? 1), key + ".reserved_concurrency",
+                "is 1 to 1000 invocations at once (leave it out for no cap)")
             try check((0...2).contains(function.maxRetries), key + ".max_retries", "is 0, 1 or 2")
-            try check(function.maxEventAge > 0, key + ".max_event_age", "must be positive seconds")
+            try check(
+                Self.seconds(function.maxEventAge, above: 0, to: 21600), key + ".max_event_age",
+                "is over 0, up to 21600 seconds (6 hours, Lambda's limit)")
             try check(["failed", "none"].contains(function.onFailure), key + ".on_failure", "is failed or none")
         }
-        try check(watcher.maxQueuedEvents >= 1, "watcher.max_queued_events", "must be at least 1")
-        try check(watcher.rescanInterval >= 0, "watcher.rescan_interval", "must be 0 or more seconds")
-        try check(runtime.retryBackoff.allSatisfy { $0 >= 0 }, "runtime.retry_backoff", "waits are 0 or more seconds")
-        try check(runtime.pollInterval > 0, "runtime.poll_interval", "must be positive seconds")
+        try check(
+            (1...10_000_000).contains(watcher.maxQueuedEvents), "watcher.max_queued_events", "is 1 to 10000000")
+        try check(
+            Self.seconds(watcher.rescanInterval, from: 0, to: 86400), "watcher.rescan_interval",
+            "is 0 (off) to 86400 seconds")
+        try check(
+            runtime.retryBackoff.allSatisfy { Self.seconds($0, from: 0, to: 3600) }, "runtime.retry_backoff",
+            "waits are 0 to 3600 seconds")
+        try check(
+            Self.seconds(runtime.pollInterval, above: 0, to: 3600), "runtime.poll_interval",
+            "is over 0, up to 3600 seconds")
         try check(http.maxBodyBytes > 0, "http.max_body_bytes", "must be positive")
         // A signing key is a secret as an API key is: as long as one.
         if let signingKey = http.signingKey, !signingKey.isEmpty {
@@ -267,8 +368,8 @@ extension PicpipeConfiguration {
         }
         try check(!aws.region.isEmpty, "aws.region", "must name a region such as us-east-1")
         try check(
-            aws.multipartExpiryDays > 0, "aws.multipart_expiry_days",
-            "must be positive days (S3's AbortIncompleteMultipartUpload; 7 by default)")
+            Self.seconds(aws.multipartExpiryDays, above: 0, to: 36500), "aws.multipart_expiry_days",
+            "is over 0, up to 36500 days (S3's AbortIncompleteMultipartUpload; 7 by default)")
         for credential in aws.credentials {
             try check(
                 !credential.accessKeyID.isEmpty && !credential.secretAccessKey.isEmpty, "aws.credentials",
@@ -289,6 +390,17 @@ extension PicpipeConfiguration {
         try check(
             ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logging.level),
             "logging.level", "is trace, debug, info, notice, warning, error or critical")
+    }
+
+    /// Whether a number of seconds (or days) is finite and in `from...to`: an unbounded one (`.inf`, `1e300`)
+    /// cannot become a `Duration` or a timer and traps the process that uses it.
+    static func seconds(_ value: Double, from low: Double, to high: Double) -> Bool {
+        value.isFinite && value >= low && value <= high
+    }
+
+    /// Whether a number of seconds is finite, over `low` and at most `high`.
+    static func seconds(_ value: Double, above low: Double, to high: Double) -> Bool {
+        value.isFinite && value > low && value <= high
     }
 
     /// A YAML syntax error as "line L, column C: problem".
@@ -348,6 +460,26 @@ enum ValueShape {
             case .sequence(let sequence)?:
                 node = key.intValue.flatMap { $0 < sequence.count ? sequence[$0] : nil }
             default: return nil
+            }
+        }
+        return node
+    }
+
+    /// The node of a dotted key with indices (`functions.thumbnail.timeout`, `http.previous_signing_keys[1]`).
+    static func node(atDottedPath key: String, in document: Node) -> Node? {
+        var node: Node? = document
+        for part in key.split(separator: ".") {
+            var name = Substring(part)
+            var index: Int?
+            if let open = part.firstIndex(of: "["), part.hasSuffix("]") {
+                name = part[..<open]
+                index = Int(part[part.index(after: open)..<part.index(before: part.endIndex)])
+            }
+            guard case .mapping(let mapping)? = node else { return nil }
+            node = mapping.first { $0.key.string == String(name) }?.value
+            if let index {
+                guard case .sequence(let items)? = node, index < items.count else { return nil }
+                node = items[index]
             }
         }
         return node
