@@ -230,7 +230,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "MetadataServiceTests",
-            dependencies: ["CDeflate", "Locking", "MetadataService", "PipelineCore", "ImageCore", "PostgresBackend"],
+            dependencies: [
+                "CDeflate", "Locking", "MetadataService", "PipelineCore", "ImageCore", "PostgresBackend",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "FetchServiceTests",

@@ -4,7 +4,10 @@
 extension ImageMetadata {
     /// The metadata as one JSON object (no newline): every normalised key, `null` where absent, numbers as
     /// exiftool -n prints them; `id` first when given; `exif` last when present.
-    public func jsonLine(id: String? = nil) -> String {
+    /// - Parameters:
+    ///   - id: a stored image's id; with it the line also has `added_at` (after `taken_at_offset`).
+    ///   - addedAt: when the stored image entered the store (`StoredImage.addedAt`).
+    public func jsonLine(id: String? = nil, addedAt: String? = nil) -> String {
         var out = JSONLineWriter()
         out.open()
         if let id { out.field("id", string: id) }
@@ -14,6 +17,7 @@ extension ImageMetadata {
         out.field("lens_model", string: lensModel)
         out.field("taken_at", string: takenAt)
         out.field("taken_at_offset", string: takenAtOffset)
+        if id != nil { out.field("added_at", string: addedAt) }
         out.field("exposure_time", number: exposureTime)
         out.field("f_number", number: fNumber)
         out.field("iso", integer: iso)

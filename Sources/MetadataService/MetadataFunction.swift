@@ -73,7 +73,13 @@ public struct MetadataFunction: PipelineFunction {
             }
         }
         try context.ensureTimeLeft()
-        try database.upsert(metadata, originalPath: record.s3.object.key, sourceName: record.s3.object.sourceName)
+        // When the picture entered the store: its original's modification time, the time it was written (no way in
+        // keeps the uploaded file's own date). The row keeps the first one, so a picture processed again stays put.
+        let stored = try? context.store.handle(.originals, .read).url(
+            String(record.s3.object.key.dropFirst("originals/".count)))
+        let addedAt = stored.flatMap { AddedTime.ofFile(atPath: $0.path) } ?? AddedTime.now
+        try database.upsert(
+            metadata, originalPath: record.s3.object.key, sourceName: record.s3.object.sourceName, addedAt: addedAt)
         if !context.originalExists(record) {
             // Deleted while the metadata was read: the delete wins, the row goes.
             try database.delete(sha256: hash.hex)

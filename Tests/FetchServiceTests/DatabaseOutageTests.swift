@@ -12,7 +12,9 @@ struct UnreachableMetadataStore: MetadataStore {
         var description: String { "cannot connect to the database postgres://u:<redacted>@db/pics" }
     }
 
-    func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?) throws { throw Unreachable() }
+    func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?) throws {
+        throw Unreachable()
+    }
     func image(sha256: String) throws -> StoredImage? { throw Unreachable() }
     func query(_ query: MetadataQuery) throws -> [StoredImage] { throw Unreachable() }
     func delete(sha256: String) throws { throw Unreachable() }

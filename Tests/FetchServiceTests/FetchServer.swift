@@ -104,12 +104,14 @@ enum FetchServer {
     /// A picture as the upload folder leaves it (no id of the API): its original under its hash and the metadata
     /// row the metadata function writes, naming the file it came as. - Returns: the original's URL.
     @discardableResult
-    static func dropped(_ bytes: [UInt8], row: ImageMetadata, sourceName: String, in layout: StoreLayout) throws -> URL
-    {
+    static func dropped(
+        _ bytes: [UInt8], row: ImageMetadata, sourceName: String, addedAt: String? = nil, in layout: StoreLayout
+    ) throws -> URL {
         let key = try #require(row.sha256.map { "originals/\($0.prefix(2))/\($0).jpg" })
         var row = row
         row.file = key
-        try SQLiteMetadataStore(url: layout.metadataDatabase).upsert(row, originalPath: key, sourceName: sourceName)
+        try SQLiteMetadataStore(url: layout.metadataDatabase).upsert(
+            row, originalPath: key, sourceName: sourceName, addedAt: addedAt)
         let original = layout.root.appendingPathComponent(key)
         try FileManager.default.createDirectory(
             at: original.deletingLastPathComponent(), withIntermediateDirectories: true)

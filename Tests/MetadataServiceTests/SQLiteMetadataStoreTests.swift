@@ -18,24 +18,52 @@ enum MetadataBackend: String, CaseIterable, CustomTestStringConvertible, Sendabl
 
     /// Runs `body` with a fresh store and a way to open it again (another process's view).
     func withStore(_ body: (any MetadataStore, () throws -> any MetadataStore) throws -> Void) throws {
+        try withEarlierVersion(migrations: nil) { _, open in try body(try open(), open) }
+    }
+
+    /// Runs `body` with a store folder and a way to open its metadata store, whose database holds only the first
+    /// `migrations` migrations (all: nil) until it is opened, with a way to add rows in the columns those had.
+    /// - Parameter body: gets the store's folder and the store's opener; `insert(sha256, file, taken_at)` adds a
+    ///   row to the database of the earlier version, before it is opened.
+    func withEarlierVersion(
+        migrations: Int?, rows: [(sha256: String, file: String, takenAt: String?)] = [],
+        _ body: (URL, @escaping () throws -> any MetadataStore) throws -> Void
+    ) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("metastore-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
         switch self {
         case .sqlite:
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "metastore-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: folder) }
             let url = folder.appendingPathComponent("db/metadata.sqlite")
-            let open = { try SQLiteMetadataStore(url: url) as any MetadataStore }
-            try body(try open(), open)
+            if let migrations {
+                try EarlierMetadataDatabase.make(at: url, root: folder, migrations: migrations, rows: rows)
+            }
+            try body(folder) { try SQLiteMetadataStore(url: url) }
         case .postgres:
             try ScratchDatabase.with { url in
-                let open = {
-                    try PostgresMetadataStore(pool: PostgresConnectionPool(url: DatabaseURL(parsing: url)))
-                        as any MetadataStore
+                let pool = { try PostgresConnectionPool(url: DatabaseURL(parsing: url)) }
+                if let migrations {
+                    let earlier = try pool()
+                    let all = MetadataTables.migrator(root: folder)
+                    try SchemaMigrator(schema: all.schema, migrations: Array(all.migrations.prefix(migrations)))
+                        .migrate(earlier)
+                    for row in rows {
+                        _ = try earlier.execute(
+                            "INSERT INTO picpipe_metadata.image (sha256, file, taken_at, make, width) "
+                                + "VALUES ($1, $2, $3, 'Canon', 10)",
+                            [.text(row.sha256), .text(row.file), .text(row.takenAt)])
+                    }
                 }
-                try body(try open(), open)
+                try body(folder) { try PostgresMetadataStore(pool: pool(), root: folder) }
             }
         }
     }
+
+    /// How many migrations a new database gets.
+    var migrationCount: Int { self == .sqlite ? 4 : 3 }
+
+    /// The migrations of the version before session 32 (no `added_at`).
+    var migrationsBeforeAddedAt: Int { migrationCount - 1 }
 }
 
 /// Named after the first backend; every test runs against each.
@@ -76,8 +104,8 @@ struct SQLiteMetadataStoreTests {
     func migratesAnEmptyDatabaseAndReopens(backend: MetadataBackend) throws {
         try backend.withStore { store, open in
             #expect(try store.count() == 0)
-            if let store = store as? SQLiteMetadataStore { #expect(try store.appliedMigrations().count == 3) }
-            if let store = store as? PostgresMetadataStore { #expect(try store.appliedMigrations().count == 2) }
+            if let store = store as? SQLiteMetadataStore { #expect(try store.appliedMigrations().count == 4) }
+            if let store = store as? PostgresMetadataStore { #expect(try store.appliedMigrations().count == 3) }
             #expect(throws: MetadataError.missingSHA256(path: "x.jpg")) {
                 try store.upsert(ImageMetadata(file: "x.jpg"), originalPath: "x.jpg")
             }
@@ -230,6 +258,134 @@ struct SQLiteMetadataStoreTests {
             #expect(try ids(MetadataQuery(make: "cAnOn")) == ["a"])
             // The text itself is kept as the camera wrote it.
             #expect(try store.query(MetadataQuery(make: "ünïcødé kamera")).first?.metadata.make == "Ünïcødé Kamera")
+        }
+    }
+
+    /// An image with the time it was added (`upsert`'s `addedAt`), stored under a file of its own.
+    static func store(
+        _ store: any MetadataStore, _ sha: Character, takenAt: String?, addedAt: String?
+    ) throws {
+        let image = Self.image(sha, takenAt: takenAt)
+        try store.upsert(image, originalPath: image.file, sourceName: nil, addedAt: addedAt)
+    }
+
+    /// A picture without an EXIF date (a screenshot, a scan) is listed by when it was added, among the dated ones,
+    /// as Immich places it by its file's date; only one with neither time is listed last. Until session 32 every
+    /// undated picture came after every dated one, so a screenshot added to a large library was never seen.
+    @Test(arguments: MetadataBackend.available)
+    func aPictureWithoutADateIsListedByWhenItWasAdded(backend: MetadataBackend) throws {
+        try backend.withStore { store, _ in
+            try Self.store(store, "a", takenAt: "2024-05-01T10:00:00", addedAt: "2026-12-07T09:00:00")
+            try Self.store(store, "b", takenAt: nil, addedAt: "2026-12-07T10:00:00")  // a screenshot, just added
+            try Self.store(store, "c", takenAt: nil, addedAt: "2023-01-01T00:00:00")  // a scan, added long ago
+            try Self.store(store, "d", takenAt: "2025-01-01T00:00:00", addedAt: nil)
+            try Self.store(store, "e", takenAt: "2023-01-01T00:00:00", addedAt: "2026-12-01T00:00:00")
+            try Self.store(store, "f", takenAt: nil, addedAt: nil)
+            func ids(_ query: MetadataQuery) throws -> [Character] {
+                try store.query(query).map { $0.id.first ?? "?" }
+            }
+            // c and e share a time (one added, one taken): the id decides.
+            #expect(try ids(MetadataQuery()) == ["b", "d", "a", "c", "e", "f"])
+            let b = try #require(try store.image(sha256: String(repeating: "b", count: 64)))
+            #expect(b.metadata.takenAt == nil)
+            #expect(b.addedAt == "2026-12-07T10:00:00")
+            #expect(b.listedAt == "2026-12-07T10:00:00")
+            #expect(try store.query(MetadataQuery(limit: 1)).first == b)
+            // The time filters compare taken_at only: an undated picture matches neither bound.
+            #expect(try ids(MetadataQuery(takenAfter: "2020")) == ["d", "a", "e"])
+            #expect(try ids(MetadataQuery(takenBefore: "2027")) == ["d", "a", "e"])
+            // Every page size walks the same order, without repeats.
+            for size in 1...5 {
+                var seen: [Character] = []
+                var cursor: String?
+                repeat {
+                    let page = try store.query(MetadataQuery(limit: size, afterCursor: cursor))
+                    seen += page.map { $0.id.first ?? "?" }
+                    cursor = page.count == size ? page.last?.cursor : nil
+                } while cursor != nil && seen.count <= 6  // a cursor that does not move on must not loop forever
+                #expect(seen == ["b", "d", "a", "c", "e", "f"], "pages of \(size)")
+            }
+            // Pictures come and go between pages: the page after d's cursor, once d is deleted, goes on after d's
+            // place; a picture added with a time before that place is on it, one added after is not.
+            let first = try store.query(MetadataQuery(limit: 2))
+            #expect(first.map { $0.id.first ?? "?" } == ["b", "d"])
+            try store.delete(sha256: String(repeating: "d", count: 64))
+            try Self.store(store, "1", takenAt: nil, addedAt: "2024-06-01T00:00:00")
+            try Self.store(store, "9", takenAt: nil, addedAt: "2026-12-08T00:00:00")
+            #expect(try ids(MetadataQuery(afterCursor: first.last?.cursor)) == ["1", "a", "c", "e", "f"])
+            // A cursor of the version before (an undated picture's was "|" and its id) goes on among those with
+            // neither time.
+            #expect(try ids(MetadataQuery(afterCursor: "|" + String(repeating: "0", count: 64))) == ["f"])
+        }
+    }
+
+    /// The time a picture was added is the first one stored: processing it again (a replay, the same bytes again,
+    /// a second id) stores a later time, which must not move it to the top of the listing.
+    @Test(arguments: MetadataBackend.available)
+    func theFirstTimeAPictureWasAddedIsKept(backend: MetadataBackend) throws {
+        try backend.withStore { store, open in
+            let sha = String(repeating: "a", count: 64)
+            try Self.store(store, "a", takenAt: nil, addedAt: "2026-12-01T08:00:00")
+            try store.upsert(
+                Self.image("a"), originalPath: "originals/aa/a.png", sourceName: "again.png",
+                addedAt: "2026-12-07T10:00:00")
+            #expect(try open().image(sha256: sha)?.addedAt == "2026-12-01T08:00:00")
+            #expect(try store.image(sha256: sha)?.metadata.file == "originals/aa/a.png")
+            try store.upsert(Self.image("a"), originalPath: "originals/aa/a.png")
+            #expect(try store.image(sha256: sha)?.addedAt == "2026-12-01T08:00:00")
+            // A row without one (stored before, its original unreadable then) takes the first one given.
+            try Self.store(store, "b", takenAt: nil, addedAt: nil)
+            try Self.store(store, "b", takenAt: nil, addedAt: "2026-12-07T11:00:00")
+            #expect(try store.image(sha256: String(repeating: "b", count: 64))?.addedAt == "2026-12-07T11:00:00")
+            // A picture deleted and stored again is added again.
+            try store.delete(sha256: sha)
+            try Self.store(store, "a", takenAt: nil, addedAt: "2026-12-07T12:00:00")
+            #expect(try store.image(sha256: sha)?.addedAt == "2026-12-07T12:00:00")
+        }
+    }
+
+    /// A database of the version before session 32 gets `added_at` for its rows from their originals' modification
+    /// times (the time they were written into the store), in the server's local time; a row whose original is gone
+    /// keeps none and is listed last.
+    @Test(arguments: MetadataBackend.available)
+    func anEarlierDatabaseDatesItsPicturesByTheirOriginals(backend: MetadataBackend) throws {
+        let rows: [(sha256: String, file: String, takenAt: String?)] = [
+            (String(repeating: "a", count: 64), "originals/aa/a.png", nil),
+            (String(repeating: "b", count: 64), "originals/bb/b.jpg", "2012-09-29T16:11:25"),
+            (String(repeating: "c", count: 64), "originals/cc/c.png", nil),  // its original is gone
+            (String(repeating: "d", count: 64), "originals/dd/d.png", nil),
+        ]
+        try backend.withEarlierVersion(migrations: backend.migrationsBeforeAddedAt, rows: rows) { root, open in
+            let written: [(String, TimeInterval)] = [
+                ("originals/aa/a.png", 1_796_000_000), ("originals/bb/b.jpg", 1_700_000_000),
+                ("originals/dd/d.png", 1_300_000_000),
+            ]
+            for (file, seconds) in written {
+                let url = root.appendingPathComponent(file)
+                try FileManager.default.createDirectory(
+                    at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data([1]).write(to: url)
+                try FileManager.default.setAttributes(
+                    [.modificationDate: Date(timeIntervalSince1970: seconds)], ofItemAtPath: url.path)
+            }
+            let local = DateFormatter()
+            local.locale = Locale(identifier: "en_US_POSIX")
+            local.timeZone = TimeZone.current
+            local.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+            let store = try open()
+            for (file, seconds) in written {
+                let row = try #require(try store.image(sha256: rows.first { $0.file == file }?.sha256 ?? ""))
+                #expect(row.addedAt == local.string(from: Date(timeIntervalSince1970: seconds)), "\(file)")
+            }
+            #expect(try store.image(sha256: rows[2].sha256)?.addedAt == nil)
+            // a (added 2026-11) before b (taken 2012), before d (added 2011), c (no time) last.
+            #expect(try store.query(MetadataQuery()).map { $0.id.first ?? "?" } == ["a", "b", "d", "c"])
+            if let store = store as? SQLiteMetadataStore {
+                #expect(try store.appliedMigrations().count == backend.migrationCount)
+            }
+            if let store = store as? PostgresMetadataStore {
+                #expect(try store.appliedMigrations().count == backend.migrationCount)
+            }
         }
     }
 

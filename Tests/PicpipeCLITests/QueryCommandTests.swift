@@ -56,7 +56,55 @@ extension PicpipeCLI {
             #expect(id.count == 64 && object["sha256"] as? String == id)
             #expect(object["taken_at"] as? String == "2022-06-01T12:00:00")
             #expect((object["file"] as? String)?.contains(String(id.prefix(8))) == true)  // the stored original
-            #expect(Set(object.keys) == Set(MetadataCommandTests.keys + ["id"]))
+            #expect(Set(object.keys) == Set(MetadataCommandTests.keys + ["id", "added_at"]))
+        }
+
+        /// A picture without an EXIF date is listed by when it was added (its original written into the store), so a
+        /// screenshot batched today comes before pictures taken years ago; batching the same bytes again does not
+        /// move it. Until session 32 it came after every dated picture, and the line had no `added_at`.
+        @Test func anUndatedPictureIsListedByWhenItWasAdded() async throws {
+            let (store, folder) = try await Self.filledStore()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let later = folder.appendingPathComponent("later")
+            try FileManager.default.createDirectory(at: later, withIntermediateDirectories: true)
+            let screenshot = await QueryFixture.jpeg(make: "Screen", time: "0000:00:00 00:00:00", position: nil)
+            try Data(screenshot).write(to: later.appendingPathComponent("screenshot.jpg"))
+            func batch() async throws {
+                let run = try await PicpipeProcess.run([
+                    "batch", later.path, "--store", store.path, "--sizes", "16", "--quiet",
+                ])
+                try #require(run.status == 0, "batch failed: \(run.stderr)")
+            }
+            func lines() async throws -> [[String: Any]] {
+                let run = try await PicpipeProcess.run(["query", "--store", store.path, "--json"])
+                #expect(run.status == 0, "\(run.stderr)")
+                return try run.stdout.split(separator: "\n").map {
+                    try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+                }
+            }
+            try await batch()
+            let listed = try await lines()
+            #expect(listed.map { $0["make"] as? String ?? "?" } == ["Screen", "NIKON", "Canon", "Canon"])
+            let first = try #require(listed.first)
+            #expect(first["taken_at"] is NSNull)
+            let original = store.appendingPathComponent(try #require(first["file"] as? String))
+            let written = try #require(
+                try FileManager.default.attributesOfItem(atPath: original.path)[.modificationDate] as? Date)
+            let local = DateFormatter()
+            local.locale = Locale(identifier: "en_US_POSIX")
+            local.timeZone = TimeZone.current
+            local.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+            let added = local.string(from: written)
+            #expect(first["added_at"] as? String == added)
+            #expect(listed.dropFirst().allSatisfy { $0["added_at"] is String })
+            // The original dated back, then the same bytes batched again under another name: the picture stays put.
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date(timeIntervalSince1970: 978_307_200)], ofItemAtPath: original.path)
+            try Data(screenshot).write(to: later.appendingPathComponent("screenshot copy.jpg"))
+            try await batch()
+            let again = try await lines()
+            #expect(again.map { $0["make"] as? String ?? "?" } == ["Screen", "NIKON", "Canon", "Canon"])
+            #expect(again.first?["added_at"] as? String == added)
         }
 
         /// An empty filter is not given, for every filter, as over HTTP (until session 29 `--make ""` listed nothing

@@ -47,9 +47,10 @@ public enum OpenAPIDocument {
                id created by this API names that content (pictures dropped into `uploads/` or made by `batch`);
             3. anything else is 404 `not_found`.
 
-            **Listing.** `GET /images` walks the metadata database newest first (`taken_at` descending, unknown dates
-            last, then SHA-256) and lists, for each picture, the ids that resolve to it, sorted; a picture appears
-            once the metadata function has read it.
+            **Listing.** `GET /images` walks the metadata database newest first (`taken_at`, else `added_at` for a
+            picture without an EXIF date, descending, then SHA-256) and lists, for each picture, the ids that resolve
+            to it, sorted; a picture appears once the metadata function has read it. `taken_after` and `taken_before`
+            filter on `taken_at` only: a picture without an EXIF date matches neither.
 
             **Deleting.** `DELETE` removes the id; when no id created by this API names the content any more, the
             original is removed, then the thumbnail and metadata functions run the `ObjectRemoved:Delete` event at once
@@ -948,7 +949,7 @@ public enum OpenAPIDocument {
                 next_cursor: {type: [string, "null"]}
             ImageItem:
               type: object
-              required: [id, sha256, name, size, format, width, height, orientation, taken_at, urls]
+              required: [id, sha256, name, size, format, width, height, orientation, taken_at, added_at, urls]
               properties:
                 id: {type: string}
                 sha256: {type: string}
@@ -958,7 +959,8 @@ public enum OpenAPIDocument {
                 width: {type: [integer, "null"], description: "As stored, before any turn (see orientation)."}
                 height: {type: [integer, "null"]}
                 orientation: {type: [integer, "null"], minimum: 1, maximum: 8, description: "The EXIF orientation (for a HEIC or AVIF turned by its irot/imir, the EXIF value of that turn); 5 to 8 turn the picture a quarter, so it shows as height by width. Null when absent (or not 1-8)."}
-                taken_at: {type: [string, "null"]}
+                taken_at: {type: [string, "null"], description: "EXIF DateTimeOriginal, the camera's local wall time (YYYY-MM-DDTHH:MM:SS); null without an EXIF date."}
+                added_at: {type: [string, "null"], description: "When the picture entered the store, the server's local wall time in taken_at's shape (kept when the picture is processed again); a picture without taken_at is listed by it. Null only for a picture stored before added_at existed whose original could not be read then."}
                 urls:
                   type: object
                   properties:
@@ -973,6 +975,7 @@ public enum OpenAPIDocument {
                 make: {type: [string, "null"]}
                 model: {type: [string, "null"]}
                 taken_at: {type: [string, "null"]}
+                added_at: {type: [string, "null"], description: "As in ImageItem."}
                 gps_latitude: {type: [number, "null"]}
                 gps_longitude: {type: [number, "null"]}
                 width: {type: [integer, "null"]}

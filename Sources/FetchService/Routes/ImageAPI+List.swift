@@ -13,8 +13,8 @@ extension ImageAPI {
     static let maxPageSize = 1000
     static let defaultPageSize = 50
 
-    /// Lists images: for each metadata row (newest `taken_at` first, unknown dates last), the ids that resolve
-    /// to it, sorted; an image is listed once the metadata function has read it.
+    /// Lists images: for each metadata row (newest first by `taken_at`, else `added_at`: `StoredImage.listedAt`),
+    /// the ids that resolve to it, sorted; an image is listed once the metadata function has read it.
     func listImages(_ request: Request, context: some RequestContext) async throws -> Response {
         let parameters = FormQuery(request.uri.query)
         return Self.json(try listing { parameters[$0] })
@@ -109,6 +109,7 @@ extension ImageAPI {
             + "\"size\":\(number(entry?.size ?? meta.bytes)),\"format\":\(text(entry?.format.rawValue ?? meta.format)),"
             + "\"width\":\(number(meta.width)),\"height\":\(number(meta.height)),"
             + "\"orientation\":\(number(orientation)),\"taken_at\":\(text(meta.takenAt)),"
+            + "\"added_at\":\(text(row.addedAt)),"
             + "\"urls\":{\"original\":\(JSONText.quoted(base)),\"metadata\":\(JSONText.quoted(base + "/metadata")),"
             + "\"thumbnails\":{\(thumbs.joined(separator: ","))}}}"
     }

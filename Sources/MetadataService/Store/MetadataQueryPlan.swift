@@ -6,6 +6,10 @@ struct MetadataQueryPlan {
     var sql: String
     var arguments: StatementArguments
 
+    /// The time the listing orders by (`StoredImage.listedAt`), as the index `image_listed_at` names it. Until
+    /// session 32 the order was taken_at alone, and a picture without an EXIF date was listed after every dated one.
+    static let listedAt = "COALESCE(taken_at, added_at)"
+
     init(_ query: MetadataQuery) throws {
         var conditions: [String] = []
         var arguments = StatementArguments()
@@ -53,19 +57,21 @@ struct MetadataQueryPlan {
         }
         if let cursor = query.afterCursor {
             guard let bar = cursor.lastIndex(of: "|") else { throw MetadataError.invalidQuery("invalid cursor") }
-            let takenAt = String(cursor[..<bar])
+            let listedAt = String(cursor[..<bar])
             let sha256 = String(cursor[cursor.index(after: bar)...])
-            if takenAt.isEmpty {
-                conditions.append("(taken_at IS NULL AND sha256 > ?)")
+            let time = Self.listedAt
+            if listedAt.isEmpty {
+                conditions.append("(\(time) IS NULL AND sha256 > ?)")
                 _ = arguments.append(contentsOf: [sha256])
             } else {
-                conditions.append("(taken_at < ? OR (taken_at = ? AND sha256 > ?) OR taken_at IS NULL)")
-                _ = arguments.append(contentsOf: [takenAt, takenAt, sha256])
+                conditions.append("(\(time) < ? OR (\(time) = ? AND sha256 > ?) OR \(time) IS NULL)")
+                _ = arguments.append(contentsOf: [listedAt, listedAt, sha256])
             }
         }
         var sql = "SELECT * FROM image"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
-        sql += " ORDER BY taken_at DESC NULLS LAST, sha256"
+        // SQLite puts nulls first going up, so last going down: the index's order.
+        sql += " ORDER BY \(Self.listedAt) DESC, sha256"
         if let limit = query.limit {
             guard limit >= 0 else { throw MetadataError.invalidQuery("limit must not be negative") }
             // With `near`, rows outside the circle are dropped after the box: the store counts while it reads.

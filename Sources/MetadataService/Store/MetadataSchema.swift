@@ -1,10 +1,12 @@
 // The metadata database's schema: named, append-only migrations.
+import Foundation
 import GRDB
 
-/// The versioned schema of `metadata.sqlite`.
-enum MetadataSchema {
+/// The versioned schema of `metadata.sqlite` (package-wide: tests make a database of an earlier version).
+package enum MetadataSchema {
     /// Every migration, in order. Never edit a registered migration: append a new one.
-    static var migrator: DatabaseMigrator {
+    /// - Parameter root: the store's folder, which rows' `file` paths are relative to (v4 reads the originals).
+    package static func migrator(root: URL) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: images, raw tags, time/camera indexes, GPS R*Tree") { db in
             try db.execute(
@@ -55,6 +57,24 @@ enum MetadataSchema {
                         sql: "UPDATE image SET \(column)_key = ? WHERE \(column) = ?",
                         arguments: [MetadataQuery.caseKey(value), value])
                 }
+            }
+        }
+        migrator.registerMigration("v4: when each image was added; the listing orders by taken_at, else added_at") {
+            db in
+            // The listing's order (MetadataQueryPlan.listedAt) has an index of its own; image_taken_at stays for the
+            // taken_after/taken_before ranges.
+            try db.execute(
+                sql: """
+                    ALTER TABLE image ADD COLUMN added_at TEXT;
+                    CREATE INDEX image_listed_at ON image(COALESCE(taken_at, added_at) DESC, sha256);
+                    """)
+            // A row stored before has no time of adding: its original's modification time is the best there is (the
+            // time it was written; a PUT that moved an id to it since dated it anew). A gone original leaves it null.
+            let rows = try Row.fetchAll(db, sql: "SELECT id, file FROM image")
+            let update = try db.makeStatement(sql: "UPDATE image SET added_at = ? WHERE id = ?")
+            for row in rows {
+                guard let added = AddedTime.ofOriginal(row["file"], root: root) else { continue }
+                try update.execute(arguments: [added, row["id"] as Int64])
             }
         }
         return migrator

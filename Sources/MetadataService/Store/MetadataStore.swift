@@ -12,10 +12,13 @@ public protocol MetadataStore: Sendable {
     ///   - originalPath: the stored original's path, reported as `file` by queries.
     ///   - sourceName: the name the picture arrived under (a path in `uploads/`, a `batch` input), its display
     ///     name; the first one given is kept when the same bytes arrive again under another name.
-    func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?) throws
+    ///   - addedAt: when the picture entered the store (`AddedTime`); the first one given is kept, so processing
+    ///     the picture again (a replay, the same bytes uploaded again or under a second id) does not move it.
+    func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?) throws
     /// One image by id (its SHA-256), raw tags included, or `nil`.
     func image(sha256: String) throws -> StoredImage?
-    /// Images matching every given filter, newest first (taken_at descending, unknown dates last, then id).
+    /// Images matching every given filter, newest first: by taken_at, else added_at (`StoredImage.listedAt`),
+    /// descending, then id; an image with neither last.
     func query(_ query: MetadataQuery) throws -> [StoredImage]
     /// Removes an image and its raw tags; removing a missing image does nothing.
     func delete(sha256: String) throws
@@ -53,7 +56,12 @@ extension MetadataStore {
 
     /// Stores metadata with no source name.
     public func upsert(_ metadata: ImageMetadata, originalPath: String) throws {
-        try upsert(metadata, originalPath: originalPath, sourceName: nil)
+        try upsert(metadata, originalPath: originalPath, sourceName: nil, addedAt: nil)
+    }
+
+    /// Stores metadata with no time of adding.
+    public func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?) throws {
+        try upsert(metadata, originalPath: originalPath, sourceName: sourceName, addedAt: nil)
     }
 }
 
@@ -65,13 +73,26 @@ public struct StoredImage: Codable, Sendable, Equatable {
     public var metadata: ImageMetadata
     /// The name it arrived under, when known.
     public var sourceName: String?
+    /// When it entered the store, as the server's local wall time (`AddedTime`); nil for a row stored before
+    /// session 32 whose original could not be read when the column came.
+    public var addedAt: String?
 
     /// An image with its id.
-    public init(id: String, metadata: ImageMetadata, sourceName: String? = nil) {
+    public init(id: String, metadata: ImageMetadata, sourceName: String? = nil, addedAt: String? = nil) {
         self.id = id
         self.metadata = metadata
         self.sourceName = sourceName
+        self.addedAt = addedAt
     }
+
+    /// The image as one JSON line (`ImageMetadata.jsonLine`) under `id`, its `added_at` included.
+    public func jsonLine(id shownID: String? = nil) -> String {
+        metadata.jsonLine(id: shownID ?? id, addedAt: addedAt)
+    }
+
+    /// The time the listing orders the image by: when it was taken, else when it was added (as Immich places a
+    /// picture without an EXIF date by its file's date), else nil (listed last).
+    public var listedAt: String? { metadata.takenAt ?? addedAt }
 
     /// The name to show: the last component of the name it arrived under (an import's URL whole), else of the
     /// stored original.
@@ -212,8 +233,9 @@ extension MetadataQuery {
 }
 
 extension StoredImage {
-    /// An opaque cursor for the position of this image in the newest-first order (for `afterCursor`).
-    public var cursor: String { (metadata.takenAt ?? "") + "|" + id }
+    /// An opaque cursor for the position of this image in the newest-first order (for `afterCursor`): its
+    /// `listedAt`, empty when unknown, and its id.
+    public var cursor: String { (listedAt ?? "") + "|" + id }
 }
 
 /// One camera of the store and how many of its images the store holds.

@@ -6,6 +6,8 @@ import GRDB
 /// `DatabasePool` serialises writes and runs reads concurrently, so one instance serves many threads.
 public final class SQLiteMetadataStore: MetadataStore {
     private let pool: DatabasePool
+    /// The store's folder: the database is `STORE/db/metadata.sqlite`, and rows' `file` paths are relative to it.
+    private let root: URL
 
     /// Opens (creating the folder and file if needed) and migrates the database at `url`.
     public init(url: URL) throws {
@@ -13,26 +15,30 @@ public final class SQLiteMetadataStore: MetadataStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.foreignKeysEnabled = true
-        pool = try MetadataSchema.migrator.openPoolSerialised(path: url, configuration: configuration)
+        root = url.deletingLastPathComponent().deletingLastPathComponent()
+        pool = try MetadataSchema.migrator(root: root).openPoolSerialised(path: url, configuration: configuration)
     }
 
     /// The names of the migrations applied so far (for tests and `picpipe config`).
     public func appliedMigrations() throws -> [String] {
-        try pool.read { db in try MetadataSchema.migrator.appliedMigrations(db) }
+        try pool.read { db in try MetadataSchema.migrator(root: root).appliedMigrations(db) }
     }
 
-    public func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?) throws {
+    public func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?) throws {
         guard let sha256 = metadata.sha256 else {
             throw MetadataError.missingSHA256(path: metadata.file)
         }
         try pool.write { db in
-            let row = Self.columns(metadata, sha256: sha256, file: originalPath) + [("source_name", sourceName)]
+            let row =
+                Self.columns(metadata, sha256: sha256, file: originalPath) + [
+                    ("source_name", sourceName), ("added_at", addedAt),
+                ]
             let names = row.map(\.0)
             let values = StatementArguments(row.map(\.1))
-            // The first name a picture arrived under stays its name.
+            // The first name a picture arrived under stays its name, and the first time it was added its time.
             let updates = names.dropFirst().map {
-                $0 == "source_name"
-                    ? "source_name = COALESCE(image.source_name, excluded.source_name)" : "\($0) = excluded.\($0)"
+                ["source_name", "added_at"].contains($0)
+                    ? "\($0) = COALESCE(image.\($0), excluded.\($0))" : "\($0) = excluded.\($0)"
             }.joined(separator: ", ")
             try db.execute(
                 sql: """
@@ -170,7 +176,8 @@ public final class SQLiteMetadataStore: MetadataStore {
         metadata.bytes = row["bytes"]
         metadata.sha256 = row["sha256"]
         metadata.exifError = row["exif_error"]
-        return StoredImage(id: row["sha256"], metadata: metadata, sourceName: row["source_name"])
+        return StoredImage(
+            id: row["sha256"], metadata: metadata, sourceName: row["source_name"], addedAt: row["added_at"])
     }
 }
 

@@ -6,6 +6,9 @@ struct PostgresMetadataQueryPlan {
     var sql: String
     var values: [SQLValue] = []
 
+    /// The time the listing orders by (`StoredImage.listedAt`), as the index `image_listed_at` names it.
+    static let listedAt = "COALESCE(taken_at, added_at)"
+
     init(_ query: MetadataQuery) throws {
         var conditions: [String] = []
         var values: [SQLValue] = []
@@ -40,22 +43,23 @@ struct PostgresMetadataQueryPlan {
             // A position off the globe (200 E, stored before the metadata function read it as none) is in no box.
             conditions.append("gps_latitude BETWEEN -90 AND 90 AND gps_longitude BETWEEN -180 AND 180")
         }
+        let listedAt = Self.listedAt
         if let cursor = query.afterCursor {
             guard let bar = cursor.lastIndex(of: "|") else { throw MetadataError.invalidQuery("invalid cursor") }
-            let takenAt = String(cursor[..<bar])
+            let after = String(cursor[..<bar])
             let sha256 = String(cursor[cursor.index(after: bar)...])
-            if takenAt.isEmpty {
-                conditions.append("(taken_at IS NULL AND sha256 > \(bind(.text(sha256))))")
+            if after.isEmpty {
+                conditions.append("(\(listedAt) IS NULL AND sha256 > \(bind(.text(sha256))))")
             } else {
-                let time = bind(.text(takenAt))
+                let time = bind(.text(after))
                 conditions.append(
-                    "(taken_at < \(time) OR (taken_at = \(time) AND sha256 > \(bind(.text(sha256)))) OR taken_at IS NULL)"
-                )
+                    "(\(listedAt) < \(time) OR (\(listedAt) = \(time) AND sha256 > \(bind(.text(sha256)))) "
+                        + "OR \(listedAt) IS NULL)")
             }
         }
         var sql = "SELECT * FROM picpipe_metadata.image"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
-        sql += " ORDER BY taken_at DESC NULLS LAST, sha256"
+        sql += " ORDER BY \(listedAt) DESC NULLS LAST, sha256"
         if let limit = query.limit {
             guard limit >= 0 else { throw MetadataError.invalidQuery("limit must not be negative") }
             // With `near`, rows outside the circle are dropped after the box: the store counts while it reads.

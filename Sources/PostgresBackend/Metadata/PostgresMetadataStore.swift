@@ -7,24 +7,34 @@ import PostgresNIO
 /// GPS point prefilters `bbox` and `near`, the typed columns decide (and the haversine distance for `near`).
 public final class PostgresMetadataStore: MetadataStore {
     let pool: PostgresConnectionPool
+    /// The store's folder as this process sees it.
+    private let root: URL
 
     /// Migrates (once across processes) and returns the store.
-    public init(pool: PostgresConnectionPool) throws {
+    /// - Parameter root: the store's folder as this process sees it, which rows' `file` paths are relative to (a
+    ///   migration reads the originals' modification times).
+    public init(pool: PostgresConnectionPool, root: URL) throws {
         self.pool = pool
-        try MetadataTables.migrator.migrate(pool)
+        self.root = root
+        try MetadataTables.migrator(root: root).migrate(pool)
     }
 
     /// The names of the migrations applied so far.
-    public func appliedMigrations() throws -> [String] { try MetadataTables.migrator.applied(pool) }
+    public func appliedMigrations() throws -> [String] {
+        try MetadataTables.migrator(root: root).applied(pool)
+    }
 
-    public func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?) throws {
+    public func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?) throws {
         guard let sha256 = metadata.sha256 else { throw MetadataError.missingSHA256(path: metadata.file) }
-        let row = Self.columns(metadata, sha256: sha256, file: originalPath) + [("source_name", .text(sourceName))]
+        let row =
+            Self.columns(metadata, sha256: sha256, file: originalPath) + [
+                ("source_name", .text(sourceName)), ("added_at", .text(addedAt)),
+            ]
         let names = row.map(\.0)
-        // The first name a picture arrived under stays its name.
+        // The first name a picture arrived under stays its name, and the first time it was added its time.
         let updates = names.dropFirst().map {
-            $0 == "source_name"
-                ? "source_name = COALESCE(image.source_name, excluded.source_name)" : "\($0) = excluded.\($0)"
+            ["source_name", "added_at"].contains($0)
+                ? "\($0) = COALESCE(image.\($0), excluded.\($0))" : "\($0) = excluded.\($0)"
         }.joined(separator: ", ")
         try pool.transaction { connection in
             guard
@@ -176,7 +186,9 @@ public final class PostgresMetadataStore: MetadataStore {
         metadata.bytes = row.value("bytes")
         metadata.sha256 = row.value("sha256")
         metadata.exifError = row.value("exif_error")
-        return StoredImage(id: row.value("sha256") ?? "", metadata: metadata, sourceName: row.value("source_name"))
+        return StoredImage(
+            id: row.value("sha256") ?? "", metadata: metadata, sourceName: row.value("source_name"),
+            addedAt: row.value("added_at"))
     }
 
     private static func kind(_ value: ExifValue) -> String {

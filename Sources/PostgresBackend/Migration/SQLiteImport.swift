@@ -39,7 +39,7 @@ public struct SQLiteImport {
         var report = Report()
         // The target schemas, migrated as every process migrates them.
         _ = try PostgresInvocationJournal(pool: pool)
-        let metadata = try PostgresMetadataStore(pool: pool)
+        let metadata = try PostgresMetadataStore(pool: pool, root: layout.root)
         let index = try PostgresImageIndex(pool: pool)
         if FileManager.default.fileExists(atPath: layout.eventsDatabase.path) {
             try copyJournal(into: &report)
@@ -223,7 +223,8 @@ public struct SQLiteImport {
         for listed in images {
             guard let full = try source.image(sha256: listed.id) else { continue }
             if try target.image(sha256: listed.id) == nil { copied += 1 }
-            try target.upsert(full.metadata, originalPath: full.metadata.file, sourceName: full.sourceName)
+            try target.upsert(
+                full.metadata, originalPath: full.metadata.file, sourceName: full.sourceName, addedAt: full.addedAt)
         }
         for listed in images {
             let expected = try source.image(sha256: listed.id)

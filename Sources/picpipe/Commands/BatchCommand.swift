@@ -134,7 +134,8 @@ struct BatchCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         // The same functions `serve` runs, in order: the thumbnail's full decode validates the picture first.
         let metadataStore = try configuration.database.url.map {
-            try PostgresMetadataStore(pool: DatabaseBackends.connect(DatabaseURL(parsing: $0), layout: layout))
+            try PostgresMetadataStore(
+                pool: DatabaseBackends.connect(DatabaseURL(parsing: $0), layout: layout), root: layout.root)
         }
         let functions = FunctionCatalog.functions(
             for: configuration, alsoFormats: try parsedAlsoFormats(), metadataStore: metadataStore,

@@ -39,7 +39,7 @@ struct QueryCommand: ParsableCommand {
     @Option(help: "At most N images (1 or more).")
     var limit: Int?
 
-    @Flag(help: "Print JSON lines (the keys of `picpipe metadata`, plus id) instead of a table.")
+    @Flag(help: "Print JSON lines (the keys of `picpipe metadata`, plus id and added_at) instead of a table.")
     var json = false
 
     /// The filters, read by the rules `GET /images` reads its parameters by (`QueryFilters`; until session 29 the
@@ -82,7 +82,7 @@ struct QueryCommand: ParsableCommand {
         let store: (any MetadataStore)?
         if let url {
             let pool = try DatabaseBackends.connect(DatabaseURL(parsing: url), layout: layout)
-            store = try PostgresMetadataStore(pool: pool)
+            store = try PostgresMetadataStore(pool: pool, root: layout.root)
         } else {
             try DatabaseBackends.refuseSQLiteIfShared(layout)
             if FileManager.default.fileExists(atPath: database.path) {
@@ -94,7 +94,7 @@ struct QueryCommand: ParsableCommand {
         let images = try store.map { try Self.present(query, in: $0, root: layout.root) } ?? []
         var output = StandardOutputBuffer()
         if json {
-            for image in images { output.append(image.metadata.jsonLine(id: image.id)) }
+            for image in images { output.append(image.jsonLine()) }
         } else {
             let header = ["ID", "TAKEN AT", "MAKE", "MODEL", "SIZE", "GPS", "FILE"]
             let rows = images.map { image -> [String] in

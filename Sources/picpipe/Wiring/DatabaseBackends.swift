@@ -35,7 +35,7 @@ struct DatabaseBackends {
         let queue = try pool.sibling(maxConnections: 10, settings: [("synchronous_commit", "off")])
         return DatabaseBackends(
             journal: try PostgresInvocationJournal(pool: pool, queue: queue, logger: logger),
-            metadata: try PostgresMetadataStore(pool: pool), pool: pool)
+            metadata: try PostgresMetadataStore(pool: pool, root: layout.root), pool: pool)
     }
 
     /// A pool on the PostgreSQL database `url` names, once the database is known to serve this store (bound to it
