@@ -14,6 +14,7 @@ only when every check passed.
 """
 import argparse
 import base64
+import datetime
 import hashlib
 import json
 import os
@@ -337,6 +338,18 @@ def run(driver, page, base, arguments, restarted):
     check(abs(box[0] - box[1]) < 1, f"tiles are fixed square boxes ({box[0]:.0f}×{box[1]:.0f})")
     headers = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "#grid h2.month")]
     check(len(headers) >= 2, f"month headers group the grid: {headers[:3]}…")
+    # A picture without an EXIF date (the PNGs, added just now) is placed by when it was added: the newest, under
+    # its month's header. Until session 32 such pictures were under "Date unknown", after every dated one.
+    undated = stored[0]
+    check(undated["taken_at"] is None and bool(undated["added_at"]),
+          f"the newest picture is an undated one, listed by when it was added: {undated['name']} {undated['added_at']}")
+    added = datetime.datetime.strptime(undated["added_at"][:10], "%Y-%m-%d")
+    added_day = f"{added.day} {added:%B %Y}"
+    check(headers[0] == f"{added:%B %Y}" and "Date unknown" not in headers,
+          f"the undated pictures are under the month they were added, none under 'Date unknown': {headers[:3]}…")
+    undated_alt = tiles(driver)[0].find_element(By.TAG_NAME, "img").get_attribute("alt")
+    check(undated_alt == f"{undated['name']}, added {added_day}",
+          f"an undated picture's alt text says the day it was added: {undated_alt}")
     driver.save_screenshot(os.path.join(arguments.artifacts, "grid.png"))
     for _ in range(40):
         if len(tiles(driver)) == total:
@@ -481,6 +494,12 @@ def run(driver, page, base, arguments, restarted):
     turned = [item["id"] for item in stored if (item["name"] or "").endswith("orientation-portrait_6.jpg")]
     facts = open_detail(driver, turned[0])
     check(facts.get("Dimensions") == "450 × 600", f"an orientation-6 picture's dimensions as displayed: {facts}")
+    driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
+    wait(driver, "detail closed", lambda d: not d.find_element(By.ID, "detail").get_attribute("open"))
+    # An undated picture's detail says when it was added, not a taken date.
+    facts = open_detail(driver, undated["id"])
+    check(facts.get("Added") == added_day and "Taken" not in facts,
+          f"an undated picture's detail shows the day it was added as 'Added': {facts}")
     driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
     wait(driver, "detail closed", lambda d: not d.find_element(By.ID, "detail").get_attribute("open"))
     page.audit("detail view")

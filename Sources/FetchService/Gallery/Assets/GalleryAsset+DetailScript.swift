@@ -9,7 +9,7 @@ import {
   canWrite, downloadWithKey, expiresSoon, metadata, readNeedsKey, remove, send, signedThumbnail, signedURLs,
 } from "./api.js";
 import {
-  altText, bytes, coordinates, dimensions, downloadName, exposure, fNumber, focal, mapLink, takenAt,
+  addedOn, altText, bytes, coordinates, dimensions, downloadName, exposure, fNumber, focal, mapLink, takenAt,
 } from "./format.js";
 import { largestThumbnail, listingOrder } from "./grid.js";
 
@@ -225,6 +225,8 @@ export class Detail {
       ["ISO", meta.iso != null ? String(meta.iso) : null],
       ["Focal length", focal(meta.focal_length, meta.focal_length_35mm)],
       ["Taken", takenAt(meta.taken_at, meta.taken_at_offset)],
+      // Not a taken date: the day it entered the store, which the grid places a picture without one by.
+      ["Added", addedOn(meta.added_at)],
       ["Dimensions", this.dimensionsOf(meta)],
       ["Size", bytes(meta.bytes ?? item.size)],
       ["Format", (meta.format || item.format || "").toUpperCase() || null],

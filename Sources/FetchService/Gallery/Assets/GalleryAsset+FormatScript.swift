@@ -42,6 +42,14 @@ export function takenAt(local, offset) {
   return offset ? `${text} ${offset}` : text;
 }
 
+/** "7 December 2026": the day a picture was added (`added_at`, the server's local time). */
+export function addedOn(local) {
+  const [year, month, day] = (local || "").slice(0, 10).split("-").map(Number);
+  if (!year || !month || !day) return null;
+  const name = new Date(Date.UTC(year, month - 1, 1)).toLocaleString("en", { month: "long", timeZone: "UTC" });
+  return `${day} ${name} ${year}`;
+}
+
 /** The month a stored date falls in, "September 2012", or "Date unknown". */
 export function monthHeading(local) {
   if (!local || local.length < 7) return "Date unknown";
@@ -86,10 +94,12 @@ export function dimensions(width, height, orientation, shown) {
   return turned ? `${height} × ${width}` : `${width} × ${height}`;
 }
 
-/** The text of an alt attribute: the file name and the date. */
+/** The text of an alt attribute: the file name and the date it was taken, else the day it was added. */
 export function altText(item) {
   const name = item.name || item.id.slice(0, 12);
-  return item.taken_at ? `${name}, ${takenAt(item.taken_at)}` : name;
+  if (item.taken_at) return `${name}, ${takenAt(item.taken_at)}`;
+  const added = addedOn(item.added_at);
+  return added ? `${name}, added ${added}` : name;
 }
 """#)
 }

@@ -48,12 +48,19 @@ export function largestThumbnail(item) {
   return entries.length ? [entries[0][0], stored(versioned(item, entries[0][1]))] : [null, item.urls.original];
 }
 
-/** The listing's order: newest `taken_at` first, unknown dates last, then by content hash, then by id. */
+/** The time the listing orders an item by: when it was taken, else when it was added (a screenshot, a scan: no
+ *  EXIF date), else null. */
+export function listedAt(item) {
+  return item.taken_at ?? item.added_at ?? null;
+}
+
+/** The listing's order: newest `listedAt` first, unknown last, then by content hash, then by id. */
 export function listingOrder(a, b) {
-  if (a.taken_at !== b.taken_at) {
-    if (a.taken_at == null) return 1;
-    if (b.taken_at == null) return -1;
-    return a.taken_at < b.taken_at ? 1 : -1;
+  const [at, bt] = [listedAt(a), listedAt(b)];
+  if (at !== bt) {
+    if (at == null) return 1;
+    if (bt == null) return -1;
+    return at < bt ? 1 : -1;
   }
   if (a.sha256 !== b.sha256) return a.sha256 < b.sha256 ? -1 : 1;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
@@ -62,9 +69,10 @@ export function listingOrder(a, b) {
 const headings = new Map();
 /** `monthHeading`, remembered per month (it formats a date). */
 function heading(item) {
-  const key = item.taken_at ? item.taken_at.slice(0, 7) : "";
+  const time = listedAt(item);
+  const key = time ? time.slice(0, 7) : "";
   let text = headings.get(key);
-  if (text === undefined) { text = monthHeading(item.taken_at); headings.set(key, text); }
+  if (text === undefined) { text = monthHeading(time); headings.set(key, text); }
   return text;
 }
 
@@ -281,7 +289,7 @@ export class Grid {
     const fresh = new Map(event.items.map((item) => [item.id, item]));
     for (const item of this.items.filter((entry) => entry.sha256 === event.sha256 || fresh.has(entry.id))) {
       const replacement = fresh.get(item.id);
-      if (replacement && replacement.sha256 === item.sha256 && replacement.taken_at === item.taken_at) {
+      if (replacement && replacement.sha256 === item.sha256 && listedAt(replacement) === listedAt(item)) {
         fresh.delete(item.id);  // unchanged (an event seen twice after a reconnect)
         continue;
       }
