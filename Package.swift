@@ -63,6 +63,8 @@ let package = Package(
         .target(name: "CHEIF", linkerSettings: [.linkedLibrary("dl")]),
         // Pixel loops in C where Swift's checked Float-to-integer conversion keeps them scalar.
         .target(name: "CPixelKernels"),
+        // glibc's mallopt, for serve's arena limit.
+        .target(name: "CMallocTuning"),
 
         // The one lock type of the code base: a pthread mutex (NIO's), which ThreadSanitizer sees.
         .target(
@@ -156,7 +158,7 @@ let package = Package(
             name: "picpipe",
             dependencies: [
                 "ImageCore", "Locking", "PipelineCore", "ThumbnailService", "MetadataService", "FetchService", "AWSGateway",
-                "PostgresBackend",
+                "PostgresBackend", "CMallocTuning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

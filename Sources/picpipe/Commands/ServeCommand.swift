@@ -52,6 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
     var awsListen: String?
 
     func run() async throws {
+        MallocArenas.limitForLongRunningProcess()
         let configuration = databaseOptions.applied(to: try configOptions.load(store: storeOptions))
         // Before anything starts SwiftNIO's shared event loops.
         if let loops = configuration.http.eventLoops { EventLoopCount.suggest(loops) }
