@@ -396,6 +396,13 @@ struct TrespassingFunction: PipelineFunction {
         #expect(tally.calls == 0)
         let dead = try #require(try runtime.journal.invocations(state: .dead, function: "recorder", limit: 1).first)
         #expect(dead.error?.contains("max_event_age") == true)
+        // Not invoked: no attempt, error or retry is metered (Lambda counts it dropped, not run).
+        #expect(dead.attempt == 0)
+        let statistics = try #require(try runtime.statistics().first)
+        #expect(statistics.invocations == 0)
+        #expect(statistics.errors == 0)
+        #expect(statistics.retries == 0)
+        #expect(statistics.deadLettered == 1)
     }
 
     @Test func invocationsLeftRunningByACrashRunAgain() async throws {

@@ -510,9 +510,13 @@ public final class FunctionRuntime: Sendable {
         let log = invocationLogger(claim)
         let age = Date().timeIntervalSince(claim.enqueuedAt)
         if age > configuration.maxEventAge {
+            // Lambda does not invoke an expired event: no attempt, error or retry is metered; it goes to the
+            // on-failure destination (until session 32 it was a 0 ms failed attempt, pulling p50 to 0).
             let reason = "event is \(Int(age)) s old, over max_event_age \(Int(configuration.maxEventAge)) s"
-            await journaling { try journal.fail(claim, error: reason, duration: 0, memoryMB: memory, retryAt: nil) }
-            deadLetter(claim, reason: reason, configuration: configuration, log: log)
+            await journaling { try journal.deadLetterUnrun(claim, error: reason) }
+            var taken = claim
+            taken.attempt -= 1  // this claim's attempt does not run
+            deadLetter(taken, reason: reason, configuration: configuration, log: log)
             return nil
         }
         if RecoveredAttempt.isOutOfAttempts(claim, maxRetries: configuration.maxRetries) {
