@@ -15,6 +15,13 @@ public protocol MetadataStore: Sendable {
     ///   - addedAt: when the picture entered the store (`AddedTime`); the first one given is kept, so processing
     ///     the picture again (a replay, the same bytes uploaded again or under a second id) does not move it.
     func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?) throws
+    /// `upsert`, kept only if `check` does not throw when it is called at the end of the row's transaction, just
+    /// before the commit (a throw rolls the row back and is rethrown): a function writes its row only while its
+    /// invocation is still current (`FunctionContext.ensureTimeLeft`), however long the write waited for its lock.
+    func upsert(
+        _ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?,
+        committingOnlyIf check: () throws -> Void
+    ) throws
     /// One image by id (its SHA-256), raw tags included, or `nil`.
     func image(sha256: String) throws -> StoredImage?
     /// Images matching every given filter, newest first: by taken_at, else added_at (`StoredImage.listedAt`),
@@ -34,6 +41,15 @@ public protocol MetadataStore: Sendable {
 }
 
 extension MetadataStore {
+    /// For stores without a transaction to check in: checked before the write.
+    public func upsert(
+        _ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?,
+        committingOnlyIf check: () throws -> Void
+    ) throws {
+        try check()
+        try upsert(metadata, originalPath: originalPath, sourceName: sourceName, addedAt: addedAt)
+    }
+
     /// Each distinct camera and how many images it took, each image counted once.
     public func cameras() throws -> [CameraCount] { try cameras { _, _ in 1 } }
 

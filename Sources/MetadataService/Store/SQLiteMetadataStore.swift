@@ -25,6 +25,13 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?) throws {
+        try upsert(metadata, originalPath: originalPath, sourceName: sourceName, addedAt: addedAt, committingOnlyIf: {})
+    }
+
+    public func upsert(
+        _ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?,
+        committingOnlyIf check: () throws -> Void
+    ) throws {
         guard let sha256 = metadata.sha256 else {
             throw MetadataError.missingSHA256(path: metadata.file)
         }
@@ -47,7 +54,7 @@ public final class SQLiteMetadataStore: MetadataStore {
                     ON CONFLICT(sha256) DO UPDATE SET \(updates)
                     """, arguments: values)
             guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM image WHERE sha256 = ?", arguments: [sha256])
-            else { return }
+            else { return try check() }
             try db.execute(sql: "DELETE FROM image_geo WHERE id = ?", arguments: [id])
             if let latitude = metadata.gpsLatitude, let longitude = metadata.gpsLongitude {
                 try db.execute(
@@ -67,6 +74,7 @@ public final class SQLiteMetadataStore: MetadataStore {
                     ])
                 }
             }
+            try check()  // the last thing before the commit: a refusal rolls the row back
         }
     }
 

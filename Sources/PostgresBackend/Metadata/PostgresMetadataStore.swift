@@ -25,6 +25,13 @@ public final class PostgresMetadataStore: MetadataStore {
     }
 
     public func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?) throws {
+        try upsert(metadata, originalPath: originalPath, sourceName: sourceName, addedAt: addedAt, committingOnlyIf: {})
+    }
+
+    public func upsert(
+        _ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?,
+        committingOnlyIf check: () throws -> Void
+    ) throws {
         guard let sha256 = metadata.sha256 else { throw MetadataError.missingSHA256(path: metadata.file) }
         let row =
             Self.columns(metadata, sha256: sha256, file: originalPath) + [
@@ -46,8 +53,8 @@ public final class PostgresMetadataStore: MetadataStore {
                     RETURNING id
                     """, row.map(\.1)
                 ).first?.value("id", as: Int64.self)
-            else { return }
-            guard let exif = metadata.exif else { return }
+            else { return try check() }
+            guard let exif = metadata.exif else { return try check() }
             try connection.run("DELETE FROM picpipe_metadata.exif_tag WHERE image_id = $1", [.integer(id)])
             // One row per (group, tag): the last one read wins, as SQLite's INSERT OR REPLACE does.
             var last: [String: Int] = [:]
@@ -55,7 +62,7 @@ public final class PostgresMetadataStore: MetadataStore {
             let kept = exif.tags.enumerated().filter {
                 last["\($0.element.group.rawValue)/\($0.element.id)"] == $0.offset
             }
-            guard !kept.isEmpty else { return }
+            guard !kept.isEmpty else { return try check() }
             try connection.run(
                 """
                 INSERT INTO picpipe_metadata.exif_tag (image_id, ifd, tag_id, position, name, integer_value,
@@ -73,6 +80,7 @@ public final class PostgresMetadataStore: MetadataStore {
                     .texts(kept.map { $0.element.name }), .texts(kept.map { Self.kind($0.element.value) }),
                     .texts(kept.map { Self.text($0.element.value) }),
                 ])
+            try check()  // the last thing before the commit: a refusal rolls the row back
         }
     }
 
