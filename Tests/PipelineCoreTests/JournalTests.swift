@@ -237,6 +237,49 @@ import Testing
         }
     }
 
+    /// A `picpipe invoke` killed mid-call (Ctrl-C, kill) is closed by the next periodic sweep of a serve beside it,
+    /// with the reason serve's start gives (until session 32 it stayed `running` for its 900 s lease on SQLite, and
+    /// both backends then closed it as "the outcome was not recorded (its lease expired)").
+    @Test(arguments: JournalBackend.available)
+    func aCallWhoseProcessExitedIsClosedAtTheNextSweep(backend: JournalBackend) throws {
+        switch backend {
+        case .sqlite:
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-journal-\(UUID())")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let path = folder.appendingPathComponent("events.sqlite")
+            let journal = try SQLiteInvocationJournal(path: path)
+            let call = try journal.append(Self.record(1), functions: ["a"], type: .requestResponse, deduplicate: false)
+            // The caller was another process, which has exited.
+            let exited = Process()
+            exited.executableURL = URL(fileURLWithPath: "/bin/true")
+            try exited.run()
+            exited.waitUntilExit()
+            let queue = try DatabaseQueue(path: path.path)
+            try queue.write {
+                try $0.execute(
+                    sql: "UPDATE invocations SET owner_pid = ? WHERE id = ?",
+                    arguments: [Int64(exited.processIdentifier), call.invocations["a"]])
+            }
+            try Self.expectClosedAtTheSweep(journal)
+        case .postgres:
+            try backend.withSite { site in
+                let caller = try site.open()
+                _ = try caller.append(Self.record(1), functions: ["a"], type: .requestResponse, deduplicate: false)
+                site.crash(caller)
+                let serve = try site.open()
+                defer { site.crash(serve) }
+                try Self.expectClosedAtTheSweep(serve)
+            }
+        }
+    }
+
+    static func expectClosedAtTheSweep(_ journal: any InvocationJournal) throws {
+        #expect(try journal.recoverExpiredLeases(now: Date()) == 0)
+        let closed = try #require(try journal.invocations(state: nil, function: "a", limit: 1).first)
+        #expect(closed.state == "failed")
+        #expect(closed.error == "the invoking process exited before the invocation finished")
+    }
+
     @Test(arguments: JournalBackend.available)
     func aLiveWorkersClaimIsNotTakenBackAtAnotherWorkersStart(backend: JournalBackend) throws {
         guard backend == .postgres else { return }  // SQLite runs one serve per store: its start takes all back

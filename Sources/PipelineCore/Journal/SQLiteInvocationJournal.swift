@@ -337,17 +337,22 @@ public final class SQLiteInvocationJournal: InvocationJournal {
                     """,
                 arguments: [RecoveredAttempt.stoppedError])
             let recovered = db.changesCount
-            // A RequestResponse caller that died cannot receive a result: close its row.
-            for row in try Row.fetchAll(
-                db, sql: "SELECT id, owner_pid FROM invocations WHERE state = 'running' AND type = 'RequestResponse'")
-            {
-                let pid: Int64? = row["owner_pid"]
-                if let pid, pid > 0, kill(pid_t(pid), 0) == 0 || errno == EPERM { continue }
-                try db.execute(
-                    sql: "UPDATE invocations SET state = 'failed', error = ? WHERE id = ?",
-                    arguments: ["the invoking process exited before the invocation finished", row["id"]])
-            }
+            try Self.closeCallsOfExitedProcesses(db)
             return recovered
+        }
+    }
+
+    /// A RequestResponse caller that exited (Ctrl-C, kill) cannot receive a result: its row is closed as `failed`.
+    /// Its process ran on this host (the journal is a local file), so `kill(pid, 0)` tells.
+    private static func closeCallsOfExitedProcesses(_ db: Database) throws {
+        for row in try Row.fetchAll(
+            db, sql: "SELECT id, owner_pid FROM invocations WHERE state = 'running' AND type = 'RequestResponse'")
+        {
+            let pid: Int64? = row["owner_pid"]
+            if let pid, pid > 0, kill(pid_t(pid), 0) == 0 || errno == EPERM { continue }
+            try db.execute(
+                sql: "UPDATE invocations SET state = 'failed', lease_until = NULL, error = ? WHERE id = ?",
+                arguments: ["the invoking process exited before the invocation finished", row["id"]])
         }
     }
 
@@ -363,6 +368,9 @@ public final class SQLiteInvocationJournal: InvocationJournal {
                     """,
                 arguments: [at, at])
             let recovered = db.changesCount
+            // A caller that exited is closed now, with the reason serve's start gives (until session 32 it stayed
+            // `running` for the 900 s lease, then was closed as a lost outcome).
+            try Self.closeCallsOfExitedProcesses(db)
             try db.execute(
                 sql: """
                     UPDATE invocations SET state = 'failed', lease_until = NULL,

@@ -451,11 +451,19 @@ public final class PostgresInvocationJournal: InvocationJournal {
                     error = 'the outcome of the last attempt was not recorded (its lease expired); run again'
                 WHERE state = 'running' AND type = 'Event' AND lease_until < $1
                 """, [.real(at)])
+            // A caller whose process stopped beating exited (Ctrl-C, kill): the reason serve's start gives (until
+            // session 32 it was closed as a lost outcome, "its lease expired").
+            try connection.execute(
+                """
+                UPDATE picpipe_journal.invocations SET state = 'failed', lease_until = NULL,
+                    error = 'the invoking process exited before the invocation finished'
+                WHERE state = 'running' AND type = 'RequestResponse' AND \(Self.deadOwner)
+                """)
             try connection.execute(
                 """
                 UPDATE picpipe_journal.invocations SET state = 'failed', lease_until = NULL,
                     error = 'the outcome was not recorded (its lease expired)'
-                WHERE state = 'running' AND type = 'RequestResponse' AND (lease_until < $1 OR \(Self.deadOwner))
+                WHERE state = 'running' AND type = 'RequestResponse' AND lease_until < $1
                 """, [.real(at)])
             return fromDead + expired
         }
