@@ -63,7 +63,8 @@ public struct MetadataFunction: PipelineFunction {
                 try MetadataReader.read(bytes: $0, file: source, sha256: hash.hex, includeRaw: true)
             }
         } catch let error as MetadataError {
-            context.logger.error("cannot read the metadata", metadata: ["file": "\(source)", "error": "\(error)"])
+            // A warning: the thumbnail function judges originals and says a refused one at error (one error line).
+            context.logger.warning("cannot read the metadata", metadata: ["file": "\(source)", "error": "\(error)"])
             // The error names the file already; the function error names it once.
             switch error {
             case .unreadableFile(_, let reason), .unsupportedImage(_, let reason):

@@ -559,6 +559,33 @@ struct TrespassingFunction: PipelineFunction {
         #expect(lines.withLock { $0 }.contains((logs ? "warning " : "error ") + runtimeLine))
     }
 
+    /// An upload the judge refuses is one error line though another function (metadata) fails on it too: the judge
+    /// says it at error, the other function's failure is a warning (until session 32 each said it at error).
+    @Test func anOriginalRefusedByTwoFunctionsIsOneErrorLine() async throws {
+        let lines = Locked<[String]>([])
+        let logger = Logger(label: "test") { _ in CapturingLogHandler(lines: lines, withLevels: true) }
+        let runtime = try Self.makeRuntime(
+            [
+                RegisteredFunction(
+                    RefusingFunction(tally: Tally(), judges: true, logsItsError: true),
+                    configuration: FunctionConfiguration(maxRetries: 2)),
+                RegisteredFunction(
+                    RefusingFunction(name: "reader", tally: Tally(), judges: false),
+                    configuration: FunctionConfiguration(maxRetries: 2)),
+            ], logger: logger)
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        try Self.storeOriginal(of: Self.record(3), in: runtime)
+        try await Self.running(runtime) {
+            try runtime.submit(Self.record(3))
+            try await Self.eventually("refused by both") {
+                try Self.states(runtime, "refuser").contains("dead") && Self.states(runtime, "reader").contains("dead")
+            }
+        }
+        let errors = lines.withLock { $0 }.filter { $0.hasPrefix("error ") }
+        #expect(errors == ["error cannot read it"])
+        #expect(lines.withLock { $0 }.contains("warning invocation dead-lettered"))
+    }
+
     /// serve's pruning forgets succeeded work older than `runtime.journal_retention_days`, never the dead letters;
     /// 0 keeps everything.
     @Test(arguments: [30.0, 0])

@@ -570,7 +570,11 @@ public final class FunctionRuntime: Sendable {
                     log.log(level: level, "original refused", metadata: ["error": "\(reason)"])
                     refuseOriginal(claim, reason: reason, log: log)
                 } else {
-                    deadLetter(claim, reason: reason, configuration: configuration, log: log, level: level)
+                    // An original another function judges is said refused at error by that one: this function's
+                    // failure on it is a warning (until session 32 a refused upload was an error line per function).
+                    let judged = claim.event.record.eventName.family == "ObjectCreated" && isJudged(claim.event.record)
+                    deadLetter(
+                        claim, reason: reason, configuration: configuration, log: log, level: judged ? .warning : level)
                 }
                 return nil
             }
@@ -589,6 +593,13 @@ public final class FunctionRuntime: Sendable {
                 deadLetter(claim, reason: reason, configuration: configuration, log: log)
             }
             return nil
+        }
+    }
+
+    /// Whether a function that judges originals is invoked for `record` too.
+    private func isJudged(_ record: S3EventRecord) -> Bool {
+        functions.values.contains {
+            $0.function.judgesOriginals && $0.function.subscriptions.contains(record.eventName.family)
         }
     }
 
