@@ -382,6 +382,25 @@ struct TrespassingFunction: PipelineFunction {
         }
     }
 
+    /// `picpipe invoke` stopped by Ctrl-C or SIGTERM records its call as failed before it exits (until session 32
+    /// the call stayed `running` until a serve's sweep, or for good without one).
+    @Test func anInterruptedCallIsRecordedFailed() async throws {
+        let tally = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(SleepyFunction(seconds: 600, tally: tally), configuration: Self.untimed)
+        ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        try Self.storeOriginal(of: Self.record(1), in: runtime)
+        let call = Task { try await runtime.invoke(function: "sleepy", record: Self.record(1), type: .requestResponse) }
+        defer { call.cancel() }
+        try await Self.eventually("running") { try Self.states(runtime, "sleepy") == ["running"] }
+        #expect(runtime.interruptCalls(signal: "SIGINT") == 1)
+        let closed = try #require(try runtime.journal.invocations(state: nil, function: "sleepy", limit: 1).first)
+        #expect(closed.state == "failed")
+        #expect(closed.error == "interrupted: the invoking process got SIGINT before the invocation finished")
+        #expect(runtime.interruptCalls(signal: "SIGINT") == 0)
+    }
+
     @Test func eventsOlderThanMaxEventAgeAreDeadLettered() async throws {
         let tally = Tally()
         let runtime = try Self.makeRuntime([

@@ -43,6 +43,8 @@ public final class FunctionRuntime: Sendable {
     private let state = Locked(RunState())
     private let journalProblems = RepeatedProblems()
     private let grace: ShutdownGrace
+    /// The synchronous calls running now, for `interruptCalls`.
+    private let calls = Locked(RunningCalls())
     /// The functions `run()` starts workers for (`nil`: all); a `serve --roles worker:NAME` process runs some.
     private let workerFunctions: Set<String>?
 
@@ -233,13 +235,30 @@ public final class FunctionRuntime: Sendable {
             }
             // A refusing call also stays within the function's reserved concurrency across every process.
             let reserved = options.refuseWhenBusy ? registered.configuration.reservedConcurrency : nil
-            guard let appended = try journal.appendRunning(record, function: name, limit: reserved) else {
-                throw refused(name, concurrency: reserved ?? concurrency)
+            // Counted from before its row exists, so an interrupt waits for the row and closes it.
+            guard calls.withLock({ $0.begin() }) else { throw CancellationError() }
+            let appended: JournalAppend
+            do {
+                guard let added = try journal.appendRunning(record, function: name, limit: reserved) else {
+                    throw refused(name, concurrency: reserved ?? concurrency)
+                }
+                appended = added
+            } catch {
+                calls.withLock { $0.pending -= 1 }
+                throw error
             }
-            guard let id = appended.invocations[name] else { throw RuntimeError.unknownFunction(name, known: order) }
+            guard let id = appended.invocations[name] else {
+                calls.withLock { $0.pending -= 1 }
+                throw RuntimeError.unknownFunction(name, known: order)
+            }
             let claim = ClaimedInvocation(
                 id: id, function: name, type: .requestResponse, attempt: 1, enqueuedAt: Date(), startedAt: Date(),
                 event: JournaledEvent(id: appended.eventID, record: appended.record, createdAt: Date()))
+            calls.withLock {
+                $0.running[id] = claim
+                $0.pending -= 1
+            }
+            defer { _ = calls.withLock { $0.running.removeValue(forKey: id) } }
             var log = invocationLogger(claim)
             if let capture = options.log { log = capture.capturing(log) }
             let memory = registered.configuration.memoryMB
@@ -266,6 +285,34 @@ public final class FunctionRuntime: Sendable {
             response.log = options.log?.text
             return response
         }
+    }
+
+    /// Records every synchronous call of this process still running as failed, for a caller about to exit on
+    /// `signal` (`picpipe invoke` on Ctrl-C or SIGTERM): its result can reach nobody, and the row would otherwise
+    /// stay `running` until a serve's sweep finds the process gone. Returns how many were closed.
+    @discardableResult public func interruptCalls(signal: String) -> Int {
+        calls.withLock { $0.interrupted = true }  // no call starts from now on
+        // A call whose row is being written is waited for (briefly: one insert), so its row is closed too.
+        var waited = 0
+        while calls.withLock({ $0.pending > 0 }), waited < 500 {
+            usleep(10_000)
+            waited += 1
+        }
+        let running = calls.withLock { calls in
+            defer { calls.running.removeAll() }
+            return Array(calls.running.values)
+        }
+        let reason = "interrupted: the invoking process got \(signal) before the invocation finished"
+        for claim in running {
+            do {
+                try journal.fail(
+                    claim, error: reason, duration: Date().timeIntervalSince(claim.startedAt),
+                    memoryMB: functions[claim.function]?.configuration.memoryMB ?? 0, retryAt: nil)
+            } catch {
+                logger.warning("an interrupted call could not be recorded", metadata: ["error": "\(error)"])
+            }
+        }
+        return running.count
     }
 
     // MARK: Running the workers
@@ -804,5 +851,21 @@ public final class FunctionRuntime: Sendable {
         default: type = String(describing: Swift.type(of: error))
         }
         return .object(["errorType": .string(type), "errorMessage": .string(describe(error))])
+    }
+}
+
+/// The synchronous calls of a runtime: running, being journaled, and whether the process was interrupted.
+private struct RunningCalls {
+    var running: [Int64: ClaimedInvocation] = [:]
+    /// Calls whose row is being written.
+    var pending = 0
+    /// Set by `interruptCalls`: no call starts after it.
+    var interrupted = false
+
+    /// Counts a call about to be journaled; false once interrupted.
+    mutating func begin() -> Bool {
+        guard !interrupted else { return false }
+        pending += 1
+        return true
     }
 }

@@ -66,6 +66,10 @@ struct InvokeCommand: AsyncParsableCommand {
             }
             return
         }
+        let interrupts = Self.recordingInterrupts(of: runtime)
+        defer {
+            for source in interrupts { source.cancel() }
+        }
         var failed = false
         for record in records {
             do {
@@ -77,6 +81,22 @@ struct InvokeCommand: AsyncParsableCommand {
             }
         }
         if failed { throw ExitCode.failure }
+    }
+
+    /// Ctrl-C and SIGTERM during a call: the call is recorded failed, then the process exits as the signal would
+    /// have ended it (130, 143). Until session 32 the default action ended it at once and the call stayed `running`
+    /// until a serve's sweep (or for good without a serve).
+    private static func recordingInterrupts(of runtime: FunctionRuntime) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)  // the source gets it instead
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                runtime.interruptCalls(signal: number == SIGINT ? "SIGINT" : "SIGTERM")
+                Foundation.exit(128 + number)
+            }
+            source.resume()
+            return source
+        }
     }
 
     private func readRecords(runtime: FunctionRuntime) throws -> [S3EventRecord] {
