@@ -93,6 +93,8 @@ struct PictureEventCursor: Sendable {
             }
             if alreadySent { continue }
             let first = invocations[0]
+            // A read that made a thumbnail is no picture event (`EventName.thumbnailRequested`).
+            guard EventName.s3ObjectNames.contains(EventName(rawValue: first.eventName)) else { continue }
             let outcome =
                 invocations.allSatisfy { $0.state == InvocationState.succeeded.rawValue } ? "succeeded" : "failed"
             settled.append(

@@ -147,7 +147,11 @@ final class ThumbnailCatalog: Sendable {
         let runtime = self.runtime
         let event = record
         let task = inFlight.task(for: GenerationKey(hash: image.hash, configurationId: event.s3.configurationId)) {
-            try await runtime.invoke(function: "thumbnail", record: event, type: .requestResponse)
+            // A read, not an upload: journaled as one (S3 notifies no read; until session 32 each such GET was a new
+            // `ObjectCreated:Put` of size 0 in `events` and on `/events/stream`).
+            try await runtime.invoke(
+                function: "thumbnail", record: event, type: .requestResponse,
+                options: InvocationOptions(journaledAs: .thumbnailRequested))
         }
         let response = try await task.value
         if case .object(let payload)? = response.payload,

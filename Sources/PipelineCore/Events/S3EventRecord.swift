@@ -23,6 +23,9 @@ public struct EventName: RawRepresentable, Codable, Sendable, Hashable, CustomSt
     public static let objectCreatedPost = EventName(rawValue: "ObjectCreated:Post")
     /// An object was deleted.
     public static let objectRemovedDelete = EventName(rawValue: "ObjectRemoved:Delete")
+    /// No event of the store: a read (an HTTP GET) had the thumbnail function make a thumbnail at once. The call is
+    /// journaled under this name, as S3 notifies no read, so it is no upload in `events` or `/events/stream`.
+    public static let thumbnailRequested = EventName(rawValue: "ThumbnailRequested:Get")
 
     /// The names S3 gives its object-created and object-removed events (`s3:ObjectCreated:*`, `s3:ObjectRemoved:*`):
     /// a record under another name is no event of the store (`ObjectCreated:Putt` ran as a creation until session 28).

@@ -150,7 +150,7 @@ public final class SQLiteInvocationJournal: InvocationJournal {
                         db,
                         sql: """
                             SELECT NOT EXISTS (SELECT 1 FROM events
-                            WHERE key = ? AND id > ? AND name NOT LIKE 'ObjectCreated:%')
+                            WHERE key = ? AND id > ? AND name LIKE 'ObjectRemoved:%')
                             """,
                         arguments: [record.s3.object.key, id]) == true
                 {

@@ -239,7 +239,9 @@ public final class FunctionRuntime: Sendable {
             guard calls.withLock({ $0.begin() }) else { throw CancellationError() }
             let appended: JournalAppend
             do {
-                guard let added = try journal.appendRunning(record, function: name, limit: reserved) else {
+                var journaled = record
+                if let name = options.journaledAs { journaled.eventName = name }
+                guard let added = try journal.appendRunning(journaled, function: name, limit: reserved) else {
                     throw refused(name, concurrency: reserved ?? concurrency)
                 }
                 appended = added
@@ -251,9 +253,11 @@ public final class FunctionRuntime: Sendable {
                 calls.withLock { $0.pending -= 1 }
                 throw RuntimeError.unknownFunction(name, known: order)
             }
+            var ran = appended.record
+            ran.eventName = record.eventName
             let claim = ClaimedInvocation(
                 id: id, function: name, type: .requestResponse, attempt: 1, enqueuedAt: Date(), startedAt: Date(),
-                event: JournaledEvent(id: appended.eventID, record: appended.record, createdAt: Date()))
+                event: JournaledEvent(id: appended.eventID, record: ran, createdAt: Date()))
             calls.withLock {
                 $0.running[id] = claim
                 $0.pending -= 1

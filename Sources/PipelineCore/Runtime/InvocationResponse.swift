@@ -48,10 +48,14 @@ public struct InvocationOptions: Sendable {
     public var refuseWhenBusy: Bool
     /// Keeps the lines the function logs during a RequestResponse call (`InvocationResponse.log`).
     public var log: InvocationLog?
+    /// The name a RequestResponse call's event is journaled under when the call is no event of the store (a read:
+    /// `EventName.thumbnailRequested`); the function still gets the record as given. `nil`: the record's own name.
+    public var journaledAs: EventName?
 
     /// - Parameters: see the properties.
-    public init(refuseWhenBusy: Bool = false, log: InvocationLog? = nil) {
+    public init(refuseWhenBusy: Bool = false, log: InvocationLog? = nil, journaledAs: EventName? = nil) {
         self.refuseWhenBusy = refuseWhenBusy
         self.log = log
+        self.journaledAs = journaledAs
     }
 }

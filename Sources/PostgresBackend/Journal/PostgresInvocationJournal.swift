@@ -153,7 +153,7 @@ public final class PostgresInvocationJournal: InvocationJournal {
                     try connection.run(
                         """
                         SELECT NOT EXISTS (SELECT 1 FROM picpipe_journal.events
-                        WHERE key = $1 AND id > $2 AND name NOT LIKE 'ObjectCreated:%') AS clear
+                        WHERE key = $1 AND id > $2 AND name LIKE 'ObjectRemoved:%') AS clear
                         """, [.text(record.s3.object.key), .integer(id)]
                     ).first?.value("clear", as: Bool.self) == true
                 {
