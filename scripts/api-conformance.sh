@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # API conformance: schemathesis (PyPI) against the live /openapi.json of a real `picpipe serve`, every operation,
-# without a key and with one (protect_reads on), stateful links included. Exit 0 only when schemathesis finds
-# nothing: no 5xx, no response outside the document, no undocumented status code.
+# without a key, with one (protect_reads on), and from a web page's origin (http.cors_origins: every answer varies
+# by Origin), stateful links included. Exit 0 only when schemathesis finds nothing: no 5xx, no response outside the
+# document, no undocumented status code.
 #   scripts/api-conformance.sh [PICPIPE_BINARY] [MAX_EXAMPLES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,4 +58,7 @@ run open "$address" || status=1
 printf 'http:\n  api_keys: [conformance-key]\n  protect_reads: true\n' > "$work/keyed.yaml"
 start_serve keyed PICPIPE_CONFIG="$work/keyed.yaml"
 run keyed "$address" --header "Authorization: Bearer conformance-key" || status=1
+printf 'http:\n  cors_origins: [https://app.example.com]\n' > "$work/cors.yaml"
+start_serve cors PICPIPE_CONFIG="$work/cors.yaml"
+run cors "$address" --header "Origin: https://app.example.com" || status=1
 exit $status

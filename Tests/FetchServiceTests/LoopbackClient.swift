@@ -4,7 +4,7 @@ import Dispatch
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An HTTP answer.
@@ -35,7 +35,8 @@ struct LoopbackClient: Sendable {
     ) async throws -> HTTPAnswer {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        if let body, !headers.contains(where: { $0.0.lowercased() == "content-length" || $0.0.lowercased() == "transfer-encoding" }) {
+        let framed = headers.contains { ["content-length", "transfer-encoding"].contains($0.0.lowercased()) }
+        if let body, !framed {
             head += "Content-Length: \(body.count)\r\n"
         }
         head += "\r\n"
@@ -90,7 +91,9 @@ struct LoopbackClient: Sendable {
             if delay > 0 { usleep(useconds_t(delay * 1_000_000)) }
             var offset = 0
             while offset < bytes.count {
-                let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+                let sent = bytes.withUnsafeBytes {
+                    Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+                }
                 if sent <= 0 { break sending }
                 offset += sent
             }
@@ -108,7 +111,10 @@ struct LoopbackClient: Sendable {
 
     static func parse(_ bytes: [UInt8], isHead: Bool) throws -> HTTPAnswer {
         let separator: [UInt8] = [13, 10, 13, 10]
-        guard let end = (0...(max(0, bytes.count - 4))).first(where: { Array(bytes[$0..<min(bytes.count, $0 + 4)]) == separator })
+        guard
+            let end = (0...(max(0, bytes.count - 4))).first(where: {
+                Array(bytes[$0..<min(bytes.count, $0 + 4)]) == separator
+            })
         else { throw ClientError.malformed }
         let head = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
         let statusParts = head[0].split(separator: " ")
@@ -116,7 +122,10 @@ struct LoopbackClient: Sendable {
         var headers: [String: String] = [:]
         for line in head.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            // A field sent twice (`Vary: Accept` and `Vary: Origin`) reads as one list, as RFC 9110 §5.3 combines them.
+            let name = line[..<colon].lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[name] = headers[name].map { $0 + ", " + value } ?? value
         }
         var body = Array(bytes[(end + 4)...])
         if isHead { body = [] }

@@ -95,6 +95,9 @@ public enum OpenAPIDocument {
         security:
           - {}
           - bearer: []
+        # The fields any answer of a route may carry, merged into each response's headers (`<<: *answerHeaders`).
+        x-answer-headers: &answerHeaders
+          Vary: {$ref: "#/components/headers/Vary"}
         paths:
           /images:
             get:
@@ -112,6 +115,7 @@ public enum OpenAPIDocument {
               responses:
                 "200":
                   description: A page of images.
+                  headers: *answerHeaders
                   content:
                     application/json:
                       schema: {$ref: "#/components/schemas/ImageList"}
@@ -174,6 +178,7 @@ public enum OpenAPIDocument {
                 "201":
                   description: "An import (RequestResponse): fetched and stored; thumbnails and metadata follow."
                   headers:
+                    <<: *answerHeaders
                     Location: {schema: {type: string}, description: "/images/{id}"}
                   content:
                     application/json:
@@ -194,6 +199,7 @@ public enum OpenAPIDocument {
                 "202":
                   description: "An upload: stored, thumbnails and metadata follow (id, Location). An import (Event): the fetch invocation is queued (invocation_id, event_id, record)."
                   headers:
+                    <<: *answerHeaders
                     Location: {schema: {type: string}, description: "/images/{id} (an upload)"}
                     ETag: {schema: {type: string}, description: "The upload's ETag (\"<sha256>\")."}
                   content:
@@ -324,6 +330,7 @@ public enum OpenAPIDocument {
                 "408": {$ref: "#/components/responses/UploadTooSlow"}
                 "409":
                   description: content_id_mismatch (a 64-hex-digit id with a body whose SHA-256 is another).
+                  headers: *answerHeaders
                   content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
                 "412": {$ref: "#/components/responses/PreconditionFailed"}
                 "413": {$ref: "#/components/responses/TooLarge"}
@@ -344,7 +351,7 @@ public enum OpenAPIDocument {
                 - $ref: "#/components/parameters/ifUnmodifiedSince"
                 - $ref: "#/components/parameters/ifNoneMatchWrite"
               responses:
-                "204": {description: Removed.}
+                "204": {description: Removed., headers: *answerHeaders}
                 "400": {$ref: "#/components/responses/BadRequest"}
                 "401": {$ref: "#/components/responses/Unauthorized"}
                 "403": {$ref: "#/components/responses/Forbidden"}
@@ -436,6 +443,7 @@ public enum OpenAPIDocument {
               responses:
                 "200":
                   description: The signed URL.
+                  headers: *answerHeaders
                   content:
                     application/json:
                       schema:
@@ -451,6 +459,7 @@ public enum OpenAPIDocument {
                 "404": {$ref: "#/components/responses/NotFound"}
                 "409":
                   description: signing_disabled (no http.signing_key).
+                  headers: *answerHeaders
                   content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
                 "413": {$ref: "#/components/responses/TooLarge"}
                 "414": {$ref: "#/components/responses/URITooLong"}
@@ -466,6 +475,7 @@ public enum OpenAPIDocument {
               responses:
                 "200":
                   description: "The normalised metadata: id first, then file, make, model, ..., sha256, exif_error, exif."
+                  headers: *answerHeaders
                   content:
                     application/json:
                       schema: {$ref: "#/components/schemas/Metadata"}
@@ -500,6 +510,7 @@ public enum OpenAPIDocument {
               responses:
                 "200":
                   description: Up and able to take work.
+                  headers: *answerHeaders
                   content:
                     application/json:
                       schema: {$ref: "#/components/schemas/Health"}
@@ -507,6 +518,7 @@ public enum OpenAPIDocument {
                 "431": {$ref: "#/components/responses/HeadersTooLarge"}
                 "503":
                   description: Degraded; the store is full or read-only, or the journal (its database) cannot be read (stored files may still be served).
+                  headers: *answerHeaders
                   content:
                     application/json:
                       schema: {$ref: "#/components/schemas/Health"}
@@ -526,6 +538,7 @@ public enum OpenAPIDocument {
               responses:
                 "200":
                   description: Prometheus text exposition format 0.0.4.
+                  headers: *answerHeaders
                   content:
                     text/plain: {schema: {type: string}}
                 "401": {$ref: "#/components/responses/Unauthorized"}
@@ -553,6 +566,7 @@ public enum OpenAPIDocument {
               responses:
                 "200":
                   description: The document.
+                  headers: *answerHeaders
                   content:
                     application/json: {schema: {type: object}}
                 "414": {$ref: "#/components/responses/URITooLong"}
@@ -573,6 +587,7 @@ public enum OpenAPIDocument {
               responses:
                 "200":
                   description: The document.
+                  headers: *answerHeaders
                   content:
                     application/yaml: {schema: {type: object, description: This document.}}
                 "414": {$ref: "#/components/responses/URITooLong"}
@@ -592,6 +607,7 @@ public enum OpenAPIDocument {
               responses:
                 "200":
                   description: Every camera, sorted by make then model (unknown last), and the number of pictures. Cameras are told apart as the make and model filters of GET /images tell them apart (without case), so a count is what that filter lists; an entry shows its pictures' most used spelling.
+                  headers: *answerHeaders
                   content:
                     application/json:
                       schema:
@@ -652,6 +668,7 @@ public enum OpenAPIDocument {
               responses:
                 "200":
                   description: The stream.
+                  headers: *answerHeaders
                   content:
                     text/event-stream: {schema: {type: string}}
                 "400": {$ref: "#/components/responses/BadRequest"}
@@ -694,6 +711,7 @@ public enum OpenAPIDocument {
               responses:
                 "200":
                   description: The signed URL.
+                  headers: *answerHeaders
                   content:
                     application/json:
                       schema:
@@ -709,6 +727,7 @@ public enum OpenAPIDocument {
                 "405": {$ref: "#/components/responses/MethodNotAllowed"}
                 "409":
                   description: signing_disabled (no http.signing_key).
+                  headers: *answerHeaders
                   content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
                 "413": {$ref: "#/components/responses/TooLarge"}
                 "414": {$ref: "#/components/responses/URITooLong"}
@@ -731,11 +750,12 @@ public enum OpenAPIDocument {
                 "200":
                   description: The page.
                   headers:
+                    <<: *answerHeaders
                     Content-Security-Policy: {schema: {type: string}}
                     ETag: {schema: {type: string}}
                   content:
                     text/html: {schema: {type: string}}
-                "304": {description: "Not modified (If-None-Match named the ETag)."}
+                "304": {description: "Not modified (If-None-Match named the ETag).", headers: *answerHeaders}
                 "405": {$ref: "#/components/responses/MethodNotAllowed"}
                 "414": {$ref: "#/components/responses/URITooLong"}
                 "431": {$ref: "#/components/responses/HeadersTooLarge"}
@@ -763,13 +783,14 @@ public enum OpenAPIDocument {
                 "200":
                   description: The file.
                   headers:
+                    <<: *answerHeaders
                     Cache-Control: {schema: {type: string}, description: "public, max-age=31536000, immutable"}
                     ETag: {schema: {type: string}}
                   content:
                     text/javascript: {schema: {type: string}}
                     text/css: {schema: {type: string}}
                     image/svg+xml: {schema: {type: string}}
-                "304": {description: "Not modified (If-None-Match named the ETag)."}
+                "304": {description: "Not modified (If-None-Match named the ETag).", headers: *answerHeaders}
                 "404": {$ref: "#/components/responses/NotFound"}
                 "405": {$ref: "#/components/responses/MethodNotAllowed"}
                 "414": {$ref: "#/components/responses/URITooLong"}
@@ -806,17 +827,17 @@ public enum OpenAPIDocument {
             Last-Modified: {schema: {type: string}}
             Cache-Control: {schema: {type: string}}
             Accept-Ranges: {schema: {type: string, const: bytes}}
-            Vary: {schema: {type: string, const: Accept}, description: "On thumbnails whose format was chosen from Accept (http.negotiate_formats, no ?format=)."}
+            Vary: {schema: {type: string, pattern: "^(Accept|Origin)(, ?(Accept|Origin))*$"}, description: "Accept on thumbnails whose format was chosen from Accept (http.negotiate_formats, no ?format=); Origin on every answer when http.cors_origins lists origins (not with *), so a shared cache never hands one origin's answer to another. Both: two Vary fields, or one reading `Accept, Origin`."}
             Content-Range: {schema: {type: string}}
           responses:
             File:
               description: The file, streamed from the store.
               headers:
+                <<: *answerHeaders
                 ETag: {$ref: "#/components/headers/ETag"}
                 Last-Modified: {$ref: "#/components/headers/Last-Modified"}
                 Cache-Control: {$ref: "#/components/headers/Cache-Control"}
                 Accept-Ranges: {$ref: "#/components/headers/Accept-Ranges"}
-                Vary: {$ref: "#/components/headers/Vary"}
               content:
                 image/jpeg: {schema: {type: string, format: binary}}
                 image/png: {schema: {type: string, format: binary}}
@@ -827,6 +848,7 @@ public enum OpenAPIDocument {
             PartialFile:
               description: The requested byte range (Content-Range), or several as the parts of a multipart/byteranges body.
               headers:
+                <<: *answerHeaders
                 Content-Range: {$ref: "#/components/headers/Content-Range"}
                 ETag: {$ref: "#/components/headers/ETag"}
               content:
@@ -840,11 +862,13 @@ public enum OpenAPIDocument {
             NotModified:
               description: If-None-Match matched the ETag.
               headers:
+                <<: *answerHeaders
                 ETag: {$ref: "#/components/headers/ETag"}
                 Cache-Control: {$ref: "#/components/headers/Cache-Control"}
             Put:
               description: 201 when the id is new, 200 when it was replaced.
               headers:
+                <<: *answerHeaders
                 Location: {schema: {type: string}}
                 ETag: {$ref: "#/components/headers/ETag"}
               content:
@@ -857,18 +881,22 @@ public enum OpenAPIDocument {
                       sha256: {type: string}
             BadRequest:
               description: "invalid_id (malformed id, '..', encoded slashes, NUL), bad_request (parameter, body) or url_refused (an import URL that is not http(s) or whose address is refused)."
+              headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             Unauthorized:
               description: "unauthorized (no credentials, or an unknown key) or invalid_token (expired, wrong audience or issuer, unknown key id, bad signature, algorithm not accepted); WWW-Authenticate is Bearer, with error=\"invalid_token\" and error_description for a bad token."
               headers:
+                <<: *answerHeaders
                 WWW-Authenticate: {schema: {type: string}}
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             Forbidden:
               description: "insufficient_scope (the caller lacks the scope the message names; WWW-Authenticate has error=\"insufficient_scope\" and scope) or forbidden (a signed URL that is wrong or expired)."
+              headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             TooManyRequests:
               description: "too_many_requests (over the caller's usage plan: its rate and burst, or its daily quota)."
               headers:
+                <<: *answerHeaders
                 Retry-After: {schema: {type: integer}, description: Seconds until a request would be admitted.}
                 X-RateLimit-Limit: {schema: {type: integer}}
                 X-RateLimit-Remaining: {schema: {type: integer}}
@@ -876,24 +904,31 @@ public enum OpenAPIDocument {
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             NotFound:
               description: not_found (unknown id or path) or unknown_size (a size that is not configured).
+              headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             MethodNotAllowed:
               description: method_not_allowed; the Allow header lists the methods of the path. Every path answers it.
+              headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             TooLarge:
               description: body_too_large (over http.max_body_bytes) or import_too_large (over import.max_bytes); nothing is kept.
+              headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             UnsupportedMediaType:
               description: unsupported_media_type (a Content-Type other than image/jpeg, image/png, image/webp, image/gif, image/heic, image/heif, image/avif, multipart/form-data, or bytes that are none of JPEG, PNG, WebP, GIF, HEIC, AVIF).
+              headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             Unprocessable:
               description: "unprocessable_image (corrupt, truncated, or over the pixel limit), or, for an import, import_failed (the source could not be fetched, answered an error, or redirected too often) or import_timeout (longer than import.timeout); nothing is kept."
+              headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             UploadTooSlow:
               description: upload_too_slow (the body arrived slower than http.min_upload_rate; nothing is kept, the connection closes).
+              headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             Unavailable:
               description: "store_read_only (the store cannot be written), too_many_uploads (http.max_concurrent_uploads; Retry-After), unavailable (the journal cannot take the event), or issuer_unavailable (a bearer token cannot be checked: the OIDC issuer's keys could not be fetched yet; Retry-After). Nothing is kept."
+              headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             URITooLong:
               description: uri_too_long (the request target, path and query, is over http.max_uri_bytes; the connection closes).
@@ -903,12 +938,15 @@ public enum OpenAPIDocument {
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             StoreFull:
               description: insufficient_storage (the store's disk is full; nothing is kept).
+              headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             PreconditionFailed:
               description: "precondition_failed: If-Match, If-Unmodified-Since or (PUT, DELETE) If-None-Match does not hold; the message names which. Nothing was done."
+              headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             RangeNotSatisfiable:
               description: range_not_satisfiable; Content-Range is bytes */SIZE.
+              headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
           schemas:
             Health:
