@@ -38,9 +38,9 @@ extension ImageAPI {
         _ = try resolve(id)
         let expires = Int(Date().timeIntervalSince1970) + lifetime
         let url = signer.sign(path: "/images/\(id.value)/thumbnails/\(label)", expires: expires)
+        let expiresAt = Timestamp.string(Date(timeIntervalSince1970: Double(expires)), fractional: false)
         return Self.json(
-            "{\"url\":\(JSONText.quoted(url)),\"expires\":\(expires),"
-                + "\"expires_at\":\(JSONText.quoted(Timestamp.string(Date(timeIntervalSince1970: Double(expires)), fractional: false)))}")
+            "{\"url\":\(JSONText.quoted(url)),\"expires\":\(expires),\"expires_at\":\(JSONText.quoted(expiresAt))}")
     }
 }
 
@@ -60,9 +60,22 @@ struct SignedURLRequest: Decodable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if let number = try? c.decode(Int.self, forKey: .size) {
             size = String(number)
+        } else if let number = try? c.decode(Decimal.self, forKey: .size), let whole = Self.wholeNumber(number) {
+            // An integer past Int64 is a size too (the document's schema admits any integer), one no configuration
+            // holds: 404 as the thumbnail route answers it in a path, not "the body must be JSON" (until session 32).
+            size = whole
         } else {
             size = try c.decode(String.self, forKey: .size)
         }
         expiresIn = try c.decodeIfPresent(Int.self, forKey: .expiresIn)
+    }
+
+    /// The digits of a whole number (`nil` for a fraction such as 64.5, which the schema refuses).
+    private static func wholeNumber(_ number: Decimal) -> String? {
+        var value = number
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &value, 0, .plain)
+        guard rounded == number, !number.isNaN else { return nil }
+        return NSDecimalNumber(decimal: number).stringValue
     }
 }

@@ -1,0 +1,51 @@
+// Requests are taken or refused as the OpenAPI document says: a value its schema admits gets the answer the
+// document gives it, and one its schema refuses is a 400 naming what is wrong (what schemathesis's ST201 and ST202
+// check, found by the session 32 tester).
+import Foundation
+import PipelineCore
+import Testing
+
+@Suite(.serialized)
+struct DocumentedRequestsTests {
+    /// Signed URLs on (a signing key), the test sizes.
+    static func signing(_ configuration: inout PicpipeConfiguration) {
+        configuration.http.signingKey = "documented-requests-signing-key"
+    }
+
+    /// Posts a JSON body.
+    static func post(_ client: LoopbackClient, _ target: String, _ json: String) async throws -> HTTPAnswer {
+        try await client.send(
+            "POST", target, headers: [("Content-Type", "application/json")], body: Array(json.utf8))
+    }
+
+    /// The message of a JSON error answer.
+    static func message(_ answer: HTTPAnswer) -> String? {
+        (answer.json?["error"] as? [String: Any])?["message"] as? String
+    }
+
+    @Test func aSizeOfAnyIntegerIsASizeAndAnUnconfiguredOneIsNotFound() async throws {
+        let picture = try FetchServer.picture(seed: 62)
+        try await FetchServer.with(configure: Self.signing) { client, _ in
+            let id = try #require(
+                try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: picture)
+                    .json?["id"] as? String)
+            let target = "/images/\(id)/signed-url"
+            #expect(try await Self.post(client, target, #"{"size": 64}"#).status == 200)
+            // Past Int64 either way, as the thumbnail route answers the same size in its path.
+            for size in ["99999999999999999999", "-235736484918662606618624", "-99999", "300"] {
+                let answer = try await Self.post(client, target, #"{"size": \#(size)}"#)
+                #expect(answer.status == 404, "\(size): \(answer.text)")
+                #expect(answer.errorCode == "unknown_size", "\(size)")
+                #expect(Self.message(answer) == "thumbnail size '\(size)' is not configured; sizes: 64, 256")
+                let path = try await client.send("GET", "/images/\(id)/thumbnails/\(size)")
+                #expect(path.errorCode == "unknown_size", "\(size)")
+            }
+            // What the schema refuses (neither an integer nor a string) stays a 400.
+            for body in [#"{"size": 64.5}"#, #"{"size": true}"#, #"{"size": null}"#, #"{}"#, "not json"] {
+                let answer = try await Self.post(client, target, body)
+                #expect(answer.status == 400, "\(body): \(answer.text)")
+                #expect(answer.errorCode == "bad_request", "\(body)")
+            }
+        }
+    }
+}
