@@ -49,3 +49,37 @@ struct DocumentedRequestsTests {
         }
     }
 }
+
+extension DocumentedRequestsTests {
+    @Test func aNullLifetimeAndAFormatInCapitalsAreRefusedAsTheDocumentRefusesThem() async throws {
+        let picture = try FetchServer.picture(seed: 63)
+        try await FetchServer.with(configure: Self.signing) { client, _ in
+            let id = try #require(
+                try await client.send("POST", "/images", headers: [("Content-Type", "image/jpeg")], body: picture)
+                    .json?["id"] as? String)
+            // expires_in is an integer of seconds: null is not one (it meant the default), nor is text.
+            for (target, size) in [("/images/\(id)/signed-url", #""size": 64, "#), ("/events/stream/signed-url", "")] {
+                for lifetime in ["null", #""60""#] {
+                    let answer = try await Self.post(client, target, "{\(size)\"expires_in\": \(lifetime)}")
+                    #expect(answer.status == 400, "\(target) \(lifetime): \(answer.text)")
+                    #expect(Self.message(answer)?.hasPrefix("expires_in must be") == true, "\(answer.text)")
+                }
+                #expect(try await Self.post(client, target, "{\(size)\"expires_in\": 60}").status == 200)
+                #expect(try await Self.post(client, target, "{\(size.dropLast(2))}").status == 200, "the default")
+            }
+            // ?format= takes the document's values, in lower case; any other is 400 listing them. (This server makes
+            // JPEG thumbnails only.)
+            let thumbnail = "/images/\(id)/thumbnails/64?format="
+            for name in ["jpeg", "jpg"] {
+                #expect(try await client.send("GET", thumbnail + name).status == 200, "\(name)")
+            }
+            for name in ["JPEG", "Webp", "AVIF", "Jpg", "gif", ""] {
+                let answer = try await client.send("GET", thumbnail + name)
+                #expect(answer.status == 400, "\(name): \(answer.text)")
+                #expect(
+                    Self.message(answer)
+                        == "format must be one of jpeg, jpg, png, webp, avif (in lower case), not '\(name)'")
+            }
+        }
+    }
+}

@@ -27,6 +27,8 @@ extension ImageAPI {
             let asked: EventStreamURLRequest
             do {
                 asked = try JSONDecoder().decode(EventStreamURLRequest.self, from: Data(body.readableBytesView))
+            } catch let error as BodyFieldError {
+                throw APIError.badRequest(error.message)
             } catch {
                 throw APIError.badRequest(
                     "the body must be empty or JSON {\"expires_in\": 3600} (whole seconds)")
@@ -51,5 +53,9 @@ struct EventStreamURLRequest: Decodable {
 
     enum CodingKeys: String, CodingKey {
         case expiresIn = "expires_in"
+    }
+
+    init(from decoder: any Decoder) throws {
+        expiresIn = try decoder.container(keyedBy: CodingKeys.self).wholeSeconds(forKey: .expiresIn)
     }
 }

@@ -44,12 +44,17 @@ enum FormatNegotiation {
         return weights
     }
 
-    /// The format a `?format=` value forces, or 400 naming the ones picpipe writes.
+    /// The values `?format=` takes, as the OpenAPI document lists them: the formats picpipe writes, in lower case
+    /// (`jpg` is `jpeg`).
+    static let forcedNames = ImageFormat.writable.flatMap { $0 == .jpeg ? ["jpeg", "jpg"] : [$0.rawValue] }
+
+    /// The format a `?format=` value forces, or 400 naming the values it takes. `JPEG` is refused as any other value
+    /// the document does not list (until session 32 the case was ignored).
     static func forced(_ value: String) throws -> ImageFormat {
-        guard let format = ImageFormat(fileExtension: value), format.isWritable else {
+        guard forcedNames.contains(value), let format = ImageFormat(fileExtension: value) else {
             throw APIError.badRequest(
-                "format '\(JSONText.printable(value))' is not one picpipe writes: use "
-                    + ImageFormat.writable.map(\.rawValue).joined(separator: ", "))
+                "format must be one of \(forcedNames.joined(separator: ", ")) (in lower case), "
+                    + "not '\(JSONText.printable(value))'")
         }
         return format
     }

@@ -367,7 +367,7 @@ public enum OpenAPIDocument {
               - {name: size, in: path, required: true, description: "A configured size label (thumbnails.sizes, e.g. 256).", schema: {type: string}}
               - {name: expires, in: query, description: "Signed URLs only, seconds since 1970 (not an integer: 400).", schema: {type: integer, minimum: 0, maximum: 99999999999}}
               - {name: sig, in: query, description: "Signed URLs only, hex HMAC-SHA256.", schema: {type: string}}
-              - {name: format, in: query, description: "Forces the format (jpg is jpeg); any other value is 400. Without it the format comes from Accept (http.negotiate_formats).", schema: {type: string, enum: [jpeg, jpg, png, webp, avif]}}
+              - {name: format, in: query, description: "Forces the format, written as listed (jpg is jpeg); any other value, JPEG included, is 400 naming these. Without it the format comes from Accept (http.negotiate_formats).", schema: {type: string, enum: [jpeg, jpg, png, webp, avif]}}
               - {name: Accept, in: header, description: "image/avif or image/webp named here (q > 0) gets that format; anything else the configured one.", schema: {type: string}}
             get:
               operationId: getThumbnail
@@ -439,7 +439,7 @@ public enum OpenAPIDocument {
                       required: [size]
                       properties:
                         size: {oneOf: [{type: integer}, {type: string}], description: "A configured size label (256, \"320x200\")."}
-                        expires_in: {type: integer, minimum: 1, maximum: 604800, description: "Seconds (default 3600)."}
+                        expires_in: {type: integer, minimum: 1, maximum: 604800, description: "Seconds (default 3600 when absent; null is 400)."}
               responses:
                 "200":
                   description: The signed URL.
@@ -707,7 +707,7 @@ public enum OpenAPIDocument {
                     schema:
                       type: object
                       properties:
-                        expires_in: {type: integer, minimum: 1, maximum: 86400, description: "Seconds (default 3600)."}
+                        expires_in: {type: integer, minimum: 1, maximum: 86400, description: "Seconds (default 3600 when absent; null is 400)."}
               responses:
                 "200":
                   description: The signed URL.

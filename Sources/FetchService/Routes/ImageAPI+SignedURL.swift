@@ -22,6 +22,8 @@ extension ImageAPI {
         let asked: SignedURLRequest
         do {
             asked = try JSONDecoder().decode(SignedURLRequest.self, from: Data(body.readableBytesView))
+        } catch let error as BodyFieldError {
+            throw APIError.badRequest(error.message)
         } catch {
             throw APIError.badRequest(
                 "the body must be JSON {\"size\": 256, \"expires_in\": 3600}: size a configured size (number or "
@@ -67,7 +69,7 @@ struct SignedURLRequest: Decodable {
         } else {
             size = try c.decode(String.self, forKey: .size)
         }
-        expiresIn = try c.decodeIfPresent(Int.self, forKey: .expiresIn)
+        expiresIn = try c.wholeSeconds(forKey: .expiresIn)
     }
 
     /// The digits of a whole number (`nil` for a fraction such as 64.5, which the schema refuses).
@@ -77,5 +79,25 @@ struct SignedURLRequest: Decodable {
         NSDecimalRound(&rounded, &value, 0, .plain)
         guard rounded == number, !number.isNaN else { return nil }
         return NSDecimalNumber(decimal: number).stringValue
+    }
+}
+
+/// A field of a JSON body that is not what the route takes; the route's 400 says which.
+struct BodyFieldError: Error {
+    var message: String
+}
+
+extension KeyedDecodingContainer {
+    /// A lifetime in whole seconds (`expires_in`): `nil` when absent; null, a fraction or text is refused naming the
+    /// field, as the document's schema (an integer) refuses it. Until session 32 null meant the default lifetime.
+    func wholeSeconds(forKey key: Key) throws -> Int? {
+        guard contains(key) else { return nil }
+        if try decodeNil(forKey: key) {
+            throw BodyFieldError(message: "\(key.stringValue) must be a whole number of seconds, not null")
+        }
+        guard let seconds = try? decode(Int.self, forKey: key) else {
+            throw BodyFieldError(message: "\(key.stringValue) must be a whole number of seconds")
+        }
+        return seconds
     }
 }
