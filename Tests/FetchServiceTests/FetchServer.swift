@@ -47,7 +47,8 @@ enum FetchServer {
                     configuration: configuration.functions.thumbnail),
                 RegisteredFunction(MetadataFunction(), configuration: configuration.functions.metadata),
             ], settings: configuration.runtime, logger: logger)
-        var settings = try FetchSettings(http: configuration.http, limits: configuration.limits)
+        var settings = try FetchSettings(
+            http: configuration.http, limits: configuration.limits, auth: configuration.auth)
         settings.idleTimeoutSeconds = 2
         let port = PortBox()
         let app = try FetchApplication.build(

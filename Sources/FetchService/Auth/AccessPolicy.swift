@@ -140,10 +140,13 @@ public struct AccessPolicy: Sendable {
         let sent = String(decoding: credential, as: UTF8.self)
         if let caller = keys.caller(presenting: Array(sent.utf8)) { return caller }
         if let tokens, TokenVerifier.looksLikeJWT(sent) { return try await tokens.caller(for: sent) }
-        if tokens != nil {
-            throw APIError.invalidToken("the bearer credential is neither a configured API key nor a JWT")
-        }
-        throw APIError.unauthorized("the API key is not one of the configured keys")
+        // A bearer credential that was sent and is not good is `invalid_token` (RFC 6750 §3.1), issuer or not: until
+        // session 32 a serve without auth.oidc answered a wrong key `unauthorized` without an error code, as if
+        // none had been sent.
+        throw APIError.invalidToken(
+            tokens != nil
+                ? "the bearer credential is neither a configured API key nor a JWT"
+                : "the API key is not one of the configured keys")
     }
 
     private static func asciiLowercased(_ byte: UInt8) -> UInt8 {

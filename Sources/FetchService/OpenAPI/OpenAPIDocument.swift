@@ -70,11 +70,13 @@ public enum OpenAPIDocument {
             ES256, checked against its JWKS, audience, expiry; scopes from `scope`/`scp` or `auth.oidc.scope_claim`).
             Scopes: `images:read` (reads, signed-URL minting), `images:write` (POST, PUT), `images:delete` (DELETE),
             `functions:invoke`, `admin` (all). With credentials configured, POST, PUT and DELETE need them; with
-            `http.protect_reads` reads need them too. Without any the server only listens on loopback. Bad
-            credentials are 401 `invalid_token` (or `unauthorized`) with `WWW-Authenticate: Bearer error="invalid_token",
-            error_description="..."`; a missing scope is 403 `insufficient_scope` naming it. Thumbnail URLs may carry
-            `expires` and `sig` (HMAC-SHA256 of `"<path>\n<expires>"` with `http.signing_key`, or one of
-            `http.previous_signing_keys`, hex), which stand in for credentials.
+            `http.protect_reads` reads need them too. Without any the server only listens on loopback. None (or
+            another scheme than Bearer) where they are needed is 401 `unauthorized` with `WWW-Authenticate: Bearer
+            realm="picpipe"`; bad ones (an unknown API key, a token that does not verify) are 401 `invalid_token` with
+            `WWW-Authenticate: Bearer realm="picpipe", error="invalid_token", error_description="..."`; a missing
+            scope is 403 `insufficient_scope` naming it. Thumbnail URLs may carry `expires` and `sig` (HMAC-SHA256 of
+            `"<path>\n<expires>"` with `http.signing_key`, or one of `http.previous_signing_keys`, hex), which stand in
+            for credentials.
 
             **Usage plans.** A caller (API key or token subject) with a plan (`auth.usage_plan`, or the key's own) is
             held to a token bucket (rate, burst) and a daily quota: answers carry `X-RateLimit-Limit`,
@@ -884,7 +886,7 @@ public enum OpenAPIDocument {
               headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             Unauthorized:
-              description: "unauthorized (no credentials, or an unknown key) or invalid_token (expired, wrong audience or issuer, unknown key id, bad signature, algorithm not accepted); WWW-Authenticate is Bearer, with error=\"invalid_token\" and error_description for a bad token."
+              description: "unauthorized (no bearer credential) or invalid_token (an API key that is not configured, or a token that is expired, for another audience or issuer, signed by an unknown key id, badly signed, of an algorithm not accepted); WWW-Authenticate is Bearer realm=\"picpipe\", with error=\"invalid_token\" and error_description for a credential that was sent."
               headers:
                 <<: *answerHeaders
                 WWW-Authenticate: {schema: {type: string}}
