@@ -129,4 +129,57 @@ struct DocumentedHeadersTests {
             #expect(seen["Vary"] == calls.count, "every answer varies by Origin")
         }
     }
+
+    /// A key with a usage plan that admits every request of a test.
+    static func planned(_ configuration: inout PicpipeConfiguration) {
+        configuration.auth.apiKeys = [
+            ScopedAPIKey(
+                name: "ingest", key: "ingest-key-0123456789", scopes: ["admin"],
+                usagePlan: UsagePlan(rate: 100, burst: 1000, dailyQuota: 100_000))
+        ]
+    }
+
+    @Test func everyAnswerToACallerWithAPlanCarriesItsCountsAndTheDocumentDeclaresThem() async throws {
+        let picture = try FetchServer.picture(seed: 64)
+        try await FetchServer.with(configure: Self.planned) { client, _ in
+            let key = ("Authorization", "Bearer ingest-key-0123456789")
+            let upload = try await client.send(
+                "POST", "/images", headers: [key, ("Content-Type", "image/jpeg")], body: picture)
+            let id = try #require(upload.json?["id"] as? String)
+            let tag = try #require(upload.header("ETag"))
+            let calls = [
+                Call(
+                    method: "POST", target: "/images", operation: "/images",
+                    headers: [key, ("Content-Type", "image/jpeg")],
+                    body: picture),
+                Call(method: "GET", target: "/images", operation: "/images", headers: [key]),
+                Call(method: "GET", target: "/images/\(id)", operation: "/images/{id}", headers: [key]),
+                Call(
+                    method: "GET", target: "/images/\(id)", operation: "/images/{id}",
+                    headers: [key, ("If-None-Match", tag)]),
+                Call(
+                    method: "GET", target: "/images/\(id)/thumbnails/64", operation: "/images/{id}/thumbnails/{size}",
+                    headers: [key]),
+                Call(
+                    method: "GET", target: "/images/\(id)/metadata", operation: "/images/{id}/metadata", headers: [key]),
+                Call(method: "GET", target: "/cameras", operation: "/cameras", headers: [key]),
+                Call(method: "GET", target: "/metrics", operation: "/metrics", headers: [key]),
+                // Refusals after the request was admitted (and counted): they say what is left too.
+                Call(method: "GET", target: "/images?limit=0", operation: "/images", headers: [key]),
+                Call(method: "GET", target: "/images/missing", operation: "/images/{id}", headers: [key]),
+                Call(
+                    method: "GET", target: "/images/\(id)/thumbnails/300", operation: "/images/{id}/thumbnails/{size}",
+                    headers: [key]),
+                Call(
+                    method: "POST", target: "/images/\(id)/signed-url", operation: "/images/{id}/signed-url",
+                    headers: [key, ("Content-Type", "application/json")], body: Array(#"{"size": 64}"#.utf8)),
+                Call(method: "DELETE", target: "/images/missing", operation: "/images/{id}", headers: [key]),
+            ]
+            let fields = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"]
+            let seen = try await Self.expectDeclared(fields, calls, client: client)
+            for field in fields { #expect(seen[field] == calls.count, "\(field) on every answer") }
+        }
+        // A RequestResponse import's 201 carries the ETag of what it stored (ImportTests sees it end to end).
+        #expect(Self.declared("ETag", on: "POST", "/images", 201) != nil)
+    }
 }

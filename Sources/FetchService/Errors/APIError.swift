@@ -5,7 +5,7 @@ import Hummingbird
 import PipelineCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An error with an HTTP meaning; the router turns it into a JSON error response.
@@ -25,6 +25,14 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible, Senda
         self.code = code
         self.message = message
         self.headers = headers
+    }
+
+    /// Hummingbird's error (a body over `collect(upTo:)`'s limit, …) in the API's form: its status, the status's
+    /// reason as the code (`content_too_large`), its message or the reason.
+    init(_ error: HTTPError) {
+        self.init(
+            error.status, code: error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_"),
+            message: error.body ?? error.status.reasonPhrase)
     }
 
     public var description: String { "\(status.code) \(code): \(message)" }
@@ -48,7 +56,9 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible, Senda
 
 extension APIError {
     /// 400: a malformed parameter, header or body.
-    static func badRequest(_ message: String) -> APIError { APIError(.badRequest, code: "bad_request", message: message) }
+    static func badRequest(_ message: String) -> APIError {
+        APIError(.badRequest, code: "bad_request", message: message)
+    }
     /// 400: an id that does not match `[A-Za-z0-9._-]{1,128}`.
     static func invalidID(_ id: String) -> APIError {
         APIError(
@@ -67,7 +77,8 @@ extension APIError {
     static func unknownSize(_ size: String, configured: [String]) -> APIError {
         APIError(
             .notFound, code: "unknown_size",
-            message: "thumbnail size '\(JSONText.printable(size))' is not configured; sizes: \(configured.joined(separator: ", "))")
+            message: "thumbnail size '\(JSONText.printable(size))' is not configured; sizes: "
+                + configured.joined(separator: ", "))
     }
     /// 405: the path exists, the method does not.
     static func methodNotAllowed(_ method: HTTPRequest.Method, allowed: [String]) -> APIError {
@@ -75,7 +86,8 @@ extension APIError {
         headers[.allow] = allowed.joined(separator: ", ")
         return APIError(
             .methodNotAllowed, code: "method_not_allowed",
-            message: "\(method.rawValue) is not allowed here; allowed: \(allowed.joined(separator: ", "))", headers: headers)
+            message: "\(method.rawValue) is not allowed here; allowed: \(allowed.joined(separator: ", "))",
+            headers: headers)
     }
     /// 401: a key is needed and none (or an unknown one) was sent.
     static func unauthorized(_ message: String) -> APIError {
@@ -104,7 +116,8 @@ extension APIError {
         headers[.retryAfter] = "1"
         return APIError(
             .serviceUnavailable, code: "too_many_uploads",
-            message: "\(limit) uploads are being received (http.max_concurrent_uploads); retry shortly", headers: headers)
+            message: "\(limit) uploads are being received (http.max_concurrent_uploads); retry shortly",
+            headers: headers)
     }
     /// 400: a request the HTTP parser refuses; the connection is closed, since where the next request would start
     /// cannot be trusted (two Content-Length headers, or one beside Transfer-Encoding, is how requests are smuggled).
@@ -169,7 +182,8 @@ extension APIError {
         var headers = HTTPFields()
         headers[.contentRange] = "bytes */\(size)"
         return APIError(
-            .rangeNotSatisfiable, code: "range_not_satisfiable", message: "the range is outside the \(size) bytes of the file",
+            .rangeNotSatisfiable, code: "range_not_satisfiable",
+            message: "the range is outside the \(size) bytes of the file",
             headers: headers)
     }
     /// 500: something failed on the server; the message says what, never a path outside the store.

@@ -24,15 +24,14 @@ struct APIErrorMiddleware: RouterMiddleware {
             case .notFound where context.endpointPath == nil || context.endpointPath == "NotFound":
                 converted = .routeNotFound(request.uri.path)
             default:
-                converted = APIError(
-                    error.status, code: error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_"),
-                    message: error.body ?? error.status.reasonPhrase)
+                converted = APIError(error)
             }
             response = try converted.response(from: request, context: context)
         } catch {
             switch StoreHealth.shared.recordFailure(error) {
             case .full?:
-                response = try APIError.insufficientStorage("store the request").response(from: request, context: context)
+                response = try APIError.insufficientStorage("store the request")
+                    .response(from: request, context: context)
             case .readOnly?:
                 response = try APIError.storeReadOnly("store the request").response(from: request, context: context)
             default:
@@ -55,7 +54,8 @@ struct APIErrorMiddleware: RouterMiddleware {
         }
         let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
         metrics.record(
-            route: route, method: request.method.rawValue, status: response.status.code, duration: ContinuousClock.now - start)
+            route: route, method: request.method.rawValue, status: response.status.code,
+            duration: ContinuousClock.now - start)
         return response
     }
 }

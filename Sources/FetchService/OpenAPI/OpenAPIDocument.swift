@@ -79,9 +79,10 @@ public enum OpenAPIDocument {
             for credentials.
 
             **Usage plans.** A caller (API key or token subject) with a plan (`auth.usage_plan`, or the key's own) is
-            held to a token bucket (rate, burst) and a daily quota: answers carry `X-RateLimit-Limit`,
-            `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds), and past the limit the answer is 429
-            `too_many_requests` with `Retry-After`.
+            held to a token bucket (rate, burst) and a daily quota: every answer to a request it admitted (errors
+            too) carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds), and past the
+            limit the answer is 429 `too_many_requests` with `Retry-After`. A 401, or a 403 for a missing scope, comes
+            before the plan and carries none.
 
             **Errors** are `{"error": {"code": "...", "message": "..."}}` with the status of the table below.
 
@@ -100,6 +101,9 @@ public enum OpenAPIDocument {
         # The fields any answer of a route may carry, merged into each response's headers (`<<: *answerHeaders`).
         x-answer-headers: &answerHeaders
           Vary: {$ref: "#/components/headers/Vary"}
+          X-RateLimit-Limit: {$ref: "#/components/headers/X-RateLimit-Limit"}
+          X-RateLimit-Remaining: {$ref: "#/components/headers/X-RateLimit-Remaining"}
+          X-RateLimit-Reset: {$ref: "#/components/headers/X-RateLimit-Reset"}
         paths:
           /images:
             get:
@@ -182,6 +186,7 @@ public enum OpenAPIDocument {
                   headers:
                     <<: *answerHeaders
                     Location: {schema: {type: string}, description: "/images/{id}"}
+                    ETag: {schema: {type: string}, description: "The stored picture's ETag (\"<sha256>\")."}
                   content:
                     application/json:
                       schema:
@@ -831,6 +836,9 @@ public enum OpenAPIDocument {
             Accept-Ranges: {schema: {type: string, const: bytes}}
             Vary: {schema: {type: string, pattern: "^(Accept|Origin)(, ?(Accept|Origin))*$"}, description: "Accept on thumbnails whose format was chosen from Accept (http.negotiate_formats, no ?format=); Origin on every answer when http.cors_origins lists origins (not with *), so a shared cache never hands one origin's answer to another. Both: two Vary fields, or one reading `Accept, Origin`."}
             Content-Range: {schema: {type: string}}
+            X-RateLimit-Limit: {schema: {type: integer, minimum: 0}, description: "With a usage plan: the burst, or the daily quota for a plan without a rate."}
+            X-RateLimit-Remaining: {schema: {type: integer, minimum: 0}, description: "With a usage plan: the requests left in the bucket (or of the day's quota)."}
+            X-RateLimit-Reset: {schema: {type: integer, minimum: 0}, description: "With a usage plan: seconds until the bucket is full again (or until UTC midnight for a quota-only plan)."}
           responses:
             File:
               description: The file, streamed from the store.
@@ -900,9 +908,6 @@ public enum OpenAPIDocument {
               headers:
                 <<: *answerHeaders
                 Retry-After: {schema: {type: integer}, description: Seconds until a request would be admitted.}
-                X-RateLimit-Limit: {schema: {type: integer}}
-                X-RateLimit-Remaining: {schema: {type: integer}}
-                X-RateLimit-Reset: {schema: {type: integer}}
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             NotFound:
               description: not_found (unknown id or path) or unknown_size (a size that is not configured).

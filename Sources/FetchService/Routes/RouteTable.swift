@@ -38,7 +38,9 @@ enum RouteTable {
             Route(
                 method: .post, path: "/images/{id}/signed-url", name: "signImageURL", access: .credentialedRead,
                 handler: api.signImageURL),
-            Route(method: .get, path: "/images/{id}/metadata", name: "getMetadata", access: .read, handler: api.getMetadata),
+            Route(
+                method: .get, path: "/images/{id}/metadata", name: "getMetadata", access: .read,
+                handler: api.getMetadata),
             Route(method: .get, path: "/healthz", name: "health", access: .open, handler: api.health),
             Route(method: .get, path: "/metrics", name: "metrics", access: .read, handler: api.metrics),
             Route(method: .get, path: "/openapi.json", name: "openAPIJSON", access: .open, handler: api.openAPIJSON),
@@ -53,7 +55,8 @@ enum RouteTable {
                 access: .credentialedRead, handler: api.signEventStreamURL),
             // The gallery page: open (it holds no data; its requests to the API carry the key when one is needed).
             Route(method: .get, path: "/", name: "galleryPage", access: .open, handler: api.galleryPage),
-            Route(method: .get, path: "/gallery/{asset}", name: "galleryAsset", access: .open, handler: api.galleryAsset),
+            Route(
+                method: .get, path: "/gallery/{asset}", name: "galleryAsset", access: .open, handler: api.galleryAsset),
         ])
     }
 
@@ -81,7 +84,9 @@ enum RouteTable {
         }
     }
 
-    /// Checks the caller (401, 403), takes its usage (429), runs the handler and adds the usage headers.
+    /// Checks the caller (401, 403), takes its usage (429), runs the handler and adds the usage headers, to its
+    /// refusals too: the request was counted either way (until session 32 only answers that were not errors said
+    /// what was left).
     private static func authorized(
         _ request: Request, _ context: FetchRequestContext, _ needed: RouteAccess, _ live: LiveAccess,
         _ handler: @Sendable (Request, FetchRequestContext) async throws -> Response
@@ -89,9 +94,18 @@ enum RouteTable {
         var context = context
         let (caller, headers) = try await live.current.authorize(request, needed: needed)
         context.caller = caller
-        var response = try await handler(request, context)
-        for field in headers { response.headers[field.name] = field.value }
-        return response
+        do {
+            var response = try await handler(request, context)
+            for field in headers { response.headers[field.name] = field.value }
+            return response
+        } catch var error as APIError where !headers.isEmpty {
+            for field in headers { error.headers[field.name] = field.value }
+            throw error
+        } catch let error as HTTPError where !headers.isEmpty {
+            var converted = APIError(error)
+            for field in headers { converted.headers[field.name] = field.value }
+            throw converted
+        }
     }
 
     /// The methods that answer 405 where a path does not list them.
