@@ -21,6 +21,9 @@ enum CachePolicy {
     /// The same for key-protected reads: no shared cache may keep them.
     static let privateImmutable = "private, max-age=31536000, immutable"
     static let privateRevalidate = "private, no-cache"
+    /// JSON that changes with the store (the listing, whose signed URLs also expire; the cameras): kept, but checked
+    /// before every use, by no shared cache when reads need a key.
+    static func revalidatedJSON(protected: Bool) -> String { protected ? privateRevalidate : "no-cache" }
 
     static func forFile(immutable: Bool, protected: Bool) -> String {
         switch (immutable, protected) {

@@ -121,7 +121,9 @@ public enum OpenAPIDocument {
               responses:
                 "200":
                   description: A page of images.
-                  headers: *answerHeaders
+                  headers:
+                    <<: *answerHeaders
+                    Cache-Control: {$ref: "#/components/headers/JSONCacheControl"}
                   content:
                     application/json:
                       schema: {$ref: "#/components/schemas/ImageList"}
@@ -479,13 +481,19 @@ public enum OpenAPIDocument {
             get:
               operationId: getMetadata
               summary: The metadata JSON of the metadata service (read at once if its function has not run yet).
+              parameters:
+                - $ref: "#/components/parameters/ifNoneMatch"
               responses:
                 "200":
                   description: "The normalised metadata: id first, then file, make, model, ..., sha256, exif_error, exif."
-                  headers: *answerHeaders
+                  headers:
+                    <<: *answerHeaders
+                    ETag: {$ref: "#/components/headers/JSONETag"}
+                    Cache-Control: {schema: {type: string, enum: ["public, no-cache", "private, no-cache"]}, description: "Kept, but revalidated (a 304 by the ETag) before every use; private when reads need credentials."}
                   content:
                     application/json:
                       schema: {$ref: "#/components/schemas/Metadata"}
+                "304": {$ref: "#/components/responses/NotModified"}
                 "400": {$ref: "#/components/responses/BadRequest"}
                 "401": {$ref: "#/components/responses/Unauthorized"}
                 "403": {$ref: "#/components/responses/Forbidden"}
@@ -498,8 +506,11 @@ public enum OpenAPIDocument {
             head:
               operationId: headMetadata
               summary: As GET /images/{id}/metadata, without a body (the same status and headers).
+              parameters:
+                - $ref: "#/components/parameters/ifNoneMatch"
               responses:
                 "200": {description: "As GET, without a body."}
+                "304": {description: "As GET, without a body."}
                 "400": {description: "As GET, without a body."}
                 "401": {description: "As GET, without a body."}
                 "403": {description: "As GET, without a body."}
@@ -611,10 +622,15 @@ public enum OpenAPIDocument {
             get:
               operationId: listCameras
               summary: The distinct cameras (make and model) of the stored pictures, with counts; the gallery's filter choices.
+              parameters:
+                - $ref: "#/components/parameters/ifNoneMatch"
               responses:
                 "200":
                   description: Every camera, sorted by make then model (unknown last), and the number of pictures. Cameras are told apart as the make and model filters of GET /images tell them apart (without case), so a count is what that filter lists; an entry shows its pictures' most used spelling.
-                  headers: *answerHeaders
+                  headers:
+                    <<: *answerHeaders
+                    ETag: {$ref: "#/components/headers/JSONETag"}
+                    Cache-Control: {$ref: "#/components/headers/JSONCacheControl"}
                   content:
                     application/json:
                       schema:
@@ -631,6 +647,7 @@ public enum OpenAPIDocument {
                                 make: {type: [string, "null"]}
                                 model: {type: [string, "null"]}
                                 count: {type: integer, minimum: 1}
+                "304": {$ref: "#/components/responses/NotModified"}
                 "401": {$ref: "#/components/responses/Unauthorized"}
                 "403": {$ref: "#/components/responses/Forbidden"}
                 "405": {$ref: "#/components/responses/MethodNotAllowed"}
@@ -641,8 +658,11 @@ public enum OpenAPIDocument {
             head:
               operationId: headListCameras
               summary: As GET /cameras, without a body (the same status and headers).
+              parameters:
+                - $ref: "#/components/parameters/ifNoneMatch"
               responses:
                 "200": {description: "As GET, without a body."}
+                "304": {description: "As GET, without a body."}
                 "401": {description: "As GET, without a body."}
                 "403": {description: "As GET, without a body."}
                 "405": {description: "As GET, without a body."}
@@ -836,6 +856,8 @@ public enum OpenAPIDocument {
             Accept-Ranges: {schema: {type: string, const: bytes}}
             Vary: {schema: {type: string, pattern: "^(Accept|Origin)(, ?(Accept|Origin))*$"}, description: "Accept on thumbnails whose format was chosen from Accept (http.negotiate_formats, no ?format=); Origin on every answer when http.cors_origins lists origins (not with *), so a shared cache never hands one origin's answer to another. Both: two Vary fields, or one reading `Accept, Origin`."}
             Content-Range: {schema: {type: string}}
+            JSONETag: {schema: {type: string}, description: "Strong, made from the body's bytes: the same body, the same tag; If-None-Match naming it is a 304."}
+            JSONCacheControl: {schema: {type: string, enum: [no-cache, "private, no-cache"]}, description: "Kept, but revalidated before every use (the listing's signed thumbnail URLs expire, and pictures come and go); private when reads need credentials."}
             X-RateLimit-Limit: {schema: {type: integer, minimum: 0}, description: "With a usage plan: the burst, or the daily quota for a plan without a rate."}
             X-RateLimit-Remaining: {schema: {type: integer, minimum: 0}, description: "With a usage plan: the requests left in the bucket (or of the day's quota)."}
             X-RateLimit-Reset: {schema: {type: integer, minimum: 0}, description: "With a usage plan: seconds until the bucket is full again (or until UTC midnight for a quota-only plan)."}

@@ -8,8 +8,8 @@ extension ImageAPI {
     /// `{"total": N, "cameras": [{"make": ..., "model": ..., "count": n}, ...]}`, sorted by make then model.
     func cameras(_ request: Request, context: some RequestContext) async throws -> Response {
         var headers = HTTPFields()
-        headers[.cacheControl] = access.protectReads ? CachePolicy.privateRevalidate : "no-cache"
-        return Self.json(try camerasJSON(), headers: headers)
+        headers[.cacheControl] = CachePolicy.revalidatedJSON(protected: access.protectReads)
+        return Self.json(try camerasJSON(), validating: request, headers: headers)
     }
 
     /// The JSON GET /cameras answers (the gallery page embeds it too).

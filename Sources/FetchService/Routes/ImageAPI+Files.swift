@@ -100,7 +100,8 @@ extension ImageAPI {
     func getMetadata(_ request: Request, context: some RequestContext) async throws -> Response {
         let image = try resolve(Self.id(context))
         if let stored = try metadata.image(sha256: image.hash.hex) {
-            return Self.json(stored.jsonLine(id: image.id.value), headers: metadataHeaders(image))
+            return Self.json(
+                stored.jsonLine(id: image.id.value), validating: request, headers: metadataHeaders(image))
         }
         let record = S3EventRecord(
             name: .objectCreatedPut, bucket: layout.root.lastPathComponent, key: "originals/" + image.originalPath,
@@ -109,7 +110,8 @@ extension ImageAPI {
         guard !response.failed, let stored = try metadata.image(sha256: image.hash.hex) else {
             throw APIError.unprocessableImage("the metadata of '\(image.id.value)' could not be read")
         }
-        return Self.json(stored.jsonLine(id: image.id.value), headers: metadataHeaders(image))
+        return Self.json(
+            stored.jsonLine(id: image.id.value), validating: request, headers: metadataHeaders(image))
     }
 
     private func metadataHeaders(_ image: ResolvedImage) -> HTTPFields {

@@ -17,7 +17,11 @@ extension ImageAPI {
     /// the ids that resolve to it, sorted; an image is listed once the metadata function has read it.
     func listImages(_ request: Request, context: some RequestContext) async throws -> Response {
         let parameters = FormQuery(request.uri.query)
-        return Self.json(try listing { parameters[$0] })
+        // Its signed thumbnail URLs expire and its pictures come and go: checked before every use (until session 32
+        // it said nothing, so a cache could keep it, and its expired URLs, as long as it liked).
+        var headers = HTTPFields()
+        headers[.cacheControl] = CachePolicy.revalidatedJSON(protected: access.protectReads)
+        return Self.json(try listing { parameters[$0] }, headers: headers)
     }
 
     /// The listing's JSON (`{"items": [...], "next_cursor": ...}`) for the query parameters `parameter` names

@@ -1,4 +1,5 @@
 // The handlers of the HTTP API and what they share; the route table maps method + path onto them.
+import Crypto
 import Foundation
 import Hummingbird
 import ImageCore
@@ -96,5 +97,19 @@ package struct ImageAPI: Sendable {
         fields[.contentType] = "application/json"
         fields[.contentLength] = String(body.readableBytes)
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// A JSON answer with an ETag made from its bytes (the first 16 of their SHA-256), or 304 when the request's
+    /// If-None-Match names it: a client that revalidates gets no body while nothing changed (until session 32 the
+    /// cameras and the metadata had no validator, so each revalidation was a full download).
+    static func json(_ text: String, validating request: Request, headers: HTTPFields) -> Response {
+        var fields = headers
+        let digest = SHA256.hash(data: Array(text.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        let eTag = "\"\(digest)\""
+        fields[.eTag] = eTag
+        if FileResponder.matches(request.headers[.ifNoneMatch], eTag: eTag) {
+            return Response(status: .notModified, headers: fields)
+        }
+        return json(text, headers: fields)
     }
 }
