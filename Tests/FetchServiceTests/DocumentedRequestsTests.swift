@@ -83,3 +83,39 @@ extension DocumentedRequestsTests {
         }
     }
 }
+
+extension DocumentedRequestsTests {
+    /// The sizes the document shows as examples of a thumbnail size: every label in the descriptions and examples of
+    /// a signed URL's `size` and of a thumbnail path's `size`.
+    static func documentedSizeLabels() throws -> [String] {
+        let paths = try #require(DocumentedHeadersTests.document["paths"] as? [String: Any])
+        let signedURL = (paths["/images/{id}/signed-url"] as? [String: Any])?["post"] as? [String: Any]
+        let body = ((signedURL?["requestBody"] as? [String: Any])?["content"] as? [String: Any])?["application/json"]
+        let bodySize = (((body as? [String: Any])?["schema"] as? [String: Any])?["properties"] as? [String: Any])?[
+            "size"]
+        let thumbnail = paths["/images/{id}/thumbnails/{size}"] as? [String: Any]
+        let pathSize = (thumbnail?["parameters"] as? [Any])?.compactMap(DocumentedHeadersTests.resolved)
+            .first { $0["name"] as? String == "size" }
+        var texts: [String] = []
+        for described in [try #require(bodySize as? [String: Any]), try #require(pathSize)] {
+            texts.append(described["description"] as? String ?? "")
+            for object in [described, described["schema"] as? [String: Any] ?? [:]] {
+                if let example = object["example"] { texts.append("\(example)") }
+                texts += (object["examples"] as? [Any] ?? []).map { "\($0)" }
+            }
+        }
+        return texts.flatMap { text in
+            text.matches(of: /[0-9]+(x[0-9]+)?/).map { String($0.output.0) }
+        }
+    }
+
+    @Test func theDocumentsSizeExamplesAreSizesAConfigurationHolds() throws {
+        let labels = try Self.documentedSizeLabels()
+        #expect(!labels.isEmpty)
+        for label in labels {
+            #expect(throws: Never.self, "thumbnails.sizes: [\(label)]") {
+                try PicpipeConfiguration.parse(yaml: "thumbnails:\n  sizes: [\(label)]\n").validate()
+            }
+        }
+    }
+}

@@ -447,7 +447,7 @@ public enum OpenAPIDocument {
                       type: object
                       required: [size]
                       properties:
-                        size: {oneOf: [{type: integer}, {type: string}], description: "A configured size label (256, \"320x200\")."}
+                        size: {oneOf: [{type: integer}, {type: string}], description: "A configured size (thumbnails.sizes), as a number or as text: 256 or \"256\".", examples: [256]}
                         expires_in: {type: integer, minimum: 1, maximum: 604800, description: "Seconds (default 3600 when absent; null is 400)."}
               responses:
                 "200":

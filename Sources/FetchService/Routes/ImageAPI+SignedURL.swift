@@ -48,7 +48,7 @@ extension ImageAPI {
 
 /// The body of POST /images/{id}/signed-url.
 struct SignedURLRequest: Decodable {
-    /// The size label: `256` or `"256"`, `"320x200"`.
+    /// The size label: `256` or `"256"` (`thumbnails.sizes` holds whole numbers).
     var size: String
     /// Seconds the URL stays valid.
     var expiresIn: Int?
