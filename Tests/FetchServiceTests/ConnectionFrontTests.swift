@@ -38,7 +38,8 @@ struct ConnectionFrontTests {
             let answers = registry.makeCounter(
                 descriptor: MetricNameDescriptor(namespace: "t", metricName: "raw", unitName: "", helpText: ""))
             let sweeps = IdleSweeps()
-            let front = ConnectionFront(idleTimeout: .seconds(2), sweeps: sweeps) { [unowned self] channel in
+            let front = ConnectionFront(idleTimeout: .seconds(2), sendTimeout: .seconds(4), sweeps: sweeps) {
+                [unowned self] channel in
                 let decoder = Decoder()
                 let state = ConnectionStateHandler(idleTimeout: .seconds(2), sweeps: sweeps)
                 try channel.pipeline.syncOperations.addHandlers(decoder, state)

@@ -296,3 +296,65 @@ extension PicpipeCLI {
         }
     }
 }
+
+extension PicpipeCLI.HostileClientTests {
+    /// `http.send_timeout` on the S3 listener: clients that fetch a large object through a presigned URL and never
+    /// read it lose their connections once nothing has gone out to them for the timeout (they held them, and about
+    /// 1.7 MB each, for as long as they liked until session 32), and what they read afterwards is cut short.
+    @Test func s3ClientsThatNeverReadALargeObjectAreClosed() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe(environment: ["PICPIPE_SEND_TIMEOUT": "1"]) { gateway in
+            // 8 MB in the originals bucket: far more than the socket buffers of a client that reads nothing.
+            let key = "5a/big-original.jpg"
+            let file = gateway.store.appendingPathComponent("originals/\(key)")
+            try FileManager.default.createDirectory(
+                at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(repeating: 0x5A, count: 8 << 20).write(to: file)
+            let httpPort = try #require(PicpipeCLI.ServeHTTPTests.port(in: gateway.serve.log))
+            let script = """
+                import boto3, json, re, socket, sys, time, urllib.parse, urllib.request
+                from botocore.config import Config
+                endpoint, key, secret, http_port, object_key = sys.argv[1:6]
+                s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
+                                  region_name="us-east-1", config=Config(signature_version="s3v4"))
+                url = urllib.parse.urlsplit(s3.generate_presigned_url(
+                    "get_object", Params={"Bucket": "originals", "Key": object_key}, ExpiresIn=300))
+                def open_connections():
+                    metrics = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % http_port).read().decode()
+                    return int(float(re.search(r"^picpipe_http_open_connections (\\S+)", metrics, re.M).group(1)))
+                stalled = []
+                for _ in range(3):
+                    connection = socket.socket()
+                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                    connection.connect((url.hostname, url.port))
+                    connection.sendall(("GET %s?%s HTTP/1.1\\r\\nHost: %s\\r\\n\\r\\n"
+                                        % (url.path, url.query, url.netloc)).encode())
+                    stalled.append(connection)
+                # Each answer has begun, then the server is given 20 s at most to give up on them.
+                for connection in stalled:
+                    connection.settimeout(10)
+                    connection.recv(1, socket.MSG_PEEK)
+                start, open_now = time.time(), open_connections()
+                while open_now > 1 and time.time() - start < 20:
+                    time.sleep(0.2)
+                    open_now = open_connections()
+                received = []
+                for connection in stalled:
+                    total = 0
+                    while True:
+                        data = connection.recv(65536)
+                        if not data:
+                            break
+                        total += len(data)
+                    received.append(total)
+                    connection.close()
+                print(json.dumps({"open": open_now, "received": received}))
+                """
+            let out = try await PicpipeCLI.AWSThrottleAndListingTests.boto3(
+                script, [String(httpPort), key], gateway: gateway)
+            #expect(out["open"] as? Int == 1, "only the connection asking /metrics is left: \(out)")
+            for received in out["received"] as? [Int] ?? [] {
+                #expect(received > 0 && received < 8 << 20, "the answer was cut, not sent on: \(received) bytes")
+            }
+        }
+    }
+}

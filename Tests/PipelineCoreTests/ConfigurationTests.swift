@@ -288,21 +288,27 @@ import Testing
         #expect(defaults.maxURIBytes == 8192)
         #expect(defaults.headerTimeout == 10)
         #expect(defaults.maxConnections == 1024)
+        #expect(defaults.sendTimeout == 30)
         let environment = [
             "PICPIPE_MAX_HEADER_BYTES": "32768", "PICPIPE_MAX_URI_BYTES": "4096", "PICPIPE_HEADER_TIMEOUT": "2.5",
-            "PICPIPE_MAX_CONNECTIONS": "50",
+            "PICPIPE_MAX_CONNECTIONS": "50", "PICPIPE_SEND_TIMEOUT": "7.5",
         ]
         let http = try PicpipeConfiguration.load(environment: environment).http
         #expect(http.maxHeaderBytes == 32768)
         #expect(http.maxURIBytes == 4096)
         #expect(http.headerTimeout == 2.5)
         #expect(http.maxConnections == 50)
-        let file = try PicpipeConfiguration.parse(yaml: "http:\n  max_header_bytes: 8192\n  header_timeout: 3\n").http
+        #expect(http.sendTimeout == 7.5)
+        let file = try PicpipeConfiguration.parse(
+            yaml: "http:\n  max_header_bytes: 8192\n  header_timeout: 3\n  send_timeout: 90\n"
+        ).http
         #expect(file.maxHeaderBytes == 8192)
         #expect(file.headerTimeout == 3)
+        #expect(file.sendTimeout == 90)
         for (variable, key) in [
             ("PICPIPE_MAX_HEADER_BYTES", "http.max_header_bytes"), ("PICPIPE_MAX_URI_BYTES", "http.max_uri_bytes"),
             ("PICPIPE_HEADER_TIMEOUT", "http.header_timeout"), ("PICPIPE_MAX_CONNECTIONS", "http.max_connections"),
+            ("PICPIPE_SEND_TIMEOUT", "http.send_timeout"),
         ] {
             #expect(throws: ConfigurationError.self, "\(variable)=0") {
                 try PicpipeConfiguration.load(environment: [variable: "0"])

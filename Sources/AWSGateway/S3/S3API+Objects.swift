@@ -97,8 +97,8 @@ extension S3API {
         if let bytes = Self.bytes(of: info, range: range) {
             return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: bytes))
         }
-        let body = try await fileIO.loadFile(
-            path: info.file.path, range: range ?? 0...(info.size - 1), context: context)
+        let body = FileStream.body(
+            path: info.file.path, range: range ?? 0...(info.size - 1), threadPool: threadPool)
         return Response(status: status, headers: headers, body: body)
     }
 

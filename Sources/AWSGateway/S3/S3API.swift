@@ -18,7 +18,6 @@ struct S3API: Sendable {
     let cache: S3ObjectCache
     let multipart: MultipartUploads
     let spool: S3BodySpool
-    let fileIO: FileIO
     let threadPool: NIOThreadPool
     let region: String
     /// `aws.cors_origins`, which GetBucketCors reports as each bucket's rule.
@@ -39,7 +38,6 @@ struct S3API: Sendable {
         cache = S3ObjectCache()
         multipart = MultipartUploads(layout: layout)
         spool = S3BodySpool(threadPool: threadPool, minRate: images.settings.minUploadRate)
-        fileIO = FileIO(threadPool: threadPool)
         self.threadPool = threadPool
         self.region = region
         self.crossOrigin = crossOrigin

@@ -2,7 +2,8 @@
 // page of thumbnails (and every connection of a client without keep-alive) only ever ask for cached answers, and
 // setting up the decoder, Hummingbird's request loop and its task was half of what such a connection cost. This
 // handler keeps the idle timeout and graceful shutdown that `ConnectionStateHandler` keeps once the decoder is there,
-// and builds the decoder's pipeline the first time the raw path hands a request on.
+// and builds the decoder's pipeline the first time the raw path hands a request on. First in the pipeline for the
+// connection's whole life, it also keeps its send timeout (`SendClock`), before and after the decoder.
 import NIOCore
 
 /// The first handler of a connection set up without its decoder: its idle clock and shutdown until the raw path
@@ -15,6 +16,9 @@ final class ConnectionFront: ChannelInboundHandler, RawPathConnection {
     /// Stopped once the decoder is built: the connection state keeps its own clock from then on.
     private lazy var clock = IdleClock(timeout: idleTimeout, sweeps: sweeps) { [weak self] in self?.decoder == nil }
     private let sweeps: IdleSweeps
+    private let sendTimeout: TimeAmount
+    /// Made the first time the channel stops taking writes.
+    private var sendClock: SendClock?
     /// Adds the decoder, the request limits, the connection state and the request loop behind the raw path.
     private let buildDecoder: (any Channel) throws -> ConnectionStateHandler
     /// The connection state once the decoder is built.
@@ -23,14 +27,16 @@ final class ConnectionFront: ChannelInboundHandler, RawPathConnection {
 
     /// - Parameters:
     ///   - idleTimeout: closes the connection when no request was answered for this long.
+    ///   - sendTimeout: closes the connection when its pending answer made no progress for this long.
     ///   - sweeps: the listener's idle checks, one per event loop.
     ///   - buildDecoder: adds the rest of the pipeline (called at most once, on the event loop, while a read is
     ///     being handled); returns its connection state.
     init(
-        idleTimeout: TimeAmount, sweeps: IdleSweeps,
+        idleTimeout: TimeAmount, sendTimeout: TimeAmount, sweeps: IdleSweeps,
         buildDecoder: @escaping (any Channel) throws -> ConnectionStateHandler
     ) {
         self.idleTimeout = idleTimeout
+        self.sendTimeout = sendTimeout
         self.sweeps = sweeps
         self.buildDecoder = buildDecoder
     }
@@ -42,7 +48,16 @@ final class ConnectionFront: ChannelInboundHandler, RawPathConnection {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         clock.stop()
+        sendClock?.stop()
         self.context = nil
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if sendClock == nil, !context.channel.isWritable {
+            sendClock = SendClock(timeout: sendTimeout, sweeps: sweeps)
+        }
+        sendClock?.writabilityChanged(context)
+        context.fireChannelWritabilityChanged()
     }
 
     func channelActive(context: ChannelHandlerContext) {

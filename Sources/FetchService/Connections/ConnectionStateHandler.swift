@@ -34,13 +34,24 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
     var whenIdle: (() -> Void)?
 
     private let sweeps: IdleSweeps
+    /// The send timeout, when this handler keeps it (a connection set up with its decoder; `ConnectionFront` keeps
+    /// it otherwise).
+    private let sendTimeout: TimeAmount?
+    /// Made the first time the channel stops taking writes.
+    private var sendClock: SendClock?
 
     /// - Parameters:
     ///   - sweeps: the listener's idle checks, one per event loop.
+    ///   - sendTimeout: closes the connection when its pending answer made no progress for this long (nil: another
+    ///     handler watches that).
     ///   - expectContinue: the connection's `Expect: 100-continue` handler (on the same event loop).
-    init(idleTimeout: TimeAmount, sweeps: IdleSweeps, expectContinue: ExpectContinueHandler? = nil) {
+    init(
+        idleTimeout: TimeAmount, sweeps: IdleSweeps, sendTimeout: TimeAmount? = nil,
+        expectContinue: ExpectContinueHandler? = nil
+    ) {
         self.idleTimeout = idleTimeout
         self.sweeps = sweeps
+        self.sendTimeout = sendTimeout
         self.expectContinue = expectContinue
     }
 
@@ -51,7 +62,16 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func handlerRemoved(context: ChannelHandlerContext) {
         clock.stop()
+        sendClock?.stop()
         self.context = nil
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if let sendTimeout, sendClock == nil, !context.channel.isWritable {
+            sendClock = SendClock(timeout: sendTimeout, sweeps: sweeps)
+        }
+        sendClock?.writabilityChanged(context)
+        context.fireChannelWritabilityChanged()
     }
 
     func channelActive(context: ChannelHandlerContext) {

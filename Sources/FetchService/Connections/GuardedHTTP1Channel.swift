@@ -24,6 +24,8 @@ struct GuardedHTTP1Channel: Sendable {
     let shortcut: (any EventLoopShortcut)?
     /// Closes a connection with no request for this long.
     let idleTimeout: TimeAmount
+    /// Closes a connection whose pending answer made no progress for this long.
+    let sendTimeout: TimeAmount
     /// The raw path's answers kept per event loop.
     let memos = RawAnswerMemos()
     /// The connections' idle checks, one per event loop.
@@ -34,18 +36,22 @@ struct GuardedHTTP1Channel: Sendable {
     /// - Parameters:
     ///   - responder: the server's responder.
     ///   - idleTimeout: closes a connection with no bytes read for this long.
+    ///   - sendTimeout: closes a connection whose pending answer made no progress (nothing written to the socket)
+    ///     for this long.
     ///   - limits: the request limits.
     ///   - connections: the count the cap is checked against, shared by all connections.
     ///   - metrics: where refusals are counted.
     ///   - shortcut: what is answered on the event loop.
     init(
-        responder: @escaping HTTPChannelHandler.Responder, idleTimeout: TimeAmount, limits: RequestLimits,
-        connections: ConnectionCount, metrics: HTTPMetrics, shortcut: (any EventLoopShortcut)? = nil
+        responder: @escaping HTTPChannelHandler.Responder, idleTimeout: TimeAmount, sendTimeout: TimeAmount,
+        limits: RequestLimits, connections: ConnectionCount, metrics: HTTPMetrics,
+        shortcut: (any EventLoopShortcut)? = nil
     ) {
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: limits.decoderLimit, maxHeaderListSize: limits.decoderLimit)
         http1 = HTTP1Channel(responder: responder, configuration: .init(httpDecoderConfiguration: decoder))
         self.idleTimeout = idleTimeout
+        self.sendTimeout = sendTimeout
         self.limits = limits
         self.connections = connections
         self.metrics = metrics
@@ -71,12 +77,12 @@ struct GuardedHTTP1Channel: Sendable {
             ChannelOptions.recvAllocator,
             value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: Self.maxReadBytes))
         guard let shortcut, admitted else {
-            let (value, _) = try addDecoder(to: channel, logger: logger, admitted: admitted)
+            let (value, _) = try addDecoder(to: channel, logger: logger, admitted: admitted, watchesSends: true)
             startRequestLoop(value)
             return
         }
-        let front = ConnectionFront(idleTimeout: idleTimeout, sweeps: sweeps) { channel in
-            let (value, state) = try self.addDecoder(to: channel, logger: logger, admitted: true)
+        let front = ConnectionFront(idleTimeout: idleTimeout, sendTimeout: sendTimeout, sweeps: sweeps) { channel in
+            let (value, state) = try self.addDecoder(to: channel, logger: logger, admitted: true, watchesSends: false)
             startRequestLoop(value)
             return state
         }
@@ -91,8 +97,9 @@ struct GuardedHTTP1Channel: Sendable {
     /// request limits, `Expect: 100-continue`, the connection state and the event-loop shortcut, and wraps the channel
     /// for the request loop.
     /// Runs on the channel's event loop.
+    /// - Parameter watchesSends: whether the connection state keeps the send timeout (no `ConnectionFront` does).
     private func addDecoder(
-        to channel: any Channel, logger: Logger, admitted: Bool
+        to channel: any Channel, logger: Logger, admitted: Bool, watchesSends: Bool
     ) throws -> (Value, ConnectionStateHandler) {
         let pipeline = channel.pipeline.syncOperations
         let head = RequestHeadGuard()
@@ -120,7 +127,9 @@ struct GuardedHTTP1Channel: Sendable {
         // After the limits (a refused head never asks for its body), before the request loop's writes.
         let expectContinue = ExpectContinueHandler()
         try pipeline.addHandler(expectContinue)
-        let state = ConnectionStateHandler(idleTimeout: idleTimeout, sweeps: sweeps, expectContinue: expectContinue)
+        let state = ConnectionStateHandler(
+            idleTimeout: idleTimeout, sweeps: sweeps, sendTimeout: watchesSends ? sendTimeout : nil,
+            expectContinue: expectContinue)
         try pipeline.addHandler(state)
         if let shortcut {
             // Last before the request loop: the limits and the connection state handler see its requests.

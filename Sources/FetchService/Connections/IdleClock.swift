@@ -1,13 +1,27 @@
 // The idle timeout of one connection, shared by the two handlers that keep it: `ConnectionFront` before the
 // decoder exists, `ConnectionStateHandler` after. The checks of all the connections of an event loop are made by one
 // scheduled task (`IdleSweep`): a task per connection cost 5 % of the loop without keep-alive, most of it in NIO
-// cancelling it (a search of its whole timer heap, which held one task per open connection).
+// cancelling it (a search of its whole timer heap, which held one task per open connection). The send timeout's
+// looks (`SendClock`) go in the same kind of sweep.
 import Locking
 import NIOCore
 
+/// A connection's place in its event loop's `IdleSweep`: a look due at `deadline`. Used on that event loop only.
+class SweptClock {
+    /// The sweep's list, sorted by `deadline` (strong both ways while linked: `IdleSweep.unlink` clears them).
+    fileprivate(set) var deadline = NIODeadline.uptimeNanoseconds(0)
+    fileprivate var previous: SweptClock?
+    fileprivate var next: SweptClock?
+    fileprivate(set) var isLinked = false
+
+    /// Its deadline passed and it is out of the sweep's list: what it looks at, it does now (closing the connection,
+    /// or going back in at a later deadline).
+    func due(now: NIODeadline, in sweep: IdleSweep) {}
+}
+
 /// When a connection was last busy, and its place in its event loop's `IdleSweep`, which closes it once it has been
 /// idle for `timeout` (or looks again at the new deadline). Used on the connection's event loop only.
-final class IdleClock {
+final class IdleClock: SweptClock {
     private let timeout: TimeAmount
     private var lastActive = NIODeadline.uptimeNanoseconds(0)
     /// Asked when a deadline passes: whether the connection may be closed as idle now (false: it is busy in a way
@@ -18,12 +32,7 @@ final class IdleClock {
     private var sweep: IdleSweep?
     /// The connection, while the clock is in its sweep (a reference cycle with the handler that `stop` ends; NIO
     /// removes every handler of a channel that closes).
-    fileprivate var context: ChannelHandlerContext?
-    /// The sweep's list, sorted by `deadline` (strong both ways while linked: `IdleSweep.unlink` clears them).
-    fileprivate var deadline = NIODeadline.uptimeNanoseconds(0)
-    fileprivate var previous: IdleClock?
-    fileprivate var next: IdleClock?
-    fileprivate var isLinked = false
+    private var context: ChannelHandlerContext?
 
     init(timeout: TimeAmount, sweeps: IdleSweeps, mayClose: @escaping () -> Bool) {
         self.timeout = timeout
@@ -53,7 +62,7 @@ final class IdleClock {
 
     /// Its deadline passed (it is out of the sweep's list): closes the connection if it was idle all along, or goes
     /// back in at the new deadline.
-    fileprivate func due(now: NIODeadline, in sweep: IdleSweep) {
+    override func due(now: NIODeadline, in sweep: IdleSweep) {
         guard let context, context.channel.isActive, mayClose() else {
             self.context = nil
             return
@@ -72,8 +81,8 @@ final class IdleClock {
 /// at the first deadline. Used on that event loop only.
 final class IdleSweep {
     private let eventLoop: any EventLoop
-    private var first: IdleClock?
-    private var last: IdleClock?
+    private var first: SweptClock?
+    private var last: SweptClock?
     private var check: Scheduled<Void>?
     private var checkAt = NIODeadline.distantFuture
     /// How many clocks are in the list (for tests).
@@ -85,7 +94,7 @@ final class IdleSweep {
 
     /// Puts a clock in the list at its deadline: from the end, where a restart (`now + timeout`, the latest there is)
     /// always goes; a clock put back after a check may go further in.
-    fileprivate func link(_ clock: IdleClock, at deadline: NIODeadline) {
+    func link(_ clock: SweptClock, at deadline: NIODeadline) {
         clock.deadline = deadline
         var before = last
         while let node = before, node.deadline > deadline { before = node.previous }
@@ -103,7 +112,7 @@ final class IdleSweep {
         if first === clock { scheduleCheck() }
     }
 
-    fileprivate func unlink(_ clock: IdleClock) {
+    func unlink(_ clock: SweptClock) {
         if let previous = clock.previous { previous.next = clock.next } else { first = clock.next }
         if let next = clock.next { next.previous = clock.previous } else { last = clock.previous }
         clock.previous = nil

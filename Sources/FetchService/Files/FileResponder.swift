@@ -12,7 +12,8 @@ import PipelineCore
 /// Answers GET and HEAD for a stored file.
 ///
 /// Small files (thumbnails) cost one hop to the I/O thread pool: open, fstat, one `pread` of the bytes asked for,
-/// close. Larger files are streamed in 128 KiB chunks by Hummingbird's `FileIO`, so no file is ever held whole.
+/// close. Larger files are streamed in 64 KiB chunks as the client reads them (`FileStream`), so no file is ever
+/// held whole, nor read far ahead of a client that stopped reading.
 /// Content-addressed small files (thumbnails) are kept in a `FileCache`: a hit does no I/O and no hop at all.
 struct FileResponder: Sendable {
     /// Files up to this size are read in the same thread-pool hop as the `open`.
@@ -21,13 +22,11 @@ struct FileResponder: Sendable {
     /// more, and the whole file is streamed instead (RFC 9110 lets a server ignore Range).
     static let multipartReadLimit = 8 * 1024 * 1024
     let threadPool: NIOThreadPool
-    let fileIO: FileIO
     /// Where immutable small files are kept between requests.
     let cache: FileCache
 
     init(threadPool: NIOThreadPool = .singleton, cache: FileCache = FileCache()) {
         self.threadPool = threadPool
-        self.fileIO = FileIO(threadPool: threadPool)
         self.cache = cache
     }
 
@@ -134,7 +133,7 @@ struct FileResponder: Sendable {
                 body: body.map { ResponseBody(byteBuffer: $0) } ?? ResponseBody())
         case .stream(let range, let size, let modified):
             Self.describe(&fields, file: file, range: range, size: size, modified: modified)
-            let body = try await fileIO.loadFile(path: path, range: range ?? 0...(size - 1), context: context)
+            let body = FileStream.body(path: path, range: range ?? 0...(size - 1), threadPool: threadPool)
             return Response(status: range == nil ? .ok : .partialContent, headers: fields, body: body)
         }
     }

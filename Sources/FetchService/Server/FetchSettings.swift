@@ -24,6 +24,8 @@ public struct FetchSettings: Sendable {
     public var signedURLLifetime: Int
     /// A connection with no bytes in or out for this long is closed (and a half-sent upload discarded).
     public var idleTimeoutSeconds: Int
+    /// A connection whose pending answer made no progress (nothing written to the socket) for this long is closed.
+    public var sendTimeout: Duration
     /// The slowest average upload rate in bytes per second after the first 10 seconds (0: no minimum).
     public var minUploadRate: Int
     /// The most uploads received at once.
@@ -65,6 +67,7 @@ public struct FetchSettings: Sendable {
         self.imports = imports
         signedURLLifetime = 3600
         idleTimeoutSeconds = max(1, Int(http.idleTimeout.rounded()))
+        sendTimeout = .milliseconds(max(1, Int((http.sendTimeout * 1000).rounded())))
         minUploadRate = http.minUploadRate
         maxConcurrentUploads = http.maxConcurrentUploads
         maxHeaderBytes = http.maxHeaderBytes

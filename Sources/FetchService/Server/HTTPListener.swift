@@ -36,7 +36,7 @@ package struct HTTPListener: Service, CustomStringConvertible {
     /// - Parameters:
     ///   - responder: answers the requests the raw path does not (the router).
     ///   - settings: the listen address and the limits against hostile clients (head size, target length, head
-    ///     timeout, connection cap, idle timeout).
+    ///     timeout, connection cap, idle and send timeouts).
     ///   - metrics: the HTTP instruments (open connections, refusals, raw answers).
     ///   - shortcut: what is answered from memory ahead of the request loop (none: every request takes the loop).
     ///   - serverName: the `Server` field of every answer.
@@ -50,7 +50,8 @@ package struct HTTPListener: Service, CustomStringConvertible {
             headerTimeout: .nanoseconds(Int64(settings.headerTimeout / .nanoseconds(1))))
         connection = GuardedHTTP1Channel(
             responder: Self.requestHandler(responder, serverName: serverName, logger: logger),
-            idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)), limits: limits,
+            idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)),
+            sendTimeout: .nanoseconds(Int64(settings.sendTimeout / .nanoseconds(1))), limits: limits,
             connections: ConnectionCount(limit: settings.maxConnections, gauge: metrics.openConnections),
             metrics: metrics, shortcut: shortcut)
         address = settings.listen

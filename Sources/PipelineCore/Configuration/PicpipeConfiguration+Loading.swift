@@ -229,6 +229,7 @@ extension PicpipeConfiguration {
         if let value = try env.int("PICPIPE_MIN_UPLOAD_RATE") { http.minUploadRate = value }
         if let value = try env.int("PICPIPE_MAX_CONCURRENT_UPLOADS") { http.maxConcurrentUploads = value }
         if let value = try env.double("PICPIPE_IDLE_TIMEOUT") { http.idleTimeout = value }
+        if let value = try env.double("PICPIPE_SEND_TIMEOUT") { http.sendTimeout = value }
         if let value = try env.int("PICPIPE_MAX_HEADER_BYTES") { http.maxHeaderBytes = value }
         if let value = try env.int("PICPIPE_MAX_URI_BYTES") { http.maxURIBytes = value }
         if let value = try env.double("PICPIPE_HEADER_TIMEOUT") { http.headerTimeout = value }
@@ -292,6 +293,8 @@ extension PicpipeConfiguration {
         try check(http.maxConcurrentUploads >= 1, "http.max_concurrent_uploads", "needs at least 1")
         try check(
             Self.seconds(http.idleTimeout, above: 0, to: 3600), "http.idle_timeout", "is over 0, up to 3600 seconds")
+        try check(
+            Self.seconds(http.sendTimeout, above: 0, to: 3600), "http.send_timeout", "is over 0, up to 3600 seconds")
         try check(["srgb", "keep"].contains(thumbnails.color), "thumbnails.color", "is srgb or keep")
         try check(
             (1024...1024 * 1024).contains(http.maxHeaderBytes), "http.max_header_bytes",

@@ -324,6 +324,9 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
     public var maxConcurrentUploads: Int = 64
     /// A connection with no bytes read for this many seconds is closed (also cuts a stalled upload).
     public var idleTimeout: Double = 30
+    /// A connection whose pending answer made no progress (no byte written to the socket: its client stopped
+    /// reading) for this many seconds is closed and its buffers freed (nginx's `send_timeout`).
+    public var sendTimeout: Double = 30
     /// The largest request head after the request line (header lines and their line ends), in bytes; a larger one
     /// is refused with 431 and the connection closed (nginx's `large_client_header_buffers` is 4 × 8 KiB).
     public var maxHeaderBytes: Int = 16 * 1024
@@ -363,6 +366,7 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
         case minUploadRate = "min_upload_rate"
         case maxConcurrentUploads = "max_concurrent_uploads"
         case idleTimeout = "idle_timeout"
+        case sendTimeout = "send_timeout"
         case maxHeaderBytes = "max_header_bytes"
         case maxURIBytes = "max_uri_bytes"
         case headerTimeout = "header_timeout"
@@ -386,6 +390,7 @@ public struct HTTPSettings: Codable, Sendable, Equatable {
         minUploadRate = try c.decode(.minUploadRate, default: d.minUploadRate)
         maxConcurrentUploads = try c.decode(.maxConcurrentUploads, default: d.maxConcurrentUploads)
         idleTimeout = try c.decode(.idleTimeout, default: d.idleTimeout)
+        sendTimeout = try c.decode(.sendTimeout, default: d.sendTimeout)
         maxHeaderBytes = try c.decode(.maxHeaderBytes, default: d.maxHeaderBytes)
         maxURIBytes = try c.decode(.maxURIBytes, default: d.maxURIBytes)
         headerTimeout = try c.decode(.headerTimeout, default: d.headerTimeout)
