@@ -270,3 +270,59 @@ extension PicpipeCLI.AWSFormUploadTests {
         }
     }
 }
+
+extension PicpipeCLI.AWSFormUploadTests {
+    /// A PutObject body, or a form, that stops dead after its first bytes is cut with S3's RequestTimeout once its
+    /// average falls under `http.min_upload_rate` (10 s here), without another byte: the rate is checked on a timer.
+    /// Until session 32 it was checked only when bytes arrived, so a stopped body waited for the idle timeout (30 s)
+    /// and was closed without an answer, holding its upload slot.
+    @Test func stoppedBodiesAreCut() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe(environment: ["PICPIPE_IDLE_TIMEOUT": "60"]) { gateway in
+            let script = """
+                import boto3, json, socket, sys, threading, time, urllib.parse
+                from botocore.config import Config
+                endpoint, key, secret = sys.argv[1:4]
+                s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
+                                  region_name="us-east-1", config=Config(signature_version="s3v4"))
+                put = urllib.parse.urlsplit(s3.generate_presigned_url(
+                    "put_object", Params={"Bucket": "uploads", "Key": "stopped.jpg"}, ExpiresIn=300))
+                heads = {
+                    "put": "PUT %s?%s HTTP/1.1\\r\\nHost: %s\\r\\nContent-Length: 100000\\r\\n\\r\\n\\xff\\xd8\\xff\\xe0"
+                           % (put.path, put.query, put.netloc),
+                    "form": "POST /uploads HTTP/1.1\\r\\nHost: %s\\r\\nContent-Type: multipart/form-data; boundary=b\\r\\n"
+                            "Content-Length: 100000\\r\\n\\r\\n--b\\r\\nContent-Disposition: form-data; name=\\"key\\"\\r\\n\\r\\n"
+                            % put.netloc,
+                }
+                out = {}
+                def stop(name):
+                    connection = socket.create_connection((put.hostname, put.port))
+                    connection.settimeout(30)
+                    connection.sendall(heads[name].encode("latin-1"))
+                    answer = b""
+                    try:
+                        while True:
+                            data = connection.recv(65536)
+                            if not data:
+                                break
+                            answer += data
+                    except OSError:
+                        pass
+                    out[name] = answer.decode(errors="replace")
+                    connection.close()
+                threads = [threading.Thread(target=stop, args=(name,)) for name in heads]
+                for thread in threads: thread.start()
+                for thread in threads: thread.join()
+                print(json.dumps(out))
+                """
+            let out = try await PicpipeCLI.AWSThrottleAndListingTests.boto3(script, [], gateway: gateway)
+            for name in ["put", "form"] {
+                let text = out[name] as? String ?? ""
+                #expect(text.hasPrefix("HTTP/1.1 400"), "\(name): \(text)")
+                #expect(
+                    text.contains("<Code>RequestTimeout</Code>") && text.contains("http.min_upload_rate"), "\(text)")
+            }
+            #expect(
+                ServeProcess.files(gateway.store, "uploads").isEmpty, "\(ServeProcess.files(gateway.store, "uploads"))")
+        }
+    }
+}

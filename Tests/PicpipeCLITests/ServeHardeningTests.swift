@@ -190,6 +190,33 @@ extension PicpipeCLI {
             }
         }
 
+        /// A body that stops dead breaks the minimum rate worse than a trickle: it is cut with the same 408 once its
+        /// average falls under the minimum (10 s for these 10,000 bytes), checked on a timer, and its upload slot is
+        /// free at once. Until session 32 the rate was checked only when bytes arrived, so it waited for the idle
+        /// timeout (30 s), was closed without an answer, and held its slot all that time.
+        @Test func aBodyThatStopsIsCutWith408AndItsSlotFreed() async throws {
+            let environment = ["PICPIPE_MAX_CONCURRENT_UPLOADS": "1", "PICPIPE_IDLE_TIMEOUT": "60"]
+            try await Self.withServe(environment: environment) { _, store, base in
+                let port = try #require(Int(base.split(separator: ":").last ?? ""))
+                let connection = try RawConnection(port: port, receiveTimeout: 30)
+                let picture = try Self.photo(3)
+                connection.send(
+                    "POST /images HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+                        + "Content-Length: \(picture.count)\r\n\r\n")
+                connection.send(Array(picture.prefix(10_000)))
+                // Then nothing: the answer comes without another byte sent (the receive gives up after 30 s).
+                let (answer, closed) = connection.receive()
+                let text = String(decoding: answer, as: UTF8.self)
+                #expect(RawConnection.status(answer) == 408, "\(text)")
+                #expect(text.contains("upload_too_slow") && text.lowercased().contains("connection: close"), "\(text)")
+                #expect(closed)
+                #expect(ServeProcess.files(store, "uploads").isEmpty, "no temporary file is left")
+                // The only upload slot is free again.
+                let upload = try await Self.request("POST", "\(base)/images", body: picture)
+                #expect(upload.status == 202, "\(String(decoding: upload.body, as: UTF8.self))")
+            }
+        }
+
         @Test func aBodyOverTheLimitIsRefusedWithoutReadingIt() async throws {
             try await Self.withServe(environment: ["PICPIPE_MAX_BODY_BYTES": "1000000"]) { _, store, base in
                 let port = try #require(Int(base.split(separator: ":").last ?? ""))

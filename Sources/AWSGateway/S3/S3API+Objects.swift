@@ -276,7 +276,7 @@ extension S3API {
     ) async throws -> SpooledObject {
         let slot = try takeUploadSlot()
         defer { slot.release() }
-        context.willReadBody()
+        context.willReadBody(minimumRate: spool.minRate)
         do {
             return try await spool.spool(
                 request.body, request: signed, payload: auth.payload, into: folder,

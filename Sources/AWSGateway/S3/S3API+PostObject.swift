@@ -24,7 +24,7 @@ extension S3API {
         guard case .multipart(let boundary)? = try? UploadBody.kind(contentType: request.headers[.contentType]) else {
             throw Self.malformedForm("its Content-Type has no boundary")
         }
-        context.willReadBody()
+        context.willReadBody(minimumRate: spool.minRate)
         var file = FormFileBytes(
             body: request.body.makeAsyncIterator(),
             extractor: MultipartFileExtractor(
@@ -186,7 +186,14 @@ struct FormFileBytes: AsyncSequence, AsyncIteratorProtocol {
 
     /// The file bytes of the body's next chunk (empty before the file part), nil at the body's end.
     private mutating func nextChunk() async throws -> ByteBuffer? {
-        guard let chunk = try await body.next() else { return nil }
+        let next: ByteBuffer?
+        do {
+            next = try await body.next()
+        } catch let slow as BodyTooSlow {
+            // Cut by the connection's timed check: the form stopped, or trickled, under the minimum.
+            throw AWSError.tooSlow(received: slow.received, seconds: slow.seconds, minimum: slow.minimum)
+        }
+        guard let chunk = next else { return nil }
         if let seconds = pace.count(chunk.readableBytes) {
             throw AWSError.tooSlow(received: pace.received, seconds: seconds, minimum: pace.minimum)
         }

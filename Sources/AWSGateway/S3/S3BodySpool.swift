@@ -139,6 +139,9 @@ struct S3BodySpool: Sendable {
             }
         } catch let error as AWSError {
             throw error
+        } catch let slow as BodyTooSlow {
+            // Cut by the connection's timed check: the body stopped, or trickled, under the minimum.
+            throw AWSError.tooSlow(received: slow.received, seconds: slow.seconds, minimum: slow.minimum)
         } catch {
             throw AWSError.incompleteBody("The upload was interrupted after \(sink.size) bytes.")
         }

@@ -23,7 +23,9 @@ public struct AWSRequestContext: RequestContext {
     }
 
     /// The route is about to read the request's body: a client waiting on `Expect: 100-continue` may send it.
-    func willReadBody() {
-        ExpectContinue.bodyWanted(on: channel)
+    /// - Parameter minimumRate: an upload's `http.min_upload_rate`: the body's reading fails with `BodyTooSlow`
+    ///   once its average falls under it, whether bytes still arrive or not (0: no minimum).
+    func willReadBody(minimumRate: Int = 0) {
+        ExpectContinue.bodyWanted(on: channel, minimumRate: minimumRate)
     }
 }

@@ -39,6 +39,10 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let sendTimeout: TimeAmount?
     /// Made the first time the channel stops taking writes.
     private var sendClock: SendClock?
+    /// The body being read under a minimum rate (`ExpectContinue.BodyWanted`): when it was first awaited and its bytes
+    /// so far. Its average is checked by a timer, so a body that stops altogether is cut as a trickle is.
+    private var pace: (minimum: Int, start: NIODeadline, received: Int)?
+    private var paceCheck: Scheduled<Void>?
 
     /// - Parameters:
     ///   - sweeps: the listener's idle checks, one per event loop.
@@ -63,6 +67,7 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
     func handlerRemoved(context: ChannelHandlerContext) {
         clock.stop()
         sendClock?.stop()
+        stopPace()
         self.context = nil
     }
 
@@ -85,22 +90,60 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .head:
             readingRequest = true
             requestsInProgress += 1
-        case .body:
-            break
+        case .body(let bytes):
+            pace?.received += bytes.readableBytes
         case .end:
             readingRequest = false
+            stopPace()
         }
         context.fireChannelRead(data)
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        // The client's time to send its body starts now.
-        if event is ExpectContinue.BodyWanted { clock.touch(context) }
+        if let wanted = event as? ExpectContinue.BodyWanted {
+            // The client's time to send its body starts now.
+            clock.touch(context)
+            if wanted.minimumRate > 0, readingRequest {
+                pace = (wanted.minimumRate, context.eventLoop.now, 0)
+                schedulePaceCheck(context)
+            }
+        }
         context.triggerUserOutboundEvent(event, promise: promise)
+    }
+
+    /// Checks the paced body when its average would fall under the minimum if nothing more came.
+    private func schedulePaceCheck(_ context: ChannelHandlerContext) {
+        guard let pace else { return }
+        let allowance = UploadPace.allowance(received: pace.received, minimum: pace.minimum)
+        // Just past it: the rule asks for more than the grace period, and for an average under the minimum.
+        let due = pace.start + .nanoseconds(Int64(allowance / .nanoseconds(1))) + .milliseconds(10)
+        paceCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: due) { [self] in
+            paceCheck = nil
+            guard let pace = self.pace, let context = self.context else { return }
+            let elapsed = Duration.nanoseconds((context.eventLoop.now - pace.start).nanoseconds)
+            if let seconds = UploadPace.verdict(received: pace.received, elapsed: elapsed, minimum: pace.minimum) {
+                self.pace = nil
+                // To the request loop's body stream: the route reading the body meets it and answers.
+                context.fireErrorCaught(
+                    BodyTooSlow(received: pace.received, seconds: seconds, minimum: pace.minimum))
+            } else {
+                schedulePaceCheck(context)
+            }
+        }
+    }
+
+    private func stopPace() {
+        pace = nil
+        paceCheck?.cancel()
+        paceCheck = nil
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard case .end = unwrapOutboundIn(data) else {
+            // Answered: the body's pace no longer matters.
+            if pace != nil, case .head(let response) = unwrapOutboundIn(data), response.status.kind != .informational {
+                stopPace()
+            }
             context.write(data, promise: promise)
             return
         }

@@ -11,13 +11,20 @@ import NIOHTTPTypes
 /// What a route tells its connection when it starts reading a request's body.
 public enum ExpectContinue {
     /// The outbound user event: "the body is wanted now".
-    struct BodyWanted: Sendable {}
+    struct BodyWanted: Sendable {
+        /// The slowest average the body may keep after `UploadPace.grace`, in bytes per second (0: none).
+        var minimumRate = 0
+    }
 
     /// Tells the connection the body is wanted: a "100 Continue" goes out if the client holds its body back for
     /// one. Routes call it (through their context's `willReadBody`) right before they read a body, after every
     /// check that could refuse the request without it.
-    public static func bodyWanted(on channel: any Channel) {
-        channel.triggerUserOutboundEvent(BodyWanted(), promise: nil)
+    /// - Parameter minimumRate: `http.min_upload_rate` for an upload (0: none). The connection then checks the
+    ///   body's average on a timer, not only as bytes arrive, and fails its reading with `BodyTooSlow` when it
+    ///   falls under: a body that stops dead is cut as a trickle is (until session 32 it waited for the idle
+    ///   timeout, three times as long, and was closed without an answer).
+    public static func bodyWanted(on channel: any Channel, minimumRate: Int = 0) {
+        channel.triggerUserOutboundEvent(BodyWanted(minimumRate: minimumRate), promise: nil)
     }
 
     /// The outbound user event: "the rest of this request's body will not be read".

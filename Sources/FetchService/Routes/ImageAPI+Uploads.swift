@@ -85,7 +85,7 @@ extension ImageAPI {
                 throw APIError.bodyTooLarge(limit: settings.maxBodyBytes)
             }
             try beforeBody()
-            context.willReadBody()
+            context.willReadBody(minimumRate: settings.minUploadRate)
             upload = try await spool.spool(request.body, kind: kind, declaredLength: declared)
         } catch let error as APIError {
             if [413, 408, 503].contains(error.status.code) { context.stopReading() }

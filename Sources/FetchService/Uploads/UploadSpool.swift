@@ -84,6 +84,9 @@ package struct UploadSpool: Sendable {
             try await read(body, into: &sink, extractor: &extractor, received: &received)
         } catch let error as APIError {
             throw error
+        } catch let slow as BodyTooSlow {
+            // Cut by the connection's timed check: the body stopped, or trickled, under the minimum.
+            throw APIError.uploadTooSlow(received: slow.received, seconds: slow.seconds, minimum: slow.minimum)
         } catch let error as HTTPParserError {
             // The body's framing is broken (a chunk size that is not hex, …): nothing was interrupted, and the
             // connection cannot be read further (until session 28 this said "interrupted").
