@@ -16,11 +16,13 @@ enum FetchServer {
     static let sizes = [64, 256]
 
     /// Starts the runtime and the server on a free loopback port, runs `body`, then shuts both down gracefully.
+    /// - Parameter logger: the server's and the runtime's logger (default: warnings and above to standard error).
     static func with(
         configure: (inout PicpipeConfiguration) -> Void = { _ in },
         metadataStore: (any MetadataStore)? = nil,
         imageIndex: ((StoreLayout) throws -> any ImageIndex)? = nil, contentLocks: (any ContentLocks)? = nil,
         thumbnailFunction: (ThumbnailFunction, StoreLayout) -> any PipelineFunction = { function, _ in function },
+        logger: Logger? = nil,
         _ body: @Sendable (LoopbackClient, StoreLayout) async throws -> Void
     ) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("fetch-\(UUID().uuidString)")
@@ -33,8 +35,9 @@ enum FetchServer {
         configure(&configuration)
         let layout = StoreLayout(root: root)
         try layout.createFolders()
-        var logger = Logger(label: "fetch-test")
-        logger.logLevel = .warning
+        var defaultLogger = Logger(label: "fetch-test")
+        defaultLogger.logLevel = .warning
+        let logger = logger ?? defaultLogger
         let recipes = configuration.thumbnails.sizes.map { ThumbnailRecipe(size: $0) }
         let runtime = FunctionRuntime(
             layout: layout, journal: try SQLiteInvocationJournal(layout: layout),

@@ -1,7 +1,6 @@
 // The raw-bytes path for cached thumbnails (`RawShortcutHandler`, `PlainRequestHead`): the same bytes as the decoder's
 // path, what it leaves to the decoder, answers in order when it hands one request over, and a connection's idle
 // timeout and reads kept right.
-@testable import FetchService
 import Foundation
 import HTTPTypes
 import NIOCore
@@ -9,13 +8,16 @@ import NIOEmbedded
 import Prometheus
 import Testing
 
+@testable import FetchService
+
 struct PlainRequestHeadTests {
     static func head(_ text: String, maxLength: Int = 8192) -> PlainRequestHead? {
         PlainRequestHead(ByteBuffer(string: text).readableBytesView, maxLength: maxLength)
     }
 
     @Test func aPlainGetIsReadWithItsFields() throws {
-        let text = "GET /images/a/thumbnails/256 HTTP/1.1\r\nhost: example.org\r\nAccept:  image/webp,*/* \r\n"
+        let text =
+            "GET /images/a/thumbnails/256 HTTP/1.1\r\nhost: example.org\r\nAccept:  image/webp,*/* \r\n"
             + "Connection: Keep-Alive\r\nIf-None-Match: \"x\"\r\n\r\nGET /next"
         let head = try #require(Self.head(text))
         #expect(head.length == text.utf8.count - "GET /next".utf8.count)
@@ -66,7 +68,8 @@ struct PlainRequestHeadTests {
 struct RawShortcutTests {
     /// The counters of answers given from memory: all of them, and those read from the raw bytes.
     static func answered(_ client: LoopbackClient) async throws -> (eventLoop: Int, raw: Int) {
-        let values = try await counters(client, "picpipe_http_event_loop_answers_total", "picpipe_http_raw_answers_total")
+        let values = try await counters(
+            client, "picpipe_http_event_loop_answers_total", "picpipe_http_raw_answers_total")
         return (values[0], values[1])
     }
 
@@ -79,11 +82,15 @@ struct RawShortcutTests {
         }
     }
 
-    /// An answer's bytes without its Date line (the only line that may differ between two answers).
-    static func withoutDate(_ bytes: [UInt8]) -> [UInt8] {
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard let range = text.range(of: "\r\nDate: [^\r]*", options: .regularExpression) else { return bytes }
-        return Array(text.replacingCharacters(in: range, with: "").utf8)
+    /// An answer's bytes without its Date and X-Request-Id lines (the lines that differ between two answers; the
+    /// request id stands after the status line on the raw path, after Server on the decoder's).
+    static func withoutDateAndRequestID(_ bytes: [UInt8]) -> [UInt8] {
+        var text = String(decoding: bytes, as: UTF8.self)
+        for line in ["\r\nDate: [^\r]*", "\r\nX-Request-Id: [0-9A-F]{16}"] {
+            guard let range = text.range(of: line, options: .regularExpression) else { return bytes }
+            text.replaceSubrange(range, with: "")
+        }
+        return Array(text.utf8)
     }
 
     static func upload(_ client: LoopbackClient) async throws -> String {
@@ -108,7 +115,8 @@ struct RawShortcutTests {
                 let plain = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(fields)Connection: close\r\n\r\n"
                 // Not plain: a field the raw path does not read sends the same request through the decoder, where
                 // the event-loop handler answers it from the same cache.
-                let decoded = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(fields)X-Trace: 1\r\nConnection: close\r\n\r\n"
+                let decoded =
+                    "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(fields)X-Trace: 1\r\nConnection: close\r\n\r\n"
                 // The cache trusts an entry for 1 s from its last read: a GET through the route (a query) reads it
                 // again when due, then the pair goes at once; on a machine so loaded that the second passed before
                 // both were answered from memory, the pair is sent again (at most 20 times).
@@ -123,7 +131,9 @@ struct RawShortcutTests {
                     counted = (after.eventLoop - before.eventLoop, after.raw - before.raw)
                 }
                 #expect(counted == (2, 1), "\(method) \(fields.debugDescription): one raw answer and one decoded")
-                #expect(raw.count > 100 && Self.withoutDate(raw) == Self.withoutDate(other), "\(method) \(fields.debugDescription)")
+                #expect(
+                    raw.count > 100 && Self.withoutDateAndRequestID(raw) == Self.withoutDateAndRequestID(other),
+                    "\(method) \(fields.debugDescription)")
                 #expect(String(decoding: raw, as: UTF8.self).contains("\r\nDate: "))
             }
         }
@@ -182,7 +192,8 @@ struct RawShortcutTests {
                 #expect(try await client.send("GET", path + "?via=route").status == 200)
                 var bytes: [UInt8] = []
                 for (target, close) in [(path, false), ("/images/\(id)", false), (path, false), (path, true)] {
-                    bytes += Array("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(close ? "Connection: close\r\n" : "")\r\n".utf8)
+                    let closing = close ? "Connection: close\r\n" : ""
+                    bytes += Array("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(closing)\r\n".utf8)
                 }
                 answers = CachedThumbnailResponderTests.split(try await client.conversation([(bytes, 0)]))
                 counted = try await Self.answered(client).raw - before
@@ -204,7 +215,8 @@ struct RawShortcutTests {
             let original = try await client.send("GET", "/images/\(id)").body
             var bytes: [UInt8] = []
             for (target, close) in [(path, false), ("/images/\(id)", false), ("/images/\(id)", true)] {
-                bytes += Array("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(close ? "Connection: close\r\n" : "")\r\n".utf8)
+                let closing = close ? "Connection: close\r\n" : ""
+                bytes += Array("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(closing)\r\n".utf8)
             }
             let answers = CachedThumbnailResponderTests.split(try await client.conversation([(bytes, 0)]))
             #expect(answers.map(\.status) == [200, 200, 200])
@@ -234,8 +246,11 @@ struct RawShortcutIdleTests {
         let channel = EmbeddedChannel(loop: loop)
         let state = ConnectionStateHandler(idleTimeout: .seconds(2), sweeps: sweeps)
         let registry = PrometheusCollectorRegistry()
-        let answers = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "t", metricName: "raw", unitName: "", helpText: ""))
-        try channel.pipeline.syncOperations.addHandler(RawShortcutHandler(Hits(), maxHeadLength: 1024, connection: state, answers: answers, reused: answers, memos: nil))
+        let answers = registry.makeCounter(
+            descriptor: MetricNameDescriptor(namespace: "t", metricName: "raw", unitName: "", helpText: ""))
+        try channel.pipeline.syncOperations.addHandler(
+            RawShortcutHandler(
+                Hits(), maxHeadLength: 1024, connection: state, answers: answers, reused: answers, memos: nil))
         try channel.pipeline.syncOperations.addHandler(state)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return (channel, loop)

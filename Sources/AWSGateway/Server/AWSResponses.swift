@@ -1,4 +1,5 @@
 // Building responses: S3's XML documents and errors, Lambda's JSON and errors, and the headers both add.
+import FetchService
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -16,11 +17,8 @@ enum AWSResponses {
     }
 
     /// A new request id (16 hex digits, leading zeros kept as S3's: until session 31 one in 16 was shorter), sent
-    /// as `x-amz-request-id`.
-    static func requestID() -> String {
-        let digits = String(UInt64.random(in: 0...UInt64.max), radix: 16, uppercase: true)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
+    /// as `x-amz-request-id`: the HTTP API's `RequestID`, one maker for both front doors.
+    static func requestID() -> String { RequestID().text }
 
     /// A body of bytes with Content-Type and Content-Length.
     static func body(

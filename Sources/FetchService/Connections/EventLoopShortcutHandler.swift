@@ -39,6 +39,9 @@ final class EventLoopShortcutHandler: ChannelDuplexHandler, RemovableChannelHand
     static let serverName = "picpipe"
 
     private let shortcut: any EventLoopShortcut
+    /// The field of the request id each answer carries: the one a proxy gave the request, else a new one (`nil`:
+    /// none).
+    private let requestIDField: HTTPField.Name?
     /// A thumbnail head waiting for its end (a body after it sends both to the request loop).
     private var held: HTTPRequest?
     /// Requests given to the request loop whose answer has not ended.
@@ -47,8 +50,9 @@ final class EventLoopShortcutHandler: ChannelDuplexHandler, RemovableChannelHand
     private var unflushed = false
     private var date = HTTPDateCache()
 
-    init(_ shortcut: any EventLoopShortcut) {
+    init(_ shortcut: any EventLoopShortcut, requestIDField: HTTPField.Name? = nil) {
         self.shortcut = shortcut
+        self.requestIDField = requestIDField
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -107,7 +111,8 @@ final class EventLoopShortcutHandler: ChannelDuplexHandler, RemovableChannelHand
     /// asked to, as Hummingbird's request loop does (and `FetchResponder` says so, as here).
     private func write(_ answer: CachedAnswer, for head: HTTPRequest, context: ChannelHandlerContext) {
         let closes = head.headerFields[.connection] == "close"
-        let fields = answer.fields(date: date.current(), closes: closes)
+        var fields = answer.fields(date: date.current(), closes: closes)
+        if let requestIDField { fields[requestIDField] = RequestID.of(head.headerFields) }
         context.write(wrapOutboundOut(.head(HTTPResponse(status: answer.status, headerFields: fields))), promise: nil)
         if let body = answer.body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
         if closes {

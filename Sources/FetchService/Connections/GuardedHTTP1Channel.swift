@@ -1,6 +1,7 @@
 // Hummingbird's HTTP/1.1 connection set-up with picpipe's guards around the decoder: the raw-byte head guard before
 // it, the request limits after it, and the count of open connections; the raw path ahead of all of them, alone
 // until a request needs the decoder.
+import HTTPTypes
 import HummingbirdCore
 import Logging
 import NIOCore
@@ -26,6 +27,8 @@ struct GuardedHTTP1Channel: Sendable {
     let idleTimeout: TimeAmount
     /// Closes a connection whose pending answer made no progress for this long.
     let sendTimeout: TimeAmount
+    /// The field of a request id on the answers made by the connection's own handlers (`nil`: none).
+    let requestIDField: HTTPField.Name?
     /// The raw path's answers kept per event loop.
     let memos = RawAnswerMemos()
     /// The connections' idle checks, one per event loop.
@@ -42,10 +45,12 @@ struct GuardedHTTP1Channel: Sendable {
     ///   - connections: the count the cap is checked against, shared by all connections.
     ///   - metrics: where refusals are counted.
     ///   - shortcut: what is answered on the event loop.
+    ///   - requestIDField: the field of a request id on the answers made by the connection's own handlers (the raw
+    ///     path, the event-loop shortcut, the request limits); `nil`: none.
     init(
         responder: @escaping HTTPChannelHandler.Responder, idleTimeout: TimeAmount, sendTimeout: TimeAmount,
         limits: RequestLimits, connections: ConnectionCount, metrics: HTTPMetrics,
-        shortcut: (any EventLoopShortcut)? = nil
+        shortcut: (any EventLoopShortcut)? = nil, requestIDField: HTTPField.Name? = nil
     ) {
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: limits.decoderLimit, maxHeaderListSize: limits.decoderLimit)
@@ -56,6 +61,7 @@ struct GuardedHTTP1Channel: Sendable {
         self.connections = connections
         self.metrics = metrics
         self.shortcut = shortcut
+        self.requestIDField = requestIDField
     }
 
     /// Sets up an accepted connection (the listener's child channel initializer, on its event loop). With a
@@ -89,7 +95,7 @@ struct GuardedHTTP1Channel: Sendable {
         let maxHead = min(limits.maxURIBytes, limits.maxHeaderBytes)
         let raw = RawShortcutHandler(
             shortcut, maxHeadLength: maxHead, connection: front, answers: metrics.rawAnswers,
-            reused: metrics.rawReusedAnswers, memos: memos)
+            reused: metrics.rawReusedAnswers, memos: memos, requestIDField: requestIDField)
         try channel.pipeline.syncOperations.addHandlers(front, raw)
     }
 
@@ -123,7 +129,8 @@ struct GuardedHTTP1Channel: Sendable {
         try pipeline.addHandler(
             RequestLimitHandler(
                 limits: limits, head: head, metrics: metrics,
-                connectionRefusal: admitted ? nil : .tooManyConnections(limit: connections.limit)))
+                connectionRefusal: admitted ? nil : .tooManyConnections(limit: connections.limit),
+                requestIDField: requestIDField))
         // After the limits (a refused head never asks for its body), before the request loop's writes.
         let expectContinue = ExpectContinueHandler()
         try pipeline.addHandler(expectContinue)
@@ -133,7 +140,7 @@ struct GuardedHTTP1Channel: Sendable {
         try pipeline.addHandler(state)
         if let shortcut {
             // Last before the request loop: the limits and the connection state handler see its requests.
-            try pipeline.addHandler(EventLoopShortcutHandler(shortcut))
+            try pipeline.addHandler(EventLoopShortcutHandler(shortcut, requestIDField: requestIDField))
         }
         let value = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))

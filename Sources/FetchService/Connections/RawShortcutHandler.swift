@@ -58,15 +58,20 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The answers kept on this connection's event loop (none: nothing is kept).
     private let memos: RawAnswerMemos?
     private var memo: RawAnswerMemo?
+    /// The field of the new request id each answer carries, right after its status line (`nil`: none). A kept whole
+    /// answer stays one shared buffer: the status line and the id go out as a small buffer of their own, then the
+    /// rest of the kept bytes, so the id costs a second write and 16 digits from `RequestID`, no copy of the answer.
+    private let requestIDField: HTTPField.Name?
     /// The most held while waiting: a client that sends more than this behind an unanswered request is handed to
     /// the decoder (and its limits) instead.
     static let maxHeldBytes = 64 * 1024
 
     init(
         _ shortcut: any EventLoopShortcut, maxHeadLength: Int, connection: any RawPathConnection, answers: Counter,
-        reused: Counter, memos: RawAnswerMemos?
+        reused: Counter, memos: RawAnswerMemos?, requestIDField: HTTPField.Name? = nil
     ) {
         self.shortcut = shortcut
+        self.requestIDField = requestIDField
         self.reused = reused
         self.memos = memos
         self.answers = answers
@@ -148,10 +153,16 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
             let written: EventLoopPromise<Void>? = head.closes ? context.eventLoop.makePromise() : nil
             buffer.moveReaderIndex(forwardBy: head.length)
             switch source {
-            case .kept(.whole(let whole, let headLength)):
+            case .kept(.whole(var whole, let headLength)):
                 // The kept answer as one buffer, shared, not copied (a HEAD gets its head).
-                let answer = head.method == .head ? whole.getSlice(at: whole.readerIndex, length: headLength)! : whole
-                context.write(wrapOutboundOut(answer), promise: written)
+                if head.method == .head { whole = whole.getSlice(at: whole.readerIndex, length: headLength)! }
+                if let requestIDField, let statusLine = Self.statusLine(of: &whole) {
+                    var first = context.channel.allocator.buffer(capacity: statusLine.readableBytes + 48)
+                    first.writeImmutableBuffer(statusLine)
+                    first.writeRequestID(requestIDField)
+                    context.write(wrapOutboundOut(first), promise: nil)
+                }
+                context.write(wrapOutboundOut(whole), promise: written)
                 shortcut.countReused(method: head.method, status: .ok, duration: .now - start)
                 reused.increment()
             case .kept(.parts(let kept)):
@@ -247,6 +258,12 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// Takes the status line (its CRLF included) from the front of an answer's bytes; `nil` when they hold none.
+    static func statusLine(of bytes: inout ByteBuffer) -> ByteBuffer? {
+        guard let end = bytes.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        return bytes.readSlice(length: end + 1 - bytes.readerIndex)
+    }
+
     /// The status line and the answer's own fields as the HTTP/1 encoder writes them (what `RawAnswerMemo` keeps).
     static func prefix(of answer: CachedAnswer, allocator: ByteBufferAllocator) -> ByteBuffer {
         var head = allocator.buffer(capacity: 320)
@@ -265,8 +282,13 @@ final class RawShortcutHandler: ChannelInboundHandler, RemovableChannelHandler {
         prefix: ByteBuffer, body: ByteBuffer?, closes: Bool, written: EventLoopPromise<Void>?,
         context: ChannelHandlerContext
     ) {
-        var head = context.channel.allocator.buffer(capacity: prefix.readableBytes + 96)
-        head.writeImmutableBuffer(prefix)
+        var head = context.channel.allocator.buffer(capacity: prefix.readableBytes + 144)
+        var rest = prefix
+        if let requestIDField, let statusLine = Self.statusLine(of: &rest) {
+            head.writeImmutableBuffer(statusLine)
+            head.writeRequestID(requestIDField)
+        }
+        head.writeImmutableBuffer(rest)
         CachedAnswer.eachAddedField(date: date.current(), closes: closes) { head.writeHTTPField($0, $1) }
         head.writeStaticString("\r\n")
         guard let body, body.readableBytes > 0 else { return context.write(wrapOutboundOut(head), promise: written) }
@@ -286,6 +308,14 @@ protocol RawPathConnection: AnyObject {
 }
 
 extension ByteBuffer {
+    /// A header line of a new request id (`RequestID`), written without making a string.
+    mutating func writeRequestID(_ name: HTTPField.Name) {
+        writeString(name.rawName)
+        writeStaticString(": ")
+        RequestID().write(to: &self)
+        writeStaticString("\r\n")
+    }
+
     /// One header line as the HTTP/1 encoder writes it.
     mutating func writeHTTPField(_ name: HTTPField.Name, _ value: String) {
         writeString(name.rawName)

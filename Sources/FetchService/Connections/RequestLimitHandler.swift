@@ -48,6 +48,8 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let metrics: HTTPMetrics
     /// The refusal of a connection over the cap, answered as soon as the connection is active.
     private let connectionRefusal: APIError?
+    /// The field of the request id each refusal carries (`nil`: none).
+    private let requestIDField: HTTPField.Name?
     private var context: ChannelHandlerContext?
     private var headerTimer: Scheduled<Void>?
     /// Requests whose response has not ended yet.
@@ -59,11 +61,16 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     ///   - head: the connection's raw-byte guard (it tells this handler when a head starts).
     ///   - metrics: where refusals are counted.
     ///   - connectionRefusal: when set, the connection is refused with it at once (it is over the cap).
-    init(limits: RequestLimits, head: RequestHeadGuard, metrics: HTTPMetrics, connectionRefusal: APIError? = nil) {
+    ///   - requestIDField: the field of the new request id each refusal carries, in its body too (`nil`: none).
+    init(
+        limits: RequestLimits, head: RequestHeadGuard, metrics: HTTPMetrics, connectionRefusal: APIError? = nil,
+        requestIDField: HTTPField.Name? = nil
+    ) {
         self.limits = limits
         self.head = head
         self.metrics = metrics
         self.connectionRefusal = connectionRefusal
+        self.requestIDField = requestIDField
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -232,7 +239,10 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         refusal = .sent
         metrics.recordRefusal(code: error.code)
         var fields = error.headers
-        let body = ByteBuffer(string: error.jsonBody)
+        // A new id: the head it would come from is the one refused.
+        let requestID = requestIDField.map { _ in RequestID().text }
+        if let requestIDField, let requestID { fields[requestIDField] = requestID }
+        let body = ByteBuffer(string: error.jsonBody(requestID: requestID))
         fields[.contentType] = "application/json"
         fields[.contentLength] = String(body.readableBytes)
         fields[.connection] = "close"

@@ -37,15 +37,22 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible, Senda
 
     public var description: String { "\(status.code) \(code): \(message)" }
 
-    /// The JSON body: `{"error":{"code":"…","message":"…"}}`.
-    public var jsonBody: String {
-        "{\"error\":{\"code\":\(JSONText.quoted(code)),\"message\":\(JSONText.quoted(message))}}"
+    /// The JSON body: `{"error":{"code":"…","message":"…"}}`, with `"request_id":"…"` when the request has one
+    /// (until session 32 no answer named its request).
+    public func jsonBody(requestID: String? = nil) -> String {
+        let id = requestID.flatMap { $0.isEmpty ? nil : ",\"request_id\":\(JSONText.quoted($0))" } ?? ""
+        return "{\"error\":{\"code\":\(JSONText.quoted(code)),\"message\":\(JSONText.quoted(message))\(id)}}"
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        response(from: request, requestID: (context as? FetchRequestContext)?.requestID)
+    }
+
+    /// The JSON answer to `request`, its body naming `requestID`.
+    func response(from request: Request, requestID: String?) -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
-        let body = ByteBuffer(string: jsonBody)
+        let body = ByteBuffer(string: jsonBody(requestID: requestID))
         fields[.contentLength] = String(body.readableBytes)
         // HEAD answers carry the headers of the GET answer, without the body.
         return Response(

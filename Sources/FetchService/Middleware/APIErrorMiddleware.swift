@@ -16,46 +16,63 @@ struct APIErrorMiddleware: RouterMiddleware {
         let response: Response
         do {
             response = try await next(request, context)
-        } catch let error as APIError {
-            response = try error.response(from: request, context: context)
-        } catch let error as HTTPError {
-            let converted: APIError
-            switch error.status {
-            case .notFound where context.endpointPath == nil || context.endpointPath == "NotFound":
-                converted = .routeNotFound(request.uri.path)
-            default:
-                converted = APIError(error)
-            }
-            response = try converted.response(from: request, context: context)
         } catch {
-            switch StoreHealth.shared.recordFailure(error) {
-            case .full?:
-                response = try APIError.insufficientStorage("store the request")
-                    .response(from: request, context: context)
-            case .readOnly?:
-                response = try APIError.storeReadOnly("store the request").response(from: request, context: context)
-            default:
-                if TransientFailures.mayPass(error) {
-                    // A database out of reach (a restart, a cut network) is an outage the pool logs once, not a
-                    // failure of this request: 503 with a time to come back, as POST answers while it lasts.
-                    var headers = HTTPFields()
-                    headers[.retryAfter] = "5"
-                    response = try APIError(
-                        .serviceUnavailable, code: "unavailable",
-                        message: "the database is out of reach; try again shortly (GET /healthz says more)",
-                        headers: headers
-                    ).response(from: request, context: context)
-                    break
-                }
-                logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-                response = try APIError.internalError("the server failed to answer; see its log")
-                    .response(from: request, context: context)
+            let refusal = apiError(error, request: request, context: context)
+            // A server failure is logged with what failed (`apiError`); every other refusal at debug, each naming the
+            // request's id, which its answer and its JSON body carry: a client's report finds its line.
+            if refusal.status != .internalServerError {
+                logger.debug(
+                    "request refused",
+                    metadata: [
+                        "request_id": "\(context.requestID)", "method": "\(request.method.rawValue)",
+                        "path": "\(request.uri.path)", "status": "\(refusal.status.code)", "code": "\(refusal.code)",
+                    ])
             }
+            response = refusal.response(from: request, requestID: context.requestID)
         }
         let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
         metrics.record(
             route: route, method: request.method.rawValue, status: response.status.code,
             duration: ContinuousClock.now - start)
         return response
+    }
+
+    /// The API's error for what a route threw; a failure of the server itself (500) is logged here, with its cause.
+    private func apiError(_ error: any Error, request: Request, context: Context) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as HTTPError:
+            switch error.status {
+            case .notFound where context.endpointPath == nil || context.endpointPath == "NotFound":
+                return .routeNotFound(request.uri.path)
+            default:
+                return APIError(error)
+            }
+        default:
+            switch StoreHealth.shared.recordFailure(error) {
+            case .full?:
+                return .insufficientStorage("store the request")
+            case .readOnly?:
+                return .storeReadOnly("store the request")
+            default:
+                if TransientFailures.mayPass(error) {
+                    // A database out of reach (a restart, a cut network) is an outage the pool logs once, not a
+                    // failure of this request: 503 with a time to come back, as POST answers while it lasts.
+                    var headers = HTTPFields()
+                    headers[.retryAfter] = "5"
+                    return APIError(
+                        .serviceUnavailable, code: "unavailable",
+                        message: "the database is out of reach; try again shortly (GET /healthz says more)",
+                        headers: headers)
+                }
+                logger.error(
+                    "request failed",
+                    metadata: [
+                        "request_id": "\(context.requestID)", "path": "\(request.uri.path)", "error": "\(error)",
+                    ])
+                return .internalError("the server failed to answer; see its log")
+            }
+        }
     }
 }

@@ -84,7 +84,13 @@ public enum OpenAPIDocument {
             limit the answer is 429 `too_many_requests` with `Retry-After`. A 401, or a 403 for a missing scope, comes
             before the plan and carries none.
 
-            **Errors** are `{"error": {"code": "...", "message": "..."}}` with the status of the table below.
+            **Errors** are `{"error": {"code": "...", "message": "...", "request_id": "..."}}` with the status of the
+            table below.
+
+            **Request ids.** Every answer carries `X-Request-Id`: the id a proxy in front sent in `X-Request-Id` when it
+            is 1 to 128 letters, digits and `-_.:+/=`, else a new one of 16 hex digits. An error body names it as
+            `request_id`, and so does the server's log line for a failure (500), or, at log level debug, for any other
+            refusal.
 
             **Connections.** Before any route runs, every request is held to these limits, each refused with the
             JSON error and `Connection: close`, after which the connection closes: a request target over
@@ -100,6 +106,7 @@ public enum OpenAPIDocument {
           - bearer: []
         # The fields any answer of a route may carry, merged into each response's headers (`<<: *answerHeaders`).
         x-answer-headers: &answerHeaders
+          X-Request-Id: {$ref: "#/components/headers/X-Request-Id"}
           Vary: {$ref: "#/components/headers/Vary"}
           X-RateLimit-Limit: {$ref: "#/components/headers/X-RateLimit-Limit"}
           X-RateLimit-Remaining: {$ref: "#/components/headers/X-RateLimit-Remaining"}
@@ -856,6 +863,7 @@ public enum OpenAPIDocument {
             Accept-Ranges: {schema: {type: string, const: bytes}}
             Vary: {schema: {type: string, pattern: "^(Accept|Origin)(, ?(Accept|Origin))*$"}, description: "Accept on thumbnails whose format was chosen from Accept (http.negotiate_formats, no ?format=); Origin on every answer when http.cors_origins lists origins (not with *), so a shared cache never hands one origin's answer to another. Both: two Vary fields, or one reading `Accept, Origin`."}
             Content-Range: {schema: {type: string}}
+            X-Request-Id: {schema: {type: string, pattern: "^[A-Za-z0-9._:+/=-]{1,128}$"}, description: "The request's id: the one a proxy in front sent in X-Request-Id when it is a plain token, else 16 hex digits; an error body's request_id."}
             JSONETag: {schema: {type: string}, description: "Strong, made from the body's bytes: the same body, the same tag; If-None-Match naming it is a 304."}
             JSONCacheControl: {schema: {type: string, enum: [no-cache, "private, no-cache"]}, description: "Kept, but revalidated before every use (the listing's signed thumbnail URLs expire, and pictures come and go); private when reads need credentials."}
             X-RateLimit-Limit: {schema: {type: integer, minimum: 0}, description: "With a usage plan: the burst, or the daily quota for a plan without a rate."}
@@ -961,9 +969,13 @@ public enum OpenAPIDocument {
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             URITooLong:
               description: uri_too_long (the request target, path and query, is over http.max_uri_bytes; the connection closes).
+              headers:
+                X-Request-Id: {$ref: "#/components/headers/X-Request-Id"}
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             HeadersTooLarge:
               description: header_fields_too_large (the headers are over http.max_header_bytes; the connection closes).
+              headers:
+                X-Request-Id: {$ref: "#/components/headers/X-Request-Id"}
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             StoreFull:
               description: insufficient_storage (the store's disk is full; nothing is kept).
@@ -1008,6 +1020,7 @@ public enum OpenAPIDocument {
                   properties:
                     code: {type: string}
                     message: {type: string}
+                    request_id: {type: string, description: "The answer's X-Request-Id."}
             ImageList:
               type: object
               required: [items, next_cursor]

@@ -24,9 +24,11 @@ public struct FetchResponder: HTTPResponder {
         route = RouterPath(RouteTable.thumbnailPath).description
     }
 
-    /// Answers from the cache when it can, otherwise through the router.
+    /// Answers from the cache when it can, otherwise through the router; every answer carries the request's id.
     public func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
+        var context = context
+        context.requestID = RequestID.of(request.headers)
         var response: Response
         if let answer = api.cachedThumbnail(request.head) {
             api.metrics.record(
@@ -36,6 +38,7 @@ public struct FetchResponder: HTTPResponder {
         } else {
             response = try await router.respond(to: Self.unreservedDecoded(request), context: context)
         }
+        response.headers[RequestID.field] = context.requestID
         // Hummingbird's request loop closes the connection after this answer: say so (RFC 9112, 9.6), or a client
         // that reads it as keep-alive sends its next request into a closed socket.
         if request.headers[.connection] == "close" { response.headers[.connection] = "close" }

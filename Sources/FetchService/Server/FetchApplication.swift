@@ -85,15 +85,17 @@ public struct FetchApplication: Sendable, CustomStringConvertible {
 
         let router = Router(context: FetchRequestContext.self)
         // Outermost: its headers go on every answer to an allowed origin, the errors APIErrorMiddleware makes too.
-        if settings.crossOrigin.isEnabled { router.add(middleware: CrossOriginMiddleware(policy: settings.crossOrigin)) }
+        if settings.crossOrigin.isEnabled {
+            router.add(middleware: CrossOriginMiddleware(policy: settings.crossOrigin))
+        }
         router.add(middleware: APIErrorMiddleware(metrics: metrics, logger: logger))
         let routes = RouteTable.routes(api)
         RouteTable.register(routes, live: api.live, on: router)
 
         let listener = HTTPListener(
             responder: FetchResponder(router: router.buildResponder(), api: api), settings: settings, metrics: metrics,
-            shortcut: ThumbnailShortcut(api: api), serverName: EventLoopShortcutHandler.serverName, group: Self.group,
-            logger: logger, onServerRunning: onServerRunning)
+            shortcut: ThumbnailShortcut(api: api), serverName: EventLoopShortcutHandler.serverName,
+            requestIDField: RequestID.field, group: Self.group, logger: logger, onServerRunning: onServerRunning)
         return FetchApplication(
             listener: listener, routes: routes,
             executor: EventLoopTaskExecutor(group: Self.group), thumbnails: api.thumbnails, api: api)

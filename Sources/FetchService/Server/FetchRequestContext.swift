@@ -11,6 +11,9 @@ public struct FetchRequestContext: RequestContext {
     public let channel: any Channel
     /// Who sent the request, once its credentials are checked (`nil`: anonymous or a signed URL).
     public var caller: Caller?
+    /// The request's id (`RequestID`), set by `FetchResponder`: its answer's `X-Request-Id`, an error body's
+    /// `request_id`, the log's `request_id`.
+    public var requestID = ""
 
     /// - Parameter source: what the application gives each request.
     public init(source: ApplicationRequestContextSource) {

@@ -16,7 +16,7 @@ import ServiceLifecycle
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Listens on a TCP address and serves each connection: the raw path first, a Hummingbird responder behind it.
@@ -40,9 +40,11 @@ package struct HTTPListener: Service, CustomStringConvertible {
     ///   - metrics: the HTTP instruments (open connections, refusals, raw answers).
     ///   - shortcut: what is answered from memory ahead of the request loop (none: every request takes the loop).
     ///   - serverName: the `Server` field of every answer.
+    ///   - requestIDField: the field that carries a request id (`RequestID`) on the answers made ahead of the
+    ///     responder (which adds its own); `nil`: none.
     package init<Responder: HTTPResponder>(
         responder: Responder, settings: FetchSettings, metrics: HTTPMetrics, shortcut: (any EventLoopShortcut)?,
-        serverName: String, group: any EventLoopGroup, logger: Logger,
+        serverName: String, requestIDField: HTTPField.Name? = nil, group: any EventLoopGroup, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void
     ) where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
         let limits = RequestLimits(
@@ -53,7 +55,7 @@ package struct HTTPListener: Service, CustomStringConvertible {
             idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)),
             sendTimeout: .nanoseconds(Int64(settings.sendTimeout / .nanoseconds(1))), limits: limits,
             connections: ConnectionCount(limit: settings.maxConnections, gauge: metrics.openConnections),
-            metrics: metrics, shortcut: shortcut)
+            metrics: metrics, shortcut: shortcut, requestIDField: requestIDField)
         address = settings.listen
         // Room for a burst of connects up to the connection cap (Hummingbird's 256 overflowed when 500 slow clients
         // reconnected at once, and a dropped SYN costs the client a 1 s retransmit).
@@ -152,7 +154,8 @@ package struct HTTPListener: Service, CustomStringConvertible {
             .serverChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(
-                ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: sharingPort ? 1 : 0)
+                ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: sharingPort ? 1 : 0
+            )
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .serverChannelInitializer { server in
                 server.eventLoop.makeCompletedFuture {
