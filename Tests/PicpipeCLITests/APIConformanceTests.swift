@@ -1,6 +1,6 @@
 // schemathesis (PyPI) against the live OpenAPI document of a real `serve`: every operation, with and without a key and
-// from a web page's origin (CORS on), stateful links between POST and GET/DELETE; zero failures of any check
-// (scripts/api-conformance.sh).
+// from a web page's origin (CORS on), its stateful phase, over pictures stored under the ids schemathesis is given;
+// zero failures of any check, and the metadata and thumbnail routes reached in every run (scripts/api-conformance.sh).
 import Foundation
 import Testing
 
@@ -48,6 +48,11 @@ extension PicpipeCLI {
             print("schemathesis: " + summaries.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; "))
             #expect(process.terminationStatus == 0, "\(output.suffix(6000))")
             #expect(summaries.count == 3, "every run (no key, key, CORS) reported")
+            // Each run's 2xx answers of the metadata and thumbnail routes (with random ids they are 404s).
+            let reached = output.split(separator: "\n").filter { $0.contains("reached (") }
+            print("schemathesis: " + reached.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; "))
+            #expect(reached.count == 3, "every run says what it reached")
+            #expect(!reached.contains { $0.contains(" 0") }, "\(reached)")
         }
     }
 }
