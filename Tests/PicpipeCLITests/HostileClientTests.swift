@@ -358,3 +358,97 @@ extension PicpipeCLI.HostileClientTests {
         }
     }
 }
+
+extension PicpipeCLI.HostileClientTests {
+    /// Sends a head and reads its answer (the server answers before any body: its JSON or XML error), then sends
+    /// `blocks` MiB of body (chunked when `chunked`) and counts how many the server took before the connection failed.
+    /// - Returns: the answer's status and text, whether the server then closed the connection, and the MiB sent.
+    static func refusedBody(_ head: String, port: Int, chunked: Bool = false, blocks: Int = 256) throws
+        -> (status: Int?, text: String, closed: Bool, sent: Int)
+    {
+        let connection = try RawConnection(port: port, receiveTimeout: 20)
+        connection.send(head)
+        let answer = connection.receive { bytes in
+            let text = String(decoding: bytes, as: UTF8.self)
+            return text.hasSuffix("}}") || text.hasSuffix("</Error>")
+        }.bytes
+        let block = [UInt8](repeating: 0, count: 1 << 20)
+        let framed = chunked ? Array("100000\r\n".utf8) + block + Array("\r\n".utf8) : block
+        var sent = 0
+        while sent < blocks, connection.send(framed) { sent += 1 }
+        let closed = connection.receive().closed
+        return (RawConnection.status(answer), String(decoding: answer, as: UTF8.self), closed, sent)
+    }
+
+    /// A body answered before its end (refused for its type, its id, its signature) is not read on: the answer says
+    /// `Connection: close` and the connection closes, as the README has it for 413, 408 and 415. A Content-Length
+    /// over the limit is 413 whatever the type, as nginx answers it. Until session 32 the Content-Type was checked
+    /// first, so 2 GB of text/plain got a 415, and a 415 or 400 read the rest of the body without a limit (2 GB
+    /// declared, or chunked for ever) on a connection kept open.
+    @Test func aBodyAnsweredBeforeItsEndIsNotReadOn() async throws {
+        try await PicpipeCLI.ServeHardeningTests.withServe { _, store, base in
+            let port = try Self.port(base)
+            let cases: [(head: String, chunked: Bool, status: Int, code: String)] = [
+                (
+                    "POST /images HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 2147483648\r\n\r\n",
+                    false, 413, "body_too_large"
+                ),
+                (
+                    "POST /images HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n",
+                    true, 415, "unsupported_media_type"
+                ),
+                (
+                    "PUT /images/..%2f HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 200000000\r\n\r\n",
+                    false, 400, "invalid_id"
+                ),
+            ]
+            for (head, chunked, status, code) in cases {
+                let answer = try Self.refusedBody(head, port: port, chunked: chunked)
+                #expect(answer.status == status && answer.text.contains(code), "\(head): \(answer.text)")
+                #expect(Self.answers(in: answer.text) == 1, "\(answer.text)")
+                #expect(answer.text.contains("Connection: close") && answer.closed, "\(head): \(answer.text)")
+                // The socket buffers hold a few MB at most: the server stopped reading long before 256 MiB.
+                #expect(answer.sent < 256, "\(head): the server read on after its answer")
+            }
+            #expect(ServeProcess.files(store, "uploads").isEmpty)
+            #expect(try await PicpipeCLI.ServeHardeningTests.request("GET", "\(base)/healthz").status == 200)
+        }
+    }
+
+    /// A broken chunk after an answer given before the body's end gets no second, stray `400` with an empty body
+    /// (a keep-alive client would take it for the answer to its next request): one answer, then the close. Until
+    /// session 32 the request loop read on into the body after the answer, and answered the broken chunk too.
+    @Test func aBrokenChunkAfterAnEarlyAnswerGetsNoSecondAnswer() async throws {
+        try await PicpipeCLI.ServeHardeningTests.withServe { _, _, base in
+            let port = try Self.port(base)
+            let chunked = "Host: x\r\nTransfer-Encoding: chunked\r\n"
+            for (head, status) in [
+                ("POST /images HTTP/1.1\r\n\(chunked)Content-Type: text/plain\r\n\r\n", 415),
+                ("GET /healthz HTTP/1.1\r\n\(chunked)\r\n", 200),
+            ] {
+                let answer = try Self.exchange(Array((head + "zz\r\n").utf8), port: port)
+                #expect(answer.status == status, "\(answer.text)")
+                #expect(Self.answers(in: answer.text) == 1, "one answer: \(answer.text)")
+                #expect(answer.closed)
+            }
+        }
+    }
+
+    /// The same on the S3 listener: an unsigned PutObject is refused (403 AccessDenied) before its body, which is
+    /// not read on (200 MB were), and a broken chunk after the refusal gets no stray 400.
+    @Test func s3BodiesRefusedBeforeTheirEndAreNotReadOn() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            let unsigned = try Self.refusedBody(
+                "PUT /uploads/a.jpg HTTP/1.1\r\nHost: x\r\nContent-Length: 200000000\r\n\r\n", port: gateway.port)
+            #expect(unsigned.status == 403 && unsigned.text.contains("AccessDenied"), "\(unsigned.text)")
+            #expect(unsigned.text.contains("Connection: close") && unsigned.closed, "\(unsigned.text)")
+            #expect(unsigned.sent < 256, "the server read on after its answer")
+            let broken = try Self.exchange(
+                Array("PUT /uploads/a.jpg HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".utf8),
+                port: gateway.port)
+            #expect(broken.status == 403, "\(broken.text)")
+            #expect(Self.answers(in: broken.text) == 1, "one answer: \(broken.text)")
+            #expect(broken.closed)
+        }
+    }
+}

@@ -45,7 +45,8 @@ public enum ExpectContinue {
 }
 
 /// Answers "100 Continue" when the route starts reading a body the client holds back, and closes the connection after
-/// a final answer sent before that (the client will not send the body, so nothing else can end the request).
+/// a final answer sent before that (the client will not send the body, so nothing else can end the request), or
+/// before the body's end arrived: the rest is not read.
 final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -56,15 +57,24 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
     private(set) var holdingBack = false
     /// The route will not read the rest of the request's body (`ExpectContinue.stopReading`).
     private var stopping = false
-    /// A final answer went out while the client held its body back, or while the route stopped reading it: the
-    /// connection closes after it.
+    /// A final answer went out while the client held its body back, or while the route stopped reading it, or before
+    /// the body's end: the connection closes after it.
     private var closeAfterAnswer = false
+    /// Between a request's head and its end (as the decoder reads them, ahead of the route): an answer given now
+    /// leaves body bytes unread. Hummingbird's request loop would read them all before the next request, without a
+    /// limit (until session 32 a 415 read on through a 2 GB body, and a broken chunk in it got a second, stray 400):
+    /// the answer says `Connection: close` instead, and the connection closes once it is sent.
+    private var bodyPending = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let request): holdingBack = ExpectContinue.isAsked(request)
+        case .head(let request):
+            holdingBack = ExpectContinue.isAsked(request)
+            bodyPending = true
         case .body: break
-        case .end: holdingBack = false  // the body came (or was empty): the request ended in step
+        case .end:
+            holdingBack = false  // the body came (or was empty): the request ended in step
+            bodyPending = false
         }
         context.fireChannelRead(data)
     }
@@ -88,9 +98,11 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head(var response) where (holdingBack || stopping) && response.status.kind != .informational:
+        case .head(var response)
+        where (holdingBack || stopping || bodyPending) && response.status.kind != .informational:
             holdingBack = false
             stopping = false
+            bodyPending = false
             closeAfterAnswer = true
             response.headerFields[.connection] = "close"
             context.write(wrapOutboundOut(.head(response)), promise: promise)

@@ -67,23 +67,24 @@ extension ImageAPI {
             status: previous == nil ? .created : .ok, headers: headers)
     }
 
-    /// Streams the body to a checked temporary file. A body refused for its size or pace (413, 408) or for lack of
-    /// room (503 too many uploads) stops the connection's reading: the answer is sent, the rest is not drained.
-    /// Other refusals (415, 400) let Hummingbird drain the rest, which is within the size limit.
-    /// - Parameter beforeBody: a last check before the body is read (a PUT's preconditions: 412 is then answered
-    ///   as 415 is, the body within the size limit drained, or not sent at all after `Expect: 100-continue`).
+    /// Streams the body to a checked temporary file. A body refused before its end (413, 408, 415, 503 too many
+    /// uploads, 412) is not drained: the answer says `Connection: close` and the connection closes once it is sent
+    /// (`ExpectContinueHandler`; until session 32 a 415 or a 400 let Hummingbird read the rest, however long).
+    /// - Parameter beforeBody: a last check before the body is read (a PUT's preconditions: 412).
     private func receive(
         _ request: Request, context: FetchRequestContext, beforeBody: () throws -> Void = {}
     ) async throws -> SpooledUpload {
         let upload: SpooledUpload
         do {
-            guard let slot = uploadSlots.take() else { throw APIError.tooManyUploads(limit: uploadSlots.limit) }
-            defer { slot.release() }
-            let kind = try UploadBody.kind(contentType: request.headers[.contentType])
+            // The declared length first, as nginx checks `client_max_body_size`: a body that can never be taken is
+            // 413 whatever its type or the server's load (until session 32 a 2 GB text/plain body was a 415).
             let declared = request.headers[.contentLength].flatMap { Int($0) }
             if let declared, declared > settings.maxBodyBytes {
                 throw APIError.bodyTooLarge(limit: settings.maxBodyBytes)
             }
+            guard let slot = uploadSlots.take() else { throw APIError.tooManyUploads(limit: uploadSlots.limit) }
+            defer { slot.release() }
+            let kind = try UploadBody.kind(contentType: request.headers[.contentType])
             try beforeBody()
             context.willReadBody(minimumRate: settings.minUploadRate)
             upload = try await spool.spool(request.body, kind: kind, declaredLength: declared)
