@@ -452,3 +452,24 @@ extension PicpipeCLI.HostileClientTests {
         }
     }
 }
+
+extension PicpipeCLI.HostileClientTests {
+    /// A CONNECT is refused 400 `malformed_request` with its JSON error and a length, on both listeners, like every
+    /// other refusal. Until session 32 the answer named the JSON type but came without a body or a length: NIO's
+    /// encoder drops the body of any answer to a CONNECT (a tunnel's 2xx has none).
+    @Test func aTunnelRequestGetsItsJSONRefusalOnBothListeners() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            let httpPort = try #require(PicpipeCLI.ServeHTTPTests.port(in: gateway.serve.log))
+            for port in [httpPort, gateway.port] {
+                let tunnel = try Self.exchange(
+                    Array("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n".utf8), port: port)
+                #expect(tunnel.status == 400, "\(tunnel.text)")
+                let parts = tunnel.text.components(separatedBy: "\r\n\r\n")
+                let body = parts.dropFirst().joined(separator: "\r\n\r\n")
+                #expect(body.contains("\"code\":\"malformed_request\"") && body.contains("CONNECT"), "\(tunnel.text)")
+                #expect(parts.first?.contains("Content-Length: \(body.utf8.count)") == true, "\(tunnel.text)")
+                #expect(tunnel.closed && Self.answers(in: tunnel.text) == 1)
+            }
+        }
+    }
+}

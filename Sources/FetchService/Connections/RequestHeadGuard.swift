@@ -22,6 +22,20 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
     private var discarding = false
     /// Why the decoded head must be refused though the decoder read it (`RequestVersionRules`), until the limiter takes it.
     var malformed: String?
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    /// Writes an encoded answer beneath the HTTP encoder, which would drop its body (the answer to a CONNECT).
+    func writeEncoded(_ answer: ByteBuffer, promise: EventLoopPromise<Void>?) {
+        guard let context else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        context.writeAndFlush(NIOAny(answer), promise: promise)
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if discarding { return }

@@ -55,6 +55,9 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Requests whose response has not ended yet.
     private var responsesInProgress = 0
     private var refusal = Refusal.none
+    /// The refusal answers a CONNECT: NIO's encoder drops the body (and the length) of every answer to one, since a
+    /// tunnel's 2xx has none, so it is written encoded, beneath it.
+    private var answersTunnel = false
 
     /// - Parameters:
     ///   - limits: the limits.
@@ -182,6 +185,7 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if request.method == .connect {
             // A tunnel request (its target an authority, `host:443`): no route takes it, and its answer would carry
             // no length, keeping the connection for the idle timeout (until session 28: a bodiless 404 and 30 s).
+            answersTunnel = true
             return .malformedRequest("CONNECT is not served: picpipe is not a proxy")
         }
         if let target = request.path, target.utf8.count > limits.maxURIBytes {
@@ -246,10 +250,21 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         fields[.contentType] = "application/json"
         fields[.contentLength] = String(body.readableBytes)
         fields[.connection] = "close"
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: error.status, headerFields: fields))), promise: nil)
-        context.write(wrapOutboundOut(.body(body)), promise: nil)
         let written = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+        if answersTunnel {
+            // Until session 32 the answer to a CONNECT went out with its JSON type but no body and no length.
+            var encoded = context.channel.allocator.buffer(capacity: 256 + body.readableBytes)
+            encoded.writeString("HTTP/1.1 \(error.status.code) \(error.status.reasonPhrase)\r\n")
+            for field in fields { encoded.writeHTTPField(field.name, field.value) }
+            encoded.writeStaticString("\r\n")
+            encoded.writeImmutableBuffer(body)
+            head.writeEncoded(encoded, promise: written)
+        } else {
+            let response = HTTPResponse(status: error.status, headerFields: fields)
+            context.write(wrapOutboundOut(.head(response)), promise: nil)
+            context.write(wrapOutboundOut(.body(body)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+        }
         let linger = limits.linger
         written.futureResult.assumeIsolated().whenComplete { _ in
             context.close(mode: .output, promise: nil)
