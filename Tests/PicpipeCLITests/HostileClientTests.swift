@@ -473,3 +473,29 @@ extension PicpipeCLI.HostileClientTests {
         }
     }
 }
+
+extension PicpipeCLI.HostileClientTests {
+    /// More than 1000 header fields is 431 for their count, and the answer says so, on both listeners. Until session
+    /// 32 it named the byte limit (`http.max_header_bytes`, 16384) though the head was far under it, so an operator
+    /// raising that limit still got the 431.
+    @Test func tooManyHeaderFieldsGet431NamingTheirCount() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            let httpPort = try #require(PicpipeCLI.ServeHTTPTests.port(in: gateway.serve.log))
+            for port in [httpPort, gateway.port] {
+                // 1001 fields in 6 KB (with Host): over the count, far under the bytes.
+                let fields = (0..<1000).map { _ in "A: b\r\n" }.joined()
+                let many = try Self.exchange(
+                    Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\(fields)\r\n".utf8), port: port)
+                #expect(many.status == 431, "\(many.text)")
+                #expect(
+                    many.text.contains("more than 1000 header fields") && !many.text.contains("16384"), "\(many.text)")
+                #expect(many.closed)
+                // 1000 fields in all are taken.
+                let fewer = (0..<998).map { _ in "A: b\r\n" }.joined()
+                let taken = try Self.exchange(
+                    Array("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\(fewer)\r\n".utf8), port: port)
+                #expect(taken.status != 431, "\(taken.text)")
+            }
+        }
+    }
+}

@@ -53,7 +53,8 @@ struct GuardedHTTP1Channel: Sendable {
         shortcut: (any EventLoopShortcut)? = nil, requestIDField: HTTPField.Name? = nil
     ) {
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
-            maxHeaderFieldSize: limits.decoderLimit, maxHeaderListSize: limits.decoderLimit)
+            maxHeaderFieldSize: limits.decoderLimit, maxHeaderListSize: limits.decoderLimit,
+            maxHeaderFieldCount: limits.maxHeaderFields)
         http1 = HTTP1Channel(responder: responder, configuration: .init(httpDecoderConfiguration: decoder))
         self.idleTimeout = idleTimeout
         self.sendTimeout = sendTimeout

@@ -18,6 +18,9 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
     private var requestLineStarted = false
     /// Whether the awaited head's request line has ended (a line feed after its first byte).
     private(set) var requestLineEnded = false
+    /// The bytes read since the awaited head began (what the decoder had when it stopped a head: over its size limit,
+    /// or not, and then at its count of fields).
+    private(set) var headBytes = 0
     /// After a refusal: bytes are dropped, and the connection closes when the client stops sending.
     private var discarding = false
     /// Why the decoded head must be refused though the decoder read it (`RequestVersionRules`), until the limiter takes it.
@@ -42,6 +45,7 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
         var startsHead = false
         if awaitingHead {
             let buffer = unwrapInboundIn(data)
+            headBytes += buffer.readableBytes
             if buffer.readableBytes > 0, !headStarted {
                 headStarted = true
                 startsHead = true
@@ -84,6 +88,7 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
         headStarted = false
         requestLineStarted = false
         requestLineEnded = false
+        headBytes = 0
     }
 
     /// Drops everything read from now on (a refusal is being answered).

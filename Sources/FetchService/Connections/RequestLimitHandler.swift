@@ -18,6 +18,8 @@ struct RequestLimits: Sendable {
     var maxHeaderBytes: Int
     /// How long a head may take from its first byte.
     var headerTimeout: TimeAmount
+    /// The most header fields a head may have (Hummingbird's decoder default); more are 431 for their count.
+    var maxHeaderFields = 1000
     /// How long a refused connection waits for the client to close before it is closed anyway: closing at once,
     /// with the client's bytes unread, would reset the connection and could lose the answer on the way.
     var linger: TimeAmount = .seconds(2)
@@ -145,15 +147,26 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireErrorCaught(error)
             return
         }
-        refuse(Self.refusal(for: parseError, requestLineEnded: head.requestLineEnded, limits: limits), context: context)
+        refuse(
+            Self.refusal(
+                for: parseError, requestLineEnded: head.requestLineEnded, headBytes: head.headBytes, limits: limits),
+            context: context)
     }
 
     /// The answer to a head the decoder stopped.
-    static func refusal(for error: HTTPParserError, requestLineEnded: Bool, limits: RequestLimits) -> APIError {
+    /// - Parameter headBytes: the bytes of the head read when it stopped (at least).
+    static func refusal(
+        for error: HTTPParserError, requestLineEnded: Bool, headBytes: Int, limits: RequestLimits
+    ) -> APIError {
         switch error {
+        case .headerOverflow where !requestLineEnded:
+            return .uriTooLong(limit: limits.maxURIBytes)
+        case .headerOverflow where headBytes < limits.decoderLimit:
+            // Under the decoder's size limit: it stopped at the count of fields (until session 32 this named the
+            // byte limit, which an operator raising it would find the request had not reached).
+            return .tooManyHeaderFields(limit: limits.maxHeaderFields)
         case .headerOverflow:
-            return requestLineEnded
-                ? .headerFieldsTooLarge(limit: limits.maxHeaderBytes) : .uriTooLong(limit: limits.maxURIBytes)
+            return .headerFieldsTooLarge(limit: limits.maxHeaderBytes)
         case .unexpectedContentLength, .invalidContentLength:
             // llhttp's codes for Content-Length twice, beside Transfer-Encoding, or not one number.
             return .malformedRequest(

@@ -162,6 +162,12 @@ extension APIError {
             message: "the request's headers are over the limit of \(limit) bytes (http.max_header_bytes); "
                 + "send fewer or shorter headers")
     }
+    /// 431: the request has more header fields than a head may have (a count, not `http.max_header_bytes`).
+    static func tooManyHeaderFields(limit: Int) -> APIError {
+        APIError(
+            .requestHeaderFieldsTooLarge, code: "header_fields_too_large",
+            message: "the request has more than \(limit) header fields, the most a request may have; send fewer")
+    }
     /// 503: more connections than `http.max_connections` are open.
     static func tooManyConnections(limit: Int) -> APIError {
         var headers = HTTPFields()
