@@ -499,3 +499,27 @@ extension PicpipeCLI.HostileClientTests {
         }
     }
 }
+
+extension PicpipeCLI.HostileClientTests {
+    /// RFC 9110 §10.1.1: a server ignores a 100-continue expectation in an HTTP/1.0 request (a 1.0 client may take
+    /// a "100 Continue" for the final answer): the upload gets its one answer and no 100. Until session 32 it was
+    /// sent `HTTP/1.1 100 Continue` first.
+    @Test func anHTTP10ExpectationIsIgnored() async throws {
+        try await PicpipeCLI.ServeHardeningTests.withServe { _, _, base in
+            let port = try Self.port(base)
+            let picture = try PicpipeCLI.ServeHardeningTests.photo(4)
+            let head =
+                "POST /images HTTP/1.0\r\nContent-Type: image/jpeg\r\nContent-Length: \(picture.count)\r\n"
+                + "Expect: 100-continue\r\n\r\n"
+            let answer = try Self.exchange(Array(head.utf8) + Array(picture), port: port)
+            #expect(answer.status == 202, "\(answer.text.prefix(300))")
+            #expect(!answer.text.contains("100 Continue") && Self.answers(in: answer.text) == 1, "\(answer.text)")
+            #expect(answer.closed)
+            // HTTP/1.1 still gets its 100 Continue before the answer.
+            let continued = try Self.exchange(
+                Array(head.replacingOccurrences(of: "HTTP/1.0", with: "HTTP/1.1\r\nHost: x\r\nConnection: close").utf8)
+                    + Array(picture), port: port)
+            #expect(continued.text.hasPrefix("HTTP/1.1 100 Continue") && continued.status == 100, "\(continued.text)")
+        }
+    }
+}

@@ -5,6 +5,7 @@
 // tell a 1.0 request from a 1.1 one), and an answer that keeps it says so (`Connection: keep-alive`, as nginx
 // answers: a 1.0 client assumes the server closes otherwise). An answer of unknown length to a 1.0 request (the
 // event stream) is not chunked (§6.1: Transfer-Encoding only to a 1.1 request): its end is the connection's close.
+// An HTTP/1.0 request's `Expect: 100-continue` is dropped (RFC 9110 §10.1.1: a server must ignore it).
 import NIOCore
 import NIOHTTP1
 
@@ -41,13 +42,18 @@ final class RequestVersionRules: ChannelDuplexHandler, RemovableChannelHandler {
         let isHTTP10 = request.version == .http1_0
         let asksKeepAlive = request.headers["Connection"].contains { $0.lowercased().contains("keep-alive") }
         pending.append((isHTTP10, isHTTP10 && asksKeepAlive))
-        if isHTTP10, !asksKeepAlive {
-            // The request loop reads `Connection: close` and closes after its answer, which says so.
-            request.headers.replaceOrAdd(name: "Connection", value: "close")
-            context.fireChannelRead(wrapInboundOut(.head(request)))
+        guard isHTTP10, !asksKeepAlive || request.headers.contains(name: "Expect") else {
+            context.fireChannelRead(data)
             return
         }
-        context.fireChannelRead(data)
+        if !asksKeepAlive {
+            // The request loop reads `Connection: close` and closes after its answer, which says so.
+            request.headers.replaceOrAdd(name: "Connection", value: "close")
+        }
+        // RFC 9110 §10.1.1: a 100-continue expectation in an HTTP/1.0 request is ignored (a 1.0 client may take
+        // the "100 Continue" for the final answer; until session 32 it was sent one).
+        request.headers.remove(name: "Expect")
+        context.fireChannelRead(wrapInboundOut(.head(request)))
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
