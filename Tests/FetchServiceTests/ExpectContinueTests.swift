@@ -127,4 +127,30 @@ struct ExpectContinueTests {
             }
         }
     }
+
+    /// A request answered while a pipelined upload behind it is still arriving keeps the connection: the close after
+    /// an answer given before a body's end is for that request's own body, not the next one's.
+    @Test func aPipelinedUploadBehindAnAnswerIsStillRead() async throws {
+        let picture = try FetchServer.picture(seed: 32)
+        try await FetchServer.with { client, _ in
+            let port = client.port
+            let answers = try await Self.blocking { () -> [String] in
+                let connection = try Connection(port: port)
+                // A GET (with a field the raw path does not read, so the decoder has the connection and reads
+                // ahead), and behind it an upload of which only half has come when the GET is answered.
+                connection.send(
+                    Self.head("GET", "/healthz", ["X-Trace: 1"])
+                        + Self.head(
+                            "POST", "/images", ["Content-Type: image/jpeg", "Content-Length: \(picture.count)"])
+                        + picture.prefix(picture.count / 2))
+                let first = connection.answer()
+                connection.send(Array(picture.suffix(from: picture.count / 2)))
+                let second = connection.answer()
+                return [
+                    first?.status ?? "none", first?.headers["connection"] ?? "-", second?.status ?? "none",
+                ]
+            }
+            #expect(answers == ["HTTP/1.1 200 OK", "-", "HTTP/1.1 202 Accepted"])
+        }
+    }
 }

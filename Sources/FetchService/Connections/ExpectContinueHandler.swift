@@ -60,21 +60,22 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// A final answer went out while the client held its body back, or while the route stopped reading it, or before
     /// the body's end: the connection closes after it.
     private var closeAfterAnswer = false
-    /// Between a request's head and its end (as the decoder reads them, ahead of the route): an answer given now
-    /// leaves body bytes unread. Hummingbird's request loop would read them all before the next request, without a
-    /// limit (until session 32 a 415 read on through a 2 GB body, and a broken chunk in it got a second, stray 400):
-    /// the answer says `Connection: close` instead, and the connection closes once it is sent.
-    private var bodyPending = false
+    /// For each request read (its head) and not answered yet, in order: whether its end has been read (the decoder
+    /// reads ahead of the route, pipelined requests too). An answer to one whose end has not been read leaves body
+    /// bytes unread, which Hummingbird's request loop would read, all of them, before the next request (until
+    /// session 32 a 415 read on through a 2 GB body, and a broken chunk in it got a second, stray 400): the answer
+    /// says `Connection: close` instead, and the connection closes once it is sent.
+    private var requestsEnded = CircularBuffer<Bool>(initialCapacity: 4)
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let request):
             holdingBack = ExpectContinue.isAsked(request)
-            bodyPending = true
+            requestsEnded.append(false)
         case .body: break
         case .end:
             holdingBack = false  // the body came (or was empty): the request ended in step
-            bodyPending = false
+            if let last = requestsEnded.indices.last { requestsEnded[last] = true }
         }
         context.fireChannelRead(data)
     }
@@ -98,11 +99,14 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head(var response)
-        where (holdingBack || stopping || bodyPending) && response.status.kind != .informational:
+        case .head(var response) where response.status.kind != .informational:
+            let bodyLeft = requestsEnded.popFirst() == false
+            guard holdingBack || stopping || bodyLeft else {
+                context.write(data, promise: promise)
+                return
+            }
             holdingBack = false
             stopping = false
-            bodyPending = false
             closeAfterAnswer = true
             response.headerFields[.connection] = "close"
             context.write(wrapOutboundOut(.head(response)), promise: promise)
