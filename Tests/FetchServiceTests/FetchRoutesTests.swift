@@ -618,4 +618,34 @@ struct FetchRoutesTests {
             }
         }
     }
+
+    /// Methods no route names at all (WebDAV's) are 405 with `Allow` on a path that has routes, as TRACE is, and a
+    /// 404 elsewhere; until session 32 they were 404 "no route" everywhere.
+    @Test func methodsNoRouteNamesAre405OnPathsThatHaveRoutes() async throws {
+        try await FetchServer.with { client, _ in
+            for (method, path, allowed) in [
+                ("PROPFIND", "/images", "GET, HEAD, POST"), ("LOCK", "/images", "GET, HEAD, POST"),
+                ("PROPFIND", "/healthz", "GET, HEAD"), ("MKCOL", "/images/abc", "GET, HEAD, PUT, DELETE"),
+            ] {
+                let reply = try await client.send(method, path)
+                #expect(reply.status == 405, "\(method) \(path): \(reply.text)")
+                #expect(reply.header("Allow") == allowed, "\(method) \(path)")
+                #expect(reply.errorCode == "method_not_allowed", "\(reply.text)")
+            }
+            #expect(try await client.send("PROPFIND", "/nowhere").status == 404)
+        }
+    }
+
+    /// A path that climbs out of `/images/` over several segments is 400 `invalid_id`, as a single `..` is (the
+    /// README's error list); until session 32 it was a 404 "no route". Nothing outside the store is ever served.
+    @Test func aClimbOverSeveralSegmentsIsAnInvalidID() async throws {
+        try await FetchServer.with { client, _ in
+            for path in ["/images/../../etc/passwd", "/images/%2e%2e/%2e%2e/etc/passwd", "/images/a/%2E%2E/b/c"] {
+                let reply = try await client.send("GET", path)
+                #expect(reply.status == 400, "\(path): \(reply.text)")
+                #expect(reply.errorCode == "invalid_id", "\(path): \(reply.text)")
+            }
+            #expect(try await client.send("GET", "/images/a/b/c/d").status == 404)
+        }
+    }
 }

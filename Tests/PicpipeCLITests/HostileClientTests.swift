@@ -523,3 +523,20 @@ extension PicpipeCLI.HostileClientTests {
         }
     }
 }
+
+extension PicpipeCLI.HostileClientTests {
+    /// A request line that ends with a bare LF is refused for that, not for its version (llhttp reads the LF as part
+    /// of the version: until session 32 the reason was "the HTTP version is not HTTP/1.0 or HTTP/1.1").
+    @Test func aBareLineFeedIsRefusedForWhatItIs() async throws {
+        try await PicpipeCLI.ServeHardeningTests.withServe { _, _, base in
+            let port = try Self.port(base)
+            let bare = try Self.exchange(Array("GET /healthz HTTP/1.1\nHost: a\n\n".utf8), port: port)
+            #expect(bare.status == 400 && bare.text.contains("malformed_request"), "\(bare.text)")
+            #expect(bare.text.contains("bare LF") && !bare.text.contains("version"), "\(bare.text)")
+            #expect(bare.closed)
+            // A version that is wrong is still called so.
+            let version = try Self.exchange(Array("GET /healthz HTTP/2.0\r\nHost: a\r\n\r\n".utf8), port: port)
+            #expect(version.status == 400 && !version.text.contains("bare LF"), "\(version.text)")
+        }
+    }
+}

@@ -18,6 +18,10 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
     private var requestLineStarted = false
     /// Whether the awaited head's request line has ended (a line feed after its first byte).
     private(set) var requestLineEnded = false
+    /// Whether that line feed came without a carriage return before it (RFC 9112 §2.2: lines end with CRLF).
+    private(set) var requestLineEndsBare = false
+    /// Whether the last byte read of the unfinished request line was a carriage return.
+    private var endedWithReturn = false
     /// The bytes read since the awaited head began (what the decoder had when it stopped a head: over its size limit,
     /// or not, and then at its count of fields).
     private(set) var headBytes = 0
@@ -59,7 +63,13 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
                     requestLineStarted = first != nil
                     view = view[(first ?? view.endIndex)...]
                 }
-                requestLineEnded = requestLineStarted && view.contains(UInt8(ascii: "\n"))
+                if requestLineStarted, let feed = view.firstIndex(of: UInt8(ascii: "\n")) {
+                    requestLineEnded = true
+                    let before = feed > view.startIndex ? view[view.index(before: feed)] : nil
+                    requestLineEndsBare = before.map { $0 != UInt8(ascii: "\r") } ?? !endedWithReturn
+                } else {
+                    endedWithReturn = view.last == UInt8(ascii: "\r")
+                }
             }
         }
         context.fireChannelRead(data)
@@ -88,6 +98,8 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
         headStarted = false
         requestLineStarted = false
         requestLineEnded = false
+        requestLineEndsBare = false
+        endedWithReturn = false
         headBytes = 0
     }
 

@@ -147,6 +147,15 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireErrorCaught(error)
             return
         }
+        if head.requestLineEndsBare {
+            // llhttp reads the bare LF as part of the version, and said the version was not 1.0 or 1.1 (until
+            // session 32).
+            refuse(
+                .malformedRequest(
+                    "the request line ends with a bare LF: HTTP lines end with CR LF (RFC 9112 section 2.2)"),
+                context: context)
+            return
+        }
         refuse(
             Self.refusal(
                 for: parseError, requestLineEnded: head.requestLineEnded, headBytes: head.headBytes, limits: limits),

@@ -8,6 +8,9 @@ struct APIErrorMiddleware: RouterMiddleware {
     typealias Context = FetchRequestContext
     let metrics: HTTPMetrics
     let logger: Logger
+    /// The routes' paths and their methods: a request the router did not match is a 405 when its path is one of
+    /// them (a method no route lists, WebDAV's PROPFIND say), a 400 `invalid_id` when it climbs out of `/images/`.
+    let paths: RoutePaths
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -45,7 +48,17 @@ struct APIErrorMiddleware: RouterMiddleware {
         case let error as HTTPError:
             switch error.status {
             case .notFound where context.endpointPath == nil || context.endpointPath == "NotFound":
-                return .routeNotFound(request.uri.path)
+                let path = request.uri.path
+                if let allowed = paths.methods(forPath: path), !allowed.contains(request.method.rawValue) {
+                    // Until session 32 only the methods the route table names answered 405 (TRACE, PATCH); any
+                    // other was a 404 "no route" for a path that has routes.
+                    return .methodNotAllowed(request.method, allowed: allowed)
+                } else if let id = RoutePaths.climbingImageID(path) {
+                    // `/images/../../etc/passwd`: the id rules refuse `..`, over one segment or several (until
+                    // session 32 several were a 404 "no route").
+                    return .invalidID(id)
+                }
+                return .routeNotFound(path)
             default:
                 return APIError(error)
             }

@@ -88,8 +88,9 @@ public struct FetchApplication: Sendable, CustomStringConvertible {
         if settings.crossOrigin.isEnabled {
             router.add(middleware: CrossOriginMiddleware(policy: settings.crossOrigin))
         }
-        router.add(middleware: APIErrorMiddleware(metrics: metrics, logger: logger))
         let routes = RouteTable.routes(api)
+        router.add(
+            middleware: APIErrorMiddleware(metrics: metrics, logger: logger, paths: RoutePaths(routes)))
         RouteTable.register(routes, live: api.live, on: router)
 
         let listener = HTTPListener(
