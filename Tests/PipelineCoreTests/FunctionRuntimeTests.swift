@@ -167,8 +167,17 @@ struct TrespassingFunction: PipelineFunction {
         settings.journalRetentionDays = journalRetentionDays
         var quiet = Logger(label: "test")
         quiet.logLevel = .critical
+        // A function left at the default 30 s timeout is in no timeout test: it gets `untimed`'s 600 s. While every
+        // suite starts at once, the concurrency pool's two threads have been held for over 30 s, and a 0.5 s sleep
+        // that resumed late came back TimedOut, then ran again or was put back at shutdown (session 32's CI).
+        let patient = functions.map { registered -> RegisteredFunction in
+            guard registered.configuration.timeout == FunctionConfiguration().timeout else { return registered }
+            var configuration = registered.configuration
+            configuration.timeout = untimed.timeout
+            return RegisteredFunction(registered.function, configuration: configuration)
+        }
         return FunctionRuntime(
-            layout: layout, journal: try SQLiteInvocationJournal(layout: layout), functions: functions,
+            layout: layout, journal: try SQLiteInvocationJournal(layout: layout), functions: patient,
             settings: settings, logger: logger ?? quiet)
     }
 
