@@ -62,10 +62,16 @@ struct LoopbackClient: Sendable {
         }
     }
 
-    /// A socket connected to 127.0.0.1:port whose reads give up after `receiveTimeout` (the caller closes it).
-    static func connect(port: Int, receiveTimeout: timeval = timeval(tv_sec: 60, tv_usec: 0)) throws -> Int32 {
+    /// A socket connected to 127.0.0.1:port whose reads give up after `receiveTimeout` (the caller closes it), with
+    /// a receive buffer of `receiveBuffer` bytes when given (set before connecting, so the window follows it).
+    static func connect(
+        port: Int, receiveTimeout: timeval = timeval(tv_sec: 60, tv_usec: 0), receiveBuffer: Int32? = nil
+    ) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ClientError.socket }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var timeout = receiveTimeout
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
