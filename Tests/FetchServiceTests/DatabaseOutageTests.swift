@@ -12,7 +12,10 @@ struct UnreachableMetadataStore: MetadataStore {
         var description: String { "cannot connect to the database postgres://u:<redacted>@db/pics" }
     }
 
-    func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?) throws {
+    func upsert(
+        _ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?,
+        committingOnlyIf check: () throws -> Void
+    ) throws {
         throw Unreachable()
     }
     func image(sha256: String) throws -> StoredImage? { throw Unreachable() }

@@ -8,8 +8,12 @@ struct CameraCountTests {
     /// A store with only the protocol's default `cameras()` (its walk through `query` pages).
     struct DefaultWalk: MetadataStore {
         let store: any MetadataStore
-        func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?) throws {
-            try store.upsert(metadata, originalPath: originalPath, sourceName: sourceName, addedAt: addedAt)
+        func upsert(
+            _ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?,
+            committingOnlyIf check: () throws -> Void
+        ) throws {
+            try store.upsert(
+                metadata, originalPath: originalPath, sourceName: sourceName, addedAt: addedAt, committingOnlyIf: check)
         }
         func image(sha256: String) throws -> StoredImage? { try store.image(sha256: sha256) }
         func query(_ query: MetadataQuery) throws -> [StoredImage] { try store.query(query) }

@@ -14,10 +14,6 @@ struct LateMetadataWriteTests {
         let store: any MetadataStore
         let until: ContinuousClock.Instant
 
-        func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?) throws {
-            try upsert(
-                metadata, originalPath: originalPath, sourceName: sourceName, addedAt: addedAt, committingOnlyIf: {})
-        }
         func upsert(
             _ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?,
             committingOnlyIf check: () throws -> Void

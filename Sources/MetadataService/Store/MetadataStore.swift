@@ -14,10 +14,9 @@ public protocol MetadataStore: Sendable {
     ///     name; the first one given is kept when the same bytes arrive again under another name.
     ///   - addedAt: when the picture entered the store (`AddedTime`); the first one given is kept, so processing
     ///     the picture again (a replay, the same bytes uploaded again or under a second id) does not move it.
-    func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?) throws
-    /// `upsert`, kept only if `check` does not throw when it is called at the end of the row's transaction, just
-    /// before the commit (a throw rolls the row back and is rethrown): a function writes its row only while its
-    /// invocation is still current (`FunctionContext.ensureTimeLeft`), however long the write waited for its lock.
+    ///   - check: called at the end of the row's transaction, just before the commit; a throw rolls the row back
+    ///     and is rethrown. A function writes its row only while its invocation is still current
+    ///     (`FunctionContext.ensureTimeLeft`), however long the write waited for its lock.
     func upsert(
         _ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?,
         committingOnlyIf check: () throws -> Void
@@ -41,13 +40,9 @@ public protocol MetadataStore: Sendable {
 }
 
 extension MetadataStore {
-    /// For stores without a transaction to check in: checked before the write.
-    public func upsert(
-        _ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?,
-        committingOnlyIf check: () throws -> Void
-    ) throws {
-        try check()
-        try upsert(metadata, originalPath: originalPath, sourceName: sourceName, addedAt: addedAt)
+    /// Stores metadata whatever the time (callers outside an invocation: `batch`, tests).
+    public func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?) throws {
+        try upsert(metadata, originalPath: originalPath, sourceName: sourceName, addedAt: addedAt, committingOnlyIf: {})
     }
 
     /// Each distinct camera and how many images it took, each image counted once.

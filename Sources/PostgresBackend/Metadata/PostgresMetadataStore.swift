@@ -24,10 +24,6 @@ public final class PostgresMetadataStore: MetadataStore {
         try MetadataTables.migrator(root: root).applied(pool)
     }
 
-    public func upsert(_ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?) throws {
-        try upsert(metadata, originalPath: originalPath, sourceName: sourceName, addedAt: addedAt, committingOnlyIf: {})
-    }
-
     public func upsert(
         _ metadata: ImageMetadata, originalPath: String, sourceName: String?, addedAt: String?,
         committingOnlyIf check: () throws -> Void
