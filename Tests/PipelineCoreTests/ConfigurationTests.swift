@@ -177,6 +177,122 @@ import Testing
         }
     }
 
+    /// A file nested deeper than the YAML parser can recurse is refused before it is parsed (until session 33 a
+    /// closed `[[…]]` 4,000 deep overflowed the stack: `picpipe config` exit 139, a running serve killed by SIGHUP).
+    @Test func aConfigurationNestedTooDeepIsRefusedNotACrash() throws {
+        let deep = "thumbnails: {sizes: " + String(repeating: "[", count: 8000) + "}\n"
+        #expect(
+            throws: ConfigurationError.malformed(
+                path: "deep.yaml", reason: "line 1: nested deeper than 512 levels (a configuration needs a few)")
+        ) { try PicpipeConfiguration.parse(yaml: deep, path: "deep.yaml") }
+        // Block nesting by indentation is bounded the same way.
+        var blocks = ""
+        for level in 0..<600 { blocks += String(repeating: " ", count: level) + "k\(level):\n" }
+        #expect(throws: ConfigurationError.self) { try PicpipeConfiguration.parse(yaml: blocks) }
+        // Nesting a person writes is still read (and refused for its shape, not its depth).
+        let nested =
+            "thumbnails:\n  sizes: " + String(repeating: "[", count: 40) + "128" + String(repeating: "]", count: 40)
+            + "\n"
+        do {
+            _ = try PicpipeConfiguration.parse(yaml: nested)
+            Issue.record("a list nested in the sizes was accepted")
+        } catch ConfigurationError.malformed(_, let reason) {
+            #expect(reason.contains("expected a single value"))
+        }
+    }
+
+    /// Aliases that stand for millions of values ("billion laughs") are refused at once (until session 33 the
+    /// repeated-key check walked every expansion: a 432-byte file took 13 s, ten levels 20 minutes), and so is a
+    /// chain of aliases deeper than a configuration nests; aliases a person uses still work.
+    @Test func aliasesThatExpandTooFarAreRefusedAtOnce() throws {
+        var laughs = "a0: &a0 [" + Array(repeating: "lol", count: 9).joined(separator: ", ") + "]\n"
+        for level in 1..<9 {
+            let aliases = Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", ")
+            laughs += "a\(level): &a\(level) [\(aliases)]\n"
+        }
+        #expect(
+            throws: ConfigurationError.malformed(
+                path: "laughs.yaml", reason: "stands for more than 100000 values once its aliases (*name) are expanded")
+        ) { try PicpipeConfiguration.parse(yaml: laughs, path: "laughs.yaml") }
+        var chain = "a0: &a0 [1]\n"
+        for level in 1..<200 { chain += "a\(level): &a\(level) [*a\(level - 1)]\n" }
+        do {
+            _ = try PicpipeConfiguration.parse(yaml: chain)
+            Issue.record("a chain of 200 aliases was accepted")
+        } catch ConfigurationError.malformed(_, let reason) {
+            #expect(reason.hasSuffix("nested deeper than 64 levels (aliases followed)"))
+        }
+        let shared = """
+            functions:
+              thumbnail: &slow {timeout: 60, max_retries: 1}
+              metadata: *slow
+            """
+        let configuration = try PicpipeConfiguration.parse(yaml: shared)
+        #expect(configuration.functions.metadata.timeout == 60 && configuration.functions.metadata.maxRetries == 1)
+    }
+
+    /// `picpipe config` refuses what `serve` would: a listen address with no port, a port out of range or a host
+    /// that is no name (until session 33 they passed the check and `serve` refused them), and a blank API key
+    /// (`PICPIPE_API_KEYS=' '` was printed as a key while serve had none). A refused secret is never printed.
+    @Test func listenAddressesAndBlankKeysAreRefusedByTheCheck() throws {
+        for listen in ["127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:", "host name:8080", "localhost"] {
+            do {
+                _ = try PicpipeConfiguration.load(environment: ["PICPIPE_LISTEN": listen])
+                Issue.record("listen \(listen) was accepted")
+            } catch let error as ConfigurationError {
+                #expect(error.refused?.key == "http.listen", "\(listen)")
+            }
+        }
+        #expect(throws: ConfigurationError.self) {
+            try PicpipeConfiguration.load(environment: ["PICPIPE_AWS_LISTEN": "127.0.0.1:99999"])
+        }
+        for listen in ["127.0.0.1:0", ":8080", "[::1]:8080", "photos.example.com:443"] {
+            #expect(throws: Never.self) { try PicpipeConfiguration.load(environment: ["PICPIPE_LISTEN": listen]) }
+        }
+        do {
+            _ = try PicpipeConfiguration.load(environment: ["PICPIPE_API_KEYS": "good-key, "])
+            Issue.record("a blank API key was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.refused?.key == "http.api_keys[1]")
+            #expect(!error.description.contains("good-key"))
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("serve.yaml")
+        try Data("http:\n  signing_key: too-short-9\n".utf8).write(to: file)
+        #expect(
+            throws: ConfigurationError.invalidInFile(
+                path: file.path, line: 2, key: "http.signing_key", value: nil,
+                reason: "must be at least 16 characters")
+        ) { try PicpipeConfiguration.load(file: file.path, environment: [:]) }
+    }
+
+    /// A secret given twice is named by its file and line as every other refused value is (until session 33 only
+    /// as `auth.api_keys[1] (gallery)`, with no place).
+    @Test func aRepeatedSecretIsNamedByItsLine() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("serve.yaml")
+        let text = """
+            auth:
+              api_keys:
+                - {name: root, key: "admin-key-0123456789", scopes: [admin]}
+                - {name: gallery, key: "admin-key-0123456789", scopes: [images:read]}
+            """
+        try Data(text.utf8).write(to: file)
+        do {
+            _ = try PicpipeConfiguration.load(file: file.path, environment: [:])
+            Issue.record("a repeated secret was accepted")
+        } catch let error as ConfigurationError {
+            #expect(
+                error.description
+                    == "the configuration file \(file.path) is not valid: auth.api_keys[1].key (line 4): is the same "
+                    + "secret as auth.api_keys[0].key (root): each key must be a different secret")
+        }
+    }
+
     /// A value of the wrong shape says what the key takes, with its default as the example, and what the file gave,
     /// as the environment's errors do (until session 29 Yams' words: "Expected to decode Sequence but found Node
     /// instead", "Expected Bool value but found Scalar(string: …)").
@@ -379,16 +495,16 @@ import Testing
             """
         #expect(
             throws: ConfigurationError.invalid(
-                key: "auth.api_keys[1] (gallery)",
-                reason: "has the same key as auth.api_keys[0] (root): each key must be a different secret")
+                key: "auth.api_keys[1].key",
+                reason: "is the same secret as auth.api_keys[0].key (root): each key must be a different secret")
         ) { try PicpipeConfiguration.parse(yaml: shadowed).validate() }
         let plain =
             "http:\n  api_keys: [\"plain-key-0123456789\"]\nauth:\n  api_keys:\n"
             + "    - {name: gallery, key: \"plain-key-0123456789\", scopes: [images:read]}\n"
         #expect(
             throws: ConfigurationError.invalid(
-                key: "auth.api_keys[0] (gallery)",
-                reason: "has the same key as http.api_keys[0]: each key must be a different secret")
+                key: "auth.api_keys[0].key",
+                reason: "is the same secret as http.api_keys[0]: each key must be a different secret")
         ) { try PicpipeConfiguration.parse(yaml: plain).validate() }
         #expect(
             throws: ConfigurationError.invalid(key: "http.signing_key", reason: "must be at least 16 characters")

@@ -12,6 +12,7 @@ import NIOExtras
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOPosix
+import PipelineCore
 import ServiceLifecycle
 import Synchronization
 

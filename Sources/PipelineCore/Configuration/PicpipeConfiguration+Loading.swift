@@ -44,7 +44,8 @@ extension PicpipeConfiguration {
             var alone = fromFile
             guard (try? alone.applyEnvironment([name: value])) != nil else { continue }
             if refuses(alone, key), !refuses(fromFile, key) {
-                return .invalidVariable(variable: name, value: value, key: key, reason: reason)
+                return .invalidVariable(
+                    variable: name, value: isSecret(key) ? redacted : value, key: key, reason: reason)
             }
         }
         if let source, let document = try? Yams.compose(yaml: source.text),
@@ -52,9 +53,16 @@ extension PicpipeConfiguration {
         {
             return .invalidInFile(
                 path: source.path, line: node.mark?.line, key: key,
-                value: node.scalar.map { ValueShape.describe(.scalar($0)) }, reason: reason)
+                value: isSecret(key) ? nil : node.scalar.map { ValueShape.describe(.scalar($0)) }, reason: reason)
         }
         return .invalid(key: key, reason: reason)
+    }
+
+    /// Whether the value at `key` is one `redactingSecrets` hides: a refusal names where it is, never what it is.
+    static func isSecret(_ key: String) -> Bool {
+        let bare = key.replacing(/\[\d+\]/, with: "")
+        return ["http.api_keys", "http.signing_key", "http.previous_signing_keys", "auth.api_keys.key", "database.url"]
+            .contains(bare) || bare.hasSuffix("secret_access_key")
     }
 
     /// Whether `configuration`'s first refused value is `key`.
@@ -97,9 +105,11 @@ extension PicpipeConfiguration {
     public static func parse(yaml: String, path: String = "<text>") throws -> PicpipeConfiguration {
         if yaml.allSatisfy(\.isWhitespace) { return PicpipeConfiguration() }
         let document: Node?
+        try refuseDeepText(yaml, path: path)
         do {
             document = try Yams.compose(yaml: yaml)
             if let document {
+                try refuseOversized(document, path: path)
                 try refuseRepeatedKeys(in: document, path: path, prefix: "")
                 try ConfigurationKeys.known.check(document, file: path)
             }
@@ -271,6 +281,13 @@ extension PicpipeConfiguration {
             if !ok { throw ConfigurationError.invalid(key: key, reason: reason) }
         }
         try check(!store.isEmpty, "store", "must name a folder")
+        for (key, listen) in [("http.listen", http.listen), ("aws.listen", aws.listen)] {
+            do {
+                _ = try ListenAddress(parsing: listen)
+            } catch ListenAddressError.invalid(_, let reason) {
+                throw ConfigurationError.invalid(key: key, reason: "is HOST:PORT (127.0.0.1:8080): " + reason)
+            }
+        }
         try check(!thumbnails.sizes.isEmpty, "thumbnails.sizes", "needs at least one size")
         try check(thumbnails.sizes.allSatisfy { (1...16384).contains($0) }, "thumbnails.sizes", "sizes are 1-16384 px")
         try check(["inside", "cover"].contains(thumbnails.fit), "thumbnails.fit", "is inside or cover")
@@ -357,17 +374,26 @@ extension PicpipeConfiguration {
         for (index, key) in http.previousSigningKeys.enumerated() where !key.isEmpty {
             try check(key.count >= 16, "http.previous_signing_keys[\(index)]", "must be at least 16 characters")
         }
-        // One secret under two names: the last would silently win (an admin key shadowed by a read-only one).
+        // A blank key is no key (`PICPIPE_API_KEYS=' '` was printed as a key and left writes open).
+        for (index, key) in http.apiKeys.enumerated() {
+            try check(
+                !key.allSatisfy(\.isWhitespace), "http.api_keys[\(index)]",
+                "is blank: a key is a secret (leave the list out for no key)")
+        }
+        // One secret under two names: the last would silently win (an admin key shadowed by a read-only one). The
+        // second is named by its path, so the refusal gives its file and line as the other checks do.
         var holders: [String: String] = [:]
         let secrets =
-            http.apiKeys.enumerated().map { ("http.api_keys[\($0.offset)]", $0.element) }
-            + auth.apiKeys.enumerated().map { ("auth.api_keys[\($0.offset)] (\($0.element.name))", $0.element.key) }
-        for (name, secret) in secrets {
+            http.apiKeys.enumerated().map { ("http.api_keys[\($0.offset)]", $0.element, "") }
+            + auth.apiKeys.enumerated().map {
+                ("auth.api_keys[\($0.offset)].key", $0.element.key, " (\($0.element.name))")
+            }
+        for (key, secret, name) in secrets {
             if let first = holders[secret] {
                 throw ConfigurationError.invalid(
-                    key: name, reason: "has the same key as \(first): each key must be a different secret")
+                    key: key, reason: "is the same secret as \(first): each key must be a different secret")
             }
-            holders[secret] = name
+            holders[secret] = key + name
         }
         try check(!aws.region.isEmpty, "aws.region", "must name a region such as us-east-1")
         try check(

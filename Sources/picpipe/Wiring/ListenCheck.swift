@@ -2,6 +2,7 @@
 // NIO bind error after the "serving" line.)
 import FetchService
 import Foundation
+import PipelineCore
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 // `HOST:PORT` for --listen / http.listen / PICPIPE_LISTEN, and the rule that only loopback is open without a key.
+// In the core so `picpipe config` refuses what `serve` would (until session 33 port 65536 passed the check).
 import Foundation
 
 /// Where the HTTP server listens.
@@ -28,6 +29,12 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         }
         guard let port = Int(portPart), (0...65535).contains(port) else {
             throw ListenAddressError.invalid(text, reason: "the port must be a number from 0 to 65535")
+        }
+        // A name or an address, as a resolver takes it: `host name:8080` was taken and then refused as an exposed
+        // address "without an API key", which hid that it is no host.
+        guard hostPart.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._:%".contains($0)) }) else {
+            throw ListenAddressError.invalid(
+                text, reason: "'\(hostPart)' is not a host name or an IP address (letters, digits, '-', '.', ':')")
         }
         self.host = hostPart.isEmpty ? "127.0.0.1" : String(hostPart)
         self.port = port
