@@ -96,5 +96,31 @@ extension PicpipeCLI {
                 }
             }
         }
+
+        /// An object held in the S3 API's memory whose file goes behind the server's back (another process's
+        /// delete, a hand) is not given again once its second of trust is over: the request that finds it due
+        /// reads the disk first (until session 33 it was answered from memory while the read ran behind it).
+        @Test func anObjectRemovedBehindTheServersBackIsNotServedAgain() async throws {
+            try await PicpipeCLI.AWSCLITests.withServe { gateway in
+                let store = gateway.store
+                let bytes = try PicpipeCLI.AWSCLITests.jpeg(seed: 12)
+                let hash = PicpipeCLI.AWSCLITests.hash(bytes)
+                let file = gateway.root.appendingPathComponent("gone.jpg")
+                try Data(bytes).write(to: file)
+                let put = try await gateway.aws(["s3", "cp", file.path, "s3://uploads/gone.jpg", "--no-progress"])
+                #expect(put.status == 0, "\(put.stderr)")
+                let key = PicpipeCLI.AWSCLITests.originalKey(hash)
+                try await ServeProcess.eventually("stored") {
+                    FileManager.default.fileExists(atPath: store.appendingPathComponent("originals/\(key)").path)
+                }
+                let head = ["s3api", "head-object", "--bucket", "originals", "--key", key]
+                for _ in 0..<2 { #expect(try await gateway.aws(head).status == 0) }
+                try FileManager.default.removeItem(at: store.appendingPathComponent("originals/\(key)"))
+                try await Task.sleep(for: .milliseconds(1_100))
+                let first = try await gateway.aws(head)
+                #expect(first.status != 0, "answered from memory after its file was removed: \(first.stdout)")
+                #expect(first.stderr.contains("404"), "\(first.stderr)")
+            }
+        }
     }
 }

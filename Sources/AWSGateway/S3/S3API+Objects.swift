@@ -142,19 +142,17 @@ extension S3API {
     }
 
     /// GetObject of an object in the cache, answered without waiting (the event-loop shortcut): `nil` when the
-    /// object is not cached or held whole, or when the answer is an error (the route answers those). An object
-    /// due for a new read is still answered from the cache while that read runs (`PathCache.lookupWhileRereading`).
+    /// object is not cached or held whole, or when the answer is an error (the route answers those). The request
+    /// that finds an object due for a new read takes the route, which reads it (a missing one is dropped) before
+    /// answering; the requests meanwhile are answered from the cache (`PathCache.lookupWhileRereading`). Until
+    /// session 33 the finder was answered from the cache too, so an object deleted by another process was served
+    /// once more, however long after.
     func cachedObject(isHead: Bool, headers requestHeaders: HTTPFields, bucket: S3Bucket, key: String) -> CachedAnswer?
     {
         guard bucket != .uploads, S3Bucket.isSafe(key), let folder = folderPaths[bucket],
-            let (info, reread) = cache.lookupWhileRereading(folder + key),
+            let (info, reread) = cache.lookupWhileRereading(folder + key), !reread,
             let (status, headers, range) = try? Self.objectHead(isHead: isHead, headers: requestHeaders, info: info)
         else { return nil }
-        if reread {
-            // Due for a new read: this request has it made (the route's look-up reads the file; a missing one is
-            // dropped) while answers go on from what is held.
-            Task { _ = try? await objectInfo(bucket: bucket, key: key, readSmall: true) }
-        }
         if isHead || status == .notModified || (range?.count ?? info.size) == 0 {
             return CachedAnswer(status: status, fields: headers, body: nil)
         }

@@ -21,7 +21,7 @@ struct CachedFile: Sendable {
     /// The Cache-Control value in `fields`.
     let cacheControl: String
     /// When the file was last read from disk; after `FileCache.revalidateAfter` the next request reads it again.
-    let readAt: ContinuousClock.Instant
+    private(set) var readAt: ContinuousClock.Instant
 
     init(body: ByteBuffer, hash: ContentHash, file: StoredFile, modified: Int, readAt: ContinuousClock.Instant) {
         self.body = body
@@ -40,6 +40,13 @@ struct CachedFile: Sendable {
         fields[.acceptRanges] = "bytes"
         fields[.contentLength] = String(body.readableBytes)
         self.fields = fields
+    }
+
+    /// The same file, found unchanged on disk at `now`: trusted for another `revalidateAfter`.
+    func renewed(at now: ContinuousClock.Instant) -> CachedFile {
+        var copy = self
+        copy.readAt = now
+        return copy
     }
 
     /// The bytes held (what counts against the cache's budget).

@@ -138,18 +138,30 @@ struct FileResponder: Sendable {
         }
     }
 
-    /// The answer for `file` from the cache alone, or `nil` when it is not cached. An entry due for a new read is
-    /// still given while one request reads the file again in the background (`PathCache.lookupWhileRereading`).
-    /// - Parameters:
-    ///   - hash, sources: what `respond` is given as `cacheAs` and `sources` (for the new read).
+    /// The answer for `file` from the cache alone, or `nil` when it is not cached. The request that finds an entry
+    /// due for a new read checks it on disk first (`stillHeld`: the file unchanged and one of `sources` there, two
+    /// system calls), then the entry is trusted again or dropped; the requests meanwhile are given the entry as it
+    /// was, for the length of that check (`PathCache.lookupWhileRereading`). Until session 33 the finder was answered
+    /// from memory and the file read again behind it, so after a DELETE by another process (which shares no cache)
+    /// each thumbnail held here was served once more, however long after.
+    /// - Parameter sources: paths of which one must still exist (the thumbnail's original), as for `respond`.
     /// - Throws: `APIError.rangeNotSatisfiable` for a Range past the end, `APIError.preconditionFailed` for an
     ///   If-Match or If-Unmodified-Since that does not hold.
     func cachedAnswer(
-        isHead: Bool, headers: HTTPFields, file: StoredFile, hash: ContentHash, sources: @autoclosure () -> [String]
+        isHead: Bool, headers: HTTPFields, file: StoredFile, sources: @autoclosure () -> [String]
     ) throws -> CachedAnswer? {
         let now = ContinuousClock.now
-        guard let (cached, reread) = cache.lookupWhileRereading(file.path, now: now) else { return nil }
-        if reread { self.reread(file, hash: hash, sources: sources()) }
+        guard let (found, due) = cache.lookupWhileRereading(file.path, now: now) else { return nil }
+        var cached = found
+        if due {
+            let generation = cache.generation
+            guard Self.stillHeld(cached, at: file.path, sources: sources()) else {
+                cache.remove(file.path)
+                return nil
+            }
+            cached = cached.renewed(at: now)
+            cache.insert(file.path, cached, generation: generation)
+        }
         let conditions = Self.conditions(headers, file: file)
         try conditions.checkPreconditions(modified: cached.modified)
         var answer = try cached.answer(
@@ -165,26 +177,14 @@ struct FileResponder: Sendable {
         return answer
     }
 
-    /// Reads a cached file again on the thread pool, as `respond` reads it: the new bytes are kept, or the entry
-    /// goes when the file, or every one of its sources, is gone (or it outgrew the cache).
-    private func reread(_ file: StoredFile, hash: ContentHash, sources: [String]) {
-        let cache = self.cache
-        let generation = cache.generation
-        threadPool.submit { state in
-            guard case .active = state else { return }
-            let path = file.path
-            guard let (descriptor, size, modified) = Self.openRegular(path, sources: sources) else {
-                cache.remove(path)
-                return
-            }
-            defer { close(descriptor) }
-            guard let buffer = Self.readWhole(descriptor, size: size, limit: cache.entryLimit) else {
-                cache.remove(path)
-                return
-            }
-            let cached = CachedFile(body: buffer, hash: hash, file: file, modified: modified, readAt: .now)
-            cache.insert(path, cached, generation: generation)
-        }
+    /// Whether a cached file is still the one on disk (a regular file of the same size and modification second)
+    /// and one of `sources` (if any) still exists.
+    private static func stillHeld(_ cached: CachedFile, at path: String, sources: [String]) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) == cached.size,
+            Int(info.st_mtim.tv_sec) == cached.modified
+        else { return false }
+        return sources.isEmpty || sources.contains(where: { access($0, F_OK) == 0 })
     }
 
     /// Opens a regular file when one of `sources` (if any) still exists: its descriptor (to close), size and

@@ -9,8 +9,9 @@ import Synchronization
 /// removed. Whoever removes content calls `invalidate` (or `removeAll`) after the removal; a read that started
 /// before it is not inserted (the generation check in `insert`). Anything removed behind the server's back is seen
 /// within `revalidateAfter`: an entry older than that is read from disk again. The event-loop shortcuts have one
-/// request start that read and keep answering from the entry as it was meanwhile (`lookupWhileRereading`): under
-/// load, every request that came in during the read went down the slow path to disk.
+/// request check or read it before that request is answered, and keep answering the others from the entry as it
+/// was meanwhile (`lookupWhileRereading`): under load, every request that came in during the read went down the
+/// slow path to disk.
 package final class PathCache<Value: Sendable>: Sendable {
     /// Values larger than this are never cached.
     package let entryLimit: Int
@@ -67,8 +68,8 @@ package final class PathCache<Value: Sendable>: Sendable {
     }
 
     /// For answers given without waiting (the event-loop shortcuts): the value for a path even when it is due for
-    /// a new read, and whether the caller is to read the file again now (the first to find it due is; until that
-    /// read ends with `insert` or `remove`, the others are given the value as it was). A read not ended within
+    /// a new read, and whether the caller is to check or read the file again before it answers (the first to find
+    /// it due is; until that ends with `insert` or `remove`, the others are given the value as it was). A read not ended within
     /// `revalidateAfter` (it failed) drops the entry: nothing is trusted for more than twice that.
     package func lookupWhileRereading(
         _ path: String, now: ContinuousClock.Instant = .now

@@ -80,8 +80,7 @@ extension ImageAPI {
         let file = thumbnails.file(recipe, hash: hash, contentAddressed: id.value == hash.hex, protected: false)
         guard
             var answer = try? files.cachedAnswer(
-                isHead: isHead, headers: head.headerFields, file: file, hash: hash,
-                sources: resolver.originalPaths(of: hash))
+                isHead: isHead, headers: head.headerFields, file: file, sources: resolver.originalPaths(of: hash))
         else {
             return nil
         }
