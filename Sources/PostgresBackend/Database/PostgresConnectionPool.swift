@@ -3,6 +3,7 @@
 import Foundation
 import Locking
 import Logging
+import NIOPosix
 import PostgresNIO
 import Synchronization
 
@@ -287,9 +288,16 @@ public final class PostgresConnectionPool: Sendable {
     }
 
     /// A socket's error as the system says it ("Connection refused"), not NIO's dump of it ("connection reset
-    /// (error set): Connection refused) (errno: 111)").
+    /// (error set): Connection refused) (errno: 111)"); a connect that failed for each address says the first
+    /// address's reason, and a driver error its own words (until session 33 those two printed as
+    /// "Connection errors: SingleConnectionFailure(target: …)" and "PSQLError – Generic description …").
     static func socketReason(_ error: any Error) -> String {
         if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        if let error = error as? NIOConnectionError {
+            guard let first = error.connectionErrors.first else { return "\(error.host) could not be resolved" }
+            return socketReason(first.error)
+        }
+        if error is PSQLError { return reason(error) }
         return "\(error)"
     }
 }
