@@ -304,7 +304,23 @@ extension S3API {
         let upload = SpooledUpload(
             path: object.path, hash: object.sha256, format: format, size: object.size, fileName: key)
         try await Self.consuming(upload, key: key) { try await images.validator.validate(upload) }
-        // Installed and named under the content's lock: a DeleteObject of the same bytes is done or not begun.
+        // Installed and named under the content's lock: a DeleteObject of the same bytes is done or not begun. A
+        // lock that cannot be taken (the database out of reach) discards the upload too: until session 33 its spool
+        // files stayed in uploads/ until the process ended.
+        try await Self.consuming(upload, key: key) {
+            try await install(
+                upload, key: key, eTag: eTag, contentType: contentType, metadata: metadata, headers: headers,
+                event: event)
+        }
+    }
+
+    /// `ingest`'s steps under the content's lock: the original installed, its id and S3 record written.
+    private func install(
+        _ upload: SpooledUpload, key: String, eTag: String, contentType: String?, metadata: [String: String],
+        headers: [String: String], event: EventName
+    ) async throws {
+        let format = upload.format
+        let object = (sha256: upload.hash, size: upload.size)
         try await images.lifecycle.exclusively(object.sha256) {
             // The record of the content already stored, which this upload of the same bytes updates (a record
             // without its original is a leftover: nothing of it is taken over).

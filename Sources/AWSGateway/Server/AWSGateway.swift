@@ -161,14 +161,27 @@ struct AWSResponder: HTTPResponder {
                 }
             }
         } catch let error as AWSError {
-            // A 501 answers what the client asked for (an operation picpipe lacks), not a failure of picpipe's.
-            if error.status >= 500 && error.status != 501 {
+            // A 501 answers what the client asked for (an operation picpipe lacks), a 503 or 507 a state the store
+            // or the database reports once (busy, full, out of reach): not failures of picpipe's to log each time.
+            if error.status >= 500 && ![501, 503, 507].contains(error.status) {
                 logger.error("AWS request failed", metadata: ["path": "\(signed.path)", "error": "\(error)"])
             }
             response =
                 service == .lambda
                 ? AWSResponses.lambdaError(error, requestID: requestID)
                 : AWSResponses.s3Error(error, requestID: requestID, head: request.method == .head)
+        } catch let error where TransientFailures.mayPass(error) {
+            // The database out of reach (a restart, a cut network): an outage its pool logs once, answered as the
+            // HTTP API answers it, 503 with a time to come back, which every SDK retries (until session 33 a 500
+            // InternalError with the driver's words, and an error line per request).
+            let outage = AWSError(
+                service == .lambda ? "ServiceException" : "ServiceUnavailable", status: 503,
+                "The database is out of reach; please try again shortly.")
+            response =
+                service == .lambda
+                ? AWSResponses.lambdaError(outage, requestID: requestID)
+                : AWSResponses.s3Error(outage, requestID: requestID, head: request.method == .head)
+            response.headers[.retryAfter] = "5"
         } catch {
             logger.error("AWS request failed", metadata: ["path": "\(signed.path)", "error": "\(error)"])
             let failure = AWSError(
