@@ -287,10 +287,36 @@ public struct RequestAuthenticator: Sendable {
         for name in names where name != name.lowercased() {
             throw AWSError.malformedAuthorization(service, "SignedHeaders must be lower case: \(name).")
         }
+        // A header signed but not sent changes the canonical request the signature was made over: S3 answers that
+        // as a signature that does not match (until session 33 it was S3's words for the opposite case).
         for name in names where request.header(name) == nil {
-            throw AWSError.accessDenied(
-                "There were headers present in the request which were not signed: \(name) is signed but not sent.")
+            var error = AWSError.signatureDoesNotMatch(service)
+            error.message += " SignedHeaders names \(name), which the request does not carry."
+            throw error
         }
+        if service == .s3, let unsigned = Self.unsignedAmzHeaders(request, signed: names) {
+            throw AWSError.accessDenied("There were headers present in the request which were not signed")
+                .with([("HeadersNotSigned", unsigned.joined(separator: ", "))])
+        }
+    }
+
+    /// The `x-amz-*` headers a request carries outside its signed headers, lowercased, in the order sent; nil when
+    /// every one is signed. S3 refuses them (403 `AccessDenied`, `HeadersNotSigned`): a header nobody signed could
+    /// otherwise be added by whoever holds the request, as `x-amz-meta-*` added to a presigned PUT URL sets the
+    /// picture's metadata (until session 33 they were taken). `x-amz-content-sha256` is exempt, as in S3: its value
+    /// is the canonical request's payload line, so the signature covers it either way. Headers other than
+    /// `x-amz-*` (Content-Type, Content-Disposition, Cache-Control) need not be signed, as in S3: a presigned URL
+    /// that must fix them signs them.
+    static func unsignedAmzHeaders(_ request: SignedRequest, signed: [String]) -> [String]? {
+        var unsigned: [String] = []
+        for (name, _) in request.headers {
+            let lower = name.lowercased()
+            guard lower.hasPrefix("x-amz-"), lower != "x-amz-content-sha256", !signed.contains(lower),
+                !unsigned.contains(lower)
+            else { continue }
+            unsigned.append(lower)
+        }
+        return unsigned.isEmpty ? nil : unsigned
     }
 
     /// `AKID/20150830/us-east-1/service/aws4_request`, checked against the region and service.
