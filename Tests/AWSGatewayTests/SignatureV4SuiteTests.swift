@@ -307,7 +307,7 @@ import Testing
                 "x-amz-checksum-crc32:\(trailerValue)\r\nx-amz-trailer-signature:\(trailerSignature)\r\n\r\n".utf8)
             return out
         }
-        var decoder = ChunkedPayloadDecoder(signing: signing, trailer: true)
+        var decoder = ChunkedPayloadDecoder(signing: signing, trailer: true, declaredTrailer: "x-amz-checksum-crc32")
         var decoded: [UInt8] = []
         try body(trailerValue: checksum.finalValue()).withUnsafeBytes { raw in try decoder.feed(raw) { decoded += $0 } }
         #expect(decoder.isComplete)
@@ -318,7 +318,7 @@ import Testing
         let text = String(decoding: tampered, as: UTF8.self).replacingOccurrences(
             of: "crc32:\(checksum.finalValue())", with: "crc32:AAAAAA==")
         tampered = Array(text.utf8)
-        var second = ChunkedPayloadDecoder(signing: signing, trailer: true)
+        var second = ChunkedPayloadDecoder(signing: signing, trailer: true, declaredTrailer: "x-amz-checksum-crc32")
         #expect(throws: AWSError.self) { try tampered.withUnsafeBytes { raw in try second.feed(raw) { _ in } } }
     }
 

@@ -14,9 +14,13 @@ import Testing
 extension PicpipeCLI {
     @Suite(.serialized) struct AWSChunkedUploadTests {
         /// A PUT of `data` to `/uploads/KEY` in aws-chunked encoding, signed as the SDKs sign it.
+        /// - Parameters:
+        ///   - declaredTrailer: the `x-amz-trailer` header (nil: none).
+        ///   - trailerLines: the trailing headers (`name:value`) in place of the CRC-32 of the data.
         static func chunkedPut(
             port: Int, key: String, data: [UInt8], signedChunks: Bool, chunkSize: Int = 64 * 1024,
-            corruptChunk: Int? = nil, checksumOverride: String? = nil, query: String = ""
+            corruptChunk: Int? = nil, checksumOverride: String? = nil, query: String = "",
+            declaredTrailer: String? = "x-amz-checksum-crc32", trailerLines: [String]? = nil
         ) async throws -> (status: Int, body: String, checksum: String?) {
             let date = RequestAuthenticator.amzDate(Date())
             let day = String(date.prefix(8))
@@ -26,10 +30,11 @@ extension PicpipeCLI {
                 signedChunks ? "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" : "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
             var checksum = PayloadChecksum(.crc32)
             data.withUnsafeBytes { checksum.update($0) }
-            let headers: [(String, String)] = [
-                ("host", host), ("x-amz-content-sha256", payloadMode), ("x-amz-date", date),
-                ("x-amz-decoded-content-length", String(data.count)), ("x-amz-trailer", "x-amz-checksum-crc32"),
-            ]
+            let headers: [(String, String)] =
+                [
+                    ("host", host), ("x-amz-content-sha256", payloadMode), ("x-amz-date", date),
+                    ("x-amz-decoded-content-length", String(data.count)),
+                ] + (declaredTrailer.map { [("x-amz-trailer", $0)] } ?? [])
             let signed = headers.map(\.0).sorted()
             let path = "/uploads/" + key
             let key4 = SignatureV4.signingKey(secret: AWSServe.secret, date: day, region: "us-east-1", service: "s3")
@@ -58,10 +63,10 @@ extension PicpipeCLI {
                 body += Array((signedChunks ? "\(size);chunk-signature=\(signature)\r\n" : "\(size)\r\n").utf8) + chunk
                 if !chunk.isEmpty { body += Array("\r\n".utf8) }
             }
-            let crc = checksumOverride ?? checksum.finalValue()
-            body += Array("x-amz-checksum-crc32:\(crc)\r\n".utf8)
+            let lines = trailerLines ?? ["x-amz-checksum-crc32:\(checksumOverride ?? checksum.finalValue())"]
+            body += Array(lines.map { $0 + "\r\n" }.joined().utf8)
             if signedChunks {
-                let trailer = "x-amz-checksum-crc32:\(crc)\n"
+                let trailer = lines.map { $0 + "\n" }.joined()
                 let trailerSignature = SignatureV4.signature(
                     SignatureV4.trailerStringToSign(
                         amzDate: date, scope: scope, previousSignature: previous,
@@ -194,6 +199,59 @@ extension PicpipeCLI.AWSChunkedUploadTests {
                 query: "partNumber=1&uploadId=\(upload)")
             #expect(part.status == 200, "\(part.body)")
             #expect(part.checksum == checksum.finalValue())
+        }
+    }
+}
+
+extension PicpipeCLI.AWSChunkedUploadTests {
+    /// The trailing headers of an aws-chunked body must be the one `x-amz-trailer` declares, as S3 requires
+    /// (`MalformedTrailerError`), with a value that is the base64 of its algorithm's bytes (`InvalidRequest`). A
+    /// declared checksum that never came, one of another algorithm and an undeclared wrong one were skipped (until
+    /// session 33): the upload was stored and answered with the CRC-32 the server computed itself.
+    @Test func trailersOtherThanTheDeclaredChecksumAreRefusedAndNothingIsStored() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            let cases: [(name: String, declared: String?, lines: [String], code: String, message: String)] = [
+                ("missing", "x-amz-checksum-crc32", [], "MalformedTrailerError", "the body ends with no trailer"),
+                (
+                    "otherAlgorithm", "x-amz-checksum-crc32", ["x-amz-checksum-sha256:SHA256"], "MalformedTrailerError",
+                    "the body ends with x-amz-checksum-sha256"
+                ),
+                (
+                    "undeclared", nil, ["x-amz-checksum-crc32:AAAAAA=="], "MalformedTrailerError",
+                    "no x-amz-trailer was declared"
+                ),
+                (
+                    "malformedValue", "x-amz-checksum-crc32", ["x-amz-checksum-crc32:notbase64!!"], "InvalidRequest",
+                    "Value for x-amz-checksum-crc32 trailing header is invalid."
+                ),
+                (
+                    "unsupported", "x-amz-checksum-sha10", ["x-amz-checksum-sha10:AAAAAA=="], "InvalidRequest",
+                    "The value specified in the x-amz-trailer header is not supported"
+                ),
+            ]
+            for (index, test) in cases.enumerated() {
+                let bytes = try PicpipeCLI.AWSCLITests.jpeg(seed: 331 + index)
+                let sha256 = Data(SHA256.hash(data: bytes)).base64EncodedString()
+                for signedChunks in [false, true] {
+                    let answer = try await Self.chunkedPut(
+                        port: gateway.port, key: "\(test.name).jpg", data: bytes, signedChunks: signedChunks,
+                        declaredTrailer: test.declared,
+                        trailerLines: test.lines.map { $0.replacingOccurrences(of: "SHA256", with: sha256) })
+                    #expect(answer.status == 400, "\(test.name) signed=\(signedChunks): \(answer.body)")
+                    #expect(answer.body.contains("<Code>\(test.code)</Code>"), "\(test.name): \(answer.body)")
+                    #expect(answer.body.contains(test.message), "\(test.name): \(answer.body)")
+                    #expect(answer.checksum == nil)
+                }
+            }
+            #expect(ServeProcess.files(gateway.store, "originals").isEmpty)
+            #expect(ServeProcess.files(gateway.store, "uploads").isEmpty)
+            // The declared checksum, right, is taken and echoed.
+            let bytes = try PicpipeCLI.AWSCLITests.jpeg(seed: 339)
+            let good = try await Self.chunkedPut(port: gateway.port, key: "good.jpg", data: bytes, signedChunks: false)
+            #expect(good.status == 200, "\(good.body)")
+            var checksum = PayloadChecksum(.crc32)
+            bytes.withUnsafeBytes { checksum.update($0) }
+            #expect(good.checksum == checksum.finalValue())
         }
     }
 }

@@ -101,6 +101,14 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
         "KeyTooLongError", status: 400, "Your key is too long (S3 keys are at most 1024 bytes of UTF-8).")
 
     static func badDigest(_ message: String) -> AWSError { AWSError("BadDigest", status: 400, message) }
+
+    /// S3's refusal of aws-chunked trailing headers that do not match the request's `x-amz-trailer`.
+    static func malformedTrailer(_ detail: String) -> AWSError {
+        AWSError(
+            "MalformedTrailerError", status: 400,
+            "The request contained trailing data that was not well-formed or did not conform to our published "
+                + "schema: \(detail)")
+    }
     static func incompleteBody(_ message: String) -> AWSError { AWSError("IncompleteBody", status: 400, message) }
 
     // MARK: S3

@@ -241,8 +241,8 @@ struct S3API: Sendable {
     /// Refuses digests that cannot be checked before the body is read, as S3 does: a Content-MD5 that is not the
     /// base64 of 16 bytes (`InvalidDigest`; one that is, but wrong, is `BadDigest` once the body is in), a
     /// checksum header that is not the base64 of its algorithm's bytes (`InvalidRequest`; until session 31 it was
-    /// compared, and refused as `BadDigest`, after the whole body was read), and checksums of two algorithms
-    /// (headers, or a header and a trailer).
+    /// compared, and refused as `BadDigest`, after the whole body was read), checksums of two algorithms
+    /// (headers, or a header and a trailer), and an `x-amz-trailer` that names no checksum (`InvalidRequest`).
     static func checkDigestHeaders(_ request: Request) throws {
         if let contentMD5 = request.headers[AWSResponses.name("content-md5")],
             Data(base64Encoded: contentMD5)?.count != 16
@@ -258,9 +258,13 @@ struct S3API: Sendable {
         }
         var algorithms = Set(
             PayloadChecksum.Algorithm.allCases.filter { request.headers[AWSResponses.name($0.header)] != nil })
-        if let trailer = request.headers[AWSResponses.name("x-amz-trailer")]?.lowercased(),
-            let algorithm = PayloadChecksum.Algorithm.allCases.first(where: { $0.header == trailer })
-        {
+        if let trailer = request.headers[AWSResponses.name("x-amz-trailer")] {
+            // The one trailer S3 takes is a checksum's (until session 33 another name was ignored, and so was the
+            // trailer that came).
+            let name = trailer.trimmingCharacters(in: .whitespaces).lowercased()
+            guard let algorithm = PayloadChecksum.Algorithm.allCases.first(where: { $0.header == name }) else {
+                throw AWSError.invalidRequest("The value specified in the x-amz-trailer header is not supported")
+            }
             algorithms.insert(algorithm)
         }
         guard algorithms.count <= 1 else {
@@ -299,13 +303,26 @@ struct S3API: Sendable {
                 throw AWSError.contentSHA256Mismatch(claimed: claimed, computed: computed)
             }
         case .chunked(let signing, let trailer):
-            var decoder = ChunkedPayloadDecoder(signing: signing, trailer: trailer)
+            var decoder = ChunkedPayloadDecoder(
+                signing: signing, trailer: trailer, declaredTrailer: signed.header("x-amz-trailer"))
             var decoded: [UInt8] = []
             try bytes.withUnsafeBytes { raw in try decoder.feed(raw) { decoded += $0 } }
             guard decoder.isComplete else {
                 throw AWSError.incompleteBody("The aws-chunked body ended before its final chunk.")
             }
             bytes = decoded
+            // A trailer's checksum is the body's (a header's may be the object's: CompleteMultipartUpload's).
+            for (name, claimed) in decoder.trailers {
+                guard let algorithm = PayloadChecksum.Algorithm.allCases.first(where: { $0.header == name }) else {
+                    continue
+                }
+                var checksum = PayloadChecksum(algorithm)
+                bytes.withUnsafeBytes { checksum.update($0) }
+                guard checksum.finalValue() == claimed else {
+                    throw AWSError.badDigest(
+                        "The \(algorithm.rawValue.uppercased()) you specified did not match the calculated checksum.")
+                }
+            }
         case .unsigned:
             break
         }

@@ -103,16 +103,12 @@ struct S3BodySpool: Sendable {
         var sink = Sink(
             descriptor: descriptor, maxBytes: region.map { min($0.length, maxBytes) } ?? maxBytes,
             threadPool: threadPool)
-        let checksumAlgorithm = PayloadChecksum.Algorithm.allCases.first {
-            request.header($0.header) != nil
-                || request.header("x-amz-trailer")?.lowercased() == $0.header
-                || request.header("x-amz-sdk-checksum-algorithm")?.lowercased() == $0.rawValue
-        }
-        if let checksumAlgorithm { sink.checksum = PayloadChecksum(checksumAlgorithm) }
+        if let algorithm = Self.checksumAlgorithm(request) { sink.checksum = PayloadChecksum(algorithm) }
 
         var decoder: ChunkedPayloadDecoder?
         if case .chunked(let signing, let trailer) = payload {
-            decoder = ChunkedPayloadDecoder(signing: signing, trailer: trailer)
+            decoder = ChunkedPayloadDecoder(
+                signing: signing, trailer: trailer, declaredTrailer: request.header("x-amz-trailer"))
         }
         var pace = UploadPace(minimum: paced ? minRate : 0)
         // Whether the body may be given more room: never past its region's length.
@@ -199,6 +195,18 @@ struct S3BodySpool: Sendable {
             sha256: ContentHash(hex: sha256Hex) ?? ContentHash(of: UnsafeRawBufferPointer(start: nil, count: 0)),
             md5: md5, size: sink.size, format: sink.format, offset: region?.offset,
             checksum: sink.checksum.map { ($0.algorithm.header, $0.finalValue()) })
+    }
+
+    /// The flexible checksum to compute over a body: the algorithm of its `x-amz-checksum-*` header, else of the
+    /// trailer `x-amz-trailer` declares (the two cannot differ: `S3API.checkDigestHeaders`), else the one
+    /// `x-amz-sdk-checksum-algorithm` names. The declared trailer comes before the SDK's name, so a trailer sent
+    /// beside another algorithm's name is still checked.
+    static func checksumAlgorithm(_ request: SignedRequest) -> PayloadChecksum.Algorithm? {
+        let algorithms = PayloadChecksum.Algorithm.allCases
+        let trailer = request.header("x-amz-trailer")?.trimmingCharacters(in: .whitespaces).lowercased()
+        let named = request.header("x-amz-sdk-checksum-algorithm")?.lowercased()
+        return algorithms.first { request.header($0.header) != nil } ?? algorithms.first { $0.header == trailer }
+            ?? algorithms.first { $0.rawValue == named }
     }
 
     private func nonChunkedLength(_ request: SignedRequest, _ payload: PayloadCheck) -> Int? {

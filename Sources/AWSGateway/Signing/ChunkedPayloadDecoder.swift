@@ -1,6 +1,7 @@
 // The `aws-chunked` content encoding of SDK uploads: `<hex size>[;chunk-signature=<sig>]\r\n<data>\r\n` … a zero-size
 // chunk, then optional trailing headers (`x-amz-checksum-crc32:…`, `x-amz-trailer-signature:…`) and an empty line.
-// Each chunk's signature chains from the request's seed signature; a wrong one stops the upload.
+// Each chunk's signature chains from the request's seed signature; a wrong one stops the upload. The trailing headers
+// must be the one `x-amz-trailer` declared (and, signed, `x-amz-trailer-signature`), with a well-formed value.
 import Crypto
 import Foundation
 
@@ -16,6 +17,7 @@ public struct ChunkedPayloadDecoder: Sendable {
 
     private let signing: ChunkSigning?
     private let expectsTrailer: Bool
+    private let declaredTrailer: String?
     private var previousSignature: String
     private var state = State.header
     private var line: [UInt8] = []
@@ -28,13 +30,18 @@ public struct ChunkedPayloadDecoder: Sendable {
     public var trailers: [(String, String)] { trailerLines }
     /// The longest chunk header or trailer line accepted.
     static let maxLine = 4096
+    /// The most trailing headers read.
+    static let maxTrailers = 8
 
     /// - Parameters:
     ///   - signing: the request's chunk signing (nil: `STREAMING-UNSIGNED-PAYLOAD-TRAILER`, chunks are not signed).
     ///   - trailer: whether trailing headers follow the last chunk.
-    public init(signing: ChunkSigning?, trailer: Bool) {
+    ///   - declaredTrailer: the request's `x-amz-trailer` (`x-amz-checksum-crc32`), the one trailing header the
+    ///     body may and must end with; nil: none (a trailing header is refused).
+    public init(signing: ChunkSigning?, trailer: Bool, declaredTrailer: String? = nil) {
         self.signing = signing
         self.expectsTrailer = trailer
+        self.declaredTrailer = declaredTrailer?.trimmingCharacters(in: .whitespaces).lowercased()
         self.previousSignature = signing?.seedSignature ?? ""
     }
 
@@ -122,6 +129,10 @@ public struct ChunkedPayloadDecoder: Sendable {
             guard let colon = text.firstIndex(of: ":") else {
                 throw AWSError.invalidRequest("aws-chunked body: a malformed trailing header '\(text.prefix(80))'.")
             }
+            // A checksum and its signature are all a body may end with: a longer list is not kept in memory.
+            guard trailerLines.count < Self.maxTrailers else {
+                throw AWSError.malformedTrailer("more than \(Self.maxTrailers) trailing headers.")
+            }
             trailerLines.append(
                 (text[..<colon].lowercased(), text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         case .data, .done:
@@ -143,6 +154,7 @@ public struct ChunkedPayloadDecoder: Sendable {
     }
 
     private func verifyTrailers() throws {
+        try checkTrailerSchema()
         guard let signing, expectsTrailer else { return }
         guard let sent = trailerLines.first(where: { $0.0 == "x-amz-trailer-signature" })?.1 else {
             throw AWSError.signatureDoesNotMatch(.s3)
@@ -155,6 +167,31 @@ public struct ChunkedPayloadDecoder: Sendable {
             key: signing.key)
         guard SignatureV4.constantTimeEqual(expected, sent.lowercased()) else {
             throw AWSError.signatureDoesNotMatch(.s3)
+        }
+    }
+
+    /// S3's refusals of trailing headers other than the declared one: a declared checksum the body does not end
+    /// with, one of another algorithm, one never declared (`MalformedTrailerError`), and a value that is not the
+    /// base64 of its algorithm's bytes (`InvalidRequest`). Until session 33 such a trailer was skipped and the upload
+    /// answered with the checksum the server computed itself, as if the client's had been checked.
+    private func checkTrailerSchema() throws {
+        var sent = trailerLines.map(\.0)
+        if signing != nil, expectsTrailer, let signature = sent.firstIndex(of: "x-amz-trailer-signature") {
+            sent.remove(at: signature)
+        }
+        let declared = declaredTrailer.map { [$0] } ?? []
+        guard sent == declared else {
+            let said = declaredTrailer.map { "x-amz-trailer declares \($0)" } ?? "no x-amz-trailer was declared"
+            let came = sent.isEmpty ? "no trailer" : sent.joined(separator: ", ")
+            throw AWSError.malformedTrailer("\(said); the body ends with \(came).")
+        }
+        for (name, value) in trailerLines {
+            guard let algorithm = PayloadChecksum.Algorithm.allCases.first(where: { $0.header == name }) else {
+                continue
+            }
+            guard Data(base64Encoded: value)?.count == algorithm.byteCount else {
+                throw AWSError.invalidRequest("Value for \(name) trailing header is invalid.")
+            }
         }
     }
 }
