@@ -337,6 +337,7 @@ extension S3API {
         context: AWSRequestContext
     ) async throws -> Response {
         let (upload, folder) = try multipart.upload(uploadID, key: key)
+        try await checkWritePreconditions(request, key: key)
         let document = try S3XML.decode(
             CompleteMultipartUpload.self,
             from: try await smallBody(request, signed: signed, auth: auth, context: context))

@@ -207,13 +207,7 @@ extension S3API {
     /// S3's order: If-Match, If-Unmodified-Since (unless If-Match held), If-None-Match, If-Modified-Since (unless
     /// If-None-Match was sent).
     static func preconditionFails(_ headers: HTTPFields, eTag: String, modified: Date) -> PreconditionOutcome? {
-        func matches(_ header: String) -> Bool {
-            header.split(separator: ",").contains { candidate in
-                let trimmed = candidate.trimmingCharacters(in: .whitespaces)
-                return trimmed == "*" || trimmed == eTag || "\"\(trimmed)\"" == eTag
-                    || trimmed.replacingOccurrences(of: "W/", with: "") == eTag
-            }
-        }
+        func matches(_ header: String) -> Bool { eTagListMatches(header, eTag: eTag) }
         let seconds = modified.timeIntervalSince1970.rounded(.down)
         let ifMatch = headers[.ifMatch]
         if let ifMatch, !matches(ifMatch) { return .failed }
@@ -232,7 +226,44 @@ extension S3API {
         return nil
     }
 
+    /// Whether an If-Match or If-None-Match list (`"a", "b"`, `*`, weak `W/"a"`) names `eTag`.
+    static func eTagListMatches(_ header: String, eTag: String) -> Bool {
+        header.split(separator: ",").contains { candidate in
+            let trimmed = candidate.trimmingCharacters(in: .whitespaces)
+            return trimmed == "*" || trimmed == eTag || "\"\(trimmed)\"" == eTag
+                || trimmed.replacingOccurrences(of: "W/", with: "") == eTag
+        }
+    }
+
     // MARK: Writing
+
+    /// S3's conditional writes on PutObject and CompleteMultipartUpload, held against what GetObject of the key in
+    /// `uploads` answers: `If-None-Match: *` writes only where no object is (412 `PreconditionFailed` otherwise),
+    /// `If-Match: ETAG` only over the object with that ETag (404 `NoSuchKey` where there is none, 412 for another),
+    /// `If-None-Match` with an ETag is S3's 501 `NotImplemented`. An upload leaves `uploads` at once (it becomes an
+    /// original), so a key there holds an object only while a file dropped into the folder waits for the watcher:
+    /// `If-None-Match: *` holds, and `If-Match` finds nothing to match. Until session 33 both were ignored and the
+    /// write answered as a success.
+    func checkWritePreconditions(_ request: Request, key: String) async throws {
+        let ifMatch = request.headers[.ifMatch]
+        let ifNoneMatch = request.headers[.ifNoneMatch]
+        guard ifMatch != nil || ifNoneMatch != nil else { return }
+        if let ifNoneMatch, ifNoneMatch.trimmingCharacters(in: .whitespaces) != "*" {
+            throw AWSError.notImplemented("If-None-Match other than * on a write (S3 takes If-None-Match: * only)")
+                .with([("Header", "If-None-Match")])
+        }
+        var existing: ObjectInfo?
+        do {
+            existing = try await objectInfo(bucket: .uploads, key: key, readSmall: false)
+        } catch let error as AWSError where error.code == "NoSuchKey" {
+            existing = nil
+        }
+        if let ifMatch {
+            guard let existing else { throw AWSError.noSuchKey(bucket: S3Bucket.uploads.rawValue, key: key) }
+            guard Self.eTagListMatches(ifMatch, eTag: existing.eTag) else { throw AWSError.preconditionFailed }
+        }
+        if ifNoneMatch != nil, existing != nil { throw AWSError.preconditionFailed }
+    }
 
     /// PutObject into `uploads`: the body streamed to disk, checked, and taken in as an upload.
     func putObject(
@@ -242,6 +273,7 @@ extension S3API {
             throw AWSError.invalidArgument(
                 "The key '\(key)' is not a plain relative path (no empty, '.' or '..' part, no line break).")
         }
+        try await checkWritePreconditions(request, key: key)
         let object = try await receive(request, signed: signed, auth: auth, into: layout.uploads, context: context)
         let eTag = object.eTag
         try await ingest(
@@ -425,12 +457,18 @@ extension S3API {
             throw AWSError.invalidArgument(
                 "The key '\(key)' is not a plain relative path (no empty, '.' or '..' part, no line break).")
         }
+        // S3's two directives; another was taken as COPY (until session 33).
+        let directive = request.headers[AWSResponses.name("x-amz-metadata-directive")]
+        if let directive, !["COPY", "REPLACE"].contains(directive.uppercased()) {
+            throw AWSError.invalidArgument("Unknown metadata directive.")
+                .with([("ArgumentName", "x-amz-metadata-directive"), ("ArgumentValue", directive)])
+        }
         let copied = try await copySource(request, source: source, auth: auth)
         if copied.bucket == .originals { throw Self.copyOfAnOriginal(copied.key) }
         let info = copied.info
         guard info.size <= maxObjectBytes else { throw AWSError.entityTooLarge(limit: maxObjectBytes) }
         let object = try await copyToTemporary(info.file, in: layout.uploads)
-        let replace = request.headers[AWSResponses.name("x-amz-metadata-directive")]?.uppercased() == "REPLACE"
+        let replace = directive?.uppercased() == "REPLACE"
         let metadata = replace ? Self.userMetadata(request) : info.metadata
         let contentType = replace ? request.headers[.contentType] : info.contentType
         let headers = replace ? S3ObjectOptions.keptHeaders(Self.header(of: request)) : info.headers
@@ -610,6 +648,8 @@ extension S3API {
     ) async throws -> Response {
         let document = try S3XML.decode(
             DeleteRequest.self, from: try await smallBody(request, signed: signed, auth: auth, context: context))
+        // As S3: a Delete without an Object does not validate (it was answered 200 until session 33).
+        guard !document.objects.isEmpty else { throw AWSError.malformedXML("DeleteObjects lists no <Object>") }
         guard document.objects.count <= 1000 else {
             throw AWSError.malformedXML("DeleteObjects takes at most 1000 keys")
         }

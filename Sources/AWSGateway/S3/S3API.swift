@@ -106,7 +106,12 @@ struct S3API: Sendable {
         case .head:
             return try await getObject(request, bucket: bucket, key: key, query: query, context: context)
         case .put:
-            try requireUploads(bucket, operation: "PutObject")
+            // The refusal names the operation asked for (a CopyObject into thumbnails said PutObject until session 33).
+            let copies = request.headers[AWSResponses.name("x-amz-copy-source")] != nil
+            let operation =
+                query["uploadId"] != nil
+                ? (copies ? "UploadPartCopy" : "UploadPart") : (copies ? "CopyObject" : "PutObject")
+            try requireUploads(bucket, operation: operation)
             if let id = query["uploadId"] {
                 if let source = request.headers[AWSResponses.name("x-amz-copy-source")] {
                     return try await uploadPartCopy(
@@ -120,7 +125,8 @@ struct S3API: Sendable {
             }
             return try await putObject(request, key: key, signed: signed, auth: auth, context: context)
         case .post:
-            try requireUploads(bucket, operation: "multipart upload")
+            try requireUploads(
+                bucket, operation: query["uploads"] != nil ? "CreateMultipartUpload" : "CompleteMultipartUpload")
             if query["uploads"] != nil { return try createMultipartUpload(request, key: key, auth: auth) }
             if let id = query["uploadId"] {
                 return try await completeMultipartUpload(
