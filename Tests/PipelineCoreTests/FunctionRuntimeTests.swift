@@ -529,6 +529,45 @@ struct TrespassingFunction: PipelineFunction {
         #expect(FileManager.default.fileExists(atPath: letter.path))
     }
 
+    /// The same bytes uploaded under two names, both taken before the first was judged: the judge refuses the
+    /// first, and the second, waiting, is refused too under its own name, bytes and letter in failed/ (until session
+    /// 33 it found its original gone and ended `succeeded`, "the original was deleted", with nothing in failed/).
+    @Test func anUploadWhoseTwinWasRefusedIsRefusedUnderItsOwnName() async throws {
+        let tally = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(RefusingFunction(tally: tally, judges: true), configuration: FunctionConfiguration())
+        ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        let first = JournalTests.record(8, source: "twin-a.jpg")
+        let second = JournalTests.record(8, source: "twin-b.jpg")
+        let relative = String(first.s3.object.key.dropFirst("originals/".count))
+        let originals = StoreHandle(
+            area: .originals, access: .write, location: runtime.layout.originals, function: "test")
+        try originals.write([0xFF, 0xD8, 0xFF, 9, 9], to: relative)
+        try runtime.submit(first)
+        try runtime.submit(second)
+        try await Self.running(runtime) {
+            try await Self.eventually("both refused") {
+                try Self.states(runtime, "refuser").sorted() == ["dead", "dead", "succeeded"]
+            }
+        }
+        #expect(tally.calls == 2, "the first upload judged, then the ObjectRemoved clean-up; the twin not run")
+        let failed = runtime.layout.failed
+        for name in ["twin-a.jpg", "twin-b.jpg"] {
+            let kept = try Data(contentsOf: failed.appendingPathComponent(name))
+            #expect(Array(kept) == [0xFF, 0xD8, 0xFF, 9, 9], "\(name)")
+            let letter = try JSONDecoder().decode(
+                DeadLetter.self, from: Data(contentsOf: failed.appendingPathComponent(name + ".error.json")))
+            #expect(letter.file == name)
+            #expect(letter.error.contains("not a picture"))
+        }
+        let twin = try #require(
+            try runtime.journal.invocations(state: .dead, function: "refuser", limit: 10).first {
+                $0.sourceName == "twin-b.jpg"
+            })
+        #expect(twin.error?.contains("the same bytes as twin-a.jpg, refused") == true, "\(twin.error ?? "")")
+    }
+
     @Test func anOriginalItsJudgeRefusesLeavesTheStoreForFailed() async throws {
         let tally = Tally()
         let removals = Tally()

@@ -578,6 +578,17 @@ public final class FunctionRuntime: Sendable {
             deadLetter(taken, reason: reason, configuration: configuration, log: log)
             return nil
         }
+        if registered.function.judgesOriginals, let twin = refusedTwin(of: claim.event.record) {
+            // The same bytes arrived under two names and were refused under the other one while this upload waited:
+            // it is refused too, under its own name, not "deleted" (until session 33 it ended `succeeded`, "the
+            // original was deleted", with nothing of it in failed/ for a redrive).
+            let reason = "\(twin.letter.error) (the same bytes as \(twin.letter.file), refused)"
+            await journaling { try journal.deadLetterUnrun(claim, error: reason) }
+            metrics[claim.function]?.deadLettered.increment()
+            log.error("original refused", metadata: ["error": "\(reason)"])
+            keepRefusedTwin(claim, copying: twin.name, reason: reason, log: log)
+            return nil
+        }
         let functionErrors = LoggedErrors()
         let (outcome, duration) = await execute(claim, registered, log: functionErrors.watching(log))
         switch outcome {
@@ -777,6 +788,30 @@ public final class FunctionRuntime: Sendable {
             try submit(removal)
         } catch {
             log.error("could not journal the removal of a refused original", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The refusal kept in `failed/` of the created original `record` names, when that original is gone because it
+    /// was refused (its bytes and letter are in `failed/`), not deleted (a delete settles such letters).
+    private func refusedTwin(of record: S3EventRecord) -> (name: String, letter: DeadLetter)? {
+        guard originalIsGone(record), let hash = record.contentHash else { return nil }
+        let failed = StoreHandle(area: .failed, access: .read, location: layout.failed, function: "runtime")
+        return RefusedOriginals.refusal(of: hash, in: failed)
+    }
+
+    /// Keeps an upload refused through its twin as `refuseOriginal` keeps one: the bytes (the twin's, the same) and
+    /// a letter under the name it arrived under, so `replay --failed` can judge it again.
+    private func keepRefusedTwin(_ claim: ClaimedInvocation, copying twin: String, reason: String, log: Logger) {
+        let record = claim.event.record
+        let failed = StoreHandle(area: .failed, access: .write, location: layout.failed, function: "runtime")
+        let source = record.s3.object.sourceName ?? String(record.s3.object.key.dropFirst("originals/".count))
+        do {
+            let letter = DeadLetter(
+                file: source, error: reason, stage: claim.function, sha256: record.contentHash?.hex,
+                attempts: claim.attempt - 1)
+            try letter.store(bytes: try failed.read(twin), name: source, in: failed)
+        } catch {
+            log.error("could not keep the refused upload in failed/", metadata: ["error": "\(error)"])
         }
     }
 

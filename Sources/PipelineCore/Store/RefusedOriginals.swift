@@ -61,6 +61,21 @@ public final class RefusedOriginals {
         return !(letters()[hash.hex] ?? []).contains { failed.isRegularFile($0) }
     }
 
+    /// The refusal of `hash` kept in `failed/` (its bytes and their letter), if any: a picture that arrived twice
+    /// and was refused under its first name is not "deleted" for its second (a delete settles such letters).
+    /// - Parameter failed: the `failed/` folder, readable.
+    public static func refusal(of hash: ContentHash, in failed: StoreHandle) -> (name: String, letter: DeadLetter)? {
+        let decoder = JSONDecoder()
+        for record in ((try? failed.list()) ?? []).sorted() where record.hasSuffix(".error.json") {
+            let name = String(record.dropLast(".error.json".count))
+            guard failed.isRegularFile(name), let data = try? failed.read(record),
+                let letter = try? decoder.decode(DeadLetter.self, from: data), letter.sha256 == hash.hex
+            else { continue }
+            return (name, letter)
+        }
+        return nil
+    }
+
     private func letters() -> [String: [String]] {
         if let lettersByHash { return lettersByHash }
         var found: [String: [String]] = [:]
