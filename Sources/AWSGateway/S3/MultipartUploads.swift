@@ -78,6 +78,43 @@ struct MultipartUploads: Sendable {
         return (upload, folder)
     }
 
+    /// The name `upload.json` takes while a completion holds the upload.
+    static let claimedName = "completing.json"
+
+    /// Takes the upload out of progress for one completion or abort: its record is renamed, so from then on
+    /// UploadPart, ListParts, ListMultipartUploads, another completion and an abort find no such upload (in every
+    /// process on the store: the rename is the one step, and only one of two claims can make it). A completion that
+    /// fails gives it back (`unclaim`).
+    /// - Throws: `NoSuchUpload`.
+    func claim(_ id: String, key: String) throws -> (MultipartUpload, URL) {
+        let (upload, folder) = try self.upload(id, key: key)
+        guard
+            rename(
+                folder.appendingPathComponent("upload.json").path,
+                folder.appendingPathComponent(Self.claimedName).path) == 0
+        else { throw AWSError.noSuchUpload(id) }
+        return (upload, folder)
+    }
+
+    /// Gives a claimed upload back (its completion failed): its parts stay, and the client may go on.
+    func unclaim(_ folder: URL) {
+        rename(
+            folder.appendingPathComponent(Self.claimedName).path, folder.appendingPathComponent("upload.json").path)
+    }
+
+    /// Whether the upload in `folder` still takes parts (neither claimed by a completion nor aborted). A part
+    /// asks after reserving its room: a completion claims first and then waits for the reservations it sees, so
+    /// each part either sees the claim or is waited for (`partsInFlight`).
+    func isOpen(_ folder: URL) -> Bool {
+        FileManager.default.fileExists(atPath: folder.appendingPathComponent("upload.json").path)
+    }
+
+    /// The numbers of the parts being received into the upload in `folder` now (their reservations; one whose
+    /// process is gone no longer counts).
+    func partsInFlight(in folder: URL) -> [Int] {
+        PartReservations.reservations(in: folder, except: []).map(\.number).sorted()
+    }
+
     /// Every upload in progress with its id, in key order, then by initiation (ListMultipartUploads).
     func all() -> [(id: String, upload: MultipartUpload)] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
@@ -192,7 +229,8 @@ struct MultipartUploads: Sendable {
     func abortUploads(initiatedBefore cutoff: Date) -> Int {
         var aborted = 0
         for entry in all() where entry.upload.initiated < cutoff {
-            remove(root.appendingPathComponent(entry.id))
+            guard let (_, folder) = try? claim(entry.id, key: entry.upload.key) else { continue }
+            remove(folder)
             aborted += 1
         }
         return aborted

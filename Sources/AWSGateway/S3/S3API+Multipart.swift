@@ -62,6 +62,10 @@ extension S3API {
             throw error
         }
         defer { reservation.release() }
+        // A completion claims the upload, then waits for the parts it sees reserved: this part is one of them, or it
+        // sees the claim here and is refused before a byte of it is written (until session 33 a part sent during a
+        // completion was written into the object being taken in).
+        guard multipart.isOpen(folder) else { throw AWSError.noSuchUpload(uploadID) }
         var room: (@Sendable (Int) async throws -> Int)?
         if declared == nil {
             let threadPool = self.threadPool
@@ -115,6 +119,8 @@ extension S3API {
             try multipart.reserve(number, minimum: range.count, preferred: range.count, in: folder, limit: limit)
         }
         defer { reservation.release() }
+        // As UploadPart: refused once a completion has claimed the upload.
+        guard multipart.isOpen(folder) else { throw AWSError.noSuchUpload(uploadID) }
         let part = try await copyPart(info.file, range: range, into: folder)
         do {
             try multipart.keep(
@@ -264,17 +270,26 @@ extension S3API {
     }
 
     /// The object file itself as the completed object, when the chosen parts are parts 1...k placed in order, each
-    /// but the last a full slot: cut to their length, synced, hashed from where the upload's hash had read.
-    func assembled(_ chosen: [UploadedPart], uploadID: String, folder: URL) async throws -> SpooledObject? {
+    /// but the last a full slot, and no other part is placed past them: cut to their length, synced, hashed from
+    /// where the upload's hash had read. The answer is a second name (a hard link) of the object file, which the
+    /// ingest takes; the file keeps its own name, with every part in it, until the upload's folder goes, so a
+    /// refused completion leaves the parts as they were (until session 33 it deleted them).
+    func assembled(_ chosen: [UploadedPart], uploaded: [UploadedPart], uploadID: String, folder: URL) async throws
+        -> SpooledObject?
+    {
         guard let slot = MultipartAssembly.slot(in: folder) else { return nil }
         for (index, part) in chosen.enumerated() {
             guard part.number == index + 1, part.offset != nil,
                 index == chosen.count - 1 ? part.size <= slot : part.size == slot
             else { return nil }
         }
+        // Cutting the file would cut off a part placed past the chosen ones: the join reads the chosen ones instead.
+        guard !uploaded.contains(where: { $0.offset != nil && $0.number > chosen.count }) else { return nil }
         let size = chosen.reduce(0) { $0 + $1.size }
         guard size <= maxObjectBytes else { throw AWSError.entityTooLarge(limit: maxObjectBytes) }
         let path = folder.appendingPathComponent(MultipartAssembly.objectName).path
+        let name = layout.uploads.appendingPathComponent(AtomicFile.temporaryName(kind: S3BodySpool.temporaryKind))
+            .path
         let assembly = multipart.assembly
         return try await threadPool.runIfActive {
             guard let hash = assembly.digest(upload: uploadID, chosen: chosen) else { return nil }
@@ -290,8 +305,12 @@ extension S3API {
             let count = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 64, 0) }
             let format = head.prefix(max(0, count)).withUnsafeBytes { ImageFormat.sniff($0) }
             let hex = SignatureV4.hex(Array(hash.finalize()))
+            guard link(path, name) == 0 else {
+                throw AWSError.serviceUnavailable(
+                    .s3, "cannot name the object for the upload: \(String(cString: strerror(errno)))")
+            }
             return SpooledObject(
-                path: path,
+                path: name,
                 sha256: ContentHash(hex: hex) ?? ContentHash(of: UnsafeRawBufferPointer(start: nil, count: 0)),
                 md5: [], size: size, format: format)
         }
@@ -331,12 +350,13 @@ extension S3API {
     }
 
     /// CompleteMultipartUpload: the listed parts (ascending, ETags matching, each but the last at least 5 MiB)
-    /// joined and taken in as an upload; the upload's folder goes.
+    /// joined and taken in as an upload; the upload's folder goes. A failed completion leaves the upload and its
+    /// parts as they were.
     func completeMultipartUpload(
         _ request: Request, key: String, uploadID: String, signed: SignedRequest, auth: Authenticated,
         context: AWSRequestContext
     ) async throws -> Response {
-        let (upload, folder) = try multipart.upload(uploadID, key: key)
+        _ = try multipart.upload(uploadID, key: key)
         try await checkWritePreconditions(request, key: key)
         let document = try S3XML.decode(
             CompleteMultipartUpload.self,
@@ -344,15 +364,45 @@ extension S3API {
         guard !document.parts.isEmpty else {
             throw AWSError.malformedXML("CompleteMultipartUpload lists no part")
         }
-        let uploaded = Dictionary(multipart.parts(in: folder).map { ($0.number, $0) }, uniquingKeysWith: { $1 })
+        for (previous, listed) in zip(document.parts, document.parts.dropFirst())
+        where listed.partNumber <= previous.partNumber {
+            throw AWSError(
+                "InvalidPartOrder", status: 400,
+                "The list of parts was not in ascending order. The parts list must be specified in order by part number."
+            )
+        }
+        // The upload is this completion's from here: a part sent now is NoSuchUpload, and the parts already under
+        // way are waited for, so nothing writes the parts while they are checked, hashed and taken in (until
+        // session 33 a part sent again during a completion rewrote the bytes being installed as the original).
+        let (upload, folder) = try multipart.claim(uploadID, key: key)
+        let eTag: String
+        do {
+            eTag = try await complete(document, key: key, upload: upload, uploadID: uploadID, folder: folder)
+        } catch {
+            multipart.unclaim(folder)
+            throw error
+        }
+        multipart.remove(folder)
+        return try AWSResponses.xml(
+            CompleteMultipartUploadResult(
+                // An absolute URL, as S3 gives it.
+                location: "http://\(request.head.authority ?? "localhost")/\(S3Bucket.uploads.rawValue)/"
+                    + key.split(separator: "/", omittingEmptySubsequences: false)
+                    .map { SignatureV4.uriEncode(String($0)) }.joined(separator: "/"),
+                bucket: S3Bucket.uploads.rawValue, key: key, eTag: eTag),
+            root: "CompleteMultipartUploadResult")
+    }
+
+    /// Takes the listed parts of the claimed upload in `folder` in as one upload, once no part is under way.
+    /// - Returns: the object's ETag.
+    private func complete(
+        _ document: CompleteMultipartUpload, key: String, upload: MultipartUpload, uploadID: String, folder: URL
+    ) async throws -> String {
+        try await waitForPartsInFlight(in: folder)
+        let parts = multipart.parts(in: folder)
+        let uploaded = Dictionary(parts.map { ($0.number, $0) }, uniquingKeysWith: { $1 })
         var chosen: [UploadedPart] = []
-        for (index, listed) in document.parts.enumerated() {
-            if index > 0, listed.partNumber <= document.parts[index - 1].partNumber {
-                throw AWSError(
-                    "InvalidPartOrder", status: 400,
-                    "The list of parts was not in ascending order. The parts list must be specified in order by part number."
-                )
-            }
+        for listed in document.parts {
             func bare(_ text: String) -> String { text.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
             guard let part = uploaded[listed.partNumber], listed.eTag.map(bare) ?? bare(part.eTag) == bare(part.eTag)
             else {
@@ -369,40 +419,47 @@ extension S3API {
             )
         }
         let eTag = MultipartUploads.multipartETag(chosen)
-        let event = EventName(rawValue: "ObjectCreated:CompleteMultipartUpload")
         let object: SpooledObject
-        let isObjectFile: Bool
-        if let assembled = try await assembled(chosen, uploadID: uploadID, folder: folder) {
-            (object, isObjectFile) = (assembled, true)
+        if let assembled = try await assembled(chosen, uploaded: parts, uploadID: uploadID, folder: folder) {
+            object = assembled
         } else {
             object = try await join(
                 chosen.map(\.file), into: layout.uploads, md5: false, ranges: chosen.map { ($0.offset, $0.size) })
-            isObjectFile = false
         }
         // A copy of an original onto itself (the AWS CLI's mv of a large original into uploads: its parts copied
         // with UploadPartCopy): refused as CopyObject refuses it; the parts stay until the client aborts, as after
         // any failed completion.
         if let original = copiedOriginal(object, parts: chosen, folder: folder) {
-            if !isObjectFile { object.discard() }
+            object.discard()
             throw Self.copyOfAnOriginal(original)
         }
-        do {
-            try await ingest(
-                object, key: key, eTag: eTag, contentType: upload.contentType, metadata: upload.metadata,
-                headers: upload.headers ?? [:], event: event)
-        } catch {
-            // The object file was the parts: refused (not a picture, too large), the upload cannot go on.
-            if isObjectFile { multipart.remove(folder) }
-            throw error
+        try await ingest(
+            object, key: key, eTag: eTag, contentType: upload.contentType, metadata: upload.metadata,
+            headers: upload.headers ?? [:], event: EventName(rawValue: "ObjectCreated:CompleteMultipartUpload"))
+        return eTag
+    }
+
+    /// How long a completion waits for the parts under way when it began.
+    static let partsInFlightWait: Duration = .seconds(60)
+
+    /// Waits until no part is being received into the claimed upload in `folder`: each one begun before the claim
+    /// is kept or refused first, and the completion then sees the parts as they are.
+    /// - Throws: `ServiceUnavailable` when parts are still arriving after `partsInFlightWait` (the completion can
+    ///   be sent again).
+    func waitForPartsInFlight(in folder: URL) async throws {
+        let multipart = self.multipart
+        let clock = ContinuousClock()
+        let deadline = clock.now + Self.partsInFlightWait
+        while true {
+            let numbers = try await threadPool.runIfActive { multipart.partsInFlight(in: folder) }
+            if numbers.isEmpty { return }
+            guard clock.now < deadline else {
+                throw AWSError.serviceUnavailable(
+                    .s3,
+                    "part \(numbers.map(String.init).joined(separator: ", ")) of the upload is still being received; "
+                        + "complete the upload once its answer came")
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
-        multipart.remove(folder)
-        return try AWSResponses.xml(
-            CompleteMultipartUploadResult(
-                // An absolute URL, as S3 gives it.
-                location: "http://\(request.head.authority ?? "localhost")/\(S3Bucket.uploads.rawValue)/"
-                    + key.split(separator: "/", omittingEmptySubsequences: false)
-                    .map { SignatureV4.uriEncode(String($0)) }.joined(separator: "/"),
-                bucket: S3Bucket.uploads.rawValue, key: key, eTag: eTag),
-            root: "CompleteMultipartUploadResult")
     }
 }

@@ -136,7 +136,8 @@ struct S3API: Sendable {
         case .delete:
             if let id = query["uploadId"] {
                 try requireUploads(bucket, operation: "AbortMultipartUpload")
-                let (_, folder) = try multipart.upload(id, key: key)
+                // Claimed first, as a completion claims it: an abort never removes an upload being completed.
+                let (_, folder) = try multipart.claim(id, key: key)
                 multipart.remove(folder)
                 return AWSResponses.empty(.noContent)
             }
