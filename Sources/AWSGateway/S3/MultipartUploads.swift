@@ -5,6 +5,7 @@
 // removes the folder.
 import Crypto
 import Foundation
+import Locking
 import PipelineCore
 
 #if canImport(Glibc)
@@ -51,14 +52,32 @@ struct MultipartUploads: Sendable {
 
     /// A new upload's id (32 hex digits) after recording it.
     func create(_ upload: MultipartUpload) throws -> String {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
-        let id = SignatureV4.hex(bytes)
+        let id = Self.newID(initiated: upload.initiated)
         let folder = root.appendingPathComponent(id)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         try AtomicFile.write(try encoder.encode(upload), to: folder.appendingPathComponent("upload.json"))
         return id
+    }
+
+    /// Counts the ids this process makes, so that two made in one millisecond sort in the order they were made.
+    private static let made = Locked<UInt16>(0)
+
+    /// An id whose order is the order of initiation: 12 hex digits of the milliseconds since 1970, 4 of this
+    /// process's count, 16 random. ListMultipartUploads lists a key's uploads in id order and resumes after
+    /// `upload-id-marker` by comparing ids, which is then S3's order (by initiation) and finds the place even when
+    /// the marker's upload is gone meanwhile (until session 33 ids were random, listed by initiation and compared
+    /// as text: pages lost and repeated uploads).
+    static func newID(initiated: Date) -> String {
+        let milliseconds = UInt64(max(0, (initiated.timeIntervalSince1970 * 1000).rounded(.down)))
+        let count = made.withLock { count in
+            defer { count &+= 1 }
+            return count
+        }
+        var bytes = (0..<6).map { UInt8(truncatingIfNeeded: milliseconds >> (40 - 8 * UInt64($0))) }
+        bytes += [UInt8(count >> 8), UInt8(count & 0xFF)]
+        bytes += (0..<8).map { _ in UInt8.random(in: 0...255) }
+        return SignatureV4.hex(bytes)
     }
 
     /// The folder of an upload that exists, for a well-formed id.
@@ -115,7 +134,8 @@ struct MultipartUploads: Sendable {
         PartReservations.reservations(in: folder, except: []).map(\.number).sorted()
     }
 
-    /// Every upload in progress with its id, in key order, then by initiation (ListMultipartUploads).
+    /// Every upload in progress with its id, in key order, then by id: by initiation (`newID`; an upload begun
+    /// before session 33 has a random id and sorts among its key's uploads by it).
     func all() -> [(id: String, upload: MultipartUpload)] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
         let decoder = JSONDecoder()
@@ -129,7 +149,7 @@ struct MultipartUploads: Sendable {
             if $0.upload.key != $1.upload.key {
                 return Array($0.upload.key.utf8).lexicographicallyPrecedes(Array($1.upload.key.utf8))
             }
-            return ($0.upload.initiated, $0.id) < ($1.upload.initiated, $1.id)
+            return $0.id < $1.id
         }
     }
 

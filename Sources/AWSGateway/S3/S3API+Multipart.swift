@@ -230,7 +230,8 @@ extension S3API {
             if !keyMarker.isEmpty {
                 let keyBytes = Array(key.utf8)
                 let markerBytes = Array(keyMarker.utf8)
-                // After the marker key; with an upload-id marker, the marker key's later uploads too.
+                // After the marker key; with an upload-id marker, the marker key's later uploads too (ids sort in
+                // the order the listing has: `MultipartUploads.newID`).
                 if keyBytes.lexicographicallyPrecedes(markerBytes) { continue }
                 if keyBytes == markerBytes, idMarker.isEmpty || entry.id <= idMarker { continue }
                 // A common prefix as the marker: its keys were all rolled up on the page before.
