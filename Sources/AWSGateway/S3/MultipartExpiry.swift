@@ -12,15 +12,23 @@ struct MultipartExpiry: Sendable {
     /// How often `run()` sweeps.
     static let interval: Duration = .seconds(3600)
 
-    /// Aborts the uploads initiated more than `expiry` before `now`.
-    /// - Returns: how many were aborted.
+    /// Aborts the uploads initiated more than `expiry` before `now`, and removes the leftovers of uploads (folders
+    /// without a record) unchanged as long.
+    /// - Returns: how many uploads were aborted.
     @discardableResult
     func sweep(now: Date) -> Int {
-        let aborted = uploads.abortUploads(initiatedBefore: now.addingTimeInterval(-expiry))
+        let cutoff = now.addingTimeInterval(-expiry)
+        let aborted = uploads.abortUploads(initiatedBefore: cutoff)
         if aborted > 0 {
             logger.notice(
                 "aborted incomplete S3 multipart uploads",
                 metadata: ["count": "\(aborted)", "older_than_days": "\(expiry / 86_400)"])
+        }
+        let leftovers = uploads.removeLeftovers(unchangedSince: cutoff)
+        if leftovers > 0 {
+            logger.notice(
+                "removed leftovers of S3 multipart uploads",
+                metadata: ["count": "\(leftovers)", "older_than_days": "\(expiry / 86_400)"])
         }
         return aborted
     }

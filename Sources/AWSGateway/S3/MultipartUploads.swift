@@ -157,18 +157,21 @@ struct MultipartUploads: Sendable {
     /// placed in the object file gets its record (`.placed`, after its bytes were synced), one in a file of its own
     /// is renamed into place.
     /// - Parameter originalKey: the key of the original the part was copied from (UploadPartCopy), kept beside it.
+    /// The folder is never created again: once an abort removed it, keeping the part fails.
     func keep(_ part: SpooledObject, number: Int, in folder: URL, copiedFrom originalKey: String? = nil) throws {
         let name = Self.partName(number)
-        try AtomicFile.write(Data(part.eTag.utf8), to: folder.appendingPathComponent(name + ".etag"))
+        try AtomicFile.write(
+            Data(part.eTag.utf8), to: folder.appendingPathComponent(name + ".etag"), createFolder: false)
         let source = folder.appendingPathComponent(name + ".source")
         if let originalKey {
-            try AtomicFile.write(Data(originalKey.utf8), to: source)
+            try AtomicFile.write(Data(originalKey.utf8), to: source, createFolder: false)
         } else {
             unlink(source.path)
         }
         if part.offset != nil {
             unlink(folder.appendingPathComponent(name).path)
-            try AtomicFile.write(Data(String(part.size).utf8), to: folder.appendingPathComponent(name + ".placed"))
+            try AtomicFile.write(
+                Data(String(part.size).utf8), to: folder.appendingPathComponent(name + ".placed"), createFolder: false)
             return
         }
         unlink(folder.appendingPathComponent(name + ".placed").path)
@@ -256,10 +259,32 @@ struct MultipartUploads: Sendable {
         return aborted
     }
 
-    /// Removes an upload's folder and parts.
+    /// Removes what is left in the uploads' folder that is not an upload in progress and has not changed since
+    /// `cutoff`: a folder without its record (until session 33 a part that arrived while its upload was aborted
+    /// recreated the folder, with its files and no record, which nothing removed), a completion's claim or a removal
+    /// a crash cut off.
+    /// - Returns: how many were removed.
+    @discardableResult
+    func removeLeftovers(unchangedSince cutoff: Date) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        var removed = 0
+        for name in names where folder(name) == nil {
+            let entry = root.appendingPathComponent(name)
+            let attributes = try? FileManager.default.attributesOfItem(atPath: entry.path)
+            guard let modified = attributes?[.modificationDate] as? Date, modified < cutoff,
+                (try? FileManager.default.removeItem(at: entry)) != nil
+            else { continue }
+            removed += 1
+        }
+        return removed
+    }
+
+    /// Removes an upload's folder and parts. The folder is renamed out of the way first, so a part still being
+    /// received into it finds no folder and is refused (`NoSuchUpload`), and nothing can recreate it.
     func remove(_ folder: URL) {
         assembly.forget(upload: folder.lastPathComponent)
-        try? FileManager.default.removeItem(at: folder)
+        let removed = root.appendingPathComponent(".removed-\(folder.lastPathComponent)-\(UUID().uuidString)")
+        try? FileManager.default.removeItem(at: rename(folder.path, removed.path) == 0 ? removed : folder)
     }
 
     static func partName(_ number: Int) -> String {

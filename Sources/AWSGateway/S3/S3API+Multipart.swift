@@ -39,6 +39,31 @@ extension S3API {
             throw AWSError.invalidArgument("Part number must be an integer between 1 and 10000, inclusive.")
         }
         let (_, folder) = try multipart.upload(uploadID, key: key)
+        return try await inUpload(uploadID, folder: folder) {
+            try await receivePart(
+                request, number: number, uploadID: uploadID, folder: folder, signed: signed, auth: auth,
+                context: context)
+        }
+    }
+
+    /// A part's work in its upload's folder. A failure once the upload was aborted meanwhile (its folder is gone,
+    /// and nothing of the part can be written or kept there) is `NoSuchUpload`, as S3 answers a part of an upload
+    /// that is no longer there (until session 33 the part recreated the folder with its files and no record, which
+    /// nothing removed, and was answered 200 or a 503 naming the missing file).
+    func inUpload<Result>(_ uploadID: String, folder: URL, _ work: () async throws -> Result) async throws -> Result {
+        do {
+            return try await work()
+        } catch {
+            if !FileManager.default.fileExists(atPath: folder.path) { throw AWSError.noSuchUpload(uploadID) }
+            throw error
+        }
+    }
+
+    /// Receives part `number` into the upload in `folder` and keeps it.
+    private func receivePart(
+        _ request: Request, number: Int, uploadID: String, folder: URL, signed: SignedRequest, auth: Authenticated,
+        context: AWSRequestContext
+    ) async throws -> Response {
         // A part of the size the upload's parts have goes to its place in the object file: written once.
         let declared =
             signed.header("x-amz-decoded-content-length").flatMap(Int.init)
@@ -110,6 +135,16 @@ extension S3API {
             throw AWSError.invalidArgument("Part number must be an integer between 1 and 10000, inclusive.")
         }
         let (_, folder) = try multipart.upload(uploadID, key: key)
+        return try await inUpload(uploadID, folder: folder) {
+            try await receiveCopiedPart(
+                request, number: number, uploadID: uploadID, folder: folder, source: source, auth: auth)
+        }
+    }
+
+    /// Copies part `number` of the upload in `folder` from `source` and keeps it.
+    private func receiveCopiedPart(
+        _ request: Request, number: Int, uploadID: String, folder: URL, source: String, auth: Authenticated
+    ) async throws -> Response {
         let copied = try await copySource(request, source: source, auth: auth)
         let info = copied.info
         let range = try Self.copyRange(request.headers[AWSResponses.name("x-amz-copy-source-range")], size: info.size)
