@@ -22,6 +22,43 @@ struct MultipartUpload: Codable, Sendable {
     var headers: [String: String]? = nil
     /// The access key that created it (ListMultipartUploads' Initiator); nil in older records.
     var initiator: String? = nil
+    /// The flexible checksum CreateMultipartUpload named (`x-amz-checksum-algorithm`, as `SHA256`): every part has
+    /// one of it; nil when none was named, and in records before session 33.
+    var checksumAlgorithm: String? = nil
+
+    /// The checksum algorithm as the spool computes it.
+    var checksum: PayloadChecksum.Algorithm? { checksumAlgorithm.flatMap { PayloadChecksum.Algorithm(name: $0) } }
+}
+
+/// A part's flexible checksum, as UploadPart answered it (base64).
+struct PartChecksum: Sendable, Equatable {
+    var algorithm: PayloadChecksum.Algorithm
+    var value: String
+
+    /// The record beside the part: `sha256 VALUE`.
+    var record: String { algorithm.rawValue + " " + value }
+
+    init(algorithm: PayloadChecksum.Algorithm, value: String) {
+        self.algorithm = algorithm
+        self.value = value
+    }
+
+    /// The checksum of a spooled part: its header (`x-amz-checksum-sha256`) and value.
+    init?(header: String, value: String) {
+        guard let algorithm = PayloadChecksum.Algorithm.allCases.first(where: { $0.header == header }) else {
+            return nil
+        }
+        self.init(algorithm: algorithm, value: value)
+    }
+
+    /// The checksum a part's record holds.
+    init?(record: String) {
+        let fields = record.split(separator: " ")
+        guard fields.count == 2, let algorithm = PayloadChecksum.Algorithm(rawValue: String(fields[0])) else {
+            return nil
+        }
+        self.init(algorithm: algorithm, value: String(fields[1]))
+    }
 }
 
 /// One uploaded part.
@@ -33,6 +70,8 @@ struct UploadedPart: Sendable {
     var file: URL
     /// Where the part starts in `file` when it is placed in the upload's object file; nil: the file is the part.
     var offset: Int? = nil
+    /// The flexible checksum it came with or S3 computed for it (the upload's algorithm), if any.
+    var checksum: PartChecksum? = nil
 }
 
 /// The uploads in progress in one store.
@@ -162,6 +201,12 @@ struct MultipartUploads: Sendable {
         let name = Self.partName(number)
         try AtomicFile.write(
             Data(part.eTag.utf8), to: folder.appendingPathComponent(name + ".etag"), createFolder: false)
+        let checksum = folder.appendingPathComponent(name + ".checksum")
+        if let value = part.checksum.flatMap({ PartChecksum(header: $0.header, value: $0.value) }) {
+            try AtomicFile.write(Data(value.record.utf8), to: checksum, createFolder: false)
+        } else {
+            unlink(checksum.path)
+        }
         let source = folder.appendingPathComponent(name + ".source")
         if let originalKey {
             try AtomicFile.write(Data(originalKey.utf8), to: source, createFolder: false)
@@ -228,7 +273,7 @@ struct MultipartUploads: Sendable {
                     ?? Date()
                 return UploadedPart(
                     number: number, size: size, eTag: eTag, modified: modified, file: object,
-                    offset: (number - 1) * slot)
+                    offset: (number - 1) * slot, checksum: Self.checksum(stem))
             }
             guard name.hasPrefix("part-"), !name.hasSuffix(".etag"), let number = Int(name.dropFirst(5)) else {
                 return nil
@@ -241,8 +286,34 @@ struct MultipartUploads: Sendable {
             else { return nil }
             return UploadedPart(
                 number: number, size: (attributes[.size] as? Int) ?? 0, eTag: eTag,
-                modified: (attributes[.modificationDate] as? Date) ?? Date(), file: file)
+                modified: (attributes[.modificationDate] as? Date) ?? Date(), file: file, checksum: Self.checksum(file))
         }.sorted { $0.number < $1.number }
+    }
+
+    /// The checksum recorded beside the part whose files start with `stem`.
+    private static func checksum(_ stem: URL) -> PartChecksum? {
+        FileManager.default.contents(atPath: stem.path + ".checksum")
+            .flatMap { PartChecksum(record: String(decoding: $0, as: UTF8.self)) }
+    }
+
+    /// The `algorithm` checksum of a part's bytes, read from its file; nil if it cannot be read whole.
+    static func checksum(of part: UploadedPart, _ algorithm: PayloadChecksum.Algorithm) -> PartChecksum? {
+        let descriptor = open(part.file.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var checksum = PayloadChecksum(algorithm)
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        let start = part.offset ?? 0
+        var done = 0
+        while done < part.size {
+            let wanted = min(buffer.count, part.size - done)
+            let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, wanted, off_t(start + done)) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return nil }
+            buffer.withUnsafeBytes { checksum.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            done += count
+        }
+        return PartChecksum(algorithm: algorithm, value: checksum.finalValue())
     }
 
     /// Aborts the uploads initiated before `cutoff` (S3's lifecycle rule AbortIncompleteMultipartUpload): their

@@ -19,14 +19,26 @@ extension S3API {
             throw AWSError.invalidArgument(
                 "The key '\(key)' is not a plain relative path (no empty, '.' or '..' part, no line break).")
         }
+        // Every part then has a checksum of this algorithm (the client's, or computed), which ListParts lists and
+        // CompleteMultipartUpload's list is checked against (until session 33 it was neither kept nor echoed).
+        var checksum: PayloadChecksum.Algorithm?
+        if let name = request.headers[AWSResponses.name("x-amz-checksum-algorithm")] {
+            guard let algorithm = PayloadChecksum.Algorithm(name: name) else {
+                throw AWSError.invalidRequest(
+                    "Checksum algorithm provided is unsupported. Please try again with any of the valid types: "
+                        + "[\(PayloadChecksum.Algorithm.allCases.map(\.name).joined(separator: ", "))]")
+            }
+            checksum = algorithm
+        }
         let id = try multipart.create(
             MultipartUpload(
                 key: key, contentType: request.headers[.contentType], metadata: Self.userMetadata(request),
                 initiated: Date(), headers: S3ObjectOptions.keptHeaders(Self.header(of: request)),
-                initiator: auth.credential.accessKeyID))
+                initiator: auth.credential.accessKeyID, checksumAlgorithm: checksum?.name))
         return try AWSResponses.xml(
             InitiateMultipartUploadResult(bucket: S3Bucket.uploads.rawValue, key: key, uploadID: id),
-            root: "InitiateMultipartUploadResult")
+            root: "InitiateMultipartUploadResult",
+            headers: AWSResponses.fields(checksum.map { [("x-amz-checksum-algorithm", $0.name)] } ?? []))
     }
 
     /// UploadPart: the part's body streamed into the upload's folder.
@@ -38,11 +50,17 @@ extension S3API {
         else {
             throw AWSError.invalidArgument("Part number must be an integer between 1 and 10000, inclusive.")
         }
-        let (_, folder) = try multipart.upload(uploadID, key: key)
+        let (upload, folder) = try multipart.upload(uploadID, key: key)
+        // S3 keeps one checksum algorithm per upload: a part naming another is refused before its body is read.
+        if let expected = upload.checksum, let named = S3BodySpool.checksumAlgorithm(named: signed), named != expected {
+            throw AWSError.invalidRequest(
+                "Checksum Type mismatch occurred, expected checksum Type: \(expected.rawValue), actual checksum Type: "
+                    + named.rawValue)
+        }
         return try await inUpload(uploadID, folder: folder) {
             try await receivePart(
-                request, number: number, uploadID: uploadID, folder: folder, signed: signed, auth: auth,
-                context: context)
+                request, number: number, uploadID: uploadID, folder: folder, checksum: upload.checksum,
+                signed: signed, auth: auth, context: context)
         }
     }
 
@@ -59,10 +77,11 @@ extension S3API {
         }
     }
 
-    /// Receives part `number` into the upload in `folder` and keeps it.
+    /// Receives part `number` into the upload in `folder` and keeps it, with its `checksum` when the request names
+    /// none.
     private func receivePart(
-        _ request: Request, number: Int, uploadID: String, folder: URL, signed: SignedRequest, auth: Authenticated,
-        context: AWSRequestContext
+        _ request: Request, number: Int, uploadID: String, folder: URL, checksum: PayloadChecksum.Algorithm?,
+        signed: SignedRequest, auth: Authenticated, context: AWSRequestContext
     ) async throws -> Response {
         // A part of the size the upload's parts have goes to its place in the object file: written once.
         let declared =
@@ -105,7 +124,7 @@ extension S3API {
         do {
             part = try await receive(
                 request, signed: signed, auth: auth, into: folder, context: context, region: region,
-                maxBytes: reservation.bytes, room: room)
+                maxBytes: reservation.bytes, room: room, checksum: checksum)
         } catch let error as AWSError where error.code == "EntityTooLarge" {
             throw AWSError.partTooLarge(limit: limit, number: number, others: reservation.others)
         }
@@ -134,16 +153,18 @@ extension S3API {
         else {
             throw AWSError.invalidArgument("Part number must be an integer between 1 and 10000, inclusive.")
         }
-        let (_, folder) = try multipart.upload(uploadID, key: key)
+        let (upload, folder) = try multipart.upload(uploadID, key: key)
         return try await inUpload(uploadID, folder: folder) {
             try await receiveCopiedPart(
-                request, number: number, uploadID: uploadID, folder: folder, source: source, auth: auth)
+                request, number: number, uploadID: uploadID, folder: folder, checksum: upload.checksum, source: source,
+                auth: auth)
         }
     }
 
-    /// Copies part `number` of the upload in `folder` from `source` and keeps it.
+    /// Copies part `number` of the upload in `folder` from `source` and keeps it, with its `checksum`.
     private func receiveCopiedPart(
-        _ request: Request, number: Int, uploadID: String, folder: URL, source: String, auth: Authenticated
+        _ request: Request, number: Int, uploadID: String, folder: URL, checksum: PayloadChecksum.Algorithm?,
+        source: String, auth: Authenticated
     ) async throws -> Response {
         let copied = try await copySource(request, source: source, auth: auth)
         let info = copied.info
@@ -156,7 +177,7 @@ extension S3API {
         defer { reservation.release() }
         // As UploadPart: refused once a completion has claimed the upload.
         guard multipart.isOpen(folder) else { throw AWSError.noSuchUpload(uploadID) }
-        let part = try await copyPart(info.file, range: range, into: folder)
+        let part = try await copyPart(info.file, range: range, into: folder, checksum: checksum)
         do {
             try multipart.keep(
                 part, number: number, in: folder, copiedFrom: copied.bucket == .originals ? copied.key : nil)
@@ -165,7 +186,10 @@ extension S3API {
             throw error
         }
         return try AWSResponses.xml(
-            CopyPartResult(lastModified: S3XML.timestamp(Date()), eTag: part.eTag), root: "CopyPartResult")
+            CopyPartResult(
+                lastModified: S3XML.timestamp(Date()), eTag: part.eTag,
+                checksums: PartChecksums(part.checksum.flatMap { PartChecksum(header: $0.header, value: $0.value) })),
+            root: "CopyPartResult")
     }
 
     /// The bytes `x-amz-copy-source-range: bytes=FIRST-LAST` names (both given, within the object), or all of them.
@@ -183,8 +207,11 @@ extension S3API {
         return first..<(last + 1)
     }
 
-    /// Copies `range` of `file` into a new part file in `folder`, with its MD5 (the part's ETag).
-    func copyPart(_ file: URL, range: Range<Int>, into folder: URL) async throws -> SpooledObject {
+    /// Copies `range` of `file` into a new part file in `folder`, with its MD5 (the part's ETag) and, when the upload
+    /// has one, its `checksum`.
+    func copyPart(_ file: URL, range: Range<Int>, into folder: URL, checksum algorithm: PayloadChecksum.Algorithm?)
+        async throws -> SpooledObject
+    {
         let path = folder.appendingPathComponent(AtomicFile.temporaryName(kind: S3BodySpool.temporaryKind)).path
         return try await threadPool.runIfActive {
             let input = open(file.path, O_RDONLY | O_CLOEXEC)
@@ -204,6 +231,7 @@ extension S3API {
                 if !kept { unlink(path) }
             }
             var md5 = Insecure.MD5()
+            var checksum = algorithm.map { PayloadChecksum($0) }
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             var offset = range.lowerBound
             while offset < range.upperBound {
@@ -217,6 +245,7 @@ extension S3API {
                 try buffer.withUnsafeBytes { raw in
                     let slice = UnsafeRawBufferPointer(rebasing: raw[0..<count])
                     md5.update(bufferPointer: slice)
+                    checksum?.update(slice)
                     if let failure = UploadSpool.writeAll(slice, to: output) {
                         throw failure == ENOSPC
                             ? AWSError("InsufficientStorage", status: 507, "The store's disk is full.")
@@ -234,7 +263,8 @@ extension S3API {
             // A part's SHA-256 is not kept (completing hashes the whole object), so it is not computed here.
             return SpooledObject(
                 path: path, sha256: ContentHash(of: UnsafeRawBufferPointer(start: nil, count: 0)),
-                md5: Array(md5.finalize()), size: range.count, format: nil)
+                md5: Array(md5.finalize()), size: range.count, format: nil,
+                checksum: checksum.map { ($0.algorithm.header, $0.finalValue()) })
         }
     }
 
@@ -289,7 +319,8 @@ extension S3API {
                     .init(
                         key: Self.listed(key, urlEncoded: urlEncoded), uploadID: entry.id,
                         initiator: entry.upload.initiator.map { S3Owner(id: $0, displayName: $0) } ?? owner,
-                        owner: owner, initiated: S3XML.timestamp(entry.upload.initiated)))
+                        owner: owner, initiated: S3XML.timestamp(entry.upload.initiated),
+                        checksumAlgorithm: entry.upload.checksumAlgorithm))
                 last = (key, entry.id)
             }
         }
@@ -368,7 +399,7 @@ extension S3API {
     /// ListParts.
     func listParts(bucket: S3Bucket, key: String, uploadID: String, query: [String: String]) throws -> Response {
         guard bucket == .uploads else { throw AWSError.noSuchUpload(uploadID) }
-        let (_, folder) = try multipart.upload(uploadID, key: key)
+        let (upload, folder) = try multipart.upload(uploadID, key: key)
         let marker = query["part-number-marker"].flatMap(Int.init) ?? 0
         let maxParts = min(max(query["max-parts"].flatMap(Int.init) ?? 1000, 0), 1000)
         let after = multipart.parts(in: folder).filter { $0.number > marker }
@@ -380,8 +411,9 @@ extension S3API {
                 isTruncated: after.count > page.count,
                 parts: page.map {
                     .init(
-                        partNumber: $0.number, lastModified: S3XML.timestamp($0.modified), eTag: $0.eTag, size: $0.size)
-                }),
+                        partNumber: $0.number, lastModified: S3XML.timestamp($0.modified), eTag: $0.eTag, size: $0.size,
+                        checksums: PartChecksums($0.checksum))
+                }, checksumAlgorithm: upload.checksumAlgorithm),
             root: "ListPartsResult")
     }
 
@@ -448,6 +480,7 @@ extension S3API {
             }
             chosen.append(part)
         }
+        try await checkListedChecksums(document.parts, of: chosen)
         for part in chosen.dropLast() where part.size < MultipartUploads.minPartSize {
             throw AWSError(
                 "EntityTooSmall", status: 400,
@@ -473,6 +506,26 @@ extension S3API {
             object, key: key, eTag: eTag, contentType: upload.contentType, metadata: upload.metadata,
             headers: upload.headers ?? [:], event: EventName(rawValue: "ObjectCreated:CompleteMultipartUpload"))
         return eTag
+    }
+
+    /// Refuses a completion whose list gives a part a checksum (`ChecksumSHA256`, …) that is not the part's, as S3
+    /// refuses it (`InvalidPart`; until session 33 the listed checksums were ignored). The part's recorded checksum
+    /// decides; one of another algorithm than the part was uploaded with is computed from its bytes.
+    func checkListedChecksums(_ listed: [CompleteMultipartUpload.Part], of parts: [UploadedPart]) async throws {
+        for (entry, part) in zip(listed, parts) {
+            for (algorithm, claimed) in entry.checksums.values.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                var actual = part.checksum.flatMap { $0.algorithm == algorithm ? $0.value : nil }
+                if actual == nil {
+                    actual = try await threadPool.runIfActive { MultipartUploads.checksum(of: part, algorithm)?.value }
+                }
+                guard actual == claimed else {
+                    throw AWSError.invalidPart(
+                        "One or more of the specified parts could not be found. The part may not have been uploaded, "
+                            + "or the specified entity tag may not match the part's entity tag (part \(part.number): "
+                            + "Checksum\(algorithm.name) \(claimed) is not the part's checksum).")
+                }
+            }
+        }
     }
 
     /// How long a completion waits for the parts under way when it began.

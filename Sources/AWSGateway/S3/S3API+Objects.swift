@@ -302,7 +302,8 @@ extension S3API {
     /// - Parameter room: where more than `maxBytes` is asked for (`S3BodySpool.spool`).
     func receive(
         _ request: Request, signed: SignedRequest, auth: Authenticated, into folder: URL, context: AWSRequestContext,
-        region: SpoolRegion? = nil, maxBytes: Int? = nil, room: (@Sendable (Int) async throws -> Int)? = nil
+        region: SpoolRegion? = nil, maxBytes: Int? = nil, room: (@Sendable (Int) async throws -> Int)? = nil,
+        checksum: PayloadChecksum.Algorithm? = nil
     ) async throws -> SpooledObject {
         let slot = try takeUploadSlot()
         defer { slot.release() }
@@ -311,7 +312,7 @@ extension S3API {
             return try await spool.spool(
                 request.body, request: signed, payload: auth.payload, into: folder,
                 maxBytes: maxBytes ?? maxObjectBytes, room: room,
-                region: region)
+                region: region, checksum: checksum)
         } catch let error as AWSError {
             // The rest of the body is not read: too large, or too slow to wait for.
             if error.code == "EntityTooLarge" || error.code == "RequestTimeout" { context.stopReading() }

@@ -72,9 +72,12 @@ struct S3BodySpool: Sendable {
     ///     then the most bytes taken; nothing is removed on failure: the caller's record of the region says
     ///     whether it holds a part).
     ///   - paced: whether `minRate` applies here (a form's reader checks the pace of the whole form itself).
+    ///   - checksum: the flexible checksum to compute when the request names none (a part of a multipart upload
+    ///     begun with `x-amz-checksum-algorithm`: S3 computes the upload's algorithm for every part).
     func spool<Body: AsyncSequence>(
         _ body: Body, request: SignedRequest, payload: PayloadCheck, into folder: URL, maxBytes: Int,
-        room: (@Sendable (Int) async throws -> Int)? = nil, region: SpoolRegion? = nil, paced: Bool = true
+        room: (@Sendable (Int) async throws -> Int)? = nil, region: SpoolRegion? = nil, paced: Bool = true,
+        checksum: PayloadChecksum.Algorithm? = nil
     ) async throws -> SpooledObject where Body.Element == ByteBuffer {
         let path =
             region?.path ?? folder.appendingPathComponent(AtomicFile.temporaryName(kind: Self.temporaryKind)).path
@@ -103,7 +106,8 @@ struct S3BodySpool: Sendable {
         var sink = Sink(
             descriptor: descriptor, maxBytes: region.map { min($0.length, maxBytes) } ?? maxBytes,
             threadPool: threadPool)
-        if let algorithm = Self.checksumAlgorithm(request) { sink.checksum = PayloadChecksum(algorithm) }
+        let checksumAlgorithm = Self.checksumAlgorithm(named: request) ?? checksum
+        if let checksumAlgorithm { sink.checksum = PayloadChecksum(checksumAlgorithm) }
 
         var decoder: ChunkedPayloadDecoder?
         if case .chunked(let signing, let trailer) = payload {
@@ -201,7 +205,7 @@ struct S3BodySpool: Sendable {
     /// trailer `x-amz-trailer` declares (the two cannot differ: `S3API.checkDigestHeaders`), else the one
     /// `x-amz-sdk-checksum-algorithm` names. The declared trailer comes before the SDK's name, so a trailer sent
     /// beside another algorithm's name is still checked.
-    static func checksumAlgorithm(_ request: SignedRequest) -> PayloadChecksum.Algorithm? {
+    static func checksumAlgorithm(named request: SignedRequest) -> PayloadChecksum.Algorithm? {
         let algorithms = PayloadChecksum.Algorithm.allCases
         let trailer = request.header("x-amz-trailer")?.trimmingCharacters(in: .whitespaces).lowercased()
         let named = request.header("x-amz-sdk-checksum-algorithm")?.lowercased()

@@ -238,6 +238,7 @@ struct ListMultipartUploadsResult: Encodable {
         var owner: S3Owner
         var storageClass = "STANDARD"
         var initiated: String
+        var checksumAlgorithm: String? = nil
         enum CodingKeys: String, CodingKey {
             case key = "Key"
             case uploadID = "UploadId"
@@ -245,6 +246,7 @@ struct ListMultipartUploadsResult: Encodable {
             case owner = "Owner"
             case storageClass = "StorageClass"
             case initiated = "Initiated"
+            case checksumAlgorithm = "ChecksumAlgorithm"
         }
     }
     var bucket: String
@@ -278,9 +280,51 @@ struct ListMultipartUploadsResult: Encodable {
 struct CopyPartResult: Encodable {
     var lastModified: String
     var eTag: String
+    var checksums = PartChecksums()
     enum CodingKeys: String, CodingKey {
         case lastModified = "LastModified"
         case eTag = "ETag"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(lastModified, forKey: .lastModified)
+        try container.encode(eTag, forKey: .eTag)
+        try checksums.encode(to: encoder)
+    }
+}
+
+/// A part's `ChecksumCRC32`, `ChecksumCRC32C`, `ChecksumCRC64NVME`, `ChecksumSHA1` and `ChecksumSHA256` elements, in
+/// the part's own element (ListParts, UploadPartCopy, CompleteMultipartUpload's list).
+struct PartChecksums: Codable, Equatable {
+    var values: [PayloadChecksum.Algorithm: String] = [:]
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+        init(_ algorithm: PayloadChecksum.Algorithm) { stringValue = "Checksum" + algorithm.name }
+    }
+
+    init(_ checksum: PartChecksum? = nil) {
+        if let checksum { values[checksum.algorithm] = checksum.value }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        for algorithm in PayloadChecksum.Algorithm.allCases {
+            if let value = try container.decodeIfPresent(String.self, forKey: Key(algorithm)) {
+                values[algorithm] = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        for algorithm in PayloadChecksum.Algorithm.allCases {
+            if let value = values[algorithm] { try container.encode(value, forKey: Key(algorithm)) }
+        }
     }
 }
 
@@ -301,9 +345,18 @@ struct CompleteMultipartUpload: Decodable {
     struct Part: Decodable {
         var partNumber: Int
         var eTag: String?
+        /// The part's checksums the client lists (`ChecksumSHA256`, …): each must be the part's.
+        var checksums: PartChecksums
         enum CodingKeys: String, CodingKey {
             case partNumber = "PartNumber"
             case eTag = "ETag"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            partNumber = try container.decode(Int.self, forKey: .partNumber)
+            eTag = try container.decodeIfPresent(String.self, forKey: .eTag)
+            checksums = try PartChecksums(from: decoder)
         }
     }
     var parts: [Part]
@@ -336,11 +389,21 @@ struct ListPartsResult: Encodable {
         var lastModified: String
         var eTag: String
         var size: Int
+        var checksums = PartChecksums()
         enum CodingKeys: String, CodingKey {
             case partNumber = "PartNumber"
             case lastModified = "LastModified"
             case eTag = "ETag"
             case size = "Size"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(partNumber, forKey: .partNumber)
+            try container.encode(lastModified, forKey: .lastModified)
+            try container.encode(eTag, forKey: .eTag)
+            try container.encode(size, forKey: .size)
+            try checksums.encode(to: encoder)
         }
     }
     var bucket: String
@@ -351,6 +414,8 @@ struct ListPartsResult: Encodable {
     var maxParts: Int
     var isTruncated: Bool
     var parts: [Part]
+    /// The upload's `x-amz-checksum-algorithm`, if it named one.
+    var checksumAlgorithm: String? = nil
     enum CodingKeys: String, CodingKey {
         case bucket = "Bucket"
         case key = "Key"
@@ -360,6 +425,7 @@ struct ListPartsResult: Encodable {
         case maxParts = "MaxParts"
         case isTruncated = "IsTruncated"
         case parts = "Part"
+        case checksumAlgorithm = "ChecksumAlgorithm"
     }
 }
 

@@ -10,6 +10,12 @@ public struct PayloadChecksum: Sendable {
         case crc32, crc32c, crc64nvme, sha1, sha256
         /// The header or trailer naming its value.
         public var header: String { "x-amz-checksum-" + rawValue }
+        /// Its name in S3's documents and `x-amz-checksum-algorithm` (`SHA256`), and the suffix of the
+        /// `Checksum…` elements of parts (`ChecksumSHA256`).
+        public var name: String { rawValue.uppercased() }
+
+        /// The algorithm S3 calls `name` (any case), if it is one of these.
+        public init?(name: String) { self.init(rawValue: name.lowercased()) }
         /// How many bytes its value is (the header carries their base64).
         public var byteCount: Int {
             switch self {
