@@ -1,7 +1,9 @@
-// A database out of reach is said in the system's words, not as the driver's dump of its error values.
+// A database out of reach is said in the system's words, not as the driver's dump of its error values; each
+// session names the process that holds it.
 import Foundation
-import PostgresBackend
 import Testing
+
+@testable import PostgresBackend
 
 #if canImport(Glibc)
     import Glibc
@@ -25,6 +27,21 @@ extension PicpipeCLI {
                 for dump in ["SingleConnectionFailure", "errno", "Connection errors", "PSQLError"] {
                     #expect(!text.contains(dump), "\(text)")
                 }
+            }
+        }
+
+        /// Each session says which picpipe process holds it (`picpipe COMMAND PID` in `pg_stat_activity`), so the
+        /// connections of a scaled-out installation can be told apart (until session 33 the column was empty).
+        @Test(.enabled(if: ScratchDatabase.enabled, "needs PICPIPE_TEST_DATABASE_URL (scripts/test-postgres.sh)"))
+        func sessionsNameTheirProcess() throws {
+            try ScratchDatabase.with { url in
+                let pool = try PostgresConnectionPool(url: DatabaseURL(parsing: url), maxConnections: 1)
+                let rows = try pool.withConnection { connection in
+                    try connection.run("SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()")
+                }
+                let name = try #require(rows.first?.value("application_name", as: String.self))
+                #expect(name.hasPrefix("picpipe "), "\(name)")
+                #expect(name.hasSuffix(" \(getpid())"), "\(name)")
             }
         }
 
