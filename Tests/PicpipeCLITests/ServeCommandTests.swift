@@ -89,9 +89,15 @@ extension PicpipeCLI {
             for size in ["128", "256", "1024"] { #expect(StoreView.files(store, "thumbnails/\(size)").count == 4) }
             #expect(try await StoreView.metadataRows(store) == 4)
 
-            // Graceful shutdown: SIGTERM, exit 0.
+            // Graceful shutdown: SIGTERM, exit 0; the log says when the grace began, before "stopped" (until
+            // session 33 "stopped" at the end was the only line).
             serve.signal(SIGTERM)
             #expect(await serve.waitForExit() == 0)
+            let log = serve.log
+            let stopping = try #require(log.range(of: "stopping: finishing the work in flight"), "\(log)")
+            let stopped = try #require(log.range(of: "stopped", range: stopping.upperBound..<log.endIndex))
+            #expect(stopping.upperBound <= stopped.lowerBound)
+            #expect(log.contains("shutdown_grace_s="))
             await serve.stop()
         }
 

@@ -134,11 +134,13 @@ struct ServeApplication {
                         load: reload, initial: configuration, runtime: runtime, fetch: fetch, gateway: gateway,
                         metadataStore: backends.metadata, naming: naming, logger: logger)))
         }
-        // Last, so it is the first a graceful shutdown stops (ServiceGroup stops services in reverse order): the
+        // Last but the notice, so it is the first a graceful shutdown stops (ServiceGroup stops services in reverse order): the
         // shutdown grace starts at the signal and also bounds synchronous calls the HTTP listeners wait for. Until
         // session 28 it stopped after the listeners had drained, so a Lambda API call running at SIGTERM held
         // serve past `shutdown_grace` and queue work in flight ran to its end instead of being put back.
         if roles.worker { services.append(.init(service: FunctionRuntimeService(runtime: runtime))) }
+        services.append(
+            .init(service: ShutdownNotice(logger: logger, grace: configuration.runtime.shutdownGrace)))
         return ServeApplication(runtime: runtime, services: services, backends: backends)
     }
 
