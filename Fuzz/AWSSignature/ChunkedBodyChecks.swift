@@ -19,9 +19,11 @@ enum ChunkedBodyChecks {
         key: SignatureV4.signingKey(secret: FuzzSigningKey.secret, date: "20150830", region: "us-east-1", service: "s3"),
         amzDate: "20150830T123600Z", scope: "20150830/us-east-1/s3/aws4_request")
 
-    /// Decodes `body` fed in pieces of `piece` bytes; any error that is not an `AWSError` is a broken promise.
+    /// Decodes `body` fed in pieces of `piece` bytes; any error that is not an `AWSError` is a broken promise. A
+    /// body with a trailer declares the checksum `encode` writes (`x-amz-trailer`, which S3 requires).
     static func decode(_ body: [UInt8], signing: ChunkSigning?, trailer: Bool, piece: Int) -> ChunkedDecoding? {
-        var decoder = ChunkedPayloadDecoder(signing: signing, trailer: trailer)
+        var decoder = ChunkedPayloadDecoder(
+            signing: signing, trailer: trailer, declaredTrailer: trailer ? "x-amz-checksum-crc32" : nil)
         var data: [UInt8] = []
         var offset = 0
         do {
