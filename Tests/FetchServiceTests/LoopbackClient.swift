@@ -52,12 +52,16 @@ struct LoopbackClient: Sendable {
     }
 
     /// On one connection: sends each part after waiting its delay (seconds), then reads every byte until the server
-    /// closes (a part the server refuses to take ends the sending). With `abort`, closes right after sending.
-    func conversation(_ parts: [(bytes: [UInt8], delay: Double)], abort: Bool = false) async throws -> [UInt8] {
+    /// closes (a part the server refuses to take ends the sending). With `abort`, closes right after sending; with
+    /// `halfClose`, shuts its sending side after the last part (`shutdown(SHUT_WR)`, as `nc -N` does) and reads on.
+    func conversation(
+        _ parts: [(bytes: [UInt8], delay: Double)], abort: Bool = false, halfClose: Bool = false
+    ) async throws -> [UInt8] {
         let port = self.port
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try Self.exchange(parts, port: port, abort: abort) })
+                continuation.resume(
+                    with: Result { try Self.exchange(parts, port: port, abort: abort, halfClose: halfClose) })
             }
         }
     }
@@ -90,7 +94,9 @@ struct LoopbackClient: Sendable {
         return fd
     }
 
-    private static func exchange(_ parts: [(bytes: [UInt8], delay: Double)], port: Int, abort: Bool) throws -> [UInt8] {
+    private static func exchange(
+        _ parts: [(bytes: [UInt8], delay: Double)], port: Int, abort: Bool, halfClose: Bool
+    ) throws -> [UInt8] {
         let fd = try connect(port: port)
         defer { close(fd) }
         sending: for (bytes, delay) in parts {
@@ -105,6 +111,7 @@ struct LoopbackClient: Sendable {
             }
         }
         if abort { return [] }
+        if halfClose { shutdown(fd, Int32(SHUT_WR)) }
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {

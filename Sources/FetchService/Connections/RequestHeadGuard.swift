@@ -81,9 +81,17 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if discarding, let event = event as? ChannelEvent, event == .inputClosed {
-            // The client read the refusal and closed its side: nothing is left to wait for.
-            context.close(promise: nil)
+        if discarding, let event = event as? ChannelEvent, event == .inputClosed, limiter?.isRefusing != false {
+            // The client closed its side after a refused head: nothing is left to read, and the connection closes
+            // once the refusal is written, after the answers to the requests before it (until session 33 it closed
+            // here, and a client that sent a whole request, a stray byte and its end got no answer at all, not even
+            // to that request). Bytes dropped after a request that asked to close refused nothing: the end goes on
+            // to the request loop, which closes the connection after that request's answer.
+            if let limiter {
+                limiter.inputClosed()
+            } else {
+                context.close(promise: nil)
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)

@@ -57,6 +57,10 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Requests whose response has not ended yet.
     private var responsesInProgress = 0
     private var refusal = Refusal.none
+    /// The client closed its side after the refused head: the connection closes as soon as the refusal is written.
+    private var inputEnded = false
+    /// The refusal is written (to the socket, or failed).
+    private var refusalWritten = false
     /// The refusal answers a CONNECT: NIO's encoder drops the body (and the length) of every answer to one, since a
     /// tunnel's 2xx has none, so it is written encoded, beneath it.
     private var answersTunnel = false
@@ -147,6 +151,14 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireErrorCaught(error)
             return
         }
+        if parseError == .closedConnection {
+            // Bytes after a request that asked to close (`Connection: close`, HTTP/1.0 without keep-alive): RFC 9112
+            // §9.6 says they are not processed. They are dropped, nothing is refused: that request's answer is the
+            // last, and the request loop closes the connection after it (with the client's end read first, a 400
+            // used to follow that answer, where a client that kept its side open got none).
+            head.discardInput()
+            return
+        }
         if head.requestLineEndsBare {
             // llhttp reads the bare LF as part of the version, and said the version was not 1.0 or 1.1 (until
             // session 32).
@@ -230,6 +242,20 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return nil
     }
 
+    /// Whether a refusal is due, being written or written (the connection closes after it).
+    var isRefusing: Bool {
+        if case .none = refusal { return false }
+        return true
+    }
+
+    /// The client closed its side while a refusal is due or being written (`RequestHeadGuard` drops all else): the
+    /// answers before the refusal and the refusal itself are still written, then the connection closes.
+    func inputClosed() {
+        guard let context else { return }
+        inputEnded = true
+        if refusalWritten { context.close(promise: nil) }
+    }
+
     // MARK: Outbound
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -288,7 +314,13 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
         }
         let linger = limits.linger
-        written.futureResult.assumeIsolated().whenComplete { _ in
+        written.futureResult.assumeIsolated().whenComplete { [self] _ in
+            refusalWritten = true
+            guard !inputEnded else {
+                // The client has closed its side already: all it sent was read, nothing is left to wait for.
+                context.close(promise: nil)
+                return
+            }
             context.close(mode: .output, promise: nil)
             context.eventLoop.assumeIsolated().scheduleTask(in: linger) { context.close(promise: nil) }
         }
