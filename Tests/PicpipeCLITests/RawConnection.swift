@@ -52,6 +52,9 @@ final class RawConnection {
     @discardableResult
     func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
+    /// Closes the sending side (`shutdown(SHUT_WR)`, as `nc -N` does); the answer can still be read.
+    func closeSending() { shutdown(fd, Int32(SHUT_WR)) }
+
     /// Reads until the server closes, the timeout passes or `until` holds for what was read.
     func receive(until done: ([UInt8]) -> Bool = { _ in false }) -> (bytes: [UInt8], closed: Bool) {
         var received: [UInt8] = []

@@ -301,7 +301,19 @@ struct S3API: Sendable {
         limit: Int = 2 * 1024 * 1024
     ) async throws -> Data {
         context.willReadBody()
-        let buffer = try await request.body.collect(upTo: limit)
+        let buffer: ByteBuffer
+        do throws(RequestBody.Unreadable) {
+            buffer = try await request.body.whole(
+                upTo: limit, declared: request.headers[.contentLength].flatMap { Int($0) })
+        } catch {
+            // Until session 33 a body cut short was a 500 InternalError (logged as an error), one too long too.
+            if case .overLimit = error.reason {
+                context.stopReading()
+                throw AWSError("MaxMessageLengthExceeded", status: 400, "Your request was too big (\(error)).")
+            }
+            throw AWSError.incompleteBody(
+                "You did not provide the number of bytes specified by the Content-Length HTTP header (\(error)).")
+        }
         var bytes = Array(buffer.readableBytesView)
         switch auth.payload {
         case .sha256(let claimed):

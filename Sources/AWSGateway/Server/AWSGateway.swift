@@ -125,13 +125,19 @@ struct AWSResponder: HTTPResponder {
                     let buffer: ByteBuffer
                     // The signature covers the body: it is read before anything can be checked.
                     context.willReadBody()
-                    do {
-                        buffer = try await request.body.collect(upTo: LambdaAPI.maxPayload + 1)
+                    let declared = request.headers[.contentLength].flatMap { Int($0) }
+                    do throws(RequestBody.Unreadable) {
+                        buffer = try await request.body.whole(upTo: LambdaAPI.maxPayload + 1, declared: declared)
                     } catch {
-                        throw AWSError(
-                            "RequestEntityTooLargeException", status: 413,
-                            "Request must be smaller than \(LambdaAPI.maxPayload) bytes for the InvokeFunction operation"
-                        )
+                        if case .overLimit = error.reason {
+                            context.stopReading()
+                            throw AWSError(
+                                "RequestEntityTooLargeException", status: 413,
+                                "Request must be smaller than \(LambdaAPI.maxPayload) bytes for the InvokeFunction operation"
+                            )
+                        }
+                        // Cut short or broken: until session 33 called too large too.
+                        throw AWSError.invalidRequestContent("Could not read the request body (\(error)).")
                     }
                     let body = Data(buffer.readableBytesView)
                     let auth = try authenticator.authenticate(

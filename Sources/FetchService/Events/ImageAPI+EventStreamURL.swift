@@ -20,8 +20,7 @@ extension ImageAPI {
                 .conflict, code: "signing_disabled",
                 message: "signed URLs are not enabled: set http.signing_key (PICPIPE_SIGNING_KEY)")
         }
-        context.willReadBody()
-        let body = try await request.body.collect(upTo: 4096)
+        let body = try await request.wholeBody(upTo: 4096, context: context)
         var lifetime = Self.defaultEventStreamURLLifetime
         if body.readableBytes > 0 {
             let asked: EventStreamURLRequest

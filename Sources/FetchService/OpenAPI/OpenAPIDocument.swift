@@ -920,7 +920,7 @@ public enum OpenAPIDocument {
                       id: {type: string}
                       sha256: {type: string}
             BadRequest:
-              description: "invalid_id (malformed id, '..', encoded slashes, NUL), bad_request (parameter, body) or url_refused (an import URL that is not http(s) or whose address is refused)."
+              description: "invalid_id (malformed id, '..', encoded slashes, NUL), bad_request (parameter, body), malformed_request (a body cut short or whose chunked framing breaks; the connection closes) or url_refused (an import URL that is not http(s) or whose address is refused)."
               headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             Unauthorized:
@@ -948,7 +948,7 @@ public enum OpenAPIDocument {
               headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             TooLarge:
-              description: body_too_large (over http.max_body_bytes) or import_too_large (over import.max_bytes); nothing is kept.
+              description: body_too_large (over http.max_body_bytes, or a JSON body over what its route takes, 4 KiB or 16 KiB for an import) or import_too_large (over import.max_bytes); nothing is kept.
               headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             UnsupportedMediaType:

@@ -12,8 +12,7 @@ extension ImageAPI {
         if access.requiresCredentials, let caller = context.caller, !caller.holds(.functionsInvoke) {
             throw APIError.insufficientScope(.functionsInvoke, caller: caller)
         }
-        context.willReadBody()
-        let asked = try await ImportRequest.read(request)
+        let asked = try await ImportRequest.read(request, context: context)
         // A URL that is not http(s) is refused before anything is journaled; addresses are checked by the function.
         _ = try URLImporter.parse(asked.url)
         let record = FetchFunction.request(url: asked.url, bucket: layout.root.lastPathComponent)
@@ -146,13 +145,11 @@ struct ImportRequest: Decodable {
         return type.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
     }
 
-    static func read(_ request: Request) async throws -> ImportRequest {
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: 16 * 1024)
-        } catch {
-            throw APIError.badRequest("an import body is JSON of at most 16 KiB: {\"url\": \"https://…\"}")
-        }
+    /// The import asked for: a JSON body of at most 16 KiB (413 past it; 400 cut short or not this JSON).
+    static func read(_ request: Request, context: FetchRequestContext) async throws -> ImportRequest {
+        // Until session 33 a body cut short, or one whose framing broke, was refused as "an import body is JSON of at
+        // most 16 KiB", as a longer one was (a 400).
+        let body = try await request.wholeBody(upTo: 16 * 1024, context: context)
         guard let asked = try? JSONDecoder().decode(ImportRequest.self, from: Data(body.readableBytesView)),
             !asked.url.isEmpty
         else {
