@@ -454,10 +454,11 @@ extension PicpipeCLI.HostileClientTests {
 }
 
 extension PicpipeCLI.HostileClientTests {
-    /// A CONNECT is refused 400 `malformed_request` with its JSON error and a length, on both listeners, like every
-    /// other refusal. Until session 32 the answer named the JSON type but came without a body or a length: NIO's
-    /// encoder drops the body of any answer to a CONNECT (a tunnel's 2xx has none).
-    @Test func aTunnelRequestGetsItsJSONRefusalOnBothListeners() async throws {
+    /// A CONNECT is refused 400 with its error body and a length, on both listeners, like every other refusal: the
+    /// HTTP API's JSON `malformed_request`, the AWS listener's S3 XML `BadRequest`. Until session 32 the answer named
+    /// its type but came without a body or a length: NIO's encoder drops the body of any answer to a CONNECT (a
+    /// tunnel's 2xx has none).
+    @Test func aTunnelRequestGetsItsRefusalOnBothListeners() async throws {
         try await PicpipeCLI.AWSCLITests.withServe { gateway in
             let httpPort = try #require(PicpipeCLI.ServeHTTPTests.port(in: gateway.serve.log))
             for port in [httpPort, gateway.port] {
@@ -466,11 +467,80 @@ extension PicpipeCLI.HostileClientTests {
                 #expect(tunnel.status == 400, "\(tunnel.text)")
                 let parts = tunnel.text.components(separatedBy: "\r\n\r\n")
                 let body = parts.dropFirst().joined(separator: "\r\n\r\n")
-                #expect(body.contains("\"code\":\"malformed_request\"") && body.contains("CONNECT"), "\(tunnel.text)")
+                let code = port == httpPort ? "\"code\":\"malformed_request\"" : "<Code>BadRequest</Code>"
+                #expect(body.contains(code) && body.contains("CONNECT"), "\(tunnel.text)")
                 #expect(parts.first?.contains("Content-Length: \(body.utf8.count)") == true, "\(tunnel.text)")
                 #expect(tunnel.closed && Self.answers(in: tunnel.text) == 1)
             }
         }
+    }
+
+    /// The AWS listener's refusals ahead of its router are S3 errors, as its router's are: XML `<Error>` with a
+    /// code S3 gives the same condition, the refusal's message, and a `<RequestId>` that is the answer's
+    /// `x-amz-request-id`. Until session 33 they were the HTTP API's JSON without any request id.
+    @Test func theAWSListenersRefusalsAheadOfItsRouterAreS3Errors() async throws {
+        let environment = [
+            "PICPIPE_HEADER_TIMEOUT": "1", "PICPIPE_MAX_URI_BYTES": "4096", "PICPIPE_MAX_CONNECTIONS": "3",
+        ]
+        try await PicpipeCLI.AWSCLITests.withServe(environment: environment) { gateway in
+            let port = gateway.port
+            // Past http.max_connections (four open, three allowed; whichever is accepted last): 503 SlowDown, which
+            // the SDKs retry. The others reach the router, which refuses them unsigned.
+            do {
+                let connections = try (0..<4).map { _ in try RawConnection(port: port, receiveTimeout: 20) }
+                for connection in connections {
+                    connection.send("GET /uploads HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                }
+                let answers = connections.map { connection in
+                    let answer = connection.receive()
+                    let text = String(decoding: answer.bytes, as: UTF8.self)
+                    return (RawConnection.status(answer.bytes), text, answer.closed)
+                }
+                #expect(answers.map { $0.0 ?? 0 }.sorted() == [403, 403, 403, 503], "\(answers.map(\.1))")
+                if let refused = answers.first(where: { $0.0 == 503 }) {
+                    Self.expectS3Error(refused, status: 503, code: "SlowDown")
+                }
+            }
+            // The places come back as the server sees those connections close.
+            try await ServeProcess.eventually("served again", within: 30) {
+                (try? Self.exchange(
+                    Array("GET /uploads HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8), port: port
+                ).status) == 403
+            }
+            let fields = (0..<1000).map { _ in "A: b\r\n" }.joined()
+            let target = "/uploads?" + String(repeating: "c", count: 5000)
+            let cookie = "Cookie: " + String(repeating: "b", count: 20_000)
+            let cases: [(request: String, status: Int, code: String)] = [
+                ("GET /uploads HTTP/1.1\r\nHost: x\r\nX-Bad\u{01}: y\r\n\r\n", 400, "BadRequest"),
+                ("GET \(target) HTTP/1.1\r\nHost: x\r\n\r\n", 414, "InvalidURI"),
+                ("GET /uploads HTTP/1.1\r\nHost: x\r\n\(cookie)\r\n\r\n", 431, "RequestHeaderSectionTooLarge"),
+                ("GET /uploads HTTP/1.1\r\nHost: x\r\n\(fields)\r\n", 431, "RequestHeaderSectionTooLarge"),
+                // A head that never ends: cut after the header timeout.
+                ("GET /uploads HTTP/1.1\r\nHost: x\r\nX-Slow: ", 408, "RequestTimeout"),
+            ]
+            for (request, status, code) in cases {
+                Self.expectS3Error(try Self.exchange(Array(request.utf8), port: port), status: status, code: code)
+            }
+        }
+    }
+
+    /// An S3 error answer: the status, `application/xml`, the code, and a request id both in `x-amz-request-id`
+    /// and in `<RequestId>`.
+    static func expectS3Error(
+        _ answer: (status: Int?, text: String, closed: Bool), status: Int, code: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        let text = answer.text
+        #expect(answer.status == status, "\(text.prefix(300))", sourceLocation: sourceLocation)
+        let head = text.prefix(300)
+        #expect(text.contains("Content-Type: application/xml\r\n"), "\(head)", sourceLocation: sourceLocation)
+        #expect(text.contains("<Error><Code>\(code)</Code><Message>"), "\(text)", sourceLocation: sourceLocation)
+        let header = text.firstMatch(of: /\r\nx-amz-request-id: ([0-9A-F]{16})\r\n/)?.1
+        let element = text.firstMatch(of: /<RequestId>([0-9A-F]{16})<\/RequestId>/)?.1
+        #expect(header != nil && header == element, "\(text)", sourceLocation: sourceLocation)
+        let json = text.contains("X-Request-Id") || text.contains("\"error\"")
+        #expect(!json, "\(text)", sourceLocation: sourceLocation)
+        #expect(answer.closed, sourceLocation: sourceLocation)
     }
 }
 

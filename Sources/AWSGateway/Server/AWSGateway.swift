@@ -55,7 +55,7 @@ public struct AWSGateway: Sendable, CustomStringConvertible {
             responder: responder, settings: serverSettings, metrics: metrics,
             shortcut: S3Shortcut(
                 authenticator: authenticator, s3: s3, crossOrigin: settings.crossOrigin, metrics: metrics),
-            serverName: "picpipe",
+            serverName: "picpipe", refusals: .s3,
             group: FetchApplication.group, logger: logger, onServerRunning: onServerRunning)
         return AWSGateway(
             listener: listener, executor: EventLoopTaskExecutor(group: FetchApplication.group),

@@ -27,8 +27,10 @@ struct GuardedHTTP1Channel: Sendable {
     let idleTimeout: TimeAmount
     /// Closes a connection whose pending answer made no progress for this long.
     let sendTimeout: TimeAmount
-    /// The field of a request id on the answers made by the connection's own handlers (`nil`: none).
+    /// The field of a request id on the answers of the raw path and the event-loop shortcut (`nil`: none).
     let requestIDField: HTTPField.Name?
+    /// How the request limits word their refusals, and the field of the request id each carries.
+    let refusals: RefusalForm
     /// The raw path's answers kept per event loop.
     let memos = RawAnswerMemos()
     /// The connections' idle checks, one per event loop.
@@ -47,10 +49,12 @@ struct GuardedHTTP1Channel: Sendable {
     ///   - shortcut: what is answered on the event loop.
     ///   - requestIDField: the field of a request id on the answers made by the connection's own handlers (the raw
     ///     path, the event-loop shortcut, the request limits); `nil`: none.
+    ///   - refusals: how the request limits word their refusals (default: the HTTP API's JSON error, its id in
+    ///     `requestIDField`).
     init(
         responder: @escaping HTTPChannelHandler.Responder, idleTimeout: TimeAmount, sendTimeout: TimeAmount,
         limits: RequestLimits, connections: ConnectionCount, metrics: HTTPMetrics,
-        shortcut: (any EventLoopShortcut)? = nil, requestIDField: HTTPField.Name? = nil
+        shortcut: (any EventLoopShortcut)? = nil, requestIDField: HTTPField.Name? = nil, refusals: RefusalForm? = nil
     ) {
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: limits.decoderLimit, maxHeaderListSize: limits.decoderLimit,
@@ -63,6 +67,7 @@ struct GuardedHTTP1Channel: Sendable {
         self.metrics = metrics
         self.shortcut = shortcut
         self.requestIDField = requestIDField
+        self.refusals = refusals ?? .json(requestIDField: requestIDField)
     }
 
     /// Sets up an accepted connection (the listener's child channel initializer, on its event loop). With a
@@ -130,8 +135,7 @@ struct GuardedHTTP1Channel: Sendable {
         try pipeline.addHandler(
             RequestLimitHandler(
                 limits: limits, head: head, metrics: metrics,
-                connectionRefusal: admitted ? nil : .tooManyConnections(limit: connections.limit),
-                requestIDField: requestIDField))
+                connectionRefusal: admitted ? nil : .tooManyConnections(limit: connections.limit), form: refusals))
         // After the limits (a refused head never asks for its body), before the request loop's writes.
         let expectContinue = ExpectContinueHandler()
         try pipeline.addHandler(expectContinue)

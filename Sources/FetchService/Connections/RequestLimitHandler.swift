@@ -1,8 +1,9 @@
 // The per-connection policy against hostile clients, placed after the HTTP decoder: a request's target and header
 // section must fit their limits (414, 431), its head must be complete within the header timeout of its first byte
 // (408), a request the decoder cannot parse is refused (400: two Content-Length headers, Content-Length beside
-// Transfer-Encoding, …), and a connection over the cap is refused at once (503). Every refusal is the API's JSON
-// error answer with `Connection: close`; then the connection stops reading and closes.
+// Transfer-Encoding, …), and a connection over the cap is refused at once (503). Every refusal is the listener's error
+// answer (`RefusalForm`: the HTTP API's JSON, the AWS listener's S3 XML) with `Connection: close`; then the connection
+// stops reading and closes.
 import Foundation
 import HTTPTypes
 import HummingbirdCore
@@ -29,7 +30,7 @@ struct RequestLimits: Sendable {
     var decoderLimit: Int { maxURIBytes + maxHeaderBytes + 1024 }
 }
 
-/// Refuses requests (and connections) past the limits, with a JSON answer, before any route sees them.
+/// Refuses requests (and connections) past the limits, in the listener's error form, before any route sees them.
 final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -50,8 +51,8 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let metrics: HTTPMetrics
     /// The refusal of a connection over the cap, answered as soon as the connection is active.
     private let connectionRefusal: APIError?
-    /// The field of the request id each refusal carries (`nil`: none).
-    private let requestIDField: HTTPField.Name?
+    /// How refusals are written, and the field of the request id each carries.
+    private let form: RefusalForm
     private var context: ChannelHandlerContext?
     private var headerTimer: Scheduled<Void>?
     /// Requests whose response has not ended yet.
@@ -70,16 +71,16 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     ///   - head: the connection's raw-byte guard (it tells this handler when a head starts).
     ///   - metrics: where refusals are counted.
     ///   - connectionRefusal: when set, the connection is refused with it at once (it is over the cap).
-    ///   - requestIDField: the field of the new request id each refusal carries, in its body too (`nil`: none).
+    ///   - form: how refusals are written, and the field of the new request id each carries (in its body too).
     init(
         limits: RequestLimits, head: RequestHeadGuard, metrics: HTTPMetrics, connectionRefusal: APIError? = nil,
-        requestIDField: HTTPField.Name? = nil
+        form: RefusalForm = .json(requestIDField: nil)
     ) {
         self.limits = limits
         self.head = head
         self.metrics = metrics
         self.connectionRefusal = connectionRefusal
-        self.requestIDField = requestIDField
+        self.form = form
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -285,22 +286,23 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Writes the JSON answer with `Connection: close`, closes the output, and closes the connection when the
-    /// client closes its side or after `linger`.
+    /// Writes the answer in the listener's form with `Connection: close`, closes the output, and closes the
+    /// connection when the client closes its side or after `linger`.
     private func answer(_ error: APIError, context: ChannelHandlerContext) {
         refusal = .sent
         metrics.recordRefusal(code: error.code)
         var fields = error.headers
         // A new id: the head it would come from is the one refused.
-        let requestID = requestIDField.map { _ in RequestID().text }
-        if let requestIDField, let requestID { fields[requestIDField] = requestID }
-        let body = ByteBuffer(string: error.jsonBody(requestID: requestID))
-        fields[.contentType] = "application/json"
+        let requestID = form.requestIDField.map { _ in RequestID().text }
+        if let requestIDField = form.requestIDField, let requestID { fields[requestIDField] = requestID }
+        let (contentType, text) = form.body(error, requestID)
+        let body = ByteBuffer(string: text)
+        fields[.contentType] = contentType
         fields[.contentLength] = String(body.readableBytes)
         fields[.connection] = "close"
         let written = context.eventLoop.makePromise(of: Void.self)
         if answersTunnel {
-            // Until session 32 the answer to a CONNECT went out with its JSON type but no body and no length.
+            // Until session 32 the answer to a CONNECT went out with its type but no body and no length.
             var encoded = context.channel.allocator.buffer(capacity: 256 + body.readableBytes)
             encoded.writeString("HTTP/1.1 \(error.status.code) \(error.status.reasonPhrase)\r\n")
             for field in fields { encoded.writeHTTPField(field.name, field.value) }

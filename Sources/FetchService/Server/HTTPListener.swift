@@ -43,10 +43,12 @@ package struct HTTPListener: Service, CustomStringConvertible {
     ///   - serverName: the `Server` field of every answer.
     ///   - requestIDField: the field that carries a request id (`RequestID`) on the answers made ahead of the
     ///     responder (which adds its own); `nil`: none.
+    ///   - refusals: how the refusals made ahead of the responder are worded (default: the HTTP API's JSON error,
+    ///     its id in `requestIDField`).
     package init<Responder: HTTPResponder>(
         responder: Responder, settings: FetchSettings, metrics: HTTPMetrics, shortcut: (any EventLoopShortcut)?,
-        serverName: String, requestIDField: HTTPField.Name? = nil, group: any EventLoopGroup, logger: Logger,
-        onServerRunning: @escaping @Sendable (Int) async -> Void
+        serverName: String, requestIDField: HTTPField.Name? = nil, refusals: RefusalForm? = nil,
+        group: any EventLoopGroup, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void
     ) where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
         let limits = RequestLimits(
             maxURIBytes: settings.maxURIBytes, maxHeaderBytes: settings.maxHeaderBytes,
@@ -56,7 +58,7 @@ package struct HTTPListener: Service, CustomStringConvertible {
             idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)),
             sendTimeout: .nanoseconds(Int64(settings.sendTimeout / .nanoseconds(1))), limits: limits,
             connections: ConnectionCount(limit: settings.maxConnections, gauge: metrics.openConnections),
-            metrics: metrics, shortcut: shortcut, requestIDField: requestIDField)
+            metrics: metrics, shortcut: shortcut, requestIDField: requestIDField, refusals: refusals)
         address = settings.listen
         // Room for a burst of connects up to the connection cap (Hummingbird's 256 overflowed when 500 slow clients
         // reconnected at once, and a dropped SYN costs the client a 1 s retransmit).
