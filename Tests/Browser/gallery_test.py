@@ -230,6 +230,7 @@ def main():
     parser.add_argument("--known-file", default="apple-iphone-5.jpg")
     parser.add_argument("--serve-pid", type=int, help="the running serve, stopped for the restart check")
     parser.add_argument("--binary", help="picpipe, started again on the same address")
+    parser.add_argument("--config", help="the configuration file serve runs with (PICPIPE_CONFIG), for a restart")
     parser.add_argument("--protected-key", help="reads need this API key (http.protect_reads, signed URLs): run "
                         "the checks of that mode instead")
     parser.add_argument("--webp", help="with --protected-key: a WebP picture PUT under an id without extension "
@@ -239,8 +240,10 @@ def main():
     parser.add_argument("--links", action="store_true", help="the store holds the pictures of the detail view's "
                         "odd cases (turned HEIF, tiny) and a few dated ones: run the checks of URLs and odd pictures "
                         "instead (dimensions, date filters in the URL, the detail view's own URL, tiny pictures)")
+    parser.add_argument("--deep-links", action="store_true", help="the store holds more than three grid pages: run "
+                        "the checks of links to pictures past the first page instead")
     arguments = parser.parse_args()
-    if arguments.links:
+    if arguments.links or arguments.deep_links:
         pass
     elif arguments.write_key:
         if not arguments.good:
@@ -269,6 +272,8 @@ def main():
             run_write_key(driver, page, base, arguments)
         elif arguments.links:
             run_links(driver, page, base, arguments)
+        elif arguments.deep_links:
+            run_deep_links(driver, page, base, arguments)
         else:
             run(driver, page, base, arguments, restarted)
     except Exception:
@@ -1116,6 +1121,41 @@ def check_detail_url(driver, page, base, stored):
     check(not detail_open(driver) and fragment(driver) is None,
           "a link to no picture opened afresh shows the gallery and the message")
     page.audit("link to no picture")
+
+
+def run_deep_links(driver, page, base, arguments):
+    """A link to a picture past the first page, opened afresh (a shared link: another document first) or reloaded
+    while the view shows it, opens that picture and keeps its URL; the grid behind it holds the pages read to find
+    it, in the listing's order. Until session 33 the page looked no further than the first page before the load
+    event: it said "No picture … here: it was deleted …" and dropped the #photo."""
+    wait_settled(base, arguments.store)
+    stored = listing(base)
+    check(len(stored) > 180, f"the store lists {len(stored)} pictures, more than three grid pages (60)")
+    fragment = lambda d: urllib.parse.parse_qs(urllib.parse.urlsplit(d.current_url).fragment).get("photo")
+    for index in (60, 150, len(stored) - 1):
+        picture = stored[index]["id"]
+        link = f"{base}/#photo={picture}"
+        for how in ("opened afresh", "reloaded"):
+            if how == "opened afresh":
+                driver.get("about:blank")
+                load(driver, link)
+            else:
+                load(driver)
+            wait(driver, f"the picture {index} {how}", lambda d: detail_open(d) and detail_facts(d).get("Id") == picture
+                 or d.find_element(By.ID, "error").is_displayed())
+            error = driver.find_element(By.ID, "error")
+            check(not error.is_displayed() and fragment(driver) == [picture],
+                  f"a link to picture {index + 1} of {len(stored)} {how} shows it and keeps its URL "
+                  f"{driver.current_url[len(base):][:24]}…{error.text if error.is_displayed() else ''}")
+        ids = [t.get_attribute("data-id") for t in tiles(driver)]
+        check(len(ids) > index and ids == [item["id"] for item in stored[:len(ids)]],
+              f"behind it the grid holds the {len(ids)} pictures read to find it, in the listing's order")
+        page.audit(f"link to picture {index + 1}")
+    # Closed, the grid goes on from there as a scroll would.
+    driver.find_element(By.ID, "close").click()
+    wait(driver, "closed", lambda d: not detail_open(d) and fragment(d) is None)
+    check(not driver.find_element(By.ID, "error").is_displayed(), "Close on a linked picture shows the gallery")
+    page.audit("deep links")
 
 
 def check_tiny_pictures(driver, page, base, stored):

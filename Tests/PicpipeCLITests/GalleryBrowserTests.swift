@@ -188,6 +188,13 @@ extension PicpipeCLI {
             await serve.stop()
         }
 
+        /// A link to a picture past the first page (`#photo=ID` of the 61st, the 151st and the last of 200), opened
+        /// afresh or reloaded, shows that picture; until session 33 the page looked no further than the first page
+        /// before the load event and said the picture was not here.
+        @Test(.enabled(if: PicpipeProcess.hasCorpus)) func galleryOpensALinkPastTheFirstPage() async throws {
+            try await Self.runWithCopies(folder: "gallery-deep-links", count: 200, arguments: ["--deep-links"])
+        }
+
         /// Runs the browser script against a `serve` with this configuration over six corpus camera files, with
         /// `--url` and `--store` and these arguments; expects it to pass and, if named, a screenshot saved.
         static func runWithKeys(folder: String, config text: String, arguments: [String], screenshot: String?)
@@ -206,15 +213,58 @@ extension PicpipeCLI {
                 try FileManager.default.copyItem(
                     at: cameras.appendingPathComponent(name), to: uploads.appendingPathComponent(name))
             }
-            let config = root.appendingPathComponent("keys.yaml")
-            try text.write(to: config, atomically: true, encoding: .utf8)
+            try await serveAndRun(root: root, store: store, config: text, arguments: arguments, screenshot: screenshot)
+        }
+
+        /// Runs the browser script against a `serve` of `count` pictures: copies of one small corpus JPEG, each with
+        /// a comment of its own (other bytes, so other ids), under this configuration (`nil`: none).
+        static func runWithCopies(folder: String, count: Int, config: String? = nil, arguments: [String])
+            async throws
+        {
+            guard Self.browserAvailable() else { return }
+            let root = try PicpipeProcess.temporaryFolder(folder)
+            defer { try? FileManager.default.removeItem(at: root) }
+            let store = root.appendingPathComponent("store")
+            let uploads = store.appendingPathComponent("uploads")
+            try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
+            let jpeg = try Data(
+                contentsOf: PicpipeProcess.corpus.appendingPathComponent("jpeg-odd/baseline-testorig.jpg"))
+            for number in 0..<count {
+                let comment = Data("copy \(number)".utf8)
+                var copy = jpeg.prefix(2)
+                let length = comment.count + 2
+                copy.append(contentsOf: [0xFF, 0xFE, UInt8(length >> 8), UInt8(length & 0xFF)])
+                copy.append(comment)
+                copy.append(jpeg.dropFirst(2))
+                try copy.write(to: uploads.appendingPathComponent(String(format: "copy-%03d.jpg", number)))
+            }
+            try await serveAndRun(root: root, store: store, config: config, arguments: arguments, screenshot: nil)
+        }
+
+        /// Starts `serve` on the store (with this configuration, when given, also passed as `--config`), runs the
+        /// browser script with `--url`, `--store`, `--serve-pid`, `--binary` and these arguments, and expects it to
+        /// pass and, if named, a screenshot saved.
+        static func serveAndRun(root: URL, store: URL, config text: String?, arguments: [String], screenshot: String?)
+            async throws
+        {
+            var environment: [String: String] = [:]
+            var configArguments: [String] = []
+            if let text {
+                let config = root.appendingPathComponent("config.yaml")
+                try text.write(to: config, atomically: true, encoding: .utf8)
+                environment["PICPIPE_CONFIG"] = config.path
+                configArguments = ["--config", config.path]
+            }
             let port = try Self.freePort()
-            let serve = try await ServeProcess(
-                store: store, environment: ["PICPIPE_LISTEN": "127.0.0.1:\(port)", "PICPIPE_CONFIG": config.path])
+            environment["PICPIPE_LISTEN"] = "127.0.0.1:\(port)"
+            let serve = try await ServeProcess(store: store, environment: environment)
             do {
                 try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
                 let output = try await Self.runScript(
-                    ["--url", "http://127.0.0.1:\(port)", "--store", store.path] + arguments,
+                    [
+                        "--url", "http://127.0.0.1:\(port)", "--store", store.path, "--serve-pid",
+                        String(serve.process.processIdentifier), "--binary", PicpipeProcess.binary.path,
+                    ] + configArguments + arguments,
                     log: root.appendingPathComponent("browser.log"))
                 print(output.text.split(separator: "\n").filter { $0.hasPrefix("gallery browser suite") }.joined())
                 #expect(output.status == 0, "\(output.text.suffix(4000))\nserve log:\n\(serve.log.suffix(3000))")

@@ -104,12 +104,7 @@ export class Detail {
       return;
     }
     if (this.dialog.open && this.current?.id === id) return;
-    let item;
-    while (!(item = this.grid.items.find((entry) => entry.id === id)) && !this.grid.done) {
-      const count = this.grid.items.length;
-      await this.grid.loadMore();
-      if (this.grid.items.length === count) break;
-    }
+    const item = await this.grid.find(id);
     if (linked() !== id) return;
     if (!item) {
       // The URL and the view agree: no picture open, and the reader is told (until session 31 the picture open

@@ -8,7 +8,7 @@ extension GalleryAsset {
 import { listImages, pageSize, thumbnailFormat } from "./api.js";
 import { altText, monthHeading } from "./format.js";
 
-/** The most the catch-up refresh reads at once: one API page. */
+/** The most one read asks for, one API page: the catch-up refresh, the search for a linked picture. */
 const refreshLimit = 1000;
 /** How many tiles of the first page are fetched first: the rows a wide screen shows at once. */
 const highPriority = 24;
@@ -152,15 +152,17 @@ export class Grid {
     this.append(page.items.filter((item) => !known.has(item.id)));
   }
 
-  /** Loads the next page while the sentinel is near the viewport. */
-  loadMore() {
-    // Nothing before the page starts the grid (reads may wait for a key), and no next page before the load event.
-    if (!this.started || (this.held && this.items.length)) return null;
+  /** Loads the next page while the sentinel is near the viewport; a page of `limit` pictures (`find` looking
+   *  for a linked picture) is read before the load event too. */
+  loadMore(limit = 0) {
+    // Nothing before the page starts the grid (reads may wait for a key), and no next page of the scroll before
+    // the load event.
+    if (!this.started || (!limit && this.held && this.items.length)) return null;
     if (this.loading || this.done) return this.loading;
     const generation = this.generation;
     this.loading = (async () => {
       try {
-        const page = await listImages(this.filters, this.cursor, pageSize);
+        const page = await listImages(this.filters, this.cursor, limit || pageSize);
         if (generation !== this.generation) return;
         this.take(page);
       } catch (error) {
@@ -174,6 +176,24 @@ export class Grid {
       }
     })();
     return this.loading;
+  }
+
+  /**
+   * The loaded item with this id, after reading the listing's next pages until it is there or the listing ends (a
+   * shared link to a picture past the pages shown); null when it is not listed. It reads before the load event too:
+   * until session 33 it read nothing then, so a link opened afresh to a picture past the first page said the
+   * picture was not here. The pages it reads double up to one API page, so a picture far down costs few requests.
+   */
+  async find(id) {
+    let limit = pageSize;
+    let item;
+    while (!(item = this.items.find((entry) => entry.id === id)) && !this.done) {
+      const count = this.items.length;
+      await this.loadMore(limit);
+      if (this.items.length === count) return null;
+      limit = Math.min(refreshLimit, limit * 2);
+    }
+    return item || null;
   }
 
   sentinelNear() {
