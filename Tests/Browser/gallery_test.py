@@ -1012,6 +1012,7 @@ def run_links(driver, page, base, arguments):
     check_dimensions(driver, page, base, stored)
     check_date_fields(driver, page, base, stored)
     check_detail_url(driver, page, base, stored)
+    check_keyboard(driver, page, base, stored)
     check_tiny_pictures(driver, page, base, stored)
 
 
@@ -1156,6 +1157,40 @@ def run_deep_links(driver, page, base, arguments):
     wait(driver, "closed", lambda d: not detail_open(d) and fragment(d) is None)
     check(not driver.find_element(By.ID, "error").is_displayed(), "Close on a linked picture shows the gallery")
     page.audit("deep links")
+
+
+def check_keyboard(driver, page, base, stored):
+    """The keyboard alone, keys sent to whatever has the focus (as a person's keys go): Enter on the second tile
+    opens it, ← reaches the first picture (which disables "Previous picture", the focused button) and → still steps;
+    the same at the end of the grid with "Next picture". Until session 33 the disabled button left the focus on the
+    page's body, where the dialog's arrow keys went unheard until Tab."""
+    load(driver, base + "/")
+    wait(driver, "every tile", lambda d: len(tiles(d)) == len(stored))
+    title = lambda d: d.find_element(By.ID, "title").text
+    name = lambda index: stored[index]["name"] or stored[index]["id"]
+    keys = lambda key: ActionChains(driver).send_keys(key).perform()
+    focus = lambda d: d.execute_script("const e = document.activeElement;"
+                                       "return [e.closest('dialog') ? 'dialog' : e.tagName, e.id, e.disabled === true]")
+    last = len(stored) - 1
+    for start, away, back in ((1, Keys.ARROW_LEFT, Keys.ARROW_RIGHT), (last - 1, Keys.ARROW_RIGHT, Keys.ARROW_LEFT)):
+        driver.execute_script("arguments[0].focus()", tiles(driver)[start])
+        keys(Keys.ENTER)
+        wait(driver, f"picture {start} opened with Enter", lambda d: detail_open(d) and title(d) == name(start))
+        edge = 0 if start == 1 else last
+        keys(away)
+        wait(driver, f"picture {edge} after a step", lambda d: title(d) == name(edge))
+        at_edge = focus(driver)
+        keys(back)
+        wait(driver, f"picture {start} after the step back", lambda d: title(d) == name(start))
+        keys(back)
+        beyond = start + (start - edge)
+        wait(driver, f"picture {beyond} after another step", lambda d: title(d) == name(beyond))
+        check(at_edge[0] == "dialog" and not at_edge[2],
+              f"from picture {start + 1} of {len(stored)} the arrow keys reach the {'first' if edge == 0 else 'last'} "
+              f"and step back from it: the focus stays in the view ({at_edge})")
+        keys(Keys.ESCAPE)
+        wait(driver, "closed", lambda d: not detail_open(d))
+    page.audit("keyboard")
 
 
 def check_tiny_pictures(driver, page, base, stored):

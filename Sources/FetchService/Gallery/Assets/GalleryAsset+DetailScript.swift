@@ -32,8 +32,12 @@ export class Detail {
     $("delete").addEventListener("click", () => this.deleteCurrent());
     $("replace-button").addEventListener("click", () => $("replace").click());
     $("replace").addEventListener("change", (event) => this.replaceCurrent(event.target));
-    this.dialog.addEventListener("keydown", (event) => {
-      if (event.target.closest("input, select, textarea, summary")) return;
+    // The arrow keys wherever the focus is while the view is open, the page's body too (until session 33 only
+    // inside the dialog: after a step disabled the focused button, Chrome put the focus on the body and the keys
+    // went unheard until Tab). Alt+← stays the browser's Back.
+    document.addEventListener("keydown", (event) => {
+      if (!this.dialog.open || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      if (event.target.closest?.("input, select, textarea, summary")) return;
       if (event.key === "ArrowLeft") { event.preventDefault(); this.step(-1); }
       if (event.key === "ArrowRight") { event.preventDefault(); this.step(1); }
     });
@@ -174,8 +178,11 @@ export class Detail {
 
   showNavigation() {
     const at = this.position();
+    const focused = document.activeElement;
     $("prev").disabled = at <= 0;
     $("next").disabled = at >= this.grid.items.length - 1 && this.grid.done;
+    // A disabled button loses the focus to the body: it goes to the other way instead, or to Close.
+    if (focused?.disabled) [$("prev"), $("next"), $("close")].find((button) => !button.disabled).focus();
   }
 
   async step(delta) {
