@@ -783,6 +783,16 @@ def run_protected(driver, page, base, arguments):
     said = driver.find_element(By.ID, "count").text
     check(not tiles(driver) and "needs an API key" in said,
           f"before a key is entered the page asks for one and reads nothing ({len(tiles(driver))} tiles, '{said}')")
+    check(not driver.find_element(By.ID, "upload").is_displayed() and not driver.find_element(By.ID, "lock")
+          .is_displayed(), "before a key is entered no upload zone shows, and no Forget key")
+    # Cancel leaves a way back to the form (until session 33, with the key under auth.api_keys, nothing did).
+    driver.find_element(By.ID, "key-cancel").click()
+    unlock = driver.find_element(By.ID, "unlock")
+    wait(driver, "Enter API key after Cancel", lambda d: not form.is_displayed() and unlock.is_displayed())
+    unlock.click()
+    wait(driver, "the key form again", lambda d: form.is_displayed())
+    check(driver.switch_to.active_element.get_attribute("id") == "key",
+          "Cancel hides the key form, and Enter API key brings it back with the focus in the field")
     page.audit("protected: asking for the key")
 
     # A wrong key: refused, said so, the form again, nothing shown, and the stream's URL not asked for again.
@@ -808,6 +818,9 @@ def run_protected(driver, page, base, arguments):
     wait(driver, "every tile", lambda d: len(tiles(d)) == len(stored))
     check([t.get_attribute("data-id") for t in tiles(driver)] == [item["id"] for item in stored],
           f"with the key the grid shows all {len(stored)} pictures in API order")
+    shown = {name: driver.find_element(By.ID, name).is_displayed() for name in ("upload", "lock", "unlock")}
+    check(shown == {"upload": True, "lock": True, "unlock": False},
+          f"with the key the upload zone and Forget key show, Enter API key does not: {shown}")
     images = [t.find_element(By.TAG_NAME, "img") for t in tiles(driver)]
     wait(driver, "thumbnails decoded", lambda d: all(d.execute_script(
         "return arguments[0].complete && arguments[0].naturalWidth > 0", image) for image in images))

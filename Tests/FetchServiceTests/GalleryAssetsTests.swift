@@ -238,6 +238,30 @@ struct GalleryAssetsTests {
         }
     }
 
+    /// Keys under `auth.api_keys` (the main form) and an OIDC issuer alone make writes need credentials as
+    /// `http.api_keys` do: the page asks for a key (or a token, which its form then names) before it shows write
+    /// controls. Until session 33 only `http.api_keys` counted: with the others the page offered Upload and Delete
+    /// to anyone, every one refused 401, and no way to enter a key.
+    @Test func pageSaysWhenWritesNeedScopedKeysOrATokenToo() async throws {
+        let scoped: @Sendable (inout PicpipeConfiguration) -> Void = {
+            $0.auth.apiKeys = [ScopedAPIKey(name: "viewer", key: "viewer-key-0123456789", scopes: ["images:read"])]
+        }
+        let issuer: @Sendable (inout PicpipeConfiguration) -> Void = {
+            $0.auth.oidc.issuer = "http://127.0.0.1:9/realms/photos"
+            $0.auth.oidc.audience = "picpipe-api"
+        }
+        for (configure, form) in [(scoped, "API key"), (issuer, "API key or token")] {
+            try await FetchServer.with(configure: configure) { client, _ in
+                let page = try await client.send("GET", "/")
+                #expect(page.text.contains(#"<meta name="picpipe-write-key" content="required">"#))
+                #expect(page.text.contains(#">Enter \#(form)</button>"#))
+                #expect(page.text.contains(#"<label for="key">\#(form) (kept for this tab only)</label>"#))
+                let refused = try await client.send("POST", "/images", body: Array("x".utf8))
+                #expect(refused.status == 401)
+            }
+        }
+    }
+
     /// The pickers offered JPEG and PNG only (and the drop zone said so) while the API takes HEIC, WebP, AVIF and
     /// GIF too: an iPhone's HEIC pictures could not be chosen. Every format the store takes is offered, by type,
     /// and by extension for those a browser may know no type for.

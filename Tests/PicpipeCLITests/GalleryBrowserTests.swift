@@ -95,18 +95,32 @@ extension PicpipeCLI {
             await serve.stop()
         }
 
+        /// Where a test's key is configured: under `http.api_keys` (every scope) or `auth.api_keys` (named, scoped:
+        /// the main form; until session 33 the page did not see those keys, and offered no way to enter one).
+        static let keyPlaces = ["http.api_keys", "auth.api_keys"]
+
+        /// A configuration with this key where `place` says (scoped `images:read`, `images:write`,
+        /// `images:delete` under `auth.api_keys`), and these further `http` settings.
+        static func config(key: String, under place: String, http settings: [String] = []) -> String {
+            let plain = place == "http.api_keys" ? ["api_keys: [\(key)]"] : []
+            let lines = plain + settings
+            var text = lines.isEmpty ? "" : "http:\n" + lines.map { "  \($0)\n" }.joined()
+            if place == "auth.api_keys" {
+                text += "auth:\n  api_keys:\n    - {name: gallery, key: \(key), "
+                text += "scopes: [images:read, images:write, images:delete]}\n"
+            }
+            return text
+        }
+
         /// Reads need a key (`http.protect_reads`, a signing key): the page asks for the key, shows thumbnails through
         /// the listing's signed URLs and follows the stream through a signed stream URL.
-        @Test(.enabled(if: PicpipeProcess.hasCorpus)) func galleryWorksWhenReadsNeedAKey() async throws {
+        @Test(.enabled(if: PicpipeProcess.hasCorpus), arguments: keyPlaces)
+        func galleryWorksWhenReadsNeedAKey(keyUnder place: String) async throws {
             let key = "gallery-reader-key-0123"
             try await Self.runWithKeys(
                 folder: "gallery-protected",
-                config: """
-                    http:
-                      api_keys: [\(key)]
-                      protect_reads: true
-                      signing_key: gallery-signing-key-0123
-                    """,
+                config: Self.config(
+                    key: key, under: place, http: ["protect_reads: true", "signing_key: gallery-signing-key-0123"]),
                 arguments: [
                     "--protected-key", key,
                     "--live", PicpipeProcess.corpus.appendingPathComponent("png-suite/basi2c08.png").path,
@@ -118,14 +132,12 @@ extension PicpipeCLI {
         /// API keys are configured and reads are public (no `protect_reads`): the grid and the detail view work
         /// without a key and show no write control; the key, entered once, shows them and survives a reload (the
         /// tab's session storage); a drag-and-drop upload then sends it.
-        @Test(.enabled(if: PicpipeProcess.hasCorpus)) func galleryAsksForAKeyOnlyToWrite() async throws {
+        @Test(.enabled(if: PicpipeProcess.hasCorpus), arguments: keyPlaces)
+        func galleryAsksForAKeyOnlyToWrite(keyUnder place: String) async throws {
             let key = "gallery-writer-key-0123"
             try await Self.runWithKeys(
                 folder: "gallery-write-key",
-                config: """
-                    http:
-                      api_keys: [\(key)]
-                    """,
+                config: Self.config(key: key, under: place),
                 arguments: [
                     "--write-key", key,
                     "--good", PicpipeProcess.corpus.appendingPathComponent("jpeg-odd/baseline-testorig.jpg").path,

@@ -38,8 +38,6 @@ public struct AccessPolicy: Sendable {
     private let tokens: TokenVerifier?
     /// Whether reads need credentials too.
     public let protectReads: Bool
-    /// Whether plain keys (`http.api_keys`) are configured: the gallery then asks for one before a write.
-    let hasPlainKeys: Bool
     /// The signer for new thumbnail URLs (the newest signing key), when a signing key is configured.
     public let signer: URLSigner?
     /// Every signer whose URLs are accepted: the newest first, then `http.previous_signing_keys`.
@@ -57,7 +55,6 @@ public struct AccessPolicy: Sendable {
         auth: AuthSettings = AuthSettings(), logger: Logger = Logger(label: "picpipe.auth")
     ) {
         keys = APIKeyring(plainKeys: apiKeys, scopedKeys: auth.apiKeys)
-        hasPlainKeys = apiKeys.contains { !$0.isEmpty }
         tokens = auth.oidc.isEnabled ? TokenVerifier(settings: auth.oidc, logger: logger) : nil
         self.protectReads = protectReads && (!keys.isEmpty || tokens != nil)
         signer = signingKey.flatMap { $0.isEmpty ? nil : URLSigner(key: $0) }
@@ -66,6 +63,9 @@ public struct AccessPolicy: Sendable {
 
     /// Whether any credentials are configured (then writes need them).
     var requiresCredentials: Bool { !keys.isEmpty || tokens != nil }
+
+    /// Whether an OIDC issuer's tokens are accepted (the gallery's key form then takes a token too).
+    var acceptsTokens: Bool { tokens != nil }
 
     /// Throws 401, 403 (naming the missing scope) or 503 unless the request may use a route with this access.
     /// - Returns: the caller, when the request carried credentials (also on routes that need none, for the usage

@@ -79,7 +79,9 @@ struct GalleryAssets: Sendable {
 
     /// The HTML page, naming the hashed assets.
     /// - Parameters:
-    ///   - writeNeedsKey: API keys are configured: the page asks for one before it shows write controls.
+    ///   - writeNeedsKey: credentials are configured (keys under `http.api_keys` or `auth.api_keys`, or an OIDC
+    ///     issuer): the page asks for one before it shows write controls.
+    ///   - acceptsTokens: an OIDC issuer's tokens are accepted: the key form asks for an API key or a token.
     ///   - readNeedsKey: reads need a key too (`protect_reads`).
     ///   - signedURLs: the server signs URLs (`http.signing_key`): with `readNeedsKey`, the page's thumbnails and
     ///     event stream use signed URLs.
@@ -87,11 +89,12 @@ struct GalleryAssets: Sendable {
     ///   - thumbnailFormat: the format thumbnails are made in at upload: the tiles ask for it (`?format=`), so a
     ///     first view never waits for AVIF or WebP variants made on request.
     func page(
-        writeNeedsKey: Bool, readNeedsKey: Bool, signedURLs: Bool = false, thumbnailFormat: String? = nil,
-        initialData: String? = nil
+        writeNeedsKey: Bool, acceptsTokens: Bool = false, readNeedsKey: Bool, signedURLs: Bool = false,
+        thumbnailFormat: String? = nil, initialData: String? = nil
     ) -> String {
         var html = GalleryPage.template
         html = html.replacingOccurrences(of: "{{write-key}}", with: writeNeedsKey ? "required" : "none")
+        html = html.replacingOccurrences(of: "{{credential}}", with: acceptsTokens ? "API key or token" : "API key")
         html = html.replacingOccurrences(of: "{{read-key}}", with: readNeedsKey ? "required" : "none")
         html = html.replacingOccurrences(of: "{{signed-urls}}", with: signedURLs ? "yes" : "no")
         html = html.replacingOccurrences(of: "{{page-size}}", with: String(GalleryPage.firstPageSize))

@@ -1,5 +1,5 @@
 // The gallery's HTML page. `{{name}}` is replaced by an asset's hashed URL, `{{write-key}}`/`{{read-key}}` by
-// whether the API needs a key. No inline script or style: the Content-Security-Policy forbids them.
+// whether the API needs a key, `{{credential}}` by what the key form takes ("API key", or "API key or token"). No inline script or style: the Content-Security-Policy forbids them.
 enum GalleryPage {
     /// How many pictures one grid page holds (the embedded first page and each page the grid asks for).
     static let firstPageSize = 60
@@ -39,11 +39,11 @@ enum GalleryPage {
   <h1><img src="{{icon.svg}}" alt="" width="24" height="24"> picpipe</h1>
   <p id="count" aria-live="polite">Loading…</p>
   <p id="live" class="live" title="Live updates">offline</p>
-  <button type="button" id="unlock" class="secondary" hidden>Enter API key</button>
+  <button type="button" id="unlock" class="secondary" hidden>Enter {{credential}}</button>
   <button type="button" id="lock" class="secondary" hidden>Forget key</button>
 </header>
 <form id="key-form" class="panel" hidden>
-  <label for="key">API key (kept for this tab only)</label>
+  <label for="key">{{credential}} (kept for this tab only)</label>
   <input id="key" name="key" type="password" autocomplete="off" required>
   <button type="submit">Use key</button>
   <button type="button" id="key-cancel" class="secondary">Cancel</button>

@@ -15,7 +15,8 @@ extension ImageAPI {
         let query = FormQuery(request.uri.query)
         let initial = access.protectReads ? nil : galleryInitialData { query[$0] }
         let html = GalleryAssets.shared.page(
-            writeNeedsKey: access.hasPlainKeys, readNeedsKey: access.protectReads,
+            writeNeedsKey: access.requiresCredentials, acceptsTokens: access.acceptsTokens,
+            readNeedsKey: access.protectReads,
             signedURLs: access.signer != nil,
             thumbnailFormat: thumbnails.labels.first.flatMap { thumbnails.recipes[$0]?.spec.format.rawValue },
             initialData: initial)
