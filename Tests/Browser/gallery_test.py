@@ -242,9 +242,17 @@ def main():
                         "instead (dimensions, date filters in the URL, the detail view's own URL, tiny pictures)")
     parser.add_argument("--deep-links", action="store_true", help="the store holds more than three grid pages: run "
                         "the checks of links to pictures past the first page instead")
+    parser.add_argument("--retries", action="store_true", help="the store holds more than three grid pages: run the "
+                        "checks of pages that fail (a restart mid-scroll, a usage plan's 429) instead; needs "
+                        "--serve-pid, --binary and --slow-key")
+    parser.add_argument("--slow-key", help="with --retries: a key whose usage plan admits two requests at once, then "
+                        "one in four seconds")
     arguments = parser.parse_args()
     if arguments.links or arguments.deep_links:
         pass
+    elif arguments.retries:
+        if not all((arguments.serve_pid, arguments.binary, arguments.slow_key)):
+            parser.error("--serve-pid, --binary and --slow-key are needed with --retries")
     elif arguments.write_key:
         if not arguments.good:
             parser.error("--good is needed with --write-key")
@@ -274,6 +282,8 @@ def main():
             run_links(driver, page, base, arguments)
         elif arguments.deep_links:
             run_deep_links(driver, page, base, arguments)
+        elif arguments.retries:
+            run_retries(driver, page, base, arguments, restarted)
         else:
             run(driver, page, base, arguments, restarted)
     except Exception:
@@ -1204,6 +1214,118 @@ def check_keyboard(driver, page, base, stored):
         keys(Keys.ESCAPE)
         wait(driver, "closed", lambda d: not detail_open(d))
     page.audit("keyboard")
+
+
+def restart_serve(arguments, base, restarted, log_name):
+    """Starts serve again on the store and address it had (and its configuration, with --config)."""
+    environment = dict(os.environ, PICPIPE_LISTEN=base.split("//", 1)[1])
+    if arguments.config:
+        environment["PICPIPE_CONFIG"] = arguments.config
+    log = open(os.path.join(arguments.artifacts, log_name), "w")
+    restarted.append(subprocess.Popen(
+        [arguments.binary, "serve", "--store", arguments.store], stdout=log, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, env=environment))
+
+
+def failed_thumbnails(driver):
+    """How many tiles are dimmed because their thumbnail failed."""
+    return len(driver.find_elements(By.CSS_SELECTOR, "#grid a.tile.missing"))
+
+
+def every_thumbnail_shown(driver):
+    """A wait condition: every tile's thumbnail decoded and none dimmed, scrolling to the first that is not (a lazy
+    thumbnail loads as it nears the viewport), as a person looking at every picture would."""
+    return driver.execute_script("""
+      const shown = (tile) => !tile.classList.contains('missing') && tile.querySelector('img').complete
+        && tile.querySelector('img').naturalWidth > 0;
+      const pending = [...document.querySelectorAll('#grid a.tile')].find(tile => !shown(tile));
+      if (!pending) return true;
+      pending.scrollIntoView({block: 'center'});
+      return false;""")
+
+
+def run_retries(driver, page, base, arguments, restarted):
+    """A page of the listing that fails is asked for again until it comes, and the count stays the store's: the
+    server restarted while the grid scrolls (the thumbnails that failed meanwhile load again), and a key's usage
+    plan answering 429 with Retry-After. Until session 33 one failed page ended the scroll for good: the count fell
+    to the pictures loaded, "Failed to fetch" stayed, and the thumbnails that failed stayed broken."""
+    wait_settled(base, arguments.store)
+    stored = listing(base)
+    total = len(stored)
+    ids = [item["id"] for item in stored]
+    check(total > 180, f"the store lists {total} pictures, more than three grid pages (60)")
+    load(driver, base + "/")
+    wait(driver, "live stream connected", lambda d: d.find_element(By.ID, "live").text == "live")
+    wait(driver, "the first pages", lambda d: len(tiles(d)) >= 120)
+    count = driver.find_element(By.ID, "count")
+    error = driver.find_element(By.ID, "error")
+    loaded = len(tiles(driver))
+    check(count.text == f"{total} pictures" and loaded < total, f"{loaded} of {total} pictures loaded: {count.text}")
+
+    # The server goes away, and the grid is scrolled to its end meanwhile: the next page fails, and so do the
+    # thumbnails that near the viewport.
+    os.kill(arguments.serve_pid, signal.SIGTERM)
+    wait(driver, "the page notices the server is gone", lambda d: d.find_element(By.ID, "live").text == "offline")
+    deadline = time.time() + 60
+    while alive(arguments.serve_pid):
+        if time.time() > deadline:
+            raise AssertionError("the stopped serve did not exit within 60 s")
+        time.sleep(0.1)
+    wait(driver, "the failed page's error", lambda d: (d.execute_script(
+        "window.scrollTo(0, document.body.scrollHeight)") or True) and error.is_displayed())
+    failed = failed_thumbnails(driver)
+    said = [count.text, error.text]
+    check(len(tiles(driver)) == loaded and said[0] == f"{total} pictures" and "trying again" in said[1],
+          f"while the server is away the grid keeps its {loaded} tiles ({failed} thumbnails failed, dimmed) and the "
+          f"count the store's, and says the page is asked for again: {said}")
+
+    restart_serve(arguments, base, restarted, "restarted-serve.log")
+    wait(driver, "reconnected", lambda d: d.find_element(By.ID, "live").text == "live", seconds=120)
+    wait_for_tiles(driver, "every tile after the restart", total)
+    shown = [t.get_attribute("data-id") for t in tiles(driver)]
+    wait(driver, "the error gone", lambda d: not error.is_displayed())
+    check(shown == ids and count.text == f"{total} pictures",
+          f"after the restart the scroll goes on to all {total} pictures, in API order, and the error is gone: "
+          f"{count.text}")
+    wait(driver, "every thumbnail shown", every_thumbnail_shown)
+    check(True, f"every thumbnail is shown, the {failed} that failed while the server was away too")
+    # Refused while the server was away: the stream's reconnections, the page asked for, and the thumbnails.
+    page.allowed_errors.append("net::ERR_CONNECTION_REFUSED")
+    page.audit("retries: restart mid-scroll")
+
+    # A key whose usage plan admits one request in four seconds (a burst of two): the grid scrolled to its end
+    # needs three pages, the third is refused 429 with Retry-After, and the grid goes on after the wait it names.
+    load(driver, base + "/")
+    driver.find_element(By.ID, "unlock").click()
+    driver.find_element(By.ID, "key").send_keys(arguments.slow_key + "\n")
+    wait(driver, "the key taken", lambda d: d.find_element(By.ID, "lock").is_displayed())
+    load(driver)
+    wait_for_tiles(driver, "every tile with the slow key", total)
+    statuses = driver.execute_script("return performance.getEntriesByType('resource')"
+                                     ".filter(e => e.name.includes('/images?')).map(e => e.responseStatus)")
+    count = driver.find_element(By.ID, "count")
+    error = driver.find_element(By.ID, "error")
+    wait(driver, "the error gone", lambda d: not error.is_displayed())
+    check(429 in statuses and [t.get_attribute("data-id") for t in tiles(driver)] == ids
+          and count.text == f"{total} pictures",
+          f"a usage plan's 429 ({statuses}) delays the scroll: it goes on to all {total} pictures, the count stays "
+          f"'{count.text}' and the error goes")
+    page.allowed_errors.append(("/images?", "status of 429"))
+    page.audit("retries: usage plan")
+
+
+def wait_for_tiles(driver, what, count, seconds=120):
+    """Waits for `count` tiles, scrolling to the end as a person would; a timeout says how many there were."""
+    seen = []
+    def condition(d):
+        seen[:] = d.execute_script("window.scrollTo(0, document.body.scrollHeight);"
+                                   "return [...document.querySelectorAll('#grid a.tile')].map(t => t.dataset.id)")
+        return len(seen) == count
+    try:
+        wait(driver, what, condition, seconds)
+    except AssertionError:
+        said = [driver.find_element(By.ID, name).text for name in ("count", "error", "live")]
+        raise AssertionError(f"timed out waiting for {what}: {len(seen)} tiles, {len(set(seen))} distinct, {said}")
 
 
 def check_tiny_pictures(driver, page, base, stored):

@@ -37,19 +37,29 @@ let keyRefused = () => {};
 /** `listener(message)` is called when the API refuses the key this page sent (a 401), once it is forgotten. */
 export function onKeyRefused(listener) { keyRefused = listener; }
 
-/** An error the API answered, with its message; `keyRefused` when it was a 401 to a request sent with a key. */
+/** An error the API answered (status 0: no answer), with its message; `keyRefused` when it was a 401 to a request
+ *  sent with a key; `retryAfter`, the seconds its Retry-After asks to wait (a 429 of a usage plan, a 503), or null. */
 export class APIError extends Error {
-  constructor(status, message, keyRefused = false) { super(message); this.status = status; this.keyRefused = keyRefused; }
+  constructor(status, message, keyRefused = false, retryAfter = null) {
+    super(message);
+    this.status = status;
+    this.keyRefused = keyRefused;
+    this.retryAfter = retryAfter;
+  }
+
+  /** Whether the same request may succeed later: no answer (the server restarting, the network), a 429, or a
+   *  server error. A refused filter or key would be refused again. */
+  get transient() { return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500; }
 }
 
 const authorization = (key) => (key ? { Authorization: `Bearer ${key}` } : {});
 
 /** The error of a refused request. A 401 to the key this page holds forgets it and says so, once: the requests
  *  sent with it meanwhile fail as refused too, not as "needs credentials". */
-function refusal(status, message, key) {
+function refusal(status, message, key, retryAfter = null) {
   const refused = status === 401 && !!key;
   if (refused && apiKey() === key) { setAPIKey(null); keyRefused(message); }
-  return new APIError(status, message, refused);
+  return new APIError(status, message, refused, retryAfter);
 }
 
 async function failure(response, key) {
@@ -58,13 +68,21 @@ async function failure(response, key) {
     const body = await response.json();
     if (body?.error?.message) message = body.error.message;
   } catch { /* not JSON: the status says it */ }
-  return refusal(response.status, message, key);
+  // Seconds; a date form is not worth the page's weight (picpipe sends seconds).
+  const wait = response.headers.get("Retry-After");
+  const retryAfter = wait != null && /^\d+$/.test(wait.trim()) ? Number(wait) : null;
+  return refusal(response.status, message, key, retryAfter);
 }
 
-/** `fetch` with the key; an answer that is not 2xx is thrown as an APIError. */
+/** `fetch` with the key; an answer that is not 2xx, or none, is thrown as an APIError. */
 async function call(path, options = {}) {
   const key = apiKey();
-  const response = await fetch(path, { ...options, headers: { ...authorization(key), ...options.headers } });
+  let response;
+  try {
+    response = await fetch(path, { ...options, headers: { ...authorization(key), ...options.headers } });
+  } catch {
+    throw new APIError(0, "the server could not be reached");
+  }
   if (!response.ok) throw await failure(response, key);
   return response;
 }

@@ -120,7 +120,9 @@ function updateCount() {
     count = cameraList.filter((c) => same(c.make, filters.make) && same(c.model, filters.model))
       .reduce((sum, camera) => sum + camera.count, 0);
   }
-  if (grid.done) count = grid.items.length;
+  // The end reached: what is loaded is all. Not after a read that failed (until session 33 any failure ended the
+  // scroll, and the count fell to the pictures loaded).
+  if (grid.done && !grid.failed) count = grid.items.length;
   const loaded = grid.items.length;
   const text = count == null ? `${loaded}+ pictures` : `${count} picture${count === 1 ? "" : "s"}`;
   $("count").textContent = text;
@@ -146,6 +148,27 @@ function showError(error) {
   element.hidden = false;
   $("empty").hidden = true;
 }
+
+/** The text shown while the grid asks again for a page that failed: it goes once a read succeeds. */
+let retryingText = null;
+
+/** A read of the grid failed; `retrying`: it is asked again (said once, not at every attempt). */
+function listingFailed(error, retrying) {
+  if (!retrying) { showError(error); return; }
+  const text = `${error.message} (trying again)`;
+  if ($("error").hidden || $("error").textContent !== text) showError(new Error(text));
+  retryingText = text;
+}
+
+/** A read of the grid succeeded after failures: their error goes. */
+function listingRecovered() {
+  if (!$("error").hidden && $("error").textContent === retryingText) $("error").hidden = true;
+  retryingText = null;
+}
+
+/** Whether the server may be asked: at once while the stream is connected, else when it is back. */
+const whenOnline = [];
+const reachable = () => (online ? Promise.resolve() : new Promise((resolve) => whenOnline.push(resolve)));
 
 /** The query of the filters shown: Back and Forward between a picture's entry and the gallery's change none. */
 let shownSearch = location.search;
@@ -200,8 +223,10 @@ async function thumbnailFailed(item, image, link) {
 const grid = new Grid($("grid"), $("more"), {
   onOpen: (index) => detail.open(index),
   onChange: updateCount,
-  onError: showError,
+  onError: listingFailed,
+  onRecover: listingRecovered,
   onMissing: thumbnailFailed,
+  reachable,
 });
 const detail = new Detail(grid, {
   onNotFound: (id) => showError(new Error(
@@ -261,6 +286,8 @@ let refreshTimer = null;
 let camerasTimer = null;
 let online = false;
 let offlineSince = null;
+/** Whether the thumbnails that failed are loaded again after the next refresh (the server was away). */
+let retryThumbnails = false;
 /** Reads the listing again from the top (a filtered view's update, or catching up after being offline). */
 function scheduleRefresh() {
   clearTimeout(refreshTimer);
@@ -270,6 +297,9 @@ function scheduleRefresh() {
     await loadCameras();
     redrawCameras();
     await grid.refresh();
+    // The pictures deleted meanwhile left with the refresh: the thumbnails that failed while the server was away
+    // are loaded again.
+    if (retryThumbnails) { retryThumbnails = false; grid.retryMissing(); }
   }, 30);
 }
 /** The count and the camera choices after live updates: one small read a second later, for a whole burst. */
@@ -288,6 +318,7 @@ function showLive(connected) {
   $("live").textContent = connected ? "live" : "offline";
   $("live").classList.toggle("on", connected);
   online = connected;
+  if (connected) for (const resolve of whenOnline.splice(0)) resolve();
 }
 
 let stream = null;
@@ -302,7 +333,14 @@ function followStore(lastEventID) {
     showLive(connected);
     // Back after a restart: the stream resumes where it was, and the listing is read again in case more
     // happened meanwhile than the stream keeps (the reconnection of a stream that merely ended is not that).
-    if (connected && offlineSince != null && Date.now() - offlineSince > 1500) scheduleRefresh();
+    // The thumbnails that failed meanwhile are loaded again, after that read when there is one: they failed
+    // because the server was away, not because their pictures were deleted.
+    if (connected && offlineSince != null && Date.now() - offlineSince > 1500) {
+      retryThumbnails = true;
+      scheduleRefresh();
+    } else if (connected && offlineSince != null) {
+      grid.retryMissing();
+    }
     if (connected) offlineSince = null; else if (offlineSince == null) offlineSince = Date.now();
   });
 }

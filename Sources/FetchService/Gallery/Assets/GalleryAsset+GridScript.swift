@@ -10,6 +10,9 @@ import { altText, monthHeading } from "./format.js";
 
 /** The most one read asks for, one API page: the catch-up refresh, the search for a linked picture. */
 const refreshLimit = 1000;
+/** The first wait before a failed read is asked for again, and the longest, in seconds (doubling in between). */
+const retryFirst = 1;
+const retryMost = 30;
 /** How many tiles of the first page are fetched first: the rows a wide screen shows at once. */
 const highPriority = 24;
 
@@ -77,13 +80,21 @@ function heading(item) {
 }
 
 export class Grid {
-  constructor(element, sentinel, { onOpen, onChange, onError, onMissing }) {
+  /**
+   * `onError(error, retrying)`: a read failed (`retrying`: it is asked again, until `onRecover()`);
+   * `reachable()`: a promise that resolves when the server may be asked again (at once while the event stream is
+   * connected, else once it is back).
+   */
+  constructor(element, sentinel, { onOpen, onChange, onError, onRecover, onMissing, reachable }) {
     this.element = element;
     this.sentinel = sentinel;
     this.onOpen = onOpen;
     this.onChange = onChange;
     this.onError = onError;
+    this.onRecover = onRecover;
     this.onMissing = onMissing;
+    this.reachable = reachable;
+    this.retrying = false;
     this.tiles = new Map();
     this.items = [];
     this.filters = {};
@@ -140,6 +151,7 @@ export class Grid {
     this.cursor = null;
     this.done = false;
     this.failed = false;  // the listing was refused (a bad filter): there is no count to show
+    this.retrying = false;
     this.loading = null;
     this.element.replaceChildren();
   }
@@ -162,20 +174,47 @@ export class Grid {
     const generation = this.generation;
     this.loading = (async () => {
       try {
-        const page = await listImages(this.filters, this.cursor, limit || pageSize);
-        if (generation !== this.generation) return;
-        this.take(page);
-      } catch (error) {
-        if (generation === this.generation) { this.done = true; this.failed = true; this.onError(error); }
+        // A page that failed for a while (the server restarting, a usage plan's 429) is asked for again, after the
+        // answer's Retry-After or a wait doubling from 1 s to 30 s, and not while the server is away; until session
+        // 33 one failure ended the scroll for good and the count fell to the pictures loaded.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const page = await listImages(this.filters, this.cursor, limit || pageSize);
+            if (generation !== this.generation) return;
+            this.take(page);
+            this.recovered();
+            break;
+          } catch (error) {
+            if (generation !== this.generation) return;
+            if (!error.transient) { this.done = true; this.failed = true; this.onError(error, false); break; }
+            this.retrying = true;
+            this.onError(error, true);
+            const seconds = error.retryAfter ?? Math.min(retryMost, retryFirst * 2 ** attempt);
+            await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+            await this.reachable();
+            if (generation !== this.generation) return;
+          }
+        }
       } finally {
         if (generation === this.generation) this.loading = null;
       }
       if (generation === this.generation) {
         this.onChange();
         if (!this.done && this.sentinelNear()) return this.loadMore();
+        this.observeAnew();
       }
     })();
     return this.loading;
+  }
+
+  /**
+   * Observes the sentinel anew, so the observer reports where it is now: pushed away by the page just added, it
+   * may be back near the viewport (a scroll to the end) before the observer saw it leave, and then nothing would
+   * ask for the next page (seen once a page that had failed came in the end).
+   */
+  observeAnew() {
+    this.observer.unobserve(this.sentinel);
+    this.observer.observe(this.sentinel);
   }
 
   /**
@@ -194,6 +233,31 @@ export class Grid {
       limit = Math.min(refreshLimit, limit * 2);
     }
     return item || null;
+  }
+
+  /** A read succeeded: an error of the reads that failed before it goes. */
+  recovered() {
+    if (!this.retrying) return;
+    this.retrying = false;
+    this.onRecover();
+  }
+
+  /**
+   * Loads again the thumbnails that failed (dimmed as deleted elsewhere) of the pictures still listed: called after
+   * the server was away, when a failure was its absence, not a delete (until session 33 they stayed broken).
+   */
+  retryMissing() {
+    for (const item of this.items) {
+      const tile = this.tiles.get(item.id);
+      if (!tile?.classList.contains("missing")) continue;
+      tile.classList.remove("missing");
+      const image = tile.querySelector("img");
+      image.addEventListener("error", () => this.onMissing(item, image, tile), { once: true });
+      // Set again, even to the same URLs, an image is fetched again (lazily: once it nears the viewport).
+      const { src, srcset } = thumbnailAttributes(item);
+      image.srcset = srcset;
+      image.src = src;
+    }
   }
 
   sentinelNear() {
@@ -356,12 +420,16 @@ export class Grid {
             if (this.items.length === fresh.length) { this.cursor = page.next_cursor; this.done = false; }
           }
           this.render();
+          this.recovered();
           this.onChange();
         } catch (error) {
-          if (generation === this.generation) this.onError(error);
+          if (generation === this.generation) this.onError(error, false);
         }
       } while (this.refreshAgain && generation === this.generation);
       this.refreshing = null;
+      // The scroll goes on from the cursor the refresh may have moved: the sentinel was near all along, so its
+      // observer says nothing new (until session 33 the grid stopped there after a reconnection).
+      if (generation === this.generation && !this.done && this.sentinelNear()) this.loadMore();
     })();
     return this.refreshing;
   }
