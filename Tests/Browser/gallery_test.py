@@ -640,9 +640,12 @@ def run(driver, page, base, arguments, restarted):
     wait(driver, "the open view says it was deleted",
          lambda d: d.find_element(By.ID, "detail-status").text == "Deleted elsewhere.")
     check(not driver.find_element(By.ID, "delete").is_displayed(), "the open view of a deleted picture offers no Delete")
+    check(not driver.find_element(By.ID, "download").is_displayed(),
+          "nor Download original (until session 33 a link to a 404)")
     driver.find_element(By.ID, "detail").send_keys(Keys.ARROW_RIGHT)
     wait(driver, "the next picture", lambda d: detail_facts(d).get("Id") == ids[after])
-    check(True, "Next from the deleted picture shows the one that followed it")
+    check(driver.find_element(By.ID, "download").is_displayed(),
+          "Next from the deleted picture shows the one that followed it, with its Download original")
     driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
     wait(driver, "detail closed", lambda d: not d.find_element(By.ID, "detail").get_attribute("open"))
     page.audit("deleted elsewhere")

@@ -156,6 +156,7 @@ export class Detail {
     const download = $("download");
     download.href = item.urls.original;
     download.download = downloadName(item, item.format);
+    download.hidden = false;
     for (const control of this.dialog.querySelectorAll(".write")) control.hidden = !canWrite();
     // A content id (POST, or a file dropped into uploads/) names its bytes: only a chosen id can be replaced.
     if (item.id === item.sha256) $("replace-button").hidden = true;
@@ -210,6 +211,8 @@ export class Detail {
       metadata(item.id).catch((error) => {
         if (this.current !== item || error.status !== 404) return;
         $("detail-status").textContent = "Deleted elsewhere.";
+        // Nothing is left to download either (until session 33 the link stayed, to a 404).
+        $("download").hidden = true;
         for (const control of this.dialog.querySelectorAll(".write")) control.hidden = true;
         this.showNavigation();
       });
