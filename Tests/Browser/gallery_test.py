@@ -1216,6 +1216,21 @@ def check_keyboard(driver, page, base, stored):
               f"and step back from it: the focus stays in the view ({at_edge})")
         keys(Keys.ESCAPE)
         wait(driver, "closed", lambda d: not detail_open(d))
+    # Closed after steps, the view gives the focus to the tile of the picture it showed last, in sight (until
+    # session 33 to the tile it was opened from: the place reached was lost).
+    driver.execute_script("arguments[0].focus()", tiles(driver)[1])
+    keys(Keys.ENTER)
+    wait(driver, "picture 1 opened with Enter", lambda d: detail_open(d) and title(d) == name(1))
+    for step in (2, 3):
+        keys(Keys.ARROW_RIGHT)
+        wait(driver, f"picture {step}", lambda d: title(d) == name(step))
+    keys(Keys.ESCAPE)
+    wait(driver, "closed", lambda d: not detail_open(d))
+    focused = driver.execute_script("const e = document.activeElement; const box = e.getBoundingClientRect();"
+                                    "return [e.dataset.id, box.top >= 0 && box.bottom <= innerHeight]")
+    check(focused == [stored[3]["id"], True],
+          f"opened on picture 2 and closed on picture 4, the view gives the focus to picture 4's tile, in sight: "
+          f"{focused}")
     page.audit("keyboard")
 
 

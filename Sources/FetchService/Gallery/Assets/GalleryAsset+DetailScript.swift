@@ -28,7 +28,7 @@ export class Detail {
     $("prev").addEventListener("click", () => this.step(-1));
     $("next").addEventListener("click", () => this.step(1));
     $("close").addEventListener("click", () => this.dialog.close());
-    this.dialog.addEventListener("close", () => this.leaveURL());
+    this.dialog.addEventListener("close", () => { this.leaveURL(); this.backToPicture(); });
     $("delete").addEventListener("click", () => this.deleteCurrent());
     $("replace-button").addEventListener("click", () => $("replace").click());
     $("replace").addEventListener("change", (event) => this.replaceCurrent(event.target));
@@ -103,8 +103,9 @@ export class Detail {
   async fromURL(popped) {
     const id = linked();
     if (!id) {
+      // Back from the picture: the view closes as Escape closes it, back to the picture's tile.
       this.pushed = false;
-      if (this.dialog.open) this.close();
+      if (this.dialog.open) this.dialog.close();
       return;
     }
     if (this.dialog.open && this.current?.id === id) return;
@@ -120,6 +121,20 @@ export class Detail {
     }
     this.pushed = popped;
     this.show(item, true);
+  }
+
+  /**
+   * The view closed: the focus goes to the tile of the picture shown last, scrolled into sight, so the reader goes
+   * on from there (the dialog gives it back to the tile it was opened from: until session 33, after steps through
+   * the pictures, the place reached was lost). Not after a lock (no picture) or a delete (no tile).
+   */
+  backToPicture() {
+    const tile = this.current && this.grid.tiles.get(this.current.id);
+    if (!tile?.isConnected) return;
+    const box = tile.getBoundingClientRect();
+    const header = document.querySelector(".bar").getBoundingClientRect().bottom;
+    if (box.top < header || box.bottom > window.innerHeight) tile.scrollIntoView({ block: "center" });
+    tile.focus({ preventScroll: true });
   }
 
   /** The view closed (Escape, Close, a delete, a lock): the URL names no picture, by going back to the entry the
