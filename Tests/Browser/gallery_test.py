@@ -1224,6 +1224,16 @@ def check_keyboard(driver, page, base, stored):
     for step in (2, 3):
         keys(Keys.ARROW_RIGHT)
         wait(driver, f"picture {step}", lambda d: title(d) == name(step))
+        if step == 2:
+            # A screen reader hears the new picture: the dialog is named by its title, and a live region says the
+            # picture stepped to (until session 33 the dialog was "Picture" whatever it showed, and a step was
+            # silent).
+            alt = tiles(driver)[2].find_element(By.TAG_NAME, "img").get_attribute("alt")
+            dialog, announce = accessibility(driver, "#detail"), accessibility(driver, "#announce")
+            said = driver.execute_script("return document.getElementById('announce')?.textContent")
+            check(dialog[:2] == ("dialog", name(2)) and announce[2].get("live") == "polite" and said == alt,
+                  f"a step is said: the dialog is named by the picture ({dialog[:2]}), a polite live region "
+                  f"says '{alt}'")
     keys(Keys.ESCAPE)
     wait(driver, "closed", lambda d: not detail_open(d))
     focused = driver.execute_script("const e = document.activeElement; const box = e.getBoundingClientRect();"
@@ -1344,6 +1354,18 @@ def wait_for_tiles(driver, what, count, seconds=120):
     except AssertionError:
         said = [driver.find_element(By.ID, name).text for name in ("count", "error", "live")]
         raise AssertionError(f"timed out waiting for {what}: {len(seen)} tiles, {len(set(seen))} distinct, {said}")
+
+
+def accessibility(driver, selector):
+    """The role, the name and the properties (live, …) Chromium's accessibility tree gives the element."""
+    document = driver.execute_cdp_cmd("DOM.getDocument", {"depth": 0})
+    node = driver.execute_cdp_cmd("DOM.querySelector", {"nodeId": document["root"]["nodeId"], "selector": selector})
+    if not node["nodeId"]:
+        return None, None, {}
+    ax = driver.execute_cdp_cmd("Accessibility.getPartialAXTree", {"nodeId": node["nodeId"], "fetchRelatives": False})
+    first = ax["nodes"][0]
+    properties = {entry["name"]: entry["value"].get("value") for entry in first.get("properties", [])}
+    return first.get("role", {}).get("value"), first.get("name", {}).get("value"), properties
 
 
 def check_tiny_pictures(driver, page, base, stored):

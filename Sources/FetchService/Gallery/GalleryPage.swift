@@ -72,7 +72,7 @@ enum GalleryPage {
   <div id="grid" class="grid"></div>
   <div id="more" class="more" aria-hidden="true"></div>
 </main>
-<dialog id="detail" aria-label="Picture">
+<dialog id="detail" aria-labelledby="title">
   <div class="stage">
     <button type="button" id="prev" class="nav prev" aria-label="Previous picture">‹</button>
     <img id="large" alt="">
@@ -87,6 +87,7 @@ enum GalleryPage {
       <button type="button" id="close" class="secondary" aria-label="Close">Close</button>
     </div>
     <h2 id="title"></h2>
+    <p id="announce" class="visually-hidden" aria-live="polite"></p>
     <p id="detail-status" role="status"></p>
     <table id="facts"><tbody></tbody></table>
     <details id="raw"><summary>All EXIF tags</summary><div id="raw-groups"></div></details>

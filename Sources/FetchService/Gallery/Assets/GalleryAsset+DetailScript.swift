@@ -168,6 +168,9 @@ export class Detail {
     }
     this.image.alt = altText(item);
     $("title").textContent = item.name || item.id;
+    // The title names the dialog as it opens; a step within it is said through a live region (until session 33 a
+    // screen reader said nothing when the picture changed).
+    $("announce").textContent = this.dialog.open ? altText(item) : "";
     const download = $("download");
     download.href = item.urls.original;
     download.download = downloadName(item, item.format);

@@ -19,6 +19,9 @@ extension GalleryAsset {
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--fg); }
 [hidden] { display: none !important; }
+/* Read by screen readers, not shown. */
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%);
+  white-space: nowrap; }
 a { color: var(--accent); }
 :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 button, .button, input, select {
