@@ -1039,6 +1039,7 @@ def run_links(driver, page, base, arguments):
     check_date_fields(driver, page, base, stored)
     check_detail_url(driver, page, base, stored)
     check_keyboard(driver, page, base, stored)
+    check_drop_zone(driver, page, base)
     check_tiny_pictures(driver, page, base, stored)
 
 
@@ -1354,6 +1355,24 @@ def wait_for_tiles(driver, what, count, seconds=120):
     except AssertionError:
         said = [driver.find_element(By.ID, name).text for name in ("count", "error", "live")]
         raise AssertionError(f"timed out waiting for {what}: {len(seen)} tiles, {len(set(seen))} distinct, {said}")
+
+
+def check_drop_zone(driver, page, base):
+    """The drop zone, the keyboard's only way to the file picker (the input is hidden), is a button to assistive
+    technology, named for what it does, and Enter or Space opens the picker. Until session 33 it was a generic
+    element with a label (a name ARIA does not allow there), so nothing said it could be pressed."""
+    load(driver, base + "/")
+    wait(driver, "the upload zone", lambda d: d.find_element(By.ID, "drop").is_displayed())
+    driver.execute_script("window.picked = 0; document.getElementById('picker').addEventListener('click', (event) => "
+                          "{ window.picked++; event.preventDefault(); })")
+    driver.execute_script("document.getElementById('drop').focus()")
+    for key in (Keys.ENTER, Keys.SPACE):
+        ActionChains(driver).send_keys(key).perform()
+    role = accessibility(driver, "#drop")[:2]
+    picked = driver.execute_script("return window.picked")
+    check(role == ("button", "Choose pictures to upload, or drop them here") and picked == 2,
+          f"the drop zone is a button ({role}); Enter and Space open the picker ({picked} times)")
+    page.audit("drop zone")
 
 
 def accessibility(driver, selector):

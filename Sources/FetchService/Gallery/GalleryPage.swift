@@ -60,7 +60,7 @@ enum GalleryPage {
   <button type="button" id="clear" class="secondary">Clear</button>
 </form>
 <section id="upload" class="panel" hidden>
-  <div id="drop" class="drop" tabindex="0" aria-label="Drop pictures here or choose files">
+  <div id="drop" class="drop" tabindex="0" role="button" aria-label="Choose pictures to upload, or drop them here">
     <p>Drop pictures here (JPEG, PNG, HEIC, WebP, AVIF, GIF), or <label class="link" for="picker">choose files</label></p>
     <input id="picker" type="file" accept="{{upload-types}}" multiple>
   </div>
