@@ -5,17 +5,13 @@ import Testing
 
 @testable import PostgresBackend
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 extension PicpipeCLI {
     @Suite struct PostgresOutageWordsTests {
         /// A port nobody listens on: "Connection refused" (until session 33 the log said "the connection failed:
         /// Connection errors: SingleConnectionFailure(target: [IPv4]127.0.0.1/127.0.0.1:…, error: connection reset
         /// (error set): Connection refused) (errno: 111))", brackets unbalanced).
         @Test func aRefusedConnectionReadsAsTheSystemSaysIt() throws {
-            let port = try Self.closedPort()
+            let port = try PicpipeCLI.GalleryBrowserTests.freePort()
             let pool = try PostgresConnectionPool(
                 url: DatabaseURL(parsing: "postgres://picpipe@127.0.0.1:\(port)/picpipe"), maxConnections: 1)
             do {
@@ -43,23 +39,6 @@ extension PicpipeCLI {
                 #expect(name.hasPrefix("picpipe "), "\(name)")
                 #expect(name.hasSuffix(" \(getpid())"), "\(name)")
             }
-        }
-
-        /// A loopback port that was free a moment ago and is closed now.
-        static func closedPort() throws -> Int {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                    bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-                }
-            }
-            guard bound else { throw POSIXError(.EADDRNOTAVAIL) }
-            return Int(UInt16(bigEndian: address.sin_port))
         }
     }
 }
