@@ -141,20 +141,7 @@ final class MultipartAssembly: Sendable {
 
     /// Reads a placed part and hashes it; false if it cannot be read whole.
     private static func hash(_ part: UploadedPart, into hash: inout SHA256) -> Bool {
-        guard let offset = part.offset else { return false }
-        let descriptor = open(part.file.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var done = 0
-        while done < part.size {
-            let wanted = min(buffer.count, part.size - done)
-            let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, wanted, off_t(offset + done)) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { return false }
-            buffer.withUnsafeBytes { hash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-            done += count
-        }
-        return true
+        guard part.offset != nil else { return false }
+        return part.readBytes { hash.update(bufferPointer: $0) }
     }
 }

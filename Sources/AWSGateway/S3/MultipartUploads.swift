@@ -72,6 +72,25 @@ struct UploadedPart: Sendable {
     var offset: Int? = nil
     /// The flexible checksum it came with or S3 computed for it (the upload's algorithm), if any.
     var checksum: PartChecksum? = nil
+
+    /// Hands the part's bytes, read from its file a MiB at a time, to `take`; false if they cannot be read whole.
+    func readBytes(_ take: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        let start = offset ?? 0
+        var done = 0
+        while done < size {
+            let wanted = min(buffer.count, size - done)
+            let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, wanted, off_t(start + done)) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return false }
+            buffer.withUnsafeBytes { take(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            done += count
+        }
+        return true
+    }
 }
 
 /// The uploads in progress in one store.
@@ -298,21 +317,8 @@ struct MultipartUploads: Sendable {
 
     /// The `algorithm` checksum of a part's bytes, read from its file; nil if it cannot be read whole.
     static func checksum(of part: UploadedPart, _ algorithm: PayloadChecksum.Algorithm) -> PartChecksum? {
-        let descriptor = open(part.file.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
         var checksum = PayloadChecksum(algorithm)
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        let start = part.offset ?? 0
-        var done = 0
-        while done < part.size {
-            let wanted = min(buffer.count, part.size - done)
-            let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, wanted, off_t(start + done)) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { return nil }
-            buffer.withUnsafeBytes { checksum.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-            done += count
-        }
+        guard part.readBytes({ checksum.update($0) }) else { return nil }
         return PartChecksum(algorithm: algorithm, value: checksum.finalValue())
     }
 
