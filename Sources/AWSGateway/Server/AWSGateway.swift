@@ -119,6 +119,12 @@ struct AWSResponder: HTTPResponder {
             return response
         }
         var response: Response
+        /// An error as the API asked answers it: Lambda's JSON or S3's XML.
+        func errorAnswer(_ error: AWSError) -> Response {
+            service == .lambda
+                ? AWSResponses.lambdaError(error, requestID: requestID)
+                : AWSResponses.s3Error(error, requestID: requestID, head: request.method == .head)
+        }
         do {
             if service == .lambda {
                 response = try await globalExecutor {
@@ -172,10 +178,7 @@ struct AWSResponder: HTTPResponder {
             if error.status >= 500 && ![501, 503, 507].contains(error.status) {
                 logger.error("AWS request failed", metadata: ["path": "\(signed.path)", "error": "\(error)"])
             }
-            response =
-                service == .lambda
-                ? AWSResponses.lambdaError(error, requestID: requestID)
-                : AWSResponses.s3Error(error, requestID: requestID, head: request.method == .head)
+            response = errorAnswer(error)
         } catch let error where TransientFailures.mayPass(error) {
             // The database out of reach (a restart, a cut network): an outage its pool logs once, answered as the
             // HTTP API answers it, 503 with a time to come back, which every SDK retries (until session 33 a 500
@@ -183,20 +186,14 @@ struct AWSResponder: HTTPResponder {
             let outage = AWSError(
                 service == .lambda ? "ServiceException" : "ServiceUnavailable", status: 503,
                 "The database is out of reach; please try again shortly.")
-            response =
-                service == .lambda
-                ? AWSResponses.lambdaError(outage, requestID: requestID)
-                : AWSResponses.s3Error(outage, requestID: requestID, head: request.method == .head)
+            response = errorAnswer(outage)
             response.headers[.retryAfter] = "5"
         } catch {
             logger.error("AWS request failed", metadata: ["path": "\(signed.path)", "error": "\(error)"])
             let failure = AWSError(
                 "InternalError", status: 500, "We encountered an internal error. Please try again. (\(error))")
-            response =
-                service == .lambda
-                ? AWSResponses.lambdaError(
-                    AWSError("ServiceException", status: 500, failure.message), requestID: requestID)
-                : AWSResponses.s3Error(failure, requestID: requestID, head: request.method == .head)
+            response = errorAnswer(
+                service == .lambda ? AWSError("ServiceException", status: 500, failure.message) : failure)
         }
         if service == .s3 { response.headers[AWSResponses.name("x-amz-request-id")] = requestID }
         crossOrigin.decorate(&response.headers, origin: origin)
