@@ -79,7 +79,9 @@ public final class PostgresInvocationJournal: InvocationJournal {
     }
 
     /// Stops the heartbeat and removes this process's row, so its claims count as a dead process's at once
-    /// (what a `kill -9` becomes after `deadAfter`). For tests and a clean exit.
+    /// (what a `kill -9` becomes after `deadAfter`). Every command calls it as it exits (`DatabaseBackends.close`),
+    /// so `picpipe_journal.processes` names only processes still running (until session 34 nothing called it and
+    /// the row of every CLI run and stopped serve stayed for a day); tests call it for a crash.
     public func abandon() {
         heartbeat.stop()
         listener.stop()

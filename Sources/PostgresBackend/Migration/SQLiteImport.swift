@@ -37,8 +37,9 @@ public struct SQLiteImport {
     /// Copies and verifies.
     public func run() throws -> Report {
         var report = Report()
-        // The target schemas, migrated as every process migrates them.
-        _ = try PostgresInvocationJournal(pool: pool)
+        // The target schemas, migrated as every process migrates them (the journal's without opening a journal:
+        // one registers as a live process, and until session 34 this command left its row behind for a day).
+        try JournalSchema.migrator.migrate(pool)
         let metadata = try PostgresMetadataStore(pool: pool, root: layout.root)
         let index = try PostgresImageIndex(pool: pool)
         if FileManager.default.fileExists(atPath: layout.eventsDatabase.path) {

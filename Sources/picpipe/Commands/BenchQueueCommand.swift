@@ -38,11 +38,14 @@ struct BenchQueueCommand: AsyncParsableCommand {
         var logger = Logger(label: "picpipe.bench")
         logger.logLevel = .warning
         let backends = try DatabaseBackends.open(url: databaseOptions.url(), layout: layout, logger: logger)
+        defer { backends.close() }
         // A function name of its own per run: the rows of earlier runs in a shared database are not this run's.
         let function = "noop\(UInt32.random(in: 0...UInt32.max))"
         let runtime = FunctionRuntime(
             layout: layout, journal: backends.journal,
-            functions: [RegisteredFunction(NoOp(name: function), configuration: FunctionConfiguration(concurrency: workers))],
+            functions: [
+                RegisteredFunction(NoOp(name: function), configuration: FunctionConfiguration(concurrency: workers))
+            ],
             settings: RuntimeSettings(), logger: logger)
         let hash = String(repeating: "ab", count: 32)
         for index in 0..<count {

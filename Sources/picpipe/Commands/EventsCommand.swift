@@ -51,7 +51,9 @@ struct EventsCommand: ParsableCommand {
 
     func run() throws {
         let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions, journal: true)
-        let journal = try DatabaseBackends.open(url: url, layout: layout).journal
+        let backends = try DatabaseBackends.open(url: url, layout: layout)
+        defer { backends.close() }
+        let journal = backends.journal
         // One more than asked for tells whether the default limit cut the list: then stderr says so (until session 29
         // the newest 100 were printed as if they were all).
         var rows = try journal.invocations(

@@ -48,7 +48,8 @@ struct ImportCommand: AsyncParsableCommand {
         _ = try StoreOptions.existing(StoreLayout(root: configuration.storeURL))
         var logger = Logger(label: "picpipe.import")
         logger.logLevel = .error
-        let (runtime, _) = try FunctionCatalog.runtime(for: configuration, logger: logger)
+        let (runtime, backends) = try FunctionCatalog.runtime(for: configuration, logger: logger)
+        defer { backends.close() }
         let failures = try await ImportRunner(runtime: runtime).run(urls, type: invocationType)
         if failures > 0 { throw ExitCode.failure }
     }

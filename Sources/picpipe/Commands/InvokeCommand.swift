@@ -48,12 +48,13 @@ struct InvokeCommand: AsyncParsableCommand {
         _ = try StoreOptions.existing(StoreLayout(root: configuration.storeURL))  // invoke never creates a store
         var logger = Logger(label: "picpipe.invoke")
         logger.logLevel = .error
-        let (runtime, _) = try FunctionCatalog.runtime(for: configuration, logger: logger)
+        let (runtime, backends) = try FunctionCatalog.runtime(for: configuration, logger: logger)
+        defer { backends.close() }
         let records: [S3EventRecord]
         do {
             records = try readRecords(runtime: runtime)
         } catch {
-            fail(with: error)
+            throw failure(error)
         }
         if invocationType == .event {
             // Several records are queued all or none.
@@ -62,11 +63,11 @@ struct InvokeCommand: AsyncParsableCommand {
                     print(response, payloadOnly: false)
                 }
             } catch {
-                fail(with: error)
+                throw failure(error)
             }
             return
         }
-        let interrupts = Self.recordingInterrupts(of: runtime)
+        let interrupts = Self.recordingInterrupts(of: runtime, backends: backends)
         defer {
             for source in interrupts { source.cancel() }
         }
@@ -77,7 +78,7 @@ struct InvokeCommand: AsyncParsableCommand {
                 failed = failed || response.failed
                 print(response, payloadOnly: invocationType != .event)
             } catch {
-                fail(with: error)
+                throw failure(error)
             }
         }
         if failed { throw ExitCode.failure }
@@ -85,13 +86,16 @@ struct InvokeCommand: AsyncParsableCommand {
 
     /// Ctrl-C and SIGTERM during a call: the call is recorded failed, then the process exits as the signal would
     /// have ended it (130, 143). Until session 32 the default action ended it at once and the call stayed `running`
-    /// until a serve's sweep (or for good without a serve).
-    private static func recordingInterrupts(of runtime: FunctionRuntime) -> [any DispatchSourceSignal] {
+    /// until a serve's sweep (or for good without a serve). The process leaves the databases as at any exit.
+    private static func recordingInterrupts(of runtime: FunctionRuntime, backends: DatabaseBackends)
+        -> [any DispatchSourceSignal]
+    {
         [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)  // the source gets it instead
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 runtime.interruptCalls(signal: number == SIGINT ? "SIGINT" : "SIGTERM")
+                backends.close()
                 Foundation.exit(128 + number)
             }
             source.resume()
@@ -134,8 +138,9 @@ struct InvokeCommand: AsyncParsableCommand {
         FileHandleOutput.standardOutput.write(String(decoding: data ?? Data("{}".utf8), as: UTF8.self) + "\n")
     }
 
-    /// Prints the error as Lambda's error JSON and exits 1.
-    private func fail(with error: any Error) -> Never {
+    /// Prints the error as Lambda's error JSON; the exit (code 1) to throw, so the process leaves the databases on
+    /// its way out (until session 34 it exited at once and its row stayed in `picpipe_journal.processes`).
+    private func failure(_ error: any Error) -> ExitCode {
         let type: String
         switch error {
         case is RuntimeError: type = "InvalidRequest"
@@ -147,6 +152,6 @@ struct InvokeCommand: AsyncParsableCommand {
         let message = String(describing: error)
         let payload: JSONValue = .object(["errorType": .string(type), "errorMessage": .string(message)])
         print(InvocationResponse(statusCode: 400, functionError: "Unhandled", payload: payload), payloadOnly: true)
-        Foundation.exit(1)
+        return .failure
     }
 }

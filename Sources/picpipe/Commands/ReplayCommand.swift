@@ -36,7 +36,9 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions, journal: true)
-        let journal = try DatabaseBackends.open(url: url, layout: layout).journal
+        let backends = try DatabaseBackends.open(url: url, layout: layout)
+        defer { backends.close() }
+        let journal = backends.journal
         let refused = RefusedOriginals(layout: layout)
         var count = 0
         var gone = 0

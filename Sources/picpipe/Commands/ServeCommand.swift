@@ -118,6 +118,8 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandleOutput.standardError.write("picpipe serve: \(error)\n")
             throw ExitCode.failure
         }
+        // Once every service has stopped (or one failed and the group ended): this process runs nothing any more.
+        defer { application.backends.close() }
         logger.info(
             "serving",
             metadata: [

@@ -24,7 +24,9 @@ struct StatsCommand: ParsableCommand {
 
     func run() throws {
         let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions, journal: true)
-        let journal = try DatabaseBackends.open(url: url, layout: layout).journal
+        let backends = try DatabaseBackends.open(url: url, layout: layout)
+        defer { backends.close() }
+        let journal = backends.journal
         let statistics = try journal.statistics(now: Date())
         if json {
             let encoder = JSONEncoder()

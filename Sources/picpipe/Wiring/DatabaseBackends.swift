@@ -50,6 +50,14 @@ struct DatabaseBackends {
         return pool
     }
 
+    /// Ends this process's part in the databases, once nothing of it runs any more (every command, as it exits):
+    /// on PostgreSQL its heartbeat stops and its row in `picpipe_journal.processes` goes, so other processes and
+    /// the operator see it gone at once. A process that crashes leaves the row: it counts as dead once its last beat
+    /// is 10 s old, and goes a day later.
+    func close() {
+        (journal as? PostgresInvocationJournal)?.abandon()
+    }
+
     /// Refuses to open with SQLite a store whose databases are in PostgreSQL (`SharedDatabaseMark`).
     static func refuseSQLiteIfShared(_ layout: StoreLayout) throws {
         if let refusal = SharedDatabaseMark.refusal(for: layout) { throw ValidationError(refusal) }
