@@ -26,7 +26,7 @@ import Testing
             defer { other.abandon() }
             _ = try other.pool.execute(
                 "UPDATE picpipe_journal.processes SET beat_at = extract(epoch FROM clock_timestamp()) - 60")
-            other.recordMissedBeat()
+            try other.recordMissedBeat()
             #expect(try other.recoverExpiredLeases(now: Date()) == 0)
             #expect(try other.invocations(state: .running, function: "a", limit: 10).map(\.id) == [claim.id])
             // The worker's outcome lands once it can write again, and counts once.
@@ -49,7 +49,7 @@ import Testing
             worker.abandon()  // it died during the outage
             let other = try Self.open(url)
             defer { other.abandon() }
-            other.recordMissedBeat()
+            try other.recordMissedBeat()
             #expect(try other.recoverExpiredLeases(now: Date()) == 0)
             // Once this process has beaten steadily for `deadAfter`, the silent one's work goes back.
             var recovered = 0

@@ -1,6 +1,7 @@
 // The journal and queue in PostgreSQL, shared by every picpipe process of one installation: claims with
 // FOR UPDATE SKIP LOCKED, leases renewed by a heartbeat, LISTEN/NOTIFY to wake idle workers.
 import Foundation
+import Locking
 import Logging
 import PipelineCore
 import PostgresNIO
@@ -18,6 +19,9 @@ import PostgresNIO
 ///   heartbeat renews the owner's liveness and its leases every `heartbeatInterval`. Any live process re-queues
 ///   an invocation whose lease expired or whose owner stopped beating for `deadAfter` (kill -9, power loss,
 ///   network cut): `recoverExpiredLeases` runs in every worker's gauge loop, so no restart is needed.
+/// - A process registers (its row in `picpipe_journal.processes`, then the heartbeat) when it first takes work: a
+///   claim, a synchronous call, a worker's start (`recoverRunning`). One that only reads or queues work (`events`,
+///   `stats`, `replay`, a watcher) never shows as a live peer; until session 34 every opened journal registered.
 /// - `recoverRunning` (run at a worker's start) takes back only the claims of dead owners: other processes'
 ///   running invocations are theirs.
 /// - Appending an event sends `NOTIFY picpipe_work`; `onWorkQueued` listens on its own connection.
@@ -32,7 +36,10 @@ public final class PostgresInvocationJournal: InvocationJournal {
     let queue: PostgresConnectionPool
     /// This process's name in `owner` columns: host, pid and a random part (pids are reused).
     public let owner: String
-    private let heartbeat: Heartbeat
+    /// This machine's name, for the process's row.
+    private let hostName: String
+    /// Whether this process is in `picpipe_journal.processes`, beating (see `registered()`).
+    private let registration = Locked(Registration.notYet)
     /// The invocations this process is running now (claimed, or appended RequestResponse, outcome not yet written):
     /// the only ones the heartbeat renews. An outcome whose write failed (the database restarted under it) leaves
     /// the set, so its lease runs out and another worker runs it again, instead of being renewed for ever.
@@ -47,7 +54,7 @@ public final class PostgresInvocationJournal: InvocationJournal {
     /// The channel appends notify.
     static let channel = "picpipe_work"
 
-    /// Connects, migrates (once across processes), registers this process and starts its heartbeat.
+    /// Connects and migrates (once across processes); the process registers when it first takes work.
     public init(
         pool: PostgresConnectionPool, queue: PostgresConnectionPool? = nil,
         logger: Logger = Logger(label: "picpipe.journal")
@@ -57,25 +64,52 @@ public final class PostgresInvocationJournal: InvocationJournal {
         self.logger = logger
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count)
-        let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         owner = "\(hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
         try JournalSchema.migrator.migrate(pool)
-        try pool.execute(
-            """
-            INSERT INTO picpipe_journal.processes (owner, host, pid, started_at, beat_at)
-            VALUES ($1, $2, $3, extract(epoch FROM clock_timestamp()), extract(epoch FROM clock_timestamp()))
-            """,
-            [.text(owner), .text(hostName), .int(Int(getpid()))])
-        let live = LiveClaims()
-        self.live = live
-        heartbeat = Heartbeat(
-            pool: pool, owner: owner, interval: Self.heartbeatInterval, liveClaims: { live.ids }, logger: logger)
+        live = LiveClaims()
         listener = NotificationListener(pool: pool, channel: Self.channel, logger: logger)
     }
 
     deinit {
-        heartbeat.stop()
+        if case .beating(let heartbeat) = registration.withLock({ $0 }) { heartbeat.stop() }
         listener.stop()
+    }
+
+    /// A process's place among the live ones.
+    private enum Registration {
+        /// It has taken no work: no row, no heartbeat.
+        case notYet
+        /// Its row is in `picpipe_journal.processes`, renewed by the heartbeat.
+        case beating(Heartbeat)
+        /// It has left (`abandon`): it does not come back.
+        case left
+    }
+
+    /// This process's heartbeat, registering the process first when it takes work for the first time; nil once it
+    /// has left. The row is written before the claim or call that needed it, so no live process ever takes that
+    /// work for a dead process's.
+    @discardableResult
+    private func registered() throws -> Heartbeat? {
+        try registration.withLock { registration -> Heartbeat? in
+            switch registration {
+            case .beating(let heartbeat): return heartbeat
+            case .left: return nil
+            case .notYet:
+                try pool.execute(
+                    """
+                    INSERT INTO picpipe_journal.processes (owner, host, pid, started_at, beat_at)
+                    VALUES ($1, $2, $3, extract(epoch FROM clock_timestamp()), extract(epoch FROM clock_timestamp()))
+                    """,
+                    [.text(owner), .text(hostName), .int(Int(getpid()))])
+                let live = self.live
+                let heartbeat = Heartbeat(
+                    pool: pool, owner: owner, interval: Self.heartbeatInterval, liveClaims: { live.ids },
+                    logger: logger)
+                registration = .beating(heartbeat)
+                return heartbeat
+            }
+        }
     }
 
     /// Stops the heartbeat and removes this process's row, so its claims count as a dead process's at once
@@ -83,13 +117,20 @@ public final class PostgresInvocationJournal: InvocationJournal {
     /// so `picpipe_journal.processes` names only processes still running (until session 34 nothing called it and
     /// the row of every CLI run and stopped serve stayed for a day); tests call it for a crash.
     public func abandon() {
-        heartbeat.stop()
+        let heartbeat = registration.withLock { registration -> Heartbeat? in
+            defer { registration = .left }
+            guard case .beating(let heartbeat) = registration else { return nil }
+            return heartbeat
+        }
         listener.stop()
+        guard let heartbeat else { return }  // never registered: no row
+        heartbeat.stop()
         _ = try? pool.execute("DELETE FROM picpipe_journal.processes WHERE owner = $1", [.text(owner)])
     }
 
-    /// Stands in for a lost database in tests: this process's heartbeat counts as having missed a beat.
-    func recordMissedBeat() { heartbeat.recordMissedBeat() }
+    /// Stands in for a lost database in tests: this process (registered now if it was not) counts as having missed
+    /// a beat.
+    func recordMissedBeat() throws { try registered()?.recordMissedBeat() }
 
     public var databaseDescription: String { "postgresql \(pool.url)" }
 
@@ -123,6 +164,8 @@ public final class PostgresInvocationJournal: InvocationJournal {
     private func append(
         _ record: S3EventRecord, functions: [String], type: InvocationType, deduplicate: Bool, limit: Int?
     ) throws -> JournalAppend? {
+        // A synchronous call runs in this process: its invocation is this process's running claim.
+        if type != .event { try registered() }
         let now = Date().timeIntervalSince1970
         let owner = self.owner
         return try pool.transaction { connection -> JournalAppend? in
@@ -237,6 +280,7 @@ public final class PostgresInvocationJournal: InvocationJournal {
     }
 
     public func claim(function: String, now: Date, lease: TimeInterval, limit: Int?) throws -> ClaimedInvocation? {
+        try registered()
         let at = now.timeIntervalSince1970
         let rows: [PostgresRandomAccessRow]
         if let limit {
@@ -417,6 +461,8 @@ public final class PostgresInvocationJournal: InvocationJournal {
         """
 
     public func recoverRunning() throws -> Int {
+        // A worker's start: it shows as live from here on, before it judges others or claims.
+        try registered()
         // Only dead processes' claims: other live workers' running invocations are theirs.
         let recovered = try pool.execute(
             Self.requeueOfDeadOwners(notBefore: nil), [.text(RecoveredAttempt.stoppedError)])
@@ -436,7 +482,7 @@ public final class PostgresInvocationJournal: InvocationJournal {
     public func recoverExpiredLeases(now: Date) throws -> Int {
         // Right after the database was out of reach, every live process's beat and lease look expired (this one's
         // too): judged now, all running work would go back to the queue and run twice, its first outcome lost.
-        guard heartbeat.hasBeatenSteadily(for: Self.deadAfter) else { return 0 }
+        guard try registered()?.hasBeatenSteadily(for: Self.deadAfter) == true else { return 0 }
         let at = now.timeIntervalSince1970
         let recovered = try pool.transaction { connection -> Int in
             // A dead owner's attempt counts (`RecoveredAttempt`): it may be the picture that stopped it.
