@@ -237,6 +237,10 @@ def main():
                         "while the key is forgotten")
     parser.add_argument("--write-key", help="API keys are configured but reads are public: run the checks of that "
                         "mode instead (write controls only with the key, kept for the tab)")
+    parser.add_argument("--read-only-key", help="with --write-key: a key of scope images:read only, offered no write "
+                        "control")
+    parser.add_argument("--upload-key", help="with --write-key: a key of scopes images:read and images:write, offered "
+                        "upload and replace but no delete")
     parser.add_argument("--links", action="store_true", help="the store holds the pictures of the detail view's "
                         "odd cases (turned HEIF, tiny) and a few dated ones: run the checks of URLs and odd pictures "
                         "instead (dimensions, date filters in the URL, the detail view's own URL, tiny pictures)")
@@ -940,6 +944,7 @@ def run_write_key(driver, page, base, arguments):
     def write_controls(d):
         """Whether the upload zone, Forget key, and the detail view's Delete and Replace show; Enter API key."""
         return {"upload": d.find_element(By.ID, "upload").is_displayed(),
+                "drop": d.find_element(By.ID, "drop").is_displayed(),
                 "lock": d.find_element(By.ID, "lock").is_displayed(),
                 "delete": d.find_element(By.ID, "delete").is_displayed(),
                 "replace": d.find_element(By.ID, "replace-button").is_displayed(),
@@ -969,7 +974,7 @@ def run_write_key(driver, page, base, arguments):
     grid_shown("without a key")
     check(not driver.find_element(By.ID, "key-form").is_displayed(),
           f"reads need no key: the page asks for none and shows all {len(stored)} pictures and their thumbnails")
-    hidden = {name: False for name in ("upload", "lock", "delete", "replace")}
+    hidden = {name: False for name in ("upload", "drop", "lock", "delete", "replace")}
     shown = detail_controls("without a key")
     check(shown == dict(hidden, unlock=True),
           f"without a key no write control shows (upload, delete, replace), the detail view reads: {shown}")
@@ -981,10 +986,11 @@ def run_write_key(driver, page, base, arguments):
     driver.find_element(By.ID, "key").send_keys(key)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait(driver, "the upload zone", lambda d: d.find_element(By.ID, "upload").is_displayed())
-    granted = {name: True for name in ("upload", "lock", "delete", "replace")}
+    granted = {name: True for name in ("upload", "drop", "lock", "delete", "replace")}
     shown = detail_controls("with the key")
-    check(shown == dict(granted, unlock=False) and not form.is_displayed(),
-          f"the key entered once shows the write controls: {shown}")
+    note = driver.find_element(By.ID, "access").text
+    check(shown == dict(granted, unlock=False) and not form.is_displayed() and not note,
+          f"the key entered once shows the write controls, with no note of what it may not do: {shown} '{note}'")
     check(driver.execute_script("return sessionStorage.getItem('picpipe.apiKey')") == key,
           "the key is kept in the tab's session storage")
     page.audit("write key: key entered")
@@ -1011,6 +1017,41 @@ def run_write_key(driver, page, base, arguments):
           driver.execute_script("return sessionStorage.getItem('picpipe.apiKey')") is None,
           f"Forget key removes it from the session storage and hides the write controls: {shown}")
     page.audit("write key: key forgotten")
+    if arguments.read_only_key:
+        check_limited_keys(driver, page, arguments, good_bytes, write_controls, detail_controls, hidden)
+
+
+def check_limited_keys(driver, page, arguments, good_bytes, write_controls, detail_controls, hidden):
+    """A key that may only read, then one that may upload but not delete: the page asks the API (GET /auth/me) what
+    each may do, offers only that, and says what it may not do in a status note. Until session 34 every key saw the
+    upload zone, Replace and Delete, and each ended in the API's 403."""
+    rows = lambda: len(driver.find_elements(By.CSS_SELECTOR, "#uploads li"))
+    note = driver.find_element(By.ID, "access")
+    for key, label, offered, says in (
+            (arguments.read_only_key, "a read-only key", {}, "Read-only key: no uploads or deletes."),
+            (arguments.upload_key, "a key without images:delete", {"upload": True, "drop": True, "replace": True},
+             "This key may not delete.")):
+        driver.find_element(By.ID, "unlock").click()
+        form = driver.find_element(By.ID, "key-form")
+        wait(driver, f"the key form for {label}", lambda d: form.is_displayed())
+        driver.find_element(By.ID, "key").send_keys(key)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait(driver, f"the note for {label}", lambda d: note.text == says)
+        role = accessibility(driver, "#access")[0]
+        shown = detail_controls(f"with {label}")
+        check(shown == dict(hidden, lock=True, unlock=False, **offered) and role == "status",
+              f"{label} is offered only what it may do ({shown}), and the page says why in a status note: '{says}'")
+        if not offered:
+            # Dropped files are not sent: the drop is taken (the browser does not open the file) and refused.
+            before = rows()
+            over, lit, taken, _ = drop_files(driver, [(os.path.basename(arguments.good), good_bytes, "image/jpeg")])
+            check(over and not lit and taken and rows() == before,
+                  f"files dropped with {label} are not uploaded: the zone stays dark, {rows() - before} uploads")
+        page.audit(f"write key: {label}")
+        driver.find_element(By.ID, "lock").click()
+        wait(driver, f"{label} forgotten", lambda d: not d.find_element(By.ID, "lock").is_displayed())
+        check(write_controls(driver) == dict(hidden, unlock=True) and not note.text,
+              f"{label} forgotten, no write control shows and the note is gone")
 
 
 def named(stored, name):

@@ -112,6 +112,7 @@ struct DocumentedHeadersTests {
                 Call(method: "GET", target: "/images/missing", operation: "/images/{id}"),
                 Call(method: "GET", target: "/images/\(id)/metadata", operation: "/images/{id}/metadata"),
                 Call(method: "GET", target: "/cameras", operation: "/cameras"),
+                Call(method: "GET", target: "/auth/me", operation: "/auth/me"),
                 Call(method: "GET", target: "/healthz", operation: "/healthz"),
                 Call(method: "GET", target: "/openapi.json", operation: "/openapi.json"),
                 Call(method: "DELETE", target: "/images/nothing-here", operation: "/images/{id}"),
@@ -163,6 +164,7 @@ struct DocumentedHeadersTests {
                 Call(
                     method: "GET", target: "/images/\(id)/metadata", operation: "/images/{id}/metadata", headers: [key]),
                 Call(method: "GET", target: "/cameras", operation: "/cameras", headers: [key]),
+                Call(method: "GET", target: "/auth/me", operation: "/auth/me", headers: [key]),
                 Call(method: "GET", target: "/metrics", operation: "/metrics", headers: [key]),
                 // Refusals after the request was admitted (and counted): they say what is left too.
                 Call(method: "GET", target: "/images?limit=0", operation: "/images", headers: [key]),

@@ -100,15 +100,19 @@ extension PicpipeCLI {
         static let keyPlaces = ["http.api_keys", "auth.api_keys"]
 
         /// A configuration with this key where `place` says (scoped `images:read`, `images:write`,
-        /// `images:delete` under `auth.api_keys`), and these further `http` settings.
-        static func config(key: String, under place: String, http settings: [String] = []) -> String {
+        /// `images:delete` under `auth.api_keys`), these further `http` settings, and these further keys under
+        /// `auth.api_keys` (`{name: …, key: …, scopes: […]}`).
+        static func config(key: String, under place: String, http settings: [String] = [], scoped: [String] = [])
+            -> String
+        {
             let plain = place == "http.api_keys" ? ["api_keys: [\(key)]"] : []
             let lines = plain + settings
             var text = lines.isEmpty ? "" : "http:\n" + lines.map { "  \($0)\n" }.joined()
+            var keys = scoped
             if place == "auth.api_keys" {
-                text += "auth:\n  api_keys:\n    - {name: gallery, key: \(key), "
-                text += "scopes: [images:read, images:write, images:delete]}\n"
+                keys.insert("{name: gallery, key: \(key), scopes: [images:read, images:write, images:delete]}", at: 0)
             }
+            if !keys.isEmpty { text += "auth:\n  api_keys:\n" + keys.map { "    - \($0)\n" }.joined() }
             return text
         }
 
@@ -131,15 +135,24 @@ extension PicpipeCLI {
 
         /// API keys are configured and reads are public (no `protect_reads`): the grid and the detail view work
         /// without a key and show no write control; the key, entered once, shows them and survives a reload (the
-        /// tab's session storage); a drag-and-drop upload then sends it.
+        /// tab's session storage); a drag-and-drop upload then sends it. A read-only key and a key that may upload
+        /// but not delete are offered only what they may do, and told why (until session 34 every key saw Upload,
+        /// the drop zone, Replace and Delete, each ending in the API's 403).
         @Test(.enabled(if: PicpipeProcess.hasCorpus), arguments: keyPlaces)
         func galleryAsksForAKeyOnlyToWrite(keyUnder place: String) async throws {
             let key = "gallery-writer-key-0123"
+            let viewer = "gallery-viewer-key-0123"
+            let uploader = "gallery-uploader-key-0123"
             try await Self.runWithKeys(
                 folder: "gallery-write-key",
-                config: Self.config(key: key, under: place),
+                config: Self.config(
+                    key: key, under: place,
+                    scoped: [
+                        "{name: viewer, key: \(viewer), scopes: [images:read]}",
+                        "{name: uploader, key: \(uploader), scopes: [images:read, images:write]}",
+                    ]),
                 arguments: [
-                    "--write-key", key,
+                    "--write-key", key, "--read-only-key", viewer, "--upload-key", uploader,
                     "--good", PicpipeProcess.corpus.appendingPathComponent("jpeg-odd/baseline-testorig.jpg").path,
                 ],
                 screenshot: nil)

@@ -134,6 +134,21 @@ extension PicpipeCLI {
             let noScopes = try await issuer.mint(claims: ["scope": "openid profile"])
             Self.expectMissingScope(
                 try await HTTPCall.send("GET", "\(base)/images", headers: HTTPCall.bearer(noScopes)), "images:read")
+            // GET /auth/me names a token's subject and the scopes it holds (any token may ask, one without a known
+            // scope too), as it does a key's (CallerRouteTests); none is 401.
+            for (token, subject, scopes) in [
+                (deleter, "token:alice", ["images:delete"]), (writer, "token:bob", ["images:write"]),
+                (admin, "token:alice", ["images:read", "images:write", "images:delete", "functions:invoke", "admin"]),
+                (noScopes, "token:alice", []),
+            ] {
+                let me = try await HTTPCall.send("GET", "\(base)/auth/me", headers: HTTPCall.bearer(token))
+                #expect(me.status == 200, "\(me.text)")
+                let described = try JSONSerialization.jsonObject(with: me.body) as? [String: Any]
+                #expect(described?["subject"] as? String == subject, "\(me.text)")
+                #expect(described?["scopes"] as? [String] == scopes, "\(me.text)")
+                #expect(!me.text.contains(token), "the token is not echoed")
+            }
+            #expect(try await HTTPCall.send("GET", "\(base)/auth/me").status == 401)
 
             // Refusals, each with its reason.
             let now = Int(Date().timeIntervalSince1970)

@@ -17,12 +17,14 @@ public enum RouteAccess: String, Sendable {
     case write
     /// A read that needs credentials whenever any are configured, even with public reads (minting signed URLs).
     case credentialedRead
+    /// Credentials whenever any are configured, whatever their scopes (who the caller is, `GET /auth/me`).
+    case credentialed
 
     /// The scope a route with this access and method needs: `images:delete` for DELETE, `images:write` for other
-    /// writes, `images:read` for reads.
+    /// writes, `images:read` for reads, none for open and `credentialed` routes.
     func scope(for method: HTTPRequest.Method) -> Scope? {
         switch self {
-        case .open: return nil
+        case .open, .credentialed: return nil
         case .read, .signedRead, .credentialedRead: return .imagesRead
         case .write: return method == .delete ? .imagesDelete : .imagesWrite
         }
@@ -75,7 +77,7 @@ public struct AccessPolicy: Sendable {
         switch access {
         case .open:
             return nil
-        case .write, .credentialedRead:
+        case .write, .credentialedRead, .credentialed:
             guard requiresCredentials else { return try await optionalCaller(request) }
             return try await require(scope, request)
         case .read:

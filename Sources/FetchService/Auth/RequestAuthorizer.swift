@@ -30,7 +30,7 @@ package struct RequestAuthorizer: Sendable {
         switch needed {
         case .open: return true
         case .read, .signedRead: return !access.protectReads && headers[.authorization] == nil
-        case .write, .credentialedRead: return false
+        case .write, .credentialedRead, .credentialed: return false
         }
     }
 }

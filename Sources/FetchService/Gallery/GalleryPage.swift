@@ -41,6 +41,7 @@ enum GalleryPage {
   <p id="live" class="live" title="Live updates">offline</p>
   <button type="button" id="unlock" class="secondary" hidden>Enter {{credential}}</button>
   <button type="button" id="lock" class="secondary" hidden>Forget key</button>
+  <p id="access" role="status"></p>
 </header>
 <form id="key-form" class="panel" hidden>
   <label for="key">{{credential}} (kept for this tab only)</label>
@@ -83,7 +84,7 @@ enum GalleryPage {
       <a id="download" class="button" href="#" download>Download original</a>
       <button type="button" id="replace-button" class="write secondary">Replace…</button>
       <input id="replace" type="file" accept="{{upload-types}}" hidden>
-      <button type="button" id="delete" class="write danger">Delete</button>
+      <button type="button" id="delete" class="write danger" data-scope="images:delete">Delete</button>
       <button type="button" id="close" class="secondary" aria-label="Close">Close</button>
     </div>
     <h2 id="title"></h2>

@@ -74,7 +74,8 @@ public enum OpenAPIDocument {
             another scheme than Bearer) where they are needed is 401 `unauthorized` with `WWW-Authenticate: Bearer
             realm="picpipe"`; bad ones (an unknown API key, a token that does not verify) are 401 `invalid_token` with
             `WWW-Authenticate: Bearer realm="picpipe", error="invalid_token", error_description="..."`; a missing
-            scope is 403 `insufficient_scope` naming it. Thumbnail URLs may carry `expires` and `sig` (HMAC-SHA256 of
+            scope is 403 `insufficient_scope` naming it; `GET /auth/me` says who a credential names and which scopes it
+            holds. Thumbnail URLs may carry `expires` and `sig` (HMAC-SHA256 of
             `"<path>\n<expires>"` with `http.signing_key`, or one of `http.previous_signing_keys`, hex), which stand in
             for credentials.
 
@@ -672,6 +673,50 @@ public enum OpenAPIDocument {
                 "304": {description: "As GET, without a body."}
                 "401": {description: "As GET, without a body."}
                 "403": {description: "As GET, without a body."}
+                "405": {description: "As GET, without a body."}
+                "414": {description: "As GET, without a body."}
+                "429": {description: "As GET, without a body."}
+                "431": {description: "As GET, without a body."}
+                "503": {description: "As GET, without a body."}
+          /auth/me:
+            get:
+              operationId: getCaller
+              summary: "Who the credentials name and every scope they hold: a client offers only what it may do."
+              description: |
+                Credentials of any scope will do whenever any are configured (none: 401). `subject` is what usage
+                plans and a 403 name the caller by: `key:NAME` for an API key (`key:http.api_keys[N]` for one of
+                `http.api_keys`), `token:SUB` for a token; null when no credentials are configured (the server then
+                listens on loopback only, and anyone may do everything). `scopes` lists every scope held, `admin` spelled
+                out as all of them. No key, token or claim is echoed. The other routes still check each request.
+              responses:
+                "200":
+                  description: The caller.
+                  headers:
+                    <<: *answerHeaders
+                    Cache-Control: {schema: {type: string, const: no-store}}
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [subject, scopes]
+                        properties:
+                          subject: {type: [string, "null"], examples: ["key:gallery", "token:alice"]}
+                          scopes:
+                            type: array
+                            uniqueItems: true
+                            items: {type: string, enum: ["images:read", "images:write", "images:delete", "functions:invoke", admin]}
+                "401": {$ref: "#/components/responses/Unauthorized"}
+                "405": {$ref: "#/components/responses/MethodNotAllowed"}
+                "414": {$ref: "#/components/responses/URITooLong"}
+                "429": {$ref: "#/components/responses/TooManyRequests"}
+                "431": {$ref: "#/components/responses/HeadersTooLarge"}
+                "503": {$ref: "#/components/responses/Unavailable"}
+            head:
+              operationId: headCaller
+              summary: As GET /auth/me, without a body (the same status and headers).
+              responses:
+                "200": {description: "As GET, without a body."}
+                "401": {description: "As GET, without a body."}
                 "405": {description: "As GET, without a body."}
                 "414": {description: "As GET, without a body."}
                 "429": {description: "As GET, without a body."}

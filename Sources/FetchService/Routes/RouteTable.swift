@@ -46,6 +46,8 @@ enum RouteTable {
             Route(method: .get, path: "/openapi.json", name: "openAPIJSON", access: .open, handler: api.openAPIJSON),
             Route(method: .get, path: "/openapi.yaml", name: "openAPIYAML", access: .open, handler: api.openAPIYAML),
             Route(method: .get, path: "/cameras", name: "listCameras", access: .read, handler: api.cameras),
+            // Who the credentials name and their scopes: any credentials will do, so a client learns what it may do.
+            Route(method: .get, path: "/auth/me", name: "getCaller", access: .credentialed, handler: api.caller),
             // A signed URL is enough for the stream, as for thumbnails: a browser's EventSource cannot send a key.
             Route(
                 method: .get, path: "/events/stream", name: "eventStream", access: .signedRead,

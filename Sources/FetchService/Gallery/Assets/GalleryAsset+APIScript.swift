@@ -30,8 +30,28 @@ export function apiKey() { return sessionStorage.getItem(keyStorage); }
 export function setAPIKey(key) {
   if (key) sessionStorage.setItem(keyStorage, key); else sessionStorage.removeItem(keyStorage);
 }
-/** Whether this page may show write controls. */
-export function canWrite() { return !writeNeedsKey || !!apiKey(); }
+/** What the key held may do, from GET /auth/me: `{key, scopes}` once read for that key; `scopes` is null when they
+ *  could not be read (every write control then shows, and the API refuses what the key may not do). */
+let access = null;
+
+/** Reads what the key held may do: after it is entered, and at load. A refused key is forgotten as for any call. */
+export async function readScopes() {
+  const key = apiKey();
+  if (!writeNeedsKey || !key) return;
+  let scopes = null;
+  try { scopes = (await getJSON("/auth/me")).scopes; } catch { /* refused, or unknown for now */ }
+  access = { key, scopes };
+}
+
+/** Whether the key held is known to lack `scope` (a control that needs it is then not offered, and says why). */
+export const lacks = (scope) => access?.key === apiKey() && !!access.scopes && !access.scopes.includes(scope);
+
+/** Whether this page may show the controls that need `scope` (`images:write`: upload, replace; `images:delete`):
+ *  always when writes need no key; with a key, once what it may do is read and it holds that scope (until session
+ *  34 any key showed them all, and a read-only key's upload or delete ended in the API's 403). */
+export function canWrite(scope = "images:write") {
+  return !writeNeedsKey || (!!apiKey() && access?.key === apiKey() && !lacks(scope));
+}
 
 let keyRefused = () => {};
 /** `listener(message)` is called when the API refuses the key this page sent (a 401), once it is forgotten. */

@@ -5,8 +5,8 @@ extension GalleryAsset {
         text: #"""
 // The page: filters from and to the URL, the grid, the detail view, uploads, live updates, the API key.
 import {
-  apiKey, cameras, canWrite, expiresSoon, initialData, onKeyRefused, queryString, readNeedsKey, setAPIKey,
-  signedThumbnail, signedURLs, writeNeedsKey,
+  apiKey, cameras, canWrite, expiresSoon, initialData, lacks, onKeyRefused, queryString, readNeedsKey, readScopes,
+  setAPIKey, signedThumbnail, signedURLs, writeNeedsKey,
 } from "./api.js";
 import { Detail } from "./detail.js";
 import { Grid } from "./grid.js";
@@ -194,13 +194,20 @@ function lockReads() {
   $("key-form").hidden = false;
 }
 
+/** The controls the key held may use (none before its scopes are read), and a note saying what it may not do. */
 function showWriteControls() {
-  const writable = canWrite();
-  $("upload").hidden = !writable;
-  $("unlock").hidden = !writeNeedsKey || writable;
-  $("lock").hidden = !writeNeedsKey || !writable;
-  for (const control of document.querySelectorAll(".write")) control.hidden = !writable;
+  const held = !!apiKey();
+  $("upload").hidden = !canWrite();
+  $("unlock").hidden = !writeNeedsKey || held;
+  $("lock").hidden = !writeNeedsKey || !held;
+  detail.showControls();
+  const [write, remove] = [lacks("images:write"), lacks("images:delete")];
+  $("access").textContent = write && remove ? "Read-only key: no uploads or deletes."
+    : write ? "This key may not upload or replace." : remove ? "This key may not delete." : "";
 }
+
+/** Reads what the key held may do, then shows the controls it allows. */
+const readAccess = () => readScopes().then(showWriteControls);
 
 /**
  * A thumbnail that failed: a signed URL that expired (the page stayed open) gets a fresh one minted with the key;
@@ -232,7 +239,7 @@ const detail = new Detail(grid, {
   onNotFound: (id) => showError(new Error(
     `No picture "${id}" here: it was deleted, its link is mistyped, or the filters leave it out.`)),
 });
-new Uploader($("drop"), $("picker"), $("uploads"));
+new Uploader($("drop"), $("picker"), $("uploads"), () => canWrite());
 
 form.elements.make.addEventListener("change", () => fillModels(form.elements.make.value));
 form.addEventListener("submit", (event) => {
@@ -272,6 +279,7 @@ $("key-form").addEventListener("submit", (event) => {
   $("key-form").hidden = true;
   $("error").hidden = true;
   showWriteControls();
+  readAccess();
   if (readNeedsKey) { stopFollowing(); start(); }
 });
 // The key was wrong or withdrawn (api.js has forgotten it): say so and ask for another.
@@ -408,6 +416,7 @@ async function start() {
 }
 
 showWriteControls();
+readAccess();
 if (locked()) lockReads(); else start();
 """#)
 }

@@ -175,9 +175,7 @@ export class Detail {
     download.href = item.urls.original;
     download.download = downloadName(item, item.format);
     download.hidden = false;
-    for (const control of this.dialog.querySelectorAll(".write")) control.hidden = !canWrite();
-    // A content id (POST, or a file dropped into uploads/) names its bytes: only a chosen id can be replaced.
-    if (item.id === item.sha256) $("replace-button").hidden = true;
+    this.showControls();
     this.showNavigation();
     $("detail-status").textContent = "";
     if (!this.dialog.open) this.dialog.showModal();
@@ -193,6 +191,17 @@ export class Detail {
     } catch (error) {
       if (this.current === item) $("detail-status").textContent = error.message;
     }
+  }
+
+  /** Replace… and Delete, each when the key held may use it (also when what it may do is read while the view is
+   *  open); neither for a picture deleted elsewhere. */
+  showControls() {
+    const item = this.current;
+    for (const control of this.dialog.querySelectorAll(".write")) {
+      control.hidden = !item || this.gone === item || !canWrite(control.dataset.scope);
+    }
+    // A content id (POST, or a file dropped into uploads/) names its bytes: only a chosen id can be replaced.
+    if (item?.id === item?.sha256) $("replace-button").hidden = true;
   }
 
   showNavigation() {
@@ -231,7 +240,8 @@ export class Detail {
         $("detail-status").textContent = "Deleted elsewhere.";
         // Nothing is left to download either (until session 33 the link stayed, to a 404).
         $("download").hidden = true;
-        for (const control of this.dialog.querySelectorAll(".write")) control.hidden = true;
+        this.gone = item;
+        this.showControls();
         this.showNavigation();
       });
     }

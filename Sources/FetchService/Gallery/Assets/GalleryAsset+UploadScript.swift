@@ -9,7 +9,8 @@ import { send } from "./api.js";
 const concurrency = 3;
 
 export class Uploader {
-  constructor(zone, picker, list) {
+  /** `allowed()`: whether the page may upload now (a key that may not is refused the drop, not sent to a 403). */
+  constructor(zone, picker, list, allowed) {
     this.list = list;
     this.queue = [];
     this.running = 0;
@@ -17,8 +18,9 @@ export class Uploader {
     for (const target of [zone, document.body]) {
       target.addEventListener("dragover", (event) => {
         if (!event.dataTransfer?.types.includes("Files")) return;
+        // Taken either way, so the browser does not open the file; without uploads the drop shows as refused.
         event.preventDefault();
-        zone.classList.add("over");
+        if (allowed()) zone.classList.add("over"); else event.dataTransfer.dropEffect = "none";
       });
     }
     zone.addEventListener("dragleave", () => zone.classList.remove("over"));
@@ -26,7 +28,7 @@ export class Uploader {
       if (!event.dataTransfer?.files.length) return;
       event.preventDefault();
       zone.classList.remove("over");
-      this.add(event.dataTransfer.files);
+      if (allowed()) this.add(event.dataTransfer.files);
     });
     zone.addEventListener("keydown", (event) => {
       if (event.key === "Enter" || event.key === " ") { event.preventDefault(); picker.click(); }
