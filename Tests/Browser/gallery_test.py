@@ -1081,6 +1081,7 @@ def run_links(driver, page, base, arguments):
     check_detail_url(driver, page, base, stored)
     check_keyboard(driver, page, base, stored)
     check_drop_zone(driver, page, base)
+    check_field_borders(driver, page, base)
     check_tiny_pictures(driver, page, base, stored)
 
 
@@ -1414,6 +1415,44 @@ def check_drop_zone(driver, page, base):
     check(role == ("button", "Choose pictures to upload, or drop them here") and picked == 2,
           f"the drop zone is a button ({role}); Enter and Space open the picker ({picked} times)")
     page.audit("drop zone")
+
+
+def check_field_borders(driver, page, base):
+    """Every form field's border stands out 3:1 at least from what surrounds it and from its own fill (WCAG 1.4.11:
+    the edge is what shows there is a field), in the light and the dark theme. Until session 34 it was the lines'
+    colour, 1.3:1 and 1.4:1 in the light theme."""
+    load(driver, base + "/")
+    for scheme in ("light", "dark"):
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                               {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+        ratios = driver.execute_script("""
+          const rgb = (text) => text.match(/[\\d.]+/g).map(Number);
+          const luminance = (colour) => colour.slice(0, 3).map((value) => value / 255)
+            .map((v) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+            .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+          const ratio = (a, b) => {
+            const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+            return (light + 0.05) / (dark + 0.05);
+          };
+          // The first colour that is not transparent, from the element up.
+          const fill = (element) => {
+            for (let at = element; at; at = at.parentElement) {
+              const colour = rgb(getComputedStyle(at).backgroundColor);
+              if (colour.length < 4 || colour[3] > 0) return colour;
+            }
+            return [255, 255, 255];
+          };
+          return [...document.querySelectorAll('#filters input, #filters select, #key')].map((field) => {
+            const border = rgb(getComputedStyle(field).borderTopColor);
+            return [field.id, ratio(border, fill(field.parentElement)), ratio(border, fill(field))];
+          });""")
+        low = [(name, round(outside, 2), round(inside, 2)) for name, outside, inside in ratios
+               if min(outside, inside) < 3]
+        check(len(ratios) == 8 and not low,
+              f"{scheme} theme: the borders of the {len(ratios)} form fields stand out 3:1 or more from the page and "
+              f"their fill (lowest {min(min(o, i) for _, o, i in ratios):.2f}:1) {low}")
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+    page.audit("field borders")
 
 
 def accessibility(driver, selector):

@@ -7,13 +7,13 @@ extension GalleryAsset {
 :root {
   color-scheme: light dark;
   --bg: #f7f7f5; --fg: #1d1d1f; --muted: #5f6368; --panel: #ffffff; --line: #d9d9d6;
-  --accent: #0b57d0; --danger: #b3261e; --tile: #e8e8e4; --ok: #1e7a34;
+  --accent: #0b57d0; --danger: #b3261e; --tile: #e8e8e4; --ok: #1e7a34; --field: #85888c;
   font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
 }
 @media (prefers-color-scheme: dark) {
   :root {
     --bg: #121314; --fg: #e8e8e6; --muted: #a0a4a8; --panel: #1c1d1f; --line: #34363a;
-    --accent: #8ab4f8; --danger: #f2b8b5; --tile: #26282b; --ok: #81c995;
+    --accent: #8ab4f8; --danger: #f2b8b5; --tile: #26282b; --ok: #81c995; --field: #75797e;
   }
 }
 * { box-sizing: border-box; }
@@ -28,6 +28,8 @@ button, .button, input, select {
   font: inherit; color: inherit; border-radius: 6px; border: 1px solid var(--line); background: var(--panel);
   padding: .35em .7em;
 }
+/* A field's edge is what shows it is one: 3:1 at least against the page and its own fill (WCAG 1.4.11). */
+input, select { border-color: var(--field); }
 button, .button { cursor: pointer; background: var(--accent); color: var(--bg); border-color: var(--accent); text-decoration: none; display: inline-block; }
 button.secondary { background: transparent; color: var(--fg); border-color: var(--line); }
 button.danger { background: var(--danger); border-color: var(--danger); color: var(--bg); }
