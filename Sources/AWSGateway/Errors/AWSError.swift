@@ -1,4 +1,5 @@
 // The errors of the AWS front door, as S3 (XML <Error>) and Lambda (x-amzn-ErrorType + JSON) write them.
+import Foundation
 
 /// An AWS error: the code clients switch on, the HTTP status, and a message a person can act on.
 public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -61,11 +62,12 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
 
     static func accessDenied(_ message: String) -> AWSError { AWSError("AccessDenied", status: 403, message) }
 
-    static func skewed(_ service: AWSService, requestTime: String, serverTime: String) -> AWSError {
-        service == .lambda
-            ? AWSError(
-                "InvalidSignatureException", status: 403,
-                "Signature expired: \(requestTime) is now earlier or later than \(serverTime) by more than 15 minutes.")
+    /// A request time more than 15 minutes from the server's (`ahead`: later than it).
+    static func skewed(_ service: AWSService, requestTime: String, now: Date, ahead: Bool) -> AWSError {
+        let serverTime = HTTPDateText.amz(now)
+        return service == .lambda
+            ? signatureOutOfTime(
+                requestTime: requestTime, now: now, allowed: Int(RequestAuthenticator.maxSkew), ahead: ahead)
             : AWSError(
                 "RequestTimeTooSkewed", status: 403,
                 "The difference between the request time (\(requestTime)) and the server's time (\(serverTime)) is "
@@ -73,6 +75,20 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
             ).with([
                 ("RequestTime", requestTime), ("ServerTime", serverTime), ("MaxAllowedSkewMilliseconds", "900000"),
             ])
+    }
+
+    /// Every AWS service but S3 refuses a signature out of its time so: "Signature expired: 20150830T123600Z is now
+    /// earlier than 20150830T124600Z (20150830T125100Z - 15 min.)", and for a time too far ahead "Signature not yet
+    /// current: … is still later than … (… + 15 min.)". `allowed` is the skew, or a presigned URL's X-Amz-Expires.
+    static func signatureOutOfTime(requestTime: String, now: Date, allowed seconds: Int, ahead: Bool) -> AWSError {
+        let bound = HTTPDateText.amz(now.addingTimeInterval(TimeInterval(ahead ? seconds : -seconds)))
+        let window = seconds % 60 == 0 ? "\(seconds / 60) min." : "\(seconds) sec."
+        let server = HTTPDateText.amz(now)
+        return AWSError(
+            "InvalidSignatureException", status: 403,
+            ahead
+                ? "Signature not yet current: \(requestTime) is still later than \(bound) (\(server) + \(window))"
+                : "Signature expired: \(requestTime) is now earlier than \(bound) (\(server) - \(window))")
     }
 
     /// The error with S3's extra elements.

@@ -77,14 +77,15 @@ public struct RequestAuthenticator: Sendable {
     ) throws -> Authenticated {
         let items = request.queryItems
         if items["X-Amz-Algorithm"] != nil || items["X-Amz-Signature"] != nil {
-            return try authenticatePresigned(request, items: items, service: service, now: now)
+            return try authenticatePresigned(request, items: items, service: service, bodyHash: bodyHash, now: now)
         }
         if service == .s3, items["AWSAccessKeyId"] != nil, items["Signature"] != nil, items["Expires"] != nil {
             return try authenticatePresignedV2(request, items: items, now: now)
         }
         guard let authorization = request.header("authorization") else {
             if items["Signature"] != nil || items["AWSAccessKeyId"] != nil {
-                throw AWSError.invalidArgument("Signature Version 2 is not supported; sign with Signature Version 4.")
+                throw Self.malformed(
+                    .invalidArgument("Signature Version 2 is not supported; sign with Signature Version 4."), service)
             }
             throw service == .lambda
                 ? AWSError("MissingAuthenticationTokenException", status: 403, "Missing Authentication Token")
@@ -93,7 +94,8 @@ public struct RequestAuthenticator: Sendable {
         }
         guard authorization.hasPrefix(SignatureV4.algorithm + " ") else {
             if authorization.hasPrefix("AWS ") {
-                throw AWSError.invalidArgument("Signature Version 2 is not supported; sign with Signature Version 4.")
+                throw Self.malformed(
+                    .invalidArgument("Signature Version 2 is not supported; sign with Signature Version 4."), service)
             }
             throw AWSError.malformedAuthorization(service, "Unsupported Authorization algorithm; use AWS4-HMAC-SHA256.")
         }
@@ -108,10 +110,13 @@ public struct RequestAuthenticator: Sendable {
         guard let amzDate = request.header("x-amz-date") ?? request.header("date").flatMap(Self.amzDate(fromHTTPDate:)),
             let requestTime = Self.parseAmzDate(amzDate)
         else {
-            throw AWSError.accessDenied("AWS authentication requires a valid Date or x-amz-date header.")
+            throw service == .s3
+                ? AWSError.accessDenied("AWS authentication requires a valid Date or x-amz-date header.")
+                : AWSError.malformedAuthorization(
+                    service, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
         }
         guard abs(requestTime.timeIntervalSince(now)) <= Self.maxSkew else {
-            throw AWSError.skewed(service, requestTime: amzDate, serverTime: Self.amzDate(now))
+            throw AWSError.skewed(service, requestTime: amzDate, now: now, ahead: requestTime > now)
         }
         guard amzDate.hasPrefix(scope.date) else {
             throw AWSError.malformedAuthorization(
@@ -166,58 +171,84 @@ public struct RequestAuthenticator: Sendable {
         return Authenticated(credential: credential, payload: check, presigned: false)
     }
 
+    /// A presigned URL (query-string SigV4). Its refusals are S3's (`AccessDenied`, `AuthorizationQueryParametersError`)
+    /// for S3 and Lambda's (`IncompleteSignatureException`, `InvalidSignatureException` "Signature expired") for
+    /// Lambda; until session 34 Lambda's were S3's too.
     private func authenticatePresigned(
-        _ request: SignedRequest, items: [String: String], service: AWSService, now: Date
+        _ request: SignedRequest, items: [String: String], service: AWSService, bodyHash: String?, now: Date
     ) throws -> Authenticated {
         guard items["X-Amz-Algorithm"] == SignatureV4.algorithm else {
-            throw AWSError.accessDenied("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\".")
+            throw Self.malformed(.accessDenied("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"."), service)
         }
         guard let credentialText = items["X-Amz-Credential"], let amzDate = items["X-Amz-Date"],
             let signedText = items["X-Amz-SignedHeaders"], let signature = items["X-Amz-Signature"],
             let expiresText = items["X-Amz-Expires"]
         else {
-            throw AWSError.accessDenied(
-                "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
-                    + "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
+            throw Self.malformed(
+                .accessDenied(
+                    "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
+                        + "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters."),
+                service)
         }
         // S3's answers to a lifetime out of range: 400 AuthorizationQueryParametersError (it was AccessDenied).
         guard let expires = Int(expiresText) else {
-            throw AWSError("AuthorizationQueryParametersError", status: 400, "X-Amz-Expires should be a number")
+            throw Self.malformed(
+                AWSError("AuthorizationQueryParametersError", status: 400, "X-Amz-Expires should be a number"),
+                service)
         }
         guard expires >= 1 else {
-            throw AWSError(
-                "AuthorizationQueryParametersError", status: 400, "X-Amz-Expires must be non-negative (at least 1)")
+            throw Self.malformed(
+                AWSError(
+                    "AuthorizationQueryParametersError", status: 400, "X-Amz-Expires must be non-negative (at least 1)"),
+                service)
         }
         guard expires <= Self.maxPresignedLifetime else {
-            throw AWSError(
-                "AuthorizationQueryParametersError", status: 400,
-                "X-Amz-Expires must be less than a week (in seconds) that is 604800")
+            throw Self.malformed(
+                AWSError(
+                    "AuthorizationQueryParametersError", status: 400,
+                    "X-Amz-Expires must be less than a week (in seconds) that is 604800"),
+                service)
         }
         guard let requestTime = Self.parseAmzDate(amzDate) else {
-            throw AWSError.accessDenied("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\".")
+            throw Self.malformed(
+                .accessDenied("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"."), service)
         }
         if requestTime.timeIntervalSince(now) > Self.maxSkew {
-            throw AWSError.accessDenied("Request is not valid yet (X-Amz-Date \(amzDate) is in the future).")
+            throw service == .s3
+                ? AWSError.accessDenied("Request is not valid yet (X-Amz-Date \(amzDate) is in the future).")
+                : AWSError.signatureOutOfTime(
+                    requestTime: amzDate, now: now, allowed: Int(Self.maxSkew), ahead: true)
         }
         if now.timeIntervalSince(requestTime) > TimeInterval(expires) {
-            throw AWSError.accessDenied("Request has expired (X-Amz-Date \(amzDate), X-Amz-Expires \(expires)).")
+            throw service == .s3
+                ? AWSError.accessDenied("Request has expired (X-Amz-Date \(amzDate), X-Amz-Expires \(expires)).")
+                : AWSError.signatureOutOfTime(requestTime: amzDate, now: now, allowed: expires, ahead: false)
         }
         let scope = try parseScope(credentialText, service: service)
         let signedHeaders = signedText.split(separator: ";").map { String($0) }
         try checkSignedHeaders(signedHeaders, request: request, service: service)
         let credential = try lookup(scope.keyID, service: service)
         let key = signingKeys.key(credential, scope: scope)
+        // S3 signs a presigned URL's body as UNSIGNED-PAYLOAD. Every other service signs its SHA-256 (botocore's
+        // SigV4QueryAuth; for a GET, the empty string's), so until session 34 no presigned Lambda URL verified.
+        let bodyPromise = service == .s3 ? SignatureV4.unsignedPayload : bodyHash ?? SignatureV4.emptyHash
         let canonical = SignatureV4.canonicalRequest(
             method: request.method, path: request.path, query: request.query, headers: request.headers,
-            signedHeaders: signedHeaders,
-            payloadHash: request.header("x-amz-content-sha256") ?? SignatureV4.unsignedPayload,
+            signedHeaders: signedHeaders, payloadHash: request.header("x-amz-content-sha256") ?? bodyPromise,
             excludingQuery: ["X-Amz-Signature"], queryPairs: request.queryPairs, s3Path: service == .s3)
         let expected = SignatureV4.signature(
             SignatureV4.stringToSign(amzDate: amzDate, scope: scope.text, canonicalRequest: canonical), key: key)
         guard SignatureV4.constantTimeEqual(expected, signature.lowercased()) else {
             throw AWSError.signatureDoesNotMatch(service)
         }
-        return Authenticated(credential: credential, payload: .unsigned, presigned: true)
+        let payload: PayloadCheck = service == .s3 ? .unsigned : .sha256(bodyHash ?? SignatureV4.emptyHash)
+        return Authenticated(credential: credential, payload: payload, presigned: true)
+    }
+
+    /// A signature's form refused: S3's own code for it (`s3`), and for every other service
+    /// `IncompleteSignatureException` with the same words (until session 34 Lambda got S3's codes for these).
+    static func malformed(_ s3: AWSError, _ service: AWSService) -> AWSError {
+        service == .s3 ? s3 : AWSError.malformedAuthorization(service, s3.message)
     }
 
     /// A query-string-signed URL of Signature Version 2, the form the AWS CLI v1's `aws s3 presign` makes unless

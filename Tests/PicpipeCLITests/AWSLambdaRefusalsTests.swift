@@ -1,0 +1,79 @@
+// The Lambda API's answers to what boto3 sends it, in Lambda's own codes and words (the real boto3 against the real
+// `serve`): presigned Lambda URLs, which sign the body's SHA-256 as every service but S3 does, and the refusals of
+// their signatures.
+import Foundation
+import Testing
+
+extension PicpipeCLI {
+    @Suite(.serialized) struct AWSLambdaRefusalsTests {
+        /// boto3's presigned URLs for Lambda verify (until session 34 picpipe checked them with S3's UNSIGNED-PAYLOAD,
+        /// so every one was InvalidSignatureException), and a URL out of its time, a URL signed with S3's rule and a
+        /// request without a date are refused in Lambda's codes, not S3's AccessDenied.
+        @Test func presignedURLsVerifyAndTheirRefusalsAreLambdas() async throws {
+            try await AWSCLITests.withServe { gateway in
+                let script = """
+                    import boto3, botocore.auth, datetime, json, sys, urllib.error, urllib.request
+                    from botocore.awsrequest import AWSRequest
+                    endpoint, key, secret = sys.argv[1:4]
+                    lam = boto3.client("lambda", endpoint_url=endpoint, aws_access_key_id=key,
+                                       aws_secret_access_key=secret, region_name="us-east-1")
+                    def fetch(url, method="GET", headers={}, data=None):
+                        request = urllib.request.Request(url, method=method, headers=headers, data=data)
+                        try:
+                            with urllib.request.urlopen(request) as answer:
+                                return [answer.status, None, json.loads(answer.read())]
+                        except urllib.error.HTTPError as error:
+                            body = json.loads(error.read())
+                            return [error.code, error.headers.get("x-amzn-ErrorType"), body.get("message")]
+                    out = {}
+                    out["list"] = fetch(lam.generate_presigned_url("list_functions", ExpiresIn=300))
+                    out["configuration"] = fetch(lam.generate_presigned_url(
+                        "get_function_configuration", Params={"FunctionName": "metadata"}, ExpiresIn=300))
+                    # Signed at a time of the script's choosing: 120 s ago for 60 s, and 20 minutes ahead.
+                    real = botocore.auth.get_current_datetime
+                    for name, shift, lifetime in [("expired", -120, 60), ("ahead", 1200, 3600)]:
+                        botocore.auth.get_current_datetime = lambda: real() + datetime.timedelta(seconds=shift)
+                        out[name] = fetch(lam.generate_presigned_url("list_functions", ExpiresIn=lifetime))
+                    botocore.auth.get_current_datetime = real
+                    # S3's rule (UNSIGNED-PAYLOAD for the body) is not Lambda's.
+                    class S3Rule(botocore.auth.SigV4QueryAuth):
+                        def payload(self, request):
+                            return "UNSIGNED-PAYLOAD"
+                    request = AWSRequest(method="GET", url=endpoint + "/2015-03-31/functions/")
+                    S3Rule(lam._request_signer._credentials, "lambda", "us-east-1", expires=300).add_auth(request)
+                    out["s3Rule"] = fetch(request.url)
+                    out["noDate"] = fetch(
+                        endpoint + "/2015-03-31/functions/metadata/invocations", method="POST", data=b"{}",
+                        headers={"Authorization": "AWS4-HMAC-SHA256 Credential=" + key
+                                 + "/20261207/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=00"})
+                    print(json.dumps(out))
+                    """
+                let out = try await AWSThrottleAndListingTests.boto3(script, [], gateway: gateway)
+                let list = try #require(out["list"] as? [Any], "\(out)")
+                #expect(list.first as? Int == 200, "\(list)")
+                let functions = ((list.last as? [String: Any])?["Functions"] as? [[String: Any]]) ?? []
+                #expect(functions.map { $0["FunctionName"] as? String } == ["thumbnail", "metadata", "fetch"])
+                let configuration = try #require(out["configuration"] as? [Any])
+                #expect(configuration.first as? Int == 200, "\(configuration)")
+                #expect((configuration.last as? [String: Any])?["FunctionName"] as? String == "metadata")
+
+                func refusal(_ name: String) -> (status: Int?, code: String?, message: String) {
+                    let answer = out[name] as? [Any] ?? []
+                    return (answer.first as? Int, answer.dropFirst().first as? String, answer.last as? String ?? "")
+                }
+                let expired = refusal("expired")
+                #expect(expired.status == 403 && expired.code == "InvalidSignatureException", "\(expired)")
+                #expect(expired.message.hasPrefix("Signature expired: "), "\(expired)")
+                #expect(expired.message.hasSuffix(" - 1 min.)"), "\(expired)")
+                let ahead = refusal("ahead")
+                #expect(ahead.status == 403 && ahead.code == "InvalidSignatureException", "\(ahead)")
+                #expect(ahead.message.hasPrefix("Signature not yet current: "), "\(ahead)")
+                let s3Rule = refusal("s3Rule")
+                #expect(s3Rule.status == 403 && s3Rule.code == "InvalidSignatureException", "\(s3Rule)")
+                let noDate = refusal("noDate")
+                #expect(noDate.status == 400 && noDate.code == "IncompleteSignatureException", "\(noDate)")
+                #expect(noDate.message.contains("'X-Amz-Date'"), "\(noDate)")
+            }
+        }
+    }
+}
