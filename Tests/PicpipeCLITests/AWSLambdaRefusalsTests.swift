@@ -1,6 +1,6 @@
 // The Lambda API's answers to what boto3 sends it, in Lambda's own codes and words (the real boto3 against the real
 // `serve`): presigned Lambda URLs, which sign the body's SHA-256 as every service but S3 does, and the refusals of
-// their signatures.
+// their signatures; a qualifier in the function name that another in `Qualifier` contradicts.
 import Foundation
 import Testing
 
@@ -74,6 +74,66 @@ extension PicpipeCLI {
                 #expect(noDate.status == 400 && noDate.code == "IncompleteSignatureException", "\(noDate)")
                 #expect(noDate.message.contains("'X-Amz-Date'"), "\(noDate)")
             }
+        }
+    }
+}
+
+extension PicpipeCLI.AWSLambdaRefusalsTests {
+    /// Runs a boto3 script given `endpoint`, `key` and `secret`, with the Lambda client `lam` and `error(call)`,
+    /// which answers `[status, code, message]` of the refusal the call met (or of its success).
+    static func lambda(_ body: String, gateway: AWSServe) async throws -> [String: Any] {
+        let script = """
+            import base64, boto3, botocore, json, sys
+            endpoint, key, secret = sys.argv[1:4]
+            lam = boto3.client("lambda", endpoint_url=endpoint, aws_access_key_id=key,
+                               aws_secret_access_key=secret, region_name="us-east-1",
+                               config=botocore.config.Config(retries={"max_attempts": 0}))
+            def error(call):
+                try:
+                    answer = call()
+                    return [answer["ResponseMetadata"]["HTTPStatusCode"], None, None]
+                except botocore.exceptions.ClientError as failure:
+                    return [failure.response["ResponseMetadata"]["HTTPStatusCode"],
+                            failure.response["Error"]["Code"], failure.response["Error"]["Message"]]
+            out = {}
+
+            """ + body + "\nprint(json.dumps(out))\n"
+        return try await PicpipeCLI.AWSThrottleAndListingTests.boto3(script, [], gateway: gateway)
+    }
+
+    /// `[status, code, message]` of one answer of `lambda(_:gateway:)`.
+    static func answer(_ out: [String: Any], _ name: String) -> (status: Int?, code: String?, message: String?) {
+        let answer = out[name] as? [Any] ?? []
+        return (answer.first as? Int, answer.dropFirst().first as? String, answer.dropFirst(2).first as? String)
+    }
+
+    /// `metadata:$LATEST` with `Qualifier=prod` is Lambda's 400 InvalidParameterValueException (until session 34 a 404
+    /// ResourceNotFoundException for `metadata:prod`, a function nobody had named); the same qualifier twice is
+    /// taken, and a qualifier other than `$LATEST` named both ways is still not found.
+    @Test func aQualifierInTheNameMustMatchTheQualifier() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            let out = try await Self.lambda(
+                """
+                out["dryRun"] = error(lambda: lam.invoke(
+                    FunctionName="metadata:$LATEST", Qualifier="prod", InvocationType="DryRun", Payload=b""))
+                out["call"] = error(lambda: lam.invoke(
+                    FunctionName="metadata:$LATEST", Qualifier="prod", Payload=b"{}"))
+                out["configuration"] = error(lambda: lam.get_function_configuration(
+                    FunctionName="arn:aws:lambda:us-east-1:000000000000:function:thumbnail:prod", Qualifier="$LATEST"))
+                out["same"] = error(lambda: lam.invoke(
+                    FunctionName="metadata:$LATEST", Qualifier="$LATEST", InvocationType="DryRun", Payload=b""))
+                out["sameOther"] = error(lambda: lam.invoke(
+                    FunctionName="metadata:prod", Qualifier="prod", InvocationType="DryRun", Payload=b""))
+                """, gateway: gateway)
+            let words = "The derived qualifier from the function name does not match the specified qualifier."
+            for name in ["dryRun", "call", "configuration"] {
+                let answer = Self.answer(out, name)
+                #expect(answer.status == 400, "\(name): \(answer)")
+                #expect(answer.code == "InvalidParameterValueException", "\(name): \(answer)")
+                #expect(answer.message == words, "\(name): \(answer)")
+            }
+            #expect(Self.answer(out, "same").status == 204, "\(out)")
+            #expect(Self.answer(out, "sameOther").code == "ResourceNotFoundException", "\(out)")
         }
     }
 }

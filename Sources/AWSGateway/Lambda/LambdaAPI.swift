@@ -49,11 +49,17 @@ struct LambdaAPI: Sendable {
             guard method == .get, parts[0] == "2015-03-31" else { throw Self.unknown(request, path) }
             return try listFunctions(auth: auth, query: query, requestID: requestID)
         }
+        // A qualifier after the name and another in `Qualifier` (`metadata:$LATEST` with `prod`) is Lambda's 400; until
+        // session 34 the `Qualifier` won and the answer was a 404 for a function nobody had named.
+        let derived = Self.qualifier(in: parts[2])
+        if let derived, let given = query["Qualifier"], derived != given {
+            throw AWSError.invalidParameter(
+                "The derived qualifier from the function name does not match the specified qualifier.")
+        }
         let name = try function(parts[2], auth: auth)
         // A version or alias, in the query or after the name (`thumbnail:1`, `…:function:thumbnail:prod`): picpipe's
         // functions have only $LATEST.
-        for qualifier in [query["Qualifier"], Self.qualifier(in: parts[2])].compactMap({ $0 })
-        where qualifier != "$LATEST" {
+        for qualifier in [query["Qualifier"], derived].compactMap({ $0 }) where qualifier != "$LATEST" {
             throw AWSError.functionNotFound(name, arn: arn(name) + ":" + qualifier)
         }
         if method != .get && auth.credential.readOnly {
