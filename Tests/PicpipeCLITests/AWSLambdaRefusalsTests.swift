@@ -1,6 +1,7 @@
 // The Lambda API's answers to what boto3 sends it, in Lambda's own codes and words (the real boto3 against the real
 // `serve`): presigned Lambda URLs, which sign the body's SHA-256 as every service but S3 does, and the refusals of
-// their signatures; a qualifier in the function name that another in `Qualifier` contradicts.
+// their signatures; a qualifier in the function name that another in `Qualifier` contradicts; a LogType or a
+// ClientContext Lambda would refuse.
 import Foundation
 import Testing
 
@@ -134,6 +135,54 @@ extension PicpipeCLI.AWSLambdaRefusalsTests {
             }
             #expect(Self.answer(out, "same").status == 204, "\(out)")
             #expect(Self.answer(out, "sameOther").code == "ResourceNotFoundException", "\(out)")
+        }
+    }
+}
+
+extension PicpipeCLI.AWSLambdaRefusalsTests {
+    /// A LogType other than None or Tail is a validation error, as a bad InvocationType is, and a ClientContext that
+    /// is not base64, not a JSON object, or over 3,583 bytes is InvalidRequestContentException; until session 34 each
+    /// was taken silently (`LogType=tail` gave no tail, and no word why). Valid ones are still taken.
+    @Test func logTypeAndClientContextAreChecked() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            let out = try await Self.lambda(
+                """
+                def dry(**options):
+                    return error(lambda: lam.invoke(FunctionName="metadata", InvocationType="DryRun", Payload=b"",
+                                                    **options))
+                def b64(text):
+                    return base64.b64encode(text.encode()).decode()
+                out["logTypeFoo"] = dry(LogType="Foo")
+                out["logTypeLower"] = dry(LogType="tail")
+                out["notBase64"] = dry(ClientContext="!!!notbase64")
+                out["notJSON"] = dry(ClientContext=b64("hello"))
+                out["notObject"] = dry(ClientContext=b64("[1, 2]"))
+                out["tooLarge"] = dry(ClientContext=b64(json.dumps({"custom": {"a": "x" * 6000}})))
+                out["largest"] = dry(ClientContext=b64(json.dumps({"custom": {"a": "x" * 2650}})))
+                out["valid"] = dry(LogType="None", ClientContext=b64(json.dumps({"custom": {"trace": "1"}})))
+                out["tail"] = dry(LogType="Tail")
+                out["largestSize"] = len(b64(json.dumps({"custom": {"a": "x" * 2650}})))
+                """, gateway: gateway)
+            for name in ["logTypeFoo", "logTypeLower"] {
+                let answer = Self.answer(out, name)
+                #expect(answer.status == 400, "\(name): \(answer)")
+                #expect(answer.code == "InvalidParameterValueException", "\(name): \(answer)")
+                #expect(answer.message?.contains("at 'logType' failed to satisfy constraint") == true, "\(answer)")
+                #expect(answer.message?.contains("[None, Tail]") == true, "\(answer)")
+            }
+            for name in ["notBase64", "notJSON", "notObject"] {
+                let answer = Self.answer(out, name)
+                #expect(answer.status == 400, "\(name): \(answer)")
+                #expect(answer.code == "InvalidRequestContentException", "\(name): \(answer)")
+                #expect(answer.message == "Client context must be a valid Base64-encoded JSON object.", "\(answer)")
+            }
+            let tooLarge = Self.answer(out, "tooLarge")
+            #expect(tooLarge.status == 400 && tooLarge.code == "InvalidRequestContentException", "\(tooLarge)")
+            #expect(tooLarge.message?.contains("at most 3583 bytes") == true, "\(tooLarge)")
+            #expect((3500...3583).contains(out["largestSize"] as? Int ?? 0), "\(out)")
+            for name in ["largest", "valid", "tail"] {
+                #expect(Self.answer(out, name).status == 204, "\(name): \(out)")
+            }
         }
     }
 }

@@ -175,7 +175,18 @@ struct LambdaAPI: Sendable {
                 "1 validation error detected: Value '\(typeText)' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
             )
         }
-        let tail = request.headers[AWSResponses.name("x-amz-log-type")] == "Tail"
+        // LogType is Lambda's enum and ClientContext base64 of a JSON object, at most 3,583 bytes: until session 34
+        // anything was taken, so `--log-type tail` silently gave no tail.
+        let logType = request.headers[AWSResponses.name("x-amz-log-type")]
+        if let logType, logType != "None" && logType != "Tail" {
+            throw AWSError.invalidParameter(
+                "1 validation error detected: Value '\(logType)' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]"
+            )
+        }
+        let tail = logType == "Tail"
+        if let context = request.headers[AWSResponses.name("x-amz-client-context")], !context.isEmpty {
+            try Self.checkClientContext(context)
+        }
         let limit = type == .event ? Self.maxEventPayload : Self.maxPayload
         guard body.count <= limit else {
             throw AWSError(
@@ -254,6 +265,25 @@ struct LambdaAPI: Sendable {
             let payload = (try? encoder.encode(response.payload ?? .object([:]))) ?? Data("{}".utf8)
             return AWSResponses.body(
                 payload, contentType: "application/json", status: .ok, headers: AWSResponses.fields(headers))
+        }
+    }
+
+    /// Lambda's limit on `X-Amz-Client-Context`: 3,583 bytes of base64.
+    static let maxClientContext = 3583
+
+    /// Refuses a client context Lambda refuses: not base64 of a JSON object ("Client context must be a valid
+    /// Base64-encoded JSON object.", Lambda's words), or over `maxClientContext` bytes.
+    static func checkClientContext(_ text: String) throws {
+        let size = text.utf8.count
+        guard size <= maxClientContext else {
+            throw AWSError.invalidRequestContent(
+                "Client context must be at most \(maxClientContext) bytes of base64-encoded JSON; this one has \(size)."
+            )
+        }
+        guard let data = Data(base64Encoded: text),
+            (try? JSONSerialization.jsonObject(with: data)) is [String: Any]
+        else {
+            throw AWSError.invalidRequestContent("Client context must be a valid Base64-encoded JSON object.")
         }
     }
 
