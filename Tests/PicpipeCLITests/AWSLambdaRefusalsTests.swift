@@ -1,7 +1,7 @@
 // The Lambda API's answers to what boto3 sends it, in Lambda's own codes and words (the real boto3 against the real
 // `serve`): presigned Lambda URLs, which sign the body's SHA-256 as every service but S3 does, and the refusals of
 // their signatures; a qualifier in the function name that another in `Qualifier` contradicts; a LogType or a
-// ClientContext Lambda would refuse.
+// ClientContext Lambda would refuse; a payload that is no JSON object.
 import Foundation
 import Testing
 
@@ -182,6 +182,36 @@ extension PicpipeCLI.AWSLambdaRefusalsTests {
             #expect((3500...3583).contains(out["largestSize"] as? Int ?? 0), "\(out)")
             for name in ["largest", "valid", "tail"] {
                 #expect(Self.answer(out, name).status == 204, "\(name): \(out)")
+            }
+        }
+    }
+}
+
+extension PicpipeCLI.AWSLambdaRefusalsTests {
+    /// A payload that is JSON but no object (`[1,2]`, a string) is refused saying what it is and what the function
+    /// takes; until session 34 in Foundation's words ("Expected to decode Dictionary<String, Any> but found an array
+    /// instead").
+    @Test func aPayloadThatIsNoObjectIsRefusedInJSONsWords() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            let out = try await Self.lambda(
+                """
+                out["array"] = error(lambda: lam.invoke(FunctionName="metadata", Payload=b"[1,2]"))
+                out["string"] = error(lambda: lam.invoke(FunctionName="thumbnail", InvocationType="Event",
+                                                         Payload=b'"originals/ab/x.jpg"'))
+                out["records"] = error(lambda: lam.invoke(FunctionName="metadata", Payload=b'{"Records": [1]}'))
+                """, gateway: gateway)
+            let takes = #"expected an S3 event object {"Records": [...]} or one record"#
+            for (name, kind) in [("array", "a JSON array"), ("string", "a string")] {
+                let answer = Self.answer(out, name)
+                #expect(answer.status == 400 && answer.code == "InvalidRequestContentException", "\(answer)")
+                #expect(answer.message?.contains("the payload is \(kind); \(takes)") == true, "\(answer)")
+            }
+            let records = Self.answer(out, "records")
+            #expect(records.status == 400 && records.code == "InvalidRequestContentException", "\(records)")
+            #expect(records.message?.hasSuffix("Records.0: expected an object, not a number") == true, "\(records)")
+            for name in ["array", "string", "records"] {
+                let message = Self.answer(out, name).message ?? ""
+                #expect(!message.contains("Expected to decode") && !message.contains("Dictionary<"), "\(message)")
             }
         }
     }

@@ -43,7 +43,8 @@ struct EventPayloadTests {
         s3.removeValue(forKey: "configurationId")
         record["s3"] = s3
         let eventMessage = try #require(try Self.message(["Records": [record]]))
-        #expect(eventMessage.contains("not an S3 event: missing Records") && eventMessage.contains("s3.configurationId"))
+        #expect(
+            eventMessage.contains("not an S3 event: missing Records") && eventMessage.contains("s3.configurationId"))
         #expect(!eventMessage.contains("eventVersion"))
         let recordMessage = try #require(try Self.message(record))
         #expect(recordMessage.contains("not an S3 event or record: missing s3.configurationId"))
@@ -63,6 +64,39 @@ struct EventPayloadTests {
         #expect(mismatch.contains(": Records.0.eventTime: "), "\(mismatch)")
     }
 
+    /// JSON that is no object, and a field of the wrong kind, are said in JSON's words; until session 34 Foundation's
+    /// ("Expected to decode Dictionary<String, Any> but found an array instead").
+    @Test func aPayloadOfTheWrongKindIsSaidInJSONsWords() throws {
+        func message(_ text: String) -> String? {
+            do {
+                _ = try EventPayload.records(from: Data(text.utf8))
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        let expected = "expected an S3 event object {\"Records\": [...]} or one record"
+        #expect(message("[1,2]")?.hasPrefix("invalid payload: the payload is a JSON array; \(expected)") == true)
+        #expect(message("\"text\"")?.hasPrefix("invalid payload: the payload is a string; \(expected)") == true)
+        #expect(message("5")?.hasPrefix("invalid payload: the payload is a number; \(expected)") == true)
+        #expect(message("true")?.hasPrefix("invalid payload: the payload is true or false; \(expected)") == true)
+        #expect(message("null")?.hasPrefix("invalid payload: the payload is null; \(expected)") == true)
+        #expect(
+            message(#"{"Records": [1]}"#)
+                == "invalid payload: not an S3 event: Records.0: expected an object, not a number")
+        #expect(
+            message(#"{"Records": {}}"#)
+                == "invalid payload: not an S3 event: Records: expected an array, not a JSON object")
+        var record = try Self.recordJSON()
+        record["eventTime"] = NSNull()
+        let null = try #require(try Self.message(record))
+        #expect(null == "invalid payload: not an S3 event or record: eventTime: expected a string, not null", "\(null)")
+        for text in ["[1,2]", "\"text\"", #"{"Records": [1]}"#, #"{"Records": {}}"#] {
+            let said = message(text) ?? ""
+            #expect(!said.contains("Expected to decode") && !said.contains("Dictionary<"), "\(said)")
+        }
+    }
+
     /// A record written as S3 writes one about the AWS front door's `originals` bucket (the key inside the bucket,
     /// S3's MD5 as the eTag) is read in the store's terms; picpipe's own records and others are left as they are.
     @Test func aRecordAboutTheOriginalsBucketIsReadInTheStoresTerms() throws {
@@ -70,14 +104,18 @@ struct EventPayloadTests {
         var record = try Self.recordJSON()
         var s3 = try #require(record["s3"] as? [String: Any])
         s3["bucket"] = ["name": "originals", "arn": "arn:aws:s3:::originals"]
-        s3["object"] = ["key": "c3/\(hex).png", "size": 3, "eTag": "0cc175b9c0f1b6a831c399e269772661", "sequencer": "0"]
+        s3["object"] = [
+            "key": "c3/\(hex).png", "size": 3, "eTag": "0cc175b9c0f1b6a831c399e269772661", "sequencer": "0",
+        ]
         record["s3"] = s3
         let read = try #require(try EventPayload.records(from: JSONSerialization.data(withJSONObject: record)).first)
         #expect(read.s3.object.key == "originals/c3/\(hex).png")
         #expect(read.contentHash?.hex == hex)
 
         let own = S3EventRecord(
-            name: .objectCreatedPut, bucket: "originals", key: "originals/c3/\(hex).png", size: 3, eTag: hex, sequence: 1)
+            name: .objectCreatedPut, bucket: "originals", key: "originals/c3/\(hex).png", size: 3, eTag: hex,
+            sequence: 1
+        )
         #expect(own.inStoreTerms() == own)
         let elsewhere = S3EventRecord(
             name: .objectCreatedPut, bucket: "photos", key: "c3/\(hex).png", size: 3, eTag: hex, sequence: 1)
@@ -102,9 +140,11 @@ struct EventPayloadTests {
             }
         }
         #expect(refusal(key: "originals/c3/\(hex).jpg", eTag: hex) == nil)
-        #expect(refusal(key: "originals/c3/\(hex).jpg", eTag: other)?.contains("does not name the content of eTag") == true)
+        #expect(
+            refusal(key: "originals/c3/\(hex).jpg", eTag: other)?.contains("does not name the content of eTag") == true)
         #expect(refusal(key: "originals/c3/photo.jpg", eTag: hex)?.contains("is not an original's name") == true)
-        #expect(refusal(key: "thumbnails/c3/\(hex).jpg", eTag: hex)?.contains("is not an original of the store") == true)
+        #expect(
+            refusal(key: "thumbnails/c3/\(hex).jpg", eTag: hex)?.contains("is not an original of the store") == true)
         #expect(refusal(key: "originals/c3/\(hex).jpg", eTag: "abc")?.contains("is not a SHA-256 content hash") == true)
         // As S3 writes a removal about the originals bucket (its key inside the bucket, its MD5 as the eTag), with a
         // typo in the key: the key is blamed, not the MD5.

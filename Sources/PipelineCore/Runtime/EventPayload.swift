@@ -38,9 +38,17 @@ public enum EventPayload {
     /// - Throws: `RuntimeError.invalidPayload` saying what is missing.
     public static func records(from data: Data) throws -> [S3EventRecord] {
         let decoder = JSONDecoder()
+        let document = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        // JSON that is no object (`[1,2]`, `"text"`) is said to be what it is; until session 34 Foundation said it:
+        // "Expected to decode Dictionary<String, Any> but found an array instead".
+        if let document, !(document is [String: Any]) {
+            throw RuntimeError.invalidPayload(
+                "the payload is \(describe(document)); expected an S3 event object {\"Records\": [...]} or one record "
+                    + "(an object with eventVersion, eventName, s3, …)")
+        }
         // A payload with `Records` is an event: what it lacks is said of it (e.g. "Records.0.s3.configurationId"),
         // not of a bare record it was never meant to be ("eventVersion").
-        let isEvent = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["Records"] != nil
+        let isEvent = (document as? [String: Any])?["Records"] != nil
         do {
             if isEvent {
                 let event = try decoder.decode(S3Event.self, from: data)
@@ -50,20 +58,63 @@ public enum EventPayload {
             return [try decoder.decode(S3EventRecord.self, from: data).inStoreTerms()]
         } catch let error as DecodingError {
             let what = isEvent ? "not an S3 event" : "not an S3 event or record"
-            throw RuntimeError.invalidPayload("\(what): \(describe(error))")
+            throw RuntimeError.invalidPayload("\(what): \(describe(error, in: document))")
         }
     }
 
-    private static func describe(_ error: DecodingError) -> String {
+    private static func describe(_ error: DecodingError, in document: Any?) -> String {
         switch error {
         case .keyNotFound(let key, let context):
             return "missing \(path(context.codingPath + [key]))"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            // What the field takes and what it holds, in JSON's words (`Records.0: expected an object, not a
+            // number`), not Foundation's ("Expected to decode Dictionary<String, Any> but found number instead").
+            let found = value(at: context.codingPath, in: document).map { ", not \(describe($0))" } ?? ""
+            return "\(path(context.codingPath)): expected \(expected(type))\(found)"
+        case .dataCorrupted(let context):
             let path = path(context.codingPath)
             return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
         @unknown default:
             return "\(error)"
         }
+    }
+
+    /// What a decoder expected, as JSON names it.
+    static func expected(_ type: Any.Type) -> String {
+        switch type {
+        case is Bool.Type: return "true or false"
+        case is String.Type: return "a string"
+        case is Int.Type, is Int64.Type, is UInt64.Type, is UInt.Type, is Double.Type, is Float.Type: return "a number"
+        default: return String(describing: type).hasPrefix("Array<") ? "an array" : "an object"
+        }
+    }
+
+    /// A JSON value's kind as a person says it: "a JSON array", "a number", "null".
+    static func describe(_ value: Any) -> String {
+        switch value {
+        case is NSNull: return "null"
+        case is [Any]: return "a JSON array"
+        case is [String: Any]: return "a JSON object"
+        case is String: return "a string"
+        case let number as NSNumber where type(of: number) == type(of: NSNumber(value: true)): return "true or false"
+        case is NSNumber: return "a number"
+        default: return "\(type(of: value))"
+        }
+    }
+
+    /// The value a coding path leads to in a parsed document, if it is there.
+    static func value(at codingPath: [any CodingKey], in document: Any?) -> Any? {
+        var value = document
+        for key in codingPath {
+            if let object = value as? [String: Any] {
+                value = object[key.stringValue]
+            } else if let array = value as? [Any], let index = key.intValue, array.indices.contains(index) {
+                value = array[index]
+            } else {
+                return nil
+            }
+        }
+        return value
     }
 
     /// A coding path as a person writes it: `Records.0.s3.bucket` (an array index is its number; Foundation's
