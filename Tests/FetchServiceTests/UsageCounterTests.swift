@@ -59,4 +59,38 @@ import Testing
         let refused = try await counter.take(subject: "key:c", plan: plan, now: Self.noon)
         #expect(refused.reason == "quota")
     }
+
+    /// With a rate and a daily quota, the headers report the limit closest to running out: the bucket while it
+    /// leaves fewer requests (or as many) as the quota, the quota once fewer of the day's requests are left than
+    /// tokens (Limit the quota, Reset to UTC midnight). Until session 34 they showed the bucket until the quota
+    /// refused, so the day's last request said one more was left. The tester's plan: rate 1, burst 3, quota 5.
+    @Test func theHeadersReportTheLimitClosestToRunningOut() async throws {
+        let counter = InProcessUsageCounter()
+        let plan = UsagePlan(rate: 1, burst: 3, dailyQuota: 5)
+        var seen: [[Int]] = []
+        for offset in [0.0, 0, 0, 3.5, 3.5, 3.5] {
+            let decision = try await counter.take(subject: "key:ingest", plan: plan, now: Self.noon + offset)
+            seen.append([decision.allowed ? 1 : 0, decision.limit, decision.remaining, decision.reset])
+        }
+        #expect(
+            seen == [
+                [1, 3, 2, 1],  // the bucket binds: 2 tokens left, 4 of the quota
+                [1, 3, 1, 2],
+                [1, 3, 0, 3],  // bucket empty; 2 of the quota left
+                [1, 5, 1, 43_197],  // refilled to 3, took 1: 2 tokens, 1 of the quota: the quota binds
+                [1, 5, 0, 43_197],  // the day's last request says so
+                [0, 5, 0, 43_197],
+            ], "\(seen)")
+        // A bucket as low as the quota is reported as the quota: its Reset is the longer wait.
+        let tied = try await InProcessUsageCounter().take(
+            subject: "key:t", plan: UsagePlan(rate: 1, burst: 2, dailyQuota: 2), now: Self.noon)
+        #expect(tied.limit == 2 && tied.remaining == 1 && tied.reset == 43_200, "\(tied)")
+        // A refusal by the rate while the quota has requests left reports the bucket.
+        let busy = InProcessUsageCounter()
+        let wide = UsagePlan(rate: 1, burst: 1, dailyQuota: 100)
+        _ = try await busy.take(subject: "key:w", plan: wide, now: Self.noon)
+        let refused = try await busy.take(subject: "key:w", plan: wide, now: Self.noon)
+        #expect(refused.reason == "rate")
+        #expect(refused.limit == 1 && refused.remaining == 0 && refused.reset == 1, "\(refused)")
+    }
 }

@@ -81,9 +81,10 @@ public enum OpenAPIDocument {
 
             **Usage plans.** A caller (API key or token subject) with a plan (`auth.usage_plan`, or the key's own) is
             held to a token bucket (rate, burst) and a daily quota: every answer to a request it admitted (errors
-            too) carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds), and past the
-            limit the answer is 429 `too_many_requests` with `Retry-After`. A 401, or a 403 for a missing scope, comes
-            before the plan and carries none.
+            too) carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds) of the limit
+            closest to running out (the bucket, or the quota once no more of the day's requests are left than
+            tokens), and past the limit the answer is 429 `too_many_requests` with `Retry-After`. A 401, or a 403 for
+            a missing scope, comes before the plan and carries none.
 
             **Errors** are `{"error": {"code": "...", "message": "...", "request_id": "..."}}` with the status of the
             table below.
@@ -911,9 +912,9 @@ public enum OpenAPIDocument {
             X-Request-Id: {schema: {type: string, pattern: "^[A-Za-z0-9._:+/=-]{1,128}$"}, description: "The request's id: the one a proxy in front sent in X-Request-Id when it is a plain token, else 16 hex digits; an error body's request_id."}
             JSONETag: {schema: {type: string}, description: "Strong, made from the body's bytes: the same body, the same tag; If-None-Match naming it is a 304."}
             JSONCacheControl: {schema: {type: string, enum: [no-cache, "private, no-cache"]}, description: "Kept, but revalidated before every use (the listing's signed thumbnail URLs expire, and pictures come and go); private when reads need credentials."}
-            X-RateLimit-Limit: {schema: {type: integer, minimum: 0}, description: "With a usage plan: the burst, or the daily quota for a plan without a rate."}
-            X-RateLimit-Remaining: {schema: {type: integer, minimum: 0}, description: "With a usage plan: the requests left in the bucket (or of the day's quota)."}
-            X-RateLimit-Reset: {schema: {type: integer, minimum: 0}, description: "With a usage plan: seconds until the bucket is full again (or until UTC midnight for a quota-only plan)."}
+            X-RateLimit-Limit: {schema: {type: integer, minimum: 0}, description: "With a usage plan, of the limit closest to running out: the burst, or the daily quota (a plan without a rate, or once no more of the day's requests are left than tokens in the bucket)."}
+            X-RateLimit-Remaining: {schema: {type: integer, minimum: 0}, description: "With a usage plan: the requests left under that limit (in the bucket, or of the day's quota)."}
+            X-RateLimit-Reset: {schema: {type: integer, minimum: 0}, description: "With a usage plan: seconds until that limit is whole again (the bucket full, or UTC midnight for the quota)."}
           responses:
             File:
               description: The file, streamed from the store.

@@ -7,7 +7,8 @@ import PipelineCore
 public struct UsageDecision: Sendable, Equatable {
     /// Whether the request may go on.
     public var allowed: Bool
-    /// The limit the headers report: the bucket's size, or the daily quota when only a quota is set.
+    /// The limit the headers report, the one closest to running out: the bucket's size, or the daily quota when
+    /// only a quota is set or when fewer of the day's requests are left than tokens in the bucket.
     public var limit: Int
     /// Requests left under that limit now.
     public var remaining: Int
@@ -112,9 +113,13 @@ public struct UsageState: Sendable, Equatable {
                 allowed: false, limit: Int(size), remaining: 0,
                 reset: Int(((size - tokens) / plan.rate).rounded(.up)), retryAfter: wait, reason: "rate")
         }
-        if plan.rate > 0 {
+        let inBucket = Int(tokens.rounded(.down))
+        // With a rate and a quota, the headers describe the one that runs out first: the quota once it leaves no more
+        // requests than the bucket (a tie is the quota's, whose wait is the longer). Until session 34 they described
+        // the bucket until the quota refused, so the day's last request said one more was left.
+        if plan.rate > 0, plan.dailyQuota == 0 || plan.dailyQuota - used > inBucket {
             return UsageDecision(
-                allowed: true, limit: Int(size), remaining: Int(tokens.rounded(.down)),
+                allowed: true, limit: Int(size), remaining: inBucket,
                 reset: Int(((size - tokens) / plan.rate).rounded(.up)))
         }
         return UsageDecision(
