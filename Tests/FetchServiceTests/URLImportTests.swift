@@ -310,6 +310,37 @@ import Testing
         }
     }
 
+    @Test func importsFromOneHostDoNotWaitForEachOthersConnections() async throws {
+        let jpeg = try FetchServer.picture()
+        let routes: [String: ScriptedOrigin.Reply] = [
+            "/silent": .silence, "/photo": .send(ScriptedOrigin.answer("200 OK", body: jpeg)),
+        ]
+        try await ScriptedOrigin.with(routes) { origin in
+            // A connect timeout no other test uses (the clients are kept per connect timeout), short: until session
+            // 34 the client kept at most 8 connections to a host, and an import waiting for one of them failed after
+            // import.connect_timeout with "get connection from pool timeout", long before import.timeout.
+            let importer = Self.importer { $0.connectTimeout = 1.25 }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 {
+                    group.addTask { _ = try? await importer.open(origin.url("/silent")) { _ in } }
+                }
+                // The origin holds eight imports' requests unanswered.
+                while origin.requestHeads.count < 8 { try await Task.sleep(for: .milliseconds(20)) }
+                let upload: SpooledUpload
+                do {
+                    upload = try await Self.download(origin.url("/photo"), importer: importer)
+                } catch {
+                    group.cancelAll()
+                    Issue.record("the ninth import from the host failed: \(error)")
+                    return
+                }
+                #expect(upload.size == jpeg.count && upload.format == .jpeg)
+                #expect(origin.requestHeads.count == 9)
+                group.cancelAll()
+            }
+        }
+    }
+
     @Test func theClientsDeadlineIsTheImportTimeoutToo() async throws {
         // The HTTP client's deadline is import.timeout as well: when it runs out first, the answer is the same
         // import_timeout (until session 31 it was import_failed "no answer within import.timeout", so the same

@@ -368,10 +368,11 @@ public struct URLImporter: Sendable {
         return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }
 
-    /// An import client's settings: no redirects (each hop is checked here), no decompression, HTTP/1.1, and a
-    /// failed connection fails the request at once. AsyncHTTPClient otherwise tries again with backoff until the
-    /// connect timeout, so until session 31 a refused connection took all of import.connect_timeout (5 s by default,
-    /// each attempt) and a refused TLS certificate was reported then. The fetch function retries an Event import.
+    /// An import client's settings: no redirects (each hop is checked here), no decompression, HTTP/1.1, a
+    /// connection of its own for every import, and a failed connection fails the request at once. AsyncHTTPClient
+    /// otherwise tries again with backoff until the connect timeout, so until session 31 a refused connection took
+    /// all of import.connect_timeout (5 s by default, each attempt) and a refused TLS certificate was reported then.
+    /// The fetch function retries an Event import.
     static func configuration(connectTimeout: Double) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
@@ -379,6 +380,11 @@ public struct URLImporter: Sendable {
             decompression: .disabled)
         configuration.httpVersion = .http1Only
         configuration.connectionPool.retryConnectionEstablishment = false
+        // No cap per host: the imports running at once are bounded already (the fetch workers, http.max_connections),
+        // and each is bounded by import.timeout. With AsyncHTTPClient's default of 8, a ninth import from a host
+        // waited for one of the 8 connections only import.connect_timeout, then failed "get connection from pool
+        // timeout" (until session 34), so 8 slow or hanging imports from a host failed everyone else's from it.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Int.max
         return configuration
     }
 
