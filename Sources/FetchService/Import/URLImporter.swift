@@ -75,8 +75,8 @@ public struct URLImporter: Sendable {
     /// Follows the URL through at most `import.max_redirects` redirects to a 2xx answer and hands its body to `read`.
     /// - Throws: `APIError` 400 `url_refused` (scheme, address, credentials in the URL), 422 `import_failed` (no
     ///   answer, an error status, too many redirects; 422, not a 5xx: picpipe did not fail, the URL does not lead
-    ///   to a picture), 413 `import_too_large` (a declared length over the cap), 422 `import_timeout` (the HTTP
-    ///   client's deadline); and what `read` throws. Each message starts with `label`: the URL once, and where
+    ///   to a picture), 413 `import_too_large` (a declared length over the cap), 415 `unsupported_media_type` (a
+    ///   body in a content coding), 422 `import_timeout` (the HTTP client's deadline); and what `read` throws. Each message starts with `label`: the URL once, and where
     ///   redirects led (until session 31 a refused address, a redirect limit and a size cap did not name the URL).
     public func open<T: Sendable>(_ text: String, read: (Source) async throws -> T) async throws -> T {
         var current = try Self.parse(text)
@@ -123,6 +123,7 @@ public struct URLImporter: Sendable {
                 continue
             }
             guard (200..<300).contains(status) else { throw Self.failed("\(label): the source answered \(status)") }
+            if let coding = Self.contentCoding(response.headers) { throw Self.encoded(label, coding: coding) }
             let declared = response.headers.first(name: "content-length").flatMap { Int($0) }
             if let declared, declared > settings.maxBytes { throw tooLarge(label) }
             let body = Body(
@@ -193,6 +194,26 @@ public struct URLImporter: Sendable {
             return "the source closed the connection after \(count)"
         }
         return "the body broke off after \(count): \(reason(error, host: host))"
+    }
+
+    /// The content codings of an answer's body (`Content-Encoding`) but `identity`, as the source wrote them; `nil`
+    /// when there are none.
+    static func contentCoding(_ headers: HTTPHeaders) -> String? {
+        let codings = headers["content-encoding"].flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && $0.lowercased() != "identity" }
+        return codings.isEmpty ? nil : JSONText.printable(codings.joined(separator: ", "))
+    }
+
+    /// 415 for a body the source sent in a content coding: picpipe asks for none (no `Accept-Encoding`) and decodes
+    /// none, so what came is not the picture's bytes. Until session 34 a gzip-encoded JPEG was sniffed and refused as
+    /// "not a JPEG, PNG, WebP, GIF, HEIC or AVIF image", blaming an intact picture, and a coding named around the
+    /// plain bytes went unnoticed. Not decoded: only a misconfigured source sends a coding unasked, and inflating a
+    /// hostile source's bytes (a gzip bomb grows a thousandfold) is surface the import does not need.
+    static func encoded(_ label: String, coding: String) -> APIError {
+        APIError.unsupportedMediaType(
+            "\(label): the source sent the picture with Content-Encoding: \(coding), which picpipe neither asks for "
+                + "nor decodes; nothing was kept")
     }
 
     /// 413 `import_too_large` for the source `label` names.
