@@ -14,6 +14,9 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     case truncated(detail: String)
     /// The codec library refused the data.
     case corrupt(format: ImageFormat, detail: String)
+    /// An intact file in a variant picpipe's libraries do not decode (a 12-bit or lossless JPEG, a HEIF feature
+    /// libheif lacks): not damaged, so not `corrupt` (until session 34 it was, and users took their files for broken).
+    case unsupportedVariant(format: ImageFormat, detail: String)
     /// Encoding failed.
     case encodeFailed(format: ImageFormat, detail: String)
     /// A recipe or argument that cannot be applied (zero size, bad quality).
@@ -42,6 +45,8 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
             }
             if rest.hasPrefix("Warning: ") { rest = rest.dropFirst("Warning: ".count) }  // libjpeg's JWRN prefix
             return rest.isEmpty ? lead : "\(lead): \(rest)"
+        case .unsupportedVariant(let format, let detail):
+            return "unsupported \(format.displayName): \(detail)"
         case .encodeFailed(let format, let detail):
             return "could not encode \(format.displayName): \(detail)"
         case .invalidRequest(let message):

@@ -230,6 +230,35 @@ struct FetchRoutesTests {
         return nil
     }
 
+    /// A valid JPEG in a variant picpipe does not decode (12-bit samples) is media picpipe does not support: 415, as
+    /// for a non-image, and not 422 "corrupt", which tells the user the file is damaged (until session 34: 422
+    /// `unprocessable_image` "corrupt JPEG data: Unsupported JPEG data precision 12").
+    @Test func anUnsupportedJPEGVariantIs415AndNotCalledCorrupt() async throws {
+        var bytes = try FetchServer.picture()
+        var at = 2
+        while at + 4 < bytes.count, bytes[at + 1] != 0xC0 {
+            at += 2 + (Int(bytes[at + 2]) << 8 | Int(bytes[at + 3]))
+        }
+        try #require(at + 4 < bytes.count && bytes[at + 1] == 0xC0)
+        bytes[at + 1] = 0xC1  // extended sequential, as 12-bit files are
+        bytes[at + 4] = 12
+        let twelveBit = bytes
+        try await FetchServer.with { client, layout in
+            for (method, target) in [("POST", "/images"), ("PUT", "/images/twelve-bit")] {
+                let answer = try await client.send(
+                    method, target, headers: [("Content-Type", "image/jpeg")], body: twelveBit)
+                #expect(answer.status == 415, "\(method): \(answer.text)")
+                #expect(answer.errorCode == "unsupported_media_type", "\(method): \(answer.text)")
+                #expect(
+                    answer.text.contains("unsupported JPEG: 12-bit samples (picpipe decodes 8-bit JPEG)"),
+                    "\(method): \(answer.text)")
+                #expect(!answer.text.contains("corrupt"), "\(method): \(answer.text)")
+            }
+            #expect(FetchServer.files(under: layout.originals).isEmpty)
+            #expect(FetchServer.files(under: layout.uploads).isEmpty)
+        }
+    }
+
     @Test func metadataAndListing() async throws {
         try await FetchServer.with { client, _ in
             var ids: [String] = []

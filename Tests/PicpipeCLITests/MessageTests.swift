@@ -60,6 +60,69 @@ extension PicpipeCLI {
             #expect(run.stderr.lowercased().components(separatedBy: "corrupt jpeg data").count == 2, "\(run.stderr)")
         }
 
+        /// A valid picture in a variant picpipe does not decode (a 12-bit JPEG) is unsupported, not corrupt, in every
+        /// way a file comes in: `thumbnail`, `batch` (its line, `--json`, the dead letter) and serve's upload folder
+        /// (the dead letter). Until session 34 all of them said "corrupt JPEG data: Unsupported JPEG data precision
+        /// 12", telling the user that an intact file was damaged.
+        @Test func aValidPictureInAnUnsupportedVariantIsNotCalledCorrupt() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            var bytes = [UInt8](try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 3))
+            var at = 2
+            while at + 4 < bytes.count, bytes[at + 1] != 0xC0 {
+                at += 2 + (Int(bytes[at + 2]) << 8 | Int(bytes[at + 3]))
+            }
+            try #require(at + 4 < bytes.count && bytes[at + 1] == 0xC0)
+            bytes[at + 1] = 0xC1  // extended sequential with 12-bit samples, as such files are
+            bytes[at + 4] = 12
+            let inputs = work.appendingPathComponent("in")
+            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+            let file = inputs.appendingPathComponent("scan12.jpg")
+            try Data(bytes).write(to: file)
+            let reason = "unsupported JPEG: 12-bit samples (picpipe decodes 8-bit JPEG)"
+
+            let thumbnail = try await PicpipeProcess.run([
+                "thumbnail", file.path, "-o", work.appendingPathComponent("o.jpg").path,
+            ])
+            #expect(thumbnail.status == 1)
+            #expect(thumbnail.stderr == "picpipe: \(file.path): \(reason)\n", "\(thumbnail.stderr)")
+
+            let store = work.appendingPathComponent("store")
+            let batch = try await PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "--json", "-q"])
+            #expect(batch.status == 1)
+            #expect(batch.stderr.contains("picpipe: failed: \(file.path): \(reason)\n"), "\(batch.stderr)")
+            let summary = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(batch.stdout.utf8))
+            #expect(summary.failures.map(\.error) == [reason])
+            #expect(try Self.deadLetterErrors(store) == [reason])
+            #expect(ServeProcess.files(store, "originals").isEmpty)
+
+            let served = work.appendingPathComponent("served")
+            try FileManager.default.createDirectory(
+                at: served.appendingPathComponent("uploads"), withIntermediateDirectories: true)
+            let serve = try await ServeProcess(store: served)
+            try Data(bytes).write(to: work.appendingPathComponent("staged.jpg"))
+            try FileManager.default.moveItem(
+                at: work.appendingPathComponent("staged.jpg"), to: served.appendingPathComponent("uploads/scan12.jpg"))
+            try await ServeProcess.eventually("the dead letter") {
+                let letters = ServeProcess.files(served, "failed").filter { $0.hasSuffix(".error.json") }
+                return !letters.isEmpty || !serve.process.isRunning
+            }
+            await serve.stop()
+            // The thumbnail function's refusal names the file it read: `FILE: reason`.
+            let errors = try Self.deadLetterErrors(served)
+            #expect(!errors.isEmpty && errors.allSatisfy { $0.hasSuffix(": " + reason) }, "\(errors)")
+            #expect(!errors.contains { $0.contains("corrupt") }, "\(errors)")
+        }
+
+        /// The `error` of each dead letter of `store`.
+        static func deadLetterErrors(_ store: URL) throws -> [String] {
+            try ServeProcess.files(store, "failed").filter { $0.hasSuffix(".error.json") }.map { path in
+                let data = try Data(contentsOf: store.appendingPathComponent("failed").appendingPathComponent(path))
+                let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+                return object?["error"] as? String ?? ""
+            }
+        }
+
         /// `-o` naming the input itself (by its name, another path, or a link) would have replaced the picture with
         /// its thumbnail, and did; a folder, or a typo'd extension written as a JPEG under a name nothing opens as
         /// one, are refused before any work too. Nothing is written in each case.

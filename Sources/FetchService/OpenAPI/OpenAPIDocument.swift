@@ -998,7 +998,7 @@ public enum OpenAPIDocument {
               headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             UnsupportedMediaType:
-              description: unsupported_media_type (a Content-Type other than image/jpeg, image/png, image/webp, image/gif, image/heic, image/heif, image/avif, multipart/form-data, or bytes that are none of JPEG, PNG, WebP, GIF, HEIC, AVIF; for an import, a body the source sent in a content coding such as gzip).
+              description: unsupported_media_type (a Content-Type other than image/jpeg, image/png, image/webp, image/gif, image/heic, image/heif, image/avif, multipart/form-data, or bytes that are none of JPEG, PNG, WebP, GIF, HEIC, AVIF, or a picture in a variant picpipe does not decode such as a 12-bit or lossless JPEG; for an import, a body the source sent in a content coding such as gzip).
               headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             Unprocessable:

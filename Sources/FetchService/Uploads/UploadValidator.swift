@@ -1,5 +1,6 @@
 // The last check before an upload is kept: it must decode within the limits (so corrupt files and
-// decompression bombs are refused with 422 and leave nothing behind).
+// decompression bombs are refused with 422, pictures in a variant picpipe does not decode with 415, and both leave
+// nothing behind).
 import Foundation
 import ImageCore
 import NIOPosix
@@ -22,11 +23,12 @@ package struct UploadValidator: Sendable {
         self.memoryBound = memoryBound
     }
 
-    /// - Throws: 422 with ImageCore's reason.
+    /// - Throws: 422 `unprocessable_image` with ImageCore's reason; 415 `unsupported_media_type` for an intact picture
+    ///   in a variant picpipe does not decode (a 12-bit JPEG: until session 34 a 422 "corrupt JPEG data").
     package func validate(_ upload: SpooledUpload) async throws {
         let (limits, memoryBound) = (self.limits, self.memoryBound)
         let path = upload.path
-        let failure: String? = try await threadPool.runIfActive {
+        let failure: APIError? = try await threadPool.runIfActive {
             // Mapped, not read: the pages come from the page cache the spool just filled.
             let bytes = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
             do {
@@ -36,11 +38,13 @@ package struct UploadValidator: Sendable {
                 return nil
             } catch let error as ImageError {
                 // A refused limit names the knob that set it.
-                return ThumbnailFunction.explain(error, memoryBound: memoryBound)
+                let reason = "the image cannot be used: " + ThumbnailFunction.explain(error, memoryBound: memoryBound)
+                if case .unsupportedVariant = error { return APIError.unsupportedMediaType(reason) }
+                return APIError.unprocessableImage(reason)
             } catch {
-                return String(describing: error)
+                return APIError.unprocessableImage("the image cannot be used: \(error)")
             }
         }
-        if let failure { throw APIError.unprocessableImage("the image cannot be used: \(failure)") }
+        if let failure { throw failure }
     }
 }

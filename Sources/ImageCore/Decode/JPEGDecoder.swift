@@ -59,7 +59,9 @@ enum JPEGDecoder {
         _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits, method: Method
     ) -> (pixels: Result<PixelBuffer, ImageError>, entropy: EntropyDecoder) {
         let outcome = run(bytes, header: header, shrink: shrink, limits: limits, channels: 3, method: method)
-        let pixels = outcome.decoded.map { PixelBuffer(width: $0.width, height: $0.height, channels: 3, bytes: $0.bytes) }
+        let pixels = outcome.decoded.map {
+            PixelBuffer(width: $0.width, height: $0.height, channels: 3, bytes: $0.bytes)
+        }
         return (pixels, outcome.entropy)
     }
 
@@ -94,9 +96,10 @@ enum JPEGDecoder {
             }) {
                 defer { rows.end() }
                 return withExtendedLifetime(rows) {
-                    decode({ context, count in
-                        Unmanaged<DecodedRows>.fromOpaque(context!).takeUnretainedValue().publish(Int(count))
-                    }, Unmanaged.passUnretained(rows).toOpaque())
+                    decode(
+                        { context, count in
+                            Unmanaged<DecodedRows>.fromOpaque(context!).takeUnretainedValue().publish(Int(count))
+                        }, Unmanaged.passUnretained(rows).toOpaque())
                 }
             }
             helped = resize ?? nil
@@ -171,8 +174,8 @@ enum JPEGDecoder {
         default: entropy = .libjpeg
         }
         guard code == CJPEGShims_ok else {
-            return ShimOutcome(
-                decoded: .failure(error(code: code, status: status, header: header, limits: limits)), entropy: entropy)
+            let failure = error(code: code, status: status, header: header, limits: limits, bytes: bytes)
+            return ShimOutcome(decoded: .failure(failure), entropy: entropy)
         }
         guard Int(outWidth) == Int(width), Int(outHeight) == Int(height) else {
             let detail = "decoded size \(outWidth)x\(outHeight) differs from the header"
@@ -181,7 +184,10 @@ enum JPEGDecoder {
         return ShimOutcome(decoded: .success((Int(width), Int(height), pixels)), entropy: entropy)
     }
 
-    static func error(code: Int, status: CJPEGShims_Status, header: ImageHeader, limits: DecodeLimits) -> ImageError {
+    /// The error of a failed decode of `bytes`.
+    static func error(
+        code: Int, status: CJPEGShims_Status, header: ImageHeader, limits: DecodeLimits, bytes: UnsafeRawBufferPointer
+    ) -> ImageError {
         let message = withUnsafeBytes(of: status.message) { raw in
             String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
         }
@@ -193,6 +199,8 @@ enum JPEGDecoder {
         case CJPEGShims_corruptWarning:
             return .corrupt(format: .jpeg, detail: message + " (damaged data is refused, not repaired)")
         default:
+            // libjpeg-turbo refuses what it cannot decode as it refuses damage; the frame header tells them apart.
+            if let unsupported = JPEGHeaderParser.unsupportedVariant(bytes) { return unsupported }
             return .corrupt(format: .jpeg, detail: message.isEmpty ? "libjpeg failed (code \(code))" : message)
         }
     }

@@ -186,7 +186,8 @@ final class HEIFContainer {
         return .tiff(Array(block[(4 + offset)...]))
     }
 
-    /// A libheif error as an `ImageError`: data that ends early is `.truncated`, the rest `.corrupt`. Call it while
+    /// A libheif error as an `ImageError`: data that ends early is `.truncated`, a feature libheif lacks
+    /// `.unsupportedVariant`, the rest `.corrupt`. Call it while
     /// the context (or handle) that returned `error` is alive: `error.message` may point into it.
     static func imageError(_ error: heif_error, format: ImageFormat, while step: String) -> ImageError {
         // libheif ends some messages with a line break, which a log line or a JSON body showed as "\n".
@@ -198,6 +199,17 @@ final class HEIFContainer {
         }
         if error.subcode == heif_suberror_Security_limit_exceeded {
             return .corrupt(format: format, detail: "\(Self.libheifLimitLead), \(step): \(message)")
+        }
+        if error.code == heif_error_Unsupported_feature {
+            // An intact file asking for what this libheif cannot do (10-bit with `imir` in 1.15, a codec without its
+            // plugin): until session 34 "corrupt HEIC data: … Unsupported feature: Unspecified: …".
+            var reason = Substring(message)
+            for lead in ["Unsupported feature: ", "Unspecified: "] where reason.hasPrefix(lead) {
+                reason = reason.dropFirst(lead.count)
+            }
+            let version = String(cString: heif_get_version())
+            return .unsupportedVariant(
+                format: format, detail: "\(step) needs a feature libheif \(version) lacks: \(reason)")
         }
         return .corrupt(format: format, detail: "\(step): \(message)")
     }

@@ -40,6 +40,32 @@ enum JPEGHeaderParser {
         }
     }
 
+    /// What an intact JPEG's frame header asks for that picpipe's libjpeg-turbo (8-bit, Debian 12's 2.1) does not
+    /// decode: samples of other than 8 bits, lossless or hierarchical coding; `nil` for a frame header it decodes
+    /// (or none). Asked only once libjpeg-turbo refused the file, so a file it reads is never refused here.
+    static func unsupportedVariant(_ bytes: UnsafeRawBufferPointer) -> ImageError? {
+        var frame: (marker: UInt8, precision: Int)?
+        _ = JPEGMarkers.walk(bytes) { (segment) throws(Never) -> Bool in
+            guard segment.isStartOfFrame else { return true }
+            if segment.body < bytes.count { frame = (segment.marker, Int(bytes[segment.body])) }
+            return false
+        }
+        guard let (marker, precision) = frame else { return nil }
+        let processes = "picpipe decodes baseline, extended and progressive JPEG"
+        let samples = precision == 8 ? "" : " with \(precision)-bit samples"
+        let detail: String
+        switch marker {
+        case 0xC3, 0xCB:
+            detail = "lossless coding\(samples) (SOF\(marker - 0xC0); \(processes))"
+        case 0xC5, 0xC6, 0xC7, 0xCD, 0xCE, 0xCF:
+            detail = "hierarchical coding\(samples) (SOF\(marker - 0xC0); \(processes))"
+        default:
+            guard precision != 8 else { return nil }
+            detail = "\(precision)-bit samples (picpipe decodes 8-bit JPEG)"
+        }
+        return .unsupportedVariant(format: .jpeg, detail: detail)
+    }
+
     private static func hex(_ byte: UInt8) -> String {
         let digits = String(byte, radix: 16, uppercase: true)
         return digits.count == 1 ? "0" + digits : digits
