@@ -80,10 +80,15 @@ public struct MetadataFunction: PipelineFunction {
             String(record.s3.object.key.dropFirst("originals/".count)))
         let addedAt = stored.flatMap { AddedTime.ofFile(atPath: $0.path) } ?? AddedTime.now
         // Checked again inside the row's transaction, as its last step: a write that waited for the lock past the
-        // timeout (a busy `batch`) is rolled back (until session 32 its row stayed beside the dead letter).
-        try database.upsert(
-            metadata, originalPath: record.s3.object.key, sourceName: record.s3.object.sourceName, addedAt: addedAt,
-            committingOnlyIf: { try context.ensureTimeLeft() })
+        // timeout (a busy `batch`) is rolled back (until session 32 its row stayed beside the dead letter). Written
+        // as the function's output, where the caller says (batch: on its write threads, which a second Ctrl-C stops
+        // before it takes unfinished pictures back; until session 34 the row was written beside them).
+        let row = record.s3.object
+        try await context.writeOutputs {
+            try database.upsert(
+                metadata, originalPath: row.key, sourceName: row.sourceName, addedAt: addedAt,
+                committingOnlyIf: { try context.ensureTimeLeft() })
+        }
         if !context.originalExists(record) {
             // Deleted while the metadata was read: the delete wins, the row goes.
             try database.delete(sha256: hash.hex)

@@ -67,6 +67,93 @@ extension PicpipeCLI {
             #expect(rest.ok == count - originals)
             #expect(rest.skipped == originals)
         }
+        /// A second Ctrl-C exits at once, but first removes the originals the files in flight stored and did not
+        /// finish (with what their functions made so far), as a failed file's are, and says so. Until session 34 it
+        /// exited 130 without a word and left originals without thumbnails or metadata rows, which a later serve
+        /// never completed.
+        @Test func aSecondInterruptLeavesNoUnfinishedPicture() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let inputs = work.appendingPathComponent("in")
+            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+            // Pictures big enough that several are in flight, their originals stored, when the signals come.
+            let count = 16
+            for seed in 0..<count {
+                try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: seed, width: 2400, height: 1800)
+                    .write(to: inputs.appendingPathComponent(String(format: "p%03d.jpg", seed)))
+            }
+            let store = work.appendingPathComponent("store")
+            let process = Process()
+            process.executableURL = PicpipeProcess.binary
+            process.arguments = ["batch", inputs.path, "--store", store.path, "-j", "2", "-q"]
+            var environment = ProcessInfo.processInfo.environment
+            environment.removeValue(forKey: "PICPIPE_STORE")
+            environment.removeValue(forKey: "PICPIPE_CONFIG")
+            process.environment = environment
+            let err = work.appendingPathComponent("stderr")
+            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: err)
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            try await ServeProcess.eventually("first originals") {
+                !ServeProcess.files(store, "originals").isEmpty || !process.isRunning
+            }
+            kill(process.processIdentifier, SIGINT)
+            // The second only once the first is taken: two pending SIGINTs are one.
+            try await Self.interruptTaken(process)
+            kill(process.processIdentifier, SIGINT)
+            await process.exited()
+            let stderr = String(decoding: try Data(contentsOf: err), as: UTF8.self)
+            try #require(process.terminationReason == .exit, "killed by the signal: \(stderr)")
+            #expect(process.terminationStatus == 130, "\(stderr)")
+
+            // Every original left has its three thumbnails and its metadata row; nothing is left of the others.
+            let hashes = Set(ServeProcess.files(store, "originals").map { Self.hash(of: $0) })
+            for size in ["128", "256", "1024"] {
+                #expect(Set(ServeProcess.files(store, "thumbnails/\(size)").map { Self.hash(of: $0) }) == hashes)
+            }
+            let query = try await PicpipeProcess.run(["query", "--store", store.path, "--json", "--limit", "100"])
+            let rows = query.stdout.split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["sha256"] as? String
+            }
+            #expect(Set(rows) == hashes && rows.count == hashes.count, "\(query.stdout)")
+            #expect(!PicpipeProcess.files(under: store).contains { $0.contains(".picpipe-tmp-") })
+
+            let lines = stderr.split(separator: "\n")
+            let line = lines.first { $0.hasPrefix("picpipe: interrupted at once after ") }
+            #expect(line != nil, "\(stderr)")
+            if let line {
+                let counts = #/after (\d+) of 16 files; (\d+) unfinished pictures? removed/#
+                let said = try #require(line.firstMatch(of: counts), "\(line)")
+                #expect(Int(said.1)! < count)
+                #expect(line.hasSuffix("; run the same command again to resume (what is done is skipped)"), "\(line)")
+            }
+
+            let again = try await PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "--json", "-q"])
+            #expect(again.status == 0, "\(again.stderr)")
+            let rest = try JSONDecoder().decode(BatchCommandTests.Summary.self, from: Data(again.stdout.utf8))
+            #expect(rest.ok == count - hashes.count && rest.skipped == hashes.count)
+        }
+
+        /// The content hash a store file's name starts with (`ab/<sha256>.jpg`, `ab/<sha256>-inside-….jpg`).
+        static func hash(of path: String) -> String {
+            String((path.split(separator: "/").last ?? "").prefix(64))
+        }
+
+        /// Waits until `process` has taken the SIGINT sent to it (none pending any more).
+        static func interruptTaken(_ process: Process) async throws {
+            let status = "/proc/\(process.processIdentifier)/status"
+            try await ServeProcess.eventually("the interrupt taken") {
+                guard let text = try? String(contentsOfFile: status, encoding: .utf8) else { return true }
+                return !text.split(separator: "\n").contains { line in
+                    guard line.hasPrefix("SigPnd:") || line.hasPrefix("ShdPnd:"),
+                        let mask = UInt64(line.split(separator: "\t").last ?? "", radix: 16)
+                    else { return false }
+                    return mask & (1 << (UInt64(SIGINT) - 1)) != 0
+                }
+            }
+        }
+
         /// A Ctrl-C before batch has read its configuration, walked its inputs or made its store stops it too (until
         /// session 27 the handler came after all that, and one that came early was lost or killed the process).
         /// The configuration is a named pipe: batch waits on it, with its handler installed, until the test writes.

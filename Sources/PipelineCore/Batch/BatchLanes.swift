@@ -34,16 +34,19 @@ final class BatchLanes: Sendable {
 }
 
 /// Where a batch file's function outputs are written: on `StoreWriteThreads`, only once the file's original
-/// (written beside the functions' work) is durable, with the file's lane given to another file meanwhile.
+/// (written beside the functions' work) is durable, with the file's lane given to another file meanwhile, and never
+/// once a second Ctrl-C stopped the run (`BatchHardStop`).
 struct BatchOutputWriter: OutputWriter {
     /// The original's write; its value says whether it wrote (`false`: already stored).
     let original: Task<Bool, any Error>
     let lanes: BatchLanes
+    let hardStop: BatchHardStop
 
     func write<T: Sendable>(_ write: @escaping @Sendable () throws -> T) async throws -> T {
-        try await lanes.away {
+        let hardStop = self.hardStop
+        return try await lanes.away {
             _ = try await original.value
-            return try await StoreWriteThreads.shared.run(write)
+            return try await StoreWriteThreads.shared.run { try hardStop.write(write) }
         }
     }
 }

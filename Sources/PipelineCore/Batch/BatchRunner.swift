@@ -47,9 +47,12 @@ public struct BatchRunner: Sendable {
     ///     bytes to keep, and nothing would remove its record once it is readable).
     ///   - shouldStop: asked before each new file is started; once it says `true` (Ctrl-C), no new file starts, the
     ///     running ones finish, and the summary says `interrupted`.
+    ///   - hardStop: what a second Ctrl-C stops at once (`BatchHardStop.stopNow()`): every store write of the run
+    ///     goes through it, and it knows the originals stored for files not finished.
     public func run(
         _ inputs: [BatchInput], unreadable: [BatchSummary.Failure] = [], jobs: Int,
-        shouldStop: @escaping @Sendable () -> Bool = { false }, progress: @escaping @Sendable (BatchProgress) -> Void
+        shouldStop: @escaping @Sendable () -> Bool = { false }, hardStop: BatchHardStop = BatchHardStop(),
+        progress: @escaping @Sendable (BatchProgress) -> Void
     ) async throws -> BatchSummary {
         try layout.createFolders()
         // Every area a batch writes, failed/ too (until session 29 a killed batch's half-copied refusal there stayed).
@@ -59,6 +62,9 @@ public struct BatchRunner: Sendable {
             done: 0, total: inputs.count + unreadable.count, ok: 0, skipped: 0, failed: 0, elapsed: 0, lastFile: "",
             lastOutcome: .ok)
         var failures: [BatchSummary.Failure] = []
+        hardStop.attach(total: counters.total) { unfinished in
+            await self.takeBack(unfinished.original, sequence: unfinished.sequence, file: unfinished.file)
+        }
         for failure in unreadable {
             counters.done += 1
             counters.failed += 1
@@ -66,6 +72,7 @@ public struct BatchRunner: Sendable {
             counters.lastFile = failure.file
             counters.lastOutcome = .failed
             counters.lastError = failure.error
+            hardStop.progress(done: counters.done)
             progress(counters)
         }
         let duplicates = BatchDuplicates()
@@ -85,7 +92,8 @@ public struct BatchRunner: Sendable {
                 group.addTask {
                     await lanes.holding {
                         await self.process(
-                            input, sequence: sequence, duplicates: duplicates, lanes: lanes, buffers: buffers)
+                            input, sequence: sequence, duplicates: duplicates, lanes: lanes, buffers: buffers,
+                            hardStop: hardStop)
                     }
                 }
                 // Overlap the next file's read with this one's decode.
@@ -106,6 +114,7 @@ public struct BatchRunner: Sendable {
                 counters.lastFile = file
                 counters.lastOutcome = outcome
                 counters.lastError = error
+                hardStop.progress(done: counters.done)
                 progress(counters)
                 addNext()
             }
@@ -120,7 +129,8 @@ public struct BatchRunner: Sendable {
 
     /// One file: read, ingest, run each function; on failure, the dead letter. Called holding one of `lanes`.
     func process(
-        _ input: BatchInput, sequence: Int64, duplicates: BatchDuplicates, lanes: BatchLanes, buffers: InputBuffers
+        _ input: BatchInput, sequence: Int64, duplicates: BatchDuplicates, lanes: BatchLanes, buffers: InputBuffers,
+        hardStop: BatchHardStop = BatchHardStop()
     ) async -> (
         String, BatchOutcome, String?, [String: BatchOutputTotal]
     ) {
@@ -153,7 +163,11 @@ public struct BatchRunner: Sendable {
             let write = Task {
                 try await StoreWriteThreads.shared.run {
                     hold?()
-                    return try OriginalIngest.store(data, as: original, into: originals)
+                    return try hardStop.write {
+                        let stored = try OriginalIngest.store(data, as: original, into: originals)
+                        if stored { hardStop.stored(original, sequence: sequence, file: file) }
+                        return stored
+                    }
                 }
             }
             originalWrite = write
@@ -175,7 +189,7 @@ public struct BatchRunner: Sendable {
                     // batch runs no timeout (a big picture on a busy machine is not an error): a deadline far off.
                     logger: functionLogger, deadline: .now + .seconds(365 * 86_400),
                     invocationID: "batch-\(sequence)-\(function.name)", preloadedOriginal: data,
-                    outputWriter: BatchOutputWriter(original: write, lanes: lanes),
+                    outputWriter: BatchOutputWriter(original: write, lanes: lanes, hardStop: hardStop),
                     // The original is this run's, maybe not on disk yet: gone, it was deleted by a serve beside.
                     missingOriginalWasDeleted: true)
                 let result = try await function.handle(record, context: context)
@@ -183,6 +197,7 @@ public struct BatchRunner: Sendable {
                 BatchOutputTotal.merge(BatchOutputTotal.made(in: result), into: &made)
             }
             if try await write.value { changed = true }
+            hardStop.finished(original.hash)
             await duplicates.finish(original.hash, .succeeded)
             // An earlier run's dead letter of this file is stale now (until session 27 it stayed in failed/).
             if let failed = try? layout.handles(for: FunctionRole(write: [.failed]), function: "batch").handle(
@@ -208,9 +223,8 @@ public struct BatchRunner: Sendable {
                 // The picture could not be processed: do not keep the original this run stored, nor what the
                 // functions made of it before one failed (until session 27 a 128 px thumbnail written before the
                 // 256 px one failed on a full disk stayed behind): the clean-up of an HTTP DELETE.
-                try? layout.handles(for: FunctionRole(write: [.originals]), function: "ingest")
-                    .handle(.originals, .write).remove(ingested.relativePath)
-                await cleanUp(ingested, sequence: sequence, file: file)
+                await takeBack(ingested, sequence: sequence, file: file)
+                hardStop.finished(ingested.hash)
             }
             // No dead letter for a file that failed for lack of space: its input is still where it was, the run
             // says it failed and the next run takes it, and a copy in failed/ would take the room its roll-back has
@@ -227,6 +241,14 @@ public struct BatchRunner: Sendable {
             }
             return (file, .failed, reason, [:])
         }
+    }
+
+    /// Removes an original this run stored for a file that failed (or was cut short by a second Ctrl-C), then what
+    /// its functions made. Best effort: the file is reported failed (or the run ends) whatever happens here.
+    func takeBack(_ original: IngestedOriginal, sequence: Int64, file: String) async {
+        try? layout.handles(for: FunctionRole(write: [.originals]), function: "ingest")
+            .handle(.originals, .write).remove(original.relativePath)
+        await cleanUp(original, sequence: sequence, file: file)
     }
 
     /// Runs the `ObjectRemoved` functions for an original this run stored and then removed: nothing of a failed

@@ -21,7 +21,8 @@ struct BatchCommand: AsyncParsableCommand {
             that does not exist is a usage error. Finding no picture at all is a warning, not an error.
 
             Ctrl-C (or SIGTERM) stops starting files, lets the running ones finish, prints the partial summary and \
-            exits 130 (143 after SIGTERM); nothing partial is left in the store, and the next run skips what is done.
+            exits 130 (143 after SIGTERM); nothing partial is left in the store, and the next run skips what is done. \
+            A second one exits at once, after removing the pictures the files in flight had not finished.
 
             Exit code: 0 all succeeded (or nothing found), 1 some failed, 2 usage error, 130/143 interrupted.
 
@@ -101,6 +102,8 @@ struct BatchCommand: AsyncParsableCommand {
         // (until session 27 the handler came after both, and a background job, which inherits SIGINT ignored,
         // lost one that came early).
         let interrupt = InterruptSignal()
+        let hardStop = BatchHardStop()
+        interrupt.onSecondInterrupt { signal in Self.exitAtOnce(hardStop, signal: signal) }
         var configuration = databaseOptions.applied(to: recipe.applied(to: try configOptions.load(store: storeOptions)))
         if let sizes = try parsedSizes() { configuration.thumbnails.sizes = sizes }
         try recipe.checkApplies(to: configuration.thumbnails.format, also: try parsedAlsoFormats())
@@ -147,7 +150,7 @@ struct BatchCommand: AsyncParsableCommand {
         let display = BatchProgressDisplay(output: .standardError, quiet: quiet)
         let summary = try await runner.run(
             found, unreadable: discovery.unreadable, jobs: workers, shouldStop: { interrupt.received },
-            progress: { display.show($0) })
+            hardStop: hardStop, progress: { display.show($0) })
         display.finish()
         interrupt.restore()
         if json {
@@ -168,5 +171,23 @@ struct BatchCommand: AsyncParsableCommand {
             throw ExitCode(interrupt.exitCode)
         }
         if summary.failed > 0 { throw ExitCode(1) }
+    }
+
+    /// The second Ctrl-C: the run's store writes stopped and its unfinished pictures removed (their originals, and
+    /// what their functions made), as for a failed file, said, and the process ended with 128 + the signal.
+    static func exitAtOnce(_ hardStop: BatchHardStop, signal: Int32) -> Never {
+        let line: String
+        if let outcome = hardStop.stopNow() {
+            let pictures = outcome.removed == 1 ? "picture" : "pictures"
+            line =
+                "interrupted at once after \(outcome.done) of \(outcome.total) files; \(outcome.removed) unfinished "
+                + "\(pictures) removed; run the same command again to resume (what is done is skipped)"
+        } else {
+            line = "interrupted at once before any file was processed"
+        }
+        // On a terminal the progress bar's line is cleared first.
+        let clear = FileHandleOutput.standardError.isTerminal ? "\r\u{1B}[K" : ""
+        FileHandleOutput.standardError.write("\(clear)picpipe: \(line)\n")
+        _exit(128 + signal)
     }
 }
