@@ -1,4 +1,5 @@
-// libFuzzer harness: EXIF extraction (libexif) and normalisation (MetadataService), on whole files and on heads.
+// libFuzzer harness: EXIF extraction (libexif, and picpipe's walk beside it) and normalisation (MetadataService),
+// on whole files and on heads.
 import Foundation
 import FuzzSupport
 import ImageCore
@@ -28,6 +29,21 @@ enum ExifMetadataHarness {
             break
         case .failure(.error(let error)):
             return .invariantBroken("the first \(head.count) bytes are refused (\(error)) but the whole file is read")
+        }
+        // picpipe's walk of the directories, which reads the blocks longer than libexif's 64 KiB, must read every
+        // block libexif reads as libexif does (asked for on every input, so it is held against libexif), unless
+        // the values it keeps reach its bound (16 MiB), which libexif does not have.
+        switch MetadataReader.read(
+            bytes: bytes, isWholeFile: true, fileSize: bytes.count, file: "fuzz", sha256: nil, includeRaw: true,
+            reader: .directoryWalk)
+        {
+        case .success(let walked)
+        where walked.jsonLine() != whole.jsonLine() && walked.exifError?.contains("the values read add up") != true:
+            return .invariantBroken("picpipe's walk gives \(walked.jsonLine()), libexif \(whole.jsonLine())")
+        case .success:
+            break
+        case .failure:
+            return .invariantBroken("picpipe's walk refuses a file libexif reads")
         }
         return .accepted(whole.exifError.map { "exif_error: \($0)" } ?? "\(whole.exif?.tags.count ?? 0) raw tags")
     }

@@ -13,6 +13,10 @@ public enum MetadataReader {
     /// The second read: an APP1 is at most 64 KiB, so this holds it and the SOF unless a large ICC profile
     /// or other APPn segment comes first.
     public static let growingHeadLength = 256 * 1024
+    /// The most of an EXIF block read (1 MiB). A JPEG APP1 holds at most 64 KiB, but a PNG eXIf chunk, a WebP EXIF
+    /// chunk or a HEIF Exif item can be longer, and exiftool reads them whole; a longer block (no camera writes one)
+    /// is read up to here, and `exif_error` says it was cut.
+    public static let largestExifBlock = 1 << 20
 
     /// Reads metadata from a whole file already in memory (the batch and pipeline path).
     /// - Parameters:
@@ -75,9 +79,10 @@ public enum MetadataReader {
     }
 
     /// Reads metadata from the first bytes of a file of `fileSize` bytes (all of it when `isWholeFile`).
+    /// `reader` picks what reads the EXIF block's directories (tests hold picpipe's walk against libexif).
     package static func read(
         bytes: UnsafeRawBufferPointer, isWholeFile: Bool, fileSize: Int, file: String, sha256: String?,
-        includeRaw: Bool
+        includeRaw: Bool, reader: ExifBlockReader = .bySize
     ) -> Result<ImageMetadata, Failure> {
         guard let format = ImageFormat.sniff(bytes) else {
             // Too few bytes to tell (a WebP signature needs 12, a HEIF `ftyp` up to 64): a head of a longer file
@@ -114,12 +119,12 @@ public enum MetadataReader {
             metadata.exifError = reason
         case .found(let range):
             let block = ExifBlock(
-                in: bytes, tiffRange: range, thumbnailBase: format == .jpeg ? range.lowerBound : 0)
+                in: bytes, tiffRange: range, thumbnailBase: format == .jpeg ? range.lowerBound : 0, reader: reader)
             block.apply(to: &metadata, includeRaw: includeRaw)
             metadata.exifError = block.problem
         case .copied(let tiff, let note):
             tiff.withUnsafeBytes { copy in
-                let block = ExifBlock(in: copy, tiffRange: 0..<copy.count)
+                let block = ExifBlock(in: copy, tiffRange: 0..<copy.count, reader: reader)
                 block.apply(to: &metadata, includeRaw: includeRaw)
                 metadata.exifError = block.problem ?? note
             }

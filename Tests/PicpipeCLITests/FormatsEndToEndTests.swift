@@ -171,6 +171,79 @@ extension PicpipeCLI {
             }
         }
 
+        /// An EXIF block longer than a JPEG APP1 can hold, as exiftool reads it, in an AVIF's Exif item (avifenc
+        /// --exif), a PNG eXIf chunk and a WebP EXIF chunk: IFD0's Make, an 84,000-byte XPComment, then the ExifIFD
+        /// (FNumber, DateTimeOriginal) and the GPS position, all stored past 64 KiB. Until session 34 libexif read
+        /// the first 65,528 bytes: taken_at, f_number and the position were null, and `exif_error` "ExifData: Tag
+        /// data past end of buffer (12 > 65528)" named neither the tag nor the cut.
+        @Test func longEXIFBlocksAreReadWhole() async throws {
+            guard Self.available("avifenc") else { return }
+            let work = try PicpipeProcess.temporaryFolder("picpipe-long-exif")
+            defer { try? FileManager.default.removeItem(at: work) }
+            func u16(_ v: Int) -> [UInt8] { [UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+            func u32(_ v: Int) -> [UInt8] { u16(v >> 16) + u16(v & 0xFFFF) }
+            func entry(_ tag: Int, _ type: Int, _ count: Int, _ value: [UInt8]) -> [UInt8] {
+                u16(tag) + u16(type) + u32(count) + value
+            }
+            let caption: [UInt8] = "Long caption. ".utf16.flatMap { [UInt8($0), 0] }  // UCS-2LE
+            let comment: [UInt8] = (0..<3_000).flatMap { _ in caption }  // 84,000 bytes
+            // IFD0 at 8 (4 entries: 54 bytes), Make at 62, the comment at 70, the ExifIFD at 84070 (2 entries, its
+            // values at 84100), the GPS IFD at 84128 (4 entries, its values at 84182).
+            var tiff: [UInt8] = [0x4D, 0x4D] + u16(42) + u32(8) + u16(4)
+            tiff += entry(0x010F, 2, 8, u32(62)) + entry(0x8769, 4, 1, u32(84_070))
+            tiff += entry(0x8825, 4, 1, u32(84_128)) + entry(0x9C9C, 1, comment.count, u32(70)) + u32(0)
+            tiff += [UInt8]("LongCam".utf8) + [0] + comment
+            tiff += u16(2) + entry(0x829D, 5, 1, u32(84_100)) + entry(0x9003, 2, 20, u32(84_108)) + u32(0)
+            tiff += u32(28) + u32(10) + [UInt8]("2023:07:14 18:30:00".utf8) + [0]
+            tiff += u16(4) + entry(1, 2, 2, [0x4E, 0, 0, 0]) + entry(2, 5, 3, u32(84_182))
+            tiff += entry(3, 2, 2, [0x45, 0, 0, 0]) + entry(4, 5, 3, u32(84_206)) + u32(0)
+            tiff += [48, 1, 51, 1, 30, 1, 2, 1, 17, 1, 40, 1].flatMap(u32)
+            try #require(tiff.count == 84_230)
+            let exif = work.appendingPathComponent("caption.exif")
+            try Data(tiff).write(to: exif)
+            let source = work.appendingPathComponent("source.png")
+            try BatchCommandTests.picture(.png, seed: 7, width: 64, height: 48).write(to: source)
+            let avif = work.appendingPathComponent("caption.avif")
+            try await Self.run("avifenc", ["-s", "9", "--exif", exif.path, source.path, avif.path])
+            // The PNG and WebP: the source's chunks with an eXIf chunk, or a WebP holding only a VP8X, a tiny VP8L
+            // and the EXIF chunk (all the header probe reads).
+            let png = work.appendingPathComponent("caption.png")
+            var pngBytes = [UInt8](try Data(contentsOf: source))
+            let eXIf = Array("eXIf".utf8) + tiff
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in eXIf {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+            }
+            pngBytes.insert(contentsOf: u32(tiff.count) + eXIf + u32(Int(~crc)), at: 33)  // after IHDR
+            try Data(pngBytes).write(to: png)
+            func le(_ value: Int, _ count: Int) -> [UInt8] { (0..<count).map { UInt8(value >> (8 * $0) & 0xFF) } }
+            let lossless: [UInt8] = [0x2F] + le(63 | 47 << 14, 4) + [0, 0, 0]
+            var body = Array("WEBPVP8X".utf8) + le(10, 4) + [0x08, 0, 0, 0] + le(63, 3) + le(47, 3)
+            body += Array("VP8L".utf8) + le(lossless.count, 4) + lossless
+            body += Array("EXIF".utf8) + le(tiff.count, 4) + tiff
+            let webp = work.appendingPathComponent("caption.webp")
+            try Data(Array("RIFF".utf8) + le(body.count, 4) + body).write(to: webp)
+
+            let run = try await PicpipeProcess.run(["metadata", "--raw", avif.path, png.path, webp.path])
+            #expect(run.status == 0, "\(run.stderr)")
+            let lines = try run.stdout.split(separator: "\n").map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+            try #require(lines.count == 3)
+            for line in lines {
+                let file = line["file"] as? String ?? "?"
+                #expect(line["make"] as? String == "LongCam", "\(file)")
+                #expect(line["taken_at"] as? String == "2023-07-14T18:30:00", "\(file)")
+                #expect(line["f_number"] as? Double == 2.8, "\(file)")
+                #expect(line["gps_latitude"] as? Double == 48.858333333333334, "\(file)")
+                #expect(line["gps_longitude"] as? Double == 2.2944444444444443, "\(file)")
+                #expect(line["exif_error"] is NSNull, "\(file): \(line["exif_error"] ?? "")")
+                let ifd0 = (line["exif"] as? [String: Any])?["IFD0"] as? [String: Any]
+                #expect((ifd0?["XPComment"] as? String)?.count == 42_000, "\(file)")
+            }
+        }
+
         static func firstIndex(of needle: [UInt8], in bytes: [UInt8]) -> Int? {
             guard bytes.count >= needle.count else { return nil }
             return (0...(bytes.count - needle.count)).first { bytes[$0..<$0 + needle.count].elementsEqual(needle) }

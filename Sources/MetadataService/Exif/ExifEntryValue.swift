@@ -2,7 +2,7 @@
 import CEXIF
 import Foundation
 
-/// A view of one entry's value bytes (valid only while its `ExifData` lives).
+/// A view of one entry's value bytes (valid only while its `ExifData` or `ExifDirectories` lives).
 struct ExifEntryValue {
     /// The TIFF type: 1 BYTE, 2 ASCII, 3 SHORT, 4 LONG, 5 RATIONAL, 6 SBYTE, 7 UNDEFINED, 8 SSHORT, 9 SLONG,
     /// 10 SRATIONAL, 11 FLOAT, 12 DOUBLE.
@@ -23,7 +23,8 @@ struct ExifEntryValue {
         self.bigEndian = bigEndian
     }
 
-    private init(format: Int, count: Int, bytes: UnsafeRawBufferPointer, bigEndian: Bool) {
+    /// A value read by picpipe's own walk (`ExifDirectories`).
+    init(format: Int, count: Int, bytes: UnsafeRawBufferPointer, bigEndian: Bool) {
         self.format = format
         self.count = count
         self.bytes = bytes

@@ -25,10 +25,10 @@ struct ExifRepeatedDirectory: Equatable {
         0x8769: .exif, 0x8825: .gps, 0xA005: .interop, 0x0201: nil, 0x0202: nil,
     ]
 
-    /// Walks `tiff`, the bytes libexif reads (at most its 64 KiB), as libexif walks it: IFD0, each pointer in entry
-    /// order as it comes (so the InteropIFD inside the ExifIFD before IFD0's GPS pointer), then IFD1; a directory
-    /// libexif itself would not read (its own group, a group already filled, an offset past the end, its recursion
-    /// limit) is not followed either. Every offset is bounds-checked.
+    /// Walks `tiff`, the bytes read (libexif's 64 KiB at most, `ExifDirectories`' 1 MiB), as libexif walks it:
+    /// IFD0, each pointer in entry order as it comes (so the InteropIFD inside the ExifIFD before IFD0's GPS
+    /// pointer), then IFD1; a directory libexif itself would not read (its own group, a group already filled, an
+    /// offset past the end, its recursion limit) is not followed either. Every offset is bounds-checked.
     static func find(in tiff: UnsafeRawBufferPointer) -> [ExifRepeatedDirectory] {
         guard tiff.count >= 8 else { return [] }
         let bigEndian: Bool
@@ -92,7 +92,7 @@ struct ExifRepeatedDirectory: Equatable {
     }
 
     /// libexif's recursion cost of a directory of `count` entries (`level_cost`): ceil(log base 1.1 of count + 0.1).
-    private static func levelCost(_ count: Int) -> Int {
+    static func levelCost(_ count: Int) -> Int {
         Int((log(Double(count) + 0.1) / 0.09531017980432493).rounded(.up))
     }
 }
