@@ -103,6 +103,19 @@ package enum MetadataTables {
                             FROM unnest($1::bigint[], $2::text[]) AS t (id, added_at) WHERE image.id = t.id
                             """, [.integers(ids), .texts(times)])
                     }),
+                .init(
+                    "v4: make and model keys indexed by their md5, so a key of any length is stored",
+                    [
+                        // A btree index entry holds at most 2,704 bytes: a row whose Make or Model is longer (2,800
+                        // random letters, which any upload can carry) could not be stored at all. The md5 of each
+                        // key is 32 characters; queries name md5(key) = md5($n) AND key = $n
+                        // (PostgresMetadataQueryPlan).
+                        "DROP INDEX picpipe_metadata.image_make_model_key",
+                        """
+                        CREATE INDEX image_make_model_key_md5
+                            ON picpipe_metadata.image (md5(make_key), md5(model_key))
+                        """,
+                    ]),
             ])
     }
 }

@@ -16,8 +16,13 @@ struct PostgresMetadataQueryPlan {
             values.append(value)
             return "$\(values.count)"
         }
-        if let make = query.make { conditions.append("make_key = \(bind(.text(MetadataQuery.caseKey(make))))") }
-        if let model = query.model { conditions.append("model_key = \(bind(.text(MetadataQuery.caseKey(model))))") }
+        // The keys are indexed by their md5 (a btree entry holds at most 2,704 bytes, and a Make may be longer):
+        // the index finds the md5, the key itself decides.
+        for (column, value) in [("make_key", query.make), ("model_key", query.model)] {
+            guard let value else { continue }
+            let key = bind(.text(MetadataQuery.caseKey(value)))
+            conditions.append("md5(\(column)) = md5(\(key)) AND \(column) = \(key)")
+        }
         if let after = query.takenAfter { conditions.append("taken_at >= \(bind(.text(after)))") }
         if let before = query.takenBefore { conditions.append("taken_at < \(bind(.text(before)))") }
         for box in [query.bbox, query.near?.boundingBox].compactMap({ $0?.searched }) {
