@@ -78,5 +78,72 @@ extension PicpipeCLI {
                 }
             }
         }
+
+        /// `picpipe metadata`, `query --json`, `GET /images/{id}/metadata` and the listing give one orientation for
+        /// each picture: exiftool -n's, so an Orientation of 0 or 9 (values EXIF leaves undefined) is 0 or 9
+        /// everywhere, and an absent one null. Until session 34 the listing alone gave null for 0 and 9.
+        @Test func everyAnswerGivesTheSameOrientation() async throws {
+            let folder = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let inputs = folder.appendingPathComponent("in")
+            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+            let expected: [String: Int?] = ["o0.jpg": 0, "o6.jpg": 6, "o9.jpg": 9, "none.jpg": nil]
+            for (index, (name, orientation)) in expected.sorted(by: { $0.key < $1.key }).enumerated() {
+                let data =
+                    try orientation.map { try FormatsEndToEndTests.jpegWithEXIF(orientation: $0, seed: index) }
+                    ?? BatchCommandTests.picture(.jpeg, seed: index, width: 40, height: 30)
+                try data.write(to: inputs.appendingPathComponent(name))
+            }
+            let names = expected.keys.sorted()
+            let read = try await PicpipeProcess.run(
+                ["metadata", "--hash"] + names.map { inputs.appendingPathComponent($0).path })
+            try #require(read.status == 0, "\(read.stderr)")
+            var byName: [String: [String: Any]] = [:]
+            for line in read.stdout.split(separator: "\n") {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                byName[URL(fileURLWithPath: object["file"] as? String ?? "").lastPathComponent] = object
+            }
+            let store = folder.appendingPathComponent("store")
+            let batch = try await PicpipeProcess.run(["batch", inputs.path, "--store", store.path, "--quiet"])
+            try #require(batch.status == 0, "batch failed: \(batch.stderr)")
+            let query = try await PicpipeProcess.run(["query", "--store", store.path, "--json"])
+            var queried: [String: Any] = [:]
+            for line in query.stdout.split(separator: "\n") {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                queried[object["id"] as? String ?? "?"] = object["orientation"]
+            }
+            let serve = try await ServeProcess(store: store)
+            do {
+                try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
+                let port = try #require(ServeHTTPTests.port(in: serve.log))
+                let base = "http://127.0.0.1:\(port)/images"
+                let (body, _) = try await URLSession.shared.data(from: try #require(URL(string: base)))
+                let items = try #require(
+                    (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["items"] as? [[String: Any]])
+                #expect(items.count == names.count)
+                for name in names {
+                    let id = try #require(byName[name]?["sha256"] as? String, "\(name)")
+                    let (document, _) = try await URLSession.shared.data(
+                        from: try #require(URL(string: "\(base)/\(id)/metadata")))
+                    let metadata = try JSONSerialization.jsonObject(with: document) as? [String: Any]
+                    let listed = items.first { $0["sha256"] as? String == id }
+                    let answers: [(String, Any?)] = [
+                        ("picpipe metadata", byName[name]?["orientation"]), ("query --json", queried[id]),
+                        ("/metadata", metadata?["orientation"]), ("GET /images", listed?["orientation"]),
+                    ]
+                    for (source, answer) in answers {
+                        if let orientation = expected[name] ?? nil {
+                            #expect(answer as? Int == orientation, "\(name): \(source) gives \(answer ?? "no key")")
+                        } else {
+                            #expect(answer is NSNull, "\(name): \(source) gives \(answer ?? "no key")")
+                        }
+                    }
+                }
+            } catch {
+                await serve.stop()
+                throw error
+            }
+            await serve.stop()
+        }
     }
 }

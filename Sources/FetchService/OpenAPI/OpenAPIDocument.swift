@@ -1084,7 +1084,7 @@ public enum OpenAPIDocument {
                 format: {type: [string, "null"], enum: [jpeg, png, webp, gif, heic, avif, null]}
                 width: {type: [integer, "null"], description: "As stored, before any turn (see orientation)."}
                 height: {type: [integer, "null"]}
-                orientation: {type: [integer, "null"], minimum: 1, maximum: 8, description: "The EXIF orientation (for a HEIC or AVIF turned by its irot/imir, the EXIF value of that turn); 5 to 8 turn the picture a quarter, so it shows as height by width. Null when absent (or not 1-8)."}
+                orientation: {type: [integer, "null"], description: "The EXIF orientation as exiftool -n and /metadata give it (for a HEIC or AVIF turned by its irot/imir, the EXIF value of that turn); 5 to 8 turn the picture a quarter, so it shows as height by width; a value EXIF leaves undefined (0, 9) turns nothing. Null when absent."}
                 taken_at: {type: [string, "null"], description: "EXIF DateTimeOriginal, the camera's local wall time (YYYY-MM-DDTHH:MM:SS); null without an EXIF date."}
                 added_at: {type: [string, "null"], description: "When the picture entered the store, the server's local wall time in taken_at's shape (kept when the picture is processed again); a picture without taken_at is listed by it. Null only for a picture stored before added_at existed whose original could not be read then."}
                 urls:

@@ -105,10 +105,11 @@ extension ImageAPI {
         }
         func number(_ value: Int?) -> String { value.map(String.init) ?? "null" }
         func text(_ value: String?) -> String { value.map(JSONText.quoted) ?? "null" }
-        // The EXIF orientation (1-8; anything else turns nothing, null as when absent) beside the stored width and
-        // height, so a client lays out a turned photo without one metadata request per picture (until session 29
-        // items had no orientation).
-        let orientation = meta.orientation.flatMap { (1...8).contains($0) ? $0 : nil }
+        // The EXIF orientation beside the stored width and height, so a client lays out a turned photo without one
+        // metadata request per picture (until session 29 items had no orientation). It is the value `/metadata` and
+        // `query --json` give, exiftool's -n: 0 or 9, which EXIF leaves undefined, turn nothing but are not null
+        // (until session 34 the listing alone gave null for them).
+        let orientation = meta.orientation
         return "{\"id\":\(JSONText.quoted(id)),\"sha256\":\(JSONText.quoted(row.id)),\"name\":\(text(name)),"
             + "\"size\":\(number(entry?.size ?? meta.bytes)),\"format\":\(text(entry?.format.rawValue ?? meta.format)),"
             + "\"width\":\(number(meta.width)),\"height\":\(number(meta.height)),"
