@@ -118,4 +118,50 @@ import Testing
             }
         }
     }
+
+    /// One pass forgets every old event whose invocations all succeeded, however many removals it keeps on the way:
+    /// 520 refused uploads (a dead creation and a succeeded removal each) with succeeded uploads between them and
+    /// after them, in batches of 500. Until session 34 a pass ended at the first batch that kept a removal, and once
+    /// the 500 oldest candidates were all kept removals no pass forgot anything again.
+    @Test(arguments: JournalBackend.available)
+    func aPassWalksPastTheRemovalsItKeeps(backend: JournalBackend) throws {
+        func record(_ kind: String, _ n: Int, name: EventName = .objectCreatedPut) -> S3EventRecord {
+            S3EventRecord(
+                name: name, bucket: "store", key: "originals/\(kind)/\(n).jpg", size: 10 + n, eTag: "\(kind)\(n)",
+                sequence: 0, sourceName: "\(kind)\(n).jpg")
+        }
+        try backend.withJournal { journal in
+            var succeeded: [Int64] = []
+            for n in 1...520 {
+                _ = try journal.append(record("bad", n), functions: ["thumbnail"], type: .event, deduplicate: true)
+                _ = try journal.append(
+                    record("bad", n, name: .objectRemovedDelete), functions: ["cleanup"], type: .event,
+                    deduplicate: false)
+                if n % 10 == 0 {
+                    succeeded.append(
+                        try journal.append(record("early", n), functions: ["cleanup"], type: .event, deduplicate: true)
+                            .eventID)
+                }
+            }
+            for n in 1...100 {
+                succeeded.append(
+                    try journal.append(record("late", n), functions: ["cleanup"], type: .event, deduplicate: true)
+                        .eventID)
+            }
+            for _ in 1...520 { try Self.run("thumbnail", in: journal, error: "not a picture") }
+            for _ in 1...(520 + succeeded.count) { try Self.run("cleanup", in: journal) }
+            let cutoff = Date().addingTimeInterval(60)
+
+            #expect(try journal.prunePass(before: cutoff, batch: FunctionRuntime.pruneBatch) == succeeded.count)
+            #expect(try succeeded.filter { try journal.event(id: $0) != nil } == [])
+            // What stays is the refused uploads and their removals; the counts of what went are kept.
+            #expect(try journal.invocations(state: .dead, function: "thumbnail", limit: 1000).count == 520)
+            let cleanups = try journal.invocations(state: nil, function: "cleanup", limit: 1000)
+            #expect(cleanups.count == 520)
+            #expect(cleanups.allSatisfy { $0.state == "succeeded" })
+            let statistics = try journal.statistics(now: Date())
+            #expect(statistics.first { $0.function == "cleanup" }?.succeeded == 520 + succeeded.count)
+            #expect(try journal.prunePass(before: cutoff, batch: FunctionRuntime.pruneBatch) == 0)
+        }
+    }
 }

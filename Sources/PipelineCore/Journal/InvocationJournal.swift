@@ -95,13 +95,15 @@ public protocol InvocationJournal: Sendable {
     /// Per-function counters derived from the journal, the counts of what `prune` forgot included.
     func statistics(now: Date) throws -> [FunctionStatistics]
 
-    /// Forgets finished work older than `cutoff`, at most `limit` events in one transaction: each event created
-    /// before it whose every invocation succeeded goes, with its invocations and attempts; their counts are kept per
-    /// function (`PrunedTotals`), so `statistics` still counts them (its percentiles are those of what is kept).
-    /// Dead, failed, waiting and running work stays, and so does a removal event while an older event of its key
-    /// stays (the de-duplication of `append` reads the key's history: an upload after the removal is new).
-    /// - Returns: how many events were forgotten (fewer than `limit`: nothing more to prune now).
-    func prune(before cutoff: Date, limit: Int) throws -> Int
+    /// Forgets finished work older than `cutoff`, one batch in one transaction: the candidates are the events after
+    /// id `after` created before `cutoff` whose every invocation succeeded, the `limit` lowest ids of them; each goes,
+    /// with its invocations and attempts, and their counts are kept per function (`PrunedTotals`), so `statistics`
+    /// still counts them (its percentiles are those of what is kept). Dead, failed, waiting and running work stays,
+    /// and so does a removal event while an older event of its key stays (the de-duplication of `append` reads the
+    /// key's history: an upload after the removal is new): such a candidate is kept, and the next batch starts after
+    /// it all the same, so kept removals neither use up a pass nor end it (`prunePass`).
+    /// - Returns: how many events were forgotten, and the id the next batch starts after (nil: no candidates left).
+    func prune(before cutoff: Date, limit: Int, after: Int64) throws -> PruneBatch
 
     /// Each function's waiting invocations and the age of the oldest, for the `/metrics` gauges (cheaper than
     /// `statistics`: a scrape may read it every few seconds).
@@ -116,7 +118,40 @@ public protocol InvocationJournal: Sendable {
     var databaseDescription: String { get }
 }
 
+/// What one batch of `InvocationJournal.prune` did.
+public struct PruneBatch: Sendable, Equatable {
+    /// How many events were forgotten.
+    public var pruned: Int
+    /// The highest id the batch looked at, where the next batch starts after; nil when it found fewer than its limit
+    /// of candidates (the pass is done).
+    public var next: Int64?
+
+    public init(pruned: Int, next: Int64?) {
+        self.pruned = pruned
+        self.next = next
+    }
+}
+
 extension InvocationJournal {
+    /// The first batch of a pass, from the oldest event. - Returns: how many events were forgotten.
+    public func prune(before cutoff: Date, limit: Int) throws -> Int {
+        try prune(before: cutoff, limit: limit, after: 0).pruned
+    }
+
+    /// Forgets all finished work older than `cutoff`, `batch` candidates to a transaction, in id order, until every
+    /// candidate was looked at or `stop` says so (a batch that forgets little or nothing does not end it).
+    /// - Returns: how many events were forgotten.
+    public func prunePass(before cutoff: Date, batch: Int, stop: () -> Bool = { false }) throws -> Int {
+        var total = 0
+        var after: Int64 = 0
+        while true {
+            let done = try prune(before: cutoff, limit: batch, after: after)
+            total += done.pruned
+            guard let next = done.next, next > after, !stop() else { return total }
+            after = next
+        }
+    }
+
     /// Ask first (`hasReady`), then claim.
     public var claimsWithoutAsking: Bool { false }
 

@@ -593,7 +593,7 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         return totals
     }
 
-    public func prune(before cutoff: Date, limit: Int) throws -> Int {
+    public func prune(before cutoff: Date, limit: Int, after: Int64) throws -> PruneBatch {
         let bounds = FunctionStatistics.bucketBounds
         let buckets = bounds.map { "SUM(CASE WHEN a.duration <= \($0) THEN 1 ELSE 0 END)" }.joined(separator: ", ")
         return try write { db in
@@ -602,10 +602,13 @@ public final class SQLiteInvocationJournal: InvocationJournal {
             try db.execute(
                 sql: """
                     INSERT INTO pruning SELECT e.id FROM events e
-                    WHERE e.created_at < ? AND NOT EXISTS (
+                    WHERE e.id > ? AND e.created_at < ? AND NOT EXISTS (
                         SELECT 1 FROM invocations i WHERE i.event_id = e.id AND i.state <> 'succeeded')
                     ORDER BY e.id LIMIT ?
-                    """, arguments: [cutoff.timeIntervalSince1970, limit])
+                    """, arguments: [after, cutoff.timeIntervalSince1970, limit])
+            // The next batch starts after every candidate of this one, the kept ones too.
+            let candidates = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MAX(id) AS last FROM pruning")
+            let next: Int64? = (candidates?["n"] ?? 0) < limit ? nil : candidates?["last"]
             // A removal stays while an older event of its key does (see the protocol).
             let kept = try Int64.fetchAll(
                 db,
@@ -617,7 +620,7 @@ public final class SQLiteInvocationJournal: InvocationJournal {
                     """)
             for id in kept { try db.execute(sql: "DELETE FROM pruning WHERE id = ?", arguments: [id]) }
             let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pruning") ?? 0
-            guard count > 0 else { return 0 }
+            guard count > 0 else { return PruneBatch(pruned: 0, next: next) }
             var totals = try Self.prunedTotals(db)
             for row in try Row.fetchAll(
                 db,
@@ -669,7 +672,7 @@ public final class SQLiteInvocationJournal: InvocationJournal {
                     DELETE FROM events WHERE id IN (SELECT id FROM pruning);
                     DELETE FROM pruning;
                     """)
-            return count
+            return PruneBatch(pruned: count, next: next)
         }
     }
 

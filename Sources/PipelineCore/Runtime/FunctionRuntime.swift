@@ -354,17 +354,12 @@ public final class FunctionRuntime: Sendable {
     static let pruneBatch = 500
 
     /// Forgets the finished work older than `runtime.journal_retention_days` (see `InvocationJournal.prune`), a
-    /// batch at a time, until none is left or serve stops. - Returns: how many events were forgotten.
+    /// batch at a time, until every candidate was looked at or serve stops. - Returns: how many events were forgotten.
     @discardableResult
     public func pruneJournal(now: Date = Date()) throws -> Int {
         guard settings.journalRetentionDays > 0 else { return 0 }
         let cutoff = now.addingTimeInterval(-settings.journalRetentionDays * 86400)
-        var total = 0
-        var pruned = 0
-        repeat {
-            pruned = try journal.prune(before: cutoff, limit: Self.pruneBatch)
-            total += pruned
-        } while pruned == Self.pruneBatch && !isStopping
+        let total = try journal.prunePass(before: cutoff, batch: Self.pruneBatch) { isStopping }
         if total > 0 {
             logger.notice(
                 "journal pruned: finished work older than runtime.journal_retention_days forgotten, its counts kept",

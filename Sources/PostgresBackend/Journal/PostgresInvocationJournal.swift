@@ -723,7 +723,7 @@ public final class PostgresInvocationJournal: InvocationJournal {
         return totals
     }
 
-    public func prune(before cutoff: Date, limit: Int) throws -> Int {
+    public func prune(before cutoff: Date, limit: Int, after: Int64) throws -> PruneBatch {
         let bounds = FunctionStatistics.bucketBounds
         let buckets = bounds.enumerated().map { "SUM(CASE WHEN a.duration <= \($1) THEN 1 ELSE 0 END) AS b\($0)" }
             .joined(separator: ", ")
@@ -734,10 +734,14 @@ public final class PostgresInvocationJournal: InvocationJournal {
             try connection.run(
                 """
                 INSERT INTO pruning SELECT e.id FROM picpipe_journal.events e
-                WHERE e.created_at < $1 AND NOT EXISTS (
+                WHERE e.id > $3 AND e.created_at < $1 AND NOT EXISTS (
                     SELECT 1 FROM picpipe_journal.invocations i WHERE i.event_id = e.id AND i.state <> 'succeeded')
                 ORDER BY e.id LIMIT $2
-                """, [.real(cutoff.timeIntervalSince1970), .int(limit)])
+                """, [.real(cutoff.timeIntervalSince1970), .int(limit), .integer(after)])
+            // The next batch starts after every candidate of this one, the kept ones too.
+            let candidates = try connection.run("SELECT COUNT(*) AS n, MAX(id) AS last FROM pruning").first
+            let next: Int64? =
+                (candidates?.value("n", as: Int.self) ?? 0) < limit ? nil : candidates?.value("last", as: Int64.self)
             // Held from here to the commit, then looked at again: a replay that re-queued one meanwhile keeps it.
             try connection.run(
                 """
@@ -758,7 +762,7 @@ public final class PostgresInvocationJournal: InvocationJournal {
                         AND NOT EXISTS (SELECT 1 FROM pruning q WHERE q.id = o.id))
                 """)
             let count = try connection.run("SELECT COUNT(*) AS n FROM pruning").first?.value("n", as: Int.self) ?? 0
-            guard count > 0 else { return 0 }
+            guard count > 0 else { return PruneBatch(pruned: 0, next: next) }
             var totals = try Self.prunedTotals(connection)
             for row in try connection.run(
                 """
@@ -812,7 +816,7 @@ public final class PostgresInvocationJournal: InvocationJournal {
                 """)
             try connection.run("DELETE FROM picpipe_journal.invocations WHERE event_id IN (SELECT id FROM pruning)")
             try connection.run("DELETE FROM picpipe_journal.events WHERE id IN (SELECT id FROM pruning)")
-            return count
+            return PruneBatch(pruned: count, next: next)
         }
     }
 
