@@ -633,9 +633,17 @@ public enum OpenAPIDocument {
               summary: The distinct cameras (make and model) of the stored pictures, with counts; the gallery's filter choices.
               parameters:
                 - $ref: "#/components/parameters/ifNoneMatch"
+                - name: limit
+                  in: query
+                  description: Only this many cameras, the most used (a tie goes to the first in sort order); without it, every camera (until session 34 it was ignored).
+                  schema: {type: integer, minimum: 1}
+                - name: match
+                  in: query
+                  description: Only the cameras whose make or model holds this text, without case; empty is not given.
+                  schema: {type: string}
               responses:
                 "200":
-                  description: Every camera, sorted by make then model (unknown last), and the number of pictures. Cameras are told apart as the make and model filters of GET /images tell them apart (without case), so a count is what that filter lists; an entry shows its pictures' most used spelling.
+                  description: Every camera (or those `match` and `limit` keep), sorted by make then model (unknown last), and the number of pictures (of all cameras). Cameras are told apart as the make and model filters of GET /images tell them apart (without case), so a count is what that filter lists; an entry shows its pictures' most used spelling.
                   headers:
                     <<: *answerHeaders
                     ETag: {$ref: "#/components/headers/JSONETag"}
@@ -657,6 +665,7 @@ public enum OpenAPIDocument {
                                 model: {type: [string, "null"]}
                                 count: {type: integer, minimum: 1}
                 "304": {$ref: "#/components/responses/NotModified"}
+                "400": {$ref: "#/components/responses/BadRequest"}
                 "401": {$ref: "#/components/responses/Unauthorized"}
                 "403": {$ref: "#/components/responses/Forbidden"}
                 "405": {$ref: "#/components/responses/MethodNotAllowed"}
