@@ -157,6 +157,60 @@ import Testing
         }
     }
 
+    /// A thumbnail size out of range is named by its place in the list, with its line and value, as every other
+    /// out-of-range value is, and a size listed twice is refused naming both places (until session 34 `sizes are
+    /// 1-16384 px` whichever it was, and `[256, 256]` was taken).
+    @Test func aThumbnailSizeOutOfRangeOrRepeatedIsNamedWithItsPlace() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("s.yaml")
+        try Data("thumbnails:\n  sizes: [128, 256, 99999, 512]\n".utf8).write(to: file)
+        do {
+            _ = try PicpipeConfiguration.load(file: file.path, environment: [:])
+            Issue.record("size 99999 was accepted")
+        } catch let error as ConfigurationError {
+            #expect(
+                error.description
+                    == "the configuration file \(file.path) is not valid: thumbnails.sizes[2] (line 2): is 1-16384, "
+                    + "not 99999")
+        }
+        try Data("thumbnails:\n  sizes:\n    - 128\n    - -5\n".utf8).write(to: file)
+        #expect(
+            throws: ConfigurationError.invalidInFile(
+                path: file.path, line: 4, key: "thumbnails.sizes[1]", value: "-5", reason: "is 1-16384")
+        ) { try PicpipeConfiguration.load(file: file.path, environment: [:]) }
+        #expect(
+            throws: ConfigurationError.invalidVariable(
+                variable: "PICPIPE_THUMBNAIL_SIZES", value: "128,0", key: "thumbnails.sizes[1]", reason: "is 1-16384")
+        ) { try PicpipeConfiguration.load(environment: ["PICPIPE_THUMBNAIL_SIZES": "128,0"]) }
+        // A size listed twice names the size and both places.
+        try Data("thumbnails:\n  sizes: [256, 700, 256]\n".utf8).write(to: file)
+        do {
+            _ = try PicpipeConfiguration.load(file: file.path, environment: [:])
+            Issue.record("sizes [256, 700, 256] were accepted")
+        } catch let error as ConfigurationError {
+            #expect(
+                error.description
+                    == "the configuration file \(file.path) is not valid: thumbnails.sizes (line 2): lists 256 twice "
+                    + "([0] and [2]); give each size once")
+        }
+        #expect(
+            throws: ConfigurationError.invalidVariable(
+                variable: "PICPIPE_THUMBNAIL_SIZES", value: "128,128", key: "thumbnails.sizes",
+                reason: "lists 128 twice ([0] and [1]); give each size once")
+        ) { try PicpipeConfiguration.load(environment: ["PICPIPE_THUMBNAIL_SIZES": "128,128"]) }
+        // A quoted number keeps its quotes in the message, which would otherwise read "a whole number …, not 256".
+        do {
+            _ = try PicpipeConfiguration.parse(yaml: "thumbnails:\n  sizes: [\"256\"]\n", path: "q.yaml")
+            Issue.record("a quoted size was accepted")
+        } catch ConfigurationError.malformed(_, let reason) {
+            #expect(reason == "thumbnails.sizes[0] (line 2): expected a whole number such as 128, not \"256\"")
+        }
+        let bounds = try PicpipeConfiguration.load(environment: ["PICPIPE_THUMBNAIL_SIZES": "1,16384"])
+        #expect(bounds.thumbnails.sizes == [1, 16384])
+    }
+
     /// A key given twice in one section is refused with both lines (until session 32 the last one silently won: a
     /// second `thumbnail:` section dropped the first one's timeout and retries).
     @Test func aKeyGivenTwiceIsRefused() {

@@ -289,7 +289,17 @@ extension PicpipeConfiguration {
             }
         }
         try check(!thumbnails.sizes.isEmpty, "thumbnails.sizes", "needs at least one size")
-        try check(thumbnails.sizes.allSatisfy { (1...16384).contains($0) }, "thumbnails.sizes", "sizes are 1-16384 px")
+        // Each size is named by its place in the list, so the refusal gives its line and value (until session 34
+        // `sizes are 1-16384 px`, whichever it was), and a size listed twice is refused: it names one folder, and
+        // until session 34 `[256, 256]` was taken and logged as `sizes=256,256`.
+        for (index, size) in thumbnails.sizes.enumerated() {
+            try check((1...16384).contains(size), "thumbnails.sizes[\(index)]", "is 1-16384")
+            if let first = thumbnails.sizes.firstIndex(of: size), first < index {
+                throw ConfigurationError.invalid(
+                    key: "thumbnails.sizes",
+                    reason: "lists \(size) twice ([\(first)] and [\(index)]); give each size once")
+            }
+        }
         try check(["inside", "cover"].contains(thumbnails.fit), "thumbnails.fit", "is inside or cover")
         try check(
             ["jpeg", "png", "webp", "avif"].contains(thumbnails.format), "thumbnails.format",
@@ -454,7 +464,8 @@ extension PicpipeConfiguration {
             let found = document.flatMap { ValueShape.node(at: context.codingPath, in: $0) }
             let place = ValueShape.path(context.codingPath) + (found?.mark.map { " (line \($0.line))" } ?? "")
             let expected = ValueShape.expected(at: context.codingPath, type: type)
-            return "\(place): expected \(expected)" + (found.map { ", not \(ValueShape.describe($0))" } ?? "")
+            return "\(place): expected \(expected)"
+                + (found.map { ", not \(ValueShape.describe($0, keepingQuotes: true))" } ?? "")
         case .dataCorrupted(let context):
             return "\(ValueShape.path(context.codingPath)): \(context.debugDescription)"
         case .keyNotFound(let key, let context):
@@ -529,7 +540,7 @@ enum ValueShape {
         case .sequence(let items)?:
             let numbers = !items.isEmpty && items.allSatisfy { $0.float != nil }
             return (numbers ? "a list of numbers" : "a list")
-                + (items.isEmpty ? "" : " such as [\(items.map(describe).joined(separator: ", "))]")
+                + (items.isEmpty ? "" : " such as [\(items.map { describe($0) }.joined(separator: ", "))]")
         case .mapping?: return "a section of keys (key: value lines)"
         case .scalar(let value)? where !value.string.isEmpty && type != Node.Sequence.self:
             return "\(scalar) such as \(describe(.scalar(value)))"
@@ -541,8 +552,13 @@ enum ValueShape {
     }
 
     /// A value as the file shows it: a scalar as written (a whole double without its ".0"), else its kind.
-    static func describe(_ node: Node) -> String {
+    /// `keepingQuotes` shows a quoted scalar in its quotes, so `"256"` given for a number does not read as 256.
+    static func describe(_ node: Node, keepingQuotes: Bool = false) -> String {
         switch node {
+        case .scalar(let scalar) where keepingQuotes && scalar.style == .doubleQuoted:
+            return "\"\(scalar.string)\""
+        case .scalar(let scalar) where keepingQuotes && scalar.style == .singleQuoted:
+            return "'\(scalar.string)'"
         case .scalar(let scalar):
             if let number = Double(scalar.string), number == number.rounded(), abs(number) < 1e15,
                 scalar.string.contains(".") || scalar.string.contains("e")
