@@ -212,6 +212,36 @@ extension PicpipeCLI {
             await serve.stop()
         }
 
+        /// `watcher.enabled: false`: the start line and `/metrics` name the roles the process runs, without the
+        /// watcher, and the log says once that uploads/ is not watched (until session 34 both said
+        /// `watcher,worker,api`, and nothing told why dropped files stayed in uploads/).
+        @Test func aServeWithoutTheWatcherSaysSoAndLeavesItOutOfItsRoles() async throws {
+            let work = try PicpipeProcess.temporaryFolder("picpipe-serve")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let store = work.appendingPathComponent("store")
+            let serve = try await ServeProcess(store: store, environment: ["PICPIPE_WATCHER_ENABLED": "false"])
+            try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
+            let lines = serve.log.split(separator: "\n")
+            let start = try #require(lines.first { $0.contains("serving") })
+            #expect(start.contains("roles=worker,api"), "\(start)")
+            let notices = lines.filter { $0.contains("uploads/ is not watched by this process") }
+            #expect(notices.count == 1, "\(serve.log)")
+            #expect(notices.first?.contains(store.appendingPathComponent("uploads").path) == true)
+            let port = try #require(ServeHTTPTests.port(in: serve.log))
+            let metrics = try await HTTPCall.send("GET", "http://127.0.0.1:\(port)/metrics").text
+            #expect(metrics.contains("picpipe_process_roles{roles=\"worker,api\"} 1"), "\(metrics)")
+            #expect(!metrics.contains("roles=\"watcher"))
+            serve.signal(SIGTERM)
+            #expect(await serve.waitForExit() == 0)
+            await serve.stop()
+            // With the watcher (the default) the start line names it and nothing is said about uploads/.
+            let watching = try await ServeProcess(store: store)
+            try await ServeProcess.eventually("http listening") { watching.log.contains("http listening") }
+            #expect(watching.log.contains("roles=watcher,worker,api"))
+            #expect(!watching.log.contains("is not watched"))
+            await watching.stop()
+        }
+
         @Test func oneServePerStore() async throws {
             let work = try PicpipeProcess.temporaryFolder("picpipe-serve")
             defer { try? FileManager.default.removeItem(at: work) }

@@ -44,6 +44,34 @@ struct ConfigurationKeysTests {
         #expect(message.contains("functions.thumbnail.timeot") && message.contains("did you mean"))
     }
 
+    /// A key unknown inside a section is suggested only a key of that section, never one of another section that
+    /// ends the same (until session 34 `functions.thumbnail.enabled` suggested `aws.enabled`, which turns off the S3
+    /// front door); a section's key written at the top still points to its section when only one section has it.
+    @Test func suggestionsStayInTheSection() {
+        func suggestion(_ yaml: String) -> String?? {
+            do {
+                _ = try PicpipeConfiguration.parse(yaml: yaml, path: "c.yaml")
+                return .none
+            } catch ConfigurationError.unknownKey(_, _, _, let suggestion) {
+                return .some(suggestion)
+            } catch {
+                return .none
+            }
+        }
+        #expect(suggestion("functions:\n  thumbnail:\n    enabled: false\n") == .some(nil))
+        #expect(suggestion("thumbnails:\n  enabled: false\n") == .some(nil))
+        #expect(suggestion("thumbnails:\n  filter: lanczos3\n") == .some(nil))
+        #expect(suggestion("http:\n  region: us-east-1\n") == .some(nil))
+        #expect(suggestion("functions:\n  thumbnail:\n    timeot: 10\n") == .some("functions.thumbnail.timeout"))
+        #expect(suggestion("max_pixels: 5\n") == .some("limits.max_pixels"))
+        // At the top, a name two sections have (aws.enabled, watcher.enabled) is not guessed at.
+        #expect(suggestion("enabled: false\n") == .some(nil))
+        let message = ConfigurationError.unknownKey(
+            path: "c.yaml", key: "functions.thumbnail.enabled", line: 3, suggestion: nil
+        ).description
+        #expect(!message.contains("aws.enabled"))
+    }
+
     @Test func everyPrintedKeyIsKnown() throws {
         var configuration = PicpipeConfiguration()
         configuration.http.signingKey = "secret"

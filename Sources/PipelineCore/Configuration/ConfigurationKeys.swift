@@ -14,7 +14,8 @@ public struct ConfigurationKeys: Sendable {
         return root.keys
     }()
 
-    /// Every dotted path, sorted, for suggestions across sections (`max_pixels` at the top → `limits.max_pixels`).
+    /// Every dotted path, sorted, for suggestions of a section's key given at the top (`max_pixels` →
+    /// `limits.max_pixels`).
     public var paths: [String] {
         children.flatMap { name, child in [name] + child.paths.map { name + "." + $0 } }.sorted()
     }
@@ -36,9 +37,12 @@ public struct ConfigurationKeys: Sendable {
                 var suggestion = Suggestion.closest(to: name, among: children.keys.sorted()).map {
                     (prefix + [$0]).joined(separator: ".")
                 }
-                if suggestion == nil {
-                    // The right key in another section?
-                    suggestion = Self.known.paths.first { $0.hasSuffix("." + name) || $0 == name }
+                if suggestion == nil, prefix.isEmpty {
+                    // A key of a section written at the top (`max_pixels` for `limits.max_pixels`), when only one
+                    // section has it. Never from inside a section: that is another setting of the same name
+                    // (until session 34 `functions.thumbnail.enabled` suggested `aws.enabled`, the S3 front door).
+                    let elsewhere = Self.known.paths.filter { $0.hasSuffix("." + name) }
+                    if elsewhere.count == 1 { suggestion = elsewhere[0] }
                 }
                 throw ConfigurationError.unknownKey(
                     path: file, key: path, line: keyNode.mark?.line, suggestion: suggestion)

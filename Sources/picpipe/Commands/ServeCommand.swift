@@ -56,10 +56,17 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = databaseOptions.applied(to: try configOptions.load(store: storeOptions))
         // Before anything starts SwiftNIO's shared event loops.
         if let loops = configuration.http.eventLoops { EventLoopCount.suggest(loops) }
-        let roles = try roles.map { try ServeRoles(parsing: $0, known: FunctionSettings.names) } ?? .all
-        if roles != .all, configuration.database.url == nil {
+        let asked = try roles.map { try ServeRoles(parsing: $0, known: FunctionSettings.names) } ?? .all
+        if asked != .all, configuration.database.url == nil {
             throw ValidationError(
                 "--roles needs a shared database (--database postgres://…): with SQLite one serve runs every role")
+        }
+        // What runs is what the start line and /metrics name: no watcher with `watcher.enabled: false`.
+        let roles = asked.running(watcherEnabled: configuration.watcher.enabled)
+        if roles.isEmpty {
+            throw ValidationError(
+                "--roles \(asked) with watcher.enabled false (or PICPIPE_WATCHER_ENABLED=false) runs nothing; "
+                    + "enable the watcher or give this process another role")
         }
         let level = Logger.Level(rawValue: configuration.logging.level) ?? .info
         LoggingSystem.bootstrap { label in
@@ -83,7 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let layout = StoreLayout(root: configuration.storeURL)
-        if configuration.watcher.enabled, roles.watcher {
+        if roles.watcher {
             // A link of uploads/ into the store (or to a folder holding it) would feed the store's own files back
             // in as uploads, again and again: refused before anything starts, as a usage error. Before the store's
             // folders are made: a link to nothing is said as one (it was "not a folder" and the usage text).
@@ -129,6 +136,15 @@ struct ServeCommand: AsyncParsableCommand {
                 "database": "\(application.backends.pool.map { "\($0.url)" } ?? "sqlite")",
                 "pid": "\(ProcessInfo.processInfo.processIdentifier)",
             ])
+        if asked.watcher, !roles.watcher {
+            // Said once, so files waiting in uploads/ are not a mystery (until session 34 nothing said so).
+            logger.notice(
+                """
+                uploads/ is not watched by this process (watcher.enabled: false): files dropped there wait until \
+                a serve with the watcher takes them; HTTP and S3 uploads are taken
+                """,
+                metadata: ["uploads": "\(layout.uploads.path)"])
+        }
         try await application.run(logger: logger)
         logger.info("stopped")
         lock?.release()

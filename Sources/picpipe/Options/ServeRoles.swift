@@ -47,11 +47,26 @@ struct ServeRoles: Equatable, Sendable, CustomStringConvertible {
 
     init() {}
 
+    /// The roles this process runs with the configuration's switches: without the watcher when
+    /// `watcher.enabled` is false (until session 34 the start line and `/metrics` still named it).
+    func running(watcherEnabled: Bool) -> ServeRoles {
+        var roles = self
+        roles.watcher = watcher && watcherEnabled
+        return roles
+    }
+
+    /// Whether it runs anything.
+    var isEmpty: Bool { !watcher && !worker && !api }
+
     var description: String {
         var names: [String] = []
         if watcher { names.append("watcher") }
         if worker {
-            if let workerFunctions { names += workerFunctions.sorted().map { "worker:\($0)" } } else { names.append("worker") }
+            if let workerFunctions {
+                names += workerFunctions.sorted().map { "worker:\($0)" }
+            } else {
+                names.append("worker")
+            }
         }
         if api { names.append("api") }
         return names.joined(separator: ",")

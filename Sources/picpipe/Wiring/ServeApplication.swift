@@ -22,11 +22,12 @@ struct ServeApplication {
     /// - Parameter listen: `--listen HOST:PORT`, over `http.listen`.
     /// - Parameter awsListen: `--aws-listen HOST:PORT`, over `aws.listen`.
     /// - Parameter reload: loads the configuration again on SIGHUP (nil: no reloading).
-    /// - Parameter roles: the parts this process runs (default: all).
+    /// - Parameter roles: the parts this process runs (default: all); the watcher only with `watcher.enabled`.
     static func build(
         configuration: PicpipeConfiguration, listen: String? = nil, awsListen: String? = nil, logger: Logger,
         reload: (@Sendable () throws -> PicpipeConfiguration)? = nil, roles: ServeRoles = .all
     ) throws -> ServeApplication {
+        let roles = roles.running(watcherEnabled: configuration.watcher.enabled)
         // Before the runtime makes its instruments: the Prometheus registry /metrics renders backs swift-metrics.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -51,7 +52,7 @@ struct ServeApplication {
             areas: [layout.originals, layout.thumbnails, layout.failed] + (sweepsUploads ? [layout.uploads] : []))
         if !roles.api { sweep.start() }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        if configuration.watcher.enabled, roles.watcher {
+        if roles.watcher {
             let ingest = UploadIngest(
                 layout: layout, runtime: runtime, maxFileBytes: configuration.limits.maxFileBytes, naming: naming,
                 logger: logger)
