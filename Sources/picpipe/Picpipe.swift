@@ -16,7 +16,7 @@ struct Picpipe: AsyncParsableCommand {
         abstract: "An image pipeline: thumbnails, metadata and an HTTP fetch service over one store.",
         discussion: "picpipe --version prints its version and the versions of the C libraries it runs with.",
         subcommands: [
-            ThumbnailCommand.self, BatchCommand.self,
+            ThumbnailCommand.self, BatchCommand.self, ThumbnailsCommand.self,
             MetadataCommand.self, QueryCommand.self,
             ServeCommand.self, InvokeCommand.self, ImportCommand.self, EventsCommand.self, ReplayCommand.self,
             StatsCommand.self, BenchQueueCommand.self,

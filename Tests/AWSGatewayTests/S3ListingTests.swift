@@ -221,4 +221,33 @@ import Testing
         #expect(rolled.count == 12)
         #expect(top.filesLooked == 12)
     }
+
+    /// The keys a walk is told are no objects (the `thumbnails` bucket's files of sizes and recipes not in force)
+    /// are passed over before one can stand for its folder's common prefix: a folder whose first file is an old
+    /// recipe's still rolls up by its next file, and one with no object left is no common prefix.
+    @Test func filesThatAreNoObjectsAreLeftOutOfListingsAndPrefixes() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("walk-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let hash = String(repeating: "a", count: 64)
+        let files = [
+            "128/aa/\(hash)-inside-q82-srgb.jpg", "256/aa/\(hash)-inside-q60-srgb.jpg",
+            "256/aa/\(hash)-inside-q82-srgb.jpg",
+        ]
+        for file in files {
+            let url = root.appendingPathComponent(file)
+            let folder = url.deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data("x".utf8).write(to: url)
+        }
+        let served: (String) -> Bool = { $0.hasPrefix("256/") && $0.hasSuffix("-inside-q82-srgb.jpg") }
+        var all = S3KeyWalk(root: root, prefix: "", after: "", delimiter: nil, including: served)
+        #expect(Array(AnyIterator { all.next() }).map(\.key) == ["256/aa/\(hash)-inside-q82-srgb.jpg"])
+        for prefix in ["", "256/"] {
+            let page = S3API.page(
+                S3KeyWalk(root: root, prefix: prefix, after: "", delimiter: "/", including: served), prefix: prefix,
+                delimiter: "/", after: "", maxKeys: 1000)
+            #expect(page.prefixes == [prefix.isEmpty ? "256/" : "256/aa/"], "\(prefix)")
+            #expect(page.objects.isEmpty)
+        }
+    }
 }

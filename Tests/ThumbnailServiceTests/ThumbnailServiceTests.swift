@@ -8,6 +8,30 @@ import Testing
 @testable import ThumbnailService
 
 struct ThumbnailServiceTests {
+    /// A derivative's path reads back into its size, hash and recipe, and every content's file of one recipe shares
+    /// its recipe key (what `thumbnails --prune` and the S3 bucket compare with the recipes in force); names picpipe
+    /// did not give are no thumbnail paths.
+    @Test func aThumbnailPathReadsBackIntoItsSizeHashAndRecipe() throws {
+        let hash = try #require(ContentHash(hex: "ab" + String(repeating: "0", count: 62)))
+        for recipe in [
+            ThumbnailRecipe(size: 256), ThumbnailRecipe(size: 128, format: .webp, quality: 85),
+            ThumbnailRecipe(size: 1024, fit: .cover, format: .avif, quality: 70, speed: 6),
+        ] {
+            let path = try #require(ThumbnailPath(recipe.relativePath(for: hash)))
+            #expect(path.sizeLabel == recipe.sizeLabel && path.hash == hash)
+            #expect(path.recipeKey == ThumbnailPath.recipeKey(of: recipe))
+            #expect(ThumbnailPath.recipeKey(ofPath: recipe.relativePath(for: hash)) == path.recipeKey)
+        }
+        #expect(ThumbnailPath.recipeKey(of: ThumbnailRecipe(size: 256)) == "256/inside-q82-srgb.jpg")
+        let zeros = String(repeating: "0", count: 62)
+        for other in [
+            "256/notes.txt", "256/ab/.picpipe-tmp-x", "256/cd/ab\(zeros)-inside.jpg", "ab\(zeros)-inside.jpg",
+            "/ab/x", "256/ab/" + String(repeating: "z", count: 64) + "-q.jpg",
+        ] {
+            #expect(ThumbnailPath(other) == nil, "\(other)")
+        }
+    }
+
     /// A 400x300 gradient with a red block in the top-left corner, encoded as `format`.
     static func picture(_ format: ImageFormat, width: Int = 400, height: Int = 300) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: width * height * 3)

@@ -59,7 +59,9 @@ extension S3API {
         let marker = query["marker"] ?? ""
         let urlEncoded = try Self.urlEncoded(query)
         let listing = Self.page(
-            S3KeyWalk(root: bucket.folder(in: layout), prefix: prefix, after: marker, delimiter: delimiter),
+            S3KeyWalk(
+                root: bucket.folder(in: layout), prefix: prefix, after: marker, delimiter: delimiter,
+                including: bucket == .thumbnails ? { images.servesThumbnail(atPath: $0) } : nil),
             prefix: prefix, delimiter: delimiter, after: marker, maxKeys: maxKeys)
         let result = ListBucketResultV1(
             name: bucket.rawValue, prefix: Self.listed(prefix, urlEncoded: urlEncoded),
@@ -87,7 +89,9 @@ extension S3API {
         }
         let urlEncoded = try Self.urlEncoded(query)
         let listing = Self.page(
-            S3KeyWalk(root: bucket.folder(in: layout), prefix: prefix, after: marker, delimiter: delimiter),
+            S3KeyWalk(
+                root: bucket.folder(in: layout), prefix: prefix, after: marker, delimiter: delimiter,
+                including: bucket == .thumbnails ? { images.servesThumbnail(atPath: $0) } : nil),
             prefix: prefix, delimiter: delimiter, after: marker, maxKeys: maxKeys)
         func encode(_ text: String) -> String { Self.listed(text, urlEncoded: urlEncoded) }
         let contents = contents(

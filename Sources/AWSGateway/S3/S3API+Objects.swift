@@ -34,7 +34,9 @@ extension S3API {
     static let singleReadLimit = 256 * 1024
 
     func objectInfo(bucket: S3Bucket, key: String, readSmall: Bool) async throws -> ObjectInfo {
-        guard S3Bucket.isSafe(key) else { throw AWSError.noSuchKey(bucket: bucket.rawValue, key: key) }
+        guard S3Bucket.isSafe(key), isServed(bucket: bucket, key: key) else {
+            throw AWSError.noSuchKey(bucket: bucket.rawValue, key: key)
+        }
         let cacheable = bucket != .uploads
         // A hit is found by the path as text: making the file's URL cost more than the rest of a cached GET.
         if cacheable, let folder = folderPaths[bucket], let cached = cache.lookup(folder + key) { return cached }
@@ -69,6 +71,13 @@ extension S3API {
         }
         if cacheable { cache.insert(info, readAt: .now, generation: generation) }
         return info
+    }
+
+    /// Whether a key of `thumbnails` is a file of a recipe in force, as the HTTP API serves it: a size taken out of
+    /// the configuration, or an earlier quality or format, is no object (until session 34 S3 listed and served them
+    /// while `GET /images/ID/thumbnails/SIZE` answered 404 `unknown_size`). Every key of the other buckets is.
+    func isServed(bucket: S3Bucket, key: String) -> Bool {
+        bucket != .thumbnails || images.servesThumbnail(atPath: key)
     }
 
     static func contentType(of file: URL) -> String {
@@ -149,7 +158,8 @@ extension S3API {
     /// once more, however long after.
     func cachedObject(isHead: Bool, headers requestHeaders: HTTPFields, bucket: S3Bucket, key: String) -> CachedAnswer?
     {
-        guard bucket != .uploads, S3Bucket.isSafe(key), let folder = folderPaths[bucket],
+        guard bucket != .uploads, S3Bucket.isSafe(key), isServed(bucket: bucket, key: key),
+            let folder = folderPaths[bucket],
             let (info, reread) = cache.lookupWhileRereading(folder + key), !reread,
             let (status, headers, range) = try? Self.objectHead(isHead: isHead, headers: requestHeaders, info: info)
         else { return nil }

@@ -40,6 +40,9 @@ struct S3KeyWalk: Sequence, IteratorProtocol {
     private let prefix: [UInt8]
     private let after: [UInt8]
     private let collapsing: Bool
+    /// Which keys are objects (`nil`: every file): a file it refuses is passed over before it can stand for its
+    /// folder's common prefix.
+    private let including: ((String) -> Bool)?
     private var stack: [Frame] = []
     /// The depth of the frame of a folder that collapses into one common prefix, while its first object is sought.
     private var collapsedAt: Int?
@@ -51,7 +54,9 @@ struct S3KeyWalk: Sequence, IteratorProtocol {
     ///   - prefix: only keys starting with it.
     ///   - after: only keys sorting after it ("" for all).
     ///   - delimiter: the listing's delimiter; `/` lets a folder past the prefix be passed over after its first object.
-    init(root: URL, prefix: String, after: String, delimiter: String?) {
+    ///   - including: which keys are objects (`nil`: every file; the `thumbnails` bucket's are the recipes in force).
+    init(root: URL, prefix: String, after: String, delimiter: String?, including: ((String) -> Bool)? = nil) {
+        self.including = including
         self.prefix = Array(prefix.utf8)
         self.after = Array(after.utf8)
         collapsing = delimiter == "/"
@@ -88,10 +93,11 @@ struct S3KeyWalk: Sequence, IteratorProtocol {
             guard entry.key.starts(with: prefix), after.isEmpty || after.lexicographicallyPrecedes(entry.key) else {
                 continue
             }
+            let key = String(decoding: entry.key, as: UTF8.self)
+            guard including?(key) ?? true else { continue }
             var status = stat()
             filesLooked += 1
             guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { continue }
-            let key = String(decoding: entry.key, as: UTF8.self)
             guard S3Bucket.isSafe(key) else { continue }
             if let collapsed = collapsedAt {
                 // One object stands for its folder's common prefix: the rest of the folder is not needed.

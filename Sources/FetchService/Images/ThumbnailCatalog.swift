@@ -15,6 +15,8 @@ final class ThumbnailCatalog: Sendable {
         /// The same sizes in other formats (the later recipes given for a label).
         var variants: [String: [ImageFormat: ThumbnailRecipe]]
         var labels: [String]
+        /// The recipe keys (`ThumbnailPath.recipeKey`) of the files these recipes make: what is served.
+        var served: Set<String>
 
         init(_ recipes: [ThumbnailRecipe]) {
             var byLabel: [String: ThumbnailRecipe] = [:]
@@ -34,6 +36,8 @@ final class ThumbnailCatalog: Sendable {
             self.recipes = byLabel
             self.variants = variants
             self.labels = labels
+            served = Set(byLabel.values.map(ThumbnailPath.recipeKey(of:)))
+            for recipe in variants.values.flatMap(\.values) { served.insert(ThumbnailPath.recipeKey(of: recipe)) }
         }
     }
 
@@ -65,6 +69,14 @@ final class ThumbnailCatalog: Sendable {
             sizes = Sizes(recipes)
             replacements.wrappingAdd(1, ordering: .releasing)
         }
+    }
+
+    /// Whether a path inside `thumbnails/` is a file of a recipe served now (a size configured, in its recipe or one
+    /// of its formats): files of sizes taken out of the configuration, or of an earlier quality or format, stay on
+    /// disk until `picpipe thumbnails --prune` but are served by no front door.
+    func serves(path: String) -> Bool {
+        guard let key = ThumbnailPath.recipeKey(ofPath: path) else { return false }
+        return sizes.withLock { $0.served.contains(key) }
     }
 
     /// The recipe for a size label, or 404.

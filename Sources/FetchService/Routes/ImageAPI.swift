@@ -73,6 +73,10 @@ package struct ImageAPI: Sendable {
         self.logger = logger
     }
 
+    /// Whether a path inside `thumbnails/` is a file of a recipe the HTTP API serves now (`ThumbnailCatalog.serves`):
+    /// the S3 API's `thumbnails` bucket lists and serves only those, as the HTTP API does.
+    package func servesThumbnail(atPath path: String) -> Bool { thumbnails.serves(path: path) }
+
     /// Checks credentials and usage plans: every route, and any shortcut past the router, admits requests with it.
     package var authorizer: RequestAuthorizer { live.current }
 

@@ -27,6 +27,22 @@ public struct BatchProgress: Sendable {
     public var lastOutcome: BatchOutcome
     public var lastError: String?
 
+    /// - Parameters: see the properties (`picpipe thumbnails` shows its progress as a batch's).
+    public init(
+        done: Int, total: Int, ok: Int, skipped: Int, failed: Int, elapsed: Double, lastFile: String,
+        lastOutcome: BatchOutcome, lastError: String? = nil
+    ) {
+        self.done = done
+        self.total = total
+        self.ok = ok
+        self.skipped = skipped
+        self.failed = failed
+        self.elapsed = elapsed
+        self.lastFile = lastFile
+        self.lastOutcome = lastOutcome
+        self.lastError = lastError
+    }
+
     /// Files per second so far.
     public var rate: Double { elapsed > 0 ? Double(done) / elapsed : 0 }
     /// Estimated seconds left.
