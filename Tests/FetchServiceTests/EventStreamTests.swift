@@ -15,58 +15,73 @@ import Testing
 
 @Suite(.serialized)
 struct EventStreamTests {
-    /// A journal line as `InvocationJournal.invocations` returns it (decoded: its memberwise init is internal).
-    static func invocation(_ id: Int64, event: Int64, _ state: InvocationState, function: String = "thumbnail")
-        -> InvocationSummary
-    {
-        let json = """
-            {"id":\(id),"event_id":\(event),"event_name":"ObjectCreated:Put",
-            "key":"originals/ab/\(String(repeating: "ab", count: 32)).jpg","source_name":"e\(event).jpg",
-            "function":"\(function)","type":"Event","state":"\(state.rawValue)","attempt":1,
-            "enqueued_at":"2026-01-01T00:00:00Z"}
-            """
-        return try! JSONDecoder().decode(InvocationSummary.self, from: Data(json.utf8))
+    /// An event as `InvocationJournal.events(after:limit:)` returns it, journaled `age` seconds ago.
+    static func event(_ id: Int64, _ states: [InvocationState], age: TimeInterval = 0) -> EventProgress {
+        EventProgress(
+            id: id, name: "ObjectCreated:Put", key: "originals/ab/\(String(repeating: "ab", count: 32)).jpg",
+            sourceName: "e\(id).jpg", createdAt: Date().addingTimeInterval(-age), states: states)
+    }
+
+    /// What a look that reads `page` sends: the events taken, then stamped with the cursor as it is after them.
+    static func sent(_ cursor: inout PictureEventCursor, page: [EventProgress]) -> [SettledEvent] {
+        let taken = cursor.take(page: page, now: Date())
+        return cursor.stamped(taken)
     }
 
     @Test func eventsSettlingOutOfOrderAreEachSentOnceAndResumeSafely() {
         // Event 1 is still running when event 2 settles.
         var cursor = PictureEventCursor(resumingAfter: 0)
-        var window = [
-            Self.invocation(4, event: 2, .succeeded, function: "metadata"), Self.invocation(3, event: 2, .succeeded),
-            Self.invocation(2, event: 1, .succeeded, function: "metadata"), Self.invocation(1, event: 1, .running),
-        ]
-        let first = cursor.advance(over: window)
+        let first = Self.sent(
+            &cursor, page: [Self.event(1, [.running, .succeeded]), Self.event(2, [.succeeded, .succeeded])])
         #expect(first.map(\.eventID) == [2])
         // Its resume id stays before event 1, which is not reported yet.
         #expect(first.map(\.resumeID) == [0])
-        #expect(cursor.watermark == 0)
-        #expect(cursor.advance(over: window).isEmpty, "nothing twice")
+        #expect(cursor.watermark == 0 && cursor.horizon == 2 && cursor.unfinished == [1])
+        #expect(cursor.recheckIDs(limit: 10) == [1])
+        #expect(cursor.take(rechecked: [Self.event(1, [.running, .succeeded])], asked: [1]).isEmpty, "nothing yet")
+        #expect(cursor.take(page: [], now: Date()).isEmpty, "nothing twice")
 
-        window[3] = Self.invocation(1, event: 1, .dead)
-        let second = cursor.advance(over: window)
+        let rechecked = cursor.take(rechecked: [Self.event(1, [.dead, .succeeded])], asked: [1])
+        let second = cursor.stamped(rechecked)
         #expect(second.map(\.eventID) == [1])
         #expect(second.map(\.outcome) == ["failed"])
-        #expect(cursor.watermark == 2, "both reported: the mark passes event 2 without sending it again")
-        #expect(cursor.advance(over: window).isEmpty)
+        #expect(second.map(\.resumeID) == [2], "both reported: the mark passes event 2 without sending it again")
+        #expect(cursor.watermark == 2 && cursor.unfinished.isEmpty)
 
         // A client resuming after 0 gets both again (at-least-once), one resuming after 2 gets neither.
+        let settled = [Self.event(1, [.dead, .succeeded]), Self.event(2, [.succeeded, .succeeded])]
         var resumed = PictureEventCursor(resumingAfter: 0)
-        #expect(resumed.advance(over: window).map(\.eventID) == [1, 2])
+        #expect(Self.sent(&resumed, page: settled).map(\.resumeID) == [1, 2])
         var caughtUp = PictureEventCursor(resumingAfter: 2)
-        #expect(caughtUp.advance(over: window).isEmpty)
+        #expect(caughtUp.take(page: [], now: Date()).isEmpty)
 
         // A new stream starts before what is unfinished and after what is done.
-        let fresh = PictureEventCursor(startingAt: [
-            Self.invocation(9, event: 5, .queued), Self.invocation(8, event: 4, .succeeded),
-        ])
-        #expect(fresh.watermark == 4)
-        #expect(PictureEventCursor(startingAt: [Self.invocation(8, event: 4, .succeeded)]).watermark == 4)
-        #expect(PictureEventCursor(startingAt: []).watermark == 0)
+        #expect(PictureEventCursor(newest: 5, unfinished: [5]).watermark == 4)
+        #expect(PictureEventCursor(newest: 4, unfinished: []).watermark == 4)
+        #expect(PictureEventCursor(newest: 0, unfinished: []).watermark == 0)
+    }
+
+    /// PostgreSQL hands out ids before the commit: 41 may be seen before 40. The event above the gap is sent, the
+    /// horizon waits below the gap until it fills, or until the event above it is older than `gapGrace`.
+    @Test func aGapInTheIdsHoldsTheHorizonUntilItFillsOrIsOld() {
+        var cursor = PictureEventCursor(resumingAfter: 39)
+        let above = Self.sent(&cursor, page: [Self.event(41, [.succeeded])])
+        #expect(above.map(\.eventID) == [41])
+        #expect(above.map(\.resumeID) == [39], "40 may still come")
+        #expect(cursor.horizon == 39 && cursor.sentAbove == [41])
+        // 40 commits: sent, and the horizon passes 41 without sending it again.
+        let filled = cursor.take(page: [Self.event(40, [.succeeded]), Self.event(41, [.succeeded])], now: Date())
+        #expect(filled.map(\.eventID) == [40])
+        #expect(cursor.horizon == 41 && cursor.sentAbove.isEmpty)
+        // A gap below an event journaled long ago is an append that never committed: passed at once.
+        var old = PictureEventCursor(resumingAfter: 39)
+        #expect(old.take(page: [Self.event(42, [.queued], age: 60)], now: Date()).isEmpty)
+        #expect(old.horizon == 42 && old.unfinished == [42] && old.watermark == 41)
     }
 
     @Test func frameCarriesTheResumeIDAndTheContentHash() {
         var cursor = PictureEventCursor(resumingAfter: 6)
-        let frames = cursor.advance(over: [Self.invocation(8, event: 7, .succeeded)]).map(\.frame)
+        let frames = Self.sent(&cursor, page: [Self.event(7, [.succeeded])]).map(\.frame)
         let hash = String(repeating: "ab", count: 32)
         #expect(
             frames == [
@@ -141,6 +156,82 @@ struct EventStreamTests {
             try other.succeed(claim, result: nil, duration: 0.01, memoryMB: 64)
             let text = try await stream.read { $0.contains("elsewhere.jpg") }
             #expect(text.contains("\"sha256\":\"\(hash)\""))
+        }
+    }
+
+    /// Journals `count` events for a function this server does not run, through another journal connection, and
+    /// finishes each there (none: left queued). - Returns: their ids.
+    @discardableResult
+    static func journalElsewhere(_ journal: some InvocationJournal, count: Int, finish: Bool = true) throws -> [Int64] {
+        try (0..<count).map { n in
+            let hash = String(repeating: String(format: "%02x", n % 256), count: 32)
+            let record = S3EventRecord(
+                name: .objectCreatedPut, bucket: "store", key: "originals/\(hash.prefix(2))/\(hash).jpg", size: 1,
+                eTag: hash, sequence: 0, sourceName: "elsewhere-\(n).jpg")
+            let id = try journal.append(record, functions: ["elsewhere"], type: .event, deduplicate: false).eventID
+            if finish {
+                let claim = try #require(try journal.claim(function: "elsewhere", now: Date()))
+                try journal.succeed(claim, result: nil, duration: 0.01, memoryMB: 64)
+            }
+            return id
+        }
+    }
+
+    /// A client far behind (a laptop that slept through a batch import) gets every event after its Last-Event-ID,
+    /// a page at a time: until session 34 each look read the newest 500 invocations only, and the events before
+    /// them were skipped without a word.
+    @Test func aClientFarBehindGetsEveryEventAfterItsLastEventID() async throws {
+        try await FetchServer.with { client, layout in
+            let ids = try Self.journalElsewhere(try SQLiteInvocationJournal(layout: layout), count: 600)
+            let last = try #require(ids.last)
+            let stream = try EventStreamConnection(port: client.port, lastEventID: "0")
+            defer { stream.close() }
+            let text = try await stream.read { $0.contains("\"event_id\":\(last),") }
+            let frames = Self.frames(text).filter { $0.event == "picture" }
+            let sent = frames.compactMap { frame -> Int64? in
+                guard let object = try? JSONSerialization.jsonObject(with: Data(frame.data.utf8)) as? [String: Any]
+                else { return nil }
+                return (object["event_id"] as? NSNumber)?.int64Value
+            }
+            #expect(sent == ids, "\(sent.count) of \(ids.count) sent, the first \(sent.first ?? -1)")
+            let resumeIDs = frames.compactMap { Int64($0.id) }
+            #expect(resumeIDs == resumeIDs.sorted() && resumeIDs.last == last)
+        }
+    }
+
+    /// A Last-Event-ID below what the journal pruned, or one it never gave, cannot be resumed from: the stream says
+    /// so (`event: reset`), goes on from now, and still sends what was unfinished then.
+    @Test func aLastEventIDTheJournalCannotResumeFromGetsAReset() async throws {
+        try await FetchServer.with { client, layout in
+            let other = try SQLiteInvocationJournal(layout: layout)
+            try Self.journalElsewhere(other, count: 3)
+            #expect(try other.prune(before: Date().addingTimeInterval(60), limit: 100) == 3)
+            let waiting = try #require(try Self.journalElsewhere(other, count: 1, finish: false).first)
+            #expect(waiting == 4, "an id is never given twice, pruned or not")
+
+            // At the newest pruned id nothing is missing.
+            let current = try EventStreamConnection(port: client.port, lastEventID: "3")
+            defer { current.close() }
+            let behind = try EventStreamConnection(port: client.port, lastEventID: "1")
+            defer { behind.close() }
+            let told = try await behind.read { $0.contains("event: reset") }
+            let reset = try #require(Self.frames(told).first)
+            #expect(reset.event == "reset")
+            #expect(reset.id == "3", "from now: event 4 is unfinished")
+            #expect(
+                reset.data == #"{"reason":"pruned","last_event_id":1,"pruned_through":3,"newest_event_id":4}"#)
+            let unknown = try EventStreamConnection(port: client.port, lastEventID: "99")
+            defer { unknown.close() }
+            let strange = try await unknown.read { $0.contains("event: reset") }
+            #expect(Self.frames(strange).first?.data.contains(#""reason":"unknown","last_event_id":99"#) == true)
+
+            let claim = try #require(try other.claim(function: "elsewhere", now: Date()))
+            try other.succeed(claim, result: nil, duration: 0.01, memoryMB: 64)
+            for stream in [behind, current, unknown] {
+                let text = try await stream.read { $0.contains("\"event_id\":4,") }
+                #expect(Self.frames(text).last?.id == "4")
+            }
+            #expect(!(try await current.read { $0.contains("\"event_id\":4,") }).contains("event: reset"))
         }
     }
 

@@ -8,8 +8,9 @@ import PipelineCore
 import ServiceLifecycle
 
 extension ImageAPI {
-    /// How many of the journal's newest invocations each look reads.
-    static let eventWindow = 500
+    /// How many events one look at the journal reads after the stream's horizon (and how many unfinished ones it
+    /// reads again): a stream far behind catches up a page at a time, each page sent before the next is read.
+    static let eventPage = 250
     /// How long one stream stays open before it ends and the client reconnects (with `Last-Event-ID`), so a
     /// stream never outlives a configuration or a proxy's patience.
     static let eventStreamLifetime: Duration = .seconds(300)
@@ -19,7 +20,8 @@ extension ImageAPI {
 
     /// Streams `picture` events: one per journaled event once each of its invocations has succeeded, failed or
     /// been dead-lettered; `id` is the position to resume after; a comment line every few seconds keeps idle
-    /// connections open.
+    /// connections open. A `Last-Event-ID` the journal cannot resume from (its events pruned, or an id it never
+    /// gave) gets a `reset` event first: the client reads the listing again, and the stream goes on from now.
     func eventStream(_ request: Request, context: some RequestContext) async throws -> Response {
         guard let slot = streamSlots.take() else {
             throw APIError.unavailable(
@@ -35,14 +37,18 @@ extension ImageAPI {
             request.headers[Self.lastEventIDField]
             ?? request.uri.queryParameters["last_event_id"].map(String.init)
         var cursor: PictureEventCursor
+        var reset: StreamReset?
+        // A resumed stream catches up page by page; meanwhile pruning may overtake it (checked after each page).
+        var caughtUp = true
         if let resume, !resume.isEmpty {
             guard let position = Int64(resume.trimmingCharacters(in: .whitespaces)), position >= 0 else {
                 throw APIError.badRequest("Last-Event-ID must be an id this stream sent (a non-negative integer)")
             }
-            cursor = PictureEventCursor(resumingAfter: position)
+            reset = StreamReset(resuming: position, bounds: try journal.eventBounds())
+            caughtUp = reset != nil
+            cursor = try reset == nil ? PictureEventCursor(resumingAfter: position) : .starting(in: journal)
         } else {
-            cursor = PictureEventCursor(
-                startingAt: try journal.invocations(state: nil, function: nil, limit: Self.eventWindow))
+            cursor = try PictureEventCursor.starting(in: journal)
         }
         let poll = min(max(runtime.settings.pollInterval, 0.05), 1)
         // A comment well inside the idle timeout, so a quiet stream is not closed as idle.
@@ -50,6 +56,8 @@ extension ImageAPI {
         let logger = logger
         let api = self
         let start = cursor
+        let startCaughtUp = caughtUp
+        let opening = "retry: 1000\n: picpipe events\n\n" + (reset?.frame(id: cursor.watermark) ?? "")
         var fields = HTTPFields()
         fields[.contentType] = "text/event-stream; charset=utf-8"
         fields[.cacheControl] = "no-store"
@@ -57,41 +65,57 @@ extension ImageAPI {
         let body = ResponseBody { writer in
             _ = held
             var cursor = start
+            var caughtUp = startCaughtUp
             let opened = ContinuousClock.now
             var lastWrite = opened
-            try await writer.write(ByteBuffer(string: "retry: 1000\n: picpipe events\n\n"))
+            try await writer.write(ByteBuffer(string: opening))
             while !Task.isCancelled, !Task.isShuttingDownGracefully,
                 ContinuousClock.now - opened < Self.eventStreamLifetime
             {
                 let generation = runtime.outcomeGeneration
-                let settled: [SettledEvent]
+                var text = ""
+                var more = false
                 do {
-                    // Off the event loop: the journal and the listing's items are SQLite reads.
+                    // Off the event loop: the journal and the listing's items are database reads.
                     let before = cursor
+                    let catchingUp = !caughtUp
                     let looked = try await withTaskExecutorPreference(globalConcurrentExecutor) {
                         var moved = before
-                        let recent = try journal.invocations(state: nil, function: nil, limit: Self.eventWindow)
-                        let events = moved.advance(over: recent).map { event in
+                        let (settled, more) = try moved.look(in: journal, pageSize: Self.eventPage)
+                        var frames = settled.map { event in
                             var event = event
                             event.items = try? api.listedItems(contentKey: event.key)
-                            return event
+                            return event.frame
+                        }.joined()
+                        // Catching up, pruning may have forgotten events above the horizon before they were read.
+                        if catchingUp,
+                            let reset = StreamReset(resuming: before.horizon, bounds: try journal.eventBounds()),
+                            reset.reason == .pruned
+                        {
+                            moved = try PictureEventCursor.starting(in: journal)
+                            frames += reset.frame(id: moved.watermark)
+                            return (moved, frames, false)
                         }
-                        return (moved, events)
+                        return (moved, frames, more)
                     }
                     cursor = looked.0
-                    settled = looked.1
+                    text = looked.1
+                    more = looked.2
+                    if catchingUp { caughtUp = !more }
                 } catch {
                     // The client reconnects with its Last-Event-ID and misses nothing.
                     logger.warning("event stream: the journal cannot be read", metadata: ["error": "\(error)"])
                     break
                 }
-                if !settled.isEmpty {
-                    try await writer.write(ByteBuffer(string: settled.map(\.frame).joined()))
+                if !text.isEmpty {
+                    try await writer.write(ByteBuffer(string: text))
                     lastWrite = ContinuousClock.now
                 } else if ContinuousClock.now - lastWrite >= heartbeat {
                     try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                     lastWrite = ContinuousClock.now
                 }
+                // A stream behind reads its next page at once.
+                if more { continue }
                 await runtime.waitForOutcome(after: generation, upTo: poll)
                 // Outcomes come in bursts (thumbnail and metadata of one picture): one look for the burst.
                 try? await Task.sleep(for: .milliseconds(10))
@@ -113,8 +137,45 @@ extension ImageAPI {
     /// The stream position now: a stream opened later with this `Last-Event-ID` reports every event that settles
     /// after this moment (the gallery page embeds it next to the listing it embeds, so no update falls between).
     func eventStreamPosition() throws -> Int64 {
-        PictureEventCursor(startingAt: try runtime.journal.invocations(state: nil, function: nil, limit: Self.eventWindow))
-            .watermark
+        try PictureEventCursor.starting(in: runtime.journal).watermark
+    }
+}
+
+/// Why a stream cannot resume from a client's `Last-Event-ID`, sent as an `event: reset` frame: the client reads
+/// the listing again, and the frames after it are what changes from then on.
+struct StreamReset: Equatable, Sendable {
+    enum Reason: String, Sendable {
+        /// `prune` forgot events after the id (`runtime.journal_retention_days`).
+        case pruned
+        /// The journal never gave the id (another store's, or a journal started anew).
+        case unknown
+    }
+
+    var reason: Reason
+    /// The id the client resumed from.
+    var lastEventID: Int64
+    /// The journal's bounds when it was judged.
+    var bounds: EventBounds
+
+    /// Nil when the journal holds every event after `position`.
+    init?(resuming position: Int64, bounds: EventBounds) {
+        if position < bounds.prunedThrough {
+            reason = .pruned
+        } else if position > max(bounds.newest, bounds.prunedThrough) {
+            reason = .unknown
+        } else {
+            return nil
+        }
+        lastEventID = position
+        self.bounds = bounds
+    }
+
+    /// The SSE frame; `id` is the position the stream goes on from.
+    func frame(id: Int64) -> String {
+        let data =
+            "{\"reason\":\"\(reason.rawValue)\",\"last_event_id\":\(lastEventID),"
+            + "\"pruned_through\":\(bounds.prunedThrough),\"newest_event_id\":\(bounds.newest)}"
+        return "id: \(id)\nevent: reset\ndata: \(data)\n\n"
     }
 }
 

@@ -1,6 +1,7 @@
-// Which journaled events a stream has reported: a low-water mark plus the settled events above it already sent.
-// Built only on `InvocationJournal.invocations(...)`, so it works the same on any journal backend, including one
-// written by other processes.
+// Which journaled events a stream has reported: the horizon every event up to which was read, the unfinished events
+// below it, and the events above it already sent. Built only on `InvocationJournal.events(...)`, so it works the same
+// on any journal backend, including one written by other processes.
+import Foundation
 import PipelineCore
 
 /// One event whose every invocation has finished (succeeded, failed or dead): what `GET /events/stream` sends.
@@ -41,75 +42,138 @@ struct SettledEvent: Equatable, Sendable {
 
 /// The position of one stream in the journal.
 ///
-/// Events finish out of order (a big picture's thumbnails take longer than a small one's), so a single
-/// "last sent id" would skip an event that settles after a newer one. The cursor keeps a low-water mark
-/// (every event at or below it is settled and reported) and the settled events above it already sent.
+/// Events finish out of order (a big picture's thumbnails take longer than a small one's), so a single "last sent
+/// id" would skip an event that settles after a newer one. The cursor reads the journal in id order, page by page,
+/// up to its horizon, and keeps the events it read unfinished to look at again: every event is reported once it has
+/// settled, however far behind the stream started (until session 34 each look read the newest 500 invocations, and a
+/// stream resuming more than that far behind skipped what fell outside them without a word).
 struct PictureEventCursor: Sendable {
-    /// Every event at or below this id has been reported (or happened before the stream started).
-    private(set) var watermark: Int64
-    /// Settled events above the watermark already sent.
-    private(set) var sent: Set<Int64> = []
+    /// How long a gap in the ids above the horizon may be an append still being committed: PostgreSQL hands out ids
+    /// before the commit, so id 41 can be seen before 40 is. Past this age of the event above the gap, the gap is
+    /// taken for an append that never committed.
+    static let gapGrace: TimeInterval = 30
 
-    /// A cursor resuming after `watermark` (an SSE `Last-Event-ID`).
-    init(resumingAfter watermark: Int64) {
-        self.watermark = watermark
+    /// Every event at or below it has been read: reported, passed over (no picture event), or in `unfinished`.
+    private(set) var horizon: Int64
+    /// Events at or below the horizon read unfinished, oldest first: looked at again until they settle.
+    private(set) var unfinished: [Int64] = []
+    /// Events above the horizon already reported (the horizon waits at a gap that may still fill).
+    private(set) var sentAbove: Set<Int64> = []
+    /// Where the next look at `unfinished` starts, when there are more than one look takes.
+    private var recheckStart = 0
+
+    /// Every event at or below it has been reported: the stream's `id`, a client's `Last-Event-ID`.
+    var watermark: Int64 { unfinished.first.map { $0 - 1 } ?? horizon }
+
+    /// A cursor resuming after `position` (an SSE `Last-Event-ID`).
+    init(resumingAfter position: Int64) {
+        horizon = position
     }
 
-    /// A cursor for a new stream: it reports events still unfinished now and everything after, not the past.
-    init(startingAt recent: [InvocationSummary]) {
-        let unsettled = recent.filter { !Self.isFinished($0.state) }.map(\.eventID)
-        if let oldest = unsettled.min() {
-            watermark = oldest - 1
-        } else {
-            watermark = recent.map(\.eventID).max() ?? 0
-        }
+    /// A cursor for a new stream: it reports the events unfinished now and everything after `newest`, not the past.
+    init(newest: Int64, unfinished: [Int64]) {
+        horizon = newest
+        self.unfinished = Array(Set(unfinished.filter { $0 <= newest })).sorted()
     }
 
-    /// The events of `recent` (the journal's newest invocations) newly settled above the watermark, oldest first,
-    /// and the cursor moved past them.
-    ///
-    /// Events whose invocations fell out of the window (more than the window's worth of work at once) are passed
-    /// over: the stream is not a complete log, and a client that needs certainty reads the listing.
-    mutating func advance(over recent: [InvocationSummary]) -> [SettledEvent] {
-        var byEvent: [Int64: [InvocationSummary]] = [:]
-        for invocation in recent where invocation.eventID > watermark {
-            byEvent[invocation.eventID, default: []].append(invocation)
-        }
+    /// The cursor of a stream that starts now. The newest id is read before the unfinished events: an event journaled
+    /// in between is above the horizon and read with the next page.
+    static func starting(in journal: any InvocationJournal) throws -> PictureEventCursor {
+        let newest = try journal.eventBounds().newest
+        return PictureEventCursor(newest: newest, unfinished: try journal.unfinishedEventIDs())
+    }
+
+    /// One look at the journal: the unfinished events again (`pageSize` of them at most, in turns when there are
+    /// more), then the page of events after the horizon.
+    /// - Returns: the events newly settled, oldest first, each with the resume id to send with it, and whether the
+    ///   page was full and passed (more may follow: look again at once).
+    mutating func look(in journal: any InvocationJournal, pageSize: Int, now: Date = Date()) throws -> (
+        settled: [SettledEvent], more: Bool
+    ) {
         var settled: [SettledEvent] = []
-        var contiguous = true
-        for eventID in byEvent.keys.sorted() {
-            let invocations = byEvent[eventID] ?? []
-            let finished = invocations.allSatisfy { Self.isFinished($0.state) }
-            if !finished {
-                contiguous = false
+        let again = recheckIDs(limit: pageSize)
+        if !again.isEmpty { settled += take(rechecked: try journal.events(ids: again), asked: again) }
+        let page = try journal.events(after: horizon, limit: pageSize)
+        settled += take(page: page, now: now)
+        return (stamped(settled), page.count == pageSize && page.last?.id == horizon)
+    }
+
+    /// The unfinished events to look at again: all of them, or `limit` at a time in turns.
+    mutating func recheckIDs(limit: Int) -> [Int64] {
+        guard unfinished.count > limit else {
+            recheckStart = 0
+            return unfinished
+        }
+        if recheckStart >= unfinished.count { recheckStart = 0 }
+        let end = min(recheckStart + limit, unfinished.count)
+        defer { recheckStart = end }
+        return Array(unfinished[recheckStart..<end])
+    }
+
+    /// Takes unfinished events read again (`asked`: the ids asked for; one the journal no longer holds is dropped).
+    /// - Returns: those that settled (their resume ids not set yet).
+    mutating func take(rechecked events: [EventProgress], asked: [Int64]) -> [SettledEvent] {
+        let read = Dictionary(events.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var settled: [SettledEvent] = []
+        var done: Set<Int64> = []
+        for id in asked {
+            guard let event = read[id] else {
+                done.insert(id)
                 continue
             }
-            let alreadySent = sent.contains(eventID)
-            if contiguous {
-                watermark = eventID
-                sent.remove(eventID)
-            } else {
-                sent.insert(eventID)
-            }
-            if alreadySent { continue }
-            let first = invocations[0]
-            // A read that made a thumbnail is no picture event (`EventName.thumbnailRequested`).
-            guard EventName.s3ObjectNames.contains(EventName(rawValue: first.eventName)) else { continue }
-            let outcome =
-                invocations.allSatisfy { $0.state == InvocationState.succeeded.rawValue } ? "succeeded" : "failed"
-            settled.append(
-                SettledEvent(
-                    eventID: eventID, name: first.eventName, key: first.key, sourceName: first.sourceName,
-                    outcome: outcome, resumeID: watermark))
+            guard event.isFinished else { continue }
+            done.insert(id)
+            if let reported = Self.report(event) { settled.append(reported) }
         }
-        // Sent events at or below a watermark that passed them need no memory.
-        sent = sent.filter { $0 > watermark }
+        if !done.isEmpty { unfinished.removeAll { done.contains($0) } }
         return settled
     }
 
-    /// Whether an invocation state is final.
-    static func isFinished(_ state: String) -> Bool {
-        state == InvocationState.succeeded.rawValue || state == InvocationState.failed.rawValue
-            || state == InvocationState.dead.rawValue
+    /// Takes a page of the events after the horizon (`events(after: horizon, limit:)`): reports those settled, keeps
+    /// the unfinished ones, and moves the horizon over them while the ids follow on (or a gap is older than
+    /// `gapGrace`). - Returns: the settled events (their resume ids not set yet).
+    mutating func take(page: [EventProgress], now: Date) -> [SettledEvent] {
+        var settled: [SettledEvent] = []
+        var passing = true
+        for event in page where event.id > horizon {
+            passing =
+                passing && (event.id == horizon + 1 || now.timeIntervalSince(event.createdAt) >= Self.gapGrace)
+            if passing {
+                horizon = event.id
+                if sentAbove.remove(event.id) != nil { continue }
+                if event.isFinished {
+                    if let reported = Self.report(event) { settled.append(reported) }
+                } else {
+                    unfinished.append(event.id)
+                }
+            } else if event.isFinished, !sentAbove.contains(event.id) {
+                // Above a gap that may still fill: sent now, remembered until the horizon passes it.
+                sentAbove.insert(event.id)
+                if let reported = Self.report(event) { settled.append(reported) }
+            }
+        }
+        return settled
+    }
+
+    /// `events` in id order, each with the resume id that holds once it is sent: below the next one sent (the
+    /// events between are no picture events) and at most the watermark.
+    func stamped(_ events: [SettledEvent]) -> [SettledEvent] {
+        let sorted = events.sorted { $0.eventID < $1.eventID }
+        return sorted.indices.map { index in
+            var event = sorted[index]
+            let next = index + 1 < sorted.count ? sorted[index + 1].eventID - 1 : Int64.max
+            event.resumeID = min(watermark, next)
+            return event
+        }
+    }
+
+    /// The frame of a settled event, or nil for an event that is no picture event (a read that made a thumbnail,
+    /// `EventName.thumbnailRequested`).
+    static func report(_ event: EventProgress) -> SettledEvent? {
+        guard EventName.s3ObjectNames.contains(EventName(rawValue: event.name)) else { return nil }
+        let outcome = event.states.allSatisfy { $0 == .succeeded } ? "succeeded" : "failed"
+        return SettledEvent(
+            eventID: event.id, name: event.name, key: event.key, sourceName: event.sourceName, outcome: outcome,
+            resumeID: event.id)
     }
 }

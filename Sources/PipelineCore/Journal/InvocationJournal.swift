@@ -92,6 +92,21 @@ public protocol InvocationJournal: Sendable {
     /// Invocations, newest first, optionally of one state and one function.
     func invocations(state: InvocationState?, function: String?, limit: Int) throws -> [InvocationSummary]
 
+    /// The events after `eventID`, oldest first, at most `limit`, each with the states of its invocations: a page
+    /// for a reader that follows the journal in order (the event stream), which asks for the next page after the
+    /// last id of this one.
+    func events(after eventID: Int64, limit: Int) throws -> [EventProgress]
+
+    /// The events of `ids` that the journal holds, oldest first, each with the states of its invocations.
+    func events(ids: [Int64]) throws -> [EventProgress]
+
+    /// The ids of the events with an invocation still queued, running or retrying, oldest first.
+    func unfinishedEventIDs() throws -> [Int64]
+
+    /// The newest event id and the newest one `prune` forgot: a reader that had read up to an id below the latter
+    /// may have missed events.
+    func eventBounds() throws -> EventBounds
+
     /// Per-function counters derived from the journal, the counts of what `prune` forgot included.
     func statistics(now: Date) throws -> [FunctionStatistics]
 
@@ -101,7 +116,8 @@ public protocol InvocationJournal: Sendable {
     /// still counts them (its percentiles are those of what is kept). Dead, failed, waiting and running work stays,
     /// and so does a removal event while an older event of its key stays (the de-duplication of `append` reads the
     /// key's history: an upload after the removal is new): such a candidate is kept, and the next batch starts after
-    /// it all the same, so kept removals neither use up a pass nor end it (`prunePass`).
+    /// it all the same, so kept removals neither use up a pass nor end it (`prunePass`). The newest id forgotten is kept
+    /// (`eventBounds().prunedThrough`), and no id is given again.
     /// - Returns: how many events were forgotten, and the id the next batch starts after (nil: no candidates left).
     func prune(before cutoff: Date, limit: Int, after: Int64) throws -> PruneBatch
 
@@ -253,6 +269,51 @@ public struct JournalAppend: Sendable, Equatable {
         self.record = record
         self.invocations = invocations
         self.duplicate = duplicate
+    }
+}
+
+/// An event and where its invocations are: what a reader following the journal needs (`events(after:limit:)`).
+public struct EventProgress: Sendable, Equatable {
+    /// Its id.
+    public var id: Int64
+    /// `ObjectCreated:Put`, `ObjectRemoved:Delete`, ...
+    public var name: String
+    /// The object key.
+    public var key: String
+    /// The name it arrived under.
+    public var sourceName: String?
+    /// When it was journaled.
+    public var createdAt: Date
+    /// The states of its invocations, by invocation id (empty when no function was subscribed to it).
+    public var states: [InvocationState]
+
+    /// - Parameters: see the properties.
+    public init(
+        id: Int64, name: String, key: String, sourceName: String?, createdAt: Date, states: [InvocationState]
+    ) {
+        self.id = id
+        self.name = name
+        self.key = key
+        self.sourceName = sourceName
+        self.createdAt = createdAt
+        self.states = states
+    }
+
+    /// Whether every invocation has succeeded, failed or been dead-lettered.
+    public var isFinished: Bool { states.allSatisfy { $0 == .succeeded || $0 == .failed || $0 == .dead } }
+}
+
+/// How far the journal's event ids go (`eventBounds()`).
+public struct EventBounds: Sendable, Equatable {
+    /// The newest event's id (0: none yet).
+    public var newest: Int64
+    /// The newest event id `prune` has forgotten (0: none): events above an id below it may be gone.
+    public var prunedThrough: Int64
+
+    /// - Parameters: see the properties.
+    public init(newest: Int64, prunedThrough: Int64) {
+        self.newest = newest
+        self.prunedThrough = prunedThrough
     }
 }
 

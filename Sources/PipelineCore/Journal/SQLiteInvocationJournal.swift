@@ -108,6 +108,21 @@ public final class SQLiteInvocationJournal: InvocationJournal {
                     CREATE INDEX attempts_by_invocation ON attempts(invocation_id);
                     """)
         }
+        migrator.registerMigration("v5: the newest pruned event, the unfinished events") { db in
+            // The event stream tells a client that resumes below the newest pruned id that events may be gone, and
+            // ids are never given again. A journal pruned before kept no mark: the highest id missing below a kept
+            // one stands for it (SQLite's ids have no other gaps). The index finds the unfinished events.
+            try db.execute(
+                sql: """
+                    CREATE TABLE pruned_events (through INTEGER NOT NULL);
+                    INSERT INTO pruned_events (through) SELECT CASE WHEN EXISTS (SELECT 1 FROM pruned_totals)
+                        THEN (SELECT COALESCE(MAX(e.id - 1), 0) FROM events e
+                            WHERE e.id > 1 AND NOT EXISTS (SELECT 1 FROM events p WHERE p.id = e.id - 1))
+                        ELSE 0 END;
+                    CREATE INDEX invocations_unfinished ON invocations(event_id)
+                        WHERE state IN ('queued', 'running', 'retrying');
+                    """)
+        }
         return migrator
     }
 
@@ -164,7 +179,14 @@ public final class SQLiteInvocationJournal: InvocationJournal {
                     return JournalAppend(eventID: id, record: existing, invocations: invocations, duplicate: true)
                 }
             }
-            let id = (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM events")) ?? 1
+            // After the newest id ever given: pruning the newest events must not give their ids again.
+            let id =
+                (try Int64.fetchOne(
+                    db,
+                    sql: """
+                        SELECT MAX(COALESCE((SELECT MAX(id) FROM events), 0),
+                            COALESCE((SELECT MAX(through) FROM pruned_events), 0)) + 1
+                        """)) ?? 1
             var stamped = record
             stamped.s3.object.sequencer = String(format: "%016llX", UInt64(id))
             let json = String(decoding: try JSONEncoder().encode(stamped), as: UTF8.self)
@@ -480,6 +502,78 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         }
     }
 
+    public func events(after eventID: Int64, limit: Int) throws -> [EventProgress] {
+        try pool.read { db in
+            Self.progress(
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT e.id, e.name, e.key, e.source_name, e.created_at, i.state
+                        FROM (SELECT id, name, key, source_name, created_at FROM events WHERE id > ?
+                            ORDER BY id LIMIT ?) e
+                        LEFT JOIN invocations i ON i.event_id = e.id ORDER BY e.id, i.id
+                        """, arguments: [eventID, max(limit, 0)]))
+        }
+    }
+
+    public func events(ids: [Int64]) throws -> [EventProgress] {
+        guard !ids.isEmpty else { return [] }
+        return try pool.read { db in
+            // Integers only: the list is written into the statement.
+            Self.progress(
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT e.id, e.name, e.key, e.source_name, e.created_at, i.state
+                        FROM events e LEFT JOIN invocations i ON i.event_id = e.id
+                        WHERE e.id IN (\(ids.map(String.init).joined(separator: ",")))
+                        ORDER BY e.id, i.id
+                        """))
+        }
+    }
+
+    /// Rows of an event and one of its invocations each (none: a NULL state), by event, as `EventProgress`.
+    private static func progress(_ rows: [Row]) -> [EventProgress] {
+        var events: [EventProgress] = []
+        for row in rows {
+            let id: Int64 = row["id"]
+            if events.last?.id != id {
+                events.append(
+                    EventProgress(
+                        id: id, name: row["name"], key: row["key"], sourceName: row["source_name"],
+                        createdAt: Date(timeIntervalSince1970: row["created_at"]), states: []))
+            }
+            if let state: String = row["state"] {
+                // A state this version does not know counts as unfinished.
+                events[events.count - 1].states.append(InvocationState(rawValue: state) ?? .queued)
+            }
+        }
+        return events
+    }
+
+    public func unfinishedEventIDs() throws -> [Int64] {
+        try pool.read { db in
+            try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT event_id FROM invocations WHERE state IN ('queued', 'running', 'retrying')
+                    ORDER BY event_id
+                    """)
+        }
+    }
+
+    public func eventBounds() throws -> EventBounds {
+        try pool.read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT (SELECT COALESCE(MAX(id), 0) FROM events) AS newest,
+                        (SELECT COALESCE(MAX(through), 0) FROM pruned_events) AS pruned
+                    """)
+            return EventBounds(newest: row?["newest"] ?? 0, prunedThrough: row?["pruned"] ?? 0)
+        }
+    }
+
     /// Each function's waiting invocations through the `invocations_ready` index: the functions by a skip over it,
     /// then only the waiting rows of each (until session 29 this was the protocol's default, the full `statistics`
     /// over every row ever journaled: `/healthz` took 45 ms at 12,000 invocations and 450 ms at 120,000).
@@ -666,6 +760,7 @@ public final class SQLiteInvocationJournal: InvocationJournal {
             }
             try db.execute(
                 sql: """
+                    UPDATE pruned_events SET through = MAX(through, (SELECT MAX(id) FROM pruning));
                     DELETE FROM attempts WHERE invocation_id IN (
                         SELECT id FROM invocations WHERE event_id IN (SELECT id FROM pruning));
                     DELETE FROM invocations WHERE event_id IN (SELECT id FROM pruning);

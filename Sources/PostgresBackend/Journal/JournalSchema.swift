@@ -158,6 +158,26 @@ enum JournalSchema {
                     """,
                     "CREATE INDEX attempts_by_invocation ON picpipe_journal.attempts (invocation_id)",
                 ]),
+            .init(
+                "v7: the newest pruned event, the unfinished events",
+                [
+                    // The event stream tells a client that resumes below the newest pruned id that events may be
+                    // gone. A journal pruned before kept no mark: the highest id missing below a kept one stands for
+                    // it (a rolled-back append's id is a gap too: a client resuming below it is told once too often).
+                    "CREATE TABLE picpipe_journal.pruned_events (through BIGINT NOT NULL)",
+                    """
+                    INSERT INTO picpipe_journal.pruned_events (through)
+                    SELECT CASE WHEN EXISTS (SELECT 1 FROM picpipe_journal.pruned_totals)
+                        THEN (SELECT COALESCE(MAX(e.id - 1), 0) FROM picpipe_journal.events e
+                            WHERE e.id > 1 AND NOT EXISTS (
+                                SELECT 1 FROM picpipe_journal.events p WHERE p.id = e.id - 1))
+                        ELSE 0 END
+                    """,
+                    """
+                    CREATE INDEX invocations_unfinished ON picpipe_journal.invocations (event_id)
+                        WHERE state IN ('queued', 'running', 'retrying')
+                    """,
+                ]),
         ])
 
     /// The claim under a reserved concurrency (see v2), as each migration created it: `counted` narrows the running

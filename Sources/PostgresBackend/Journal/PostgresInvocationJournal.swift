@@ -613,6 +613,68 @@ public final class PostgresInvocationJournal: InvocationJournal {
         }
     }
 
+    public func events(after eventID: Int64, limit: Int) throws -> [EventProgress] {
+        Self.progress(
+            try pool.run(
+                """
+                SELECT e.id, e.name, e.key, e.source_name, e.created_at, i.state
+                FROM (SELECT id, name, key, source_name, created_at FROM picpipe_journal.events WHERE id > $1
+                    ORDER BY id LIMIT $2) e
+                LEFT JOIN picpipe_journal.invocations i ON i.event_id = e.id ORDER BY e.id, i.id
+                """, [.integer(eventID), .int(max(limit, 0))]))
+    }
+
+    public func events(ids: [Int64]) throws -> [EventProgress] {
+        guard !ids.isEmpty else { return [] }
+        return Self.progress(
+            try pool.run(
+                """
+                SELECT e.id, e.name, e.key, e.source_name, e.created_at, i.state
+                FROM picpipe_journal.events e LEFT JOIN picpipe_journal.invocations i ON i.event_id = e.id
+                WHERE e.id = ANY($1) ORDER BY e.id, i.id
+                """, [.integers(ids)]))
+    }
+
+    /// Rows of an event and one of its invocations each (none: a NULL state), by event, as `EventProgress`.
+    private static func progress(_ rows: [PostgresRandomAccessRow]) -> [EventProgress] {
+        var events: [EventProgress] = []
+        for row in rows {
+            guard let id = row.value("id", as: Int64.self) else { continue }
+            if events.last?.id != id {
+                events.append(
+                    EventProgress(
+                        id: id, name: row.value("name") ?? "", key: row.value("key") ?? "",
+                        sourceName: row.value("source_name"),
+                        createdAt: Date(timeIntervalSince1970: row.value("created_at") ?? 0), states: []))
+            }
+            if let state = row.value("state", as: String.self) {
+                // A state this version does not know counts as unfinished.
+                events[events.count - 1].states.append(InvocationState(rawValue: state) ?? .queued)
+            }
+        }
+        return events
+    }
+
+    public func unfinishedEventIDs() throws -> [Int64] {
+        try pool.run(
+            """
+            SELECT DISTINCT event_id FROM picpipe_journal.invocations
+            WHERE state IN ('queued', 'running', 'retrying') ORDER BY event_id
+            """
+        ).compactMap { $0.value("event_id", as: Int64.self) }
+    }
+
+    public func eventBounds() throws -> EventBounds {
+        let row = try pool.run(
+            """
+            SELECT (SELECT COALESCE(MAX(id), 0) FROM picpipe_journal.events) AS newest,
+                (SELECT COALESCE(MAX(through), 0) FROM picpipe_journal.pruned_events) AS pruned
+            """
+        ).first
+        return EventBounds(
+            newest: row?.value("newest", as: Int64.self) ?? 0, prunedThrough: row?.value("pruned", as: Int64.self) ?? 0)
+    }
+
     public func queueDepths(now: Date) throws -> [QueueDepth] {
         // The functions by a skip over the (function, state) index, then only each one's waiting rows: the
         // aggregate over every row ever journaled that this was until session 29 grew with the store's age.
@@ -815,6 +877,11 @@ public final class PostgresInvocationJournal: InvocationJournal {
                     SELECT id FROM picpipe_journal.invocations WHERE event_id IN (SELECT id FROM pruning))
                 """)
             try connection.run("DELETE FROM picpipe_journal.invocations WHERE event_id IN (SELECT id FROM pruning)")
+            try connection.run(
+                """
+                UPDATE picpipe_journal.pruned_events
+                SET through = GREATEST(through, (SELECT MAX(id) FROM pruning))
+                """)
             try connection.run("DELETE FROM picpipe_journal.events WHERE id IN (SELECT id FROM pruning)")
             return PruneBatch(pruned: count, next: next)
         }

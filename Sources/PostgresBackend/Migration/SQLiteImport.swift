@@ -173,9 +173,27 @@ public struct SQLiteImport {
                     ].map { Self.value(row, $0) })
             }
         }
-        // New ids continue after the copied ones.
+        // The newest pruned id comes along (the event stream compares a resuming client's id with it); a journal
+        // that never opened with session 34's version kept none: its highest gap stands for it.
+        let pruned = try source.read { db -> Int64 in
+            if try db.tableExists("pruned_events") {
+                return try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(through), 0) FROM pruned_events") ?? 0
+            }
+            return try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT COALESCE(MAX(e.id - 1), 0) FROM events e
+                    WHERE e.id > 1 AND NOT EXISTS (SELECT 1 FROM events p WHERE p.id = e.id - 1)
+                    """) ?? 0
+        }
         try pool.run(
-            "SELECT setval('picpipe_journal.event_ids', GREATEST((SELECT COALESCE(MAX(id), 0) FROM picpipe_journal.events), 1))"
+            "UPDATE picpipe_journal.pruned_events SET through = GREATEST(through, $1)", [.integer(pruned)])
+        // New ids continue after the copied ones, and after the pruned ones.
+        try pool.run(
+            """
+            SELECT setval('picpipe_journal.event_ids', GREATEST((SELECT COALESCE(MAX(id), 0) FROM picpipe_journal.events),
+                (SELECT COALESCE(MAX(through), 0) FROM picpipe_journal.pruned_events), 1))
+            """
         )
         for table in ["invocations", "attempts"] {
             try pool.run(

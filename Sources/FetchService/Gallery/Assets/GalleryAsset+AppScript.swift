@@ -350,7 +350,7 @@ function followStore(lastEventID) {
       grid.retryMissing();
     }
     if (connected) offlineSince = null; else if (offlineSince == null) offlineSince = Date.now();
-  });
+  }, scheduleRefresh);
 }
 
 // A page the browser keeps in its back-forward cache keeps no stream open: that connection counted against the

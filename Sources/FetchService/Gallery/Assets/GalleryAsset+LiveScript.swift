@@ -15,10 +15,11 @@ const renewBefore = 300;
 
 /**
  * Follows the stream from `lastEventID` (the position the page's embedded listing was read at; null: from now).
- * `onPicture(frame)` for each `picture` event, `onState(online)` when the connection opens or drops. Returns
- * `{position(), stop()}`: where it is, and closing the stream for good.
+ * `onPicture(frame)` for each `picture` event, `onState(online)` when the connection opens or drops, `onReset()`
+ * when the server cannot resume from where the page was (its journal pruned that far: read the listing again).
+ * Returns `{position(), stop()}`: where it is, and closing the stream for good.
  */
-export function follow(lastEventID, onPicture, onState) {
+export function follow(lastEventID, onPicture, onState, onReset) {
   let source = null;
   let retry = null;
   let renew = null;
@@ -55,6 +56,10 @@ export function follow(lastEventID, onPicture, onState) {
     next.addEventListener("picture", (event) => {
       if (event.lastEventId) lastSeen = event.lastEventId;
       try { onPicture(JSON.parse(event.data)); } catch { /* a frame this page does not understand */ }
+    });
+    next.addEventListener("reset", (event) => {
+      if (event.lastEventId) lastSeen = event.lastEventId;
+      onReset();
     });
     next.addEventListener("error", () => {
       if (source !== next) return;
