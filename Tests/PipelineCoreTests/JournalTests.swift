@@ -120,6 +120,32 @@ import Testing
         }
     }
 
+    /// One removal event runs every function now (RequestResponse); a function that failed is queued for a retry
+    /// under the same event, an Event invocation from then on: the workers take it, and a last failure ends it dead
+    /// (not `failed`, which a caller would have reported).
+    @Test(arguments: JournalBackend.available)
+    func aSynchronousCallQueuedForARetryBecomesTheWorkersEventInvocation(backend: JournalBackend) throws {
+        try backend.withJournal { journal in
+            let appended = try journal.append(
+                Self.record(1, name: .objectRemovedDelete), functions: ["a", "b"], type: .requestResponse,
+                deduplicate: false)
+            let now = Date()
+            let event = JournaledEvent(id: appended.eventID, record: appended.record, createdAt: now)
+            let call = ClaimedInvocation(
+                id: try #require(appended.invocations["a"]), function: "a", type: .requestResponse, attempt: 1,
+                enqueuedAt: now, startedAt: now, event: event)
+            try journal.fail(call, error: "disk full", duration: 0.01, memoryMB: 256, retryAt: now)
+            let waiting = try #require(try journal.invocations(state: .retrying, function: "a", limit: 10).first)
+            #expect(waiting.type == "Event" && waiting.eventID == appended.eventID && waiting.attempt == 1)
+            let retry = try #require(try journal.claim(function: "a", now: now.addingTimeInterval(1)))
+            #expect(retry.type == .event && retry.attempt == 2 && retry.event.id == appended.eventID)
+            try journal.fail(retry, error: "disk still full", duration: 0.01, memoryMB: 256, retryAt: nil)
+            let dead = try journal.invocations(state: .dead, function: "a", limit: 10)
+            #expect(dead.map(\.eventID) == [appended.eventID])
+            #expect(try journal.invocations(state: .running, function: "b", limit: 10).count == 1, "b's call runs on")
+        }
+    }
+
     @Test(arguments: JournalBackend.available)
     func claimRetryDeadAndReplay(backend: JournalBackend) throws {
         try backend.withJournal { journal in

@@ -168,8 +168,8 @@ package struct ContentLifecycle: Sendable {
     }
 
     /// Settles a removed original's dead letters and lets the subscribed functions run its `ObjectRemoved:Delete`
-    /// now (RequestResponse), so the answer means it is done; a function that fails gets the event queued for
-    /// retries.
+    /// now (RequestResponse), one event for them all, so the answer means it is done; a function that fails gets its
+    /// invocation queued for retries.
     package func announceRemoval(_ removed: RemovedOriginal, sourceName: String) async {
         let hash = removed.hash
         // Deleted on purpose: its dead letters (a thumbnail that timed out, a refused copy) are settled with it.
@@ -182,19 +182,18 @@ package struct ContentLifecycle: Sendable {
                 metadata: ["sha256": "\(hash.hex)", "letters": "\(settled.joined(separator: ","))"])
         }
         let record = removalRecord(hash: hash, relative: removed.relative, size: removed.size, sourceName: sourceName)
-        var failed = false
-        for function in runtime.subscribers(of: .objectRemovedDelete) {
-            do {
-                let response = try await runtime.invoke(function: function, record: record, type: .requestResponse)
-                if response.failed { failed = true }
-            } catch {
-                failed = true
+        do {
+            let failed = try await runtime.invokeSubscribers(record)
+            if !failed.isEmpty {
+                logger.warning(
+                    "a function failed to clean up a deleted image; its invocation is queued for retries",
+                    metadata: ["sha256": "\(hash.hex)", "functions": "\(failed.joined(separator: ","))"])
             }
-        }
-        if failed {
+        } catch {
+            // Nothing ran (the journal refused the event, or the process is being interrupted): queued instead.
             logger.warning(
-                "a function failed to clean up a deleted image; the event is queued",
-                metadata: ["sha256": "\(hash.hex)"])
+                "a deleted image's event could not be run now; it is queued",
+                metadata: ["sha256": "\(hash.hex)", "error": "\(error)"])
             _ = try? runtime.submit(record)
         }
         cache.invalidate(hash: hash)

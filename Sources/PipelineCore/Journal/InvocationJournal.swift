@@ -56,7 +56,8 @@ public protocol InvocationJournal: Sendable {
         lease: TimeInterval
     ) throws -> ClaimedInvocation?
 
-    /// Records a failed attempt: `retryAt` queues it again (`retrying`), else it ends `dead`
+    /// Records a failed attempt: `retryAt` queues it again (`retrying`, an Event invocation from then on: a
+    /// synchronous call whose caller wants it retried is the workers' from here), else it ends `dead`
     /// (or `failed` for RequestResponse invocations, which the caller reports instead).
     func fail(_ claim: ClaimedInvocation, error: String, duration: Double, memoryMB: Int, retryAt: Date?) throws
 

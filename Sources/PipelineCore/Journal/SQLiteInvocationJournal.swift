@@ -288,14 +288,15 @@ public final class SQLiteInvocationJournal: InvocationJournal {
     {
         let state: InvocationState =
             retryAt != nil ? .retrying : (claim.type == .requestResponse ? .failed : .dead)
+        let type: InvocationType = retryAt != nil ? .event : claim.type
         try write { db in
             try db.execute(
                 sql: """
-                    UPDATE invocations SET state = ?, finished_at = ?, duration = ?, error = ?, not_before = ?
+                    UPDATE invocations SET state = ?, type = ?, finished_at = ?, duration = ?, error = ?, not_before = ?
                     WHERE id = ? AND state = 'running' AND attempt = ?
                     """,
                 arguments: [
-                    state.rawValue, Date().timeIntervalSince1970, duration, error,
+                    state.rawValue, type.rawValue, Date().timeIntervalSince1970, duration, error,
                     (retryAt ?? Date()).timeIntervalSince1970, claim.id, claim.attempt,
                 ])
             guard db.changesCount > 0 else { return }

@@ -253,42 +253,103 @@ public final class FunctionRuntime: Sendable {
                 calls.withLock { $0.pending -= 1 }
                 throw RuntimeError.unknownFunction(name, known: order)
             }
-            var ran = appended.record
-            ran.eventName = record.eventName
-            let claim = ClaimedInvocation(
-                id: id, function: name, type: .requestResponse, attempt: 1, enqueuedAt: Date(), startedAt: Date(),
-                event: JournaledEvent(id: appended.eventID, record: ran, createdAt: Date()))
-            calls.withLock {
-                $0.running[id] = claim
-                $0.pending -= 1
-            }
-            defer { _ = calls.withLock { $0.running.removeValue(forKey: id) } }
-            var log = invocationLogger(claim)
-            if let capture = options.log { log = capture.capturing(log) }
-            let memory = registered.configuration.memoryMB
-            let (outcome, duration) = await execute(claim, registered, log: log)
-            var response = InvocationResponse(statusCode: 200, eventID: appended.eventID, invocationID: id)
-            switch outcome {
-            case .succeeded(let result):
-                await journaling {
-                    try journal.succeed(claim, result: Self.json(result), duration: duration, memoryMB: memory)
-                }
-                response.payload = .object(result)
-            case .failed(var error):
-                if case RuntimeError.shutdownGraceExpired(let seconds) = error {
-                    error = RuntimeError.callCutAtShutdown(seconds: seconds)  // a call is not put back
-                }
-                await journaling {
-                    try journal.fail(
-                        claim, error: Self.describe(error), duration: duration, memoryMB: memory, retryAt: nil)
-                }
-                log.warning("invocation failed", metadata: ["error": "\(Self.describe(error))"])
-                response.functionError = "Unhandled"
-                response.payload = Self.errorPayload(error)
-            }
-            response.log = options.log?.text
-            return response
+            return await runCall(name, registered, id: id, appended: appended, record: record, options: options)
         }
+    }
+
+    /// Journals one event for every function subscribed to it and runs each now (RequestResponse, side by side), as
+    /// S3 sends one record per deleted key and picpipe journals an upload: one event, an invocation per function
+    /// (until session 34 `ObjectRemoved:Delete` was invoked function by function, each call journaling an event of
+    /// its own, and a failure queued a third). A function that fails has its invocation queued for retries (as an
+    /// Event invocation after the first backoff), so it still gets its work under the same event.
+    /// - Returns: the functions whose invocation failed (and waits for its retry).
+    /// - Throws: when the event cannot be journaled, or the process was interrupted (nothing ran).
+    @discardableResult
+    public func invokeSubscribers(_ record: S3EventRecord) async throws -> [String] {
+        let names = subscribers(of: record.eventName)
+        guard !names.isEmpty else { return [] }
+        for name in names { slots[name]?.force() }
+        defer {
+            for name in names { slots[name]?.release() }
+            slotFreed.notify()
+        }
+        // Counted from before the rows exist, so an interrupt waits for them and closes them.
+        guard calls.withLock({ $0.begin(names.count) }) else { throw CancellationError() }
+        let appended: JournalAppend
+        do {
+            appended = try journal.append(record, functions: names, type: .requestResponse, deduplicate: false)
+        } catch {
+            calls.withLock { $0.pending -= names.count }
+            throw error
+        }
+        return await withTaskGroup(of: String?.self) { group in
+            for name in names {
+                guard let registered = functions[name], let id = appended.invocations[name] else {
+                    calls.withLock { $0.pending -= 1 }
+                    continue
+                }
+                group.addTask {
+                    let response = await self.runCall(
+                        name, registered, id: id, appended: appended, record: record, options: InvocationOptions(),
+                        retryFailure: true)
+                    return response.failed ? name : nil
+                }
+            }
+            var failed: [String] = []
+            for await name in group {
+                if let name { failed.append(name) }
+            }
+            return names.filter(failed.contains)
+        }
+    }
+
+    /// Runs a synchronous call whose invocation `id` was journaled as running (the caller counted it in
+    /// `calls.pending`) and journals its outcome. A failure ends `failed` (the caller gets the error), or with
+    /// `retryFailure` waits for a retry by the workers.
+    private func runCall(
+        _ name: String, _ registered: RegisteredFunction, id: Int64, appended: JournalAppend, record: S3EventRecord,
+        options: InvocationOptions, retryFailure: Bool = false
+    ) async -> InvocationResponse {
+        var ran = appended.record
+        ran.eventName = record.eventName
+        let claim = ClaimedInvocation(
+            id: id, function: name, type: .requestResponse, attempt: 1, enqueuedAt: Date(), startedAt: Date(),
+            event: JournaledEvent(id: appended.eventID, record: ran, createdAt: Date()))
+        calls.withLock {
+            $0.running[id] = claim
+            $0.pending -= 1
+        }
+        defer { _ = calls.withLock { $0.running.removeValue(forKey: id) } }
+        var log = invocationLogger(claim)
+        if let capture = options.log { log = capture.capturing(log) }
+        let memory = registered.configuration.memoryMB
+        let (outcome, duration) = await execute(claim, registered, log: log)
+        var response = InvocationResponse(statusCode: 200, eventID: appended.eventID, invocationID: id)
+        switch outcome {
+        case .succeeded(let result):
+            await journaling {
+                try journal.succeed(claim, result: Self.json(result), duration: duration, memoryMB: memory)
+            }
+            response.payload = .object(result)
+        case .failed(var error):
+            if case RuntimeError.shutdownGraceExpired(let seconds) = error {
+                error = RuntimeError.callCutAtShutdown(seconds: seconds)  // a call is not put back
+            }
+            let retryAt = retryFailure ? Date().addingTimeInterval(settings.backoff(beforeRetry: 1)) : nil
+            await journaling {
+                try journal.fail(
+                    claim, error: Self.describe(error), duration: duration, memoryMB: memory, retryAt: retryAt)
+            }
+            if retryAt != nil {
+                log.warning("invocation failed; will retry", metadata: ["error": "\(Self.describe(error))"])
+            } else {
+                log.warning("invocation failed", metadata: ["error": "\(Self.describe(error))"])
+            }
+            response.functionError = "Unhandled"
+            response.payload = Self.errorPayload(error)
+        }
+        response.log = options.log?.text
+        return response
     }
 
     /// Records every synchronous call of this process still running as failed, for a caller about to exit on
@@ -896,10 +957,10 @@ private struct RunningCalls {
     /// Set by `interruptCalls`: no call starts after it.
     var interrupted = false
 
-    /// Counts a call about to be journaled; false once interrupted.
-    mutating func begin() -> Bool {
+    /// Counts `count` calls about to be journaled; false once interrupted.
+    mutating func begin(_ count: Int = 1) -> Bool {
         guard !interrupted else { return false }
-        pending += 1
+        pending += count
         return true
     }
 }

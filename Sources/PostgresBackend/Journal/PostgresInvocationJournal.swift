@@ -370,17 +370,18 @@ public final class PostgresInvocationJournal: InvocationJournal {
         defer { live.remove(claim.id) }
         let state: InvocationState =
             retryAt != nil ? .retrying : (claim.type == .requestResponse ? .failed : .dead)
+        let type: InvocationType = retryAt != nil ? .event : claim.type
         try queue.execute(
             """
             WITH outcome AS (
                 UPDATE picpipe_journal.invocations SET state = $1, finished_at = $2, duration = $3, error = $4,
-                    not_before = $5, lease_until = NULL
-                WHERE \(Self.stillThisClaim(from: 6)) RETURNING id)
-            \(Self.insertAttempt(from: 9))
+                    not_before = $5, lease_until = NULL, type = $6
+                WHERE \(Self.stillThisClaim(from: 7)) RETURNING id)
+            \(Self.insertAttempt(from: 10))
             """,
             [
                 .text(state.rawValue), .real(Date().timeIntervalSince1970), .real(duration), .text(error),
-                .real((retryAt ?? Date()).timeIntervalSince1970),
+                .real((retryAt ?? Date()).timeIntervalSince1970), .text(type.rawValue),
             ] + stillThisClaimValues(claim)
                 + Self.attemptValues(claim, duration: duration, memoryMB: memoryMB, error: error))
     }
