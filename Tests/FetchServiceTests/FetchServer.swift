@@ -22,6 +22,7 @@ enum FetchServer {
         metadataStore: (any MetadataStore)? = nil,
         imageIndex: ((StoreLayout) throws -> any ImageIndex)? = nil, contentLocks: (any ContentLocks)? = nil,
         thumbnailFunction: (ThumbnailFunction, StoreLayout) -> any PipelineFunction = { function, _ in function },
+        journal: (SQLiteInvocationJournal) -> any InvocationJournal = { $0 },
         logger: Logger? = nil,
         _ body: @Sendable (LoopbackClient, StoreLayout) async throws -> Void
     ) async throws {
@@ -40,7 +41,7 @@ enum FetchServer {
         let logger = logger ?? defaultLogger
         let recipes = configuration.thumbnails.sizes.map { ThumbnailRecipe(size: $0) }
         let runtime = FunctionRuntime(
-            layout: layout, journal: try SQLiteInvocationJournal(layout: layout),
+            layout: layout, journal: journal(try SQLiteInvocationJournal(layout: layout)),
             functions: [
                 RegisteredFunction(
                     thumbnailFunction(

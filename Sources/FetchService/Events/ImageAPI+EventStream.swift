@@ -8,9 +8,6 @@ import PipelineCore
 import ServiceLifecycle
 
 extension ImageAPI {
-    /// How many events one look at the journal reads after the stream's horizon (and how many unfinished ones it
-    /// reads again): a stream far behind catches up a page at a time, each page sent before the next is read.
-    static let eventPage = 250
     /// How long one stream stays open before it ends and the client reconnects (with `Last-Event-ID`), so a
     /// stream never outlives a configuration or a proxy's patience.
     static let eventStreamLifetime: Duration = .seconds(300)
@@ -21,7 +18,8 @@ extension ImageAPI {
     /// Streams `picture` events: one per journaled event once each of its invocations has succeeded, failed or
     /// been dead-lettered; `id` is the position to resume after; a comment line every few seconds keeps idle
     /// connections open. A `Last-Event-ID` the journal cannot resume from (its events pruned, or an id it never
-    /// gave) gets a `reset` event first: the client reads the listing again, and the stream goes on from now.
+    /// gave) gets a `reset` event first: the client reads the listing again, and the stream goes on from now. The
+    /// events come from the process's one `PictureEventFeed`; a stream reads the journal only to catch up.
     func eventStream(_ request: Request, context: some RequestContext) async throws -> Response {
         guard let slot = streamSlots.take() else {
             throw APIError.unavailable(
@@ -31,79 +29,48 @@ extension ImageAPI {
         }
         // Given back when the stream's body is done with, however it ends (also when it never runs).
         let held = HeldSlot(slot)
-        let journal = runtime.journal
-        let runtime = runtime
         let resume =
             request.headers[Self.lastEventIDField]
             ?? request.uri.queryParameters["last_event_id"].map(String.init)
-        var cursor: PictureEventCursor
-        var reset: StreamReset?
-        // A resumed stream catches up page by page; meanwhile pruning may overtake it (checked after each page).
-        var caughtUp = true
+        var position: Int64?
         if let resume, !resume.isEmpty {
-            guard let position = Int64(resume.trimmingCharacters(in: .whitespaces)), position >= 0 else {
+            guard let id = Int64(resume.trimmingCharacters(in: .whitespaces)), id >= 0 else {
                 throw APIError.badRequest("Last-Event-ID must be an id this stream sent (a non-negative integer)")
             }
-            reset = StreamReset(resuming: position, bounds: try journal.eventBounds())
-            caughtUp = reset != nil
-            cursor = try reset == nil ? PictureEventCursor(resumingAfter: position) : .starting(in: journal)
-        } else {
-            cursor = try PictureEventCursor.starting(in: journal)
+            position = id
         }
-        let poll = min(max(runtime.settings.pollInterval, 0.05), 1)
+        let api = self
+        let (start, reset) = try eventFeed.join(resumingAfter: position) { try? api.listedItems(contentKey: $0) }
+        let feed = eventFeed
+        let logger = logger
         // A comment well inside the idle timeout, so a quiet stream is not closed as idle.
         let heartbeat = Duration.milliseconds(Int(Double(settings.idleTimeoutSeconds) * 1000 / 3))
-        let logger = logger
-        let api = self
-        let start = cursor
-        let startCaughtUp = caughtUp
-        let opening = "retry: 1000\n: picpipe events\n\n" + (reset?.frame(id: cursor.watermark) ?? "")
+        let opening = "retry: 1000\n: picpipe events\n\n" + (reset ?? "")
         var fields = HTTPFields()
         fields[.contentType] = "text/event-stream; charset=utf-8"
         fields[.cacheControl] = "no-store"
         fields[HTTPField.Name("X-Accel-Buffering")!] = "no"
         let body = ResponseBody { writer in
             _ = held
-            var cursor = start
-            var caughtUp = startCaughtUp
+            var reader = start
             let opened = ContinuousClock.now
             var lastWrite = opened
             try await writer.write(ByteBuffer(string: opening))
             while !Task.isCancelled, !Task.isShuttingDownGracefully,
                 ContinuousClock.now - opened < Self.eventStreamLifetime
             {
-                let generation = runtime.outcomeGeneration
-                var text = ""
-                var more = false
+                // Until the next heartbeat is due (or the stream's end); shutdown wakes it at once.
+                let due = min(lastWrite + heartbeat, opened + Self.eventStreamLifetime) - ContinuousClock.now
+                let seconds = max(0.01, Double(due.components.seconds) + Double(due.components.attoseconds) * 1e-18)
+                let text: String
                 do {
-                    // Off the event loop: the journal and the listing's items are database reads.
-                    let before = cursor
-                    let catchingUp = !caughtUp
-                    let looked = try await withTaskExecutorPreference(globalConcurrentExecutor) {
-                        var moved = before
-                        let (settled, more) = try moved.look(in: journal, pageSize: Self.eventPage)
-                        var frames = settled.map { event in
-                            var event = event
-                            event.items = try? api.listedItems(contentKey: event.key)
-                            return event.frame
-                        }.joined()
-                        // Catching up, pruning may have forgotten events above the horizon before they were read.
-                        if catchingUp,
-                            let reset = StreamReset(resuming: before.horizon, bounds: try journal.eventBounds()),
-                            reset.reason == .pruned
-                        {
-                            moved = try PictureEventCursor.starting(in: journal)
-                            frames += reset.frame(id: moved.watermark)
-                            return (moved, frames, false)
-                        }
-                        return (moved, frames, more)
+                    text = try await withGracefulShutdownHandler {
+                        try await feed.next(&reader, upTo: seconds)
+                    } onGracefulShutdown: {
+                        feed.wakeAll()
                     }
-                    cursor = looked.0
-                    text = looked.1
-                    more = looked.2
-                    if catchingUp { caughtUp = !more }
                 } catch {
-                    // The client reconnects with its Last-Event-ID and misses nothing.
+                    // Catching up: the client reconnects with its Last-Event-ID and misses nothing.
                     logger.warning("event stream: the journal cannot be read", metadata: ["error": "\(error)"])
                     break
                 }
@@ -114,11 +81,6 @@ extension ImageAPI {
                     try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                     lastWrite = ContinuousClock.now
                 }
-                // A stream behind reads its next page at once.
-                if more { continue }
-                await runtime.waitForOutcome(after: generation, upTo: poll)
-                // Outcomes come in bursts (thumbnail and metadata of one picture): one look for the burst.
-                try? await Task.sleep(for: .milliseconds(10))
             }
             try await writer.finish(nil)
         }

@@ -23,6 +23,8 @@ package struct ImageAPI: Sendable {
     /// Event streams open at once: at most half of `http.max_connections`, so long-lived streams never take every
     /// connection from the other requests (and `/healthz`).
     let streamSlots: UploadSlots
+    /// The one reader of the journal for every open event stream.
+    let eventFeed: PictureEventFeed
     package let validator: UploadValidator
     let files: FileResponder
     let thumbnails: ThumbnailCatalog
@@ -55,6 +57,9 @@ package struct ImageAPI: Sendable {
             threadPool: threadPool)
         self.uploadSlots = UploadSlots(limit: settings.maxConcurrentUploads)
         self.streamSlots = UploadSlots(limit: settings.maxConnections / 2)
+        self.eventFeed = PictureEventFeed(
+            journal: runtime.journal,
+            pace: .outcomes(of: runtime, poll: min(max(runtime.settings.pollInterval, 0.05), 1)), logger: logger)
         self.validator = UploadValidator(limits: settings.decodeLimits, threadPool: threadPool)
         self.files = FileResponder(threadPool: threadPool, cache: cache)
         self.thumbnails = ThumbnailCatalog(
