@@ -270,7 +270,9 @@ final class CountingJournal: InvocationJournal {
     func replayFailed(excluding excluded: Set<Int64>) throws -> Int { try base.replayFailed(excluding: excluded) }
     func event(id: Int64) throws -> JournaledEvent? { try base.event(id: id) }
     func statistics(now: Date) throws -> [FunctionStatistics] { try base.statistics(now: now) }
-    func prune(before cutoff: Date, limit: Int) throws -> Int { try base.prune(before: cutoff, limit: limit) }
+    func prune(before cutoff: Date, limit: Int, after: Int64) throws -> PruneBatch {
+        try base.prune(before: cutoff, limit: limit, after: after)
+    }
     func queueDepths(now: Date) throws -> [QueueDepth] { try base.queueDepths(now: now) }
     var databaseDescription: String { base.databaseDescription }
 }
