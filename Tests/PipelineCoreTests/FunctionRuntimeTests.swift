@@ -189,6 +189,13 @@ struct TrespassingFunction: PipelineFunction {
         JournalTests.record(n, name: name)
     }
 
+    /// `record` as an upload that stored its original makes it (`newlyStored`): a refusal may take the original back.
+    static func storing(_ record: S3EventRecord) -> S3EventRecord {
+        var storing = record
+        storing.s3.object.newlyStored = true
+        return storing
+    }
+
     /// Puts a few bytes where `record` says its original is: a dead letter is kept only while the original is there.
     static func storeOriginal(of record: S3EventRecord, in runtime: FunctionRuntime) throws {
         let originals = StoreHandle(
@@ -538,7 +545,7 @@ struct TrespassingFunction: PipelineFunction {
             RegisteredFunction(RefusingFunction(tally: tally, judges: true), configuration: FunctionConfiguration())
         ])
         defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
-        let first = JournalTests.record(8, source: "twin-a.jpg")
+        let first = Self.storing(JournalTests.record(8, source: "twin-a.jpg"))
         let second = JournalTests.record(8, source: "twin-b.jpg")
         let relative = String(first.s3.object.key.dropFirst("originals/".count))
         let originals = StoreHandle(
@@ -583,7 +590,7 @@ struct TrespassingFunction: PipelineFunction {
             area: .originals, access: .write, location: runtime.layout.originals, function: "test")
         try originals.write([0xFF, 0xD8, 0xFF, 1, 2, 3], to: relative)
         try await Self.running(runtime) {
-            try runtime.submit(record)
+            try runtime.submit(Self.storing(record))
             try await Self.eventually("refused and removed") {
                 try Self.states(runtime, "refuser") == ["succeeded", "dead"]
                     && Self.states(runtime, "recorder") == ["succeeded", "succeeded"]
@@ -602,6 +609,46 @@ struct TrespassingFunction: PipelineFunction {
         #expect(Set(events) == ["ObjectCreated:Put", "ObjectRemoved:Delete"])
     }
 
+    /// An original that was in the store before its event (the same bytes uploaded again, a replay, a caller's
+    /// Event invoke) is not refused out of it: only the invocation is dead-lettered, with a letter under its name
+    /// and function, and no `ObjectRemoved` runs (until session 34 a tightened limit turned such an event into the
+    /// removal of a stored picture: original to failed/, thumbnails and metadata removed).
+    @Test func anOriginalStoredBeforeItsEventStaysWhenItsJudgeRefusesTheEvent() async throws {
+        let tally = Tally()
+        let removals = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(
+                RefusingFunction(tally: tally, judges: true), configuration: FunctionConfiguration(maxRetries: 2)),
+            RegisteredFunction(RecordingFunction(tally: removals), configuration: FunctionConfiguration()),
+        ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        let again = JournalTests.record(6, source: "copy-again.jpg")
+        let relative = String(again.s3.object.key.dropFirst("originals/".count))
+        let originals = StoreHandle(
+            area: .originals, access: .write, location: runtime.layout.originals, function: "test")
+        try originals.write([0xFF, 0xD8, 0xFF, 4, 5, 6], to: relative)
+        // The same judgement of a caller's record: `queueEvents` drops a `newlyStored` it names.
+        let invoked = Self.storing(JournalTests.record(6, source: "invoked.jpg"))
+        try await Self.running(runtime) {
+            try runtime.submit(again)
+            _ = try runtime.queueEvents(function: "refuser", records: [invoked])
+            try await Self.eventually("both dead-lettered") {
+                try Self.states(runtime, "refuser") == ["dead", "dead"]
+                    && Self.states(runtime, "recorder") == ["succeeded"]
+            }
+        }
+        #expect(tally.calls == 2, "each event judged once, no ObjectRemoved clean-up")
+        #expect(try Array(originals.read(relative)) == [0xFF, 0xD8, 0xFF, 4, 5, 6])
+        let failed = runtime.layout.failed
+        #expect(!FileManager.default.fileExists(atPath: failed.appendingPathComponent("copy-again.jpg").path))
+        let letter = try JSONDecoder().decode(
+            DeadLetter.self,
+            from: Data(contentsOf: failed.appendingPathComponent("copy-again.jpg.refuser.error.json")))
+        #expect(letter.error.contains("not a picture"))
+        let events = try runtime.journal.invocations(state: nil, function: nil, limit: 10).map(\.eventName)
+        #expect(!events.contains("ObjectRemoved:Delete"))
+    }
+
     /// A refusal is one error line: the function's own when it logged why (the runtime's line about the same
     /// failure is a warning then), else the runtime's (until session 30 a refused upload gave two error lines).
     @Test(arguments: [(judges: true, logs: true), (judges: false, logs: true), (judges: false, logs: false)])
@@ -617,7 +664,7 @@ struct TrespassingFunction: PipelineFunction {
         defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         try Self.storeOriginal(of: Self.record(3), in: runtime)
         try await Self.running(runtime) {
-            try runtime.submit(Self.record(3))
+            try runtime.submit(Self.storing(Self.record(3)))
             try await Self.eventually("refused") { try Self.states(runtime, "refuser").contains("dead") }
         }
         let errors = lines.withLock { $0 }.filter { $0.hasPrefix("error ") }
@@ -643,7 +690,7 @@ struct TrespassingFunction: PipelineFunction {
         defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         try Self.storeOriginal(of: Self.record(3), in: runtime)
         try await Self.running(runtime) {
-            try runtime.submit(Self.record(3))
+            try runtime.submit(Self.storing(Self.record(3)))
             try await Self.eventually("refused by both") {
                 try Self.states(runtime, "refuser").contains("dead") && Self.states(runtime, "reader").contains("dead")
             }

@@ -188,6 +188,27 @@ import Testing
         }
     }
 
+    /// `replay` records in the event whether it stored the original (put it back from failed/): only then may a
+    /// refusal of the replayed work take the original out of the store. The rest of the record stays.
+    @Test(arguments: JournalBackend.available)
+    func aReplayRecordsWhetherItStoredTheOriginal(backend: JournalBackend) throws {
+        try backend.withJournal { journal in
+            var record = Self.record(4)
+            record.s3.object.newlyStored = true
+            let appended = try journal.append(record, functions: ["a"], type: .event, deduplicate: false)
+            #expect(try journal.event(id: appended.eventID)?.record.storedItsOriginal == true)
+            try journal.setNewlyStored(false, eventID: appended.eventID)
+            let cleared = try #require(try journal.event(id: appended.eventID)?.record)
+            #expect(!cleared.storedItsOriginal)
+            var expected = appended.record
+            expected.s3.object.newlyStored = nil
+            #expect(cleared == expected)
+            try journal.setNewlyStored(true, eventID: appended.eventID)
+            #expect(try journal.event(id: appended.eventID)?.record.storedItsOriginal == true)
+            #expect(throws: JournalError.noSuchEvent(999)) { try journal.setNewlyStored(true, eventID: 999) }
+        }
+    }
+
     @Test(arguments: JournalBackend.available)
     func aSuccessClaimsTheNextAndAnOutcomeWrittenTwiceCountsOnce(backend: JournalBackend) throws {
         try backend.withJournal { journal in

@@ -49,9 +49,11 @@ package struct ContentLifecycle: Sendable {
             }
             return false
         }
-        let record = S3EventRecord(
+        var record = S3EventRecord(
             name: event, bucket: runtime.layout.root.lastPathComponent, key: "originals/" + relative, size: upload.size,
             eTag: upload.hash.hex, sequence: 0, sourceName: sourceName)
+        // Only an upload that stored the original may see it refused out of the store (the same bytes again may not).
+        if created { record.s3.object.newlyStored = true }
         do {
             try runtime.submit(record, deduplicate: true)
         } catch {

@@ -111,8 +111,11 @@ public struct FetchFunction: PipelineFunction {
             eTag: upload.hash.hex, sequence: 0, sourceName: url)
         let store: @Sendable () throws -> JournalAppend = {
             let created = try Self.install(upload, at: target)
+            var stored = event
+            // Only an import that stored the original may see it refused out of the store.
+            if created { stored.s3.object.newlyStored = true }
             do {
-                return try context.submit(event)
+                return try context.submit(stored)
             } catch {
                 // Nothing is kept of an import whose event could not be journaled (a retry fetches it again).
                 if created { unlink(target.path) }

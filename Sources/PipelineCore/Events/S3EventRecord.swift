@@ -81,9 +81,15 @@ public struct S3EventRecord: Codable, Sendable, Equatable {
         /// The MD5 an S3-shaped payload gave as its eTag before `inStoreTerms` put the key's SHA-256 there; checked
         /// against the original before the function runs. Not part of the record's JSON.
         public var statedMD5: String?
+        /// `true` when this event put the original into the store (its bytes were not there before it arrived, or a
+        /// `replay` put them back from `failed/`): a picpipe addition, left out otherwise. Only then may a refusal
+        /// of the event's work take the original back out of the store; a picture stored earlier is never removed
+        /// because a later upload of the same bytes, or a replay, was refused. Records from callers (`invoke`, the
+        /// Lambda API) never carry it.
+        public var newlyStored: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case key, size, eTag, sequencer, sourceName
+            case key, size, eTag, sequencer, sourceName, newlyStored
         }
     }
 
@@ -114,6 +120,9 @@ public struct S3EventRecord: Codable, Sendable, Equatable {
                 key: key, size: size, eTag: eTag, sequencer: String(format: "%016llX", UInt64(max(sequence, 0))),
                 sourceName: sourceName))
     }
+
+    /// Whether this event put its original into the store (`Object.newlyStored`).
+    public var storedItsOriginal: Bool { s3.object.newlyStored == true }
 
     /// The content hash the record names, taken from its eTag.
     public var contentHash: ContentHash? { ContentHash(hex: s3.object.eTag) }

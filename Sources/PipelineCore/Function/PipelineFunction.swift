@@ -21,7 +21,8 @@ public protocol PipelineFunction: Sendable {
     func validate(_ record: S3EventRecord, context: FunctionContext) throws
     /// Whether this function's `unprocessable` failure on `ObjectCreated` refuses the original itself (the
     /// thumbnail function's full decode is the store's test of a picture): the runtime then removes the original
-    /// and dead-letters the file with its bytes, the way `batch` and the HTTP API refuse it.
+    /// and dead-letters the file with its bytes, the way `batch` and the HTTP API refuse it, when the event stored
+    /// the original (`S3EventRecord.storedItsOriginal`); a picture stored before the event stays.
     var judgesOriginals: Bool { get }
 }
 

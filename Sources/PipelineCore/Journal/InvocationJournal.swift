@@ -87,6 +87,12 @@ public protocol InvocationJournal: Sendable {
     /// Re-queues every `dead` and `failed` invocation but those of the `excluded` events. Returns how many.
     func replayFailed(excluding excluded: Set<Int64>) throws -> Int
 
+    /// Records whether a replay of an event stored its original (`S3EventRecord.Object.newlyStored`): `replay`
+    /// sets it when it put the original back from `failed/` and clears it when the original was in the store, so
+    /// a refusal of the replayed work takes out only an original the replay put there. Throws
+    /// `JournalError.noSuchEvent` for an unknown id.
+    func setNewlyStored(_ newlyStored: Bool, eventID: Int64) throws
+
     /// One event.
     func event(id: Int64) throws -> JournaledEvent?
 

@@ -444,6 +444,21 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         }
     }
 
+    public func setNewlyStored(_ newlyStored: Bool, eventID: Int64) throws {
+        try write { db in
+            guard
+                let json = try String.fetchOne(
+                    db, sql: "SELECT record FROM events WHERE id = ?", arguments: [eventID])
+            else { throw JournalError.noSuchEvent(eventID) }
+            var record = try Self.decodeRecord(json, id: eventID)
+            guard record.storedItsOriginal != newlyStored else { return }
+            record.s3.object.newlyStored = newlyStored ? true : nil
+            try db.execute(
+                sql: "UPDATE events SET record = ? WHERE id = ?",
+                arguments: [String(decoding: try JSONEncoder().encode(record), as: UTF8.self), eventID])
+        }
+    }
+
     private static func requeue(_ db: Database, where condition: String, _ arguments: StatementArguments) throws {
         let now = Date().timeIntervalSince1970
         try db.execute(

@@ -155,13 +155,16 @@ public final class FunctionRuntime: Sendable {
         return appended
     }
 
-    /// Makes an event record for an original of this store, ready for `submit`.
+    /// Makes an event record for an original of this store, ready for `submit`; it says whether the ingest stored
+    /// the original (`alreadyStored` false: only then may a refusal take it back out of the store).
     public func record(
         _ name: EventName, for original: IngestedOriginal, sourceName: String?, time: Date = Date()
     ) -> S3EventRecord {
-        S3EventRecord(
+        var record = S3EventRecord(
             name: name, bucket: layout.root.lastPathComponent, key: original.key, size: original.size,
             eTag: original.hash.hex, sequence: 0, sourceName: sourceName, time: time)
+        if !original.alreadyStored { record.s3.object.newlyStored = true }
+        return record
     }
 
     /// The count of outcomes this process has journaled: pass it to `waitForOutcome(after:upTo:)`.
@@ -185,7 +188,10 @@ public final class FunctionRuntime: Sendable {
         let context = makeContext(registered, invocationID: "event-check")
         for record in records { try registered.function.validate(record, context: context) }
         defer { workQueued.notify(name) }
-        return try records.map { record in
+        return try records.map { given in
+            // A caller's record stored nothing: a refusal of its work never takes a stored original out.
+            var record = given
+            record.s3.object.newlyStored = nil
             let appended = try journal.append(record, functions: [name], type: .event, deduplicate: false)
             return InvocationResponse(
                 statusCode: 202, eventID: appended.eventID, invocationID: appended.invocations[name])
@@ -683,10 +689,19 @@ public final class FunctionRuntime: Sendable {
                 }
                 // Said once at error: by the function when it logged why, else here.
                 let level = functionErrors.levelOfTheRuntimeLine
-                if registered.function.judgesOriginals, claim.event.record.eventName.family == "ObjectCreated" {
+                let created = claim.event.record.eventName.family == "ObjectCreated"
+                if registered.function.judgesOriginals, created, claim.event.record.storedItsOriginal {
                     metrics[claim.function]?.deadLettered.increment()
                     log.log(level: level, "original refused", metadata: ["error": "\(reason)"])
                     refuseOriginal(claim, reason: reason, log: log)
+                } else if registered.function.judgesOriginals, created {
+                    // The original was in the store before this event (the same bytes uploaded again, a replay, a
+                    // caller's invoke): only this invocation failed, under a configuration tighter than the one that
+                    // took the picture. It is dead-lettered; the picture, its thumbnails, metadata and ids stay
+                    // (until session 34 it was refused as a new upload is: moved to failed/ and its files removed).
+                    deadLetter(
+                        claim, reason: reason, configuration: configuration, log: log, level: level,
+                        metadata: ["original": "kept: stored before this event"])
                 } else {
                     // An original another function judges is said refused at error by that one: this function's
                     // failure on it is a warning (until session 32 a refused upload was an error line per function).
@@ -765,12 +780,12 @@ public final class FunctionRuntime: Sendable {
 
     private func deadLetter(
         _ claim: ClaimedInvocation, reason: String, configuration: FunctionConfiguration, log: Logger,
-        level: Logger.Level = .error
+        level: Logger.Level = .error, metadata: Logger.Metadata = [:]
     ) {
         metrics[claim.function]?.deadLettered.increment()
         log.log(
             level: level, "invocation dead-lettered",
-            metadata: ["error": "\(reason)", "attempts": "\(claim.attempt)"])
+            metadata: metadata.merging(["error": "\(reason)", "attempts": "\(claim.attempt)"]) { $1 })
         guard configuration.onFailure == "failed" else { return }
         let object = claim.event.record.s3.object
         let source = object.sourceName ?? object.eTag
@@ -813,7 +828,8 @@ public final class FunctionRuntime: Sendable {
             sha256: claim.event.record.contentHash?.hex, in: failed)
     }
 
-    /// Refuses an original its judging function could not process: its bytes go to `failed/` under the name it
+    /// Refuses an original its judging function could not process and that the invocation's event stored
+    /// (`S3EventRecord.storedItsOriginal`; one stored earlier stays): its bytes go to `failed/` under the name it
     /// arrived under (with the `.error.json`), the original leaves the store, and an `ObjectRemoved:Delete` event
     /// lets every subscriber remove what it made of it (the metadata row), exactly as a delete would.
     private func refuseOriginal(_ claim: ClaimedInvocation, reason: String, log: Logger) {
@@ -839,6 +855,7 @@ public final class FunctionRuntime: Sendable {
         }
         var removal = record
         removal.eventName = .objectRemovedDelete
+        removal.s3.object.newlyStored = nil
         removal.eventTime = Timestamp.string(Date())
         do {
             try submit(removal)

@@ -558,6 +558,22 @@ public final class PostgresInvocationJournal: InvocationJournal {
         return count
     }
 
+    public func setNewlyStored(_ newlyStored: Bool, eventID: Int64) throws {
+        try pool.transaction { connection in
+            guard
+                let row = try connection.run(
+                    "SELECT record FROM picpipe_journal.events WHERE id = $1 FOR UPDATE", [.integer(eventID)]
+                ).first
+            else { throw JournalError.noSuchEvent(eventID) }
+            var record = try Self.decodeRecord(row.value("record") ?? "", id: eventID)
+            guard record.storedItsOriginal != newlyStored else { return }
+            record.s3.object.newlyStored = newlyStored ? true : nil
+            let json = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
+            try connection.run(
+                "UPDATE picpipe_journal.events SET record = $1 WHERE id = $2", [.text(json), .integer(eventID)])
+        }
+    }
+
     private static func requeue(_ connection: PostgresConnection, where condition: String, _ values: [SQLValue]) throws
         -> Int
     {

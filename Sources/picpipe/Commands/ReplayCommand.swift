@@ -56,7 +56,7 @@ struct ReplayCommand: ParsableCommand {
                             + "its picture was deleted since (event \(deletedBy), ObjectRemoved); not replayed\n")
                     throw ExitCode.failure
                 }
-                if try prepare(event, refused) == .gone {
+                if try prepare(event, refused, journal) == .gone {
                     gone += 1
                 } else {
                     count = try journal.replay(eventID: eventID)
@@ -109,7 +109,7 @@ struct ReplayCommand: ParsableCommand {
                         continue
                     }
                 }
-                switch try prepare(event, refused) {
+                switch try prepare(event, refused, journal) {
                 case .ready: continue
                 case .restored: whole.append(eventID)
                 case .gone: gone += 1
@@ -144,15 +144,21 @@ struct ReplayCommand: ParsableCommand {
         return deletions
     }
 
-    /// Puts a refused original back before its event is replayed, saying so; names an event that cannot be.
-    private func prepare(_ event: JournaledEvent, _ refused: RefusedOriginals) throws -> RefusedOriginals.Preparation {
+    /// Puts a refused original back before its event is replayed, saying so; names an event that cannot be. The
+    /// event then says whether the replay stored its original: only one put back may be refused out of the store
+    /// again; a picture found stored stays whatever the replay's refusal (until session 34 a replay of a picture's
+    /// first event under a lowered `limits.max_pixels` moved the stored picture to failed/).
+    private func prepare(
+        _ event: JournaledEvent, _ refused: RefusedOriginals, _ journal: any InvocationJournal
+    ) throws -> RefusedOriginals.Preparation {
         let object = event.record.s3.object
         let name = LogText.escaped(object.sourceName ?? object.key)
         let preparation = try refused.prepareReplay(of: event.record)
         switch preparation {
         case .ready:
-            break
+            if event.record.storedItsOriginal { try journal.setNewlyStored(false, eventID: event.id) }
         case .restored(let letter):
+            try journal.setNewlyStored(true, eventID: event.id)
             FileHandleOutput.standardOutput.write(
                 "event \(event.id) (\(name)): put its original back from failed/\(LogText.escaped(letter))\n")
         case .gone:
