@@ -12,8 +12,11 @@ struct CachedFile: Sendable {
     let hash: ContentHash
     /// The entity tag the file was cached under.
     let eTag: String
-    /// The file's modification second (If-Modified-Since compares with it).
+    /// The file's modification second (what `FileResponder` compares with the file on disk).
     let modified: Int
+    /// The second Last-Modified names (If-Modified-Since compares with it): the file's, or the `StoredFile`'s
+    /// `modifiedFloor` when later, as of when the entry was made.
+    private let shown: Int
     /// Last-Modified, formatted once.
     let lastModified: String
     /// The headers of a 200 (ETag, Cache-Control, Content-Type, Last-Modified, Accept-Ranges, Content-Length).
@@ -30,7 +33,8 @@ struct CachedFile: Sendable {
         self.cacheControl = file.cacheControl
         self.readAt = readAt
         self.modified = modified
-        lastModified = HTTPDate.format(modified)
+        shown = max(modified, file.modifiedFloor)
+        lastModified = HTTPDate.format(shown)
         var fields = HTTPFields()
         fields.reserveCapacity(8)
         fields[.eTag] = file.eTag
@@ -41,6 +45,10 @@ struct CachedFile: Sendable {
         fields[.contentLength] = String(body.readableBytes)
         self.fields = fields
     }
+
+    /// The Last-Modified second of the entry served as `file`: the file's time, or the size's recipes' date when
+    /// later (a reload may have moved that date since the entry was made).
+    func lastModified(for file: StoredFile) -> Int { max(modified, file.modifiedFloor) }
 
     /// The same file, found unchanged on disk at `now`: trusted for another `revalidateAfter`.
     func renewed(at now: ContinuousClock.Instant) -> CachedFile {
@@ -62,6 +70,8 @@ struct CachedFile: Sendable {
     /// The same answer as status, headers and body bytes: what both the router's path and the event-loop shortcut
     /// (`CachedThumbnailHandler`) send.
     func answer(isHead: Bool, file: StoredFile, notModified: Bool, rangeHeader: String?) throws -> CachedAnswer {
+        let dated = lastModified(for: file)
+        let lastModified = dated == shown ? self.lastModified : HTTPDate.format(dated)
         if notModified {
             var fields = HTTPFields()
             fields.reserveCapacity(4)
@@ -72,6 +82,7 @@ struct CachedFile: Sendable {
         }
         var fields = self.fields
         if file.cacheControl != cacheControl { fields[.cacheControl] = file.cacheControl }
+        if dated != shown { fields[.lastModified] = lastModified }
         guard let rangeHeader else { return CachedAnswer(status: .ok, fields: fields, body: isHead ? nil : body) }
         switch ByteRange.parse(rangeHeader, size: size, multiple: true) {
         case .whole:

@@ -40,7 +40,7 @@ struct FileResponder: Sendable {
         case read(ByteBuffer?, range: ClosedRange<Int>?, size: Int, modified: Int)
         /// Several ranges as one multipart body (nil for HEAD).
         case multipart(ByteBuffer?, MultipartByteRanges, modified: Int)
-        /// The whole file, read to be cached.
+        /// The whole file, read to be cached, with its own modification second.
         case whole(ByteBuffer, modified: Int)
         case stream(range: ClosedRange<Int>?, size: Int, modified: Int)
     }
@@ -59,21 +59,27 @@ struct FileResponder: Sendable {
         let isHead = request.method == .head
         let path = file.path
         if hash != nil, let cached = cache.lookup(path, now: .now) {
-            try conditions.checkPreconditions(modified: cached.modified)
+            let modified = cached.lastModified(for: file)
+            try conditions.checkPreconditions(modified: modified)
             return try cached.response(
-                to: request, file: file, notModified: conditions.notModified(modified: cached.modified),
-                rangeHeader: conditions.range(modified: cached.modified))
+                to: request, file: file, notModified: conditions.notModified(modified: modified),
+                rangeHeader: conditions.range(modified: modified))
         }
         // Only a read from disk checks the original (a cached entry was checked when it was read).
         let sources = sources()
         let generation = hash == nil ? 0 : cache.generation
         let wholeLimit = hash == nil ? -1 : cache.entryLimit
+        let floor = file.modifiedFloor
         let opened: Opened = try await threadPool.runIfActive {
-            guard let (descriptor, size, modified) = Self.openRegular(path, sources: sources) else { return .missing }
+            guard let (descriptor, size, fileModified) = Self.openRegular(path, sources: sources) else {
+                return .missing
+            }
             defer { close(descriptor) }
             if let buffer = Self.readWhole(descriptor, size: size, limit: wholeLimit) {
-                return .whole(buffer, modified: modified)
+                return .whole(buffer, modified: fileModified)
             }
+            // Dated no earlier than the file's `modifiedFloor` (a thumbnail: when its size's recipes took effect).
+            let modified = max(fileModified, floor)
             if let failure = conditions.preconditions.failure(conditions.state(modified), changesState: false) {
                 return .preconditionFailed(failure)
             }
@@ -107,10 +113,11 @@ struct FileResponder: Sendable {
         case .missing:
             if hash != nil { cache.remove(path) }
             return nil
-        case .whole(let buffer, let modified):
+        case .whole(let buffer, let fileModified):
             guard let hash else { return nil }
-            let cached = CachedFile(body: buffer, hash: hash, file: file, modified: modified, readAt: .now)
+            let cached = CachedFile(body: buffer, hash: hash, file: file, modified: fileModified, readAt: .now)
             cache.insert(path, cached, generation: generation)
+            let modified = cached.lastModified(for: file)
             try conditions.checkPreconditions(modified: modified)
             return try cached.response(
                 to: request, file: file, notModified: conditions.notModified(modified: modified),
@@ -163,10 +170,11 @@ struct FileResponder: Sendable {
             cache.insert(file.path, cached, generation: generation)
         }
         let conditions = Self.conditions(headers, file: file)
-        try conditions.checkPreconditions(modified: cached.modified)
+        let modified = cached.lastModified(for: file)
+        try conditions.checkPreconditions(modified: modified)
         var answer = try cached.answer(
-            isHead: isHead, file: file, notModified: conditions.notModified(modified: cached.modified),
-            rangeHeader: conditions.range(modified: cached.modified))
+            isHead: isHead, file: file, notModified: conditions.notModified(modified: modified),
+            rangeHeader: conditions.range(modified: modified))
         let until = cached.readAt + cache.revalidateAfter
         // (An entry given while its file is read again is past `until`: nothing to keep.)
         if answer.status == .ok, until > now, headers[.ifNoneMatch] == nil, headers[.range] == nil,

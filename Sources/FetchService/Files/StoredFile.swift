@@ -10,6 +10,9 @@ struct StoredFile: Sendable {
     var eTag: String
     /// The Cache-Control value.
     var cacheControl: String
+    /// The earliest Last-Modified (seconds since 1970): for a thumbnail, when its size's recipes took effect, so a
+    /// URL whose bytes changed with the configuration is never dated back to an older file (0: the file's time).
+    var modifiedFloor: Int = 0
 }
 
 /// Cache-Control values.

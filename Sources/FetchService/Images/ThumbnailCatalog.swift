@@ -17,6 +17,19 @@ final class ThumbnailCatalog: Sendable {
         var labels: [String]
         /// The recipe keys (`ThumbnailPath.recipeKey`) of the files these recipes make: what is served.
         var served: Set<String>
+        /// Since when each label has been served by these recipes (seconds since 1970; `ThumbnailRecipeDates`).
+        var since: [String: Int] = [:]
+
+        /// Each label's recipes as one string: the configured one's format and tag, then each variant's by format.
+        var fingerprints: [String: String] {
+            var all: [String: String] = [:]
+            for (label, primary) in recipes {
+                let others = (variants[label] ?? [:]).sorted { $0.key.rawValue < $1.key.rawValue }.map(\.value)
+                all[label] = ([primary] + others).map { "\($0.spec.format.rawValue):\($0.recipeTag)" }
+                    .joined(separator: ",")
+            }
+            return all
+        }
 
         init(_ recipes: [ThumbnailRecipe]) {
             var byLabel: [String: ThumbnailRecipe] = [:]
@@ -42,6 +55,8 @@ final class ThumbnailCatalog: Sendable {
     }
 
     private let sizes: Locked<Sizes>
+    /// When each size's recipes took effect, as the store keeps it.
+    private let dates: Locked<ThumbnailRecipeDates>
     private let replacements = Atomic<UInt64>(0)
     /// How many times the recipes were replaced.
     var revision: UInt64 { replacements.load(ordering: .acquiring) }
@@ -57,16 +72,22 @@ final class ThumbnailCatalog: Sendable {
     private let inFlight = InFlightGenerations()
 
     init(recipes: [ThumbnailRecipe], root: String, runtime: FunctionRuntime, maxAge: Int) {
-        self.sizes = Locked(Sizes(recipes))
+        var dates = ThumbnailRecipeDates(layout: runtime.layout)
+        var sizes = Sizes(recipes)
+        sizes.since = dates.update(sizes.fingerprints)
+        self.sizes = Locked(sizes)
+        self.dates = Locked(dates)
         self.root = root
         self.runtime = runtime
         self.cachePolicy = ThumbnailCachePolicy(maxAge: maxAge)
     }
 
-    /// Serves these recipes from now on (a configuration reload).
-    func replace(_ recipes: [ThumbnailRecipe]) {
+    /// Serves these recipes from now on (a configuration reload); a size whose recipes changed is dated now.
+    func replace(_ recipes: [ThumbnailRecipe], now: Date = Date()) {
+        var next = Sizes(recipes)
+        next.since = dates.withLock { $0.update(next.fingerprints, now: now) }
         sizes.withLock { sizes in
-            sizes = Sizes(recipes)
+            sizes = next
             replacements.wrappingAdd(1, ordering: .releasing)
         }
     }
@@ -140,7 +161,8 @@ final class ThumbnailCatalog: Sendable {
         return StoredFile(
             path: root + "/" + recipe.relativePath(for: hash), contentType: format.mediaType,
             eTag: "\"\(hash.hex)-\(recipe.sizeLabel)-\(recipe.recipeTag)\(suffix)\"",
-            cacheControl: cachePolicy.value(contentAddressed: contentAddressed, protected: protected))
+            cacheControl: cachePolicy.value(contentAddressed: contentAddressed, protected: protected),
+            modifiedFloor: sizes.withLock { $0.since[recipe.sizeLabel] } ?? 0)
     }
 
     /// Runs the thumbnail function now (RequestResponse) for an original; concurrent requests for the same
