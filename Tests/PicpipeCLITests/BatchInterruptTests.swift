@@ -24,20 +24,8 @@ extension PicpipeCLI {
             }
             let store = work.appendingPathComponent("store")
 
-            let process = Process()
-            process.executableURL = PicpipeProcess.binary
-            process.arguments = ["batch", inputs.path, "--store", store.path, "-j", "1", "--json", "-q"]
-            var environment = ProcessInfo.processInfo.environment
-            environment.removeValue(forKey: "PICPIPE_STORE")
-            environment.removeValue(forKey: "PICPIPE_CONFIG")
-            process.environment = environment
-            let out = work.appendingPathComponent("stdout")
-            let err = work.appendingPathComponent("stderr")
-            _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-            process.standardOutput = try FileHandle(forWritingTo: out)
-            process.standardError = try FileHandle(forWritingTo: err)
-            try process.run()
+            let (process, out, err) = try PicpipeProcess.launch(
+                ["batch", inputs.path, "--store", store.path, "-j", "1", "--json", "-q"], outputIn: work)
             // Interrupt once the first pictures are in: the batch is under way.
             try await ServeProcess.eventually("first originals") {
                 ServeProcess.files(store, "originals").count >= 2 || !process.isRunning
@@ -83,18 +71,8 @@ extension PicpipeCLI {
                     .write(to: inputs.appendingPathComponent(String(format: "p%03d.jpg", seed)))
             }
             let store = work.appendingPathComponent("store")
-            let process = Process()
-            process.executableURL = PicpipeProcess.binary
-            process.arguments = ["batch", inputs.path, "--store", store.path, "-j", "2", "-q"]
-            var environment = ProcessInfo.processInfo.environment
-            environment.removeValue(forKey: "PICPIPE_STORE")
-            environment.removeValue(forKey: "PICPIPE_CONFIG")
-            process.environment = environment
-            let err = work.appendingPathComponent("stderr")
-            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-            process.standardError = try FileHandle(forWritingTo: err)
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
+            let (process, _, err) = try PicpipeProcess.launch(
+                ["batch", inputs.path, "--store", store.path, "-j", "2", "-q"], outputIn: work)
             try await ServeProcess.eventually("first originals") {
                 !ServeProcess.files(store, "originals").isEmpty || !process.isRunning
             }
@@ -165,18 +143,8 @@ extension PicpipeCLI {
             let config = work.appendingPathComponent("config.yaml")
             #expect(mkfifo(config.path, 0o600) == 0)
             let store = work.appendingPathComponent("store")
-            let process = Process()
-            process.executableURL = PicpipeProcess.binary
-            process.arguments = ["batch", input.path, "--store", store.path, "--config", config.path, "-q"]
-            var environment = ProcessInfo.processInfo.environment
-            environment.removeValue(forKey: "PICPIPE_STORE")
-            environment.removeValue(forKey: "PICPIPE_CONFIG")
-            process.environment = environment
-            let err = work.appendingPathComponent("stderr")
-            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-            process.standardError = try FileHandle(forWritingTo: err)
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
+            let (process, _, err) = try PicpipeProcess.launch(
+                ["batch", input.path, "--store", store.path, "--config", config.path, "-q"], outputIn: work)
             // The pipe opens for writing once batch has opened it for reading: it is waiting for its configuration.
             var writer: Int32 = -1
             try await ServeProcess.eventually("batch reads its configuration") {

@@ -79,6 +79,28 @@ enum PicpipeProcess {
             stderr: String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self))
     }
 
+    /// Starts `picpipe ARGS` without waiting (a test signals it), without the test's own store or configuration in
+    /// its environment, its output in `folder`'s files `stdout` and `stderr`.
+    static func launch(_ arguments: [String], environment: [String: String] = [:], outputIn folder: URL) throws
+        -> (process: Process, stdout: URL, stderr: URL)
+    {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var inherited = ProcessInfo.processInfo.environment
+        inherited.removeValue(forKey: "PICPIPE_STORE")
+        inherited.removeValue(forKey: "PICPIPE_CONFIG")
+        process.environment = inherited.merging(environment) { $1 }
+        let out = folder.appendingPathComponent("stdout")
+        let err = folder.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        return (process, out, err)
+    }
+
     /// A fresh temporary folder, removed by the caller.
     static func temporaryFolder(_ label: String = "picpipe-test") throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")

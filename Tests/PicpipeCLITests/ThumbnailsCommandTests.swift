@@ -189,21 +189,9 @@ extension PicpipeCLI {
             ])
             try #require(batch.status == 0, "\(batch.stderr)")
 
-            let process = Process()
-            process.executableURL = PicpipeProcess.binary
-            process.arguments = ["thumbnails", "--missing", "--store", store.path, "-j", "1", "--json", "-q"]
-            var environment = ProcessInfo.processInfo.environment
-            environment.removeValue(forKey: "PICPIPE_STORE")
-            environment.removeValue(forKey: "PICPIPE_CONFIG")
-            environment["PICPIPE_THUMBNAIL_SIZES"] = "128,1024"
-            process.environment = environment
-            let out = work.appendingPathComponent("stdout")
-            let err = work.appendingPathComponent("stderr")
-            _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-            process.standardOutput = try FileHandle(forWritingTo: out)
-            process.standardError = try FileHandle(forWritingTo: err)
-            try process.run()
+            let (process, out, err) = try PicpipeProcess.launch(
+                ["thumbnails", "--missing", "--store", store.path, "-j", "1", "--json", "-q"],
+                environment: ["PICPIPE_THUMBNAIL_SIZES": "128,1024"], outputIn: work)
             try await ServeProcess.eventually("the first thumbnails made") {
                 Self.thumbnails(store, size: "1024").count >= 2 || !process.isRunning
             }
