@@ -229,6 +229,24 @@ extension APIError {
     static func unavailable(_ message: String) -> APIError {
         APIError(.serviceUnavailable, code: "unavailable", message: message)
     }
+    /// 503 with `Retry-After`: a function making the answer on request (a missing thumbnail, metadata not read yet)
+    /// ran past its timeout. The picture is not at fault (a 422 said it was, until session 34, and clients that take
+    /// a 4xx as final never asked again): the same request may pass, and the queued invocation, with its own
+    /// attempts, may make it meanwhile. Not kept by caches (`no-store`).
+    /// - Parameters:
+    ///   - function: the function's name (`thumbnail`).
+    ///   - message: what the runtime said (`timed out after 0.5 s`).
+    ///   - timeout: the function's timeout in seconds: `Retry-After` is that, rounded up, at least 1 and at most 60.
+    static func functionTimeout(_ function: String, message: String, timeout: Double) -> APIError {
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(min(60, max(1, Int(timeout.rounded(.up)))))
+        headers[.cacheControl] = "no-store"
+        return APIError(
+            .serviceUnavailable, code: "function_timeout",
+            message: "the \(function) function \(message) (functions.\(function).timeout); the picture is not at "
+                + "fault: retry later",
+            headers: headers)
+    }
     /// 503 with `Retry-After`: the same request may pass after `seconds`.
     static func unavailable(code: String = "unavailable", _ message: String, retryAfter seconds: Int) -> APIError {
         var headers = HTTPFields()

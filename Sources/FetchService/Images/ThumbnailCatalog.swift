@@ -169,7 +169,8 @@ final class ThumbnailCatalog: Sendable {
     /// original and format wait for one run. A format other than the configured one is asked for with the
     /// record's `configurationId` (`ThumbnailFunction.variantsConfigurationID`), so only it is made besides the
     /// configured sizes.
-    /// - Throws: 422 when the function could not make thumbnails from the original, 404 when it found none.
+    /// - Throws: 422 when the function could not make thumbnails from the original, 503 `function_timeout` when it
+    ///   ran past its timeout, 404 when it found none.
     func generate(_ image: ResolvedImage, recipe: ThumbnailRecipe? = nil) async throws {
         var record = S3EventRecord(
             name: .objectCreatedPut, bucket: runtime.layout.root.lastPathComponent,
@@ -199,6 +200,10 @@ final class ThumbnailCatalog: Sendable {
             var reason = "the thumbnail function failed"
             if case .object(let payload)? = response.payload, case .string(let message)? = payload["errorMessage"] {
                 reason = message
+                if payload["errorType"] == .string("TimedOut") {
+                    throw APIError.functionTimeout(
+                        "thumbnail", message: message, timeout: runtime.configuration(of: "thumbnail")?.timeout ?? 1)
+                }
             }
             throw APIError.unprocessableImage(reason)
         }

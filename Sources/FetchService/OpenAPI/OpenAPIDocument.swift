@@ -438,7 +438,7 @@ public enum OpenAPIDocument {
                 "416": {description: Range outside the file (no body).}
                 "422": {description: The original cannot be made into thumbnails (no body).}
                 "431": {description: The headers are over http.max_header_bytes (no body).}
-                "503": {description: "The token issuer cannot be reached (issuer_unavailable), or the store cannot take the write (no body)."}
+                "503": {description: "The token issuer cannot be reached (issuer_unavailable), the store cannot take the write, or the function making the thumbnail ran past its timeout (function_timeout; Retry-After) (no body)."}
           /images/{id}/signed-url:
             parameters:
               - $ref: "#/components/parameters/id"
@@ -1011,7 +1011,7 @@ public enum OpenAPIDocument {
               headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             Unprocessable:
-              description: "unprocessable_image (corrupt, truncated, or over the pixel limit), or, for an import, import_failed (the source could not be fetched, answered an error, or redirected too often) or import_timeout (longer than import.timeout); nothing is kept."
+              description: "unprocessable_image (corrupt, truncated, or over the pixel limit; a function that ran past its timeout is 503 function_timeout, never this), or, for an import, import_failed (the source could not be fetched, answered an error, or redirected too often) or import_timeout (longer than import.timeout); nothing is kept."
               headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             UploadTooSlow:
@@ -1019,8 +1019,10 @@ public enum OpenAPIDocument {
               headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             Unavailable:
-              description: "store_read_only (the store cannot be written), too_many_uploads (http.max_concurrent_uploads; Retry-After), unavailable (the journal cannot take the event), or issuer_unavailable (a bearer token cannot be checked: the OIDC issuer's keys could not be fetched yet; Retry-After). Nothing is kept."
-              headers: *answerHeaders
+              description: "store_read_only (the store cannot be written), too_many_uploads (http.max_concurrent_uploads; Retry-After), unavailable (the journal cannot take the event), issuer_unavailable (a bearer token cannot be checked: the OIDC issuer's keys could not be fetched yet; Retry-After), or function_timeout (a thumbnail or metadata made on request: the function ran past functions.NAME.timeout; the picture is not at fault, ask again after Retry-After; Cache-Control: no-store). Nothing is kept."
+              headers:
+                <<: *answerHeaders
+                Retry-After: {schema: {type: integer}, description: "Seconds after which the request may pass (too_many_uploads, issuer_unavailable, function_timeout)."}
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             URITooLong:
               description: uri_too_long (the request target, path and query, is over http.max_uri_bytes; the connection closes).

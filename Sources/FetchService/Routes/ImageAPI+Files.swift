@@ -107,6 +107,12 @@ extension ImageAPI {
             name: .objectCreatedPut, bucket: layout.root.lastPathComponent, key: "originals/" + image.originalPath,
             size: 0, eTag: image.hash.hex, sequence: 0, sourceName: image.id.value)
         let response = try await runtime.invoke(function: "metadata", record: record, type: .requestResponse)
+        if response.failed, case .object(let payload)? = response.payload, payload["errorType"] == .string("TimedOut"),
+            case .string(let message)? = payload["errorMessage"]
+        {
+            throw APIError.functionTimeout(
+                "metadata", message: message, timeout: runtime.configuration(of: "metadata")?.timeout ?? 1)
+        }
         guard !response.failed, let stored = try metadata.image(sha256: image.hash.hex) else {
             throw APIError.unprocessableImage("the metadata of '\(image.id.value)' could not be read")
         }
