@@ -347,7 +347,7 @@ struct FetchRoutesTests {
             #expect(original.body == second)
             // The old content had no other id: its original and thumbnails are gone.
             let afterReplace = FetchServer.files(under: layout.root)
-            #expect(!afterReplace.contains { $0.contains(firstHash) })
+            #expect(!afterReplace.contains { $0.contains(firstHash) }, "\(afterReplace.filter { $0.contains(firstHash) })")
             let newThumbnail = try await client.send("GET", "/images/cat-1/thumbnails/256")
             #expect(newThumbnail.header("ETag")?.contains(secondHash) == true)
 
