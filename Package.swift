@@ -228,7 +228,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "ThumbnailServiceTests", dependencies: ["ThumbnailService", "PipelineCore", "ImageCore"],
+            name: "ThumbnailServiceTests", dependencies: ["ThumbnailService", "Locking", "PipelineCore", "ImageCore"],
             swiftSettings: strict),
         .testTarget(
             name: "MetadataServiceTests",

@@ -28,14 +28,18 @@ public struct MetadataFunction: PipelineFunction {
         let database: any MetadataStore = try sharedStore ?? databases.store(at: handle.location)
         if record.eventName.family == "ObjectRemoved" {
             // Only for a gone original (see ThumbnailFunction: a removal of a picture in the store removes nothing).
-            if context.originalExists(record) {
+            // In the content's turn, so the same bytes uploaded again meanwhile keep their row.
+            let removal = try await context.removeOutputs(of: record) {
+                let existed = try database.image(sha256: hash.hex) != nil
+                try database.delete(sha256: hash.hex)
+                return existed
+            }
+            guard let existed = removal else {
                 return [
                     "function": .string(name), "sha256": .string(hash.hex), "removed": .bool(false),
                     "changed": .bool(false), "skipped": .string(Self.originalInStore),
                 ]
             }
-            let existed = try database.image(sha256: hash.hex) != nil
-            try database.delete(sha256: hash.hex)
             context.logger.info(
                 "metadata removed",
                 metadata: ["file": "\(record.s3.object.sourceName ?? record.s3.object.key)", "existed": "\(existed)"])
@@ -84,13 +88,15 @@ public struct MetadataFunction: PipelineFunction {
         // as the function's output, where the caller says (batch: on its write threads, which a second Ctrl-C stops
         // before it takes unfinished pictures back; until session 34 the row was written beside them).
         let row = record.s3.object
-        try await context.writeOutputs {
+        // In the content's turn while the original is there (see ThumbnailFunction; deleted meanwhile: no row).
+        let written: Void? = try await context.writeOutputs(of: record) {
             try database.upsert(
                 metadata, originalPath: row.key, sourceName: row.sourceName, addedAt: addedAt,
                 committingOnlyIf: { try context.ensureTimeLeft() })
         }
+        if written == nil { return Self.skipped(hash: hash, name: name) }
         if !context.originalExists(record) {
-            // Deleted while the metadata was read: the delete wins, the row goes.
+            // Deleted meanwhile by a remover whose turns this process does not share: the delete wins, the row goes.
             try database.delete(sha256: hash.hex)
             return Self.skipped(hash: hash, name: name)
         }

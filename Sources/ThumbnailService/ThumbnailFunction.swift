@@ -57,8 +57,10 @@ public struct ThumbnailFunction: PipelineFunction {
             // Only what a gone original leaves: a removal for a picture that is in the store (a made-up record
             // through invoke, or the same bytes uploaded again since) removes nothing (until session 28 it wiped a
             // live picture's thumbnails).
-            if context.originalExists(record) { return Self.kept(hash: hash, name: name) }
-            let removed = try ThumbnailGenerator.removeAll(hash: hash, from: thumbnails)
+            let removal = try await context.removeOutputs(of: record) {
+                try ThumbnailGenerator.removeAll(hash: hash, from: thumbnails)
+            }
+            guard let removed = removal else { return Self.kept(hash: hash, name: name) }
             context.logger.info(
                 "thumbnails removed", metadata: ["file": "\(Self.file(record))", "count": "\(removed.count)"])
             return [
@@ -94,9 +96,14 @@ public struct ThumbnailFunction: PipelineFunction {
                 "cannot make thumbnails", metadata: ["file": "\(Self.file(record))", "error": "\(reason)"])
             throw FunctionError.unprocessable(file: Self.file(record), reason: reason)
         }
-        outcome = try await context.writeOutputs { try rendered.write(into: thumbnails) }
+        // Written in the content's turn while the original is there (deleted meanwhile: nothing is written).
+        guard let written = try await context.writeOutputs(of: record, { try rendered.write(into: thumbnails) }) else {
+            return Self.skipped(hash: hash, name: name)
+        }
+        outcome = written
         if !context.originalExists(record) {
-            // Deleted while the thumbnails were made: the delete wins, what was written goes.
+            // Deleted while they were written, by a remover whose turns this process does not share (a serve beside
+            // a batch): the delete wins, what was written goes.
             try ThumbnailGenerator.removeAll(hash: hash, from: thumbnails)
             return Self.skipped(hash: hash, name: name)
         }

@@ -40,6 +40,8 @@ enum FetchServer {
         defaultLogger.logLevel = .warning
         let logger = logger ?? defaultLogger
         let recipes = configuration.thumbnails.sizes.map { ThumbnailRecipe(size: $0) }
+        // One set of content locks for the API and the functions, as serve has (FunctionContext.contentLocks).
+        let locks = contentLocks ?? LocalContentLocks()
         let runtime = FunctionRuntime(
             layout: layout, journal: journal(try SQLiteInvocationJournal(layout: layout)),
             functions: [
@@ -50,7 +52,7 @@ enum FetchServer {
                         layout),
                     configuration: configuration.functions.thumbnail),
                 RegisteredFunction(MetadataFunction(), configuration: configuration.functions.metadata),
-            ], settings: configuration.runtime, logger: logger)
+            ], settings: configuration.runtime, logger: logger, contentLocks: locks)
         var settings = try FetchSettings(
             http: configuration.http, limits: configuration.limits, auth: configuration.auth)
         settings.idleTimeoutSeconds = 2
@@ -59,7 +61,7 @@ enum FetchServer {
             settings: settings, runtime: runtime, recipes: recipes,
             metrics: HTTPMetrics(registry: PrometheusCollectorRegistry()), logger: logger,
             onServerRunning: { await port.set($0) }, metadataStore: metadataStore,
-            imageIndex: try imageIndex?(layout), contentLocks: contentLocks)
+            imageIndex: try imageIndex?(layout), contentLocks: locks)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: FunctionRuntimeService(runtime: runtime)), .init(service: app)],

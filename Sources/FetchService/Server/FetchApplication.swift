@@ -64,7 +64,8 @@ public struct FetchApplication: Sendable, CustomStringConvertible {
     ///   - metadataStore: a shared metadata database (PostgreSQL); `nil`: the store's SQLite file.
     ///   - imageIndex: a shared id index (PostgreSQL); `nil`: the store's SQLite file.
     ///   - usageCounter: usage-plan counts shared by several API processes (PostgreSQL); `nil`: this process's.
-    ///   - contentLocks: content locks shared by several API processes (PostgreSQL); `nil`: this process's.
+    ///   - contentLocks: content locks shared by several API processes (PostgreSQL); `nil`: the runtime's (which its
+    ///     functions write their outputs in, see `FunctionContext.contentLocks`), else this process's.
     /// - Throws: when the store's databases cannot be opened.
     public static func build(
         settings: FetchSettings, runtime: FunctionRuntime, recipes: [ThumbnailRecipe], metrics: HTTPMetrics,
@@ -79,7 +80,7 @@ public struct FetchApplication: Sendable, CustomStringConvertible {
         let api = ImageAPI(
             settings: settings, runtime: runtime, metadata: metadata, index: index, recipes: recipes, metrics: metrics,
             logger: logger, usageCounter: usageCounter ?? InProcessUsageCounter(),
-            contentLocks: contentLocks ?? LocalContentLocks())
+            contentLocks: contentLocks ?? runtime.contentLocks ?? LocalContentLocks())
         let swept = api.spool.sweep()
         if swept > 0 { logger.notice("removed unfinished HTTP uploads", metadata: ["count": "\(swept)"]) }
 

@@ -96,14 +96,20 @@ public struct FunctionContext: Sendable {
     /// wrote and has run now (RequestResponse, DryRun, the check before an Event is queued): its key is looked up,
     /// and one that names no original is `FunctionError.noSuchKey` (`checkOriginalStored`).
     public var missingOriginalWasDeleted: Bool
+    /// The turns the HTTP API removes originals in (`ContentLocks`): outputs of an original are written, and a
+    /// removed one's cleaned up, in the content's turn (`writeOutputs(of:)`, `removeOutputs(of:)`). `nil` where no
+    /// remover shares this process's or the database's locks (batch; an SQLite store's `invoke` beside its serve):
+    /// the function then checks after writing and removes what it wrote when the original went meanwhile.
+    public var contentLocks: (any ContentLocks)?
 
     /// - Parameters: see the properties.
     public init(
         configuration: FunctionConfiguration, store: StoreHandles, logger: Logger,
         deadline: ContinuousClock.Instant, invocationID: String, preloadedOriginal: Data? = nil,
         eventSink: (@Sendable (S3EventRecord) throws -> JournalAppend)? = nil, outputWriter: (any OutputWriter)? = nil,
-        missingOriginalWasDeleted: Bool = false
+        missingOriginalWasDeleted: Bool = false, contentLocks: (any ContentLocks)? = nil
     ) {
+        self.contentLocks = contentLocks
         self.missingOriginalWasDeleted = missingOriginalWasDeleted
         self.preloadedOriginal = preloadedOriginal
         self.outputWriter = outputWriter
@@ -155,6 +161,36 @@ public struct FunctionContext: Sendable {
         try ensureTimeLeft()
         guard let outputWriter else { return try write() }
         return try await outputWriter.write(write)
+    }
+
+    /// Writes the outputs made of the record's original only while that original is stored, in the content's turn
+    /// (`contentLocks`): a DELETE removes the original in the same turn and runs the functions' clean-up before it
+    /// answers, so the outputs are written before the removal (and its clean-up removes them) or not at all. Until
+    /// session 35 they were written first and removed when the original was found gone afterwards: for a moment
+    /// after a DELETE or a replacing PUT had answered, the removed picture's thumbnails were on disk and served by
+    /// the S3 thumbnails bucket. Without locks: `writeOutputs`, and the caller checks `originalExists` after.
+    /// - Returns: `write`'s value; `nil` when the original is gone (nothing written).
+    public func writeOutputs<T: Sendable>(
+        of record: S3EventRecord, _ write: @escaping @Sendable () throws -> T
+    ) async throws -> T? {
+        guard let contentLocks, let hash = record.contentHash else { return try await writeOutputs(write) }
+        return try await contentLocks.withLock(on: hash) {
+            guard originalExists(record) else { return nil }
+            return try await writeOutputs(write)
+        }
+    }
+
+    /// Removes what a function made of a removed original, in the content's turn (`contentLocks`) and only while
+    /// the original is absent: the same bytes uploaded again meanwhile keep their outputs (an upload installs its
+    /// original in that turn; unfenced, a clean-up that saw the original gone just before such an upload could remove
+    /// the thumbnails the upload's own invocation had found present and left alone).
+    /// - Returns: `remove`'s value; `nil` when the original is in the store (nothing removed).
+    public func removeOutputs<T: Sendable>(
+        of record: S3EventRecord, _ remove: @escaping @Sendable () throws -> T
+    ) async throws -> T? {
+        let removeWhenGone = { originalExists(record) ? nil : try remove() }
+        guard let contentLocks, let hash = record.contentHash else { return try removeWhenGone() }
+        return try await contentLocks.withLock(on: hash) { try removeWhenGone() }
     }
 
     /// Throws once the invocation's time is up: its deadline passed, or the runtime cancelled it (timeout, shutdown).

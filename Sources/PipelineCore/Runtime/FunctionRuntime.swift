@@ -47,6 +47,9 @@ public final class FunctionRuntime: Sendable {
     private let calls = Locked(RunningCalls())
     /// The functions `run()` starts workers for (`nil`: all); a `serve --roles worker:NAME` process runs some.
     private let workerFunctions: Set<String>?
+    /// The content turns the functions write and clean up their outputs in (see `FunctionContext.contentLocks`);
+    /// an HTTP API over this runtime removes originals in them.
+    public let contentLocks: (any ContentLocks)?
 
     private struct RunState {
         var stopping = false
@@ -60,11 +63,13 @@ public final class FunctionRuntime: Sendable {
     ///   - logger: the runtime's logger; each invocation adds its metadata.
     ///   - workerFunctions: the functions `run()` runs workers for (`nil`: every function); events still fan out
     ///     to every subscribed function, whose workers may run in other processes.
+    ///   - contentLocks: the turns originals are removed in (the HTTP API's; `FunctionContext.contentLocks`).
     public init(
         layout: StoreLayout, journal: any InvocationJournal, functions: [RegisteredFunction],
         settings: RuntimeSettings = RuntimeSettings(), logger: Logger = Logger(label: "picpipe.runtime"),
-        workerFunctions: Set<String>? = nil
+        workerFunctions: Set<String>? = nil, contentLocks: (any ContentLocks)? = nil
     ) {
+        self.contentLocks = contentLocks
         self.workerFunctions = workerFunctions
         self.layout = layout
         self.journal = journal
@@ -902,7 +907,7 @@ public final class FunctionRuntime: Sendable {
             logger: logger ?? self.logger,
             deadline: ContinuousClock.now.advanced(by: .seconds(registered.configuration.timeout)),
             invocationID: invocationID,
-            eventSink: sink, missingOriginalWasDeleted: missingOriginalWasDeleted)
+            eventSink: sink, missingOriginalWasDeleted: missingOriginalWasDeleted, contentLocks: contentLocks)
     }
 
     private func invocationLogger(_ claim: ClaimedInvocation) -> Logger {

@@ -84,9 +84,9 @@ enum FunctionCatalog {
         for configuration: PicpipeConfiguration, logger: Logger, workerFunctions: Set<String>? = nil
     ) throws -> (FunctionRuntime, DatabaseBackends) {
         let (layout, backends) = try open(configuration)
-        let naming = try backends.contentTurn(layout: layout, local: false)?.naming
         let runtime = Self.runtime(
-            for: configuration, layout: layout, backends: backends, naming: naming, logger: logger,
+            for: configuration, layout: layout, backends: backends,
+            turn: try backends.contentTurn(layout: layout, local: false), logger: logger,
             workerFunctions: workerFunctions)
         return (runtime, backends)
     }
@@ -98,15 +98,18 @@ enum FunctionCatalog {
         return (layout, try DatabaseBackends.open(url: configuration.database.url, layout: layout))
     }
 
-    /// A runtime over opened databases with every function (`naming`: the fetch function's, see `functions`).
+    /// A runtime over opened databases with every function. `turn`: the HTTP API's index and content locks, when
+    /// this process shares them: the fetch function names its imports with them (see `functions`), and every
+    /// function writes its outputs in the content's turn (`FunctionContext.contentLocks`).
     static func runtime(
         for configuration: PicpipeConfiguration, layout: StoreLayout, backends: DatabaseBackends,
-        naming: (any DroppedContentNaming)?, logger: Logger, workerFunctions: Set<String>? = nil
+        turn: ContentTurn?, logger: Logger, workerFunctions: Set<String>? = nil
     ) -> FunctionRuntime {
         let runtime = FunctionRuntime(
             layout: layout, journal: backends.journal,
-            functions: functions(for: configuration, metadataStore: backends.metadata, naming: naming),
-            settings: configuration.runtime, logger: logger, workerFunctions: workerFunctions)
+            functions: functions(for: configuration, metadataStore: backends.metadata, naming: turn?.naming),
+            settings: configuration.runtime, logger: logger, workerFunctions: workerFunctions,
+            contentLocks: turn?.locks)
         // What the Lambda API changed holds wherever the functions run, as one function has one configuration.
         FunctionOverrides(layout: layout).applyAll(to: runtime)
         return runtime

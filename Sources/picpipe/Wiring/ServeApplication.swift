@@ -38,7 +38,7 @@ struct ServeApplication {
         let turn = try backends.contentTurn(layout: layout, local: true)
         let naming = turn?.naming
         let runtime = FunctionCatalog.runtime(
-            for: configuration, layout: layout, backends: backends, naming: naming, logger: logger,
+            for: configuration, layout: layout, backends: backends, turn: turn, logger: logger,
             workerFunctions: roles.worker ? roles.workerFunctions : [])
         // Which parts this process runs, for /metrics (each process of a scaled-out installation is scraped apart).
         Gauge(label: "picpipe_process_roles", dimensions: [("roles", roles.description)]).record(1)

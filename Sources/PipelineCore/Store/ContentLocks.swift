@@ -1,11 +1,11 @@
 // One content's turn: what names a content and whether its original is in the store change together, so a PUT of
-// the same bytes never sees a DELETE half done (the id gone, the original not yet) and takes it for a dropped file.
-import PipelineCore
+// the same bytes never sees a DELETE half done (the id gone, the original not yet) and takes it for a dropped file,
+// and a function never writes the outputs of an original a DELETE has removed (`FunctionContext.writeOutputs(of:)`).
 import Synchronization
 
 /// Serialises the changes that decide whether a content stays in the store: an id moving to it or away from it,
-/// its original installed or removed. Held briefly (index rows and a file or two), never across function
-/// invocations.
+/// its original installed or removed, and a function's outputs written beside it. Held briefly (index rows and a file
+/// or two), never across function invocations.
 public protocol ContentLocks: Sendable {
     /// Runs `body` while no other holder of any of these contents' locks runs (in this process, and in every
     /// process sharing the store when the implementation is shared). A PUT holds the content it names and the one
