@@ -1,9 +1,11 @@
 // GET /events/stream: the cursor that reports events settling out of order exactly once, and the live stream over
 // real HTTP: an upload's event, resuming with Last-Event-ID, heartbeats, an event journaled by another writer of
-// the journal (no in-process wake-up), a bad Last-Event-ID, and shutdown with a stream open.
+// the journal (no in-process wake-up), a bad Last-Event-ID, a reload that revokes a stream's access, and shutdown
+// with a stream open.
 import Dispatch
 import Foundation
 import Locking
+import Logging
 import PipelineCore
 import Testing
 
@@ -398,6 +400,93 @@ struct EventStreamTests {
                 let body = String(text.dropFirst(opened.count))
                 #expect(!body.contains("\r\n") && Self.frames(body).contains { $0.data.contains(id) }, "\(fields)")
             }
+        }
+    }
+
+    /// A reload (SIGHUP) that removes a stream's key or the scope it reads with ends that stream at once with an
+    /// `event: revoked` frame naming why, while streams whose credentials still hold go on (until session 35 a
+    /// stream kept sending until its 5-minute end, to a key any other request was refused with).
+    @Test func aReloadEndsTheStreamsOfRevokedKeysAndKeepsTheOthers() async throws {
+        let signingKey = "stream-signing-key-0123"
+        let reader = ScopedAPIKey(name: "reader", key: "reader-key-0123456789", scopes: ["images:read"])
+        let revoked = ScopedAPIKey(name: "revoked", key: "revoked-key-0123456789", scopes: ["images:read"])
+        let narrowed = ScopedAPIKey(name: "narrowed", key: "narrowed-key-0123456789", scopes: ["images:read"])
+        let configure: @Sendable (inout PicpipeConfiguration) -> Void = {
+            $0.http.protectReads = true
+            $0.http.signingKey = signingKey
+            $0.auth.apiKeys = [reader, revoked, narrowed]
+        }
+        try await FetchServer.withApplication(configure: configure) { client, layout, app in
+            let minted = try await client.send(
+                "POST", "/events/stream/signed-url", headers: [("Authorization", "Bearer \(reader.key)")])
+            let url = try #require(minted.json?["url"] as? String)
+            let streams = try [reader, revoked, narrowed].map {
+                try EventStreamConnection(port: client.port, fields: ["Authorization: Bearer \($0.key)"])
+            }
+            let signed = try EventStreamConnection(port: client.port, target: url)
+            defer { for stream in streams + [signed] { stream.close() } }
+            for stream in streams + [signed] {
+                #expect(try await stream.read { $0.contains("retry: 1000") }.hasPrefix("HTTP/1.1 200"))
+            }
+
+            // As SIGHUP applies a new file: `revoked` gone, `narrowed` left without images:read.
+            var next = PicpipeConfiguration()
+            configure(&next)
+            next.auth.apiKeys = [reader, ScopedAPIKey(name: "narrowed", key: narrowed.key, scopes: ["images:write"])]
+            try app.reload(http: next.http, auth: next.auth, logger: Logger(label: "reload"))
+
+            for (stream, code) in [(streams[1], "invalid_token"), (streams[2], "insufficient_scope")] {
+                let text = try await stream.read(within: 30) { $0.hasSuffix("0\r\n\r\n") || $0.contains("[closed]") }
+                let ending = try #require(Self.frames(text).last)
+                #expect(ending.event == "revoked", "\(code): \(text)")
+                let body = try JSONSerialization.jsonObject(with: Data(ending.data.utf8)) as? [String: Any]
+                let error = try #require(body?["error"] as? [String: Any])
+                #expect(error["code"] as? String == code)
+                #expect((error["message"] as? String)?.contains("configuration reload") == true, "\(error)")
+            }
+            // The kept key and the signed URL (its signing key kept) still get what settles afterwards.
+            try Self.journalElsewhere(try SQLiteInvocationJournal(layout: layout), count: 1)
+            for stream in [streams[0], signed] {
+                let text = try await stream.read { $0.contains("elsewhere-0.jpg") }
+                #expect(!text.contains("event: revoked"))
+            }
+        }
+    }
+
+    /// A reload that makes reads need credentials ends the streams opened without any, and one that drops the
+    /// signing key ends the streams opened with a signed URL; a stream with a key goes on.
+    @Test func aReloadThatProtectsReadsEndsAnonymousAndUnsignedStreams() async throws {
+        let key = "stream-admin-key-0123"
+        let configure: @Sendable (inout PicpipeConfiguration) -> Void = {
+            $0.http.apiKeys = [key]
+            $0.http.signingKey = "stream-signing-key-0123"
+        }
+        try await FetchServer.withApplication(configure: configure) { client, layout, app in
+            let minted = try await client.send(
+                "POST", "/events/stream/signed-url", headers: [("Authorization", "Bearer \(key)")])
+            let url = try #require(minted.json?["url"] as? String)
+            let anonymous = try EventStreamConnection(port: client.port)
+            let signed = try EventStreamConnection(port: client.port, target: url)
+            let keyed = try EventStreamConnection(port: client.port, fields: ["Authorization: Bearer \(key)"])
+            defer { for stream in [anonymous, signed, keyed] { stream.close() } }
+            for stream in [anonymous, signed, keyed] {
+                #expect(try await stream.read { $0.contains("retry: 1000") }.hasPrefix("HTTP/1.1 200"))
+            }
+
+            var next = PicpipeConfiguration()
+            configure(&next)
+            next.http.protectReads = true
+            next.http.signingKey = nil
+            try app.reload(http: next.http, auth: next.auth, logger: Logger(label: "reload"))
+
+            for (stream, code) in [(anonymous, "unauthorized"), (signed, "forbidden")] {
+                let text = try await stream.read(within: 30) { $0.hasSuffix("0\r\n\r\n") || $0.contains("[closed]") }
+                let ending = try #require(Self.frames(text).last)
+                #expect(ending.event == "revoked", "\(code): \(text)")
+                #expect(ending.data.contains("\"code\":\"\(code)\""), "\(ending.data)")
+            }
+            try Self.journalElsewhere(try SQLiteInvocationJournal(layout: layout), count: 1)
+            #expect(!(try await keyed.read { $0.contains("elsewhere-0.jpg") }).contains("event: revoked"))
         }
     }
 

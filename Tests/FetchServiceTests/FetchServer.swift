@@ -26,6 +26,22 @@ enum FetchServer {
         logger: Logger? = nil,
         _ body: @Sendable (LoopbackClient, StoreLayout) async throws -> Void
     ) async throws {
+        try await withApplication(
+            configure: configure, metadataStore: metadataStore, imageIndex: imageIndex, contentLocks: contentLocks,
+            thumbnailFunction: thumbnailFunction, journal: journal, logger: logger
+        ) { client, layout, _ in try await body(client, layout) }
+    }
+
+    /// As `with`, the body also given the running application (to reload its access as SIGHUP does).
+    static func withApplication(
+        configure: (inout PicpipeConfiguration) -> Void = { _ in },
+        metadataStore: (any MetadataStore)? = nil,
+        imageIndex: ((StoreLayout) throws -> any ImageIndex)? = nil, contentLocks: (any ContentLocks)? = nil,
+        thumbnailFunction: (ThumbnailFunction, StoreLayout) -> any PipelineFunction = { function, _ in function },
+        journal: (SQLiteInvocationJournal) -> any InvocationJournal = { $0 },
+        logger: Logger? = nil,
+        _ body: @Sendable (LoopbackClient, StoreLayout, FetchApplication) async throws -> Void
+    ) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("fetch-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         var configuration = PicpipeConfiguration()
@@ -80,7 +96,7 @@ enum FetchServer {
             }
             let bound = try await port.wait()
             do {
-                try await body(LoopbackClient(port: bound), layout)
+                try await body(LoopbackClient(port: bound), layout, app)
             } catch {
                 await group.triggerGracefulShutdown()
                 throw error

@@ -14,6 +14,10 @@ package final class LiveAccess: Sendable {
     /// How many times the checks were replaced: answers kept on the event loops were given under the old ones.
     var revision: UInt64 { state.withLock { $0.revision } }
 
+    /// The checks in force and their revision, read together: a request admitted under them keeps the revision, and
+    /// an event stream checks its request again once it changes.
+    var currentWithRevision: (authorizer: RequestAuthorizer, revision: UInt64) { state.withLock { $0 } }
+
     /// Puts new checks in force for the requests that arrive from now on.
     func replace(with authorizer: RequestAuthorizer) {
         state.withLock {

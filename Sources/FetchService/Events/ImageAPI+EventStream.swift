@@ -12,6 +12,10 @@ extension ImageAPI {
     /// stream never outlives a configuration or a proxy's patience.
     static let eventStreamLifetime: Duration = .seconds(300)
 
+    /// Who may open a stream: `images:read` when reads need credentials, or a signed URL (a browser's EventSource
+    /// cannot send a key). An open stream is checked against it again after each reload of the access rules.
+    static let eventStreamAccess = RouteAccess.signedRead
+
     /// The `Last-Event-ID` header (or `last_event_id` query parameter, for clients that cannot set headers).
     static let lastEventIDField = HTTPField.Name("Last-Event-ID")!
 
@@ -19,8 +23,10 @@ extension ImageAPI {
     /// been dead-lettered; `id` is the position to resume after; a comment line every few seconds keeps idle
     /// connections open. A `Last-Event-ID` the journal cannot resume from (its events pruned, or an id it never
     /// gave) gets a `reset` event first: the client reads the listing again, and the stream goes on from now. The
-    /// events come from the process's one `PictureEventFeed`; a stream reads the journal only to catch up.
-    func eventStream(_ request: Request, context: some RequestContext) async throws -> Response {
+    /// events come from the process's one `PictureEventFeed`; a stream reads the journal only to catch up. A reload
+    /// that takes the stream's access away (its key removed or without `images:read`, reads protected since it
+    /// opened without credentials, its signed URL's key dropped) ends it at once with an `event: revoked` frame.
+    func eventStream(_ request: Request, context: FetchRequestContext) async throws -> Response {
         guard let slot = streamSlots.take() else {
             throw APIError.unavailable(
                 code: "too_many_streams",
@@ -43,6 +49,8 @@ extension ImageAPI {
         let (start, reset) = try eventFeed.join(resumingAfter: position) { try? api.listedItems(contentKey: $0) }
         let feed = eventFeed
         let logger = logger
+        let live = live
+        let admittedRevision = context.accessRevision
         // A comment well inside the idle timeout, so a quiet stream is not closed as idle.
         let heartbeat = Duration.milliseconds(Int(Double(settings.idleTimeoutSeconds) * 1000 / 3))
         let opening = "retry: 1000\n: picpipe events\n\n" + (reset ?? "")
@@ -53,6 +61,8 @@ extension ImageAPI {
         let body = ResponseBody { writer in
             _ = held
             var reader = start
+            var admission = StreamAdmission(
+                live: live, request: request, access: Self.eventStreamAccess, revision: admittedRevision)
             let opened = ContinuousClock.now
             var lastWrite = opened
             try await writer.write(ByteBuffer(string: opening))
@@ -63,15 +73,22 @@ extension ImageAPI {
                 let due = min(lastWrite + heartbeat, opened + Self.eventStreamLifetime) - ContinuousClock.now
                 let seconds = max(0.01, Double(due.components.seconds) + Double(due.components.attoseconds) * 1e-18)
                 let text: String
+                // What the client has: frames read but not written when access is revoked are not its.
+                let delivered = reader.sent
+                let admitted = admission
                 do {
                     text = try await withGracefulShutdownHandler {
-                        try await feed.next(&reader, upTo: seconds)
+                        try await feed.next(&reader, upTo: seconds, unless: { admitted.rulesChanged })
                     } onGracefulShutdown: {
                         feed.wakeAll()
                     }
                 } catch {
                     // Catching up: the client reconnects with its Last-Event-ID and misses nothing.
                     logger.warning("event stream: the journal cannot be read", metadata: ["error": "\(error)"])
+                    break
+                }
+                if let refusal = await admission.refusal(logger: logger) {
+                    try await writer.write(ByteBuffer(string: StreamAdmission.revokedFrame(refusal, id: delivered)))
                     break
                 }
                 if !text.isEmpty {

@@ -160,8 +160,11 @@ final class PictureEventFeed: Sendable {
     }
 
     /// The next frames for `reader`: a page of its catch-up, or what the feed sent since it last asked, waiting at
-    /// most `seconds` for something ("": nothing came). Journal reads only while it catches up.
-    func next(_ reader: inout Reader, upTo seconds: Double) async throws -> String {
+    /// most `seconds` for something ("": nothing came), or until `wakeAll` finds `interrupted` true. Journal reads
+    /// only while it catches up.
+    func next(
+        _ reader: inout Reader, upTo seconds: Double, unless interrupted: @escaping @Sendable () -> Bool = { false }
+    ) async throws -> String {
         while reader.catchUp != nil, !Task.isCancelled {
             let text = try await catchUpPage(&reader)
             if !text.isEmpty { return text }
@@ -169,7 +172,7 @@ final class PictureEventFeed: Sendable {
         let generation = state.withLock { $0.generation }
         let sent = try await sendFromRing(&reader)
         if !sent.isEmpty || reader.catchUp != nil { return sent }
-        await wait(after: generation, upTo: seconds)
+        await wait(after: generation, upTo: seconds, unless: interrupted)
         return try await sendFromRing(&reader)
     }
 
@@ -259,8 +262,12 @@ final class PictureEventFeed: Sendable {
 
     // MARK: Waiting
 
-    /// Returns when the feed sends something after `generation`, after `seconds`, or when woken (`wakeAll`).
-    func wait(after generation: Int, upTo seconds: Double) async {
+    /// Returns when the feed sends something after `generation`, after `seconds`, or when woken (`wakeAll`); at once
+    /// when `interrupted` holds already (checked under the lock `wakeAll` takes, so a wake that came first is not
+    /// missed: what wakes the streams makes it true, then wakes them).
+    func wait(
+        after generation: Int, upTo seconds: Double, unless interrupted: @Sendable () -> Bool = { false }
+    ) async {
         let id = state.withLock { state -> Int in
             state.nextWaiter += 1
             return state.nextWaiter
@@ -272,7 +279,7 @@ final class PictureEventFeed: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { state -> Bool in
-                    if state.generation != generation || Task.isCancelled { return true }
+                    if state.generation != generation || Task.isCancelled || interrupted() { return true }
                     state.waiters[id] = continuation
                     return false
                 }

@@ -746,7 +746,9 @@ public enum OpenAPIDocument {
                 (every event at or below it has been sent), so a client reconnecting with `Last-Event-ID` misses nothing
                 and may see an event twice. Without `Last-Event-ID` the stream starts with what is unfinished now.
                 A comment line (`: heartbeat`) is sent when nothing else was for a third of the idle timeout; the stream
-                ends after 5 minutes or at shutdown, and the `retry: 1000` it starts with makes browsers reconnect.
+                ends after 5 minutes or at shutdown, and the `retry: 1000` it starts with makes browsers reconnect. A
+                configuration reload that takes its credentials' access away ends it at once after an `event: revoked`
+                frame whose `data:` is the error a new request with them gets (`{"error": {"code", "message"}}`).
                 When reads need credentials (`http.protect_reads`), a signed URL from POST /events/stream/signed-url
                 (`?expires=…&sig=…`) is enough, as for thumbnails: a browser's EventSource cannot send a header.
               parameters: &eventStreamParameters

@@ -50,7 +50,7 @@ enum RouteTable {
             Route(method: .get, path: "/auth/me", name: "getCaller", access: .credentialed, handler: api.caller),
             // A signed URL is enough for the stream, as for thumbnails: a browser's EventSource cannot send a key.
             Route(
-                method: .get, path: "/events/stream", name: "eventStream", access: .signedRead,
+                method: .get, path: "/events/stream", name: "eventStream", access: ImageAPI.eventStreamAccess,
                 handler: api.eventStream),
             Route(
                 method: .post, path: "/events/stream/signed-url", name: "signEventStreamURL",
@@ -94,8 +94,10 @@ enum RouteTable {
         _ handler: @Sendable (Request, FetchRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
-        let (caller, headers) = try await live.current.authorize(request, needed: needed)
+        let (authorizer, revision) = live.currentWithRevision
+        let (caller, headers) = try await authorizer.authorize(request, needed: needed)
         context.caller = caller
+        context.accessRevision = revision
         do {
             var response = try await handler(request, context)
             for field in headers { response.headers[field.name] = field.value }

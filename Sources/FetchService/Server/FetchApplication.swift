@@ -36,7 +36,8 @@ public struct FetchApplication: Sendable, CustomStringConvertible {
 
     /// Puts the keys, scopes, OIDC issuer, usage plans, `protect_reads` and signing keys of `http` and `auth` in
     /// force for the requests that arrive from now on (SIGHUP: a revoked key stops working without a restart; until
-    /// session 28 `auth` needed one). What callers used so far still counts against their plans.
+    /// session 28 `auth` needed one), and ends the open event streams they would refuse now. What callers used so
+    /// far still counts against their plans.
     /// - Throws: `ListenAddressError.openWithoutKey` when the new settings leave the running, non-loopback listener
     ///   without any credentials (nothing is changed then: writes would be open to the network).
     public func reload(http: HTTPSettings, auth: AuthSettings, logger: Logger) throws {
@@ -48,6 +49,8 @@ public struct FetchApplication: Sendable, CustomStringConvertible {
             apiKeys: apiKeys, protectReads: http.protectReads, signingKey: http.signingKey,
             previousSigningKeys: http.previousSigningKeys.filter { !$0.isEmpty }, auth: auth, logger: logger)
         api.live.replace(with: RequestAuthorizer(access: access, usage: current.usage.withPlans(of: auth)))
+        // The waiting streams check their requests again now, not at their next heartbeat.
+        api.eventFeed.wakeAll()
     }
 
     /// The event loops (one per core; one thread per core measured best here, 2 against 1 on 2 cores).

@@ -14,6 +14,9 @@ public struct FetchRequestContext: RequestContext {
     /// The request's id (`RequestID`), set by `FetchResponder`: its answer's `X-Request-Id`, an error body's
     /// `request_id`, the log's `request_id`.
     public var requestID = ""
+    /// The `LiveAccess` revision the request was admitted under: an event stream checks its credentials again when
+    /// a reload changes it.
+    var accessRevision: UInt64 = 0
 
     /// - Parameter source: what the application gives each request.
     public init(source: ApplicationRequestContextSource) {
