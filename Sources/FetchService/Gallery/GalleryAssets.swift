@@ -21,7 +21,8 @@ struct GalleryAssets: Sendable {
     /// The gallery as compiled into this binary.
     static let shared = GalleryAssets(
         [
-            GalleryAsset.formatScript, GalleryAsset.apiScript, GalleryAsset.gridScript, GalleryAsset.detailScript,
+            GalleryAsset.formatScript, GalleryAsset.apiScript, GalleryAsset.gridScript, GalleryAsset.cameraScript,
+            GalleryAsset.detailScript,
             GalleryAsset.uploadScript, GalleryAsset.liveScript, GalleryAsset.appScript, GalleryAsset.styleSheet,
             GalleryAsset.icon,
         ])
@@ -98,6 +99,7 @@ struct GalleryAssets: Sendable {
         html = html.replacingOccurrences(of: "{{read-key}}", with: readNeedsKey ? "required" : "none")
         html = html.replacingOccurrences(of: "{{signed-urls}}", with: signedURLs ? "yes" : "no")
         html = html.replacingOccurrences(of: "{{page-size}}", with: String(GalleryPage.firstPageSize))
+        html = html.replacingOccurrences(of: "{{camera-page-size}}", with: String(GalleryPage.cameraPageSize))
         html = html.replacingOccurrences(of: "{{upload-types}}", with: GalleryPage.uploadTypes)
         html = html.replacingOccurrences(of: "{{thumbnail-format}}", with: thumbnailFormat ?? "")
         for (name, hashed) in hashedNames {

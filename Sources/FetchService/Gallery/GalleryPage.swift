@@ -3,6 +3,9 @@
 enum GalleryPage {
     /// How many pictures one grid page holds (the embedded first page and each page the grid asks for).
     static let firstPageSize = 60
+    /// How many cameras the page embeds and each read of its camera filter brings: the most used (or the most used
+    /// of those a typed text finds), so the page's weight does not grow with the number of cameras.
+    static let cameraPageSize = 100
     /// The filters the page's URL may carry, as GET /images names them.
     static let filterNames = ["make", "model", "taken_after", "taken_before", "near", "bbox"]
     /// What the file pickers offer: the media types an upload may be, and the extensions of those a browser may not
@@ -22,6 +25,7 @@ enum GalleryPage {
 <meta name="picpipe-read-key" content="{{read-key}}">
 <meta name="picpipe-signed-urls" content="{{signed-urls}}">
 <meta name="picpipe-page-size" content="{{page-size}}">
+<meta name="picpipe-camera-page-size" content="{{camera-page-size}}">
 <meta name="picpipe-thumbnail-format" content="{{thumbnail-format}}">
 <title>picpipe gallery</title>
 <link rel="icon" href="{{icon.svg}}" type="image/svg+xml">
@@ -29,6 +33,7 @@ enum GalleryPage {
 <link rel="modulepreload" href="{{format.js}}">
 <link rel="modulepreload" href="{{api.js}}">
 <link rel="modulepreload" href="{{grid.js}}">
+<link rel="modulepreload" href="{{cameras.js}}">
 <link rel="modulepreload" href="{{detail.js}}">
 <link rel="modulepreload" href="{{upload.js}}">
 <link rel="modulepreload" href="{{live.js}}">
@@ -50,6 +55,7 @@ enum GalleryPage {
   <button type="button" id="key-cancel" class="secondary">Cancel</button>
 </form>
 <form id="filters" class="panel" role="search">
+  <label>Find camera <input id="camera_find" type="search" placeholder="make or model" autocomplete="off" size="14"></label>
   <label>Make <select id="make" name="make"><option value="">Any</option></select></label>
   <label>Model <select id="model" name="model"><option value="">Any</option></select></label>
   <label>Taken after <input id="taken_after" name="taken_after" type="date" placeholder="2011-05-06T10:00"></label>

@@ -24,8 +24,11 @@ extension ImageAPI {
 
     /// The JSON GET /cameras answers (the gallery page embeds it too): with `match`, only the cameras whose make or
     /// model holds it (without case); with `limit`, only that many of them, the most used (a tie: the first in sort
-    /// order). `total` counts every picture all the same. Until session 34 every camera was always given.
-    func camerasJSON(limit: Int? = nil, match: String? = nil) throws -> String {
+    /// order), and those `keeping` keeps too (the gallery's chosen camera). `total` counts every picture all the
+    /// same. Until session 34 every camera was always given.
+    func camerasJSON(
+        limit: Int? = nil, match: String? = nil, keeping: (CameraCount) -> Bool = { _ in false }
+    ) throws -> String {
         // Counted as the listing lists (`listedIDs`): once per id naming a content (a picture PUT under two names
         // counts twice), else once while its original is in the store (one removed by hand is not listed, so it is
         // not counted; until session 29 it was).
@@ -44,7 +47,7 @@ extension ImageAPI {
         if let limit, chosen.count > limit {
             let kept = Set(
                 chosen.indices.sorted { (chosen[$0].count, $1) > (chosen[$1].count, $0) }.prefix(limit))
-            chosen = chosen.indices.filter(kept.contains).map { chosen[$0] }
+            chosen = chosen.indices.filter { kept.contains($0) || keeping(chosen[$0]) }.map { chosen[$0] }
         }
         let items = chosen.map { camera in
             "{\"make\":\(camera.make.map(JSONText.quoted) ?? "null"),\"model\":\(camera.model.map(JSONText.quoted) ?? "null"),"

@@ -17,6 +17,8 @@ export const signedURLs = meta("picpipe-signed-urls") === "yes";
 export const thumbnailFormat = meta("picpipe-thumbnail-format") || "";
 /** How many pictures a grid page holds. */
 export const pageSize = parseInt(meta("picpipe-page-size"), 10) || 60;
+/** How many cameras the page embeds and each read of the camera filter brings (the most used). */
+export const cameraPageSize = parseInt(meta("picpipe-camera-page-size"), 10) || 100;
 
 /** What the server embedded in the page (`{listing, cameras, last_event_id}`), or null: read once. */
 export function initialData() {
@@ -120,8 +122,9 @@ export function listImages(filters, cursor, limit) {
   return getJSON(`/images?${queryString(query)}`);
 }
 
-/** `{total, cameras: [{make, model, count}]}`. */
-export function cameras() { return getJSON("/cameras"); }
+/** `{total, cameras: [{make, model, count}]}`: with `limit`, the most used; with `match`, those whose make or model
+ *  holds it. */
+export function cameras(query) { return getJSON(`/cameras?${queryString(query)}`); }
 
 /** The metadata of one picture, raw EXIF included. */
 export function metadata(id) { return getJSON(`/images/${encodeURIComponent(id)}/metadata`); }

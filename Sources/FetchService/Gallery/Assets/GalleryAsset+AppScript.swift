@@ -5,9 +5,10 @@ extension GalleryAsset {
         text: #"""
 // The page: filters from and to the URL, the grid, the detail view, uploads, live updates, the API key.
 import {
-  apiKey, cameras, canWrite, expiresSoon, initialData, lacks, onKeyRefused, queryString, readNeedsKey, readScopes,
+  apiKey, canWrite, expiresSoon, initialData, lacks, onKeyRefused, queryString, readNeedsKey, readScopes,
   setAPIKey, signedThumbnail, signedURLs, writeNeedsKey,
 } from "./api.js";
+import { CameraFilter } from "./cameras.js";
 import { Detail } from "./detail.js";
 import { Grid } from "./grid.js";
 import { follow } from "./live.js";
@@ -15,8 +16,7 @@ import { Uploader } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("filters");
-let cameraList = [];
-let total = null;
+const cameras = new CameraFilter(form, showError);
 
 /** The API's filters from the page's URL. */
 function filtersFromURL() {
@@ -47,10 +47,9 @@ function filtersFromForm() {
 const isDay = (value) => /^\d{4}-\d\d-\d\d$/.test(value) && !!new Date(value).toJSON()?.startsWith(value);
 
 function showFilters(filters) {
-  fillModels(filters.make || "");
-  for (const name of ["make", "model", "taken_after", "taken_before", "bbox"]) {
+  cameras.show(filters);
+  for (const name of ["taken_after", "taken_before", "bbox"]) {
     const field = form.elements[name];
-    ensureOption(field, filters[name]);
     // A year, a month, a time or a bad date shows as text, kept as it is by the next search (a date input would
     // be blank and drop it); an empty field or a day keeps the picker.
     if (name.startsWith("taken")) field.type = !filters[name] || isDay(filters[name]) ? "date" : "text";
@@ -62,47 +61,6 @@ function showFilters(filters) {
   form.elements.near_km.value = near.length === 3 ? near[2] : "";
 }
 
-/** A choice the data does not have (a bookmarked URL) still shows what is filtered. */
-function ensureOption(control, value) {
-  if (control.tagName !== "SELECT" || !value) return;
-  if (![...control.options].some((option) => option.value === value)) control.append(new Option(value, value));
-}
-
-/** The makes of the cameras read, and the models of one make (all when none), as the choices list them. */
-const makeChoices = () => [...new Set(cameraList.map((camera) => camera.make).filter(Boolean))];
-const modelChoices = (make) => [...new Set(cameraList
-  .filter((camera) => camera.model && (!make || (camera.make || "").toLowerCase() === make.toLowerCase()))
-  .map((camera) => camera.model))];
-
-function fillMakes() {
-  form.elements.make.replaceChildren(new Option("Any", ""), ...makeChoices().map((make) => new Option(make, make)));
-}
-
-function fillModels(make) {
-  form.elements.model.replaceChildren(
-    new Option("Any", ""), ...modelChoices(make).map((model) => new Option(model, model)));
-}
-
-/** The camera choices drawn again after a new read of the cameras (live updates) when they changed; what is
- *  chosen stays chosen, as a bookmarked choice the data lacks does (until session 31 they were drawn only when the
- *  page started, so a new camera was missing and a deleted one offered until a reload). */
-function redrawCameras() {
-  const make = form.elements.make;
-  const model = form.elements.model;
-  const shown = (select) => [...select.options].slice(1).map((option) => option.value).join("\n");
-  const wanted = (choices, chosen) => (chosen && !choices.includes(chosen) ? [...choices, chosen] : choices)
-    .join("\n");
-  const [chosenMake, chosenModel] = [make.value, model.value];
-  if (shown(make) === wanted(makeChoices(), chosenMake)
-    && shown(model) === wanted(modelChoices(chosenMake), chosenModel)) return;
-  fillMakes();
-  ensureOption(make, chosenMake);
-  make.value = chosenMake;
-  fillModels(chosenMake);
-  ensureOption(model, chosenModel);
-  model.value = chosenModel;
-}
-
 function updateCount() {
   if (grid.failed && grid.items.length === 0) {
     // A refused search was never run: no count (until session 31 "0 pictures" beside the API's error).
@@ -110,16 +68,7 @@ function updateCount() {
     $("count").dataset.count = "";
     return;
   }
-  const filters = grid.filters;
-  const names = Object.keys(filters);
-  let count = null;
-  if (names.length === 0) {
-    count = total;
-  } else if (names.every((name) => name === "make" || name === "model")) {
-    const same = (a, b) => !b || (a || "").toLowerCase() === b.toLowerCase();
-    count = cameraList.filter((c) => same(c.make, filters.make) && same(c.model, filters.model))
-      .reduce((sum, camera) => sum + camera.count, 0);
-  }
+  let count = cameras.count(grid.filters);
   // The end reached: what is loaded is all. Not after a read that failed (until session 33 any failure ended the
   // scroll, and the count fell to the pictures loaded).
   if (grid.done && !grid.failed) count = grid.items.length;
@@ -128,16 +77,6 @@ function updateCount() {
   $("count").textContent = text;
   $("count").dataset.count = count == null ? "" : String(count);
   $("empty").hidden = !(grid.done && loaded === 0) || !$("error").hidden;
-}
-
-async function loadCameras() {
-  try {
-    const answer = await cameras();
-    cameraList = answer.cameras;
-    total = answer.total;
-  } catch (error) {
-    showError(error);
-  }
 }
 
 function showError(error) {
@@ -177,6 +116,7 @@ let shownSearch = location.search;
 function search(filters) {
   shownSearch = location.search;
   $("error").hidden = true;
+  cameras.choose(filters).then(updateCount);
   return grid.reset(filters);
 }
 
@@ -241,7 +181,6 @@ const detail = new Detail(grid, {
 });
 new Uploader($("drop"), $("picker"), $("uploads"), () => canWrite());
 
-form.elements.make.addEventListener("change", () => fillModels(form.elements.make.value));
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   if (!form.reportValidity()) return;
@@ -302,8 +241,7 @@ function scheduleRefresh() {
   refreshTimer = setTimeout(async () => {
     // Nothing is asked while the server is away (the stream says when it is back): no refused request.
     if (!online) return;
-    await loadCameras();
-    redrawCameras();
+    await cameras.read(grid.filters);
     await grid.refresh();
     // The pictures deleted meanwhile left with the refresh: the thumbnails that failed while the server was away
     // are loaded again.
@@ -316,8 +254,7 @@ function scheduleCameras() {
   camerasTimer = setTimeout(async () => {
     camerasTimer = null;
     if (!online) return;
-    await loadCameras();
-    redrawCameras();
+    await cameras.read(grid.filters);
     updateCount();
   }, 1000);
 }
@@ -396,9 +333,7 @@ async function start() {
   const initial = initialData();
   if (initial?.listing && initial.cameras) {
     // Drawn from what the server embedded: the thumbnails start loading while this module runs.
-    cameraList = initial.cameras.cameras;
-    total = initial.cameras.total;
-    fillMakes();
+    cameras.start(initial.cameras, filters);
     showFilters(filters);
     const ready = grid.reset(filters, initial.listing);
     afterLoad(() => followStore(initial.last_event_id));
@@ -407,9 +342,8 @@ async function start() {
   }
   online = true;
   followStore(null);
-  await loadCameras();
+  await cameras.read(filters);
   if (locked()) return;  // the key was refused meanwhile
-  fillMakes();
   showFilters(filters);
   await grid.reset(filters);
   await detail.fromURL(false);
