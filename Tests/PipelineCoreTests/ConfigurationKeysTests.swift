@@ -44,6 +44,70 @@ struct ConfigurationKeysTests {
         #expect(message.contains("functions.thumbnail.timeot") && message.contains("did you mean"))
     }
 
+    /// A typo inside an entry of a list of objects is refused like any other, named by the entry's place: a
+    /// misspelt `buckets` or `functions` of an S3 key would leave the key every bucket and function, `readonly` a key
+    /// that may delete (until session 35 such keys were never looked at); an API key's own usage plan is checked too.
+    @Test func aTypoInsideAListEntryIsRefused() {
+        let credentials = """
+            aws:
+              credentials:
+                - {access_key_id: admin, secret_access_key: s3cret-0}
+                - access_key_id: uploader
+                  secret_access_key: s3cret-1
+                  bukets: [uploads]
+            """
+        #expect(
+            throws: ConfigurationError.unknownKey(
+                path: "c.yaml", key: "aws.credentials[1].bukets", line: 6, suggestion: "aws.credentials[1].buckets")
+        ) { try PicpipeConfiguration.parse(yaml: credentials, path: "c.yaml") }
+        #expect(
+            throws: ConfigurationError.unknownKey(
+                path: "c.yaml", key: "aws.credentials[0].readonly", line: 1,
+                suggestion: "aws.credentials[0].read_only")
+        ) {
+            try PicpipeConfiguration.parse(
+                yaml: "aws: {credentials: [{access_key_id: a, secret_access_key: b, buckets: [originals], "
+                    + "readonly: true}]}",
+                path: "c.yaml")
+        }
+        let plan = """
+            auth:
+              api_keys:
+                - name: gallery
+                  key: gallery-key-0123456789
+                  scopes: [images:read]
+                  usage_plan: {rate: 5, burts: 10}
+            """
+        #expect(
+            throws: ConfigurationError.unknownKey(
+                path: "c.yaml", key: "auth.api_keys[0].usage_plan.burts", line: 6,
+                suggestion: "auth.api_keys[0].usage_plan.burst")
+        ) { try PicpipeConfiguration.parse(yaml: plan, path: "c.yaml") }
+        // Lists of plain values hold no keys to check, and correct entries pass.
+        #expect(throws: Never.self) {
+            try PicpipeConfiguration.parse(
+                yaml: "thumbnails: {sizes: [64, 256]}\n"
+                    + credentials.replacingOccurrences(of: "bukets", with: "buckets"),
+                path: "c.yaml")
+        }
+    }
+
+    /// The same access key id in two entries is refused, naming both: the last would silently win, and the first
+    /// secret fail every signature (until session 35 it was accepted).
+    @Test func anAccessKeyIDGivenTwiceIsRefused() {
+        let yaml = """
+            aws:
+              credentials:
+                - {access_key_id: dup, secret_access_key: first-secret}
+                - {access_key_id: dup, secret_access_key: second-secret, read_only: true}
+            """
+        #expect(
+            throws: ConfigurationError.invalid(
+                key: "aws.credentials[1].access_key_id",
+                reason: "is the same access key id as aws.credentials[0]: each key needs an id of its own")
+        ) { try PicpipeConfiguration.parse(yaml: yaml).validate() }
+    }
+
     /// A key unknown inside a section is suggested only a key of that section, never one of another section that
     /// ends the same (until session 34 `functions.thumbnail.enabled` suggested `aws.enabled`, which turns off the S3
     /// front door); a section's key written at the top still points to its section when only one section has it.

@@ -40,7 +40,7 @@ public struct AWSSettings: Codable, Sendable, Equatable {
 }
 
 /// One access key of `aws.credentials`.
-public struct AWSCredentialSettings: Codable, Sendable, Equatable {
+public struct AWSCredentialSettings: Codable, Sendable, Equatable, ConfigurationListElement {
     /// The access key id clients send.
     public var accessKeyID: String
     /// The secret they sign with.
@@ -74,6 +74,9 @@ public struct AWSCredentialSettings: Codable, Sendable, Equatable {
         functions = try c.decodeIfPresent([String].self, forKey: .functions)
         readOnly = try c.decodeIfPresent(Bool.self, forKey: .readOnly) ?? false
     }
+
+    /// For the check of an entry's keys (`ConfigurationKeys`).
+    public static var keyExample: Self { Self(accessKeyID: "", secretAccessKey: "") }
 
     enum CodingKeys: String, CodingKey {
         case accessKeyID = "access_key_id"

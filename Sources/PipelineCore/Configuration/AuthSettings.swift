@@ -35,7 +35,7 @@ public struct AuthSettings: Codable, Sendable, Equatable {
 }
 
 /// One API key: `{name: mobile, key: "…", scopes: [images:read], usage_plan: {rate: 5, burst: 10}}`.
-public struct ScopedAPIKey: Codable, Sendable, Equatable {
+public struct ScopedAPIKey: Codable, Sendable, Equatable, ConfigurationListElement {
     /// The name the key is counted and limited under (`key:NAME` in metrics); never the key itself.
     public var name: String
     /// The secret sent as `Authorization: Bearer KEY`.
@@ -52,6 +52,9 @@ public struct ScopedAPIKey: Codable, Sendable, Equatable {
         self.scopes = scopes
         self.usagePlan = usagePlan
     }
+
+    /// For the check of an entry's keys (`ConfigurationKeys`), its own usage plan's too.
+    public static var keyExample: Self { Self(name: "", key: "", scopes: [], usagePlan: UsagePlan()) }
 
     enum CodingKeys: String, CodingKey {
         case name, key, scopes

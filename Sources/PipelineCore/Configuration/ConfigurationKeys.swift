@@ -29,7 +29,16 @@ public struct ConfigurationKeys: Sendable {
     }
 
     private func check(_ node: Node, file: String, prefix: [String]) throws {
-        guard case .mapping(let mapping) = node, !children.isEmpty else { return }
+        guard !children.isEmpty else { return }
+        if case .sequence(let elements) = node, let list = prefix.last {
+            // A list of objects (`aws.credentials`): each element has the keys of one, named by its place (until
+            // session 35 a typo inside one was never looked at, and `bukets:` left a key every bucket).
+            for (index, element) in elements.enumerated() {
+                try check(element, file: file, prefix: prefix.dropLast() + ["\(list)[\(index)]"])
+            }
+            return
+        }
+        guard case .mapping(let mapping) = node else { return }
         for (keyNode, value) in mapping {
             guard let name = keyNode.string else { continue }
             guard let child = children[name] else {
@@ -50,6 +59,22 @@ public struct ConfigurationKeys: Sendable {
             try child.check(value, file: file, prefix: prefix + [name])
         }
     }
+}
+
+/// An element of a configuration list of objects (`aws.credentials`, `auth.api_keys`), whose keys are checked like a
+/// section's.
+public protocol ConfigurationListElement: Encodable {
+    /// An element with every key that holds more keys set (the others are recorded when nil too).
+    static var keyExample: Self { get }
+}
+
+/// A list whose elements' keys `ConfigurationKeys` records.
+private protocol ConfigurationObjectList {
+    func encodeExampleElement(to encoder: any Encoder) throws
+}
+
+extension Array: ConfigurationObjectList where Element: ConfigurationListElement {
+    fileprivate func encodeExampleElement(to encoder: any Encoder) throws { try Element.keyExample.encode(to: encoder) }
 }
 
 /// An `Encoder` that records the keys it is asked to encode (including nil optionals) and ignores the values.
@@ -97,7 +122,13 @@ private struct KeyRecordingEncoder: Encoder {
         mutating func encode(_ value: UInt32, forKey key: Key) { record(key) }
         mutating func encode(_ value: UInt64, forKey key: Key) { record(key) }
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-            try value.encode(to: KeyRecordingEncoder(node: node.child(key.stringValue), codingPath: codingPath + [key]))
+            let encoder = KeyRecordingEncoder(node: node.child(key.stringValue), codingPath: codingPath + [key])
+            // A list of objects is empty by default: the keys of its elements come from an example of one.
+            if let list = value as? any ConfigurationObjectList {
+                try list.encodeExampleElement(to: encoder)
+            } else {
+                try value.encode(to: encoder)
+            }
         }
         mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) { record(key) }
         mutating func encodeIfPresent(_ value: String?, forKey key: Key) { record(key) }

@@ -417,6 +417,17 @@ extension PicpipeConfiguration {
                 (credential.buckets ?? []).allSatisfy { ["uploads", "originals", "thumbnails"].contains($0) },
                 "aws.credentials", "buckets are uploads, originals and thumbnails")
         }
+        // One access key id twice: the last entry would silently win, its secret and its limits (until session 35
+        // the first secret then failed every signature, or a read-only entry narrowed an admin's).
+        var idHolders: [String: Int] = [:]
+        for (index, credential) in aws.credentials.enumerated() {
+            if let first = idHolders[credential.accessKeyID] {
+                throw ConfigurationError.invalid(
+                    key: "aws.credentials[\(index)].access_key_id",
+                    reason: "is the same access key id as aws.credentials[\(first)]: each key needs an id of its own")
+            }
+            idHolders[credential.accessKeyID] = index
+        }
         try auth.validate()
         try imports.validate()
         if let url = database.url {
