@@ -180,6 +180,44 @@ struct HostileExifTests {
         }
     }
 
+    /// A block libexif reads (under 64 KiB) whose 2,000 IFD0 entries all point at the same 30 KB string keeps no
+    /// more than 1 MiB of values between them, and `exif_error` names the limit: until session 35 libexif copied
+    /// the string for each entry, some 60 MB of raw tags (about 90 MB for the worst 64 KiB block), all of it stored.
+    @Test(arguments: ["JPEG APP1", "PNG eXIf"])
+    func entriesSharingOneValueCannotMultiplyTheBlock(container: String) throws {
+        let fixture = ExifFixture()
+        let count = 2_000
+        let valueLength = 30_000
+        let value = 8 + 2 + 12 * count + 4
+        var tiff: [UInt8] = [0x4D, 0x4D, 0x00, 0x2A] + fixture.bytes32(8) + fixture.bytes16(UInt16(count))
+        for index in 0..<count {
+            // ASCII, so each value is kept as text in the raw tags (an UNDEFINED one is a placeholder there).
+            tiff +=
+                fixture.bytes16(UInt16(0x1000 + index)) + fixture.bytes16(2) + fixture.bytes32(UInt32(valueLength))
+                + fixture.bytes32(UInt32(value))
+        }
+        tiff += fixture.bytes32(0)
+        tiff += [UInt8](repeating: 0x62, count: valueLength - 1) + [0]
+        #expect(tiff.count < 65_528)  // libexif's whole block
+        let file = container == "PNG eXIf" ? ExifFixture.png(tiff: tiff) : ExifFixture.jpeg(tiff: tiff)
+        let metadata = try ExifFixture.read(file)
+        let tags = metadata.exif?.tags ?? []
+        let kept = tags.reduce(0) { total, tag in
+            guard case .text(let text) = tag.value else { return total }
+            return total + text.utf8.count
+        }
+        // 34 values of 29,999 bytes of text (30,000 with the NUL) fit in 1 MiB: the 35th, tag 0x1022, is the first
+        // not read; the rest are refused too.
+        #expect(tags.count == 34 && tags.allSatisfy { $0.value == .text(String(repeating: "b", count: 29_999)) })
+        #expect(kept <= 1_048_576)
+        #expect(metadata.jsonLine().utf8.count < 1_048_576 + 4_096)
+        #expect(
+            metadata.exifError
+                == "Tag 0x1022 is not read: the values read add up to more than the 1048576 bytes picpipe keeps "
+                + "(entries that share their bytes) (and \(count - 35) more problems)")
+        #expect(metadata.width != nil && metadata.make == nil)
+    }
+
     @Test(.enabled(if: CorpusLocation.hasManifest, "../shared/corpus is absent"))
     func corpusHostileFilesNeverCrash() throws {
         let fileManager = FileManager.default

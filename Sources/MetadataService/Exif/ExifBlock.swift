@@ -5,11 +5,11 @@ import CEXIF
     import Glibc
 #endif
 
-/// A TIFF-structured EXIF block parsed by libexif (or, past the 64 KiB libexif reads, by `ExifDirectories` under
-/// libexif's rules); its entries are read while the value lives.
+/// A TIFF-structured EXIF block parsed by libexif (or by `ExifDirectories` under libexif's rules: past the 64 KiB
+/// libexif reads, or when entries share more values than picpipe keeps); its entries are read while the value lives.
 struct ExifBlock: ~Copyable {
     private let data: OpaquePointer?
-    /// The directories of a block longer than libexif reads.
+    /// The directories, when picpipe's walk reads the block rather than libexif.
     private let directories: ExifDirectories?
     private let bigEndian: Bool
     /// The first complaint about the block (that it was cut, a directory not read again, the reader's), and how
@@ -24,9 +24,9 @@ struct ExifBlock: ~Copyable {
 
     /// Parses the TIFF block at `range` of `file`, at most `MetadataReader.largestExifBlock` bytes of it. libexif
     /// reads a block up to `libexifLength` (it wants the 6-byte "Exif\0\0" header first: a JPEG APP1 already has it
-    /// before the block, a PNG eXIf chunk needs a copy); a longer one is read by `ExifDirectories`, and so is any
-    /// with `reader` `.directoryWalk`. Until session 34 libexif read every block, and a tag stored past its 64 KiB
-    /// was lost.
+    /// before the block, a PNG eXIf chunk needs a copy); a longer one is read by `ExifDirectories`, and so is one
+    /// whose values add up to more than `ExifDirectories.largestValueTotal` and any with `reader` `.directoryWalk`.
+    /// Until session 34 libexif read every block, and a tag stored past its 64 KiB was lost.
     /// `thumbnailBase` is added to IFD1's ThumbnailOffset: exiftool -n prints it from the start of a JPEG file, but
     /// from the TIFF header in a PNG.
     init(
@@ -56,8 +56,12 @@ struct ExifBlock: ~Copyable {
         }
         complaints += repeats.map(\.description)
         var count = complaints.count
-        if length > Self.libexifLength || reader == .directoryWalk {
-            let walked = ExifDirectories(tiff: read, zeroed: repeats.map(\.pointer))
+        // libexif copies each entry's value: entries that all point at one large value would make it allocate some
+        // 90 MB for a 64 KiB block. The walk, which reads as libexif does but copies nothing and keeps values up to
+        // `ExifDirectories.largestValueTotal`, goes first and reads such a block itself (until session 35 libexif
+        // read it, and every copy was a raw tag).
+        let walked = ExifDirectories(tiff: read, zeroed: repeats.map(\.pointer))
+        if length > Self.libexifLength || reader == .directoryWalk || walked.reachedValueLimit {
             data = nil
             directories = walked
             bigEndian = walked.bigEndian

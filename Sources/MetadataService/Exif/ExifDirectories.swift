@@ -30,11 +30,13 @@ final class ExifDirectories {
     private let block: UnsafeMutableRawBufferPointer
     /// Bytes of values kept so far, against `largestValueTotal`.
     private var keptValueBytes = 0
-    /// The most the values kept may add up to (16 MiB). Entries can point at the same bytes over and over: n entries
-    /// at one value of the block's other bytes make n × (size − 12n) bytes of raw tags, some 23 GB for a 1 MiB
-    /// block (libexif's 64 KiB allow some 90 MB). The values of a block whose entries do not overlap add up to less
-    /// than the block.
-    static let largestValueTotal = 16 << 20
+    /// Whether an entry was dropped because the values kept reached `largestValueTotal`.
+    private(set) var reachedValueLimit = false
+    /// The most the values kept may add up to: 1 MiB, the most of a block picpipe reads. Entries can point at the
+    /// same bytes over and over: n entries at one value of the block's other bytes make n × (size − 12n) bytes of
+    /// raw tags, some 90 MB for libexif's 64 KiB and 23 GB for 1 MiB. Values that do not share bytes lie in the
+    /// block, so they always fit.
+    static let largestValueTotal = MetadataReader.largestExifBlock
 
     /// Reads `tiff` (a TIFF header and what follows), with the bytes in `zeroed` set to 0 first (pointers to a
     /// directory already read, which `ExifRepeatedDirectory` finds; libexif then skips them without a word).
@@ -176,9 +178,10 @@ final class ExifDirectories {
         }
         guard !tags[group, default: []].contains(tag) else { return }
         guard keptValueBytes + Int(length) <= Self.largestValueTotal else {
+            reachedValueLimit = true
             return complain(
-                "Tag 0x\(String(tag, radix: 16)) is not read: the values read add up to more than "
-                    + "\(Self.largestValueTotal) bytes (entries that share their bytes)", ownWords: true)
+                "Tag 0x\(String(tag, radix: 16)) is not read: the values read add up to more than the "
+                    + "\(Self.largestValueTotal) bytes picpipe keeps (entries that share their bytes)", ownWords: true)
         }
         keptValueBytes += Int(length)
         tags[group, default: []].insert(tag)
