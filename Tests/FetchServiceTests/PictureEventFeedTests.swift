@@ -45,12 +45,12 @@ import Testing
             try EventStreamTests.journalElsewhere(journal.base, count: 3)
             let waiting = try #require(
                 try EventStreamTests.journalElsewhere(journal.base, count: 1, finish: false).first)
-            var readers = [try feed.join(resumingAfter: nil) { _ in [] }.0]
+            var readers = [try await feed.join(resumingAfter: nil) { _ in [] }.0]
             await pace.arrivals(1)
             // Each look reads the unfinished event again and the page after the horizon: two reads.
             let one = await Self.reads(during: 5, pace, journal)
             #expect(one == 10)
-            for _ in 1..<20 { readers.append(try feed.join(resumingAfter: nil) { _ in [] }.0) }
+            for _ in 1..<20 { readers.append(try await feed.join(resumingAfter: nil) { _ in [] }.0) }
             let twenty = await Self.reads(during: 5, pace, journal)
             #expect(twenty == one, "20 streams cost the journal what one does")
 
@@ -97,12 +97,12 @@ import Testing
         }
     }
 
-    /// A stream resuming far behind reads the journal itself, a page at a time (each page sent before the next is
-    /// read), up to where the feed was when it joined; then it reads the ring.
+    /// A stream resuming behind the ring reads the journal itself, a page at a time (each page sent before the next
+    /// is read), up to where the feed was when it joined; then it reads the ring.
     @Test func aStreamBehindCatchesUpAPageAtATimeThenReadsTheRing() async throws {
-        try await Self.withFeed { feed, journal, pace in
+        try await Self.withFeed(capacity: 100) { feed, journal, pace in
             let ids = try EventStreamTests.journalElsewhere(journal.base, count: 600)
-            var reader = try feed.join(resumingAfter: 0) { _ in [] }.0
+            var reader = try await feed.join(resumingAfter: 0) { _ in [] }.0
             await pace.arrivals(1)
             var sent: [Int64] = []
             var pages = 0
@@ -122,11 +122,67 @@ import Testing
         }
     }
 
+    /// A stream resuming on a feed that has just started (the galleries reconnecting after a restart) is answered
+    /// from the ring the feed seeded from the journal: every event after its id, a page at a time, and no journal
+    /// read of its own (until session 35 the ring started empty and each such stream caught up from the journal).
+    @Test func streamsResumingWithinTheSeededRingReadNoJournal() async throws {
+        try await Self.withFeed { feed, journal, pace in
+            let ids = try EventStreamTests.journalElsewhere(journal.base, count: 412)
+            let last = try #require(ids.last)
+            var readers: [PictureEventFeed.Reader] = []
+            for _ in 0..<3 { readers.append(try await feed.join(resumingAfter: 0) { _ in [] }.0) }
+            await pace.arrivals(1)
+            let before = journal.reads
+            for index in readers.indices {
+                var sent: [Int64] = []
+                for _ in 0..<20 where readers[index].sent < last {
+                    let page = Self.eventIDs(try await feed.next(&readers[index], upTo: 5))
+                    #expect(page.count <= feed.catchUpPageSize)
+                    sent += page
+                }
+                #expect(sent == ids)
+                #expect(readers[index].sent == last)
+            }
+            #expect(journal.reads == before, "\(journal.reads - before) journal reads for streams within the ring")
+        }
+    }
+
+    /// Streams catching up from older than the ring at the same time share the journal's pages: each page (and the
+    /// bounds checked with it) is read once for all of them (until session 35 each stream read every page itself,
+    /// in turn).
+    @Test func streamsCatchingUpTogetherShareThePagesRead() async throws {
+        try await Self.withFeed(capacity: 100) { feed, journal, pace in
+            let ids = try EventStreamTests.journalElsewhere(journal.base, count: 600)
+            var readers: [PictureEventFeed.Reader] = []
+            for _ in 0..<10 { readers.append(try await feed.join(resumingAfter: 0) { _ in [] }.0) }
+            await pace.arrivals(1)
+            #expect(readers.allSatisfy { $0.catchUp != nil })
+            let before = journal.reads
+            let streams = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for reader in readers {
+                    group.addTask {
+                        var reader = reader
+                        var sent: [Int64] = []
+                        while reader.catchUp != nil { sent += Self.eventIDs(try await feed.next(&reader, upTo: 5)) }
+                        return sent
+                    }
+                }
+                return try await group.reduce(into: [[Int64]]()) { $0.append($1) }
+            }
+            #expect(streams.count == readers.count)
+            for sent in streams { #expect(sent == ids) }
+            let pages = ids.count / feed.catchUpPageSize
+            let reads = journal.reads - before
+            #expect(
+                reads <= 2 * pages, "\(reads) journal reads for \(readers.count) streams catching up \(pages) pages")
+        }
+    }
+
     /// A stream that did not read while more settled than the ring keeps catches up from the journal after the id
     /// it last sent: nothing is lost.
     @Test func aStreamTheRingLeftBehindCatchesUpFromTheJournal() async throws {
         try await Self.withFeed(capacity: 2) { feed, journal, pace in
-            var reader = try feed.join(resumingAfter: nil) { _ in [] }.0
+            var reader = try await feed.join(resumingAfter: nil) { _ in [] }.0
             await pace.arrivals(1)
             let ids = try EventStreamTests.journalElsewhere(journal.base, count: 5)
             await pace.step()

@@ -46,7 +46,7 @@ extension ImageAPI {
             position = id
         }
         let api = self
-        let (start, reset) = try eventFeed.join(resumingAfter: position) { try? api.listedItems(contentKey: $0) }
+        let (start, reset) = try await eventFeed.join(resumingAfter: position) { try? api.listedItems(contentKey: $0) }
         let feed = eventFeed
         let logger = logger
         let live = live

@@ -24,13 +24,19 @@ struct SettledEvent: Equatable, Sendable {
     var items: [String]? = nil
 
     /// The SSE frame.
-    var frame: String {
+    var frame: String { Self.frame(id: resumeID, data: data) }
+
+    /// The frame's data, a JSON object: the same for every stream that sends the event (the `id` is each stream's).
+    var data: String {
         var json = "{\"event_id\":\(eventID),\"event\":\(JSONText.quoted(name)),\"key\":\(JSONText.quoted(key))"
         json += ",\"sha256\":\(sha256.map(JSONText.quoted) ?? "null")"
         json += ",\"source_name\":\(sourceName.map(JSONText.quoted) ?? "null"),\"outcome\":\(JSONText.quoted(outcome))"
         json += ",\"items\":\(items.map { "[\($0.joined(separator: ","))]" } ?? "null")}"
-        return "id: \(resumeID)\nevent: picture\ndata: \(json)\n\n"
+        return json
     }
+
+    /// A `picture` frame with `data`, sent with `id`.
+    static func frame(id: Int64, data: String) -> String { "id: \(id)\nevent: picture\ndata: \(data)\n\n" }
 
     /// The content hash named by the key's file name, when it has that shape.
     var sha256: String? {
@@ -38,6 +44,20 @@ struct SettledEvent: Equatable, Sendable {
         let stem = file.split(separator: ".").first.map(String.init) ?? ""
         return ContentHash(hex: stem)?.hex
     }
+}
+
+/// A settled event with its frame's data made once, for every stream that sends it (hundreds after a restart).
+struct PreparedEvent: Sendable {
+    let event: SettledEvent
+    let data: String
+
+    init(_ event: SettledEvent) {
+        self.event = event
+        data = event.data
+    }
+
+    /// Its frame, sent with `id`.
+    func frame(id: Int64) -> String { SettledEvent.frame(id: id, data: data) }
 }
 
 /// The position of one stream in the journal.
@@ -81,6 +101,23 @@ struct PictureEventCursor: Sendable {
     static func starting(in journal: any InvocationJournal) throws -> PictureEventCursor {
         let newest = try journal.eventBounds().newest
         return PictureEventCursor(newest: newest, unfinished: try journal.unfinishedEventIDs())
+    }
+
+    /// The picture events after `floor` that had settled when the cursor started (at or below its horizon, not among
+    /// its unfinished events), oldest first, stamped as a look sends them: what the event feed's ring starts with.
+    func settledHistory(after floor: Int64, in journal: any InvocationJournal, pageSize: Int) throws -> [SettledEvent] {
+        let unfinished = Set(unfinished)
+        var settled: [SettledEvent] = []
+        var after = floor
+        while after < horizon {
+            let page = try journal.events(after: after, limit: pageSize)
+            for event in page where event.id <= horizon && event.isFinished && !unfinished.contains(event.id) {
+                if let reported = Self.report(event) { settled.append(reported) }
+            }
+            guard page.count == pageSize, let last = page.last?.id else { break }
+            after = last
+        }
+        return stamped(settled)
     }
 
     /// One look at the journal: the unfinished events again (`pageSize` of them at most, in turns when there are

@@ -1,6 +1,7 @@
 // One reader of the journal per process for every open event stream: it looks once a tick, however many streams are
-// open, and keeps what settled in a ring that the streams read; a stream resuming from an older id catches up from
-// the journal by itself, a page at a time, then reads the ring. An idle stream costs a wait, no journal read.
+// open, and keeps what settled in a ring that the streams read, seeded from the journal when the feed starts; a
+// stream resuming from older than the ring catches up from the journal, a page at a time (pages read lately are
+// shared), then reads the ring. An idle stream costs a wait, no journal read.
 import Foundation
 import Locking
 import Logging
@@ -30,20 +31,27 @@ final class PictureEventFeed: Sendable {
     /// The listing items of the ids naming an object key's content (`ImageAPI.listedItems(contentKey:)`).
     typealias ItemReader = @Sendable (_ key: String) -> [String]?
 
-    /// An event the feed sent, with its items (read once for every stream), numbered in the ring.
+    /// An event the feed sent, with its items and frame data (made once for every stream), numbered in the ring.
     struct Entry: Sendable {
         var sequence: Int
-        var event: SettledEvent
+        var event: PreparedEvent
     }
 
     private struct State {
         var cursor = PictureEventCursor(resumingAfter: 0)
         /// Whether the looking task runs (it ends when no stream is left).
         var running = false
+        /// The start under way (cursor and seed being read): streams joining meanwhile wait for it, and take the
+        /// journal's bounds it read after the seed.
+        var starting: Task<EventBounds, any Error>?
         var subscribers = 0
         var items: ItemReader?
-        /// The newest events sent, oldest first.
+        /// The newest events sent, oldest first: at the start the events of the newest `capacity` ids that had
+        /// settled, then what the looks find.
         var ring = CircularBuffer<Entry>()
+        /// The ring holds every settled picture event above it (none: the feed does not run): a stream resuming
+        /// from here or later reads the ring from its start and no journal.
+        var ringFloor = Int64.max
         var nextSequence = 0
         var generation = 0
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
@@ -61,6 +69,11 @@ final class PictureEventFeed: Sendable {
     /// One catch-up page is read and made at a time: a burst of reconnecting streams (a restart's) takes turns on one
     /// thread, and the other requests keep the rest (until session 34 300 of them kept `/healthz` waiting 20 s).
     private let catchUps = AsyncSlots(1)
+    /// Catch-up pages read lately: streams catching up over the same events read each page once (until session 35
+    /// 300 reconnecting streams read every page 300 times, in turn).
+    private let catchUpPages = CatchUpPages()
+    /// One page of ring entries is made at a time (see `ringPage`).
+    private let ringPages = AsyncSlots(1)
     /// Events kept for the streams: one that falls further behind catches up from the journal.
     let capacity: Int
     private let pace: Pace
@@ -131,23 +144,33 @@ final class PictureEventFeed: Sendable {
     /// - Returns: the stream's reader, and a `reset` frame when the journal cannot resume from `position` (the
     ///   stream then starts as a new one).
     /// - Throws: when the journal cannot be read.
-    func join(resumingAfter position: Int64?, items: @escaping ItemReader) throws -> (Reader, reset: String?) {
+    func join(resumingAfter position: Int64?, items: @escaping ItemReader) async throws -> (Reader, reset: String?) {
         let membership = Membership(self)
         state.withLock { $0.subscribers += 1 }
-        try start(items: items)
+        let started = try await start(items: items)
         var reset: StreamReset?
-        if let position { reset = StreamReset(resuming: position, bounds: try journal.eventBounds()) }
+        if let position {
+            // The start's bounds were read after this stream joined: the streams of a restart's burst, waiting for
+            // the start together, do not each read them at once.
+            reset = StreamReset(resuming: position, bounds: try started ?? journal.eventBounds())
+        }
         if let position, reset == nil {
-            return (catchingUp(after: position, membership: membership), nil)
+            return (resuming(after: position, membership: membership), nil)
         }
         let reader = fresh(membership)
         return (reader, reset?.frame(id: reader.sent))
     }
 
-    /// A reader that catches up from the journal after `position`, then reads the ring from where it was now; none
-    /// to catch up when the feed sent nothing after `position` yet (a stream that reconnects at the top).
-    private func catchingUp(after position: Int64, membership: Membership) -> Reader {
+    /// A reader for a stream that has every event up to `position`: one that reads the ring from its start when the
+    /// ring holds every event after `position`; else one that catches up from the journal after `position`, then
+    /// reads the ring from where it was now (none to catch up when the feed sent nothing after `position` yet).
+    private func resuming(after position: Int64, membership: Membership) -> Reader {
         state.withLock { state in
+            if position >= state.ringFloor {
+                return Reader(
+                    sequence: state.ring.first?.sequence ?? state.nextSequence, sent: position, resumedAfter: position,
+                    catchUp: nil, membership: membership)
+            }
             let cursor = state.cursor
             let sentAbove = cursor.sentAbove.filter { $0 > position }.sorted()
             let catchUp = CatchUp(
@@ -176,71 +199,79 @@ final class PictureEventFeed: Sendable {
         return try await sendFromRing(&reader)
     }
 
-    /// The ring's entries after the reader's place, as frames; a reader the ring has left behind catches up from
-    /// the journal after the id it last sent.
+    /// The ring's entries after the reader's place, as frames, a page at most (`catchUpPageSize` entries, about
+    /// `ringPageBytes`: a stream resuming from the ring's start sends a page before it makes the next); a reader the
+    /// ring has left behind resumes after the id it last sent.
     private func sendFromRing(_ reader: inout Reader) async throws -> String {
+        while true {
+            guard let (frames, more) = await ringPage(&reader) else {
+                reader = resuming(after: reader.sent, membership: reader.membership)
+                if reader.catchUp != nil { return try await catchUpPage(&reader) }
+                continue
+            }
+            // Entries the client had already: the page after them.
+            if frames.isEmpty, more { continue }
+            return frames
+        }
+    }
+
+    /// The frames of the next page of ring entries for `reader`, and whether more entries may follow; nil when the
+    /// ring has left the reader behind. Made one page at a time in the process: the streams of a restart's burst
+    /// resuming from the ring take turns, and other requests (`/healthz`) are not queued behind all of them.
+    private func ringPage(_ reader: inout Reader) async -> (frames: String, more: Bool)? {
+        await ringPages.acquire()
+        defer { ringPages.release() }
         let next = reader.sequence
+        let pageSize = catchUpPageSize
         let entries = state.withLock { state -> [Entry]? in
             let oldest = state.ring.first?.sequence ?? state.nextSequence
             guard next >= oldest else { return nil }
-            return state.ring.filter { $0.sequence >= next }
+            return Array(state.ring.dropFirst(next - oldest).prefix(pageSize))
         }
-        guard let entries else {
-            reader = catchingUp(after: reader.sent, membership: reader.membership)
-            return try await catchUpPage(&reader)
-        }
-        reader.sequence = (entries.last?.sequence).map { $0 + 1 } ?? reader.sequence
+        guard let entries else { return nil }
         var frames = ""
-        for entry in entries where entry.event.eventID > reader.resumedAfter {
-            var event = entry.event
-            event.resumeID = max(reader.sent, event.resumeID)
-            reader.sent = event.resumeID
-            frames += event.frame
+        for entry in entries {
+            reader.sequence = entry.sequence + 1
+            guard entry.event.event.eventID > reader.resumedAfter else { continue }
+            reader.sent = max(reader.sent, entry.event.event.resumeID)
+            frames += entry.event.frame(id: reader.sent)
+            if frames.utf8.count >= Self.ringPageBytes { return (frames, true) }
         }
-        return frames
+        return (frames, entries.count == pageSize)
     }
 
-    /// One page of a reader's catch-up, as frames (off the event loop: journal and listing reads). At its end the
-    /// reader reads the ring from where it was when it joined. A prune that overtakes the catch-up makes it a reset.
+    /// A page of ring entries stops at this size: hundreds of streams sending the ring at once write small pieces in
+    /// turn, so the event loops answer other requests between them.
+    static let ringPageBytes = 32 * 1024
+
+    /// One page of a reader's catch-up, as frames. At its end the reader reads the ring from where it was when it
+    /// joined. A prune that overtakes the catch-up makes it a reset.
     private func catchUpPage(_ reader: inout Reader) async throws -> String {
         guard var catchUp = reader.catchUp else { return "" }
-        let journal = journal
-        let pageSize = catchUpPageSize
-        let items = state.withLock { $0.items }
-        var sent = reader.sent
-        await catchUps.acquire()
-        defer { catchUps.release() }
-        let (frames, reset) = try await withTaskExecutorPreference(globalConcurrentExecutor) {
-            () -> (String, StreamReset?) in
-            let events: [EventProgress]
-            if catchUp.after < catchUp.horizon {
-                let page = try journal.events(after: catchUp.after, limit: pageSize)
-                // Pruning may have forgotten events after the page's start before the page was read.
-                let reset = StreamReset(resuming: catchUp.after, bounds: try journal.eventBounds())
-                if let reset, reset.reason == .pruned { return ("", reset) }
-                // A short page is the journal's end: the catch-up's range is read.
-                catchUp.after = page.count < pageSize ? catchUp.horizon : min(page.last?.id ?? 0, catchUp.horizon)
-                events = page.filter { $0.id <= catchUp.horizon && !catchUp.unfinished.contains($0.id) }
-            } else {
-                let ids = Array(catchUp.sentAbove.prefix(pageSize))
-                catchUp.sentAbove.removeFirst(ids.count)
-                events = try journal.events(ids: ids)
+        let events: [PreparedEvent]
+        if catchUp.after < catchUp.horizon {
+            let page: CatchUpPage
+            switch try await sharedPage(after: catchUp.after, for: catchUp) {
+            case .page(let read): page = read
+            case .pruned(let reset):
+                reader = fresh(reader.membership)
+                return reset.frame(id: reader.sent)
             }
-            var frames = ""
-            for event in events where event.isFinished {
-                guard var settled = PictureEventCursor.report(event) else { continue }
-                settled.items = items?(settled.key)
-                settled.resumeID = max(sent, min(catchUp.watermark, event.id))
-                sent = settled.resumeID
-                frames += settled.frame
+            // A short page is the journal's end: the catch-up's range is read.
+            catchUp.after = page.full ? min(page.events.last?.id ?? 0, catchUp.horizon) : catchUp.horizon
+            events = page.settled.filter {
+                $0.event.eventID <= catchUp.horizon && !catchUp.unfinished.contains($0.event.eventID)
             }
-            return (frames, nil)
+        } else {
+            let ids = Array(catchUp.sentAbove.prefix(catchUpPageSize))
+            catchUp.sentAbove.removeFirst(ids.count)
+            events = try await settledEvents(ids: ids)
         }
-        if let reset {
-            reader = fresh(reader.membership)
-            return reset.frame(id: reader.sent)
+        var frames = ""
+        for event in events {
+            reader.sent = max(reader.sent, min(catchUp.watermark, event.event.eventID))
+            frames += event.frame(id: reader.sent)
         }
-        reader.sent = sent
         if catchUp.after >= catchUp.horizon, catchUp.sentAbove.isEmpty {
             reader.sent = max(reader.sent, catchUp.watermark)
             reader.sequence = catchUp.sequence
@@ -249,6 +280,55 @@ final class PictureEventFeed: Sendable {
             reader.catchUp = catchUp
         }
         return frames
+    }
+
+    /// A catch-up page, or the reset a prune that overtook its start makes.
+    private enum PageRead: Sendable {
+        case page(CatchUpPage)
+        case pruned(StreamReset)
+    }
+
+    /// The catch-up page after `after`: one read lately that serves `catchUp`, else read now (one page read at a time
+    /// in the process, off the event loop: a burst of reconnecting streams takes turns on one thread, and the other
+    /// requests keep the rest) and kept for the streams that need it next.
+    private func sharedPage(after: Int64, for catchUp: CatchUp) async throws -> PageRead {
+        if let page = catchUpPages.page(after: after, for: catchUp) { return .page(page) }
+        await catchUps.acquire()
+        defer { catchUps.release() }
+        // Read meanwhile by a stream that waited for its turn ahead of this one.
+        if let page = catchUpPages.page(after: after, for: catchUp) { return .page(page) }
+        let journal = journal
+        let pageSize = catchUpPageSize
+        // The horizon before the read: every event up to it is in the journal when the page is read.
+        let (items, horizon) = state.withLock { ($0.items, $0.cursor.horizon) }
+        let read = try await withTaskExecutorPreference(globalConcurrentExecutor) { () throws -> PageRead in
+            let events = try journal.events(after: after, limit: pageSize)
+            // Pruning may have forgotten events after the page's start before the page was read.
+            let reset = StreamReset(resuming: after, bounds: try journal.eventBounds())
+            if let reset, reset.reason == .pruned { return .pruned(reset) }
+            return .page(
+                CatchUpPage(
+                    after: after, events: events, settled: Self.settled(events, items: items),
+                    full: events.count == pageSize, horizonWhenRead: horizon, readAt: .now))
+        }
+        if case .page(let page) = read { catchUpPages.keep(page) }
+        return read
+    }
+
+    /// The settled picture events among `ids` (the events a catch-up sends above the feed's horizon), read now.
+    private func settledEvents(ids: [Int64]) async throws -> [PreparedEvent] {
+        let journal = journal
+        let items = state.withLock { $0.items }
+        await catchUps.acquire()
+        defer { catchUps.release() }
+        return try await withTaskExecutorPreference(globalConcurrentExecutor) {
+            Self.settled(try journal.events(ids: ids), items: items)
+        }
+    }
+
+    /// The picture events among `events` that have settled, with their items, prepared.
+    private static func settled(_ events: [EventProgress], items: ItemReader?) -> [PreparedEvent] {
+        prepared(events.filter(\.isFinished).compactMap(PictureEventCursor.report), items)
     }
 
     /// A reader as a new stream's: from now.
@@ -306,20 +386,63 @@ final class PictureEventFeed: Sendable {
 
     // MARK: Looking
 
-    /// Starts the looking task unless it runs: the cursor starts now (events unfinished now and everything after).
-    private func start(items: @escaping ItemReader) throws {
-        guard !state.withLock({ $0.running }) else { return }
-        let cursor = try PictureEventCursor.starting(in: journal)
-        let started = state.withLock { state -> Bool in
+    /// Starts the feed unless it runs, once however many streams join meanwhile (a restart's reconnecting
+    /// galleries all wait for the one start). - Returns: the journal's bounds read after the seed, when it started.
+    private func start(items: @escaping ItemReader) async throws -> EventBounds? {
+        let starting = state.withLock { state -> Task<EventBounds, any Error>? in
+            if state.running { return nil }
+            if let starting = state.starting { return starting }
+            // Not on the joining request's event loop: the cursor, the seed and the looks are database reads.
+            let task = Task(executorPreference: globalConcurrentExecutor) { try self.begin(items: items) }
+            state.starting = task
+            return task
+        }
+        return try await starting?.value
+    }
+
+    /// Starts the cursor now (events unfinished now and everything after), seeds the ring with the events of the
+    /// newest `capacity` ids that had settled (a stream resuming among them reads no journal: until session 35 the
+    /// ring started empty, and every stream reconnecting after a restart caught up from the journal), then looks.
+    /// - Returns: the journal's bounds after the seed was read (a prune since is not in it: the floor is above).
+    private func begin(items: @escaping ItemReader) throws -> EventBounds {
+        let cursor: PictureEventCursor
+        let floor: Int64
+        let seed: [PreparedEvent]
+        let bounds: EventBounds
+        do {
+            cursor = try PictureEventCursor.starting(in: journal)
+            let history = try cursor.settledHistory(
+                after: max(0, cursor.horizon - Int64(capacity)), in: journal, pageSize: pageSize)
+            bounds = try journal.eventBounds()
+            floor = max(0, cursor.horizon - Int64(capacity), bounds.prunedThrough)
+            seed = Self.prepared(history.filter { $0.eventID > floor }, items)
+        } catch {
+            state.withLock { $0.starting = nil }
+            throw error
+        }
+        state.withLock { state in
+            state.starting = nil
             state.items = items
-            guard !state.running else { return false }
             state.running = true
             state.cursor = cursor
             state.ring.removeAll()
-            return true
+            for event in seed.suffix(capacity) {
+                state.ring.append(Entry(sequence: state.nextSequence, event: event))
+                state.nextSequence += 1
+            }
+            state.ringFloor = floor
         }
-        // Not on the joining request's event loop: the looks are database reads.
-        if started { Task(executorPreference: globalConcurrentExecutor) { await self.run() } }
+        Task(executorPreference: globalConcurrentExecutor) { await self.run() }
+        return bounds
+    }
+
+    /// `events` with their items, their frames' data made (off the lock and the event loop).
+    private static func prepared(_ events: [SettledEvent], _ items: ItemReader?) -> [PreparedEvent] {
+        events.map { event in
+            var event = event
+            event.items = items?(event.key)
+            return PreparedEvent(event)
+        }
     }
 
     /// Looks at the journal until no stream is left: one look a tick however many streams are open.
@@ -329,6 +452,7 @@ final class PictureEventFeed: Sendable {
                 guard state.subscribers > 0 else {
                     state.running = false
                     state.ring.removeAll()
+                    state.ringFloor = .max
                     return nil
                 }
                 return (state.cursor, state.items)
@@ -340,12 +464,7 @@ final class PictureEventFeed: Sendable {
                 var moved = cursor
                 let looked = try moved.look(in: journal, pageSize: pageSize)
                 more = looked.more
-                let events = looked.settled.map { event in
-                    var event = event
-                    event.items = items?(event.key)
-                    return event
-                }
-                let recovered = publish(moved, events)
+                let recovered = publish(moved, Self.prepared(looked.settled, items))
                 if recovered { logger.notice("event stream: the journal can be read again") }
             } catch {
                 let first = state.withLock { state -> Bool in
@@ -363,7 +482,7 @@ final class PictureEventFeed: Sendable {
     }
 
     /// Moves the cursor, puts what settled in the ring and wakes the streams. - Returns: whether looks had failed.
-    private func publish(_ cursor: PictureEventCursor, _ events: [SettledEvent]) -> Bool {
+    private func publish(_ cursor: PictureEventCursor, _ events: [PreparedEvent]) -> Bool {
         let (waiters, recovered) = state.withLock { state -> ([CheckedContinuation<Void, Never>], Bool) in
             state.cursor = cursor
             state.looks += 1
@@ -374,7 +493,10 @@ final class PictureEventFeed: Sendable {
                 state.ring.append(Entry(sequence: state.nextSequence, event: event))
                 state.nextSequence += 1
             }
-            while state.ring.count > capacity { state.ring.removeFirst() }
+            // The ring no longer holds every event above the floor: the floor rises over what leaves it.
+            while state.ring.count > capacity {
+                state.ringFloor = max(state.ringFloor, state.ring.removeFirst().event.event.eventID)
+            }
             state.generation += 1
             defer { state.waiters = [:] }
             return (Array(state.waiters.values), recovered)
