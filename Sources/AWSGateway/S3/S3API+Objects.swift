@@ -26,6 +26,8 @@ extension S3API {
         var metadata: [String: String]
         /// The representation headers kept with it (Cache-Control, Content-Disposition, …), by lower-cased name.
         var headers: [String: String] = [:]
+        /// The checksum it was uploaded with, returned when a GET or HEAD asks for it.
+        var checksum: S3ObjectChecksum? = nil
         /// The whole file when small (one read; thumbnails).
         var bytes: ByteBuffer?
     }
@@ -63,7 +65,7 @@ extension S3API {
             return ObjectInfo(
                 file: file, size: bytes?.readableBytes ?? size, modified: modified, eTag: eTag,
                 contentType: record?.contentType ?? Self.contentType(of: file), metadata: record?.metadata ?? [:],
-                headers: record?.headers ?? [:], bytes: bytes)
+                headers: record?.headers ?? [:], checksum: record?.checksum, bytes: bytes)
         }
         guard let info else {
             if cacheable, let folder = folderPaths[bucket] { cache.remove(folder + key) }
@@ -209,7 +211,17 @@ extension S3API {
         }
         if let range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(info.size)" }
         headers[.contentLength] = String(range.map { $0.count } ?? info.size)
+        if let checksum = info.checksum, asksForChecksum(request), (range?.count ?? info.size) == info.size {
+            headers[AWSResponses.name(checksum.header)] = checksum.value
+            headers[AWSResponses.name("x-amz-checksum-type")] = "FULL_OBJECT"
+        }
         return (range == nil ? .ok : .partialContent, headers, range)
+    }
+
+    /// Whether a GET or HEAD asks for the object's checksum (`x-amz-checksum-mode: ENABLED`, which the SDKs send to
+    /// verify a download). It is the whole object's, so an answer with part of the bytes has none, as in S3.
+    static func asksForChecksum(_ request: HTTPFields) -> Bool {
+        request[AWSResponses.name("x-amz-checksum-mode")]?.uppercased() == "ENABLED"
     }
 
     enum PreconditionOutcome { case notModified, failed }
@@ -331,7 +343,7 @@ extension S3API {
     }
 
     /// Takes a spooled object in as an upload named `key`: checked as the HTTP API checks uploads, installed as an
-    /// original with its event journaled, its id recorded, its ETag and metadata kept. The file is consumed.
+    /// original with its event journaled, its id recorded, its ETag, metadata and checksum kept. The file is consumed.
     func ingest(
         _ object: SpooledObject, key: String, eTag: String, contentType: String?, metadata: [String: String],
         headers: [String: String] = [:], event: EventName
@@ -344,6 +356,7 @@ extension S3API {
             )
         }
         defer { cache.removeAll() }
+        let checksum = object.checksum.flatMap { S3ObjectChecksum(header: $0.header, value: $0.value) }
         let upload = SpooledUpload(
             path: object.path, hash: object.sha256, format: format, size: object.size, fileName: key)
         try await Self.consuming(upload, key: key) { try await images.validator.validate(upload) }
@@ -353,14 +366,14 @@ extension S3API {
         try await Self.consuming(upload, key: key) {
             try await install(
                 upload, key: key, eTag: eTag, contentType: contentType, metadata: metadata, headers: headers,
-                event: event)
+                checksum: checksum, event: event)
         }
     }
 
     /// `ingest`'s steps under the content's lock: the original installed, its id and S3 record written.
     private func install(
         _ upload: SpooledUpload, key: String, eTag: String, contentType: String?, metadata: [String: String],
-        headers: [String: String], event: EventName
+        headers: [String: String], checksum: S3ObjectChecksum?, event: EventName
     ) async throws {
         let format = upload.format
         let object = (sha256: upload.hash, size: upload.size)
@@ -385,7 +398,7 @@ extension S3API {
                         updatedAt: Date()))
                 let record = S3ObjectRecord(
                     eTag: eTag, contentType: contentType, metadata: metadata, key: key,
-                    headers: headers.isEmpty ? nil : headers)
+                    headers: headers.isEmpty ? nil : headers, checksum: checksum)
                 try catalog.store(previous.map { $0.updated(by: record) } ?? record, for: object.sha256)
             } catch {
                 // The original and its event are in; only the id or the S3 record is missing: the object is served

@@ -1,5 +1,6 @@
 // What S3 clients expect back that the store's files do not hold: the MD5 ETag (md5-of-md5s-N after a multipart
-// upload), the user metadata (`x-amz-meta-*`), the Content-Type and the key the object was put under. One small
+// upload), the user metadata (`x-amz-meta-*`), the Content-Type, the checksum it was uploaded with and the key the
+// object was put under. One small
 // JSON file per content under STORE/db/s3/objects/, written atomically; this front door is its only reader.
 import Crypto
 import Foundation
@@ -19,6 +20,8 @@ struct S3ObjectRecord: Codable, Sendable, Equatable {
     /// Cache-Control, Content-Disposition, Content-Encoding, Content-Language and Expires as the client sent them
     /// (`S3ObjectOptions.keptHeaders`), by lower-cased name; nil in records written before they were kept.
     var headers: [String: String]? = nil
+    /// The flexible checksum a single PutObject came with (nil: none, or written before checksums were kept).
+    var checksum: S3ObjectChecksum? = nil
 
     enum CodingKeys: String, CodingKey {
         case eTag = "etag"
@@ -26,7 +29,29 @@ struct S3ObjectRecord: Codable, Sendable, Equatable {
         case metadata
         case key
         case headers
+        case checksum
     }
+}
+
+/// A full-object checksum an upload gave (checked against its bytes), which GetObject and HeadObject return when
+/// asked (`x-amz-checksum-mode: ENABLED`), so SDKs can verify a download as they verify one from S3.
+struct S3ObjectChecksum: Codable, Sendable, Equatable {
+    /// S3's name of the algorithm (`SHA256`).
+    var algorithm: String
+    /// The base64 value, as the `x-amz-checksum-*` header carries it.
+    var value: String
+
+    /// The checksum of a `x-amz-checksum-*` header name and value (nil for a header of no algorithm S3 defines).
+    init?(header: String, value: String) {
+        guard let algorithm = PayloadChecksum.Algorithm.allCases.first(where: { $0.header == header }) else {
+            return nil
+        }
+        self.algorithm = algorithm.name
+        self.value = value
+    }
+
+    /// The response header naming its value (`x-amz-checksum-sha256`).
+    var header: String { "x-amz-checksum-" + algorithm.lowercased() }
 }
 
 extension S3ObjectRecord {
@@ -35,10 +60,12 @@ extension S3ObjectRecord {
     /// when it brings metadata or kept headers of its own (the last such upload wins, as S3's last PUT of a key
     /// does): one that brings none (`aws s3 sync`, a `put_object` without `Metadata`) leaves the description the
     /// content has, which it wiped until session 30. The key stays the first upload's (the one the original's
-    /// ObjectRemoved event names).
+    /// ObjectRemoved event names). A checksum describes the bytes, which are the same: one that brings none keeps
+    /// the one the content has.
     func updated(by upload: S3ObjectRecord) -> S3ObjectRecord {
         var record = upload
         record.key = key ?? upload.key
+        record.checksum = upload.checksum ?? checksum
         if upload.metadata.isEmpty, upload.headers?.isEmpty ?? true {
             record.contentType = contentType ?? upload.contentType
             record.metadata = metadata
