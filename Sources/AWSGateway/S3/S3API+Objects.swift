@@ -296,11 +296,13 @@ extension S3API {
                 "The key '\(key)' is not a plain relative path (no empty, '.' or '..' part, no line break).")
         }
         try await checkWritePreconditions(request, key: key)
+        // Metadata over the limit is refused before the body is read.
+        let metadata = try Self.userMetadata(request)
         let object = try await receive(request, signed: signed, auth: auth, into: layout.uploads, context: context)
         let eTag = object.eTag
         try await ingest(
             object, key: key, eTag: eTag, contentType: request.headers[.contentType],
-            metadata: Self.userMetadata(request), headers: S3ObjectOptions.keptHeaders(Self.header(of: request)),
+            metadata: metadata, headers: S3ObjectOptions.keptHeaders(Self.header(of: request)),
             event: .objectCreatedPut)
         // The checksum, whether it came as a header or in an aws-chunked trailer (until session 27 only a header's
         // was echoed).
@@ -487,13 +489,14 @@ extension S3API {
             throw AWSError.invalidArgument("Unknown metadata directive.")
                 .with([("ArgumentName", "x-amz-metadata-directive"), ("ArgumentValue", directive)])
         }
+        let replace = directive?.uppercased() == "REPLACE"
+        let replacingMetadata = try replace ? Self.userMetadata(request) : nil
         let copied = try await copySource(request, source: source, auth: auth)
         if copied.bucket == .originals { throw Self.copyOfAnOriginal(copied.key) }
         let info = copied.info
         guard info.size <= maxObjectBytes else { throw AWSError.entityTooLarge(limit: maxObjectBytes) }
         let object = try await copyToTemporary(info.file, in: layout.uploads)
-        let replace = directive?.uppercased() == "REPLACE"
-        let metadata = replace ? Self.userMetadata(request) : info.metadata
+        let metadata = replacingMetadata ?? info.metadata
         let contentType = replace ? request.headers[.contentType] : info.contentType
         let headers = replace ? S3ObjectOptions.keptHeaders(Self.header(of: request)) : info.headers
         try await ingest(

@@ -64,6 +64,7 @@ extension S3API {
             }
         }
         try S3ObjectOptions.refuseUnsupported(field)
+        try S3ObjectOptions.checkMetadataSize(form.userMetadata)
 
         // Only a signed form takes one of the upload slots: its fields were read without one.
         let slot = try takeUploadSlot()

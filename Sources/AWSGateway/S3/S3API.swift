@@ -286,12 +286,14 @@ struct S3API: Sendable {
     }
 
     /// The `x-amz-meta-*` headers, names lowercased without the prefix.
-    static func userMetadata(_ request: Request) -> [String: String] {
+    /// - Throws: `MetadataTooLarge` past S3's limit (`S3ObjectOptions.checkMetadataSize`).
+    static func userMetadata(_ request: Request) throws -> [String: String] {
         var metadata: [String: String] = [:]
         for field in request.headers {
             let name = field.name.canonicalName
             if name.hasPrefix("x-amz-meta-") { metadata[String(name.dropFirst("x-amz-meta-".count))] = field.value }
         }
+        try S3ObjectOptions.checkMetadataSize(metadata)
         return metadata
     }
 

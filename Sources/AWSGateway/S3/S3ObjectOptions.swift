@@ -21,6 +21,24 @@ enum S3ObjectOptions {
         "cache-control", "content-disposition", "content-encoding", "content-language", "expires",
     ]
 
+    /// S3's limit on an object's user metadata: the UTF-8 bytes of its `x-amz-meta-*` names (without the prefix)
+    /// and values, added up.
+    static let maxUserMetadataBytes = 2048
+
+    /// Refuses user metadata over S3's limit, as S3 refuses it (it was stored whatever its size until session 35).
+    /// - Parameter metadata: the `x-amz-meta-*` names without the prefix, and their values.
+    /// - Throws: `MetadataTooLarge` (400) with the size and the limit.
+    static func checkMetadataSize(_ metadata: [String: String]) throws {
+        let size = metadata.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        guard size <= maxUserMetadataBytes else {
+            throw AWSError(
+                "MetadataTooLarge", status: 400,
+                "Your metadata headers exceed the maximum allowed metadata size: the x-amz-meta-* names and values "
+                    + "add up to \(size) bytes of UTF-8, at most \(maxUserMetadataBytes) are allowed."
+            ).with([("Size", String(size)), ("MaxSizeAllowed", String(maxUserMetadataBytes))])
+        }
+    }
+
     /// Refuses a request carrying a customer-provided encryption key (SSE-C): S3 takes those over HTTPS only, and
     /// this listener speaks plain HTTP. Any S3 request (a GET of an SSE-C object sends them too).
     static func refuseCustomerKeys(_ value: (String) -> String?) throws {
