@@ -80,4 +80,24 @@ struct IdleFunction: PipelineFunction {
         let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
         #expect(saved?.isEmpty == true)
     }
+
+    /// A function never updated through the Lambda API was last modified when its configuration was loaded; it
+    /// answered 1970-01-01 until session 35.
+    @Test func lastModifiedIsWhenTheSettingsInForceLastChanged() throws {
+        let runtime = try Self.makeRuntime()
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        let before = Date()
+        let overrides = FunctionOverrides(layout: runtime.layout)
+        overrides.applyAll(to: runtime)
+        let loaded = overrides.lastModified(of: "thumbnail")
+        #expect(loaded >= before.addingTimeInterval(-1) && loaded <= Date())
+        _ = try overrides.change("thumbnail", runtime: runtime) { $0.memoryMB = 512 }
+        let changed = try #require(overrides.override(for: "thumbnail")?.lastModified)
+        #expect(overrides.lastModified(of: "thumbnail") == changed)
+        // A later start (or reload) loads the configuration after the change.
+        let restarted = FunctionOverrides(layout: runtime.layout)
+        restarted.applyAll(to: runtime)
+        #expect(restarted.lastModified(of: "thumbnail") >= changed)
+        #expect(LambdaAPI.lambdaTimestamp(loaded).hasPrefix("20"))
+    }
 }

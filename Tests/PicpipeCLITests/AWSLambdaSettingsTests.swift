@@ -44,6 +44,23 @@ extension PicpipeCLI {
             }
         }
 
+        /// A function never updated through the API answered `LastModified: 1970-01-01T00:00:00.000+0000` until
+        /// session 35: it is when serve loaded its configuration, in Lambda's format.
+        @Test func lastModifiedIsARealTime() async throws {
+            try await PicpipeCLI.AWSCLITests.withServe { gateway in
+                let started = Date()
+                let configuration = try await gateway.awsJSON([
+                    "lambda", "get-function-configuration", "--function-name", "metadata",
+                ])
+                let text = try #require(configuration["LastModified"] as? String, "\(configuration)")
+                #expect(text.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000/) != nil, "\(text)")
+                let formatter = ISO8601DateFormatter()
+                formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+                let date = try #require(formatter.date(from: text.replacingOccurrences(of: "+0000", with: "Z")))
+                #expect(abs(date.timeIntervalSince(started)) < 600, "\(text)")
+            }
+        }
+
         @Test func accountSettingsAreAnswered() async throws {
             try await PicpipeCLI.AWSCLITests.withServe { gateway in
                 let settings = try await gateway.awsJSON(["lambda", "get-account-settings"])

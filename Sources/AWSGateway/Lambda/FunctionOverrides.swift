@@ -44,6 +44,8 @@ struct FunctionOverride: Codable, Sendable, Equatable {
 package final class FunctionOverrides: Sendable {
     let file: URL
     private let state: Locked<[String: FunctionOverride]>
+    /// When the configuration's settings were last put in force here (`applyAll`: at start, and after a reload).
+    private let configurationLoaded = Locked(Date())
 
     package init(layout: StoreLayout) {
         file = layout.root.appendingPathComponent("db/lambda/functions.json")
@@ -57,6 +59,14 @@ package final class FunctionOverrides: Sendable {
 
     /// A function's override.
     func override(for function: String) -> FunctionOverride? { state.withLock { $0[function] } }
+
+    /// When a function's settings in force last changed, as far as this process knows: the later of the Lambda
+    /// API's last change and the configuration's loading (the file may have changed before either), never 1970.
+    func lastModified(of function: String) -> Date {
+        let loaded = configurationLoaded.withLock { $0 }
+        guard let changed = override(for: function)?.lastModified else { return loaded }
+        return max(changed, loaded)
+    }
 
     /// Changes a function's override, writes the file, and applies it to the runtime.
     func change(_ function: String, runtime: FunctionRuntime, _ edit: (inout FunctionOverride) -> Void) throws
@@ -104,6 +114,7 @@ package final class FunctionOverrides: Sendable {
 
     /// Applies every override to the runtime (at start, and after a configuration reload replaced the settings).
     package func applyAll(to runtime: FunctionRuntime) {
+        configurationLoaded.withLock { $0 = Date() }
         for (function, entry) in state.withLock({ $0 }) {
             runtime.update(function: function) { entry.apply(to: &$0) }
         }

@@ -340,7 +340,8 @@ struct LambdaAPI: Sendable {
 
     func configuration(_ name: String) -> [String: Any] {
         let configuration = runtime.configuration(of: name) ?? FunctionConfiguration()
-        let modified = overrides.override(for: name)?.lastModified ?? Date(timeIntervalSince1970: 0)
+        // Until session 35 a function never updated through the API answered 1970-01-01.
+        let modified = overrides.lastModified(of: name)
         return [
             "FunctionName": name,
             "FunctionArn": arn(name),
@@ -437,7 +438,7 @@ struct LambdaAPI: Sendable {
     func eventInvokeConfig(_ name: String) -> [String: Any] {
         let configuration = runtime.configuration(of: name) ?? FunctionConfiguration()
         let entry = overrides.override(for: name)
-        let modified = entry?.eventInvokeConfigModified ?? entry?.lastModified ?? Date(timeIntervalSince1970: 0)
+        let modified = entry?.eventInvokeConfigModified ?? overrides.lastModified(of: name)
         return [
             "FunctionArn": arn(name) + ":$LATEST",
             "MaximumRetryAttempts": configuration.maxRetries,
