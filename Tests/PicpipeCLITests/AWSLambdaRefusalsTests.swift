@@ -216,3 +216,39 @@ extension PicpipeCLI.AWSLambdaRefusalsTests {
         }
     }
 }
+
+extension PicpipeCLI.AWSLambdaRefusalsTests {
+    /// A record of a kind the function does not handle is refused before anything runs, by fetch as by thumbnail
+    /// and metadata: 400 InvalidRequestContentException naming what it takes. Until session 35 fetch ran and
+    /// answered 200 with an Unhandled function error.
+    @Test func aRecordOfAnotherKindIsRefusedByEveryFunction() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            let out = try await Self.lambda(
+                """
+                def record(name, key):
+                    return {"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                            "eventTime": "2026-12-07T00:00:00.000Z", "eventName": name,
+                            "s3": {"s3SchemaVersion": "1.0", "configurationId": "picpipe",
+                                   "bucket": {"name": "store", "arn": "arn:aws:s3:::store"},
+                                   "object": {"key": key, "size": 1, "eTag": "0" * 64, "sequencer": "01"}}}
+                s3Record = record("ObjectCreated:Put", "originals/00/" + "0" * 64 + ".jpg")
+                importRecord = record("ObjectImport:URL", "https://example.com/a.jpg")
+                payload = lambda record: json.dumps({"Records": [record]}).encode()
+                out["fetch"] = error(lambda: lam.invoke(FunctionName="fetch", Payload=payload(s3Record)))
+                out["fetchEvent"] = error(lambda: lam.invoke(FunctionName="fetch", InvocationType="Event",
+                                                             Payload=payload(s3Record)))
+                out["thumbnail"] = error(lambda: lam.invoke(FunctionName="thumbnail", Payload=payload(importRecord)))
+                out["metadata"] = error(lambda: lam.invoke(FunctionName="metadata", Payload=payload(importRecord)))
+                """, gateway: gateway)
+            for name in ["fetch", "fetchEvent", "thumbnail", "metadata"] {
+                let answer = Self.answer(out, name)
+                #expect(answer.status == 400 && answer.code == "InvalidRequestContentException", "\(name): \(answer)")
+            }
+            let fetch = Self.answer(out, "fetch").message ?? ""
+            #expect(fetch.contains("ObjectImport:URL") && fetch.contains("ObjectCreated:Put"), "\(fetch)")
+            // Nothing ran: no invocation of fetch is journaled.
+            let events = try await PicpipeProcess.run(["events", "--store", gateway.store.path, "--function", "fetch"])
+            #expect(events.status == 0 && !events.stdout.contains("ObjectCreated"), "\(events.stdout)")
+        }
+    }
+}

@@ -245,6 +245,8 @@ struct LambdaAPI: Sendable {
                     options: InvocationOptions(refuseWhenBusy: true, log: capture))
             } catch RuntimeError.throttled(_, let concurrency) {
                 throw AWSError.tooManyRequests(name, concurrency: concurrency)
+            } catch let error as FunctionError {
+                throw AWSError.invalidRequestContent("\(error)")
             } catch let error as RuntimeError {
                 throw AWSError.invalidRequestContent("\(error)")
             } catch {

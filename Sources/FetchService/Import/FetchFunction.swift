@@ -51,7 +51,8 @@ public struct FetchFunction: PipelineFunction {
     public func validate(_ record: S3EventRecord, context: FunctionContext) throws {
         guard record.eventName == .objectImportURL else {
             throw FunctionError.invalidPayload(
-                "fetch handles \(EventName.objectImportURL) records, not \(record.eventName)")
+                "fetch handles \(EventName.objectImportURL) records (the key is the URL of the picture to import), "
+                    + "not \(record.eventName)")
         }
         try Self.check(url: Self.url(of: record))
     }

@@ -208,7 +208,8 @@ public final class FunctionRuntime: Sendable {
     /// - `.event`: journals a queued invocation and returns at once (202); `serve` runs it.
     /// - `.dryRun`: checks the record and the role, runs nothing (204).
     /// - Throws: `RuntimeError` for an unknown function or (with `options.refuseWhenBusy`) a function whose reserved
-    ///   concurrency is taken, `FunctionError.invalidPayload` from DryRun validation.
+    ///   concurrency is taken, `FunctionError.invalidPayload` from DryRun validation and for a RequestResponse
+    ///   record of an event the function does not subscribe to.
     public func invoke(
         function name: String, record: S3EventRecord, type: InvocationType,
         options: InvocationOptions = InvocationOptions()
@@ -229,6 +230,13 @@ public final class FunctionRuntime: Sendable {
         case .event:
             return try queueEvents(function: name, records: [record])[0]
         case .requestResponse:
+            // A record of an event the function does not subscribe to (an ObjectCreated record for fetch, an
+            // ObjectImport:URL one for thumbnail) is no work of its: refused with its validate's reason before
+            // anything is journaled or run, as Event and DryRun refuse it (until session 35 it ran and failed,
+            // answered as a function error). Whether a record of its kind can be handled is still the call's.
+            if !registered.function.subscriptions.contains(record.eventName.family) {
+                try registered.function.validate(record, context: makeContext(registered, invocationID: "kind-check"))
+            }
             guard let slots = slots[name] else { throw RuntimeError.unknownFunction(name, known: order) }
             // The reserved concurrency, when lower, caps this process's calls too (until session 28 a refusing
             // call was held to `concurrency` only, so with SQLite it ran beside the one worker it allowed).
