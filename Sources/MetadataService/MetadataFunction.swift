@@ -89,17 +89,14 @@ public struct MetadataFunction: PipelineFunction {
         // before it takes unfinished pictures back; until session 34 the row was written beside them).
         let row = record.s3.object
         // In the content's turn while the original is there (see ThumbnailFunction; deleted meanwhile: no row).
-        let written: Void? = try await context.writeOutputs(of: record) {
-            try database.upsert(
-                metadata, originalPath: row.key, sourceName: row.sourceName, addedAt: addedAt,
-                committingOnlyIf: { try context.ensureTimeLeft() })
-        }
+        let written: Void? = try await context.writeOutputs(
+            of: record,
+            {
+                try database.upsert(
+                    metadata, originalPath: row.key, sourceName: row.sourceName, addedAt: addedAt,
+                    committingOnlyIf: { try context.ensureTimeLeft() })
+            }, undo: { try database.delete(sha256: hash.hex) })
         if written == nil { return Self.skipped(hash: hash, name: name) }
-        if !context.originalExists(record) {
-            // Deleted meanwhile by a remover whose turns this process does not share: the delete wins, the row goes.
-            try database.delete(sha256: hash.hex)
-            return Self.skipped(hash: hash, name: name)
-        }
         var result: FunctionResult = ["function": .string(name), "sha256": .string(hash.hex), "changed": .bool(true)]
         if let error = metadata.exifError {
             context.logger.warning(

@@ -77,7 +77,6 @@ public struct ThumbnailFunction: PipelineFunction {
         }
         try Task.checkCancellation()
         let bound = MemoryBound(function: name, configuration: context.configuration, limits: limits)
-        let outcome: ThumbnailOutcome
         let asked = variants.filter { Self.variantsConfigurationID(for: $0.spec.format) == record.s3.configurationId }
         let wanted = recipes + asked
         let rendered: RenderedThumbnails
@@ -96,17 +95,11 @@ public struct ThumbnailFunction: PipelineFunction {
                 "cannot make thumbnails", metadata: ["file": "\(Self.file(record))", "error": "\(reason)"])
             throw FunctionError.unprocessable(file: Self.file(record), reason: reason)
         }
-        // Written in the content's turn while the original is there (deleted meanwhile: nothing is written).
-        guard let written = try await context.writeOutputs(of: record, { try rendered.write(into: thumbnails) }) else {
-            return Self.skipped(hash: hash, name: name)
-        }
-        outcome = written
-        if !context.originalExists(record) {
-            // Deleted while they were written, by a remover whose turns this process does not share (a serve beside
-            // a batch): the delete wins, what was written goes.
-            try ThumbnailGenerator.removeAll(hash: hash, from: thumbnails)
-            return Self.skipped(hash: hash, name: name)
-        }
+        // Written in the content's turn while the original is there (deleted meanwhile: nothing is kept).
+        let outcome = try await context.writeOutputs(
+            of: record, { try rendered.write(into: thumbnails) },
+            undo: { _ = try ThumbnailGenerator.removeAll(hash: hash, from: thumbnails) })
+        guard let outcome else { return Self.skipped(hash: hash, name: name) }
         context.logger.info(
             "thumbnails made",
             metadata: [

@@ -168,16 +168,29 @@ public struct FunctionContext: Sendable {
     /// answers, so the outputs are written before the removal (and its clean-up removes them) or not at all. Until
     /// session 35 they were written first and removed when the original was found gone afterwards: for a moment
     /// after a DELETE or a replacing PUT had answered, the removed picture's thumbnails were on disk and served by
-    /// the S3 thumbnails bucket. Without locks: `writeOutputs`, and the caller checks `originalExists` after.
-    /// - Returns: `write`'s value; `nil` when the original is gone (nothing written).
+    /// the S3 thumbnails bucket. Checked once more after writing, for a remover whose turns this process does not
+    /// share (a serve beside a batch, a refusal): when the original is gone by then, `undo` removes what was written
+    /// (the delete wins).
+    /// - Returns: `write`'s value; `nil` when the original is gone (nothing kept).
     public func writeOutputs<T: Sendable>(
-        of record: S3EventRecord, _ write: @escaping @Sendable () throws -> T
+        of record: S3EventRecord, _ write: @escaping @Sendable () throws -> T,
+        undo: @escaping @Sendable () throws -> Void
     ) async throws -> T? {
-        guard let contentLocks, let hash = record.contentHash else { return try await writeOutputs(write) }
-        return try await contentLocks.withLock(on: hash) {
-            guard originalExists(record) else { return nil }
-            return try await writeOutputs(write)
+        let written: T?
+        if let contentLocks, let hash = record.contentHash {
+            written = try await contentLocks.withLock(on: hash) {
+                guard originalExists(record) else { return nil }
+                return try await writeOutputs(write)
+            }
+        } else {
+            written = try await writeOutputs(write)
         }
+        guard let written else { return nil }
+        guard originalExists(record) else {
+            try undo()
+            return nil
+        }
+        return written
     }
 
     /// Removes what a function made of a removed original, in the content's turn (`contentLocks`) and only while
