@@ -1053,6 +1053,36 @@ def run_write_key(driver, page, base, arguments):
     page.audit("write key: key forgotten")
     if arguments.read_only_key:
         check_limited_keys(driver, page, arguments, good_bytes, write_controls, detail_controls, hidden)
+    if arguments.config and arguments.serve_pid:
+        check_stream_revoked(driver, page, base, arguments)
+
+
+def check_stream_revoked(driver, page, base, arguments):
+    """A configuration reload that protects reads ends the page's stream (opened without a key) with
+    `event: revoked`: the page says why and stops, instead of reconnecting to a 401 every two seconds (until
+    session 36)."""
+    load(driver, base + "/")
+    wait(driver, "live stream connected", lambda d: d.find_element(By.ID, "live").text == "live")
+    with open(arguments.config) as source:
+        text = source.read()
+    protected = (text.replace("http:\n", "http:\n  protect_reads: true\n", 1) if "http:\n" in text
+                 else text + "http:\n  protect_reads: true\n")
+    with open(arguments.config, "w") as target:
+        target.write(protected)
+    os.kill(arguments.serve_pid, signal.SIGHUP)
+    error = driver.find_element(By.ID, "error")
+    wait(driver, "the revoked stream said", lambda d: error.is_displayed() and "Live updates stopped" in error.text)
+    streams = "return performance.getEntriesByType('resource').filter(e => e.name.includes('/events/stream')).length"
+    opened = driver.execute_script(streams)
+    time.sleep(7)  # the page used to reconnect every two seconds
+    check(status_of(base, "/images") == 401 and driver.execute_script(streams) == opened
+          and driver.find_element(By.ID, "live").text == "offline" and "revoked this stream's access" in error.text,
+          f"a reload protecting reads ends the stream, the page says so ({error.text}) and opens it no more "
+          f"({driver.execute_script(streams) - opened} more)")
+    page.audit("write key: stream revoked")
+    with open(arguments.config, "w") as target:
+        target.write(text)
+    os.kill(arguments.serve_pid, signal.SIGHUP)
 
 
 def check_limited_keys(driver, page, arguments, good_bytes, write_controls, detail_controls, hidden):

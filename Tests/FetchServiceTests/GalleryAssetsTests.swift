@@ -62,6 +62,36 @@ struct GalleryAssetsTests {
         }
     }
 
+    /// Scripts are served without the spaces that indent their lines, except the lines inside a template literal
+    /// that spans lines (its spaces are the string's). A backtick in a quoted string or a comment would be taken for
+    /// a template's: the served scripts then keep indented lines, which the second half finds.
+    @Test func scriptsAreServedWithoutIndentationButTemplateLiteralsKeepTheirs() {
+        let source = """
+            export function f(a) {
+              const s = `one
+                two \\` still`;
+              if (a) {
+                return a;
+              }
+            }
+            """
+        #expect(
+            GalleryAssets.withoutIndentation(source) == """
+                export function f(a) {
+                const s = `one
+                    two \\` still`;
+                if (a) {
+                return a;
+                }
+                }
+                """)
+        for (name, hashed) in GalleryAssets.shared.hashedNames where name.hasSuffix(".js") {
+            let text = String(decoding: GalleryAssets.shared.byHashedName[hashed]?.bytes ?? [], as: UTF8.self)
+            let indented = text.split(separator: "\n").filter { $0.hasPrefix(" ") }
+            #expect(!text.isEmpty && indented.isEmpty, "\(name): \(indented.prefix(2))")
+        }
+    }
+
     @Test func pageNamesHashedAssetsThatAreCachedForAYear() async throws {
         try await FetchServer.with { client, _ in
             let page = try await client.send("GET", "/")

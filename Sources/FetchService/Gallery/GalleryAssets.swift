@@ -34,7 +34,7 @@ struct GalleryAssets: Sendable {
         var names: [String: String] = [:]
         for asset in assets {
             let script = asset.contentType.hasPrefix("text/javascript")
-            let text = script ? Self.withoutCommentLines(asset.text) : asset.text
+            let text = script ? Self.withoutIndentation(Self.withoutCommentLines(asset.text)) : asset.text
             let bytes = Array(Self.rewrite(text, names: names).utf8)
             let hash = GalleryAsset.contentHash(bytes)
             let dot = asset.name.lastIndex(of: ".") ?? asset.name.endIndex
@@ -66,6 +66,24 @@ struct GalleryAssets: Sendable {
             block = []
         }
         return (kept + block).joined(separator: "\n")
+    }
+
+    /// A script without the spaces that indent its lines, for readers too (a thirteenth of what is left after the
+    /// comments; the page must stay under 60 KB). A line that continues a template literal (`…` across lines) keeps
+    /// its spaces: they are part of the string. (Backticks are counted, not parsed: the scripts put none in quotes or
+    /// comments, and a test finds an indented line left if one ever does.)
+    static func withoutIndentation(_ text: String) -> String {
+        var inTemplate = false
+        var lines: [Substring] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lines.append(inTemplate ? line : line.drop { $0 == " " })
+            var escaped = false
+            for character in line {
+                if character == "`", !escaped { inTemplate.toggle() }
+                escaped = character == "\\" && !escaped
+            }
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// The text with every `./NAME` of an already built asset replaced by `./HASHED`.

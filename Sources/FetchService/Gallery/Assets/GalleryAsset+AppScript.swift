@@ -287,7 +287,10 @@ function followStore(lastEventID) {
       grid.retryMissing();
     }
     if (connected) offlineSince = null; else if (offlineSince == null) offlineSince = Date.now();
-  }, scheduleRefresh);
+  }, scheduleRefresh, (message) => {
+    stopFollowing();
+    showError(new Error(`Live updates stopped: ${message}. Reload the page to follow again.`));
+  });
 }
 
 // A page the browser keeps in its back-forward cache keeps no stream open: that connection counted against the

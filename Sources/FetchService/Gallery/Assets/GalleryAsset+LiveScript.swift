@@ -16,10 +16,11 @@ const renewBefore = 300;
 /**
  * Follows the stream from `lastEventID` (the position the page's embedded listing was read at; null: from now).
  * `onPicture(frame)` for each `picture` event, `onState(online)` when the connection opens or drops, `onReset()`
- * when the server cannot resume from where the page was (its journal pruned that far: read the listing again).
+ * when the server cannot resume from where the page was (its journal pruned that far: read the listing again),
+ * `onRevoked(message)` when a configuration reload took the stream's access away (it is then closed for good).
  * Returns `{position(), stop()}`: where it is, and closing the stream for good.
  */
-export function follow(lastEventID, onPicture, onState, onReset) {
+export function follow(lastEventID, onPicture, onState, onReset, onRevoked) {
   let source = null;
   let retry = null;
   let renew = null;
@@ -60,6 +61,16 @@ export function follow(lastEventID, onPicture, onState, onReset) {
     next.addEventListener("reset", (event) => {
       if (event.lastEventId) lastSeen = event.lastEventId;
       onReset();
+    });
+    // The server refuses this stream from now on: reconnecting would be refused every two seconds, forever (until
+    // session 36).
+    next.addEventListener("revoked", (event) => {
+      let message = "access revoked";
+      try { message = JSON.parse(event.data).error.message; } catch { /* the default says it */ }
+      stopped = true;
+      next.close();
+      onState(false);
+      onRevoked(message);
     });
     next.addEventListener("error", () => {
       if (source !== next) return;
