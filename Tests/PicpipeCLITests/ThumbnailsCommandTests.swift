@@ -39,6 +39,8 @@ extension PicpipeCLI {
                 var bytes: Int
                 var failed: Int
                 var groups: [Group]
+                var keptFiles: Int?
+                var keptPictures: Int?
                 struct Group: Decodable {
                     var size: String
                     var recipe: String
@@ -168,6 +170,30 @@ extension PicpipeCLI {
                 #expect(Self.thumbnails(store, size: size, ending: "-inside-q60-srgb.jpg").count == 4)
             }
             #expect(FileManager.default.fileExists(atPath: webp.path))
+
+            // The recipe changes again while the pixel limit refuses the big picture: the three others get the new
+            // files and lose the old; the big one keeps its old files, all it has (until session 36 --prune removed
+            // them before --missing ran, and it was left with no thumbnail at all).
+            let big = URL(fileURLWithPath: failure.key).deletingPathExtension().lastPathComponent
+            let refusingBig = [
+                "PICPIPE_THUMBNAIL_SIZES": "256,512", "PICPIPE_THUMBNAIL_QUALITY": "50", "PICPIPE_MAX_PIXELS": "20000",
+            ]
+            let (partlyStatus, partly) = try await run(["--prune", "--missing"], refusingBig)
+            #expect(partlyStatus == 1)
+            #expect(partly.missing?.made == 3 && partly.missing?.failed == 1)
+            #expect(partly.pruned?.files == 6 && partly.pruned?.keptFiles == 2 && partly.pruned?.keptPictures == 1)
+            for size in ["256", "512"] {
+                let files = Self.thumbnails(store, size: size, ending: ".jpg")
+                #expect(files.filter { $0.contains(big) }.map { $0.hasSuffix("-inside-q60-srgb.jpg") } == [true])
+                #expect(files.filter { !$0.contains(big) && $0.hasSuffix("-inside-q50-srgb.jpg") }.count == 3)
+                #expect(files.count == 4, "\(files)")
+            }
+            // --prune alone keeps them too, and says so.
+            let alone = try await PicpipeProcess.run(
+                ["thumbnails", "--store", store.path, "--prune"] + database, environment: refusingBig)
+            #expect(alone.status == 0)
+            #expect(alone.stdout.contains("prune: kept 2 files of 1 pictures that lack a configured thumbnail"))
+            #expect(Self.thumbnails(store, size: "256", ending: "-inside-q60-srgb.jpg").count == 1)
         }
 
         /// Ctrl-C (or SIGTERM) stops starting pictures, lets the running ones finish, prints the partial summary and

@@ -81,13 +81,16 @@ struct ThumbnailsCommand: AsyncParsableCommand {
         let function = FunctionCatalog.thumbnail(configuration)
         let inventory = ThumbnailInventory(layout: layout, recipes: function.recipes, served: function.servedRecipes)
         var report = Report(dryRun: dryRun)
-        if prune { report.pruned = pruneLeftovers(inventory, shouldStop: { interrupt.received }) }
+        // --missing first: the old files of a picture whose new thumbnails cannot be made are all it has, and
+        // --prune keeps them (until session 36 it removed them first, and such a picture was left with none).
+        var toMake: Set<ContentHash> = []
         if missing, !interrupt.received {
             let backfill = ThumbnailBackfill(
                 runtime: runtime, inventory: inventory,
                 jobs: jobs ?? configuration.functions.thumbnail.workersPerProcess)
             let originals = inventory.originals()
             let work = backfill.work(in: originals)
+            toMake = Set(work.map(\.original.hash))
             if dryRun {
                 var summary = ThumbnailBackfill.Summary()
                 summary.checked = originals.count
@@ -102,11 +105,16 @@ struct ThumbnailsCommand: AsyncParsableCommand {
                 if !work.isEmpty { display.finish() }
             }
         }
+        if prune, !interrupt.received {
+            // A dry run makes nothing: what --missing would make counts as made.
+            report.pruned = pruneLeftovers(
+                inventory, assumingMade: dryRun ? toMake : [], shouldStop: { interrupt.received })
+        }
         interrupt.restore()
         // Interrupted when something was left undone: a signal after the last picture changes nothing.
         report.interrupted =
             (report.pruned?.stopped ?? false) || (report.missing?.interrupted ?? false)
-            || (missing && report.missing == nil)
+            || (missing && report.missing == nil) || (prune && report.pruned == nil)
         print(report)
         if report.interrupted {
             FileHandleOutput.standardError.write(
@@ -116,13 +124,30 @@ struct ThumbnailsCommand: AsyncParsableCommand {
         if (report.missing?.failed ?? 0) > 0 || (report.pruned?.failed ?? 0) > 0 { throw ExitCode.failure }
     }
 
-    /// Removes (or with --dry-run only lists) every leftover, grouped by size and recipe.
-    private func pruneLeftovers(_ inventory: ThumbnailInventory, shouldStop: () -> Bool) -> Report.Pruned {
+    /// Removes (or with --dry-run only lists) every leftover, grouped by size and recipe, but those of a stored
+    /// picture that lacks a configured thumbnail (one of `assumingMade` is taken as complete): until its new
+    /// thumbnails are made, its old ones are the only ones it has.
+    private func pruneLeftovers(
+        _ inventory: ThumbnailInventory, assumingMade: Set<ContentHash>, shouldStop: () -> Bool
+    ) -> Report.Pruned {
         var pruned = Report.Pruned()
+        let stored = Set(inventory.originals().map(\.hash))
+        var incomplete: [ContentHash: Bool] = [:]
+        var keptPictures: Set<ContentHash> = []
         for leftover in inventory.leftovers() {
             if shouldStop() {
                 pruned.stopped = true
                 break
+            }
+            let hash = leftover.path.hash
+            if stored.contains(hash), !assumingMade.contains(hash) {
+                let lacking = incomplete[hash] ?? !inventory.missing(for: hash).isEmpty
+                incomplete[hash] = lacking
+                if lacking {
+                    pruned.keptFiles += 1
+                    keptPictures.insert(hash)
+                    continue
+                }
             }
             if !dryRun {
                 do {
@@ -151,6 +176,7 @@ struct ThumbnailsCommand: AsyncParsableCommand {
             pruned.bytes += leftover.bytes
         }
         if !dryRun { inventory.removeEmptyFoldersOfOtherSizes() }
+        pruned.keptPictures = keptPictures.count
         return pruned
     }
 
@@ -177,6 +203,15 @@ struct ThumbnailsCommand: AsyncParsableCommand {
             var groups: [Group] = []
             /// Whether an interrupt stopped it before every leftover was looked at.
             var stopped = false
+            /// Leftovers kept because their picture lacks a configured thumbnail, and how many pictures.
+            var keptFiles = 0
+            var keptPictures = 0
+
+            enum CodingKeys: String, CodingKey {
+                case files, bytes, failed, groups, stopped
+                case keptFiles = "kept_files"
+                case keptPictures = "kept_pictures"
+            }
         }
 
         /// The files of one size and recipe.
@@ -221,10 +256,15 @@ struct ThumbnailsCommand: AsyncParsableCommand {
                         + "\(group.files == 1 ? "file" : "files"), \(Self.bytes(group.bytes)) (\(why))")
             }
             lines.append(
-                pruned.files == 0
+                pruned.files == 0 && pruned.keptFiles == 0
                     ? "prune: nothing to remove; every file in thumbnails/ is of a configured size and recipe"
                     : "prune: \(verb) \(pruned.files) files, \(Self.bytes(pruned.bytes)) "
                         + (dryRun ? "would be freed" : "freed"))
+            if pruned.keptFiles > 0 {
+                lines.append(
+                    "prune: kept \(pruned.keptFiles) files of \(pruned.keptPictures) pictures that lack a configured "
+                        + "thumbnail: they are all those pictures have (removed once --missing makes theirs)")
+            }
         }
         if let summary = report.missing {
             if let wouldMake = report.wouldMake {
