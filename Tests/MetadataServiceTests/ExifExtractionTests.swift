@@ -169,6 +169,29 @@ struct ExifExtractionTests {
         #expect(try store.query(MetadataQuery(make: "kamera ??")).map(\.id) == [stored.sha256])
     }
 
+    /// A UTF-8 sequence cut short is one `?` per byte, as exiftool prints it (`A\xE2\x82B` is `A??B`; until
+    /// session 36 one `?` for the whole sequence, so the make exiftool printed filtered nothing), in the fields, in
+    /// `--raw` and in a UserComment (U+FFFD there until session 36).
+    @Test func aSequenceCutShortIsOneQuestionMarkPerByte() throws {
+        var fixture = ExifFixture()
+        fixture.ifd0 = [
+            .asciiRaw(0x010F, Array("A".utf8) + [0xE2, 0x82] + Array("B".utf8) + [0]),
+            .asciiRaw(0x0110, Array("Cam".utf8) + [0xF0, 0x9F, 0x98, 0]),
+        ]
+        fixture.exif = [
+            .asciiRaw(0xA434, [0xE0, 0x80, 0x80] + Array(" E".utf8) + [0xF0, 0x9F] + Array("F \u{1F600}".utf8) + [0]),
+            .undefined(0x9286, Array("ASCII".utf8) + [0, 0, 0] + Array("x".utf8) + [0xE2, 0x82] + Array("y".utf8)),
+        ]
+        let metadata = try ExifFixture.read(ExifFixture.jpeg(tiff: fixture.tiff()))
+        #expect(metadata.make == "A??B")
+        #expect(metadata.model == "Cam???")
+        // An overlong sequence is three bytes that are not UTF-8; a whole emoji stays.
+        #expect(metadata.lensModel == "??? E??F \u{1F600}")
+        let raw = Dictionary(uniqueKeysWithValues: (metadata.exif?.tags ?? []).map { ($0.id, $0.value) })
+        #expect(raw[0x010F] == .text("A??B") && raw[0x0110] == .text("Cam???"))
+        #expect(raw[0x9286] == .text("x??y"))
+    }
+
     @Test func offsetFallsBackToOffsetTimeAndIsNeverGuessed() throws {
         var fixture = ExifFixture()
         fixture.exif = [.ascii(0x9003, "2020:01:02 03:04:05"), .ascii(0x9010, "+05:30")]

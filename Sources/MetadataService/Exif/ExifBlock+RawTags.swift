@@ -179,15 +179,36 @@ extension ExifBlock {
 
     /// Bytes as exiftool's JSON prints a string: NULs removed, each byte that is not part of valid UTF-8 a "?".
     static func exiftoolText(_ bytes: UnsafeRawBufferPointer) -> String {
+        questionMarked(bytes.filter { $0 != 0 })
+    }
+
+    /// UTF-8 with each byte that is not part of a valid sequence a "?", one per byte as exiftool writes them: a
+    /// sequence cut short (`E2 82`, the end of a truncated emoji) is two "?", where Swift's decoder gives one error
+    /// (until session 36 picpipe wrote one, and a make copied from exiftool filtered nothing).
+    static func questionMarked(_ bytes: [UInt8]) -> String {
         var text = ""
-        var iterator = bytes.lazy.filter { $0 != 0 }.makeIterator()
-        var decoder = UTF8()
-        loop: while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue(let scalar): text.unicodeScalars.append(scalar)
-            case .emptyInput: break loop
-            case .error: text.append("?")
+        var index = 0
+        while index < bytes.count {
+            let lead = bytes[index]
+            let length =
+                switch lead {
+                case 0x00...0x7F: 1
+                case 0xC2...0xDF: 2
+                case 0xE0...0xEF: 3
+                case 0xF0...0xF4: 4
+                default: 0
+                }
+            if length > 0, index + length <= bytes.count {
+                var iterator = bytes[index..<index + length].makeIterator()
+                var decoder = UTF8()
+                if case .scalarValue(let scalar) = decoder.decode(&iterator), iterator.next() == nil {
+                    text.unicodeScalars.append(scalar)
+                    index += length
+                    continue
+                }
             }
+            text.append("?")
+            index += 1
         }
         return text
     }
@@ -217,11 +238,10 @@ extension ExifBlock {
         return String(trimmed)
     }
 
-    /// Bytes up to the first NUL as UTF-8 (invalid bytes replaced), untrimmed.
+    /// Bytes up to the first NUL as UTF-8 (each invalid byte a "?", as exiftool writes it; until session 36
+    /// U+FFFD), untrimmed.
     private static func utf8Text(_ bytes: UnsafeRawBufferPointer) -> String {
-        String(
-            decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.firstIndex(of: 0) ?? bytes.count)]),
-            as: UTF8.self)
+        questionMarked(Array(bytes[0..<(bytes.firstIndex(of: 0) ?? bytes.count)]))
     }
 
     /// UTF-16 text up to the first NUL: the byte order from a BOM, else `bigEndian`; with `guessOrder`, exiftool's
