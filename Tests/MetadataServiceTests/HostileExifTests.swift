@@ -51,6 +51,51 @@ struct HostileExifTests {
                 == "ExifIFD pointer references previous IFD0 directory (and 1 more problems)")
     }
 
+    /// A GPS or ExifIFD pointer stored as a string, rational or float is not followed, as exiftool does not follow it
+    /// ("Wrong format (string) for IFD0 0x8825 GPSInfo"; until session 36 libexif followed it, and the corpus's
+    /// exif-gps-type-error.jpg showed 9 ExifIFD tags as unknown GPS tags); an integer type of any width is followed,
+    /// by libexif and by picpipe's own walk alike.
+    @Test(arguments: [true, false])
+    func aPointerStoredAsAStringOrRationalIsNotFollowed(bigEndian: Bool) throws {
+        let fixture = ExifFixture.camera(bigEndian: bigEndian, latitude: ("N", [(1, 1)]), longitude: ("E", [(2, 1)]))
+        let tiff = fixture.tiff()
+        func u16(_ at: Int) -> Int {
+            bigEndian ? Int(tiff[at]) << 8 | Int(tiff[at + 1]) : Int(tiff[at + 1]) << 8 | Int(tiff[at])
+        }
+        let ifd0 = bigEndian ? u16(4) << 16 | u16(6) : u16(6) << 16 | u16(4)
+        /// The block with IFD0's pointer `tag` given TIFF type `format`.
+        func retyped(_ tag: Int, _ format: UInt16) throws -> [UInt8] {
+            let index = try #require((0..<u16(ifd0)).first { u16(ifd0 + 2 + 12 * $0) == tag })
+            var block = tiff
+            block.replaceSubrange(ifd0 + 4 + 12 * index..<ifd0 + 6 + 12 * index, with: fixture.bytes16(format))
+            return block
+        }
+        func read(_ block: [UInt8], _ reader: ExifBlockReader) throws -> ImageMetadata {
+            let jpeg = ExifFixture.jpeg(tiff: block)
+            return try jpeg.withUnsafeBytes { buffer in
+                try MetadataReader.read(
+                    bytes: buffer, isWholeFile: true, fileSize: buffer.count, file: "fixture", sha256: nil,
+                    includeRaw: true, reader: reader
+                ).get()
+            }
+        }
+        for reader in [ExifBlockReader.bySize, .directoryWalk] {
+            for (format, name) in [(2, "string"), (5, "rational64u"), (11, "float"), (12, "double")] {
+                let gps = try read(retyped(0x8825, UInt16(format)), reader)
+                #expect(gps.gpsLatitude == nil && gps.takenAt == "2021-06-15T08:30:05")
+                #expect(Set((gps.exif?.tags ?? []).map(\.group)) == [.ifd0, .exif])
+                #expect(gps.exifError == "Wrong format (\(name)) for IFD0 0x8825 GPSInfo", "\(reader)")
+                let exif = try read(retyped(0x8769, UInt16(format)), reader)
+                #expect(exif.takenAt == nil && exif.iso == nil && exif.gpsLatitude == 1 && exif.make == "FixtureCam")
+                #expect(exif.exifError == "Wrong format (\(name)) for IFD0 0x8769 ExifOffset", "\(reader)")
+            }
+            for format in [3, 9, 13] {
+                let followed = try read(retyped(0x8825, UInt16(format)), reader)
+                #expect(followed.gpsLatitude == 1 && followed.exifError == nil, "type \(format), \(reader)")
+            }
+        }
+    }
+
     @Test func hugeCountsAndOffsetsPastTheEndAreRefused() throws {
         var fixture = ExifFixture.camera()
         var huge = fixture.long(0x0111, [1])

@@ -37,9 +37,10 @@ struct ExifBlock: ~Copyable {
         let tiff = UnsafeRawBufferPointer(rebasing: file[range])
         let length = min(tiff.count, MetadataReader.largestExifBlock)
         let read = UnsafeRawBufferPointer(rebasing: tiff[0..<length])
-        // A pointer to a directory already read is cut from a copy of the block before libexif reads it, as
-        // exiftool refuses such a directory (until session 31 libexif read it again under the pointer's group).
-        let repeats = ExifRepeatedDirectory.find(in: read)
+        // A pointer to a directory already read, or stored as a string, rational or float, is cut from a copy of the
+        // block before libexif reads it, as exiftool does not follow it (until session 31 libexif read a directory
+        // again under the pointer's group; until session 36 it followed a pointer of any type).
+        let repeats = ExifRefusedPointer.find(in: read)
         let hasIFD1 = !repeats.contains { $0.group == .ifd1 }
         thumbnailPointer = (hasIFD1 ? ExifThumbnailPointer.find(in: tiff) : nil).map { pointer in
             var pointer = pointer
@@ -54,7 +55,7 @@ struct ExifBlock: ~Copyable {
                 "EXIF block of \(tiff.count) bytes is longer than the \(length) bytes picpipe reads: tags stored past "
                     + "them are not read")
         }
-        complaints += repeats.map(\.description)
+        complaints += repeats.compactMap(\.description)
         var count = complaints.count
         // libexif copies each entry's value: entries that all point at one large value would make it allocate some
         // 90 MB for a 64 KiB block. The walk, which reads as libexif does but copies nothing and keeps values up to

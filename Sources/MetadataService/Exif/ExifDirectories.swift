@@ -39,7 +39,7 @@ final class ExifDirectories {
     static let largestValueTotal = MetadataReader.largestExifBlock
 
     /// Reads `tiff` (a TIFF header and what follows), with the bytes in `zeroed` set to 0 first (pointers to a
-    /// directory already read, which `ExifRepeatedDirectory` finds; libexif then skips them without a word).
+    /// directory already read or stored as a string, which `ExifRefusedPointer` finds; libexif then skips them without a word).
     init(tiff: UnsafeRawBufferPointer, zeroed: [Range<Int>] = []) {
         block = UnsafeMutableRawBufferPointer.allocate(byteCount: tiff.count, alignment: 8)
         block.copyMemory(from: tiff)
@@ -145,7 +145,7 @@ final class ExifDirectories {
                 } else if !entries(in: target).isEmpty {
                     complain("Attempt to load IFD '\(Self.libexifName(target))' multiple times detected. Skipping...")
                 } else {
-                    load(target, at: offset, cost: cost + ExifRepeatedDirectory.levelCost(count))
+                    load(target, at: offset, cost: cost + ExifRefusedPointer.levelCost(count))
                 }
                 continue
             }
