@@ -21,15 +21,7 @@ extension S3API {
         }
         // Every part then has a checksum of this algorithm (the client's, or computed), which ListParts lists and
         // CompleteMultipartUpload's list is checked against (until session 33 it was neither kept nor echoed).
-        var checksum: PayloadChecksum.Algorithm?
-        if let name = request.headers[AWSResponses.name("x-amz-checksum-algorithm")] {
-            guard let algorithm = PayloadChecksum.Algorithm(name: name) else {
-                throw AWSError.invalidRequest(
-                    "Checksum algorithm provided is unsupported. Please try again with any of the valid types: "
-                        + "[\(PayloadChecksum.Algorithm.allCases.map(\.name).joined(separator: ", "))]")
-            }
-            checksum = algorithm
-        }
+        let checksum = try Self.namedChecksumAlgorithm(request)
         let id = try multipart.create(
             MultipartUpload(
                 key: key, contentType: request.headers[.contentType], metadata: Self.userMetadata(request),

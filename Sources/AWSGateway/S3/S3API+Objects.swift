@@ -346,9 +346,11 @@ extension S3API {
 
     /// Takes a spooled object in as an upload named `key`: checked as the HTTP API checks uploads, installed as an
     /// original with its event journaled, its id recorded, its ETag, metadata and checksum kept. The file is consumed.
+    /// - Parameter checksum: the object's checksum, when it is not the one the spool computed (a copy's, a
+    ///   multipart object's).
     func ingest(
         _ object: SpooledObject, key: String, eTag: String, contentType: String?, metadata: [String: String],
-        headers: [String: String] = [:], event: EventName
+        headers: [String: String] = [:], checksum: S3ObjectChecksum? = nil, event: EventName
     ) async throws {
         guard let format = object.format else {
             object.discard()
@@ -358,7 +360,7 @@ extension S3API {
             )
         }
         defer { cache.removeAll() }
-        let checksum = object.checksum.flatMap { S3ObjectChecksum(header: $0.header, value: $0.value) }
+        let checksum = checksum ?? object.checksum.flatMap { S3ObjectChecksum(header: $0.header, value: $0.value) }
         let upload = SpooledUpload(
             path: object.path, hash: object.sha256, format: format, size: object.size, fileName: key)
         try await Self.consuming(upload, key: key) { try await images.validator.validate(upload) }
@@ -491,19 +493,37 @@ extension S3API {
         }
         let replace = directive?.uppercased() == "REPLACE"
         let replacingMetadata = try replace ? Self.userMetadata(request) : nil
+        let algorithm = try Self.namedChecksumAlgorithm(request)
         let copied = try await copySource(request, source: source, auth: auth)
         if copied.bucket == .originals { throw Self.copyOfAnOriginal(copied.key) }
         let info = copied.info
         guard info.size <= maxObjectBytes else { throw AWSError.entityTooLarge(limit: maxObjectBytes) }
-        let object = try await copyToTemporary(info.file, in: layout.uploads)
+        let object = try await join([info.file], into: layout.uploads, md5: true, checksum: algorithm)
         let metadata = replacingMetadata ?? info.metadata
         let contentType = replace ? request.headers[.contentType] : info.contentType
         let headers = replace ? S3ObjectOptions.keptHeaders(Self.header(of: request)) : info.headers
+        // As S3: the algorithm the request names is computed over the copy, else the source's checksum is the
+        // copy's (until session 36 a copy had none). No source here has one today: originals are refused above,
+        // thumbnails and files dropped into uploads/ have no record.
+        let checksum = object.checksum.flatMap { S3ObjectChecksum(header: $0.header, value: $0.value) } ?? info.checksum
         try await ingest(
             object, key: key, eTag: object.eTag, contentType: contentType, metadata: metadata, headers: headers,
-            event: .objectCreatedCopy)
+            checksum: checksum, event: .objectCreatedCopy)
         return try AWSResponses.xml(
-            CopyObjectResult(lastModified: S3XML.timestamp(Date()), eTag: object.eTag), root: "CopyObjectResult")
+            CopyObjectResult(lastModified: S3XML.timestamp(Date()), eTag: object.eTag, checksum: checksum),
+            root: "CopyObjectResult")
+    }
+
+    /// The algorithm a request's `x-amz-checksum-algorithm` names (CreateMultipartUpload, CopyObject), if any.
+    /// - Throws: `InvalidRequest` for a name that is none of S3's algorithms.
+    static func namedChecksumAlgorithm(_ request: Request) throws -> PayloadChecksum.Algorithm? {
+        guard let name = request.headers[AWSResponses.name("x-amz-checksum-algorithm")] else { return nil }
+        guard let algorithm = PayloadChecksum.Algorithm(name: name) else {
+            throw AWSError.invalidRequest(
+                "Checksum algorithm provided is unsupported. Please try again with any of the valid types: "
+                    + "[\(PayloadChecksum.Algorithm.allCases.map(\.name).joined(separator: ", "))]")
+        }
+        return algorithm
     }
 
     static func copyPreconditionFails(_ request: Request, eTag: String, modified: Date) -> AWSError? {
@@ -531,19 +551,17 @@ extension S3API {
         return nil
     }
 
-    /// Copies files (one, or a multipart upload's parts in order) into a new temporary file, hashing as it goes.
-    func copyToTemporary(_ files: URL..., in folder: URL) async throws -> SpooledObject {
-        try await join(files, into: folder, md5: true)
-    }
-
     /// Concatenates `files` into one temporary file in `folder` with its SHA-256 (the content id), sniffed format
     /// and, when `md5` (a single-part ETag: CopyObject), its MD5; one read of each file, hashed as it is copied.
     /// A multipart object's ETag is the MD5 of its parts' MD5s, so completing one skips the whole-object MD5.
-    /// - Parameter ranges: for each file, where its bytes start and how many (a part placed in a multipart upload's
-    ///   object file); nil offsets, or no ranges: the whole file.
-    func join(_ files: [URL], into folder: URL, md5 wantsMD5: Bool, ranges: [(Int?, Int)]? = nil) async throws
-        -> SpooledObject
-    {
+    /// - Parameters:
+    ///   - ranges: for each file, where its bytes start and how many (a part placed in a multipart upload's object
+    ///     file); nil offsets, or no ranges: the whole file.
+    ///   - checksum: a flexible checksum to compute over the bytes too (the object's `checksum`).
+    func join(
+        _ files: [URL], into folder: URL, md5 wantsMD5: Bool, ranges: [(Int?, Int)]? = nil,
+        checksum algorithm: PayloadChecksum.Algorithm? = nil
+    ) async throws -> SpooledObject {
         let path = folder.appendingPathComponent(AtomicFile.temporaryName(kind: S3BodySpool.temporaryKind)).path
         let maxBytes = maxObjectBytes
         return try await threadPool.runIfActive {
@@ -559,6 +577,7 @@ extension S3API {
             }
             var sha256 = SHA256Stream()
             var md5 = MD5Stream()
+            var checksum = algorithm.map { PayloadChecksum($0) }
             var size = 0
             var head: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 4 << 20)
@@ -593,6 +612,7 @@ extension S3API {
                         if head.count < 64 { head.append(contentsOf: slice.prefix(64 - head.count)) }
                         sha256.update(slice)
                         if wantsMD5 { md5.update(slice) }
+                        checksum?.update(slice)
                         var offset = 0
                         while offset < count {
                             let written = write(output, slice.baseAddress! + offset, count - offset)
@@ -620,7 +640,8 @@ extension S3API {
             return SpooledObject(
                 path: path,
                 sha256: ContentHash(hex: hex) ?? ContentHash(of: UnsafeRawBufferPointer(start: nil, count: 0)),
-                md5: wantsMD5 ? md5.bytes : [], size: size, format: head.withUnsafeBytes { ImageFormat.sniff($0) })
+                md5: wantsMD5 ? md5.bytes : [], size: size, format: head.withUnsafeBytes { ImageFormat.sniff($0) },
+                checksum: checksum.map { ($0.algorithm.header, $0.finalValue()) })
         }
     }
 

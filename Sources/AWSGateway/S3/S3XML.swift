@@ -433,9 +433,18 @@ struct ListPartsResult: Encodable {
 struct CopyObjectResult: Encodable {
     var lastModified: String
     var eTag: String
+    /// The copy's checksum (`ChecksumType` and `ChecksumSHA256`, …), if it has one.
+    var checksum: S3ObjectChecksum? = nil
     enum CodingKeys: String, CodingKey {
         case lastModified = "LastModified"
         case eTag = "ETag"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(lastModified, forKey: .lastModified)
+        try container.encode(eTag, forKey: .eTag)
+        try checksum?.encodeElements(to: encoder)
     }
 }
 
@@ -480,5 +489,22 @@ struct DeleteResult: Encodable {
     enum CodingKeys: String, CodingKey {
         case deleted = "Deleted"
         case errors = "Error"
+    }
+}
+
+extension S3ObjectChecksum {
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Its `ChecksumSHA256` (…) and `ChecksumType` elements, in the element of the answer that describes the object
+    /// (CopyObjectResult, CompleteMultipartUploadResult).
+    func encodeElements(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(value, forKey: Key(stringValue: "Checksum" + algorithm))
+        try container.encode("FULL_OBJECT", forKey: Key(stringValue: "ChecksumType"))
     }
 }
