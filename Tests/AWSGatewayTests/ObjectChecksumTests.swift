@@ -57,3 +57,30 @@ import Testing
         #expect(try JSONDecoder().decode(S3ObjectRecord.self, from: old).checksum == nil)
     }
 }
+
+/// A multipart object's full-object CRC comes from its parts' CRCs and lengths (without reading it again); it is
+/// the CRC of all the bytes, for each of the three CRCs and pieces of odd lengths, an empty one among them.
+@Suite struct CombinedChecksumTests {
+    static func value(_ algorithm: PayloadChecksum.Algorithm, _ bytes: [UInt8]) -> String {
+        var checksum = PayloadChecksum(algorithm)
+        bytes.withUnsafeBytes { checksum.update($0) }
+        return checksum.finalValue()
+    }
+
+    @Test(arguments: [PayloadChecksum.Algorithm.crc32, .crc32c, .crc64nvme])
+    func piecesCombineIntoTheWhole(_ algorithm: PayloadChecksum.Algorithm) {
+        var state: UInt32 = 7
+        let bytes = (0..<100_003).map { _ -> UInt8 in
+            state = state &* 1_103_515_245 &+ 12345
+            return UInt8(truncatingIfNeeded: state >> 16)
+        }
+        let cuts = [0, 1, 4097, 4097, 65_536, bytes.count]
+        let pieces = zip(cuts, cuts.dropFirst()).map { Array(bytes[$0..<$1]) }
+        let combined = PayloadChecksum.combined(algorithm, pieces.map { (Self.value(algorithm, $0), $0.count) })
+        #expect(combined == Self.value(algorithm, bytes))
+    }
+
+    @Test func shaCannotBeCombined() {
+        #expect(PayloadChecksum.combined(.sha256, [(Self.value(.sha256, [1]), 1)]) == nil)
+    }
+}

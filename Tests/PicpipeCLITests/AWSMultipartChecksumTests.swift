@@ -2,7 +2,9 @@
 // x-amz-checksum-algorithm is echoed and kept, every part has a checksum of it (the client's, or computed), ListParts
 // and ListMultipartUploads show them, a part naming another algorithm is refused, and CompleteMultipartUpload checks
 // the checksums its list gives (InvalidPart on a mismatch, as S3). The algorithm was dropped, parts' checksums were
-// not listed, and a completion listing a wrong ChecksumSHA256 was stored.
+// not listed, and a completion listing a wrong ChecksumSHA256 was stored. The completed object has the checksum S3
+// gives it (composite `BASE64-N`, or the whole object's for CRC64NVME and `x-amz-checksum-type: FULL_OBJECT`) in the
+// completion's answer and on HEAD and GET with checksum mode; until session 36 it had none.
 import Foundation
 import Testing
 
@@ -88,6 +90,123 @@ extension PicpipeCLI {
                 let original = gateway.store.appendingPathComponent(
                     "originals/" + AWSCLITests.originalKey(AWSCLITests.hash(bytes)))
                 #expect(try Data(contentsOf: original) == Data(bytes))
+            }
+        }
+
+        /// The expected values are computed here, from the picture's bytes, as S3 documents them: a composite checksum
+        /// is the algorithm's checksum of the parts' binary checksums joined, in base64, a dash and the part count;
+        /// a full-object one the checksum of all the bytes (CRC-64/NVME by table, as Python has none).
+        @Test func aCompletedObjectHasTheChecksumS3GivesIt() async throws {
+            try await AWSCLITests.withServe { gateway in
+                let out = try await AWSMultipartCompletionTests.run(
+                    """
+                    import base64, zlib
+                    from boto3.s3.transfer import TransferConfig
+                    b64 = lambda raw: base64.b64encode(raw).decode()
+                    crc32 = lambda data: zlib.crc32(data).to_bytes(4, "big")
+                    sha256 = lambda data: hashlib.sha256(data).digest()
+                    table = []
+                    for n in range(256):
+                        c = n
+                        for _ in range(8):
+                            c = (c >> 1) ^ 0x9A6C9329AC4BC9B5 if c & 1 else c >> 1
+                        table.append(c)
+                    def crc64nvme(data):
+                        c = 0xFFFFFFFFFFFFFFFF
+                        for byte in data:
+                            c = table[(c ^ byte) & 0xFF] ^ (c >> 8)
+                        return (c ^ 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")
+                    pieces = [picture[:5 * MiB], picture[5 * MiB:10 * MiB], picture[10 * MiB:]]
+                    sha = hashlib.sha256(picture).hexdigest()
+                    original = sha[:2] + "/" + sha + ".jpg"
+                    def checksums(answer):
+                        return {k: v for k, v in answer.items() if k.startswith("Checksum")}
+                    def created(name, **create):
+                        return s3.create_multipart_upload(Bucket="uploads", Key=name, **create)["UploadId"]
+                    # botocore computes no CRC-64/NVME without its crt extra: those parts go without a checksum,
+                    # and the server computes the upload's.
+                    bare = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
+                                        region_name="us-east-1",
+                                        config=config.merge(Config(request_checksum_calculation="when_required")))
+                    def uploaded(name, up, algorithm):
+                        parts = []
+                        for n, piece in enumerate(pieces):
+                            send = (lambda **kw: bare.upload_part(**kw)) if algorithm == "CRC64NVME" else (
+                                lambda **kw: s3.upload_part(ChecksumAlgorithm=algorithm, **kw))
+                            answer = send(Bucket="uploads", Key=name, UploadId=up, PartNumber=n + 1, Body=piece)
+                            parts.append({"PartNumber": n + 1, "ETag": answer["ETag"]})
+                        return {"Parts": parts}
+                    def completed(name, algorithm, **complete):
+                        up = created(name, ChecksumAlgorithm=algorithm, **{k: v for k, v in complete.items()
+                                                                            if k == "ChecksumType"})
+                        parts = uploaded(name, up, algorithm)
+                        answer = s3.complete_multipart_upload(Bucket="uploads", Key=name, UploadId=up,
+                                                              MultipartUpload=parts, **complete)
+                        head = s3.head_object(Bucket="originals", Key=original, ChecksumMode="ENABLED")
+                        got = s3.get_object(Bucket="originals", Key=original, ChecksumMode="ENABLED")
+                        body = got["Body"].read()
+                        return {"complete": checksums(answer), "head": checksums(head), "get": checksums(got),
+                                "same": body == picture}
+                    out = {"expected": {
+                        "sha256": b64(sha256(b"".join(sha256(p) for p in pieces))) + "-3",
+                        "managed": b64(crc32(b"".join(crc32(picture[start:start + 5 * MiB])
+                                                      for start in range(0, len(picture), 5 * MiB))))
+                                   + "-%d" % -(-len(picture) // (5 * MiB)),
+                        "fullCRC32": b64(crc32(picture)),
+                        "crc64nvme": b64(crc64nvme(picture))}}
+                    out["sha256"] = completed("sha256.jpg", "SHA256")
+                    out["crc64nvme"] = completed("crc64.jpg", "CRC64NVME")
+                    out["fullCRC32"] = completed("full.jpg", "CRC32", ChecksumType="FULL_OBJECT",
+                                                 ChecksumCRC32=out["expected"]["fullCRC32"])
+                    # boto3's transfer manager: CRC32 by default, parts of 5 MiB here (composite, as from S3).
+                    s3.upload_file(sys.argv[4], "uploads", "managed.jpg",
+                                   Config=TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB))
+                    out["managed"] = checksums(s3.head_object(Bucket="originals", Key=original, ChecksumMode="ENABLED"))
+                    # Refusals: a full-object value that is not the object's, a type other than the upload's, types
+                    # an algorithm does not have, a type without an algorithm, an unknown type.
+                    up = created("wrong.jpg", ChecksumAlgorithm="CRC32", ChecksumType="FULL_OBJECT")
+                    parts = uploaded("wrong.jpg", up, "CRC32")
+                    out["wrongValue"] = attempt(lambda: s3.complete_multipart_upload(
+                        Bucket="uploads", Key="wrong.jpg", UploadId=up, MultipartUpload=parts,
+                        ChecksumType="FULL_OBJECT", ChecksumCRC32=b64(crc32(b"other"))))
+                    out["wrongType"] = attempt(lambda: s3.complete_multipart_upload(
+                        Bucket="uploads", Key="wrong.jpg", UploadId=up, MultipartUpload=parts, ChecksumType="COMPOSITE"))
+                    try:
+                        out["afterRefusals"] = len(s3.list_parts(Bucket="uploads", Key="wrong.jpg", UploadId=up)["Parts"])
+                    except s3.exceptions.ClientError as error:
+                        out["afterRefusals"] = error.response["Error"]["Code"]
+                    out["fullSHA256"] = attempt(lambda: created("x.jpg", ChecksumAlgorithm="SHA256",
+                                                                ChecksumType="FULL_OBJECT"))
+                    out["compositeCRC64"] = attempt(lambda: created("x.jpg", ChecksumAlgorithm="CRC64NVME",
+                                                                    ChecksumType="COMPOSITE"))
+                    out["typeAlone"] = attempt(lambda: created("x.jpg", ChecksumType="COMPOSITE"))
+                    out["unknownType"] = attempt(lambda: created("x.jpg", ChecksumAlgorithm="CRC32",
+                                                                 ChecksumType="PARTIAL"))
+                    print(json.dumps(out))
+                    """, gateway: gateway)
+                let expected = try #require(out["expected"] as? [String: String], "\(out)")
+                func object(_ name: String, _ algorithm: String, _ value: String?, _ type: String) {
+                    let answer = out[name] as? [String: Any]
+                    let want = ["Checksum" + algorithm: value ?? "", "ChecksumType": type]
+                    for place in ["complete", "head", "get"] {
+                        #expect(answer?[place] as? [String: String] == want, "\(name) \(place): \(out)")
+                    }
+                    #expect(answer?["same"] as? Bool == true, "\(name): \(out)")
+                }
+                object("sha256", "SHA256", expected["sha256"], "COMPOSITE")
+                object("crc64nvme", "CRC64NVME", expected["crc64nvme"], "FULL_OBJECT")
+                object("fullCRC32", "CRC32", expected["fullCRC32"], "FULL_OBJECT")
+                #expect(
+                    out["managed"] as? [String: String] == [
+                        "ChecksumCRC32": expected["managed"] ?? "", "ChecksumType": "COMPOSITE",
+                    ],
+                    "\(out)")
+                #expect(out["wrongValue"] as? String == "BadDigest", "\(out)")
+                #expect(out["wrongType"] as? String == "BadDigest", "\(out)")
+                #expect(out["afterRefusals"] as? Int == 3, "\(out)")
+                for refused in ["fullSHA256", "compositeCRC64", "typeAlone", "unknownType"] {
+                    #expect(out[refused] as? String == "InvalidRequest", "\(refused): \(out)")
+                }
             }
         }
     }

@@ -26,8 +26,19 @@ struct MultipartUpload: Codable, Sendable {
     /// one of it; nil when none was named, and in records before session 33.
     var checksumAlgorithm: String? = nil
 
+    /// CreateMultipartUpload's `x-amz-checksum-type` (`COMPOSITE`, `FULL_OBJECT`); nil when it named none, and in
+    /// records before session 36.
+    var checksumType: String? = nil
+
     /// The checksum algorithm as the spool computes it.
     var checksum: PayloadChecksum.Algorithm? { checksumAlgorithm.flatMap { PayloadChecksum.Algorithm(name: $0) } }
+
+    /// How the object's checksum is made from the parts' (the one named, else S3's for the algorithm); nil without
+    /// an algorithm.
+    var objectChecksumType: MultipartChecksumType? {
+        guard let checksum else { return nil }
+        return checksumType.flatMap { MultipartChecksumType(rawValue: $0) } ?? .standard(for: checksum)
+    }
 }
 
 /// A part's flexible checksum, as UploadPart answered it (base64).

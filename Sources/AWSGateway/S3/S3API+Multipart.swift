@@ -4,6 +4,7 @@
 import Crypto
 import FetchService
 import Foundation
+import HTTPTypes
 import Hummingbird
 import ImageCore
 import PipelineCore
@@ -22,15 +23,44 @@ extension S3API {
         // Every part then has a checksum of this algorithm (the client's, or computed), which ListParts lists and
         // CompleteMultipartUpload's list is checked against (until session 33 it was neither kept nor echoed).
         let checksum = try Self.namedChecksumAlgorithm(request)
+        let type = try Self.namedChecksumType(request, algorithm: checksum)
         let id = try multipart.create(
             MultipartUpload(
                 key: key, contentType: request.headers[.contentType], metadata: Self.userMetadata(request),
                 initiated: Date(), headers: S3ObjectOptions.keptHeaders(Self.header(of: request)),
-                initiator: auth.credential.accessKeyID, checksumAlgorithm: checksum?.name))
+                initiator: auth.credential.accessKeyID, checksumAlgorithm: checksum?.name,
+                checksumType: type?.rawValue))
+        var echoed: [(String, String)] = []
+        if let checksum {
+            echoed.append(("x-amz-checksum-algorithm", checksum.name))
+            echoed.append(("x-amz-checksum-type", (type ?? .standard(for: checksum)).rawValue))
+        }
         return try AWSResponses.xml(
             InitiateMultipartUploadResult(bucket: S3Bucket.uploads.rawValue, key: key, uploadID: id),
-            root: "InitiateMultipartUploadResult",
-            headers: AWSResponses.fields(checksum.map { [("x-amz-checksum-algorithm", $0.name)] } ?? []))
+            root: "InitiateMultipartUploadResult", headers: AWSResponses.fields(echoed))
+    }
+
+    /// CreateMultipartUpload's `x-amz-checksum-type`, if it names one: how the object's checksum is made from the
+    /// parts' (until session 36 the header was ignored and the object had no checksum).
+    /// - Throws: `InvalidRequest` for another value, one without `x-amz-checksum-algorithm`, or a type the
+    ///   algorithm does not have (full-object SHA, composite CRC64NVME).
+    static func namedChecksumType(_ request: Request, algorithm: PayloadChecksum.Algorithm?) throws
+        -> MultipartChecksumType?
+    {
+        guard let name = request.headers[AWSResponses.name("x-amz-checksum-type")] else { return nil }
+        guard let type = MultipartChecksumType(rawValue: name.uppercased()) else {
+            throw AWSError.invalidRequest(
+                "Value for x-amz-checksum-type header is invalid: \(name) (COMPOSITE or FULL_OBJECT).")
+        }
+        guard let algorithm else {
+            throw AWSError.invalidRequest(
+                "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
+        }
+        guard type.isSupported(by: algorithm) else {
+            throw AWSError.invalidRequest(
+                "The \(type.rawValue) checksum type cannot be used with the \(algorithm.rawValue) checksum algorithm.")
+        }
+        return type
     }
 
     /// UploadPart: the part's body streamed into the upload's folder.
@@ -435,9 +465,10 @@ extension S3API {
         // way are waited for, so nothing writes the parts while they are checked, hashed and taken in (until
         // session 33 a part sent again during a completion rewrote the bytes being installed as the original).
         let (upload, folder) = try multipart.claim(uploadID, key: key)
-        let eTag: String
+        let completed: (eTag: String, checksum: S3ObjectChecksum?)
         do {
-            eTag = try await complete(document, key: key, upload: upload, uploadID: uploadID, folder: folder)
+            completed = try await complete(
+                document, key: key, upload: upload, uploadID: uploadID, folder: folder, request: request.headers)
         } catch {
             multipart.unclaim(folder)
             throw error
@@ -449,15 +480,17 @@ extension S3API {
                 location: "http://\(request.head.authority ?? "localhost")/\(S3Bucket.uploads.rawValue)/"
                     + key.split(separator: "/", omittingEmptySubsequences: false)
                     .map { SignatureV4.uriEncode(String($0)) }.joined(separator: "/"),
-                bucket: S3Bucket.uploads.rawValue, key: key, eTag: eTag),
+                bucket: S3Bucket.uploads.rawValue, key: key, eTag: completed.eTag, checksum: completed.checksum),
             root: "CompleteMultipartUploadResult")
     }
 
     /// Takes the listed parts of the claimed upload in `folder` in as one upload, once no part is under way.
-    /// - Returns: the object's ETag.
+    /// - Parameter request: the completion's headers (the object checksum and type it expects).
+    /// - Returns: the object's ETag and checksum.
     private func complete(
-        _ document: CompleteMultipartUpload, key: String, upload: MultipartUpload, uploadID: String, folder: URL
-    ) async throws -> String {
+        _ document: CompleteMultipartUpload, key: String, upload: MultipartUpload, uploadID: String, folder: URL,
+        request: HTTPFields
+    ) async throws -> (eTag: String, checksum: S3ObjectChecksum?) {
         try await waitForPartsInFlight(in: folder)
         let parts = multipart.parts(in: folder)
         let uploaded = Dictionary(parts.map { ($0.number, $0) }, uniquingKeysWith: { $1 })
@@ -480,6 +513,7 @@ extension S3API {
             )
         }
         let eTag = MultipartUploads.multipartETag(chosen)
+        let checksum = try await objectChecksum(of: chosen, upload: upload, request: request)
         let object: SpooledObject
         if let assembled = try await assembled(chosen, uploaded: parts, uploadID: uploadID, folder: folder) {
             object = assembled
@@ -496,8 +530,56 @@ extension S3API {
         }
         try await ingest(
             object, key: key, eTag: eTag, contentType: upload.contentType, metadata: upload.metadata,
-            headers: upload.headers ?? [:], event: EventName(rawValue: "ObjectCreated:CompleteMultipartUpload"))
-        return eTag
+            headers: upload.headers ?? [:], checksum: checksum,
+            event: EventName(rawValue: "ObjectCreated:CompleteMultipartUpload"))
+        return (eTag, checksum)
+    }
+
+    /// The checksum of the object the chosen parts make, when the upload named an algorithm, checked against what
+    /// the completion expects of it, as S3 checks it: its `x-amz-checksum-type` must be the upload's and an
+    /// `x-amz-checksum-*` of the upload's algorithm the object's value (`BadDigest`; the SDKs' transfer managers
+    /// send both for an upload given the whole file's CRC). Until session 36 the object had no checksum.
+    func objectChecksum(of parts: [UploadedPart], upload: MultipartUpload, request: HTTPFields) async throws
+        -> S3ObjectChecksum?
+    {
+        let type = upload.objectChecksumType
+        if let named = request[AWSResponses.name("x-amz-checksum-type")], named.uppercased() != type?.rawValue {
+            throw AWSError(
+                "BadDigest", status: 400,
+                "The upload was created using the \(type?.rawValue ?? "no") checksum type. The complete request "
+                    + "specified \(named).")
+        }
+        let claimed = PayloadChecksum.Algorithm.allCases.compactMap { algorithm in
+            request[AWSResponses.name(algorithm.header)].map { (algorithm, $0) }
+        }
+        guard let algorithm = upload.checksum, let type else {
+            if let (algorithm, _) = claimed.first {
+                throw AWSError.invalidRequest(
+                    "The upload was created without a checksum algorithm: the complete request cannot give its "
+                        + "\(algorithm.name) (create it with x-amz-checksum-algorithm).")
+            }
+            return nil
+        }
+        let computed = try await threadPool.runIfActive {
+            MultipartUploads.objectChecksum(of: parts, algorithm, type: type)
+        }
+        guard let computed else {
+            throw AWSError.serviceUnavailable(.s3, "the parts could not be read to compute the object's checksum")
+        }
+        for (named, value) in claimed {
+            guard named == algorithm else {
+                throw AWSError.invalidRequest(
+                    "Checksum Type mismatch occurred, expected checksum Type: \(algorithm.rawValue), actual checksum "
+                        + "Type: \(named.rawValue)")
+            }
+            // A composite value may come with or without its part count.
+            guard value == computed.value || value + "-\(parts.count)" == computed.value else {
+                throw AWSError(
+                    "BadDigest", status: 400,
+                    "The \(algorithm.rawValue) you specified did not match the calculated checksum.")
+            }
+        }
+        return computed
     }
 
     /// Refuses a completion whose list gives a part a checksum (`ChecksumSHA256`, …) that is not the part's, as S3

@@ -213,7 +213,7 @@ extension S3API {
         headers[.contentLength] = String(range.map { $0.count } ?? info.size)
         if let checksum = info.checksum, asksForChecksum(request), (range?.count ?? info.size) == info.size {
             headers[AWSResponses.name(checksum.header)] = checksum.value
-            headers[AWSResponses.name("x-amz-checksum-type")] = "FULL_OBJECT"
+            headers[AWSResponses.name("x-amz-checksum-type")] = checksum.checksumType
         }
         return (range == nil ? .ok : .partialContent, headers, range)
     }

@@ -38,16 +38,27 @@ struct S3ObjectRecord: Codable, Sendable, Equatable {
 struct S3ObjectChecksum: Codable, Sendable, Equatable {
     /// S3's name of the algorithm (`SHA256`).
     var algorithm: String
-    /// The base64 value, as the `x-amz-checksum-*` header carries it.
+    /// The base64 value, as the `x-amz-checksum-*` header carries it (`BASE64-N` for a composite one).
     var value: String
+    /// `COMPOSITE` for a multipart object's checksum of its parts' checksums; nil for the whole object's (and in
+    /// records before session 36, which had no other).
+    var type: String? = nil
+
+    /// `x-amz-checksum-type` and `ChecksumType`: `COMPOSITE` or `FULL_OBJECT`.
+    var checksumType: String { type ?? MultipartChecksumType.fullObject.rawValue }
+
+    init(algorithm: PayloadChecksum.Algorithm, value: String, type: String?) {
+        self.algorithm = algorithm.name
+        self.value = value
+        self.type = type
+    }
 
     /// The checksum of a `x-amz-checksum-*` header name and value (nil for a header of no algorithm S3 defines).
     init?(header: String, value: String) {
         guard let algorithm = PayloadChecksum.Algorithm.allCases.first(where: { $0.header == header }) else {
             return nil
         }
-        self.algorithm = algorithm.name
-        self.value = value
+        self.init(algorithm: algorithm, value: value, type: nil)
     }
 
     /// The response header naming its value (`x-amz-checksum-sha256`).

@@ -374,11 +374,22 @@ struct CompleteMultipartUploadResult: Encodable {
     var bucket: String
     var key: String
     var eTag: String
+    /// The object's checksum (`ChecksumCRC32`, …, and `ChecksumType`), when the upload named an algorithm.
+    var checksum: S3ObjectChecksum? = nil
     enum CodingKeys: String, CodingKey {
         case location = "Location"
         case bucket = "Bucket"
         case key = "Key"
         case eTag = "ETag"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(location, forKey: .location)
+        try container.encode(bucket, forKey: .bucket)
+        try container.encode(key, forKey: .key)
+        try container.encode(eTag, forKey: .eTag)
+        try checksum?.encodeElements(to: encoder)
     }
 }
 
@@ -505,6 +516,6 @@ extension S3ObjectChecksum {
     func encodeElements(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Key.self)
         try container.encode(value, forKey: Key(stringValue: "Checksum" + algorithm))
-        try container.encode("FULL_OBJECT", forKey: Key(stringValue: "ChecksumType"))
+        try container.encode(checksumType, forKey: Key(stringValue: "ChecksumType"))
     }
 }

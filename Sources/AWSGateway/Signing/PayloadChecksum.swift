@@ -63,6 +63,62 @@ public struct PayloadChecksum: Sendable {
         }
     }
 
+    /// The CRC of pieces of bytes one after another, from each piece's CRC (base64, as `finalValue()`) and length,
+    /// without their bytes: how a multipart object's full-object checksum comes from its parts' (zlib's
+    /// crc32_combine, for any of the three CRCs). Nil for SHA-1 and SHA-256, which cannot be combined, or a value
+    /// that is not the base64 of the algorithm's bytes.
+    public static func combined(_ algorithm: Algorithm, _ pieces: [(value: String, length: Int)]) -> String? {
+        func word(_ value: String) -> UInt64? {
+            guard let bytes = Data(base64Encoded: value), bytes.count == algorithm.byteCount else { return nil }
+            return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        let width: Int
+        let polynomial: UInt64
+        switch algorithm {
+        case .crc32: (width, polynomial) = (32, 0xEDB8_8320)
+        case .crc32c: (width, polynomial) = (32, 0x82F6_3B78)
+        case .crc64nvme: (width, polynomial) = (64, 0x9A6C_9329_AC4B_C9B5)
+        case .sha1, .sha256: return nil
+        }
+        var crc: UInt64 = 0
+        for (index, piece) in pieces.enumerated() {
+            guard let value = word(piece.value) else { return nil }
+            crc =
+                index == 0
+                ? value
+                : multiply(power(ofXTimes8: piece.length, width: width, polynomial), crc, width: width, polynomial)
+                    ^ value
+        }
+        let bytes = (0..<(width / 8)).map { UInt8(truncatingIfNeeded: crc >> UInt64(width - 8 - 8 * $0)) }
+        return Data(bytes).base64EncodedString()
+    }
+
+    /// `a * b` modulo the polynomial, both in the CRC's reflected form (x^0 the top bit of `width`).
+    private static func multiply(_ a: UInt64, _ b: UInt64, width: Int, _ polynomial: UInt64) -> UInt64 {
+        var b = b
+        var product: UInt64 = 0
+        var bit = UInt64(1) << UInt64(width - 1)
+        while bit != 0 {
+            if a & bit != 0 { product ^= b }
+            bit >>= 1
+            b = b & 1 == 1 ? (b >> 1) ^ polynomial : b >> 1
+        }
+        return product
+    }
+
+    /// x^(8 * count) modulo the polynomial (what appending `count` bytes multiplies a CRC by), by squaring.
+    private static func power(ofXTimes8 count: Int, width: Int, _ polynomial: UInt64) -> UInt64 {
+        var result = UInt64(1) << UInt64(width - 1)
+        var square = UInt64(1) << UInt64(width - 9)
+        var count = count
+        while count > 0 {
+            if count & 1 == 1 { result = multiply(square, result, width: width, polynomial) }
+            square = multiply(square, square, width: width, polynomial)
+            count >>= 1
+        }
+        return result
+    }
+
     /// Slicing-by-8: eight bytes per step through eight tables (about 8x the byte-at-a-time loop), so the CRC
     /// keeps up with the disk; the tail goes byte by byte.
     private static func update(_ start: UInt32, _ bytes: UnsafeRawBufferPointer, table: [UInt32]) -> UInt32 {
