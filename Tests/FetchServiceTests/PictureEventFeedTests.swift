@@ -324,9 +324,8 @@ final class CountingJournal: InvocationJournal {
     func countRefusedCall(function: String) throws { try base.countRefusedCall(function: function) }
     func replay(eventID: Int64) throws -> Int { try base.replay(eventID: eventID) }
     func replayFailed(excluding excluded: Set<Int64>) throws -> Int { try base.replayFailed(excluding: excluded) }
-    func setNewlyStored(_ newlyStored: Bool, eventID: Int64) throws {
-        try base.setNewlyStored(newlyStored, eventID: eventID)
-    }
+    func replayRestored(eventID: Int64) throws -> Int { try base.replayRestored(eventID: eventID) }
+    func clearNewlyStored(eventID: Int64) throws -> Bool { try base.clearNewlyStored(eventID: eventID) }
     func event(id: Int64) throws -> JournaledEvent? { try base.event(id: id) }
     func statistics(now: Date) throws -> [FunctionStatistics] { try base.statistics(now: now) }
     func prune(before cutoff: Date, limit: Int, after: Int64) throws -> PruneBatch {

@@ -189,7 +189,9 @@ import Testing
     }
 
     /// `replay` records in the event whether it stored the original (put it back from failed/): only then may a
-    /// refusal of the replayed work take the original out of the store. The rest of the record stays.
+    /// refusal of the replayed work take the original out of the store. The rest of the record stays. Found stored
+    /// while the event's work is still queued (another replay put it back), it stays refusable (until session 36 it
+    /// was cleared, and the judge kept the refused picture).
     @Test(arguments: JournalBackend.available)
     func aReplayRecordsWhetherItStoredTheOriginal(backend: JournalBackend) throws {
         try backend.withJournal { journal in
@@ -197,15 +199,25 @@ import Testing
             record.s3.object.newlyStored = true
             let appended = try journal.append(record, functions: ["a"], type: .event, deduplicate: false)
             #expect(try journal.event(id: appended.eventID)?.record.storedItsOriginal == true)
-            try journal.setNewlyStored(false, eventID: appended.eventID)
+            #expect(try journal.clearNewlyStored(eventID: appended.eventID) == false)
+            #expect(try journal.event(id: appended.eventID)?.record.storedItsOriginal == true)
+
+            let claim = try #require(try journal.claim(function: "a", now: Date()))
+            try journal.fail(claim, error: "refused", duration: 0.01, memoryMB: 512, retryAt: nil)
+            #expect(try journal.clearNewlyStored(eventID: appended.eventID) == true)
             let cleared = try #require(try journal.event(id: appended.eventID)?.record)
             #expect(!cleared.storedItsOriginal)
             var expected = appended.record
             expected.s3.object.newlyStored = nil
             #expect(cleared == expected)
-            try journal.setNewlyStored(true, eventID: appended.eventID)
+
+            #expect(try journal.replayRestored(eventID: appended.eventID) == 1)
             #expect(try journal.event(id: appended.eventID)?.record.storedItsOriginal == true)
-            #expect(throws: JournalError.noSuchEvent(999)) { try journal.setNewlyStored(true, eventID: 999) }
+            #expect(try journal.invocations(state: .queued, function: "a", limit: 10).count == 1)
+            #expect(try journal.clearNewlyStored(eventID: appended.eventID) == false)
+            #expect(try journal.event(id: appended.eventID)?.record.storedItsOriginal == true)
+            #expect(throws: JournalError.noSuchEvent(999)) { try journal.replayRestored(eventID: 999) }
+            #expect(throws: JournalError.noSuchEvent(999)) { try journal.clearNewlyStored(eventID: 999) }
         }
     }
 

@@ -87,11 +87,18 @@ public protocol InvocationJournal: Sendable {
     /// Re-queues every `dead` and `failed` invocation but those of the `excluded` events. Returns how many.
     func replayFailed(excluding excluded: Set<Int64>) throws -> Int
 
-    /// Records whether a replay of an event stored its original (`S3EventRecord.Object.newlyStored`): `replay`
-    /// sets it when it put the original back from `failed/` and clears it when the original was in the store, so
-    /// a refusal of the replayed work takes out only an original the replay put there. Throws
-    /// `JournalError.noSuchEvent` for an unknown id.
-    func setNewlyStored(_ newlyStored: Bool, eventID: Int64) throws
+    /// Re-queues the finished or dead invocations of an event whose original `replay` put back from `failed/`, and
+    /// records in one transaction that the event stored its original (`S3EventRecord.Object.newlyStored`): its
+    /// judge may refuse it out of the store again, and a concurrent replay cannot find it "stored before" between
+    /// the two. Returns how many; throws `JournalError.noSuchEvent` for an unknown id.
+    func replayRestored(eventID: Int64) throws -> Int
+
+    /// Records that a replay found an event's original in the store (`newlyStored` cleared), so a refusal of the
+    /// replayed work keeps the stored picture; unless an invocation of the event is still queued, running or
+    /// retrying: its original was then put back by another replay and waits for its judge, which must be free to
+    /// refuse it (until session 36 it was cleared, and the refused picture was kept unjudged). Returns whether it
+    /// was cleared; throws `JournalError.noSuchEvent` for an unknown id.
+    @discardableResult func clearNewlyStored(eventID: Int64) throws -> Bool
 
     /// One event.
     func event(id: Int64) throws -> JournaledEvent?

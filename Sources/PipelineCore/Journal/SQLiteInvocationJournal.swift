@@ -444,19 +444,44 @@ public final class SQLiteInvocationJournal: InvocationJournal {
         }
     }
 
-    public func setNewlyStored(_ newlyStored: Bool, eventID: Int64) throws {
+    public func replayRestored(eventID: Int64) throws -> Int {
         try write { db in
-            guard
-                let json = try String.fetchOne(
-                    db, sql: "SELECT record FROM events WHERE id = ?", arguments: [eventID])
-            else { throw JournalError.noSuchEvent(eventID) }
-            var record = try Self.decodeRecord(json, id: eventID)
-            guard record.storedItsOriginal != newlyStored else { return }
-            record.s3.object.newlyStored = newlyStored ? true : nil
-            try db.execute(
-                sql: "UPDATE events SET record = ? WHERE id = ?",
-                arguments: [String(decoding: try JSONEncoder().encode(record), as: UTF8.self), eventID])
+            try Self.setNewlyStored(true, eventID: eventID, db)
+            try Self.requeue(db, where: "event_id = ? AND state IN ('succeeded', 'failed', 'dead')", [eventID])
+            return db.changesCount
         }
+    }
+
+    public func clearNewlyStored(eventID: Int64) throws -> Bool {
+        try write { db in
+            let judging = try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM invocations
+                        WHERE event_id = ? AND state IN ('queued', 'running', 'retrying'))
+                    """, arguments: [eventID])
+            guard judging != true else { return false }
+            return try Self.setNewlyStored(false, eventID: eventID, db)
+        }
+    }
+
+    /// The journaled record of an event; throws `JournalError.noSuchEvent` for an unknown id.
+    private static func record(of eventID: Int64, _ db: Database) throws -> S3EventRecord {
+        guard let json = try String.fetchOne(db, sql: "SELECT record FROM events WHERE id = ?", arguments: [eventID])
+        else { throw JournalError.noSuchEvent(eventID) }
+        return try decodeRecord(json, id: eventID)
+    }
+
+    /// Rewrites `newlyStored` in an event's record; returns whether it changed.
+    @discardableResult
+    private static func setNewlyStored(_ newlyStored: Bool, eventID: Int64, _ db: Database) throws -> Bool {
+        var record = try record(of: eventID, db)
+        guard record.storedItsOriginal != newlyStored else { return false }
+        record.s3.object.newlyStored = newlyStored ? true : nil
+        try db.execute(
+            sql: "UPDATE events SET record = ? WHERE id = ?",
+            arguments: [String(decoding: try JSONEncoder().encode(record), as: UTF8.self), eventID])
+        return true
     }
 
     private static func requeue(_ db: Database, where condition: String, _ arguments: StatementArguments) throws {

@@ -558,20 +558,55 @@ public final class PostgresInvocationJournal: InvocationJournal {
         return count
     }
 
-    public func setNewlyStored(_ newlyStored: Bool, eventID: Int64) throws {
-        try pool.transaction { connection in
-            guard
-                let row = try connection.run(
-                    "SELECT record FROM picpipe_journal.events WHERE id = $1 FOR UPDATE", [.integer(eventID)]
-                ).first
-            else { throw JournalError.noSuchEvent(eventID) }
-            var record = try Self.decodeRecord(row.value("record") ?? "", id: eventID)
-            guard record.storedItsOriginal != newlyStored else { return }
-            record.s3.object.newlyStored = newlyStored ? true : nil
-            let json = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
-            try connection.run(
-                "UPDATE picpipe_journal.events SET record = $1 WHERE id = $2", [.text(json), .integer(eventID)])
+    public func replayRestored(eventID: Int64) throws -> Int {
+        let count = try pool.transaction { connection -> Int in
+            try Self.setNewlyStored(true, eventID: eventID, connection)
+            return try Self.requeue(
+                connection, where: "event_id = $2 AND state IN ('succeeded', 'failed', 'dead')", [.integer(eventID)])
         }
+        if count > 0 { try pool.execute("SELECT pg_notify($1, '')", [.text(Self.channel)]) }
+        return count
+    }
+
+    public func clearNewlyStored(eventID: Int64) throws -> Bool {
+        try pool.transaction { connection in
+            // The event's row locked first, as `replayRestored` locks it before it re-queues: a replay that put the
+            // original back either committed its re-queue before this look, or waits for this transaction.
+            var record = try Self.lockedRecord(of: eventID, connection)
+            let judging = try connection.run(
+                """
+                SELECT 1 FROM picpipe_journal.invocations
+                WHERE event_id = $1 AND state IN ('queued', 'running', 'retrying') LIMIT 1
+                """, [.integer(eventID)])
+            guard judging.isEmpty, record.storedItsOriginal else { return false }
+            record.s3.object.newlyStored = nil
+            try Self.update(record, eventID: eventID, connection)
+            return true
+        }
+    }
+
+    /// An event's record, its row locked to the end of the transaction; throws `JournalError.noSuchEvent`.
+    private static func lockedRecord(of eventID: Int64, _ connection: PostgresConnection) throws -> S3EventRecord {
+        guard
+            let row = try connection.run(
+                "SELECT record FROM picpipe_journal.events WHERE id = $1 FOR UPDATE", [.integer(eventID)]
+            ).first
+        else { throw JournalError.noSuchEvent(eventID) }
+        return try decodeRecord(row.value("record") ?? "", id: eventID)
+    }
+
+    private static func update(_ record: S3EventRecord, eventID: Int64, _ connection: PostgresConnection) throws {
+        let json = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
+        try connection.run(
+            "UPDATE picpipe_journal.events SET record = $1 WHERE id = $2", [.text(json), .integer(eventID)])
+    }
+
+    /// Rewrites `newlyStored` in an event's record, its row locked to the end of the transaction.
+    private static func setNewlyStored(_ newlyStored: Bool, eventID: Int64, _ connection: PostgresConnection) throws {
+        var record = try lockedRecord(of: eventID, connection)
+        guard record.storedItsOriginal != newlyStored else { return }
+        record.s3.object.newlyStored = newlyStored ? true : nil
+        try update(record, eventID: eventID, connection)
     }
 
     private static func requeue(_ connection: PostgresConnection, where condition: String, _ values: [SQLValue]) throws

@@ -56,10 +56,10 @@ struct ReplayCommand: ParsableCommand {
                             + "its picture was deleted since (event \(deletedBy), ObjectRemoved); not replayed\n")
                     throw ExitCode.failure
                 }
-                if try prepare(event, refused, journal) == .gone {
-                    gone += 1
-                } else {
-                    count = try journal.replay(eventID: eventID)
+                switch try prepare(event, refused, journal) {
+                case .ready: count = try journal.replay(eventID: eventID)
+                case .restored: count = try journal.replayRestored(eventID: eventID)
+                case .gone: gone += 1
                 }
             } catch let error as JournalError {
                 FileHandleOutput.standardError.write("picpipe replay: \(error)\n")
@@ -68,7 +68,6 @@ struct ReplayCommand: ParsableCommand {
         } else {
             // An event whose original was put back is replayed whole (its metadata row went with the refusal); one
             // whose original is gone is left as it is.
-            var whole: [Int64] = []
             var excluded: Set<Int64> = []
             var unfinished = Set<Int64>()
             // A synchronous call's error went back to its caller: Lambda never retries it nor sends it to a
@@ -111,7 +110,8 @@ struct ReplayCommand: ParsableCommand {
                 }
                 switch try prepare(event, refused, journal) {
                 case .ready: continue
-                case .restored: whole.append(eventID)
+                // Re-queued at once: the original put back waits for its judge from here on (see `prepare`).
+                case .restored: count += try journal.replayRestored(eventID: eventID)
                 case .gone: gone += 1
                 }
                 excluded.insert(eventID)
@@ -121,8 +121,7 @@ struct ReplayCommand: ParsableCommand {
                     "passed over \(deleted) event\(deleted == 1 ? "" : "s") whose picture was deleted since "
                         + "(a later ObjectRemoved): a delete wins\n")
             }
-            count = try journal.replayFailed(excluding: excluded)
-            for eventID in whole { count += try journal.replay(eventID: eventID) }
+            count += try journal.replayFailed(excluding: excluded)
         }
         FileHandleOutput.standardOutput.write("re-queued \(count) invocation\(count == 1 ? "" : "s")\n")
         if gone > 0 { throw ExitCode.failure }
@@ -146,8 +145,11 @@ struct ReplayCommand: ParsableCommand {
 
     /// Puts a refused original back before its event is replayed, saying so; names an event that cannot be. The
     /// event then says whether the replay stored its original: only one put back may be refused out of the store
-    /// again; a picture found stored stays whatever the replay's refusal (until session 34 a replay of a picture's
-    /// first event under a lowered `limits.max_pixels` moved the stored picture to failed/).
+    /// again (the caller re-queues it with `replayRestored`, which records that); a picture found stored stays
+    /// whatever the replay's refusal (until session 34 a replay of a picture's first event under a lowered
+    /// `limits.max_pixels` moved the stored picture to failed/). An original found stored while its event's work is
+    /// still queued or running was put back by another replay and waits for its judge: it stays refusable
+    /// (`clearNewlyStored`; until session 36 it was kept as "stored before this event", unjudged, for good).
     private func prepare(
         _ event: JournaledEvent, _ refused: RefusedOriginals, _ journal: any InvocationJournal
     ) throws -> RefusedOriginals.Preparation {
@@ -156,9 +158,8 @@ struct ReplayCommand: ParsableCommand {
         let preparation = try refused.prepareReplay(of: event.record)
         switch preparation {
         case .ready:
-            if event.record.storedItsOriginal { try journal.setNewlyStored(false, eventID: event.id) }
+            if event.record.storedItsOriginal { try journal.clearNewlyStored(eventID: event.id) }
         case .restored(let letter):
-            try journal.setNewlyStored(true, eventID: event.id)
             FileHandleOutput.standardOutput.write(
                 "event \(event.id) (\(name)): put its original back from failed/\(LogText.escaped(letter))\n")
         case .gone:
