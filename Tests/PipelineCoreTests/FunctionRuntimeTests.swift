@@ -155,7 +155,7 @@ struct TrespassingFunction: PipelineFunction {
     /// - Parameter shutdownGrace: how long `stop()` lets in-flight invocations run (the default's 10 s).
     static func makeRuntime(
         _ functions: [RegisteredFunction], shutdownGrace: Double = 10, logger: Logger? = nil,
-        journalRetentionDays: Double = 30
+        journalRetentionDays: Double = 30, contentLocks: (any ContentLocks)? = nil
     ) throws -> FunctionRuntime {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("picpipe-runtime-\(UUID().uuidString)")
         let layout = StoreLayout(root: root)
@@ -178,7 +178,7 @@ struct TrespassingFunction: PipelineFunction {
         }
         return FunctionRuntime(
             layout: layout, journal: try SQLiteInvocationJournal(layout: layout), functions: patient,
-            settings: settings, logger: logger ?? quiet)
+            settings: settings, logger: logger ?? quiet, contentLocks: contentLocks)
     }
 
     /// For a synchronous call that is no timeout test: a loaded CI machine has held the concurrency pool's two

@@ -661,7 +661,7 @@ public final class FunctionRuntime: Sendable {
             await journaling { try journal.deadLetterUnrun(claim, error: reason) }
             metrics[claim.function]?.deadLettered.increment()
             log.error("original refused", metadata: ["error": "\(reason)"])
-            keepRefusedTwin(claim, copying: twin.name, reason: reason, log: log)
+            keepRefusedTwin(claim, copying: twin.name, reason: reason, attempts: claim.attempt - 1, log: log)
             return nil
         }
         let functionErrors = LoggedErrors()
@@ -706,15 +706,9 @@ public final class FunctionRuntime: Sendable {
                 if registered.function.judgesOriginals, created, claim.event.record.storedItsOriginal {
                     metrics[claim.function]?.deadLettered.increment()
                     log.log(level: level, "original refused", metadata: ["error": "\(reason)"])
-                    refuseOriginal(claim, reason: reason, log: log)
+                    await refuseOriginal(claim, reason: reason, log: log)
                 } else if registered.function.judgesOriginals, created {
-                    // The original was in the store before this event (the same bytes uploaded again, a replay, a
-                    // caller's invoke): only this invocation failed, under a configuration tighter than the one that
-                    // took the picture. It is dead-lettered; the picture, its thumbnails, metadata and ids stay
-                    // (until session 34 it was refused as a new upload is: moved to failed/ and its files removed).
-                    deadLetter(
-                        claim, reason: reason, configuration: configuration, log: log, level: level,
-                        metadata: ["original": "kept: stored before this event"])
+                    await refuseFoundStored(claim, reason: reason, configuration: configuration, log: log, level: level)
                 } else {
                     // An original another function judges is said refused at error by that one: this function's
                     // failure on it is a warning (until session 32 a refused upload was an error line per function).
@@ -844,8 +838,11 @@ public final class FunctionRuntime: Sendable {
     /// Refuses an original its judging function could not process and that the invocation's event stored
     /// (`S3EventRecord.storedItsOriginal`; one stored earlier stays): its bytes go to `failed/` under the name it
     /// arrived under (with the `.error.json`), the original leaves the store, and an `ObjectRemoved:Delete` event
-    /// lets every subscriber remove what it made of it (the metadata row), exactly as a delete would.
-    private func refuseOriginal(_ claim: ClaimedInvocation, reason: String, log: Logger) {
+    /// lets every subscriber remove what it made of it (the metadata row), exactly as a delete would. In the
+    /// content's turn, as an upload stores it and a DELETE removes it (until session 36 outside it): an upload of the
+    /// same bytes judged meanwhile either kept it before this turn (and is refused here with it,
+    /// `RefusedOriginals.refuseKeptTwins`) or finds this refusal in its own (`refuseFoundStored`).
+    private func refuseOriginal(_ claim: ClaimedInvocation, reason: String, log: Logger) async {
         let record = claim.event.record
         let object = record.s3.object
         let key = object.key
@@ -854,18 +851,32 @@ public final class FunctionRuntime: Sendable {
         let originals = StoreHandle(area: .originals, access: .write, location: layout.originals, function: "runtime")
         let failed = StoreHandle(area: .failed, access: .write, location: layout.failed, function: "runtime")
         let source = object.sourceName ?? relative
-        do {
+        let layout = self.layout
+        let refused = await inContentTurn(of: record, log: log) { () -> Bool in
             let bytes = try? originals.read(relative)
             let letter = DeadLetter(
                 file: source, error: reason, stage: claim.function, sha256: record.contentHash?.hex,
                 attempts: claim.attempt)
-            try letter.store(bytes: bytes, name: source, in: failed)
-            try originals.remove(relative)
-            if let hash = record.contentHash { layout.forgetS3ObjectRecord(of: hash.hex) }
-        } catch {
-            log.error("could not refuse the original", metadata: ["error": "\(error)"])
-            return
+            do {
+                try letter.store(bytes: bytes, name: source, in: failed)
+                try originals.remove(relative)
+                if let hash = record.contentHash { layout.forgetS3ObjectRecord(of: hash.hex) }
+            } catch {
+                log.error("could not refuse the original", metadata: ["error": "\(error)"])
+                return false
+            }
+            guard let bytes else { return true }
+            do {
+                for twin in try RefusedOriginals.refuseKeptTwins(of: letter, bytes: bytes, in: failed) {
+                    log.notice("an upload of the same bytes refused too", metadata: ["failed": "\(twin)"])
+                }
+            } catch {
+                log.error(
+                    "could not refuse the uploads of the same bytes kept meanwhile", metadata: ["error": "\(error)"])
+            }
+            return true
         }
+        guard refused else { return }
         var removal = record
         removal.eventName = .objectRemovedDelete
         removal.s3.object.newlyStored = nil
@@ -885,16 +896,62 @@ public final class FunctionRuntime: Sendable {
         return RefusedOriginals.refusal(of: hash, in: failed)
     }
 
+    /// Dead-letters an invocation whose judge refused an original this event found in the store (the same bytes
+    /// uploaded again, a replay, a caller's invoke), in the content's turn. When the original is gone because the
+    /// upload that stored it was refused meanwhile (the same bytes under two names judged at once), this upload is
+    /// refused under its own name too (until session 36 it was "kept: stored before this event", and then its letter
+    /// was taken for one of a deleted picture's); else only this invocation failed, under a configuration tighter
+    /// than the one that took the picture, and the picture, its thumbnails, metadata and ids stay (until session 34
+    /// it was refused as a new upload is: moved to failed/ and its files removed).
+    private func refuseFoundStored(
+        _ claim: ClaimedInvocation, reason: String, configuration: FunctionConfiguration, log: Logger,
+        level: Logger.Level
+    ) async {
+        await inContentTurn(of: claim.event.record, log: log) {
+            if let twin = refusedTwin(of: claim.event.record) {
+                let twinReason = "\(twin.letter.error) (the same bytes as \(twin.letter.file), refused)"
+                metrics[claim.function]?.deadLettered.increment()
+                log.log(level: level, "original refused", metadata: ["error": "\(twinReason)"])
+                keepRefusedTwin(claim, copying: twin.name, reason: twinReason, attempts: claim.attempt, log: log)
+            } else {
+                deadLetter(
+                    claim, reason: reason, configuration: configuration, log: log, level: level,
+                    metadata: ["original": "kept: stored before this event"])
+            }
+        }
+    }
+
+    /// Runs `body` in the turn of `record`'s content (`contentLocks`: an upload stores the original, a DELETE removes
+    /// it, a function writes its outputs in that turn), or at once when this runtime has none (`batch`) or the turn
+    /// cannot be had (a database out of reach: the refusal is not lost for it, only unfenced, as before session 36).
+    private func inContentTurn<T: Sendable>(
+        of record: S3EventRecord, log: Logger, _ body: @Sendable () -> T
+    ) async -> T {
+        guard let contentLocks, let hash = record.contentHash else { return body() }
+        var result: T?
+        do {
+            _ = try await contentLocks.withLock(on: hash) { () -> Bool in
+                result = body()
+                return true
+            }
+        } catch {
+            log.warning("the picture's turn could not be had; refusing without it", metadata: ["error": "\(error)"])
+        }
+        return result ?? body()
+    }
+
     /// Keeps an upload refused through its twin as `refuseOriginal` keeps one: the bytes (the twin's, the same) and
     /// a letter under the name it arrived under, so `replay --failed` can judge it again.
-    private func keepRefusedTwin(_ claim: ClaimedInvocation, copying twin: String, reason: String, log: Logger) {
+    private func keepRefusedTwin(
+        _ claim: ClaimedInvocation, copying twin: String, reason: String, attempts: Int, log: Logger
+    ) {
         let record = claim.event.record
         let failed = StoreHandle(area: .failed, access: .write, location: layout.failed, function: "runtime")
         let source = record.s3.object.sourceName ?? String(record.s3.object.key.dropFirst("originals/".count))
         do {
             let letter = DeadLetter(
                 file: source, error: reason, stage: claim.function, sha256: record.contentHash?.hex,
-                attempts: claim.attempt - 1)
+                attempts: attempts)
             try letter.store(bytes: try failed.read(twin), name: source, in: failed)
         } catch {
             log.error("could not keep the refused upload in failed/", metadata: ["error": "\(error)"])

@@ -76,6 +76,37 @@ public final class RefusedOriginals {
         return nil
     }
 
+    /// Refuses with a refusal just kept in `failed/` the uploads of the same bytes whose judge had found that original
+    /// stored and kept it ("stored before this event": `failed/SOURCE.STAGE.error.json`, no bytes beside it), the
+    /// refused upload having stored it: each gets the bytes and a letter under its own name, as an upload whose twin
+    /// was refused before its judge ran gets them, and its "kept" letter goes. Until session 36 such an upload, judged
+    /// at the same moment as its twin, kept only that letter: nothing a `replay --failed` could judge again.
+    /// - Parameters:
+    ///   - refusal: the letter of the refusal (its `file`, `error`, `stage` and `sha256` name the refused upload).
+    ///   - bytes: the refused bytes.
+    ///   - failed: the `failed/` folder, writable.
+    /// - Returns: the names the uploads were refused under in `failed/`.
+    @discardableResult
+    public static func refuseKeptTwins(of refusal: DeadLetter, bytes: Data, in failed: StoreHandle) throws -> [String] {
+        guard let sha256 = refusal.sha256 else { return [] }
+        let decoder = JSONDecoder()
+        var refused: [String] = []
+        // A kept letter is named `SOURCE.STAGE` (`DeadLetter.numbered` keeps the ending): the others are not read.
+        for record in try failed.list().sorted() where record.hasSuffix(".\(refusal.stage).error.json") {
+            let name = String(record.dropLast(".error.json".count))
+            guard !failed.exists(name), let data = try? failed.read(record),
+                let kept = try? decoder.decode(DeadLetter.self, from: data), kept.stage == refusal.stage,
+                kept.sha256 == sha256, kept.file != refusal.file
+            else { continue }
+            let twin = DeadLetter(
+                file: kept.file, error: "\(refusal.error) (the same bytes as \(refusal.file), refused)",
+                stage: refusal.stage, sha256: sha256, attempts: kept.attempts)
+            refused.append(try twin.store(bytes: bytes, name: kept.file, in: failed))
+            try failed.remove(record)
+        }
+        return refused
+    }
+
     private func letters() -> [String: [String]] {
         if let lettersByHash { return lettersByHash }
         var found: [String: [String]] = [:]
