@@ -1147,6 +1147,7 @@ def run_links(driver, page, base, arguments):
     check_drop_zone(driver, page, base)
     check_field_borders(driver, page, base)
     check_tiny_pictures(driver, page, base, stored)
+    check_camera_finder(driver, page, base)
 
 
 def check_dimensions(driver, page, base, stored):
@@ -1560,6 +1561,28 @@ def check_tiny_pictures(driver, page, base, stored):
         driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
         wait(driver, "detail closed", lambda d: not detail_open(d))
     page.audit("tiny pictures")
+
+
+def check_camera_finder(driver, page, base):
+    """Typing in Find camera on a page just opened offers only the cameras whose make or model holds the text, with
+    or without other filters in the URL. Until session 36 every camera the page embedded stayed offered (the ones
+    found only came first) until Clear."""
+    found = api(base, "/cameras?match=nikon&limit=100")["cameras"]
+    makes = {""} | {camera["make"] for camera in found}
+    models = {""} | {camera["model"] for camera in found}
+    check(makes != {""}, f"the store has cameras matching 'nikon': {sorted(makes)}")
+    for path in ("/", "/?taken_after=2011"):
+        load(driver, base + path)
+        wait(driver, f"the grid of {path}", lambda d: tiles(d))
+        driver.find_element(By.ID, "camera_find").send_keys("nikon", Keys.ENTER)
+        shown = lambda d: ({o.get_attribute("value") for o in Select(d.find_element(By.ID, "make")).options},
+                           {o.get_attribute("value") for o in Select(d.find_element(By.ID, "model")).options})
+        try:
+            wait(driver, f"the cameras found on {path}", lambda d: shown(d) == (makes, models), seconds=10)
+        except AssertionError:
+            raise AssertionError(f"typing 'nikon' on {path} just opened offers {shown(driver)}, not {makes, models}")
+        check(True, f"typing 'nikon' on {path} just opened offers only the cameras found: {sorted(makes)}")
+    page.audit("camera finder on a fresh page")
 
 
 if __name__ == "__main__":

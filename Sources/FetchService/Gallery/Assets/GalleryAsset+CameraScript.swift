@@ -54,11 +54,12 @@ export class CameraFilter {
     });
   }
 
-  /** Starts from the embedded answer, which holds every camera of the page URL's make/model filter too. */
+  /** Starts from the embedded answer, which holds every camera of the page URL's make/model filter too. None is
+   *  chosen without one (until session 36 all were, and typing offered them all still). */
   start(answer, filters) {
     this.shown = answer.cameras;
     this.total = answer.total;
-    this.chosen = answer.cameras.filter((camera) => lists(filters, camera));
+    this.chosen = filters.make || filters.model ? answer.cameras.filter((camera) => lists(filters, camera)) : [];
     this.chosenFor = this.wanted = key(filters);
   }
 
