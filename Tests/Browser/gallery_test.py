@@ -1466,7 +1466,7 @@ def wait_for_tiles(driver, what, count, seconds=120):
 
 def check_drop_zone(driver, page, base):
     """The drop zone, the keyboard's only way to the file picker (the input is hidden), is a button to assistive
-    technology, named for what it does, and Enter or Space opens the picker. Until session 33 it was a generic
+    technology, named for what it does, and Enter, Space or a click opens the picker. Until session 33 it was a generic
     element with a label (a name ARIA does not allow there), so nothing said it could be pressed."""
     load(driver, base + "/")
     wait(driver, "the upload zone", lambda d: d.find_element(By.ID, "drop").is_displayed())
@@ -1479,6 +1479,14 @@ def check_drop_zone(driver, page, base):
     picked = driver.execute_script("return window.picked")
     check(role == ("button", "Choose pictures to upload, or drop them here") and picked == 2,
           f"the drop zone is a button ({role}); Enter and Space open the picker ({picked} times)")
+    # A click anywhere on it (a tap, a screen reader's activation) opens the picker too, once; its "choose files"
+    # opens it once as well. Until session 36 a click on the zone did nothing.
+    zone = driver.find_element(By.ID, "drop")
+    ActionChains(driver).move_to_element_with_offset(zone, -zone.size["width"] // 2 + 6, 0).click().perform()
+    driver.find_element(By.CSS_SELECTOR, "#drop label").click()
+    picked = driver.execute_script("return window.picked")
+    check(picked == 4, f"a click on the drop zone, and one on its 'choose files', open the picker once each "
+          f"({picked - 2} times)")
     page.audit("drop zone")
 
 

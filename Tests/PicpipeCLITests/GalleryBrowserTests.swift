@@ -161,7 +161,8 @@ extension PicpipeCLI {
         /// The detail view's dimensions of pictures turned by EXIF, by a HEIF container's irot with the EXIF
         /// orientation kept, and by irot alone; date filters in the URL that are not a full day; the detail view's
         /// own URL (deep link, Back, Forward); tiny pictures scaled up and swiped beside the picture; "Find camera" on a
-        /// page just opened offers only the cameras found (until session 36 every camera still, until Clear).
+        /// page just opened offers only the cameras found (until session 36 every camera still, until Clear); a click
+        /// on the drop zone opens the file picker (until session 36 only Enter and Space did).
         @Test(.enabled(if: PicpipeProcess.hasCorpus)) func galleryLinksDatesAndOddPictures() async throws {
             guard Self.browserAvailable() else { return }
             guard FormatsEndToEndTests.available("avifenc") else { return }

@@ -43,7 +43,7 @@ button:disabled { opacity: .35; cursor: default; }
 .panel { display: flex; flex-wrap: wrap; gap: .5em 1em; align-items: end; padding: .6em 1em; border-bottom: 1px solid var(--line); }
 .panel label { display: flex; flex-direction: column; font-size: .85em; color: var(--muted); gap: .15em; }
 #upload { display: block; }
-.drop { border: 2px dashed var(--line); border-radius: 10px; padding: .6em 1em; text-align: center; color: var(--muted); }
+.drop { border: 2px dashed var(--line); border-radius: 10px; padding: .6em 1em; text-align: center; color: var(--muted); cursor: pointer; }
 .drop.over { border-color: var(--accent); color: var(--fg); }
 .drop p { margin: 0; }
 .drop input { display: none; }

@@ -33,6 +33,9 @@ export class Uploader {
     zone.addEventListener("keydown", (event) => {
       if (event.key === "Enter" || event.key === " ") { event.preventDefault(); picker.click(); }
     });
+    // A click (a tap, a screen reader's activation) too (until session 36 only the small "choose files" did, which
+    // opens the picker itself).
+    zone.addEventListener("click", (event) => { if (!event.target.closest("label, input")) picker.click(); });
   }
 
   /** Queues files; each gets a row at once. */
