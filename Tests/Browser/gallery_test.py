@@ -1148,6 +1148,7 @@ def run_links(driver, page, base, arguments):
     check_field_borders(driver, page, base)
     check_tiny_pictures(driver, page, base, stored)
     check_camera_finder(driver, page, base)
+    check_summary_keys(driver, page, base, stored)
 
 
 def check_dimensions(driver, page, base, stored):
@@ -1591,6 +1592,27 @@ def check_camera_finder(driver, page, base):
             raise AssertionError(f"typing 'nikon' on {path} just opened offers {shown(driver)}, not {makes, models}")
         check(True, f"typing 'nikon' on {path} just opened offers only the cameras found: {sorted(makes)}")
     page.audit("camera finder on a fresh page")
+
+
+def check_summary_keys(driver, page, base, stored):
+    """The arrow keys step while "All EXIF tags" has the focus, as they do wherever it is while the view is open
+    (until session 36 they were ignored there)."""
+    load(driver, base + "/")
+    known = named(stored, "apple-iphone-5.jpg")
+    open_detail(driver, known)
+    wait(driver, "the EXIF tags offered", lambda d: d.find_element(By.CSS_SELECTOR, "#raw summary").is_displayed())
+    ids = [t.get_attribute("data-id") for t in tiles(driver)]
+    following = ids[ids.index(known) + 1]
+    driver.execute_script("document.querySelector('#raw summary').focus()")
+    ActionChains(driver).send_keys(Keys.ARROW_RIGHT).perform()
+    try:
+        wait(driver, "the next picture", lambda d: detail_facts(d).get("Id") == following, seconds=10)
+    except AssertionError:
+        raise AssertionError(f"→ on the focused summary did not step: {detail_facts(driver).get('Id')}")
+    check(True, "→ steps to the next picture while All EXIF tags has the focus")
+    driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
+    wait(driver, "detail closed", lambda d: not detail_open(d))
+    page.audit("arrow keys on the summary")
 
 
 if __name__ == "__main__":

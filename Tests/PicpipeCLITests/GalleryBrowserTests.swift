@@ -162,7 +162,8 @@ extension PicpipeCLI {
         /// orientation kept, and by irot alone; date filters in the URL that are not a full day; the detail view's
         /// own URL (deep link, Back, Forward); tiny pictures scaled up and swiped beside the picture; "Find camera" on a
         /// page just opened offers only the cameras found (until session 36 every camera still, until Clear); a click
-        /// on the drop zone opens the file picker (until session 36 only Enter and Space did).
+        /// on the drop zone opens the file picker (until session 36 only Enter and Space did); the arrow keys step
+        /// while "All EXIF tags" has the focus (until session 36 they did not).
         @Test(.enabled(if: PicpipeProcess.hasCorpus)) func galleryLinksDatesAndOddPictures() async throws {
             guard Self.browserAvailable() else { return }
             guard FormatsEndToEndTests.available("avifenc") else { return }

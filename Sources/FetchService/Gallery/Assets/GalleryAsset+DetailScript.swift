@@ -34,10 +34,11 @@ export class Detail {
     $("replace").addEventListener("change", (event) => this.replaceCurrent(event.target));
     // The arrow keys wherever the focus is while the view is open, the page's body too (until session 33 only
     // inside the dialog: after a step disabled the focused button, Chrome put the focus on the body and the keys
-    // went unheard until Tab). Alt+← stays the browser's Back.
+    // went unheard until Tab), "All EXIF tags" too (until session 36: it has no use for them). Not in a field,
+    // whose caret they move. Alt+← stays the browser's Back.
     document.addEventListener("keydown", (event) => {
       if (!this.dialog.open || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
-      if (event.target.closest?.("input, select, textarea, summary")) return;
+      if (event.target.closest?.("input, select, textarea")) return;
       if (event.key === "ArrowLeft") { event.preventDefault(); this.step(-1); }
       if (event.key === "ArrowRight") { event.preventDefault(); this.step(1); }
     });
