@@ -26,6 +26,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
@@ -1149,6 +1150,7 @@ def run_links(driver, page, base, arguments):
     check_tiny_pictures(driver, page, base, stored)
     check_camera_finder(driver, page, base)
     check_summary_keys(driver, page, base, stored)
+    check_unnamed_picture(driver, page, base)
 
 
 def check_dimensions(driver, page, base, stored):
@@ -1613,6 +1615,35 @@ def check_summary_keys(driver, page, base, stored):
     driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
     wait(driver, "detail closed", lambda d: not detail_open(d))
     page.audit("arrow keys on the summary")
+
+
+def png(width, height, rgb):
+    """A PNG of one colour."""
+    chunk = lambda kind, data: (len(data).to_bytes(4, "big") + kind + data
+                                + zlib.crc32(kind + data).to_bytes(4, "big"))
+    rows = b"".join(b"\0" + bytes(rgb) * width for _ in range(height))
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def check_unnamed_picture(driver, page, base):
+    """A picture uploaded without a file name is listed under its 64-digit id as its name: the page names it by the
+    id's first 12 digits in its alt text, the dialog's title and what a step says. Until session 36 all 64 were
+    read out."""
+    data = png(40, 30, (200, 120, 40))
+    picture = hashlib.sha256(data).hexdigest()
+    api(base, "/images", method="POST", body=data, content_type="image/png")
+    load(driver, base + "/")
+    tile = wait(driver, "the unnamed picture's tile", scrolled_to(f'#grid a.tile[data-id="{picture}"]'))[0]
+    alt = tile.find_element(By.TAG_NAME, "img").get_attribute("alt")
+    open_detail(driver, picture)
+    title = driver.find_element(By.ID, "title").text
+    dialog = accessibility(driver, "#detail")[1]
+    check(alt.startswith(picture[:12]) and picture not in alt and title == picture[:12] + "…" and dialog == title,
+          f"a picture without a file name is named by its id's first digits: alt '{alt}', title '{title}'")
+    driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
+    wait(driver, "detail closed", lambda d: not detail_open(d))
+    page.audit("picture without a file name")
 
 
 if __name__ == "__main__":

@@ -163,7 +163,8 @@ extension PicpipeCLI {
         /// own URL (deep link, Back, Forward); tiny pictures scaled up and swiped beside the picture; "Find camera" on a
         /// page just opened offers only the cameras found (until session 36 every camera still, until Clear); a click
         /// on the drop zone opens the file picker (until session 36 only Enter and Space did); the arrow keys step
-        /// while "All EXIF tags" has the focus (until session 36 they did not).
+        /// while "All EXIF tags" has the focus (until session 36 they did not); a picture sent without a file name is
+        /// named by its id's first 12 digits (until session 36 all 64 were read out).
         @Test(.enabled(if: PicpipeProcess.hasCorpus)) func galleryLinksDatesAndOddPictures() async throws {
             guard Self.browserAvailable() else { return }
             guard FormatsEndToEndTests.available("avifenc") else { return }

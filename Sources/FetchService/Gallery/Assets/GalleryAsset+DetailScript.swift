@@ -9,7 +9,8 @@ import {
   canWrite, downloadWithKey, expiresSoon, metadata, readNeedsKey, remove, send, signedThumbnail, signedURLs,
 } from "./api.js";
 import {
-  addedOn, altText, bytes, coordinates, dimensions, downloadName, exposure, fNumber, focal, mapLink, takenAt,
+  addedOn, altText, bytes, coordinates, dimensions, downloadName, exposure, fNumber, focal, mapLink, shownName,
+  takenAt,
 } from "./format.js";
 import { largestThumbnail, listingOrder } from "./grid.js";
 
@@ -168,7 +169,7 @@ export class Detail {
       this.image.src = large;
     }
     this.image.alt = altText(item);
-    $("title").textContent = item.name || item.id;
+    $("title").textContent = shownName(item);
     // The title names the dialog as it opens; a step within it is said through a live region (until session 33 a
     // screen reader said nothing when the picture changed).
     $("announce").textContent = this.dialog.open ? altText(item) : "";
@@ -317,7 +318,7 @@ export class Detail {
 
   async deleteCurrent() {
     const item = this.item;
-    if (!item || !confirm(`Delete ${item.name || item.id}? This cannot be undone.`)) return;
+    if (!item || !confirm(`Delete ${shownName(item)}? This cannot be undone.`)) return;
     // Its removal's live event can come before the DELETE's answer: it is no news to this view, which would ask
     // the API whether it was deleted elsewhere and log the 404 as an error (a flaky browser test in session 30).
     this.deleting = item.id;

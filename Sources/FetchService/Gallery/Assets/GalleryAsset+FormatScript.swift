@@ -94,9 +94,16 @@ export function dimensions(width, height, orientation, shown) {
   return turned ? `${height} × ${width}` : `${width} × ${height}`;
 }
 
-/** The text of an alt attribute: the file name and the date it was taken, else the day it was added. */
+/** The name a picture is shown and read out by: its file name, else its id; a content id, the name of a picture
+ *  sent without one, by its first 12 digits (until session 36 all 64 were read out). */
+export function shownName(item) {
+  const name = item.name || item.id;
+  return /^[0-9a-f]{64}$/.test(name) ? `${name.slice(0, 12)}…` : name;
+}
+
+/** The text of an alt attribute: the name and the date it was taken, else the day it was added. */
 export function altText(item) {
-  const name = item.name || item.id.slice(0, 12);
+  const name = shownName(item);
   if (item.taken_at) return `${name}, ${takenAt(item.taken_at)}`;
   const added = addedOn(item.added_at);
   return added ? `${name}, added ${added}` : name;
