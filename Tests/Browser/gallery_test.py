@@ -1150,6 +1150,7 @@ def run_links(driver, page, base, arguments):
     check_tiny_pictures(driver, page, base, stored)
     check_camera_finder(driver, page, base)
     check_summary_keys(driver, page, base, stored)
+    check_upload_rows(driver, page, base, arguments.artifacts)
     check_unnamed_picture(driver, page, base)
 
 
@@ -1615,6 +1616,44 @@ def check_summary_keys(driver, page, base, stored):
     driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
     wait(driver, "detail closed", lambda d: not detail_open(d))
     page.audit("arrow keys on the summary")
+
+
+def phone(driver, on):
+    """A phone's screen (390×844 CSS px, 3 device pixels each), or the window's again."""
+    if on:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True})
+    else:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def check_upload_rows(driver, page, base, artifacts):
+    """On a phone a row of the upload list gives the file name the whole width and the API's answer the line below;
+    a refused file's bar has the error's colour, not the blue of a success. Until session 36 the fixed columns cut
+    names to 13 characters and squeezed a refusal into 97 px over seven lines."""
+    load(driver, base + "/")
+    name = "IMG_20241201_123456789_HDR from my phone.jpg"
+    drop_files(driver, [(name, b"not a picture at all", "image/jpeg")])
+    wait(driver, "the refused upload", lambda d: d.find_elements(By.CSS_SELECTOR, "#uploads li.failed"))
+    phone(driver, True)
+    try:
+        driver.execute_script("document.getElementById('upload').scrollIntoView()")
+        shape = driver.execute_script("""
+          const row = document.querySelector('#uploads li.failed');
+          const box = (selector) => row.querySelector(selector).getBoundingClientRect();
+          const [name, status, bar] = [box('.name'), box('.status'), row.querySelector('progress')];
+          return [row.querySelector('.name').scrollWidth <= Math.ceil(name.width), status.top >= name.bottom - 1,
+                  status.width, getComputedStyle(bar).accentColor,
+                  getComputedStyle(row.querySelector('.status')).color];""")
+        driver.save_screenshot(os.path.join(artifacts, "phone-uploads.png"))
+    finally:
+        phone(driver, False)
+    whole, below, width, bar, error = shape
+    check(whole and below and width > 200 and bar == error,
+          f"on a phone a refused upload shows its whole name, the answer below it ({width:.0f} px wide), and a bar "
+          f"of the error's colour ({bar}, the error {error})")
+    page.allowed_errors.append(("/images", "status of 415"))
+    page.audit("upload rows on a phone")
 
 
 def png(width, height, rgb):
