@@ -837,6 +837,12 @@ def run_protected(driver, page, base, arguments):
           f"before a key is entered the page asks for one and reads nothing ({len(tiles(driver))} tiles, '{said}')")
     check(not driver.find_element(By.ID, "upload").is_displayed() and not driver.find_element(By.ID, "lock")
           .is_displayed(), "before a key is entered no upload zone shows, and no Forget key")
+    # The form is what to do: the focus is in its field, and no "Enter API key" offers the open form (until
+    # session 36 the focus was on the page and the button showed beside the form).
+    focused = driver.switch_to.active_element.get_attribute("id")
+    unlock_shown = driver.find_element(By.ID, "unlock").is_displayed()
+    check(focused == "key" and not unlock_shown,
+          f"the page opens with the focus in the key field ({focused!r}), Enter API key hidden ({unlock_shown})")
     # Cancel leaves a way back to the form (until session 33, with the key under auth.api_keys, nothing did).
     driver.find_element(By.ID, "key-cancel").click()
     unlock = driver.find_element(By.ID, "unlock")
@@ -857,10 +863,18 @@ def run_protected(driver, page, base, arguments):
         "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/events/stream/signed-url')).length")
     shown = {name: driver.find_element(By.ID, name).is_displayed() for name in ("empty", "lock", "unlock")}
     said = [driver.find_element(By.ID, name).text for name in ("count", "live")]
+    focused = driver.switch_to.active_element.get_attribute("id")
     check("needs credentials" not in error.text and not tiles(driver) and said == ["Reading needs an API key.", "offline"]
-          and shown == {"empty": False, "lock": False, "unlock": True} and minted == 1,
-          f"a wrong key is refused ({error.text}), the key form shows again and nothing else ({said}, {shown}); the "
-          f"stream's signed URL was asked for {minted} time(s)")
+          and shown == {"empty": False, "lock": False, "unlock": False} and minted == 1 and focused == "key",
+          f"a wrong key is refused ({error.text}), the key form shows again with the focus in its field ({focused!r}) "
+          f"and nothing else ({said}, {shown}); the stream's signed URL was asked for {minted} time(s)")
+    # Cancel then takes the refusal's "enter another" away with the form (until session 36 it stayed, with nowhere
+    # to enter one), and Enter API key brings the form back.
+    driver.find_element(By.ID, "key-cancel").click()
+    wait(driver, "Enter API key after Cancel", lambda d: not form.is_displayed() and unlock.is_displayed())
+    check(not error.is_displayed(), f"Cancel after a refused key hides the form and its error: '{error.text}'")
+    unlock.click()
+    wait(driver, "the key form again", lambda d: form.is_displayed())
     page.allowed_errors.append("status of 401")
     page.audit("protected: a wrong key")
 

@@ -117,7 +117,9 @@ extension PicpipeCLI {
         }
 
         /// Reads need a key (`http.protect_reads`, a signing key): the page asks for the key, shows thumbnails through
-        /// the listing's signed URLs and follows the stream through a signed stream URL.
+        /// the listing's signed URLs and follows the stream through a signed stream URL. The key form opens with the
+        /// focus in its field and no "Enter API key" beside it, after a refusal too, and Cancel then takes the refusal
+        /// away (until session 36 neither).
         @Test(.enabled(if: PicpipeProcess.hasCorpus), arguments: keyPlaces)
         func galleryWorksWhenReadsNeedAKey(keyUnder place: String) async throws {
             let key = "gallery-reader-key-0123"

@@ -131,14 +131,22 @@ function lockReads() {
   grid.clear();
   $("count").textContent = "Reading needs an API key.";
   $("empty").hidden = true;
+  askForKey();
+}
+
+/** The key form, with the focus in its field and no "Enter API key" beside it (until session 36 the focus stayed
+ *  on the page, or fell to it after a refused key, and the button offered the form already open). */
+function askForKey() {
   $("key-form").hidden = false;
+  $("unlock").hidden = true;
+  $("key").focus();
 }
 
 /** The controls the key held may use (none before its scopes are read), and a note saying what it may not do. */
 function showWriteControls() {
   const held = !!apiKey();
   $("upload").hidden = !canWrite();
-  $("unlock").hidden = !writeNeedsKey || held;
+  $("unlock").hidden = !writeNeedsKey || held || !$("key-form").hidden;
   $("lock").hidden = !writeNeedsKey || !held;
   detail.showControls();
   const [write, remove] = [lacks("images:write"), lacks("images:delete")];
@@ -204,8 +212,13 @@ window.addEventListener("popstate", () => {
   detail.fromURL(true);
 });
 
-$("unlock").addEventListener("click", () => { $("key-form").hidden = false; $("key").focus(); });
-$("key-cancel").addEventListener("click", () => { $("key-form").hidden = true; });
+$("unlock").addEventListener("click", askForKey);
+$("key-cancel").addEventListener("click", () => {
+  $("key-form").hidden = true;
+  // A refusal's "enter another" goes with the form (until session 36 it stayed, with nowhere to enter one).
+  if ($("error").textContent.startsWith(refusedKey)) $("error").hidden = true;
+  showWriteControls();
+});
 $("lock").addEventListener("click", () => {
   setAPIKey(null);
   showWriteControls();
@@ -222,11 +235,11 @@ $("key-form").addEventListener("submit", (event) => {
   if (readNeedsKey) { stopFollowing(); start(); }
 });
 // The key was wrong or withdrawn (api.js has forgotten it): say so and ask for another.
+const refusedKey = "The API key was refused";
 onKeyRefused((message) => {
   showWriteControls();
-  if (readNeedsKey) lockReads();
-  $("key-form").hidden = false;
-  showError(new Error(`The API key was refused (${message}): enter another.`));
+  if (readNeedsKey) lockReads(); else askForKey();
+  showError(new Error(`${refusedKey} (${message}): enter another.`));
 });
 
 let refreshTimer = null;
