@@ -1165,6 +1165,7 @@ def run_links(driver, page, base, arguments):
     check_camera_finder(driver, page, base)
     check_summary_keys(driver, page, base, stored)
     check_upload_rows(driver, page, base, arguments.artifacts)
+    check_folded_filters(driver, page, base)
     check_unnamed_picture(driver, page, base)
 
 
@@ -1697,6 +1698,35 @@ def check_unnamed_picture(driver, page, base):
     driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
     wait(driver, "detail closed", lambda d: not detail_open(d))
     page.audit("picture without a file name")
+
+def check_folded_filters(driver, page, base):
+    """On a phone the filters fold behind a "Filters" button that says how many the URL sets, and open with it; on a
+    wide screen they show as ever. Until session 36 the eight fields and the drop zone filled the top 390 of a phone's
+    844 px."""
+    shown = lambda d: [d.find_element(By.ID, "make").is_displayed(),
+                       [b.text for b in d.find_elements(By.ID, "fold") if b.is_displayed()]]
+    phone(driver, True)
+    try:
+        load(driver, base + "/")
+        wait(driver, "the grid", lambda d: tiles(d))
+        folded = shown(driver)
+        if folded[1]:
+            driver.find_element(By.ID, "fold").click()
+        unfolded = shown(driver) + [driver.find_element(By.ID, "fold").get_attribute("aria-expanded")
+                                    if folded[1] else None]
+        load(driver, base + "/?taken_after=2011&make=Apple")
+        wait(driver, "the grid", lambda d: tiles(d))
+        filtered = shown(driver)
+    finally:
+        phone(driver, False)
+    load(driver, base + "/")
+    wide = shown(driver)
+    check(folded == [False, ["Filters"]] and unfolded == [True, ["Filters"], "true"]
+          and filtered == [False, ["Filters (2)"]] and wide == [True, []],
+          f"on a phone the filters fold behind a button ({folded}) that opens them ({unfolded}) and counts those of "
+          f"the URL ({filtered}); a wide screen shows them with no button ({wide})")
+    page.audit("filters folded on a phone")
+
 
 
 if __name__ == "__main__":

@@ -54,7 +54,8 @@ enum GalleryPage {
   <button type="submit">Use key</button>
   <button type="button" id="key-cancel" class="secondary">Cancel</button>
 </form>
-<form id="filters" class="panel" role="search">
+<form id="filters" class="panel folded" role="search">
+  <button type="button" id="fold" class="secondary" aria-expanded="false">Filters</button>
   <label>Find camera <input id="camera_find" type="search" placeholder="make or model" autocomplete="off" size="14"></label>
   <label>Make <select id="make" name="make"><option value="">Any</option></select></label>
   <label>Model <select id="model" name="model"><option value="">Any</option></select></label>

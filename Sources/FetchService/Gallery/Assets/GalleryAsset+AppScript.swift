@@ -43,11 +43,22 @@ function filtersFromForm() {
   return filters;
 }
 
+/** On a phone the filters fold behind a button (until session 36 they filled half the screen): it says how many
+ *  are set. */
+function showActive(filters) {
+  const count = Object.keys(filters).length;
+  $("fold").textContent = count ? `Filters (${count})` : "Filters";
+}
+$("fold").addEventListener("click", () => {
+  $("fold").setAttribute("aria-expanded", !form.classList.toggle("folded"));
+});
+
 /** Whether a date picker can hold this value: a day that exists. The API takes any prefix of a time too. */
 const isDay = (value) => /^\d{4}-\d\d-\d\d$/.test(value) && !!new Date(value).toJSON()?.startsWith(value);
 
 function showFilters(filters) {
   cameras.show(filters);
+  showActive(filters);
   for (const name of ["taken_after", "taken_before", "bbox"]) {
     const field = form.elements[name];
     // A year, a month, a time or a bad date shows as text, kept as it is by the next search (a date input would
@@ -193,6 +204,7 @@ form.addEventListener("submit", (event) => {
   event.preventDefault();
   if (!form.reportValidity()) return;
   const filters = filtersFromForm();
+  showActive(filters);
   // The page's URL is read by the server too (the embedded first page): spaces as %20.
   const query = queryString(filters);
   history.pushState(null, "", query ? `?${query}` : location.pathname);

@@ -63,7 +63,10 @@ main { padding: 0 1em 2em; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 6px; }
 @media (max-width: 600px) { .grid { grid-template-columns: repeat(2, 1fr); } main { padding: 0 .4em 2em; }
   /* An upload's name has the whole width, its bar and the API's answer the line below. */
-  .uploads li { grid-template-columns: 6em 1fr; } .uploads .name { grid-column: 1 / -1; } }
+  .uploads li { grid-template-columns: 6em 1fr; } .uploads .name { grid-column: 1 / -1; }
+  /* The filters fold behind a button, which opens them. */
+  .folded > :not(#fold) { display: none; } }
+@media (min-width: 601px) { #fold { display: none; } }
 /* A month header is a cell of the grid, before its pictures: a sparse library stays a dense grid. */
 .month { aspect-ratio: 1 / 1; margin: 0; display: flex; align-items: flex-end; padding: .6em; border-radius: 4px;
   font-size: 1.05em; font-weight: 600; line-height: 1.2; color: var(--muted); border: 1px solid var(--line); }
