@@ -255,6 +255,9 @@ extension PicpipeCLI.ScaleOutTests {
             arguments: ["--roles", "worker:thumbnail", "--listen", "127.0.0.1:0"])
         defer { worker.kill() }
         try await ServeProcess.eventually("operations listening") { worker.log.contains("operations listening") }
+        // The start line names the one function whose workers run here (until session 36 only all three).
+        let start = try #require(worker.log.split(separator: "\n").first { $0.contains("serving") })
+        #expect(start.contains("workers=thumbnail ") && start.contains("roles=worker:thumbnail"), "\(start)")
         let line = try #require(worker.log.split(separator: "\n").first { $0.contains("operations listening") })
         let workerPort = try #require(
             line.range(of: "127.0.0.1:").flatMap { Int(line[$0.upperBound...].prefix { $0.isNumber }) })

@@ -132,6 +132,9 @@ struct ServeCommand: AsyncParsableCommand {
             metadata: [
                 "store": "\(layout.root.path)",
                 "functions": "\(application.runtime.functionNames.joined(separator: ","))",
+                // The functions whose workers run here (until session 36 only `functions`, every function the store
+                // has, so `--roles worker:thumbnail` seemed to run all three).
+                "workers": "\(roles.workerNames(of: application.runtime.functionNames))",
                 "roles": "\(roles)",
                 "database": "\(application.backends.pool.map { "\($0.url)" } ?? "sqlite")",
                 "pid": "\(ProcessInfo.processInfo.processIdentifier)",

@@ -55,6 +55,13 @@ struct ServeRoles: Equatable, Sendable, CustomStringConvertible {
         return roles
     }
 
+    /// The functions of `functions` whose workers this process runs, comma-separated (`none` without the worker
+    /// role).
+    func workerNames(of functions: [String]) -> String {
+        guard worker else { return "none" }
+        return functions.filter { workerFunctions?.contains($0) ?? true }.joined(separator: ",")
+    }
+
     /// Whether it runs anything.
     var isEmpty: Bool { !watcher && !worker && !api }
 
