@@ -39,9 +39,14 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let sendTimeout: TimeAmount?
     /// Made the first time the channel stops taking writes.
     private var sendClock: SendClock?
-    /// The body being read under a minimum rate (`ExpectContinue.BodyWanted`): when it was first awaited and its bytes
-    /// so far. Its average is checked by a timer, so a body that stops altogether is cut as a trickle is.
-    private var pace: (minimum: Int, start: NIODeadline, received: Int)?
+    /// The body of the request being read: when it began (its first byte, or the route's asking for it if that came
+    /// first) and its bytes so far. Counted from the head on, since the first bytes often come in the same read as
+    /// the head, before the route asks for them (until session 36 they were left out of the average: a valid upload
+    /// was cut, and the 408 reported a rate far under the real one).
+    private var body: (began: NIODeadline?, received: Int) = (nil, 0)
+    /// The minimum rate the body is read under (`ExpectContinue.BodyWanted`), while it is checked. Its average is
+    /// checked by a timer, so a body that stops altogether is cut as a trickle is.
+    private var paceMinimum: Int?
     private var paceCheck: Scheduled<Void>?
 
     /// - Parameters:
@@ -90,8 +95,10 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .head:
             readingRequest = true
             requestsInProgress += 1
+            body = (nil, 0)
         case .body(let bytes):
-            pace?.received += bytes.readableBytes
+            if body.began == nil { body.began = context.eventLoop.now }
+            body.received += bytes.readableBytes
         case .end:
             readingRequest = false
             stopPace()
@@ -104,7 +111,9 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
             // The client's time to send its body starts now.
             clock.touch(context)
             if wanted.minimumRate > 0, readingRequest {
-                pace = (wanted.minimumRate, context.eventLoop.now, 0)
+                // A body the client held back (`Expect: 100-continue`) or has not sent yet begins now.
+                if body.began == nil { body.began = context.eventLoop.now }
+                paceMinimum = wanted.minimumRate
                 schedulePaceCheck(context)
             }
         }
@@ -113,19 +122,18 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// Checks the paced body when its average would fall under the minimum if nothing more came.
     private func schedulePaceCheck(_ context: ChannelHandlerContext) {
-        guard let pace else { return }
-        let allowance = UploadPace.allowance(received: pace.received, minimum: pace.minimum)
+        guard let minimum = paceMinimum, let began = body.began else { return }
+        let allowance = UploadPace.allowance(received: body.received, minimum: minimum)
         // Just past it: the rule asks for more than the grace period, and for an average under the minimum.
-        let due = pace.start + .nanoseconds(Int64(allowance / .nanoseconds(1))) + .milliseconds(10)
+        let due = began + .nanoseconds(Int64(allowance / .nanoseconds(1))) + .milliseconds(10)
         paceCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: due) { [self] in
             paceCheck = nil
-            guard let pace = self.pace, let context = self.context else { return }
-            let elapsed = Duration.nanoseconds((context.eventLoop.now - pace.start).nanoseconds)
-            if let seconds = UploadPace.verdict(received: pace.received, elapsed: elapsed, minimum: pace.minimum) {
-                self.pace = nil
+            guard let minimum = paceMinimum, let context = self.context else { return }
+            let elapsed = Duration.nanoseconds((context.eventLoop.now - began).nanoseconds)
+            if let seconds = UploadPace.verdict(received: body.received, elapsed: elapsed, minimum: minimum) {
+                paceMinimum = nil
                 // To the request loop's body stream: the route reading the body meets it and answers.
-                context.fireErrorCaught(
-                    BodyTooSlow(received: pace.received, seconds: seconds, minimum: pace.minimum))
+                context.fireErrorCaught(BodyTooSlow(received: body.received, seconds: seconds, minimum: minimum))
             } else {
                 schedulePaceCheck(context)
             }
@@ -133,7 +141,7 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func stopPace() {
-        pace = nil
+        paceMinimum = nil
         paceCheck?.cancel()
         paceCheck = nil
     }
@@ -141,7 +149,9 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard case .end = unwrapOutboundIn(data) else {
             // Answered: the body's pace no longer matters.
-            if pace != nil, case .head(let response) = unwrapOutboundIn(data), response.status.kind != .informational {
+            if paceMinimum != nil, case .head(let response) = unwrapOutboundIn(data),
+                response.status.kind != .informational
+            {
                 stopPace()
             }
             context.write(data, promise: promise)

@@ -48,7 +48,7 @@ package struct UploadPace: Sendable {
 package struct BodyTooSlow: Error {
     /// The body's bytes that arrived.
     package var received: Int
-    /// The seconds since the body was first awaited.
+    /// The seconds since the body began (its first byte, or the route's asking for it if that came first).
     package var seconds: Double
     /// `http.min_upload_rate`.
     package var minimum: Int
