@@ -1,7 +1,8 @@
 // The per-connection policy against hostile clients, placed after the HTTP decoder: a request's target and header
 // section must fit their limits (414, 431), its head must be complete within the header timeout of its first byte
 // (408), a request the decoder cannot parse is refused (400: two Content-Length headers, Content-Length beside
-// Transfer-Encoding, …), and a connection over the cap is refused at once (503). Every refusal is the listener's error
+// Transfer-Encoding, …), a transfer coding other than chunked is not implemented (501), and a connection over the cap
+// is refused at once (503). Every refusal is the listener's error
 // answer (`RefusalForm`: the HTTP API's JSON, the AWS listener's S3 XML) with `Connection: close`; then the connection
 // stops reading and closes.
 import Foundation
@@ -233,6 +234,14 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return .malformedRequest(
                 "Transfer-Encoding '\(JSONText.printable(codings.joined(separator: ",")))' does not end in chunked, so "
                     + "the body's length cannot be known: send Content-Length or Transfer-Encoding: chunked")
+        }
+        // llhttp undoes only the chunked framing: a body also sent in gzip (or any other coding) would reach the
+        // route still coded (until session 36 an upload's was called "not an image"). RFC 9112 §6.1: 501, as nginx.
+        if codings.count > 1 {
+            return .notImplemented(
+                "Transfer-Encoding '\(JSONText.printable(codings.joined(separator: ",")))' is not implemented: "
+                    + "picpipe decodes chunked alone; send the body as it is, with Content-Length or "
+                    + "Transfer-Encoding: chunked")
         }
         // Each field as it came: `name: value` and its line end; the Host header became the authority.
         var bytes = request.authority.map { $0.utf8.count + 8 } ?? 0

@@ -141,6 +141,11 @@ extension APIError {
         return APIError(
             .badRequest, code: "malformed_request", message: "\(reason); the connection is closed", headers: headers)
     }
+    /// 501: the request asks for something the server does not implement (a transfer coding other than chunked);
+    /// the connection is closed, since the body cannot be read.
+    static func notImplemented(_ reason: String) -> APIError {
+        APIError(.notImplemented, code: "not_implemented", message: "\(reason); the connection is closed")
+    }
     /// 408: the request head did not arrive within `http.header_timeout`.
     static func headerTimeout(seconds: Double) -> APIError {
         let shown = seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)

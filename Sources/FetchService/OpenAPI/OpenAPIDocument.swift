@@ -99,7 +99,8 @@ public enum OpenAPIDocument {
             `http.max_uri_bytes` is 414 `uri_too_long`; headers over `http.max_header_bytes` are 431
             `header_fields_too_large`; a head not complete `http.header_timeout` seconds after its first byte is 408
             `header_timeout`; a head the HTTP parser refuses (two Content-Length headers, Content-Length beside
-            Transfer-Encoding, a Transfer-Encoding not ending in chunked, ...) is 400 `malformed_request`; and a connection past `http.max_connections` is
+            Transfer-Encoding, a Transfer-Encoding not ending in chunked, ...) is 400 `malformed_request`; a body in a
+            Transfer-Encoding other than chunked alone (`gzip, chunked`) is 501 `not_implemented`; and a connection past `http.max_connections` is
             answered 503 `too_many_connections` (with Retry-After) before it sends anything.
         servers:
           - url: http://127.0.0.1:8080
@@ -244,6 +245,7 @@ public enum OpenAPIDocument {
                 "415": {$ref: "#/components/responses/UnsupportedMediaType"}
                 "422": {$ref: "#/components/responses/Unprocessable"}
                 "431": {$ref: "#/components/responses/HeadersTooLarge"}
+                "501": {$ref: "#/components/responses/NotImplemented"}
                 "503": {$ref: "#/components/responses/Unavailable"}
                 "507": {$ref: "#/components/responses/StoreFull"}
             head:
@@ -356,6 +358,7 @@ public enum OpenAPIDocument {
                 "415": {$ref: "#/components/responses/UnsupportedMediaType"}
                 "422": {$ref: "#/components/responses/Unprocessable"}
                 "431": {$ref: "#/components/responses/HeadersTooLarge"}
+                "501": {$ref: "#/components/responses/NotImplemented"}
                 "503": {$ref: "#/components/responses/Unavailable"}
                 "507": {$ref: "#/components/responses/StoreFull"}
             delete:
@@ -1009,7 +1012,7 @@ public enum OpenAPIDocument {
               headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             UnsupportedMediaType:
-              description: unsupported_media_type (a Content-Type other than image/jpeg, image/png, image/webp, image/gif, image/heic, image/heif, image/avif, multipart/form-data, or bytes that are none of JPEG, PNG, WebP, GIF, HEIC, AVIF, or a picture in a variant picpipe does not decode such as a 12-bit or lossless JPEG; for an import, a body the source sent in a content coding such as gzip).
+              description: unsupported_media_type (a Content-Type other than image/jpeg, image/png, image/webp, image/gif, image/heic, image/heif, image/avif, multipart/form-data, or bytes that are none of JPEG, PNG, WebP, GIF, HEIC, AVIF, or a picture in a variant picpipe does not decode such as a 12-bit or lossless JPEG, or a body sent with a Content-Encoding other than identity, named in the message, the answer carrying Accept-Encoding identity; for an import, a body the source sent in a content coding such as gzip).
               headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             Unprocessable:
@@ -1033,6 +1036,11 @@ public enum OpenAPIDocument {
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             HeadersTooLarge:
               description: header_fields_too_large (the headers are over http.max_header_bytes; the connection closes).
+              headers:
+                X-Request-Id: {$ref: "#/components/headers/X-Request-Id"}
+              content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+            NotImplemented:
+              description: not_implemented (the body is sent in a Transfer-Encoding other than chunked, such as gzip, chunked; nothing is kept and the connection closes).
               headers:
                 X-Request-Id: {$ref: "#/components/headers/X-Request-Id"}
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}

@@ -85,6 +85,7 @@ extension ImageAPI {
             guard let slot = uploadSlots.take() else { throw APIError.tooManyUploads(limit: uploadSlots.limit) }
             defer { slot.release() }
             let kind = try UploadBody.kind(contentType: request.headers[.contentType])
+            try UploadBody.requireIdentity(contentEncoding: request.headers[values: .contentEncoding])
             try beforeBody()
             context.willReadBody(minimumRate: settings.minUploadRate)
             upload = try await spool.spool(request.body, kind: kind, declaredLength: declared)

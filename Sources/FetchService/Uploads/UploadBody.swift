@@ -16,6 +16,21 @@ package enum UploadBody: Equatable {
     /// What to send, for the 415s.
     static let accepted = imageTypes.joined(separator: ", ") + " or multipart/form-data"
 
+    /// Checks that the body is sent as it is: a Content-Encoding other than `identity` (gzip, br, …) is refused by
+    /// name, since picpipe does not decode it (until session 36 a gzip upload was called "not a JPEG, PNG…").
+    /// - Parameter contentEncoding: the request's Content-Encoding values.
+    /// - Throws: 415 with `Accept-Encoding: identity` (RFC 9110 §12.5.3: it tells a coding from a media type).
+    package static func requireIdentity(contentEncoding: [String]) throws {
+        let codings = contentEncoding.flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let coding = codings.first(where: { !$0.isEmpty && $0.lowercased() != "identity" }) else { return }
+        var error = APIError.unsupportedMediaType(
+            "the body is sent with Content-Encoding: \(JSONText.printable(coding)), which picpipe does not decode: "
+                + "send the picture's bytes as they are, without a Content-Encoding; nothing was kept")
+        error.headers[.acceptEncoding] = "identity"
+        throw error
+    }
+
     /// Reads the Content-Type.
     /// - Throws: 415 for any other type, 400 for a multipart type without a boundary.
     package static func kind(contentType: String?) throws -> UploadBody {
