@@ -88,15 +88,19 @@ package struct UploadSpool: Sendable {
             // Cut by the connection's timed check: the body stopped, or trickled, under the minimum.
             throw APIError.uploadTooSlow(received: slow.received, seconds: slow.seconds, minimum: slow.minimum)
         } catch let error as HTTPParserError {
-            // The body's framing is broken (a chunk size that is not hex, …): nothing was interrupted, and the
-            // connection cannot be read further (until session 28 this said "interrupted").
-            throw APIError.malformedBody("the body cannot be read after \(received) bytes (\(error))")
+            // The client's end came inside the body, or its framing is broken (a chunk size that is not hex, …): the
+            // connection cannot be read further (until session 28 this said "interrupted"). Worded as the JSON
+            // routes word it (until session 36 a body cut short gave NIO's "stream ended at an unexpected time").
+            let unreadable = RequestBody.Unreadable(
+                reason: .broken(error), received: received, declared: declaredLength)
+            throw APIError.malformedBody(unreadable.description)
         } catch {
             // The connection closed or broke mid-body: the client is gone, the temporary file goes too.
             throw APIError.badRequest("the upload was interrupted after \(received) bytes")
         }
         if let declaredLength, received < declaredLength {
-            throw APIError.badRequest("the body ended after \(received) of \(declaredLength) bytes")
+            throw APIError.malformedBody(
+                RequestBody.Unreadable(reason: .endedEarly, received: received, declared: declaredLength).description)
         }
         try extractor?.finish()
         try await sink.flush()

@@ -1,0 +1,41 @@
+// An upload whose client ends its side inside the body is answered as the JSON routes answer one: 400
+// `malformed_request` "the body cannot be read after H of N bytes: it was cut short, …", and nothing is kept. Until
+// session 36 it gave SwiftNIO's words ("stream ended at an unexpected time") without the declared length.
+import Foundation
+import Testing
+
+struct CutShortUploadTests {
+    static func message(_ answer: HTTPAnswer) -> String {
+        (answer.json?["error"] as? [String: Any])?["message"] as? String ?? ""
+    }
+
+    @Test func anUploadCutShortSaysSoAndKeepsNothing() async throws {
+        let picture = try FetchServer.picture(width: 600, height: 400)
+        let half = picture.count / 2
+        try await FetchServer.with { client, layout in
+            for target in ["POST /images", "PUT /images/trunc1"] {
+                let head =
+                    "\(target) HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: \(picture.count)\r\n\r\n"
+                let bytes = Array(head.utf8) + picture.prefix(half)
+                let cut = try LoopbackClient.parse(
+                    try await client.conversation([(bytes, 0)], halfClose: true), isHead: false)
+                #expect(cut.status == 400 && cut.errorCode == "malformed_request", "\(target): \(cut.text)")
+                #expect(
+                    Self.message(cut).hasPrefix(
+                        "the body cannot be read after \(half) of \(picture.count) bytes: it was cut short, the "
+                            + "client's side of the connection ended inside it"), "\(cut.text)")
+                #expect(cut.header("Connection") == "close")
+            }
+            // Chunked, without its last chunk: no length to name.
+            let head =
+                "POST /images HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\n\r\n"
+            let chunk = Array("\(String(half, radix: 16))\r\n".utf8) + picture.prefix(half) + Array("\r\n".utf8)
+            let chunked = try LoopbackClient.parse(
+                try await client.conversation([(Array(head.utf8) + chunk, 0)], halfClose: true), isHead: false)
+            #expect(chunked.status == 400 && chunked.errorCode == "malformed_request", "\(chunked.text)")
+            #expect(Self.message(chunked).hasPrefix("the body cannot be read after \(half) bytes: it was cut short"))
+            #expect(FetchServer.files(under: layout.uploads).isEmpty)
+            #expect(FetchServer.files(under: layout.originals).isEmpty)
+        }
+    }
+}
