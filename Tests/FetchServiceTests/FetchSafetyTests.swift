@@ -75,6 +75,33 @@ struct FetchSafetyTests {
         }
     }
 
+    /// `curl -F file=@a.jpg -F file=@b.jpg`: one file per request, so two are refused and neither is kept (until
+    /// session 36 the second was dropped behind a 202).
+    @Test func aMultipartUploadWithTwoFilesIsRefusedAndKeepsNothing() async throws {
+        let first = try FetchServer.picture(seed: 1)
+        let second = try FetchServer.picture(seed: 2)
+        try await FetchServer.with { client, layout in
+            let boundary = "----picpipe-boundary"
+            var body: [UInt8] = []
+            for (name, bytes) in [("a.jpg", first), ("b.jpg", second)] {
+                let disposition = "Content-Disposition: form-data; name=\"file\"; filename=\"\(name)\""
+                body += Array("--\(boundary)\r\n\(disposition)\r\nContent-Type: image/jpeg\r\n\r\n".utf8)
+                body += bytes + Array("\r\n".utf8)
+            }
+            body += Array("--\(boundary)--\r\n".utf8)
+            for (method, target) in [("POST", "/images"), ("PUT", "/images/two")] {
+                let answer = try await client.send(
+                    method, target, headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")],
+                    body: body)
+                #expect(answer.status == 400, "\(method): \(answer.text)")
+                #expect(answer.errorCode == "too_many_files", "\(answer.text)")
+            }
+            #expect(FetchServer.files(under: layout.uploads).isEmpty)
+            #expect(FetchServer.files(under: layout.originals).isEmpty)
+            #expect((try await client.send("GET", "/images").json?["items"] as? [Any])?.isEmpty == true)
+        }
+    }
+
     @Test func oversizedAndInterruptedBodiesLeaveNoFile() async throws {
         try await FetchServer.with(configure: { $0.http.maxBodyBytes = 20_000 }) { client, layout in
             let big = try FetchServer.picture(width: 1200, height: 900)

@@ -52,6 +52,25 @@ struct MultipartFileExtractorTests {
         #expect(result.file == Array("\r\n--not".utf8))
     }
 
+    /// One file per upload: a second file part is refused, whatever the chunking (until session 36 it was dropped
+    /// and the upload answered 202 with the first file's id); a part without a file after it is skipped.
+    @Test(arguments: [1, 2, 3, 7, 64, 100_000])
+    func aSecondFilePartIsRefusedAndOtherPartsAfterTheFileAreSkipped(chunkSize: Int) {
+        let file = { (name: String, bytes: String) in
+            "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\n\r\n\(bytes)\r\n"
+        }
+        let two = Array((file("a.png", "AAAA") + file("b.png", "BBBB") + "--b--\r\n").utf8)
+        let refused = Self.extract(two, chunkSize: chunkSize)
+        #expect(
+            refused.error?.contains("one file per request: this one has a second file part ('b.png')") == true,
+            "\(refused)")
+        let note = "--b\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n"
+        let fileThenField = Self.extract(Array((file("a.png", "AAAA") + note + "--b--\r\n").utf8), chunkSize: chunkSize)
+        #expect(fileThenField.error == nil, "\(fileThenField)")
+        #expect(fileThenField.file == Array("AAAA".utf8))
+        #expect(fileThenField.name == "a.png")
+    }
+
     /// Found reviewing the parser for the MultipartUpload harness, whose chunking invariant breaks on it (the fuzzer's
     /// inputs had not grown past 1 KB in 10 minutes): 17 KB of part headers were refused when they came in small
     /// chunks but accepted when they came in one, because the limit was only checked while CRLFCRLF was missing.

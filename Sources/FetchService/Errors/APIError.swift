@@ -181,6 +181,15 @@ extension APIError {
             .serviceUnavailable, code: "too_many_connections",
             message: "\(limit) connections are open (http.max_connections); retry shortly", headers: headers)
     }
+    /// 400: a multipart upload with a second file part (one file per request; nothing is kept).
+    /// - Parameter secondName: the second file part's file name, when it has one.
+    static func tooManyFiles(secondName: String?) -> APIError {
+        let named = secondName.map { " ('\(JSONText.printable($0))')" } ?? ""
+        return APIError(
+            .badRequest, code: "too_many_files",
+            message: "one file per request: this one has a second file part\(named); send each file in a request "
+                + "of its own. Nothing was kept")
+    }
     /// 409: a content id (64 hex digits) PUT with a body whose hash is another.
     static func contentIDMismatch(id: String, body: String) -> APIError {
         APIError(

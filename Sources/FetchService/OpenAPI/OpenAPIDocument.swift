@@ -180,7 +180,7 @@ public enum OpenAPIDocument {
                   multipart/form-data:
                     schema:
                       type: object
-                      description: The first part with a filename (or named file) is the image; other parts are ignored. A form without one is 400.
+                      description: The first part with a filename (or named file) is the image; other parts are ignored. A form without one is 400, and so is one with a second file part (too_many_files; one file per request, nothing is kept).
                       required: [file]
                       properties:
                         file: {type: string, format: binary, minLength: 1}
@@ -337,6 +337,7 @@ public enum OpenAPIDocument {
                   multipart/form-data:
                     schema:
                       type: object
+                      description: As for POST /images, one file part.
                       required: [file]
                       properties:
                         file: {type: string, format: binary, minLength: 1}
@@ -980,7 +981,7 @@ public enum OpenAPIDocument {
                       id: {type: string}
                       sha256: {type: string}
             BadRequest:
-              description: "invalid_id (malformed id, '..', encoded slashes, NUL), bad_request (parameter, body), malformed_request (a body cut short or whose chunked framing breaks; the connection closes) or url_refused (an import URL that is not http(s) or whose address is refused)."
+              description: "invalid_id (malformed id, '..', encoded slashes, NUL), bad_request (parameter, body), too_many_files (a multipart upload with a second file part), malformed_request (a body cut short or whose chunked framing breaks; the connection closes) or url_refused (an import URL that is not http(s) or whose address is refused)."
               headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             Unauthorized:

@@ -4,6 +4,10 @@
 /// Extracts the file part of a multipart body: the first part with a `filename`, or named `file` (or, when
 /// `fileField` is given, the part of that name alone).
 ///
+/// One file per body: under the HTTP API's rule the parts after the file are read too, and a second file part is
+/// refused (400 `too_many_files`; until session 36 it was dropped behind a 202). With `fileField` (S3's POST Object
+/// form), what follows the file part is ignored, as S3 ignores it.
+///
 /// Feed the body in any chunking; file bytes come out through `emit` as soon as they cannot be the start of the
 /// closing delimiter. Other parts are skipped, or, with a `fieldBytes` budget, kept as the form's fields (an S3
 /// POST Object form sends its policy and key as fields before the file).
@@ -22,8 +26,9 @@ package struct MultipartFileExtractor {
     /// The file name the part was sent with, once its headers are read.
     package private(set) var fileName: String?
     /// Whether the file part arrived complete.
-    package var foundFile: Bool { state == .done }
-    private var inFile = false
+    package var foundFile: Bool { fileEnded || state == .done }
+    /// The file part has ended (the parts after it are being read, under the HTTP API's rule).
+    private var fileEnded = false
     /// Where the search for the end of the current part's headers resumes: the bytes before it hold no CRLFCRLF,
     /// so a part's headers sent a few bytes at a time are scanned once, not once per chunk.
     private var headerScanStart = 0
@@ -37,7 +42,7 @@ package struct MultipartFileExtractor {
     private var fieldName: String?
     private var fieldValue: [UInt8] = []
     /// Whether the file part's headers have been read: every field before it is in `fields`.
-    package var reachedFile: Bool { state == .fileBody || state == .done }
+    package var reachedFile: Bool { state == .fileBody || foundFile }
 
     /// The most header bytes a part may have.
     static let maxHeaderBytes = 16 * 1024
@@ -69,9 +74,14 @@ package struct MultipartFileExtractor {
                         try pending.withUnsafeBytes {
                             try emit(UnsafeRawBufferPointer(rebasing: $0[..<range.lowerBound]))
                         }
-                        pending.removeAll()
-                        state = .done
-                        return
+                        guard fileField == nil else {
+                            pending.removeAll()
+                            state = .done
+                            return
+                        }
+                        // The parts after it are read, for a second file part.
+                        fileEnded = true
+                        fieldName = nil
                     }
                     if state == .otherBody { try keep(pending[..<range.lowerBound]) }
                     pending.removeSubrange(..<range.upperBound)
@@ -91,6 +101,13 @@ package struct MultipartFileExtractor {
                     }
                 }
             case .headers:
+                // After the delimiter: "--" ends the body; otherwise CRLF then the part's headers.
+                if pending.starts(with: Array("--".utf8)) {
+                    guard fileEnded else { throw APIError.badRequest(noFilePart) }
+                    pending.removeAll()
+                    state = .done
+                    return
+                }
                 let headerEnd = Self.find(Array("\r\n\r\n".utf8), in: pending, from: headerScanStart)
                 // The limit is on the headers' length, however the body was cut: measured where CRLFCRLF starts,
                 // or, until it arrives, at least all but the last 3 bytes (which may begin it).
@@ -102,10 +119,6 @@ package struct MultipartFileExtractor {
                     return
                 }
                 headerScanStart = 0
-                // After the delimiter: "--" ends the body; otherwise CRLF then the part's headers.
-                if pending.starts(with: Array("--".utf8)) {
-                    throw APIError.badRequest(noFilePart)
-                }
                 let text = String(decoding: pending[..<end.lowerBound], as: UTF8.self)
                 pending.removeSubrange(..<end.upperBound)
                 let names = Self.names(headers: text)
@@ -113,6 +126,7 @@ package struct MultipartFileExtractor {
                     fileName = names.filename.flatMap { $0.isEmpty ? nil : $0 }
                     state = .fileBody
                 } else if fileField == nil, let name = names.filename ?? (names.name == "file" ? "" : nil) {
+                    if fileEnded { throw APIError.tooManyFiles(secondName: name.isEmpty ? nil : name) }
                     fileName = name.isEmpty ? nil : name
                     state = .fileBody
                 } else {
@@ -131,12 +145,8 @@ package struct MultipartFileExtractor {
     /// Checks the body ended after a complete file part.
     /// - Throws: 400 when it did not.
     package func finish() throws {
-        guard state == .done else {
-            throw APIError.badRequest(
-                state == .fileBody
-                    ? "the multipart body ended inside the file part"
-                    : noFilePart)
-        }
+        guard !foundFile else { return }
+        throw APIError.badRequest(state == .fileBody ? "the multipart body ended inside the file part" : noFilePart)
     }
 
     private var noFilePart: String {
