@@ -31,6 +31,8 @@ struct GuardedHTTP1Channel: Sendable {
     let requestIDField: HTTPField.Name?
     /// How the request limits word their refusals, and the field of the request id each carries.
     let refusals: RefusalForm
+    /// The `Server` field of the request limits' refusals (the responder's answers get it from the listener).
+    let serverName: String
     /// The raw path's answers kept per event loop.
     let memos = RawAnswerMemos()
     /// The connections' idle checks, one per event loop.
@@ -51,10 +53,12 @@ struct GuardedHTTP1Channel: Sendable {
     ///     path, the event-loop shortcut, the request limits); `nil`: none.
     ///   - refusals: how the request limits word their refusals (default: the HTTP API's JSON error, its id in
     ///     `requestIDField`).
+    ///   - serverName: the `Server` field of the request limits' refusals, as of every routed answer.
     init(
         responder: @escaping HTTPChannelHandler.Responder, idleTimeout: TimeAmount, sendTimeout: TimeAmount,
         limits: RequestLimits, connections: ConnectionCount, metrics: HTTPMetrics,
-        shortcut: (any EventLoopShortcut)? = nil, requestIDField: HTTPField.Name? = nil, refusals: RefusalForm? = nil
+        shortcut: (any EventLoopShortcut)? = nil, requestIDField: HTTPField.Name? = nil, refusals: RefusalForm? = nil,
+        serverName: String
     ) {
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: limits.decoderLimit, maxHeaderListSize: limits.decoderLimit,
@@ -68,6 +72,7 @@ struct GuardedHTTP1Channel: Sendable {
         self.shortcut = shortcut
         self.requestIDField = requestIDField
         self.refusals = refusals ?? .json(requestIDField: requestIDField)
+        self.serverName = serverName
     }
 
     /// Sets up an accepted connection (the listener's child channel initializer, on its event loop). With a
@@ -135,7 +140,8 @@ struct GuardedHTTP1Channel: Sendable {
         try pipeline.addHandler(
             RequestLimitHandler(
                 limits: limits, head: head, metrics: metrics,
-                connectionRefusal: admitted ? nil : .tooManyConnections(limit: connections.limit), form: refusals))
+                connectionRefusal: admitted ? nil : .tooManyConnections(limit: connections.limit), form: refusals,
+                serverName: serverName))
         // After the limits (a refused head never asks for its body), before the request loop's writes.
         let expectContinue = ExpectContinueHandler()
         try pipeline.addHandler(expectContinue)

@@ -54,6 +54,9 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let connectionRefusal: APIError?
     /// How refusals are written, and the field of the request id each carries.
     private let form: RefusalForm
+    /// The `Server` field of every refusal, as of the routed answers.
+    private let serverName: String
+    private var date = HTTPDateCache()
     private var context: ChannelHandlerContext?
     private var headerTimer: Scheduled<Void>?
     /// Requests whose response has not ended yet.
@@ -73,15 +76,17 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     ///   - metrics: where refusals are counted.
     ///   - connectionRefusal: when set, the connection is refused with it at once (it is over the cap).
     ///   - form: how refusals are written, and the field of the new request id each carries (in its body too).
+    ///   - serverName: the `Server` field of every refusal.
     init(
         limits: RequestLimits, head: RequestHeadGuard, metrics: HTTPMetrics, connectionRefusal: APIError? = nil,
-        form: RefusalForm = .json(requestIDField: nil)
+        form: RefusalForm = .json(requestIDField: nil), serverName: String
     ) {
         self.limits = limits
         self.head = head
         self.metrics = metrics
         self.connectionRefusal = connectionRefusal
         self.form = form
+        self.serverName = serverName
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -309,6 +314,9 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         fields[.contentType] = contentType
         fields[.contentLength] = String(body.readableBytes)
         fields[.connection] = "close"
+        // As every routed answer has them (until session 36 these had neither; RFC 9110 §6.6.1 asks for Date).
+        fields[.date] = date.current()
+        fields[.server] = serverName
         let written = context.eventLoop.makePromise(of: Void.self)
         if answersTunnel {
             // Until session 32 the answer to a CONNECT went out with its type but no body and no length.

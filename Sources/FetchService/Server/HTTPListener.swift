@@ -58,7 +58,8 @@ package struct HTTPListener: Service, CustomStringConvertible {
             idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)),
             sendTimeout: .nanoseconds(Int64(settings.sendTimeout / .nanoseconds(1))), limits: limits,
             connections: ConnectionCount(limit: settings.maxConnections, gauge: metrics.openConnections),
-            metrics: metrics, shortcut: shortcut, requestIDField: requestIDField, refusals: refusals)
+            metrics: metrics, shortcut: shortcut, requestIDField: requestIDField, refusals: refusals,
+            serverName: serverName)
         address = settings.listen
         // Room for a burst of connects up to the connection cap (Hummingbird's 256 overflowed when 500 slow clients
         // reconnected at once, and a dropped SYN costs the client a 1 s retransmit).
