@@ -1,5 +1,5 @@
-// The AWS listener's refusals ahead of its router (the request limits' 400, 408, 414, 431, 501, 503) in S3's form, as
-// its router answers: `<Error><Code>…</Code><Message>…</Message><RequestId>…</RequestId></Error>` with
+// The AWS listener's refusals ahead of its router (the request limits' 400, 408, 414, 431, 501, 503, 505) in S3's
+// form, as its router answers: `<Error><Code>…</Code><Message>…</Message><RequestId>…</RequestId></Error>` with
 // `x-amz-request-id`. Until session 33 they were the HTTP API's JSON without any request id, which an SDK could not
 // read as an S3 error. The head is not read yet (or was refused), so the request's API is not known: S3's, the
 // listener's main one, is used for Lambda paths too.
@@ -21,7 +21,7 @@ extension RefusalForm {
         case 408: "RequestTimeout"
         case 414: "InvalidURI"
         case 431: "RequestHeaderSectionTooLarge"
-        case 501: "NotImplemented"
+        case 501, 505: "NotImplemented"
         case 503: "SlowDown"
         case 500...: "ServiceUnavailable"
         default: "BadRequest"

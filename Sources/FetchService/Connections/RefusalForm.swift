@@ -1,5 +1,5 @@
 // How a listener words the refusals its connection makes ahead of the router (`RequestLimitHandler`: 400, 408, 414,
-// 431, 501, 503): as its router's errors are worded, so a client reads them as it reads the others. The HTTP API's are
+// 431, 501, 503, 505): as its router's errors are worded, so a client reads them as it reads the others. The HTTP API's are
 // its JSON error with `X-Request-Id`; the AWS listener's are S3's XML error with `x-amz-request-id` (`AWSGateway`).
 import HTTPTypes
 

@@ -1,6 +1,8 @@
 // The first handler of every connection, before the HTTP decoder: it sees the raw bytes, so it knows when a request
 // head starts (the header timeout runs from its first byte) and whether its request line has ended (an oversize
-// head the decoder stops is a long target, 414, or long headers, 431). After a refusal it drops what still arrives.
+// head the decoder stops is a long target, 414, or long headers, 431). It keeps the request line's first and last
+// bytes, so a line the decoder stops at its method or version is answered for what it is (501, 505). After a refusal
+// it drops what still arrives.
 import NIOCore
 
 /// Watches the raw bytes of request heads for `RequestLimitHandler`.
@@ -22,6 +24,12 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
     private(set) var requestLineEndsBare = false
     /// Whether the last byte read of the unfinished request line was a carriage return.
     private var endedWithReturn = false
+    /// The first bytes of the awaited head's request line (its method), up to `keptLineBytes`.
+    private(set) var requestLineStart: [UInt8] = []
+    /// The last bytes of the request line read so far, without its line end (its version), up to `keptLineBytes`.
+    private(set) var requestLineEnd: [UInt8] = []
+    /// How many bytes of each end of the request line are kept: room for any method or version worth naming.
+    static let keptLineBytes = 32
     /// The bytes read since the awaited head began (what the decoder had when it stopped a head: over its size limit,
     /// or not, and then at its count of fields).
     private(set) var headBytes = 0
@@ -63,7 +71,9 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
                     requestLineStarted = first != nil
                     view = view[(first ?? view.endIndex)...]
                 }
-                if requestLineStarted, let feed = view.firstIndex(of: UInt8(ascii: "\n")) {
+                let feed = requestLineStarted ? view.firstIndex(of: UInt8(ascii: "\n")) : nil
+                if requestLineStarted { keepEnds(of: view[..<(feed ?? view.endIndex)]) }
+                if let feed {
                     requestLineEnded = true
                     let before = feed > view.startIndex ? view[view.index(before: feed)] : nil
                     requestLineEndsBare = before.map { $0 != UInt8(ascii: "\r") } ?? !endedWithReturn
@@ -97,6 +107,14 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
+    /// Keeps the first and the last bytes of the request line, from its next `bytes`.
+    private func keepEnds(of bytes: ByteBufferView.SubSequence) {
+        let limit = Self.keptLineBytes
+        if requestLineStart.count < limit { requestLineStart += bytes.prefix(limit - requestLineStart.count) }
+        requestLineEnd = Array((requestLineEnd + bytes.suffix(limit)).suffix(limit))
+        if requestLineEnd.last == UInt8(ascii: "\r") { requestLineEnd.removeLast() }
+    }
+
     /// The decoder produced the awaited head.
     func headDecoded() { awaitingHead = false }
 
@@ -108,6 +126,8 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
         requestLineEnded = false
         requestLineEndsBare = false
         endedWithReturn = false
+        requestLineStart = []
+        requestLineEnd = []
         headBytes = 0
     }
 

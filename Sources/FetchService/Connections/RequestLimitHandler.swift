@@ -177,14 +177,19 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         refuse(
             Self.refusal(
-                for: parseError, requestLineEnded: head.requestLineEnded, headBytes: head.headBytes, limits: limits),
+                for: parseError, requestLineEnded: head.requestLineEnded, headBytes: head.headBytes, limits: limits,
+                lineStart: head.requestLineStart, lineEnd: head.requestLineEnd),
             context: context)
     }
 
     /// The answer to a head the decoder stopped.
-    /// - Parameter headBytes: the bytes of the head read when it stopped (at least).
+    /// - Parameters:
+    ///   - headBytes: the bytes of the head read when it stopped (at least).
+    ///   - lineStart: the first bytes of its request line (the method).
+    ///   - lineEnd: the last bytes of its request line read, without the line end (the version).
     static func refusal(
-        for error: HTTPParserError, requestLineEnded: Bool, headBytes: Int, limits: RequestLimits
+        for error: HTTPParserError, requestLineEnded: Bool, headBytes: Int, limits: RequestLimits,
+        lineStart: [UInt8] = [], lineEnd: [UInt8] = []
     ) -> APIError {
         switch error {
         case .headerOverflow where !requestLineEnded:
@@ -201,10 +206,16 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 "the body's length is ambiguous (Content-Length twice, Content-Length beside Transfer-Encoding, or "
                     + "not one number): send one Content-Length or Transfer-Encoding: chunked, never both")
         case .invalidMethod:
+            // llhttp knows a fixed list of methods; any other token before a space is a method picpipe does not
+            // implement (RFC 9110 §15.6.2; until session 36 a 400).
+            if let method = RequestLine.method(in: lineStart) { return .methodNotImplemented(method) }
             return .malformedRequest("the method is not an HTTP method")
         case .invalidURL:
             return .malformedRequest("the request target is not a valid URI")
         case .invalidVersion:
+            // A well-formed version llhttp does not take (HTTP/2.0 in an HTTP/1 request line): RFC 9110 §15.6.6
+            // (until session 36 a 400).
+            if let version = RequestLine.version(in: lineEnd) { return .versionNotSupported(version) }
             return .malformedRequest("the HTTP version is not HTTP/1.0 or HTTP/1.1")
         case .unknown:
             // Among others llhttp's HPE_INVALID_TRANSFER_ENCODING: Transfer-Encoding after Content-Length, or not

@@ -146,6 +146,21 @@ extension APIError {
     static func notImplemented(_ reason: String) -> APIError {
         APIError(.notImplemented, code: "not_implemented", message: "\(reason); the connection is closed")
     }
+    /// 501: a request line whose method is a token the server does not implement (`FOO`); the connection is closed,
+    /// since the rest of the head was not read.
+    static func methodNotImplemented(_ method: String) -> APIError {
+        notImplemented(
+            "the method '\(JSONText.printable(method))' is not implemented: picpipe serves GET, HEAD, POST, PUT, "
+                + "DELETE and OPTIONS")
+    }
+    /// 505: a request line with a well-formed HTTP version other than 1.0 and 1.1 (`HTTP/2.0`); the connection is
+    /// closed.
+    static func versionNotSupported(_ version: String) -> APIError {
+        APIError(
+            .httpVersionNotSupported, code: "http_version_not_supported",
+            message: "\(JSONText.printable(version)) is not supported: picpipe speaks HTTP/1.1 and HTTP/1.0 (an "
+                + "HTTP/2 client must not send an HTTP/2 version in an HTTP/1 request line); the connection is closed")
+    }
     /// 408: the request head did not arrive within `http.header_timeout`.
     static func headerTimeout(seconds: Double) -> APIError {
         let shown = seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)

@@ -100,7 +100,9 @@ public enum OpenAPIDocument {
             `header_fields_too_large`; a head not complete `http.header_timeout` seconds after its first byte is 408
             `header_timeout`; a head the HTTP parser refuses (two Content-Length headers, Content-Length beside
             Transfer-Encoding, a Transfer-Encoding not ending in chunked, ...) is 400 `malformed_request`; a body in a
-            Transfer-Encoding other than chunked alone (`gzip, chunked`) is 501 `not_implemented`; and a connection past `http.max_connections` is
+            Transfer-Encoding other than chunked alone (`gzip, chunked`) or a method the server does not know (any
+            other token, `FOO`) is 501 `not_implemented`; an HTTP version other than 1.0 and 1.1 (`HTTP/2.0`) is 505
+            `http_version_not_supported`; and a connection past `http.max_connections` is
             answered 503 `too_many_connections` (with Retry-After) before it sends anything.
         servers:
           - url: http://127.0.0.1:8080
