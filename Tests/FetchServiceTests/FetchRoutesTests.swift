@@ -673,14 +673,15 @@ struct FetchRoutesTests {
         }
     }
 
-    /// A path that climbs out of `/images/` over several segments is 400 `invalid_id`, as a single `..` is (the
-    /// README's error list); until session 32 it was a 404 "no route". Nothing outside the store is ever served.
-    @Test func aClimbOverSeveralSegmentsIsAnInvalidID() async throws {
+    /// A path that climbs out of `/images/` over several segments is 400, as a single `..` is (the README's error
+    /// list; `invalid_path` as any dot segment since session 36, `invalid_id` before); until session 32 it was a 404
+    /// "no route". Nothing outside the store is ever served.
+    @Test func aClimbOverSeveralSegmentsIsRefused() async throws {
         try await FetchServer.with { client, _ in
             for path in ["/images/../../etc/passwd", "/images/%2e%2e/%2e%2e/etc/passwd", "/images/a/%2E%2E/b/c"] {
                 let reply = try await client.send("GET", path)
                 #expect(reply.status == 400, "\(path): \(reply.text)")
-                #expect(reply.errorCode == "invalid_id", "\(path): \(reply.text)")
+                #expect(reply.errorCode == "invalid_path", "\(path): \(reply.text)")
             }
             #expect(try await client.send("GET", "/images/a/b/c/d").status == 404)
         }

@@ -31,7 +31,7 @@ struct FetchSafetyTests {
             #expect([400, 404].contains(nul.status))
             let invalid = try await client.send("GET", "/images/%2e%2e")
             #expect(invalid.status == 400)
-            #expect(invalid.errorCode == "invalid_id")
+            #expect(invalid.errorCode == "invalid_path")
         }
     }
 

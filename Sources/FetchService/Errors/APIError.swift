@@ -76,6 +76,13 @@ extension APIError {
     static func imageNotFound(_ id: String) -> APIError {
         APIError(.notFound, code: "not_found", message: "no image with id '\(id)'")
     }
+    /// 400: a path with a `.` or `..` segment, which picpipe does not resolve (nothing outside the store is reached).
+    static func dotSegment(_ path: String) -> APIError {
+        APIError(
+            .badRequest, code: "invalid_path",
+            message: "the path '\(JSONText.printable(path))' has a '.' or '..' segment: picpipe does not resolve dot "
+                + "segments, so such a path is refused whole; send it without them")
+    }
     /// 404: no such route.
     static func routeNotFound(_ path: String) -> APIError {
         APIError(.notFound, code: "not_found", message: "no route for \(JSONText.printable(path))")

@@ -9,7 +9,7 @@ struct APIErrorMiddleware: RouterMiddleware {
     let metrics: HTTPMetrics
     let logger: Logger
     /// The routes' paths and their methods: a request the router did not match is a 405 when its path is one of
-    /// them (a method no route lists, WebDAV's PROPFIND say), a 400 `invalid_id` when it climbs out of `/images/`.
+    /// them (a method no route lists, WebDAV's PROPFIND say).
     let paths: RoutePaths
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
@@ -18,6 +18,11 @@ struct APIErrorMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         let response: Response
         do {
+            // Before any route, credential or signature is looked at (this is the outermost middleware but for
+            // the cross-origin headers; the shortcuts ahead of the router never answer such a path, as "." and ".."
+            // are no id): picpipe does not resolve dot segments, so a path with one is refused whole (until session
+            // 36 `/images/./cat1` was a 404 "no route" and `/images/foo/../cat1` a 400 `invalid_id`).
+            if RoutePaths.hasDotSegment(request.uri.path) { throw APIError.dotSegment(request.uri.path) }
             response = try await next(request, context)
         } catch {
             let refusal = apiError(error, request: request, context: context)
@@ -53,10 +58,6 @@ struct APIErrorMiddleware: RouterMiddleware {
                     // Until session 32 only the methods the route table names answered 405 (TRACE, PATCH); any
                     // other was a 404 "no route" for a path that has routes.
                     return .methodNotAllowed(request.method, allowed: allowed)
-                } else if let id = RoutePaths.climbingImageID(path) {
-                    // `/images/../../etc/passwd`: the id rules refuse `..`, over one segment or several (until
-                    // session 32 several were a 404 "no route").
-                    return .invalidID(id)
                 }
                 return .routeNotFound(path)
             default:

@@ -888,6 +888,7 @@ public enum OpenAPIDocument {
                     text/css: {schema: {type: string}}
                     image/svg+xml: {schema: {type: string}}
                 "304": {description: "Not modified (If-None-Match named the ETag).", headers: *answerHeaders}
+                "400": {$ref: "#/components/responses/BadRequest"}
                 "404": {$ref: "#/components/responses/NotFound"}
                 "405": {$ref: "#/components/responses/MethodNotAllowed"}
                 "414": {$ref: "#/components/responses/URITooLong"}
@@ -900,6 +901,7 @@ public enum OpenAPIDocument {
               responses:
                 "200": {description: "As GET, without a body."}
                 "304": {description: "As GET, without a body."}
+                "400": {description: "As GET, without a body."}
                 "404": {description: "As GET, without a body."}
                 "405": {description: "As GET, without a body."}
                 "414": {description: "As GET, without a body."}
@@ -983,7 +985,7 @@ public enum OpenAPIDocument {
                       id: {type: string}
                       sha256: {type: string}
             BadRequest:
-              description: "invalid_id (malformed id, '..', encoded slashes, NUL), bad_request (parameter, body), too_many_files (a multipart upload with a second file part), malformed_request (a body cut short or whose chunked framing breaks; the connection closes) or url_refused (an import URL that is not http(s) or whose address is refused)."
+              description: "invalid_id (malformed id, encoded slashes, NUL), invalid_path (a path with a '.' or '..' segment, also written %2e, on any route: picpipe does not resolve dot segments), bad_request (parameter, body), too_many_files (a multipart upload with a second file part), malformed_request (a body cut short or whose chunked framing breaks; the connection closes) or url_refused (an import URL that is not http(s) or whose address is refused)."
               headers: *answerHeaders
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
             Unauthorized:

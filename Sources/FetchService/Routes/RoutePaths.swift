@@ -1,6 +1,6 @@
 // The route table's paths as patterns, for what the router cannot say by itself: which methods a path it has routes
 // for allows (a method with no route at all, such as WebDAV's PROPFIND, is not registered, so it reached the
-// router's 404), and whether a path it does not know climbs out of `/images/` with `..`.
+// router's 404), and whether a path has a dot segment (`.` or `..`), which no route takes.
 
 /// The paths of the route table (`{parameter}` segments match any one segment) and the methods each allows.
 struct RoutePaths: Sendable {
@@ -36,13 +36,17 @@ struct RoutePaths: Sendable {
         }?.methods
     }
 
-    /// The id part of a path under `/images/` with a `..` segment (`..` or `%2e%2e`, in any case), else nil.
-    static func climbingImageID(_ path: String) -> String? {
-        guard path.hasPrefix("/images/") else { return nil }
-        let rest = path.dropFirst("/images/".count)
-        let climbs = rest.split(separator: "/", omittingEmptySubsequences: false).contains { segment in
-            segment.lowercased().replacingOccurrences(of: "%2e", with: ".") == ".."
+    /// Whether the path (up to its query) has a `.` or `..` segment, also written `%2e` in any case.
+    static func hasDotSegment(_ path: String) -> Bool {
+        let bytes = path.utf8
+        let end = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex
+        // Most paths have no dot at all: one scan, no allocation.
+        guard bytes[..<end].contains(UInt8(ascii: ".")) || bytes[..<end].contains(UInt8(ascii: "%")) else {
+            return false
         }
-        return climbs ? String(rest) : nil
+        return path[..<end].split(separator: "/").contains { segment in
+            let dots = segment.lowercased().replacingOccurrences(of: "%2e", with: ".")
+            return dots == "." || dots == ".."
+        }
     }
 }
