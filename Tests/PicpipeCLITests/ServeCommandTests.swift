@@ -223,7 +223,8 @@ extension PicpipeCLI {
             try await ServeProcess.eventually("http listening") { serve.log.contains("http listening") }
             let lines = serve.log.split(separator: "\n")
             let start = try #require(lines.first { $0.contains("serving") })
-            #expect(start.contains("roles=worker,api") && start.contains("workers=thumbnail,metadata,fetch "), "\(start)")
+            #expect(start.contains("roles=worker,api"), "\(start)")
+            #expect(start.contains("workers=thumbnail,metadata,fetch "), "\(start)")
             let notices = lines.filter { $0.contains("uploads/ is not watched by this process") }
             #expect(notices.count == 1, "\(serve.log)")
             #expect(notices.first?.contains(store.appendingPathComponent("uploads").path) == true)
