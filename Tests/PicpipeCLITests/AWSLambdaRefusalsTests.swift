@@ -140,7 +140,8 @@ extension PicpipeCLI.AWSLambdaRefusalsTests {
 }
 
 extension PicpipeCLI.AWSLambdaRefusalsTests {
-    /// A LogType other than None or Tail is a validation error, as a bad InvocationType is, and a ClientContext that
+    /// A LogType other than None or Tail is a validation error (ValidationException, as Lambda answers; until session 36
+    /// InvalidParameterValueException), as a bad InvocationType is, and a ClientContext that
     /// is not base64, not a JSON object, or over 3,583 bytes is InvalidRequestContentException; until session 34 each
     /// was taken silently (`LogType=tail` gave no tail, and no word why). Valid ones are still taken.
     @Test func logTypeAndClientContextAreChecked() async throws {
@@ -166,7 +167,7 @@ extension PicpipeCLI.AWSLambdaRefusalsTests {
             for name in ["logTypeFoo", "logTypeLower"] {
                 let answer = Self.answer(out, name)
                 #expect(answer.status == 400, "\(name): \(answer)")
-                #expect(answer.code == "InvalidParameterValueException", "\(name): \(answer)")
+                #expect(answer.code == "ValidationException", "\(name): \(answer)")
                 #expect(answer.message?.contains("at 'logType' failed to satisfy constraint") == true, "\(answer)")
                 #expect(answer.message?.contains("[None, Tail]") == true, "\(answer)")
             }
@@ -249,6 +250,47 @@ extension PicpipeCLI.AWSLambdaRefusalsTests {
             // Nothing ran: no invocation of fetch is journaled.
             let events = try await PicpipeProcess.run(["events", "--store", gateway.store.path, "--function", "fetch"])
             #expect(events.status == 0 && !events.stdout.contains("ObjectCreated"), "\(events.stdout)")
+        }
+    }
+}
+
+extension PicpipeCLI.AWSLambdaRefusalsTests {
+    /// A value outside its member's range or enum in Lambda's model is ValidationException in Lambda's words: the
+    /// member named as Lambda names it and the bound crossed ("Value '901' at 'timeout' failed to satisfy
+    /// constraint: Member must have value less than or equal to 900"). Until session 36 picpipe answered
+    /// InvalidParameterValueException "Member must have value between 1 and 900" for 'Timeout'.
+    @Test func valuesOutsideTheModelAreValidationExceptions() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            let out = try await Self.lambda(
+                """
+                out["timeout"] = error(lambda: lam.update_function_configuration(FunctionName="thumbnail", Timeout=901))
+                out["memory"] = error(lambda: lam.update_function_configuration(
+                    FunctionName="thumbnail", MemorySize=10241))
+                out["retries"] = error(lambda: lam.put_function_event_invoke_config(
+                    FunctionName="thumbnail", MaximumRetryAttempts=3))
+                out["age"] = error(lambda: lam.put_function_event_invoke_config(
+                    FunctionName="thumbnail", MaximumEventAgeInSeconds=21601))
+                out["type"] = error(lambda: lam.invoke(FunctionName="metadata", InvocationType="Later", Payload=b""))
+                out["kept"] = lam.get_function_configuration(FunctionName="thumbnail")["Timeout"]
+                """, gateway: gateway)
+            let expected = [
+                "timeout": "Value '901' at 'timeout' failed to satisfy constraint: Member must have value less than or "
+                    + "equal to 900",
+                "memory": "Value '10241' at 'memorySize' failed to satisfy constraint: Member must have value less "
+                    + "than or equal to 10240",
+                "retries": "Value '3' at 'maximumRetryAttempts' failed to satisfy constraint: Member must have value "
+                    + "less than or equal to 2",
+                "age": "Value '21601' at 'maximumEventAgeInSeconds' failed to satisfy constraint: Member must have "
+                    + "value less than or equal to 21600",
+                "type": "Value 'Later' at 'invocationType' failed to satisfy constraint: Member must satisfy enum "
+                    + "value set: [Event, RequestResponse, DryRun]",
+            ]
+            for (name, words) in expected {
+                let answer = Self.answer(out, name)
+                #expect(answer.status == 400 && answer.code == "ValidationException", "\(name): \(answer)")
+                #expect(answer.message == "1 validation error detected: " + words, "\(name): \(answer)")
+            }
+            #expect(out["kept"] as? Int != 901, "\(out)")
         }
     }
 }

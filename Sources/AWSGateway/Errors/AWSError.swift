@@ -210,6 +210,30 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
         AWSError("InvalidParameterValueException", status: 400, message)
     }
 
+    /// A value outside its member's constraint in Lambda's model (an enum, a range): `ValidationException`, with the
+    /// model's wording and the member's name as Lambda writes it (`timeout`, `maximumRetryAttempts`). Until session
+    /// 36 picpipe answered InvalidParameterValueException, which SDK code catching ValidationException missed.
+    static func validation(_ value: String, member: String, constraint: String) -> AWSError {
+        let name = member.prefix(1).lowercased() + member.dropFirst()
+        return AWSError(
+            "ValidationException", status: 400,
+            "1 validation error detected: Value '\(value)' at '\(name)' failed to satisfy constraint: Member must "
+                + constraint)
+    }
+
+    /// `validation` of a number outside `range`, in the words Lambda uses for the bound it crossed.
+    static func validation(_ value: String, member: String, range: ClosedRange<Int>) -> AWSError {
+        let constraint: String
+        if let number = Double(value), number > Double(range.upperBound) {
+            constraint = "have value less than or equal to \(range.upperBound)"
+        } else if let number = Double(value), number < Double(range.lowerBound) {
+            constraint = "have value greater than or equal to \(range.lowerBound)"
+        } else {
+            constraint = "have value between \(range.lowerBound) and \(range.upperBound)"
+        }
+        return validation(value, member: member, constraint: constraint)
+    }
+
     /// Lambda's throttle of a synchronous call: every slot of the function's reserved concurrency is running.
     static func tooManyRequests(_ function: String, concurrency: Int) -> AWSError {
         var error = AWSError(

@@ -171,17 +171,15 @@ struct LambdaAPI: Sendable {
     func invoke(_ request: Request, function name: String, body: Data, requestID: String) async throws -> Response {
         let typeText = request.headers[AWSResponses.name("x-amz-invocation-type")] ?? "RequestResponse"
         guard let type = InvocationType(rawValue: typeText) else {
-            throw AWSError.invalidParameter(
-                "1 validation error detected: Value '\(typeText)' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
-            )
+            throw AWSError.validation(
+                typeText, member: "invocationType",
+                constraint: "satisfy enum value set: [Event, RequestResponse, DryRun]")
         }
         // LogType is Lambda's enum and ClientContext base64 of a JSON object, at most 3,583 bytes: until session 34
         // anything was taken, so `--log-type tail` silently gave no tail.
         let logType = request.headers[AWSResponses.name("x-amz-log-type")]
         if let logType, logType != "None" && logType != "Tail" {
-            throw AWSError.invalidParameter(
-                "1 validation error detected: Value '\(logType)' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]"
-            )
+            throw AWSError.validation(logType, member: "logType", constraint: "satisfy enum value set: [None, Tail]")
         }
         let tail = logType == "Tail"
         if let context = request.headers[AWSResponses.name("x-amz-client-context")], !context.isEmpty {
@@ -388,9 +386,7 @@ struct LambdaAPI: Sendable {
         let pageSize =
             try query["MaxItems"].map { text -> Int in
                 guard let value = Int(text), (1...10_000).contains(value) else {
-                    throw AWSError.invalidParameter(
-                        "1 validation error detected: Value '\(text)' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000"
-                    )
+                    throw AWSError.validation(text, member: "maxItems", range: 1...10_000)
                 }
                 return value
             } ?? 50
@@ -510,9 +506,7 @@ struct LambdaAPI: Sendable {
         guard let value else { return nil }
         guard let number = value as? NSNumber, let integer = Int(exactly: number.doubleValue), range.contains(integer)
         else {
-            throw AWSError.invalidParameter(
-                "1 validation error detected: Value '\(value)' at '\(name)' failed to satisfy constraint: Member must have value between \(range.lowerBound) and \(range.upperBound)"
-            )
+            throw AWSError.validation("\(value)", member: name, range: range)
         }
         return integer
     }
