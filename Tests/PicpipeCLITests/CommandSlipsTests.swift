@@ -63,6 +63,31 @@ extension PicpipeCLI {
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
         }
 
+        /// `invoke` (every invocation type), `import` and `query` check the folder as `events` does: invoke made
+        /// db/, originals/, failed/, thumbnails/ and uploads/ in any folder, query printed an empty table (until
+        /// session 36).
+        @Test func invokeImportAndQueryRefuseAFolderThatIsNotAStore() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let folder = work.appendingPathComponent("empty")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let events = try await PicpipeProcess.run(["events", "--store", folder.path])
+            #expect(events.status == 2)
+            let key = "originals/ab/" + String(repeating: "ab", count: 32) + ".jpg"
+            var commands = ["RequestResponse", "Event", "DryRun"].map {
+                ["invoke", "metadata", "--key", key, "--invocation-type", $0]
+            }
+            commands.append(["import", "http://127.0.0.1:9/a.jpg"])
+            commands.append(["query"])
+            for arguments in commands {
+                let run = try await PicpipeProcess.run(arguments + ["--store", folder.path])
+                #expect(run.status == 2, "\(arguments): \(run.stderr)")
+                #expect(run.stderr.split(separator: "\n").first == events.stderr.split(separator: "\n").first)
+                #expect(run.stderr.contains("is not a picpipe store"), "\(arguments): \(run.stderr)")
+                #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty, "\(arguments)")
+            }
+        }
+
         @Test func unknownFunctionsAndMissingArgumentsAreNamed() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }

@@ -291,7 +291,9 @@ extension PicpipeCLI {
             let source = try await ImportSource(folder: root)
             defer { source.stop() }
             let store = root.appendingPathComponent("store")
-            try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+            // A store (import makes none: an empty folder is refused as `events` refuses it).
+            try FileManager.default.createDirectory(
+                at: store.appendingPathComponent("originals"), withIntermediateDirectories: true)
             let allow = ["PICPIPE_IMPORT_ALLOW": "127.0.0.1/32"]
 
             // RequestResponse: the fetch ran, then the thumbnail and metadata functions; thumbnails are on disk.

@@ -141,9 +141,11 @@ extension PicpipeCLI {
                 let run = try await PicpipeProcess.run(["query", "--store", store.path] + bad)
                 #expect(run.status == 2, "\(bad)")
             }
-            // A store without a metadata database yet holds no image.
+            // A store without a metadata database yet holds no image (a folder that is no store is refused:
+            // CommandSlipsTests).
             let emptyStore = folder.appendingPathComponent("empty")
-            try FileManager.default.createDirectory(at: emptyStore, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: emptyStore.appendingPathComponent("originals"), withIntermediateDirectories: true)
             let empty = try await PicpipeProcess.run(["query", "--store", emptyStore.path, "--json"])
             #expect(empty.status == 0 && empty.stdout.isEmpty)
             // A store that does not exist is a mistake (a typo in --store), not an empty result (StorePathTests).

@@ -45,7 +45,7 @@ struct ImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = databaseOptions.applied(to: try configOptions.load(store: storeOptions))
-        _ = try StoreOptions.existing(StoreLayout(root: configuration.storeURL))
+        _ = try StoreOptions.existingStore(StoreLayout(root: configuration.storeURL))  // as invoke: never creates one
         var logger = Logger(label: "picpipe.import")
         logger.logLevel = .error
         let (runtime, backends) = try FunctionCatalog.runtime(for: configuration, logger: logger)

@@ -45,7 +45,9 @@ struct InvokeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = databaseOptions.applied(to: try configOptions.load(store: storeOptions))
-        _ = try StoreOptions.existing(StoreLayout(root: configuration.storeURL))  // invoke never creates a store
+        // invoke never creates a store: a folder without db/ or originals/ is refused as events refuses it (until
+        // session 36 opening the runtime made db/, originals/, failed/, thumbnails/ and uploads/ in it).
+        _ = try StoreOptions.existingStore(StoreLayout(root: configuration.storeURL))
         var logger = Logger(label: "picpipe.invoke")
         logger.logLevel = .error
         let (runtime, backends) = try FunctionCatalog.runtime(for: configuration, logger: logger)

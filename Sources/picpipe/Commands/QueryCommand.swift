@@ -77,6 +77,7 @@ struct QueryCommand: ParsableCommand {
 
     func run() throws {
         let query = try metadataQuery()
+        // A folder that is no store is refused as events refuses it (until session 36: an empty table, exit 0).
         let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions)
         let database = layout.metadataDatabase
         let store: (any MetadataStore)?

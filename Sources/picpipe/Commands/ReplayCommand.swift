@@ -35,7 +35,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions, journal: true)
+        let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions)
         let backends = try DatabaseBackends.open(url: url, layout: layout)
         defer { backends.close() }
         let journal = backends.journal

@@ -23,7 +23,7 @@ struct StatsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions, journal: true)
+        let (layout, url) = try databaseOptions.readingTarget(store: storeOptions, config: configOptions)
         let backends = try DatabaseBackends.open(url: url, layout: layout)
         defer { backends.close() }
         let journal = backends.journal

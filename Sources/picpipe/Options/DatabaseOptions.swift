@@ -32,14 +32,11 @@ struct DatabaseOptions: ParsableArguments {
     /// `--store`, `--config` (or `$PICPIPE_CONFIG`) and the `PICPIPE_*` variables as serve reads them, this option
     /// on top. Until session 27 these commands read neither a configuration file nor its `database.url`: without
     /// `--database` they opened the store's SQLite files and answered empty tables.
-    /// - Parameter journal: the command opens the journal, which must not be made in a folder that is no store.
-    func readingTarget(store: StoreOptions, config: ConfigOptions, journal: Bool = false) throws
-        -> (layout: StoreLayout, url: String?)
-    {
+    /// The folder must be a store (`StoreOptions.existingStore`): the journal must not be made in a folder that is
+    /// no store, and query answers no empty table for one (until session 36 it did).
+    func readingTarget(store: StoreOptions, config: ConfigOptions) throws -> (layout: StoreLayout, url: String?) {
         let configuration = applied(to: try config.load(store: store))
         let layout = StoreLayout(root: configuration.storeURL)
-        return (
-            try journal ? StoreOptions.existingStore(layout) : StoreOptions.existing(layout), configuration.database.url
-        )
+        return (try StoreOptions.existingStore(layout), configuration.database.url)
     }
 }

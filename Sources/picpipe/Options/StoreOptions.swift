@@ -32,7 +32,8 @@ struct StoreOptions: ParsableArguments {
         return layout
     }
 
-    /// The layout of an existing store for commands that read its journal (events, stats, replay): besides
+    /// The layout of an existing store for commands that read or write its databases (events, stats, replay, query,
+    /// invoke, import): besides
     /// `existing(_:)`, the folder must hold a store's `db/` or `originals/`; opening the journal of any other folder
     /// would make `db/events.sqlite` in it (until session 27 it did: a store where there was none).
     static func existingStore(_ layout: StoreLayout) throws -> StoreLayout {
