@@ -59,16 +59,21 @@ extension PicpipeCLI {
             let query = try await PicpipeProcess.run(["query", "--store", store.path, "--json"])
             #expect(query.stdout.contains(hash), "the metadata row stays: \(query.stdout)")
 
-            let made = try await PicpipeProcess.run([
-                "invoke", "metadata", "--payload", Self.event(key: key, name: "ObjectCreated:Putt", eTags: [hash]),
-                "--store", store.path,
-            ])
-            #expect(made.status == 1)
-            #expect(
-                made.stdout.contains("eventName 'ObjectCreated:Putt' is not an event metadata handles"),
-                "\(made.stdout)")
-
+            // Refused before it is journaled, as Event and DryRun refuse it: until session 36 a RequestResponse call
+            // was journaled and failed (`ObjectCreated:Putt thumbnail failed` in events and stats).
             let before = try await StoreView.events(store).count
+            for function in ["metadata", "thumbnail"] {
+                let made = try await PicpipeProcess.run([
+                    "invoke", function, "--payload", Self.event(key: key, name: "ObjectCreated:Putt", eTags: [hash]),
+                    "--store", store.path,
+                ])
+                #expect(made.status == 1)
+                #expect(
+                    made.stdout.contains("eventName 'ObjectCreated:Putt' is not an event \(function) handles"),
+                    "\(made.stdout)")
+            }
+            #expect(try await StoreView.events(store).count == before, "nothing journaled")
+
             let partlyBad = Self.event(
                 key: key, name: "ObjectCreated:Put", eTags: [hash, String(repeating: "0", count: 64)])
             let queued = try await PicpipeProcess.run([

@@ -35,6 +35,12 @@ public struct EventName: RawRepresentable, Codable, Sendable, Hashable, CustomSt
         EventName(rawValue: "ObjectRemoved:DeleteMarkerCreated"),
     ]
 
+    /// A name in S3's object families (`ObjectCreated`, `ObjectRemoved`) that S3 never sends: a typo
+    /// (`ObjectCreated:Putt`), no event of the store.
+    public var isUnknownS3Name: Bool {
+        ["ObjectCreated", "ObjectRemoved"].contains(family) && !Self.s3ObjectNames.contains(self)
+    }
+
     /// The family before the colon: `ObjectCreated` or `ObjectRemoved`; subscriptions match on it.
     public var family: String { String(rawValue.split(separator: ":").first ?? "") }
 

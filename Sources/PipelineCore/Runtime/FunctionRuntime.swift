@@ -233,8 +233,12 @@ public final class FunctionRuntime: Sendable {
             // A record of an event the function does not subscribe to (an ObjectCreated record for fetch, an
             // ObjectImport:URL one for thumbnail) is no work of its: refused with its validate's reason before
             // anything is journaled or run, as Event and DryRun refuse it (until session 35 it ran and failed,
-            // answered as a function error). Whether a record of its kind can be handled is still the call's.
-            if !registered.function.subscriptions.contains(record.eventName.family) {
+            // answered as a function error). Whether a record of its kind can be handled is still the call's. So is
+            // a name S3 never sends in a family it subscribes to (`ObjectCreated:Putt`): until session 36 it was
+            // journaled and failed, counted in events and stats.
+            if !registered.function.subscriptions.contains(record.eventName.family)
+                || record.eventName.isUnknownS3Name
+            {
                 try registered.function.validate(record, context: makeContext(registered, invocationID: "kind-check"))
             }
             guard let slots = slots[name] else { throw RuntimeError.unknownFunction(name, known: order) }
