@@ -36,6 +36,23 @@ extension PicpipeCLI {
             return "{\"Records\":[\(records.joined(separator: ","))]}"
         }
 
+        /// A misspelt function name is named first, whatever the rest of the command, as a usage error (exit 2)
+        /// listing the functions: until session 36 a bad --key was blamed instead, and with a good one it exited 1.
+        @Test func aMisspeltFunctionIsAUsageErrorNamingTheFunctions() async throws {
+            let work = try PicpipeProcess.temporaryFolder("picpipe-invoke-typo")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let (store, key) = try await Self.storeWithOriginal(work)
+            for candidate in ["originals/x", key] {
+                let run = try await PicpipeProcess.run([
+                    "invoke", "thumbnails", "--key", candidate, "--store", store.path,
+                ])
+                #expect(run.status == 2, "\(candidate): \(run.stdout) \(run.stderr)")
+                #expect(
+                    run.stderr.contains("no function named 'thumbnails' (functions: thumbnail, metadata, fetch)"),
+                    "\(run.stderr)")
+            }
+        }
+
         /// A made-up removal of a picture that is in the store removes nothing (it wiped the picture's metadata row
         /// and thumbnails while the original stayed), an event name S3 never sends is refused (it ran as a
         /// creation), and an Event payload with one bad record queues none of its records (the ones before it were
@@ -207,7 +224,7 @@ extension PicpipeCLI {
             #expect(bad.status == 1)
             #expect(Self.json(bad.stdout)?["errorType"] as? String == "InvalidRequest")
             let unknown = try await PicpipeProcess.run(["invoke", "nothing", "--key", key, "--store", store.path])
-            #expect(unknown.status == 1)
+            #expect(unknown.status == 2, "a usage error (aMisspeltFunctionIsAUsageErrorNamingTheFunctions)")
 
             // A record whose key names one original and whose eTag another content is refused: the thumbnails
             // of the eTag's hash were made from the key's picture (a poisoned thumbnail served for another image).

@@ -40,6 +40,12 @@ struct InvokeCommand: AsyncParsableCommand {
     @OptionGroup var databaseOptions: DatabaseOptions
 
     func validate() throws {
+        // The function first: a misspelt name is the slip to report, whatever the key (until session 36 a bad --key
+        // was blamed instead, and with a good one the unknown name exited 1).
+        guard FunctionSettings.names.contains(function) else {
+            throw ValidationError(
+                "no function named '\(function)' (functions: \(FunctionSettings.names.joined(separator: ", ")))")
+        }
         guard (payload == nil) != (key == nil) else { throw ValidationError("give exactly one of --payload or --key") }
     }
 
