@@ -34,6 +34,20 @@ extension PicpipeCLI {
             return (fd, Int(UInt16(bigEndian: address.sin_port)))
         }
 
+        /// A value of --listen or --aws-listen that is no HOST:PORT is a usage error (exit 2), as the same value in
+        /// PICPIPE_LISTEN or http.listen is: until session 36 the options' exited 1. A port in use stays exit 1.
+        @Test func aListenOptionThatIsNoAddressIsAUsageError() async throws {
+            let work = try PicpipeProcess.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: work) }
+            let store = work.appendingPathComponent("store").path
+            for (option, value) in [("--listen", "18650"), ("--listen", "127.0.0.1:99999"), ("--aws-listen", "9000")] {
+                let run = try await PicpipeProcess.run(["serve", "--store", store, option, value], timeout: 120)
+                #expect(run.status == 2, "\(option) \(value): \(run.stderr)")
+                #expect(run.stderr.contains("\(option) \(value)"), "\(run.stderr)")
+                #expect(!FileManager.default.fileExists(atPath: store))
+            }
+        }
+
         @Test func aPortInUseIsRefusedBeforeServing() async throws {
             let work = try PicpipeProcess.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: work) }

@@ -51,6 +51,19 @@ struct ServeCommand: AsyncParsableCommand {
             """)
     var awsListen: String?
 
+    /// A --listen or --aws-listen that is no HOST:PORT is a usage error (exit 2), as the same value in
+    /// PICPIPE_LISTEN or http.listen is (until session 36 the options' exited 1, like a port in use).
+    func validate() throws {
+        for (option, value) in [("--listen", listen), ("--aws-listen", awsListen)] {
+            guard let value else { continue }
+            do {
+                _ = try ListenAddress(parsing: value)
+            } catch ListenAddressError.invalid(_, let reason) {
+                throw ValidationError("\(option) \(value) is not HOST:PORT (127.0.0.1:8080): \(reason)")
+            }
+        }
+    }
+
     func run() async throws {
         MallocArenas.limitForLongRunningProcess()
         let configuration = databaseOptions.applied(to: try configOptions.load(store: storeOptions))
