@@ -391,6 +391,43 @@ extension PicpipeCLI {
             }
         }
 
+        /// DELETE is the one call that frees space: on a full disk it removes the picture, its original first to
+        /// make room for the index's and the journal's writes, and answers 204 (until session 36 it was 507
+        /// insufficient_storage, as an upload is, and nothing was freed).
+        @Test func aDeleteOnAFullDiskRemovesThePictureAndFreesItsSpace() async throws {
+            guard getuid() == 0 else {
+                print("skipped: mounting a small tmpfs for the full-disk test needs root (CI runs as root)")
+                return
+            }
+            try await Self.withServe(store: Self.smallDisk) { _, store, base in
+                let photo = try Self.photo(400)
+                let hash = Array(photo).withUnsafeBytes { ContentHash(of: $0).hex }
+                #expect(try await Self.request("PUT", "\(base)/images/full-delete", body: photo).status == 201)
+                try await ServeProcess.eventually("the upload processed") {
+                    try await Self.request("GET", "\(base)/images/full-delete/metadata").status == 200
+                }
+                try await ServeProcess.eventually("every invocation ended") { try await Self.settled(store) }
+                _ = try Self.fill(store)
+                let freeBefore = Self.freeBytes(store)
+                let delete = try await Self.request("DELETE", "\(base)/images/full-delete")
+                #expect(delete.status == 204, "\(String(decoding: delete.body, as: UTF8.self))")
+                #expect(!ServeProcess.files(store, "originals").contains { $0.contains(hash) })
+                #expect(Self.freeBytes(store) - freeBefore >= photo.count / 2, "the original's space is free")
+                #expect(try await Self.request("GET", "\(base)/images/full-delete").status == 404)
+                let query = try await PicpipeProcess.run(["query", "--store", store.path, "--json"])
+                #expect(query.status == 0 && !query.stdout.contains(hash), "the metadata row is gone: \(query.stdout)")
+                let removals = try await StoreView.events(store).filter { $0.eventName == "ObjectRemoved:Delete" }
+                #expect(!removals.isEmpty, "the removal is journaled")
+            }
+        }
+
+        /// The bytes free on the file system of `folder`.
+        static func freeBytes(_ folder: URL) -> Int {
+            var stats = statvfs()
+            guard statvfs(folder.path, &stats) == 0 else { return 0 }
+            return Int(stats.f_bavail) * Int(stats.f_frsize)
+        }
+
         @Test func aFullDiskKeepsUploadsWaitingAnswers507AndRecoversByItself() async throws {
             guard getuid() == 0 else {
                 print("skipped: mounting a small tmpfs for the full-disk test needs root (CI runs as root)")

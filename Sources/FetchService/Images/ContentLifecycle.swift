@@ -155,6 +155,22 @@ package struct ContentLifecycle: Sendable {
         return RemovedOriginal(hash: hash, relative: relative, size: size)
     }
 
+    /// Removes the original of a content that the id `id` alone names, before the id's entry goes: on a full disk
+    /// its space lets the delete's own writes (the index's, the journal's) through. Call it holding the content's
+    /// lock. If the entry's removal still fails, the id is left naming a gone original, which a later DELETE removes.
+    /// - Returns: what was removed (`nil`: another id names the content, or the original could not be removed).
+    package func removeOriginalToFreeSpace(hash: ContentHash, format: ImageFormat, namedOnlyBy id: String) throws
+        -> RemovedOriginal?
+    {
+        guard try index.ids(using: hash) == [id] else { return nil }
+        let relative = OriginalName.relativePath(hash: hash, format: format)
+        let size = originalSize(relative)
+        guard (try? originals.remove(relative)) != nil else { return nil }
+        cache.invalidate(hash: hash)
+        runtime.layout.forgetS3ObjectRecord(of: hash.hex)
+        return RemovedOriginal(hash: hash, relative: relative, size: size)
+    }
+
     /// The `ObjectRemoved:Delete` of the original at `relative`, named as it arrived (`sourceName`).
     private func removalRecord(hash: ContentHash, relative: String, size: Int, sourceName: String) -> S3EventRecord {
         S3EventRecord(

@@ -330,11 +330,31 @@ extension ImageAPI {
             throw APIError.preconditionFailed(failure, target: "'\(image.id.value)'")
         }
         // A content id without an entry names its dropped picture, which nothing can change.
+        var freed: ContentLifecycle.RemovedOriginal?
         if let entry = image.entry {
-            guard case .made = try index.remove(id: image.id.value, ifNaming: entry.hash) else {
-                return .moved(try index.entry(for: image.id.value)?.hash)
+            let change: IndexChange
+            do {
+                change = try index.remove(id: image.id.value, ifNaming: entry.hash)
+            } catch let error where Self.isDiskFull(error) {
+                // DELETE is the call that frees space: on a full disk the index cannot write the removal, so the
+                // original of a picture no other id names goes first and its space takes the index's write, then
+                // the journal's event (until session 36 such a DELETE answered 507 and freed nothing).
+                guard
+                    let removed = try lifecycle.removeOriginalToFreeSpace(
+                        hash: image.hash, format: image.format, namedOnlyBy: image.id.value)
+                else { throw error }
+                freed = removed
+                change = try index.remove(id: image.id.value, ifNaming: entry.hash)
             }
+            guard case .made = change else { return .moved(try index.entry(for: image.id.value)?.hash) }
         }
-        return .removed(try lifecycle.removeOriginalIfUnused(hash: image.hash, format: image.format), image: image)
+        let removed = try freed ?? lifecycle.removeOriginalIfUnused(hash: image.hash, format: image.format)
+        return .removed(removed, image: image)
+    }
+
+    /// Whether a failed write found no space left on the store's disk.
+    private static func isDiskFull(_ error: any Error) -> Bool {
+        if case .full? = StoreHealth.diskCondition(of: error) { return true }
+        return false
     }
 }
