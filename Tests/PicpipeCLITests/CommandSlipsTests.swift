@@ -114,6 +114,10 @@ extension PicpipeCLI {
                 let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
                 #expect(text.contains("(values: jpeg, png, webp, avif)"), "\(help.stdout)")
                 #expect(!text.contains("gif, heic"), "\(help.stdout)")
+                if command == "thumbnail" {
+                    // Without --size the box is 256 px; until session 36 the help did not say so.
+                    #expect(text.contains("(default: 256, without --width and --height)"), "\(help.stdout)")
+                }
             }
             let input = work.appendingPathComponent("a.jpg")
             try PicpipeCLI.BatchCommandTests.picture(.jpeg, seed: 3).write(to: input)

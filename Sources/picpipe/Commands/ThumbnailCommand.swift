@@ -29,7 +29,7 @@ struct ThumbnailCommand: AsyncParsableCommand {
         help: "The output file (its extension picks the format unless --format is given); - for standard output.")
     var output: String
 
-    @Option(help: "The box's side: the thumbnail fits in size x size.")
+    @Option(help: "The box's side: the thumbnail fits in size x size (default: 256, without --width and --height).")
     var size: Int?
 
     @Option(help: "The box's width (with --height).")
