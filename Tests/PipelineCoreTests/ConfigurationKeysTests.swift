@@ -16,6 +16,23 @@ struct ConfigurationKeysTests {
         }
     }
 
+    /// A key of a subsection written one level too high (`concurrency` under `functions:`) names the keys it may
+    /// have meant; until session 36 there was no suggestion.
+    @Test func aKeyOneLevelTooHighSuggestsTheSubsectionsKeys() throws {
+        let yaml = """
+            functions:
+              concurrency: 2
+            """
+        #expect(
+            throws: ConfigurationError.unknownKey(
+                path: "c.yaml", key: "functions.concurrency", line: 2,
+                suggestion: "functions.fetch.concurrency', 'functions.metadata.concurrency' or "
+                    + "'functions.thumbnail.concurrency")
+        ) {
+            try PicpipeConfiguration.parse(yaml: yaml, path: "c.yaml")
+        }
+    }
+
     @Test func anUnknownKeyIsRefusedWithItsPathLineAndSuggestion() throws {
         let yaml = """
             store: ./picstore

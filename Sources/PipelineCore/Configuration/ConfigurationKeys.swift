@@ -53,6 +53,18 @@ public struct ConfigurationKeys: Sendable {
                     let elsewhere = Self.known.paths.filter { $0.hasSuffix("." + name) }
                     if elsewhere.count == 1 { suggestion = elsewhere[0] }
                 }
+                if suggestion == nil, !prefix.isEmpty {
+                    // A key of this section's subsections written one level too high (`concurrency: 2` under
+                    // `functions:`): the subsections' keys of that name (until session 36 no suggestion). Not at the
+                    // top, where sections of the same key are different settings (`aws.enabled`, `watcher.enabled`).
+                    let below = children.filter { $0.value.children[name] != nil }.keys.sorted()
+                        .map { (prefix + [$0, name]).joined(separator: ".") }
+                    if let last = below.last {
+                        // Quoted as one suggestion is: 'a', 'b' or 'c'.
+                        let others = below.dropLast().joined(separator: "', '")
+                        suggestion = others.isEmpty ? last : others + "' or '" + last
+                    }
+                }
                 throw ConfigurationError.unknownKey(
                     path: file, key: path, line: keyNode.mark?.line, suggestion: suggestion)
             }
