@@ -20,7 +20,10 @@ public final class IngestLanes: Sendable {
     ///   - ingest: the ingest step.
     ///   - lanes: how many uploads are ingested at once (default: the cores, 2 to 4).
     ///   - perLane: files queued per lane before `submit` waits.
-    public init(ingest: UploadIngest, lanes: Int = min(4, max(2, ProcessInfo.processInfo.activeProcessorCount)), perLane: Int = 4) {
+    public init(
+        ingest: UploadIngest, lanes: Int = min(4, max(2, ProcessInfo.processInfo.activeProcessorCount)),
+        perLane: Int = 4
+    ) {
         self.ingest = ingest
         let count = max(1, lanes)
         queues = (0..<count).map { DispatchQueue(label: "picpipe-ingest-\($0)") }
@@ -42,12 +45,25 @@ public final class IngestLanes: Sendable {
     }
 
     /// Ingests `file`; one changed too lately to be read (`unsettled`) is looked at again on its lane once it may
-    /// have settled, without holding the lane meanwhile.
-    private static func ingest(_ file: URL, with ingest: UploadIngest, on queue: DispatchQueue, group: DispatchGroup) {
-        guard ingest.ingest(file) == .unsettled else { return }
+    /// have settled, and one open for writing (`beingWritten`) after each of `LeasedUpload.writerGoneDelays`, without
+    /// holding the lane meanwhile.
+    private static func ingest(
+        _ file: URL, with ingest: UploadIngest, on queue: DispatchQueue, group: DispatchGroup, writerLooks: Int = 0
+    ) {
+        let delay: TimeInterval
+        var looks = writerLooks
+        switch ingest.ingest(file) {
+        case .unsettled:
+            delay = LeasedUpload.settleTime
+        case .beingWritten where writerLooks < LeasedUpload.writerGoneDelays.count:
+            delay = LeasedUpload.writerGoneDelays[writerLooks]
+            looks += 1
+        default:
+            return
+        }
         group.enter()
-        queue.asyncAfter(deadline: .now() + LeasedUpload.settleTime) {
-            Self.ingest(file, with: ingest, on: queue, group: group)
+        queue.asyncAfter(deadline: .now() + delay) { [looks] in
+            Self.ingest(file, with: ingest, on: queue, group: group, writerLooks: looks)
             group.leave()
         }
     }

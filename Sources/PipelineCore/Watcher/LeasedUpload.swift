@@ -13,8 +13,8 @@ import Foundation
 /// is empty" refusal that moved the writer's file to failed/ while it was being written) and removed the upload
 /// under its writer, whose last bytes were lost. The kernel grants a read lease only while no one has the file open
 /// for writing, and a writer's `open` then waits until the lease is let go (at most `lease-break-time`, 45 s), so:
-/// a file still open for writing is not read at all (its close brings it back); a writer who comes during the
-/// ingest is seen (`writerCame`) and the upload is left for it instead of removed.
+/// a file still open for writing is not read at all (it is looked at again shortly, and its close brings it back);
+/// a writer who comes during the ingest is seen (`writerCame`) and the upload is left for it instead of removed.
 ///
 /// Where no lease can be had (picpipe's user neither owns the file nor has CAP_LEASE, or the filesystem has no
 /// leases, as NFS), the open writers are looked for in `/proc` (which shows only this user's processes unless it
@@ -22,11 +22,20 @@ import Foundation
 /// and a change of size, time or inode is looked for after the read: what a writer paused longer than that
 /// between its writes does is not seen, which only a lease sees.
 final class LeasedUpload {
-    /// A writer has the upload open: its close will bring it back.
+    /// A writer has the upload open (or had it: its close is announced before its write access is dropped): the
+    /// upload is looked at again shortly (`writerGoneDelays`), and a writer still at it brings it back with its close.
     struct BeingWritten: Error {}
     /// Without a lease, empty or not whole: changed too lately to tell whether a writer is still at it or will
     /// fill it; look again after `settleTime`.
     struct Unsettled: Error {}
+
+    /// When an upload found open for writing is looked at again (seconds after each look, 6.35 s in all). The kernel
+    /// sends a writer's `IN_CLOSE_WRITE` before it drops that writer's write access, and ext4 flushes a file truncated
+    /// and rewritten (a `cp` over an upload) in between, so the ingest of that very event could find the file still
+    /// open for writing (up to 25 ms measured) and no event would follow: until session 36 it stayed in uploads/
+    /// until the next rescan (3 in 30 double copies). A writer still at it after these closes later, and its close
+    /// brings the upload back.
+    static let writerGoneDelays: [TimeInterval] = [0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2]
 
     /// How long an upload must have been left unchanged before it is read without a lease.
     static let settleTime: TimeInterval = 0.5

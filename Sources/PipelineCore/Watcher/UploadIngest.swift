@@ -19,6 +19,10 @@ public enum UploadOutcome: Sendable, Equatable {
     /// Changed a moment ago, where no lease tells whether a writer is still at it, or empty for less than
     /// `LeasedUpload.emptySettleTime`: to be looked at again after `LeasedUpload.settleTime`.
     case unsettled
+    /// Open for writing when looked at: to be looked at again a few times shortly after
+    /// (`LeasedUpload.writerGoneDelays`), as the kernel announces a writer's close before it drops the writer's write
+    /// access; a writer still at it after those brings it back with its own close.
+    case beingWritten
 }
 
 /// Ingests uploads: read, store the original, journal the event, then remove the upload.
@@ -82,7 +86,7 @@ public struct UploadIngest: Sendable {
             } catch StoreError.notFound(_) {
                 return .skipped  // gone meanwhile (moved away, or taken by another ingest)
             } catch is LeasedUpload.BeingWritten {
-                return .skipped  // still being written (a copy over it): its writer's close brings it back
+                return .beingWritten  // maybe the writer whose close event brought it here: see `beingWritten`
             } catch is LeasedUpload.Unsettled {
                 return .unsettled
             } catch IngestError.notAFile(_, let kind) {
