@@ -69,7 +69,8 @@ import Testing
     /// What the listing leaves out (work in progress in `uploads`) is no object: HeadObject and GetObject of it are
     /// NoSuchKey, as its absence from ListObjects says (until session 31 they served its bytes).
     @Test func keysTheListingLeavesOutNameNoObject() {
-        for key in ["sub/a.part", "a.tmp", "notes~", "trip.part/a.jpg", "x.tmp/y/z.jpg"] {
+        let browsers = ["a.jpg.crdownload", "b.jpg.download/b.jpg"]
+        for key in ["sub/a.part", "a.tmp", "notes~", "trip.part/a.jpg", "x.tmp/y/z.jpg"] + browsers {
             #expect(!S3Bucket.isSafe(key), "\(key)")
             #expect(S3Bucket.uploads.file(for: key, in: StoreLayout(root: URL(fileURLWithPath: "/s"))) == nil)
         }

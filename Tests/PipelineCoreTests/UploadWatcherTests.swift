@@ -203,6 +203,27 @@ final class Yielded: Sendable {
         }
     }
 
+    /// A browser's download in progress is no upload: Chrome's `NAME.crdownload` (renamed to NAME once done) and
+    /// Safari's `NAME.download/` folder, with what is in it. Until session 36 both were taken: the browser's rename
+    /// then failed, and an interrupted download went to failed/ as a truncated picture.
+    @Test func aBrowserDownloadInProgressIsNeverYielded() async throws {
+        try await Self.watching { root, _, yielded in
+            let chrome = root.appendingPathComponent("photo.jpg.crdownload")
+            let final = root.appendingPathComponent("photo.jpg")
+            let safari = root.appendingPathComponent("other.jpg.download")
+            try FileManager.default.createDirectory(at: safari, withIntermediateDirectories: true)
+            try Self.store([1, 2, 3], to: chrome)
+            try Self.store([1, 2, 3], to: safari.appendingPathComponent("other.jpg"))
+            #expect(rename(chrome.path, final.path) == 0)
+            try await FunctionRuntimeTests.eventually("renamed file yielded") { yielded.count(final.path) == 1 }
+            try await Self.settle()
+            #expect(yielded.all == [final.path])
+        }
+        #expect(UploadName.isIgnored("photo.jpg.crdownload"))
+        #expect(UploadName.isIgnored("other.jpg.download"))
+        #expect(!UploadName.isIgnored("download.jpg"))
+    }
+
     @Test func filesInNewSubfoldersAreYielded() async throws {
         try await Self.watching { root, _, yielded in
             let deep = root.appendingPathComponent("a/b/c")

@@ -25,7 +25,8 @@ enum S3Bucket: String, CaseIterable, Sendable {
     }
 
     /// Whether a key is a plain relative path: no empty, `.`, `..` or dot-prefixed component, no NUL, not too long;
-    /// and no component the listing leaves out (`*.part`, `*.tmp`, `*~`: work in progress): until session 31
+    /// and no component the listing leaves out (`*.part`, `*.tmp`, `*.crdownload`, `*.download`, `*~`: work in
+    /// progress): until session 31
     /// HeadObject and GetObject served such a file in `uploads` that ListObjects never showed.
     static func isSafe(_ key: String) -> Bool {
         guard !key.isEmpty, key.utf8.count <= 1024, !key.utf8.contains(0) else { return false }
@@ -33,7 +34,9 @@ enum S3Bucket: String, CaseIterable, Sendable {
             // `UploadName.isIgnored` on the bytes (a cached GET checks every key: no string made).
             guard let first = component.first, first != UInt8(ascii: ".") else { return false }
             return component.last != UInt8(ascii: "~")
-                && !component.suffix(5).elementsEqual(".part".utf8) && !component.suffix(4).elementsEqual(".tmp".utf8)
+                && !UploadName.workInProgressSuffixes.contains { suffix in
+                    component.suffix(suffix.utf8.count).elementsEqual(suffix.utf8)
+                }
         }
     }
 

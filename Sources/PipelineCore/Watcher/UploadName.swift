@@ -3,10 +3,15 @@
 
 /// The upload naming rules.
 public enum UploadName {
-    /// Whether a file or folder name is ignored: `.*`, `*.part`, `*.tmp`, `*~`.
+    /// Whether a file or folder name is ignored: `.*`, `*.part`, `*.tmp`, `*~`, and browsers' downloads in progress,
+    /// `*.crdownload` (Chrome, Edge, renamed once done) and `*.download` (Safari's folder).
     public static func isIgnored(_ name: String) -> Bool {
-        name.isEmpty || name.hasPrefix(".") || name.hasSuffix(".part") || name.hasSuffix(".tmp") || name.hasSuffix("~")
+        name.isEmpty || name.hasPrefix(".") || name.hasSuffix("~")
+            || workInProgressSuffixes.contains { name.hasSuffix($0) }
     }
+
+    /// The name endings of files and folders still being written by their makers (downloads, copies, editors).
+    public static let workInProgressSuffixes = [".part", ".tmp", ".crdownload", ".download"]
 
     /// The UTF-8 name an upload whose name is not UTF-8 is renamed to (a Latin-1 `café.jpg` from an old archive or
     /// share): every byte that is not part of a UTF-8 character becomes `%XX`, the rest stays. S3 keys, the journal

@@ -14,7 +14,7 @@ import Logging
 /// and then scanned, since files may land in them before the watch exists. A full rescan runs at start, after `IN_Q_OVERFLOW`, after the
 /// consumer fell more than `maxQueuedEvents` behind (events were dropped), and on `requestRescan()`;
 /// rescans skip files that another process still has open for writing (their close will be seen).
-/// Ignored names (`.*`, `*.part`, `*.tmp`, `*~`) are never yielded.
+/// Ignored names (`UploadName.isIgnored`: `.*`, `*.part`, `*.tmp`, `*~`, browsers' downloads) are never yielded.
 ///
 /// inotify runs on a dedicated thread blocked in `poll(2)`, never on the cooperative pool. A file may be
 /// yielded more than once (an event and a rescan): consumers must tolerate files that are already gone.
