@@ -18,7 +18,9 @@ extension PicpipeCLI {
 
         /// A serve as `nobody` on a store of its own in a fresh folder, stopped and removed after `body`; nil (the
         /// test skipped) when the test does not run as root.
-        static func withServeAsNobody(_ body: (ServeProcess, URL, URL) async throws -> Void) async throws {
+        static func withServeAsNobody(
+            environment: [String: String] = rescanning, _ body: (ServeProcess, URL, URL) async throws -> Void
+        ) async throws {
             guard getuid() == 0 else {
                 print("skipped: running serve as another user needs root (CI runs as root)")
                 return
@@ -27,7 +29,7 @@ extension PicpipeCLI {
             defer { try? FileManager.default.removeItem(at: work) }
             try #require(chown(work.path, nobody, nobody) == 0)
             let store = work.appendingPathComponent("store")
-            let serve = try await ServeProcess(store: store, environment: rescanning, user: nobody)
+            let serve = try await ServeProcess(store: store, environment: environment, user: nobody)
             defer { serve.kill() }
             try await body(serve, store, work)
             await serve.stop()
@@ -161,6 +163,54 @@ extension PicpipeCLI {
                     warnings.first?.contains(
                         "cannot watch folder: Permission denied; picpipe runs as \(name), who may not read or enter it")
                         == true, "\(serve.log)")
+            }
+        }
+
+        /// A subfolder of uploads/ serve could not enter, made readable again (`chmod 755`), is watched and its files
+        /// taken then; an upload dropped into a watched folder while serve could not enter it (`chmod 000 F; cp f.jpg
+        /// F/; chmod 755 F`) is logged by name, then taken at that chmod. No rescan runs (`rescan_interval: 0`): until
+        /// session 36 both waited for a restart, the second without a word. Serve runs as `nobody`, whom root's
+        /// permission override (CAP_DAC_OVERRIDE) does not help.
+        @Test func aFolderMadeReadableAgainIsWatchedAndItsFilesTaken() async throws {
+            let noRescans = ["PICPIPE_WATCHER_RESCAN_INTERVAL": "0", "PICPIPE_AWS_ENABLED": "false"]
+            try await Self.withServeAsNobody(environment: noRescans) { serve, store, work in
+                // Unreadable when it arrives: not watched.
+                let staged = work.appendingPathComponent("locked")
+                try FileManager.default.createDirectory(at: staged, withIntermediateDirectories: true)
+                try Self.photo(7).write(to: staged.appendingPathComponent("x.jpg"))
+                try #require(chown(staged.appendingPathComponent("x.jpg").path, Self.nobody, Self.nobody) == 0)
+                try #require(chown(staged.path, Self.nobody, Self.nobody) == 0)
+                try #require(chmod(staged.path, 0o000) == 0)
+                let locked = store.appendingPathComponent("uploads/locked")
+                try #require(rename(staged.path, locked.path) == 0)
+                try await ServeProcess.eventually("the folder said unwatchable") {
+                    serve.log.contains("cannot watch folder") && serve.log.contains("folder=\(locked.path)")
+                }
+                try #require(chmod(locked.path, 0o755) == 0)
+                try await ServeProcess.eventually("locked/x.jpg taken once readable", within: 60) {
+                    Self.ingests(of: "locked/x.jpg", in: serve.log) == 1
+                }
+
+                // Watched, then made unreadable, a file dropped in (root may), then readable again.
+                let watched = store.appendingPathComponent("uploads/watched")
+                try FileManager.default.createDirectory(at: watched, withIntermediateDirectories: true)
+                try #require(chown(watched.path, Self.nobody, Self.nobody) == 0)
+                try Self.photo(8).write(to: watched.appendingPathComponent("marker.jpg"))
+                try await ServeProcess.eventually("watched/ watched") {
+                    Self.ingests(of: "watched/marker.jpg", in: serve.log) == 1
+                }
+                try #require(chmod(watched.path, 0o000) == 0)
+                try Self.photo(9).write(to: watched.appendingPathComponent("y.jpg"))
+                try await ServeProcess.eventually("watched/y.jpg said not ingested", within: 60) {
+                    Self.lines(of: serve.log, naming: "watched/y.jpg").contains {
+                        $0.contains("upload not ingested; it stays in uploads/")
+                    }
+                }
+                try #require(chmod(watched.path, 0o755) == 0)
+                try await ServeProcess.eventually("watched/y.jpg taken once readable", within: 60) {
+                    Self.ingests(of: "watched/y.jpg", in: serve.log) == 1
+                }
+                #expect(!FileManager.default.fileExists(atPath: watched.appendingPathComponent("y.jpg").path))
             }
         }
 

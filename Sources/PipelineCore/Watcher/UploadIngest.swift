@@ -66,7 +66,11 @@ public struct UploadIngest: Sendable {
         let name = String(path.dropFirst(uploadsPath.count + 1))
         guard !name.split(separator: "/").contains(where: { UploadName.isIgnored(String($0)) }) else { return .skipped }
         var info = stat()
-        guard lstat(path, &info) == 0, info.st_mode & S_IFMT != S_IFDIR else { return .skipped }
+        guard lstat(path, &info) == 0 else {
+            noteNotLooked(name, errno: errno)
+            return .skipped
+        }
+        guard info.st_mode & S_IFMT != S_IFDIR else { return .skipped }
         if kept.isKept(path, info) { return .skipped }
         if FileKind.isSpecial(info.st_mode) { return rejectSpecial(path: path, name: name, mode: info.st_mode) }
         let originals = StoreHandle(area: .originals, access: .write, location: layout.originals, function: "ingest")
@@ -173,6 +177,23 @@ public struct UploadIngest: Sendable {
             who may not write its folder \(folder); it stays in uploads/ and is not read again until it or its \
             folder changes; make the folder writable for \(Self.userName) (or remove the file)
             """, metadata: ["upload": "\(name)", "folder": "\(folder)"])
+    }
+
+    /// Says why an upload could not even be looked at, unless it is gone (moved away, taken by another ingest): it
+    /// stays in uploads/. Until session 36 this was silent: a file dropped into a watched folder made unreadable for
+    /// a while (`chmod 000`) stayed without a word. Such a folder made readable again is listed by the watcher.
+    private func noteNotLooked(_ name: String, errno number: Int32) {
+        guard number != ENOENT, number != ENOTDIR else { return }
+        let reason =
+            number == EACCES || number == EPERM
+            ? """
+            \(String(cString: strerror(number))): picpipe runs as \(Self.userName), who may not enter a folder on its \
+            path; it is taken once that folder is readable again (chmod a+rx)
+            """
+            : "\(String(cString: strerror(number))) (lstat)"
+        logger.log(
+            level: number == EACCES || number == EPERM ? .warning : .error, "upload not ingested; it stays in uploads/",
+            metadata: ["upload": "\(name)", "error": "\(reason)"])
     }
 
     /// Whether the notice that uploads are read without a lease was logged (once a process).

@@ -11,7 +11,8 @@ import Logging
 ///
 /// A file is yielded on `IN_CLOSE_WRITE` (its writer closed it) or `IN_MOVED_TO` (renamed into place), never
 /// on modify, and on create only as a hard link to an existing file. New subfolders are watched as they appear
-/// and then scanned, since files may land in them before the watch exists. A full rescan runs at start, after `IN_Q_OVERFLOW`, after the
+/// and then scanned, since files may land in them before the watch exists; so are subfolders whose mode or owner
+/// changes (one made readable again). A full rescan runs at start, after `IN_Q_OVERFLOW`, after the
 /// consumer fell more than `maxQueuedEvents` behind (events were dropped), and on `requestRescan()`;
 /// rescans skip files that another process still has open for writing (their close will be seen).
 /// Ignored names (`UploadName.isIgnored`: `.*`, `*.part`, `*.tmp`, `*~`, browsers' downloads) are never yielded.
@@ -148,8 +149,10 @@ final class WatchLoop {
         var changed: Int
     }
 
+    /// `IN_ATTRIB` for a folder's chmod or chown: one made readable again is watched and listed then.
     private static let mask = UInt32(
-        IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+        IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF
+            | IN_ONLYDIR)
 
     init(_ settings: WatchLoopSettings) {
         self.settings = settings
@@ -279,7 +282,10 @@ final class WatchLoop {
         if mask & UInt32(IN_ISDIR) != 0 {
             if mask & UInt32(IN_MOVED_FROM) != 0 {
                 unwatch(below: path)
-            } else if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 {
+            } else if mask & UInt32(IN_CREATE | IN_MOVED_TO | IN_ATTRIB) != 0 {
+                // New, or its mode or owner changed: a folder picpipe's user could not enter may be readable now
+                // (until session 36 it waited for a rescan or restart), and one watched but made unreadable for a
+                // while holds files whose events found it so. Files already taken are gone, others tolerated twice.
                 var found: [String] = []
                 watchTree(path, collecting: &found)
                 let busy = OpenWriters.among(Set(found))
