@@ -231,6 +231,17 @@ import Testing
         }
     }
 
+    /// A YAML syntax error names the line where the broken key starts, not the line where the parser gave up (until
+    /// session 36, "line 5, column 1" for a bad 4th and last line).
+    @Test func aYAMLSyntaxErrorNamesTheLineOfTheBrokenKey() {
+        let broken = "store: x\nhttp:\n  listen: 127.0.0.1:18700\n  [broken: yaml\n"
+        #expect(
+            throws: ConfigurationError.malformed(
+                path: "broken.yaml",
+                reason: "line 4, column 3: while scanning a simple key could not find expected ':'")
+        ) { try PicpipeConfiguration.parse(yaml: broken, path: "broken.yaml") }
+    }
+
     /// A file nested deeper than the YAML parser can recurse is refused before it is parsed (until session 33 a
     /// closed `[[…]]` 4,000 deep overflowed the stack: `picpipe config` exit 139, a running serve killed by SIGHUP).
     @Test func aConfigurationNestedTooDeepIsRefusedNotACrash() throws {

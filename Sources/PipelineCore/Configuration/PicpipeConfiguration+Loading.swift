@@ -453,11 +453,16 @@ extension PicpipeConfiguration {
         value.isFinite && value > low && value <= high
     }
 
-    /// A YAML syntax error as "line L, column C: problem".
+    /// A YAML syntax error as "line L, column C: problem". A scanner error is placed where the token it was
+    /// scanning starts (its context), not where the scanner gave up: a key without its `:` on the last line was
+    /// said to be on the line after it (until session 36).
     private static func explain(_ error: YamlError) -> String {
         switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-            .composer(let context, let problem, let mark, _):
+        case .scanner(let context, let problem, let problemMark, _):
+            let mark = context?.mark ?? problemMark
+            let contextText = context.map { "\($0.text) " } ?? ""
+            return "line \(mark.line), column \(mark.column): \(contextText)\(problem)"
+        case .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
             let contextText = context.map { "\($0.text) " } ?? ""
             return "line \(mark.line), column \(mark.column): \(contextText)\(problem)"
         case .reader(let problem, let offset, _, _):
