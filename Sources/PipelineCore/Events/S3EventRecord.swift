@@ -84,9 +84,10 @@ public struct S3EventRecord: Codable, Sendable, Equatable {
         public var sequencer: String
         /// The name the object arrived under (upload file name, HTTP id): a picpipe addition.
         public var sourceName: String?
-        /// The MD5 an S3-shaped payload gave as its eTag before `inStoreTerms` put the key's SHA-256 there; checked
-        /// against the original before the function runs. Not part of the record's JSON.
-        public var statedMD5: String?
+        /// The S3 ETag an S3-shaped payload gave as its eTag before `inStoreTerms` put the key's SHA-256 there,
+        /// unquoted and lower-case: an MD5, or `md5-N` after a multipart upload; checked against the original before
+        /// the function runs. Not part of the record's JSON.
+        public var statedETag: String?
         /// `true` when this event put the original into the store (its bytes were not there before it arrived, or a
         /// `replay` put them back from `failed/`): a picpipe addition, left out otherwise. Only then may a refusal
         /// of the event's work take the original back out of the store; a picture stored earlier is never removed
@@ -151,14 +152,25 @@ public struct S3EventRecord: Codable, Sendable, Equatable {
             record.s3.object.key = "originals/" + record.s3.object.key
         }
         if record.contentHash == nil, let named = record.keyContentHash {
-            // S3's single-part ETag is the MD5 of the bytes (quoted); a multipart one ("…-N") names no content.
+            // S3's single-part ETag is the MD5 of the bytes (quoted); a multipart one ("…-N") names no content by
+            // itself and is checked against the ETag the upload kept (until session 36 it was not kept to check).
             let stated = record.s3.object.eTag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
-            if stated.utf8.count == 32, stated.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) {
-                record.s3.object.statedMD5 = stated
-            }
+            if Self.isS3ETag(stated) { record.s3.object.statedETag = stated }
             record.s3.object.eTag = named.hex
         }
         return record
+    }
+
+    /// Whether `text` (unquoted, lower-case) has the form of an S3 ETag: 32 hex digits of an MD5, and `-N` (a part
+    /// count, 1 to 10,000) after a multipart upload.
+    static func isS3ETag(_ text: String) -> Bool {
+        let pieces = text.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let md5 = pieces.first, md5.utf8.count == 32,
+            md5.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })
+        else { return false }
+        guard pieces.count == 2 else { return true }
+        let count = pieces[1]
+        return count.utf8.allSatisfy { (48...57).contains($0) } && Int(count).map { (1...10_000).contains($0) } == true
     }
 
     static func timestamp(_ date: Date) -> String { Timestamp.string(date) }

@@ -60,12 +60,23 @@ extension PipelineFunction {
             throw FunctionError.invalidPayload(
                 "key '\(key)' does not name the content of eTag '\(hash.hex)': an original's file name is its SHA-256")
         }
-        if let stated = record.s3.object.statedMD5, let bytes = try? context.readOriginal(record) {
-            let md5 = Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        guard let stated = record.s3.object.statedETag, let bytes = try? context.readOriginal(record) else { return }
+        let md5 = Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        guard stated.contains("-") else {
             guard md5 == stated else {
                 throw FunctionError.invalidPayload(
                     "key '\(key)' does not name the content of eTag '\(stated)': the original's MD5 is \(md5)")
             }
+            return
+        }
+        // A multipart ETag (the MD5 of the parts' MD5s, `-N`) cannot be checked against the bytes: it must be the one
+        // HeadObject gives, the ETag the upload kept for the content, else its MD5 (stored some other way, it has no
+        // multipart ETag). Until session 36 any was taken on the key's word, another picture's and a stale one too.
+        let current = context.keptS3ETag?(hash).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        let expected = current?.lowercased() ?? md5
+        guard expected == stated else {
+            throw FunctionError.invalidPayload(
+                "key '\(key)' does not name the content of eTag '\(stated)': the original's ETag is \"\(expected)\"")
         }
     }
 }
@@ -101,14 +112,19 @@ public struct FunctionContext: Sendable {
     /// remover shares this process's or the database's locks (batch; an SQLite store's `invoke` beside its serve):
     /// the function then checks after writing and removes what it wrote when the original went meanwhile.
     public var contentLocks: (any ContentLocks)?
+    /// The ETag the AWS front door kept for a content (`StoreLayout.keptS3ETag(of:)`), against which a record's
+    /// multipart S3 ETag is checked; `nil` where no S3-shaped record comes in (batch).
+    public var keptS3ETag: (@Sendable (ContentHash) -> String?)?
 
     /// - Parameters: see the properties.
     public init(
         configuration: FunctionConfiguration, store: StoreHandles, logger: Logger,
         deadline: ContinuousClock.Instant, invocationID: String, preloadedOriginal: Data? = nil,
         eventSink: (@Sendable (S3EventRecord) throws -> JournalAppend)? = nil, outputWriter: (any OutputWriter)? = nil,
-        missingOriginalWasDeleted: Bool = false, contentLocks: (any ContentLocks)? = nil
+        missingOriginalWasDeleted: Bool = false, contentLocks: (any ContentLocks)? = nil,
+        keptS3ETag: (@Sendable (ContentHash) -> String?)? = nil
     ) {
+        self.keptS3ETag = keptS3ETag
         self.contentLocks = contentLocks
         self.missingOriginalWasDeleted = missingOriginalWasDeleted
         self.preloadedOriginal = preloadedOriginal

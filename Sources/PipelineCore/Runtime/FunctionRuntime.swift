@@ -976,7 +976,8 @@ public final class FunctionRuntime: Sendable {
             logger: logger ?? self.logger,
             deadline: ContinuousClock.now.advanced(by: .seconds(registered.configuration.timeout)),
             invocationID: invocationID,
-            eventSink: sink, missingOriginalWasDeleted: missingOriginalWasDeleted, contentLocks: contentLocks)
+            eventSink: sink, missingOriginalWasDeleted: missingOriginalWasDeleted, contentLocks: contentLocks,
+            keptS3ETag: { [layout] hash in layout.keptS3ETag(of: hash) })
     }
 
     private func invocationLogger(_ claim: ClaimedInvocation) -> Logger {

@@ -45,6 +45,16 @@ public struct StoreLayout: Sendable, Hashable {
         unlink(s3ObjectRecords.appendingPathComponent(hash + ".json").path)
     }
 
+    /// The ETag the AWS front door kept for a content's S3 uploads (quoted: `"md5"`, or `"md5-N"` after a multipart
+    /// upload; the `etag` of its record), which is what HeadObject answers for it; nil when no upload through S3
+    /// kept one (its ETag is then the MD5 of its bytes).
+    public func keptS3ETag(of hash: ContentHash) -> String? {
+        struct Kept: Decodable { var etag: String }
+        let file = s3ObjectRecords.appendingPathComponent(hash.hex + ".json")
+        guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
+        return (try? JSONDecoder().decode(Kept.self, from: data))?.etag
+    }
+
     /// Creates every folder of the store that does not exist yet.
     /// - Parameter parents: whether missing parents of the root are created too. Commands pass `false`, so a
     ///   mistyped `--store` fails instead of growing a tree of folders somewhere unexpected.
