@@ -209,5 +209,34 @@ extension PicpipeCLI {
                 }
             }
         }
+
+        /// ListParts and ListMultipartUploads name the upload's ChecksumType as S3's ListPartsResult and
+        /// MultipartUpload do (until session 36 only its ChecksumAlgorithm): the one CreateMultipartUpload named, else
+        /// S3's for the algorithm (COMPOSITE, FULL_OBJECT for CRC64NVME); none without an algorithm.
+        @Test func listingsNameTheUploadsChecksumType() async throws {
+            try await AWSCLITests.withServe { gateway in
+                let out = try await AWSMultipartCompletionTests.run(
+                    """
+                    uploads = {"full.jpg": {"ChecksumAlgorithm": "CRC32C", "ChecksumType": "FULL_OBJECT"},
+                               "composite.jpg": {"ChecksumAlgorithm": "SHA256"},
+                               "crc64.jpg": {"ChecksumAlgorithm": "CRC64NVME"}, "plain.jpg": {}}
+                    out = {"parts": {}}
+                    for name, create in uploads.items():
+                        up = s3.create_multipart_upload(Bucket="uploads", Key=name, **create)["UploadId"]
+                        out["parts"][name] = s3.list_parts(Bucket="uploads", Key=name, UploadId=up).get("ChecksumType")
+                    listed = s3.list_multipart_uploads(Bucket="uploads")["Uploads"]
+                    out["uploads"] = {u["Key"]: u.get("ChecksumType") for u in listed}
+                    print(json.dumps(out))
+                    """, gateway: gateway)
+                let expected: [String: String] = [
+                    "full.jpg": "FULL_OBJECT", "composite.jpg": "COMPOSITE", "crc64.jpg": "FULL_OBJECT",
+                ]
+                for place in ["parts", "uploads"] {
+                    let types = try #require(out[place] as? [String: Any], "\(out)")
+                    #expect(Set(types.keys) == Set(expected.keys).union(["plain.jpg"]), "\(place): \(out)")
+                    #expect(types.compactMapValues { $0 as? String } == expected, "\(place): \(out)")
+                }
+            }
+        }
     }
 }

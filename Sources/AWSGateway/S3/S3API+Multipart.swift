@@ -342,7 +342,8 @@ extension S3API {
                         key: Self.listed(key, urlEncoded: urlEncoded), uploadID: entry.id,
                         initiator: entry.upload.initiator.map { S3Owner(id: $0, displayName: $0) } ?? owner,
                         owner: owner, initiated: S3XML.timestamp(entry.upload.initiated),
-                        checksumAlgorithm: entry.upload.checksumAlgorithm))
+                        checksumAlgorithm: entry.upload.checksumAlgorithm,
+                        checksumType: entry.upload.objectChecksumType?.rawValue))
                 last = (key, entry.id)
             }
         }
@@ -435,7 +436,7 @@ extension S3API {
                     .init(
                         partNumber: $0.number, lastModified: S3XML.timestamp($0.modified), eTag: $0.eTag, size: $0.size,
                         checksums: PartChecksums($0.checksum))
-                }, checksumAlgorithm: upload.checksumAlgorithm),
+                }, checksumAlgorithm: upload.checksumAlgorithm, checksumType: upload.objectChecksumType?.rawValue),
             root: "ListPartsResult")
     }
 

@@ -239,6 +239,8 @@ struct ListMultipartUploadsResult: Encodable {
         var storageClass = "STANDARD"
         var initiated: String
         var checksumAlgorithm: String? = nil
+        /// `COMPOSITE` or `FULL_OBJECT` when the upload named an algorithm.
+        var checksumType: String? = nil
         enum CodingKeys: String, CodingKey {
             case key = "Key"
             case uploadID = "UploadId"
@@ -247,6 +249,7 @@ struct ListMultipartUploadsResult: Encodable {
             case storageClass = "StorageClass"
             case initiated = "Initiated"
             case checksumAlgorithm = "ChecksumAlgorithm"
+            case checksumType = "ChecksumType"
         }
     }
     var bucket: String
@@ -427,6 +430,8 @@ struct ListPartsResult: Encodable {
     var parts: [Part]
     /// The upload's `x-amz-checksum-algorithm`, if it named one.
     var checksumAlgorithm: String? = nil
+    /// How the upload's part checksums make the object's (`COMPOSITE`, `FULL_OBJECT`), if it named an algorithm.
+    var checksumType: String? = nil
     enum CodingKeys: String, CodingKey {
         case bucket = "Bucket"
         case key = "Key"
@@ -437,6 +442,7 @@ struct ListPartsResult: Encodable {
         case isTruncated = "IsTruncated"
         case parts = "Part"
         case checksumAlgorithm = "ChecksumAlgorithm"
+        case checksumType = "ChecksumType"
     }
 }
 
