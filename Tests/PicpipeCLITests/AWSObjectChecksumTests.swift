@@ -16,6 +16,8 @@ extension PicpipeCLI {
                     "--checksum-algorithm", "SHA256",
                 ])
                 let sent = try #require(put["ChecksumSHA256"] as? String, "\(put)")
+                // As S3 answers every PutObject with a checksum (until session 36 the type was left out).
+                #expect(put["ChecksumType"] as? String == "FULL_OBJECT", "\(put)")
                 let listed = try await gateway.awsJSON(["s3api", "list-objects-v2", "--bucket", "originals"])
                 let contents = try #require(listed["Contents"] as? [[String: Any]], "\(listed)")
                 let key = try #require(contents.first?["Key"] as? String)
@@ -33,19 +35,24 @@ extension PicpipeCLI {
                 let out = try await AWSThrottleAndListingTests.boto3(
                     """
                     import boto3, json, sys
-                    endpoint, key, secret, name = sys.argv[1:5]
+                    endpoint, key, secret, name, picture = sys.argv[1:6]
                     \(AWSTools.botoClientAndAttempt)
                     def headers(**options):
                         answer = s3.get_object(Bucket="originals", Key=name, **options)
                         answer["Body"].read()
                         h = answer["ResponseMetadata"]["HTTPHeaders"]
                         return {k: v for k, v in h.items() if k.startswith("x-amz-checksum")}
-                    print(json.dumps({"whole": headers(ChecksumMode="ENABLED"),
-                                      "ranged": headers(ChecksumMode="ENABLED", Range="bytes=0-9")}))
-                    """, [key], gateway: gateway)
+                    out = {"whole": headers(ChecksumMode="ENABLED"),
+                           "ranged": headers(ChecksumMode="ENABLED", Range="bytes=0-9")}
+                    put = s3.put_object(Bucket="uploads", Key="ck/b.jpg", Body=open(picture, "rb").read(),
+                                        ChecksumAlgorithm="CRC32")
+                    out["putType"] = put["ResponseMetadata"]["HTTPHeaders"].get("x-amz-checksum-type")
+                    print(json.dumps(out))
+                    """, [key, picture.path], gateway: gateway)
                 let whole = try #require(out["whole"] as? [String: String], "\(out)")
                 #expect(whole == ["x-amz-checksum-sha256": sent, "x-amz-checksum-type": "FULL_OBJECT"])
                 #expect((out["ranged"] as? [String: String])?.isEmpty == true, "\(out)")
+                #expect(out["putType"] as? String == "FULL_OBJECT", "\(out)")
             }
         }
 

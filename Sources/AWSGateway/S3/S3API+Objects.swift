@@ -305,9 +305,9 @@ extension S3API {
             metadata: metadata, headers: S3ObjectOptions.keptHeaders(Self.header(of: request)),
             event: .objectCreatedPut)
         // The checksum, whether it came as a header or in an aws-chunked trailer (until session 27 only a header's
-        // was echoed).
-        return AWSResponses.empty(
-            .ok, headers: AWSResponses.fields([("ETag", eTag)] + (object.checksum.map { [$0] } ?? [])))
+        // was echoed), and its type: a PutObject's is always the whole object's (until session 36 it was left out).
+        let checksum = object.checksum.map { [$0, ("x-amz-checksum-type", MultipartChecksumType.fullObject.rawValue)] }
+        return AWSResponses.empty(.ok, headers: AWSResponses.fields([("ETag", eTag)] + (checksum ?? [])))
     }
 
     /// One of the `http.max_concurrent_uploads` slots, to release when the body is in.
