@@ -134,7 +134,9 @@ extension PicpipeCLI {
                             send = (lambda **kw: bare.upload_part(**kw)) if algorithm == "CRC64NVME" else (
                                 lambda **kw: s3.upload_part(ChecksumAlgorithm=algorithm, **kw))
                             answer = send(Bucket="uploads", Key=name, UploadId=up, PartNumber=n + 1, Body=piece)
-                            parts.append({"PartNumber": n + 1, "ETag": answer["ETag"]})
+                            # Each part's checksum listed, as S3 requires of a composite upload's completion.
+                            parts.append({"PartNumber": n + 1, "ETag": answer["ETag"],
+                                          **checksums(answer)})
                         return {"Parts": parts}
                     def completed(name, algorithm, **complete):
                         up = created(name, ChecksumAlgorithm=algorithm, **{k: v for k, v in complete.items()
@@ -236,6 +238,69 @@ extension PicpipeCLI {
                     #expect(Set(types.keys) == Set(expected.keys).union(["plain.jpg"]), "\(place): \(out)")
                     #expect(types.compactMapValues { $0 as? String } == expected, "\(place): \(out)")
                 }
+            }
+        }
+
+        /// A composite upload's completion must give every listed part's checksum, as S3 requires (until session 36
+        /// one without them was taken); a full-object upload's need not. The AWS CLI's and boto3's own multipart
+        /// transfers, which send them, still complete.
+        @Test func aCompositeCompletionMustGiveEveryPartsChecksum() async throws {
+            try await AWSCLITests.withServe { gateway in
+                let out = try await AWSMultipartCompletionTests.run(
+                    """
+                    import base64
+                    from boto3.s3.transfer import TransferConfig
+                    sha256 = lambda data: base64.b64encode(hashlib.sha256(data).digest()).decode()
+                    pieces = [picture[:5 * MiB], picture[5 * MiB:]]
+                    def upload(name, algorithm, **create):
+                        up = s3.create_multipart_upload(Bucket="uploads", Key=name, ChecksumAlgorithm=algorithm,
+                                                        **create)["UploadId"]
+                        sent = [s3.upload_part(Bucket="uploads", Key=name, UploadId=up, PartNumber=n + 1, Body=piece,
+                                               ChecksumAlgorithm=algorithm) for n, piece in enumerate(pieces)]
+                        return up, [{"PartNumber": n + 1, "ETag": part["ETag"]} for n, part in enumerate(sent)]
+                    def refusal(call):
+                        try:
+                            call()
+                            return "ok"
+                        except s3.exceptions.ClientError as error:
+                            return [error.response["ResponseMetadata"]["HTTPStatusCode"], error.response["Error"]["Code"],
+                                    error.response["Error"]["Message"]]
+                    out = {}
+                    up, sent = upload("composite.jpg", "SHA256")
+                    complete = lambda listed: s3.complete_multipart_upload(
+                        Bucket="uploads", Key="composite.jpg", UploadId=up, MultipartUpload={"Parts": listed})
+                    out["none"] = refusal(lambda: complete(sent))
+                    out["second"] = refusal(lambda: complete([dict(sent[0], ChecksumSHA256=sha256(pieces[0])), sent[1]]))
+                    out["kept"] = parts("composite.jpg", up)
+                    out["all"] = refusal(lambda: complete([dict(part, ChecksumSHA256=sha256(piece))
+                                                           for part, piece in zip(sent, pieces)]))
+                    up, sent = upload("full.jpg", "CRC32", ChecksumType="FULL_OBJECT")
+                    out["full"] = refusal(lambda: s3.complete_multipart_upload(
+                        Bucket="uploads", Key="full.jpg", UploadId=up, MultipartUpload={"Parts": sent}))
+                    out["managed"] = refusal(lambda: s3.upload_file(
+                        sys.argv[4], "uploads", "managed.jpg", ExtraArgs={"ChecksumAlgorithm": "SHA256"},
+                        Config=TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)))
+                    print(json.dumps(out))
+                    """, gateway: gateway)
+                let words =
+                    "The upload was created using a sha256 checksum. The complete request must include the checksum "
+                    + "for each part. It was missing for part"
+                for (name, part) in [("none", 1), ("second", 2)] {
+                    let refusal = out[name] as? [Any] ?? []
+                    #expect(refusal.first as? Int == 400, "\(name): \(out)")
+                    #expect(refusal.dropFirst().first as? String == "InvalidRequest", "\(name): \(out)")
+                    #expect(refusal.last as? String == "\(words) \(part) in the request.", "\(name): \(out)")
+                }
+                #expect((out["kept"] as? [Any])?.count == 2, "the refused completions kept the parts: \(out)")
+                for name in ["all", "full", "managed"] {
+                    #expect(out[name] as? String == "ok", "\(name): \(out)")
+                }
+                // The AWS CLI's own transfer of the large picture (8 MiB parts), with a checksum algorithm.
+                let cli = try await gateway.aws([
+                    "s3", "cp", gateway.root.appendingPathComponent("large.jpg").path, "s3://uploads/cli.jpg",
+                    "--checksum-algorithm", "SHA1", "--no-progress",
+                ])
+                #expect(cli.status == 0, "\(cli.stderr)")
             }
         }
     }

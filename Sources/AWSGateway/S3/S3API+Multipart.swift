@@ -507,6 +507,8 @@ extension S3API {
             chosen.append(part)
         }
         try await checkListedChecksums(document.parts, of: chosen)
+        // After the listed parts and checksums are found right: a wrong one is InvalidPart whatever else is missing.
+        try Self.checkPartChecksumsListed(document.parts, upload: upload)
         for part in chosen.dropLast() where part.size < MultipartUploads.minPartSize {
             throw AWSError(
                 "EntityTooSmall", status: 400,
@@ -581,6 +583,19 @@ extension S3API {
             }
         }
         return computed
+    }
+
+    /// Refuses the completion of a composite-checksum upload whose list leaves out a part's checksum of the upload's
+    /// algorithm, as S3 does: the object's checksum is made of the parts' ones, which the client vouches for by
+    /// listing them (until session 36 such a list was taken). A full-object upload's list needs none.
+    static func checkPartChecksumsListed(_ listed: [CompleteMultipartUpload.Part], upload: MultipartUpload) throws {
+        guard let algorithm = upload.checksum, upload.objectChecksumType == .composite else { return }
+        if let missing = listed.first(where: { $0.checksums.values[algorithm] == nil }) {
+            throw AWSError.invalidRequest(
+                "The upload was created using a \(algorithm.name.lowercased()) checksum. The complete request must "
+                    + "include the checksum for each part. It was missing for part \(missing.partNumber) in the "
+                    + "request.")
+        }
     }
 
     /// Refuses a completion whose list gives a part a checksum (`ChecksumSHA256`, …) that is not the part's, as S3
