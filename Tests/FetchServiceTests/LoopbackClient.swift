@@ -55,13 +55,17 @@ struct LoopbackClient: Sendable {
     /// closes (a part the server refuses to take ends the sending). With `abort`, closes right after sending; with
     /// `halfClose`, shuts its sending side after the last part (`shutdown(SHUT_WR)`, as `nc -N` does) and reads on.
     func conversation(
-        _ parts: [(bytes: [UInt8], delay: Double)], abort: Bool = false, halfClose: Bool = false
+        _ parts: [(bytes: [UInt8], delay: Double)], abort: Bool = false, halfClose: Bool = false,
+        receiveTimeout: Int = 60
     ) async throws -> [UInt8] {
         let port = self.port
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(
-                    with: Result { try Self.exchange(parts, port: port, abort: abort, halfClose: halfClose) })
+                    with: Result {
+                        try Self.exchange(
+                            parts, port: port, abort: abort, halfClose: halfClose, receiveTimeout: receiveTimeout)
+                    })
             }
         }
     }
@@ -95,9 +99,9 @@ struct LoopbackClient: Sendable {
     }
 
     private static func exchange(
-        _ parts: [(bytes: [UInt8], delay: Double)], port: Int, abort: Bool, halfClose: Bool
+        _ parts: [(bytes: [UInt8], delay: Double)], port: Int, abort: Bool, halfClose: Bool, receiveTimeout: Int
     ) throws -> [UInt8] {
-        let fd = try connect(port: port)
+        let fd = try connect(port: port, receiveTimeout: timeval(tv_sec: receiveTimeout, tv_usec: 0))
         defer { close(fd) }
         sending: for (bytes, delay) in parts {
             if delay > 0 { usleep(useconds_t(delay * 1_000_000)) }

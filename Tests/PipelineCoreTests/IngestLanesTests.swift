@@ -29,11 +29,15 @@ import Testing
         let writer = open(upload.path, O_WRONLY)
         try #require(writer >= 0)
         let lanes = IngestLanes(ingest: ingest)
+        // The writer lets go 0.2 s from now, on a thread of its own: only so the first look comes while it holds the
+        // file (should it come later, it takes the file either way). Not a task: when the whole suite starts at once
+        // the tasks may wait longer than all the lane's looks (seen in CI), and the writer would outlast them.
+        let release = Thread {
+            usleep(200_000)
+            close(writer)
+        }
+        release.start()
         await lanes.submit(upload)
-        // Only to let the first look happen while the writer holds it (should it come later, it takes the file
-        // either way).
-        try await Task.sleep(for: .milliseconds(200))
-        close(writer)
         await lanes.drain()
         #expect(!FileManager.default.fileExists(atPath: upload.path))
         #expect(try runtime.journal.events(after: 0, limit: 10).map(\.sourceName) == ["held.png"])
