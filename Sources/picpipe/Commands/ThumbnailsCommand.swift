@@ -84,11 +84,12 @@ struct ThumbnailsCommand: AsyncParsableCommand {
         // --missing first: the old files of a picture whose new thumbnails cannot be made are all it has, and
         // --prune keeps them (until session 36 it removed them first, and such a picture was left with none).
         var toMake: Set<ContentHash> = []
+        // One walk of originals/ for both: --missing makes what they lack, --prune keeps what is theirs alone.
+        let originals = inventory.originals()
         if missing, !interrupt.received {
             let backfill = ThumbnailBackfill(
                 runtime: runtime, inventory: inventory,
                 jobs: jobs ?? configuration.functions.thumbnail.workersPerProcess)
-            let originals = inventory.originals()
             let work = backfill.work(in: originals)
             toMake = Set(work.map(\.original.hash))
             if dryRun {
@@ -108,7 +109,8 @@ struct ThumbnailsCommand: AsyncParsableCommand {
         if prune, !interrupt.received {
             // A dry run makes nothing: what --missing would make counts as made.
             report.pruned = pruneLeftovers(
-                inventory, assumingMade: dryRun ? toMake : [], shouldStop: { interrupt.received })
+                inventory, stored: Set(originals.map(\.hash)), assumingMade: dryRun ? toMake : [],
+                shouldStop: { interrupt.received })
         }
         interrupt.restore()
         // Interrupted when something was left undone: a signal after the last picture changes nothing.
@@ -128,10 +130,10 @@ struct ThumbnailsCommand: AsyncParsableCommand {
     /// picture that lacks a configured thumbnail (one of `assumingMade` is taken as complete): until its new
     /// thumbnails are made, its old ones are the only ones it has.
     private func pruneLeftovers(
-        _ inventory: ThumbnailInventory, assumingMade: Set<ContentHash>, shouldStop: () -> Bool
+        _ inventory: ThumbnailInventory, stored: Set<ContentHash>, assumingMade: Set<ContentHash>,
+        shouldStop: () -> Bool
     ) -> Report.Pruned {
         var pruned = Report.Pruned()
-        let stored = Set(inventory.originals().map(\.hash))
         var incomplete: [ContentHash: Bool] = [:]
         var keptPictures: Set<ContentHash> = []
         for leftover in inventory.leftovers() {
