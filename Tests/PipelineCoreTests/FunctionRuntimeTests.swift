@@ -63,6 +63,27 @@ struct FlakyFunction: PipelineFunction {
     }
 }
 
+/// The journal's own database out of reach while a function writes its outputs: a backend's error that may pass.
+struct DatabaseOutage: PipelineCore.TransientFailure, CustomStringConvertible {
+    var description: String { "cannot connect to the database: Connection refused" }
+    var mayPassIfRetried: Bool { true }
+}
+
+/// Meets a database outage on its first `outages` calls (in the middle of its work), then succeeds.
+struct OutageFunction: PipelineFunction {
+    var name = "outage"
+    let role = FunctionRole(read: [.originals])
+    let subscriptions: Set<String> = ["ObjectCreated"]
+    let outages: Int
+    let tally: Tally
+
+    func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
+        let n = tally.call(record)
+        if n <= outages { throw DatabaseOutage() }
+        return ["call": .int(n)]
+    }
+}
+
 /// Refuses every `ObjectCreated` as a corrupt picture would be refused; counts every call.
 struct RefusingFunction: PipelineFunction {
     var name = "refuser"
@@ -274,6 +295,33 @@ struct TrespassingFunction: PipelineFunction {
         #expect(statistics.errors == 2)
         #expect(statistics.retries == 2)
         #expect(statistics.deadLettered == 0)
+    }
+
+    /// Losing picpipe's own database is not the function's failure: the invocation goes back to the queue as the
+    /// same attempt, with no error or retry metered, and no dead letter even with `max_retries: 0` (until session 37
+    /// a PostgreSQL restart under a thumbnail run used up an attempt, and dead-lettered a good picture).
+    @Test func aDatabaseOutageUnderAFunctionCostsNoAttempt() async throws {
+        let tally = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(
+                OutageFunction(outages: 2, tally: tally), configuration: FunctionConfiguration(maxRetries: 0))
+        ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        try Self.storeOriginal(of: Self.record(1), in: runtime)
+        try await Self.running(runtime) {
+            try runtime.submit(Self.record(1))
+            try await Self.eventually("succeeded") { try Self.states(runtime, "outage") == ["succeeded"] }
+        }
+        #expect(tally.calls == 3)
+        let statistics = try #require(try runtime.statistics().first)
+        #expect(statistics.invocations == 1)
+        #expect(statistics.errors == 0)
+        #expect(statistics.retries == 0)
+        #expect(statistics.deadLettered == 0)
+        let done = try #require(try runtime.journal.invocations(state: .succeeded, function: "outage", limit: 1).first)
+        #expect(done.attempt == 1)
+        let letters = (try? FileManager.default.contentsOfDirectory(atPath: runtime.layout.failed.path)) ?? []
+        #expect(letters.isEmpty, "\(letters)")
     }
 
     @Test func aPoisonEventIsDeadLetteredWithItsReasonAndOthersAreServed() async throws {

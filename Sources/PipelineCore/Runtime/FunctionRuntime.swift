@@ -698,6 +698,16 @@ public final class FunctionRuntime: Sendable {
                 log.notice("invocation put back in the queue at shutdown")
                 return nil
             }
+            if claim.type == .event, TransientFailures.mayPass(error) {
+                // picpipe's own database out of reach (a PostgreSQL restart) in the middle of the work: not the
+                // function's failure, so it costs no attempt and no retry (until session 37 it did, and with
+                // max_retries 0 a good picture was dead-lettered). Handlers are idempotent: it runs again whole.
+                await journaling { try journal.putBack(claim) }
+                log.warning(
+                    "the database was out of reach during the invocation; it goes back to the queue as the same attempt",
+                    metadata: ["error": "\(error)"])
+                return nil
+            }
             let reason = Self.describe(error)
             if case FunctionError.unprocessable = error {
                 // The same bytes fail the same way every time: no retry.
@@ -777,7 +787,11 @@ public final class FunctionRuntime: Sendable {
         let elapsed = start.duration(to: clock.now)
         let duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         var failed = false
-        if case .failed = outcome { failed = true }
+        if case .failed(let error) = outcome {
+            // An outage of picpipe's own database under queued work is not metered: it goes back as the same attempt.
+            if claim.type == .event, TransientFailures.mayPass(error) { return (outcome, duration) }
+            failed = true
+        }
         metrics[claim.function]?.record(
             attempt: claim.attempt, duration: duration, memoryMB: configuration.memoryMB, failed: failed)
         return (outcome, duration)
