@@ -293,6 +293,14 @@ public final class PostgresConnectionPool: Sendable {
         case .uncleanShutdown: return "the connection broke off"
         case .poolClosed: return "the connection pool is closed"
         case .queryCancelled: return "the statement was cancelled"
+        // Until session 37 these printed as the driver's names ("authMechanismRequiresPassword").
+        case .authMechanismRequiresPassword:
+            return "the server asks for a password and the URL gives none (postgres://USER:PASSWORD@HOST/DB)"
+        case .unsupportedAuthMechanism:
+            return "the server asks for an authentication method picpipe's driver does not support (use scram-sha-256, "
+                + "md5, password or trust in pg_hba.conf)"
+        case .saslError: return "the password exchange (SCRAM) failed: is the password right?"
+        case .sslUnsupported: return "the server does not accept encrypted connections (sslmode=require asked for one)"
         default: return "\(code)"
         }
     }
@@ -421,6 +429,9 @@ final class ConnectionProblems: Sendable {
     private struct State {
         var down = false
         var epoch = 0
+        /// Whether a connection was ever opened: a process that never reached its database says so and exits
+        /// (until session 37 it first logged "retrying with backoff", and then exited).
+        var reachedOnce = false
     }
     private let state = Locked(State())
 
@@ -429,7 +440,7 @@ final class ConnectionProblems: Sendable {
 
     func failed(_ error: DatabaseError, epoch: Int, logger: Logger) {
         let first = state.withLock { state -> Bool in
-            guard !state.down, epoch == state.epoch else { return false }
+            guard state.reachedOnce, !state.down, epoch == state.epoch else { return false }
             state.down = true
             return true
         }
@@ -440,6 +451,7 @@ final class ConnectionProblems: Sendable {
     func recovered(logger: Logger, url: DatabaseURL) -> Int {
         let (was, epoch) = state.withLock { state -> (Bool, Int) in
             let was = state.down
+            state.reachedOnce = true
             if was {
                 state.down = false
                 state.epoch += 1
