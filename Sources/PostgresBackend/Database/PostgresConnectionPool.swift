@@ -53,7 +53,8 @@ public final class PostgresConnectionPool: Sendable {
         logger: Logger = Logger(label: "picpipe.database")
     ) throws {
         try self.init(
-            url: url, maxConnections: maxConnections, settings: settings, logger: logger, problems: ConnectionProblems())
+            url: url, maxConnections: maxConnections, settings: settings, logger: logger,
+            problems: ConnectionProblems())
     }
 
     private init(
