@@ -109,6 +109,37 @@ import Testing
         #expect(framePSNR >= Self.minimumPSNR, "animated GIF first frame: \(framePSNR) dB")
     }
 
+    /// A GIF whose logical screen is smaller than its first frame, or 0x0 (written so by some encoders), shows the
+    /// whole frame, as browsers and vips show it (until session 37 it was cut to the screen, or refused as "invalid
+    /// dimensions 0x0"). The header's size says so too (the metadata's width and height, the pixel limit).
+    @Test func aGIFScreenSmallerThanItsFirstFrameGrowsToTheFrame() throws {
+        guard ReferenceTools.available("convert") else { return }
+        let work = try ReferenceTools.folder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let photo = work.appendingPathComponent("photo.png")
+        try ReferenceTools.writePNG(TestPictures.photo(width: 100, height: 60), to: photo)
+        let gif = work.appendingPathComponent("frame.gif")
+        try ReferenceTools.run("convert", [photo.path, gif.path])
+        let intact = try ReferenceTools.bytes(gif)
+        let whole = try ReferenceTools.decode(intact)
+        #expect(whole.header.width == 100 && whole.header.height == 60)
+        for screen in [(10, 10), (0, 0), (100, 0), (99, 60)] {
+            var bytes = intact
+            bytes[6] = UInt8(screen.0 & 0xFF)
+            bytes[7] = UInt8(screen.0 >> 8)
+            bytes[8] = UInt8(screen.1 & 0xFF)
+            bytes[9] = UInt8(screen.1 >> 8)
+            let decoded = try ReferenceTools.decode(bytes)
+            #expect(decoded.header.width == 100 && decoded.header.height == 60, "screen \(screen)")
+            #expect(decoded.pixels == whole.pixels, "screen \(screen): the whole frame, exactly")
+        }
+        // A screen larger than the frame stays the canvas (the frame painted at its offset, the rest transparent).
+        var larger = intact
+        larger[6] = 120
+        let padded = try ReferenceTools.decode(larger)
+        #expect(padded.header.width == 120 && padded.pixels.width == 120 && padded.pixels.channels == 4)
+    }
+
     @Test func heicDecodesLikeHeifConvert() throws {
         guard ReferenceTools.available("heif-enc", "heif-convert") else { return }
         let work = try ReferenceTools.folder()

@@ -1,7 +1,7 @@
 // A GIF's first frame through giflib's record-by-record reader: the records before the first image (the graphic
 // control extension gives its transparent index), then that image's rows, painted onto a transparent canvas of
-// the logical screen's size with the frame's own palette (or the global one). The rest of the animation is never
-// read. giflib reports every failure as a return code; it has no fatal path to catch.
+// the logical screen's size (or the frame's, when it is larger) with the frame's own palette (or the global one).
+// The rest of the animation is never read. giflib reports every failure as a return code; it has no fatal path to catch.
 import CGIF
 
 /// Decodes a GIF's first frame to RGB, or RGBA when any pixel is transparent.
@@ -58,9 +58,15 @@ enum GIFDecoder {
         _ gif: UnsafeMutablePointer<GifFileType>, header: ImageHeader, transparent: Int, limits: DecodeLimits
     ) throws(ImageError) -> PixelBuffer {
         let descriptor = gif.pointee.Image
-        let (left, top) = (Int(descriptor.Left), Int(descriptor.Top))
         let (width, height) = (Int(descriptor.Width), Int(descriptor.Height))
         guard width > 0, height > 0 else { throw .invalidDimensions(width: width, height: height) }
+        // A frame larger than the screen is the canvas, at its top left (`GIFHeaderParser.canvas`).
+        let screen = (width: Int(gif.pointee.SWidth), height: Int(gif.pointee.SHeight))
+        let placement = GIFHeaderParser.canvas(screen: screen, firstFrame: (width, height))
+        guard placement.width == header.width, placement.height == header.height else {
+            throw .corrupt(format: .gif, detail: "the first image's descriptor differs from the one the header read")
+        }
+        let (left, top) = placement.frameAtOrigin ? (0, 0) : (Int(descriptor.Left), Int(descriptor.Top))
         // The frame may claim more than the screen; its rows are read whole, so it is limited like the screen.
         try limits.check(ImageHeader(format: .gif, width: width, height: height))
         guard let map = descriptor.ColorMap ?? gif.pointee.SColorMap, let colors = map.pointee.Colors else {
