@@ -242,6 +242,26 @@ import Testing
         ) { try PicpipeConfiguration.parse(yaml: broken, path: "broken.yaml") }
     }
 
+    /// A flow sequence or mapping left open names the line where it starts, and where the parser gave up (until
+    /// session 37 only the second: "line 2, column 1" for `[broken: yaml` on line 1 of a one-line file).
+    @Test func anUnclosedFlowCollectionNamesTheLineWhereItStarts() {
+        #expect(
+            throws: ConfigurationError.malformed(
+                path: "c.yaml",
+                reason: "line 1, column 1: while parsing a flow sequence did not find expected ',' or ']' "
+                    + "(found at line 2, column 1)")
+        ) { try PicpipeConfiguration.parse(yaml: "[broken: yaml\n", path: "c.yaml") }
+        #expect(
+            throws: ConfigurationError.malformed(
+                path: "d.yaml",
+                reason: "line 2, column 10: while parsing a flow sequence did not find expected ',' or ']' "
+                    + "(found at line 3, column 5)")
+        ) {
+            let yaml = "thumbnails:\n  sizes: [128, 256\nhttp:\n  listen: x\n"
+            try PicpipeConfiguration.parse(yaml: yaml, path: "d.yaml")
+        }
+    }
+
     /// A file nested deeper than the YAML parser can recurse is refused before it is parsed (until session 33 a
     /// closed `[[…]]` 4,000 deep overflowed the stack: `picpipe config` exit 139, a running serve killed by SIGHUP).
     @Test func aConfigurationNestedTooDeepIsRefusedNotACrash() throws {

@@ -463,8 +463,14 @@ extension PicpipeConfiguration {
             let contextText = context.map { "\($0.text) " } ?? ""
             return "line \(mark.line), column \(mark.column): \(contextText)\(problem)"
         case .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
-            let contextText = context.map { "\($0.text) " } ?? ""
-            return "line \(mark.line), column \(mark.column): \(contextText)\(problem)"
+            // A collection left open is placed where it starts, and where the parser gave up (until session 37 only
+            // there: the line after the file's last one for an unclosed `[` on it).
+            guard let context else { return "line \(mark.line), column \(mark.column): \(problem)" }
+            guard context.mark.line != mark.line || context.mark.column != mark.column else {
+                return "line \(mark.line), column \(mark.column): \(context.text) \(problem)"
+            }
+            return "line \(context.mark.line), column \(context.mark.column): \(context.text) \(problem) "
+                + "(found at line \(mark.line), column \(mark.column))"
         case .reader(let problem, let offset, _, _):
             return offset.map { "\(problem) at byte \($0)" } ?? problem
         default:
