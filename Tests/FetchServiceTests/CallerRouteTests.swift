@@ -1,5 +1,6 @@
 // GET /auth/me: who a credential names and every scope it holds, for each kind of key; 401 without one when
-// credentials are configured; every scope for anyone when none are. Tokens: OIDCAuthTests (a real issuer).
+// credentials are configured; every scope for anyone when none are; an import's missing scope refused before the
+// usage plan. Tokens: OIDCAuthTests (a real issuer).
 import Foundation
 import PipelineCore
 import Testing
@@ -25,6 +26,12 @@ struct CallerRouteTests {
             ScopedAPIKey(name: "deleter", key: "deleter-key-0123456789", scopes: ["images:delete", "images:read"]),
             ScopedAPIKey(name: "root", key: "admin-key-0123456789", scopes: ["admin"]),
         ]
+    }
+
+    /// `keyed`, every key under a plan of a burst of 3 refilled once in 100 s.
+    static func keyedWithAPlan(_ configuration: inout PicpipeConfiguration) {
+        keyed(&configuration)
+        configuration.auth.usagePlan = UsagePlan(rate: 0.01, burst: 3)
     }
 
     /// The answer's subject and scopes, in the order the server lists them.
@@ -62,6 +69,25 @@ struct CallerRouteTests {
                 "DELETE", "/images/some-id", headers: [("Authorization", "Bearer reader-key-0123456789")])
             #expect(refused.status == 403)
             #expect(refused.errorCode == "insufficient_scope")
+        }
+    }
+
+    /// An import's missing `functions:invoke` is refused before the usage plan, as every other missing scope is: no
+    /// `X-RateLimit-*` headers and nothing counted (until session 37 it was checked in the route, after the plan).
+    @Test func anImportsMissingScopeComesBeforeTheUsagePlan() async throws {
+        try await FetchServer.with(configure: Self.keyedWithAPlan) { client, _ in
+            let uploader = [("Authorization", "Bearer uploader-key-0123456789")]
+            let refused = try await client.send(
+                "POST", "/images", headers: uploader + [("Content-Type", "application/json")],
+                body: Array(#"{"url":"http://127.0.0.2:9/img.jpg"}"#.utf8))
+            #expect(refused.status == 403, "\(refused.text)")
+            #expect(refused.errorCode == "insufficient_scope")
+            #expect(refused.text.contains("functions:invoke"), "\(refused.text)")
+            #expect(refused.header("X-RateLimit-Limit") == nil)
+            // The plan's first counted request: the burst of 3 less this one.
+            let counted = try await client.send("GET", "/auth/me", headers: uploader)
+            #expect(counted.status == 200)
+            #expect(counted.header("X-RateLimit-Remaining") == "2")
         }
     }
 

@@ -10,10 +10,18 @@ package struct RequestAuthorizer: Sendable {
     let usage: UsageLimiter
 
     /// Admits the request to a route with `needed` access.
+    /// - Parameter alsoNeeded: a scope this request needs besides the access's (an import's `functions:invoke`):
+    ///   like every missing scope, a 403 before the usage plan, neither counted nor carrying its headers (until
+    ///   session 37 the import route checked it after the plan).
     /// - Returns: the caller (when it sent credentials) and the `X-RateLimit-*` headers to add to the answer.
     /// - Throws: `APIError` 401, 403, 503 (the issuer unreachable) or 429 (with `Retry-After`).
-    package func authorize(_ request: Request, needed: RouteAccess) async throws -> (caller: Caller?, headers: HTTPFields) {
+    package func authorize(
+        _ request: Request, needed: RouteAccess, alsoNeeded: Scope? = nil
+    ) async throws -> (caller: Caller?, headers: HTTPFields) {
         let caller = try await access.check(needed, request: request)
+        if let alsoNeeded, access.requiresCredentials, let caller, !caller.holds(alsoNeeded) {
+            throw APIError.insufficientScope(alsoNeeded, caller: caller)
+        }
         return (caller, try await usage.admit(caller))
     }
 

@@ -12,6 +12,9 @@ public struct Route: Sendable {
     /// Who may call it.
     public let access: RouteAccess
     let handler: @Sendable (Request, FetchRequestContext) async throws -> Response
+    /// A scope some of its requests need besides the access's (an import's `functions:invoke`), checked with it,
+    /// before the usage plan.
+    var additionalScope: (@Sendable (Request) -> Scope?)? = nil
 }
 
 /// The route table.
@@ -24,7 +27,9 @@ enum RouteTable {
     static func routes(_ api: ImageAPI) -> [Route] {
         withHead([
             Route(method: .get, path: "/images", name: "listImages", access: .read, handler: api.listImages),
-            Route(method: .post, path: "/images", name: "uploadImage", access: .write, handler: api.uploadImage),
+            Route(
+                method: .post, path: "/images", name: "uploadImage", access: .write, handler: api.uploadImage,
+                additionalScope: { ImportRequest.isImport($0) ? .functionsInvoke : nil }),
             Route(method: .get, path: "/images/{id}", name: "getImage", access: .read, handler: api.getOriginal),
             Route(method: .head, path: "/images/{id}", name: "headImage", access: .read, handler: api.getOriginal),
             Route(method: .put, path: "/images/{id}", name: "putImage", access: .write, handler: api.putImage),
@@ -90,12 +95,13 @@ enum RouteTable {
     /// refusals too: the request was counted either way (until session 32 only answers that were not errors said
     /// what was left).
     private static func authorized(
-        _ request: Request, _ context: FetchRequestContext, _ needed: RouteAccess, _ live: LiveAccess,
-        _ handler: @Sendable (Request, FetchRequestContext) async throws -> Response
+        _ request: Request, _ context: FetchRequestContext, _ route: Route, _ live: LiveAccess
     ) async throws -> Response {
         var context = context
         let (authorizer, revision) = live.currentWithRevision
-        let (caller, headers) = try await authorizer.authorize(request, needed: needed)
+        let (caller, headers) = try await authorizer.authorize(
+            request, needed: route.access, alsoNeeded: route.additionalScope?(request))
+        let handler = route.handler
         context.caller = caller
         context.accessRevision = revision
         do {
@@ -126,18 +132,16 @@ enum RouteTable {
         for route in routes {
             if methodsByPath[route.path] == nil { paths.append(route.path) }
             methodsByPath[route.path, default: []].append(route.method)
-            let handler = route.handler
-            let needed = route.access
             if route.path == thumbnailPath {
                 // Cheap unless the thumbnail is made, which runs in its own task: stays on the event loop.
                 router.on(RouterPath(route.path), method: route.method) { request, context in
-                    try await authorized(request, context, needed, live, handler)
+                    try await authorized(request, context, route, live)
                 }
             } else {
                 // May block (SQLite, uploads, metadata): off the event loops, on the global executor.
                 router.on(RouterPath(route.path), method: route.method) { request, context in
                     try await withTaskExecutorPreference(globalConcurrentExecutor) {
-                        try await authorized(request, context, needed, live, handler)
+                        try await authorized(request, context, route, live)
                     }
                 }
             }
