@@ -1,7 +1,8 @@
 // A removal is one `ObjectRemoved:Delete` event with an invocation per subscribed function, as S3 notifies one record
-// per deleted key and as an upload is journaled: an HTTP DELETE, a PUT that replaces a picture, and a function that
-// fails on it (its invocation retried under the same event). Until session 34 each function's call journaled an
-// event of its own (and a failure a third), so `events`, `stats` and the event stream counted every delete twice.
+// per deleted key and as an upload is journaled: an HTTP DELETE, a PUT that replaces a picture (its new bytes an
+// ObjectCreated:Put, as S3 PutObject's), and a function that fails on it (its invocation retried under the same
+// event). Until session 34 each function's call journaled an event of its own (and a failure a third), so `events`,
+// `stats` and the event stream counted every delete twice.
 import FetchService
 import Foundation
 import PipelineCore
@@ -76,6 +77,15 @@ struct RemovalEventTests {
             let invocations = try #require(removals.values.first)
             #expect(Set(invocations.map(\.function)) == ["thumbnail", "metadata"])
             #expect(invocations.allSatisfy { $0.key.contains(hash) && $0.state == "succeeded" })
+            // New bytes under an id, new or replaced, are ObjectCreated:Put, as S3 PutObject notifies for a new key
+            // and an overwrite alike (until session 37 a PUT was journaled ObjectCreated:Copy).
+            let secondHash = try FetchServer.picture(seed: 64).withUnsafeBytes { ContentHash(of: $0) }.hex
+            let created = try journal.invocations(state: nil, function: nil, limit: 100).filter {
+                $0.eventName.hasPrefix("ObjectCreated")
+            }
+            #expect(created.filter { $0.key.contains(hash) }.count == 2)
+            #expect(created.filter { $0.key.contains(secondHash) }.count == 2)
+            #expect(Set(created.map(\.eventName)) == ["ObjectCreated:Put"], "\(created.map(\.eventName))")
         }
     }
 

@@ -28,7 +28,7 @@ package struct ContentLifecycle: Sendable {
     /// `ObjectCreated` for it, which queues the thumbnail and metadata functions.
     /// - Parameters:
     ///   - upload: the spooled, validated file (consumed: moved or removed).
-    ///   - event: `ObjectCreated:Put` (POST) or `ObjectCreated:Copy` (PUT).
+    ///   - event: `ObjectCreated:Put` (POST, PUT) or `ObjectCreated:Copy` (the S3 front door's CopyObject).
     ///   - sourceName: the id, recorded as the event's source name.
     package func install(_ upload: SpooledUpload, event: EventName, sourceName: String) async throws {
         let relative = OriginalName.relativePath(hash: upload.hash, format: upload.format)

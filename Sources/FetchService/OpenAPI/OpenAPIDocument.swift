@@ -317,7 +317,7 @@ public enum OpenAPIDocument {
               summary: Create or replace the image under a client-chosen id.
               description: |
                 A 64-hex-digit id is a content id: the body must be the bytes with that SHA-256, else 409
-                `content_id_mismatch`. When the id named other content, that content is removed if no other id uses it. The event is ObjectCreated:Copy; thumbnails and metadata follow.
+                `content_id_mismatch`. When the id named other content, that content is removed if no other id uses it. The event is ObjectCreated:Put (as for S3 PutObject, new id or replaced); thumbnails and metadata follow.
                 Preconditions (RFC 9110 §13) are checked before the body is read and again when the id moves, in one
                 step with the move: `If-Match` (the current ETag, `*` any), `If-Unmodified-Since`, `If-None-Match`
                 (`*`: create only); one that does not hold is 412 and nothing changes.

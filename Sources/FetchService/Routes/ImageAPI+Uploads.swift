@@ -50,8 +50,10 @@ extension ImageAPI {
     ) async throws -> Response {
         let name = upload.fileName ?? FormQuery(request.uri.query)["name"]
         let storedEarlier = resolver.storedFormat(of: upload.hash) != nil
+        // New bytes under a key are ObjectCreated:Put, as S3 PutObject notifies for a new key and an overwrite alike
+        // (until session 37 ObjectCreated:Copy, which S3 sends for CopyObject only).
         let previous = try await accept(
-            upload, id: id.value, name: name, event: .objectCreatedCopy,
+            upload, id: id.value, name: name, event: .objectCreatedPut,
             preconditions: preconditions.isEmpty ? nil : preconditions)
         // The id names these bytes from now: dated to the move, also when the id is new and the bytes were stored
         // earlier (a name deleted and made again: until session 29 it kept their old date, so a client holding the
