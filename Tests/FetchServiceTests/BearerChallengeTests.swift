@@ -1,6 +1,7 @@
 // The 401 answers as RFC 6750 §3.1 gives them: a request without a bearer credential gets a challenge without an
 // error code; a credential that was sent and is not good gets `error="invalid_token"`, with or without an OIDC issuer
-// configured, so a client tells "key rejected" from "key missing" the same way on every serve.
+// configured, so a client tells "key rejected" from "key missing" the same way on every serve; a token with critical
+// header extensions (`crit`) is one that is not good.
 import Foundation
 import PipelineCore
 import Testing
@@ -36,6 +37,33 @@ struct BearerChallengeTests {
             }
             let good = try await client.send("GET", "/metrics", headers: [("Authorization", "Bearer k1-0123456789")])
             #expect(good.status == 200)
+        }
+    }
+
+    /// A JWT of `header` with an empty payload and a made-up signature (refused before any key is fetched, so the
+    /// issuer, never reached, is not asked).
+    static func token(header: String) -> String {
+        func base64URL(_ text: String) -> String {
+            Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+        return base64URL(header) + "." + base64URL("{}") + ".c2lnbmF0dXJl"
+    }
+
+    /// RFC 7515 §4.1.11: a token whose `crit` header names extensions the recipient does not understand must be
+    /// refused (picpipe understands none). Until session 37 `crit` was not read and such a token was accepted.
+    @Test func aTokenWithCriticalExtensionsIsRefusedNamingThem() async throws {
+        try await FetchServer.with(configure: Self.keysAndIssuer) { client, _ in
+            let critical = Self.token(header: #"{"alg":"RS256","kid":"rsa-1","crit":["foo"],"foo":1}"#)
+            let refused = try await client.send("GET", "/auth/me", headers: [("Authorization", "Bearer \(critical)")])
+            #expect(refused.status == 401, "\(refused.text)")
+            #expect(refused.errorCode == "invalid_token")
+            #expect(refused.text.contains("crit: foo"), "\(refused.text)")
+            // A crit that is not a list of names is refused as malformed.
+            let empty = Self.token(header: #"{"alg":"RS256","kid":"rsa-1","crit":[]}"#)
+            let malformed = try await client.send("GET", "/auth/me", headers: [("Authorization", "Bearer \(empty)")])
+            #expect(malformed.status == 401, "\(malformed.text)")
+            #expect(malformed.text.contains("crit"), "\(malformed.text)")
         }
     }
 }

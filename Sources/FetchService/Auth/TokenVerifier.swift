@@ -1,6 +1,7 @@
 // Bearer JWTs from the configured OIDC issuer: the header's algorithm is checked against the allowed ones and the
-// key's type before any signature is verified (so `none` and an HMAC keyed with a public key never get that far),
-// then jwt-kit verifies the signature, then the claims are checked with the configured clock skew.
+// key's type before any signature is verified (so `none` and an HMAC keyed with a public key never get that far), and
+// a header with critical extensions (`crit`) is refused there too; then jwt-kit verifies the signature, then the
+// claims are checked with the configured clock skew.
 import Foundation
 import JWTKit
 import Logging
@@ -49,9 +50,10 @@ struct TokenVerifier: Sendable {
         else { throw APIError.invalidToken("the token is not a JWT (header.payload.signature in base64url)") }
         let algorithm = header["alg"] as? String ?? "(none)"
         guard algorithms.contains(algorithm) else {
-            throw APIError.invalidToken(
-                "the token's algorithm \(algorithm) is not accepted; accepted: \(algorithms.sorted().joined(separator: ", "))")
+            let accepted = algorithms.sorted().joined(separator: ", ")
+            throw APIError.invalidToken("the token's algorithm \(algorithm) is not accepted; accepted: \(accepted)")
         }
+        try Self.refuseCriticalExtensions(header)
         guard !parts[2].isEmpty else { throw APIError.invalidToken("the token has no signature") }
         let kid = header["kid"] as? String
         var claims: TokenClaims?
@@ -114,7 +116,8 @@ struct TokenVerifier: Sendable {
                     ? "the token has no expiry (exp)" : "the token's expiry (exp) is not a number of seconds")
         }
         guard seconds <= expires + clockSkew else {
-            throw APIError.invalidToken("the token expired at \(Timestamp.string(Date(timeIntervalSince1970: expires)))")
+            throw APIError.invalidToken(
+                "the token expired at \(Timestamp.string(Date(timeIntervalSince1970: expires)))")
         }
         if let notBefore = claims.number("nbf"), seconds < notBefore - clockSkew {
             throw APIError.invalidToken(
@@ -133,6 +136,18 @@ struct TokenVerifier: Sendable {
             words = (claims.claims["scope"]?.words ?? []) + (claims.claims["scp"]?.words ?? [])
         }
         return Caller(subject: "token:\(subject)", scopes: Set(words.compactMap(Scope.init(rawValue:))))
+    }
+
+    /// Refuses a token whose header lists `crit` extensions: RFC 7515 §4.1.11 has a recipient refuse a token naming
+    /// any it does not understand, and picpipe (as jwt-kit) understands none. Until session 37 `crit` was not read.
+    static func refuseCriticalExtensions(_ header: [String: Any]) throws {
+        guard let critical = header["crit"] else { return }
+        guard let names = critical as? [String], !names.isEmpty else {
+            throw APIError.invalidToken("the token's crit header must be a non-empty list of header names")
+        }
+        throw APIError.invalidToken(
+            "the token marks header extensions picpipe does not understand as critical (crit: "
+                + names.joined(separator: ", ") + "); RFC 7515 has such a token refused")
     }
 
     static func base64URL(_ text: Substring) -> Data? {
