@@ -22,6 +22,8 @@ final class ScriptedOrigin: Sendable {
     let port: Int
     private let channel: any Channel
     private let heads: Locked<[String]>
+    /// What each path answers: set once the port is known, before any request can come.
+    private let routes: Locked<[String: Reply]>
 
     /// The request heads received, in order.
     var requestHeads: [String] { heads.withLock { $0 } }
@@ -35,7 +37,15 @@ final class ScriptedOrigin: Sendable {
     static func with<T: Sendable>(
         _ routes: [String: Reply], tls: Bool = false, _ body: (ScriptedOrigin) async throws -> T
     ) async throws -> T {
-        let origin = try await ScriptedOrigin(routes: routes, tls: tls)
+        try await with(routes: { _ in routes }, tls: tls, body)
+    }
+
+    /// As `with`, for replies that name the origin's own port (an OIDC discovery document names its issuer).
+    static func with<T: Sendable>(
+        routes: (_ port: Int) -> [String: Reply], tls: Bool = false, _ body: (ScriptedOrigin) async throws -> T
+    ) async throws -> T {
+        let origin = try await ScriptedOrigin(tls: tls)
+        origin.routes.withLock { $0 = routes(origin.port) }
         do {
             let value = try await body(origin)
             try? await origin.channel.close()
@@ -54,8 +64,9 @@ final class ScriptedOrigin: Sendable {
             + body
     }
 
-    private init(routes: [String: Reply], tls: Bool) async throws {
+    private init(tls: Bool) async throws {
         let heads = Locked<[String]>([])
+        let routes = Locked<[String: Reply]>([:])
         let context =
             try tls
             ? NIOSSLContext(
@@ -78,18 +89,19 @@ final class ScriptedOrigin: Sendable {
             .bind(host: "127.0.0.1", port: 0).get()
         port = channel.localAddress?.port ?? 0
         self.heads = heads
+        self.routes = routes
     }
 
     /// Reads one request head, answers its path's reply and closes.
     private final class Answerer: ChannelInboundHandler {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
-        let routes: [String: Reply]
+        let routes: Locked<[String: Reply]>
         let heads: Locked<[String]>
         var buffer = ByteBuffer()
         var answered = false
 
-        init(routes: [String: Reply], heads: Locked<[String]>) {
+        init(routes: Locked<[String: Reply]>, heads: Locked<[String]>) {
             self.routes = routes
             self.heads = heads
         }
@@ -115,7 +127,8 @@ final class ScriptedOrigin: Sendable {
             heads.withLock { $0.append(head) }
             let path = head.split(separator: " ", maxSplits: 2).dropFirst().first.map(String.init) ?? "/"
             let reply =
-                routes[path] ?? .send(ScriptedOrigin.answer("404 Not Found", type: "text/plain", body: []))
+                routes.withLock { $0[path] }
+                ?? .send(ScriptedOrigin.answer("404 Not Found", type: "text/plain", body: []))
             guard case .send(let bytes) = reply else { return }
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes))).whenComplete { _ in
                 channel.close(promise: nil)

@@ -231,6 +231,41 @@ import Testing
                 + "/.well-known/openid-configuration could not be fetched (connection refused)")
     }
 
+    /// The JWKS is held to the issuer's rule: https, or plain http only on loopback. Until session 37 an http
+    /// loopback issuer's discovery document could send the keys' fetch over plain http to any host.
+    @Test func aPlainHTTPJWKSIsFetchedOnlyFromLoopback() async throws {
+        for (jwks, refused) in [("http://192.0.2.1/jwks", true), ("http://127.0.0.1:{port}/jwks", false)] {
+            let routes: (Int) -> [String: ScriptedOrigin.Reply] = { port in
+                let jwksURL = jwks.replacingOccurrences(of: "{port}", with: String(port))
+                let discovery = #"{"issuer":"http://127.0.0.1:\#(port)","jwks_uri":"\#(jwksURL)"}"#
+                return [
+                    "/.well-known/openid-configuration": .send(
+                        ScriptedOrigin.answer("200 OK", type: "application/json", body: Array(discovery.utf8))),
+                    "/jwks": .send(
+                        ScriptedOrigin.answer("200 OK", type: "application/json", body: Array(#"{"keys":[]}"#.utf8))),
+                ]
+            }
+            try await ScriptedOrigin.with(routes: routes) { origin in
+                var settings = OIDCSettings()
+                settings.issuer = origin.url("")
+                let cache = JWKSCache(settings: settings, logger: Logger(label: "jwks-test"))
+                if refused {
+                    let error = try await #require(throws: APIError.self) { _ = try await cache.key("any") }
+                    #expect(error.code == "issuer_unavailable")
+                    #expect(
+                        error.message
+                            == "the token cannot be checked now: the discovery document's jwks_uri \(jwks) is not "
+                            + "https (plain http only on loopback, as for the issuer)")
+                } else {
+                    // Fetched: no key of that kid, and no error.
+                    let found = try await cache.key("any")
+                    #expect(found == nil)
+                    #expect(origin.requestHeads.contains { $0.hasPrefix("GET /jwks ") })
+                }
+            }
+        }
+    }
+
     /// What a refusal reads as: the fetch function's error (the journal, the dead letter, `picpipe import`) and the
     /// HTTP answer of a RequestResponse import.
     static func readings(_ error: APIError, url: String) -> (function: String, answer: APIError) {

@@ -429,10 +429,19 @@ import Testing
                 ).validate()
             }
         }
-        // An issuer over plain http is refused except on loopback (the tests' own issuer).
-        #expect(throws: ConfigurationError.self) {
-            try PicpipeConfiguration.parse(yaml: "auth:\n  oidc: {issuer: \"http://id.example.com\", audience: a}\n")
-                .validate()
+        // An issuer over plain http is refused except on loopback (the tests' own issuer); a name that merely starts
+        // `127.` is no loopback (until session 37 it was taken for one). The JWKS is held to the same rule.
+        for issuer in ["http://id.example.com", "http://127.example.com"] {
+            #expect(throws: ConfigurationError.self, "\(issuer)") {
+                try PicpipeConfiguration.parse(yaml: "auth:\n  oidc: {issuer: \"\(issuer)\", audience: a}\n")
+                    .validate()
+            }
+        }
+        for issuer in [
+            "http://127.0.0.1:8080/realms/x", "http://localhost:9", "http://[::1]:9", "https://id.example.com",
+        ] {
+            #expect(OIDCSettings.isHTTPSOrLoopback(issuer), "\(issuer)")
+            try PicpipeConfiguration.parse(yaml: "auth:\n  oidc: {issuer: \"\(issuer)\", audience: a}\n").validate()
         }
     }
 

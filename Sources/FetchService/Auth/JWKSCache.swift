@@ -99,9 +99,16 @@ actor JWKSCache {
             else {
                 throw APIError.issuerUnavailable("the discovery document names another issuer than \(issuer)")
             }
-            guard let jwksURL = document["jwks_uri"] as? String,
-                jwksURL.hasPrefix("https://") || issuer.hasPrefix("http://")
-            else { throw APIError.issuerUnavailable("the discovery document has no usable jwks_uri") }
+            guard let jwksURL = document["jwks_uri"] as? String, !jwksURL.isEmpty else {
+                throw APIError.issuerUnavailable("the discovery document has no jwks_uri")
+            }
+            // The issuer's own rule, for the keys: until session 37 an http issuer's document could name any plain
+            // http jwks_uri, fetched from whatever host it named.
+            guard OIDCSettings.isHTTPSOrLoopback(jwksURL) else {
+                throw APIError.issuerUnavailable(
+                    "the discovery document's jwks_uri \(jwksURL) is not https (plain http only on loopback, as for the "
+                        + "issuer)")
+            }
             let jwks = try await Self.json(client: client, url: jwksURL, what: "the JWKS")
             guard let list = (jwks as? [String: Any])?["keys"] as? [[String: Any]] else {
                 throw APIError.issuerUnavailable("the JWKS has no keys list")

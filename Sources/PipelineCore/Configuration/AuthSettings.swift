@@ -105,6 +105,17 @@ public struct OIDCSettings: Codable, Sendable, Equatable {
 
     /// Whether tokens are accepted.
     public var isEnabled: Bool { issuer.map { !$0.isEmpty } ?? false }
+
+    /// Whether picpipe may fetch the issuer's documents from `url`: https, or plain http only on loopback (a test
+    /// issuer on this machine). The issuer and the `jwks_uri` its discovery document names are both held to it.
+    /// Loopback is `ListenAddress`'s: `localhost`, `::1` or an address in 127.0.0.0/8 (until session 37 any host
+    /// starting `127.`, a name such as `127.example.com` too).
+    public static func isHTTPSOrLoopback(_ url: String) -> Bool {
+        guard let components = URLComponents(string: url) else { return false }
+        if components.scheme == "https" { return true }
+        let host = (components.host ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return components.scheme == "http" && !host.isEmpty && ListenAddress(host: host, port: 0).isLoopback
+    }
 }
 
 /// A usage plan: a token bucket (`rate` requests a second refill it, `burst` is its size) and a daily quota
@@ -162,11 +173,8 @@ extension AuthSettings {
         }
         try usagePlan.validate("auth.usage_plan")
         guard oidc.isEnabled, let issuer = oidc.issuer else { return }
-        let url = URLComponents(string: issuer)
-        let host = url?.host ?? ""
-        let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
         try check(
-            url?.scheme == "https" || (url?.scheme == "http" && loopback), "auth.oidc.issuer",
+            OIDCSettings.isHTTPSOrLoopback(issuer), "auth.oidc.issuer",
             "must be an https URL (http only on loopback, for tests)")
         try check(!(oidc.audience ?? "").isEmpty, "auth.oidc.audience", "is required with an issuer")
         try check(!oidc.algorithms.isEmpty, "auth.oidc.algorithms", "needs RS256, ES256 or both")
