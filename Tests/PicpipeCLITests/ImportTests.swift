@@ -139,6 +139,13 @@ extension PicpipeCLI {
                 #expect(chained.header("Location") == "/images/\(id)")
                 // The ETag of what it stored, as a POST's or PUT's answer carries (until session 31 none).
                 #expect(chained.header("ETag") == "\"\(id)\"")
+                #expect(Self.object(chained)["duplicate"] as? Bool == false)
+                // The same URL again created nothing: 200, as a PUT of an existing id (until session 37 201).
+                let again = try await Self.importing(base, "\(source.base)/r/4")
+                #expect(again.status == 200, "\(again.text)")
+                #expect(Self.object(again)["duplicate"] as? Bool == true)
+                #expect(Self.object(again)["id"] as? String == id)
+                #expect(again.header("Location") == "/images/\(id)")
                 // Each refusal names the URL once, and where redirects led (until session 31 a redirect limit, a
                 // size cap, a timeout and a refused address did not name it).
                 Self.expect(

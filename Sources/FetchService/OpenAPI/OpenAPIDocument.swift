@@ -159,7 +159,7 @@ public enum OpenAPIDocument {
                 `functions.fetch` (timeout, retries, dead letter, concurrency, memory bound). `invocation_type` Event
                 (the default) queues it: 202 with the invocation id and its journal record (`ObjectImport:URL`); failures
                 then show in `picpipe events` and the dead letter. RequestResponse fetches now and answers 201 with the
-                stored picture. Checks: http and https only (400 `url_refused` before anything is queued); the
+                stored picture, or 200 (`duplicate` true) when the same URL had given the same bytes before. Checks: http and https only (400 `url_refused` before anything is queued); the
                 addresses the host resolves to, and every redirect's (at most `import.max_redirects`), are refused
                 when loopback, private, link-local, CGNAT, multicast or reserved (IPv4-mapped and embedded IPv6
                 included) unless `import.allow` lists them (400 `url_refused`); a source that cannot be fetched, answers
@@ -197,11 +197,11 @@ public enum OpenAPIDocument {
               responses:
                 "201":
                   description: "An import (RequestResponse): fetched and stored; thumbnails and metadata follow."
-                  headers:
+                  headers: &importedHeaders
                     <<: *answerHeaders
                     Location: {schema: {type: string}, description: "/images/{id}"}
                     ETag: {schema: {type: string}, description: "The stored picture's ETag (\"<sha256>\")."}
-                  content:
+                  content: &importedContent
                     application/json:
                       schema:
                         type: object
@@ -217,6 +217,10 @@ public enum OpenAPIDocument {
                           duplicate: {type: boolean, description: The same bytes from the same URL were already imported.}
                           invocation_id: {type: integer}
                           invocation_type: {type: string}
+                "200":
+                  description: "An import (RequestResponse) of a URL that had given the same bytes before: nothing new was stored (duplicate is true)."
+                  headers: *importedHeaders
+                  content: *importedContent
                 "202":
                   description: "An upload: stored, thumbnails and metadata follow (id, Location). An import (Event): the fetch invocation is queued (invocation_id, event_id, record)."
                   headers:

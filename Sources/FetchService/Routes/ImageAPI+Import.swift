@@ -1,7 +1,8 @@
 // POST /images with {"url": …}: an invocation of the fetch function (FetchFunction), Event by default (202 with the
 // invocation and its journal record; serve's fetch workers download it) or RequestResponse (the picture, once
-// stored). The function takes a dropped file's path: the original, then ObjectCreated:Put with the URL as its
-// source name, which fans out to the thumbnail and metadata functions.
+// stored: 201, or 200 when the same URL had given the same bytes before). The function takes a dropped file's path:
+// the original, then ObjectCreated:Put with the URL as its source name, which fans out to the thumbnail and metadata
+// functions.
 import Foundation
 import Hummingbird
 import PipelineCore
@@ -47,7 +48,10 @@ extension ImageAPI {
         ]) { $1 }
         let encoded = try? JSONEncoder().encode(JSONValue.object(fields))
         let body = encoded.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return Self.json(body, status: .created, headers: headers)
+        // The same bytes from the same URL again created nothing: 200, as a PUT of an id that exists (until session
+        // 37 a 201 Created with "duplicate": true).
+        let duplicate = result["duplicate"] == .bool(true)
+        return Self.json(body, status: duplicate ? .ok : .created, headers: headers)
     }
 
     /// Invokes the fetch function; a journal that cannot record it is 503 (nothing was queued).
