@@ -584,6 +584,42 @@ struct TrespassingFunction: PipelineFunction {
         #expect(FileManager.default.fileExists(atPath: letter.path))
     }
 
+    /// Two invocations of the same input that are both dead-lettered keep a letter each, numbered as two inputs of
+    /// one name are, each naming its invocation (until session 37 the second overwrote the first: two dead
+    /// imports of one URL left one letter); a replay of one that fails again keeps to its own letter.
+    @Test func twoDeadInvocationsOfOneInputKeepALetterEach() async throws {
+        let tally = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(
+                RefusingFunction(tally: tally, judges: false), configuration: FunctionConfiguration(maxRetries: 0))
+        ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        try Self.storeOriginal(of: Self.record(1), in: runtime)
+        let letters = {
+            try FileManager.default.contentsOfDirectory(atPath: runtime.layout.failed.path)
+                .filter { $0.hasSuffix(".error.json") }.sorted()
+        }
+        try await Self.running(runtime) {
+            try runtime.submit(Self.record(1))
+            try runtime.submit(Self.record(1))
+            try await Self.eventually("both dead") { try Self.states(runtime, "refuser") == ["dead", "dead"] }
+            #expect(try letters() == ["file1.jpg.1.refuser.error.json", "file1.jpg.refuser.error.json"])
+            #expect(try runtime.journal.replayFailed(excluding: []) == 2)
+            try await Self.eventually("both dead again") {
+                try Self.states(runtime, "refuser") == ["dead", "dead"] && tally.calls == 4
+            }
+        }
+        let kept = try letters()
+        #expect(kept == ["file1.jpg.1.refuser.error.json", "file1.jpg.refuser.error.json"], "\(kept)")
+        let invocations = try kept.map {
+            try JSONDecoder().decode(
+                DeadLetter.self, from: Data(contentsOf: runtime.layout.failed.appendingPathComponent($0))
+            ).invocation
+        }
+        let dead = try runtime.journal.invocations(state: .dead, function: "refuser", limit: 10).map(\.id)
+        #expect(Set(invocations.compactMap { $0 }) == Set(dead), "\(invocations) \(dead)")
+    }
+
     /// The same bytes uploaded under two names, both taken before the first was judged: the judge refuses the
     /// first, and the second, waiting, is refused too under its own name, bytes and letter in failed/ (until session
     /// 33 it found its original gone and ended `succeeded`, "the original was deleted", with nothing in failed/).

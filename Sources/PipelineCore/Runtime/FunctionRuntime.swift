@@ -816,7 +816,7 @@ public final class FunctionRuntime: Sendable {
         let source = object.sourceName ?? object.eTag
         let letter = DeadLetter(
             file: source, error: reason, stage: claim.function, sha256: claim.event.record.contentHash?.hex,
-            attempts: claim.attempt)
+            attempts: claim.attempt, invocation: claim.id)
         let failed = StoreHandle(area: .failed, access: .write, location: layout.failed, function: "runtime")
         let chosen: String
         do {

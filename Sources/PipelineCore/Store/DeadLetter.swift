@@ -15,10 +15,14 @@ public struct DeadLetter: Codable, Sendable, Equatable {
     public var sha256: String?
     /// How many attempts were made before giving up.
     public var attempts: Int?
+    /// The journal's id of the dead invocation (a function's letter): another invocation of the same input keeps a
+    /// letter of its own.
+    public var invocation: Int64?
 
     /// - Parameters: see the properties.
     public init(
-        file: String, error: String, stage: String, time: Date = Date(), sha256: String? = nil, attempts: Int? = nil
+        file: String, error: String, stage: String, time: Date = Date(), sha256: String? = nil, attempts: Int? = nil,
+        invocation: Int64? = nil
     ) {
         self.file = file
         self.error = error
@@ -26,12 +30,14 @@ public struct DeadLetter: Codable, Sendable, Equatable {
         self.time = Timestamp.string(time, fractional: false)
         self.sha256 = sha256
         self.attempts = attempts
+        self.invocation = invocation
     }
 
     /// Stores this record as `failed/NAME.error.json` and the failed bytes (when given) as `failed/NAME`.
     ///
     /// The same name with the same bytes reuses its slot (so a re-run does not pile up copies), as does the same
-    /// input whose bytes are not there yet (an upload renamed in after its record, or a crash in between);
+    /// input whose bytes are not there yet (an upload renamed in after its record, or a crash in between) unless
+    /// another invocation's letter holds it;
     /// anything else under a taken name gets a numbered name. A new slot is claimed by creating its record
     /// exclusively: two failures of the same name at once (two subfolders' `IMG_0001.JPG`, ingested or batched side
     /// by side) get a slot each instead of one overwriting the other.
@@ -107,14 +113,15 @@ public struct DeadLetter: Codable, Sendable, Equatable {
     }
 
     /// Whether the slot `chosen` already belongs to this failure: it holds the same bytes, or it has no bytes yet
-    /// and its record names the same input.
+    /// and its record names the same input, and the same invocation when both name one (a replay of it failing
+    /// again; until session 37 another invocation of the input took the slot too, and its letter replaced the first).
     private func holds(_ chosen: String, bytes: Data?, in failed: StoreHandle) -> Bool {
         // Only a regular file is read (a link or a FIFO someone put in failed/ is not followed).
         if let bytes, failed.isRegularFile(chosen), let existing = try? failed.read(chosen) { return existing == bytes }
         guard !failed.exists(chosen), let old = try? failed.read(chosen + ".error.json"),
             let record = try? JSONDecoder().decode(DeadLetter.self, from: old)
         else { return false }
-        return record.file == file
+        return record.file == file && (record.invocation == nil || invocation == nil || record.invocation == invocation)
     }
 
     /// The longest name given in `failed/`, in bytes: a number and `.error.json` must still fit in the 255 bytes
