@@ -95,10 +95,18 @@ public struct AccessPolicy: Sendable {
                 }
                 let expires = request.uri.queryParameters["expires"].map(String.init) ?? ""
                 let now = Int(Date().timeIntervalSince1970)
-                let valid = verifiers.contains {
-                    $0.isValid(path: request.uri.path, expires: expires, signature: String(signature), now: now)
+                let verdicts = verifiers.lazy.map {
+                    $0.verdict(path: request.uri.path, expires: expires, signature: String(signature), now: now)
                 }
-                guard valid else { throw APIError.forbidden("the URL signature is wrong or has expired") }
+                if !verdicts.contains(.valid) {
+                    if case .expired(let at)? = verdicts.first(where: { $0 != .wrong }) {
+                        let time = Timestamp.string(Date(timeIntervalSince1970: Double(at)), fractional: false)
+                        throw APIError.forbidden("the signed URL expired at \(time): ask for a new one")
+                    }
+                    throw APIError.forbidden(
+                        "the URL's signature does not match its path and expiry (changed, or signed with a key "
+                            + "this server no longer has)")
+                }
                 // The signature allows the read; credentials sent beside it are still checked (a wrong key is 401).
                 _ = try await optionalCaller(request)
                 return nil

@@ -59,6 +59,10 @@ struct SignedURLRequest: Decodable {
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        // Named, rather than the whole body's shape (until session 37 `{}` got the generic message).
+        guard c.contains(.size) else {
+            throw BodyFieldError(message: "size is missing: send {\"size\": 256}, a configured size")
+        }
         if let number = try? c.decode(Int.self, forKey: .size) {
             size = String(number)
         } else if let number = try? c.decode(Decimal.self, forKey: .size), let whole = Self.wholeNumber(number) {
