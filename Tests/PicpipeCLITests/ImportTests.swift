@@ -328,7 +328,8 @@ extension PicpipeCLI {
             #expect(queued.status == 1)
             #expect(queued.stderr.contains("picpipe: ftp://example.com/a.jpg: "))
             #expect(queued.stderr.contains("only http and https"))
-            #expect(queued.stderr.contains("picpipe: http:///a.jpg: the URL has no host"), "\(queued.stderr)")
+            #expect(
+                queued.stderr.contains("picpipe: http:///a.jpg: url_refused: the URL has no host"), "\(queued.stderr)")
             let queuedLine = try #require(
                 try JSONSerialization.jsonObject(with: Data(queued.stdout.utf8)) as? [String: Any])
             #expect(queuedLine["invocation_id"] as? Int != nil)
@@ -377,6 +378,15 @@ extension PicpipeCLI {
             // The line names the URL once, then the code and the reason.
             #expect(refused.stderr.components(separatedBy: url).count == 2, "\(refused.stderr)")
             #expect(refused.stderr.contains("picpipe: \(url): url_refused: 127.0.0.1 is loopback"), "\(refused.stderr)")
+            // A URL refused before anything is journaled reads the same, code included (until session 37 it had
+            // none).
+            let secret = "http://user:pw@127.0.0.1:\(source.port)/x.jpg"
+            let unjournaled = try await PicpipeProcess.run(["import", secret, "--store", store.path])
+            #expect(unjournaled.status == 1)
+            #expect(
+                unjournaled.stderr.contains(
+                    "picpipe: http://***@127.0.0.1:\(source.port)/x.jpg: url_refused: a URL with a user or password "
+                        + "is refused"), "\(unjournaled.stderr)")
         }
     }
 }

@@ -58,12 +58,14 @@ public struct FetchFunction: PipelineFunction {
     }
 
     /// Refuses a URL that is not http(s) or carries credentials, before anything is journaled.
-    /// - Throws: `FunctionError.invalidPayload` with the reason.
+    /// - Throws: `FunctionError.invalidPayload` reading `URL: url_refused: reason`, as every other refusal of an
+    ///   import reads (until session 37 without the code).
     public static func check(url: String) throws {
         do {
             _ = try URLImporter.parse(url)
         } catch let error as APIError {
-            throw FunctionError.invalidPayload(error.message)
+            let (label, reason) = ImportFailure.split(error.message, url: url)
+            throw FunctionError.invalidPayload("\(label): \(error.code): \(reason)")
         }
     }
 
