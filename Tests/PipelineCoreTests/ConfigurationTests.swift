@@ -258,7 +258,7 @@ import Testing
                     + "(found at line 3, column 5)")
         ) {
             let yaml = "thumbnails:\n  sizes: [128, 256\nhttp:\n  listen: x\n"
-            try PicpipeConfiguration.parse(yaml: yaml, path: "d.yaml")
+            _ = try PicpipeConfiguration.parse(yaml: yaml, path: "d.yaml")
         }
     }
 
