@@ -1161,6 +1161,7 @@ def run_links(driver, page, base, arguments):
     check_keyboard(driver, page, base, stored)
     check_drop_zone(driver, page, base)
     check_field_borders(driver, page, base)
+    check_field_values(driver, page, base)
     check_tiny_pictures(driver, page, base, stored)
     check_camera_finder(driver, page, base)
     check_summary_keys(driver, page, base, stored)
@@ -1545,6 +1546,30 @@ def check_field_borders(driver, page, base):
               f"their fill (lowest {min(min(o, i) for _, o, i in ratios):.2f}:1) {low}")
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
     page.audit("field borders")
+
+
+def check_field_values(driver, page, base):
+    """A filter that is set reads in the page's text colour (--fg), apart from the grey example a blank field holds,
+    in the light and the dark theme. Until session 37 the fields took their labels' muted grey, a shade from the
+    examples, so a page without filters looked filtered."""
+    load(driver, base + "/?make=Apple&near=47.6,-122.3,50&bbox=40,-130,50,-110&taken_after=2011-05-06")
+    wait(driver, "the grid", lambda d: tiles(d))
+    for scheme in ("light", "dark"):
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                               {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+        text, colours, example = driver.execute_script("""
+          const fields = ['make', 'near_point', 'near_km', 'bbox', 'taken_after']
+            .map((id) => document.getElementById(id));
+          const hint = document.getElementById('camera_find');
+          return [getComputedStyle(document.body).color,
+                  fields.map((field) => [field.id, field.value, getComputedStyle(field).color]),
+                  getComputedStyle(hint, '::placeholder').color];""")
+        wrong = [(name, value, colour) for name, value, colour in colours if not value or colour != text]
+        check(not wrong and example != text,
+              f"{scheme} theme: the five filters set read in the text colour {text}, the example in a blank field "
+              f"in {example} {wrong}")
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+    page.audit("field values")
 
 
 def accessibility(driver, selector):

@@ -28,8 +28,9 @@ button, .button, input, select {
   font: inherit; color: inherit; border-radius: 6px; border: 1px solid var(--line); background: var(--panel);
   padding: .35em .7em;
 }
-/* A field's edge is what shows it is one: 3:1 at least against the page and its own fill (WCAG 1.4.11). */
-input, select { border-color: var(--field); }
+/* A field's edge is what shows it is one: 3:1 at least against the page and its own fill (WCAG 1.4.11). Its value
+   is text, not its label's muted grey: that is the examples' shade, and a set filter must stand out from them. */
+input, select { border-color: var(--field); color: var(--fg); }
 button, .button { cursor: pointer; background: var(--accent); color: var(--bg); border-color: var(--accent); text-decoration: none; display: inline-block; }
 button.secondary { background: transparent; color: var(--fg); border-color: var(--line); }
 button.danger { background: var(--danger); border-color: var(--danger); color: var(--bg); }
