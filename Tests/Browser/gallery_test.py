@@ -250,10 +250,12 @@ def main():
     parser.add_argument("--retries", action="store_true", help="the store holds more than three grid pages: run the "
                         "checks of pages that fail (a restart mid-scroll, a usage plan's 429) instead; needs "
                         "--serve-pid, --binary and --slow-key")
+    parser.add_argument("--empty", action="store_true", help="the store holds no picture: run the checks of a new "
+                        "library instead (what the empty page says, the first uploads)")
     parser.add_argument("--slow-key", help="with --retries: a key whose usage plan admits two requests at once, then "
                         "one in four seconds")
     arguments = parser.parse_args()
-    if arguments.links or arguments.deep_links:
+    if arguments.links or arguments.deep_links or arguments.empty:
         pass
     elif arguments.retries:
         if not all((arguments.serve_pid, arguments.binary, arguments.slow_key)):
@@ -289,6 +291,8 @@ def main():
             run_deep_links(driver, page, base, arguments)
         elif arguments.retries:
             run_retries(driver, page, base, arguments, restarted)
+        elif arguments.empty:
+            run_empty(driver, page, base, arguments)
         else:
             run(driver, page, base, arguments, restarted)
     except Exception:
@@ -1276,6 +1280,45 @@ def check_detail_url(driver, page, base, stored):
     check(not detail_open(driver) and fragment(driver) is None,
           "a link to no picture opened afresh shows the gallery and the message")
     page.audit("link to no picture")
+
+
+def run_empty(driver, page, base, arguments):
+    """A new library: what its empty page says, then its first uploads."""
+    check(listing(base) == [], "the store is empty")
+    check_empty_library(driver, page, base, arguments.artifacts)
+
+
+def empty_message(driver):
+    """The empty message's text when it shows, else None."""
+    shown = driver.find_elements(By.ID, "empty")
+    return shown[0].text if shown and shown[0].is_displayed() else None
+
+
+def check_empty_library(driver, page, base, artifacts):
+    """An empty library says so and points to the upload zone, with a "choose files" that opens the picker; a filter
+    that matches nothing says "No pictures match."; the first picture uploaded takes the message away. Until session
+    37 a new library said "No pictures match." with no filter set."""
+    load(driver, base + "/")
+    text = wait(driver, "the empty message", empty_message)
+    driver.save_screenshot(os.path.join(artifacts, "empty-library.png"))
+    count = driver.find_element(By.ID, "count").text
+    check(text.startswith("No pictures yet") and "upload" in text and "match" not in text and count == "0 pictures",
+          f"an empty library says so and points to the upload zone ('{text}', {count})")
+    driver.execute_script("window.picked = 0; document.getElementById('picker').addEventListener('click', (event) => "
+                          "{ window.picked++; event.preventDefault(); })")
+    choose = driver.find_element(By.CSS_SELECTOR, "#empty label")
+    choose.click()
+    picked = driver.execute_script("return window.picked")
+    check(picked == 1, f"its '{choose.text}' opens the picker ({picked} time)")
+    load(driver, base + "/?make=Apple")
+    text = wait(driver, "the empty result", empty_message)
+    check(text == "No pictures match.", f"a filter that matches nothing in it says '{text}'")
+    load(driver, base + "/")
+    wait(driver, "the empty message", empty_message)
+    drop_files(driver, [("first.png", png(40, 30, (30, 160, 90)), "image/png")])
+    wait(driver, "the first picture's tile", lambda d: len(tiles(d)) == 1)
+    check(empty_message(driver) is None, "the first picture uploaded takes the empty message away")
+    page.audit("empty library")
 
 
 def run_deep_links(driver, page, base, arguments):

@@ -248,6 +248,20 @@ extension PicpipeCLI {
                 arguments: ["--retries", "--slow-key", key])
         }
 
+        /// A new, empty library says so and points to the upload zone, whose "choose files" it repeats; a filter
+        /// that matches nothing says "No pictures match."; the first upload takes the message away. Until session 37
+        /// an empty library said "No pictures match." with no filter set.
+        @Test func galleryWelcomesAnEmptyLibrary() async throws {
+            guard Self.browserAvailable() else { return }
+            let root = try PicpipeProcess.temporaryFolder("gallery-empty")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let store = root.appendingPathComponent("store")
+            try FileManager.default.createDirectory(
+                at: store.appendingPathComponent("uploads"), withIntermediateDirectories: true)
+            try await Self.serveAndRun(
+                root: root, store: store, config: nil, arguments: ["--empty"], screenshot: "empty-library.png")
+        }
+
         /// Runs the browser script against a `serve` with this configuration over six corpus camera files, with
         /// `--url` and `--store` and these arguments; expects it to pass and, if named, a screenshot saved.
         static func runWithKeys(folder: String, config text: String, arguments: [String], screenshot: String?)

@@ -75,7 +75,7 @@ enum GalleryPage {
   <ul id="uploads" class="uploads" aria-live="polite"></ul>
 </section>
 <main>
-  <p id="empty" class="empty" hidden>No pictures match.</p>
+  <p id="empty" class="empty" hidden><span id="no-match">No pictures match.</span><span id="no-pictures">No pictures yet.<span id="first-upload"> Drop some on this page, or <label class="link" for="picker">choose files</label>, to upload the first.</span></span></p>
   <p id="error" class="error" role="alert" hidden></p>
   <div id="grid" class="grid"></div>
   <div id="more" class="more" aria-hidden="true"></div>

@@ -88,6 +88,10 @@ function updateCount() {
   $("count").textContent = text;
   $("count").dataset.count = count == null ? "" : String(count);
   $("empty").hidden = !(grid.done && loaded === 0) || !$("error").hidden;
+  // A search that finds nothing is not a library that holds nothing (until session 37 both said "No pictures
+  // match."): that one says so, and how to upload the first picture when the page may.
+  $("no-match").hidden = grid.unfiltered;
+  $("no-pictures").hidden = !grid.unfiltered;
 }
 
 function showError(error) {
@@ -156,7 +160,7 @@ function askForKey() {
 /** The controls the key held may use (none before its scopes are read), and a note saying what it may not do. */
 function showWriteControls() {
   const held = !!apiKey();
-  $("upload").hidden = !canWrite();
+  $("upload").hidden = $("first-upload").hidden = !canWrite();
   $("unlock").hidden = !writeNeedsKey || held || !$("key-form").hidden;
   $("lock").hidden = !writeNeedsKey || !held;
   detail.showControls();
