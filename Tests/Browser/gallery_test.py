@@ -252,6 +252,8 @@ def main():
                         "--serve-pid, --binary and --slow-key")
     parser.add_argument("--empty", action="store_true", help="the store holds no picture: run the checks of a new "
                         "library instead (what the empty page says, the first uploads)")
+    parser.add_argument("--max-body", type=int, help="with --empty: serve's http.max_body_bytes, which a file "
+                        "dropped is made larger than")
     parser.add_argument("--slow-key", help="with --retries: a key whose usage plan admits two requests at once, then "
                         "one in four seconds")
     arguments = parser.parse_args()
@@ -1286,6 +1288,8 @@ def run_empty(driver, page, base, arguments):
     """A new library: what its empty page says, then its first uploads."""
     check(listing(base) == [], "the store is empty")
     check_empty_library(driver, page, base, arguments.artifacts)
+    if arguments.max_body:
+        check_refused_bars(driver, page, base, arguments.max_body, arguments.artifacts)
 
 
 def empty_message(driver):
@@ -1319,6 +1323,39 @@ def check_empty_library(driver, page, base, artifacts):
     wait(driver, "the first picture's tile", lambda d: len(tiles(d)) == 1)
     check(empty_message(driver) is None, "the first picture uploaded takes the empty message away")
     page.audit("empty library")
+
+
+def check_refused_bars(driver, page, base, limit, artifacts):
+    """Every refused file's bar is full and of the error's colour: one over http.max_body_bytes (413, refused before
+    its bytes are all sent) as one that is no picture (415). Until session 37 the first stayed a grey bar a sliver
+    long, as a file still waiting looks."""
+    load(driver, base + "/")
+    wait(driver, "the upload zone", lambda d: d.find_element(By.ID, "drop").is_displayed())
+    # Made in the page (no megabytes through the driver): a PNG's signature, then zeros 30 MB past the limit, so the
+    # server answers before the browser has sent it all (a bar just past the limit was full before the answer).
+    driver.execute_script("""
+      const big = new File([new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]), new Uint8Array(arguments[0])],
+                           'too-large.png', {type: 'image/png'});
+      const small = new File(['not a picture at all'], 'not-a-picture.png', {type: 'image/png'});
+      const transfer = new DataTransfer();
+      transfer.items.add(big);
+      transfer.items.add(small);
+      document.getElementById('drop').dispatchEvent(
+        new DragEvent('drop', {dataTransfer: transfer, bubbles: true, cancelable: true}));""", limit + 30_000_000)
+    rows = lambda d: d.execute_script("""
+      return [...document.querySelectorAll('#uploads li')].map((row) => [row.querySelector('.name').textContent,
+        row.className, row.querySelector('progress').value, getComputedStyle(row.querySelector('progress')).accentColor,
+        getComputedStyle(row.querySelector('.status')).color, row.querySelector('.status').textContent]);""")
+    shown = wait(driver, "both refusals", lambda d: (lambda r: r if len(r) == 2 and all(
+        row[1] == "failed" for row in r) else None)(rows(d)))
+    driver.save_screenshot(os.path.join(artifacts, "refused-uploads.png"))
+    wrong = [row for row in shown if row[2] != 1 or row[3] != row[4]]
+    check(not wrong and any("over the limit" in row[5] for row in shown),
+          f"a file over the limit and one that is no picture are refused, each with a full bar of the error's "
+          f"colour: {[(row[0], row[2], row[3], row[5]) for row in shown]}")
+    page.allowed_errors.append(("/images", "status of 413"))
+    page.allowed_errors.append(("/images", "status of 415"))
+    page.audit("refused uploads")
 
 
 def run_deep_links(driver, page, base, arguments):

@@ -250,7 +250,9 @@ extension PicpipeCLI {
 
         /// A new, empty library says so and points to the upload zone, whose "choose files" it repeats; a filter
         /// that matches nothing says "No pictures match."; the first upload takes the message away. Until session 37
-        /// an empty library said "No pictures match." with no filter set.
+        /// an empty library said "No pictures match." with no filter set. A file over `http.max_body_bytes` and one
+        /// that is no picture are refused each with a full bar of the error's colour (until session 37 the first
+        /// kept a grey sliver of a bar).
         @Test func galleryWelcomesAnEmptyLibrary() async throws {
             guard Self.browserAvailable() else { return }
             let root = try PicpipeProcess.temporaryFolder("gallery-empty")
@@ -258,8 +260,10 @@ extension PicpipeCLI {
             let store = root.appendingPathComponent("store")
             try FileManager.default.createDirectory(
                 at: store.appendingPathComponent("uploads"), withIntermediateDirectories: true)
+            let limit = 2_000_000
             try await Self.serveAndRun(
-                root: root, store: store, config: nil, arguments: ["--empty"], screenshot: "empty-library.png")
+                root: root, store: store, config: "http:\n  max_body_bytes: \(limit)\n",
+                arguments: ["--empty", "--max-body", String(limit)], screenshot: "empty-library.png")
         }
 
         /// Runs the browser script against a `serve` with this configuration over six corpus camera files, with

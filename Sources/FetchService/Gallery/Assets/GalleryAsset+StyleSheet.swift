@@ -54,7 +54,7 @@ button:disabled { opacity: .35; cursor: default; }
 .uploads .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .uploads .done .status { color: var(--ok); }
 .uploads .failed .status { color: var(--danger); }
-/* A refused file's bar is full too (its bytes were sent): the error's colour tells it from a success. */
+/* A refused file's bar is full too (upload.js fills it): the error's colour tells it from a success. */
 .uploads .failed progress { accent-color: var(--danger); }
 .uploads progress { width: 100%; }
 

@@ -71,6 +71,9 @@ export class Uploader {
           job.status.textContent = "uploaded";
         })
         .catch((error) => {
+          // Full, in the error's colour, however much was sent: a refusal before the end (413) left a grey sliver,
+          // as a file still waiting shows (until session 37).
+          job.bar.value = 1;
           job.row.classList.add("failed");
           job.status.textContent = error.message;
         })
