@@ -1171,6 +1171,7 @@ def run_links(driver, page, base, arguments):
     check_tiny_pictures(driver, page, base, stored)
     check_camera_finder(driver, page, base)
     check_summary_keys(driver, page, base, stored)
+    check_camera_line(driver, page, base, stored)
     check_upload_rows(driver, page, base, arguments.artifacts)
     check_folded_filters(driver, page, base)
     check_unnamed_picture(driver, page, base)
@@ -1736,6 +1737,21 @@ def check_summary_keys(driver, page, base, stored):
     driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
     wait(driver, "detail closed", lambda d: not detail_open(d))
     page.audit("arrow keys on the summary")
+
+
+def check_camera_line(driver, page, base, stored):
+    """The detail view's Camera names the make once: a model that starts with the make's first word stands alone.
+    Until session 37 it read "NIKON CORPORATION NIKON D5000" and "HTC HTC Desire"."""
+    expected = {"nikon-d5000.jpg": "NIKON D5000", "htc-desire.jpg": "HTC Desire",
+                "apple-iphone-4.jpg": "Apple iPhone 4", "sony-dsc-hx5v.jpg": "SONY DSC-HX5V"}
+    load(driver, base + "/")
+    shown = {}
+    for name in expected:
+        shown[name] = open_detail(driver, named(stored, name)).get("Camera")
+        driver.find_element(By.ID, "detail").send_keys(Keys.ESCAPE)
+        wait(driver, "detail closed", lambda d: not detail_open(d))
+    check(shown == expected, f"the camera line names the make once: {shown}")
+    page.audit("camera line")
 
 
 def phone(driver, on):

@@ -169,7 +169,8 @@ extension PicpipeCLI {
         /// named by its id's first 12 digits (until session 36 all 64 were read out); on a phone a refused upload's row
         /// shows its whole name, the answer below, and a bar of the error's colour (until session 36 fixed columns);
         /// on a phone the filters fold behind a "Filters" button that counts those set (until session 36 always open);
-        /// the filters set read in the text colour, not the examples' grey (until session 37 their labels' grey).
+        /// the filters set read in the text colour, not the examples' grey (until session 37 their labels' grey); the
+        /// camera line names the make once, "NIKON D5000" (until session 37 "NIKON CORPORATION NIKON D5000").
         @Test(.enabled(if: PicpipeProcess.hasCorpus)) func galleryLinksDatesAndOddPictures() async throws {
             guard Self.browserAvailable() else { return }
             guard FormatsEndToEndTests.available("avifenc") else { return }

@@ -9,7 +9,7 @@ import {
   canWrite, downloadWithKey, expiresSoon, metadata, readNeedsKey, remove, send, signedThumbnail, signedURLs,
 } from "./api.js";
 import {
-  addedOn, altText, bytes, coordinates, dimensions, downloadName, exposure, fNumber, focal, mapLink, shownName,
+  addedOn, altText, bytes, cameraName, coordinates, dimensions, downloadName, exposure, fNumber, focal, mapLink, shownName,
   takenAt,
 } from "./format.js";
 import { largestThumbnail, listingOrder } from "./grid.js";
@@ -251,9 +251,8 @@ export class Detail {
 
   showFacts(item, meta) {
     this.meta = meta;
-    const camera = [meta.make, meta.model].filter(Boolean).join(" ");
     const rows = [
-      ["Camera", camera || null],
+      ["Camera", cameraName(meta.make, meta.model)],
       ["Lens", meta.lens_model],
       ["Exposure", exposure(meta.exposure_time)],
       ["Aperture", fNumber(meta.f_number)],

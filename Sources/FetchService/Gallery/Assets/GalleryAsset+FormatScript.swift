@@ -12,6 +12,16 @@ export function exposure(seconds) {
   return `${+seconds.toFixed(1)} s`;
 }
 
+/** "NIKON D5000", not "NIKON CORPORATION NIKON D5000": a model that starts with the make's first word names the make
+ *  already (until session 37 it was said twice), as in "HTC Desire" or "LG-H850"; "Apple iPhone 4" keeps both. */
+export function cameraName(make, model) {
+  if (!make || !model) return make || model || null;
+  const brand = make.trim().split(/\s+/)[0];
+  const named = model.slice(0, brand.length).toLowerCase() === brand.toLowerCase()
+    && !/\p{L}/u.test(model.charAt(brand.length));
+  return named ? model : `${make} ${model}`;
+}
+
 /** "f/2.8". */
 export function fNumber(value) {
   return value > 0 ? `f/${+value.toFixed(1)}` : null;
