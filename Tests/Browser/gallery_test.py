@@ -22,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -1291,6 +1292,7 @@ def run_empty(driver, page, base, arguments):
     check_empty_library(driver, page, base, arguments.artifacts)
     if arguments.max_body:
         check_refused_bars(driver, page, base, arguments.max_body, arguments.artifacts)
+    check_upload_order(driver, page, base, arguments.artifacts)
 
 
 def empty_message(driver):
@@ -1357,6 +1359,34 @@ def check_refused_bars(driver, page, base, limit, artifacts):
     page.allowed_errors.append(("/images", "status of 413"))
     page.allowed_errors.append(("/images", "status of 415"))
     page.audit("refused uploads")
+
+
+def check_upload_order(driver, page, base, artifacts):
+    """Files chosen together are listed in the order chosen, the newest choice above the ones before. Until session 37
+    each file went on top of the list as it was queued, so five files chosen showed in reverse."""
+    load(driver, base + "/")
+    wait(driver, "the upload zone", lambda d: d.find_element(By.ID, "drop").is_displayed())
+    folder = tempfile.mkdtemp(prefix="gallery-order-")
+    try:
+        paths = []
+        for number in range(7):
+            paths.append(os.path.join(folder, f"order-{number + 1}.png"))
+            with open(paths[-1], "wb") as file:
+                file.write(png(24, 16, (20 * number, 90, 200 - 20 * number)))
+        picker = driver.find_element(By.ID, "picker")
+        names = lambda d: [row.text for row in d.find_elements(By.CSS_SELECTOR, "#uploads .name")]
+        picker.send_keys("\n".join(paths[:5]))
+        first = wait(driver, "five rows", lambda d: (lambda n: n if len(n) == 5 else None)(names(d)))
+        picker.send_keys("\n".join(paths[5:]))
+        both = wait(driver, "seven rows", lambda d: (lambda n: n if len(n) == 7 else None)(names(d)))
+        wait(driver, "the seven uploaded", lambda d: len(d.find_elements(By.CSS_SELECTOR, "#uploads li.done")) == 7)
+        driver.save_screenshot(os.path.join(artifacts, "upload-order.png"))
+    finally:
+        shutil.rmtree(folder)
+    chosen = [os.path.basename(path) for path in paths]
+    check(first == chosen[:5] and both == chosen[5:] + chosen[:5],
+          f"five files chosen are listed in their order ({first}), two chosen next above them ({both[:2]})")
+    page.audit("upload order")
 
 
 def run_deep_links(driver, page, base, arguments):

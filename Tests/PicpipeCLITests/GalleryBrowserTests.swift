@@ -253,7 +253,8 @@ extension PicpipeCLI {
         /// that matches nothing says "No pictures match."; the first upload takes the message away. Until session 37
         /// an empty library said "No pictures match." with no filter set. A file over `http.max_body_bytes` and one
         /// that is no picture are refused each with a full bar of the error's colour (until session 37 the first
-        /// kept a grey sliver of a bar).
+        /// kept a grey sliver of a bar). Files chosen together are listed in the order chosen (until session 37 in
+        /// reverse).
         @Test func galleryWelcomesAnEmptyLibrary() async throws {
             guard Self.browserAvailable() else { return }
             let root = try PicpipeProcess.temporaryFolder("gallery-empty")

@@ -38,8 +38,10 @@ export class Uploader {
     zone.addEventListener("click", (event) => { if (!event.target.closest("label, input")) picker.click(); });
   }
 
-  /** Queues files; each gets a row at once. */
+  /** Queues files; each gets a row at once, in the order chosen, above the rows of earlier choices (until session 37
+   *  each went on top as it was queued: five files chosen showed in reverse). */
   add(files) {
+    const rows = [];
     for (const file of files) {
       const row = document.createElement("li");
       const name = document.createElement("span");
@@ -53,9 +55,10 @@ export class Uploader {
       status.className = "status";
       status.textContent = "waiting";
       row.append(name, bar, status);
-      this.list.prepend(row);
+      rows.push(row);
       this.queue.push({ file, row, bar, status });
     }
+    this.list.prepend(...rows);
     this.pump();
   }
 
