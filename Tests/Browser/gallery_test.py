@@ -1293,6 +1293,7 @@ def run_empty(driver, page, base, arguments):
     if arguments.max_body:
         check_refused_bars(driver, page, base, arguments.max_body, arguments.artifacts)
     check_upload_order(driver, page, base, arguments.artifacts)
+    check_distance_without_centre(driver, page, base, arguments.artifacts)
 
 
 def empty_message(driver):
@@ -1387,6 +1388,27 @@ def check_upload_order(driver, page, base, artifacts):
     check(first == chosen[:5] and both == chosen[5:] + chosen[:5],
           f"five files chosen are listed in their order ({first}), two chosen next above them ({both[:2]})")
     page.audit("upload order")
+
+
+def check_distance_without_centre(driver, page, base, artifacts):
+    """A "within km" with no centre runs no search: the centre's field says it is missing. With a centre the search
+    runs with that distance. Until session 37 the distance was dropped and an unfiltered search ran."""
+    load(driver, base + "/")
+    wait(driver, "the grid", lambda d: tiles(d))
+    driver.find_element(By.ID, "near_km").send_keys("25")
+    driver.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
+    # The submit handler runs within the click: a search would have changed the URL and the field's message by now.
+    driver.save_screenshot(os.path.join(artifacts, "distance-without-centre.png"))
+    search, message, focused = driver.execute_script(
+        "return [location.search, document.getElementById('near_point').validationMessage, document.activeElement.id]")
+    check(search == "" and "centre" in message and focused == "near_point",
+          f"a distance with no centre runs no search ('{search}') and the centre's field says so: '{message}'")
+    driver.find_element(By.ID, "near_point").send_keys("47.6,-122.3")
+    driver.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
+    wait(driver, "the search with a centre", lambda d: "near=" in d.execute_script("return location.search"))
+    search = urllib.parse.unquote(driver.execute_script("return location.search"))
+    check(search == "?near=47.6,-122.3,25", f"with a centre the search runs with the distance: {search}")
+    page.audit("distance without centre")
 
 
 def run_deep_links(driver, page, base, arguments):

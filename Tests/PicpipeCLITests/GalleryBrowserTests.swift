@@ -254,7 +254,8 @@ extension PicpipeCLI {
         /// an empty library said "No pictures match." with no filter set. A file over `http.max_body_bytes` and one
         /// that is no picture are refused each with a full bar of the error's colour (until session 37 the first
         /// kept a grey sliver of a bar). Files chosen together are listed in the order chosen (until session 37 in
-        /// reverse).
+        /// reverse). A "within km" with no centre runs no search and says the centre is missing (until session 37
+        /// an unfiltered search ran).
         @Test func galleryWelcomesAnEmptyLibrary() async throws {
             guard Self.browserAvailable() else { return }
             let root = try PicpipeProcess.temporaryFolder("gallery-empty")

@@ -206,6 +206,11 @@ new Uploader($("drop"), $("picker"), $("uploads"), () => canWrite());
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
+  // A distance alone names no place: the centre's field says so (until session 37 the distance was dropped and the
+  // search ran unfiltered).
+  const centre = form.elements.near_point;
+  centre.setCustomValidity(!centre.value.trim() && form.elements.near_km.value.trim()
+    ? "Enter the centre (lat,lon) the distance is measured from, or clear \"within km\"." : "");
   if (!form.reportValidity()) return;
   const filters = filtersFromForm();
   showActive(filters);
@@ -214,6 +219,9 @@ form.addEventListener("submit", (event) => {
   history.pushState(null, "", query ? `?${query}` : location.pathname);
   search(filters);
 });
+// Any edit (a centre typed, the distance cleared) takes that complaint away: the browser checks the form before
+// each submit, and a complaint still set would refuse it.
+form.addEventListener("input", () => form.elements.near_point.setCustomValidity(""));
 $("clear").addEventListener("click", () => {
   showFilters({});
   history.pushState(null, "", location.pathname);
