@@ -1,7 +1,8 @@
 // Write requests checked as S3 checks them (boto3 against the real `serve`), each answered 200 until session 33: a
 // CopyObject with a metadata directive S3 does not know, a DeleteObjects listing no object, and S3's conditional
 // writes (If-Match, If-None-Match) on PutObject and CompleteMultipartUpload, which were ignored. A CopyObject into a
-// read-only bucket named PutObject in its refusal.
+// read-only bucket named PutObject in its refusal. S3's conditional deletes (until session 37 ignored: the picture
+// was deleted whatever its ETag).
 import Foundation
 import Testing
 
@@ -111,6 +112,81 @@ extension PicpipeCLI.AWSRequestChecksTests {
             #expect(out["originalsAfterRefusals"] as? Int == 0, "\(out)")
             #expect(out["ifMatch"] as? String == "ok", "\(out)")
             #expect(out["originals"] as? Int == 1, "\(out)")
+        }
+    }
+}
+
+extension PicpipeCLI.AWSRequestChecksTests {
+    /// S3's conditional deletes (If-Match on DeleteObject, `<ETag>` in DeleteObjects): an original is deleted only
+    /// when its ETag matches, `If-Match: *` only where there is an object, and the conditions S3 honours on
+    /// directory buckets only are refused. Until session 37 all were ignored and the picture was deleted anyway.
+    @Test func aConditionalDeleteKeepsThePictureUnlessItsETagMatches() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            var pictures: [String] = []
+            for seed in 371...372 {
+                let file = gateway.root.appendingPathComponent("p\(seed).jpg")
+                try Data(try PicpipeCLI.AWSCLITests.jpeg(seed: seed)).write(to: file)
+                pictures.append(file.path)
+            }
+            let script = """
+                import boto3, datetime, json, sys
+                endpoint, key, secret = sys.argv[1:4]
+                \(AWSTools.botoClientAndAttempt)
+                keys, etags = [], []
+                for index, path in enumerate(sys.argv[4:6]):
+                    s3.put_object(Bucket="uploads", Key="del/%d.jpg" % index, Body=open(path, "rb").read())
+                for item in s3.list_objects_v2(Bucket="originals")["Contents"]:
+                    keys.append(item["Key"])
+                    etags.append(item["ETag"])
+                wrong = '"' + "0" * 32 + '"'
+                def exists(name):
+                    return attempt(lambda: s3.head_object(Bucket="originals", Key=name))
+                out = {}
+                out["wrongETag"] = attempt(lambda: s3.delete_object(Bucket="originals", Key=keys[0], IfMatch=wrong))
+                out["afterWrongETag"] = exists(keys[0])
+                batch = s3.delete_objects(Bucket="originals", Delete={"Objects": [{"Key": keys[1], "ETag": wrong}]})
+                out["batchWrong"] = [[e["Key"], e["Code"]] for e in batch.get("Errors", [])]
+                out["batchWrongDeleted"] = [d["Key"] for d in batch.get("Deleted", [])]
+                out["afterBatchWrong"] = exists(keys[1])
+                out["starMissing"] = attempt(lambda: s3.delete_object(
+                    Bucket="originals", Key="ab/missing.jpg", IfMatch="*"))
+                out["etagMissing"] = attempt(lambda: s3.delete_object(
+                    Bucket="originals", Key="ab/missing.jpg", IfMatch=etags[0]))
+                batch = s3.delete_objects(Bucket="originals", Delete={"Objects": [{"Key": "ab/missing.jpg", "ETag": wrong}]})
+                out["batchMissing"] = [e["Code"] for e in batch.get("Errors", [])]
+                out["size"] = attempt(lambda: s3.delete_object(Bucket="originals", Key=keys[0], IfMatchSize=1))
+                out["modified"] = attempt(lambda: s3.delete_object(
+                    Bucket="originals", Key=keys[0], IfMatchLastModifiedTime=datetime.datetime(2020, 1, 1)))
+                batch = lambda: s3.delete_objects(Bucket="originals", Delete={"Objects": [{"Key": keys[0], "Size": 1}]})
+                out["batchSize"] = attempt(batch)
+                out["afterRefusals"] = exists(keys[0])
+                out["rightETag"] = attempt(lambda: s3.delete_object(Bucket="originals", Key=keys[0], IfMatch=etags[0]))
+                out["afterRightETag"] = exists(keys[0])
+                batch = s3.delete_objects(Bucket="originals", Delete={"Objects": [{"Key": keys[1], "ETag": etags[1]}]})
+                out["batchRight"] = [d["Key"] for d in batch.get("Deleted", [])]
+                out["afterBatchRight"] = exists(keys[1])
+                out["keys"] = keys
+                print(json.dumps(out))
+                """
+            let out = try await PicpipeCLI.AWSThrottleAndListingTests.boto3(script, pictures, gateway: gateway)
+            let keys = out["keys"] as? [String] ?? []
+            #expect(keys.count == 2, "\(out)")
+            #expect(out["wrongETag"] as? String == "PreconditionFailed", "\(out)")
+            #expect(out["afterWrongETag"] as? String == "ok", "\(out)")
+            #expect(out["batchWrong"] as? [[String]] == [[keys.last ?? "", "PreconditionFailed"]], "\(out)")
+            #expect(out["batchWrongDeleted"] as? [String] == [], "\(out)")
+            #expect(out["afterBatchWrong"] as? String == "ok", "\(out)")
+            #expect(out["starMissing"] as? String == "NoSuchKey", "\(out)")
+            #expect(out["etagMissing"] as? String == "NoSuchKey", "\(out)")
+            #expect(out["batchMissing"] as? [String] == ["NoSuchKey"], "\(out)")
+            #expect(out["size"] as? String == "NotImplemented", "\(out)")
+            #expect(out["modified"] as? String == "NotImplemented", "\(out)")
+            #expect(out["batchSize"] as? String == "NotImplemented", "\(out)")
+            #expect(out["afterRefusals"] as? String == "ok", "\(out)")
+            #expect(out["rightETag"] as? String == "ok", "\(out)")
+            #expect(out["afterRightETag"] as? String == "404", "\(out)")
+            #expect(out["batchRight"] as? [String] == [keys.last ?? ""], "\(out)")
+            #expect(out["afterBatchRight"] as? String == "404", "\(out)")
         }
     }
 }

@@ -649,29 +649,43 @@ extension S3API {
 
     /// DeleteObject: an original goes the way of the HTTP DELETE (every id naming it, then its thumbnails,
     /// metadata and file, ObjectRemoved:Delete); an object still in `uploads` is removed; thumbnails are read-only.
-    /// A missing key answers 204, as S3 does.
-    func deleteObject(bucket: S3Bucket, key: String) async throws -> Response {
-        try await delete(bucket: bucket, key: key)
+    /// A missing key answers 204, as S3 does, unless the request is conditional (`S3DeleteCondition`).
+    func deleteObject(_ request: Request, bucket: S3Bucket, key: String) async throws -> Response {
+        try await delete(bucket: bucket, key: key, condition: try S3DeleteCondition.of(request))
         return AWSResponses.empty(.noContent)
     }
 
-    func delete(bucket: S3Bucket, key: String) async throws {
+    /// Deletes the object of a key, when `condition` holds (checked under the content's lock for an original, so a
+    /// PUT of the same bytes cannot change its ETag between the check and the delete).
+    func delete(bucket: S3Bucket, key: String, condition: S3DeleteCondition? = nil) async throws {
         defer { cache.removeAll() }
         switch bucket {
         case .thumbnails:
             throw AWSError.accessDenied(
                 "Access Denied: thumbnails are made by the thumbnail function; delete the original to remove them.")
         case .uploads:
-            guard let file = bucket.file(for: key, in: layout) else { return }
+            guard let file = bucket.file(for: key, in: layout) else {
+                try condition?.check(eTag: nil, bucket: bucket, key: key)
+                return
+            }
+            if let condition {
+                try condition.check(eTag: await currentETag(of: file, hash: nil), bucket: bucket, key: key)
+            }
             unlink(file.path)
         case .originals:
             guard let file = bucket.file(for: key, in: layout),
                 let hash = ContentHash(hex: file.deletingPathExtension().lastPathComponent),
                 let format = Self.format(of: file), FileManager.default.fileExists(atPath: file.path)
-            else { return }
+            else {
+                try condition?.check(eTag: nil, bucket: bucket, key: key)
+                return
+            }
             let source = catalog.record(for: hash)?.key ?? key
             // Every id and the original go under the content's lock: a PUT of the same bytes waits for both.
             let removed = try await images.lifecycle.exclusively(hash) {
+                if let condition {
+                    try condition.check(eTag: await currentETag(of: file, hash: hash), bucket: bucket, key: key)
+                }
                 do {
                     for id in try images.index.ids(using: hash) { try images.index.remove(id: id) }
                     return try images.lifecycle.removeOriginalIfUnused(hash: hash, format: format)
@@ -686,11 +700,24 @@ extension S3API {
         }
     }
 
+    /// The ETag GetObject would answer for a stored file now (its content's record, else its MD5), read on the
+    /// thread pool; nil when there is no such file.
+    func currentETag(of file: URL, hash: ContentHash?) async throws -> String? {
+        let catalog = self.catalog
+        return try await threadPool.runIfActive {
+            var status = stat()
+            guard stat(file.path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+            if let hash, let record = catalog.record(for: hash) { return record.eTag }
+            let modified = Date(timeIntervalSince1970: TimeInterval(status.st_mtim.tv_sec))
+            return catalog.eTag(of: file, size: Int(status.st_size), modified: modified, hash: nil)
+        }
+    }
+
     static func format(of file: URL) -> ImageFormat? {
         ImageFormat(fileExtension: file.pathExtension.lowercased())
     }
 
-    /// DeleteObjects: each key as DeleteObject, errors per key.
+    /// DeleteObjects: each key as DeleteObject (an `<ETag>` is its If-Match), errors per key.
     func deleteObjects(
         _ request: Request, bucket: S3Bucket, signed: SignedRequest, auth: Authenticated, context: AWSRequestContext
     ) async throws -> Response {
@@ -701,11 +728,18 @@ extension S3API {
         guard document.objects.count <= 1000 else {
             throw AWSError.malformedXML("DeleteObjects takes at most 1000 keys")
         }
+        // LastModifiedTime and Size are conditions S3 takes for directory buckets only: the whole request is
+        // refused before anything is deleted.
+        for object in document.objects {
+            if object.lastModifiedTime != nil { throw S3DeleteCondition.directoryBucketsOnly("<LastModifiedTime>") }
+            if object.size != nil { throw S3DeleteCondition.directoryBucketsOnly("<Size>") }
+        }
         var deleted: [DeleteResult.Deleted] = []
         var errors: [DeleteResult.Failure] = []
         for object in document.objects {
             do {
-                try await delete(bucket: bucket, key: object.key)
+                try await delete(
+                    bucket: bucket, key: object.key, condition: object.eTag.map { S3DeleteCondition(ifMatch: $0) })
                 if !document.quiet { deleted.append(.init(key: object.key)) }
             } catch let error as AWSError {
                 errors.append(.init(key: object.key, code: error.code, message: error.message))

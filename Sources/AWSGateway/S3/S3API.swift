@@ -141,7 +141,7 @@ struct S3API: Sendable {
                 multipart.remove(folder)
                 return AWSResponses.empty(.noContent)
             }
-            return try await deleteObject(bucket: bucket, key: key)
+            return try await deleteObject(request, bucket: bucket, key: key)
         default:
             throw AWSError.methodNotAllowed("The specified method is not allowed against this resource.")
         }

@@ -469,7 +469,17 @@ struct CopyObjectResult: Encodable {
 struct DeleteRequest: Decodable {
     struct Object: Decodable {
         var key: String
-        enum CodingKeys: String, CodingKey { case key = "Key" }
+        /// The ETag the object must have to be deleted (a conditional delete's If-Match).
+        var eTag: String?
+        /// Directory buckets' conditions, refused here.
+        var lastModifiedTime: String?
+        var size: String?
+        enum CodingKeys: String, CodingKey {
+            case key = "Key"
+            case eTag = "ETag"
+            case lastModifiedTime = "LastModifiedTime"
+            case size = "Size"
+        }
     }
     var quiet: Bool
     var objects: [Object]
