@@ -1,8 +1,8 @@
 // Write requests checked as S3 checks them (boto3 against the real `serve`), each answered 200 until session 33: a
 // CopyObject with a metadata directive S3 does not know, a DeleteObjects listing no object, and S3's conditional
 // writes (If-Match, If-None-Match) on PutObject and CompleteMultipartUpload, which were ignored. A CopyObject into a
-// read-only bucket named PutObject in its refusal. S3's conditional deletes (until session 37 ignored: the picture
-// was deleted whatever its ETag).
+// read-only bucket named PutObject in its refusal. S3's conditional deletes and version ids other than `null` (until
+// session 37 both ignored: the picture was deleted whatever its ETag or the version named).
 import Foundation
 import Testing
 
@@ -187,6 +187,60 @@ extension PicpipeCLI.AWSRequestChecksTests {
             #expect(out["afterRightETag"] as? String == "404", "\(out)")
             #expect(out["batchRight"] as? [String] == [keys.last ?? ""], "\(out)")
             #expect(out["afterBatchRight"] as? String == "404", "\(out)")
+        }
+    }
+}
+
+extension PicpipeCLI.AWSRequestChecksTests {
+    /// picpipe's buckets are never versioned, so `null` is the one version id, as on an S3 bucket that never was:
+    /// another is refused on GetObject, HeadObject, DeleteObject and a copy's source, and is a key's NoSuchVersion
+    /// in DeleteObjects. Until session 37 it was ignored: the current object was served, copied or deleted.
+    @Test func aVersionIdOtherThanNullIsRefusedAndDeletesNothing() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            let picture = gateway.root.appendingPathComponent("p.jpg")
+            try Data(try PicpipeCLI.AWSCLITests.jpeg(seed: 373)).write(to: picture)
+            let script = """
+                import boto3, json, sys
+                endpoint, key, secret, path = sys.argv[1:5]
+                \(AWSTools.botoClientAndAttempt)
+                s3.put_object(Bucket="uploads", Key="v/p.jpg", Body=open(path, "rb").read())
+                name = s3.list_objects_v2(Bucket="originals")["Contents"][0]["Key"]
+                exists = lambda: attempt(lambda: s3.head_object(Bucket="originals", Key=name))
+                other = "3HL4kqtJlcpXroDTDmJ"
+                out = {}
+                out["get"] = attempt(lambda: s3.get_object(Bucket="originals", Key=name, VersionId=other))
+                out["head"] = attempt(lambda: s3.head_object(Bucket="originals", Key=name, VersionId=other))
+                out["copy"] = attempt(lambda: s3.copy_object(
+                    Bucket="uploads", Key="v/copy.jpg",
+                    CopySource={"Bucket": "originals", "Key": name, "VersionId": other}))
+                out["delete"] = attempt(lambda: s3.delete_object(Bucket="originals", Key=name, VersionId=other))
+                out["afterDelete"] = exists()
+                batch = s3.delete_objects(Bucket="originals", Delete={"Objects": [{"Key": name, "VersionId": other}]})
+                out["batch"] = [[e["Code"], e.get("VersionId", "")] for e in batch.get("Errors", [])]
+                out["batchDeleted"] = [d["Key"] for d in batch.get("Deleted", [])]
+                out["afterBatch"] = exists()
+                out["getNull"] = attempt(lambda: s3.get_object(Bucket="originals", Key=name, VersionId="null"))
+                out["headNull"] = attempt(lambda: s3.head_object(Bucket="originals", Key=name, VersionId="null"))
+                batch = s3.delete_objects(Bucket="originals", Delete={"Objects": [{"Key": name, "VersionId": "null"}]})
+                out["batchNull"] = [[d["Key"], d.get("VersionId", "")] for d in batch.get("Deleted", [])]
+                out["afterNull"] = exists()
+                out["name"] = name
+                print(json.dumps(out))
+                """
+            let out = try await PicpipeCLI.AWSThrottleAndListingTests.boto3(script, [picture.path], gateway: gateway)
+            let name = out["name"] as? String ?? ""
+            #expect(out["get"] as? String == "InvalidArgument", "\(out)")
+            #expect(out["head"] as? String == "400", "\(out)")
+            #expect(out["copy"] as? String == "InvalidArgument", "\(out)")
+            #expect(out["delete"] as? String == "InvalidArgument", "\(out)")
+            #expect(out["afterDelete"] as? String == "ok", "\(out)")
+            #expect(out["batch"] as? [[String]] == [["NoSuchVersion", "3HL4kqtJlcpXroDTDmJ"]], "\(out)")
+            #expect(out["batchDeleted"] as? [String] == [], "\(out)")
+            #expect(out["afterBatch"] as? String == "ok", "\(out)")
+            #expect(out["getNull"] as? String == "ok", "\(out)")
+            #expect(out["headNull"] as? String == "ok", "\(out)")
+            #expect(out["batchNull"] as? [[String]] == [[name, "null"]], "\(out)")
+            #expect(out["afterNull"] as? String == "404", "\(out)")
         }
     }
 }

@@ -442,7 +442,13 @@ extension S3API {
     /// The object `x-amz-copy-source` names (`/BUCKET/KEY`, percent-encoded, an optional `?versionId`), checked
     /// against the key's buckets and the `x-amz-copy-source-if-*` preconditions: CopyObject and UploadPartCopy.
     func copySource(_ request: Request, source: String, auth: Authenticated) async throws -> CopySource {
-        let decoded = SignatureV4.percentDecode(source.split(separator: "?").first.map(String.init) ?? source)
+        let parts = source.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let decoded = SignatureV4.percentDecode(parts.first.map(String.init) ?? source)
+        if parts.count > 1 {
+            let versionID = parts[1].split(separator: "&").first { $0.hasPrefix("versionId=") }
+                .map { SignatureV4.percentDecode($0.dropFirst("versionId=".count)) }
+            try Self.refuseVersion(versionID, argument: "x-amz-copy-source")
+        }
         let (sourceBucketName, sourceKey) = Self.split("/" + decoded)
         guard let sourceBucketName, let sourceKey else {
             throw AWSError.invalidArgument("x-amz-copy-source must name a bucket and a key: \(source)")
@@ -737,12 +743,21 @@ extension S3API {
         var deleted: [DeleteResult.Deleted] = []
         var errors: [DeleteResult.Failure] = []
         for object in document.objects {
+            // No version but `null` is stored (`refuseVersion`): another is that key's error, and nothing goes.
+            if let version = object.versionID, version != "null" {
+                errors.append(
+                    .init(
+                        key: object.key, versionID: version, code: "NoSuchVersion",
+                        message: "The specified version does not exist."))
+                continue
+            }
             do {
                 try await delete(
                     bucket: bucket, key: object.key, condition: object.eTag.map { S3DeleteCondition(ifMatch: $0) })
-                if !document.quiet { deleted.append(.init(key: object.key)) }
+                if !document.quiet { deleted.append(.init(key: object.key, versionID: object.versionID)) }
             } catch let error as AWSError {
-                errors.append(.init(key: object.key, code: error.code, message: error.message))
+                errors.append(
+                    .init(key: object.key, versionID: object.versionID, code: error.code, message: error.message))
             }
         }
         return try AWSResponses.xml(DeleteResult(deleted: deleted, errors: errors), root: "DeleteResult")

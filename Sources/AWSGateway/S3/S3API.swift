@@ -89,6 +89,11 @@ struct S3API: Sendable {
         }
         guard key.utf8.count <= 1024 else { throw AWSError.keyTooLong }
         try Self.checkDigestHeaders(request)
+        // The operations S3 gives a `versionId` (GetObject, HeadObject, DeleteObject and the subresources) are GETs,
+        // HEADs and DELETEs; an UploadPart or CompleteMultipartUpload takes none.
+        if method == .get || method == .head || method == .delete {
+            try Self.refuseVersion(query["versionId"], argument: "versionId")
+        }
         for unsupported in ["acl", "tagging", "retention", "legal-hold", "torrent", "restore", "select", "attributes"]
         where query[unsupported] != nil {
             throw AWSError.notImplemented("the ?\(unsupported) subresource")
@@ -189,6 +194,16 @@ struct S3API: Sendable {
         default:
             throw AWSError.methodNotAllowed("The specified method is not allowed against this resource.")
         }
+    }
+
+    /// Refuses a version id other than `null`, as S3 refuses one on a bucket that was never versioned: picpipe's
+    /// buckets keep no versions (ListObjectVersions and GetBucketVersioning are `NotImplemented`), so until
+    /// session 37 an ignored `versionId=abc` served, copied or deleted the current object.
+    /// - Parameter argument: where the id came from (`versionId`, `x-amz-copy-source`), S3's `ArgumentName`.
+    static func refuseVersion(_ versionID: String?, argument: String) throws {
+        guard let versionID, versionID != "null" else { return }
+        throw AWSError.invalidArgument("Invalid version id specified")
+            .with([("ArgumentName", argument), ("ArgumentValue", versionID)])
     }
 
     /// Refuses a write (put, copy, multipart, delete) by a key that may only read (`read_only`).

@@ -469,6 +469,8 @@ struct CopyObjectResult: Encodable {
 struct DeleteRequest: Decodable {
     struct Object: Decodable {
         var key: String
+        /// The version to delete: only `null` is one here.
+        var versionID: String?
         /// The ETag the object must have to be deleted (a conditional delete's If-Match).
         var eTag: String?
         /// Directory buckets' conditions, refused here.
@@ -476,6 +478,7 @@ struct DeleteRequest: Decodable {
         var size: String?
         enum CodingKeys: String, CodingKey {
             case key = "Key"
+            case versionID = "VersionId"
             case eTag = "ETag"
             case lastModifiedTime = "LastModifiedTime"
             case size = "Size"
@@ -499,14 +502,21 @@ struct DeleteRequest: Decodable {
 struct DeleteResult: Encodable {
     struct Deleted: Encodable {
         var key: String
-        enum CodingKeys: String, CodingKey { case key = "Key" }
+        /// The version the request named, echoed as S3 echoes it.
+        var versionID: String?
+        enum CodingKeys: String, CodingKey {
+            case key = "Key"
+            case versionID = "VersionId"
+        }
     }
     struct Failure: Encodable {
         var key: String
+        var versionID: String?
         var code: String
         var message: String
         enum CodingKeys: String, CodingKey {
             case key = "Key"
+            case versionID = "VersionId"
             case code = "Code"
             case message = "Message"
         }
