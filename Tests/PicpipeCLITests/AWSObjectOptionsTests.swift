@@ -103,7 +103,7 @@ extension PicpipeCLI {
 
         /// One picture: uploaded with metadata and headers, then again under other keys without any (boto3, the
         /// AWS CLI, a multipart upload), then with metadata of its own. The bare uploads keep what the first one
-        /// described; the last one's metadata replaces it. The record keeps the first key throughout.
+        /// described; the last one's metadata, or Content-Type, replaces it. The record keeps the first key throughout.
         @Test func uploadingTheSameBytesAgainKeepsTheirDescriptionUnlessItBringsItsOwn() async throws {
             try await AWSCLITests.withServe { gateway in
                 let bytes = try AWSCLITests.jpeg(seed: 111)
@@ -137,6 +137,11 @@ extension PicpipeCLI {
                         out["cli"] = described()
                         s3.put_object(Bucket="uploads", Key="retagged.jpg", Body=picture, Metadata={"camera": "z9"})
                         out["own"] = described()
+                        s3.put_object(Bucket="uploads", Key="typed.jpg", Body=picture, ContentType="image/x-explicit")
+                        out["typed"] = described()
+                        for index, generic in enumerate(["image/jpeg", "application/octet-stream", "binary/octet-stream"]):
+                            s3.put_object(Bucket="uploads", Key="generic%d.jpg" % index, Body=picture, ContentType=generic)
+                        out["generic"] = described()
                     print(json.dumps(out))
                     """
                 let first = try await AWSThrottleAndListingTests.boto3(
@@ -160,6 +165,11 @@ extension PicpipeCLI {
                 #expect((own[0] as? [String: String]) == ["camera": "z9"], "\(own)")
                 #expect(own[1] is NSNull && own[2] is NSNull, "\(own)")
                 #expect(own[3] as? String == "image/jpeg", "\(own)")
+                // A Content-Type of its own is a description too (until session 37 it was dropped); the bytes' own
+                // type, which the AWS CLI guesses from the file name, and the generic ones SDKs send are none.
+                let typed: [Any] = [[String: String](), NSNull(), NSNull(), "image/x-explicit"]
+                #expect((then["typed"] as? NSArray)?.isEqual(to: typed) == true, "\(then)")
+                #expect((then["generic"] as? NSArray)?.isEqual(to: typed) == true, "\(then)")
                 let record = gateway.store.appendingPathComponent(
                     "db/s3/objects/\(AWSCLITests.hash(bytes)).json")
                 let kept = try JSONSerialization.jsonObject(with: Data(contentsOf: record)) as? [String: Any]

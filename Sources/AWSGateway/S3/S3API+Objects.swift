@@ -403,7 +403,8 @@ extension S3API {
                 let record = S3ObjectRecord(
                     eTag: eTag, contentType: contentType, metadata: metadata, key: key,
                     headers: headers.isEmpty ? nil : headers, checksum: checksum)
-                try catalog.store(previous.map { $0.updated(by: record) } ?? record, for: object.sha256)
+                try catalog.store(
+                    previous.map { $0.updated(by: record, bytesType: format.mediaType) } ?? record, for: object.sha256)
             } catch {
                 // The original and its event are in; only the id or the S3 record is missing: the object is served
                 // (with a computed ETag), so the upload stands, and the log says what was not kept.

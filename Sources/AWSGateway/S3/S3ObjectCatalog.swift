@@ -68,21 +68,34 @@ struct S3ObjectChecksum: Codable, Sendable, Equatable {
 extension S3ObjectRecord {
     /// The record after another upload of the same bytes, `upload` being what that upload would record alone. It
     /// brings its ETag; its description (Content-Type, `x-amz-meta-*`, the kept headers) replaces this one only
-    /// when it brings metadata or kept headers of its own (the last such upload wins, as S3's last PUT of a key
-    /// does): one that brings none (`aws s3 sync`, a `put_object` without `Metadata`) leaves the description the
-    /// content has, which it wiped until session 30. The key stays the first upload's (the one the original's
-    /// ObjectRemoved event names). A checksum describes the bytes, which are the same: one that brings none keeps
-    /// the one the content has.
-    func updated(by upload: S3ObjectRecord) -> S3ObjectRecord {
+    /// when it brings metadata, kept headers or a Content-Type of its own (the last such upload wins, as S3's last
+    /// PUT of a key does): one that brings none (`aws s3 sync`, a `put_object` without `Metadata`) leaves the
+    /// description the content has, which it wiped until session 30. The key stays the first upload's (the one the
+    /// original's ObjectRemoved event names). A checksum describes the bytes, which are the same: one that brings
+    /// none keeps the one the content has.
+    /// - Parameter bytesType: the media type sniffed from the bytes (`image/jpeg`).
+    func updated(by upload: S3ObjectRecord, bytesType: String) -> S3ObjectRecord {
         var record = upload
         record.key = key ?? upload.key
         record.checksum = upload.checksum ?? checksum
-        if upload.metadata.isEmpty, upload.headers?.isEmpty ?? true {
+        if upload.metadata.isEmpty, upload.headers?.isEmpty ?? true,
+            !Self.describes(upload.contentType, bytesType: bytesType)
+        {
             record.contentType = contentType ?? upload.contentType
             record.metadata = metadata
             record.headers = headers
         }
         return record
+    }
+
+    /// Whether an upload's Content-Type says something of its own: not the bytes' own type (which the AWS CLI
+    /// guesses from a file name on every upload), nor the generic ones SDKs send when given none. Until session 37
+    /// a Content-Type alone was dropped (`put-object --content-type image/x-explicit` answered 200, changing nothing).
+    static func describes(_ contentType: String?, bytesType: String) -> Bool {
+        guard let type = contentType?.trimmingCharacters(in: .whitespaces).lowercased(), !type.isEmpty else {
+            return false
+        }
+        return ![bytesType.lowercased(), "application/octet-stream", "binary/octet-stream"].contains(type)
     }
 }
 
@@ -103,7 +116,7 @@ final class S3ObjectCatalog: Sendable {
         return try? JSONDecoder().decode(S3ObjectRecord.self, from: data)
     }
 
-    /// Keeps a content's record (replacing an earlier one: see `S3ObjectRecord.updated(by:)` for what an upload of
+    /// Keeps a content's record (replacing an earlier one: see `S3ObjectRecord.updated(by:bytesType:)` for what an upload of
     /// stored bytes keeps of it).
     func store(_ record: S3ObjectRecord, for hash: ContentHash) throws {
         let encoder = JSONEncoder()
