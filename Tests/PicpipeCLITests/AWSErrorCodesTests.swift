@@ -68,7 +68,8 @@ extension PicpipeCLI {
 }
 
 extension PicpipeCLI.AWSErrorCodesTests {
-    /// S3's extra fields: NoSuchKey's Key, InvalidRange's RangeRequested and ActualObjectSize, buckets listed by
+    /// S3's extra fields: NoSuchKey's Key, InvalidRange's RangeRequested and ActualObjectSize, PreconditionFailed's
+    /// Condition, an expired presigned URL's Expires and ServerTime, buckets listed by
     /// name, an upload's Initiator (the key that began it), CompleteMultipartUpload's Location as an absolute URL.
     @Test func errorsAndAnswersCarryS3sFields() async throws {
         try await PicpipeCLI.AWSCLITests.withServe { gateway in
@@ -97,6 +98,23 @@ extension PicpipeCLI.AWSErrorCodesTests {
                 original = s3.list_objects_v2(Bucket="originals")["Contents"][0]["Key"]
                 out["noSuchKey"] = error(lambda: s3.get_object(Bucket="originals", Key="ab/missing.jpg"))
                 out["range"] = error(lambda: s3.get_object(Bucket="originals", Key=original, Range="bytes=99999999-"))
+                out["ifMatch"] = error(lambda: s3.get_object(Bucket="originals", Key=original, IfMatch='"0123"'))
+                out["deleteIfMatch"] = error(lambda: s3.delete_object(Bucket="originals", Key=original, IfMatch='"0123"'))
+                import time, urllib.request, urllib.error
+                from botocore.config import Config
+                for name, version in [("expiredV4", "s3v4"), ("expiredV2", "s3")]:
+                    signer = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key,
+                                          aws_secret_access_key=secret, region_name="us-east-1",
+                                          config=Config(signature_version=version))
+                    url = signer.generate_presigned_url(
+                        "get_object", Params={"Bucket": "originals", "Key": original}, ExpiresIn=1)
+                    time.sleep(2.5)
+                    try:
+                        urllib.request.urlopen(url)
+                    except urllib.error.HTTPError as failure:
+                        text = failure.read().decode()
+                        out[name] = {tag: text.split("<%s>" % tag)[1].split("</%s>" % tag)[0]
+                                     for tag in ["Code", "Expires", "ServerTime"] if "<%s>" % tag in text}
                 print(json.dumps(out))
                 """
             let out = try await PicpipeCLI.AWSThrottleAndListingTests.boto3(
@@ -112,6 +130,19 @@ extension PicpipeCLI.AWSErrorCodesTests {
             #expect(range["Code"] == "InvalidRange")
             #expect(range["RangeRequested"] == "bytes=99999999-")
             #expect(range["ActualObjectSize"] == String(bytes.count))
+            // A failed precondition names it, and an expired presigned URL says when it expired and what time it is
+            // (until session 37 neither did).
+            for name in ["ifMatch", "deleteIfMatch"] {
+                let failed = try #require(out[name] as? [String: String], "\(out)")
+                #expect(failed["Code"] == "PreconditionFailed" && failed["Condition"] == "If-Match", "\(failed)")
+            }
+            for name in ["expiredV4", "expiredV2"] {
+                let expired = try #require(out[name] as? [String: String], "\(out)")
+                #expect(expired["Code"] == "AccessDenied", "\(expired)")
+                let expires = try #require(expired["Expires"].flatMap { ISO8601DateFormatter().date(from: $0) })
+                let server = try #require(expired["ServerTime"].flatMap { ISO8601DateFormatter().date(from: $0) })
+                #expect(expires < server, "\(expired)")
+            }
         }
     }
 }

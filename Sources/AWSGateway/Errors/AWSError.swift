@@ -190,6 +190,20 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     static let preconditionFailed = AWSError(
         "PreconditionFailed", status: 412, "At least one of the pre-conditions you specified did not hold.")
 
+    /// `preconditionFailed` naming the header that failed, S3's `<Condition>If-Match</Condition>`.
+    static func preconditionFailed(_ condition: String) -> AWSError {
+        preconditionFailed.with([("Condition", condition)])
+    }
+
+    /// S3's refusal of a presigned URL past its expiry, with when it expired and the server's time (and a SigV4
+    /// URL's `X-Amz-Expires`), as S3 answers it; until session 37 neither time was given.
+    static func expired(_ message: String, expires: Date, now: Date, amzExpires: Int? = nil) -> AWSError {
+        let format = ISO8601DateFormatter()
+        return accessDenied(message).with(
+            (amzExpires.map { [("X-Amz-Expires", String($0))] } ?? [])
+                + [("Expires", format.string(from: expires)), ("ServerTime", format.string(from: now))])
+    }
+
     static func invalidPart(_ message: String) -> AWSError { AWSError("InvalidPart", status: 400, message) }
     static func malformedXML(_ message: String) -> AWSError {
         AWSError(

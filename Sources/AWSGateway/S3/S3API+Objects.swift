@@ -200,7 +200,8 @@ extension S3API {
                 notModified[.contentLength] = nil
                 return (.notModified, notModified, nil)
             }
-            throw AWSError.preconditionFailed
+            // The header that failed: If-Match when it was sent (it is checked first), else If-Unmodified-Since.
+            throw AWSError.preconditionFailed(request[.ifMatch] != nil ? "If-Match" : "If-Unmodified-Since")
         }
         var range: ClosedRange<Int>?
         // Several ranges: the whole object, as S3 sends it.
@@ -282,9 +283,11 @@ extension S3API {
         }
         if let ifMatch {
             guard let existing else { throw AWSError.noSuchKey(bucket: S3Bucket.uploads.rawValue, key: key) }
-            guard Self.eTagListMatches(ifMatch, eTag: existing.eTag) else { throw AWSError.preconditionFailed }
+            guard Self.eTagListMatches(ifMatch, eTag: existing.eTag) else {
+                throw AWSError.preconditionFailed("If-Match")
+            }
         }
-        if ifNoneMatch != nil, existing != nil { throw AWSError.preconditionFailed }
+        if ifNoneMatch != nil, existing != nil { throw AWSError.preconditionFailed("If-None-Match") }
     }
 
     /// PutObject into `uploads`: the body streamed to disk, checked, and taken in as an upload.

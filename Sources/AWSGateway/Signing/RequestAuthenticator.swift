@@ -221,7 +221,9 @@ public struct RequestAuthenticator: Sendable {
         }
         if now.timeIntervalSince(requestTime) > TimeInterval(expires) {
             throw service == .s3
-                ? AWSError.accessDenied("Request has expired (X-Amz-Date \(amzDate), X-Amz-Expires \(expires)).")
+                ? AWSError.expired(
+                    "Request has expired (X-Amz-Date \(amzDate), X-Amz-Expires \(expires)).",
+                    expires: requestTime.addingTimeInterval(TimeInterval(expires)), now: now, amzExpires: expires)
                 : AWSError.signatureOutOfTime(requestTime: amzDate, now: now, allowed: expires, ahead: false)
         }
         let scope = try parseScope(credentialText, service: service)
@@ -267,7 +269,9 @@ public struct RequestAuthenticator: Sendable {
                 "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters.")
         }
         if now.timeIntervalSince1970 > TimeInterval(expires) {
-            throw AWSError.accessDenied("Request has expired (Expires \(expires)).")
+            throw AWSError.expired(
+                "Request has expired (Expires \(expires)).",
+                expires: Date(timeIntervalSince1970: TimeInterval(expires)), now: now)
         }
         let credential = try lookup(keyID, service: .s3)
         let amzHeaders = request.headers.filter { $0.0.lowercased().hasPrefix("x-amz-") }
