@@ -61,3 +61,32 @@ extension PicpipeCLI {
         }
     }
 }
+
+extension PicpipeCLI.AWSCopyOntoItselfTests {
+    /// A copy of an original with new metadata (`REPLACE`) is refused too: `aws s3 mv … --metadata k=v` sends
+    /// one and then deletes the source, which is the picture. The refusal says how to change the metadata: upload
+    /// the same bytes again with it (until session 37 it only said how to run the functions again).
+    @Test func aCopyOfAnOriginalWithNewMetadataIsRefusedAndSaysHowToChangeIt() async throws {
+        try await PicpipeCLI.AWSCLITests.withServe { gateway in
+            let file = gateway.root.appendingPathComponent("p.jpg")
+            let bytes = try PicpipeCLI.AWSCLITests.jpeg(seed: 374)
+            try Data(bytes).write(to: file)
+            let put = try await gateway.aws(["s3", "cp", file.path, "s3://uploads/p.jpg", "--no-progress"])
+            #expect(put.status == 0, "\(put.stderr)")
+            let key = PicpipeCLI.AWSCLITests.originalKey(PicpipeCLI.AWSCLITests.hash(bytes))
+            let replace = try await gateway.aws([
+                "s3api", "copy-object", "--copy-source", "originals/\(key)", "--bucket", "uploads", "--key", "x.jpg",
+                "--metadata-directive", "REPLACE", "--metadata", "new=1",
+            ])
+            #expect(replace.status != 0, "\(replace.stdout)")
+            #expect(replace.stderr.contains("InvalidRequest"), "\(replace.stderr)")
+            #expect(replace.stderr.contains("upload the same bytes again with it"), "\(replace.stderr)")
+            let moved = try await gateway.aws([
+                "s3", "mv", "s3://originals/\(key)", "s3://uploads/x.jpg", "--metadata", "new=1", "--no-progress",
+            ])
+            #expect(moved.status != 0, "the move must fail: \(moved.stdout)")
+            let original = gateway.store.appendingPathComponent("originals/" + key)
+            #expect(try Data(contentsOf: original) == Data(bytes))
+        }
+    }
+}

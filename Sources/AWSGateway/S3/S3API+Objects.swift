@@ -478,13 +478,16 @@ extension S3API {
 
     /// S3's refusal of a copy onto the object itself. An upload is content-addressed: the bytes of an original
     /// copied into `uploads` become that very original, so `aws s3 mv s3://originals/… s3://uploads/…` (a copy,
-    /// then DeleteObject of the source) deleted the picture while reporting success.
+    /// then DeleteObject of the source) deleted the picture while reporting success. A copy with new metadata
+    /// (`REPLACE`, which S3 allows onto itself) is refused too: `aws s3 mv … --metadata k=v` sends one, then deletes
+    /// the source; the message says how to change the metadata instead.
     static func copyOfAnOriginal(_ key: String) -> AWSError {
         AWSError.invalidRequest(
             "This copy request is illegal because it is trying to copy an object to itself: an upload of these "
-                + "bytes is the original \(key) itself (the store keeps one copy of each content). To run the "
-                + "functions on it again, invoke them: aws lambda invoke --function-name thumbnail, or picpipe "
-                + "invoke thumbnail --key originals/\(key).")
+                + "bytes is the original \(key) itself (the store keeps one copy of each content). To change its "
+                + "metadata, upload the same bytes again with it: aws s3 cp photo.jpg s3://uploads/photo.jpg "
+                + "--metadata k=v. To run the functions on it again, invoke them: aws lambda invoke --function-name "
+                + "thumbnail, or picpipe invoke thumbnail --key originals/\(key).")
     }
 
     /// CopyObject into `uploads` from any bucket: the source's bytes are uploaded again (ObjectCreated:Copy).
