@@ -52,6 +52,28 @@ static void shimEmitMessage(j_common_ptr cinfo, int level) {
 
 static void shimOutputMessage(j_common_ptr cinfo) { (void)cinfo; }
 
+// The caller's progress callback asked the decode to stop: back to the setjmp, which releases what it holds.
+static void shimStop(ShimErrorManager *manager) {
+    manager->status->code = CJPEGShims_stopped;
+    snprintf(manager->status->message, sizeof(manager->status->message), "%s", "stopped by the caller");
+    longjmp(manager->jump, 1);
+}
+
+// libjpeg's progress monitor, installed while the scans of a multi-scan file are read in (jpeg_start_decompress
+// reads them all before the first row comes out): the caller's callback may stop the decode there too.
+typedef struct ShimProgressMonitor {
+    struct jpeg_progress_mgr base;
+    ShimErrorManager *manager;
+    CJPEGShims_Progress progress;
+    void *context;
+    int rows;
+} ShimProgressMonitor;
+
+static void shimMonitorProgress(j_common_ptr cinfo) {
+    ShimProgressMonitor *monitor = (ShimProgressMonitor *)cinfo->progress;
+    if (monitor->progress(monitor->context, monitor->rows)) shimStop(monitor->manager);
+}
+
 static void shimInstall(ShimErrorManager *manager, CJPEGShims_Status *status) {
     jpeg_std_error(&manager->base);
     manager->base.error_exit = shimErrorExit;
@@ -196,15 +218,16 @@ static void shimConvertCMYK(const JSAMPLE *cmyk, unsigned char *rgb, JDIMENSION 
 // Decodes to RGB (`inkOutput` 0: gray and CMYK/YCCK converted) or, for CMYK/YCCK files, to CMYK ink amounts
 // (`inkOutput` 1: 4 bytes a pixel, 0 = no ink, Adobe's inverted storage undone) for an ICC transform.
 // `skipping` 1 lets picpipe's entropy decoder take single-scan files (SkippingEntropyDecoder.c); when it declines,
-// shimDecode decodes again with libjpeg-turbo's. Rows below `*reportedRows` were reported to `rowsWritten` by a
+// shimDecode decodes again with libjpeg-turbo's. Rows below `*reportedRows` were reported to `progress` by a
 // declined attempt and may be being read: they are decoded into scratch rows (they would be the same bytes), and
 // *reportedRows grows as rows are reported.
 static int shimDecodeOnce(const unsigned char *data, size_t size, int scaleDenom, int fast, int allScans,
                           long long maxPixels, int inkOutput, unsigned char *output, size_t capacity, int *outWidth,
-                          int *outHeight, CJPEGShims_Status *status, CJPEGShims_RowsWritten rowsWritten, void *context,
+                          int *outHeight, CJPEGShims_Status *status, CJPEGShims_Progress progress, void *context,
                           int skipping, int *reportedRows) {
     struct jpeg_decompress_struct cinfo;
     ShimErrorManager manager;
+    ShimProgressMonitor monitor;
     JSAMPLE *volatile cmykRows = NULL;
     unsigned char *volatile scratchRows = NULL;
     SkippingEntropyDecoder *volatile skipper = NULL;
@@ -218,6 +241,15 @@ static int shimDecodeOnce(const unsigned char *data, size_t size, int scaleDenom
         return status->code;
     }
     jpeg_create_decompress(&cinfo);
+    if (progress != NULL) {
+        memset(&monitor, 0, sizeof(monitor));
+        monitor.base.progress_monitor = shimMonitorProgress;
+        monitor.manager = &manager;
+        monitor.progress = progress;
+        monitor.context = context;
+        monitor.rows = *reportedRows;
+        cinfo.progress = &monitor.base;
+    }
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
     if ((long long)cinfo.image_width * (long long)cinfo.image_height > maxPixels) {
@@ -259,6 +291,7 @@ static int shimDecodeOnce(const unsigned char *data, size_t size, int scaleDenom
         int result;
         do {
             result = jpeg_consume_input(&cinfo);
+            if (progress != NULL && progress(context, *reportedRows)) shimStop(&manager);
             if (result == JPEG_SUSPENDED) {
                 jpeg_destroy_decompress(&cinfo);
                 return shimFail(status, CJPEGShims_truncated, "Premature end of JPEG file");
@@ -273,6 +306,8 @@ static int shimDecodeOnce(const unsigned char *data, size_t size, int scaleDenom
         }
         jpeg_start_output(&cinfo, cinfo.input_scan_number);
     }
+    // From here on the row loops below report every band themselves.
+    cinfo.progress = NULL;
     if (*reportedRows > 0) {
         scratchRows = malloc(rowBytes * 16);
         if (scratchRows == NULL) {
@@ -295,10 +330,10 @@ static int shimDecodeOnce(const unsigned char *data, size_t size, int scaleDenom
             unsigned char *target = (int)line < *reportedRows ? scratchRows : output + rowBytes * line;
             if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) break;
             shimConvertCMYK(cmykRows, target, cinfo.output_width, cinfo.saw_Adobe_marker);
-            if (rowsWritten != NULL && (cinfo.output_scanline % 16 == 0 || cinfo.output_scanline == cinfo.output_height)
+            if (progress != NULL && (cinfo.output_scanline % 16 == 0 || cinfo.output_scanline == cinfo.output_height)
                 && (int)cinfo.output_scanline > *reportedRows) {
                 *reportedRows = (int)cinfo.output_scanline;
-                rowsWritten(context, *reportedRows);
+                if (progress(context, *reportedRows)) shimStop(&manager);
             }
         }
     } else {
@@ -316,9 +351,9 @@ static int shimDecodeOnce(const unsigned char *data, size_t size, int scaleDenom
                 for (JDIMENSION i = 0; i < read; i++)
                     for (size_t x = 0; x < rowBytes; x++) rows[i][x] = (unsigned char)(255 - rows[i][x]);
             }
-            if (rowsWritten != NULL && (int)cinfo.output_scanline > *reportedRows) {
+            if (progress != NULL && (int)cinfo.output_scanline > *reportedRows) {
                 *reportedRows = (int)cinfo.output_scanline;
-                rowsWritten(context, *reportedRows);
+                if (progress(context, *reportedRows)) shimStop(&manager);
             }
         }
     }
@@ -345,15 +380,15 @@ static int shimDecodeOnce(const unsigned char *data, size_t size, int scaleDenom
 
 static int shimDecode(const unsigned char *data, size_t size, int scaleDenom, int fast, int options,
                       long long maxPixels, int inkOutput, unsigned char *output, size_t capacity, int *outWidth,
-                      int *outHeight, CJPEGShims_Status *status, CJPEGShims_RowsWritten rowsWritten, void *context) {
+                      int *outHeight, CJPEGShims_Status *status, CJPEGShims_Progress progress, void *context) {
     int reportedRows = 0;
     int allScans = (options & CJPEGShims_allScans) != 0;
     int skipping = (options & CJPEGShims_libjpegEntropy) == 0;
     int code = shimDecodeOnce(data, size, scaleDenom, fast, allScans, maxPixels, inkOutput, output, capacity, outWidth,
-                              outHeight, status, rowsWritten, context, skipping, &reportedRows);
+                              outHeight, status, progress, context, skipping, &reportedRows);
     if (code != shimDeclined) return code;
     code = shimDecodeOnce(data, size, scaleDenom, fast, allScans, maxPixels, inkOutput, output, capacity, outWidth,
-                          outHeight, status, rowsWritten, context, 0, &reportedRows);
+                          outHeight, status, progress, context, 0, &reportedRows);
     status->entropy = CJPEGShims_entropyDeclined;
     return code;
 }
@@ -367,17 +402,17 @@ int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom,
 
 int CJPEGShims_decodeRGBReporting(const unsigned char *data, size_t size, int scaleDenom, int fast, int options,
                                   long long maxPixels, unsigned char *output, size_t capacity, int *outWidth,
-                                  int *outHeight, CJPEGShims_Status *status, CJPEGShims_RowsWritten rowsWritten,
+                                  int *outHeight, CJPEGShims_Status *status, CJPEGShims_Progress progress,
                                   void *context) {
     return shimDecode(data, size, scaleDenom, fast, options, maxPixels, 0, output, capacity, outWidth, outHeight, status,
-                      rowsWritten, context);
+                      progress, context);
 }
 
 int CJPEGShims_decodeCMYK(const unsigned char *data, size_t size, int scaleDenom, int fast, int options,
                           long long maxPixels, unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
-                          CJPEGShims_Status *status) {
+                          CJPEGShims_Status *status, CJPEGShims_Progress progress, void *context) {
     return shimDecode(data, size, scaleDenom, fast, options, maxPixels, 1, output, capacity, outWidth, outHeight, status,
-                      NULL, NULL);
+                      progress, context);
 }
 
 // Encodes `pixels` laid out as `variant` says; progressive and with an ICC profile when asked.

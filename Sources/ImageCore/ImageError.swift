@@ -23,6 +23,8 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidRequest(String)
     /// A codec library opened on first use (libheif) could not be loaded; `reason` is the loader's.
     case libraryUnavailable(library: String, reason: String)
+    /// The work was stopped by its owner (`CancellationFlag`): nothing is wrong with the picture.
+    case cancelled
 
     public var description: String {
         switch self {
@@ -53,6 +55,8 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
             return message
         case .libraryUnavailable(let library, let reason):
             return "\(library) could not be loaded: \(reason)"
+        case .cancelled:
+            return "the work was cancelled before it ended (its invocation timed out or was abandoned)"
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ImageCore
 import Locking
 import Logging
 import Testing
@@ -123,8 +124,10 @@ struct SleepyFunction: PipelineFunction {
     }
 }
 
-/// Holds its synchronous step (a decode in C, stood in for by a semaphore) until the test lets it go, then writes
-/// a thumbnail; `finished` counts handlers that got past the write, whether it wrote or threw.
+/// Holds its synchronous step (a decode in C, stood in for by a semaphore, which checks no `CancellationFlag`) until
+/// the test lets it go, then writes a thumbnail; `finished` counts handlers that ended, whether they wrote or threw.
+/// A step still queued when its invocation timed out never starts (a crowded machine: BlockingWork's threads busy
+/// or not yet scheduled within the 0.2 s); its handler ends with the CancellationError and writes nothing either.
 struct StuckFunction: PipelineFunction {
     var name = "stuck"
     let role = FunctionRole(read: [.originals], write: [.thumbnails])
@@ -134,8 +137,33 @@ struct StuckFunction: PipelineFunction {
 
     func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
         let release = self.release
-        try await BlockingWork.run { release.wait() }
         defer { _ = finished.call(record) }
+        try await BlockingWork.run { release.wait() }
+        let thumbnails = try context.store.handle(.thumbnails, .write)
+        _ = try await context.writeOutputs { try thumbnails.write(Array("late".utf8), to: "late.txt") }
+        return [:]
+    }
+}
+
+/// Its synchronous step checks its thread's `CancellationFlag` as a decode does (every band), for at most a minute;
+/// `finished` counts steps that saw the flag raised.
+struct CooperativeFunction: PipelineFunction {
+    var name = "cooperative"
+    let role = FunctionRole(read: [.originals], write: [.thumbnails])
+    let subscriptions: Set<String> = ["ObjectCreated"]
+    let finished: Tally
+
+    func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
+        let finished = self.finished
+        try await BlockingWork.run {
+            for _ in 0..<60_000 {
+                if CancellationFlag.current?.isCancelled == true {
+                    _ = finished.call(record)
+                    throw ImageError.cancelled
+                }
+                usleep(1000)
+            }
+        }
         let thumbnails = try context.store.handle(.thumbnails, .write)
         _ = try await context.writeOutputs { try thumbnails.write(Array("late".utf8), to: "late.txt") }
         return [:]
@@ -392,6 +420,26 @@ struct TrespassingFunction: PipelineFunction {
         #expect(
             !FileManager.default.fileExists(atPath: runtime.layout.thumbnails.appendingPathComponent("late.txt").path))
         let dead = try #require(try runtime.journal.invocations(state: .dead, function: "stuck", limit: 1).first)
+        #expect(dead.error == FunctionError.timedOut(seconds: 0.2).description)
+    }
+
+    @Test func aTimedOutHandlersSynchronousStepStops() async throws {
+        let finished = Tally()
+        let runtime = try Self.makeRuntime([
+            RegisteredFunction(
+                CooperativeFunction(finished: finished),
+                configuration: FunctionConfiguration(timeout: 0.2, maxRetries: 0))
+        ])
+        defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
+        try await Self.running(runtime) {
+            try runtime.submit(Self.record(1))
+            try await Self.eventually("dead") { try Self.states(runtime, "cooperative") == ["dead"] }
+            // Its step saw the timeout's cancellation and stopped, freeing its thread (until session 37 it ran on).
+            try await Self.eventually("the step stopped", within: 30) { finished.calls == 1 }
+        }
+        #expect(
+            !FileManager.default.fileExists(atPath: runtime.layout.thumbnails.appendingPathComponent("late.txt").path))
+        let dead = try #require(try runtime.journal.invocations(state: .dead, function: "cooperative", limit: 1).first)
         #expect(dead.error == FunctionError.timedOut(seconds: 0.2).description)
     }
 

@@ -18,6 +18,8 @@ enum {
     CJPEGShims_bufferTooSmall = 5,
     /// Out of memory or an invalid argument.
     CJPEGShims_failed = 6,
+    /// The progress callback asked the decode to stop (its owner cancelled it); everything it held is released.
+    CJPEGShims_stopped = 7,
 };
 
 /// Options of the decode calls, or'd together.
@@ -80,21 +82,24 @@ int CJPEGShims_decodeRGB(const unsigned char *data, size_t size, int scaleDenom,
                          CJPEGShims_Status *status);
 
 /// Called during a decode with the number of rows written to `output` so far (all of them before the decode returns
-/// on success), so another thread may read those rows while later ones are decoded. Not called after an error.
-typedef void (*CJPEGShims_RowsWritten)(void *context, int rows);
+/// on success), so another thread may read those rows while later ones are decoded: after every band of up to 16
+/// rows, and with an unchanged count while the scans of a multi-scan file are read in before the first row. Not
+/// called after an error. Returning nonzero stops the decode: it returns CJPEGShims_stopped.
+typedef int (*CJPEGShims_Progress)(void *context, int rows);
 
-/// CJPEGShims_decodeRGB, reporting the rows written as it goes (every band of up to 16 rows) to `rowsWritten`.
+/// CJPEGShims_decodeRGB, reporting its progress to `progress` (NULL: none) as it goes.
 int CJPEGShims_decodeRGBReporting(const unsigned char *data, size_t size, int scaleDenom, int fast, int options,
                                   long long maxPixels, unsigned char *output, size_t capacity, int *outWidth,
-                                  int *outHeight, CJPEGShims_Status *status, CJPEGShims_RowsWritten rowsWritten,
+                                  int *outHeight, CJPEGShims_Status *status, CJPEGShims_Progress progress,
                                   void *context);
 
 /// Decodes a CMYK or YCCK JPEG to 8-bit interleaved CMYK ink amounts (0 = no ink; the inverted storage of Adobe
 /// files is undone), for an ICC transform. Same scaling, limits and warnings as CJPEGShims_decodeRGB.
 /// `output` must hold outWidth * outHeight * 4 bytes. A JPEG that is not CMYK/YCCK fails (CJPEGShims_failed).
+/// Reports its progress to `progress` (NULL: none) as CJPEGShims_decodeRGBReporting does.
 int CJPEGShims_decodeCMYK(const unsigned char *data, size_t size, int scaleDenom, int fast, int options,
                           long long maxPixels, unsigned char *output, size_t capacity, int *outWidth, int *outHeight,
-                          CJPEGShims_Status *status);
+                          CJPEGShims_Status *status, CJPEGShims_Progress progress, void *context);
 
 /// Encodes 8-bit interleaved RGB as a JFIF JPEG (4:2:0, optimised Huffman tables, no APP1/EXIF).
 /// `iccProfile` (NULL for none) is written as APP2 ICC_PROFILE markers.

@@ -55,10 +55,15 @@ enum JPEGDecoder {
     }
 
     /// `decode`, and which Huffman decoder did it, also when the file was refused (what the tests check).
+    /// - Parameter rowsWritten: told the rows decoded so far, every band (the tests: where a cancelled decode
+    ///   stopped).
     static func decodeTellingDecoder(
-        _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits, method: Method
+        _ bytes: UnsafeRawBufferPointer, header: ImageHeader, shrink: Int, limits: DecodeLimits, method: Method,
+        rowsWritten: ((Int) -> Void)? = nil
     ) -> (pixels: Result<PixelBuffer, ImageError>, entropy: EntropyDecoder) {
-        let outcome = run(bytes, header: header, shrink: shrink, limits: limits, channels: 3, method: method)
+        let outcome = run(
+            bytes, header: header, shrink: shrink, limits: limits, channels: 3, method: method
+        ) { buffer, decode in decode(rowsWritten) }
         let pixels = outcome.decoded.map {
             PixelBuffer(width: $0.width, height: $0.height, channels: 3, bytes: $0.bytes)
         }
@@ -94,13 +99,9 @@ enum JPEGDecoder {
                     rowsOf: source.buffer, sourceWidth: sourceWidth, sourceHeight: sourceHeight, channels: 3,
                     hasAlpha: false, width: resized.width, height: resized.height, rowsReady: rows.wait(for:))
             }) {
+                // Ended also when the decode fails or is cancelled: the resize then stops waiting for rows.
                 defer { rows.end() }
-                return withExtendedLifetime(rows) {
-                    decode(
-                        { context, count in
-                            Unmanaged<DecodedRows>.fromOpaque(context!).takeUnretainedValue().publish(Int(count))
-                        }, Unmanaged.passUnretained(rows).toOpaque())
-                }
+                return decode { rows.publish($0) }
             }
             helped = resize ?? nil
             return code
@@ -118,8 +119,33 @@ enum JPEGDecoder {
         return (decoded.width, decoded.height, decoded.bytes)
     }
 
-    /// The C decode of one call, given the row report to make (`nil`: none) and its context; returns the shim's code.
-    typealias ShimCall = (_ rowsWritten: CJPEGShims_RowsWritten?, _ context: UnsafeMutableRawPointer?) -> Int32
+    /// The C decode of one call, given what to tell the rows written so far (`nil`: nobody); returns the shim's code.
+    typealias ShimCall = (_ rowsWritten: ((Int) -> Void)?) -> Int32
+
+    /// What the shim's progress callback reports to: the rows written, to whoever reads them, and the thread's
+    /// `CancellationFlag`, which stops the decode at its next band.
+    private final class ShimProgress {
+        let rowsWritten: ((Int) -> Void)?
+        let cancellation: CancellationFlag?
+
+        init(rowsWritten: ((Int) -> Void)?, cancellation: CancellationFlag?) {
+            self.rowsWritten = rowsWritten
+            self.cancellation = cancellation
+        }
+
+        /// Runs `call` with the callback and its context, or with none when there is nothing to report to.
+        func withCallback(_ call: (CJPEGShims_Progress?, UnsafeMutableRawPointer?) -> Int32) -> Int32 {
+            guard rowsWritten != nil || cancellation != nil else { return call(nil, nil) }
+            return withExtendedLifetime(self) {
+                call(
+                    { context, rows in
+                        let progress = Unmanaged<ShimProgress>.fromOpaque(context!).takeUnretainedValue()
+                        progress.rowsWritten?(Int(rows))
+                        return progress.cancellation?.isCancelled == true ? 1 : 0
+                    }, Unmanaged.passUnretained(self).toOpaque())
+            }
+        }
+    }
 
     /// What one decode through the shim gave, and which Huffman decoder it took (known also when it failed).
     struct ShimOutcome {
@@ -149,20 +175,26 @@ enum JPEGDecoder {
         let fast: Int32 = shrink > 1 ? 1 : 0
         var code = 0
         let options = method.options
+        let cancellation = CancellationFlag.current
         let pixels = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
             if channels == 4 {
                 code = Int(
-                    CJPEGShims_decodeCMYK(
-                        base, bytes.count, Int32(shrink), fast, options, Int64(limits.maxPixels), buffer.baseAddress,
-                        capacity, &outWidth, &outHeight, &status))
+                    ShimProgress(rowsWritten: nil, cancellation: cancellation).withCallback { callback, context in
+                        CJPEGShims_decodeCMYK(
+                            base, bytes.count, Int32(shrink), fast, options, Int64(limits.maxPixels),
+                            buffer.baseAddress, capacity, &outWidth, &outHeight, &status, callback, context)
+                    })
             } else {
                 let output = buffer
-                let call: ShimCall = { rowsWritten, context in
-                    CJPEGShims_decodeRGBReporting(
-                        base, bytes.count, Int32(shrink), fast, options, Int64(limits.maxPixels), output.baseAddress,
-                        capacity, &outWidth, &outHeight, &status, rowsWritten, context)
+                let call: ShimCall = { rowsWritten in
+                    ShimProgress(rowsWritten: rowsWritten, cancellation: cancellation).withCallback {
+                        callback, context in
+                        CJPEGShims_decodeRGBReporting(
+                            base, bytes.count, Int32(shrink), fast, options, Int64(limits.maxPixels),
+                            output.baseAddress, capacity, &outWidth, &outHeight, &status, callback, context)
+                    }
                 }
-                code = Int(around?(buffer, call) ?? call(nil, nil))
+                code = Int(around?(buffer, call) ?? call(nil))
             }
             // On failure the buffer is dropped; the bytes are plain UInt8, so no element needs deinitializing.
             initialized = code == CJPEGShims_ok ? capacity : 0
@@ -192,6 +224,8 @@ enum JPEGDecoder {
             String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
         }
         switch code {
+        case CJPEGShims_stopped:
+            return .cancelled
         case CJPEGShims_truncated:
             return .truncated(detail: message.isEmpty ? "premature end of JPEG data" : message)
         case CJPEGShims_tooManyPixels:

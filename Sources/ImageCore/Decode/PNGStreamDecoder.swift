@@ -45,9 +45,12 @@ enum PNGStreamDecoder {
             throw .corrupt(format: .png, detail: "libpng reads \(info.width)x\(info.height), the IHDR says otherwise")
         }
         // Warnings (a damaged ancillary chunk that libpng skipped) leave the pixels intact: accepted.
+        let cancellation = CancellationFlag.current
         let pixels = try RowBoxShrink.run(
             width: header.width, height: header.height, channels: Int(info.channels), box: shrink
         ) { (rows, count) throws(ImageError) in
+            // Every band: a cancelled decode stops within a few rows.
+            if cancellation?.isCancelled == true { throw .cancelled }
             guard CPNGShims_readRows(reader, rows, Int32(count), &status) == CPNGShims_ok else {
                 throw .corrupt(format: .png, detail: message(of: status))
             }

@@ -5,6 +5,8 @@
 enum RowBoxShrink {
     /// Rows handed to `readRows` per call at most (bounds the row buffer for tall boxes).
     static let rowsPerRead = 8
+    /// Rows handed to `readRows` per call when nothing is shrunk (each call is a chance for it to stop).
+    static let rowsPerBand = 64
 
     /// The shrunk raster: `ceil(width / box)` x `ceil(height / box)`, straight alpha when `channels` is 4.
     /// Colour is averaged weighted by alpha (premultiplied), so transparent pixels never bleed their colour.
@@ -23,7 +25,10 @@ enum RowBoxShrink {
             let bytes = [UInt8](unsafeUninitializedCapacity: rowSamples * height) { buffer, initialized in
                 guard let base = buffer.baseAddress else { return }
                 do throws(ImageError) {
-                    try readRows(base, height)
+                    // In bands, not all rows in one call: `readRows` may stop between them (a cancelled decode).
+                    for top in stride(from: 0, to: height, by: rowsPerBand) {
+                        try readRows(base + top * rowSamples, min(rowsPerBand, height - top))
+                    }
                     initialized = rowSamples * height
                 } catch { failure = error }
             }

@@ -12,7 +12,9 @@ public enum Thumbnailer {
     ///   - overlap: whether the largest resize of a JPEG may run on a spare core while the picture is decoded
     ///     (`ImageDecoder.decode(resizingTo:)`): less time to the thumbnails when a core is idle, the same pixels.
     ///     Batch runs leave it off, so `-j N` keeps meaning N threads.
-    /// - Throws: `ImageError` for unreadable, damaged, oversize input or an invalid spec.
+    /// - Throws: `ImageError` for unreadable, damaged, oversize input or an invalid spec; `.cancelled` when the
+    ///   thread's `CancellationFlag` was raised (checked within the JPEG and PNG decodes, after the others, and
+    ///   before each resize and encode).
     public static func render(
         _ bytes: UnsafeRawBufferPointer, specs: [ThumbnailSpec], limits: DecodeLimits, overlap: Bool = false
     ) throws(ImageError) -> ThumbnailRender {
@@ -49,8 +51,15 @@ public enum Thumbnailer {
         // Largest first: each smaller size is reduced from the smallest larger result already made (a
         // Lanczos-filtered picture), not from the decode again, the way an image pyramid is built.
         let order = plans.indices.sorted { plans[$0].width * plans[$0].height > plans[$1].width * plans[$1].height }
+        // Read here: the largest thumbnail may be finished on a helper thread, which has no current flag.
+        let cancellation = CancellationFlag.current
+        func stopIfCancelled() throws(ImageError) {
+            if cancellation?.isCancelled == true { throw .cancelled }
+        }
         let decoded = try ImageDecoder.decode(
             bytes, limits: limits, minimumSize: needed, resizingTo: overlap ? order.first.map { plans[$0] } : nil)
+        // A WebP, GIF, HEIC or AVIF decode is one library call: it stops only here, after it.
+        try stopIfCancelled()
         var thumbnails: [RenderedThumbnail?] = Array(repeating: nil, count: specs.count)
         guard let first = order.first else {
             return ThumbnailRender(header: header, shrink: decoded.shrink, colorProfile: decoded.colorProfile, thumbnails: [])
@@ -66,7 +75,8 @@ public enum Thumbnailer {
         made.append(largestResized)
         let finishLargest: @Sendable () -> Result<RenderedThumbnail, ImageError> = { [spec = specs[first]] in
             Result { () throws(ImageError) in
-                try finish(largestResized, spec: spec, orientation: orientation, profile: profile)
+                if cancellation?.isCancelled == true { throw .cancelled }
+                return try finish(largestResized, spec: spec, orientation: orientation, profile: profile)
             }
         }
         // The smaller sizes, each from the smallest larger result made.
@@ -75,9 +85,11 @@ public enum Thumbnailer {
             for index in order.dropFirst() {
                 let plan = plans[index]
                 let source = made.last { $0.width >= plan.width && $0.height >= plan.height } ?? decoded.pixels
-                let resized = ImageResizer.resize(source, width: plan.width, height: plan.height)
-                made.append(resized)
                 do throws(ImageError) {
+                    try stopIfCancelled()
+                    let resized = ImageResizer.resize(source, width: plan.width, height: plan.height)
+                    made.append(resized)
+                    try stopIfCancelled()
                     thumbnails[index] = try finish(resized, spec: specs[index], orientation: orientation, profile: profile)
                 } catch {
                     restFailure = error
