@@ -29,3 +29,25 @@ import Testing
         }
     }
 }
+
+/// If-Match compares strongly and If-None-Match weakly (RFC 9110 §13.1.1, §13.1.2): a weak `W/"…"` never satisfies
+/// If-Match, on GET, HEAD, a conditional write or a conditional delete (until session 37 it did, and a DELETE with
+/// `If-Match: W/"<etag>"` removed the picture).
+@Suite struct WeakETagConditionTests {
+    static let eTag = "\"9b70a1\""
+
+    @Test func aWeakETagNeverSatisfiesIfMatchButDoesIfNoneMatch() {
+        #expect(S3API.eTagListMatches(Self.eTag, eTag: Self.eTag, weakly: false))
+        #expect(S3API.eTagListMatches("9b70a1", eTag: Self.eTag, weakly: false))
+        #expect(S3API.eTagListMatches("\"x\", *", eTag: Self.eTag, weakly: false))
+        #expect(!S3API.eTagListMatches("W/\"9b70a1\"", eTag: Self.eTag, weakly: false))
+        #expect(S3API.eTagListMatches("W/\"9b70a1\"", eTag: Self.eTag, weakly: true))
+        let modified = Date(timeIntervalSince1970: 1_796_586_171)
+        var weakIfMatch = HTTPFields()
+        weakIfMatch[.ifMatch] = "W/\"9b70a1\""
+        #expect(S3API.preconditionFails(weakIfMatch, eTag: Self.eTag, modified: modified) == .failed)
+        var weakIfNoneMatch = HTTPFields()
+        weakIfNoneMatch[.ifNoneMatch] = "W/\"9b70a1\""
+        #expect(S3API.preconditionFails(weakIfNoneMatch, eTag: Self.eTag, modified: modified) == .notModified)
+    }
+}

@@ -230,17 +230,16 @@ extension S3API {
     /// S3's order: If-Match, If-Unmodified-Since (unless If-Match held), If-None-Match, If-Modified-Since (unless
     /// If-None-Match was sent).
     static func preconditionFails(_ headers: HTTPFields, eTag: String, modified: Date) -> PreconditionOutcome? {
-        func matches(_ header: String) -> Bool { eTagListMatches(header, eTag: eTag) }
         let seconds = modified.timeIntervalSince1970.rounded(.down)
         let ifMatch = headers[.ifMatch]
-        if let ifMatch, !matches(ifMatch) { return .failed }
+        if let ifMatch, !eTagListMatches(ifMatch, eTag: eTag, weakly: false) { return .failed }
         if ifMatch == nil, let text = headers[.ifUnmodifiedSince], let date = HTTPDateText.parse(text),
             seconds > date.timeIntervalSince1970
         {
             return .failed
         }
         let ifNoneMatch = headers[.ifNoneMatch]
-        if let ifNoneMatch, matches(ifNoneMatch) { return .notModified }
+        if let ifNoneMatch, eTagListMatches(ifNoneMatch, eTag: eTag, weakly: true) { return .notModified }
         if ifNoneMatch == nil, let text = headers[.ifModifiedSince], let date = HTTPDateText.parse(text),
             seconds <= date.timeIntervalSince1970
         {
@@ -249,12 +248,17 @@ extension S3API {
         return nil
     }
 
-    /// Whether an If-Match or If-None-Match list (`"a", "b"`, `*`, weak `W/"a"`) names `eTag`.
-    static func eTagListMatches(_ header: String, eTag: String) -> Bool {
+    /// Whether an If-Match or If-None-Match list (`"a", "b"`, `*`, weak `W/"a"`) names `eTag`. If-Match compares
+    /// strongly (`weakly` false: a weak tag never matches), If-None-Match weakly (RFC 9110 §13.1.1-2; until session
+    /// 37 If-Match took a weak tag too, and a DELETE with `If-Match: W/"…"` removed the picture).
+    static func eTagListMatches(_ header: String, eTag: String, weakly: Bool) -> Bool {
         header.split(separator: ",").contains { candidate in
-            let trimmed = candidate.trimmingCharacters(in: .whitespaces)
+            var trimmed = candidate.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("W/") {
+                guard weakly else { return false }
+                trimmed.removeFirst(2)
+            }
             return trimmed == "*" || trimmed == eTag || "\"\(trimmed)\"" == eTag
-                || trimmed.replacingOccurrences(of: "W/", with: "") == eTag
         }
     }
 
@@ -283,7 +287,7 @@ extension S3API {
         }
         if let ifMatch {
             guard let existing else { throw AWSError.noSuchKey(bucket: S3Bucket.uploads.rawValue, key: key) }
-            guard Self.eTagListMatches(ifMatch, eTag: existing.eTag) else {
+            guard Self.eTagListMatches(ifMatch, eTag: existing.eTag, weakly: false) else {
                 throw AWSError.preconditionFailed("If-Match")
             }
         }

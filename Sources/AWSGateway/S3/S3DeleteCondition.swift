@@ -30,6 +30,8 @@ struct S3DeleteCondition: Sendable, Equatable {
     /// - Throws: `NoSuchKey` (404) where there is no object, `PreconditionFailed` (412) for another ETag.
     func check(eTag: String?, bucket: S3Bucket, key: String) throws {
         guard let eTag else { throw AWSError.noSuchKey(bucket: bucket.rawValue, key: key) }
-        guard S3API.eTagListMatches(ifMatch, eTag: eTag) else { throw AWSError.preconditionFailed("If-Match") }
+        guard S3API.eTagListMatches(ifMatch, eTag: eTag, weakly: false) else {
+            throw AWSError.preconditionFailed("If-Match")
+        }
     }
 }
