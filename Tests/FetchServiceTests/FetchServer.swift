@@ -17,18 +17,19 @@ enum FetchServer {
 
     /// Starts the runtime and the server on a free loopback port, runs `body`, then shuts both down gracefully.
     /// - Parameter logger: the server's and the runtime's logger (default: warnings and above to standard error).
+    /// - Parameter prepare: writes into the new store before the server is built.
     static func with(
         configure: (inout PicpipeConfiguration) -> Void = { _ in },
         metadataStore: (any MetadataStore)? = nil,
         imageIndex: ((StoreLayout) throws -> any ImageIndex)? = nil, contentLocks: (any ContentLocks)? = nil,
         thumbnailFunction: (ThumbnailFunction, StoreLayout) -> any PipelineFunction = { function, _ in function },
         journal: (SQLiteInvocationJournal) -> any InvocationJournal = { $0 },
-        logger: Logger? = nil,
+        logger: Logger? = nil, prepare: (StoreLayout) throws -> Void = { _ in },
         _ body: @Sendable (LoopbackClient, StoreLayout) async throws -> Void
     ) async throws {
         try await withApplication(
             configure: configure, metadataStore: metadataStore, imageIndex: imageIndex, contentLocks: contentLocks,
-            thumbnailFunction: thumbnailFunction, journal: journal, logger: logger
+            thumbnailFunction: thumbnailFunction, journal: journal, logger: logger, prepare: prepare
         ) { client, layout, _ in try await body(client, layout) }
     }
 
@@ -39,7 +40,7 @@ enum FetchServer {
         imageIndex: ((StoreLayout) throws -> any ImageIndex)? = nil, contentLocks: (any ContentLocks)? = nil,
         thumbnailFunction: (ThumbnailFunction, StoreLayout) -> any PipelineFunction = { function, _ in function },
         journal: (SQLiteInvocationJournal) -> any InvocationJournal = { $0 },
-        logger: Logger? = nil,
+        logger: Logger? = nil, prepare: (StoreLayout) throws -> Void = { _ in },
         _ body: @Sendable (LoopbackClient, StoreLayout, FetchApplication) async throws -> Void
     ) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("fetch-\(UUID().uuidString)")
@@ -52,6 +53,8 @@ enum FetchServer {
         configure(&configuration)
         let layout = StoreLayout(root: root)
         try layout.createFolders()
+        // What an earlier process left in the store (a killed one's leftovers), before the server starts.
+        try prepare(layout)
         var defaultLogger = Logger(label: "fetch-test")
         defaultLogger.logLevel = .warning
         let logger = logger ?? defaultLogger

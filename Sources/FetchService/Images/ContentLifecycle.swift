@@ -32,9 +32,11 @@ package struct ContentLifecycle: Sendable {
     ///   - sourceName: the id, recorded as the event's source name.
     package func install(_ upload: SpooledUpload, event: EventName, sourceName: String) async throws {
         let relative = OriginalName.relativePath(hash: upload.hash, format: upload.format)
+        // The spool file stays, linked to the original, until the event is journaled: a process killed in between
+        // leaves it behind, and the next start finishes the install from it (`finishInterruptedInstalls`).
+        defer { unlink(upload.path) }
         let target = try originals.url(relative)
         let created: Bool = try await threadPool.runIfActive {
-            defer { unlink(upload.path) }
             do {
                 try Folder.create(target.deletingLastPathComponent())
             } catch StoreError.cannotCreateFolder(let path, _, let code) {

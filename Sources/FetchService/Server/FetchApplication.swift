@@ -84,6 +84,8 @@ public struct FetchApplication: Sendable, CustomStringConvertible {
             settings: settings, runtime: runtime, metadata: metadata, index: index, recipes: recipes, metrics: metrics,
             logger: logger, usageCounter: usageCounter ?? InProcessUsageCounter(),
             contentLocks: contentLocks ?? runtime.contentLocks ?? LocalContentLocks())
+        // Before the sweep: a killed install's spool file is what finishes it.
+        api.lifecycle.finishInterruptedInstalls(in: api.spool.folder)
         let swept = api.spool.sweep()
         if swept > 0 { logger.notice("removed unfinished HTTP uploads", metadata: ["count": "\(swept)"]) }
 
