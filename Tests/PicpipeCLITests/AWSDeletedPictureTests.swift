@@ -5,6 +5,10 @@ import Foundation
 import PipelineCore
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension PicpipeCLI {
     @Suite(.serialized) struct AWSDeletedPictureTests {
         @Test func deletingAPictureSettlesItsDeadLetters() async throws {
@@ -120,6 +124,39 @@ extension PicpipeCLI {
                 let first = try await gateway.aws(head)
                 #expect(first.status != 0, "answered from memory after its file was removed: \(first.stdout)")
                 #expect(first.stderr.contains("404"), "\(first.stderr)")
+            }
+        }
+
+        /// A DeleteObject whose original cannot be removed (its folder read-only, root only) is refused and changes
+        /// nothing: until session 37 it answered 204, forgot the picture's ids and left its original served.
+        @Test func aDeleteThatCannotRemoveTheOriginalIsRefusedAndChangesNothing() async throws {
+            try await PicpipeCLI.AWSCLITests.withServe { gateway in
+                let store = gateway.store
+                let bytes = try PicpipeCLI.AWSCLITests.jpeg(seed: 11)
+                let key = PicpipeCLI.AWSCLITests.originalKey(PicpipeCLI.AWSCLITests.hash(bytes))
+                let file = gateway.root.appendingPathComponent("kept.jpg")
+                try Data(bytes).write(to: file)
+                let put = try await gateway.aws(["s3", "cp", file.path, "s3://uploads/kept.jpg", "--no-progress"])
+                #expect(put.status == 0, "\(put.stderr)")
+                try await ServeProcess.eventually("made") { try await StoreView.processed(store).contains("kept.jpg") }
+                let folder = store.appendingPathComponent("originals").appendingPathComponent(String(key.prefix(2)))
+                guard mount(folder.path, folder.path, nil, UInt(MS_BIND), nil) == 0 else { return }
+                let removed: PicpipeProcess.Output
+                do {
+                    defer { umount2(folder.path, Int32(MNT_DETACH)) }
+                    guard mount(nil, folder.path, nil, UInt(MS_REMOUNT | MS_BIND | MS_RDONLY), nil) == 0 else { return }
+                    removed = try await gateway.aws(["s3api", "delete-object", "--bucket", "originals", "--key", key])
+                }
+                #expect(removed.status != 0, "\(removed.stdout)")
+                #expect(removed.stderr.contains("ServiceUnavailable"), "\(removed.stderr)")
+
+                // Nothing changed: the object and its id are there, and no removal was journaled.
+                let head = try await gateway.aws(["s3api", "head-object", "--bucket", "originals", "--key", key])
+                #expect(head.status == 0, "\(head.stderr)")
+                let listed = try await gateway.aws(["s3", "ls", "s3://originals/", "--recursive"])
+                #expect(listed.stdout.contains(key), "\(listed.stdout)")
+                #expect(try await StoreView.events(store).allSatisfy { !$0.eventName.hasPrefix("ObjectRemoved") })
+                #expect(try await StoreView.processed(store).contains("kept.jpg"))
             }
         }
     }

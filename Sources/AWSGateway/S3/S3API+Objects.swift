@@ -703,10 +703,17 @@ extension S3API {
                 if let condition {
                     try condition.check(eTag: await currentETag(of: file, hash: hash), bucket: bucket, key: key)
                 }
+                var entries: [IndexedImage] = []
                 do {
-                    for id in try images.index.ids(using: hash) { try images.index.remove(id: id) }
+                    for id in try images.index.ids(using: hash) {
+                        if let entry = try images.index.remove(id: id) { entries.append(entry) }
+                    }
                     return try images.lifecycle.removeOriginalIfUnused(hash: hash, format: format)
                 } catch {
+                    // Nothing changes when the original stays (a read-only store): its ids are put back (until
+                    // session 37 the delete answered 204, the ids gone and the original still served).
+                    for entry in entries { _ = try? images.index.upsert(entry) }
+                    if let refusal = error as? APIError { throw Self.translate(refusal, key: key) }
                     throw AWSError.serviceUnavailable(.s3, "the image index could not be updated: \(error)")
                 }
             }

@@ -249,6 +249,16 @@ extension APIError {
         default: return .internalError("could not \(what) (\(String(cString: strerror(code))))")
         }
     }
+    /// 503 when the store is read-only, else 500: a file of the store could not be removed, so nothing was (the
+    /// request changed nothing). The disk's condition is recorded in `StoreHealth`.
+    static func storeRemovalFailed(errno code: Int32, path: String, doing what: String) -> APIError {
+        guard case .readOnly? = StoreHealth.shared.recordFailure(errno: code, path: path, needing: 0) else {
+            return .internalError("could not \(what) (\(String(cString: strerror(code)))); nothing was removed")
+        }
+        return APIError(
+            .serviceUnavailable, code: "store_read_only",
+            message: "could not \(what): the store is read-only; nothing was removed, try again when it is writable")
+    }
     /// 507: no space left on the store's disk.
     static func insufficientStorage(_ what: String) -> APIError {
         APIError(

@@ -141,16 +141,17 @@ package struct ContentLifecycle: Sendable {
     /// The original goes first: a function still working on an earlier `ObjectCreated` of the same content checks
     /// that the original exists after it wrote, and removes what it wrote when it does not, so a delete wins over
     /// work that finishes after it. - Returns: what was removed (`nil`: another id still uses it). - Throws: when
-    /// the index cannot be read (nothing is removed: another id may name the content).
+    /// the index cannot be read (nothing is removed: another id may name the content), and `APIError` 503 or 500
+    /// when the original cannot be removed (a read-only store): nothing was, and the caller puts back what it
+    /// changed (until session 37 the error was logged and the removal went on, so a DELETE answered 204 and the
+    /// picture stayed, served).
     package func removeOriginalIfUnused(hash: ContentHash, format: ImageFormat) throws -> RemovedOriginal? {
         guard try index.ids(using: hash).isEmpty else { return nil }
         let relative = OriginalName.relativePath(hash: hash, format: format)
         let size = originalSize(relative)
-        do {
-            try originals.remove(relative)
-        } catch {
-            logger.error(
-                "could not remove a deleted original", metadata: ["sha256": "\(hash.hex)", "error": "\(error)"])
+        let target = try originals.url(relative)
+        if unlink(target.path) != 0, errno != ENOENT {
+            throw APIError.storeRemovalFailed(errno: errno, path: target.path, doing: "remove the original \(relative)")
         }
         cache.invalidate(hash: hash)
         runtime.layout.forgetS3ObjectRecord(of: hash.hex)

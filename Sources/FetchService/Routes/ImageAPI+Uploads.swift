@@ -218,9 +218,17 @@ extension ImageAPI {
         guard let previous, previous.hash != upload.hash, previous.hash == locked else {
             return .named(previous: previous, removedPrevious: nil)
         }
-        return .named(
-            previous: previous,
-            removedPrevious: try lifecycle.removeOriginalIfUnused(hash: previous.hash, format: previous.format))
+        let removedPrevious: ContentLifecycle.RemovedOriginal?
+        do {
+            removedPrevious = try lifecycle.removeOriginalIfUnused(hash: previous.hash, format: previous.format)
+        } catch {
+            // The id has moved; the content it left stays whole, listed by its hash (a read-only original folder).
+            logger.error(
+                "could not remove the content a PUT moved its id from; it stays, listed by its hash",
+                metadata: ["sha256": "\(previous.hash.hex)", "error": "\(error)"])
+            removedPrevious = nil
+        }
+        return .named(previous: previous, removedPrevious: removedPrevious)
     }
 
     /// Points the id at `entry` while it still names the content `checked` resolved to (none: while it has no
@@ -350,8 +358,14 @@ extension ImageAPI {
             }
             guard case .made = change else { return .moved(try index.entry(for: image.id.value)?.hash) }
         }
-        let removed = try freed ?? lifecycle.removeOriginalIfUnused(hash: image.hash, format: image.format)
-        return .removed(removed, image: image)
+        do {
+            let removed = try freed ?? lifecycle.removeOriginalIfUnused(hash: image.hash, format: image.format)
+            return .removed(removed, image: image)
+        } catch {
+            // The original stays (a read-only store): the id is put back, so the refused DELETE changes nothing.
+            if freed == nil, let entry = image.entry { _ = try? index.upsert(entry) }
+            throw error
+        }
     }
 
     /// Whether a failed write found no space left on the store's disk.
