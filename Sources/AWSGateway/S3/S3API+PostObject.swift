@@ -193,6 +193,9 @@ struct FormFileBytes: AsyncSequence, AsyncIteratorProtocol {
         } catch let slow as BodyTooSlow {
             // Cut by the connection's timed check: the form stopped, or trickled, under the minimum.
             throw AWSError.tooSlow(received: slow.received, seconds: slow.seconds, minimum: slow.minimum)
+        } catch let cut as BodyCutAtShutdown {
+            // Still arriving when serve's shutdown grace ended: nothing is kept.
+            throw AWSError.serviceUnavailable(.s3, cut.description)
         }
         guard let chunk = next else { return nil }
         if let seconds = pace.count(chunk.readableBytes) {

@@ -142,6 +142,9 @@ struct S3BodySpool: Sendable {
         } catch let slow as BodyTooSlow {
             // Cut by the connection's timed check: the body stopped, or trickled, under the minimum.
             throw AWSError.tooSlow(received: slow.received, seconds: slow.seconds, minimum: slow.minimum)
+        } catch let cut as BodyCutAtShutdown {
+            // Still arriving when serve's shutdown grace ended: nothing is kept.
+            throw AWSError.serviceUnavailable(.s3, cut.description)
         } catch {
             throw AWSError.incompleteBody("The upload was interrupted after \(sink.size) bytes.")
         }

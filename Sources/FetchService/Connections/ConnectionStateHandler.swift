@@ -48,20 +48,26 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// checked by a timer, so a body that stops altogether is cut as a trickle is.
     private var paceMinimum: Int?
     private var paceCheck: Scheduled<Void>?
+    /// When serve's shutdown grace ends (`nil`: no grace bounds the bodies, a test's listener).
+    private let shutdown: ShutdownDeadline?
+    /// Cuts the body being read when the shutdown grace ends (scheduled at the graceful shutdown).
+    private var shutdownCut: Scheduled<Void>?
 
     /// - Parameters:
     ///   - sweeps: the listener's idle checks, one per event loop.
     ///   - sendTimeout: closes the connection when its pending answer made no progress for this long (nil: another
     ///     handler watches that).
     ///   - expectContinue: the connection's `Expect: 100-continue` handler (on the same event loop).
+    ///   - shutdown: when serve's shutdown grace ends: a body still arriving then is cut (nil: never).
     init(
         idleTimeout: TimeAmount, sweeps: IdleSweeps, sendTimeout: TimeAmount? = nil,
-        expectContinue: ExpectContinueHandler? = nil
+        expectContinue: ExpectContinueHandler? = nil, shutdown: ShutdownDeadline? = nil
     ) {
         self.idleTimeout = idleTimeout
         self.sweeps = sweeps
         self.sendTimeout = sendTimeout
         self.expectContinue = expectContinue
+        self.shutdown = shutdown
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -73,6 +79,8 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
         clock.stop()
         sendClock?.stop()
         stopPace()
+        shutdownCut?.cancel()
+        shutdownCut = nil
         self.context = nil
     }
 
@@ -180,8 +188,23 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         if requestsInProgress > 0 {
             closeAfterAnswer = true
+            scheduleShutdownCut(context)
         } else {
             context.close(promise: nil)
+        }
+    }
+
+    /// At the end of the shutdown grace, a body still arriving is cut: its route answers 503 and keeps nothing, and
+    /// the connection closes after that answer. Until session 37 serve waited for it, so a client sending just
+    /// above `http.min_upload_rate` held the shutdown as long as it liked.
+    private func scheduleShutdownCut(_ context: ChannelHandlerContext) {
+        guard let shutdown, shutdownCut == nil else { return }
+        shutdownCut = context.eventLoop.assumeIsolated().scheduleTask(deadline: shutdown.end) { [self] in
+            shutdownCut = nil
+            guard readingRequest, let context = self.context else { return }
+            stopPace()
+            // To the request loop's body stream, as a body too slow is cut.
+            context.fireErrorCaught(BodyCutAtShutdown(received: body.received, grace: shutdown.grace))
         }
     }
 

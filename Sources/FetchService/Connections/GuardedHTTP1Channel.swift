@@ -33,6 +33,8 @@ struct GuardedHTTP1Channel: Sendable {
     let refusals: RefusalForm
     /// The `Server` field of the request limits' refusals (the responder's answers get it from the listener).
     let serverName: String
+    /// When serve's shutdown grace ends: the bodies still arriving then are cut (nil: never).
+    let shutdown: ShutdownDeadline?
     /// The raw path's answers kept per event loop.
     let memos = RawAnswerMemos()
     /// The connections' idle checks, one per event loop.
@@ -54,11 +56,12 @@ struct GuardedHTTP1Channel: Sendable {
     ///   - refusals: how the request limits word their refusals (default: the HTTP API's JSON error, its id in
     ///     `requestIDField`).
     ///   - serverName: the `Server` field of the request limits' refusals, as of every routed answer.
+    ///   - shutdown: when serve's shutdown grace ends (nil: a body is never cut for a shutdown).
     init(
         responder: @escaping HTTPChannelHandler.Responder, idleTimeout: TimeAmount, sendTimeout: TimeAmount,
         limits: RequestLimits, connections: ConnectionCount, metrics: HTTPMetrics,
         shortcut: (any EventLoopShortcut)? = nil, requestIDField: HTTPField.Name? = nil, refusals: RefusalForm? = nil,
-        serverName: String
+        serverName: String, shutdown: ShutdownDeadline? = nil
     ) {
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: limits.decoderLimit, maxHeaderListSize: limits.decoderLimit,
@@ -73,6 +76,7 @@ struct GuardedHTTP1Channel: Sendable {
         self.requestIDField = requestIDField
         self.refusals = refusals ?? .json(requestIDField: requestIDField)
         self.serverName = serverName
+        self.shutdown = shutdown
     }
 
     /// Sets up an accepted connection (the listener's child channel initializer, on its event loop). With a
@@ -147,7 +151,7 @@ struct GuardedHTTP1Channel: Sendable {
         try pipeline.addHandler(expectContinue)
         let state = ConnectionStateHandler(
             idleTimeout: idleTimeout, sweeps: sweeps, sendTimeout: watchesSends ? sendTimeout : nil,
-            expectContinue: expectContinue)
+            expectContinue: expectContinue, shutdown: shutdown)
         try pipeline.addHandler(state)
         if let shortcut {
             // Last before the request loop: the limits and the connection state handler see its requests.

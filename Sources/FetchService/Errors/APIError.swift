@@ -124,6 +124,10 @@ extension APIError {
             message: "the body arrived at \(Int(Double(received) / max(seconds, 1))) bytes/s, under the minimum of "
                 + "\(minimum) bytes/s (http.min_upload_rate); nothing was kept")
     }
+    /// 503: the body was still arriving when serve's shutdown grace ended, and was cut.
+    static func cutAtShutdown(_ cut: BodyCutAtShutdown) -> APIError {
+        APIError(.serviceUnavailable, code: "shutting_down", message: cut.description)
+    }
     /// 503: too many uploads at once (`http.max_concurrent_uploads`).
     static func tooManyUploads(limit: Int) -> APIError {
         var headers = HTTPFields()

@@ -46,6 +46,10 @@ public struct FetchSettings: Sendable {
     public var thumbnailMaxAge: Int
     /// The web origins whose scripts may call the API (`http.cors_origins`).
     public var crossOrigin: CrossOriginPolicy
+    /// When `runtime.shutdown_grace` ends, counted from the signal: the bodies the listeners still read then are
+    /// cut. serve shares one with its shutdown notice; the default counts the grace (10 s) from the listener's own
+    /// shutdown.
+    package var shutdown = ShutdownDeadline(grace: RuntimeSettings().shutdownGrace)
 
     /// - Parameters:
     ///   - http: the `http` section.

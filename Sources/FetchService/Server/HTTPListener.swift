@@ -33,6 +33,8 @@ package struct HTTPListener: Service, CustomStringConvertible {
     let logger: Logger
     /// Called with the bound port once the listener listens (port 0 picks a free one).
     let onServerRunning: @Sendable (Int) async -> Void
+    /// When serve's shutdown grace ends (`FetchSettings.shutdown`).
+    let shutdown: ShutdownDeadline
 
     /// - Parameters:
     ///   - responder: answers the requests the raw path does not (the router).
@@ -59,7 +61,8 @@ package struct HTTPListener: Service, CustomStringConvertible {
             sendTimeout: .nanoseconds(Int64(settings.sendTimeout / .nanoseconds(1))), limits: limits,
             connections: ConnectionCount(limit: settings.maxConnections, gauge: metrics.openConnections),
             metrics: metrics, shortcut: shortcut, requestIDField: requestIDField, refusals: refusals,
-            serverName: serverName)
+            serverName: serverName, shutdown: settings.shutdown)
+        shutdown = settings.shutdown
         address = settings.listen
         // Room for a burst of connects up to the connection cap (Hummingbird's 256 overflowed when 500 slow clients
         // reconnected at once, and a dropped SYN costs the client a 1 s retransmit).
@@ -70,7 +73,8 @@ package struct HTTPListener: Service, CustomStringConvertible {
     }
 
     /// Runs until graceful shutdown: then it stops accepting, closes idle connections, lets the others finish the
-    /// answer in progress, and returns when all are closed.
+    /// answer in progress, and returns when all are closed. A body still arriving when the shutdown grace ends is
+    /// cut (`ConnectionStateHandler`), so no client holds the shutdown past it.
     package func run() async throws {
         let (loops, startLoop) = AsyncStream.makeStream(of: GuardedHTTP1Channel.Value.self)
         let connection = self.connection
@@ -85,7 +89,8 @@ package struct HTTPListener: Service, CustomStringConvertible {
                     group.addTask { await connection.handle(value: loop, logger: logger) }
                 }
             }
-        } onGracefulShutdown: {
+        } onGracefulShutdown: { [shutdown] in
+            shutdown.begin()
             let closed = listeners.map { listener in
                 let promise = listener.channel.eventLoop.makePromise(of: Void.self)
                 listener.quiescing.initiateShutdown(promise: promise)

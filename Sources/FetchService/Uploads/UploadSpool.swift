@@ -87,6 +87,9 @@ package struct UploadSpool: Sendable {
         } catch let slow as BodyTooSlow {
             // Cut by the connection's timed check: the body stopped, or trickled, under the minimum.
             throw APIError.uploadTooSlow(received: slow.received, seconds: slow.seconds, minimum: slow.minimum)
+        } catch let cut as BodyCutAtShutdown {
+            // Still arriving when serve's shutdown grace ended: nothing is kept (the client may send it again).
+            throw APIError.cutAtShutdown(cut)
         } catch let error as HTTPParserError {
             // The client's end came inside the body, or its framing is broken (a chunk size that is not hex, …): the
             // connection cannot be read further (until session 28 this said "interrupted"). Worded as the JSON

@@ -77,11 +77,15 @@ struct ServeApplication {
         // The HTTP API; the same Prometheus registry backs swift-metrics, so /metrics shows the runtime's metering.
         var fetch: FetchApplication?
         var gateway: AWSGateway?
+        // The grace counts from the signal for the listeners' uploads as for the runtime's work.
+        let shutdown = ShutdownDeadline(grace: configuration.runtime.shutdownGrace)
         if roles.api {
             let httpMetrics = HTTPMetrics(registry: registry)
-            let settings = try FetchSettings(
+            var listenerSettings = try FetchSettings(
                 http: configuration.http, limits: configuration.limits, listen: listen, auth: configuration.auth,
                 imports: configuration.imports)
+            listenerSettings.shutdown = shutdown
+            let settings = listenerSettings
             let application = try FetchApplication.build(
                 settings: settings, runtime: runtime, recipes: FunctionCatalog.thumbnail(configuration).servedRecipes,
                 metrics: httpMetrics, logger: logger,
@@ -141,7 +145,7 @@ struct ServeApplication {
         // serve past `shutdown_grace` and queue work in flight ran to its end instead of being put back.
         if roles.worker { services.append(.init(service: FunctionRuntimeService(runtime: runtime))) }
         services.append(
-            .init(service: ShutdownNotice(logger: logger, grace: configuration.runtime.shutdownGrace)))
+            .init(service: ShutdownNotice(logger: logger, deadline: shutdown)))
         return ServeApplication(runtime: runtime, services: services, backends: backends)
     }
 
