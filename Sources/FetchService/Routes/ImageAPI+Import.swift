@@ -151,13 +151,35 @@ struct ImportRequest: Decodable {
         // Until session 33 a body cut short, or one whose framing broke, was refused as "an import body is JSON of at
         // most 16 KiB", as a longer one was (a 400).
         let body = try await request.wholeBody(upTo: 16 * 1024, context: context)
-        guard let asked = try? JSONDecoder().decode(ImportRequest.self, from: Data(body.readableBytesView)),
-            !asked.url.isEmpty
-        else {
+        let data = Data(body.readableBytesView)
+        guard let asked = try? JSONDecoder().decode(ImportRequest.self, from: data), !asked.url.isEmpty else {
             throw APIError.badRequest(
-                "the body must be JSON {\"url\": \"https://…\"} with an http or https URL, and "
+                "\(problem(in: data)): the body must be JSON {\"url\": \"https://…\"} with an http or https URL, and "
                     + "\"invocation_type\" (if given) Event or RequestResponse")
         }
         return asked
+    }
+
+    /// What is wrong with an import body that does not decode, named (until session 37 every such body got the same
+    /// sentence, whether the URL was missing, null or empty or the invocation type unknown).
+    static func problem(in data: Data) -> String {
+        guard let object = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) else {
+            return "the body is not JSON"
+        }
+        guard let fields = object as? [String: Any] else { return "the body is not a JSON object" }
+        switch fields["url"] {
+        case nil: return "\"url\" is missing"
+        case is NSNull: return "\"url\" is null"
+        case let url as String where url.isEmpty: return "\"url\" is empty"
+        case is String: break
+        default: return "\"url\" is not a string"
+        }
+        let type = fields["invocation_type"]
+        if let type = type as? String, type == InvocationType.dryRun.rawValue {
+            return "\"invocation_type\" DryRun is not taken by an import (nothing would be fetched)"
+        }
+        if let type = type as? String { return "\"invocation_type\" \"\(type)\" is not an invocation type" }
+        if type != nil { return "\"invocation_type\" is not a string" }
+        return "the body cannot be read"
     }
 }
