@@ -163,6 +163,44 @@ extension PicpipeCLI {
             }
         }
 
+        /// An Event payload is held to Lambda's 1 MB, a RequestResponse one to 6 MB, as the Lambda API holds a body
+        /// (413 RequestEntityTooLargeException): until session 37 `invoke` queued a 1.5 MB Event payload and called
+        /// one over 6 MB "InvalidRequest".
+        @Test func payloadsOverLambdasLimitsAreTooLargeForTheirInvocationType() async throws {
+            let work = try PicpipeProcess.temporaryFolder("picpipe-invoke-limits")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let (store, key) = try await Self.storeWithOriginal(work)
+            let hash = String(key.split(separator: "/").last?.split(separator: ".").first ?? "")
+            // A valid event padded with spaces to 1.5 MB.
+            let event = Self.event(key: key, name: "ObjectCreated:Put", eTags: [hash])
+            let padded = work.appendingPathComponent("p1m5.json")
+            try Data((event + String(repeating: " ", count: 1_572_864 - event.utf8.count)).utf8).write(to: padded)
+            let before = try await PicpipeProcess.run(["events", "--store", store.path, "--function", "metadata"])
+            let queued = try await PicpipeProcess.run([
+                "invoke", "metadata", "--payload", "@" + padded.path, "--invocation-type", "Event", "--store",
+                store.path,
+            ])
+            #expect(queued.status == 1, "\(queued.stdout)")
+            let refusal = Self.json(queued.stdout)
+            #expect(refusal?["errorType"] as? String == "RequestEntityTooLargeException", "\(queued.stdout)")
+            let message = refusal?["errorMessage"] as? String ?? ""
+            #expect(message.contains("(1572864 bytes) is over 1048576 bytes"), "\(message)")
+            let after = try await PicpipeProcess.run(["events", "--store", store.path, "--function", "metadata"])
+            #expect(after.stdout == before.stdout, "nothing queued")
+            // The same payload runs now: RequestResponse takes 6 MB.
+            let direct = try await PicpipeProcess.run([
+                "invoke", "metadata", "--payload", "@" + padded.path, "--store", store.path,
+            ])
+            #expect(direct.status == 0, "\(direct.stdout) \(direct.stderr)")
+            let huge = work.appendingPathComponent("huge.json")
+            try Data(repeating: 0x20, count: 6 * 1024 * 1024 + 1).write(to: huge)
+            let tooLarge = try await PicpipeProcess.run([
+                "invoke", "metadata", "--payload", "@" + huge.path, "--store", store.path,
+            ])
+            #expect(tooLarge.status == 1)
+            #expect(Self.json(tooLarge.stdout)?["errorType"] as? String == "RequestEntityTooLargeException")
+        }
+
         @Test func requestResponseDryRunAndEvent() async throws {
             let work = try PicpipeProcess.temporaryFolder("picpipe-invoke")
             defer { try? FileManager.default.removeItem(at: work) }

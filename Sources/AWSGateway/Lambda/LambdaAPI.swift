@@ -19,8 +19,6 @@ struct LambdaAPI: Sendable {
     static let account = "000000000000"
     /// Lambda's payload limit for RequestResponse (6 MB).
     static let maxPayload = EventPayload.maxBytes
-    /// Lambda's payload limit for an asynchronous (Event) invocation: 1 MB.
-    static let maxEventPayload = 1_048_576
 
     /// Whether a path belongs to the Lambda API.
     static func handles(_ path: String) -> Bool {
@@ -185,7 +183,7 @@ struct LambdaAPI: Sendable {
         if let context = request.headers[AWSResponses.name("x-amz-client-context")], !context.isEmpty {
             try Self.checkClientContext(context)
         }
-        let limit = type == .event ? Self.maxEventPayload : Self.maxPayload
+        let limit = EventPayload.maxBytes(for: type)
         guard body.count <= limit else {
             throw AWSError(
                 "RequestEntityTooLargeException", status: 413,

@@ -9,10 +9,15 @@ import Foundation
 public enum EventPayload {
     /// Lambda's limit on an invocation's payload (6 MB, RequestResponse): the Lambda API's and `invoke`'s.
     public static let maxBytes = 6 * 1024 * 1024
+    /// Lambda's limit on an asynchronous (Event) invocation's payload (1 MB).
+    public static let maxEventBytes = 1_048_576
+
+    /// The payload limit of an invocation of `type`.
+    public static func maxBytes(for type: InvocationType) -> Int { type == .event ? maxEventBytes : maxBytes }
 
     /// Reads a payload file (`--payload @FILE`): a file, or a pipe such as `/dev/stdin`, at most `maxBytes`.
-    /// - Throws: `RuntimeError.invalidPayload` naming the file and what is wrong (unreadable, a folder, too large:
-    ///   `@/dev/zero` ends at the limit instead of filling the memory).
+    /// - Throws: `RuntimeError.invalidPayload` naming the file and what is wrong (unreadable, a folder);
+    ///   `RuntimeError.payloadTooLarge` past the limit (`@/dev/zero` ends there instead of filling the memory).
     public static func read(file path: String) throws -> Data {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -29,8 +34,7 @@ public enum EventPayload {
         } catch {
             throw RuntimeError.invalidPayload("cannot read the payload file \(path): \(error)")
         }
-        throw RuntimeError.invalidPayload(
-            "the payload file \(path) is over \(maxBytes) bytes, Lambda's limit for an invocation's payload")
+        throw RuntimeError.payloadTooLarge(what: "the payload file \(path)", limit: maxBytes)
     }
 
     /// The records of a payload, in the store's terms (`S3EventRecord.inStoreTerms`: a record about the AWS front

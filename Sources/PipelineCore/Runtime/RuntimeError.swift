@@ -6,6 +6,9 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownFunction(String, known: [String])
     /// The payload is not an S3 event or record.
     case invalidPayload(String)
+    /// The payload is over Lambda's limit for its invocation type (`EventPayload.maxBytes(for:)`): the Lambda
+    /// API's `RequestEntityTooLargeException`.
+    case payloadTooLarge(what: String, limit: Int)
     /// The runtime is shutting down.
     case stopping
     /// Shutting down, the invocation ran past `runtime.shutdown_grace` and was cancelled (it goes back to the queue).
@@ -22,6 +25,12 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownFunction(let name, let known):
             return "no function named '\(name)' (functions: \(known.joined(separator: ", ")))"
         case .invalidPayload(let reason): return "invalid payload: \(reason)"
+        case .payloadTooLarge(let what, let limit):
+            let which =
+                limit == EventPayload.maxEventBytes
+                ? "an Event invocation's payload (RequestResponse takes \(EventPayload.maxBytes))"
+                : "an invocation's payload"
+            return "\(what) is over \(limit) bytes, Lambda's limit for \(which)"
         case .stopping: return "the runtime is shutting down and takes no new work"
         case .shutdownGraceExpired(let seconds):
             return "cancelled at shutdown after runtime.shutdown_grace (\(seconds) s); it runs again at the next start"

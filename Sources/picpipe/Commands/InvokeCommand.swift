@@ -128,8 +128,15 @@ struct InvokeCommand: AsyncParsableCommand {
             ]
         }
         var text = payload ?? ""
+        var what = "the payload"
         if text.hasPrefix("@") {
+            what = "the payload file \(text.dropFirst())"
             text = String(decoding: try EventPayload.read(file: String(text.dropFirst())), as: UTF8.self)
+        }
+        // Event's 1 MB too, as the Lambda API holds a body (until session 37 only RequestResponse's 6 MB).
+        let limit = EventPayload.maxBytes(for: invocationType)
+        guard text.utf8.count <= limit else {
+            throw RuntimeError.payloadTooLarge(what: "\(what) (\(text.utf8.count) bytes)", limit: limit)
         }
         return try EventPayload.records(from: Data(text.utf8))
     }
@@ -151,6 +158,7 @@ struct InvokeCommand: AsyncParsableCommand {
     private func failure(_ error: any Error) -> ExitCode {
         let type: String
         switch error {
+        case RuntimeError.payloadTooLarge: type = "RequestEntityTooLargeException"  // the Lambda API's name
         case is RuntimeError: type = "InvalidRequest"
         case FunctionError.invalidPayload: type = "InvalidPayload"
         case FunctionError.noSuchKey: type = "NoSuchKey"
