@@ -51,6 +51,17 @@ struct EventPayloadTests {
         #expect(try Self.message(["Records": []])?.contains("Records is empty") == true)
     }
 
+    /// An empty payload (or only spaces) is said to be empty, as the Lambda API says it (until session 37 `picpipe
+    /// invoke --payload ''` printed Foundation's "The given data was not valid JSON.").
+    @Test func anEmptyPayloadIsSaidToBeEmpty() {
+        for payload in ["", " \n\t"] {
+            #expect(
+                throws: RuntimeError.invalidPayload(
+                    "the payload is empty; expected an S3 event {\"Records\": [...]} or one record")
+            ) { try EventPayload.records(from: Data(payload.utf8)) }
+        }
+    }
+
     /// The path to what is missing reads as the comment promises: `Records.1.eventVersion`, not
     /// `Records.Index 1.eventVersion` (Foundation's name for an array index).
     @Test func anArrayIndexInThePathIsItsNumber() throws {

@@ -41,6 +41,11 @@ public enum EventPayload {
     /// door's `originals` bucket is taken as S3 would send it).
     /// - Throws: `RuntimeError.invalidPayload` saying what is missing.
     public static func records(from data: Data) throws -> [S3EventRecord] {
+        // Said as the Lambda API says it (until session 37 Foundation's "The given data was not valid JSON.").
+        if data.allSatisfy({ [0x20, 0x0A, 0x0D, 0x09].contains($0) }) {
+            throw RuntimeError.invalidPayload(
+                "the payload is empty; expected an S3 event {\"Records\": [...]} or one record")
+        }
         let decoder = JSONDecoder()
         let document = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         // JSON that is no object (`[1,2]`, `"text"`) is said to be what it is; until session 34 Foundation said it:
