@@ -146,15 +146,18 @@ struct StuckFunction: PipelineFunction {
 }
 
 /// Its synchronous step checks its thread's `CancellationFlag` as a decode does (every band), for at most a minute;
-/// `finished` counts steps that saw the flag raised.
+/// `finished` counts steps that saw the flag raised, `ended` handlers whose step is over (it stopped, or, queued when
+/// the timeout came, never ran: on a crowded machine the step may not have started by then).
 struct CooperativeFunction: PipelineFunction {
     var name = "cooperative"
     let role = FunctionRole(read: [.originals], write: [.thumbnails])
     let subscriptions: Set<String> = ["ObjectCreated"]
     let finished: Tally
+    let ended: Tally
 
     func handle(_ record: S3EventRecord, context: FunctionContext) async throws -> FunctionResult {
         let finished = self.finished
+        defer { _ = ended.call(record) }
         try await BlockingWork.run {
             for _ in 0..<60_000 {
                 if CancellationFlag.current?.isCancelled == true {
@@ -425,18 +428,21 @@ struct TrespassingFunction: PipelineFunction {
 
     @Test func aTimedOutHandlersSynchronousStepStops() async throws {
         let finished = Tally()
+        let ended = Tally()
         let runtime = try Self.makeRuntime([
             RegisteredFunction(
-                CooperativeFunction(finished: finished),
+                CooperativeFunction(finished: finished, ended: ended),
                 configuration: FunctionConfiguration(timeout: 0.2, maxRetries: 0))
         ])
         defer { try? FileManager.default.removeItem(at: runtime.layout.root) }
         try await Self.running(runtime) {
             try runtime.submit(Self.record(1))
             try await Self.eventually("dead") { try Self.states(runtime, "cooperative") == ["dead"] }
-            // Its step saw the timeout's cancellation and stopped, freeing its thread (until session 37 it ran on).
-            try await Self.eventually("the step stopped", within: 30) { finished.calls == 1 }
+            // Its step saw the timeout's cancellation and stopped, freeing its thread, or never started (until session
+            // 37 it ran on for its minute). `BlockingWork.run` returns only once the step is over.
+            try await Self.eventually("the step stopped", within: 30) { ended.calls == 1 }
         }
+        #expect(finished.calls <= 1)
         #expect(
             !FileManager.default.fileExists(atPath: runtime.layout.thumbnails.appendingPathComponent("late.txt").path))
         let dead = try #require(try runtime.journal.invocations(state: .dead, function: "cooperative", limit: 1).first)
