@@ -201,12 +201,15 @@ import Testing
         }
     }
 
+    /// Polls `condition` for up to a minute of its own pauses, not of the wall clock: when the whole suite starts at
+    /// once on two cores a poller may not run for more than a minute, and a wall-clock deadline then passed without
+    /// a second look (seen in CI with the 30 s one this had until session 37).
     static func until(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw CancellationError() }
-            try await Task.sleep(for: .milliseconds(1))
+        for _ in 0..<30_000 {
+            if condition() { return }
+            try await Task.sleep(for: .milliseconds(2))
         }
+        guard condition() else { throw CancellationError() }
     }
 }
 
