@@ -698,7 +698,7 @@ public final class FunctionRuntime: Sendable {
                 log.notice("invocation put back in the queue at shutdown")
                 return nil
             }
-            if claim.type == .event, TransientFailures.mayPass(error) {
+            if Self.isOutageUnderQueuedWork(claim, error) {
                 // picpipe's own database out of reach (a PostgreSQL restart) in the middle of the work: not the
                 // function's failure, so it costs no attempt and no retry (until session 37 it did, and with
                 // max_retries 0 a good picture was dead-lettered). Handlers are idempotent: it runs again whole.
@@ -788,13 +788,18 @@ public final class FunctionRuntime: Sendable {
         let duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         var failed = false
         if case .failed(let error) = outcome {
-            // An outage of picpipe's own database under queued work is not metered: it goes back as the same attempt.
-            if claim.type == .event, TransientFailures.mayPass(error) { return (outcome, duration) }
+            // Not metered: it goes back as the same attempt (`runQueued`).
+            if Self.isOutageUnderQueuedWork(claim, error) { return (outcome, duration) }
             failed = true
         }
         metrics[claim.function]?.record(
             attempt: claim.attempt, duration: duration, memoryMB: configuration.memoryMB, failed: failed)
         return (outcome, duration)
+    }
+
+    /// Whether `error` is picpipe's own database out of reach under queued work: not the function's failure.
+    private static func isOutageUnderQueuedWork(_ claim: ClaimedInvocation, _ error: any Error) -> Bool {
+        claim.type == .event && TransientFailures.mayPass(error)
     }
 
     static func json(_ result: FunctionResult) -> String? {
